@@ -1,0 +1,1 @@
+"""stacklab: the HA OpenStack lab in one process."""

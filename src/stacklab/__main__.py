@@ -1,0 +1,5 @@
+import sys
+
+from stacklab.cli import main
+
+sys.exit(main())

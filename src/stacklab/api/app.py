@@ -1,0 +1,213 @@
+"""The ASGI application: one port, one mount per service, the shared request path.
+
+Every request, whatever the service, passes through the same steps here:
+request ids, the body size limit, token validation, microversion
+negotiation, body parsing and validation, policy, the handler, and error
+rendering in the service's own format. Services only declare operations.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections import defaultdict
+from typing import TYPE_CHECKING, Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from stacklab.api.context import RequestContext
+from stacklab.api.errors import (
+    ApiError,
+    NotImplementedOperation,
+    PayloadTooLarge,
+    Unauthorized,
+)
+from stacklab.api.service import Call, Operation, Reply, ServiceApi
+from stacklab.api.validation import parse_json
+from stacklab.observability import logging as obs
+
+if TYPE_CHECKING:
+    from stacklab.cloud import Cloud
+
+LOG = logging.getLogger("stacklab.api")
+
+# oslo.middleware's request_id accepts a global request id only in this form.
+_GLOBAL_ID = re.compile(r"^req-[a-f0-9]{8}(-[a-f0-9]{4}){3}-[a-f0-9]{12}$")
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+# Every route takes every method: the dispatcher answers for the ones not implemented.
+_ALL_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+class JsonReply(JSONResponse):
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def build_app(cloud: Cloud) -> ASGIApp:
+    routes: list[BaseRoute] = list(cloud.stacklab_routes())
+    for prefix, api in cloud.service_apis():
+        routes.append(Mount(prefix, routes=_service_routes(api, cloud)))
+    app = Starlette(routes=routes)
+    return RequestIdMiddleware(app, cloud)
+
+
+def _service_routes(api: ServiceApi, cloud: Cloud) -> list[BaseRoute]:
+    by_path: dict[str, dict[str, Operation]] = defaultdict(dict)
+    for operation in api.operations:
+        by_path[operation.path][operation.method] = operation
+    routes: list[BaseRoute] = []
+    for path, operations in by_path.items():
+        if "GET" in operations and "HEAD" not in operations:
+            operations["HEAD"] = operations["GET"]
+        routes.append(Route(path, _dispatcher(api, operations, cloud),
+                            methods=_ALL_METHODS))
+    routes.append(Route("/{rest:path}", _dispatcher(api, {}, cloud),
+                        methods=_ALL_METHODS))
+    return routes
+
+
+def _dispatcher(api: ServiceApi, operations: dict[str, Operation], cloud: Cloud) -> Any:
+    async def dispatch(request: Request) -> Response:
+        obs.set_service(api.name)
+        context: RequestContext = request.scope["state"]["context"]
+        try:
+            operation = operations.get(request.method)
+            if operation is None:
+                path = request.scope.get("root_path", "") + request.url.path.removeprefix(
+                    request.scope.get("root_path", ""))
+                raise NotImplementedOperation(
+                    f"stacklab does not implement {request.method} {path} "
+                    f"of the {api.name} service"
+                )
+            return await _run(api, operation, request, context, cloud)
+        except ApiError as error:
+            return _error_response(api, error)
+        except Exception:
+            LOG.exception("unexpected error in %s %s", request.method, request.url.path)
+            return _error_response(
+                api,
+                ApiError("An unexpected error prevented the server from fulfilling your "
+                         "request."),
+            )
+
+    return dispatch
+
+
+async def _run(
+    api: ServiceApi, operation: Operation, request: Request, context: RequestContext,
+    cloud: Cloud,
+) -> Response:
+    token = request.headers.get("x-auth-token")
+    if token:
+        context.auth_token = token
+        if not operation.public:
+            cloud.authenticate(token, context)
+    elif not operation.public:
+        raise Unauthorized()
+    version = api.microversions.negotiate(request.headers) if api.microversions else None
+    body: Any = None
+    if request.method in _BODY_METHODS:
+        raw = await _read_body(request, cloud.config.oslo_middleware.max_request_body_size)
+        has_body = bool(raw.strip())
+        if has_body or (operation.schema is not None and not operation.body_optional):
+            body = parse_json(raw)
+        if operation.schema is not None and (has_body or not operation.body_optional):
+            operation.schema.validate(body)
+    call = Call(request, context, cloud, body, operation, version)
+    if operation.policy is not None:
+        target = operation.target(call) if operation.target else call.default_target()
+        call.authorize(operation.policy, target)
+    result = await operation.handler(call)
+    headers = api.microversions.response_headers(version) if api.microversions and version \
+        else {}
+    if isinstance(result, Response):
+        result.headers.update(headers)
+        return result
+    if isinstance(result, Reply):
+        headers.update(result.headers)
+        status = result.status or operation.status
+        content = result.body
+    else:
+        status, content = operation.status, result
+    if request.method == "HEAD" or content is None or status == 204:
+        return Response(status_code=status, headers=headers)
+    return JsonReply(content, status_code=status, headers=headers)
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    too_large = PayloadTooLarge(f"Request is too large. The limit is {limit} bytes.")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise too_large
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise too_large
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _error_response(api: ServiceApi, error: ApiError) -> Response:
+    if error.status >= 500:
+        LOG.error("%s error %d: %s", api.name, error.status, error.message)
+    else:
+        LOG.info("%s error %d: %s", api.name, error.status, error.message)
+    headers = dict(error.headers)
+    if error.status == 401 and api.name != "identity":
+        headers.setdefault("WWW-Authenticate", "Keystone uri='/identity'")
+    return JsonReply(api.errors(error), status_code=error.status, headers=headers)
+
+
+class RequestIdMiddleware:
+    """Request ids on every response, the request context, and the access log."""
+
+    def __init__(self, app: ASGIApp, cloud: Cloud) -> None:
+        self.app = app
+        self.cloud = cloud
+        self.request_ids = cloud.ids.stream("request-ids")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = f"req-{self.request_ids.uuid()}"
+        incoming: str | None = None
+        for name, value in scope["headers"]:
+            if name == b"x-openstack-request-id":
+                incoming = value.decode("latin-1")
+        context = RequestContext(
+            request_id=request_id,
+            global_request_id=incoming if incoming and _GLOBAL_ID.match(incoming) else None,
+        )
+        scope.setdefault("state", {})["context"] = context
+        node = self.cloud.pick_api_node()
+        obs.bind_request(request_id, context.global_request_id, node)
+        started = self.cloud.clock.monotonic()
+        status_holder: list[int] = [0]
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status_holder[0] = message["status"]
+                headers = list(message.get("headers", []))
+                headers.append((b"x-openstack-request-id", request_id.encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            elapsed = self.cloud.clock.monotonic() - started
+            query = scope.get("query_string", b"").decode("latin-1")
+            LOG.info(
+                '"%s %s%s" status: %d time: %.4f',
+                scope["method"], scope["path"], f"?{query}" if query else "",
+                status_holder[0], elapsed,
+            )
+            obs.clear_request()

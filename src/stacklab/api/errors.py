@@ -1,0 +1,146 @@
+"""Errors raised by handlers and rendered in each service's own wire format.
+
+Handlers raise ``ApiError`` subclasses; the service's ``ErrorFormat`` turns
+them into the body its real counterpart sends, so a client's error parsing
+(keystoneauth, novaclient, the SDK) finds the message where it looks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from http import HTTPStatus
+from typing import Any
+
+
+class ApiError(Exception):
+    status = 500
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        kind: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        if status is not None:
+            self.status = status
+        # A service-specific error type name, e.g. neutron's "NetworkNotFound".
+        self.kind = kind
+        self.headers = dict(headers or {})
+
+    @property
+    def title(self) -> str:
+        try:
+            return HTTPStatus(self.status).phrase
+        except ValueError:
+            return "Error"
+
+
+class BadRequest(ApiError):
+    status = 400
+
+
+class Unauthorized(ApiError):
+    status = 401
+
+    def __init__(self, message: str = "The request you have made requires authentication.",
+                 **kw: Any) -> None:
+        super().__init__(message, **kw)
+
+
+class Forbidden(ApiError):
+    status = 403
+
+
+class NotFound(ApiError):
+    status = 404
+
+
+class MethodNotAllowed(ApiError):
+    status = 405
+
+
+class NotAcceptable(ApiError):
+    status = 406
+
+
+class Conflict(ApiError):
+    status = 409
+
+
+class Gone(ApiError):
+    status = 410
+
+
+class PayloadTooLarge(ApiError):
+    status = 413
+
+    @property
+    def title(self) -> str:
+        # keystone and webob still use the RFC 2616 phrase.
+        return "Request Entity Too Large"
+
+
+class UnsupportedMediaType(ApiError):
+    status = 415
+
+
+class NotImplementedOperation(ApiError):
+    status = 501
+
+
+class ServiceUnavailable(ApiError):
+    status = 503
+
+
+ErrorFormat = Callable[[ApiError], dict[str, Any]]
+
+
+def keystone_error(error: ApiError) -> dict[str, Any]:
+    """``{"error": {"code", "title", "message"}}``: keystone, and keystonemiddleware's 401."""
+    return {"error": {"code": error.status, "title": error.title, "message": error.message}}
+
+
+# nova's fault names by status (nova/api/openstack/wsgi.py Fault._fault_names);
+# cinder uses the same wrapper.
+_NOVA_FAULT_NAMES = {
+    400: "badRequest",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "itemNotFound",
+    405: "badMethod",
+    409: "conflictingRequest",
+    413: "overLimit",
+    415: "badMediaType",
+    429: "overLimit",
+    501: "notImplemented",
+    503: "serviceUnavailable",
+}
+
+
+def nova_error(error: ApiError) -> dict[str, Any]:
+    name = _NOVA_FAULT_NAMES.get(error.status, "computeFault")
+    return {name: {"code": error.status, "message": error.message}}
+
+
+def neutron_error(error: ApiError) -> dict[str, Any]:
+    kind = error.kind or error.title.replace(" ", "")
+    return {"NeutronError": {"type": kind, "message": error.message, "detail": ""}}
+
+
+def glance_error(error: ApiError) -> dict[str, Any]:
+    # glance answers with webob's error document; as JSON it has these keys.
+    return {"code": error.status, "title": error.title, "message": error.message}
+
+
+def heat_error(error: ApiError) -> dict[str, Any]:
+    return {
+        "code": error.status,
+        "title": error.title,
+        "explanation": error.message,
+        "error": {"type": error.kind or error.title.replace(" ", ""), "message": error.message,
+                  "traceback": None},
+    }

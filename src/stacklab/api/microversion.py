@@ -1,0 +1,79 @@
+"""Microversion negotiation, as nova, cinder, placement and manila do it.
+
+A client asks with ``OpenStack-API-Version: compute 2.79`` (or a legacy header
+such as ``X-OpenStack-Nova-API-Version: 2.79``); ``latest`` means the
+maximum; no header means the minimum. Out of range is 406.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import total_ordering
+
+from stacklab.api.errors import BadRequest, NotAcceptable
+
+
+@total_ordering
+@dataclass(frozen=True)
+class Version:
+    major: int
+    minor: int
+
+    @classmethod
+    def parse(cls, text: str) -> Version:
+        major, dot, minor = text.strip().partition(".")
+        if not dot or not major.isdigit() or not minor.isdigit():
+            raise BadRequest(f"Version {text!r} is not in the form 'X.Y'")
+        return cls(int(major), int(minor))
+
+    def __lt__(self, other: object) -> bool:
+        if not isinstance(other, Version):
+            return NotImplemented
+        return (self.major, self.minor) < (other.major, other.minor)
+
+    def __str__(self) -> str:
+        return f"{self.major}.{self.minor}"
+
+
+@dataclass(frozen=True)
+class MicroversionRange:
+    service_type: str  # the name in the header, e.g. "compute", "volume"
+    minimum: Version
+    maximum: Version
+    legacy_header: str | None = None  # e.g. "X-OpenStack-Nova-API-Version"
+
+    def negotiate(self, headers: Mapping[str, str]) -> Version:
+        requested = self._requested(headers)
+        if requested is None:
+            return self.minimum
+        if requested.strip().lower() == "latest":
+            return self.maximum
+        version = Version.parse(requested)
+        if not self.minimum <= version <= self.maximum:
+            raise NotAcceptable(
+                f"Version {version} is not supported by the API. "
+                f"Minimum is {self.minimum} and maximum is {self.maximum}."
+            )
+        return version
+
+    def _requested(self, headers: Mapping[str, str]) -> str | None:
+        generic = headers.get("openstack-api-version")
+        if generic:
+            for part in generic.split(","):
+                words = part.strip().split()
+                if len(words) == 2 and words[0].lower() == self.service_type:
+                    return words[1]
+        if self.legacy_header:
+            return headers.get(self.legacy_header.lower())
+        return None
+
+    def response_headers(self, version: Version) -> dict[str, str]:
+        headers = {
+            "OpenStack-API-Version": f"{self.service_type} {version}",
+            "Vary": "OpenStack-API-Version",
+        }
+        if self.legacy_header:
+            headers[self.legacy_header] = str(version)
+            headers["Vary"] += f", {self.legacy_header}"
+        return headers

@@ -1,0 +1,144 @@
+"""How a service declares its API: operations with their policy, schema and status.
+
+Each service module builds one ``ServiceApi`` and declares handlers on it::
+
+    api = ServiceApi("identity", errors=keystone_error)
+
+    @api.route("GET", "/v3/projects/{project_id}", policy="identity:get_project",
+               target=project_target)
+    async def get_project(call: Call) -> dict[str, Any]: ...
+
+The shared wrapper (``stacklab.api.app``) then does for every operation what
+keystonemiddleware, oslo.policy and the validators do upstream: token check,
+policy, body size limit, JSON parsing and schema validation, error rendering.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from starlette.requests import Request
+
+from stacklab.api.context import RequestContext
+from stacklab.api.errors import ErrorFormat
+from stacklab.api.microversion import MicroversionRange, Version
+from stacklab.api.validation import Schema
+
+if TYPE_CHECKING:
+    from stacklab.cloud import Cloud
+
+
+@dataclass
+class Reply:
+    """A response other than a JSON body with the operation's status."""
+
+    body: Any = None
+    status: int | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class Call:
+    """One request to one operation, as a handler sees it."""
+
+    def __init__(
+        self,
+        request: Request,
+        context: RequestContext,
+        cloud: Cloud,
+        body: Any,
+        operation: Operation,
+        version: Version | None,
+    ) -> None:
+        self.request = request
+        self.context = context
+        self.cloud = cloud
+        self.body = body
+        self.operation = operation
+        self.version = version
+        self.params: Mapping[str, str] = request.path_params
+        self.query = request.query_params
+        self.headers = request.headers
+
+    def authorize(self, rule: str, target: Mapping[str, Any] | None = None) -> None:
+        self.cloud.policy.authorize(rule, target or self.default_target(), self.context)
+
+    def allows(self, rule: str, target: Mapping[str, Any] | None = None) -> bool:
+        return self.cloud.policy.allows(rule, target or self.default_target(), self.context)
+
+    def default_target(self) -> dict[str, Any]:
+        target: dict[str, Any] = {
+            "project_id": self.context.project_id,
+            "user_id": self.context.user_id,
+        }
+        target.update(self.params)
+        return target
+
+    def url_for(self, path: str) -> str:
+        """An absolute URL under this service's mount (for links and ``self`` hrefs)."""
+        root = self.request.scope.get("root_path", "")
+        base = str(self.request.base_url).rstrip("/")
+        return f"{base}{root}{path}" if not base.endswith(root) else f"{base}{path}"
+
+    def version_at_least(self, text: str) -> bool:
+        return self.version is not None and self.version >= Version.parse(text)
+
+
+Handler = Callable[[Call], Awaitable[Any]]
+TargetLoader = Callable[[Call], Mapping[str, Any]]
+
+
+@dataclass
+class Operation:
+    method: str
+    path: str
+    handler: Handler
+    policy: str | None = None
+    target: TargetLoader | None = None
+    public: bool = False
+    status: int = 200
+    schema: Schema | None = None
+    # Some operations take no body but clients send "{}" or nothing at all.
+    body_optional: bool = False
+
+    @property
+    def name(self) -> str:
+        return f"{self.method} {self.path}"
+
+
+class ServiceApi:
+    def __init__(
+        self,
+        name: str,
+        *,
+        errors: ErrorFormat,
+        microversions: MicroversionRange | None = None,
+    ) -> None:
+        self.name = name
+        self.errors = errors
+        self.microversions = microversions
+        self.operations: list[Operation] = []
+
+    def route(
+        self,
+        method: str,
+        path: str,
+        *,
+        policy: str | None = None,
+        target: TargetLoader | None = None,
+        public: bool = False,
+        status: int = 200,
+        schema: Mapping[str, Any] | None = None,
+        body_optional: bool = False,
+    ) -> Callable[[Handler], Handler]:
+        compiled = Schema(schema) if schema is not None else None
+
+        def register(handler: Handler) -> Handler:
+            self.operations.append(
+                Operation(method.upper(), path, handler, policy, target, public, status,
+                          compiled, body_optional)
+            )
+            return handler
+
+        return register

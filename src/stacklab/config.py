@@ -1,0 +1,167 @@
+"""One configuration file, in OpenStack's sections and option names.
+
+A snippet from any OpenStack guide (``[token] expiration = 7200``,
+``[DEFAULT] debug = true``) works as it is. Every section is a dataclass
+whose defaults are upstream's; the lab's own settings are layered on top by
+the topology (see ``topology``), and the file layered on top of those.
+"""
+
+from __future__ import annotations
+
+import configparser
+import dataclasses
+import logging
+import types
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Union, get_args, get_origin, get_type_hints
+
+LOG = logging.getLogger(__name__)
+
+
+@dataclass
+class DefaultOptions:
+    debug: bool = False
+    # nova and neutron service-group timers; upstream defaults.
+    report_interval: int = 10
+    service_down_time: int = 60
+
+
+@dataclass
+class StacklabOptions:
+    """Options of stacklab itself (not OpenStack's)."""
+
+    bind_host: str = "127.0.0.1"
+    bind_port: int = 8080
+    # Host clients use in catalog URLs; the server still binds to bind_host.
+    public_host: str = "127.0.0.1"
+    state_dir: str = "~/.local/share/stacklab"
+    ephemeral: bool = False
+    seed: int | None = None
+    topology: str = ""
+    init_hooks_dir: str = ""
+    admin_password: str = "secret"
+    region: str = "RegionOne"
+
+
+@dataclass
+class DatabaseOptions:
+    connection: str = ""
+
+
+@dataclass
+class TokenOptions:
+    expiration: int = 3600
+    provider: str = "fernet"
+    revoke_by_id: bool = True
+    allow_expired_window: int = 172800
+    cache_on_issue: bool = True
+
+
+@dataclass
+class FernetTokensOptions:
+    key_repository: str = ""
+    max_active_keys: int = 3
+
+
+@dataclass
+class IdentityOptions:
+    default_domain_id: str = "default"
+    password_hash_algorithm: str = "bcrypt"
+    # Upstream's default is 12 rounds (about 0.25 s a hash). The lab is a
+    # test cloud: config.lab_defaults() lowers it so password auth is fast.
+    password_hash_rounds: int = 12
+    max_password_length: int = 4096
+    list_limit: int | None = None
+
+
+@dataclass
+class ResourceOptions:
+    project_name_url_safe: str = "off"
+    domain_name_url_safe: str = "off"
+
+
+@dataclass
+class OsloPolicyOptions:
+    policy_file: str = ""
+    enforce_scope: bool = True
+    enforce_new_defaults: bool = True
+
+
+@dataclass
+class OsloMiddlewareOptions:
+    max_request_body_size: int = 114688
+
+
+@dataclass
+class Config:
+    DEFAULT: DefaultOptions = field(default_factory=DefaultOptions)
+    stacklab: StacklabOptions = field(default_factory=StacklabOptions)
+    database: DatabaseOptions = field(default_factory=DatabaseOptions)
+    token: TokenOptions = field(default_factory=TokenOptions)
+    fernet_tokens: FernetTokensOptions = field(default_factory=FernetTokensOptions)
+    identity: IdentityOptions = field(default_factory=IdentityOptions)
+    resource: ResourceOptions = field(default_factory=ResourceOptions)
+    oslo_policy: OsloPolicyOptions = field(default_factory=OsloPolicyOptions)
+    oslo_middleware: OsloMiddlewareOptions = field(default_factory=OsloMiddlewareOptions)
+
+    @property
+    def state_path(self) -> Path:
+        return Path(self.stacklab.state_dir).expanduser()
+
+    def has_option(self, section: str, name: str) -> bool:
+        group = getattr(self, section, None)
+        return dataclasses.is_dataclass(group) and name in get_type_hints(type(group))
+
+    def set(self, section: str, name: str, raw: Any) -> None:
+        """Set one option from text (or an already typed value)."""
+        group = getattr(self, section, None)
+        if group is None or not dataclasses.is_dataclass(group):
+            LOG.warning("unknown config section [%s] ignored", section)
+            return
+        hints = get_type_hints(type(group))
+        if name not in hints:
+            LOG.warning("unknown option [%s] %s ignored", section, name)
+            return
+        setattr(group, name, _coerce(hints[name], raw, f"[{section}] {name}"))
+
+    def load_file(self, path: Path) -> None:
+        parser = configparser.ConfigParser(interpolation=None, default_section="__none__")
+        parser.optionxform = str  # type: ignore[assignment,method-assign]
+        with path.open() as handle:
+            parser.read_file(handle)
+        for section in parser.sections():
+            for name, value in parser.items(section):
+                self.set(section, name, value)
+
+
+def _coerce(kind: Any, raw: Any, where: str) -> Any:
+    if get_origin(kind) in (Union, types.UnionType):
+        args = [a for a in get_args(kind) if a is not type(None)]
+        if raw is None or (isinstance(raw, str) and raw.strip() == ""):
+            return None
+        kind = args[0]
+    if not isinstance(raw, str):
+        return raw
+    text = raw.strip()
+    try:
+        if kind is bool:
+            lowered = text.lower()
+            if lowered in ("1", "true", "yes", "on"):
+                return True
+            if lowered in ("0", "false", "no", "off"):
+                return False
+            raise ValueError(text)
+        if kind is int:
+            return int(text)
+        if kind is float:
+            return float(text)
+    except ValueError as exc:
+        raise ValueError(f"{where}: cannot read {raw!r} as {kind.__name__}") from exc
+    return text
+
+
+def lab_defaults(config: Config) -> Config:
+    """The lab's own settings on top of upstream defaults."""
+    config.identity.password_hash_rounds = 4
+    return config

@@ -1,0 +1,117 @@
+"""Structured logs with the node, service and request ids, collected in one place.
+
+Every log line of every simulated process carries the node it ran on, the
+service, the request id and the global request id, so one request's path
+can be read back across services (``GET /stacklab/v1/logs?request_id=...``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections import deque
+from contextvars import ContextVar
+from typing import Any
+
+_request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
+_global_request_id: ContextVar[str | None] = ContextVar("global_request_id", default=None)
+_node: ContextVar[str | None] = ContextVar("node", default=None)
+_service: ContextVar[str | None] = ContextVar("service", default=None)
+
+
+def bind_request(request_id: str, global_request_id: str | None, node: str | None) -> None:
+    _request_id.set(request_id)
+    _global_request_id.set(global_request_id)
+    _node.set(node)
+    _service.set(None)
+
+
+def set_service(service: str) -> None:
+    _service.set(service)
+
+
+def set_node(node: str | None) -> None:
+    _node.set(node)
+
+
+def clear_request() -> None:
+    _request_id.set(None)
+    _global_request_id.set(None)
+    _service.set(None)
+
+
+class ContextFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = _request_id.get()
+        record.global_request_id = _global_request_id.get()
+        record.node = _node.get()
+        record.service = _service.get()
+        return True
+
+
+def record_fields(record: logging.LogRecord) -> dict[str, Any]:
+    return {
+        "time": record.created,
+        "level": record.levelname,
+        "logger": record.name,
+        "node": getattr(record, "node", None),
+        "service": getattr(record, "service", None),
+        "request_id": getattr(record, "request_id", None),
+        "global_request_id": getattr(record, "global_request_id", None),
+        "message": record.getMessage(),
+    }
+
+
+class CentralLogStore(logging.Handler):
+    """The last ``capacity`` records of every node, searchable (the lab's Kibana)."""
+
+    def __init__(self, capacity: int = 20000) -> None:
+        super().__init__()
+        self.records: deque[dict[str, Any]] = deque(maxlen=capacity)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record_fields(record))
+
+    def search(self, **fields: str | None) -> list[dict[str, Any]]:
+        wanted = {k: v for k, v in fields.items() if v}
+        return [r for r in self.records if all(r.get(k) == v for k, v in wanted.items())]
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        fields = record_fields(record)
+        if record.exc_info:
+            fields["exception"] = self.formatException(record.exc_info)
+        return json.dumps(fields, default=str)
+
+
+class TextFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        where = "/".join(p for p in (getattr(record, "node", None),
+                                     getattr(record, "service", None)) if p)
+        rid = getattr(record, "request_id", None) or "-"
+        line = f"{record.levelname:<7} [{where or 'stacklab'} {rid}] {record.getMessage()}"
+        if record.exc_info:
+            line += "\n" + self.formatException(record.exc_info)
+        return line
+
+
+def configure(*, debug: bool = False, json_lines: bool = False,
+              store: CentralLogStore | None = None) -> CentralLogStore:
+    """Route stacklab's logs to stderr and to the central store."""
+    root = logging.getLogger("stacklab")
+    root.setLevel(logging.DEBUG if debug else logging.INFO)
+    root.propagate = False
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+    central = store or CentralLogStore()
+    context = ContextFilter()
+    central.addFilter(context)
+    root.addHandler(central)
+    console = logging.StreamHandler(sys.stderr)
+    console.addFilter(context)
+    console.setFormatter(JsonFormatter() if json_lines else TextFormatter())
+    console.setLevel(logging.DEBUG if debug else logging.WARNING)
+    root.addHandler(console)
+    return central
