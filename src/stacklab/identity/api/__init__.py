@@ -1,0 +1,14 @@
+"""Identity v3 over HTTP: importing this package declares every operation on ``api``."""
+
+from stacklab.identity.api import (  # noqa: F401  (each module registers its routes)
+    auth,
+    catalog,
+    credentials,
+    discovery,
+    projects,
+    roles,
+    users,
+)
+from stacklab.identity.api.base import api
+
+__all__ = ["api"]

@@ -1,0 +1,128 @@
+"""``/v3/auth/*``: issue, validate, check and revoke tokens; what a token may scope to."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from stacklab.api.errors import Unauthorized
+from stacklab.api.service import Call, Reply
+from stacklab.identity import models as m
+from stacklab.identity import schemas
+from stacklab.identity.api.base import (
+    api,
+    collection_links,
+    identity,
+    link,
+    query_flag,
+    render_domain,
+    render_project,
+)
+from stacklab.identity.auth import TokenInfo
+from stacklab.identity.roles import SYSTEM
+
+
+@api.route("POST", "/v3/auth/tokens", public=True, status=201, schema=schemas.AUTH)
+async def issue_token(call: Call) -> Reply:
+    service = identity(call)
+    with service.db.session() as session:
+        payload = service.auth.authenticate(session, call.body["auth"])
+        token = service.auth.issue(payload)
+        info = service.auth._token_info(session, payload)
+        body = service.auth.render(session, info, with_catalog=not query_flag(call, "nocatalog"))
+    return Reply(body, headers={"X-Subject-Token": token})
+
+
+def _subject(call: Call) -> TokenInfo:
+    subject = call.headers.get("x-subject-token")
+    if not subject:
+        raise Unauthorized("The request you have made requires authentication: "
+                           "X-Subject-Token is missing.")
+    return identity(call).auth.validate(subject, allow_expired=query_flag(call, "allow_expired"))
+
+
+def _token_target(call: Call) -> dict[str, Any]:
+    subject = call.headers.get("x-subject-token", "")
+    try:
+        user_id = identity(call).auth._fernet().decode(subject).user_id
+    except ValueError:
+        user_id = None
+    return {"target.token.user_id": user_id}
+
+
+@api.route("GET", "/v3/auth/tokens", policy="identity:validate_token", target=_token_target)
+async def validate_token(call: Call) -> Reply:
+    info = _subject(call)
+    service = identity(call)
+    with service.db.session() as session:
+        body = service.auth.render(session, info, with_catalog=not query_flag(call, "nocatalog"))
+    return Reply(body, headers={"X-Subject-Token": call.headers["x-subject-token"]})
+
+
+@api.route("HEAD", "/v3/auth/tokens", policy="identity:check_token", target=_token_target)
+async def check_token(call: Call) -> Reply:
+    _subject(call)
+    return Reply(status=200)
+
+
+@api.route("DELETE", "/v3/auth/tokens", policy="identity:revoke_token", target=_token_target,
+           status=204)
+async def revoke_token(call: Call) -> None:
+    info = _subject(call)
+    service = identity(call)
+    with service.db.session() as session:
+        service.auth.revoke(session, info.payload)
+
+
+@api.route("GET", "/v3/auth/catalog", policy="identity:get_auth_catalog")
+async def auth_catalog(call: Call) -> dict[str, Any]:
+    service = identity(call)
+    if not (call.context.project_id or call.context.domain_id or call.context.system_scope):
+        raise Unauthorized("The service catalog is only available to scoped tokens.")
+    with service.db.session() as session:
+        return {"catalog": service.catalog.render(session),
+                "links": collection_links(call, "/v3/auth/catalog")}
+
+
+def _scope_targets(call: Call, kind: str) -> list[str]:
+    service = identity(call)
+    user_id = call.context.user_id or ""
+    with service.db.session() as session:
+        group_ids = list(session.scalars(select(m.Membership.group_id).where(
+            m.Membership.user_id == user_id)))
+        direct = service.roles.effective_assignments(session, [
+            a for a in service.roles.direct_assignments(session)
+            if (a.actor_kind == "user" and a.actor_id == user_id)
+            or (a.actor_kind == "group" and a.actor_id in group_ids)])
+    return sorted({a.scope_id for a in direct if a.scope_kind == kind and a.actor_id == user_id})
+
+
+@api.route("GET", "/v3/auth/projects", policy="identity:get_auth_projects")
+async def auth_projects(call: Call) -> dict[str, Any]:
+    service = identity(call)
+    ids = _scope_targets(call, "project")
+    with service.db.session() as session:
+        projects = [p for p in (session.get(m.Project, i) for i in ids) if p and p.enabled]
+        return {"projects": [render_project(call, p) for p in projects],
+                "links": collection_links(call, "/v3/auth/projects")}
+
+
+@api.route("GET", "/v3/auth/domains", policy="identity:get_auth_domains")
+async def auth_domains(call: Call) -> dict[str, Any]:
+    service = identity(call)
+    ids = _scope_targets(call, "domain")
+    with service.db.session() as session:
+        domains = [d for d in (session.get(m.Domain, i) for i in ids) if d and d.enabled]
+        return {"domains": [render_domain(call, d) for d in domains],
+                "links": collection_links(call, "/v3/auth/domains")}
+
+
+@api.route("GET", "/v3/auth/system", policy="identity:get_auth_system")
+async def auth_system(call: Call) -> dict[str, Any]:
+    service = identity(call)
+    with service.db.session() as session:
+        has_roles = bool(service.roles.roles_for(session, call.context.user_id or "", "system",
+                                                 SYSTEM))
+    return {"system": [{"all": True}] if has_roles else [],
+            "links": link(call, "/v3/auth/system")}

@@ -1,0 +1,98 @@
+"""The Identity API object, its renderers and the policy targets handlers share."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from stacklab.api.errors import keystone_error
+from stacklab.api.service import Call, ServiceApi
+from stacklab.identity import models as m
+from stacklab.identity.service import IdentityService
+
+api = ServiceApi("identity", errors=keystone_error)
+
+
+def flat(prefix: str, value: Mapping[str, Any]) -> dict[str, Any]:
+    """A nested target flattened to the dotted keys oslo.policy check strings use."""
+    result: dict[str, Any] = {}
+    for key, item in value.items():
+        name = f"{prefix}.{key}"
+        if isinstance(item, Mapping):
+            result.update(flat(name, item))
+        else:
+            result[name] = item
+    return result
+
+
+def link(call: Call, path: str) -> dict[str, str]:
+    return {"self": call.url_for(path)}
+
+
+def collection_links(call: Call, path: str) -> dict[str, Any]:
+    return {"self": call.url_for(path), "previous": None, "next": None}
+
+
+def query_bool(call: Call, name: str) -> bool | None:
+    value = call.query.get(name)
+    if value is None:
+        return None
+    # keystone treats any value but "0"/"false" as true for flag-like filters.
+    return value.lower() not in ("0", "false", "no", "off")
+
+
+def query_flag(call: Call, name: str) -> bool:
+    """A flag such as ``?effective`` that is true when present without a value."""
+    if name not in call.query:
+        return False
+    return call.query[name].lower() not in ("0", "false", "no", "off")
+
+
+def render_domain(call: Call, d: m.Domain) -> dict[str, Any]:
+    return {**d.extra, "id": d.id, "name": d.name, "description": d.description or "",
+            "enabled": d.enabled, "tags": list(d.tags), "options": dict(d.options),
+            "links": link(call, f"/v3/domains/{d.id}")}
+
+
+def render_project(call: Call, p: m.Project) -> dict[str, Any]:
+    return {**p.extra, "id": p.id, "name": p.name, "domain_id": p.domain_id,
+            "description": p.description or "", "enabled": p.enabled,
+            "parent_id": p.parent_id or p.domain_id, "is_domain": False, "tags": list(p.tags),
+            "options": dict(p.options), "links": link(call, f"/v3/projects/{p.id}")}
+
+
+def render_user(call: Call, u: m.User) -> dict[str, Any]:
+    from stacklab.clock import isotime
+
+    body: dict[str, Any] = {**u.extra, "id": u.id, "name": u.name, "domain_id": u.domain_id,
+                            "enabled": u.enabled,
+                            "password_expires_at": isotime(u.password_expires_at, subsecond=True)
+                            if u.password_expires_at else None,
+                            "options": dict(u.options),
+                            "links": link(call, f"/v3/users/{u.id}")}
+    for optional in ("default_project_id", "description", "email"):
+        value = getattr(u, optional)
+        if value is not None:
+            body[optional] = value
+    return body
+
+
+def render_group(call: Call, g: m.Group) -> dict[str, Any]:
+    return {**g.extra, "id": g.id, "name": g.name, "domain_id": g.domain_id,
+            "description": g.description or "", "links": link(call, f"/v3/groups/{g.id}")}
+
+
+def render_role(call: Call, r: m.Role) -> dict[str, Any]:
+    body: dict[str, Any] = {**r.extra, "id": r.id, "name": r.name, "domain_id": r.domain_id,
+                            "description": r.description, "options": dict(r.options),
+                            "links": link(call, f"/v3/roles/{r.id}")}
+    return body
+
+
+def role_ref(call: Call, r: m.Role) -> dict[str, Any]:
+    return {"id": r.id, "name": r.name, "links": link(call, f"/v3/roles/{r.id}")}
+
+
+def identity(call: Call) -> IdentityService:
+    """The Identity service of the cloud serving this call."""
+    return call.cloud.identity

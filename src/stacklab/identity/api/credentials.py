@@ -1,0 +1,165 @@
+"""Application credentials and stored credentials."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from stacklab.api.errors import Forbidden
+from stacklab.api.service import Call
+from stacklab.clock import isotime
+from stacklab.identity import models as m
+from stacklab.identity import schemas
+from stacklab.identity.api.base import api, collection_links, flat, identity, link
+from stacklab.identity.errors import not_found
+
+
+def _user_path_target(call: Call) -> dict[str, Any]:
+    return {**flat("target.user", {"id": call.params["user_id"]}),
+            "user_id": call.params["user_id"]}
+
+
+def render_app_cred(call: Call, c: m.ApplicationCredential,
+                    roles: list[m.Role]) -> dict[str, Any]:
+    return {
+        "id": c.id, "name": c.name, "description": c.description, "user_id": c.user_id,
+        "project_id": c.project_id, "system": c.system,
+        "expires_at": isotime(c.expires_at, subsecond=True) if c.expires_at else None,
+        "unrestricted": c.unrestricted,
+        "roles": [{"id": r.id, "name": r.name, "domain_id": r.domain_id} for r in roles],
+        "access_rules": list(c.access_rules),
+        "links": link(call, f"/v3/users/{c.user_id}/application_credentials/{c.id}"),
+    }
+
+
+def _roles_of(call: Call, session: Any, c: m.ApplicationCredential) -> list[m.Role]:
+    return [r for r in (session.get(m.Role, i) for i in c.role_ids) if r is not None]
+
+
+@api.route("POST", "/v3/users/{user_id}/application_credentials",
+           policy="identity:create_application_credential", target=_user_path_target,
+           status=201, schema=schemas.APP_CRED_CREATE)
+async def create_app_cred(call: Call) -> dict[str, Any]:
+    service = identity(call)
+    context = call.context
+    if context.user_id != call.params["user_id"]:
+        raise Forbidden("You are not authorized to perform the requested action: "
+                        "identity:create_application_credential.")
+    if not context.project_id:
+        raise Forbidden("An application credential can only be created with a "
+                        "project-scoped token.")
+    if context.application_credential_id:
+        with service.db.session() as session:
+            current = session.get(m.ApplicationCredential, context.application_credential_id)
+            if current is not None and not current.unrestricted:
+                raise Forbidden("Using a restricted application credential to create another "
+                                "application credential is not allowed.")
+    with service.db.session() as session:
+        token_roles = service.roles.roles_for(session, context.user_id, "project",
+                                              context.project_id)
+        credential, secret = service.app_creds.create(
+            session, context.user_id, context.project_id, [r.id for r in token_roles],
+            call.body["application_credential"], service.state.clock)
+        body = render_app_cred(call, credential, _roles_of(call, session, credential))
+    body["secret"] = secret
+    return {"application_credential": body}
+
+
+@api.route("GET", "/v3/users/{user_id}/application_credentials",
+           policy="identity:list_application_credentials", target=_user_path_target)
+async def list_app_creds(call: Call) -> dict[str, Any]:
+    service = identity(call)
+    with service.db.session() as session:
+        service.users.get_user(session, call.params["user_id"])
+        creds = service.app_creds.list(session, call.params["user_id"], call.query.get("name"))
+        return {"application_credentials": [render_app_cred(call, c, _roles_of(call, session, c))
+                                            for c in creds],
+                "links": collection_links(
+                    call, f"/v3/users/{call.params['user_id']}/application_credentials")}
+
+
+@api.route("GET", "/v3/users/{user_id}/application_credentials/{credential_id}",
+           policy="identity:get_application_credential", target=_user_path_target)
+async def get_app_cred(call: Call) -> dict[str, Any]:
+    service = identity(call)
+    with service.db.session() as session:
+        c = service.app_creds.get(session, call.params["user_id"], call.params["credential_id"])
+        return {"application_credential": render_app_cred(call, c, _roles_of(call, session, c))}
+
+
+@api.route("DELETE", "/v3/users/{user_id}/application_credentials/{credential_id}",
+           policy="identity:delete_application_credential", target=_user_path_target,
+           status=204)
+async def delete_app_cred(call: Call) -> None:
+    service = identity(call)
+    with service.db.session() as session:
+        service.app_creds.delete(session, call.params["user_id"], call.params["credential_id"])
+
+
+# -- credentials -----------------------------------------------------------------------
+
+
+def render_credential(call: Call, c: m.Credential) -> dict[str, Any]:
+    return {"id": c.id, "user_id": c.user_id, "project_id": c.project_id, "type": c.type,
+            "blob": c.blob, "links": link(call, f"/v3/credentials/{c.id}")}
+
+
+def _credential_target(call: Call) -> dict[str, Any]:
+    service = identity(call)
+    with service.db.session() as session:
+        credential = session.get(m.Credential, call.params["credential_id"])
+        if credential is None:
+            raise not_found("credential", call.params["credential_id"])
+        return flat("target.credential", {"user_id": credential.user_id})
+
+
+def _new_credential_target(call: Call) -> dict[str, Any]:
+    return flat("target.credential", {"user_id": call.body["credential"]["user_id"]})
+
+
+@api.route("GET", "/v3/credentials", policy="identity:list_credentials")
+async def list_credentials(call: Call) -> dict[str, Any]:
+    service = identity(call)
+    filters: dict[str, Any] = {"user_id": call.query.get("user_id"),
+                               "type": call.query.get("type")}
+    with service.db.session() as session:
+        creds = service.credentials.list(session, filters)
+        # keystone filters the list down to what the caller may see.
+        visible = [c for c in creds if call.allows(
+            "identity:get_credential", flat("target.credential", {"user_id": c.user_id}))]
+        return {"credentials": [render_credential(call, c) for c in visible],
+                "links": collection_links(call, "/v3/credentials")}
+
+
+@api.route("POST", "/v3/credentials", policy="identity:create_credential",
+           target=_new_credential_target, status=201, schema=schemas.CREDENTIAL_CREATE)
+async def create_credential(call: Call) -> dict[str, Any]:
+    service = identity(call)
+    with service.db.session() as session:
+        return {"credential": render_credential(call, service.credentials.create(
+            session, call.body["credential"]))}
+
+
+@api.route("GET", "/v3/credentials/{credential_id}", policy="identity:get_credential",
+           target=_credential_target)
+async def get_credential(call: Call) -> dict[str, Any]:
+    service = identity(call)
+    with service.db.session() as session:
+        return {"credential": render_credential(call, service.credentials.get(
+            session, call.params["credential_id"]))}
+
+
+@api.route("PATCH", "/v3/credentials/{credential_id}", policy="identity:update_credential",
+           target=_credential_target, schema=schemas.CREDENTIAL_UPDATE)
+async def update_credential(call: Call) -> dict[str, Any]:
+    service = identity(call)
+    with service.db.session() as session:
+        return {"credential": render_credential(call, service.credentials.update(
+            session, call.params["credential_id"], call.body["credential"]))}
+
+
+@api.route("DELETE", "/v3/credentials/{credential_id}", policy="identity:delete_credential",
+           target=_credential_target, status=204)
+async def delete_credential(call: Call) -> None:
+    service = identity(call)
+    with service.db.session() as session:
+        service.credentials.delete(session, call.params["credential_id"])

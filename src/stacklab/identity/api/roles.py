@@ -1,0 +1,359 @@
+"""Roles, implied roles, grants and the role assignment list."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from stacklab.api.service import Call
+from stacklab.identity import models as m
+from stacklab.identity import schemas
+from stacklab.identity.api.base import (
+    api,
+    collection_links,
+    flat,
+    identity,
+    link,
+    query_flag,
+    render_role,
+    role_ref,
+)
+from stacklab.identity.errors import not_found
+from stacklab.identity.roles import SYSTEM, EffectiveAssignment
+
+
+def _role_target(call: Call) -> dict[str, Any]:
+    service = identity(call)
+    with service.db.session() as session:
+        role = service.roles.get_role(session, call.params["role_id"])
+        return flat("target.role", {"id": role.id, "domain_id": role.domain_id})
+
+
+# -- roles -----------------------------------------------------------------------------
+
+
+@api.route("GET", "/v3/roles", policy="identity:list_roles")
+async def list_roles(call: Call) -> dict[str, Any]:
+    service = identity(call)
+    filters = {"name": call.query.get("name"), "domain_id": call.query.get("domain_id")}
+    with service.db.session() as session:
+        roles = service.roles.list_roles(session, filters)
+        return {"roles": [render_role(call, r) for r in roles],
+                "links": collection_links(call, "/v3/roles")}
+
+
+def _new_role_target(call: Call) -> dict[str, Any]:
+    return flat("target.role", {"domain_id": call.body["role"].get("domain_id")})
+
+
+@api.route("POST", "/v3/roles", policy="identity:create_role", target=_new_role_target,
+           status=201, schema=schemas.ROLE_CREATE)
+async def create_role(call: Call) -> dict[str, Any]:
+    service = identity(call)
+    with service.db.session() as session:
+        return {"role": render_role(call, service.roles.create_role(session,
+                                                                    call.body["role"]))}
+
+
+@api.route("GET", "/v3/roles/{role_id}", policy="identity:get_role", target=_role_target)
+async def get_role(call: Call) -> dict[str, Any]:
+    service = identity(call)
+    with service.db.session() as session:
+        return {"role": render_role(call, service.roles.get_role(session,
+                                                                 call.params["role_id"]))}
+
+
+@api.route("PATCH", "/v3/roles/{role_id}", policy="identity:update_role", target=_role_target,
+           schema=schemas.ROLE_UPDATE)
+async def update_role(call: Call) -> dict[str, Any]:
+    service = identity(call)
+    with service.db.session() as session:
+        role = service.roles.update_role(session, call.params["role_id"], call.body["role"])
+        return {"role": render_role(call, role)}
+
+
+@api.route("DELETE", "/v3/roles/{role_id}", policy="identity:delete_role", target=_role_target,
+           status=204)
+async def delete_role(call: Call) -> None:
+    service = identity(call)
+    with service.db.session() as session:
+        service.roles.delete_role(session, call.params["role_id"])
+
+
+# -- implied roles ---------------------------------------------------------------------
+
+
+def _inference(call: Call, prior: m.Role, implied: list[m.Role] | m.Role) -> dict[str, Any]:
+    implies: Any = [role_ref(call, r) for r in implied] if isinstance(implied, list) \
+        else role_ref(call, implied)
+    return {"prior_role": role_ref(call, prior), "implies": implies}
+
+
+@api.route("GET", "/v3/roles/{prior_role_id}/implies", policy="identity:list_implied_roles")
+async def list_implied_roles(call: Call) -> dict[str, Any]:
+    service = identity(call)
+    with service.db.session() as session:
+        prior = service.roles.get_role(session, call.params["prior_role_id"])
+        return {"role_inference": _inference(call, prior,
+                                             service.roles.implied_by(session, prior.id)),
+                "links": link(call, f"/v3/roles/{prior.id}/implies")}
+
+
+def _pair(session: Session, call: Call) -> tuple[m.Role, m.Role]:
+    service = identity(call)
+    return (service.roles.get_role(session, call.params["prior_role_id"]),
+            service.roles.get_role(session, call.params["implied_role_id"]))
+
+
+@api.route("PUT", "/v3/roles/{prior_role_id}/implies/{implied_role_id}",
+           policy="identity:create_implied_role", status=201, body_optional=True)
+async def create_implied_role(call: Call) -> dict[str, Any]:
+    service = identity(call)
+    with service.db.session() as session:
+        prior, implied = _pair(session, call)
+        service.roles.create_inference(session, prior.id, implied.id)
+        return {"role_inference": _inference(call, prior, implied),
+                "links": link(call, f"/v3/roles/{prior.id}/implies/{implied.id}")}
+
+
+@api.route("GET", "/v3/roles/{prior_role_id}/implies/{implied_role_id}",
+           policy="identity:get_implied_role")
+async def get_implied_role(call: Call) -> dict[str, Any]:
+    service = identity(call)
+    with service.db.session() as session:
+        prior, implied = _pair(session, call)
+        service.roles.check_inference(session, prior.id, implied.id)
+        return {"role_inference": _inference(call, prior, implied),
+                "links": link(call, f"/v3/roles/{prior.id}/implies/{implied.id}")}
+
+
+@api.route("HEAD", "/v3/roles/{prior_role_id}/implies/{implied_role_id}",
+           policy="identity:check_implied_role", status=204)
+async def check_implied_role(call: Call) -> None:
+    service = identity(call)
+    with service.db.session() as session:
+        prior, implied = _pair(session, call)
+        service.roles.check_inference(session, prior.id, implied.id)
+
+
+@api.route("DELETE", "/v3/roles/{prior_role_id}/implies/{implied_role_id}",
+           policy="identity:delete_implied_role", status=204)
+async def delete_implied_role(call: Call) -> None:
+    service = identity(call)
+    with service.db.session() as session:
+        prior, implied = _pair(session, call)
+        service.roles.delete_inference(session, prior.id, implied.id)
+
+
+@api.route("GET", "/v3/role_inferences", policy="identity:list_role_inference_rules")
+async def list_role_inferences(call: Call) -> dict[str, Any]:
+    service = identity(call)
+    with service.db.session() as session:
+        by_prior: dict[str, list[m.Role]] = {}
+        for rule in service.roles.all_inferences(session):
+            by_prior.setdefault(rule.prior_role_id, []).append(
+                service.roles.get_role(session, rule.implied_role_id))
+        inferences = [_inference(call, service.roles.get_role(session, prior), implied)
+                      for prior, implied in sorted(by_prior.items())]
+        return {"role_inferences": inferences, "links": link(call, "/v3/role_inferences")}
+
+
+# -- grants ----------------------------------------------------------------------------
+# /v3/{projects|domains}/{id}/{users|groups}/{id}/roles[/{role_id}] and /v3/system/...
+
+
+def _grant_parts(call: Call) -> tuple[str, str, str, str]:
+    path = call.request.url.path
+    actor = "user" if "/users/" in path else "group"
+    actor_id = call.params["actor_id"]
+    if "/system/" in path:
+        return actor, actor_id, "system", SYSTEM
+    scope = "project" if "/projects/" in path else "domain"
+    return actor, actor_id, scope, call.params["target_id"]
+
+
+def _grant_target(call: Call) -> dict[str, Any]:
+    service = identity(call)
+    actor, actor_id, scope, scope_id = _grant_parts(call)
+    target: dict[str, Any] = {}
+    with service.db.session() as session:
+        if actor == "user":
+            user = service.users.get_user(session, actor_id)
+            target.update(flat("target.user", {"id": user.id, "domain_id": user.domain_id}))
+        else:
+            group = service.users.get_group(session, actor_id)
+            target.update(flat("target.group", {"id": group.id, "domain_id": group.domain_id}))
+        if scope == "project":
+            project = service.resources.get_project(session, scope_id)
+            target.update(flat("target.project", {"id": project.id,
+                                                  "domain_id": project.domain_id}))
+        elif scope == "domain":
+            domain = service.resources.get_domain(session, scope_id)
+            target.update(flat("target.domain", {"id": domain.id}))
+        if "role_id" in call.params:
+            role = service.roles.get_role(session, call.params["role_id"])
+            target.update(flat("target.role", {"id": role.id, "domain_id": role.domain_id}))
+    return target
+
+
+def _grant_policy(kind: str, system: bool, actor: str) -> str:
+    if system:
+        names = {"list": "list_system_grants_for", "check": "check_system_grant_for",
+                 "create": "create_system_grant_for", "revoke": "revoke_system_grant_for"}
+        return f"identity:{names[kind]}_{actor}"
+    return {"list": "identity:list_grants", "check": "identity:check_grant",
+            "create": "identity:create_grant", "revoke": "identity:revoke_grant"}[kind]
+
+
+def _register_grants(prefix: str, actor: str, system: bool) -> None:
+    base = f"{prefix}/{actor}s/{{actor_id}}/roles"
+
+    async def list_grants(call: Call) -> dict[str, Any]:
+        service = identity(call)
+        actor_kind, actor_id, scope, scope_id = _grant_parts(call)
+        with service.db.session() as session:
+            roles = service.roles.grants(session, actor_kind, actor_id, scope, scope_id)
+            return {"roles": [render_role(call, r) for r in roles],
+                    "links": collection_links(call, call.request.url.path)}
+
+    async def check_grant(call: Call) -> None:
+        service = identity(call)
+        with service.db.session() as session:
+            service.roles.check_grant(session, *_grant_parts(call), call.params["role_id"])
+
+    async def create_grant(call: Call) -> None:
+        service = identity(call)
+        with service.db.session() as session:
+            service.roles.grant(session, *_grant_parts(call), call.params["role_id"])
+
+    async def revoke_grant(call: Call) -> None:
+        service = identity(call)
+        with service.db.session() as session:
+            service.roles.revoke_grant(session, *_grant_parts(call), call.params["role_id"])
+
+    api.route("GET", base, policy=_grant_policy("list", system, actor),
+              target=_grant_target)(list_grants)
+    one = f"{base}/{{role_id}}"
+    api.route("HEAD", one, policy=_grant_policy("check", system, actor), target=_grant_target,
+              status=204)(check_grant)
+    api.route("GET", one, policy=_grant_policy("check", system, actor), target=_grant_target,
+              status=204)(check_grant)
+    api.route("PUT", one, policy=_grant_policy("create", system, actor), target=_grant_target,
+              status=204, body_optional=True)(create_grant)
+    api.route("DELETE", one, policy=_grant_policy("revoke", system, actor),
+              target=_grant_target, status=204)(revoke_grant)
+
+
+for _prefix in ("/v3/projects/{target_id}", "/v3/domains/{target_id}"):
+    for _actor in ("user", "group"):
+        _register_grants(_prefix, _actor, system=False)
+for _actor in ("user", "group"):
+    _register_grants("/v3/system", _actor, system=True)
+
+
+# -- the role assignment list ----------------------------------------------------------
+
+
+def _assignments_target(call: Call) -> dict[str, Any]:
+    return {"target.domain_id": call.query.get("scope.domain.id"),
+            "domain_id": call.query.get("scope.domain.id")}
+
+
+@api.route("GET", "/v3/role_assignments", policy="identity:list_role_assignments",
+           target=_assignments_target)
+async def list_role_assignments(call: Call) -> dict[str, Any]:
+    service = identity(call)
+    query = call.query
+    effective = query_flag(call, "effective")
+    names = query_flag(call, "include_names")
+    inherited_only = query.get("scope.OS-INHERIT:inherited_to") == "projects"
+    with service.db.session() as session:
+        rows = service.roles.direct_assignments(session)
+        if effective:
+            rows = service.roles.effective_assignments(session, rows)
+        wanted_project = query.get("scope.project.id")
+        subtree: set[str] = set()
+        if wanted_project and query_flag(call, "include_subtree"):
+            subtree = {p.id for p in service.resources.subtree(session, wanted_project)}
+        group_members: set[str] | None = None
+        if effective and query.get("group.id"):
+            group_members = {u.id for u in service.users.members(session, query["group.id"])}
+        result = []
+        for a in rows:
+            if query.get("role.id") and a.role_id != query["role.id"]:
+                continue
+            if query.get("user.id") and (a.actor_kind != "user" or a.actor_id != query["user.id"]):
+                continue
+            if query.get("group.id"):
+                if group_members is not None:
+                    if a.via_group_id != query["group.id"]:
+                        continue
+                elif a.actor_kind != "group" or a.actor_id != query["group.id"]:
+                    continue
+            if wanted_project and not (a.scope_kind == "project" and (
+                    a.scope_id == wanted_project or a.scope_id in subtree)):
+                continue
+            if query.get("scope.domain.id") and not (a.scope_kind == "domain"
+                                                     and a.scope_id == query["scope.domain.id"]):
+                continue
+            if query.get("scope.system") and a.scope_kind != "system":
+                continue
+            if inherited_only and not a.inherited:
+                continue
+            result.append(_render_assignment(call, session, a, names))
+        return {"role_assignments": result, "links": collection_links(call,
+                                                                       "/v3/role_assignments")}
+
+
+def _render_assignment(call: Call, session: Session, a: EffectiveAssignment,
+                       names: bool) -> dict[str, Any]:
+    role: dict[str, Any] = {"id": a.role_id}
+    actor: dict[str, Any] = {"id": a.actor_id}
+    scope: dict[str, Any]
+    if a.scope_kind == "system":
+        scope = {"system": {"all": True}}
+    else:
+        scope = {a.scope_kind: {"id": a.scope_id}}
+    if names:
+        role_row = session.get(m.Role, a.role_id)
+        if role_row is not None:
+            role["name"] = role_row.name
+            if role_row.domain_id:
+                role["domain"] = _domain_ref(session, role_row.domain_id)
+        actor_row: m.User | m.Group | None = (
+            session.get(m.User, a.actor_id) if a.actor_kind == "user"
+            else session.get(m.Group, a.actor_id))
+        if actor_row is not None:
+            actor.update(name=actor_row.name, domain=_domain_ref(session, actor_row.domain_id))
+        if a.scope_kind == "project":
+            project = session.get(m.Project, a.scope_id)
+            if project is not None:
+                scope["project"].update(name=project.name,
+                                        domain=_domain_ref(session, project.domain_id))
+        elif a.scope_kind == "domain":
+            domain = session.get(m.Domain, a.scope_id)
+            if domain is not None:
+                scope["domain"]["name"] = domain.name
+    if a.inherited:
+        scope["OS-INHERIT:inherited_to"] = "projects"
+    actor_kind = a.actor_kind if a.via_group_id is None else "group"
+    actor_id = a.actor_id if a.via_group_id is None else a.via_group_id
+    on = a.assigned_on or a.scope_id
+    scope_path = "/v3/system" if a.scope_kind == "system" else \
+        f"/v3/{a.scope_kind}s/{on if a.assigned_on else a.scope_id}"
+    links: dict[str, str] = {
+        "assignment": call.url_for(
+            f"{scope_path}/{actor_kind}s/{actor_id}/roles/{a.prior_role_id or a.role_id}")}
+    if a.via_group_id is not None:
+        links["membership"] = call.url_for(f"/v3/groups/{a.via_group_id}/users/{a.actor_id}")
+    if a.prior_role_id is not None:
+        links["prior_role"] = call.url_for(f"/v3/roles/{a.prior_role_id}")
+    return {"role": role, a.actor_kind: actor, "scope": scope, "links": links}
+
+
+def _domain_ref(session: Session, domain_id: str) -> dict[str, str]:
+    domain = session.get(m.Domain, domain_id)
+    if domain is None:
+        raise not_found("domain", domain_id)
+    return {"id": domain.id, "name": domain.name}

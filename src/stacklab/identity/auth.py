@@ -1,0 +1,351 @@
+"""Authentication: token issue (password, token, application credential), validation, revocation."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from stacklab.api.context import RequestContext
+from stacklab.api.errors import BadRequest, Forbidden, NotFound, Unauthorized
+from stacklab.clock import isotime
+from stacklab.identity import models as m
+from stacklab.identity.catalog import Catalog
+from stacklab.identity.credentials import ApplicationCredentials
+from stacklab.identity.resources import Resources
+from stacklab.identity.roles import SYSTEM, Roles
+from stacklab.identity.state import IdentityState
+from stacklab.identity.tokens import FernetTokens, TokenFormatError, TokenPayload
+from stacklab.identity.users import Users
+
+
+@dataclass
+class TokenInfo:
+    """A valid token and everything its response and the request context need."""
+
+    payload: TokenPayload
+    user: dict[str, Any]
+    roles: list[dict[str, str]]
+    project: dict[str, Any] | None = None
+    domain: dict[str, Any] | None = None
+    application_credential: dict[str, Any] | None = None
+    is_admin_project: bool = False
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def role_names(self) -> list[str]:
+        return [r["name"] for r in self.roles]
+
+
+class Authenticator:
+    def __init__(self, state: IdentityState, resources: Resources, users: Users, roles: Roles,
+                 catalog: Catalog, app_creds: ApplicationCredentials) -> None:
+        self.state = state
+        self.resources = resources
+        self.users = users
+        self.roles = roles
+        self.catalog = catalog
+        self.app_creds = app_creds
+        self.tokens: FernetTokens | None = None
+        self.admin_project_id: str | None = None
+
+    # -- keys ------------------------------------------------------------------------
+
+    def load_keys(self) -> None:
+        with self.state.db.session() as session:
+            rows = list(session.scalars(select(m.FernetKey).order_by(m.FernetKey.index.desc())))
+            if not rows:
+                rows = [m.FernetKey(index=1, key=FernetTokens.new_key(self.state.ids).decode()),
+                        m.FernetKey(index=0, key=FernetTokens.new_key(self.state.ids).decode())]
+                session.add_all(rows)
+        # Newest (primary) first; index 0 is the staged key, as keystone-manage sets them up.
+        self.tokens = FernetTokens([r.key.encode() for r in rows], self.state.ids.stream("tokens"))
+
+    def _fernet(self) -> FernetTokens:
+        if self.tokens is None:
+            raise RuntimeError("identity keys are not loaded")
+        return self.tokens
+
+    # -- issue -----------------------------------------------------------------------
+
+    def authenticate(self, session: Session, auth: Mapping[str, Any]) -> TokenPayload:
+        identity = auth["identity"]
+        methods = list(identity["methods"])
+        scope = auth.get("scope")
+        now = self.state.clock.now()
+        expires_at = now + self.state.config.token.expiration
+        audit_ids = [self._fernet().new_audit_id()]
+        app_cred_id: str | None = None
+        if "application_credential" in methods:
+            if scope is not None:
+                raise Unauthorized("Application credentials cannot request a scope.")
+            credential, user = self._application_credential(session,
+                                                            identity["application_credential"])
+            app_cred_id = credential.id
+            if credential.expires_at is not None:
+                expires_at = min(expires_at, credential.expires_at)
+            scope = {"project": {"id": credential.project_id}}
+        elif "password" in methods:
+            user = self._password_user(session, identity.get("password", {}))
+        elif "token" in methods:
+            old = self.validate(identity.get("token", {}).get("id", ""))
+            if old.payload.application_credential_id:
+                raise Forbidden("Unable to rescope a token made with an application credential.")
+            user = self.users.get_user(session, old.payload.user_id)
+            expires_at = old.payload.expires_at
+            audit_ids.append(old.payload.audit_ids[-1])
+            if scope is None and old.payload.scope_kind != "unscoped":
+                raise Forbidden("Rescoping a scoped token to an unscoped one is not allowed.")
+        else:
+            raise Unauthorized(f"Unsupported authentication method: {', '.join(methods)}")
+        if not user.enabled:
+            raise Unauthorized("The request you have made requires authentication.")
+        self._check_domain_enabled(session, user.domain_id)
+        project_id, domain_id, system = self._resolve_scope(session, user, scope)
+        payload = TokenPayload(user_id=user.id, methods=tuple(methods), expires_at=expires_at,
+                               issued_at=now, audit_ids=tuple(audit_ids), project_id=project_id,
+                               domain_id=domain_id, system=system,
+                               application_credential_id=app_cred_id)
+        if app_cred_id is None and project_id is None and domain_id is None and system is None \
+                and scope is None and user.default_project_id:
+            # keystone scopes a scope-less request to the user's default project when it can.
+            project = session.get(m.Project, user.default_project_id)
+            if project is not None and project.enabled and \
+                    self.roles.roles_for(session, user.id, "project", project.id):
+                payload = TokenPayload(**{**payload.__dict__, "project_id": project.id})
+        self._token_info(session, payload)  # the roles and scope must hold now
+        return payload
+
+    def issue(self, payload: TokenPayload) -> str:
+        return self._fernet().encode(payload)
+
+    def _password_user(self, session: Session, password: Mapping[str, Any]) -> m.User:
+        ref = password.get("user") or {}
+        try:
+            user = self._find_user(session, ref)
+        except NotFound:
+            raise Unauthorized() from None
+        if "password" not in ref or not self.users.check_password(user, str(ref["password"])):
+            raise Unauthorized()
+        return user
+
+    def _find_user(self, session: Session, ref: Mapping[str, Any]) -> m.User:
+        if ref.get("id"):
+            return self.users.get_user(session, ref["id"])
+        if not ref.get("name"):
+            raise BadRequest("Invalid input for field 'identity/password/user': the user needs "
+                             "an 'id', or a 'name' and a 'domain'")
+        domain = ref.get("domain") or {}
+        if not domain:
+            raise BadRequest("Expecting to find domain in user. The server could not comply with "
+                             "the request since it is either malformed or otherwise incorrect.")
+        domain_row = self.resources.find_domain(session, id=domain.get("id"),
+                                                name=domain.get("name"))
+        return self.users.find_user(session, name=ref["name"], domain_id=domain_row.id)
+
+    def _application_credential(self, session: Session, ref: Mapping[str, Any]) \
+            -> tuple[m.ApplicationCredential, m.User]:
+        try:
+            if ref.get("id"):
+                credential = self.app_creds.get_any(session, ref["id"])
+                user = self.users.get_user(session, credential.user_id)
+            else:
+                user = self._find_user(session, ref.get("user") or {})
+                credential = self.app_creds.find(session, user.id, ref.get("name", ""))
+        except NotFound:
+            raise Unauthorized() from None
+        if not self.state.hasher.verify(str(ref.get("secret", "")), credential.secret_hash):
+            raise Unauthorized()
+        if credential.expires_at is not None and credential.expires_at <= self.state.clock.now():
+            raise Unauthorized("The application credential has expired.")
+        return credential, user
+
+    def _resolve_scope(self, session: Session, user: m.User, scope: Any) \
+            -> tuple[str | None, str | None, str | None]:
+        if scope is None or scope == "unscoped":
+            return None, None, None
+        if not isinstance(scope, Mapping):
+            raise BadRequest("Invalid input for field 'auth/scope'")
+        if "project" in scope:
+            ref = scope["project"]
+            try:
+                if ref.get("id"):
+                    project = self.resources.get_project(session, ref["id"])
+                else:
+                    domain_ref = ref.get("domain") or {}
+                    if not domain_ref:
+                        raise BadRequest("Expecting to find domain in project.")
+                    domain = self.resources.find_domain(session, id=domain_ref.get("id"),
+                                                        name=domain_ref.get("name"))
+                    project = self.resources.find_project(session, name=ref.get("name"),
+                                                          domain_id=domain.id)
+            except NotFound as exc:
+                raise Unauthorized(exc.message) from None
+            return project.id, None, None
+        if "domain" in scope:
+            ref = scope["domain"]
+            try:
+                domain = self.resources.find_domain(session, id=ref.get("id"),
+                                                    name=ref.get("name"))
+            except NotFound as exc:
+                raise Unauthorized(exc.message) from None
+            return None, domain.id, None
+        if "system" in scope:
+            if scope["system"] != {"all": True}:
+                raise BadRequest("Invalid input for field 'auth/scope/system'")
+            return None, None, "all"
+        if "OS-TRUST:trust" in scope:
+            raise Forbidden("stacklab does not implement trusts (OS-TRUST)")
+        raise BadRequest("Invalid input for field 'auth/scope'")
+
+    def _check_domain_enabled(self, session: Session, domain_id: str) -> None:
+        domain = session.get(m.Domain, domain_id)
+        if domain is None or not domain.enabled:
+            raise Unauthorized("The request you have made requires authentication.")
+
+    # -- validate --------------------------------------------------------------------
+
+    def validate(self, token: str, *, allow_expired: bool = False) -> TokenInfo:
+        """Decode a token and check it is still good; raises 404 if not (keystone's answer)."""
+        try:
+            payload = self._fernet().decode(token)
+        except TokenFormatError:
+            raise NotFound("Could not recognize Fernet token") from None
+        now = self.state.clock.now()
+        window = self.state.config.token.allow_expired_window if allow_expired else 0
+        if payload.expires_at + window <= now:
+            raise NotFound("The token has expired.")
+        info = self.state.cached(
+            ("token-info", payload.user_id, payload.project_id, payload.domain_id,
+             payload.system, payload.application_credential_id),
+            lambda: self._token_info_or_none(payload))
+        if info is None:
+            raise NotFound("Failed to validate token")
+        role_ids = frozenset(r["id"] for r in info.roles)
+        if self.state.revocations.is_revoked(
+                payload, role_ids, info.user["domain"]["id"],
+                (info.project or {}).get("domain", {}).get("id")):
+            raise NotFound("Failed to validate token")
+        return TokenInfo(payload, info.user, info.roles, info.project, info.domain,
+                         info.application_credential, info.is_admin_project)
+
+    def _token_info_or_none(self, payload: TokenPayload) -> TokenInfo | None:
+        try:
+            with self.state.db.session() as session:
+                return self._token_info(session, payload)
+        except (Unauthorized, NotFound):
+            return None
+
+    def _token_info(self, session: Session, payload: TokenPayload) -> TokenInfo:
+        """The subject, scope and roles of a token, from the store; 401 if they no longer hold."""
+        user = session.get(m.User, payload.user_id)
+        if user is None or not user.enabled:
+            raise Unauthorized()
+        user_domain = session.get(m.Domain, user.domain_id)
+        if user_domain is None or not user_domain.enabled:
+            raise Unauthorized()
+        user_ref = {"id": user.id, "name": user.name,
+                    "domain": {"id": user_domain.id, "name": user_domain.name},
+                    "password_expires_at": _iso_or_none(user.password_expires_at)}
+        project_ref = domain_ref = None
+        if payload.project_id:
+            project = session.get(m.Project, payload.project_id)
+            if project is None or not project.enabled:
+                raise Unauthorized(f"Could not find project: {payload.project_id}.")
+            domain = session.get(m.Domain, project.domain_id)
+            if domain is None or not domain.enabled:
+                raise Unauthorized()
+            project_ref = {"id": project.id, "name": project.name,
+                           "domain": {"id": domain.id, "name": domain.name}}
+            roles = self.roles.roles_for(session, user.id, "project", project.id)
+            scope_desc = f"project {project.id}"
+        elif payload.domain_id:
+            domain = session.get(m.Domain, payload.domain_id)
+            if domain is None or not domain.enabled:
+                raise Unauthorized()
+            domain_ref = {"id": domain.id, "name": domain.name}
+            roles = self.roles.roles_for(session, user.id, "domain", domain.id)
+            scope_desc = f"domain {domain.id}"
+        elif payload.system:
+            roles = self.roles.roles_for(session, user.id, "system", SYSTEM)
+            scope_desc = "the system"
+        else:
+            roles = []
+            scope_desc = ""
+        app_cred_ref = None
+        if payload.application_credential_id:
+            credential = session.get(m.ApplicationCredential, payload.application_credential_id)
+            if credential is None:
+                raise Unauthorized()
+            allowed = set(credential.role_ids)
+            roles = [r for r in roles if r.id in allowed]
+            app_cred_ref = {"id": credential.id, "name": credential.name,
+                            "restricted": not credential.unrestricted}
+        if payload.scope_kind != "unscoped" and not roles:
+            raise Unauthorized(f"User {user.id} has no access to {scope_desc}")
+        return TokenInfo(
+            payload=payload, user=user_ref,
+            roles=[{"id": r.id, "name": r.name} for r in roles],
+            project=project_ref, domain=domain_ref, application_credential=app_cred_ref,
+            is_admin_project=payload.project_id is not None
+            and payload.project_id == self.admin_project_id,
+        )
+
+    # -- render ----------------------------------------------------------------------
+
+    def render(self, session: Session, info: TokenInfo, *, with_catalog: bool) -> dict[str, Any]:
+        payload = info.payload
+        token: dict[str, Any] = {
+            "methods": list(payload.methods),
+            "user": info.user,
+            "audit_ids": list(payload.audit_ids),
+            "expires_at": isotime(payload.expires_at, subsecond=True),
+            "issued_at": isotime(payload.issued_at, subsecond=True),
+        }
+        if info.project is not None:
+            token["project"] = info.project
+            token["is_domain"] = False
+        elif info.domain is not None:
+            token["domain"] = info.domain
+        elif payload.system:
+            token["system"] = {payload.system: True}
+        if payload.scope_kind != "unscoped":
+            token["roles"] = info.roles
+            if with_catalog:
+                token["catalog"] = self.catalog.render(session)
+        if info.application_credential is not None:
+            token["application_credential"] = info.application_credential
+        if info.project is not None:
+            token["is_admin_project"] = info.is_admin_project
+        return {"token": token}
+
+    def fill_context(self, info: TokenInfo, context: RequestContext) -> None:
+        payload = info.payload
+        context.authenticated = True
+        context.user_id = payload.user_id
+        context.user_name = info.user["name"]
+        context.user_domain_id = info.user["domain"]["id"]
+        context.user_domain_name = info.user["domain"]["name"]
+        if info.project is not None:
+            context.project_id = info.project["id"]
+            context.project_name = info.project["name"]
+            context.project_domain_id = info.project["domain"]["id"]
+            context.project_domain_name = info.project["domain"]["name"]
+        if info.domain is not None:
+            context.domain_id = info.domain["id"]
+            context.domain_name = info.domain["name"]
+        context.system_scope = payload.system
+        context.roles = info.role_names
+        context.audit_ids = list(payload.audit_ids)
+        context.application_credential_id = payload.application_credential_id
+        context.is_admin_project = info.is_admin_project
+
+    def revoke(self, session: Session, payload: TokenPayload) -> None:
+        self.state.revoke(session, audit_id=payload.audit_ids[0])
+
+
+def _iso_or_none(moment: float | None) -> str | None:
+    return isotime(moment, subsecond=True) if moment is not None else None

@@ -1,0 +1,206 @@
+"""Regions, services and endpoints, and the catalog tokens carry."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from stacklab.api.errors import BadRequest, Forbidden
+from stacklab.identity import models as m
+from stacklab.identity.errors import duplicate, not_found
+from stacklab.identity.state import IdentityState
+
+INTERFACES = ("public", "internal", "admin")
+
+
+class Catalog:
+    def __init__(self, state: IdentityState) -> None:
+        self.state = state
+
+    # -- regions ---------------------------------------------------------------------
+
+    def get_region(self, session: Session, region_id: str) -> m.Region:
+        region = session.get(m.Region, region_id)
+        if region is None:
+            raise not_found("region", region_id)
+        return region
+
+    def list_regions(self, session: Session, parent_region_id: str | None = None) \
+            -> list[m.Region]:
+        query = select(m.Region).order_by(m.Region.id)
+        if parent_region_id is not None:
+            query = query.where(m.Region.parent_region_id == parent_region_id)
+        return list(session.scalars(query))
+
+    def create_region(self, session: Session, fields: Mapping[str, Any],
+                      region_id: str | None = None) -> m.Region:
+        region_id = region_id or fields.get("id") or self.state.new_id()
+        if session.get(m.Region, region_id) is not None:
+            raise duplicate("region", f"Duplicate ID, {region_id}")
+        parent = fields.get("parent_region_id")
+        if parent is not None and session.get(m.Region, parent) is None:
+            raise not_found("region", parent)
+        region = m.Region(id=region_id, description=fields.get("description", ""),
+                          parent_region_id=parent)
+        session.add(region)
+        self.state.changed()
+        return region
+
+    def update_region(self, session: Session, region_id: str,
+                      fields: Mapping[str, Any]) -> m.Region:
+        region = self.get_region(session, region_id)
+        parent = fields.get("parent_region_id", region.parent_region_id)
+        if parent == region.id:
+            raise BadRequest("Circular reference or a repeated entry found in region tree")
+        if parent is not None and session.get(m.Region, parent) is None:
+            raise not_found("region", parent)
+        for name in ("description", "parent_region_id"):
+            if name in fields:
+                setattr(region, name, fields[name])
+        self.state.changed()
+        return region
+
+    def delete_region(self, session: Session, region_id: str) -> None:
+        region = self.get_region(session, region_id)
+        if session.scalar(select(m.Region.id).where(m.Region.parent_region_id == region.id)):
+            raise Forbidden(f"Unable to delete region {region.id} because it or its child "
+                            "regions have associated endpoints.")
+        session.delete(region)
+        self.state.changed()
+
+    # -- services --------------------------------------------------------------------
+
+    def get_service(self, session: Session, service_id: str) -> m.CatalogService:
+        service = session.get(m.CatalogService, service_id)
+        if service is None:
+            raise not_found("service", service_id)
+        return service
+
+    def list_services(self, session: Session, type: str | None = None,
+                      name: str | None = None) -> list[m.CatalogService]:
+        query = select(m.CatalogService).order_by(m.CatalogService.type)
+        if type is not None:
+            query = query.where(m.CatalogService.type == type)
+        if name is not None:
+            query = query.where(m.CatalogService.name == name)
+        return list(session.scalars(query))
+
+    def create_service(self, session: Session, fields: Mapping[str, Any],
+                       service_id: str | None = None) -> m.CatalogService:
+        service = m.CatalogService(
+            id=service_id or self.state.new_id(), type=fields["type"], name=fields.get("name"),
+            description=fields.get("description"), enabled=fields.get("enabled", True),
+            extra={k: v for k, v in fields.items()
+                   if k not in ("type", "name", "description", "enabled")})
+        session.add(service)
+        self.state.changed()
+        return service
+
+    def update_service(self, session: Session, service_id: str,
+                       fields: Mapping[str, Any]) -> m.CatalogService:
+        service = self.get_service(session, service_id)
+        for name in ("type", "name", "description", "enabled"):
+            if name in fields:
+                setattr(service, name, fields[name])
+        self.state.changed()
+        return service
+
+    def delete_service(self, session: Session, service_id: str) -> None:
+        session.delete(self.get_service(session, service_id))
+        self.state.changed()
+
+    # -- endpoints -------------------------------------------------------------------
+
+    def get_endpoint(self, session: Session, endpoint_id: str) -> m.Endpoint:
+        endpoint = session.get(m.Endpoint, endpoint_id)
+        if endpoint is None:
+            raise not_found("endpoint", endpoint_id)
+        return endpoint
+
+    def list_endpoints(self, session: Session, filters: Mapping[str, Any]) -> list[m.Endpoint]:
+        query = select(m.Endpoint).order_by(m.Endpoint.service_id, m.Endpoint.interface)
+        for key in ("service_id", "interface", "region_id"):
+            if filters.get(key) is not None:
+                query = query.where(getattr(m.Endpoint, key) == filters[key])
+        return list(session.scalars(query))
+
+    def create_endpoint(self, session: Session, fields: Mapping[str, Any],
+                        endpoint_id: str | None = None) -> m.Endpoint:
+        self.get_service(session, fields["service_id"])
+        region_id = fields.get("region_id") or fields.get("region")
+        if region_id is not None and session.get(m.Region, region_id) is None:
+            raise BadRequest(f"Region {region_id} does not exist")
+        endpoint = m.Endpoint(
+            id=endpoint_id or self.state.new_id(), service_id=fields["service_id"],
+            interface=fields["interface"], url=fields["url"], region_id=region_id,
+            enabled=fields.get("enabled", True), extra=dict(fields.get("extra", {})))
+        session.add(endpoint)
+        self.state.changed()
+        return endpoint
+
+    def update_endpoint(self, session: Session, endpoint_id: str,
+                        fields: Mapping[str, Any]) -> m.Endpoint:
+        endpoint = self.get_endpoint(session, endpoint_id)
+        if "service_id" in fields:
+            self.get_service(session, fields["service_id"])
+        region_id = fields.get("region_id", fields.get("region", endpoint.region_id))
+        if region_id is not None and session.get(m.Region, region_id) is None:
+            raise BadRequest(f"Region {region_id} does not exist")
+        endpoint.region_id = region_id
+        for name in ("service_id", "interface", "url", "enabled"):
+            if name in fields:
+                setattr(endpoint, name, fields[name])
+        self.state.changed()
+        return endpoint
+
+    def delete_endpoint(self, session: Session, endpoint_id: str) -> None:
+        session.delete(self.get_endpoint(session, endpoint_id))
+        self.state.changed()
+
+    # -- the catalog -----------------------------------------------------------------
+
+    def render(self, session: Session) -> list[dict[str, Any]]:
+        """The v3 catalog: every enabled service with its enabled endpoints."""
+        def compute() -> list[dict[str, Any]]:
+            endpoints: dict[str, list[dict[str, Any]]] = {}
+            for endpoint in session.scalars(select(m.Endpoint).where(m.Endpoint.enabled)):
+                endpoints.setdefault(endpoint.service_id, []).append({
+                    "id": endpoint.id, "interface": endpoint.interface,
+                    "region_id": endpoint.region_id, "region": endpoint.region_id,
+                    "url": endpoint.url,
+                })
+            return [
+                {"endpoints": endpoints.get(s.id, []), "id": s.id, "type": s.type,
+                 "name": s.name or ""}
+                for s in session.scalars(select(m.CatalogService).where(
+                    m.CatalogService.enabled).order_by(m.CatalogService.type))
+            ]
+
+        return self.state.cached("catalog", compute)
+
+    def ensure_service_endpoints(self, session: Session, *, type: str, name: str,
+                                 description: str, url: str, region_id: str) -> None:
+        """At start: the service a stacklab package serves is in the catalog, at today's URL.
+
+        Endpoints stacklab made itself follow the server's address across
+        restarts; an operator's own endpoints are left alone.
+        """
+        service = session.scalar(select(m.CatalogService).where(
+            m.CatalogService.type == type, m.CatalogService.name == name))
+        if service is None:
+            service = self.create_service(session, {"type": type, "name": name,
+                                                    "description": description})
+        existing = {e.interface: e for e in session.scalars(select(m.Endpoint).where(
+            m.Endpoint.service_id == service.id))}
+        for interface in INTERFACES:
+            endpoint = existing.get(interface)
+            if endpoint is None:
+                self.create_endpoint(session, {
+                    "service_id": service.id, "interface": interface, "url": url,
+                    "region_id": region_id, "extra": {"stacklab_managed": True}})
+            elif endpoint.extra.get("stacklab_managed") and endpoint.url != url:
+                endpoint.url = url
+                self.state.changed()

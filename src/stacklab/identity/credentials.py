@@ -1,0 +1,156 @@
+"""Application credentials and stored credentials (EC2 key pairs, TOTP secrets, ...)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from stacklab.api.errors import BadRequest, Forbidden
+from stacklab.clock import Clock
+from stacklab.identity import models as m
+from stacklab.identity.errors import duplicate, not_found
+from stacklab.identity.roles import Roles
+from stacklab.identity.state import IdentityState
+
+
+def parse_expiry(value: str | None) -> float | None:
+    if value is None:
+        return None
+    import datetime as dt
+
+    try:
+        moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise BadRequest(f"Invalid input for field 'expires_at': {value!r} is not an ISO 8601 "
+                         "time") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.timestamp()
+
+
+class ApplicationCredentials:
+    def __init__(self, state: IdentityState, roles: Roles) -> None:
+        self.state = state
+        self.roles = roles
+
+    def create(self, session: Session, user_id: str, project_id: str,
+               token_role_ids: list[str], fields: Mapping[str, Any],
+               clock: Clock) -> tuple[m.ApplicationCredential, str]:
+        if session.scalar(select(m.ApplicationCredential).where(
+                m.ApplicationCredential.user_id == user_id,
+                m.ApplicationCredential.name == fields["name"])):
+            raise duplicate("application credential",
+                            f"An application credential with name {fields['name']} already "
+                            "exists for this user")
+        role_ids: list[str] = []
+        for ref in fields.get("roles") or []:
+            role = self.roles.get_role(session, ref["id"]) if "id" in ref else \
+                self.roles.find_role(session, ref["name"], ref.get("domain_id"))
+            if role.id not in token_role_ids:
+                raise Forbidden(f"Invalid application credential: the user does not hold role "
+                                f"{role.name} on project {project_id}")
+            role_ids.append(role.id)
+        if not role_ids:
+            role_ids = list(token_role_ids)
+        expires_at = parse_expiry(fields.get("expires_at"))
+        if expires_at is not None and expires_at <= clock.now():
+            raise BadRequest("Invalid input for field 'expires_at': the time is in the past")
+        secret = fields.get("secret") or self.state.ids.urlsafe_token(64)
+        credential = m.ApplicationCredential(
+            id=self.state.new_id(), name=fields["name"], user_id=user_id, project_id=project_id,
+            secret_hash=self.state.hasher.hash(secret), description=fields.get("description"),
+            expires_at=expires_at, unrestricted=bool(fields.get("unrestricted", False)),
+            role_ids=role_ids, access_rules=list(fields.get("access_rules") or []))
+        session.add(credential)
+        self.state.changed()
+        return credential, secret
+
+    def get(self, session: Session, user_id: str, credential_id: str) -> m.ApplicationCredential:
+        credential = session.get(m.ApplicationCredential, credential_id)
+        if credential is None or credential.user_id != user_id:
+            raise not_found("application credential", credential_id)
+        return credential
+
+    def get_any(self, session: Session, credential_id: str) -> m.ApplicationCredential:
+        credential = session.get(m.ApplicationCredential, credential_id)
+        if credential is None:
+            raise not_found("application credential", credential_id)
+        return credential
+
+    def find(self, session: Session, user_id: str, name: str) -> m.ApplicationCredential:
+        credential = session.scalar(select(m.ApplicationCredential).where(
+            m.ApplicationCredential.user_id == user_id, m.ApplicationCredential.name == name))
+        if credential is None:
+            raise not_found("application credential", name)
+        return credential
+
+    def list(self, session: Session, user_id: str, name: str | None = None) \
+            -> list[m.ApplicationCredential]:
+        query = select(m.ApplicationCredential).where(
+            m.ApplicationCredential.user_id == user_id).order_by(m.ApplicationCredential.name)
+        if name is not None:
+            query = query.where(m.ApplicationCredential.name == name)
+        return list(session.scalars(query))
+
+    def delete(self, session: Session, user_id: str, credential_id: str) -> None:
+        credential = self.get(session, user_id, credential_id)
+        session.delete(credential)
+        self.state.revoke(session, application_credential_id=credential.id)
+        self.state.changed()
+
+
+class Credentials:
+    def __init__(self, state: IdentityState) -> None:
+        self.state = state
+
+    def create(self, session: Session, fields: Mapping[str, Any]) -> m.Credential:
+        if session.get(m.User, fields["user_id"]) is None:
+            raise not_found("user", fields["user_id"])
+        credential_id = self.state.new_id()
+        if fields["type"] == "ec2":
+            # keystone derives an EC2 credential's id from its access key.
+            try:
+                access = json.loads(fields["blob"])["access"]
+            except (ValueError, KeyError, TypeError):
+                raise BadRequest("Invalid blob in credential: an ec2 credential needs a JSON "
+                                 "blob with 'access' and 'secret'") from None
+            if not fields.get("project_id"):
+                raise BadRequest("Invalid input for field 'project_id': an ec2 credential "
+                                 "needs a project")
+            credential_id = hashlib.sha256(str(access).encode()).hexdigest()
+            if session.get(m.Credential, credential_id) is not None:
+                raise duplicate("credential", f"Duplicate ID, {credential_id}")
+        credential = m.Credential(id=credential_id, user_id=fields["user_id"],
+                                  project_id=fields.get("project_id"), type=fields["type"],
+                                  blob=fields["blob"])
+        session.add(credential)
+        return credential
+
+    def get(self, session: Session, credential_id: str) -> m.Credential:
+        credential = session.get(m.Credential, credential_id)
+        if credential is None:
+            raise not_found("credential", credential_id)
+        return credential
+
+    def list(self, session: Session, filters: Mapping[str, Any]) -> list[m.Credential]:
+        query = select(m.Credential).order_by(m.Credential.id)
+        for key in ("user_id", "type"):
+            if filters.get(key) is not None:
+                query = query.where(getattr(m.Credential, key) == filters[key])
+        return list(session.scalars(query))
+
+    def update(self, session: Session, credential_id: str,
+               fields: Mapping[str, Any]) -> m.Credential:
+        credential = self.get(session, credential_id)
+        for name in ("user_id", "project_id", "type", "blob"):
+            if name in fields:
+                setattr(credential, name, fields[name])
+        return credential
+
+    def delete(self, session: Session, credential_id: str) -> None:
+        session.delete(self.get(session, credential_id))

@@ -1,0 +1,227 @@
+"""Domains and projects (keystone's resource backend)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from stacklab.api.errors import BadRequest, Forbidden
+from stacklab.identity import models as m
+from stacklab.identity.errors import duplicate, not_found
+from stacklab.identity.state import IdentityState
+
+_COMMON = ("name", "description", "enabled", "tags", "options")
+
+
+class Resources:
+    def __init__(self, state: IdentityState) -> None:
+        self.state = state
+
+    # -- domains ---------------------------------------------------------------------
+
+    def get_domain(self, session: Session, domain_id: str) -> m.Domain:
+        domain = session.get(m.Domain, domain_id)
+        if domain is None:
+            raise not_found("domain", domain_id)
+        return domain
+
+    def find_domain(self, session: Session, *, id: str | None = None,
+                    name: str | None = None) -> m.Domain:
+        if id is not None:
+            return self.get_domain(session, id)
+        domain = session.scalar(select(m.Domain).where(m.Domain.name == name))
+        if domain is None:
+            raise not_found("domain", str(name))
+        return domain
+
+    def list_domains(self, session: Session, *, name: str | None = None,
+                     enabled: bool | None = None) -> list[m.Domain]:
+        query = select(m.Domain).order_by(m.Domain.name)
+        if name is not None:
+            query = query.where(m.Domain.name == name)
+        if enabled is not None:
+            query = query.where(m.Domain.enabled == enabled)
+        return list(session.scalars(query))
+
+    def create_domain(self, session: Session, fields: Mapping[str, Any],
+                      domain_id: str | None = None) -> m.Domain:
+        name = fields["name"]
+        if session.scalar(select(m.Domain).where(m.Domain.name == name)) is not None:
+            raise duplicate("domain", f"it is not permitted to have two domains with the same "
+                                      f"name: {name}")
+        domain = m.Domain(
+            id=domain_id or fields.get("explicit_domain_id") or self.state.new_id(),
+            name=name,
+            description=fields.get("description"),
+            enabled=fields.get("enabled", True),
+            tags=list(fields.get("tags", [])),
+            options=dict(fields.get("options", {})),
+            extra=_extra(fields, (*_COMMON, "explicit_domain_id")),
+        )
+        session.add(domain)
+        self.state.changed()
+        return domain
+
+    def update_domain(self, session: Session, domain_id: str,
+                      fields: Mapping[str, Any]) -> m.Domain:
+        domain = self.get_domain(session, domain_id)
+        if "name" in fields and fields["name"] != domain.name and session.scalar(
+                select(m.Domain).where(m.Domain.name == fields["name"])) is not None:
+            raise duplicate("domain", f"it is not permitted to have two domains with the same "
+                                      f"name: {fields['name']}")
+        _apply(domain, fields, _COMMON)
+        if fields.get("enabled") is False:
+            self.state.revoke(session, domain_id=domain.id)
+        self.state.changed()
+        return domain
+
+    def delete_domain(self, session: Session, domain_id: str) -> None:
+        domain = self.get_domain(session, domain_id)
+        if domain.enabled:
+            raise Forbidden("Cannot delete a domain that is enabled, please disable it first.")
+        if domain.id == self.state.config.identity.default_domain_id:
+            raise Forbidden("Cannot delete the default domain.")
+        for model in (m.Project, m.User, m.Group):
+            session.execute(delete(model).where(model.domain_id == domain.id))
+        session.execute(delete(m.Assignment).where(m.Assignment.target_id == domain.id))
+        session.delete(domain)
+        self.state.revoke(session, domain_id=domain.id)
+        self.state.changed()
+
+    # -- projects --------------------------------------------------------------------
+
+    def get_project(self, session: Session, project_id: str) -> m.Project:
+        project = session.get(m.Project, project_id)
+        if project is None:
+            raise not_found("project", project_id)
+        return project
+
+    def find_project(self, session: Session, *, id: str | None = None, name: str | None = None,
+                     domain_id: str | None = None) -> m.Project:
+        if id is not None:
+            return self.get_project(session, id)
+        project = session.scalar(
+            select(m.Project).where(m.Project.name == name, m.Project.domain_id == domain_id))
+        if project is None:
+            raise not_found("project", str(name))
+        return project
+
+    def list_projects(self, session: Session, filters: Mapping[str, Any]) -> list[m.Project]:
+        query = select(m.Project).order_by(m.Project.name)
+        for key in ("name", "domain_id", "parent_id", "enabled"):
+            if filters.get(key) is not None:
+                query = query.where(getattr(m.Project, key) == filters[key])
+        projects = list(session.scalars(query))
+        for key, want_all in (("tags", True), ("tags-any", False)):
+            if filters.get(key):
+                wanted = set(str(filters[key]).split(","))
+                projects = [p for p in projects
+                            if (wanted <= set(p.tags) if want_all else wanted & set(p.tags))]
+        for key, want_all in (("not-tags", True), ("not-tags-any", False)):
+            if filters.get(key):
+                unwanted = set(str(filters[key]).split(","))
+                projects = [p for p in projects
+                            if not (unwanted <= set(p.tags) if want_all
+                                    else unwanted & set(p.tags))]
+        return projects
+
+    def create_project(self, session: Session, fields: Mapping[str, Any],
+                       default_domain_id: str, project_id: str | None = None) -> m.Project:
+        if fields.get("is_domain"):
+            raise BadRequest("Creating a project acting as a domain is not supported by stacklab; "
+                             "create a domain instead.")
+        parent_id = fields.get("parent_id")
+        parent = self.get_project(session, parent_id) if parent_id else None
+        domain_id = fields.get("domain_id") or (parent.domain_id if parent else default_domain_id)
+        domain = self.get_domain(session, domain_id)
+        if parent is not None and parent.domain_id != domain.id:
+            raise BadRequest("Cannot create project, the parent and the project must be in the "
+                             "same domain.")
+        name = fields["name"]
+        if session.scalar(select(m.Project).where(m.Project.name == name,
+                                                  m.Project.domain_id == domain.id)):
+            raise duplicate("project", "it is not permitted to have two projects with the same "
+                                       f"name in the same domain : {domain.id}")
+        project = m.Project(
+            id=project_id or self.state.new_id(), name=name, domain_id=domain.id,
+            parent_id=parent.id if parent else None, description=fields.get("description", ""),
+            enabled=fields.get("enabled", True), tags=list(fields.get("tags", [])),
+            options=dict(fields.get("options", {})),
+            extra=_extra(fields, (*_COMMON, "domain_id", "parent_id", "is_domain")),
+        )
+        session.add(project)
+        self.state.changed()
+        return project
+
+    def update_project(self, session: Session, project_id: str,
+                       fields: Mapping[str, Any]) -> m.Project:
+        project = self.get_project(session, project_id)
+        for immutable in ("domain_id", "parent_id", "is_domain"):
+            if immutable in fields and fields[immutable] != getattr(project, immutable, False):
+                raise Forbidden(f"Update of `{immutable}` is not allowed.")
+        name = fields.get("name")
+        if name and name != project.name and session.scalar(select(m.Project).where(
+                m.Project.name == name, m.Project.domain_id == project.domain_id)):
+            raise duplicate("project", "it is not permitted to have two projects with the same "
+                                       f"name in the same domain : {project.domain_id}")
+        _apply(project, fields, _COMMON)
+        extra = {k: v for k, v in fields.items()
+                 if k not in (*_COMMON, "domain_id", "parent_id", "is_domain")}
+        if extra:
+            project.extra = {**project.extra, **extra}
+        if fields.get("enabled") is False:
+            self.state.revoke(session, project_id=project.id)
+        self.state.changed()
+        return project
+
+    def delete_project(self, session: Session, project_id: str) -> None:
+        project = self.get_project(session, project_id)
+        if session.scalar(select(m.Project.id).where(m.Project.parent_id == project.id)):
+            raise Forbidden(f"Cannot delete the project {project.id} since it is not a leaf in "
+                            "the hierarchy. Use the cascade option if you want to delete a "
+                            "subtree.")
+        session.execute(delete(m.Assignment).where(m.Assignment.target_id == project.id))
+        session.delete(project)
+        self.state.revoke(session, project_id=project.id)
+        self.state.changed()
+
+    def ancestors(self, session: Session, project: m.Project) -> list[m.Project]:
+        chain: list[m.Project] = []
+        current = project
+        while current.parent_id:
+            parent = session.get(m.Project, current.parent_id)
+            if parent is None:
+                break
+            chain.append(parent)
+            current = parent
+        return chain
+
+    def subtree(self, session: Session, project_id: str) -> list[m.Project]:
+        found: list[m.Project] = []
+        frontier = [project_id]
+        while frontier:
+            children = list(session.scalars(
+                select(m.Project).where(m.Project.parent_id.in_(frontier))))
+            found.extend(children)
+            frontier = [c.id for c in children]
+        return found
+
+    def set_tags(self, session: Session, project_id: str, tags: list[str]) -> m.Project:
+        project = self.get_project(session, project_id)
+        project.tags = list(dict.fromkeys(tags))
+        self.state.changed()
+        return project
+
+
+def _apply(row: Any, fields: Mapping[str, Any], names: tuple[str, ...]) -> None:
+    for name in names:
+        if name in fields:
+            value = fields[name]
+            setattr(row, name, list(value) if isinstance(value, list) else value)
+
+
+def _extra(fields: Mapping[str, Any], known: tuple[str, ...]) -> dict[str, Any]:
+    return {k: v for k, v in fields.items() if k not in known}

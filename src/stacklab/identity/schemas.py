@@ -1,0 +1,139 @@
+"""Request body schemas of Identity v3, written to keystone's rules.
+
+keystone accepts extra attributes on most entities (``additionalProperties``
+true) and stores them; names are 1-255 characters (64 for projects and
+domains); ids are strings up to 64 characters.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from stacklab.api.validation import BOOLEAN, DESCRIPTION, ID_STRING, NULLABLE_ID, string
+
+_TAG = {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[^,/]*$"}
+TAGS = {"type": "array", "items": _TAG, "maxItems": 80, "uniqueItems": True}
+OPTIONS = {"type": "object"}
+
+
+def _entity(key: str, properties: dict[str, Any], required: list[str] | None = None,
+            *, extra: bool = True) -> dict[str, Any]:
+    inner: dict[str, Any] = {"type": "object", "properties": properties,
+                             "additionalProperties": extra}
+    if required:
+        inner["required"] = required
+    else:
+        inner["minProperties"] = 1
+    return {"type": "object", "properties": {key: inner}, "required": [key],
+            "additionalProperties": False}
+
+
+_DOMAIN = {"name": string(64), "description": DESCRIPTION, "enabled": BOOLEAN, "tags": TAGS,
+           "options": OPTIONS, "explicit_domain_id": ID_STRING}
+DOMAIN_CREATE = _entity("domain", _DOMAIN, ["name"])
+DOMAIN_UPDATE = _entity("domain", {k: v for k, v in _DOMAIN.items()
+                                   if k != "explicit_domain_id"})
+
+_PROJECT = {"name": string(64), "description": DESCRIPTION, "enabled": BOOLEAN,
+            "domain_id": NULLABLE_ID, "parent_id": NULLABLE_ID, "is_domain": BOOLEAN,
+            "tags": TAGS, "options": OPTIONS}
+PROJECT_CREATE = _entity("project", _PROJECT, ["name"])
+PROJECT_UPDATE = _entity("project", _PROJECT)
+PROJECT_TAGS = {"type": "object", "properties": {"tags": TAGS}, "required": ["tags"],
+                "additionalProperties": False}
+
+_USER = {"name": string(255), "domain_id": ID_STRING, "enabled": BOOLEAN,
+         "default_project_id": NULLABLE_ID, "description": DESCRIPTION,
+         "password": {"type": ["string", "null"]}, "email": {"type": ["string", "null"]},
+         "options": OPTIONS}
+USER_CREATE = _entity("user", _USER, ["name"])
+USER_UPDATE = _entity("user", _USER)
+USER_PASSWORD = _entity("user", {"password": {"type": "string"},
+                                 "original_password": {"type": "string"}},
+                        ["password", "original_password"], extra=False)
+
+_GROUP = {"name": string(64), "domain_id": ID_STRING, "description": DESCRIPTION}
+GROUP_CREATE = _entity("group", _GROUP, ["name"])
+GROUP_UPDATE = _entity("group", _GROUP)
+
+_ROLE = {"name": string(255), "domain_id": NULLABLE_ID, "description": DESCRIPTION,
+         "options": OPTIONS}
+ROLE_CREATE = _entity("role", _ROLE, ["name"])
+ROLE_UPDATE = _entity("role", _ROLE)
+
+_REGION = {"id": string(255), "description": DESCRIPTION, "parent_region_id": NULLABLE_ID}
+REGION_CREATE = {"type": "object", "properties": {"region": {
+    "type": "object", "properties": _REGION, "additionalProperties": True}},
+    "required": ["region"], "additionalProperties": False}
+REGION_UPDATE = _entity("region", {k: v for k, v in _REGION.items() if k != "id"})
+
+_SERVICE = {"type": string(255), "name": string(255, min_length=0),
+            "description": DESCRIPTION, "enabled": BOOLEAN}
+SERVICE_CREATE = _entity("service", _SERVICE, ["type"])
+SERVICE_UPDATE = _entity("service", _SERVICE)
+
+_ENDPOINT = {"service_id": ID_STRING, "interface": {"enum": ["public", "internal", "admin"]},
+             "url": {"type": "string", "minLength": 1, "maxLength": 225,
+                     "pattern": "^[a-zA-Z0-9+.-]+:.+"},
+             "region_id": NULLABLE_ID, "region": NULLABLE_ID, "enabled": BOOLEAN}
+ENDPOINT_CREATE = _entity("endpoint", _ENDPOINT, ["service_id", "interface", "url"])
+ENDPOINT_UPDATE = _entity("endpoint", _ENDPOINT)
+
+_ROLE_REF = {"type": "object", "properties": {"id": ID_STRING, "name": string(255),
+                                              "domain_id": NULLABLE_ID},
+             "minProperties": 1}
+_ACCESS_RULE = {"type": "object", "properties": {
+    "id": ID_STRING, "path": {"type": "string", "minLength": 1, "maxLength": 225},
+    "method": {"enum": ["POST", "GET", "HEAD", "PATCH", "PUT", "DELETE"]},
+    "service": {"type": "string", "minLength": 1, "maxLength": 64}},
+    "additionalProperties": False}
+APP_CRED_CREATE = _entity("application_credential", {
+    "name": string(255), "description": DESCRIPTION, "secret": string(4096),
+    "expires_at": {"type": ["string", "null"]}, "roles": {"type": "array", "items": _ROLE_REF},
+    "unrestricted": {"type": ["boolean", "null"]},
+    "access_rules": {"type": "array", "items": _ACCESS_RULE}}, ["name"], extra=False)
+
+_CREDENTIAL = {"blob": {"type": "string"}, "project_id": NULLABLE_ID,
+               "type": string(255), "user_id": ID_STRING}
+CREDENTIAL_CREATE = _entity("credential", _CREDENTIAL, ["blob", "type", "user_id"])
+CREDENTIAL_UPDATE = _entity("credential", _CREDENTIAL)
+
+_USER_REF = {"type": "object", "properties": {
+    "id": ID_STRING, "name": string(255), "password": {"type": "string"},
+    "domain": {"type": "object", "properties": {"id": ID_STRING, "name": string(64)}}}}
+_SCOPE_REF = {"type": "object", "properties": {
+    "id": ID_STRING, "name": string(64),
+    "domain": {"type": "object", "properties": {"id": ID_STRING, "name": string(64)}}}}
+AUTH = {
+    "type": "object",
+    "required": ["auth"],
+    "properties": {"auth": {
+        "type": "object",
+        "required": ["identity"],
+        "properties": {
+            "identity": {
+                "type": "object",
+                "required": ["methods"],
+                "properties": {
+                    "methods": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+                    "password": {"type": "object", "required": ["user"],
+                                 "properties": {"user": _USER_REF}},
+                    "token": {"type": "object", "required": ["id"],
+                              "properties": {"id": {"type": "string"}}},
+                    "application_credential": {"type": "object", "required": ["secret"],
+                                               "properties": {"id": ID_STRING,
+                                                              "name": string(255),
+                                                              "secret": {"type": "string"},
+                                                              "user": _USER_REF}},
+                },
+            },
+            "scope": {"anyOf": [
+                {"type": "string", "enum": ["unscoped"]},
+                {"type": "object", "properties": {
+                    "project": _SCOPE_REF, "domain": _SCOPE_REF,
+                    "system": {"type": "object", "properties": {"all": {"type": "boolean"}}},
+                    "OS-TRUST:trust": {"type": "object"}}},
+            ]},
+        },
+    }},
+}

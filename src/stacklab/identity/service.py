@@ -1,0 +1,117 @@
+"""Identity as one object: its parts, the bootstrap, and the token check every service uses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from stacklab.api.context import RequestContext
+from stacklab.api.errors import NotFound, Unauthorized
+from stacklab.clock import Clock
+from stacklab.config import Config
+from stacklab.identity import models as m
+from stacklab.identity.auth import Authenticator, TokenInfo
+from stacklab.identity.catalog import Catalog
+from stacklab.identity.credentials import ApplicationCredentials, Credentials
+from stacklab.identity.resources import Resources
+from stacklab.identity.roles import SYSTEM, Roles
+from stacklab.identity.state import IdentityState
+from stacklab.identity.users import Users
+from stacklab.ids import IdSource
+from stacklab.store.database import Database
+
+# The roles keystone-manage bootstrap creates, each implying the next.
+BOOTSTRAP_ROLES = ("admin", "member", "reader")
+
+
+@dataclass(frozen=True)
+class CatalogEntry:
+    type: str
+    name: str
+    description: str
+    url: str
+
+
+class IdentityService:
+    def __init__(self, db: Database, clock: Clock, ids: IdSource, config: Config) -> None:
+        self.state = IdentityState(db, clock, ids, config)
+        self.resources = Resources(self.state)
+        self.users = Users(self.state)
+        self.roles = Roles(self.state)
+        self.catalog = Catalog(self.state)
+        self.app_creds = ApplicationCredentials(self.state, self.roles)
+        self.credentials = Credentials(self.state)
+        self.auth = Authenticator(self.state, self.resources, self.users, self.roles,
+                                  self.catalog, self.app_creds)
+
+    @property
+    def db(self) -> Database:
+        return self.state.db
+
+    def start(self, catalog: list[CatalogEntry]) -> None:
+        self.auth.load_keys()
+        self.bootstrap()
+        with self.db.session() as session:
+            region = self.state.config.stacklab.region
+            if session.get(m.Region, region) is None:
+                self.catalog.create_region(session, {"description": ""}, region_id=region)
+            for entry in catalog:
+                self.catalog.ensure_service_endpoints(
+                    session, type=entry.type, name=entry.name, description=entry.description,
+                    url=entry.url, region_id=region)
+        self.state.load_revocations()
+
+    def bootstrap(self) -> None:
+        """What ``keystone-manage bootstrap`` does, once, at the first start."""
+        config = self.state.config
+        with self.db.session() as session:
+            default_domain = config.identity.default_domain_id
+            if session.get(m.Domain, default_domain) is None:
+                self.resources.create_domain(
+                    session, {"name": "Default", "description": "The default domain"},
+                    domain_id=default_domain)
+            roles: dict[str, m.Role] = {}
+            for name in (*BOOTSTRAP_ROLES, "service", "manager"):
+                found = session.scalar(select(m.Role).where(m.Role.name == name,
+                                                            m.Role.domain_id.is_(None)))
+                roles[name] = found or self.roles.create_role(
+                    session, {"name": name, "options": {"immutable": True}})
+            session.flush()
+            # admin => member => reader as the course and keystone-manage bootstrap have
+            # it; keystone's newer "manager" role sits between domain admins and members.
+            for prior, implied in (("admin", "member"), ("member", "reader"),
+                                   ("manager", "member")):
+                if session.get(m.ImpliedRole, (roles[prior].id, roles[implied].id)) is None:
+                    session.add(m.ImpliedRole(prior_role_id=roles[prior].id,
+                                              implied_role_id=roles[implied].id))
+            projects = {}
+            for name, description in (("admin", "Bootstrap project for initializing the cloud."),
+                                      ("service", "Project of the service users")):
+                found_project = session.scalar(select(m.Project).where(
+                    m.Project.name == name, m.Project.domain_id == default_domain))
+                projects[name] = found_project or self.resources.create_project(
+                    session, {"name": name, "description": description}, default_domain)
+            admin = session.scalar(select(m.User).where(m.User.name == "admin",
+                                                        m.User.domain_id == default_domain))
+            if admin is None:
+                session.flush()
+                admin = self.users.create_user(
+                    session, {"name": "admin", "password": config.stacklab.admin_password,
+                              "default_project_id": projects["admin"].id}, default_domain)
+                session.flush()
+                self.roles.grant(session, "user", admin.id, "project", projects["admin"].id,
+                                 roles["admin"].id)
+                self.roles.grant(session, "user", admin.id, "system", SYSTEM, roles["admin"].id)
+            self.auth.admin_project_id = projects["admin"].id
+        self.state.changed()
+
+    # -- the token check of every service (keystonemiddleware's job) -----------------
+
+    def authenticate_request(self, token: str, context: RequestContext) -> TokenInfo:
+        try:
+            info = self.auth.validate(token)
+        except NotFound:
+            raise Unauthorized() from None
+        self.auth.fill_context(info, context)
+        return info
