@@ -1,0 +1,170 @@
+"""``stacklab``: up, wait, status."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from stacklab.config import Config, lab_defaults
+
+
+def build_config(args: argparse.Namespace) -> Config:
+    """Upstream defaults, then the lab's settings, the topology's, the file, the flags."""
+    from stacklab.topology import load_topology
+
+    file_config = Config()
+    if args.config:
+        file_config.load_file(Path(args.config))
+    topology_path = args.topology or file_config.stacklab.topology
+    topology = load_topology(topology_path or None)
+    config = lab_defaults(Config())
+    for section, options in topology.config.items():
+        for name, value in options.items():
+            if config.has_option(section, name):
+                config.set(section, name, value)
+    if args.config:
+        config.load_file(Path(args.config))
+    overrides: dict[str, Any] = {
+        "bind_host": args.host, "bind_port": args.port, "state_dir": args.state_dir,
+        "seed": args.seed, "topology": args.topology, "init_hooks_dir": args.init_hooks,
+        "admin_password": args.admin_password,
+    }
+    for name, value in overrides.items():
+        if value is not None:
+            config.set("stacklab", name, value)
+    if args.ephemeral:
+        config.stacklab.ephemeral = True
+    if args.debug:
+        config.DEFAULT.debug = True
+    return config
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    from stacklab.clock import RealClock
+
+    started = RealClock().monotonic()
+    from stacklab.cloud import Cloud
+    from stacklab.clouds_yaml import default_clouds_yaml
+    from stacklab.observability.logging import configure
+    from stacklab.server import serve
+
+    config = build_config(args)
+    logs = configure(debug=config.DEFAULT.debug, json_lines=args.json_logs)
+    cloud = Cloud(config, logs=logs)
+    clouds_yaml = None if args.no_clouds_yaml else Path(args.clouds_yaml or default_clouds_yaml())
+    try:
+        asyncio.run(serve(cloud, clouds_yaml=clouds_yaml, started_at=started))
+    except KeyboardInterrupt:
+        pass
+    except OSError as exc:
+        print(f"stacklab: cannot serve on {config.stacklab.bind_host}:"
+              f"{config.stacklab.bind_port}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _endpoint(args: argparse.Namespace) -> str:
+    if args.url:
+        return str(args.url).rstrip("/")
+    state = Path(args.state_dir or Config().stacklab.state_dir).expanduser()
+    try:
+        return (state / "endpoint").read_text().strip()
+    except FileNotFoundError:
+        return f"http://127.0.0.1:{Config().stacklab.bind_port}"
+
+
+def _get_json(url: str, timeout: float = 2.0) -> tuple[int, Any]:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            return response.status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as error:
+        body = error.read()
+        try:
+            return error.code, json.loads(body or b"null")
+        except ValueError:
+            return error.code, None
+
+
+def cmd_wait(args: argparse.Namespace) -> int:
+    url = f"{_endpoint(args)}/stacklab/v1/health"
+    deadline = time.monotonic() + args.timeout
+    while True:
+        try:
+            status, _ = _get_json(url)
+            if status == 200:
+                print(f"stacklab is ready at {_endpoint(args)}")
+                return 0
+        except (OSError, ValueError):
+            pass
+        if time.monotonic() >= deadline:
+            print(f"stacklab: not ready after {args.timeout:.0f} s ({url})", file=sys.stderr)
+            return 1
+        time.sleep(0.1)
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    url = f"{_endpoint(args)}/stacklab/v1/status"
+    try:
+        _, body = _get_json(url)
+    except OSError as exc:
+        print(f"stacklab: no cloud answers at {url}: {exc}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps(body, indent=2))
+        return 0
+    print(f"endpoint {body['endpoint']}  status {body['status']}")
+    width = max(len(n["fqdn"]) for n in body["nodes"])
+    for node in body["nodes"]:
+        print(f"{node['fqdn']:<{width}}  {node['state']:<4}  {','.join(node['roles']):<12}  "
+              f"{' '.join(node['services'])}")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="stacklab", description=__doc__)
+    commands = top.add_subparsers(dest="command", required=True)
+
+    up = commands.add_parser("up", help="start the cloud")
+    up.add_argument("--host", help="address to bind (default 127.0.0.1)")
+    up.add_argument("--port", type=int, help="port to bind (default 8080; 0 picks a free one)")
+    up.add_argument("--state-dir", help="where the store and keys live")
+    up.add_argument("--config", help="an ini file in OpenStack's sections and option names")
+    up.add_argument("--topology", help="a topology YAML (default: the 12-node lab)")
+    up.add_argument("--ephemeral", action="store_true", help="keep nothing (in-memory store)")
+    up.add_argument("--seed", type=int, help="make every generated id and value repeatable")
+    up.add_argument("--init-hooks", help="a folder of scripts to run once the cloud is ready")
+    up.add_argument("--admin-password", help="the admin user's password (default 'secret')")
+    up.add_argument("--clouds-yaml", help="clouds.yaml to write the 'stacklab' entry to")
+    up.add_argument("--no-clouds-yaml", action="store_true", help="write no clouds.yaml")
+    up.add_argument("--debug", action="store_true", help="log every request to stderr")
+    up.add_argument("--json-logs", action="store_true", help="log JSON lines to stderr")
+    up.set_defaults(func=cmd_up)
+
+    for name, func, text in (("wait", cmd_wait, "wait until the cloud is ready"),
+                             ("status", cmd_status, "nodes, roles and services")):
+        sub = commands.add_parser(name, help=text)
+        sub.add_argument("--url", help="the cloud's base URL (default: from the state dir)")
+        sub.add_argument("--state-dir", help="the state dir of the cloud")
+        sub.set_defaults(func=func)
+        if name == "wait":
+            sub.add_argument("--timeout", type=float, default=60.0)
+        else:
+            sub.add_argument("--json", action="store_true")
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    result: int = args.func(args)
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

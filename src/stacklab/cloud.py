@@ -1,0 +1,135 @@
+"""The embedded cloud: configuration, store, bus, topology and services, wired once.
+
+``Cloud`` is what ``stacklab up`` serves and what tests build in-process. It
+owns nothing global: two clouds can live in one process (each with its own
+clock, ids and store).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import BaseRoute, Route
+
+from stacklab.api.context import RequestContext
+from stacklab.api.policy import PolicyEngine
+from stacklab.api.service import ServiceApi
+from stacklab.bus.inprocess import InProcessBus
+from stacklab.clock import Clock, RealClock
+from stacklab.config import Config
+from stacklab.identity.service import CatalogEntry, IdentityService
+from stacklab.ids import IdSource
+from stacklab.observability.logging import CentralLogStore
+from stacklab.store.database import Database, sqlite_url
+from stacklab.topology import Topology, load_topology
+
+
+class Cloud:
+    def __init__(self, config: Config, *, clock: Clock | None = None,
+                 topology: Topology | None = None, logs: CentralLogStore | None = None) -> None:
+        from stacklab.identity.policies import RULES as IDENTITY_RULES
+
+        self.config = config
+        self.clock: Clock = clock or RealClock()
+        self.ids = IdSource(config.stacklab.seed)
+        self.topology = topology or load_topology(config.stacklab.topology or None)
+        self.logs = logs or CentralLogStore()
+        url = config.database.connection or sqlite_url(
+            None if config.stacklab.ephemeral else config.state_path)
+        self.db = Database(url)
+        self.bus = InProcessBus(self.clock)
+        self.policy = PolicyEngine(
+            IDENTITY_RULES, policy_file=config.oslo_policy.policy_file,
+            enforce_scope=config.oslo_policy.enforce_scope,
+            enforce_new_defaults=config.oslo_policy.enforce_new_defaults)
+        self.identity = IdentityService(self.db, self.clock, self.ids, config)
+        self.base_url = ""
+        self.ready = False
+        self.hooks_done = True
+        self.down_nodes: set[str] = set()
+        self._api_nodes = itertools.cycle(self._controllers())
+
+    # -- life cycle --------------------------------------------------------------------
+
+    def start(self, base_url: str) -> None:
+        """Bring the store to head, bootstrap, publish the catalog at ``base_url``."""
+        self.base_url = base_url.rstrip("/")
+        if not self.config.stacklab.ephemeral and not self.config.database.connection:
+            self.config.state_path.mkdir(parents=True, exist_ok=True)
+        self.db.upgrade()
+        self.identity.start(list(self.catalog_entries()))
+        self.ready = True
+
+    def stop(self) -> None:
+        self.ready = False
+        self.db.dispose()
+
+    def catalog_entries(self) -> Iterator[CatalogEntry]:
+        yield CatalogEntry("identity", "keystone", "Identity Service",
+                           f"{self.base_url}/identity")
+
+    def service_apis(self) -> list[tuple[str, ServiceApi]]:
+        from stacklab.identity.api import api as identity_api
+
+        return [("/identity", identity_api)]
+
+    # -- the request path ----------------------------------------------------------------
+
+    def authenticate(self, token: str, context: RequestContext) -> None:
+        self.identity.authenticate_request(token, context)
+
+    def _controllers(self) -> list[str]:
+        nodes = [n.fqdn for n in self.topology.nodes_with_role("controller")]
+        return nodes or ["localhost"]
+
+    def pick_api_node(self) -> str:
+        """The controller whose API worker serves the next request (the load balancer)."""
+        for _ in range(len(self._controllers())):
+            node = next(self._api_nodes)
+            if node not in self.down_nodes:
+                return node
+        return "none"
+
+    # -- stacklab's own endpoints ----------------------------------------------------------
+
+    def stacklab_routes(self) -> list[BaseRoute]:
+        return [
+            Route("/stacklab/v1/health", self._health, methods=["GET", "HEAD"]),
+            Route("/stacklab/v1/status", self._status, methods=["GET"]),
+            Route("/stacklab/v1/logs", self._logs, methods=["GET"]),
+        ]
+
+    def health(self) -> dict[str, Any]:
+        services = {name: "ready" if self.ready else "starting"
+                    for name in ("identity",)}
+        ready = self.ready and self.hooks_done
+        return {"status": "ready" if ready else "starting", "services": services,
+                "init_hooks": "done" if self.hooks_done else "running"}
+
+    async def _health(self, request: Request) -> JSONResponse:
+        body = self.health()
+        return JSONResponse(body, status_code=200 if body["status"] == "ready" else 503)
+
+    def status(self) -> dict[str, Any]:
+        nodes = []
+        for node in self.topology.nodes.values():
+            nodes.append({
+                "name": node.name, "fqdn": node.fqdn, "roles": list(node.roles),
+                "services": list(node.services), "addresses": dict(node.addresses),
+                "state": "down" if node.fqdn in self.down_nodes else "up",
+            })
+        return {"endpoint": self.base_url, "nodes": nodes, **self.health()}
+
+    async def _status(self, request: Request) -> JSONResponse:
+        return JSONResponse(self.status())
+
+    async def _logs(self, request: Request) -> JSONResponse:
+        query = request.query_params
+        records = self.logs.search(request_id=query.get("request_id"), node=query.get("node"),
+                                   service=query.get("service"))
+        limit = int(query.get("limit", "200")) if query.get("limit", "200").isdigit() else 200
+        return JSONResponse({"logs": records[-limit:]})

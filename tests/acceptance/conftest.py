@@ -1,0 +1,111 @@
+"""A live ``stacklab up`` on a free loopback port, driven by the real clients."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@dataclass
+class LiveCloud:
+    url: str
+    state_dir: Path
+    clouds_yaml: Path
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    @property
+    def auth_url(self) -> str:
+        return f"{self.url}/identity"
+
+    def env(self, **extra: str) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("OS_")}
+        env.update(OS_CLIENT_CONFIG_FILE=str(self.clouds_yaml), OS_CLOUD="stacklab", **extra)
+        return env
+
+    def openstack(self, *args: str, check: bool = True,
+                  **env: str) -> subprocess.CompletedProcess[str]:
+        """Run the real ``openstack`` CLI against this cloud."""
+        result = subprocess.run([str(BIN / "openstack"), *args], env=self.env(**env),
+                                capture_output=True, text=True, timeout=120)
+        if check and result.returncode != 0:
+            raise AssertionError(f"openstack {' '.join(args)} failed ({result.returncode}):\n"
+                                 f"{result.stderr}\n{result.stdout}")
+        return result
+
+    def openstack_json(self, *args: str, **env: str) -> Any:
+        return json.loads(self.openstack(*args, "-f", "json", **env).stdout)
+
+    def connect(self, **auth: Any) -> Any:
+        import openstack
+
+        params: dict[str, Any] = {
+            "auth_url": self.auth_url, "username": "admin", "password": "secret",
+            "project_name": "admin", "user_domain_name": "Default",
+            "project_domain_name": "Default", "region_name": "RegionOne",
+        }
+        params.update(auth)
+        return openstack.connect(**params)
+
+
+def start_cloud(tmp: Path, *extra: str, port: int | None = None,
+                state_dir: Path | None = None) -> LiveCloud:
+    port = port or free_port()
+    state = state_dir or tmp / "state"
+    clouds_yaml = tmp / "clouds.yaml"
+    log = tmp / f"stacklab-{port}.log"
+    handle = log.open("ab")
+    process = subprocess.Popen(
+        [str(BIN / "stacklab"), "up", "--port", str(port), "--state-dir", str(state),
+         "--clouds-yaml", str(clouds_yaml), *extra],
+        stdout=handle, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"stacklab up exited {process.returncode}:\n{log.read_text()}")
+        try:
+            with urllib.request.urlopen(f"{url}/stacklab/v1/health", timeout=1) as response:
+                if response.status == 200:
+                    return LiveCloud(url, state, clouds_yaml, process, log)
+        except OSError:
+            time.sleep(0.05)
+    process.kill()
+    raise AssertionError(f"stacklab up not ready in 30 s:\n{log.read_text()}")
+
+
+def stop_cloud(cloud: LiveCloud) -> int:
+    cloud.process.terminate()
+    try:
+        return cloud.process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        cloud.process.kill()
+        raise
+
+
+@pytest.fixture(scope="session")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveCloud]:
+    """One cloud for the whole acceptance session (tests create uniquely named resources)."""
+    cloud = start_cloud(tmp_path_factory.mktemp("live"), "--seed", "42")
+    yield cloud
+    stop_cloud(cloud)
