@@ -102,15 +102,23 @@ class VirtualClock:
         self._now = target
 
     async def run_for(self, seconds: float) -> None:
-        """Advance in steps, letting woken coroutines run between timers."""
+        """Advance in steps, letting woken coroutines run between timers.
+
+        Tasks get to run (and arm new timers) before each look at the timer
+        heap, so a timer set by a task started just before is not skipped.
+        """
         target = self._now + seconds
         while True:
-            await asyncio.sleep(0)
+            await self._settle()
             if not self._timers or self._timers[0].due > target:
                 break
             timer = heapq.heappop(self._timers)
             self._now = max(self._now, timer.due)
             timer.wake()
-        for _ in range(3):
-            await asyncio.sleep(0)
         self._now = target
+        await self._settle()
+
+    @staticmethod
+    async def _settle(rounds: int = 5) -> None:
+        for _ in range(rounds):
+            await asyncio.sleep(0)

@@ -64,9 +64,13 @@ class PolicyEngine:
 
     def authorize(self, rule: str, target: Mapping[str, Any], context: RequestContext) -> None:
         """Raise 403 unless ``context`` may do ``rule`` on ``target``."""
+        # A None in the target must never satisfy a check: oslo.policy compares
+        # text, so "domain_id:%(target.domain_id)s" would match None to an
+        # unscoped None. A missing key makes that one check False instead.
+        known = {key: value for key, value in target.items() if value is not None}
         try:
             allowed = self._enforcer.enforce(
-                rule, dict(target), context.policy_credentials(), do_raise=False
+                rule, known, context.policy_credentials(), do_raise=False
             )
         except oslo.InvalidScope:
             allowed = False

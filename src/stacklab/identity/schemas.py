@@ -88,7 +88,8 @@ _ACCESS_RULE = {"type": "object", "properties": {
     "service": {"type": "string", "minLength": 1, "maxLength": 64}},
     "additionalProperties": False}
 APP_CRED_CREATE = _entity("application_credential", {
-    "name": string(255), "description": DESCRIPTION, "secret": string(4096),
+    "name": string(255), "description": DESCRIPTION,
+    "secret": {"type": ["string", "null"], "minLength": 1, "maxLength": 4096},
     "expires_at": {"type": ["string", "null"]}, "roles": {"type": "array", "items": _ROLE_REF},
     "unrestricted": {"type": ["boolean", "null"]},
     "access_rules": {"type": "array", "items": _ACCESS_RULE}}, ["name"], extra=False)
