@@ -65,10 +65,36 @@ class ApplicationCredentials:
             id=self.state.new_id(), name=fields["name"], user_id=user_id, project_id=project_id,
             secret_hash=self.state.hasher.hash(secret), description=fields.get("description"),
             expires_at=expires_at, unrestricted=bool(fields.get("unrestricted", False)),
-            role_ids=role_ids, access_rules=list(fields.get("access_rules") or []))
+            role_ids=role_ids,
+            access_rules=self._access_rules(session, user_id, fields.get("access_rules") or []))
         session.add(credential)
         self.state.changed()
         return credential, secret
+
+    def _access_rules(self, session: Session, user_id: str,
+                      wanted: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Give each rule an id; a rule named by id is one this user already has."""
+        known = {rule["id"]: rule for rule in self.access_rules(session, user_id)}
+        rules = []
+        for rule in wanted:
+            if "id" in rule:
+                if rule["id"] not in known:
+                    raise not_found("access rule", rule["id"])
+                rules.append(known[rule["id"]])
+                continue
+            same = next((r for r in known.values() if all(
+                r.get(k) == rule.get(k) for k in ("path", "method", "service"))), None)
+            rules.append(same or {"id": self.state.new_id(), "path": rule.get("path"),
+                                  "method": rule.get("method"), "service": rule.get("service")})
+        return rules
+
+    def access_rules(self, session: Session, user_id: str) -> list[dict[str, Any]]:
+        """A user's access rules (kept with the application credentials that use them)."""
+        seen: dict[str, dict[str, Any]] = {}
+        for credential in self.list(session, user_id):
+            for rule in credential.access_rules:
+                seen.setdefault(rule["id"], rule)
+        return list(seen.values())
 
     def get(self, session: Session, user_id: str, credential_id: str) -> m.ApplicationCredential:
         credential = session.get(m.ApplicationCredential, credential_id)

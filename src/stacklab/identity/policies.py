@@ -547,6 +547,34 @@ REVOCATION_RULES: list[PolicyRule] = [
     ),
 ]
 
+# EC2-style credentials (``openstack ec2 credentials ...``): owners manage their own.
+EC2_CREDENTIAL_RULES: list[PolicyRule] = [
+    _identity(
+        "ec2_get_credential",
+        f"{_PADMIN_OR_SYS_READER} or user_id:%(target.credential.user_id)s",
+        SYSTEM_OR_PROJECT,
+        "Show an EC2 credential.",
+    ),
+    _identity(
+        "ec2_list_credentials",
+        f"{_PADMIN_OR_SYS_READER} or rule:owner",
+        SYSTEM_OR_PROJECT,
+        "List a user's EC2 credentials.",
+    ),
+    _identity(
+        "ec2_create_credential",
+        f"{_PADMIN} or (role:member and user_id:%(target.credential.user_id)s)",
+        SYSTEM_OR_PROJECT,
+        "Create an EC2 credential.",
+    ),
+    _identity(
+        "ec2_delete_credential",
+        f"{_PADMIN} or (role:member and user_id:%(target.credential.user_id)s)",
+        SYSTEM_OR_PROJECT,
+        "Delete an EC2 credential.",
+    ),
+]
+
 RULES: list[PolicyRule] = [
     *BASE_RULES,
     *TOKEN_RULES,
@@ -561,6 +589,7 @@ RULES: list[PolicyRule] = [
     *APPLICATION_CREDENTIAL_RULES,
     *ACCESS_RULE_RULES,
     *CREDENTIAL_RULES,
+    *EC2_CREDENTIAL_RULES,
     *AUTH_RULES,
     *LIMIT_RULES,
     *REVOCATION_RULES,

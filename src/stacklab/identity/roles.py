@@ -37,7 +37,9 @@ class EffectiveAssignment:
     inherited: bool = False
     via_group_id: str | None = None  # set when expanded from a group (effective)
     prior_role_id: str | None = None  # set when implied by another role (effective)
-    assigned_on: str | None = None  # when inherited down to a project: where it was assigned
+    # When inherited down to a project: where it was assigned, as "domains/<id>" or
+    # "projects/<id>" (the path keystone's assignment link names).
+    assigned_on: str | None = None
 
 
 class Roles:
@@ -234,10 +236,10 @@ class Roles:
             if not a.inherited:
                 targets = [(a.scope_kind, a.scope_id, None)]
             elif a.scope_kind == "domain":
-                targets = [("project", p.id, a.scope_id) for p in projects
+                targets = [("project", p.id, f"domains/{a.scope_id}") for p in projects
                            if p.domain_id == a.scope_id]
             else:
-                targets = [("project", p.id, a.scope_id)
+                targets = [("project", p.id, f"projects/{a.scope_id}")
                            for p in _descendants(projects, a.scope_id)]
             for user_id, via in users:
                 for scope_kind, scope_id, assigned_on in targets:

@@ -138,3 +138,6 @@ AUTH = {
         },
     }},
 }
+
+EC2_CREATE = {"type": "object", "properties": {"tenant_id": ID_STRING}, "required": ["tenant_id"],
+              "additionalProperties": True}

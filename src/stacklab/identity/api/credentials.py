@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Any
+
+from sqlalchemy.orm import Session
 
 from stacklab.api.errors import Forbidden
 from stacklab.api.service import Call
@@ -95,6 +99,55 @@ async def delete_app_cred(call: Call) -> None:
         service.app_creds.delete(session, call.params["user_id"], call.params["credential_id"])
 
 
+# -- access rules ----------------------------------------------------------------------
+
+
+def render_access_rule(call: Call, user_id: str, rule: dict[str, Any]) -> dict[str, Any]:
+    return {**rule, "links": link(call, f"/v3/users/{user_id}/access_rules/{rule['id']}")}
+
+
+def _find_access_rule(call: Call) -> dict[str, Any]:
+    service = identity(call)
+    with service.db.session() as session:
+        rules = service.app_creds.access_rules(session, call.params["user_id"])
+    for rule in rules:
+        if rule["id"] == call.params["access_rule_id"]:
+            return rule
+    raise not_found("access rule", call.params["access_rule_id"])
+
+
+@api.route("GET", "/v3/users/{user_id}/access_rules", policy="identity:list_access_rules",
+           target=_user_path_target)
+async def list_access_rules(call: Call) -> dict[str, Any]:
+    service = identity(call)
+    user_id = call.params["user_id"]
+    with service.db.session() as session:
+        rules = service.app_creds.access_rules(session, user_id)
+    for key in ("service", "path", "method"):
+        if call.query.get(key):
+            rules = [r for r in rules if r.get(key) == call.query[key]]
+    return {"access_rules": [render_access_rule(call, user_id, r) for r in rules],
+            "links": collection_links(call, f"/v3/users/{user_id}/access_rules")}
+
+
+@api.route("GET", "/v3/users/{user_id}/access_rules/{access_rule_id}",
+           policy="identity:get_access_rule", target=_user_path_target)
+async def get_access_rule(call: Call) -> dict[str, Any]:
+    return {"access_rule": render_access_rule(call, call.params["user_id"],
+                                              _find_access_rule(call))}
+
+
+@api.route("DELETE", "/v3/users/{user_id}/access_rules/{access_rule_id}",
+           policy="identity:delete_access_rule", target=_user_path_target, status=204)
+async def delete_access_rule(call: Call) -> None:
+    _find_access_rule(call)
+    # Rules live with the application credentials that use them, so every rule
+    # found is in use, which keystone refuses to delete.
+    raise Forbidden("Cannot delete access rule "
+                    f"{call.params['access_rule_id']}: it is in use by an application "
+                    "credential.")
+
+
 # -- credentials -----------------------------------------------------------------------
 
 
@@ -163,3 +216,70 @@ async def delete_credential(call: Call) -> None:
     service = identity(call)
     with service.db.session() as session:
         service.credentials.delete(session, call.params["credential_id"])
+
+
+# -- EC2 credentials (OS-EC2) ----------------------------------------------------------
+
+
+def _ec2_target(call: Call) -> dict[str, Any]:
+    return {**flat("target.credential", {"user_id": call.params["user_id"]}),
+            "user_id": call.params["user_id"]}
+
+
+def render_ec2(call: Call, c: m.Credential) -> dict[str, Any]:
+    blob = json.loads(c.blob)
+    return {"user_id": c.user_id, "tenant_id": c.project_id, "access": blob.get("access"),
+            "secret": blob.get("secret"), "trust_id": blob.get("trust_id"),
+            "links": link(call, f"/v3/users/{c.user_id}/credentials/OS-EC2/{blob.get('access')}")}
+
+
+def _ec2_credential(call: Call, session: Session) -> m.Credential:
+    credential_id = hashlib.sha256(call.params["access"].encode()).hexdigest()
+    credential = session.get(m.Credential, credential_id)
+    if credential is None or credential.type != "ec2" or \
+            credential.user_id != call.params["user_id"]:
+        raise not_found("credential", call.params["access"])
+    return credential
+
+
+@api.route("POST", "/v3/users/{user_id}/credentials/OS-EC2",
+           policy="identity:ec2_create_credential", target=_ec2_target, status=201,
+           schema=schemas.EC2_CREATE)
+async def create_ec2(call: Call) -> dict[str, Any]:
+    service = identity(call)
+    ids = service.state.ids
+    blob = {"access": ids.hex_id(), "secret": ids.hex_id(), "trust_id": None}
+    with service.db.session() as session:
+        service.users.get_user(session, call.params["user_id"])
+        service.resources.get_project(session, call.body["tenant_id"])
+        credential = service.credentials.create(session, {
+            "user_id": call.params["user_id"], "project_id": call.body["tenant_id"],
+            "type": "ec2", "blob": json.dumps(blob)})
+        return {"credential": render_ec2(call, credential)}
+
+
+@api.route("GET", "/v3/users/{user_id}/credentials/OS-EC2",
+           policy="identity:ec2_list_credentials", target=_ec2_target)
+async def list_ec2(call: Call) -> dict[str, Any]:
+    service = identity(call)
+    with service.db.session() as session:
+        creds = service.credentials.list(session, {"user_id": call.params["user_id"],
+                                                   "type": "ec2"})
+        return {"credentials": [render_ec2(call, c) for c in creds],
+                "links": collection_links(call, call.request.url.path)}
+
+
+@api.route("GET", "/v3/users/{user_id}/credentials/OS-EC2/{access}",
+           policy="identity:ec2_get_credential", target=_ec2_target)
+async def get_ec2(call: Call) -> dict[str, Any]:
+    service = identity(call)
+    with service.db.session() as session:
+        return {"credential": render_ec2(call, _ec2_credential(call, session))}
+
+
+@api.route("DELETE", "/v3/users/{user_id}/credentials/OS-EC2/{access}",
+           policy="identity:ec2_delete_credential", target=_ec2_target, status=204)
+async def delete_ec2(call: Call) -> None:
+    service = identity(call)
+    with service.db.session() as session:
+        session.delete(_ec2_credential(call, session))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -160,96 +161,98 @@ async def list_role_inferences(call: Call) -> dict[str, Any]:
 
 
 # -- grants ----------------------------------------------------------------------------
-# /v3/{projects|domains}/{id}/{users|groups}/{id}/roles[/{role_id}] and /v3/system/...
+# /v3/{projects|domains}/{id}/{users|groups}/{id}/roles[/{role_id}], /v3/system/..., and
+# keystone's OS-INHERIT variants (.../roles/{role_id}/inherited_to_projects).
 
 
-def _grant_parts(call: Call) -> tuple[str, str, str, str]:
-    path = call.request.url.path
-    actor = "user" if "/users/" in path else "group"
-    actor_id = call.params["actor_id"]
-    if "/system/" in path:
-        return actor, actor_id, "system", SYSTEM
-    scope = "project" if "/projects/" in path else "domain"
-    return actor, actor_id, scope, call.params["target_id"]
+@dataclass(frozen=True)
+class GrantRoute:
+    actor: str  # "user" | "group"
+    scope: str  # "project" | "domain" | "system"
+    inherited: bool = False
 
+    def parts(self, call: Call) -> tuple[str, str, str, str]:
+        scope_id = SYSTEM if self.scope == "system" else call.params["target_id"]
+        return self.actor, call.params["actor_id"], self.scope, scope_id
 
-def _grant_target(call: Call) -> dict[str, Any]:
-    service = identity(call)
-    actor, actor_id, scope, scope_id = _grant_parts(call)
-    target: dict[str, Any] = {}
-    with service.db.session() as session:
-        if actor == "user":
-            user = service.users.get_user(session, actor_id)
-            target.update(flat("target.user", {"id": user.id, "domain_id": user.domain_id}))
-        else:
-            group = service.users.get_group(session, actor_id)
-            target.update(flat("target.group", {"id": group.id, "domain_id": group.domain_id}))
-        if scope == "project":
-            project = service.resources.get_project(session, scope_id)
-            target.update(flat("target.project", {"id": project.id,
-                                                  "domain_id": project.domain_id}))
-        elif scope == "domain":
-            domain = service.resources.get_domain(session, scope_id)
-            target.update(flat("target.domain", {"id": domain.id}))
-        if "role_id" in call.params:
-            role = service.roles.get_role(session, call.params["role_id"])
-            target.update(flat("target.role", {"id": role.id, "domain_id": role.domain_id}))
-    return target
-
-
-def _grant_policy(kind: str, system: bool, actor: str) -> str:
-    if system:
-        names = {"list": "list_system_grants_for", "check": "check_system_grant_for",
-                 "create": "create_system_grant_for", "revoke": "revoke_system_grant_for"}
-        return f"identity:{names[kind]}_{actor}"
-    return {"list": "identity:list_grants", "check": "identity:check_grant",
-            "create": "identity:create_grant", "revoke": "identity:revoke_grant"}[kind]
-
-
-def _register_grants(prefix: str, actor: str, system: bool) -> None:
-    base = f"{prefix}/{actor}s/{{actor_id}}/roles"
-
-    async def list_grants(call: Call) -> dict[str, Any]:
+    def target(self, call: Call) -> dict[str, Any]:
         service = identity(call)
-        actor_kind, actor_id, scope, scope_id = _grant_parts(call)
+        actor, actor_id, scope, scope_id = self.parts(call)
+        target: dict[str, Any] = {}
         with service.db.session() as session:
-            roles = service.roles.grants(session, actor_kind, actor_id, scope, scope_id)
-            return {"roles": [render_role(call, r) for r in roles],
-                    "links": collection_links(call, call.request.url.path)}
+            if actor == "user":
+                user = service.users.get_user(session, actor_id)
+                target.update(flat("target.user", {"id": user.id, "domain_id": user.domain_id}))
+            else:
+                group = service.users.get_group(session, actor_id)
+                target.update(flat("target.group", {"id": group.id,
+                                                    "domain_id": group.domain_id}))
+            if scope == "project":
+                project = service.resources.get_project(session, scope_id)
+                target.update(flat("target.project", {"id": project.id,
+                                                      "domain_id": project.domain_id}))
+            elif scope == "domain":
+                target.update(flat("target.domain", {
+                    "id": service.resources.get_domain(session, scope_id).id}))
+            if "role_id" in call.params:
+                role = service.roles.get_role(session, call.params["role_id"])
+                target.update(flat("target.role", {"id": role.id, "domain_id": role.domain_id}))
+        return target
 
-    async def check_grant(call: Call) -> None:
-        service = identity(call)
-        with service.db.session() as session:
-            service.roles.check_grant(session, *_grant_parts(call), call.params["role_id"])
+    def policy(self, verb: str) -> str:
+        if self.scope == "system":
+            names = {"list": "list_system_grants_for", "check": "check_system_grant_for",
+                     "create": "create_system_grant_for", "revoke": "revoke_system_grant_for"}
+            return f"identity:{names[verb]}_{self.actor}"
+        return f"identity:{verb}_grant" if verb != "list" else "identity:list_grants"
 
-    async def create_grant(call: Call) -> None:
-        service = identity(call)
-        with service.db.session() as session:
-            service.roles.grant(session, *_grant_parts(call), call.params["role_id"])
+    def register(self, collection: str, one: str) -> None:
+        async def list_grants(call: Call) -> dict[str, Any]:
+            service = identity(call)
+            with service.db.session() as session:
+                roles = service.roles.grants(session, *self.parts(call),
+                                             inherited=self.inherited)
+                return {"roles": [render_role(call, r) for r in roles],
+                        "links": collection_links(call, call.request.url.path)}
 
-    async def revoke_grant(call: Call) -> None:
-        service = identity(call)
-        with service.db.session() as session:
-            service.roles.revoke_grant(session, *_grant_parts(call), call.params["role_id"])
+        async def check_grant(call: Call) -> None:
+            service = identity(call)
+            with service.db.session() as session:
+                service.roles.check_grant(session, *self.parts(call), call.params["role_id"],
+                                          inherited=self.inherited)
 
-    api.route("GET", base, policy=_grant_policy("list", system, actor),
-              target=_grant_target)(list_grants)
-    one = f"{base}/{{role_id}}"
-    api.route("HEAD", one, policy=_grant_policy("check", system, actor), target=_grant_target,
-              status=204)(check_grant)
-    api.route("GET", one, policy=_grant_policy("check", system, actor), target=_grant_target,
-              status=204)(check_grant)
-    api.route("PUT", one, policy=_grant_policy("create", system, actor), target=_grant_target,
-              status=204, body_optional=True)(create_grant)
-    api.route("DELETE", one, policy=_grant_policy("revoke", system, actor),
-              target=_grant_target, status=204)(revoke_grant)
+        async def create_grant(call: Call) -> None:
+            service = identity(call)
+            with service.db.session() as session:
+                service.roles.grant(session, *self.parts(call), call.params["role_id"],
+                                    inherited=self.inherited)
+
+        async def revoke_grant(call: Call) -> None:
+            service = identity(call)
+            with service.db.session() as session:
+                service.roles.revoke_grant(session, *self.parts(call), call.params["role_id"],
+                                           inherited=self.inherited)
+
+        api.route("GET", collection, policy=self.policy("list"), target=self.target)(
+            list_grants)
+        for method in ("HEAD", "GET"):
+            api.route(method, one, policy=self.policy("check"), target=self.target,
+                      status=204)(check_grant)
+        api.route("PUT", one, policy=self.policy("create"), target=self.target, status=204,
+                  body_optional=True)(create_grant)
+        api.route("DELETE", one, policy=self.policy("revoke"), target=self.target,
+                  status=204)(revoke_grant)
 
 
-for _prefix in ("/v3/projects/{target_id}", "/v3/domains/{target_id}"):
-    for _actor in ("user", "group"):
-        _register_grants(_prefix, _actor, system=False)
 for _actor in ("user", "group"):
-    _register_grants("/v3/system", _actor, system=True)
+    for _scope in ("project", "domain"):
+        _base = f"/v3/{_scope}s/{{target_id}}/{_actor}s/{{actor_id}}/roles"
+        GrantRoute(_actor, _scope).register(_base, f"{_base}/{{role_id}}")
+        _inherit = f"/v3/OS-INHERIT/{_scope}s/{{target_id}}/{_actor}s/{{actor_id}}/roles"
+        GrantRoute(_actor, _scope, inherited=True).register(
+            f"{_inherit}/inherited_to_projects", f"{_inherit}/{{role_id}}/inherited_to_projects")
+    _system = f"/v3/system/{_actor}s/{{actor_id}}/roles"
+    GrantRoute(_actor, "system").register(_system, f"{_system}/{{role_id}}")
 
 
 # -- the role assignment list ----------------------------------------------------------
@@ -339,12 +342,16 @@ def _render_assignment(call: Call, session: Session, a: EffectiveAssignment,
         scope["OS-INHERIT:inherited_to"] = "projects"
     actor_kind = a.actor_kind if a.via_group_id is None else "group"
     actor_id = a.actor_id if a.via_group_id is None else a.via_group_id
-    on = a.assigned_on or a.scope_id
-    scope_path = "/v3/system" if a.scope_kind == "system" else \
-        f"/v3/{a.scope_kind}s/{on if a.assigned_on else a.scope_id}"
-    links: dict[str, str] = {
-        "assignment": call.url_for(
-            f"{scope_path}/{actor_kind}s/{actor_id}/roles/{a.prior_role_id or a.role_id}")}
+    role_id = a.prior_role_id or a.role_id
+    if a.inherited or a.assigned_on:
+        on = a.assigned_on or f"{a.scope_kind}s/{a.scope_id}"
+        assignment = (f"/v3/OS-INHERIT/{on}/{actor_kind}s/{actor_id}/roles/{role_id}"
+                      "/inherited_to_projects")
+    else:
+        scope_path = "/v3/system" if a.scope_kind == "system" else \
+            f"/v3/{a.scope_kind}s/{a.scope_id}"
+        assignment = f"{scope_path}/{actor_kind}s/{actor_id}/roles/{role_id}"
+    links: dict[str, str] = {"assignment": call.url_for(assignment)}
     if a.via_group_id is not None:
         links["membership"] = call.url_for(f"/v3/groups/{a.via_group_id}/users/{a.actor_id}")
     if a.prior_role_id is not None:
