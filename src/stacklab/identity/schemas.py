@@ -45,7 +45,10 @@ PROJECT_TAGS = {"type": "object", "properties": {"tags": TAGS}, "required": ["ta
 _USER = {"name": string(255), "domain_id": ID_STRING, "enabled": BOOLEAN,
          "default_project_id": NULLABLE_ID, "description": DESCRIPTION,
          "password": {"type": ["string", "null"]}, "email": {"type": ["string", "null"]},
-         "options": OPTIONS}
+         "options": OPTIONS,
+         "federated": {"type": "array", "items": {
+             "type": "object", "required": ["idp_id", "protocols"],
+             "properties": {"idp_id": {"type": "string"}, "protocols": {"type": "array"}}}}}
 USER_CREATE = _entity("user", _USER, ["name"])
 USER_UPDATE = _entity("user", _USER)
 USER_PASSWORD = _entity("user", {"password": {"type": "string"},
@@ -65,7 +68,7 @@ _REGION = {"id": string(255), "description": DESCRIPTION, "parent_region_id": NU
 REGION_CREATE = {"type": "object", "properties": {"region": {
     "type": "object", "properties": _REGION, "additionalProperties": True}},
     "required": ["region"], "additionalProperties": False}
-REGION_UPDATE = _entity("region", {k: v for k, v in _REGION.items() if k != "id"})
+REGION_UPDATE = _entity("region", {**_REGION, "id": string(255, nullable=True)})
 
 _SERVICE = {"type": string(255), "name": string(255, min_length=0),
             "description": DESCRIPTION, "enabled": BOOLEAN}
@@ -75,7 +78,8 @@ SERVICE_UPDATE = _entity("service", _SERVICE)
 _ENDPOINT = {"service_id": ID_STRING, "interface": {"enum": ["public", "internal", "admin"]},
              "url": {"type": "string", "minLength": 1, "maxLength": 225,
                      "pattern": "^[a-zA-Z0-9+.-]+:.+"},
-             "region_id": NULLABLE_ID, "region": NULLABLE_ID, "enabled": BOOLEAN}
+             "region_id": NULLABLE_ID, "region": NULLABLE_ID, "enabled": BOOLEAN,
+             "id": {"type": "string"}, "name": {"type": "string"}, "description": DESCRIPTION}
 ENDPOINT_CREATE = _entity("endpoint", _ENDPOINT, ["service_id", "interface", "url"])
 ENDPOINT_UPDATE = _entity("endpoint", _ENDPOINT)
 
@@ -92,9 +96,12 @@ APP_CRED_CREATE = _entity("application_credential", {
     "secret": {"type": ["string", "null"], "minLength": 1, "maxLength": 4096},
     "expires_at": {"type": ["string", "null"]}, "roles": {"type": "array", "items": _ROLE_REF},
     "unrestricted": {"type": ["boolean", "null"]},
-    "access_rules": {"type": "array", "items": _ACCESS_RULE}}, ["name"], extra=False)
+    "access_rules": {"type": "array", "items": _ACCESS_RULE},
+    # Accepted as keystone does; the server decides them.
+    "id": {"type": "string"}, "project_id": {"type": "string"},
+    "system": {"type": ["string", "null"]}}, ["name"], extra=False)
 
-_CREDENTIAL = {"blob": {"type": "string"}, "project_id": NULLABLE_ID,
+_CREDENTIAL = {"id": {"type": "string"}, "blob": {"type": "string"}, "project_id": NULLABLE_ID,
                "type": string(255), "user_id": ID_STRING}
 CREDENTIAL_CREATE = _entity("credential", _CREDENTIAL, ["blob", "type", "user_id"])
 CREDENTIAL_UPDATE = _entity("credential", _CREDENTIAL)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from conftest import ephemeral_config
 
+from conftest import ephemeral_config
 from stacklab.api.errors import NotFound, Unauthorized
 from stacklab.clock import VirtualClock
 from stacklab.identity.service import IdentityService
