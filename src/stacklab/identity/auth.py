@@ -71,7 +71,8 @@ class Authenticator:
 
     # -- issue -----------------------------------------------------------------------
 
-    def authenticate(self, session: Session, auth: Mapping[str, Any]) -> TokenPayload:
+    def authenticate(self, session: Session, auth: Mapping[str, Any]) -> TokenInfo:
+        """Check the credentials and the scope; what the new token will say."""
         identity = auth["identity"]
         methods = list(identity["methods"])
         scope = auth.get("scope")
@@ -116,8 +117,11 @@ class Authenticator:
             if project is not None and project.enabled and \
                     self.roles.roles_for(session, user.id, "project", project.id):
                 payload = TokenPayload(**{**payload.__dict__, "project_id": project.id})
-        self._token_info(session, payload)  # the roles and scope must hold now
-        return payload
+        return self.token_info(session, payload)
+
+    def peek(self, token: str) -> TokenPayload:
+        """Decrypt a token without judging it (expiry, revocation are not checked)."""
+        return self._fernet().decode(token)
 
     def issue(self, payload: TokenPayload) -> str:
         return self._fernet().encode(payload)
@@ -235,11 +239,11 @@ class Authenticator:
     def _token_info_or_none(self, payload: TokenPayload) -> TokenInfo | None:
         try:
             with self.state.db.session() as session:
-                return self._token_info(session, payload)
+                return self.token_info(session, payload)
         except (Unauthorized, NotFound):
             return None
 
-    def _token_info(self, session: Session, payload: TokenPayload) -> TokenInfo:
+    def token_info(self, session: Session, payload: TokenPayload) -> TokenInfo:
         """The subject, scope and roles of a token, from the store; 401 if they no longer hold."""
         user = session.get(m.User, payload.user_id)
         if user is None or not user.enabled:

@@ -39,7 +39,7 @@ def password_auth(name: str, password: str, project: str | None = None) -> dict[
 
 def issue(identity: IdentityService, auth: dict[str, object]) -> str:
     with identity.db.session() as session:
-        return identity.auth.issue(identity.auth.authenticate(session, auth))
+        return identity.auth.issue(identity.auth.authenticate(session, auth).payload)
 
 
 def make_user(identity: IdentityService, name: str, project: str, role: str) -> str:

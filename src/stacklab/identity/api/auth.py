@@ -27,9 +27,8 @@ from stacklab.identity.roles import SYSTEM
 async def issue_token(call: Call) -> Reply:
     service = identity(call)
     with service.db.session() as session:
-        payload = service.auth.authenticate(session, call.body["auth"])
-        token = service.auth.issue(payload)
-        info = service.auth._token_info(session, payload)
+        info = service.auth.authenticate(session, call.body["auth"])
+        token = service.auth.issue(info.payload)
         body = service.auth.render(session, info, with_catalog=not query_flag(call, "nocatalog"))
     return Reply(body, headers={"X-Subject-Token": token})
 
@@ -45,7 +44,7 @@ def _subject(call: Call) -> TokenInfo:
 def _token_target(call: Call) -> dict[str, Any]:
     subject = call.headers.get("x-subject-token", "")
     try:
-        user_id = identity(call).auth._fernet().decode(subject).user_id
+        user_id = identity(call).auth.peek(subject).user_id
     except ValueError:
         user_id = None
     return {"target.token.user_id": user_id}
