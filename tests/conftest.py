@@ -9,14 +9,7 @@ from starlette.testclient import TestClient
 
 from stacklab.api.app import build_app
 from stacklab.cloud import Cloud
-from stacklab.config import Config, lab_defaults
-
-
-def ephemeral_config(seed: int = 7) -> Config:
-    config = lab_defaults(Config())
-    config.stacklab.ephemeral = True
-    config.stacklab.seed = seed
-    return config
+from support.inprocess import ephemeral_config
 
 
 @pytest.fixture
@@ -33,11 +26,3 @@ def client(cloud: Cloud) -> Iterator[TestClient]:
     with TestClient(build_app(cloud), raise_server_exceptions=False) as test_client:
         yield test_client
 
-
-def admin_token(client: TestClient, password: str = "secret") -> str:
-    response = client.post("/identity/v3/auth/tokens", json={"auth": {
-        "identity": {"methods": ["password"], "password": {"user": {
-            "name": "admin", "domain": {"id": "default"}, "password": password}}},
-        "scope": {"project": {"name": "admin", "domain": {"id": "default"}}}}})
-    assert response.status_code == 201, response.text
-    return response.headers["X-Subject-Token"]

@@ -6,12 +6,12 @@ from collections.abc import Iterator
 
 import pytest
 
-from conftest import ephemeral_config
 from stacklab.api.errors import NotFound, Unauthorized
 from stacklab.clock import VirtualClock
 from stacklab.identity.service import IdentityService
 from stacklab.ids import IdSource
 from stacklab.store.database import Database
+from support.inprocess import ephemeral_config
 
 
 @pytest.fixture
