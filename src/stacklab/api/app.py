@@ -86,13 +86,14 @@ def _dispatcher(api: ServiceApi, operations: dict[str, Operation], cloud: Cloud)
                 )
             return await _run(api, operation, request, context, cloud)
         except ApiError as error:
-            return _error_response(api, error)
+            return _error_response(api, error, request)
         except Exception:
             LOG.exception("unexpected error in %s %s", request.method, request.url.path)
             return _error_response(
                 api,
                 ApiError("An unexpected error prevented the server from fulfilling your "
                          "request."),
+                request,
             )
 
     return dispatch
@@ -110,6 +111,7 @@ async def _run(
     elif not operation.public:
         raise Unauthorized()
     version = api.microversions.negotiate(request.headers) if api.microversions else None
+    request.state.version = version
     body: Any = None
     if request.method in _BODY_METHODS:
         raw = await _read_body(request, cloud.config.oslo_middleware.max_request_body_size)
@@ -142,7 +144,7 @@ async def _run(
 async def _read_body(request: Request, limit: int) -> bytes:
     declared = request.headers.get("content-length")
     too_large = PayloadTooLarge(f"Request is too large. The limit is {limit} bytes.")
-    if declared and declared.isdigit() and int(declared) > limit:
+    if declared and declared.isascii() and declared.isdigit() and int(declared) > limit:
         raise too_large
     chunks: list[bytes] = []
     size = 0
@@ -154,12 +156,16 @@ async def _read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def _error_response(api: ServiceApi, error: ApiError) -> Response:
+def _error_response(api: ServiceApi, error: ApiError, request: Request) -> Response:
     if error.status >= 500:
         LOG.error("%s error %d: %s", api.name, error.status, error.message)
     else:
         LOG.info("%s error %d: %s", api.name, error.status, error.message)
     headers = dict(error.headers)
+    # nova and cinder put the negotiated version on errors too.
+    version = getattr(request.state, "version", None)
+    if api.microversions is not None and version is not None:
+        headers.update(api.microversions.response_headers(version))
     if error.status == 401 and api.name != "identity":
         headers.setdefault("WWW-Authenticate", "Keystone uri='/identity'")
     return JsonReply(api.errors(error), status_code=error.status, headers=headers)

@@ -7,11 +7,14 @@ maximum; no header means the minimum. Out of range is 406.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import total_ordering
 
 from stacklab.api.errors import BadRequest, NotAcceptable
+
+_VERSION = re.compile(r"([0-9]+)\.([0-9]+)", re.ASCII)
 
 
 @total_ordering
@@ -22,10 +25,10 @@ class Version:
 
     @classmethod
     def parse(cls, text: str) -> Version:
-        major, dot, minor = text.strip().partition(".")
-        if not dot or not major.isdigit() or not minor.isdigit():
+        match = _VERSION.fullmatch(text.strip())
+        if match is None:
             raise BadRequest(f"Version {text!r} is not in the form 'X.Y'")
-        return cls(int(major), int(minor))
+        return cls(int(match[1]), int(match[2]))
 
     def __lt__(self, other: object) -> bool:
         if not isinstance(other, Version):

@@ -106,9 +106,11 @@ def _marker_not_found(marker: str) -> Exception:
     return BadRequest(f"marker [{marker}] not found")
 
 
-def next_link(base_url: str, query: Mapping[str, str], last_id: str) -> str:
-    params = {k: v for k, v in query.items() if k != "marker"}
-    params["marker"] = last_id
+def next_link(base_url: str, query: Mapping[str, str] | Any, last_id: str) -> str:
+    """The link to the page after ``last_id``, with every other parameter kept (repeats too)."""
+    items = query.multi_items() if hasattr(query, "multi_items") else list(query.items())
+    params = [(k, v) for k, v in items if k != "marker"]
+    params.append(("marker", last_id))
     return f"{base_url}?{urlencode(params)}"
 
 

@@ -68,14 +68,15 @@ class PolicyEngine:
         # text, so "domain_id:%(target.domain_id)s" would match None to an
         # unscoped None. A missing key makes that one check False instead.
         known = {key: value for key, value in target.items() if value is not None}
+        if rule not in self._enforcer.registered_rules:
+            # A typo in a rule name must not pass as an ordinary 403.
+            raise RuntimeError(f"policy rule {rule!r} is not registered")
         try:
             allowed = self._enforcer.enforce(
                 rule, known, context.policy_credentials(), do_raise=False
             )
         except oslo.InvalidScope:
             allowed = False
-        except oslo.PolicyNotRegistered as exc:
-            raise RuntimeError(f"policy rule {rule!r} is not registered") from exc
         if not allowed:
             raise Forbidden(f"You are not authorized to perform the requested action: {rule}.")
 
