@@ -25,6 +25,9 @@ class DefaultOptions:
     # nova and neutron service-group timers; upstream defaults.
     report_interval: int = 10
     service_down_time: int = 60
+    # glance-api.conf's limits on image data.
+    image_size_cap: int = 1099511627776
+    user_storage_quota: int = 0
 
 
 @dataclass

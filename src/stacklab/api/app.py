@@ -23,6 +23,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from stacklab.api.context import RequestContext
 from stacklab.api.errors import (
     ApiError,
+    BadRequest,
+    MethodNotAllowed,
     NotImplementedOperation,
     PayloadTooLarge,
     Unauthorized,
@@ -77,11 +79,15 @@ def _dispatcher(api: ServiceApi, operations: dict[str, Operation], cloud: Cloud)
         context: RequestContext = request.scope["state"]["context"]
         try:
             operation = operations.get(request.method)
+            if operation is None and operations:
+                # A path we serve, with a method it does not take.
+                allowed = ", ".join(sorted(operations))
+                raise MethodNotAllowed(
+                    f"The method {request.method} is not allowed for this resource.",
+                    headers={"Allow": allowed})
             if operation is None:
-                path = request.scope.get("root_path", "") + request.url.path.removeprefix(
-                    request.scope.get("root_path", ""))
                 raise NotImplementedOperation(
-                    f"stacklab does not implement {request.method} {path} "
+                    f"stacklab does not implement {request.method} {request.url.path} "
                     f"of the {api.name} service"
                 )
             return await _run(api, operation, request, context, cloud)
@@ -113,9 +119,16 @@ async def _run(
     version = api.microversions.negotiate(request.headers) if api.microversions else None
     request.state.version = version
     body: Any = None
-    if request.method in _BODY_METHODS:
+    if request.method in _BODY_METHODS and not operation.stream_body:
         raw = await _read_body(request, cloud.config.oslo_middleware.max_request_body_size)
         has_body = bool(raw.strip())
+        if has_body and api.strict_json_content_type:
+            content_type = request.headers.get("content-type", "").split(";")[0].strip()
+            if content_type not in ("", "application/json"):
+                raise BadRequest("Expecting to find application/json in Content-Type header - "
+                                 "the server could not comply with the request since it is "
+                                 "either malformed or otherwise incorrect. The client is "
+                                 "assumed to be in error.")
         if has_body or (operation.schema is not None and not operation.body_optional):
             body = parse_json(raw)
         if operation.schema is not None and (has_body or not operation.body_optional):
@@ -166,8 +179,9 @@ def _error_response(api: ServiceApi, error: ApiError, request: Request) -> Respo
     version = getattr(request.state, "version", None)
     if api.microversions is not None and version is not None:
         headers.update(api.microversions.response_headers(version))
-    if error.status == 401 and api.name != "identity":
-        headers.setdefault("WWW-Authenticate", "Keystone uri='/identity'")
+    if error.status == 401:
+        identity_url = str(request.base_url).rstrip("/") + "/identity"
+        headers.setdefault("WWW-Authenticate", f'Keystone uri="{identity_url}"')
     return JsonReply(api.errors(error), status_code=error.status, headers=headers)
 
 

@@ -132,8 +132,10 @@ def neutron_error(error: ApiError) -> dict[str, Any]:
 
 
 def glance_error(error: ApiError) -> dict[str, Any]:
-    # glance answers with webob's error document; as JSON it has these keys.
-    return {"code": error.status, "title": error.title, "message": error.message}
+    # glance answers with webob's error document; rendered as JSON it has these
+    # keys, the code being the whole status line.
+    return {"code": f"{error.status} {error.title}", "title": error.title,
+            "message": error.message}
 
 
 def heat_error(error: ApiError) -> dict[str, Any]:

@@ -101,6 +101,8 @@ class Operation:
     schema: Schema | None = None
     # Some operations take no body but clients send "{}" or nothing at all.
     body_optional: bool = False
+    # The handler reads the body itself, as a stream (image uploads).
+    stream_body: bool = False
 
     @property
     def name(self) -> str:
@@ -114,10 +116,13 @@ class ServiceApi:
         *,
         errors: ErrorFormat,
         microversions: MicroversionRange | None = None,
+        strict_json_content_type: bool = False,
     ) -> None:
         self.name = name
         self.errors = errors
         self.microversions = microversions
+        # keystone refuses a JSON body sent under another Content-Type.
+        self.strict_json_content_type = strict_json_content_type
         self.operations: list[Operation] = []
 
     def route(
@@ -131,13 +136,14 @@ class ServiceApi:
         status: int = 200,
         schema: Mapping[str, Any] | None = None,
         body_optional: bool = False,
+        stream_body: bool = False,
     ) -> Callable[[Handler], Handler]:
         compiled = Schema(schema) if schema is not None else None
 
         def register(handler: Handler) -> Handler:
             self.operations.append(
                 Operation(method.upper(), path, handler, policy, target, public, status,
-                          compiled, body_optional)
+                          compiled, body_optional, stream_body)
             )
             return handler
 

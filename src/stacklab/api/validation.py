@@ -27,7 +27,10 @@ class Schema:
         self._validator = Draft202012Validator(self.schema, format_checker=_FORMATS)
 
     def validate(self, body: Any) -> None:
-        error = best_match(self._validator.iter_errors(body))
+        try:
+            error = best_match(self._validator.iter_errors(body))
+        except RecursionError:
+            raise BadRequest("Invalid input: the body is nested too deeply.") from None
         if error is not None:
             raise BadRequest(describe(error))
 
@@ -52,6 +55,8 @@ def parse_json(raw: bytes) -> Any:
         return json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         raise BadRequest(f"Malformed request body: {exc}") from exc
+    except RecursionError:
+        raise BadRequest("Malformed request body: nested too deeply.") from None
 
 
 # Fragments reused by service schemas.

@@ -32,7 +32,9 @@ class TokenInfo:
     project: dict[str, Any] | None = None
     domain: dict[str, Any] | None = None
     application_credential: dict[str, Any] | None = None
-    is_admin_project: bool = False
+    # keystone treats every token as an admin-project token unless [resource]
+    # admin_project_name is set, and then leaves the key out of the token body.
+    is_admin_project: bool = True
     extras: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -50,7 +52,6 @@ class Authenticator:
         self.catalog = catalog
         self.app_creds = app_creds
         self.tokens: FernetTokens | None = None
-        self.admin_project_id: str | None = None
 
     # -- keys ------------------------------------------------------------------------
 
@@ -294,8 +295,6 @@ class Authenticator:
             payload=payload, user=user_ref,
             roles=[{"id": r.id, "name": r.name} for r in roles],
             project=project_ref, domain=domain_ref, application_credential=app_cred_ref,
-            is_admin_project=payload.project_id is not None
-            and payload.project_id == self.admin_project_id,
         )
 
     # -- render ----------------------------------------------------------------------
@@ -322,8 +321,6 @@ class Authenticator:
                 token["catalog"] = self.catalog.render(session)
         if info.application_credential is not None:
             token["application_credential"] = info.application_credential
-        if info.project is not None:
-            token["is_admin_project"] = info.is_admin_project
         return {"token": token}
 
     def fill_context(self, info: TokenInfo, context: RequestContext) -> None:

@@ -134,9 +134,14 @@ class Resources:
             raise BadRequest("Creating a project acting as a domain is not supported by stacklab; "
                              "create a domain instead.")
         parent_id = fields.get("parent_id")
-        parent = self.get_project(session, parent_id) if parent_id else None
+        parent = session.get(m.Project, parent_id) if parent_id else None
+        if parent_id and parent is None:
+            # keystone reports a dangling reference in the body as a validation error.
+            raise BadRequest(f"Could not find project: {parent_id}.")
         domain_id = fields.get("domain_id") or (parent.domain_id if parent else default_domain_id)
-        domain = self.get_domain(session, domain_id)
+        domain = session.get(m.Domain, domain_id)
+        if domain is None:
+            raise BadRequest(f"Could not find domain: {domain_id}.")
         if parent is not None and parent.domain_id != domain.id:
             raise BadRequest("Cannot create project, the parent and the project must be in the "
                              "same domain.")

@@ -11,6 +11,16 @@ from typing import Any
 
 from stacklab.api.validation import BOOLEAN, DESCRIPTION, ID_STRING, NULLABLE_ID, string
 
+
+# keystone's names must hold a non-space character.
+def _name(max_length: int) -> dict[str, Any]:
+    return {**string(max_length), "pattern": r"[\S]+"}
+
+
+# Resource options keystone knows; an unknown option or a wrong type is refused.
+_IMMUTABLE_OPTIONS = {"type": "object", "additionalProperties": False,
+                      "properties": {"immutable": {"type": ["boolean", "null"]}}}
+
 _TAG = {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[^,/]*$"}
 TAGS = {"type": "array", "items": _TAG, "maxItems": 80, "uniqueItems": True}
 OPTIONS = {"type": "object"}
@@ -28,21 +38,21 @@ def _entity(key: str, properties: dict[str, Any], required: list[str] | None = N
             "additionalProperties": False}
 
 
-_DOMAIN = {"name": string(64), "description": DESCRIPTION, "enabled": BOOLEAN, "tags": TAGS,
-           "options": OPTIONS, "explicit_domain_id": ID_STRING}
+_DOMAIN = {"name": _name(64), "description": DESCRIPTION, "enabled": BOOLEAN, "tags": TAGS,
+           "options": _IMMUTABLE_OPTIONS, "explicit_domain_id": ID_STRING}
 DOMAIN_CREATE = _entity("domain", _DOMAIN, ["name"])
 DOMAIN_UPDATE = _entity("domain", {k: v for k, v in _DOMAIN.items()
                                    if k != "explicit_domain_id"})
 
-_PROJECT = {"name": string(64), "description": DESCRIPTION, "enabled": BOOLEAN,
+_PROJECT = {"name": _name(64), "description": DESCRIPTION, "enabled": BOOLEAN,
             "domain_id": NULLABLE_ID, "parent_id": NULLABLE_ID, "is_domain": BOOLEAN,
-            "tags": TAGS, "options": OPTIONS}
+            "tags": TAGS, "options": _IMMUTABLE_OPTIONS}
 PROJECT_CREATE = _entity("project", _PROJECT, ["name"])
 PROJECT_UPDATE = _entity("project", _PROJECT)
 PROJECT_TAGS = {"type": "object", "properties": {"tags": TAGS}, "required": ["tags"],
                 "additionalProperties": False}
 
-_USER = {"name": string(255), "domain_id": ID_STRING, "enabled": BOOLEAN,
+_USER = {"name": _name(255), "domain_id": ID_STRING, "enabled": BOOLEAN,
          "default_project_id": NULLABLE_ID, "description": DESCRIPTION,
          "password": {"type": ["string", "null"]}, "email": {"type": ["string", "null"]},
          "options": OPTIONS,
@@ -55,12 +65,12 @@ USER_PASSWORD = _entity("user", {"password": {"type": "string"},
                                  "original_password": {"type": "string"}},
                         ["password", "original_password"], extra=False)
 
-_GROUP = {"name": string(64), "domain_id": ID_STRING, "description": DESCRIPTION}
+_GROUP = {"name": _name(64), "domain_id": ID_STRING, "description": DESCRIPTION}
 GROUP_CREATE = _entity("group", _GROUP, ["name"])
 GROUP_UPDATE = _entity("group", _GROUP)
 
-_ROLE = {"name": string(255), "domain_id": NULLABLE_ID, "description": DESCRIPTION,
-         "options": OPTIONS}
+_ROLE = {"name": _name(255), "domain_id": NULLABLE_ID, "description": DESCRIPTION,
+         "options": _IMMUTABLE_OPTIONS}
 ROLE_CREATE = _entity("role", _ROLE, ["name"])
 ROLE_UPDATE = _entity("role", _ROLE)
 

@@ -49,9 +49,10 @@ class IdentityService:
     def db(self) -> Database:
         return self.state.db
 
-    def start(self, catalog: list[CatalogEntry]) -> None:
+    def start(self, catalog: list[CatalogEntry]) -> bool:
+        """Load keys, bootstrap, publish the catalog. True at the cloud's very first start."""
         self.auth.load_keys()
-        self.bootstrap()
+        first_start = self.bootstrap()
         with self.db.session() as session:
             region = self.state.config.stacklab.region
             if session.get(m.Region, region) is None:
@@ -61,13 +62,16 @@ class IdentityService:
                     session, type=entry.type, name=entry.name, description=entry.description,
                     url=entry.url, region_id=region)
         self.state.load_revocations()
+        return first_start
 
-    def bootstrap(self) -> None:
-        """What ``keystone-manage bootstrap`` does, once, at the first start."""
+    def bootstrap(self) -> bool:
+        """What ``keystone-manage bootstrap`` does; True if the store was empty."""
         config = self.state.config
+        first = False
         with self.db.session() as session:
             default_domain = config.identity.default_domain_id
             if session.get(m.Domain, default_domain) is None:
+                first = True
                 self.resources.create_domain(
                     session, {"name": "Default", "description": "The default domain"},
                     domain_id=default_domain)
@@ -103,8 +107,8 @@ class IdentityService:
                 self.roles.grant(session, "user", admin.id, "project", projects["admin"].id,
                                  roles["admin"].id)
                 self.roles.grant(session, "user", admin.id, "system", SYSTEM, roles["admin"].id)
-            self.auth.admin_project_id = projects["admin"].id
         self.state.changed()
+        return first
 
     # -- the token check of every service (keystonemiddleware's job) -----------------
 

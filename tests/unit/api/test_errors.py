@@ -122,7 +122,8 @@ def test_neutron_format_prefers_the_kind() -> None:
 
 @pytest.mark.parametrize(("error", "status", "title"), CASES, ids=IDS)
 def test_glance_format(error: ApiError, status: int, title: str) -> None:
-    assert glance_error(error) == {"code": status, "title": title, "message": error.message}
+    assert glance_error(error) == {"code": f"{status} {title}", "title": title,
+                                   "message": error.message}
 
 
 @pytest.mark.parametrize(("error", "status", "title"), CASES, ids=IDS)

@@ -64,7 +64,7 @@ def test_admin_token_carries_implied_roles(identity: IdentityService) -> None:
     info = identity.auth.validate(issue(identity, password_auth("admin", "secret", "admin")))
     assert sorted(info.role_names) == ["admin", "member", "reader"]
     assert info.project is not None and info.project["name"] == "admin"
-    assert info.is_admin_project
+    assert info.is_admin_project  # no [resource] admin_project_name: every project is
 
 
 def test_wrong_password_and_unknown_user_are_401(identity: IdentityService) -> None:

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from stacklab.api.errors import Unauthorized
+from stacklab.api.errors import Forbidden, Unauthorized
 from stacklab.api.service import Call, Reply
 from stacklab.identity import models as m
 from stacklab.identity import schemas
@@ -77,8 +77,8 @@ async def revoke_token(call: Call) -> None:
 @api.route("GET", "/v3/auth/catalog", policy="identity:get_auth_catalog")
 async def auth_catalog(call: Call) -> dict[str, Any]:
     service = identity(call)
-    if not (call.context.project_id or call.context.domain_id or call.context.system_scope):
-        raise Unauthorized("The service catalog is only available to scoped tokens.")
+    if not call.context.project_id:
+        raise Forbidden("A project-scoped token is required to produce a service catalog.")
     with service.db.session() as session:
         return {"catalog": service.catalog.render(session),
                 "links": collection_links(call, "/v3/auth/catalog")}

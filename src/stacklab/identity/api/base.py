@@ -10,7 +10,7 @@ from stacklab.api.service import Call, ServiceApi
 from stacklab.identity import models as m
 from stacklab.identity.service import IdentityService
 
-api = ServiceApi("identity", errors=keystone_error)
+api = ServiceApi("identity", errors=keystone_error, strict_json_content_type=True)
 
 
 def flat(prefix: str, value: Mapping[str, Any]) -> dict[str, Any]:
@@ -30,7 +30,9 @@ def link(call: Call, path: str) -> dict[str, str]:
 
 
 def collection_links(call: Call, path: str) -> dict[str, Any]:
-    return {"self": call.url_for(path), "previous": None, "next": None}
+    query = call.request.url.query
+    return {"self": call.url_for(path) + (f"?{query}" if query else ""), "previous": None,
+            "next": None}
 
 
 def query_bool(call: Call, name: str) -> bool | None:

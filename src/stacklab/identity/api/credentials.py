@@ -22,6 +22,16 @@ def _user_path_target(call: Call) -> dict[str, Any]:
             "user_id": call.params["user_id"]}
 
 
+def _app_cred_target(call: Call) -> dict[str, Any]:
+    """keystone checks ownership against the credential's real owner, not the path's user."""
+    owner = call.params["user_id"]
+    with identity(call).db.session() as session:
+        credential = session.get(m.ApplicationCredential, call.params["credential_id"])
+        if credential is not None:
+            owner = credential.user_id
+    return {**flat("target.user", {"id": owner}), "user_id": owner}
+
+
 def render_app_cred(call: Call, c: m.ApplicationCredential,
                     roles: list[m.Role]) -> dict[str, Any]:
     return {
@@ -82,7 +92,7 @@ async def list_app_creds(call: Call) -> dict[str, Any]:
 
 
 @api.route("GET", "/v3/users/{user_id}/application_credentials/{credential_id}",
-           policy="identity:get_application_credential", target=_user_path_target)
+           policy="identity:get_application_credential", target=_app_cred_target)
 async def get_app_cred(call: Call) -> dict[str, Any]:
     service = identity(call)
     with service.db.session() as session:
@@ -91,7 +101,7 @@ async def get_app_cred(call: Call) -> dict[str, Any]:
 
 
 @api.route("DELETE", "/v3/users/{user_id}/application_credentials/{credential_id}",
-           policy="identity:delete_application_credential", target=_user_path_target,
+           policy="identity:delete_application_credential", target=_app_cred_target,
            status=204)
 async def delete_app_cred(call: Call) -> None:
     service = identity(call)

@@ -162,8 +162,9 @@ async def delete_project(call: Call) -> None:
 async def list_project_tags(call: Call) -> dict[str, Any]:
     service = identity(call)
     with service.db.session() as session:
-        return {"tags": list(service.resources.get_project(session,
-                                                           call.params["project_id"]).tags)}
+        project = service.resources.get_project(session, call.params["project_id"])
+        return {"tags": list(project.tags),
+                "links": collection_links(call, f"/v3/projects/{project.id}/tags")}
 
 
 @api.route("PUT", "/v3/projects/{project_id}/tags", policy="identity:update_project_tags",
@@ -173,7 +174,8 @@ async def replace_project_tags(call: Call) -> dict[str, Any]:
     with service.db.session() as session:
         project = service.resources.set_tags(session, call.params["project_id"],
                                              call.body["tags"])
-        return {"tags": list(project.tags)}
+        return {"tags": list(project.tags),
+                "links": collection_links(call, f"/v3/projects/{project.id}/tags")}
 
 
 @api.route("DELETE", "/v3/projects/{project_id}/tags", policy="identity:delete_project_tags",
