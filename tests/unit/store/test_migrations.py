@@ -30,5 +30,5 @@ def test_upgrade_twice_changes_nothing(tmp_path: Path) -> None:
     second = Database(url)
     second.upgrade()
     assert sorted(second.table_names()) == tables
-    assert "alembic_version" in tables and "image_image" in tables
+    assert "alembic_version" in tables and "identity_project" in tables
     second.dispose()
