@@ -130,7 +130,7 @@ async def _run(
                                  "either malformed or otherwise incorrect. The client is "
                                  "assumed to be in error.")
         if has_body or (operation.schema is not None and not operation.body_optional):
-            body = parse_json(raw)
+            body = parse_json(raw, api.malformed_json_message)
         if operation.schema is not None and (has_body or not operation.body_optional):
             operation.schema.validate(body)
     call = Call(request, context, cloud, body, operation, version)

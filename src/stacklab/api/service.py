@@ -117,12 +117,14 @@ class ServiceApi:
         errors: ErrorFormat,
         microversions: MicroversionRange | None = None,
         strict_json_content_type: bool = False,
+        malformed_json_message: str | None = None,
     ) -> None:
         self.name = name
         self.errors = errors
         self.microversions = microversions
         # keystone refuses a JSON body sent under another Content-Type.
         self.strict_json_content_type = strict_json_content_type
+        self.malformed_json_message = malformed_json_message
         self.operations: list[Operation] = []
 
     def route(

@@ -48,15 +48,16 @@ def describe(error: ValidationError) -> str:
     return f"Invalid input for field '{path}': {error.message}"
 
 
-def parse_json(raw: bytes) -> Any:
+def parse_json(raw: bytes, malformed: str | None = None) -> Any:
+    """The JSON document of a body; ``malformed`` replaces the default error message."""
     if not raw.strip():
         raise BadRequest("The request body is empty; a JSON body is required.")
     try:
         return json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
-        raise BadRequest(f"Malformed request body: {exc}") from exc
+        raise BadRequest(malformed or f"Malformed request body: {exc}") from exc
     except RecursionError:
-        raise BadRequest("Malformed request body: nested too deeply.") from None
+        raise BadRequest(malformed or "Malformed request body: nested too deeply.") from None
 
 
 # Fragments reused by service schemas.

@@ -10,7 +10,11 @@ from stacklab.api.service import Call, ServiceApi
 from stacklab.identity import models as m
 from stacklab.identity.service import IdentityService
 
-api = ServiceApi("identity", errors=keystone_error, strict_json_content_type=True)
+api = ServiceApi(
+    "identity", errors=keystone_error, strict_json_content_type=True,
+    malformed_json_message="Expecting to find valid JSON in request body. The server could not "
+    "comply with the request since it is either malformed or otherwise incorrect. The client "
+    "is assumed to be in error.")
 
 
 def flat(prefix: str, value: Mapping[str, Any]) -> dict[str, Any]:
