@@ -40,7 +40,8 @@ class LiveCloud:
 
     def env(self, **extra: str) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("OS_")}
-        env.update(OS_CLIENT_CONFIG_FILE=str(self.clouds_yaml), OS_CLOUD="stacklab", **extra)
+        env.update(OS_CLIENT_CONFIG_FILE=str(self.clouds_yaml), OS_CLOUD="stacklab")
+        env.update(extra)
         return env
 
     def openstack(self, *args: str, check: bool = True,

@@ -64,11 +64,20 @@ class Catalog:
         return region
 
     def delete_region(self, session: Session, region_id: str) -> None:
+        """Delete a region and its child regions, unless an endpoint sits in any of them."""
         region = self.get_region(session, region_id)
-        if session.scalar(select(m.Region.id).where(m.Region.parent_region_id == region.id)):
+        tree = [region.id]
+        frontier = [region.id]
+        while frontier:
+            frontier = list(session.scalars(
+                select(m.Region.id).where(m.Region.parent_region_id.in_(frontier))))
+            tree.extend(frontier)
+        if session.scalar(select(m.Endpoint.id).where(m.Endpoint.region_id.in_(tree))):
             raise Forbidden(f"Unable to delete region {region.id} because it or its child "
                             "regions have associated endpoints.")
-        session.delete(region)
+        for region_in_tree in reversed(tree):
+            session.delete(self.get_region(session, region_in_tree))
+            session.flush()
         self.state.changed()
 
     # -- services --------------------------------------------------------------------

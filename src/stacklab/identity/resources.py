@@ -146,12 +146,12 @@ class Resources:
             raise BadRequest("Cannot create project, the parent and the project must be in the "
                              "same domain.")
         name = fields["name"]
+        new_id = project_id or self.state.new_id()
         if session.scalar(select(m.Project).where(m.Project.name == name,
                                                   m.Project.domain_id == domain.id)):
-            raise duplicate("project", "it is not permitted to have two projects with the same "
-                                       f"name in the same domain : {domain.id}")
+            raise _duplicate_project(name, new_id)
         project = m.Project(
-            id=project_id or self.state.new_id(), name=name, domain_id=domain.id,
+            id=new_id, name=name, domain_id=domain.id,
             parent_id=parent.id if parent else None, description=fields.get("description", ""),
             enabled=fields.get("enabled", True), tags=list(fields.get("tags", [])),
             options=dict(fields.get("options", {})),
@@ -170,8 +170,7 @@ class Resources:
         name = fields.get("name")
         if name and name != project.name and session.scalar(select(m.Project).where(
                 m.Project.name == name, m.Project.domain_id == project.domain_id)):
-            raise duplicate("project", "it is not permitted to have two projects with the same "
-                                       f"name in the same domain : {project.domain_id}")
+            raise _duplicate_project(name, project.id)
         _apply(project, fields, _COMMON)
         extra = {k: v for k, v in fields.items()
                  if k not in (*_COMMON, "domain_id", "parent_id", "is_domain")}
@@ -219,6 +218,12 @@ class Resources:
         project.tags = list(dict.fromkeys(tags))
         self.state.changed()
         return project
+
+
+def _duplicate_project(name: str, project_id: str) -> Exception:
+    return duplicate("project", "it is not permitted to have two projects with either the same "
+                                f"name or same id in the same domain: name is {name}, project "
+                                f"id {project_id}")
 
 
 def _apply(row: Any, fields: Mapping[str, Any], names: tuple[str, ...]) -> None:

@@ -82,10 +82,10 @@ class IdentityService:
                 roles[name] = found or self.roles.create_role(
                     session, {"name": name, "options": {"immutable": True}})
             session.flush()
-            # admin => member => reader as the course and keystone-manage bootstrap have
-            # it; keystone's newer "manager" role sits between domain admins and members.
-            for prior, implied in (("admin", "member"), ("member", "reader"),
-                                   ("manager", "member")):
+            # keystone-manage bootstrap's chain, admin => manager => member => reader, so
+            # the course's admin => member => reader holds through the manager role.
+            for prior, implied in (("admin", "manager"), ("manager", "member"),
+                                   ("member", "reader")):
                 if session.get(m.ImpliedRole, (roles[prior].id, roles[implied].id)) is None:
                     session.add(m.ImpliedRole(prior_role_id=roles[prior].id,
                                               implied_role_id=roles[implied].id))
@@ -101,8 +101,8 @@ class IdentityService:
             if admin is None:
                 session.flush()
                 admin = self.users.create_user(
-                    session, {"name": "admin", "password": config.stacklab.admin_password,
-                              "default_project_id": projects["admin"].id}, default_domain)
+                    session, {"name": "admin", "password": config.stacklab.admin_password},
+                    default_domain)
                 session.flush()
                 self.roles.grant(session, "user", admin.id, "project", projects["admin"].id,
                                  roles["admin"].id)

@@ -62,7 +62,7 @@ def test_bootstrap_is_idempotent(identity: IdentityService) -> None:
 
 def test_admin_token_carries_implied_roles(identity: IdentityService) -> None:
     info = identity.auth.validate(issue(identity, password_auth("admin", "secret", "admin")))
-    assert sorted(info.role_names) == ["admin", "member", "reader"]
+    assert sorted(info.role_names) == ["admin", "manager", "member", "reader"]
     assert info.project is not None and info.project["name"] == "admin"
     assert info.is_admin_project  # no [resource] admin_project_name: every project is
 
