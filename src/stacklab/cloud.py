@@ -23,6 +23,9 @@ from stacklab.clock import Clock, RealClock
 from stacklab.config import Config
 from stacklab.identity.service import CatalogEntry, IdentityService
 from stacklab.ids import IdSource
+from stacklab.image.builtin import CIRROS_NAME, CIRROS_PROPERTIES, cirros_bytes
+from stacklab.image.filestore import FileStore
+from stacklab.image.service import ImageOptions, ImageService
 from stacklab.observability.logging import CentralLogStore
 from stacklab.store.database import Database, sqlite_url
 from stacklab.topology import Topology, load_topology
@@ -32,6 +35,7 @@ class Cloud:
     def __init__(self, config: Config, *, clock: Clock | None = None,
                  topology: Topology | None = None, logs: CentralLogStore | None = None) -> None:
         from stacklab.identity.policies import RULES as IDENTITY_RULES
+        from stacklab.image.policies import RULES as IMAGE_RULES
 
         self.config = config
         self.clock: Clock = clock or RealClock()
@@ -43,10 +47,15 @@ class Cloud:
         self.db = Database(url)
         self.bus = InProcessBus(self.clock)
         self.policy = PolicyEngine(
-            IDENTITY_RULES, policy_file=config.oslo_policy.policy_file,
+            [*IDENTITY_RULES, *IMAGE_RULES], policy_file=config.oslo_policy.policy_file,
             enforce_scope=config.oslo_policy.enforce_scope,
             enforce_new_defaults=config.oslo_policy.enforce_new_defaults)
         self.identity = IdentityService(self.db, self.clock, self.ids, config)
+        self.image = ImageService(
+            self.db, self.clock, self.ids,
+            FileStore(None if config.stacklab.ephemeral else config.state_path / "images"),
+            ImageOptions(image_size_cap=config.DEFAULT.image_size_cap,
+                         user_storage_quota=config.DEFAULT.user_storage_quota))
         self.base_url = ""
         self.ready = False
         self.hooks_done = True
@@ -61,21 +70,27 @@ class Cloud:
         if not self.config.stacklab.ephemeral and not self.config.database.connection:
             self.config.state_path.mkdir(parents=True, exist_ok=True)
         self.db.upgrade()
-        self.identity.start(list(self.catalog_entries()))
+        first_start = self.identity.start(list(self.catalog_entries()))
+        if first_start:
+            self.image.register_builtin(self.image.ids.uuid(), CIRROS_NAME, cirros_bytes(),
+                                        CIRROS_PROPERTIES)
         self.ready = True
 
     def stop(self) -> None:
         self.ready = False
+        self.image.store.close()
         self.db.dispose()
 
     def catalog_entries(self) -> Iterator[CatalogEntry]:
         yield CatalogEntry("identity", "keystone", "Identity Service",
                            f"{self.base_url}/identity")
+        yield CatalogEntry("image", "glance", "Image Service", f"{self.base_url}/image")
 
     def service_apis(self) -> list[tuple[str, ServiceApi]]:
         from stacklab.identity.api import api as identity_api
+        from stacklab.image.api import api as image_api
 
-        return [("/identity", identity_api)]
+        return [("/identity", identity_api), ("/image", image_api)]
 
     # -- the request path ----------------------------------------------------------------
 
@@ -105,7 +120,7 @@ class Cloud:
 
     def health(self) -> dict[str, Any]:
         services = {name: "ready" if self.ready else "starting"
-                    for name in ("identity",)}
+                    for name in ("identity", "image")}
         ready = self.ready and self.hooks_done
         return {"status": "ready" if ready else "starting", "services": services,
                 "init_hooks": "done" if self.hooks_done else "running"}
