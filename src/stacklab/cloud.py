@@ -20,6 +20,7 @@ from stacklab.api.policy import PolicyEngine
 from stacklab.api.service import ServiceApi
 from stacklab.bus.inprocess import InProcessBus
 from stacklab.clock import Clock, RealClock
+from stacklab.compute.service import ComputeService
 from stacklab.config import Config
 from stacklab.identity.service import CatalogEntry, IdentityService
 from stacklab.ids import IdSource
@@ -34,6 +35,7 @@ from stacklab.topology import Topology, load_topology
 class Cloud:
     def __init__(self, config: Config, *, clock: Clock | None = None,
                  topology: Topology | None = None, logs: CentralLogStore | None = None) -> None:
+        from stacklab.compute.policies import RULES as COMPUTE_RULES
         from stacklab.identity.policies import RULES as IDENTITY_RULES
         from stacklab.image.policies import RULES as IMAGE_RULES
 
@@ -46,16 +48,23 @@ class Cloud:
             None if config.stacklab.ephemeral else config.state_path)
         self.db = Database(url)
         self.bus = InProcessBus(self.clock)
-        self.policy = PolicyEngine(
-            [*IDENTITY_RULES, *IMAGE_RULES], policy_file=config.oslo_policy.policy_file,
-            enforce_scope=config.oslo_policy.enforce_scope,
-            enforce_new_defaults=config.oslo_policy.enforce_new_defaults)
+        # One enforcer per service, as each upstream service has its own: their base
+        # rules share names ("context_is_admin") with different meanings.
+        self.policies = {
+            service: PolicyEngine(
+                rules, policy_file=config.oslo_policy.policy_file,
+                enforce_scope=config.oslo_policy.enforce_scope,
+                enforce_new_defaults=config.oslo_policy.enforce_new_defaults)
+            for service, rules in (("identity", IDENTITY_RULES), ("image", IMAGE_RULES),
+                                   ("compute", COMPUTE_RULES))
+        }
         self.identity = IdentityService(self.db, self.clock, self.ids, config)
         self.image = ImageService(
             self.db, self.clock, self.ids,
             FileStore(None if config.stacklab.ephemeral else config.state_path / "images"),
             ImageOptions(image_size_cap=config.DEFAULT.image_size_cap,
                          user_storage_quota=config.DEFAULT.user_storage_quota))
+        self.compute = ComputeService(self.db, self.clock, self.ids, self.topology)
         self.base_url = ""
         self.ready = False
         self.hooks_done = True
@@ -74,6 +83,7 @@ class Cloud:
         if first_start:
             self.image.register_builtin(self.image.ids.uuid(), CIRROS_NAME, cirros_bytes(),
                                         CIRROS_PROPERTIES)
+        self.compute.start()
         self.ready = True
 
     def stop(self) -> None:
@@ -85,14 +95,20 @@ class Cloud:
         yield CatalogEntry("identity", "keystone", "Identity Service",
                            f"{self.base_url}/identity")
         yield CatalogEntry("image", "glance", "Image Service", f"{self.base_url}/image")
+        yield CatalogEntry("compute", "nova", "Compute Service",
+                           f"{self.base_url}/compute/v2.1")
 
     def service_apis(self) -> list[tuple[str, ServiceApi]]:
+        from stacklab.compute.api import api as compute_api
         from stacklab.identity.api import api as identity_api
         from stacklab.image.api import api as image_api
 
-        return [("/identity", identity_api), ("/image", image_api)]
+        return [("/identity", identity_api), ("/image", image_api), ("/compute", compute_api)]
 
     # -- the request path ----------------------------------------------------------------
+
+    def policy_for(self, service: str) -> PolicyEngine:
+        return self.policies[service]
 
     def authenticate(self, token: str, context: RequestContext) -> None:
         self.identity.authenticate_request(token, context)
@@ -120,7 +136,7 @@ class Cloud:
 
     def health(self) -> dict[str, Any]:
         services = {name: "ready" if self.ready else "starting"
-                    for name in ("identity", "image")}
+                    for name in ("identity", "image", "compute")}
         ready = self.ready and self.hooks_done
         return {"status": "ready" if ready else "starting", "services": services,
                 "init_hooks": "done" if self.hooks_done else "running"}

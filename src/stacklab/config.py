@@ -85,6 +85,22 @@ class ResourceOptions:
 
 
 @dataclass
+class QuotaOptions:
+    """nova's [quota] defaults."""
+
+    instances: int = 10
+    cores: int = 20
+    ram: int = 51200
+    metadata_items: int = 128
+    injected_files: int = 5
+    injected_file_content_bytes: int = 10240
+    injected_file_path_length: int = 255
+    key_pairs: int = 100
+    server_groups: int = 10
+    server_group_members: int = 10
+
+
+@dataclass
 class OsloPolicyOptions:
     policy_file: str = ""
     enforce_scope: bool = True
@@ -105,6 +121,7 @@ class Config:
     fernet_tokens: FernetTokensOptions = field(default_factory=FernetTokensOptions)
     identity: IdentityOptions = field(default_factory=IdentityOptions)
     resource: ResourceOptions = field(default_factory=ResourceOptions)
+    quota: QuotaOptions = field(default_factory=QuotaOptions)
     oslo_policy: OsloPolicyOptions = field(default_factory=OsloPolicyOptions)
     oslo_middleware: OsloMiddlewareOptions = field(default_factory=OsloMiddlewareOptions)
 

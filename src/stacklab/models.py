@@ -1,6 +1,7 @@
 """Imports every service's tables so the metadata (and Alembic) sees them all."""
 
+from stacklab.compute import models as compute_models
 from stacklab.identity import models as identity_models
 from stacklab.image import models as image_models
 
-__all__ = ["identity_models", "image_models"]
+__all__ = ["compute_models", "identity_models", "image_models"]

@@ -62,10 +62,12 @@ class Call:
         self.headers = request.headers
 
     def authorize(self, rule: str, target: Mapping[str, Any] | None = None) -> None:
-        self.cloud.policy.authorize(rule, target or self.default_target(), self.context)
+        self.cloud.policy_for(self.operation.service).authorize(
+            rule, target or self.default_target(), self.context)
 
     def allows(self, rule: str, target: Mapping[str, Any] | None = None) -> bool:
-        return self.cloud.policy.allows(rule, target or self.default_target(), self.context)
+        return self.cloud.policy_for(self.operation.service).allows(
+            rule, target or self.default_target(), self.context)
 
     def default_target(self) -> dict[str, Any]:
         target: dict[str, Any] = {
@@ -103,6 +105,8 @@ class Operation:
     body_optional: bool = False
     # The handler reads the body itself, as a stream (image uploads).
     stream_body: bool = False
+    # Whose policy rules apply: every service has its own, as upstream.
+    service: str = ""
 
     @property
     def name(self) -> str:
@@ -145,7 +149,7 @@ class ServiceApi:
         def register(handler: Handler) -> Handler:
             self.operations.append(
                 Operation(method.upper(), path, handler, policy, target, public, status,
-                          compiled, body_optional, stream_body)
+                          compiled, body_optional, stream_body, self.name)
             )
             return handler
 

@@ -124,6 +124,9 @@ class FakeCloud:
         ])
         self.authenticated: list[str] = []
 
+    def policy_for(self, service: str) -> PolicyEngine:
+        return self.policy
+
     def stacklab_routes(self) -> list[BaseRoute]:
         async def health(request: Any) -> Response:
             return PlainTextResponse("ok")

@@ -1,0 +1,34 @@
+"""The Compute API object, its microversions, and what handlers share."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from stacklab.api.errors import nova_error
+from stacklab.api.microversion import MicroversionRange, Version
+from stacklab.api.service import Call, ServiceApi
+
+if TYPE_CHECKING:
+    from stacklab.compute.service import ComputeService
+
+MICROVERSIONS = MicroversionRange("compute", Version(2, 1), Version(2, 96),
+                                  legacy_header="X-OpenStack-Nova-API-Version")
+
+api = ServiceApi("compute", errors=nova_error, microversions=MICROVERSIONS,
+                 malformed_json_message="Malformed request body")
+
+
+def compute(call: Call) -> ComputeService:
+    return call.cloud.compute
+
+
+def links(call: Call, collection: str, ident: str) -> list[dict[str, str]]:
+    """nova's self (versioned) and bookmark (unversioned) links."""
+    versioned = call.url_for(f"/v2.1/{collection}/{ident}")
+    bookmark = call.url_for(f"/{collection}/{ident}")
+    return [{"rel": "self", "href": versioned}, {"rel": "bookmark", "href": bookmark}]
+
+
+def project_target(call: Call) -> dict[str, str | None]:
+    """nova's target for collection operations: the caller's own project."""
+    return {"project_id": call.context.project_id, "user_id": call.context.user_id}

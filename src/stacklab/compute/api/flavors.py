@@ -1,0 +1,232 @@
+"""``/flavors``: sizes, extra specs, access lists."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from stacklab.api.errors import BadRequest, MethodNotAllowed, NotFound
+from stacklab.api.pagination import PageRequest, next_link, page_request, paginate
+from stacklab.api.service import Call, Reply
+from stacklab.compute import models as m
+from stacklab.compute.api.base import api, compute, links, project_target
+from stacklab.compute.schemas import (
+    EXTRA_SPECS,
+    FLAVOR_ACCESS_ACTION,
+    FLAVOR_CREATE,
+    FLAVOR_UPDATE,
+)
+
+_SORTABLE = ("created_at", "description", "disabled", "ephemeral_gb", "flavorid", "id",
+             "is_public", "memory_mb", "name", "root_gb", "rxtx_factor", "swap", "vcpus")
+
+
+def render_flavor(call: Call, f: m.Flavor, *, detail: bool = True) -> dict[str, Any]:
+    body: dict[str, Any] = {"id": f.flavorid, "name": f.name,
+                            "links": links(call, "flavors", f.flavorid)}
+    if call.version_at_least("2.55"):
+        body["description"] = f.description
+    if not detail:
+        return body
+    swap: Any = f.swap
+    if not f.swap and not call.version_at_least("2.75"):
+        swap = ""  # nova showed "no swap" as an empty string before 2.75
+    body.update({
+        "ram": f.memory_mb, "disk": f.root_gb, "vcpus": f.vcpus, "swap": swap,
+        "OS-FLV-EXT-DATA:ephemeral": f.ephemeral_gb, "OS-FLV-DISABLED:disabled": f.disabled,
+        "rxtx_factor": f.rxtx_factor, "os-flavor-access:is_public": f.is_public,
+    })
+    if call.version_at_least("2.61"):
+        body["extra_specs"] = dict(f.extra_specs)
+    return body
+
+
+def _is_public_filter(call: Call) -> bool | None:
+    """nova: an admin sees public flavors unless he asks (``is_public=false|none``);
+    anyone else sees the public ones and the private ones shared with his project."""
+    if not call.context.is_admin:
+        return None
+    raw = call.query.get("is_public")
+    if raw is None:
+        return True
+    lowered = raw.lower()
+    return None if lowered == "none" else lowered in ("1", "true", "yes", "t", "on")
+
+
+def _list(call: Call, detail: bool) -> dict[str, Any]:
+    service = compute(call)
+    query = call.query
+    page = page_request(query, default_sort=(("flavorid", "asc"),), sortable=_SORTABLE)
+    # nova sorts by the public flavor id when asked for "id".
+    page = PageRequest(page.limit, page.marker, tuple(
+        ("flavorid" if key == "id" else key, d) for key, d in page.sort))
+    with service.db.session() as session:
+        flavors = service.flavors.list_flavors(
+            session, project_id=call.context.project_id, is_admin=call.context.is_admin,
+            is_public=_is_public_filter(call), min_ram=_int_filter(query.get("minRam"), "minRam"),
+            min_disk=_int_filter(query.get("minDisk"), "minDisk"))
+        rows = [{"row": f, **{k: getattr(f, k) for k in _SORTABLE}} for f in flavors]
+        chosen, more = paginate(rows, page, id_key="flavorid", not_found=lambda marker:
+                                BadRequest(f"marker [{marker}] not found"))
+        body: dict[str, Any] = {"flavors": [render_flavor(call, r["row"], detail=detail)
+                                            for r in chosen]}
+    if more and chosen:
+        path = "/v2.1/flavors/detail" if detail else "/v2.1/flavors"
+        body["flavors_links"] = [{"rel": "next", "href": next_link(
+            call.url_for(path), call.query, chosen[-1]["flavorid"])}]
+    return body
+
+
+def _int_filter(raw: str | None, name: str) -> int | None:
+    if raw is None:
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        raise BadRequest(f"Invalid {name} filter [{raw}]") from None
+
+
+@api.route("GET", "/v2.1/flavors")
+async def list_flavors(call: Call) -> dict[str, Any]:
+    return _list(call, detail=False)
+
+
+@api.route("GET", "/v2.1/flavors/detail")
+async def list_flavors_detail(call: Call) -> dict[str, Any]:
+    return _list(call, detail=True)
+
+
+@api.route("GET", "/v2.1/flavors/{flavor_id}")
+async def show_flavor(call: Call) -> dict[str, Any]:
+    service = compute(call)
+    with service.db.session() as session:
+        flavor = service.flavors.get(session, call.params["flavor_id"],
+                                     call.context.project_id, call.context.is_admin)
+        return {"flavor": render_flavor(call, flavor)}
+
+
+@api.route("POST", "/v2.1/flavors", policy="os_compute_api:os-flavor-manage:create",
+           target=project_target, schema=FLAVOR_CREATE)
+async def create_flavor(call: Call) -> dict[str, Any]:
+    fields = dict(call.body["flavor"])
+    if "description" in fields and not call.version_at_least("2.55"):
+        raise BadRequest("Invalid input for field/attribute flavor. Additional properties are "
+                         "not allowed ('description' was unexpected)")
+    service = compute(call)
+    with service.db.session() as session:
+        flavor = service.flavors.create(session, fields)
+        session.flush()
+        return {"flavor": render_flavor(call, flavor)}
+
+
+@api.route("PUT", "/v2.1/flavors/{flavor_id}", policy="os_compute_api:os-flavor-manage:update",
+           target=project_target, schema=FLAVOR_UPDATE)
+async def update_flavor(call: Call) -> dict[str, Any]:
+    if not call.version_at_least("2.55"):
+        raise MethodNotAllowed("Updating a flavor needs microversion 2.55 or later.")
+    service = compute(call)
+    with service.db.session() as session:
+        flavor = service.flavors.get(session, call.params["flavor_id"])
+        flavor.description = call.body["flavor"]["description"]
+        return {"flavor": render_flavor(call, flavor)}
+
+
+@api.route("DELETE", "/v2.1/flavors/{flavor_id}", policy="os_compute_api:os-flavor-manage:delete",
+           target=project_target, status=202)
+async def delete_flavor(call: Call) -> None:
+    service = compute(call)
+    with service.db.session() as session:
+        service.flavors.delete(session, call.params["flavor_id"])
+
+
+# -- extra specs ---------------------------------------------------------------------------
+
+
+@api.route("GET", "/v2.1/flavors/{flavor_id}/os-extra_specs",
+           policy="os_compute_api:os-flavor-extra-specs:index", target=project_target)
+async def list_extra_specs(call: Call) -> dict[str, Any]:
+    service = compute(call)
+    with service.db.session() as session:
+        flavor = service.flavors.get(session, call.params["flavor_id"])
+        return {"extra_specs": dict(flavor.extra_specs)}
+
+
+@api.route("POST", "/v2.1/flavors/{flavor_id}/os-extra_specs",
+           policy="os_compute_api:os-flavor-extra-specs:create", target=project_target,
+           schema=EXTRA_SPECS)
+async def create_extra_specs(call: Call) -> dict[str, Any]:
+    service = compute(call)
+    with service.db.session() as session:
+        flavor = service.flavors.get(session, call.params["flavor_id"])
+        service.flavors.set_extra_specs(session, flavor, call.body["extra_specs"])
+        return {"extra_specs": {k: str(v) for k, v in call.body["extra_specs"].items()}}
+
+
+@api.route("GET", "/v2.1/flavors/{flavor_id}/os-extra_specs/{key}",
+           policy="os_compute_api:os-flavor-extra-specs:show", target=project_target)
+async def show_extra_spec(call: Call) -> dict[str, Any]:
+    service = compute(call)
+    key = call.params["key"]
+    with service.db.session() as session:
+        flavor = service.flavors.get(session, call.params["flavor_id"])
+        if key not in flavor.extra_specs:
+            raise NotFound(f"Flavor {flavor.flavorid} has no extra specs with key {key}.")
+        return {key: flavor.extra_specs[key]}
+
+
+@api.route("PUT", "/v2.1/flavors/{flavor_id}/os-extra_specs/{key}",
+           policy="os_compute_api:os-flavor-extra-specs:update", target=project_target)
+async def update_extra_spec(call: Call) -> dict[str, Any]:
+    key = call.params["key"]
+    body = call.body
+    if not isinstance(body, dict) or list(body) != [key]:
+        raise BadRequest("Request body and URI mismatch")
+    service = compute(call)
+    with service.db.session() as session:
+        flavor = service.flavors.get(session, call.params["flavor_id"])
+        service.flavors.set_extra_specs(session, flavor, body)
+        return {key: str(body[key])}
+
+
+@api.route("DELETE", "/v2.1/flavors/{flavor_id}/os-extra_specs/{key}",
+           policy="os_compute_api:os-flavor-extra-specs:delete", target=project_target,
+           status=200)
+async def delete_extra_spec(call: Call) -> Reply:
+    service = compute(call)
+    with service.db.session() as session:
+        flavor = service.flavors.get(session, call.params["flavor_id"])
+        service.flavors.delete_extra_spec(session, flavor, call.params["key"])
+    return Reply(None, status=200)
+
+
+# -- access --------------------------------------------------------------------------------
+
+
+def _render_access(flavor: m.Flavor, projects: list[str]) -> dict[str, Any]:
+    return {"flavor_access": [{"flavor_id": flavor.flavorid, "tenant_id": p}
+                              for p in projects]}
+
+
+@api.route("GET", "/v2.1/flavors/{flavor_id}/os-flavor-access",
+           policy="os_compute_api:os-flavor-access", target=project_target)
+async def list_access(call: Call) -> dict[str, Any]:
+    service = compute(call)
+    with service.db.session() as session:
+        flavor = service.flavors.get(session, call.params["flavor_id"])
+        return _render_access(flavor, service.flavors.access(session, flavor))
+
+
+@api.route("POST", "/v2.1/flavors/{flavor_id}/action", schema=FLAVOR_ACCESS_ACTION)
+async def flavor_action(call: Call) -> dict[str, Any]:
+    service = compute(call)
+    adding = "addTenantAccess" in call.body
+    rule = "add_tenant_access" if adding else "remove_tenant_access"
+    call.authorize(f"os_compute_api:os-flavor-access:{rule}", project_target(call))
+    tenant = call.body["addTenantAccess" if adding else "removeTenantAccess"]["tenant"]
+    with service.db.session() as session:
+        flavor = service.flavors.get(session, call.params["flavor_id"])
+        if adding:
+            service.flavors.add_access(session, flavor, tenant)
+        else:
+            service.flavors.remove_access(session, flavor, tenant)
+        session.flush()
+        return _render_access(flavor, service.flavors.access(session, flavor))

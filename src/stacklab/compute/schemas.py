@@ -1,0 +1,68 @@
+"""Compute request schemas, written to nova's rules (nova rejects unknown keys)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+_NAME = {"type": "string", "minLength": 1, "maxLength": 255,
+         "pattern": r"^(?! )[^\x00-\x1f]*(?<! )$"}
+_NON_NEGATIVE = {"type": ["integer", "string"], "pattern": "^[0-9]+$", "minimum": 0}
+_POSITIVE = {"type": ["integer", "string"], "pattern": "^[0-9]*[1-9][0-9]*$", "minimum": 1}
+
+FLAVOR_CREATE: dict[str, Any] = {
+    "type": "object",
+    "required": ["flavor"],
+    "additionalProperties": False,
+    "properties": {"flavor": {
+        "type": "object",
+        "required": ["name", "ram", "vcpus", "disk"],
+        "additionalProperties": False,
+        "properties": {
+            "name": _NAME,
+            "id": {"type": ["string", "null"], "minLength": 1, "maxLength": 255,
+                   "pattern": r"^(?! )[a-zA-Z0-9. _-]+(?<! )$"},
+            "ram": _POSITIVE, "vcpus": _POSITIVE, "disk": _NON_NEGATIVE,
+            "OS-FLV-EXT-DATA:ephemeral": _NON_NEGATIVE,
+            "swap": {"type": ["integer", "string"], "pattern": "^[0-9]*$"},
+            "rxtx_factor": {"type": ["number", "string"],
+                            "pattern": r"^[0-9]+(\.[0-9]+)?$", "exclusiveMinimum": 0},
+            "os-flavor-access:is_public": {"type": "boolean"},
+            "description": {"type": ["string", "null"], "maxLength": 65535},
+        },
+    }},
+}
+
+FLAVOR_UPDATE: dict[str, Any] = {
+    "type": "object", "required": ["flavor"], "additionalProperties": False,
+    "properties": {"flavor": {
+        "type": "object", "required": ["description"], "additionalProperties": False,
+        "properties": {"description": {"type": ["string", "null"], "maxLength": 65535}}}},
+}
+
+EXTRA_SPECS: dict[str, Any] = {
+    "type": "object", "required": ["extra_specs"], "additionalProperties": False,
+    "properties": {"extra_specs": {
+        "type": "object",
+        "patternProperties": {r"^[a-zA-Z0-9-_:. ]{1,255}$": {
+            "type": ["string", "number"], "maxLength": 255}},
+        "additionalProperties": False}},
+}
+
+_TENANT = {"type": "object", "required": ["tenant"], "additionalProperties": False,
+           "properties": {"tenant": {"type": "string", "minLength": 1, "maxLength": 255}}}
+FLAVOR_ACCESS_ACTION: dict[str, Any] = {
+    "type": "object", "minProperties": 1, "maxProperties": 1, "additionalProperties": False,
+    "properties": {"addTenantAccess": _TENANT, "removeTenantAccess": _TENANT},
+}
+
+KEYPAIR_CREATE: dict[str, Any] = {
+    "type": "object", "required": ["keypair"], "additionalProperties": False,
+    "properties": {"keypair": {
+        "type": "object", "required": ["name"], "additionalProperties": False,
+        "properties": {
+            "name": {"type": "string", "minLength": 1, "maxLength": 255},
+            "public_key": {"type": "string"},
+            "type": {"type": "string", "enum": ["ssh", "x509"]},
+            "user_id": {"type": "string"},
+        }}},
+}
