@@ -64,7 +64,9 @@ class Cloud:
             FileStore(None if config.stacklab.ephemeral else config.state_path / "images"),
             ImageOptions(image_size_cap=config.DEFAULT.image_size_cap,
                          user_storage_quota=config.DEFAULT.user_storage_quota))
-        self.compute = ComputeService(self.db, self.clock, self.ids, self.topology)
+        self.compute = ComputeService(self.db, self.clock, self.ids, self.topology,
+                                      report_interval=config.DEFAULT.report_interval,
+                                      service_down_time=config.DEFAULT.service_down_time)
         self.base_url = ""
         self.ready = False
         self.hooks_done = True
@@ -85,6 +87,13 @@ class Cloud:
                                         CIRROS_PROPERTIES)
         self.compute.start()
         self.ready = True
+
+    async def run_background(self) -> None:
+        """What the lab's nodes do on their own: heartbeats, for now."""
+        await self.compute.services.run(self.node_reachable)
+
+    def node_reachable(self, host: str) -> bool:
+        return host not in self.down_nodes
 
     def stop(self) -> None:
         self.ready = False

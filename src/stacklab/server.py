@@ -69,6 +69,7 @@ async def serve(cloud: Cloud, *, clouds_yaml: Path | None, quiet: bool = False,
         if not options.ephemeral:
             print(f"  openrc     {state / 'openrc'}", file=sys.stderr)
         sys.stderr.flush()
+    background = asyncio.create_task(cloud.run_background())
     if options.init_hooks_dir:
         env = {"OS_CLOUD": "stacklab"} if clouds_yaml is not None else {}
         env.update(openrc_vars(entry))
@@ -80,6 +81,7 @@ async def serve(cloud: Cloud, *, clouds_yaml: Path | None, quiet: bool = False,
     try:
         await task
     finally:
+        background.cancel()
         cloud.stop()
         if not quiet:
             print("stacklab stopped", file=sys.stderr)

@@ -207,3 +207,43 @@ def test_member_cannot_manage_flavors(live: LiveCloud) -> None:
     admin_view = member.call("GET", "/os-keypairs/mine", "2.10", params={"user_id": "other"})
     assert admin_view.status_code in (403, 404)
     member.client.close()
+
+
+@pytest.mark.parametrize("version", ("2.1", "2.11", "2.53", "2.96"))
+def test_compute_services_match_nova(nova: Nova, version: str) -> None:
+    listed = nova.call("GET", "/os-services", version)
+    assert listed.status_code == 200
+    assert_nova_response(listed.json(), "/os-services", "GET", version)
+    rows = {(s["host"], s["binary"]): s for s in listed.json()["services"]}
+    assert {("compute1.openstack.local", "nova-compute"),
+            ("compute2.openstack.local", "nova-compute"),
+            ("controller1.openstack.local", "nova-scheduler"),
+            ("controller2.openstack.local", "nova-conductor")} <= set(rows)
+    assert all(s["state"] == "up" for s in rows.values())
+    only = nova.call("GET", "/os-services", version, params={"binary": "nova-compute"}).json()
+    assert {s["binary"] for s in only["services"]} == {"nova-compute"}
+
+
+def test_disable_and_force_down_a_compute_service(live: LiveCloud, nova: Nova) -> None:
+    host = "compute1.openstack.local"
+    live.openstack("compute", "service", "set", "--disable", "--disable-reason", "fenced",
+                   host, "nova-compute")
+    live.openstack("--os-compute-api-version", "2.53", "compute", "service", "set", "--down",
+                   host, "nova-compute")
+    rows = live.openstack_json("compute", "service", "list", "--long", "--host", host)
+    assert [(r["Status"], r["State"], r["Disabled Reason"], r["Forced Down"]) for r in rows] == \
+        [("disabled", "down", "fenced", True)]
+    service_id = rows[0]["ID"]
+    restored = nova.call("PUT", f"/os-services/{service_id}", "2.53",
+                         json={"status": "enabled", "forced_down": False})
+    assert restored.status_code == 200
+    assert_nova_response(restored.json(), "/os-services/{id}", "PUT", "2.53")
+    assert restored.json()["service"]["state"] == "up"
+    bad = nova.call("PUT", f"/os-services/{service_id}", "2.53", json={"status": "sleepy"})
+    assert bad.status_code == 400
+    legacy = nova.call("PUT", "/os-services/disable", "2.1",
+                       json={"host": host, "binary": "nova-compute"})
+    assert legacy.status_code == 200
+    assert legacy.json() == {"service": {"host": host, "binary": "nova-compute",
+                                         "status": "disabled"}}
+    nova.call("PUT", "/os-services/enable", "2.1", json={"host": host, "binary": "nova-compute"})

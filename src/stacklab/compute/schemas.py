@@ -66,3 +66,25 @@ KEYPAIR_CREATE: dict[str, Any] = {
             "user_id": {"type": "string"},
         }}},
 }
+
+# The pre-2.53 actions take {host, binary, ...}; 2.53's PUT by id takes the changes.
+SERVICE_ACTION: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "host": {"type": "string", "minLength": 1, "maxLength": 255},
+        "binary": {"type": "string", "minLength": 1, "maxLength": 255},
+        "disabled_reason": {"type": "string", "minLength": 1, "maxLength": 255},
+        "forced_down": {"type": "boolean"},
+        "status": {"type": "string", "enum": ["enabled", "disabled"]},
+    },
+    "additionalProperties": False,
+}
+
+SERVICE_UPDATE: dict[str, Any] = {
+    "type": "object", "minProperties": 1, "additionalProperties": False,
+    "properties": {
+        "status": {"type": "string", "enum": ["enabled", "disabled"]},
+        "disabled_reason": {"type": "string", "minLength": 1, "maxLength": 255},
+        "forced_down": {"type": "boolean"},
+    },
+}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from stacklab.clock import Clock
 from stacklab.compute.flavors import Flavors
 from stacklab.compute.keypairs import KeyPairs
+from stacklab.compute.servicegroup import TOPICS, ServiceGroup
 from stacklab.ids import IdSource
 from stacklab.store.database import Database
 from stacklab.topology import Topology
@@ -14,7 +15,8 @@ _INTERNAL = ("nova-scheduler", "nova-conductor", "nova-novncproxy")
 
 
 class ComputeService:
-    def __init__(self, db: Database, clock: Clock, ids: IdSource, topology: Topology,
+    def __init__(self, db: Database, clock: Clock, ids: IdSource, topology: Topology, *,
+                 report_interval: float = 10, service_down_time: float = 60,
                  default_zone: str = "nova") -> None:
         self.db = db
         self.clock = clock
@@ -23,10 +25,22 @@ class ComputeService:
         self.default_zone = default_zone
         self.flavors = Flavors(clock, self.ids)
         self.keypairs = KeyPairs(clock, self.ids.stream("keypairs"))
+        self.services = ServiceGroup(db, clock, self.ids.stream("services"),
+                                     report_interval=report_interval,
+                                     service_down_time=service_down_time)
 
     def start(self) -> None:
         with self.db.session() as session:
             self.flavors.ensure_defaults(session)
+            self.services.register(session, self.service_hosts())
+
+    def service_hosts(self) -> list[tuple[str, str]]:
+        """(host, binary) of every nova service the topology runs."""
+        return [(node.fqdn, binary) for node in self.topology.nodes.values()
+                for binary in TOPICS if binary in node.services]
+
+    def zone_of(self, binary: str) -> str:
+        return self.default_zone if binary == "nova-compute" else "internal"
 
     def usage(self, project_id: str, user_id: str) -> dict[str, int]:
         # No servers yet: nothing is used.
