@@ -66,7 +66,13 @@ async def _run_cli_file(path: Path, env: Mapping[str, str]) -> int:
 async def _run(argv: list[str], env: Mapping[str, str], name: str) -> int:
     process = await asyncio.create_subprocess_exec(
         *argv, env=dict(env), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
-    output, _ = await process.communicate()
+    try:
+        output, _ = await process.communicate()
+    except asyncio.CancelledError:
+        # The cloud is stopping: a hook must not outlive it.
+        process.kill()
+        await process.wait()
+        raise
     code = process.returncode or 0
     text = output.decode(errors="replace").strip()
     level = logging.INFO if code == 0 else logging.ERROR

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import os
+import signal
 import socket
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 
@@ -28,6 +33,18 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+class _Server(uvicorn.Server):
+    """uvicorn, minus its signal handling: ``serve`` owns SIGINT and SIGTERM.
+
+    uvicorn re-raises a caught signal once it has shut down, which would kill
+    the process before the cloud is closed and "stopped" is said.
+    """
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
 async def serve(cloud: Cloud, *, clouds_yaml: Path | None, quiet: bool = False,
                 started_at: float | None = None) -> None:
     options = cloud.config.stacklab
@@ -39,50 +56,91 @@ async def serve(cloud: Cloud, *, clouds_yaml: Path | None, quiet: bool = False,
     app = build_app(cloud)
     config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="off",
                             timeout_graceful_shutdown=5)
-    server = uvicorn.Server(config)
+    server = _Server(config)
+    side_tasks: list[asyncio.Task[object]] = []
+
+    def request_stop() -> None:
+        if server.should_exit:
+            server.force_exit = True
+        server.should_exit = True
+        for side_task in side_tasks:
+            side_task.cancel()
+
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, request_stop)
     task = asyncio.create_task(server.serve(sockets=[sock]))
-    while not server.started and not task.done():
-        await asyncio.sleep(0.005)
-    if task.done():
-        await task
-        return
-    auth_url = f"{base_url}/identity"
-    entry = cloud_entry(auth_url, options.admin_password, options.region)
-    if clouds_yaml is not None:
-        write_clouds_yaml(clouds_yaml, entry)
-    state = cloud.config.state_path
-    if not options.ephemeral:
-        state.mkdir(parents=True, exist_ok=True)
-        (state / "openrc").write_text(openrc(entry))
-        (state / "endpoint").write_text(base_url + "\n")
-    if not quiet:
-        elapsed = ""
-        if started_at is not None:
-            elapsed = f" in {cloud.clock.monotonic() - started_at:.2f} s"
-        print(f"stacklab is up{elapsed}: {base_url}", file=sys.stderr)
-        print(f"  auth_url   {auth_url}", file=sys.stderr)
-        print(f"  admin      admin / {options.admin_password} (project admin, domain Default)",
-              file=sys.stderr)
-        if clouds_yaml is not None:
-            print(f"  clouds.yaml entry 'stacklab' in {clouds_yaml}: "
-                  "openstack --os-cloud stacklab token issue", file=sys.stderr)
-        if not options.ephemeral:
-            print(f"  openrc     {state / 'openrc'}", file=sys.stderr)
-        sys.stderr.flush()
-    background = asyncio.create_task(cloud.run_background())
-    if options.init_hooks_dir:
-        env = {"OS_CLOUD": "stacklab"} if clouds_yaml is not None else {}
-        env.update(openrc_vars(entry))
-        results = await run_init_hooks(Path(options.init_hooks_dir).expanduser(), env)
-        failed = [name for name, code in results if code != 0]
-        if failed:
-            LOG.error("init hooks failed: %s", ", ".join(failed))
-        cloud.hooks_done = True
     try:
+        while not server.started and not task.done():
+            await asyncio.sleep(0.005)  # real start-up, not simulated time
+        if task.done():
+            await task
+            return
+        entry = cloud_entry(f"{base_url}/identity", options.admin_password, options.region)
+        _write_client_files(cloud, entry, clouds_yaml, base_url)
+        if not quiet:
+            _say_ready(cloud, entry, clouds_yaml, base_url, started_at)
+        side_tasks.append(asyncio.create_task(cloud.run_background()))
+        if options.init_hooks_dir:
+            side_tasks.append(asyncio.create_task(_run_hooks(cloud, entry, clouds_yaml)))
         await task
     finally:
-        background.cancel()
+        for side_task in side_tasks:
+            side_task.cancel()
+        await asyncio.gather(*side_tasks, return_exceptions=True)
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signum)
         cloud.stop()
         if not quiet:
             print("stacklab stopped", file=sys.stderr)
 
+
+def _write_client_files(cloud: Cloud, entry: dict[str, Any], clouds_yaml: Path | None,
+                        base_url: str) -> None:
+    options = cloud.config.stacklab
+    if clouds_yaml is not None:
+        write_clouds_yaml(clouds_yaml, entry)
+    if options.ephemeral:
+        return
+    state = cloud.config.state_path
+    state.mkdir(parents=True, exist_ok=True)
+    state.chmod(0o700)
+    # The openrc holds the admin password: owner only, as clouds.yaml.
+    openrc_path = state / "openrc"
+    openrc_path.touch(mode=0o600)
+    openrc_path.chmod(0o600)
+    openrc_path.write_text(openrc(entry))
+    (state / "endpoint").write_text(base_url + "\n")
+
+
+def _say_ready(cloud: Cloud, entry: dict[str, Any], clouds_yaml: Path | None, base_url: str,
+               started_at: float | None) -> None:
+    options = cloud.config.stacklab
+    elapsed = ""
+    if started_at is not None:
+        elapsed = f" in {cloud.clock.monotonic() - started_at:.2f} s"
+    print(f"stacklab is up{elapsed}: {base_url}", file=sys.stderr)
+    print(f"  auth_url   {entry['auth']['auth_url']}", file=sys.stderr)
+    print(f"  admin      admin / {options.admin_password} (project admin, domain Default)",
+          file=sys.stderr)
+    if clouds_yaml is not None:
+        print(f"  clouds.yaml entry 'stacklab' in {clouds_yaml}: "
+              "openstack --os-cloud stacklab token issue", file=sys.stderr)
+    if not options.ephemeral:
+        print(f"  openrc     {cloud.config.state_path / 'openrc'}", file=sys.stderr)
+    sys.stderr.flush()
+
+
+async def _run_hooks(cloud: Cloud, entry: dict[str, Any], clouds_yaml: Path | None) -> None:
+    env = openrc_vars(entry)
+    if clouds_yaml is not None:
+        # The hooks talk to this cloud through the clouds.yaml just written.
+        env.update(OS_CLOUD="stacklab", OS_CLIENT_CONFIG_FILE=str(clouds_yaml))
+    # Scripts find the openstack CLI installed beside stacklab, venv activated or not.
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    folder = Path(cloud.config.stacklab.init_hooks_dir).expanduser()
+    results = await run_init_hooks(folder, env)
+    failed = [name for name, code in results if code != 0]
+    if failed:
+        LOG.error("init hooks failed: %s", ", ".join(failed))
+    cloud.hooks_done = True
