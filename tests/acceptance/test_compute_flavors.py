@@ -247,3 +247,28 @@ def test_disable_and_force_down_a_compute_service(live: LiveCloud, nova: Nova) -
     assert legacy.json() == {"service": {"host": host, "binary": "nova-compute",
                                          "status": "disabled"}}
     nova.call("PUT", "/os-services/enable", "2.1", json={"host": host, "binary": "nova-compute"})
+
+
+@pytest.mark.parametrize("version", ("2.1", "2.28", "2.53", "2.88"))
+def test_hypervisors_are_the_labs_compute_nodes(nova: Nova, version: str) -> None:
+    listed = nova.call("GET", "/os-hypervisors", version)
+    assert listed.status_code == 200
+    assert_nova_response(listed.json(), "/os-hypervisors", "GET", version)
+    names = sorted(h["hypervisor_hostname"] for h in listed.json()["hypervisors"])
+    assert names == ["compute1.openstack.local", "compute2.openstack.local"]
+    detail = nova.call("GET", "/os-hypervisors/detail", version).json()
+    assert_nova_response(detail, "/os-hypervisors/detail", "GET", version)
+    first = detail["hypervisors"][0]
+    shown = nova.call("GET", f"/os-hypervisors/{first['id']}", version).json()
+    assert_nova_response(shown, "/os-hypervisors/{id}", "GET", version)
+    if version != "2.88":
+        # lab.md: compute nodes have 1.5 GB of memory and one vCPU.
+        assert (first["memory_mb"], first["vcpus"]) == (1536, 1)
+        assert first["host_ip"] == "10.10.10.53"
+
+
+def test_cli_hypervisor_list(live: LiveCloud) -> None:
+    rows = live.openstack_json("hypervisor", "list")
+    assert sorted(r["Hypervisor Hostname"] for r in rows) == \
+        ["compute1.openstack.local", "compute2.openstack.local"]
+    assert {r["State"] for r in rows} == {"up"}

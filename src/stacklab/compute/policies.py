@@ -34,6 +34,10 @@ RULES: list[PolicyRule] = [
     PolicyRule("os_compute_api:os-availability-zone:list", "@", _ANY),
     PolicyRule("os_compute_api:os-availability-zone:detail", _ADMIN, _ANY),
     PolicyRule("os_compute_api:os-services:list", _ADMIN, _ANY),
+    PolicyRule("os_compute_api:os-hypervisors:list", _ADMIN, _ANY),
+    PolicyRule("os_compute_api:os-hypervisors:list-detail", _ADMIN, _ANY),
+    PolicyRule("os_compute_api:os-hypervisors:show", _ADMIN, _ANY),
+    PolicyRule("os_compute_api:os-hypervisors:statistics", _ADMIN, _ANY),
     PolicyRule("os_compute_api:os-services:update", _ADMIN, _ANY),
     PolicyRule("os_compute_api:os-services:delete", _ADMIN, _ANY),
 ]

@@ -8,7 +8,7 @@ from stacklab.compute.keypairs import KeyPairs
 from stacklab.compute.servicegroup import TOPICS, ServiceGroup
 from stacklab.ids import IdSource
 from stacklab.store.database import Database
-from stacklab.topology import Topology
+from stacklab.topology import Node, Topology
 
 # Services nova lists in the "internal" zone (they run on controllers, not hypervisors).
 _INTERNAL = ("nova-scheduler", "nova-conductor", "nova-novncproxy")
@@ -41,6 +41,16 @@ class ComputeService:
 
     def zone_of(self, binary: str) -> str:
         return self.default_zone if binary == "nova-compute" else "internal"
+
+    def topology_node(self, fqdn: str) -> Node:
+        for node in self.topology.nodes.values():
+            if node.fqdn == fqdn:
+                return node
+        raise KeyError(fqdn)
+
+    def usage_on_host(self, host: str) -> dict[str, int]:
+        # No servers yet: every hypervisor is empty.
+        return {"vcpus": 0, "memory_mb": 0, "local_gb": 0, "servers": 0}
 
     def usage(self, project_id: str, user_id: str) -> dict[str, int]:
         # No servers yet: nothing is used.

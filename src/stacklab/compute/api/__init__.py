@@ -3,6 +3,7 @@
 from stacklab.compute.api import (  # noqa: F401
     discovery,
     flavors,
+    hypervisors,
     keypairs,
     limits,
     services,
