@@ -170,6 +170,7 @@ class Cloud:
     async def _logs(self, request: Request) -> JSONResponse:
         query = request.query_params
         records = self.logs.search(request_id=query.get("request_id"), node=query.get("node"),
-                                   service=query.get("service"))
+                                   service=query.get("service"),
+                                   global_request_id=query.get("global_request_id"))
         limit = int(query.get("limit", "200")) if query.get("limit", "200").isdigit() else 200
         return JSONResponse({"logs": records[-limit:]})
