@@ -43,6 +43,9 @@ class RequestContext:
             "system_scope": self.system_scope,
             "roles": self.roles,
             "is_admin_project": self.is_admin_project,
+            # nova and glance mark a context admin when it holds the admin role
+            # ("context_is_admin"); their rules then test is_admin:True.
+            "is_admin": self.is_admin,
             "service_user_id": None,
             "service_roles": [],
             "service_project_id": None,
