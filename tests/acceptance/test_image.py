@@ -242,3 +242,37 @@ def test_sdk_image_flow(live: LiveCloud) -> None:
     assert "t1" in conn.image.get_image(image).tags
     conn.image.delete_image(image)
     assert conn.image.find_image(name) is None
+
+
+def test_glance_direct_import_with_the_cli(live: LiveCloud, tmp_path: Path) -> None:
+    source = tmp_path / "staged.raw"
+    source.write_bytes(b"staged" * 500)
+    name = unique("import")
+    created = live.openstack_json("image", "create", "--import", "--file", str(source),
+                                  "--disk-format", "raw", "--container-format", "bare", name)
+    shown = live.openstack_json("image", "show", created["id"])
+    assert shown["status"] == "active"
+    assert shown["size"] == 3000
+    saved = tmp_path / "back.raw"
+    live.openstack("image", "save", "--file", str(saved), created["id"])
+    assert saved.read_bytes() == b"staged" * 500
+    live.openstack("image", "delete", created["id"])
+
+
+def test_import_state_errors(glance: Glance) -> None:
+    image_id = glance.request("POST", "/v2/images", json={"name": unique("imp")}).json()["id"]
+    early = glance.request("POST", f"/v2/images/{image_id}/import",
+                           json={"method": {"name": "glance-direct"}})
+    assert early.status_code == 409  # nothing staged yet
+    staged = glance.request("PUT", f"/v2/images/{image_id}/stage", content=b"x" * 10,
+                            headers={"Content-Type": "application/octet-stream"})
+    assert staged.status_code == 204
+    assert glance.request("GET", f"/v2/images/{image_id}").json()["status"] == "uploading"
+    unknown = glance.request("POST", f"/v2/images/{image_id}/import",
+                             json={"method": {"name": "web-download"}})
+    assert unknown.status_code == 400
+    done = glance.request("POST", f"/v2/images/{image_id}/import",
+                          json={"method": {"name": "glance-direct"}})
+    assert done.status_code == 202
+    assert glance.request("GET", f"/v2/images/{image_id}").json()["status"] == "active"
+    glance.request("DELETE", f"/v2/images/{image_id}")

@@ -173,14 +173,15 @@ class ImageService:
 
     # -- data --------------------------------------------------------------------------
 
-    def begin_upload(self, image_id: str, context: RequestContext) -> int:
-        """Move a queued image to saving; returns how many bytes it may take."""
+    def begin_upload(self, image_id: str, context: RequestContext,
+                     status: str = "saving") -> int:
+        """Move a queued image to saving (or uploading, when staged); returns the byte budget."""
         with self.db.session() as session:
             image = self.get(session, context, image_id)
             if image.status not in ("queued",):
-                raise Conflict(f"Image status transition from {image.status} to saving is not "
-                               "allowed")
-            image.status = "saving"
+                raise Conflict(f"Image status transition from {image.status} to {status} is "
+                               "not allowed")
+            image.status = status
             image.updated_at = self.clock.now()
             limit = self.options.image_size_cap
             quota = self.options.user_storage_quota
@@ -191,8 +192,9 @@ class ImageService:
             return limit
 
     async def upload(self, image_id: str, context: RequestContext,
-                     chunks: AsyncIterator[bytes]) -> None:
-        limit = self.begin_upload(image_id, context)
+                     chunks: AsyncIterator[bytes], *, staged: bool = False) -> None:
+        """Store an image's data; a staged upload (glance-direct) waits for the import call."""
+        limit = self.begin_upload(image_id, context, "uploading" if staged else "saving")
         try:
             stored = await self.store.write(image_id, chunks, limit)
         except SizeLimitExceeded:
@@ -211,14 +213,28 @@ class ImageService:
             image.size, image.checksum = stored.size, stored.md5
             image.os_hash_algo, image.os_hash_value = "sha512", stored.sha512
             image.virtual_size = None
-            image.stores = [self.store.store_id]
-            image.status = "active"
+            if not staged:
+                image.stores = [self.store.store_id]
+                image.status = "active"
             image.updated_at = self.clock.now()
+
+    def import_staged(self, session: Session, image: m.Image, method: str) -> None:
+        """glance-direct: move staged data into the store and activate the image."""
+        if method != "glance-direct":
+            raise BadRequest(f"Import method {method} is not supported; available: "
+                             "glance-direct")
+        if image.status != "uploading":
+            raise Conflict(f"Image {image.id} is not in a valid state for import: "
+                           f"{image.status}; stage its data first")
+        # Glance imports in the background (status "importing"); ours completes at once.
+        image.stores = [self.store.store_id]
+        image.status = "active"
+        image.updated_at = self.clock.now()
 
     def _back_to_queued(self, image_id: str) -> None:
         with self.db.session() as session:
             image = session.get(m.Image, image_id)
-            if image is not None and image.status == "saving":
+            if image is not None and image.status in ("saving", "uploading"):
                 image.status = "queued"
 
     def register_builtin(self, image_id: str, name: str, data: bytes,

@@ -58,4 +58,4 @@ async def stores(call: Call) -> dict[str, Any]:
 @api.route("GET", "/v2/info/import")
 async def import_info(call: Call) -> dict[str, Any]:
     return {"import-methods": {"description": "Import methods available.", "type": "array",
-                               "value": []}}
+                               "value": ["glance-direct"]}}

@@ -47,7 +47,9 @@ async def create_image(call: Call) -> Reply:
     with service.db.session() as session:
         image = service.create(session, call.context, fields)
         body = render_image(image)
-    return Reply(body, headers={"Location": call.url_for(f"/v2/images/{body['id']}")})
+    # glance names the import methods it offers on the answer to a create.
+    return Reply(body, headers={"Location": call.url_for(f"/v2/images/{body['id']}"),
+                                "OpenStack-image-import-methods": "glance-direct"})
 
 
 @api.route("GET", "/v2/images")
@@ -188,6 +190,24 @@ async def upload_image(call: Call) -> None:
         image = service.get(session, call.context, call.params["image_id"])
         call.authorize("upload_image", image_target(image, call))
     await service.upload(image.id, call.context, call.request.stream())
+
+
+@api.route("PUT", "/v2/images/{image_id}/stage", status=204, stream_body=True)
+async def stage_image(call: Call) -> None:
+    service = images(call)
+    with service.db.session() as session:
+        image = service.get(session, call.context, call.params["image_id"])
+        call.authorize("upload_image", image_target(image, call))
+    await service.upload(image.id, call.context, call.request.stream(), staged=True)
+
+
+@api.route("POST", "/v2/images/{image_id}/import", status=202, schema=schemas.IMPORT)
+async def import_image(call: Call) -> None:
+    service = images(call)
+    with service.db.session() as session:
+        image = service.get(session, call.context, call.params["image_id"])
+        call.authorize("modify_image", image_target(image, call))
+        service.import_staged(session, image, call.body["method"]["name"])
 
 
 @api.route("GET", "/v2/images/{image_id}/file")
