@@ -272,3 +272,42 @@ def test_cli_hypervisor_list(live: LiveCloud) -> None:
     assert sorted(r["Hypervisor Hostname"] for r in rows) == \
         ["compute1.openstack.local", "compute2.openstack.local"]
     assert {r["State"] for r in rows} == {"up"}
+
+
+@pytest.mark.parametrize(("version", "body"), [
+    ("2.1", {"name": "g", "policies": ["anti-affinity"]}),
+    ("2.15", {"name": "g", "policies": ["soft-affinity"]}),
+    ("2.64", {"name": "g", "policy": "anti-affinity", "rules": {"max_server_per_host": 1}}),
+])
+def test_server_groups_match_nova(nova: Nova, version: str, body: dict[str, Any]) -> None:
+    created = nova.call("POST", "/os-server-groups", version, json={"server_group": body})
+    assert created.status_code == 200, created.text
+    assert_nova_response(created.json(), "/os-server-groups", "POST", version)
+    group_id = created.json()["server_group"]["id"]
+    listed = nova.call("GET", "/os-server-groups", version).json()
+    assert_nova_response(listed, "/os-server-groups", "GET", version)
+    assert group_id in [g["id"] for g in listed["server_groups"]]
+    shown = nova.call("GET", f"/os-server-groups/{group_id}", version).json()
+    assert_nova_response(shown, "/os-server-groups/{id}", "GET", version)
+    assert nova.call("DELETE", f"/os-server-groups/{group_id}", version).status_code == 204
+    assert nova.call("GET", f"/os-server-groups/{group_id}", version).status_code == 404
+
+
+@pytest.mark.parametrize(("version", "body"), [
+    ("2.1", {"name": "g", "policies": ["soft-affinity"]}),  # soft policies came in 2.15
+    ("2.64", {"name": "g", "policies": ["affinity"]}),  # 2.64 wants "policy"
+    ("2.64", {"name": "g", "policy": "affinity", "rules": {"max_server_per_host": 2}}),
+    ("2.64", {"name": "g", "policy": "anti-affinity", "rules": {"max_server_per_host": 0}}),
+])
+def test_server_group_bad_input(nova: Nova, version: str, body: dict[str, Any]) -> None:
+    response = nova.call("POST", "/os-server-groups", version, json={"server_group": body})
+    assert response.status_code == 400, response.text
+
+
+def test_cli_server_group(live: LiveCloud) -> None:
+    name = unique("grp")
+    created = live.openstack_json("server", "group", "create", "--policy", "anti-affinity",
+                                  name)
+    assert created["policy"] == "anti-affinity" and created["members"] == []
+    assert name in [g["Name"] for g in live.openstack_json("server", "group", "list")]
+    live.openstack("server", "group", "delete", name)

@@ -88,3 +88,31 @@ SERVICE_UPDATE: dict[str, Any] = {
         "forced_down": {"type": "boolean"},
     },
 }
+
+
+def _group(policies: list[str], *, v264: bool) -> dict[str, Any]:
+    name = {"type": "string", "minLength": 1, "maxLength": 255,
+            "pattern": r"^(?! )[^\x00-\x1f]*(?<! )$"}
+    if v264:
+        inner: dict[str, Any] = {
+            "name": name, "policy": {"type": "string", "enum": policies},
+            "rules": {"type": "object", "additionalProperties": False, "properties": {
+                "max_server_per_host": {"type": ["integer", "string"], "pattern": "^[0-9]*$",
+                                        "minimum": 1, "minLength": 1}}}}
+        required = ["name", "policy"]
+    else:
+        inner = {"name": name, "policies": {
+            "type": "array", "items": {"type": "string", "enum": policies},
+            "uniqueItems": True, "minItems": 1, "maxItems": 1}}
+        required = ["name", "policies"]
+    return {"type": "object", "required": ["server_group"], "additionalProperties": False,
+            "properties": {"server_group": {"type": "object", "required": required,
+                                            "additionalProperties": False,
+                                            "properties": inner}}}
+
+
+_HARD = ["anti-affinity", "affinity"]
+_ALL = [*_HARD, "soft-anti-affinity", "soft-affinity"]
+# By microversion: 2.15 adds the soft policies, 2.64 turns "policies" into "policy" + rules.
+SERVER_GROUP_CREATE = {"2.1": _group(_HARD, v264=False), "2.15": _group(_ALL, v264=False),
+                       "2.64": _group(_ALL, v264=True)}

@@ -6,6 +6,7 @@ from stacklab.compute.api import (  # noqa: F401
     hypervisors,
     keypairs,
     limits,
+    server_groups,
     services,
 )
 from stacklab.compute.api.base import api
