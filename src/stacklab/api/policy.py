@@ -55,6 +55,9 @@ class PolicyEngine:
         self._enforcer.load_rules()
         if policy_file:
             self.load_overrides(Path(policy_file).expanduser())
+        # Rules are loaded once; without this, oslo re-checks the (absent) policy file
+        # and re-walks the defaults on every enforce().
+        self._enforcer.use_conf = False
 
     def load_overrides(self, path: Path) -> None:
         overrides = oslo.parse_file_contents(path.read_text())
