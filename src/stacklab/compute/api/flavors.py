@@ -6,6 +6,7 @@ from typing import Any
 
 from stacklab.api.errors import BadRequest, MethodNotAllowed, NotFound
 from stacklab.api.pagination import PageRequest, next_link, page_request, paginate
+from stacklab.api.query import int_param
 from stacklab.api.service import Call, Reply
 from stacklab.compute import models as m
 from stacklab.compute.api.base import api, compute, links, project_target
@@ -62,8 +63,8 @@ def _list(call: Call, detail: bool) -> dict[str, Any]:
     with service.db.session() as session:
         flavors = service.flavors.list_flavors(
             session, project_id=call.context.project_id, is_admin=call.context.is_admin,
-            is_public=_is_public_filter(call), min_ram=_int_filter(query.get("minRam"), "minRam"),
-            min_disk=_int_filter(query.get("minDisk"), "minDisk"))
+            is_public=_is_public_filter(call), min_ram=int_param(query, "minRam"),
+            min_disk=int_param(query, "minDisk"))
         rows = [{"row": f, **{k: getattr(f, k) for k in _SORTABLE}} for f in flavors]
         chosen, more = paginate(rows, page, id_key="flavorid", not_found=lambda marker:
                                 BadRequest(f"marker [{marker}] not found"))
@@ -74,15 +75,6 @@ def _list(call: Call, detail: bool) -> dict[str, Any]:
         body["flavors_links"] = [{"rel": "next", "href": next_link(
             call.url_for(path), call.query, chosen[-1]["flavorid"])}]
     return body
-
-
-def _int_filter(raw: str | None, name: str) -> int | None:
-    if raw is None:
-        return None
-    try:
-        return int(raw)
-    except ValueError:
-        raise BadRequest(f"Invalid {name} filter [{raw}]") from None
 
 
 @api.route("GET", "/v2.1/flavors")

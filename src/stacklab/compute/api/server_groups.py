@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from stacklab.api.errors import BadRequest, Forbidden, NotFound
+from stacklab.api.query import int_param
 from stacklab.api.service import Call
 from stacklab.api.validation import Schema
 from stacklab.compute import models as m
@@ -84,21 +85,13 @@ async def list_groups(call: Call) -> dict[str, Any]:
                        project_target(call))
     else:
         query = query.where(m.ServerGroup.project_id == call.context.project_id)
-    offset = _non_negative(call.query.get("offset"), "offset")
-    limit = _non_negative(call.query.get("limit"), "limit")
+    offset = int_param(call.query, "offset", minimum=0) or 0
+    limit = int_param(call.query, "limit", minimum=0)
     with service.db.session() as session:
         groups = list(session.scalars(query))[offset:]
         if limit is not None:
             groups = groups[:limit]
         return {"server_groups": [render_group(call, g) for g in groups]}
-
-
-def _non_negative(raw: str | None, name: str) -> Any:
-    if raw is None:
-        return 0 if name == "offset" else None
-    if not raw.isdigit():
-        raise BadRequest(f"Invalid input for query parameters {name}. Value: {raw}.")
-    return int(raw)
 
 
 def _group_target(call: Call) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from stacklab.api.errors import (
     UnsupportedMediaType,
 )
 from stacklab.api.pagination import PageRequest, page_request, paginate
+from stacklab.api.query import bool_param, int_param
 from stacklab.api.service import Call, Reply
 from stacklab.api.validation import Schema, parse_json
 from stacklab.image import schemas
@@ -63,11 +64,9 @@ async def list_images(call: Call) -> dict[str, Any]:
     filters["member_status"] = filters["member_status"] or "accepted"
     filters["tag"] = query.getlist("tag")
     for name in ("protected", "os_hidden"):
-        if query.get(name) is not None:
-            filters[name] = _boolean(name, query[name])
+        filters[name] = bool_param(query, name)
     for name in ("size_min", "size_max"):
-        if query.get(name) is not None:
-            filters[name] = _integer(name, query[name])
+        filters[name] = int_param(query, name)
     reserved = {"limit", "marker", "sort_key", "sort_dir", "sort", "tag", "size_min",
                 "size_max", "member_status", "protected", "os_hidden", *filters}
     filters["properties"] = {k: v for k, v in query.items() if k not in reserved}
@@ -86,22 +85,6 @@ async def list_images(call: Call) -> dict[str, Any]:
         params.append(("marker", chosen[-1]["id"]))
         body["next"] = f"/v2/images?{urlencode(params)}"
     return body
-
-
-def _boolean(name: str, raw: str) -> bool:
-    lowered = raw.lower()
-    if lowered in ("true", "1", "yes", "on"):
-        return True
-    if lowered in ("false", "0", "no", "off"):
-        return False
-    raise BadRequest(f"Invalid value for {name}: {raw!r} is not a boolean")
-
-
-def _integer(name: str, raw: str) -> int:
-    try:
-        return int(raw)
-    except ValueError:
-        raise BadRequest(f"Invalid value for {name}: {raw!r} is not an integer") from None
 
 
 @api.route("GET", "/v2/images/{image_id}")
