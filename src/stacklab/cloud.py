@@ -71,7 +71,9 @@ class Cloud:
         self.ready = False
         self.hooks_done = True
         self.down_nodes: set[str] = set()
-        self._api_nodes = itertools.cycle(self._controllers())
+        # Computed once: the load balancer picks among these on every request.
+        self._controller_nodes = self._controllers()
+        self._api_nodes = itertools.cycle(self._controller_nodes)
 
     # -- life cycle --------------------------------------------------------------------
 
@@ -128,7 +130,7 @@ class Cloud:
 
     def pick_api_node(self) -> str:
         """The controller whose API worker serves the next request (the load balancer)."""
-        for _ in range(len(self._controllers())):
+        for _ in range(len(self._controller_nodes)):
             node = next(self._api_nodes)
             if node not in self.down_nodes:
                 return node

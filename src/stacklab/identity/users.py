@@ -189,7 +189,7 @@ class Users:
         self.get_user(session, user_id)
         row = session.get(m.Membership, (user_id, group_id))
         if row is None:
-            raise NotFoundMembership(user_id, group_id)
+            raise _not_a_member(user_id, group_id)
         session.delete(row)
         # Roles held through the group are gone: tokens carrying them must go too.
         self.state.revoke(session, user_id=user_id)
@@ -201,5 +201,5 @@ class Users:
         return session.get(m.Membership, (user_id, group_id)) is not None
 
 
-def NotFoundMembership(user_id: str, group_id: str) -> Exception:
+def _not_a_member(user_id: str, group_id: str) -> Exception:
     return NotFound(f"User {user_id} is not a member of group {group_id}.")
