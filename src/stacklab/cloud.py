@@ -64,9 +64,11 @@ class Cloud:
             FileStore(None if config.stacklab.ephemeral else config.state_path / "images"),
             ImageOptions(image_size_cap=config.DEFAULT.image_size_cap,
                          user_storage_quota=config.DEFAULT.user_storage_quota))
-        self.compute = ComputeService(self.db, self.clock, self.ids, self.topology,
+        self.compute = ComputeService(self.db, self.clock, self.ids, self.topology, self.bus,
                                       report_interval=config.DEFAULT.report_interval,
-                                      service_down_time=config.DEFAULT.service_down_time)
+                                      service_down_time=config.DEFAULT.service_down_time,
+                                      boot_profile=config.stacklab.boot_profile,
+                                      images=self.image)
         self.base_url = ""
         self.ready = False
         self.hooks_done = True
@@ -99,6 +101,7 @@ class Cloud:
 
     def stop(self) -> None:
         self.ready = False
+        self.compute.stop()
         self.image.store.close()
         self.db.dispose()
 

@@ -45,6 +45,8 @@ class StacklabOptions:
     init_hooks_dir: str = ""
     admin_password: str = "secret"
     region: str = "RegionOne"
+    # How long the simulated hypervisors take: "fast" (no waiting) or "realistic" (seconds).
+    boot_profile: str = "fast"
 
 
 @dataclass

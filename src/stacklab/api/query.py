@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 
 from stacklab.api.errors import BadRequest
@@ -35,3 +36,18 @@ def bool_param(query: Mapping[str, str], name: str) -> bool | None:
     if lowered in _FALSE:
         return False
     raise BadRequest(f"Invalid input for query parameter {name}: {raw!r} is not a boolean")
+
+
+def timestamp_param(query: Mapping[str, str], name: str) -> float | None:
+    """An ISO 8601 time (``2024-01-01T00:00:00Z``, offsets allowed) as epoch seconds."""
+    raw = query.get(name)
+    if raw is None:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise BadRequest(f"Invalid input for query parameter {name}: {raw!r} is not an "
+                         "ISO 8601 time") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.timestamp()

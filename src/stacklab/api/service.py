@@ -60,14 +60,22 @@ class Call:
         self.params: Mapping[str, str] = request.path_params
         self.query = request.query_params
         self.headers = request.headers
+        # Verdicts already reached in this request: rendering a thousand servers asks the
+        # same question of the same targets over and over.
+        self._verdicts: dict[tuple[str, tuple[tuple[str, Any], ...]], bool] = {}
 
     def authorize(self, rule: str, target: Mapping[str, Any] | None = None) -> None:
         self.cloud.policy_for(self.operation.service).authorize(
             rule, target or self.default_target(), self.context)
 
     def allows(self, rule: str, target: Mapping[str, Any] | None = None) -> bool:
-        return self.cloud.policy_for(self.operation.service).allows(
-            rule, target or self.default_target(), self.context)
+        target = target or self.default_target()
+        key = (rule, tuple(sorted(target.items())))
+        verdict = self._verdicts.get(key)
+        if verdict is None:
+            verdict = self._verdicts[key] = self.cloud.policy_for(
+                self.operation.service).allows(rule, target, self.context)
+        return verdict
 
     def default_target(self) -> dict[str, Any]:
         target: dict[str, Any] = {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Boolean, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from stacklab.store.base import Base
@@ -78,3 +78,106 @@ class ServerGroup(Base):
     project_id: Mapped[str] = mapped_column(String(255), index=True)
     user_id: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[float] = mapped_column(Float)
+
+
+class Instance(Base):
+    """A server, as nova's instances table (only the columns the API and agents use)."""
+
+    __tablename__ = "compute_instance"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True)
+    name: Mapped[str] = mapped_column(String(255))
+    hostname: Mapped[str] = mapped_column(String(255), default="")
+    description: Mapped[str | None] = mapped_column(Text)
+    project_id: Mapped[str] = mapped_column(String(255), index=True)
+    user_id: Mapped[str] = mapped_column(String(255))
+    image_ref: Mapped[str] = mapped_column(String(255), default="")
+    # The flavor as it was at boot (nova keeps a copy: later flavor edits do not change it).
+    flavor: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    old_flavor: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    host: Mapped[str | None] = mapped_column(String(255), index=True)
+    node: Mapped[str | None] = mapped_column(String(255))
+    availability_zone: Mapped[str | None] = mapped_column(String(255))
+    requested_zone: Mapped[str | None] = mapped_column(String(255))
+    vm_state: Mapped[str] = mapped_column(String(255))
+    task_state: Mapped[str | None] = mapped_column(String(255))
+    power_state: Mapped[int] = mapped_column(Integer, default=0)
+    locked: Mapped[bool] = mapped_column(Boolean, default=False)
+    locked_by: Mapped[str | None] = mapped_column(String(16))
+    locked_reason: Mapped[str | None] = mapped_column(Text)
+    key_name: Mapped[str | None] = mapped_column(String(255))
+    key_data: Mapped[str | None] = mapped_column(Text)
+    user_data: Mapped[str | None] = mapped_column(Text)
+    config_drive: Mapped[str] = mapped_column(String(16), default="")
+    access_ipv4: Mapped[str] = mapped_column(String(64), default="")
+    access_ipv6: Mapped[str] = mapped_column(String(64), default="")
+    disk_config: Mapped[str] = mapped_column(String(16), default="MANUAL")
+    metadata_: Mapped[dict[str, str]] = mapped_column("metadata", JSON, default=dict)
+    system_metadata: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    tags: Mapped[list[str]] = mapped_column(default=list)
+    security_groups: Mapped[list[str]] = mapped_column(default=list)
+    networks: Mapped[Any] = mapped_column(JSON, default=None)
+    addresses: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    block_devices: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    scheduler_hints: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    server_group: Mapped[str | None] = mapped_column(String(36))
+    trusted_certs: Mapped[list[str] | None] = mapped_column(JSON, default=None)
+    reservation_id: Mapped[str] = mapped_column(String(255), default="")
+    launch_index: Mapped[int] = mapped_column(Integer, default=0)
+    progress: Mapped[int] = mapped_column(Integer, default=0)
+    fault: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    launched_at: Mapped[float | None] = mapped_column(Float)
+    terminated_at: Mapped[float | None] = mapped_column(Float)
+    created_at: Mapped[float] = mapped_column(Float, index=True)
+    updated_at: Mapped[float | None] = mapped_column(Float)
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    deleted_at: Mapped[float | None] = mapped_column(Float)
+
+
+class InstanceAction(Base):
+    """One user-visible operation on a server (``os-instance-actions``)."""
+
+    __tablename__ = "compute_instance_action"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    instance_uuid: Mapped[str] = mapped_column(String(36), index=True)
+    action: Mapped[str] = mapped_column(String(255))
+    request_id: Mapped[str] = mapped_column(String(255))
+    project_id: Mapped[str] = mapped_column(String(255))
+    user_id: Mapped[str] = mapped_column(String(255))
+    message: Mapped[str | None] = mapped_column(String(255))
+    start_time: Mapped[float] = mapped_column(Float)
+    finish_time: Mapped[float | None] = mapped_column(Float)
+    updated_at: Mapped[float | None] = mapped_column(Float)
+
+
+class InstanceActionEvent(Base):
+    __tablename__ = "compute_instance_action_event"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    action_id: Mapped[int] = mapped_column(
+        ForeignKey("compute_instance_action.id", ondelete="CASCADE"), index=True)
+    event: Mapped[str] = mapped_column(String(255))
+    host: Mapped[str | None] = mapped_column(String(255))
+    result: Mapped[str | None] = mapped_column(String(255))
+    traceback: Mapped[str | None] = mapped_column(Text)
+    details: Mapped[str | None] = mapped_column(Text)
+    start_time: Mapped[float] = mapped_column(Float)
+    finish_time: Mapped[float | None] = mapped_column(Float)
+
+
+class Migration(Base):
+    """A move of a server between hosts (resize, cold/live migration, evacuation)."""
+
+    __tablename__ = "compute_migration"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True)
+    instance_uuid: Mapped[str] = mapped_column(String(36), index=True)
+    migration_type: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(32))
+    source_compute: Mapped[str | None] = mapped_column(String(255))
+    dest_compute: Mapped[str | None] = mapped_column(String(255))
+    old_flavor: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    new_flavor: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    project_id: Mapped[str] = mapped_column(String(255))
+    user_id: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[float | None] = mapped_column(Float)

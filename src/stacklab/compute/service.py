@@ -1,25 +1,56 @@
-"""Compute as one object: flavors, key pairs, and (to come) servers on the lab's hypervisors."""
+"""Compute as one object: flavors, key pairs, servers, and the nova services of the lab."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from stacklab.bus.interface import Bus, Target
 from stacklab.clock import Clock
+from stacklab.compute import models as m
+from stacklab.compute import states
+from stacklab.compute.agents.compute import ComputeManager
+from stacklab.compute.agents.conductor import ConductorManager
+from stacklab.compute.agents.profiles import Profile, profile
+from stacklab.compute.agents.scheduler import SchedulerManager
 from stacklab.compute.flavors import Flavors
+from stacklab.compute.instances import Instances
 from stacklab.compute.keypairs import KeyPairs
+from stacklab.compute.placement import Placement, flavor_resources
+from stacklab.compute.scheduler import HostState
 from stacklab.compute.servicegroup import TOPICS, ServiceGroup
 from stacklab.ids import IdSource
 from stacklab.store.database import Database
 from stacklab.topology import Node, Topology
+
+if TYPE_CHECKING:
+    from stacklab.bus.interface import Listener
+    from stacklab.image.service import ImageService
 
 # Services nova lists in the "internal" zone (they run on controllers, not hypervisors).
 _INTERNAL = ("nova-scheduler", "nova-conductor", "nova-novncproxy")
 
 
 class ComputeService:
-    def __init__(self, db: Database, clock: Clock, ids: IdSource, topology: Topology, *,
-                 report_interval: float = 10, service_down_time: float = 60,
-                 default_zone: str = "nova") -> None:
+    def __init__(self, db: Database, clock: Clock, ids: IdSource, topology: Topology,
+                 bus: Bus, *, report_interval: float = 10, service_down_time: float = 60,
+                 default_zone: str = "nova", boot_profile: str = "fast",
+                 images: ImageService | None = None) -> None:
         self.db = db
         self.clock = clock
+        self.bus = bus
+        self.images = images
+        self.profile: Profile = profile(boot_profile)
+        self.instances = Instances(db, clock, bus)
+        self.placement = Placement()
+        # Server uuid -> its server group (None without): the scheduler's group counts.
+        self.instance_groups: dict[str, str | None] = {}
+        self.agents: dict[str, ComputeManager] = {}
+        self.listeners: list[Listener] = []
+        self._records: dict[str, m.ServiceRecord] = {}
+        self._records_read_at = float("-inf")
         self.ids = ids.stream("compute")
         self.topology = topology
         self.default_zone = default_zone
@@ -33,6 +64,182 @@ class ComputeService:
         with self.db.session() as session:
             self.flavors.ensure_defaults(session)
             self.services.register(session, self.service_hosts())
+            self._recover(session)
+        self._start_agents()
+
+    def _recover(self, session: Session) -> None:
+        """Rebuild placement from the servers table, and settle what a stop interrupted.
+
+        As nova-compute's ``init_host``: a server still building is put in
+        ERROR, other interrupted tasks are cleared; a server being deleted is
+        deleted.
+        """
+        for node in self.topology.nodes.values():
+            if "nova-compute" in node.services:
+                self.placement.add_provider(node.fqdn, vcpus=node.vcpus,
+                                            memory_mb=node.memory_mb, disk_gb=node.disk_gb)
+        rows = session.scalars(select(m.Instance).where(m.Instance.deleted.is_(False)))
+        for instance in rows:
+            if instance.task_state == states.DELETING:
+                self.delete_row(session, instance)
+                continue
+            if instance.vm_state == states.BUILDING:
+                instance.vm_state = states.ERROR
+                instance.fault = self.instances.fault(
+                    "Instance failed to spawn: the compute service restarted")
+            instance.task_state = None
+            if instance.host and instance.host in self.placement.providers:
+                self.placement.claim(instance.uuid, instance.host,
+                                     flavor_resources(instance.flavor), force=True)
+                self.instance_groups[instance.uuid] = instance.server_group
+
+    def _start_agents(self) -> None:
+        for node in self.topology.nodes.values():
+            if "nova-compute" in node.services:
+                agent = self.agents[node.fqdn] = ComputeManager(self, node.fqdn)
+                self.listeners.append(self.bus.listen(Target("compute", node.fqdn), agent))
+            if "nova-conductor" in node.services:
+                self.listeners.append(self.bus.listen(Target("conductor", node.fqdn),
+                                                      ConductorManager(self, node.fqdn)))
+            if "nova-scheduler" in node.services:
+                self.listeners.append(self.bus.listen(Target("scheduler", node.fqdn),
+                                                      SchedulerManager(self, node.fqdn)))
+
+    def stop(self) -> None:
+        for listener in self.listeners:
+            listener.stop()
+        self.listeners.clear()
+
+    async def profile_sleep(self, step: str) -> None:
+        seconds = self.profile.seconds(step)
+        if seconds:
+            await self.clock.sleep(seconds)
+        else:
+            # Let other requests run between steps even when they take no time.
+            await self.clock.sleep(0)
+
+    # -- what the agents share ---------------------------------------------------------------
+
+    def host_states(self) -> list[HostState]:
+        """Every hypervisor as the scheduler sees it now: placement usage and service state."""
+        with self.db.session() as session:
+            records = {r.host: r for r in session.scalars(
+                select(m.ServiceRecord).where(m.ServiceRecord.binary == "nova-compute"))}
+        groups = self.instance_groups
+        hosts = []
+        for name, provider in self.placement.providers.items():
+            record = records.get(name)
+            inventories = provider.inventories
+            hosts.append(HostState(
+                host=name, availability_zone=self.default_zone,
+                vcpus=inventories["VCPU"].total, memory_mb=inventories["MEMORY_MB"].total,
+                disk_gb=inventories["DISK_GB"].total,
+                vcpus_used=provider.usage["VCPU"], memory_mb_used=provider.usage["MEMORY_MB"],
+                disk_gb_used=provider.usage["DISK_GB"],
+                instances={uuid: groups.get(uuid) for uuid in provider.consumers},
+                service_up=record is not None and self.services.is_up(record),
+                service_disabled=record is None or record.disabled,
+                forced_down=record is not None and record.forced_down))
+        return hosts
+
+    def service_record(self, host: str) -> m.ServiceRecord | None:
+        """The nova-compute record of ``host``, read at most once a second (host_status)."""
+        now = self.clock.monotonic()
+        if now - self._records_read_at > 1.0:
+            with self.db.session() as session:
+                rows = session.scalars(select(m.ServiceRecord).where(
+                    m.ServiceRecord.binary == "nova-compute"))
+                self._records = {r.host: r for r in rows}
+                for record in self._records.values():
+                    session.expunge(record)
+            self._records_read_at = now
+        return self._records.get(host)
+
+    def instance_summary(self, uuid: str) -> dict[str, Any]:
+        with self.db.session() as session:
+            instance = self.instances.find(session, uuid)
+            if instance is None:
+                return {"hostname": "", "ips": [], "vm_state": "", "system_metadata": {}}
+            ips = [a["addr"] for addrs in instance.addresses.values() for a in addrs]
+            return {"hostname": instance.hostname, "ips": ips, "vm_state": instance.vm_state,
+                    "system_metadata": dict(instance.system_metadata)}
+
+    def delete_row(self, session: Session, instance: m.Instance) -> None:
+        """Mark a server deleted and free what it held (its allocation, its group place)."""
+        now = self.clock.now()
+        instance.vm_state = states.DELETED
+        instance.task_state = None
+        instance.power_state = states.NOSTATE
+        instance.deleted = True
+        instance.deleted_at = now
+        instance.terminated_at = now
+        instance.updated_at = now
+        self.placement.release(instance.uuid)
+        self.instance_groups.pop(instance.uuid, None)
+        if instance.server_group:
+            group = session.scalar(select(m.ServerGroup).where(
+                m.ServerGroup.uuid == instance.server_group))
+            if group is not None:
+                group.members = [u for u in group.members if u != instance.uuid]
+
+    async def mark_deleted(self, uuid: str) -> None:
+        with self.db.session() as session:
+            instance = self.instances.find(session, uuid)
+            if instance is None or instance.deleted:
+                return
+            self.delete_row(session, instance)
+        await self.bus.notify("nova-compute", "compute.instance.delete.end", {"uuid": uuid})
+
+    def set_migration(self, uuid: str, **changes: Any) -> dict[str, Any]:
+        with self.db.session() as session:
+            migration = session.scalar(select(m.Migration).where(m.Migration.uuid == uuid))
+            if migration is None:
+                raise KeyError(uuid)
+            for column, value in changes.items():
+                setattr(migration, column, value)
+            migration.updated_at = self.clock.now()
+            return {"source_compute": migration.source_compute,
+                    "dest_compute": migration.dest_compute,
+                    "old_flavor": dict(migration.old_flavor),
+                    "new_flavor": dict(migration.new_flavor)}
+
+    def finish_migration(self, uuid: str, status: str) -> None:
+        self.set_migration(uuid, status=status)
+
+    async def settle_resize(self, uuid: str, expected_task: str | None, *,
+                            hypervisor: Any = None) -> None:
+        """End a resize (confirmed or reverted): back to the state before it."""
+        record = self.instance_summary(uuid)
+        metadata = dict(record["system_metadata"])
+        stopped = metadata.pop("old_vm_state", states.ACTIVE) == states.STOPPED
+        if stopped and hypervisor is not None:
+            hypervisor.power_off(uuid)
+        changes: dict[str, Any] = {"vm_state": states.STOPPED if stopped else states.ACTIVE,
+                                   "task_state": None, "old_flavor": None,
+                                   "system_metadata": metadata}
+        if hypervisor is not None:
+            changes["power_state"] = states.SHUTDOWN if stopped else states.RUNNING
+        await self.instances.save(uuid, expected_task_state=(expected_task, None), **changes)
+
+    def upload_snapshot(self, uuid: str, image_id: str) -> None:
+        """Copy the server's disk (its image's bytes) into the snapshot image."""
+        if self.images is None:
+            return
+        with self.db.session() as session:
+            instance = self.instances.find(session, uuid)
+            base = instance.image_ref if instance is not None else ""
+        self.images.store_data(image_id, self.images.read_data(base) if base else b"")
+
+    def delete_image(self, image_id: str | None) -> None:
+        if self.images is None or not image_id:
+            return
+        from stacklab.image import models as image_models
+
+        with self.db.session() as session:
+            image = session.get(image_models.Image, image_id)
+            if image is not None:
+                session.delete(image)
+        self.images.store.delete(image_id)
 
     def service_hosts(self) -> list[tuple[str, str]]:
         """(host, binary) of every nova service the topology runs."""
@@ -49,12 +256,24 @@ class ComputeService:
         raise KeyError(fqdn)
 
     def usage_on_host(self, host: str) -> dict[str, int]:
-        # No servers yet: every hypervisor is empty.
-        return {"vcpus": 0, "memory_mb": 0, "local_gb": 0, "servers": 0}
+        provider = self.placement.providers.get(host)
+        if provider is None:
+            return {"vcpus": 0, "memory_mb": 0, "local_gb": 0, "servers": 0}
+        return {"vcpus": provider.usage["VCPU"], "memory_mb": provider.usage["MEMORY_MB"],
+                "local_gb": provider.usage["DISK_GB"], "servers": len(provider.consumers)}
 
     def usage(self, project_id: str, user_id: str) -> dict[str, int]:
-        # No servers yet: nothing is used.
-        return {"instances": 0, "cores": 0, "ram": 0, "server_groups": 0}
+        """What a project uses against its quota (nova counts servers that are not deleted)."""
+        with self.db.session() as session:
+            instances = session.scalars(select(m.Instance.flavor).where(
+                m.Instance.project_id == project_id, m.Instance.deleted.is_(False)))
+            flavors = list(instances)
+            groups = session.scalar(select(func.count()).select_from(m.ServerGroup).where(
+                m.ServerGroup.project_id == project_id)) or 0
+        return {"instances": len(flavors),
+                "cores": sum(int(f.get("vcpus", 0)) for f in flavors),
+                "ram": sum(int(f.get("memory_mb", 0)) for f in flavors),
+                "server_groups": groups}
 
     def availability_zones(self) -> dict[str, dict[str, list[str]]]:
         """zone -> host -> the nova services on it (hypervisors in the default zone)."""

@@ -253,6 +253,29 @@ class ImageService:
                 created_at=now, updated_at=now, properties=dict(properties), tags=[],
                 stores=[self.store.store_id]))
 
+    def store_data(self, image_id: str, data: bytes) -> bool:
+        """Give a queued image its bytes and make it active (a server snapshot's upload).
+        False when the image was deleted meanwhile."""
+        with self.db.session() as session:
+            image = session.get(m.Image, image_id)
+            if image is None:
+                return False
+            stored = self.store.write_bytes(image_id, data)
+            image.size = stored.size
+            image.checksum = stored.md5
+            image.os_hash_algo = "sha512"
+            image.os_hash_value = stored.sha512
+            image.stores = [self.store.store_id]
+            image.status = "active"
+            image.updated_at = self.clock.now()
+            return True
+
+    def read_data(self, image_id: str) -> bytes:
+        """An image's bytes, or none when it has none (what a snapshot of it copies)."""
+        if not self.store.exists(image_id):
+            return b""
+        return b"".join(self.store.read(image_id))
+
     # -- members -----------------------------------------------------------------------
 
     def members(self, session: Session, image: m.Image) -> list[m.ImageMember]:

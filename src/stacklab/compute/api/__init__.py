@@ -6,7 +6,9 @@ from stacklab.compute.api import (  # noqa: F401
     hypervisors,
     keypairs,
     limits,
+    server_actions,
     server_groups,
+    servers,
     services,
 )
 from stacklab.compute.api.base import api

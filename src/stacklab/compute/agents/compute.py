@@ -1,0 +1,342 @@
+"""nova-compute: one per compute node, driving that node's simulated hypervisor.
+
+Each public method is an RPC nova's compute API or conductor sends to the
+host (by cast unless noted). They move the server through nova's task
+states in nova's order, each step taking the profile's time, and record an
+event in the server's action log (``compute_<method>``, as nova's
+``wrap_instance_event`` names them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Any
+
+from stacklab.bus.interface import Target
+from stacklab.compute import states
+from stacklab.compute.agents.hypervisor import Hypervisor
+from stacklab.compute.instances import InstanceGone, UnexpectedTaskState
+
+if TYPE_CHECKING:
+    from stacklab.compute.service import ComputeService
+
+
+class ComputeManager:
+    def __init__(self, compute: ComputeService, host: str) -> None:
+        self.compute = compute
+        self.host = host
+        self.hypervisor = Hypervisor(host, compute.clock)
+
+    # -- plumbing ------------------------------------------------------------------------
+
+    @asynccontextmanager
+    async def _event(self, uuid: str, ctxt: Mapping[str, Any], name: str) -> AsyncIterator[None]:
+        instances = self.compute.instances
+        request_id = ctxt.get("request_id")
+        instances.event(uuid, request_id, name, self.host)
+        try:
+            yield
+        except (InstanceGone, UnexpectedTaskState) as exc:
+            # Deleted or taken over meanwhile: nova logs it and gives up the operation.
+            instances.event(uuid, request_id, name, self.host, result="Error", details=str(exc))
+        else:
+            instances.event(uuid, request_id, name, self.host, result="Success")
+
+    async def _save(self, uuid: str, expected: Any, **changes: Any) -> dict[str, Any]:
+        return await self.compute.instances.save(uuid, expected_task_state=expected, **changes)
+
+    async def _steps(self, uuid: str, expected: str | None, *task_states: str) -> None:
+        """Pass through ``task_states`` in order, each after the previous one."""
+        for task_state in task_states:
+            await self._save(uuid, expected, task_state=task_state)
+            await self.compute.profile_sleep(task_state)
+            expected = task_state
+
+    def _boot(self, uuid: str) -> None:
+        record = self.compute.instance_summary(uuid)
+        self.hypervisor.boot(uuid, record["hostname"], record["ips"])
+
+    # -- build and delete ----------------------------------------------------------------
+
+    async def build_and_run_instance(self, instance_uuid: str, node: str,
+                                     ctxt: Mapping[str, Any]) -> None:
+        uuid = instance_uuid
+        async with self._event(uuid, ctxt, "compute__do_build_and_run_instance"):
+            try:
+                await self._save(uuid, (states.SCHEDULING, None), vm_state=states.BUILDING,
+                                 task_state=None, host=self.host, node=node,
+                                 availability_zone=self.compute.default_zone)
+                await self._steps(uuid, None, states.NETWORKING, states.BLOCK_DEVICE_MAPPING,
+                                  states.SPAWNING)
+                self._boot(uuid)
+                await self._save(uuid, states.SPAWNING, vm_state=states.ACTIVE,
+                                 task_state=None, power_state=states.RUNNING,
+                                 launched_at=self.compute.clock.now())
+            except (InstanceGone, UnexpectedTaskState):
+                self.hypervisor.destroy(uuid)
+                raise
+
+    async def terminate_instance(self, instance_uuid: str, ctxt: Mapping[str, Any]) -> None:
+        async with self._event(instance_uuid, ctxt, "compute_terminate_instance"):
+            await self.compute.profile_sleep("destroy")
+            self.hypervisor.destroy(instance_uuid)
+            await self.compute.mark_deleted(instance_uuid)
+
+    # -- power ---------------------------------------------------------------------------
+
+    async def _power(self, uuid: str, ctxt: Mapping[str, Any], event: str, task_state: str,
+                     step: str, vm_state: str, power_state: int, note: str) -> None:
+        async with self._event(uuid, ctxt, event):
+            await self.compute.profile_sleep(step)
+            if power_state == states.RUNNING and note == "boot":
+                self._boot(uuid)
+            else:
+                self.hypervisor.set_power(uuid, power_state, note)
+            await self._save(uuid, task_state, vm_state=vm_state, task_state=None,
+                             power_state=power_state)
+
+    async def stop_instance(self, instance_uuid: str, ctxt: Mapping[str, Any]) -> None:
+        await self._power(instance_uuid, ctxt, "compute_stop_instance", states.POWERING_OFF,
+                          "power_off", states.STOPPED, states.SHUTDOWN, "reboot: Power down")
+
+    async def start_instance(self, instance_uuid: str, ctxt: Mapping[str, Any]) -> None:
+        await self._power(instance_uuid, ctxt, "compute_start_instance", states.POWERING_ON,
+                          "power_on", states.ACTIVE, states.RUNNING, "boot")
+
+    async def pause_instance(self, instance_uuid: str, ctxt: Mapping[str, Any]) -> None:
+        await self._power(instance_uuid, ctxt, "compute_pause_instance", states.PAUSING,
+                          "pause", states.PAUSED, states.PAUSED_POWER, "(paused)")
+
+    async def unpause_instance(self, instance_uuid: str, ctxt: Mapping[str, Any]) -> None:
+        await self._power(instance_uuid, ctxt, "compute_unpause_instance", states.UNPAUSING,
+                          "unpause", states.ACTIVE, states.RUNNING, "(unpaused)")
+
+    async def suspend_instance(self, instance_uuid: str, ctxt: Mapping[str, Any]) -> None:
+        await self._power(instance_uuid, ctxt, "compute_suspend_instance", states.SUSPENDING,
+                          "suspend", states.SUSPENDED, states.SUSPENDED_POWER,
+                          "PM: suspend entry (deep)")
+
+    async def resume_instance(self, instance_uuid: str, ctxt: Mapping[str, Any]) -> None:
+        await self._power(instance_uuid, ctxt, "compute_resume_instance", states.RESUMING,
+                          "resume", states.ACTIVE, states.RUNNING, "PM: suspend exit")
+
+    async def rescue_instance(self, instance_uuid: str, ctxt: Mapping[str, Any]) -> None:
+        await self._power(instance_uuid, ctxt, "compute_rescue_instance", states.RESCUING,
+                          "rescue", states.RESCUED, states.RUNNING, "boot")
+
+    async def unrescue_instance(self, instance_uuid: str, ctxt: Mapping[str, Any]) -> None:
+        await self._power(instance_uuid, ctxt, "compute_unrescue_instance", states.UNRESCUING,
+                          "unrescue", states.ACTIVE, states.RUNNING, "boot")
+
+    async def reboot_instance(self, instance_uuid: str, reboot_type: str,
+                              ctxt: Mapping[str, Any]) -> None:
+        uuid = instance_uuid
+        hard = reboot_type == "HARD"
+        first = states.REBOOTING_HARD if hard else states.REBOOTING
+        pending = states.REBOOT_PENDING_HARD if hard else states.REBOOT_PENDING
+        started = states.REBOOT_STARTED_HARD if hard else states.REBOOT_STARTED
+        async with self._event(uuid, ctxt, "compute_reboot_instance"):
+            await self._steps(uuid, first, pending, started)
+            await self.compute.profile_sleep("reboot_hard" if hard else "reboot_soft")
+            self._boot(uuid)
+            await self._save(uuid, started, vm_state=states.ACTIVE, task_state=None,
+                             power_state=states.RUNNING)
+
+    # -- rebuild, evacuate, snapshot, shelve -----------------------------------------------
+
+    async def rebuild_instance(self, instance_uuid: str, image_ref: str | None, evacuate: bool,
+                               migration_uuid: str | None, target_state: str | None,
+                               ctxt: Mapping[str, Any]) -> None:
+        uuid = instance_uuid
+        compute = self.compute
+        async with self._event(uuid, ctxt, "compute_rebuild_instance"):
+            record = compute.instance_summary(uuid)
+            previous = record["system_metadata"].get("old_vm_state", record["vm_state"])
+            changes: dict[str, Any] = {}
+            if evacuate:
+                changes = {"host": self.host, "node": self.host}
+                if migration_uuid:
+                    compute.set_migration(migration_uuid, status="pre-migrating",
+                                          dest_compute=self.host)
+            else:
+                self.hypervisor.destroy(uuid)
+            await self._steps(uuid, states.REBUILDING, states.REBUILD_BLOCK_DEVICE_MAPPING,
+                              states.REBUILD_SPAWNING)
+            await compute.profile_sleep("spawning")
+            await self._save(uuid, states.REBUILD_SPAWNING, **changes)
+            self._boot(uuid)
+            stopped = (target_state or previous) == states.STOPPED
+            if stopped:
+                self.hypervisor.power_off(uuid)
+            await self._save(uuid, states.REBUILD_SPAWNING,
+                             vm_state=states.STOPPED if stopped else states.ACTIVE,
+                             task_state=None,
+                             power_state=states.SHUTDOWN if stopped else states.RUNNING,
+                             launched_at=compute.clock.now(),
+                             system_metadata=_without(record["system_metadata"],
+                                                      "old_vm_state"))
+            if evacuate and migration_uuid:
+                compute.set_migration(migration_uuid, status="done")
+                # The source's share goes when the source compute cleans up after
+                # itself (_destroy_evacuated_instances); the source is down now, so
+                # stacklab releases it as soon as the evacuation is done.
+                compute.placement.release(migration_uuid)
+
+    async def snapshot_instance(self, instance_uuid: str, image_id: str,
+                                ctxt: Mapping[str, Any]) -> None:
+        uuid = instance_uuid
+        async with self._event(uuid, ctxt, "compute_snapshot_instance"):
+            await self._steps(uuid, states.IMAGE_SNAPSHOT, states.IMAGE_SNAPSHOT_PENDING,
+                              states.IMAGE_PENDING_UPLOAD, states.IMAGE_UPLOADING)
+            await self.compute.profile_sleep("snapshot")
+            self.compute.upload_snapshot(uuid, image_id)
+            await self._save(uuid, states.IMAGE_UPLOADING, task_state=None)
+
+    async def shelve_instance(self, instance_uuid: str, image_id: str, offload: bool,
+                              ctxt: Mapping[str, Any]) -> None:
+        uuid = instance_uuid
+        async with self._event(uuid, ctxt, "compute_shelve_instance"):
+            await self._steps(uuid, states.SHELVING, states.SHELVING_IMAGE_PENDING_UPLOAD,
+                              states.SHELVING_IMAGE_UPLOADING)
+            await self.compute.profile_sleep("shelve")
+            self.compute.upload_snapshot(uuid, image_id)
+            self.hypervisor.power_off(uuid)
+            await self._save(uuid, states.SHELVING_IMAGE_UPLOADING, vm_state=states.SHELVED,
+                             task_state=None, power_state=states.SHUTDOWN)
+        if offload:
+            await self._save(uuid, None, task_state=states.SHELVING_OFFLOADING)
+            await self.shelve_offload_instance(uuid, ctxt)
+
+    async def shelve_offload_instance(self, instance_uuid: str,
+                                      ctxt: Mapping[str, Any]) -> None:
+        uuid = instance_uuid
+        async with self._event(uuid, ctxt, "compute_shelve_offload_instance"):
+            await self.compute.profile_sleep("destroy")
+            self.hypervisor.destroy(uuid)
+            self.compute.placement.release(uuid)
+            await self._save(uuid, states.SHELVING_OFFLOADING,
+                             vm_state=states.SHELVED_OFFLOADED, task_state=None,
+                             power_state=states.SHUTDOWN, host=None, node=None)
+
+    async def unshelve_instance(self, instance_uuid: str, ctxt: Mapping[str, Any]) -> None:
+        uuid = instance_uuid
+        compute = self.compute
+        async with self._event(uuid, ctxt, "compute_unshelve_instance"):
+            await self._save(uuid, states.SCHEDULING, task_state=states.SPAWNING,
+                             host=self.host, node=self.host)
+            await compute.profile_sleep("spawning")
+            self._boot(uuid)
+            record = compute.instance_summary(uuid)
+            compute.delete_image(record["system_metadata"].get("shelved_image_id"))
+            await self._save(uuid, states.SPAWNING, vm_state=states.ACTIVE, task_state=None,
+                             power_state=states.RUNNING,
+                             system_metadata=_without(record["system_metadata"],
+                                                      "shelved_image_id", "shelved_at"))
+
+    # -- resize and migrations -------------------------------------------------------------
+
+    async def prep_resize(self, instance_uuid: str, migration_uuid: str,
+                          ctxt: Mapping[str, Any]) -> None:
+        """On the destination: the claim is made, tell the source to send the disk."""
+        async with self._event(instance_uuid, ctxt, "compute_prep_resize"):
+            migration = self.compute.set_migration(migration_uuid, status="pre-migrating",
+                                                   dest_compute=self.host)
+            await self.compute.bus.cast(Target("compute", migration["source_compute"]),
+                                        "resize_instance", instance_uuid=instance_uuid,
+                                        migration_uuid=migration_uuid, ctxt=ctxt)
+
+    async def resize_instance(self, instance_uuid: str, migration_uuid: str,
+                              ctxt: Mapping[str, Any]) -> None:
+        """On the source: stop the guest and copy its disk."""
+        uuid = instance_uuid
+        async with self._event(uuid, ctxt, "compute_resize_instance"):
+            self.compute.set_migration(migration_uuid, status="migrating")
+            await self._save(uuid, states.RESIZE_PREP, task_state=states.RESIZE_MIGRATING)
+            await self.compute.profile_sleep("migrate_disk")
+            self.hypervisor.power_off(uuid)
+            await self._save(uuid, states.RESIZE_MIGRATING, task_state=states.RESIZE_MIGRATED)
+            migration = self.compute.set_migration(migration_uuid, status="post-migrating")
+            await self.compute.bus.cast(Target("compute", migration["dest_compute"]),
+                                        "finish_resize", instance_uuid=uuid,
+                                        migration_uuid=migration_uuid, ctxt=ctxt)
+
+    async def finish_resize(self, instance_uuid: str, migration_uuid: str,
+                            ctxt: Mapping[str, Any]) -> None:
+        """On the destination: start the guest with the new flavor, to be confirmed."""
+        uuid = instance_uuid
+        async with self._event(uuid, ctxt, "compute_finish_resize"):
+            migration = self.compute.set_migration(migration_uuid, status="finished")
+            await self._save(uuid, states.RESIZE_MIGRATED, task_state=states.RESIZE_FINISH,
+                             host=self.host, node=self.host, flavor=migration["new_flavor"],
+                             old_flavor=migration["old_flavor"])
+            self._boot(uuid)
+            record = self.compute.instance_summary(uuid)
+            was_stopped = record["system_metadata"].get("old_vm_state") == states.STOPPED
+            if was_stopped:
+                self.hypervisor.power_off(uuid)
+            await self._save(uuid, states.RESIZE_FINISH, vm_state=states.RESIZED,
+                             task_state=None,
+                             power_state=states.SHUTDOWN if was_stopped else states.RUNNING)
+
+    async def confirm_resize(self, instance_uuid: str, migration_uuid: str,
+                             ctxt: Mapping[str, Any]) -> None:
+        """On the source: forget the old guest and free what it held."""
+        async with self._event(instance_uuid, ctxt, "compute_confirm_resize"):
+            self.hypervisor.destroy(instance_uuid)
+            self.compute.placement.release(migration_uuid)
+            self.compute.set_migration(migration_uuid, status="confirmed")
+            await self.compute.settle_resize(instance_uuid, states.RESIZE_CONFIRMING)
+
+    async def revert_resize(self, instance_uuid: str, migration_uuid: str,
+                            ctxt: Mapping[str, Any]) -> None:
+        """On the destination: drop the new guest, give the source its share back."""
+        async with self._event(instance_uuid, ctxt, "compute_revert_resize"):
+            self.hypervisor.destroy(instance_uuid)
+            placement = self.compute.placement
+            placement.release(instance_uuid)
+            placement.move(migration_uuid, instance_uuid)
+            migration = self.compute.set_migration(migration_uuid, status="reverting")
+            await self.compute.bus.cast(Target("compute", migration["source_compute"]),
+                                        "finish_revert_resize", instance_uuid=instance_uuid,
+                                        migration_uuid=migration_uuid, ctxt=ctxt)
+
+    async def finish_revert_resize(self, instance_uuid: str, migration_uuid: str,
+                                   ctxt: Mapping[str, Any]) -> None:
+        uuid = instance_uuid
+        async with self._event(uuid, ctxt, "compute_finish_revert_resize"):
+            migration = self.compute.set_migration(migration_uuid, status="reverted")
+            await self._save(uuid, states.RESIZE_REVERTING, host=self.host, node=self.host,
+                             flavor=migration["old_flavor"], old_flavor=None)
+            self._boot(uuid)
+            await self.compute.settle_resize(uuid, states.RESIZE_REVERTING,
+                                             hypervisor=self.hypervisor)
+
+    async def live_migration(self, instance_uuid: str, dest: str, migration_uuid: str,
+                             ctxt: Mapping[str, Any]) -> None:
+        """On the source: copy memory to ``dest`` while the guest runs, then switch over."""
+        uuid = instance_uuid
+        compute = self.compute
+        async with self._event(uuid, ctxt, "compute_live_migration"):
+            compute.set_migration(migration_uuid, status="running", dest_compute=dest)
+            await compute.profile_sleep("live_migrate")
+            power = self.hypervisor.domain(uuid).power_state
+            console = list(self.hypervisor.domain(uuid).console)
+            self.hypervisor.destroy(uuid)
+            target = compute.agents.get(dest)
+            if target is not None:
+                domain = target.hypervisor.domain(uuid)
+                domain.power_state, domain.console = power, console
+            await self._save(uuid, states.MIGRATING, task_state=None, host=dest, node=dest)
+            compute.placement.release(migration_uuid)
+            compute.set_migration(migration_uuid, status="completed")
+
+    # -- what the API asks and waits for ------------------------------------------------------
+
+    def get_console_output(self, instance_uuid: str, length: int | None) -> str:
+        """An RPC call: the guest's serial console log."""
+        return self.hypervisor.console_output(instance_uuid, length)
+
+
+def _without(mapping: Mapping[str, Any], *keys: str) -> dict[str, Any]:
+    return {k: v for k, v in mapping.items() if k not in keys}

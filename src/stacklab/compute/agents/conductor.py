@@ -1,0 +1,144 @@
+"""nova-conductor: asks the scheduler for hosts and hands the work to the chosen computes."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from stacklab.bus.interface import Target
+from stacklab.compute import states
+from stacklab.compute.instances import InstanceGone
+from stacklab.compute.scheduler import NoValidHost
+
+if TYPE_CHECKING:
+    from stacklab.compute.service import ComputeService
+
+
+class ConductorManager:
+    """The endpoint of topic ``conductor`` on each controller."""
+
+    def __init__(self, compute: ComputeService, host: str) -> None:
+        self.compute = compute
+        self.host = host
+
+    async def _select(self, spec: dict[str, Any], ctxt: Mapping[str, Any]) -> list[str]:
+        hosts: list[str] = await self.compute.bus.call(
+            Target("scheduler"), "select_destinations", spec=spec, ctxt=ctxt)
+        return hosts
+
+    async def _fail(self, uuids: list[str], message: str, ctxt: Mapping[str, Any],
+                    event: str, **changes: Any) -> None:
+        instances = self.compute.instances
+        for uuid in uuids:
+            try:
+                await instances.save(uuid, publisher="nova-conductor",
+                                     fault=instances.fault(message), **changes)
+            except InstanceGone:
+                continue
+            instances.event(uuid, ctxt.get("request_id"), event, self.host, result="Error",
+                            details=message)
+
+    async def build_instances(self, instance_uuids: list[str], spec: dict[str, Any],
+                              ctxt: Mapping[str, Any]) -> None:
+        """Schedule a create request's servers, then cast each to its compute."""
+        event = "conductor_schedule_and_build_instances"
+        for uuid in instance_uuids:
+            self.compute.instances.event(uuid, ctxt.get("request_id"), event, self.host)
+        await self.compute.profile_sleep("schedule")
+        try:
+            hosts = await self._select({**spec, "instance_uuids": instance_uuids}, ctxt)
+        except NoValidHost as exc:
+            await self._fail(instance_uuids, str(exc), ctxt, event,
+                             vm_state=states.ERROR, task_state=None)
+            return
+        for uuid, host in zip(instance_uuids, hosts, strict=True):
+            self.compute.instances.event(uuid, ctxt.get("request_id"), event, self.host,
+                                         result="Success")
+            await self.compute.bus.cast(Target("compute", host), "build_and_run_instance",
+                                        instance_uuid=uuid, node=host, ctxt=ctxt)
+
+    async def migrate_server(self, instance_uuid: str, spec: dict[str, Any],
+                             migration_uuid: str, ctxt: Mapping[str, Any]) -> None:
+        """Resize or cold-migrate: pick a destination, then let it prepare."""
+        event = "conductor_migrate_server"
+        compute = self.compute
+        compute.instances.event(instance_uuid, ctxt.get("request_id"), event, self.host)
+        # The source's share becomes the migration's while the server claims the destination.
+        compute.placement.move(instance_uuid, migration_uuid)
+        try:
+            hosts = await self._select({**spec, "instance_uuids": [instance_uuid]}, ctxt)
+        except NoValidHost as exc:
+            compute.placement.move(migration_uuid, instance_uuid)
+            compute.finish_migration(migration_uuid, "error")
+            # A failed resize leaves the server as it was, with the fault recorded.
+            await self._fail([instance_uuid], str(exc), ctxt, event, task_state=None)
+            return
+        compute.instances.event(instance_uuid, ctxt.get("request_id"), event, self.host,
+                                result="Success")
+        await compute.bus.cast(Target("compute", hosts[0]), "prep_resize",
+                               instance_uuid=instance_uuid, migration_uuid=migration_uuid,
+                               ctxt=ctxt)
+
+    async def live_migrate_instance(self, instance_uuid: str, spec: dict[str, Any],
+                                    migration_uuid: str, source: str,
+                                    ctxt: Mapping[str, Any]) -> None:
+        event = "conductor_live_migrate_instance"
+        compute = self.compute
+        compute.instances.event(instance_uuid, ctxt.get("request_id"), event, self.host)
+        compute.placement.move(instance_uuid, migration_uuid)
+        try:
+            hosts = await self._select({**spec, "instance_uuids": [instance_uuid]}, ctxt)
+        except NoValidHost as exc:
+            compute.placement.move(migration_uuid, instance_uuid)
+            compute.finish_migration(migration_uuid, "error")
+            await self._fail([instance_uuid], str(exc), ctxt, event, task_state=None)
+            return
+        compute.instances.event(instance_uuid, ctxt.get("request_id"), event, self.host,
+                                result="Success")
+        await compute.bus.cast(Target("compute", source), "live_migration",
+                               instance_uuid=instance_uuid, dest=hosts[0],
+                               migration_uuid=migration_uuid, ctxt=ctxt)
+
+    async def rebuild_instance(self, instance_uuid: str, spec: dict[str, Any],
+                               migration_uuid: str, target_state: str | None,
+                               ctxt: Mapping[str, Any]) -> None:
+        """Evacuate: rebuild the server on another host while its own is down."""
+        event = "conductor_rebuild_instance"
+        compute = self.compute
+        compute.instances.event(instance_uuid, ctxt.get("request_id"), event, self.host)
+        compute.placement.move(instance_uuid, migration_uuid)
+        try:
+            hosts = await self._select({**spec, "instance_uuids": [instance_uuid]}, ctxt)
+        except NoValidHost as exc:
+            compute.placement.move(migration_uuid, instance_uuid)
+            compute.finish_migration(migration_uuid, "error")
+            await self._fail([instance_uuid], str(exc), ctxt, event, task_state=None)
+            return
+        compute.instances.event(instance_uuid, ctxt.get("request_id"), event, self.host,
+                                result="Success")
+        await compute.bus.cast(Target("compute", hosts[0]), "rebuild_instance",
+                               instance_uuid=instance_uuid, image_ref=None, evacuate=True,
+                               migration_uuid=migration_uuid, target_state=target_state,
+                               ctxt=ctxt)
+
+    async def unshelve_instance(self, instance_uuid: str, spec: dict[str, Any],
+                                ctxt: Mapping[str, Any]) -> None:
+        event = "conductor_unshelve_instance"
+        compute = self.compute
+        compute.instances.event(instance_uuid, ctxt.get("request_id"), event, self.host)
+        try:
+            await compute.instances.save(instance_uuid, publisher="nova-conductor",
+                                         expected_task_state=states.UNSHELVING,
+                                         task_state=states.SCHEDULING)
+            # A shelved (not offloaded) server still holds its host: no scheduling.
+            hosts = [spec["keep_host"]] if spec.get("keep_host") else \
+                await self._select({**spec, "instance_uuids": [instance_uuid]}, ctxt)
+        except InstanceGone:
+            return
+        except NoValidHost as exc:
+            await self._fail([instance_uuid], str(exc), ctxt, event, task_state=None)
+            return
+        compute.instances.event(instance_uuid, ctxt.get("request_id"), event, self.host,
+                                result="Success")
+        await compute.bus.cast(Target("compute", hosts[0]), "unshelve_instance",
+                               instance_uuid=instance_uuid, ctxt=ctxt)

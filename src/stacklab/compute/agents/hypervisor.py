@@ -1,0 +1,64 @@
+"""A simulated libvirt/KVM hypervisor: domains with a power state and a console log."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from stacklab.clock import Clock, isotime
+from stacklab.compute import states
+
+
+@dataclass
+class Domain:
+    uuid: str
+    name: str
+    power_state: int = states.NOSTATE
+    console: list[str] = field(default_factory=list)
+
+
+class Hypervisor:
+    def __init__(self, host: str, clock: Clock) -> None:
+        self.host = host
+        self.clock = clock
+        self.domains: dict[str, Domain] = {}
+
+    def domain(self, uuid: str, name: str = "") -> Domain:
+        found = self.domains.get(uuid)
+        if found is None:
+            found = self.domains[uuid] = Domain(uuid, name)
+        return found
+
+    def _log(self, domain: Domain, line: str) -> None:
+        domain.console.append(f"[{isotime(self.clock.now())}] {line}")
+
+    def boot(self, uuid: str, hostname: str, addresses: list[str]) -> Domain:
+        """Start a guest and write what a CirrOS guest prints while it boots."""
+        domain = self.domain(uuid, hostname)
+        domain.power_state = states.RUNNING
+        self._log(domain, "Linux version 5.15.0-71-generic (stacklab simulated guest)")
+        self._log(domain, f"Command line: root=LABEL=cirros-rootfs ro console=ttyS0 uuid={uuid}")
+        for addr in addresses:
+            self._log(domain, f"udhcpc: lease of {addr} obtained")
+        self._log(domain, f"checking http://169.254.169.254/2009-04-04/instance-id: {uuid}")
+        self._log(domain, "=== cirros: current=0.6.2 uptime=3.21 ===")
+        self._log(domain, f"{hostname} login:")
+        return domain
+
+    def power_off(self, uuid: str) -> None:
+        domain = self.domain(uuid)
+        self._log(domain, "reboot: Power down")
+        domain.power_state = states.SHUTDOWN
+
+    def set_power(self, uuid: str, power_state: int, note: str) -> None:
+        domain = self.domain(uuid)
+        self._log(domain, note)
+        domain.power_state = power_state
+
+    def destroy(self, uuid: str) -> None:
+        self.domains.pop(uuid, None)
+
+    def console_output(self, uuid: str, length: int | None = None) -> str:
+        lines = self.domain(uuid).console
+        if length is not None:
+            lines = lines[-length:] if length > 0 else []
+        return "\n".join(lines) + ("\n" if lines else "")

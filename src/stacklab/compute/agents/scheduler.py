@@ -1,0 +1,67 @@
+"""nova-scheduler: chooses hosts with the filter scheduler and claims them in placement."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from stacklab.compute.placement import Conflict, flavor_resources
+from stacklab.compute.scheduler import (
+    FlavorSpec,
+    NoValidHost,
+    RequestSpec,
+    Scheduler,
+    ServerGroupSpec,
+)
+
+if TYPE_CHECKING:
+    from stacklab.compute.service import ComputeService
+
+
+class SchedulerManager:
+    """The endpoint of topic ``scheduler`` on each controller."""
+
+    def __init__(self, compute: ComputeService, host: str) -> None:
+        self.compute = compute
+        self.host = host
+        self.scheduler = Scheduler()
+
+    def select_destinations(self, spec: dict[str, Any]) -> list[str]:
+        """One host per instance of ``spec``, each already holding its allocation.
+
+        Runs without awaiting anything, so no other request can claim between
+        the choice and the claim (placement's consumer generations upstream).
+        """
+        flavor = spec["flavor"]
+        group = spec.get("group")
+        request = RequestSpec(
+            flavor=FlavorSpec(vcpus=flavor["vcpus"], memory_mb=flavor["memory_mb"],
+                              root_gb=flavor["root_gb"], ephemeral_gb=flavor["ephemeral_gb"],
+                              swap=flavor["swap"], extra_specs=flavor.get("extra_specs", {})),
+            image_properties=spec.get("image_properties", {}),
+            availability_zone=spec.get("availability_zone"),
+            scheduler_hints=spec.get("scheduler_hints", {}),
+            group=ServerGroupSpec(group["uuid"], group["policy"], group.get("rules", {}))
+            if group else None,
+            force_hosts=tuple(spec.get("force_hosts", ())),
+            force_nodes=tuple(spec.get("force_nodes", ())),
+            ignore_hosts=tuple(spec.get("ignore_hosts", ())),
+            instance_uuids=tuple(spec["instance_uuids"]),
+            boot_from_volume=bool(spec.get("boot_from_volume")),
+        )
+        hosts = self.compute.host_states()
+        chosen = self.scheduler.select_destinations(request, hosts, len(request.instance_uuids))
+        resources = flavor_resources(flavor, boot_from_volume=request.boot_from_volume)
+        placement = self.compute.placement
+        claimed: list[str] = []
+        try:
+            for uuid, host in zip(request.instance_uuids, chosen, strict=True):
+                placement.claim(uuid, host.host, resources)
+                claimed.append(uuid)
+        except Conflict:
+            for uuid in claimed:
+                placement.release(uuid)
+            raise NoValidHost() from None
+        group_id = group["uuid"] if group else None
+        for uuid in request.instance_uuids:
+            self.compute.instance_groups[uuid] = group_id
+        return [host.host for host in chosen]

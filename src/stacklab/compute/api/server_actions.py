@@ -1,0 +1,579 @@
+"""``POST /servers/{id}/action``: every server action, with nova's preconditions.
+
+Each action names the vm_states (and task states) it is allowed in, as nova's
+``check_instance_state`` decorators do; anything else is nova's 409
+"Cannot '<action>' instance <uuid> while it is in vm_state <state>". The
+API then sets the action's first task state and casts to the conductor or
+to the server's compute, which carries it on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from stacklab.api.errors import ApiError, BadRequest, Conflict, NotFound, NotImplementedOperation
+from stacklab.api.service import Call, Reply
+from stacklab.api.validation import Schema
+from stacklab.bus.interface import Target
+from stacklab.compute import models as m
+from stacklab.compute import states
+from stacklab.compute.api.base import api, compute
+from stacklab.compute.api.servers import (
+    bus_context,
+    check_lock,
+    get_instance,
+    load_flavor,
+    load_image,
+    server_target,
+)
+from stacklab.compute.api.views import render_server
+from stacklab.compute.server_schemas import ACTIONS, pick
+from stacklab.image import models as image_models
+
+_ANY_TASK: Any = object()
+
+
+@dataclass(frozen=True)
+class Precondition:
+    vm_states: frozenset[str] | None = None  # None: any
+    task_states: Any = frozenset({None})
+    locked_ok: bool = False
+
+
+def _pre(vm: Iterable[str] | None, tasks: Any = frozenset({None}), *,
+         locked_ok: bool = False) -> Precondition:
+    return Precondition(frozenset(vm) if vm is not None else None, tasks, locked_ok)
+
+
+def check_state(instance: m.Instance, action: str, pre: Precondition) -> None:
+    if pre.vm_states is not None and instance.vm_state not in pre.vm_states:
+        raise Conflict(f"Cannot '{action}' instance {instance.uuid} while it is in vm_state "
+                       f"{instance.vm_state}")
+    if pre.task_states is not _ANY_TASK and instance.task_state not in pre.task_states:
+        raise Conflict(f"Cannot '{action}' instance {instance.uuid} while it is in task_state "
+                       f"{instance.task_state}")
+
+
+def _check_host_up(call: Call, instance: m.Instance) -> None:
+    """nova's ``check_instance_host(check_is_up=True)``."""
+    service = compute(call)
+    record = service.service_record(instance.host) if instance.host else None
+    if record is None or not service.services.is_up(record):
+        raise Conflict("Service is unavailable at this time.")
+
+
+ActionHandler = Callable[[Call, Session, m.Instance, dict[str, Any]], Awaitable[Any]]
+
+
+@dataclass(frozen=True)
+class Action:
+    policy: str
+    pre: Precondition
+    handler: ActionHandler
+    record_as: str | None  # the instance action's name; None records nothing
+    status: int = 202
+
+
+_ACTIONS: dict[str, Action] = {}
+
+
+def action(name: str, policy: str, pre: Precondition, *, record_as: str | None = "",
+           status: int = 202) -> Callable[[ActionHandler], ActionHandler]:
+    def register(handler: ActionHandler) -> ActionHandler:
+        _ACTIONS[name] = Action(policy, pre, handler,
+                                name if record_as == "" else record_as, status)
+        return handler
+    return register
+
+
+def _cast_later(call: Call, target: Target, method: str, **kwargs: Any) -> Callable[[], Any]:
+    async def send() -> None:
+        await compute(call).bus.cast(target, method, ctxt=bus_context(call), **kwargs)
+    return send
+
+
+@api.route("POST", "/v2.1/servers/{server_id}/action", target=server_target)
+async def server_action(call: Call) -> Any:
+    body = call.body
+    if not isinstance(body, dict) or len(body) != 1:
+        raise BadRequest("There is no such action: " + ", ".join(map(str, body or {})))
+    name = next(iter(body))
+    known = _ACTIONS.get(name)
+    if known is None:
+        if name in ACTIONS:
+            raise NotImplementedOperation(f"The server action {name} is not implemented by "
+                                          "stacklab yet.")
+        raise BadRequest(f"There is no such action: {name}")
+    assert call.version is not None
+    Schema(pick(ACTIONS[name], call.version)).validate(body)
+    service = compute(call)
+    args = body[name] if isinstance(body[name], dict) else {}
+    with service.db.session() as session:
+        instance = get_instance(call, session, call.params["server_id"])
+        call.authorize(known.policy, {"project_id": instance.project_id,
+                                      "user_id": instance.user_id})
+        if not known.pre.locked_ok:
+            check_lock(call, instance)
+        check_state(instance, name, known.pre)
+        outcome = await known.handler(call, session, instance, args)
+        after: Callable[[], Any] | None = None
+        if isinstance(outcome, tuple):
+            outcome, after = outcome
+        if known.record_as:
+            service.instances.start_action(session, instance, known.record_as,
+                                           bus_context(call))
+        instance.updated_at = service.clock.now()
+    if after is not None:
+        await after()
+    if isinstance(outcome, Reply):
+        if outcome.status is None:
+            outcome.status = known.status
+        return outcome
+    return Reply(outcome, status=known.status)
+
+
+# -- power ----------------------------------------------------------------------------------
+
+_ALL_REBOOT_TASKS = frozenset({None, states.REBOOTING, states.REBOOT_PENDING,
+                               states.REBOOT_STARTED, states.REBOOTING_HARD,
+                               states.REBOOT_PENDING_HARD, states.REBOOT_STARTED_HARD,
+                               states.RESUMING, states.UNPAUSING, states.PAUSING,
+                               states.SUSPENDING})
+
+
+def _simple(task_state: str, method: str) -> ActionHandler:
+    async def handler(call: Call, session: Session, instance: m.Instance,
+                      args: dict[str, Any]) -> Any:
+        instance.task_state = task_state
+        return None, _cast_later(call, Target("compute", instance.host), method,
+                                 instance_uuid=instance.uuid)
+    return handler
+
+
+for _name, _policy, _vm, _task, _method, _record in (
+    ("os-stop", "os_compute_api:servers:stop", (states.ACTIVE, states.ERROR),
+     states.POWERING_OFF, "stop_instance", "stop"),
+    ("os-start", "os_compute_api:servers:start", (states.STOPPED,), states.POWERING_ON,
+     "start_instance", "start"),
+    ("pause", "os_compute_api:os-pause-server:pause", (states.ACTIVE,), states.PAUSING,
+     "pause_instance", "pause"),
+    ("unpause", "os_compute_api:os-pause-server:unpause", (states.PAUSED,), states.UNPAUSING,
+     "unpause_instance", "unpause"),
+    ("suspend", "os_compute_api:os-suspend-server:suspend", (states.ACTIVE,),
+     states.SUSPENDING, "suspend_instance", "suspend"),
+    ("resume", "os_compute_api:os-suspend-server:resume", (states.SUSPENDED,),
+     states.RESUMING, "resume_instance", "resume"),
+    ("unrescue", "os_compute_api:os-unrescue", (states.RESCUED,), states.UNRESCUING,
+     "unrescue_instance", "unrescue"),
+):
+    action(_name, _policy, _pre(_vm), record_as=_record)(_simple(_task, _method))
+
+
+@action("reboot", "os_compute_api:servers:reboot",
+        _pre((states.ACTIVE, states.STOPPED, states.PAUSED, states.SUSPENDED, states.ERROR),
+             _ALL_REBOOT_TASKS))
+async def _reboot(call: Call, session: Session, instance: m.Instance,
+                  args: dict[str, Any]) -> Any:
+    hard = args["type"].upper() == "HARD"
+    if not hard:
+        check_state(instance, "reboot", _pre((states.ACTIVE,)))
+    instance.task_state = states.REBOOTING_HARD if hard else states.REBOOTING
+    return None, _cast_later(call, Target("compute", instance.host), "reboot_instance",
+                             instance_uuid=instance.uuid, reboot_type="HARD" if hard else "SOFT")
+
+
+@action("rescue", "os_compute_api:os-rescue",
+        _pre((states.ACTIVE, states.STOPPED, states.ERROR)), status=200)
+async def _rescue(call: Call, session: Session, instance: m.Instance,
+                  args: dict[str, Any]) -> Any:
+    if args.get("rescue_image_ref"):
+        load_image(call, args["rescue_image_ref"])
+    instance.task_state = states.RESCUING
+    password = args.get("adminPass") or compute(call).ids.urlsafe_token(9)
+    return {"adminPass": password}, _cast_later(
+        call, Target("compute", instance.host), "rescue_instance", instance_uuid=instance.uuid)
+
+
+# -- lock and state -------------------------------------------------------------------------
+
+
+@action("lock", "os_compute_api:os-lock-server:lock", _pre(None, _ANY_TASK, locked_ok=True))
+async def _lock(call: Call, session: Session, instance: m.Instance,
+                args: dict[str, Any]) -> Any:
+    instance.locked = True
+    instance.locked_by = "owner" if call.context.project_id == instance.project_id else "admin"
+    instance.locked_reason = args.get("locked_reason")
+    return None
+
+
+@action("unlock", "os_compute_api:os-lock-server:unlock", _pre(None, _ANY_TASK, locked_ok=True))
+async def _unlock(call: Call, session: Session, instance: m.Instance,
+                  args: dict[str, Any]) -> Any:
+    if instance.locked_by == "admin" and not call.context.is_admin:
+        call.authorize("os_compute_api:os-lock-server:unlock:unlock_override",
+                       {"project_id": instance.project_id, "user_id": instance.user_id})
+    instance.locked = False
+    instance.locked_by = None
+    instance.locked_reason = None
+    return None
+
+
+@action("os-resetState", "os_compute_api:os-admin-actions:reset_state",
+        _pre(None, _ANY_TASK, locked_ok=True), record_as="resetState")
+async def _reset_state(call: Call, session: Session, instance: m.Instance,
+                       args: dict[str, Any]) -> Any:
+    instance.vm_state = states.ERROR if args["state"] == "error" else states.ACTIVE
+    instance.task_state = None
+    return None
+
+
+# -- rebuild, images, shelve ----------------------------------------------------------------
+
+_SNAPSHOT_STATES = (states.ACTIVE, states.STOPPED, states.PAUSED, states.SUSPENDED)
+
+
+def _new_image(call: Call, instance: m.Instance, name: str, metadata: dict[str, Any],
+               image_type: str) -> str:
+    """A queued image in the image service that the compute will fill (nova's snapshot)."""
+    images = call.cloud.image
+    base: dict[str, Any] = {}
+    if instance.image_ref:
+        with images.db.session() as image_session:
+            found = image_session.get(image_models.Image, instance.image_ref)
+            if found is not None:
+                base = {"disk_format": found.disk_format,
+                        "container_format": found.container_format,
+                        "min_disk": max(found.min_disk, instance.flavor["root_gb"]),
+                        "min_ram": found.min_ram}
+    with images.db.session() as image_session:
+        fields: dict[str, Any] = {
+            "name": name, "visibility": "private", "disk_format": base.get("disk_format",
+                                                                           "qcow2"),
+            "container_format": base.get("container_format", "bare"),
+            "min_disk": base.get("min_disk", instance.flavor["root_gb"]),
+            "min_ram": base.get("min_ram", 0),
+            "instance_uuid": instance.uuid, "image_type": image_type,
+            "base_image_ref": instance.image_ref, "user_id": instance.user_id,
+            **{k: str(v) for k, v in metadata.items()},
+        }
+        image = images.create(image_session, call.context, fields)
+        return image.id
+
+
+@action("createImage", "os_compute_api:servers:create_image", _pre(_SNAPSHOT_STATES))
+async def _create_image(call: Call, session: Session, instance: m.Instance,
+                        args: dict[str, Any]) -> Any:
+    image_id = _new_image(call, instance, args["name"], args.get("metadata") or {}, "snapshot")
+    instance.task_state = states.IMAGE_SNAPSHOT
+    send = _cast_later(call, Target("compute", instance.host), "snapshot_instance",
+                       instance_uuid=instance.uuid, image_id=image_id)
+    location = call.cloud.base_url + f"/image/v2/images/{image_id}"
+    if call.version_at_least("2.45"):
+        return Reply({"image_id": image_id}), send
+    return Reply(None, headers={"Location": location}), send
+
+
+@action("rebuild", "os_compute_api:servers:rebuild",
+        _pre((states.ACTIVE, states.STOPPED, states.ERROR)))
+async def _rebuild(call: Call, session: Session, instance: m.Instance,
+                   args: dict[str, Any]) -> Any:
+    image = load_image(call, args["imageRef"])
+    instance.image_ref = image["id"]
+    for field, column in (("name", "name"), ("description", "description"),
+                          ("accessIPv4", "access_ipv4"), ("accessIPv6", "access_ipv6"),
+                          ("OS-DCF:diskConfig", "disk_config"), ("user_data", "user_data"),
+                          ("hostname", "hostname")):
+        if field in args:
+            setattr(instance, column, args[field] if args[field] is not None else
+                    ("" if column.startswith("access") else None))
+    if "metadata" in args:
+        instance.metadata_ = dict(args["metadata"])
+    if "key_name" in args:
+        if args["key_name"] is None:
+            instance.key_name, instance.key_data = None, None
+        else:
+            try:
+                key = compute(call).keypairs.get(session, call.context.user_id or "",
+                                                 args["key_name"])
+            except NotFound:
+                raise BadRequest("Invalid key_name provided.") from None
+            instance.key_name, instance.key_data = key.name, key.public_key
+    if "trusted_image_certificates" in args:
+        instance.trusted_certs = args["trusted_image_certificates"]
+    instance.system_metadata = {**instance.system_metadata, "old_vm_state": instance.vm_state}
+    instance.task_state = states.REBUILDING
+    instance.updated_at = compute(call).clock.now()
+    body = render_server(call, instance, full=False, show_groups=True)
+    body["adminPass"] = args.get("adminPass") or compute(call).ids.urlsafe_token(9)
+    return {"server": body}, _cast_later(
+        call, Target("compute", instance.host), "rebuild_instance", instance_uuid=instance.uuid,
+        image_ref=image["id"], evacuate=False, migration_uuid=None, target_state=None)
+
+
+@action("shelve", "os_compute_api:os-shelve:shelve",
+        _pre((states.ACTIVE, states.STOPPED, states.PAUSED, states.SUSPENDED)))
+async def _shelve(call: Call, session: Session, instance: m.Instance,
+                  args: dict[str, Any]) -> Any:
+    image_id = _new_image(call, instance, f"{instance.name}-shelved", {}, "snapshot")
+    instance.system_metadata = {**instance.system_metadata, "shelved_image_id": image_id,
+                                "shelved_at": compute(call).clock.now(),
+                                "shelved_host": instance.host}
+    instance.task_state = states.SHELVING
+    return None, _cast_later(call, Target("compute", instance.host), "shelve_instance",
+                             instance_uuid=instance.uuid, image_id=image_id, offload=True)
+
+
+@action("shelveOffload", "os_compute_api:os-shelve:shelve_offload",
+        _pre((states.SHELVED,)), record_as="shelveOffload")
+async def _shelve_offload(call: Call, session: Session, instance: m.Instance,
+                          args: dict[str, Any]) -> Any:
+    instance.task_state = states.SHELVING_OFFLOADING
+    return None, _cast_later(call, Target("compute", instance.host), "shelve_offload_instance",
+                             instance_uuid=instance.uuid)
+
+
+@action("unshelve", "os_compute_api:os-shelve:unshelve",
+        _pre((states.SHELVED, states.SHELVED_OFFLOADED)))
+async def _unshelve(call: Call, session: Session, instance: m.Instance,
+                    args: dict[str, Any]) -> Any:
+    host = args.get("host")
+    if host:
+        call.authorize("os_compute_api:os-shelve:unshelve_to_host",
+                       {"project_id": instance.project_id, "user_id": instance.user_id})
+        if instance.vm_state != states.SHELVED_OFFLOADED:
+            raise Conflict(f"The unshelve action on host {host} is only possible for a "
+                           "shelved offloaded instance.")
+        if host not in compute(call).placement.providers:
+            raise BadRequest(f"Compute host {host} could not be found.")
+    if args.get("availability_zone"):
+        if args["availability_zone"] not in compute(call).availability_zones():
+            raise BadRequest("The requested availability zone is not available")
+        instance.requested_zone = args["availability_zone"]
+    instance.task_state = states.UNSHELVING
+    spec = _spec(instance, force_hosts=[host] if host else [])
+    if instance.vm_state == states.SHELVED:
+        # Still on its host with its allocation: it only has to start there again.
+        spec["keep_host"] = instance.host
+    return None, _cast_later(call, Target("conductor"), "unshelve_instance",
+                             instance_uuid=instance.uuid, spec=spec)
+
+
+# -- resize and migrations --------------------------------------------------------------------
+
+
+def _spec(instance: m.Instance, *, flavor: dict[str, Any] | None = None,
+          ignore_hosts: list[str] | None = None,
+          force_hosts: list[str] | None = None) -> dict[str, Any]:
+    group = None
+    if instance.server_group:
+        group = {"uuid": instance.server_group}
+    return {"flavor": flavor or instance.flavor, "image_properties": {},
+            "availability_zone": instance.requested_zone,
+            "scheduler_hints": dict(instance.scheduler_hints), "group": group,
+            "ignore_hosts": ignore_hosts or [], "force_hosts": force_hosts or []}
+
+
+def _with_group_policy(session: Session, spec: dict[str, Any]) -> dict[str, Any]:
+    group = spec.get("group")
+    if group:
+        record = session.scalar(select(m.ServerGroup).where(m.ServerGroup.uuid == group["uuid"]))
+        spec["group"] = {"uuid": record.uuid, "policy": record.policy,
+                         "rules": dict(record.rules)} if record else None
+    return spec
+
+
+def _migration(call: Call, session: Session, instance: m.Instance, kind: str, status: str,
+               new_flavor: dict[str, Any], dest: str | None = None) -> str:
+    service = compute(call)
+    migration = m.Migration(
+        uuid=service.ids.uuid(), instance_uuid=instance.uuid, migration_type=kind,
+        status=status, source_compute=instance.host, dest_compute=dest,
+        old_flavor=dict(instance.flavor), new_flavor=dict(new_flavor),
+        project_id=instance.project_id, user_id=instance.user_id,
+        created_at=service.clock.now(), updated_at=service.clock.now())
+    session.add(migration)
+    return migration.uuid
+
+
+def _start_move(call: Call, session: Session, instance: m.Instance, *, kind: str,
+                flavor: dict[str, Any], host: str | None) -> Any:
+    _check_host_up(call, instance)
+    if host is not None and host not in compute(call).placement.providers:
+        raise NotFound(f"Compute host {host} could not be found.")
+    if host is not None and host == instance.host:
+        raise BadRequest("The target host can't be the same one.")
+    migration_uuid = _migration(call, session, instance, kind, "pre-migrating", flavor)
+    instance.system_metadata = {**instance.system_metadata, "old_vm_state": instance.vm_state}
+    instance.task_state = states.RESIZE_PREP
+    spec = _with_group_policy(session, _spec(
+        instance, flavor=flavor, ignore_hosts=[instance.host] if instance.host else [],
+        force_hosts=[host] if host else []))
+    return None, _cast_later(call, Target("conductor"), "migrate_server",
+                             instance_uuid=instance.uuid, spec=spec,
+                             migration_uuid=migration_uuid)
+
+
+@action("resize", "os_compute_api:servers:resize", _pre((states.ACTIVE, states.STOPPED)))
+async def _resize(call: Call, session: Session, instance: m.Instance,
+                  args: dict[str, Any]) -> Any:
+    flavor = load_flavor(call, session, str(args["flavorRef"]),
+                         message=f"Flavor {args['flavorRef']} could not be found.")
+    if flavor["flavorid"] == instance.flavor.get("flavorid"):
+        raise BadRequest("When resizing, instances must change flavor!")
+    if flavor["root_gb"] < instance.flavor["root_gb"]:
+        raise BadRequest("Resize error: Unable to resize disk down.")
+    return _start_move(call, session, instance, kind="resize", flavor=flavor, host=None)
+
+
+@action("migrate", "os_compute_api:os-migrate-server:migrate",
+        _pre((states.ACTIVE, states.STOPPED)))
+async def _migrate(call: Call, session: Session, instance: m.Instance,
+                   args: dict[str, Any]) -> Any:
+    host = args.get("host")
+    if host:
+        call.authorize("os_compute_api:os-migrate-server:migrate:host",
+                       {"project_id": instance.project_id, "user_id": instance.user_id})
+    return _start_move(call, session, instance, kind="migration", flavor=instance.flavor,
+                       host=host)
+
+
+def _finished_migration(session: Session, instance: m.Instance) -> m.Migration:
+    migration = session.scalar(select(m.Migration).where(
+        m.Migration.instance_uuid == instance.uuid, m.Migration.status == "finished")
+        .order_by(m.Migration.id.desc()).limit(1))
+    if migration is None:
+        raise BadRequest("Instance has not been resized.")
+    return migration
+
+
+@action("confirmResize", "os_compute_api:servers:confirm_resize", _pre((states.RESIZED,)),
+        status=204)
+async def _confirm(call: Call, session: Session, instance: m.Instance,
+                   args: dict[str, Any]) -> Any:
+    migration = _finished_migration(session, instance)
+    migration.status = "confirming"
+    return None, _cast_later(call, Target("compute", migration.source_compute),
+                             "confirm_resize", instance_uuid=instance.uuid,
+                             migration_uuid=migration.uuid)
+
+
+@action("revertResize", "os_compute_api:servers:revert_resize", _pre((states.RESIZED,)))
+async def _revert(call: Call, session: Session, instance: m.Instance,
+                  args: dict[str, Any]) -> Any:
+    migration = _finished_migration(session, instance)
+    migration.status = "reverting"
+    instance.task_state = states.RESIZE_REVERTING
+    return None, _cast_later(call, Target("compute", migration.dest_compute), "revert_resize",
+                             instance_uuid=instance.uuid, migration_uuid=migration.uuid)
+
+
+@action("os-migrateLive", "os_compute_api:os-migrate-server:migrate_live",
+        _pre((states.ACTIVE, states.PAUSED)), record_as="live-migration")
+async def _live_migrate(call: Call, session: Session, instance: m.Instance,
+                        args: dict[str, Any]) -> Any:
+    host = args.get("host")
+    if host:
+        call.authorize("os_compute_api:os-migrate-server:migrate_live:host",
+                       {"project_id": instance.project_id, "user_id": instance.user_id})
+    _check_host_up(call, instance)
+    if host is not None and host not in compute(call).placement.providers:
+        raise BadRequest(f"Compute host {host} could not be found.")
+    if host is not None and host == instance.host:
+        raise BadRequest(f"The source and destination hosts are the same: {host}")
+    migration_uuid = _migration(call, session, instance, "live-migration", "queued",
+                                instance.flavor, dest=host)
+    instance.task_state = states.MIGRATING
+    spec = _with_group_policy(session, _spec(
+        instance, ignore_hosts=[instance.host] if instance.host else [],
+        force_hosts=[host] if host else []))
+    return None, _cast_later(call, Target("conductor"), "live_migrate_instance",
+                             instance_uuid=instance.uuid, spec=spec,
+                             migration_uuid=migration_uuid, source=instance.host)
+
+
+@action("evacuate", "os_compute_api:os-evacuate",
+        _pre((states.ACTIVE, states.STOPPED, states.ERROR)), status=200)
+async def _evacuate(call: Call, session: Session, instance: m.Instance,
+                    args: dict[str, Any]) -> Any:
+    service = compute(call)
+    host = args.get("host")
+    if host is not None:
+        if host not in service.placement.providers:
+            raise NotFound(f"Compute host {host} not found.")
+        if host == instance.host:
+            raise BadRequest("The target host can't be the same one.")
+    record = service.service_record(instance.host) if instance.host else None
+    if record is not None and service.services.is_up(record):
+        raise BadRequest(f"Compute service of {instance.host} is still in use.")
+    migration_uuid = _migration(call, session, instance, "evacuation", "accepted",
+                                instance.flavor, dest=host)
+    instance.system_metadata = {**instance.system_metadata, "old_vm_state": instance.vm_state}
+    instance.task_state = states.REBUILDING
+    spec = _with_group_policy(session, _spec(
+        instance, ignore_hosts=[instance.host] if instance.host else [],
+        force_hosts=[host] if host else []))
+    target_state = states.STOPPED if call.version_at_least("2.95") else None
+    body: Any = None
+    if not call.version_at_least("2.14"):
+        body = {"adminPass": args.get("adminPass") or service.ids.urlsafe_token(9)}
+    return body, _cast_later(call, Target("conductor"), "rebuild_instance",
+                             instance_uuid=instance.uuid, spec=spec,
+                             migration_uuid=migration_uuid, target_state=target_state)
+
+
+# -- consoles -----------------------------------------------------------------------------------
+
+
+def require_host(instance: m.Instance) -> str:
+    if not instance.host or instance.vm_state in (states.BUILDING, states.SHELVED_OFFLOADED):
+        raise Conflict(f"Instance {instance.uuid} is not ready")
+    return instance.host
+
+
+@action("os-getConsoleOutput", "os_compute_api:os-console-output", _pre(None, _ANY_TASK,
+                                                                           locked_ok=True),
+        record_as=None, status=200)
+async def _console_output(call: Call, session: Session, instance: m.Instance,
+                          args: dict[str, Any]) -> Any:
+    host = require_host(instance)
+    length = args.get("length")
+    length = None if length in (None, -1, "-1") else int(length)
+    try:
+        output = await compute(call).bus.call(
+            Target("compute", host), "get_console_output", instance_uuid=instance.uuid,
+            length=length, ctxt=bus_context(call), timeout=30)
+    except ApiError:
+        raise
+    except Exception:
+        raise Conflict(f"Instance {instance.uuid} is not ready") from None
+    return {"output": output}
+
+
+def console_url(call: Call, instance: m.Instance, console_type: str) -> str:
+    """Where the console proxy would serve this console (nova-novncproxy and friends)."""
+    token = compute(call).ids.hex_id()
+    base = call.cloud.base_url
+    paths = {"novnc": "/vnc_lite.html?path=%3Ftoken%3D", "xvpvnc": "/console?token=",
+             "spice-html5": "/spice_auto.html?token=", "serial": "/?token=",
+             "webmks": "/mks?token="}
+    return f"{base}/compute-console{paths.get(console_type, '/?token=')}{token}"
+
+
+def _legacy_console(kind: str) -> ActionHandler:
+    async def handler(call: Call, session: Session, instance: m.Instance,
+                      args: dict[str, Any]) -> Any:
+        require_host(instance)
+        console_type = args["type"]
+        return {"console": {"type": console_type,
+                            "url": console_url(call, instance, console_type)}}
+    return handler
+
+
+for _name in ("os-getVNCConsole", "os-getSPICEConsole", "os-getSerialConsole"):
+    action(_name, "os_compute_api:os-remote-consoles", _pre(None, _ANY_TASK, locked_ok=True),
+           record_as=None, status=200)(_legacy_console(_name))

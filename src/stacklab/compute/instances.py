@@ -1,0 +1,126 @@
+"""Reading and changing servers in the store, as nova's Instance object and its action log.
+
+Every state change goes through ``Instances.save``, which checks the task
+state the caller expects (nova's ``instance.save(expected_task_state=...)``):
+if a user deleted the server, or another operation took it, meanwhile, the
+change is refused instead of overwriting theirs. Each change is announced as
+a ``compute.instance.update`` notification on the bus, which is how tests and
+observers see the task states pass even when they pass in no time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from stacklab.bus.interface import Bus
+from stacklab.clock import Clock
+from stacklab.compute import models as m
+from stacklab.compute import states
+from stacklab.store.database import Database
+
+_ANY: Any = object()
+
+
+class InstanceGone(Exception):
+    """The server was deleted (or is being deleted) while an operation was under way."""
+
+
+class UnexpectedTaskState(Exception):
+    def __init__(self, uuid: str, expected: Iterable[str | None], actual: str | None) -> None:
+        super().__init__(f"Unexpected task state: expecting {sorted(map(str, expected))} "
+                         f"but the actual state is {actual} (instance {uuid})")
+        self.actual = actual
+
+
+def request_context(ctxt: Mapping[str, Any]) -> dict[str, Any]:
+    """The part of a bus context the action log needs."""
+    return {key: ctxt.get(key) for key in ("request_id", "user_id", "project_id")}
+
+
+class Instances:
+    def __init__(self, db: Database, clock: Clock, bus: Bus) -> None:
+        self.db = db
+        self.clock = clock
+        self.bus = bus
+
+    @staticmethod
+    def find(session: Session, uuid: str) -> m.Instance | None:
+        return session.scalar(select(m.Instance).where(m.Instance.uuid == uuid))
+
+    async def save(self, uuid: str, *, expected_task_state: Any = _ANY,
+                   publisher: str = "nova-compute", **changes: Any) -> dict[str, Any]:
+        """Apply ``changes`` if the server still exists and is in the expected task state.
+
+        Returns the changed columns' new values together with the server's
+        vm_state, task_state, host and flavor, for the caller's next step.
+        """
+        with self.db.session() as session:
+            instance = self.find(session, uuid)
+            if instance is None or instance.deleted:
+                raise InstanceGone(uuid)
+            old_task = instance.task_state
+            if expected_task_state is not _ANY:
+                expected = (expected_task_state if isinstance(expected_task_state, tuple)
+                            else (expected_task_state,))
+                if instance.task_state not in expected:
+                    if instance.task_state == states.DELETING:
+                        raise InstanceGone(uuid)
+                    raise UnexpectedTaskState(uuid, expected, instance.task_state)
+            for column, value in changes.items():
+                setattr(instance, column, value)
+            instance.updated_at = self.clock.now()
+            snapshot = {"uuid": uuid, "vm_state": instance.vm_state,
+                        "task_state": instance.task_state, "old_task_state": old_task,
+                        "power_state": instance.power_state, "host": instance.host,
+                        "flavor": dict(instance.flavor)}
+        await self.bus.notify(publisher, "compute.instance.update", snapshot)
+        return snapshot
+
+    def start_action(self, session: Session, instance: m.Instance, action: str,
+                     ctxt: Mapping[str, Any]) -> m.InstanceAction:
+        record = m.InstanceAction(
+            instance_uuid=instance.uuid, action=action,
+            request_id=str(ctxt.get("request_id") or ""),
+            project_id=str(ctxt.get("project_id") or instance.project_id),
+            user_id=str(ctxt.get("user_id") or instance.user_id),
+            start_time=self.clock.now(), updated_at=self.clock.now())
+        session.add(record)
+        return record
+
+    def event(self, uuid: str, request_id: str | None, event: str, host: str | None,
+              *, result: str | None = None, details: str | None = None) -> None:
+        """Start an event of the action ``request_id`` started, or finish it with ``result``."""
+        now = self.clock.now()
+        with self.db.session() as session:
+            action = session.scalar(
+                select(m.InstanceAction).where(m.InstanceAction.instance_uuid == uuid,
+                                               m.InstanceAction.request_id == (request_id or ""))
+                .order_by(m.InstanceAction.id.desc()).limit(1))
+            if action is None:
+                return
+            action.updated_at = now
+            if result is None:
+                session.add(m.InstanceActionEvent(action_id=action.id, event=event, host=host,
+                                                  start_time=now))
+                return
+            record = session.scalar(
+                select(m.InstanceActionEvent).where(m.InstanceActionEvent.action_id == action.id,
+                                                    m.InstanceActionEvent.event == event)
+                .order_by(m.InstanceActionEvent.id.desc()).limit(1))
+            if record is None:
+                record = m.InstanceActionEvent(action_id=action.id, event=event, host=host,
+                                               start_time=now)
+                session.add(record)
+            record.finish_time = now
+            record.result = result
+            record.details = details
+            if result == "Error":
+                action.message = "Error"
+            action.finish_time = now
+
+    def fault(self, message: str, code: int = 500, details: str = "") -> dict[str, Any]:
+        return {"code": code, "message": message, "details": details, "created": self.clock.now()}
