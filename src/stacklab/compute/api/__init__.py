@@ -7,6 +7,7 @@ from stacklab.compute.api import (  # noqa: F401
     keypairs,
     limits,
     server_actions,
+    server_details,
     server_groups,
     servers,
     services,

@@ -20,11 +20,11 @@ def usage_time(moment: float | None) -> str | None:
     return dt.datetime.fromtimestamp(moment, tz=dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
 
 
-def host_id(instance: m.Instance) -> str:
+def host_id(project_id: str, host: str | None) -> str:
     """An opaque id of the host, per project, so users can tell co-location without host names."""
-    if not instance.host:
+    if not host:
         return ""
-    return hashlib.sha224(f"{instance.project_id}{instance.host}".encode()).hexdigest()
+    return hashlib.sha224(f"{project_id}{host}".encode()).hexdigest()
 
 
 def _flavor(call: Call, instance: m.Instance) -> dict[str, Any]:
@@ -71,7 +71,7 @@ def render_server(call: Call, instance: m.Instance, *, full: bool = True,
     body: dict[str, Any] = {
         "id": instance.uuid, "name": instance.name, "status": status,
         "tenant_id": instance.project_id, "user_id": instance.user_id,
-        "metadata": dict(instance.metadata_), "hostId": host_id(instance),
+        "metadata": dict(instance.metadata_), "hostId": host_id(instance.project_id, instance.host),
         "image": _image(call, instance), "flavor": _flavor(call, instance),
         "created": isotime(instance.created_at),
         "updated": isotime(instance.updated_at or instance.created_at),

@@ -1,0 +1,149 @@
+"""One server through every action, in-process, each answer checked against nova's schemas."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from starlette.testclient import TestClient
+
+from support.apiref import assert_nova_response
+from support.inprocess import admin_token
+
+VERSION = "2.96"
+
+
+def _wait(client: TestClient, headers: dict[str, str], server_id: str,
+          status: str) -> dict[str, Any]:
+    body: dict[str, Any] = {}
+    for _ in range(500):
+        body = client.get(f"/compute/v2.1/servers/{server_id}", headers=headers).json()
+        if body["server"]["status"] == status:
+            return dict(body["server"])
+        time.sleep(0.005)
+    raise AssertionError(f"never reached {status}: {body}")
+
+
+# (action body, status once done, flavor name once done)
+STEPS: list[tuple[dict[str, Any], str, str]] = [
+    ({"os-stop": None}, "SHUTOFF", "tiny128"),
+    ({"os-start": None}, "ACTIVE", "tiny128"),
+    ({"reboot": {"type": "HARD"}}, "ACTIVE", "tiny128"),
+    ({"reboot": {"type": "SOFT"}}, "ACTIVE", "tiny128"),
+    ({"pause": None}, "PAUSED", "tiny128"),
+    ({"unpause": None}, "ACTIVE", "tiny128"),
+    ({"suspend": None}, "SUSPENDED", "tiny128"),
+    ({"resume": None}, "ACTIVE", "tiny128"),
+    ({"rescue": None}, "RESCUE", "tiny128"),
+    ({"unrescue": None}, "ACTIVE", "tiny128"),
+    ({"resize": {"flavorRef": "84"}}, "VERIFY_RESIZE", "tiny192"),
+    ({"confirmResize": None}, "ACTIVE", "tiny192"),
+    ({"resize": {"flavorRef": "42"}}, "VERIFY_RESIZE", "tiny128"),
+    ({"revertResize": None}, "ACTIVE", "tiny192"),
+    ({"migrate": None}, "VERIFY_RESIZE", "tiny192"),
+    ({"confirmResize": None}, "ACTIVE", "tiny192"),
+    ({"os-migrateLive": {"host": None, "block_migration": "auto"}}, "ACTIVE", "tiny192"),
+    ({"createImage": {"name": "walk-snap"}}, "ACTIVE", "tiny192"),
+    ({"shelve": None}, "SHELVED_OFFLOADED", "tiny192"),
+    ({"unshelve": None}, "ACTIVE", "tiny192"),
+    ({"lock": {"locked_reason": "maintenance"}}, "ACTIVE", "tiny192"),
+    ({"unlock": None}, "ACTIVE", "tiny192"),
+    ({"os-resetState": {"state": "error"}}, "ERROR", "tiny192"),
+    ({"os-resetState": {"state": "active"}}, "ACTIVE", "tiny192"),
+]
+
+
+def test_a_server_through_every_action(client: TestClient) -> None:
+    headers = {"X-Auth-Token": admin_token(client), "OpenStack-API-Version": f"compute {VERSION}"}
+    for flavor_id, name, ram in (("42", "tiny128", 128), ("84", "tiny192", 192)):
+        created = client.post("/compute/v2.1/flavors", headers=headers, json={"flavor": {
+            "name": name, "id": flavor_id, "ram": ram, "vcpus": 1, "disk": 1}})
+        assert created.status_code == 200, created.text
+    image = client.get("/image/v2/images", headers=headers).json()["images"][0]["id"]
+    created = client.post("/compute/v2.1/servers", headers=headers, json={"server": {
+        "name": "walk", "imageRef": image, "flavorRef": "42", "networks": "none"}})
+    assert created.status_code == 202, created.text
+    assert_nova_response(created.json(), "/servers", "POST", VERSION)
+    server_id = created.json()["server"]["id"]
+    server = _wait(client, headers, server_id, "ACTIVE")
+    assert_nova_response({"server": server}, "/servers/{id}", "GET", VERSION)
+    hosts = {server["OS-EXT-SRV-ATTR:host"]}
+
+    for body, status, flavor in STEPS:
+        name = next(iter(body))
+        answer = client.post(f"/compute/v2.1/servers/{server_id}/action", headers=headers,
+                             json=body)
+        assert answer.status_code in (200, 202, 204), (name, answer.text)
+        if answer.content:
+            assert_nova_response(answer.json(), "/servers/{id}/action", "POST", VERSION,
+                                 action=name)
+        server = _wait(client, headers, server_id, status)
+        assert server["flavor"]["original_name"] == flavor, name
+        assert server["OS-EXT-STS:task_state"] is None, name
+        assert_nova_response({"server": server}, "/servers/{id}", "GET", VERSION)
+        hosts.add(server["OS-EXT-SRV-ATTR:host"])
+    # Cold and live migration moved it between the two computes (no host while offloaded).
+    assert hosts - {None} == {"compute1.openstack.local", "compute2.openstack.local"}
+
+    snapshots = [i for i in client.get("/image/v2/images", headers=headers).json()["images"]
+                 if i["name"] == "walk-snap"]
+    assert len(snapshots) == 1 and snapshots[0]["status"] == "active"
+    assert snapshots[0]["instance_uuid"] == server_id
+    # The shelved image goes away once the server is unshelved, as in nova.
+    names = [i["name"] for i in client.get("/image/v2/images", headers=headers).json()["images"]]
+    assert "walk-shelved" not in names
+
+    console = client.post(f"/compute/v2.1/servers/{server_id}/action", headers=headers,
+                          json={"os-getConsoleOutput": {"length": 2}})
+    assert console.status_code == 200
+    assert console.json()["output"].rstrip().endswith("walk login:")
+    assert len(console.json()["output"].splitlines()) == 2
+
+    actions = client.get(f"/compute/v2.1/servers/{server_id}/os-instance-actions",
+                         headers=headers).json()
+    assert_nova_response(actions, "/servers/{server_id}/os-instance-actions", "GET", VERSION)
+    recorded = [a["action"] for a in actions["instanceActions"]]
+    assert recorded[-1] == "create" and "live-migration" in recorded and "resize" in recorded
+
+    deleted = client.delete(f"/compute/v2.1/servers/{server_id}", headers=headers)
+    assert deleted.status_code == 204
+    for _ in range(200):
+        if client.get(f"/compute/v2.1/servers/{server_id}", headers=headers).status_code == 404:
+            break
+        time.sleep(0.005)
+    else:
+        raise AssertionError("server never went away")
+
+
+def test_sub_resources_match_nova_schemas(client: TestClient) -> None:
+    headers = {"X-Auth-Token": admin_token(client), "OpenStack-API-Version": f"compute {VERSION}"}
+    image = client.get("/image/v2/images", headers=headers).json()["images"][0]["id"]
+    server_id = client.post("/compute/v2.1/servers", headers=headers, json={"server": {
+        "name": "subs", "imageRef": image, "flavorRef": "1", "networks": "none"}}
+    ).json()["server"]["id"]
+    _wait(client, headers, server_id, "ACTIVE")
+    base = f"/compute/v2.1/servers/{server_id}"
+    template = "/servers/{server_id}"
+    for method, path, body in (
+        ("PUT", "/metadata", {"metadata": {"a": "1"}}),
+        ("POST", "/metadata", {"metadata": {"b": "2"}}),
+        ("GET", "/metadata", None),
+        ("PUT", "/tags", {"tags": ["x", "y"]}),
+        ("GET", "/tags", None),
+        ("GET", "/os-instance-actions", None),
+        ("POST", "/remote-consoles", {"remote_console": {"protocol": "vnc", "type": "novnc"}}),
+    ):
+        answer = client.request(method, base + path, headers=headers, json=body)
+        assert answer.status_code == 200, (method, path, answer.text)
+        assert_nova_response(answer.json(), template + path, method, VERSION)
+    assert client.get(base + "/metadata", headers=headers).json() == {
+        "metadata": {"a": "1", "b": "2"}}
+    assert client.get(base + "/tags/x", headers=headers).status_code == 204
+    assert client.get(base + "/tags/z", headers=headers).status_code == 404
+    request_id = client.get(base + "/os-instance-actions", headers=headers).json()[
+        "instanceActions"][-1]["request_id"]
+    action = client.get(f"{base}/os-instance-actions/{request_id}", headers=headers).json()
+    assert_nova_response(action, template + "/os-instance-actions/{id}", "GET", VERSION)
+    assert [e["event"] for e in action["instanceAction"]["events"]] == [
+        "conductor_schedule_and_build_instances", "compute__do_build_and_run_instance"]
+    assert all(e["result"] == "Success" for e in action["instanceAction"]["events"])
