@@ -72,6 +72,9 @@ class Instances:
                     raise UnexpectedTaskState(uuid, expected, instance.task_state)
             for column, value in changes.items():
                 setattr(instance, column, value)
+            if "flavor" in changes:
+                instance.vcpus = int(changes["flavor"]["vcpus"])
+                instance.memory_mb = int(changes["flavor"]["memory_mb"])
             instance.updated_at = self.clock.now()
             snapshot = {"uuid": uuid, "vm_state": instance.vm_state,
                         "task_state": instance.task_state, "old_task_state": old_task,

@@ -94,6 +94,9 @@ class Instance(Base):
     image_ref: Mapped[str] = mapped_column(String(255), default="")
     # The flavor as it was at boot (nova keeps a copy: later flavor edits do not change it).
     flavor: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # The flavor's vcpus and memory_mb again, as columns: quota usage sums them in SQL.
+    vcpus: Mapped[int] = mapped_column(Integer, default=0)
+    memory_mb: Mapped[int] = mapped_column(Integer, default=0)
     old_flavor: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     host: Mapped[str | None] = mapped_column(String(255), index=True)
     node: Mapped[str | None] = mapped_column(String(255))

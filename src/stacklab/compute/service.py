@@ -265,14 +265,13 @@ class ComputeService:
     def usage(self, project_id: str, user_id: str) -> dict[str, int]:
         """What a project uses against its quota (nova counts servers that are not deleted)."""
         with self.db.session() as session:
-            instances = session.scalars(select(m.Instance.flavor).where(
-                m.Instance.project_id == project_id, m.Instance.deleted.is_(False)))
-            flavors = list(instances)
+            count, cores, ram = session.execute(
+                select(func.count(), func.coalesce(func.sum(m.Instance.vcpus), 0),
+                       func.coalesce(func.sum(m.Instance.memory_mb), 0))
+                .where(m.Instance.project_id == project_id, m.Instance.deleted.is_(False))).one()
             groups = session.scalar(select(func.count()).select_from(m.ServerGroup).where(
                 m.ServerGroup.project_id == project_id)) or 0
-        return {"instances": len(flavors),
-                "cores": sum(int(f.get("vcpus", 0)) for f in flavors),
-                "ram": sum(int(f.get("memory_mb", 0)) for f in flavors),
+        return {"instances": int(count), "cores": int(cores), "ram": int(ram),
                 "server_groups": groups}
 
     def availability_zones(self) -> dict[str, dict[str, list[str]]]:

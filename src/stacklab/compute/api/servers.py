@@ -267,7 +267,8 @@ async def create_server(call: Call) -> Any:
                 uuid=service.ids.uuid(), name=name, hostname=hostname,
                 description=server.get("description"), project_id=context.project_id or "",
                 user_id=context.user_id or "", image_ref=image["id"] if image else "",
-                flavor=flavor, vm_state=states.BUILDING, task_state=states.SCHEDULING,
+                flavor=flavor, vcpus=flavor["vcpus"], memory_mb=flavor["memory_mb"],
+                vm_state=states.BUILDING, task_state=states.SCHEDULING,
                 power_state=states.NOSTATE, key_name=server.get("key_name"),
                 key_data=key_data, user_data=server.get("user_data"),
                 config_drive="True" if server.get("config_drive") in (True, "True", "true")

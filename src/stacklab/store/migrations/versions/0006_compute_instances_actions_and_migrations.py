@@ -28,6 +28,8 @@ def upgrade() -> None:
     sa.Column('user_id', sa.String(length=255), nullable=False),
     sa.Column('image_ref', sa.String(length=255), nullable=False),
     sa.Column('flavor', sa.JSON(), nullable=False),
+    sa.Column('vcpus', sa.Integer(), nullable=False),
+    sa.Column('memory_mb', sa.Integer(), nullable=False),
     sa.Column('old_flavor', sa.JSON(), nullable=True),
     sa.Column('host', sa.String(length=255), nullable=True),
     sa.Column('node', sa.String(length=255), nullable=True),
