@@ -216,9 +216,6 @@ async def create_server(call: Call) -> Any:
         raise BadRequest("Missing imageRef attribute")
     image = load_image(call, image_ref) if image_ref else None
     networks = _networks(call, server.get("networks"))
-    if call.version_at_least("2.37") and "networks" not in server:
-        raise BadRequest("Invalid input for field/attribute server. Value: ... 'networks' "
-                         "is a required property")
     if len(server.get("metadata") or {}) > call.cloud.config.quota.metadata_items:
         raise Forbidden(f"Quota exceeded for metadata_items: Requested "
                         f"{len(server['metadata'])}, but already used 0 of "
