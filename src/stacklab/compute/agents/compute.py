@@ -9,17 +9,21 @@ event in the server's action log (``compute_<method>``, as nova's
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
 from stacklab.bus.interface import Target
 from stacklab.compute import states
+from stacklab.compute.agents import bind
 from stacklab.compute.agents.hypervisor import Hypervisor
 from stacklab.compute.instances import InstanceGone, UnexpectedTaskState
 
 if TYPE_CHECKING:
     from stacklab.compute.service import ComputeService
+
+LOG = logging.getLogger("nova.compute.manager")
 
 
 class ComputeManager:
@@ -32,15 +36,20 @@ class ComputeManager:
 
     @asynccontextmanager
     async def _event(self, uuid: str, ctxt: Mapping[str, Any], name: str) -> AsyncIterator[None]:
+        bind(ctxt, self.host, "nova-compute")
         instances = self.compute.instances
         request_id = ctxt.get("request_id")
+        started = self.compute.clock.monotonic()
         instances.event(uuid, request_id, name, self.host)
         try:
             yield
         except (InstanceGone, UnexpectedTaskState) as exc:
             # Deleted or taken over meanwhile: nova logs it and gives up the operation.
+            LOG.warning("[instance: %s] %s stopped: %s", uuid, name, exc)
             instances.event(uuid, request_id, name, self.host, result="Error", details=str(exc))
         else:
+            LOG.info("[instance: %s] Took %.2f seconds for %s", uuid,
+                     self.compute.clock.monotonic() - started, name)
             instances.event(uuid, request_id, name, self.host, result="Success")
 
     async def _save(self, uuid: str, expected: Any, **changes: Any) -> dict[str, Any]:

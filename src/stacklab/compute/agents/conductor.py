@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from stacklab.bus.interface import Target
 from stacklab.compute import states
+from stacklab.compute.agents import bind
 from stacklab.compute.instances import InstanceGone
 from stacklab.compute.scheduler import NoValidHost
 
 if TYPE_CHECKING:
     from stacklab.compute.service import ComputeService
+
+LOG = logging.getLogger("nova.conductor.manager")
 
 
 class ConductorManager:
@@ -22,6 +26,7 @@ class ConductorManager:
         self.host = host
 
     async def _select(self, spec: dict[str, Any], ctxt: Mapping[str, Any]) -> list[str]:
+        bind(ctxt, self.host, "nova-conductor")
         hosts: list[str] = await self.compute.bus.call(
             Target("scheduler"), "select_destinations", spec=spec, ctxt=ctxt)
         return hosts
@@ -29,6 +34,7 @@ class ConductorManager:
     async def _fail(self, uuids: list[str], message: str, ctxt: Mapping[str, Any],
                     event: str, **changes: Any) -> None:
         instances = self.compute.instances
+        LOG.warning("Failed to schedule instances %s: %s", ", ".join(uuids), message)
         for uuid in uuids:
             try:
                 await instances.save(uuid, publisher="nova-conductor",

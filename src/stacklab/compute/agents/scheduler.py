@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from stacklab.compute.agents import bind
 from stacklab.compute.placement import Conflict, flavor_resources
 from stacklab.compute.scheduler import (
     FlavorSpec,
@@ -16,6 +19,8 @@ from stacklab.compute.scheduler import (
 if TYPE_CHECKING:
     from stacklab.compute.service import ComputeService
 
+LOG = logging.getLogger("nova.scheduler.manager")
+
 
 class SchedulerManager:
     """The endpoint of topic ``scheduler`` on each controller."""
@@ -25,12 +30,13 @@ class SchedulerManager:
         self.host = host
         self.scheduler = Scheduler()
 
-    def select_destinations(self, spec: dict[str, Any]) -> list[str]:
+    def select_destinations(self, spec: dict[str, Any], ctxt: Mapping[str, Any]) -> list[str]:
         """One host per instance of ``spec``, each already holding its allocation.
 
         Runs without awaiting anything, so no other request can claim between
         the choice and the claim (placement's consumer generations upstream).
         """
+        bind(ctxt, self.host, "nova-scheduler")
         flavor = spec["flavor"]
         group = spec.get("group")
         request = RequestSpec(
@@ -61,6 +67,8 @@ class SchedulerManager:
             for uuid in claimed:
                 placement.release(uuid)
             raise NoValidHost() from None
+        LOG.info("Selected hosts %s for instances %s", [h.host for h in chosen],
+                 list(request.instance_uuids))
         group_id = group["uuid"] if group else None
         for uuid in request.instance_uuids:
             self.compute.instance_groups[uuid] = group_id
