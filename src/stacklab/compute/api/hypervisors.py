@@ -13,6 +13,7 @@ from stacklab.api.errors import BadRequest, NotFound
 from stacklab.api.service import Call
 from stacklab.compute import models as m
 from stacklab.compute.api.base import api, compute, project_target
+from stacklab.compute.scheduler.hosts import RESERVED_HOST_MEMORY_MB
 
 # The simulated hypervisor reports itself as libvirt/QEMU does (8.2.0 encoded as nova does).
 HYPERVISOR_TYPE = "QEMU"
@@ -51,13 +52,15 @@ def _detail(call: Call, record: m.ServiceRecord) -> dict[str, Any]:
         body["uptime"] = None
         return body
     used = service.usage_on_host(record.host)
+    # nova's resource tracker counts the host's reserved memory as used.
+    memory_used = used["memory_mb"] + RESERVED_HOST_MEMORY_MB
     cpu_info: Any = {"arch": "x86_64", "model": "Nehalem", "vendor": "Intel",
                      "topology": {"cells": 1, "sockets": 1, "cores": node.vcpus, "threads": 1},
                      "features": []}
     body.update({
         "vcpus": node.vcpus, "memory_mb": node.memory_mb, "local_gb": node.disk_gb,
-        "vcpus_used": used["vcpus"], "memory_mb_used": used["memory_mb"],
-        "local_gb_used": used["local_gb"], "free_ram_mb": node.memory_mb - used["memory_mb"],
+        "vcpus_used": used["vcpus"], "memory_mb_used": memory_used,
+        "local_gb_used": used["local_gb"], "free_ram_mb": node.memory_mb - memory_used,
         "free_disk_gb": node.disk_gb - used["local_gb"], "current_workload": 0,
         "running_vms": used["servers"], "disk_available_least": node.disk_gb - used["local_gb"],
         "cpu_info": cpu_info if call.version_at_least("2.28") else json.dumps(cpu_info),
