@@ -68,7 +68,7 @@ class Cloud:
                                       report_interval=config.DEFAULT.report_interval,
                                       service_down_time=config.DEFAULT.service_down_time,
                                       boot_profile=config.stacklab.boot_profile,
-                                      images=self.image)
+                                      images=self.image, quota_options=config.quota)
         self.base_url = ""
         self.ready = False
         self.hooks_done = True

@@ -184,3 +184,12 @@ class Migration(Base):
     user_id: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[float] = mapped_column(Float)
     updated_at: Mapped[float | None] = mapped_column(Float)
+
+
+class QuotaLimit(Base):
+    """A project's own limit for one resource, over the ``[quota]`` default."""
+
+    __tablename__ = "compute_quota"
+    project_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    resource: Mapped[str] = mapped_column(String(255), primary_key=True)
+    hard_limit: Mapped[int] = mapped_column(Integer)

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from stacklab.bus.interface import Bus, Target
 from stacklab.clock import Clock
 from stacklab.compute import models as m
-from stacklab.compute import states
+from stacklab.compute import quotas, states
 from stacklab.compute.agents.compute import ComputeManager
 from stacklab.compute.agents.conductor import ConductorManager
 from stacklab.compute.agents.profiles import Profile, profile
@@ -21,6 +21,7 @@ from stacklab.compute.keypairs import KeyPairs
 from stacklab.compute.placement import Placement, flavor_resources
 from stacklab.compute.scheduler import HostState
 from stacklab.compute.servicegroup import TOPICS, ServiceGroup
+from stacklab.config import QuotaOptions
 from stacklab.ids import IdSource
 from stacklab.store.database import Database
 from stacklab.topology import Node, Topology
@@ -37,11 +38,13 @@ class ComputeService:
     def __init__(self, db: Database, clock: Clock, ids: IdSource, topology: Topology,
                  bus: Bus, *, report_interval: float = 10, service_down_time: float = 60,
                  default_zone: str = "nova", boot_profile: str = "fast",
-                 images: ImageService | None = None) -> None:
+                 images: ImageService | None = None,
+                 quota_options: QuotaOptions | None = None) -> None:
         self.db = db
         self.clock = clock
         self.bus = bus
         self.images = images
+        self.quota_options = quota_options or QuotaOptions()
         self.profile: Profile = profile(boot_profile)
         self.instances = Instances(db, clock, bus)
         self.placement = Placement()
@@ -261,6 +264,11 @@ class ComputeService:
             return {"vcpus": 0, "memory_mb": 0, "local_gb": 0, "servers": 0}
         return {"vcpus": provider.usage["VCPU"], "memory_mb": provider.usage["MEMORY_MB"],
                 "local_gb": provider.usage["DISK_GB"], "servers": len(provider.consumers)}
+
+    def quota(self, project_id: str) -> dict[str, int]:
+        """The project's limits: its own where an admin set them, else ``[quota]``."""
+        with self.db.session() as session:
+            return quotas.limits(session, self.quota_options, project_id)
 
     def usage(self, project_id: str, user_id: str) -> dict[str, int]:
         """What a project uses against its quota (nova counts servers that are not deleted)."""

@@ -147,3 +147,32 @@ def test_sub_resources_match_nova_schemas(client: TestClient) -> None:
     assert [e["event"] for e in action["instanceAction"]["events"]] == [
         "conductor_schedule_and_build_instances", "compute__do_build_and_run_instance"]
     assert all(e["result"] == "Success" for e in action["instanceAction"]["events"])
+
+
+def test_quota_sets_govern_creation(client: TestClient) -> None:
+    headers = {"X-Auth-Token": admin_token(client), "OpenStack-API-Version": f"compute {VERSION}"}
+    token_info = client.get("/identity/v3/auth/tokens", headers={
+        "X-Auth-Token": headers["X-Auth-Token"], "X-Subject-Token": headers["X-Auth-Token"]})
+    project = token_info.json()["token"]["project"]["id"]
+    base = f"/compute/v2.1/os-quota-sets/{project}"
+    for path, template in (("", "/os-quota-sets/{id}"), ("/detail", "/os-quota-sets/{id}/detail"),
+                           ("/defaults", "/os-quota-sets/{id}/defaults")):
+        answer = client.get(base + path, headers=headers)
+        assert answer.status_code == 200, answer.text
+        assert_nova_response(answer.json(), template, "GET", VERSION)
+    updated = client.put(base, headers=headers, json={"quota_set": {"instances": 1}})
+    assert updated.status_code == 200, updated.text
+    assert_nova_response(updated.json(), "/os-quota-sets/{id}", "PUT", VERSION)
+    image = client.get("/image/v2/images", headers=headers).json()["images"][0]["id"]
+    server = {"server": {"name": "q", "imageRef": image, "flavorRef": "1", "networks": "none"}}
+    assert client.post("/compute/v2.1/servers", headers=headers, json=server).status_code == 202
+    refused = client.post("/compute/v2.1/servers", headers=headers, json=server)
+    assert refused.status_code == 403
+    assert refused.json()["forbidden"]["message"] == (
+        "Quota exceeded for instances: Requested 1, but already used 1 of 1 instances")
+    detail = client.get(base + "/detail", headers=headers).json()["quota_set"]
+    assert detail["instances"] == {"limit": 1, "in_use": 1, "reserved": 0}
+    limits = client.get("/compute/v2.1/limits", headers=headers).json()["limits"]["absolute"]
+    assert limits["maxTotalInstances"] == 1 and limits["totalInstancesUsed"] == 1
+    assert client.delete(base, headers=headers).status_code == 202
+    assert client.get(base, headers=headers).json()["quota_set"]["instances"] == 10

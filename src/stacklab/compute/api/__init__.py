@@ -6,6 +6,7 @@ from stacklab.compute.api import (  # noqa: F401
     hypervisors,
     keypairs,
     limits,
+    quota_sets,
     server_actions,
     server_details,
     server_groups,

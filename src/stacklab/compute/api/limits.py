@@ -11,24 +11,28 @@ from stacklab.compute.api.base import api, compute, project_target
 @api.route("GET", "/v2.1/limits", policy="os_compute_api:limits", target=project_target)
 async def limits(call: Call) -> dict[str, Any]:
     service = compute(call)
-    quota = call.cloud.config.quota
-    usage = service.usage(call.context.project_id or "", call.context.user_id or "")
+    project = call.context.project_id or ""
+    quota = service.quota(project)
+    usage = service.usage(project, call.context.user_id or "")
     absolute: dict[str, Any] = {
-        "maxServerMeta": quota.metadata_items, "maxServerGroups": quota.server_groups,
-        "maxServerGroupMembers": quota.server_group_members, "maxTotalCores": quota.cores,
-        "maxTotalInstances": quota.instances, "maxTotalKeypairs": quota.key_pairs,
-        "maxTotalRAMSize": quota.ram, "totalCoresUsed": usage["cores"],
+        "maxServerMeta": quota["metadata_items"], "maxServerGroups": quota["server_groups"],
+        "maxServerGroupMembers": quota["server_group_members"],
+        "maxTotalCores": quota["cores"], "maxTotalInstances": quota["instances"],
+        "maxTotalKeypairs": quota["key_pairs"], "maxTotalRAMSize": quota["ram"],
+        "totalCoresUsed": usage["cores"],
         "totalInstancesUsed": usage["instances"], "totalRAMUsed": usage["ram"],
         "totalServerGroupsUsed": usage["server_groups"],
     }
     if not call.version_at_least("2.57"):
-        absolute.update(maxPersonality=quota.injected_files,
-                        maxPersonalitySize=quota.injected_file_content_bytes)
+        absolute.update(maxPersonality=quota["injected_files"],
+                        maxPersonalitySize=quota["injected_file_content_bytes"])
     if not call.version_at_least("2.39"):
-        absolute["maxImageMeta"] = quota.metadata_items
+        absolute["maxImageMeta"] = quota["metadata_items"]
     if not call.version_at_least("2.36"):
         # The network proxies' limits, gone with those proxies in 2.36.
-        absolute.update(maxSecurityGroups=10, maxSecurityGroupRules=20, maxTotalFloatingIps=10,
+        absolute.update(maxSecurityGroups=quota["security_groups"],
+                        maxSecurityGroupRules=quota["security_group_rules"],
+                        maxTotalFloatingIps=quota["floating_ips"],
                         totalFloatingIpsUsed=0, totalSecurityGroupsUsed=0)
     return {"limits": {"rate": [], "absolute": absolute}}
 

@@ -35,7 +35,7 @@ def _validate(table: dict[str, dict[str, Any]], call: Call) -> None:
 
 
 def _check_metadata_quota(call: Call, metadata: dict[str, str]) -> None:
-    allowed = call.cloud.config.quota.metadata_items
+    allowed = compute(call).quota(call.context.project_id or "")["metadata_items"]
     if allowed >= 0 and len(metadata) > allowed:
         raise Forbidden(f"Quota exceeded for metadata_items: Requested {len(metadata)}, but "
                         f"already used 0 of {allowed} metadata_items")

@@ -158,11 +158,12 @@ def _block_devices(server: dict[str, Any]) -> tuple[list[dict[str, Any]], bool]:
 def check_quota(call: Call, service: ComputeService, flavor: dict[str, Any],
                 min_count: int, max_count: int) -> int:
     """How many servers of ``flavor`` may be created (max_count if they fit, else 403)."""
-    quota = call.cloud.config.quota
-    used = service.usage(call.context.project_id or "", call.context.user_id or "")
-    limits = {"instances": (quota.instances, used["instances"], 1),
-              "cores": (quota.cores, used["cores"], flavor["vcpus"]),
-              "ram": (quota.ram, used["ram"], flavor["memory_mb"])}
+    project = call.context.project_id or ""
+    quota = service.quota(project)
+    used = service.usage(project, call.context.user_id or "")
+    limits = {"instances": (quota["instances"], used["instances"], 1),
+              "cores": (quota["cores"], used["cores"], flavor["vcpus"]),
+              "ram": (quota["ram"], used["ram"], flavor["memory_mb"])}
     allowed = max_count
     for limit, in_use, each in limits.values():
         if limit >= 0 and each:
@@ -193,7 +194,8 @@ def _server_group(call: Call, session: Session, hints: dict[str, Any],
                          and not call.context.is_admin):
         raise BadRequest(f"Invalid server group {group_id}: Instance group {group_id} could "
                          "not be found.")
-    if len(group.members) + count > call.cloud.config.quota.server_group_members:
+    allowed = compute(call).quota(group.project_id)["server_group_members"]
+    if 0 <= allowed < len(group.members) + count:
         raise Forbidden("Quota exceeded, too many servers in group")
     return group
 
@@ -216,10 +218,11 @@ async def create_server(call: Call) -> Any:
         raise BadRequest("Missing imageRef attribute")
     image = load_image(call, image_ref) if image_ref else None
     networks = _networks(call, server.get("networks"))
-    if len(server.get("metadata") or {}) > call.cloud.config.quota.metadata_items:
+    allowed_metadata = service.quota(context.project_id or "")["metadata_items"]
+    if 0 <= allowed_metadata < len(server.get("metadata") or {}):
         raise Forbidden(f"Quota exceeded for metadata_items: Requested "
                         f"{len(server['metadata'])}, but already used 0 of "
-                        f"{call.cloud.config.quota.metadata_items} metadata_items")
+                        f"{allowed_metadata} metadata_items")
     zone = server.get("availability_zone") or None
     forced_host = server.get("host")
     if zone and ":" in zone:

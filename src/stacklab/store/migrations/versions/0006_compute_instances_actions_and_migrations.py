@@ -17,6 +17,12 @@ depends_on = None
 
 
 def upgrade() -> None:
+    op.create_table('compute_quota',
+    sa.Column('project_id', sa.String(length=255), nullable=False),
+    sa.Column('resource', sa.String(length=255), nullable=False),
+    sa.Column('hard_limit', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('project_id', 'resource', name=op.f('pk_compute_quota'))
+    )
 
     op.create_table('compute_instance',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
@@ -133,6 +139,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table('compute_quota')
 
     with op.batch_alter_table('compute_instance_action_event', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_compute_instance_action_event_action_id'))

@@ -1,0 +1,91 @@
+"""``/os-quota-sets``: a project's compute quotas, their defaults and their usage."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from stacklab.api.errors import BadRequest
+from stacklab.api.service import Call
+from stacklab.compute import quotas
+from stacklab.compute.api.base import api, compute
+
+_INTEGER = {"type": ["integer", "string"], "pattern": "^-?[0-9]+$", "minimum": -1}
+_WRITABLE = ("cores", "instances", "key_pairs", "metadata_items", "ram", "server_groups",
+             "server_group_members", "injected_files", "injected_file_content_bytes",
+             "injected_file_path_bytes", "fixed_ips", "floating_ips", "security_groups",
+             "security_group_rules")
+QUOTA_UPDATE: dict[str, Any] = {
+    "type": "object", "required": ["quota_set"], "additionalProperties": False,
+    "properties": {"quota_set": {
+        "type": "object", "additionalProperties": False,
+        "properties": {**{name: _INTEGER for name in _WRITABLE},
+                       "force": {"type": ["boolean", "string"]}}}},
+}
+
+
+def _target(call: Call) -> dict[str, Any]:
+    return {"project_id": call.params["project_id"], "user_id": call.context.user_id}
+
+
+def _shown(call: Call, values: dict[str, Any]) -> dict[str, Any]:
+    return quotas.shown(values, network=not call.version_at_least("2.36"),
+                        files=not call.version_at_least("2.57"))
+
+
+def _quota_set(call: Call, detail: bool) -> dict[str, Any]:
+    service = compute(call)
+    project = call.params["project_id"]
+    with service.db.session() as session:
+        values: dict[str, Any] = quotas.limits(session, call.cloud.config.quota, project)
+    if detail:
+        used = service.usage(project, call.context.user_id or "")
+        in_use = {"cores": used["cores"], "instances": used["instances"], "ram": used["ram"],
+                  "server_groups": used["server_groups"]}
+        values = {k: {"limit": v, "in_use": in_use.get(k, 0), "reserved": 0}
+                  for k, v in values.items()}
+    return {"quota_set": {"id": project, **_shown(call, values)}}
+
+
+@api.route("GET", "/v2.1/os-quota-sets/{project_id}", policy="os_compute_api:os-quota-sets:show",
+           target=_target)
+async def show_quota_set(call: Call) -> dict[str, Any]:
+    return _quota_set(call, detail=False)
+
+
+@api.route("GET", "/v2.1/os-quota-sets/{project_id}/detail",
+           policy="os_compute_api:os-quota-sets:detail", target=_target)
+async def show_quota_set_detail(call: Call) -> dict[str, Any]:
+    return _quota_set(call, detail=True)
+
+
+@api.route("GET", "/v2.1/os-quota-sets/{project_id}/defaults",
+           policy="os_compute_api:os-quota-sets:defaults", target=_target)
+async def show_quota_defaults(call: Call) -> dict[str, Any]:
+    values = quotas.defaults(call.cloud.config.quota)
+    return {"quota_set": {"id": call.params["project_id"], **_shown(call, values)}}
+
+
+@api.route("PUT", "/v2.1/os-quota-sets/{project_id}",
+           policy="os_compute_api:os-quota-sets:update", target=_target, schema=QUOTA_UPDATE)
+async def update_quota_set(call: Call) -> dict[str, Any]:
+    changes = {k: int(v) for k, v in call.body["quota_set"].items() if k != "force"}
+    for name in changes:
+        if not call.version_at_least("2.36") or name not in ("fixed_ips", "floating_ips",
+                                                             "security_groups",
+                                                             "security_group_rules"):
+            continue
+        raise BadRequest(f"Invalid input for field/attribute quota_set. Value: {name}. "
+                         "Additional properties are not allowed")
+    service = compute(call)
+    project = call.params["project_id"]
+    with service.db.session() as session:
+        quotas.set_limits(session, project, changes)
+        values = quotas.limits(session, call.cloud.config.quota, project)
+    return {"quota_set": _shown(call, values)}
+
+
+@api.route("DELETE", "/v2.1/os-quota-sets/{project_id}",
+           policy="os_compute_api:os-quota-sets:delete", target=_target, status=202)
+async def delete_quota_set(call: Call) -> None:
+    with compute(call).db.session() as session:
+        quotas.reset(session, call.params["project_id"])
