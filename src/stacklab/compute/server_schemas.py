@@ -26,7 +26,7 @@ from typing import Any
 
 from stacklab.api.microversion import Version
 
-Schema = dict[str, Any]
+_Schema = dict[str, Any]
 
 
 def pick(table: dict[str, dict[str, Any]], version: Version) -> dict[str, Any]:
@@ -112,59 +112,59 @@ def _numerals_up_to(maximum: int) -> str:
 
 # --------------------------------------------------------------------------- shared fields
 
-_NAME: Schema = {"type": "string", "minLength": 1, "maxLength": 255, "pattern": _NAME_PATTERN}
-_UUID: Schema = {"type": "string", "pattern": _UUID_PATTERN}
-_UUID_OR_NULL: Schema = {"type": ["string", "null"], "pattern": _UUID_PATTERN}
-_IP_ADDRESS: Schema = {"type": "string", "anyOf": [{"format": "ipv4"}, {"format": "ipv6"}]}
-_DESCRIPTION: Schema = {"type": ["string", "null"], "maxLength": 255,
-                        "pattern": _DESCRIPTION_PATTERN}
-_BASE64: Schema = {"type": "string", "pattern": _base64_pattern()}
-_USER_DATA: Schema = {**_BASE64, "maxLength": 65535}
+_NAME: _Schema = {"type": "string", "minLength": 1, "maxLength": 255, "pattern": _NAME_PATTERN}
+_UUID: _Schema = {"type": "string", "pattern": _UUID_PATTERN}
+_UUID_OR_NULL: _Schema = {"type": ["string", "null"], "pattern": _UUID_PATTERN}
+_IP_ADDRESS: _Schema = {"type": "string", "anyOf": [{"format": "ipv4"}, {"format": "ipv6"}]}
+_DESCRIPTION: _Schema = {"type": ["string", "null"], "maxLength": 255,
+                         "pattern": _DESCRIPTION_PATTERN}
+_BASE64: _Schema = {"type": "string", "pattern": _base64_pattern()}
+_USER_DATA: _Schema = {**_BASE64, "maxLength": 65535}
 # Compute hosts and nodes, and from 2.94 an instance's hostname (an FQDN).
-_HOST_NAME: Schema = {"type": "string", "minLength": 1, "maxLength": 255,
-                      "pattern": r"^[a-zA-Z0-9._-]*$"}
-_HOST_OR_NULL: Schema = {**_HOST_NAME, "type": ["string", "null"]}
+_HOST_NAME: _Schema = {"type": "string", "minLength": 1, "maxLength": 255,
+                       "pattern": r"^[a-zA-Z0-9._-]*$"}
+_HOST_OR_NULL: _Schema = {**_HOST_NAME, "type": ["string", "null"]}
 # 2.90-2.93: one RFC 1123 label.
-_HOSTNAME_LABEL: Schema = {"type": "string", "minLength": 2, "maxLength": 63,
-                           "pattern": r"^[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]$"}
-_DISK_CONFIG: Schema = {"type": "string", "enum": ["AUTO", "MANUAL"]}
+_HOSTNAME_LABEL: _Schema = {"type": "string", "minLength": 2, "maxLength": 63,
+                            "pattern": r"^[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]$"}
+_DISK_CONFIG: _Schema = {"type": "string", "enum": ["AUTO", "MANUAL"]}
 
 # oslo's bool_from_string spellings, as nova lists them.
 _YES = ["True", "TRUE", "true", "1", "ON", "On", "on", "YES", "Yes", "yes"]
 _NO = ["False", "FALSE", "false", "0", "OFF", "Off", "off", "NO", "No", "no"]
-_FLAG: Schema = {"type": ["boolean", "string"], "enum": [True, *_YES, False, *_NO]}
+_FLAG: _Schema = {"type": ["boolean", "string"], "enum": [True, *_YES, False, *_NO]}
 
-_METADATA: Schema = {
+_METADATA: _Schema = {
     "type": "object",
     "patternProperties": {r"^[a-zA-Z0-9_:. -]{1,255}$": {"type": "string", "maxLength": 255}},
     "additionalProperties": False,
 }
-_TAG: Schema = {"type": "string", "minLength": 1, "maxLength": 60, "pattern": "^[^,/]*$"}
-_TAGS: Schema = {"type": "array", "items": _TAG, "maxItems": 50}
-_TRUSTED_CERTIFICATES: Schema = {
+_TAG: _Schema = {"type": "string", "minLength": 1, "maxLength": 60, "pattern": "^[^,/]*$"}
+_TAGS: _Schema = {"type": "array", "items": _TAG, "maxItems": 50}
+_TRUSTED_CERTIFICATES: _Schema = {
     "type": ["array", "null"], "minItems": 1, "maxItems": 50, "uniqueItems": True,
     "items": {"type": "string", "minLength": 1},
 }
 # A count of at least 1, as a number or a numeral. The empty group keeps nova's answer to
 # a lone "\n" (its "^[0-9]*$" matches it, and "minimum" cannot read it as a number).
-_COUNT: Schema = {"type": ["integer", "string"], "minimum": 1, "minLength": 1,
-                  "pattern": "^(?:0*[1-9][0-9]*)?$"}
-_PERSONALITY: Schema = {
+_COUNT: _Schema = {"type": ["integer", "string"], "minimum": 1, "minLength": 1,
+                   "pattern": "^(?:0*[1-9][0-9]*)?$"}
+_PERSONALITY: _Schema = {
     "type": "array",
     "items": {"type": "object", "additionalProperties": False,
               "properties": {"path": {"type": "string"}, "contents": _BASE64}},
 }
 
 
-def _object(properties: Schema, *required: str, nullable: bool = False) -> Schema:
-    schema: Schema = {"type": ["object", "null"] if nullable else "object",
-                      "properties": properties, "additionalProperties": False}
+def _object(properties: _Schema, *required: str, nullable: bool = False) -> _Schema:
+    schema: _Schema = {"type": ["object", "null"] if nullable else "object",
+                       "properties": properties, "additionalProperties": False}
     if required:
         schema["required"] = list(required)
     return schema
 
 
-def _body(key: str, value: Schema) -> Schema:
+def _body(key: str, value: _Schema) -> _Schema:
     """A request body of one required top-level key."""
     return _object({key: value}, key)
 
@@ -176,12 +176,12 @@ def _since(version: Version, start: str) -> bool:
 # --------------------------------------------------------------------------- POST /servers
 
 _MAX_INT32 = 2**31 - 1
-_VOLUME_SIZE: Schema = {"type": ["integer", "string"], "minimum": 1, "maximum": _MAX_INT32,
-                        "pattern": f"^0*(?:{_numerals_up_to(_MAX_INT32)})$"}
+_VOLUME_SIZE: _Schema = {"type": ["integer", "string"], "minimum": 1, "maximum": _MAX_INT32,
+                         "pattern": f"^0*(?:{_numerals_up_to(_MAX_INT32)})$"}
 
 
-def _block_device(*, v2: bool, tag: bool = False, volume_type: bool = False) -> Schema:
-    fields: Schema = {
+def _block_device(*, v2: bool, tag: bool = False, volume_type: bool = False) -> _Schema:
+    fields: _Schema = {
         "virtual_name": {"type": "string", "maxLength": 255},
         "volume_id": _UUID,
         "snapshot_id": _UUID,
@@ -211,8 +211,8 @@ def _block_device(*, v2: bool, tag: bool = False, volume_type: bool = False) -> 
     return {"type": "array", "items": _object(fields)}
 
 
-def _requested_network(*, uuid_checked: bool, tag: bool) -> Schema:
-    fields: Schema = {
+def _requested_network(*, uuid_checked: bool, tag: bool) -> _Schema:
+    fields: _Schema = {
         "fixed_ip": _IP_ADDRESS,
         "port": _UUID_OR_NULL,
         # Before 2.37 nova took any string as a network id here.
@@ -223,9 +223,9 @@ def _requested_network(*, uuid_checked: bool, tag: bool) -> Schema:
     return _object(fields)
 
 
-_UUID_OR_UUIDS: Schema = {"type": ["string", "array"], "pattern": _UUID_PATTERN,
-                          "items": _UUID}
-_SCHEDULER_HINTS: Schema = {
+_UUID_OR_UUIDS: _Schema = {"type": ["string", "array"], "pattern": _UUID_PATTERN,
+                           "items": _UUID}
+_SCHEDULER_HINTS: _Schema = {
     "type": "object",
     "properties": {
         "group": _UUID_OR_UUIDS,
@@ -242,7 +242,7 @@ _SCHEDULER_HINTS: Schema = {
 }
 
 
-def _server_create(version: Version) -> Schema:
+def _server_create(version: Version) -> _Schema:
     def since(start: str) -> bool:
         return _since(version, start)
 
@@ -251,7 +251,7 @@ def _server_create(version: Version) -> Schema:
     bdm_tag = version == Version(2, 32) or since("2.42")
     network_tag = (since("2.32") and not since("2.37")) or since("2.42")
     network = _requested_network(uuid_checked=since("2.37"), tag=network_tag)
-    fields: Schema = {
+    fields: _Schema = {
         "name": _NAME,
         "imageRef": {"type": "string", "anyOf": [{"pattern": _UUID_PATTERN},
                                                  {"maxLength": 0}]},  # "" boots from volume
@@ -295,7 +295,7 @@ def _server_create(version: Version) -> Schema:
                     "OS-SCH-HNT:scheduler_hints": _SCHEDULER_HINTS}, "server")
 
 
-SERVER_CREATE: dict[str, Schema] = {
+SERVER_CREATE: dict[str, _Schema] = {
     start: _server_create(Version.parse(start))
     for start in ("2.1", "2.19", "2.32", "2.33", "2.37", "2.42", "2.52", "2.57", "2.63",
                   "2.67", "2.74", "2.90", "2.94")
@@ -305,8 +305,8 @@ SERVER_CREATE: dict[str, Schema] = {
 # --------------------------------------------------------------------------- PUT /servers/{id}
 
 
-def _server_update(version: Version) -> Schema:
-    fields: Schema = {
+def _server_update(version: Version) -> _Schema:
+    fields: _Schema = {
         "name": _NAME,
         "OS-DCF:diskConfig": _DISK_CONFIG,
         "accessIPv4": {"type": "string", "format": "ipv4"},
@@ -319,7 +319,7 @@ def _server_update(version: Version) -> Schema:
     return _body("server", _object(fields))
 
 
-SERVER_UPDATE: dict[str, Schema] = {
+SERVER_UPDATE: dict[str, _Schema] = {
     start: _server_update(Version.parse(start)) for start in ("2.1", "2.19", "2.90", "2.94")
 }
 
@@ -327,11 +327,11 @@ SERVER_UPDATE: dict[str, Schema] = {
 # --------------------------------------------------------------------------- actions
 
 
-def _rebuild(version: Version) -> Schema:
+def _rebuild(version: Version) -> _Schema:
     def since(start: str) -> bool:
         return _since(version, start)
 
-    fields: Schema = {
+    fields: _Schema = {
         "imageRef": _UUID,
         "name": _NAME,
         "adminPass": {"type": "string"},
@@ -357,8 +357,8 @@ def _rebuild(version: Version) -> Schema:
     return _body("rebuild", _object(fields, "imageRef"))
 
 
-def _evacuate(version: Version) -> Schema:
-    fields: Schema = {"host": _HOST_NAME, "adminPass": {"type": "string"}}
+def _evacuate(version: Version) -> _Schema:
+    fields: _Schema = {"host": _HOST_NAME, "adminPass": {"type": "string"}}
     required: list[str] = []
     if not _since(version, "2.14"):
         fields["onSharedStorage"] = _FLAG
@@ -368,8 +368,8 @@ def _evacuate(version: Version) -> Schema:
     return _body("evacuate", _object(fields, *required))
 
 
-def _live_migrate(version: Version) -> Schema:
-    fields: Schema = {"host": _HOST_OR_NULL}
+def _live_migrate(version: Version) -> _Schema:
+    fields: _Schema = {"host": _HOST_OR_NULL}
     if _since(version, "2.25"):
         fields["block_migration"] = {**_FLAG, "enum": [*_FLAG["enum"], "auto"]}
         required = ["block_migration", "host"]
@@ -382,15 +382,15 @@ def _live_migrate(version: Version) -> Schema:
     return _body("os-migrateLive", _object(fields, *required))
 
 
-def _console(action: str, *types: str) -> Schema:
+def _console(action: str, *types: str) -> _Schema:
     return _body(action, _object({"type": {"type": "string", "enum": list(types)}}, "type"))
 
 
-def _named(action: str, field: str, value: Schema) -> Schema:
+def _named(action: str, field: str, value: _Schema) -> _Schema:
     return _body(action, _object({field: value}, field))
 
 
-def _bare(action: str) -> Schema:
+def _bare(action: str) -> _Schema:
     """An action whose value nova does not look at (``{"pause": null}``, ``{"pause": {}}``)."""
     return _body(action, {})
 
@@ -398,12 +398,12 @@ def _bare(action: str) -> Schema:
 # Nova validates nothing here: a body is not read (resetNetwork, os-getRDPConsole are gone
 # and answer an error whatever is sent), or no schema is declared (migrate before 2.56;
 # unlock from 2.73, whose schema nova's 2.73 change to lock left behind at 2.72).
-_UNCHECKED: Schema = {}
+_UNCHECKED: _Schema = {}
 
-_SECURITY_GROUP: Schema = _object({"name": {"type": "string", "minLength": 1}}, "name")
-_IMAGE_NAME_AND_METADATA: Schema = {"name": _NAME, "metadata": _METADATA}
+_SECURITY_GROUP: _Schema = _object({"name": {"type": "string", "minLength": 1}}, "name")
+_IMAGE_NAME_AND_METADATA: _Schema = {"name": _NAME, "metadata": _METADATA}
 
-ACTIONS: dict[str, dict[str, Schema]] = {
+ACTIONS: dict[str, dict[str, _Schema]] = {
     "reboot": {"2.1": _body("reboot", _object(
         {"type": {"type": "string", "enum": ["HARD", "Hard", "hard", "SOFT", "Soft", "soft"]}},
         "type"))},
@@ -485,7 +485,7 @@ ACTIONS: dict[str, dict[str, Schema]] = {
 # --------------------------------------------------------------------------- sub-resources
 
 
-def _remote_console(protocols: list[str], types: list[str]) -> Schema:
+def _remote_console(protocols: list[str], types: list[str]) -> _Schema:
     return _body("remote_console", _object(
         {"protocol": {"type": "string", "enum": protocols},
          "type": {"type": "string", "enum": types}}, "protocol", "type"))
@@ -493,14 +493,14 @@ def _remote_console(protocols: list[str], types: list[str]) -> Schema:
 
 _PROTOCOLS = ["vnc", "spice", "serial", "rdp"]  # rdp is refused by the handler, not here
 _CONSOLE_TYPES = ["novnc", "xvpvnc", "spice-html5", "serial", "rdp-html5"]
-REMOTE_CONSOLE_CREATE: dict[str, Schema] = {
+REMOTE_CONSOLE_CREATE: dict[str, _Schema] = {
     "2.6": _remote_console(_PROTOCOLS, _CONSOLE_TYPES),
     "2.8": _remote_console([*_PROTOCOLS, "mks"], [*_CONSOLE_TYPES, "webmks"]),
 }
 
-METADATA_REPLACE: dict[str, Schema] = {"2.1": _body("metadata", _METADATA)}
-METADATA_UPDATE: dict[str, Schema] = {"2.1": _body("metadata", _METADATA)}
-METADATA_ITEM: dict[str, Schema] = {
+METADATA_REPLACE: dict[str, _Schema] = {"2.1": _body("metadata", _METADATA)}
+METADATA_UPDATE: dict[str, _Schema] = {"2.1": _body("metadata", _METADATA)}
+METADATA_ITEM: dict[str, _Schema] = {
     "2.1": _body("meta", {**_METADATA, "minProperties": 1, "maxProperties": 1}),
 }
-TAGS_REPLACE: dict[str, Schema] = {"2.26": _body("tags", _TAGS)}
+TAGS_REPLACE: dict[str, _Schema] = {"2.26": _body("tags", _TAGS)}

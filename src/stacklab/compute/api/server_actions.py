@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session
 
 from stacklab.api.errors import ApiError, BadRequest, Conflict, NotFound, NotImplementedOperation
 from stacklab.api.service import Call, Reply
-from stacklab.api.validation import Schema
 from stacklab.bus.interface import Target
 from stacklab.compute import models as m
 from stacklab.compute import states
@@ -30,9 +29,10 @@ from stacklab.compute.api.servers import (
     load_flavor,
     load_image,
     server_target,
+    validate_body,
 )
 from stacklab.compute.api.views import render_server
-from stacklab.compute.server_schemas import ACTIONS, pick
+from stacklab.compute.server_schemas import ACTIONS
 from stacklab.image import models as image_models
 
 _ANY_TASK: Any = object()
@@ -109,8 +109,7 @@ async def server_action(call: Call) -> Any:
             raise NotImplementedOperation(f"The server action {name} is not implemented by "
                                           "stacklab yet.")
         raise BadRequest(f"There is no such action: {name}")
-    assert call.version is not None
-    Schema(pick(ACTIONS[name], call.version)).validate(body)
+    validate_body(ACTIONS[name], call)
     service = compute(call)
     args = body[name] if isinstance(body[name], dict) else {}
     with service.db.session() as session:

@@ -8,11 +8,10 @@ from sqlalchemy import select
 
 from stacklab.api.errors import BadRequest, Conflict, Forbidden, NotFound
 from stacklab.api.service import Call, Reply
-from stacklab.api.validation import Schema
 from stacklab.compute import models as m
 from stacklab.compute.api.base import api, compute, project_target
 from stacklab.compute.api.server_actions import console_url, require_host
-from stacklab.compute.api.servers import check_lock, get_instance, server_target
+from stacklab.compute.api.servers import check_lock, get_instance, server_target, validate_body
 from stacklab.compute.api.views import host_id, usage_time
 from stacklab.compute.server_schemas import (
     METADATA_ITEM,
@@ -20,15 +19,9 @@ from stacklab.compute.server_schemas import (
     METADATA_UPDATE,
     REMOTE_CONSOLE_CREATE,
     TAGS_REPLACE,
-    pick,
 )
 
 _SERVER = "/v2.1/servers/{server_id}"
-
-
-def _validate(table: dict[str, dict[str, Any]], call: Call) -> None:
-    assert call.version is not None
-    Schema(pick(table, call.version)).validate(call.body)
 
 
 # -- metadata -------------------------------------------------------------------------------
@@ -50,7 +43,7 @@ async def list_metadata(call: Call) -> dict[str, Any]:
 
 
 async def _write_metadata(call: Call, replace: bool) -> dict[str, Any]:
-    _validate(METADATA_REPLACE if replace else METADATA_UPDATE, call)
+    validate_body(METADATA_REPLACE if replace else METADATA_UPDATE, call)
     with compute(call).db.session() as session:
         instance = get_instance(call, session, call.params["server_id"])
         check_lock(call, instance)
@@ -88,7 +81,7 @@ async def show_metadata_item(call: Call) -> dict[str, Any]:
 @api.route("PUT", f"{_SERVER}/metadata/{{key}}", policy="os_compute_api:server-metadata:update",
            target=server_target)
 async def set_metadata_item(call: Call) -> dict[str, Any]:
-    _validate(METADATA_ITEM, call)
+    validate_body(METADATA_ITEM, call)
     key = call.params["key"]
     item = call.body["meta"]
     if key not in item:
@@ -137,7 +130,7 @@ async def list_tags(call: Call) -> dict[str, Any]:
            target=server_target)
 async def replace_tags(call: Call) -> dict[str, Any]:
     _tags_version(call)
-    _validate(TAGS_REPLACE, call)
+    validate_body(TAGS_REPLACE, call)
     with compute(call).db.session() as session:
         instance = get_instance(call, session, call.params["server_id"])
         instance.tags = list(dict.fromkeys(call.body["tags"]))
@@ -292,7 +285,7 @@ _PROTOCOL_TYPES = {"vnc": {"novnc", "xvpvnc"}, "spice": {"spice-html5"}, "serial
 @api.route("POST", f"{_SERVER}/remote-consoles", policy="os_compute_api:os-remote-consoles",
            target=server_target)
 async def create_remote_console(call: Call) -> dict[str, Any]:
-    _validate(REMOTE_CONSOLE_CREATE, call)
+    validate_body(REMOTE_CONSOLE_CREATE, call)
     console = call.body["remote_console"]
     protocol, console_type = console["protocol"], console["type"]
     if console_type not in _PROTOCOL_TYPES.get(protocol, set()):
