@@ -119,6 +119,12 @@ class VirtualClock:
         await self._settle()
 
     @staticmethod
-    async def _settle(rounds: int = 5) -> None:
-        for _ in range(rounds):
+    async def _settle(rounds: int = 5, limit: int = 100_000) -> None:
+        """Yield until no other task is ready to run (however long their chains of awaits)."""
+        loop = asyncio.get_running_loop()
+        # CPython keeps the ready callbacks in ``_ready``; without it, a fixed number of turns.
+        ready = getattr(loop, "_ready", None)
+        for turn in range(limit):
             await asyncio.sleep(0)
+            if turn + 1 >= rounds and not ready:
+                break

@@ -41,7 +41,7 @@ class Cloud:
 
         self.config = config
         self.clock: Clock = clock or RealClock()
-        self.ids = IdSource(config.stacklab.seed)
+        self.ids = IdSource(self._seed_for_this_start(config))
         self.topology = topology or load_topology(config.stacklab.topology or None)
         self.logs = logs or CentralLogStore()
         url = config.database.connection or sqlite_url(
@@ -78,6 +78,29 @@ class Cloud:
         self._api_nodes = itertools.cycle(self._controller_nodes)
 
     # -- life cycle --------------------------------------------------------------------
+
+    @staticmethod
+    def _seed_for_this_start(config: Config) -> int | None:
+        """The seed, moved on by how often this state directory was started before.
+
+        A seeded cloud repeats its ids run after run, which is the point; but
+        restarted on the same state it must not hand out the ids it already
+        gave (a second server with the first one's uuid).
+        """
+        seed = config.stacklab.seed
+        if seed is None or config.stacklab.ephemeral or config.database.connection:
+            return seed
+        marker = config.state_path / "starts"
+        try:
+            starts = int(marker.read_text())
+        except (OSError, ValueError):
+            starts = 0
+        try:
+            config.state_path.mkdir(parents=True, exist_ok=True)
+            marker.write_text(str(starts + 1))
+        except OSError:
+            return seed
+        return seed if starts == 0 else seed + 1_000_003 * starts
 
     def start(self, base_url: str) -> None:
         """Bring the store to head, bootstrap, publish the catalog at ``base_url``."""

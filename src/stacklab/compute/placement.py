@@ -120,6 +120,10 @@ class Placement:
         allocation = self.allocations.pop(old_consumer, None)
         if allocation is None:
             return
+        # Like placement's move_allocations: what the new consumer held is replaced.
+        replaced = self.allocations.get(new_consumer)
+        if replaced is not None:
+            self._release(new_consumer, replaced)
         provider = self.providers[allocation.provider]
         provider.consumers.discard(old_consumer)
         provider.consumers.add(new_consumer)

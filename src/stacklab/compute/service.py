@@ -68,6 +68,10 @@ class ComputeService:
             self.flavors.ensure_defaults(session)
             self.services.register(session, self.service_hosts())
             self._recover(session)
+        # Every node comes up with the cloud and reports at once: nova's first report
+        # waits INITIAL_REPORTING_DELAY, which after a restart would leave every compute
+        # "down" (its last report is from the previous run) for the first seconds.
+        self.services.heartbeat(lambda host: True)
         self._start_agents()
 
     def _recover(self, session: Session) -> None:

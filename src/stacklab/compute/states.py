@@ -103,7 +103,7 @@ def status_from_state(vm_state: str, task_state: str | None) -> str:
 
 
 def states_from_status(status: str) -> tuple[set[str], set[str | None] | None]:
-    """The vm_states (and, when it matters, task_states) a ``?status=`` filter stands for."""
+    """The vm_states, and the task_states unless any will do, a ``?status=`` filter names."""
     vm_states: set[str] = set()
     task_states: set[str | None] = set()
     for vm_state, by_task in _STATE_MAP.items():
@@ -113,9 +113,9 @@ def states_from_status(status: str) -> tuple[set[str], set[str | None] | None]:
                 task_states.add(task_state)
     if not vm_states:
         return set(), None
-    # A status shown for the idle state of its vm_states matches any task state there,
-    # except where the same vm_state shows other statuses for some tasks.
-    return vm_states, task_states
+    # As nova: a status that is the idle face of its vm_states (ACTIVE, BUILD, SHUTOFF…)
+    # stands for them whatever the task (None); the others name their task states.
+    return vm_states, (None if None in task_states else task_states)
 
 
 # Statuses whose ``progress`` nova shows (views/servers.py _progress_statuses).

@@ -369,14 +369,14 @@ def _filtered(call: Call, query: Select[Any], detail: bool) -> tuple[Select[Any]
     if "status" in params:
         vm_states, task_states = states.states_from_status(params["status"].upper())
         if not vm_states:
+            if call.version_at_least("2.38"):
+                raise BadRequest("Invalid status value")
             python["nothing"] = True
         query = query.where(m.Instance.vm_state.in_(vm_states))
-        if task_states is not None and None not in task_states:
+        # As nova: a status that is its vm_states' default matches them whatever the task
+        # (ACTIVE lists a rebooting server too); others name their task states.
+        if task_states is not None:
             query = query.where(m.Instance.task_state.in_(task_states))
-        elif task_states is not None:
-            named = [t for t in task_states if t is not None]
-            query = query.where(m.Instance.task_state.is_(None)
-                                | m.Instance.task_state.in_(named))
     if "image" in params:
         query = query.where(m.Instance.image_ref == _ref(params["image"]))
     if "reservation_id" in params:
