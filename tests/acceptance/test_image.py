@@ -276,3 +276,20 @@ def test_import_state_errors(glance: Glance) -> None:
     assert done.status_code == 202
     assert glance.request("GET", f"/v2/images/{image_id}").json()["status"] == "active"
     glance.request("DELETE", f"/v2/images/{image_id}")
+
+
+def test_list_filters_with_glances_in_and_eq_operators(glance: Glance) -> None:
+    # openstackclient's `server list` resolves image names with ``id=in:<ids>``.
+    ids = [glance.request("POST", "/v2/images", json={"name": f"in-op-{n}"}).json()["id"]
+           for n in range(3)]
+    try:
+        listed = glance.request("GET", f"/v2/images?id=in:{ids[0]},{ids[2]}").json()["images"]
+        assert sorted(i["id"] for i in listed) == sorted([ids[0], ids[2]])
+        named = glance.request("GET", '/v2/images?name=in:"in-op-1",in-op-2').json()["images"]
+        assert sorted(i["name"] for i in named) == ["in-op-1", "in-op-2"]
+        exact = glance.request("GET", "/v2/images?name=eq:in-op-0").json()["images"]
+        assert [i["id"] for i in exact] == [ids[0]]
+        assert glance.request("GET", "/v2/images?id=in:").status_code == 400
+    finally:
+        for ident in ids:
+            glance.request("DELETE", f"/v2/images/{ident}")

@@ -69,9 +69,12 @@ class ImageService:
     def list_images(self, session: Session, context: RequestContext,
              filters: Mapping[str, Any]) -> list[m.Image]:
         query = select(m.Image)
-        for name in ("name", "status", "owner", "disk_format", "container_format"):
-            if filters.get(name) is not None:
-                query = query.where(getattr(m.Image, name) == filters[name])
+        for name in ("id", "name", "status", "owner", "disk_format", "container_format"):
+            wanted = filters.get(name)
+            if isinstance(wanted, list):
+                query = query.where(getattr(m.Image, name).in_(wanted))
+            elif wanted is not None:
+                query = query.where(getattr(m.Image, name) == wanted)
         visibility = filters.get("visibility")
         if visibility not in (None, "all"):
             query = query.where(m.Image.visibility == visibility)

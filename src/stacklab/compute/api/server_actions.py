@@ -129,6 +129,7 @@ async def server_action(call: Call) -> Any:
         instance.updated_at = service.clock.now()
     if after is not None:
         await after()
+        await service.settle([call.params["server_id"]])
     if isinstance(outcome, Reply):
         if outcome.status is None:
             outcome.status = known.status

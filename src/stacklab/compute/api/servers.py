@@ -310,6 +310,7 @@ async def create_server(call: Call) -> Any:
     }
     await service.bus.cast(Target("conductor"), "build_instances", instance_uuids=uuids,
                            spec=spec, ctxt=bus_context(call))
+    await service.settle(uuids)
     if server.get("return_reservation_id"):
         return {"reservation_id": reservation_id}
     first = uuids[0]
@@ -576,3 +577,4 @@ async def delete_server(call: Call) -> None:
         host = instance.host
     await service.bus.cast(Target("compute", host), "terminate_instance",
                            instance_uuid=call.params["server_id"], ctxt=bus_context(call))
+    await service.settle([call.params["server_id"]])

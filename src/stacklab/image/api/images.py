@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 from typing import Any
 from urllib.parse import urlencode
 
@@ -53,6 +54,21 @@ async def create_image(call: Call) -> Reply:
                                 "OpenStack-image-import-methods": "glance-direct"})
 
 
+def _operator_value(raw: str | None) -> str | list[str] | None:
+    """glance's ``eq:value`` and ``in:a,b,"c,d"`` filter forms (a list stands for ``in``)."""
+    if raw is None:
+        return None
+    if raw.startswith("eq:"):
+        return raw[3:]
+    if not raw.startswith("in:"):
+        return raw
+    values = next(csv.reader([raw[3:]], skipinitialspace=True), [])
+    if not values or any(not v for v in values):
+        raise BadRequest(f"Invalid filter value {raw}. The quote is not closed or the "
+                         "list has an empty value.")
+    return values
+
+
 @api.route("GET", "/v2/images")
 async def list_images(call: Call) -> dict[str, Any]:
     call.authorize("get_images", call.default_target())
@@ -61,6 +77,9 @@ async def list_images(call: Call) -> dict[str, Any]:
     filters: dict[str, Any] = {k: query.get(k) for k in (
         "name", "status", "owner", "disk_format", "container_format", "visibility",
         "member_status")}
+    filters["id"] = query.get("id")
+    for name in ("id", "name", "status", "disk_format", "container_format"):
+        filters[name] = _operator_value(filters[name])
     filters["member_status"] = filters["member_status"] or "accepted"
     filters["tag"] = query.getlist("tag")
     for name in ("protected", "os_hidden"):
