@@ -63,6 +63,8 @@ class Call:
         # Verdicts already reached in this request: rendering a thousand servers asks the
         # same question of the same targets over and over.
         self._verdicts: dict[tuple[str, tuple[tuple[str, Any], ...]], bool] = {}
+        # What a handler reads once per request and uses many times (e.g. service records).
+        self.memo: dict[str, Any] = {}
 
     def authorize(self, rule: str, target: Mapping[str, Any] | None = None) -> None:
         self.cloud.policy_for(self.operation.service).authorize(

@@ -56,8 +56,6 @@ class ComputeService:
         self.instance_groups: dict[str, str | None] = {}
         self.agents: dict[str, ComputeManager] = {}
         self.listeners: list[Listener] = []
-        self._records: dict[str, m.ServiceRecord] = {}
-        self._records_read_at = float("-inf")
         self.ids = ids.stream("compute")
         self.topology = topology
         self.default_zone = default_zone
@@ -158,18 +156,17 @@ class ComputeService:
                 forced_down=record is not None and record.forced_down))
         return hosts
 
+    def compute_records(self) -> dict[str, m.ServiceRecord]:
+        """Every nova-compute record, by host, as the store has them now."""
+        with self.db.session() as session:
+            return {r.host: r for r in session.scalars(
+                select(m.ServiceRecord).where(m.ServiceRecord.binary == "nova-compute"))}
+
     def service_record(self, host: str) -> m.ServiceRecord | None:
-        """The nova-compute record of ``host``, read at most once a second (host_status)."""
-        now = self.clock.monotonic()
-        if now - self._records_read_at > 1.0:
-            with self.db.session() as session:
-                rows = session.scalars(select(m.ServiceRecord).where(
-                    m.ServiceRecord.binary == "nova-compute"))
-                self._records = {r.host: r for r in rows}
-                for record in self._records.values():
-                    session.expunge(record)
-            self._records_read_at = now
-        return self._records.get(host)
+        """The nova-compute record of ``host``, read now (nova-api reads it per request)."""
+        with self.db.session() as session:
+            return session.scalar(select(m.ServiceRecord).where(
+                m.ServiceRecord.binary == "nova-compute", m.ServiceRecord.host == host))
 
     def instance_summary(self, uuid: str) -> dict[str, Any]:
         with self.db.session() as session:
@@ -206,6 +203,20 @@ class ComputeService:
             self.delete_row(session, instance)
         self.instances.wake(uuid)
         await self.bus.notify("nova-compute", "compute.instance.delete.end", {"uuid": uuid})
+
+    def confirm_on_delete(self, session: Session, instance: m.Instance) -> None:
+        """A resized server being deleted is confirmed first: the source lets its guest go."""
+        migration = session.scalar(select(m.Migration).where(
+            m.Migration.instance_uuid == instance.uuid, m.Migration.status == "finished")
+            .order_by(m.Migration.id.desc()).limit(1))
+        if migration is None:
+            return
+        source = self.agents.get(migration.source_compute or "")
+        if source is not None:
+            source.hypervisor.destroy(instance.uuid)
+        self.placement.release(migration.uuid)
+        migration.status = "confirmed"
+        migration.updated_at = self.clock.now()
 
     def set_migration(self, uuid: str, **changes: Any) -> dict[str, Any]:
         with self.db.session() as session:

@@ -122,8 +122,9 @@ class ComputeManager:
                           "unpause", states.ACTIVE, states.RUNNING, "(unpaused)")
 
     async def suspend_instance(self, instance_uuid: str, ctxt: Mapping[str, Any]) -> None:
+        # libvirt suspends with managedSave: the domain is saved to disk and shut off.
         await self._power(instance_uuid, ctxt, "compute_suspend_instance", states.SUSPENDING,
-                          "suspend", states.SUSPENDED, states.SUSPENDED_POWER,
+                          "suspend", states.SUSPENDED, states.SHUTDOWN,
                           "PM: suspend entry (deep)")
 
     async def resume_instance(self, instance_uuid: str, ctxt: Mapping[str, Any]) -> None:

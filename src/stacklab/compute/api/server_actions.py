@@ -80,6 +80,8 @@ class Action:
 
 
 _ACTIONS: dict[str, Action] = {}
+# The name nova's 409 gives an action, where it is not the body's key.
+_CONFLICT_NAMES = {"os-start": "start", "os-stop": "stop"}
 
 
 def action(name: str, policy: str, pre: Precondition, *, record_as: str | None = "",
@@ -118,7 +120,7 @@ async def server_action(call: Call) -> Any:
                                       "user_id": instance.user_id})
         if not known.pre.locked_ok:
             check_lock(call, instance)
-        check_state(instance, name, known.pre)
+        check_state(instance, _CONFLICT_NAMES.get(name, name), known.pre)
         outcome = await known.handler(call, session, instance, args)
         after: Callable[[], Any] | None = None
         if isinstance(outcome, tuple):
@@ -309,6 +311,12 @@ async def _rebuild(call: Call, session: Session, instance: m.Instance,
     instance.task_state = states.REBUILDING
     instance.updated_at = compute(call).clock.now()
     body = render_server(call, instance, full=False, show_groups=True)
+    # The rebuild view adds what rebuild may change, and never the admin's user_data.
+    body.pop("OS-EXT-SRV-ATTR:user_data", None)
+    if call.version_at_least("2.54"):
+        body["key_name"] = instance.key_name
+    if call.version_at_least("2.57"):
+        body["user_data"] = instance.user_data
     body["adminPass"] = args.get("adminPass") or compute(call).ids.urlsafe_token(9)
     return {"server": body}, _cast_later(
         call, Target("compute", instance.host), "rebuild_instance", instance_uuid=instance.uuid,

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import select
 
 from stacklab.api.errors import BadRequest, Conflict, Forbidden, NotFound
+from stacklab.api.pagination import next_link
 from stacklab.api.service import Call, Reply
 from stacklab.compute import models as m
 from stacklab.compute.api.base import api, compute, project_target
@@ -250,6 +251,11 @@ async def list_instance_actions(call: Call) -> dict[str, Any]:
             if not limit.isdigit():
                 raise BadRequest("Invalid input for query parameters limit.")
             rendered = rendered[:int(limit)]
+            # As nova: a full page links to the next one (which may be empty).
+            if rendered and len(rendered) == int(limit):
+                return {"instanceActions": rendered, "links": [{"rel": "next", "href": next_link(
+                    call.url_for(f"/v2.1/servers/{instance.uuid}/os-instance-actions"),
+                    call.query, rendered[-1]["request_id"])}]}
     return {"instanceActions": rendered}
 
 
@@ -309,7 +315,8 @@ def _render_migration(call: Call, migration: m.Migration, ident: int) -> dict[st
         "id": ident, "instance_uuid": migration.instance_uuid, "status": migration.status,
         "source_compute": migration.source_compute, "source_node": migration.source_compute,
         "dest_compute": migration.dest_compute, "dest_node": migration.dest_compute,
-        "dest_host": None, "old_instance_type_id": None, "new_instance_type_id": None,
+        "dest_host": None, "old_instance_type_id": migration.old_flavor.get("id"),
+        "new_instance_type_id": migration.new_flavor.get("id"),
         "created_at": usage_time(migration.created_at),
         "updated_at": usage_time(migration.updated_at)}
     if call.version_at_least("2.23"):

@@ -87,8 +87,8 @@ def sanitize_hostname(name: str) -> str:
 
 
 def _flavor_snapshot(flavor: m.Flavor) -> dict[str, Any]:
-    return {"flavorid": flavor.flavorid, "name": flavor.name, "vcpus": flavor.vcpus,
-            "memory_mb": flavor.memory_mb, "root_gb": flavor.root_gb,
+    return {"id": flavor.id, "flavorid": flavor.flavorid, "name": flavor.name,
+            "vcpus": flavor.vcpus, "memory_mb": flavor.memory_mb, "root_gb": flavor.root_gb,
             "ephemeral_gb": flavor.ephemeral_gb, "swap": flavor.swap,
             "extra_specs": dict(flavor.extra_specs)}
 
@@ -566,6 +566,8 @@ async def delete_server(call: Call) -> None:
         service.instances.start_action(session, instance, "delete", bus_context(call))
         if instance.task_state == states.DELETING:
             return
+        if instance.vm_state == states.RESIZED:
+            service.confirm_on_delete(session, instance)
         record = service.service_record(instance.host) if instance.host else None
         host_up = record is not None and service.services.is_up(record)
         if not host_up:

@@ -55,7 +55,10 @@ def _target(instance: m.Instance) -> dict[str, str]:
 def host_status(call: Call, instance: m.Instance) -> str:
     if not instance.host:
         return ""
-    service = compute(call).service_record(instance.host)
+    records = call.memo.get("compute_records")
+    if records is None:
+        records = call.memo["compute_records"] = compute(call).compute_records()
+    service = records.get(instance.host)
     if service is None:
         return "UNKNOWN"
     if service.forced_down or not compute(call).services.is_up(service):
