@@ -66,7 +66,9 @@ class LiveCloud:
             "project_domain_name": "Default", "region_name": "RegionOne",
         }
         params.update(auth)
-        return openstack.connect(**params)
+        # Only these parameters: the user's own clouds.yaml (which any other `stacklab up`
+        # writes) and OS_* variables must not pick another cloud.
+        return openstack.connect(load_yaml_config=False, load_envvars=False, **params)
 
 
 def start_cloud(tmp: Path, *extra: str, port: int | None = None,

@@ -742,12 +742,14 @@ def test_sdk_application_credential_login(live: LiveCloud) -> None:
     assert credential.secret
 
     with_it = openstack.connect(
+        load_yaml_config=False, load_envvars=False,
         auth_type="v3applicationcredential", region_name="RegionOne",
         auth={"auth_url": live.auth_url, "application_credential_id": credential.id,
               "application_credential_secret": credential.secret})
     assert with_it.current_project_id == project.id
     assert with_it.identity.get_user(user.id).name == user.name
     by_name = openstack.connect(
+        load_yaml_config=False, load_envvars=False,
         auth_type="v3applicationcredential", region_name="RegionOne",
         auth={"auth_url": live.auth_url, "application_credential_name": "ci",
               "username": user.name, "user_domain_id": "default",
@@ -756,6 +758,7 @@ def test_sdk_application_credential_login(live: LiveCloud) -> None:
 
     theirs.identity.delete_application_credential(user.id, credential.id)
     gone = openstack.connect(
+        load_yaml_config=False, load_envvars=False,
         auth_type="v3applicationcredential", region_name="RegionOne",
         auth={"auth_url": live.auth_url, "application_credential_id": credential.id,
               "application_credential_secret": credential.secret})
