@@ -20,6 +20,7 @@ from stacklab.api.policy import PolicyEngine
 from stacklab.api.service import ServiceApi
 from stacklab.bus.inprocess import InProcessBus
 from stacklab.clock import Clock, RealClock
+from stacklab.compute.neutron import NeutronClient
 from stacklab.compute.service import ComputeService
 from stacklab.config import Config
 from stacklab.identity.service import CatalogEntry, IdentityService
@@ -27,6 +28,7 @@ from stacklab.ids import IdSource
 from stacklab.image.builtin import CIRROS_NAME, CIRROS_PROPERTIES, cirros_bytes
 from stacklab.image.filestore import FileStore
 from stacklab.image.service import ImageOptions, ImageService
+from stacklab.network.service import NetworkService
 from stacklab.observability.logging import CentralLogStore
 from stacklab.store.database import Database, sqlite_url
 from stacklab.topology import Topology, load_topology
@@ -38,6 +40,7 @@ class Cloud:
         from stacklab.compute.policies import RULES as COMPUTE_RULES
         from stacklab.identity.policies import RULES as IDENTITY_RULES
         from stacklab.image.policies import RULES as IMAGE_RULES
+        from stacklab.network.policies import RULES as NETWORK_RULES
 
         self.config = config
         self.clock: Clock = clock or RealClock()
@@ -56,7 +59,7 @@ class Cloud:
                 enforce_scope=config.oslo_policy.enforce_scope,
                 enforce_new_defaults=config.oslo_policy.enforce_new_defaults)
             for service, rules in (("identity", IDENTITY_RULES), ("image", IMAGE_RULES),
-                                   ("compute", COMPUTE_RULES))
+                                   ("compute", COMPUTE_RULES), ("network", NETWORK_RULES))
         }
         self.identity = IdentityService(self.db, self.clock, self.ids, config)
         self.image = ImageService(
@@ -69,6 +72,11 @@ class Cloud:
                                       service_down_time=config.DEFAULT.service_down_time,
                                       boot_profile=config.stacklab.boot_profile,
                                       images=self.image, quota_options=config.quota)
+        self.network = NetworkService(self.db, self.clock, self.ids)
+        self.app: Any = None
+        self.compute.neutron = NeutronClient(lambda: self.app, lambda: self.base_url,
+                                             username="nova",
+                                             password=config.stacklab.admin_password)
         self.base_url = ""
         self.ready = False
         self.hooks_done = True
@@ -113,6 +121,7 @@ class Cloud:
             self.image.register_builtin(self.image.ids.uuid(), CIRROS_NAME, cirros_bytes(),
                                         CIRROS_PROPERTIES)
         self.compute.start()
+        self.network.ensure_public_network(self.identity.admin_project_id())
         self.ready = True
 
     async def run_background(self) -> None:
@@ -134,13 +143,17 @@ class Cloud:
         yield CatalogEntry("image", "glance", "Image Service", f"{self.base_url}/image")
         yield CatalogEntry("compute", "nova", "Compute Service",
                            f"{self.base_url}/compute/v2.1")
+        yield CatalogEntry("network", "neutron", "Networking Service",
+                           f"{self.base_url}/networking")
 
     def service_apis(self) -> list[tuple[str, ServiceApi]]:
         from stacklab.compute.api import api as compute_api
         from stacklab.identity.api import api as identity_api
         from stacklab.image.api import api as image_api
+        from stacklab.network.api import api as network_api
 
-        return [("/identity", identity_api), ("/image", image_api), ("/compute", compute_api)]
+        return [("/identity", identity_api), ("/image", image_api), ("/compute", compute_api),
+                ("/networking", network_api)]
 
     # -- the request path ----------------------------------------------------------------
 
@@ -173,7 +186,7 @@ class Cloud:
 
     def health(self) -> dict[str, Any]:
         services = {name: "ready" if self.ready else "starting"
-                    for name in ("identity", "image", "compute")}
+                    for name in ("identity", "image", "compute", "network")}
         ready = self.ready and self.hooks_done
         return {"status": "ready" if ready else "starting", "services": services,
                 "init_hooks": "done" if self.hooks_done else "running"}

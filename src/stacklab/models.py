@@ -3,5 +3,6 @@
 from stacklab.compute import models as compute_models
 from stacklab.identity import models as identity_models
 from stacklab.image import models as image_models
+from stacklab.network import models as network_models
 
-__all__ = ["compute_models", "identity_models", "image_models"]
+__all__ = ["compute_models", "identity_models", "image_models", "network_models"]

@@ -55,7 +55,10 @@ def build_app(cloud: Cloud) -> ASGIApp:
     for prefix, api in cloud.service_apis():
         routes.append(Mount(prefix, routes=_service_routes(api, cloud)))
     app = Starlette(routes=routes)
-    return RequestIdMiddleware(app, cloud)
+    wrapped = RequestIdMiddleware(app, cloud)
+    # The services call each other over HTTP through it (nova's calls to neutron).
+    cloud.app = wrapped
+    return wrapped
 
 
 def _service_routes(api: ServiceApi, cloud: Cloud) -> list[BaseRoute]:

@@ -90,5 +90,8 @@ class PolicyEngine:
             return False
         return True
 
+    def has_rule(self, rule: str) -> bool:
+        return rule in self._enforcer.registered_rules
+
     def rules(self) -> dict[str, str]:
         return {name: str(check) for name, check in self._enforcer.rules.items()}

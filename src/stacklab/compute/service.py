@@ -18,6 +18,7 @@ from stacklab.compute.agents.scheduler import SchedulerManager
 from stacklab.compute.flavors import Flavors
 from stacklab.compute.instances import Instances
 from stacklab.compute.keypairs import KeyPairs
+from stacklab.compute.neutron import NeutronClient
 from stacklab.compute.placement import Placement, flavor_resources
 from stacklab.compute.scheduler import HostState
 from stacklab.compute.servicegroup import TOPICS, ServiceGroup
@@ -55,6 +56,8 @@ class ComputeService:
         # Server uuid -> its server group (None without): the scheduler's group counts.
         self.instance_groups: dict[str, str | None] = {}
         self.agents: dict[str, ComputeManager] = {}
+        # Set by the cloud once Networking serves (nova's [neutron] section).
+        self.neutron: NeutronClient | None = None
         self.listeners: list[Listener] = []
         self.ids = ids.stream("compute")
         self.topology = topology
@@ -172,10 +175,15 @@ class ComputeService:
         with self.db.session() as session:
             instance = self.instances.find(session, uuid)
             if instance is None:
-                return {"hostname": "", "ips": [], "vm_state": "", "system_metadata": {}}
+                return {"hostname": "", "ips": [], "vm_state": "", "system_metadata": {},
+                    "project_id": "", "networks": None, "security_groups": [],
+                    "availability_zone": self.default_zone}
             ips = [a["addr"] for addrs in instance.addresses.values() for a in addrs]
             return {"hostname": instance.hostname, "ips": ips, "vm_state": instance.vm_state,
-                    "system_metadata": dict(instance.system_metadata)}
+                    "system_metadata": dict(instance.system_metadata),
+                    "project_id": instance.project_id, "networks": instance.networks,
+                    "security_groups": list(instance.security_groups),
+                    "availability_zone": instance.availability_zone or self.default_zone}
 
     def delete_row(self, session: Session, instance: m.Instance) -> None:
         """Mark a server deleted and free what it held (its allocation, its group place)."""
@@ -217,6 +225,33 @@ class ComputeService:
         self.placement.release(migration.uuid)
         migration.status = "confirmed"
         migration.updated_at = self.clock.now()
+
+    # -- ports (through the Networking API) ---------------------------------------------
+
+    async def allocate_network(self, uuid: str, host: str) -> dict[str, Any]:
+        """Ports for a server being built on ``host``; returns its ``addresses``."""
+        record = self.instance_summary(uuid)
+        requests = record["networks"]
+        if self.neutron is None or not isinstance(requests, list) or not requests:
+            return {}
+        await self.neutron.allocate_for_instance(
+            uuid, record["project_id"], host, record["availability_zone"], requests,
+            record["security_groups"])
+        return await self.neutron.addresses(uuid)
+
+    async def rebind_network(self, uuid: str, host: str) -> None:
+        """Move a server's port bindings to ``host`` ("" unbinds, as a shelve offload does)."""
+        if self.neutron is None:
+            return
+        ports = (await self.neutron.request("GET", "/v2.0/ports",
+                                            params={"device_id": uuid}))["ports"]
+        for port in ports:
+            await self.neutron.request("PUT", f"/v2.0/ports/{port['id']}",
+                                       json={"port": {"binding:host_id": host}})
+
+    async def release_network(self, uuid: str, preserved: set[str]) -> None:
+        if self.neutron is not None:
+            await self.neutron.deallocate_for_instance(uuid, preserved)
 
     def set_migration(self, uuid: str, **changes: Any) -> dict[str, Any]:
         with self.db.session() as session:

@@ -33,6 +33,10 @@ class CatalogEntry:
     url: str
 
 
+# Users the other services authenticate as (nova calls neutron, neutron calls nova…).
+SERVICE_USERS = ("nova", "neutron", "glance", "placement")
+
+
 class IdentityService:
     def __init__(self, db: Database, clock: Clock, ids: IdSource, config: Config) -> None:
         self.state = IdentityState(db, clock, ids, config)
@@ -63,6 +67,14 @@ class IdentityService:
                     url=entry.url, region_id=region)
         self.state.load_revocations()
         return first_start
+
+    def admin_project_id(self) -> str:
+        """The bootstrap's ``admin`` project (owner of the lab's shared resources)."""
+        with self.db.session() as session:
+            project = session.scalar(select(m.Project).where(
+                m.Project.name == "admin",
+                m.Project.domain_id == self.state.config.identity.default_domain_id))
+            return project.id if project is not None else ""
 
     def bootstrap(self) -> bool:
         """What ``keystone-manage bootstrap`` does; True if the store was empty."""
@@ -107,6 +119,19 @@ class IdentityService:
                 self.roles.grant(session, "user", admin.id, "project", projects["admin"].id,
                                  roles["admin"].id)
                 self.roles.grant(session, "user", admin.id, "system", SYSTEM, roles["admin"].id)
+            # The services' own users, as DevStack makes them: admin in the service project.
+            for name in SERVICE_USERS:
+                if session.scalar(select(m.User).where(m.User.name == name,
+                                                       m.User.domain_id == default_domain)):
+                    continue
+                session.flush()
+                user = self.users.create_user(
+                    session, {"name": name, "password": config.stacklab.admin_password},
+                    default_domain)
+                session.flush()
+                for role in ("admin", "service"):
+                    self.roles.grant(session, "user", user.id, "project", projects["service"].id,
+                                     roles[role].id)
         self.state.changed()
         return first
 

@@ -19,6 +19,7 @@ from stacklab.compute import states
 from stacklab.compute.agents import bind
 from stacklab.compute.agents.hypervisor import Hypervisor
 from stacklab.compute.instances import InstanceGone, UnexpectedTaskState
+from stacklab.compute.neutron import NeutronError
 
 if TYPE_CHECKING:
     from stacklab.compute.service import ComputeService
@@ -76,7 +77,15 @@ class ComputeManager:
                 await self._save(uuid, (states.SCHEDULING, None), vm_state=states.BUILDING,
                                  task_state=None, host=self.host, node=node,
                                  availability_zone=self.compute.default_zone)
-                await self._steps(uuid, None, states.NETWORKING, states.BLOCK_DEVICE_MAPPING,
+                await self._save(uuid, None, task_state=states.NETWORKING)
+                try:
+                    addresses = await self.compute.allocate_network(uuid, self.host)
+                except NeutronError as exc:
+                    await self._abort_build(uuid, ctxt, exc)
+                    return
+                await self.compute.profile_sleep(states.NETWORKING)
+                await self._save(uuid, states.NETWORKING, addresses=addresses)
+                await self._steps(uuid, states.NETWORKING, states.BLOCK_DEVICE_MAPPING,
                                   states.SPAWNING)
                 self._boot(uuid)
                 await self._save(uuid, states.SPAWNING, vm_state=states.ACTIVE,
@@ -86,10 +95,21 @@ class ComputeManager:
                 self.hypervisor.destroy(uuid)
                 raise
 
+    async def _abort_build(self, uuid: str, ctxt: Mapping[str, Any], exc: NeutronError) -> None:
+        """A port that cannot be made aborts the build (nova's BuildAbortException)."""
+        message = f"Build of instance {uuid} aborted: {exc.message}"
+        LOG.error("[instance: %s] %s", uuid, message)
+        await self.compute.release_network(uuid, _user_ports(self.compute, uuid))
+        self.compute.placement.release(uuid)
+        await self._save(uuid, states.NETWORKING, vm_state=states.ERROR, task_state=None,
+                         fault=self.compute.instances.fault(message))
+
     async def terminate_instance(self, instance_uuid: str, ctxt: Mapping[str, Any]) -> None:
         async with self._event(instance_uuid, ctxt, "compute_terminate_instance"):
             await self.compute.profile_sleep("destroy")
             self.hypervisor.destroy(instance_uuid)
+            await self.compute.release_network(instance_uuid,
+                                               _user_ports(self.compute, instance_uuid))
             await self.compute.mark_deleted(instance_uuid)
 
     # -- power ---------------------------------------------------------------------------
@@ -175,6 +195,8 @@ class ComputeManager:
                               states.REBUILD_SPAWNING)
             await compute.profile_sleep("spawning")
             await self._save(uuid, states.REBUILD_SPAWNING, **changes)
+            if evacuate:
+                await compute.rebind_network(uuid, self.host)
             self._boot(uuid)
             stopped = (target_state or previous) == states.STOPPED
             if stopped:
@@ -225,6 +247,7 @@ class ComputeManager:
             await self.compute.profile_sleep("destroy")
             self.hypervisor.destroy(uuid)
             self.compute.placement.release(uuid)
+            await self.compute.rebind_network(uuid, "")
             await self._save(uuid, states.SHELVING_OFFLOADING,
                              vm_state=states.SHELVED_OFFLOADED, task_state=None,
                              power_state=states.SHUTDOWN, host=None, node=None)
@@ -235,6 +258,7 @@ class ComputeManager:
         async with self._event(uuid, ctxt, "compute_unshelve_instance"):
             await self._save(uuid, states.SCHEDULING, task_state=states.SPAWNING,
                              host=self.host, node=self.host)
+            await compute.rebind_network(uuid, self.host)
             await compute.profile_sleep("spawning")
             self._boot(uuid)
             record = compute.instance_summary(uuid)
@@ -280,6 +304,7 @@ class ComputeManager:
             await self._save(uuid, states.RESIZE_MIGRATED, task_state=states.RESIZE_FINISH,
                              host=self.host, node=self.host, flavor=migration["new_flavor"],
                              old_flavor=migration["old_flavor"])
+            await self.compute.rebind_network(uuid, self.host)
             self._boot(uuid)
             record = self.compute.instance_summary(uuid)
             was_stopped = record["system_metadata"].get("old_vm_state") == states.STOPPED
@@ -318,6 +343,7 @@ class ComputeManager:
             migration = self.compute.set_migration(migration_uuid, status="reverted")
             await self._save(uuid, states.RESIZE_REVERTING, host=self.host, node=self.host,
                              flavor=migration["old_flavor"], old_flavor=None)
+            await self.compute.rebind_network(uuid, self.host)
             self._boot(uuid)
             await self.compute.settle_resize(uuid, states.RESIZE_REVERTING,
                                              hypervisor=self.hypervisor)
@@ -337,6 +363,7 @@ class ComputeManager:
             if target is not None:
                 domain = target.hypervisor.domain(uuid)
                 domain.power_state, domain.console = power, console
+            await compute.rebind_network(uuid, dest)
             await self._save(uuid, states.MIGRATING, task_state=None, host=dest, node=dest)
             compute.placement.release(migration_uuid)
             compute.set_migration(migration_uuid, status="completed")
@@ -346,6 +373,13 @@ class ComputeManager:
     def get_console_output(self, instance_uuid: str, length: int | None) -> str:
         """An RPC call: the guest's serial console log."""
         return self.hypervisor.console_output(instance_uuid, length)
+
+
+def _user_ports(compute: ComputeService, uuid: str) -> set[str]:
+    requests = compute.instance_summary(uuid)["networks"]
+    if not isinstance(requests, list):
+        return set()
+    return {r["port_id"] for r in requests if isinstance(r, dict) and r.get("port_id")}
 
 
 def _without(mapping: Mapping[str, Any], *keys: str) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from stacklab.api.errors import BadRequest, Conflict, Forbidden, NotFound
+from stacklab.api.errors import ApiError, BadRequest, Conflict, Forbidden, NotFound
 from stacklab.api.pagination import next_link
 from stacklab.api.query import int_param, timestamp_param
 from stacklab.api.service import Call, Reply
@@ -22,6 +22,7 @@ from stacklab.compute import models as m
 from stacklab.compute import states
 from stacklab.compute.api.base import api, compute, links, project_target
 from stacklab.compute.api.views import render_server
+from stacklab.compute.neutron import NeutronError
 from stacklab.compute.server_schemas import SERVER_CREATE, SERVER_UPDATE, pick
 from stacklab.compute.service import ComputeService
 
@@ -147,6 +148,17 @@ def _networks(call: Call, requested: Any) -> Any:
     return requested
 
 
+async def _resolve_networks(call: Call, requested: Any) -> Any:
+    neutron = compute(call).neutron
+    if neutron is None or call.cloud.app is None:
+        return _networks(call, requested)
+    try:
+        return await neutron.resolve_networks(requested, call.context.project_id or "",
+                                              call.headers.get("X-Auth-Token", ""))
+    except NeutronError as exc:
+        raise ApiError(exc.message, status=exc.status if exc.status < 500 else 500) from None
+
+
 def _block_devices(server: dict[str, Any]) -> tuple[list[dict[str, Any]], bool]:
     """The mappings to keep, and whether the root disk is a volume."""
     mappings = server.get("block_device_mapping_v2") or []
@@ -225,7 +237,7 @@ async def create_server(call: Call) -> Any:
     if not image_ref and not boot_from_volume:
         raise BadRequest("Missing imageRef attribute")
     image = load_image(call, image_ref) if image_ref else None
-    networks = _networks(call, server.get("networks"))
+    networks = await _resolve_networks(call, server.get("networks"))
     allowed_metadata = service.quota(context.project_id or "")["metadata_items"]
     if 0 <= allowed_metadata < len(server.get("metadata") or {}):
         raise Forbidden(f"Quota exceeded for metadata_items: Requested "
@@ -550,6 +562,12 @@ async def update_server(call: Call) -> dict[str, Any]:
     return {"server": render_server(call, instance, full=False, show_groups=True)}
 
 
+def _user_ports(instance: m.Instance) -> set[str]:
+    """Ports the user brought: on delete nova unbinds them instead of deleting them."""
+    requests = instance.networks if isinstance(instance.networks, list) else []
+    return {r["port_id"] for r in requests if isinstance(r, dict) and r.get("port_id")}
+
+
 def check_lock(call: Call, instance: m.Instance) -> None:
     """nova's ``check_instance_lock``: a locked server refuses changes, except from admins."""
     if instance.locked and not call.context.is_admin:
@@ -573,10 +591,16 @@ async def delete_server(call: Call) -> None:
         if not host_up:
             # nova-api's "local delete": no compute to ask, the record goes now.
             service.delete_row(session, instance)
-            return
-        instance.task_state = states.DELETING
-        instance.updated_at = service.clock.now()
+            local = instance.uuid
+        else:
+            local = None
+            instance.task_state = states.DELETING
+            instance.updated_at = service.clock.now()
         host = instance.host
+        preserved = _user_ports(instance)
+    if local is not None:
+        await service.release_network(local, preserved)
+        return
     await service.bus.cast(Target("compute", host), "terminate_instance",
                            instance_uuid=call.params["server_id"], ctxt=bus_context(call))
     await service.settle([call.params["server_id"]])

@@ -1,0 +1,196 @@
+"""nova's Networking client: ports for servers, over the Networking API's internal endpoint.
+
+As nova does, it talks HTTP to neutron (here, to the cloud's own ASGI app, in
+process: the same request path, tokens and policy as any client) as the
+``nova`` service user, creating ports in the server's project, binding them to
+the chosen host, and reading them back for the server's addresses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+from stacklab.api.errors import ApiError, BadRequest, Conflict
+
+
+class NeutronError(Exception):
+    def __init__(self, status: int, body: Any) -> None:
+        error = body.get("NeutronError", {}) if isinstance(body, dict) else {}
+        self.status = status
+        self.kind = error.get("type", "")
+        self.message = error.get("message", str(body))
+        super().__init__(f"{status} {self.kind}: {self.message}")
+
+
+class NeutronClient:
+    def __init__(self, app: Callable[[], Any], base_url: Callable[[], str], *, username: str,
+                 password: str, project: str = "service") -> None:
+        self._app = app
+        self._base_url = base_url
+        self._credentials = (username, password, project)
+        self._token: str | None = None
+
+    def _client(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(transport=httpx.ASGITransport(app=self._app()),
+                                 base_url=self._base_url() or "http://stacklab.internal",
+                                 timeout=30)
+
+    async def _service_token(self, client: httpx.AsyncClient) -> str:
+        if self._token is None:
+            username, password, project = self._credentials
+            answer = await client.post("/identity/v3/auth/tokens", json={"auth": {
+                "identity": {"methods": ["password"], "password": {"user": {
+                    "name": username, "domain": {"id": "default"}, "password": password}}},
+                "scope": {"project": {"name": project, "domain": {"id": "default"}}}}})
+            if answer.status_code != 201:
+                raise NeutronError(answer.status_code, answer.json())
+            self._token = answer.headers["X-Subject-Token"]
+        return self._token
+
+    async def request(self, method: str, path: str, *, token: str | None = None,
+                      json: Any = None, params: Any = None) -> Any:
+        async with self._client() as client:
+            for attempt in range(2):
+                auth = token or await self._service_token(client)
+                answer = await client.request(method, f"/networking{path}", json=json,
+                                              params=params, headers={"X-Auth-Token": auth})
+                if answer.status_code == 401 and token is None and attempt == 0:
+                    self._token = None  # expired or revoked: log in again once
+                    continue
+                if answer.status_code >= 400:
+                    raise NeutronError(answer.status_code, answer.json() if answer.content
+                                       else {})
+                return answer.json() if answer.content else None
+        raise AssertionError("unreachable")
+
+    # -- what nova-api checks before accepting a create ---------------------------------
+
+    async def resolve_networks(self, requested: Any, project_id: str,
+                               user_token: str) -> list[dict[str, Any]]:
+        """The networks a server is to get a port on, as nova-api validates them.
+
+        ``auto``/unspecified: the project's only usable network (its own or
+        shared, not external); none usable boots without ports; several is
+        nova's 409. ``none``: no ports. A list: each network must exist and
+        be visible to the user; each port must exist and be free.
+        """
+        if requested == "none":
+            return []
+        if requested in (None, "auto"):
+            listed = await self.request("GET", "/v2.0/networks", token=user_token)
+            usable = [n for n in listed["networks"] if not n["router:external"]
+                      and (n["tenant_id"] == project_id or n["shared"]) and n["subnets"]]
+            if len(usable) > 1:
+                raise Conflict("Multiple possible networks found, use a Network ID to be more "
+                               "specific.")
+            return [{"network_id": usable[0]["id"]}] if usable else []
+        result: list[dict[str, Any]] = []
+        for item in requested:
+            if item.get("port"):
+                try:
+                    port = (await self.request("GET", f"/v2.0/ports/{item['port']}",
+                                               token=user_token))["port"]
+                except NeutronError as exc:
+                    if exc.status == 404:
+                        raise ApiError(f"Port id {item['port']} could not be found.",
+                                       status=400) from None
+                    raise
+                if port["device_id"]:
+                    raise Conflict(f"Port {port['id']} is still in use.")
+                result.append({"port_id": port["id"], "network_id": port["network_id"]})
+                continue
+            try:
+                network = (await self.request("GET", f"/v2.0/networks/{item['uuid']}",
+                                              token=user_token))["network"]
+            except NeutronError as exc:
+                if exc.status == 404:
+                    raise BadRequest(f"Network {item['uuid']} could not be found.") from None
+                raise
+            if not network["subnets"]:
+                raise BadRequest(f"Network {network['id']} requires a subnet in order to boot "
+                                 "instances on.")
+            wanted: dict[str, Any] = {"network_id": network["id"]}
+            if item.get("fixed_ip"):
+                wanted["fixed_ip"] = item["fixed_ip"]
+            result.append(wanted)
+        return result
+
+    # -- what nova-compute does while the server is in task state networking -----------
+
+    async def allocate_for_instance(self, instance_uuid: str, project_id: str, host: str,
+                                    zone: str, requests: list[dict[str, Any]],
+                                    security_groups: list[str]) -> list[dict[str, Any]]:
+        """Create (or take) and bind one port per request; returns the bound ports."""
+        ports = []
+        group_ids = await self._security_group_ids(project_id, security_groups)
+        for request in requests:
+            binding = {"device_id": instance_uuid, "device_owner": f"compute:{zone}",
+                       "binding:host_id": host}
+            if request.get("port_id"):
+                port = (await self.request("PUT", f"/v2.0/ports/{request['port_id']}",
+                                           json={"port": binding}))["port"]
+            else:
+                body: dict[str, Any] = {"network_id": request["network_id"],
+                                        "project_id": project_id, **binding}
+                if request.get("fixed_ip"):
+                    body["fixed_ips"] = [{"ip_address": request["fixed_ip"]}]
+                if group_ids is not None:
+                    body["security_groups"] = group_ids
+                port = (await self.request("POST", "/v2.0/ports", json={"port": body}))["port"]
+                port["_nova_created"] = True
+            ports.append(port)
+        return ports
+
+    async def _security_group_ids(self, project_id: str, names: list[str]) -> list[str] | None:
+        if not names or names == ["default"]:
+            return None  # neutron puts the project's default group on new ports itself
+        listed = (await self.request("GET", "/v2.0/security-groups",
+                                     params={"project_id": project_id}))["security_groups"]
+        by_name = {g["name"]: g["id"] for g in listed}
+        by_id = {g["id"] for g in listed}
+        ids = []
+        for name in names:
+            if name in by_id:
+                ids.append(name)
+            elif name in by_name:
+                ids.append(by_name[name])
+            else:
+                raise BadRequest(f"Security group {name} not found for project {project_id}.")
+        return ids
+
+    async def addresses(self, instance_uuid: str) -> dict[str, list[dict[str, Any]]]:
+        """nova's ``addresses`` of a server from its ports: network name -> addresses."""
+        ports = (await self.request("GET", "/v2.0/ports",
+                                    params={"device_id": instance_uuid}))["ports"]
+        names: dict[str, str] = {}
+        result: dict[str, list[dict[str, Any]]] = {}
+        for port in ports:
+            network_id = port["network_id"]
+            if network_id not in names:
+                names[network_id] = (await self.request(
+                    "GET", f"/v2.0/networks/{network_id}"))["network"]["name"] or network_id
+            for fixed in port["fixed_ips"]:
+                address = fixed["ip_address"]
+                result.setdefault(names[network_id], []).append({
+                    "version": 6 if ":" in address else 4, "addr": address,
+                    "OS-EXT-IPS:type": "fixed", "OS-EXT-IPS-MAC:mac_addr": port["mac_address"]})
+        return result
+
+    async def deallocate_for_instance(self, instance_uuid: str,
+                                      preserve: set[str] | None = None) -> None:
+        """Delete the ports nova made; unbind the ones the user gave (nova's preserve)."""
+        ports = (await self.request("GET", "/v2.0/ports",
+                                    params={"device_id": instance_uuid}))["ports"]
+        for port in ports:
+            if preserve and port["id"] in preserve:
+                await self.request("PUT", f"/v2.0/ports/{port['id']}", json={"port": {
+                    "device_id": "", "device_owner": "", "binding:host_id": ""}})
+            else:
+                try:
+                    await self.request("DELETE", f"/v2.0/ports/{port['id']}")
+                except NeutronError as exc:
+                    if exc.status != 404:
+                        raise

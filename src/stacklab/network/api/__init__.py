@@ -1,0 +1,12 @@
+"""Networking v2.0 over HTTP: importing this package declares every operation on ``api``."""
+
+from stacklab.network.api import (  # noqa: F401
+    extensions,
+    networks,
+    ports,
+    security_groups,
+    subnets,
+)
+from stacklab.network.api.base import api
+
+__all__ = ["api"]

@@ -1,0 +1,71 @@
+"""Version discovery and ``/v2.0/extensions``: what clients probe before they ask."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from stacklab.api.errors import ApiError
+from stacklab.api.service import Call
+from stacklab.network.api.base import api
+
+# (alias, name, description): only what stacklab implements, since clients take
+# an extension's presence as a promise (openstacksdk and the CLI probe this list).
+EXTENSIONS = (
+    ("allowed-address-pairs", "Allowed Address Pairs", "Provides allowed address pairs"),
+    ("binding", "Port Binding", "Expose port bindings of a virtual port to external "
+     "application"),
+    ("external-net", "Neutron external network", "Adds external network attribute to network "
+     "resource."),
+    ("extra_dhcp_opt", "Neutron Extra DHCP options", "Extra options configuration for DHCP."),
+    ("net-mtu", "Network MTU", "Provides MTU attribute for a network resource."),
+    ("pagination", "Pagination support", "Extension that indicates that pagination is "
+     "enabled."),
+    ("port-security", "Port Security", "Provides port security"),
+    ("project-id", "project_id field enabled", "Extension that indicates that project_id field "
+     "is enabled."),
+    ("provider", "Provider Network", "Expose mapping of virtual networks to physical "
+     "networks"),
+    ("security-group", "security-group", "The security groups extension."),
+    ("sorting", "Sorting support", "Extension that indicates that sorting is enabled."),
+    ("standard-attr-description", "standard-attr-description", "Extension to add descriptions "
+     "to standard attributes"),
+    ("standard-attr-revisions", "Resource revision numbers", "This extension will display the "
+     "revision number of neutron resources."),
+    ("standard-attr-timestamp", "Resource timestamps", "Adds created_at and updated_at fields "
+     "to all Neutron resources that have Neutron standard attributes."),
+)
+
+
+def _render(alias: str, name: str, description: str) -> dict[str, Any]:
+    return {"alias": alias, "name": name, "description": description, "links": [],
+            "updated": "2013-01-01T10:00:00-00:00"}
+
+
+@api.route("GET", "/", public=True)
+async def versions(call: Call) -> dict[str, Any]:
+    return {"versions": [{"id": "v2.0", "status": "CURRENT", "links": [
+        {"rel": "self", "href": call.url_for("/v2.0/")}]}]}
+
+
+_RESOURCES = ("networks", "subnets", "ports", "security-groups", "security-group-rules",
+              "extensions")
+
+
+@api.route("GET", "/v2.0/")
+async def resources(call: Call) -> dict[str, Any]:
+    return {"resources": [{"name": c.rstrip("s").replace("-", "_"), "collection": c,
+                           "links": [{"rel": "self", "href": call.url_for(f"/v2.0/{c}")}]}
+                          for c in _RESOURCES]}
+
+
+@api.route("GET", "/v2.0/extensions")
+async def list_extensions(call: Call) -> dict[str, Any]:
+    return {"extensions": [_render(*e) for e in EXTENSIONS]}
+
+
+@api.route("GET", "/v2.0/extensions/{alias}")
+async def show_extension(call: Call) -> dict[str, Any]:
+    for extension in EXTENSIONS:
+        if extension[0] == call.params["alias"]:
+            return {"extension": _render(*extension)}
+    raise ApiError("The resource could not be found.", status=404, kind="HTTPNotFound")

@@ -1,0 +1,141 @@
+"""``/v2.0/ports``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from stacklab.api.errors import ApiError, BadRequest
+from stacklab.api.service import Call, Reply
+from stacklab.network import models as m
+from stacklab.network.api.base import (
+    api,
+    authorize,
+    check_attributes,
+    hide_attributes,
+    list_response,
+    network,
+    only_fields,
+    request_body,
+    target_of,
+)
+from stacklab.network.api.networks import visible_to
+from stacklab.network.api.views import render_port
+
+_CREATE = {"name", "description", "network_id", "admin_state_up", "mac_address",
+           "fixed_ips", "device_id", "device_owner", "security_groups",
+           "allowed_address_pairs", "extra_dhcp_opts", "port_security_enabled",
+           "binding:host_id", "binding:vnic_type", "binding:profile", "dns_name",
+           "tenant_id", "project_id", "qos_policy_id", "propagate_uplink_status"}
+_UPDATE = _CREATE - {"network_id", "tenant_id", "project_id", "mac_address"} | {"mac_address"}
+_COLUMNS = {"binding:host_id": "binding_host_id", "binding:vnic_type": "binding_vnic_type",
+            "binding:profile": "binding_profile"}
+
+
+def port_target(port: dict[str, Any], parent: m.Network) -> dict[str, Any]:
+    return target_of(port, **{"network:tenant_id": parent.project_id,
+                              "network:project_id": parent.project_id,
+                              "network:shared": parent.shared})
+
+
+def _visible(call: Call, row: m.Port, parent: m.Network) -> bool:
+    context = call.context
+    return context.is_admin or row.project_id == context.project_id \
+        or parent.project_id == context.project_id
+
+
+def _load(call: Call, session: Session, port_id: str) -> tuple[m.Port, m.Network]:
+    service = network(call)
+    row = service.get_port(session, port_id)
+    parent = service.get_network(session, row.network_id)
+    fixed = service.fixed_ips(session, [row.id])[row.id]
+    if not _visible(call, row, parent) or not call.allows(
+            "get_port", port_target(render_port(row, fixed), parent)):
+        raise ApiError(f"Port {port_id} could not be found.", status=404, kind="PortNotFound")
+    return row, parent
+
+
+def shown(call: Call, session: Session, row: m.Port, parent: m.Network) -> dict[str, Any]:
+    body = render_port(row, network(call).fixed_ips(session, [row.id])[row.id])
+    return hide_attributes(call, "port", body, port_target(body, parent))
+
+
+@api.route("GET", "/v2.0/ports")
+async def list_ports(call: Call) -> dict[str, Any]:
+    service = network(call)
+    query = select(m.Port).order_by(m.Port.created_at, m.Port.id)
+    # The common filters go to SQL: a server's ports, a network's ports.
+    for name, column in (("device_id", m.Port.device_id), ("network_id", m.Port.network_id)):
+        values = call.query.getlist(name)
+        if values:
+            query = query.where(column.in_(values))
+    with service.db.session() as session:
+        parents = {n.id: n for n in session.scalars(select(m.Network))}
+        rows = [r for r in session.scalars(query) if _visible(call, r, parents[r.network_id])]
+        fixed = service.fixed_ips(session, [r.id for r in rows])
+    items = [render_port(r, fixed[r.id]) for r in rows]
+    items = [i for i in items if call.allows("get_port", port_target(
+        i, parents[i["network_id"]]))]
+    return list_response(call, "ports", items, lambda i: hide_attributes(
+        call, "port", dict(i), port_target(i, parents[i["network_id"]])))
+
+
+@api.route("GET", "/v2.0/ports/{port_id}")
+async def show_port(call: Call) -> dict[str, Any]:
+    with network(call).db.session() as session:
+        row, parent = _load(call, session, call.params["port_id"])
+        return {"port": only_fields(call, shown(call, session, row, parent))}
+
+
+@api.route("POST", "/v2.0/ports", status=201)
+async def create_port(call: Call) -> Reply:
+    fields = request_body(call, "port", _CREATE)
+    if "network_id" not in fields:
+        raise BadRequest("Failed to parse request. Required attribute 'network_id' not "
+                         "specified")
+    service = network(call)
+    project = fields.get("project_id") or fields.get("tenant_id") or call.context.project_id
+    with service.db.session() as session:
+        parent = service.get_network(session, fields["network_id"])
+        if not visible_to(call, parent):
+            raise ApiError(f"Network {parent.id} could not be found.", status=404,
+                           kind="NetworkNotFound")
+        target = port_target({**fields, "project_id": project}, parent)
+        authorize(call, "create_port", target)
+        check_attributes(call, "create", "port", fields, target)
+        row = service.create_port(session, project or "", fields)
+        session.flush()
+        return Reply({"port": shown(call, session, row, parent)}, status=201)
+
+
+@api.route("PUT", "/v2.0/ports/{port_id}")
+async def update_port(call: Call) -> dict[str, Any]:
+    fields = request_body(call, "port", _UPDATE)
+    service = network(call)
+    with service.db.session() as session:
+        row, parent = _load(call, session, call.params["port_id"])
+        target = port_target(render_port(row, []), parent)
+        authorize(call, "update_port", target)
+        check_attributes(call, "update", "port", fields, target)
+        for name, value in fields.items():
+            if name == "fixed_ips":
+                service.update_fixed_ips(session, row, list(value))
+            elif name not in ("qos_policy_id", "propagate_uplink_status"):
+                setattr(row, _COLUMNS.get(name, name), value)
+        if "binding:host_id" in fields:
+            row.status = "ACTIVE" if row.binding_host_id and row.admin_state_up else "DOWN"
+        row.updated_at = service.clock.now()
+        row.revision_number += 1
+        session.flush()
+        return {"port": shown(call, session, row, parent)}
+
+
+@api.route("DELETE", "/v2.0/ports/{port_id}", status=204)
+async def delete_port(call: Call) -> None:
+    service = network(call)
+    with service.db.session() as session:
+        row, parent = _load(call, session, call.params["port_id"])
+        authorize(call, "delete_port", port_target(render_port(row, []), parent))
+        service.delete_port(session, row)

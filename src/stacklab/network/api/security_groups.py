@@ -1,0 +1,236 @@
+"""``/v2.0/security-groups`` and ``/v2.0/security-group-rules``."""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from stacklab.api.errors import ApiError, BadRequest
+from stacklab.api.service import Call, Reply
+from stacklab.network import models as m
+from stacklab.network.api.base import (
+    api,
+    authorize,
+    list_response,
+    network,
+    only_fields,
+    request_body,
+    target_of,
+)
+from stacklab.network.api.views import render_rule, render_security_group
+
+_GROUP = {"name", "description", "stateful", "tenant_id", "project_id"}
+_RULE = {"security_group_id", "direction", "ethertype", "protocol", "port_range_min",
+         "port_range_max", "remote_ip_prefix", "remote_group_id", "description",
+         "tenant_id", "project_id", "remote_address_group_id"}
+_PROTOCOLS = {"tcp": 6, "udp": 17, "icmp": 1, "icmpv6": 58, "ipv6-icmp": 58, "any": None}
+
+
+def _visible(call: Call, project_id: str) -> bool:
+    return call.context.is_admin or project_id == call.context.project_id
+
+
+def _group(call: Call, session: Session, group_id: str) -> m.SecurityGroup:
+    group = session.get(m.SecurityGroup, group_id)
+    if group is None or not _visible(call, group.project_id):
+        raise ApiError(f"Security group {group_id} does not exist", status=404,
+                       kind="SecurityGroupNotFound")
+    return group
+
+
+def _rules(session: Session, group_ids: list[str]) -> dict[str, list[m.SecurityGroupRule]]:
+    result: dict[str, list[m.SecurityGroupRule]] = {g: [] for g in group_ids}
+    for rule in session.scalars(select(m.SecurityGroupRule).where(
+            m.SecurityGroupRule.security_group_id.in_(group_ids))
+            .order_by(m.SecurityGroupRule.created_at, m.SecurityGroupRule.id)):
+        result[rule.security_group_id].append(rule)
+    return result
+
+
+@api.route("GET", "/v2.0/security-groups")
+async def list_groups(call: Call) -> dict[str, Any]:
+    service = network(call)
+    with service.db.session() as session:
+        if call.context.project_id:
+            service.default_security_group(session, call.context.project_id)
+        groups = [g for g in session.scalars(select(m.SecurityGroup).order_by(
+            m.SecurityGroup.created_at, m.SecurityGroup.id)) if _visible(call, g.project_id)]
+        rules = _rules(session, [g.id for g in groups])
+    items = [render_security_group(g, rules[g.id]) for g in groups]
+    return list_response(call, "security_groups", items, dict)
+
+
+@api.route("GET", "/v2.0/security-groups/{group_id}")
+async def show_group(call: Call) -> dict[str, Any]:
+    with network(call).db.session() as session:
+        group = _group(call, session, call.params["group_id"])
+        body = render_security_group(group, _rules(session, [group.id])[group.id])
+    authorize(call, "get_security_group", target_of(body))
+    return {"security_group": only_fields(call, body)}
+
+
+@api.route("POST", "/v2.0/security-groups", status=201)
+async def create_group(call: Call) -> Reply:
+    fields = request_body(call, "security_group", _GROUP)
+    service = network(call)
+    project = fields.get("project_id") or fields.get("tenant_id") or call.context.project_id \
+        or ""
+    authorize(call, "create_security_group", target_of({**fields, "project_id": project}))
+    if fields.get("name") == "default":
+        raise ApiError("Default security group already exists.", status=409,
+                       kind="SecurityGroupDefaultAlreadyExists")
+    now = service.clock.now()
+    with service.db.session() as session:
+        service.default_security_group(session, project)
+        group = m.SecurityGroup(id=service.ids.uuid(), project_id=project,
+                                name=fields.get("name", ""),
+                                description=fields.get("description", ""),
+                                stateful=fields.get("stateful", True), tags=[],
+                                created_at=now, updated_at=now)
+        session.add(group)
+        session.flush()
+        # neutron gives every new group the two egress rules of its default group.
+        for ethertype in ("IPv4", "IPv6"):
+            session.add(m.SecurityGroupRule(
+                id=service.ids.uuid(), project_id=project, security_group_id=group.id,
+                direction="egress", ethertype=ethertype, created_at=now, updated_at=now))
+        session.flush()
+        body = render_security_group(group, _rules(session, [group.id])[group.id])
+    return Reply({"security_group": body}, status=201)
+
+
+@api.route("PUT", "/v2.0/security-groups/{group_id}")
+async def update_group(call: Call) -> dict[str, Any]:
+    fields = request_body(call, "security_group", {"name", "description", "stateful"})
+    service = network(call)
+    with service.db.session() as session:
+        group = _group(call, session, call.params["group_id"])
+        authorize(call, "update_security_group", target_of({"project_id": group.project_id}))
+        if group.is_default and fields.get("name", "default") != "default":
+            raise ApiError("Updating default security group not allowed.", status=409,
+                           kind="SecurityGroupCannotUpdateDefault")
+        for name, value in fields.items():
+            setattr(group, name, value)
+        group.updated_at = service.clock.now()
+        group.revision_number += 1
+        return {"security_group": render_security_group(
+            group, _rules(session, [group.id])[group.id])}
+
+
+@api.route("DELETE", "/v2.0/security-groups/{group_id}", status=204)
+async def delete_group(call: Call) -> None:
+    service = network(call)
+    with service.db.session() as session:
+        group = _group(call, session, call.params["group_id"])
+        authorize(call, "delete_security_group", target_of({"project_id": group.project_id}))
+        if group.is_default and not call.context.is_admin:
+            raise ApiError("Removing default security group not allowed.", status=409,
+                           kind="SecurityGroupCannotRemoveDefault")
+        in_use = [p.id for p in session.scalars(select(m.Port)) if group.id in
+                  p.security_groups]
+        if in_use:
+            raise ApiError(f"Security Group {group.id} in use.", status=409,
+                           kind="SecurityGroupInUse")
+        session.delete(group)
+
+
+def _validate_rule(fields: dict[str, Any]) -> dict[str, Any]:
+    direction = fields.get("direction")
+    if direction not in ("ingress", "egress"):
+        raise BadRequest(f"Invalid input for direction. Reason: {direction} is not in "
+                         "valid_values.")
+    ethertype = fields.get("ethertype", "IPv4")
+    if ethertype not in ("IPv4", "IPv6"):
+        raise BadRequest(f"Invalid input for ethertype. Reason: {ethertype} is not in "
+                         "valid_values.")
+    protocol = fields.get("protocol")
+    if protocol is not None:
+        protocol = str(protocol).lower()
+        if protocol not in _PROTOCOLS and not (protocol.isdigit() and 0 <= int(protocol) <= 255):
+            raise ApiError(f"Security group rule protocol {protocol} not supported. Only "
+                           "protocol values [None, tcp, udp, icmp, icmpv6] and integer "
+                           "representations [0 to 255] are supported.", status=400,
+                           kind="SecurityGroupRuleInvalidProtocol")
+    low, high = fields.get("port_range_min"), fields.get("port_range_max")
+    ports_given = low is not None or high is not None
+    if ports_given and protocol in ("tcp", "udp", "6", "17") and (
+            low is None or high is None or int(low) > int(high) or int(low) < 1):
+        raise ApiError("For TCP/UDP protocols, port_range_min must be <= port_range_max",
+                       status=400, kind="SecurityGroupInvalidPortRange")
+    prefix = fields.get("remote_ip_prefix")
+    if prefix is not None:
+        try:
+            net = ipaddress.ip_network(prefix, strict=False)
+        except ValueError:
+            raise BadRequest(f"Invalid input for remote_ip_prefix. Reason: '{prefix}' is not "
+                             "a valid IP subnet.") from None
+        if f"IPv{net.version}" != ethertype:
+            raise ApiError(f"Conflicting value ethertype {ethertype} for CIDR {prefix}",
+                           status=400, kind="SecurityGroupRuleParameterConflict")
+        prefix = str(net)
+    if prefix is not None and fields.get("remote_group_id"):
+        raise ApiError("Only remote_ip_prefix or remote_group_id may be provided.",
+                       status=400, kind="SecurityGroupRemoteGroupAndRemoteIpPrefix")
+    return {"direction": direction, "ethertype": ethertype, "protocol": protocol,
+            "port_range_min": int(low) if low is not None else None,
+            "port_range_max": int(high) if high is not None else None,
+            "remote_ip_prefix": prefix, "remote_group_id": fields.get("remote_group_id"),
+            "description": fields.get("description", "")}
+
+
+@api.route("GET", "/v2.0/security-group-rules")
+async def list_rules(call: Call) -> dict[str, Any]:
+    with network(call).db.session() as session:
+        rules = [r for r in session.scalars(select(m.SecurityGroupRule).order_by(
+            m.SecurityGroupRule.created_at, m.SecurityGroupRule.id))
+            if _visible(call, r.project_id)]
+    return list_response(call, "security_group_rules", [render_rule(r) for r in rules], dict)
+
+
+@api.route("GET", "/v2.0/security-group-rules/{rule_id}")
+async def show_rule(call: Call) -> dict[str, Any]:
+    with network(call).db.session() as session:
+        rule = session.get(m.SecurityGroupRule, call.params["rule_id"])
+        if rule is None or not _visible(call, rule.project_id):
+            raise ApiError(f"Security group rule {call.params['rule_id']} does not exist",
+                           status=404, kind="SecurityGroupRuleNotFound")
+        return {"security_group_rule": only_fields(call, render_rule(rule))}
+
+
+@api.route("POST", "/v2.0/security-group-rules", status=201)
+async def create_rule(call: Call) -> Reply:
+    fields = request_body(call, "security_group_rule", _RULE)
+    service = network(call)
+    with service.db.session() as session:
+        group = _group(call, session, str(fields.get("security_group_id")))
+        authorize(call, "create_security_group_rule", target_of({"project_id":
+                                                                 group.project_id}))
+        values = _validate_rule(fields)
+        for existing in session.scalars(select(m.SecurityGroupRule).where(
+                m.SecurityGroupRule.security_group_id == group.id)):
+            if all(getattr(existing, k) == v for k, v in values.items() if k != "description"):
+                raise ApiError(f"Security group rule already exists. Rule id is {existing.id}.",
+                               status=409, kind="SecurityGroupRuleExists")
+        now = service.clock.now()
+        rule = m.SecurityGroupRule(id=service.ids.uuid(), project_id=group.project_id,
+                                   security_group_id=group.id, created_at=now, updated_at=now,
+                                   **values)
+        session.add(rule)
+        group.revision_number += 1
+        session.flush()
+        return Reply({"security_group_rule": render_rule(rule)}, status=201)
+
+
+@api.route("DELETE", "/v2.0/security-group-rules/{rule_id}", status=204)
+async def delete_rule(call: Call) -> None:
+    with network(call).db.session() as session:
+        rule = session.get(m.SecurityGroupRule, call.params["rule_id"])
+        if rule is None or not _visible(call, rule.project_id):
+            raise ApiError(f"Security group rule {call.params['rule_id']} does not exist",
+                           status=404, kind="SecurityGroupRuleNotFound")
+        authorize(call, "delete_security_group_rule", target_of({"project_id":
+                                                                 rule.project_id}))
+        session.delete(rule)

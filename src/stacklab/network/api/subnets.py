@@ -1,0 +1,134 @@
+"""``/v2.0/subnets``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from stacklab.api.errors import ApiError, BadRequest
+from stacklab.api.service import Call, Reply
+from stacklab.network import ipam
+from stacklab.network import models as m
+from stacklab.network.api.base import (
+    api,
+    authorize,
+    check_attributes,
+    hide_attributes,
+    list_response,
+    network,
+    only_fields,
+    request_body,
+    target_of,
+)
+from stacklab.network.api.networks import visible_to
+from stacklab.network.api.views import render_subnet
+
+_CREATE = {"name", "description", "network_id", "ip_version", "cidr", "gateway_ip",
+           "enable_dhcp", "allocation_pools", "dns_nameservers", "host_routes",
+           "ipv6_ra_mode", "ipv6_address_mode", "service_types", "tenant_id", "project_id",
+           "subnetpool_id", "prefixlen", "segment_id", "use_default_subnetpool",
+           "dns_publish_fixed_ip"}
+_UPDATE = {"name", "description", "gateway_ip", "enable_dhcp", "allocation_pools",
+           "dns_nameservers", "host_routes", "service_types", "segment_id",
+           "dns_publish_fixed_ip"}
+
+
+def _target(subnet: dict[str, Any], parent: m.Network) -> dict[str, Any]:
+    return target_of(subnet, **{"network:tenant_id": parent.project_id,
+                                "network:project_id": parent.project_id,
+                                "network:shared": parent.shared})
+
+
+def _load(call: Call, session: Session, subnet_id: str) -> tuple[m.Subnet, m.Network]:
+    service = network(call)
+    row = service.get_subnet(session, subnet_id)
+    parent = service.get_network(session, row.network_id)
+    if not (call.context.is_admin or row.project_id == call.context.project_id
+            or visible_to(call, parent)) or not call.allows(
+            "get_subnet", _target(render_subnet(row), parent)):
+        raise ApiError(f"Subnet {subnet_id} could not be found.", status=404,
+                       kind="SubnetNotFound")
+    return row, parent
+
+
+@api.route("GET", "/v2.0/subnets")
+async def list_subnets(call: Call) -> dict[str, Any]:
+    with network(call).db.session() as session:
+        parents = {n.id: n for n in session.scalars(select(m.Network))}
+        rows = list(session.scalars(select(m.Subnet).order_by(m.Subnet.created_at,
+                                                              m.Subnet.id)))
+    items = []
+    for row in rows:
+        parent = parents[row.network_id]
+        if call.context.is_admin or row.project_id == call.context.project_id \
+                or visible_to(call, parent):
+            item = render_subnet(row)
+            if call.allows("get_subnet", _target(item, parent)):
+                items.append(item)
+    return list_response(call, "subnets", items, lambda i: hide_attributes(
+        call, "subnet", dict(i), _target(i, parents[i["network_id"]])))
+
+
+@api.route("GET", "/v2.0/subnets/{subnet_id}")
+async def show_subnet(call: Call) -> dict[str, Any]:
+    with network(call).db.session() as session:
+        row, parent = _load(call, session, call.params["subnet_id"])
+    body = render_subnet(row)
+    return {"subnet": only_fields(call, hide_attributes(call, "subnet", body,
+                                                         _target(body, parent)))}
+
+
+@api.route("POST", "/v2.0/subnets", status=201)
+async def create_subnet(call: Call) -> Reply:
+    fields = request_body(call, "subnet", _CREATE)
+    if "network_id" not in fields:
+        raise BadRequest("Failed to parse request. Required attribute 'network_id' not "
+                         "specified")
+    service = network(call)
+    project = fields.get("project_id") or fields.get("tenant_id") or call.context.project_id
+    with service.db.session() as session:
+        parent = service.get_network(session, fields["network_id"])
+        if not visible_to(call, parent):
+            raise ApiError(f"Network {parent.id} could not be found.", status=404,
+                           kind="NetworkNotFound")
+        target = _target({**fields, "project_id": project}, parent)
+        authorize(call, "create_subnet", target)
+        check_attributes(call, "create", "subnet", fields, target)
+        row = service.create_subnet(session, project or "", fields)
+        session.flush()
+        body = render_subnet(row)
+        return Reply({"subnet": hide_attributes(call, "subnet", body, _target(body, parent))},
+                     status=201)
+
+
+@api.route("PUT", "/v2.0/subnets/{subnet_id}")
+async def update_subnet(call: Call) -> dict[str, Any]:
+    fields = request_body(call, "subnet", _UPDATE)
+    service = network(call)
+    with service.db.session() as session:
+        row, parent = _load(call, session, call.params["subnet_id"])
+        target = _target(render_subnet(row), parent)
+        authorize(call, "update_subnet", target)
+        check_attributes(call, "update", "subnet", fields, target)
+        cidr = ipam.parse_cidr(row.cidr, row.ip_version)
+        gateway = fields.get("gateway_ip", row.gateway_ip)
+        pools = fields.get("allocation_pools", row.allocation_pools)
+        if "allocation_pools" in fields or "gateway_ip" in fields:
+            ipam.check_pools(cidr, list(pools), gateway)
+        for name, value in fields.items():
+            setattr(row, name, value)
+        row.updated_at = service.clock.now()
+        row.revision_number += 1
+        body = render_subnet(row)
+        return {"subnet": hide_attributes(call, "subnet", body, _target(body, parent))}
+
+
+@api.route("DELETE", "/v2.0/subnets/{subnet_id}", status=204)
+async def delete_subnet(call: Call) -> None:
+    service = network(call)
+    with service.db.session() as session:
+        row, parent = _load(call, session, call.params["subnet_id"])
+        authorize(call, "delete_subnet", _target(render_subnet(row), parent))
+        service.delete_subnet(session, row)

@@ -1,0 +1,87 @@
+"""Neutron resources as the API shows them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from stacklab.clock import isotime
+from stacklab.network import models as m
+
+
+def _standard(row: Any) -> dict[str, Any]:
+    return {"id": row.id, "name": row.name, "tenant_id": row.project_id,
+            "project_id": row.project_id, "description": row.description,
+            "tags": list(row.tags), "created_at": isotime(row.created_at),
+            "updated_at": isotime(row.updated_at), "revision_number": row.revision_number}
+
+
+def render_network(network: m.Network, subnets: list[str]) -> dict[str, Any]:
+    return {
+        **_standard(network), "admin_state_up": network.admin_state_up,
+        "status": network.status, "subnets": subnets, "shared": network.shared,
+        "router:external": network.external, "is_default": network.is_default,
+        "mtu": network.mtu, "port_security_enabled": network.port_security_enabled,
+        "provider:network_type": network.network_type,
+        "provider:physical_network": network.physical_network,
+        "provider:segmentation_id": network.segmentation_id,
+        "availability_zone_hints": list(network.availability_zone_hints),
+        "availability_zones": ["nova"] if subnets else [],
+        "ipv4_address_scope": None, "ipv6_address_scope": None,
+        "l2_adjacency": True, "qos_policy_id": None, "dns_domain": network.dns_domain,
+    }
+
+
+def render_subnet(subnet: m.Subnet) -> dict[str, Any]:
+    return {
+        **_standard(subnet), "network_id": subnet.network_id, "ip_version": subnet.ip_version,
+        "cidr": subnet.cidr, "gateway_ip": subnet.gateway_ip,
+        "enable_dhcp": subnet.enable_dhcp,
+        "allocation_pools": [dict(p) for p in subnet.allocation_pools],
+        "dns_nameservers": list(subnet.dns_nameservers),
+        "host_routes": [dict(r) for r in subnet.host_routes],
+        "ipv6_ra_mode": subnet.ipv6_ra_mode, "ipv6_address_mode": subnet.ipv6_address_mode,
+        "subnetpool_id": subnet.subnetpool_id, "service_types": list(subnet.service_types),
+        "segment_id": None, "dns_publish_fixed_ip": False,
+    }
+
+
+def render_port(port: m.Port, fixed_ips: list[dict[str, str]]) -> dict[str, Any]:
+    bound = bool(port.binding_host_id)
+    return {
+        **_standard(port), "network_id": port.network_id, "mac_address": port.mac_address,
+        "admin_state_up": port.admin_state_up, "status": port.status,
+        "device_id": port.device_id, "device_owner": port.device_owner,
+        "fixed_ips": fixed_ips, "security_groups": list(port.security_groups),
+        "allowed_address_pairs": [dict(p) for p in port.allowed_address_pairs],
+        "extra_dhcp_opts": [dict(o) for o in port.extra_dhcp_opts],
+        "port_security_enabled": port.port_security_enabled,
+        "binding:host_id": port.binding_host_id,
+        "binding:vif_type": "ovs" if bound else "unbound",
+        "binding:vif_details": {"port_filter": True, "connectivity": "l2",
+                                "ovs_hybrid_plug": False, "datapath_type": "system",
+                                "bridge_name": "br-int"} if bound else {},
+        "binding:vnic_type": port.binding_vnic_type,
+        "binding:profile": dict(port.binding_profile),
+        "dns_name": port.dns_name, "dns_assignment": [], "propagate_uplink_status": False,
+        "qos_policy_id": None, "qos_network_policy_id": None, "resource_request": None,
+        "ip_allocation": "immediate",
+    }
+
+
+def render_rule(rule: m.SecurityGroupRule) -> dict[str, Any]:
+    return {
+        "id": rule.id, "tenant_id": rule.project_id, "project_id": rule.project_id,
+        "security_group_id": rule.security_group_id, "direction": rule.direction,
+        "ethertype": rule.ethertype, "protocol": rule.protocol,
+        "port_range_min": rule.port_range_min, "port_range_max": rule.port_range_max,
+        "remote_ip_prefix": rule.remote_ip_prefix, "remote_group_id": rule.remote_group_id,
+        "remote_address_group_id": None, "normalized_cidr": rule.remote_ip_prefix,
+        "description": rule.description, "tags": [], "revision_number": rule.revision_number,
+        "created_at": isotime(rule.created_at), "updated_at": isotime(rule.updated_at),
+    }
+
+
+def render_security_group(group: m.SecurityGroup,
+                          rules: list[m.SecurityGroupRule]) -> dict[str, Any]:
+    return {**_standard(group), "stateful": group.stateful, "shared": False,
+            "security_group_rules": [render_rule(r) for r in rules]}

@@ -1,0 +1,393 @@
+"""Networking as one object: networks, subnets, ports with IPAM, and security groups.
+
+The rules are neutron's ML2/OVS plugin's: tenant networks are VXLAN segments
+(MTU 1450: 1500 minus the 50 bytes of VXLAN over IPv4), provider networks
+keep the physical MTU; each port gets a MAC in neutron's ``fa:16:3e`` prefix
+and an address on each of the subnets it asks for (the first IPv4 subnet of
+its network when it names none); each project gets its ``default`` security
+group the first time it needs one.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from stacklab.api.errors import ApiError, BadRequest
+from stacklab.clock import Clock
+from stacklab.ids import IdSource
+from stacklab.network import ipam
+from stacklab.network import models as m
+from stacklab.store.database import Database
+
+TENANT_NETWORK_TYPE = "vxlan"
+VXLAN_OVERHEAD = 50
+PHYSICAL_MTU = 1500  # [DEFAULT] global_physnet_mtu
+VNI_RANGE = (1, 1000)  # [ml2_type_vxlan] vni_ranges of the lab
+MAC_PREFIX = "fa:16:3e"  # [DEFAULT] base_mac
+
+PUBLIC_NETWORK = "public"
+PUBLIC_SUBNET = "public-subnet"
+PUBLIC_CIDR = "192.168.100.0/24"
+PUBLIC_GATEWAY = "192.168.100.1"
+# Floating IPs come from above the lab's node addresses (.51 to .62 on br_external).
+PUBLIC_POOL = {"start": "192.168.100.100", "end": "192.168.100.250"}
+PUBLIC_PHYSNET = "external"
+
+
+def neutron_error(kind: str, message: str, status: int) -> ApiError:
+    return ApiError(message, status=status, kind=kind)
+
+
+@dataclass(frozen=True)
+class NetworkOptions:
+    dhcp_agents_per_network: int = 1
+
+
+class NetworkService:
+    def __init__(self, db: Database, clock: Clock, ids: IdSource,
+                 options: NetworkOptions | None = None) -> None:
+        self.db = db
+        self.clock = clock
+        self.ids = ids.stream("network")
+        self.macs = ids.stream("network-mac")
+        self.options = options or NetworkOptions()
+
+    # -- first start ---------------------------------------------------------------------
+
+    def ensure_public_network(self, admin_project: str) -> None:
+        """The lab's external provider network and its subnet, as the course sets them up."""
+        with self.db.session() as session:
+            if session.scalar(select(m.Network).where(m.Network.name == PUBLIC_NETWORK)):
+                return
+            network = self.create_network(session, admin_project, {
+                "name": PUBLIC_NETWORK, "router:external": True,
+                "provider:network_type": "flat",
+                "provider:physical_network": PUBLIC_PHYSNET,
+                "description": "The lab's external network (br_external)"})
+            session.flush()
+            self.create_subnet(session, admin_project, {
+                "name": PUBLIC_SUBNET, "network_id": network.id, "ip_version": 4,
+                "cidr": PUBLIC_CIDR, "gateway_ip": PUBLIC_GATEWAY, "enable_dhcp": False,
+                "allocation_pools": [PUBLIC_POOL]})
+
+    # -- networks ------------------------------------------------------------------------
+
+    def get_network(self, session: Session, network_id: str) -> m.Network:
+        network = session.get(m.Network, network_id)
+        if network is None:
+            raise neutron_error("NetworkNotFound", f"Network {network_id} could not be found.",
+                                404)
+        return network
+
+    def _segment(self, session: Session, fields: Mapping[str, Any]) -> tuple[str, str | None,
+                                                                              int | None, int]:
+        network_type = fields.get("provider:network_type") or TENANT_NETWORK_TYPE
+        physical = fields.get("provider:physical_network")
+        segment = fields.get("provider:segmentation_id")
+        if network_type in ("vxlan", "gre", "geneve"):
+            if physical:
+                raise BadRequest(f"Invalid input for operation: provider:physical_network "
+                                 f"specified for {network_type} network.")
+            if segment is None:
+                used = set(session.scalars(select(m.Network.segmentation_id).where(
+                    m.Network.network_type == network_type)))
+                segment = next((v for v in range(VNI_RANGE[0], VNI_RANGE[1] + 1)
+                                if v not in used), None)
+                if segment is None:
+                    raise neutron_error("NoNetworkAvailable", "Unable to create the network. "
+                                        "No tenant network is available for allocation.", 503)
+            return network_type, None, int(segment), PHYSICAL_MTU - VXLAN_OVERHEAD
+        if network_type in ("flat", "vlan"):
+            if not physical:
+                raise BadRequest(f"Invalid input for operation: physical_network required for "
+                                 f"{network_type} provider network.")
+            if network_type == "flat" and segment is not None:
+                raise BadRequest("Invalid input for operation: segmentation_id specified for "
+                                 "flat provider network.")
+            return network_type, physical, int(segment) if segment is not None else None, \
+                PHYSICAL_MTU
+        if network_type == "local":
+            return network_type, None, None, PHYSICAL_MTU
+        raise BadRequest(f"Invalid input for operation: network_type value '{network_type}' "
+                         "not supported.")
+
+    def create_network(self, session: Session, project_id: str,
+                       fields: Mapping[str, Any]) -> m.Network:
+        network_type, physical, segment, mtu = self._segment(session, fields)
+        now = self.clock.now()
+        network = m.Network(
+            id=self.ids.uuid(), project_id=project_id, name=fields.get("name", ""),
+            description=fields.get("description", ""),
+            admin_state_up=fields.get("admin_state_up", True),
+            shared=bool(fields.get("shared", False)),
+            external=bool(fields.get("router:external", False)),
+            is_default=bool(fields.get("is_default", False)),
+            mtu=int(fields.get("mtu") or mtu),
+            port_security_enabled=fields.get("port_security_enabled", True),
+            network_type=network_type, physical_network=physical, segmentation_id=segment,
+            availability_zone_hints=list(fields.get("availability_zone_hints") or []),
+            dns_domain=fields.get("dns_domain", ""), tags=[], created_at=now, updated_at=now)
+        session.add(network)
+        return network
+
+    def delete_network(self, session: Session, network: m.Network) -> None:
+        ports = session.scalars(select(m.Port).where(m.Port.network_id == network.id))
+        blocking = [p for p in ports if not p.device_owner.startswith("network:dhcp")]
+        if blocking:
+            raise neutron_error("NetworkInUse", f"Unable to complete operation on network "
+                                f"{network.id}. There are one or more ports still in use on "
+                                "the network.", 409)
+        session.delete(network)
+
+    # -- subnets -------------------------------------------------------------------------
+
+    def get_subnet(self, session: Session, subnet_id: str) -> m.Subnet:
+        subnet = session.get(m.Subnet, subnet_id)
+        if subnet is None:
+            raise neutron_error("SubnetNotFound", f"Subnet {subnet_id} could not be found.", 404)
+        return subnet
+
+    def subnets_of(self, session: Session, network_id: str) -> list[m.Subnet]:
+        return list(session.scalars(select(m.Subnet).where(m.Subnet.network_id == network_id)
+                                    .order_by(m.Subnet.created_at, m.Subnet.id)))
+
+    def create_subnet(self, session: Session, project_id: str,
+                      fields: Mapping[str, Any]) -> m.Subnet:
+        network = self.get_network(session, fields["network_id"])
+        version = int(fields.get("ip_version", 4))
+        if "cidr" not in fields or fields["cidr"] is None:
+            raise BadRequest("Bad subnets request: a cidr must be specified in the absence "
+                             "of a subnet pool.")
+        cidr = ipam.parse_cidr(str(fields["cidr"]), version)
+        for other in self.subnets_of(session, network.id):
+            if ipaddress.ip_network(other.cidr).overlaps(cidr):
+                raise BadRequest(f"Invalid input for operation: Requested subnet with cidr: "
+                                 f"{cidr} for network: {network.id} overlaps with another "
+                                 "subnet.")
+        if "gateway_ip" in fields:
+            gateway = fields["gateway_ip"]
+            if gateway is not None:
+                try:
+                    address = ipaddress.ip_address(gateway)
+                except ValueError:
+                    raise BadRequest(f"Invalid input for gateway_ip. Reason: '{gateway}' is not "
+                                     "a valid IP address.") from None
+                if address.version != version:
+                    raise BadRequest("Invalid input for operation: gateway_ip and IP version "
+                                     "are incompatible.")
+        else:
+            gateway = ipam.default_gateway(cidr)
+        pools = fields.get("allocation_pools") or ipam.default_pools(cidr, gateway)
+        ipam.check_pools(cidr, list(pools), gateway)
+        for server in fields.get("dns_nameservers") or []:
+            try:
+                ipaddress.ip_address(server)
+            except ValueError:
+                raise BadRequest(f"Invalid input for dns_nameservers. Reason: '{server}' is not "
+                                 "a valid nameserver.") from None
+        now = self.clock.now()
+        subnet = m.Subnet(
+            id=self.ids.uuid(), project_id=project_id, name=fields.get("name", ""),
+            description=fields.get("description", ""), network_id=network.id,
+            ip_version=version, cidr=str(cidr), gateway_ip=gateway,
+            enable_dhcp=fields.get("enable_dhcp", True),
+            allocation_pools=[dict(p) for p in pools],
+            dns_nameservers=list(fields.get("dns_nameservers") or []),
+            host_routes=[dict(r) for r in fields.get("host_routes") or []],
+            ipv6_ra_mode=fields.get("ipv6_ra_mode"),
+            ipv6_address_mode=fields.get("ipv6_address_mode"),
+            subnetpool_id=None, service_types=list(fields.get("service_types") or []),
+            tags=[], created_at=now, updated_at=now)
+        session.add(subnet)
+        network.updated_at = now
+        network.revision_number += 1
+        return subnet
+
+    def delete_subnet(self, session: Session, subnet: m.Subnet) -> None:
+        in_use = session.scalar(select(func.count()).select_from(m.IPAllocation).join(
+            m.Port, m.Port.id == m.IPAllocation.port_id).where(
+            m.IPAllocation.subnet_id == subnet.id,
+            ~m.Port.device_owner.startswith("network:dhcp"))) or 0
+        if in_use:
+            raise neutron_error("SubnetInUse", f"Unable to complete operation on subnet "
+                                f"{subnet.id}: One or more ports have an IP allocation from "
+                                "this subnet.", 409)
+        session.delete(subnet)
+
+    # -- ports ---------------------------------------------------------------------------
+
+    def get_port(self, session: Session, port_id: str) -> m.Port:
+        port = session.get(m.Port, port_id)
+        if port is None:
+            raise neutron_error("PortNotFound", f"Port {port_id} could not be found.", 404)
+        return port
+
+    def fixed_ips(self, session: Session, port_ids: list[str]) -> dict[str, list[dict[str, str]]]:
+        result: dict[str, list[dict[str, str]]] = {p: [] for p in port_ids}
+        if not port_ids:
+            return result
+        rows = session.scalars(select(m.IPAllocation).where(
+            m.IPAllocation.port_id.in_(port_ids)).order_by(m.IPAllocation.id))
+        for row in rows:
+            result[row.port_id].append({"subnet_id": row.subnet_id,
+                                        "ip_address": row.ip_address})
+        return result
+
+    def new_mac(self, session: Session, network_id: str) -> str:
+        for _ in range(16):
+            tail = self.macs.randbytes(3)
+            mac = MAC_PREFIX + "".join(f":{b:02x}" for b in tail)
+            if session.scalar(select(m.Port.id).where(m.Port.network_id == network_id,
+                                                      m.Port.mac_address == mac)) is None:
+                return mac
+        raise neutron_error("MacAddressGenerationFailure", "Unable to generate unique mac on "
+                            f"network {network_id}.", 503)
+
+    def _allocate(self, session: Session, network: m.Network, port_id: str,
+                  requested: list[dict[str, Any]] | None) -> list[tuple[str, str]]:
+        subnets = {s.id: s for s in self.subnets_of(session, network.id)}
+        wanted: list[tuple[m.Subnet, str | None]] = []
+        if requested is None:
+            # neutron gives one address from the first IPv4 subnet and one from each
+            # SLAAC IPv6 subnet; with none of the former, the first subnet.
+            v4 = [s for s in subnets.values() if s.ip_version == 4]
+            chosen = v4[:1] or list(subnets.values())[:1]
+            wanted = [(s, None) for s in chosen]
+        else:
+            for item in requested:
+                subnet_id = item.get("subnet_id")
+                address = item.get("ip_address")
+                if subnet_id is None and address is not None:
+                    subnet_id = next((s.id for s in subnets.values() if ipaddress.ip_address(
+                        address) in ipaddress.ip_network(s.cidr)), None)
+                    if subnet_id is None:
+                        raise BadRequest(f"Invalid input for operation: IP address {address} "
+                                         f"is not a valid IP for any of the subnets on the "
+                                         f"specified network.")
+                if subnet_id not in subnets:
+                    if session.get(m.Subnet, subnet_id) is None:
+                        raise neutron_error("SubnetNotFound",
+                                            f"Subnet {subnet_id} could not be found.", 404)
+                    raise BadRequest(f"Invalid input for operation: Failed to create port on "
+                                     f"network {network.id}, because fixed_ips included "
+                                     f"invalid subnet {subnet_id}.")
+                wanted.append((subnets[subnet_id], address))
+        allocations: list[tuple[str, str]] = []
+        for subnet, address in wanted:
+            used = set(session.scalars(select(m.IPAllocation.ip_address).where(
+                m.IPAllocation.subnet_id == subnet.id)))
+            used.update(a for s, a in allocations if s == subnet.id)
+            if address is not None:
+                if ipaddress.ip_address(address) not in ipaddress.ip_network(subnet.cidr):
+                    raise BadRequest(f"Invalid input for operation: IP address {address} is "
+                                     f"not a valid IP for the specified subnet.")
+                if address in used:
+                    raise neutron_error("IpAddressAlreadyAllocated", f"IP address {address} "
+                                        f"already allocated in subnet {subnet.id}", 409)
+            else:
+                address = ipam.next_free(subnet.allocation_pools, used)
+                if address is None:
+                    raise neutron_error("IpAddressGenerationFailure", "No more IP addresses "
+                                        f"available on network {network.id}.", 409)
+            allocations.append((subnet.id, address))
+        for subnet_id, address in allocations:
+            session.add(m.IPAllocation(port_id=port_id, subnet_id=subnet_id,
+                                       network_id=network.id, ip_address=address))
+        return allocations
+
+    def default_security_group(self, session: Session, project_id: str) -> m.SecurityGroup:
+        """The project's ``default`` group, made on first need with neutron's four rules."""
+        group = session.scalar(select(m.SecurityGroup).where(
+            m.SecurityGroup.project_id == project_id, m.SecurityGroup.is_default.is_(True)))
+        if group is not None:
+            return group
+        now = self.clock.now()
+        group = m.SecurityGroup(id=self.ids.uuid(), project_id=project_id, name="default",
+                                description="Default security group", is_default=True,
+                                tags=[], created_at=now, updated_at=now)
+        session.add(group)
+        session.flush()
+        for direction, ethertype in (("ingress", "IPv4"), ("ingress", "IPv6"),
+                                     ("egress", "IPv4"), ("egress", "IPv6")):
+            session.add(m.SecurityGroupRule(
+                id=self.ids.uuid(), project_id=project_id, security_group_id=group.id,
+                direction=direction, ethertype=ethertype,
+                remote_group_id=group.id if direction == "ingress" else None,
+                created_at=now, updated_at=now))
+        return group
+
+    def create_port(self, session: Session, project_id: str,
+                    fields: Mapping[str, Any]) -> m.Port:
+        network = self.get_network(session, fields["network_id"])
+        port_id = self.ids.uuid()
+        mac = fields.get("mac_address") or self.new_mac(session, network.id)
+        if fields.get("mac_address") and session.scalar(select(m.Port.id).where(
+                m.Port.network_id == network.id, m.Port.mac_address == mac)):
+            raise neutron_error("MacAddressInUse", f"Unable to complete operation for network "
+                                f"{network.id}. The mac address {mac} is in use.", 409)
+        port_security = fields.get("port_security_enabled", network.port_security_enabled)
+        groups = fields.get("security_groups")
+        owner = fields.get("device_owner", "")
+        if groups is None:
+            groups = [] if (not port_security or owner.startswith("network:")) else \
+                [self.default_security_group(session, project_id).id]
+        elif groups and not port_security:
+            raise neutron_error("PortSecurityAndIPRequiredForSecurityGroups", "Port security "
+                                "must be enabled and port must have an IP address in order to "
+                                "use security groups.", 400)
+        for group_id in groups:
+            if session.get(m.SecurityGroup, group_id) is None:
+                raise neutron_error("SecurityGroupNotFound",
+                                    f"Security group {group_id} does not exist", 404)
+        now = self.clock.now()
+        port = m.Port(
+            id=port_id, project_id=project_id, name=fields.get("name", ""),
+            description=fields.get("description", ""), network_id=network.id,
+            mac_address=mac, admin_state_up=fields.get("admin_state_up", True),
+            status="DOWN", device_id=fields.get("device_id", ""), device_owner=owner,
+            security_groups=list(groups),
+            allowed_address_pairs=[dict(p) for p in fields.get("allowed_address_pairs") or []],
+            extra_dhcp_opts=[dict(o) for o in fields.get("extra_dhcp_opts") or []],
+            port_security_enabled=port_security,
+            binding_host_id=fields.get("binding:host_id") or "",
+            binding_vnic_type=fields.get("binding:vnic_type", "normal"),
+            binding_profile=dict(fields.get("binding:profile") or {}),
+            dns_name=fields.get("dns_name", ""), tags=[], created_at=now, updated_at=now)
+        session.add(port)
+        session.flush()
+        self._allocate(session, network, port.id, fields.get("fixed_ips"))
+        if port.binding_host_id and port.admin_state_up:
+            port.status = "ACTIVE"
+        return port
+
+    def update_fixed_ips(self, session: Session, port: m.Port,
+                         requested: list[dict[str, Any]]) -> None:
+        """Replace a port's addresses: keep those still asked for, allocate the new ones."""
+        current = {(a.subnet_id, a.ip_address): a for a in session.scalars(
+            select(m.IPAllocation).where(m.IPAllocation.port_id == port.id))}
+        keep: set[tuple[str, str]] = set()
+        fresh: list[dict[str, Any]] = []
+        for item in requested:
+            match = next((key for key in current if
+                          (item.get("ip_address") in (None, key[1]))
+                          and (item.get("subnet_id") in (None, key[0]))
+                          and key not in keep and item.get("ip_address") is not None), None)
+            if match is not None:
+                keep.add(match)
+            else:
+                fresh.append(item)
+        for key, row in current.items():
+            if key not in keep:
+                session.delete(row)
+        session.flush()
+        if fresh:
+            self._allocate(session, self.get_network(session, port.network_id), port.id, fresh)
+
+    def delete_port(self, session: Session, port: m.Port) -> None:
+        session.delete(port)

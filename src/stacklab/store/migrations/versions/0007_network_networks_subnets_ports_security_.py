@@ -1,0 +1,196 @@
+"""network networks subnets ports security groups
+
+Revision ID: 0007
+Revises: 0006
+Create Date: 2026-11-25 09:44:02.353093
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = '0007'
+down_revision = '0006'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+
+    op.create_table('network_network',
+    sa.Column('admin_state_up', sa.Boolean(), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('shared', sa.Boolean(), nullable=False),
+    sa.Column('external', sa.Boolean(), nullable=False),
+    sa.Column('is_default', sa.Boolean(), nullable=False),
+    sa.Column('mtu', sa.Integer(), nullable=False),
+    sa.Column('port_security_enabled', sa.Boolean(), nullable=False),
+    sa.Column('network_type', sa.String(length=32), nullable=False),
+    sa.Column('physical_network', sa.String(length=64), nullable=True),
+    sa.Column('segmentation_id', sa.Integer(), nullable=True),
+    sa.Column('availability_zone_hints', sa.JSON(), nullable=False),
+    sa.Column('dns_domain', sa.String(length=255), nullable=False),
+    sa.Column('id', sa.String(length=36), nullable=False),
+    sa.Column('project_id', sa.String(length=255), nullable=False),
+    sa.Column('name', sa.String(length=255), nullable=False),
+    sa.Column('description', sa.Text(), nullable=False),
+    sa.Column('tags', sa.JSON(), nullable=False),
+    sa.Column('revision_number', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.Float(), nullable=False),
+    sa.Column('updated_at', sa.Float(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_network_network'))
+    )
+    with op.batch_alter_table('network_network', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_network_network_project_id'), ['project_id'], unique=False)
+
+    op.create_table('network_security_group',
+    sa.Column('stateful', sa.Boolean(), nullable=False),
+    sa.Column('is_default', sa.Boolean(), nullable=False),
+    sa.Column('id', sa.String(length=36), nullable=False),
+    sa.Column('project_id', sa.String(length=255), nullable=False),
+    sa.Column('name', sa.String(length=255), nullable=False),
+    sa.Column('description', sa.Text(), nullable=False),
+    sa.Column('tags', sa.JSON(), nullable=False),
+    sa.Column('revision_number', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.Float(), nullable=False),
+    sa.Column('updated_at', sa.Float(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_network_security_group'))
+    )
+    with op.batch_alter_table('network_security_group', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_network_security_group_project_id'), ['project_id'], unique=False)
+
+    op.create_table('network_port',
+    sa.Column('network_id', sa.String(length=36), nullable=False),
+    sa.Column('mac_address', sa.String(length=32), nullable=False),
+    sa.Column('admin_state_up', sa.Boolean(), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('device_id', sa.String(length=255), nullable=False),
+    sa.Column('device_owner', sa.String(length=255), nullable=False),
+    sa.Column('security_groups', sa.JSON(), nullable=False),
+    sa.Column('allowed_address_pairs', sa.JSON(), nullable=False),
+    sa.Column('extra_dhcp_opts', sa.JSON(), nullable=False),
+    sa.Column('port_security_enabled', sa.Boolean(), nullable=False),
+    sa.Column('binding_host_id', sa.String(length=255), nullable=False),
+    sa.Column('binding_vnic_type', sa.String(length=32), nullable=False),
+    sa.Column('binding_profile', sa.JSON(), nullable=False),
+    sa.Column('dns_name', sa.String(length=255), nullable=False),
+    sa.Column('id', sa.String(length=36), nullable=False),
+    sa.Column('project_id', sa.String(length=255), nullable=False),
+    sa.Column('name', sa.String(length=255), nullable=False),
+    sa.Column('description', sa.Text(), nullable=False),
+    sa.Column('tags', sa.JSON(), nullable=False),
+    sa.Column('revision_number', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.Float(), nullable=False),
+    sa.Column('updated_at', sa.Float(), nullable=False),
+    sa.ForeignKeyConstraint(['network_id'], ['network_network.id'], name=op.f('fk_network_port_network_id_network_network'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_network_port')),
+    sa.UniqueConstraint('network_id', 'mac_address', name=op.f('uq_network_port_network_id'))
+    )
+    with op.batch_alter_table('network_port', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_network_port_device_id'), ['device_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_network_port_network_id'), ['network_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_network_port_project_id'), ['project_id'], unique=False)
+
+    op.create_table('network_security_group_rule',
+    sa.Column('id', sa.String(length=36), nullable=False),
+    sa.Column('project_id', sa.String(length=255), nullable=False),
+    sa.Column('security_group_id', sa.String(length=36), nullable=False),
+    sa.Column('direction', sa.String(length=8), nullable=False),
+    sa.Column('ethertype', sa.String(length=8), nullable=False),
+    sa.Column('protocol', sa.String(length=40), nullable=True),
+    sa.Column('port_range_min', sa.Integer(), nullable=True),
+    sa.Column('port_range_max', sa.Integer(), nullable=True),
+    sa.Column('remote_ip_prefix', sa.String(length=64), nullable=True),
+    sa.Column('remote_group_id', sa.String(length=36), nullable=True),
+    sa.Column('description', sa.Text(), nullable=False),
+    sa.Column('revision_number', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.Float(), nullable=False),
+    sa.Column('updated_at', sa.Float(), nullable=False),
+    sa.ForeignKeyConstraint(['security_group_id'], ['network_security_group.id'], name=op.f('fk_network_security_group_rule_security_group_id_network_security_group'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_network_security_group_rule'))
+    )
+    with op.batch_alter_table('network_security_group_rule', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_network_security_group_rule_project_id'), ['project_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_network_security_group_rule_security_group_id'), ['security_group_id'], unique=False)
+
+    op.create_table('network_subnet',
+    sa.Column('network_id', sa.String(length=36), nullable=False),
+    sa.Column('ip_version', sa.Integer(), nullable=False),
+    sa.Column('cidr', sa.String(length=64), nullable=False),
+    sa.Column('gateway_ip', sa.String(length=64), nullable=True),
+    sa.Column('enable_dhcp', sa.Boolean(), nullable=False),
+    sa.Column('allocation_pools', sa.JSON(), nullable=False),
+    sa.Column('dns_nameservers', sa.JSON(), nullable=False),
+    sa.Column('host_routes', sa.JSON(), nullable=False),
+    sa.Column('ipv6_ra_mode', sa.String(length=32), nullable=True),
+    sa.Column('ipv6_address_mode', sa.String(length=32), nullable=True),
+    sa.Column('subnetpool_id', sa.String(length=36), nullable=True),
+    sa.Column('service_types', sa.JSON(), nullable=False),
+    sa.Column('id', sa.String(length=36), nullable=False),
+    sa.Column('project_id', sa.String(length=255), nullable=False),
+    sa.Column('name', sa.String(length=255), nullable=False),
+    sa.Column('description', sa.Text(), nullable=False),
+    sa.Column('tags', sa.JSON(), nullable=False),
+    sa.Column('revision_number', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.Float(), nullable=False),
+    sa.Column('updated_at', sa.Float(), nullable=False),
+    sa.ForeignKeyConstraint(['network_id'], ['network_network.id'], name=op.f('fk_network_subnet_network_id_network_network'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_network_subnet'))
+    )
+    with op.batch_alter_table('network_subnet', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_network_subnet_network_id'), ['network_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_network_subnet_project_id'), ['project_id'], unique=False)
+
+    op.create_table('network_ip_allocation',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('port_id', sa.String(length=36), nullable=False),
+    sa.Column('subnet_id', sa.String(length=36), nullable=False),
+    sa.Column('network_id', sa.String(length=36), nullable=False),
+    sa.Column('ip_address', sa.String(length=64), nullable=False),
+    sa.ForeignKeyConstraint(['port_id'], ['network_port.id'], name=op.f('fk_network_ip_allocation_port_id_network_port'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['subnet_id'], ['network_subnet.id'], name=op.f('fk_network_ip_allocation_subnet_id_network_subnet'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_network_ip_allocation')),
+    sa.UniqueConstraint('subnet_id', 'ip_address', name=op.f('uq_network_ip_allocation_subnet_id'))
+    )
+    with op.batch_alter_table('network_ip_allocation', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_network_ip_allocation_network_id'), ['network_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_network_ip_allocation_port_id'), ['port_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_network_ip_allocation_subnet_id'), ['subnet_id'], unique=False)
+
+
+
+
+def downgrade() -> None:
+
+    with op.batch_alter_table('network_ip_allocation', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_network_ip_allocation_subnet_id'))
+        batch_op.drop_index(batch_op.f('ix_network_ip_allocation_port_id'))
+        batch_op.drop_index(batch_op.f('ix_network_ip_allocation_network_id'))
+
+    op.drop_table('network_ip_allocation')
+    with op.batch_alter_table('network_subnet', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_network_subnet_project_id'))
+        batch_op.drop_index(batch_op.f('ix_network_subnet_network_id'))
+
+    op.drop_table('network_subnet')
+    with op.batch_alter_table('network_security_group_rule', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_network_security_group_rule_security_group_id'))
+        batch_op.drop_index(batch_op.f('ix_network_security_group_rule_project_id'))
+
+    op.drop_table('network_security_group_rule')
+    with op.batch_alter_table('network_port', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_network_port_project_id'))
+        batch_op.drop_index(batch_op.f('ix_network_port_network_id'))
+        batch_op.drop_index(batch_op.f('ix_network_port_device_id'))
+
+    op.drop_table('network_port')
+    with op.batch_alter_table('network_security_group', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_network_security_group_project_id'))
+
+    op.drop_table('network_security_group')
+    with op.batch_alter_table('network_network', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_network_network_project_id'))
+
+    op.drop_table('network_network')
+
