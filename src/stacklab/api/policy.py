@@ -7,16 +7,45 @@ overrides them by name, exactly as ``[oslo_policy] policy_file`` does.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from oslo_config import cfg
+from oslo_policy import _checks as oslo_checks
 from oslo_policy import policy as oslo
 
 from stacklab.api.context import RequestContext
 from stacklab.api.errors import Forbidden
+
+
+@oslo_checks.register("field")
+class FieldCheck(oslo_checks.Check):
+    """neutron's ``field:<collection>:<attribute>=<value>`` check (``field:networks:shared=True``).
+
+    The target carries the attribute itself when it is the resource (a
+    network's ``shared``) and, for its children, under the parent's name
+    (a port's ``network:shared``), which is where the check looks first.
+    """
+
+    def __init__(self, kind: str, match: str) -> None:
+        collection, _, condition = match.partition(":")
+        attribute, _, value = condition.partition("=")
+        self.parent_key = f"{collection.removesuffix('s')}:{attribute}"
+        self.attribute = attribute
+        self.value = value
+        super().__init__(kind, match)
+
+    def __call__(self, target: Mapping[str, Any], cred: Any, enforcer: Any,
+                 current_rule: str | None = None) -> bool:
+        for key in (self.parent_key, self.attribute):
+            if key in target:
+                if self.value.startswith("~"):  # a regular expression (device owners)
+                    return re.search(self.value[1:], str(target[key])) is not None
+                return str(target[key]).lower() == self.value.lower()
+        return False
 
 
 @dataclass(frozen=True)
