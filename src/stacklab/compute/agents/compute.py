@@ -84,9 +84,10 @@ class ComputeManager:
                     await self._abort_build(uuid, ctxt, exc)
                     return
                 await self.compute.profile_sleep(states.NETWORKING)
-                await self._save(uuid, states.NETWORKING, addresses=addresses)
-                await self._steps(uuid, states.NETWORKING, states.BLOCK_DEVICE_MAPPING,
-                                  states.SPAWNING)
+                await self._save(uuid, states.NETWORKING, addresses=addresses,
+                                 task_state=states.BLOCK_DEVICE_MAPPING)
+                await self.compute.profile_sleep(states.BLOCK_DEVICE_MAPPING)
+                await self._steps(uuid, states.BLOCK_DEVICE_MAPPING, states.SPAWNING)
                 self._boot(uuid)
                 await self._save(uuid, states.SPAWNING, vm_state=states.ACTIVE,
                                  task_state=None, power_state=states.RUNNING,
