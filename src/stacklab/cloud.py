@@ -28,6 +28,7 @@ from stacklab.ids import IdSource
 from stacklab.image.builtin import CIRROS_NAME, CIRROS_PROPERTIES, cirros_bytes
 from stacklab.image.filestore import FileStore
 from stacklab.image.service import ImageOptions, ImageService
+from stacklab.network.routing import Routing
 from stacklab.network.service import NetworkService
 from stacklab.observability.logging import CentralLogStore
 from stacklab.store.database import Database, sqlite_url
@@ -73,6 +74,8 @@ class Cloud:
                                       boot_profile=config.stacklab.boot_profile,
                                       images=self.image, quota_options=config.quota)
         self.network = NetworkService(self.db, self.clock, self.ids)
+        self.routing = Routing(self.network, l3_ha=config.DEFAULT.l3_ha,
+                               distributed=config.DEFAULT.router_distributed)
         self.app: Any = None
         self.compute.neutron = NeutronClient(lambda: self.app, lambda: self.base_url,
                                              username="nova",

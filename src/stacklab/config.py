@@ -28,6 +28,18 @@ class DefaultOptions:
     # glance-api.conf's limits on image data.
     image_size_cap: int = 1099511627776
     user_storage_quota: int = 0
+    # neutron.conf's agent scheduling and HA router options; upstream defaults.
+    agent_down_time: int = 75
+    dhcp_agents_per_network: int = 1
+    allow_automatic_dhcp_failover: bool = True
+    l3_ha: bool = False
+    max_l3_agents_per_router: int = 3
+    # Removed upstream in Ocata; the course's snippet still sets it (accepted, warned about).
+    min_l3_agents_per_router: int | None = None
+    allow_automatic_l3agent_failover: bool = False
+    l3_ha_net_cidr: str = "169.254.192.0/18"
+    ha_vrrp_advert_int: int = 2
+    router_distributed: bool = False
 
 
 @dataclass
@@ -186,4 +198,9 @@ def _coerce(kind: Any, raw: Any, where: str) -> Any:
 def lab_defaults(config: Config) -> Config:
     """The lab's own settings on top of upstream defaults."""
     config.identity.password_hash_rounds = 4
+    # The course's neutron.conf: two DHCP agents per network, HA routers on up to three.
+    config.DEFAULT.dhcp_agents_per_network = 2
+    config.DEFAULT.l3_ha = True
+    config.DEFAULT.max_l3_agents_per_router = 3
+    config.DEFAULT.min_l3_agents_per_router = 2
     return config

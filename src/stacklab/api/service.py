@@ -73,7 +73,11 @@ class Call:
     def allows(self, rule: str, target: Mapping[str, Any] | None = None) -> bool:
         target = target or self.default_target()
         key = (rule, tuple(sorted(target.items())))
-        verdict = self._verdicts.get(key)
+        try:
+            verdict = self._verdicts.get(key)
+        except TypeError:  # a target holding lists or dicts: asked once, not remembered
+            return self.cloud.policy_for(self.operation.service).allows(
+                rule, target, self.context)
         if verdict is None:
             verdict = self._verdicts[key] = self.cloud.policy_for(
                 self.operation.service).allows(rule, target, self.context)

@@ -172,11 +172,19 @@ class NeutronClient:
             if network_id not in names:
                 names[network_id] = (await self.request(
                     "GET", f"/v2.0/networks/{network_id}"))["network"]["name"] or network_id
+            floating = (await self.request("GET", "/v2.0/floatingips",
+                                           params={"port_id": port["id"]}))["floatingips"]
             for fixed in port["fixed_ips"]:
                 address = fixed["ip_address"]
-                result.setdefault(names[network_id], []).append({
+                entries = result.setdefault(names[network_id], [])
+                entries.append({
                     "version": 6 if ":" in address else 4, "addr": address,
                     "OS-EXT-IPS:type": "fixed", "OS-EXT-IPS-MAC:mac_addr": port["mac_address"]})
+                # nova lists a fixed address's floating IPs right after it.
+                entries.extend({"version": 4, "addr": f["floating_ip_address"],
+                                "OS-EXT-IPS:type": "floating",
+                                "OS-EXT-IPS-MAC:mac_addr": port["mac_address"]}
+                               for f in floating if f["fixed_ip_address"] == address)
         return result
 
     async def deallocate_for_instance(self, instance_uuid: str,

@@ -249,6 +249,17 @@ class ComputeService:
             await self.neutron.request("PUT", f"/v2.0/ports/{port['id']}",
                                        json={"port": {"binding:host_id": host}})
 
+    async def network_changed(self, uuid: str) -> None:
+        """neutron's ``network-changed`` event: read the server's addresses again."""
+        if self.neutron is None:
+            return
+        addresses = await self.neutron.addresses(uuid)
+        with self.db.session() as session:
+            instance = self.instances.find(session, uuid)
+            if instance is not None and not instance.deleted:
+                instance.addresses = addresses
+                instance.updated_at = self.clock.now()
+
     async def release_network(self, uuid: str, preserved: set[str]) -> None:
         if self.neutron is not None:
             await self.neutron.deallocate_for_instance(uuid, preserved)

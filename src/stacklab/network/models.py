@@ -113,3 +113,26 @@ class SecurityGroupRule(Base):
     revision_number: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[float] = mapped_column(Float)
     updated_at: Mapped[float] = mapped_column(Float)
+
+
+class Router(_Standard, Base):
+    __tablename__ = "network_router"
+    admin_state_up: Mapped[bool] = mapped_column(Boolean, default=True)
+    status: Mapped[str] = mapped_column(String(16), default="ACTIVE")
+    gw_network_id: Mapped[str | None] = mapped_column(String(36))
+    enable_snat: Mapped[bool] = mapped_column(Boolean, default=True)
+    routes: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+    distributed: Mapped[bool] = mapped_column(Boolean, default=False)
+    ha: Mapped[bool] = mapped_column(Boolean, default=False)
+    availability_zone_hints: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+
+class FloatingIP(_Standard, Base):
+    __tablename__ = "network_floatingip"
+    floating_network_id: Mapped[str] = mapped_column(String(36), index=True)
+    floating_ip_address: Mapped[str] = mapped_column(String(64))
+    floating_port_id: Mapped[str] = mapped_column(String(36))
+    fixed_port_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    fixed_ip_address: Mapped[str | None] = mapped_column(String(64))
+    router_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="DOWN")

@@ -41,6 +41,7 @@ from typing import Any
 
 from stacklab.api.errors import ApiError, Conflict, NotFound
 from stacklab.network import ipam
+from stacklab.network.vrrp import NEUTRON_HA_ADVERT_INT, VrrpConfig
 
 # neutron-lib constants.py
 AGENT_TYPE_DHCP = "DHCP agent"
@@ -70,10 +71,9 @@ LOWEST_AGENT_BINDING_INDEX = 1
 # neutron/db/l3_hamode_db.py: ``VR_ID_RANGE = set(range(1, 255))``, so 254 VRIDs a project.
 VR_ID_RANGE = range(1, 255)
 MAX_ALLOCATION_TRIES = 10
-# neutron/agent/l3/ha_router.py and neutron/agent/linux/keepalived.py
+# neutron/agent/l3/ha_router.py and neutron/agent/linux/keepalived.py (keepalived's own
+# numbers for neutron are in stacklab.network.vrrp).
 HA_DEV_PREFIX = "ha-"
-HA_DEFAULT_PRIORITY = 50
-GARP_PRIMARY_DELAY = 60
 PRIMARY_VIP_RANGE_SIZE = 24
 
 DHCP_SCHEDULER_DRIVERS = ("WeightScheduler", "ChanceScheduler", "AZAwareWeightScheduler")
@@ -436,25 +436,26 @@ class HaNetworkSpec:
 class VrrpInstanceSpec:
     """The keepalived instance one hosting agent runs for an HA router.
 
-    Every replica starts BACKUP with priority 50 and nopreempt; the primary VIP is
+    ``config`` is what neutron's ha_router.py writes (``VrrpConfig.neutron_ha_router``:
+    BACKUP, priority 50 on every replica, nopreempt); the primary VIP is
     169.254.0.<VRID>/24 on the ``ha-`` device (keepalived.py ``get_primary_vip``).
     """
 
     router_id: str
     agent_id: str
     host: str
-    vr_id: int
     ha_ip_address: str
     interface: str | None
     primary_vip: str
-    state: str = "BACKUP"
-    priority: int = HA_DEFAULT_PRIORITY
-    nopreempt: bool = True
-    garp_master_delay: int = GARP_PRIMARY_DELAY
+    config: VrrpConfig
+
+    @property
+    def vr_id(self) -> int:
+        return self.config.vrid
 
     @property
     def name(self) -> str:
-        return f"VR_{self.vr_id}"
+        return f"VR_{self.config.vrid}"
 
 
 @dataclass(frozen=True)
@@ -1257,8 +1258,9 @@ def reschedule_routers_from_down_agents(routers: Iterable[RouterSpec],
     For each binding of an admin-up agent whose heartbeat is older than agent_dead_limit
     (and that is not alive again), the router is unbound from all its agents and
     scheduled afresh; if no agent takes it, the change is rolled back and neutron logs
-    ``RouterReschedulingFailed``. HA routers are rescheduled too (neutron ≥ 2024.1).
-    ``last_check``: as for ``remove_networks_from_down_agents``.
+    ``RouterReschedulingFailed``. HA routers are rescheduled too (neutron >= 2024.1).
+    Routers not listed in ``routers`` are left alone. ``last_check``: as for
+    ``remove_networks_from_down_agents``.
     """
     work = _L3Work(agents, state, now, options, rng)
     if not options.allow_automatic_l3agent_failover:
@@ -1286,14 +1288,12 @@ def reschedule_routers_from_down_agents(routers: Iterable[RouterSpec],
         if agent.is_active(now, options.agent_down_time):
             back_online.add(agent.id)
             continue
-        if binding not in work.bindings:
-            continue  # the router moved already with an earlier binding
+        router = specs.get(binding.router_id)
+        if router is None or binding not in work.bindings:
+            continue  # not given, or moved already with an earlier binding
         work.log.append(LogRecord(logging.WARNING, (
             f"Rescheduling router {binding.router_id} from agent {binding.agent_id} because "
             f"the agent did not report to the server in the last {dead_limit} seconds.")))
-        router = specs.get(binding.router_id)
-        if router is None:
-            continue
         saved = work.snapshot()
         try:
             work.bindings = [b for b in work.bindings if b.router_id != router.id]
@@ -1379,11 +1379,12 @@ def routers_served_by_agent(agent: AgentRecord, state: L3State,
 
 
 def vrrp_instances(router: RouterSpec, agents: Iterable[AgentRecord], state: L3State,
-                   options: SchedulingOptions) -> list[VrrpInstanceSpec]:
+                   options: SchedulingOptions, *,
+                   ha_vrrp_advert_int: float = NEUTRON_HA_ADVERT_INT) -> list[VrrpInstanceSpec]:
     """The keepalived instance each agent hosting an HA router runs (none for other routers).
 
     One per binding that has both a VRID and its agent's ``ha-`` port, ordered by
-    binding_index.
+    binding_index; ``ha_vrrp_advert_int`` is the L3 agents' option (2 s).
     """
     if not router.is_ha(options):
         return []
@@ -1393,6 +1394,7 @@ def vrrp_instances(router: RouterSpec, agents: Iterable[AgentRecord], state: L3S
     agents_by_id = _by_id(agents)
     ports = {p.agent_id: p for p in state.ha_ports if p.router_id == router.id}
     vip = primary_vip(vr_id, options)
+    config = VrrpConfig.neutron_ha_router(vr_id, advert_int=ha_vrrp_advert_int)
     instances = []
     for binding in sorted(state.bindings_of(router.id), key=lambda b: b.binding_index):
         agent = agents_by_id.get(binding.agent_id)
@@ -1400,8 +1402,8 @@ def vrrp_instances(router: RouterSpec, agents: Iterable[AgentRecord], state: L3S
         if agent is None or port is None:
             continue
         interface = ha_interface_name(port.port_id) if port.port_id else None
-        instances.append(VrrpInstanceSpec(router.id, agent.id, agent.host, vr_id,
-                                          port.ip_address, interface, vip))
+        instances.append(VrrpInstanceSpec(router.id, agent.id, agent.host, port.ip_address,
+                                          interface, vip, config))
     return instances
 
 

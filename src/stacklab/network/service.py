@@ -390,4 +390,9 @@ class NetworkService:
             self._allocate(session, self.get_network(session, port.network_id), port.id, fresh)
 
     def delete_port(self, session: Session, port: m.Port) -> None:
+        # Floating IPs on the port are let go, not deleted (neutron's disassociate).
+        for fip in session.scalars(select(m.FloatingIP).where(
+                m.FloatingIP.fixed_port_id == port.id)):
+            fip.fixed_port_id = fip.fixed_ip_address = fip.router_id = None
+            fip.status = "DOWN"
         session.delete(port)

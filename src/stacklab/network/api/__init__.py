@@ -2,8 +2,10 @@
 
 from stacklab.network.api import (  # noqa: F401
     extensions,
+    floatingips,
     networks,
     ports,
+    routers,
     security_groups,
     subnets,
 )

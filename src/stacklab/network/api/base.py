@@ -57,13 +57,13 @@ def check_attributes(call: Call, action: str, resource: str, body: Mapping[str, 
         rule = f"{action}_{resource}:{name}"
         if engine.has_rule(rule):
             authorize(call, rule, {**target, name: value})
-        if isinstance(value, list):
-            for item in value:
-                if isinstance(item, dict):
-                    for key in item:
-                        sub = f"{rule}:{key}"
-                        if engine.has_rule(sub):
-                            authorize(call, sub, {**target, name: value})
+        items = value if isinstance(value, list) else [value]
+        for item in items:
+            if isinstance(item, dict):
+                for key in item:
+                    sub = f"{rule}:{key}"
+                    if engine.has_rule(sub):
+                        authorize(call, sub, {**target, name: value})
 
 
 def hide_attributes(call: Call, resource: str, body: dict[str, Any],

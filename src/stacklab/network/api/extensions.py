@@ -12,6 +12,16 @@ from stacklab.network.api.base import api
 # an extension's presence as a promise (openstacksdk and the CLI probe this list).
 EXTENSIONS = (
     ("allowed-address-pairs", "Allowed Address Pairs", "Provides allowed address pairs"),
+    ("dvr", "Distributed Virtual Router", "Enables configuration of Distributed Virtual "
+     "Routers."),
+    ("ext-gw-mode", "Neutron L3 Configurable external gateway mode", "Extension of the router "
+     "abstraction for specifying whether SNAT should occur on the external gateway"),
+    ("extraroute", "Neutron Extra Route", "Extra routes configuration for L3 router"),
+    ("fip-port-details", "Floating IP Port Details Extension", "Add port_details attribute to "
+     "Floating IP resource"),
+    ("l3-ha", "HA Router extension", "Adds HA capability to routers."),
+    ("router", "Neutron L3 Router", "Router abstraction for basic L3 forwarding between L2 "
+     "Neutron networks and access to external networks via a NAT gateway."),
     ("binding", "Port Binding", "Expose port bindings of a virtual port to external "
      "application"),
     ("external-net", "Neutron external network", "Adds external network attribute to network "
@@ -47,8 +57,8 @@ async def versions(call: Call) -> dict[str, Any]:
         {"rel": "self", "href": call.url_for("/v2.0/")}]}]}
 
 
-_RESOURCES = ("networks", "subnets", "ports", "security-groups", "security-group-rules",
-              "extensions")
+_RESOURCES = ("networks", "subnets", "ports", "routers", "floatingips", "security-groups",
+              "security-group-rules", "extensions")
 
 
 @api.route("GET", "/v2.0/")

@@ -30,6 +30,10 @@ _CREATE = {"name", "description", "network_id", "admin_state_up", "mac_address",
            "binding:host_id", "binding:vnic_type", "binding:profile", "dns_name",
            "tenant_id", "project_id", "qos_policy_id", "propagate_uplink_status"}
 _UPDATE = _CREATE - {"network_id", "tenant_id", "project_id", "mac_address"} | {"mac_address"}
+# Ports the L3 plugin owns: they go with their router or floating IP, not by themselves.
+_L3_OWNERS = {"network:router_interface", "network:router_interface_distributed",
+              "network:ha_router_replicated_interface", "network:router_gateway",
+              "network:floatingip", "network:router_ha_interface"}
 _COLUMNS = {"binding:host_id": "binding_host_id", "binding:vnic_type": "binding_vnic_type",
             "binding:profile": "binding_profile"}
 
@@ -138,4 +142,7 @@ async def delete_port(call: Call) -> None:
     with service.db.session() as session:
         row, parent = _load(call, session, call.params["port_id"])
         authorize(call, "delete_port", port_target(render_port(row, []), parent))
+        if row.device_owner in _L3_OWNERS:
+            raise ApiError(f"Port {row.id} cannot be deleted directly via the port API: has "
+                           f"device owner {row.device_owner}.", status=409, kind="L3PortInUse")
         service.delete_port(session, row)

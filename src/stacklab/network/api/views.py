@@ -85,3 +85,35 @@ def render_security_group(group: m.SecurityGroup,
                           rules: list[m.SecurityGroupRule]) -> dict[str, Any]:
     return {**_standard(group), "stateful": group.stateful, "shared": False,
             "security_group_rules": [render_rule(r) for r in rules]}
+
+
+def render_router(router: m.Router, gateway_ips: list[dict[str, str]]) -> dict[str, Any]:
+    gateway = None
+    if router.gw_network_id:
+        gateway = {"network_id": router.gw_network_id, "enable_snat": router.enable_snat,
+                   "external_fixed_ips": gateway_ips}
+    return {
+        **_standard(router), "admin_state_up": router.admin_state_up, "status": router.status,
+        "external_gateway_info": gateway, "routes": [dict(r) for r in router.routes],
+        "distributed": router.distributed, "ha": router.ha,
+        "availability_zone_hints": list(router.availability_zone_hints),
+        "availability_zones": ["nova"], "flavor_id": None,
+    }
+
+
+def render_floatingip(fip: m.FloatingIP, port: m.Port | None) -> dict[str, Any]:
+    details = None
+    if port is not None:
+        details = {"name": port.name, "network_id": port.network_id,
+                   "mac_address": port.mac_address, "admin_state_up": port.admin_state_up,
+                   "status": port.status, "device_id": port.device_id,
+                   "device_owner": port.device_owner}
+    standard = _standard(fip)
+    del standard["name"]  # floating IPs have none
+    return {
+        **standard, "floating_network_id": fip.floating_network_id,
+        "floating_ip_address": fip.floating_ip_address, "router_id": fip.router_id,
+        "port_id": fip.fixed_port_id, "fixed_ip_address": fip.fixed_ip_address,
+        "status": fip.status, "port_details": details, "qos_policy_id": None,
+        "port_forwardings": [],
+    }

@@ -1,8 +1,8 @@
-"""network networks subnets ports security groups
+"""network tables
 
 Revision ID: 0007
 Revises: 0006
-Create Date: 2026-11-25 09:44:02.353093
+Create Date: 2026-11-25 09:50:32.484380
 """
 
 from __future__ import annotations
@@ -17,6 +17,30 @@ depends_on = None
 
 
 def upgrade() -> None:
+
+    op.create_table('network_floatingip',
+    sa.Column('floating_network_id', sa.String(length=36), nullable=False),
+    sa.Column('floating_ip_address', sa.String(length=64), nullable=False),
+    sa.Column('floating_port_id', sa.String(length=36), nullable=False),
+    sa.Column('fixed_port_id', sa.String(length=36), nullable=True),
+    sa.Column('fixed_ip_address', sa.String(length=64), nullable=True),
+    sa.Column('router_id', sa.String(length=36), nullable=True),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('id', sa.String(length=36), nullable=False),
+    sa.Column('project_id', sa.String(length=255), nullable=False),
+    sa.Column('name', sa.String(length=255), nullable=False),
+    sa.Column('description', sa.Text(), nullable=False),
+    sa.Column('tags', sa.JSON(), nullable=False),
+    sa.Column('revision_number', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.Float(), nullable=False),
+    sa.Column('updated_at', sa.Float(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_network_floatingip'))
+    )
+    with op.batch_alter_table('network_floatingip', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_network_floatingip_fixed_port_id'), ['fixed_port_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_network_floatingip_floating_network_id'), ['floating_network_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_network_floatingip_project_id'), ['project_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_network_floatingip_router_id'), ['router_id'], unique=False)
 
     op.create_table('network_network',
     sa.Column('admin_state_up', sa.Boolean(), nullable=False),
@@ -43,6 +67,28 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('network_network', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_network_network_project_id'), ['project_id'], unique=False)
+
+    op.create_table('network_router',
+    sa.Column('admin_state_up', sa.Boolean(), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('gw_network_id', sa.String(length=36), nullable=True),
+    sa.Column('enable_snat', sa.Boolean(), nullable=False),
+    sa.Column('routes', sa.JSON(), nullable=False),
+    sa.Column('distributed', sa.Boolean(), nullable=False),
+    sa.Column('ha', sa.Boolean(), nullable=False),
+    sa.Column('availability_zone_hints', sa.JSON(), nullable=False),
+    sa.Column('id', sa.String(length=36), nullable=False),
+    sa.Column('project_id', sa.String(length=255), nullable=False),
+    sa.Column('name', sa.String(length=255), nullable=False),
+    sa.Column('description', sa.Text(), nullable=False),
+    sa.Column('tags', sa.JSON(), nullable=False),
+    sa.Column('revision_number', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.Float(), nullable=False),
+    sa.Column('updated_at', sa.Float(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_network_router'))
+    )
+    with op.batch_alter_table('network_router', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_network_router_project_id'), ['project_id'], unique=False)
 
     op.create_table('network_security_group',
     sa.Column('stateful', sa.Boolean(), nullable=False),
@@ -189,8 +235,19 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_network_security_group_project_id'))
 
     op.drop_table('network_security_group')
+    with op.batch_alter_table('network_router', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_network_router_project_id'))
+
+    op.drop_table('network_router')
     with op.batch_alter_table('network_network', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_network_network_project_id'))
 
     op.drop_table('network_network')
+    with op.batch_alter_table('network_floatingip', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_network_floatingip_router_id'))
+        batch_op.drop_index(batch_op.f('ix_network_floatingip_project_id'))
+        batch_op.drop_index(batch_op.f('ix_network_floatingip_floating_network_id'))
+        batch_op.drop_index(batch_op.f('ix_network_floatingip_fixed_port_id'))
+
+    op.drop_table('network_floatingip')
 

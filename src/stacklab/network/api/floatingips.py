@@ -1,0 +1,130 @@
+"""``/v2.0/floatingips``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from stacklab.api.errors import ApiError, BadRequest
+from stacklab.api.service import Call, Reply
+from stacklab.network import models as m
+from stacklab.network.api.base import (
+    api,
+    authorize,
+    check_attributes,
+    list_response,
+    network,
+    only_fields,
+    request_body,
+    target_of,
+)
+from stacklab.network.api.routers import routing
+from stacklab.network.api.views import render_floatingip
+
+_CREATE = {"floating_network_id", "floating_ip_address", "subnet_id", "port_id",
+           "fixed_ip_address", "description", "tenant_id", "project_id", "qos_policy_id",
+           "dns_name", "dns_domain"}
+_UPDATE = {"port_id", "fixed_ip_address", "description", "qos_policy_id"}
+
+
+def _visible(call: Call, fip: m.FloatingIP) -> bool:
+    return call.context.is_admin or fip.project_id == call.context.project_id
+
+
+def _load(call: Call, session: Session, fip_id: str) -> m.FloatingIP:
+    fip = routing(call).get_floatingip(session, fip_id)
+    if not _visible(call, fip):
+        raise ApiError(f"Floating IP {fip_id} could not be found", status=404,
+                       kind="FloatingIPNotFound")
+    return fip
+
+
+def _body(session: Session, fip: m.FloatingIP) -> dict[str, Any]:
+    port = session.get(m.Port, fip.fixed_port_id) if fip.fixed_port_id else None
+    return render_floatingip(fip, port)
+
+
+async def _changed(call: Call, *port_ids: str | None) -> None:
+    """Tell nova the server behind a port changed (neutron's network-changed event)."""
+    with network(call).db.session() as session:
+        devices = {p.device_id for p in session.scalars(select(m.Port).where(
+            m.Port.id.in_([p for p in port_ids if p]))) if p.device_owner.startswith("compute:")}
+    for device in devices:
+        await call.cloud.compute.network_changed(device)
+
+
+@api.route("GET", "/v2.0/floatingips")
+async def list_floatingips(call: Call) -> dict[str, Any]:
+    with network(call).db.session() as session:
+        fips = [f for f in session.scalars(select(m.FloatingIP).order_by(
+            m.FloatingIP.created_at, m.FloatingIP.id)) if _visible(call, f)]
+        items = [_body(session, f) for f in fips]
+    return list_response(call, "floatingips", items, dict)
+
+
+@api.route("GET", "/v2.0/floatingips/{fip_id}")
+async def show_floatingip(call: Call) -> dict[str, Any]:
+    with network(call).db.session() as session:
+        return {"floatingip": only_fields(call, _body(
+            session, _load(call, session, call.params["fip_id"])))}
+
+
+@api.route("POST", "/v2.0/floatingips", status=201)
+async def create_floatingip(call: Call) -> Reply:
+    fields = request_body(call, "floatingip", _CREATE)
+    if not fields.get("floating_network_id"):
+        raise BadRequest("Failed to parse request. Required attribute 'floating_network_id' "
+                         "not specified")
+    project = fields.get("project_id") or fields.get("tenant_id") or call.context.project_id
+    target = target_of({**fields, "project_id": project})
+    authorize(call, "create_floatingip", target)
+    check_attributes(call, "create", "floatingip", fields, target)
+    with network(call).db.session() as session:
+        if fields.get("port_id"):
+            port = network(call).get_port(session, fields["port_id"])
+            if not (call.context.is_admin or port.project_id == project):
+                raise ApiError(f"Port {port.id} could not be found.", status=404,
+                               kind="PortNotFound")
+        fip = routing(call).create_floatingip(session, project or "", fields)
+        session.flush()
+        body = _body(session, fip)
+    await _changed(call, fields.get("port_id"))
+    return Reply({"floatingip": body}, status=201)
+
+
+@api.route("PUT", "/v2.0/floatingips/{fip_id}")
+async def update_floatingip(call: Call) -> dict[str, Any]:
+    fields = request_body(call, "floatingip", _UPDATE)
+    service = network(call)
+    with service.db.session() as session:
+        fip = _load(call, session, call.params["fip_id"])
+        authorize(call, "update_floatingip", target_of({"project_id": fip.project_id}))
+        before = fip.fixed_port_id
+        if "port_id" in fields:
+            if fields["port_id"]:
+                port = service.get_port(session, fields["port_id"])
+                if not (call.context.is_admin or port.project_id == fip.project_id):
+                    raise ApiError(f"Port {port.id} could not be found.", status=404,
+                                   kind="PortNotFound")
+            routing(call).associate(session, fip, fields["port_id"],
+                                    fields.get("fixed_ip_address"))
+        if "description" in fields:
+            fip.description = fields["description"]
+        fip.updated_at = service.clock.now()
+        fip.revision_number += 1
+        session.flush()
+        body = _body(session, fip)
+    await _changed(call, before, fields.get("port_id"))
+    return {"floatingip": body}
+
+
+@api.route("DELETE", "/v2.0/floatingips/{fip_id}", status=204)
+async def delete_floatingip(call: Call) -> None:
+    with network(call).db.session() as session:
+        fip = _load(call, session, call.params["fip_id"])
+        authorize(call, "delete_floatingip", target_of({"project_id": fip.project_id}))
+        before = fip.fixed_port_id
+        routing(call).delete_floatingip(session, fip)
+    await _changed(call, before)

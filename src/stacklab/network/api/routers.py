@@ -1,0 +1,136 @@
+"""``/v2.0/routers``: routers, their gateway, interfaces and static routes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from stacklab.api.errors import ApiError
+from stacklab.api.service import Call, Reply
+from stacklab.network import models as m
+from stacklab.network.api.base import (
+    api,
+    authorize,
+    check_attributes,
+    hide_attributes,
+    list_response,
+    network,
+    only_fields,
+    request_body,
+    target_of,
+)
+from stacklab.network.api.views import render_router
+from stacklab.network.routing import Routing
+
+_CREATE = {"name", "description", "admin_state_up", "external_gateway_info", "distributed",
+           "ha", "availability_zone_hints", "tenant_id", "project_id", "flavor_id"}
+_UPDATE = {"name", "description", "admin_state_up", "external_gateway_info", "distributed",
+           "ha", "routes"}
+
+
+def routing(call: Call) -> Routing:
+    return call.cloud.routing
+
+
+def _visible(call: Call, router: m.Router) -> bool:
+    return call.context.is_admin or router.project_id == call.context.project_id
+
+
+def _load(call: Call, session: Session, router_id: str) -> m.Router:
+    router = routing(call).get_router(session, router_id)
+    if not _visible(call, router):
+        raise ApiError(f"Router {router_id} could not be found", status=404,
+                       kind="RouterNotFound")
+    return router
+
+
+def router_body(call: Call, session: Session, router: m.Router) -> dict[str, Any]:
+    gateway = routing(call).gateway_port(session, router.id)
+    fixed = network(call).fixed_ips(session, [gateway.id])[gateway.id] if gateway else []
+    body = render_router(router, fixed)
+    return hide_attributes(call, "router", body, target_of(body))
+
+
+@api.route("GET", "/v2.0/routers")
+async def list_routers(call: Call) -> dict[str, Any]:
+    with network(call).db.session() as session:
+        routers = [r for r in session.scalars(select(m.Router).order_by(
+            m.Router.created_at, m.Router.id)) if _visible(call, r)]
+        items = [router_body(call, session, r) for r in routers]
+    return list_response(call, "routers", items, dict)
+
+
+@api.route("GET", "/v2.0/routers/{router_id}")
+async def show_router(call: Call) -> dict[str, Any]:
+    with network(call).db.session() as session:
+        router = _load(call, session, call.params["router_id"])
+        body = router_body(call, session, router)
+    authorize(call, "get_router", target_of(body))
+    return {"router": only_fields(call, body)}
+
+
+@api.route("POST", "/v2.0/routers", status=201)
+async def create_router(call: Call) -> Reply:
+    fields = request_body(call, "router", _CREATE)
+    project = fields.get("project_id") or fields.get("tenant_id") or call.context.project_id
+    target = target_of({**fields, "project_id": project})
+    authorize(call, "create_router", target)
+    check_attributes(call, "create", "router", fields, target)
+    with network(call).db.session() as session:
+        router = routing(call).create_router(session, project or "", fields)
+        session.flush()
+        return Reply({"router": router_body(call, session, router)}, status=201)
+
+
+@api.route("PUT", "/v2.0/routers/{router_id}")
+async def update_router(call: Call) -> dict[str, Any]:
+    fields = request_body(call, "router", _UPDATE)
+    service = network(call)
+    with service.db.session() as session:
+        router = _load(call, session, call.params["router_id"])
+        target = target_of({"project_id": router.project_id, "id": router.id})
+        authorize(call, "update_router", target)
+        check_attributes(call, "update", "router", fields, target)
+        routing(call).update_router(session, router, fields)
+        router.updated_at = service.clock.now()
+        router.revision_number += 1
+        session.flush()
+        return {"router": router_body(call, session, router)}
+
+
+@api.route("DELETE", "/v2.0/routers/{router_id}", status=204)
+async def delete_router(call: Call) -> None:
+    with network(call).db.session() as session:
+        router = _load(call, session, call.params["router_id"])
+        authorize(call, "delete_router", target_of({"project_id": router.project_id}))
+        routing(call).delete_router(session, router)
+
+
+def _interface_body(call: Call) -> dict[str, Any]:
+    body = call.body if isinstance(call.body, dict) else {}
+    unknown = sorted(set(body) - {"subnet_id", "port_id"})
+    if unknown:
+        raise ApiError("Unrecognized attribute(s) '" + ", ".join(unknown) + "'", status=400,
+                       kind="HTTPBadRequest")
+    return body
+
+
+@api.route("PUT", "/v2.0/routers/{router_id}/add_router_interface")
+async def add_interface(call: Call) -> dict[str, Any]:
+    info = _interface_body(call)
+    with network(call).db.session() as session:
+        router = _load(call, session, call.params["router_id"])
+        authorize(call, "add_router_interface", target_of({"project_id": router.project_id}))
+        return routing(call).add_interface(session, router, info)
+
+
+@api.route("PUT", "/v2.0/routers/{router_id}/remove_router_interface")
+async def remove_interface(call: Call) -> dict[str, Any]:
+    info = _interface_body(call)
+    with network(call).db.session() as session:
+        router = _load(call, session, call.params["router_id"])
+        authorize(call, "remove_router_interface",
+                  target_of({"project_id": router.project_id}))
+        return routing(call).remove_interface(session, router, info)
