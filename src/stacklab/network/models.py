@@ -136,3 +136,12 @@ class FloatingIP(_Standard, Base):
     fixed_ip_address: Mapped[str | None] = mapped_column(String(64))
     router_id: Mapped[str | None] = mapped_column(String(36), index=True)
     status: Mapped[str] = mapped_column(String(16), default="DOWN")
+
+
+class QuotaLimit(Base):
+    """A project's own neutron quota for one resource, over the ``[quotas]`` default."""
+
+    __tablename__ = "network_quota"
+    project_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    resource: Mapped[str] = mapped_column(String(255), primary_key=True)
+    hard_limit: Mapped[int] = mapped_column(Integer)

@@ -5,9 +5,11 @@ from stacklab.network.api import (  # noqa: F401
     floatingips,
     networks,
     ports,
+    quotas,
     routers,
     security_groups,
     subnets,
+    tags,
 )
 from stacklab.network.api.base import api
 

@@ -33,6 +33,14 @@ EXTENSIONS = (
     ("port-security", "Port Security", "Provides port security"),
     ("project-id", "project_id field enabled", "Extension that indicates that project_id field "
      "is enabled."),
+    ("quotas", "Quota management support", "Expose functions for quotas management per "
+     "project"),
+    ("quota-check-limit", "Quota engine limit check", "Support for checking the resource "
+     "usage before applying a new quota limit"),
+    ("quota_details", "Quota details management support", "Expose functions for quotas usage "
+     "statistics per project"),
+    ("standard-attr-tag", "Tag support for resources with standard attribute", "Enables to "
+     "set tag on resources with standard attribute."),
     ("provider", "Provider Network", "Expose mapping of virtual networks to physical "
      "networks"),
     ("security-group", "security-group", "The security groups extension."),

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from stacklab.api.errors import ApiError, BadRequest
 from stacklab.api.service import Call, Reply
 from stacklab.network import models as m
+from stacklab.network.api import quotas
 from stacklab.network.api.base import (
     api,
     authorize,
@@ -87,6 +88,7 @@ async def create_floatingip(call: Call) -> Reply:
             if not (call.context.is_admin or port.project_id == project):
                 raise ApiError(f"Port {port.id} could not be found.", status=404,
                                kind="PortNotFound")
+        quotas.enforce(session, project or "", "floatingip")
         fip = routing(call).create_floatingip(session, project or "", fields)
         session.flush()
         body = _body(session, fip)

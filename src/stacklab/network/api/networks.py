@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from stacklab.api.errors import ApiError
 from stacklab.api.service import Call, Reply
 from stacklab.network import models as m
+from stacklab.network.api import quotas
 from stacklab.network.api.base import (
     api,
     authorize,
@@ -89,6 +90,7 @@ async def create_network(call: Call) -> Reply:
     authorize(call, "create_network", target)
     check_attributes(call, "create", "network", fields, target)
     with network(call).db.session() as session:
+        quotas.enforce(session, project or "", "network")
         row = network(call).create_network(session, project or "", fields)
         session.flush()
         body = show_body(call, row, [])

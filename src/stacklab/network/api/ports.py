@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from stacklab.api.errors import ApiError, BadRequest
 from stacklab.api.service import Call, Reply
 from stacklab.network import models as m
+from stacklab.network.api import quotas
 from stacklab.network.api.base import (
     api,
     authorize,
@@ -109,6 +110,7 @@ async def create_port(call: Call) -> Reply:
         target = port_target({**fields, "project_id": project}, parent)
         authorize(call, "create_port", target)
         check_attributes(call, "create", "port", fields, target)
+        quotas.enforce(session, project or "", "port")
         row = service.create_port(session, project or "", fields)
         session.flush()
         return Reply({"port": shown(call, session, row, parent)}, status=201)

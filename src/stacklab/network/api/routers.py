@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from stacklab.api.errors import ApiError
 from stacklab.api.service import Call, Reply
 from stacklab.network import models as m
+from stacklab.network.api import quotas
 from stacklab.network.api.base import (
     api,
     authorize,
@@ -79,6 +80,7 @@ async def create_router(call: Call) -> Reply:
     authorize(call, "create_router", target)
     check_attributes(call, "create", "router", fields, target)
     with network(call).db.session() as session:
+        quotas.enforce(session, project or "", "router")
         router = routing(call).create_router(session, project or "", fields)
         session.flush()
         return Reply({"router": router_body(call, session, router)}, status=201)

@@ -11,6 +11,7 @@ from stacklab.api.errors import ApiError, BadRequest
 from stacklab.api.service import Call, Reply
 from stacklab.network import ipam
 from stacklab.network import models as m
+from stacklab.network.api import quotas
 from stacklab.network.api.base import (
     api,
     authorize,
@@ -96,6 +97,7 @@ async def create_subnet(call: Call) -> Reply:
         target = _target({**fields, "project_id": project}, parent)
         authorize(call, "create_subnet", target)
         check_attributes(call, "create", "subnet", fields, target)
+        quotas.enforce(session, project or "", "subnet")
         row = service.create_subnet(session, project or "", fields)
         session.flush()
         body = render_subnet(row)

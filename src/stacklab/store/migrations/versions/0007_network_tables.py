@@ -2,7 +2,7 @@
 
 Revision ID: 0007
 Revises: 0006
-Create Date: 2026-11-25 09:50:32.484380
+Create Date: 2026-11-25 09:53:13.643752
 """
 
 from __future__ import annotations
@@ -68,6 +68,12 @@ def upgrade() -> None:
     with op.batch_alter_table('network_network', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_network_network_project_id'), ['project_id'], unique=False)
 
+    op.create_table('network_quota',
+    sa.Column('project_id', sa.String(length=255), nullable=False),
+    sa.Column('resource', sa.String(length=255), nullable=False),
+    sa.Column('hard_limit', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('project_id', 'resource', name=op.f('pk_network_quota'))
+    )
     op.create_table('network_router',
     sa.Column('admin_state_up', sa.Boolean(), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
@@ -239,6 +245,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_network_router_project_id'))
 
     op.drop_table('network_router')
+    op.drop_table('network_quota')
     with op.batch_alter_table('network_network', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_network_network_project_id'))
 
