@@ -7,6 +7,7 @@ clock, ids and store).
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from collections.abc import Iterator
 from typing import Any
@@ -28,7 +29,9 @@ from stacklab.ids import IdSource
 from stacklab.image.builtin import CIRROS_NAME, CIRROS_PROPERTIES, cirros_bytes
 from stacklab.image.filestore import FileStore
 from stacklab.image.service import ImageOptions, ImageService
+from stacklab.network.agents import Agents
 from stacklab.network.routing import Routing
+from stacklab.network.scheduling import SchedulingOptions
 from stacklab.network.service import NetworkService
 from stacklab.observability.logging import CentralLogStore
 from stacklab.store.database import Database, sqlite_url
@@ -74,8 +77,22 @@ class Cloud:
                                       boot_profile=config.stacklab.boot_profile,
                                       images=self.image, quota_options=config.quota)
         self.network = NetworkService(self.db, self.clock, self.ids)
-        self.routing = Routing(self.network, l3_ha=config.DEFAULT.l3_ha,
-                               distributed=config.DEFAULT.router_distributed)
+        defaults = config.DEFAULT
+        self.agents = Agents(
+            self.db, self.clock, self.ids, self.network, self.topology,
+            SchedulingOptions(
+                agent_down_time=defaults.agent_down_time,
+                dhcp_agents_per_network=defaults.dhcp_agents_per_network,
+                allow_automatic_dhcp_failover=defaults.allow_automatic_dhcp_failover,
+                l3_ha=defaults.l3_ha, max_l3_agents_per_router=defaults.max_l3_agents_per_router,
+                min_l3_agents_per_router=defaults.min_l3_agents_per_router,
+                allow_automatic_l3agent_failover=defaults.allow_automatic_l3agent_failover,
+                l3_ha_net_cidr=defaults.l3_ha_net_cidr,
+                router_distributed=defaults.router_distributed),
+            ha_vrrp_advert_int=defaults.ha_vrrp_advert_int,
+            time_scale=config.stacklab.ha_time_scale)
+        self.routing = Routing(self.network, self.agents, l3_ha=defaults.l3_ha,
+                               distributed=defaults.router_distributed)
         self.app: Any = None
         self.compute.neutron = NeutronClient(lambda: self.app, lambda: self.base_url,
                                              username="nova",
@@ -125,11 +142,17 @@ class Cloud:
                                         CIRROS_PROPERTIES)
         self.compute.start()
         self.network.ensure_public_network(self.identity.admin_project_id())
+        with self.db.session() as session:
+            self.agents.register(session)
+        # The agents come up with the cloud and report at once (as compute services do).
+        self.agents.heartbeat(self.node_reachable)
         self.ready = True
 
     async def run_background(self) -> None:
-        """What the lab's nodes do on their own: heartbeats, for now."""
-        await self.compute.services.run(self.node_reachable)
+        """What the lab's nodes do on their own: heartbeats, keepalived, failover checks."""
+        self.agents.start_all()
+        await asyncio.gather(self.compute.services.run(self.node_reachable),
+                             self.agents.run(self.node_reachable))
 
     def node_reachable(self, host: str) -> bool:
         return host not in self.down_nodes

@@ -145,3 +145,51 @@ class QuotaLimit(Base):
     project_id: Mapped[str] = mapped_column(String(255), primary_key=True)
     resource: Mapped[str] = mapped_column(String(255), primary_key=True)
     hard_limit: Mapped[int] = mapped_column(Integer)
+
+
+class Agent(Base):
+    """A neutron agent on a node (neutron's agents table)."""
+
+    __tablename__ = "network_agent"
+    __table_args__ = (UniqueConstraint("agent_type", "host"),)
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    agent_type: Mapped[str] = mapped_column(String(255))
+    binary: Mapped[str] = mapped_column(String(255))
+    topic: Mapped[str] = mapped_column(String(255))
+    host: Mapped[str] = mapped_column(String(255))
+    admin_state_up: Mapped[bool] = mapped_column(Boolean, default=True)
+    availability_zone: Mapped[str | None] = mapped_column(String(255))
+    configurations: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    description: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[float] = mapped_column(Float)
+    started_at: Mapped[float] = mapped_column(Float)
+    heartbeat_timestamp: Mapped[float] = mapped_column(Float)
+
+
+class DhcpBinding(Base):
+    __tablename__ = "network_dhcp_binding"
+    network_id: Mapped[str] = mapped_column(
+        ForeignKey("network_network.id", ondelete="CASCADE"), primary_key=True)
+    agent_id: Mapped[str] = mapped_column(
+        ForeignKey("network_agent.id", ondelete="CASCADE"), primary_key=True)
+    binding_index: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class RouterBinding(Base):
+    __tablename__ = "network_router_binding"
+    router_id: Mapped[str] = mapped_column(
+        ForeignKey("network_router.id", ondelete="CASCADE"), primary_key=True)
+    agent_id: Mapped[str] = mapped_column(
+        ForeignKey("network_agent.id", ondelete="CASCADE"), primary_key=True)
+    binding_index: Mapped[int] = mapped_column(Integer, default=1)
+    # What the hosting agent last reported for an HA router: active, standby, unknown.
+    ha_state: Mapped[str] = mapped_column(String(16), default="standby")
+
+
+class VrIdAllocation(Base):
+    __tablename__ = "network_vrid_allocation"
+    __table_args__ = (UniqueConstraint("project_id", "vr_id"),)
+    router_id: Mapped[str] = mapped_column(
+        ForeignKey("network_router.id", ondelete="CASCADE"), primary_key=True)
+    project_id: Mapped[str] = mapped_column(String(255))
+    vr_id: Mapped[int] = mapped_column(Integer)

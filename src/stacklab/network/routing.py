@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from stacklab.api.errors import BadRequest
 from stacklab.network import models as m
+from stacklab.network.agents import Agents
 from stacklab.network.service import NetworkService, neutron_error
 
 GATEWAY = "network:router_gateway"
@@ -34,9 +35,10 @@ def router_bad_request(message: str) -> BadRequest:
 
 
 class Routing:
-    def __init__(self, network: NetworkService, *, l3_ha: bool = False,
+    def __init__(self, network: NetworkService, agents: Agents, *, l3_ha: bool = False,
                  distributed: bool = False) -> None:
         self.network = network
+        self.agents = agents
         self.l3_ha = l3_ha
         self.distributed = distributed
 
@@ -70,6 +72,7 @@ class Routing:
         session.flush()
         if fields.get("external_gateway_info"):
             self.set_gateway(session, router, fields["external_gateway_info"])
+        self.agents.schedule_router(session, router)
         return router
 
     def update_router(self, session: Session, router: m.Router,
@@ -101,6 +104,10 @@ class Routing:
             owner = self.interface_owner(router)
             for port in self.interface_ports(session, router.id):
                 port.device_owner = owner
+            # A changed router is hosted anew (an HA router gets its VRRP replicas).
+            self.agents.unschedule_router(session, router.id)
+            session.flush()
+            self.agents.schedule_router(session, router)
         router.status = "ACTIVE" if router.admin_state_up else "DOWN"
 
     def delete_router(self, session: Session, router: m.Router) -> None:
@@ -110,6 +117,8 @@ class Routing:
             raise neutron_error("RouterInUse", f"Router {router.id} still has floating IPs "
                                 "associated", 409)
         self.clear_gateway(session, router)
+        self.agents.unschedule_router(session, router.id)
+        session.flush()
         session.delete(router)
 
     def gateway_port(self, session: Session, router_id: str) -> m.Port | None:

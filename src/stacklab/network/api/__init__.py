@@ -1,6 +1,7 @@
 """Networking v2.0 over HTTP: importing this package declares every operation on ``api``."""
 
 from stacklab.network.api import (  # noqa: F401
+    agents,
     extensions,
     floatingips,
     networks,

@@ -11,6 +11,9 @@ from stacklab.network.api.base import api
 # (alias, name, description): only what stacklab implements, since clients take
 # an extension's presence as a promise (openstacksdk and the CLI probe this list).
 EXTENSIONS = (
+    ("agent", "agent", "The agent management extension."),
+    ("dhcp_agent_scheduler", "DHCP Agent Scheduler", "Schedule networks among dhcp agents"),
+    ("l3_agent_scheduler", "L3 Agent Scheduler", "Schedule routers among l3 agents"),
     ("allowed-address-pairs", "Allowed Address Pairs", "Provides allowed address pairs"),
     ("dvr", "Distributed Virtual Router", "Enables configuration of Distributed Virtual "
      "Routers."),
@@ -66,7 +69,7 @@ async def versions(call: Call) -> dict[str, Any]:
 
 
 _RESOURCES = ("networks", "subnets", "ports", "routers", "floatingips", "security-groups",
-              "security-group-rules", "extensions")
+              "security-group-rules", "agents", "quotas", "extensions")
 
 
 @api.route("GET", "/v2.0/")

@@ -47,6 +47,10 @@ def _subnet_ids(session: Session, network_ids: list[str]) -> dict[str, list[str]
     return result
 
 
+def render_network_row(session: Session, row: m.Network) -> dict[str, Any]:
+    return render_network(row, _subnet_ids(session, [row.id])[row.id])
+
+
 def show_body(call: Call, row: m.Network, subnets: list[str]) -> dict[str, Any]:
     body = render_network(row, subnets)
     return hide_attributes(call, "network", body, target_of(body))

@@ -100,6 +100,8 @@ async def create_subnet(call: Call) -> Reply:
         quotas.enforce(session, project or "", "subnet")
         row = service.create_subnet(session, project or "", fields)
         session.flush()
+        call.cloud.agents.schedule_dhcp(session, row.network_id)
+        session.flush()
         body = render_subnet(row)
         return Reply({"subnet": hide_attributes(call, "subnet", body, _target(body, parent))},
                      status=201)

@@ -2,7 +2,7 @@
 
 Revision ID: 0007
 Revises: 0006
-Create Date: 2026-11-25 09:53:13.643752
+Create Date: 2026-11-25 09:56:34.385661
 """
 
 from __future__ import annotations
@@ -18,6 +18,22 @@ depends_on = None
 
 def upgrade() -> None:
 
+    op.create_table('network_agent',
+    sa.Column('id', sa.String(length=36), nullable=False),
+    sa.Column('agent_type', sa.String(length=255), nullable=False),
+    sa.Column('binary', sa.String(length=255), nullable=False),
+    sa.Column('topic', sa.String(length=255), nullable=False),
+    sa.Column('host', sa.String(length=255), nullable=False),
+    sa.Column('admin_state_up', sa.Boolean(), nullable=False),
+    sa.Column('availability_zone', sa.String(length=255), nullable=True),
+    sa.Column('configurations', sa.JSON(), nullable=False),
+    sa.Column('description', sa.Text(), nullable=True),
+    sa.Column('created_at', sa.Float(), nullable=False),
+    sa.Column('started_at', sa.Float(), nullable=False),
+    sa.Column('heartbeat_timestamp', sa.Float(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_network_agent')),
+    sa.UniqueConstraint('agent_type', 'host', name=op.f('uq_network_agent_agent_type'))
+    )
     op.create_table('network_floatingip',
     sa.Column('floating_network_id', sa.String(length=36), nullable=False),
     sa.Column('floating_ip_address', sa.String(length=64), nullable=False),
@@ -112,6 +128,14 @@ def upgrade() -> None:
     with op.batch_alter_table('network_security_group', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_network_security_group_project_id'), ['project_id'], unique=False)
 
+    op.create_table('network_dhcp_binding',
+    sa.Column('network_id', sa.String(length=36), nullable=False),
+    sa.Column('agent_id', sa.String(length=36), nullable=False),
+    sa.Column('binding_index', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['agent_id'], ['network_agent.id'], name=op.f('fk_network_dhcp_binding_agent_id_network_agent'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['network_id'], ['network_network.id'], name=op.f('fk_network_dhcp_binding_network_id_network_network'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('network_id', 'agent_id', name=op.f('pk_network_dhcp_binding'))
+    )
     op.create_table('network_port',
     sa.Column('network_id', sa.String(length=36), nullable=False),
     sa.Column('mac_address', sa.String(length=32), nullable=False),
@@ -144,6 +168,15 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_network_port_network_id'), ['network_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_network_port_project_id'), ['project_id'], unique=False)
 
+    op.create_table('network_router_binding',
+    sa.Column('router_id', sa.String(length=36), nullable=False),
+    sa.Column('agent_id', sa.String(length=36), nullable=False),
+    sa.Column('binding_index', sa.Integer(), nullable=False),
+    sa.Column('ha_state', sa.String(length=16), nullable=False),
+    sa.ForeignKeyConstraint(['agent_id'], ['network_agent.id'], name=op.f('fk_network_router_binding_agent_id_network_agent'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['router_id'], ['network_router.id'], name=op.f('fk_network_router_binding_router_id_network_router'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('router_id', 'agent_id', name=op.f('pk_network_router_binding'))
+    )
     op.create_table('network_security_group_rule',
     sa.Column('id', sa.String(length=36), nullable=False),
     sa.Column('project_id', sa.String(length=255), nullable=False),
@@ -194,6 +227,14 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_network_subnet_network_id'), ['network_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_network_subnet_project_id'), ['project_id'], unique=False)
 
+    op.create_table('network_vrid_allocation',
+    sa.Column('router_id', sa.String(length=36), nullable=False),
+    sa.Column('project_id', sa.String(length=255), nullable=False),
+    sa.Column('vr_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['router_id'], ['network_router.id'], name=op.f('fk_network_vrid_allocation_router_id_network_router'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('router_id', name=op.f('pk_network_vrid_allocation')),
+    sa.UniqueConstraint('project_id', 'vr_id', name=op.f('uq_network_vrid_allocation_project_id'))
+    )
     op.create_table('network_ip_allocation',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('port_id', sa.String(length=36), nullable=False),
@@ -221,6 +262,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_network_ip_allocation_network_id'))
 
     op.drop_table('network_ip_allocation')
+    op.drop_table('network_vrid_allocation')
     with op.batch_alter_table('network_subnet', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_network_subnet_project_id'))
         batch_op.drop_index(batch_op.f('ix_network_subnet_network_id'))
@@ -231,12 +273,14 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_network_security_group_rule_project_id'))
 
     op.drop_table('network_security_group_rule')
+    op.drop_table('network_router_binding')
     with op.batch_alter_table('network_port', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_network_port_project_id'))
         batch_op.drop_index(batch_op.f('ix_network_port_network_id'))
         batch_op.drop_index(batch_op.f('ix_network_port_device_id'))
 
     op.drop_table('network_port')
+    op.drop_table('network_dhcp_binding')
     with op.batch_alter_table('network_security_group', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_network_security_group_project_id'))
 
@@ -257,4 +301,5 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_network_floatingip_fixed_port_id'))
 
     op.drop_table('network_floatingip')
+    op.drop_table('network_agent')
 

@@ -1,0 +1,381 @@
+"""The lab's neutron agents: their records and heartbeats, DHCP and L3 scheduling, HA routers.
+
+Every node that runs a neutron agent process in the topology has its row
+(Open vSwitch agents on network and compute nodes; DHCP, L3 and metadata
+agents on the network nodes; L3 agents in ``dvr`` mode on compute nodes when
+DVR is on). The agents report every 30 s while their node is reachable and
+are alive while their last report is at most ``agent_down_time`` old.
+
+The decisions are neutron's, taken by ``scheduling`` (pure functions); this
+module applies them to the store: DHCP bindings and the DHCP ports each
+agent's dnsmasq holds, router bindings, the per-project HA network with an
+``ha-`` port per hosting agent and the router's VRID. Each HA router runs a
+real VRRP election (``vrrp``) among its hosting agents' nodes, and each
+agent reports its keepalived's state to the server one batch interval
+(``ha_vrrp_advert_int``) after a transition, as neutron's L3 agent does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from stacklab.clock import Clock
+from stacklab.ids import IdSource
+from stacklab.network import models as m
+from stacklab.network import scheduling as sch
+from stacklab.network.service import NetworkService
+from stacklab.network.vrrp import Transition, VrrpGroup, VrrpInstance, VrrpState
+from stacklab.store.database import Database
+from stacklab.topology import Topology
+
+LOG = logging.getLogger("neutron.db.agents_db")
+
+# binary -> (agent type, topic)
+AGENT_BINARIES = {
+    "neutron-openvswitch-agent": (sch.AGENT_TYPE_OVS, "N/A"),
+    "neutron-dhcp-agent": (sch.AGENT_TYPE_DHCP, "dhcp_agent"),
+    "neutron-l3-agent": (sch.AGENT_TYPE_L3, "l3_agent"),
+    "neutron-metadata-agent": (sch.AGENT_TYPE_METADATA, "N/A"),
+}
+HA_STATES = {VrrpState.MASTER: "active", VrrpState.BACKUP: "standby",
+             VrrpState.FAULT: "standby", VrrpState.INIT: "standby"}
+
+
+class ScaledScheduler:
+    """Timers for the VRRP segments on the event loop, with lab time ``scale`` times real time
+    (1.0 is the real lab; less makes elections and failovers quicker for tests)."""
+
+    def __init__(self, clock: Clock, loop: asyncio.AbstractEventLoop, scale: float) -> None:
+        self._clock = clock
+        self._loop = loop
+        self._scale = scale
+        self._origin = clock.now()
+
+    def now(self) -> float:
+        return self._origin + (self._clock.now() - self._origin) / self._scale
+
+    def call_at(self, due: float, callback: Callable[[], None]) -> None:
+        self._loop.call_later(max(due - self.now(), 0.0) * self._scale, callback)
+
+
+class Agents:
+    def __init__(self, db: Database, clock: Clock, ids: IdSource, network: NetworkService,
+                 topology: Topology, options: sch.SchedulingOptions, *,
+                 ha_vrrp_advert_int: float = 2.0, time_scale: float = 1.0) -> None:
+        self.db = db
+        self.clock = clock
+        self.ids = ids.stream("network-agents")
+        self.network = network
+        self.topology = topology
+        self.options = options
+        self.advert_int = ha_vrrp_advert_int
+        self.time_scale = time_scale
+        self.down_hosts: set[str] = set()
+        self.segments: dict[str, VrrpGroup] = {}
+        self._scheduler: ScaledScheduler | None = None
+        for warning in options.deprecation_warnings():
+            LOG.warning(warning)
+
+    # -- records and heartbeats ---------------------------------------------------------
+
+    def register(self, session: Session) -> None:
+        existing = {(a.agent_type, a.host) for a in session.scalars(select(m.Agent))}
+        now = self.clock.now()
+        for node in self.topology.nodes.values():
+            for binary in node.services:
+                if binary not in AGENT_BINARIES:
+                    continue
+                agent_type, topic = AGENT_BINARIES[binary]
+                if (agent_type, node.fqdn) in existing:
+                    continue
+                configurations: dict[str, Any] = {}
+                if agent_type == sch.AGENT_TYPE_L3:
+                    roles = set(node.roles)
+                    configurations["agent_mode"] = ("dvr" if "compute" in roles else
+                                                    "dvr_snat" if node.dvr else "legacy")
+                session.add(m.Agent(
+                    id=self.ids.uuid(), agent_type=agent_type, binary=binary, topic=topic,
+                    host=node.fqdn, configurations=configurations,
+                    availability_zone="nova" if agent_type in (
+                        sch.AGENT_TYPE_DHCP, sch.AGENT_TYPE_L3) else None,
+                    created_at=now, started_at=now, heartbeat_timestamp=now))
+
+    def heartbeat(self, reachable: Callable[[str], bool]) -> None:
+        now = self.clock.now()
+        with self.db.session() as session:
+            for agent in session.scalars(select(m.Agent)):
+                if reachable(agent.host) and agent.host not in self.down_hosts:
+                    agent.heartbeat_timestamp = now
+
+    async def run(self, reachable: Callable[[str], bool]) -> None:
+        """Reports every report_interval; the DHCP failover check every agent_down_time/2."""
+        next_check = self.clock.now() + self.options.status_check_interval
+        while True:
+            self.heartbeat(reachable)
+            if self.clock.now() >= next_check:
+                self.dhcp_failover()
+                next_check = self.clock.now() + self.options.status_check_interval
+            await self.clock.sleep(self.options.report_interval)
+
+    def records(self, session: Session) -> list[sch.AgentRecord]:
+        return [sch.AgentRecord(id=a.id, agent_type=a.agent_type, host=a.host,
+                                heartbeat_timestamp=a.heartbeat_timestamp,
+                                admin_state_up=a.admin_state_up,
+                                availability_zone=a.availability_zone,
+                                configurations=dict(a.configurations),
+                                started_at=a.started_at, binary=a.binary)
+                for a in session.scalars(select(m.Agent).order_by(m.Agent.host,
+                                                                  m.Agent.agent_type))]
+
+    def alive(self, agent: m.Agent) -> bool:
+        return not sch.is_agent_down(agent.heartbeat_timestamp, self.clock.now(),
+                                     self.options.agent_down_time)
+
+    def _emit(self, log: tuple[sch.LogRecord, ...]) -> None:
+        for record in log:
+            LOG.log(record.level, record.message)
+
+    # -- DHCP -------------------------------------------------------------------------------
+
+    def _dhcp_bindings(self, session: Session) -> list[sch.NetworkBinding]:
+        return [sch.NetworkBinding(b.network_id, b.agent_id, b.binding_index)
+                for b in session.scalars(select(m.DhcpBinding))]
+
+    def schedule_dhcp(self, session: Session, network_id: str) -> None:
+        """Give a network with a DHCP subnet its DHCP agents (on subnet or port creation)."""
+        network = session.get(m.Network, network_id)
+        if network is None or not any(s.enable_dhcp for s in
+                                      self.network.subnets_of(session, network_id)):
+            return
+        agents = self.records(session)
+        changes = sch.schedule_network(
+            sch.NetworkSpec(network.id, tuple(network.availability_zone_hints)), agents,
+            self._dhcp_bindings(session), self.clock.now(), self.options,
+            hosts_with_network_access=sch.hosts_with_l2_agent(agents))
+        self._apply_dhcp(session, changes)
+
+    def _apply_dhcp(self, session: Session, changes: sch.DhcpChanges) -> None:
+        self._emit(changes.log)
+        agents = {a.id: a for a in session.scalars(select(m.Agent))}
+        for binding in changes.removed:
+            row = session.get(m.DhcpBinding, (binding.network_id, binding.agent_id))
+            if row is not None:
+                session.delete(row)
+            host = agents[binding.agent_id].host
+            for port in session.scalars(select(m.Port).where(
+                    m.Port.network_id == binding.network_id,
+                    m.Port.device_id == dhcp_device_id(host, binding.network_id))):
+                session.delete(port)
+        session.flush()
+        for binding in changes.added:
+            session.add(m.DhcpBinding(network_id=binding.network_id, agent_id=binding.agent_id,
+                                      binding_index=binding.binding_index))
+            self._dhcp_port(session, binding.network_id, agents[binding.agent_id].host)
+
+    def _dhcp_port(self, session: Session, network_id: str, host: str) -> None:
+        """The port the agent's dnsmasq answers on, one address on each DHCP subnet."""
+        device = dhcp_device_id(host, network_id)
+        if session.scalar(select(m.Port.id).where(m.Port.device_id == device)):
+            return
+        network = session.get(m.Network, network_id)
+        subnets = [s for s in self.network.subnets_of(session, network_id) if s.enable_dhcp]
+        if network is None or not subnets:
+            return
+        port = self.network.create_port(session, network.project_id, {
+            "network_id": network_id, "device_id": device, "device_owner": "network:dhcp",
+            "binding:host_id": host, "security_groups": [],
+            "fixed_ips": [{"subnet_id": s.id} for s in subnets]})
+        port.status = "ACTIVE"
+
+    def dhcp_failover(self) -> None:
+        with self.db.session() as session:
+            networks = [sch.NetworkSpec(n.id, tuple(n.availability_zone_hints))
+                        for n in session.scalars(select(m.Network))]
+            agents = self.records(session)
+            changes = sch.remove_networks_from_down_agents(
+                networks, agents, self._dhcp_bindings(session), self.clock.now(),
+                self.options, hosts_with_network_access=sch.hosts_with_l2_agent(agents))
+            self._apply_dhcp(session, changes)
+
+    # -- L3 ---------------------------------------------------------------------------------
+
+    def _l3_state(self, session: Session, agents: list[sch.AgentRecord]) -> sch.L3State:
+        by_host = {a.host: a.id for a in agents if a.agent_type == sch.AGENT_TYPE_L3}
+        bindings = tuple(sch.RouterBinding(b.router_id, b.agent_id, b.binding_index)
+                         for b in session.scalars(select(m.RouterBinding)))
+        ha_ports = []
+        for port in session.scalars(select(m.Port).where(
+                m.Port.device_owner == sch.DEVICE_OWNER_ROUTER_HA_INTF)):
+            address = session.scalar(select(m.IPAllocation.ip_address).where(
+                m.IPAllocation.port_id == port.id)) or ""
+            agent_id = by_host.get(port.binding_host_id)
+            if agent_id is not None:
+                ha_ports.append(sch.HaPort(port.device_id, agent_id, port.project_id, address,
+                                           port.id))
+        vr_ids = tuple(sch.VrIdAllocation(v.project_id, v.router_id, v.vr_id)
+                       for v in session.scalars(select(m.VrIdAllocation)))
+        return sch.L3State(bindings, tuple(ha_ports), vr_ids)
+
+    def _ha_network(self, session: Session, project_id: str) -> m.Network:
+        spec = sch.ha_network_spec(project_id, self.options)
+        found = session.scalar(select(m.Network).where(m.Network.name == spec.network_name))
+        if found is not None:
+            return found
+        network = self.network.create_network(session, "", {"name": spec.network_name})
+        session.flush()
+        self.network.create_subnet(session, "", {
+            "name": spec.subnet_name, "network_id": network.id, "ip_version": 4,
+            "cidr": spec.cidr, "gateway_ip": None, "enable_dhcp": False})
+        session.flush()
+        return network
+
+    def _spec(self, session: Session, router: m.Router) -> sch.RouterSpec:
+        return sch.RouterSpec(router.id, router.project_id, ha=router.ha,
+                              distributed=router.distributed,
+                              availability_zone_hints=tuple(router.availability_zone_hints),
+                              external_network_id=router.gw_network_id)
+
+    def schedule_router(self, session: Session, router: m.Router) -> None:
+        agents = self.records(session)
+        ha_network = self._ha_network(session, router.project_id) if router.ha else None
+        changes = sch.schedule_router(self._spec(session, router), agents,
+                                      self._l3_state(session, agents), self.clock.now(),
+                                      self.options)
+        self._emit(changes.log)
+        hosts = {a.id: a.host for a in agents}
+        for binding in changes.added:
+            session.add(m.RouterBinding(router_id=binding.router_id, agent_id=binding.agent_id,
+                                        binding_index=binding.binding_index))
+        for allocation in changes.added_vr_ids:
+            session.add(m.VrIdAllocation(router_id=allocation.router_id,
+                                         project_id=allocation.project_id,
+                                         vr_id=allocation.vr_id))
+        for ha_port in changes.added_ha_ports:
+            assert ha_network is not None
+            port = self.network.create_port(session, "", {
+                "network_id": ha_network.id, "name": ha_port.name,
+                "device_id": router.id, "device_owner": ha_port.device_owner,
+                "binding:host_id": hosts[ha_port.agent_id], "security_groups": [],
+                "fixed_ips": [{"ip_address": ha_port.ip_address}]})
+            port.status = "ACTIVE"
+        if router.id in changes.router_status:
+            router.status = changes.router_status[router.id]
+        session.flush()
+        if router.ha:
+            self.start_vrrp(session, router)
+
+    def unschedule_router(self, session: Session, router_id: str) -> None:
+        self.stop_vrrp(router_id)
+        for binding in session.scalars(select(m.RouterBinding).where(
+                m.RouterBinding.router_id == router_id)):
+            session.delete(binding)
+        for port in session.scalars(select(m.Port).where(
+                m.Port.device_id == router_id,
+                m.Port.device_owner == sch.DEVICE_OWNER_ROUTER_HA_INTF)):
+            session.delete(port)
+        allocation = session.get(m.VrIdAllocation, router_id)
+        if allocation is not None:
+            session.delete(allocation)
+
+    # -- VRRP ---------------------------------------------------------------------------------
+
+    def _scheduler_now(self) -> ScaledScheduler:
+        if self._scheduler is None:
+            self._scheduler = ScaledScheduler(self.clock, asyncio.get_running_loop(),
+                                              self.time_scale)
+        return self._scheduler
+
+    def start_vrrp(self, session: Session, router: m.Router) -> None:
+        """keepalived on each hosting agent's node, configured as neutron configures it."""
+        self.stop_vrrp(router.id)
+        try:
+            scheduler = self._scheduler_now()
+        except RuntimeError:
+            return  # no running loop (a store-only caller): started with the cloud later
+        agents = self.records(session)
+        specs = sch.vrrp_instances(self._spec(session, router), agents,
+                                   self._l3_state(session, agents), self.options,
+                                   ha_vrrp_advert_int=self.advert_int)
+        if not specs:
+            return
+        segment = VrrpGroup(scheduler)
+        self.segments[router.id] = segment
+        agent_of_host = {s.host: s.agent_id for s in specs}
+        for spec in specs:
+            segment.add(VrrpInstance(spec.host, spec.ha_ip_address, spec.config))
+            segment.on_transition(spec.host, self._reporter(router.id,
+                                                            agent_of_host[spec.host]))
+        for spec in specs:
+            if spec.host not in self.down_hosts:
+                segment.start(spec.host)
+
+    def _reporter(self, router_id: str, agent_id: str) -> Callable[[Transition], None]:
+        def report(transition: Transition) -> None:
+            state = HA_STATES.get(transition.new)
+            if state is None:
+                return
+            # The L3 agent batches keepalived's notifications for ha_vrrp_advert_int
+            # before telling the server (neutron's BatchNotifier).
+            scheduler = self._scheduler_now()
+            scheduler.call_at(scheduler.now() + self.advert_int,
+                              lambda: self._store_ha_state(router_id, agent_id, state))
+        return report
+
+    def _store_ha_state(self, router_id: str, agent_id: str, state: str) -> None:
+        with self.db.session() as session:
+            binding = session.get(m.RouterBinding, (router_id, agent_id))
+            agent = session.get(m.Agent, agent_id)
+            if binding is not None and agent is not None and agent.host not in self.down_hosts:
+                binding.ha_state = state
+
+    def stop_vrrp(self, router_id: str) -> None:
+        segment = self.segments.pop(router_id, None)
+        if segment is not None:
+            for instance in segment.instances():
+                segment.kill(instance.node, instance.vrid)
+
+    def start_all(self) -> None:
+        """At start: keepalived for every HA router, as the L3 agents resync."""
+        with self.db.session() as session:
+            for router in session.scalars(select(m.Router).where(m.Router.ha.is_(True))):
+                self.start_vrrp(session, router)
+
+    def host_down(self, host: str) -> None:
+        """A node lost (powered off): its agents stop reporting, its keepalived dies."""
+        self.down_hosts.add(host)
+        for segment in self.segments.values():
+            for instance in segment.instances(node=host):
+                segment.kill(host, instance.vrid)
+
+    def host_up(self, host: str) -> None:
+        self.down_hosts.discard(host)
+        for segment in self.segments.values():
+            for instance in segment.instances(node=host):
+                segment.start(host, instance.vrid)
+
+    def ha_states(self, session: Session, router_id: str) -> dict[str, str]:
+        """agent id -> the ha_state neutron shows (dead agents' actives become standby, or
+        unknown when every hosting agent is dead)."""
+        bindings = list(session.scalars(select(m.RouterBinding).where(
+            m.RouterBinding.router_id == router_id)))
+        agents = {a.id: a for a in session.scalars(select(m.Agent))}
+        dead = [b for b in bindings if not self.alive(agents[b.agent_id])]
+        states = {b.agent_id: b.ha_state for b in bindings}
+        if dead:
+            fallback = "unknown" if len(dead) == len(bindings) else "standby"
+            for binding in dead:
+                if binding.ha_state == "active":
+                    states[binding.agent_id] = fallback
+        return states
+
+
+def dhcp_device_id(host: str, network_id: str) -> str:
+    """neutron's DHCP port device id: ``dhcp<uuid5 of the host>-<network id>``."""
+    return f"dhcp{uuid.uuid5(uuid.NAMESPACE_DNS, host)}-{network_id}"

@@ -1,0 +1,149 @@
+"""``/v2.0/agents``, and which agents host a network (DHCP) or a router (L3, with HA state)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from stacklab.api.errors import ApiError
+from stacklab.api.service import Call
+from stacklab.network import models as m
+from stacklab.network.agents import Agents
+from stacklab.network.api.base import (
+    api,
+    authorize,
+    list_response,
+    network,
+    only_fields,
+    request_body,
+    target_of,
+)
+from stacklab.network.api.networks import render_network_row
+from stacklab.network.api.routers import router_body
+
+
+def agents(call: Call) -> Agents:
+    return call.cloud.agents
+
+
+def _time(moment: float) -> str:
+    """neutron prints agent times as Python's str() of a naive UTC datetime."""
+    return str(dt.datetime.fromtimestamp(moment, tz=dt.UTC).replace(tzinfo=None, microsecond=0))
+
+
+def render_agent(call: Call, agent: m.Agent) -> dict[str, Any]:
+    return {
+        "id": agent.id, "agent_type": agent.agent_type, "binary": agent.binary,
+        "topic": agent.topic, "host": agent.host, "admin_state_up": agent.admin_state_up,
+        "alive": agents(call).alive(agent), "created_at": _time(agent.created_at),
+        "started_at": _time(agent.started_at),
+        "heartbeat_timestamp": _time(agent.heartbeat_timestamp),
+        "description": agent.description, "availability_zone": agent.availability_zone,
+        "configurations": dict(agent.configurations), "resources_synced": None,
+        "resource_versions": {},
+    }
+
+
+def _agent(call: Call, session: Session, agent_id: str) -> m.Agent:
+    agent = session.get(m.Agent, agent_id)
+    if agent is None:
+        raise ApiError(f"Agent {agent_id} could not be found.", status=404,
+                       kind="AgentNotFound")
+    return agent
+
+
+def _admin_target(call: Call) -> dict[str, Any]:
+    return target_of({"project_id": call.context.project_id})
+
+
+@api.route("GET", "/v2.0/agents")
+async def list_agents(call: Call) -> dict[str, Any]:
+    authorize(call, "get_agent", _admin_target(call))
+    with network(call).db.session() as session:
+        rows = list(session.scalars(select(m.Agent).order_by(m.Agent.host,
+                                                             m.Agent.agent_type)))
+        items = [render_agent(call, a) for a in rows]
+    return list_response(call, "agents", items, dict)
+
+
+@api.route("GET", "/v2.0/agents/{agent_id}")
+async def show_agent(call: Call) -> dict[str, Any]:
+    authorize(call, "get_agent", _admin_target(call))
+    with network(call).db.session() as session:
+        return {"agent": only_fields(call, render_agent(
+            call, _agent(call, session, call.params["agent_id"])))}
+
+
+@api.route("PUT", "/v2.0/agents/{agent_id}")
+async def update_agent(call: Call) -> dict[str, Any]:
+    authorize(call, "update_agent", _admin_target(call))
+    fields = request_body(call, "agent", {"admin_state_up", "description"})
+    with network(call).db.session() as session:
+        agent = _agent(call, session, call.params["agent_id"])
+        for name, value in fields.items():
+            setattr(agent, name, value)
+        return {"agent": render_agent(call, agent)}
+
+
+@api.route("DELETE", "/v2.0/agents/{agent_id}", status=204)
+async def delete_agent(call: Call) -> None:
+    authorize(call, "delete_agent", _admin_target(call))
+    with network(call).db.session() as session:
+        session.delete(_agent(call, session, call.params["agent_id"]))
+
+
+@api.route("GET", "/v2.0/networks/{network_id}/dhcp-agents")
+async def network_dhcp_agents(call: Call) -> dict[str, Any]:
+    authorize(call, "get_dhcp-agents", _admin_target(call))
+    with network(call).db.session() as session:
+        network(call).get_network(session, call.params["network_id"])
+        ids = [b.agent_id for b in session.scalars(select(m.DhcpBinding).where(
+            m.DhcpBinding.network_id == call.params["network_id"]).order_by(
+            m.DhcpBinding.binding_index))]
+        rows = [session.get(m.Agent, i) for i in ids]
+        return {"agents": [render_agent(call, a) for a in rows if a is not None]}
+
+
+@api.route("GET", "/v2.0/routers/{router_id}/l3-agents")
+async def router_l3_agents(call: Call) -> dict[str, Any]:
+    authorize(call, "get_l3-agents", _admin_target(call))
+    with network(call).db.session() as session:
+        router = call.cloud.routing.get_router(session, call.params["router_id"])
+        bindings = list(session.scalars(select(m.RouterBinding).where(
+            m.RouterBinding.router_id == router.id).order_by(m.RouterBinding.binding_index)))
+        states = agents(call).ha_states(session, router.id)
+        result = []
+        for binding in bindings:
+            agent = session.get(m.Agent, binding.agent_id)
+            if agent is None:
+                continue
+            body = render_agent(call, agent)
+            if router.ha:
+                body["ha_state"] = states.get(agent.id, "standby")
+            result.append(body)
+        return {"agents": result}
+
+
+@api.route("GET", "/v2.0/agents/{agent_id}/dhcp-networks")
+async def agent_networks(call: Call) -> dict[str, Any]:
+    authorize(call, "get_dhcp-networks", _admin_target(call))
+    with network(call).db.session() as session:
+        _agent(call, session, call.params["agent_id"])
+        ids = [b.network_id for b in session.scalars(select(m.DhcpBinding).where(
+            m.DhcpBinding.agent_id == call.params["agent_id"]))]
+        rows = [session.get(m.Network, i) for i in ids]
+        return {"networks": [render_network_row(session, n) for n in rows if n is not None]}
+
+
+@api.route("GET", "/v2.0/agents/{agent_id}/l3-routers")
+async def agent_routers(call: Call) -> dict[str, Any]:
+    authorize(call, "get_l3-routers", _admin_target(call))
+    with network(call).db.session() as session:
+        _agent(call, session, call.params["agent_id"])
+        ids = [b.router_id for b in session.scalars(select(m.RouterBinding).where(
+            m.RouterBinding.agent_id == call.params["agent_id"]))]
+        rows = [session.get(m.Router, i) for i in ids]
+        return {"routers": [router_body(call, session, r) for r in rows if r is not None]}
