@@ -127,6 +127,67 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
+def _admin_token(args: argparse.Namespace) -> str:
+    """A token from the credentials the cloud wrote in its state dir (its openrc)."""
+    state = Path(args.state_dir or Config().stacklab.state_dir).expanduser()
+    env = {}
+    for line in (state / "openrc").read_text().splitlines():
+        if line.startswith("export ") and "=" in line:
+            key, _, value = line[len("export "):].partition("=")
+            env[key] = value.strip().strip("'\"")
+    body = json.dumps({"auth": {
+        "identity": {"methods": ["password"], "password": {"user": {
+            "name": env["OS_USERNAME"], "domain": {"name": env.get("OS_USER_DOMAIN_NAME",
+                                                                    "Default")},
+            "password": env["OS_PASSWORD"]}}},
+        "scope": {"project": {"name": env["OS_PROJECT_NAME"], "domain": {
+            "name": env.get("OS_PROJECT_DOMAIN_NAME", "Default")}}}}}).encode()
+    request = urllib.request.Request(f"{_endpoint(args)}/identity/v3/auth/tokens", data=body,
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return str(response.headers["X-Subject-Token"])
+
+
+def cmd_node(args: argparse.Namespace) -> int:
+    """Power a node off (down) or on (up), as pulling its plug would."""
+    try:
+        token = _admin_token(args)
+        request = urllib.request.Request(
+            f"{_endpoint(args)}/stacklab/v1/nodes/{args.node}/{args.state}", data=b"",
+            headers={"X-Auth-Token": token}, method="POST")
+        with urllib.request.urlopen(request, timeout=10) as response:
+            body = json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        print(f"stacklab: {json.loads(error.read() or b'{}').get('error', error)}",
+              file=sys.stderr)
+        return 1
+    except (OSError, KeyError) as exc:
+        print(f"stacklab: cannot reach the cloud or its credentials: {exc}", file=sys.stderr)
+        return 1
+    print(f"{body['node']} is {body['state']}")
+    return 0
+
+
+def cmd_netns(args: argparse.Namespace) -> int:
+    """What `ip netns` and `ip addr` show on a node."""
+    url = f"{_endpoint(args)}/stacklab/v1/nodes/{args.node}/netns"
+    try:
+        if args.json:
+            _, body = _get_json(url)
+            print(json.dumps(body, indent=2))
+            return 0
+        with urllib.request.urlopen(url + "?text", timeout=10) as response:
+            sys.stdout.write(response.read().decode())
+    except urllib.error.HTTPError as error:
+        print(f"stacklab: {json.loads(error.read() or b'{}').get('error', error)}",
+              file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"stacklab: no cloud answers at {url}: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="stacklab", description=__doc__)
     commands = top.add_subparsers(dest="command", required=True)
@@ -157,6 +218,17 @@ def parser() -> argparse.ArgumentParser:
             sub.add_argument("--timeout", type=float, default=60.0)
         else:
             sub.add_argument("--json", action="store_true")
+    node = commands.add_parser("node", help="power a node off or on (HA rehearsals)")
+    node.add_argument("state", choices=("down", "up"))
+    node.add_argument("node", help="a node's name or FQDN, e.g. network1")
+    node.set_defaults(func=cmd_node)
+    namespaces = commands.add_parser("netns", help="a node's namespaces, devices, addresses")
+    namespaces.add_argument("node", help="a node's name or FQDN, e.g. network1")
+    namespaces.add_argument("--json", action="store_true")
+    namespaces.set_defaults(func=cmd_netns)
+    for sub in (node, namespaces):
+        sub.add_argument("--url", help="the cloud's base URL (default: from the state dir)")
+        sub.add_argument("--state-dir", help="the state dir of the cloud")
     return top
 
 

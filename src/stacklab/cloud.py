@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from stacklab.api.context import RequestContext
@@ -29,6 +29,7 @@ from stacklab.ids import IdSource
 from stacklab.image.builtin import CIRROS_NAME, CIRROS_PROPERTIES, cirros_bytes
 from stacklab.image.filestore import FileStore
 from stacklab.image.service import ImageOptions, ImageService
+from stacklab.network import netns
 from stacklab.network.agents import Agents
 from stacklab.network.routing import Routing
 from stacklab.network.scheduling import SchedulingOptions
@@ -208,7 +209,60 @@ class Cloud:
             Route("/stacklab/v1/health", self._health, methods=["GET", "HEAD"]),
             Route("/stacklab/v1/status", self._status, methods=["GET"]),
             Route("/stacklab/v1/logs", self._logs, methods=["GET"]),
+            Route("/stacklab/v1/nodes/{node}/{state:str}", self._set_node, methods=["POST"]),
+            Route("/stacklab/v1/nodes/{node}/netns", self._netns, methods=["GET"]),
         ]
+
+    # -- faults: nodes going down and coming back ------------------------------------------
+
+    def find_node(self, name: str) -> str:
+        """A node's FQDN from its short name or FQDN."""
+        for node in self.topology.nodes.values():
+            if name in (node.name, node.fqdn):
+                return node.fqdn
+        raise KeyError(name)
+
+    def node_down(self, fqdn: str) -> None:
+        """Power a node off: its services stop consuming, its agents and keepalived die."""
+        self.down_nodes.add(fqdn)
+        self.bus.pause_server(fqdn)
+        self.agents.host_down(fqdn)
+
+    def node_up(self, fqdn: str) -> None:
+        self.down_nodes.discard(fqdn)
+        self.bus.resume_server(fqdn)
+        self.agents.host_up(fqdn)
+
+    async def _set_node(self, request: Request) -> JSONResponse:
+        context = RequestContext(request_id="stacklab")
+        try:
+            self.authenticate(request.headers.get("X-Auth-Token", ""), context)
+        except Exception:
+            return JSONResponse({"error": "an admin token is required"}, status_code=401)
+        if not context.is_admin:
+            return JSONResponse({"error": "only an admin may power nodes"}, status_code=403)
+        try:
+            fqdn = self.find_node(request.path_params["node"])
+        except KeyError:
+            return JSONResponse({"error": f"no node {request.path_params['node']}"},
+                                status_code=404)
+        state = request.path_params["state"]
+        if state not in ("down", "up"):
+            return JSONResponse({"error": "a node goes 'down' or 'up'"}, status_code=404)
+        (self.node_down if state == "down" else self.node_up)(fqdn)
+        return JSONResponse({"node": fqdn, "state": state})
+
+    async def _netns(self, request: Request) -> Response:
+        try:
+            fqdn = self.find_node(request.path_params["node"])
+        except KeyError:
+            return JSONResponse({"error": f"no node {request.path_params['node']}"},
+                                status_code=404)
+        with self.db.session() as session:
+            found = netns.namespaces(session, self.agents, fqdn)
+        if "text" in request.query_params:
+            return PlainTextResponse(netns.ip_output(found))
+        return JSONResponse({"node": fqdn, "namespaces": found})
 
     def health(self) -> dict[str, Any]:
         services = {name: "ready" if self.ready else "starting"

@@ -1,0 +1,116 @@
+"""What ``ip netns`` and ``ip addr`` would show on a node: the agents' namespaces and devices.
+
+Names are neutron's: ``qdhcp-<network>`` with a ``tap`` device per DHCP port,
+``qrouter-<router>`` with ``qr-`` (interfaces), ``qg-`` (gateway) and, for HA
+routers, ``ha-`` devices, ``snat-<router>`` and ``fip-<network>`` for DVR. A
+device is named after its port: the prefix and the first 11 characters of the
+port id. On an HA router only the VRRP master holds the interface, gateway and
+floating addresses (keepalived's virtual IPs) and runs the metadata proxy; the
+backups have the devices without those addresses.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from stacklab.network import models as m
+from stacklab.network import scheduling as sch
+from stacklab.network.agents import Agents
+from stacklab.network.routing import GATEWAY, INTERFACE_OWNERS
+
+
+def _device(prefix: str, port_id: str) -> str:
+    return (prefix + port_id)[:14]
+
+
+def _cidr_of(session: Session, allocation: m.IPAllocation) -> str:
+    subnet = session.get(m.Subnet, allocation.subnet_id)
+    prefix = ipaddress.ip_network(subnet.cidr).prefixlen if subnet is not None else 32
+    return f"{allocation.ip_address}/{prefix}"
+
+
+def _addresses(session: Session, port_id: str) -> list[str]:
+    return [_cidr_of(session, a) for a in session.scalars(select(m.IPAllocation).where(
+        m.IPAllocation.port_id == port_id).order_by(m.IPAllocation.id))]
+
+
+def _port_device(session: Session, prefix: str, port: m.Port,
+                 with_addresses: bool = True) -> dict[str, Any]:
+    return {"name": _device(prefix, port.id), "mac": port.mac_address,
+            "addresses": _addresses(session, port.id) if with_addresses else []}
+
+
+def namespaces(session: Session, agents: Agents, host: str) -> list[dict[str, Any]]:
+    """The namespaces of ``host``, each with its devices and their addresses."""
+    rows = list(session.scalars(select(m.Agent).where(m.Agent.host == host)))
+    result: list[dict[str, Any]] = []
+    dhcp = next((a for a in rows if a.agent_type == sch.AGENT_TYPE_DHCP), None)
+    if dhcp is not None:
+        for dhcp_binding in session.scalars(select(m.DhcpBinding).where(
+                m.DhcpBinding.agent_id == dhcp.id).order_by(m.DhcpBinding.network_id)):
+            ports = session.scalars(select(m.Port).where(
+                m.Port.network_id == dhcp_binding.network_id, m.Port.device_owner == "network:dhcp",
+                m.Port.binding_host_id == host))
+            result.append({"name": f"qdhcp-{dhcp_binding.network_id}", "processes": ["dnsmasq"],
+                           "devices": [_port_device(session, "tap", p) for p in ports]})
+    l3 = next((a for a in rows if a.agent_type == sch.AGENT_TYPE_L3), None)
+    if l3 is None:
+        return result
+    states = {}
+    for binding in session.scalars(select(m.RouterBinding).where(
+            m.RouterBinding.agent_id == l3.id).order_by(m.RouterBinding.router_id)):
+        router = session.get(m.Router, binding.router_id)
+        if router is None:
+            continue
+        states = agents.ha_states(session, router.id) if router.ha else {}
+        master = not router.ha or states.get(l3.id) == "active"
+        devices: list[dict[str, Any]] = []
+        if router.ha:
+            ha_port = session.scalar(select(m.Port).where(
+                m.Port.device_id == router.id,
+                m.Port.device_owner == sch.DEVICE_OWNER_ROUTER_HA_INTF,
+                m.Port.binding_host_id == host))
+            if ha_port is not None:
+                device = _port_device(session, "ha-", ha_port)
+                allocation = session.get(m.VrIdAllocation, router.id)
+                if master and allocation is not None:
+                    device["addresses"].append(
+                        sch.primary_vip(allocation.vr_id, agents.options))
+                devices.append(device)
+        for port in session.scalars(select(m.Port).where(
+                m.Port.device_id == router.id, m.Port.device_owner.in_(INTERFACE_OWNERS))):
+            devices.append(_port_device(session, "qr-", port, with_addresses=master))
+        gateway = session.scalar(select(m.Port).where(m.Port.device_id == router.id,
+                                                      m.Port.device_owner == GATEWAY))
+        if gateway is not None:
+            device = _port_device(session, "qg-", gateway, with_addresses=master)
+            if master:
+                device["addresses"] += [f"{f.floating_ip_address}/32" for f in session.scalars(
+                    select(m.FloatingIP).where(m.FloatingIP.router_id == router.id,
+                                               m.FloatingIP.fixed_port_id.is_not(None)))]
+            devices.append(device)
+        processes = ["keepalived"] if router.ha else []
+        if master:
+            processes.append("haproxy (metadata proxy)")
+        result.append({"name": f"qrouter-{router.id}", "devices": devices,
+                       "processes": processes,
+                       "ha_state": states.get(l3.id) if router.ha else None})
+    return result
+
+
+def ip_output(namespaces_: list[dict[str, Any]]) -> str:
+    """The namespaces as ``ip netns`` then ``ip netns exec <ns> ip -br addr`` print them."""
+    lines = [ns["name"] for ns in namespaces_]
+    for ns in namespaces_:
+        lines.append("")
+        lines.append(f"# ip netns exec {ns['name']} ip -br addr")
+        lines.append(f"{'lo':<16}UNKNOWN        127.0.0.1/8 ::1/128")
+        for device in ns["devices"]:
+            state = "UP" if device["addresses"] else "UNKNOWN"
+            lines.append(f"{device['name']:<16}{state:<15}{' '.join(device['addresses'])}"
+                         .rstrip())
+    return "\n".join(lines) + "\n"
