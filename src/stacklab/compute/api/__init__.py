@@ -10,6 +10,7 @@ from stacklab.compute.api import (  # noqa: F401
     server_actions,
     server_details,
     server_groups,
+    server_network,
     servers,
     services,
 )

@@ -45,9 +45,13 @@ class Precondition:
     locked_ok: bool = False
 
 
-def _pre(vm: Iterable[str] | None, tasks: Any = frozenset({None}), *,
+def precondition(vm: Iterable[str] | None, tasks: Any = frozenset({None}), *,
          locked_ok: bool = False) -> Precondition:
     return Precondition(frozenset(vm) if vm is not None else None, tasks, locked_ok)
+
+
+# Actions nova lets through in any state, locked or not.
+_ANYTIME = precondition(None, _ANY_TASK, locked_ok=True)
 
 
 def check_state(instance: m.Instance, action: str, pre: Precondition) -> None:
@@ -173,24 +177,24 @@ for _name, _policy, _vm, _task, _method, _record in (
     ("unrescue", "os_compute_api:os-unrescue", (states.RESCUED,), states.UNRESCUING,
      "unrescue_instance", "unrescue"),
 ):
-    action(_name, _policy, _pre(_vm), record_as=_record)(_simple(_task, _method))
+    action(_name, _policy, precondition(_vm), record_as=_record)(_simple(_task, _method))
 
 
 @action("reboot", "os_compute_api:servers:reboot",
-        _pre((states.ACTIVE, states.STOPPED, states.PAUSED, states.SUSPENDED, states.ERROR),
+        precondition((states.ACTIVE, states.STOPPED, states.PAUSED, states.SUSPENDED, states.ERROR),
              _ALL_REBOOT_TASKS))
 async def _reboot(call: Call, session: Session, instance: m.Instance,
                   args: dict[str, Any]) -> Any:
     hard = args["type"].upper() == "HARD"
     if not hard:
-        check_state(instance, "reboot", _pre((states.ACTIVE,)))
+        check_state(instance, "reboot", precondition((states.ACTIVE,)))
     instance.task_state = states.REBOOTING_HARD if hard else states.REBOOTING
     return None, _cast_later(call, Target("compute", instance.host), "reboot_instance",
                              instance_uuid=instance.uuid, reboot_type="HARD" if hard else "SOFT")
 
 
 @action("rescue", "os_compute_api:os-rescue",
-        _pre((states.ACTIVE, states.STOPPED, states.ERROR)), status=200)
+        precondition((states.ACTIVE, states.STOPPED, states.ERROR)), status=200)
 async def _rescue(call: Call, session: Session, instance: m.Instance,
                   args: dict[str, Any]) -> Any:
     if args.get("rescue_image_ref"):
@@ -204,7 +208,7 @@ async def _rescue(call: Call, session: Session, instance: m.Instance,
 # -- lock and state -------------------------------------------------------------------------
 
 
-@action("lock", "os_compute_api:os-lock-server:lock", _pre(None, _ANY_TASK, locked_ok=True))
+@action("lock", "os_compute_api:os-lock-server:lock", _ANYTIME)
 async def _lock(call: Call, session: Session, instance: m.Instance,
                 args: dict[str, Any]) -> Any:
     instance.locked = True
@@ -213,7 +217,7 @@ async def _lock(call: Call, session: Session, instance: m.Instance,
     return None
 
 
-@action("unlock", "os_compute_api:os-lock-server:unlock", _pre(None, _ANY_TASK, locked_ok=True))
+@action("unlock", "os_compute_api:os-lock-server:unlock", _ANYTIME)
 async def _unlock(call: Call, session: Session, instance: m.Instance,
                   args: dict[str, Any]) -> Any:
     if instance.locked_by == "admin" and not call.context.is_admin:
@@ -226,7 +230,7 @@ async def _unlock(call: Call, session: Session, instance: m.Instance,
 
 
 @action("os-resetState", "os_compute_api:os-admin-actions:reset_state",
-        _pre(None, _ANY_TASK, locked_ok=True), record_as="resetState")
+        _ANYTIME, record_as="resetState")
 async def _reset_state(call: Call, session: Session, instance: m.Instance,
                        args: dict[str, Any]) -> Any:
     instance.vm_state = states.ERROR if args["state"] == "error" else states.ACTIVE
@@ -267,7 +271,7 @@ def _new_image(call: Call, instance: m.Instance, name: str, metadata: dict[str, 
         return image.id
 
 
-@action("createImage", "os_compute_api:servers:create_image", _pre(_SNAPSHOT_STATES))
+@action("createImage", "os_compute_api:servers:create_image", precondition(_SNAPSHOT_STATES))
 async def _create_image(call: Call, session: Session, instance: m.Instance,
                         args: dict[str, Any]) -> Any:
     image_id = _new_image(call, instance, args["name"], args.get("metadata") or {}, "snapshot")
@@ -281,7 +285,7 @@ async def _create_image(call: Call, session: Session, instance: m.Instance,
 
 
 @action("rebuild", "os_compute_api:servers:rebuild",
-        _pre((states.ACTIVE, states.STOPPED, states.ERROR)))
+        precondition((states.ACTIVE, states.STOPPED, states.ERROR)))
 async def _rebuild(call: Call, session: Session, instance: m.Instance,
                    args: dict[str, Any]) -> Any:
     image = load_image(call, args["imageRef"])
@@ -324,7 +328,7 @@ async def _rebuild(call: Call, session: Session, instance: m.Instance,
 
 
 @action("shelve", "os_compute_api:os-shelve:shelve",
-        _pre((states.ACTIVE, states.STOPPED, states.PAUSED, states.SUSPENDED)))
+        precondition((states.ACTIVE, states.STOPPED, states.PAUSED, states.SUSPENDED)))
 async def _shelve(call: Call, session: Session, instance: m.Instance,
                   args: dict[str, Any]) -> Any:
     image_id = _new_image(call, instance, f"{instance.name}-shelved", {}, "snapshot")
@@ -337,7 +341,7 @@ async def _shelve(call: Call, session: Session, instance: m.Instance,
 
 
 @action("shelveOffload", "os_compute_api:os-shelve:shelve_offload",
-        _pre((states.SHELVED,)), record_as="shelveOffload")
+        precondition((states.SHELVED,)), record_as="shelveOffload")
 async def _shelve_offload(call: Call, session: Session, instance: m.Instance,
                           args: dict[str, Any]) -> Any:
     instance.task_state = states.SHELVING_OFFLOADING
@@ -346,7 +350,7 @@ async def _shelve_offload(call: Call, session: Session, instance: m.Instance,
 
 
 @action("unshelve", "os_compute_api:os-shelve:unshelve",
-        _pre((states.SHELVED, states.SHELVED_OFFLOADED)))
+        precondition((states.SHELVED, states.SHELVED_OFFLOADED)))
 async def _unshelve(call: Call, session: Session, instance: m.Instance,
                     args: dict[str, Any]) -> Any:
     host = args.get("host")
@@ -426,7 +430,7 @@ def _start_move(call: Call, session: Session, instance: m.Instance, *, kind: str
                              migration_uuid=migration_uuid)
 
 
-@action("resize", "os_compute_api:servers:resize", _pre((states.ACTIVE, states.STOPPED)))
+@action("resize", "os_compute_api:servers:resize", precondition((states.ACTIVE, states.STOPPED)))
 async def _resize(call: Call, session: Session, instance: m.Instance,
                   args: dict[str, Any]) -> Any:
     flavor = load_flavor(call, session, str(args["flavorRef"]),
@@ -439,7 +443,7 @@ async def _resize(call: Call, session: Session, instance: m.Instance,
 
 
 @action("migrate", "os_compute_api:os-migrate-server:migrate",
-        _pre((states.ACTIVE, states.STOPPED)))
+        precondition((states.ACTIVE, states.STOPPED)))
 async def _migrate(call: Call, session: Session, instance: m.Instance,
                    args: dict[str, Any]) -> Any:
     host = args.get("host")
@@ -459,7 +463,7 @@ def _finished_migration(session: Session, instance: m.Instance) -> m.Migration:
     return migration
 
 
-@action("confirmResize", "os_compute_api:servers:confirm_resize", _pre((states.RESIZED,)),
+@action("confirmResize", "os_compute_api:servers:confirm_resize", precondition((states.RESIZED,)),
         status=204)
 async def _confirm(call: Call, session: Session, instance: m.Instance,
                    args: dict[str, Any]) -> Any:
@@ -470,7 +474,7 @@ async def _confirm(call: Call, session: Session, instance: m.Instance,
                              migration_uuid=migration.uuid)
 
 
-@action("revertResize", "os_compute_api:servers:revert_resize", _pre((states.RESIZED,)))
+@action("revertResize", "os_compute_api:servers:revert_resize", precondition((states.RESIZED,)))
 async def _revert(call: Call, session: Session, instance: m.Instance,
                   args: dict[str, Any]) -> Any:
     migration = _finished_migration(session, instance)
@@ -481,7 +485,7 @@ async def _revert(call: Call, session: Session, instance: m.Instance,
 
 
 @action("os-migrateLive", "os_compute_api:os-migrate-server:migrate_live",
-        _pre((states.ACTIVE, states.PAUSED)), record_as="live-migration")
+        precondition((states.ACTIVE, states.PAUSED)), record_as="live-migration")
 async def _live_migrate(call: Call, session: Session, instance: m.Instance,
                         args: dict[str, Any]) -> Any:
     host = args.get("host")
@@ -505,7 +509,7 @@ async def _live_migrate(call: Call, session: Session, instance: m.Instance,
 
 
 @action("evacuate", "os_compute_api:os-evacuate",
-        _pre((states.ACTIVE, states.STOPPED, states.ERROR)), status=200)
+        precondition((states.ACTIVE, states.STOPPED, states.ERROR)), status=200)
 async def _evacuate(call: Call, session: Session, instance: m.Instance,
                     args: dict[str, Any]) -> Any:
     service = compute(call)
@@ -543,7 +547,7 @@ def require_host(instance: m.Instance) -> str:
     return instance.host
 
 
-@action("os-getConsoleOutput", "os_compute_api:os-console-output", _pre(None, _ANY_TASK,
+@action("os-getConsoleOutput", "os_compute_api:os-console-output", precondition(None, _ANY_TASK,
                                                                            locked_ok=True),
         record_as=None, status=200)
 async def _console_output(call: Call, session: Session, instance: m.Instance,
@@ -583,5 +587,5 @@ def _legacy_console(kind: str) -> ActionHandler:
 
 
 for _name in ("os-getVNCConsole", "os-getSPICEConsole", "os-getSerialConsole"):
-    action(_name, "os_compute_api:os-remote-consoles", _pre(None, _ANY_TASK, locked_ok=True),
+    action(_name, "os_compute_api:os-remote-consoles", _ANYTIME,
            record_as=None, status=200)(_legacy_console(_name))
