@@ -15,6 +15,7 @@ policy, body size limit, JSON parsing and schema validation, error rendering.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -98,7 +99,13 @@ class Call:
         return f"{base}{root}{path}" if not base.endswith(root) else f"{base}{path}"
 
     def version_at_least(self, text: str) -> bool:
-        return self.version is not None and self.version >= Version.parse(text)
+        return self.version is not None and self.version >= _parsed(text)
+
+
+@functools.lru_cache(maxsize=512)
+def _parsed(text: str) -> Version:
+    """Handlers compare against a few literal versions, thousands of times per list."""
+    return Version.parse(text)
 
 
 Handler = Callable[[Call], Awaitable[Any]]

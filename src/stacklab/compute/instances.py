@@ -14,7 +14,7 @@ import asyncio
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from stacklab.bus.interface import Bus
@@ -48,6 +48,9 @@ class Instances:
         self.clock = clock
         self.bus = bus
         self._waiters: dict[str, list[asyncio.Future[None]]] = {}
+        # (instance, request id) -> action row id; (action id, event) -> event row id.
+        self._actions: dict[tuple[str, str], int] = {}
+        self._events: dict[tuple[int, str], int] = {}
 
     async def wait_settled(self, uuids: list[str], timeout: float) -> None:
         """Wait (at most ``timeout`` real seconds) until each server has no task under way.
@@ -98,28 +101,31 @@ class Instances:
         Returns the changed columns' new values together with the server's
         vm_state, task_state, host and flavor, for the caller's next step.
         """
+        # Two plain statements instead of loading the whole row: a build saves five times.
+        values = dict(changes, updated_at=self.clock.now())
+        if "flavor" in changes:
+            values["vcpus"] = int(changes["flavor"]["vcpus"])
+            values["memory_mb"] = int(changes["flavor"]["memory_mb"])
         with self.db.session() as session:
-            instance = self.find(session, uuid)
-            if instance is None or instance.deleted:
+            current = session.execute(select(m.Instance.task_state, m.Instance.deleted).where(
+                m.Instance.uuid == uuid)).first()
+            if current is None or current.deleted:
                 raise InstanceGone(uuid)
-            old_task = instance.task_state
+            old_task = current.task_state
             if expected_task_state is not _ANY:
                 expected = (expected_task_state if isinstance(expected_task_state, tuple)
                             else (expected_task_state,))
-                if instance.task_state not in expected:
-                    if instance.task_state == states.DELETING:
+                if old_task not in expected:
+                    if old_task == states.DELETING:
                         raise InstanceGone(uuid)
-                    raise UnexpectedTaskState(uuid, expected, instance.task_state)
-            for column, value in changes.items():
-                setattr(instance, column, value)
-            if "flavor" in changes:
-                instance.vcpus = int(changes["flavor"]["vcpus"])
-                instance.memory_mb = int(changes["flavor"]["memory_mb"])
-            instance.updated_at = self.clock.now()
-            snapshot = {"uuid": uuid, "vm_state": instance.vm_state,
-                        "task_state": instance.task_state, "old_task_state": old_task,
-                        "power_state": instance.power_state, "host": instance.host,
-                        "flavor": dict(instance.flavor)}
+                    raise UnexpectedTaskState(uuid, expected, old_task)
+            row = session.execute(
+                update(m.Instance).where(m.Instance.uuid == uuid).values(**values)
+                .returning(m.Instance.vm_state, m.Instance.task_state, m.Instance.power_state,
+                           m.Instance.host, m.Instance.flavor)).one()
+            snapshot = {"uuid": uuid, "vm_state": row.vm_state, "task_state": row.task_state,
+                        "old_task_state": old_task, "power_state": row.power_state,
+                        "host": row.host, "flavor": dict(row.flavor)}
         await self.bus.notify(publisher, "compute.instance.update", snapshot)
         if snapshot["task_state"] is None and snapshot["vm_state"] != states.BUILDING:
             self.wake(uuid)
@@ -141,31 +147,46 @@ class Instances:
         """Start an event of the action ``request_id`` started, or finish it with ``result``."""
         now = self.clock.now()
         with self.db.session() as session:
-            action = session.scalar(
-                select(m.InstanceAction).where(m.InstanceAction.instance_uuid == uuid,
-                                               m.InstanceAction.request_id == (request_id or ""))
-                .order_by(m.InstanceAction.id.desc()).limit(1))
-            if action is None:
-                return
-            action.updated_at = now
+            key = (uuid, request_id or "")
+            action_id = self._actions.get(key)
+            if action_id is None:
+                action_id = session.scalar(
+                    select(m.InstanceAction.id).where(m.InstanceAction.instance_uuid == uuid,
+                                                      m.InstanceAction.request_id == key[1])
+                    .order_by(m.InstanceAction.id.desc()).limit(1))
+                if action_id is None:
+                    return
+                self._remember(self._actions, key, action_id)
+            finished: dict[str, Any] = {"updated_at": now}
             if result is None:
-                session.add(m.InstanceActionEvent(action_id=action.id, event=event, host=host,
-                                                  start_time=now))
-                return
-            record = session.scalar(
-                select(m.InstanceActionEvent).where(m.InstanceActionEvent.action_id == action.id,
-                                                    m.InstanceActionEvent.event == event)
-                .order_by(m.InstanceActionEvent.id.desc()).limit(1))
-            if record is None:
-                record = m.InstanceActionEvent(action_id=action.id, event=event, host=host,
+                record = m.InstanceActionEvent(action_id=action_id, event=event, host=host,
                                                start_time=now)
                 session.add(record)
-            record.finish_time = now
-            record.result = result
-            record.details = details
-            if result == "Error":
-                action.message = "Error"
-            action.finish_time = now
+                session.flush()
+                self._remember(self._events, (action_id, event), record.id)
+            else:
+                event_id = self._events.pop((action_id, event), None)
+                found = session.get(m.InstanceActionEvent, event_id) if event_id else None
+                if found is None:
+                    found = m.InstanceActionEvent(action_id=action_id, event=event, host=host,
+                                                  start_time=now)
+                    session.add(found)
+                found.finish_time = now
+                found.result = result
+                found.details = details
+                finished["finish_time"] = now
+                if result == "Error":
+                    finished["message"] = "Error"
+            session.execute(update(m.InstanceAction).where(m.InstanceAction.id == action_id)
+                            .values(**finished))
+
+    @staticmethod
+    def _remember(table: dict[Any, int], key: Any, value: int, keep: int = 10_000) -> None:
+        """A bounded memo: the oldest entries go first (they are long finished)."""
+        if len(table) >= keep:
+            for old in list(table)[: keep // 10]:
+                del table[old]
+        table[key] = value
 
     def fault(self, message: str, code: int = 500, details: str = "") -> dict[str, Any]:
         return {"code": code, "message": message, "details": details, "created": self.clock.now()}

@@ -21,7 +21,7 @@ from stacklab.compute.keypairs import KeyPairs
 from stacklab.compute.neutron import NeutronClient
 from stacklab.compute.placement import Placement, flavor_resources
 from stacklab.compute.scheduler import HostState
-from stacklab.compute.servicegroup import TOPICS, ServiceGroup
+from stacklab.compute.servicegroup import TOPICS, ServiceGroup, is_up
 from stacklab.config import QuotaOptions
 from stacklab.ids import IdSource
 from stacklab.store.database import Database
@@ -139,9 +139,15 @@ class ComputeService:
 
     def host_states(self) -> list[HostState]:
         """Every hypervisor as the scheduler sees it now: placement usage and service state."""
+        # Plain rows, not ORM objects: a hundred hosts are read for every request.
         with self.db.session() as session:
-            records = {r.host: r for r in session.scalars(
-                select(m.ServiceRecord).where(m.ServiceRecord.binary == "nova-compute"))}
+            records = {row.host: row for row in session.execute(
+                select(m.ServiceRecord.host, m.ServiceRecord.disabled,
+                       m.ServiceRecord.forced_down, m.ServiceRecord.last_seen_up,
+                       m.ServiceRecord.created_at)
+                .where(m.ServiceRecord.binary == "nova-compute"))}
+        now = self.clock.now()
+        down_time = self.services.service_down_time
         groups = self.instance_groups
         hosts = []
         for name, provider in self.placement.providers.items():
@@ -154,7 +160,7 @@ class ComputeService:
                 vcpus_used=provider.usage["VCPU"], memory_mb_used=provider.usage["MEMORY_MB"],
                 disk_gb_used=provider.usage["DISK_GB"],
                 instances={uuid: groups.get(uuid) for uuid in provider.consumers},
-                service_up=record is not None and self.services.is_up(record),
+                service_up=record is not None and is_up(record, now, down_time),
                 service_disabled=record is None or record.disabled,
                 forced_down=record is not None and record.forced_down))
         return hosts

@@ -9,6 +9,7 @@ while its last heartbeat (or, before any, its creation) is at most
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -24,7 +25,9 @@ TOPICS = {"nova-compute": "compute", "nova-scheduler": "scheduler",
           "nova-conductor": "conductor"}
 
 
-def is_up(record: m.ServiceRecord, now: float, service_down_time: float) -> bool:
+def is_up(record: m.ServiceRecord | Any, now: float, service_down_time: float) -> bool:
+    """``record`` is a service row, or any object with its forced_down, last_seen_up and
+    created_at (the scheduler reads plain rows)."""
     if record.forced_down:
         return False
     last_heartbeat = record.last_seen_up if record.last_seen_up is not None \

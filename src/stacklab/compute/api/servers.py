@@ -499,14 +499,16 @@ def _list(call: Call, detail: bool) -> dict[str, Any]:
             except ValueError:
                 raise BadRequest(f"marker [{marker}] not found") from None
         page = uuids[start:start + limit]
-        loaded = {r.uuid: r for r in session.scalars(
-            select(m.Instance).where(m.Instance.uuid.in_(page)))} if page else {}
-        instances = [loaded[u] for u in page]
-    if detail:
-        servers = [render_server(call, i) for i in instances]
-    else:
-        servers = [{"id": i.uuid, "name": i.name, "links": links(call, "servers", i.uuid)}
-                   for i in instances]
+        if detail:
+            loaded = {r.uuid: r for r in session.scalars(
+                select(m.Instance).where(m.Instance.uuid.in_(page)))} if page else {}
+            servers = [render_server(call, loaded[u]) for u in page]
+        else:
+            # The summary shows id, name and links only: no need for whole rows.
+            names = dict(session.execute(select(m.Instance.uuid, m.Instance.name).where(
+                m.Instance.uuid.in_(page))).tuples().all()) if page else {}
+            servers = [{"id": u, "name": names[u], "links": links(call, "servers", u)}
+                       for u in page]
     body: dict[str, Any] = {"servers": servers}
     if page and len(page) == limit and start + limit < len(uuids) + (1 if limit else 0):
         path = "/servers/detail" if detail else "/servers"
