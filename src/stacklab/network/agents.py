@@ -26,12 +26,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from stacklab.clock import Clock
+from stacklab.clock import Clock, VirtualClock
 from stacklab.ids import IdSource
 from stacklab.network import models as m
 from stacklab.network import scheduling as sch
 from stacklab.network.service import NetworkService
-from stacklab.network.vrrp import Transition, VrrpGroup, VrrpInstance, VrrpState
+from stacklab.network.vrrp import Scheduler, Transition, VrrpGroup, VrrpInstance, VrrpState
 from stacklab.store.database import Database
 from stacklab.topology import Topology
 
@@ -79,7 +79,7 @@ class Agents:
         self.time_scale = time_scale
         self.down_hosts: set[str] = set()
         self.segments: dict[str, VrrpGroup] = {}
-        self._scheduler: ScaledScheduler | None = None
+        self._scheduler: Scheduler | None = None
         for warning in options.deprecation_warnings():
             LOG.warning(warning)
 
@@ -210,6 +210,8 @@ class Agents:
         by_host = {a.host: a.id for a in agents if a.agent_type == sch.AGENT_TYPE_L3}
         bindings = tuple(sch.RouterBinding(b.router_id, b.agent_id, b.binding_index)
                          for b in session.scalars(select(m.RouterBinding)))
+        # HA ports belong to no project (as neutron makes them); their router's counts.
+        projects = dict(session.execute(select(m.Router.id, m.Router.project_id)).tuples().all())
         ha_ports = []
         for port in session.scalars(select(m.Port).where(
                 m.Port.device_owner == sch.DEVICE_OWNER_ROUTER_HA_INTF)):
@@ -217,8 +219,8 @@ class Agents:
                 m.IPAllocation.port_id == port.id)) or ""
             agent_id = by_host.get(port.binding_host_id)
             if agent_id is not None:
-                ha_ports.append(sch.HaPort(port.device_id, agent_id, port.project_id, address,
-                                           port.id))
+                ha_ports.append(sch.HaPort(port.device_id, agent_id,
+                                           projects.get(port.device_id, ""), address, port.id))
         vr_ids = tuple(sch.VrIdAllocation(v.project_id, v.router_id, v.vr_id)
                        for v in session.scalars(select(m.VrIdAllocation)))
         return sch.L3State(bindings, tuple(ha_ports), vr_ids)
@@ -286,10 +288,14 @@ class Agents:
 
     # -- VRRP ---------------------------------------------------------------------------------
 
-    def _scheduler_now(self) -> ScaledScheduler:
+    def _scheduler_now(self) -> Scheduler:
         if self._scheduler is None:
-            self._scheduler = ScaledScheduler(self.clock, asyncio.get_running_loop(),
-                                              self.time_scale)
+            if isinstance(self.clock, VirtualClock):
+                # Virtual time drives the elections too: tests advance it by hand.
+                self._scheduler = self.clock
+            else:
+                self._scheduler = ScaledScheduler(self.clock, asyncio.get_running_loop(),
+                                                  self.time_scale)
         return self._scheduler
 
     def start_vrrp(self, session: Session, router: m.Router) -> None:

@@ -1,0 +1,139 @@
+"""The lab's agents in virtual time: DHCP on two agents, an HA router's election and failover."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from stacklab.clock import VirtualClock
+from stacklab.cloud import Cloud
+from stacklab.network import models as m
+from stacklab.network.vrrp import master_down_interval
+from support.inprocess import ephemeral_config
+
+NETWORK1 = "network1.openstack.local"
+NETWORK2 = "network2.openstack.local"
+# neutron's keepalived: advert 2 s, priority 50, VRRPv2 skew (256 - 50) / 256 s.
+ELECTION = master_down_interval(50, 2.0)
+REPORT_LAG = 2.0  # the L3 agent batches state changes for ha_vrrp_advert_int
+
+
+def run(test: Callable[[Cloud, VirtualClock], Coroutine[Any, Any, None]]) -> None:
+    clock = VirtualClock()
+    cloud = Cloud(ephemeral_config(), clock=clock)
+    cloud.start("http://stacklab.test")
+
+    async def main() -> None:
+        # The nodes' own life: heartbeats every report_interval, failover checks.
+        background = asyncio.create_task(cloud.run_background())
+        try:
+            await test(cloud, clock)
+        finally:
+            background.cancel()
+
+    try:
+        asyncio.run(main())
+    finally:
+        cloud.stop()
+
+
+def ha_states(cloud: Cloud, router_id: str) -> dict[str, str]:
+    with cloud.db.session() as session:
+        by_agent = cloud.agents.ha_states(session, router_id)
+        hosts = {a.id: a.host for a in session.scalars(select(m.Agent))}
+    return {hosts[agent]: state for agent, state in by_agent.items()}
+
+
+def make_router(cloud: Cloud) -> str:
+    with cloud.db.session() as session:
+        router = cloud.routing.create_router(session, "p1", {"name": "r1"})
+        return router.id
+
+
+def test_the_election_settles_on_one_active_agent_at_neutrons_pace() -> None:
+    async def test(cloud: Cloud, clock: VirtualClock) -> None:
+        router_id = make_router(cloud)
+        await clock.run_for(ELECTION + REPORT_LAG - 0.01)
+        assert sorted(ha_states(cloud, router_id).values()) == ["standby", "standby"]
+        await clock.run_for(0.02)
+        assert sorted(ha_states(cloud, router_id).values()) == ["active", "standby"]
+        await clock.run_for(600)
+        assert sorted(ha_states(cloud, router_id).values()) == ["active", "standby"]
+
+    run(test)
+
+
+def test_a_powered_off_master_is_replaced_after_the_master_down_interval() -> None:
+    async def test(cloud: Cloud, clock: VirtualClock) -> None:
+        router_id = make_router(cloud)
+        await clock.run_for(ELECTION + REPORT_LAG + 1)
+        states = ha_states(cloud, router_id)
+        master = next(h for h, s in states.items() if s == "active")
+        backup = next(h for h in states if h != master)
+        cloud.node_down(master)
+        # The backup heard the master's last advert at most advert_int ago.
+        await clock.run_for(ELECTION + REPORT_LAG - 2.0 - 0.01)
+        assert ha_states(cloud, router_id)[backup] == "standby"
+        await clock.run_for(2.0 + 0.02)
+        states = ha_states(cloud, router_id)
+        assert states[backup] == "active"
+        # The dead node cannot report: its binding says active until its agent is dead…
+        assert states[master] == "active"
+        await clock.run_for(cloud.agents.options.agent_down_time + 1)
+        # …then neutron shows it standby (another agent is alive).
+        assert ha_states(cloud, router_id) == {backup: "active", master: "standby"}
+        cloud.node_up(master)
+        await clock.run_for(60)
+        assert ha_states(cloud, router_id)[backup] == "active"  # nopreempt
+
+    run(test)
+
+
+def test_every_hosting_agent_dead_is_unknown() -> None:
+    async def test(cloud: Cloud, clock: VirtualClock) -> None:
+        router_id = make_router(cloud)
+        await clock.run_for(ELECTION + REPORT_LAG + 1)
+        cloud.node_down(NETWORK1)
+        cloud.node_down(NETWORK2)
+        await clock.run_for(cloud.agents.options.agent_down_time + 31)
+        assert "unknown" in ha_states(cloud, router_id).values()
+
+    run(test)
+
+
+def test_a_dhcp_subnet_is_served_by_two_agents_with_a_port_each() -> None:
+    async def test(cloud: Cloud, clock: VirtualClock) -> None:
+        with cloud.db.session() as session:
+            network = cloud.network.create_network(session, "p1", {"name": "n"})
+            session.flush()
+            cloud.network.create_subnet(session, "p1", {
+                "network_id": network.id, "cidr": "10.0.0.0/24", "ip_version": 4})
+            session.flush()
+            cloud.agents.schedule_dhcp(session, network.id)
+            session.flush()
+            bindings = list(session.scalars(select(m.DhcpBinding)))
+            ports = list(session.scalars(select(m.Port).where(
+                m.Port.device_owner == "network:dhcp")))
+            hosts = sorted(p.binding_host_id for p in ports)
+            addresses = sorted(cloud.network.fixed_ips(session, [p.id for p in ports]).values(),
+                               key=str)
+        assert len(bindings) == 2
+        assert hosts == [NETWORK1, NETWORK2]
+        assert sorted(a[0]["ip_address"] for a in addresses) == ["10.0.0.2", "10.0.0.3"]
+
+    run(test)
+
+
+@pytest.mark.parametrize("count", [2])
+def test_each_ha_router_of_a_project_has_its_own_vrid(count: int) -> None:
+    async def test(cloud: Cloud, clock: VirtualClock) -> None:
+        ids = [make_router(cloud) for _ in range(count)]
+        with cloud.db.session() as session:
+            vrids = [session.get(m.VrIdAllocation, i) for i in ids]
+        assert sorted(v.vr_id for v in vrids if v is not None) == [1, 2]
+
+    run(test)
