@@ -14,7 +14,7 @@ import asyncio
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from stacklab.bus.interface import Bus
@@ -24,6 +24,8 @@ from stacklab.compute import states
 from stacklab.store.database import Database
 
 _ANY: Any = object()
+_SNAPSHOT = (m.Instance.vm_state, m.Instance.task_state, m.Instance.power_state,
+             m.Instance.host, m.Instance.flavor)
 
 
 class InstanceGone(Exception):
@@ -106,23 +108,34 @@ class Instances:
         if "flavor" in changes:
             values["vcpus"] = int(changes["flavor"]["vcpus"])
             values["memory_mb"] = int(changes["flavor"]["memory_mb"])
-        with self.db.session() as session:
-            current = session.execute(select(m.Instance.task_state, m.Instance.deleted).where(
-                m.Instance.uuid == uuid)).first()
-            if current is None or current.deleted:
-                raise InstanceGone(uuid)
-            old_task = current.task_state
-            if expected_task_state is not _ANY:
-                expected = (expected_task_state if isinstance(expected_task_state, tuple)
-                            else (expected_task_state,))
-                if old_task not in expected:
-                    if old_task == states.DELETING:
-                        raise InstanceGone(uuid)
-                    raise UnexpectedTaskState(uuid, expected, old_task)
-            row = session.execute(
-                update(m.Instance).where(m.Instance.uuid == uuid).values(**values)
-                .returning(m.Instance.vm_state, m.Instance.task_state, m.Instance.power_state,
-                           m.Instance.host, m.Instance.flavor)).one()
+        single = expected_task_state is not _ANY and not isinstance(expected_task_state, tuple)
+        with self.db.engine.begin() as conn:
+            row = None
+            if single:
+                # The usual case, one statement: the update happens only in that task state.
+                old_task = expected_task_state
+                task_matches = (m.Instance.task_state.is_(None) if old_task is None
+                                else m.Instance.task_state == old_task)
+                row = conn.execute(
+                    update(m.Instance).where(m.Instance.uuid == uuid,
+                                             m.Instance.deleted.is_(False), task_matches)
+                    .values(**values).returning(*_SNAPSHOT)).first()
+            if row is None:
+                current = conn.execute(select(m.Instance.task_state, m.Instance.deleted)
+                                          .where(m.Instance.uuid == uuid)).first()
+                if current is None or current.deleted:
+                    raise InstanceGone(uuid)
+                old_task = current.task_state
+                if expected_task_state is not _ANY:
+                    expected = (expected_task_state if isinstance(expected_task_state, tuple)
+                                else (expected_task_state,))
+                    if old_task not in expected:
+                        if old_task == states.DELETING:
+                            raise InstanceGone(uuid)
+                        raise UnexpectedTaskState(uuid, expected, old_task)
+                row = conn.execute(
+                    update(m.Instance).where(m.Instance.uuid == uuid).values(**values)
+                    .returning(*_SNAPSHOT)).one()
             snapshot = {"uuid": uuid, "vm_state": row.vm_state, "task_state": row.task_state,
                         "old_task_state": old_task, "power_state": row.power_state,
                         "host": row.host, "flavor": dict(row.flavor)}
@@ -146,11 +159,11 @@ class Instances:
               *, result: str | None = None, details: str | None = None) -> None:
         """Start an event of the action ``request_id`` started, or finish it with ``result``."""
         now = self.clock.now()
-        with self.db.session() as session:
+        with self.db.engine.begin() as conn:
             key = (uuid, request_id or "")
             action_id = self._actions.get(key)
             if action_id is None:
-                action_id = session.scalar(
+                action_id = conn.scalar(
                     select(m.InstanceAction.id).where(m.InstanceAction.instance_uuid == uuid,
                                                       m.InstanceAction.request_id == key[1])
                     .order_by(m.InstanceAction.id.desc()).limit(1))
@@ -159,25 +172,23 @@ class Instances:
                 self._remember(self._actions, key, action_id)
             finished: dict[str, Any] = {"updated_at": now}
             if result is None:
-                record = m.InstanceActionEvent(action_id=action_id, event=event, host=host,
-                                               start_time=now)
-                session.add(record)
-                session.flush()
-                self._remember(self._events, (action_id, event), record.id)
+                event_id = conn.execute(insert(m.InstanceActionEvent).values(
+                    action_id=action_id, event=event, host=host, start_time=now)
+                    .returning(m.InstanceActionEvent.id)).scalar_one()
+                self._remember(self._events, (action_id, event), event_id)
             else:
-                event_id = self._events.pop((action_id, event), None)
-                found = session.get(m.InstanceActionEvent, event_id) if event_id else None
-                if found is None:
-                    found = m.InstanceActionEvent(action_id=action_id, event=event, host=host,
-                                                  start_time=now)
-                    session.add(found)
-                found.finish_time = now
-                found.result = result
-                found.details = details
+                event_id = self._events.pop((action_id, event), 0)
+                ended = {"finish_time": now, "result": result, "details": details}
+                updated = conn.execute(update(m.InstanceActionEvent).where(
+                    m.InstanceActionEvent.id == event_id).values(**ended)
+                    .returning(m.InstanceActionEvent.id)).first() if event_id else None
+                if updated is None:
+                    conn.execute(insert(m.InstanceActionEvent).values(
+                        action_id=action_id, event=event, host=host, start_time=now, **ended))
                 finished["finish_time"] = now
                 if result == "Error":
                     finished["message"] = "Error"
-            session.execute(update(m.InstanceAction).where(m.InstanceAction.id == action_id)
+            conn.execute(update(m.InstanceAction).where(m.InstanceAction.id == action_id)
                             .values(**finished))
 
     @staticmethod

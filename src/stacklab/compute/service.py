@@ -178,18 +178,23 @@ class ComputeService:
                 m.ServiceRecord.binary == "nova-compute", m.ServiceRecord.host == host))
 
     def instance_summary(self, uuid: str) -> dict[str, Any]:
-        with self.db.session() as session:
-            instance = self.instances.find(session, uuid)
-            if instance is None:
-                return {"hostname": "", "ips": [], "vm_state": "", "system_metadata": {},
+        """What the agents read of a server between steps (plain columns, no ORM object)."""
+        with self.db.engine.connect() as conn:
+            row = conn.execute(select(
+                m.Instance.hostname, m.Instance.addresses, m.Instance.vm_state,
+                m.Instance.system_metadata, m.Instance.project_id, m.Instance.networks,
+                m.Instance.security_groups, m.Instance.availability_zone)
+                .where(m.Instance.uuid == uuid)).first()
+        if row is None:
+            return {"hostname": "", "ips": [], "vm_state": "", "system_metadata": {},
                     "project_id": "", "networks": None, "security_groups": [],
                     "availability_zone": self.default_zone}
-            ips = [a["addr"] for addrs in instance.addresses.values() for a in addrs]
-            return {"hostname": instance.hostname, "ips": ips, "vm_state": instance.vm_state,
-                    "system_metadata": dict(instance.system_metadata),
-                    "project_id": instance.project_id, "networks": instance.networks,
-                    "security_groups": list(instance.security_groups),
-                    "availability_zone": instance.availability_zone or self.default_zone}
+        ips = [a["addr"] for addrs in (row.addresses or {}).values() for a in addrs]
+        return {"hostname": row.hostname, "ips": ips, "vm_state": row.vm_state,
+                "system_metadata": dict(row.system_metadata or {}),
+                "project_id": row.project_id, "networks": row.networks,
+                "security_groups": list(row.security_groups or []),
+                "availability_zone": row.availability_zone or self.default_zone}
 
     def delete_row(self, session: Session, instance: m.Instance) -> None:
         """Mark a server deleted and free what it held (its allocation, its group place)."""
