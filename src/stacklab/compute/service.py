@@ -159,7 +159,9 @@ class ComputeService:
                 disk_gb=inventories["DISK_GB"].total,
                 vcpus_used=provider.usage["VCPU"], memory_mb_used=provider.usage["MEMORY_MB"],
                 disk_gb_used=provider.usage["DISK_GB"],
-                instances={uuid: groups.get(uuid) for uuid in provider.consumers},
+                # Only group members matter to the filters; the rest is a count.
+                instances={u: g for u in provider.consumers if (g := groups.get(u))},
+                num_instances=len(provider.consumers),
                 service_up=record is not None and is_up(record, now, down_time),
                 service_disabled=record is None or record.disabled,
                 forced_down=record is not None and record.forced_down))
