@@ -206,7 +206,7 @@ class Agents:
 
     # -- L3 ---------------------------------------------------------------------------------
 
-    def _l3_state(self, session: Session, agents: list[sch.AgentRecord]) -> sch.L3State:
+    def l3_state(self, session: Session, agents: list[sch.AgentRecord]) -> sch.L3State:
         by_host = {a.host: a.id for a in agents if a.agent_type == sch.AGENT_TYPE_L3}
         bindings = tuple(sch.RouterBinding(b.router_id, b.agent_id, b.binding_index)
                          for b in session.scalars(select(m.RouterBinding)))
@@ -248,7 +248,7 @@ class Agents:
         agents = self.records(session)
         ha_network = self._ha_network(session, router.project_id) if router.ha else None
         changes = sch.schedule_router(self._spec(session, router), agents,
-                                      self._l3_state(session, agents), self.clock.now(),
+                                      self.l3_state(session, agents), self.clock.now(),
                                       self.options)
         self._emit(changes.log)
         hosts = {a.id: a.host for a in agents}
@@ -307,7 +307,7 @@ class Agents:
             return  # no running loop (a store-only caller): started with the cloud later
         agents = self.records(session)
         specs = sch.vrrp_instances(self._spec(session, router), agents,
-                                   self._l3_state(session, agents), self.options,
+                                   self.l3_state(session, agents), self.options,
                                    ha_vrrp_advert_int=self.advert_int)
         if not specs:
             return

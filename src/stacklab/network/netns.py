@@ -60,11 +60,12 @@ def namespaces(session: Session, agents: Agents, host: str) -> list[dict[str, An
     l3 = next((a for a in rows if a.agent_type == sch.AGENT_TYPE_L3), None)
     if l3 is None:
         return result
+    result.extend(_dvr_namespaces(session, agents, host, l3))
     states = {}
     for binding in session.scalars(select(m.RouterBinding).where(
             m.RouterBinding.agent_id == l3.id).order_by(m.RouterBinding.router_id)):
         router = session.get(m.Router, binding.router_id)
-        if router is None:
+        if router is None or router.distributed:
             continue
         states = agents.ha_states(session, router.id) if router.ha else {}
         master = not router.ha or states.get(l3.id) == "active"
@@ -99,6 +100,59 @@ def namespaces(session: Session, agents: Agents, host: str) -> list[dict[str, An
         result.append({"name": f"qrouter-{router.id}", "devices": devices,
                        "processes": processes,
                        "ha_state": states.get(l3.id) if router.ha else None})
+    return result
+
+
+def _dvr_namespaces(session: Session, agents: Agents, host: str,
+                    l3: m.Agent) -> list[dict[str, Any]]:
+    """A distributed router's namespaces on this host, as neutron's DVR places them:
+    ``qrouter-`` where its subnets have bound ports (the gateway addresses are on every such
+    host), ``fip-`` for the floating IPs of those ports, ``snat-`` on the dvr_snat node
+    hosting its central part."""
+    routers = list(session.scalars(select(m.Router).where(m.Router.distributed.is_(True))))
+    if not routers:
+        return []
+    records = agents.records(session)
+    specs, interface_ports = [], {}
+    for router in routers:
+        ports = list(session.scalars(select(m.Port).where(
+            m.Port.device_id == router.id, m.Port.device_owner.in_(INTERFACE_OWNERS))))
+        interface_ports[router.id] = ports
+        subnets = tuple(sorted({a.subnet_id for a in session.scalars(select(m.IPAllocation)
+                                .where(m.IPAllocation.port_id.in_([p.id for p in ports])))}))
+        specs.append(sch.RouterSpec(router.id, router.project_id, ha=router.ha,
+                                    distributed=True, external_network_id=router.gw_network_id,
+                                    interface_subnet_ids=subnets))
+    with_fip = {f.fixed_port_id for f in session.scalars(select(m.FloatingIP))}
+    placements = []
+    for port in session.scalars(select(m.Port).where(m.Port.binding_host_id == host)):
+        subnets = tuple(a.subnet_id for a in session.scalars(select(m.IPAllocation).where(
+            m.IPAllocation.port_id == port.id)))
+        placements.append(sch.PortPlacement(port.id, host, port.device_owner, subnets,
+                                             port.id in with_fip))
+    names = sch.namespaces_by_host(specs, records, agents.l3_state(session, records),
+                                   placements, agents.options).get(host, [])
+    result: list[dict[str, Any]] = []
+    for name in names:
+        kind, _, ident = name.partition("-")
+        found = next((r for r in routers if r.id == ident), None)
+        if kind == "qrouter" and found is not None:
+            devices = [_port_device(session, "qr-", p) for p in interface_ports[found.id]]
+            result.append({"name": name, "devices": devices, "processes":
+                           ["haproxy (metadata proxy)"], "ha_state": None})
+        elif kind == "snat" and found is not None:
+            gateway = session.scalar(select(m.Port).where(m.Port.device_id == found.id,
+                                                          m.Port.device_owner == GATEWAY))
+            devices = [_port_device(session, "sg-", p, with_addresses=False)
+                       for p in interface_ports[found.id]]
+            if gateway is not None:
+                devices.append(_port_device(session, "qg-", gateway))
+            result.append({"name": name, "devices": devices, "processes": [],
+                           "ha_state": None})
+        elif kind == "fip":
+            result.append({"name": name, "devices": [
+                {"name": _device("fg-", ident), "mac": "", "addresses": []}],
+                "processes": [], "ha_state": None})
     return result
 
 
