@@ -126,8 +126,22 @@ def nova_error(error: ApiError) -> dict[str, Any]:
     return {name: {"code": error.status, "message": error.message}}
 
 
+def _neutron_kind(error: ApiError) -> str:
+    """The exception class neutron would name for an error raised without one."""
+    message = error.message
+    if error.status == 400:
+        if message.startswith("Invalid input for operation"):
+            return "InvalidInput"
+        if message.startswith(("Invalid input for ", "Unrecognized attribute",
+                                "Failed to parse request", "Resource body required")):
+            return "HTTPBadRequest"
+        return "BadRequest"
+    return {403: "HTTPForbidden", 404: "HTTPNotFound", 409: "Conflict"}.get(
+        error.status, error.title.replace(" ", ""))
+
+
 def neutron_error(error: ApiError) -> dict[str, Any]:
-    kind = error.kind or error.title.replace(" ", "")
+    kind = error.kind or _neutron_kind(error)
     return {"NeutronError": {"type": kind, "message": error.message, "detail": ""}}
 
 

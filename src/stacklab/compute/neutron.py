@@ -72,20 +72,24 @@ class NeutronClient:
                                user_token: str) -> list[dict[str, Any]]:
         """The networks a server is to get a port on, as nova-api validates them.
 
-        ``auto``/unspecified: the project's only usable network (its own or
-        shared, not external); none usable boots without ports; several is
-        nova's 409. ``none``: no ports. A list: each network must exist and
-        be visible to the user; each port must exist and be free.
+        ``auto``/unspecified: the project's only network (of its own, external
+        ones included, or shared: nova's ``_get_available_networks``); none
+        boots without ports; several is nova's 409. ``none``: no ports. A list:
+        each network must exist and be visible to the user; each port must exist
+        and be free.
         """
         if requested == "none":
             return []
         if requested in (None, "auto"):
             listed = await self.request("GET", "/v2.0/networks", token=user_token)
-            usable = [n for n in listed["networks"] if not n["router:external"]
-                      and (n["tenant_id"] == project_id or n["shared"]) and n["subnets"]]
+            usable = [n for n in listed["networks"]
+                      if n["tenant_id"] == project_id or n["shared"]]
             if len(usable) > 1:
                 raise Conflict("Multiple possible networks found, use a Network ID to be more "
                                "specific.")
+            if usable and not usable[0]["subnets"]:
+                raise BadRequest(f"Network {usable[0]['id']} requires a subnet in order to "
+                                 "boot instances on.")
             return [{"network_id": usable[0]["id"]}] if usable else []
         result: list[dict[str, Any]] = []
         for item in requested:

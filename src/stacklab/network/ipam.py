@@ -28,8 +28,8 @@ def parse_cidr(cidr: str, ip_version: int) -> Net:
     if network.version != ip_version:
         raise BadRequest("Invalid input for operation: Cidr and IP version are incompatible.")
     if str(network) != cidr:
-        raise BadRequest(f"Invalid input for cidr. Reason: '{cidr}' isn't a recommended CIDR, "
-                         f"'{network}' is recommended")
+        raise BadRequest(f"Invalid input for cidr. Reason: '{cidr}' is not a valid IP "
+                         "subnet.")
     if network.prefixlen >= network.max_prefixlen:
         raise BadRequest(f"Invalid input for operation: Invalid CIDR {cidr} for IPv"
                          f"{ip_version} address family.")
@@ -106,3 +106,13 @@ def next_free(pools: list[dict[str, str]], used: set[str]) -> str | None:
         if address not in used:
             return address
     return None
+
+
+def eui64(cidr: str, mac: str) -> str:
+    """The SLAAC address of ``mac`` on an IPv6 /64: the MAC with ff:fe in the middle and
+    its universal/local bit flipped (RFC 4291 appendix A)."""
+    octets = bytearray(int(part, 16) for part in mac.split(":"))
+    octets[0] ^= 0x02
+    interface = int.from_bytes(bytes(octets[:3]) + b"\xff\xfe" + bytes(octets[3:]), "big")
+    network = ipaddress.IPv6Network(cidr)
+    return str(ipaddress.IPv6Address(int(network.network_address) | interface))

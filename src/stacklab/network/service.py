@@ -250,15 +250,21 @@ class NetworkService:
                             f"network {network_id}.", 503)
 
     def _allocate(self, session: Session, network: m.Network, port_id: str,
-                  requested: list[dict[str, Any]] | None) -> list[tuple[str, str]]:
+                  requested: list[dict[str, Any]] | None,
+                  mac: str = "") -> list[tuple[str, str]]:
         subnets = {s.id: s for s in self.subnets_of(session, network.id)}
         wanted: list[tuple[m.Subnet, str | None]] = []
         if requested is None:
-            # neutron gives one address from the first IPv4 subnet and one from each
-            # SLAAC IPv6 subnet; with none of the former, the first subnet.
-            v4 = [s for s in subnets.values() if s.ip_version == 4]
-            chosen = v4[:1] or list(subnets.values())[:1]
-            wanted = [(s, None) for s in chosen]
+            # neutron's _allocate_ips_for_port: one address on the first IPv4 subnet, one
+            # on the first stateful IPv6 subnet, and the EUI-64 address on every SLAAC
+            # (or DHCPv6-stateless) subnet.
+            ordered = list(subnets.values())
+            auto = [s for s in ordered if s.ip_version == 6
+                    and s.ipv6_address_mode in ("slaac", "dhcpv6-stateless")]
+            v4 = [s for s in ordered if s.ip_version == 4][:1]
+            v6 = [s for s in ordered if s.ip_version == 6 and s not in auto][:1]
+            wanted = [(s, None) for s in (*v4, *v6)]
+            wanted += [(s, ipam.eui64(s.cidr, mac)) for s in auto if mac]
         else:
             for item in requested:
                 subnet_id = item.get("subnet_id")
@@ -352,7 +358,8 @@ class NetworkService:
             mac_address=mac, admin_state_up=fields.get("admin_state_up", True),
             status="DOWN", device_id=fields.get("device_id", ""), device_owner=owner,
             security_groups=list(groups),
-            allowed_address_pairs=[dict(p) for p in fields.get("allowed_address_pairs") or []],
+            allowed_address_pairs=self.address_pairs(fields.get("allowed_address_pairs") or [],
+                                                     mac),
             extra_dhcp_opts=[dict(o) for o in fields.get("extra_dhcp_opts") or []],
             port_security_enabled=port_security,
             binding_host_id=fields.get("binding:host_id") or "",
@@ -361,10 +368,17 @@ class NetworkService:
             dns_name=fields.get("dns_name", ""), tags=[], created_at=now, updated_at=now)
         session.add(port)
         session.flush()
-        self._allocate(session, network, port.id, fields.get("fixed_ips"))
+        self._allocate(session, network, port.id, fields.get("fixed_ips"), mac)
         if port.binding_host_id and port.admin_state_up:
             port.status = "ACTIVE"
         return port
+
+    @staticmethod
+    def address_pairs(pairs: list[dict[str, Any]], mac: str) -> list[dict[str, str]]:
+        """Allowed address pairs, each with a MAC (the port's own when not given)."""
+        return [{"ip_address": str(p["ip_address"]), "mac_address": str(p.get("mac_address")
+                                                                         or mac)}
+                for p in pairs]
 
     def update_fixed_ips(self, session: Session, port: m.Port,
                          requested: list[dict[str, Any]]) -> None:

@@ -98,7 +98,13 @@ class ComputeManager:
 
     async def _abort_build(self, uuid: str, ctxt: Mapping[str, Any], exc: NeutronError) -> None:
         """A port that cannot be made aborts the build (nova's BuildAbortException)."""
-        message = f"Build of instance {uuid} aborted: {exc.message}"
+        reason = exc.message
+        if exc.kind == "IpAddressGenerationFailure":
+            # neutron's error reaches nova as NoMoreFixedIps.
+            network = exc.message.rstrip(".").rsplit(" ", 1)[-1]
+            reason = f"No fixed IP addresses available for network: {network}"
+        message = (f"Build of instance {uuid} aborted: Failed to allocate the network(s) "
+                   f"with error {reason}, not rescheduling.")
         LOG.error("[instance: %s] %s", uuid, message)
         await self.compute.release_network(uuid, _user_ports(self.compute, uuid))
         self.compute.placement.release(uuid)

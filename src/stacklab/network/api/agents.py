@@ -23,6 +23,7 @@ from stacklab.network.api.base import (
 )
 from stacklab.network.api.networks import render_network_row
 from stacklab.network.api.routers import router_body
+from stacklab.network.scheduling import availability_zones
 
 
 def agents(call: Call) -> Agents:
@@ -93,6 +94,16 @@ async def delete_agent(call: Call) -> None:
     authorize(call, "delete_agent", _admin_target(call))
     with network(call).db.session() as session:
         session.delete(_agent(call, session, call.params["agent_id"]))
+
+
+@api.route("GET", "/v2.0/availability_zones")
+async def list_availability_zones(call: Call) -> dict[str, Any]:
+    """A zone per resource kind its agents serve, available while one is admin-up."""
+    authorize(call, "get_availability_zone", _admin_target(call))
+    with network(call).db.session() as session:
+        zones = availability_zones(agents(call).records(session))
+    items = [{"name": z.name, "resource": z.resource, "state": z.state} for z in zones]
+    return list_response(call, "availability_zones", items, dict)
 
 
 @api.route("GET", "/v2.0/networks/{network_id}/dhcp-agents")

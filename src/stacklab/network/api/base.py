@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
 
 from stacklab.api.errors import ApiError, BadRequest, neutron_error
-from stacklab.api.pagination import next_link
 from stacklab.api.service import Call, ServiceApi
 
 if TYPE_CHECKING:
@@ -29,14 +29,27 @@ def network(call: Call) -> NetworkService:
     return call.cloud.network
 
 
-def policy_failure(rule: str) -> ApiError:
-    return ApiError(f"({rule}) is disallowed by policy", status=403,
-                    kind="PolicyNotAuthorized")
+def policy_failure(check: str) -> ApiError:
+    """oslo.policy's PolicyNotAuthorized, printing the check neutron enforced."""
+    return ApiError(f"{check} is disallowed by policy", status=403, kind="PolicyNotAuthorized")
 
 
 def authorize(call: Call, rule: str, target: Mapping[str, Any]) -> None:
     if not call.allows(rule, target):
         raise policy_failure(f"rule:{rule}")
+
+
+# Attribute values neutron does not policy-check: those equal to the default
+# (_is_attribute_explicitly_set), so `network create --no-share` is a member's right.
+_DEFAULTS: dict[str, dict[str, Any]] = {
+    "network": {"shared": False, "router:external": False, "port_security_enabled": True,
+                "admin_state_up": True},
+    "port": {"port_security_enabled": True, "admin_state_up": True, "device_owner": "",
+             "device_id": "", "binding:host_id": "", "binding:vnic_type": "normal",
+             "binding:profile": {}},
+    "subnet": {"enable_dhcp": True},
+    "router": {"admin_state_up": True},
+}
 
 
 def target_of(resource: Mapping[str, Any], **extra: Any) -> dict[str, Any]:
@@ -53,17 +66,18 @@ def check_attributes(call: Call, action: str, resource: str, body: Mapping[str, 
                      target: Mapping[str, Any]) -> None:
     """Attribute policies of a create or update (``create_network:shared`` and the like)."""
     engine = call.cloud.policy_for("network")
+    defaults = _DEFAULTS.get(resource, {})
     for name, value in body.items():
+        if name in defaults and defaults[name] == value:
+            continue
         rule = f"{action}_{resource}:{name}"
-        if engine.has_rule(rule):
-            authorize(call, rule, {**target, name: value})
+        checks = [rule] if engine.has_rule(rule) else []
         items = value if isinstance(value, list) else [value]
-        for item in items:
-            if isinstance(item, dict):
-                for key in item:
-                    sub = f"{rule}:{key}"
-                    if engine.has_rule(sub):
-                        authorize(call, sub, {**target, name: value})
+        checks += [f"{rule}:{key}" for item in items if isinstance(item, dict)
+                   for key in item if engine.has_rule(f"{rule}:{key}")]
+        for check in checks:
+            if not call.allows(check, {**target, name: value}):
+                raise policy_failure(f"(rule:{action}_{resource} and rule:{check})")
 
 
 def hide_attributes(call: Call, resource: str, body: dict[str, Any],
@@ -141,12 +155,18 @@ def list_response(call: Call, collection: str, items: list[dict[str, Any]],
         chosen.append(shown)
     keys = call.query.getlist("sort_key")
     dirs = call.query.getlist("sort_dir")
-    for index in reversed(range(len(keys))):
-        key = keys[index]
-        direction = dirs[index] if index < len(dirs) else "asc"
+    if len(keys) != len(dirs):
+        raise ApiError("The number of sort_keys and sort_dirs must be same", status=400,
+                       kind="HTTPBadRequest")
+    known = set().union(*(item.keys() for item in items)) if items else None
+    invalid = [k for k in keys if known is not None and k not in known]
+    if invalid:
+        raise ApiError(f"{invalid} is invalid attribute for sort_keys", status=400,
+                       kind="HTTPBadRequest")
+    for key, direction in reversed(list(zip(keys, dirs, strict=True))):
         if direction not in ("asc", "desc"):
-            raise BadRequest(f"Invalid input for operation: '{direction}' is not a valid sort "
-                             "direction.")
+            raise ApiError(f"{[direction]} is invalid value for sort_dirs, valid value is "
+                           "'asc' and 'desc'", status=400, kind="HTTPBadRequest")
         chosen.sort(key=_sort_key(key), reverse=direction == "desc")
     body: dict[str, Any] = {}
     limit_raw = call.query.get("limit")
@@ -157,30 +177,43 @@ def list_response(call: Call, collection: str, items: list[dict[str, Any]],
             raise BadRequest(f"Invalid input for operation: '{limit_raw}' is not an integer.") \
                 from None
         limit = MAX_LIMIT if limit <= 0 else min(limit, MAX_LIMIT)
-        marker = call.query.get("marker")
-        start = 0
-        if marker is not None:
-            ids = [i.get("id") for i in chosen]
-            if marker not in ids:
-                raise ApiError(f"Marker {marker} could not be found.", status=404,
-                               kind="NotFound")
-            start = ids.index(marker) + 1
-        page = chosen[start:start + limit]
-        if len(page) == limit and start + limit < len(chosen):
-            body[f"{collection}_links"] = [{"rel": "next", "href": next_link(
-                call.url_for(f"/v2.0/{collection}"), call.query, page[-1]["id"])}]
-        if marker is not None:
-            body.setdefault(f"{collection}_links", []).append(
-                {"rel": "previous", "href": next_link(
-                    call.url_for(f"/v2.0/{collection}"),
-                    {**dict(call.query), "page_reverse": "True"}, page[0]["id"] if page
-                    else marker)})
-        chosen = page
+        chosen, links = _page(call, collection, chosen, limit)
+        if links:
+            body[f"{collection}_links"] = links
     fields = call.query.getlist("fields")
     if fields:
         chosen = [{k: v for k, v in item.items() if k in fields} for item in chosen]
     body[collection] = chosen
     return body
+
+
+def _page(call: Call, collection: str, items: list[dict[str, Any]],
+          limit: int) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
+    """One page, forwards or (``page_reverse``) backwards from the marker, and neutron's
+    links: ``next`` unless a short page ends a forward walk, ``previous`` unless a short
+    page ends a backward one."""
+    reverse = call.query.get("page_reverse", "").lower() == "true"
+    marker = call.query.get("marker")
+    ids = [i.get("id") for i in items]
+    if marker is None:
+        page = items[-limit:] if reverse else items[:limit]
+    elif marker not in ids:
+        raise ApiError(f"Marker {marker} could not be found.", status=404, kind="NotFound")
+    else:
+        at = ids.index(marker)
+        page = items[max(0, at - limit):at] if reverse else items[at + 1:at + 1 + limit]
+    if not page:
+        return page, []
+    base = call.url_for(f"/v2.0/{collection}")
+    kept = [(k, v) for k, v in call.query.multi_items() if k not in ("marker", "page_reverse")]
+    links = []
+    if not (len(page) < limit and not reverse):
+        links.append({"rel": "next", "href": base + "?" + urlencode(
+            [*kept, ("marker", page[-1]["id"])])})
+    if not (len(page) < limit and reverse):
+        links.append({"rel": "previous", "href": base + "?" + urlencode(
+            [*kept, ("marker", page[0]["id"]), ("page_reverse", "True")])})
+    return page, links
 
 
 def only_fields(call: Call, item: dict[str, Any]) -> dict[str, Any]:

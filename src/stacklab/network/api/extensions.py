@@ -15,6 +15,18 @@ EXTENSIONS = (
     ("dhcp_agent_scheduler", "DHCP Agent Scheduler", "Schedule networks among dhcp agents"),
     ("l3_agent_scheduler", "L3 Agent Scheduler", "Schedule routers among l3 agents"),
     ("allowed-address-pairs", "Allowed Address Pairs", "Provides allowed address pairs"),
+    ("availability_zone", "Availability Zone", "The availability zone extension."),
+    ("network_availability_zone", "Network Availability Zone", "Availability zone support for "
+     "network."),
+    ("router_availability_zone", "Router Availability Zone", "Availability zone support for "
+     "router."),
+    ("l2_adjacency", "L2 Adjacency", "Display L2 Adjacency for Neutron Networks."),
+    ("subnet-service-types", "Subnet service types", "Provides ability to set the subnet "
+     "service_types field"),
+    ("stateful-security-group", "Stateful security group", "Indicates if the security group "
+     "is stateful or not"),
+    ("security-groups-normalized-cidr", "Normalized CIDR field for security group rules",
+     "Add new field with normalized remote_ip_prefix cidr in SG rule"),
     ("dvr", "Distributed Virtual Router", "Enables configuration of Distributed Virtual "
      "Routers."),
     ("ext-gw-mode", "Neutron L3 Configurable external gateway mode", "Extension of the router "

@@ -26,10 +26,9 @@ from stacklab.network.api.views import render_network
 
 _CREATE = {"name", "description", "admin_state_up", "shared", "router:external", "mtu",
            "port_security_enabled", "provider:network_type", "provider:physical_network",
-           "provider:segmentation_id", "availability_zone_hints", "is_default", "dns_domain",
-           "tenant_id", "project_id", "qos_policy_id"}
+           "provider:segmentation_id", "availability_zone_hints", "tenant_id", "project_id"}
 _UPDATE = {"name", "description", "admin_state_up", "shared", "router:external", "mtu",
-           "port_security_enabled", "is_default", "dns_domain", "qos_policy_id"}
+           "port_security_enabled"}
 
 
 def visible_to(call: Call, row: m.Network) -> bool:

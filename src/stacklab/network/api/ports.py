@@ -28,8 +28,8 @@ from stacklab.network.api.views import render_port
 _CREATE = {"name", "description", "network_id", "admin_state_up", "mac_address",
            "fixed_ips", "device_id", "device_owner", "security_groups",
            "allowed_address_pairs", "extra_dhcp_opts", "port_security_enabled",
-           "binding:host_id", "binding:vnic_type", "binding:profile", "dns_name",
-           "tenant_id", "project_id", "qos_policy_id", "propagate_uplink_status"}
+           "binding:host_id", "binding:vnic_type", "binding:profile", "tenant_id",
+           "project_id"}
 _UPDATE = _CREATE - {"network_id", "tenant_id", "project_id", "mac_address"} | {"mac_address"}
 # Ports the L3 plugin owns: they go with their router or floating IP, not by themselves.
 _L3_OWNERS = {"network:router_interface", "network:router_interface_distributed",
@@ -128,7 +128,9 @@ async def update_port(call: Call) -> dict[str, Any]:
         for name, value in fields.items():
             if name == "fixed_ips":
                 service.update_fixed_ips(session, row, list(value))
-            elif name not in ("qos_policy_id", "propagate_uplink_status"):
+            elif name == "allowed_address_pairs":
+                row.allowed_address_pairs = service.address_pairs(value, row.mac_address)
+            else:
                 setattr(row, _COLUMNS.get(name, name), value)
         if "binding:host_id" in fields:
             row.status = "ACTIVE" if row.binding_host_id and row.admin_state_up else "DOWN"

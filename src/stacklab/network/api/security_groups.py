@@ -25,8 +25,14 @@ from stacklab.network.api.views import render_rule, render_security_group
 _GROUP = {"name", "description", "stateful", "tenant_id", "project_id"}
 _RULE = {"security_group_id", "direction", "ethertype", "protocol", "port_range_min",
          "port_range_max", "remote_ip_prefix", "remote_group_id", "description",
-         "tenant_id", "project_id", "remote_address_group_id"}
-_PROTOCOLS = {"tcp": 6, "udp": 17, "icmp": 1, "icmpv6": 58, "ipv6-icmp": 58, "any": None}
+         "tenant_id", "project_id"}
+# neutron-lib's IP_PROTOCOL_MAP: the names a rule may use for an IP protocol.
+_PROTOCOLS = {"ah": 51, "dccp": 33, "egp": 8, "esp": 50, "gre": 47, "hopopt": 0, "icmp": 1,
+              "icmpv6": 58, "igmp": 2, "ipip": 4, "ipv6-encap": 41, "ipv6-frag": 44,
+              "ipv6-icmp": 58, "ipv6-nonxt": 59, "ipv6-opts": 60, "ipv6-route": 43,
+              "ospf": 89, "pgm": 113, "rsvp": 46, "sctp": 132, "tcp": 6, "udp": 17,
+              "udplite": 136, "vrrp": 112}
+_PORTED = {"tcp", "udp", "6", "17", "dccp", "sctp", "udplite", "33", "132", "136"}
 
 
 def _visible(call: Call, project_id: str) -> bool:
@@ -137,6 +143,20 @@ async def delete_group(call: Call) -> None:
         session.delete(group)
 
 
+def _rule_key(rule: dict[str, Any]) -> tuple[Any, ...]:
+    """What makes two rules the same (neutron's _rule_to_key): protocols by number, an
+    all-addresses prefix as no prefix."""
+    protocol = rule.get("protocol")
+    if protocol is not None:
+        protocol = str(_PROTOCOLS.get(str(protocol), protocol))
+    prefix = rule.get("remote_ip_prefix")
+    if prefix in ("0.0.0.0/0", "::/0"):
+        prefix = None
+    return (rule.get("direction"), rule.get("ethertype"), protocol,
+            rule.get("port_range_min"), rule.get("port_range_max"), prefix,
+            rule.get("remote_group_id"))
+
+
 def _validate_rule(fields: dict[str, Any]) -> dict[str, Any]:
     direction = fields.get("direction")
     if direction not in ("ingress", "egress"):
@@ -149,14 +169,18 @@ def _validate_rule(fields: dict[str, Any]) -> dict[str, Any]:
     protocol = fields.get("protocol")
     if protocol is not None:
         protocol = str(protocol).lower()
-        if protocol not in _PROTOCOLS and not (protocol.isdigit() and 0 <= int(protocol) <= 255):
+        if protocol == "any":
+            protocol = None
+        elif protocol not in _PROTOCOLS and not (protocol.isdigit()
+                                                 and 0 <= int(protocol) <= 255):
+            names = ", ".join(["None", *sorted(_PROTOCOLS)])
             raise ApiError(f"Security group rule protocol {protocol} not supported. Only "
-                           "protocol values [None, tcp, udp, icmp, icmpv6] and integer "
-                           "representations [0 to 255] are supported.", status=400,
+                           f"protocol values [{names}] and integer representations [0 to "
+                           "255] are supported.", status=400,
                            kind="SecurityGroupRuleInvalidProtocol")
     low, high = fields.get("port_range_min"), fields.get("port_range_max")
     ports_given = low is not None or high is not None
-    if ports_given and protocol in ("tcp", "udp", "6", "17") and (
+    if ports_given and protocol in _PORTED and (
             low is None or high is None or int(low) > int(high) or int(low) < 1):
         raise ApiError("For TCP/UDP protocols, port_range_min must be <= port_range_max",
                        status=400, kind="SecurityGroupInvalidPortRange")
@@ -211,7 +235,7 @@ async def create_rule(call: Call) -> Reply:
         values = _validate_rule(fields)
         for existing in session.scalars(select(m.SecurityGroupRule).where(
                 m.SecurityGroupRule.security_group_id == group.id)):
-            if all(getattr(existing, k) == v for k, v in values.items() if k != "description"):
+            if _rule_key(existing.__dict__) == _rule_key(values):
                 raise ApiError(f"Security group rule already exists. Rule id is {existing.id}.",
                                status=409, kind="SecurityGroupRuleExists")
         now = service.clock.now()

@@ -29,11 +29,9 @@ from stacklab.network.api.views import render_subnet
 _CREATE = {"name", "description", "network_id", "ip_version", "cidr", "gateway_ip",
            "enable_dhcp", "allocation_pools", "dns_nameservers", "host_routes",
            "ipv6_ra_mode", "ipv6_address_mode", "service_types", "tenant_id", "project_id",
-           "subnetpool_id", "prefixlen", "segment_id", "use_default_subnetpool",
-           "dns_publish_fixed_ip"}
+           "subnetpool_id", "prefixlen", "use_default_subnetpool"}
 _UPDATE = {"name", "description", "gateway_ip", "enable_dhcp", "allocation_pools",
-           "dns_nameservers", "host_routes", "service_types", "segment_id",
-           "dns_publish_fixed_ip"}
+           "dns_nameservers", "host_routes", "service_types"}
 
 
 def _target(subnet: dict[str, Any], parent: m.Network) -> dict[str, Any]:

@@ -19,15 +19,13 @@ def render_network(network: m.Network, subnets: list[str]) -> dict[str, Any]:
     return {
         **_standard(network), "admin_state_up": network.admin_state_up,
         "status": network.status, "subnets": subnets, "shared": network.shared,
-        "router:external": network.external, "is_default": network.is_default,
+        "router:external": network.external,
         "mtu": network.mtu, "port_security_enabled": network.port_security_enabled,
         "provider:network_type": network.network_type,
         "provider:physical_network": network.physical_network,
         "provider:segmentation_id": network.segmentation_id,
         "availability_zone_hints": list(network.availability_zone_hints),
-        "availability_zones": ["nova"] if subnets else [],
-        "ipv4_address_scope": None, "ipv6_address_scope": None,
-        "l2_adjacency": True, "qos_policy_id": None, "dns_domain": network.dns_domain,
+        "availability_zones": ["nova"] if subnets else [], "l2_adjacency": True,
     }
 
 
@@ -41,7 +39,6 @@ def render_subnet(subnet: m.Subnet) -> dict[str, Any]:
         "host_routes": [dict(r) for r in subnet.host_routes],
         "ipv6_ra_mode": subnet.ipv6_ra_mode, "ipv6_address_mode": subnet.ipv6_address_mode,
         "subnetpool_id": subnet.subnetpool_id, "service_types": list(subnet.service_types),
-        "segment_id": None, "dns_publish_fixed_ip": False,
     }
 
 
@@ -62,9 +59,6 @@ def render_port(port: m.Port, fixed_ips: list[dict[str, str]]) -> dict[str, Any]
                                 "bridge_name": "br-int"} if bound else {},
         "binding:vnic_type": port.binding_vnic_type,
         "binding:profile": dict(port.binding_profile),
-        "dns_name": port.dns_name, "dns_assignment": [], "propagate_uplink_status": False,
-        "qos_policy_id": None, "qos_network_policy_id": None, "resource_request": None,
-        "ip_allocation": "immediate",
     }
 
 
@@ -75,7 +69,7 @@ def render_rule(rule: m.SecurityGroupRule) -> dict[str, Any]:
         "ethertype": rule.ethertype, "protocol": rule.protocol,
         "port_range_min": rule.port_range_min, "port_range_max": rule.port_range_max,
         "remote_ip_prefix": rule.remote_ip_prefix, "remote_group_id": rule.remote_group_id,
-        "remote_address_group_id": None, "normalized_cidr": rule.remote_ip_prefix,
+        "normalized_cidr": rule.remote_ip_prefix,
         "description": rule.description, "tags": [], "revision_number": rule.revision_number,
         "created_at": isotime(rule.created_at), "updated_at": isotime(rule.updated_at),
     }
@@ -83,7 +77,7 @@ def render_rule(rule: m.SecurityGroupRule) -> dict[str, Any]:
 
 def render_security_group(group: m.SecurityGroup,
                           rules: list[m.SecurityGroupRule]) -> dict[str, Any]:
-    return {**_standard(group), "stateful": group.stateful, "shared": False,
+    return {**_standard(group), "stateful": group.stateful,
             "security_group_rules": [render_rule(r) for r in rules]}
 
 
