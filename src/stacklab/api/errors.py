@@ -136,8 +136,7 @@ def _neutron_kind(error: ApiError) -> str:
                                 "Failed to parse request", "Resource body required")):
             return "HTTPBadRequest"
         return "BadRequest"
-    return {403: "HTTPForbidden", 404: "HTTPNotFound", 409: "Conflict"}.get(
-        error.status, error.title.replace(" ", ""))
+    return error.title.replace(" ", "")
 
 
 def neutron_error(error: ApiError) -> dict[str, Any]:
