@@ -121,6 +121,7 @@ class Agents:
             self.heartbeat(reachable)
             if self.clock.now() >= next_check:
                 self.dhcp_failover()
+                self.l3_failover()
                 next_check = self.clock.now() + self.options.status_check_interval
             await self.clock.sleep(self.options.report_interval)
 
@@ -246,12 +247,30 @@ class Agents:
 
     def schedule_router(self, session: Session, router: m.Router) -> None:
         agents = self.records(session)
-        ha_network = self._ha_network(session, router.project_id) if router.ha else None
+        if router.ha:
+            self._ha_network(session, router.project_id)
         changes = sch.schedule_router(self._spec(session, router), agents,
                                       self.l3_state(session, agents), self.clock.now(),
                                       self.options)
+        self._apply_l3(session, changes, agents)
+
+    def _apply_l3(self, session: Session, changes: sch.L3Changes,
+                  agents: list[sch.AgentRecord]) -> None:
+        """Store an L3 scheduling step: bindings, VRIDs, ha- ports; restart keepalived."""
         self._emit(changes.log)
         hosts = {a.id: a.host for a in agents}
+        touched = {b.router_id for b in (*changes.added, *changes.removed)}
+        for binding in changes.removed:
+            row = session.get(m.RouterBinding, (binding.router_id, binding.agent_id))
+            if row is not None:
+                session.delete(row)
+        for ha_port in changes.removed_ha_ports:
+            for port in session.scalars(select(m.Port).where(
+                    m.Port.device_id == ha_port.router_id,
+                    m.Port.device_owner == sch.DEVICE_OWNER_ROUTER_HA_INTF,
+                    m.Port.binding_host_id == hosts.get(ha_port.agent_id, ""))):
+                session.delete(port)
+        session.flush()
         for binding in changes.added:
             session.add(m.RouterBinding(router_id=binding.router_id, agent_id=binding.agent_id,
                                         binding_index=binding.binding_index))
@@ -260,18 +279,34 @@ class Agents:
                                          project_id=allocation.project_id,
                                          vr_id=allocation.vr_id))
         for ha_port in changes.added_ha_ports:
-            assert ha_network is not None
+            ha_network = self._ha_network(session, ha_port.project_id)
             port = self.network.create_port(session, "", {
                 "network_id": ha_network.id, "name": ha_port.name,
-                "device_id": router.id, "device_owner": ha_port.device_owner,
+                "device_id": ha_port.router_id, "device_owner": ha_port.device_owner,
                 "binding:host_id": hosts[ha_port.agent_id], "security_groups": [],
                 "fixed_ips": [{"ip_address": ha_port.ip_address}]})
             port.status = "ACTIVE"
-        if router.id in changes.router_status:
-            router.status = changes.router_status[router.id]
+        for router_id, status in changes.router_status.items():
+            router = session.get(m.Router, router_id)
+            if router is not None:
+                router.status = status
         session.flush()
-        if router.ha:
-            self.start_vrrp(session, router)
+        for router_id in sorted(touched):
+            router = session.get(m.Router, router_id)
+            if router is not None and router.ha:
+                self.start_vrrp(session, router)
+
+    def l3_failover(self) -> None:
+        """neutron's L3 rescheduling worker (allow_automatic_l3agent_failover)."""
+        if not self.options.allow_automatic_l3agent_failover:
+            return
+        with self.db.session() as session:
+            agents = self.records(session)
+            routers = [self._spec(session, r) for r in session.scalars(select(m.Router))]
+            changes = sch.reschedule_routers_from_down_agents(
+                routers, agents, self.l3_state(session, agents), self.clock.now(),
+                self.options)
+            self._apply_l3(session, changes, agents)
 
     def unschedule_router(self, session: Session, router_id: str) -> None:
         self.stop_vrrp(router_id)

@@ -137,3 +137,82 @@ def test_each_ha_router_of_a_project_has_its_own_vrid(count: int) -> None:
         assert sorted(v.vr_id for v in vrids if v is not None) == [1, 2]
 
     run(test)
+
+
+def run_with(test: Callable[[Cloud, VirtualClock], Coroutine[Any, Any, None]],
+             **defaults: Any) -> None:
+    """``run`` with some [DEFAULT] options changed."""
+    clock = VirtualClock()
+    config = ephemeral_config()
+    for name, value in defaults.items():
+        setattr(config.DEFAULT, name, value)
+    cloud = Cloud(config, clock=clock)
+    cloud.start("http://stacklab.test")
+
+    async def main() -> None:
+        background = asyncio.create_task(cloud.run_background())
+        try:
+            await test(cloud, clock)
+        finally:
+            background.cancel()
+
+    try:
+        asyncio.run(main())
+    finally:
+        cloud.stop()
+
+
+def dhcp_hosts(cloud: Cloud, network_id: str) -> list[str]:
+    with cloud.db.session() as session:
+        agents = {a.id: a.host for a in session.scalars(select(m.Agent))}
+        return sorted(agents[b.agent_id] for b in session.scalars(
+            select(m.DhcpBinding).where(m.DhcpBinding.network_id == network_id)))
+
+
+def test_a_dead_dhcp_agents_network_moves_to_the_other_one() -> None:
+    async def test(cloud: Cloud, clock: VirtualClock) -> None:
+        with cloud.db.session() as session:
+            network = cloud.network.create_network(session, "p1", {"name": "n"})
+            session.flush()
+            cloud.network.create_subnet(session, "p1", {
+                "network_id": network.id, "cidr": "10.0.0.0/24", "ip_version": 4})
+            session.flush()
+            cloud.agents.schedule_dhcp(session, network.id)
+            network_id = network.id
+        [first] = dhcp_hosts(cloud, network_id)
+        cloud.node_down(first)
+        # neutron waits agent_dead_limit (2 x agent_down_time) and checks every
+        # agent_down_time / 2: nothing moves before 150 s.
+        await clock.run_for(149)
+        assert dhcp_hosts(cloud, network_id) == [first]
+        await clock.run_for(60)
+        [second] = dhcp_hosts(cloud, network_id)
+        assert second != first
+        with cloud.db.session() as session:
+            ports = list(session.scalars(select(m.Port).where(
+                m.Port.device_owner == "network:dhcp")))
+        assert [p.binding_host_id for p in ports] == [second]
+
+    run_with(test, dhcp_agents_per_network=1)
+
+
+def test_a_legacy_router_moves_off_a_dead_agent_only_with_failover_on() -> None:
+    def hosts(cloud: Cloud, router_id: str) -> list[str]:
+        with cloud.db.session() as session:
+            agents = {a.id: a.host for a in session.scalars(select(m.Agent))}
+            return sorted(agents[b.agent_id] for b in session.scalars(
+                select(m.RouterBinding).where(m.RouterBinding.router_id == router_id)))
+
+    def scenario(expect_move: bool) -> Callable[[Cloud, VirtualClock],
+                                                Coroutine[Any, Any, None]]:
+        async def test(cloud: Cloud, clock: VirtualClock) -> None:
+            router_id = make_router(cloud)
+            [first] = hosts(cloud, router_id)
+            cloud.node_down(first)
+            await clock.run_for(300)
+            [now] = hosts(cloud, router_id)
+            assert (now != first) is expect_move
+        return test
+
+    run_with(scenario(False), l3_ha=False)
+    run_with(scenario(True), l3_ha=False, allow_automatic_l3agent_failover=True)
