@@ -106,6 +106,9 @@ def render_server(call: Call, instance: m.Instance, *, full: bool = True,
     if show_groups and call.version_at_least("2.71"):
         body["server_groups"] = [instance.server_group] if instance.server_group else []
     if not (full or call.version_at_least("2.75")):
+        # PUT and rebuild showed plain addresses (nova's extend_address=False).
+        body["addresses"] = {net: [{"version": a["version"], "addr": a["addr"]} for a in addrs]
+                             for net, addrs in instance.addresses.items()}
         return body
     body["OS-EXT-AZ:availability_zone"] = instance.availability_zone or ""
     body["config_drive"] = instance.config_drive
