@@ -63,69 +63,59 @@ class ConductorManager:
             await self.compute.bus.cast(Target("compute", host), "build_and_run_instance",
                                         instance_uuid=uuid, node=host, ctxt=ctxt)
 
-    async def migrate_server(self, instance_uuid: str, spec: dict[str, Any],
-                             migration_uuid: str, ctxt: Mapping[str, Any]) -> None:
-        """Resize or cold-migrate: pick a destination, then let it prepare."""
-        event = "conductor_migrate_server"
+    async def _move(self, instance_uuid: str, spec: dict[str, Any], migration_uuid: str,
+                    ctxt: Mapping[str, Any], event: str) -> str | None:
+        """Pick the destination of a move; None (with the fault recorded) when none fits.
+
+        While the server claims the destination, its source share becomes the
+        migration's (placement's move_allocations); a failed move gives it back and
+        leaves the server as it was.
+        """
         compute = self.compute
         compute.instances.event(instance_uuid, ctxt.get("request_id"), event, self.host)
-        # The source's share becomes the migration's while the server claims the destination.
         compute.placement.move(instance_uuid, migration_uuid)
         try:
             hosts = await self._select({**spec, "instance_uuids": [instance_uuid]}, ctxt)
         except NoValidHost as exc:
             compute.placement.move(migration_uuid, instance_uuid)
             compute.finish_migration(migration_uuid, "error")
-            # A failed resize leaves the server as it was, with the fault recorded.
             await self._fail([instance_uuid], str(exc), ctxt, event, task_state=None)
-            return
+            return None
         compute.instances.event(instance_uuid, ctxt.get("request_id"), event, self.host,
                                 result="Success")
-        await compute.bus.cast(Target("compute", hosts[0]), "prep_resize",
-                               instance_uuid=instance_uuid, migration_uuid=migration_uuid,
-                               ctxt=ctxt)
+        return hosts[0]
+
+    async def migrate_server(self, instance_uuid: str, spec: dict[str, Any],
+                             migration_uuid: str, ctxt: Mapping[str, Any]) -> None:
+        """Resize or cold-migrate: pick a destination, then let it prepare."""
+        dest = await self._move(instance_uuid, spec, migration_uuid, ctxt,
+                                "conductor_migrate_server")
+        if dest is not None:
+            await self.compute.bus.cast(Target("compute", dest), "prep_resize",
+                                        instance_uuid=instance_uuid,
+                                        migration_uuid=migration_uuid, ctxt=ctxt)
 
     async def live_migrate_instance(self, instance_uuid: str, spec: dict[str, Any],
                                     migration_uuid: str, source: str,
                                     ctxt: Mapping[str, Any]) -> None:
-        event = "conductor_live_migrate_instance"
-        compute = self.compute
-        compute.instances.event(instance_uuid, ctxt.get("request_id"), event, self.host)
-        compute.placement.move(instance_uuid, migration_uuid)
-        try:
-            hosts = await self._select({**spec, "instance_uuids": [instance_uuid]}, ctxt)
-        except NoValidHost as exc:
-            compute.placement.move(migration_uuid, instance_uuid)
-            compute.finish_migration(migration_uuid, "error")
-            await self._fail([instance_uuid], str(exc), ctxt, event, task_state=None)
-            return
-        compute.instances.event(instance_uuid, ctxt.get("request_id"), event, self.host,
-                                result="Success")
-        await compute.bus.cast(Target("compute", source), "live_migration",
-                               instance_uuid=instance_uuid, dest=hosts[0],
-                               migration_uuid=migration_uuid, ctxt=ctxt)
+        dest = await self._move(instance_uuid, spec, migration_uuid, ctxt,
+                                "conductor_live_migrate_instance")
+        if dest is not None:
+            await self.compute.bus.cast(Target("compute", source), "live_migration",
+                                        instance_uuid=instance_uuid, dest=dest,
+                                        migration_uuid=migration_uuid, ctxt=ctxt)
 
     async def rebuild_instance(self, instance_uuid: str, spec: dict[str, Any],
                                migration_uuid: str, target_state: str | None,
                                ctxt: Mapping[str, Any]) -> None:
         """Evacuate: rebuild the server on another host while its own is down."""
-        event = "conductor_rebuild_instance"
-        compute = self.compute
-        compute.instances.event(instance_uuid, ctxt.get("request_id"), event, self.host)
-        compute.placement.move(instance_uuid, migration_uuid)
-        try:
-            hosts = await self._select({**spec, "instance_uuids": [instance_uuid]}, ctxt)
-        except NoValidHost as exc:
-            compute.placement.move(migration_uuid, instance_uuid)
-            compute.finish_migration(migration_uuid, "error")
-            await self._fail([instance_uuid], str(exc), ctxt, event, task_state=None)
-            return
-        compute.instances.event(instance_uuid, ctxt.get("request_id"), event, self.host,
-                                result="Success")
-        await compute.bus.cast(Target("compute", hosts[0]), "rebuild_instance",
-                               instance_uuid=instance_uuid, image_ref=None, evacuate=True,
-                               migration_uuid=migration_uuid, target_state=target_state,
-                               ctxt=ctxt)
+        dest = await self._move(instance_uuid, spec, migration_uuid, ctxt,
+                                "conductor_rebuild_instance")
+        if dest is not None:
+            await self.compute.bus.cast(Target("compute", dest), "rebuild_instance",
+                                        instance_uuid=instance_uuid, image_ref=None,
+                                        evacuate=True, migration_uuid=migration_uuid,
+                                        target_state=target_state, ctxt=ctxt)
 
     async def unshelve_instance(self, instance_uuid: str, spec: dict[str, Any],
                                 ctxt: Mapping[str, Any]) -> None:
