@@ -83,6 +83,7 @@ class Cloud:
             self.db, self.clock, self.ids, self.network, self.topology,
             SchedulingOptions(
                 agent_down_time=defaults.agent_down_time,
+                report_interval=config.AGENT.report_interval,
                 dhcp_agents_per_network=defaults.dhcp_agents_per_network,
                 allow_automatic_dhcp_failover=defaults.allow_automatic_dhcp_failover,
                 l3_ha=defaults.l3_ha, max_l3_agents_per_router=defaults.max_l3_agents_per_router,

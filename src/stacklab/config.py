@@ -118,6 +118,13 @@ class QuotaOptions:
 
 
 @dataclass
+class AgentOptions:
+    """neutron agents' [AGENT] section."""
+
+    report_interval: float = 30.0
+
+
+@dataclass
 class OsloPolicyOptions:
     policy_file: str = ""
     enforce_scope: bool = True
@@ -141,6 +148,7 @@ class Config:
     quota: QuotaOptions = field(default_factory=QuotaOptions)
     oslo_policy: OsloPolicyOptions = field(default_factory=OsloPolicyOptions)
     oslo_middleware: OsloMiddlewareOptions = field(default_factory=OsloMiddlewareOptions)
+    AGENT: AgentOptions = field(default_factory=AgentOptions)
 
     @property
     def state_path(self) -> Path:

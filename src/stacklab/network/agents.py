@@ -239,6 +239,16 @@ class Agents:
         session.flush()
         return network
 
+    def drop_ha_network_if_unused(self, session: Session, project_id: str) -> None:
+        """neutron deletes a project's HA network with its last HA router."""
+        if session.scalar(select(m.Router.id).where(m.Router.project_id == project_id,
+                                                    m.Router.ha.is_(True))):
+            return
+        name = sch.ha_network_spec(project_id, self.options).network_name
+        network = session.scalar(select(m.Network).where(m.Network.name == name))
+        if network is not None:
+            session.delete(network)
+
     def _spec(self, session: Session, router: m.Router) -> sch.RouterSpec:
         return sch.RouterSpec(router.id, router.project_id, ha=router.ha,
                               distributed=router.distributed,
@@ -418,5 +428,5 @@ class Agents:
 
 
 def dhcp_device_id(host: str, network_id: str) -> str:
-    """neutron's DHCP port device id: ``dhcp<uuid5 of the host>-<network id>``."""
-    return f"dhcp{uuid.uuid5(uuid.NAMESPACE_DNS, host)}-{network_id}"
+    """neutron's DHCP port device id: ``dhcp<uuid5 of the short host name>-<network id>``."""
+    return f"dhcp{uuid.uuid5(uuid.NAMESPACE_DNS, host.split('.')[0])}-{network_id}"

@@ -65,7 +65,7 @@ def namespaces(session: Session, agents: Agents, host: str) -> list[dict[str, An
     for binding in session.scalars(select(m.RouterBinding).where(
             m.RouterBinding.agent_id == l3.id).order_by(m.RouterBinding.router_id)):
         router = session.get(m.Router, binding.router_id)
-        if router is None or router.distributed:
+        if router is None or router.distributed or not router.admin_state_up:
             continue
         states = agents.ha_states(session, router.id) if router.ha else {}
         master = not router.ha or states.get(l3.id) == "active"

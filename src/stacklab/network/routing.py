@@ -80,15 +80,15 @@ class Routing:
         admin_up = fields.get("admin_state_up", router.admin_state_up)
         if "ha" in fields and bool(fields["ha"]) != router.ha and router.admin_state_up \
                 and admin_up:
-            raise BadRequest("Cannot change HA attribute of active routers. Please set router "
-                             "admin_state_up to False prior to upgrade")
+            raise router_bad_request("Cannot change HA attribute of active routers. Please set "
+                                     "router admin_state_up to False prior to upgrade")
         if "distributed" in fields and bool(fields["distributed"]) != router.distributed:
             if router.distributed:
                 raise BadRequest("Migration from distributed router to centralized is not "
                                  "supported")
             if router.admin_state_up and admin_up:
-                raise BadRequest("Cannot upgrade active router to distributed. Please set "
-                                 "router admin_state_up to False prior to upgrade")
+                raise router_bad_request("Cannot upgrade active router to distributed. Please "
+                                         "set router admin_state_up to False prior to upgrade")
         if "external_gateway_info" in fields:
             info = fields["external_gateway_info"]
             if info:
@@ -108,7 +108,12 @@ class Routing:
             self.agents.unschedule_router(session, router.id)
             session.flush()
             self.agents.schedule_router(session, router)
-        router.status = "ACTIVE" if router.admin_state_up else "DOWN"
+        if "admin_state_up" in fields and router.ha:
+            # The L3 agents drop an admin-down router (and its keepalived), and take it back.
+            if router.admin_state_up:
+                self.agents.start_vrrp(session, router)
+            else:
+                self.agents.stop_vrrp(router.id)
 
     def delete_router(self, session: Session, router: m.Router) -> None:
         if self.interface_ports(session, router.id):
@@ -120,6 +125,9 @@ class Routing:
         self.agents.unschedule_router(session, router.id)
         session.flush()
         session.delete(router)
+        session.flush()
+        if router.ha:
+            self.agents.drop_ha_network_if_unused(session, router.project_id)
 
     def gateway_port(self, session: Session, router_id: str) -> m.Port | None:
         return session.scalar(select(m.Port).where(m.Port.device_id == router_id,
@@ -220,7 +228,9 @@ class Routing:
         else:
             subnet = self.network.get_subnet(session, info["subnet_id"])
             if not subnet.gateway_ip:
-                raise router_bad_request(f"Subnet {subnet.id} does not have a gateway IP")
+                raise router_bad_request("Subnet for router interface must have a gateway IP")
+            if any(s.id == subnet.id for s in self._router_subnets(session, router)):
+                raise router_bad_request(f"Router already has a port on subnet {subnet.id}")
             self._check_overlap(session, router, [subnet.cidr], subnet.id)
             port = self.network.create_port(session, router.project_id, {
                 "network_id": subnet.network_id, "device_id": router.id,
