@@ -11,12 +11,11 @@ cloud) with ``[stacklab] ha_time_scale = 0.02``: keepalived's timers run 50 time
 an election (6.8 s of lab time with neutron's ``ha_vrrp_advert_int = 2``, plus the L3 agent's
 2 s report batching) settles in about 0.2 s. Tests poll for it rather than sleep.
 
-What cannot be observed here: neutron's server rewrites a dead agent's ``active`` binding to
-``standby`` only once the agent is dead (``agent_down_time``, 75 s, after its last report; its
-agents report every 30 s). stacklab does not take neutron's ``[AGENT] report_interval``, so
-liveness cannot be shortened for a test: the failover test asserts the new master and that the
-powered-off node's binding still reads ``active`` (neutron's "two actives"); the behaviour
-after ``agent_down_time`` is pinned by an xfail test on a cloud of its own at the end.
+The shared cloud keeps neutron's liveness (agents report every 30 s, dead after 75 s): its
+failover test asserts the new master and that the powered-off node's binding still reads
+``active`` (neutron's "two actives"); the rewrite of a dead agent's ``active`` to
+``standby`` is checked at the end on a cloud of its own with ``[AGENT] report_interval``
+and ``agent_down_time`` shortened.
 
 Upstream references: neutron @ 2131d26f7326, neutron-lib @ 6cd671a8c461.
 """
