@@ -596,6 +596,29 @@ def test_cli_subnet_create_has_neutrons_default_pool_and_gateway(live: LiveCloud
         [created["id"]]
 
 
+def test_cli_subnets_from_a_subnet_pool(live: LiveCloud, neutron: Neutron,
+                                        trash: Trash) -> None:
+    pool = trash.add("subnetpools", live.openstack_json(
+        "subnet", "pool", "create", "--pool-prefix", "10.210.0.0/16",
+        "--default-prefix-length", "24", unique("pool")))
+    assert pool["prefixes"] == ["10.210.0.0/16"] and pool["default_prefixlen"] == 24
+    network = trash.add("networks", neutron.create("networks", "network", name=unique("pn")))
+    cidrs = []
+    for extra in ((), ("--prefix-length", "26")):
+        created = trash.add("subnets", live.openstack_json(
+            "subnet", "create", "--network", network["id"], "--subnet-pool", pool["id"],
+            *extra, unique("psub")))
+        assert created["subnetpool_id"] == pool["id"]
+        cidrs.append(created["cidr"])
+    assert cidrs == ["10.210.0.0/24", "10.210.1.0/26"]
+    in_use = neutron.call("DELETE", f"/v2.0/subnetpools/{pool['id']}")
+    assert_neutron_error(in_use, 409, "SubnetPoolInUse")
+    too_big = neutron.call("POST", "/v2.0/subnets", json={"subnet": {
+        "network_id": network["id"], "subnetpool_id": pool["id"], "prefixlen": 8,
+        "ip_version": 4}})
+    assert_neutron_error(too_big, 400)
+
+
 def test_cli_subnet_with_pools_nameservers_and_host_routes(live: LiveCloud, neutron: Neutron,
                                                            trash: Trash) -> None:
     network = trash.add("networks", neutron.create("networks", "network", name=unique("sn")))

@@ -193,3 +193,17 @@ class VrIdAllocation(Base):
         ForeignKey("network_router.id", ondelete="CASCADE"), primary_key=True)
     project_id: Mapped[str] = mapped_column(String(255))
     vr_id: Mapped[int] = mapped_column(Integer)
+
+
+class SubnetPool(_Standard, Base):
+    """Prefixes subnets are carved from (``subnet create --subnet-pool``)."""
+
+    __tablename__ = "network_subnetpool"
+    ip_version: Mapped[int] = mapped_column(Integer)
+    prefixes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    default_prefixlen: Mapped[int] = mapped_column(Integer)
+    min_prefixlen: Mapped[int] = mapped_column(Integer)
+    max_prefixlen: Mapped[int] = mapped_column(Integer)
+    shared: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_default: Mapped[bool] = mapped_column(Boolean, default=False)
+    default_quota: Mapped[int | None] = mapped_column(Integer)

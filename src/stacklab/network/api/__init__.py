@@ -9,6 +9,7 @@ from stacklab.network.api import (  # noqa: F401
     quotas,
     routers,
     security_groups,
+    subnetpools,
     subnets,
     tags,
 )

@@ -21,6 +21,10 @@ EXTENSIONS = (
     ("router_availability_zone", "Router Availability Zone", "Availability zone support for "
      "router."),
     ("l2_adjacency", "L2 Adjacency", "Display L2 Adjacency for Neutron Networks."),
+    ("subnet_allocation", "Subnet Allocation", "Enables allocation of subnets from a subnet "
+     "pool"),
+    ("default-subnetpools", "Default Subnetpools", "Provides ability to mark and use a "
+     "subnetpool as the default."),
     ("subnet-service-types", "Subnet service types", "Provides ability to set the subnet "
      "service_types field"),
     ("stateful-security-group", "Stateful security group", "Indicates if the security group "
@@ -80,8 +84,8 @@ async def versions(call: Call) -> dict[str, Any]:
         {"rel": "self", "href": call.url_for("/v2.0/")}]}]}
 
 
-_RESOURCES = ("networks", "subnets", "ports", "routers", "floatingips", "security-groups",
-              "security-group-rules", "agents", "quotas", "extensions")
+_RESOURCES = ("networks", "subnets", "subnetpools", "ports", "routers", "floatingips",
+              "security-groups", "security-group-rules", "agents", "quotas", "extensions")
 
 
 @api.route("GET", "/v2.0/")

@@ -19,7 +19,8 @@ DEFAULTS = {"network": 100, "subnet": 100, "port": 500, "router": 10, "floatingi
 _COUNTED: dict[str, Any] = {"network": m.Network, "subnet": m.Subnet, "port": m.Port,
                             "router": m.Router, "floatingip": m.FloatingIP,
                             "security_group": m.SecurityGroup,
-                            "security_group_rule": m.SecurityGroupRule}
+                            "security_group_rule": m.SecurityGroupRule,
+                            "subnetpool": m.SubnetPool}
 
 
 def limits(session: Session, project_id: str) -> dict[str, int]:

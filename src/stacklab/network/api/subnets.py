@@ -24,6 +24,7 @@ from stacklab.network.api.base import (
     target_of,
 )
 from stacklab.network.api.networks import visible_to
+from stacklab.network.api.subnetpools import allocate_prefix, get_pool
 from stacklab.network.api.views import render_subnet
 
 _CREATE = {"name", "description", "network_id", "ip_version", "cidr", "gateway_ip",
@@ -96,7 +97,22 @@ async def create_subnet(call: Call) -> Reply:
         authorize(call, "create_subnet", target)
         check_attributes(call, "create", "subnet", fields, target)
         quotas.enforce(session, project or "", "subnet")
+        pool_id = fields.get("subnetpool_id")
+        if fields.get("use_default_subnetpool") and not pool_id:
+            version = int(fields.get("ip_version", 4))
+            default = session.scalar(select(m.SubnetPool).where(
+                m.SubnetPool.is_default.is_(True), m.SubnetPool.ip_version == version))
+            if default is None:
+                raise BadRequest(f"No default subnetpool found for IPv{version}")
+            pool_id = default.id
+        if pool_id:
+            pool = get_pool(call, session, pool_id)
+            if fields.get("cidr") is None:
+                fields = {**fields, "cidr": allocate_prefix(session, pool,
+                                                            fields.get("prefixlen"))}
+            fields = {**fields, "ip_version": pool.ip_version}
         row = service.create_subnet(session, project or "", fields)
+        row.subnetpool_id = pool_id
         session.flush()
         call.cloud.agents.schedule_dhcp(session, row.network_id)
         session.flush()

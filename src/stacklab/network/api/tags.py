@@ -19,6 +19,7 @@ _TAGGED: dict[str, tuple[type[Any], str, str]] = {
     "routers": (m.Router, "router", "RouterNotFound"),
     "floatingips": (m.FloatingIP, "floatingip", "FloatingIPNotFound"),
     "security-groups": (m.SecurityGroup, "security_group", "SecurityGroupNotFound"),
+    "subnetpools": (m.SubnetPool, "subnetpool", "SubnetPoolNotFound"),
 }
 MAX_TAGS = 50
 

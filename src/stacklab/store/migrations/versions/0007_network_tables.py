@@ -2,7 +2,7 @@
 
 Revision ID: 0007
 Revises: 0006
-Create Date: 2026-11-25 09:56:34.385661
+Create Date: 2026-11-25 10:35:49.991167
 """
 
 from __future__ import annotations
@@ -127,6 +127,28 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('network_security_group', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_network_security_group_project_id'), ['project_id'], unique=False)
+
+    op.create_table('network_subnetpool',
+    sa.Column('ip_version', sa.Integer(), nullable=False),
+    sa.Column('prefixes', sa.JSON(), nullable=False),
+    sa.Column('default_prefixlen', sa.Integer(), nullable=False),
+    sa.Column('min_prefixlen', sa.Integer(), nullable=False),
+    sa.Column('max_prefixlen', sa.Integer(), nullable=False),
+    sa.Column('shared', sa.Boolean(), nullable=False),
+    sa.Column('is_default', sa.Boolean(), nullable=False),
+    sa.Column('default_quota', sa.Integer(), nullable=True),
+    sa.Column('id', sa.String(length=36), nullable=False),
+    sa.Column('project_id', sa.String(length=255), nullable=False),
+    sa.Column('name', sa.String(length=255), nullable=False),
+    sa.Column('description', sa.Text(), nullable=False),
+    sa.Column('tags', sa.JSON(), nullable=False),
+    sa.Column('revision_number', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.Float(), nullable=False),
+    sa.Column('updated_at', sa.Float(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_network_subnetpool'))
+    )
+    with op.batch_alter_table('network_subnetpool', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_network_subnetpool_project_id'), ['project_id'], unique=False)
 
     op.create_table('network_dhcp_binding',
     sa.Column('network_id', sa.String(length=36), nullable=False),
@@ -281,6 +303,10 @@ def downgrade() -> None:
 
     op.drop_table('network_port')
     op.drop_table('network_dhcp_binding')
+    with op.batch_alter_table('network_subnetpool', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_network_subnetpool_project_id'))
+
+    op.drop_table('network_subnetpool')
     with op.batch_alter_table('network_security_group', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_network_security_group_project_id'))
 

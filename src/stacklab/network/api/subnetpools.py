@@ -1,0 +1,168 @@
+"""``/v2.0/subnetpools``: pools of prefixes subnets are allocated from."""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from stacklab.api.errors import ApiError, BadRequest
+from stacklab.api.service import Call, Reply
+from stacklab.network import models as m
+from stacklab.network.api.base import (
+    api,
+    authorize,
+    check_attributes,
+    list_response,
+    network,
+    only_fields,
+    request_body,
+    target_of,
+)
+from stacklab.network.api.views import _standard
+
+_CREATE = {"name", "description", "prefixes", "default_prefixlen", "min_prefixlen",
+           "max_prefixlen", "shared", "is_default", "default_quota", "tenant_id",
+           "project_id", "address_scope_id"}
+_UPDATE = {"name", "description", "prefixes", "default_prefixlen", "min_prefixlen",
+           "max_prefixlen", "is_default", "default_quota"}
+
+
+def render_pool(pool: m.SubnetPool) -> dict[str, Any]:
+    return {**_standard(pool), "ip_version": pool.ip_version, "prefixes": list(pool.prefixes),
+            "default_prefixlen": pool.default_prefixlen, "min_prefixlen": pool.min_prefixlen,
+            "max_prefixlen": pool.max_prefixlen, "shared": pool.shared,
+            "is_default": pool.is_default, "default_quota": pool.default_quota,
+            "address_scope_id": None}
+
+
+def visible(call: Call, pool: m.SubnetPool) -> bool:
+    return call.context.is_admin or pool.shared or pool.project_id == call.context.project_id
+
+
+def get_pool(call: Call, session: Session, pool_id: str) -> m.SubnetPool:
+    pool = session.get(m.SubnetPool, pool_id)
+    if pool is None or not visible(call, pool):
+        raise ApiError(f"Subnet pool {pool_id} could not be found.", status=404,
+                       kind="SubnetPoolNotFound")
+    return pool
+
+
+def _prefixes(values: list[str]) -> tuple[int, list[str]]:
+    networks = []
+    for value in values:
+        try:
+            networks.append(ipaddress.ip_network(value, strict=False))
+        except ValueError:
+            raise BadRequest(f"Invalid input for prefixes. Reason: '{value}' is not a valid "
+                             "IP subnet.") from None
+    versions = {n.version for n in networks}
+    if len(versions) != 1:
+        raise BadRequest("Invalid input for operation: Cannot mix IPv4 and IPv6 prefixes in a "
+                         "subnet pool.")
+    collapsed = ipaddress.collapse_addresses(networks)  # type: ignore[type-var]
+    return versions.pop(), [str(n) for n in collapsed]
+
+
+def allocate_prefix(session: Session, pool: m.SubnetPool, prefixlen: int | None) -> str:
+    """The first free prefix of ``prefixlen`` (the pool's default) in the pool."""
+    length = int(prefixlen or pool.default_prefixlen)
+    if not pool.min_prefixlen <= length <= pool.max_prefixlen:
+        raise BadRequest(f"Invalid input for operation: Illegal prefix bounds: prefixlen "
+                         f"{length}, min_prefixlen {pool.min_prefixlen}, max_prefixlen "
+                         f"{pool.max_prefixlen}.")
+    used = [ipaddress.ip_network(s.cidr) for s in session.scalars(
+        select(m.Subnet).where(m.Subnet.subnetpool_id == pool.id))]
+    for prefix in pool.prefixes:
+        for candidate in ipaddress.ip_network(prefix).subnets(new_prefix=length):
+            if not any(candidate.overlaps(u) for u in used):
+                return str(candidate)
+    raise ApiError(f"Insufficient prefix space to allocate subnet size /{length}.",
+                   status=409, kind="SubnetAllocationError")
+
+
+@api.route("GET", "/v2.0/subnetpools")
+async def list_pools(call: Call) -> dict[str, Any]:
+    with network(call).db.session() as session:
+        pools = [render_pool(p) for p in session.scalars(select(m.SubnetPool).order_by(
+            m.SubnetPool.created_at, m.SubnetPool.id)) if visible(call, p)]
+    return list_response(call, "subnetpools", pools, dict)
+
+
+@api.route("GET", "/v2.0/subnetpools/{pool_id}")
+async def show_pool(call: Call) -> dict[str, Any]:
+    with network(call).db.session() as session:
+        return {"subnetpool": only_fields(call, render_pool(get_pool(
+            call, session, call.params["pool_id"])))}
+
+
+@api.route("POST", "/v2.0/subnetpools", status=201)
+async def create_pool(call: Call) -> Reply:
+    fields = request_body(call, "subnetpool", _CREATE)
+    project = fields.get("project_id") or fields.get("tenant_id") or call.context.project_id
+    target = target_of({**fields, "project_id": project})
+    authorize(call, "create_subnetpool", target)
+    check_attributes(call, "create", "subnetpool", fields, target)
+    if not fields.get("prefixes"):
+        raise BadRequest("Failed to parse request. Required attribute 'prefixes' not "
+                         "specified")
+    version, prefixes = _prefixes(list(fields["prefixes"]))
+    widest = min(ipaddress.ip_network(p).prefixlen for p in prefixes)
+    top = 32 if version == 4 else 128
+    minimum = int(fields.get("min_prefixlen") or widest)
+    maximum = int(fields.get("max_prefixlen") or top)
+    default = int(fields.get("default_prefixlen") or minimum)
+    if not minimum <= default <= maximum <= top:
+        raise BadRequest(f"Invalid input for operation: Illegal prefix bounds: prefixlen "
+                         f"{default}, min_prefixlen {minimum}, max_prefixlen {maximum}.")
+    service = network(call)
+    now = service.clock.now()
+    with service.db.session() as session:
+        pool = m.SubnetPool(
+            id=service.ids.uuid(), project_id=project or "", name=fields.get("name", ""),
+            description=fields.get("description", ""), ip_version=version, prefixes=prefixes,
+            default_prefixlen=default, min_prefixlen=minimum, max_prefixlen=maximum,
+            shared=bool(fields.get("shared", False)),
+            is_default=bool(fields.get("is_default", False)),
+            default_quota=fields.get("default_quota"), tags=[], created_at=now,
+            updated_at=now)
+        session.add(pool)
+        return Reply({"subnetpool": render_pool(pool)}, status=201)
+
+
+@api.route("PUT", "/v2.0/subnetpools/{pool_id}")
+async def update_pool(call: Call) -> dict[str, Any]:
+    fields = request_body(call, "subnetpool", _UPDATE)
+    service = network(call)
+    with service.db.session() as session:
+        pool = get_pool(call, session, call.params["pool_id"])
+        target = target_of({"project_id": pool.project_id})
+        authorize(call, "update_subnetpool", target)
+        check_attributes(call, "update", "subnetpool", fields, target)
+        if "prefixes" in fields:
+            version, prefixes = _prefixes([*pool.prefixes, *fields["prefixes"]])
+            if version != pool.ip_version:
+                raise BadRequest("Invalid input for operation: Cannot mix IPv4 and IPv6 "
+                                 "prefixes in a subnet pool.")
+            pool.prefixes = prefixes
+        for name in ("name", "description", "default_prefixlen", "min_prefixlen",
+                     "max_prefixlen", "is_default", "default_quota"):
+            if name in fields:
+                setattr(pool, name, fields[name])
+        pool.updated_at = service.clock.now()
+        pool.revision_number += 1
+        return {"subnetpool": render_pool(pool)}
+
+
+@api.route("DELETE", "/v2.0/subnetpools/{pool_id}", status=204)
+async def delete_pool(call: Call) -> None:
+    with network(call).db.session() as session:
+        pool = get_pool(call, session, call.params["pool_id"])
+        authorize(call, "delete_subnetpool", target_of({"project_id": pool.project_id}))
+        if session.scalar(select(m.Subnet.id).where(m.Subnet.subnetpool_id == pool.id)):
+            raise ApiError(f"Unable to complete operation on subnet pool {pool.id}. Subnet "
+                           "pool has subnets allocated from it.", status=409,
+                           kind="SubnetPoolInUse")
+        session.delete(pool)
