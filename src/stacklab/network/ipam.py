@@ -116,3 +116,14 @@ def eui64(cidr: str, mac: str) -> str:
     interface = int.from_bytes(bytes(octets[:3]) + b"\xff\xfe" + bytes(octets[3:]), "big")
     network = ipaddress.IPv6Network(cidr)
     return str(ipaddress.IPv6Address(int(network.network_address) | interface))
+
+
+def nth_candidate(pools: Iterable[dict[str, str]], index: int) -> str | None:
+    """The ``index``-th address of the pools (0-based), without walking them."""
+    for pool in pools:
+        start = ipaddress.ip_address(pool["start"])
+        size = int(ipaddress.ip_address(pool["end"])) - int(start) + 1
+        if index < size:
+            return str(start + index)
+        index -= size
+    return None
