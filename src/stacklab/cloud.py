@@ -230,6 +230,8 @@ class Cloud:
         self.agents.host_down(fqdn)
 
     def node_up(self, fqdn: str) -> None:
+        if fqdn not in self.down_nodes:
+            return  # already up: nothing restarts
         self.down_nodes.discard(fqdn)
         self.bus.resume_server(fqdn)
         self.agents.host_up(fqdn)

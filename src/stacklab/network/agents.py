@@ -214,10 +214,13 @@ class Agents:
         # HA ports belong to no project (as neutron makes them); their router's counts.
         projects = dict(session.execute(select(m.Router.id, m.Router.project_id)).tuples().all())
         ha_ports = []
-        for port in session.scalars(select(m.Port).where(
-                m.Port.device_owner == sch.DEVICE_OWNER_ROUTER_HA_INTF)):
-            address = session.scalar(select(m.IPAllocation.ip_address).where(
-                m.IPAllocation.port_id == port.id)) or ""
+        rows = session.execute(
+            select(m.Port.id, m.Port.device_id, m.Port.binding_host_id,
+                   m.IPAllocation.ip_address)
+            .join(m.IPAllocation, m.IPAllocation.port_id == m.Port.id, isouter=True)
+            .where(m.Port.device_owner == sch.DEVICE_OWNER_ROUTER_HA_INTF))
+        for port in rows:
+            address = port.ip_address or ""
             agent_id = by_host.get(port.binding_host_id)
             if agent_id is not None:
                 ha_ports.append(sch.HaPort(port.device_id, agent_id,
