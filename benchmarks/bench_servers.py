@@ -33,12 +33,10 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing as mp
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from multiprocessing.queues import Queue
 from pathlib import Path
@@ -50,19 +48,15 @@ import yaml
 from bench_identity import (
     Bystanders,
     cpu_seconds,
-    free_port,
     machine_description,
-    percentile,
     proc_status_kib,
     wait_until_quiet,
 )
+from live_cloud import STACKLAB, Failure, Live, expect, ms, running, spread
 from stacklab.topology.loader import default_lab_data, topology_from_data
 
 now = time.perf_counter  # a stopwatch outside the server, not the server's clock
 
-BIN = Path(sys.executable).parent
-STACKLAB = BIN / "stacklab"
-READY_TIMEOUT = 60.0
 MICROVERSION = "compute 2.96"
 CIRROS = "cirros-0.6.2-x86_64-disk"
 FLAVOR = {"name": "bench.64", "ram": 64, "vcpus": 1, "disk": 1}
@@ -126,65 +120,7 @@ class Results:
               file=sys.stderr, flush=True)
 
 
-class Failure(RuntimeError):
-    """An unexpected answer: the benchmark stops rather than measure an error path."""
-
-
-def ms(seconds: float) -> str:
-    return f"{seconds * 1000:.1f} ms"
-
-
-def spread(samples: Sequence[float]) -> dict[str, float]:
-    ordered = sorted(samples)
-    return {"count": len(ordered), "p50": percentile(ordered, 50),
-            "p99": percentile(ordered, 99), "max": ordered[-1],
-            "mean": sum(ordered) / len(ordered)}
-
-
 # -- the cloud ---------------------------------------------------------------------------
-
-
-@dataclass
-class Live:
-    process: subprocess.Popen[bytes]
-    base: str
-    log: Path
-
-    def check(self) -> None:
-        if self.process.poll() is not None:
-            raise Failure(f"stacklab up exited {self.process.returncode}:\n"
-                          f"{self.log.read_text()[-3000:]}")
-
-
-@contextmanager
-def running(workdir: Path, *args: str) -> Iterator[Live]:
-    port = free_port()
-    log = workdir / f"stacklab-{port}.log"
-    with log.open("wb") as handle:
-        process = subprocess.Popen(
-            [str(STACKLAB), "up", "--ephemeral", "--host", "127.0.0.1", "--port", str(port),
-             "--no-clouds-yaml", *args], stdout=handle, stderr=subprocess.STDOUT)
-    live = Live(process, f"http://127.0.0.1:{port}", log)
-    try:
-        deadline = now() + READY_TIMEOUT
-        while True:
-            live.check()
-            try:
-                if httpx.get(f"{live.base}/stacklab/v1/health", timeout=5).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if now() > deadline:
-                raise Failure(f"stacklab up not ready in {READY_TIMEOUT:.0f} s")
-            time.sleep(0.02)
-        yield live
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def large_topology(computes: int) -> dict[str, Any]:
@@ -205,11 +141,6 @@ def large_topology(computes: int) -> dict[str, Any]:
 # -- HTTP --------------------------------------------------------------------------------
 
 
-def expect(response: httpx.Response, *statuses: int) -> httpx.Response:
-    if response.status_code not in statuses:
-        raise Failure(f"{response.request.method} {response.request.url} answered "
-                      f"{response.status_code} (expected {statuses}): {response.text[:600]}")
-    return response
 
 
 def issue_token(base: str) -> str:

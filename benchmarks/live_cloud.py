@@ -1,0 +1,94 @@
+"""What the benchmarks that drive a live ``stacklab up`` over HTTP share.
+
+Each benchmark starts its own cloud (``running``), stops at the first unexpected answer
+(``expect`` raising ``Failure``) and reports percentiles (``spread``).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from bench_identity import free_port, percentile
+
+now = time.perf_counter  # a stopwatch outside the server, not the server's clock
+STACKLAB = Path(sys.executable).parent / "stacklab"
+READY_TIMEOUT = 60.0
+
+
+class Failure(RuntimeError):
+    """An unexpected answer: the benchmark stops rather than measure an error path."""
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:.1f} ms"
+
+
+def spread(samples: Sequence[float]) -> dict[str, float]:
+    ordered = sorted(samples)
+    if not ordered:
+        raise Failure("no samples")
+    return {"count": len(ordered), "p50": percentile(ordered, 50),
+            "p99": percentile(ordered, 99), "max": ordered[-1],
+            "mean": sum(ordered) / len(ordered)}
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+@dataclass
+class Live:
+    process: subprocess.Popen[bytes]
+    base: str
+    log: Path
+
+    def check(self) -> None:
+        if self.process.poll() is not None:
+            raise Failure(f"stacklab up exited {self.process.returncode}:\n"
+                          f"{self.log.read_text()[-3000:]}")
+
+
+@contextmanager
+def running(workdir: Path, *args: str) -> Iterator[Live]:
+    port = free_port()
+    log_path = workdir / f"stacklab-{port}.log"
+    with log_path.open("wb") as handle:
+        process = subprocess.Popen(
+            [str(STACKLAB), "up", "--ephemeral", "--host", "127.0.0.1", "--port", str(port),
+             "--no-clouds-yaml", *args], stdout=handle, stderr=subprocess.STDOUT)
+    live = Live(process, f"http://127.0.0.1:{port}", log_path)
+    try:
+        deadline = now() + READY_TIMEOUT
+        while True:
+            live.check()
+            try:
+                if httpx.get(f"{live.base}/stacklab/v1/health", timeout=5).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if now() > deadline:
+                raise Failure(f"stacklab up not ready in {READY_TIMEOUT:.0f} s")
+            time.sleep(0.02)
+        yield live
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def expect(response: httpx.Response, *statuses: int) -> httpx.Response:
+    if response.status_code not in statuses:
+        raise Failure(f"{response.request.method} {response.request.url} answered "
+                      f"{response.status_code} (expected {statuses}): {response.text[:600]}")
+    return response
