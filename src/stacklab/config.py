@@ -209,6 +209,9 @@ def _coerce(kind: Any, raw: Any, where: str) -> Any:
 def lab_defaults(config: Config) -> Config:
     """The lab's own settings on top of upstream defaults."""
     config.identity.password_hash_rounds = 4
+    # bcrypt alone reads only a password's first 72 bytes; keystone's bcrypt_sha256 reads
+    # all of it and verifies the plain bcrypt hashes of earlier state directories too.
+    config.identity.password_hash_algorithm = "bcrypt_sha256"
     # The course's neutron.conf: two DHCP agents per network, HA routers on up to three.
     config.DEFAULT.dhcp_agents_per_network = 2
     config.DEFAULT.l3_ha = True
