@@ -9,7 +9,13 @@ from starlette.testclient import TestClient
 
 from stacklab.api.app import build_app
 from stacklab.cloud import Cloud
+from support import apiref
 from support.inprocess import ephemeral_config
+
+
+def pytest_report_header() -> str:
+    # Say up front whether the upstream api-ref comparisons will run or be skipped.
+    return apiref.report_line()
 
 
 @pytest.fixture

@@ -9,9 +9,11 @@ says what is where). Three oracles, most exact first:
   that are repaired here in a short, documented allow-list (``_SPEC_FIXES``);
 * the api-ref samples (``sample``, ``nova_sample``, ``assert_shape_like_sample``).
 
-Everything that reads the data fails loudly when it is missing: a missing oracle must never
-turn into a silently skipped check. Loaded files are cached; every schema or sample handed
-out is a private copy, so a test may mutate what it gets.
+A fresh clone has no ``shared/`` beside it, and its tests must still pass: there, everything
+that reads the data skips the test that asked, with a reason naming where it looked (``-ra``
+lists it). Where the checks must run (CI sets ``STACKLAB_REQUIRE_API_REF=1``) a missing oracle
+fails the test instead: it can never turn into a silently skipped check. Loaded files are
+cached; every schema or sample handed out is a private copy, so a test may mutate what it gets.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from pathlib import Path
 from typing import Any, Final
 from urllib.parse import unquote
 
+import pytest
 import yaml
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import SchemaError, ValidationError, best_match
@@ -40,9 +43,11 @@ __all__ = [
     "API_REF",
     "ENV_VAR",
     "FORMAT_CHECKER",
+    "REQUIRE_ENV_VAR",
     "SPEC_FILES",
     "ApiRefNotFoundError",
     "InvalidSchemaError",
+    "api_ref",
     "assert_keystone_response",
     "assert_nova_response",
     "assert_shape_like_sample",
@@ -55,6 +60,7 @@ __all__ = [
     "nova_success_code",
     "openapi_request_schema",
     "openapi_response_schema",
+    "report_line",
     "sample",
     "select_action",
     "select_microversion",
@@ -63,6 +69,8 @@ __all__ = [
 Schema = dict[str, Any]
 
 ENV_VAR: Final = "STACKLAB_API_REF"
+# Set (to anything but "" or "0") where the comparisons must run: missing data then fails.
+REQUIRE_ENV_VAR: Final = "STACKLAB_REQUIRE_API_REF"
 
 
 class ApiRefNotFoundError(FileNotFoundError):
@@ -94,20 +102,54 @@ def _locate_api_ref() -> Path:
 API_REF: Path = _locate_api_ref()
 
 
+def _required() -> bool:
+    return os.environ.get(REQUIRE_ENV_VAR, "") not in ("", "0")
+
+
+def _present(root: Path) -> bool:
+    return (root / "derived").is_dir() and (root / "openstack-openapi").is_dir()
+
+
+def report_line() -> str:
+    """One line for the test session's header: where the data is, and what its absence does."""
+    if _present(API_REF):
+        return f"api-ref: {API_REF}"
+    if _required():
+        return f"api-ref: MISSING at {API_REF}; ${REQUIRE_ENV_VAR} is set: tests using it fail"
+    return f"api-ref: not found at {API_REF}; tests that compare with it are skipped"
+
+
 def _root() -> Path:
     root = API_REF
-    if not (root / "derived").is_dir() or not (root / "openstack-openapi").is_dir():
-        found_by = (
-            f"${ENV_VAR}"
-            if os.environ.get(ENV_VAR)
-            else f"searching upward from {Path(__file__).resolve().parent} for shared/api-ref"
-        )
-        raise ApiRefNotFoundError(
-            f"upstream API reference data not found at {root} (located by {found_by}). "
-            f"Put the shared/ folder beside the stacklab checkout, or set {ENV_VAR} to its "
-            "api-ref folder."
-        )
-    return root
+    if _present(root):
+        return root
+    found_by = (
+        f"${ENV_VAR}"
+        if os.environ.get(ENV_VAR)
+        else f"searching upward from {Path(__file__).resolve().parent} for shared/api-ref"
+    )
+    missing = (
+        f"upstream API reference data not found at {root} (located by {found_by}). "
+        f"Put the shared/ folder beside the stacklab checkout, or set {ENV_VAR} to its "
+        "api-ref folder."
+    )
+    if _required():
+        raise ApiRefNotFoundError(f"{missing} ${REQUIRE_ENV_VAR} is set: these checks must run.")
+    # Module level too: a test module that builds its cases from the data is skipped whole
+    # rather than failing to collect.
+    pytest.skip(
+        f"{missing} (Skipped; ${REQUIRE_ENV_VAR}=1 makes this a failure.)",
+        allow_module_level=True,
+    )
+
+
+def api_ref() -> Path:
+    """The data's folder, for tests that read its files themselves.
+
+    Like every reader here: skips the calling test (or, at import, its whole module) when the
+    data is absent, and raises ApiRefNotFoundError instead when $STACKLAB_REQUIRE_API_REF is set.
+    """
+    return _root()
 
 
 @functools.cache

@@ -43,7 +43,7 @@ from stacklab.compute.server_schemas import (
     TAGS_REPLACE,
     pick,
 )
-from support.apiref import API_REF, nova_request_schema
+from support.apiref import api_ref, nova_request_schema
 
 MAXIMUM = Version(2, 96)
 
@@ -167,7 +167,7 @@ OPERATIONS = [
 
 @cache
 def _nova_operations() -> dict[tuple[str, str, str | None], dict[str, Any]]:
-    doc = json.loads((API_REF / "derived/nova/compute-v2.1.schemas.json").read_text())
+    doc = json.loads((api_ref() / "derived/nova/compute-v2.1.schemas.json").read_text())
     return {(op["path"], op["method"], op.get("action")): op for op in doc["operations"]}
 
 

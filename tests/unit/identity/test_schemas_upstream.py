@@ -30,9 +30,9 @@ def _shape(path: str) -> str:
 def _upstream_paths() -> dict[tuple[str, str], str]:
     import json
 
-    from support.apiref import API_REF
+    from support.apiref import api_ref
 
-    doc = json.loads((API_REF / "derived/keystone/identity-v3.schemas.json").read_text())
+    doc = json.loads((api_ref() / "derived/keystone/identity-v3.schemas.json").read_text())
     return {(_shape(op["path"]), op["method"]): op["path"] for op in doc["operations"]}
 
 

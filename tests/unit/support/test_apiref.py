@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,8 +12,10 @@ from support import apiref
 from support.apiref import (
     API_REF,
     ENV_VAR,
+    REQUIRE_ENV_VAR,
     ApiRefNotFoundError,
     InvalidSchemaError,
+    api_ref,
     assert_keystone_response,
     assert_nova_response,
     assert_shape_like_sample,
@@ -43,8 +45,10 @@ def ks_sample(name: str) -> Any:
 
 
 def test_api_ref_is_found_beside_the_checkout() -> None:
-    assert (API_REF / "README.md").is_file()
-    assert (API_REF / "derived" / "nova" / "compute-v2.1.schemas.json").is_file()
+    root = api_ref()  # skips this test on a clone with nothing beside it
+    assert root == API_REF
+    assert (root / "README.md").is_file()
+    assert (root / "derived" / "nova" / "compute-v2.1.schemas.json").is_file()
 
 
 def test_env_var_overrides_the_search(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -52,16 +56,47 @@ def test_env_var_overrides_the_search(monkeypatch: pytest.MonkeyPatch, tmp_path:
     assert apiref._locate_api_ref() == tmp_path.resolve()
 
 
-def test_missing_data_fails_loudly_at_use(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setattr(apiref, "API_REF", tmp_path / "nowhere")
-    with pytest.raises(ApiRefNotFoundError, match=ENV_VAR):
-        keystone_response_schema("/v3/projects/{project_id}", "GET")
-    with pytest.raises(ApiRefNotFoundError):
-        nova_response_schema("/flavors/{id}", "GET", "2.1")
-    with pytest.raises(ApiRefNotFoundError):
-        openapi_response_schema("identity", "/v3/auth/tokens", "POST", "201")
-    with pytest.raises(ApiRefNotFoundError):
-        ks_sample("project-show-response.json")
+def _every_reader() -> list[Callable[[], object]]:
+    return [
+        api_ref,
+        lambda: keystone_response_schema("/v3/projects/{project_id}", "GET"),
+        lambda: nova_response_schema("/flavors/{id}", "GET", "2.1"),
+        lambda: openapi_response_schema("identity", "/v3/auth/tokens", "POST", "201"),
+        lambda: ks_sample("project-show-response.json"),
+        lambda: nova_sample("flavors", "flavor-get-resp.json"),
+    ]
+
+
+@pytest.fixture
+def no_data(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    nowhere = tmp_path / "nowhere"
+    monkeypatch.setattr(apiref, "API_REF", nowhere)
+    return nowhere
+
+
+@pytest.mark.parametrize("value", ["", "0"])
+def test_missing_data_skips_with_a_reason_naming_where_it_looked(
+    monkeypatch: pytest.MonkeyPatch, no_data: Path, value: str
+) -> None:
+    monkeypatch.setenv(REQUIRE_ENV_VAR, value)
+    for read in _every_reader():
+        with pytest.raises(pytest.skip.Exception) as skipped:
+            read()
+        reason = str(skipped.value)
+        assert str(no_data) in reason
+        assert ENV_VAR in reason and f"{REQUIRE_ENV_VAR}=1" in reason
+        # Module level too: a module that builds its cases from the data is skipped whole.
+        assert skipped.value.allow_module_level
+
+
+def test_missing_data_fails_loudly_where_required(
+    monkeypatch: pytest.MonkeyPatch, no_data: Path
+) -> None:
+    monkeypatch.setenv(REQUIRE_ENV_VAR, "1")
+    for read in _every_reader():
+        with pytest.raises(ApiRefNotFoundError, match=REQUIRE_ENV_VAR) as failed:
+            read()
+        assert str(no_data) in str(failed.value)
 
 
 # --------------------------------------------------------------------------- derived keystone
@@ -471,3 +506,16 @@ def test_shape_rules_for_null_numbers_and_ignore() -> None:
         allow_extra=False,
         ignore={"specs", "xs[*].m.extra"},
     )
+
+
+def test_session_header_says_whether_the_comparisons_run(
+    monkeypatch: pytest.MonkeyPatch, no_data: Path
+) -> None:
+    monkeypatch.delenv(REQUIRE_ENV_VAR, raising=False)
+    line = apiref.report_line()
+    assert line == f"api-ref: not found at {no_data}; tests that compare with it are skipped"
+    monkeypatch.setenv(REQUIRE_ENV_VAR, "1")
+    assert apiref.report_line().startswith(f"api-ref: MISSING at {no_data}; ")
+    (no_data / "derived").mkdir(parents=True)
+    (no_data / "openstack-openapi").mkdir()
+    assert apiref.report_line() == f"api-ref: {no_data}"
