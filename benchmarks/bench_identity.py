@@ -430,7 +430,10 @@ def bench_startup(settings: Settings, workdir: Path, results: Results) -> None:
 
 
 def _node_count(port: int) -> int:
-    status, _, data = request("127.0.0.1", port, "GET", "/stacklab/v1/status")
+    # The lab's status takes an admin token, as every /stacklab/v1 call but health.
+    token = issue_token("127.0.0.1", port, "/identity")
+    status, _, data = request("127.0.0.1", port, "GET", "/stacklab/v1/status",
+                              headers={"X-Auth-Token": token})
     return len(json.loads(data)["nodes"]) if status == 200 else 0
 
 

@@ -1,14 +1,18 @@
-"""``stacklab``: up, wait, status."""
+"""``stacklab``: up, wait, status, node, netns."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import json
+import os
+import shlex
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -109,12 +113,138 @@ def cmd_wait(args: argparse.Namespace) -> int:
         time.sleep(0.1)
 
 
-def cmd_status(args: argparse.Namespace) -> int:
-    url = f"{_endpoint(args)}/stacklab/v1/status"
+class LabError(Exception):
+    """What the lab's API or the way to it refused, said in one line."""
+
+
+@dataclass(frozen=True)
+class AdminCredentials:
+    source: str
+    auth_url: str
+    username: str
+    password: str
+    project_name: str
+    user_domain_name: str = "Default"
+    project_domain_name: str = "Default"
+
+
+def _from_openrc(path: Path) -> AdminCredentials | None:
     try:
-        _, body = _get_json(url)
+        text = path.read_text()
+    except OSError:
+        return None
+    env: dict[str, str] = {}
+    for line in text.splitlines():
+        words = shlex.split(line, comments=True)
+        if len(words) == 2 and words[0] == "export" and "=" in words[1]:
+            key, _, value = words[1].partition("=")
+            env[key] = value
+    try:
+        return AdminCredentials(
+            str(path), env["OS_AUTH_URL"], env["OS_USERNAME"], env["OS_PASSWORD"],
+            env["OS_PROJECT_NAME"], env.get("OS_USER_DOMAIN_NAME", "Default"),
+            env.get("OS_PROJECT_DOMAIN_NAME", "Default"))
+    except KeyError:
+        return None
+
+
+def _from_clouds_yaml(path: Path) -> AdminCredentials | None:
+    import yaml
+
+    from stacklab.clouds_yaml import CLOUD_NAME
+
+    try:
+        document = yaml.safe_load(path.read_text()) or {}
+        auth = document["clouds"][CLOUD_NAME]["auth"]
+        return AdminCredentials(
+            f"{path} (cloud {CLOUD_NAME!r})", auth["auth_url"], auth["username"],
+            auth["password"], auth["project_name"], auth.get("user_domain_name", "Default"),
+            auth.get("project_domain_name", "Default"))
+    except (OSError, yaml.YAMLError, KeyError, TypeError):
+        return None
+
+
+def admin_credentials(args: argparse.Namespace, endpoint: str) -> AdminCredentials:
+    """The admin credentials ``stacklab up`` wrote for the cloud at ``endpoint``.
+
+    An explicit ``--state-dir`` means its openrc and nothing else. Otherwise the default
+    state dir's openrc and the ``stacklab`` entry of clouds.yaml are candidates, and the
+    one whose auth URL is this cloud's wins (an ephemeral cloud writes only the latter).
+    """
+    from stacklab.clouds_yaml import default_clouds_yaml
+
+    if args.state_dir:
+        found = _from_openrc(Path(args.state_dir).expanduser() / "openrc")
+        if found is None:
+            raise LabError(f"no admin credentials: {args.state_dir}/openrc is missing or "
+                           "incomplete")
+        return found
+    clouds_yaml = os.environ.get("OS_CLIENT_CONFIG_FILE") or str(default_clouds_yaml())
+    candidates = [c for c in (
+        _from_openrc(Path(Config().stacklab.state_dir).expanduser() / "openrc"),
+        _from_clouds_yaml(Path(clouds_yaml))) if c is not None]
+    if not candidates:
+        raise LabError("no admin credentials: pass --state-dir of the cloud (its openrc), or "
+                       "keep the 'stacklab' entry `stacklab up` writes in clouds.yaml")
+    mine = [c for c in candidates if c.auth_url.rstrip("/") == f"{endpoint}/identity"]
+    return (mine or candidates)[0]
+
+
+def _error_message(error: urllib.error.HTTPError) -> str:
+    """The message of an error in keystone's format (the lab API's), else the status line."""
+    try:
+        body = json.loads(error.read() or b"null")
+        return str(body["error"]["message"])
+    except (ValueError, KeyError, TypeError):
+        return f"{error.code} {error.reason}"
+
+
+def admin_token(args: argparse.Namespace, endpoint: str) -> str:
+    """A project-scoped token of the cloud's admin, as the lab's API requires."""
+    credentials = admin_credentials(args, endpoint)
+    body = json.dumps({"auth": {
+        "identity": {"methods": ["password"], "password": {"user": {
+            "name": credentials.username,
+            "domain": {"name": credentials.user_domain_name},
+            "password": credentials.password}}},
+        "scope": {"project": {"name": credentials.project_name,
+                              "domain": {"name": credentials.project_domain_name}}}}}).encode()
+    request = urllib.request.Request(f"{endpoint}/identity/v3/auth/tokens", data=body,
+                                     headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return str(response.headers["X-Subject-Token"])
+    except urllib.error.HTTPError as error:
+        raise LabError(f"the cloud at {endpoint} refused the admin credentials of "
+                       f"{credentials.source}: {_error_message(error)}") from None
+
+
+def lab_call(args: argparse.Namespace, method: str, path: str) -> bytes:
+    """One admin call to ``/stacklab/v1``; errors become a ``LabError`` saying what failed."""
+    endpoint = _endpoint(args)
+    url = f"{endpoint}/stacklab/v1{path}"
+    try:
+        request = urllib.request.Request(
+            url, data=b"" if method == "POST" else None, method=method,
+            headers={"X-Auth-Token": admin_token(args, endpoint)})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            data: bytes = response.read()
+            return data
+    except urllib.error.HTTPError as error:
+        raise LabError(f"{_error_message(error)} (HTTP {error.code})") from None
     except OSError as exc:
-        print(f"stacklab: no cloud answers at {url}: {exc}", file=sys.stderr)
+        raise LabError(f"no cloud answers at {url}: {exc}") from None
+
+
+def _quoted(name: str) -> str:
+    return urllib.parse.quote(name, safe="")
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    try:
+        body = json.loads(lab_call(args, "GET", "/status"))
+    except LabError as exc:
+        print(f"stacklab: {exc}", file=sys.stderr)
         return 1
     if args.json:
         print(json.dumps(body, indent=2))
@@ -127,42 +257,12 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
-def _admin_token(args: argparse.Namespace) -> str:
-    """A token from the credentials the cloud wrote in its state dir (its openrc)."""
-    state = Path(args.state_dir or Config().stacklab.state_dir).expanduser()
-    env = {}
-    for line in (state / "openrc").read_text().splitlines():
-        if line.startswith("export ") and "=" in line:
-            key, _, value = line[len("export "):].partition("=")
-            env[key] = value.strip().strip("'\"")
-    body = json.dumps({"auth": {
-        "identity": {"methods": ["password"], "password": {"user": {
-            "name": env["OS_USERNAME"], "domain": {"name": env.get("OS_USER_DOMAIN_NAME",
-                                                                    "Default")},
-            "password": env["OS_PASSWORD"]}}},
-        "scope": {"project": {"name": env["OS_PROJECT_NAME"], "domain": {
-            "name": env.get("OS_PROJECT_DOMAIN_NAME", "Default")}}}}}).encode()
-    request = urllib.request.Request(f"{_endpoint(args)}/identity/v3/auth/tokens", data=body,
-                                     headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return str(response.headers["X-Subject-Token"])
-
-
 def cmd_node(args: argparse.Namespace) -> int:
     """Power a node off (down) or on (up), as pulling its plug would."""
     try:
-        token = _admin_token(args)
-        request = urllib.request.Request(
-            f"{_endpoint(args)}/stacklab/v1/nodes/{args.node}/{args.state}", data=b"",
-            headers={"X-Auth-Token": token}, method="POST")
-        with urllib.request.urlopen(request, timeout=10) as response:
-            body = json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        print(f"stacklab: {json.loads(error.read() or b'{}').get('error', error)}",
-              file=sys.stderr)
-        return 1
-    except (OSError, KeyError) as exc:
-        print(f"stacklab: cannot reach the cloud or its credentials: {exc}", file=sys.stderr)
+        body = json.loads(lab_call(args, "POST", f"/nodes/{_quoted(args.node)}/{args.state}"))
+    except LabError as exc:
+        print(f"stacklab: {exc}", file=sys.stderr)
         return 1
     print(f"{body['node']} is {body['state']}")
     return 0
@@ -170,20 +270,14 @@ def cmd_node(args: argparse.Namespace) -> int:
 
 def cmd_netns(args: argparse.Namespace) -> int:
     """What `ip netns` and `ip addr` show on a node."""
-    url = f"{_endpoint(args)}/stacklab/v1/nodes/{args.node}/netns"
     try:
+        path = f"/nodes/{_quoted(args.node)}/netns"
         if args.json:
-            _, body = _get_json(url)
-            print(json.dumps(body, indent=2))
-            return 0
-        with urllib.request.urlopen(url + "?text", timeout=10) as response:
-            sys.stdout.write(response.read().decode())
-    except urllib.error.HTTPError as error:
-        print(f"stacklab: {json.loads(error.read() or b'{}').get('error', error)}",
-              file=sys.stderr)
-        return 1
-    except OSError as exc:
-        print(f"stacklab: no cloud answers at {url}: {exc}", file=sys.stderr)
+            print(json.dumps(json.loads(lab_call(args, "GET", path)), indent=2))
+        else:
+            sys.stdout.write(lab_call(args, "GET", f"{path}?text").decode())
+    except LabError as exc:
+        print(f"stacklab: {exc}", file=sys.stderr)
         return 1
     return 0
 

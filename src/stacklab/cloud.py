@@ -12,10 +12,6 @@ import itertools
 from collections.abc import Iterator
 from typing import Any
 
-from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
-from starlette.routing import BaseRoute, Route
-
 from stacklab.api.context import RequestContext
 from stacklab.api.policy import PolicyEngine
 from stacklab.api.service import ServiceApi
@@ -29,7 +25,6 @@ from stacklab.ids import IdSource
 from stacklab.image.builtin import CIRROS_NAME, CIRROS_PROPERTIES, cirros_bytes
 from stacklab.image.filestore import FileStore
 from stacklab.image.service import ImageOptions, ImageService
-from stacklab.network import netns
 from stacklab.network.agents import Agents
 from stacklab.network.routing import Routing
 from stacklab.network.scheduling import SchedulingOptions
@@ -45,6 +40,7 @@ class Cloud:
         from stacklab.compute.policies import RULES as COMPUTE_RULES
         from stacklab.identity.policies import RULES as IDENTITY_RULES
         from stacklab.image.policies import RULES as IMAGE_RULES
+        from stacklab.lab.api import RULES as LAB_RULES
         from stacklab.network.policies import RULES as NETWORK_RULES
 
         self.config = config
@@ -64,7 +60,8 @@ class Cloud:
                 enforce_scope=config.oslo_policy.enforce_scope,
                 enforce_new_defaults=config.oslo_policy.enforce_new_defaults)
             for service, rules in (("identity", IDENTITY_RULES), ("image", IMAGE_RULES),
-                                   ("compute", COMPUTE_RULES), ("network", NETWORK_RULES))
+                                   ("compute", COMPUTE_RULES), ("network", NETWORK_RULES),
+                                   ("stacklab", LAB_RULES))
         }
         self.identity = IdentityService(self.db, self.clock, self.ids, config)
         self.image = ImageService(
@@ -178,10 +175,11 @@ class Cloud:
         from stacklab.compute.api import api as compute_api
         from stacklab.identity.api import api as identity_api
         from stacklab.image.api import api as image_api
+        from stacklab.lab.api import api as lab_api
         from stacklab.network.api import api as network_api
 
         return [("/identity", identity_api), ("/image", image_api), ("/compute", compute_api),
-                ("/networking", network_api)]
+                ("/networking", network_api), ("/stacklab", lab_api)]
 
     # -- the request path ----------------------------------------------------------------
 
@@ -202,17 +200,6 @@ class Cloud:
             if node not in self.down_nodes:
                 return node
         return "none"
-
-    # -- stacklab's own endpoints ----------------------------------------------------------
-
-    def stacklab_routes(self) -> list[BaseRoute]:
-        return [
-            Route("/stacklab/v1/health", self._health, methods=["GET", "HEAD"]),
-            Route("/stacklab/v1/status", self._status, methods=["GET"]),
-            Route("/stacklab/v1/logs", self._logs, methods=["GET"]),
-            Route("/stacklab/v1/nodes/{node}/{state:str}", self._set_node, methods=["POST"]),
-            Route("/stacklab/v1/nodes/{node}/netns", self._netns, methods=["GET"]),
-        ]
 
     # -- faults: nodes going down and coming back ------------------------------------------
 
@@ -236,47 +223,12 @@ class Cloud:
         self.bus.resume_server(fqdn)
         self.agents.host_up(fqdn)
 
-    async def _set_node(self, request: Request) -> JSONResponse:
-        context = RequestContext(request_id="stacklab")
-        try:
-            self.authenticate(request.headers.get("X-Auth-Token", ""), context)
-        except Exception:
-            return JSONResponse({"error": "an admin token is required"}, status_code=401)
-        if not context.is_admin:
-            return JSONResponse({"error": "only an admin may power nodes"}, status_code=403)
-        try:
-            fqdn = self.find_node(request.path_params["node"])
-        except KeyError:
-            return JSONResponse({"error": f"no node {request.path_params['node']}"},
-                                status_code=404)
-        state = request.path_params["state"]
-        if state not in ("down", "up"):
-            return JSONResponse({"error": "a node goes 'down' or 'up'"}, status_code=404)
-        (self.node_down if state == "down" else self.node_up)(fqdn)
-        return JSONResponse({"node": fqdn, "state": state})
-
-    async def _netns(self, request: Request) -> Response:
-        try:
-            fqdn = self.find_node(request.path_params["node"])
-        except KeyError:
-            return JSONResponse({"error": f"no node {request.path_params['node']}"},
-                                status_code=404)
-        with self.db.session() as session:
-            found = netns.namespaces(session, self.agents, fqdn)
-        if "text" in request.query_params:
-            return PlainTextResponse(netns.ip_output(found))
-        return JSONResponse({"node": fqdn, "namespaces": found})
-
     def health(self) -> dict[str, Any]:
         services = {name: "ready" if self.ready else "starting"
                     for name in ("identity", "image", "compute", "network")}
         ready = self.ready and self.hooks_done
         return {"status": "ready" if ready else "starting", "services": services,
                 "init_hooks": "done" if self.hooks_done else "running"}
-
-    async def _health(self, request: Request) -> JSONResponse:
-        body = self.health()
-        return JSONResponse(body, status_code=200 if body["status"] == "ready" else 503)
 
     def status(self) -> dict[str, Any]:
         nodes = []
@@ -287,14 +239,3 @@ class Cloud:
                 "state": "down" if node.fqdn in self.down_nodes else "up",
             })
         return {"endpoint": self.base_url, "nodes": nodes, **self.health()}
-
-    async def _status(self, request: Request) -> JSONResponse:
-        return JSONResponse(self.status())
-
-    async def _logs(self, request: Request) -> JSONResponse:
-        query = request.query_params
-        records = self.logs.search(request_id=query.get("request_id"), node=query.get("node"),
-                                   service=query.get("service"),
-                                   global_request_id=query.get("global_request_id"))
-        limit = int(query.get("limit", "200")) if query.get("limit", "200").isdigit() else 200
-        return JSONResponse({"logs": records[-limit:]})

@@ -685,7 +685,8 @@ def test_global_request_id_is_accepted_and_logged(live: LiveCloud, raw: Raw,
     # keystone (oslo.middleware request_id) keeps its own id and records the caller's as
     # the global request id.
     assert local != incoming
-    logs = httpx.get(f"{live.url}/stacklab/v1/logs", params={"request_id": local}).json()
+    logs = httpx.get(f"{live.url}/stacklab/v1/logs", params={"request_id": local},
+                     headers={"X-Auth-Token": admin}).json()
     lines = logs["logs"]
     assert lines, logs
     assert all(line["request_id"] == local for line in lines)
@@ -697,8 +698,8 @@ def test_global_request_id_is_accepted_and_logged(live: LiveCloud, raw: Raw,
     bogus = raw.call("GET", "/v3/projects", token=admin,
                      headers={"X-OpenStack-Request-ID": "not-a-request-id"})
     assert bogus.status == 200
-    logged = httpx.get(f"{live.url}/stacklab/v1/logs",
-                       params={"request_id": bogus.request_id}).json()["logs"]
+    logged = httpx.get(f"{live.url}/stacklab/v1/logs", params={"request_id": bogus.request_id},
+                       headers={"X-Auth-Token": admin}).json()["logs"]
     assert logged and all(line["global_request_id"] is None for line in logged)
 
 

@@ -222,8 +222,9 @@ def netns(lab: LiveCloud, node: str) -> dict[str, dict[str, Any]]:
 
 
 def netns_http(lab: LiveCloud, node: str) -> dict[str, dict[str, Any]]:
-    """The same view over HTTP (cheap enough to poll)."""
-    response = httpx.get(f"{lab.url}/stacklab/v1/nodes/{node}/netns", timeout=10)
+    """The same view over HTTP (cheap enough to poll), which takes an admin token."""
+    response = httpx.get(f"{lab.url}/stacklab/v1/nodes/{node}/netns", timeout=10,
+                         headers={"X-Auth-Token": token(lab)})
     assert response.status_code == 200, response.text
     return {ns["name"]: ns for ns in response.json()["namespaces"]}
 

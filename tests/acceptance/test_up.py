@@ -221,7 +221,8 @@ def test_health_and_wait(cloud: LiveCloud) -> None:
 
 
 def test_status_lists_the_lab(cloud: LiveCloud) -> None:
-    text = stacklab("status", "--url", cloud.url)
+    # The lab's status takes an admin token: the CLI gets one with the state dir's openrc.
+    text = stacklab("status", "--url", cloud.url, "--state-dir", str(cloud.state_dir))
     assert text.returncode == 0, text.stderr
     lines = text.stdout.splitlines()
     assert lines[0] == f"endpoint {cloud.url}  status ready"
@@ -232,7 +233,7 @@ def test_status_lists_the_lab(cloud: LiveCloud) -> None:
         assert words[1] == "up"
         assert words[2] == role
 
-    as_json = stacklab("status", "--url", cloud.url, "--json")
+    as_json = stacklab("status", "--state-dir", str(cloud.state_dir), "--json")
     assert as_json.returncode == 0, as_json.stderr
     body = json.loads(as_json.stdout)
     assert body["endpoint"] == cloud.url
@@ -520,3 +521,64 @@ def test_port_in_use_is_a_clear_error(tmp_path: Path) -> None:
     # Nothing announced a cloud that is not there.
     assert "stacklab is up" not in output
     assert not (tmp_path / "clouds.yaml").exists()
+
+
+# -- the lab commands, with the admin credentials stacklab up wrote ---------------------------
+
+
+def lab_cli(*args: str, home: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    """``stacklab`` with a HOME of its own: no default state dir, no ~/.config/openstack."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("OS_")}
+    environment.update(HOME=str(home), XDG_CONFIG_HOME=str(home / ".config"), **env)
+    return subprocess.run([str(BIN / "stacklab"), *args], capture_output=True, text=True,
+                          timeout=60, env=environment)
+
+
+def test_lab_commands_power_nodes_and_show_namespaces(cloud: LiveCloud, tmp_path: Path) -> None:
+    state = ("--state-dir", str(cloud.state_dir))
+    down = lab_cli("node", "down", "storage2", *state, home=tmp_path)
+    assert down.returncode == 0, down.stderr
+    assert down.stdout.strip() == "storage2.openstack.local is down"
+    try:
+        status = json.loads(lab_cli("status", "--json", *state, home=tmp_path).stdout)
+        states = {node["name"]: node["state"] for node in status["nodes"]}
+        assert states["storage2"] == "down" and states["storage1"] == "up"
+    finally:
+        up = lab_cli("node", "up", "storage2", *state, home=tmp_path)
+    assert up.returncode == 0, up.stderr
+    assert up.stdout.strip() == "storage2.openstack.local is up"
+
+    namespaces = lab_cli("netns", "network1", "--json", *state, home=tmp_path)
+    assert namespaces.returncode == 0, namespaces.stderr
+    assert json.loads(namespaces.stdout)["node"] == "network1.openstack.local"
+    assert lab_cli("netns", "network1", *state, home=tmp_path).returncode == 0
+
+    unknown = lab_cli("node", "down", "nowhere", *state, home=tmp_path)
+    assert unknown.returncode == 1
+    assert unknown.stderr.strip() == "stacklab: Could not find node: nowhere. (HTTP 404)"
+
+
+def test_lab_commands_find_the_clouds_yaml_entry(cloud: LiveCloud, tmp_path: Path) -> None:
+    """An ephemeral cloud writes no openrc: the clouds.yaml entry is enough."""
+    status = lab_cli("status", "--url", cloud.url, home=tmp_path,
+                     OS_CLIENT_CONFIG_FILE=str(cloud.clouds_yaml))
+    assert status.returncode == 0, status.stderr
+    assert status.stdout.startswith(f"endpoint {cloud.url}  status ready")
+
+
+def test_lab_commands_without_credentials_say_so(cloud: LiveCloud, tmp_path: Path) -> None:
+    nothing = lab_cli("status", "--url", cloud.url, home=tmp_path)
+    assert nothing.returncode == 1
+    assert "no admin credentials" in nothing.stderr and "--state-dir" in nothing.stderr
+    assert "Traceback" not in nothing.stderr
+
+    wrong = tmp_path / "wrong.yaml"
+    wrong.write_text(yaml.safe_dump({"clouds": {"stacklab": {"auth": {
+        "auth_url": f"{cloud.url}/identity", "username": "admin", "password": "not-it",
+        "project_name": "admin"}}}}))
+    refused = lab_cli("node", "down", "network1", "--url", cloud.url, home=tmp_path,
+                      OS_CLIENT_CONFIG_FILE=str(wrong))
+    assert refused.returncode == 1
+    assert f"the cloud at {cloud.url} refused the admin credentials of {wrong}" \
+        in refused.stderr, refused.stderr
+    assert "not-it" not in refused.stderr + refused.stdout

@@ -29,6 +29,11 @@ class RequestContext:
     authenticated: bool = False
 
     @property
+    def scoped(self) -> bool:
+        """Whether the token names a project, a domain or the system (not unscoped)."""
+        return bool(self.project_id or self.domain_id or self.system_scope)
+
+    @property
     def is_admin(self) -> bool:
         return "admin" in self.roles
 

@@ -143,6 +143,7 @@ class ServiceApi:
         microversions: MicroversionRange | None = None,
         strict_json_content_type: bool = False,
         malformed_json_message: str | None = None,
+        requires_scope: bool = True,
     ) -> None:
         self.name = name
         self.errors = errors
@@ -150,6 +151,9 @@ class ServiceApi:
         # keystone refuses a JSON body sent under another Content-Type.
         self.strict_json_content_type = strict_json_content_type
         self.malformed_json_message = malformed_json_message
+        # A project-scoped API (nova, neutron, glance, cinder, heat) has no caller without a
+        # scope: an unscoped token gets 401. Only keystone serves unscoped tokens.
+        self.requires_scope = requires_scope
         self.operations: list[Operation] = []
 
     def route(

@@ -10,8 +10,10 @@ from stacklab.api.service import Call, ServiceApi
 from stacklab.identity import models as m
 from stacklab.identity.service import IdentityService
 
+# keystone serves unscoped tokens (listing the projects to scope to, changing a password...);
+# its policy, not the scope, decides.
 api = ServiceApi(
-    "identity", errors=keystone_error, strict_json_content_type=True,
+    "identity", errors=keystone_error, strict_json_content_type=True, requires_scope=False,
     malformed_json_message="Expecting to find valid JSON in request body. The server could not "
     "comply with the request since it is either malformed or otherwise incorrect. The client "
     "is assumed to be in error.")
