@@ -1,9 +1,13 @@
 """nova's Networking client: ports for servers, over the Networking API's internal endpoint.
 
 As nova does, it talks HTTP to neutron (here, to the cloud's own ASGI app, in
-process: the same request path, tokens and policy as any client) as the
-``nova`` service user, creating ports in the server's project, binding them to
-the chosen host, and reading them back for the server's addresses.
+process: the same request path, tokens and policy as any client). Every
+reference a user's request names (network, port, security group) is looked up
+with that user's own token, so it resolves only within what the caller may see,
+as nova's look-ups with the user's context do; the privileged ``nova`` service
+user does what nova does with its admin client: creating ports in the server's
+project once the references are validated, binding them to the chosen host, and
+reading them back for the server's addresses.
 """
 
 from __future__ import annotations
@@ -23,6 +27,11 @@ class NeutronError(Exception):
         self.kind = error.get("type", "")
         self.message = error.get("message", str(body))
         super().__init__(f"{status} {self.kind}: {self.message}")
+
+    @classmethod
+    def of(cls, status: int, kind: str, message: str) -> NeutronError:
+        """A failure nova itself finds while using neutron's answers (a build then aborts)."""
+        return cls(status, {"NeutronError": {"type": kind, "message": message}})
 
 
 class NeutronClient:
@@ -68,15 +77,48 @@ class NeutronClient:
 
     # -- what nova-api checks before accepting a create ---------------------------------
 
+    async def find_security_group(self, name_or_id: str, project_id: str,
+                                  user_token: str) -> str | None:
+        """A security group's id as nova resolves a name or id, or None when not found.
+
+        By id among every group the user may see, else by name among the
+        caller's project's own groups (an admin's name look-up too, so a name
+        never picks another project's group); two groups of that name are
+        nova's 409.
+        """
+        for params in ({"id": name_or_id}, {"name": name_or_id, "project_id": project_id}):
+            found = (await self.request("GET", "/v2.0/security-groups", token=user_token,
+                                        params=params))["security_groups"]
+            if len(found) > 1:
+                raise Conflict(f"Multiple security_group matches found for name "
+                               f"'{name_or_id}', use an ID to be more specific.")
+            if found:
+                return str(found[0]["id"])
+        return None
+
+    async def check_security_groups(self, names: list[str], project_id: str,
+                                    user_token: str) -> None:
+        """nova-api's check of the requested groups, with the user's token (400 if unknown).
+
+        ``default`` is left to neutron, which gives every project its own.
+        """
+        for name in names:
+            if name == "default":
+                continue
+            if await self.find_security_group(name, project_id, user_token) is None:
+                raise BadRequest(f"Unable to find security_group with name or id '{name}'")
+
     async def resolve_networks(self, requested: Any, project_id: str,
-                               user_token: str) -> list[dict[str, Any]]:
+                               user_token: str, *,
+                               missing_status: int = 400) -> list[dict[str, Any]]:
         """The networks a server is to get a port on, as nova-api validates them.
 
         ``auto``/unspecified: the project's only network (of its own, external
         ones included, or shared: nova's ``_get_available_networks``); none
         boots without ports; several is nova's 409. ``none``: no ports. A list:
         each network must exist and be visible to the user; each port must exist
-        and be free.
+        and be free. A network or port the user cannot see is unknown: 400 at
+        boot, ``missing_status`` (404 for an interface attach) elsewhere.
         """
         if requested == "none":
             return []
@@ -100,7 +142,7 @@ class NeutronClient:
                 except NeutronError as exc:
                     if exc.status == 404:
                         raise ApiError(f"Port id {item['port']} could not be found.",
-                                       status=400) from None
+                                       status=missing_status) from None
                     raise
                 if port["device_id"]:
                     raise Conflict(f"Port {port['id']} is still in use.")
@@ -111,7 +153,8 @@ class NeutronClient:
                                               token=user_token))["network"]
             except NeutronError as exc:
                 if exc.status == 404:
-                    raise BadRequest(f"Network {item['uuid']} could not be found.") from None
+                    raise ApiError(f"Network {item['uuid']} could not be found.",
+                                   status=missing_status) from None
                 raise
             if not network["subnets"]:
                 raise BadRequest(f"Network {network['id']} requires a subnet in order to boot "
@@ -134,6 +177,7 @@ class NeutronClient:
             binding = {"device_id": instance_uuid, "device_owner": f"compute:{zone}",
                        "binding:host_id": host}
             if request.get("port_id"):
+                await self._check_port_usable(request["port_id"], project_id, instance_uuid)
                 port = (await self.request("PUT", f"/v2.0/ports/{request['port_id']}",
                                            json={"port": binding}))["port"]
             else:
@@ -147,6 +191,18 @@ class NeutronClient:
                 port["_nova_created"] = True
             ports.append(port)
         return ports
+
+    async def _check_port_usable(self, port_id: str, project_id: str,
+                                 instance_uuid: str) -> None:
+        """A port given by the user must be the server's project's own (nova's PortNotUsable).
+
+        The user's own look-up already hid other projects' ports; an admin sees
+        them all, and may still not plug one into a server of another project.
+        """
+        port = (await self.request("GET", f"/v2.0/ports/{port_id}"))["port"]
+        if port["project_id"] != project_id:
+            raise NeutronError.of(400, "PortNotUsable",
+                                  f"Port {port_id} not usable for instance {instance_uuid}.")
 
     async def _security_group_ids(self, project_id: str, names: list[str]) -> list[str] | None:
         if not names or names == ["default"]:
@@ -162,7 +218,10 @@ class NeutronClient:
             elif name in by_name:
                 ids.append(by_name[name])
             else:
-                raise BadRequest(f"Security group {name} not found for project {project_id}.")
+                # nova-api checked the name with the user's token; only an admin's id of
+                # another project's group gets here, and the build aborts, as upstream.
+                raise NeutronError.of(400, "SecurityGroupNotFound",
+                                      f"Security group {name} not found.")
         return ids
 
     async def addresses(self, instance_uuid: str) -> dict[str, list[dict[str, Any]]]:

@@ -288,7 +288,7 @@ async def _create_image(call: Call, session: Session, instance: m.Instance,
         precondition((states.ACTIVE, states.STOPPED, states.ERROR)))
 async def _rebuild(call: Call, session: Session, instance: m.Instance,
                    args: dict[str, Any]) -> Any:
-    image = load_image(call, args["imageRef"])
+    image = load_image(call, args["imageRef"], missing="Cannot find image for rebuild")
     instance.image_ref = image["id"]
     for field, column in (("name", "name"), ("description", "description"),
                           ("accessIPv4", "access_ipv4"), ("accessIPv6", "access_ipv6"),

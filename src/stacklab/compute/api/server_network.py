@@ -94,8 +94,10 @@ async def attach_interface(call: Call) -> dict[str, Any]:
             request["fixed_ip"] = fixed[0].get("ip_address")
     else:
         request = {}
+    # os-interface answers an unknown (or invisible) port or network with 404, not boot's 400.
     resolved = await client.resolve_networks([request] if request else "auto", project,
-                                             call.headers.get("X-Auth-Token", ""))
+                                             call.headers.get("X-Auth-Token", ""),
+                                             missing_status=404)
     if not resolved:
         raise BadRequest("No network is available to attach an interface to.")
     try:
@@ -155,21 +157,22 @@ async def detach_interface(call: Call) -> None:
 # -- security groups (server actions and os-security-groups) --------------------------------
 
 
-async def _group_id(call: Call, project_id: str, name: str) -> str:
+async def _group_id(call: Call, name: str) -> str:
+    """The group named, as the caller sees it: nova looks it up with the user's context."""
+    project_id = call.context.project_id or ""
     try:
-        groups = (await neutron(call).request("GET", "/v2.0/security-groups",
-                                              params={"project_id": project_id}))
+        found = await neutron(call).find_security_group(
+            name, project_id, call.headers.get("X-Auth-Token", ""))
     except NeutronError as exc:
         raise _failure(exc) from None
-    for group in groups["security_groups"]:
-        if name in (group["id"], group["name"]):
-            return str(group["id"])
-    raise NotFound(f"Security group {name} not found for project {project_id}.")
+    if found is None:
+        raise NotFound(f"Security group {name} is not found for project {project_id}")
+    return found
 
 
-async def _change_groups(call: Call, instance_uuid: str, project_id: str, name: str,
+async def _change_groups(call: Call, instance_uuid: str, name: str,
                          adding: bool) -> list[str]:
-    group_id = await _group_id(call, project_id, name)
+    group_id = await _group_id(call, name)
     ports = await _ports(call, instance_uuid)
     if not ports:
         raise BadRequest(f"Server {instance_uuid} has no ports to apply security groups to.")
@@ -196,7 +199,7 @@ async def _change_groups(call: Call, instance_uuid: str, project_id: str, name: 
 def _sg_action(adding: bool) -> Any:
     async def handler(call: Call, session: Any, instance: Any, args: dict[str, Any]) -> Any:
         name = args["name"]
-        await _change_groups(call, instance.uuid, instance.project_id, name, adding)
+        await _change_groups(call, instance.uuid, name, adding)
         names = [g for g in instance.security_groups if g != name]
         instance.security_groups = [*names, name] if adding else names
         return Reply(None, status=202)

@@ -105,14 +105,15 @@ def load_flavor(call: Call, session: Session, ref: str, *,
     return _flavor_snapshot(flavor)
 
 
-def load_image(call: Call, ref: str) -> dict[str, Any]:
+def load_image(call: Call, ref: str, *,
+               missing: str = "Can not find requested image") -> dict[str, Any]:
     """The image to boot from: visible to the caller and active (nova answers 400 otherwise)."""
     images = call.cloud.image
     with images.db.session() as session:
         try:
             image = images.get(session, call.context, _ref(ref))
         except Exception:
-            raise BadRequest("Can not find requested image") from None
+            raise BadRequest(missing) from None
         if image.status != "active":
             raise BadRequest(f"Image {image.id} is not active.")
         return {"id": image.id, "name": image.name, "min_ram": image.min_ram,
@@ -155,6 +156,19 @@ async def _resolve_networks(call: Call, requested: Any) -> Any:
     try:
         return await neutron.resolve_networks(requested, call.context.project_id or "",
                                               call.headers.get("X-Auth-Token", ""))
+    except NeutronError as exc:
+        raise ApiError(exc.message, status=exc.status if exc.status < 500 else 500) from None
+
+
+async def _check_security_groups(call: Call, requested: Any) -> None:
+    """The groups asked for, resolved with the user's own token (nova's 400 if unknown)."""
+    neutron = compute(call).neutron
+    names = [g["name"] for g in requested or []]
+    if neutron is None or call.cloud.app is None or not names:
+        return
+    try:
+        await neutron.check_security_groups(names, call.context.project_id or "",
+                                            call.headers.get("X-Auth-Token", ""))
     except NeutronError as exc:
         raise ApiError(exc.message, status=exc.status if exc.status < 500 else 500) from None
 
@@ -238,6 +252,7 @@ async def create_server(call: Call) -> Any:
         raise BadRequest("Missing imageRef attribute")
     image = load_image(call, image_ref) if image_ref else None
     networks = await _resolve_networks(call, server.get("networks"))
+    await _check_security_groups(call, server.get("security_groups"))
     allowed_metadata = service.quota(context.project_id or "")["metadata_items"]
     if 0 <= allowed_metadata < len(server.get("metadata") or {}):
         raise Forbidden(f"Quota exceeded for metadata_items: Requested "
