@@ -2,6 +2,7 @@
 
 - an unscoped token opens no project-scoped API (401), while keystone keeps serving it;
 - the lab's own API (``/stacklab/v1``) answers only an admin token, health aside;
+- no password, secret or token reaches the logs, even with ``--debug --json-logs``;
 - passwords and application-credential secrets count beyond bcrypt's 72 bytes.
 
 One cloud for the module, started with ``--debug --json-logs`` so that its log file holds
@@ -10,6 +11,7 @@ every line the lab writes.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import uuid
@@ -329,3 +331,124 @@ def test_long_application_credential_secrets_sharing_72_bytes(cloud: LiveCloud,
     # keystoneauth's 401 at authentication comes wrapped in the SDK's base exception.
     with pytest.raises(exceptions.SDKException, match=r"\(HTTP 401\)"):
         connect(SHARED + "fake").authorize()
+
+
+# -- logs ---------------------------------------------------------------------------------------
+
+
+def test_logs_hold_no_password_secret_or_token(cloud: LiveCloud, admin: str) -> None:
+    """Every kind of secret the identity API takes or hands out, then the whole log read.
+
+    Some requests are refused with messages that quote the secret back to its sender (a
+    too-long secret, a password that is not valid Unicode): the sender may see it, the log
+    may not.
+    """
+    secrets: list[str] = [admin]
+    user = new_member(cloud, admin, password="first-Password-1")
+    secrets.append("first-Password-1")
+
+    changed = call(cloud, "POST", f"/identity/v3/users/{user.id}/password",
+                   token=token_of(cloud, user.name, "first-Password-1", user.project),
+                   body={"user": {"original_password": "first-Password-1",
+                                  "password": "second-Password-2"}})
+    assert changed.status_code == 204, changed.text
+    secrets.append("second-Password-2")
+    wrong = call(cloud, "POST", f"/identity/v3/users/{user.id}/password",
+                 token=token_of(cloud, user.name, "second-Password-2", user.project),
+                 body={"user": {"original_password": "wrong-Password-0",
+                                "password": "third-Password-3"}})
+    assert wrong.status_code == 401
+    secrets += ["wrong-Password-0", "third-Password-3"]
+    assert issue(cloud, user.name, "wrong-Password-9").status_code == 401
+    secrets.append("wrong-Password-9")
+
+    token = token_of(cloud, user.name, "second-Password-2", user.project)
+    secrets.append(token)
+    assert call(cloud, "GET", "/identity/v3/auth/tokens", token=token,
+                headers={"X-Subject-Token": token}).status_code == 200
+    # A token where no API takes one: in a query string, and in a path.
+    call(cloud, "GET", f"/identity/v3/projects?token={token}", token=token)
+    call(cloud, "GET", f"/identity/v3/auth/tokens/{token}", token=token)
+
+    generated = call(cloud, "POST", f"/identity/v3/users/{user.id}/application_credentials",
+                     token=token, body={"application_credential": {"name": unique("gen")}})
+    assert generated.status_code == 201, generated.text
+    app_cred = generated.json()["application_credential"]
+    secrets.append(app_cred["secret"])
+    given = call(cloud, "POST", f"/identity/v3/users/{user.id}/application_credentials",
+                 token=token, body={"application_credential": {
+                     "name": unique("given"), "secret": "Given-App-Secret-42"}})
+    assert given.status_code == 201, given.text
+    secrets.append("Given-App-Secret-42")
+    app_token = call(cloud, "POST", "/identity/v3/auth/tokens", body={"auth": {"identity": {
+        "methods": ["application_credential"], "application_credential": {
+            "id": app_cred["id"], "secret": app_cred["secret"]}}}})
+    assert app_token.status_code == 201, app_token.text
+    secrets.append(app_token.headers["X-Subject-Token"])
+    too_long = "L" * 5000
+    refused = call(cloud, "POST", f"/identity/v3/users/{user.id}/application_credentials",
+                   token=token, body={"application_credential": {"name": unique("long"),
+                                                                 "secret": too_long}})
+    assert refused.status_code == 400
+    secrets.append(too_long[:100])
+    # Refused, quoting the value (its status is the input validation's business).
+    httpx.post(f"{cloud.url}/identity/v3/users", headers={
+        "X-Auth-Token": admin, "Content-Type": "application/json"}, timeout=30,
+        content=b'{"user": {"name": "u", "password": "Lone-\\ud800-Surrogate"}}')
+    secrets.append("Lone-")
+
+    ec2 = call(cloud, "POST", f"/identity/v3/users/{user.id}/credentials/OS-EC2", token=token,
+               body={"tenant_id": user.project_id})
+    assert ec2.status_code == 201, ec2.text
+    secrets.append(ec2.json()["credential"]["secret"])
+    blob = call(cloud, "POST", "/identity/v3/credentials", token=admin, body={"credential": {
+        "type": "ec2", "user_id": user.id, "project_id": user.project_id,
+        "blob": json.dumps({"access": unique("access"), "secret": "Blob-Secret-77"})}})
+    assert blob.status_code == 201, blob.text
+    secrets.append("Blob-Secret-77")
+
+    # The CLI's way in, too: a user created with a password, and its token.
+    cli_password = "Cli-Password-5"
+    cli_user = new_member(cloud, admin, password="unused-by-cli")
+    cloud.openstack("user", "set", "--password", cli_password, cli_user.name)
+    cli_token = cloud.openstack_json("token", "issue",
+                                     **as_user(cloud, cli_user, cli_password))["id"]
+    secrets += [cli_password, cli_token]
+
+    logged = call(cloud, "GET", "/stacklab/v1/logs?limit=100000", token=admin).json()["logs"]
+    stored = json.dumps(logged)
+    written = cloud.log.read_text()
+    # Both are the whole story: the requests above are there, with their details.
+    for text in (stored, written):
+        assert f"/v3/users/{user.id}/password" in text
+        assert "application_credentials" in text and "OS-EC2" in text
+        assert "identity error 400" in text
+    for secret in secrets:
+        assert secret not in stored, f"{secret[:12]}... in GET /stacklab/v1/logs"
+        assert secret not in written, f"{secret[:12]}... in the server's log file"
+    assert not FERNET.search(stored), FERNET.search(stored)
+    assert not FERNET.search(written), FERNET.search(written)
+    # --json-logs: one JSON document a line; the masked values left their mark.
+    lines = [json.loads(line) for line in written.splitlines() if line.startswith("{")]
+    assert lines and all({"time", "level", "message", "request_id"} <= set(line)
+                         for line in lines)
+    assert any("***" in line["message"] for line in lines)
+
+
+def test_init_hook_output_is_masked(tmp_path: Any) -> None:
+    """A hook that prints what the CLI shows of an application credential (its secret)."""
+    hooks = tmp_path / "hooks"
+    hooks.mkdir()
+    (hooks / "10-appcred.openstack").write_text(
+        "application credential create --secret Hook-Secret-Value-1 hook-cred\n")
+    # Ready (health 200) once the hooks have run.
+    hooked = start_cloud(tmp_path, "--init-hooks", str(hooks), "--json-logs")
+    try:
+        admin = token_of(hooked)
+        logged = json.dumps(call(hooked, "GET", "/stacklab/v1/logs?limit=100000",
+                                 token=admin).json())
+        assert "hook-cred" in logged, "the hook's output is logged"
+        assert "Hook-Secret-Value-1" not in logged
+        assert "Hook-Secret-Value-1" not in hooked.log.read_text()
+    finally:
+        stop_cloud(hooked)

@@ -128,6 +128,8 @@ async def _run(
     body: Any = None
     if request.method in _BODY_METHODS and not operation.stream_body:
         raw = await _read_body(request, cloud.config.oslo_middleware.max_request_body_size)
+        # Before anything can echo them: this request's secrets are masked in every log line.
+        obs.note_request_body(raw)
         has_body = bool(raw.strip())
         if has_body and api.strict_json_content_type:
             content_type = request.headers.get("content-type", "").split(";")[0].strip()

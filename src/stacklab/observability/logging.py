@@ -14,6 +14,8 @@ from collections import deque
 from contextvars import ContextVar
 from typing import Any
 
+from stacklab.observability import redaction
+
 _request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
 _global_request_id: ContextVar[str | None] = ContextVar("global_request_id", default=None)
 _node: ContextVar[str | None] = ContextVar("node", default=None)
@@ -25,6 +27,12 @@ def bind_request(request_id: str, global_request_id: str | None, node: str | Non
     _global_request_id.set(global_request_id)
     _node.set(node)
     _service.set(None)
+    redaction.reset()
+
+
+def note_request_body(raw: bytes) -> None:
+    """The request's body, whose secret fields no line logged for it may show."""
+    redaction.note_request(raw)
 
 
 def set_service(service: str) -> None:
@@ -39,6 +47,7 @@ def clear_request() -> None:
     _request_id.set(None)
     _global_request_id.set(None)
     _service.set(None)
+    redaction.reset()
 
 
 class ContextFilter(logging.Filter):
@@ -78,11 +87,21 @@ class CentralLogStore(logging.Handler):
         return [r for r in self.records if all(r.get(k) == v for k, v in wanted.items())]
 
 
+def exception_text(formatter: logging.Formatter, record: logging.LogRecord) -> str | None:
+    """The record's traceback as ``RedactingFilter`` left it (masked), else formatted here."""
+    if record.exc_text:
+        return record.exc_text
+    if record.exc_info:
+        return formatter.formatException(record.exc_info)
+    return None
+
+
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         fields = record_fields(record)
-        if record.exc_info:
-            fields["exception"] = self.formatException(record.exc_info)
+        text = exception_text(self, record)
+        if text:
+            fields["exception"] = text
         return json.dumps(fields, default=str)
 
 
@@ -92,26 +111,38 @@ class TextFormatter(logging.Formatter):
                                      getattr(record, "service", None)) if p)
         rid = getattr(record, "request_id", None) or "-"
         line = f"{record.levelname:<7} [{where or 'stacklab'} {rid}] {record.getMessage()}"
-        if record.exc_info:
-            line += "\n" + self.formatException(record.exc_info)
+        text = exception_text(self, record)
+        if text:
+            line += "\n" + text
         return line
+
+
+# stacklab's own loggers, and the upstream names its simulated services log under
+# (nova.compute.manager, neutron.db.agents_db...), which would otherwise reach only
+# Python's last-resort handler: unmasked, and missing from the central store.
+LOGGERS = ("stacklab", "nova", "neutron", "glance", "keystone", "cinder", "heat")
 
 
 def configure(*, debug: bool = False, json_lines: bool = False,
               store: CentralLogStore | None = None) -> CentralLogStore:
-    """Route stacklab's logs to stderr and to the central store."""
-    root = logging.getLogger("stacklab")
-    root.setLevel(logging.DEBUG if debug else logging.INFO)
-    root.propagate = False
-    for handler in list(root.handlers):
-        root.removeHandler(handler)
+    """Route the lab's logs to stderr and to the central store, secrets masked."""
     central = store or CentralLogStore()
     context = ContextFilter()
+    # Every handler masks: a record is formatted by each, and none may see a secret.
+    masking = redaction.RedactingFilter()
     central.addFilter(context)
-    root.addHandler(central)
+    central.addFilter(masking)
     console = logging.StreamHandler(sys.stderr)
     console.addFilter(context)
+    console.addFilter(masking)
     console.setFormatter(JsonFormatter() if json_lines else TextFormatter())
     console.setLevel(logging.DEBUG if debug else logging.WARNING)
-    root.addHandler(console)
+    for name in LOGGERS:
+        logger = logging.getLogger(name)
+        logger.setLevel(logging.DEBUG if debug else logging.INFO)
+        logger.propagate = False
+        for handler in list(logger.handlers):
+            logger.removeHandler(handler)
+        logger.addHandler(central)
+        logger.addHandler(console)
     return central
