@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from stacklab.api.errors import BadRequest
 from stacklab.network import models as m
 from stacklab.network.agents import Agents
+from stacklab.network.attributes import to_boolean
 from stacklab.network.service import NetworkService, neutron_error
 
 GATEWAY = "network:router_gateway"
@@ -154,7 +155,7 @@ class Routing:
                 "network_id": network.id, "device_id": router.id, "device_owner": GATEWAY,
                 "fixed_ips": requested, "security_groups": []})
         router.gw_network_id = network.id
-        router.enable_snat = bool(info.get("enable_snat", True))
+        router.enable_snat = to_boolean(info.get("enable_snat", True))
 
     def clear_gateway(self, session: Session, router: m.Router) -> None:
         if router.gw_network_id and session.scalar(select(m.FloatingIP.id).where(

@@ -30,6 +30,9 @@ VXLAN_OVERHEAD = 50
 PHYSICAL_MTU = 1500  # [DEFAULT] global_physnet_mtu
 VNI_RANGE = (1, 1000)  # [ml2_type_vxlan] vni_ranges of the lab
 MAC_PREFIX = "fa:16:3e"  # [DEFAULT] base_mac
+# What ML2's type drivers accept as a segmentation id (VLAN tags, 24-bit VNIs, 32-bit keys).
+SEGMENT_RANGES = {"vlan": (1, 4094), "vxlan": (1, 2**24 - 1), "geneve": (1, 2**24 - 1),
+                  "gre": (1, 2**32 - 1)}
 
 PUBLIC_NETWORK = "public"
 PUBLIC_SUBNET = "public-subnet"
@@ -94,6 +97,8 @@ class NetworkService:
             if physical:
                 raise BadRequest(f"Invalid input for operation: provider:physical_network "
                                  f"specified for {network_type} network.")
+            if segment is not None:
+                self._check_segment(session, network_type, None, int(segment))
             if segment is None:
                 used = set(session.scalars(select(m.Network.segmentation_id).where(
                     m.Network.network_type == network_type)))
@@ -110,6 +115,8 @@ class NetworkService:
             if network_type == "flat" and segment is not None:
                 raise BadRequest("Invalid input for operation: segmentation_id specified for "
                                  "flat provider network.")
+            if segment is not None:
+                self._check_segment(session, network_type, physical, int(segment))
             return network_type, physical, int(segment) if segment is not None else None, \
                 PHYSICAL_MTU
         if network_type == "local":
@@ -117,9 +124,44 @@ class NetworkService:
         raise BadRequest(f"Invalid input for operation: network_type value '{network_type}' "
                          "not supported.")
 
+    @staticmethod
+    def _check_segment(session: Session, network_type: str, physical: str | None,
+                       segment: int) -> None:
+        """A given segmentation id: within its type's range (ML2's type drivers), unused."""
+        low, high = SEGMENT_RANGES[network_type]
+        if not low <= segment <= high:
+            raise BadRequest(f"Invalid input for operation: segmentation_id out of range "
+                             f"({low} through {high}).")
+        taken = session.scalar(select(m.Network.id).where(
+            m.Network.network_type == network_type, m.Network.segmentation_id == segment,
+            m.Network.physical_network.is_(None) if physical is None
+            else m.Network.physical_network == physical))
+        if taken is None:
+            return
+        if network_type == "vlan":
+            raise neutron_error("VlanIdInUse", f"Unable to create the network. The VLAN "
+                                f"{segment} on physical network {physical} is in use.", 409)
+        raise neutron_error("TunnelIdInUse", f"Unable to create the network. The tunnel ID "
+                            f"{segment} is in use.", 409)
+
+    @staticmethod
+    def max_mtu(network_type: str) -> int:
+        tunnel = network_type in ("vxlan", "gre", "geneve")
+        return PHYSICAL_MTU - VXLAN_OVERHEAD if tunnel else PHYSICAL_MTU
+
+    def check_mtu(self, network_type: str, mtu: int) -> None:
+        """ML2 refuses an MTU its segments cannot carry (the physical MTU less the overlay's
+        headers)."""
+        limit = self.max_mtu(network_type)
+        if mtu > limit:
+            raise BadRequest(f"Invalid input for operation: Requested MTU is too big, maximum "
+                             f"is {limit}.")
+
     def create_network(self, session: Session, project_id: str,
                        fields: Mapping[str, Any]) -> m.Network:
         network_type, physical, segment, mtu = self._segment(session, fields)
+        if fields.get("mtu") is not None:
+            self.check_mtu(network_type, int(fields["mtu"]))
         now = self.clock.now()
         network = m.Network(
             id=self.ids.uuid(), project_id=project_id, name=fields.get("name", ""),

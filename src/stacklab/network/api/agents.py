@@ -82,7 +82,7 @@ async def show_agent(call: Call) -> dict[str, Any]:
 @api.route("PUT", "/v2.0/agents/{agent_id}")
 async def update_agent(call: Call) -> dict[str, Any]:
     authorize(call, "update_agent", _admin_target(call))
-    fields = request_body(call, "agent", {"admin_state_up", "description"})
+    fields = request_body(call, "agent", create=False)
     with network(call).db.session() as session:
         agent = _agent(call, session, call.params["agent_id"])
         for name, value in fields.items():

@@ -15,12 +15,15 @@ from urllib.parse import urlencode
 
 from stacklab.api.errors import ApiError, BadRequest, neutron_error
 from stacklab.api.service import Call, ServiceApi
+from stacklab.api.validation import describe_neutron
+from stacklab.network import attributes
 
 if TYPE_CHECKING:
     from stacklab.network.service import NetworkService
 
 api = ServiceApi("network", errors=neutron_error,
-                 malformed_json_message="Malformed request body")
+                 malformed_json_message="Malformed request body",
+                 describe_error=describe_neutron)
 
 MAX_LIMIT = 1000  # neutron's pagination_max_limit is -1 (none); stacklab caps pages
 
@@ -101,15 +104,20 @@ def hide_attributes(call: Call, resource: str, body: dict[str, Any],
     return body
 
 
-def request_body(call: Call, resource: str, allowed: set[str]) -> dict[str, Any]:
-    """The ``{resource: {...}}`` body, with neutron's errors for what it cannot take."""
+def request_body(call: Call, resource: str, *, create: bool) -> dict[str, Any]:
+    """The ``{resource: {...}}`` body, checked and converted by the resource's attribute map
+    (``stacklab.network.attributes``), with the project it names checked as neutron does."""
     body = call.body
     if not isinstance(body, dict) or not isinstance(body.get(resource), dict):
         raise BadRequest(f"Resource body required: {resource} expected in the body")
-    fields: dict[str, Any] = body[resource]
-    unknown = sorted(set(fields) - allowed)
-    if unknown:
-        raise BadRequest("Unrecognized attribute(s) '" + ", ".join(unknown) + "'")
+    fields = attributes.prepare(resource, body[resource], create=create)
+    named = {fields[k] for k in ("project_id", "tenant_id") if k in fields}
+    if len(named) > 1:
+        raise attributes.http_bad_request("'project_id' and 'tenant_id' do not match")
+    if named and named != {call.context.project_id} and not call.context.is_admin:
+        raise attributes.http_bad_request(
+            "Specifying 'project_id' or 'tenant_id' other than the authenticated project in "
+            "request is not allowed for current user.")
     return fields
 
 

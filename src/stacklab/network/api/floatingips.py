@@ -21,13 +21,11 @@ from stacklab.network.api.base import (
     request_body,
     target_of,
 )
+from stacklab.network.api.networks import network_for
+from stacklab.network.api.ports import port_for
 from stacklab.network.api.routers import routing
+from stacklab.network.api.subnets import subnet_for
 from stacklab.network.api.views import render_floatingip
-
-_CREATE = {"floating_network_id", "floating_ip_address", "subnet_id", "port_id",
-           "fixed_ip_address", "description", "tenant_id", "project_id", "qos_policy_id",
-           "dns_name", "dns_domain"}
-_UPDATE = {"port_id", "fixed_ip_address", "description", "qos_policy_id"}
 
 
 def _visible(call: Call, fip: m.FloatingIP) -> bool:
@@ -40,6 +38,22 @@ def _load(call: Call, session: Session, fip_id: str) -> m.FloatingIP:
         raise ApiError(f"Floating IP {fip_id} could not be found", status=404,
                        kind="FloatingIPNotFound")
     return fip
+
+
+def floatingip_for(call: Call, session: Session, fip_id: str) -> m.FloatingIP:
+    """What a body or a sub-resource path names, as the caller may see it."""
+    return _load(call, session, fip_id)
+
+
+def _port_of(call: Call, session: Session, port_id: str, project: str) -> m.Port:
+    """The port a floating IP is to map to: one the caller sees (else PortNotFound), and the
+    floating IP's project's own unless an admin asks (neutron's _internal_fip_assoc_data)."""
+    port = port_for(call, session, port_id)
+    if port.project_id != project and not call.context.is_admin:
+        raise BadRequest(f"Bad floatingip request: Cannot process floating IP association "
+                         f"with Port {port_id}, since that port is owned by a different "
+                         "tenant.")
+    return port
 
 
 def _body(session: Session, fip: m.FloatingIP) -> dict[str, Any]:
@@ -74,20 +88,17 @@ async def show_floatingip(call: Call) -> dict[str, Any]:
 
 @api.route("POST", "/v2.0/floatingips", status=201)
 async def create_floatingip(call: Call) -> Reply:
-    fields = request_body(call, "floatingip", _CREATE)
-    if not fields.get("floating_network_id"):
-        raise BadRequest("Failed to parse request. Required attribute 'floating_network_id' "
-                         "not specified")
+    fields = request_body(call, "floatingip", create=True)
     project = fields.get("project_id") or fields.get("tenant_id") or call.context.project_id
     target = target_of({**fields, "project_id": project})
     authorize(call, "create_floatingip", target)
     check_attributes(call, "create", "floatingip", fields, target)
     with network(call).db.session() as session:
+        network_for(call, session, fields["floating_network_id"])
+        if fields.get("subnet_id"):
+            subnet_for(call, session, fields["subnet_id"])
         if fields.get("port_id"):
-            port = network(call).get_port(session, fields["port_id"])
-            if not (call.context.is_admin or port.project_id == project):
-                raise ApiError(f"Port {port.id} could not be found.", status=404,
-                               kind="PortNotFound")
+            _port_of(call, session, fields["port_id"], project or "")
         quotas.enforce(session, project or "", "floatingip")
         fip = routing(call).create_floatingip(session, project or "", fields)
         session.flush()
@@ -98,7 +109,7 @@ async def create_floatingip(call: Call) -> Reply:
 
 @api.route("PUT", "/v2.0/floatingips/{fip_id}")
 async def update_floatingip(call: Call) -> dict[str, Any]:
-    fields = request_body(call, "floatingip", _UPDATE)
+    fields = request_body(call, "floatingip", create=False)
     service = network(call)
     with service.db.session() as session:
         fip = _load(call, session, call.params["fip_id"])
@@ -106,10 +117,7 @@ async def update_floatingip(call: Call) -> dict[str, Any]:
         before = fip.fixed_port_id
         if "port_id" in fields:
             if fields["port_id"]:
-                port = service.get_port(session, fields["port_id"])
-                if not (call.context.is_admin or port.project_id == fip.project_id):
-                    raise ApiError(f"Port {port.id} could not be found.", status=404,
-                                   kind="PortNotFound")
+                _port_of(call, session, fields["port_id"], fip.project_id)
             routing(call).associate(session, fip, fields["port_id"],
                                     fields.get("fixed_ip_address"))
         if "description" in fields:

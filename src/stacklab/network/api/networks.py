@@ -24,12 +24,6 @@ from stacklab.network.api.base import (
 )
 from stacklab.network.api.views import render_network
 
-_CREATE = {"name", "description", "admin_state_up", "shared", "router:external", "mtu",
-           "port_security_enabled", "provider:network_type", "provider:physical_network",
-           "provider:segmentation_id", "availability_zone_hints", "tenant_id", "project_id"}
-_UPDATE = {"name", "description", "admin_state_up", "shared", "router:external", "mtu",
-           "port_security_enabled"}
-
 
 def visible_to(call: Call, row: m.Network) -> bool:
     context = call.context
@@ -44,6 +38,27 @@ def _subnet_ids(session: Session, network_ids: list[str]) -> dict[str, list[str]
         if network_id in result:
             result[network_id].append(subnet_id)
     return result
+
+
+def network_for(call: Call, session: Session, network_id: str) -> m.Network:
+    """A network a body names, as the caller may see it (neutron looks it up in the
+    caller's context): another project's private network does not exist for them."""
+    row = network(call).get_network(session, network_id)
+    if not visible_to(call, row):
+        raise ApiError(f"Network {network_id} could not be found.", status=404,
+                       kind="NetworkNotFound")
+    return row
+
+
+def network_for_child(call: Call, session: Session, network_id: str, project: str,
+                      resource: str) -> m.Network:
+    """The network a new port or subnet goes on: visible, and the project's own unless
+    shared (neutron's ownership check, which runs before the policy)."""
+    row = network_for(call, session, network_id)
+    if not (call.context.is_admin or row.shared or row.project_id == project):
+        raise ApiError(f"Tenant {project} not allowed to create {resource} on this network",
+                       status=403, kind="HTTPForbidden")
+    return row
 
 
 def render_network_row(session: Session, row: m.Network) -> dict[str, Any]:
@@ -87,7 +102,7 @@ async def show_network(call: Call) -> dict[str, Any]:
 
 @api.route("POST", "/v2.0/networks", status=201)
 async def create_network(call: Call) -> Reply:
-    fields = request_body(call, "network", _CREATE)
+    fields = request_body(call, "network", create=True)
     project = fields.get("project_id") or fields.get("tenant_id") or call.context.project_id
     target = target_of({**fields, "project_id": project})
     authorize(call, "create_network", target)
@@ -102,13 +117,15 @@ async def create_network(call: Call) -> Reply:
 
 @api.route("PUT", "/v2.0/networks/{network_id}")
 async def update_network(call: Call) -> dict[str, Any]:
-    fields = request_body(call, "network", _UPDATE)
+    fields = request_body(call, "network", create=False)
     service = network(call)
     with service.db.session() as session:
         row = _load(call, session, call.params["network_id"])
         target = target_of(render_network(row, []))
         authorize(call, "update_network", target)
         check_attributes(call, "update", "network", fields, target)
+        if "mtu" in fields:
+            service.check_mtu(row.network_type, fields["mtu"])
         for name, value in fields.items():
             column = {"router:external": "external"}.get(name, name)
             setattr(row, column, value)

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from stacklab.api.errors import ApiError, BadRequest
+from stacklab.api.errors import ApiError
 from stacklab.api.service import Call, Reply
 from stacklab.network import models as m
 from stacklab.network.api import quotas
@@ -22,21 +22,38 @@ from stacklab.network.api.base import (
     request_body,
     target_of,
 )
-from stacklab.network.api.networks import visible_to
+from stacklab.network.api.networks import network_for_child
+from stacklab.network.api.security_groups import groups_of_project
+from stacklab.network.api.subnets import subnet_for
 from stacklab.network.api.views import render_port
 
-_CREATE = {"name", "description", "network_id", "admin_state_up", "mac_address",
-           "fixed_ips", "device_id", "device_owner", "security_groups",
-           "allowed_address_pairs", "extra_dhcp_opts", "port_security_enabled",
-           "binding:host_id", "binding:vnic_type", "binding:profile", "tenant_id",
-           "project_id"}
-_UPDATE = _CREATE - {"network_id", "tenant_id", "project_id", "mac_address"} | {"mac_address"}
 # Ports the L3 plugin owns: they go with their router or floating IP, not by themselves.
 _L3_OWNERS = {"network:router_interface", "network:router_interface_distributed",
               "network:ha_router_replicated_interface", "network:router_gateway",
               "network:floatingip", "network:router_ha_interface"}
 _COLUMNS = {"binding:host_id": "binding_host_id", "binding:vnic_type": "binding_vnic_type",
             "binding:profile": "binding_profile"}
+
+
+# Attributes a null clears: stored as their empty value.
+_EMPTY_WHEN_NULL: dict[str, Any] = {"binding:profile": {}, "extra_dhcp_opts": []}
+
+
+def _resolve_references(call: Call, session: Session, fields: dict[str, Any],
+                        project: str) -> None:
+    """What a port body names must be within reach: its fixed IPs' subnets as the caller
+    sees them, its security groups the port's project's own (neutron's
+    _get_security_groups_on_port), whoever asks, unless an admin."""
+    for item in fields.get("fixed_ips") or []:
+        if item.get("subnet_id") is not None:
+            subnet_for(call, session, item["subnet_id"])
+    if fields.get("security_groups"):
+        groups_of_project(call, session, fields["security_groups"], project)
+
+
+def port_for(call: Call, session: Session, port_id: str) -> m.Port:
+    """A port a body names, as the caller may see it (else neutron's PortNotFound)."""
+    return _load(call, session, port_id)[0]
 
 
 def port_target(port: dict[str, Any], parent: m.Network) -> dict[str, Any]:
@@ -96,20 +113,16 @@ async def show_port(call: Call) -> dict[str, Any]:
 
 @api.route("POST", "/v2.0/ports", status=201)
 async def create_port(call: Call) -> Reply:
-    fields = request_body(call, "port", _CREATE)
-    if "network_id" not in fields:
-        raise BadRequest("Failed to parse request. Required attribute 'network_id' not "
-                         "specified")
+    fields = request_body(call, "port", create=True)
     service = network(call)
     project = fields.get("project_id") or fields.get("tenant_id") or call.context.project_id
     with service.db.session() as session:
-        parent = service.get_network(session, fields["network_id"])
-        if not visible_to(call, parent):
-            raise ApiError(f"Network {parent.id} could not be found.", status=404,
-                           kind="NetworkNotFound")
+        parent = network_for_child(call, session, fields["network_id"], project or "",
+                                   "port")
         target = port_target({**fields, "project_id": project}, parent)
         authorize(call, "create_port", target)
         check_attributes(call, "create", "port", fields, target)
+        _resolve_references(call, session, fields, project or "")
         quotas.enforce(session, project or "", "port")
         row = service.create_port(session, project or "", fields)
         session.flush()
@@ -118,14 +131,17 @@ async def create_port(call: Call) -> Reply:
 
 @api.route("PUT", "/v2.0/ports/{port_id}")
 async def update_port(call: Call) -> dict[str, Any]:
-    fields = request_body(call, "port", _UPDATE)
+    fields = request_body(call, "port", create=False)
     service = network(call)
     with service.db.session() as session:
         row, parent = _load(call, session, call.params["port_id"])
         target = port_target(render_port(row, []), parent)
         authorize(call, "update_port", target)
         check_attributes(call, "update", "port", fields, target)
+        _resolve_references(call, session, fields, row.project_id)
         for name, value in fields.items():
+            if name in _EMPTY_WHEN_NULL and value is None:
+                value = _EMPTY_WHEN_NULL[name]
             if name == "fixed_ips":
                 service.update_fixed_ips(session, row, list(value))
             elif name == "allowed_address_pairs":

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from stacklab.api.errors import ApiError, BadRequest
 from stacklab.api.service import Call
+from stacklab.network import attributes
 from stacklab.network import models as m
 from stacklab.network.api.base import api, authorize, network, target_of
 
@@ -97,17 +98,15 @@ async def update_quota(call: Call) -> dict[str, Any]:
     changes: dict[str, int] = {}
     fields = dict(body["quota"])
     # quota-check-limit: refuse a limit below what the project already uses.
-    check_limit = str(fields.pop("check_limit", False)).lower() in ("true", "1")
+    check_limit = attributes.to_boolean(fields.pop("check_limit", False))
+    unknown = sorted(set(fields) - set(DEFAULTS))
+    if unknown:
+        raise BadRequest("Unrecognized attribute(s) '" + ", ".join(unknown) + "'")
     for name, value in fields.items():
-        if name not in DEFAULTS:
-            raise BadRequest(f"Unrecognized attribute(s) '{name}'")
-        try:
-            changes[name] = int(value)
-        except (TypeError, ValueError):
-            raise BadRequest(f"Invalid input for {name}. Reason: '{value}' is not an "
-                             "integer.") from None
-        if changes[name] < -1:
-            raise BadRequest(f"Invalid input for {name}. Reason: '{value}' should be >= -1.")
+        # neutron's quota attributes: convert_to_int, then type:range [-1, DB_INTEGER_MAX].
+        changes[name] = attributes.to_int(value)
+        attributes.check_value(name, changes[name],
+                               attributes.integer_range(-1, attributes.DB_INTEGER_MAX))
     project = call.params["project_id"]
     with network(call).db.session() as session:
         for name, value in changes.items():

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from stacklab.api.errors import ApiError
 from stacklab.api.service import Call, Reply
+from stacklab.network import attributes
 from stacklab.network import models as m
 from stacklab.network.api import quotas
 from stacklab.network.api.base import (
@@ -22,13 +23,11 @@ from stacklab.network.api.base import (
     request_body,
     target_of,
 )
+from stacklab.network.api.networks import network_for
+from stacklab.network.api.ports import port_for
+from stacklab.network.api.subnets import subnet_for
 from stacklab.network.api.views import render_router
-from stacklab.network.routing import Routing
-
-_CREATE = {"name", "description", "admin_state_up", "external_gateway_info", "distributed",
-           "ha", "availability_zone_hints", "tenant_id", "project_id", "flavor_id"}
-_UPDATE = {"name", "description", "admin_state_up", "external_gateway_info", "distributed",
-           "ha", "routes"}
+from stacklab.network.routing import Routing, router_bad_request
 
 
 def routing(call: Call) -> Routing:
@@ -45,6 +44,11 @@ def _load(call: Call, session: Session, router_id: str) -> m.Router:
         raise ApiError(f"Router {router_id} could not be found", status=404,
                        kind="RouterNotFound")
     return router
+
+
+def router_for(call: Call, session: Session, router_id: str) -> m.Router:
+    """What a body or a sub-resource path names, as the caller may see it."""
+    return _load(call, session, router_id)
 
 
 def router_body(call: Call, session: Session, router: m.Router) -> dict[str, Any]:
@@ -74,12 +78,13 @@ async def show_router(call: Call) -> dict[str, Any]:
 
 @api.route("POST", "/v2.0/routers", status=201)
 async def create_router(call: Call) -> Reply:
-    fields = request_body(call, "router", _CREATE)
+    fields = request_body(call, "router", create=True)
     project = fields.get("project_id") or fields.get("tenant_id") or call.context.project_id
     target = target_of({**fields, "project_id": project})
     authorize(call, "create_router", target)
     check_attributes(call, "create", "router", fields, target)
     with network(call).db.session() as session:
+        _resolve_gateway(call, session, fields.get("external_gateway_info"))
         quotas.enforce(session, project or "", "router")
         router = routing(call).create_router(session, project or "", fields)
         session.flush()
@@ -88,13 +93,17 @@ async def create_router(call: Call) -> Reply:
 
 @api.route("PUT", "/v2.0/routers/{router_id}")
 async def update_router(call: Call) -> dict[str, Any]:
-    fields = request_body(call, "router", _UPDATE)
+    fields = request_body(call, "router", create=False)
+    # A null ha or distributed leaves it as it is.
+    fields = {k: v for k, v in fields.items()
+              if not (k in ("ha", "distributed") and v is None)}
     service = network(call)
     with service.db.session() as session:
         router = _load(call, session, call.params["router_id"])
         target = target_of({"project_id": router.project_id, "id": router.id})
         authorize(call, "update_router", target)
         check_attributes(call, "update", "router", fields, target)
+        _resolve_gateway(call, session, fields.get("external_gateway_info"))
         routing(call).update_router(session, router, fields)
         router.updated_at = service.clock.now()
         router.revision_number += 1
@@ -110,29 +119,61 @@ async def delete_router(call: Call) -> None:
         routing(call).delete_router(session, router)
 
 
-def _interface_body(call: Call) -> dict[str, Any]:
+def _resolve_gateway(call: Call, session: Session, info: Any) -> None:
+    """The external network and fixed IPs' subnets of a gateway, as the caller sees them:
+    another project's private network is not found rather than "not external"."""
+    if not info:
+        return
+    network_for(call, session, info["network_id"])
+    for item in info.get("external_fixed_ips") or []:
+        if item.get("subnet_id") is not None:
+            subnet_for(call, session, item["subnet_id"])
+
+
+def _interface_body(call: Call, *, removal: bool) -> dict[str, Any]:
+    """neutron's _validate_interface_info: a port or a subnet (not both when adding), each
+    a UUID; the port or subnet must then be one the caller can see."""
     body = call.body if isinstance(call.body, dict) else {}
     unknown = sorted(set(body) - {"subnet_id", "port_id"})
     if unknown:
         raise ApiError("Unrecognized attribute(s) '" + ", ".join(unknown) + "'", status=400,
                        kind="HTTPBadRequest")
+    if not body:
+        raise router_bad_request("Either subnet_id or port_id must be specified")
+    for key in ("port_id", "subnet_id"):
+        if key in body:
+            reason = attributes.uuid(body[key])
+            if reason:
+                raise router_bad_request(reason)
+    if not removal and len(body) == 2:
+        raise router_bad_request("Cannot specify both subnet-id and port-id")
     return body
+
+
+def _resolve_interface(call: Call, session: Session, info: dict[str, Any]) -> None:
+    if "port_id" in info:
+        port_for(call, session, info["port_id"])
+    elif "subnet_id" in info:
+        subnet_for(call, session, info["subnet_id"])
 
 
 @api.route("PUT", "/v2.0/routers/{router_id}/add_router_interface")
 async def add_interface(call: Call) -> dict[str, Any]:
-    info = _interface_body(call)
+    info = _interface_body(call, removal=False)
     with network(call).db.session() as session:
         router = _load(call, session, call.params["router_id"])
         authorize(call, "add_router_interface", target_of({"project_id": router.project_id}))
+        _resolve_interface(call, session, info)
         return routing(call).add_interface(session, router, info)
 
 
 @api.route("PUT", "/v2.0/routers/{router_id}/remove_router_interface")
 async def remove_interface(call: Call) -> dict[str, Any]:
-    info = _interface_body(call)
+    info = _interface_body(call, removal=True)
     with network(call).db.session() as session:
         router = _load(call, session, call.params["router_id"])
         authorize(call, "remove_router_interface",
                   target_of({"project_id": router.project_id}))
+        if "subnet_id" in info and "port_id" not in info:
+            subnet_for(call, session, info["subnet_id"])
         return routing(call).remove_interface(session, router, info)

@@ -22,10 +22,6 @@ from stacklab.network.api.base import (
 )
 from stacklab.network.api.views import render_rule, render_security_group
 
-_GROUP = {"name", "description", "stateful", "tenant_id", "project_id"}
-_RULE = {"security_group_id", "direction", "ethertype", "protocol", "port_range_min",
-         "port_range_max", "remote_ip_prefix", "remote_group_id", "description",
-         "tenant_id", "project_id"}
 # neutron-lib's IP_PROTOCOL_MAP: the names a rule may use for an IP protocol.
 _PROTOCOLS = {"ah": 51, "dccp": 33, "egp": 8, "esp": 50, "gre": 47, "hopopt": 0, "icmp": 1,
               "icmpv6": 58, "igmp": 2, "ipip": 4, "ipv6-encap": 41, "ipv6-frag": 44,
@@ -45,6 +41,24 @@ def _group(call: Call, session: Session, group_id: str) -> m.SecurityGroup:
         raise ApiError(f"Security group {group_id} does not exist", status=404,
                        kind="SecurityGroupNotFound")
     return group
+
+
+def group_for(call: Call, session: Session, group_id: str) -> m.SecurityGroup:
+    """What a body or a sub-resource path names, as the caller may see it."""
+    return _group(call, session, group_id)
+
+
+def groups_of_project(call: Call, session: Session, group_ids: list[str],
+                      project: str) -> list[m.SecurityGroup]:
+    """Security groups a port or a rule names: each must be the given project's own, unless
+    an admin asks; neutron answers SecurityGroupNotFound naming those that are not."""
+    found = {g: session.get(m.SecurityGroup, g) for g in group_ids}
+    missing = [g for g, row in found.items() if row is None
+               or not (call.context.is_admin or row.project_id == project)]
+    if missing:
+        raise ApiError(f"Security group {', '.join(missing)} does not exist", status=404,
+                       kind="SecurityGroupNotFound")
+    return [row for row in found.values() if row is not None]
 
 
 def _rules(session: Session, group_ids: list[str]) -> dict[str, list[m.SecurityGroupRule]]:
@@ -80,7 +94,7 @@ async def show_group(call: Call) -> dict[str, Any]:
 
 @api.route("POST", "/v2.0/security-groups", status=201)
 async def create_group(call: Call) -> Reply:
-    fields = request_body(call, "security_group", _GROUP)
+    fields = request_body(call, "security_group", create=True)
     service = network(call)
     project = fields.get("project_id") or fields.get("tenant_id") or call.context.project_id \
         or ""
@@ -110,7 +124,7 @@ async def create_group(call: Call) -> Reply:
 
 @api.route("PUT", "/v2.0/security-groups/{group_id}")
 async def update_group(call: Call) -> dict[str, Any]:
-    fields = request_body(call, "security_group", {"name", "description", "stateful"})
+    fields = request_body(call, "security_group", create=False)
     service = network(call)
     with service.db.session() as session:
         group = _group(call, session, call.params["group_id"])
@@ -141,6 +155,11 @@ async def delete_group(call: Call) -> None:
             raise ApiError(f"Security Group {group.id} in use.", status=409,
                            kind="SecurityGroupInUse")
         session.delete(group)
+
+
+def _rule_target(project_id: str) -> dict[str, Any]:
+    """A rule's policy target: neutron's rule checks read its group's owner (sg_owner)."""
+    return target_of({"project_id": project_id, "security_group:project_id": project_id})
 
 
 def _rule_key(rule: dict[str, Any]) -> tuple[Any, ...]:
@@ -226,13 +245,15 @@ async def show_rule(call: Call) -> dict[str, Any]:
 
 @api.route("POST", "/v2.0/security-group-rules", status=201)
 async def create_rule(call: Call) -> Reply:
-    fields = request_body(call, "security_group_rule", _RULE)
+    fields = request_body(call, "security_group_rule", create=True)
     service = network(call)
     with service.db.session() as session:
-        group = _group(call, session, str(fields.get("security_group_id")))
-        authorize(call, "create_security_group_rule", target_of({"project_id":
-                                                                 group.project_id}))
+        group = _group(call, session, fields["security_group_id"])
+        authorize(call, "create_security_group_rule", _rule_target(group.project_id))
         values = _validate_rule(fields)
+        if values["remote_group_id"]:
+            # neutron looks the remote group up in the rule's project (_check_security_group).
+            groups_of_project(call, session, [values["remote_group_id"]], group.project_id)
         for existing in session.scalars(select(m.SecurityGroupRule).where(
                 m.SecurityGroupRule.security_group_id == group.id)):
             if _rule_key(existing.__dict__) == _rule_key(values):
@@ -255,6 +276,5 @@ async def delete_rule(call: Call) -> None:
         if rule is None or not _visible(call, rule.project_id):
             raise ApiError(f"Security group rule {call.params['rule_id']} does not exist",
                            status=404, kind="SecurityGroupRuleNotFound")
-        authorize(call, "delete_security_group_rule", target_of({"project_id":
-                                                                 rule.project_id}))
+        authorize(call, "delete_security_group_rule", _rule_target(rule.project_id))
         session.delete(rule)

@@ -23,12 +23,6 @@ from stacklab.network.api.base import (
 )
 from stacklab.network.api.views import _standard
 
-_CREATE = {"name", "description", "prefixes", "default_prefixlen", "min_prefixlen",
-           "max_prefixlen", "shared", "is_default", "default_quota", "tenant_id",
-           "project_id", "address_scope_id"}
-_UPDATE = {"name", "description", "prefixes", "default_prefixlen", "min_prefixlen",
-           "max_prefixlen", "is_default", "default_quota"}
-
 
 def render_pool(pool: m.SubnetPool) -> dict[str, Any]:
     return {**_standard(pool), "ip_version": pool.ip_version, "prefixes": list(pool.prefixes),
@@ -100,7 +94,7 @@ async def show_pool(call: Call) -> dict[str, Any]:
 
 @api.route("POST", "/v2.0/subnetpools", status=201)
 async def create_pool(call: Call) -> Reply:
-    fields = request_body(call, "subnetpool", _CREATE)
+    fields = request_body(call, "subnetpool", create=True)
     project = fields.get("project_id") or fields.get("tenant_id") or call.context.project_id
     target = target_of({**fields, "project_id": project})
     authorize(call, "create_subnetpool", target)
@@ -134,7 +128,7 @@ async def create_pool(call: Call) -> Reply:
 
 @api.route("PUT", "/v2.0/subnetpools/{pool_id}")
 async def update_pool(call: Call) -> dict[str, Any]:
-    fields = request_body(call, "subnetpool", _UPDATE)
+    fields = request_body(call, "subnetpool", create=False)
     service = network(call)
     with service.db.session() as session:
         pool = get_pool(call, session, call.params["pool_id"])
@@ -151,6 +145,11 @@ async def update_pool(call: Call) -> dict[str, Any]:
                      "max_prefixlen", "is_default", "default_quota"):
             if name in fields:
                 setattr(pool, name, fields[name])
+        top = 32 if pool.ip_version == 4 else 128
+        if not pool.min_prefixlen <= pool.default_prefixlen <= pool.max_prefixlen <= top:
+            raise BadRequest(f"Invalid input for operation: Illegal prefix bounds: prefixlen "
+                             f"{pool.default_prefixlen}, min_prefixlen {pool.min_prefixlen}, "
+                             f"max_prefixlen {pool.max_prefixlen}.")
         pool.updated_at = service.clock.now()
         pool.revision_number += 1
         return {"subnetpool": render_pool(pool)}

@@ -23,16 +23,9 @@ from stacklab.network.api.base import (
     request_body,
     target_of,
 )
-from stacklab.network.api.networks import visible_to
+from stacklab.network.api.networks import network_for_child, visible_to
 from stacklab.network.api.subnetpools import allocate_prefix, get_pool
 from stacklab.network.api.views import render_subnet
-
-_CREATE = {"name", "description", "network_id", "ip_version", "cidr", "gateway_ip",
-           "enable_dhcp", "allocation_pools", "dns_nameservers", "host_routes",
-           "ipv6_ra_mode", "ipv6_address_mode", "service_types", "tenant_id", "project_id",
-           "subnetpool_id", "prefixlen", "use_default_subnetpool"}
-_UPDATE = {"name", "description", "gateway_ip", "enable_dhcp", "allocation_pools",
-           "dns_nameservers", "host_routes", "service_types"}
 
 
 def _target(subnet: dict[str, Any], parent: m.Network) -> dict[str, Any]:
@@ -51,6 +44,11 @@ def _load(call: Call, session: Session, subnet_id: str) -> tuple[m.Subnet, m.Net
         raise ApiError(f"Subnet {subnet_id} could not be found.", status=404,
                        kind="SubnetNotFound")
     return row, parent
+
+
+def subnet_for(call: Call, session: Session, subnet_id: str) -> m.Subnet:
+    """A subnet a body names, as the caller may see it (else neutron's SubnetNotFound)."""
+    return _load(call, session, subnet_id)[0]
 
 
 @api.route("GET", "/v2.0/subnets")
@@ -82,17 +80,12 @@ async def show_subnet(call: Call) -> dict[str, Any]:
 
 @api.route("POST", "/v2.0/subnets", status=201)
 async def create_subnet(call: Call) -> Reply:
-    fields = request_body(call, "subnet", _CREATE)
-    if "network_id" not in fields:
-        raise BadRequest("Failed to parse request. Required attribute 'network_id' not "
-                         "specified")
+    fields = request_body(call, "subnet", create=True)
     service = network(call)
     project = fields.get("project_id") or fields.get("tenant_id") or call.context.project_id
     with service.db.session() as session:
-        parent = service.get_network(session, fields["network_id"])
-        if not visible_to(call, parent):
-            raise ApiError(f"Network {parent.id} could not be found.", status=404,
-                           kind="NetworkNotFound")
+        parent = network_for_child(call, session, fields["network_id"], project or "",
+                                   "subnet")
         target = _target({**fields, "project_id": project}, parent)
         authorize(call, "create_subnet", target)
         check_attributes(call, "create", "subnet", fields, target)
@@ -123,7 +116,7 @@ async def create_subnet(call: Call) -> Reply:
 
 @api.route("PUT", "/v2.0/subnets/{subnet_id}")
 async def update_subnet(call: Call) -> dict[str, Any]:
-    fields = request_body(call, "subnet", _UPDATE)
+    fields = request_body(call, "subnet", create=False)
     service = network(call)
     with service.db.session() as session:
         row, parent = _load(call, session, call.params["subnet_id"])

@@ -2,42 +2,47 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from stacklab.api.errors import ApiError, BadRequest
 from stacklab.api.service import Call, Reply
-from stacklab.network import models as m
+from stacklab.network import attributes
+from stacklab.network.api import (
+    floatingips,
+    networks,
+    ports,
+    routers,
+    security_groups,
+    subnetpools,
+    subnets,
+)
 from stacklab.network.api.base import api, authorize, network, target_of
 
-# collection -> (model, resource name in policies, not-found type)
-_TAGGED: dict[str, tuple[type[Any], str, str]] = {
-    "networks": (m.Network, "network", "NetworkNotFound"),
-    "subnets": (m.Subnet, "subnet", "SubnetNotFound"),
-    "ports": (m.Port, "port", "PortNotFound"),
-    "routers": (m.Router, "router", "RouterNotFound"),
-    "floatingips": (m.FloatingIP, "floatingip", "FloatingIPNotFound"),
-    "security-groups": (m.SecurityGroup, "security_group", "SecurityGroupNotFound"),
-    "subnetpools": (m.SubnetPool, "subnetpool", "SubnetPoolNotFound"),
+# collection -> (how the caller looks one up, resource name in policies). The look-ups are
+# the collections' own, so a tag request sees exactly what a show would (another project's
+# router gateway port or private network is not found).
+_TAGGED: dict[str, tuple[Callable[[Call, Session, str], Any], str]] = {
+    "networks": (lambda call, session, i: networks.network_for(call, session, i), "network"),
+    "subnets": (subnets.subnet_for, "subnet"),
+    "ports": (ports.port_for, "port"),
+    "routers": (routers.router_for, "router"),
+    "floatingips": (floatingips.floatingip_for, "floatingip"),
+    "security-groups": (security_groups.group_for, "security_group"),
+    "subnetpools": (subnetpools.get_pool, "subnetpool"),
 }
 MAX_TAGS = 50
+MAX_TAG_LEN = 255
 
 
 def _load(call: Call, session: Session, action: str) -> Any:
-    collection = call.params["collection"]
-    known = _TAGGED.get(collection)
+    known = _TAGGED.get(call.params["collection"])
     if known is None:
         raise ApiError("The resource could not be found.", status=404, kind="HTTPNotFound")
-    model, resource, missing = known
-    row = session.get(model, call.params["resource_id"])
-    visible = row is not None and (call.context.is_admin or row.project_id in (
-        call.context.project_id, "") or getattr(row, "shared", False)
-        or getattr(row, "external", False))
-    if row is None or not visible:
-        raise ApiError(f"{resource.replace('_', ' ').capitalize()} "
-                       f"{call.params['resource_id']} could not be found.", status=404,
-                       kind=missing)
+    lookup, resource = known
+    row = lookup(call, session, call.params["resource_id"])
     authorize(call, f"{action}_{resource}:tags", target_of({"project_id": row.project_id}))
     return row
 
@@ -64,9 +69,12 @@ async def list_tags(call: Call) -> dict[str, Any]:
 @api.route("PUT", _BASE)
 async def replace_tags(call: Call) -> dict[str, Any]:
     body = call.body
-    if not isinstance(body, dict) or not isinstance(body.get("tags"), list):
-        raise BadRequest("Invalid input for operation: 'tags' must be a list.")
-    tags = list(dict.fromkeys(str(t) for t in body["tags"]))
+    if not isinstance(body, dict) or "tags" not in body:
+        raise attributes.invalid_input("Invalid tags body")
+    reason = attributes.unique_strings(MAX_TAG_LEN)(body["tags"])
+    if reason:
+        raise attributes.invalid_input(reason)
+    tags: list[str] = body["tags"]
     for tag in tags:
         _check(tag)
     if len(tags) > MAX_TAGS:
