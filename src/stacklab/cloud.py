@@ -100,6 +100,8 @@ class Cloud:
         self.ready = False
         self.hooks_done = True
         self.down_nodes: set[str] = set()
+        # Exceptions no handler expected (each answered 500): tests assert it stays zero.
+        self.unexpected_errors = 0
         # Computed once: the load balancer picks among these on every request.
         self._controller_nodes = self._controllers()
         self._api_nodes = itertools.cycle(self._controller_nodes)

@@ -13,6 +13,7 @@ import logging
 import re
 from collections import defaultdict
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, unquote_to_bytes
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -30,7 +31,7 @@ from stacklab.api.errors import (
     Unauthorized,
 )
 from stacklab.api.service import Call, Operation, Reply, ServiceApi
-from stacklab.api.validation import parse_json
+from stacklab.api.validation import check_integers, parse_json
 from stacklab.observability import logging as obs
 
 if TYPE_CHECKING:
@@ -43,6 +44,10 @@ _GLOBAL_ID = re.compile(r"^req-[a-f0-9]{8}(-[a-f0-9]{4}){3}-[a-f0-9]{12}$")
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 # Every route takes every method: the dispatcher answers for the ones not implemented.
 _ALL_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+# What the log says of an exception no handler expected; tests of a live server count it.
+UNEXPECTED_ERROR = "unexpected error in"
+# Header values go out as latin-1 bytes: anything else (a tag in a Location) is escaped.
+_HEADER_SAFE = "".join(chr(c) for c in range(0x20, 0x7F) if chr(c) != "%")
 
 
 class JsonReply(JSONResponse):
@@ -81,6 +86,7 @@ def _dispatcher(api: ServiceApi, operations: dict[str, Operation], cloud: Cloud)
         obs.set_service(api.name)
         context: RequestContext = request.scope["state"]["context"]
         try:
+            check_request_text(request.scope)
             operation = operations.get(request.method)
             if operation is None and operations:
                 # A path we serve, with a method it does not take.
@@ -97,7 +103,8 @@ def _dispatcher(api: ServiceApi, operations: dict[str, Operation], cloud: Cloud)
         except ApiError as error:
             return _error_response(api, error, request)
         except Exception:
-            LOG.exception("unexpected error in %s %s", request.method, request.url.path)
+            cloud.unexpected_errors += 1
+            LOG.exception("%s %s %s", UNEXPECTED_ERROR, request.method, request.url.path)
             return _error_response(
                 api,
                 ApiError("An unexpected error prevented the server from fulfilling your "
@@ -139,9 +146,11 @@ async def _run(
                                  "either malformed or otherwise incorrect. The client is "
                                  "assumed to be in error.")
         if has_body or (operation.schema is not None and not operation.body_optional):
-            body = parse_json(raw, api.malformed_json_message)
+            body = parse_json(raw, api.malformed_json_message, api.describe_error)
         if operation.schema is not None and (has_body or not operation.body_optional):
-            operation.schema.validate(body)
+            operation.schema.validate(body, api.describe_error)
+        # After the schema, whose own bounds name the field better when it has them.
+        check_integers(body, api.describe_error)
     call = Call(request, context, cloud, body, operation, version)
     if operation.policy is not None:
         target = operation.target(call) if operation.target else call.default_target()
@@ -153,7 +162,7 @@ async def _run(
         result.headers.update(headers)
         return result
     if isinstance(result, Reply):
-        headers.update(result.headers)
+        headers.update({name: header_value(value) for name, value in result.headers.items()})
         status = result.status or operation.status
         content = result.body
     else:
@@ -161,6 +170,43 @@ async def _run(
     if request.method == "HEAD" or content is None or status == 204:
         return Response(status_code=status, headers=headers)
     return JsonReply(content, status_code=status, headers=headers)
+
+
+def check_request_text(scope: Scope) -> None:
+    """A path or query that does not decode as UTF-8 is the client's error, named as such.
+
+    The ASGI server decodes them with replacement characters; a handler would then look
+    up, store or log text the client never sent.
+    """
+    raw_path = scope.get("raw_path")
+    if not _is_utf8(unquote_to_bytes(raw_path) if raw_path is not None
+                    else scope["path"].encode("utf-8", "surrogateescape")):
+        raise BadRequest("Invalid input: the request path is not valid UTF-8.")
+    query: bytes = scope.get("query_string", b"")
+    if not query or _is_utf8(unquote_to_bytes(query)):
+        return
+    for part in query.split(b"&"):
+        name, _, value = part.partition(b"=")
+        name_bytes = unquote_to_bytes(name.replace(b"+", b" "))
+        if not _is_utf8(name_bytes):
+            raise BadRequest("Invalid input: a query parameter's name is not valid UTF-8.")
+        if not _is_utf8(unquote_to_bytes(value.replace(b"+", b" "))):
+            raise BadRequest(f"Invalid input for query parameter {name_bytes.decode()}: "
+                             "the value is not valid UTF-8.")
+
+
+def _is_utf8(data: bytes) -> bool:
+    # Python's strict codec also refuses encoded surrogates (ED A0 80) and overlong forms.
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def header_value(value: str) -> str:
+    """Percent-escape what latin-1 headers cannot carry as the client would read it."""
+    return value if value.isascii() and value.isprintable() else quote(value, safe=_HEADER_SAFE)
 
 
 async def _read_body(request: Request, limit: int) -> bytes:
@@ -192,6 +238,11 @@ def _error_response(api: ServiceApi, error: ApiError, request: Request) -> Respo
         identity_url = str(request.base_url).rstrip("/") + "/identity"
         headers.setdefault("WWW-Authenticate", f'Keystone uri="{identity_url}"')
     return JsonReply(api.errors(error), status_code=error.status, headers=headers)
+
+
+_UNEXPECTED_BODY = json.dumps({"error": {
+    "code": 500, "title": "Internal Server Error",
+    "message": "An unexpected error prevented the server from fulfilling your request."}}).encode()
 
 
 class RequestIdMiddleware:
@@ -231,6 +282,17 @@ class RequestIdMiddleware:
 
         try:
             await self.app(scope, receive, send_with_id)
+        except Exception:
+            # Raised past the dispatcher (while sending, or in routing): counted and logged
+            # the same way; starlette has already answered 500 if it could.
+            self.cloud.unexpected_errors += 1
+            LOG.exception("%s %s %s", UNEXPECTED_ERROR, scope["method"], scope["path"])
+            if not status_holder[0]:
+                status_holder[0] = 500
+                await send({"type": "http.response.start", "status": 500, "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"x-openstack-request-id", request_id.encode())]})
+                await send({"type": "http.response.body", "body": _UNEXPECTED_BODY})
         finally:
             elapsed = self.cloud.clock.monotonic() - started
             query = scope.get("query_string", b"").decode("latin-1")

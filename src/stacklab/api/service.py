@@ -25,7 +25,7 @@ from starlette.requests import Request
 from stacklab.api.context import RequestContext
 from stacklab.api.errors import ErrorFormat
 from stacklab.api.microversion import MicroversionRange, Version
-from stacklab.api.validation import Schema
+from stacklab.api.validation import Describe, Schema, describe
 
 if TYPE_CHECKING:
     from stacklab.cloud import Cloud
@@ -143,6 +143,7 @@ class ServiceApi:
         microversions: MicroversionRange | None = None,
         strict_json_content_type: bool = False,
         malformed_json_message: str | None = None,
+        describe_error: Describe = describe,
         requires_scope: bool = True,
     ) -> None:
         self.name = name
@@ -151,6 +152,8 @@ class ServiceApi:
         # keystone refuses a JSON body sent under another Content-Type.
         self.strict_json_content_type = strict_json_content_type
         self.malformed_json_message = malformed_json_message
+        # How a request that breaks a schema is told so: each service has its wording.
+        self.describe_error = describe_error
         # A project-scoped API (nova, neutron, glance, cinder, heat) has no caller without a
         # scope: an unscoped token gets 401. Only keystone serves unscoped tokens.
         self.requires_scope = requires_scope

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from stacklab.api.validation import MAX_INT
+
 _NAME = {"type": "string", "minLength": 1, "maxLength": 255,
          "pattern": r"^(?! )[^\x00-\x1f]*(?<! )$"}
-_NON_NEGATIVE = {"type": ["integer", "string"], "pattern": "^[0-9]+$", "minimum": 0}
-_POSITIVE = {"type": ["integer", "string"], "pattern": "^[0-9]*[1-9][0-9]*$", "minimum": 1}
+# nova bounds flavor sizes and quota limits by its INT columns (db constants MAX_INT).
+_NON_NEGATIVE = {"type": ["integer", "string"], "pattern": "^[0-9]+$", "minimum": 0,
+                 "maximum": MAX_INT}
+_POSITIVE = {"type": ["integer", "string"], "pattern": "^[0-9]*[1-9][0-9]*$", "minimum": 1,
+             "maximum": MAX_INT}
 
 FLAVOR_CREATE: dict[str, Any] = {
     "type": "object",
@@ -23,9 +28,10 @@ FLAVOR_CREATE: dict[str, Any] = {
                    "pattern": r"^(?! )[a-zA-Z0-9. _-]+(?<! )$"},
             "ram": _POSITIVE, "vcpus": _POSITIVE, "disk": _NON_NEGATIVE,
             "OS-FLV-EXT-DATA:ephemeral": _NON_NEGATIVE,
-            "swap": {"type": ["integer", "string"], "pattern": "^[0-9]*$"},
+            "swap": {"type": ["integer", "string"], "pattern": "^[0-9]*$", "maximum": MAX_INT},
             "rxtx_factor": {"type": ["number", "string"],
-                            "pattern": r"^[0-9]+(\.[0-9]+)?$", "exclusiveMinimum": 0},
+                            "pattern": r"^[0-9]+(\.[0-9]+)?$", "exclusiveMinimum": 0,
+                            "maximum": 3.40282e38},  # nova's: a C float's largest
             "os-flavor-access:is_public": {"type": "boolean"},
             "description": {"type": ["string", "null"], "maxLength": 65535},
         },

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from stacklab.api.validation import MAX_INT
 from stacklab.image.service import CONTAINER_FORMATS, DISK_FORMATS, VISIBILITIES
 
 _STRING_OR_NULL = {"type": ["null", "string"], "maxLength": 255}
@@ -29,9 +30,10 @@ WRITABLE: dict[str, dict[str, Any]] = {
                          "description": "Format of the container"},
     "disk_format": {"type": ["null", "string"], "enum": [None, *DISK_FORMATS],
                     "description": "Format of the disk"},
-    "min_ram": {"type": "integer", "minimum": 0,
+    # glance stores both in INT columns: beyond their bound the database would refuse them.
+    "min_ram": {"type": "integer", "minimum": 0, "maximum": MAX_INT,
                 "description": "Amount of ram (in MB) required to boot image."},
-    "min_disk": {"type": "integer", "minimum": 0,
+    "min_disk": {"type": "integer", "minimum": 0, "maximum": MAX_INT,
                  "description": "Amount of disk space (in GB) required to boot image."},
     "tags": {"type": "array", "items": {"type": "string", "maxLength": 255},
              "description": "List of strings related to the image"},

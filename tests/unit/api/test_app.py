@@ -13,7 +13,7 @@ from starlette.routing import BaseRoute, Route
 from starlette.testclient import TestClient
 from starlette.types import Message
 
-from stacklab.api.app import build_app
+from stacklab.api.app import UNEXPECTED_ERROR, build_app
 from stacklab.api.context import RequestContext
 from stacklab.api.errors import NotFound, Unauthorized, keystone_error, nova_error
 from stacklab.api.microversion import MicroversionRange, Version
@@ -123,6 +123,7 @@ class FakeCloud:
             PolicyRule("demo:delete_thing", "role:admin and project_id:%(project_id)s"),
         ])
         self.authenticated: list[str] = []
+        self.unexpected_errors = 0
 
     def policy_for(self, service: str) -> PolicyEngine:
         return self.policy
@@ -469,7 +470,8 @@ def test_an_unknown_path_in_keystone_is_501_in_keystones_format(client: TestClie
     assert "DELETE /identity/v3/nothing" in error["message"]
 
 
-def test_an_unexpected_exception_is_500_without_a_traceback(client: TestClient) -> None:
+def test_an_unexpected_exception_is_500_without_a_traceback(
+        client: TestClient, cloud: FakeCloud, caplog: pytest.LogCaptureFixture) -> None:
     response = client.get("/compute/v2.1/boom", headers=ADMIN)
     assert response.status_code == 500
     assert response.json() == {"computeFault": {
@@ -477,6 +479,12 @@ def test_an_unexpected_exception_is_500_without_a_traceback(client: TestClient) 
         "message": "An unexpected error prevented the server from fulfilling your request."}}
     assert SECRET not in response.text
     assert "Traceback" not in response.text
+    # Counted, and logged with its traceback under the marker tests of a live server count.
+    assert cloud.unexpected_errors == 1
+    logged = [r for r in caplog.records if r.getMessage().startswith(UNEXPECTED_ERROR)]
+    assert len(logged) == 1 and logged[0].exc_info is not None
+    assert client.get("/compute/v2.1/things/t1", headers=ADMIN).status_code == 200
+    assert cloud.unexpected_errors == 1
 
 
 # -- responses -----------------------------------------------------------------------------

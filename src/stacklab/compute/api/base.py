@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from stacklab.api.errors import nova_error
 from stacklab.api.microversion import MicroversionRange, Version
 from stacklab.api.service import Call, ServiceApi
+from stacklab.api.validation import describe_nova
 
 if TYPE_CHECKING:
     from stacklab.compute.service import ComputeService
@@ -15,7 +16,7 @@ MICROVERSIONS = MicroversionRange("compute", Version(2, 1), Version(2, 96),
                                   legacy_header="X-OpenStack-Nova-API-Version")
 
 api = ServiceApi("compute", errors=nova_error, microversions=MICROVERSIONS,
-                 malformed_json_message="Malformed request body")
+                 malformed_json_message="Malformed request body", describe_error=describe_nova)
 
 
 def compute(call: Call) -> ComputeService:

@@ -6,10 +6,12 @@ from typing import Any
 
 from stacklab.api.errors import BadRequest
 from stacklab.api.service import Call
+from stacklab.api.validation import MAX_INT
 from stacklab.compute import quotas
 from stacklab.compute.api.base import api, compute
 
-_INTEGER = {"type": ["integer", "string"], "pattern": "^-?[0-9]+$", "minimum": -1}
+_INTEGER = {"type": ["integer", "string"], "pattern": "^-?[0-9]+$", "minimum": -1,
+            "maximum": MAX_INT}
 _WRITABLE = ("cores", "instances", "key_pairs", "metadata_items", "ram", "server_groups",
              "server_group_members", "injected_files", "injected_file_content_bytes",
              "injected_file_path_bytes", "fixed_ips", "floating_ips", "security_groups",

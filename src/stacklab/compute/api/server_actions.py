@@ -106,8 +106,11 @@ def _cast_later(call: Call, target: Target, method: str, **kwargs: Any) -> Calla
 @api.route("POST", "/v2.1/servers/{server_id}/action", target=server_target)
 async def server_action(call: Call) -> Any:
     body = call.body
-    if not isinstance(body, dict) or len(body) != 1:
-        raise BadRequest("There is no such action: " + ", ".join(map(str, body or {})))
+    if not isinstance(body, dict):
+        # nova's action_peek: the body must name exactly one action.
+        raise BadRequest("Malformed request body: too many body keys")
+    if len(body) != 1:
+        raise BadRequest("There is no such action: " + ", ".join(map(str, body)))
     name = next(iter(body))
     known = _ACTIONS.get(name)
     if known is None:

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from stacklab.api.errors import BadRequest, Forbidden, NotFound
 from stacklab.api.query import int_param
 from stacklab.api.service import Call
-from stacklab.api.validation import Schema
+from stacklab.api.validation import Schema, describe_nova
 from stacklab.compute import models as m
 from stacklab.compute.api.base import api, compute, project_target
 from stacklab.compute.schemas import SERVER_GROUP_CREATE
@@ -51,7 +51,7 @@ def _get(call: Call, session: Session, group_id: str) -> m.ServerGroup:
 @api.route("POST", "/v2.1/os-server-groups", policy="os_compute_api:os-server-groups:create",
            target=project_target)
 async def create_group(call: Call) -> dict[str, Any]:
-    _schema_for(call).validate(call.body)
+    _schema_for(call).validate(call.body, describe_nova)
     fields = call.body["server_group"]
     policy = fields["policy"] if call.version_at_least("2.64") else fields["policies"][0]
     rules = dict(fields.get("rules") or {})

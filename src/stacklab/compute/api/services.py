@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from stacklab.api.errors import BadRequest, NotFound
 from stacklab.api.service import Call
-from stacklab.api.validation import Schema
+from stacklab.api.validation import Schema, describe_nova
 from stacklab.clock import isotime
 from stacklab.compute import models as m
 from stacklab.compute.api.base import api, compute, project_target
@@ -94,7 +94,7 @@ async def update_service(call: Call) -> dict[str, Any]:
 def _update_by_id(call: Call) -> dict[str, Any]:
     service = compute(call)
     changes = call.body
-    _SERVICE_UPDATE.validate(changes)
+    _SERVICE_UPDATE.validate(changes, describe_nova)
     if changes.get("disabled_reason") and changes.get("status") != "disabled":
         raise BadRequest("Specifying 'disabled_reason' with status 'enabled' is invalid.")
     with service.db.session() as session:
