@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -106,9 +107,27 @@ def stop_cloud(cloud: LiveCloud) -> int:
         raise
 
 
+# A keystone Fernet token, wherever it is written.
+FERNET_TOKEN = re.compile(r"gAAAAA[A-Za-z0-9_\-]{20,}")
+
+
+def leaked_tokens(cloud: LiveCloud) -> list[str]:
+    """The server's log lines that hold a token (the lab masks every secret it logs)."""
+    text = cloud.log.read_text(encoding="utf-8", errors="replace")
+    return [line for line in text.splitlines() if FERNET_TOKEN.search(line)]
+
+
 @pytest.fixture(scope="session")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveCloud]:
-    """One cloud for the whole acceptance session (tests create uniquely named resources)."""
-    cloud = start_cloud(tmp_path_factory.mktemp("live"), "--seed", "42")
+    """One cloud for the whole acceptance session (tests create uniquely named resources).
+
+    Its teardown fails the run if any of the session's thousands of tokens reached its
+    log: ``--debug`` writes every line the lab logs, every request's included, to the
+    file searched.
+    """
+    cloud = start_cloud(tmp_path_factory.mktemp("live"), "--seed", "42", "--debug")
     yield cloud
     stop_cloud(cloud)
+    leaked = leaked_tokens(cloud)
+    assert not leaked, (f"{len(leaked)} log lines hold a token in {cloud.log}:\n"
+                        + "\n".join(line[:200] for line in leaked[:5]))
