@@ -19,9 +19,11 @@ import uvicorn
 from stacklab.api.app import build_app
 from stacklab.cloud import Cloud
 from stacklab.clouds_yaml import cloud_entry, openrc, openrc_vars, write_clouds_yaml
+from stacklab.config import StacklabOptions
 from stacklab.hooks import run_init_hooks
 
 LOG = logging.getLogger("stacklab.server")
+DEFAULT_ADMIN_PASSWORD = StacklabOptions.admin_password
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -129,8 +131,11 @@ def _say_ready(cloud: Cloud, entry: dict[str, Any], clouds_yaml: Path | None, ba
         elapsed = f" in {cloud.clock.monotonic() - started_at:.2f} s"
     print(f"stacklab is up{elapsed}: {base_url}", file=sys.stderr)
     print(f"  auth_url   {entry['auth']['auth_url']}", file=sys.stderr)
-    print(f"  admin      admin / {options.admin_password} (project admin, domain Default)",
-          file=sys.stderr)
+    # The well-known default is no secret; a chosen password stays out of the server's
+    # output, which CI jobs and terminals keep (it is in clouds.yaml and the openrc).
+    password = options.admin_password if options.admin_password == DEFAULT_ADMIN_PASSWORD \
+        else "<the password given>"
+    print(f"  admin      admin / {password} (project admin, domain Default)", file=sys.stderr)
     if clouds_yaml is not None:
         print(f"  clouds.yaml entry 'stacklab' in {clouds_yaml}: "
               "openstack --os-cloud stacklab token issue", file=sys.stderr)

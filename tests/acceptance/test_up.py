@@ -582,3 +582,18 @@ def test_lab_commands_without_credentials_say_so(cloud: LiveCloud, tmp_path: Pat
     assert f"the cloud at {cloud.url} refused the admin credentials of {wrong}" \
         in refused.stderr, refused.stderr
     assert "not-it" not in refused.stderr + refused.stdout
+
+
+def test_a_chosen_admin_password_stays_out_of_the_output(tmp_path: Path, reap: Reaper) -> None:
+    chosen = "Chosen-Admin-Pw-73"
+    live = reap(start_cloud(tmp_path, "--admin-password", chosen, "--json-logs"))
+    assert password_token(live, password=chosen)
+    status, _, _ = http("POST", f"{live.auth_url}/v3/auth/tokens", body={"auth": {
+        "identity": {"methods": ["password"], "password": {"user": {
+            "name": "admin", "domain": {"name": "Default"}, "password": "secret"}}}}})
+    assert status == 401
+    assert f"OS_PASSWORD={chosen}" in (live.state_dir / "openrc").read_text()
+    stop_cleanly(live)
+    log = live.log.read_text()
+    assert "admin      admin / <the password given>" in log, log
+    assert chosen not in log
