@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import bcrypt
 import pytest
+from sqlalchemy import select
+from starlette.testclient import TestClient
 
+from stacklab.api.app import build_app
+from stacklab.cloud import Cloud
 from stacklab.config import Config, lab_defaults
+from stacklab.identity import models as m
 from stacklab.identity.passwords import PasswordHasher
+from support.inprocess import admin_token
 
 # Two passwords equal in their first 72 bytes (bcrypt's limit), different after.
 SHARED = "x" * 72
@@ -88,3 +96,52 @@ def test_malformed_hashes_never_verify_nor_raise(hashed: str | None) -> None:
 def test_unknown_algorithm_is_refused_naming_the_choices() -> None:
     with pytest.raises(ValueError, match="bcrypt_sha256"):
         PasswordHasher("md5")
+
+
+def test_a_state_dir_written_by_the_previous_version_keeps_logging_in(tmp_path: Path) -> None:
+    """Hashes stored as the previous version stored them (plain bcrypt of the first 72
+    bytes) still log in through the API after an upgrade; new ones are bcrypt_sha256."""
+    long_password = SHARED + "-and-more"
+
+    def config() -> Config:
+        settings = lab_defaults(Config())
+        settings.stacklab.state_dir = str(tmp_path)
+        return settings
+
+    def login(client: TestClient, name: str, password: str) -> int:
+        return client.post("/identity/v3/auth/tokens", json={"auth": {"identity": {
+            "methods": ["password"], "password": {"user": {
+                "name": name, "domain": {"id": "default"}, "password": password}}}}}).status_code
+
+    before = Cloud(config())
+    before.start("http://testserver")
+    with TestClient(build_app(before)) as client:
+        created = client.post("/identity/v3/users", headers={"X-Auth-Token": admin_token(client)},
+                              json={"user": {"name": "veteran", "password": "unused"}})
+        assert created.status_code == 201, created.text
+    with before.db.session() as session:
+        for user in session.scalars(select(m.User).where(m.User.name.in_(["admin", "veteran"]))):
+            secret = "secret" if user.name == "admin" else long_password
+            user.password_hash = bcrypt.hashpw(secret.encode()[:72], bcrypt.gensalt(4)).decode()
+    before.stop()
+
+    after = Cloud(config())
+    after.start("http://testserver")
+    try:
+        with TestClient(build_app(after)) as client:
+            assert login(client, "admin", "secret") == 201
+            assert login(client, "veteran", long_password) == 201
+            assert login(client, "veteran", "wrong") == 401
+            changed = client.post("/identity/v3/users", headers={
+                "X-Auth-Token": admin_token(client)},
+                json={"user": {"name": "newcomer", "password": long_password}})
+            assert changed.status_code == 201
+            assert login(client, "newcomer", long_password) == 201
+            assert login(client, "newcomer", SHARED + "-and-less") == 401
+        with after.db.session() as session:
+            hashes = {name: hashed for name, hashed in session.execute(
+                select(m.User.name, m.User.password_hash))}
+        assert hashes["veteran"] and hashes["veteran"].startswith("$2b$04$")
+        assert hashes["newcomer"] and hashes["newcomer"].startswith("$bcrypt-sha256$v=2,t=2b,r=4$")
+    finally:
+        after.stop()
