@@ -299,6 +299,8 @@ def fixed_ips(value: Any) -> str | None:
         unknown = sorted(set(item) - {"ip_address", "subnet_id"})
         if unknown:
             return f"Invalid data format for fixed IP: '{item}'"
+        if not item:
+            raise invalid_input("IP allocation requires subnet_id or ip_address")
         if "ip_address" in item:
             if item["ip_address"] in addresses:
                 return f"Duplicate IP address '{item['ip_address']}'"
@@ -436,28 +438,42 @@ def gateway_info(value: Any) -> str | None:
 # -- the maps ----------------------------------------------------------------------------------
 
 
+class _Unset:
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+UNSET: Any = _Unset()
+
+
 @dataclass(frozen=True)
 class Attribute:
-    """One entry of a resource's map (neutron's allow_post, allow_put, convert_to, validate)."""
+    """One entry of a resource's map (neutron's allow_post, allow_put, convert_to, validate,
+    default). ``default`` is what a create without the attribute gets; a value equal to it
+    is not policy-checked (neutron's _is_attribute_explicitly_set)."""
 
     post: bool = True
     put: bool = False
     required: bool = False
     convert: Converter | None = None
     validate: tuple[Validator, ...] = ()
+    default: Any = UNSET
 
 
 def _attr(*validate: Validator, post: bool = True, put: bool = False, required: bool = False,
-          convert: Converter | None = None) -> Attribute:
+          convert: Converter | None = None, default: Any = UNSET) -> Attribute:
     return Attribute(post=post, put=put, required=required, convert=convert,
-                     validate=tuple(validate))
+                     validate=tuple(validate), default=default)
+
+
+def _boolean(default: bool) -> Attribute:
+    return _attr(put=True, convert=to_boolean, default=default)
 
 
 READ_ONLY = Attribute(post=False, put=False)
 _NAME = _attr(string(NAME_SIZE), put=True)
 _DESCRIPTION = _attr(string(DESCRIPTION_SIZE), put=True)
 _PROJECT = _attr(string(PROJECT_ID_SIZE))
-_BOOLEAN = _attr(put=True, convert=to_boolean)
 _STANDARD = {"id": READ_ONLY, "created_at": READ_ONLY, "updated_at": READ_ONLY,
              "revision_number": READ_ONLY, "name": _NAME, "description": _DESCRIPTION,
              "tenant_id": _PROJECT, "project_id": _PROJECT}
@@ -466,11 +482,11 @@ RESOURCES: dict[str, dict[str, Attribute]] = {
     "network": {
         **_STANDARD,
         "status": READ_ONLY, "subnets": READ_ONLY,
-        "admin_state_up": _BOOLEAN,
-        "shared": _BOOLEAN,
-        "router:external": _BOOLEAN,
+        "admin_state_up": _boolean(True),
+        "shared": _boolean(False),
+        "router:external": _boolean(False),
         "mtu": _attr(non_negative, put=True, convert=to_int),
-        "port_security_enabled": _BOOLEAN,
+        "port_security_enabled": _boolean(True),
         "provider:network_type": _attr(or_none(string(NAME_SIZE))),
         "provider:physical_network": _attr(or_none(string(PHYSNET_SIZE))),
         "provider:segmentation_id": _attr(convert=to_int_if_not_none),
@@ -482,7 +498,7 @@ RESOURCES: dict[str, dict[str, Attribute]] = {
         "ip_version": _attr(values(4, 6), convert=to_int),
         "cidr": _attr(cidr_type),
         "gateway_ip": _attr(or_none(ip_address), put=True),
-        "enable_dhcp": _BOOLEAN,
+        "enable_dhcp": _boolean(True),
         "allocation_pools": _attr(ip_pools, put=True),
         "dns_nameservers": _attr(nameservers, put=True, convert=none_to_empty_list),
         "host_routes": _attr(hostroutes, put=True, convert=none_to_empty_list),
@@ -498,23 +514,23 @@ RESOURCES: dict[str, dict[str, Attribute]] = {
         **_STANDARD,
         "status": READ_ONLY, "binding:vif_type": READ_ONLY, "binding:vif_details": READ_ONLY,
         "network_id": _attr(uuid, required=True),
-        "admin_state_up": _BOOLEAN,
+        "admin_state_up": _boolean(True),
         "mac_address": _attr(mac_address, put=True),
         "fixed_ips": _attr(fixed_ips, put=True),
-        "device_id": _attr(string(DEVICE_SIZE), put=True),
-        "device_owner": _attr(string(DEVICE_SIZE), put=True),
+        "device_id": _attr(string(DEVICE_SIZE), put=True, default=""),
+        "device_owner": _attr(string(DEVICE_SIZE), put=True, default=""),
         "security_groups": _attr(uuid_list, put=True, convert=none_to_empty_list),
         "allowed_address_pairs": _attr(address_pairs, put=True),
         "extra_dhcp_opts": _attr(extra_dhcp_opts, put=True),
-        "port_security_enabled": _BOOLEAN,
-        "binding:host_id": _attr(string(DEVICE_SIZE), put=True),
-        "binding:vnic_type": _attr(values(*VNIC_TYPES), put=True),
-        "binding:profile": _attr(or_none(dictionary), put=True),
+        "port_security_enabled": _boolean(True),
+        "binding:host_id": _attr(string(DEVICE_SIZE), put=True, default=""),
+        "binding:vnic_type": _attr(values(*VNIC_TYPES), put=True, default="normal"),
+        "binding:profile": _attr(or_none(dictionary), put=True, default={}),
     },
     "router": {
         **_STANDARD,
         "status": READ_ONLY,
-        "admin_state_up": _BOOLEAN,
+        "admin_state_up": _boolean(True),
         "external_gateway_info": _attr(gateway_info, put=True),
         "distributed": _attr(put=True, convert=to_boolean_if_not_none),
         "ha": _attr(put=True, convert=to_boolean_if_not_none),
@@ -536,7 +552,7 @@ RESOURCES: dict[str, dict[str, Attribute]] = {
     },
     "security_group": {
         **_STANDARD,
-        "stateful": _BOOLEAN,
+        "stateful": _boolean(True),
     },
     "security_group_rule": {
         **{k: v for k, v in _STANDARD.items() if k != "name"},
@@ -558,8 +574,8 @@ RESOURCES: dict[str, dict[str, Attribute]] = {
         "default_prefixlen": _attr(non_negative, put=True, convert=to_int),
         "min_prefixlen": _attr(non_negative, put=True, convert=to_int),
         "max_prefixlen": _attr(non_negative, put=True, convert=to_int),
-        "shared": _attr(convert=to_boolean),
-        "is_default": _BOOLEAN,
+        "shared": _attr(convert=to_boolean, default=False),
+        "is_default": _boolean(False),
         "default_quota": _attr(or_none(non_negative), put=True, convert=to_int_if_not_none),
         "address_scope_id": _attr(or_none(uuid)),
     },
@@ -599,6 +615,12 @@ def prepare(resource: str, fields: Mapping[str, Any], *, create: bool) -> dict[s
             if reason:
                 raise BadRequest(f"Invalid input for {name}. Reason: {reason}.")
     return result
+
+
+def default_of(resource: str, name: str) -> Any:
+    """The attribute's default (``UNSET`` when it has none or is unknown)."""
+    spec = RESOURCES.get(resource, {}).get(name)
+    return UNSET if spec is None else spec.default
 
 
 def check_value(name: str, value: Any, *validators: Validator) -> None:

@@ -358,6 +358,12 @@ CASES: dict[str, Case] = {
     "fixed_ips-bad-address": Case("PUT", "/v2.0/ports/{port}", lambda w: {"port": {
         "fixed_ips": [{"ip_address": 5}]}}, "HTTPBadRequest",
         lambda w: "Invalid input for fixed_ips. Reason: '5' is not a valid IP address."),
+    "fixed_ips-empty-item": Case("PUT", "/v2.0/ports/{port}", lambda w: {"port": {
+        "fixed_ips": [{}]}}, "InvalidInput",
+        lambda w: "Invalid input for operation: IP allocation requires subnet_id or ip_address."),
+    "gateway-of-the-other-version": Case("PUT", "/v2.0/subnets/{subnet}", lambda w: {"subnet": {
+        "gateway_ip": "fe80::1"}}, "InvalidInput",
+        lambda w: "Invalid input for operation: gateway_ip and IP version are incompatible."),
     "allowed_address_pairs-null": Case("PUT", "/v2.0/ports/{port}", lambda w: {"port": {
         "allowed_address_pairs": None}}, "HTTPBadRequest",
         lambda w: "Allowed address pairs must be a list."),

@@ -42,19 +42,6 @@ def authorize(call: Call, rule: str, target: Mapping[str, Any]) -> None:
         raise policy_failure(f"rule:{rule}")
 
 
-# Attribute values neutron does not policy-check: those equal to the default
-# (_is_attribute_explicitly_set), so `network create --no-share` is a member's right.
-_DEFAULTS: dict[str, dict[str, Any]] = {
-    "network": {"shared": False, "router:external": False, "port_security_enabled": True,
-                "admin_state_up": True},
-    "port": {"port_security_enabled": True, "admin_state_up": True, "device_owner": "",
-             "device_id": "", "binding:host_id": "", "binding:vnic_type": "normal",
-             "binding:profile": {}},
-    "subnet": {"enable_dhcp": True},
-    "router": {"admin_state_up": True},
-}
-
-
 # The attributes neutron's default rules read (%(...)s and field: checks). Keeping the target
 # to them lets one verdict serve every resource of a project: a list of 10,000 ports asks
 # the same dozen questions, not 100,000.
@@ -79,9 +66,10 @@ def check_attributes(call: Call, action: str, resource: str, body: Mapping[str, 
                      target: Mapping[str, Any]) -> None:
     """Attribute policies of a create or update (``create_network:shared`` and the like)."""
     engine = call.cloud.policy_for("network")
-    defaults = _DEFAULTS.get(resource, {})
     for name, value in body.items():
-        if name in defaults and defaults[name] == value:
+        # A value equal to the default is not policy-checked (neutron's
+        # _is_attribute_explicitly_set): `network create --no-share` is a member's right.
+        if value == attributes.default_of(resource, name):
             continue
         rule = f"{action}_{resource}:{name}"
         checks = [rule] if engine.has_rule(rule) else []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Any
 
 from sqlalchemy import select
@@ -125,6 +126,9 @@ async def update_subnet(call: Call) -> dict[str, Any]:
         check_attributes(call, "update", "subnet", fields, target)
         cidr = ipam.parse_cidr(row.cidr, row.ip_version)
         gateway = fields.get("gateway_ip", row.gateway_ip)
+        if gateway is not None and ipaddress.ip_address(gateway).version != row.ip_version:
+            raise BadRequest("Invalid input for operation: gateway_ip and IP version are "
+                             "incompatible.")
         pools = fields.get("allocation_pools", row.allocation_pools)
         if "allocation_pools" in fields or "gateway_ip" in fields:
             ipam.check_pools(cidr, list(pools), gateway)
