@@ -1439,3 +1439,117 @@ def test_migrations_move_the_port_binding(neutron: Neutron, nova: Nova, trash: T
     assert nova.wait(server["id"], "ACTIVE")["OS-EXT-SRV-ATTR:host"] == first
     assert _binding(neutron, server["id"]) == first
     assert nova.show(server["id"])["addresses"][network["name"]][0]["addr"] == address
+
+
+# -- issue 9: wrong types and other projects' resources, through the real clients -------------
+
+
+@pytest.fixture(scope="module")
+def owner(live: LiveCloud, identity: httpx.Client) -> Iterator[Member]:
+    """A member of a second project, whose resources ``member`` must not reach."""
+    user = make_member(live, identity)
+    yield user
+    user.drop(identity)
+
+
+@pytest.fixture(scope="module")
+def member_sdk(live: LiveCloud, member: Member) -> Iterator[Any]:
+    connection = live.connect(username=member.name, password="pw", project_name=member.name)
+    yield connection
+    connection.close()
+
+
+def test_sdk_a_name_of_the_wrong_type_is_neutrons_400(sdk: Any) -> None:
+    from openstack import exceptions
+
+    with pytest.raises(exceptions.BadRequestException) as raised:
+        sdk.network.create_network(name=["a"])
+    assert "Invalid input for name. Reason: '['a']' is not a valid string." in str(raised.value)
+    names = [n.name for n in sdk.network.networks()]
+    assert ["a"] not in names
+
+
+def test_sdk_an_mtu_past_the_column_is_neutrons_400(sdk: Any) -> None:
+    from openstack import exceptions
+
+    with pytest.raises(exceptions.BadRequestException) as raised:
+        sdk.network.create_network(name=unique("mtu"), mtu=2**40)
+    assert (f"Invalid input for mtu. Reason: '{2**40}' is too large - must be no larger than "
+            "'2147483647'.") in str(raised.value)
+
+
+@pytest.mark.parametrize(("field", "value", "kind", "message"), [
+    ("admin_state_up", "", "InvalidInput",
+     "Invalid input for operation: '' cannot be converted to boolean."),
+    ("network_id", ["x"], "HTTPBadRequest",
+     "Invalid input for network_id. Reason: '['x']' is not a valid UUID."),
+])
+def test_raw_wrong_types_on_a_port_are_neutrons_400(neutron: Neutron, trash: Trash, field: str,
+                                                    value: Any, kind: str,
+                                                    message: str) -> None:
+    network = trash.add("networks", neutron.create("networks", "network", name=unique("wt")))
+    body = {"network_id": network["id"], field: value}
+    assert_neutron_error(neutron.call("POST", "/v2.0/ports", json={"port": body}), 400, kind,
+                         message)
+
+
+def test_cli_a_port_range_past_65535_is_refused(live: LiveCloud, neutron: Neutron,
+                                                trash: Trash) -> None:
+    group = trash.add("security-groups", neutron.create("security-groups", "security_group",
+                                                        name=unique("range")))
+    result = live.openstack("security", "group", "rule", "create", "--protocol", "tcp",
+                            "--dst-port", f"22:{2**40}", group["id"], check=False)
+    assert result.returncode != 0
+    assert f"Invalid value for port {2**40}" in result.stderr
+    rules = neutron.get("/v2.0/security-group-rules", security_group_id=group["id"])
+    assert all(r["direction"] == "egress" for r in rules["security_group_rules"])
+
+
+def test_sdk_a_port_with_another_projects_group_is_not_found(
+        member_sdk: Any, member: Member, owner: Member, trash: Trash) -> None:
+    from openstack import exceptions
+
+    theirs = trash.add("security-groups", owner.neutron.create(
+        "security-groups", "security_group", name=unique("theirs")))
+    mine = trash.add("networks", member.neutron.create("networks", "network",
+                                                       name=unique("mine")))
+    with pytest.raises(exceptions.NotFoundException) as raised:
+        member_sdk.network.create_port(network_id=mine["id"], security_group_ids=[theirs["id"]])
+    assert f"Security group {theirs['id']} does not exist" in str(raised.value)
+    port = trash.add("ports", member.neutron.create("ports", "port", network_id=mine["id"]))
+    with pytest.raises(exceptions.NotFoundException):
+        member_sdk.network.update_port(port["id"], security_group_ids=[theirs["id"]])
+    assert theirs["id"] not in member.neutron.get(f"/v2.0/ports/{port['id']}")["port"][
+        "security_groups"]
+
+
+def test_sdk_a_router_interface_with_another_projects_port_or_subnet_is_not_found(
+        member_sdk: Any, member: Member, owner: Member, neutron: Neutron,
+        trash: Trash) -> None:
+    from openstack import exceptions
+
+    network, subnet = network_with_subnet(neutron, trash, "10.97.0.0/24", client=owner.neutron)
+    port = trash.add("ports", owner.neutron.create("ports", "port", network_id=network["id"]))
+    router = trash.add("routers", member.neutron.create("routers", "router",
+                                                        name=unique("mine")))
+    with pytest.raises(exceptions.NotFoundException) as raised:
+        member_sdk.network.add_interface_to_router(router["id"], port=port["id"])
+    assert f"Port {port['id']} could not be found." in str(raised.value)
+    with pytest.raises(exceptions.NotFoundException) as raised:
+        member_sdk.network.add_interface_to_router(router["id"], subnet=subnet["id"])
+    assert f"Subnet {subnet['id']} could not be found." in str(raised.value)
+    assert owner.neutron.get(f"/v2.0/ports/{port['id']}")["port"]["device_id"] == ""
+
+
+def test_a_port_on_another_projects_network_is_refused(member: Member, owner: Member,
+                                                       neutron: Neutron, trash: Trash,
+                                                       public: dict[str, Any]) -> None:
+    theirs, _ = network_with_subnet(neutron, trash, "10.98.0.0/24", client=owner.neutron)
+    hidden = member.neutron.call("POST", "/v2.0/ports",
+                                 json={"port": {"network_id": theirs["id"]}})
+    assert_neutron_error(hidden, 404, "NetworkNotFound",
+                         f"Network {theirs['id']} could not be found.")
+    external = member.neutron.call("POST", "/v2.0/ports",
+                                   json={"port": {"network_id": public["id"]}})
+    assert_neutron_error(external, 403, "HTTPForbidden", f"Tenant {member.project_id} not "
+                         "allowed to create port on this network")
