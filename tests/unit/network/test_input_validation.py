@@ -436,3 +436,43 @@ def test_a_valid_segmentation_id_in_use_is_409(admin: Neutron) -> None:
     expect_error(admin.call("POST", "/v2.0/networks", {"network": {"name": "v2", **body}}),
                  409, "VlanIdInUse", "Unable to create the network. The VLAN 101 on physical "
                  "network physnet1 is in use.")
+
+
+# -- query strings, paths and raw bodies ------------------------------------------------------
+
+COLLECTIONS = ["networks", "subnets", "ports", "routers", "floatingips", "security-groups",
+               "security-group-rules", "subnetpools", "agents", "quotas", "extensions",
+               "availability_zones"]
+QUERY_KEYS = ["limit", "marker", "sort_key", "sort_dir", "page_reverse", "fields", "name",
+              "id", "admin_state_up", "tags", "tags-any", "not-tags", "not-tags-any",
+              "device_id", "network_id", "fixed_ips", "mtu", "shared", "status"]
+QUERY_VALUES = ["", "x", "[", "-1", "0", str(2**64), "1e999", "true", "None", "a" * 5000]
+
+
+def test_no_query_string_is_a_5xx(admin: Neutron, world: World) -> None:
+    for collection in COLLECTIONS:
+        for key in QUERY_KEYS:
+            for value in QUERY_VALUES:
+                admin.call("GET", f"/v2.0/{collection}?{key}={value}")
+        admin.call("GET", f"/v2.0/{collection}?sort_key=name&sort_key=id&sort_dir=asc")
+        admin.call("GET", f"/v2.0/{collection}?limit=1&page_reverse=True")
+
+
+def test_availability_zones_page_by_name(admin: Neutron) -> None:
+    first = admin.ok("GET", "/v2.0/availability_zones?limit=1")
+    assert len(first["availability_zones"]) == 1
+    marker = first["availability_zones"][0]["name"]
+    assert any(f"marker={marker}" in link["href"]
+               for link in first["availability_zones_links"])
+
+
+def test_no_path_or_method_is_a_5xx(admin: Neutron, world: World) -> None:
+    for collection in COLLECTIONS:
+        for ident in ("x", "a" * 300, "00000000-0000-0000-0000-000000000000", "%C3%A9"):
+            for method in ("GET", "PUT", "DELETE", "POST"):
+                response = admin.client.request(method, f"/networking/v2.0/{collection}/{ident}",
+                                                json={}, headers={"X-Auth-Token": admin.token})
+                admin.sent += 1
+                # 501 is stacklab's answer for what it does not serve, by design.
+                assert response.status_code < 500 or response.status_code == 501, \
+                    f"{method} {collection}/{ident}: {response.text}"

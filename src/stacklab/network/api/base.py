@@ -200,14 +200,18 @@ def _page(call: Call, collection: str, items: list[dict[str, Any]],
     page ends a backward one."""
     reverse = call.query.get("page_reverse", "").lower() == "true"
     marker = call.query.get("marker")
-    ids = [i.get("id") for i in items]
-    if marker is None:
-        page = items[-limit:] if reverse else items[:limit]
-    elif marker not in ids:
+    # Resources without an id (availability zones) page by name.
+    ids = [str(i.get("id", i.get("name"))) for i in items]
+    if marker is not None and marker not in ids:
         raise ApiError(f"Marker {marker} could not be found.", status=404, kind="NotFound")
+    at = None if marker is None else ids.index(marker)
+    if reverse:
+        end = len(items) if at is None else at
+        start = max(0, end - limit)
     else:
-        at = ids.index(marker)
-        page = items[max(0, at - limit):at] if reverse else items[at + 1:at + 1 + limit]
+        start = 0 if at is None else at + 1
+        end = min(len(items), start + limit)
+    page = items[start:end]
     if not page:
         return page, []
     base = call.url_for(f"/v2.0/{collection}")
@@ -215,10 +219,10 @@ def _page(call: Call, collection: str, items: list[dict[str, Any]],
     links = []
     if not (len(page) < limit and not reverse):
         links.append({"rel": "next", "href": base + "?" + urlencode(
-            [*kept, ("marker", page[-1]["id"])])})
+            [*kept, ("marker", ids[end - 1])])})
     if not (len(page) < limit and reverse):
         links.append({"rel": "previous", "href": base + "?" + urlencode(
-            [*kept, ("marker", page[0]["id"]), ("page_reverse", "True")])})
+            [*kept, ("marker", ids[start]), ("page_reverse", "True")])})
     return page, links
 
 
