@@ -306,7 +306,8 @@ def parser() -> argparse.ArgumentParser:
                              ("status", cmd_status, "nodes, roles and services")):
         sub = commands.add_parser(name, help=text)
         sub.add_argument("--url", help="the cloud's base URL (default: from the state dir)")
-        sub.add_argument("--state-dir", help="the state dir of the cloud")
+        sub.add_argument("--state-dir", help="the state dir of the cloud (its endpoint and the "
+                         "openrc whose admin credentials get the token)")
         sub.set_defaults(func=func)
         if name == "wait":
             sub.add_argument("--timeout", type=float, default=60.0)
@@ -322,7 +323,8 @@ def parser() -> argparse.ArgumentParser:
     namespaces.set_defaults(func=cmd_netns)
     for sub in (node, namespaces):
         sub.add_argument("--url", help="the cloud's base URL (default: from the state dir)")
-        sub.add_argument("--state-dir", help="the state dir of the cloud")
+        sub.add_argument("--state-dir", help="the state dir of the cloud (its endpoint and the "
+                         "openrc whose admin credentials get the token)")
     return top
 
 
