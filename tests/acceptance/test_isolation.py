@@ -271,9 +271,10 @@ def world(live: LiveCloud) -> Iterator[World]:
         upload = a.http.put(f"/image/v2/images/{image['id']}/file", content=b"A" * 512,
                             headers={"Content-Type": "application/octet-stream"})
         assert upload.status_code == 204, upload.text
-        flavor = admin.ok("POST", "/compute/v2.1/flavors", {"flavor": {
+        made = admin.ok("POST", "/compute/v2.1/flavors", {"flavor": {
             "name": unique("flavor-a"), "ram": 64, "vcpus": 1, "disk": 1,
-            "os-flavor-access:is_public": False}})["flavor"]["id"]
+            "os-flavor-access:is_public": False}})["flavor"]
+        flavor = made["id"]
         admin.ok("POST", f"/compute/v2.1/flavors/{flavor}/action",
                  {"addTenantAccess": {"tenant": a.project_id}})
         # The lab's two compute nodes hold three m1.tiny each: the others boot this one.
@@ -298,6 +299,7 @@ def world(live: LiveCloud) -> Iterator[World]:
             spare[who] = {"subnet": free, "port": port["id"]}
         a_world = {**kit, "spare": spare, "fip": fip, "pool": pool, "key": key, "group": group,
                    "image": image["id"], "image_name": image["name"], "flavor": flavor,
+                   "flavor_name": made["name"],
                    "server": server, "public": public, "small": small}
         own: dict[str, dict[str, Any]] = {}
         for index, who in enumerate(("b_member", "c_member")):
@@ -447,6 +449,9 @@ def _reference_rows_of(world: World, who: str) -> list[Row]:
         add(f"addSecurityGroup A's group ({how})", "POST", f"{mine}/action",
             {"addSecurityGroup": {"name": a[how]}}, 404,
             f"Security group {a[how]} is not found for project {me.project_id}")
+    add("removeSecurityGroup A's group", "POST", f"{mine}/action",
+        {"removeSecurityGroup": {"name": a["sg"]}}, 404,
+        f"Security group {a['sg']} is not found for project {me.project_id}")
     add("rebuild from A's image", "POST", f"{mine}/action",
         {"rebuild": {"imageRef": a["image"]}}, 400, "Cannot find image for rebuild")
     add("rescue with A's image", "POST", f"{mine}/action",
@@ -766,6 +771,9 @@ def cli_checks(live: LiveCloud, world: World, outcome: Outcome) -> None:
             (who, "server create from A's image by name",
              ("server", "create", "--flavor", a["small"], "--image", a["image_name"], *net,
               unique("leak")), f"No Image found for {a['image_name']}"),
+            (who, "server create with A's private flavor by name",
+             ("server", "create", "--flavor", a["flavor_name"], "--image", CIRROS, *net,
+              unique("leak")), f"No Flavor found for {a['flavor_name']}"),
             (who, "server create in A's server group",
              (*server, *net, "--hint", f"group={a['group']}", unique("leak")),
              f"Instance group {a['group']} could not be found."),
