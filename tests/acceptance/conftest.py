@@ -17,6 +17,8 @@ from typing import Any
 
 import pytest
 
+from stacklab.api.app import UNEXPECTED_ERROR
+
 BIN = Path(sys.executable).parent
 
 
@@ -98,13 +100,24 @@ def start_cloud(tmp: Path, *extra: str, port: int | None = None,
     raise AssertionError(f"stacklab up not ready in 30 s:\n{log.read_text()}")
 
 
+def unexpected_errors(cloud: LiveCloud) -> list[str]:
+    """The server's log lines of exceptions no handler expected (each one answered a 500)."""
+    text = cloud.log.read_text(encoding="utf-8", errors="replace")
+    return [line for line in text.splitlines() if f"{UNEXPECTED_ERROR} " in line]
+
+
 def stop_cloud(cloud: LiveCloud) -> int:
+    """Stop the server; fail if it met an unexpected exception while it ran."""
     cloud.process.terminate()
     try:
-        return cloud.process.wait(timeout=15)
+        code = cloud.process.wait(timeout=15)
     except subprocess.TimeoutExpired:
         cloud.process.kill()
         raise
+    errors = unexpected_errors(cloud)
+    assert not errors, (f"{len(errors)} unexpected server errors (500s) in {cloud.log}:\n"
+                        + "\n".join(errors[:20]))
+    return code
 
 
 # A keystone Fernet token, wherever it is written.
@@ -121,9 +134,9 @@ def leaked_tokens(cloud: LiveCloud) -> list[str]:
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveCloud]:
     """One cloud for the whole acceptance session (tests create uniquely named resources).
 
-    Its teardown fails the run if any of the session's thousands of tokens reached its
-    log: ``--debug`` writes every line the lab logs, every request's included, to the
-    file searched.
+    Its teardown fails the run if any request met an unexpected exception (stop_cloud),
+    or if any of the session's thousands of tokens reached its log: ``--debug`` writes
+    every line the lab logs, every request's included, to the file searched.
     """
     cloud = start_cloud(tmp_path_factory.mktemp("live"), "--seed", "42", "--debug")
     yield cloud
