@@ -291,3 +291,32 @@ def test_a_refused_port_is_left_as_it_was(scene: Scene) -> None:
                                                               before["fixed_ips"])
     port = scene.a.neutron.ok("GET", f"/v2.0/ports/{scene.of_a.port}")["port"]
     assert port["device_id"] == ""
+
+
+def test_a_network_others_use_stays_shared(scene: Scene) -> None:
+    port = scene.b.neutron.create("ports", "port", network_id=scene.shared)
+    unshare = {"network": {"shared": False}}
+    expect_error(scene.admin.call("PUT", f"/v2.0/networks/{scene.shared}", unshare), 409,
+                 "InvalidSharedSetting", f"Unable to reconfigure sharing settings for network "
+                 f"{scene.shared}. Multiple tenants are using it.")
+    scene.b.neutron.ok("DELETE", f"/v2.0/ports/{port['id']}", status=204)
+    shown = scene.admin.ok("PUT", f"/v2.0/networks/{scene.shared}", unshare)["network"]
+    assert shown["shared"] is False
+
+
+@pytest.mark.parametrize(("path", "body", "kind", "what"), [
+    ("/v2.0/routers", lambda i: {"router": {"name": "r", "flavor_id": i}}, "FlavorNotFound",
+     "Flavor"),
+    ("/v2.0/floatingips", None, "QosPolicyNotFound", "QoS policy"),
+    ("/v2.0/subnetpools", lambda i: {"subnetpool": {"prefixes": ["10.60.0.0/16"],
+                                                    "address_scope_id": i}},
+     "AddressScopeNotFound", "Address scope"),
+])
+def test_a_reference_to_a_kind_not_served_is_not_found(
+        scene: Scene, path: str, body: Callable[[str], Any] | None, kind: str,
+        what: str) -> None:
+    wanted = "5f0e2b6a-6f5e-4a51-9a6c-0d7b8c1e2f3a"
+    payload = body(wanted) if body else {"floatingip": {"floating_network_id": scene.public,
+                                                        "qos_policy_id": wanted}}
+    expect_error(scene.b.neutron.call("POST", path, payload), 404, kind,
+                 f"{what} {wanted} could not be found.")

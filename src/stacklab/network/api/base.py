@@ -92,6 +92,14 @@ def hide_attributes(call: Call, resource: str, body: dict[str, Any],
     return body
 
 
+# References to kinds of resources stacklab does not serve: none exists, so any id given is
+# not found (rather than accepted and ignored).
+_UNSERVED = {"qos_policy_id": ("QosPolicyNotFound", "QoS policy {} could not be found."),
+             "flavor_id": ("FlavorNotFound", "Flavor {} could not be found."),
+             "address_scope_id": ("AddressScopeNotFound",
+                                  "Address scope {} could not be found.")}
+
+
 def request_body(call: Call, resource: str, *, create: bool) -> dict[str, Any]:
     """The ``{resource: {...}}`` body, checked and converted by the resource's attribute map
     (``stacklab.network.attributes``), with the project it names checked as neutron does."""
@@ -106,6 +114,9 @@ def request_body(call: Call, resource: str, *, create: bool) -> dict[str, Any]:
         raise attributes.http_bad_request(
             "Specifying 'project_id' or 'tenant_id' other than the authenticated project in "
             "request is not allowed for current user.")
+    for name, (kind, message) in _UNSERVED.items():
+        if fields.get(name) is not None:
+            raise ApiError(message.format(fields[name]), status=404, kind=kind)
     return fields
 
 

@@ -79,6 +79,19 @@ def _load(call: Call, session: Session, network_id: str) -> m.Network:
     return row
 
 
+def _check_unsharing(session: Session, row: m.Network) -> None:
+    """A network other projects have ports or subnets on stays shared (neutron's
+    InvalidSharedSetting): unsharing it would leave them on a network they cannot see."""
+    others = session.scalar(select(m.Port.id).where(
+        m.Port.network_id == row.id, m.Port.project_id.not_in([row.project_id, ""]),
+        ~m.Port.device_owner.startswith("network:dhcp")).limit(1)) or session.scalar(
+        select(m.Subnet.id).where(m.Subnet.network_id == row.id,
+                                  m.Subnet.project_id != row.project_id).limit(1))
+    if others:
+        raise ApiError(f"Unable to reconfigure sharing settings for network {row.id}. "
+                       "Multiple tenants are using it.", status=409, kind="InvalidSharedSetting")
+
+
 @api.route("GET", "/v2.0/networks")
 async def list_networks(call: Call) -> dict[str, Any]:
     with network(call).db.session() as session:
@@ -126,6 +139,8 @@ async def update_network(call: Call) -> dict[str, Any]:
         check_attributes(call, "update", "network", fields, target)
         if "mtu" in fields:
             service.check_mtu(row.network_type, fields["mtu"])
+        if row.shared and fields.get("shared") is False:
+            _check_unsharing(session, row)
         for name, value in fields.items():
             column = {"router:external": "external"}.get(name, name)
             setattr(row, column, value)
