@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
+from stacklab.cloud import Cloud
 from support.inprocess import admin_token
 
 BASE = "/compute/v2.1"
@@ -92,3 +93,32 @@ def test_an_operation_before_its_microversion_is_404(
                            json={"remote_console": {"protocol": "vnc", "type": "novnc"}})
     assert response.status_code == 404, response.text
     assert response.json()["itemNotFound"]["message"] == "The resource could not be found."
+
+
+def test_no_compute_body_that_is_not_an_object_answers_5xx(
+        client: TestClient, headers: dict[str, str], cloud: Cloud) -> None:
+    """Every compute operation that takes a body, on real resources, at two microversions."""
+    boot(client, headers, "target")
+    server = client.get(f"{BASE}/servers", headers=headers).json()["servers"][0]["id"]
+    project = client.get("/identity/v3/projects?name=admin",
+                         headers=headers).json()["projects"][0]["id"]
+    flavor = client.post(f"{BASE}/flavors", headers=headers, json={"flavor": {
+        "name": "sweep", "ram": 64, "vcpus": 1, "disk": 1,
+        "os-flavor-access:is_public": False}}).json()["flavor"]["id"]
+    values = {"server_id": server, "flavor_id": flavor, "project_id": project, "key": "k",
+              "tag": "t", "action": "enable", "port_id": "p", "name": "n", "group_id": "g"}
+    api = next(api for _, api in cloud.service_apis() if api.name == "compute")
+    operations = [op for op in api.operations if op.method in ("POST", "PUT", "PATCH")]
+    assert len(operations) >= 15
+    answered: list[tuple[str, bytes, int]] = []
+    for op in operations:
+        path = op.path.format(**values)
+        for raw in (b"[]", b'"x"', b"1", b"null", b"true", b"1.5", b"{}", b'{"x": []}'):
+            for version in ("2.1", "2.96"):
+                response = client.request(op.method, BASE.removesuffix("/v2.1") + path,
+                                          content=raw, headers={
+                                              **headers, "content-type": "application/json",
+                                              "OpenStack-API-Version": f"compute {version}"})
+                answered.append((op.name, raw, response.status_code))
+    assert [a for a in answered if a[2] >= 500] == []
+    assert cloud.unexpected_errors == 0
