@@ -167,7 +167,8 @@ def test_image_answers_no_5xx(cloud: Cloud, client: TestClient) -> None:
             "PUT /v2/images/{image_id}/members/{member_id}": [{"status": "accepted"}],
             "POST /v2/images/{image_id}/import": [{"method": {"name": "glance-direct"}}],
         },
-        extra_headers=[{}, {"content-type": "application/openstack-images-v2.1-json-patch"}])
+        extra_headers=[{}, {"content-type": "application/openstack-images-v2.1-json-patch"},
+                       {"content-type": "application/octet-stream"}])
     campaign.harvest()
     campaign.extra_headers.append({"X-Auth-Token": member_token(client, headers)})
     run(campaign, EXAMPLES["image"])

@@ -128,6 +128,8 @@ def _walk(document: Any) -> Iterator[tuple[list[str | int], Any]]:
 
 
 def _is_unicode(text: str) -> bool:
+    if text.isascii():  # the usual case, and no copy made to find out
+        return True
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
