@@ -180,7 +180,7 @@ def check_request_text(scope: Scope) -> None:
     """
     raw_path = scope.get("raw_path")
     if not _is_utf8(unquote_to_bytes(raw_path) if raw_path is not None
-                    else scope["path"].encode("utf-8", "surrogateescape")):
+                    else scope["path"].encode("utf-8", "surrogatepass")):
         raise BadRequest("Invalid input: the request path is not valid UTF-8.")
     query: bytes = scope.get("query_string", b"")
     if not query or _is_utf8(unquote_to_bytes(query)):

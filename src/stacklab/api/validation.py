@@ -141,7 +141,8 @@ def check_text(document: Any, describe_error: Describe | None = None) -> None:
     """Refuse lone surrogates (``"\\ud800"``), which no store or log can encode."""
     for path, value in _walk(document):
         if isinstance(value, str) and not _is_unicode(value):
-            shown = value.encode("utf-8", "backslashreplace").decode("ascii", "replace")
+            shown = value.encode("utf-8", "backslashreplace").decode("utf-8")
+            shown = shown if len(shown) <= 80 else shown[:77] + "..."
             raise BadRequest((describe_error or describe)(_violation(
                 f"'{shown}' is not valid Unicode: it holds a lone surrogate",
                 path, shown, "format")))

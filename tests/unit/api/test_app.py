@@ -568,3 +568,25 @@ def test_an_error_after_negotiation_carries_the_version_headers(client: TestClie
     assert response.status_code == 404
     assert response.headers["openstack-api-version"] == "compute 2.60"
     assert "OpenStack-API-Version" in response.headers["vary"]
+
+
+@pytest.mark.parametrize("path", ["/compute/v2.1/things/\ud800", "/compute/v2.1/things/\udcff"])
+def test_a_surrogate_in_a_path_without_raw_path_is_400(path: str) -> None:
+    """An ASGI server may leave raw_path out: the decoded path is checked instead."""
+    app = build_app(FakeCloud())  # type: ignore[arg-type]
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
+             "method": "GET", "scheme": "http", "path": path, "root_path": "",
+             "query_string": b"", "headers": [(b"host", b"testserver"),
+                                                (b"x-auth-token", b"admin-token")],
+             "client": ("127.0.0.1", 1), "server": ("testserver", 80)}
+    sent: list[Message] = []
+
+    async def receive() -> Message:
+        return {"type": "http.disconnect"}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    asyncio.run(app(scope, receive, send))
+    assert sent[0]["status"] == 400
+    assert b"not valid UTF-8" in sent[1]["body"]
