@@ -78,6 +78,7 @@ def _jsonable(value: Any) -> Any:
 
 @dataclass
 class Failure:
+    operation: str
     method: str
     url: str
     body: Any
@@ -86,7 +87,7 @@ class Failure:
 
     def signature(self) -> str:
         """The operation and the answer: one line per distinct way of failing."""
-        return f"{self.method} {self.url.split('?')[0]} -> {self.status}"
+        return f"{self.operation} -> {self.status}"
 
 
 @dataclass
@@ -107,6 +108,7 @@ class Campaign:
     failures: list[Failure] = field(default_factory=list)
     shapes: dict[str, Any] = field(default_factory=dict)
     covered: set[str] = field(default_factory=set)
+    current: str = ""  # the operation of the request being sent
 
     @property
     def operations(self) -> list[Operation]:
@@ -180,7 +182,7 @@ class Campaign:
         self.sent += 1
         self.statuses[response.status_code] += 1
         if response.status_code >= 500 and response.status_code != 501:
-            self.failures.append(Failure(method, url, _jsonable(body) if raw is None
+            self.failures.append(Failure(self.current, method, url, _jsonable(body) if raw is None
                                          else raw[:300].decode("latin-1"),
                                          response.status_code, response.text[:300]))
 
@@ -337,6 +339,7 @@ def requests(draw: st.DrawFn, campaign: Campaign) -> tuple[str, str, Any, bytes 
     chosen = with_body if with_body and draw(st.integers(0, 9)) < 6 else campaign.operations
     op = draw(st.sampled_from(chosen))
     campaign.covered.add(op.name)
+    campaign.current = op.name
 
     def pick(name: str) -> str:
         # As many draws whatever ids exist now: the ids change as the fuzz runs, and
@@ -360,13 +363,15 @@ def requests(draw: st.DrawFn, campaign: Campaign) -> tuple[str, str, Any, bytes 
         schema = op.schema.schema if op.schema is not None else None
         seed = draw(st.sampled_from(campaign.seed_body(op)))
         body = draw(mutated(seed, schema))
+        # The low end, which Hypothesis favours: raw bytes and escaped surrogates are the
+        # inputs that broke the most.
         choice = draw(st.integers(0, 15))
-        if choice == 15:
+        if choice == 0:
             raw = draw(st.sampled_from([b'{"a": "\xff"}', b'{"a": "\xed\xa0\x80"}', b"[",
                                         b'{"a": NaN}', b'{"a": 1e400}', b"\xef\xbb\xbf{}",
                                         b"{" * 5000, b'"\\ud800"', b"", b" ",
                                         b'{"a":[' * 3000 + b"1" + b"]}" * 3000]))
-        elif choice == 14:
+        elif choice == 1:
             # A lone surrogate written as JSON's own escape, in a real field.
             text = json.dumps(body, ensure_ascii=True)
             raw = re.sub(r'": "', '": "\\\\udc80', text, count=1).encode()
@@ -390,6 +395,7 @@ def run(campaign: Campaign, examples: int, seconds: float = 120.0) -> None:
         if url is None:
             continue
         campaign.covered.add(op.name)
+        campaign.current = op.name
         body = campaign.seed_body(op)[0] if op.method in _BODY_METHODS else None
         campaign.send(op.method, url, body, None, {})
     # CI runs the derandomized set; STACKLAB_FUZZ_SEED=N explores another one locally.
