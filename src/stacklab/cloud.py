@@ -27,7 +27,7 @@ from stacklab.image.filestore import FileStore
 from stacklab.image.service import ImageOptions, ImageService
 from stacklab.network.agents import Agents
 from stacklab.network.routing import Routing
-from stacklab.network.scheduling import SchedulingOptions
+from stacklab.network.scheduling.options import SchedulingOptions
 from stacklab.network.service import NetworkService
 from stacklab.observability.logging import CentralLogStore
 from stacklab.store.database import Database, sqlite_url

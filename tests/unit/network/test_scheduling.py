@@ -9,64 +9,77 @@ from collections.abc import Iterable, Mapping
 
 import pytest
 
-from stacklab.network.scheduling import (
+from stacklab.network.scheduling.common import get_vacant_binding_index
+from stacklab.network.scheduling.constants import (
     AGENT_TYPE_DHCP,
     AGENT_TYPE_L3,
     AGENT_TYPE_METADATA,
     AGENT_TYPE_OVS,
-    MIN_L3_AGENTS_DEPRECATION,
-    AgentRecord,
-    AvailabilityZone,
+)
+from stacklab.network.scheduling.dhcp import (
+    add_network_to_dhcp_agent,
+    auto_schedule_networks,
+    hosts_with_l2_agent,
+    networks_served_by_agent,
+    remove_network_from_dhcp_agent,
+    remove_networks_from_down_agents,
+    schedule_network,
+)
+from stacklab.network.scheduling.dvr import PortPlacement, namespaces_by_host
+from stacklab.network.scheduling.errors import (
     AvailabilityZoneNotFound,
-    ConfigurationError,
-    DhcpChanges,
     DVRL3CannotAssignToDvrAgent,
     DVRL3CannotRemoveFromDvrAgent,
-    HaPort,
     InvalidDHCPAgent,
     InvalidL3Agent,
+    NetworkHostedByDHCPAgent,
+    NetworkNotHostedByDhcpAgent,
+    NoVRIDAvailable,
+    RouterHostedByL3Agent,
+    RouterL3AgentMismatch,
+    RouterReschedulingFailed,
+)
+from stacklab.network.scheduling.ha import (
+    allocate_vr_id,
+    ha_interface_name,
+    ha_network_spec,
+    number_of_agents_for_scheduling,
+    primary_vip,
+    vrrp_instances,
+)
+from stacklab.network.scheduling.l3 import (
+    add_router_to_l3_agent,
+    auto_schedule_routers,
+    remove_router_from_l3_agent,
+    reschedule_routers_from_down_agents,
+    routers_served_by_agent,
+    schedule_router,
+)
+from stacklab.network.scheduling.options import (
+    MIN_L3_AGENTS_DEPRECATION,
+    ConfigurationError,
+    SchedulingOptions,
+)
+from stacklab.network.scheduling.records import (
+    AgentRecord,
+    AvailabilityZone,
+    DhcpChanges,
+    HaPort,
     L3Changes,
     L3State,
     LogRecord,
     NetworkBinding,
-    NetworkHostedByDHCPAgent,
-    NetworkNotHostedByDhcpAgent,
     NetworkSpec,
-    NoVRIDAvailable,
-    PortPlacement,
     RouterBinding,
-    RouterHostedByL3Agent,
-    RouterL3AgentMismatch,
-    RouterReschedulingFailed,
     RouterSpec,
-    SchedulingOptions,
     VrIdAllocation,
-    add_network_to_dhcp_agent,
-    add_router_to_l3_agent,
-    allocate_vr_id,
-    auto_schedule_networks,
-    auto_schedule_routers,
-    availability_zones,
-    get_vacant_binding_index,
-    ha_interface_name,
-    ha_network_spec,
-    hosts_with_l2_agent,
     is_agent_down,
-    namespaces_by_host,
+)
+from stacklab.network.scheduling.zones import (
+    availability_zones,
     network_availability_zones,
-    networks_served_by_agent,
-    number_of_agents_for_scheduling,
-    primary_vip,
-    remove_network_from_dhcp_agent,
-    remove_networks_from_down_agents,
-    remove_router_from_l3_agent,
-    reschedule_routers_from_down_agents,
     router_availability_zones,
-    routers_served_by_agent,
-    schedule_network,
-    schedule_router,
     validate_availability_zones,
-    vrrp_instances,
 )
 from stacklab.network.vrrp import VrrpState
 

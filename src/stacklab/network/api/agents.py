@@ -23,7 +23,7 @@ from stacklab.network.api.base import (
 )
 from stacklab.network.api.networks import render_network_row
 from stacklab.network.api.routers import router_body
-from stacklab.network.scheduling import availability_zones
+from stacklab.network.scheduling.zones import availability_zones
 
 
 def agents(call: Call) -> Agents:
