@@ -1,69 +1,9 @@
 """nova's default policy rules, as data for oslo.policy.
 
 Read from openstack/nova master at commit 00a030403f672b975364c855b7d25b40ef83e757
-(2026-08-21): ``nova/policies/base.py`` and every per-API module beside it
-(214 rules, all of them, including the deprecated proxy APIs, so that any name
-from an operator's nova policy file lands on a registered default). Names and
-check strings are kept exactly as nova registers them, since operators
-override them by name. Every API rule has ``scope_types=['project']``; the base
-rules have none.
-
-What the check strings read
----------------------------
-Credentials: only ``roles`` (``role:admin``, ``role:manager``, ``role:member``,
-``role:reader``, ``role:service``), ``project_id`` and ``user_id``. The
-deprecated ``admin_api``/``admin_or_owner`` also read ``is_admin``, which nova
-adds to its credentials and stacklab's do not; no default refers to them.
-
-Target: only two keys are ever read. ``project_id`` is read by
-``project_{reader,member,manager}_api`` (``... and project_id:%(project_id)s``)
-and so by every ``rule:project_*_or_admin``. ``user_id`` is read only by the
-key pair rules (``(rule:context_is_admin) or user_id:%(user_id)s``). Rules that
-are ``rule:context_is_admin``, ``rule:service_or_admin``, ``@`` or ``!`` read no
-target key. What nova puts in the target, by family:
-
-* One server (servers show/update/delete/resize/rebuild/start/stop/reboot/...,
-  server-metadata, server-tags, ips, attach-interfaces, volumes-attachments
-  except swap, instance-actions, console-output, remote-consoles via
-  ``POST /servers/{id}/remote-consoles``, lock/pause/suspend/shelve/rescue,
-  migrate-server, evacuate, admin-actions, create-backup, createImage,
-  admin-password, deferred-delete, server-password, server-diagnostics,
-  server-topology, servers:migrations, server-shares, os-security-groups
-  list/add/remove, os-floating-ips add/remove, multinic, and the
-  show:host_status / show:flavor-extra-specs / extended-server-attributes view
-  checks): ``project_id`` = the server's project. Some also pass ``user_id`` =
-  the server's user (delete, update, resize, rebuild, start, stop,
-  trigger_crash_dump, lock, pause, suspend, shelve, shelve_offload,
-  unshelve_to_host, rescue, evacuate, admin-password, force-delete,
-  resize:cross_cell); no default reads it, so passing it always is harmless.
-* ``servers:create`` and its ``create:*`` sub-checks: ``project_id`` and
-  ``user_id`` of the caller plus ``availability_zone`` (the requested one,
-  read by no default).
-* Checks nova makes with no target (``servers:index``, ``servers:detail``,
-  ``*:get_all_tenants``, ``allow_all_filters``, ``create:zero_disk_flavor``,
-  ``network:attach_external_network``, ``os-flavor-access`` (list),
-  ``os-flavor-extra-specs:index`` when inlined in flavor views,
-  ``limits:other_project``, ``os-migrations:index*``,
-  ``os-simple-tenant-usage:list``, ``os-console-auth-tokens``, and the
-  pre-2.6 ``os-get*Console`` actions): nova substitutes ``{'project_id':
-  caller's project, 'user_id': caller}``, so these hold for a reader of any
-  project.
-* The caller's project as ``project_id``: os-flavor-extra-specs index/show,
-  os-server-groups index/index:all_projects/create, and the proxies
-  os-security-groups (get/show/create/update/delete/rule:*), os-volumes,
-  os-floating-ips list/show/create/delete, os-networks, os-tenant-networks.
-* Another stored object's project as ``project_id``: os-server-groups
-  show/delete (the group's project); os-quota-sets show/detail/update/delete/
-  defaults and os-simple-tenant-usage:show (the ``{tenant_id}`` of the URL).
-* Key pairs (index/show/create/delete): ``{'user_id': U}`` where U is the
-  ``user_id`` query parameter (index/show/delete) or ``keypair.user_id`` in
-  the body (create), both from microversion 2.10, defaulting to the caller.
-  No project is checked: the owner may use them from any project scope.
-* ``{}`` (nothing read): flavor-manage, flavor-access add/remove, extra-specs
-  create/update/delete, limits, availability-zone, hypervisors, services,
-  aggregates, hosts, server-external-events, volumes-attachments:swap,
-  assisted-volume-snapshots, extensions, quota-class-sets,
-  instance-usage-audit-log, baremetal-nodes, floating-ip-pools.
+(2026-08-21): all 214 rules, with the names and check strings nova registers, since
+operators override them by name. What the check strings read, and what nova puts in the
+target of each family of calls, is in docs/policies/compute.md.
 """
 
 from __future__ import annotations

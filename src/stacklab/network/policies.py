@@ -1,101 +1,10 @@
 """neutron's default policy rules, as data for oslo.policy.
 
 Read from openstack/neutron master at commit 2131d26f73262ec89a5d3e3e0d65521df4908e65
-(2026-08-07) -- ``neutron/conf/policies/`` (every module its ``list_rules()`` chains: 365
-rules, all of them, in neutron's registration order) -- with the check-string building
-blocks of openstack/neutron-lib master at commit 6cd671a8c4614b5ac798fb858d5d32add3419d88
-(``neutron_lib/policy/rules.py``), and, for how the checks are made, ``neutron/policy.py``,
-``neutron/pecan_wsgi/hooks/policy_enforcement.py``, ``neutron/extensions/tagging.py`` and
-``neutron/extensions/quotasv2.py``. Names and check strings are kept character for
-character as neutron registers them, since operators override them by name.
-
-Scope and deprecations
-----------------------
-Every API rule has ``scope_types=['project']`` (335 documented ones, plus the
-undocumented ``get_flavor_service_profile``). The 29 helper rules neutron registers as
-plain ``RuleDefault`` without a scope (``context_is_admin``, ``owner``, ``shared``,
-``external``, ``network_device``, ``restrict_wildcard``, ...) have none. neutron leaves
-``enforce_new_defaults`` and ``enforce_scope`` at oslo.policy's defaults (both True
-today), so a system- or domain-scoped token fails every API rule on scope. Nearly every
-API rule carries a ``deprecated_rule`` (the pre-Wallaby ``rule:admin_or_owner`` family);
-as for nova and glance, those are not carried: with new defaults enforced oslo never
-reads them. (neutron also skips policy altogether for an admin context when
-``enforce_new_defaults`` is False; stacklab does not.) Still registered although
-deprecated: ``context_is_advsvc`` (since 2024.1, still named by ``get_network`` and the
-port tag rules) and ``create_rbac_policy:target_tenant`` /
-``update_rbac_policy:target_tenant`` (for removal since 2025.1).
-
-What the check strings read
----------------------------
-Credentials: ``roles`` (``admin``, ``manager``, ``member``, ``reader``, ``service``, and
-the legacy ``advsvc`` and ``data_plane_integrator``) and ``project_id``. ``admin_only``
-is ``rule:context_is_admin`` is ``role:admin`` with no project attached, so an admin
-token on any project administers every project's resources. ``service_api`` is
-``role:service`` alone (glance's also admits admins; neutron's does not). ``role:`` checks
-see only the token's role list, so a member must carry ``reader`` too, as keystone's
-implied roles give it.
-
-Target: the resource as neutron's API layer sees it -- a flat dict of its attributes
-(on create: the request body with defaults filled in and ``project_id`` set to the
-caller's unless an admin gave another; on update: the stored resource overlaid with the
-body, plus ``attributes_to_update``, the list of body keys; on show/list/delete: the
-stored resource). The keys the defaults read:
-
-* ``project_id`` -- the resource's own project (``owner``, ``project_*`` personas);
-* ``network:project_id`` -- the project of the network a port or subnet is on
-  (``network_owner``, ``admin_or_network_owner``); neutron looks it up from the target's
-  ``network_id`` when absent. stacklab's engine uses oslo's generic check, which does no
-  look-up: the network API must put ``network:project_id`` in the target itself;
-* ``ext_parent:project_id`` -- the project of the parent of a resource that has none of
-  its own (``ext_parent_owner``): the QoS policy of a QoS rule, the floating IP of a
-  port forwarding, the router of a conntrack helper, the local IP of an association.
-  neutron looks it up from ``ext_parent_{policy,floatingip,router,local_ip}_id``; the
-  API must supply it likewise;
-* ``security_group:project_id`` -- the owning group's project, for a security group rule
-  (``sg_owner``); same remark;
-* field checks (``field:<collection>:<attr>=<value>``, a ``=~`` value being a regular
-  expression): ``shared`` (networks, subnet pools, address scopes, address groups,
-  security groups, QoS policies), ``router:external`` (networks; subnets for
-  ``external_network``), ``device_owner`` (``network_device``: ``^network:``),
-  ``belongs_to_default_sg`` (security group rules), ``target_tenant`` /
-  ``target_project`` (RBAC, ``*`` being the wildcard). For ``field:networks:shared`` on a
-  port or subnet neutron fetches the network's ``shared`` through ``network_id``.
-  ``field`` is a check kind neutron registers with oslo.policy (``FieldCheck``); without
-  it oslo's generic check reads a credential named ``field`` and finds none, so every
-  ``field:`` check is False and every ``not field:`` check is True. The network API needs
-  that check (in ``stacklab.api.policy``) before ``rule:shared``, ``rule:external`` and
-  the RBAC wildcard restriction can mean what they mean upstream.
-
-How neutron applies them
-------------------------
-* Create/update: the action rule (``create_port``) AND, for every attribute marked
-  ``enforce_policy`` that the request sets explicitly (on create: present and different
-  from its default; on update: listed in ``attributes_to_update``), ``<action>:<attr>``;
-  for a dict attribute also ``<action>:<attr>:<key>`` per key given
-  (``create_router:external_gateway_info:network_id``), and for a list of dicts per key
-  of any element (``create_port:fixed_ips:ip_address``,
-  ``create_port:allowed_address_pairs:mac_address``). Settable attributes marked
-  ``enforce_policy`` that have no rule here (network ``mtu`` and ``qos_policy_id``, port
-  ``qos_policy_id`` and ``hardware_offload_type``, router ``flavor_id``, floating IP
-  ``qos_policy_id``, local IP ``local_ip_address``, trunk ``sub_ports``, ...) fall back in
-  neutron to oslo's default rule, ``default`` (``rule:admin_or_owner``: an admin, or any
-  role in the owning project); stacklab's engine refuses an unregistered name, so the API
-  must ask ``default`` for those itself.
-* Show/list: ``get_<resource>`` per item (a list silently drops what fails; a show
-  answers 404, not 403), then ``get_<resource>:<attr>`` per visible attribute, removing
-  the attribute from the answer when that rule exists and fails (no rule: shown). So a
-  member sees a port without ``binding:host_id`` rather than a 403.
-* Update/delete refused: 403 if the caller may still ``get_<resource>`` the item, else
-  404 (not to reveal that it exists). Create refused: 403.
-* Tags (``/<collection>/{id}/tags``): ``{get,create,update,delete}_<resource>:tags`` on
-  the parent resource's target (create for POST, update for PUT of one or all tags,
-  delete for DELETE of one or all). ``*_segments_tags`` are registered but never
-  enforced: segments do not support tags.
-* Quotas: showing one's own project's quotas (or defaults) checks nothing; another
-  project's needs ``get_quota`` with the *caller's* project as ``project_id`` -- so a
-  project manager may read any project's quotas. Listing all needs ``get_quota`` too;
-  update and delete ``update_quota``/``delete_quota``, always with the caller's project.
-* Extensions are listed without any policy check.
+(2026-08-07) and neutron-lib at 6cd671a8c4614b5ac798fb858d5d32add3419d88: all 365 rules,
+in neutron's registration order, names and check strings character for character. Scope
+and deprecations, what the check strings read and how neutron applies them (per-attribute
+checks, 403 or 404, tags, quotas) is in docs/policies/network.md.
 """
 
 from __future__ import annotations

@@ -1,54 +1,8 @@
 """Read a topology YAML file, check it, and build a ``Topology``.
 
-The format (the packaged ``lab.yaml`` is a complete example)::
-
-    domain: openstack.local          # required; node FQDNs are <name>.<domain>
-    dvr: false                       # optional; true gives compute nodes an l3 agent
-
-    networks:                        # required, at least one; keyed by network name
-      management:
-        bridge: br_management        # required; a Linux interface name (<= 15 chars)
-        cidr: 10.10.10.0/24          # required; IPv4, no host bits set
-        purpose: management          # required; management | overlay | external | storage
-
-    vips:                            # optional; addresses held by one node of a role
-      public:
-        network: external            # required; a network above
-        address: 192.168.100.100     # required; inside the network, used by no node
-        held_by: proxy               # required; a role at least one node has
-
-    config:                          # optional; OpenStack options by section, as text
-      DEFAULT:
-        l3_ha: "True"
-
-    nodes:                           # required, at least one; a list, in display order
-      - name: controller1            # required; a lowercase host name label
-        roles: [controller]          # required; controller | network | compute | storage
-                                     #   | arbiter | monitor | proxy
-        memory_mb: 3072              # required, > 0
-        vcpus: 2                     # required, > 0
-        disk_gb: 40                  # required, > 0
-        addresses:                   # required, at least one; network name -> IPv4
-          management: 10.10.10.51
-
-Many alike nodes fit in one entry: with ``count`` the name is a pattern with an
-``{n}`` field (Python format syntax, so ``compute{n:03d}`` works), ``n`` runs
-from ``start`` (default 1), and each address given is the first node's; the
-following nodes take the next addresses in turn::
-
-      - name: compute{n}
-        count: 100
-        start: 3                     # compute3 .. compute102
-        roles: [compute]
-        memory_mb: 1536
-        vcpus: 1
-        disk_gb: 20
-        addresses: {management: 10.10.10.120, overlay: 10.20.20.120}
-
-Every problem raises ``TopologyError`` naming the file and the field, e.g.
-``lab.yaml: nodes[compute1].addresses.overlay: 10.30.30.5 is outside network
-'overlay' (10.20.20.0/24)``. Unknown keys are errors too, so a typo never
-passes silently.
+The format, with an example of every field and of ``count`` for many alike nodes, is in
+docs/topology.md. Every problem raises ``TopologyError`` naming the file and the field;
+unknown keys are errors too, so a typo never passes silently.
 """
 
 from __future__ import annotations
