@@ -1,8 +1,10 @@
 """Time as an injected source.
 
-No module of stacklab reads the system clock or sleeps directly: it asks a
-``Clock``. The real clock serves a running cloud; the virtual clock lets tests
-drive timers (heartbeats, agent-down timeouts, VRRP adverts) in microseconds.
+No module of stacklab reads the system clock, sleeps or arms a timer directly:
+it asks a ``Clock``. The real clock serves a running cloud; the virtual clock
+lets tests drive timers (heartbeats, agent-down timeouts, VRRP adverts) in
+microseconds; a scaled clock runs another clock's time faster or slower (the
+lab's keepalived under ``ha_time_scale``).
 """
 
 from __future__ import annotations
@@ -11,10 +13,19 @@ import asyncio
 import datetime as dt
 import heapq
 import itertools
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
+
+
+class Timer(Protocol):
+    """A pending callback, as asyncio's ``TimerHandle``: cancelling it before it runs stops it."""
+
+    def cancel(self) -> None: ...
+
+    def cancelled(self) -> bool: ...
 
 
 class Clock(Protocol):
@@ -26,6 +37,16 @@ class Clock(Protocol):
 
     async def sleep(self, seconds: float) -> None:
         """Wait ``seconds`` of this clock's time."""
+
+    def call_at(self, when: float, callback: Callable[[], None]) -> Timer:
+        """Run ``callback`` once this clock's ``now()`` reaches ``when`` (at once if past)."""
+
+    def call_later(self, delay: float, callback: Callable[[], None]) -> Timer:
+        """Run ``callback`` after ``delay`` seconds of this clock's time."""
+
+
+class NoRunningLoop(RuntimeError):
+    """A real clock's timers run on the event loop, and none is running in this thread."""
 
 
 def utc_datetime(clock: Clock) -> dt.datetime:
@@ -50,25 +71,45 @@ class RealClock:
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(seconds)
 
+    def call_at(self, when: float, callback: Callable[[], None]) -> Timer:
+        # ``when`` is wall time (what ``now`` says); the loop keeps monotonic time, so the
+        # timer becomes a delay here and a later step of the wall clock does not move it.
+        return self.call_later(when - time.time(), callback)
+
+    def call_later(self, delay: float, callback: Callable[[], None]) -> Timer:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            raise NoRunningLoop("a real clock's timers need a running event loop") from None
+        return loop.call_later(max(delay, 0.0), callback)
+
 
 @dataclass(order=True)
-class _Timer:
+class _VirtualTimer:
     due: float
     seq: int
-    wake: Callable[[], None] = field(compare=False)
+    callback: Callable[[], None] = field(compare=False)
+    dead: bool = field(default=False, compare=False)
+
+    def cancel(self) -> None:
+        self.dead = True
+
+    def cancelled(self) -> bool:
+        return self.dead
 
 
 class VirtualClock:
     """A clock that only moves when told to.
 
-    ``advance`` fires every sleeper due on the way, in order, so a test can let
-    75 s of agent-down timeout pass without waiting.
+    ``advance`` fires every timer (and wakes every sleeper) due on the way, in
+    order, so a test can let 75 s of agent-down timeout pass without waiting.
+    Timers due at the same moment fire in the order they were set.
     """
 
     def __init__(self, start: float = 1_700_000_000.0) -> None:
         self._now = start
         self._epoch_offset = start
-        self._timers: list[_Timer] = []
+        self._timers: list[_VirtualTimer] = []
         self._seq = itertools.count()
 
     def now(self) -> float:
@@ -85,20 +126,26 @@ class VirtualClock:
             if not future.done():
                 future.set_result(None)
 
-        heapq.heappush(self._timers, _Timer(self._now + max(seconds, 0.0), next(self._seq), wake))
-        await future
+        timer = self.call_later(max(seconds, 0.0), wake)
+        try:
+            await future
+        finally:
+            timer.cancel()  # a cancelled sleeper leaves no timer behind
 
-    def call_at(self, due: float, callback: Callable[[], None]) -> None:
-        """Run a plain callback when virtual time reaches ``due``."""
-        heapq.heappush(self._timers, _Timer(due, next(self._seq), callback))
+    def call_at(self, when: float, callback: Callable[[], None]) -> Timer:
+        timer = _VirtualTimer(when, next(self._seq), callback)
+        heapq.heappush(self._timers, timer)
+        return timer
+
+    def call_later(self, delay: float, callback: Callable[[], None]) -> Timer:
+        return self.call_at(self._now + delay, callback)
 
     def advance(self, seconds: float) -> None:
         """Move time forward, firing due timers in order (synchronous callbacks)."""
         target = self._now + seconds
-        while self._timers and self._timers[0].due <= target:
-            timer = heapq.heappop(self._timers)
+        while (timer := self._pop_due(target)) is not None:
             self._now = max(self._now, timer.due)
-            timer.wake()
+            timer.callback()
         self._now = target
 
     async def run_for(self, seconds: float) -> None:
@@ -110,13 +157,21 @@ class VirtualClock:
         target = self._now + seconds
         while True:
             await self._settle()
-            if not self._timers or self._timers[0].due > target:
+            timer = self._pop_due(target)
+            if timer is None:
                 break
-            timer = heapq.heappop(self._timers)
             self._now = max(self._now, timer.due)
-            timer.wake()
+            timer.callback()
         self._now = target
         await self._settle()
+
+    def _pop_due(self, target: float) -> _VirtualTimer | None:
+        """The next live timer due by ``target``, taken off the heap (cancelled ones dropped)."""
+        while self._timers and self._timers[0].dead:
+            heapq.heappop(self._timers)
+        if self._timers and self._timers[0].due <= target:
+            return heapq.heappop(self._timers)
+        return None
 
     @staticmethod
     async def _settle(rounds: int = 5, limit: int = 100_000) -> None:
@@ -128,3 +183,43 @@ class VirtualClock:
             await asyncio.sleep(0)
             if turn + 1 >= rounds and not ready:
                 break
+
+
+class ScaledClock:
+    """Another clock's time run ``scale`` times slower: each of this clock's seconds takes
+    ``scale`` seconds of the base clock's (``scale`` 0.05 runs twenty times faster).
+
+    It reads the same as its base when made and moves apart from there; sleeps and
+    timers are the base's, stretched, so a scaled clock over a virtual one still moves
+    only when the virtual one is advanced.
+    """
+
+    def __init__(self, base: Clock, scale: float) -> None:
+        if not (math.isfinite(scale) and scale > 0):
+            raise ValueError(f"time scale {scale!r} is not a positive finite number")
+        self.base = base
+        self.scale = scale
+        self._origin = base.now()
+        self._monotonic_origin = base.monotonic()
+
+    def now(self) -> float:
+        return self._origin + (self.base.now() - self._origin) / self.scale
+
+    def monotonic(self) -> float:
+        elapsed = self.base.monotonic() - self._monotonic_origin
+        return self._monotonic_origin + elapsed / self.scale
+
+    async def sleep(self, seconds: float) -> None:
+        await self.base.sleep(seconds * self.scale)
+
+    def call_at(self, when: float, callback: Callable[[], None]) -> Timer:
+        return self.base.call_at(self._origin + (when - self._origin) * self.scale, callback)
+
+    def call_later(self, delay: float, callback: Callable[[], None]) -> Timer:
+        return self.base.call_later(delay * self.scale, callback)
+
+
+def scaled(base: Clock, scale: float) -> Clock:
+    """``base`` run at ``scale`` (see ``ScaledClock``); at 1.0 the base itself, so that
+    unscaled time is exactly the base's, with no rounding from the conversions."""
+    return base if scale == 1.0 else ScaledClock(base, scale)

@@ -1,11 +1,23 @@
-"""The injected clocks: the virtual one moves only when told, firing timers in order."""
+"""The injected clocks: the virtual one moves only when told, firing timers in order; the
+real one arms its timers on the running loop; a scaled one stretches another's time."""
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import math
 
-from stacklab.clock import RealClock, VirtualClock, isotime, utc_datetime
+import pytest
+
+from stacklab.clock import (
+    NoRunningLoop,
+    RealClock,
+    ScaledClock,
+    VirtualClock,
+    isotime,
+    scaled,
+    utc_datetime,
+)
 
 START = 1_700_000_000.0  # 2023-11-14T22:13:20Z
 
@@ -134,3 +146,189 @@ def test_real_clock_monotonic_does_not_go_back() -> None:
     first = clock.monotonic()
     assert clock.monotonic() >= first
     assert clock.now() > START
+
+
+# -- timers ------------------------------------------------------------------------------
+
+
+def test_a_cancelled_timer_never_fires_and_the_others_keep_their_order() -> None:
+    clock = VirtualClock(start=0.0)
+    fired: list[str] = []
+    timers = {name: clock.call_at(2.0, lambda name=name: fired.append(name)) for name in "abcd"}
+    late = clock.call_at(1.0, lambda: fired.append("early"))
+    timers["b"].cancel()
+    assert timers["b"].cancelled() and not timers["a"].cancelled()
+    clock.advance(5.0)
+    assert fired == ["early", "a", "c", "d"]
+    late.cancel()  # after it ran: nothing to undo
+    clock.advance(5.0)
+    assert fired == ["early", "a", "c", "d"]
+
+
+def test_call_later_counts_from_the_current_virtual_time() -> None:
+    clock = VirtualClock(start=100.0)
+    fired: list[tuple[str, float]] = []
+    clock.advance(10.0)
+    clock.call_later(5.0, lambda: fired.append(("five", clock.now())))
+    clock.call_later(-3.0, lambda: fired.append(("past", clock.now())))
+    clock.advance(4.0)
+    assert fired == [("past", 110.0)]
+    clock.advance(1.0)
+    assert fired[-1] == ("five", 115.0)
+
+
+def test_a_timer_set_by_a_firing_timer_fires_in_the_same_advance_when_due() -> None:
+    clock = VirtualClock(start=0.0)
+    beats: list[float] = []
+
+    def beat() -> None:
+        beats.append(clock.now())
+        clock.call_later(2.0, beat)
+
+    clock.call_later(2.0, beat)
+    clock.advance(7.0)
+    assert beats == [2.0, 4.0, 6.0]
+    assert clock.now() == 7.0
+
+
+def test_call_later_under_run_for_interleaves_with_sleepers() -> None:
+    clock = VirtualClock(start=0.0)
+    seen: list[tuple[str, float]] = []
+
+    async def sleeper() -> None:
+        await clock.sleep(3.0)
+        seen.append(("sleeper", clock.now()))
+        clock.call_later(1.0, lambda: seen.append(("set by sleeper", clock.now())))
+
+    async def main() -> None:
+        clock.call_later(2.0, lambda: seen.append(("timer", clock.now())))
+        task = asyncio.create_task(sleeper())
+        await clock.run_for(10.0)
+        await task
+
+    asyncio.run(main())
+    assert seen == [("timer", 2.0), ("sleeper", 3.0), ("set by sleeper", 4.0)]
+
+
+def test_a_cancelled_sleeper_does_not_wake() -> None:
+    clock = VirtualClock(start=0.0)
+    woke: list[float] = []
+
+    async def nap() -> None:
+        await clock.sleep(5.0)
+        woke.append(clock.now())
+
+    async def main() -> None:
+        task = asyncio.create_task(nap())
+        await clock.run_for(1.0)
+        task.cancel()
+        await clock.run_for(10.0)
+        assert task.cancelled()
+
+    asyncio.run(main())
+    assert woke == []
+
+
+def test_real_clock_timers_fire_in_order_on_the_running_loop() -> None:
+    clock = RealClock()
+    fired: list[tuple[str, float]] = []
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        started = clock.monotonic()
+
+        def record(name: str) -> None:
+            assert asyncio.get_running_loop() is loop
+            fired.append((name, clock.monotonic() - started))
+
+        clock.call_later(0.04, lambda: record("forty"))
+        clock.call_later(0.02, lambda: record("twenty"))
+        clock.call_at(clock.now() + 0.03, lambda: record("thirty, wall time"))
+        clock.call_at(clock.now() - 5.0, lambda: record("past"))
+        dropped = clock.call_later(0.01, lambda: record("cancelled"))
+        dropped.cancel()
+        assert dropped.cancelled()
+        await asyncio.sleep(0.2)
+
+    asyncio.run(main())
+    assert [name for name, _ in fired] == ["past", "twenty", "thirty, wall time", "forty"]
+    elapsed = dict(fired)
+    # Not before their delay (a little slack: the wall clock and the loop's may differ by µs).
+    assert elapsed["twenty"] >= 0.019 and elapsed["forty"] >= 0.039
+
+
+def test_real_clock_timers_need_a_running_loop() -> None:
+    with pytest.raises(NoRunningLoop, match="running event loop"):
+        RealClock().call_later(1.0, lambda: None)
+    assert issubclass(NoRunningLoop, RuntimeError)
+
+
+# -- scaled time -------------------------------------------------------------------------
+
+
+def test_a_scaled_clock_starts_at_its_base_and_runs_faster_below_one() -> None:
+    base = VirtualClock(start=1000.0)
+    base.advance(10.0)
+    fast = ScaledClock(base, 0.05)  # ha_time_scale 0.05: twenty times faster
+    assert (fast.now(), fast.monotonic()) == (1010.0, 10.0)
+    base.advance(1.0)
+    assert fast.now() == pytest.approx(1030.0)
+    assert fast.monotonic() == pytest.approx(30.0)
+    slow = ScaledClock(base, 4.0)
+    base.advance(8.0)
+    assert slow.now() == pytest.approx(1013.0)
+    assert fast.now() == pytest.approx(1190.0)
+
+
+def test_scaled_timers_and_sleeps_take_scale_times_the_base_time() -> None:
+    base = VirtualClock(start=0.0)
+    clock = ScaledClock(base, 0.25)  # exact in binary: no rounding in the assertions
+    fired: list[tuple[str, float, float]] = []
+    clock.call_later(8.0, lambda: fired.append(("later", base.now(), clock.now())))
+    clock.call_at(4.0, lambda: fired.append(("at", base.now(), clock.now())))
+    handle = clock.call_later(1.0, lambda: fired.append(("cancelled", 0.0, 0.0)))
+    handle.cancel()
+    base.advance(0.99)
+    assert fired == []
+    base.advance(0.01)
+    assert fired == [("at", 1.0, 4.0)]
+    base.advance(1.0)
+    assert fired[-1] == ("later", 2.0, 8.0)
+    assert len(fired) == 2
+
+    async def main() -> None:
+        task = asyncio.create_task(clock.sleep(40.0))
+        await base.run_for(9.99)
+        assert not task.done()
+        await base.run_for(0.01)
+        assert task.done()
+
+    asyncio.run(main())
+    assert clock.now() == 48.0
+
+
+def test_a_scaled_real_clock_fires_its_timers_sooner() -> None:
+    clock = ScaledClock(RealClock(), 0.01)
+    fired: list[float] = []
+
+    async def main() -> None:
+        started = clock.base.monotonic()
+        clock.call_later(5.0, lambda: fired.append(clock.base.monotonic() - started))
+        await clock.sleep(10.0)  # 0.1 s of real time
+
+    asyncio.run(main())
+    assert len(fired) == 1
+    assert 0.049 <= fired[0] < 1.0  # 5 lab seconds in 50 ms, not 5 s
+
+
+@pytest.mark.parametrize("scale", [0.0, -1.0, math.inf, math.nan])
+def test_a_scale_must_be_positive_and_finite(scale: float) -> None:
+    with pytest.raises(ValueError, match="time scale"):
+        ScaledClock(VirtualClock(), scale)
+
+
+def test_scaled_at_one_is_the_base_clock_itself() -> None:
+    base = VirtualClock()
+    assert scaled(base, 1.0) is base
+    faster = scaled(base, 0.5)
+    assert isinstance(faster, ScaledClock) and faster.scale == 0.5

@@ -17,7 +17,6 @@ agent reports its keepalived's state to the server one batch interval
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import uuid
 from collections.abc import Callable
@@ -26,12 +25,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from stacklab.clock import Clock, VirtualClock
+from stacklab.clock import Clock, NoRunningLoop, scaled
 from stacklab.ids import IdSource
 from stacklab.network import models as m
 from stacklab.network import scheduling as sch
 from stacklab.network.service import NetworkService
-from stacklab.network.vrrp import Scheduler, Transition, VrrpGroup, VrrpInstance, VrrpState
+from stacklab.network.vrrp import Transition, VrrpGroup, VrrpInstance, VrrpState
 from stacklab.store.database import Database
 from stacklab.topology import Topology
 
@@ -48,23 +47,6 @@ HA_STATES = {VrrpState.MASTER: "active", VrrpState.BACKUP: "standby",
              VrrpState.FAULT: "standby", VrrpState.INIT: "standby"}
 
 
-class ScaledScheduler:
-    """Timers for the VRRP segments on the event loop, with lab time ``scale`` times real time
-    (1.0 is the real lab; less makes elections and failovers quicker for tests)."""
-
-    def __init__(self, clock: Clock, loop: asyncio.AbstractEventLoop, scale: float) -> None:
-        self._clock = clock
-        self._loop = loop
-        self._scale = scale
-        self._origin = clock.now()
-
-    def now(self) -> float:
-        return self._origin + (self._clock.now() - self._origin) / self._scale
-
-    def call_at(self, due: float, callback: Callable[[], None]) -> None:
-        self._loop.call_later(max(due - self.now(), 0.0) * self._scale, callback)
-
-
 class Agents:
     def __init__(self, db: Database, clock: Clock, ids: IdSource, network: NetworkService,
                  topology: Topology, options: sch.SchedulingOptions, *,
@@ -76,10 +58,12 @@ class Agents:
         self.topology = topology
         self.options = options
         self.advert_int = ha_vrrp_advert_int
-        self.time_scale = time_scale
+        # keepalived's timers and the L3 agents' state batching run ``time_scale`` times
+        # slower ([stacklab] ha_time_scale; 0.05 is twenty times faster); the heartbeats and
+        # failover checks keep the cloud's own clock.
+        self.ha_clock = scaled(clock, time_scale)
         self.down_hosts: set[str] = set()
         self.segments: dict[str, VrrpGroup] = {}
-        self._scheduler: Scheduler | None = None
         for warning in options.deprecation_warnings():
             LOG.warning(warning)
 
@@ -336,39 +320,30 @@ class Agents:
 
     # -- VRRP ---------------------------------------------------------------------------------
 
-    def _scheduler_now(self) -> Scheduler:
-        if self._scheduler is None:
-            if isinstance(self.clock, VirtualClock):
-                # Virtual time drives the elections too: tests advance it by hand.
-                self._scheduler = self.clock
-            else:
-                self._scheduler = ScaledScheduler(self.clock, asyncio.get_running_loop(),
-                                                  self.time_scale)
-        return self._scheduler
-
     def start_vrrp(self, session: Session, router: m.Router) -> None:
         """keepalived on each hosting agent's node, configured as neutron configures it."""
         self.stop_vrrp(router.id)
-        try:
-            scheduler = self._scheduler_now()
-        except RuntimeError:
-            return  # no running loop (a store-only caller): started with the cloud later
         agents = self.records(session)
         specs = sch.vrrp_instances(self._spec(session, router), agents,
                                    self.l3_state(session, agents), self.options,
                                    ha_vrrp_advert_int=self.advert_int)
         if not specs:
             return
-        segment = VrrpGroup(scheduler)
-        self.segments[router.id] = segment
+        segment = VrrpGroup(self.ha_clock)
         agent_of_host = {s.host: s.agent_id for s in specs}
         for spec in specs:
             segment.add(VrrpInstance(spec.host, spec.ha_ip_address, spec.config))
             segment.on_transition(spec.host, self._reporter(router.id,
                                                             agent_of_host[spec.host]))
-        for spec in specs:
-            if spec.host not in self.down_hosts:
-                segment.start(spec.host)
+        try:
+            for spec in specs:
+                if spec.host not in self.down_hosts:
+                    segment.start(spec.host)
+        except NoRunningLoop:
+            # A store-only caller outside any event loop: a real clock cannot arm the first
+            # timer, so none is armed and the segment is dropped; start_all starts it later.
+            return
+        self.segments[router.id] = segment
 
     def _reporter(self, router_id: str, agent_id: str) -> Callable[[Transition], None]:
         def report(transition: Transition) -> None:
@@ -377,9 +352,8 @@ class Agents:
                 return
             # The L3 agent batches keepalived's notifications for ha_vrrp_advert_int
             # before telling the server (neutron's BatchNotifier).
-            scheduler = self._scheduler_now()
-            scheduler.call_at(scheduler.now() + self.advert_int,
-                              lambda: self._store_ha_state(router_id, agent_id, state))
+            self.ha_clock.call_later(self.advert_int,
+                                     lambda: self._store_ha_state(router_id, agent_id, state))
         return report
 
     def _store_ha_state(self, router_id: str, agent_id: str, state: str) -> None:

@@ -4,9 +4,9 @@
 stop) takes the current time and returns the actions to carry out (adverts to
 send, gratuitous ARPs, state transitions); ``next_deadline`` says when it next
 needs the time. ``VrrpGroup`` is the L2 segment (a project's HA network, or the
-controllers' network for API VIPs): it carries adverts between instances on a
-scheduler (``VirtualClock`` in tests) and injects faults — a killed keepalived,
-a clean stop, a cut link, an interface down, a failed track script.
+controllers' network for API VIPs): it carries adverts between instances on
+its clock's timers (a ``VirtualClock`` in tests) and injects faults — a killed
+keepalived, a clean stop, a cut link, an interface down, a failed track script.
 
 Behaviour follows RFC 3768 (VRRPv2) and RFC 5798 (VRRPv3) where keepalived does,
 and keepalived where it departs from them; defaults are keepalived's, and
@@ -16,13 +16,11 @@ keepalived.conf for an HA router (ha-semantics.md §1, §13).
 
 from __future__ import annotations
 
-import asyncio
 import enum
 import functools
 import ipaddress
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Protocol
 
 from stacklab.clock import Clock
 
@@ -385,28 +383,6 @@ def _compare(a: IPAddress, b: IPAddress) -> int:
     return 1 if int(a) > int(b) else -1
 
 
-class Scheduler(Protocol):
-    """What a segment needs of time: ``VirtualClock`` is one; ``LoopScheduler`` adapts a Clock."""
-
-    def now(self) -> float: ...
-
-    def call_at(self, due: float, callback: Callable[[], None]) -> None: ...
-
-
-class LoopScheduler:
-    """Runs a segment's timers on an asyncio loop against any Clock (the real one in a cloud)."""
-
-    def __init__(self, clock: Clock, loop: asyncio.AbstractEventLoop) -> None:
-        self._clock = clock
-        self._loop = loop
-
-    def now(self) -> float:
-        return self._clock.now()
-
-    def call_at(self, due: float, callback: Callable[[], None]) -> None:
-        self._loop.call_later(max(due - self._clock.now(), 0.0), callback)
-
-
 Key = tuple[str, int]  # (node, vrid)
 
 
@@ -425,8 +401,8 @@ class VrrpGroup:
     seconds. Faults address a node, and optionally one VRID on it.
     """
 
-    def __init__(self, scheduler: Scheduler, *, latency: float = 0.0) -> None:
-        self.scheduler = scheduler
+    def __init__(self, clock: Clock, *, latency: float = 0.0) -> None:
+        self.clock = clock
         self.latency = latency
         self.transitions: list[Transition] = []
         self.garps: list[GratuitousArp] = []
@@ -466,36 +442,36 @@ class VrrpGroup:
 
     def start(self, node: str | None = None, vrid: int | None = None) -> None:
         for instance in self.instances(node, vrid):
-            self._apply(instance, instance.start(self.scheduler.now()))
+            self._apply(instance, instance.start(self.clock.now()))
 
     def stop(self, node: str, vrid: int | None = None) -> None:
         for instance in self.instances(node, vrid):
-            self._apply(instance, instance.stop(self.scheduler.now()))
+            self._apply(instance, instance.stop(self.clock.now()))
 
     def kill(self, node: str, vrid: int | None = None) -> None:
         for instance in self.instances(node, vrid):
-            self._apply(instance, instance.crash(self.scheduler.now()))
+            self._apply(instance, instance.crash(self.clock.now()))
 
     def interface_down(self, node: str, vrid: int | None = None) -> None:
         """The VRRP interface (neutron's ha- port, tracked) goes down: FAULT, and deaf and mute."""
         for instance in self.instances(node, vrid):
             self._member(instance).link_up = False
-            self._apply(instance, instance.fault(self.scheduler.now(), "interface down"))
+            self._apply(instance, instance.fault(self.clock.now(), "interface down"))
 
     def interface_up(self, node: str, vrid: int | None = None) -> None:
         for instance in self.instances(node, vrid):
             self._member(instance).link_up = True
-            self._apply(instance, instance.clear_fault(self.scheduler.now(), "interface down"))
+            self._apply(instance, instance.clear_fault(self.clock.now(), "interface down"))
 
     def track_failed(self, node: str, vrid: int | None = None, script: str = "check_alive") -> None:
         """A track script fails (kolla's check_alive on haproxy): FAULT, still on the wire."""
         for instance in self.instances(node, vrid):
-            self._apply(instance, instance.fault(self.scheduler.now(), f"track {script}"))
+            self._apply(instance, instance.fault(self.clock.now(), f"track {script}"))
 
     def track_recovered(self, node: str, vrid: int | None = None,
                         script: str = "check_alive") -> None:
         for instance in self.instances(node, vrid):
-            self._apply(instance, instance.clear_fault(self.scheduler.now(), f"track {script}"))
+            self._apply(instance, instance.clear_fault(self.clock.now(), f"track {script}"))
 
     # -- network faults ------------------------------------------------------------------
 
@@ -541,15 +517,15 @@ class VrrpGroup:
     def _send(self, sender: VrrpInstance, advert: Advert) -> None:
         if not self._member(sender).link_up:
             return
-        due = self.scheduler.now() + self.latency
+        due = self.clock.now() + self.latency
         for receiver in self.instances(vrid=advert.vrid):
             if receiver.node != sender.node:
-                self.scheduler.call_at(due, functools.partial(self._deliver, receiver, advert))
+                self.clock.call_at(due, functools.partial(self._deliver, receiver, advert))
 
     def _deliver(self, receiver: VrrpInstance, advert: Advert) -> None:
         # A link cut while the advert is in flight loses it.
         if self._member(receiver).link_up and self.connected(advert.sender, receiver.node):
-            self._apply(receiver, receiver.on_advert(advert, self.scheduler.now()))
+            self._apply(receiver, receiver.on_advert(advert, self.clock.now()))
 
     def _arm(self, instance: VrrpInstance) -> None:
         # One pending wake-up per instance, at its earliest deadline: a deadline that moves
@@ -558,14 +534,14 @@ class VrrpGroup:
         deadline = instance.next_deadline
         if deadline is not None and (member.armed is None or deadline < member.armed):
             member.armed = deadline
-            self.scheduler.call_at(deadline, functools.partial(self._wake, instance, deadline))
+            self.clock.call_at(deadline, functools.partial(self._wake, instance, deadline))
 
     def _wake(self, instance: VrrpInstance, due: float) -> None:
         member = self._member(instance)
         if member.armed == due:
             member.armed = None
         deadline = instance.next_deadline
-        if deadline is not None and deadline <= self.scheduler.now():
-            self._apply(instance, instance.on_timer(self.scheduler.now()))
+        if deadline is not None and deadline <= self.clock.now():
+            self._apply(instance, instance.on_timer(self.clock.now()))
         else:
             self._arm(instance)

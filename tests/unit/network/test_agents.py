@@ -216,3 +216,67 @@ def test_a_legacy_router_moves_off_a_dead_agent_only_with_failover_on() -> None:
 
     run_with(scenario(False), l3_ha=False)
     run_with(scenario(True), l3_ha=False, allow_automatic_l3agent_failover=True)
+
+
+def test_ha_time_scale_runs_keepalived_and_its_reports_faster_not_the_heartbeats() -> None:
+    clock = VirtualClock()
+    config = ephemeral_config()
+    config.stacklab.ha_time_scale = 0.25  # four times faster, exact in binary
+    cloud = Cloud(config, clock=clock)
+    cloud.start("http://stacklab.test")
+
+    async def main() -> None:
+        background = asyncio.create_task(cloud.run_background())
+        try:
+            router_id = make_router(cloud)
+            await clock.run_for((ELECTION + REPORT_LAG) / 4 - 0.01)
+            assert sorted(ha_states(cloud, router_id).values()) == ["standby", "standby"]
+            await clock.run_for(0.02)
+            assert sorted(ha_states(cloud, router_id).values()) == ["active", "standby"]
+            # The agents' heartbeats keep neutron's pace: a node down for less than
+            # agent_down_time of the cloud's own seconds still counts as alive.
+            master = next(h for h, s in ha_states(cloud, router_id).items() if s == "active")
+            cloud.node_down(master)
+            await clock.run_for(cloud.agents.options.agent_down_time - 31)
+            with cloud.db.session() as session:
+                agent = session.scalars(select(m.Agent).where(
+                    m.Agent.host == master, m.Agent.agent_type == "L3 agent")).one()
+                assert cloud.agents.alive(agent)
+            # ... while its keepalived's place was taken long before, at the scaled pace.
+            states = ha_states(cloud, router_id)
+            assert states[master] == "active"  # its last report, as neutron keeps it
+            assert [s for h, s in states.items() if h != master] == ["active"]
+        finally:
+            background.cancel()
+
+    try:
+        asyncio.run(main())
+    finally:
+        cloud.stop()
+
+
+def test_a_router_made_outside_any_event_loop_gets_keepalived_when_the_agents_start() -> None:
+    config = ephemeral_config()
+    config.stacklab.ha_time_scale = 0.01  # the real clock, a hundred times faster
+    cloud = Cloud(config)
+    cloud.start("http://stacklab.test")
+    try:
+        # A store-only caller (no loop): a real clock cannot arm keepalived's timers yet.
+        router_id = make_router(cloud)
+        assert cloud.agents.segments == {}
+
+        async def main() -> None:
+            background = asyncio.create_task(cloud.run_background())
+            try:
+                for _ in range(300):  # the election takes about 90 ms of real time
+                    await asyncio.sleep(0.01)
+                    if "active" in ha_states(cloud, router_id).values():
+                        break
+                assert sorted(ha_states(cloud, router_id).values()) == ["active", "standby"]
+                assert list(cloud.agents.segments) == [router_id]
+            finally:
+                background.cancel()
+
+        asyncio.run(main())
+    finally:
+        cloud.stop()

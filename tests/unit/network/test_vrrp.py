@@ -7,10 +7,9 @@ import dataclasses
 
 import pytest
 
-from stacklab.clock import VirtualClock
+from stacklab.clock import Clock, RealClock, ScaledClock, VirtualClock
 from stacklab.network.vrrp import (
     GARP_MASTER_REPEAT,
-    LoopScheduler,
     Transition,
     VrrpConfig,
     VrrpGroup,
@@ -29,7 +28,7 @@ SKEW = 0.8046875
 TICK = 1 / 256  # finer than any timer here, and exact in binary
 
 
-def ha_router(clock: VirtualClock, nodes: int, config: VrrpConfig = NEUTRON) -> VrrpGroup:
+def ha_router(clock: Clock, nodes: int, config: VrrpConfig = NEUTRON) -> VrrpGroup:
     """Replicas network1..N with HA-port addresses 169.254.192.1..N, as neutron allocates."""
     group = VrrpGroup(clock)
     for n in range(1, nodes + 1):
@@ -388,16 +387,33 @@ def test_invalid_configurations_are_refused() -> None:
         group.start()
 
 
-def test_loop_scheduler_runs_timers_on_an_asyncio_loop() -> None:
-    clock = VirtualClock()
-    fired: list[str] = []
+def test_a_segment_on_a_scaled_clock_keeps_keepalived_seconds_in_less_base_time() -> None:
+    base = VirtualClock(start=0.0)
+    group = ha_router(ScaledClock(base, 0.25), 2)
+    group.start()
+    base.advance(MDI / 4 - TICK)
+    assert group.masters() == []
+    base.advance(TICK)
+    # Stamped in the segment's own (scaled) seconds: the election still takes MDI.
+    assert history(group, "network2") == [(INIT, BACKUP, 0.0), (BACKUP, MASTER, MDI)]
+
+
+def test_a_segment_elects_on_a_real_clock_inside_the_event_loop() -> None:
+    clock = ScaledClock(RealClock(), 0.01)  # neutron's 6.8 s election in 68 ms
+    group = ha_router(clock, 2)
 
     async def main() -> None:
-        scheduler = LoopScheduler(clock, asyncio.get_running_loop())
-        assert scheduler.now() == clock.now()
-        scheduler.call_at(clock.now() - 1, lambda: fired.append("due"))
-        await asyncio.sleep(0)
-        await asyncio.sleep(0)
+        group.start()
+        for _ in range(200):  # up to 2 s of real time on a loaded machine
+            await asyncio.sleep(0.01)
+            if len(group.masters()) == 1:
+                break
+        await asyncio.sleep(0.1)  # five more adverts: the master holds
 
     asyncio.run(main())
-    assert fired == ["due"]
+    assert len(group.masters()) == 1
+    started = group.transitions[0].at
+    elected = min(t.at for t in group.transitions if t.new is MASTER)
+    # Which replica wins depends on microseconds of real time; that the wait is keepalived's
+    # master down interval in the segment's seconds, never less, does not.
+    assert MDI - 0.01 <= elected - started < MDI + 100
