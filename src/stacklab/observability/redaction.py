@@ -48,13 +48,16 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     # keystone's Fernet tokens: base64url of a version byte 0x80 and a timestamp.
     (re.compile(r"gAAAAA[A-Za-z0-9_\-]{20,}=*"), MASK),
     # "password": "...", 'secret': '...', password=...: JSON, reprs, headers, env, query.
-    (re.compile(rf"""(?i)(["']?{_KEY}["']?\s*[:=]\s*)(["'])(?:\\.|(?!\2).)*\2"""),
+    # A backslash is only ever read as an escape ([^\\] in the other branch): with both
+    # branches taking it, a line of backslashes and no closing quote backtracked 2**n.
+    (re.compile(rf"""(?i)(["']?{_KEY}["']?\s*[:=]\s*)(["'])(?:\\.|(?!\2)[^\\])*\2"""),
      rf"\1\2{MASK}\2"),
     (re.compile(rf"(?i)((?:^|[?&;\s])[\w.-]*?{_KEY}=)[^&;\s\"']+"), rf"\1{MASK}"),
     # Header dumps: X-Auth-Token: value
     (re.compile(r"(?i)(\bx-(?:auth|subject)-token\s*:\s*)[^\s,;'\"]+"), rf"\1{MASK}"),
     # The openstack CLI's tables (init hooks' output): | secret | value |
-    (re.compile(rf"(?i)(\|\s*{_KEY}\s*\|\s*)[^|\n]*?(\s*\|)"), rf"\1{MASK}\2"),
+    # (One run to the next pipe: spaces shared by three quantifiers backtracked n**3.)
+    (re.compile(rf"(?i)(\|\s*{_KEY}\s*\|)[^|\n]*(\|)"), rf"\1 {MASK} \2"),
     # SQLAlchemy's errors end with the statement's parameters (hashes, secrets, blobs).
     (re.compile(r"\[parameters: [^\n]*"), f"[parameters: {MASK}]"),
 )
