@@ -2,7 +2,8 @@
 
 ``Cloud`` is what ``stacklab up`` serves and what tests build in-process. It
 owns nothing global: two clouds can live in one process (each with its own
-clock, ids and store).
+clock, ids, store and node state). Whether a node is powered lives in its
+``runtime`` alone; the bus, the agents and the services follow it.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from stacklab.network.scheduling.options import SchedulingOptions
 from stacklab.network.service import NetworkService
 from stacklab.observability.logging import CentralLogStore
 from stacklab.store.database import Database, sqlite_url
-from stacklab.topology import Topology, load_topology
+from stacklab.topology import Follower, Runtime, Topology, load_topology
 
 
 class Cloud:
@@ -47,11 +48,13 @@ class Cloud:
         self.clock: Clock = clock or RealClock()
         self.ids = IdSource(self._seed_for_this_start(config))
         self.topology = topology or load_topology(config.stacklab.topology or None)
+        # Which nodes are powered: the one place, every fault goes through it.
+        self.runtime = Runtime(self.topology)
         self.logs = logs or CentralLogStore()
         url = config.database.connection or sqlite_url(
             None if config.stacklab.ephemeral else config.state_path)
         self.db = Database(url)
-        self.bus = InProcessBus(self.clock)
+        self.bus = InProcessBus(self.clock, host_up=self.runtime.is_up)
         # One enforcer per service, as each upstream service has its own: their base
         # rules share names ("context_is_admin") with different meanings.
         self.policies = {
@@ -90,6 +93,11 @@ class Cloud:
                 router_distributed=defaults.router_distributed),
             ha_vrrp_advert_int=defaults.ha_vrrp_advert_int,
             time_scale=config.stacklab.ha_time_scale)
+        # Whether an agent's node is powered is the runtime's to say, nobody else's.
+        self.agents.reachable = self.runtime.is_up
+        # A node's RPC servers stop consuming first, then its agents and keepalived die.
+        self.runtime.subscribe(Follower("bus", self.bus.pause_server, self.bus.resume_server))
+        self.runtime.subscribe(Follower("network", self.agents.host_down, self.agents.host_up))
         self.routing = Routing(self.network, self.agents, l3_ha=defaults.l3_ha,
                                distributed=defaults.router_distributed)
         self.app: Any = None
@@ -99,7 +107,6 @@ class Cloud:
         self.base_url = ""
         self.ready = False
         self.hooks_done = True
-        self.down_nodes: set[str] = set()
         # Exceptions no handler expected (each answered 500): tests assert it stays zero.
         self.unexpected_errors = 0
         # Computed once: the load balancer picks among these on every request.
@@ -156,7 +163,7 @@ class Cloud:
                              self.agents.run(self.node_reachable))
 
     def node_reachable(self, host: str) -> bool:
-        return host not in self.down_nodes
+        return self.runtime.is_up(host)
 
     def stop(self) -> None:
         self.ready = False
@@ -199,31 +206,19 @@ class Cloud:
         """The controller whose API worker serves the next request (the load balancer)."""
         for _ in range(len(self._controller_nodes)):
             node = next(self._api_nodes)
-            if node not in self.down_nodes:
+            if self.runtime.is_up(node):
                 return node
         return "none"
 
     # -- faults: nodes going down and coming back ------------------------------------------
 
-    def find_node(self, name: str) -> str:
-        """A node's FQDN from its short name or FQDN."""
-        for node in self.topology.nodes.values():
-            if name in (node.name, node.fqdn):
-                return node.fqdn
-        raise KeyError(name)
-
     def node_down(self, fqdn: str) -> None:
-        """Power a node off: its services stop consuming, its agents and keepalived die."""
-        self.down_nodes.add(fqdn)
-        self.bus.pause_server(fqdn)
-        self.agents.host_down(fqdn)
+        """Power a node off: its RPC servers stop consuming, its agents and keepalived die."""
+        self.runtime.power_off(fqdn)
 
     def node_up(self, fqdn: str) -> None:
-        if fqdn not in self.down_nodes:
-            return  # already up: nothing restarts
-        self.down_nodes.discard(fqdn)
-        self.bus.resume_server(fqdn)
-        self.agents.host_up(fqdn)
+        """Power it back on (nothing restarts when it was already on)."""
+        self.runtime.power_on(fqdn)
 
     def health(self) -> dict[str, Any]:
         services = {name: "ready" if self.ready else "starting"
@@ -238,6 +233,7 @@ class Cloud:
             nodes.append({
                 "name": node.name, "fqdn": node.fqdn, "roles": list(node.roles),
                 "services": list(node.services), "addresses": dict(node.addresses),
-                "state": "down" if node.fqdn in self.down_nodes else "up",
+                "state": self.runtime.power(node.fqdn),
+                "service_states": self.runtime.services(node.fqdn),
             })
         return {"endpoint": self.base_url, "nodes": nodes, **self.health()}

@@ -19,7 +19,7 @@ import inspect
 import itertools
 import logging
 from collections import deque
-from collections.abc import Coroutine, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -199,8 +199,12 @@ class InProcessBus:
         *,
         rpc_response_timeout: float = DEFAULT_RPC_RESPONSE_TIMEOUT,
         transient_queues_ttl: float = DEFAULT_TRANSIENT_QUEUES_TTL,
+        host_up: Callable[[str], bool] | None = None,
     ) -> None:
         self.clock = clock
+        # Whether a host is powered (the cloud's runtime says): a listener started on a
+        # host that is down waits paused, as a process on a powered-off node would.
+        self._host_up = host_up
         self.rpc_response_timeout = rpc_response_timeout
         self.transient_queues_ttl = transient_queues_ttl
         # Shared queues by name ("topic" or "topic.server"). Like oslo's
@@ -288,6 +292,10 @@ class InProcessBus:
         listener.fanout_queue = fanout
         self._fanout.setdefault(target.topic, []).append(fanout)
         self._listeners.append(listener)
+        if (target.server is not None and self._host_up is not None
+                and not self._host_up(target.server)):
+            listener.pause()
+            return listener
         # A new consumer picks up what waited in the shared queues.
         self.pump(listener.shared_queues)
         return listener

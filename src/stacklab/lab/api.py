@@ -15,6 +15,7 @@ from stacklab.api.errors import BadRequest, NotFound, keystone_error
 from stacklab.api.policy import PolicyRule
 from stacklab.api.service import Call, Reply, ServiceApi
 from stacklab.network import netns
+from stacklab.topology.runtime import UP
 
 ADMIN = "stacklab:admin"
 
@@ -55,7 +56,7 @@ async def logs(call: Call) -> dict[str, Any]:
 def _node(call: Call) -> str:
     name = call.params["node"]
     try:
-        return call.cloud.find_node(name)
+        return call.cloud.runtime.node(name).fqdn
     except KeyError:
         raise NotFound(f"Could not find node: {name}.") from None
 
@@ -65,23 +66,30 @@ async def node_down(call: Call) -> dict[str, Any]:
     """Power a node off, as pulling its plug would."""
     fqdn = _node(call)
     call.cloud.node_down(fqdn)
-    return {"node": fqdn, "state": "down"}
+    return {"node": fqdn, "state": call.cloud.runtime.power(fqdn)}
 
 
 @api.route("POST", "/v1/nodes/{node}/up", policy=ADMIN, body_optional=True)
 async def node_up(call: Call) -> dict[str, Any]:
     fqdn = _node(call)
     call.cloud.node_up(fqdn)
-    return {"node": fqdn, "state": "up"}
+    return {"node": fqdn, "state": call.cloud.runtime.power(fqdn)}
 
 
 @api.route("GET", "/v1/nodes/{node}/netns", policy=ADMIN)
 async def node_netns(call: Call) -> Response | dict[str, Any]:
-    """What ``ip netns`` and ``ip -br addr`` show on the node (``?text`` for that output)."""
+    """What ``ip netns`` and ``ip -br addr`` show on the node (``?text`` for that output).
+
+    A powered-off node has none: its namespaces went with its kernel, and its
+    agents make them again when it is back.
+    """
     fqdn = _node(call)
     cloud = call.cloud
-    with cloud.db.session() as session:
-        found = netns.namespaces(session, cloud.agents, fqdn)
+    power = cloud.runtime.power(fqdn)
+    found: list[dict[str, Any]] = []
+    if power == UP:
+        with cloud.db.session() as session:
+            found = netns.namespaces(session, cloud.agents, fqdn)
     if "text" in call.query:
         return PlainTextResponse(netns.ip_output(found))
-    return {"node": fqdn, "namespaces": found}
+    return {"node": fqdn, "state": power, "namespaces": found}

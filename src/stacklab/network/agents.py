@@ -62,7 +62,8 @@ class Agents:
         # slower ([stacklab] ha_time_scale; 0.05 is twenty times faster); the heartbeats and
         # failover checks keep the cloud's own clock.
         self.ha_clock = scaled(clock, time_scale)
-        self.down_hosts: set[str] = set()
+        # Whether a node is powered: the cloud's runtime answers (its declaration sets it).
+        self.reachable: Callable[[str], bool] = lambda host: True
         self.segments: dict[str, VrrpGroup] = {}
         for warning in options.deprecation_warnings():
             LOG.warning(warning)
@@ -95,7 +96,7 @@ class Agents:
         now = self.clock.now()
         with self.db.session() as session:
             for agent in session.scalars(select(m.Agent)):
-                if reachable(agent.host) and agent.host not in self.down_hosts:
+                if reachable(agent.host):
                     agent.heartbeat_timestamp = now
 
     async def run(self, reachable: Callable[[str], bool]) -> None:
@@ -337,7 +338,7 @@ class Agents:
                                                             agent_of_host[spec.host]))
         try:
             for spec in specs:
-                if spec.host not in self.down_hosts:
+                if self.reachable(spec.host):
                     segment.start(spec.host)
         except NoRunningLoop:
             # A store-only caller outside any event loop: a real clock cannot arm the first
@@ -360,7 +361,7 @@ class Agents:
         with self.db.session() as session:
             binding = session.get(m.RouterBinding, (router_id, agent_id))
             agent = session.get(m.Agent, agent_id)
-            if binding is not None and agent is not None and agent.host not in self.down_hosts:
+            if binding is not None and agent is not None and self.reachable(agent.host):
                 binding.ha_state = state
 
     def stop_vrrp(self, router_id: str) -> None:
@@ -377,13 +378,11 @@ class Agents:
 
     def host_down(self, host: str) -> None:
         """A node lost (powered off): its agents stop reporting, its keepalived dies."""
-        self.down_hosts.add(host)
         for segment in self.segments.values():
             for instance in segment.instances(node=host):
                 segment.kill(host, instance.vrid)
 
     def host_up(self, host: str) -> None:
-        self.down_hosts.discard(host)
         for segment in self.segments.values():
             for instance in segment.instances(node=host):
                 segment.start(host, instance.vrid)

@@ -17,14 +17,17 @@ from stacklab.topology.model import (
     VirtualIp,
     services_for,
 )
+from stacklab.topology.runtime import Follower, Runtime
 
 __all__ = [
     "DVR_EXTRA_SERVICES",
     "NETWORK_PURPOSES",
     "ROLES",
     "ROLE_SERVICES",
+    "Follower",
     "Network",
     "Node",
+    "Runtime",
     "Topology",
     "TopologyError",
     "VirtualIp",

@@ -454,3 +454,24 @@ def test_the_same_calls_give_the_same_deliveries() -> None:
     first = one_run()
     assert len(first) == 8 + 4 * 3
     assert one_run() == first
+
+
+def test_a_server_started_on_a_host_that_is_down_waits_paused_until_it_is_back() -> None:
+    clock = VirtualClock()
+    down = {COMPUTE1}
+    bus = InProcessBus(clock, host_up=lambda host: host not in down)
+    log: list[tuple[str, str, Any]] = []
+
+    async def scenario() -> None:
+        listener = bus.listen(Target("compute", COMPUTE1), ComputeEndpoint(COMPUTE1, log, clock))
+        await bus.cast(Target("compute", COMPUTE1), "build_instance", instance="vm1")
+        # A bare-topic listener has no host: it is never held back.
+        assert not bus.listen(Target("compute"), ComputeEndpoint("any", log, clock)).paused
+        await bus.drain()
+        assert listener.paused and log == []
+        down.clear()
+        assert bus.resume_server(COMPUTE1) == 1
+        await bus.drain()
+
+    run(scenario)
+    assert log == [(COMPUTE1, "build_instance", "vm1")]

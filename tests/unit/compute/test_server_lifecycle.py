@@ -352,7 +352,7 @@ def test_a_compute_silent_for_longer_than_service_down_time_gets_no_new_servers(
     async def scenario(lab: Lab) -> None:
         down_time = lab.cloud.config.DEFAULT.service_down_time
         reports = await heartbeats(lab)
-        lab.cloud.down_nodes.add(COMPUTE2)
+        lab.cloud.node_down(COMPUTE2)
         # Until service_down_time has passed since its last sign of life it still counts.
         await lab.clock.run_for(down_time - 1)
         services = (await lab.request("GET", "/os-services?binary=nova-compute"))["services"]
@@ -364,7 +364,7 @@ def test_a_compute_silent_for_longer_than_service_down_time_gets_no_new_servers(
         assert await hosts_of_new_servers(lab, "s", 3) == [COMPUTE1, COMPUTE1, None]
 
         # Back on the network: its next report (every report_interval) makes it a candidate.
-        lab.cloud.down_nodes.discard(COMPUTE2)
+        lab.cloud.node_up(COMPUTE2)
         await lab.clock.run_for(lab.cloud.config.DEFAULT.report_interval)
         assert await hosts_of_new_servers(lab, "t", 1) == [COMPUTE2]
         reports.cancel()
