@@ -11,7 +11,7 @@ _NAME = {"type": "string", "minLength": 1, "maxLength": 255,
 # nova bounds flavor sizes and quota limits by its INT columns (db constants MAX_INT).
 _NON_NEGATIVE = {"type": ["integer", "string"], "pattern": "^[0-9]+$", "minimum": 0,
                  "maximum": MAX_INT}
-_POSITIVE = {"type": ["integer", "string"], "pattern": "^[0-9]*[1-9][0-9]*$", "minimum": 1,
+_POSITIVE = {"type": ["integer", "string"], "pattern": "^0*[1-9][0-9]*$", "minimum": 1,
              "maximum": MAX_INT}
 
 FLAVOR_CREATE: dict[str, Any] = {

@@ -8,6 +8,7 @@ service gets them.
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 from urllib.parse import quote, unquote
 
@@ -258,3 +259,13 @@ def test_a_non_ascii_server_tag_answers_an_ascii_location(
                           headers={**headers, "OpenStack-API-Version": "compute 2.26"})
     assert response.status_code == 201, response.text
     assert response.headers["location"].endswith("/tags/%C3%A9t%C3%A9")
+
+
+def test_a_long_numeric_string_is_checked_in_linear_time(
+        client: TestClient, headers: dict[str, str]) -> None:
+    # The schema is read before the policy: any user could send this to an admin's route.
+    began = time.perf_counter()
+    response = client.post("/compute/v2.1/flavors", headers=headers, content=json.dumps(
+        {"flavor": {"name": "long", "ram": "1" * 60000 + "x", "vcpus": 1, "disk": 1}}))
+    assert response.status_code == 400
+    assert time.perf_counter() - began < 1.0
