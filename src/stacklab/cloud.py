@@ -2,48 +2,63 @@
 
 ``Cloud`` is what ``stacklab up`` serves and what tests build in-process. It
 owns nothing global: two clouds can live in one process (each with its own
-clock, ids, store and node state). Whether a node is powered lives in its
-``runtime`` alone; the bus, the agents and the services follow it.
+clock, ids, store and node state). It builds, mounts, catalogs, starts, stops
+and faults whatever ``SERVICES`` declares (``stacklab.declaration``); whether a
+node is powered lives in its ``runtime`` alone.
 """
 
 from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Iterator, Sequence
+from typing import Any, TypeVar
 
 from stacklab.api.context import RequestContext
 from stacklab.api.policy import PolicyEngine
 from stacklab.api.service import ServiceApi
 from stacklab.bus.inprocess import InProcessBus
 from stacklab.clock import Clock, RealClock
-from stacklab.compute.neutron import NeutronClient
+from stacklab.compute.declaration import COMPUTE
+from stacklab.compute.declaration import DECLARATION as COMPUTE_SERVICE
 from stacklab.compute.service import ComputeService
 from stacklab.config import Config
+from stacklab.declaration import Key, Parts, ServiceDeclaration, Startup
+from stacklab.identity.declaration import DECLARATION as IDENTITY_SERVICE
+from stacklab.identity.declaration import IDENTITY
 from stacklab.identity.service import CatalogEntry, IdentityService
 from stacklab.ids import IdSource
-from stacklab.image.builtin import CIRROS_NAME, CIRROS_PROPERTIES, cirros_bytes
-from stacklab.image.filestore import FileStore
-from stacklab.image.service import ImageOptions, ImageService
+from stacklab.image.declaration import DECLARATION as IMAGE_SERVICE
+from stacklab.image.declaration import IMAGE
+from stacklab.image.service import ImageService
+from stacklab.lab.declaration import DECLARATION as LAB_API
 from stacklab.network.agents import Agents
+from stacklab.network.declaration import AGENTS, NETWORK, ROUTING
+from stacklab.network.declaration import DECLARATION as NETWORK_SERVICE
 from stacklab.network.routing import Routing
-from stacklab.network.scheduling.options import SchedulingOptions
 from stacklab.network.service import NetworkService
 from stacklab.observability.logging import CentralLogStore
 from stacklab.store.database import Database, sqlite_url
 from stacklab.topology import Follower, Runtime, Topology, load_topology
 
+T = TypeVar("T")
+
+# The registry: every service the cloud builds, mounts, catalogs and faults, in build
+# and start order (identity first: it bootstraps the store others start on; image
+# before compute, which takes it).
+SERVICES: tuple[ServiceDeclaration[Any], ...] = (
+    IDENTITY_SERVICE,
+    IMAGE_SERVICE,
+    COMPUTE_SERVICE,
+    NETWORK_SERVICE,
+    LAB_API,
+)
+
 
 class Cloud:
     def __init__(self, config: Config, *, clock: Clock | None = None,
-                 topology: Topology | None = None, logs: CentralLogStore | None = None) -> None:
-        from stacklab.compute.policies import RULES as COMPUTE_RULES
-        from stacklab.identity.policies import RULES as IDENTITY_RULES
-        from stacklab.image.policies import RULES as IMAGE_RULES
-        from stacklab.lab.api import RULES as LAB_RULES
-        from stacklab.network.policies import RULES as NETWORK_RULES
-
+                 topology: Topology | None = None, logs: CentralLogStore | None = None,
+                 services: Sequence[ServiceDeclaration[Any]] = SERVICES) -> None:
         self.config = config
         self.clock: Clock = clock or RealClock()
         self.ids = IdSource(self._seed_for_this_start(config))
@@ -55,56 +70,32 @@ class Cloud:
             None if config.stacklab.ephemeral else config.state_path)
         self.db = Database(url)
         self.bus = InProcessBus(self.clock, host_up=self.runtime.is_up)
+        self.app: Any = None
+        self.base_url = ""
+        self.declarations = tuple(services)
+        names = [d.name for d in self.declarations]
+        if len(set(names)) != len(names):
+            raise ValueError(f"a service is declared twice: {names}")
         # One enforcer per service, as each upstream service has its own: their base
         # rules share names ("context_is_admin") with different meanings.
         self.policies = {
-            service: PolicyEngine(
-                rules, policy_file=config.oslo_policy.policy_file,
+            declaration.name: PolicyEngine(
+                declaration.rules, policy_file=config.oslo_policy.policy_file,
                 enforce_scope=config.oslo_policy.enforce_scope,
                 enforce_new_defaults=config.oslo_policy.enforce_new_defaults)
-            for service, rules in (("identity", IDENTITY_RULES), ("image", IMAGE_RULES),
-                                   ("compute", COMPUTE_RULES), ("network", NETWORK_RULES),
-                                   ("stacklab", LAB_RULES))
+            for declaration in self.declarations
         }
-        self.identity = IdentityService(self.db, self.clock, self.ids, config)
-        self.image = ImageService(
-            self.db, self.clock, self.ids,
-            FileStore(None if config.stacklab.ephemeral else config.state_path / "images"),
-            ImageOptions(image_size_cap=config.DEFAULT.image_size_cap,
-                         user_storage_quota=config.DEFAULT.user_storage_quota))
-        self.compute = ComputeService(self.db, self.clock, self.ids, self.topology, self.bus,
-                                      report_interval=config.DEFAULT.report_interval,
-                                      service_down_time=config.DEFAULT.service_down_time,
-                                      boot_profile=config.stacklab.boot_profile,
-                                      images=self.image, quota_options=config.quota)
-        self.network = NetworkService(self.db, self.clock, self.ids)
-        defaults = config.DEFAULT
-        self.agents = Agents(
-            self.db, self.clock, self.ids, self.network, self.topology,
-            SchedulingOptions(
-                agent_down_time=defaults.agent_down_time,
-                report_interval=config.AGENT.report_interval,
-                dhcp_agents_per_network=defaults.dhcp_agents_per_network,
-                allow_automatic_dhcp_failover=defaults.allow_automatic_dhcp_failover,
-                l3_ha=defaults.l3_ha, max_l3_agents_per_router=defaults.max_l3_agents_per_router,
-                min_l3_agents_per_router=defaults.min_l3_agents_per_router,
-                allow_automatic_l3agent_failover=defaults.allow_automatic_l3agent_failover,
-                l3_ha_net_cidr=defaults.l3_ha_net_cidr,
-                router_distributed=defaults.router_distributed),
-            ha_vrrp_advert_int=defaults.ha_vrrp_advert_int,
-            time_scale=config.stacklab.ha_time_scale)
-        # Whether an agent's node is powered is the runtime's to say, nobody else's.
-        self.agents.reachable = self.runtime.is_up
-        # A node's RPC servers stop consuming first, then its agents and keepalived die.
+        self.parts = Parts(config=config, clock=self.clock, ids=self.ids, db=self.db,
+                           bus=self.bus, topology=self.topology, runtime=self.runtime,
+                           logs=self.logs, app=lambda: self.app,
+                           base_url=lambda: self.base_url)
+        for declaration in self.declarations:
+            if declaration.key is not None and declaration.build is not None:
+                self.parts.provide(declaration.key, declaration.build(self.parts))
+        # A node's RPC servers stop consuming first, then each service hears of it.
         self.runtime.subscribe(Follower("bus", self.bus.pause_server, self.bus.resume_server))
-        self.runtime.subscribe(Follower("network", self.agents.host_down, self.agents.host_up))
-        self.routing = Routing(self.network, self.agents, l3_ha=defaults.l3_ha,
-                               distributed=defaults.router_distributed)
-        self.app: Any = None
-        self.compute.neutron = NeutronClient(lambda: self.app, lambda: self.base_url,
-                                             username="nova",
-                                             password=config.stacklab.admin_password)
-        self.base_url = ""
+        for declaration in self.declarations:
+            self._follow(declaration)
         self.ready = False
         self.hooks_done = True
         # Exceptions no handler expected (each answered 500): tests assert it stays zero.
@@ -112,6 +103,46 @@ class Cloud:
         # Computed once: the load balancer picks among these on every request.
         self._controller_nodes = self._controllers()
         self._api_nodes = itertools.cycle(self._controller_nodes)
+
+    def _follow(self, declaration: ServiceDeclaration[Any]) -> None:
+        down, up = declaration.node_down, declaration.node_up
+        if down is None and up is None:
+            return
+        parts = self.parts
+        self.runtime.subscribe(Follower(
+            declaration.name,
+            None if down is None else (lambda fqdn: down(parts, fqdn)),
+            None if up is None else (lambda fqdn: up(parts, fqdn))))
+
+    # -- what handlers reach (typed) -------------------------------------------------------
+
+    def get(self, key: Key[T]) -> T:
+        """An object a declaration built (a service, or one of its parts)."""
+        return self.parts.get(key)
+
+    @property
+    def identity(self) -> IdentityService:
+        return self.parts.get(IDENTITY)
+
+    @property
+    def image(self) -> ImageService:
+        return self.parts.get(IMAGE)
+
+    @property
+    def compute(self) -> ComputeService:
+        return self.parts.get(COMPUTE)
+
+    @property
+    def network(self) -> NetworkService:
+        return self.parts.get(NETWORK)
+
+    @property
+    def agents(self) -> Agents:
+        return self.parts.get(AGENTS)
+
+    @property
+    def routing(self) -> Routing:
+        return self.parts.get(ROUTING)
 
     # -- life cycle --------------------------------------------------------------------
 
@@ -139,56 +170,41 @@ class Cloud:
         return seed if starts == 0 else seed + 1_000_003 * starts
 
     def start(self, base_url: str) -> None:
-        """Bring the store to head, bootstrap, publish the catalog at ``base_url``."""
+        """Bring the store to head, then start each service in the registry's order."""
         self.base_url = base_url.rstrip("/")
         if not self.config.stacklab.ephemeral and not self.config.database.connection:
             self.config.state_path.mkdir(parents=True, exist_ok=True)
         self.db.upgrade()
-        first_start = self.identity.start(list(self.catalog_entries()))
-        if first_start:
-            self.image.register_builtin(self.image.ids.uuid(), CIRROS_NAME, cirros_bytes(),
-                                        CIRROS_PROPERTIES)
-        self.compute.start()
-        self.network.ensure_public_network(self.identity.admin_project_id())
-        with self.db.session() as session:
-            self.agents.register(session)
-        # The agents come up with the cloud and report at once (as compute services do).
-        self.agents.heartbeat(self.node_reachable)
+        startup = Startup(self.base_url, [d.catalog for d in self.declarations
+                                          if d.catalog is not None])
+        for declaration in self.declarations:
+            if declaration.start is not None:
+                declaration.start(self.parts, startup)
         self.ready = True
 
     async def run_background(self) -> None:
         """What the lab's nodes do on their own: heartbeats, keepalived, failover checks."""
-        self.agents.start_all()
-        await asyncio.gather(self.compute.services.run(self.node_reachable),
-                             self.agents.run(self.node_reachable))
-
-    def node_reachable(self, host: str) -> bool:
-        return self.runtime.is_up(host)
+        await asyncio.gather(*(declaration.background(self.parts)
+                               for declaration in self.declarations
+                               if declaration.background is not None))
 
     def stop(self) -> None:
         self.ready = False
-        self.compute.stop()
-        self.image.store.close()
+        # Last built, first stopped: nothing is left using what stopped before it.
+        for declaration in reversed(self.declarations):
+            if declaration.stop is not None:
+                declaration.stop(self.parts)
         self.db.dispose()
 
     def catalog_entries(self) -> Iterator[CatalogEntry]:
-        yield CatalogEntry("identity", "keystone", "Identity Service",
-                           f"{self.base_url}/identity")
-        yield CatalogEntry("image", "glance", "Image Service", f"{self.base_url}/image")
-        yield CatalogEntry("compute", "nova", "Compute Service",
-                           f"{self.base_url}/compute/v2.1")
-        yield CatalogEntry("network", "neutron", "Networking Service",
-                           f"{self.base_url}/networking")
+        for declaration in self.declarations:
+            spec = declaration.catalog
+            if spec is not None:
+                yield CatalogEntry(spec.type, spec.name, spec.description,
+                                   f"{self.base_url}{spec.suffix}")
 
     def service_apis(self) -> list[tuple[str, ServiceApi]]:
-        from stacklab.compute.api import api as compute_api
-        from stacklab.identity.api import api as identity_api
-        from stacklab.image.api import api as image_api
-        from stacklab.lab.api import api as lab_api
-        from stacklab.network.api import api as network_api
-
-        return [("/identity", identity_api), ("/image", image_api), ("/compute", compute_api),
-                ("/networking", network_api), ("/stacklab", lab_api)]
+        return [(declaration.mount, declaration.api) for declaration in self.declarations]
 
     # -- the request path ----------------------------------------------------------------
 
@@ -221,8 +237,8 @@ class Cloud:
         self.runtime.power_on(fqdn)
 
     def health(self) -> dict[str, Any]:
-        services = {name: "ready" if self.ready else "starting"
-                    for name in ("identity", "image", "compute", "network")}
+        services = {declaration.name: "ready" if self.ready else "starting"
+                    for declaration in self.declarations if declaration.catalog is not None}
         ready = self.ready and self.hooks_done
         return {"status": "ready" if ready else "starting", "services": services,
                 "init_hooks": "done" if self.hooks_done else "running"}

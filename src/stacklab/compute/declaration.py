@@ -1,0 +1,44 @@
+"""Compute (nova) as the cloud builds it: the nova services of the lab's nodes, on the bus."""
+
+from __future__ import annotations
+
+from stacklab.compute.api import api
+from stacklab.compute.neutron import NeutronClient
+from stacklab.compute.policies import RULES
+from stacklab.compute.service import ComputeService
+from stacklab.declaration import CatalogSpec, Key, Parts, ServiceDeclaration, Startup
+from stacklab.image.declaration import IMAGE
+
+COMPUTE = Key("compute", ComputeService)
+
+
+def _build(parts: Parts) -> ComputeService:
+    config = parts.config
+    compute = ComputeService(parts.db, parts.clock, parts.ids, parts.topology, parts.bus,
+                             report_interval=config.DEFAULT.report_interval,
+                             service_down_time=config.DEFAULT.service_down_time,
+                             boot_profile=config.stacklab.boot_profile,
+                             images=parts.get(IMAGE), quota_options=config.quota)
+    # nova's [neutron] section: networking over HTTP, as the user nova.
+    compute.neutron = NeutronClient(parts.app, parts.base_url, username="nova",
+                                    password=config.stacklab.admin_password)
+    return compute
+
+
+def _start(parts: Parts, startup: Startup) -> None:
+    parts.get(COMPUTE).start()
+
+
+async def _background(parts: Parts) -> None:
+    # A service on a powered-off node does not report.
+    await parts.get(COMPUTE).services.run(parts.runtime.is_up)
+
+
+def _stop(parts: Parts) -> None:
+    parts.get(COMPUTE).stop()
+
+
+DECLARATION = ServiceDeclaration(
+    api=api, mount="/compute", rules=RULES,
+    catalog=CatalogSpec("compute", "nova", "Compute Service", "/compute/v2.1"),
+    key=COMPUTE, build=_build, start=_start, background=_background, stop=_stop)

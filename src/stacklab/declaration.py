@@ -1,0 +1,151 @@
+"""How a service declares itself, once, for the cloud to build, mount, catalog and fault.
+
+Each service package has one ``ServiceDeclaration`` (in its ``declaration``
+module): its API and where it is mounted, its catalog entry, its policy rules,
+how its objects are built from the cloud's shared ``Parts``, what it does at
+start, in the background and at stop, and what it does when a node goes down
+or comes back. ``stacklab.cloud.SERVICES`` lists the declarations; ``Cloud``
+builds whatever is listed, in that order, so a service is built after the ones
+it takes from ``Parts``. Adding a service is its package plus one line there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from stacklab.api.policy import PolicyRule
+from stacklab.api.service import ServiceApi
+
+if TYPE_CHECKING:
+    from stacklab.bus.inprocess import InProcessBus
+    from stacklab.clock import Clock
+    from stacklab.config import Config
+    from stacklab.ids import IdSource
+    from stacklab.observability.logging import CentralLogStore
+    from stacklab.store.database import Database
+    from stacklab.topology import Runtime, Topology
+
+T = TypeVar("T")
+
+
+class Key(Generic[T]):
+    """The typed name of one object the cloud holds (a service, or a part of one)."""
+
+    __slots__ = ("kind", "name")
+
+    def __init__(self, name: str, kind: type[T]) -> None:
+        self.name = name
+        self.kind = kind
+
+    def __repr__(self) -> str:
+        return f"Key({self.name!r}, {self.kind.__name__})"
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogSpec:
+    """A service's entry in keystone's catalog; ``suffix`` follows the cloud's base URL."""
+
+    type: str
+    name: str
+    description: str
+    suffix: str
+
+
+class Parts:
+    """What services are built from: the cloud's shared parts and the objects built so far.
+
+    ``app`` and ``base_url`` are read when called, not when a service is built:
+    the ASGI app and the listening address exist only once the cloud serves
+    (services calling each other over HTTP reach them through these).
+    """
+
+    def __init__(self, *, config: Config, clock: Clock, ids: IdSource, db: Database,
+                 bus: InProcessBus, topology: Topology, runtime: Runtime,
+                 logs: CentralLogStore, app: Callable[[], Any],
+                 base_url: Callable[[], str]) -> None:
+        self.config = config
+        self.clock = clock
+        self.ids = ids
+        self.db = db
+        self.bus = bus
+        self.topology = topology
+        self.runtime = runtime
+        self.logs = logs
+        self.app = app
+        self.base_url = base_url
+        self._built: dict[str, object] = {}
+
+    def provide(self, key: Key[T], value: T) -> T:
+        if key.name in self._built:
+            raise ValueError(f"{key.name!r} is built twice: two declarations provide it")
+        if not isinstance(value, key.kind):
+            raise TypeError(f"{key.name!r} must be a {key.kind.__name__}, "
+                            f"not a {type(value).__name__}")
+        self._built[key.name] = value
+        return value
+
+    def get(self, key: Key[T]) -> T:
+        try:
+            value = self._built[key.name]
+        except KeyError:
+            raise LookupError(f"{key.name!r} is not built (yet): is its declaration in the "
+                              "registry, before the ones that use it?") from None
+        assert isinstance(value, key.kind)
+        return value
+
+    def has(self, key: Key[Any]) -> bool:
+        return key.name in self._built
+
+
+@dataclass
+class Startup:
+    """What the cloud's start hands each declaration in turn, and what they tell later ones.
+
+    Identity starts first (the registry's order): it publishes ``catalog`` and
+    says whether this store was just bootstrapped and which project owns the
+    lab's shared resources.
+    """
+
+    base_url: str
+    catalog: Sequence[CatalogSpec]
+    first_start: bool = False
+    admin_project_id: str | None = None
+
+
+PartsHook = Callable[[Parts], None]
+NodeHook = Callable[[Parts, str], None]
+
+
+@dataclass(frozen=True)
+class ServiceDeclaration(Generic[T]):
+    """One service, as the cloud needs to know it (see the module's docstring).
+
+    ``key``/``build``: the service's main object, what handlers reach; ``build``
+    may ``provide`` more parts under other keys (networking's agents). A
+    declaration without ``build`` (the lab API) only serves its routes.
+    """
+
+    api: ServiceApi
+    mount: str
+    rules: Sequence[PolicyRule]
+    catalog: CatalogSpec | None = None
+    key: Key[T] | None = None
+    build: Callable[[Parts], T] | None = None
+    start: Callable[[Parts, Startup], None] | None = None
+    # Runs while the cloud serves: heartbeats, keepalived, periodic checks.
+    background: Callable[[Parts], Coroutine[Any, Any, None]] | None = None
+    stop: PartsHook | None = None
+    # A node of the lab lost power / got it back (by FQDN), after the runtime says so.
+    node_down: NodeHook | None = None
+    node_up: NodeHook | None = None
+
+    def __post_init__(self) -> None:
+        if (self.key is None) != (self.build is None):
+            raise ValueError(f"{self.name}: a declaration has both a key and build, or neither")
+
+    @property
+    def name(self) -> str:
+        """The service's one name: its API's, its policy enforcer's, its health entry's."""
+        return self.api.name

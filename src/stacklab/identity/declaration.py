@@ -1,0 +1,29 @@
+"""Identity (keystone) as the cloud builds it; it starts first and publishes the catalog."""
+
+from __future__ import annotations
+
+from stacklab.declaration import CatalogSpec, Key, Parts, ServiceDeclaration, Startup
+from stacklab.identity.api import api
+from stacklab.identity.policies import RULES
+from stacklab.identity.service import CatalogEntry, IdentityService
+
+IDENTITY = Key("identity", IdentityService)
+
+
+def _build(parts: Parts) -> IdentityService:
+    return IdentityService(parts.db, parts.clock, parts.ids, parts.config)
+
+
+def _start(parts: Parts, startup: Startup) -> None:
+    identity = parts.get(IDENTITY)
+    base = startup.base_url
+    startup.first_start = identity.start([
+        CatalogEntry(spec.type, spec.name, spec.description, f"{base}{spec.suffix}")
+        for spec in startup.catalog])
+    startup.admin_project_id = identity.admin_project_id()
+
+
+DECLARATION = ServiceDeclaration(
+    api=api, mount="/identity", rules=RULES,
+    catalog=CatalogSpec("identity", "keystone", "Identity Service", "/identity"),
+    key=IDENTITY, build=_build, start=_start)
