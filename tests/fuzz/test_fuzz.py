@@ -8,14 +8,18 @@ requests are made. Each test prints what it sent and how the service answered.
 
 from __future__ import annotations
 
+import logging
 import os
+from collections.abc import Iterator
 from typing import Any
 
+import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from starlette.testclient import TestClient
 
 from stacklab.cloud import Cloud
+from stacklab.observability.logging import LOGGERS, configure
 from support.fuzz import Campaign, assert_no_server_errors, run
 from support.inprocess import admin_token
 
@@ -23,6 +27,23 @@ from support.inprocess import admin_token
 EXAMPLES = {"identity": 4000, "image": 3000, "compute": 4000, "network": 4000}
 if os.environ.get("STACKLAB_FUZZ_EXAMPLES"):
     EXAMPLES = dict.fromkeys(EXAMPLES, int(os.environ["STACKLAB_FUZZ_EXAMPLES"]))
+
+
+@pytest.fixture(autouse=True)
+def served_logging(cloud: Cloud) -> Iterator[None]:
+    """Logging as ``stacklab up`` sets it: every INFO line goes through the secret masking,
+    whose patterns read what clients send (error messages quote it). Restored afterwards."""
+    saved = [(logger, logger.level, logger.propagate, list(logger.handlers))
+             for logger in map(logging.getLogger, LOGGERS)]
+    configure(store=cloud.logs)
+    yield
+    for logger, level, propagate, handlers in saved:
+        logger.setLevel(level)
+        logger.propagate = propagate
+        for handler in list(logger.handlers):
+            logger.removeHandler(handler)
+        for handler in handlers:
+            logger.addHandler(handler)
 
 
 def _ok(response: Any, *statuses: int) -> Any:

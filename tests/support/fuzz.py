@@ -32,6 +32,8 @@ from stacklab.api.service import Operation, ServiceApi
 from stacklab.cloud import Cloud
 
 REFRESH_EVERY = 200
+# No request may hold the one-process cloud this long (a backtracking regex did, for hours).
+SLOW_SECONDS = 5.0
 _PARAM = re.compile(r"{(\w+)(?::\w+)?}")
 _BODY_METHODS = ("POST", "PUT", "PATCH")
 
@@ -41,6 +43,8 @@ HOSTILE_SCALARS: list[Any] = [
     1.5, -0.0, 1e308, True, False, None, "", " ", "\ud800", "a\udfffb", "\x00", "é", "東京",
     "\U0001f600", "a" * 5000, "-1", "99999999999999999999999", "true", "null", "[", "(a+)+$",
     "../../etc", "%00", "{}", "1e400",
+    # What the log masking reads: a secret's key, then backslashes or a cell never closed.
+    'password: "' + "\\" * 60, "| password |" + " " * 3000, "1" * 20000 + "x",
 ]
 HOSTILE_CONTAINERS: list[Any] = [[], {}, [None], {"": None}, [[[[[]]]]], {"a": {"b": {"c": {}}}}]
 # Raw path segments, already percent-encoded: invalid UTF-8, an encoded surrogate, ...
@@ -109,6 +113,7 @@ class Campaign:
     shapes: dict[str, Any] = field(default_factory=dict)
     covered: set[str] = field(default_factory=set)
     current: str = ""  # the operation of the request being sent
+    slowest: list[tuple[float, str]] = field(default_factory=list)
 
     @property
     def operations(self) -> list[Operation]:
@@ -178,7 +183,11 @@ class Campaign:
             kwargs["content"] = raw
             kwargs["headers"]["content-type"] = kwargs["headers"].get(
                 "content-type", "application/json")
+        began = time.perf_counter()
         response = self.client.request(method, self.prefix + url, **kwargs)
+        elapsed = time.perf_counter() - began
+        self.slowest = sorted([*self.slowest, (elapsed, f"{method} {url[:150]}")],
+                              reverse=True)[:3]
         self.sent += 1
         self.statuses[response.status_code] += 1
         if response.status_code >= 500 and response.status_code != 501:
@@ -191,9 +200,10 @@ class Campaign:
         for failure in self.failures:
             distinct.setdefault(failure.signature(), failure)
         statuses = dict(sorted(self.statuses.items()))
+        slowest = ", ".join(f"{what} {seconds * 1000:.0f} ms" for seconds, what in self.slowest)
         lines = [f"{self.api.name}: {self.sent} requests to {len(self.covered)} of "
                  f"{len(self.operations)} operations, {len(self.failures)} answered 5xx "
-                 f"in {len(distinct)} distinct ways; statuses {statuses}"]
+                 f"in {len(distinct)} distinct ways; statuses {statuses}; slowest: {slowest}"]
         for failure in distinct.values():
             lines.append(f"  {failure.method} {failure.url[:200]} body={str(failure.body)[:300]}"
                          f" -> {failure.status} {failure.answer[:200]}")
@@ -421,3 +431,4 @@ def assert_no_server_errors(campaign: Campaign, cloud: Cloud) -> None:
     print(campaign.report())
     assert not campaign.failures, campaign.report()
     assert cloud.unexpected_errors == 0, campaign.report()
+    assert campaign.slowest[0][0] < SLOW_SECONDS, campaign.report()
