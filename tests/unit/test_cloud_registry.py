@@ -152,7 +152,8 @@ def test_a_service_declared_twice_is_refused() -> None:
 
 
 def test_a_service_built_before_what_it_takes_says_so() -> None:
-    from stacklab.compute.declaration import DECLARATION as COMPUTE_SERVICE
-
-    with pytest.raises(LookupError, match="'image' is not built"):
-        Cloud(ephemeral_config(), services=(IDENTITY_SERVICE, COMPUTE_SERVICE))
+    gadgets = ServiceDeclaration(
+        api=ServiceApi("gadgets", errors=keystone_error), mount="/gadgets", rules=(),
+        key=Key("gadgets", Widgets), build=lambda parts: Widgets(parts.get(WIDGETS).parts))
+    with pytest.raises(LookupError, match="'widgets' is not built"):
+        Cloud(ephemeral_config(), services=(IDENTITY_SERVICE, gadgets, WIDGETS_SERVICE))
