@@ -533,8 +533,8 @@ def _list(call: Call, detail: bool) -> dict[str, Any]:
     query = query.order_by(*_sort(call))
     with service.db.session() as session:
         if python:
-            rows = session.execute(select(*_filter_columns(python)).where(
-                m.Instance.uuid.in_(query.scalar_subquery())).order_by(*_sort(call)))
+            # The same query, reading the columns the filters need instead of the ids.
+            rows = session.execute(query.with_only_columns(*_filter_columns(python)))
             uuids = [r.uuid for r in rows if _python_match(r, python)]
         else:
             uuids = list(session.scalars(query))
