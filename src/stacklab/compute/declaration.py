@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from stacklab.compute.api import api
+from stacklab.compute.glance import GlanceClient
 from stacklab.compute.neutron import NeutronClient
 from stacklab.compute.policies import RULES
 from stacklab.compute.service import ComputeService
 from stacklab.declaration import CatalogSpec, Key, Parts, ServiceDeclaration, Startup
-from stacklab.image.declaration import IMAGE
 
 COMPUTE = Key("compute", ComputeService)
 
@@ -18,10 +18,13 @@ def _build(parts: Parts) -> ComputeService:
                              report_interval=config.DEFAULT.report_interval,
                              service_down_time=config.DEFAULT.service_down_time,
                              boot_profile=config.stacklab.boot_profile,
-                             images=parts.get(IMAGE), quota_options=config.quota)
+                             quota_options=config.quota)
     # nova's [neutron] section: networking over HTTP, as the user nova.
     compute.neutron = NeutronClient(parts.app, parts.base_url, username="nova",
                                     password=config.stacklab.admin_password)
+    # nova's [glance] section: images over HTTP too, never glance's tables or files.
+    compute.glance = GlanceClient(parts.app, parts.base_url, username="nova",
+                                  password=config.stacklab.admin_password)
     return compute
 
 

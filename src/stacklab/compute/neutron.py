@@ -15,8 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import httpx
-
+from stacklab.api.client import ServiceCallError, ServiceClient
 from stacklab.api.errors import ApiError, BadRequest, Conflict
 
 
@@ -37,43 +36,15 @@ class NeutronError(Exception):
 class NeutronClient:
     def __init__(self, app: Callable[[], Any], base_url: Callable[[], str], *, username: str,
                  password: str, project: str = "service") -> None:
-        self._app = app
-        self._base_url = base_url
-        self._credentials = (username, password, project)
-        self._token: str | None = None
-
-    def _client(self) -> httpx.AsyncClient:
-        return httpx.AsyncClient(transport=httpx.ASGITransport(app=self._app()),
-                                 base_url=self._base_url() or "http://stacklab.internal",
-                                 timeout=30)
-
-    async def _service_token(self, client: httpx.AsyncClient) -> str:
-        if self._token is None:
-            username, password, project = self._credentials
-            answer = await client.post("/identity/v3/auth/tokens", json={"auth": {
-                "identity": {"methods": ["password"], "password": {"user": {
-                    "name": username, "domain": {"id": "default"}, "password": password}}},
-                "scope": {"project": {"name": project, "domain": {"id": "default"}}}}})
-            if answer.status_code != 201:
-                raise NeutronError(answer.status_code, answer.json())
-            self._token = answer.headers["X-Subject-Token"]
-        return self._token
+        self._http = ServiceClient(app, base_url, mount="/networking", username=username,
+                                   password=password, project=project)
 
     async def request(self, method: str, path: str, *, token: str | None = None,
                       json: Any = None, params: Any = None) -> Any:
-        async with self._client() as client:
-            for attempt in range(2):
-                auth = token or await self._service_token(client)
-                answer = await client.request(method, f"/networking{path}", json=json,
-                                              params=params, headers={"X-Auth-Token": auth})
-                if answer.status_code == 401 and token is None and attempt == 0:
-                    self._token = None  # expired or revoked: log in again once
-                    continue
-                if answer.status_code >= 400:
-                    raise NeutronError(answer.status_code, answer.json() if answer.content
-                                       else {})
-                return answer.json() if answer.content else None
-        raise AssertionError("unreachable")
+        try:
+            return await self._http.json(method, path, token=token, json=json, params=params)
+        except ServiceCallError as exc:
+            raise NeutronError(exc.status, exc.body) from None
 
     # -- what nova-api checks before accepting a create ---------------------------------
 

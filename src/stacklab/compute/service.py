@@ -16,6 +16,7 @@ from stacklab.compute.agents.conductor import ConductorManager
 from stacklab.compute.agents.profiles import Profile, profile
 from stacklab.compute.agents.scheduler import SchedulerManager
 from stacklab.compute.flavors import Flavors
+from stacklab.compute.glance import GlanceClient
 from stacklab.compute.instances import Instances
 from stacklab.compute.keypairs import KeyPairs
 from stacklab.compute.neutron import NeutronClient
@@ -29,7 +30,6 @@ from stacklab.topology import Node, Topology
 
 if TYPE_CHECKING:
     from stacklab.bus.interface import Listener
-    from stacklab.image.service import ImageService
 
 # How long, in real seconds, nova-api waits for fast-profile work before answering anyway
 # (a cast to a compute that is down never settles).
@@ -43,12 +43,10 @@ class ComputeService:
     def __init__(self, db: Database, clock: Clock, ids: IdSource, topology: Topology,
                  bus: Bus, *, report_interval: float = 10, service_down_time: float = 60,
                  default_zone: str = "nova", boot_profile: str = "fast",
-                 images: ImageService | None = None,
                  quota_options: QuotaOptions | None = None) -> None:
         self.db = db
         self.clock = clock
         self.bus = bus
-        self.images = images
         self.quota_options = quota_options or QuotaOptions()
         self.profile: Profile = profile(boot_profile)
         self.instances = Instances(db, clock, bus)
@@ -58,6 +56,8 @@ class ComputeService:
         self.agents: dict[str, ComputeManager] = {}
         # Set by the cloud once Networking serves (nova's [neutron] section).
         self.neutron: NeutronClient | None = None
+        # Set by the cloud: the Image API (nova's [glance] section).
+        self.glance: GlanceClient | None = None
         self.listeners: list[Listener] = []
         self.ids = ids.stream("compute")
         self.topology = topology
@@ -308,25 +308,21 @@ class ComputeService:
             changes["power_state"] = states.SHUTDOWN if stopped else states.RUNNING
         await self.instances.save(uuid, expected_task_state=(expected_task, None), **changes)
 
-    def upload_snapshot(self, uuid: str, image_id: str) -> None:
-        """Copy the server's disk (its image's bytes) into the snapshot image."""
-        if self.images is None:
+    async def upload_snapshot(self, uuid: str, image_id: str) -> None:
+        """Copy the server's disk (its image's bytes) into the snapshot image, through glance."""
+        if self.glance is None:
             return
         with self.db.session() as session:
             instance = self.instances.find(session, uuid)
             base = instance.image_ref if instance is not None else ""
-        self.images.store_data(image_id, self.images.read_data(base) if base else b"")
+        data = await self.glance.download(base) if base else b""
+        await self.glance.upload(image_id, data)
 
-    def delete_image(self, image_id: str | None) -> None:
-        if self.images is None or not image_id:
+    async def delete_image(self, image_id: str | None) -> None:
+        """Delete an image nova made (a shelved server's snapshot), through glance."""
+        if self.glance is None or not image_id:
             return
-        from stacklab.image import models as image_models
-
-        with self.db.session() as session:
-            image = session.get(image_models.Image, image_id)
-            if image is not None:
-                session.delete(image)
-        self.images.store.delete(image_id)
+        await self.glance.delete(image_id)
 
     def service_hosts(self) -> list[tuple[str, str]]:
         """(host, binary) of every nova service the topology runs."""

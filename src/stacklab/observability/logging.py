@@ -43,6 +43,12 @@ def set_node(node: str | None) -> None:
     _node.set(node)
 
 
+def global_id() -> str | None:
+    """What a call to another service carries as its global request id (oslo.context's
+    ``global_id``): the request's own global id if it came with one, else its request id."""
+    return _global_request_id.get() or _request_id.get() or None
+
+
 def clear_request() -> None:
     _request_id.set(None)
     _global_request_id.set(None)

@@ -229,7 +229,7 @@ class ComputeManager:
             await self._steps(uuid, states.IMAGE_SNAPSHOT, states.IMAGE_SNAPSHOT_PENDING,
                               states.IMAGE_PENDING_UPLOAD, states.IMAGE_UPLOADING)
             await self.compute.profile_sleep("snapshot")
-            self.compute.upload_snapshot(uuid, image_id)
+            await self.compute.upload_snapshot(uuid, image_id)
             await self._save(uuid, states.IMAGE_UPLOADING, task_state=None)
 
     async def shelve_instance(self, instance_uuid: str, image_id: str, offload: bool,
@@ -239,7 +239,7 @@ class ComputeManager:
             await self._steps(uuid, states.SHELVING, states.SHELVING_IMAGE_PENDING_UPLOAD,
                               states.SHELVING_IMAGE_UPLOADING)
             await self.compute.profile_sleep("shelve")
-            self.compute.upload_snapshot(uuid, image_id)
+            await self.compute.upload_snapshot(uuid, image_id)
             self.hypervisor.power_off(uuid)
             await self._save(uuid, states.SHELVING_IMAGE_UPLOADING, vm_state=states.SHELVED,
                              task_state=None, power_state=states.SHUTDOWN)
@@ -269,7 +269,7 @@ class ComputeManager:
             await compute.profile_sleep("spawning")
             self._boot(uuid)
             record = compute.instance_summary(uuid)
-            compute.delete_image(record["system_metadata"].get("shelved_image_id"))
+            await compute.delete_image(record["system_metadata"].get("shelved_image_id"))
             await self._save(uuid, states.SPAWNING, vm_state=states.ACTIVE, task_state=None,
                              power_state=states.RUNNING,
                              system_metadata=_without(record["system_metadata"],

@@ -32,8 +32,8 @@ from stacklab.compute.api.servers import (
     validate_body,
 )
 from stacklab.compute.api.views import render_server
+from stacklab.compute.glance import GlanceError
 from stacklab.compute.server_schemas import ACTIONS
-from stacklab.image import models as image_models
 
 _ANY_TASK: Any = object()
 
@@ -201,7 +201,7 @@ async def _reboot(call: Call, session: Session, instance: m.Instance,
 async def _rescue(call: Call, session: Session, instance: m.Instance,
                   args: dict[str, Any]) -> Any:
     if args.get("rescue_image_ref"):
-        load_image(call, args["rescue_image_ref"])
+        await load_image(call, args["rescue_image_ref"])
     instance.task_state = states.RESCUING
     password = args.get("adminPass") or compute(call).ids.urlsafe_token(9)
     return {"adminPass": password}, _cast_later(
@@ -246,38 +246,48 @@ async def _reset_state(call: Call, session: Session, instance: m.Instance,
 _SNAPSHOT_STATES = (states.ACTIVE, states.STOPPED, states.PAUSED, states.SUSPENDED)
 
 
-def _new_image(call: Call, instance: m.Instance, name: str, metadata: dict[str, Any],
-               image_type: str) -> str:
-    """A queued image in the image service that the compute will fill (nova's snapshot)."""
-    images = call.cloud.image
+async def _new_image(call: Call, instance: m.Instance, name: str, metadata: dict[str, Any],
+                     image_type: str) -> str:
+    """A queued image in the Image API that the compute will fill (nova's snapshot).
+
+    Created with the caller's token, as nova-api does with the user's context:
+    glance's policy and quotas apply and the image is the caller's project's.
+    Formats and minimums come from the server's image, read as nova (the user
+    may no longer see it).
+    """
+    glance = compute(call).glance
+    if glance is None:
+        raise Conflict("The image service is not available.")
     base: dict[str, Any] = {}
     if instance.image_ref:
-        with images.db.session() as image_session:
-            found = image_session.get(image_models.Image, instance.image_ref)
-            if found is not None:
-                base = {"disk_format": found.disk_format,
-                        "container_format": found.container_format,
-                        "min_disk": max(found.min_disk, instance.flavor["root_gb"]),
-                        "min_ram": found.min_ram}
-    with images.db.session() as image_session:
-        fields: dict[str, Any] = {
-            "name": name, "visibility": "private", "disk_format": base.get("disk_format",
-                                                                           "qcow2"),
-            "container_format": base.get("container_format", "bare"),
-            "min_disk": base.get("min_disk", instance.flavor["root_gb"]),
-            "min_ram": base.get("min_ram", 0),
-            "instance_uuid": instance.uuid, "image_type": image_type,
-            "base_image_ref": instance.image_ref, "user_id": instance.user_id,
-            **{k: str(v) for k, v in metadata.items()},
-        }
-        image = images.create(image_session, call.context, fields)
-        return image.id
+        try:
+            base = await glance.show(instance.image_ref)
+        except GlanceError as exc:
+            if exc.status != 404:
+                raise
+    fields: dict[str, Any] = {
+        "name": name, "visibility": "private",
+        "disk_format": base.get("disk_format") or "qcow2",
+        "container_format": base.get("container_format") or "bare",
+        "min_disk": max(int(base.get("min_disk") or 0), instance.flavor["root_gb"]),
+        "min_ram": int(base.get("min_ram") or 0),
+        "instance_uuid": instance.uuid, "image_type": image_type,
+        "base_image_ref": instance.image_ref, "user_id": instance.user_id,
+        **{k: str(v) for k, v in metadata.items()},
+    }
+    try:
+        image = await glance.create(fields, token=call.context.auth_token or "")
+    except GlanceError as exc:
+        # glance's refusal (its policy, a reserved property) is the caller's to read.
+        raise ApiError(exc.message, status=exc.status) from None
+    return str(image["id"])
 
 
 @action("createImage", "os_compute_api:servers:create_image", precondition(_SNAPSHOT_STATES))
 async def _create_image(call: Call, session: Session, instance: m.Instance,
                         args: dict[str, Any]) -> Any:
-    image_id = _new_image(call, instance, args["name"], args.get("metadata") or {}, "snapshot")
+    image_id = await _new_image(call, instance, args["name"], args.get("metadata") or {},
+                                "snapshot")
     instance.task_state = states.IMAGE_SNAPSHOT
     send = _cast_later(call, Target("compute", instance.host), "snapshot_instance",
                        instance_uuid=instance.uuid, image_id=image_id)
@@ -291,7 +301,7 @@ async def _create_image(call: Call, session: Session, instance: m.Instance,
         precondition((states.ACTIVE, states.STOPPED, states.ERROR)))
 async def _rebuild(call: Call, session: Session, instance: m.Instance,
                    args: dict[str, Any]) -> Any:
-    image = load_image(call, args["imageRef"], missing="Cannot find image for rebuild")
+    image = await load_image(call, args["imageRef"], missing="Cannot find image for rebuild")
     instance.image_ref = image["id"]
     for field, column in (("name", "name"), ("description", "description"),
                           ("accessIPv4", "access_ipv4"), ("accessIPv6", "access_ipv6"),
@@ -334,7 +344,7 @@ async def _rebuild(call: Call, session: Session, instance: m.Instance,
         precondition((states.ACTIVE, states.STOPPED, states.PAUSED, states.SUSPENDED)))
 async def _shelve(call: Call, session: Session, instance: m.Instance,
                   args: dict[str, Any]) -> Any:
-    image_id = _new_image(call, instance, f"{instance.name}-shelved", {}, "snapshot")
+    image_id = await _new_image(call, instance, f"{instance.name}-shelved", {}, "snapshot")
     instance.system_metadata = {**instance.system_metadata, "shelved_image_id": image_id,
                                 "shelved_at": compute(call).clock.now(),
                                 "shelved_host": instance.host}

@@ -23,6 +23,7 @@ from stacklab.compute import models as m
 from stacklab.compute import states
 from stacklab.compute.api.base import api, compute, links, project_target
 from stacklab.compute.api.views import render_server
+from stacklab.compute.glance import GlanceError, image_properties
 from stacklab.compute.neutron import NeutronError
 from stacklab.compute.server_schemas import SERVER_CREATE, SERVER_UPDATE, pick
 from stacklab.compute.service import ComputeService
@@ -112,20 +113,27 @@ def load_flavor(call: Call, session: Session, ref: str, *,
     return _flavor_snapshot(flavor)
 
 
-def load_image(call: Call, ref: str, *,
-               missing: str = "Can not find requested image") -> dict[str, Any]:
-    """The image to boot from: visible to the caller and active (nova answers 400 otherwise)."""
-    images = call.cloud.image
-    with images.db.session() as session:
-        try:
-            image = images.get(session, call.context, _ref(ref))
-        except Exception:
+async def load_image(call: Call, ref: str, *,
+                     missing: str = "Can not find requested image") -> dict[str, Any]:
+    """The image to boot from: visible to the caller and active (nova answers 400 otherwise).
+
+    Asked of the Image API with the caller's own token, so only what the
+    caller may see resolves.
+    """
+    glance = compute(call).glance
+    if glance is None:
+        raise BadRequest(missing)
+    try:
+        image = await glance.show(_ref(ref), token=call.context.auth_token or "")
+    except GlanceError as exc:
+        if exc.status < 500:  # not found, not visible, not an image id at all
             raise BadRequest(missing) from None
-        if image.status != "active":
-            raise BadRequest(f"Image {image.id} is not active.")
-        return {"id": image.id, "name": image.name, "min_ram": image.min_ram,
-                "min_disk": image.min_disk, "size": image.size or 0,
-                "properties": dict(image.properties)}
+        raise
+    if image["status"] != "active":
+        raise BadRequest(f"Image {image['id']} is not active.")
+    return {"id": image["id"], "name": image["name"], "min_ram": image.get("min_ram") or 0,
+            "min_disk": image.get("min_disk") or 0, "size": image.get("size") or 0,
+            "properties": image_properties(image)}
 
 
 def _check_flavor_fits_image(flavor: dict[str, Any], image: dict[str, Any]) -> None:
@@ -257,7 +265,7 @@ async def create_server(call: Call) -> Any:
                           and str(b.get("boot_index")) == "0"), "")
     if not image_ref and not boot_from_volume:
         raise BadRequest("Missing imageRef attribute")
-    image = load_image(call, image_ref) if image_ref else None
+    image = await load_image(call, image_ref) if image_ref else None
     networks = await _resolve_networks(call, server.get("networks"))
     await _check_security_groups(call, server.get("security_groups"))
     allowed_metadata = service.quota(context.project_id or "")["metadata_items"]
@@ -632,6 +640,9 @@ async def delete_server(call: Call) -> None:
         service.instances.start_action(session, instance, "delete", bus_context(call))
         if instance.task_state == states.DELETING:
             return
+        # Read before a local delete marks it deleted.
+        shelved_image = instance.system_metadata.get("shelved_image_id") \
+            if instance.vm_state in (states.SHELVED, states.SHELVED_OFFLOADED) else None
         if instance.vm_state == states.RESIZED:
             service.confirm_on_delete(session, instance)
         record = service.service_record(instance.host) if instance.host else None
@@ -646,6 +657,8 @@ async def delete_server(call: Call) -> None:
             instance.updated_at = service.clock.now()
         host = instance.host
         preserved = _user_ports(instance)
+    # A shelved server's snapshot dies with it, as nova-api deletes it (through glance).
+    await service.delete_image(shelved_image)
     if local is not None:
         await service.release_network(local, preserved)
         return
