@@ -197,7 +197,7 @@ class Agents:
         bindings = tuple(sch.RouterBinding(b.router_id, b.agent_id, b.binding_index)
                          for b in session.scalars(select(m.RouterBinding)))
         # HA ports belong to no project (as neutron makes them); their router's counts.
-        projects = dict(session.execute(select(m.Router.id, m.Router.project_id)).tuples().all())
+        projects = dict(session.execute(select(m.Router.id, m.Router.project_id)).all())
         ha_ports = []
         rows = session.execute(
             select(m.Port.id, m.Port.device_id, m.Port.binding_host_id,
