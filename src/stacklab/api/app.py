@@ -30,7 +30,7 @@ from stacklab.api.errors import (
     PayloadTooLarge,
     Unauthorized,
 )
-from stacklab.api.service import Call, Operation, Reply, ServiceApi
+from stacklab.api.service import Action, Call, Operation, Reply, ServiceApi, not_served
 from stacklab.api.validation import check_integers, parse_json
 from stacklab.observability import logging as obs
 
@@ -66,10 +66,15 @@ def build_app(cloud: Cloud) -> ASGIApp:
     return wrapped
 
 
+class UnexpectedApiError(Exception):
+    """An error code the operation does not declare: a bug, answered 500 as nova does."""
+
+
 def _service_routes(api: ServiceApi, cloud: Cloud) -> list[BaseRoute]:
-    by_path: dict[str, dict[str, Operation]] = defaultdict(dict)
+    # One path, one method, several operations when each serves other microversions.
+    by_path: dict[str, dict[str, list[Operation]]] = defaultdict(lambda: defaultdict(list))
     for operation in api.operations:
-        by_path[operation.path][operation.method] = operation
+        by_path[operation.path][operation.method].append(operation)
     routes: list[BaseRoute] = []
     for path, operations in by_path.items():
         if "GET" in operations and "HEAD" not in operations:
@@ -81,25 +86,25 @@ def _service_routes(api: ServiceApi, cloud: Cloud) -> list[BaseRoute]:
     return routes
 
 
-def _dispatcher(api: ServiceApi, operations: dict[str, Operation], cloud: Cloud) -> Any:
+def _dispatcher(api: ServiceApi, operations: dict[str, list[Operation]], cloud: Cloud) -> Any:
     async def dispatch(request: Request) -> Response:
         obs.set_service(api.name)
         context: RequestContext = request.scope["state"]["context"]
         try:
             check_request_text(request.scope)
-            operation = operations.get(request.method)
-            if operation is None and operations:
+            candidates = operations.get(request.method)
+            if candidates is None and operations:
                 # A path we serve, with a method it does not take.
                 allowed = ", ".join(sorted(operations))
                 raise MethodNotAllowed(
                     f"The method {request.method} is not allowed for this resource.",
                     headers={"Allow": allowed})
-            if operation is None:
+            if candidates is None:
                 raise NotImplementedOperation(
                     f"stacklab does not implement {request.method} {request.url.path} "
                     f"of the {api.name} service"
                 )
-            return await _run(api, operation, request, context, cloud)
+            return await _run(api, candidates, request, context, cloud)
         except ApiError as error:
             return _error_response(api, error, request)
         except Exception:
@@ -116,23 +121,30 @@ def _dispatcher(api: ServiceApi, operations: dict[str, Operation], cloud: Cloud)
 
 
 async def _run(
-    api: ServiceApi, operation: Operation, request: Request, context: RequestContext,
+    api: ServiceApi, candidates: list[Operation], request: Request, context: RequestContext,
     cloud: Cloud,
 ) -> Response:
+    # The versions of one method on one path agree on being public (checked when declared).
+    public = candidates[0].public
     token = request.headers.get("x-auth-token")
     if token:
         context.auth_token = token
-        if not operation.public:
+        if not public:
             cloud.authenticate(token, context)
             if api.requires_scope and not context.scoped:
                 # keystonemiddleware lets a v3 unscoped token through with no project;
                 # the lab refuses it as it does an invalid token.
                 raise Unauthorized()
-    elif not operation.public:
+    elif not public:
         raise Unauthorized()
     version = api.microversions.negotiate(request.headers) if api.microversions else None
     request.state.version = version
+    operation = next((op for op in candidates if version in op.versions), None)
+    if operation is None:
+        raise not_served()
+    schema = operation.schemas.at(version)
     body: Any = None
+    action: Action | None = None
     if request.method in _BODY_METHODS and not operation.stream_body:
         raw = await _read_body(request, cloud.config.oslo_middleware.max_request_body_size)
         # Before anything can echo them: this request's secrets are masked in every log line.
@@ -145,17 +157,29 @@ async def _run(
                                  "the server could not comply with the request since it is "
                                  "either malformed or otherwise incorrect. The client is "
                                  "assumed to be in error.")
-        if has_body or (operation.schema is not None and not operation.body_optional):
+        if has_body or (schema is not None and not operation.body_optional):
             body = parse_json(raw, api.malformed_json_message, api.describe_error)
-        if operation.schema is not None and (has_body or not operation.body_optional):
-            operation.schema.validate(body, api.describe_error)
+        if operation.actions is not None:
+            # An action's schema is its own: the body says which action it is.
+            action = operation.actions.select(body, version)
+            schema = action.schemas.at(version)
+        if schema is not None and (has_body or not operation.body_optional):
+            schema.validate(body, api.describe_error)
         # After the schema, whose own bounds name the field better when it has them.
         check_integers(body, api.describe_error)
     call = Call(request, context, cloud, body, operation, version)
-    if operation.policy is not None:
-        target = operation.target(call) if operation.target else call.default_target()
-        call.authorize(operation.policy, target)
-    result = await operation.handler(call)
+    call.action = action
+    try:
+        if operation.policy is not None:
+            target = operation.target(call) if operation.target else call.default_target()
+            call.authorize(operation.policy, target)
+        result = await operation.handler(call)
+    except ApiError as error:
+        if operation.expects(error, action):
+            raise
+        raise UnexpectedApiError(
+            f"{operation.name}{f' ({action.name})' if action else ''} answered "
+            f"{error.status}, which it does not declare: {error.message}") from error
     headers = api.microversions.response_headers(version) if api.microversions and version \
         else {}
     if isinstance(result, Response):
@@ -167,6 +191,9 @@ async def _run(
         content = result.body
     else:
         status, content = operation.status, result
+    if action is not None and action.status is not None and not (
+            isinstance(result, Reply) and result.status):
+        status = action.status
     if request.method == "HEAD" or content is None or status == 204:
         return Response(status_code=status, headers=headers)
     return JsonReply(content, status_code=status, headers=headers)

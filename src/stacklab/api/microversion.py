@@ -40,6 +40,45 @@ class Version:
 
 
 @dataclass(frozen=True)
+class VersionRange:
+    """The microversions an operation, an action or a schema is served at (both ends in).
+
+    An open end (None) reaches the service's own minimum or maximum. A service without
+    microversions asks with no version: every range holds it.
+    """
+
+    minimum: Version | None = None
+    maximum: Version | None = None
+
+    @classmethod
+    def of(cls, minimum: str | None = None, maximum: str | None = None) -> VersionRange:
+        low = Version.parse(minimum) if minimum is not None else None
+        high = Version.parse(maximum) if maximum is not None else None
+        if low is not None and high is not None and high < low:
+            raise ValueError(f"empty version range {minimum}-{maximum}")
+        return cls(low, high)
+
+    def __contains__(self, version: object) -> bool:
+        if version is None:
+            return True
+        if not isinstance(version, Version):
+            return False
+        return ((self.minimum is None or self.minimum <= version)
+                and (self.maximum is None or version <= self.maximum))
+
+    def overlaps(self, other: VersionRange) -> bool:
+        return ((self.minimum is None or other.maximum is None or self.minimum <= other.maximum)
+                and (other.minimum is None or self.maximum is None
+                     or other.minimum <= self.maximum))
+
+    def __str__(self) -> str:
+        return f"{self.minimum or '(first)'}-{self.maximum or '(latest)'}"
+
+
+ALL_VERSIONS = VersionRange()
+
+
+@dataclass(frozen=True)
 class MicroversionRange:
     service_type: str  # the name in the header, e.g. "compute", "volume"
     minimum: Version

@@ -11,20 +11,29 @@ Each service module builds one ``ServiceApi`` and declares handlers on it::
 The shared wrapper (``stacklab.api.app``) then does for every operation what
 keystonemiddleware, oslo.policy and the validators do upstream: token check,
 policy, body size limit, JSON parsing and schema validation, error rendering.
+
+A microversioned service declares on the route what nova spreads over decorators:
+the versions it is served at (``min_version``/``max_version``, nova's
+``@wsgi.api_version``: outside them the operation is absent, 404), one request schema
+per version range (``schema=[VersionedSchema(...), ...]``, nova's stacked
+``@validation.schema``), and the error codes it may answer (``expected_errors``, nova's
+``@wsgi.expected_errors``: any other is a bug, logged and answered 500). Actions
+(``POST .../action`` whose body names one action) are declared one by one with
+``ServiceApi.action``, each with its own versions, schemas and errors.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 
 from stacklab.api.context import RequestContext
-from stacklab.api.errors import ErrorFormat
-from stacklab.api.microversion import MicroversionRange, Version
+from stacklab.api.errors import ApiError, BadRequest, ErrorFormat, NotFound
+from stacklab.api.microversion import ALL_VERSIONS, MicroversionRange, Version, VersionRange
 from stacklab.api.validation import Describe, Schema, describe
 
 if TYPE_CHECKING:
@@ -58,6 +67,8 @@ class Call:
         self.body = body
         self.operation = operation
         self.version = version
+        # The action an action route's body names (set by the request path).
+        self.action: Action | None = None
         self.params: Mapping[str, str] = request.path_params
         self.query = request.query_params
         self.headers = request.headers
@@ -111,6 +122,130 @@ def _parsed(text: str) -> Version:
 Handler = Callable[[Call], Awaitable[Any]]
 TargetLoader = Callable[[Call], Mapping[str, Any]]
 
+# Codes any operation may answer whatever it declares, as nova lets its policy's
+# Forbidden and keystone's Unauthorized through expected_errors; 501 is stacklab's
+# answer for what it does not implement yet.
+ALWAYS_EXPECTED = frozenset({401, 403, 501})
+
+
+def not_served() -> NotFound:
+    """What a request outside an operation's versions gets: as if it did not exist."""
+    return NotFound("The resource could not be found.")
+
+
+@dataclass(frozen=True)
+class VersionedSchema:
+    """A request schema and the microversions it checks (both ends included)."""
+
+    schema: Mapping[str, Any]
+    min_version: str | None = None
+    max_version: str | None = None
+
+
+def schemas_from(table: Mapping[str, Mapping[str, Any]]) -> tuple[VersionedSchema, ...]:
+    """Ranges from a table keyed by the version each schema starts at.
+
+    Each schema holds until the next one starts, the last one to the latest version.
+    """
+    starts = sorted((Version.parse(key), key) for key in table)
+    ranges = []
+    for (_, key), following in zip(starts, [*starts[1:], None], strict=True):
+        end: str | None = None
+        if following is not None:
+            if following[0].minor == 0:
+                raise ValueError(f"cannot end a range before {following[1]}")
+            end = str(Version(following[0].major, following[0].minor - 1))
+        ranges.append(VersionedSchema(table[key], key, end))
+    return tuple(ranges)
+
+
+SchemaDeclaration = Mapping[str, Any] | Sequence[VersionedSchema]
+
+
+@dataclass(frozen=True)
+class Schemas:
+    """An operation's request schemas, each with the versions it applies to.
+
+    At a version no range holds, the body is not checked (nova's stacked schemas do the
+    same); a route that should not exist there says so with its own version range.
+    """
+
+    ranges: tuple[tuple[VersionRange, Schema], ...] = ()
+
+    @classmethod
+    def declare(cls, declared: SchemaDeclaration | None) -> Schemas:
+        if declared is None:
+            return cls()
+        if isinstance(declared, Mapping):
+            return cls(((ALL_VERSIONS, Schema(declared)),))
+        ranges: list[tuple[VersionRange, Schema]] = []
+        for entry in declared:
+            versions = VersionRange.of(entry.min_version, entry.max_version)
+            for other, _ in ranges:
+                if versions.overlaps(other):
+                    raise ValueError(f"schemas for {versions} and {other} overlap")
+            ranges.append((versions, Schema(entry.schema)))
+        return cls(tuple(ranges))
+
+    def at(self, version: Version | None) -> Schema | None:
+        for versions, schema in self.ranges:
+            if version in versions:
+                return schema
+        return None
+
+    @property
+    def latest(self) -> Schema | None:
+        """The schema of the newest range (what a tool exploring the API starts from)."""
+        if not self.ranges:
+            return None
+        return max(self.ranges, key=lambda entry: (
+            entry[0].maximum is None, entry[0].maximum or Version(0, 0)))[1]
+
+    def __bool__(self) -> bool:
+        return bool(self.ranges)
+
+
+Codes = Iterable[int] | int
+
+
+def _codes(declared: Codes | None) -> frozenset[int] | None:
+    if isinstance(declared, int):
+        return frozenset({declared})
+    return frozenset(declared) if declared is not None else None
+
+
+@dataclass
+class Action:
+    """One action of an action route: ``{"<name>": {...}}`` posted to ``.../action``."""
+
+    name: str
+    handler: Handler
+    versions: VersionRange = ALL_VERSIONS
+    schemas: Schemas = field(default_factory=Schemas)
+    expected_errors: frozenset[int] | None = None
+    status: int | None = None  # None: the route's
+
+
+@dataclass
+class ActionSet:
+    """The actions of one action route, and how a body that names none is answered."""
+
+    actions: dict[str, Action] = field(default_factory=dict)
+
+    def select(self, body: Any, version: Version | None) -> Action:
+        """The action a body names, served at ``version`` (nova's action_peek, then 404)."""
+        if not isinstance(body, dict):
+            raise BadRequest("Malformed request body: too many body keys")
+        if len(body) != 1:
+            raise BadRequest("There is no such action: " + ", ".join(map(str, body)))
+        name = next(iter(body))
+        found = self.actions.get(name)
+        if found is None:
+            raise BadRequest(f"There is no such action: {name}")
+        if version not in found.versions:
+            raise not_served()
+        return found
+
 
 @dataclass
 class Operation:
@@ -121,17 +256,32 @@ class Operation:
     target: TargetLoader | None = None
     public: bool = False
     status: int = 200
-    schema: Schema | None = None
+    schemas: Schemas = field(default_factory=Schemas)
     # Some operations take no body but clients send "{}" or nothing at all.
     body_optional: bool = False
     # The handler reads the body itself, as a stream (image uploads).
     stream_body: bool = False
     # Whose policy rules apply: every service has its own, as upstream.
     service: str = ""
+    versions: VersionRange = ALL_VERSIONS
+    # None: not declared, every error passes (services without nova's discipline).
+    expected_errors: frozenset[int] | None = None
+    # Set on an action route: the body names the action that handles it.
+    actions: ActionSet | None = None
 
     @property
     def name(self) -> str:
         return f"{self.method} {self.path}"
+
+    @property
+    def schema(self) -> Schema | None:
+        return self.schemas.latest
+
+    def expects(self, error: ApiError, action: Action | None = None) -> bool:
+        declared = self.expected_errors
+        if action is not None and action.expected_errors is not None:
+            declared = action.expected_errors
+        return declared is None or error.status in declared or error.status in ALWAYS_EXPECTED
 
 
 class ServiceApi:
@@ -168,17 +318,81 @@ class ServiceApi:
         target: TargetLoader | None = None,
         public: bool = False,
         status: int = 200,
-        schema: Mapping[str, Any] | None = None,
+        schema: SchemaDeclaration | None = None,
         body_optional: bool = False,
         stream_body: bool = False,
+        min_version: str | None = None,
+        max_version: str | None = None,
+        expected_errors: Codes | None = None,
     ) -> Callable[[Handler], Handler]:
-        compiled = Schema(schema) if schema is not None else None
+        schemas = Schemas.declare(schema)
+        versions = VersionRange.of(min_version, max_version)
+        if versions != ALL_VERSIONS and self.microversions is None:
+            raise ValueError(f"{self.name} has no microversions: {method} {path} cannot "
+                             "declare a version range")
 
         def register(handler: Handler) -> Handler:
-            self.operations.append(
-                Operation(method.upper(), path, handler, policy, target, public, status,
-                          compiled, body_optional, stream_body, self.name)
-            )
+            self._add(Operation(method.upper(), path, handler, policy, target, public, status,
+                                schemas, body_optional, stream_body, self.name, versions,
+                                _codes(expected_errors)))
             return handler
 
         return register
+
+    def action_route(
+        self,
+        path: str,
+        *,
+        policy: str | None = None,
+        target: TargetLoader | None = None,
+        status: int = 200,
+        expected_errors: Codes | None = None,
+    ) -> None:
+        """``POST path`` with one action per body; its actions are added with ``action``."""
+        actions = ActionSet()
+
+        async def dispatch(call: Call) -> Any:
+            assert call.action is not None  # chosen by the request path before the handler
+            return await call.action.handler(call)
+
+        self._add(Operation("POST", path, dispatch, policy, target, status=status,
+                            service=self.name, expected_errors=_codes(expected_errors),
+                            actions=actions))
+
+    def action(
+        self,
+        path: str,
+        name: str,
+        *,
+        schema: SchemaDeclaration | None = None,
+        min_version: str | None = None,
+        max_version: str | None = None,
+        expected_errors: Codes | None = None,
+        status: int | None = None,
+    ) -> Callable[[Handler], Handler]:
+        route = next((op for op in self.operations
+                      if op.path == path and op.actions is not None), None)
+        if route is None or route.actions is None:
+            raise LookupError(f"no action route {path} declared on {self.name}")
+        actions = route.actions
+        if name in actions.actions:
+            raise ValueError(f"action {name} of {path} declared twice")
+
+        def register(handler: Handler) -> Handler:
+            actions.actions[name] = Action(
+                name, handler, VersionRange.of(min_version, max_version),
+                Schemas.declare(schema), _codes(expected_errors), status)
+            return handler
+
+        return register
+
+    def _add(self, operation: Operation) -> None:
+        for other in self.operations:
+            if (other.method, other.path) != (operation.method, operation.path):
+                continue
+            if other.versions.overlaps(operation.versions):
+                raise ValueError(f"{operation.name} is declared twice for "
+                                 f"{other.versions} and {operation.versions}")
+            if other.public != operation.public:
+                raise ValueError(f"{operation.name}: versions differ in being public")
+        self.operations.append(operation)
