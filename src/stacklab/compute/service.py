@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from stacklab.bus.interface import Bus, Target
+from stacklab.bus.interface import Bus, MessagingTimeout, Target
 from stacklab.clock import Clock
 from stacklab.compute import models as m
 from stacklab.compute import quotas, states
@@ -30,6 +32,8 @@ from stacklab.topology import Node, Topology
 
 if TYPE_CHECKING:
     from stacklab.bus.interface import Listener
+
+LOG = logging.getLogger("nova.compute.api")
 
 # How long, in real seconds, nova-api waits for fast-profile work before answering anyway
 # (a cast to a compute that is down never settles).
@@ -272,6 +276,54 @@ class ComputeService:
             if instance is not None and not instance.deleted:
                 instance.addresses = addresses
                 instance.updated_at = self.clock.now()
+
+    async def external_events(self, events: list[dict[str, Any]],
+                              ctxt: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """nova-api's part of ``os-server-external-events``: each event to its server's host.
+
+        Returns each event as nova answers it, with its ``code``: 200 when
+        handed to the server's compute, 404 (and status ``failed``) when there
+        is no such server, 422 when the server is on no host (shelved
+        offloaded, or never scheduled). In the fast profile nova-api waits
+        (briefly) for the computes to have taken the events, so a client that
+        reads the server right after the neutron call that caused them sees
+        their effect; a compute that is down gets them when it is back.
+        """
+        answers: list[dict[str, Any]] = []
+        by_host: dict[str, list[dict[str, Any]]] = {}
+        with self.db.engine.connect() as conn:
+            rows = conn.execute(select(m.Instance.uuid, m.Instance.host, m.Instance.deleted)
+                                .where(m.Instance.uuid.in_({e["server_uuid"] for e in events})))
+            hosts = {row.uuid: row.host for row in rows if not row.deleted}
+        for event in events:
+            answer = {**event, "status": event.get("status", "completed")}
+            uuid = event["server_uuid"]
+            if uuid not in hosts:
+                LOG.debug("Dropping event %s:%s for unknown instance %s", event["name"],
+                          event.get("tag"), uuid)
+                answer.update(status="failed", code=404)
+            elif not hosts[uuid]:
+                LOG.debug("Unable to find a host for instance %s. Dropping event %s", uuid,
+                          event["name"])
+                answer.update(status="failed", code=422)
+            else:
+                answer["code"] = 200
+                by_host.setdefault(hosts[uuid] or "", []).append(answer)
+            answers.append(answer)
+        for host, taken in by_host.items():
+            delivered = [{k: v for k, v in e.items() if k != "code"} for e in taken]
+            target = Target("compute", host)
+            if self.profile.name != "fast":
+                await self.bus.cast(target, "external_instance_event", events=delivered,
+                                    ctxt=ctxt)
+                continue
+            try:
+                await self.bus.call(target, "external_instance_event", events=delivered,
+                                    ctxt=ctxt, timeout=SETTLE_TIMEOUT)
+            except MessagingTimeout:
+                LOG.info("nova-compute on %s has not taken %d event(s) yet", host,
+                         len(delivered))
+        return answers
 
     async def release_network(self, uuid: str, preserved: set[str]) -> None:
         if self.neutron is not None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from stacklab.declaration import CatalogSpec, Key, Parts, ServiceDeclaration, Startup
 from stacklab.network.agents import Agents
 from stacklab.network.api import api
+from stacklab.network.nova import NovaNotifier
 from stacklab.network.policies import RULES
 from stacklab.network.routing import Routing
 from stacklab.network.scheduling.options import SchedulingOptions
@@ -23,6 +24,9 @@ def _build(parts: Parts) -> NetworkService:
     config = parts.config
     defaults = config.DEFAULT
     network = NetworkService(parts.db, parts.clock, parts.ids)
+    # neutron's [nova] section: events about servers' ports, over HTTP as the user neutron.
+    network.nova = NovaNotifier(parts.app, parts.base_url, username="neutron",
+                                password=config.stacklab.admin_password)
     agents = parts.provide(AGENTS, Agents(
         parts.db, parts.clock, parts.ids, network, parts.topology,
         SchedulingOptions(

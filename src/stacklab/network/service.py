@@ -23,6 +23,7 @@ from stacklab.clock import Clock
 from stacklab.ids import IdSource
 from stacklab.network import ipam
 from stacklab.network import models as m
+from stacklab.network.nova import NovaNotifier
 from stacklab.store.database import Database
 
 TENANT_NETWORK_TYPE = "vxlan"
@@ -60,6 +61,8 @@ class NetworkService:
         self.ids = ids.stream("network")
         self.macs = ids.stream("network-mac")
         self.options = options or NetworkOptions()
+        # Set by the cloud: nova's external events API (neutron's [nova] section).
+        self.nova: NovaNotifier | None = None
 
     # -- first start ---------------------------------------------------------------------
 

@@ -119,6 +119,24 @@ class ComputeManager:
                                                _user_ports(self.compute, instance_uuid))
             await self.compute.mark_deleted(instance_uuid)
 
+    # -- events from other services ---------------------------------------------------------
+
+    async def external_instance_event(self, events: list[dict[str, Any]],
+                                      ctxt: Mapping[str, Any]) -> None:
+        """neutron's events for servers on this host (nova's ``external_instance_event``).
+
+        ``network-changed``: the server's ports changed (a floating IP came or
+        went), so its addresses are read from neutron again. The others
+        (``network-vif-plugged`` ...) would release a build waiting for them;
+        nothing here waits, so they are only logged.
+        """
+        bind(ctxt, self.host, "nova-compute")
+        for event in events:
+            uuid, name, tag = event["server_uuid"], event["name"], event.get("tag")
+            LOG.info("[instance: %s] Received event %s", uuid, f"{name}-{tag}" if tag else name)
+            if name == "network-changed":
+                await self.compute.network_changed(uuid)
+
     # -- power ---------------------------------------------------------------------------
 
     async def _power(self, uuid: str, ctxt: Mapping[str, Any], event: str, task_state: str,

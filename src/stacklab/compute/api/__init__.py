@@ -9,6 +9,7 @@ from stacklab.compute.api import (  # noqa: F401
     quota_sets,
     server_actions,
     server_details,
+    server_external_events,
     server_groups,
     server_network,
     servers,

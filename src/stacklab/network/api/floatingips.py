@@ -26,6 +26,7 @@ from stacklab.network.api.ports import port_for
 from stacklab.network.api.routers import routing
 from stacklab.network.api.subnets import subnet_for
 from stacklab.network.api.views import render_floatingip
+from stacklab.network.nova import COMPUTE_OWNER, network_changed
 
 
 def _visible(call: Call, fip: m.FloatingIP) -> bool:
@@ -62,12 +63,16 @@ def _body(session: Session, fip: m.FloatingIP) -> dict[str, Any]:
 
 
 async def _changed(call: Call, *port_ids: str | None) -> None:
-    """Tell nova the server behind a port changed (neutron's network-changed event)."""
-    with network(call).db.session() as session:
-        devices = {p.device_id for p in session.scalars(select(m.Port).where(
-            m.Port.id.in_([p for p in port_ids if p]))) if p.device_owner.startswith("compute:")}
-    for device in devices:
-        await call.cloud.compute.network_changed(device)
+    """Tell nova the servers behind these ports changed (neutron's network-changed event),
+    over nova's external events API."""
+    service = network(call)
+    if service.nova is None:
+        return
+    with service.db.session() as session:
+        events = [network_changed(p.device_id, p.id) for p in session.scalars(
+            select(m.Port).where(m.Port.id.in_([p for p in port_ids if p])).order_by(m.Port.id))
+            if p.device_owner.startswith(COMPUTE_OWNER) and p.device_id]
+    await service.nova.send_events(events)
 
 
 @api.route("GET", "/v2.0/floatingips")
