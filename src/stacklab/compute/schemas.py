@@ -14,7 +14,7 @@ _NON_NEGATIVE = {"type": ["integer", "string"], "pattern": "^[0-9]+$", "minimum"
 _POSITIVE = {"type": ["integer", "string"], "pattern": "^0*[1-9][0-9]*$", "minimum": 1,
              "maximum": MAX_INT}
 
-FLAVOR_CREATE: dict[str, Any] = {
+_FLAVOR_CREATE: dict[str, Any] = {
     "type": "object",
     "required": ["flavor"],
     "additionalProperties": False,
@@ -33,10 +33,21 @@ FLAVOR_CREATE: dict[str, Any] = {
                             "pattern": r"^[0-9]+(\.[0-9]+)?$", "exclusiveMinimum": 0,
                             "maximum": 3.40282e38},  # nova's: a C float's largest
             "os-flavor-access:is_public": {"type": "boolean"},
-            "description": {"type": ["string", "null"], "maxLength": 65535},
         },
     }},
 }
+
+
+def _with_description(schema: dict[str, Any]) -> dict[str, Any]:
+    flavor = schema["properties"]["flavor"]
+    return {**schema, "properties": {"flavor": {**flavor, "properties": {
+        **flavor["properties"],
+        "description": {"type": ["string", "null"], "maxLength": 65535}}}}}
+
+
+# By the microversion each starts at: 2.55 adds the description.
+FLAVOR_CREATE: dict[str, dict[str, Any]] = {
+    "2.1": _FLAVOR_CREATE, "2.55": _with_description(_FLAVOR_CREATE)}
 
 FLAVOR_UPDATE: dict[str, Any] = {
     "type": "object", "required": ["flavor"], "additionalProperties": False,
@@ -61,16 +72,26 @@ FLAVOR_ACCESS_ACTION: dict[str, Any] = {
     "properties": {"addTenantAccess": _TENANT, "removeTenantAccess": _TENANT},
 }
 
-KEYPAIR_CREATE: dict[str, Any] = {
-    "type": "object", "required": ["keypair"], "additionalProperties": False,
-    "properties": {"keypair": {
-        "type": "object", "required": ["name"], "additionalProperties": False,
-        "properties": {
-            "name": {"type": "string", "minLength": 1, "maxLength": 255},
-            "public_key": {"type": "string"},
-            "type": {"type": "string", "enum": ["ssh", "x509"]},
-            "user_id": {"type": "string"},
-        }}},
+def _keypair(*, typed: bool, owned: bool, key_required: bool) -> dict[str, Any]:
+    fields: dict[str, Any] = {"name": {"type": "string", "minLength": 1, "maxLength": 255},
+                              "public_key": {"type": "string"}}
+    if typed:
+        fields["type"] = {"type": "string", "enum": ["ssh", "x509"]}
+    if owned:
+        fields["user_id"] = {"type": "string"}
+    return {"type": "object", "required": ["keypair"], "additionalProperties": False,
+            "properties": {"keypair": {
+                "type": "object", "additionalProperties": False, "properties": fields,
+                "required": ["name", "public_key"] if key_required else ["name"]}}}
+
+
+# 2.2 adds the key type, 2.10 an admin's user_id, and from 2.92 nova no longer
+# generates keys: the public key is required.
+KEYPAIR_CREATE: dict[str, dict[str, Any]] = {
+    "2.1": _keypair(typed=False, owned=False, key_required=False),
+    "2.2": _keypair(typed=True, owned=False, key_required=False),
+    "2.10": _keypair(typed=True, owned=True, key_required=False),
+    "2.92": _keypair(typed=True, owned=True, key_required=True),
 }
 
 # The pre-2.53 actions take {host, binary, ...}; 2.53's PUT by id takes the changes.

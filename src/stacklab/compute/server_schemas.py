@@ -1,10 +1,11 @@
 """Request schemas of the servers API, microversion by microversion, written to nova's rules.
 
-Each table maps the microversion at which a schema starts to apply to the schema, and
-`pick` returns the one in force at a request's microversion. A table starts where its
-operation starts (remote consoles at 2.6); where an operation stops being served (addFixedIp
-after 2.43, the os-get*Console actions after 2.5) is for its handler to say, as nova's
-api_version decorators do. `ACTIONS` holds one table per ``POST /servers/{id}/action`` name.
+Each table maps the microversion at which a schema starts to apply to the schema; it holds
+until the next one starts (``stacklab.api.service.schemas_from`` turns a table into the
+version ranges a route declares). A table starts where its operation starts (remote
+consoles at 2.6); where an operation stops being served (addFixedIp after 2.43, the
+os-get*Console actions after 2.5) its route or action declares, as nova's api_version
+decorators do. `ACTIONS` holds one table per ``POST /servers/{id}/action`` name.
 
 The verdicts are nova's, quirks included, checked against nova's own schemas by
 tests/unit/compute/test_server_schemas.py. Three of nova's rules are not plain JSON Schema,
@@ -27,15 +28,6 @@ from typing import Any
 from stacklab.api.microversion import Version
 
 _Schema = dict[str, Any]
-
-
-def pick(table: dict[str, dict[str, Any]], version: Version) -> dict[str, Any]:
-    """The schema of ``table`` in force at ``version``: that of the highest key not above it."""
-    starts = sorted((Version.parse(key), key) for key in table)
-    chosen = [key for start, key in starts if start <= version]
-    if not chosen:
-        raise LookupError(f"no schema at {version}: the first applies from {starts[0][1]}")
-    return table[chosen[-1]]
 
 
 # --------------------------------------------------------------------------- nova's formats

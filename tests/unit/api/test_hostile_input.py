@@ -106,9 +106,9 @@ def test_an_integer_beyond_64_bits_is_400_naming_the_field_in_each_services_word
     assert keystone.json()["error"]["message"] == (
         f"Invalid input for field 'region/extra': {too_big} is greater than the maximum of "
         f"{INT64_MAX}")
+    # Valid for nova's schema at 2.1 but for the count, which that schema does not bound.
     nova = client.post("/compute/v2.1/servers", headers=headers, content=json.dumps(
-        {"server": {"name": "s", "imageRef": "x", "flavorRef": "1", "networks": "none",
-                    "min_count": too_big}}))
+        {"server": {"name": "s", "flavorRef": "1", "min_count": too_big}}))
     assert nova.status_code == 400, nova.text
     assert nova.json()["badRequest"]["message"].startswith(
         "Invalid input for field/attribute min_count.")

@@ -19,6 +19,11 @@ api = ServiceApi("compute", errors=nova_error, microversions=MICROVERSIONS,
                  malformed_json_message="Malformed request body", describe_error=describe_nova)
 
 
+# What a call through the Networking API may answer: its client errors pass through to the
+# caller as nova passes neutron's, and its own failures are 500.
+NEUTRON_ERRORS = (400, 403, 404, 409, 413, 500)
+
+
 def compute(call: Call) -> ComputeService:
     return call.cloud.compute
 

@@ -16,7 +16,7 @@ def _v21(call: Call) -> dict[str, Any]:
     }
 
 
-@api.route("GET", "/", public=True)
+@api.route("GET", "/", public=True, expected_errors=())
 async def versions(call: Call) -> dict[str, Any]:
     legacy = {"id": "v2.0", "status": "SUPPORTED", "version": "", "min_version": "",
               "updated": "2011-01-21T11:33:21Z",
@@ -33,11 +33,11 @@ def _version_document(call: Call) -> dict[str, Any]:
     return {"version": body}
 
 
-@api.route("GET", "/v2.1", public=True)
+@api.route("GET", "/v2.1", public=True, expected_errors=())
 async def version(call: Call) -> dict[str, Any]:
     return _version_document(call)
 
 
-@api.route("GET", "/v2.1/", public=True)
+@api.route("GET", "/v2.1/", public=True, expected_errors=())
 async def version_slash(call: Call) -> dict[str, Any]:
     return _version_document(call)

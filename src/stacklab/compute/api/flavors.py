@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from stacklab.api.errors import BadRequest, MethodNotAllowed, NotFound
+from stacklab.api.errors import BadRequest, NotFound
 from stacklab.api.pagination import PageRequest, next_link, page_request, paginate
 from stacklab.api.query import int_param
-from stacklab.api.service import Call, Reply
+from stacklab.api.service import Call, Reply, schemas_from
 from stacklab.compute import models as m
 from stacklab.compute.api.base import api, compute, links, project_target
 from stacklab.compute.schemas import (
@@ -77,17 +77,17 @@ def _list(call: Call, detail: bool) -> dict[str, Any]:
     return body
 
 
-@api.route("GET", "/v2.1/flavors")
+@api.route("GET", "/v2.1/flavors", expected_errors=400)
 async def list_flavors(call: Call) -> dict[str, Any]:
     return _list(call, detail=False)
 
 
-@api.route("GET", "/v2.1/flavors/detail")
+@api.route("GET", "/v2.1/flavors/detail", expected_errors=400)
 async def list_flavors_detail(call: Call) -> dict[str, Any]:
     return _list(call, detail=True)
 
 
-@api.route("GET", "/v2.1/flavors/{flavor_id}")
+@api.route("GET", "/v2.1/flavors/{flavor_id}", expected_errors=404)
 async def show_flavor(call: Call) -> dict[str, Any]:
     service = compute(call)
     with service.db.session() as session:
@@ -97,12 +97,9 @@ async def show_flavor(call: Call) -> dict[str, Any]:
 
 
 @api.route("POST", "/v2.1/flavors", policy="os_compute_api:os-flavor-manage:create",
-           target=project_target, schema=FLAVOR_CREATE)
+           target=project_target, schema=schemas_from(FLAVOR_CREATE), expected_errors=(400, 409))
 async def create_flavor(call: Call) -> dict[str, Any]:
     fields = dict(call.body["flavor"])
-    if "description" in fields and not call.version_at_least("2.55"):
-        raise BadRequest("Invalid input for field/attribute flavor. Additional properties are "
-                         "not allowed ('description' was unexpected)")
     service = compute(call)
     with service.db.session() as session:
         flavor = service.flavors.create(session, fields)
@@ -111,10 +108,9 @@ async def create_flavor(call: Call) -> dict[str, Any]:
 
 
 @api.route("PUT", "/v2.1/flavors/{flavor_id}", policy="os_compute_api:os-flavor-manage:update",
-           target=project_target, schema=FLAVOR_UPDATE)
+           target=project_target, schema=FLAVOR_UPDATE, min_version="2.55",
+           expected_errors=(400, 404))
 async def update_flavor(call: Call) -> dict[str, Any]:
-    if not call.version_at_least("2.55"):
-        raise MethodNotAllowed("Updating a flavor needs microversion 2.55 or later.")
     service = compute(call)
     with service.db.session() as session:
         flavor = service.flavors.get(session, call.params["flavor_id"])
@@ -123,7 +119,7 @@ async def update_flavor(call: Call) -> dict[str, Any]:
 
 
 @api.route("DELETE", "/v2.1/flavors/{flavor_id}", policy="os_compute_api:os-flavor-manage:delete",
-           target=project_target, status=202)
+           target=project_target, status=202, expected_errors=404)
 async def delete_flavor(call: Call) -> None:
     service = compute(call)
     with service.db.session() as session:
@@ -134,7 +130,8 @@ async def delete_flavor(call: Call) -> None:
 
 
 @api.route("GET", "/v2.1/flavors/{flavor_id}/os-extra_specs",
-           policy="os_compute_api:os-flavor-extra-specs:index", target=project_target)
+           policy="os_compute_api:os-flavor-extra-specs:index", target=project_target,
+           expected_errors=404)
 async def list_extra_specs(call: Call) -> dict[str, Any]:
     service = compute(call)
     with service.db.session() as session:
@@ -144,7 +141,7 @@ async def list_extra_specs(call: Call) -> dict[str, Any]:
 
 @api.route("POST", "/v2.1/flavors/{flavor_id}/os-extra_specs",
            policy="os_compute_api:os-flavor-extra-specs:create", target=project_target,
-           schema=EXTRA_SPECS)
+           schema=EXTRA_SPECS, expected_errors=(400, 404, 409))
 async def create_extra_specs(call: Call) -> dict[str, Any]:
     service = compute(call)
     with service.db.session() as session:
@@ -154,7 +151,8 @@ async def create_extra_specs(call: Call) -> dict[str, Any]:
 
 
 @api.route("GET", "/v2.1/flavors/{flavor_id}/os-extra_specs/{key}",
-           policy="os_compute_api:os-flavor-extra-specs:show", target=project_target)
+           policy="os_compute_api:os-flavor-extra-specs:show", target=project_target,
+           expected_errors=404)
 async def show_extra_spec(call: Call) -> dict[str, Any]:
     service = compute(call)
     key = call.params["key"]
@@ -166,7 +164,8 @@ async def show_extra_spec(call: Call) -> dict[str, Any]:
 
 
 @api.route("PUT", "/v2.1/flavors/{flavor_id}/os-extra_specs/{key}",
-           policy="os_compute_api:os-flavor-extra-specs:update", target=project_target)
+           policy="os_compute_api:os-flavor-extra-specs:update", target=project_target,
+           expected_errors=(400, 404, 409))
 async def update_extra_spec(call: Call) -> dict[str, Any]:
     key = call.params["key"]
     body = call.body
@@ -181,7 +180,7 @@ async def update_extra_spec(call: Call) -> dict[str, Any]:
 
 @api.route("DELETE", "/v2.1/flavors/{flavor_id}/os-extra_specs/{key}",
            policy="os_compute_api:os-flavor-extra-specs:delete", target=project_target,
-           status=200)
+           status=200, expected_errors=404)
 async def delete_extra_spec(call: Call) -> Reply:
     service = compute(call)
     with service.db.session() as session:
@@ -199,7 +198,7 @@ def _render_access(flavor: m.Flavor, projects: list[str]) -> dict[str, Any]:
 
 
 @api.route("GET", "/v2.1/flavors/{flavor_id}/os-flavor-access",
-           policy="os_compute_api:os-flavor-access", target=project_target)
+           policy="os_compute_api:os-flavor-access", target=project_target, expected_errors=404)
 async def list_access(call: Call) -> dict[str, Any]:
     service = compute(call)
     with service.db.session() as session:
@@ -207,7 +206,8 @@ async def list_access(call: Call) -> dict[str, Any]:
         return _render_access(flavor, service.flavors.access(session, flavor))
 
 
-@api.route("POST", "/v2.1/flavors/{flavor_id}/action", schema=FLAVOR_ACCESS_ACTION)
+@api.route("POST", "/v2.1/flavors/{flavor_id}/action", schema=FLAVOR_ACCESS_ACTION,
+           expected_errors=(400, 404, 409))
 async def flavor_action(call: Call) -> dict[str, Any]:
     service = compute(call)
     adding = "addTenantAccess" in call.body

@@ -79,24 +79,24 @@ def _find(call: Call, session: Session, ident: str) -> m.ServiceRecord:
 
 
 @api.route("GET", "/v2.1/os-hypervisors", policy="os_compute_api:os-hypervisors:list",
-           target=project_target)
+           target=project_target, expected_errors=(400, 404))
 async def list_hypervisors(call: Call) -> dict[str, Any]:
     with compute(call).db.session() as session:
         return {"hypervisors": [_summary(call, r) for r in _records(session)]}
 
 
 @api.route("GET", "/v2.1/os-hypervisors/detail",
-           policy="os_compute_api:os-hypervisors:list-detail", target=project_target)
+           policy="os_compute_api:os-hypervisors:list-detail", target=project_target,
+           expected_errors=(400, 404))
 async def list_hypervisors_detail(call: Call) -> dict[str, Any]:
     with compute(call).db.session() as session:
         return {"hypervisors": [_detail(call, r) for r in _records(session)]}
 
 
 @api.route("GET", "/v2.1/os-hypervisors/statistics",
-           policy="os_compute_api:os-hypervisors:statistics", target=project_target)
+           policy="os_compute_api:os-hypervisors:statistics", target=project_target,
+           max_version="2.87", expected_errors=())
 async def hypervisor_statistics(call: Call) -> dict[str, Any]:
-    if call.version_at_least("2.88"):
-        raise NotFound("The statistics API was removed in microversion 2.88.")
     fields = ("vcpus", "memory_mb", "local_gb", "vcpus_used", "memory_mb_used", "local_gb_used",
               "free_ram_mb", "free_disk_gb", "current_workload", "running_vms",
               "disk_available_least")
@@ -107,7 +107,8 @@ async def hypervisor_statistics(call: Call) -> dict[str, Any]:
 
 
 @api.route("GET", "/v2.1/os-hypervisors/{hypervisor_id}",
-           policy="os_compute_api:os-hypervisors:show", target=project_target)
+           policy="os_compute_api:os-hypervisors:show", target=project_target,
+           expected_errors=(400, 404))
 async def show_hypervisor(call: Call) -> dict[str, Any]:
     with compute(call).db.session() as session:
         return {"hypervisor": _detail(call, _find(call, session, call.params["hypervisor_id"]))}

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from stacklab.api.errors import BadRequest
-from stacklab.api.service import Call, Reply
+from stacklab.api.service import Call, Reply, schemas_from
 from stacklab.clock import isotime
 from stacklab.compute import models as m
 from stacklab.compute.api.base import api, compute
@@ -27,18 +26,10 @@ def _summary(call: Call, k: m.KeyPair) -> dict[str, Any]:
     return body
 
 
-@api.route("POST", "/v2.1/os-keypairs", schema=KEYPAIR_CREATE)
+@api.route("POST", "/v2.1/os-keypairs", schema=schemas_from(KEYPAIR_CREATE),
+           expected_errors=(400, 403, 409))
 async def create_keypair(call: Call) -> Reply:
     fields = call.body["keypair"]
-    if "type" in fields and not call.version_at_least("2.2"):
-        raise BadRequest("Invalid input for field/attribute keypair. Additional properties are "
-                         "not allowed ('type' was unexpected)")
-    if "user_id" in fields and not call.version_at_least("2.10"):
-        raise BadRequest("Invalid input for field/attribute keypair. Additional properties are "
-                         "not allowed ('user_id' was unexpected)")
-    if "public_key" not in fields and call.version_at_least("2.92"):
-        raise BadRequest("Invalid input for field/attribute keypair. 'public_key' is a "
-                         "required property")
     user_id = _owner(call, fields.get("user_id"))
     call.authorize("os_compute_api:os-keypairs:create", {"user_id": user_id})
     service = compute(call)
@@ -53,7 +44,7 @@ async def create_keypair(call: Call) -> Reply:
     return Reply({"keypair": body}, status=201 if call.version_at_least("2.2") else 200)
 
 
-@api.route("GET", "/v2.1/os-keypairs")
+@api.route("GET", "/v2.1/os-keypairs", expected_errors=400)
 async def list_keypairs(call: Call) -> dict[str, Any]:
     user_id = _owner(call, call.query.get("user_id"))
     call.authorize("os_compute_api:os-keypairs:index", {"user_id": user_id})
@@ -63,7 +54,7 @@ async def list_keypairs(call: Call) -> dict[str, Any]:
         return {"keypairs": [{"keypair": _summary(call, k)} for k in keypairs]}
 
 
-@api.route("GET", "/v2.1/os-keypairs/{name}")
+@api.route("GET", "/v2.1/os-keypairs/{name}", expected_errors=404)
 async def show_keypair(call: Call) -> dict[str, Any]:
     user_id = _owner(call, call.query.get("user_id"))
     call.authorize("os_compute_api:os-keypairs:show", {"user_id": user_id})
@@ -75,7 +66,7 @@ async def show_keypair(call: Call) -> dict[str, Any]:
                             "deleted": False, "deleted_at": None, "updated_at": None}}
 
 
-@api.route("DELETE", "/v2.1/os-keypairs/{name}")
+@api.route("DELETE", "/v2.1/os-keypairs/{name}", expected_errors=404)
 async def delete_keypair(call: Call) -> Reply:
     user_id = _owner(call, call.query.get("user_id"))
     call.authorize("os_compute_api:os-keypairs:delete", {"user_id": user_id})

@@ -8,7 +8,8 @@ from stacklab.api.service import Call
 from stacklab.compute.api.base import api, compute, project_target
 
 
-@api.route("GET", "/v2.1/limits", policy="os_compute_api:limits", target=project_target)
+@api.route("GET", "/v2.1/limits", policy="os_compute_api:limits", target=project_target,
+           expected_errors=())
 async def limits(call: Call) -> dict[str, Any]:
     service = compute(call)
     project = call.context.project_id or ""
@@ -38,7 +39,8 @@ async def limits(call: Call) -> dict[str, Any]:
 
 
 @api.route("GET", "/v2.1/os-availability-zone",
-           policy="os_compute_api:os-availability-zone:list", target=project_target)
+           policy="os_compute_api:os-availability-zone:list", target=project_target,
+           expected_errors=())
 async def availability_zones(call: Call) -> dict[str, Any]:
     zones = compute(call).availability_zones()
     return {"availabilityZoneInfo": [
@@ -47,7 +49,8 @@ async def availability_zones(call: Call) -> dict[str, Any]:
 
 
 @api.route("GET", "/v2.1/os-availability-zone/detail",
-           policy="os_compute_api:os-availability-zone:detail", target=project_target)
+           policy="os_compute_api:os-availability-zone:detail", target=project_target,
+           expected_errors=())
 async def availability_zones_detail(call: Call) -> dict[str, Any]:
     zones = compute(call).availability_zones()
     return {"availabilityZoneInfo": [

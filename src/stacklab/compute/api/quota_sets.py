@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from stacklab.api.errors import BadRequest
-from stacklab.api.service import Call
+from stacklab.api.service import Call, schemas_from
 from stacklab.api.validation import MAX_INT
 from stacklab.compute import quotas
 from stacklab.compute.api.base import api, compute
@@ -13,15 +12,26 @@ from stacklab.compute.api.base import api, compute
 _INTEGER = {"type": ["integer", "string"], "pattern": "^-?[0-9]+$", "minimum": -1,
             "maximum": MAX_INT}
 _WRITABLE = ("cores", "instances", "key_pairs", "metadata_items", "ram", "server_groups",
-             "server_group_members", "injected_files", "injected_file_content_bytes",
-             "injected_file_path_bytes", "fixed_ips", "floating_ips", "security_groups",
-             "security_group_rules")
-QUOTA_UPDATE: dict[str, Any] = {
-    "type": "object", "required": ["quota_set"], "additionalProperties": False,
-    "properties": {"quota_set": {
-        "type": "object", "additionalProperties": False,
-        "properties": {**{name: _INTEGER for name in _WRITABLE},
-                       "force": {"type": ["boolean", "string"]}}}},
+             "server_group_members")
+_FILES = ("injected_files", "injected_file_content_bytes", "injected_file_path_bytes")
+_NETWORK = ("fixed_ips", "floating_ips", "security_groups", "security_group_rules")
+
+
+def _quota_update(*names: str) -> dict[str, Any]:
+    return {
+        "type": "object", "required": ["quota_set"], "additionalProperties": False,
+        "properties": {"quota_set": {
+            "type": "object", "additionalProperties": False,
+            "properties": {**{name: _INTEGER for name in names},
+                           "force": {"type": ["boolean", "string"]}}}},
+    }
+
+
+# 2.36 drops nova-network's quotas, 2.57 the injected files' (personality is gone).
+QUOTA_UPDATE: dict[str, dict[str, Any]] = {
+    "2.1": _quota_update(*_WRITABLE, *_FILES, *_NETWORK),
+    "2.36": _quota_update(*_WRITABLE, *_FILES),
+    "2.57": _quota_update(*_WRITABLE),
 }
 
 
@@ -49,35 +59,29 @@ def _quota_set(call: Call, detail: bool) -> dict[str, Any]:
 
 
 @api.route("GET", "/v2.1/os-quota-sets/{project_id}", policy="os_compute_api:os-quota-sets:show",
-           target=_target)
+           target=_target, expected_errors=400)
 async def show_quota_set(call: Call) -> dict[str, Any]:
     return _quota_set(call, detail=False)
 
 
 @api.route("GET", "/v2.1/os-quota-sets/{project_id}/detail",
-           policy="os_compute_api:os-quota-sets:detail", target=_target)
+           policy="os_compute_api:os-quota-sets:detail", target=_target, expected_errors=400)
 async def show_quota_set_detail(call: Call) -> dict[str, Any]:
     return _quota_set(call, detail=True)
 
 
 @api.route("GET", "/v2.1/os-quota-sets/{project_id}/defaults",
-           policy="os_compute_api:os-quota-sets:defaults", target=_target)
+           policy="os_compute_api:os-quota-sets:defaults", target=_target, expected_errors=400)
 async def show_quota_defaults(call: Call) -> dict[str, Any]:
     values = quotas.defaults(call.cloud.config.quota)
     return {"quota_set": {"id": call.params["project_id"], **_shown(call, values)}}
 
 
 @api.route("PUT", "/v2.1/os-quota-sets/{project_id}",
-           policy="os_compute_api:os-quota-sets:update", target=_target, schema=QUOTA_UPDATE)
+           policy="os_compute_api:os-quota-sets:update", target=_target,
+           schema=schemas_from(QUOTA_UPDATE), expected_errors=400)
 async def update_quota_set(call: Call) -> dict[str, Any]:
     changes = {k: int(v) for k, v in call.body["quota_set"].items() if k != "force"}
-    for name in changes:
-        if not call.version_at_least("2.36") or name not in ("fixed_ips", "floating_ips",
-                                                             "security_groups",
-                                                             "security_group_rules"):
-            continue
-        raise BadRequest(f"Invalid input for field/attribute quota_set. Value: {name}. "
-                         "Additional properties are not allowed")
     service = compute(call)
     project = call.params["project_id"]
     with service.db.session() as session:
@@ -87,7 +91,8 @@ async def update_quota_set(call: Call) -> dict[str, Any]:
 
 
 @api.route("DELETE", "/v2.1/os-quota-sets/{project_id}",
-           policy="os_compute_api:os-quota-sets:delete", target=_target, status=202)
+           policy="os_compute_api:os-quota-sets:delete", target=_target, status=202,
+           expected_errors=400)
 async def delete_quota_set(call: Call) -> None:
     with compute(call).db.session() as session:
         quotas.reset(session, call.params["project_id"])

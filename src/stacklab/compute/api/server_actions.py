@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from stacklab.api.errors import ApiError, BadRequest, Conflict, NotFound, NotImplementedOperation
-from stacklab.api.service import Call, Reply
+from stacklab.api.service import Call, Codes, Reply, schemas_from
 from stacklab.bus.interface import Target
 from stacklab.compute import models as m
 from stacklab.compute import states
@@ -28,8 +28,6 @@ from stacklab.compute.api.servers import (
     get_instance,
     load_flavor,
     load_image,
-    server_target,
-    validate_body,
 )
 from stacklab.compute.api.views import render_server
 from stacklab.compute.glance import GlanceError
@@ -75,7 +73,8 @@ ActionHandler = Callable[[Call, Session, m.Instance, dict[str, Any]], Awaitable[
 
 
 @dataclass(frozen=True)
-class Action:
+class ServerAction:
+    name: str
     policy: str
     pre: Precondition
     handler: ActionHandler
@@ -83,18 +82,46 @@ class Action:
     status: int = 202
 
 
-_ACTIONS: dict[str, Action] = {}
+ACTION_PATH = "/v2.1/servers/{server_id}/action"
+# The shared request path picks the action the body names, refuses it outside its
+# microversions and checks it with its own schema; what is common to every server
+# action (the server, its policy, lock and state, the instance action) is done here.
+api.action_route(ACTION_PATH, expected_errors=(400, 404, 409))
 # The name nova's 409 gives an action, where it is not the body's key.
 _CONFLICT_NAMES = {"os-start": "start", "os-stop": "stop"}
+# What every server action may answer: the server is not found (404), its body or
+# arguments are wrong (400), it is locked or in the wrong state (409).
+_ACTION_ERRORS = (400, 404, 409)
 
 
 def action(name: str, policy: str, pre: Precondition, *, record_as: str | None = "",
-           status: int = 202) -> Callable[[ActionHandler], ActionHandler]:
+           status: int = 202, min_version: str | None = None, max_version: str | None = None,
+           expected_errors: Codes = _ACTION_ERRORS,
+           ) -> Callable[[ActionHandler], ActionHandler]:
+    """Declare a server action: its schemas are those of ``ACTIONS[name]``."""
     def register(handler: ActionHandler) -> ActionHandler:
-        _ACTIONS[name] = Action(policy, pre, handler,
-                                name if record_as == "" else record_as, status)
+        known = ServerAction(name, policy, pre, handler,
+                             name if record_as == "" else record_as, status)
+
+        async def perform(call: Call) -> Any:
+            return await _perform(call, known)
+
+        api.action(ACTION_PATH, name, schema=schemas_from(ACTIONS[name]),
+                   min_version=min_version, max_version=max_version,
+                   expected_errors=expected_errors)(perform)
         return handler
     return register
+
+
+def not_implemented(name: str, *, min_version: str | None = None,
+                    max_version: str | None = None) -> None:
+    """An action nova has and stacklab does not yet: checked as nova would, then 501."""
+    async def refuse(call: Call) -> Any:
+        raise NotImplementedOperation(f"The server action {name} is not implemented by "
+                                      "stacklab yet.")
+
+    api.action(ACTION_PATH, name, schema=schemas_from(ACTIONS[name]), min_version=min_version,
+               max_version=max_version, expected_errors=())(refuse)
 
 
 def _cast_later(call: Call, target: Target, method: str, **kwargs: Any) -> Callable[[], Any]:
@@ -103,22 +130,9 @@ def _cast_later(call: Call, target: Target, method: str, **kwargs: Any) -> Calla
     return send
 
 
-@api.route("POST", "/v2.1/servers/{server_id}/action", target=server_target)
-async def server_action(call: Call) -> Any:
+async def _perform(call: Call, known: ServerAction) -> Any:
+    name = known.name
     body = call.body
-    if not isinstance(body, dict):
-        # nova's action_peek: the body must name exactly one action.
-        raise BadRequest("Malformed request body: too many body keys")
-    if len(body) != 1:
-        raise BadRequest("There is no such action: " + ", ".join(map(str, body)))
-    name = next(iter(body))
-    known = _ACTIONS.get(name)
-    if known is None:
-        if name in ACTIONS:
-            raise NotImplementedOperation(f"The server action {name} is not implemented by "
-                                          "stacklab yet.")
-        raise BadRequest(f"There is no such action: {name}")
-    validate_body(ACTIONS[name], call)
     service = compute(call)
     args = body[name] if isinstance(body[name], dict) else {}
     with service.db.session() as session:
@@ -283,7 +297,12 @@ async def _new_image(call: Call, instance: m.Instance, name: str, metadata: dict
     return str(image["id"])
 
 
-@action("createImage", "os_compute_api:servers:create_image", precondition(_SNAPSHOT_STATES))
+# The image service's own refusals (its quota, a size over its cap) pass through.
+_IMAGE_ERRORS = (400, 403, 404, 409, 413)
+
+
+@action("createImage", "os_compute_api:servers:create_image", precondition(_SNAPSHOT_STATES),
+        expected_errors=_IMAGE_ERRORS)
 async def _create_image(call: Call, session: Session, instance: m.Instance,
                         args: dict[str, Any]) -> Any:
     image_id = await _new_image(call, instance, args["name"], args.get("metadata") or {},
@@ -341,7 +360,8 @@ async def _rebuild(call: Call, session: Session, instance: m.Instance,
 
 
 @action("shelve", "os_compute_api:os-shelve:shelve",
-        precondition((states.ACTIVE, states.STOPPED, states.PAUSED, states.SUSPENDED)))
+        precondition((states.ACTIVE, states.STOPPED, states.PAUSED, states.SUSPENDED)),
+        expected_errors=_IMAGE_ERRORS)
 async def _shelve(call: Call, session: Session, instance: m.Instance,
                   args: dict[str, Any]) -> Any:
     image_id = await _new_image(call, instance, f"{instance.name}-shelved", {}, "snapshot")
@@ -560,9 +580,9 @@ def require_host(instance: m.Instance) -> str:
     return instance.host
 
 
-@action("os-getConsoleOutput", "os_compute_api:os-console-output", precondition(None, _ANY_TASK,
-                                                                           locked_ok=True),
-        record_as=None, status=200)
+@action("os-getConsoleOutput", "os_compute_api:os-console-output",
+        precondition(None, _ANY_TASK, locked_ok=True), record_as=None, status=200,
+        expected_errors=(400, 404, 409, 501))
 async def _console_output(call: Call, session: Session, instance: m.Instance,
                           args: dict[str, Any]) -> Any:
     host = require_host(instance)
@@ -599,6 +619,18 @@ def _legacy_console(kind: str) -> ActionHandler:
     return handler
 
 
+# Replaced by POST /servers/{id}/remote-consoles at 2.6.
 for _name in ("os-getVNCConsole", "os-getSPICEConsole", "os-getSerialConsole"):
-    action(_name, "os_compute_api:os-remote-consoles", _ANYTIME,
-           record_as=None, status=200)(_legacy_console(_name))
+    action(_name, "os_compute_api:os-remote-consoles", _ANYTIME, record_as=None, status=200,
+           max_version="2.5", expected_errors=(400, 404, 409, 501))(_legacy_console(_name))
+
+
+# -- what nova has and stacklab does not do yet ------------------------------------------------
+
+not_implemented("os-getRDPConsole", max_version="2.5")
+not_implemented("trigger_crash_dump", min_version="2.17")
+for _name in ("addFixedIp", "removeFixedIp", "addFloatingIp", "removeFloatingIp"):
+    not_implemented(_name, max_version="2.43")  # nova-network's, gone at 2.44
+for _name in ("createBackup", "changePassword", "restore", "forceDelete", "injectNetworkInfo",
+              "resetNetwork"):
+    not_implemented(_name)

@@ -8,11 +8,11 @@ from sqlalchemy import select
 
 from stacklab.api.errors import BadRequest, Conflict, Forbidden, NotFound
 from stacklab.api.pagination import next_link
-from stacklab.api.service import Call, Reply
+from stacklab.api.service import Call, Reply, schemas_from
 from stacklab.compute import models as m
 from stacklab.compute.api.base import api, compute, project_target
 from stacklab.compute.api.server_actions import console_url, require_host
-from stacklab.compute.api.servers import check_lock, get_instance, server_target, validate_body
+from stacklab.compute.api.servers import check_lock, get_instance, server_target
 from stacklab.compute.api.views import host_id, usage_time
 from stacklab.compute.server_schemas import (
     METADATA_ITEM,
@@ -36,7 +36,7 @@ def _check_metadata_quota(call: Call, metadata: dict[str, str]) -> None:
 
 
 @api.route("GET", f"{_SERVER}/metadata", policy="os_compute_api:server-metadata:index",
-           target=server_target)
+           target=server_target, expected_errors=404)
 async def list_metadata(call: Call) -> dict[str, Any]:
     with compute(call).db.session() as session:
         return {"metadata": dict(get_instance(call, session, call.params["server_id"])
@@ -44,7 +44,6 @@ async def list_metadata(call: Call) -> dict[str, Any]:
 
 
 async def _write_metadata(call: Call, replace: bool) -> dict[str, Any]:
-    validate_body(METADATA_REPLACE if replace else METADATA_UPDATE, call)
     with compute(call).db.session() as session:
         instance = get_instance(call, session, call.params["server_id"])
         check_lock(call, instance)
@@ -57,19 +56,21 @@ async def _write_metadata(call: Call, replace: bool) -> dict[str, Any]:
 
 
 @api.route("PUT", f"{_SERVER}/metadata", policy="os_compute_api:server-metadata:update_all",
-           target=server_target)
+           target=server_target, schema=schemas_from(METADATA_REPLACE),
+           expected_errors=(400, 403, 404, 409))
 async def replace_metadata(call: Call) -> dict[str, Any]:
     return await _write_metadata(call, replace=True)
 
 
 @api.route("POST", f"{_SERVER}/metadata", policy="os_compute_api:server-metadata:create",
-           target=server_target)
+           target=server_target, schema=schemas_from(METADATA_UPDATE),
+           expected_errors=(400, 403, 404, 409))
 async def update_metadata(call: Call) -> dict[str, Any]:
     return await _write_metadata(call, replace=False)
 
 
 @api.route("GET", f"{_SERVER}/metadata/{{key}}", policy="os_compute_api:server-metadata:show",
-           target=server_target)
+           target=server_target, expected_errors=404)
 async def show_metadata_item(call: Call) -> dict[str, Any]:
     key = call.params["key"]
     with compute(call).db.session() as session:
@@ -80,9 +81,9 @@ async def show_metadata_item(call: Call) -> dict[str, Any]:
 
 
 @api.route("PUT", f"{_SERVER}/metadata/{{key}}", policy="os_compute_api:server-metadata:update",
-           target=server_target)
+           target=server_target, schema=schemas_from(METADATA_ITEM),
+           expected_errors=(400, 403, 404, 409))
 async def set_metadata_item(call: Call) -> dict[str, Any]:
-    validate_body(METADATA_ITEM, call)
     key = call.params["key"]
     item = call.body["meta"]
     if key not in item:
@@ -98,7 +99,8 @@ async def set_metadata_item(call: Call) -> dict[str, Any]:
 
 
 @api.route("DELETE", f"{_SERVER}/metadata/{{key}}",
-           policy="os_compute_api:server-metadata:delete", target=server_target, status=204)
+           policy="os_compute_api:server-metadata:delete", target=server_target, status=204,
+           expected_errors=(404, 409))
 async def delete_metadata_item(call: Call) -> None:
     key = call.params["key"]
     with compute(call).db.session() as session:
@@ -114,24 +116,18 @@ async def delete_metadata_item(call: Call) -> None:
 _MAX_TAGS = 50
 
 
-def _tags_version(call: Call) -> None:
-    if not call.version_at_least("2.26"):
-        raise NotFound("The resource could not be found.")
-
-
 @api.route("GET", f"{_SERVER}/tags", policy="os_compute_api:os-server-tags:index",
-           target=server_target)
+           target=server_target,
+           min_version="2.26", expected_errors=404)
 async def list_tags(call: Call) -> dict[str, Any]:
-    _tags_version(call)
     with compute(call).db.session() as session:
         return {"tags": list(get_instance(call, session, call.params["server_id"]).tags)}
 
 
 @api.route("PUT", f"{_SERVER}/tags", policy="os_compute_api:os-server-tags:update_all",
-           target=server_target)
+           target=server_target, schema=schemas_from(TAGS_REPLACE), min_version="2.26",
+           expected_errors=(400, 404, 409))
 async def replace_tags(call: Call) -> dict[str, Any]:
-    _tags_version(call)
-    validate_body(TAGS_REPLACE, call)
     with compute(call).db.session() as session:
         instance = get_instance(call, session, call.params["server_id"])
         instance.tags = list(dict.fromkeys(call.body["tags"]))
@@ -139,17 +135,17 @@ async def replace_tags(call: Call) -> dict[str, Any]:
 
 
 @api.route("DELETE", f"{_SERVER}/tags", policy="os_compute_api:os-server-tags:delete_all",
-           target=server_target, status=204)
+           target=server_target, status=204,
+           min_version="2.26", expected_errors=(404, 409))
 async def delete_tags(call: Call) -> None:
-    _tags_version(call)
     with compute(call).db.session() as session:
         get_instance(call, session, call.params["server_id"]).tags = []
 
 
 @api.route("GET", f"{_SERVER}/tags/{{tag}}", policy="os_compute_api:os-server-tags:show",
-           target=server_target, status=204)
+           target=server_target, status=204,
+           min_version="2.26", expected_errors=404)
 async def check_tag(call: Call) -> None:
-    _tags_version(call)
     with compute(call).db.session() as session:
         instance = get_instance(call, session, call.params["server_id"])
         if call.params["tag"] not in instance.tags:
@@ -157,9 +153,9 @@ async def check_tag(call: Call) -> None:
 
 
 @api.route("PUT", f"{_SERVER}/tags/{{tag}}", policy="os_compute_api:os-server-tags:update",
-           target=server_target, status=201)
+           target=server_target, status=201,
+           min_version="2.26", expected_errors=(400, 404, 409))
 async def add_tag(call: Call) -> Reply:
-    _tags_version(call)
     tag = call.params["tag"]
     if not tag or len(tag) > 60 or "," in tag or "/" in tag:
         raise BadRequest(f"Tag '{tag}' is invalid: 1 to 60 characters, no ',' or '/'.")
@@ -175,9 +171,9 @@ async def add_tag(call: Call) -> Reply:
 
 
 @api.route("DELETE", f"{_SERVER}/tags/{{tag}}", policy="os_compute_api:os-server-tags:delete",
-           target=server_target, status=204)
+           target=server_target, status=204,
+           min_version="2.26", expected_errors=(404, 409))
 async def delete_tag(call: Call) -> None:
-    _tags_version(call)
     with compute(call).db.session() as session:
         instance = get_instance(call, session, call.params["server_id"])
         if call.params["tag"] not in instance.tags:
@@ -231,7 +227,8 @@ def _actions_target(call: Call) -> dict[str, Any]:
 
 
 @api.route("GET", f"{_SERVER}/os-instance-actions",
-           policy="os_compute_api:os-instance-actions:list", target=_actions_target)
+           policy="os_compute_api:os-instance-actions:list", target=_actions_target,
+           expected_errors=(400, 404))
 async def list_instance_actions(call: Call) -> dict[str, Any]:
     with compute(call).db.session() as session:
         instance = _instance_any_state(call, session)
@@ -260,7 +257,8 @@ async def list_instance_actions(call: Call) -> dict[str, Any]:
 
 
 @api.route("GET", f"{_SERVER}/os-instance-actions/{{request_id}}",
-           policy="os_compute_api:os-instance-actions:show", target=_actions_target)
+           policy="os_compute_api:os-instance-actions:show", target=_actions_target,
+           expected_errors=404)
 async def show_instance_action(call: Call) -> dict[str, Any]:
     with compute(call).db.session() as session:
         instance = _instance_any_state(call, session)
@@ -289,9 +287,9 @@ _PROTOCOL_TYPES = {"vnc": {"novnc", "xvpvnc"}, "spice": {"spice-html5"}, "serial
 
 
 @api.route("POST", f"{_SERVER}/remote-consoles", policy="os_compute_api:os-remote-consoles",
-           target=server_target)
+           target=server_target, schema=schemas_from(REMOTE_CONSOLE_CREATE), min_version="2.6",
+           expected_errors=(400, 404, 409, 501))
 async def create_remote_console(call: Call) -> dict[str, Any]:
-    validate_body(REMOTE_CONSOLE_CREATE, call)
     console = call.body["remote_console"]
     protocol, console_type = console["protocol"], console["type"]
     if console_type not in _PROTOCOL_TYPES.get(protocol, set()):
@@ -335,7 +333,7 @@ def _render_migration(call: Call, migration: m.Migration, ident: int) -> dict[st
 
 
 @api.route("GET", "/v2.1/os-migrations", policy="os_compute_api:os-migrations:index",
-           target=project_target)
+           target=project_target, expected_errors=(400, 404))
 async def list_migrations(call: Call) -> dict[str, Any]:
     query = select(m.Migration).order_by(m.Migration.created_at.desc(), m.Migration.id.desc())
     for name, column in (("instance_uuid", m.Migration.instance_uuid),

@@ -9,20 +9,10 @@ from sqlalchemy.orm import Session
 
 from stacklab.api.errors import BadRequest, Forbidden, NotFound
 from stacklab.api.query import int_param
-from stacklab.api.service import Call
-from stacklab.api.validation import Schema, describe_nova
+from stacklab.api.service import Call, schemas_from
 from stacklab.compute import models as m
 from stacklab.compute.api.base import api, compute, project_target
 from stacklab.compute.schemas import SERVER_GROUP_CREATE
-
-_SCHEMAS = {version: Schema(schema) for version, schema in SERVER_GROUP_CREATE.items()}
-
-
-def _schema_for(call: Call) -> Schema:
-    for version in ("2.64", "2.15"):
-        if call.version_at_least(version):
-            return _SCHEMAS[version]
-    return _SCHEMAS["2.1"]
 
 
 def render_group(call: Call, group: m.ServerGroup) -> dict[str, Any]:
@@ -49,9 +39,9 @@ def _get(call: Call, session: Session, group_id: str) -> m.ServerGroup:
 
 
 @api.route("POST", "/v2.1/os-server-groups", policy="os_compute_api:os-server-groups:create",
-           target=project_target)
+           target=project_target, schema=schemas_from(SERVER_GROUP_CREATE),
+           expected_errors=(400, 403, 409))
 async def create_group(call: Call) -> dict[str, Any]:
-    _schema_for(call).validate(call.body, describe_nova)
     fields = call.body["server_group"]
     policy = fields["policy"] if call.version_at_least("2.64") else fields["policies"][0]
     rules = dict(fields.get("rules") or {})
@@ -75,7 +65,7 @@ async def create_group(call: Call) -> dict[str, Any]:
 
 
 @api.route("GET", "/v2.1/os-server-groups", policy="os_compute_api:os-server-groups:index",
-           target=project_target)
+           target=project_target, expected_errors=400)
 async def list_groups(call: Call) -> dict[str, Any]:
     service = compute(call)
     query = select(m.ServerGroup).order_by(m.ServerGroup.id)
@@ -101,7 +91,7 @@ def _group_target(call: Call) -> dict[str, Any]:
 
 
 @api.route("GET", "/v2.1/os-server-groups/{group_id}",
-           policy="os_compute_api:os-server-groups:show", target=_group_target)
+           policy="os_compute_api:os-server-groups:show", target=_group_target, expected_errors=404)
 async def show_group(call: Call) -> dict[str, Any]:
     with compute(call).db.session() as session:
         return {"server_group": render_group(call, _get(call, session,
@@ -109,7 +99,8 @@ async def show_group(call: Call) -> dict[str, Any]:
 
 
 @api.route("DELETE", "/v2.1/os-server-groups/{group_id}",
-           policy="os_compute_api:os-server-groups:delete", target=_group_target, status=204)
+           policy="os_compute_api:os-server-groups:delete", target=_group_target, status=204,
+           expected_errors=404)
 async def delete_group(call: Call) -> None:
     with compute(call).db.session() as session:
         session.delete(_get(call, session, call.params["group_id"]))

@@ -7,7 +7,7 @@ from typing import Any
 from stacklab.api.errors import ApiError, BadRequest, NotFound
 from stacklab.api.service import Call, Reply
 from stacklab.compute import states
-from stacklab.compute.api.base import api, compute
+from stacklab.compute.api.base import NEUTRON_ERRORS, api, compute
 from stacklab.compute.api.server_actions import Precondition, action, check_state, precondition
 from stacklab.compute.api.servers import bus_context, check_lock, get_instance, server_target
 from stacklab.compute.neutron import NeutronClient, NeutronError
@@ -48,7 +48,7 @@ async def _ports(call: Call, server_id: str) -> list[dict[str, Any]]:
 
 
 @api.route("GET", f"{_SERVER}/os-interface", policy="os_compute_api:os-attach-interfaces:list",
-           target=server_target)
+           target=server_target, expected_errors=NEUTRON_ERRORS)
 async def list_interfaces(call: Call) -> dict[str, Any]:
     with compute(call).db.session() as session:
         instance = get_instance(call, session, call.params["server_id"])
@@ -57,7 +57,8 @@ async def list_interfaces(call: Call) -> dict[str, Any]:
 
 
 @api.route("GET", f"{_SERVER}/os-interface/{{port_id}}",
-           policy="os_compute_api:os-attach-interfaces:show", target=server_target)
+           policy="os_compute_api:os-attach-interfaces:show", target=server_target,
+           expected_errors=NEUTRON_ERRORS)
 async def show_interface(call: Call) -> dict[str, Any]:
     with compute(call).db.session() as session:
         instance = get_instance(call, session, call.params["server_id"])
@@ -68,7 +69,8 @@ async def show_interface(call: Call) -> dict[str, Any]:
 
 
 @api.route("POST", f"{_SERVER}/os-interface",
-           policy="os_compute_api:os-attach-interfaces:create", target=server_target)
+           policy="os_compute_api:os-attach-interfaces:create", target=server_target,
+           expected_errors=NEUTRON_ERRORS)
 async def attach_interface(call: Call) -> dict[str, Any]:
     body = call.body if isinstance(call.body, dict) else {}
     wanted = body.get("interfaceAttachment") or {}
@@ -123,7 +125,7 @@ def _attachable() -> Precondition:
 
 @api.route("DELETE", f"{_SERVER}/os-interface/{{port_id}}",
            policy="os_compute_api:os-attach-interfaces:delete", target=server_target,
-           status=202)
+           status=202, expected_errors=NEUTRON_ERRORS)
 async def detach_interface(call: Call) -> None:
     service = compute(call)
     port_id = call.params["port_id"]
@@ -207,13 +209,14 @@ def _sg_action(adding: bool) -> Any:
 
 
 action("addSecurityGroup", "os_compute_api:os-security-groups:add",
-       _attachable(), record_as=None)(_sg_action(True))
+       _attachable(), record_as=None, expected_errors=NEUTRON_ERRORS)(_sg_action(True))
 action("removeSecurityGroup", "os_compute_api:os-security-groups:remove",
-       _attachable(), record_as=None)(_sg_action(False))
+       _attachable(), record_as=None, expected_errors=NEUTRON_ERRORS)(_sg_action(False))
 
 
 @api.route("GET", f"{_SERVER}/os-security-groups",
-           policy="os_compute_api:os-security-groups:list", target=server_target)
+           policy="os_compute_api:os-security-groups:list", target=server_target,
+           expected_errors=NEUTRON_ERRORS)
 async def server_security_groups(call: Call) -> dict[str, Any]:
     with compute(call).db.session() as session:
         instance = get_instance(call, session, call.params["server_id"])

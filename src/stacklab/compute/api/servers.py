@@ -16,8 +16,7 @@ from sqlalchemy.orm import Session
 from stacklab.api.errors import ApiError, BadRequest, Conflict, Forbidden, NotFound
 from stacklab.api.pagination import next_link
 from stacklab.api.query import int_param, timestamp_param
-from stacklab.api.service import Call, Reply
-from stacklab.api.validation import Schema, describe_nova
+from stacklab.api.service import Call, Reply, schemas_from
 from stacklab.bus.interface import Target
 from stacklab.compute import models as m
 from stacklab.compute import states
@@ -25,7 +24,7 @@ from stacklab.compute.api.base import api, compute, links, project_target
 from stacklab.compute.api.views import render_server
 from stacklab.compute.glance import GlanceError, image_properties
 from stacklab.compute.neutron import NeutronError
-from stacklab.compute.server_schemas import SERVER_CREATE, SERVER_UPDATE, pick
+from stacklab.compute.server_schemas import SERVER_CREATE, SERVER_UPDATE
 from stacklab.compute.service import ComputeService
 
 MAX_LIMIT = 1000  # [api] max_limit
@@ -59,23 +58,6 @@ def server_target(call: Call) -> dict[str, Any]:
     with compute(call).db.session() as session:
         instance = get_instance(call, session, call.params["server_id"])
         return {"project_id": instance.project_id, "user_id": instance.user_id}
-
-
-_COMPILED: dict[int, Schema] = {}
-
-
-def validate_body(table: dict[str, dict[str, Any]], call: Call) -> None:
-    """Check the body with the table's schema at the request's microversion (compiled once)."""
-    assert call.version is not None
-    try:
-        schema = pick(table, call.version)
-    except LookupError:
-        # Before its first microversion the operation does not exist: nova's 404.
-        raise NotFound("The resource could not be found.") from None
-    compiled = _COMPILED.get(id(schema))
-    if compiled is None:
-        compiled = _COMPILED[id(schema)] = Schema(schema)
-    compiled.validate(call.body, describe_nova)
 
 
 # -- create ---------------------------------------------------------------------------------
@@ -250,9 +232,9 @@ def _server_group(call: Call, session: Session, hints: dict[str, Any],
 
 
 @api.route("POST", "/v2.1/servers", policy="os_compute_api:servers:create",
-           target=project_target, status=202)
+           target=project_target, status=202, schema=schemas_from(SERVER_CREATE),
+           expected_errors=(400, 403, 404, 409, 413, 500, 503))
 async def create_server(call: Call) -> Any:
-    validate_body(SERVER_CREATE, call)
     server: dict[str, Any] = call.body["server"]
     service = compute(call)
     context = call.context
@@ -572,13 +554,13 @@ def _list(call: Call, detail: bool) -> dict[str, Any]:
 
 
 @api.route("GET", "/v2.1/servers", policy="os_compute_api:servers:index",
-           target=project_target)
+           target=project_target, expected_errors=(400, 403))
 async def list_servers(call: Call) -> dict[str, Any]:
     return _list(call, detail=False)
 
 
 @api.route("GET", "/v2.1/servers/detail", policy="os_compute_api:servers:detail",
-           target=project_target)
+           target=project_target, expected_errors=(400, 403))
 async def list_servers_detail(call: Call) -> dict[str, Any]:
     return _list(call, detail=True)
 
@@ -587,7 +569,7 @@ async def list_servers_detail(call: Call) -> dict[str, Any]:
 
 
 @api.route("GET", "/v2.1/servers/{server_id}", policy="os_compute_api:servers:show",
-           target=server_target)
+           target=server_target, expected_errors=404)
 async def show_server(call: Call) -> dict[str, Any]:
     with compute(call).db.session() as session:
         instance = get_instance(call, session, call.params["server_id"])
@@ -595,9 +577,9 @@ async def show_server(call: Call) -> dict[str, Any]:
 
 
 @api.route("PUT", "/v2.1/servers/{server_id}", policy="os_compute_api:servers:update",
-           target=server_target)
+           target=server_target, schema=schemas_from(SERVER_UPDATE),
+           expected_errors=(400, 404))
 async def update_server(call: Call) -> dict[str, Any]:
-    validate_body(SERVER_UPDATE, call)
     fields = call.body["server"]
     service = compute(call)
     with service.db.session() as session:
@@ -631,7 +613,7 @@ def check_lock(call: Call, instance: m.Instance) -> None:
 
 
 @api.route("DELETE", "/v2.1/servers/{server_id}", policy="os_compute_api:servers:delete",
-           target=server_target, status=204)
+           target=server_target, status=204, expected_errors=(404, 409))
 async def delete_server(call: Call) -> None:
     service = compute(call)
     with service.db.session() as session:

@@ -9,13 +9,10 @@ from sqlalchemy.orm import Session
 
 from stacklab.api.errors import BadRequest, NotFound
 from stacklab.api.service import Call
-from stacklab.api.validation import Schema, describe_nova
 from stacklab.clock import isotime
 from stacklab.compute import models as m
 from stacklab.compute.api.base import api, compute, project_target
 from stacklab.compute.schemas import SERVICE_ACTION, SERVICE_UPDATE
-
-_SERVICE_UPDATE = Schema(SERVICE_UPDATE)
 
 
 def render_service(call: Call, record: m.ServiceRecord) -> dict[str, Any]:
@@ -35,7 +32,7 @@ def render_service(call: Call, record: m.ServiceRecord) -> dict[str, Any]:
 
 
 @api.route("GET", "/v2.1/os-services", policy="os_compute_api:os-services:list",
-           target=project_target)
+           target=project_target, expected_errors=())
 async def list_services(call: Call) -> dict[str, Any]:
     service = compute(call)
     query = select(m.ServiceRecord).order_by(m.ServiceRecord.id)
@@ -55,12 +52,10 @@ def _by_host_binary(session: Session, host: str, binary: str) -> m.ServiceRecord
 
 
 @api.route("PUT", "/v2.1/os-services/{action}", policy="os_compute_api:os-services:update",
-           target=project_target, schema=SERVICE_ACTION)
+           target=project_target, schema=SERVICE_ACTION, max_version="2.52",
+           expected_errors=(400, 404))
 async def update_service(call: Call) -> dict[str, Any]:
-    """Before 2.53: PUT /os-services/{disable|disable-log-reason|enable|force-down}.
-    From 2.53: PUT /os-services/{service uuid} with the changes."""
-    if call.version_at_least("2.53"):
-        return _update_by_id(call)
+    """Before 2.53: PUT /os-services/{disable|disable-log-reason|enable|force-down}."""
     action = call.params["action"]
     body = call.body
     if "host" not in body or "binary" not in body:
@@ -91,10 +86,13 @@ async def update_service(call: Call) -> dict[str, Any]:
         return {"service": result}
 
 
-def _update_by_id(call: Call) -> dict[str, Any]:
+@api.route("PUT", "/v2.1/os-services/{action}", policy="os_compute_api:os-services:update",
+           target=project_target, schema=SERVICE_UPDATE, min_version="2.53",
+           expected_errors=(400, 404))
+async def update_service_by_id(call: Call) -> dict[str, Any]:
+    """From 2.53: PUT /os-services/{service uuid} with the changes."""
     service = compute(call)
     changes = call.body
-    _SERVICE_UPDATE.validate(changes, describe_nova)
     if changes.get("disabled_reason") and changes.get("status") != "disabled":
         raise BadRequest("Specifying 'disabled_reason' with status 'enabled' is invalid.")
     with service.db.session() as session:
@@ -112,7 +110,7 @@ def _update_by_id(call: Call) -> dict[str, Any]:
 
 
 @api.route("DELETE", "/v2.1/os-services/{service_id}", policy="os_compute_api:os-services:delete",
-           target=project_target, status=204)
+           target=project_target, status=204, expected_errors=(400, 404, 409))
 async def delete_service(call: Call) -> None:
     service = compute(call)
     ident = call.params["service_id"]
