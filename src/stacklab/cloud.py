@@ -14,6 +14,9 @@ import itertools
 from collections.abc import Iterator, Sequence
 from typing import Any, TypeVar
 
+# Every service's tables, for the store to create or migrate: the wiring names them all,
+# the store (core) knows none.
+import stacklab.models  # noqa: F401
 from stacklab.api.context import RequestContext
 from stacklab.api.policy import PolicyEngine
 from stacklab.api.service import ServiceApi

@@ -55,9 +55,9 @@ class Database:
         A fresh in-memory database is created straight from the models (it
         has no history to migrate); a file or server database goes through
         Alembic so that state from older stacklab versions is carried over.
+        The tables are those of the models imported so far: the cloud imports
+        every service's (``stacklab.models``), the store itself knows none.
         """
-        import stacklab.models  # noqa: F401  (registers every service's tables)
-
         if self.is_memory:
             Base.metadata.create_all(self.engine)
             return
