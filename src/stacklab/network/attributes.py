@@ -458,16 +458,19 @@ class Attribute:
     convert: Converter | None = None
     validate: tuple[Validator, ...] = ()
     default: Any = UNSET
+    # The store column, where its name is not the attribute's (``binding:host_id``).
+    column: str | None = None
 
 
 def _attr(*validate: Validator, post: bool = True, put: bool = False, required: bool = False,
-          convert: Converter | None = None, default: Any = UNSET) -> Attribute:
+          convert: Converter | None = None, default: Any = UNSET,
+          column: str | None = None) -> Attribute:
     return Attribute(post=post, put=put, required=required, convert=convert,
-                     validate=tuple(validate), default=default)
+                     validate=tuple(validate), default=default, column=column)
 
 
-def _boolean(default: bool) -> Attribute:
-    return _attr(put=True, convert=to_boolean, default=default)
+def _boolean(default: bool, column: str | None = None) -> Attribute:
+    return _attr(put=True, convert=to_boolean, default=default, column=column)
 
 
 READ_ONLY = Attribute(post=False, put=False)
@@ -484,12 +487,14 @@ RESOURCES: dict[str, dict[str, Attribute]] = {
         "status": READ_ONLY, "subnets": READ_ONLY,
         "admin_state_up": _boolean(True),
         "shared": _boolean(False),
-        "router:external": _boolean(False),
+        "router:external": _boolean(False, column="external"),
         "mtu": _attr(non_negative, put=True, convert=to_int),
         "port_security_enabled": _boolean(True),
-        "provider:network_type": _attr(or_none(string(NAME_SIZE))),
-        "provider:physical_network": _attr(or_none(string(PHYSNET_SIZE))),
-        "provider:segmentation_id": _attr(convert=to_int_if_not_none),
+        "provider:network_type": _attr(or_none(string(NAME_SIZE)), column="network_type"),
+        "provider:physical_network": _attr(or_none(string(PHYSNET_SIZE)),
+                                           column="physical_network"),
+        "provider:segmentation_id": _attr(convert=to_int_if_not_none,
+                                          column="segmentation_id"),
         "availability_zone_hints": _attr(unique_strings(NAME_SIZE)),
     },
     "subnet": {
@@ -523,9 +528,12 @@ RESOURCES: dict[str, dict[str, Attribute]] = {
         "allowed_address_pairs": _attr(address_pairs, put=True),
         "extra_dhcp_opts": _attr(extra_dhcp_opts, put=True),
         "port_security_enabled": _boolean(True),
-        "binding:host_id": _attr(string(DEVICE_SIZE), put=True, default=""),
-        "binding:vnic_type": _attr(values(*VNIC_TYPES), put=True, default="normal"),
-        "binding:profile": _attr(or_none(dictionary), put=True, default={}),
+        "binding:host_id": _attr(string(DEVICE_SIZE), put=True, default="",
+                                 column="binding_host_id"),
+        "binding:vnic_type": _attr(values(*VNIC_TYPES), put=True, default="normal",
+                                   column="binding_vnic_type"),
+        "binding:profile": _attr(or_none(dictionary), put=True, default={},
+                                 column="binding_profile"),
     },
     "router": {
         **_STANDARD,
@@ -621,6 +629,12 @@ def default_of(resource: str, name: str) -> Any:
     """The attribute's default (``UNSET`` when it has none or is unknown)."""
     spec = RESOURCES.get(resource, {}).get(name)
     return UNSET if spec is None else spec.default
+
+
+def column_of(resource: str, name: str) -> str:
+    """The store column an attribute is kept in (its own name unless the map renames it)."""
+    spec = RESOURCES.get(resource, {}).get(name)
+    return spec.column if spec is not None and spec.column else name
 
 
 def check_value(name: str, value: Any, *validators: Validator) -> None:

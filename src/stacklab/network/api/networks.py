@@ -2,27 +2,34 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import exists, false, or_, select, true
 from sqlalchemy.orm import Session
 
 from stacklab.api.errors import ApiError
 from stacklab.api.service import Call, Reply
+from stacklab.network import attributes
 from stacklab.network import models as m
 from stacklab.network.api import quotas
 from stacklab.network.api.base import (
     api,
     authorize,
     check_attributes,
-    hide_attributes,
-    list_response,
     network,
-    only_fields,
     request_body,
     target_of,
 )
-from stacklab.network.api.views import render_network
+from stacklab.network.api.resource import (
+    Condition,
+    Resource,
+    find,
+    list_collection,
+    show_one,
+    shown,
+)
+from stacklab.network.api.views import NETWORK_ATTRIBUTES, render_network
 
 
 def visible_to(call: Call, row: m.Network) -> bool:
@@ -31,13 +38,59 @@ def visible_to(call: Call, row: m.Network) -> bool:
         or row.external
 
 
+def _visible(call: Call, table: Any, parent: Any) -> Condition | None:
+    """Networks a caller sees: their project's, shared ones and external ones."""
+    if call.context.is_admin:
+        return None
+    return or_(table.c.project_id == call.context.project_id, table.c.shared.is_(True),
+               table.c.external.is_(True))
+
+
+_SUBNETS_PER_QUERY = 900
+
+
 def _subnet_ids(session: Session, network_ids: list[str]) -> dict[str, list[str]]:
     result: dict[str, list[str]] = {n: [] for n in network_ids}
-    for network_id, subnet_id in session.execute(
-            select(m.Subnet.network_id, m.Subnet.id).order_by(m.Subnet.created_at, m.Subnet.id)):
-        if network_id in result:
+    table = m.Subnet.__table__
+    for start in range(0, len(network_ids), _SUBNETS_PER_QUERY):
+        chunk = network_ids[start:start + _SUBNETS_PER_QUERY]
+        for network_id, subnet_id in session.execute(
+                select(table.c.network_id, table.c.id).where(table.c.network_id.in_(chunk))
+                .order_by(table.c.created_at, table.c.id)):
             result[network_id].append(subnet_id)
     return result
+
+
+def _render(session: Session, rows: Sequence[Any]) -> list[dict[str, Any]]:
+    subnets = _subnet_ids(session, [r.id for r in rows])
+    return [render_network(r, subnets[r.id]) for r in rows]
+
+
+def _with_subnet(table: Any, *where: Condition) -> Condition:
+    subnets = m.Subnet.__table__
+    return exists(select(1).select_from(subnets).where(subnets.c.network_id == table.c.id,
+                                                       *where))
+
+
+def _target(item: Mapping[str, Any], parent: Mapping[str, Any]) -> dict[str, Any]:
+    return target_of(item)
+
+
+NETWORK = Resource(
+    name="network", collection="networks", model=m.Network, response=NETWORK_ATTRIBUTES,
+    render=_render,
+    not_found=lambda i: ApiError(f"Network {i} could not be found.", status=404,
+                                 kind="NetworkNotFound"),
+    visible=_visible, target_keys=("project_id", "shared", "router:external"),
+    target=_target, scalar_lists=frozenset({"tags", "availability_zone_hints"}),
+    computed={
+        "subnets": lambda t, wanted: _with_subnet(t, m.Subnet.__table__.c.id.in_(wanted)),
+        # A network with a subnet is in the lab's one zone.
+        "availability_zones": lambda t, wanted: _with_subnet(t) if "nova" in wanted
+        else false(),
+        "l2_adjacency": lambda t, wanted: true() if "true" in {w.lower() for w in wanted}
+        else false(),
+    })
 
 
 def network_for(call: Call, session: Session, network_id: str) -> m.Network:
@@ -65,18 +118,9 @@ def render_network_row(session: Session, row: m.Network) -> dict[str, Any]:
     return render_network(row, _subnet_ids(session, [row.id])[row.id])
 
 
-def show_body(call: Call, row: m.Network, subnets: list[str]) -> dict[str, Any]:
-    body = render_network(row, subnets)
-    return hide_attributes(call, "network", body, target_of(body))
-
-
 def _load(call: Call, session: Session, network_id: str) -> m.Network:
-    row = network(call).get_network(session, network_id)
-    if not visible_to(call, row) or not call.allows("get_network", target_of(
-            render_network(row, []))):
-        raise ApiError(f"Network {network_id} could not be found.", status=404,
-                       kind="NetworkNotFound")
-    return row
+    find(call, session, NETWORK, network_id)
+    return network(call).get_network(session, network_id)
 
 
 def _check_unsharing(session: Session, row: m.Network) -> None:
@@ -94,23 +138,12 @@ def _check_unsharing(session: Session, row: m.Network) -> None:
 
 @api.route("GET", "/v2.0/networks")
 async def list_networks(call: Call) -> dict[str, Any]:
-    with network(call).db.session() as session:
-        rows = [r for r in session.scalars(select(m.Network).order_by(m.Network.created_at,
-                                                                      m.Network.id))
-                if visible_to(call, r)]
-        subnets = _subnet_ids(session, [r.id for r in rows])
-    items = [render_network(r, subnets[r.id]) for r in rows]
-    items = [i for i in items if call.allows("get_network", target_of(i))]
-    return list_response(call, "networks", items,
-                         lambda i: hide_attributes(call, "network", dict(i), target_of(i)))
+    return list_collection(call, NETWORK)
 
 
 @api.route("GET", "/v2.0/networks/{network_id}")
 async def show_network(call: Call) -> dict[str, Any]:
-    with network(call).db.session() as session:
-        row = _load(call, session, call.params["network_id"])
-        subnets = _subnet_ids(session, [row.id])[row.id]
-    return {"network": only_fields(call, show_body(call, row, subnets))}
+    return show_one(call, NETWORK, call.params["network_id"])
 
 
 @api.route("POST", "/v2.0/networks", status=201)
@@ -124,7 +157,7 @@ async def create_network(call: Call) -> Reply:
         quotas.enforce(session, project or "", "network")
         row = network(call).create_network(session, project or "", fields)
         session.flush()
-        body = show_body(call, row, [])
+        body = shown(call, session, NETWORK, row, {})
     return Reply({"network": body}, status=201)
 
 
@@ -142,12 +175,10 @@ async def update_network(call: Call) -> dict[str, Any]:
         if row.shared and fields.get("shared") is False:
             _check_unsharing(session, row)
         for name, value in fields.items():
-            column = {"router:external": "external"}.get(name, name)
-            setattr(row, column, value)
+            setattr(row, attributes.column_of("network", name), value)
         row.updated_at = service.clock.now()
         row.revision_number += 1
-        subnets = _subnet_ids(session, [row.id])[row.id]
-        return {"network": show_body(call, row, subnets)}
+        return {"network": shown(call, session, NETWORK, row, {})}
 
 
 @api.route("DELETE", "/v2.0/networks/{network_id}", status=204)

@@ -2,37 +2,44 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import exists, false, or_, select
 from sqlalchemy.orm import Session
 
 from stacklab.api.errors import ApiError
 from stacklab.api.service import Call, Reply
+from stacklab.network import attributes
 from stacklab.network import models as m
 from stacklab.network.api import quotas
 from stacklab.network.api.base import (
     api,
     authorize,
     check_attributes,
-    hide_attributes,
-    list_response,
     network,
-    only_fields,
     request_body,
     target_of,
 )
 from stacklab.network.api.networks import network_for_child
+from stacklab.network.api.resource import (
+    Condition,
+    Parent,
+    Resource,
+    find,
+    list_collection,
+    show_one,
+    shown,
+)
 from stacklab.network.api.security_groups import groups_of_project
 from stacklab.network.api.subnets import subnet_for
-from stacklab.network.api.views import render_port
+from stacklab.network.api.views import PORT_ATTRIBUTES, render_port
+from stacklab.network.service import NetworkService
 
 # Ports the L3 plugin owns: they go with their router or floating IP, not by themselves.
 _L3_OWNERS = {"network:router_interface", "network:router_interface_distributed",
               "network:ha_router_replicated_interface", "network:router_gateway",
               "network:floatingip", "network:router_ha_interface"}
-_COLUMNS = {"binding:host_id": "binding_host_id", "binding:vnic_type": "binding_vnic_type",
-            "binding:profile": "binding_profile"}
 
 
 # Attributes a null clears: stored as their empty value.
@@ -51,64 +58,85 @@ def _resolve_references(call: Call, session: Session, fields: dict[str, Any],
         groups_of_project(call, session, fields["security_groups"], project)
 
 
+def port_target(port: Mapping[str, Any], parent: Mapping[str, Any]) -> dict[str, Any]:
+    return target_of(port, **{"network:tenant_id": parent["project_id"],
+                              "network:project_id": parent["project_id"],
+                              "network:shared": parent["shared"]})
+
+
+def _parent(row: m.Network) -> dict[str, Any]:
+    return {"project_id": row.project_id, "shared": row.shared}
+
+
+def _visible(call: Call, table: Any, parent: Any) -> Condition | None:
+    """A port is seen by its project and by its network's (neutron's network owner rule)."""
+    me = call.context.project_id
+    return None if call.context.is_admin else or_(table.c.project_id == me,
+                                                   parent.c.project_id == me)
+
+
+def _render(session: Session, rows: Sequence[Any]) -> list[dict[str, Any]]:
+    fixed = NetworkService.fixed_ips(session, [r.id for r in rows])
+    return [render_port(r, fixed[r.id]) for r in rows]
+
+
+def _by_fixed_ips(table: Any, wanted: list[str]) -> Condition:
+    """neutron's ``fixed_ips=ip_address=A`` / ``subnet_id=S`` / ``ip_address_substr=P``:
+    one address of the port meeting all the kinds given (any value of each)."""
+    kinds: dict[str, list[str]] = {}
+    for value in wanted:
+        key, sep, text = value.partition("=")
+        if not sep or key not in ("ip_address", "subnet_id", "ip_address_substr"):
+            return false()
+        kinds.setdefault(key, []).append(text)
+    ips = m.IPAllocation.__table__
+    clauses: list[Condition] = [ips.c.port_id == table.c.id]
+    if "ip_address" in kinds:
+        clauses.append(ips.c.ip_address.in_(kinds["ip_address"]))
+    if "subnet_id" in kinds:
+        clauses.append(ips.c.subnet_id.in_(kinds["subnet_id"]))
+    if "ip_address_substr" in kinds:
+        clauses.append(or_(*(ips.c.ip_address.contains(t, autoescape=True)
+                             for t in kinds["ip_address_substr"])))
+    return exists(select(1).select_from(ips).where(*clauses))
+
+
+def _by_vif_type(table: Any, wanted: list[str]) -> Condition:
+    bound = table.c.binding_host_id != ""
+    return or_(false(), *([bound] if "ovs" in wanted else []),
+               *([~bound] if "unbound" in wanted else []))
+
+
+PORT = Resource(
+    name="port", collection="ports", model=m.Port,
+    response=PORT_ATTRIBUTES,
+    render=_render,
+    not_found=lambda i: ApiError(f"Port {i} could not be found.", status=404,
+                                 kind="PortNotFound"),
+    visible=_visible, parent=Parent(m.Network, "network_id", ("project_id", "shared")),
+    target_keys=("project_id", "device_owner"), target=port_target,
+    scalar_lists=frozenset({"tags", "security_groups"}),
+    computed={"fixed_ips": _by_fixed_ips, "binding:vif_type": _by_vif_type})
+
+
 def port_for(call: Call, session: Session, port_id: str) -> m.Port:
     """A port a body names, as the caller may see it (else neutron's PortNotFound)."""
     return _load(call, session, port_id)[0]
 
 
-def port_target(port: dict[str, Any], parent: m.Network) -> dict[str, Any]:
-    return target_of(port, **{"network:tenant_id": parent.project_id,
-                              "network:project_id": parent.project_id,
-                              "network:shared": parent.shared})
-
-
-def _visible(call: Call, row: m.Port, parent: m.Network) -> bool:
-    context = call.context
-    return context.is_admin or row.project_id == context.project_id \
-        or parent.project_id == context.project_id
-
-
-def _load(call: Call, session: Session, port_id: str) -> tuple[m.Port, m.Network]:
-    service = network(call)
-    row = service.get_port(session, port_id)
-    parent = service.get_network(session, row.network_id)
-    fixed = service.fixed_ips(session, [row.id])[row.id]
-    if not _visible(call, row, parent) or not call.allows(
-            "get_port", port_target(render_port(row, fixed), parent)):
-        raise ApiError(f"Port {port_id} could not be found.", status=404, kind="PortNotFound")
-    return row, parent
-
-
-def shown(call: Call, session: Session, row: m.Port, parent: m.Network) -> dict[str, Any]:
-    body = render_port(row, network(call).fixed_ips(session, [row.id])[row.id])
-    return hide_attributes(call, "port", body, port_target(body, parent))
+def _load(call: Call, session: Session, port_id: str) -> tuple[m.Port, dict[str, Any]]:
+    parent = find(call, session, PORT, port_id)[2]
+    return network(call).get_port(session, port_id), parent
 
 
 @api.route("GET", "/v2.0/ports")
 async def list_ports(call: Call) -> dict[str, Any]:
-    service = network(call)
-    query = select(m.Port).order_by(m.Port.created_at, m.Port.id)
-    # The common filters go to SQL: a server's ports, a network's ports.
-    for name, column in (("device_id", m.Port.device_id), ("network_id", m.Port.network_id)):
-        values = call.query.getlist(name)
-        if values:
-            query = query.where(column.in_(values))
-    with service.db.session() as session:
-        parents = {n.id: n for n in session.scalars(select(m.Network))}
-        rows = [r for r in session.scalars(query) if _visible(call, r, parents[r.network_id])]
-        fixed = service.fixed_ips(session, [r.id for r in rows])
-    items = [render_port(r, fixed[r.id]) for r in rows]
-    items = [i for i in items if call.allows("get_port", port_target(
-        i, parents[i["network_id"]]))]
-    return list_response(call, "ports", items, lambda i: hide_attributes(
-        call, "port", dict(i), port_target(i, parents[i["network_id"]])))
+    return list_collection(call, PORT)
 
 
 @api.route("GET", "/v2.0/ports/{port_id}")
 async def show_port(call: Call) -> dict[str, Any]:
-    with network(call).db.session() as session:
-        row, parent = _load(call, session, call.params["port_id"])
-        return {"port": only_fields(call, shown(call, session, row, parent))}
+    return show_one(call, PORT, call.params["port_id"])
 
 
 @api.route("POST", "/v2.0/ports", status=201)
@@ -119,14 +147,14 @@ async def create_port(call: Call) -> Reply:
     with service.db.session() as session:
         parent = network_for_child(call, session, fields["network_id"], project or "",
                                    "port")
-        target = port_target({**fields, "project_id": project}, parent)
+        target = port_target({**fields, "project_id": project}, _parent(parent))
         authorize(call, "create_port", target)
         check_attributes(call, "create", "port", fields, target)
         _resolve_references(call, session, fields, project or "")
         quotas.enforce(session, project or "", "port")
         row = service.create_port(session, project or "", fields)
         session.flush()
-        return Reply({"port": shown(call, session, row, parent)}, status=201)
+        return Reply({"port": shown(call, session, PORT, row, _parent(parent))}, status=201)
 
 
 @api.route("PUT", "/v2.0/ports/{port_id}")
@@ -147,13 +175,13 @@ async def update_port(call: Call) -> dict[str, Any]:
             elif name == "allowed_address_pairs":
                 row.allowed_address_pairs = service.address_pairs(value, row.mac_address)
             else:
-                setattr(row, _COLUMNS.get(name, name), value)
+                setattr(row, attributes.column_of("port", name), value)
         if "binding:host_id" in fields:
             row.status = "ACTIVE" if row.binding_host_id and row.admin_state_up else "DOWN"
         row.updated_at = service.clock.now()
         row.revision_number += 1
         session.flush()
-        return {"port": shown(call, session, row, parent)}
+        return {"port": shown(call, session, PORT, row, parent)}
 
 
 @api.route("DELETE", "/v2.0/ports/{port_id}", status=204)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -20,7 +21,12 @@ from stacklab.network.api.base import (
     request_body,
     target_of,
 )
-from stacklab.network.api.views import render_rule, render_security_group
+from stacklab.network.api.resource import Condition, Resource, list_collection, show_one
+from stacklab.network.api.views import (
+    SECURITY_GROUP_ATTRIBUTES,
+    render_rule,
+    render_security_group,
+)
 
 # neutron-lib's IP_PROTOCOL_MAP: the names a rule may use for an IP protocol.
 _PROTOCOLS = {"ah": 51, "dccp": 33, "egp": 8, "esp": 50, "gre": 47, "hopopt": 0, "icmp": 1,
@@ -61,35 +67,56 @@ def groups_of_project(call: Call, session: Session, group_ids: list[str],
     return [row for row in found.values() if row is not None]
 
 
-def _rules(session: Session, group_ids: list[str]) -> dict[str, list[m.SecurityGroupRule]]:
-    result: dict[str, list[m.SecurityGroupRule]] = {g: [] for g in group_ids}
-    for rule in session.scalars(select(m.SecurityGroupRule).where(
-            m.SecurityGroupRule.security_group_id.in_(group_ids))
-            .order_by(m.SecurityGroupRule.created_at, m.SecurityGroupRule.id)):
-        result[rule.security_group_id].append(rule)
+_RULES_PER_QUERY = 900
+
+
+def _rules(session: Session, group_ids: list[str]) -> dict[str, list[Any]]:
+    result: dict[str, list[Any]] = {g: [] for g in group_ids}
+    table = m.SecurityGroupRule.__table__
+    for start in range(0, len(group_ids), _RULES_PER_QUERY):
+        chunk = group_ids[start:start + _RULES_PER_QUERY]
+        for rule in session.execute(select(table).where(
+                table.c.security_group_id.in_(chunk))
+                .order_by(table.c.created_at, table.c.id)):
+            result[rule.security_group_id].append(rule)
     return result
+
+
+def _render(session: Session, rows: Sequence[Any]) -> list[dict[str, Any]]:
+    rules = _rules(session, [r.id for r in rows])
+    return [render_security_group(r, rules[r.id]) for r in rows]
+
+
+def _visible_rows(call: Call, table: Any, parent: Any) -> Condition | None:
+    return None if call.context.is_admin else table.c.project_id == call.context.project_id
+
+
+def _ensure_default(call: Call, session: Session) -> None:
+    if call.context.project_id:
+        network(call).default_security_group(session, call.context.project_id)
+
+
+def _target(item: Mapping[str, Any], parent: Mapping[str, Any]) -> dict[str, Any]:
+    return target_of(item)
+
+
+SECURITY_GROUP = Resource(
+    name="security_group", collection="security_groups", model=m.SecurityGroup,
+    response=SECURITY_GROUP_ATTRIBUTES, render=_render,
+    not_found=lambda i: ApiError(f"Security group {i} does not exist", status=404,
+                                 kind="SecurityGroupNotFound"),
+    visible=_visible_rows, target_keys=("project_id",), target=_target,
+    before_list=_ensure_default, path="security-groups")
 
 
 @api.route("GET", "/v2.0/security-groups")
 async def list_groups(call: Call) -> dict[str, Any]:
-    service = network(call)
-    with service.db.session() as session:
-        if call.context.project_id:
-            service.default_security_group(session, call.context.project_id)
-        groups = [g for g in session.scalars(select(m.SecurityGroup).order_by(
-            m.SecurityGroup.created_at, m.SecurityGroup.id)) if _visible(call, g.project_id)]
-        rules = _rules(session, [g.id for g in groups])
-    items = [render_security_group(g, rules[g.id]) for g in groups]
-    return list_response(call, "security_groups", items, dict)
+    return list_collection(call, SECURITY_GROUP)
 
 
 @api.route("GET", "/v2.0/security-groups/{group_id}")
 async def show_group(call: Call) -> dict[str, Any]:
-    with network(call).db.session() as session:
-        group = _group(call, session, call.params["group_id"])
-        body = render_security_group(group, _rules(session, [group.id])[group.id])
-    authorize(call, "get_security_group", target_of(body))
-    return {"security_group": only_fields(call, body)}
+    return show_one(call, SECURITY_GROUP, call.params["group_id"])
 
 
 @api.route("POST", "/v2.0/security-groups", status=201)

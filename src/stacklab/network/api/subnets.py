@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from stacklab.api.errors import ApiError, BadRequest
@@ -17,34 +18,61 @@ from stacklab.network.api.base import (
     api,
     authorize,
     check_attributes,
-    hide_attributes,
-    list_response,
     network,
-    only_fields,
     request_body,
     target_of,
 )
-from stacklab.network.api.networks import network_for_child, visible_to
+from stacklab.network.api.networks import network_for_child
+from stacklab.network.api.resource import (
+    Condition,
+    Parent,
+    Resource,
+    find,
+    list_collection,
+    show_one,
+    shown,
+)
 from stacklab.network.api.subnetpools import allocate_prefix, get_pool
-from stacklab.network.api.views import render_subnet
+from stacklab.network.api.views import SUBNET_ATTRIBUTES, render_subnet
 
 
-def _target(subnet: dict[str, Any], parent: m.Network) -> dict[str, Any]:
-    return target_of(subnet, **{"network:tenant_id": parent.project_id,
-                                "network:project_id": parent.project_id,
-                                "network:shared": parent.shared})
+def _target(subnet: Mapping[str, Any], parent: Mapping[str, Any]) -> dict[str, Any]:
+    return target_of(subnet, **{"network:tenant_id": parent["project_id"],
+                                "network:project_id": parent["project_id"],
+                                "network:shared": parent["shared"]})
 
 
-def _load(call: Call, session: Session, subnet_id: str) -> tuple[m.Subnet, m.Network]:
-    service = network(call)
-    row = service.get_subnet(session, subnet_id)
-    parent = service.get_network(session, row.network_id)
-    if not (call.context.is_admin or row.project_id == call.context.project_id
-            or visible_to(call, parent)) or not call.allows(
-            "get_subnet", _target(render_subnet(row), parent)):
-        raise ApiError(f"Subnet {subnet_id} could not be found.", status=404,
-                       kind="SubnetNotFound")
-    return row, parent
+def _parent(row: m.Network) -> dict[str, Any]:
+    return {"project_id": row.project_id, "shared": row.shared, "external": row.external}
+
+
+def _visible(call: Call, table: Any, parent: Any) -> Condition | None:
+    """A subnet is seen by its project and by whoever sees its network."""
+    if call.context.is_admin:
+        return None
+    me = call.context.project_id
+    return or_(table.c.project_id == me, parent.c.project_id == me,
+               parent.c.shared.is_(True), parent.c.external.is_(True))
+
+
+def _render(session: Session, rows: Sequence[Any]) -> list[dict[str, Any]]:
+    return [render_subnet(r) for r in rows]
+
+
+SUBNET = Resource(
+    name="subnet", collection="subnets", model=m.Subnet, response=SUBNET_ATTRIBUTES,
+    render=_render,
+    not_found=lambda i: ApiError(f"Subnet {i} could not be found.", status=404,
+                                 kind="SubnetNotFound"),
+    visible=_visible, parent=Parent(m.Network, "network_id", ("project_id", "shared",
+                                                               "external")),
+    target_keys=("project_id",), target=_target,
+    scalar_lists=frozenset({"tags", "dns_nameservers", "service_types"}))
+
+
+def _load(call: Call, session: Session, subnet_id: str) -> tuple[m.Subnet, dict[str, Any]]:
+    parent = find(call, session, SUBNET, subnet_id)[2]
+    return network(call).get_subnet(session, subnet_id), parent
 
 
 def subnet_for(call: Call, session: Session, subnet_id: str) -> m.Subnet:
@@ -54,29 +82,12 @@ def subnet_for(call: Call, session: Session, subnet_id: str) -> m.Subnet:
 
 @api.route("GET", "/v2.0/subnets")
 async def list_subnets(call: Call) -> dict[str, Any]:
-    with network(call).db.session() as session:
-        parents = {n.id: n for n in session.scalars(select(m.Network))}
-        rows = list(session.scalars(select(m.Subnet).order_by(m.Subnet.created_at,
-                                                              m.Subnet.id)))
-    items = []
-    for row in rows:
-        parent = parents[row.network_id]
-        if call.context.is_admin or row.project_id == call.context.project_id \
-                or visible_to(call, parent):
-            item = render_subnet(row)
-            if call.allows("get_subnet", _target(item, parent)):
-                items.append(item)
-    return list_response(call, "subnets", items, lambda i: hide_attributes(
-        call, "subnet", dict(i), _target(i, parents[i["network_id"]])))
+    return list_collection(call, SUBNET)
 
 
 @api.route("GET", "/v2.0/subnets/{subnet_id}")
 async def show_subnet(call: Call) -> dict[str, Any]:
-    with network(call).db.session() as session:
-        row, parent = _load(call, session, call.params["subnet_id"])
-    body = render_subnet(row)
-    return {"subnet": only_fields(call, hide_attributes(call, "subnet", body,
-                                                         _target(body, parent)))}
+    return show_one(call, SUBNET, call.params["subnet_id"])
 
 
 @api.route("POST", "/v2.0/subnets", status=201)
@@ -87,7 +98,7 @@ async def create_subnet(call: Call) -> Reply:
     with service.db.session() as session:
         parent = network_for_child(call, session, fields["network_id"], project or "",
                                    "subnet")
-        target = _target({**fields, "project_id": project}, parent)
+        target = _target({**fields, "project_id": project}, _parent(parent))
         authorize(call, "create_subnet", target)
         check_attributes(call, "create", "subnet", fields, target)
         quotas.enforce(session, project or "", "subnet")
@@ -110,8 +121,7 @@ async def create_subnet(call: Call) -> Reply:
         session.flush()
         call.cloud.agents.schedule_dhcp(session, row.network_id)
         session.flush()
-        body = render_subnet(row)
-        return Reply({"subnet": hide_attributes(call, "subnet", body, _target(body, parent))},
+        return Reply({"subnet": shown(call, session, SUBNET, row, _parent(parent))},
                      status=201)
 
 
@@ -136,8 +146,7 @@ async def update_subnet(call: Call) -> dict[str, Any]:
             setattr(row, name, value)
         row.updated_at = service.clock.now()
         row.revision_number += 1
-        body = render_subnet(row)
-        return {"subnet": hide_attributes(call, "subnet", body, _target(body, parent))}
+        return {"subnet": shown(call, session, SUBNET, row, parent)}
 
 
 @api.route("DELETE", "/v2.0/subnets/{subnet_id}", status=204)

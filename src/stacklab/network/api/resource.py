@@ -1,0 +1,447 @@
+"""neutron's generic controller: a resource declared once, listed and shown by one routine.
+
+A ``Resource`` says what a neutron resource is to the API layer: its table, the attributes a
+response shows (renderer), which of them are stored under another column name (from the
+attribute map), which lists of strings are JSON columns, how attributes that are not stored
+are filtered, what a caller may see (a SQL condition, so a list never loads rows it would then
+drop), and which attributes its policy target reads. ``list_collection`` and ``show_one``
+then do for every resource what neutron's controller does: filters on any attribute,
+``fields``, sorting (neutron's checks and messages), limit/marker/page_reverse with
+neutron's links, and the tag filters, all in one SQL query that returns only the page; the
+``get_<resource>`` policy and its per-attribute rules are asked once per distinct target.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import json
+import operator
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ColumnElement,
+    Float,
+    FromClause,
+    Integer,
+    Select,
+    Text,
+    TypeDecorator,
+    and_,
+    exists,
+    false,
+    func,
+    not_,
+    or_,
+    select,
+    type_coerce,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import Session
+
+from stacklab.api.errors import ApiError, BadRequest
+from stacklab.api.service import Call
+from stacklab.network import attributes
+from stacklab.network.api.base import MAX_LIMIT, network
+
+Row = Any  # a SQL row (or an ORM object) a renderer reads attributes of
+Render = Callable[[Session, Sequence[Row]], list[dict[str, Any]]]
+Condition = ColumnElement[bool]
+
+_CONTROL = frozenset({"fields", "limit", "marker", "page_reverse", "sort_key", "sort_dir",
+                      "tags", "tags-any", "not-tags", "not-tags-any"})
+# What a filter value may say to match an attribute that is null.
+_NULLISH = frozenset({"", "None", "null"})
+_INT64 = 2**63
+
+
+@dataclass(frozen=True)
+class Parent:
+    """A resource whose own visibility and policy target read another's (a port's or a
+    subnet's network): joined once, its columns read under ``parent_<name>``."""
+
+    model: Any
+    on: str                              # the child's column holding the parent's id
+    columns: tuple[str, ...]             # parent columns the condition and target read
+
+
+@dataclass(frozen=True)
+class Resource:
+    name: str                            # as in policies and bodies: "port"
+    collection: str                      # as in paths and list bodies: "ports"
+    model: Any                           # the mapped class
+    response: tuple[str, ...]            # every attribute a response shows
+    render: Render                       # rows -> bodies, one batch per page
+    not_found: Callable[[str], ApiError]
+    # Who may see a row, as SQL (None: everyone); the caller's Call and the joined parent.
+    visible: Callable[[Call, Any, Any], Condition | None]
+    # The attributes of a body the policy target reads (neutron's target keys; every body
+    # shows them) and how the target is made of them and of the parent's columns.
+    target_keys: tuple[str, ...]
+    target: Callable[[Mapping[str, Any], Mapping[str, Any]], dict[str, Any]]
+    parent: Parent | None = None
+    # JSON columns holding lists of strings (tags, security_groups): filtered by membership.
+    scalar_lists: frozenset[str] = frozenset({"tags"})
+    # Filters on attributes a response shows but the store does not hold as such.
+    computed: Mapping[str, Callable[[Any, list[str]], Condition]] = field(default_factory=dict)
+    # Run before a list (the project's default security group comes into being on first need).
+    before_list: Callable[[Call, Session], None] | None = None
+    # The collection's path segment, where it is not its body key (security-groups).
+    path: str = ""
+
+    @property
+    def table(self) -> Any:
+        return self.model.__table__
+
+    def column(self, attribute: str) -> Any:
+        """The store column of an API attribute (the attribute map's renames), or None."""
+        return self.table.c.get(attributes.column_of(self.name, attribute))
+
+    def parent_table(self) -> Any:
+        return None if self.parent is None else self.parent.model.__table__.alias("parent")
+
+
+# -- the query ------------------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=65536)
+def _decoded(text: str) -> Any:
+    return json.loads(text)
+
+
+class _SharedJson(TypeDecorator[Any]):
+    """A JSON column read for rendering: equal texts ("[]", a project's default security
+    group) decode once per process. The value is shared, so renderers copy what they
+    return (they all do: ``list(row.tags)``, ``[dict(p) for p in ...]``)."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Any:
+        return None if value is None else _decoded(value)
+
+
+def _readable(column: Any) -> Any:
+    if isinstance(column.type, JSON):
+        return type_coerce(column, _SharedJson()).label(column.name)
+    return column
+
+
+@dataclass
+class _Query:
+    source: FromClause
+    columns: list[Any]
+    where: list[Condition]
+
+
+def _base(call: Call, resource: Resource) -> _Query:
+    table = resource.table
+    parent = resource.parent_table()
+    columns: list[Any] = [_readable(c) for c in table.c]
+    source: FromClause = table
+    if parent is not None and resource.parent is not None:
+        source = table.join(parent, parent.c.id == table.c[resource.parent.on])
+        columns += [parent.c[c].label(f"parent_{c}") for c in resource.parent.columns]
+    condition = resource.visible(call, table, parent)
+    return _Query(source, columns, [] if condition is None else [condition])
+
+
+def _select(query: _Query, *columns: Any) -> Select[Any]:
+    return select(*(columns or query.columns)).select_from(query.source).where(*query.where)
+
+
+def _canonical_int(text: str) -> int | None:
+    """An integer filter value as neutron's str() comparison reads it: only its own
+    spelling matches, and nothing a 64-bit column could not hold."""
+    try:
+        number = int(text)
+    except ValueError:
+        return None
+    return number if str(number) == text and -_INT64 <= number < _INT64 else None
+
+
+def _moment(text: str) -> float | None:
+    try:
+        moment = dt.datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC)
+    except ValueError:
+        return None
+    return moment.timestamp()
+
+
+def has_any(column: Any, wanted: Sequence[str]) -> Condition:
+    """A JSON list column holding any of ``wanted``."""
+    each = func.json_each(column).table_valued("value")
+    return exists(select(1).select_from(each).where(each.c.value.in_(list(wanted))))
+
+
+def _column_filter(resource: Resource, attribute: str, column: Any,
+                   wanted: list[str]) -> Condition:
+    """What a rendered value compares as: booleans by their lower-case spelling, numbers
+    and strings by their text, times in the API's format, null by its spellings."""
+    kind = column.type
+    if isinstance(kind, Boolean):
+        spelled = {w.lower() for w in wanted}
+        clauses = [column.is_(value) for value, text in ((True, "true"), (False, "false"))
+                   if text in spelled]
+        return or_(false(), *clauses)
+    if isinstance(kind, JSON):
+        return has_any(column, wanted) if attribute in resource.scalar_lists else false()
+    if isinstance(kind, Integer):
+        numbers = [n for n in map(_canonical_int, wanted) if n is not None]
+        clause: Condition = column.in_(numbers) if numbers else false()
+    elif isinstance(kind, Float):
+        moments = [t for t in map(_moment, wanted) if t is not None]
+        clause = or_(false(), *(and_(column >= t, column < t + 1) for t in moments))
+    else:
+        clause = column.in_(wanted)
+    if column.nullable and _NULLISH & set(wanted):
+        clause = or_(clause, column.is_(None))
+    return clause
+
+
+def _filters(call: Call, resource: Resource, query: _Query, hidden: frozenset[str]) -> None:
+    wanted: dict[str, list[str]] = {}
+    for key, value in call.query.multi_items():
+        if key not in _CONTROL:
+            wanted.setdefault(key, []).append(value)
+    shown = set(resource.response)
+    for name, values in wanted.items():
+        if name not in shown and name not in resource.computed:
+            continue  # neutron ignores filters on attributes a resource does not have
+        if name in hidden:
+            # An attribute the caller may not see filters nothing in: it cannot match.
+            query.where.append(false())
+        elif name in resource.computed:
+            query.where.append(resource.computed[name](resource.table, values))
+        else:
+            column = resource.column(name)
+            query.where.append(false() if column is None
+                               else _column_filter(resource, name, column, values))
+    tags = resource.column("tags")
+    if tags is None:
+        return
+    for key in ("tags", "tags-any", "not-tags", "not-tags-any"):
+        if key not in call.query:
+            continue
+        names = [t for v in call.query.getlist(key) for t in v.split(",") if t]
+        if key == "tags":
+            query.where += [has_any(tags, [t]) for t in names]
+        elif key == "tags-any":
+            query.where.append(has_any(tags, names) if names else false())
+        elif key == "not-tags" and names:
+            query.where.append(not_(and_(*(has_any(tags, [t]) for t in names))))
+        elif key == "not-tags-any" and names:
+            query.where.append(not_(has_any(tags, names)))
+
+
+def _order(call: Call, resource: Resource) -> list[Any]:
+    """neutron's sort checks, in its order and words; then the keys, ties broken by
+    creation (the order of an unsorted list)."""
+    keys = call.query.getlist("sort_key")
+    dirs = call.query.getlist("sort_dir")
+    if len(keys) != len(dirs):
+        raise attributes.http_bad_request("The number of sort_keys and sort_dirs must be same")
+    invalid = [k for k in keys if k not in resource.response or resource.column(k) is None]
+    if invalid:
+        raise attributes.http_bad_request(f"{invalid} is invalid attribute for sort_keys")
+    order: list[Any] = []
+    for key, direction in zip(keys, dirs, strict=True):
+        if direction not in ("asc", "desc"):
+            raise attributes.http_bad_request(
+                f"{[direction]} is invalid value for sort_dirs, valid value is 'asc' and "
+                "'desc'")
+        column = resource.column(key)
+        order.append(column.desc() if direction == "desc" else column.asc())
+    table = resource.table
+    return [*order, table.c.created_at, table.c.id]
+
+
+@dataclass
+class _Page:
+    rows: list[Row]
+    links: list[dict[str, str]]
+
+
+def _limit(call: Call) -> int | None:
+    raw = call.query.get("limit")
+    if raw is None:
+        return None
+    try:
+        limit = int(raw)
+    except ValueError:
+        raise BadRequest(f"Invalid input for operation: '{raw}' is not an integer.") from None
+    return MAX_LIMIT if limit <= 0 else min(limit, MAX_LIMIT)
+
+
+def _page(call: Call, session: Session, resource: Resource, query: _Query,
+          order: list[Any]) -> _Page:
+    """The rows of one page, cut in SQL, and neutron's links: ``next`` unless a short page
+    ends a forward walk, ``previous`` unless a short page ends a backward one."""
+    limit = _limit(call)
+    if limit is None:
+        return _Page(list(session.execute(_select(query).order_by(*order)).all()), [])
+    reverse = call.query.get("page_reverse", "").lower() == "true"
+    marker = call.query.get("marker")
+    at: int | None = None
+    if marker is not None:
+        # The marker's place in the filtered, sorted collection (row_number is 1-based).
+        numbered = _select(query, resource.table.c.id, func.row_number().over(
+            order_by=order).label("place")).subquery()
+        place = session.scalar(select(numbered.c.place).where(numbered.c.id == marker))
+        if place is None:
+            raise ApiError(f"Marker {marker} could not be found.", status=404,
+                           kind="NotFound")
+        at = int(place) - 1
+    if reverse:
+        end = at if at is not None else int(session.scalar(
+            _select(query, func.count())) or 0)
+        start = max(0, end - limit)
+    else:
+        start = 0 if at is None else at + 1
+        end = start + limit
+    rows = list(session.execute(_select(query).order_by(*order).offset(start)
+                                .limit(max(0, end - start))).all())
+    if not rows:
+        return _Page(rows, [])
+    base = call.url_for(f"/v2.0/{resource.path or resource.collection}")
+    kept = [(k, v) for k, v in call.query.multi_items() if k not in ("marker", "page_reverse")]
+    links = []
+    short = len(rows) < limit
+    if not (short and not reverse):
+        links.append({"rel": "next", "href": base + "?" + urlencode(
+            [*kept, ("marker", rows[-1].id)])})
+    if not (short and reverse):
+        links.append({"rel": "previous", "href": base + "?" + urlencode(
+            [*kept, ("marker", rows[0].id), ("page_reverse", "True")])})
+    return _Page(rows, links)
+
+
+# -- policy -------------------------------------------------------------------------------------
+
+
+class Judge:
+    """The ``get_<resource>`` verdict and the attributes ``get_<resource>:<attribute>`` hides,
+    reached once per distinct policy target of a request (a page of 10,000 ports of one
+    project on one network has one)."""
+
+    def __init__(self, call: Call, resource: Resource) -> None:
+        engine = call.cloud.policy_for("network")
+        self.call = call
+        self.resource = resource
+        self.guarded = tuple((k, f"get_{resource.name}:{k}") for k in resource.response
+                             if engine.has_rule(f"get_{resource.name}:{k}"))
+        self._seen: dict[Hashable, tuple[bool, frozenset[str]]] = {}
+        keys = resource.target_keys
+        # The target's own attributes of a body, as a tuple (every list row asks).
+        self._key: Callable[[Mapping[str, Any]], Any] = (
+            operator.itemgetter(*keys) if keys else lambda item: ())
+
+    def own_hidden(self) -> frozenset[str]:
+        """What the caller may not see of their own project's resources (for filters)."""
+        target = {"project_id": self.call.context.project_id,
+                  "tenant_id": self.call.context.project_id}
+        return frozenset(k for k, rule in self.guarded if not self.call.allows(rule, target))
+
+    def verdict(self, item: Mapping[str, Any], parent: Mapping[str, Any],
+                parent_key: tuple[Any, ...] | None = None) -> tuple[bool, frozenset[str]]:
+        key = (self._key(item), tuple(parent.values()) if parent_key is None else parent_key)
+        known = self._seen.get(key)
+        if known is None:
+            target = self.resource.target(item, parent)
+            allowed = self.call.allows(f"get_{self.resource.name}", target)
+            hidden = frozenset(k for k, rule in self.guarded
+                               if not self.call.allows(rule, target))
+            known = self._seen[key] = (allowed, hidden)
+        return known
+
+    def verdict_of_row(self, item: Mapping[str, Any], row: Row) -> tuple[bool, frozenset[str]]:
+        """As ``verdict``, the parent read from a list row (its last columns) only when this
+        target is new."""
+        count = 0 if self.resource.parent is None else len(self.resource.parent.columns)
+        parent_key = tuple(row[len(row) - count:]) if count else ()
+        key = (self._key(item), parent_key)
+        known = self._seen.get(key)
+        return known if known is not None else self.verdict(
+            item, parent_of(self.resource, row), parent_key)
+
+    def shown(self, item: dict[str, Any], parent: Mapping[str, Any]) -> dict[str, Any]:
+        for name in self.verdict(item, parent)[1]:
+            item.pop(name, None)
+        return item
+
+
+def parent_of(resource: Resource, row: Row) -> dict[str, Any]:
+    """The parent's columns a list row carries (``parent_<column>``)."""
+    if resource.parent is None:
+        return {}
+    mapping = row._mapping
+    return {c: mapping[f"parent_{c}"] for c in resource.parent.columns}
+
+
+def only_fields(call: Call, item: dict[str, Any]) -> dict[str, Any]:
+    fields = call.query.getlist("fields")
+    return {k: v for k, v in item.items() if k in fields} if fields else item
+
+
+# -- the operations -------------------------------------------------------------------------------
+
+
+def list_collection(call: Call, resource: Resource) -> dict[str, Any]:
+    """``GET /v2.0/<collection>``: filtered, sorted and paged in SQL, rendered per page."""
+    judge = Judge(call, resource)
+    with network(call).db.session() as session:
+        if resource.before_list is not None:
+            resource.before_list(call, session)
+        query = _base(call, resource)
+        _filters(call, resource, query, judge.own_hidden())
+        page = _page(call, session, resource, query, _order(call, resource))
+        bodies = resource.render(session, page.rows)
+    fields = call.query.getlist("fields")
+    items = []
+    for row, item in zip(page.rows, bodies, strict=True):
+        allowed, hidden = judge.verdict_of_row(item, row)
+        if not allowed:
+            continue
+        for name in hidden:
+            item.pop(name, None)
+        items.append({k: v for k, v in item.items() if k in fields} if fields else item)
+    body: dict[str, Any] = {}
+    if page.links:
+        body[f"{resource.collection}_links"] = page.links
+    body[resource.collection] = items
+    return body
+
+
+def find(call: Call, session: Session, resource: Resource, resource_id: str
+         ) -> tuple[Row, dict[str, Any], dict[str, Any]]:
+    """One row the caller may see and ``get_<resource>`` lets them, its body as they see it
+    and its parent's columns; else the resource's own 404."""
+    query = _base(call, resource)
+    query.where.append(resource.table.c.id == resource_id)
+    row = session.execute(_select(query)).first()
+    if row is None:
+        raise resource.not_found(resource_id)
+    parent = parent_of(resource, row)
+    judge = Judge(call, resource)
+    item = resource.render(session, [row])[0]
+    if not judge.verdict(item, parent)[0]:
+        raise resource.not_found(resource_id)
+    return row, judge.shown(item, parent), parent
+
+
+def show_one(call: Call, resource: Resource, resource_id: str) -> dict[str, Any]:
+    """``GET /v2.0/<collection>/<id>``."""
+    with network(call).db.session() as session:
+        body = find(call, session, resource, resource_id)[1]
+    return {resource.name: only_fields(call, body)}
+
+
+def shown(call: Call, session: Session, resource: Resource, row: Row,
+          parent: Mapping[str, Any]) -> dict[str, Any]:
+    """A body as the caller may see it, for a row just created or updated."""
+    return Judge(call, resource).shown(resource.render(session, [row])[0], parent)
