@@ -8,6 +8,8 @@ milliseconds.
 
 from __future__ import annotations
 
+import json
+import re
 import subprocess
 import time
 import uuid
@@ -712,6 +714,47 @@ def test_server_image_create(lab: Lab, tmp_path: Path) -> None:
     lab.cli("image", "save", "--file", str(saved), created["id"])
     assert saved.stat().st_size == image["size"] > 0
     assert actions(lab.nova, server["id"])[0] == "createImage"
+
+
+def test_a_members_snapshot_is_made_through_glances_api(lab: Lab) -> None:
+    """``server image create`` by a member: nova creates and fills the image through the
+    Image API, so it is the member's project's, and glance logged nova's calls under the
+    request id of the CLI's createImage as their global request id."""
+    project, user = unique("snapp"), unique("snapu")
+    project_id = lab.live.openstack_json("project", "create", project)["id"]
+    user_id = lab.live.openstack_json("user", "create", "--password", "pw", user)["id"]
+    try:
+        lab.cli("role", "add", "--project", project, "--user", user, "member")
+        member = Nova(lab.live, token(lab.live, user, "pw", project))
+        server = lab.boot(nova=member)
+        as_member = ("--os-username", user, "--os-password", "pw", "--os-project-name", project)
+        name = unique("msnap")
+        result = lab.cli("--debug", *as_member, "server", "image", "create", "--name", name,
+                         "-f", "json", server["id"])
+        created = json.loads(result.stdout)
+        lab.images.append(created["id"])
+        # keystoneauth's debug log names the request id nova answered the action with.
+        found = re.search(r"POST call to compute for \S+/servers/\S+/action used request id "
+                          r"(req-[0-9a-f-]+)", result.stderr)
+        assert found, result.stderr[-2000:]
+        nova_request = found.group(1)
+        lab.nova.wait_image(created["id"])
+        lab.nova.wait(server["id"], "ACTIVE")
+        listed = lab.live.openstack_json(*as_member, "image", "list", "--name", name,
+                                         "--long")
+        assert [(i["ID"], i["Status"], i["Project"]) for i in listed] == \
+            [(created["id"], "active", project_id)]
+        logs = lab.nova.client.get(f"{lab.live.url}/stacklab/v1/logs",
+                                   params={"global_request_id": nova_request})
+        assert logs.status_code == 200, logs.text
+        glance = [r["message"] for r in logs.json()["logs"] if r["service"] == "image"]
+        assert any(m.startswith('"POST /image/v2/images"') and "status: 201" in m
+                   for m in glance), glance
+        upload = f'"PUT /image/v2/images/{created["id"]}/file"'
+        assert any(m.startswith(upload) and "status: 204" in m for m in glance), glance
+    finally:
+        lab.cli("user", "delete", user_id)
+        lab.cli("project", "delete", project_id)
 
 
 @pytest.mark.parametrize("version", ("2.1", "2.45"))
