@@ -67,10 +67,11 @@ EXTRA_SPECS: dict[str, Any] = {
 
 _TENANT = {"type": "object", "required": ["tenant"], "additionalProperties": False,
            "properties": {"tenant": {"type": "string", "minLength": 1, "maxLength": 255}}}
-FLAVOR_ACCESS_ACTION: dict[str, Any] = {
-    "type": "object", "minProperties": 1, "maxProperties": 1, "additionalProperties": False,
-    "properties": {"addTenantAccess": _TENANT, "removeTenantAccess": _TENANT},
-}
+# POST /flavors/{id}/action: one schema per action, the body naming one of them.
+FLAVOR_ACCESS_ACTIONS: dict[str, dict[str, Any]] = {
+    name: {"type": "object", "required": [name], "additionalProperties": False,
+           "properties": {name: _TENANT}}
+    for name in ("addTenantAccess", "removeTenantAccess")}
 
 def _keypair(*, typed: bool, owned: bool, key_required: bool) -> dict[str, Any]:
     fields: dict[str, Any] = {"name": {"type": "string", "minLength": 1, "maxLength": 255},

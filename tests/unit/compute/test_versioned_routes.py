@@ -45,7 +45,8 @@ def test_every_compute_route_declares_its_expected_errors() -> None:
     undeclared = [op.name for op in api.operations if op.expected_errors is None]
     # Routes added by other work may still declare nothing; the servers' own all do.
     assert not [name for name in undeclared if "/servers" in name and "events" not in name]
-    route = next(op for op in api.operations if op.actions is not None)
+    route = next(op for op in api.operations if op.path == "/v2.1/servers/{server_id}/action")
+    assert route.actions is not None
     assert all(a.expected_errors is not None for a in route.actions.actions.values())
 
 
@@ -181,4 +182,36 @@ def test_no_undeclared_error_was_met(client: TestClient, cloud: Cloud, token: st
                                ("POST", f"/servers/{server}/action", {"os-start": None})):
         response = client.request(method, BASE + path, headers=at(token, "2.96"), json=body)
         assert 400 <= response.status_code < 500, (path, response.text)
+    assert cloud.unexpected_errors == 0
+
+
+def test_flavor_access_actions_share_the_action_dispatch(client: TestClient,
+                                                         token: str) -> None:
+    flavor = {"flavor": {"name": "private", "ram": 64, "vcpus": 1, "disk": 1,
+                         "os-flavor-access:is_public": False}}
+    ident = client.post(f"{BASE}/flavors", headers=at(token, "2.1"),
+                        json=flavor).json()["flavor"]["id"]
+    url = f"{BASE}/flavors/{ident}/action"
+    added = client.post(url, headers=at(token, "2.1"),
+                        json={"addTenantAccess": {"tenant": "p-2"}})
+    assert added.status_code == 200, added.text
+    assert {"flavor_id": ident, "tenant_id": "p-2"} in added.json()["flavor_access"]
+    unknown = client.post(url, headers=at(token, "2.1"), json={"grantAccess": {}})
+    assert unknown.json()["badRequest"]["message"] == "There is no such action: grantAccess"
+    no_tenant = client.post(url, headers=at(token, "2.1"), json={"removeTenantAccess": {}})
+    assert no_tenant.status_code == 400
+    assert "'tenant' is a required property" in no_tenant.json()["badRequest"]["message"]
+    removed = client.post(url, headers=at(token, "2.1"),
+                          json={"removeTenantAccess": {"tenant": "p-2"}})
+    assert removed.status_code == 200, removed.text
+    assert {"flavor_id": ident, "tenant_id": "p-2"} not in removed.json()["flavor_access"]
+
+
+def test_lock_reads_no_reason_before_2_73(client: TestClient, token: str, server: str,
+                                          cloud: Cloud) -> None:
+    # The fuzz's find: nova's pre-2.73 lock checks none of its value, and stores none of it.
+    odd = action(client, token, server, "2.72", {"lock": {"locked_reason": {"a": 1}}})
+    assert odd.status_code == 202, odd.text
+    shown = client.get(f"{BASE}/servers/{server}", headers=at(token, "2.73")).json()
+    assert (shown["server"]["locked"], shown["server"]["locked_reason"]) == (True, None)
     assert cloud.unexpected_errors == 0

@@ -7,12 +7,12 @@ from typing import Any
 from stacklab.api.errors import BadRequest, NotFound
 from stacklab.api.pagination import PageRequest, next_link, page_request, paginate
 from stacklab.api.query import int_param
-from stacklab.api.service import Call, Reply, schemas_from
+from stacklab.api.service import Call, Handler, Reply, schemas_from
 from stacklab.compute import models as m
 from stacklab.compute.api.base import api, compute, links, project_target
 from stacklab.compute.schemas import (
     EXTRA_SPECS,
-    FLAVOR_ACCESS_ACTION,
+    FLAVOR_ACCESS_ACTIONS,
     FLAVOR_CREATE,
     FLAVOR_UPDATE,
 )
@@ -206,19 +206,28 @@ async def list_access(call: Call) -> dict[str, Any]:
         return _render_access(flavor, service.flavors.access(session, flavor))
 
 
-@api.route("POST", "/v2.1/flavors/{flavor_id}/action", schema=FLAVOR_ACCESS_ACTION,
-           expected_errors=(400, 404, 409))
-async def flavor_action(call: Call) -> dict[str, Any]:
-    service = compute(call)
-    adding = "addTenantAccess" in call.body
-    rule = "add_tenant_access" if adding else "remove_tenant_access"
-    call.authorize(f"os_compute_api:os-flavor-access:{rule}", project_target(call))
-    tenant = call.body["addTenantAccess" if adding else "removeTenantAccess"]["tenant"]
-    with service.db.session() as session:
-        flavor = service.flavors.get(session, call.params["flavor_id"])
-        if adding:
-            service.flavors.add_access(session, flavor, tenant)
-        else:
-            service.flavors.remove_access(session, flavor, tenant)
-        session.flush()
-        return _render_access(flavor, service.flavors.access(session, flavor))
+_ACTION_PATH = "/v2.1/flavors/{flavor_id}/action"
+api.action_route(_ACTION_PATH, expected_errors=(400, 404, 409))
+
+
+def _access_action(adding: bool) -> Handler:
+    async def change(call: Call) -> dict[str, Any]:
+        service = compute(call)
+        rule = "add_tenant_access" if adding else "remove_tenant_access"
+        call.authorize(f"os_compute_api:os-flavor-access:{rule}", project_target(call))
+        tenant = call.body["addTenantAccess" if adding else "removeTenantAccess"]["tenant"]
+        with service.db.session() as session:
+            flavor = service.flavors.get(session, call.params["flavor_id"])
+            if adding:
+                service.flavors.add_access(session, flavor, tenant)
+            else:
+                service.flavors.remove_access(session, flavor, tenant)
+            session.flush()
+            return _render_access(flavor, service.flavors.access(session, flavor))
+    return change
+
+
+api.action(_ACTION_PATH, "addTenantAccess", schema=FLAVOR_ACCESS_ACTIONS["addTenantAccess"])(
+    _access_action(True))
+api.action(_ACTION_PATH, "removeTenantAccess",
+           schema=FLAVOR_ACCESS_ACTIONS["removeTenantAccess"])(_access_action(False))

@@ -230,7 +230,9 @@ async def _lock(call: Call, session: Session, instance: m.Instance,
                 args: dict[str, Any]) -> Any:
     instance.locked = True
     instance.locked_by = "owner" if call.context.project_id == instance.project_id else "admin"
-    instance.locked_reason = args.get("locked_reason")
+    # Before 2.73 nova reads nothing of the body (its schema checks none of it either).
+    instance.locked_reason = args.get("locked_reason") if call.version_at_least("2.73") \
+        else None
     return None
 
 
