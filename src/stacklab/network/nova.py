@@ -2,8 +2,9 @@
 
 As upstream's notifier, neutron tells nova over HTTP, as the ``neutron``
 service user, that a server's networking changed (``network-changed``: a
-floating IP came or went) or that its port is up (``network-vif-plugged``),
-with the port's id as the event's tag. nova's answer never fails neutron's
+floating IP came or went), with the port's id as the event's tag. (Upstream
+also sends ``network-vif-plugged`` when a port goes ACTIVE; nothing in
+stacklab's nova waits for it, and it is not sent yet.) nova's answer never fails neutron's
 own request: a server nova does not know, or one on no host, is logged and
 dropped, as upstream does.
 """
@@ -24,11 +25,6 @@ COMPUTE_OWNER = "compute:"
 
 def network_changed(server_uuid: str, port_id: str) -> dict[str, str]:
     return {"name": "network-changed", "server_uuid": server_uuid, "tag": port_id}
-
-
-def vif_plugged(server_uuid: str, port_id: str, status: str = "completed") -> dict[str, str]:
-    return {"name": "network-vif-plugged", "server_uuid": server_uuid, "status": status,
-            "tag": port_id}
 
 
 class NovaNotifier:
