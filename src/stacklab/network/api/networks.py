@@ -29,7 +29,7 @@ from stacklab.network.api.resource import (
     show_one,
     shown,
 )
-from stacklab.network.api.views import NETWORK_ATTRIBUTES, render_network
+from stacklab.network.api.views import NETWORK_ATTRIBUTES, fields_of, render_network
 
 
 def visible_to(call: Call, row: m.Network) -> bool:
@@ -63,7 +63,7 @@ def _subnet_ids(session: Session, network_ids: list[str]) -> dict[str, list[str]
 
 def _render(session: Session, rows: Sequence[Any]) -> list[dict[str, Any]]:
     subnets = _subnet_ids(session, [r.id for r in rows])
-    return [render_network(r, subnets[r.id]) for r in rows]
+    return [render_network(fields_of(r), subnets[r.id]) for r in rows]
 
 
 def _with_subnet(table: Any, *where: Condition) -> Condition:

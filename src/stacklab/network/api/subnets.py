@@ -33,7 +33,7 @@ from stacklab.network.api.resource import (
     shown,
 )
 from stacklab.network.api.subnetpools import allocate_prefix, get_pool
-from stacklab.network.api.views import SUBNET_ATTRIBUTES, render_subnet
+from stacklab.network.api.views import SUBNET_ATTRIBUTES, fields_of, render_subnet
 
 
 def _target(subnet: Mapping[str, Any], parent: Mapping[str, Any]) -> dict[str, Any]:
@@ -56,7 +56,7 @@ def _visible(call: Call, table: Any, parent: Any) -> Condition | None:
 
 
 def _render(session: Session, rows: Sequence[Any]) -> list[dict[str, Any]]:
-    return [render_subnet(r) for r in rows]
+    return [render_subnet(fields_of(r)) for r in rows]
 
 
 SUBNET = Resource(

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
+
+from sqlalchemy.engine import Row, RowMapping
 
 from stacklab.clock import isotime
 from stacklab.network import models as m
@@ -40,37 +42,68 @@ def _time(moment: float) -> str:
     return _at_second(math.floor(moment))
 
 
-def _standard(row: Any) -> dict[str, Any]:
-    return {"id": row.id, "name": row.name, "tenant_id": row.project_id,
-            "project_id": row.project_id, "description": row.description,
-            "tags": list(row.tags), "created_at": _time(row.created_at),
-            "updated_at": _time(row.updated_at), "revision_number": row.revision_number}
+class _Attributes(Mapping[str, Any]):
+    """An ORM object read as a mapping of its columns."""
+
+    def __init__(self, row: Any) -> None:
+        self._row = row
+
+    def __getitem__(self, key: str) -> Any:
+        return getattr(self._row, key)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._row.__table__.c.keys())
+
+    def __len__(self) -> int:
+        return len(self._row.__table__.c)
 
 
-def render_network(network: Any, subnets: list[str]) -> dict[str, Any]:
+def fields_of(row: Any) -> Mapping[str, Any]:
+    """A row's columns by name: a SQL row's own mapping (read by key it is several times
+    faster than by attribute, which counts over a list of 10,000 ports), an ORM object
+    adapted, a mapping as it is."""
+    kind = row.__class__
+    if kind is RowMapping or kind is dict:
+        return row  # type: ignore[no-any-return]
+    if isinstance(row, Row):
+        return row._mapping
+    return row if isinstance(row, Mapping) else _Attributes(row)
+
+
+def _standard(item: Any) -> dict[str, Any]:
+    row = fields_of(item)
+    return {"id": row["id"], "name": row["name"], "tenant_id": row["project_id"],
+            "project_id": row["project_id"], "description": row["description"],
+            "tags": list(row["tags"]), "created_at": _time(row["created_at"]),
+            "updated_at": _time(row["updated_at"]), "revision_number": row["revision_number"]}
+
+
+def render_network(item: Any, subnets: list[str]) -> dict[str, Any]:
+    network = fields_of(item)
     return {
-        **_standard(network), "admin_state_up": network.admin_state_up,
-        "status": network.status, "subnets": subnets, "shared": network.shared,
-        "router:external": network.external,
-        "mtu": network.mtu, "port_security_enabled": network.port_security_enabled,
-        "provider:network_type": network.network_type,
-        "provider:physical_network": network.physical_network,
-        "provider:segmentation_id": network.segmentation_id,
-        "availability_zone_hints": list(network.availability_zone_hints),
+        **_standard(network), "admin_state_up": network["admin_state_up"],
+        "status": network["status"], "subnets": subnets, "shared": network["shared"],
+        "router:external": network["external"],
+        "mtu": network["mtu"], "port_security_enabled": network["port_security_enabled"],
+        "provider:network_type": network["network_type"],
+        "provider:physical_network": network["physical_network"],
+        "provider:segmentation_id": network["segmentation_id"],
+        "availability_zone_hints": list(network["availability_zone_hints"]),
         "availability_zones": ["nova"] if subnets else [], "l2_adjacency": True,
     }
 
 
-def render_subnet(subnet: Any) -> dict[str, Any]:
+def render_subnet(item: Any) -> dict[str, Any]:
+    subnet = fields_of(item)
     return {
-        **_standard(subnet), "network_id": subnet.network_id, "ip_version": subnet.ip_version,
-        "cidr": subnet.cidr, "gateway_ip": subnet.gateway_ip,
-        "enable_dhcp": subnet.enable_dhcp,
-        "allocation_pools": [dict(p) for p in subnet.allocation_pools],
-        "dns_nameservers": list(subnet.dns_nameservers),
-        "host_routes": [dict(r) for r in subnet.host_routes],
-        "ipv6_ra_mode": subnet.ipv6_ra_mode, "ipv6_address_mode": subnet.ipv6_address_mode,
-        "subnetpool_id": subnet.subnetpool_id, "service_types": list(subnet.service_types),
+        **_standard(subnet), "network_id": subnet["network_id"], "ip_version": subnet["ip_version"],
+        "cidr": subnet["cidr"], "gateway_ip": subnet["gateway_ip"],
+        "enable_dhcp": subnet["enable_dhcp"],
+        "allocation_pools": [dict(p) for p in subnet["allocation_pools"]],
+        "dns_nameservers": list(subnet["dns_nameservers"]),
+        "host_routes": [dict(r) for r in subnet["host_routes"]],
+        "ipv6_ra_mode": subnet["ipv6_ra_mode"], "ipv6_address_mode": subnet["ipv6_address_mode"],
+        "subnetpool_id": subnet["subnetpool_id"], "service_types": list(subnet["service_types"]),
     }
 
 
@@ -79,27 +112,28 @@ _OVS_VIF_DETAILS = {"port_filter": True, "connectivity": "l2", "ovs_hybrid_plug"
                     "datapath_type": "system", "bridge_name": "br-int"}
 
 
-def render_port(port: Any, fixed_ips: list[dict[str, str]]) -> dict[str, Any]:
-    bound = bool(port.binding_host_id)
-    project = port.project_id
+def render_port(item: Any, fixed_ips: list[dict[str, str]]) -> dict[str, Any]:
+    port = fields_of(item)
+    bound = bool(port["binding_host_id"])
+    project = port["project_id"]
     # The standard attributes spelled out: this runs for every port of a list.
     return {
-        "id": port.id, "name": port.name, "tenant_id": project, "project_id": project,
-        "description": port.description, "tags": list(port.tags),
-        "created_at": _time(port.created_at), "updated_at": _time(port.updated_at),
-        "revision_number": port.revision_number,
-        "network_id": port.network_id, "mac_address": port.mac_address,
-        "admin_state_up": port.admin_state_up, "status": port.status,
-        "device_id": port.device_id, "device_owner": port.device_owner,
-        "fixed_ips": fixed_ips, "security_groups": list(port.security_groups),
-        "allowed_address_pairs": [dict(p) for p in port.allowed_address_pairs],
-        "extra_dhcp_opts": [dict(o) for o in port.extra_dhcp_opts],
-        "port_security_enabled": port.port_security_enabled,
-        "binding:host_id": port.binding_host_id,
+        "id": port["id"], "name": port["name"], "tenant_id": project, "project_id": project,
+        "description": port["description"], "tags": list(port["tags"]),
+        "created_at": _time(port["created_at"]), "updated_at": _time(port["updated_at"]),
+        "revision_number": port["revision_number"],
+        "network_id": port["network_id"], "mac_address": port["mac_address"],
+        "admin_state_up": port["admin_state_up"], "status": port["status"],
+        "device_id": port["device_id"], "device_owner": port["device_owner"],
+        "fixed_ips": fixed_ips, "security_groups": list(port["security_groups"]),
+        "allowed_address_pairs": [dict(p) for p in port["allowed_address_pairs"]],
+        "extra_dhcp_opts": [dict(o) for o in port["extra_dhcp_opts"]],
+        "port_security_enabled": port["port_security_enabled"],
+        "binding:host_id": port["binding_host_id"],
         "binding:vif_type": "ovs" if bound else "unbound",
         "binding:vif_details": dict(_OVS_VIF_DETAILS) if bound else {},
-        "binding:vnic_type": port.binding_vnic_type,
-        "binding:profile": dict(port.binding_profile),
+        "binding:vnic_type": port["binding_vnic_type"],
+        "binding:profile": dict(port["binding_profile"]),
     }
 
 
