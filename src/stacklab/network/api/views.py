@@ -58,7 +58,7 @@ class _Attributes(Mapping[str, Any]):
         return len(self._row.__table__.c)
 
 
-def fields_of(row: Any) -> Mapping[str, Any]:
+def fields_of(row: Any) -> Mapping[Any, Any]:
     """A row's columns by name: a SQL row's own mapping (read by key it is several times
     faster than by attribute, which counts over a list of 10,000 ports), an ORM object
     adapted, a mapping as it is."""
