@@ -14,8 +14,10 @@ from stacklab.network.api import ports as ports_api
 from stacklab.network.api.views import (
     NETWORK_ATTRIBUTES,
     PORT_ATTRIBUTES,
+    RULE_ATTRIBUTES,
     SECURITY_GROUP_ATTRIBUTES,
     SUBNET_ATTRIBUTES,
+    SUBNETPOOL_ATTRIBUTES,
 )
 from unit.network.neutron_client import Neutron, Tenant, expect_error
 
@@ -193,3 +195,31 @@ def test_members_see_their_own_and_what_policy_lets_them(
     groups = b.neutron.ok("GET", "/v2.0/security-groups")["security_groups"]
     assert [g["name"] for g in groups] == ["default"]
     assert {g["project_id"] for g in groups} == {b.project_id}
+
+
+def test_rules_and_pools_list_through_the_same_controller(admin: Neutron) -> None:
+    group = admin.create("security-groups", "security_group", name="web")
+    rule = admin.create("security-group-rules", "security_group_rule",
+                        security_group_id=group["id"], direction="ingress",
+                        protocol="tcp", port_range_min=80, port_range_max=80,
+                        remote_ip_prefix="10.0.0.0/8")
+    assert tuple(rule) == RULE_ATTRIBUTES
+    of_group = f"/v2.0/security-group-rules?security_group_id={group['id']}"
+    assert len(admin.ok("GET", of_group)["security_group_rules"]) == 3  # and two egress
+    assert [r["id"] for r in admin.ok("GET", f"{of_group}&port_range_min=80")[
+        "security_group_rules"]] == [rule["id"]]
+    assert [r["id"] for r in admin.ok("GET", f"{of_group}&normalized_cidr=10.0.0.0/8")[
+        "security_group_rules"]] == [rule["id"]]
+    # Rules show no tags: asking for one finds none.
+    assert admin.ok("GET", f"{of_group}&tags=x")["security_group_rules"] == []
+    paged = admin.ok("GET", f"{of_group}&limit=1")
+    link = paged["security_group_rules_links"][0]["href"]
+    assert urlsplit(link).path.endswith("/v2.0/security-group-rules")
+    pool = admin.create("subnetpools", "subnetpool", name="pool", prefixes=["10.200.0.0/16"],
+                        default_prefixlen=24)
+    assert tuple(pool) == SUBNETPOOL_ATTRIBUTES
+    by_prefix = admin.ok("GET", "/v2.0/subnetpools?prefixes=10.200.0.0/16")["subnetpools"]
+    assert [p["id"] for p in by_prefix] == [pool["id"]]
+    assert admin.ok("GET", "/v2.0/subnetpools?address_scope_id=x")["subnetpools"] == []
+    assert [p["id"] for p in admin.ok("GET", "/v2.0/subnetpools?address_scope_id=")[
+        "subnetpools"]] == [pool["id"]]

@@ -39,6 +39,7 @@ from sqlalchemy import (
     not_,
     or_,
     select,
+    true,
     type_coerce,
 )
 from sqlalchemy.engine import Dialect
@@ -179,10 +180,10 @@ def has_any(column: Any, wanted: Sequence[str]) -> Condition:
     return exists(select(1).select_from(each).where(each.c.value.in_(list(wanted))))
 
 
-def _column_filter(resource: Resource, attribute: str, column: Any,
-                   wanted: list[str]) -> Condition:
+def matches(column: Any, wanted: list[str], *, scalar_list: bool = False) -> Condition:
     """What a rendered value compares as: booleans by their lower-case spelling, numbers
-    and strings by their text, times in the API's format, null by its spellings."""
+    and strings by their text, times in the API's format, null by its spellings; a JSON
+    list of strings by membership (other JSON matches nothing)."""
     kind = column.type
     if isinstance(kind, Boolean):
         spelled = {w.lower() for w in wanted}
@@ -190,7 +191,7 @@ def _column_filter(resource: Resource, attribute: str, column: Any,
                    if text in spelled]
         return or_(false(), *clauses)
     if isinstance(kind, JSON):
-        return has_any(column, wanted) if attribute in resource.scalar_lists else false()
+        return has_any(column, wanted) if scalar_list else false()
     if isinstance(kind, Integer):
         numbers = [n for n in map(_canonical_int, wanted) if n is not None]
         clause: Condition = column.in_(numbers) if numbers else false()
@@ -202,6 +203,11 @@ def _column_filter(resource: Resource, attribute: str, column: Any,
     if column.nullable and _NULLISH & set(wanted):
         clause = or_(clause, column.is_(None))
     return clause
+
+
+def always_null(table: Any, wanted: list[str]) -> Condition:
+    """A filter on an attribute every body shows as null (what stacklab does not serve)."""
+    return true() if _NULLISH & set(wanted) else false()
 
 
 def _filters(call: Call, resource: Resource, query: _Query, hidden: frozenset[str]) -> None:
@@ -220,10 +226,13 @@ def _filters(call: Call, resource: Resource, query: _Query, hidden: frozenset[st
             query.where.append(resource.computed[name](resource.table, values))
         else:
             column = resource.column(name)
-            query.where.append(false() if column is None
-                               else _column_filter(resource, name, column, values))
+            query.where.append(false() if column is None else matches(
+                column, values, scalar_list=name in resource.scalar_lists))
     tags = resource.column("tags")
     if tags is None:
+        # Bodies show no tags: asking for some finds nothing, excluding some excludes nothing.
+        if any(k in call.query for k in ("tags", "tags-any")):
+            query.where.append(false())
         return
     for key in ("tags", "tags-any", "not-tags", "not-tags-any"):
         if key not in call.query:

@@ -15,14 +15,19 @@ from stacklab.network import models as m
 from stacklab.network.api.base import (
     api,
     authorize,
-    list_response,
     network,
-    only_fields,
     request_body,
     target_of,
 )
-from stacklab.network.api.resource import Condition, Resource, list_collection, show_one
+from stacklab.network.api.resource import (
+    Condition,
+    Resource,
+    list_collection,
+    matches,
+    show_one,
+)
 from stacklab.network.api.views import (
+    RULE_ATTRIBUTES,
     SECURITY_GROUP_ATTRIBUTES,
     render_rule,
     render_security_group,
@@ -251,23 +256,29 @@ def _validate_rule(fields: dict[str, Any]) -> dict[str, Any]:
             "description": fields.get("description", "")}
 
 
+def _rule_target_of(item: Mapping[str, Any], parent: Mapping[str, Any]) -> dict[str, Any]:
+    return _rule_target(item["project_id"])
+
+
+SECURITY_GROUP_RULE = Resource(
+    name="security_group_rule", collection="security_group_rules",
+    path="security-group-rules", model=m.SecurityGroupRule, response=RULE_ATTRIBUTES,
+    render=lambda session, rows: [render_rule(r) for r in rows],
+    not_found=lambda i: ApiError(f"Security group rule {i} does not exist", status=404,
+                                 kind="SecurityGroupRuleNotFound"),
+    visible=_visible_rows, target_keys=("project_id",), target=_rule_target_of,
+    scalar_lists=frozenset(),
+    computed={"normalized_cidr": lambda t, wanted: matches(t.c.remote_ip_prefix, wanted)})
+
+
 @api.route("GET", "/v2.0/security-group-rules")
 async def list_rules(call: Call) -> dict[str, Any]:
-    with network(call).db.session() as session:
-        rules = [r for r in session.scalars(select(m.SecurityGroupRule).order_by(
-            m.SecurityGroupRule.created_at, m.SecurityGroupRule.id))
-            if _visible(call, r.project_id)]
-    return list_response(call, "security_group_rules", [render_rule(r) for r in rules], dict)
+    return list_collection(call, SECURITY_GROUP_RULE)
 
 
 @api.route("GET", "/v2.0/security-group-rules/{rule_id}")
 async def show_rule(call: Call) -> dict[str, Any]:
-    with network(call).db.session() as session:
-        rule = session.get(m.SecurityGroupRule, call.params["rule_id"])
-        if rule is None or not _visible(call, rule.project_id):
-            raise ApiError(f"Security group rule {call.params['rule_id']} does not exist",
-                           status=404, kind="SecurityGroupRuleNotFound")
-        return {"security_group_rule": only_fields(call, render_rule(rule))}
+    return show_one(call, SECURITY_GROUP_RULE, call.params["rule_id"])
 
 
 @api.route("POST", "/v2.0/security-group-rules", status=201)

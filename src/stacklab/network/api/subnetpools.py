@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from stacklab.api.errors import ApiError, BadRequest
@@ -15,16 +16,21 @@ from stacklab.network.api.base import (
     api,
     authorize,
     check_attributes,
-    list_response,
     network,
-    only_fields,
     request_body,
     target_of,
 )
-from stacklab.network.api.views import _standard
+from stacklab.network.api.resource import (
+    Condition,
+    Resource,
+    always_null,
+    list_collection,
+    show_one,
+)
+from stacklab.network.api.views import SUBNETPOOL_ATTRIBUTES, _standard
 
 
-def render_pool(pool: m.SubnetPool) -> dict[str, Any]:
+def render_pool(pool: Any) -> dict[str, Any]:
     return {**_standard(pool), "ip_version": pool.ip_version, "prefixes": list(pool.prefixes),
             "default_prefixlen": pool.default_prefixlen, "min_prefixlen": pool.min_prefixlen,
             "max_prefixlen": pool.max_prefixlen, "shared": pool.shared,
@@ -77,19 +83,36 @@ def allocate_prefix(session: Session, pool: m.SubnetPool, prefixlen: int | None)
                    status=409, kind="SubnetAllocationError")
 
 
+def _visible(call: Call, table: Any, parent: Any) -> Condition | None:
+    """Pools a caller sees: their project's and shared ones."""
+    if call.context.is_admin:
+        return None
+    return or_(table.c.project_id == call.context.project_id, table.c.shared.is_(True))
+
+
+def _target(item: Mapping[str, Any], parent: Mapping[str, Any]) -> dict[str, Any]:
+    return target_of(item)
+
+
+SUBNETPOOL = Resource(
+    name="subnetpool", collection="subnetpools", model=m.SubnetPool,
+    response=SUBNETPOOL_ATTRIBUTES,
+    render=lambda session, rows: [render_pool(r) for r in rows],
+    not_found=lambda i: ApiError(f"Subnet pool {i} could not be found.", status=404,
+                                 kind="SubnetPoolNotFound"),
+    visible=_visible, target_keys=("project_id", "shared"), target=_target,
+    scalar_lists=frozenset({"tags", "prefixes"}),
+    computed={"address_scope_id": always_null})
+
+
 @api.route("GET", "/v2.0/subnetpools")
 async def list_pools(call: Call) -> dict[str, Any]:
-    with network(call).db.session() as session:
-        pools = [render_pool(p) for p in session.scalars(select(m.SubnetPool).order_by(
-            m.SubnetPool.created_at, m.SubnetPool.id)) if visible(call, p)]
-    return list_response(call, "subnetpools", pools, dict)
+    return list_collection(call, SUBNETPOOL)
 
 
 @api.route("GET", "/v2.0/subnetpools/{pool_id}")
 async def show_pool(call: Call) -> dict[str, Any]:
-    with network(call).db.session() as session:
-        return {"subnetpool": only_fields(call, render_pool(get_pool(
-            call, session, call.params["pool_id"])))}
+    return show_one(call, SUBNETPOOL, call.params["pool_id"])
 
 
 @api.route("POST", "/v2.0/subnetpools", status=201)

@@ -30,6 +30,13 @@ PORT_ATTRIBUTES = (*STANDARD_ATTRIBUTES, "network_id", "mac_address", "admin_sta
                    "binding:host_id", "binding:vif_type", "binding:vif_details",
                    "binding:vnic_type", "binding:profile")
 SECURITY_GROUP_ATTRIBUTES = (*STANDARD_ATTRIBUTES, "stateful", "security_group_rules")
+RULE_ATTRIBUTES = ("id", "tenant_id", "project_id", "security_group_id", "direction",
+                   "ethertype", "protocol", "port_range_min", "port_range_max",
+                   "remote_ip_prefix", "remote_group_id", "normalized_cidr", "description",
+                   "tags", "revision_number", "created_at", "updated_at")
+SUBNETPOOL_ATTRIBUTES = (*STANDARD_ATTRIBUTES, "ip_version", "prefixes", "default_prefixlen",
+                         "min_prefixlen", "max_prefixlen", "shared", "is_default",
+                         "default_quota", "address_scope_id")
 
 
 @functools.lru_cache(maxsize=4096)
