@@ -552,7 +552,7 @@ RESOURCES: dict[str, dict[str, Attribute]] = {
         "floating_network_id": _attr(uuid, required=True),
         "floating_ip_address": _attr(or_none(ip_address)),
         "subnet_id": _attr(or_none(uuid)),
-        "port_id": _attr(or_none(uuid), put=True),
+        "port_id": _attr(or_none(uuid), put=True, column="fixed_port_id"),
         "fixed_ip_address": _attr(or_none(ip_address), put=True),
         "qos_policy_id": _attr(or_none(uuid), put=True),
         "dns_name": _attr(string(NAME_SIZE)),

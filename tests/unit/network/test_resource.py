@@ -12,8 +12,10 @@ import pytest
 
 from stacklab.network.api import ports as ports_api
 from stacklab.network.api.views import (
+    FLOATINGIP_ATTRIBUTES,
     NETWORK_ATTRIBUTES,
     PORT_ATTRIBUTES,
+    ROUTER_ATTRIBUTES,
     RULE_ATTRIBUTES,
     SECURITY_GROUP_ATTRIBUTES,
     SUBNET_ATTRIBUTES,
@@ -223,3 +225,41 @@ def test_rules_and_pools_list_through_the_same_controller(admin: Neutron) -> Non
     assert admin.ok("GET", "/v2.0/subnetpools?address_scope_id=x")["subnetpools"] == []
     assert [p["id"] for p in admin.ok("GET", "/v2.0/subnetpools?address_scope_id=")[
         "subnetpools"]] == [pool["id"]]
+
+
+def test_routers_list_with_their_gateways(admin: Neutron,
+                                          tenants: tuple[Tenant, Tenant, Tenant]) -> None:
+    a, b, _ = tenants
+    public = admin.ok("GET", "/v2.0/networks?name=public")["networks"][0]
+    router = a.neutron.create("routers", "router", name="r-a",
+                              external_gateway_info={"network_id": public["id"]})
+    assert tuple(router) == tuple(k for k in ROUTER_ATTRIBUTES if k not in ("distributed",
+                                                                             "ha"))
+    listed = a.neutron.ok("GET", "/v2.0/routers")["routers"]
+    assert listed == [router]
+    assert listed[0]["external_gateway_info"]["external_fixed_ips"]
+    assert b.neutron.ok("GET", "/v2.0/routers")["routers"] == []
+    # ha is the admin's to see, and so to filter on.
+    assert a.neutron.ok("GET", "/v2.0/routers?ha=true")["routers"] == []
+    shown = admin.ok("GET", f"/v2.0/routers?id={router['id']}")["routers"][0]
+    assert tuple(shown) == ROUTER_ATTRIBUTES and shown["ha"] is True
+    assert admin.ok("GET", f"/v2.0/routers?id={router['id']}&ha=false")["routers"] == []
+
+
+def test_floating_ips_filter_on_their_port(admin: Neutron,
+                                           five: tuple[dict[str, Any], dict[str, Any],
+                                                       list[dict[str, Any]]]) -> None:
+    _, subnet, ports = five
+    public = admin.ok("GET", "/v2.0/networks?name=public")["networks"][0]
+    router = admin.create("routers", "router", name="r",
+                          external_gateway_info={"network_id": public["id"]})
+    admin.ok("PUT", f"/v2.0/routers/{router['id']}/add_router_interface",
+             {"subnet_id": subnet["id"]})
+    free = admin.create("floatingips", "floatingip", floating_network_id=public["id"])
+    bound = admin.create("floatingips", "floatingip", floating_network_id=public["id"],
+                         port_id=ports[0]["id"])
+    assert tuple(bound) == FLOATINGIP_ATTRIBUTES
+    by_port = admin.ok("GET", f"/v2.0/floatingips?port_id={ports[0]['id']}")["floatingips"]
+    assert by_port == [bound] and by_port[0]["port_details"]["name"] == "p0"
+    unbound = admin.ok("GET", "/v2.0/floatingips?port_id=null")["floatingips"]
+    assert [f["id"] for f in unbound] == [free["id"]]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -15,17 +16,22 @@ from stacklab.network.api.base import (
     api,
     authorize,
     check_attributes,
-    list_response,
     network,
-    only_fields,
     request_body,
     target_of,
 )
 from stacklab.network.api.networks import network_for
 from stacklab.network.api.ports import port_for
+from stacklab.network.api.resource import (
+    Condition,
+    Resource,
+    always_null,
+    list_collection,
+    show_one,
+)
 from stacklab.network.api.routers import routing
 from stacklab.network.api.subnets import subnet_for
-from stacklab.network.api.views import render_floatingip
+from stacklab.network.api.views import FLOATINGIP_ATTRIBUTES, render_floatingip
 from stacklab.network.nova import COMPUTE_OWNER, network_changed
 
 
@@ -75,20 +81,39 @@ async def _changed(call: Call, *port_ids: str | None) -> None:
     await service.nova.send_events(events)
 
 
+def _render(session: Session, rows: Sequence[Any]) -> list[dict[str, Any]]:
+    """Floating IPs with their ports' details: one query for the ports of the page."""
+    wanted = [r.fixed_port_id for r in rows if r.fixed_port_id]
+    ports = {p.id: p for p in session.scalars(select(m.Port).where(
+        m.Port.id.in_(wanted)))} if wanted else {}
+    return [render_floatingip(r, ports.get(r.fixed_port_id or "")) for r in rows]
+
+
+def _visible_rows(call: Call, table: Any, parent: Any) -> Condition | None:
+    return None if call.context.is_admin else table.c.project_id == call.context.project_id
+
+
+def _target(item: Mapping[str, Any], parent: Mapping[str, Any]) -> dict[str, Any]:
+    return target_of(item)
+
+
+FLOATINGIP = Resource(
+    name="floatingip", collection="floatingips", model=m.FloatingIP,
+    response=FLOATINGIP_ATTRIBUTES, render=_render,
+    not_found=lambda i: ApiError(f"Floating IP {i} could not be found", status=404,
+                                 kind="FloatingIPNotFound"),
+    visible=_visible_rows, target_keys=("project_id",), target=_target,
+    computed={"qos_policy_id": always_null})
+
+
 @api.route("GET", "/v2.0/floatingips")
 async def list_floatingips(call: Call) -> dict[str, Any]:
-    with network(call).db.session() as session:
-        fips = [f for f in session.scalars(select(m.FloatingIP).order_by(
-            m.FloatingIP.created_at, m.FloatingIP.id)) if _visible(call, f)]
-        items = [_body(session, f) for f in fips]
-    return list_response(call, "floatingips", items, dict)
+    return list_collection(call, FLOATINGIP)
 
 
 @api.route("GET", "/v2.0/floatingips/{fip_id}")
 async def show_floatingip(call: Call) -> dict[str, Any]:
-    with network(call).db.session() as session:
-        return {"floatingip": only_fields(call, _body(
-            session, _load(call, session, call.params["fip_id"])))}
+    return show_one(call, FLOATINGIP, call.params["fip_id"])
 
 
 @api.route("POST", "/v2.0/floatingips", status=201)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import false, select, true
 from sqlalchemy.orm import Session
 
 from stacklab.api.errors import ApiError
@@ -16,18 +17,24 @@ from stacklab.network.api.base import (
     api,
     authorize,
     check_attributes,
-    hide_attributes,
-    list_response,
     network,
-    only_fields,
     request_body,
     target_of,
 )
 from stacklab.network.api.networks import network_for
 from stacklab.network.api.ports import port_for
+from stacklab.network.api.resource import (
+    Condition,
+    Resource,
+    always_null,
+    list_collection,
+    show_one,
+    shown,
+)
 from stacklab.network.api.subnets import subnet_for
-from stacklab.network.api.views import render_router
-from stacklab.network.routing import Routing, router_bad_request
+from stacklab.network.api.views import ROUTER_ATTRIBUTES, render_router
+from stacklab.network.routing import GATEWAY, Routing, router_bad_request
+from stacklab.network.service import NetworkService
 
 
 def routing(call: Call) -> Routing:
@@ -52,28 +59,49 @@ def router_for(call: Call, session: Session, router_id: str) -> m.Router:
 
 
 def router_body(call: Call, session: Session, router: m.Router) -> dict[str, Any]:
-    gateway = routing(call).gateway_port(session, router.id)
-    fixed = network(call).fixed_ips(session, [gateway.id])[gateway.id] if gateway else []
-    body = render_router(router, fixed)
-    return hide_attributes(call, "router", body, target_of(body))
+    return shown(call, session, ROUTER, router, {})
+
+
+def _render(session: Session, rows: Sequence[Any]) -> list[dict[str, Any]]:
+    """Routers with their gateways' addresses: one query for the gateway ports of the page,
+    one for their addresses."""
+    ports = m.Port.__table__
+    gateways = dict(session.execute(select(ports.c.device_id, ports.c.id).where(
+        ports.c.device_owner == GATEWAY,
+        ports.c.device_id.in_([r.id for r in rows]))).all()) if rows else {}
+    fixed = NetworkService.fixed_ips(session, list(gateways.values()))
+    return [render_router(r, fixed[gateways[r.id]] if r.id in gateways else [])
+            for r in rows]
+
+
+def _visible_rows(call: Call, table: Any, parent: Any) -> Condition | None:
+    return None if call.context.is_admin else table.c.project_id == call.context.project_id
+
+
+def _target(item: Mapping[str, Any], parent: Mapping[str, Any]) -> dict[str, Any]:
+    return target_of(item)
+
+
+ROUTER = Resource(
+    name="router", collection="routers", model=m.Router, response=ROUTER_ATTRIBUTES,
+    render=_render,
+    not_found=lambda i: ApiError(f"Router {i} could not be found", status=404,
+                                 kind="RouterNotFound"),
+    visible=_visible_rows, target_keys=("project_id",), target=_target,
+    scalar_lists=frozenset({"tags", "availability_zone_hints"}),
+    computed={"availability_zones": lambda t, wanted: true() if "nova" in wanted
+              else false(),
+              "flavor_id": always_null})
 
 
 @api.route("GET", "/v2.0/routers")
 async def list_routers(call: Call) -> dict[str, Any]:
-    with network(call).db.session() as session:
-        routers = [r for r in session.scalars(select(m.Router).order_by(
-            m.Router.created_at, m.Router.id)) if _visible(call, r)]
-        items = [router_body(call, session, r) for r in routers]
-    return list_response(call, "routers", items, dict)
+    return list_collection(call, ROUTER)
 
 
 @api.route("GET", "/v2.0/routers/{router_id}")
 async def show_router(call: Call) -> dict[str, Any]:
-    with network(call).db.session() as session:
-        router = _load(call, session, call.params["router_id"])
-        body = router_body(call, session, router)
-    authorize(call, "get_router", target_of(body))
-    return {"router": only_fields(call, body)}
+    return show_one(call, ROUTER, call.params["router_id"])
 
 
 @api.route("POST", "/v2.0/routers", status=201)

@@ -34,6 +34,14 @@ RULE_ATTRIBUTES = ("id", "tenant_id", "project_id", "security_group_id", "direct
                    "ethertype", "protocol", "port_range_min", "port_range_max",
                    "remote_ip_prefix", "remote_group_id", "normalized_cidr", "description",
                    "tags", "revision_number", "created_at", "updated_at")
+ROUTER_ATTRIBUTES = (*STANDARD_ATTRIBUTES, "admin_state_up", "status", "external_gateway_info",
+                     "routes", "distributed", "ha", "availability_zone_hints",
+                     "availability_zones", "flavor_id")
+FLOATINGIP_ATTRIBUTES = ("id", "tenant_id", "project_id", "description", "tags",
+                         "created_at", "updated_at", "revision_number",
+                         "floating_network_id", "floating_ip_address", "router_id", "port_id",
+                         "fixed_ip_address", "status", "port_details", "qos_policy_id",
+                         "port_forwardings")
 SUBNETPOOL_ATTRIBUTES = (*STANDARD_ATTRIBUTES, "ip_version", "prefixes", "default_prefixlen",
                          "min_prefixlen", "max_prefixlen", "shared", "is_default",
                          "default_quota", "address_scope_id")
