@@ -10,7 +10,6 @@ from sqlalchemy.orm import Session
 
 from stacklab.api.errors import ApiError
 from stacklab.api.service import Call, Reply
-from stacklab.network import attributes
 from stacklab.network import models as m
 from stacklab.network.api import quotas
 from stacklab.network.api.base import (
@@ -24,10 +23,12 @@ from stacklab.network.api.base import (
 from stacklab.network.api.resource import (
     Condition,
     Resource,
-    find,
+    assign,
+    delete_one,
     list_collection,
     show_one,
     shown,
+    update_one,
 )
 from stacklab.network.api.views import NETWORK_ATTRIBUTES, fields_of, render_network
 
@@ -118,11 +119,6 @@ def render_network_row(session: Session, row: m.Network) -> dict[str, Any]:
     return render_network(row, _subnet_ids(session, [row.id])[row.id])
 
 
-def _load(call: Call, session: Session, network_id: str) -> m.Network:
-    find(call, session, NETWORK, network_id)
-    return network(call).get_network(session, network_id)
-
-
 def _check_unsharing(session: Session, row: m.Network) -> None:
     """A network other projects have ports or subnets on stays shared (neutron's
     InvalidSharedSetting): unsharing it would leave them on a network they cannot see."""
@@ -161,30 +157,21 @@ async def create_network(call: Call) -> Reply:
     return Reply({"network": body}, status=201)
 
 
+def _apply(call: Call, session: Session, row: m.Network, fields: dict[str, Any],
+           parent: Mapping[str, Any]) -> None:
+    if "mtu" in fields:
+        network(call).check_mtu(row.network_type, fields["mtu"])
+    if row.shared and fields.get("shared") is False:
+        _check_unsharing(session, row)
+    assign(call, session, row, fields, parent, resource="network")
+
+
 @api.route("PUT", "/v2.0/networks/{network_id}")
 async def update_network(call: Call) -> dict[str, Any]:
-    fields = request_body(call, "network", create=False)
-    service = network(call)
-    with service.db.session() as session:
-        row = _load(call, session, call.params["network_id"])
-        target = target_of(render_network(row, []))
-        authorize(call, "update_network", target)
-        check_attributes(call, "update", "network", fields, target)
-        if "mtu" in fields:
-            service.check_mtu(row.network_type, fields["mtu"])
-        if row.shared and fields.get("shared") is False:
-            _check_unsharing(session, row)
-        for name, value in fields.items():
-            setattr(row, attributes.column_of("network", name), value)
-        row.updated_at = service.clock.now()
-        row.revision_number += 1
-        return {"network": shown(call, session, NETWORK, row, {})}
+    return update_one(call, NETWORK, call.params["network_id"], _apply)
 
 
 @api.route("DELETE", "/v2.0/networks/{network_id}", status=204)
 async def delete_network(call: Call) -> None:
-    service = network(call)
-    with service.db.session() as session:
-        row = _load(call, session, call.params["network_id"])
-        authorize(call, "delete_network", target_of(render_network(row, [])))
-        service.delete_network(session, row)
+    delete_one(call, NETWORK, call.params["network_id"],
+               lambda call, session, row: network(call).delete_network(session, row))

@@ -26,10 +26,12 @@ from stacklab.network.api.resource import (
     Condition,
     Parent,
     Resource,
+    delete_one,
     find,
     list_collection,
     show_one,
     shown,
+    update_one,
 )
 from stacklab.network.api.security_groups import groups_of_project
 from stacklab.network.api.subnets import subnet_for
@@ -157,40 +159,35 @@ async def create_port(call: Call) -> Reply:
         return Reply({"port": shown(call, session, PORT, row, _parent(parent))}, status=201)
 
 
+def _apply(call: Call, session: Session, row: m.Port, fields: dict[str, Any],
+           parent: Mapping[str, Any]) -> None:
+    service = network(call)
+    _resolve_references(call, session, fields, row.project_id)
+    for name, value in fields.items():
+        if name in _EMPTY_WHEN_NULL and value is None:
+            value = _EMPTY_WHEN_NULL[name]
+        if name == "fixed_ips":
+            service.update_fixed_ips(session, row, list(value))
+        elif name == "allowed_address_pairs":
+            row.allowed_address_pairs = service.address_pairs(value, row.mac_address)
+        else:
+            setattr(row, attributes.column_of("port", name), value)
+    if "binding:host_id" in fields:
+        row.status = "ACTIVE" if row.binding_host_id and row.admin_state_up else "DOWN"
+
+
+def _remove(call: Call, session: Session, row: m.Port) -> None:
+    if row.device_owner in _L3_OWNERS:
+        raise ApiError(f"Port {row.id} cannot be deleted directly via the port API: has "
+                       f"device owner {row.device_owner}.", status=409, kind="L3PortInUse")
+    network(call).delete_port(session, row)
+
+
 @api.route("PUT", "/v2.0/ports/{port_id}")
 async def update_port(call: Call) -> dict[str, Any]:
-    fields = request_body(call, "port", create=False)
-    service = network(call)
-    with service.db.session() as session:
-        row, parent = _load(call, session, call.params["port_id"])
-        target = port_target(render_port(row, []), parent)
-        authorize(call, "update_port", target)
-        check_attributes(call, "update", "port", fields, target)
-        _resolve_references(call, session, fields, row.project_id)
-        for name, value in fields.items():
-            if name in _EMPTY_WHEN_NULL and value is None:
-                value = _EMPTY_WHEN_NULL[name]
-            if name == "fixed_ips":
-                service.update_fixed_ips(session, row, list(value))
-            elif name == "allowed_address_pairs":
-                row.allowed_address_pairs = service.address_pairs(value, row.mac_address)
-            else:
-                setattr(row, attributes.column_of("port", name), value)
-        if "binding:host_id" in fields:
-            row.status = "ACTIVE" if row.binding_host_id and row.admin_state_up else "DOWN"
-        row.updated_at = service.clock.now()
-        row.revision_number += 1
-        session.flush()
-        return {"port": shown(call, session, PORT, row, parent)}
+    return update_one(call, PORT, call.params["port_id"], _apply)
 
 
 @api.route("DELETE", "/v2.0/ports/{port_id}", status=204)
 async def delete_port(call: Call) -> None:
-    service = network(call)
-    with service.db.session() as session:
-        row, parent = _load(call, session, call.params["port_id"])
-        authorize(call, "delete_port", port_target(render_port(row, []), parent))
-        if row.device_owner in _L3_OWNERS:
-            raise ApiError(f"Port {row.id} cannot be deleted directly via the port API: has "
-                           f"device owner {row.device_owner}.", status=409, kind="L3PortInUse")
-        service.delete_port(session, row)
+    delete_one(call, PORT, call.params["port_id"], _remove)

@@ -48,7 +48,13 @@ from sqlalchemy.orm import Session
 from stacklab.api.errors import ApiError, BadRequest
 from stacklab.api.service import Call
 from stacklab.network import attributes
-from stacklab.network.api.base import MAX_LIMIT, network
+from stacklab.network.api.base import (
+    MAX_LIMIT,
+    authorize,
+    check_attributes,
+    network,
+    request_body,
+)
 
 Row = Any  # a SQL row (or an ORM object) a renderer reads attributes of
 Render = Callable[[Session, Sequence[Row]], list[dict[str, Any]]]
@@ -454,3 +460,49 @@ def shown(call: Call, session: Session, resource: Resource, row: Row,
           parent: Mapping[str, Any]) -> dict[str, Any]:
     """A body as the caller may see it, for a row just created or updated."""
     return Judge(call, resource).shown(resource.render(session, [row])[0], parent)
+
+
+def load(call: Call, session: Session, resource: Resource, resource_id: str
+         ) -> tuple[Any, dict[str, Any], dict[str, Any]]:
+    """The stored object the caller may see (else the resource's 404), its policy target
+    and its parent's columns: what an update or a delete starts from."""
+    row, _, parent = find(call, session, resource, resource_id)
+    target = resource.target(resource.render(session, [row])[0], parent)
+    return session.get(resource.model, resource_id), target, parent
+
+
+Apply = Callable[[Call, Session, Any, dict[str, Any], Mapping[str, Any]], None]
+Remove = Callable[[Call, Session, Any], None]
+
+
+def assign(call: Call, session: Session, row: Any, fields: dict[str, Any],
+           parent: Mapping[str, Any], *, resource: str) -> None:
+    """The plain update: each attribute into its store column."""
+    for name, value in fields.items():
+        setattr(row, attributes.column_of(resource, name), value)
+
+
+def update_one(call: Call, resource: Resource, resource_id: str, apply: Apply) -> dict[str, Any]:
+    """``PUT /v2.0/<collection>/<id>``: the body checked by the attribute map, the object
+    found as the caller sees it, ``update_<resource>`` and its attribute rules, then the
+    resource's own ``apply``; a new revision, rendered as the caller may see it."""
+    fields = request_body(call, resource.name, create=False)
+    service = network(call)
+    with service.db.session() as session:
+        row, target, parent = load(call, session, resource, resource_id)
+        authorize(call, f"update_{resource.name}", target)
+        check_attributes(call, "update", resource.name, fields, target)
+        apply(call, session, row, fields, parent)
+        row.updated_at = service.clock.now()
+        row.revision_number += 1
+        session.flush()
+        return {resource.name: shown(call, session, resource, row, parent)}
+
+
+def delete_one(call: Call, resource: Resource, resource_id: str, remove: Remove) -> None:
+    """``DELETE /v2.0/<collection>/<id>``: found as the caller sees it, ``delete_<resource>``,
+    then the resource's own ``remove`` (what may block it is domain logic)."""
+    with network(call).db.session() as session:
+        row, target, _ = load(call, session, resource, resource_id)
+        authorize(call, f"delete_{resource.name}", target)
+        remove(call, session, row)

@@ -27,10 +27,13 @@ from stacklab.network.api.resource import (
     Condition,
     Parent,
     Resource,
+    assign,
+    delete_one,
     find,
     list_collection,
     show_one,
     shown,
+    update_one,
 )
 from stacklab.network.api.subnetpools import allocate_prefix, get_pool
 from stacklab.network.api.views import SUBNET_ATTRIBUTES, fields_of, render_subnet
@@ -125,34 +128,25 @@ async def create_subnet(call: Call) -> Reply:
                      status=201)
 
 
+def _apply(call: Call, session: Session, row: m.Subnet, fields: dict[str, Any],
+           parent: Mapping[str, Any]) -> None:
+    cidr = ipam.parse_cidr(row.cidr, row.ip_version)
+    gateway = fields.get("gateway_ip", row.gateway_ip)
+    if gateway is not None and ipaddress.ip_address(gateway).version != row.ip_version:
+        raise BadRequest("Invalid input for operation: gateway_ip and IP version are "
+                         "incompatible.")
+    pools = fields.get("allocation_pools", row.allocation_pools)
+    if "allocation_pools" in fields or "gateway_ip" in fields:
+        ipam.check_pools(cidr, list(pools), gateway)
+    assign(call, session, row, fields, parent, resource="subnet")
+
+
 @api.route("PUT", "/v2.0/subnets/{subnet_id}")
 async def update_subnet(call: Call) -> dict[str, Any]:
-    fields = request_body(call, "subnet", create=False)
-    service = network(call)
-    with service.db.session() as session:
-        row, parent = _load(call, session, call.params["subnet_id"])
-        target = _target(render_subnet(row), parent)
-        authorize(call, "update_subnet", target)
-        check_attributes(call, "update", "subnet", fields, target)
-        cidr = ipam.parse_cidr(row.cidr, row.ip_version)
-        gateway = fields.get("gateway_ip", row.gateway_ip)
-        if gateway is not None and ipaddress.ip_address(gateway).version != row.ip_version:
-            raise BadRequest("Invalid input for operation: gateway_ip and IP version are "
-                             "incompatible.")
-        pools = fields.get("allocation_pools", row.allocation_pools)
-        if "allocation_pools" in fields or "gateway_ip" in fields:
-            ipam.check_pools(cidr, list(pools), gateway)
-        for name, value in fields.items():
-            setattr(row, name, value)
-        row.updated_at = service.clock.now()
-        row.revision_number += 1
-        return {"subnet": shown(call, session, SUBNET, row, parent)}
+    return update_one(call, SUBNET, call.params["subnet_id"], _apply)
 
 
 @api.route("DELETE", "/v2.0/subnets/{subnet_id}", status=204)
 async def delete_subnet(call: Call) -> None:
-    service = network(call)
-    with service.db.session() as session:
-        row, parent = _load(call, session, call.params["subnet_id"])
-        authorize(call, "delete_subnet", _target(render_subnet(row), parent))
-        service.delete_subnet(session, row)
+    delete_one(call, SUBNET, call.params["subnet_id"],
+               lambda call, session, row: network(call).delete_subnet(session, row))
