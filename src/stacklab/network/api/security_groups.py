@@ -22,9 +22,13 @@ from stacklab.network.api.base import (
 from stacklab.network.api.resource import (
     Condition,
     Resource,
+    assign,
+    delete_one,
+    has_any,
     list_collection,
     matches,
     show_one,
+    update_one,
 )
 from stacklab.network.api.views import (
     RULE_ATTRIBUTES,
@@ -154,39 +158,33 @@ async def create_group(call: Call) -> Reply:
     return Reply({"security_group": body}, status=201)
 
 
+def _apply(call: Call, session: Session, group: m.SecurityGroup, fields: dict[str, Any],
+           parent: Mapping[str, Any]) -> None:
+    if group.is_default and fields.get("name", "default") != "default":
+        raise ApiError("Updating default security group not allowed.", status=409,
+                       kind="SecurityGroupCannotUpdateDefault")
+    assign(call, session, group, fields, parent, resource="security_group")
+
+
+def _remove(call: Call, session: Session, group: m.SecurityGroup) -> None:
+    if group.is_default and not call.context.is_admin:
+        raise ApiError("Removing default security group not allowed.", status=409,
+                       kind="SecurityGroupCannotRemoveDefault")
+    if session.scalar(select(m.Port.id).where(
+            has_any(m.Port.__table__.c.security_groups, [group.id])).limit(1)):
+        raise ApiError(f"Security Group {group.id} in use.", status=409,
+                       kind="SecurityGroupInUse")
+    session.delete(group)
+
+
 @api.route("PUT", "/v2.0/security-groups/{group_id}")
 async def update_group(call: Call) -> dict[str, Any]:
-    fields = request_body(call, "security_group", create=False)
-    service = network(call)
-    with service.db.session() as session:
-        group = _group(call, session, call.params["group_id"])
-        authorize(call, "update_security_group", target_of({"project_id": group.project_id}))
-        if group.is_default and fields.get("name", "default") != "default":
-            raise ApiError("Updating default security group not allowed.", status=409,
-                           kind="SecurityGroupCannotUpdateDefault")
-        for name, value in fields.items():
-            setattr(group, name, value)
-        group.updated_at = service.clock.now()
-        group.revision_number += 1
-        return {"security_group": render_security_group(
-            group, _rules(session, [group.id])[group.id])}
+    return update_one(call, SECURITY_GROUP, call.params["group_id"], _apply)
 
 
 @api.route("DELETE", "/v2.0/security-groups/{group_id}", status=204)
 async def delete_group(call: Call) -> None:
-    service = network(call)
-    with service.db.session() as session:
-        group = _group(call, session, call.params["group_id"])
-        authorize(call, "delete_security_group", target_of({"project_id": group.project_id}))
-        if group.is_default and not call.context.is_admin:
-            raise ApiError("Removing default security group not allowed.", status=409,
-                           kind="SecurityGroupCannotRemoveDefault")
-        in_use = [p.id for p in session.scalars(select(m.Port)) if group.id in
-                  p.security_groups]
-        if in_use:
-            raise ApiError(f"Security Group {group.id} in use.", status=409,
-                           kind="SecurityGroupInUse")
-        session.delete(group)
+    delete_one(call, SECURITY_GROUP, call.params["group_id"], _remove)
 
 
 def _rule_target(project_id: str) -> dict[str, Any]:

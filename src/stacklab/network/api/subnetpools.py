@@ -24,8 +24,11 @@ from stacklab.network.api.resource import (
     Condition,
     Resource,
     always_null,
+    assign,
+    delete_one,
     list_collection,
     show_one,
+    update_one,
 )
 from stacklab.network.api.views import SUBNETPOOL_ATTRIBUTES, _standard
 
@@ -149,42 +152,36 @@ async def create_pool(call: Call) -> Reply:
         return Reply({"subnetpool": render_pool(pool)}, status=201)
 
 
+def _apply(call: Call, session: Session, pool: m.SubnetPool, fields: dict[str, Any],
+           parent: Mapping[str, Any]) -> None:
+    if "prefixes" in fields:
+        version, prefixes = _prefixes([*pool.prefixes, *fields["prefixes"]])
+        if version != pool.ip_version:
+            raise BadRequest("Invalid input for operation: Cannot mix IPv4 and IPv6 "
+                             "prefixes in a subnet pool.")
+        pool.prefixes = prefixes
+    assign(call, session, pool, {k: v for k, v in fields.items() if k != "prefixes"}, parent,
+           resource="subnetpool")
+    top = 32 if pool.ip_version == 4 else 128
+    if not pool.min_prefixlen <= pool.default_prefixlen <= pool.max_prefixlen <= top:
+        raise BadRequest(f"Invalid input for operation: Illegal prefix bounds: prefixlen "
+                         f"{pool.default_prefixlen}, min_prefixlen {pool.min_prefixlen}, "
+                         f"max_prefixlen {pool.max_prefixlen}.")
+
+
+def _remove(call: Call, session: Session, pool: m.SubnetPool) -> None:
+    if session.scalar(select(m.Subnet.id).where(m.Subnet.subnetpool_id == pool.id)):
+        raise ApiError(f"Unable to complete operation on subnet pool {pool.id}. Subnet "
+                       "pool has subnets allocated from it.", status=409,
+                       kind="SubnetPoolInUse")
+    session.delete(pool)
+
+
 @api.route("PUT", "/v2.0/subnetpools/{pool_id}")
 async def update_pool(call: Call) -> dict[str, Any]:
-    fields = request_body(call, "subnetpool", create=False)
-    service = network(call)
-    with service.db.session() as session:
-        pool = get_pool(call, session, call.params["pool_id"])
-        target = target_of({"project_id": pool.project_id})
-        authorize(call, "update_subnetpool", target)
-        check_attributes(call, "update", "subnetpool", fields, target)
-        if "prefixes" in fields:
-            version, prefixes = _prefixes([*pool.prefixes, *fields["prefixes"]])
-            if version != pool.ip_version:
-                raise BadRequest("Invalid input for operation: Cannot mix IPv4 and IPv6 "
-                                 "prefixes in a subnet pool.")
-            pool.prefixes = prefixes
-        for name in ("name", "description", "default_prefixlen", "min_prefixlen",
-                     "max_prefixlen", "is_default", "default_quota"):
-            if name in fields:
-                setattr(pool, name, fields[name])
-        top = 32 if pool.ip_version == 4 else 128
-        if not pool.min_prefixlen <= pool.default_prefixlen <= pool.max_prefixlen <= top:
-            raise BadRequest(f"Invalid input for operation: Illegal prefix bounds: prefixlen "
-                             f"{pool.default_prefixlen}, min_prefixlen {pool.min_prefixlen}, "
-                             f"max_prefixlen {pool.max_prefixlen}.")
-        pool.updated_at = service.clock.now()
-        pool.revision_number += 1
-        return {"subnetpool": render_pool(pool)}
+    return update_one(call, SUBNETPOOL, call.params["pool_id"], _apply)
 
 
 @api.route("DELETE", "/v2.0/subnetpools/{pool_id}", status=204)
 async def delete_pool(call: Call) -> None:
-    with network(call).db.session() as session:
-        pool = get_pool(call, session, call.params["pool_id"])
-        authorize(call, "delete_subnetpool", target_of({"project_id": pool.project_id}))
-        if session.scalar(select(m.Subnet.id).where(m.Subnet.subnetpool_id == pool.id)):
-            raise ApiError(f"Unable to complete operation on subnet pool {pool.id}. Subnet "
-                           "pool has subnets allocated from it.", status=409,
-                           kind="SubnetPoolInUse")
-        session.delete(pool)
+    delete_one(call, SUBNETPOOL, call.params["pool_id"], _remove)
