@@ -542,7 +542,7 @@ def _list(call: Call, detail: bool) -> dict[str, Any]:
         else:
             # The summary shows id, name and links only: no need for whole rows.
             names = dict(session.execute(select(m.Instance.uuid, m.Instance.name).where(
-                m.Instance.uuid.in_(page))).tuples().all()) if page else {}
+                m.Instance.uuid.in_(page))).all()) if page else {}
             servers = [{"id": u, "name": names[u], "links": links(call, "servers", u)}
                        for u in page]
     body: dict[str, Any] = {"servers": servers}
