@@ -63,12 +63,12 @@ def _admin_target(call: Call) -> dict[str, Any]:
 async def list_agents(call: Call) -> dict[str, Any]:
     # As neutron's list controller: what policy hides is left out, not refused.
     if not call.allows("get_agent", _admin_target(call)):
-        return list_response(call, "agents", [], dict)
+        return list_response(call, "agents", [])
     with network(call).db.session() as session:
         rows = list(session.scalars(select(m.Agent).order_by(m.Agent.host,
                                                              m.Agent.agent_type)))
         items = [render_agent(call, a) for a in rows]
-    return list_response(call, "agents", items, dict)
+    return list_response(call, "agents", items)
 
 
 @api.route("GET", "/v2.0/agents/{agent_id}")
@@ -104,7 +104,7 @@ async def list_availability_zones(call: Call) -> dict[str, Any]:
     with network(call).db.session() as session:
         zones = availability_zones(agents(call).records(session))
     items = [{"name": z.name, "resource": z.resource, "state": z.state} for z in zones]
-    return list_response(call, "availability_zones", items, dict)
+    return list_response(call, "availability_zones", items)
 
 
 @api.route("GET", "/v2.0/networks/{network_id}/dhcp-agents")

@@ -1,10 +1,6 @@
-"""The Networking API object and the mechanisms every neutron resource shares.
-
-neutron's API layer is generic: each resource is a map of attributes, and one
-controller lists (filters on any attribute, ``fields``, sorting, pagination),
-shows, creates, updates and deletes them, checking the policy of the
-operation and of each attribute (``create_network:shared``,
-``get_port:binding:host_id``…). This module is that controller's shared part.
+"""The Networking API object and what every neutron operation shares: the policy target,
+attribute policies, the body checked by the attribute map, and an in-memory list for the
+collections that have no table (the generic controller is ``resource``).
 """
 
 from __future__ import annotations
@@ -81,17 +77,6 @@ def check_attributes(call: Call, action: str, resource: str, body: Mapping[str, 
                 raise policy_failure(f"(rule:{action}_{resource} and rule:{check})")
 
 
-def hide_attributes(call: Call, resource: str, body: dict[str, Any],
-                    target: Mapping[str, Any]) -> dict[str, Any]:
-    """Drop what ``get_<resource>:<attribute>`` does not let the caller see."""
-    engine = call.cloud.policy_for("network")
-    for name in list(body):
-        rule = f"get_{resource}:{name}"
-        if engine.has_rule(rule) and not call.allows(rule, target):
-            del body[name]
-    return body
-
-
 # References to kinds of resources stacklab does not serve: none exists, so any id given is
 # not found (rather than accepted and ignored).
 _UNSERVED = {"qos_policy_id": ("QosPolicyNotFound", "QoS policy {} could not be found."),
@@ -147,20 +132,18 @@ def _sort_key(key: str) -> Callable[[dict[str, Any]], tuple[bool, str]]:
     return lambda item: (item.get(key) is not None, str(item.get(key)))
 
 
-def list_response(call: Call, collection: str, items: list[dict[str, Any]],
-                  visible: Callable[[dict[str, Any]], dict[str, Any]]) -> dict[str, Any]:
-    """Filter, sort, paginate and trim rendered items as neutron's list controller does."""
+def list_response(call: Call, collection: str, items: list[dict[str, Any]]) -> dict[str, Any]:
+    """Filter, sort, paginate and trim rendered items as neutron's list controller does, in
+    memory: for what has no table of its own (availability zones) and for agents, a few per
+    node. Resources with a table go through ``resource.list_collection``, in SQL."""
     filters = _query_filters(call, _CONTROL)
     tags = {k: [t for v in call.query.getlist(k) for t in v.split(",") if t]
             for k in ("tags", "tags-any", "not-tags", "not-tags-any") if k in call.query}
     chosen = []
     for item in items:
-        shown = visible(item)
-        if any(k in shown and not _matches(shown[k], v) for k, v in filters.items()):
+        if any(k in item and not _matches(item[k], v) for k, v in filters.items()):
             continue
-        if any(k not in shown for k in filters if k in item):
-            continue
-        have = set(shown.get("tags", []))
+        have = set(item.get("tags", []))
         if "tags" in tags and not set(tags["tags"]) <= have:
             continue
         if "tags-any" in tags and not set(tags["tags-any"]) & have:
@@ -169,7 +152,7 @@ def list_response(call: Call, collection: str, items: list[dict[str, Any]],
             continue
         if "not-tags-any" in tags and set(tags["not-tags-any"]) & have:
             continue
-        chosen.append(shown)
+        chosen.append(item)
     keys = call.query.getlist("sort_key")
     dirs = call.query.getlist("sort_dir")
     if len(keys) != len(dirs):

@@ -53,6 +53,7 @@ from stacklab.network.api.base import (
     authorize,
     check_attributes,
     network,
+    only_fields,
     request_body,
 )
 
@@ -396,11 +397,6 @@ def parent_of(resource: Resource, row: Row) -> dict[str, Any]:
         return {}
     mapping = row._mapping
     return {c: mapping[f"parent_{c}"] for c in resource.parent.columns}
-
-
-def only_fields(call: Call, item: dict[str, Any]) -> dict[str, Any]:
-    fields = call.query.getlist("fields")
-    return {k: v for k, v in item.items() if k in fields} if fields else item
 
 
 # -- the operations -------------------------------------------------------------------------------
