@@ -478,11 +478,16 @@ def assign(call: Call, session: Session, row: Any, fields: dict[str, Any],
         setattr(row, attributes.column_of(resource, name), value)
 
 
-def update_one(call: Call, resource: Resource, resource_id: str, apply: Apply) -> dict[str, Any]:
-    """``PUT /v2.0/<collection>/<id>``: the body checked by the attribute map, the object
-    found as the caller sees it, ``update_<resource>`` and its attribute rules, then the
-    resource's own ``apply``; a new revision, rendered as the caller may see it."""
+def update_one(call: Call, resource: Resource, resource_id: str, apply: Apply, *,
+               prepare: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+               ) -> dict[str, Any]:
+    """``PUT /v2.0/<collection>/<id>``: the body checked by the attribute map (then by the
+    resource's ``prepare``), the object found as the caller sees it, ``update_<resource>``
+    and its attribute rules, then the resource's own ``apply``; a new revision, rendered as
+    the caller may see it."""
     fields = request_body(call, resource.name, create=False)
+    if prepare is not None:
+        fields = prepare(fields)
     service = network(call)
     with service.db.session() as session:
         row, target, parent = load(call, session, resource, resource_id)

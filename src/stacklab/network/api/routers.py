@@ -27,9 +27,11 @@ from stacklab.network.api.resource import (
     Condition,
     Resource,
     always_null,
+    delete_one,
     list_collection,
     show_one,
     shown,
+    update_one,
 )
 from stacklab.network.api.subnets import subnet_for
 from stacklab.network.api.views import ROUTER_ATTRIBUTES, render_router
@@ -119,32 +121,27 @@ async def create_router(call: Call) -> Reply:
         return Reply({"router": router_body(call, session, router)}, status=201)
 
 
+def _without_null_modes(fields: dict[str, Any]) -> dict[str, Any]:
+    """A null ha or distributed leaves it as it is."""
+    return {k: v for k, v in fields.items() if not (k in ("ha", "distributed") and v is None)}
+
+
+def _apply(call: Call, session: Session, router: m.Router, fields: dict[str, Any],
+           parent: Mapping[str, Any]) -> None:
+    _resolve_gateway(call, session, fields.get("external_gateway_info"))
+    routing(call).update_router(session, router, fields)
+
+
 @api.route("PUT", "/v2.0/routers/{router_id}")
 async def update_router(call: Call) -> dict[str, Any]:
-    fields = request_body(call, "router", create=False)
-    # A null ha or distributed leaves it as it is.
-    fields = {k: v for k, v in fields.items()
-              if not (k in ("ha", "distributed") and v is None)}
-    service = network(call)
-    with service.db.session() as session:
-        router = _load(call, session, call.params["router_id"])
-        target = target_of({"project_id": router.project_id, "id": router.id})
-        authorize(call, "update_router", target)
-        check_attributes(call, "update", "router", fields, target)
-        _resolve_gateway(call, session, fields.get("external_gateway_info"))
-        routing(call).update_router(session, router, fields)
-        router.updated_at = service.clock.now()
-        router.revision_number += 1
-        session.flush()
-        return {"router": router_body(call, session, router)}
+    return update_one(call, ROUTER, call.params["router_id"], _apply,
+                      prepare=_without_null_modes)
 
 
 @api.route("DELETE", "/v2.0/routers/{router_id}", status=204)
 async def delete_router(call: Call) -> None:
-    with network(call).db.session() as session:
-        router = _load(call, session, call.params["router_id"])
-        authorize(call, "delete_router", target_of({"project_id": router.project_id}))
-        routing(call).delete_router(session, router)
+    delete_one(call, ROUTER, call.params["router_id"],
+               lambda call, session, row: routing(call).delete_router(session, row))
 
 
 def _resolve_gateway(call: Call, session: Session, info: Any) -> None:
