@@ -14,20 +14,17 @@ from stacklab.network import models as m
 from stacklab.network.api import quotas
 from stacklab.network.api.base import (
     api,
-    authorize,
-    check_attributes,
     network,
-    request_body,
     target_of,
 )
 from stacklab.network.api.resource import (
     Condition,
     Resource,
     assign,
+    create_one,
     delete_one,
     list_collection,
     show_one,
-    shown,
     update_one,
 )
 from stacklab.network.api.views import NETWORK_ATTRIBUTES, fields_of, render_network
@@ -142,19 +139,15 @@ async def show_network(call: Call) -> dict[str, Any]:
     return show_one(call, NETWORK, call.params["network_id"])
 
 
+def _make(call: Call, session: Session, project: str, fields: dict[str, Any],
+          parent: Mapping[str, Any]) -> m.Network:
+    quotas.enforce(session, project, "network")
+    return network(call).create_network(session, project, fields)
+
+
 @api.route("POST", "/v2.0/networks", status=201)
 async def create_network(call: Call) -> Reply:
-    fields = request_body(call, "network", create=True)
-    project = fields.get("project_id") or fields.get("tenant_id") or call.context.project_id
-    target = target_of({**fields, "project_id": project})
-    authorize(call, "create_network", target)
-    check_attributes(call, "create", "network", fields, target)
-    with network(call).db.session() as session:
-        quotas.enforce(session, project or "", "network")
-        row = network(call).create_network(session, project or "", fields)
-        session.flush()
-        body = shown(call, session, NETWORK, row, {})
-    return Reply({"network": body}, status=201)
+    return create_one(call, NETWORK, _make)
 
 
 def _apply(call: Call, session: Session, row: m.Network, fields: dict[str, Any],

@@ -15,10 +15,7 @@ from stacklab.network import models as m
 from stacklab.network.api import quotas
 from stacklab.network.api.base import (
     api,
-    authorize,
-    check_attributes,
     network,
-    request_body,
     target_of,
 )
 from stacklab.network.api.networks import network_for_child
@@ -26,11 +23,11 @@ from stacklab.network.api.resource import (
     Condition,
     Parent,
     Resource,
+    create_one,
     delete_one,
     find,
     list_collection,
     show_one,
-    shown,
     update_one,
 )
 from stacklab.network.api.security_groups import groups_of_project
@@ -141,22 +138,21 @@ async def show_port(call: Call) -> dict[str, Any]:
     return show_one(call, PORT, call.params["port_id"])
 
 
+def _network_of(call: Call, session: Session, fields: dict[str, Any],
+                project: str) -> dict[str, Any]:
+    return _parent(network_for_child(call, session, fields["network_id"], project, "port"))
+
+
+def _make(call: Call, session: Session, project: str, fields: dict[str, Any],
+          parent: Mapping[str, Any]) -> m.Port:
+    _resolve_references(call, session, fields, project)
+    quotas.enforce(session, project, "port")
+    return network(call).create_port(session, project, fields)
+
+
 @api.route("POST", "/v2.0/ports", status=201)
 async def create_port(call: Call) -> Reply:
-    fields = request_body(call, "port", create=True)
-    service = network(call)
-    project = fields.get("project_id") or fields.get("tenant_id") or call.context.project_id
-    with service.db.session() as session:
-        parent = network_for_child(call, session, fields["network_id"], project or "",
-                                   "port")
-        target = port_target({**fields, "project_id": project}, _parent(parent))
-        authorize(call, "create_port", target)
-        check_attributes(call, "create", "port", fields, target)
-        _resolve_references(call, session, fields, project or "")
-        quotas.enforce(session, project or "", "port")
-        row = service.create_port(session, project or "", fields)
-        session.flush()
-        return Reply({"port": shown(call, session, PORT, row, _parent(parent))}, status=201)
+    return create_one(call, PORT, _make, parent_for=_network_of)
 
 
 def _apply(call: Call, session: Session, row: m.Port, fields: dict[str, Any],

@@ -46,7 +46,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
 from stacklab.api.errors import ApiError, BadRequest
-from stacklab.api.service import Call
+from stacklab.api.service import Call, Reply
 from stacklab.network import attributes
 from stacklab.network.api.base import (
     MAX_LIMIT,
@@ -468,6 +468,8 @@ def load(call: Call, session: Session, resource: Resource, resource_id: str
 
 
 Apply = Callable[[Call, Session, Any, dict[str, Any], Mapping[str, Any]], None]
+Make = Callable[[Call, Session, str, dict[str, Any], Mapping[str, Any]], Any]
+ParentFor = Callable[[Call, Session, dict[str, Any], str], Mapping[str, Any]]
 Remove = Callable[[Call, Session, Any], None]
 
 
@@ -476,6 +478,27 @@ def assign(call: Call, session: Session, row: Any, fields: dict[str, Any],
     """The plain update: each attribute into its store column."""
     for name, value in fields.items():
         setattr(row, attributes.column_of(resource, name), value)
+
+
+def create_one(call: Call, resource: Resource, make: Make, *,
+               parent_for: ParentFor | None = None) -> Reply:
+    """``POST /v2.0/<collection>``: the body checked by the attribute map and the project it
+    names, the parent it goes in as the caller may use it (``parent_for``: a port's or a
+    subnet's network), ``create_<resource>`` and its attribute rules, then the resource's
+    own ``make`` (references, quota, the domain's create); rendered as the caller may see
+    it."""
+    fields = request_body(call, resource.name, create=True)
+    project = fields.get("project_id") or fields.get("tenant_id") or \
+        call.context.project_id or ""
+    with network(call).db.session() as session:
+        parent = {} if parent_for is None else parent_for(call, session, fields, project)
+        target = resource.target({**fields, "project_id": project}, parent)
+        authorize(call, f"create_{resource.name}", target)
+        check_attributes(call, "create", resource.name, fields, target)
+        row = make(call, session, project, fields, parent)
+        session.flush()
+        return Reply({resource.name: shown(call, session, resource, row, parent)},
+                     status=201)
 
 
 def update_one(call: Call, resource: Resource, resource_id: str, apply: Apply, *,

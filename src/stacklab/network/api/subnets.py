@@ -16,10 +16,7 @@ from stacklab.network import models as m
 from stacklab.network.api import quotas
 from stacklab.network.api.base import (
     api,
-    authorize,
-    check_attributes,
     network,
-    request_body,
     target_of,
 )
 from stacklab.network.api.networks import network_for_child
@@ -28,11 +25,11 @@ from stacklab.network.api.resource import (
     Parent,
     Resource,
     assign,
+    create_one,
     delete_one,
     find,
     list_collection,
     show_one,
-    shown,
     update_one,
 )
 from stacklab.network.api.subnetpools import allocate_prefix, get_pool
@@ -93,39 +90,37 @@ async def show_subnet(call: Call) -> dict[str, Any]:
     return show_one(call, SUBNET, call.params["subnet_id"])
 
 
+def _network_of(call: Call, session: Session, fields: dict[str, Any],
+                project: str) -> dict[str, Any]:
+    return _parent(network_for_child(call, session, fields["network_id"], project, "subnet"))
+
+
+def _make(call: Call, session: Session, project: str, fields: dict[str, Any],
+          parent: Mapping[str, Any]) -> m.Subnet:
+    quotas.enforce(session, project, "subnet")
+    pool_id = fields.get("subnetpool_id")
+    if fields.get("use_default_subnetpool") and not pool_id:
+        version = int(fields.get("ip_version", 4))
+        default = session.scalar(select(m.SubnetPool).where(
+            m.SubnetPool.is_default.is_(True), m.SubnetPool.ip_version == version))
+        if default is None:
+            raise BadRequest(f"No default subnetpool found for IPv{version}")
+        pool_id = default.id
+    if pool_id:
+        pool = get_pool(call, session, pool_id)
+        if fields.get("cidr") is None:
+            fields = {**fields, "cidr": allocate_prefix(session, pool, fields.get("prefixlen"))}
+        fields = {**fields, "ip_version": pool.ip_version}
+    row = network(call).create_subnet(session, project, fields)
+    row.subnetpool_id = pool_id
+    session.flush()
+    call.cloud.agents.schedule_dhcp(session, row.network_id)
+    return row
+
+
 @api.route("POST", "/v2.0/subnets", status=201)
 async def create_subnet(call: Call) -> Reply:
-    fields = request_body(call, "subnet", create=True)
-    service = network(call)
-    project = fields.get("project_id") or fields.get("tenant_id") or call.context.project_id
-    with service.db.session() as session:
-        parent = network_for_child(call, session, fields["network_id"], project or "",
-                                   "subnet")
-        target = _target({**fields, "project_id": project}, _parent(parent))
-        authorize(call, "create_subnet", target)
-        check_attributes(call, "create", "subnet", fields, target)
-        quotas.enforce(session, project or "", "subnet")
-        pool_id = fields.get("subnetpool_id")
-        if fields.get("use_default_subnetpool") and not pool_id:
-            version = int(fields.get("ip_version", 4))
-            default = session.scalar(select(m.SubnetPool).where(
-                m.SubnetPool.is_default.is_(True), m.SubnetPool.ip_version == version))
-            if default is None:
-                raise BadRequest(f"No default subnetpool found for IPv{version}")
-            pool_id = default.id
-        if pool_id:
-            pool = get_pool(call, session, pool_id)
-            if fields.get("cidr") is None:
-                fields = {**fields, "cidr": allocate_prefix(session, pool,
-                                                            fields.get("prefixlen"))}
-            fields = {**fields, "ip_version": pool.ip_version}
-        row = service.create_subnet(session, project or "", fields)
-        row.subnetpool_id = pool_id
-        session.flush()
-        call.cloud.agents.schedule_dhcp(session, row.network_id)
-        session.flush()
-        return Reply({"subnet": shown(call, session, SUBNET, row, _parent(parent))},
-                     status=201)
+    return create_one(call, SUBNET, _make, parent_for=_network_of)
 
 
 def _apply(call: Call, session: Session, row: m.Subnet, fields: dict[str, Any],
