@@ -16,9 +16,7 @@ from stacklab.network.api import quotas
 from stacklab.network.api.base import (
     api,
     authorize,
-    check_attributes,
     network,
-    request_body,
     target_of,
 )
 from stacklab.network.api.networks import network_for
@@ -27,6 +25,7 @@ from stacklab.network.api.resource import (
     Condition,
     Resource,
     always_null,
+    create_one,
     delete_one,
     list_collection,
     show_one,
@@ -106,19 +105,16 @@ async def show_router(call: Call) -> dict[str, Any]:
     return show_one(call, ROUTER, call.params["router_id"])
 
 
+def _make(call: Call, session: Session, project: str, fields: dict[str, Any],
+          parent: Mapping[str, Any]) -> m.Router:
+    _resolve_gateway(call, session, fields.get("external_gateway_info"))
+    quotas.enforce(session, project, "router")
+    return routing(call).create_router(session, project, fields)
+
+
 @api.route("POST", "/v2.0/routers", status=201)
 async def create_router(call: Call) -> Reply:
-    fields = request_body(call, "router", create=True)
-    project = fields.get("project_id") or fields.get("tenant_id") or call.context.project_id
-    target = target_of({**fields, "project_id": project})
-    authorize(call, "create_router", target)
-    check_attributes(call, "create", "router", fields, target)
-    with network(call).db.session() as session:
-        _resolve_gateway(call, session, fields.get("external_gateway_info"))
-        quotas.enforce(session, project or "", "router")
-        router = routing(call).create_router(session, project or "", fields)
-        session.flush()
-        return Reply({"router": router_body(call, session, router)}, status=201)
+    return create_one(call, ROUTER, _make)
 
 
 def _without_null_modes(fields: dict[str, Any]) -> dict[str, Any]:

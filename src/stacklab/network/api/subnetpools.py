@@ -14,10 +14,7 @@ from stacklab.api.service import Call, Reply
 from stacklab.network import models as m
 from stacklab.network.api.base import (
     api,
-    authorize,
-    check_attributes,
     network,
-    request_body,
     target_of,
 )
 from stacklab.network.api.resource import (
@@ -25,6 +22,7 @@ from stacklab.network.api.resource import (
     Resource,
     always_null,
     assign,
+    create_one,
     delete_one,
     list_collection,
     show_one,
@@ -118,13 +116,8 @@ async def show_pool(call: Call) -> dict[str, Any]:
     return show_one(call, SUBNETPOOL, call.params["pool_id"])
 
 
-@api.route("POST", "/v2.0/subnetpools", status=201)
-async def create_pool(call: Call) -> Reply:
-    fields = request_body(call, "subnetpool", create=True)
-    project = fields.get("project_id") or fields.get("tenant_id") or call.context.project_id
-    target = target_of({**fields, "project_id": project})
-    authorize(call, "create_subnetpool", target)
-    check_attributes(call, "create", "subnetpool", fields, target)
+def _make(call: Call, session: Session, project: str, fields: dict[str, Any],
+          parent: Mapping[str, Any]) -> m.SubnetPool:
     if not fields.get("prefixes"):
         raise BadRequest("Failed to parse request. Required attribute 'prefixes' not "
                          "specified")
@@ -139,17 +132,20 @@ async def create_pool(call: Call) -> Reply:
                          f"{default}, min_prefixlen {minimum}, max_prefixlen {maximum}.")
     service = network(call)
     now = service.clock.now()
-    with service.db.session() as session:
-        pool = m.SubnetPool(
-            id=service.ids.uuid(), project_id=project or "", name=fields.get("name", ""),
-            description=fields.get("description", ""), ip_version=version, prefixes=prefixes,
-            default_prefixlen=default, min_prefixlen=minimum, max_prefixlen=maximum,
-            shared=bool(fields.get("shared", False)),
-            is_default=bool(fields.get("is_default", False)),
-            default_quota=fields.get("default_quota"), tags=[], created_at=now,
-            updated_at=now)
-        session.add(pool)
-        return Reply({"subnetpool": render_pool(pool)}, status=201)
+    pool = m.SubnetPool(
+        id=service.ids.uuid(), project_id=project, name=fields.get("name", ""),
+        description=fields.get("description", ""), ip_version=version, prefixes=prefixes,
+        default_prefixlen=default, min_prefixlen=minimum, max_prefixlen=maximum,
+        shared=bool(fields.get("shared", False)),
+        is_default=bool(fields.get("is_default", False)),
+        default_quota=fields.get("default_quota"), tags=[], created_at=now, updated_at=now)
+    session.add(pool)
+    return pool
+
+
+@api.route("POST", "/v2.0/subnetpools", status=201)
+async def create_pool(call: Call) -> Reply:
+    return create_one(call, SUBNETPOOL, _make)
 
 
 def _apply(call: Call, session: Session, pool: m.SubnetPool, fields: dict[str, Any],
