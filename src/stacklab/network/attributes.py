@@ -7,8 +7,9 @@ converted (``convert_to``: ``"true"`` and ``1`` become ``True``, ``"42"`` become
 which validators it must pass (``type:string``, ``type:uuid``, ``type:range``…). One
 routine applies the map to every create and update, so a value of the wrong JSON type is
 a 400 naming the attribute before anything reaches the store. This module is that map
-and that routine; the handlers (and later a generic resource controller) call
-``prepare``.
+and that routine; the generic controller (``network/api/resource.py``) calls ``prepare``
+for every create and update, and reads each attribute's store column (``column``, where
+the API's name is not the table's) to filter and sort in SQL.
 
 The reasons are neutron-lib's own wording: a validator's reason ends up in
 ``Invalid input for <attr>. Reason: <reason>.`` (type ``HTTPBadRequest``), a converter's
