@@ -59,8 +59,9 @@ class StacklabOptions:
     region: str = "RegionOne"
     # How long the simulated hypervisors take: "fast" (no waiting) or "realistic" (seconds).
     boot_profile: str = "fast"
-    # Lab time of the HA machinery (VRRP elections, failovers) per real second: 1.0 is the
-    # real lab; 0.01 elects an HA router's master in 68 ms instead of 6.8 s (tests).
+    # Lab time of the HA machinery (VRRP elections, failovers) and of the boot profile's
+    # steps per real second, one scaled clock for both: 1.0 is the real lab; 0.01 elects
+    # an HA router's master in 68 ms instead of 6.8 s (tests).
     ha_time_scale: float = 1.0
 
 

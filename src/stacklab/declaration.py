@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from stacklab.api.policy import PolicyRule
 from stacklab.api.service import ServiceApi
+from stacklab.clock import scaled
 
 if TYPE_CHECKING:
     from stacklab.bus.inprocess import InProcessBus
@@ -59,6 +60,10 @@ class Parts:
     ``app`` and ``base_url`` are read when called, not when a service is built:
     the ASGI app and the listening address exist only once the cloud serves
     (services calling each other over HTTP reach them through these).
+
+    ``scaled_clock`` is the lab's simulated time, the one clock built from
+    ``[stacklab] ha_time_scale``: keepalived's timers and the hypervisors' boot
+    steps run on it, while heartbeats, tokens and records keep ``clock``.
     """
 
     def __init__(self, *, config: Config, clock: Clock, ids: IdSource, db: Database,
@@ -67,6 +72,7 @@ class Parts:
                  base_url: Callable[[], str]) -> None:
         self.config = config
         self.clock = clock
+        self.scaled_clock = scaled(clock, config.stacklab.ha_time_scale)
         self.ids = ids
         self.db = db
         self.bus = bus

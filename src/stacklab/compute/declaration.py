@@ -18,6 +18,7 @@ def _build(parts: Parts) -> ComputeService:
                              report_interval=config.DEFAULT.report_interval,
                              service_down_time=config.DEFAULT.service_down_time,
                              boot_profile=config.stacklab.boot_profile,
+                             profile_clock=parts.scaled_clock,
                              quota_options=config.quota)
     # nova's [neutron] section: networking over HTTP, as the user nova.
     compute.neutron = NeutronClient(parts.app, parts.base_url, username="nova",

@@ -25,7 +25,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from stacklab.clock import Clock, NoRunningLoop, scaled
+from stacklab.clock import Clock, NoRunningLoop
 from stacklab.ids import IdSource
 from stacklab.network import models as m
 from stacklab.network import scheduling as sch
@@ -50,7 +50,7 @@ HA_STATES = {VrrpState.MASTER: "active", VrrpState.BACKUP: "standby",
 class Agents:
     def __init__(self, db: Database, clock: Clock, ids: IdSource, network: NetworkService,
                  topology: Topology, options: sch.SchedulingOptions, *,
-                 ha_vrrp_advert_int: float = 2.0, time_scale: float = 1.0) -> None:
+                 ha_vrrp_advert_int: float = 2.0, ha_clock: Clock | None = None) -> None:
         self.db = db
         self.clock = clock
         self.ids = ids.stream("network-agents")
@@ -58,10 +58,10 @@ class Agents:
         self.topology = topology
         self.options = options
         self.advert_int = ha_vrrp_advert_int
-        # keepalived's timers and the L3 agents' state batching run ``time_scale`` times
-        # slower ([stacklab] ha_time_scale; 0.05 is twenty times faster); the heartbeats and
+        # keepalived's timers and the L3 agents' state batching run on the lab's scaled
+        # clock ([stacklab] ha_time_scale; 0.05 is twenty times faster); the heartbeats and
         # failover checks keep the cloud's own clock.
-        self.ha_clock = scaled(clock, time_scale)
+        self.ha_clock = ha_clock or clock
         # Whether a node is powered: the cloud's runtime answers (its declaration sets it).
         self.reachable: Callable[[str], bool] = lambda host: True
         self.segments: dict[str, VrrpGroup] = {}

@@ -40,7 +40,7 @@ def _build(parts: Parts) -> NetworkService:
             l3_ha_net_cidr=defaults.l3_ha_net_cidr,
             router_distributed=defaults.router_distributed),
         ha_vrrp_advert_int=defaults.ha_vrrp_advert_int,
-        time_scale=config.stacklab.ha_time_scale))
+        ha_clock=parts.scaled_clock))
     # Whether an agent's node is powered is the runtime's to say, nobody else's.
     agents.reachable = parts.runtime.is_up
     parts.provide(ROUTING, Routing(network, agents, l3_ha=defaults.l3_ha,

@@ -188,6 +188,42 @@ def test_a_server_passes_novas_build_task_states_at_the_realistic_pace() -> None
     run_lab(scenario)
 
 
+def test_the_lab_time_scale_runs_the_boot_profile_on_the_same_scaled_clock_as_keepalived(
+) -> None:
+    config = ephemeral_config()
+    config.stacklab.ha_time_scale = 0.5  # twice as fast, exact in binary
+
+    async def scenario(lab: Lab) -> None:
+        # One scaled clock for the lab: the HA machinery's and the hypervisors' are the same.
+        assert lab.cloud.compute.profile_clock is lab.cloud.agents.ha_clock
+        assert lab.cloud.compute.profile_clock is not lab.cloud.clock
+        server_id = await lab.create("web")
+        start = lab.clock.now()
+        spawned = (REALISTIC["schedule"] + REALISTIC["networking"]
+                   + REALISTIC["block_device_mapping"] + REALISTIC["spawning"])
+        # Just before half the profile's BUILD has passed on the cloud's clock: still building.
+        await lab.clock.run_for(spawned / 2 - 0.01)
+        assert (await lab.show(server_id))["status"] == "BUILD"
+        await lab.clock.run_for(0.02)
+        assert (await lab.show(server_id))["status"] == "ACTIVE"
+        updates = lab.updates_of(server_id)
+        assert [u["task_state"] for u in updates] == [
+            None, "networking", "block_device_mapping", "spawning", None]
+        # Each step took half its seconds of the cloud's (virtual) time.
+        assert [u["at"] - start for u in updates] == pytest.approx([
+            REALISTIC["schedule"] / 2, REALISTIC["schedule"] / 2,
+            (REALISTIC["schedule"] + REALISTIC["networking"]) / 2,
+            (spawned - REALISTIC["spawning"]) / 2, spawned / 2], abs=1e-6)
+        # ... and deleting too: the destroy step is halved as well.
+        await lab.request("DELETE", f"/servers/{server_id}", expect=204)
+        await lab.clock.run_for(REALISTIC["destroy"] / 2 - 0.01)
+        assert (await lab.show(server_id))["OS-EXT-STS:task_state"] == "deleting"
+        await lab.clock.run_for(0.02)
+        await lab.request("GET", f"/servers/{server_id}", expect=404)
+
+    run_lab(scenario, config)
+
+
 def test_the_status_filter_finds_a_server_while_it_builds() -> None:
     async def scenario(lab: Lab) -> None:
         server_id = await lab.create("web")
