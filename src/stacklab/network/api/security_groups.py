@@ -23,6 +23,7 @@ from stacklab.network.api.resource import (
     Condition,
     Resource,
     assign,
+    create_one,
     delete_one,
     has_any,
     list_collection,
@@ -128,34 +129,32 @@ async def show_group(call: Call) -> dict[str, Any]:
     return show_one(call, SECURITY_GROUP, call.params["group_id"])
 
 
-@api.route("POST", "/v2.0/security-groups", status=201)
-async def create_group(call: Call) -> Reply:
-    fields = request_body(call, "security_group", create=True)
-    service = network(call)
-    project = fields.get("project_id") or fields.get("tenant_id") or call.context.project_id \
-        or ""
-    authorize(call, "create_security_group", target_of({**fields, "project_id": project}))
+def _make(call: Call, session: Session, project: str, fields: dict[str, Any],
+          parent: Mapping[str, Any]) -> m.SecurityGroup:
     if fields.get("name") == "default":
         raise ApiError("Default security group already exists.", status=409,
                        kind="SecurityGroupDefaultAlreadyExists")
+    service = network(call)
     now = service.clock.now()
-    with service.db.session() as session:
-        service.default_security_group(session, project)
-        group = m.SecurityGroup(id=service.ids.uuid(), project_id=project,
-                                name=fields.get("name", ""),
-                                description=fields.get("description", ""),
-                                stateful=fields.get("stateful", True), tags=[],
-                                created_at=now, updated_at=now)
-        session.add(group)
-        session.flush()
-        # neutron gives every new group the two egress rules of its default group.
-        for ethertype in ("IPv4", "IPv6"):
-            session.add(m.SecurityGroupRule(
-                id=service.ids.uuid(), project_id=project, security_group_id=group.id,
-                direction="egress", ethertype=ethertype, created_at=now, updated_at=now))
-        session.flush()
-        body = render_security_group(group, _rules(session, [group.id])[group.id])
-    return Reply({"security_group": body}, status=201)
+    service.default_security_group(session, project)
+    group = m.SecurityGroup(id=service.ids.uuid(), project_id=project,
+                            name=fields.get("name", ""),
+                            description=fields.get("description", ""),
+                            stateful=fields.get("stateful", True), tags=[],
+                            created_at=now, updated_at=now)
+    session.add(group)
+    session.flush()
+    # neutron gives every new group the two egress rules of its default group.
+    for ethertype in ("IPv4", "IPv6"):
+        session.add(m.SecurityGroupRule(
+            id=service.ids.uuid(), project_id=project, security_group_id=group.id,
+            direction="egress", ethertype=ethertype, created_at=now, updated_at=now))
+    return group
+
+
+@api.route("POST", "/v2.0/security-groups", status=201)
+async def create_group(call: Call) -> Reply:
+    return create_one(call, SECURITY_GROUP, _make)
 
 
 def _apply(call: Call, session: Session, group: m.SecurityGroup, fields: dict[str, Any],
