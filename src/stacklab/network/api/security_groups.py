@@ -14,9 +14,7 @@ from stacklab.api.service import Call, Reply
 from stacklab.network import models as m
 from stacklab.network.api.base import (
     api,
-    authorize,
     network,
-    request_body,
     target_of,
 )
 from stacklab.network.api.resource import (
@@ -254,7 +252,8 @@ def _validate_rule(fields: dict[str, Any]) -> dict[str, Any]:
 
 
 def _rule_target_of(item: Mapping[str, Any], parent: Mapping[str, Any]) -> dict[str, Any]:
-    return _rule_target(item["project_id"])
+    # A rule being created belongs to its group's project, whoever asks (its parent's).
+    return _rule_target(parent.get("project_id", item["project_id"]))
 
 
 SECURITY_GROUP_RULE = Resource(
@@ -278,38 +277,41 @@ async def show_rule(call: Call) -> dict[str, Any]:
     return show_one(call, SECURITY_GROUP_RULE, call.params["rule_id"])
 
 
+def _rule_group(call: Call, session: Session, fields: dict[str, Any], project: str
+                ) -> Mapping[str, Any]:
+    """The group a new rule goes in, as the caller sees it: its project owns the rule."""
+    group = _group(call, session, fields["security_group_id"])
+    return {"project_id": group.project_id}
+
+
+def _make_rule(call: Call, session: Session, project: str, fields: dict[str, Any],
+               parent: Mapping[str, Any]) -> m.SecurityGroupRule:
+    group = _group(call, session, fields["security_group_id"])
+    values = _validate_rule(fields)
+    if values["remote_group_id"]:
+        # neutron looks the remote group up in the rule's project (_check_security_group).
+        groups_of_project(call, session, [values["remote_group_id"]], group.project_id)
+    for existing in session.scalars(select(m.SecurityGroupRule).where(
+            m.SecurityGroupRule.security_group_id == group.id)):
+        if _rule_key(existing.__dict__) == _rule_key(values):
+            raise ApiError(f"Security group rule already exists. Rule id is {existing.id}.",
+                           status=409, kind="SecurityGroupRuleExists")
+    service = network(call)
+    now = service.clock.now()
+    rule = m.SecurityGroupRule(id=service.ids.uuid(), project_id=group.project_id,
+                               security_group_id=group.id, created_at=now, updated_at=now,
+                               **values)
+    session.add(rule)
+    group.revision_number += 1
+    return rule
+
+
 @api.route("POST", "/v2.0/security-group-rules", status=201)
 async def create_rule(call: Call) -> Reply:
-    fields = request_body(call, "security_group_rule", create=True)
-    service = network(call)
-    with service.db.session() as session:
-        group = _group(call, session, fields["security_group_id"])
-        authorize(call, "create_security_group_rule", _rule_target(group.project_id))
-        values = _validate_rule(fields)
-        if values["remote_group_id"]:
-            # neutron looks the remote group up in the rule's project (_check_security_group).
-            groups_of_project(call, session, [values["remote_group_id"]], group.project_id)
-        for existing in session.scalars(select(m.SecurityGroupRule).where(
-                m.SecurityGroupRule.security_group_id == group.id)):
-            if _rule_key(existing.__dict__) == _rule_key(values):
-                raise ApiError(f"Security group rule already exists. Rule id is {existing.id}.",
-                               status=409, kind="SecurityGroupRuleExists")
-        now = service.clock.now()
-        rule = m.SecurityGroupRule(id=service.ids.uuid(), project_id=group.project_id,
-                                   security_group_id=group.id, created_at=now, updated_at=now,
-                                   **values)
-        session.add(rule)
-        group.revision_number += 1
-        session.flush()
-        return Reply({"security_group_rule": render_rule(rule)}, status=201)
+    return create_one(call, SECURITY_GROUP_RULE, _make_rule, parent_for=_rule_group)
 
 
 @api.route("DELETE", "/v2.0/security-group-rules/{rule_id}", status=204)
 async def delete_rule(call: Call) -> None:
-    with network(call).db.session() as session:
-        rule = session.get(m.SecurityGroupRule, call.params["rule_id"])
-        if rule is None or not _visible(call, rule.project_id):
-            raise ApiError(f"Security group rule {call.params['rule_id']} does not exist",
-                           status=404, kind="SecurityGroupRuleNotFound")
-        authorize(call, "delete_security_group_rule", _rule_target(rule.project_id))
-        session.delete(rule)
+    delete_one(call, SECURITY_GROUP_RULE, call.params["rule_id"],
+               lambda call, session, rule: session.delete(rule))
