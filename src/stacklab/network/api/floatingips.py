@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -14,10 +15,7 @@ from stacklab.network import models as m
 from stacklab.network.api import quotas
 from stacklab.network.api.base import (
     api,
-    authorize,
-    check_attributes,
     network,
-    request_body,
     target_of,
 )
 from stacklab.network.api.networks import network_for
@@ -26,8 +24,11 @@ from stacklab.network.api.resource import (
     Condition,
     Resource,
     always_null,
+    create_one,
+    delete_one,
     list_collection,
     show_one,
+    update_one,
 )
 from stacklab.network.api.routers import routing
 from stacklab.network.api.subnets import subnet_for
@@ -35,21 +36,12 @@ from stacklab.network.api.views import FLOATINGIP_ATTRIBUTES, render_floatingip
 from stacklab.network.nova import COMPUTE_OWNER, network_changed
 
 
-def _visible(call: Call, fip: m.FloatingIP) -> bool:
-    return call.context.is_admin or fip.project_id == call.context.project_id
-
-
-def _load(call: Call, session: Session, fip_id: str) -> m.FloatingIP:
-    fip = routing(call).get_floatingip(session, fip_id)
-    if not _visible(call, fip):
-        raise ApiError(f"Floating IP {fip_id} could not be found", status=404,
-                       kind="FloatingIPNotFound")
-    return fip
-
-
 def floatingip_for(call: Call, session: Session, fip_id: str) -> m.FloatingIP:
     """What a body or a sub-resource path names, as the caller may see it."""
-    return _load(call, session, fip_id)
+    fip = routing(call).get_floatingip(session, fip_id)
+    if not (call.context.is_admin or fip.project_id == call.context.project_id):
+        raise FLOATINGIP.not_found(fip_id)
+    return fip
 
 
 def _port_of(call: Call, session: Session, port_id: str, project: str) -> m.Port:
@@ -61,11 +53,6 @@ def _port_of(call: Call, session: Session, port_id: str, project: str) -> m.Port
                          f"with Port {port_id}, since that port is owned by a different "
                          "tenant.")
     return port
-
-
-def _body(session: Session, fip: m.FloatingIP) -> dict[str, Any]:
-    port = session.get(m.Port, fip.fixed_port_id) if fip.fixed_port_id else None
-    return render_floatingip(fip, port)
 
 
 async def _changed(call: Call, *port_ids: str | None) -> None:
@@ -116,55 +103,60 @@ async def show_floatingip(call: Call) -> dict[str, Any]:
     return show_one(call, FLOATINGIP, call.params["fip_id"])
 
 
+# Each write hook records the ports whose servers it changed (a list the handler made);
+# the handler tells nova about them once the store has them.
+Moved = list[str | None]
+
+
+def _make(moved: Moved, call: Call, session: Session, project: str, fields: dict[str, Any],
+          parent: Mapping[str, Any]) -> m.FloatingIP:
+    network_for(call, session, fields["floating_network_id"])
+    if fields.get("subnet_id"):
+        subnet_for(call, session, fields["subnet_id"])
+    if fields.get("port_id"):
+        _port_of(call, session, fields["port_id"], project)
+    quotas.enforce(session, project, "floatingip")
+    fip = routing(call).create_floatingip(session, project, fields)
+    moved.append(fields.get("port_id"))
+    return fip
+
+
 @api.route("POST", "/v2.0/floatingips", status=201)
 async def create_floatingip(call: Call) -> Reply:
-    fields = request_body(call, "floatingip", create=True)
-    project = fields.get("project_id") or fields.get("tenant_id") or call.context.project_id
-    target = target_of({**fields, "project_id": project})
-    authorize(call, "create_floatingip", target)
-    check_attributes(call, "create", "floatingip", fields, target)
-    with network(call).db.session() as session:
-        network_for(call, session, fields["floating_network_id"])
-        if fields.get("subnet_id"):
-            subnet_for(call, session, fields["subnet_id"])
-        if fields.get("port_id"):
-            _port_of(call, session, fields["port_id"], project or "")
-        quotas.enforce(session, project or "", "floatingip")
-        fip = routing(call).create_floatingip(session, project or "", fields)
-        session.flush()
-        body = _body(session, fip)
-    await _changed(call, fields.get("port_id"))
-    return Reply({"floatingip": body}, status=201)
+    moved: Moved = []
+    reply = create_one(call, FLOATINGIP, functools.partial(_make, moved))
+    await _changed(call, *moved)
+    return reply
+
+
+def _apply(moved: Moved, call: Call, session: Session, fip: m.FloatingIP,
+           fields: dict[str, Any], parent: Mapping[str, Any]) -> None:
+    moved.append(fip.fixed_port_id)
+    if "port_id" in fields:
+        if fields["port_id"]:
+            _port_of(call, session, fields["port_id"], fip.project_id)
+        routing(call).associate(session, fip, fields["port_id"],
+                                fields.get("fixed_ip_address"))
+    if "description" in fields:
+        fip.description = fields["description"]
+    moved.append(fields.get("port_id"))
 
 
 @api.route("PUT", "/v2.0/floatingips/{fip_id}")
 async def update_floatingip(call: Call) -> dict[str, Any]:
-    fields = request_body(call, "floatingip", create=False)
-    service = network(call)
-    with service.db.session() as session:
-        fip = _load(call, session, call.params["fip_id"])
-        authorize(call, "update_floatingip", target_of({"project_id": fip.project_id}))
-        before = fip.fixed_port_id
-        if "port_id" in fields:
-            if fields["port_id"]:
-                _port_of(call, session, fields["port_id"], fip.project_id)
-            routing(call).associate(session, fip, fields["port_id"],
-                                    fields.get("fixed_ip_address"))
-        if "description" in fields:
-            fip.description = fields["description"]
-        fip.updated_at = service.clock.now()
-        fip.revision_number += 1
-        session.flush()
-        body = _body(session, fip)
-    await _changed(call, before, fields.get("port_id"))
-    return {"floatingip": body}
+    moved: Moved = []
+    body = update_one(call, FLOATINGIP, call.params["fip_id"], functools.partial(_apply, moved))
+    await _changed(call, *moved)
+    return body
+
+
+def _remove(moved: Moved, call: Call, session: Session, fip: m.FloatingIP) -> None:
+    moved.append(fip.fixed_port_id)
+    routing(call).delete_floatingip(session, fip)
 
 
 @api.route("DELETE", "/v2.0/floatingips/{fip_id}", status=204)
 async def delete_floatingip(call: Call) -> None:
-    with network(call).db.session() as session:
-        fip = _load(call, session, call.params["fip_id"])
-        authorize(call, "delete_floatingip", target_of({"project_id": fip.project_id}))
-        before = fip.fixed_port_id
-        routing(call).delete_floatingip(session, fip)
-    await _changed(call, before)
+    moved: Moved = []
+    delete_one(call, FLOATINGIP, call.params["fip_id"], functools.partial(_remove, moved))
+    await _changed(call, *moved)
