@@ -4,7 +4,7 @@ No module of stacklab reads the system clock, sleeps or arms a timer directly:
 it asks a ``Clock``. The real clock serves a running cloud; the virtual clock
 lets tests drive timers (heartbeats, agent-down timeouts, VRRP adverts) in
 microseconds; a scaled clock runs another clock's time faster or slower (the
-lab's keepalived under ``ha_time_scale``).
+lab's keepalived and boot steps under ``ha_time_scale``).
 """
 
 from __future__ import annotations
