@@ -36,14 +36,6 @@ from stacklab.network.api.views import FLOATINGIP_ATTRIBUTES, render_floatingip
 from stacklab.network.nova import COMPUTE_OWNER, network_changed
 
 
-def floatingip_for(call: Call, session: Session, fip_id: str) -> m.FloatingIP:
-    """What a body or a sub-resource path names, as the caller may see it."""
-    fip = routing(call).get_floatingip(session, fip_id)
-    if not (call.context.is_admin or fip.project_id == call.context.project_id):
-        raise FLOATINGIP.not_found(fip_id)
-    return fip
-
-
 def _port_of(call: Call, session: Session, port_id: str, project: str) -> m.Port:
     """The port a floating IP is to map to: one the caller sees (else PortNotFound), and the
     floating IP's project's own unless an admin asks (neutron's _internal_fip_assoc_data)."""

@@ -57,11 +57,6 @@ def _group(call: Call, session: Session, group_id: str) -> m.SecurityGroup:
     return group
 
 
-def group_for(call: Call, session: Session, group_id: str) -> m.SecurityGroup:
-    """What a body or a sub-resource path names, as the caller may see it."""
-    return _group(call, session, group_id)
-
-
 def groups_of_project(call: Call, session: Session, group_ids: list[str],
                       project: str) -> list[m.SecurityGroup]:
     """Security groups a port or a rule names: each must be the given project's own, unless

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -10,40 +9,32 @@ from sqlalchemy.orm import Session
 from stacklab.api.errors import ApiError, BadRequest
 from stacklab.api.service import Call, Reply
 from stacklab.network import attributes
-from stacklab.network.api import (
-    floatingips,
-    networks,
-    ports,
-    routers,
-    security_groups,
-    subnetpools,
-    subnets,
-)
 from stacklab.network.api.base import api, authorize, network, target_of
+from stacklab.network.api.floatingips import FLOATINGIP
+from stacklab.network.api.networks import NETWORK
+from stacklab.network.api.ports import PORT
+from stacklab.network.api.resource import Resource, load
+from stacklab.network.api.routers import ROUTER
+from stacklab.network.api.security_groups import SECURITY_GROUP
+from stacklab.network.api.subnetpools import SUBNETPOOL
+from stacklab.network.api.subnets import SUBNET
 
-# collection -> (how the caller looks one up, resource name in policies). The look-ups are
-# the collections' own, so a tag request sees exactly what a show would (another project's
-# router gateway port or private network is not found).
-_TAGGED: dict[str, tuple[Callable[[Call, Session, str], Any], str]] = {
-    "networks": (lambda call, session, i: networks.network_for(call, session, i), "network"),
-    "subnets": (subnets.subnet_for, "subnet"),
-    "ports": (ports.port_for, "port"),
-    "routers": (routers.router_for, "router"),
-    "floatingips": (floatingips.floatingip_for, "floatingip"),
-    "security-groups": (security_groups.group_for, "security_group"),
-    "subnetpools": (subnetpools.get_pool, "subnetpool"),
-}
+# The tagged resources by path segment. They are looked up as a show would (another
+# project's router gateway port or private network is not found).
+_TAGGED: dict[str, Resource] = {r.path or r.collection: r for r in (
+    NETWORK, SUBNET, PORT, ROUTER, FLOATINGIP, SECURITY_GROUP, SUBNETPOOL)}
 MAX_TAGS = 50
 MAX_TAG_LEN = 255
 
 
 def _load(call: Call, session: Session, action: str) -> Any:
-    known = _TAGGED.get(call.params["collection"])
-    if known is None:
+    resource = _TAGGED.get(call.params["collection"])
+    if resource is None:
         raise ApiError("The resource could not be found.", status=404, kind="HTTPNotFound")
-    lookup, resource = known
-    row = lookup(call, session, call.params["resource_id"])
-    authorize(call, f"{action}_{resource}:tags", target_of({"project_id": row.project_id}))
+    row = load(call, session, resource, call.params["resource_id"])[0]
+    # The tag rules have always been asked of the owning project alone (not the resource's
+    # whole target), so a network's owner does not tag others' ports on it.
+    authorize(call, f"{action}_{resource.name}:tags", target_of({"project_id": row.project_id}))
     return row
 
 
