@@ -291,13 +291,6 @@ class Routing:
 
     # -- floating IPs ------------------------------------------------------------------------
 
-    def get_floatingip(self, session: Session, fip_id: str) -> m.FloatingIP:
-        fip = session.get(m.FloatingIP, fip_id)
-        if fip is None:
-            raise neutron_error("FloatingIPNotFound",
-                                f"Floating IP {fip_id} could not be found", 404)
-        return fip
-
     def create_floatingip(self, session: Session, project_id: str,
                           fields: Mapping[str, Any]) -> m.FloatingIP:
         network = self.network.get_network(session, fields["floating_network_id"])
