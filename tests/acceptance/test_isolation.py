@@ -37,7 +37,7 @@ from typing import Any
 import httpx
 import pytest
 
-from acceptance.conftest import LiveCloud
+from acceptance.conftest import LiveCloud, start_cloud, stop_cloud
 
 pytestmark = [pytest.mark.acceptance, pytest.mark.timeout(240)]
 
@@ -219,6 +219,19 @@ def _image_id(actor: Actor, name: str) -> str:
     images = actor.ok("GET", f"/image/v2/images?name={name}")["images"]
     assert images, name
     return str(images[0]["id"])
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveCloud]:
+    """A cloud of its own: the matrix boots servers, and the session's cloud may already be full.
+
+    The lab's compute nodes are small (1.5 GB each), and servers that other tests leave behind
+    (a test skipped after its boot, where shared/api-ref is absent) would turn the owner's
+    control boot into NoValidHost.
+    """
+    cloud = start_cloud(tmp_path_factory.mktemp("isolation"), "--seed", "9")
+    yield cloud
+    stop_cloud(cloud)
 
 
 @pytest.fixture(scope="module")
