@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable, Coroutine
+from typing import Any
+
 from starlette.testclient import TestClient
 
+from stacklab.clock import VirtualClock
 from stacklab.config import Config, lab_defaults
 
 
@@ -21,3 +26,25 @@ def admin_token(client: TestClient, password: str = "secret") -> str:
         "scope": {"project": {"name": "admin", "domain": {"id": "default"}}}}})
     assert response.status_code == 201, response.text
     return response.headers["X-Subject-Token"]
+
+
+def run_in_virtual_time(test: Callable[[Any, VirtualClock], Coroutine[Any, Any, None]]) -> None:
+    """Run ``test(cloud, clock)`` on a started cloud whose nodes live their own life
+    (heartbeats, keepalived, failover checks) on a virtual clock."""
+    from stacklab.cloud import Cloud
+
+    clock = VirtualClock()
+    cloud = Cloud(ephemeral_config(), clock=clock)
+    cloud.start("http://stacklab.test")
+
+    async def main() -> None:
+        background = asyncio.create_task(cloud.run_background())
+        try:
+            await test(cloud, clock)
+        finally:
+            background.cancel()
+
+    try:
+        asyncio.run(main())
+    finally:
+        cloud.stop()

@@ -7,8 +7,6 @@ the node's power from the cloud's runtime; none keeps its own copy.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable, Coroutine
 from typing import Any
 
 from sqlalchemy import select
@@ -19,7 +17,7 @@ from stacklab.cloud import Cloud
 from stacklab.compute import models as cm
 from stacklab.network import models as nm
 from stacklab.network.vrrp import VrrpState
-from support.inprocess import admin_token, ephemeral_config
+from support.inprocess import admin_token, ephemeral_config, run_in_virtual_time
 
 NETWORK1 = "network1.openstack.local"
 NETWORK2 = "network2.openstack.local"
@@ -28,22 +26,6 @@ CONTROLLER1 = "controller1.openstack.local"
 CONTROLLER2 = "controller2.openstack.local"
 
 
-def run(test: Callable[[Cloud, VirtualClock], Coroutine[Any, Any, None]]) -> None:
-    clock = VirtualClock()
-    cloud = Cloud(ephemeral_config(), clock=clock)
-    cloud.start("http://stacklab.test")
-
-    async def main() -> None:
-        background = asyncio.create_task(cloud.run_background())
-        try:
-            await test(cloud, clock)
-        finally:
-            background.cancel()
-
-    try:
-        asyncio.run(main())
-    finally:
-        cloud.stop()
 
 
 def agent_reports(cloud: Cloud) -> dict[str, float]:
@@ -95,7 +77,7 @@ def test_a_node_down_stops_its_servers_reports_and_keepalived_and_up_brings_them
         assert agent_reports(cloud)[NETWORK1] > agents_after[NETWORK1]
         assert (nova_reports(cloud)[COMPUTE1] or 0.0) > (nova_after[COMPUTE1] or 0.0)
 
-    run(test)
+    run_in_virtual_time(test)
 
 
 def test_the_load_balancer_skips_a_controller_that_is_down() -> None:

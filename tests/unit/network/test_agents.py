@@ -13,7 +13,7 @@ from stacklab.clock import VirtualClock
 from stacklab.cloud import Cloud
 from stacklab.network import models as m
 from stacklab.network.vrrp import master_down_interval
-from support.inprocess import ephemeral_config
+from support.inprocess import ephemeral_config, run_in_virtual_time
 
 NETWORK1 = "network1.openstack.local"
 NETWORK2 = "network2.openstack.local"
@@ -22,23 +22,6 @@ ELECTION = master_down_interval(50, 2.0)
 REPORT_LAG = 2.0  # the L3 agent batches state changes for ha_vrrp_advert_int
 
 
-def run(test: Callable[[Cloud, VirtualClock], Coroutine[Any, Any, None]]) -> None:
-    clock = VirtualClock()
-    cloud = Cloud(ephemeral_config(), clock=clock)
-    cloud.start("http://stacklab.test")
-
-    async def main() -> None:
-        # The nodes' own life: heartbeats every report_interval, failover checks.
-        background = asyncio.create_task(cloud.run_background())
-        try:
-            await test(cloud, clock)
-        finally:
-            background.cancel()
-
-    try:
-        asyncio.run(main())
-    finally:
-        cloud.stop()
 
 
 def ha_states(cloud: Cloud, router_id: str) -> dict[str, str]:
@@ -64,7 +47,7 @@ def test_the_election_settles_on_one_active_agent_at_neutrons_pace() -> None:
         await clock.run_for(600)
         assert sorted(ha_states(cloud, router_id).values()) == ["active", "standby"]
 
-    run(test)
+    run_in_virtual_time(test)
 
 
 def test_a_powered_off_master_is_replaced_after_the_master_down_interval() -> None:
@@ -90,7 +73,7 @@ def test_a_powered_off_master_is_replaced_after_the_master_down_interval() -> No
         await clock.run_for(60)
         assert ha_states(cloud, router_id)[backup] == "active"  # nopreempt
 
-    run(test)
+    run_in_virtual_time(test)
 
 
 def test_every_hosting_agent_dead_is_unknown() -> None:
@@ -102,7 +85,7 @@ def test_every_hosting_agent_dead_is_unknown() -> None:
         await clock.run_for(cloud.agents.options.agent_down_time + 31)
         assert "unknown" in ha_states(cloud, router_id).values()
 
-    run(test)
+    run_in_virtual_time(test)
 
 
 def test_a_dhcp_subnet_is_served_by_two_agents_with_a_port_each() -> None:
@@ -125,7 +108,7 @@ def test_a_dhcp_subnet_is_served_by_two_agents_with_a_port_each() -> None:
         assert hosts == [NETWORK1, NETWORK2]
         assert sorted(a[0]["ip_address"] for a in addresses) == ["10.0.0.2", "10.0.0.3"]
 
-    run(test)
+    run_in_virtual_time(test)
 
 
 @pytest.mark.parametrize("count", [2])
@@ -136,7 +119,7 @@ def test_each_ha_router_of_a_project_has_its_own_vrid(count: int) -> None:
             vrids = [session.get(m.VrIdAllocation, i) for i in ids]
         assert sorted(v.vr_id for v in vrids if v is not None) == [1, 2]
 
-    run(test)
+    run_in_virtual_time(test)
 
 
 def run_with(test: Callable[[Cloud, VirtualClock], Coroutine[Any, Any, None]],
