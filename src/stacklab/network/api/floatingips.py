@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from stacklab.api.errors import ApiError, BadRequest
 from stacklab.api.service import Call, Reply
 from stacklab.network import models as m
-from stacklab.network.api import quotas
+from stacklab.network import quotas
 from stacklab.network.api.base import (
     api,
     network,
@@ -30,7 +30,6 @@ from stacklab.network.api.resource import (
     show_one,
     update_one,
 )
-from stacklab.network.api.routers import routing
 from stacklab.network.api.subnets import subnet_for
 from stacklab.network.api.views import FLOATINGIP_ATTRIBUTES, render_floatingip
 from stacklab.network.nova import COMPUTE_OWNER, network_changed
@@ -108,7 +107,7 @@ def _make(moved: Moved, call: Call, session: Session, project: str, fields: dict
     if fields.get("port_id"):
         _port_of(call, session, fields["port_id"], project)
     quotas.enforce(session, project, "floatingip")
-    fip = routing(call).create_floatingip(session, project, fields)
+    fip = network(call).routing.create_floatingip(session, project, fields)
     moved.append(fields.get("port_id"))
     return fip
 
@@ -127,7 +126,7 @@ def _apply(moved: Moved, call: Call, session: Session, fip: m.FloatingIP,
     if "port_id" in fields:
         if fields["port_id"]:
             _port_of(call, session, fields["port_id"], fip.project_id)
-        routing(call).associate(session, fip, fields["port_id"],
+        network(call).routing.associate(session, fip, fields["port_id"],
                                 fields.get("fixed_ip_address"))
     if "description" in fields:
         fip.description = fields["description"]
@@ -144,7 +143,7 @@ async def update_floatingip(call: Call) -> dict[str, Any]:
 
 def _remove(moved: Moved, call: Call, session: Session, fip: m.FloatingIP) -> None:
     moved.append(fip.fixed_port_id)
-    routing(call).delete_floatingip(session, fip)
+    network(call).routing.delete_floatingip(session, fip)
 
 
 @api.route("DELETE", "/v2.0/floatingips/{fip_id}", status=204)

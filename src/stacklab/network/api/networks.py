@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from stacklab.api.errors import ApiError
 from stacklab.api.service import Call, Reply
 from stacklab.network import models as m
-from stacklab.network.api import quotas
+from stacklab.network import quotas
 from stacklab.network.api.base import (
     api,
     network,

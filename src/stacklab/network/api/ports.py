@@ -10,9 +10,8 @@ from sqlalchemy.orm import Session
 
 from stacklab.api.errors import ApiError
 from stacklab.api.service import Call, Reply
-from stacklab.network import attributes
+from stacklab.network import attributes, quotas
 from stacklab.network import models as m
-from stacklab.network.api import quotas
 from stacklab.network.api.base import (
     api,
     network,

@@ -10,9 +10,8 @@ from sqlalchemy.orm import Session
 
 from stacklab.api.errors import ApiError
 from stacklab.api.service import Call, Reply
-from stacklab.network import attributes
+from stacklab.network import attributes, quotas
 from stacklab.network import models as m
-from stacklab.network.api import quotas
 from stacklab.network.api.base import (
     api,
     authorize,
@@ -34,12 +33,8 @@ from stacklab.network.api.resource import (
 )
 from stacklab.network.api.subnets import subnet_for
 from stacklab.network.api.views import ROUTER_ATTRIBUTES, render_router
-from stacklab.network.routing import GATEWAY, Routing, router_bad_request
+from stacklab.network.routing import GATEWAY, router_bad_request
 from stacklab.network.service import NetworkService
-
-
-def routing(call: Call) -> Routing:
-    return call.cloud.routing
 
 
 def _visible(call: Call, router: m.Router) -> bool:
@@ -47,7 +42,7 @@ def _visible(call: Call, router: m.Router) -> bool:
 
 
 def _load(call: Call, session: Session, router_id: str) -> m.Router:
-    router = routing(call).get_router(session, router_id)
+    router = network(call).routing.get_router(session, router_id)
     if not _visible(call, router):
         raise ApiError(f"Router {router_id} could not be found", status=404,
                        kind="RouterNotFound")
@@ -109,7 +104,7 @@ def _make(call: Call, session: Session, project: str, fields: dict[str, Any],
           parent: Mapping[str, Any]) -> m.Router:
     _resolve_gateway(call, session, fields.get("external_gateway_info"))
     quotas.enforce(session, project, "router")
-    return routing(call).create_router(session, project, fields)
+    return network(call).routing.create_router(session, project, fields)
 
 
 @api.route("POST", "/v2.0/routers", status=201)
@@ -125,7 +120,7 @@ def _without_null_modes(fields: dict[str, Any]) -> dict[str, Any]:
 def _apply(call: Call, session: Session, router: m.Router, fields: dict[str, Any],
            parent: Mapping[str, Any]) -> None:
     _resolve_gateway(call, session, fields.get("external_gateway_info"))
-    routing(call).update_router(session, router, fields)
+    network(call).routing.update_router(session, router, fields)
 
 
 @api.route("PUT", "/v2.0/routers/{router_id}")
@@ -137,7 +132,7 @@ async def update_router(call: Call) -> dict[str, Any]:
 @api.route("DELETE", "/v2.0/routers/{router_id}", status=204)
 async def delete_router(call: Call) -> None:
     delete_one(call, ROUTER, call.params["router_id"],
-               lambda call, session, row: routing(call).delete_router(session, row))
+               lambda call, session, row: network(call).routing.delete_router(session, row))
 
 
 def _resolve_gateway(call: Call, session: Session, info: Any) -> None:
@@ -185,7 +180,7 @@ async def add_interface(call: Call) -> dict[str, Any]:
         router = _load(call, session, call.params["router_id"])
         authorize(call, "add_router_interface", target_of({"project_id": router.project_id}))
         _resolve_interface(call, session, info)
-        return routing(call).add_interface(session, router, info)
+        return network(call).routing.add_interface(session, router, info)
 
 
 @api.route("PUT", "/v2.0/routers/{router_id}/remove_router_interface")
@@ -197,4 +192,4 @@ async def remove_interface(call: Call) -> dict[str, Any]:
                   target_of({"project_id": router.project_id}))
         if "subnet_id" in info and "port_id" not in info:
             subnet_for(call, session, info["subnet_id"])
-        return routing(call).remove_interface(session, router, info)
+        return network(call).routing.remove_interface(session, router, info)

@@ -11,9 +11,8 @@ from sqlalchemy.orm import Session
 
 from stacklab.api.errors import ApiError, BadRequest
 from stacklab.api.service import Call, Reply
-from stacklab.network import ipam
+from stacklab.network import ipam, quotas
 from stacklab.network import models as m
-from stacklab.network.api import quotas
 from stacklab.network.api.base import (
     api,
     network,
