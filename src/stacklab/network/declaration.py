@@ -27,7 +27,7 @@ def _build(parts: Parts) -> NetworkService:
     # neutron's [nova] section: events about servers' ports, over HTTP as the user neutron.
     network.nova = NovaNotifier(parts.app, parts.base_url, username="neutron",
                                 password=config.stacklab.admin_password)
-    agents = parts.provide(AGENTS, Agents(
+    agents = network.agents = parts.provide(AGENTS, Agents(
         parts.db, parts.clock, parts.ids, network, parts.topology,
         SchedulingOptions(
             agent_down_time=defaults.agent_down_time,
@@ -43,8 +43,8 @@ def _build(parts: Parts) -> NetworkService:
         ha_clock=parts.scaled_clock))
     # Whether an agent's node is powered is the runtime's to say, nobody else's.
     agents.reachable = parts.runtime.is_up
-    parts.provide(ROUTING, Routing(network, agents, l3_ha=defaults.l3_ha,
-                                   distributed=defaults.router_distributed))
+    network.routing = parts.provide(ROUTING, Routing(
+        network, agents, l3_ha=defaults.l3_ha, distributed=defaults.router_distributed))
     return network
 
 

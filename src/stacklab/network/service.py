@@ -13,7 +13,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -25,6 +25,10 @@ from stacklab.network import ipam
 from stacklab.network import models as m
 from stacklab.network.nova import NovaNotifier
 from stacklab.store.database import Database
+
+if TYPE_CHECKING:
+    from stacklab.network.agents import Agents
+    from stacklab.network.routing import Routing
 
 TENANT_NETWORK_TYPE = "vxlan"
 VXLAN_OVERHEAD = 50
@@ -55,6 +59,11 @@ class NetworkOptions:
 
 
 class NetworkService:
+    # Built on this service by its declaration: how its API reaches the agents' scheduler
+    # and the L3 plugin.
+    agents: Agents
+    routing: Routing
+
     def __init__(self, db: Database, clock: Clock, ids: IdSource,
                  options: NetworkOptions | None = None) -> None:
         self.db = db

@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session
 from stacklab.api.errors import ApiError
 from stacklab.api.service import Call
 from stacklab.network import models as m
-from stacklab.network.agents import Agents
 from stacklab.network.api.base import (
     api,
     authorize,
@@ -26,10 +25,6 @@ from stacklab.network.api.routers import router_body
 from stacklab.network.scheduling.zones import availability_zones
 
 
-def agents(call: Call) -> Agents:
-    return call.cloud.agents
-
-
 def _time(moment: float) -> str:
     """neutron prints agent times as Python's str() of a naive UTC datetime."""
     return str(dt.datetime.fromtimestamp(moment, tz=dt.UTC).replace(tzinfo=None, microsecond=0))
@@ -39,7 +34,7 @@ def render_agent(call: Call, agent: m.Agent) -> dict[str, Any]:
     return {
         "id": agent.id, "agent_type": agent.agent_type, "binary": agent.binary,
         "topic": agent.topic, "host": agent.host, "admin_state_up": agent.admin_state_up,
-        "alive": agents(call).alive(agent), "created_at": _time(agent.created_at),
+        "alive": network(call).agents.alive(agent), "created_at": _time(agent.created_at),
         "started_at": _time(agent.started_at),
         "heartbeat_timestamp": _time(agent.heartbeat_timestamp),
         "description": agent.description, "availability_zone": agent.availability_zone,
@@ -102,7 +97,7 @@ async def list_availability_zones(call: Call) -> dict[str, Any]:
     """A zone per resource kind its agents serve, available while one is admin-up."""
     authorize(call, "get_availability_zone", _admin_target(call))
     with network(call).db.session() as session:
-        zones = availability_zones(agents(call).records(session))
+        zones = availability_zones(network(call).agents.records(session))
     items = [{"name": z.name, "resource": z.resource, "state": z.state} for z in zones]
     return list_response(call, "availability_zones", items)
 
@@ -123,10 +118,10 @@ async def network_dhcp_agents(call: Call) -> dict[str, Any]:
 async def router_l3_agents(call: Call) -> dict[str, Any]:
     authorize(call, "get_l3-agents", _admin_target(call))
     with network(call).db.session() as session:
-        router = call.cloud.routing.get_router(session, call.params["router_id"])
+        router = network(call).routing.get_router(session, call.params["router_id"])
         bindings = list(session.scalars(select(m.RouterBinding).where(
             m.RouterBinding.router_id == router.id).order_by(m.RouterBinding.binding_index)))
-        states = agents(call).ha_states(session, router.id)
+        states = network(call).agents.ha_states(session, router.id)
         result = []
         for binding in bindings:
             agent = session.get(m.Agent, binding.agent_id)
