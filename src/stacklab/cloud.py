@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 import stacklab.models  # noqa: F401
 from stacklab.api.context import RequestContext
 from stacklab.api.policy import PolicyEngine
-from stacklab.api.service import ServiceApi
+from stacklab.api.service import Reach, ServiceApi
 from stacklab.bus.inprocess import InProcessBus
 from stacklab.clock import Clock, RealClock
 from stacklab.compute.declaration import COMPUTE
@@ -91,7 +91,7 @@ class Cloud:
         self.parts = Parts(config=config, clock=self.clock, ids=self.ids, db=self.db,
                            bus=self.bus, topology=self.topology, runtime=self.runtime,
                            logs=self.logs, app=lambda: self.app,
-                           base_url=lambda: self.base_url)
+                           base_url=lambda: self.base_url, health=self.health)
         for declaration in self.declarations:
             if declaration.key is not None and declaration.build is not None:
                 self.parts.provide(declaration.key, declaration.build(self.parts))
@@ -214,6 +214,12 @@ class Cloud:
     def policy_for(self, service: str) -> PolicyEngine:
         return self.policies[service]
 
+    def reach(self, service: str) -> Reach:
+        """What calls to ``service`` reach: what its declaration built, its policy; no more."""
+        declaration = next(d for d in self.declarations if d.name == service)
+        built = None if declaration.key is None else self.parts.get(declaration.key)
+        return Reach(service, self.policies[service], built, self.parts)
+
     def authenticate(self, token: str, context: RequestContext) -> None:
         self.identity.authenticate_request(token, context)
 
@@ -245,14 +251,3 @@ class Cloud:
         ready = self.ready and self.hooks_done
         return {"status": "ready" if ready else "starting", "services": services,
                 "init_hooks": "done" if self.hooks_done else "running"}
-
-    def status(self) -> dict[str, Any]:
-        nodes = []
-        for node in self.topology.nodes.values():
-            nodes.append({
-                "name": node.name, "fqdn": node.fqdn, "roles": list(node.roles),
-                "services": list(node.services), "addresses": dict(node.addresses),
-                "state": self.runtime.power(node.fqdn),
-                "service_states": self.runtime.services(node.fqdn),
-            })
-        return {"endpoint": self.base_url, "nodes": nodes, **self.health()}

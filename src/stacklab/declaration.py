@@ -59,7 +59,8 @@ class Parts:
 
     ``app`` and ``base_url`` are read when called, not when a service is built:
     the ASGI app and the listening address exist only once the cloud serves
-    (services calling each other over HTTP reach them through these).
+    (services calling each other over HTTP reach them through these). ``health``
+    too: whether the cloud has started and run its init hooks (the lab API says so).
 
     ``scaled_clock`` is the lab's simulated time, the one clock built from
     ``[stacklab] ha_time_scale``: keepalived's timers and the hypervisors' boot
@@ -69,7 +70,7 @@ class Parts:
     def __init__(self, *, config: Config, clock: Clock, ids: IdSource, db: Database,
                  bus: InProcessBus, topology: Topology, runtime: Runtime,
                  logs: CentralLogStore, app: Callable[[], Any],
-                 base_url: Callable[[], str]) -> None:
+                 base_url: Callable[[], str], health: Callable[[], dict[str, Any]]) -> None:
         self.config = config
         self.clock = clock
         self.scaled_clock = scaled(clock, config.stacklab.ha_time_scale)
@@ -81,6 +82,7 @@ class Parts:
         self.logs = logs
         self.app = app
         self.base_url = base_url
+        self.health = health
         self._built: dict[str, object] = {}
 
     def provide(self, key: Key[T], value: T) -> T:

@@ -17,8 +17,11 @@ from stacklab.api.errors import keystone_error
 from stacklab.api.policy import PolicyRule
 from stacklab.api.service import Call, ServiceApi
 from stacklab.cloud import SERVICES, Cloud
+from stacklab.compute.declaration import COMPUTE
 from stacklab.declaration import CatalogSpec, Key, Parts, ServiceDeclaration, Startup
 from stacklab.identity.declaration import DECLARATION as IDENTITY_SERVICE
+from stacklab.identity.declaration import IDENTITY
+from stacklab.network.declaration import AGENTS
 from support.inprocess import admin_token, ephemeral_config
 
 CONTROLLER1 = "controller1.openstack.local"
@@ -33,13 +36,20 @@ class Widgets:
 
 
 WIDGETS = Key("widgets", Widgets)
+# Another object the widgets service owns besides its main one (as networking's agents).
+GEARS = Key("widgets.gears", Widgets)
 
 widgets_api = ServiceApi("widgets", errors=keystone_error)
 
 
+# The calls the widgets' handlers were given, for the tests to see what a handler reaches.
+CALLS: list[Call] = []
+
+
 @widgets_api.route("GET", "/v1/widgets", policy="widgets:list")
 async def list_widgets(call: Call) -> dict[str, Any]:
-    service = call.cloud.get(WIDGETS)
+    CALLS.append(call)
+    service: Widgets = call.service
     return {"widgets": [], "events": [list(event) for event in service.events]}
 
 
@@ -102,6 +112,23 @@ def test_a_declared_service_is_mounted_behind_the_shared_request_path(
     # A path it does not declare: the shared dispatcher's 501 names the service.
     missing = client.get("/widgets/v1/gadgets", headers={"X-Auth-Token": token})
     assert missing.status_code == 501 and "widgets service" in missing.text
+
+
+def test_a_handler_reaches_its_own_service_and_no_other(cloud: Cloud,
+                                                        client: TestClient) -> None:
+    CALLS.clear()
+    cloud.parts.provide(GEARS, Widgets(cloud.parts))
+    token = admin_token(client)
+    assert client.get("/widgets/v1/widgets", headers={"X-Auth-Token": token}).status_code == 200
+    [call] = CALLS
+    assert call.service is cloud.get(WIDGETS)
+    assert call.policy is cloud.policy_for("widgets")
+    # Its own parts, under keys named after it; another service's are refused by name.
+    assert call.part(GEARS) is cloud.get(GEARS)
+    for other in (COMPUTE, AGENTS, IDENTITY):
+        assert cloud.parts.has(other)
+        with pytest.raises(LookupError, match="through its API"):
+            call.part(other)
 
 
 def test_a_declared_service_gets_its_own_policy_rules(cloud: Cloud, client: TestClient) -> None:

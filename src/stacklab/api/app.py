@@ -30,7 +30,7 @@ from stacklab.api.errors import (
     PayloadTooLarge,
     Unauthorized,
 )
-from stacklab.api.service import Action, Call, Operation, Reply, ServiceApi, not_served
+from stacklab.api.service import Action, Call, Operation, Reach, Reply, ServiceApi, not_served
 from stacklab.api.validation import check_integers, parse_json
 from stacklab.observability import logging as obs
 
@@ -58,7 +58,7 @@ class JsonReply(JSONResponse):
 def build_app(cloud: Cloud) -> ASGIApp:
     routes: list[BaseRoute] = []
     for prefix, api in cloud.service_apis():
-        routes.append(Mount(prefix, routes=_service_routes(api, cloud)))
+        routes.append(Mount(prefix, routes=_service_routes(api, cloud.reach(api.name), cloud)))
     app = Starlette(routes=routes)
     wrapped = RequestIdMiddleware(app, cloud)
     # The services call each other over HTTP through it (nova's calls to neutron).
@@ -70,7 +70,7 @@ class UnexpectedApiError(Exception):
     """An error code the operation does not declare: a bug, answered 500 as nova does."""
 
 
-def _service_routes(api: ServiceApi, cloud: Cloud) -> list[BaseRoute]:
+def _service_routes(api: ServiceApi, reach: Reach, cloud: Cloud) -> list[BaseRoute]:
     # One path, one method, several operations when each serves other microversions.
     by_path: dict[str, dict[str, list[Operation]]] = defaultdict(lambda: defaultdict(list))
     for operation in api.operations:
@@ -79,14 +79,15 @@ def _service_routes(api: ServiceApi, cloud: Cloud) -> list[BaseRoute]:
     for path, operations in by_path.items():
         if "GET" in operations and "HEAD" not in operations:
             operations["HEAD"] = operations["GET"]
-        routes.append(Route(path, _dispatcher(api, operations, cloud),
+        routes.append(Route(path, _dispatcher(api, operations, reach, cloud),
                             methods=_ALL_METHODS))
-    routes.append(Route("/{rest:path}", _dispatcher(api, {}, cloud),
+    routes.append(Route("/{rest:path}", _dispatcher(api, {}, reach, cloud),
                         methods=_ALL_METHODS))
     return routes
 
 
-def _dispatcher(api: ServiceApi, operations: dict[str, list[Operation]], cloud: Cloud) -> Any:
+def _dispatcher(api: ServiceApi, operations: dict[str, list[Operation]], reach: Reach,
+                cloud: Cloud) -> Any:
     async def dispatch(request: Request) -> Response:
         obs.set_service(api.name)
         context: RequestContext = request.scope["state"]["context"]
@@ -104,7 +105,7 @@ def _dispatcher(api: ServiceApi, operations: dict[str, list[Operation]], cloud: 
                     f"stacklab does not implement {request.method} {request.url.path} "
                     f"of the {api.name} service"
                 )
-            return await _run(api, candidates, request, context, cloud)
+            return await _run(api, candidates, request, context, reach, cloud)
         except ApiError as error:
             return _error_response(api, error, request)
         except Exception:
@@ -122,7 +123,7 @@ def _dispatcher(api: ServiceApi, operations: dict[str, list[Operation]], cloud: 
 
 async def _run(
     api: ServiceApi, candidates: list[Operation], request: Request, context: RequestContext,
-    cloud: Cloud,
+    reach: Reach, cloud: Cloud,
 ) -> Response:
     # The versions of one method on one path agree on being public (checked when declared).
     public = candidates[0].public
@@ -167,7 +168,7 @@ async def _run(
             schema.validate(body, api.describe_error)
         # After the schema, whose own bounds name the field better when it has them.
         check_integers(body, api.describe_error)
-    call = Call(request, context, cloud, body, operation, version)
+    call = Call(request, context, reach, body, operation, version, cloud)
     call.action = action
     try:
         if operation.policy is not None:

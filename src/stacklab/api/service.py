@@ -27,17 +27,50 @@ from __future__ import annotations
 import functools
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from starlette.requests import Request
 
 from stacklab.api.context import RequestContext
 from stacklab.api.errors import ApiError, BadRequest, ErrorFormat, NotFound
 from stacklab.api.microversion import ALL_VERSIONS, MicroversionRange, Version, VersionRange
+from stacklab.api.policy import PolicyEngine
 from stacklab.api.validation import Describe, Schema, describe
 
 if TYPE_CHECKING:
     from stacklab.cloud import Cloud
+    from stacklab.declaration import Key
+
+T = TypeVar("T")
+
+
+class PartSource(Protocol):
+    """Where the objects a cloud built are found by key (``stacklab.declaration.Parts``)."""
+
+    def get(self, key: Key[T]) -> T: ...
+
+
+@dataclass(frozen=True)
+class Reach:
+    """What the calls to one service reach: its own objects and policy, no other service's.
+
+    ``service`` is the object the service's declaration built (None for one that
+    builds none); ``parts`` finds the others it built, under keys named after it
+    (``network.agents``). Another service is reached through its API, over HTTP.
+    """
+
+    name: str
+    policy: PolicyEngine
+    service: Any = None
+    parts: PartSource | None = None
+
+    def part(self, key: Key[T]) -> T:
+        if key.name != self.name and not key.name.startswith(f"{self.name}."):
+            raise LookupError(f"{key.name!r} is not {self.name}'s: a service reaches another "
+                              "through its API")
+        if self.parts is None:
+            raise LookupError(f"{self.name} has no parts")
+        return self.parts.get(key)
 
 
 @dataclass
@@ -56,13 +89,20 @@ class Call:
         self,
         request: Request,
         context: RequestContext,
-        cloud: Cloud,
+        reach: Reach,
         body: Any,
         operation: Operation,
         version: Version | None,
+        cloud: Cloud,
     ) -> None:
         self.request = request
         self.context = context
+        # The service this operation belongs to, as its declaration built it: all a handler
+        # reaches of the cloud, with its own parts (``part``) and policy.
+        self.service: Any = reach.service
+        self.policy = reach.policy
+        self._reach = reach
+        # Going: what handlers still reach of other services through it (issue 10, item 5).
         self.cloud = cloud
         self.body = body
         self.operation = operation
@@ -78,9 +118,12 @@ class Call:
         # What a handler reads once per request and uses many times (e.g. service records).
         self.memo: dict[str, Any] = {}
 
+    def part(self, key: Key[T]) -> T:
+        """An object this service's declaration built besides ``service`` (its agents...)."""
+        return self._reach.part(key)
+
     def authorize(self, rule: str, target: Mapping[str, Any] | None = None) -> None:
-        self.cloud.policy_for(self.operation.service).authorize(
-            rule, target or self.default_target(), self.context)
+        self.policy.authorize(rule, target or self.default_target(), self.context)
 
     def allows(self, rule: str, target: Mapping[str, Any] | None = None) -> bool:
         target = target or self.default_target()
@@ -88,11 +131,9 @@ class Call:
         try:
             verdict = self._verdicts.get(key)
         except TypeError:  # a target holding lists or dicts: asked once, not remembered
-            return self.cloud.policy_for(self.operation.service).allows(
-                rule, target, self.context)
+            return self.policy.allows(rule, target, self.context)
         if verdict is None:
-            verdict = self._verdicts[key] = self.cloud.policy_for(
-                self.operation.service).allows(rule, target, self.context)
+            verdict = self._verdicts[key] = self.policy.allows(rule, target, self.context)
         return verdict
 
     def default_target(self) -> dict[str, Any]:

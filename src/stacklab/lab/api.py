@@ -7,15 +7,14 @@ else shows or changes the whole lab, so it takes an admin token (``stacklab:admi
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from starlette.responses import PlainTextResponse, Response
 
 from stacklab.api.errors import BadRequest, NotFound, keystone_error
 from stacklab.api.policy import PolicyRule
 from stacklab.api.service import Call, Reply, ServiceApi
-from stacklab.network import netns
-from stacklab.topology.runtime import UP
+from stacklab.lab.service import Lab, ip_output
 
 ADMIN = "stacklab:admin"
 
@@ -29,15 +28,19 @@ api = ServiceApi("stacklab", errors=keystone_error)
 _DEFAULT_LIMIT = 200
 
 
+def lab(call: Call) -> Lab:
+    return cast(Lab, call.service)
+
+
 @api.route("GET", "/v1/health", public=True)
 async def health(call: Call) -> Reply:
-    body = call.cloud.health()
+    body = lab(call).health()
     return Reply(body, status=200 if body["status"] == "ready" else 503)
 
 
 @api.route("GET", "/v1/status", policy=ADMIN)
 async def status(call: Call) -> dict[str, Any]:
-    return call.cloud.status()
+    return lab(call).status()
 
 
 @api.route("GET", "/v1/logs", policy=ADMIN)
@@ -46,9 +49,9 @@ async def logs(call: Call) -> dict[str, Any]:
     raw_limit = query.get("limit", str(_DEFAULT_LIMIT))
     if not (raw_limit.isascii() and raw_limit.isdigit()):
         raise BadRequest(f"Invalid limit: {raw_limit!r}. It must be a non-negative integer.")
-    records = call.cloud.logs.search(request_id=query.get("request_id"), node=query.get("node"),
-                                     service=query.get("service"),
-                                     global_request_id=query.get("global_request_id"))
+    records = lab(call).logs.search(request_id=query.get("request_id"), node=query.get("node"),
+                                    service=query.get("service"),
+                                    global_request_id=query.get("global_request_id"))
     limit = int(raw_limit)
     return {"logs": records[-limit:] if limit else []}
 
@@ -56,7 +59,7 @@ async def logs(call: Call) -> dict[str, Any]:
 def _node(call: Call) -> str:
     name = call.params["node"]
     try:
-        return call.cloud.runtime.node(name).fqdn
+        return lab(call).runtime.node(name).fqdn
     except KeyError:
         raise NotFound(f"Could not find node: {name}.") from None
 
@@ -65,15 +68,17 @@ def _node(call: Call) -> str:
 async def node_down(call: Call) -> dict[str, Any]:
     """Power a node off, as pulling its plug would."""
     fqdn = _node(call)
-    call.cloud.node_down(fqdn)
-    return {"node": fqdn, "state": call.cloud.runtime.power(fqdn)}
+    runtime = lab(call).runtime
+    runtime.power_off(fqdn)
+    return {"node": fqdn, "state": runtime.power(fqdn)}
 
 
 @api.route("POST", "/v1/nodes/{node}/up", policy=ADMIN, body_optional=True)
 async def node_up(call: Call) -> dict[str, Any]:
     fqdn = _node(call)
-    call.cloud.node_up(fqdn)
-    return {"node": fqdn, "state": call.cloud.runtime.power(fqdn)}
+    runtime = lab(call).runtime
+    runtime.power_on(fqdn)
+    return {"node": fqdn, "state": runtime.power(fqdn)}
 
 
 @api.route("GET", "/v1/nodes/{node}/netns", policy=ADMIN)
@@ -84,12 +89,7 @@ async def node_netns(call: Call) -> Response | dict[str, Any]:
     agents make them again when it is back.
     """
     fqdn = _node(call)
-    cloud = call.cloud
-    power = cloud.runtime.power(fqdn)
-    found: list[dict[str, Any]] = []
-    if power == UP:
-        with cloud.db.session() as session:
-            found = netns.namespaces(session, cloud.agents, fqdn)
+    found = lab(call).namespaces(fqdn)
     if "text" in call.query:
-        return PlainTextResponse(netns.ip_output(found))
-    return {"node": fqdn, "state": power, "namespaces": found}
+        return PlainTextResponse(ip_output(found))
+    return {"node": fqdn, "state": lab(call).runtime.power(fqdn), "namespaces": found}

@@ -18,7 +18,7 @@ from stacklab.api.context import RequestContext
 from stacklab.api.errors import NotFound, Unauthorized, keystone_error, nova_error
 from stacklab.api.microversion import MicroversionRange, Version
 from stacklab.api.policy import PolicyEngine, PolicyRule
-from stacklab.api.service import Call, Reply, ServiceApi
+from stacklab.api.service import Call, Reach, Reply, ServiceApi
 from stacklab.clock import VirtualClock
 from stacklab.config import Config
 from stacklab.ids import IdSource
@@ -125,8 +125,8 @@ class FakeCloud:
         self.authenticated: list[str] = []
         self.unexpected_errors = 0
 
-    def policy_for(self, service: str) -> PolicyEngine:
-        return self.policy
+    def reach(self, service: str) -> Reach:
+        return Reach(service, self.policy)
 
     def stacklab_routes(self) -> list[BaseRoute]:
         async def health(request: Any) -> Response:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from stacklab.api.errors import nova_error
 from stacklab.api.microversion import MicroversionRange, Version
@@ -25,7 +25,7 @@ NEUTRON_ERRORS = (400, 403, 404, 409, 413, 500)
 
 
 def compute(call: Call) -> ComputeService:
-    return call.cloud.compute
+    return cast("ComputeService", call.service)
 
 
 def links(call: Call, collection: str, ident: str) -> list[dict[str, str]]:

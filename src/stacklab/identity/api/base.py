@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 from stacklab.api.errors import keystone_error
 from stacklab.api.service import Call, ServiceApi
@@ -56,6 +56,11 @@ def query_flag(call: Call, name: str) -> bool:
     return call.query[name].lower() not in ("0", "false", "no", "off")
 
 
+def default_domain(call: Call) -> str:
+    """Where a project, user or group is created when the body names no domain."""
+    return call.context.domain_id or identity(call).state.config.identity.default_domain_id
+
+
 def render_domain(call: Call, d: m.Domain) -> dict[str, Any]:
     return {**d.extra, "id": d.id, "name": d.name, "description": d.description or "",
             "enabled": d.enabled, "tags": list(d.tags), "options": dict(d.options),
@@ -103,4 +108,4 @@ def role_ref(call: Call, r: m.Role) -> dict[str, Any]:
 
 def identity(call: Call) -> IdentityService:
     """The Identity service of the cloud serving this call."""
-    return call.cloud.identity
+    return cast(IdentityService, call.service)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from stacklab.api.errors import glance_error
 from stacklab.api.service import Call, ServiceApi
@@ -14,7 +14,7 @@ api = ServiceApi("image", errors=glance_error)
 
 
 def images(call: Call) -> ImageService:
-    return call.cloud.image
+    return cast(ImageService, call.service)
 
 
 def render_image(image: m.Image) -> dict[str, Any]:
