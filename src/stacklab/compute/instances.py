@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
+from stacklab.api.context import RequestContext
 from stacklab.bus.interface import Bus
 from stacklab.clock import Clock
 from stacklab.compute import models as m
@@ -37,6 +38,13 @@ class UnexpectedTaskState(Exception):
         super().__init__(f"Unexpected task state: expecting {sorted(map(str, expected))} "
                          f"but the actual state is {actual} (instance {uuid})")
         self.actual = actual
+
+
+def bus_context(context: RequestContext) -> dict[str, Any]:
+    """What a request's context becomes on the bus (nova's serialized RequestContext)."""
+    return {"request_id": context.request_id, "global_request_id": context.global_request_id,
+            "user_id": context.user_id, "project_id": context.project_id,
+            "is_admin": context.is_admin}
 
 
 def request_context(ctxt: Mapping[str, Any]) -> dict[str, Any]:

@@ -6,23 +6,25 @@ import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from stacklab.bus.interface import Bus, MessagingTimeout, Target
 from stacklab.clock import Clock
 from stacklab.compute import models as m
-from stacklab.compute import quotas, states
+from stacklab.compute import states
 from stacklab.compute.agents.compute import ComputeManager
 from stacklab.compute.agents.conductor import ConductorManager
 from stacklab.compute.agents.profiles import Profile, profile
 from stacklab.compute.agents.scheduler import SchedulerManager
+from stacklab.compute.builds import Builds
 from stacklab.compute.flavors import Flavors
 from stacklab.compute.glance import GlanceClient
 from stacklab.compute.instances import Instances
 from stacklab.compute.keypairs import KeyPairs
 from stacklab.compute.neutron import NeutronClient
 from stacklab.compute.placement import Placement, flavor_resources
+from stacklab.compute.quotas import Quotas
 from stacklab.compute.scheduler import HostState
 from stacklab.compute.servicegroup import TOPICS, ServiceGroup, is_up
 from stacklab.config import QuotaOptions
@@ -55,9 +57,10 @@ class ComputeService:
         # ([stacklab] ha_time_scale, as keepalived's), not of the cloud's own.
         self.profile_clock = profile_clock or clock
         self.bus = bus
-        self.quota_options = quota_options or QuotaOptions()
+        self.quotas = Quotas(db, quota_options or QuotaOptions())
         self.profile: Profile = profile(boot_profile)
         self.instances = Instances(db, clock, bus)
+        self.builds = Builds(self)
         self.placement = Placement()
         # Server uuid -> its server group (None without): the scheduler's group counts.
         self.instance_groups: dict[str, str | None] = {}
@@ -400,23 +403,6 @@ class ComputeService:
             return {"vcpus": 0, "memory_mb": 0, "local_gb": 0, "servers": 0}
         return {"vcpus": provider.usage["VCPU"], "memory_mb": provider.usage["MEMORY_MB"],
                 "local_gb": provider.usage["DISK_GB"], "servers": len(provider.consumers)}
-
-    def quota(self, project_id: str) -> dict[str, int]:
-        """The project's limits: its own where an admin set them, else ``[quota]``."""
-        with self.db.session() as session:
-            return quotas.limits(session, self.quota_options, project_id)
-
-    def usage(self, project_id: str, user_id: str) -> dict[str, int]:
-        """What a project uses against its quota (nova counts servers that are not deleted)."""
-        with self.db.session() as session:
-            count, cores, ram = session.execute(
-                select(func.count(), func.coalesce(func.sum(m.Instance.vcpus), 0),
-                       func.coalesce(func.sum(m.Instance.memory_mb), 0))
-                .where(m.Instance.project_id == project_id, m.Instance.deleted.is_(False))).one()
-            groups = session.scalar(select(func.count()).select_from(m.ServerGroup).where(
-                m.ServerGroup.project_id == project_id)) or 0
-        return {"instances": int(count), "cores": int(cores), "ram": int(ram),
-                "server_groups": groups}
 
     def availability_zones(self) -> dict[str, dict[str, list[str]]]:
         """zone -> host -> the nova services on it (hypervisors in the default zone)."""

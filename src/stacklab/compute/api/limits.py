@@ -13,8 +13,8 @@ from stacklab.compute.api.base import api, compute, project_target
 async def limits(call: Call) -> dict[str, Any]:
     service = compute(call)
     project = call.context.project_id or ""
-    quota = service.quota(project)
-    usage = service.usage(project, call.context.user_id or "")
+    quota = service.quotas.limits(project)
+    usage = service.quotas.usage(project)
     absolute: dict[str, Any] = {
         "maxServerMeta": quota["metadata_items"], "maxServerGroups": quota["server_groups"],
         "maxServerGroupMembers": quota["server_group_members"],

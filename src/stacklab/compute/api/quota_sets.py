@@ -45,16 +45,9 @@ def _shown(call: Call, values: dict[str, Any]) -> dict[str, Any]:
 
 
 def _quota_set(call: Call, detail: bool) -> dict[str, Any]:
-    service = compute(call)
+    kept = compute(call).quotas
     project = call.params["project_id"]
-    with service.db.session() as session:
-        values: dict[str, Any] = quotas.limits(session, call.cloud.config.quota, project)
-    if detail:
-        used = service.usage(project, call.context.user_id or "")
-        in_use = {"cores": used["cores"], "instances": used["instances"], "ram": used["ram"],
-                  "server_groups": used["server_groups"]}
-        values = {k: {"limit": v, "in_use": in_use.get(k, 0), "reserved": 0}
-                  for k, v in values.items()}
+    values: dict[str, Any] = kept.detail(project) if detail else kept.limits(project)
     return {"quota_set": {"id": project, **_shown(call, values)}}
 
 
@@ -73,7 +66,7 @@ async def show_quota_set_detail(call: Call) -> dict[str, Any]:
 @api.route("GET", "/v2.1/os-quota-sets/{project_id}/defaults",
            policy="os_compute_api:os-quota-sets:defaults", target=_target, expected_errors=400)
 async def show_quota_defaults(call: Call) -> dict[str, Any]:
-    values = quotas.defaults(call.cloud.config.quota)
+    values = compute(call).quotas.defaults()
     return {"quota_set": {"id": call.params["project_id"], **_shown(call, values)}}
 
 
@@ -82,11 +75,7 @@ async def show_quota_defaults(call: Call) -> dict[str, Any]:
            schema=schemas_from(QUOTA_UPDATE), expected_errors=400)
 async def update_quota_set(call: Call) -> dict[str, Any]:
     changes = {k: int(v) for k, v in call.body["quota_set"].items() if k != "force"}
-    service = compute(call)
-    project = call.params["project_id"]
-    with service.db.session() as session:
-        quotas.set_limits(session, project, changes)
-        values = quotas.limits(session, call.cloud.config.quota, project)
+    values = compute(call).quotas.update(call.params["project_id"], changes)
     return {"quota_set": _shown(call, values)}
 
 
@@ -94,5 +83,4 @@ async def update_quota_set(call: Call) -> dict[str, Any]:
            policy="os_compute_api:os-quota-sets:delete", target=_target, status=202,
            expected_errors=400)
 async def delete_quota_set(call: Call) -> None:
-    with compute(call).db.session() as session:
-        quotas.reset(session, call.params["project_id"])
+    compute(call).quotas.reset(call.params["project_id"])

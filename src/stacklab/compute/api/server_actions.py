@@ -22,13 +22,7 @@ from stacklab.bus.interface import Target
 from stacklab.compute import models as m
 from stacklab.compute import states
 from stacklab.compute.api.base import api, compute
-from stacklab.compute.api.servers import (
-    bus_context,
-    check_lock,
-    get_instance,
-    load_flavor,
-    load_image,
-)
+from stacklab.compute.api.servers import bus_context, check_lock, get_instance
 from stacklab.compute.api.views import render_server
 from stacklab.compute.glance import GlanceError
 from stacklab.compute.server_schemas import ACTIONS
@@ -215,7 +209,7 @@ async def _reboot(call: Call, session: Session, instance: m.Instance,
 async def _rescue(call: Call, session: Session, instance: m.Instance,
                   args: dict[str, Any]) -> Any:
     if args.get("rescue_image_ref"):
-        await load_image(call, args["rescue_image_ref"])
+        await compute(call).builds.image(args["rescue_image_ref"], call.context.auth_token or "")
     instance.task_state = states.RESCUING
     password = args.get("adminPass") or compute(call).ids.urlsafe_token(9)
     return {"adminPass": password}, _cast_later(
@@ -322,7 +316,8 @@ async def _create_image(call: Call, session: Session, instance: m.Instance,
         precondition((states.ACTIVE, states.STOPPED, states.ERROR)))
 async def _rebuild(call: Call, session: Session, instance: m.Instance,
                    args: dict[str, Any]) -> Any:
-    image = await load_image(call, args["imageRef"], missing="Cannot find image for rebuild")
+    image = await compute(call).builds.image(args["imageRef"], call.context.auth_token or "",
+                                             missing="Cannot find image for rebuild")
     instance.image_ref = image["id"]
     for field, column in (("name", "name"), ("description", "description"),
                           ("accessIPv4", "access_ipv4"), ("accessIPv6", "access_ipv6"),
@@ -337,11 +332,8 @@ async def _rebuild(call: Call, session: Session, instance: m.Instance,
         if args["key_name"] is None:
             instance.key_name, instance.key_data = None, None
         else:
-            try:
-                key = compute(call).keypairs.get(session, call.context.user_id or "",
-                                                 args["key_name"])
-            except NotFound:
-                raise BadRequest("Invalid key_name provided.") from None
+            key = compute(call).builds.key_pair(session, call.context.user_id or "",
+                                                args["key_name"])
             instance.key_name, instance.key_data = key.name, key.public_key
     if "trusted_image_certificates" in args:
         instance.trusted_certs = args["trusted_image_certificates"]
@@ -468,8 +460,8 @@ def _start_move(call: Call, session: Session, instance: m.Instance, *, kind: str
 @action("resize", "os_compute_api:servers:resize", precondition((states.ACTIVE, states.STOPPED)))
 async def _resize(call: Call, session: Session, instance: m.Instance,
                   args: dict[str, Any]) -> Any:
-    flavor = load_flavor(call, session, str(args["flavorRef"]),
-                         message=f"Flavor {args['flavorRef']} could not be found.")
+    flavor = compute(call).builds.flavor(session, str(args["flavorRef"]), call.context,
+                                         message=f"Flavor {args['flavorRef']} could not be found.")
     if flavor["flavorid"] == instance.flavor.get("flavorid"):
         raise BadRequest("When resizing, instances must change flavor!")
     if flavor["root_gb"] < instance.flavor["root_gb"]:

@@ -6,10 +6,11 @@ from typing import Any
 
 from sqlalchemy import select
 
-from stacklab.api.errors import BadRequest, Conflict, Forbidden, NotFound
+from stacklab.api.errors import BadRequest, Conflict, NotFound
 from stacklab.api.pagination import next_link
 from stacklab.api.service import Call, Reply, schemas_from
 from stacklab.compute import models as m
+from stacklab.compute import quotas
 from stacklab.compute.api.base import api, compute, project_target
 from stacklab.compute.api.server_actions import console_url, require_host
 from stacklab.compute.api.servers import check_lock, get_instance, server_target
@@ -29,10 +30,8 @@ _SERVER = "/v2.1/servers/{server_id}"
 
 
 def _check_metadata_quota(call: Call, metadata: dict[str, str]) -> None:
-    allowed = compute(call).quota(call.context.project_id or "")["metadata_items"]
-    if allowed >= 0 and len(metadata) > allowed:
-        raise Forbidden(f"Quota exceeded for metadata_items: Requested {len(metadata)}, but "
-                        f"already used 0 of {allowed} metadata_items")
+    quotas.check_metadata(compute(call).quotas.limits(call.context.project_id or "")[
+        "metadata_items"], len(metadata))
 
 
 @api.route("GET", f"{_SERVER}/metadata", policy="os_compute_api:server-metadata:index",

@@ -54,7 +54,7 @@ async def create_group(call: Call) -> dict[str, Any]:
     with service.db.session() as session:
         used = session.scalar(select(func.count()).select_from(m.ServerGroup).where(
             m.ServerGroup.project_id == project)) or 0
-        if 0 <= service.quota(project)["server_groups"] <= used:
+        if 0 <= service.quotas.limits(project)["server_groups"] <= used:
             raise Forbidden("Quota exceeded, too many server groups.")
         group = m.ServerGroup(uuid=service.ids.uuid(), name=fields["name"], policy=policy,
                               rules=rules, members=[], project_id=project,

@@ -6,26 +6,24 @@ conductor; the answer (202) does not wait for the server to be ACTIVE.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import re2
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from stacklab.api.errors import ApiError, BadRequest, Conflict, Forbidden, NotFound
+from stacklab.api.errors import BadRequest, Conflict, NotFound
 from stacklab.api.pagination import next_link
 from stacklab.api.query import int_param, timestamp_param
 from stacklab.api.service import Call, Reply, schemas_from
 from stacklab.bus.interface import Target
+from stacklab.compute import instances, states
 from stacklab.compute import models as m
-from stacklab.compute import states
 from stacklab.compute.api.base import api, compute, links, project_target
 from stacklab.compute.api.views import render_server
-from stacklab.compute.glance import GlanceError, image_properties
-from stacklab.compute.neutron import NeutronError
+from stacklab.compute.builds import BuildRequest
+from stacklab.compute.builds import reference as _ref
 from stacklab.compute.server_schemas import SERVER_CREATE, SERVER_UPDATE
-from stacklab.compute.service import ComputeService
 
 MAX_LIMIT = 1000  # [api] max_limit
 _RE2_OPTIONS = re2.Options()
@@ -33,10 +31,7 @@ _RE2_OPTIONS.log_errors = False  # an invalid pattern is the client's 400, not a
 
 
 def bus_context(call: Call) -> dict[str, Any]:
-    context = call.context
-    return {"request_id": context.request_id, "global_request_id": context.global_request_id,
-            "user_id": context.user_id, "project_id": context.project_id,
-            "is_admin": context.is_admin}
+    return instances.bus_context(call.context)
 
 
 def not_found(server_id: str) -> NotFound:
@@ -63,198 +58,9 @@ def server_target(call: Call) -> dict[str, Any]:
 # -- create ---------------------------------------------------------------------------------
 
 
-def _ref(value: str) -> str:
-    """nova accepts an id or a URL ending with it for imageRef and flavorRef."""
-    return value.rstrip("/").rsplit("/", 1)[-1]
-
-
-def sanitize_hostname(name: str) -> str:
-    """nova's ``sanitize_hostname``: what a display name becomes as a guest hostname."""
-    hostname = name.lower()
-    hostname = re.sub(r"[ _.]", "-", hostname)
-    hostname = re.sub(r"[^\w.-]+", "", hostname, flags=re.ASCII)
-    hostname = hostname.strip(".-")[:63]
-    return hostname or "server"
-
-
-def _flavor_snapshot(flavor: m.Flavor) -> dict[str, Any]:
-    return {"id": flavor.id, "flavorid": flavor.flavorid, "name": flavor.name,
-            "vcpus": flavor.vcpus, "memory_mb": flavor.memory_mb, "root_gb": flavor.root_gb,
-            "ephemeral_gb": flavor.ephemeral_gb, "swap": flavor.swap,
-            "extra_specs": dict(flavor.extra_specs)}
-
-
-def load_flavor(call: Call, session: Session, ref: str, *,
-                message: str = "Invalid flavorRef provided.") -> dict[str, Any]:
-    service = compute(call)
-    try:
-        flavor = service.flavors.get(session, _ref(str(ref)), call.context.project_id,
-                                     call.context.is_admin)
-    except NotFound:
-        raise BadRequest(message) from None
-    return _flavor_snapshot(flavor)
-
-
-async def load_image(call: Call, ref: str, *,
-                     missing: str = "Can not find requested image") -> dict[str, Any]:
-    """The image to boot from: visible to the caller and active (nova answers 400 otherwise).
-
-    Asked of the Image API with the caller's own token, so only what the
-    caller may see resolves.
-    """
-    glance = compute(call).glance
-    if glance is None:
-        raise BadRequest(missing)
-    try:
-        image = await glance.show(_ref(ref), token=call.context.auth_token or "")
-    except GlanceError as exc:
-        if exc.status < 500:  # not found, not visible, not an image id at all
-            raise BadRequest(missing) from None
-        raise
-    if image["status"] != "active":
-        raise BadRequest(f"Image {image['id']} is not active.")
-    return {"id": image["id"], "name": image["name"], "min_ram": image.get("min_ram") or 0,
-            "min_disk": image.get("min_disk") or 0, "size": image.get("size") or 0,
-            "properties": image_properties(image)}
-
-
-def _check_flavor_fits_image(flavor: dict[str, Any], image: dict[str, Any]) -> None:
-    if flavor["memory_mb"] < image["min_ram"]:
-        raise BadRequest("Flavor's memory is too small for requested image.")
-    if flavor["root_gb"]:
-        if image["min_disk"] > flavor["root_gb"]:
-            raise BadRequest("Flavor's disk is too small for requested image. Flavor disk is "
-                             f"{flavor['root_gb'] * 1024 ** 3} bytes, minimum requested disk is "
-                             f"{image['min_disk'] * 1024 ** 3} bytes.")
-        if image["size"] > flavor["root_gb"] * 1024 ** 3:
-            raise BadRequest("Flavor's disk is too small for requested image. Flavor disk is "
-                             f"{flavor['root_gb'] * 1024 ** 3} bytes, image is "
-                             f"{image['size']} bytes.")
-
-
-def _networks(call: Call, requested: Any) -> Any:
-    """``auto``, ``none`` or a list. Until Networking exists, a list names nothing that exists."""
-    if requested is None:
-        return "auto"
-    if isinstance(requested, str):
-        return requested
-    for network in requested:
-        if network.get("port"):
-            raise BadRequest(f"Port {network['port']} could not be found.")
-        if network.get("uuid"):
-            raise BadRequest(f"Network {network['uuid']} could not be found.")
-    return requested
-
-
-async def _resolve_networks(call: Call, requested: Any) -> Any:
-    neutron = compute(call).neutron
-    if neutron is None or call.cloud.app is None:
-        return _networks(call, requested)
-    try:
-        return await neutron.resolve_networks(requested, call.context.project_id or "",
-                                              call.headers.get("X-Auth-Token", ""))
-    except NeutronError as exc:
-        raise ApiError(exc.message, status=exc.status if exc.status < 500 else 500) from None
-
-
-async def _check_security_groups(call: Call, requested: Any) -> None:
-    """The groups asked for, resolved with the user's own token (nova's 400 if unknown)."""
-    neutron = compute(call).neutron
-    names = [g["name"] for g in requested or []]
-    if neutron is None or call.cloud.app is None or not names:
-        return
-    try:
-        await neutron.check_security_groups(names, call.context.project_id or "",
-                                            call.headers.get("X-Auth-Token", ""))
-    except NeutronError as exc:
-        raise ApiError(exc.message, status=exc.status if exc.status < 500 else 500) from None
-
-
-def _block_devices(server: dict[str, Any]) -> tuple[list[dict[str, Any]], bool]:
-    """The mappings to keep, and whether the root disk is a volume."""
-    mappings = server.get("block_device_mapping_v2") or []
-    kept: list[dict[str, Any]] = []
-    for bdm in mappings:
-        if bdm.get("destination_type", "volume") == "volume" or \
-                bdm.get("source_type") in ("volume", "snapshot"):
-            raise BadRequest("Block Device Mapping is Invalid: volumes need the Block Storage "
-                             "service, which this cloud does not run yet.")
-        kept.append(dict(bdm))
-    if server.get("block_device_mapping"):
-        raise BadRequest("Block Device Mapping is Invalid: volumes need the Block Storage "
-                         "service, which this cloud does not run yet.")
-    return kept, False
-
-
-def check_quota(call: Call, service: ComputeService, flavor: dict[str, Any],
-                min_count: int, max_count: int) -> int:
-    """How many servers of ``flavor`` may be created (max_count if they fit, else 403)."""
-    project = call.context.project_id or ""
-    quota = service.quota(project)
-    used = service.usage(project, call.context.user_id or "")
-    limits = {"instances": (quota["instances"], used["instances"], 1),
-              "cores": (quota["cores"], used["cores"], flavor["vcpus"]),
-              "ram": (quota["ram"], used["ram"], flavor["memory_mb"])}
-    allowed = max_count
-    for limit, in_use, each in limits.values():
-        if limit >= 0 and each:
-            allowed = min(allowed, (limit - in_use) // each)
-    if allowed >= min_count:
-        return allowed
-    overs = [name for name, (limit, in_use, each) in limits.items()
-             if limit >= 0 and in_use + each * min_count > limit]
-    name = overs[0]
-    limit, in_use, each = limits[name]
-    raise Forbidden(f"Quota exceeded for {name}: Requested {each * min_count}, but already "
-                    f"used {in_use} of {limit} {name}")
-
-
-def _hints(body: dict[str, Any]) -> dict[str, Any]:
-    return dict(body.get("os:scheduler_hints") or body.get("OS-SCH-HNT:scheduler_hints") or {})
-
-
-def _server_group(call: Call, session: Session, hints: dict[str, Any],
-                  count: int) -> m.ServerGroup | None:
-    group_id = hints.get("group")
-    if isinstance(group_id, list):
-        group_id = group_id[0] if group_id else None
-    if not group_id:
-        return None
-    group = session.scalar(select(m.ServerGroup).where(m.ServerGroup.uuid == group_id))
-    if group is None or (group.project_id != call.context.project_id
-                         and not call.context.is_admin):
-        raise BadRequest(f"Invalid server group {group_id}: Instance group {group_id} could "
-                         "not be found.")
-    allowed = compute(call).quota(group.project_id)["server_group_members"]
-    if 0 <= allowed < len(group.members) + count:
-        raise Forbidden("Quota exceeded, too many servers in group")
-    return group
-
-
-@api.route("POST", "/v2.1/servers", policy="os_compute_api:servers:create",
-           target=project_target, status=202, schema=schemas_from(SERVER_CREATE),
-           expected_errors=(400, 403, 404, 409, 413, 500, 503))
-async def create_server(call: Call) -> Any:
+def _build_request(call: Call) -> BuildRequest:
+    """The create's body as plain values; a zone naming a host is for those the policy allows."""
     server: dict[str, Any] = call.body["server"]
-    service = compute(call)
-    context = call.context
-    hints = _hints(call.body)
-    block_devices, boot_from_volume = _block_devices(server)
-    image_ref = server.get("imageRef") or ""
-    if not image_ref:
-        image_ref = next((b.get("uuid", "") for b in block_devices
-                          if b.get("source_type") == "image"
-                          and str(b.get("boot_index")) == "0"), "")
-    if not image_ref and not boot_from_volume:
-        raise BadRequest("Missing imageRef attribute")
-    image = await load_image(call, image_ref) if image_ref else None
-    networks = await _resolve_networks(call, server.get("networks"))
-    await _check_security_groups(call, server.get("security_groups"))
-    allowed_metadata = service.quota(context.project_id or "")["metadata_items"]
-    if 0 <= allowed_metadata < len(server.get("metadata") or {}):
-        raise Forbidden(f"Quota exceeded for metadata_items: Requested "
-                        f"{len(server['metadata'])}, but already used 0 of "
-                        f"{allowed_metadata} metadata_items")
     zone = server.get("availability_zone") or None
     forced_host = server.get("host")
     if zone and ":" in zone:
@@ -262,89 +68,43 @@ async def create_server(call: Call) -> Any:
         zone, _, forced_host = zone.partition(":")
         forced_host = forced_host.split(":")[0] or None
         zone = zone or None
-    if zone and zone not in service.availability_zones():
-        raise BadRequest("The requested availability zone is not available")
-    if forced_host and forced_host not in service.placement.providers:
-        raise BadRequest(f"Compute host {forced_host} could not be found.")
     min_count = int(server.get("min_count", 1))
-    max_count = int(server.get("max_count", min_count))
-    if min_count > max_count:
-        raise BadRequest("min_count must be <= max_count")
-    with service.db.session() as session:
-        flavor = load_flavor(call, session, server["flavorRef"])
-        if image is not None:
-            _check_flavor_fits_image(flavor, image)
-            if flavor["root_gb"] == 0 and not call.allows(
-                    "os_compute_api:servers:create:zero_disk_flavor", project_target(call)):
-                raise Forbidden("Only volume-backed servers are allowed for flavors with "
-                                "zero disk.")
-        key_data = None
-        if server.get("key_name"):
-            try:
-                key_data = service.keypairs.get(session, context.user_id or "",
-                                                server["key_name"]).public_key
-            except NotFound:
-                raise BadRequest("Invalid key_name provided.") from None
-        count = check_quota(call, service, flavor, min_count, max_count)
-        group = _server_group(call, session, hints, count)
-        reservation_id = "r-" + service.ids.hex_id()[:8]
-        now = service.clock.now()
-        uuids: list[str] = []
-        for index in range(count):
-            name = server["name"] if count == 1 else f"{server['name']}-{index + 1}"
-            hostname = server.get("hostname") or sanitize_hostname(name)
-            if count > 1 and server.get("hostname"):
-                hostname = f"{hostname}-{index + 1}"
-            instance = m.Instance(
-                uuid=service.ids.uuid(), name=name, hostname=hostname,
-                description=server.get("description"), project_id=context.project_id or "",
-                user_id=context.user_id or "", image_ref=image["id"] if image else "",
-                flavor=flavor, vcpus=flavor["vcpus"], memory_mb=flavor["memory_mb"],
-                vm_state=states.BUILDING, task_state=states.SCHEDULING,
-                power_state=states.NOSTATE, key_name=server.get("key_name"),
-                key_data=key_data, user_data=server.get("user_data"),
-                config_drive="True" if server.get("config_drive") in (True, "True", "true")
-                else "", access_ipv4=server.get("accessIPv4") or "",
-                access_ipv6=server.get("accessIPv6") or "",
-                disk_config=server.get("OS-DCF:diskConfig", "MANUAL"),
-                metadata_=dict(server.get("metadata") or {}),
-                system_metadata={}, tags=list(dict.fromkeys(server.get("tags") or [])),
-                security_groups=[g["name"] for g in server.get("security_groups")
-                                 or [{"name": "default"}]],
-                networks=networks, addresses={}, block_devices=block_devices,
-                scheduler_hints=hints, server_group=group.uuid if group else None,
-                trusted_certs=server.get("trusted_image_certificates"),
-                reservation_id=reservation_id, launch_index=index,
-                availability_zone=zone, requested_zone=zone,
-                created_at=now, updated_at=now)
-            session.add(instance)
-            session.flush()
-            service.instances.start_action(session, instance, "create", bus_context(call))
-            uuids.append(instance.uuid)
-        if group is not None:
-            group.members = [*group.members, *uuids]
-        admin_pass = server.get("adminPass") or service.ids.urlsafe_token(9)
-    spec: dict[str, Any] = {
-        "flavor": flavor, "image_properties": image["properties"] if image else {},
-        "availability_zone": zone, "scheduler_hints": hints,
-        "group": {"uuid": group.uuid, "policy": group.policy, "rules": dict(group.rules)}
-        if group else None,
-        "force_hosts": [forced_host] if forced_host else [],
-        "boot_from_volume": boot_from_volume,
-    }
-    await service.bus.cast(Target("conductor"), "build_instances", instance_uuids=uuids,
-                           spec=spec, ctxt=bus_context(call))
-    await service.settle(uuids)
-    if server.get("return_reservation_id"):
-        return {"reservation_id": reservation_id}
-    first = uuids[0]
+    return BuildRequest(
+        name=server["name"], flavor_ref=server["flavorRef"],
+        image_ref=server.get("imageRef") or "",
+        block_devices=list(server.get("block_device_mapping_v2") or []),
+        legacy_block_devices=bool(server.get("block_device_mapping")),
+        networks=server.get("networks"),
+        security_groups=[g["name"] for g in server.get("security_groups") or []],
+        metadata=dict(server.get("metadata") or {}), zone=zone, forced_host=forced_host,
+        min_count=min_count, max_count=int(server.get("max_count", min_count)),
+        hostname=server.get("hostname"), description=server.get("description"),
+        key_name=server.get("key_name"), user_data=server.get("user_data"),
+        config_drive=server.get("config_drive") in (True, "True", "true"),
+        access_ipv4=server.get("accessIPv4") or "", access_ipv6=server.get("accessIPv6") or "",
+        disk_config=server.get("OS-DCF:diskConfig", "MANUAL"),
+        tags=list(server.get("tags") or []),
+        trusted_certs=server.get("trusted_image_certificates"),
+        admin_pass=server.get("adminPass"),
+        hints=dict(call.body.get("os:scheduler_hints")
+                   or call.body.get("OS-SCH-HNT:scheduler_hints") or {}))
+
+
+@api.route("POST", "/v2.1/servers", policy="os_compute_api:servers:create",
+           target=project_target, status=202, schema=schemas_from(SERVER_CREATE),
+           expected_errors=(400, 403, 404, 409, 413, 500, 503))
+async def create_server(call: Call) -> Any:
+    request = _build_request(call)
+    built = await compute(call).builds.create(call.context, request, zero_disk_allowed=call.allows(
+        "os_compute_api:servers:create:zero_disk_flavor", project_target(call)))
+    if call.body["server"].get("return_reservation_id"):
+        return {"reservation_id": built.reservation_id}
+    first = built.uuids[0]
     body: dict[str, Any] = {
         "id": first, "links": links(call, "servers", first),
-        "OS-DCF:diskConfig": server.get("OS-DCF:diskConfig", "MANUAL"),
-        "security_groups": [{"name": name} for name in
-                            [g["name"] for g in server.get("security_groups")
-                             or [{"name": "default"}]]],
-        "adminPass": admin_pass,
+        "OS-DCF:diskConfig": request.disk_config,
+        "security_groups": [{"name": name} for name in request.security_groups or ["default"]],
+        "adminPass": built.admin_pass,
     }
     return Reply({"server": body}, headers={"Location": links(call, "servers", first)[0]["href"]})
 
