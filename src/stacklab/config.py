@@ -25,6 +25,10 @@ class DefaultOptions:
     # nova and neutron service-group timers; upstream defaults.
     report_interval: int = 10
     service_down_time: int = 60
+    # How long nova-compute waits for neutron's network-vif-plugged of a new server's
+    # ports, and whether a port not plugged in that time fails the build; upstream defaults.
+    vif_plugging_timeout: int = 300
+    vif_plugging_is_fatal: bool = True
     # glance-api.conf's limits on image data.
     image_size_cap: int = 1099511627776
     user_storage_quota: int = 0

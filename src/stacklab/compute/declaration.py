@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from stacklab.compute.agents.events import VifPlugging
 from stacklab.compute.api import api
 from stacklab.compute.glance import GlanceClient
 from stacklab.compute.neutron import NeutronClient
@@ -19,10 +20,12 @@ def _build(parts: Parts) -> ComputeService:
                              service_down_time=config.DEFAULT.service_down_time,
                              boot_profile=config.stacklab.boot_profile,
                              profile_clock=parts.scaled_clock,
-                             quota_options=config.quota)
+                             quota_options=config.quota, base_url=parts.base_url)
     # nova's [neutron] section: networking over HTTP, as the user nova.
-    compute.neutron = NeutronClient(parts.app, parts.base_url, username="nova",
-                                    password=config.stacklab.admin_password)
+    compute.neutron = NeutronClient(
+        parts.app, parts.base_url, username="nova", password=config.stacklab.admin_password,
+        vif_plugging=VifPlugging(config.DEFAULT.vif_plugging_timeout,
+                                 config.DEFAULT.vif_plugging_is_fatal))
     # nova's [glance] section: images over HTTP too, never glance's tables or files.
     compute.glance = GlanceClient(parts.app, parts.base_url, username="nova",
                                   password=config.stacklab.admin_password)

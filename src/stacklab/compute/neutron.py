@@ -17,6 +17,7 @@ from typing import Any
 
 from stacklab.api.client import ServiceCallError, ServiceClient
 from stacklab.api.errors import ApiError, BadRequest, Conflict
+from stacklab.compute.agents.events import VifPlugging
 
 
 class NeutronError(Exception):
@@ -35,9 +36,13 @@ class NeutronError(Exception):
 
 class NeutronClient:
     def __init__(self, app: Callable[[], Any], base_url: Callable[[], str], *, username: str,
-                 password: str, project: str = "service") -> None:
+                 password: str, project: str = "service",
+                 vif_plugging: VifPlugging | None = None) -> None:
         self._http = ServiceClient(app, base_url, mount="/networking", username=username,
                                    password=password, project=project)
+        # How long a build waits for neutron to say a server's port is wired, and whether
+        # it fails when neutron does not (nova's [DEFAULT] vif_plugging_* options).
+        self.vif_plugging = vif_plugging or VifPlugging()
 
     async def request(self, method: str, path: str, *, token: str | None = None,
                       json: Any = None, params: Any = None) -> Any:
@@ -194,6 +199,12 @@ class NeutronClient:
                 raise NeutronError.of(400, "SecurityGroupNotFound",
                                       f"Security group {name} not found.")
         return ids
+
+    async def unwired_ports(self, instance_uuid: str) -> list[str]:
+        """The server's ports neutron has not made ACTIVE yet (nova waits for their plugging)."""
+        ports = (await self.request("GET", "/v2.0/ports",
+                                    params={"device_id": instance_uuid}))["ports"]
+        return sorted(port["id"] for port in ports if port["status"] != "ACTIVE")
 
     async def addresses(self, instance_uuid: str) -> dict[str, list[dict[str, Any]]]:
         """nova's ``addresses`` of a server from its ports: network name -> addresses."""

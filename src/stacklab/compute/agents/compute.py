@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from stacklab.bus.interface import Target
 from stacklab.compute import states
 from stacklab.compute.agents import bind
+from stacklab.compute.agents.events import VIF_PLUGGED, InstanceEvents
 from stacklab.compute.agents.hypervisor import Hypervisor
 from stacklab.compute.instances import InstanceGone, UnexpectedTaskState
 from stacklab.compute.neutron import NeutronError
@@ -32,6 +33,7 @@ class ComputeManager:
         self.compute = compute
         self.host = host
         self.hypervisor = Hypervisor(host, compute.clock)
+        self.events = InstanceEvents(compute.clock)
 
     # -- plumbing ------------------------------------------------------------------------
 
@@ -72,46 +74,84 @@ class ComputeManager:
     async def build_and_run_instance(self, instance_uuid: str, node: str,
                                      ctxt: Mapping[str, Any]) -> None:
         uuid = instance_uuid
-        async with self._event(uuid, ctxt, "compute__do_build_and_run_instance"):
-            try:
-                await self._save(uuid, (states.SCHEDULING, None), vm_state=states.BUILDING,
-                                 task_state=None, host=self.host, node=node,
-                                 availability_zone=self.compute.default_zone)
-                await self._save(uuid, None, task_state=states.NETWORKING)
-                try:
-                    addresses = await self.compute.allocate_network(uuid, self.host)
-                except NeutronError as exc:
-                    await self._abort_build(uuid, ctxt, exc)
-                    return
-                await self.compute.profile_sleep(states.NETWORKING)
-                await self._save(uuid, states.NETWORKING, addresses=addresses,
-                                 task_state=states.BLOCK_DEVICE_MAPPING)
-                await self.compute.profile_sleep(states.BLOCK_DEVICE_MAPPING)
-                await self._steps(uuid, states.BLOCK_DEVICE_MAPPING, states.SPAWNING)
-                self._boot(uuid)
-                await self._save(uuid, states.SPAWNING, vm_state=states.ACTIVE,
-                                 task_state=None, power_state=states.RUNNING,
-                                 launched_at=self.compute.clock.now())
-            except (InstanceGone, UnexpectedTaskState):
-                self.hypervisor.destroy(uuid)
-                raise
+        # neutron may say a port is wired before the build waits for it: kept from now on.
+        self.events.expect(uuid)
+        try:
+            async with self._event(uuid, ctxt, "compute__do_build_and_run_instance"):
+                await self._build(uuid, node)
+        finally:
+            self.events.forget(uuid)
 
-    async def _abort_build(self, uuid: str, ctxt: Mapping[str, Any], exc: NeutronError) -> None:
-        """A port that cannot be made aborts the build (nova's BuildAbortException)."""
-        reason = exc.message
-        if exc.kind == "IpAddressGenerationFailure":
-            # neutron's error reaches nova as NoMoreFixedIps.
-            network = exc.message.rstrip(".").rsplit(" ", 1)[-1]
-            reason = f"No fixed IP addresses available for network: {network}"
-        message = (f"Build of instance {uuid} aborted: Failed to allocate the network(s) "
-                   f"with error {reason}, not rescheduling.")
+    async def _build(self, uuid: str, node: str) -> None:
+        try:
+            await self._save(uuid, (states.SCHEDULING, None), vm_state=states.BUILDING,
+                             task_state=None, host=self.host, node=node,
+                             availability_zone=self.compute.default_zone)
+            await self._save(uuid, None, task_state=states.NETWORKING)
+            try:
+                addresses = await self.compute.allocate_network(uuid, self.host)
+                unwired = await self._unwired_ports(uuid)
+            except NeutronError as exc:
+                await self._abort_build(uuid, states.NETWORKING, _allocation_failure(uuid, exc))
+                return
+            await self.compute.profile_sleep(states.NETWORKING)
+            await self._save(uuid, states.NETWORKING, addresses=addresses,
+                             task_state=states.BLOCK_DEVICE_MAPPING)
+            await self.compute.profile_sleep(states.BLOCK_DEVICE_MAPPING)
+            await self._steps(uuid, states.BLOCK_DEVICE_MAPPING, states.SPAWNING)
+            if not await self._wait_for_plugging(uuid, unwired):
+                # nova's VirtualInterfaceCreateException, turned into a build abort.
+                await self._abort_build(
+                    uuid, states.SPAWNING,
+                    f"Build of instance {uuid} aborted: Failed to allocate the network(s), "
+                    "not rescheduling.",
+                    details="VirtualInterfaceCreateException: Virtual Interface creation failed")
+                return
+            self._boot(uuid)
+            await self._save(uuid, states.SPAWNING, vm_state=states.ACTIVE,
+                             task_state=None, power_state=states.RUNNING,
+                             launched_at=self.compute.clock.now())
+        except (InstanceGone, UnexpectedTaskState):
+            self.hypervisor.destroy(uuid)
+            raise
+
+    async def _unwired_ports(self, uuid: str) -> list[str]:
+        """The ports whose plugging the build will wait for (none without a timeout)."""
+        neutron = self.compute.neutron
+        if neutron is None or neutron.vif_plugging.timeout <= 0:
+            return []
+        return await neutron.unwired_ports(uuid)
+
+    async def _wait_for_plugging(self, uuid: str, ports: list[str]) -> bool:
+        """Wait for neutron's network-vif-plugged of each port; False: the build fails."""
+        if not ports or self.compute.neutron is None:
+            return True
+        options = self.compute.neutron.vif_plugging
+        outcome = await self.events.wait(uuid, [(VIF_PLUGGED, port) for port in ports],
+                                         options.timeout, fatal=options.fatal)
+        if outcome.cleared:
+            return True  # being deleted: the next save says so
+        for name, tag in outcome.failed:
+            LOG.error("[instance: %s] neutron reported a failure on event %s-%s", uuid, name,
+                      tag)
+        if outcome.missing:
+            LOG.warning("[instance: %s] Timeout waiting for %s after %s seconds (%s)", uuid,
+                        ", ".join(f"{name}-{tag}" for name, tag in outcome.missing),
+                        options.timeout, "fatal" if options.fatal else "booting anyway")
+        return outcome.ok or not options.fatal
+
+    async def _abort_build(self, uuid: str, task_state: str, message: str,
+                           details: str = "") -> None:
+        """What nova does with a BuildAbortException: no retry, the server in ERROR."""
         LOG.error("[instance: %s] %s", uuid, message)
         await self.compute.release_network(uuid, _user_ports(self.compute, uuid))
         self.compute.placement.release(uuid)
-        await self._save(uuid, states.NETWORKING, vm_state=states.ERROR, task_state=None,
-                         fault=self.compute.instances.fault(message))
+        await self._save(uuid, task_state, vm_state=states.ERROR, task_state=None,
+                         fault=self.compute.instances.fault(message, details=details))
 
     async def terminate_instance(self, instance_uuid: str, ctxt: Mapping[str, Any]) -> None:
+        # A build still waiting for the server's ports stops waiting (nova clears its events).
+        self.events.clear(instance_uuid)
         async with self._event(instance_uuid, ctxt, "compute_terminate_instance"):
             await self.compute.profile_sleep("destroy")
             self.hypervisor.destroy(instance_uuid)
@@ -127,15 +167,18 @@ class ComputeManager:
 
         ``network-changed``: the server's ports changed (a floating IP came or
         went), so its addresses are read from neutron again. The others
-        (``network-vif-plugged`` ...) would release a build waiting for them;
-        nothing here waits, so they are only logged.
+        (``network-vif-plugged`` ...) go to the build waiting for them
+        (``events``); one nobody waits for is logged and dropped, as upstream.
         """
         bind(ctxt, self.host, "nova-compute")
         for event in events:
             uuid, name, tag = event["server_uuid"], event["name"], event.get("tag")
-            LOG.info("[instance: %s] Received event %s", uuid, f"{name}-{tag}" if tag else name)
+            label = f"{name}-{tag}" if tag else name
+            LOG.info("[instance: %s] Received event %s", uuid, label)
             if name == "network-changed":
                 await self.compute.network_changed(uuid)
+            elif not self.events.deliver(event):
+                LOG.warning("[instance: %s] Received unexpected event %s", uuid, label)
 
     # -- power ---------------------------------------------------------------------------
 
@@ -398,6 +441,17 @@ class ComputeManager:
     def get_console_output(self, instance_uuid: str, length: int | None) -> str:
         """An RPC call: the guest's serial console log."""
         return self.hypervisor.console_output(instance_uuid, length)
+
+
+def _allocation_failure(uuid: str, exc: NeutronError) -> str:
+    """A port that cannot be made aborts the build, with neutron's reason."""
+    reason = exc.message
+    if exc.kind == "IpAddressGenerationFailure":
+        # neutron's error reaches nova as NoMoreFixedIps.
+        network = exc.message.rstrip(".").rsplit(" ", 1)[-1]
+        reason = f"No fixed IP addresses available for network: {network}"
+    return (f"Build of instance {uuid} aborted: Failed to allocate the network(s) with error "
+            f"{reason}, not rescheduling.")
 
 
 def _user_ports(compute: ComputeService, uuid: str) -> set[str]:
