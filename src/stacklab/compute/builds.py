@@ -12,6 +12,7 @@ cast to the conductor: the caller does not wait for them to be ACTIVE.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -19,12 +20,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from stacklab.api.context import RequestContext
-from stacklab.api.errors import ApiError, BadRequest, Forbidden, NotFound
+from stacklab.api.errors import BadRequest, Forbidden, NotFound
 from stacklab.bus.interface import Target
 from stacklab.compute import models as m
 from stacklab.compute import quotas, states
+from stacklab.compute.casts import Cast
 from stacklab.compute.glance import GlanceError, image_properties
 from stacklab.compute.instances import bus_context
+from stacklab.compute.interfaces import networking_failure
 from stacklab.compute.neutron import NeutronError
 
 if TYPE_CHECKING:
@@ -121,11 +124,6 @@ def local_block_devices(mappings: list[dict[str, Any]], legacy: bool) -> list[di
     return [dict(bdm) for bdm in mappings]
 
 
-def networking_failure(exc: NeutronError) -> ApiError:
-    """neutron's client errors pass to the caller as they are; its own failures are 500."""
-    return ApiError(exc.message, status=exc.status if exc.status < 500 else 500)
-
-
 def _flavor_snapshot(flavor: m.Flavor) -> dict[str, Any]:
     return {"id": flavor.id, "flavorid": flavor.flavorid, "name": flavor.name,
             "vcpus": flavor.vcpus, "memory_mb": flavor.memory_mb, "root_gb": flavor.root_gb,
@@ -145,6 +143,12 @@ def _unlisted_networks(requested: Any) -> Any:
         if network.get("uuid"):
             raise BadRequest(f"Network {network['uuid']} could not be found.")
     return requested
+
+
+# What a rebuild may change: the body's field and the column it sets.
+_REBUILT = (("name", "name"), ("description", "description"), ("accessIPv4", "access_ipv4"),
+            ("accessIPv6", "access_ipv6"), ("OS-DCF:diskConfig", "disk_config"),
+            ("user_data", "user_data"), ("hostname", "hostname"))
 
 
 class Builds:
@@ -302,3 +306,30 @@ class Builds:
                                spec=spec, ctxt=ctxt)
         await service.settle(uuids)
         return Built(uuids, reservation_id, admin_pass)
+
+    async def rebuild(self, session: Session, instance: m.Instance, fields: Mapping[str, Any],
+                      context: RequestContext) -> Cast:
+        """The server again from ``imageRef``, with the fields the rebuild names changed."""
+        image = await self.image(fields["imageRef"], context.auth_token or "",
+                                 missing="Cannot find image for rebuild")
+        instance.image_ref = image["id"]
+        for name, column in _REBUILT:
+            if name in fields:
+                setattr(instance, column, fields[name] if fields[name] is not None else
+                        ("" if column.startswith("access") else None))
+        if "metadata" in fields:
+            instance.metadata_ = dict(fields["metadata"])
+        if fields.get("key_name") is not None:
+            key = self.key_pair(session, context.user_id or "", fields["key_name"])
+            instance.key_name, instance.key_data = key.name, key.public_key
+        elif "key_name" in fields:
+            instance.key_name, instance.key_data = None, None
+        if "trusted_image_certificates" in fields:
+            instance.trusted_certs = fields["trusted_image_certificates"]
+        instance.system_metadata = {**instance.system_metadata,
+                                    "old_vm_state": instance.vm_state}
+        instance.task_state = states.REBUILDING
+        instance.updated_at = self.service.clock.now()
+        return Cast.to_compute(instance.host, "rebuild_instance", instance_uuid=instance.uuid,
+                               image_ref=image["id"], evacuate=False, migration_uuid=None,
+                               target_state=None)

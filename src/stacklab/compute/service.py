@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
@@ -21,12 +21,15 @@ from stacklab.compute.builds import Builds
 from stacklab.compute.flavors import Flavors
 from stacklab.compute.glance import GlanceClient
 from stacklab.compute.instances import Instances
+from stacklab.compute.interfaces import Interfaces
 from stacklab.compute.keypairs import KeyPairs
+from stacklab.compute.moves import Moves
 from stacklab.compute.neutron import NeutronClient
 from stacklab.compute.placement import Placement, flavor_resources
 from stacklab.compute.quotas import Quotas
 from stacklab.compute.scheduler import HostState
 from stacklab.compute.servicegroup import TOPICS, ServiceGroup, is_up
+from stacklab.compute.snapshots import Snapshots
 from stacklab.config import QuotaOptions
 from stacklab.ids import IdSource
 from stacklab.store.database import Database
@@ -50,8 +53,11 @@ class ComputeService:
                  bus: Bus, *, report_interval: float = 10, service_down_time: float = 60,
                  default_zone: str = "nova", boot_profile: str = "fast",
                  quota_options: QuotaOptions | None = None,
-                 profile_clock: Clock | None = None) -> None:
+                 profile_clock: Clock | None = None,
+                 base_url: Callable[[], str] | None = None) -> None:
         self.db = db
+        # Where the cloud serves (known once it does): the root of the URLs nova hands out.
+        self.base_url = base_url or (lambda: "")
         self.clock = clock
         # The hypervisors' steps take the profile's seconds of the lab's scaled clock
         # ([stacklab] ha_time_scale, as keepalived's), not of the cloud's own.
@@ -61,6 +67,9 @@ class ComputeService:
         self.profile: Profile = profile(boot_profile)
         self.instances = Instances(db, clock, bus)
         self.builds = Builds(self)
+        self.moves = Moves(self)
+        self.interfaces = Interfaces(self)
+        self.snapshots = Snapshots(self)
         self.placement = Placement()
         # Server uuid -> its server group (None without): the scheduler's group counts.
         self.instance_groups: dict[str, str | None] = {}

@@ -1,8 +1,7 @@
 """Creating servers without HTTP: nova-api's checks, multi-create and the cast to the conductor.
 
-The service runs on an in-memory store, a virtual clock and seeded ids; the
-Image API is a stand-in answering for a few images, and the bus records what
-is cast (no conductor listens).
+The service runs on an in-memory store with a stand-in Image API and a bus
+that records casts (support.compute_domain).
 """
 
 from __future__ import annotations
@@ -18,7 +17,6 @@ from sqlalchemy import select
 from stacklab.api.context import RequestContext
 from stacklab.api.errors import ApiError, BadRequest
 from stacklab.bus.interface import Target
-from stacklab.clock import VirtualClock
 from stacklab.compute import models as m
 from stacklab.compute import states
 from stacklab.compute.builds import (
@@ -27,71 +25,27 @@ from stacklab.compute.builds import (
     sanitize_hostname,
     server_names,
 )
-from stacklab.compute.glance import GlanceError
 from stacklab.compute.service import ComputeService
 from stacklab.config import QuotaOptions
-from stacklab.ids import IdSource
-from stacklab.store.database import Database
-from stacklab.topology.loader import load_topology
-
-IMAGE = "11111111-1111-4111-8111-111111111111"
-BIG_IMAGE = "22222222-2222-4222-8222-222222222222"
-QUEUED_IMAGE = "33333333-3333-4333-8333-333333333333"
-GiB = 1024 ** 3
-
-
-class RecordingBus:
-    """Keeps what is cast; nothing listens."""
-
-    def __init__(self) -> None:
-        self.casts: list[tuple[Target, str, dict[str, Any]]] = []
-
-    async def cast(self, target: Target, method: str, **kwargs: Any) -> None:
-        self.casts.append((target, method, kwargs))
-
-    async def notify(self, *args: Any, **kwargs: Any) -> None:
-        pass
-
-
-class ImageApi:
-    """Answers ``show`` as the Image API would for the token's user."""
-
-    def __init__(self) -> None:
-        self.images = {
-            IMAGE: {"id": IMAGE, "name": "cirros", "status": "active", "min_ram": 0,
-                    "min_disk": 0, "size": 20 * 1024 ** 2, "hw_disk_bus": "virtio"},
-            BIG_IMAGE: {"id": BIG_IMAGE, "name": "big", "status": "active", "min_ram": 1024,
-                        "min_disk": 30, "size": 3 * GiB},
-            QUEUED_IMAGE: {"id": QUEUED_IMAGE, "name": "empty", "status": "queued"},
-        }
-        self.tokens: list[str] = []
-
-    async def show(self, image_id: str, *, token: str | None = None) -> dict[str, Any]:
-        self.tokens.append(token or "")
-        if image_id not in self.images:
-            raise GlanceError(404, {"message": f"No image found with ID {image_id}"})
-        return dict(self.images[image_id])
+from support.compute_domain import (
+    BIG_IMAGE,
+    IMAGE,
+    QUEUED_IMAGE,
+    GiB,
+    add_group,
+    add_server,
+    casts,
+    compute_hosts,
+    compute_service,
+    context,
+)
 
 
 @pytest.fixture
 def service() -> Iterator[ComputeService]:
-    db = Database("sqlite://")
-    db.upgrade()
-    compute = ComputeService(db, VirtualClock(), IdSource(5), load_topology(), RecordingBus(),
-                             boot_profile="realistic",
-                             quota_options=QuotaOptions(instances=3, cores=4, ram=2048))
-    with db.session() as session:
-        compute.flavors.ensure_defaults(session)
-        session.add(m.Flavor(flavorid="zero", name="zero-disk", memory_mb=512, root_gb=0,
-                             vcpus=1, created_at=0.0, extra_specs={}))
-    compute.glance = ImageApi()  # type: ignore[assignment]
+    compute = compute_service(QuotaOptions(instances=3, cores=4, ram=2048))
     yield compute
-    db.dispose()
-
-
-def context(project: str = "project-a", *, admin: bool = False) -> RequestContext:
-    return RequestContext(request_id="req-1", project_id=project, user_id="user-a",
-                          auth_token="user-token", roles=["admin"] if admin else ["member"])
+    compute.db.dispose()
 
 
 def request(**fields: Any) -> BuildRequest:
@@ -114,10 +68,6 @@ def refused(service: ComputeService, req: BuildRequest, **kwargs: Any) -> ApiErr
 def rows(service: ComputeService) -> list[m.Instance]:
     with service.db.session() as session:
         return list(session.scalars(select(m.Instance).order_by(m.Instance.id)))
-
-
-def casts(service: ComputeService) -> list[tuple[Target, str, dict[str, Any]]]:
-    return service.bus.casts  # type: ignore[attr-defined, no-any-return]
 
 
 # -- names ----------------------------------------------------------------------------------
@@ -317,16 +267,6 @@ def test_too_many_metadata_items_is_novas_403(service: ComputeService) -> None:
 # -- server groups ----------------------------------------------------------------------------
 
 
-def add_group(service: ComputeService, project: str = "project-a",
-              members: list[str] | None = None) -> str:
-    with service.db.session() as session:
-        group = m.ServerGroup(uuid=service.ids.uuid(), name="g", policy="anti-affinity",
-                              rules={"max_server_per_host": 1}, members=members or [],
-                              project_id=project, user_id="user-a", created_at=0.0)
-        session.add(group)
-        return group.uuid
-
-
 def test_a_group_hint_records_members_and_sends_the_policy(service: ComputeService) -> None:
     group = add_group(service)
     built = create(service, request(max_count=2, hints={"group": [group]}))
@@ -360,3 +300,40 @@ def test_the_group_quota_counts_the_servers_the_create_gets(service: ComputeServ
     service.quotas.update("project-a", {"server_group_members": 3, "cores": -1, "ram": -1})
     group = add_group(service)
     assert len(create(service, replace(request(max_count=5), hints={"group": group})).uuids) == 3
+
+
+# -- rebuild ----------------------------------------------------------------------------------
+
+
+def rebuild(service: ComputeService, uuid: str, fields: dict[str, Any]) -> Any:
+    with service.db.session() as session:
+        instance = service.instances.find(session, uuid)
+        assert instance is not None
+        cast = asyncio.run(service.builds.rebuild(session, instance, fields, context()))
+    return cast, instance
+
+
+def test_a_rebuild_changes_what_it_names_and_asks_the_compute(
+        service: ComputeService) -> None:
+    host = compute_hosts(service)[0]
+    uuid = add_server(service, host=host)
+    cast, instance = rebuild(service, uuid, {"imageRef": IMAGE, "name": "again",
+                                             "accessIPv4": None, "metadata": {"k": "v"},
+                                             "key_name": None})
+    assert (instance.name, instance.access_ipv4, instance.metadata_) == ("again", "", {"k": "v"})
+    assert instance.hostname == "vm" and instance.key_name is None
+    assert instance.task_state == states.REBUILDING
+    assert instance.system_metadata["old_vm_state"] == states.ACTIVE
+    assert (cast.target, cast.method, cast.kwargs["image_ref"]) == (
+        Target("compute", host), "rebuild_instance", IMAGE)
+
+
+def test_a_rebuild_from_an_unknown_image_or_key_is_a_bad_request(
+        service: ComputeService) -> None:
+    uuid = add_server(service, host=compute_hosts(service)[0])
+    for fields, message in (({"imageRef": "nope"}, "Cannot find image for rebuild"),
+                            ({"imageRef": IMAGE, "key_name": "nokey"},
+                             "Invalid key_name provided.")):
+        with pytest.raises(BadRequest) as caught:
+            rebuild(service, uuid, fields)
+        assert caught.value.message == message

@@ -13,10 +13,9 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from stacklab.api.errors import ApiError, BadRequest, Conflict, NotFound, NotImplementedOperation
+from stacklab.api.errors import ApiError, Conflict, NotImplementedOperation
 from stacklab.api.service import Call, Codes, Reply, schemas_from
 from stacklab.bus.interface import Target
 from stacklab.compute import models as m
@@ -24,7 +23,7 @@ from stacklab.compute import states
 from stacklab.compute.api.base import api, compute
 from stacklab.compute.api.servers import bus_context, check_lock, get_instance
 from stacklab.compute.api.views import render_server
-from stacklab.compute.glance import GlanceError
+from stacklab.compute.casts import Cast
 from stacklab.compute.server_schemas import ACTIONS
 
 _ANY_TASK: Any = object()
@@ -53,14 +52,6 @@ def check_state(instance: m.Instance, action: str, pre: Precondition) -> None:
     if pre.task_states is not _ANY_TASK and instance.task_state not in pre.task_states:
         raise Conflict(f"Cannot '{action}' instance {instance.uuid} while it is in task_state "
                        f"{instance.task_state}")
-
-
-def _check_host_up(call: Call, instance: m.Instance) -> None:
-    """nova's ``check_instance_host(check_is_up=True)``."""
-    service = compute(call)
-    record = service.service_record(instance.host) if instance.host else None
-    if record is None or not service.services.is_up(record):
-        raise Conflict("Service is unavailable at this time.")
 
 
 ActionHandler = Callable[[Call, Session, m.Instance, dict[str, Any]], Awaitable[Any]]
@@ -118,12 +109,6 @@ def not_implemented(name: str, *, min_version: str | None = None,
                max_version=max_version, expected_errors=())(refuse)
 
 
-def _cast_later(call: Call, target: Target, method: str, **kwargs: Any) -> Callable[[], Any]:
-    async def send() -> None:
-        await compute(call).bus.cast(target, method, ctxt=bus_context(call), **kwargs)
-    return send
-
-
 async def _perform(call: Call, known: ServerAction) -> Any:
     name = known.name
     body = call.body
@@ -137,7 +122,7 @@ async def _perform(call: Call, known: ServerAction) -> Any:
             check_lock(call, instance)
         check_state(instance, _CONFLICT_NAMES.get(name, name), known.pre)
         outcome = await known.handler(call, session, instance, args)
-        after: Callable[[], Any] | None = None
+        after: Cast | None = None
         if isinstance(outcome, tuple):
             outcome, after = outcome
         if known.record_as:
@@ -145,7 +130,7 @@ async def _perform(call: Call, known: ServerAction) -> Any:
                                            bus_context(call))
         instance.updated_at = service.clock.now()
     if after is not None:
-        await after()
+        await service.bus.cast(after.target, after.method, ctxt=bus_context(call), **after.kwargs)
         await service.settle([call.params["server_id"]])
     if isinstance(outcome, Reply):
         if outcome.status is None:
@@ -167,8 +152,7 @@ def _simple(task_state: str, method: str) -> ActionHandler:
     async def handler(call: Call, session: Session, instance: m.Instance,
                       args: dict[str, Any]) -> Any:
         instance.task_state = task_state
-        return None, _cast_later(call, Target("compute", instance.host), method,
-                                 instance_uuid=instance.uuid)
+        return None, Cast.to_compute(instance.host, method, instance_uuid=instance.uuid)
     return handler
 
 
@@ -200,8 +184,8 @@ async def _reboot(call: Call, session: Session, instance: m.Instance,
     if not hard:
         check_state(instance, "reboot", precondition((states.ACTIVE,)))
     instance.task_state = states.REBOOTING_HARD if hard else states.REBOOTING
-    return None, _cast_later(call, Target("compute", instance.host), "reboot_instance",
-                             instance_uuid=instance.uuid, reboot_type="HARD" if hard else "SOFT")
+    return None, Cast.to_compute(instance.host, "reboot_instance", instance_uuid=instance.uuid,
+                                 reboot_type="HARD" if hard else "SOFT")
 
 
 @action("rescue", "os_compute_api:os-rescue",
@@ -212,8 +196,8 @@ async def _rescue(call: Call, session: Session, instance: m.Instance,
         await compute(call).builds.image(args["rescue_image_ref"], call.context.auth_token or "")
     instance.task_state = states.RESCUING
     password = args.get("adminPass") or compute(call).ids.urlsafe_token(9)
-    return {"adminPass": password}, _cast_later(
-        call, Target("compute", instance.host), "rescue_instance", instance_uuid=instance.uuid)
+    return {"adminPass": password}, Cast.to_compute(instance.host, "rescue_instance",
+                                                    instance_uuid=instance.uuid)
 
 
 # -- lock and state -------------------------------------------------------------------------
@@ -256,43 +240,6 @@ async def _reset_state(call: Call, session: Session, instance: m.Instance,
 _SNAPSHOT_STATES = (states.ACTIVE, states.STOPPED, states.PAUSED, states.SUSPENDED)
 
 
-async def _new_image(call: Call, instance: m.Instance, name: str, metadata: dict[str, Any],
-                     image_type: str) -> str:
-    """A queued image in the Image API that the compute will fill (nova's snapshot).
-
-    Created with the caller's token, as nova-api does with the user's context:
-    glance's policy and quotas apply and the image is the caller's project's.
-    Formats and minimums come from the server's image, read as nova (the user
-    may no longer see it).
-    """
-    glance = compute(call).glance
-    if glance is None:
-        raise Conflict("The image service is not available.")
-    base: dict[str, Any] = {}
-    if instance.image_ref:
-        try:
-            base = await glance.show(instance.image_ref)
-        except GlanceError as exc:
-            if exc.status != 404:
-                raise
-    fields: dict[str, Any] = {
-        "name": name, "visibility": "private",
-        "disk_format": base.get("disk_format") or "qcow2",
-        "container_format": base.get("container_format") or "bare",
-        "min_disk": max(int(base.get("min_disk") or 0), instance.flavor["root_gb"]),
-        "min_ram": int(base.get("min_ram") or 0),
-        "instance_uuid": instance.uuid, "image_type": image_type,
-        "base_image_ref": instance.image_ref, "user_id": instance.user_id,
-        **{k: str(v) for k, v in metadata.items()},
-    }
-    try:
-        image = await glance.create(fields, token=call.context.auth_token or "")
-    except GlanceError as exc:
-        # glance's refusal (its policy, a reserved property) is the caller's to read.
-        raise ApiError(exc.message, status=exc.status) from None
-    return str(image["id"])
-
-
 # The image service's own refusals (its quota, a size over its cap) pass through.
 _IMAGE_ERRORS = (400, 403, 404, 409, 413)
 
@@ -301,12 +248,10 @@ _IMAGE_ERRORS = (400, 403, 404, 409, 413)
         expected_errors=_IMAGE_ERRORS)
 async def _create_image(call: Call, session: Session, instance: m.Instance,
                         args: dict[str, Any]) -> Any:
-    image_id = await _new_image(call, instance, args["name"], args.get("metadata") or {},
-                                "snapshot")
-    instance.task_state = states.IMAGE_SNAPSHOT
-    send = _cast_later(call, Target("compute", instance.host), "snapshot_instance",
-                       instance_uuid=instance.uuid, image_id=image_id)
-    location = call.cloud.base_url + f"/image/v2/images/{image_id}"
+    service = compute(call)
+    image_id, send = await service.snapshots.snapshot(
+        instance, args["name"], args.get("metadata") or {}, call.context.auth_token or "")
+    location = service.base_url() + f"/image/v2/images/{image_id}"
     if call.version_at_least("2.45"):
         return Reply({"image_id": image_id}), send
     return Reply(None, headers={"Location": location}), send
@@ -316,30 +261,7 @@ async def _create_image(call: Call, session: Session, instance: m.Instance,
         precondition((states.ACTIVE, states.STOPPED, states.ERROR)))
 async def _rebuild(call: Call, session: Session, instance: m.Instance,
                    args: dict[str, Any]) -> Any:
-    image = await compute(call).builds.image(args["imageRef"], call.context.auth_token or "",
-                                             missing="Cannot find image for rebuild")
-    instance.image_ref = image["id"]
-    for field, column in (("name", "name"), ("description", "description"),
-                          ("accessIPv4", "access_ipv4"), ("accessIPv6", "access_ipv6"),
-                          ("OS-DCF:diskConfig", "disk_config"), ("user_data", "user_data"),
-                          ("hostname", "hostname")):
-        if field in args:
-            setattr(instance, column, args[field] if args[field] is not None else
-                    ("" if column.startswith("access") else None))
-    if "metadata" in args:
-        instance.metadata_ = dict(args["metadata"])
-    if "key_name" in args:
-        if args["key_name"] is None:
-            instance.key_name, instance.key_data = None, None
-        else:
-            key = compute(call).builds.key_pair(session, call.context.user_id or "",
-                                                args["key_name"])
-            instance.key_name, instance.key_data = key.name, key.public_key
-    if "trusted_image_certificates" in args:
-        instance.trusted_certs = args["trusted_image_certificates"]
-    instance.system_metadata = {**instance.system_metadata, "old_vm_state": instance.vm_state}
-    instance.task_state = states.REBUILDING
-    instance.updated_at = compute(call).clock.now()
+    send = await compute(call).builds.rebuild(session, instance, args, call.context)
     body = render_server(call, instance, full=False, show_groups=True)
     # The rebuild view adds what rebuild may change, and never the admin's user_data.
     body.pop("OS-EXT-SRV-ATTR:user_data", None)
@@ -348,9 +270,7 @@ async def _rebuild(call: Call, session: Session, instance: m.Instance,
     if call.version_at_least("2.57"):
         body["user_data"] = instance.user_data
     body["adminPass"] = args.get("adminPass") or compute(call).ids.urlsafe_token(9)
-    return {"server": body}, _cast_later(
-        call, Target("compute", instance.host), "rebuild_instance", instance_uuid=instance.uuid,
-        image_ref=image["id"], evacuate=False, migration_uuid=None, target_state=None)
+    return {"server": body}, send
 
 
 @action("shelve", "os_compute_api:os-shelve:shelve",
@@ -358,13 +278,7 @@ async def _rebuild(call: Call, session: Session, instance: m.Instance,
         expected_errors=_IMAGE_ERRORS)
 async def _shelve(call: Call, session: Session, instance: m.Instance,
                   args: dict[str, Any]) -> Any:
-    image_id = await _new_image(call, instance, f"{instance.name}-shelved", {}, "snapshot")
-    instance.system_metadata = {**instance.system_metadata, "shelved_image_id": image_id,
-                                "shelved_at": compute(call).clock.now(),
-                                "shelved_host": instance.host}
-    instance.task_state = states.SHELVING
-    return None, _cast_later(call, Target("compute", instance.host), "shelve_instance",
-                             instance_uuid=instance.uuid, image_id=image_id, offload=True)
+    return None, await compute(call).snapshots.shelve(instance, call.context.auth_token or "")
 
 
 @action("shelveOffload", "os_compute_api:os-shelve:shelve_offload",
@@ -372,8 +286,8 @@ async def _shelve(call: Call, session: Session, instance: m.Instance,
 async def _shelve_offload(call: Call, session: Session, instance: m.Instance,
                           args: dict[str, Any]) -> Any:
     instance.task_state = states.SHELVING_OFFLOADING
-    return None, _cast_later(call, Target("compute", instance.host), "shelve_offload_instance",
-                             instance_uuid=instance.uuid)
+    return None, Cast.to_compute(instance.host, "shelve_offload_instance",
+                                 instance_uuid=instance.uuid)
 
 
 @action("unshelve", "os_compute_api:os-shelve:unshelve",
@@ -384,89 +298,17 @@ async def _unshelve(call: Call, session: Session, instance: m.Instance,
     if host:
         call.authorize("os_compute_api:os-shelve:unshelve_to_host",
                        {"project_id": instance.project_id, "user_id": instance.user_id})
-        if instance.vm_state != states.SHELVED_OFFLOADED:
-            raise Conflict(f"The unshelve action on host {host} is only possible for a "
-                           "shelved offloaded instance.")
-        if host not in compute(call).placement.providers:
-            raise BadRequest(f"Compute host {host} could not be found.")
-    if args.get("availability_zone"):
-        if args["availability_zone"] not in compute(call).availability_zones():
-            raise BadRequest("The requested availability zone is not available")
-        instance.requested_zone = args["availability_zone"]
-    instance.task_state = states.UNSHELVING
-    spec = _spec(instance, force_hosts=[host] if host else [])
-    if instance.vm_state == states.SHELVED:
-        # Still on its host with its allocation: it only has to start there again.
-        spec["keep_host"] = instance.host
-    return None, _cast_later(call, Target("conductor"), "unshelve_instance",
-                             instance_uuid=instance.uuid, spec=spec)
+    return None, compute(call).moves.unshelve(instance, host, args.get("availability_zone"))
 
 
 # -- resize and migrations --------------------------------------------------------------------
 
 
-def _spec(instance: m.Instance, *, flavor: dict[str, Any] | None = None,
-          ignore_hosts: list[str] | None = None,
-          force_hosts: list[str] | None = None) -> dict[str, Any]:
-    group = None
-    if instance.server_group:
-        group = {"uuid": instance.server_group}
-    return {"flavor": flavor or instance.flavor, "image_properties": {},
-            "availability_zone": instance.requested_zone,
-            "scheduler_hints": dict(instance.scheduler_hints), "group": group,
-            "ignore_hosts": ignore_hosts or [], "force_hosts": force_hosts or []}
-
-
-def _with_group_policy(session: Session, spec: dict[str, Any]) -> dict[str, Any]:
-    group = spec.get("group")
-    if group:
-        record = session.scalar(select(m.ServerGroup).where(m.ServerGroup.uuid == group["uuid"]))
-        spec["group"] = {"uuid": record.uuid, "policy": record.policy,
-                         "rules": dict(record.rules)} if record else None
-    return spec
-
-
-def _migration(call: Call, session: Session, instance: m.Instance, kind: str, status: str,
-               new_flavor: dict[str, Any], dest: str | None = None) -> str:
-    service = compute(call)
-    migration = m.Migration(
-        uuid=service.ids.uuid(), instance_uuid=instance.uuid, migration_type=kind,
-        status=status, source_compute=instance.host, dest_compute=dest,
-        old_flavor=dict(instance.flavor), new_flavor=dict(new_flavor),
-        project_id=instance.project_id, user_id=instance.user_id,
-        created_at=service.clock.now(), updated_at=service.clock.now())
-    session.add(migration)
-    return migration.uuid
-
-
-def _start_move(call: Call, session: Session, instance: m.Instance, *, kind: str,
-                flavor: dict[str, Any], host: str | None) -> Any:
-    _check_host_up(call, instance)
-    if host is not None and host not in compute(call).placement.providers:
-        raise NotFound(f"Compute host {host} could not be found.")
-    if host is not None and host == instance.host:
-        raise BadRequest("The target host can't be the same one.")
-    migration_uuid = _migration(call, session, instance, kind, "pre-migrating", flavor)
-    instance.system_metadata = {**instance.system_metadata, "old_vm_state": instance.vm_state}
-    instance.task_state = states.RESIZE_PREP
-    spec = _with_group_policy(session, _spec(
-        instance, flavor=flavor, ignore_hosts=[instance.host] if instance.host else [],
-        force_hosts=[host] if host else []))
-    return None, _cast_later(call, Target("conductor"), "migrate_server",
-                             instance_uuid=instance.uuid, spec=spec,
-                             migration_uuid=migration_uuid)
-
-
 @action("resize", "os_compute_api:servers:resize", precondition((states.ACTIVE, states.STOPPED)))
 async def _resize(call: Call, session: Session, instance: m.Instance,
                   args: dict[str, Any]) -> Any:
-    flavor = compute(call).builds.flavor(session, str(args["flavorRef"]), call.context,
-                                         message=f"Flavor {args['flavorRef']} could not be found.")
-    if flavor["flavorid"] == instance.flavor.get("flavorid"):
-        raise BadRequest("When resizing, instances must change flavor!")
-    if flavor["root_gb"] < instance.flavor["root_gb"]:
-        raise BadRequest("Resize error: Unable to resize disk down.")
-    return _start_move(call, session, instance, kind="resize", flavor=flavor, host=None)
+    return None, compute(call).moves.resize(session, instance, str(args["flavorRef"]),
+                                            call.context)
 
 
 @action("migrate", "os_compute_api:os-migrate-server:migrate",
@@ -477,38 +319,20 @@ async def _migrate(call: Call, session: Session, instance: m.Instance,
     if host:
         call.authorize("os_compute_api:os-migrate-server:migrate:host",
                        {"project_id": instance.project_id, "user_id": instance.user_id})
-    return _start_move(call, session, instance, kind="migration", flavor=instance.flavor,
-                       host=host)
-
-
-def _finished_migration(session: Session, instance: m.Instance) -> m.Migration:
-    migration = session.scalar(select(m.Migration).where(
-        m.Migration.instance_uuid == instance.uuid, m.Migration.status == "finished")
-        .order_by(m.Migration.id.desc()).limit(1))
-    if migration is None:
-        raise BadRequest("Instance has not been resized.")
-    return migration
+    return None, compute(call).moves.migrate(session, instance, host)
 
 
 @action("confirmResize", "os_compute_api:servers:confirm_resize", precondition((states.RESIZED,)),
         status=204)
 async def _confirm(call: Call, session: Session, instance: m.Instance,
                    args: dict[str, Any]) -> Any:
-    migration = _finished_migration(session, instance)
-    migration.status = "confirming"
-    return None, _cast_later(call, Target("compute", migration.source_compute),
-                             "confirm_resize", instance_uuid=instance.uuid,
-                             migration_uuid=migration.uuid)
+    return None, compute(call).moves.confirm_resize(session, instance)
 
 
 @action("revertResize", "os_compute_api:servers:revert_resize", precondition((states.RESIZED,)))
 async def _revert(call: Call, session: Session, instance: m.Instance,
                   args: dict[str, Any]) -> Any:
-    migration = _finished_migration(session, instance)
-    migration.status = "reverting"
-    instance.task_state = states.RESIZE_REVERTING
-    return None, _cast_later(call, Target("compute", migration.dest_compute), "revert_resize",
-                             instance_uuid=instance.uuid, migration_uuid=migration.uuid)
+    return None, compute(call).moves.revert_resize(session, instance)
 
 
 @action("os-migrateLive", "os_compute_api:os-migrate-server:migrate_live",
@@ -519,20 +343,7 @@ async def _live_migrate(call: Call, session: Session, instance: m.Instance,
     if host:
         call.authorize("os_compute_api:os-migrate-server:migrate_live:host",
                        {"project_id": instance.project_id, "user_id": instance.user_id})
-    _check_host_up(call, instance)
-    if host is not None and host not in compute(call).placement.providers:
-        raise BadRequest(f"Compute host {host} could not be found.")
-    if host is not None and host == instance.host:
-        raise BadRequest(f"The source and destination hosts are the same: {host}")
-    migration_uuid = _migration(call, session, instance, "live-migration", "queued",
-                                instance.flavor, dest=host)
-    instance.task_state = states.MIGRATING
-    spec = _with_group_policy(session, _spec(
-        instance, ignore_hosts=[instance.host] if instance.host else [],
-        force_hosts=[host] if host else []))
-    return None, _cast_later(call, Target("conductor"), "live_migrate_instance",
-                             instance_uuid=instance.uuid, spec=spec,
-                             migration_uuid=migration_uuid, source=instance.host)
+    return None, compute(call).moves.live_migrate(session, instance, host)
 
 
 @action("evacuate", "os_compute_api:os-evacuate",
@@ -540,29 +351,12 @@ async def _live_migrate(call: Call, session: Session, instance: m.Instance,
 async def _evacuate(call: Call, session: Session, instance: m.Instance,
                     args: dict[str, Any]) -> Any:
     service = compute(call)
-    host = args.get("host")
-    if host is not None:
-        if host not in service.placement.providers:
-            raise NotFound(f"Compute host {host} not found.")
-        if host == instance.host:
-            raise BadRequest("The target host can't be the same one.")
-    record = service.service_record(instance.host) if instance.host else None
-    if record is not None and service.services.is_up(record):
-        raise BadRequest(f"Compute service of {instance.host} is still in use.")
-    migration_uuid = _migration(call, session, instance, "evacuation", "accepted",
-                                instance.flavor, dest=host)
-    instance.system_metadata = {**instance.system_metadata, "old_vm_state": instance.vm_state}
-    instance.task_state = states.REBUILDING
-    spec = _with_group_policy(session, _spec(
-        instance, ignore_hosts=[instance.host] if instance.host else [],
-        force_hosts=[host] if host else []))
-    target_state = states.STOPPED if call.version_at_least("2.95") else None
+    send = service.moves.evacuate(session, instance, args.get("host"),
+                                  stop=call.version_at_least("2.95"))
     body: Any = None
     if not call.version_at_least("2.14"):
         body = {"adminPass": args.get("adminPass") or service.ids.urlsafe_token(9)}
-    return body, _cast_later(call, Target("conductor"), "rebuild_instance",
-                             instance_uuid=instance.uuid, spec=spec,
-                             migration_uuid=migration_uuid, target_state=target_state)
+    return body, send
 
 
 # -- consoles -----------------------------------------------------------------------------------
@@ -596,7 +390,7 @@ async def _console_output(call: Call, session: Session, instance: m.Instance,
 def console_url(call: Call, instance: m.Instance, console_type: str) -> str:
     """Where the console proxy would serve this console (nova-novncproxy and friends)."""
     token = compute(call).ids.hex_id()
-    base = call.cloud.base_url
+    base = compute(call).base_url()
     paths = {"novnc": "/vnc_lite.html?path=%3Ftoken%3D", "xvpvnc": "/console?token=",
              "spice-html5": "/spice_auto.html?token=", "serial": "/?token=",
              "webmks": "/mks?token="}
