@@ -21,7 +21,8 @@ from stacklab.network.api.base import (
     target_of,
 )
 from stacklab.network.api.networks import render_network_row
-from stacklab.network.api.routers import router_body
+from stacklab.network.api.resource import shown
+from stacklab.network.api.routers import ROUTER
 from stacklab.network.scheduling.zones import availability_zones
 
 
@@ -152,4 +153,4 @@ async def agent_routers(call: Call) -> dict[str, Any]:
         ids = [b.router_id for b in session.scalars(select(m.RouterBinding).where(
             m.RouterBinding.agent_id == call.params["agent_id"]))]
         rows = [session.get(m.Router, i) for i in ids]
-        return {"routers": [router_body(call, session, r) for r in rows if r is not None]}
+        return {"routers": [shown(call, session, ROUTER, r, {}) for r in rows if r is not None]}

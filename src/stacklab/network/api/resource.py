@@ -17,7 +17,7 @@ import datetime as dt
 import functools
 import json
 import operator
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -50,11 +50,13 @@ from stacklab.api.service import Call, Reply
 from stacklab.network import attributes
 from stacklab.network.api.base import (
     MAX_LIMIT,
+    api,
     authorize,
     check_attributes,
     network,
     only_fields,
     request_body,
+    target_of,
 )
 
 Row = Any  # a SQL row (or an ORM object) a renderer reads attributes of
@@ -87,11 +89,13 @@ class Resource:
     render: Render                       # rows -> bodies, one batch per page
     not_found: Callable[[str], ApiError]
     # Who may see a row, as SQL (None: everyone); the caller's Call and the joined parent.
-    visible: Callable[[Call, Any, Any], Condition | None]
+    visible: Callable[[Call, Any, Any], Condition | None] = lambda call, table, parent: (
+        own_rows(call, table))
     # The attributes of a body the policy target reads (neutron's target keys; every body
     # shows them) and how the target is made of them and of the parent's columns.
-    target_keys: tuple[str, ...]
-    target: Callable[[Mapping[str, Any], Mapping[str, Any]], dict[str, Any]]
+    target_keys: tuple[str, ...] = ("project_id",)
+    target: Callable[[Mapping[str, Any], Mapping[str, Any]], dict[str, Any]] = (
+        lambda item, parent: target_of(item))
     parent: Parent | None = None
     # JSON columns holding lists of strings (tags, security_groups): filtered by membership.
     scalar_lists: frozenset[str] = frozenset({"tags"})
@@ -112,6 +116,15 @@ class Resource:
 
     def parent_table(self) -> Any:
         return None if self.parent is None else self.parent.model.__table__.alias("parent")
+
+    @property
+    def base_path(self) -> str:
+        return f"/v2.0/{self.path or self.collection}"
+
+
+def own_rows(call: Call, table: Any) -> Condition | None:
+    """What most resources show: the caller's project's rows, every row to an admin."""
+    return None if call.context.is_admin else table.c.project_id == call.context.project_id
 
 
 # -- the query ------------------------------------------------------------------------------------
@@ -530,3 +543,71 @@ def delete_one(call: Call, resource: Resource, resource_id: str, remove: Remove)
         row, target, _ = load(call, session, resource, resource_id)
         authorize(call, f"delete_{resource.name}", target)
         remove(call, session, row)
+
+
+# -- the routes -----------------------------------------------------------------------------------
+
+After = Callable[[Call], Awaitable[None]]
+Act = Callable[[Call, Session, Any, dict[str, Any]], dict[str, Any]]
+
+
+def serve(resource: Resource, *, make: Make | None = None, apply: Apply | None = None,
+          remove: Remove | None = None, parent_for: ParentFor | None = None,
+          prepare: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+          after: After | None = None) -> None:
+    """Declare a resource's routes: list and show, then create, update and delete where the
+    resource gives its own step of them; ``after`` runs once a write is stored."""
+    collection, item = resource.base_path, resource.base_path + "/{id}"
+
+    async def written(call: Call) -> None:
+        if after is not None:
+            await after(call)
+
+    @api.route("GET", collection)
+    async def index(call: Call) -> dict[str, Any]:
+        return list_collection(call, resource)
+
+    @api.route("GET", item)
+    async def show(call: Call) -> dict[str, Any]:
+        return show_one(call, resource, call.params["id"])
+
+    if make is not None:
+        creates = make
+
+        @api.route("POST", collection, status=201)
+        async def create(call: Call) -> Reply:
+            reply = create_one(call, resource, creates, parent_for=parent_for)
+            await written(call)
+            return reply
+
+    if apply is not None:
+        updates = apply
+
+        @api.route("PUT", item)
+        async def update(call: Call) -> dict[str, Any]:
+            body = update_one(call, resource, call.params["id"], updates, prepare=prepare)
+            await written(call)
+            return body
+
+    if remove is not None:
+        removes = remove
+
+        @api.route("DELETE", item, status=204)
+        async def delete(call: Call) -> None:
+            delete_one(call, resource, call.params["id"], removes)
+            await written(call)
+
+
+def member_action(resource: Resource, action: str, check: Callable[[Any], dict[str, Any]],
+                  act: Act) -> None:
+    """``PUT /v2.0/<collection>/<id>/<action>`` (neutron's member actions): the body checked
+    by ``check``, the object found as the caller sees it (else the resource's 404), the
+    ``<action>`` policy asked of its target, then ``act``, whose answer is the body."""
+
+    @api.route("PUT", f"{resource.base_path}/{{id}}/{action}")
+    async def handle(call: Call) -> dict[str, Any]:
+        info = check(call.body)
+        with network(call).db.session() as session:
+            row, target, _ = load(call, session, resource, call.params["id"])
+            authorize(call, action, target)
+            return act(call, session, row, info)

@@ -10,25 +10,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from stacklab.api.errors import ApiError, BadRequest
-from stacklab.api.service import Call, Reply
+from stacklab.api.service import Call
 from stacklab.network import models as m
-from stacklab.network.api.base import (
-    api,
-    network,
-    target_of,
-)
-from stacklab.network.api.resource import (
-    Condition,
-    Resource,
-    assign,
-    create_one,
-    delete_one,
-    has_any,
-    list_collection,
-    matches,
-    show_one,
-    update_one,
-)
+from stacklab.network.api.base import network, target_of
+from stacklab.network.api.resource import Resource, assign, has_any, load, matches, serve
 from stacklab.network.api.views import (
     RULE_ATTRIBUTES,
     SECURITY_GROUP_ATTRIBUTES,
@@ -43,18 +28,6 @@ _PROTOCOLS = {"ah": 51, "dccp": 33, "egp": 8, "esp": 50, "gre": 47, "hopopt": 0,
               "ospf": 89, "pgm": 113, "rsvp": 46, "sctp": 132, "tcp": 6, "udp": 17,
               "udplite": 136, "vrrp": 112}
 _PORTED = {"tcp", "udp", "6", "17", "dccp", "sctp", "udplite", "33", "132", "136"}
-
-
-def _visible(call: Call, project_id: str) -> bool:
-    return call.context.is_admin or project_id == call.context.project_id
-
-
-def _group(call: Call, session: Session, group_id: str) -> m.SecurityGroup:
-    group = session.get(m.SecurityGroup, group_id)
-    if group is None or not _visible(call, group.project_id):
-        raise ApiError(f"Security group {group_id} does not exist", status=404,
-                       kind="SecurityGroupNotFound")
-    return group
 
 
 def groups_of_project(call: Call, session: Session, group_ids: list[str],
@@ -90,17 +63,9 @@ def _render(session: Session, rows: Sequence[Any]) -> list[dict[str, Any]]:
     return [render_security_group(r, rules[r.id]) for r in rows]
 
 
-def _visible_rows(call: Call, table: Any, parent: Any) -> Condition | None:
-    return None if call.context.is_admin else table.c.project_id == call.context.project_id
-
-
 def _ensure_default(call: Call, session: Session) -> None:
     if call.context.project_id:
         network(call).default_security_group(session, call.context.project_id)
-
-
-def _target(item: Mapping[str, Any], parent: Mapping[str, Any]) -> dict[str, Any]:
-    return target_of(item)
 
 
 SECURITY_GROUP = Resource(
@@ -108,18 +73,7 @@ SECURITY_GROUP = Resource(
     response=SECURITY_GROUP_ATTRIBUTES, render=_render,
     not_found=lambda i: ApiError(f"Security group {i} does not exist", status=404,
                                  kind="SecurityGroupNotFound"),
-    visible=_visible_rows, target_keys=("project_id",), target=_target,
     before_list=_ensure_default, path="security-groups")
-
-
-@api.route("GET", "/v2.0/security-groups")
-async def list_groups(call: Call) -> dict[str, Any]:
-    return list_collection(call, SECURITY_GROUP)
-
-
-@api.route("GET", "/v2.0/security-groups/{group_id}")
-async def show_group(call: Call) -> dict[str, Any]:
-    return show_one(call, SECURITY_GROUP, call.params["group_id"])
 
 
 def _make(call: Call, session: Session, project: str, fields: dict[str, Any],
@@ -145,11 +99,6 @@ def _make(call: Call, session: Session, project: str, fields: dict[str, Any],
     return group
 
 
-@api.route("POST", "/v2.0/security-groups", status=201)
-async def create_group(call: Call) -> Reply:
-    return create_one(call, SECURITY_GROUP, _make)
-
-
 def _apply(call: Call, session: Session, group: m.SecurityGroup, fields: dict[str, Any],
            parent: Mapping[str, Any]) -> None:
     if group.is_default and fields.get("name", "default") != "default":
@@ -169,19 +118,7 @@ def _remove(call: Call, session: Session, group: m.SecurityGroup) -> None:
     session.delete(group)
 
 
-@api.route("PUT", "/v2.0/security-groups/{group_id}")
-async def update_group(call: Call) -> dict[str, Any]:
-    return update_one(call, SECURITY_GROUP, call.params["group_id"], _apply)
-
-
-@api.route("DELETE", "/v2.0/security-groups/{group_id}", status=204)
-async def delete_group(call: Call) -> None:
-    delete_one(call, SECURITY_GROUP, call.params["group_id"], _remove)
-
-
-def _rule_target(project_id: str) -> dict[str, Any]:
-    """A rule's policy target: neutron's rule checks read its group's owner (sg_owner)."""
-    return target_of({"project_id": project_id, "security_group:project_id": project_id})
+serve(SECURITY_GROUP, make=_make, apply=_apply, remove=_remove)
 
 
 def _rule_key(rule: dict[str, Any]) -> tuple[Any, ...]:
@@ -246,9 +183,11 @@ def _validate_rule(fields: dict[str, Any]) -> dict[str, Any]:
             "description": fields.get("description", "")}
 
 
-def _rule_target_of(item: Mapping[str, Any], parent: Mapping[str, Any]) -> dict[str, Any]:
-    # A rule being created belongs to its group's project, whoever asks (its parent's).
-    return _rule_target(parent.get("project_id", item["project_id"]))
+def _rule_target(item: Mapping[str, Any], parent: Mapping[str, Any]) -> dict[str, Any]:
+    """A rule's policy target: neutron's rule checks read its group's owner (sg_owner),
+    which owns a rule being created too, whoever asks (the parent's project)."""
+    project = parent.get("project_id", item["project_id"])
+    return target_of({"project_id": project, "security_group:project_id": project})
 
 
 SECURITY_GROUP_RULE = Resource(
@@ -257,31 +196,20 @@ SECURITY_GROUP_RULE = Resource(
     render=lambda session, rows: [render_rule(r) for r in rows],
     not_found=lambda i: ApiError(f"Security group rule {i} does not exist", status=404,
                                  kind="SecurityGroupRuleNotFound"),
-    visible=_visible_rows, target_keys=("project_id",), target=_rule_target_of,
-    scalar_lists=frozenset(),
+    target=_rule_target, scalar_lists=frozenset(),
     computed={"normalized_cidr": lambda t, wanted: matches(t.c.remote_ip_prefix, wanted)})
-
-
-@api.route("GET", "/v2.0/security-group-rules")
-async def list_rules(call: Call) -> dict[str, Any]:
-    return list_collection(call, SECURITY_GROUP_RULE)
-
-
-@api.route("GET", "/v2.0/security-group-rules/{rule_id}")
-async def show_rule(call: Call) -> dict[str, Any]:
-    return show_one(call, SECURITY_GROUP_RULE, call.params["rule_id"])
 
 
 def _rule_group(call: Call, session: Session, fields: dict[str, Any], project: str
                 ) -> Mapping[str, Any]:
     """The group a new rule goes in, as the caller sees it: its project owns the rule."""
-    group = _group(call, session, fields["security_group_id"])
+    group = load(call, session, SECURITY_GROUP, fields["security_group_id"])[0]
     return {"project_id": group.project_id}
 
 
 def _make_rule(call: Call, session: Session, project: str, fields: dict[str, Any],
                parent: Mapping[str, Any]) -> m.SecurityGroupRule:
-    group = _group(call, session, fields["security_group_id"])
+    group = session.get_one(m.SecurityGroup, fields["security_group_id"])  # _rule_group's
     values = _validate_rule(fields)
     if values["remote_group_id"]:
         # neutron looks the remote group up in the rule's project (_check_security_group).
@@ -301,12 +229,5 @@ def _make_rule(call: Call, session: Session, project: str, fields: dict[str, Any
     return rule
 
 
-@api.route("POST", "/v2.0/security-group-rules", status=201)
-async def create_rule(call: Call) -> Reply:
-    return create_one(call, SECURITY_GROUP_RULE, _make_rule, parent_for=_rule_group)
-
-
-@api.route("DELETE", "/v2.0/security-group-rules/{rule_id}", status=204)
-async def delete_rule(call: Call) -> None:
-    delete_one(call, SECURITY_GROUP_RULE, call.params["rule_id"],
-               lambda call, session, rule: session.delete(rule))
+serve(SECURITY_GROUP_RULE, make=_make_rule, parent_for=_rule_group,
+      remove=lambda call, session, rule: session.delete(rule))
