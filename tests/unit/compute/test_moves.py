@@ -121,16 +121,20 @@ def test_a_move_sends_the_group_policy_to_the_scheduler(
                                             "rules": {"max_server_per_host": 1}}
 
 
+def finished_resize(service: ComputeService, uuid: str, source: str, dest: str) -> None:
+    """A resize from ``source`` to ``dest`` done, waiting to be confirmed or reverted."""
+    with service.db.session() as session:
+        session.add(m.Migration(uuid="mig-1", instance_uuid=uuid, migration_type="resize",
+                                status="finished", source_compute=source, dest_compute=dest,
+                                old_flavor={}, new_flavor={}, project_id="project-a",
+                                user_id="user-a", created_at=0.0, updated_at=0.0))
+
+
 def test_confirm_and_revert_need_a_finished_resize(
         service: ComputeService, hosts: list[str]) -> None:
     uuid = add_server(service, host=hosts[1], vm_state=states.RESIZED)
     assert refused(service, uuid, "confirm_resize") == (400, "Instance has not been resized.")
-    with service.db.session() as session:
-        session.add(m.Migration(uuid="mig-1", instance_uuid=uuid, migration_type="resize",
-                                status="finished", source_compute=hosts[0],
-                                dest_compute=hosts[1], old_flavor={}, new_flavor={},
-                                project_id="project-a", user_id="user-a", created_at=0.0,
-                                updated_at=0.0))
+    finished_resize(service, uuid, hosts[0], hosts[1])
     cast, _ = move(service, uuid, "confirm_resize")
     assert (cast.target, cast.method, cast.kwargs) == (
         Target("compute", hosts[0]), "confirm_resize",
@@ -141,12 +145,7 @@ def test_confirm_and_revert_need_a_finished_resize(
 def test_a_revert_goes_to_the_destination_compute(
         service: ComputeService, hosts: list[str]) -> None:
     uuid = add_server(service, host=hosts[1], vm_state=states.RESIZED)
-    with service.db.session() as session:
-        session.add(m.Migration(uuid="mig-1", instance_uuid=uuid, migration_type="resize",
-                                status="finished", source_compute=hosts[0],
-                                dest_compute=hosts[1], old_flavor={}, new_flavor={},
-                                project_id="project-a", user_id="user-a", created_at=0.0,
-                                updated_at=0.0))
+    finished_resize(service, uuid, hosts[0], hosts[1])
     cast, instance = move(service, uuid, "revert_resize")
     assert (cast.target, cast.method) == (Target("compute", hosts[1]), "revert_resize")
     assert instance.task_state == states.RESIZE_REVERTING

@@ -54,6 +54,19 @@ def check_state(instance: m.Instance, action: str, pre: Precondition) -> None:
                        f"{instance.task_state}")
 
 
+def _target(instance: m.Instance) -> dict[str, str]:
+    """nova's policy target for one server: its project and user."""
+    return {"project_id": instance.project_id, "user_id": instance.user_id}
+
+
+def _named_host(call: Call, instance: m.Instance, args: dict[str, Any], rule: str) -> Any:
+    """The host an action names, which only those ``rule`` allows may name."""
+    host = args.get("host")
+    if host:
+        call.authorize(rule, _target(instance))
+    return host
+
+
 ActionHandler = Callable[[Call, Session, m.Instance, dict[str, Any]], Awaitable[Any]]
 
 
@@ -116,8 +129,7 @@ async def _perform(call: Call, known: ServerAction) -> Any:
     args = body[name] if isinstance(body[name], dict) else {}
     with service.db.session() as session:
         instance = get_instance(call, session, call.params["server_id"])
-        call.authorize(known.policy, {"project_id": instance.project_id,
-                                      "user_id": instance.user_id})
+        call.authorize(known.policy, _target(instance))
         if not known.pre.locked_ok:
             check_lock(call, instance)
         check_state(instance, _CONFLICT_NAMES.get(name, name), known.pre)
@@ -219,7 +231,7 @@ async def _unlock(call: Call, session: Session, instance: m.Instance,
                   args: dict[str, Any]) -> Any:
     if instance.locked_by == "admin" and not call.context.is_admin:
         call.authorize("os_compute_api:os-lock-server:unlock:unlock_override",
-                       {"project_id": instance.project_id, "user_id": instance.user_id})
+                       _target(instance))
     instance.locked = False
     instance.locked_by = None
     instance.locked_reason = None
@@ -294,10 +306,7 @@ async def _shelve_offload(call: Call, session: Session, instance: m.Instance,
         precondition((states.SHELVED, states.SHELVED_OFFLOADED)))
 async def _unshelve(call: Call, session: Session, instance: m.Instance,
                     args: dict[str, Any]) -> Any:
-    host = args.get("host")
-    if host:
-        call.authorize("os_compute_api:os-shelve:unshelve_to_host",
-                       {"project_id": instance.project_id, "user_id": instance.user_id})
+    host = _named_host(call, instance, args, "os_compute_api:os-shelve:unshelve_to_host")
     return None, compute(call).moves.unshelve(instance, host, args.get("availability_zone"))
 
 
@@ -315,10 +324,7 @@ async def _resize(call: Call, session: Session, instance: m.Instance,
         precondition((states.ACTIVE, states.STOPPED)))
 async def _migrate(call: Call, session: Session, instance: m.Instance,
                    args: dict[str, Any]) -> Any:
-    host = args.get("host")
-    if host:
-        call.authorize("os_compute_api:os-migrate-server:migrate:host",
-                       {"project_id": instance.project_id, "user_id": instance.user_id})
+    host = _named_host(call, instance, args, "os_compute_api:os-migrate-server:migrate:host")
     return None, compute(call).moves.migrate(session, instance, host)
 
 
@@ -339,10 +345,7 @@ async def _revert(call: Call, session: Session, instance: m.Instance,
         precondition((states.ACTIVE, states.PAUSED)), record_as="live-migration")
 async def _live_migrate(call: Call, session: Session, instance: m.Instance,
                         args: dict[str, Any]) -> Any:
-    host = args.get("host")
-    if host:
-        call.authorize("os_compute_api:os-migrate-server:migrate_live:host",
-                       {"project_id": instance.project_id, "user_id": instance.user_id})
+    host = _named_host(call, instance, args, "os_compute_api:os-migrate-server:migrate_live:host")
     return None, compute(call).moves.live_migrate(session, instance, host)
 
 
