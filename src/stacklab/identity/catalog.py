@@ -28,11 +28,10 @@ class Catalog:
             raise not_found("region", region_id)
         return region
 
-    def list_regions(self, session: Session, parent_region_id: str | None = None) \
-            -> list[m.Region]:
+    def list_regions(self, session: Session, filters: Mapping[str, Any]) -> list[m.Region]:
         query = select(m.Region).order_by(m.Region.id)
-        if parent_region_id is not None:
-            query = query.where(m.Region.parent_region_id == parent_region_id)
+        if filters.get("parent_region_id") is not None:
+            query = query.where(m.Region.parent_region_id == filters["parent_region_id"])
         return list(session.scalars(query))
 
     def create_region(self, session: Session, fields: Mapping[str, Any],
@@ -88,13 +87,12 @@ class Catalog:
             raise not_found("service", service_id)
         return service
 
-    def list_services(self, session: Session, type: str | None = None,
-                      name: str | None = None) -> list[m.CatalogService]:
+    def list_services(self, session: Session,
+                      filters: Mapping[str, Any]) -> list[m.CatalogService]:
         query = select(m.CatalogService).order_by(m.CatalogService.type)
-        if type is not None:
-            query = query.where(m.CatalogService.type == type)
-        if name is not None:
-            query = query.where(m.CatalogService.name == name)
+        for key in ("type", "name"):
+            if filters.get(key) is not None:
+                query = query.where(getattr(m.CatalogService, key) == filters[key])
         return list(session.scalars(query))
 
     def create_service(self, session: Session, fields: Mapping[str, Any],

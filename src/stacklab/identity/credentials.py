@@ -134,7 +134,7 @@ class Credentials:
     def __init__(self, state: IdentityState) -> None:
         self.state = state
 
-    def create(self, session: Session, fields: Mapping[str, Any]) -> m.Credential:
+    def create_credential(self, session: Session, fields: Mapping[str, Any]) -> m.Credential:
         if session.get(m.User, fields["user_id"]) is None:
             raise not_found("user", fields["user_id"])
         credential_id = self.state.new_id()
@@ -157,26 +157,26 @@ class Credentials:
         session.add(credential)
         return credential
 
-    def get(self, session: Session, credential_id: str) -> m.Credential:
+    def get_credential(self, session: Session, credential_id: str) -> m.Credential:
         credential = session.get(m.Credential, credential_id)
         if credential is None:
             raise not_found("credential", credential_id)
         return credential
 
-    def list(self, session: Session, filters: Mapping[str, Any]) -> list[m.Credential]:
+    def list_credentials(self, session: Session, filters: Mapping[str, Any]) -> list[m.Credential]:
         query = select(m.Credential).order_by(m.Credential.id)
         for key in ("user_id", "type"):
             if filters.get(key) is not None:
                 query = query.where(getattr(m.Credential, key) == filters[key])
         return list(session.scalars(query))
 
-    def update(self, session: Session, credential_id: str,
-               fields: Mapping[str, Any]) -> m.Credential:
-        credential = self.get(session, credential_id)
+    def update_credential(self, session: Session, credential_id: str,
+                          fields: Mapping[str, Any]) -> m.Credential:
+        credential = self.get_credential(session, credential_id)
         for name in ("user_id", "project_id", "type", "blob"):
             if name in fields:
                 setattr(credential, name, fields[name])
         return credential
 
-    def delete(self, session: Session, credential_id: str) -> None:
-        session.delete(self.get(session, credential_id))
+    def delete_credential(self, session: Session, credential_id: str) -> None:
+        session.delete(self.get_credential(session, credential_id))

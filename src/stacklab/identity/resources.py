@@ -37,13 +37,11 @@ class Resources:
             raise not_found("domain", str(name))
         return domain
 
-    def list_domains(self, session: Session, *, name: str | None = None,
-                     enabled: bool | None = None) -> list[m.Domain]:
+    def list_domains(self, session: Session, filters: Mapping[str, Any]) -> list[m.Domain]:
         query = select(m.Domain).order_by(m.Domain.name)
-        if name is not None:
-            query = query.where(m.Domain.name == name)
-        if enabled is not None:
-            query = query.where(m.Domain.enabled == enabled)
+        for key in ("name", "enabled"):
+            if filters.get(key) is not None:
+                query = query.where(getattr(m.Domain, key) == filters[key])
         return list(session.scalars(query))
 
     def create_domain(self, session: Session, fields: Mapping[str, Any],

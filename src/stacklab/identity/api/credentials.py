@@ -14,6 +14,7 @@ from stacklab.clock import isotime
 from stacklab.identity import models as m
 from stacklab.identity import schemas
 from stacklab.identity.api.base import api, collection_links, flat, identity, link
+from stacklab.identity.api.resource import Resource, serve
 from stacklab.identity.errors import not_found
 
 
@@ -166,66 +167,16 @@ def render_credential(call: Call, c: m.Credential) -> dict[str, Any]:
             "blob": c.blob, "links": link(call, f"/v3/credentials/{c.id}")}
 
 
-def _credential_target(call: Call) -> dict[str, Any]:
-    service = identity(call)
-    with service.db.session() as session:
-        credential = session.get(m.Credential, call.params["credential_id"])
-        if credential is None:
-            raise not_found("credential", call.params["credential_id"])
-        return flat("target.credential", {"user_id": credential.user_id})
+def _may_see(call: Call, credential: m.Credential) -> bool:
+    """keystone lists only the credentials the caller could show."""
+    return call.allows("identity:get_credential",
+                       flat("target.credential", {"user_id": credential.user_id}))
 
 
-def _new_credential_target(call: Call) -> dict[str, Any]:
-    return flat("target.credential", {"user_id": call.body["credential"]["user_id"]})
-
-
-@api.route("GET", "/v3/credentials", policy="identity:list_credentials")
-async def list_credentials(call: Call) -> dict[str, Any]:
-    service = identity(call)
-    filters: dict[str, Any] = {"user_id": call.query.get("user_id"),
-                               "type": call.query.get("type")}
-    with service.db.session() as session:
-        creds = service.credentials.list(session, filters)
-        # keystone filters the list down to what the caller may see.
-        visible = [c for c in creds if call.allows(
-            "identity:get_credential", flat("target.credential", {"user_id": c.user_id}))]
-        return {"credentials": [render_credential(call, c) for c in visible],
-                "links": collection_links(call, "/v3/credentials")}
-
-
-@api.route("POST", "/v3/credentials", policy="identity:create_credential",
-           target=_new_credential_target, status=201, schema=schemas.CREDENTIAL_CREATE)
-async def create_credential(call: Call) -> dict[str, Any]:
-    service = identity(call)
-    with service.db.session() as session:
-        return {"credential": render_credential(call, service.credentials.create(
-            session, call.body["credential"]))}
-
-
-@api.route("GET", "/v3/credentials/{credential_id}", policy="identity:get_credential",
-           target=_credential_target)
-async def get_credential(call: Call) -> dict[str, Any]:
-    service = identity(call)
-    with service.db.session() as session:
-        return {"credential": render_credential(call, service.credentials.get(
-            session, call.params["credential_id"]))}
-
-
-@api.route("PATCH", "/v3/credentials/{credential_id}", policy="identity:update_credential",
-           target=_credential_target, schema=schemas.CREDENTIAL_UPDATE)
-async def update_credential(call: Call) -> dict[str, Any]:
-    service = identity(call)
-    with service.db.session() as session:
-        return {"credential": render_credential(call, service.credentials.update(
-            session, call.params["credential_id"], call.body["credential"]))}
-
-
-@api.route("DELETE", "/v3/credentials/{credential_id}", policy="identity:delete_credential",
-           target=_credential_target, status=204)
-async def delete_credential(call: Call) -> None:
-    service = identity(call)
-    with service.db.session() as session:
-        service.credentials.delete(session, call.params["credential_id"])
+CREDENTIALS = serve(Resource(
+    "credential", "credentials", "credentials", render_credential, schemas.CREDENTIAL_CREATE,
+    schemas.CREDENTIAL_UPDATE, filters=("user_id", "type"), target_keys=("user_id",),
+    new_target_keys=("user_id",), visible=_may_see))
 
 
 # -- EC2 credentials (OS-EC2) ----------------------------------------------------------
@@ -262,7 +213,7 @@ async def create_ec2(call: Call) -> dict[str, Any]:
     with service.db.session() as session:
         service.users.get_user(session, call.params["user_id"])
         service.resources.get_project(session, call.body["tenant_id"])
-        credential = service.credentials.create(session, {
+        credential = service.credentials.create_credential(session, {
             "user_id": call.params["user_id"], "project_id": call.body["tenant_id"],
             "type": "ec2", "blob": json.dumps(blob)})
         return {"credential": render_ec2(call, credential)}
@@ -273,8 +224,8 @@ async def create_ec2(call: Call) -> dict[str, Any]:
 async def list_ec2(call: Call) -> dict[str, Any]:
     service = identity(call)
     with service.db.session() as session:
-        creds = service.credentials.list(session, {"user_id": call.params["user_id"],
-                                                   "type": "ec2"})
+        creds = service.credentials.list_credentials(
+            session, {"user_id": call.params["user_id"], "type": "ec2"})
         return {"credentials": [render_ec2(call, c) for c in creds],
                 "links": collection_links(call, call.request.url.path)}
 

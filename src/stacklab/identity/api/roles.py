@@ -20,66 +20,14 @@ from stacklab.identity.api.base import (
     render_role,
     role_ref,
 )
+from stacklab.identity.api.resource import Resource, serve
 from stacklab.identity.errors import not_found
 from stacklab.identity.roles import SYSTEM, EffectiveAssignment
 
-
-def _role_target(call: Call) -> dict[str, Any]:
-    service = identity(call)
-    with service.db.session() as session:
-        role = service.roles.get_role(session, call.params["role_id"])
-        return flat("target.role", {"id": role.id, "domain_id": role.domain_id})
-
-
-# -- roles -----------------------------------------------------------------------------
-
-
-@api.route("GET", "/v3/roles", policy="identity:list_roles")
-async def list_roles(call: Call) -> dict[str, Any]:
-    service = identity(call)
-    filters = {"name": call.query.get("name"), "domain_id": call.query.get("domain_id")}
-    with service.db.session() as session:
-        roles = service.roles.list_roles(session, filters)
-        return {"roles": [render_role(call, r) for r in roles],
-                "links": collection_links(call, "/v3/roles")}
-
-
-def _new_role_target(call: Call) -> dict[str, Any]:
-    return flat("target.role", {"domain_id": call.body["role"].get("domain_id")})
-
-
-@api.route("POST", "/v3/roles", policy="identity:create_role", target=_new_role_target,
-           status=201, schema=schemas.ROLE_CREATE)
-async def create_role(call: Call) -> dict[str, Any]:
-    service = identity(call)
-    with service.db.session() as session:
-        return {"role": render_role(call, service.roles.create_role(session,
-                                                                    call.body["role"]))}
-
-
-@api.route("GET", "/v3/roles/{role_id}", policy="identity:get_role", target=_role_target)
-async def get_role(call: Call) -> dict[str, Any]:
-    service = identity(call)
-    with service.db.session() as session:
-        return {"role": render_role(call, service.roles.get_role(session,
-                                                                 call.params["role_id"]))}
-
-
-@api.route("PATCH", "/v3/roles/{role_id}", policy="identity:update_role", target=_role_target,
-           schema=schemas.ROLE_UPDATE)
-async def update_role(call: Call) -> dict[str, Any]:
-    service = identity(call)
-    with service.db.session() as session:
-        role = service.roles.update_role(session, call.params["role_id"], call.body["role"])
-        return {"role": render_role(call, role)}
-
-
-@api.route("DELETE", "/v3/roles/{role_id}", policy="identity:delete_role", target=_role_target,
-           status=204)
-async def delete_role(call: Call) -> None:
-    service = identity(call)
-    with service.db.session() as session:
-        service.roles.delete_role(session, call.params["role_id"])
+ROLES = serve(Resource(
+    "role", "roles", "roles", render_role, schemas.ROLE_CREATE, schemas.ROLE_UPDATE,
+    filters=("name", "domain_id"), target_keys=("id", "domain_id"),
+    new_target_keys=("domain_id",)))
 
 
 # -- implied roles ---------------------------------------------------------------------
@@ -212,8 +160,7 @@ class GrantRoute:
             with service.db.session() as session:
                 roles = service.roles.grants(session, *self.parts(call),
                                              inherited=self.inherited)
-                return {"roles": [render_role(call, r) for r in roles],
-                        "links": collection_links(call, call.request.url.path)}
+                return ROLES.listing(call, roles, call.request.url.path)
 
         async def check_grant(call: Call) -> None:
             service = identity(call)
