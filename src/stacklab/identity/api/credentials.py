@@ -167,6 +167,14 @@ def render_credential(call: Call, c: m.Credential) -> dict[str, Any]:
             "blob": c.blob, "links": link(call, f"/v3/credentials/{c.id}")}
 
 
+def _own_credentials(call: Call) -> dict[str, Any]:
+    """keystone asks whether a caller not on the system may list credentials of its own."""
+    target = call.default_target()
+    if not call.context.system_scope:
+        target.update(flat("target.credential", {"user_id": call.context.user_id}))
+    return target
+
+
 def _may_see(call: Call, credential: m.Credential) -> bool:
     """keystone lists only the credentials the caller could show."""
     return call.allows("identity:get_credential",
@@ -176,7 +184,7 @@ def _may_see(call: Call, credential: m.Credential) -> bool:
 CREDENTIALS = serve(Resource(
     "credential", "credentials", "credentials", render_credential, schemas.CREDENTIAL_CREATE,
     schemas.CREDENTIAL_UPDATE, filters=("user_id", "type"), target_keys=("user_id",),
-    new_target_keys=("user_id",), visible=_may_see))
+    new_target_keys=("user_id",), list_target=_own_credentials, visible=_may_see))
 
 
 # -- EC2 credentials (OS-EC2) ----------------------------------------------------------

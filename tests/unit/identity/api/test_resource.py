@@ -182,6 +182,20 @@ def test_a_row_target_reads_the_row_first(admin: Keystone) -> None:
     assert alice.call("GET", f"/v3/projects/{elsewhere['id']}")[0] == 403
 
 
+def test_credentials_list_only_what_the_caller_may_show(admin: Keystone) -> None:
+    project = admin.ok("POST", "/v3/projects", {"project": {"name": "p"}})["project"]
+    alice = member_of(admin, project["id"], "alice")
+    bob = admin.ok("POST", "/v3/users", {"user": {"name": "bob"}})["user"]
+    admin.ok("POST", "/v3/credentials",
+             {"credential": {"user_id": bob["id"], "type": "cert", "blob": "bob's"}})
+    alice_id = admin.ok("GET", "/v3/users?name=alice")["users"][0]["id"]
+    alice.ok("POST", "/v3/credentials",
+             {"credential": {"user_id": alice_id, "type": "cert", "blob": "mine"}})
+    assert [c["blob"] for c in alice.ok("GET", "/v3/credentials")["credentials"]] == ["mine"]
+    assert sorted(c["blob"] for c in admin.ok("GET", "/v3/credentials")["credentials"]) == \
+        ["bob's", "mine"]
+
+
 def test_a_region_is_created_at_the_caller_s_id(admin: Keystone) -> None:
     status, created = admin.call("PUT", "/v3/regions/north", {"region": {"description": "n"}})
     assert (status, created["region"]["id"]) == (201, "north")
