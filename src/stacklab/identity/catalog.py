@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from stacklab.api.errors import BadRequest, Forbidden
 from stacklab.identity import models as m
 from stacklab.identity.errors import duplicate, not_found
+from stacklab.identity.rows import filtered, row_or_404
 from stacklab.identity.state import IdentityState
 
 INTERFACES = ("public", "internal", "admin")
@@ -23,16 +24,10 @@ class Catalog:
     # -- regions ---------------------------------------------------------------------
 
     def get_region(self, session: Session, region_id: str) -> m.Region:
-        region = session.get(m.Region, region_id)
-        if region is None:
-            raise not_found("region", region_id)
-        return region
+        return row_or_404(session, m.Region, region_id, "region")
 
     def list_regions(self, session: Session, filters: Mapping[str, Any]) -> list[m.Region]:
-        query = select(m.Region).order_by(m.Region.id)
-        if filters.get("parent_region_id") is not None:
-            query = query.where(m.Region.parent_region_id == filters["parent_region_id"])
-        return list(session.scalars(query))
+        return filtered(session, m.Region, filters, ("parent_region_id",), m.Region.id)
 
     def create_region(self, session: Session, fields: Mapping[str, Any],
                       region_id: str | None = None) -> m.Region:
@@ -82,18 +77,12 @@ class Catalog:
     # -- services --------------------------------------------------------------------
 
     def get_service(self, session: Session, service_id: str) -> m.CatalogService:
-        service = session.get(m.CatalogService, service_id)
-        if service is None:
-            raise not_found("service", service_id)
-        return service
+        return row_or_404(session, m.CatalogService, service_id, "service")
 
     def list_services(self, session: Session,
                       filters: Mapping[str, Any]) -> list[m.CatalogService]:
-        query = select(m.CatalogService).order_by(m.CatalogService.type)
-        for key in ("type", "name"):
-            if filters.get(key) is not None:
-                query = query.where(getattr(m.CatalogService, key) == filters[key])
-        return list(session.scalars(query))
+        return filtered(session, m.CatalogService, filters, ("type", "name"),
+                        m.CatalogService.type)
 
     def create_service(self, session: Session, fields: Mapping[str, Any],
                        service_id: str | None = None) -> m.CatalogService:
@@ -122,17 +111,11 @@ class Catalog:
     # -- endpoints -------------------------------------------------------------------
 
     def get_endpoint(self, session: Session, endpoint_id: str) -> m.Endpoint:
-        endpoint = session.get(m.Endpoint, endpoint_id)
-        if endpoint is None:
-            raise not_found("endpoint", endpoint_id)
-        return endpoint
+        return row_or_404(session, m.Endpoint, endpoint_id, "endpoint")
 
     def list_endpoints(self, session: Session, filters: Mapping[str, Any]) -> list[m.Endpoint]:
-        query = select(m.Endpoint).order_by(m.Endpoint.service_id, m.Endpoint.interface)
-        for key in ("service_id", "interface", "region_id"):
-            if filters.get(key) is not None:
-                query = query.where(getattr(m.Endpoint, key) == filters[key])
-        return list(session.scalars(query))
+        return filtered(session, m.Endpoint, filters, ("service_id", "interface", "region_id"),
+                        m.Endpoint.service_id, m.Endpoint.interface)
 
     def create_endpoint(self, session: Session, fields: Mapping[str, Any],
                         endpoint_id: str | None = None) -> m.Endpoint:

@@ -15,6 +15,7 @@ from stacklab.clock import Clock
 from stacklab.identity import models as m
 from stacklab.identity.errors import duplicate, not_found
 from stacklab.identity.roles import Roles
+from stacklab.identity.rows import filtered, row_or_404
 from stacklab.identity.state import IdentityState
 
 
@@ -103,10 +104,7 @@ class ApplicationCredentials:
         return credential
 
     def get_any(self, session: Session, credential_id: str) -> m.ApplicationCredential:
-        credential = session.get(m.ApplicationCredential, credential_id)
-        if credential is None:
-            raise not_found("application credential", credential_id)
-        return credential
+        return row_or_404(session, m.ApplicationCredential, credential_id, "application credential")
 
     def find(self, session: Session, user_id: str, name: str) -> m.ApplicationCredential:
         credential = session.scalar(select(m.ApplicationCredential).where(
@@ -158,17 +156,10 @@ class Credentials:
         return credential
 
     def get_credential(self, session: Session, credential_id: str) -> m.Credential:
-        credential = session.get(m.Credential, credential_id)
-        if credential is None:
-            raise not_found("credential", credential_id)
-        return credential
+        return row_or_404(session, m.Credential, credential_id, "credential")
 
     def list_credentials(self, session: Session, filters: Mapping[str, Any]) -> list[m.Credential]:
-        query = select(m.Credential).order_by(m.Credential.id)
-        for key in ("user_id", "type"):
-            if filters.get(key) is not None:
-                query = query.where(getattr(m.Credential, key) == filters[key])
-        return list(session.scalars(query))
+        return filtered(session, m.Credential, filters, ("user_id", "type"), m.Credential.id)
 
     def update_credential(self, session: Session, credential_id: str,
                           fields: Mapping[str, Any]) -> m.Credential:

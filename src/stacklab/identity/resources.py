@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from stacklab.api.errors import BadRequest, Forbidden
 from stacklab.identity import models as m
 from stacklab.identity.errors import duplicate, not_found
+from stacklab.identity.rows import filtered, row_or_404
 from stacklab.identity.state import IdentityState
 
 _COMMON = ("name", "description", "enabled", "tags", "options")
@@ -23,10 +24,7 @@ class Resources:
     # -- domains ---------------------------------------------------------------------
 
     def get_domain(self, session: Session, domain_id: str) -> m.Domain:
-        domain = session.get(m.Domain, domain_id)
-        if domain is None:
-            raise not_found("domain", domain_id)
-        return domain
+        return row_or_404(session, m.Domain, domain_id, "domain")
 
     def find_domain(self, session: Session, *, id: str | None = None,
                     name: str | None = None) -> m.Domain:
@@ -38,11 +36,7 @@ class Resources:
         return domain
 
     def list_domains(self, session: Session, filters: Mapping[str, Any]) -> list[m.Domain]:
-        query = select(m.Domain).order_by(m.Domain.name)
-        for key in ("name", "enabled"):
-            if filters.get(key) is not None:
-                query = query.where(getattr(m.Domain, key) == filters[key])
-        return list(session.scalars(query))
+        return filtered(session, m.Domain, filters, ("name", "enabled"), m.Domain.name)
 
     def create_domain(self, session: Session, fields: Mapping[str, Any],
                       domain_id: str | None = None) -> m.Domain:
@@ -92,10 +86,7 @@ class Resources:
     # -- projects --------------------------------------------------------------------
 
     def get_project(self, session: Session, project_id: str) -> m.Project:
-        project = session.get(m.Project, project_id)
-        if project is None:
-            raise not_found("project", project_id)
-        return project
+        return row_or_404(session, m.Project, project_id, "project")
 
     def find_project(self, session: Session, *, id: str | None = None, name: str | None = None,
                      domain_id: str | None = None) -> m.Project:
@@ -108,11 +99,8 @@ class Resources:
         return project
 
     def list_projects(self, session: Session, filters: Mapping[str, Any]) -> list[m.Project]:
-        query = select(m.Project).order_by(m.Project.name)
-        for key in ("name", "domain_id", "parent_id", "enabled"):
-            if filters.get(key) is not None:
-                query = query.where(getattr(m.Project, key) == filters[key])
-        projects = list(session.scalars(query))
+        projects = filtered(session, m.Project, filters,
+                            ("name", "domain_id", "parent_id", "enabled"), m.Project.name)
         for key, want_all in (("tags", True), ("tags-any", False)):
             if filters.get(key):
                 wanted = set(str(filters[key]).split(","))

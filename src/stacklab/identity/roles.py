@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from stacklab.api.errors import BadRequest, Forbidden
 from stacklab.identity import models as m
 from stacklab.identity.errors import duplicate, not_found
+from stacklab.identity.rows import row_or_404
 from stacklab.identity.state import IdentityState
 
 SYSTEM = "system"  # the target id of system assignments (keystone uses "system")
@@ -49,10 +50,7 @@ class Roles:
     # -- roles -----------------------------------------------------------------------
 
     def get_role(self, session: Session, role_id: str) -> m.Role:
-        role = session.get(m.Role, role_id)
-        if role is None:
-            raise not_found("role", role_id)
-        return role
+        return row_or_404(session, m.Role, role_id, "role")
 
     def find_role(self, session: Session, name: str, domain_id: str | None = None) -> m.Role:
         role = session.scalar(select(m.Role).where(m.Role.name == name,

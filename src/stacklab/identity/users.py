@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from stacklab.api.errors import BadRequest, NotFound
 from stacklab.identity import models as m
 from stacklab.identity.errors import auth_failed, duplicate, not_found
+from stacklab.identity.rows import filtered, row_or_404
 from stacklab.identity.state import IdentityState
 
 _USER_FIELDS = ("name", "enabled", "default_project_id", "description", "email", "options")
@@ -21,10 +22,7 @@ class Users:
         self.state = state
 
     def get_user(self, session: Session, user_id: str) -> m.User:
-        user = session.get(m.User, user_id)
-        if user is None:
-            raise not_found("user", user_id)
-        return user
+        return row_or_404(session, m.User, user_id, "user")
 
     def find_user(self, session: Session, *, id: str | None = None, name: str | None = None,
                   domain_id: str | None = None) -> m.User:
@@ -37,11 +35,7 @@ class Users:
         return user
 
     def list_users(self, session: Session, filters: Mapping[str, Any]) -> list[m.User]:
-        query = select(m.User).order_by(m.User.name)
-        for key in ("name", "domain_id", "enabled"):
-            if filters.get(key) is not None:
-                query = query.where(getattr(m.User, key) == filters[key])
-        return list(session.scalars(query))
+        return filtered(session, m.User, filters, ("name", "domain_id", "enabled"), m.User.name)
 
     def create_user(self, session: Session, fields: Mapping[str, Any], default_domain_id: str,
                     user_id: str | None = None) -> m.User:
@@ -118,17 +112,10 @@ class Users:
     # -- groups ----------------------------------------------------------------------
 
     def get_group(self, session: Session, group_id: str) -> m.Group:
-        group = session.get(m.Group, group_id)
-        if group is None:
-            raise not_found("group", group_id)
-        return group
+        return row_or_404(session, m.Group, group_id, "group")
 
     def list_groups(self, session: Session, filters: Mapping[str, Any]) -> list[m.Group]:
-        query = select(m.Group).order_by(m.Group.name)
-        for key in ("name", "domain_id"):
-            if filters.get(key) is not None:
-                query = query.where(getattr(m.Group, key) == filters[key])
-        return list(session.scalars(query))
+        return filtered(session, m.Group, filters, ("name", "domain_id"), m.Group.name)
 
     def create_group(self, session: Session, fields: Mapping[str, Any],
                      default_domain_id: str) -> m.Group:
