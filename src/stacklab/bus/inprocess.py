@@ -263,6 +263,16 @@ class InProcessBus:
         ctxt: Mapping[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
+        self.cast_nowait(target, method, ctxt=ctxt, **kwargs)
+
+    def cast_nowait(
+        self,
+        target: Target,
+        method: str,
+        *,
+        ctxt: Mapping[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
         kind: _Kind = "fanout" if target.fanout else "cast"
         message = self._message(kind, target, method, kwargs, ctxt)
         counters = self.count(target.topic)
@@ -373,6 +383,14 @@ class InProcessBus:
         for listener in found:
             listener.resume()
         return len(found)
+
+    async def deliver_waiting(self, topic: str) -> None:
+        """Hand what waits in ``topic``'s shared queues to their consumers and wait until it
+        is handled: messages routed while no event loop ran (a cloud started before it
+        serves) otherwise wait for the next message to their queue."""
+        self.pump([queue for name, queue in self._queues.items()
+                   if name == topic or name.startswith(f"{topic}.")])
+        await self.drain()
 
     async def drain(self) -> None:
         """Wait until every delivered message and notification has been handled.

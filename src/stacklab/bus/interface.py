@@ -258,6 +258,20 @@ class Bus(Protocol):
     ) -> None:
         """Invoke ``method`` without waiting: on one listener, or on all with fanout."""
 
+    def cast_nowait(
+        self,
+        target: Target,
+        method: str,
+        *,
+        ctxt: Mapping[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """``cast`` from synchronous code (a timer's callback, the end of a transaction).
+
+        The message is routed at once; its handler runs once the event loop gets
+        its turn (outside any loop, it waits in its queue as for a paused consumer).
+        """
+
     def listen(self, target: Target, endpoint: object) -> Listener:
         """Serve ``target``: messages call ``endpoint``'s public methods by name.
 

@@ -19,43 +19,34 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from stacklab.bus.interface import Bus, Target
 from stacklab.clock import Clock, NoRunningLoop
-from stacklab.ids import IdSource
 from stacklab.network import models as m
 from stacklab.network import scheduling as sch
 from stacklab.network.service import NetworkService
+from stacklab.network.topics import DHCP_AGENT_TOPIC, L3_PLUGIN_TOPIC
 from stacklab.network.vrrp import Transition, VrrpGroup, VrrpInstance, VrrpState
 from stacklab.store.database import Database
-from stacklab.topology import Topology
 
 LOG = logging.getLogger("neutron.db.agents_db")
 
-# binary -> (agent type, topic)
-AGENT_BINARIES = {
-    "neutron-openvswitch-agent": (sch.AGENT_TYPE_OVS, "N/A"),
-    "neutron-dhcp-agent": (sch.AGENT_TYPE_DHCP, "dhcp_agent"),
-    "neutron-l3-agent": (sch.AGENT_TYPE_L3, "l3_agent"),
-    "neutron-metadata-agent": (sch.AGENT_TYPE_METADATA, "N/A"),
-}
 HA_STATES = {VrrpState.MASTER: "active", VrrpState.BACKUP: "standby",
              VrrpState.FAULT: "standby", VrrpState.INIT: "standby"}
 
 
 class Agents:
-    def __init__(self, db: Database, clock: Clock, ids: IdSource, network: NetworkService,
-                 topology: Topology, options: sch.SchedulingOptions, *,
+    def __init__(self, db: Database, clock: Clock, network: NetworkService, bus: Bus,
+                 options: sch.SchedulingOptions, *,
                  ha_vrrp_advert_int: float = 2.0, ha_clock: Clock | None = None) -> None:
         self.db = db
         self.clock = clock
-        self.ids = ids.stream("network-agents")
         self.network = network
-        self.topology = topology
+        self.bus = bus
         self.options = options
         self.advert_int = ha_vrrp_advert_int
         # keepalived's timers and the L3 agents' state batching run on the lab's scaled
@@ -68,47 +59,18 @@ class Agents:
         for warning in options.deprecation_warnings():
             LOG.warning(warning)
 
-    # -- records and heartbeats ---------------------------------------------------------
+    # -- records ----------------------------------------------------------------------------
 
-    def register(self, session: Session) -> None:
-        existing = {(a.agent_type, a.host) for a in session.scalars(select(m.Agent))}
-        now = self.clock.now()
-        for node in self.topology.nodes.values():
-            for binary in node.services:
-                if binary not in AGENT_BINARIES:
-                    continue
-                agent_type, topic = AGENT_BINARIES[binary]
-                if (agent_type, node.fqdn) in existing:
-                    continue
-                configurations: dict[str, Any] = {}
-                if agent_type == sch.AGENT_TYPE_L3:
-                    roles = set(node.roles)
-                    configurations["agent_mode"] = ("dvr" if "compute" in roles else
-                                                    "dvr_snat" if node.dvr else "legacy")
-                session.add(m.Agent(
-                    id=self.ids.uuid(), agent_type=agent_type, binary=binary, topic=topic,
-                    host=node.fqdn, configurations=configurations,
-                    availability_zone="nova" if agent_type in (
-                        sch.AGENT_TYPE_DHCP, sch.AGENT_TYPE_L3) else None,
-                    created_at=now, started_at=now, heartbeat_timestamp=now))
+    async def run(self) -> None:
+        """neutron-server's periodic checks: DHCP and L3 failover every agent_down_time/2.
 
-    def heartbeat(self, reachable: Callable[[str], bool]) -> None:
-        now = self.clock.now()
-        with self.db.session() as session:
-            for agent in session.scalars(select(m.Agent)):
-                if reachable(agent.host):
-                    agent.heartbeat_timestamp = now
-
-    async def run(self, reachable: Callable[[str], bool]) -> None:
-        """Reports every report_interval; the DHCP failover check every agent_down_time/2."""
-        next_check = self.clock.now() + self.options.status_check_interval
+        The agents' rows and heartbeats are the server's report_state endpoint's
+        (``plugin_rpc``): here they are only read.
+        """
         while True:
-            self.heartbeat(reachable)
-            if self.clock.now() >= next_check:
-                self.dhcp_failover()
-                self.l3_failover()
-                next_check = self.clock.now() + self.options.status_check_interval
-            await self.clock.sleep(self.options.report_interval)
+            await self.clock.sleep(self.options.status_check_interval)
+            self.dhcp_failover()
+            self.l3_failover()
 
     def records(self, session: Session) -> list[sch.AgentRecord]:
         return [sch.AgentRecord(id=a.id, agent_type=a.agent_type, host=a.host,
@@ -148,6 +110,8 @@ class Agents:
         self._apply_dhcp(session, changes)
 
     def _apply_dhcp(self, session: Session, changes: sch.DhcpChanges) -> None:
+        """Store a DHCP scheduling step and tell the agents (neutron's DhcpAgentNotifyAPI):
+        a removed agent's port goes at once, an added agent asks for its own."""
         self._emit(changes.log)
         agents = {a.id: a for a in session.scalars(select(m.Agent))}
         for binding in changes.removed:
@@ -159,26 +123,39 @@ class Agents:
                     m.Port.network_id == binding.network_id,
                     m.Port.device_id == dhcp_device_id(host, binding.network_id))):
                 session.delete(port)
+            self.bus.cast_nowait(Target(DHCP_AGENT_TOPIC, host), "network_delete_end",
+                                 payload={"network_id": binding.network_id})
         session.flush()
         for binding in changes.added:
             session.add(m.DhcpBinding(network_id=binding.network_id, agent_id=binding.agent_id,
                                       binding_index=binding.binding_index))
-            self._dhcp_port(session, binding.network_id, agents[binding.agent_id].host)
+            self.bus.cast_nowait(Target(DHCP_AGENT_TOPIC, agents[binding.agent_id].host),
+                                 "network_create_end",
+                                 payload={"network": {"id": binding.network_id}})
 
-    def _dhcp_port(self, session: Session, network_id: str, host: str) -> None:
-        """The port the agent's dnsmasq answers on, one address on each DHCP subnet."""
-        device = dhcp_device_id(host, network_id)
-        if session.scalar(select(m.Port.id).where(m.Port.device_id == device)):
-            return
-        network = session.get(m.Network, network_id)
-        subnets = [s for s in self.network.subnets_of(session, network_id) if s.enable_dhcp]
-        if network is None or not subnets:
-            return
-        port = self.network.create_port(session, network.project_id, {
-            "network_id": network_id, "device_id": device, "device_owner": "network:dhcp",
-            "binding:host_id": host, "security_groups": [],
-            "fixed_ips": [{"subnet_id": s.id} for s in subnets]})
-        port.status = "ACTIVE"
+    def dhcp_port(self, network_id: str, host: str) -> str | None:
+        """The port the host's dnsmasq answers on, one address on each DHCP subnet, made on
+        the agent's request (``create_dhcp_port``); None unless the host's agent serves the
+        network."""
+        with self.db.session() as session:
+            agent = session.scalar(select(m.Agent).where(
+                m.Agent.host == host, m.Agent.agent_type == sch.AGENT_TYPE_DHCP))
+            if agent is None or session.get(m.DhcpBinding, (network_id, agent.id)) is None:
+                return None
+            device = dhcp_device_id(host, network_id)
+            found = session.scalar(select(m.Port.id).where(m.Port.device_id == device))
+            if found is not None:
+                return found
+            network = session.get(m.Network, network_id)
+            subnets = [s for s in self.network.subnets_of(session, network_id)
+                       if s.enable_dhcp]
+            if network is None or not subnets:
+                return None
+            port = self.network.create_port(session, network.project_id, {
+                "network_id": network_id, "device_id": device, "device_owner": "network:dhcp",
+                "binding:host_id": host, "security_groups": [],
+                "fixed_ips": [{"subnet_id": s.id} for s in subnets]})
+            return port.id
 
     def dhcp_failover(self) -> None:
         with self.db.session() as session:
@@ -283,7 +260,6 @@ class Agents:
                 "device_id": ha_port.router_id, "device_owner": ha_port.device_owner,
                 "binding:host_id": hosts[ha_port.agent_id], "security_groups": [],
                 "fixed_ips": [{"ip_address": ha_port.ip_address}]})
-            port.status = "ACTIVE"
         for router_id, status in changes.router_status.items():
             router = session.get(m.Router, router_id)
             if router is not None:
@@ -331,11 +307,9 @@ class Agents:
         if not specs:
             return
         segment = VrrpGroup(self.ha_clock)
-        agent_of_host = {s.host: s.agent_id for s in specs}
         for spec in specs:
             segment.add(VrrpInstance(spec.host, spec.ha_ip_address, spec.config))
-            segment.on_transition(spec.host, self._reporter(router.id,
-                                                            agent_of_host[spec.host]))
+            segment.on_transition(spec.host, self._reporter(router.id, spec.host))
         try:
             for spec in specs:
                 if self.reachable(spec.host):
@@ -346,7 +320,7 @@ class Agents:
             return
         self.segments[router.id] = segment
 
-    def _reporter(self, router_id: str, agent_id: str) -> Callable[[Transition], None]:
+    def _reporter(self, router_id: str, host: str) -> Callable[[Transition], None]:
         def report(transition: Transition) -> None:
             state = HA_STATES.get(transition.new)
             if state is None:
@@ -354,15 +328,24 @@ class Agents:
             # The L3 agent batches keepalived's notifications for ha_vrrp_advert_int
             # before telling the server (neutron's BatchNotifier).
             self.ha_clock.call_later(self.advert_int,
-                                     lambda: self._store_ha_state(router_id, agent_id, state))
+                                     lambda: self._send_ha_state(host, router_id, state))
         return report
 
-    def _store_ha_state(self, router_id: str, agent_id: str, state: str) -> None:
+    def _send_ha_state(self, host: str, router_id: str, state: str) -> None:
+        """The host's L3 agent tells the server over RPC; a node that is down says nothing."""
+        if self.reachable(host):
+            self.bus.cast_nowait(Target(L3_PLUGIN_TOPIC), "update_ha_routers_states",
+                                 host=host, states={router_id: state})
+
+    def store_ha_states(self, host: str, states: Mapping[str, str]) -> None:
+        """The server's side of update_ha_routers_states: the host's agent's bindings."""
         with self.db.session() as session:
-            binding = session.get(m.RouterBinding, (router_id, agent_id))
-            agent = session.get(m.Agent, agent_id)
-            if binding is not None and agent is not None and self.reachable(agent.host):
-                binding.ha_state = state
+            agent_id = session.scalar(select(m.Agent.id).where(
+                m.Agent.host == host, m.Agent.agent_type == sch.AGENT_TYPE_L3))
+            for router_id, state in states.items():
+                binding = session.get(m.RouterBinding, (router_id, agent_id or ""))
+                if binding is not None:
+                    binding.ha_state = state
 
     def stop_vrrp(self, router_id: str) -> None:
         segment = self.segments.pop(router_id, None)

@@ -6,18 +6,26 @@ reports and its keepalived with it, and gives them back when it returns.
 
 from __future__ import annotations
 
+import asyncio
+
+from stacklab.bus.interface import Target
 from stacklab.declaration import CatalogSpec, Key, Parts, ServiceDeclaration, Startup
 from stacklab.network.agents import Agents
 from stacklab.network.api import api
+from stacklab.network.node_agents import AgentEnv, NodeAgents
 from stacklab.network.nova import NovaNotifier
+from stacklab.network.plugin_rpc import AgentReports, L3PluginRpc, PluginRpc
 from stacklab.network.policies import RULES
+from stacklab.network.port_events import PortEvents
 from stacklab.network.routing import Routing
 from stacklab.network.scheduling.options import SchedulingOptions
 from stacklab.network.service import NetworkService
+from stacklab.network.topics import L3_PLUGIN_TOPIC, PLUGIN_TOPIC, REPORTS_TOPIC
 
 NETWORK = Key("network", NetworkService)
 AGENTS = Key("network.agents", Agents)
 ROUTING = Key("network.routing", Routing)
+NODE_AGENTS = Key("network.node_agents", NodeAgents)
 
 
 def _build(parts: Parts) -> NetworkService:
@@ -27,8 +35,9 @@ def _build(parts: Parts) -> NetworkService:
     # neutron's [nova] section: events about servers' ports, over HTTP as the user neutron.
     network.nova = NovaNotifier(parts.app, parts.base_url, username="neutron",
                                 password=config.stacklab.admin_password)
+    network.port_events = PortEvents(parts.db, parts.bus, network.nova)
     agents = network.agents = parts.provide(AGENTS, Agents(
-        parts.db, parts.clock, parts.ids, network, parts.topology,
+        parts.db, parts.clock, network, parts.bus,
         SchedulingOptions(
             agent_down_time=defaults.agent_down_time,
             report_interval=config.AGENT.report_interval,
@@ -45,23 +54,46 @@ def _build(parts: Parts) -> NetworkService:
     agents.reachable = parts.runtime.is_up
     network.routing = parts.provide(ROUTING, Routing(
         network, agents, l3_ha=defaults.l3_ha, distributed=defaults.router_distributed))
+    parts.provide(NODE_AGENTS, NodeAgents(parts.topology, AgentEnv(
+        parts.bus, parts.clock, parts.runtime.is_up, config.AGENT.report_interval)))
+    _serve_rpc(parts, network, agents)
     return network
+
+
+def _serve_rpc(parts: Parts, network: NetworkService, agents: Agents) -> None:
+    """neutron-server's RPC endpoints, on each node that runs it (or the one-node cloud's)."""
+    assert network.port_events is not None
+    endpoints = {
+        REPORTS_TOPIC: AgentReports(parts.db, parts.clock, parts.ids,
+                                    agent_down_time=parts.config.DEFAULT.agent_down_time),
+        PLUGIN_TOPIC: PluginRpc(network.port_events, agents.dhcp_port),
+        L3_PLUGIN_TOPIC: L3PluginRpc(agents.store_ha_states),
+    }
+    hosts: list[str | None] = [
+        n.fqdn for n in parts.topology.nodes_running("neutron-server")] or [None]
+    for host in hosts:
+        for topic, endpoint in endpoints.items():
+            parts.bus.listen(Target(topic, host), endpoint)
 
 
 def _start(parts: Parts, startup: Startup) -> None:
     assert startup.admin_project_id is not None, "identity starts before networking"
     parts.get(NETWORK).ensure_public_network(startup.admin_project_id)
-    agents = parts.get(AGENTS)
-    with parts.db.session() as session:
-        agents.register(session)
-    # The agents come up with the cloud and report at once (as compute services do).
-    agents.heartbeat(parts.runtime.is_up)
+    # The agents come up with the cloud and report at once; outside any event loop (a
+    # cloud started before it serves), their first reports are delivered here.
+    parts.get(NODE_AGENTS).start()
+    if not _loop_running():
+        asyncio.run(parts.bus.deliver_waiting(REPORTS_TOPIC))
 
 
 async def _background(parts: Parts) -> None:
     agents = parts.get(AGENTS)
     agents.start_all()
-    await agents.run(parts.runtime.is_up)
+    await asyncio.gather(agents.run(), parts.get(NODE_AGENTS).run())
+
+
+def _stop(parts: Parts) -> None:
+    parts.get(NODE_AGENTS).stop()
 
 
 def _node_down(parts: Parts, fqdn: str) -> None:
@@ -70,10 +102,19 @@ def _node_down(parts: Parts, fqdn: str) -> None:
 
 def _node_up(parts: Parts, fqdn: str) -> None:
     parts.get(AGENTS).host_up(fqdn)
+    parts.get(NODE_AGENTS).host_up(fqdn)
+
+
+def _loop_running() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 DECLARATION = ServiceDeclaration(
     api=api, mount="/networking", rules=RULES,
     catalog=CatalogSpec("network", "neutron", "Networking Service", "/networking"),
-    key=NETWORK, build=_build, start=_start, background=_background,
+    key=NETWORK, build=_build, start=_start, background=_background, stop=_stop,
     node_down=_node_down, node_up=_node_up)

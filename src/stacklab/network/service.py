@@ -24,6 +24,7 @@ from stacklab.ids import IdSource
 from stacklab.network import ipam
 from stacklab.network import models as m
 from stacklab.network.nova import NovaNotifier
+from stacklab.network.port_events import PortEvents
 from stacklab.store.database import Database
 
 if TYPE_CHECKING:
@@ -73,6 +74,8 @@ class NetworkService:
         self.options = options or NetworkOptions()
         # Set by the cloud: nova's external events API (neutron's [nova] section).
         self.nova: NovaNotifier | None = None
+        # Set by the cloud: who hears of ports' changes (agents, nova) and sets their status.
+        self.port_events: PortEvents | None = None
 
     # -- first start ---------------------------------------------------------------------
 
@@ -448,8 +451,8 @@ class NetworkService:
         session.add(port)
         session.flush()
         self._allocate(session, network, port.id, fields.get("fixed_ips"), mac)
-        if port.binding_host_id and port.admin_state_up:
-            port.status = "ACTIVE"
+        if self.port_events is not None:  # its status follows its host's L2 agent
+            self.port_events.created(session, port)
         return port
 
     @staticmethod
@@ -488,4 +491,6 @@ class NetworkService:
                 m.FloatingIP.fixed_port_id == port.id)):
             fip.fixed_port_id = fip.fixed_ip_address = fip.router_id = None
             fip.status = "DOWN"
+        if self.port_events is not None:
+            self.port_events.deleted(session, port)
         session.delete(port)

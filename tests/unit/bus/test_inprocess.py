@@ -131,6 +131,24 @@ def test_cast_to_the_bare_topic_goes_round_robin_across_servers() -> None:
     assert (counters.casts_sent, counters.casts_delivered) == (4, 4)
 
 
+def test_cast_nowait_routes_at_once_and_runs_the_handler_on_the_loops_next_turn() -> None:
+    bus, clock = make_bus()
+    log: list[tuple[str, str, Any]] = []
+    bus.listen(Target("compute", COMPUTE1), ComputeEndpoint(COMPUTE1, log, clock))
+    # Outside any loop the cast waits in its queue, as for a consumer that is away.
+    bus.cast_nowait(Target("compute", COMPUTE1), "build_instance", instance="early")
+    assert bus.queue_depth(Target("compute", COMPUTE1)) == 1
+
+    async def scenario() -> None:
+        bus.cast_nowait(Target("compute", COMPUTE1), "build_instance", instance="vm1")
+        assert log == []  # nothing ran synchronously
+        await bus.drain()
+
+    run(scenario)
+    assert log == [(COMPUTE1, "build_instance", "early"), (COMPUTE1, "build_instance", "vm1")]
+    assert bus.metrics()["compute"].casts_sent == 2
+
+
 def test_server_targeted_messages_reach_only_that_server() -> None:
     bus, clock = make_bus()
     log: list[tuple[str, str, Any]] = []

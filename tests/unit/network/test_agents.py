@@ -97,7 +97,10 @@ def test_a_dhcp_subnet_is_served_by_two_agents_with_a_port_each() -> None:
                 "network_id": network.id, "cidr": "10.0.0.0/24", "ip_version": 4})
             session.flush()
             cloud.agents.schedule_dhcp(session, network.id)
-            session.flush()
+        # Each agent told of its new network asks the server for its DHCP port over RPC,
+        # and its host's L2 agent reports the port up.
+        await clock.run_for(0)
+        with cloud.db.session() as session:
             bindings = list(session.scalars(select(m.DhcpBinding)))
             ports = list(session.scalars(select(m.Port).where(
                 m.Port.device_owner == "network:dhcp")))
@@ -107,6 +110,7 @@ def test_a_dhcp_subnet_is_served_by_two_agents_with_a_port_each() -> None:
         assert len(bindings) == 2
         assert hosts == [NETWORK1, NETWORK2]
         assert sorted(a[0]["ip_address"] for a in addresses) == ["10.0.0.2", "10.0.0.3"]
+        assert {p.status for p in ports} == {"ACTIVE"}
 
     run_in_virtual_time(test)
 

@@ -167,8 +167,8 @@ def _apply(call: Call, session: Session, row: m.Port, fields: dict[str, Any],
             row.allowed_address_pairs = service.address_pairs(value, row.mac_address)
         else:
             setattr(row, attributes.column_of("port", name), value)
-    if "binding:host_id" in fields:
-        row.status = "ACTIVE" if row.binding_host_id and row.admin_state_up else "DOWN"
+    if service.port_events is not None:  # the status follows the binding and its agent
+        service.port_events.updated(session, row, binding_changed="binding:host_id" in fields)
 
 
 def _remove(call: Call, session: Session, row: m.Port) -> None:

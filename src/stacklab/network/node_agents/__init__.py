@@ -1,0 +1,73 @@
+"""The lab's neutron agents: a process per agent binary on each node that runs one.
+
+Each is a bus participant on its host, as neutron's agents are: it reports its
+state to the server over RPC and acts on what the server casts to it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TypeVar
+
+from stacklab.bus.interface import Bus
+from stacklab.network.node_agents.dhcp import DhcpAgent
+from stacklab.network.node_agents.l3 import L3Agent
+from stacklab.network.node_agents.metadata import MetadataAgent
+from stacklab.network.node_agents.ovs import OvsAgent
+from stacklab.network.node_agents.process import AgentEndpoint, AgentEnv, AgentProcess
+from stacklab.topology import Node, Topology
+
+T = TypeVar("T")
+
+__all__ = ["AgentEnv", "AgentProcess", "DhcpAgent", "L3Agent", "MetadataAgent",
+           "NodeAgents", "OvsAgent"]
+
+
+def _endpoint(node: Node, binary: str, bus: Bus) -> AgentEndpoint | None:
+    if binary == OvsAgent.binary:
+        return OvsAgent(node.fqdn, bus)
+    if binary == DhcpAgent.binary:
+        return DhcpAgent(node.fqdn, bus)
+    if binary == L3Agent.binary:
+        return L3Agent(node.fqdn, bus, node.l3_agent_mode or "legacy")
+    if binary == MetadataAgent.binary:
+        return MetadataAgent(node.fqdn)
+    return None
+
+
+class NodeAgents:
+    """Every agent process of the lab, in the topology's order of nodes and services."""
+
+    def __init__(self, topology: Topology, env: AgentEnv) -> None:
+        self.env = env
+        self.processes: list[AgentProcess] = []
+        for node in topology.nodes.values():
+            for binary in node.services:
+                endpoint = _endpoint(node, binary, env.bus)
+                if endpoint is not None:
+                    self.processes.append(AgentProcess(endpoint, env))
+
+    def on(self, host: str) -> list[AgentProcess]:
+        return [p for p in self.processes if p.host == host]
+
+    def endpoint(self, host: str, kind: type[T]) -> T | None:
+        """The agent of that kind on that host (its DHCP agent, its L3 agent)."""
+        return next((p.endpoint for p in self.on(host) if isinstance(p.endpoint, kind)), None)
+
+    def start(self) -> None:
+        """Each process consumes its topics and sends its first report."""
+        for process in self.processes:
+            process.start()
+        for process in self.processes:
+            process.report()
+
+    def stop(self) -> None:
+        for process in self.processes:
+            process.stop()
+
+    def host_up(self, host: str) -> None:
+        for process in self.on(host):
+            process.restarted()
+
+    async def run(self) -> None:
+        await asyncio.gather(*(process.run() for process in self.processes))

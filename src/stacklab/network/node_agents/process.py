@@ -1,0 +1,94 @@
+"""One neutron agent process on a node: it consumes its topics and reports its state.
+
+Every ``report_interval`` seconds the agent casts ``report_state`` to neutron-server
+(``q-reports-plugin``) with what it is (type, binary, host, topic, zone,
+configurations) and ``start_flag`` on the first report after the process started.
+A node that is down runs no process: its agents neither send nor, through the bus
+(which pauses the node's listeners), receive; when the node comes back they start
+again and report at once. Whether the node is up is the lab runtime's answer.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from stacklab.bus.interface import Bus, Listener, Target
+from stacklab.clock import Clock, isotime
+from stacklab.network.topics import REPORTS_TOPIC
+
+LOG = logging.getLogger("neutron.agent.rpc")
+
+
+@dataclass(frozen=True)
+class AgentEnv:
+    """What every agent process of the lab shares."""
+
+    bus: Bus
+    clock: Clock
+    host_up: Callable[[str], bool]
+    report_interval: float
+
+
+class AgentEndpoint(Protocol):
+    """The part of an agent that the bus calls: its RPC methods, plus what it reports."""
+
+    binary: str
+    agent_type: str
+    topic: str
+    host: str
+
+    def state(self) -> dict[str, Any]:
+        """``availability_zone`` and ``configurations`` as the agent reports them."""
+
+    def consumes(self) -> list[Target]:
+        """The targets the agent listens on (none for an agent that only reports)."""
+
+
+class AgentProcess:
+    def __init__(self, endpoint: AgentEndpoint, env: AgentEnv) -> None:
+        self.endpoint = endpoint
+        self.env = env
+        self.starting = True
+        self.listeners: list[Listener] = []
+
+    @property
+    def host(self) -> str:
+        return self.endpoint.host
+
+    def start(self) -> None:
+        """Consume the agent's topics (paused by the bus while the node is down)."""
+        self.listeners = [self.env.bus.listen(target, self.endpoint)
+                          for target in self.endpoint.consumes()]
+
+    def stop(self) -> None:
+        for listener in self.listeners:
+            listener.stop()
+        self.listeners = []
+
+    def report(self) -> bool:
+        """Send one report, unless the node is down; whether one left."""
+        if not self.env.host_up(self.host):
+            return False
+        agent = self.endpoint
+        state = {"binary": agent.binary, "host": agent.host, "topic": agent.topic,
+                 "agent_type": agent.agent_type, "start_flag": self.starting,
+                 "availability_zone": None, "configurations": {}, **agent.state()}
+        self.env.bus.cast_nowait(Target(REPORTS_TOPIC), "report_state",
+                                 agent_state={"agent_state": state},
+                                 time=isotime(self.env.clock.now()))
+        self.starting = False
+        return True
+
+    def restarted(self) -> None:
+        """The node is back: a new process, whose first report says it started."""
+        self.starting = True
+        self.report()
+
+    async def run(self) -> None:
+        """Report every report_interval (neutron's FixedIntervalLoopingCall)."""
+        while True:
+            await self.env.clock.sleep(self.env.report_interval)
+            self.report()

@@ -1,0 +1,92 @@
+"""What neutron-server answers over the bus: its agents' reports and their device news.
+
+neutron-server consumes, on each node that runs it, the topics its agents send to:
+``q-reports-plugin`` (every agent's ``report_state``), ``q-plugin`` (the L2 agents'
+``update_device_up``/``update_device_down``, the DHCP agents' ``create_dhcp_port``) and
+``q-l3-plugin`` (the L3 agents' ``update_ha_routers_states``). A message to the bare
+topic goes to one of the servers, so a controller that is down leaves the work to the
+others. The agents table is written here and only here: an agent's first report makes
+its row, every later one moves its ``heartbeat_timestamp`` to the server's now.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from sqlalchemy import select
+
+from stacklab.clock import Clock
+from stacklab.ids import IdSource
+from stacklab.network import models as m
+from stacklab.network import scheduling as sch
+from stacklab.network.port_events import PortEvents
+from stacklab.store.database import Database
+
+LOG = logging.getLogger("neutron.db.agents_db")
+
+
+class AgentReports:
+    """``q-reports-plugin``: neutron's AgentExtRpcCallback."""
+
+    def __init__(self, db: Database, clock: Clock, ids: IdSource, *,
+                 agent_down_time: float) -> None:
+        self.db = db
+        self.clock = clock
+        self.ids = ids.stream("network-agents")
+        self.down_time = agent_down_time
+
+    def report_state(self, agent_state: Mapping[str, Any], time: str) -> str:
+        """Create or refresh the reporting agent's row; neutron's agent status in return."""
+        state = agent_state["agent_state"]
+        now = self.clock.now()
+        with self.db.session() as session:
+            agent = session.scalar(select(m.Agent).where(
+                m.Agent.agent_type == state["agent_type"], m.Agent.host == state["host"]))
+            if agent is None:
+                session.add(m.Agent(
+                    id=self.ids.uuid(), agent_type=state["agent_type"],
+                    binary=state["binary"], topic=state["topic"], host=state["host"],
+                    configurations=dict(state.get("configurations") or {}),
+                    availability_zone=state.get("availability_zone"),
+                    created_at=now, started_at=now, heartbeat_timestamp=now))
+                LOG.info("Agent %s on %s registered", state["agent_type"], state["host"])
+                return "new"
+            revived = sch.is_agent_down(agent.heartbeat_timestamp, now, self.down_time)
+            agent.configurations = dict(state.get("configurations") or {})
+            agent.heartbeat_timestamp = now
+            if state.get("start_flag"):
+                agent.started_at = now
+            if revived:
+                LOG.info("Agent %s on %s revived", state["agent_type"], state["host"])
+            return "revived" if revived else "alive"
+
+
+class PluginRpc:
+    """``q-plugin``: what the L2 and DHCP agents ask of the ML2 plugin."""
+
+    def __init__(self, ports: PortEvents, create_dhcp_port: Callable[[str, str], str | None]
+                 ) -> None:
+        self.ports = ports
+        self._create_dhcp_port = create_dhcp_port
+
+    def update_device_up(self, device: str, agent_id: str, host: str) -> None:
+        self.ports.device_up(device, host)
+
+    def update_device_down(self, device: str, agent_id: str, host: str) -> dict[str, Any]:
+        return {"device": device, "exists": self.ports.device_down(device, host)}
+
+    def create_dhcp_port(self, network_id: str, host: str) -> str | None:
+        """The port the host's dnsmasq answers on (its id; None when it serves no longer)."""
+        return self._create_dhcp_port(network_id, host)
+
+
+class L3PluginRpc:
+    """``q-l3-plugin``: the L3 agents' news of their keepalived."""
+
+    def __init__(self, store_ha_states: Callable[[str, Mapping[str, str]], None]) -> None:
+        self._store = store_ha_states
+
+    def update_ha_routers_states(self, host: str, states: Mapping[str, str]) -> None:
+        self._store(host, states)

@@ -1,0 +1,98 @@
+"""neutron-server's side of its agents' RPC: rows and heartbeats come from report_state.
+
+In virtual time, on the lab's topology: each agent process casts its state to
+``q-reports-plugin`` and only the server's endpoint writes the agents table.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from stacklab.bus import Target
+from stacklab.clock import VirtualClock
+from stacklab.cloud import Cloud
+from stacklab.network import models as m
+from stacklab.network.declaration import NODE_AGENTS
+from stacklab.network.topics import REPORTS_TOPIC
+from support.inprocess import ephemeral_config, run_in_virtual_time
+
+NETWORK1 = "network1.openstack.local"
+NETWORK2 = "network2.openstack.local"
+DHCP = "DHCP agent"
+
+
+def row(cloud: Cloud, host: str, agent_type: str = DHCP) -> m.Agent:
+    with cloud.db.session() as session:
+        agent = session.scalars(select(m.Agent).where(
+            m.Agent.host == host, m.Agent.agent_type == agent_type)).one()
+        session.expunge(agent)
+        return agent
+
+
+def alive(cloud: Cloud, host: str) -> bool:
+    return cloud.agents.alive(row(cloud, host))
+
+
+def test_each_agents_row_is_made_by_its_first_report_over_the_bus() -> None:
+    clock = VirtualClock()
+    cloud = Cloud(ephemeral_config(), clock=clock)
+    cloud.start("http://stacklab.test")
+    try:
+        processes = cloud.parts.get(NODE_AGENTS).processes
+        counters = cloud.bus.metrics()[REPORTS_TOPIC]
+        with cloud.db.session() as session:
+            agents = list(session.scalars(select(m.Agent)))
+        assert counters.casts_sent == counters.casts_delivered == len(processes)
+        assert sorted((a.host, a.agent_type, a.binary, a.topic) for a in agents) == sorted(
+            (p.host, p.endpoint.agent_type, p.endpoint.binary, p.endpoint.topic)
+            for p in processes)
+        assert {(a.created_at, a.started_at, a.heartbeat_timestamp) for a in agents} == {
+            (clock.now(),) * 3}
+        l3 = row(cloud, NETWORK1, "L3 agent")
+        assert l3.configurations["agent_mode"] == "legacy"
+        assert l3.availability_zone == "nova"
+        assert row(cloud, NETWORK1, "Open vSwitch agent").availability_zone is None
+    finally:
+        cloud.stop()
+
+
+def test_reports_keep_agents_alive_and_a_down_nodes_agents_die_after_agent_down_time() -> None:
+    async def test(cloud: Cloud, clock: VirtualClock) -> None:
+        interval = cloud.config.AGENT.report_interval
+        down_time = cloud.agents.options.agent_down_time
+        started = clock.now()
+        cloud.node_down(NETWORK1)
+        await clock.run_for(interval + 1)
+        assert row(cloud, NETWORK2).heartbeat_timestamp == started + interval
+        assert row(cloud, NETWORK1).heartbeat_timestamp == started
+        assert alive(cloud, NETWORK1)
+        await clock.run_for(down_time - interval)
+        assert not alive(cloud, NETWORK1)
+        assert alive(cloud, NETWORK2)
+        # Back up: the restarted agents report at once, with start_flag.
+        cloud.node_up(NETWORK1)
+        await clock.run_for(0)
+        revived = row(cloud, NETWORK1)
+        assert revived.heartbeat_timestamp == revived.started_at == clock.now()
+        assert alive(cloud, NETWORK1)
+
+    run_in_virtual_time(test)
+
+
+def test_a_heartbeat_moves_only_when_the_server_handles_the_report() -> None:
+    async def test(cloud: Cloud, clock: VirtualClock) -> None:
+        interval = cloud.config.AGENT.report_interval
+        servers = [n.fqdn for n in cloud.topology.nodes_running("neutron-server")]
+        before = row(cloud, NETWORK2).heartbeat_timestamp
+        for host in servers:
+            cloud.node_down(host)
+        await clock.run_for(2 * interval + 1)
+        # The agents reported; with no server consuming, the reports wait in the queue.
+        assert row(cloud, NETWORK2).heartbeat_timestamp == before
+        assert cloud.bus.queue_depth(Target(REPORTS_TOPIC)) > 0
+        cloud.node_up(servers[0])
+        await clock.run_for(0)
+        assert cloud.bus.queue_depth(Target(REPORTS_TOPIC)) == 0
+        assert row(cloud, NETWORK2).heartbeat_timestamp == clock.now()
+
+    run_in_virtual_time(test)
