@@ -57,7 +57,7 @@ class Tenant:
     neutron: Neutron
 
 
-def member(client: TestClient, admin: Neutron, name: str) -> Tenant:
+def member(client: TestClient, admin: Neutron, name: str, role: str = "member") -> Tenant:
     identity = {"X-Auth-Token": admin.token}
     project = client.post("/identity/v3/projects", headers=identity, json={
         "project": {"name": name, "domain_id": "default"}})
@@ -66,9 +66,9 @@ def member(client: TestClient, admin: Neutron, name: str) -> Tenant:
         "user": {"name": name, "password": "pw", "domain_id": "default"}})
     assert user.status_code == 201, user.text
     project_id, user_id = project.json()["project"]["id"], user.json()["user"]["id"]
-    roles = client.get("/identity/v3/roles", headers=identity, params={"name": "member"})
-    role = roles.json()["roles"][0]["id"]
-    granted = client.put(f"/identity/v3/projects/{project_id}/users/{user_id}/roles/{role}",
+    roles = client.get("/identity/v3/roles", headers=identity, params={"name": role})
+    role_id = roles.json()["roles"][0]["id"]
+    granted = client.put(f"/identity/v3/projects/{project_id}/users/{user_id}/roles/{role_id}",
                          headers=identity)
     assert granted.status_code == 204, granted.text
     token = client.post("/identity/v3/auth/tokens", json={"auth": {

@@ -1,4 +1,6 @@
-"""``/v2.0/agents``, and which agents host a network (DHCP) or a router (L3, with HA state)."""
+"""``/v2.0/agents``, which agents host a network (DHCP) or a router (L3, with HA state), and
+the availability zones the agents make. Agents belong to no project: each route's rule is
+asked of the caller's own (admins only, by default)."""
 
 from __future__ import annotations
 
@@ -13,15 +15,13 @@ from stacklab.api.service import Call
 from stacklab.network import models as m
 from stacklab.network.api.base import (
     api,
-    authorize,
     list_response,
     network,
     only_fields,
     request_body,
-    target_of,
 )
 from stacklab.network.api.networks import render_network_row
-from stacklab.network.api.resource import shown
+from stacklab.network.api.resource import guarded, own_project, shown
 from stacklab.network.api.routers import ROUTER
 from stacklab.network.scheduling.zones import availability_zones
 
@@ -31,7 +31,7 @@ def _time(moment: float) -> str:
     return str(dt.datetime.fromtimestamp(moment, tz=dt.UTC).replace(tzinfo=None, microsecond=0))
 
 
-def render_agent(call: Call, agent: m.Agent) -> dict[str, Any]:
+def _render(call: Call, agent: m.Agent) -> dict[str, Any]:
     return {
         "id": agent.id, "agent_type": agent.agent_type, "binary": agent.binary,
         "topic": agent.topic, "host": agent.host, "admin_state_up": agent.admin_state_up,
@@ -43,114 +43,102 @@ def render_agent(call: Call, agent: m.Agent) -> dict[str, Any]:
     }
 
 
-def _agent(call: Call, session: Session, agent_id: str) -> m.Agent:
-    agent = session.get(m.Agent, agent_id)
+def _agent(call: Call, session: Session) -> m.Agent:
+    agent = session.get(m.Agent, call.params["agent_id"])
     if agent is None:
-        raise ApiError(f"Agent {agent_id} could not be found.", status=404,
+        raise ApiError(f"Agent {call.params['agent_id']} could not be found.", status=404,
                        kind="AgentNotFound")
     return agent
-
-
-def _admin_target(call: Call) -> dict[str, Any]:
-    return target_of({"project_id": call.context.project_id})
 
 
 @api.route("GET", "/v2.0/agents")
 async def list_agents(call: Call) -> dict[str, Any]:
     # As neutron's list controller: what policy hides is left out, not refused.
-    if not call.allows("get_agent", _admin_target(call)):
+    if not call.allows("get_agent", own_project(call)):
         return list_response(call, "agents", [])
     with network(call).db.session() as session:
         rows = list(session.scalars(select(m.Agent).order_by(m.Agent.host,
                                                              m.Agent.agent_type)))
-        items = [render_agent(call, a) for a in rows]
+        items = [_render(call, a) for a in rows]
     return list_response(call, "agents", items)
 
 
-@api.route("GET", "/v2.0/agents/{agent_id}")
+@guarded("GET", "/v2.0/agents/{agent_id}", "get_agent")
 async def show_agent(call: Call) -> dict[str, Any]:
-    authorize(call, "get_agent", _admin_target(call))
     with network(call).db.session() as session:
-        return {"agent": only_fields(call, render_agent(
-            call, _agent(call, session, call.params["agent_id"])))}
+        return {"agent": only_fields(call, _render(call, _agent(call, session)))}
 
 
-@api.route("PUT", "/v2.0/agents/{agent_id}")
+@guarded("PUT", "/v2.0/agents/{agent_id}", "update_agent")
 async def update_agent(call: Call) -> dict[str, Any]:
-    authorize(call, "update_agent", _admin_target(call))
     fields = request_body(call, "agent", create=False)
     with network(call).db.session() as session:
-        agent = _agent(call, session, call.params["agent_id"])
+        agent = _agent(call, session)
         for name, value in fields.items():
             setattr(agent, name, value)
-        return {"agent": render_agent(call, agent)}
+        return {"agent": _render(call, agent)}
 
 
-@api.route("DELETE", "/v2.0/agents/{agent_id}", status=204)
+@guarded("DELETE", "/v2.0/agents/{agent_id}", "delete_agent", status=204)
 async def delete_agent(call: Call) -> None:
-    authorize(call, "delete_agent", _admin_target(call))
     with network(call).db.session() as session:
-        session.delete(_agent(call, session, call.params["agent_id"]))
+        session.delete(_agent(call, session))
 
 
-@api.route("GET", "/v2.0/availability_zones")
+@guarded("GET", "/v2.0/availability_zones", "get_availability_zone")
 async def list_availability_zones(call: Call) -> dict[str, Any]:
     """A zone per resource kind its agents serve, available while one is admin-up."""
-    authorize(call, "get_availability_zone", _admin_target(call))
     with network(call).db.session() as session:
         zones = availability_zones(network(call).agents.records(session))
     items = [{"name": z.name, "resource": z.resource, "state": z.state} for z in zones]
     return list_response(call, "availability_zones", items)
 
 
-@api.route("GET", "/v2.0/networks/{network_id}/dhcp-agents")
+@guarded("GET", "/v2.0/networks/{network_id}/dhcp-agents", "get_dhcp-agents")
 async def network_dhcp_agents(call: Call) -> dict[str, Any]:
-    authorize(call, "get_dhcp-agents", _admin_target(call))
     with network(call).db.session() as session:
         network(call).get_network(session, call.params["network_id"])
         ids = [b.agent_id for b in session.scalars(select(m.DhcpBinding).where(
             m.DhcpBinding.network_id == call.params["network_id"]).order_by(
             m.DhcpBinding.binding_index))]
         rows = [session.get(m.Agent, i) for i in ids]
-        return {"agents": [render_agent(call, a) for a in rows if a is not None]}
+        return {"agents": [_render(call, a) for a in rows if a is not None]}
 
 
-@api.route("GET", "/v2.0/routers/{router_id}/l3-agents")
+@guarded("GET", "/v2.0/routers/{router_id}/l3-agents", "get_l3-agents")
 async def router_l3_agents(call: Call) -> dict[str, Any]:
-    authorize(call, "get_l3-agents", _admin_target(call))
-    with network(call).db.session() as session:
-        router = network(call).routing.get_router(session, call.params["router_id"])
+    service = network(call)
+    with service.db.session() as session:
+        router = service.routing.get_router(session, call.params["router_id"])
         bindings = list(session.scalars(select(m.RouterBinding).where(
             m.RouterBinding.router_id == router.id).order_by(m.RouterBinding.binding_index)))
-        states = network(call).agents.ha_states(session, router.id)
+        states = service.agents.ha_states(session, router.id)
         result = []
         for binding in bindings:
             agent = session.get(m.Agent, binding.agent_id)
             if agent is None:
                 continue
-            body = render_agent(call, agent)
+            body = _render(call, agent)
             body["ha_state"] = states.get(agent.id, "standby") if router.ha else None
             result.append(body)
         return {"agents": result}
 
 
-@api.route("GET", "/v2.0/agents/{agent_id}/dhcp-networks")
+@guarded("GET", "/v2.0/agents/{agent_id}/dhcp-networks", "get_dhcp-networks")
 async def agent_networks(call: Call) -> dict[str, Any]:
-    authorize(call, "get_dhcp-networks", _admin_target(call))
     with network(call).db.session() as session:
-        _agent(call, session, call.params["agent_id"])
+        agent = _agent(call, session)
         ids = [b.network_id for b in session.scalars(select(m.DhcpBinding).where(
-            m.DhcpBinding.agent_id == call.params["agent_id"]))]
+            m.DhcpBinding.agent_id == agent.id))]
         rows = [session.get(m.Network, i) for i in ids]
         return {"networks": [render_network_row(session, n) for n in rows if n is not None]}
 
 
-@api.route("GET", "/v2.0/agents/{agent_id}/l3-routers")
+@guarded("GET", "/v2.0/agents/{agent_id}/l3-routers", "get_l3-routers")
 async def agent_routers(call: Call) -> dict[str, Any]:
-    authorize(call, "get_l3-routers", _admin_target(call))
     with network(call).db.session() as session:
-        _agent(call, session, call.params["agent_id"])
+        agent = _agent(call, session)
         ids = [b.router_id for b in session.scalars(select(m.RouterBinding).where(
-            m.RouterBinding.agent_id == call.params["agent_id"]))]
+            m.RouterBinding.agent_id == agent.id))]
         rows = [session.get(m.Router, i) for i in ids]
         return {"routers": [shown(call, session, ROUTER, r, {}) for r in rows if r is not None]}

@@ -46,7 +46,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
 from stacklab.api.errors import ApiError, BadRequest
-from stacklab.api.service import Call, Reply
+from stacklab.api.service import Call, Handler, Reply
 from stacklab.network import attributes
 from stacklab.network.api.base import (
     MAX_LIMIT,
@@ -611,3 +611,25 @@ def member_action(resource: Resource, action: str, check: Callable[[Any], dict[s
             row, target, _ = load(call, session, resource, call.params["id"])
             authorize(call, action, target)
             return act(call, session, row, info)
+
+
+def own_project(call: Call) -> dict[str, Any]:
+    """The policy target of what belongs to no project (agents, zones): the caller's own."""
+    return target_of({"project_id": call.context.project_id})
+
+
+def guarded(method: str, path: str, rule: str, *, status: int = 200
+            ) -> Callable[[Handler], Handler]:
+    """Declare a route on what belongs to no project (agents, their scheduling, the zones):
+    ``rule`` is asked first, of the caller's own project, and refused in neutron's words."""
+
+    def register(handler: Handler) -> Handler:
+        @functools.wraps(handler)
+        async def checked(call: Call) -> Any:
+            authorize(call, rule, own_project(call))
+            return await handler(call)
+
+        api.route(method, path, status=status)(checked)
+        return handler
+
+    return register
