@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from stacklab.api.context import RequestContext
 from stacklab.api.errors import BadRequest, Forbidden
 from stacklab.clock import Clock
 from stacklab.identity import models as m
@@ -39,9 +40,27 @@ class ApplicationCredentials:
         self.state = state
         self.roles = roles
 
-    def create(self, session: Session, user_id: str, project_id: str,
-               token_role_ids: list[str], fields: Mapping[str, Any],
-               clock: Clock) -> tuple[m.ApplicationCredential, str]:
+    def create(self, session: Session, caller: RequestContext, user_id: str,
+                   fields: Mapping[str, Any]) -> tuple[m.ApplicationCredential, str]:
+        """A credential of the caller's own, on its token's project, with at most its roles."""
+        if caller.user_id != user_id:
+            raise Forbidden("You are not authorized to perform the requested action: "
+                            "identity:create_application_credential.")
+        if not caller.project_id:
+            raise Forbidden("An application credential can only be created with a "
+                            "project-scoped token.")
+        if caller.application_credential_id:
+            current = session.get(m.ApplicationCredential, caller.application_credential_id)
+            if current is not None and not current.unrestricted:
+                raise Forbidden("Using a restricted application credential to create another "
+                                "application credential is not allowed.")
+        token_roles = self.roles.roles_for(session, user_id, "project", caller.project_id)
+        return self._create(session, user_id, caller.project_id, [r.id for r in token_roles],
+                            fields, self.state.clock)
+
+    def _create(self, session: Session, user_id: str, project_id: str,
+                token_role_ids: list[str], fields: Mapping[str, Any],
+                clock: Clock) -> tuple[m.ApplicationCredential, str]:
         if session.scalar(select(m.ApplicationCredential).where(
                 m.ApplicationCredential.user_id == user_id,
                 m.ApplicationCredential.name == fields["name"])):
@@ -89,13 +108,31 @@ class ApplicationCredentials:
                                   "method": rule.get("method"), "service": rule.get("service")})
         return rules
 
-    def access_rules(self, session: Session, user_id: str) -> list[dict[str, Any]]:
-        """A user's access rules (kept with the application credentials that use them)."""
+    def access_rules(self, session: Session, user_id: str,
+                     filters: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+        """A user's access rules (kept with the application credentials that use them),
+        those whose service, path and method are the filters' where they give one."""
         seen: dict[str, dict[str, Any]] = {}
         for credential in self.list(session, user_id):
             for rule in credential.access_rules:
                 seen.setdefault(rule["id"], rule)
-        return list(seen.values())
+        wanted = {k: v for k, v in (filters or {}).items()
+                  if k in ("service", "path", "method") and v}
+        return [rule for rule in seen.values()
+                if all(rule.get(k) == v for k, v in wanted.items())]
+
+    def access_rule(self, session: Session, user_id: str, rule_id: str) -> dict[str, Any]:
+        for rule in self.access_rules(session, user_id):
+            if rule["id"] == rule_id:
+                return rule
+        raise not_found("access rule", rule_id)
+
+    def delete_access_rule(self, session: Session, user_id: str, rule_id: str) -> None:
+        self.access_rule(session, user_id, rule_id)
+        # Rules live with the application credentials that use them, so every rule
+        # found is in use, which keystone refuses to delete.
+        raise Forbidden(f"Cannot delete access rule {rule_id}: it is in use by an application "
+                        "credential.")
 
     def get(self, session: Session, user_id: str, credential_id: str) -> m.ApplicationCredential:
         credential = session.get(m.ApplicationCredential, credential_id)
@@ -154,6 +191,25 @@ class Credentials:
                                   blob=fields["blob"])
         session.add(credential)
         return credential
+
+    def create_ec2(self, session: Session, user_id: str, project_id: str) -> m.Credential:
+        """OS-EC2: a new access and secret key pair of the user's, for the project."""
+        ids = self.state.ids
+        blob = {"access": ids.hex_id(), "secret": ids.hex_id(), "trust_id": None}
+        row_or_404(session, m.User, user_id, "user")
+        row_or_404(session, m.Project, project_id, "project")
+        return self.create_credential(session, {"user_id": user_id, "project_id": project_id,
+                                                "type": "ec2", "blob": json.dumps(blob)})
+
+    def get_ec2(self, session: Session, user_id: str, access: str) -> m.Credential:
+        # keystone derives an EC2 credential's id from its access key.
+        credential = session.get(m.Credential, hashlib.sha256(access.encode()).hexdigest())
+        if credential is None or credential.type != "ec2" or credential.user_id != user_id:
+            raise not_found("credential", access)
+        return credential
+
+    def delete_ec2(self, session: Session, user_id: str, access: str) -> None:
+        session.delete(self.get_ec2(session, user_id, access))
 
     def get_credential(self, session: Session, credential_id: str) -> m.Credential:
         return row_or_404(session, m.Credential, credential_id, "credential")

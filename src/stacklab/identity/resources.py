@@ -205,6 +205,22 @@ class Resources:
         self.state.changed()
         return project
 
+    def add_tag(self, session: Session, project_id: str, tag: str) -> m.Project:
+        if not (0 < len(tag) <= 255 and "," not in tag and "/" not in tag):
+            raise BadRequest(f"Invalid input for field 'tag': {tag!r} is not a valid tag")
+        project = self.get_project(session, project_id)
+        return self.set_tags(session, project.id, [*project.tags, tag])
+
+    def check_tag(self, session: Session, project_id: str, tag: str) -> m.Project:
+        project = self.get_project(session, project_id)
+        if tag not in project.tags:
+            raise not_found("project tag", tag)
+        return project
+
+    def remove_tag(self, session: Session, project_id: str, tag: str) -> None:
+        project = self.check_tag(session, project_id, tag)
+        self.set_tags(session, project.id, [t for t in project.tags if t != tag])
+
 
 def _duplicate_project(name: str, project_id: str) -> Exception:
     return duplicate("project", "it is not permitted to have two projects with either the same "

@@ -43,6 +43,41 @@ class EffectiveAssignment:
     assigned_on: str | None = None
 
 
+@dataclass(frozen=True)
+class AssignmentQuery:
+    """What ``GET /v3/role_assignments`` asks for (keystone's query parameters)."""
+
+    effective: bool = False  # groups expanded, inheritance pushed down, implied roles added
+    role_id: str | None = None
+    user_id: str | None = None
+    group_id: str | None = None
+    project_id: str | None = None
+    include_subtree: bool = False  # the project's descendants too
+    domain_id: str | None = None
+    system: bool = False
+    inherited_only: bool = False
+
+    def matches(self, a: EffectiveAssignment, subtree: set[str]) -> bool:
+        if self.role_id and a.role_id != self.role_id:
+            return False
+        if self.user_id and (a.actor_kind != "user" or a.actor_id != self.user_id):
+            return False
+        if self.group_id:
+            # An effective list has no group rows: it names the group users hold roles through.
+            if self.effective and a.via_group_id != self.group_id:
+                return False
+            if not self.effective and (a.actor_kind != "group" or a.actor_id != self.group_id):
+                return False
+        if self.project_id and not (a.scope_kind == "project" and (
+                a.scope_id == self.project_id or a.scope_id in subtree)):
+            return False
+        if self.domain_id and not (a.scope_kind == "domain" and a.scope_id == self.domain_id):
+            return False
+        if self.system and a.scope_kind != "system":
+            return False
+        return not (self.inherited_only and not a.inherited)
+
+
 class Roles:
     def __init__(self, state: IdentityState) -> None:
         self.state = state
@@ -256,6 +291,28 @@ class Roles:
                     role_id, "user", a.actor_id, a.scope_kind, a.scope_id, False,
                     a.via_group_id, prior, a.assigned_on))
         return with_implied
+
+    def list_assignments(self, session: Session,
+                         query: AssignmentQuery) -> list[EffectiveAssignment]:
+        rows = self.direct_assignments(session)
+        if query.effective:
+            rows = self.effective_assignments(session, rows)
+        subtree: set[str] = set()
+        if query.project_id and query.include_subtree:
+            projects = list(session.scalars(select(m.Project)))
+            subtree = {p.id for p in _descendants(projects, query.project_id)}
+        return [a for a in rows if query.matches(a, subtree)]
+
+    def projects_of(self, session: Session, user_id: str) -> list[m.Project]:
+        """The projects a user holds a role on: its own, its groups', inherited ones."""
+        group_ids = set(session.scalars(
+            select(m.Membership.group_id).where(m.Membership.user_id == user_id)))
+        mine = [a for a in self.direct_assignments(session)
+                if (a.actor_kind == "user" and a.actor_id == user_id)
+                or (a.actor_kind == "group" and a.actor_id in group_ids)]
+        ids = sorted({a.scope_id for a in self.effective_assignments(session, mine)
+                      if a.scope_kind == "project"})
+        return [p for p in (session.get(m.Project, i) for i in ids) if p is not None]
 
     def roles_for(self, session: Session, user_id: str, scope_kind: str,
                   scope_id: str) -> list[m.Role]:

@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from stacklab.api.errors import Forbidden
 from stacklab.api.service import Call
 from stacklab.clock import isotime
 from stacklab.identity import models as m
 from stacklab.identity import schemas
 from stacklab.identity.api.base import api, collection_links, flat, identity, link
 from stacklab.identity.api.resource import Resource, serve
-from stacklab.identity.errors import not_found
 
 
 def _user_path_target(call: Call) -> dict[str, Any]:
@@ -33,8 +30,8 @@ def _app_cred_target(call: Call) -> dict[str, Any]:
     return {**flat("target.user", {"id": owner}), "user_id": owner}
 
 
-def render_app_cred(call: Call, c: m.ApplicationCredential,
-                    roles: list[m.Role]) -> dict[str, Any]:
+def render_app_cred(call: Call, session: Session, c: m.ApplicationCredential) -> dict[str, Any]:
+    roles = [r for r in (session.get(m.Role, i) for i in c.role_ids) if r is not None]
     return {
         "id": c.id, "name": c.name, "description": c.description, "user_id": c.user_id,
         "project_id": c.project_id, "system": c.system,
@@ -46,50 +43,28 @@ def render_app_cred(call: Call, c: m.ApplicationCredential,
     }
 
 
-def _roles_of(call: Call, session: Any, c: m.ApplicationCredential) -> list[m.Role]:
-    return [r for r in (session.get(m.Role, i) for i in c.role_ids) if r is not None]
-
-
 @api.route("POST", "/v3/users/{user_id}/application_credentials",
            policy="identity:create_application_credential", target=_user_path_target,
            status=201, schema=schemas.APP_CRED_CREATE)
 async def create_app_cred(call: Call) -> dict[str, Any]:
     service = identity(call)
-    context = call.context
-    if context.user_id != call.params["user_id"]:
-        raise Forbidden("You are not authorized to perform the requested action: "
-                        "identity:create_application_credential.")
-    if not context.project_id:
-        raise Forbidden("An application credential can only be created with a "
-                        "project-scoped token.")
-    if context.application_credential_id:
-        with service.db.session() as session:
-            current = session.get(m.ApplicationCredential, context.application_credential_id)
-            if current is not None and not current.unrestricted:
-                raise Forbidden("Using a restricted application credential to create another "
-                                "application credential is not allowed.")
     with service.db.session() as session:
-        token_roles = service.roles.roles_for(session, context.user_id, "project",
-                                              context.project_id)
         credential, secret = service.app_creds.create(
-            session, context.user_id, context.project_id, [r.id for r in token_roles],
-            call.body["application_credential"], service.state.clock)
-        body = render_app_cred(call, credential, _roles_of(call, session, credential))
-    body["secret"] = secret
-    return {"application_credential": body}
+            session, call.context, call.params["user_id"], call.body["application_credential"])
+        return {"application_credential": {**render_app_cred(call, session, credential),
+                                           "secret": secret}}
 
 
 @api.route("GET", "/v3/users/{user_id}/application_credentials",
            policy="identity:list_application_credentials", target=_user_path_target)
 async def list_app_creds(call: Call) -> dict[str, Any]:
     service = identity(call)
+    user_id = call.params["user_id"]
     with service.db.session() as session:
-        service.users.get_user(session, call.params["user_id"])
-        creds = service.app_creds.list(session, call.params["user_id"], call.query.get("name"))
-        return {"application_credentials": [render_app_cred(call, c, _roles_of(call, session, c))
-                                            for c in creds],
-                "links": collection_links(
-                    call, f"/v3/users/{call.params['user_id']}/application_credentials")}
+        service.users.get_user(session, user_id)
+        creds = service.app_creds.list(session, user_id, call.query.get("name"))
+        return {"application_credentials": [render_app_cred(call, session, c) for c in creds],
+                "links": collection_links(call, f"/v3/users/{user_id}/application_credentials")}
 
 
 @api.route("GET", "/v3/users/{user_id}/application_credentials/{credential_id}",
@@ -98,7 +73,7 @@ async def get_app_cred(call: Call) -> dict[str, Any]:
     service = identity(call)
     with service.db.session() as session:
         c = service.app_creds.get(session, call.params["user_id"], call.params["credential_id"])
-        return {"application_credential": render_app_cred(call, c, _roles_of(call, session, c))}
+        return {"application_credential": render_app_cred(call, session, c)}
 
 
 @api.route("DELETE", "/v3/users/{user_id}/application_credentials/{credential_id}",
@@ -117,26 +92,13 @@ def render_access_rule(call: Call, user_id: str, rule: dict[str, Any]) -> dict[s
     return {**rule, "links": link(call, f"/v3/users/{user_id}/access_rules/{rule['id']}")}
 
 
-def _find_access_rule(call: Call) -> dict[str, Any]:
-    service = identity(call)
-    with service.db.session() as session:
-        rules = service.app_creds.access_rules(session, call.params["user_id"])
-    for rule in rules:
-        if rule["id"] == call.params["access_rule_id"]:
-            return rule
-    raise not_found("access rule", call.params["access_rule_id"])
-
-
 @api.route("GET", "/v3/users/{user_id}/access_rules", policy="identity:list_access_rules",
            target=_user_path_target)
 async def list_access_rules(call: Call) -> dict[str, Any]:
     service = identity(call)
     user_id = call.params["user_id"]
     with service.db.session() as session:
-        rules = service.app_creds.access_rules(session, user_id)
-    for key in ("service", "path", "method"):
-        if call.query.get(key):
-            rules = [r for r in rules if r.get(key) == call.query[key]]
+        rules = service.app_creds.access_rules(session, user_id, call.query)
     return {"access_rules": [render_access_rule(call, user_id, r) for r in rules],
             "links": collection_links(call, f"/v3/users/{user_id}/access_rules")}
 
@@ -144,19 +106,20 @@ async def list_access_rules(call: Call) -> dict[str, Any]:
 @api.route("GET", "/v3/users/{user_id}/access_rules/{access_rule_id}",
            policy="identity:get_access_rule", target=_user_path_target)
 async def get_access_rule(call: Call) -> dict[str, Any]:
-    return {"access_rule": render_access_rule(call, call.params["user_id"],
-                                              _find_access_rule(call))}
+    service = identity(call)
+    user_id = call.params["user_id"]
+    with service.db.session() as session:
+        rule = service.app_creds.access_rule(session, user_id, call.params["access_rule_id"])
+    return {"access_rule": render_access_rule(call, user_id, rule)}
 
 
 @api.route("DELETE", "/v3/users/{user_id}/access_rules/{access_rule_id}",
            policy="identity:delete_access_rule", target=_user_path_target, status=204)
 async def delete_access_rule(call: Call) -> None:
-    _find_access_rule(call)
-    # Rules live with the application credentials that use them, so every rule
-    # found is in use, which keystone refuses to delete.
-    raise Forbidden("Cannot delete access rule "
-                    f"{call.params['access_rule_id']}: it is in use by an application "
-                    "credential.")
+    service = identity(call)
+    with service.db.session() as session:
+        service.app_creds.delete_access_rule(session, call.params["user_id"],
+                                             call.params["access_rule_id"])
 
 
 # -- credentials -----------------------------------------------------------------------
@@ -202,28 +165,14 @@ def render_ec2(call: Call, c: m.Credential) -> dict[str, Any]:
             "links": link(call, f"/v3/users/{c.user_id}/credentials/OS-EC2/{blob.get('access')}")}
 
 
-def _ec2_credential(call: Call, session: Session) -> m.Credential:
-    credential_id = hashlib.sha256(call.params["access"].encode()).hexdigest()
-    credential = session.get(m.Credential, credential_id)
-    if credential is None or credential.type != "ec2" or \
-            credential.user_id != call.params["user_id"]:
-        raise not_found("credential", call.params["access"])
-    return credential
-
-
 @api.route("POST", "/v3/users/{user_id}/credentials/OS-EC2",
            policy="identity:ec2_create_credential", target=_ec2_target, status=201,
            schema=schemas.EC2_CREATE)
 async def create_ec2(call: Call) -> dict[str, Any]:
     service = identity(call)
-    ids = service.state.ids
-    blob = {"access": ids.hex_id(), "secret": ids.hex_id(), "trust_id": None}
     with service.db.session() as session:
-        service.users.get_user(session, call.params["user_id"])
-        service.resources.get_project(session, call.body["tenant_id"])
-        credential = service.credentials.create_credential(session, {
-            "user_id": call.params["user_id"], "project_id": call.body["tenant_id"],
-            "type": "ec2", "blob": json.dumps(blob)})
+        credential = service.credentials.create_ec2(session, call.params["user_id"],
+                                                    call.body["tenant_id"])
         return {"credential": render_ec2(call, credential)}
 
 
@@ -243,7 +192,8 @@ async def list_ec2(call: Call) -> dict[str, Any]:
 async def get_ec2(call: Call) -> dict[str, Any]:
     service = identity(call)
     with service.db.session() as session:
-        return {"credential": render_ec2(call, _ec2_credential(call, session))}
+        return {"credential": render_ec2(call, service.credentials.get_ec2(
+            session, call.params["user_id"], call.params["access"]))}
 
 
 @api.route("DELETE", "/v3/users/{user_id}/credentials/OS-EC2/{access}",
@@ -251,4 +201,4 @@ async def get_ec2(call: Call) -> dict[str, Any]:
 async def delete_ec2(call: Call) -> None:
     service = identity(call)
     with service.db.session() as session:
-        session.delete(_ec2_credential(call, session))
+        service.credentials.delete_ec2(session, call.params["user_id"], call.params["access"])

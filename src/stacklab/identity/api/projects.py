@@ -6,7 +6,6 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from stacklab.api.errors import BadRequest
 from stacklab.api.service import Call, Reply
 from stacklab.identity import models as m
 from stacklab.identity import schemas
@@ -18,7 +17,6 @@ from stacklab.identity.api.base import (
     render_project,
 )
 from stacklab.identity.api.resource import Resource, domain_filter_target, serve
-from stacklab.identity.errors import not_found
 from stacklab.identity.service import IdentityService
 
 # -- domains and projects --------------------------------------------------------------
@@ -59,14 +57,17 @@ PROJECTS = serve(Resource(
 # -- project tags ----------------------------------------------------------------------
 
 
+def _tags(call: Call, project: m.Project) -> dict[str, Any]:
+    return {"tags": list(project.tags),
+            "links": collection_links(call, f"/v3/projects/{project.id}/tags")}
+
+
 @api.route("GET", "/v3/projects/{project_id}/tags", policy="identity:list_project_tags",
            target=PROJECTS.target)
 async def list_project_tags(call: Call) -> dict[str, Any]:
     service = identity(call)
     with service.db.session() as session:
-        project = service.resources.get_project(session, call.params["project_id"])
-        return {"tags": list(project.tags),
-                "links": collection_links(call, f"/v3/projects/{project.id}/tags")}
+        return _tags(call, service.resources.get_project(session, call.params["project_id"]))
 
 
 @api.route("PUT", "/v3/projects/{project_id}/tags", policy="identity:update_project_tags",
@@ -74,10 +75,8 @@ async def list_project_tags(call: Call) -> dict[str, Any]:
 async def replace_project_tags(call: Call) -> dict[str, Any]:
     service = identity(call)
     with service.db.session() as session:
-        project = service.resources.set_tags(session, call.params["project_id"],
-                                             call.body["tags"])
-        return {"tags": list(project.tags),
-                "links": collection_links(call, f"/v3/projects/{project.id}/tags")}
+        return _tags(call, service.resources.set_tags(session, call.params["project_id"],
+                                                      call.body["tags"]))
 
 
 @api.route("DELETE", "/v3/projects/{project_id}/tags", policy="identity:delete_project_tags",
@@ -93,9 +92,7 @@ async def clear_project_tags(call: Call) -> None:
 async def check_project_tag(call: Call) -> None:
     service = identity(call)
     with service.db.session() as session:
-        project = service.resources.get_project(session, call.params["project_id"])
-        if call.params["tag"] not in project.tags:
-            raise not_found("project tag", call.params["tag"])
+        service.resources.check_tag(session, call.params["project_id"], call.params["tag"])
 
 
 @api.route("PUT", "/v3/projects/{project_id}/tags/{tag}", policy="identity:create_project_tag",
@@ -103,13 +100,10 @@ async def check_project_tag(call: Call) -> None:
 async def add_project_tag(call: Call) -> Reply:
     service = identity(call)
     tag = call.params["tag"]
-    if not (0 < len(tag) <= 255 and "," not in tag and "/" not in tag):
-        raise BadRequest(f"Invalid input for field 'tag': {tag!r} is not a valid tag")
     with service.db.session() as session:
-        project = service.resources.get_project(session, call.params["project_id"])
-        service.resources.set_tags(session, project.id, [*project.tags, tag])
-    return Reply(None, status=201,
-                 headers={"Location": call.url_for(f"/v3/projects/{project.id}/tags/{tag}")})
+        project = service.resources.add_tag(session, call.params["project_id"], tag)
+        where = call.url_for(f"/v3/projects/{project.id}/tags/{tag}")
+    return Reply(None, status=201, headers={"Location": where})
 
 
 @api.route("DELETE", "/v3/projects/{project_id}/tags/{tag}", policy="identity:delete_project_tag",
@@ -117,8 +111,4 @@ async def add_project_tag(call: Call) -> Reply:
 async def remove_project_tag(call: Call) -> None:
     service = identity(call)
     with service.db.session() as session:
-        project = service.resources.get_project(session, call.params["project_id"])
-        if call.params["tag"] not in project.tags:
-            raise not_found("project tag", call.params["tag"])
-        service.resources.set_tags(session, project.id,
-                                   [t for t in project.tags if t != call.params["tag"]])
+        service.resources.remove_tag(session, call.params["project_id"], call.params["tag"])

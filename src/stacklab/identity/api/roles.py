@@ -22,7 +22,7 @@ from stacklab.identity.api.base import (
 )
 from stacklab.identity.api.resource import Resource, serve
 from stacklab.identity.errors import not_found
-from stacklab.identity.roles import SYSTEM, EffectiveAssignment
+from stacklab.identity.roles import SYSTEM, AssignmentQuery, EffectiveAssignment
 
 ROLES = serve(Resource(
     "role", "roles", "roles", render_role, schemas.ROLE_CREATE, schemas.ROLE_UPDATE,
@@ -215,45 +215,19 @@ def _assignments_target(call: Call) -> dict[str, Any]:
 async def list_role_assignments(call: Call) -> dict[str, Any]:
     service = identity(call)
     query = call.query
-    effective = query_flag(call, "effective")
+    wanted = AssignmentQuery(
+        effective=query_flag(call, "effective"), role_id=query.get("role.id"),
+        user_id=query.get("user.id"), group_id=query.get("group.id"),
+        project_id=query.get("scope.project.id"),
+        include_subtree=query_flag(call, "include_subtree"),
+        domain_id=query.get("scope.domain.id"), system=bool(query.get("scope.system")),
+        inherited_only=query.get("scope.OS-INHERIT:inherited_to") == "projects")
     names = query_flag(call, "include_names")
-    inherited_only = query.get("scope.OS-INHERIT:inherited_to") == "projects"
     with service.db.session() as session:
-        rows = service.roles.direct_assignments(session)
-        if effective:
-            rows = service.roles.effective_assignments(session, rows)
-        wanted_project = query.get("scope.project.id")
-        subtree: set[str] = set()
-        if wanted_project and query_flag(call, "include_subtree"):
-            subtree = {p.id for p in service.resources.subtree(session, wanted_project)}
-        group_members: set[str] | None = None
-        if effective and query.get("group.id"):
-            group_members = {u.id for u in service.users.members(session, query["group.id"])}
-        result = []
-        for a in rows:
-            if query.get("role.id") and a.role_id != query["role.id"]:
-                continue
-            if query.get("user.id") and (a.actor_kind != "user" or a.actor_id != query["user.id"]):
-                continue
-            if query.get("group.id"):
-                if group_members is not None:
-                    if a.via_group_id != query["group.id"]:
-                        continue
-                elif a.actor_kind != "group" or a.actor_id != query["group.id"]:
-                    continue
-            if wanted_project and not (a.scope_kind == "project" and (
-                    a.scope_id == wanted_project or a.scope_id in subtree)):
-                continue
-            if query.get("scope.domain.id") and not (a.scope_kind == "domain"
-                                                     and a.scope_id == query["scope.domain.id"]):
-                continue
-            if query.get("scope.system") and a.scope_kind != "system":
-                continue
-            if inherited_only and not a.inherited:
-                continue
-            result.append(_render_assignment(call, session, a, names))
-        return {"role_assignments": result, "links": collection_links(call,
-                                                                       "/v3/role_assignments")}
+        found = service.roles.list_assignments(session, wanted)
+        return {"role_assignments": [_render_assignment(call, session, a, names)
+                                     for a in found],
+                "links": collection_links(call, "/v3/role_assignments")}
 
 
 def _render_assignment(call: Call, session: Session, a: EffectiveAssignment,

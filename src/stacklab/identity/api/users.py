@@ -6,7 +6,6 @@ from typing import Any
 
 from stacklab.api.service import Call
 from stacklab.config import Config
-from stacklab.identity import models as m
 from stacklab.identity import schemas
 from stacklab.identity.api.base import (
     api,
@@ -71,14 +70,7 @@ async def list_user_projects(call: Call) -> dict[str, Any]:
     service = identity(call)
     user_id = call.params["user_id"]
     with service.db.session() as session:
-        service.users.get_user(session, user_id)
-        group_ids = {g.id for g in service.users.groups_of(session, user_id)}
-        mine = [a for a in service.roles.direct_assignments(session)
-                if (a.actor_kind == "user" and a.actor_id == user_id)
-                or (a.actor_kind == "group" and a.actor_id in group_ids)]
-        ids = sorted({a.scope_id for a in service.roles.effective_assignments(session, mine)
-                      if a.scope_kind == "project"})
-        projects = [p for p in (session.get(m.Project, i) for i in ids) if p is not None]
+        projects = service.roles.projects_of(session, user_id)
         return {"projects": [render_project(call, p) for p in projects],
                 "links": collection_links(call, f"/v3/users/{user_id}/projects")}
 
