@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session
 from stacklab.api.errors import ApiError
 from stacklab.api.service import Call, Reply
 from stacklab.network import models as m
-from stacklab.network import quotas
 from stacklab.network.api.base import (
     api,
     network,
@@ -20,7 +19,6 @@ from stacklab.network.api.base import (
 from stacklab.network.api.resource import (
     Condition,
     Resource,
-    assign,
     create_one,
     delete_one,
     list_collection,
@@ -116,19 +114,6 @@ def render_network_row(session: Session, row: m.Network) -> dict[str, Any]:
     return render_network(row, _subnet_ids(session, [row.id])[row.id])
 
 
-def _check_unsharing(session: Session, row: m.Network) -> None:
-    """A network other projects have ports or subnets on stays shared (neutron's
-    InvalidSharedSetting): unsharing it would leave them on a network they cannot see."""
-    others = session.scalar(select(m.Port.id).where(
-        m.Port.network_id == row.id, m.Port.project_id.not_in([row.project_id, ""]),
-        ~m.Port.device_owner.startswith("network:dhcp")).limit(1)) or session.scalar(
-        select(m.Subnet.id).where(m.Subnet.network_id == row.id,
-                                  m.Subnet.project_id != row.project_id).limit(1))
-    if others:
-        raise ApiError(f"Unable to reconfigure sharing settings for network {row.id}. "
-                       "Multiple tenants are using it.", status=409, kind="InvalidSharedSetting")
-
-
 @api.route("GET", "/v2.0/networks")
 async def list_networks(call: Call) -> dict[str, Any]:
     return list_collection(call, NETWORK)
@@ -139,29 +124,17 @@ async def show_network(call: Call) -> dict[str, Any]:
     return show_one(call, NETWORK, call.params["network_id"])
 
 
-def _make(call: Call, session: Session, project: str, fields: dict[str, Any],
-          parent: Mapping[str, Any]) -> m.Network:
-    quotas.enforce(session, project, "network")
-    return network(call).create_network(session, project, fields)
-
-
 @api.route("POST", "/v2.0/networks", status=201)
 async def create_network(call: Call) -> Reply:
-    return create_one(call, NETWORK, _make)
-
-
-def _apply(call: Call, session: Session, row: m.Network, fields: dict[str, Any],
-           parent: Mapping[str, Any]) -> None:
-    if "mtu" in fields:
-        network(call).check_mtu(row.network_type, fields["mtu"])
-    if row.shared and fields.get("shared") is False:
-        _check_unsharing(session, row)
-    assign(call, session, row, fields, parent, resource="network")
+    return create_one(call, NETWORK, lambda call, session, project, fields, parent:
+                      network(call).add_network(session, project, fields))
 
 
 @api.route("PUT", "/v2.0/networks/{network_id}")
 async def update_network(call: Call) -> dict[str, Any]:
-    return update_one(call, NETWORK, call.params["network_id"], _apply)
+    return update_one(call, NETWORK, call.params["network_id"],
+                      lambda call, session, row, fields, parent:
+                      network(call).update_network(session, row, fields))
 
 
 @api.route("DELETE", "/v2.0/networks/{network_id}", status=204)

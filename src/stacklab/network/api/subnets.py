@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_
 from sqlalchemy.orm import Session
 
-from stacklab.api.errors import ApiError, BadRequest
+from stacklab.api.errors import ApiError
 from stacklab.api.service import Call, Reply
-from stacklab.network import ipam, quotas
 from stacklab.network import models as m
 from stacklab.network.api.base import (
     api,
@@ -23,7 +21,6 @@ from stacklab.network.api.resource import (
     Condition,
     Parent,
     Resource,
-    assign,
     create_one,
     delete_one,
     find,
@@ -31,7 +28,6 @@ from stacklab.network.api.resource import (
     show_one,
     update_one,
 )
-from stacklab.network.api.subnetpools import allocate_prefix, get_pool
 from stacklab.network.api.views import SUBNET_ATTRIBUTES, fields_of, render_subnet
 
 
@@ -94,50 +90,18 @@ def _network_of(call: Call, session: Session, fields: dict[str, Any],
     return _parent(network_for_child(call, session, fields["network_id"], project, "subnet"))
 
 
-def _make(call: Call, session: Session, project: str, fields: dict[str, Any],
-          parent: Mapping[str, Any]) -> m.Subnet:
-    quotas.enforce(session, project, "subnet")
-    pool_id = fields.get("subnetpool_id")
-    if fields.get("use_default_subnetpool") and not pool_id:
-        version = int(fields.get("ip_version", 4))
-        default = session.scalar(select(m.SubnetPool).where(
-            m.SubnetPool.is_default.is_(True), m.SubnetPool.ip_version == version))
-        if default is None:
-            raise BadRequest(f"No default subnetpool found for IPv{version}")
-        pool_id = default.id
-    if pool_id:
-        pool = get_pool(call, session, pool_id)
-        if fields.get("cidr") is None:
-            fields = {**fields, "cidr": allocate_prefix(session, pool, fields.get("prefixlen"))}
-        fields = {**fields, "ip_version": pool.ip_version}
-    row = network(call).create_subnet(session, project, fields)
-    row.subnetpool_id = pool_id
-    session.flush()
-    call.cloud.agents.schedule_dhcp(session, row.network_id)
-    return row
-
-
 @api.route("POST", "/v2.0/subnets", status=201)
 async def create_subnet(call: Call) -> Reply:
-    return create_one(call, SUBNET, _make, parent_for=_network_of)
-
-
-def _apply(call: Call, session: Session, row: m.Subnet, fields: dict[str, Any],
-           parent: Mapping[str, Any]) -> None:
-    cidr = ipam.parse_cidr(row.cidr, row.ip_version)
-    gateway = fields.get("gateway_ip", row.gateway_ip)
-    if gateway is not None and ipaddress.ip_address(gateway).version != row.ip_version:
-        raise BadRequest("Invalid input for operation: gateway_ip and IP version are "
-                         "incompatible.")
-    pools = fields.get("allocation_pools", row.allocation_pools)
-    if "allocation_pools" in fields or "gateway_ip" in fields:
-        ipam.check_pools(cidr, list(pools), gateway)
-    assign(call, session, row, fields, parent, resource="subnet")
+    return create_one(call, SUBNET, lambda call, session, project, fields, parent:
+                      network(call).add_subnet(session, project, fields, call.context),
+                      parent_for=_network_of)
 
 
 @api.route("PUT", "/v2.0/subnets/{subnet_id}")
 async def update_subnet(call: Call) -> dict[str, Any]:
-    return update_one(call, SUBNET, call.params["subnet_id"], _apply)
+    return update_one(call, SUBNET, call.params["subnet_id"],
+                      lambda call, session, row, fields, parent:
+                      network(call).update_subnet(row, fields))
 
 
 @api.route("DELETE", "/v2.0/subnets/{subnet_id}", status=204)
