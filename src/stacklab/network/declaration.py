@@ -52,6 +52,8 @@ def _build(parts: Parts) -> NetworkService:
         ha_clock=parts.scaled_clock))
     # Whether an agent's node is powered is the runtime's to say, nobody else's.
     agents.reachable = parts.runtime.is_up
+    # A project's new subnet: the service asks the agents' scheduler for DHCP agents.
+    network.schedule_dhcp = agents.schedule_dhcp
     network.routing = parts.provide(ROUTING, Routing(
         network, agents, l3_ha=defaults.l3_ha, distributed=defaults.router_distributed))
     parts.provide(NODE_AGENTS, NodeAgents(parts.topology, AgentEnv(

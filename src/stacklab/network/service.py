@@ -11,20 +11,22 @@ group the first time it needs one.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from stacklab.api.context import RequestContext
 from stacklab.api.errors import ApiError, BadRequest
 from stacklab.clock import Clock
 from stacklab.ids import IdSource
-from stacklab.network import ipam
+from stacklab.network import attributes, ipam, quotas
 from stacklab.network import models as m
 from stacklab.network.nova import NovaNotifier
 from stacklab.network.port_events import PortEvents
+from stacklab.network.subnet_pools import SubnetPools
 from stacklab.store.database import Database
 
 if TYPE_CHECKING:
@@ -48,10 +50,35 @@ PUBLIC_GATEWAY = "192.168.100.1"
 PUBLIC_POOL = {"start": "192.168.100.100", "end": "192.168.100.250"}
 PUBLIC_PHYSNET = "external"
 _IDS_PER_QUERY = 900
+# Ports the L3 plugin owns: they go with their router or floating IP, not by themselves.
+_L3_OWNERS = {"network:router_interface", "network:router_interface_distributed",
+              "network:ha_router_replicated_interface", "network:router_gateway",
+              "network:floatingip", "network:router_ha_interface"}
+# Port attributes a null clears: stored as their empty value.
+_EMPTY_WHEN_NULL: dict[str, Any] = {"binding:profile": {}, "extra_dhcp_opts": []}
 
 
 def neutron_error(kind: str, message: str, status: int) -> ApiError:
     return ApiError(message, status=status, kind=kind)
+
+
+def _assign(row: Any, resource: str, fields: Mapping[str, Any]) -> None:
+    """The plain update: each attribute into its store column."""
+    for name, value in fields.items():
+        setattr(row, attributes.column_of(resource, name), value)
+
+
+def _check_gateway(gateway: str | None, ip_version: int) -> None:
+    if gateway is None:
+        return
+    try:
+        address = ipaddress.ip_address(gateway)
+    except ValueError:
+        raise BadRequest(f"Invalid input for gateway_ip. Reason: '{gateway}' is not a valid "
+                         "IP address.") from None
+    if address.version != ip_version:
+        raise BadRequest("Invalid input for operation: gateway_ip and IP version are "
+                         "incompatible.")
 
 
 @dataclass(frozen=True)
@@ -72,6 +99,10 @@ class NetworkService:
         self.ids = ids.stream("network")
         self.macs = ids.stream("network-mac")
         self.options = options or NetworkOptions()
+        self.pools = SubnetPools(clock, self.ids)
+        # Set by the cloud: the agents' scheduler, asked to give a network with a DHCP subnet
+        # its DHCP agents (a service without agents, as in unit tests, schedules nothing).
+        self.schedule_dhcp: Callable[[Session, str], None] = lambda session, network_id: None
         # Set by the cloud: nova's external events API (neutron's [nova] section).
         self.nova: NovaNotifier | None = None
         # Set by the cloud: who hears of ports' changes (agents, nova) and sets their status.
@@ -194,6 +225,35 @@ class NetworkService:
         session.add(network)
         return network
 
+    def add_network(self, session: Session, project_id: str,
+                    fields: Mapping[str, Any]) -> m.Network:
+        """A network a project asks for (``POST /v2.0/networks``): within its quota."""
+        quotas.enforce(session, project_id, "network")
+        return self.create_network(session, project_id, fields)
+
+    def update_network(self, session: Session, network: m.Network,
+                       fields: Mapping[str, Any]) -> None:
+        if "mtu" in fields:
+            self.check_mtu(network.network_type, fields["mtu"])
+        if network.shared and fields.get("shared") is False:
+            self._check_unsharing(session, network)
+        _assign(network, "network", fields)
+
+    @staticmethod
+    def _check_unsharing(session: Session, network: m.Network) -> None:
+        """A network other projects have ports or subnets on stays shared (neutron's
+        InvalidSharedSetting): unsharing it would leave them on a network they cannot see."""
+        others = session.scalar(select(m.Port.id).where(
+            m.Port.network_id == network.id,
+            m.Port.project_id.not_in([network.project_id, ""]),
+            ~m.Port.device_owner.startswith("network:dhcp")).limit(1)) or session.scalar(
+            select(m.Subnet.id).where(m.Subnet.network_id == network.id,
+                                      m.Subnet.project_id != network.project_id).limit(1))
+        if others:
+            raise neutron_error("InvalidSharedSetting", "Unable to reconfigure sharing "
+                                f"settings for network {network.id}. Multiple tenants are "
+                                "using it.", 409)
+
     def delete_network(self, session: Session, network: m.Network) -> None:
         ports = session.scalars(select(m.Port).where(m.Port.network_id == network.id))
         blocking = [p for p in ports if not p.device_owner.startswith("network:dhcp")]
@@ -230,15 +290,7 @@ class NetworkService:
                                  "subnet.")
         if "gateway_ip" in fields:
             gateway = fields["gateway_ip"]
-            if gateway is not None:
-                try:
-                    address = ipaddress.ip_address(gateway)
-                except ValueError:
-                    raise BadRequest(f"Invalid input for gateway_ip. Reason: '{gateway}' is not "
-                                     "a valid IP address.") from None
-                if address.version != version:
-                    raise BadRequest("Invalid input for operation: gateway_ip and IP version "
-                                     "are incompatible.")
+            _check_gateway(gateway, version)
         else:
             gateway = ipam.default_gateway(cidr)
         pools = fields.get("allocation_pools") or ipam.default_pools(cidr, gateway)
@@ -266,6 +318,35 @@ class NetworkService:
         network.updated_at = now
         network.revision_number += 1
         return subnet
+
+    def add_subnet(self, session: Session, project_id: str, fields: Mapping[str, Any],
+                   context: RequestContext) -> m.Subnet:
+        """A subnet a project asks for (``POST /v2.0/subnets``): within its quota, its CIDR
+        from the subnet pool it names (or the default pool) when it gives none, then its
+        network's DHCP agents scheduled."""
+        quotas.enforce(session, project_id, "subnet")
+        pool = self.pools.for_subnet(session, fields, context)
+        if pool is not None:
+            cidr = fields.get("cidr")
+            if cidr is None:
+                cidr = self.pools.allocate_prefix(session, pool, fields.get("prefixlen"))
+            fields = {**fields, "cidr": cidr, "ip_version": pool.ip_version}
+        subnet = self.create_subnet(session, project_id, fields)
+        subnet.subnetpool_id = None if pool is None else pool.id
+        session.flush()
+        self.schedule_dhcp(session, subnet.network_id)
+        return subnet
+
+    @staticmethod
+    def update_subnet(subnet: m.Subnet, fields: Mapping[str, Any]) -> None:
+        """New attributes; a gateway or pools given must still fit the subnet."""
+        gateway = fields.get("gateway_ip", subnet.gateway_ip)
+        _check_gateway(gateway, subnet.ip_version)
+        if "allocation_pools" in fields or "gateway_ip" in fields:
+            pools = fields.get("allocation_pools", subnet.allocation_pools)
+            ipam.check_pools(ipam.parse_cidr(subnet.cidr, subnet.ip_version), list(pools),
+                             gateway)
+        _assign(subnet, "subnet", fields)
 
     def delete_subnet(self, session: Session, subnet: m.Subnet) -> None:
         in_use = session.scalar(select(func.count()).select_from(m.IPAllocation).join(
@@ -455,6 +536,24 @@ class NetworkService:
             self.port_events.created(session, port)
         return port
 
+    def add_port(self, session: Session, project_id: str, fields: Mapping[str, Any]) -> m.Port:
+        """A port a project asks for (``POST /v2.0/ports``): within its quota."""
+        quotas.enforce(session, project_id, "port")
+        return self.create_port(session, project_id, fields)
+
+    def update_port(self, session: Session, port: m.Port, fields: Mapping[str, Any]) -> None:
+        """New attributes: the addresses asked for (those kept stay), address pairs with
+        the port's MAC where they name none, a null profile or DHCP options emptied."""
+        for name, value in fields.items():
+            if name in _EMPTY_WHEN_NULL and value is None:
+                value = _EMPTY_WHEN_NULL[name]
+            if name == "fixed_ips":
+                self.update_fixed_ips(session, port, list(value))
+            elif name == "allowed_address_pairs":
+                port.allowed_address_pairs = self.address_pairs(value, port.mac_address)
+            else:
+                setattr(port, attributes.column_of("port", name), value)
+
     @staticmethod
     def address_pairs(pairs: list[dict[str, Any]], mac: str) -> list[dict[str, str]]:
         """Allowed address pairs, each with a MAC (the port's own when not given)."""
@@ -486,6 +585,11 @@ class NetworkService:
             self._allocate(session, self.get_network(session, port.network_id), port.id, fresh)
 
     def delete_port(self, session: Session, port: m.Port) -> None:
+        """A port by itself; not one the L3 plugin owns (neutron's L3PortInUse)."""
+        if port.device_owner in _L3_OWNERS:
+            raise neutron_error("L3PortInUse", f"Port {port.id} cannot be deleted directly "
+                                f"via the port API: has device owner {port.device_owner}.",
+                                409)
         # Floating IPs on the port are let go, not deleted (neutron's disassociate).
         for fip in session.scalars(select(m.FloatingIP).where(
                 m.FloatingIP.fixed_port_id == port.id)):

@@ -10,7 +10,6 @@ from sqlalchemy.orm import Session
 
 from stacklab.api.errors import ApiError
 from stacklab.api.service import Call, Reply
-from stacklab.network import attributes, quotas
 from stacklab.network import models as m
 from stacklab.network.api.base import (
     api,
@@ -33,15 +32,6 @@ from stacklab.network.api.security_groups import groups_of_project
 from stacklab.network.api.subnets import subnet_for
 from stacklab.network.api.views import PORT_ATTRIBUTES, fields_of, render_port
 from stacklab.network.service import NetworkService
-
-# Ports the L3 plugin owns: they go with their router or floating IP, not by themselves.
-_L3_OWNERS = {"network:router_interface", "network:router_interface_distributed",
-              "network:ha_router_replicated_interface", "network:router_gateway",
-              "network:floatingip", "network:router_ha_interface"}
-
-
-# Attributes a null clears: stored as their empty value.
-_EMPTY_WHEN_NULL: dict[str, Any] = {"binding:profile": {}, "extra_dhcp_opts": []}
 
 
 def _resolve_references(call: Call, session: Session, fields: dict[str, Any],
@@ -145,8 +135,7 @@ def _network_of(call: Call, session: Session, fields: dict[str, Any],
 def _make(call: Call, session: Session, project: str, fields: dict[str, Any],
           parent: Mapping[str, Any]) -> m.Port:
     _resolve_references(call, session, fields, project)
-    quotas.enforce(session, project, "port")
-    return network(call).create_port(session, project, fields)
+    return network(call).add_port(session, project, fields)
 
 
 @api.route("POST", "/v2.0/ports", status=201)
@@ -158,24 +147,9 @@ def _apply(call: Call, session: Session, row: m.Port, fields: dict[str, Any],
            parent: Mapping[str, Any]) -> None:
     service = network(call)
     _resolve_references(call, session, fields, row.project_id)
-    for name, value in fields.items():
-        if name in _EMPTY_WHEN_NULL and value is None:
-            value = _EMPTY_WHEN_NULL[name]
-        if name == "fixed_ips":
-            service.update_fixed_ips(session, row, list(value))
-        elif name == "allowed_address_pairs":
-            row.allowed_address_pairs = service.address_pairs(value, row.mac_address)
-        else:
-            setattr(row, attributes.column_of("port", name), value)
+    service.update_port(session, row, fields)
     if service.port_events is not None:  # the status follows the binding and its agent
         service.port_events.updated(session, row, binding_changed="binding:host_id" in fields)
-
-
-def _remove(call: Call, session: Session, row: m.Port) -> None:
-    if row.device_owner in _L3_OWNERS:
-        raise ApiError(f"Port {row.id} cannot be deleted directly via the port API: has "
-                       f"device owner {row.device_owner}.", status=409, kind="L3PortInUse")
-    network(call).delete_port(session, row)
 
 
 @api.route("PUT", "/v2.0/ports/{port_id}")
@@ -185,4 +159,5 @@ async def update_port(call: Call) -> dict[str, Any]:
 
 @api.route("DELETE", "/v2.0/ports/{port_id}", status=204)
 async def delete_port(call: Call) -> None:
-    delete_one(call, PORT, call.params["port_id"], _remove)
+    delete_one(call, PORT, call.params["port_id"],
+               lambda call, session, row: network(call).delete_port(session, row))
