@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from stacklab.api.errors import BadRequest, NotFound
-from stacklab.api.pagination import PageRequest, next_link, page_request, paginate
+from stacklab.api.pagination import Nova, page_items
 from stacklab.api.query import int_param
 from stacklab.api.service import Call, Handler, Reply, schemas_from
 from stacklab.compute import models as m
@@ -17,6 +17,7 @@ from stacklab.compute.schemas import (
     FLAVOR_UPDATE,
 )
 
+NOVA = Nova()  # [api] max_limit 1000
 _SORTABLE = ("created_at", "description", "disabled", "ephemeral_gb", "flavorid", "id",
              "is_public", "memory_mb", "name", "root_gb", "rxtx_factor", "swap", "vcpus")
 
@@ -53,28 +54,31 @@ def _is_public_filter(call: Call) -> bool | None:
     return None if lowered == "none" else lowered in ("1", "true", "yes", "t", "on")
 
 
+def _sort_value(row: m.Flavor, key: str) -> Any:
+    # nova sorts by the public flavor id when asked for "id".
+    return getattr(row, "flavorid" if key == "id" else key)
+
+
 def _list(call: Call, detail: bool) -> dict[str, Any]:
     service = compute(call)
     query = call.query
-    page = page_request(query, default_sort=(("flavorid", "asc"),), sortable=_SORTABLE)
-    # nova sorts by the public flavor id when asked for "id".
-    page = PageRequest(page.limit, page.marker, tuple(
-        ("flavorid" if key == "id" else key, d) for key, d in page.sort))
+    request = NOVA.request(query, _SORTABLE, default_sort=(("flavorid", "asc"),))
     with service.db.session() as session:
         flavors = service.flavors.list_flavors(
             session, project_id=call.context.project_id, is_admin=call.context.is_admin,
             is_public=_is_public_filter(call), min_ram=int_param(query, "minRam"),
             min_disk=int_param(query, "minDisk"))
-        rows = [{"row": f, **{k: getattr(f, k) for k in _SORTABLE}} for f in flavors]
-        chosen, more = paginate(rows, page, id_key="flavorid", not_found=lambda marker:
-                                BadRequest(f"marker [{marker}] not found"))
-        body: dict[str, Any] = {"flavors": [render_flavor(call, r["row"], detail=detail)
-                                            for r in chosen]}
-    if more and chosen:
-        path = "/v2.1/flavors/detail" if detail else "/v2.1/flavors"
-        body["flavors_links"] = [{"rel": "next", "href": next_link(
-            call.url_for(path), call.query, chosen[-1]["flavorid"])}]
+        page = page_items(flavors, request, NOVA, id_of=_flavorid, value_of=_sort_value)
+        body: dict[str, Any] = {"flavors": [render_flavor(call, f, detail=detail)
+                                            for f in page.items]}
+    path = "/v2.1/flavors/detail" if detail else "/v2.1/flavors"
+    body.update(NOVA.links(page, query=query, url=call.url_for(path), collection="flavors",
+                           id_of=_flavorid))
     return body
+
+
+def _flavorid(flavor: m.Flavor) -> str:
+    return flavor.flavorid
 
 
 @api.route("GET", "/v2.1/flavors", expected_errors=400)

@@ -6,6 +6,7 @@ conductor; the answer (202) does not wait for the server to be ACTIVE.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import re2
@@ -13,9 +14,10 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from stacklab.api.errors import BadRequest, Conflict, NotFound
-from stacklab.api.pagination import next_link
-from stacklab.api.query import int_param, timestamp_param
+from stacklab.api.pagination import Nova, PageRequest, Refusal, Sort, Window, page_items, page_query
+from stacklab.api.query import timestamp_param
 from stacklab.api.service import Call, Reply, schemas_from
+from stacklab.api.tag_filters import TagFilter
 from stacklab.bus.interface import Target
 from stacklab.compute import instances, states
 from stacklab.compute import models as m
@@ -25,7 +27,7 @@ from stacklab.compute.builds import BuildRequest
 from stacklab.compute.builds import reference as _ref
 from stacklab.compute.server_schemas import SERVER_CREATE, SERVER_UPDATE
 
-MAX_LIMIT = 1000  # [api] max_limit
+NOVA = Nova()  # [api] max_limit 1000
 _RE2_OPTIONS = re2.Options()
 _RE2_OPTIONS.log_errors = False  # an invalid pattern is the client's 400, not a log line
 
@@ -176,9 +178,7 @@ def _filtered(call: Call, query: Select[Any], detail: bool) -> tuple[Select[Any]
         python["name"] = regex_filter("name", params["name"])
     if "flavor" in params:
         python["flavor"] = _ref(params["flavor"])
-    for tag_filter in ("tags", "tags-any", "not-tags", "not-tags-any"):
-        if tag_filter in params:
-            python[tag_filter] = [t for t in params[tag_filter].split(",") if t]
+    query = query.where(*TagFilter.read(params, repeatable=False).conditions(m.Instance.tags))
     if "ip" in params or "ip6" in params:
         name = "ip" if params.get("ip") else "ip6"
         python["ip"] = regex_filter(name, params.get(name) or "")
@@ -225,8 +225,6 @@ def _filter_columns(filters: dict[str, Any]) -> list[Any]:
                         ("ip", m.Instance.addresses)):
         if key in filters:
             wanted.append(column)
-    if any(key.endswith(("tags", "tags-any")) for key in filters):
-        wanted.append(m.Instance.tags)
     return wanted
 
 
@@ -241,75 +239,60 @@ def _python_match(instance: Any, filters: dict[str, Any]) -> bool:
         ips = [a["addr"] for addrs in instance.addresses.values() for a in addrs]
         if not any(filters["ip"].search(ip) for ip in ips):
             return False
-    if not any(key.endswith(("tags", "tags-any")) for key in filters):
-        return True
-    tags = set(instance.tags)
-    if "tags" in filters and not set(filters["tags"]) <= tags:
-        return False
-    if "tags-any" in filters and not set(filters["tags-any"]) & tags:
-        return False
-    if "not-tags" in filters and set(filters["not-tags"]) <= tags and filters["not-tags"]:
-        return False
-    return not ("not-tags-any" in filters and set(filters["not-tags-any"]) & tags)
+    return True
 
 
-def _sort(call: Call) -> list[Any]:
-    getlist = call.query.getlist
-    keys = list(getlist("sort_key"))
-    dirs = list(getlist("sort_dir"))
+def _refuse_sort(call: Call) -> Refusal:
     admin = call.context.is_admin
-    order: list[Any] = []
-    for index, key in enumerate(keys):
-        column = _SORT_KEYS.get(key)
-        if column is None or (key in _ADMIN_SORT_KEYS and not admin):
-            raise BadRequest(f"Invalid sort_key {key}" if column is None else
-                             f"Only administrators can sort servers by {key}")
-        direction = dirs[index] if index < len(dirs) else "desc"
-        if direction not in ("asc", "desc"):
-            raise BadRequest(f"Invalid sort_dir {direction}")
-        order.append(column.asc() if direction == "asc" else column.desc())
-    if not order:
-        order = [m.Instance.created_at.desc()]
-    order.append(m.Instance.id.desc())
-    return order
+
+    def refuse(key: str) -> Exception | None:
+        if key in _ADMIN_SORT_KEYS and not admin:
+            return BadRequest(f"Only administrators can sort servers by {key}")
+        return None
+    return refuse
+
+
+def _order(sort: Sort) -> list[Any]:
+    order: list[Any] = [_SORT_KEYS[key].asc() if direction == "asc" else
+                        _SORT_KEYS[key].desc() for key, direction in sort]
+    order = order or [m.Instance.created_at.desc()]
+    return [*order, m.Instance.id.desc()]
 
 
 def _list(call: Call, detail: bool) -> dict[str, Any]:
     service = compute(call)
-    limit = int_param(call.query, "limit", minimum=0)
-    limit = MAX_LIMIT if limit is None else min(limit, MAX_LIMIT)
-    marker = call.query.get("marker")
+    limit = NOVA.limit(call.query)
     query, python = _filtered(call, select(m.Instance.uuid), detail)
-    query = query.order_by(*_sort(call))
+    request = PageRequest(limit, call.query.get("marker"),
+                          NOVA.sort(call.query, _SORT_KEYS, _refuse_sort(call)))
+    order = _order(request.sort)
     with service.db.session() as session:
         if python:
             # The same query, reading the columns the filters need instead of the ids.
-            rows = session.execute(query.with_only_columns(*_filter_columns(python)))
+            rows = session.execute(query.order_by(*order).with_only_columns(
+                *_filter_columns(python)))
             uuids = [r.uuid for r in rows if _python_match(r, python)]
+            # Sorted in SQL already: the window only finds the marker and cuts.
+            page = page_items(uuids, replace(request, sort=()), NOVA, id_of=str)
         else:
-            uuids = list(session.scalars(query))
-        start = 0
-        if marker is not None:
-            try:
-                start = uuids.index(marker) + 1
-            except ValueError:
-                raise BadRequest(f"marker [{marker}] not found") from None
-        page = uuids[start:start + limit]
+            cut = page_query(session, query, id_column=m.Instance.uuid, order=order,
+                             request=request, dialect=NOVA)
+            page = Window([r.uuid for r in cut.items], request, cut.more)
         if detail:
             loaded = {r.uuid: r for r in session.scalars(
-                select(m.Instance).where(m.Instance.uuid.in_(page)))} if page else {}
-            servers = [render_server(call, loaded[u]) for u in page]
+                select(m.Instance).where(m.Instance.uuid.in_(page.items)))} \
+                if page.items else {}
+            servers = [render_server(call, loaded[u]) for u in page.items]
         else:
             # The summary shows id, name and links only: no need for whole rows.
             names = dict(session.execute(select(m.Instance.uuid, m.Instance.name).where(
-                m.Instance.uuid.in_(page))).all()) if page else {}
+                m.Instance.uuid.in_(page.items))).all()) if page.items else {}
             servers = [{"id": u, "name": names[u], "links": links(call, "servers", u)}
-                       for u in page]
+                       for u in page.items]
     body: dict[str, Any] = {"servers": servers}
-    if page and len(page) == limit and start + limit < len(uuids) + (1 if limit else 0):
-        path = "/servers/detail" if detail else "/servers"
-        body["servers_links"] = [{"rel": "next", "href": next_link(
-            call.url_for(f"/v2.1{path}"), call.query, page[-1])}]
+    path = "/servers/detail" if detail else "/servers"
+    body.update(NOVA.links(page, query=call.query, url=call.url_for(f"/v2.1{path}"),
+                           collection="servers", id_of=str))
     return body
 
 

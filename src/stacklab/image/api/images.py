@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 from typing import Any
-from urllib.parse import urlencode
 
 from starlette.responses import Response, StreamingResponse
 
@@ -15,7 +14,7 @@ from stacklab.api.errors import (
     NotFound,
     UnsupportedMediaType,
 )
-from stacklab.api.pagination import PageRequest, page_request, paginate
+from stacklab.api.pagination import Glance, page_items
 from stacklab.api.query import bool_param, int_param
 from stacklab.api.service import Call, Reply
 from stacklab.api.validation import Schema, parse_json
@@ -89,21 +88,22 @@ async def list_images(call: Call) -> dict[str, Any]:
     reserved = {"limit", "marker", "sort_key", "sort_dir", "sort", "tag", "size_min",
                 "size_max", "member_status", "protected", "os_hidden", *filters}
     filters["properties"] = {k: v for k, v in query.items() if k not in reserved}
-    page = page_request(query, max_limit=service.options.api_limit_max,
-                        default_sort=(("created_at", "desc"), ("id", "desc")),
-                        sortable=_SORTABLE)
-    if page.limit is None:
-        page = PageRequest(service.options.limit_param_default, page.marker, page.sort)
+    dialect = Glance(max_limit=service.options.api_limit_max,
+                     default_limit=service.options.limit_param_default)
+    request = dialect.request(query, _SORTABLE,
+                              default_sort=(("created_at", "desc"), ("id", "desc")))
     with service.db.session() as session:
         rendered = [render_image(i) for i in service.list_images(session, call.context, filters)]
-    chosen, more = paginate(rendered, page, not_found=lambda marker: BadRequest(
-        f"Invalid marker. Image {marker} could not be found."))
-    body: dict[str, Any] = {"images": chosen, "first": "/v2/images", "schema": "/v2/schemas/images"}
-    if more and chosen:
-        params = [(k, v) for k, v in query.multi_items() if k != "marker"]
-        params.append(("marker", chosen[-1]["id"]))
-        body["next"] = f"/v2/images?{urlencode(params)}"
+    page = page_items(rendered, request, dialect, id_of=_image_id)
+    body: dict[str, Any] = {"images": page.items, "first": "/v2/images",
+                            "schema": "/v2/schemas/images"}
+    body.update(dialect.links(page, query=query, url="/v2/images", collection="images",
+                              id_of=_image_id))
     return body
+
+
+def _image_id(image: dict[str, Any]) -> str:
+    return str(image["id"])
 
 
 @api.route("GET", "/v2/images/{image_id}")

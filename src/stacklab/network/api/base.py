@@ -5,12 +5,14 @@ collections that have no table (the generic controller is ``resource``).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlencode
 
 from stacklab.api.errors import ApiError, BadRequest, neutron_error
+from stacklab.api.pagination import Neutron, page_items
 from stacklab.api.service import Call, ServiceApi
+from stacklab.api.tag_filters import PARAMETERS as TAG_FILTERS
+from stacklab.api.tag_filters import TagFilter
 from stacklab.api.validation import describe_neutron
 from stacklab.network import attributes
 
@@ -21,7 +23,7 @@ api = ServiceApi("network", errors=neutron_error,
                  malformed_json_message="Malformed request body",
                  describe_error=describe_neutron)
 
-MAX_LIMIT = 1000  # neutron's pagination_max_limit is -1 (none); stacklab caps pages
+NEUTRON = Neutron()  # the list dialect of every neutron collection
 
 
 def network(call: Call) -> NetworkService:
@@ -105,7 +107,7 @@ def request_body(call: Call, resource: str, *, create: bool) -> dict[str, Any]:
     return fields
 
 
-def _query_filters(call: Call, skip: set[str]) -> dict[str, list[str]]:
+def _query_filters(call: Call, skip: frozenset[str]) -> dict[str, list[str]]:
     filters: dict[str, list[str]] = {}
     for key, value in call.query.multi_items():
         if key in skip:
@@ -124,100 +126,37 @@ def _matches(value: Any, wanted: list[str]) -> bool:
     return str(value) in wanted
 
 
-_CONTROL = {"fields", "limit", "marker", "page_reverse", "sort_key", "sort_dir",
-            "tags", "tags-any", "not-tags", "not-tags-any"}
+# The parameters of a list that are not attribute filters.
+LIST_CONTROLS = frozenset({"fields", "limit", "marker", "page_reverse", "sort_key", "sort_dir",
+                           *TAG_FILTERS})
 
 
-def _sort_key(key: str) -> Callable[[dict[str, Any]], tuple[bool, str]]:
-    return lambda item: (item.get(key) is not None, str(item.get(key)))
+def _value_as_shown(item: dict[str, Any], key: str) -> Any:
+    return item.get(key)
+
+
+def _id_or_name(item: dict[str, Any]) -> str:
+    # Resources without an id (availability zones) page by name.
+    return str(item.get("id", item.get("name")))
 
 
 def list_response(call: Call, collection: str, items: list[dict[str, Any]]) -> dict[str, Any]:
     """Filter, sort, paginate and trim rendered items as neutron's list controller does, in
     memory: for what has no table of its own (availability zones) and for agents, a few per
     node. Resources with a table go through ``resource.list_collection``, in SQL."""
-    filters = _query_filters(call, _CONTROL)
-    tags = {k: [t for v in call.query.getlist(k) for t in v.split(",") if t]
-            for k in ("tags", "tags-any", "not-tags", "not-tags-any") if k in call.query}
-    chosen = []
-    for item in items:
-        if any(k in item and not _matches(item[k], v) for k, v in filters.items()):
-            continue
-        have = set(item.get("tags", []))
-        if "tags" in tags and not set(tags["tags"]) <= have:
-            continue
-        if "tags-any" in tags and not set(tags["tags-any"]) & have:
-            continue
-        if "not-tags" in tags and tags["not-tags"] and set(tags["not-tags"]) <= have:
-            continue
-        if "not-tags-any" in tags and set(tags["not-tags-any"]) & have:
-            continue
-        chosen.append(item)
-    keys = call.query.getlist("sort_key")
-    dirs = call.query.getlist("sort_dir")
-    if len(keys) != len(dirs):
-        raise ApiError("The number of sort_keys and sort_dirs must be same", status=400,
-                       kind="HTTPBadRequest")
+    filters = _query_filters(call, LIST_CONTROLS)
+    tags = TagFilter.read(call.query, repeatable=True)
+    chosen = [item for item in items
+              if not any(k in item and not _matches(item[k], v) for k, v in filters.items())
+              and tags.matches(item.get("tags", []))]
+    # Without items every key is accepted, as neutron's checks read the attributes shown.
     known = set().union(*(item.keys() for item in items)) if items else None
-    invalid = [k for k in keys if known is not None and k not in known]
-    if invalid:
-        raise ApiError(f"{invalid} is invalid attribute for sort_keys", status=400,
-                       kind="HTTPBadRequest")
-    for key, direction in reversed(list(zip(keys, dirs, strict=True))):
-        if direction not in ("asc", "desc"):
-            raise ApiError(f"{[direction]} is invalid value for sort_dirs, valid value is "
-                           "'asc' and 'desc'", status=400, kind="HTTPBadRequest")
-        chosen.sort(key=_sort_key(key), reverse=direction == "desc")
-    body: dict[str, Any] = {}
-    limit_raw = call.query.get("limit")
-    if limit_raw is not None:
-        try:
-            limit = int(limit_raw)
-        except ValueError:
-            raise BadRequest(f"Invalid input for operation: '{limit_raw}' is not an integer.") \
-                from None
-        limit = MAX_LIMIT if limit <= 0 else min(limit, MAX_LIMIT)
-        chosen, links = _page(call, collection, chosen, limit)
-        if links:
-            body[f"{collection}_links"] = links
-    fields = call.query.getlist("fields")
-    if fields:
-        chosen = [{k: v for k, v in item.items() if k in fields} for item in chosen]
-    body[collection] = chosen
+    request = NEUTRON.request(call.query, known)
+    page = page_items(chosen, request, NEUTRON, id_of=_id_or_name, value_of=_value_as_shown)
+    body = NEUTRON.links(page, query=call.query, url=call.url_for(f"/v2.0/{collection}"),
+                         collection=collection, id_of=_id_or_name)
+    body[collection] = [only_fields(call, item) for item in page.items]
     return body
-
-
-def _page(call: Call, collection: str, items: list[dict[str, Any]],
-          limit: int) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
-    """One page, forwards or (``page_reverse``) backwards from the marker, and neutron's
-    links: ``next`` unless a short page ends a forward walk, ``previous`` unless a short
-    page ends a backward one."""
-    reverse = call.query.get("page_reverse", "").lower() == "true"
-    marker = call.query.get("marker")
-    # Resources without an id (availability zones) page by name.
-    ids = [str(i.get("id", i.get("name"))) for i in items]
-    if marker is not None and marker not in ids:
-        raise ApiError(f"Marker {marker} could not be found.", status=404, kind="NotFound")
-    at = None if marker is None else ids.index(marker)
-    if reverse:
-        end = len(items) if at is None else at
-        start = max(0, end - limit)
-    else:
-        start = 0 if at is None else at + 1
-        end = min(len(items), start + limit)
-    page = items[start:end]
-    if not page:
-        return page, []
-    base = call.url_for(f"/v2.0/{collection}")
-    kept = [(k, v) for k, v in call.query.multi_items() if k not in ("marker", "page_reverse")]
-    links = []
-    if not (len(page) < limit and not reverse):
-        links.append({"rel": "next", "href": base + "?" + urlencode(
-            [*kept, ("marker", ids[end - 1])])})
-    if not (len(page) < limit and reverse):
-        links.append({"rel": "previous", "href": base + "?" + urlencode(
-            [*kept, ("marker", ids[start]), ("page_reverse", "True")])})
-    return page, links
 
 
 def only_fields(call: Call, item: dict[str, Any]) -> dict[str, Any]:

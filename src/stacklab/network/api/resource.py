@@ -20,7 +20,6 @@ import operator
 from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlencode
 
 from sqlalchemy import (
     JSON,
@@ -33,10 +32,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     and_,
-    exists,
     false,
-    func,
-    not_,
     or_,
     select,
     true,
@@ -45,11 +41,15 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
-from stacklab.api.errors import ApiError, BadRequest
+from stacklab.api.errors import ApiError
+from stacklab.api.pagination import PageRequest, page_query
 from stacklab.api.service import Call, Handler, Reply
+from stacklab.api.tag_filters import TagFilter
+from stacklab.api.tag_filters import has_any as has_any  # security_groups reads it here
 from stacklab.network import attributes
 from stacklab.network.api.base import (
-    MAX_LIMIT,
+    LIST_CONTROLS,
+    NEUTRON,
     api,
     authorize,
     check_attributes,
@@ -63,8 +63,6 @@ Row = Any  # a SQL row (or an ORM object) a renderer reads attributes of
 Render = Callable[[Session, Sequence[Row]], list[dict[str, Any]]]
 Condition = ColumnElement[bool]
 
-_CONTROL = frozenset({"fields", "limit", "marker", "page_reverse", "sort_key", "sort_dir",
-                      "tags", "tags-any", "not-tags", "not-tags-any"})
 # What a filter value may say to match an attribute that is null.
 _NULLISH = frozenset({"", "None", "null"})
 _INT64 = 2**63
@@ -113,6 +111,10 @@ class Resource:
     def column(self, attribute: str) -> Any:
         """The store column of an API attribute (the attribute map's renames), or None."""
         return self.table.c.get(attributes.column_of(self.name, attribute))
+
+    def sortable(self) -> frozenset[str]:
+        """What a list may be sorted by: the attributes a response shows that are stored."""
+        return frozenset(k for k in self.response if self.column(k) is not None)
 
     def parent_table(self) -> Any:
         return None if self.parent is None else self.parent.model.__table__.alias("parent")
@@ -194,12 +196,6 @@ def _moment(text: str) -> float | None:
     return moment.timestamp()
 
 
-def has_any(column: Any, wanted: Sequence[str]) -> Condition:
-    """A JSON list column holding any of ``wanted``."""
-    each = func.json_each(column).table_valued("value")
-    return exists(select(1).select_from(each).where(each.c.value.in_(list(wanted))))
-
-
 def matches(column: Any, wanted: list[str], *, scalar_list: bool = False) -> Condition:
     """What a rendered value compares as: booleans by their lower-case spelling, numbers
     and strings by their text, times in the API's format, null by its spellings; a JSON
@@ -233,7 +229,7 @@ def always_null(table: Any, wanted: list[str]) -> Condition:
 def _filters(call: Call, resource: Resource, query: _Query, hidden: frozenset[str]) -> None:
     wanted: dict[str, list[str]] = {}
     for key, value in call.query.multi_items():
-        if key not in _CONTROL:
+        if key not in LIST_CONTROLS:
             wanted.setdefault(key, []).append(value)
     shown = set(resource.response)
     for name, values in wanted.items():
@@ -249,105 +245,21 @@ def _filters(call: Call, resource: Resource, query: _Query, hidden: frozenset[st
             query.where.append(false() if column is None else matches(
                 column, values, scalar_list=name in resource.scalar_lists))
     tags = resource.column("tags")
+    tag_filter = TagFilter.read(call.query, repeatable=True)
     if tags is None:
         # Bodies show no tags: asking for some finds nothing, excluding some excludes nothing.
-        if any(k in call.query for k in ("tags", "tags-any")):
+        if tag_filter.wants_tags:
             query.where.append(false())
         return
-    for key in ("tags", "tags-any", "not-tags", "not-tags-any"):
-        if key not in call.query:
-            continue
-        names = [t for v in call.query.getlist(key) for t in v.split(",") if t]
-        if key == "tags":
-            query.where += [has_any(tags, [t]) for t in names]
-        elif key == "tags-any":
-            query.where.append(has_any(tags, names) if names else false())
-        elif key == "not-tags" and names:
-            query.where.append(not_(and_(*(has_any(tags, [t]) for t in names))))
-        elif key == "not-tags-any" and names:
-            query.where.append(not_(has_any(tags, names)))
+    query.where += tag_filter.conditions(tags)
 
 
-def _order(call: Call, resource: Resource) -> list[Any]:
-    """neutron's sort checks, in its order and words; then the keys, ties broken by
-    creation (the order of an unsorted list)."""
-    keys = call.query.getlist("sort_key")
-    dirs = call.query.getlist("sort_dir")
-    if len(keys) != len(dirs):
-        raise attributes.http_bad_request("The number of sort_keys and sort_dirs must be same")
-    invalid = [k for k in keys if k not in resource.response or resource.column(k) is None]
-    if invalid:
-        raise attributes.http_bad_request(f"{invalid} is invalid attribute for sort_keys")
-    order: list[Any] = []
-    for key, direction in zip(keys, dirs, strict=True):
-        if direction not in ("asc", "desc"):
-            raise attributes.http_bad_request(
-                f"{[direction]} is invalid value for sort_dirs, valid value is 'asc' and "
-                "'desc'")
-        column = resource.column(key)
-        order.append(column.desc() if direction == "desc" else column.asc())
+def _order(request: PageRequest, resource: Resource) -> list[Any]:
+    """The sort keys as columns, ties broken by creation (the order of an unsorted list)."""
+    order = [resource.column(key).desc() if direction == "desc" else
+             resource.column(key).asc() for key, direction in request.sort]
     table = resource.table
     return [*order, table.c.created_at, table.c.id]
-
-
-@dataclass
-class _Page:
-    rows: list[Row]
-    links: list[dict[str, str]]
-
-
-def _limit(call: Call) -> int | None:
-    raw = call.query.get("limit")
-    if raw is None:
-        return None
-    try:
-        limit = int(raw)
-    except ValueError:
-        raise BadRequest(f"Invalid input for operation: '{raw}' is not an integer.") from None
-    return MAX_LIMIT if limit <= 0 else min(limit, MAX_LIMIT)
-
-
-def _page(call: Call, session: Session, resource: Resource, query: _Query,
-          order: list[Any]) -> _Page:
-    """The rows of one page, cut in SQL, and neutron's links: ``next`` unless a short page
-    ends a forward walk, ``previous`` unless a short page ends a backward one."""
-    limit = _limit(call)
-    if limit is None:
-        return _Page(list(session.execute(_select(query).order_by(*order)).all()), [])
-    reverse = call.query.get("page_reverse", "").lower() == "true"
-    marker = call.query.get("marker")
-    at: int | None = None
-    if marker is not None:
-        # The marker's place in the filtered, sorted collection (row_number is 1-based).
-        numbered = _select(query, resource.table.c.id, func.row_number().over(
-            order_by=order).label("place")).subquery()
-        place = session.scalar(select(numbered.c.place).where(numbered.c.id == marker))
-        if place is None:
-            raise ApiError(f"Marker {marker} could not be found.", status=404,
-                           kind="NotFound")
-        at = int(place) - 1
-    if reverse:
-        end = at if at is not None else int(session.scalar(
-            _select(query, func.count())) or 0)
-        start = max(0, end - limit)
-    else:
-        start = 0 if at is None else at + 1
-        end = start + limit
-    rows = list(session.execute(_select(query).order_by(*order).offset(start)
-                                .limit(max(0, end - start))).all())
-    if not rows:
-        return _Page(rows, [])
-    base = call.url_for(f"/v2.0/{resource.path or resource.collection}")
-    kept = [(k, v) for k, v in call.query.multi_items() if k not in ("marker", "page_reverse")]
-    links = []
-    short = len(rows) < limit
-    if not (short and not reverse):
-        links.append({"rel": "next", "href": base + "?" + urlencode(
-            [*kept, ("marker", rows[-1].id)])})
-    if not (short and reverse):
-        links.append({"rel": "previous", "href": base + "?" + urlencode(
-            [*kept, ("marker", rows[0].id), ("page_reverse", "True")])})
-    return _Page(rows, links)
 
 
 # -- policy -------------------------------------------------------------------------------------
@@ -423,22 +335,28 @@ def list_collection(call: Call, resource: Resource) -> dict[str, Any]:
             resource.before_list(call, session)
         query = _base(call, resource)
         _filters(call, resource, query, judge.own_hidden())
-        page = _page(call, session, resource, query, _order(call, resource))
-        bodies = resource.render(session, page.rows)
+        request = NEUTRON.request(call.query, resource.sortable())
+        page = page_query(session, _select(query), id_column=resource.table.c.id,
+                          order=_order(request, resource), request=request, dialect=NEUTRON)
+        bodies = resource.render(session, page.items)
     fields = call.query.getlist("fields")
     items = []
-    for row, item in zip(page.rows, bodies, strict=True):
+    for row, item in zip(page.items, bodies, strict=True):
         allowed, hidden = judge.verdict_of_row(item, row)
         if not allowed:
             continue
         for name in hidden:
             item.pop(name, None)
         items.append({k: v for k, v in item.items() if k in fields} if fields else item)
-    body: dict[str, Any] = {}
-    if page.links:
-        body[f"{resource.collection}_links"] = page.links
+    path = f"/v2.0/{resource.path or resource.collection}"
+    body = NEUTRON.links(page, query=call.query, url=call.url_for(path),
+                         collection=resource.collection, id_of=_row_id)
     body[resource.collection] = items
     return body
+
+
+def _row_id(row: Row) -> str:
+    return str(row.id)
 
 
 def find(call: Call, session: Session, resource: Resource, resource_id: str
