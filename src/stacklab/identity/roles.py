@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -15,6 +15,7 @@ from stacklab.identity.errors import duplicate, not_found
 from stacklab.identity.rows import row_or_404
 from stacklab.identity.state import IdentityState
 
+Scope = TypeVar("Scope", m.Project, m.Domain)
 SYSTEM = "system"  # the target id of system assignments (keystone uses "system")
 KINDS = {
     ("user", "project"): "UserProject",
@@ -305,14 +306,21 @@ class Roles:
 
     def projects_of(self, session: Session, user_id: str) -> list[m.Project]:
         """The projects a user holds a role on: its own, its groups', inherited ones."""
+        return self._scopes_of(session, user_id, m.Project, "project")
+
+    def domains_of(self, session: Session, user_id: str) -> list[m.Domain]:
+        return self._scopes_of(session, user_id, m.Domain, "domain")
+
+    def _scopes_of(self, session: Session, user_id: str, model: type[Scope],
+                   kind: str) -> list[Scope]:
         group_ids = set(session.scalars(
             select(m.Membership.group_id).where(m.Membership.user_id == user_id)))
         mine = [a for a in self.direct_assignments(session)
                 if (a.actor_kind == "user" and a.actor_id == user_id)
                 or (a.actor_kind == "group" and a.actor_id in group_ids)]
         ids = sorted({a.scope_id for a in self.effective_assignments(session, mine)
-                      if a.scope_kind == "project"})
-        return [p for p in (session.get(m.Project, i) for i in ids) if p is not None]
+                      if a.scope_kind == kind and a.actor_id == user_id})
+        return [row for row in (session.get(model, i) for i in ids) if row is not None]
 
     def roles_for(self, session: Session, user_id: str, scope_kind: str,
                   scope_id: str) -> list[m.Role]:

@@ -74,12 +74,14 @@ def test_effective_assignments_expand_groups_inheritance_and_implied_roles(
         assert {a.scope_id for a in with_subtree} == {w["parent"], w["child"]}
 
 
-def test_a_user_s_projects_come_through_groups_and_inheritance(
+def test_a_user_s_projects_and_domains_come_through_groups_and_inheritance(
         started: IdentityService) -> None:
     with started.db.session() as session:
         w = world(started, session)
         assert [p.id for p in started.roles.projects_of(session, w["user"])] == \
             sorted([w["parent"], w["child"]])
+        assert [d.id for d in started.roles.domains_of(session, w["user"])] == ["default"]
         loner = started.users.create_user(session, {"name": "loner"}, "default")
         session.flush()
         assert started.roles.projects_of(session, loner.id) == []
+        assert started.roles.domains_of(session, loner.id) == []

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
-
 from stacklab.api.errors import Forbidden, Unauthorized
 from stacklab.api.service import Call, Reply
-from stacklab.identity import models as m
 from stacklab.identity import schemas
 from stacklab.identity.api.base import (
     api,
+    backend,
     collection_links,
     identity,
     link,
@@ -25,8 +23,7 @@ from stacklab.identity.roles import SYSTEM
 
 @api.route("POST", "/v3/auth/tokens", public=True, status=201, schema=schemas.AUTH)
 async def issue_token(call: Call) -> Reply:
-    service = identity(call)
-    with service.db.session() as session:
+    with backend(call) as (service, session):
         info = service.auth.authenticate(session, call.body["auth"])
         token = service.auth.issue(info.payload)
         body = service.auth.render(session, info, with_catalog=not query_flag(call, "nocatalog"))
@@ -53,8 +50,7 @@ def _token_target(call: Call) -> dict[str, Any]:
 @api.route("GET", "/v3/auth/tokens", policy="identity:validate_token", target=_token_target)
 async def validate_token(call: Call) -> Reply:
     info = _subject(call)
-    service = identity(call)
-    with service.db.session() as session:
+    with backend(call) as (service, session):
         body = service.auth.render(session, info, with_catalog=not query_flag(call, "nocatalog"))
     return Reply(body, headers={"X-Subject-Token": call.headers["x-subject-token"]})
 
@@ -69,58 +65,38 @@ async def check_token(call: Call) -> Reply:
            status=204)
 async def revoke_token(call: Call) -> None:
     info = _subject(call)
-    service = identity(call)
-    with service.db.session() as session:
+    with backend(call) as (service, session):
         service.auth.revoke(session, info.payload)
 
 
 @api.route("GET", "/v3/auth/catalog", policy="identity:get_auth_catalog")
 async def auth_catalog(call: Call) -> dict[str, Any]:
-    service = identity(call)
     if not call.context.project_id:
         raise Forbidden("A project-scoped token is required to produce a service catalog.")
-    with service.db.session() as session:
+    with backend(call) as (service, session):
         return {"catalog": service.catalog.render(session),
                 "links": collection_links(call, "/v3/auth/catalog")}
 
 
-def _scope_targets(call: Call, kind: str) -> list[str]:
-    service = identity(call)
-    user_id = call.context.user_id or ""
-    with service.db.session() as session:
-        group_ids = list(session.scalars(select(m.Membership.group_id).where(
-            m.Membership.user_id == user_id)))
-        direct = service.roles.effective_assignments(session, [
-            a for a in service.roles.direct_assignments(session)
-            if (a.actor_kind == "user" and a.actor_id == user_id)
-            or (a.actor_kind == "group" and a.actor_id in group_ids)])
-    return sorted({a.scope_id for a in direct if a.scope_kind == kind and a.actor_id == user_id})
-
-
 @api.route("GET", "/v3/auth/projects", policy="identity:get_auth_projects")
 async def auth_projects(call: Call) -> dict[str, Any]:
-    service = identity(call)
-    ids = _scope_targets(call, "project")
-    with service.db.session() as session:
-        projects = [p for p in (session.get(m.Project, i) for i in ids) if p and p.enabled]
-        return {"projects": [render_project(call, p) for p in projects],
+    with backend(call) as (service, session):
+        projects = service.roles.projects_of(session, call.context.user_id or "")
+        return {"projects": [render_project(call, p) for p in projects if p.enabled],
                 "links": collection_links(call, "/v3/auth/projects")}
 
 
 @api.route("GET", "/v3/auth/domains", policy="identity:get_auth_domains")
 async def auth_domains(call: Call) -> dict[str, Any]:
-    service = identity(call)
-    ids = _scope_targets(call, "domain")
-    with service.db.session() as session:
-        domains = [d for d in (session.get(m.Domain, i) for i in ids) if d and d.enabled]
-        return {"domains": [render_domain(call, d) for d in domains],
+    with backend(call) as (service, session):
+        domains = service.roles.domains_of(session, call.context.user_id or "")
+        return {"domains": [render_domain(call, d) for d in domains if d.enabled],
                 "links": collection_links(call, "/v3/auth/domains")}
 
 
 @api.route("GET", "/v3/auth/system", policy="identity:get_auth_system")
 async def auth_system(call: Call) -> dict[str, Any]:
-    service = identity(call)
-    with service.db.session() as session:
+    with backend(call) as (service, session):
         has_roles = bool(service.roles.roles_for(session, call.context.user_id or "", "system",
                                                  SYSTEM))
     return {"system": [{"all": True}] if has_roles else [],

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any, cast
+
+from sqlalchemy.orm import Session
 
 from stacklab.api.errors import keystone_error
 from stacklab.api.service import Call, ServiceApi
@@ -104,6 +107,14 @@ def render_role(call: Call, r: m.Role) -> dict[str, Any]:
 
 def role_ref(call: Call, r: m.Role) -> dict[str, Any]:
     return {"id": r.id, "name": r.name, "links": link(call, f"/v3/roles/{r.id}")}
+
+
+@contextmanager
+def backend(call: Call) -> Iterator[tuple[IdentityService, Session]]:
+    """The call's identity service and a session of its store (committed if all went well)."""
+    service = identity(call)
+    with service.db.session() as session:
+        yield service, session
 
 
 def identity(call: Call) -> IdentityService:

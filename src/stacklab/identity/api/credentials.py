@@ -11,7 +11,7 @@ from stacklab.api.service import Call
 from stacklab.clock import isotime
 from stacklab.identity import models as m
 from stacklab.identity import schemas
-from stacklab.identity.api.base import api, collection_links, flat, identity, link
+from stacklab.identity.api.base import api, backend, collection_links, flat, identity, link
 from stacklab.identity.api.resource import Resource, serve
 
 
@@ -47,8 +47,7 @@ def render_app_cred(call: Call, session: Session, c: m.ApplicationCredential) ->
            policy="identity:create_application_credential", target=_user_path_target,
            status=201, schema=schemas.APP_CRED_CREATE)
 async def create_app_cred(call: Call) -> dict[str, Any]:
-    service = identity(call)
-    with service.db.session() as session:
+    with backend(call) as (service, session):
         credential, secret = service.app_creds.create(
             session, call.context, call.params["user_id"], call.body["application_credential"])
         return {"application_credential": {**render_app_cred(call, session, credential),
@@ -58,9 +57,8 @@ async def create_app_cred(call: Call) -> dict[str, Any]:
 @api.route("GET", "/v3/users/{user_id}/application_credentials",
            policy="identity:list_application_credentials", target=_user_path_target)
 async def list_app_creds(call: Call) -> dict[str, Any]:
-    service = identity(call)
     user_id = call.params["user_id"]
-    with service.db.session() as session:
+    with backend(call) as (service, session):
         service.users.get_user(session, user_id)
         creds = service.app_creds.list(session, user_id, call.query.get("name"))
         return {"application_credentials": [render_app_cred(call, session, c) for c in creds],
@@ -70,8 +68,7 @@ async def list_app_creds(call: Call) -> dict[str, Any]:
 @api.route("GET", "/v3/users/{user_id}/application_credentials/{credential_id}",
            policy="identity:get_application_credential", target=_app_cred_target)
 async def get_app_cred(call: Call) -> dict[str, Any]:
-    service = identity(call)
-    with service.db.session() as session:
+    with backend(call) as (service, session):
         c = service.app_creds.get(session, call.params["user_id"], call.params["credential_id"])
         return {"application_credential": render_app_cred(call, session, c)}
 
@@ -80,8 +77,7 @@ async def get_app_cred(call: Call) -> dict[str, Any]:
            policy="identity:delete_application_credential", target=_app_cred_target,
            status=204)
 async def delete_app_cred(call: Call) -> None:
-    service = identity(call)
-    with service.db.session() as session:
+    with backend(call) as (service, session):
         service.app_creds.delete(session, call.params["user_id"], call.params["credential_id"])
 
 
@@ -95,9 +91,8 @@ def render_access_rule(call: Call, user_id: str, rule: dict[str, Any]) -> dict[s
 @api.route("GET", "/v3/users/{user_id}/access_rules", policy="identity:list_access_rules",
            target=_user_path_target)
 async def list_access_rules(call: Call) -> dict[str, Any]:
-    service = identity(call)
     user_id = call.params["user_id"]
-    with service.db.session() as session:
+    with backend(call) as (service, session):
         rules = service.app_creds.access_rules(session, user_id, call.query)
     return {"access_rules": [render_access_rule(call, user_id, r) for r in rules],
             "links": collection_links(call, f"/v3/users/{user_id}/access_rules")}
@@ -106,9 +101,8 @@ async def list_access_rules(call: Call) -> dict[str, Any]:
 @api.route("GET", "/v3/users/{user_id}/access_rules/{access_rule_id}",
            policy="identity:get_access_rule", target=_user_path_target)
 async def get_access_rule(call: Call) -> dict[str, Any]:
-    service = identity(call)
     user_id = call.params["user_id"]
-    with service.db.session() as session:
+    with backend(call) as (service, session):
         rule = service.app_creds.access_rule(session, user_id, call.params["access_rule_id"])
     return {"access_rule": render_access_rule(call, user_id, rule)}
 
@@ -116,8 +110,7 @@ async def get_access_rule(call: Call) -> dict[str, Any]:
 @api.route("DELETE", "/v3/users/{user_id}/access_rules/{access_rule_id}",
            policy="identity:delete_access_rule", target=_user_path_target, status=204)
 async def delete_access_rule(call: Call) -> None:
-    service = identity(call)
-    with service.db.session() as session:
+    with backend(call) as (service, session):
         service.app_creds.delete_access_rule(session, call.params["user_id"],
                                              call.params["access_rule_id"])
 
@@ -169,8 +162,7 @@ def render_ec2(call: Call, c: m.Credential) -> dict[str, Any]:
            policy="identity:ec2_create_credential", target=_ec2_target, status=201,
            schema=schemas.EC2_CREATE)
 async def create_ec2(call: Call) -> dict[str, Any]:
-    service = identity(call)
-    with service.db.session() as session:
+    with backend(call) as (service, session):
         credential = service.credentials.create_ec2(session, call.params["user_id"],
                                                     call.body["tenant_id"])
         return {"credential": render_ec2(call, credential)}
@@ -179,8 +171,7 @@ async def create_ec2(call: Call) -> dict[str, Any]:
 @api.route("GET", "/v3/users/{user_id}/credentials/OS-EC2",
            policy="identity:ec2_list_credentials", target=_ec2_target)
 async def list_ec2(call: Call) -> dict[str, Any]:
-    service = identity(call)
-    with service.db.session() as session:
+    with backend(call) as (service, session):
         creds = service.credentials.list_credentials(
             session, {"user_id": call.params["user_id"], "type": "ec2"})
         return {"credentials": [render_ec2(call, c) for c in creds],
@@ -190,8 +181,7 @@ async def list_ec2(call: Call) -> dict[str, Any]:
 @api.route("GET", "/v3/users/{user_id}/credentials/OS-EC2/{access}",
            policy="identity:ec2_get_credential", target=_ec2_target)
 async def get_ec2(call: Call) -> dict[str, Any]:
-    service = identity(call)
-    with service.db.session() as session:
+    with backend(call) as (service, session):
         return {"credential": render_ec2(call, service.credentials.get_ec2(
             session, call.params["user_id"], call.params["access"]))}
 
@@ -199,6 +189,5 @@ async def get_ec2(call: Call) -> dict[str, Any]:
 @api.route("DELETE", "/v3/users/{user_id}/credentials/OS-EC2/{access}",
            policy="identity:ec2_delete_credential", target=_ec2_target, status=204)
 async def delete_ec2(call: Call) -> None:
-    service = identity(call)
-    with service.db.session() as session:
+    with backend(call) as (service, session):
         service.credentials.delete_ec2(session, call.params["user_id"], call.params["access"])

@@ -11,8 +11,8 @@ from stacklab.identity import models as m
 from stacklab.identity import schemas
 from stacklab.identity.api.base import (
     api,
+    backend,
     collection_links,
-    identity,
     render_domain,
     render_project,
 )
@@ -65,16 +65,14 @@ def _tags(call: Call, project: m.Project) -> dict[str, Any]:
 @api.route("GET", "/v3/projects/{project_id}/tags", policy="identity:list_project_tags",
            target=PROJECTS.target)
 async def list_project_tags(call: Call) -> dict[str, Any]:
-    service = identity(call)
-    with service.db.session() as session:
+    with backend(call) as (service, session):
         return _tags(call, service.resources.get_project(session, call.params["project_id"]))
 
 
 @api.route("PUT", "/v3/projects/{project_id}/tags", policy="identity:update_project_tags",
            target=PROJECTS.target, schema=schemas.PROJECT_TAGS)
 async def replace_project_tags(call: Call) -> dict[str, Any]:
-    service = identity(call)
-    with service.db.session() as session:
+    with backend(call) as (service, session):
         return _tags(call, service.resources.set_tags(session, call.params["project_id"],
                                                       call.body["tags"]))
 
@@ -82,25 +80,22 @@ async def replace_project_tags(call: Call) -> dict[str, Any]:
 @api.route("DELETE", "/v3/projects/{project_id}/tags", policy="identity:delete_project_tags",
            target=PROJECTS.target, status=204)
 async def clear_project_tags(call: Call) -> None:
-    service = identity(call)
-    with service.db.session() as session:
+    with backend(call) as (service, session):
         service.resources.set_tags(session, call.params["project_id"], [])
 
 
 @api.route("GET", "/v3/projects/{project_id}/tags/{tag}", policy="identity:get_project_tag",
            target=PROJECTS.target, status=204)
 async def check_project_tag(call: Call) -> None:
-    service = identity(call)
-    with service.db.session() as session:
+    with backend(call) as (service, session):
         service.resources.check_tag(session, call.params["project_id"], call.params["tag"])
 
 
 @api.route("PUT", "/v3/projects/{project_id}/tags/{tag}", policy="identity:create_project_tag",
            target=PROJECTS.target, status=201, body_optional=True)
 async def add_project_tag(call: Call) -> Reply:
-    service = identity(call)
     tag = call.params["tag"]
-    with service.db.session() as session:
+    with backend(call) as (service, session):
         project = service.resources.add_tag(session, call.params["project_id"], tag)
         where = call.url_for(f"/v3/projects/{project.id}/tags/{tag}")
     return Reply(None, status=201, headers={"Location": where})
@@ -109,6 +104,5 @@ async def add_project_tag(call: Call) -> Reply:
 @api.route("DELETE", "/v3/projects/{project_id}/tags/{tag}", policy="identity:delete_project_tag",
            target=PROJECTS.target, status=204)
 async def remove_project_tag(call: Call) -> None:
-    service = identity(call)
-    with service.db.session() as session:
+    with backend(call) as (service, session):
         service.resources.remove_tag(session, call.params["project_id"], call.params["tag"])

@@ -23,6 +23,7 @@ from stacklab.api.service import Call, TargetLoader
 from stacklab.config import Config
 from stacklab.identity.api.base import (
     api,
+    backend,
     collection_links,
     default_domain,
     flat,
@@ -85,8 +86,7 @@ class Resource:
 
     def load(self, call: Call) -> Row:
         """The row the path names (keystone's "Could not find <member>: <id>." if none)."""
-        service = identity(call)
-        with service.db.session() as session:
+        with backend(call) as (service, session):
             return self.method(service, "get")(session, call.params[self.id_param])
 
     def target(self, call: Call) -> dict[str, Any]:
@@ -133,13 +133,11 @@ def serve(resource: Resource) -> Resource:
     member_target = r.target if (r.target_keys or r.path_target) else None
 
     async def list_collection(call: Call) -> dict[str, Any]:
-        service = identity(call)
-        with service.db.session() as session:
+        with backend(call) as (service, session):
             return r.listing(call, r.rows(call, service, session))
 
     async def show(call: Call) -> dict[str, Any]:
-        service = identity(call)
-        with service.db.session() as session:
+        with backend(call) as (service, session):
             row = r.method(service, "get")(session, call.params[r.id_param])
             body = r.render(call, row)
             if r.detail is not None:
@@ -147,24 +145,21 @@ def serve(resource: Resource) -> Resource:
             return {r.member: body}
 
     async def create(call: Call) -> dict[str, Any]:
-        service = identity(call)
         given: tuple[str, ...] = (default_domain(call),) if r.in_domain else ()
         if r.id_param in call.params:
             given = (*given, call.params[r.id_param])
-        with service.db.session() as session:
+        with backend(call) as (service, session):
             row = r.method(service, "create")(session, call.body[r.member], *given)
             return {r.member: r.render(call, row)}
 
     async def update(call: Call) -> dict[str, Any]:
-        service = identity(call)
-        with service.db.session() as session:
+        with backend(call) as (service, session):
             row = r.method(service, "update")(session, call.params[r.id_param],
                                               call.body[r.member])
             return {r.member: r.render(call, row)}
 
     async def delete(call: Call) -> None:
-        service = identity(call)
-        with service.db.session() as session:
+        with backend(call) as (service, session):
             r.method(service, "delete")(session, call.params[r.id_param])
 
     def policy(verb: str) -> str:

@@ -12,9 +12,9 @@ from stacklab.identity import models as m
 from stacklab.identity import schemas
 from stacklab.identity.api.base import (
     api,
+    backend,
     collection_links,
     flat,
-    identity,
     link,
     query_flag,
     render_role,
@@ -23,6 +23,7 @@ from stacklab.identity.api.base import (
 from stacklab.identity.api.resource import Resource, serve
 from stacklab.identity.errors import not_found
 from stacklab.identity.roles import SYSTEM, AssignmentQuery, EffectiveAssignment
+from stacklab.identity.service import IdentityService
 
 ROLES = serve(Resource(
     "role", "roles", "roles", render_role, schemas.ROLE_CREATE, schemas.ROLE_UPDATE,
@@ -41,16 +42,14 @@ def _inference(call: Call, prior: m.Role, implied: list[m.Role] | m.Role) -> dic
 
 @api.route("GET", "/v3/roles/{prior_role_id}/implies", policy="identity:list_implied_roles")
 async def list_implied_roles(call: Call) -> dict[str, Any]:
-    service = identity(call)
-    with service.db.session() as session:
+    with backend(call) as (service, session):
         prior = service.roles.get_role(session, call.params["prior_role_id"])
         return {"role_inference": _inference(call, prior,
                                              service.roles.implied_by(session, prior.id)),
                 "links": link(call, f"/v3/roles/{prior.id}/implies")}
 
 
-def _pair(session: Session, call: Call) -> tuple[m.Role, m.Role]:
-    service = identity(call)
+def _pair(call: Call, service: IdentityService, session: Session) -> tuple[m.Role, m.Role]:
     return (service.roles.get_role(session, call.params["prior_role_id"]),
             service.roles.get_role(session, call.params["implied_role_id"]))
 
@@ -58,9 +57,8 @@ def _pair(session: Session, call: Call) -> tuple[m.Role, m.Role]:
 @api.route("PUT", "/v3/roles/{prior_role_id}/implies/{implied_role_id}",
            policy="identity:create_implied_role", status=201, body_optional=True)
 async def create_implied_role(call: Call) -> dict[str, Any]:
-    service = identity(call)
-    with service.db.session() as session:
-        prior, implied = _pair(session, call)
+    with backend(call) as (service, session):
+        prior, implied = _pair(call, service, session)
         service.roles.create_inference(session, prior.id, implied.id)
         return {"role_inference": _inference(call, prior, implied),
                 "links": link(call, f"/v3/roles/{prior.id}/implies/{implied.id}")}
@@ -69,9 +67,8 @@ async def create_implied_role(call: Call) -> dict[str, Any]:
 @api.route("GET", "/v3/roles/{prior_role_id}/implies/{implied_role_id}",
            policy="identity:get_implied_role")
 async def get_implied_role(call: Call) -> dict[str, Any]:
-    service = identity(call)
-    with service.db.session() as session:
-        prior, implied = _pair(session, call)
+    with backend(call) as (service, session):
+        prior, implied = _pair(call, service, session)
         service.roles.check_inference(session, prior.id, implied.id)
         return {"role_inference": _inference(call, prior, implied),
                 "links": link(call, f"/v3/roles/{prior.id}/implies/{implied.id}")}
@@ -80,25 +77,22 @@ async def get_implied_role(call: Call) -> dict[str, Any]:
 @api.route("HEAD", "/v3/roles/{prior_role_id}/implies/{implied_role_id}",
            policy="identity:check_implied_role", status=204)
 async def check_implied_role(call: Call) -> None:
-    service = identity(call)
-    with service.db.session() as session:
-        prior, implied = _pair(session, call)
+    with backend(call) as (service, session):
+        prior, implied = _pair(call, service, session)
         service.roles.check_inference(session, prior.id, implied.id)
 
 
 @api.route("DELETE", "/v3/roles/{prior_role_id}/implies/{implied_role_id}",
            policy="identity:delete_implied_role", status=204)
 async def delete_implied_role(call: Call) -> None:
-    service = identity(call)
-    with service.db.session() as session:
-        prior, implied = _pair(session, call)
+    with backend(call) as (service, session):
+        prior, implied = _pair(call, service, session)
         service.roles.delete_inference(session, prior.id, implied.id)
 
 
 @api.route("GET", "/v3/role_inferences", policy="identity:list_role_inference_rules")
 async def list_role_inferences(call: Call) -> dict[str, Any]:
-    service = identity(call)
-    with service.db.session() as session:
+    with backend(call) as (service, session):
         by_prior: dict[str, list[m.Role]] = {}
         for rule in service.roles.all_inferences(session):
             by_prior.setdefault(rule.prior_role_id, []).append(
@@ -124,10 +118,9 @@ class GrantRoute:
         return self.actor, call.params["actor_id"], self.scope, scope_id
 
     def target(self, call: Call) -> dict[str, Any]:
-        service = identity(call)
         actor, actor_id, scope, scope_id = self.parts(call)
         target: dict[str, Any] = {}
-        with service.db.session() as session:
+        with backend(call) as (service, session):
             if actor == "user":
                 user = service.users.get_user(session, actor_id)
                 target.update(flat("target.user", {"id": user.id, "domain_id": user.domain_id}))
@@ -156,27 +149,23 @@ class GrantRoute:
 
     def register(self, collection: str, one: str) -> None:
         async def list_grants(call: Call) -> dict[str, Any]:
-            service = identity(call)
-            with service.db.session() as session:
+            with backend(call) as (service, session):
                 roles = service.roles.grants(session, *self.parts(call),
                                              inherited=self.inherited)
                 return ROLES.listing(call, roles, call.request.url.path)
 
         async def check_grant(call: Call) -> None:
-            service = identity(call)
-            with service.db.session() as session:
+            with backend(call) as (service, session):
                 service.roles.check_grant(session, *self.parts(call), call.params["role_id"],
                                           inherited=self.inherited)
 
         async def create_grant(call: Call) -> None:
-            service = identity(call)
-            with service.db.session() as session:
+            with backend(call) as (service, session):
                 service.roles.grant(session, *self.parts(call), call.params["role_id"],
                                     inherited=self.inherited)
 
         async def revoke_grant(call: Call) -> None:
-            service = identity(call)
-            with service.db.session() as session:
+            with backend(call) as (service, session):
                 service.roles.revoke_grant(session, *self.parts(call), call.params["role_id"],
                                            inherited=self.inherited)
 
@@ -213,7 +202,6 @@ def _assignments_target(call: Call) -> dict[str, Any]:
 @api.route("GET", "/v3/role_assignments", policy="identity:list_role_assignments",
            target=_assignments_target)
 async def list_role_assignments(call: Call) -> dict[str, Any]:
-    service = identity(call)
     query = call.query
     wanted = AssignmentQuery(
         effective=query_flag(call, "effective"), role_id=query.get("role.id"),
@@ -223,7 +211,7 @@ async def list_role_assignments(call: Call) -> dict[str, Any]:
         domain_id=query.get("scope.domain.id"), system=bool(query.get("scope.system")),
         inherited_only=query.get("scope.OS-INHERIT:inherited_to") == "projects")
     names = query_flag(call, "include_names")
-    with service.db.session() as session:
+    with backend(call) as (service, session):
         found = service.roles.list_assignments(session, wanted)
         return {"role_assignments": [_render_assignment(call, session, a, names)
                                      for a in found],

@@ -9,9 +9,9 @@ from stacklab.config import Config
 from stacklab.identity import schemas
 from stacklab.identity.api.base import (
     api,
+    backend,
     collection_links,
     flat,
-    identity,
     render_group,
     render_project,
     render_user,
@@ -48,9 +48,8 @@ def _membership_target(call: Call) -> dict[str, Any]:
 @api.route("POST", "/v3/users/{user_id}/password", public=True, status=204,
            schema=schemas.USER_PASSWORD)
 async def change_password(call: Call) -> None:
-    service = identity(call)
     fields = call.body["user"]
-    with service.db.session() as session:
+    with backend(call) as (service, session):
         service.users.change_password(session, call.params["user_id"],
                                       fields["original_password"], fields["password"])
 
@@ -58,8 +57,7 @@ async def change_password(call: Call) -> None:
 @api.route("GET", "/v3/users/{user_id}/groups", policy="identity:list_groups_for_user",
            target=USERS.target)
 async def list_user_groups(call: Call) -> dict[str, Any]:
-    service = identity(call)
-    with service.db.session() as session:
+    with backend(call) as (service, session):
         groups = service.users.groups_of(session, call.params["user_id"])
         return GROUPS.listing(call, groups, f"/v3/users/{call.params['user_id']}/groups")
 
@@ -67,9 +65,8 @@ async def list_user_groups(call: Call) -> dict[str, Any]:
 @api.route("GET", "/v3/users/{user_id}/projects", policy="identity:list_user_projects",
            target=USERS.target)
 async def list_user_projects(call: Call) -> dict[str, Any]:
-    service = identity(call)
     user_id = call.params["user_id"]
-    with service.db.session() as session:
+    with backend(call) as (service, session):
         projects = service.roles.projects_of(session, user_id)
         return {"projects": [render_project(call, p) for p in projects],
                 "links": collection_links(call, f"/v3/users/{user_id}/projects")}
@@ -81,8 +78,7 @@ async def list_user_projects(call: Call) -> dict[str, Any]:
 @api.route("GET", "/v3/groups/{group_id}/users", policy="identity:list_users_in_group",
            target=_membership_target)
 async def list_group_users(call: Call) -> dict[str, Any]:
-    service = identity(call)
-    with service.db.session() as session:
+    with backend(call) as (service, session):
         service.users.get_group(session, call.params["group_id"])
         users = service.users.members(session, call.params["group_id"])
         return USERS.listing(call, users, f"/v3/groups/{call.params['group_id']}/users")
@@ -91,16 +87,14 @@ async def list_group_users(call: Call) -> dict[str, Any]:
 @api.route("PUT", "/v3/groups/{group_id}/users/{user_id}", policy="identity:add_user_to_group",
            target=_membership_target, status=204, body_optional=True)
 async def add_group_member(call: Call) -> None:
-    service = identity(call)
-    with service.db.session() as session:
+    with backend(call) as (service, session):
         service.users.add_member(session, call.params["group_id"], call.params["user_id"])
 
 
 @api.route("HEAD", "/v3/groups/{group_id}/users/{user_id}",
            policy="identity:check_user_in_group", target=_membership_target, status=204)
 async def check_group_member(call: Call) -> None:
-    service = identity(call)
-    with service.db.session() as session:
+    with backend(call) as (service, session):
         if not service.users.is_member(session, call.params["group_id"],
                                        call.params["user_id"]):
             raise not_found("membership", call.params["user_id"])
@@ -115,6 +109,5 @@ async def check_group_member_get(call: Call) -> None:
 @api.route("DELETE", "/v3/groups/{group_id}/users/{user_id}",
            policy="identity:remove_user_from_group", target=_membership_target, status=204)
 async def remove_group_member(call: Call) -> None:
-    service = identity(call)
-    with service.db.session() as session:
+    with backend(call) as (service, session):
         service.users.remove_member(session, call.params["group_id"], call.params["user_id"])
