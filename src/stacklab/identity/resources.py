@@ -9,6 +9,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from stacklab.api.errors import BadRequest, Forbidden
+from stacklab.api.tag_filters import PARAMETERS as TAG_FILTERS
+from stacklab.api.tag_filters import TagFilter
 from stacklab.identity import models as m
 from stacklab.identity.errors import duplicate, not_found
 from stacklab.identity.rows import filtered, row_or_404
@@ -99,20 +101,11 @@ class Resources:
         return project
 
     def list_projects(self, session: Session, filters: Mapping[str, Any]) -> list[m.Project]:
-        projects = filtered(session, m.Project, filters,
-                            ("name", "domain_id", "parent_id", "enabled"), m.Project.name)
-        for key, want_all in (("tags", True), ("tags-any", False)):
-            if filters.get(key):
-                wanted = set(str(filters[key]).split(","))
-                projects = [p for p in projects
-                            if (wanted <= set(p.tags) if want_all else wanted & set(p.tags))]
-        for key, want_all in (("not-tags", True), ("not-tags-any", False)):
-            if filters.get(key):
-                unwanted = set(str(filters[key]).split(","))
-                projects = [p for p in projects
-                            if not (unwanted <= set(p.tags) if want_all
-                                    else unwanted & set(p.tags))]
-        return projects
+        # The tag filters every service shares; an empty one is no filter here.
+        tags = TagFilter(*(tuple(str(filters[key]).split(",")) if filters.get(key) else None
+                           for key in TAG_FILTERS))
+        return filtered(session, m.Project, filters, ("name", "domain_id", "parent_id", "enabled"),
+                        m.Project.name, where=tags.conditions(m.Project.tags))
 
     def create_project(self, session: Session, fields: Mapping[str, Any],
                        default_domain_id: str, project_id: str | None = None) -> m.Project:

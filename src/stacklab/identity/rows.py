@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from stacklab.identity.errors import not_found
@@ -22,9 +22,11 @@ def row_or_404(session: Session, model: type[Row], ident: str, kind: str) -> Row
 
 
 def filtered(session: Session, model: type[Row], filters: Mapping[str, Any],
-             keys: tuple[str, ...], *order: Any) -> list[Row]:
-    """The rows whose columns equal each of ``keys`` the filters give (None: not filtered)."""
-    query = select(model).order_by(*order)
+             keys: tuple[str, ...], *order: Any,
+             where: Sequence[ColumnElement[bool]] = ()) -> list[Row]:
+    """The rows whose columns equal each of ``keys`` the filters give (None: not filtered)
+    and that meet the ``where`` conditions."""
+    query = select(model).where(*where).order_by(*order)
     for key in keys:
         if filters.get(key) is not None:
             query = query.where(getattr(model, key) == filters[key])

@@ -30,3 +30,24 @@ def test_a_tag_keystone_refuses_is_400(started: IdentityService, tag: str) -> No
         with pytest.raises(BadRequest, match="is not a valid tag"):
             started.resources.add_tag(session, project.id, tag)
         assert project.tags == []
+
+
+def test_projects_are_filtered_by_tags_in_the_store(started: IdentityService) -> None:
+    with started.db.session() as session:
+        for name, tags in (("ab", ["a", "b"]), ("a", ["a"]), ("c", ["c"]), ("none", [])):
+            started.resources.create_project(session, {"name": name, "tags": tags}, "default")
+        session.flush()
+
+        def names(**filters: str) -> list[str]:
+            listed = started.resources.list_projects(
+                session, {k.replace("_", "-"): v for k, v in filters.items()})
+            return [p.name for p in listed if p.name not in ("admin", "service")]
+
+        assert names(tags="a,b") == ["ab"]
+        assert names(tags_any="b,c") == ["ab", "c"]
+        assert names(not_tags="a,b") == ["a", "c", "none"]
+        assert names(not_tags_any="a,c") == ["none"]
+        assert names(tags="a", not_tags_any="b") == ["a"]
+        # An empty filter is no filter; an empty name in a list is a name no project has.
+        assert names(tags="") == names(tags_any="") == ["a", "ab", "c", "none"]
+        assert names(tags="a,,b") == []
