@@ -57,6 +57,7 @@ class ImageApi:
         }
         self.tokens: list[str] = []
         self.created: list[dict[str, Any]] = []
+        self.deleted: list[str] = []
         self.refusal: GlanceError | None = None
 
     async def show(self, image_id: str, *, token: str | None = None) -> dict[str, Any]:
@@ -72,6 +73,10 @@ class ImageApi:
         image = {**fields, "id": f"snap-{len(self.created) + 1}", "status": "queued"}
         self.created.append(image)
         return image
+
+
+    async def delete(self, image_id: str) -> None:
+        self.deleted.append(image_id)
 
 
 def compute_service(quota_options: QuotaOptions | None = None) -> ComputeService:

@@ -145,12 +145,6 @@ def _unlisted_networks(requested: Any) -> Any:
     return requested
 
 
-# What a rebuild may change: the body's field and the column it sets.
-_REBUILT = (("name", "name"), ("description", "description"), ("accessIPv4", "access_ipv4"),
-            ("accessIPv6", "access_ipv6"), ("OS-DCF:diskConfig", "disk_config"),
-            ("user_data", "user_data"), ("hostname", "hostname"))
-
-
 class Builds:
     """What nova-api checks and records for new servers, then hands to the conductor."""
 
@@ -313,10 +307,7 @@ class Builds:
         image = await self.image(fields["imageRef"], context.auth_token or "",
                                  missing="Cannot find image for rebuild")
         instance.image_ref = image["id"]
-        for name, column in _REBUILT:
-            if name in fields:
-                setattr(instance, column, fields[name] if fields[name] is not None else
-                        ("" if column.startswith("access") else None))
+        self.service.instances.edit(instance, fields)
         if "metadata" in fields:
             instance.metadata_ = dict(fields["metadata"])
         if fields.get("key_name") is not None:
@@ -329,7 +320,6 @@ class Builds:
         instance.system_metadata = {**instance.system_metadata,
                                     "old_vm_state": instance.vm_state}
         instance.task_state = states.REBUILDING
-        instance.updated_at = self.service.clock.now()
         return Cast.to_compute(instance.host, "rebuild_instance", instance_uuid=instance.uuid,
                                image_ref=image["id"], evacuate=False, migration_uuid=None,
                                target_state=None)

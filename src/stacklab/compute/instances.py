@@ -25,6 +25,10 @@ from stacklab.compute import states
 from stacklab.store.database import Database
 
 _ANY: Any = object()
+# What a server's update or rebuild may change: the API's field and the column it sets.
+_EDITABLE = (("name", "name"), ("description", "description"), ("hostname", "hostname"),
+             ("accessIPv4", "access_ipv4"), ("accessIPv6", "access_ipv6"),
+             ("OS-DCF:diskConfig", "disk_config"), ("user_data", "user_data"))
 _SNAPSHOT = (m.Instance.vm_state, m.Instance.task_state, m.Instance.power_state,
              m.Instance.host, m.Instance.flavor)
 
@@ -99,6 +103,15 @@ class Instances:
         for future in self._waiters.pop(uuid, []):
             if not future.done():
                 future.set_result(None)
+
+    def edit(self, instance: m.Instance, fields: Mapping[str, Any]) -> None:
+        """Apply the fields an update or a rebuild names (a null access IP clears it)."""
+        for name, column in _EDITABLE:
+            if name in fields:
+                value = fields[name]
+                setattr(instance, column,
+                        "" if value is None and column.startswith("access") else value)
+        instance.updated_at = self.clock.now()
 
     @staticmethod
     def find(session: Session, uuid: str) -> m.Instance | None:

@@ -18,6 +18,7 @@ from stacklab.compute.agents.conductor import ConductorManager
 from stacklab.compute.agents.profiles import Profile, profile
 from stacklab.compute.agents.scheduler import SchedulerManager
 from stacklab.compute.builds import Builds
+from stacklab.compute.deletes import Deletes
 from stacklab.compute.flavors import Flavors
 from stacklab.compute.glance import GlanceClient
 from stacklab.compute.instances import Instances
@@ -68,6 +69,7 @@ class ComputeService:
         self.instances = Instances(db, clock, bus)
         self.builds = Builds(self)
         self.moves = Moves(self)
+        self.deletes = Deletes(self)
         self.interfaces = Interfaces(self)
         self.snapshots = Snapshots(self)
         self.placement = Placement()

@@ -18,7 +18,6 @@ from stacklab.api.pagination import Nova, PageRequest, Refusal, Sort, Window, pa
 from stacklab.api.query import timestamp_param
 from stacklab.api.service import Call, Reply, schemas_from
 from stacklab.api.tag_filters import TagFilter
-from stacklab.bus.interface import Target
 from stacklab.compute import instances, states
 from stacklab.compute import models as m
 from stacklab.compute.api.base import api, compute, links, project_target
@@ -323,30 +322,11 @@ async def show_server(call: Call) -> dict[str, Any]:
            target=server_target, schema=schemas_from(SERVER_UPDATE),
            expected_errors=(400, 404))
 async def update_server(call: Call) -> dict[str, Any]:
-    fields = call.body["server"]
     service = compute(call)
     with service.db.session() as session:
         instance = get_instance(call, session, call.params["server_id"])
-        if "name" in fields:
-            instance.name = fields["name"]
-        if "description" in fields:
-            instance.description = fields["description"]
-        if "hostname" in fields:
-            instance.hostname = fields["hostname"]
-        if "accessIPv4" in fields:
-            instance.access_ipv4 = fields["accessIPv4"] or ""
-        if "accessIPv6" in fields:
-            instance.access_ipv6 = fields["accessIPv6"] or ""
-        if "OS-DCF:diskConfig" in fields:
-            instance.disk_config = fields["OS-DCF:diskConfig"]
-        instance.updated_at = service.clock.now()
+        service.instances.edit(instance, call.body["server"])
     return {"server": render_server(call, instance, full=False, show_groups=True)}
-
-
-def _user_ports(instance: m.Instance) -> set[str]:
-    """Ports the user brought: on delete nova unbinds them instead of deleting them."""
-    requests = instance.networks if isinstance(instance.networks, list) else []
-    return {r["port_id"] for r in requests if isinstance(r, dict) and r.get("port_id")}
 
 
 def check_lock(call: Call, instance: m.Instance) -> None:
@@ -362,31 +342,4 @@ async def delete_server(call: Call) -> None:
     with service.db.session() as session:
         instance = get_instance(call, session, call.params["server_id"])
         check_lock(call, instance)
-        service.instances.start_action(session, instance, "delete", bus_context(call))
-        if instance.task_state == states.DELETING:
-            return
-        # Read before a local delete marks it deleted.
-        shelved_image = instance.system_metadata.get("shelved_image_id") \
-            if instance.vm_state in (states.SHELVED, states.SHELVED_OFFLOADED) else None
-        if instance.vm_state == states.RESIZED:
-            service.confirm_on_delete(session, instance)
-        record = service.service_record(instance.host) if instance.host else None
-        host_up = record is not None and service.services.is_up(record)
-        if not host_up:
-            # nova-api's "local delete": no compute to ask, the record goes now.
-            service.delete_row(session, instance)
-            local = instance.uuid
-        else:
-            local = None
-            instance.task_state = states.DELETING
-            instance.updated_at = service.clock.now()
-        host = instance.host
-        preserved = _user_ports(instance)
-    # A shelved server's snapshot dies with it, as nova-api deletes it (through glance).
-    await service.delete_image(shelved_image)
-    if local is not None:
-        await service.release_network(local, preserved)
-        return
-    await service.bus.cast(Target("compute", host), "terminate_instance",
-                           instance_uuid=call.params["server_id"], ctxt=bus_context(call))
-    await service.settle([call.params["server_id"]])
+    await service.deletes.delete(instance.uuid, call.context)
