@@ -158,8 +158,9 @@ class Roles:
     def all_inferences(self, session: Session) -> list[m.ImpliedRole]:
         return list(session.scalars(select(m.ImpliedRole)))
 
-    def create_inference(self, session: Session, prior_id: str, implied_id: str) -> None:
-        self.get_role(session, prior_id)
+    def create_inference(self, session: Session, prior_id: str,
+                         implied_id: str) -> tuple[m.Role, m.Role]:
+        prior = self.get_role(session, prior_id)
         implied = self.get_role(session, implied_id)
         if implied.name in self._prohibited_implied():
             raise Forbidden(f"{implied.name} may not be implied by another role.")
@@ -168,16 +169,19 @@ class Roles:
         if session.get(m.ImpliedRole, (prior_id, implied_id)) is None:
             session.add(m.ImpliedRole(prior_role_id=prior_id, implied_role_id=implied_id))
         self.state.changed()
+        return prior, implied
 
     def _prohibited_implied(self) -> set[str]:
         # keystone's [assignment] prohibited_implied_role default.
         return {"admin"}
 
-    def check_inference(self, session: Session, prior_id: str, implied_id: str) -> None:
-        self.get_role(session, prior_id)
-        self.get_role(session, implied_id)
+    def check_inference(self, session: Session, prior_id: str,
+                        implied_id: str) -> tuple[m.Role, m.Role]:
+        prior = self.get_role(session, prior_id)
+        implied = self.get_role(session, implied_id)
         if session.get(m.ImpliedRole, (prior_id, implied_id)) is None:
             raise not_found("role inference", f"{prior_id} implies {implied_id}")
+        return prior, implied
 
     def delete_inference(self, session: Session, prior_id: str, implied_id: str) -> None:
         self.check_inference(session, prior_id, implied_id)

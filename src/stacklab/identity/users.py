@@ -39,13 +39,7 @@ class Users:
 
     def create_user(self, session: Session, fields: Mapping[str, Any], default_domain_id: str,
                     user_id: str | None = None) -> m.User:
-        domain_id = fields.get("domain_id") or default_domain_id
-        if session.get(m.Domain, domain_id) is None:
-            raise not_found("domain", domain_id)
-        if session.scalar(select(m.User).where(m.User.name == fields["name"],
-                                               m.User.domain_id == domain_id)):
-            raise duplicate("user", f"Duplicate entry found with name {fields['name']} at "
-                                    f"domain ID {domain_id}")
+        domain_id = _new_in_domain(session, m.User, fields, default_domain_id)
         now = self.state.clock.now()
         password = fields.get("password")
         user = m.User(
@@ -67,10 +61,8 @@ class Users:
         user = self.get_user(session, user_id)
         if "domain_id" in fields and fields["domain_id"] != user.domain_id:
             raise BadRequest("Cannot change Domain ID")
-        if "name" in fields and fields["name"] != user.name and session.scalar(select(
-                m.User).where(m.User.name == fields["name"], m.User.domain_id == user.domain_id)):
-            raise duplicate("user", f"Duplicate entry found with name {fields['name']} at "
-                                    f"domain ID {user.domain_id}")
+        if "name" in fields and fields["name"] != user.name:
+            _unique_in_domain(session, m.User, fields["name"], user.domain_id)
         for name in _USER_FIELDS:
             if name in fields:
                 setattr(user, name, fields[name])
@@ -119,13 +111,7 @@ class Users:
 
     def create_group(self, session: Session, fields: Mapping[str, Any],
                      default_domain_id: str) -> m.Group:
-        domain_id = fields.get("domain_id") or default_domain_id
-        if session.get(m.Domain, domain_id) is None:
-            raise not_found("domain", domain_id)
-        if session.scalar(select(m.Group).where(m.Group.name == fields["name"],
-                                                m.Group.domain_id == domain_id)):
-            raise duplicate("group", f"Duplicate entry found with name {fields['name']} at "
-                                     f"domain ID {domain_id}")
+        domain_id = _new_in_domain(session, m.Group, fields, default_domain_id)
         group = m.Group(id=self.state.new_id(), name=fields["name"], domain_id=domain_id,
                         description=fields.get("description"),
                         extra={k: v for k, v in fields.items()
@@ -190,3 +176,20 @@ class Users:
 
 def _not_a_member(user_id: str, group_id: str) -> Exception:
     return NotFound(f"User {user_id} is not a member of group {group_id}.")
+
+
+def _new_in_domain(session: Session, model: type[m.User] | type[m.Group],
+                   fields: Mapping[str, Any], default_domain_id: str) -> str:
+    """The domain a new user or group goes in: the body's, or the default; it must exist."""
+    domain_id = fields.get("domain_id") or default_domain_id
+    if session.get(m.Domain, domain_id) is None:
+        raise not_found("domain", domain_id)
+    _unique_in_domain(session, model, fields["name"], domain_id)
+    return domain_id
+
+
+def _unique_in_domain(session: Session, model: type[m.User] | type[m.Group], name: str,
+                      domain_id: str) -> None:
+    if session.scalar(select(model).where(model.name == name, model.domain_id == domain_id)):
+        kind = "user" if model is m.User else "group"
+        raise duplicate(kind, f"Duplicate entry found with name {name} at domain ID {domain_id}")

@@ -23,7 +23,6 @@ from stacklab.identity.api.base import (
 from stacklab.identity.api.resource import Resource, serve
 from stacklab.identity.errors import not_found
 from stacklab.identity.roles import SYSTEM, AssignmentQuery, EffectiveAssignment
-from stacklab.identity.service import IdentityService
 
 ROLES = serve(Resource(
     "role", "roles", "roles", render_role, schemas.ROLE_CREATE, schemas.ROLE_UPDATE,
@@ -49,45 +48,41 @@ async def list_implied_roles(call: Call) -> dict[str, Any]:
                 "links": link(call, f"/v3/roles/{prior.id}/implies")}
 
 
-def _pair(call: Call, service: IdentityService, session: Session) -> tuple[m.Role, m.Role]:
-    return (service.roles.get_role(session, call.params["prior_role_id"]),
-            service.roles.get_role(session, call.params["implied_role_id"]))
+def _one_inference(call: Call, prior: m.Role, implied: m.Role) -> dict[str, Any]:
+    return {"role_inference": _inference(call, prior, implied),
+            "links": link(call, f"/v3/roles/{prior.id}/implies/{implied.id}")}
 
 
 @api.route("PUT", "/v3/roles/{prior_role_id}/implies/{implied_role_id}",
            policy="identity:create_implied_role", status=201, body_optional=True)
 async def create_implied_role(call: Call) -> dict[str, Any]:
     with backend(call) as (service, session):
-        prior, implied = _pair(call, service, session)
-        service.roles.create_inference(session, prior.id, implied.id)
-        return {"role_inference": _inference(call, prior, implied),
-                "links": link(call, f"/v3/roles/{prior.id}/implies/{implied.id}")}
+        return _one_inference(call, *service.roles.create_inference(
+            session, call.params["prior_role_id"], call.params["implied_role_id"]))
 
 
 @api.route("GET", "/v3/roles/{prior_role_id}/implies/{implied_role_id}",
            policy="identity:get_implied_role")
 async def get_implied_role(call: Call) -> dict[str, Any]:
     with backend(call) as (service, session):
-        prior, implied = _pair(call, service, session)
-        service.roles.check_inference(session, prior.id, implied.id)
-        return {"role_inference": _inference(call, prior, implied),
-                "links": link(call, f"/v3/roles/{prior.id}/implies/{implied.id}")}
+        return _one_inference(call, *service.roles.check_inference(
+            session, call.params["prior_role_id"], call.params["implied_role_id"]))
 
 
 @api.route("HEAD", "/v3/roles/{prior_role_id}/implies/{implied_role_id}",
            policy="identity:check_implied_role", status=204)
 async def check_implied_role(call: Call) -> None:
     with backend(call) as (service, session):
-        prior, implied = _pair(call, service, session)
-        service.roles.check_inference(session, prior.id, implied.id)
+        service.roles.check_inference(session, call.params["prior_role_id"],
+                                      call.params["implied_role_id"])
 
 
 @api.route("DELETE", "/v3/roles/{prior_role_id}/implies/{implied_role_id}",
            policy="identity:delete_implied_role", status=204)
 async def delete_implied_role(call: Call) -> None:
     with backend(call) as (service, session):
-        prior, implied = _pair(call, service, session)
-        service.roles.delete_inference(session, prior.id, implied.id)
+        service.roles.delete_inference(session, call.params["prior_role_id"],
+                                       call.params["implied_role_id"])
 
 
 @api.route("GET", "/v3/role_inferences", policy="identity:list_role_inference_rules")
