@@ -206,10 +206,17 @@ class Routing:
 
     # -- interfaces ------------------------------------------------------------------------
 
+    @staticmethod
+    def _interface(router: m.Router, port: m.Port, subnet_ids: list[str]) -> dict[str, Any]:
+        """What adding or removing an interface answers."""
+        return {"id": router.id, "tenant_id": router.project_id,
+                "project_id": router.project_id, "port_id": port.id,
+                "network_id": port.network_id,
+                "subnet_id": subnet_ids[0] if subnet_ids else None, "subnet_ids": subnet_ids}
+
     def add_interface(self, session: Session, router: m.Router,
                       info: Mapping[str, Any]) -> dict[str, Any]:
-        if ("subnet_id" in info) == ("port_id" in info):
-            raise router_bad_request("Either subnet_id or port_id must be specified")
+        """An interface on the port or (else) the subnet ``info`` names (one of them)."""
         owner = self.interface_owner(router)
         if "port_id" in info:
             port = self.network.get_port(session, info["port_id"])
@@ -240,13 +247,11 @@ class Routing:
             port.status = "ACTIVE"
             subnets = [subnet]
         router.revision_number += 1
-        return {"id": router.id, "tenant_id": router.project_id,
-                "project_id": router.project_id, "port_id": port.id,
-                "network_id": port.network_id, "subnet_id": subnets[0].id,
-                "subnet_ids": [s.id for s in subnets]}
+        return self._interface(router, port, [s.id for s in subnets])
 
     def remove_interface(self, session: Session, router: m.Router,
                          info: Mapping[str, Any]) -> dict[str, Any]:
+        """The interface on the port ``info`` names, or else on its subnet."""
         ports = self.interface_ports(session, router.id)
         port: m.Port | None = None
         if info.get("port_id"):
@@ -254,7 +259,7 @@ class Routing:
             if port is None:
                 raise neutron_error("RouterInterfaceNotFound", f"Router {router.id} does not "
                                     f"have an interface with id {info['port_id']}", 404)
-        elif info.get("subnet_id"):
+        else:
             allocations = session.scalars(select(m.IPAllocation).where(
                 m.IPAllocation.subnet_id == info["subnet_id"],
                 m.IPAllocation.port_id.in_([p.id for p in ports])))
@@ -263,17 +268,12 @@ class Routing:
                 raise neutron_error("RouterInterfaceNotFoundForSubnet", f"Router {router.id} "
                                     f"has no interface on subnet {info['subnet_id']}", 404)
             port = session.get(m.Port, found.port_id)
-        else:
-            raise router_bad_request("Either subnet_id or port_id must be specified")
         assert port is not None
         subnet_ids = [a.subnet_id for a in session.scalars(select(m.IPAllocation).where(
             m.IPAllocation.port_id == port.id))]
         for subnet_id in subnet_ids:
             self._check_fips_need(session, router, subnet_id)
-        result = {"id": router.id, "tenant_id": router.project_id,
-                  "project_id": router.project_id, "port_id": port.id,
-                  "network_id": port.network_id,
-                  "subnet_id": subnet_ids[0] if subnet_ids else None, "subnet_ids": subnet_ids}
+        result = self._interface(router, port, subnet_ids)
         session.delete(port)
         router.revision_number += 1
         return result
@@ -377,10 +377,3 @@ class Routing:
             session.delete(port)
         session.delete(fip)
 
-    def floating_for_ports(self, session: Session,
-                           port_ids: list[str]) -> dict[str, list[m.FloatingIP]]:
-        result: dict[str, list[m.FloatingIP]] = {}
-        for fip in session.scalars(select(m.FloatingIP).where(
-                m.FloatingIP.fixed_port_id.in_(port_ids))):
-            result.setdefault(fip.fixed_port_id or "", []).append(fip)
-        return result

@@ -38,8 +38,7 @@ def groups_of_project(call: Call, session: Session, group_ids: list[str],
     missing = [g for g, row in found.items() if row is None
                or not (call.context.is_admin or row.project_id == project)]
     if missing:
-        raise ApiError(f"Security group {', '.join(missing)} does not exist", status=404,
-                       kind="SecurityGroupNotFound")
+        raise SECURITY_GROUP.not_found(", ".join(missing))
     return [row for row in found.values() if row is not None]
 
 
@@ -136,14 +135,8 @@ def _rule_key(rule: dict[str, Any]) -> tuple[Any, ...]:
 
 
 def _validate_rule(fields: dict[str, Any]) -> dict[str, Any]:
-    direction = fields.get("direction")
-    if direction not in ("ingress", "egress"):
-        raise BadRequest(f"Invalid input for direction. Reason: {direction} is not in "
-                         "valid_values.")
-    ethertype = fields.get("ethertype", "IPv4")
-    if ethertype not in ("IPv4", "IPv6"):
-        raise BadRequest(f"Invalid input for ethertype. Reason: {ethertype} is not in "
-                         "valid_values.")
+    """What the attribute map cannot check alone (direction and ethertype it has)."""
+    direction, ethertype = fields["direction"], fields.get("ethertype", "IPv4")
     protocol = fields.get("protocol")
     if protocol is not None:
         protocol = str(protocol).lower()
