@@ -6,7 +6,7 @@ collections that have no table (the generic controller is ``resource``).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from stacklab.api.errors import ApiError, BadRequest, neutron_error
 from stacklab.api.pagination import Neutron, page_items
@@ -27,7 +27,7 @@ NEUTRON = Neutron()  # the list dialect of every neutron collection
 
 
 def network(call: Call) -> NetworkService:
-    return call.cloud.network
+    return cast("NetworkService", call.service)
 
 
 def policy_failure(check: str) -> ApiError:
@@ -63,7 +63,7 @@ def target_of(resource: Mapping[str, Any], **extra: Any) -> dict[str, Any]:
 def check_attributes(call: Call, action: str, resource: str, body: Mapping[str, Any],
                      target: Mapping[str, Any]) -> None:
     """Attribute policies of a create or update (``create_network:shared`` and the like)."""
-    engine = call.cloud.policy_for("network")
+    engine = call.policy
     for name, value in body.items():
         # A value equal to the default is not policy-checked (neutron's
         # _is_attribute_explicitly_set): `network create --no-share` is a member's right.
