@@ -79,9 +79,12 @@ class Resource:
     def member_path(self) -> str:
         return f"{self.path}/{{{self.id_param}}}"
 
+    def action(self, verb: str) -> str:
+        """``list_users``, ``get_user``…: the service method's name, and the policy's."""
+        return f"{verb}_{self.collection if verb == 'list' else self.member}"
+
     def method(self, service: IdentityService, verb: str) -> Callable[..., Any]:
-        name = f"{verb}_{self.collection if verb == 'list' else self.member}"
-        found: Callable[..., Any] = getattr(getattr(service, self.part), name)
+        found: Callable[..., Any] = getattr(getattr(service, self.part), self.action(verb))
         return found
 
     def load(self, call: Call) -> Row:
@@ -163,7 +166,7 @@ def serve(resource: Resource) -> Resource:
             r.method(service, "delete")(session, call.params[r.id_param])
 
     def policy(verb: str) -> str:
-        return f"identity:{verb}_{r.collection if verb == 'list' else r.member}"
+        return f"identity:{r.action(verb)}"
 
     api.route("GET", r.path, policy=policy("list"), target=r.list_target)(list_collection)
     api.route("POST", r.path, policy=policy("create"), status=201, schema=r.create_schema,
