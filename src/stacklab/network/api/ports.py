@@ -109,12 +109,8 @@ PORT = Resource(
 
 def port_for(call: Call, session: Session, port_id: str) -> m.Port:
     """A port a body names, as the caller may see it (else neutron's PortNotFound)."""
-    return _load(call, session, port_id)[0]
-
-
-def _load(call: Call, session: Session, port_id: str) -> tuple[m.Port, dict[str, Any]]:
-    parent = find(call, session, PORT, port_id)[2]
-    return network(call).get_port(session, port_id), parent
+    find(call, session, PORT, port_id)
+    return network(call).get_port(session, port_id)
 
 
 @api.route("GET", "/v2.0/ports")

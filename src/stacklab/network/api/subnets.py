@@ -65,14 +65,10 @@ SUBNET = Resource(
     scalar_lists=frozenset({"tags", "dns_nameservers", "service_types"}))
 
 
-def _load(call: Call, session: Session, subnet_id: str) -> tuple[m.Subnet, dict[str, Any]]:
-    parent = find(call, session, SUBNET, subnet_id)[2]
-    return network(call).get_subnet(session, subnet_id), parent
-
-
 def subnet_for(call: Call, session: Session, subnet_id: str) -> m.Subnet:
     """A subnet a body names, as the caller may see it (else neutron's SubnetNotFound)."""
-    return _load(call, session, subnet_id)[0]
+    find(call, session, SUBNET, subnet_id)
+    return network(call).get_subnet(session, subnet_id)
 
 
 @api.route("GET", "/v2.0/subnets")
