@@ -442,16 +442,20 @@ def update_one(call: Call, resource: Resource, resource_id: str, apply: Apply, *
     fields = request_body(call, resource.name, create=False)
     if prepare is not None:
         fields = prepare(fields)
-    service = network(call)
-    with service.db.session() as session:
+    with network(call).db.session() as session:
         row, target, parent = load(call, session, resource, resource_id)
         authorize(call, f"update_{resource.name}", target)
         check_attributes(call, "update", resource.name, fields, target)
         apply(call, session, row, fields, parent)
-        row.updated_at = service.clock.now()
-        row.revision_number += 1
+        revise(call, row)
         session.flush()
         return {resource.name: shown(call, session, resource, row, parent)}
+
+
+def revise(call: Call, row: Any) -> None:
+    """A stored object changed (its attributes, its tags): it is updated now, a revision on."""
+    row.updated_at = network(call).clock.now()
+    row.revision_number += 1
 
 
 def delete_one(call: Call, resource: Resource, resource_id: str, remove: Remove) -> None:

@@ -13,7 +13,7 @@ from stacklab.network.api.base import api, authorize, network, target_of
 from stacklab.network.api.floatingips import FLOATINGIP
 from stacklab.network.api.networks import NETWORK
 from stacklab.network.api.ports import PORT
-from stacklab.network.api.resource import Resource, load
+from stacklab.network.api.resource import Resource, load, revise
 from stacklab.network.api.routers import ROUTER
 from stacklab.network.api.security_groups import SECURITY_GROUP
 from stacklab.network.api.subnetpools import SUBNETPOOL
@@ -43,11 +43,6 @@ def _check(tag: str) -> None:
         raise BadRequest(f"Invalid input for operation: '{tag}' is not a valid tag.")
 
 
-def _touch(call: Call, row: Any) -> None:
-    row.updated_at = network(call).clock.now()
-    row.revision_number += 1
-
-
 _BASE = "/v2.0/{collection}/{resource_id}/tags"
 
 
@@ -73,7 +68,7 @@ async def replace_tags(call: Call) -> dict[str, Any]:
     with network(call).db.session() as session:
         row = _load(call, session, "update")
         row.tags = tags
-        _touch(call, row)
+        revise(call, row)
         return {"tags": tags}
 
 
@@ -82,7 +77,7 @@ async def delete_tags(call: Call) -> None:
     with network(call).db.session() as session:
         row = _load(call, session, "delete")
         row.tags = []
-        _touch(call, row)
+        revise(call, row)
 
 
 @api.route("GET", _BASE + "/{tag}", status=204)
@@ -103,7 +98,7 @@ async def add_tag(call: Call) -> Reply:
             if len(row.tags) >= MAX_TAGS:
                 raise BadRequest(f"Invalid input for operation: at most {MAX_TAGS} tags.")
             row.tags = [*row.tags, tag]
-            _touch(call, row)
+            revise(call, row)
     return Reply(None, status=201)
 
 
@@ -115,4 +110,4 @@ async def delete_tag(call: Call) -> None:
             raise ApiError(f"Tag {call.params['tag']} could not be found.", status=404,
                            kind="TagNotFound")
         row.tags = [t for t in row.tags if t != call.params["tag"]]
-        _touch(call, row)
+        revise(call, row)
