@@ -25,7 +25,7 @@ from stacklab.store.database import Database
 from support.inprocess import admin_token, ephemeral_config
 
 DECLARED = (DOMAINS, PROJECTS, USERS, GROUPS, ROLES, REGIONS, SERVICES, ENDPOINTS, CREDENTIALS)
-# What each resource needs in a create body besides a name.
+# Create bodies of the resources a name alone does not make (the others: {"name": ...}).
 NEW: dict[str, dict[str, Any]] = {"region": {}, "service": {"type": "compute"},
                                   "endpoint": {"interface": "public", "url": "http://x"}}
 # What an update changes, where a description is not shown.
