@@ -1,61 +1,55 @@
-"""The lab's neutron agents: their records and heartbeats, DHCP and L3 scheduling, HA routers.
+"""neutron-server's side of its agents: DHCP and L3 scheduling, HA routers, failover checks.
 
-Every node that runs a neutron agent process in the topology has its row
-(Open vSwitch agents on network and compute nodes; DHCP, L3 and metadata
-agents on the network nodes; L3 agents in ``dvr`` mode on compute nodes when
-DVR is on). The agents report every 30 s while their node is reachable and
-are alive while their last report is at most ``agent_down_time`` old.
+The agents themselves are processes on the lab's nodes (``node_agents``), on the
+bus: their rows and heartbeats come from their ``report_state`` (``plugin_rpc``),
+and an agent is alive while its last report is at most ``agent_down_time`` old.
 
 The decisions are neutron's, taken by ``scheduling`` (pure functions); this
-module applies them to the store: DHCP bindings and the DHCP ports each
-agent's dnsmasq holds, router bindings, the per-project HA network with an
-``ha-`` port per hosting agent and the router's VRID. Each HA router runs a
-real VRRP election (``vrrp``) among its hosting agents' nodes, and each
-agent reports its keepalived's state to the server one batch interval
-(``ha_vrrp_advert_int``) after a transition, as neutron's L3 agent does.
+module applies them to the store and tells the agents concerned, as neutron's
+DHCP and L3 agent notifiers do: DHCP bindings (each agent then asks for the DHCP
+port its dnsmasq holds), router bindings, the per-project HA network with an
+``ha-`` port per hosting agent and the router's VRID. Each HA router runs a real
+VRRP election (``keepalived``) among its hosting agents' nodes; the L3 agents
+report their keepalived's state back over RPC, which this module stores.
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from stacklab.bus.interface import Bus, Target
-from stacklab.clock import Clock, NoRunningLoop
+from stacklab.clock import Clock
 from stacklab.network import models as m
 from stacklab.network import scheduling as sch
+from stacklab.network.keepalived import Keepalived
 from stacklab.network.service import NetworkService
-from stacklab.network.topics import DHCP_AGENT_TOPIC, L3_PLUGIN_TOPIC
-from stacklab.network.vrrp import Transition, VrrpGroup, VrrpInstance, VrrpState
+from stacklab.network.topics import DHCP_AGENT_TOPIC, L3_AGENT_TOPIC
+from stacklab.network.vrrp import VrrpGroup
 from stacklab.store.database import Database
 
 LOG = logging.getLogger("neutron.db.agents_db")
 
-HA_STATES = {VrrpState.MASTER: "active", VrrpState.BACKUP: "standby",
-             VrrpState.FAULT: "standby", VrrpState.INIT: "standby"}
-
-
 class Agents:
     def __init__(self, db: Database, clock: Clock, network: NetworkService, bus: Bus,
-                 options: sch.SchedulingOptions, *,
-                 ha_vrrp_advert_int: float = 2.0, ha_clock: Clock | None = None) -> None:
+                 options: sch.SchedulingOptions, keepalived: Keepalived, *,
+                 ha_vrrp_advert_int: float = 2.0) -> None:
         self.db = db
         self.clock = clock
         self.network = network
         self.bus = bus
         self.options = options
         self.advert_int = ha_vrrp_advert_int
+        self.keepalived = keepalived
         # keepalived's timers and the L3 agents' state batching run on the lab's scaled
         # clock ([stacklab] ha_time_scale; 0.05 is twenty times faster); the heartbeats and
         # failover checks keep the cloud's own clock.
-        self.ha_clock = ha_clock or clock
-        # Whether a node is powered: the cloud's runtime answers (its declaration sets it).
-        self.reachable: Callable[[str], bool] = lambda host: True
-        self.segments: dict[str, VrrpGroup] = {}
+        self.ha_clock = keepalived.clock
         for warning in options.deprecation_warnings():
             LOG.warning(warning)
 
@@ -231,7 +225,9 @@ class Agents:
 
     def _apply_l3(self, session: Session, changes: sch.L3Changes,
                   agents: list[sch.AgentRecord]) -> None:
-        """Store an L3 scheduling step: bindings, VRIDs, ha- ports; restart keepalived."""
+        """Store an L3 scheduling step (bindings, VRIDs, ha- ports), tell the agents added
+        and removed (neutron's L3AgentNotifyAPI) and set the changed HA routers' keepalived
+        up anew."""
         self._emit(changes.log)
         hosts = {a.id: a.host for a in agents}
         touched = {b.router_id for b in (*changes.added, *changes.removed)}
@@ -239,6 +235,8 @@ class Agents:
             row = session.get(m.RouterBinding, (binding.router_id, binding.agent_id))
             if row is not None:
                 session.delete(row)
+            self._tell_l3(hosts[binding.agent_id], "router_removed_from_agent",
+                          payload={"router_id": binding.router_id})
         for ha_port in changes.removed_ha_ports:
             for port in session.scalars(select(m.Port).where(
                     m.Port.device_id == ha_port.router_id,
@@ -249,13 +247,15 @@ class Agents:
         for binding in changes.added:
             session.add(m.RouterBinding(router_id=binding.router_id, agent_id=binding.agent_id,
                                         binding_index=binding.binding_index))
+            self._tell_l3(hosts[binding.agent_id], "router_added_to_agent",
+                          payload=[binding.router_id])
         for allocation in changes.added_vr_ids:
             session.add(m.VrIdAllocation(router_id=allocation.router_id,
                                          project_id=allocation.project_id,
                                          vr_id=allocation.vr_id))
         for ha_port in changes.added_ha_ports:
             ha_network = self._ha_network(session, ha_port.project_id)
-            port = self.network.create_port(session, "", {
+            self.network.create_port(session, "", {
                 "network_id": ha_network.id, "name": ha_port.name,
                 "device_id": ha_port.router_id, "device_owner": ha_port.device_owner,
                 "binding:host_id": hosts[ha_port.agent_id], "security_groups": [],
@@ -284,9 +284,12 @@ class Agents:
 
     def unschedule_router(self, session: Session, router_id: str) -> None:
         self.stop_vrrp(router_id)
+        hosts = {a.id: a.host for a in session.scalars(select(m.Agent))}
         for binding in session.scalars(select(m.RouterBinding).where(
                 m.RouterBinding.router_id == router_id)):
             session.delete(binding)
+            self._tell_l3(hosts[binding.agent_id], "router_removed_from_agent",
+                          payload={"router_id": router_id})
         for port in session.scalars(select(m.Port).where(
                 m.Port.device_id == router_id,
                 m.Port.device_owner == sch.DEVICE_OWNER_ROUTER_HA_INTF)):
@@ -298,44 +301,15 @@ class Agents:
     # -- VRRP ---------------------------------------------------------------------------------
 
     def start_vrrp(self, session: Session, router: m.Router) -> None:
-        """keepalived on each hosting agent's node, configured as neutron configures it."""
-        self.stop_vrrp(router.id)
+        """Set up the router's keepalived as neutron configures it, then tell its hosting
+        L3 agents (``routers_updated``): each starts its own node's instance."""
         agents = self.records(session)
         specs = sch.vrrp_instances(self._spec(session, router), agents,
                                    self.l3_state(session, agents), self.options,
                                    ha_vrrp_advert_int=self.advert_int)
-        if not specs:
-            return
-        segment = VrrpGroup(self.ha_clock)
-        for spec in specs:
-            segment.add(VrrpInstance(spec.host, spec.ha_ip_address, spec.config))
-            segment.on_transition(spec.host, self._reporter(router.id, spec.host))
-        try:
-            for spec in specs:
-                if self.reachable(spec.host):
-                    segment.start(spec.host)
-        except NoRunningLoop:
-            # A store-only caller outside any event loop: a real clock cannot arm the first
-            # timer, so none is armed and the segment is dropped; start_all starts it later.
-            return
-        self.segments[router.id] = segment
-
-    def _reporter(self, router_id: str, host: str) -> Callable[[Transition], None]:
-        def report(transition: Transition) -> None:
-            state = HA_STATES.get(transition.new)
-            if state is None:
-                return
-            # The L3 agent batches keepalived's notifications for ha_vrrp_advert_int
-            # before telling the server (neutron's BatchNotifier).
-            self.ha_clock.call_later(self.advert_int,
-                                     lambda: self._send_ha_state(host, router_id, state))
-        return report
-
-    def _send_ha_state(self, host: str, router_id: str, state: str) -> None:
-        """The host's L3 agent tells the server over RPC; a node that is down says nothing."""
-        if self.reachable(host):
-            self.bus.cast_nowait(Target(L3_PLUGIN_TOPIC), "update_ha_routers_states",
-                                 host=host, states={router_id: state})
+        self.keepalived.configure(router.id, specs)
+        for host in sorted({spec.host for spec in specs}):
+            self._tell_l3(host, "routers_updated", routers=[router.id])
 
     def store_ha_states(self, host: str, states: Mapping[str, str]) -> None:
         """The server's side of update_ha_routers_states: the host's agent's bindings."""
@@ -348,10 +322,11 @@ class Agents:
                     binding.ha_state = state
 
     def stop_vrrp(self, router_id: str) -> None:
-        segment = self.segments.pop(router_id, None)
-        if segment is not None:
-            for instance in segment.instances():
-                segment.kill(instance.node, instance.vrid)
+        self.keepalived.remove(router_id)
+
+    @property
+    def segments(self) -> dict[str, VrrpGroup]:
+        return self.keepalived.segments
 
     def start_all(self) -> None:
         """At start: keepalived for every HA router, as the L3 agents resync."""
@@ -359,16 +334,8 @@ class Agents:
             for router in session.scalars(select(m.Router).where(m.Router.ha.is_(True))):
                 self.start_vrrp(session, router)
 
-    def host_down(self, host: str) -> None:
-        """A node lost (powered off): its agents stop reporting, its keepalived dies."""
-        for segment in self.segments.values():
-            for instance in segment.instances(node=host):
-                segment.kill(host, instance.vrid)
-
-    def host_up(self, host: str) -> None:
-        for segment in self.segments.values():
-            for instance in segment.instances(node=host):
-                segment.start(host, instance.vrid)
+    def _tell_l3(self, host: str, method: str, **kwargs: Any) -> None:
+        self.bus.cast_nowait(Target(L3_AGENT_TOPIC, host), method, **kwargs)
 
     def ha_states(self, session: Session, router_id: str) -> dict[str, str]:
         """agent id -> the ha_state neutron shows (dead agents' actives become standby, or

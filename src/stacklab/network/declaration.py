@@ -12,6 +12,7 @@ from stacklab.bus.interface import Target
 from stacklab.declaration import CatalogSpec, Key, Parts, ServiceDeclaration, Startup
 from stacklab.network.agents import Agents
 from stacklab.network.api import api
+from stacklab.network.keepalived import Keepalived
 from stacklab.network.node_agents import AgentEnv, NodeAgents
 from stacklab.network.nova import NovaNotifier
 from stacklab.network.plugin_rpc import AgentReports, L3PluginRpc, PluginRpc
@@ -36,6 +37,8 @@ def _build(parts: Parts) -> NetworkService:
     network.nova = NovaNotifier(parts.app, parts.base_url, username="neutron",
                                 password=config.stacklab.admin_password)
     network.port_events = PortEvents(parts.db, parts.bus, network.nova)
+    # The HA routers' keepalived runs on the lab's scaled clock, on powered nodes only.
+    keepalived = Keepalived(parts.scaled_clock, parts.runtime.is_up)
     agents = network.agents = parts.provide(AGENTS, Agents(
         parts.db, parts.clock, network, parts.bus,
         SchedulingOptions(
@@ -48,16 +51,15 @@ def _build(parts: Parts) -> NetworkService:
             allow_automatic_l3agent_failover=defaults.allow_automatic_l3agent_failover,
             l3_ha_net_cidr=defaults.l3_ha_net_cidr,
             router_distributed=defaults.router_distributed),
-        ha_vrrp_advert_int=defaults.ha_vrrp_advert_int,
-        ha_clock=parts.scaled_clock))
-    # Whether an agent's node is powered is the runtime's to say, nobody else's.
-    agents.reachable = parts.runtime.is_up
+        keepalived, ha_vrrp_advert_int=defaults.ha_vrrp_advert_int))
     # A project's new subnet: the service asks the agents' scheduler for DHCP agents.
     network.schedule_dhcp = agents.schedule_dhcp
     network.routing = parts.provide(ROUTING, Routing(
         network, agents, l3_ha=defaults.l3_ha, distributed=defaults.router_distributed))
+    # Whether an agent's node is powered is the runtime's to say, nobody else's.
     parts.provide(NODE_AGENTS, NodeAgents(parts.topology, AgentEnv(
-        parts.bus, parts.clock, parts.runtime.is_up, config.AGENT.report_interval)))
+        parts.bus, parts.clock, parts.runtime.is_up, config.AGENT.report_interval,
+        keepalived, defaults.ha_vrrp_advert_int)))
     _serve_rpc(parts, network, agents)
     return network
 
@@ -99,12 +101,14 @@ def _stop(parts: Parts) -> None:
 
 
 def _node_down(parts: Parts, fqdn: str) -> None:
-    parts.get(AGENTS).host_down(fqdn)
+    parts.get(AGENTS).keepalived.host_down(fqdn)
 
 
 def _node_up(parts: Parts, fqdn: str) -> None:
-    parts.get(AGENTS).host_up(fqdn)
+    # The node's agents start again: each reports at once, the L3 agent restarts the
+    # keepalived of the routers it hosts.
     parts.get(NODE_AGENTS).host_up(fqdn)
+    parts.get(AGENTS).keepalived.host_up(fqdn)
 
 
 def _loop_running() -> bool:

@@ -12,7 +12,9 @@ from sqlalchemy import select
 from stacklab.clock import VirtualClock
 from stacklab.cloud import Cloud
 from stacklab.network import models as m
-from stacklab.network.vrrp import master_down_interval
+from stacklab.network.declaration import NODE_AGENTS
+from stacklab.network.node_agents import DhcpAgent
+from stacklab.network.vrrp import VrrpState, master_down_interval
 from support.inprocess import ephemeral_config, run_in_virtual_time
 
 NETWORK1 = "network1.openstack.local"
@@ -156,6 +158,13 @@ def dhcp_hosts(cloud: Cloud, network_id: str) -> list[str]:
             select(m.DhcpBinding).where(m.DhcpBinding.network_id == network_id)))
 
 
+def dhcp_networks(cloud: Cloud, host: str) -> dict[str, str]:
+    """The networks the host's DHCP agent serves, with its port on each."""
+    agent = cloud.parts.get(NODE_AGENTS).endpoint(host, DhcpAgent)
+    assert agent is not None
+    return agent.networks
+
+
 def test_a_dead_dhcp_agents_network_moves_to_the_other_one() -> None:
     async def test(cloud: Cloud, clock: VirtualClock) -> None:
         with cloud.db.session() as session:
@@ -179,6 +188,11 @@ def test_a_dead_dhcp_agents_network_moves_to_the_other_one() -> None:
             ports = list(session.scalars(select(m.Port).where(
                 m.Port.device_owner == "network:dhcp")))
         assert [p.binding_host_id for p in ports] == [second]
+        assert network_id in dhcp_networks(cloud, second)
+        # The dead agent's network_delete_end waited in its queue: back up, it lets go.
+        cloud.node_up(first)
+        await clock.run_for(0)
+        assert network_id not in dhcp_networks(cloud, first)
 
     run_with(test, dhcp_agents_per_network=1)
 
@@ -248,9 +262,11 @@ def test_a_router_made_outside_any_event_loop_gets_keepalived_when_the_agents_st
     cloud = Cloud(config)
     cloud.start("http://stacklab.test")
     try:
-        # A store-only caller (no loop): a real clock cannot arm keepalived's timers yet.
+        # A store-only caller (no loop): the L3 agents hear of the router once a loop runs,
+        # and a real clock could not arm keepalived's timers before anyway.
         router_id = make_router(cloud)
-        assert cloud.agents.segments == {}
+        assert all(i.state in (VrrpState.INIT, VrrpState.STOPPED)
+                   for segment in cloud.agents.segments.values() for i in segment.instances())
 
         async def main() -> None:
             background = asyncio.create_task(cloud.run_background())

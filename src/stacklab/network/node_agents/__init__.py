@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 from typing import TypeVar
 
-from stacklab.bus.interface import Bus
 from stacklab.network.node_agents.dhcp import DhcpAgent
 from stacklab.network.node_agents.l3 import L3Agent
 from stacklab.network.node_agents.metadata import MetadataAgent
@@ -23,13 +22,14 @@ __all__ = ["AgentEnv", "AgentProcess", "DhcpAgent", "L3Agent", "MetadataAgent",
            "NodeAgents", "OvsAgent"]
 
 
-def _endpoint(node: Node, binary: str, bus: Bus) -> AgentEndpoint | None:
+def _endpoint(node: Node, binary: str, env: AgentEnv) -> AgentEndpoint | None:
     if binary == OvsAgent.binary:
-        return OvsAgent(node.fqdn, bus)
+        return OvsAgent(node.fqdn, env.bus)
     if binary == DhcpAgent.binary:
-        return DhcpAgent(node.fqdn, bus)
+        return DhcpAgent(node.fqdn, env.bus)
     if binary == L3Agent.binary:
-        return L3Agent(node.fqdn, bus, node.l3_agent_mode or "legacy")
+        return L3Agent(node.fqdn, env.bus, node.l3_agent_mode or "legacy", env.keepalived,
+                       advert_int=env.ha_vrrp_advert_int, powered=env.host_up)
     if binary == MetadataAgent.binary:
         return MetadataAgent(node.fqdn)
     return None
@@ -43,7 +43,7 @@ class NodeAgents:
         self.processes: list[AgentProcess] = []
         for node in topology.nodes.values():
             for binary in node.services:
-                endpoint = _endpoint(node, binary, env.bus)
+                endpoint = _endpoint(node, binary, env)
                 if endpoint is not None:
                     self.processes.append(AgentProcess(endpoint, env))
 

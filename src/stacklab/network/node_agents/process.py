@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 from stacklab.bus.interface import Bus, Listener, Target
 from stacklab.clock import Clock, isotime
+from stacklab.network.keepalived import Keepalived
 from stacklab.network.topics import REPORTS_TOPIC
 
 LOG = logging.getLogger("neutron.agent.rpc")
@@ -30,6 +31,9 @@ class AgentEnv:
     clock: Clock
     host_up: Callable[[str], bool]
     report_interval: float
+    # The HA routers' keepalived, which the L3 agents run ([DEFAULT] ha_vrrp_advert_int).
+    keepalived: Keepalived
+    ha_vrrp_advert_int: float
 
 
 class AgentEndpoint(Protocol):
