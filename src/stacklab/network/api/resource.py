@@ -271,7 +271,7 @@ class Judge:
     project on one network has one)."""
 
     def __init__(self, call: Call, resource: Resource) -> None:
-        engine = call.cloud.policy_for("network")
+        engine = call.policy
         self.call = call
         self.resource = resource
         self.guarded = tuple((k, f"get_{resource.name}:{k}") for k in resource.response
