@@ -117,7 +117,7 @@ class Cloud:
             None if down is None else (lambda fqdn: down(parts, fqdn)),
             None if up is None else (lambda fqdn: up(parts, fqdn))))
 
-    # -- what handlers reach (typed) -------------------------------------------------------
+    # -- what the wiring and the tests reach (typed; handlers reach only their own) --------
 
     def get(self, key: Key[T]) -> T:
         """An object a declaration built (a service, or one of its parts)."""
@@ -218,7 +218,9 @@ class Cloud:
         """What calls to ``service`` reach: what its declaration built, its policy; no more."""
         declaration = next(d for d in self.declarations if d.name == service)
         built = None if declaration.key is None else self.parts.get(declaration.key)
-        return Reach(service, self.policies[service], built, self.parts)
+        return Reach(service, self.policies[service], built,
+                     {name: part for name, part in self.parts.built().items()
+                      if Reach.owns(service, name)})
 
     def authenticate(self, token: str, context: RequestContext) -> None:
         self.identity.authenticate_request(token, context)

@@ -106,6 +106,10 @@ class Parts:
     def has(self, key: Key[Any]) -> bool:
         return key.name in self._built
 
+    def built(self) -> dict[str, object]:
+        """Everything built so far, by key name."""
+        return dict(self._built)
+
 
 @dataclass
 class Startup:

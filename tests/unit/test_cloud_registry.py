@@ -68,13 +68,20 @@ def _stop(parts: Parts) -> None:
     parts.get(WIDGETS).events.append(("stop", ""))
 
 
+def _widgets_and_gears(parts: Parts) -> Widgets:
+    """The widgets service, and its gears beside it (as networking builds its agents)."""
+    parts.provide(GEARS, Widgets(parts))
+    return Widgets(parts)
+
+
 WIDGETS_SERVICE = ServiceDeclaration(
     api=widgets_api, mount="/widgets",
     rules=(PolicyRule("widgets:list", "role:admin"), PolicyRule("widgets:purge", "!")),
     catalog=CatalogSpec("widget", "widgetd", "Widget Service", "/widgets/v1"),
-    key=WIDGETS, build=Widgets, start=_start, stop=_stop,
+    key=WIDGETS, build=_widgets_and_gears, start=_start, stop=_stop,
     node_down=lambda parts, fqdn: parts.get(WIDGETS).events.append(("down", fqdn)),
     node_up=lambda parts, fqdn: parts.get(WIDGETS).events.append(("up", fqdn)))
+
 
 
 @pytest.fixture
@@ -117,7 +124,6 @@ def test_a_declared_service_is_mounted_behind_the_shared_request_path(
 def test_a_handler_reaches_its_own_service_and_no_other(cloud: Cloud,
                                                         client: TestClient) -> None:
     CALLS.clear()
-    cloud.parts.provide(GEARS, Widgets(cloud.parts))
     token = admin_token(client)
     assert client.get("/widgets/v1/widgets", headers={"X-Auth-Token": token}).status_code == 200
     [call] = CALLS
@@ -129,6 +135,13 @@ def test_a_handler_reaches_its_own_service_and_no_other(cloud: Cloud,
         assert cloud.parts.has(other)
         with pytest.raises(LookupError, match="through its API"):
             call.part(other)
+    # Nothing the call holds is the cloud or another service's object: a handler has no way
+    # to them but another service's API.
+    assert not hasattr(call, "cloud")
+    others = {id(cloud), id(cloud.parts),
+              *(id(cloud.get(key)) for key in (COMPUTE, AGENTS, IDENTITY))}
+    held = [*vars(call).values(), *vars(call._reach).values(), *call._reach.parts.values()]
+    assert [value for value in held if id(value) in others] == []
 
 
 def test_a_declared_service_gets_its_own_policy_rules(cloud: Cloud, client: TestClient) -> None:

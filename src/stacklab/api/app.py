@@ -168,7 +168,7 @@ async def _run(
             schema.validate(body, api.describe_error)
         # After the schema, whose own bounds name the field better when it has them.
         check_integers(body, api.describe_error)
-    call = Call(request, context, reach, body, operation, version, cloud)
+    call = Call(request, context, reach, body, operation, version)
     call.action = action
     try:
         if operation.policy is not None:

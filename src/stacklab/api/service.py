@@ -27,7 +27,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from starlette.requests import Request
 
@@ -38,16 +38,9 @@ from stacklab.api.policy import PolicyEngine
 from stacklab.api.validation import Describe, Schema, describe
 
 if TYPE_CHECKING:
-    from stacklab.cloud import Cloud
     from stacklab.declaration import Key
 
 T = TypeVar("T")
-
-
-class PartSource(Protocol):
-    """Where the objects a cloud built are found by key (``stacklab.declaration.Parts``)."""
-
-    def get(self, key: Key[T]) -> T: ...
 
 
 @dataclass(frozen=True)
@@ -55,22 +48,28 @@ class Reach:
     """What the calls to one service reach: its own objects and policy, no other service's.
 
     ``service`` is the object the service's declaration built (None for one that
-    builds none); ``parts`` finds the others it built, under keys named after it
-    (``network.agents``). Another service is reached through its API, over HTTP.
+    builds none); ``parts`` the others it built, by key name, each named after it
+    (``network.agents``). Nothing here leads to another service: that one is reached
+    through its API, over HTTP.
     """
 
     name: str
     policy: PolicyEngine
     service: Any = None
-    parts: PartSource | None = None
+    parts: Mapping[str, object] = field(default_factory=dict)
+
+    @staticmethod
+    def owns(service: str, key_name: str) -> bool:
+        return key_name == service or key_name.startswith(f"{service}.")
 
     def part(self, key: Key[T]) -> T:
-        if key.name != self.name and not key.name.startswith(f"{self.name}."):
+        if not self.owns(self.name, key.name):
             raise LookupError(f"{key.name!r} is not {self.name}'s: a service reaches another "
                               "through its API")
-        if self.parts is None:
-            raise LookupError(f"{self.name} has no parts")
-        return self.parts.get(key)
+        found = self.parts.get(key.name)
+        if not isinstance(found, key.kind):
+            raise LookupError(f"{self.name} built no {key.name!r}")
+        return found
 
 
 @dataclass
@@ -83,7 +82,11 @@ class Reply:
 
 
 class Call:
-    """One request to one operation, as a handler sees it."""
+    """One request to one operation, as a handler sees it.
+
+    It holds the operation's own service and nothing of the cloud around it: no other
+    service, no way to one (the request path keeps the cloud to itself).
+    """
 
     def __init__(
         self,
@@ -93,7 +96,6 @@ class Call:
         body: Any,
         operation: Operation,
         version: Version | None,
-        cloud: Cloud,
     ) -> None:
         self.request = request
         self.context = context
@@ -102,8 +104,6 @@ class Call:
         self.service: Any = reach.service
         self.policy = reach.policy
         self._reach = reach
-        # Going: what handlers still reach of other services through it (issue 10, item 5).
-        self.cloud = cloud
         self.body = body
         self.operation = operation
         self.version = version
