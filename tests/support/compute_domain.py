@@ -31,10 +31,19 @@ GiB = 1024 ** 3
 
 
 class RecordingBus:
-    """Keeps what is cast; nothing listens."""
+    """Keeps what is cast; nothing listens. A call gets the answer set for its method."""
 
     def __init__(self) -> None:
         self.casts: list[tuple[Target, str, dict[str, Any]]] = []
+        self.calls: list[tuple[Target, str, dict[str, Any]]] = []
+        self.answers: dict[str, Any] = {}
+
+    async def call(self, target: Target, method: str, **kwargs: Any) -> Any:
+        self.calls.append((target, method, kwargs))
+        answer = self.answers[method]
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
 
     async def cast(self, target: Target, method: str, **kwargs: Any) -> None:
         self.casts.append((target, method, kwargs))

@@ -18,6 +18,7 @@ from stacklab.compute.agents.conductor import ConductorManager
 from stacklab.compute.agents.profiles import Profile, profile
 from stacklab.compute.agents.scheduler import SchedulerManager
 from stacklab.compute.builds import Builds
+from stacklab.compute.consoles import Consoles
 from stacklab.compute.deletes import Deletes
 from stacklab.compute.flavors import Flavors
 from stacklab.compute.glance import GlanceClient
@@ -70,6 +71,7 @@ class ComputeService:
         self.builds = Builds(self)
         self.moves = Moves(self)
         self.deletes = Deletes(self)
+        self.consoles = Consoles(self)
         self.interfaces = Interfaces(self)
         self.snapshots = Snapshots(self)
         self.placement = Placement()

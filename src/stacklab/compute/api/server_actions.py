@@ -15,15 +15,15 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from stacklab.api.errors import ApiError, Conflict, NotImplementedOperation
+from stacklab.api.errors import Conflict, NotImplementedOperation
 from stacklab.api.service import Call, Codes, Reply, schemas_from
-from stacklab.bus.interface import Target
 from stacklab.compute import models as m
 from stacklab.compute import states
 from stacklab.compute.api.base import api, compute
 from stacklab.compute.api.servers import bus_context, check_lock, get_instance
 from stacklab.compute.api.views import render_server
 from stacklab.compute.casts import Cast
+from stacklab.compute.consoles import require_host
 from stacklab.compute.server_schemas import ACTIONS
 
 _ANY_TASK: Any = object()
@@ -365,48 +365,22 @@ async def _evacuate(call: Call, session: Session, instance: m.Instance,
 # -- consoles -----------------------------------------------------------------------------------
 
 
-def require_host(instance: m.Instance) -> str:
-    if not instance.host or instance.vm_state in (states.BUILDING, states.SHELVED_OFFLOADED):
-        raise Conflict(f"Instance {instance.uuid} is not ready")
-    return instance.host
-
-
 @action("os-getConsoleOutput", "os_compute_api:os-console-output",
         precondition(None, _ANY_TASK, locked_ok=True), record_as=None, status=200,
         expected_errors=(400, 404, 409, 501))
 async def _console_output(call: Call, session: Session, instance: m.Instance,
                           args: dict[str, Any]) -> Any:
-    host = require_host(instance)
     length = args.get("length")
     length = None if length in (None, -1, "-1") else int(length)
-    try:
-        output = await compute(call).bus.call(
-            Target("compute", host), "get_console_output", instance_uuid=instance.uuid,
-            length=length, ctxt=bus_context(call), timeout=30)
-    except ApiError:
-        raise
-    except Exception:
-        raise Conflict(f"Instance {instance.uuid} is not ready") from None
-    return {"output": output}
-
-
-def console_url(call: Call, instance: m.Instance, console_type: str) -> str:
-    """Where the console proxy would serve this console (nova-novncproxy and friends)."""
-    token = compute(call).ids.hex_id()
-    base = compute(call).base_url()
-    paths = {"novnc": "/vnc_lite.html?path=%3Ftoken%3D", "xvpvnc": "/console?token=",
-             "spice-html5": "/spice_auto.html?token=", "serial": "/?token=",
-             "webmks": "/mks?token="}
-    return f"{base}/compute-console{paths.get(console_type, '/?token=')}{token}"
+    return {"output": await compute(call).consoles.output(instance, length, call.context)}
 
 
 def _legacy_console(kind: str) -> ActionHandler:
     async def handler(call: Call, session: Session, instance: m.Instance,
                       args: dict[str, Any]) -> Any:
         require_host(instance)
-        console_type = args["type"]
-        return {"console": {"type": console_type,
-                            "url": console_url(call, instance, console_type)}}
+        return {"console": {"type": args["type"],
+                            "url": compute(call).consoles.url(args["type"])}}
     return handler
 
 

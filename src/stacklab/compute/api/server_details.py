@@ -12,9 +12,9 @@ from stacklab.api.service import Call, Reply, schemas_from
 from stacklab.compute import models as m
 from stacklab.compute import quotas
 from stacklab.compute.api.base import api, compute, project_target
-from stacklab.compute.api.server_actions import console_url, require_host
 from stacklab.compute.api.servers import check_lock, get_instance, server_target
 from stacklab.compute.api.views import host_id, usage_time
+from stacklab.compute.consoles import require_host
 from stacklab.compute.server_schemas import (
     METADATA_ITEM,
     METADATA_REPLACE,
@@ -301,7 +301,7 @@ async def create_remote_console(call: Call) -> dict[str, Any]:
         if instance.power_state != 1:
             raise Conflict(f"Instance {instance.uuid} is not ready")
     return {"remote_console": {"protocol": protocol, "type": console_type,
-                               "url": console_url(call, instance, console_type)}}
+                               "url": compute(call).consoles.url(console_type)}}
 
 
 # -- migrations ----------------------------------------------------------------------------------
