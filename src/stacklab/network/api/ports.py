@@ -30,7 +30,7 @@ from stacklab.network.api.resource import (
 )
 from stacklab.network.api.security_groups import groups_of_project
 from stacklab.network.api.subnets import subnet_for
-from stacklab.network.api.views import PORT_ATTRIBUTES, fields_of, render_port
+from stacklab.network.api.views import PORT_ATTRIBUTES, render_port
 from stacklab.network.service import NetworkService
 
 
@@ -65,7 +65,7 @@ def _visible(call: Call, table: Any, parent: Any) -> Condition | None:
 
 def _render(session: Session, rows: Sequence[Any]) -> list[dict[str, Any]]:
     fixed = NetworkService.fixed_ips(session, [r.id for r in rows])
-    return [render_port(fields_of(r), fixed[r.id]) for r in rows]
+    return [render_port(r, fixed[r.id]) for r in rows]
 
 
 def _by_fixed_ips(table: Any, wanted: list[str]) -> Condition:

