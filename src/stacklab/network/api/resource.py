@@ -41,9 +41,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
-from stacklab.api.collector import collector_paused
 from stacklab.api.errors import ApiError
-from stacklab.api.pagination import PageRequest, Window, page_query
+from stacklab.api.pagination import PageRequest, page_query
 from stacklab.api.service import Call, Handler, Reply
 from stacklab.api.tag_filters import TagFilter
 from stacklab.api.tag_filters import has_any as has_any  # security_groups reads it here
@@ -329,10 +328,9 @@ def parent_of(resource: Resource, row: Row) -> dict[str, Any]:
 
 
 def list_collection(call: Call, resource: Resource) -> dict[str, Any]:
-    """``GET /v2.0/<collection>``: filtered, sorted and paged in SQL, rendered per page
-    (without the collector walking the cloud's objects as the bodies pile up)."""
+    """``GET /v2.0/<collection>``: filtered, sorted and paged in SQL, rendered per page."""
     judge = Judge(call, resource)
-    with collector_paused(), network(call).db.session() as session:
+    with network(call).db.session() as session:
         if resource.before_list is not None:
             resource.before_list(call, session)
         query = _base(call, resource)
@@ -341,12 +339,6 @@ def list_collection(call: Call, resource: Resource) -> dict[str, Any]:
         page = page_query(session, _select(query), id_column=resource.table.c.id,
                           order=_order(request, resource), request=request, dialect=NEUTRON)
         bodies = resource.render(session, page.items)
-        return _shown_page(call, resource, judge, page, bodies)
-
-
-def _shown_page(call: Call, resource: Resource, judge: Judge, page: Window[Row],
-                bodies: list[dict[str, Any]]) -> dict[str, Any]:
-    """The page's bodies as the caller may see them, and the page's links."""
     fields = call.query.getlist("fields")
     items = []
     for row, item in zip(page.items, bodies, strict=True):
@@ -502,29 +494,23 @@ def serve(resource: Resource, *, make: Make | None = None, apply: Apply | None =
         return show_one(call, resource, call.params["id"])
 
     if make is not None:
-        creates = make
-
         @api.route("POST", collection, status=201)
         async def create(call: Call) -> Reply:
-            reply = create_one(call, resource, creates, parent_for=parent_for)
+            reply = create_one(call, resource, make, parent_for=parent_for)
             await written(call)
             return reply
 
     if apply is not None:
-        updates = apply
-
         @api.route("PUT", item)
         async def update(call: Call) -> dict[str, Any]:
-            body = update_one(call, resource, call.params["id"], updates, prepare=prepare)
+            body = update_one(call, resource, call.params["id"], apply, prepare=prepare)
             await written(call)
             return body
 
     if remove is not None:
-        removes = remove
-
         @api.route("DELETE", item, status=204)
         async def delete(call: Call) -> None:
-            delete_one(call, resource, call.params["id"], removes)
+            delete_one(call, resource, call.params["id"], remove)
             await written(call)
 
 
