@@ -41,8 +41,9 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
+from stacklab.api.collector import collector_paused
 from stacklab.api.errors import ApiError
-from stacklab.api.pagination import PageRequest, page_query
+from stacklab.api.pagination import PageRequest, Window, page_query
 from stacklab.api.service import Call, Handler, Reply
 from stacklab.api.tag_filters import TagFilter
 from stacklab.api.tag_filters import has_any as has_any  # security_groups reads it here
@@ -328,9 +329,10 @@ def parent_of(resource: Resource, row: Row) -> dict[str, Any]:
 
 
 def list_collection(call: Call, resource: Resource) -> dict[str, Any]:
-    """``GET /v2.0/<collection>``: filtered, sorted and paged in SQL, rendered per page."""
+    """``GET /v2.0/<collection>``: filtered, sorted and paged in SQL, rendered per page
+    (without the collector walking the cloud's objects as the bodies pile up)."""
     judge = Judge(call, resource)
-    with network(call).db.session() as session:
+    with collector_paused(), network(call).db.session() as session:
         if resource.before_list is not None:
             resource.before_list(call, session)
         query = _base(call, resource)
@@ -339,6 +341,12 @@ def list_collection(call: Call, resource: Resource) -> dict[str, Any]:
         page = page_query(session, _select(query), id_column=resource.table.c.id,
                           order=_order(request, resource), request=request, dialect=NEUTRON)
         bodies = resource.render(session, page.items)
+        return _shown_page(call, resource, judge, page, bodies)
+
+
+def _shown_page(call: Call, resource: Resource, judge: Judge, page: Window[Row],
+                bodies: list[dict[str, Any]]) -> dict[str, Any]:
+    """The page's bodies as the caller may see them, and the page's links."""
     fields = call.query.getlist("fields")
     items = []
     for row, item in zip(page.items, bodies, strict=True):
