@@ -1,12 +1,13 @@
 """neutron's nova notifier: events about servers' ports, to nova's external events API.
 
 As upstream's notifier, neutron tells nova over HTTP, as the ``neutron``
-service user, that a server's networking changed (``network-changed``: a
-floating IP came or went), with the port's id as the event's tag. (Upstream
-also sends ``network-vif-plugged`` when a port goes ACTIVE; nothing in
-stacklab's nova waits for it, and it is not sent yet.) nova's answer never fails neutron's
-own request: a server nova does not know, or one on no host, is logged and
-dropped, as upstream does.
+service user, about a server's ports, with the port's id as the event's tag:
+``network-changed`` (a floating IP came or went), ``network-vif-plugged`` when
+the port goes ACTIVE (its host's L2 agent wired it), ``network-vif-unplugged``
+when it goes from ACTIVE to DOWN, ``network-vif-deleted`` when it is deleted
+(``port_events`` decides when). nova's answer never fails neutron's own request:
+a server nova does not know, or one on no host, is logged and dropped, as
+upstream does.
 """
 
 from __future__ import annotations
@@ -25,6 +26,15 @@ COMPUTE_OWNER = "compute:"
 
 def network_changed(server_uuid: str, port_id: str) -> dict[str, str]:
     return {"name": "network-changed", "server_uuid": server_uuid, "tag": port_id}
+
+
+def vif_event(name: str, server_uuid: str, port_id: str) -> dict[str, str]:
+    """``network-vif-plugged``/``-unplugged`` (a status change nova may wait for) and
+    ``network-vif-deleted`` (no status, as upstream sends it)."""
+    event = {"name": name, "server_uuid": server_uuid, "tag": port_id}
+    if name != "network-vif-deleted":
+        event["status"] = "completed"
+    return event
 
 
 class NovaNotifier:

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from stacklab.bus.interface import Bus, Target
 from stacklab.network import models as m
+from stacklab.network.nova import vif_event
 from stacklab.network.scheduling.constants import DEVICE_OWNER_COMPUTE_PREFIX
 from stacklab.network.topics import DHCP_AGENT_TOPIC, PORT_DELETE_TOPIC, PORT_UPDATE_TOPIC
 from stacklab.store.database import Database
@@ -80,10 +81,10 @@ class PortEvents:
     def deleted(self, session: Session, port: m.Port) -> None:
         self.bus.cast_nowait(Target(PORT_DELETE_TOPIC, fanout=True), "port_delete",
                              port_id=port.id)
-        self._tell_dhcp(session, port, "port_delete_end")
+        self._tell_dhcp(session, port, "port_delete_end",
+                        {"port_id": port.id, "network_id": port.network_id})
         if port.device_owner.startswith(DEVICE_OWNER_COMPUTE_PREFIX) and port.device_id:
-            self._send({"name": "network-vif-deleted", "server_uuid": port.device_id,
-                        "tag": port.id})
+            self._send(vif_event("network-vif-deleted", port.device_id, port.id))
 
     # -- what the L2 agents report (q-plugin) -----------------------------------------------
 
@@ -122,17 +123,17 @@ class PortEvents:
             name = "network-vif-unplugged"
         else:
             return
-        self._send({"name": name, "server_uuid": port.device_id, "tag": port.id,
-                    "status": "completed"})
+        self._send(vif_event(name, port.device_id, port.id))
 
     def _tell_l2(self, port: m.Port) -> None:
         self.bus.cast_nowait(Target(PORT_UPDATE_TOPIC, fanout=True), "port_update",
                              port=port_message(port))
 
-    def _tell_dhcp(self, session: Session, port: m.Port, method: str) -> None:
+    def _tell_dhcp(self, session: Session, port: m.Port, method: str,
+                   payload: dict[str, Any] | None = None) -> None:
         for host in dhcp_hosts(session, port.network_id):
             self.bus.cast_nowait(Target(DHCP_AGENT_TOPIC, host), method,
-                                 payload={"port": port_message(port)})
+                                 payload=payload or {"port": port_message(port)})
 
     def _send(self, event: dict[str, str]) -> None:
         """nova's events go out over HTTP once the caller's transaction is done."""

@@ -68,7 +68,7 @@ class DhcpAgent:
         await self._refresh(payload["port"]["network_id"])
 
     async def port_delete_end(self, payload: Mapping[str, Any]) -> None:
-        await self._refresh(payload["port"]["network_id"])
+        await self._refresh(payload["network_id"])
 
     # -- plumbing --------------------------------------------------------------------------
 
