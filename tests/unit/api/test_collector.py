@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 from collections.abc import Iterator
 
@@ -44,3 +45,24 @@ def test_a_collector_already_off_stays_off() -> None:
     with collector_paused():
         assert not gc.isenabled()
     assert not gc.isenabled()
+
+
+def test_on_an_event_loop_it_comes_back_on_the_next_turn() -> None:
+    async def build() -> tuple[bool, bool]:
+        with collector_paused():
+            pass
+        right_after = gc.isenabled()
+        await asyncio.sleep(0)
+        return right_after, gc.isenabled()
+
+    assert asyncio.run(build()) == (False, True)
+
+
+def test_on_an_event_loop_it_comes_back_after_an_error() -> None:
+    async def fail() -> None:
+        with collector_paused():
+            raise ValueError("boom")
+
+    with pytest.raises(ValueError):
+        asyncio.run(fail())
+    assert gc.isenabled()
