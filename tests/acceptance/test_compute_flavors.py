@@ -68,6 +68,19 @@ def test_flavor_bodies_match_nova_at_each_microversion(nova: Nova, version: str)
     assert shown["flavor"]["swap"] == (0 if at_least_275 else "")
 
 
+def test_flavor_list_sorts_ascending_unless_told_and_pages_with_links(nova: Nova) -> None:
+    by_ram = nova.call("GET", "/flavors/detail?sort_key=memory_mb", "2.1").json()["flavors"]
+    rams = [f["ram"] for f in by_ram]
+    assert rams == sorted(rams) and len(rams) >= 5
+    down = nova.call("GET", "/flavors/detail?sort_key=memory_mb&sort_dir=desc", "2.1").json()
+    assert [f["ram"] for f in down["flavors"]] == sorted(rams, reverse=True)
+    ids = sorted(f["id"] for f in by_ram)  # nova orders by flavorid by default
+    page = nova.call("GET", "/flavors?limit=2", "2.1").json()
+    assert [f["id"] for f in page["flavors"]] == ids[:2]
+    assert f"marker={ids[1]}" in page["flavors_links"][0]["href"]
+    assert nova.call("GET", "/flavors?marker=nope", "2.1").status_code == 400
+
+
 @pytest.mark.parametrize("version", ("2.1", "2.55", "2.75"))
 def test_flavor_create_extra_specs_access_delete(nova: Nova, version: str) -> None:
     body: dict[str, Any] = {"name": unique("fl"), "ram": 128, "vcpus": 1, "disk": 1,

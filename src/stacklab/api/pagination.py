@@ -122,10 +122,13 @@ def _refuse_none(key: str) -> Exception | None:
 @dataclass(frozen=True)
 class Nova(Dialect):
     """nova-api: ``limit`` defaults to and is capped by ``[api] max_limit``; repeated
-    ``sort_key``/``sort_dir`` (a key without its direction is descending); an unknown marker
-    is a 400; a full page links to the next (``<collection>_links``), even if none follows."""
+    ``sort_key``/``sort_dir`` (a key without its direction takes ``default_dir``: descending
+    for servers, ascending for flavors, as nova's two controllers read them); an unknown
+    marker is a 400; a full page links to the next (``<collection>_links``), even if none
+    follows."""
 
     max_limit: int = 1000
+    default_dir: str = "desc"
 
     def limit(self, query: Any) -> int | None:
         limit = int_param(query, "limit", minimum=0)
@@ -140,7 +143,7 @@ class Nova(Dialect):
             refusal = refuse(key)
             if refusal is not None:
                 raise refusal
-            direction = dirs[index] if index < len(dirs) else "desc"
+            direction = dirs[index] if index < len(dirs) else self.default_dir
             if direction not in ("asc", "desc"):
                 raise BadRequest(f"Invalid sort_dir {direction}")
             sort.append((key, direction))

@@ -105,6 +105,11 @@ def test_nova_sort_errors(text: str, message: str) -> None:
     assert caught.value.message == message
 
 
+def test_nova_flavors_sort_a_key_without_direction_ascending() -> None:
+    flavors = Nova(default_dir="asc")
+    assert flavors.request(q("sort_key=memory_mb"), None).sort == (("memory_mb", "asc"),)
+
+
 def test_nova_default_sort_applies_without_sort_keys() -> None:
     default = (("name", "asc"),)
     assert NOVA.request(q(""), None, default_sort=default).sort == default

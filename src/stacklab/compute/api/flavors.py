@@ -17,7 +17,8 @@ from stacklab.compute.schemas import (
     FLAVOR_UPDATE,
 )
 
-NOVA = Nova()  # [api] max_limit 1000
+# [api] max_limit 1000; nova's flavors controller sorts ascending unless told otherwise.
+NOVA = Nova(default_dir="asc")
 _SORTABLE = ("created_at", "description", "disabled", "ephemeral_gb", "flavorid", "id",
              "is_public", "memory_mb", "name", "root_gb", "rxtx_factor", "swap", "vcpus")
 
