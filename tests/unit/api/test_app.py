@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -13,7 +14,7 @@ from starlette.routing import BaseRoute, Route
 from starlette.testclient import TestClient
 from starlette.types import Message
 
-from stacklab.api.app import UNEXPECTED_ERROR, build_app
+from stacklab.api.app import UNEXPECTED_ERROR, JsonReply, build_app
 from stacklab.api.context import RequestContext
 from stacklab.api.errors import NotFound, Unauthorized, keystone_error, nova_error
 from stacklab.api.microversion import MicroversionRange, Version
@@ -590,3 +591,14 @@ def test_a_surrogate_in_a_path_without_raw_path_is_400(path: str) -> None:
     asyncio.run(app(scope, receive, send))
     assert sent[0]["status"] == 400
     assert b"not valid UTF-8" in sent[1]["body"]
+
+
+@pytest.mark.parametrize("content", [
+    {"ports": [{"id": "p1", "name": "ünïcode ✓", "fixed_ips": [], "mtu": 1450, "up": True,
+                "profile": None, "ratio": 0.5}]},
+    {"keys": {1: "int keys become strings, as json does"}},
+    {"big": 2**70},  # beyond what orjson encodes: the slow way, same bytes
+])
+def test_json_bodies_are_the_standard_librarys_bytes(content: dict[str, Any]) -> None:
+    expected = json.dumps(content, separators=(",", ":"), ensure_ascii=False).encode()
+    assert JsonReply(content).body == expected
