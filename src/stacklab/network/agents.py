@@ -28,6 +28,7 @@ from stacklab.clock import Clock
 from stacklab.network import models as m
 from stacklab.network import scheduling as sch
 from stacklab.network.keepalived import Keepalived
+from stacklab.network.port_events import cast_to_dhcp_agents
 from stacklab.network.service import NetworkService
 from stacklab.network.topics import DHCP_AGENT_TOPIC, L3_AGENT_TOPIC
 from stacklab.network.vrrp import VrrpGroup
@@ -102,6 +103,23 @@ class Agents:
             self._dhcp_bindings(session), self.clock.now(), self.options,
             hosts_with_network_access=sch.hosts_with_l2_agent(agents))
         self._apply_dhcp(session, changes)
+
+    def notify_dhcp(self, session: Session, network_id: str, method: str,
+                    payload: dict[str, Any]) -> None:
+        cast_to_dhcp_agents(self.bus, session, network_id, method, payload)
+
+    def active_networks(self, host: str) -> list[dict[str, Any]]:
+        """The networks the host's DHCP agent serves, each with its subnets' ids (the
+        server's side of ``get_active_networks_info``, which an agent asks when it starts)."""
+        with self.db.session() as session:
+            network_ids = session.scalars(
+                select(m.DhcpBinding.network_id)
+                .join(m.Agent, m.Agent.id == m.DhcpBinding.agent_id)
+                .where(m.Agent.host == host, m.Agent.agent_type == sch.AGENT_TYPE_DHCP)
+                .order_by(m.DhcpBinding.network_id))
+            return [{"id": network_id,
+                     "subnets": [s.id for s in self.network.subnets_of(session, network_id)]}
+                    for network_id in network_ids]
 
     def _apply_dhcp(self, session: Session, changes: sch.DhcpChanges) -> None:
         """Store a DHCP scheduling step and tell the agents (neutron's DhcpAgentNotifyAPI):

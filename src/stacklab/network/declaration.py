@@ -54,6 +54,8 @@ def _build(parts: Parts) -> NetworkService:
         keepalived, ha_vrrp_advert_int=defaults.ha_vrrp_advert_int))
     # A project's new subnet: the service asks the agents' scheduler for DHCP agents.
     network.schedule_dhcp = agents.schedule_dhcp
+    # Its networks' and subnets' news: cast to the DHCP agents serving the network.
+    network.notify_dhcp = agents.notify_dhcp
     network.routing = parts.provide(ROUTING, Routing(
         network, agents, l3_ha=defaults.l3_ha, distributed=defaults.router_distributed))
     # Whether an agent's node is powered is the runtime's to say, nobody else's.
@@ -70,7 +72,7 @@ def _serve_rpc(parts: Parts, network: NetworkService, agents: Agents) -> None:
     endpoints = {
         REPORTS_TOPIC: AgentReports(parts.db, parts.clock, parts.ids,
                                     agent_down_time=parts.config.DEFAULT.agent_down_time),
-        PLUGIN_TOPIC: PluginRpc(network.port_events, agents.dhcp_port),
+        PLUGIN_TOPIC: PluginRpc(network.port_events, agents.dhcp_port, agents.active_networks),
         L3_PLUGIN_TOPIC: L3PluginRpc(agents.store_ha_states),
     }
     hosts: list[str | None] = [
@@ -101,12 +103,14 @@ def _stop(parts: Parts) -> None:
 
 
 def _node_down(parts: Parts, fqdn: str) -> None:
+    # Its agents die with what they held in memory.
+    parts.get(NODE_AGENTS).host_down(fqdn)
     parts.get(AGENTS).keepalived.host_down(fqdn)
 
 
 def _node_up(parts: Parts, fqdn: str) -> None:
-    # The node's agents start again: each reports at once, the L3 agent restarts the
-    # keepalived of the routers it hosts.
+    # The node's agents start again: each reports at once, the DHCP and L2 agents resync
+    # with the server, the L3 agent restarts the keepalived of the routers it hosts.
     parts.get(NODE_AGENTS).host_up(fqdn)
     parts.get(AGENTS).keepalived.host_up(fqdn)
 

@@ -2,7 +2,8 @@
 
 neutron-server consumes, on each node that runs it, the topics its agents send to:
 ``q-reports-plugin`` (every agent's ``report_state``), ``q-plugin`` (the L2 agents'
-``update_device_up``/``update_device_down``, the DHCP agents' ``create_dhcp_port``) and
+``update_device_up``/``update_device_down`` and, when they start, their host's ports;
+the DHCP agents' ``create_dhcp_port`` and, when they start, ``get_active_networks_info``) and
 ``q-l3-plugin`` (the L3 agents' ``update_ha_routers_states``). A message to the bare
 topic goes to one of the servers, so a controller that is down leaves the work to the
 others. The agents table is written here and only here: an agent's first report makes
@@ -66,10 +67,11 @@ class AgentReports:
 class PluginRpc:
     """``q-plugin``: what the L2 and DHCP agents ask of the ML2 plugin."""
 
-    def __init__(self, ports: PortEvents, create_dhcp_port: Callable[[str, str], str | None]
-                 ) -> None:
+    def __init__(self, ports: PortEvents, create_dhcp_port: Callable[[str, str], str | None],
+                 active_networks: Callable[[str], list[dict[str, Any]]]) -> None:
         self.ports = ports
         self._create_dhcp_port = create_dhcp_port
+        self._active_networks = active_networks
 
     def update_device_up(self, device: str, agent_id: str, host: str) -> None:
         self.ports.device_up(device, host)
@@ -80,6 +82,15 @@ class PluginRpc:
     def create_dhcp_port(self, network_id: str, host: str) -> str | None:
         """The port the host's dnsmasq answers on (its id; None when it serves no longer)."""
         return self._create_dhcp_port(network_id, host)
+
+    def get_active_networks_info(self, host: str) -> list[dict[str, Any]]:
+        """A starting DHCP agent's resync: the networks it serves, with their subnets."""
+        return self._active_networks(host)
+
+    def get_ports_by_vnic_type_and_host(self, vnic_type: str, host: str
+                                        ) -> list[dict[str, Any]]:
+        """A starting L2 agent's resync: the ports bound to its host."""
+        return self.ports.bound_to(host, vnic_type)
 
 
 class L3PluginRpc:

@@ -50,6 +50,13 @@ def dhcp_hosts(session: Session, network_id: str) -> list[str]:
         .where(m.DhcpBinding.network_id == network_id).order_by(m.Agent.host)))
 
 
+def cast_to_dhcp_agents(bus: Bus, session: Session, network_id: str, method: str,
+                        payload: dict[str, Any]) -> None:
+    """Cast to each DHCP agent serving the network (neutron's DhcpAgentNotifyAPI)."""
+    for host in dhcp_hosts(session, network_id):
+        bus.cast_nowait(Target(DHCP_AGENT_TOPIC, host), method, payload=payload)
+
+
 class NovaEvents(Protocol):
     """nova's external events API, as neutron's nova notifier reaches it (``network.nova``)."""
 
@@ -109,6 +116,13 @@ class PortEvents:
                 self._set_status(port, DOWN)
             return True
 
+    def bound_to(self, host: str, vnic_type: str = "normal") -> list[dict[str, Any]]:
+        """The ports bound to a host, as its L2 agent is told of them."""
+        with self.db.session() as session:
+            return [port_message(p) for p in session.scalars(select(m.Port).where(
+                m.Port.binding_host_id == host, m.Port.binding_vnic_type == vnic_type)
+                .order_by(m.Port.id))]
+
     # -- plumbing --------------------------------------------------------------------------
 
     def _set_status(self, port: m.Port, status: str) -> None:
@@ -131,9 +145,8 @@ class PortEvents:
 
     def _tell_dhcp(self, session: Session, port: m.Port, method: str,
                    payload: dict[str, Any] | None = None) -> None:
-        for host in dhcp_hosts(session, port.network_id):
-            self.bus.cast_nowait(Target(DHCP_AGENT_TOPIC, host), method,
-                                 payload=payload or {"port": port_message(port)})
+        cast_to_dhcp_agents(self.bus, session, port.network_id, method,
+                            payload or {"port": port_message(port)})
 
     def _send(self, event: dict[str, str]) -> None:
         """nova's events go out over HTTP once the caller's transaction is done."""

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from stacklab.api.context import RequestContext
 from stacklab.api.errors import ApiError, BadRequest
@@ -81,6 +81,16 @@ def _check_gateway(gateway: str | None, ip_version: int) -> None:
                          "incompatible.")
 
 
+def subnet_message(subnet: m.Subnet) -> dict[str, Any]:
+    """What a DHCP agent is told of a subnet (plain data: the bus passes it by reference)."""
+    return {"id": subnet.id, "network_id": subnet.network_id, "cidr": subnet.cidr,
+            "ip_version": subnet.ip_version, "gateway_ip": subnet.gateway_ip,
+            "enable_dhcp": subnet.enable_dhcp,
+            "allocation_pools": [dict(p) for p in subnet.allocation_pools],
+            "dns_nameservers": list(subnet.dns_nameservers),
+            "host_routes": [dict(r) for r in subnet.host_routes]}
+
+
 @dataclass(frozen=True)
 class NetworkOptions:
     dhcp_agents_per_network: int = 1
@@ -103,6 +113,10 @@ class NetworkService:
         # Set by the cloud: the agents' scheduler, asked to give a network with a DHCP subnet
         # its DHCP agents (a service without agents, as in unit tests, schedules nothing).
         self.schedule_dhcp: Callable[[Session, str], None] = lambda session, network_id: None
+        # Set by the cloud: a cast to the DHCP agents serving a network (method, payload), as
+        # neutron's DHCP agent notifier sends a network's and its subnets' news.
+        self.notify_dhcp: Callable[[Session, str, str, dict[str, Any]], None] = \
+            lambda session, network_id, method, payload: None
         # Set by the cloud: nova's external events API (neutron's [nova] section).
         self.nova: NovaNotifier | None = None
         # Set by the cloud: who hears of ports' changes (agents, nova) and sets their status.
@@ -261,6 +275,8 @@ class NetworkService:
             raise neutron_error("NetworkInUse", f"Unable to complete operation on network "
                                 f"{network.id}. There are one or more ports still in use on "
                                 "the network.", 409)
+        # Its DHCP agents are told while their bindings still say who they are.
+        self.notify_dhcp(session, network.id, "network_delete_end", {"network_id": network.id})
         session.delete(network)
 
     # -- subnets -------------------------------------------------------------------------
@@ -335,11 +351,13 @@ class NetworkService:
         subnet.subnetpool_id = None if pool is None else pool.id
         session.flush()
         self.schedule_dhcp(session, subnet.network_id)
+        self.notify_dhcp(session, subnet.network_id, "subnet_create_end",
+                         {"subnet": subnet_message(subnet)})
         return subnet
 
-    @staticmethod
-    def update_subnet(subnet: m.Subnet, fields: Mapping[str, Any]) -> None:
-        """New attributes; a gateway or pools given must still fit the subnet."""
+    def update_subnet(self, subnet: m.Subnet, fields: Mapping[str, Any]) -> None:
+        """New attributes; a gateway or pools given must still fit the subnet. Its network's
+        DHCP agents hear of it."""
         gateway = fields.get("gateway_ip", subnet.gateway_ip)
         _check_gateway(gateway, subnet.ip_version)
         if "allocation_pools" in fields or "gateway_ip" in fields:
@@ -347,6 +365,10 @@ class NetworkService:
             ipam.check_pools(ipam.parse_cidr(subnet.cidr, subnet.ip_version), list(pools),
                              gateway)
         _assign(subnet, "subnet", fields)
+        session = object_session(subnet)
+        if session is not None:
+            self.notify_dhcp(session, subnet.network_id, "subnet_update_end",
+                             {"subnet": subnet_message(subnet)})
 
     def delete_subnet(self, session: Session, subnet: m.Subnet) -> None:
         in_use = session.scalar(select(func.count()).select_from(m.IPAllocation).join(
@@ -357,6 +379,8 @@ class NetworkService:
             raise neutron_error("SubnetInUse", f"Unable to complete operation on subnet "
                                 f"{subnet.id}: One or more ports have an IP allocation from "
                                 "this subnet.", 409)
+        self.notify_dhcp(session, subnet.network_id, "subnet_delete_end",
+                         {"subnet_id": subnet.id})
         session.delete(subnet)
 
     # -- ports ---------------------------------------------------------------------------

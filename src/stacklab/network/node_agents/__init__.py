@@ -13,13 +13,18 @@ from stacklab.network.node_agents.dhcp import DhcpAgent
 from stacklab.network.node_agents.l3 import L3Agent
 from stacklab.network.node_agents.metadata import MetadataAgent
 from stacklab.network.node_agents.ovs import OvsAgent
-from stacklab.network.node_agents.process import AgentEndpoint, AgentEnv, AgentProcess
+from stacklab.network.node_agents.process import (
+    AgentEndpoint,
+    AgentEnv,
+    AgentProcess,
+    Resyncing,
+)
 from stacklab.topology import Node, Topology
 
 T = TypeVar("T")
 
 __all__ = ["AgentEnv", "AgentProcess", "DhcpAgent", "L3Agent", "MetadataAgent",
-           "NodeAgents", "OvsAgent"]
+           "NodeAgents", "OvsAgent", "Resyncing"]
 
 
 def _endpoint(node: Node, binary: str, env: AgentEnv) -> AgentEndpoint | None:
@@ -64,6 +69,10 @@ class NodeAgents:
     def stop(self) -> None:
         for process in self.processes:
             process.stop()
+
+    def host_down(self, host: str) -> None:
+        for process in self.on(host):
+            process.died()
 
     def host_up(self, host: str) -> None:
         for process in self.on(host):

@@ -4,6 +4,11 @@ It hears every port change (the ``port_update`` and ``port_delete`` fanouts) and
 keeps those of its host: a port bound here and admin-up is plugged into br-int and
 reported up (``update_device_up`` on ``q-plugin``), which is what makes it ACTIVE;
 a port it had that moved away, went admin-down or was deleted is reported down.
+
+Its wiring is lost with its node's power. When it starts again it asks the server
+for the ports bound to its host (``get_ports_by_vnic_type_and_host``; the lab has no
+br-int to scan) and wires and reports each anew, so that those left DOWN meanwhile
+are ACTIVE again.
 """
 
 from __future__ import annotations
@@ -47,6 +52,19 @@ class OvsAgent:
         elif port_id in self.devices:
             self.devices.discard(port_id)
             await self._report("update_device_down", port_id)
+
+    def forget(self) -> None:
+        self.devices.clear()
+
+    async def resync(self) -> None:
+        try:
+            ports = await self.bus.call(Target(PLUGIN_TOPIC), "get_ports_by_vnic_type_and_host",
+                                        vnic_type="normal", host=self.host)
+        except MessagingTimeout:
+            LOG.error("Resync of %s failed: the server did not answer", self.host)
+            return
+        for port in ports:
+            await self.port_update(port)
 
     async def port_delete(self, port_id: str) -> None:
         # The tap device went with the server: nothing left to report.

@@ -6,14 +6,19 @@ configurations) and ``start_flag`` on the first report after the process started
 A node that is down runs no process: its agents neither send nor, through the bus
 (which pauses the node's listeners), receive; when the node comes back they start
 again and report at once. Whether the node is up is the lab runtime's answer.
+
+What an agent holds in memory goes with its node; a restarted agent that has
+something to resync (``Resyncing``) asks the server for it after its first report,
+as neutron's DHCP and L2 agents do after a start.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from stacklab.bus.interface import Bus, Listener, Target
 from stacklab.clock import Clock, isotime
@@ -51,12 +56,24 @@ class AgentEndpoint(Protocol):
         """The targets the agent listens on (none for an agent that only reports)."""
 
 
+@runtime_checkable
+class Resyncing(Protocol):
+    """An agent whose state is rebuilt from the server when its process starts again."""
+
+    def forget(self) -> None:
+        """Drop what the process held in memory (its node lost power)."""
+
+    async def resync(self) -> None:
+        """Ask the server for what this agent should hold, and hold it."""
+
+
 class AgentProcess:
     def __init__(self, endpoint: AgentEndpoint, env: AgentEnv) -> None:
         self.endpoint = endpoint
         self.env = env
         self.starting = True
         self.listeners: list[Listener] = []
+        self._resyncing: set[asyncio.Task[None]] = set()
 
     @property
     def host(self) -> str:
@@ -86,10 +103,27 @@ class AgentProcess:
         self.starting = False
         return True
 
+    def died(self) -> None:
+        """The node lost power: the process and its memory are gone."""
+        if isinstance(self.endpoint, Resyncing):
+            self.endpoint.forget()
+
     def restarted(self) -> None:
-        """The node is back: a new process, whose first report says it started."""
+        """The node is back: a new process, whose first report says it started, and which
+        then resyncs with the server."""
         self.starting = True
         self.report()
+        if not isinstance(self.endpoint, Resyncing):
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            LOG.debug("No event loop: %s on %s does not resync", self.endpoint.binary,
+                      self.host)
+            return
+        task = loop.create_task(self.endpoint.resync())
+        self._resyncing.add(task)
+        task.add_done_callback(self._resyncing.discard)
 
     async def run(self) -> None:
         """Report every report_interval (neutron's FixedIntervalLoopingCall)."""
