@@ -13,11 +13,12 @@ from stacklab.clock import VirtualClock
 from stacklab.cloud import Cloud
 from stacklab.network import models as m
 from stacklab.network.declaration import NODE_AGENTS
-from stacklab.network.topics import REPORTS_TOPIC
+from stacklab.network.topics import PLUGIN_TOPIC, REPORTS_TOPIC
 from support.inprocess import ephemeral_config, run_in_virtual_time
 
 NETWORK1 = "network1.openstack.local"
 NETWORK2 = "network2.openstack.local"
+COMPUTE1 = "compute1.openstack.local"
 DHCP = "DHCP agent"
 
 
@@ -94,5 +95,34 @@ def test_a_heartbeat_moves_only_when_the_server_handles_the_report() -> None:
         await clock.run_for(0)
         assert cloud.bus.queue_depth(Target(REPORTS_TOPIC)) == 0
         assert row(cloud, NETWORK2).heartbeat_timestamp == clock.now()
+
+    run_in_virtual_time(test)
+
+
+def test_a_starting_agent_is_told_only_what_its_own_host_serves() -> None:
+    async def test(cloud: Cloud, clock: VirtualClock) -> None:
+        with cloud.db.session() as session:
+            network = cloud.network.create_network(session, "p1", {"name": "n"})
+            session.flush()
+            subnet = cloud.network.create_subnet(session, "p1", {
+                "network_id": network.id, "cidr": "10.0.0.0/24", "ip_version": 4})
+            session.flush()
+            cloud.agents.schedule_dhcp(session, network.id)
+            port = cloud.network.create_port(session, "p1", {
+                "network_id": network.id, "binding:host_id": COMPUTE1})
+            network_id, subnet_id, port_id = network.id, subnet.id, port.id
+        await clock.run_for(0)
+        plugin = Target(PLUGIN_TOPIC)
+        for host in (NETWORK1, NETWORK2):
+            assert await cloud.bus.call(plugin, "get_active_networks_info", host=host) == [
+                {"id": network_id, "subnets": [subnet_id]}]
+        assert await cloud.bus.call(plugin, "get_active_networks_info", host=COMPUTE1) == []
+        bound = await cloud.bus.call(plugin, "get_ports_by_vnic_type_and_host",
+                                     vnic_type="normal", host=COMPUTE1)
+        assert [(p["id"], p["binding:host_id"]) for p in bound] == [(port_id, COMPUTE1)]
+        # network1's only port there is its DHCP port.
+        bound = await cloud.bus.call(plugin, "get_ports_by_vnic_type_and_host",
+                                     vnic_type="normal", host=NETWORK1)
+        assert [p["device_owner"] for p in bound] == ["network:dhcp"]
 
     run_in_virtual_time(test)
