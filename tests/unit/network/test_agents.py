@@ -271,9 +271,12 @@ def test_a_router_made_outside_any_event_loop_gets_keepalived_when_the_agents_st
         async def main() -> None:
             background = asyncio.create_task(cloud.run_background())
             try:
-                for _ in range(300):  # the election takes about 90 ms of real time
+                # The election takes about 90 ms of real time, and each agent reports its
+                # state one (scaled) advert interval later: wait for both reports, since a
+                # busy machine can delay one past the other's.
+                for _ in range(500):
                     await asyncio.sleep(0.01)
-                    if "active" in ha_states(cloud, router_id).values():
+                    if sorted(ha_states(cloud, router_id).values()) == ["active", "standby"]:
                         break
                 assert sorted(ha_states(cloud, router_id).values()) == ["active", "standby"]
                 assert list(cloud.agents.segments) == [router_id]
