@@ -38,6 +38,7 @@ from stacklab.bus.interface import (
     RemoteOrigin,
     Target,
     TopicCounters,
+    loop_running,
     mark_remote,
 )
 from stacklab.clock import Clock
@@ -432,7 +433,7 @@ class InProcessBus:
         ``resume`` from synchronous set-up code) the backlog stays queued
         until the next message reaches the queue or the listener resumes.
         """
-        if not _loop_running():
+        if not loop_running():
             return
         now = self.clock.monotonic()
         while True:
@@ -620,14 +621,6 @@ def _accepts_ctxt(func: Any) -> bool:
 
 def _message_id(seq: int) -> str:
     return f"{seq:032x}"
-
-
-def _loop_running() -> bool:
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return False
-    return True
 
 
 if TYPE_CHECKING:

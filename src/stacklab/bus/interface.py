@@ -29,6 +29,7 @@ names a ``ctxt`` parameter.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -295,3 +296,12 @@ class Bus(Protocol):
 
     def metrics(self) -> dict[str, TopicCounters]:
         """A snapshot of the counters, per topic."""
+
+
+def loop_running() -> bool:
+    """Whether this thread runs an event loop: outside one, a cast waits in its queue."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 
-from stacklab.bus.interface import Target
+from stacklab.bus.interface import Target, loop_running
 from stacklab.declaration import CatalogSpec, Key, Parts, ServiceDeclaration, Startup
 from stacklab.network.agents import Agents
 from stacklab.network.api import api
@@ -88,7 +88,7 @@ def _start(parts: Parts, startup: Startup) -> None:
     # The agents come up with the cloud and report at once; outside any event loop (a
     # cloud started before it serves), their first reports are delivered here.
     parts.get(NODE_AGENTS).start()
-    if not _loop_running():
+    if not loop_running():
         asyncio.run(parts.bus.deliver_waiting(REPORTS_TOPIC))
 
 
@@ -113,14 +113,6 @@ def _node_up(parts: Parts, fqdn: str) -> None:
     # with the server, the L3 agent restarts the keepalived of the routers it hosts.
     parts.get(NODE_AGENTS).host_up(fqdn)
     parts.get(AGENTS).keepalived.host_up(fqdn)
-
-
-def _loop_running() -> bool:
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return False
-    return True
 
 
 DECLARATION = ServiceDeclaration(
