@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 
-from stacklab.bus.interface import Target, loop_running
+from stacklab.bus.interface import Listener, Target, loop_running
 from stacklab.declaration import CatalogSpec, Key, Parts, ServiceDeclaration, Startup
 from stacklab.network.agents import Agents
 from stacklab.network.api import api
@@ -27,6 +27,21 @@ NETWORK = Key("network", NetworkService)
 AGENTS = Key("network.agents", Agents)
 ROUTING = Key("network.routing", Routing)
 NODE_AGENTS = Key("network.node_agents", NodeAgents)
+
+
+class ServerRpc:
+    """neutron-server's consumers of the agents' topics: stopped with the service, so that no
+    report is written into a store that is gone."""
+
+    def __init__(self, listeners: list[Listener]) -> None:
+        self.listeners = listeners
+
+    def stop(self) -> None:
+        for listener in self.listeners:
+            listener.stop()
+
+
+SERVER_RPC = Key("network.server_rpc", ServerRpc)
 
 
 def _build(parts: Parts) -> NetworkService:
@@ -62,11 +77,11 @@ def _build(parts: Parts) -> NetworkService:
     parts.provide(NODE_AGENTS, NodeAgents(parts.topology, AgentEnv(
         parts.bus, parts.clock, parts.runtime.is_up, config.AGENT.report_interval,
         keepalived, defaults.ha_vrrp_advert_int)))
-    _serve_rpc(parts, network, agents)
+    parts.provide(SERVER_RPC, _serve_rpc(parts, network, agents))
     return network
 
 
-def _serve_rpc(parts: Parts, network: NetworkService, agents: Agents) -> None:
+def _serve_rpc(parts: Parts, network: NetworkService, agents: Agents) -> ServerRpc:
     """neutron-server's RPC endpoints, on each node that runs it (or the one-node cloud's)."""
     assert network.port_events is not None
     endpoints = {
@@ -77,9 +92,8 @@ def _serve_rpc(parts: Parts, network: NetworkService, agents: Agents) -> None:
     }
     hosts: list[str | None] = [
         n.fqdn for n in parts.topology.nodes_running("neutron-server")] or [None]
-    for host in hosts:
-        for topic, endpoint in endpoints.items():
-            parts.bus.listen(Target(topic, host), endpoint)
+    return ServerRpc([parts.bus.listen(Target(topic, host), endpoint)
+                      for host in hosts for topic, endpoint in endpoints.items()])
 
 
 def _start(parts: Parts, startup: Startup) -> None:
@@ -100,6 +114,7 @@ async def _background(parts: Parts) -> None:
 
 def _stop(parts: Parts) -> None:
     parts.get(NODE_AGENTS).stop()
+    parts.get(SERVER_RPC).stop()
 
 
 def _node_down(parts: Parts, fqdn: str) -> None:

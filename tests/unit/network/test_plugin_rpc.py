@@ -126,3 +126,19 @@ def test_a_starting_agent_is_told_only_what_its_own_host_serves() -> None:
         assert [p["device_owner"] for p in bound] == ["network:dhcp"]
 
     run_in_virtual_time(test)
+
+
+def test_a_stopped_cloud_neither_sends_nor_consumes_reports() -> None:
+    """Stopping the cloud stops its agents and the server's consumers before the store
+    goes: a report that would land afterwards has nowhere to be written."""
+    clock = VirtualClock()
+    cloud = Cloud(ephemeral_config(), clock=clock)
+    cloud.start("http://stacklab.test")
+    processes = cloud.parts.get(NODE_AGENTS).processes
+    cloud.stop()
+    counters = cloud.bus.metrics()[REPORTS_TOPIC]
+    sent = counters.casts_sent
+    assert not any(p.report() for p in processes)
+    assert counters.casts_sent == sent
+    assert not [listener for listener in cloud.bus.listeners()
+                if listener.target.topic in (REPORTS_TOPIC, PLUGIN_TOPIC)]

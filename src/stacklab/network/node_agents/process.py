@@ -73,6 +73,7 @@ class AgentProcess:
         self.env = env
         self.starting = True
         self.listeners: list[Listener] = []
+        self.stopped = False
         self._resyncing: set[asyncio.Task[None]] = set()
 
     @property
@@ -85,13 +86,14 @@ class AgentProcess:
                           for target in self.endpoint.consumes()]
 
     def stop(self) -> None:
+        self.stopped = True
         for listener in self.listeners:
             listener.stop()
         self.listeners = []
 
     def report(self) -> bool:
         """Send one report, unless the node is down; whether one left."""
-        if not self.env.host_up(self.host):
+        if self.stopped or not self.env.host_up(self.host):
             return False
         agent = self.endpoint
         state = {"binary": agent.binary, "host": agent.host, "topic": agent.topic,
@@ -127,6 +129,6 @@ class AgentProcess:
 
     async def run(self) -> None:
         """Report every report_interval (neutron's FixedIntervalLoopingCall)."""
-        while True:
+        while not self.stopped:
             await self.env.clock.sleep(self.env.report_interval)
             self.report()
