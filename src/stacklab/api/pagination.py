@@ -124,11 +124,12 @@ class Nova(Dialect):
     """nova-api: ``limit`` defaults to and is capped by ``[api] max_limit``; repeated
     ``sort_key``/``sort_dir`` (a key without its direction takes ``default_dir``: descending
     for servers, ascending for flavors, as nova's two controllers read them); an unknown
-    marker is a 400; a full page links to the next (``<collection>_links``), even if none
-    follows."""
+    marker is a 400 (worded per controller); a full page links to the next
+    (``<collection>_links``), even if none follows."""
 
     max_limit: int = 1000
     default_dir: str = "desc"
+    marker_message: str = "marker [{marker}] not found"
 
     def limit(self, query: Any) -> int | None:
         limit = int_param(query, "limit", minimum=0)
@@ -150,7 +151,7 @@ class Nova(Dialect):
         return tuple(sort)
 
     def marker_not_found(self, marker: str) -> Exception:
-        return BadRequest(f"marker [{marker}] not found")
+        return BadRequest(self.marker_message.format(marker=marker))
 
     def links(self, window: Window[Any], *, query: Any, url: str, collection: str,
               id_of: Callable[[Any], str]) -> dict[str, Any]:

@@ -104,6 +104,7 @@ def test_a_server_through_every_action(client: TestClient) -> None:
     assert_nova_response(actions, "/servers/{server_id}/os-instance-actions", "GET", VERSION)
     recorded = [a["action"] for a in actions["instanceActions"]]
     assert recorded[-1] == "create" and "live-migration" in recorded and "resize" in recorded
+    _pages_of_actions(client, headers, server_id, recorded)
 
     deleted = client.delete(f"/compute/v2.1/servers/{server_id}", headers=headers)
     assert deleted.status_code == 204
@@ -113,6 +114,32 @@ def test_a_server_through_every_action(client: TestClient) -> None:
         time.sleep(0.005)
     else:
         raise AssertionError("server never went away")
+
+
+def _pages_of_actions(client: TestClient, headers: dict[str, str], server_id: str,
+                      recorded: list[str]) -> None:
+    """2.58's limit and marker walk the newest-first list; a full page links on (nova's
+    plain ``links``), an unknown marker is nova's 400; before 2.58 both are ignored."""
+    url = f"/compute/v2.1/servers/{server_id}/os-instance-actions"
+    walked: list[str] = []
+    params: dict[str, str] = {"limit": "5"}
+    while True:
+        page = client.get(url, headers=headers, params=params).json()
+        assert_nova_response(page, "/servers/{server_id}/os-instance-actions", "GET", VERSION)
+        walked += [a["action"] for a in page["instanceActions"]]
+        if "links" not in page:
+            break
+        assert len(page["instanceActions"]) == 5
+        next_url = page["links"][0]["href"]
+        assert "limit=5" in next_url
+        params = {"limit": "5", "marker": next_url.rsplit("marker=", 1)[1]}
+    assert walked == recorded
+    unknown = client.get(url, headers=headers, params={"marker": "req-nope"})
+    assert unknown.status_code == 400
+    assert unknown.json()["badRequest"]["message"] == "Marker req-nope could not be found."
+    old = client.get(url, params={"limit": "1", "marker": "req-nope"},
+                     headers={**headers, "OpenStack-API-Version": "compute 2.57"})
+    assert [a["action"] for a in old.json()["instanceActions"]] == recorded
 
 
 def test_sub_resources_match_nova_schemas(client: TestClient) -> None:

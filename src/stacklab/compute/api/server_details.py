@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import select
 
 from stacklab.api.errors import BadRequest, Conflict, NotFound
-from stacklab.api.pagination import next_link
+from stacklab.api.pagination import Nova, PageRequest, page_query
 from stacklab.api.service import Call, Reply, schemas_from
 from stacklab.compute import models as m
 from stacklab.compute import quotas
@@ -210,6 +210,10 @@ def _render_event(call: Call, event: m.InstanceActionEvent, project_id: str,
     return body
 
 
+# nova's instance actions (2.58+): [api] max_limit, and its own words for an unknown marker.
+_ACTIONS = Nova(marker_message="Marker {marker} could not be found.")
+
+
 def _instance_any_state(call: Call, session: Any) -> m.Instance:
     """Actions of deleted servers stay visible from 2.21."""
     instance = compute(call).instances.find(session, call.params["server_id"])
@@ -231,28 +235,27 @@ def _actions_target(call: Call) -> dict[str, Any]:
 async def list_instance_actions(call: Call) -> dict[str, Any]:
     with compute(call).db.session() as session:
         instance = _instance_any_state(call, session)
-        actions = list(session.scalars(select(m.InstanceAction).where(
+        actions = select(m.InstanceAction).where(
             m.InstanceAction.instance_uuid == instance.uuid)
-            .order_by(m.InstanceAction.start_time.desc(), m.InstanceAction.id.desc())))
-    rendered = [_render_action(call, a) for a in actions]
-    if call.version_at_least("2.58"):
-        marker = call.query.get("marker")
-        if marker is not None:
-            ids = [a["request_id"] for a in rendered]
-            if marker not in ids:
-                raise BadRequest(f"Marker {marker} could not be found.")
-            rendered = rendered[ids.index(marker) + 1:]
-        limit = call.query.get("limit")
-        if limit is not None:
-            if not limit.isdigit():
-                raise BadRequest("Invalid input for query parameters limit.")
-            rendered = rendered[:int(limit)]
-            # As nova: a full page links to the next one (which may be empty).
-            if rendered and len(rendered) == int(limit):
-                return {"instanceActions": rendered, "links": [{"rel": "next", "href": next_link(
-                    call.url_for(f"/v2.1/servers/{instance.uuid}/os-instance-actions"),
-                    call.query, rendered[-1]["request_id"])}]}
-    return {"instanceActions": rendered}
+        order = [m.InstanceAction.start_time.desc(), m.InstanceAction.id.desc()]
+        if not call.version_at_least("2.58"):
+            return {"instanceActions": [_render_action(call, a)
+                                        for a in session.scalars(actions.order_by(*order))]}
+        # nova reads no sort keys here: a page of the newest-first order.
+        request = PageRequest(_ACTIONS.limit(call.query), call.query.get("marker"), ())
+        page = page_query(session, actions, id_column=m.InstanceAction.request_id, order=order,
+                          request=request, dialect=_ACTIONS)
+        body: dict[str, Any] = {"instanceActions": [_render_action(call, row[0])
+                                                    for row in page.items]}
+    links = _ACTIONS.links(page, query=call.query, collection="actions", id_of=_request_id,
+                           url=call.url_for(f"/v2.1/servers/{instance.uuid}/os-instance-actions"))
+    if links:  # nova names this page's links plain "links"
+        body["links"] = links["actions_links"]
+    return body
+
+
+def _request_id(row: Any) -> str:
+    return str(row[0].request_id)
 
 
 @api.route("GET", f"{_SERVER}/os-instance-actions/{{request_id}}",
