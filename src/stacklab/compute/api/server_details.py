@@ -237,7 +237,7 @@ async def list_instance_actions(call: Call) -> dict[str, Any]:
         instance = _instance_any_state(call, session)
         actions = select(m.InstanceAction).where(
             m.InstanceAction.instance_uuid == instance.uuid)
-        order = [m.InstanceAction.start_time.desc(), m.InstanceAction.id.desc()]
+        order: list[Any] = [m.InstanceAction.start_time.desc(), m.InstanceAction.id.desc()]
         if not call.version_at_least("2.58"):
             return {"instanceActions": [_render_action(call, a)
                                         for a in session.scalars(actions.order_by(*order))]}
