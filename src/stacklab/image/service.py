@@ -7,11 +7,13 @@ from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from stacklab.api.context import RequestContext
 from stacklab.api.errors import BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge
+from stacklab.api.pagination import Dialect, PageRequest, Window, page_query
+from stacklab.api.tag_filters import TagFilter
 from stacklab.clock import Clock
 from stacklab.ids import IdSource
 from stacklab.image import models as m
@@ -66,48 +68,54 @@ class ImageService:
             raise NotFound(f"No image found with ID {image_id}")
         return image
 
-    def list_images(self, session: Session, context: RequestContext,
-             filters: Mapping[str, Any]) -> list[m.Image]:
-        query = select(m.Image)
+    def list_page(self, session: Session, context: RequestContext, filters: Mapping[str, Any],
+                  request: PageRequest, dialect: Dialect) -> Window[Any]:
+        """One page of the images a caller may list (rows of one ``Image``), cut in SQL."""
+        order = [getattr(m.Image, key).desc() if direction == "desc" else
+                 getattr(m.Image, key).asc() for key, direction in request.sort]
+        return page_query(session, self._list_query(context, filters), id_column=m.Image.id,
+                          order=[*order, m.Image.id.desc()], request=request, dialect=dialect)
+
+    def _list_query(self, context: RequestContext, filters: Mapping[str, Any]) -> Select[Any]:
+        image = m.Image
+        query = select(image)
         for name in ("id", "name", "status", "owner", "disk_format", "container_format"):
             wanted = filters.get(name)
             if isinstance(wanted, list):
-                query = query.where(getattr(m.Image, name).in_(wanted))
+                query = query.where(getattr(image, name).in_(wanted))
             elif wanted is not None:
-                query = query.where(getattr(m.Image, name) == wanted)
+                query = query.where(getattr(image, name) == wanted)
         visibility = filters.get("visibility")
         if visibility not in (None, "all"):
-            query = query.where(m.Image.visibility == visibility)
+            query = query.where(image.visibility == visibility)
         if filters.get("protected") is not None:
-            query = query.where(m.Image.protected == filters["protected"])
-        hidden = filters.get("os_hidden")
-        query = query.where(m.Image.os_hidden == (hidden is True))
-        images = list(session.scalars(query))
-        member_status = filters.get("member_status", "accepted")
-        memberships = {row.image_id: row.status for row in session.scalars(
-            select(m.ImageMember).where(m.ImageMember.member_id == (context.project_id or "")))}
-        result = []
-        for image in images:
-            mine = image.owner is not None and image.owner == context.project_id
-            if image.visibility == "community" and visibility != "community" and not mine:
-                continue
-            if not context.is_admin and not mine:
-                if image.visibility == "private":
-                    continue
-                if image.visibility == "shared":
-                    status = memberships.get(image.id)
-                    if status is None or (member_status != "all" and status != member_status):
-                        continue
-            if filters.get("tag") and not set(filters["tag"]) <= set(image.tags):
-                continue
-            if filters.get("size_min") is not None and (image.size or 0) < filters["size_min"]:
-                continue
-            if filters.get("size_max") is not None and (image.size or 0) > filters["size_max"]:
-                continue
-            if any(image.properties.get(k) != v for k, v in filters.get("properties", {}).items()):
-                continue
-            result.append(image)
-        return result
+            query = query.where(image.protected == filters["protected"])
+        query = query.where(image.os_hidden == (filters.get("os_hidden") is True))
+        mine = and_(image.owner.is_not(None), image.owner == context.project_id)
+        if visibility != "community":
+            # Others' community images only when asked for by name (glance's "community").
+            query = query.where(or_(image.visibility != "community", mine))
+        if not context.is_admin:
+            member_status = filters.get("member_status", "accepted")
+            membership = select(1).where(m.ImageMember.image_id == image.id,
+                                         m.ImageMember.member_id == (context.project_id or ""))
+            if member_status != "all":
+                membership = membership.where(m.ImageMember.status == member_status)
+            query = query.where(or_(mine, image.visibility.in_(("public", "community")),
+                                    and_(image.visibility == "shared", exists(membership))))
+        query = query.where(*TagFilter(all_of=tuple(filters.get("tag") or ()) or None)
+                            .conditions(image.tags))
+        size = func.coalesce(image.size, 0)
+        if filters.get("size_min") is not None:
+            query = query.where(size >= filters["size_min"])
+        if filters.get("size_max") is not None:
+            query = query.where(size <= filters["size_max"])
+        for key, value in filters.get("properties", {}).items():
+            # json_each rather than a JSON path: a key may hold any character, quotes too.
+            each = func.json_each(image.properties).table_valued("key", "value")
+            query = query.where(exists(select(1).select_from(each).where(
+                each.c.key == key, each.c.value == value)))
+        return query
 
     # -- create, update, delete --------------------------------------------------------
 

@@ -14,7 +14,7 @@ from stacklab.api.errors import (
     NotFound,
     UnsupportedMediaType,
 )
-from stacklab.api.pagination import Glance, page_items
+from stacklab.api.pagination import Glance
 from stacklab.api.query import bool_param, int_param
 from stacklab.api.service import Call, Reply
 from stacklab.api.validation import Schema, parse_json
@@ -93,17 +93,16 @@ async def list_images(call: Call) -> dict[str, Any]:
     request = dialect.request(query, _SORTABLE,
                               default_sort=(("created_at", "desc"), ("id", "desc")))
     with service.db.session() as session:
-        rendered = [render_image(i) for i in service.list_images(session, call.context, filters)]
-    page = page_items(rendered, request, dialect, id_of=_image_id)
-    body: dict[str, Any] = {"images": page.items, "first": "/v2/images",
-                            "schema": "/v2/schemas/images"}
+        page = service.list_page(session, call.context, filters, request, dialect)
+        body: dict[str, Any] = {"images": [render_image(row[0]) for row in page.items],
+                                "first": "/v2/images", "schema": "/v2/schemas/images"}
     body.update(dialect.links(page, query=query, url="/v2/images", collection="images",
                               id_of=_image_id))
     return body
 
 
-def _image_id(image: dict[str, Any]) -> str:
-    return str(image["id"])
+def _image_id(row: Any) -> str:
+    return str(row[0].id)
 
 
 @api.route("GET", "/v2/images/{image_id}")
