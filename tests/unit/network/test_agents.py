@@ -15,7 +15,7 @@ from stacklab.network import models as m
 from stacklab.network.declaration import NODE_AGENTS
 from stacklab.network.node_agents import DhcpAgent
 from stacklab.network.vrrp import VrrpState, master_down_interval
-from support.inprocess import ephemeral_config, run_in_virtual_time
+from support.inprocess import ephemeral_config, project_network, run_in_virtual_time
 
 NETWORK1 = "network1.openstack.local"
 NETWORK2 = "network2.openstack.local"
@@ -92,13 +92,7 @@ def test_every_hosting_agent_dead_is_unknown() -> None:
 
 def test_a_dhcp_subnet_is_served_by_two_agents_with_a_port_each() -> None:
     async def test(cloud: Cloud, clock: VirtualClock) -> None:
-        with cloud.db.session() as session:
-            network = cloud.network.create_network(session, "p1", {"name": "n"})
-            session.flush()
-            cloud.network.create_subnet(session, "p1", {
-                "network_id": network.id, "cidr": "10.0.0.0/24", "ip_version": 4})
-            session.flush()
-            cloud.agents.schedule_dhcp(session, network.id)
+        project_network(cloud)
         # Each agent told of its new network asks the server for its DHCP port over RPC,
         # and its host's L2 agent reports the port up.
         await clock.run_for(0)
@@ -128,29 +122,6 @@ def test_each_ha_router_of_a_project_has_its_own_vrid(count: int) -> None:
     run_in_virtual_time(test)
 
 
-def run_with(test: Callable[[Cloud, VirtualClock], Coroutine[Any, Any, None]],
-             **defaults: Any) -> None:
-    """``run`` with some [DEFAULT] options changed."""
-    clock = VirtualClock()
-    config = ephemeral_config()
-    for name, value in defaults.items():
-        setattr(config.DEFAULT, name, value)
-    cloud = Cloud(config, clock=clock)
-    cloud.start("http://stacklab.test")
-
-    async def main() -> None:
-        background = asyncio.create_task(cloud.run_background())
-        try:
-            await test(cloud, clock)
-        finally:
-            background.cancel()
-
-    try:
-        asyncio.run(main())
-    finally:
-        cloud.stop()
-
-
 def dhcp_hosts(cloud: Cloud, network_id: str) -> list[str]:
     with cloud.db.session() as session:
         agents = {a.id: a.host for a in session.scalars(select(m.Agent))}
@@ -167,14 +138,7 @@ def dhcp_networks(cloud: Cloud, host: str) -> dict[str, str]:
 
 def test_a_dead_dhcp_agents_network_moves_to_the_other_one() -> None:
     async def test(cloud: Cloud, clock: VirtualClock) -> None:
-        with cloud.db.session() as session:
-            network = cloud.network.create_network(session, "p1", {"name": "n"})
-            session.flush()
-            cloud.network.create_subnet(session, "p1", {
-                "network_id": network.id, "cidr": "10.0.0.0/24", "ip_version": 4})
-            session.flush()
-            cloud.agents.schedule_dhcp(session, network.id)
-            network_id = network.id
+        network_id, _ = project_network(cloud)
         [first] = dhcp_hosts(cloud, network_id)
         cloud.node_down(first)
         # neutron waits agent_dead_limit (2 x agent_down_time) and checks every
@@ -194,7 +158,7 @@ def test_a_dead_dhcp_agents_network_moves_to_the_other_one() -> None:
         await clock.run_for(0)
         assert network_id not in dhcp_networks(cloud, first)
 
-    run_with(test, dhcp_agents_per_network=1)
+    run_in_virtual_time(test, dhcp_agents_per_network=1)
 
 
 def test_a_legacy_router_moves_off_a_dead_agent_only_with_failover_on() -> None:
@@ -215,45 +179,34 @@ def test_a_legacy_router_moves_off_a_dead_agent_only_with_failover_on() -> None:
             assert (now != first) is expect_move
         return test
 
-    run_with(scenario(False), l3_ha=False)
-    run_with(scenario(True), l3_ha=False, allow_automatic_l3agent_failover=True)
+    run_in_virtual_time(scenario(False), l3_ha=False)
+    run_in_virtual_time(scenario(True), l3_ha=False, allow_automatic_l3agent_failover=True)
 
 
 def test_ha_time_scale_runs_keepalived_and_its_reports_faster_not_the_heartbeats() -> None:
-    clock = VirtualClock()
+    async def test(cloud: Cloud, clock: VirtualClock) -> None:
+        router_id = make_router(cloud)
+        await clock.run_for((ELECTION + REPORT_LAG) / 4 - 0.01)
+        assert sorted(ha_states(cloud, router_id).values()) == ["standby", "standby"]
+        await clock.run_for(0.02)
+        assert sorted(ha_states(cloud, router_id).values()) == ["active", "standby"]
+        # The agents' heartbeats keep neutron's pace: a node down for less than
+        # agent_down_time of the cloud's own seconds still counts as alive.
+        master = next(h for h, s in ha_states(cloud, router_id).items() if s == "active")
+        cloud.node_down(master)
+        await clock.run_for(cloud.agents.options.agent_down_time - 31)
+        with cloud.db.session() as session:
+            agent = session.scalars(select(m.Agent).where(
+                m.Agent.host == master, m.Agent.agent_type == "L3 agent")).one()
+            assert cloud.agents.alive(agent)
+        # ... while its keepalived's place was taken long before, at the scaled pace.
+        states = ha_states(cloud, router_id)
+        assert states[master] == "active"  # its last report, as neutron keeps it
+        assert [s for h, s in states.items() if h != master] == ["active"]
+
     config = ephemeral_config()
     config.stacklab.ha_time_scale = 0.25  # four times faster, exact in binary
-    cloud = Cloud(config, clock=clock)
-    cloud.start("http://stacklab.test")
-
-    async def main() -> None:
-        background = asyncio.create_task(cloud.run_background())
-        try:
-            router_id = make_router(cloud)
-            await clock.run_for((ELECTION + REPORT_LAG) / 4 - 0.01)
-            assert sorted(ha_states(cloud, router_id).values()) == ["standby", "standby"]
-            await clock.run_for(0.02)
-            assert sorted(ha_states(cloud, router_id).values()) == ["active", "standby"]
-            # The agents' heartbeats keep neutron's pace: a node down for less than
-            # agent_down_time of the cloud's own seconds still counts as alive.
-            master = next(h for h, s in ha_states(cloud, router_id).items() if s == "active")
-            cloud.node_down(master)
-            await clock.run_for(cloud.agents.options.agent_down_time - 31)
-            with cloud.db.session() as session:
-                agent = session.scalars(select(m.Agent).where(
-                    m.Agent.host == master, m.Agent.agent_type == "L3 agent")).one()
-                assert cloud.agents.alive(agent)
-            # ... while its keepalived's place was taken long before, at the scaled pace.
-            states = ha_states(cloud, router_id)
-            assert states[master] == "active"  # its last report, as neutron keeps it
-            assert [s for h, s in states.items() if h != master] == ["active"]
-        finally:
-            background.cancel()
-
-    try:
-        asyncio.run(main())
-    finally:
-        cloud.stop()
+    run_in_virtual_time(test, config)
 
 
 def test_a_router_made_outside_any_event_loop_gets_keepalived_when_the_agents_start() -> None:

@@ -8,14 +8,13 @@ from typing import Any
 
 from sqlalchemy import select
 
-from stacklab.api.context import RequestContext
 from stacklab.clock import VirtualClock
 from stacklab.cloud import Cloud
 from stacklab.network import models as m
 from stacklab.network.declaration import NODE_AGENTS
 from stacklab.network.node_agents import DhcpAgent
 from stacklab.network.topics import DHCP_AGENT_TOPIC, PLUGIN_TOPIC
-from support.inprocess import run_in_virtual_time
+from support.inprocess import project_network, run_in_virtual_time
 
 HOSTS = ("network1.openstack.local", "network2.openstack.local")
 
@@ -44,23 +43,12 @@ def record(agent: DhcpAgent, *methods: str) -> Heard:
     return heard
 
 
-def served_network(cloud: Cloud) -> tuple[str, str]:
-    """A project's network with a DHCP subnet, scheduled to both DHCP agents: (net, subnet)."""
-    context = RequestContext("req-1", project_id="p1")
-    with cloud.db.session() as session:
-        network = cloud.network.add_network(session, "p1", {"name": "n"})
-        session.flush()
-        subnet = cloud.network.add_subnet(session, "p1", {
-            "network_id": network.id, "cidr": "10.0.0.0/24", "ip_version": 4}, context)
-        return network.id, subnet.id
-
-
 def test_the_hosting_agents_hear_of_each_subnet_change_and_of_the_networks_deletion() -> None:
     async def test(cloud: Cloud, clock: VirtualClock) -> None:
         agents = [dhcp_agent(cloud, h) for h in HOSTS]
         heard = {a.host: record(a, "subnet_create_end", "subnet_update_end",
                                 "subnet_delete_end", "network_delete_end") for a in agents}
-        network_id, subnet_id = served_network(cloud)
+        network_id, subnet_id = project_network(cloud)
         await clock.run_for(0)
         for agent in agents:
             [(method, payload)] = heard[agent.host]
@@ -107,7 +95,7 @@ def test_the_hosting_agents_hear_of_each_subnet_change_and_of_the_networks_delet
 
 def test_a_power_cycled_agent_asks_for_its_networks_and_gets_its_dhcp_ports_back() -> None:
     async def test(cloud: Cloud, clock: VirtualClock) -> None:
-        network_id, subnet_id = served_network(cloud)
+        network_id, subnet_id = project_network(cloud)
         await clock.run_for(0)
         agent = dhcp_agent(cloud, HOSTS[0])
         port_id = agent.networks[network_id]
@@ -133,14 +121,7 @@ def test_a_power_cycled_agent_asks_for_its_networks_and_gets_its_dhcp_ports_back
 
 def test_each_agent_told_of_a_network_serves_it_on_its_own_port() -> None:
     async def test(cloud: Cloud, clock: VirtualClock) -> None:
-        with cloud.db.session() as session:
-            network = cloud.network.create_network(session, "p1", {"name": "n"})
-            session.flush()
-            cloud.network.create_subnet(session, "p1", {
-                "network_id": network.id, "cidr": "10.0.0.0/24", "ip_version": 4})
-            session.flush()
-            cloud.agents.schedule_dhcp(session, network.id)
-            network_id = network.id
+        network_id, _ = project_network(cloud)
         assert all(network_id not in dhcp_agent(cloud, h).networks for h in HOSTS)
         await clock.run_for(0)
         assert cloud.bus.metrics()[PLUGIN_TOPIC].calls_delivered >= 2
@@ -165,12 +146,7 @@ def test_each_agent_told_of_a_network_serves_it_on_its_own_port() -> None:
 
 def test_the_server_makes_no_dhcp_port_for_an_agent_not_serving_the_network() -> None:
     async def test(cloud: Cloud, clock: VirtualClock) -> None:
-        with cloud.db.session() as session:
-            network = cloud.network.create_network(session, "p1", {"name": "n"})
-            session.flush()
-            cloud.network.create_subnet(session, "p1", {
-                "network_id": network.id, "cidr": "10.0.0.0/24", "ip_version": 4})
-            network_id = network.id
+        network_id, _ = project_network(cloud, scheduled=False)
         # Never scheduled: an agent asking anyway gets nothing.
         assert cloud.agents.dhcp_port(network_id, HOSTS[0]) is None
         with cloud.db.session() as session:

@@ -7,7 +7,7 @@ from stacklab.cloud import Cloud
 from stacklab.network import models as m
 from stacklab.network.declaration import NODE_AGENTS
 from stacklab.network.node_agents import OvsAgent
-from support.inprocess import run_in_virtual_time
+from support.inprocess import project_network, run_in_virtual_time
 
 COMPUTE1 = "compute1.openstack.local"
 COMPUTE2 = "compute2.openstack.local"
@@ -28,14 +28,10 @@ def status(cloud: Cloud, port_id: str) -> str:
 
 def test_a_power_cycled_agent_wires_its_hosts_ports_again_and_they_are_active() -> None:
     async def test(cloud: Cloud, clock: VirtualClock) -> None:
+        network_id, _ = project_network(cloud, scheduled=False)
         with cloud.db.session() as session:
-            network = cloud.network.create_network(session, "p1", {"name": "n"})
-            session.flush()
-            cloud.network.create_subnet(session, "p1", {
-                "network_id": network.id, "cidr": "10.0.0.0/24", "ip_version": 4})
-            session.flush()
             ports = {name: cloud.network.create_port(session, "p1", {
-                "network_id": network.id, "binding:host_id": host,
+                "network_id": network_id, "binding:host_id": host,
                 "admin_state_up": up}).id
                 for name, host, up in (("here", COMPUTE1, True), ("off", COMPUTE1, False),
                                        ("there", COMPUTE2, True))}
