@@ -200,12 +200,6 @@ class NeutronClient:
                                       f"Security group {name} not found.")
         return ids
 
-    async def unwired_ports(self, instance_uuid: str) -> list[str]:
-        """The server's ports neutron has not made ACTIVE yet (nova waits for their plugging)."""
-        ports = (await self.request("GET", "/v2.0/ports",
-                                    params={"device_id": instance_uuid}))["ports"]
-        return sorted(port["id"] for port in ports if port["status"] != "ACTIVE")
-
     async def addresses(self, instance_uuid: str) -> dict[str, list[dict[str, Any]]]:
         """nova's ``addresses`` of a server from its ports: network name -> addresses."""
         ports = (await self.request("GET", "/v2.0/ports",

@@ -265,16 +265,19 @@ class ComputeService:
 
     # -- ports (through the Networking API) ---------------------------------------------
 
-    async def allocate_network(self, uuid: str, host: str) -> dict[str, Any]:
-        """Ports for a server being built on ``host``; returns its ``addresses``."""
+    async def allocate_network(self, uuid: str, host: str) -> tuple[dict[str, Any], list[str]]:
+        """Ports for a server being built on ``host``: its ``addresses``, and the ports neutron
+        has not made ACTIVE as it bound them (those whose plugging the build waits for, as
+        nova reads them off the allocation's network info)."""
         record = self.instance_summary(uuid)
         requests = record["networks"]
         if self.neutron is None or not isinstance(requests, list) or not requests:
-            return {}
-        await self.neutron.allocate_for_instance(
+            return {}, []
+        ports = await self.neutron.allocate_for_instance(
             uuid, record["project_id"], host, record["availability_zone"], requests,
             record["security_groups"])
-        return await self.neutron.addresses(uuid)
+        unwired = sorted(port["id"] for port in ports if port["status"] != "ACTIVE")
+        return await self.neutron.addresses(uuid), unwired
 
     async def rebind_network(self, uuid: str, host: str) -> None:
         """Move a server's port bindings to ``host`` ("" unbinds, as a shelve offload does)."""

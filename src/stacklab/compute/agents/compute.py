@@ -89,8 +89,7 @@ class ComputeManager:
                              availability_zone=self.compute.default_zone)
             await self._save(uuid, None, task_state=states.NETWORKING)
             try:
-                addresses = await self.compute.allocate_network(uuid, self.host)
-                unwired = await self._unwired_ports(uuid)
+                addresses, unwired = await self.compute.allocate_network(uuid, self.host)
             except NeutronError as exc:
                 await self._abort_build(uuid, states.NETWORKING, _allocation_failure(uuid, exc))
                 return
@@ -99,7 +98,7 @@ class ComputeManager:
                              task_state=states.BLOCK_DEVICE_MAPPING)
             await self.compute.profile_sleep(states.BLOCK_DEVICE_MAPPING)
             await self._steps(uuid, states.BLOCK_DEVICE_MAPPING, states.SPAWNING)
-            if not await self._wait_for_plugging(uuid, unwired):
+            if not await self._wait_for_plugging(uuid, self._awaited(unwired)):
                 # nova's VirtualInterfaceCreateException, turned into a build abort.
                 await self._abort_build(
                     uuid, states.SPAWNING,
@@ -115,12 +114,10 @@ class ComputeManager:
             self.hypervisor.destroy(uuid)
             raise
 
-    async def _unwired_ports(self, uuid: str) -> list[str]:
+    def _awaited(self, unwired: list[str]) -> list[str]:
         """The ports whose plugging the build will wait for (none without a timeout)."""
         neutron = self.compute.neutron
-        if neutron is None or neutron.vif_plugging.timeout <= 0:
-            return []
-        return await neutron.unwired_ports(uuid)
+        return [] if neutron is None or neutron.vif_plugging.timeout <= 0 else unwired
 
     async def _wait_for_plugging(self, uuid: str, ports: list[str]) -> bool:
         """Wait for neutron's network-vif-plugged of each port; False: the build fails."""
