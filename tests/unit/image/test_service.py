@@ -10,10 +10,9 @@ from pathlib import Path
 import pytest
 
 from stacklab.api.context import RequestContext
-from stacklab.api.errors import BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge
+from stacklab.api.errors import Conflict, Forbidden, NotFound, PayloadTooLarge
 from stacklab.clock import VirtualClock
 from stacklab.ids import IdSource
-from stacklab.image.api.images import _read_patch
 from stacklab.image.filestore import FileStore
 from stacklab.image.service import ImageOptions, ImageService
 from stacklab.store.database import Database
@@ -126,19 +125,3 @@ def test_protected_image_is_not_deleted(service: ImageService) -> None:
         image = service.get(session, context("p1"), image_id)
         with pytest.raises(Forbidden, match="protected"):
             service.delete(session, image)
-
-
-def test_patch_reader() -> None:
-    changes, removed = _read_patch([
-        {"op": "replace", "path": "/name", "value": "n"},
-        {"op": "add", "path": "/custom", "value": "v"},
-        {"op": "remove", "path": "/old"},
-    ])
-    assert changes == {"name": "n", "custom": "v"} and removed == {"old"}
-    for bad in ({"op": "move", "path": "/name"}, {"op": "add", "path": "name", "value": 1},
-                {"op": "replace", "path": "/min_ram", "value": "lots"},
-                {"op": "add", "path": "/custom", "value": 3}, "not an object"):
-        with pytest.raises(BadRequest):
-            _read_patch([bad])
-    with pytest.raises(BadRequest):
-        _read_patch({"op": "add"})
