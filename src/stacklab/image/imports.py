@@ -31,7 +31,9 @@ from sqlalchemy.orm import Session
 from stacklab.api.client import ServiceCallError, ServiceClient
 from stacklab.api.context import RequestContext
 from stacklab.api.errors import ApiError, BadRequest, Conflict
+from stacklab.api.validation import Schema
 from stacklab.image import models as m
+from stacklab.image.schemas import IMAGE_CREATE
 from stacklab.image.service import ImageService
 from stacklab.image.tasks import ImportFilter, Tasks
 
@@ -41,6 +43,7 @@ GLANCE_DOWNLOAD_PROPERTIES = ("hw_", "trait:", "os_distro", "os_secure_boot", "o
 INTERFACES = ("public", "internal", "admin")
 MAX_REDIRECTS = 5
 FETCH_TIMEOUT = 60.0
+_IMAGE_FIELDS = Schema(IMAGE_CREATE)
 
 
 class ImportFailed(Exception):
@@ -249,6 +252,7 @@ class Importer:
         image_id: str | None = None
         try:
             fields = dict(task_input.get("image_properties") or {})
+            _IMAGE_FIELDS.validate(fields)
             with self.images.db.session() as session:
                 image_id = self.images.create(session, context, fields).id
             await self._download(image_id, context, task_input["import_from"])

@@ -153,8 +153,8 @@ def documents() -> dict[str, dict[str, Any]]:
     metadef_object = _document("object", OBJECT)
     prop = _document("property", PROPERTY)
     tag = _document("tag", TAG)
-    properties = {"name": "properties", "properties": {
-        "properties": _PROPERTY_MAP, "schema": {"type": "string"}}}
+    properties = _collection("properties", "properties", prop)
+    properties["properties"]["properties"] = _PROPERTY_MAP
     return {
         "namespace": namespace,
         "namespaces": _collection("namespaces", "namespaces", namespace),
