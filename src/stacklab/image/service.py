@@ -18,6 +18,8 @@ from stacklab.image import models as m
 from stacklab.image.filestore import FileStore, SizeLimitExceeded
 from stacklab.image.metadefs import Metadefs
 from stacklab.image.patch import ATTRIBUTES as PATCH_ATTRIBUTES
+from stacklab.image.patch import RESERVED as PATCH_RESERVED
+from stacklab.image.patch import RESERVED_PREFIX
 from stacklab.image.patch import Change, apply_changes
 from stacklab.image.tasks import Tasks
 from stacklab.store.database import Database
@@ -127,6 +129,10 @@ class ImageService:
         for name in fields:
             if name in READ_ONLY:
                 raise Forbidden(f"Attribute '{name}' is read-only.")
+            if name not in CORE and len(name) > 255:
+                raise BadRequest("Custom property should not be greater than 255 characters.")
+            if name in PATCH_RESERVED or name.startswith(RESERVED_PREFIX):
+                raise Forbidden(f"Attribute '{name}' is reserved.")
         image_id = fields.get("id") or self.ids.uuid()
         try:
             image_id = str(uuid.UUID(str(image_id)))

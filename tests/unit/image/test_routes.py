@@ -328,7 +328,16 @@ def test_tags(admin: Glance, member: Glance) -> None:
 
 def image_tasks(glance: Glance, image_id: str) -> list[dict[str, Any]]:
     body = glance("GET", f"/v2/images/{image_id}/tasks").json()
-    assert_valid(body, openapi_response_schema("image", "/v2/images/{image_id}/tasks", "get"))
+    if body["tasks"]:
+        # The OpenAPI description leaves out the deleted/deleted_at that glance's task
+        # records carry (its api-ref sample shows them), so the sample is the check; the
+        # sample's "request-id" and "user" are older spellings of request_id and user_id;
+        # its input is the request it was given (with a multi-store backend).
+        assert_shape_like_sample(body, sample("glance",
+                                              f"{SAMPLES}/image-tasks-show-response.json"),
+                                 ignore={"$.tasks[*].request-id", "$.tasks[*].user",
+                                         "$.tasks[*].input"})
+        assert {"request_id", "user_id"} <= set(body["tasks"][0])
     return list(body["tasks"])
 
 

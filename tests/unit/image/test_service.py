@@ -125,3 +125,10 @@ def test_protected_image_is_not_deleted(service: ImageService) -> None:
         image = service.get(session, context("p1"), image_id)
         with pytest.raises(Forbidden, match="protected"):
             service.delete(session, image)
+
+
+def test_reserved_properties_are_refused_at_create(service: ImageService) -> None:
+    with service.db.session() as session:
+        for name in ("os_glance_foo", "location"):
+            with pytest.raises(Forbidden, match=f"Attribute '{name}' is reserved"):
+                service.create(session, context("p1"), {name: "bar"})

@@ -95,8 +95,8 @@ def render_association(association: Association) -> dict[str, Any]:
 
 def render_object(namespace: m.MetadefNamespace, row: m.MetadefObject) -> dict[str, Any]:
     return _present({
-        "name": row.name, "description": row.description, "required": row.required or None,
-        "properties": row.properties or None, **_stamps(row),
+        "name": row.name, "description": row.description, "required": row.required,
+        "properties": row.properties, **_stamps(row),
         "self": f"{_ROOT}/{namespace.namespace}/objects/{row.name}",
         "schema": "/v2/schemas/metadefs/object",
     })
