@@ -19,8 +19,7 @@ from stacklab.image.filestore import FileStore, SizeLimitExceeded
 from stacklab.image.metadefs import Metadefs
 from stacklab.image.patch import ATTRIBUTES as PATCH_ATTRIBUTES
 from stacklab.image.patch import RESERVED as PATCH_RESERVED
-from stacklab.image.patch import RESERVED_PREFIX
-from stacklab.image.patch import Change, apply_changes
+from stacklab.image.patch import RESERVED_PREFIX, Change, apply_changes
 from stacklab.image.tasks import Tasks
 from stacklab.store.database import Database
 
