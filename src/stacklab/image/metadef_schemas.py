@@ -91,6 +91,7 @@ TAG: dict[str, Any] = {
 }
 TAGS: dict[str, Any] = {
     "type": "object",
+    "required": ["tags"],
     "properties": {"tags": {"type": "array", "items": TAG}},
 }
 
@@ -114,16 +115,19 @@ NAMESPACE: dict[str, Any] = {
         "protected": {"type": "boolean",
                       "description": "If true, namespace will not be deletable."},
         "owner": {"type": "string", "maxLength": 255, "description": "Owner of the namespace."},
+        # What a namespace is created with must name each thing it holds.
         "resource_type_associations": {"type": "array", "items": {
-            "type": "object", "properties": {k: ASSOCIATION["properties"][k]
-                                             for k in ("name", "prefix", "properties_target")}}},
+            "type": "object", "required": ["name"],
+            "properties": {k: ASSOCIATION["properties"][k]
+                           for k in ("name", "prefix", "properties_target")}}},
         "properties": _PROPERTY_MAP,
         "objects": {"type": "array", "items": {
-            "type": "object", "properties": {k: OBJECT["properties"][k]
-                                             for k in ("name", "description", "required",
-                                                       "properties")}}},
-        "tags": {"type": "array", "items": {"type": "object", "properties": {
-            "name": {"type": "string"}}}},
+            "type": "object", "required": ["name"],
+            "properties": {k: OBJECT["properties"][k]
+                           for k in ("name", "description", "required", "properties")}}},
+        "tags": {"type": "array", "items": {"type": "object", "required": ["name"],
+                                            "properties": {"name": {"type": "string",
+                                                                    "maxLength": 80}}}},
         **_STAMPS, **_LINKS,
     },
 }

@@ -234,6 +234,13 @@ def test_read_only_and_bad_bodies(admin: Glance) -> None:
                  json={"visibility": "public"}).status_code == 400
     assert admin("POST", "/v2/metadefs/namespaces",
                  json={"namespace": "Lab::Bad", "visibility": "shared"}).status_code == 400
+    for inner in ({"tags": [{}]}, {"objects": [{"description": "d"}]},
+                  {"resource_type_associations": [{"prefix": "p"}]},
+                  {"properties": {"p": {"type": "string"}}}):
+        nameless = admin("POST", "/v2/metadefs/namespaces", json={"namespace": "Lab::In",
+                                                                   **inner})
+        assert nameless.status_code == 400, nameless.text
+    assert admin("GET", "/v2/metadefs/namespaces/Lab::In").status_code == 404
 
 
 def namespace(admin: Glance, name: str) -> str:
