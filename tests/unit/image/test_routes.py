@@ -333,6 +333,19 @@ def test_tags(admin: Glance, member: Glance) -> None:
 # -- tasks and imports ----------------------------------------------------------------
 
 
+def test_task_schemas_hold_what_glance_s_samples_show(member: Glance) -> None:
+    task = member("GET", "/v2/schemas/task").json()
+    upstream = sample("glance", f"{SAMPLES}/schemas-task-show-response.json")
+    assert task["name"] == "task"
+    # glance has since added image_id, request_id and user_id to its task schema.
+    assert set(upstream["properties"]) <= set(task["properties"])
+    tasks = member("GET", "/v2/schemas/tasks").json()
+    upstream = sample("glance", f"{SAMPLES}/schemas-tasks-list-response.json")
+    assert tasks["name"] == "tasks"
+    assert set(upstream["properties"]["tasks"]["items"]["properties"]) <= \
+        set(tasks["properties"]["tasks"]["items"]["properties"])
+
+
 def image_tasks(glance: Glance, image_id: str) -> list[dict[str, Any]]:
     body = glance("GET", f"/v2/images/{image_id}/tasks").json()
     if body["tasks"]:

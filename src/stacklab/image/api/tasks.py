@@ -97,9 +97,10 @@ async def task_schema(call: Call) -> dict[str, Any]:
 async def tasks_schema(call: Call) -> dict[str, Any]:
     return {"name": "tasks",
             "properties": {"tasks": {"type": "array", "items": {
-                "name": "task", "properties": {k: _TASK_PROPERTIES[k] for k in (
-                    "id", "type", "status", "owner", "expires_at", "created_at",
-                    "updated_at", "self", "schema")}}},
+                # A listed task leaves out what only its own page shows, as glance's.
+                "name": "task", "properties": {
+                    k: v for k, v in _TASK_PROPERTIES.items()
+                    if k not in ("input", "result", "message")}}},
                 "schema": {"type": "string"}, "first": {"type": "string"},
                 "next": {"type": "string"}},
             "links": [{"rel": "first", "href": "{first}"}, {"rel": "next", "href": "{next}"},
