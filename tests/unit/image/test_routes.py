@@ -151,9 +151,10 @@ def test_single_store_images_show_no_stores(admin: Glance, member: Glance) -> No
                   headers={"Content-Type": "application/octet-stream"}).status_code == 204
     shown = member("GET", f"/v2/images/{image['id']}").json()
     assert shown["status"] == "active" and "stores" not in shown
-    stores = admin("GET", "/v2/info/stores")
-    assert stores.status_code == 404
-    assert stores.json()["message"] == "Multi backend is not supported at this site."
+    for path in ("/v2/info/stores", "/v2/info/stores/detail"):
+        stores = admin("GET", path)
+        assert stores.status_code == 404
+        assert stores.json()["message"] == "Multi backend is not supported at this site."
 
 
 @pytest.mark.parametrize("method", ["GET", "DELETE", "HEAD"])

@@ -58,6 +58,12 @@ async def stores(call: Call) -> dict[str, Any]:
     raise NotFound("Multi backend is not supported at this site.")
 
 
+@api.route("GET", "/v2/info/stores/detail")
+async def stores_detail(call: Call) -> dict[str, Any]:
+    # glance lists the stores (the 404 above) before it asks stores_info_detail.
+    raise NotFound("Multi backend is not supported at this site.")
+
+
 @api.route("GET", "/v2/info/import")
 async def import_info(call: Call) -> dict[str, Any]:
     return {"import-methods": {"description": "Import methods available.", "type": "array",
