@@ -32,6 +32,10 @@ class DefaultOptions:
     # glance-api.conf's limits on image data.
     image_size_cap: int = 1099511627776
     user_storage_quota: int = 0
+    # glance-api.conf's import methods (a list: "a,b" or glance's "[a,b]"). glance enables
+    # glance-direct, web-download and copy-image by default; the lab has one store, so no
+    # copy-image, and offers glance-download (within its own region).
+    enabled_import_methods: str = "glance-direct,web-download,glance-download"
     # neutron.conf's agent scheduling and HA router options; upstream defaults.
     agent_down_time: int = 75
     dhcp_agents_per_network: int = 1
@@ -137,6 +141,23 @@ class OsloPolicyOptions:
 
 
 @dataclass
+class ImportFilteringOptions:
+    """glance-api.conf's [import_filtering_opts]: which URIs web-download (and a legacy
+    import task) may fetch. Lists as in [DEFAULT] enabled_import_methods; an empty list
+    says nothing. Upstream allows any host on ports 80 and 443; stacklab must not send
+    traffic to arbitrary hosts, so its default is loopback addresses only, on any port
+    (an operator widens ``allowed_hosts`` deliberately). Host names are compared as
+    written: an allowed name is trusted to resolve where its operator means."""
+
+    allowed_schemes: str = "http,https"
+    disallowed_schemes: str = ""
+    allowed_hosts: str = "127.0.0.1,::1"
+    disallowed_hosts: str = ""
+    allowed_ports: str = ""
+    disallowed_ports: str = ""
+
+
+@dataclass
 class OsloMiddlewareOptions:
     max_request_body_size: int = 114688
 
@@ -153,6 +174,8 @@ class Config:
     quota: QuotaOptions = field(default_factory=QuotaOptions)
     oslo_policy: OsloPolicyOptions = field(default_factory=OsloPolicyOptions)
     oslo_middleware: OsloMiddlewareOptions = field(default_factory=OsloMiddlewareOptions)
+    import_filtering_opts: ImportFilteringOptions = field(
+        default_factory=ImportFilteringOptions)
     AGENT: AgentOptions = field(default_factory=AgentOptions)
 
     @property

@@ -170,6 +170,9 @@ class Glance(Dialect):
 
     max_limit: int
     default_limit: int
+    # What an unknown marker answers in this collection (glance's words differ per
+    # resource); images' 400 unless said otherwise.
+    marker_error: Callable[[str], Exception] | None = None
 
     def limit(self, query: Any) -> int | None:
         raw = query.get("limit")
@@ -200,6 +203,8 @@ class Glance(Dialect):
         return tuple(sort)
 
     def marker_not_found(self, marker: str) -> Exception:
+        if self.marker_error is not None:
+            return self.marker_error(marker)
         return BadRequest(f"Invalid marker. Image {marker} could not be found.")
 
     def links(self, window: Window[Any], *, query: Any, url: str, collection: str,

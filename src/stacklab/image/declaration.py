@@ -2,31 +2,53 @@
 
 from __future__ import annotations
 
+from stacklab.api.client import ServiceClient
 from stacklab.declaration import CatalogSpec, Key, Parts, ServiceDeclaration, Startup
 from stacklab.image.api import api
 from stacklab.image.builtin import CIRROS_NAME, CIRROS_PROPERTIES, cirros_bytes
 from stacklab.image.filestore import FileStore
+from stacklab.image.imports import Importer
 from stacklab.image.policies import RULES
 from stacklab.image.service import ImageOptions, ImageService
+from stacklab.image.tasks import ImportFilter, config_list
 
 IMAGE = Key("image", ImageService)
 
 
 def _build(parts: Parts) -> ImageService:
     config = parts.config
-    return ImageService(
+    image = ImageService(
         parts.db, parts.clock, parts.ids,
         FileStore(None if config.stacklab.ephemeral else config.state_path / "images"),
         ImageOptions(image_size_cap=config.DEFAULT.image_size_cap,
                      user_storage_quota=config.DEFAULT.user_storage_quota))
+    filtering = config.import_filtering_opts
+    image.importer = Importer(
+        image, image.tasks,
+        ImportFilter(
+            allowed_schemes=config_list(filtering.allowed_schemes),
+            disallowed_schemes=config_list(filtering.disallowed_schemes),
+            allowed_hosts=config_list(filtering.allowed_hosts),
+            disallowed_hosts=config_list(filtering.disallowed_hosts),
+            allowed_ports=tuple(int(p) for p in config_list(filtering.allowed_ports)),
+            disallowed_ports=tuple(int(p) for p in config_list(filtering.disallowed_ports))),
+        config_list(config.DEFAULT.enabled_import_methods), config.stacklab.region,
+        # glance-download from the lab's own region reads the source through this API,
+        # with the caller's token (the service user's credentials are never used).
+        ServiceClient(parts.app, parts.base_url, mount="/image", username="glance",
+                      password=config.stacklab.admin_password))
+    return image
 
 
 def _start(parts: Parts, startup: Startup) -> None:
+    image = parts.get(IMAGE)
     # Only a new store gets the CirrOS: deleted later, it stays deleted.
     if startup.first_start:
-        image = parts.get(IMAGE)
         image.register_builtin(image.ids.uuid(), CIRROS_NAME, cirros_bytes(),
                                CIRROS_PROPERTIES)
+    # The resource types devstack's db_load_metadefs would leave (image/metadefs.py).
+    with image.db.session() as session:
+        image.metadefs.seed_resource_types(session)
 
 
 def _stop(parts: Parts) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Select, and_, exists, func, or_, select
 from sqlalchemy.orm import Session
@@ -18,7 +18,15 @@ from stacklab.clock import Clock
 from stacklab.ids import IdSource
 from stacklab.image import models as m
 from stacklab.image.filestore import FileStore, SizeLimitExceeded
+from stacklab.image.metadefs import Metadefs
+from stacklab.image.patch import ATTRIBUTES as PATCH_ATTRIBUTES
+from stacklab.image.patch import RESERVED as PATCH_RESERVED
+from stacklab.image.patch import RESERVED_PREFIX, Change, apply_changes
+from stacklab.image.tasks import Tasks
 from stacklab.store.database import Database
+
+if TYPE_CHECKING:
+    from stacklab.image.imports import Importer
 
 DISK_FORMATS = ("ami", "ari", "aki", "vhd", "vhdx", "vmdk", "raw", "qcow2", "vdi", "iso",
                 "ploop")
@@ -50,6 +58,10 @@ class ImageService:
         self.ids = ids.stream("image")
         self.store = store
         self.options = options or ImageOptions()
+        self.metadefs = Metadefs(clock, self.ids)
+        self.tasks = Tasks(clock, self.ids)
+        # Built by the declaration (it needs the cloud's API for glance-download).
+        self.importer: Importer | None = None
 
     # -- visibility --------------------------------------------------------------------
 
@@ -124,6 +136,10 @@ class ImageService:
         for name in fields:
             if name in READ_ONLY:
                 raise Forbidden(f"Attribute '{name}' is read-only.")
+            if name not in CORE and len(name) > 255:
+                raise BadRequest("Custom property should not be greater than 255 characters.")
+            if name in PATCH_RESERVED or name.startswith(RESERVED_PREFIX):
+                raise Forbidden(f"Attribute '{name}' is reserved.")
         image_id = fields.get("id") or self.ids.uuid()
         try:
             image_id = str(uuid.UUID(str(image_id)))
@@ -170,6 +186,24 @@ class ImageService:
                 properties[name] = value
         image.properties = properties
         image.updated_at = self.clock.now()
+        return image
+
+    def patch(self, session: Session, context: RequestContext, image: m.Image,
+              changes: list[Change], draft: int) -> m.Image:
+        """Apply a JSON patch (either dialect, ``image/patch.py``) to an image."""
+        current = {name: getattr(image, name) for name in PATCH_ATTRIBUTES}
+        patched = apply_changes(current, image.properties, changes, draft,
+                                is_admin=context.is_admin)
+        if image.status != "queued":
+            for name in ("disk_format", "container_format"):
+                if patched.attributes[name] != current[name]:
+                    raise Forbidden(f"Attribute {name} can be only replaced for a queued image.")
+        for name in patched.changed & PATCH_ATTRIBUTES:
+            value = patched.attributes[name]
+            setattr(image, name, list(dict.fromkeys(value)) if name == "tags" else value)
+        image.properties = patched.properties
+        if patched.changed:
+            image.updated_at = self.clock.now()
         return image
 
     def delete(self, session: Session, image: m.Image) -> None:
@@ -229,15 +263,11 @@ class ImageService:
                 image.status = "active"
             image.updated_at = self.clock.now()
 
-    def import_staged(self, session: Session, image: m.Image, method: str) -> None:
-        """glance-direct: move staged data into the store and activate the image."""
-        if method != "glance-direct":
-            raise BadRequest(f"Import method {method} is not supported; available: "
-                             "glance-direct")
+    def activate_staged(self, image: m.Image) -> None:
+        """glance-direct's end: the staged data becomes the image's, in the store."""
         if image.status != "uploading":
             raise Conflict(f"Image {image.id} is not in a valid state for import: "
                            f"{image.status}; stage its data first")
-        # Glance imports in the background (status "importing"); ours completes at once.
         image.stores = [self.store.store_id]
         image.status = "active"
         image.updated_at = self.clock.now()

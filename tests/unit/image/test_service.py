@@ -16,7 +16,6 @@ from stacklab.api.errors import BadRequest, Conflict, Forbidden, NotFound, Paylo
 from stacklab.api.pagination import Glance, PageRequest
 from stacklab.clock import VirtualClock
 from stacklab.ids import IdSource
-from stacklab.image.api.images import _read_patch
 from stacklab.image.filestore import FileStore
 from stacklab.image.service import ImageOptions, ImageService
 from stacklab.store.database import Database
@@ -160,17 +159,8 @@ def test_protected_image_is_not_deleted(service: ImageService) -> None:
             service.delete(session, image)
 
 
-def test_patch_reader() -> None:
-    changes, removed = _read_patch([
-        {"op": "replace", "path": "/name", "value": "n"},
-        {"op": "add", "path": "/custom", "value": "v"},
-        {"op": "remove", "path": "/old"},
-    ])
-    assert changes == {"name": "n", "custom": "v"} and removed == {"old"}
-    for bad in ({"op": "move", "path": "/name"}, {"op": "add", "path": "name", "value": 1},
-                {"op": "replace", "path": "/min_ram", "value": "lots"},
-                {"op": "add", "path": "/custom", "value": 3}, "not an object"):
-        with pytest.raises(BadRequest):
-            _read_patch([bad])
-    with pytest.raises(BadRequest):
-        _read_patch({"op": "add"})
+def test_reserved_properties_are_refused_at_create(service: ImageService) -> None:
+    with service.db.session() as session:
+        for name in ("os_glance_foo", "location"):
+            with pytest.raises(Forbidden, match=f"Attribute '{name}' is reserved"):
+                service.create(session, context("p1"), {name: "bar"})

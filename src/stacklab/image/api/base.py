@@ -8,6 +8,7 @@ from stacklab.api.errors import glance_error
 from stacklab.api.service import Call, ServiceApi
 from stacklab.clock import isotime
 from stacklab.image import models as m
+from stacklab.image.imports import Importer
 from stacklab.image.service import ImageService
 
 api = ServiceApi("image", errors=glance_error)
@@ -15,6 +16,13 @@ api = ServiceApi("image", errors=glance_error)
 
 def images(call: Call) -> ImageService:
     return cast(ImageService, call.service)
+
+
+def importer(call: Call) -> Importer:
+    found = images(call).importer
+    if found is None:
+        raise LookupError("the image service was built without its importer")
+    return found
 
 
 def render_image(image: m.Image) -> dict[str, Any]:
@@ -32,8 +40,9 @@ def render_image(image: m.Image) -> dict[str, Any]:
         "self": f"/v2/images/{image.id}", "file": f"/v2/images/{image.id}/file",
         "schema": "/v2/schemas/image",
     }
-    if image.stores:
-        body["stores"] = ",".join(image.stores)
+    # glance shows ``stores`` only with multiple stores configured (enabled_backends); the
+    # lab has one, and a client that sends back what it read (openstacksdk's
+    # update_image) would otherwise be told the attribute is read-only.
     return body
 
 

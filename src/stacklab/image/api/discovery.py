@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from stacklab.api.errors import NotFound
 from stacklab.api.service import Call, Reply
 from stacklab.image import schemas
-from stacklab.image.api.base import api
+from stacklab.image.api.base import api, importer
 
 # The versions glance lists; the newest is CURRENT, older ones SUPPORTED.
 _VERSIONS = ("2.16", "2.15", "2.14", "2.13", "2.12", "2.11", "2.10", "2.9", "2.8", "2.7", "2.6",
@@ -51,11 +52,19 @@ async def members_schema(call: Call) -> dict[str, Any]:
 
 @api.route("GET", "/v2/info/stores")
 async def stores(call: Call) -> dict[str, Any]:
-    return {"stores": [{"id": "file", "default": True,
-                        "description": "The lab's filesystem store (glance's file backend)"}]}
+    # glance lists stores only when multi-store (enabled_backends) is configured; the lab
+    # has the single file store. Clients read the 404 as "no store support" (Tempest's
+    # import waiter then waits for status alone).
+    raise NotFound("Multi backend is not supported at this site.")
+
+
+@api.route("GET", "/v2/info/stores/detail")
+async def stores_detail(call: Call) -> dict[str, Any]:
+    # glance lists the stores (the 404 above) before it asks stores_info_detail.
+    raise NotFound("Multi backend is not supported at this site.")
 
 
 @api.route("GET", "/v2/info/import")
 async def import_info(call: Call) -> dict[str, Any]:
     return {"import-methods": {"description": "Import methods available.", "type": "array",
-                               "value": ["glance-direct"]}}
+                               "value": list(importer(call).methods)}}

@@ -7,23 +7,15 @@ from typing import Any
 
 from starlette.responses import Response, StreamingResponse
 
-from stacklab.api.errors import (
-    BadRequest,
-    Conflict,
-    Forbidden,
-    NotFound,
-    UnsupportedMediaType,
-)
+from stacklab.api.errors import BadRequest, Conflict, Forbidden, NotFound
 from stacklab.api.pagination import Glance
 from stacklab.api.query import bool_param, int_param
 from stacklab.api.service import Call, Reply
 from stacklab.api.validation import Schema, parse_json
-from stacklab.image import schemas
-from stacklab.image.api.base import api, image_target, images, render_image
-from stacklab.image.service import CORE
+from stacklab.image import patch, schemas
+from stacklab.image.api.base import api, image_target, images, importer, render_image
+from stacklab.image.api.tasks import render_image_task
 
-_PATCH_TYPES = ("application/openstack-images-v2.1-json-patch",
-                "application/openstack-images-v2.0-json-patch")
 _SORTABLE = ("name", "status", "container_format", "disk_format", "size", "id", "created_at",
              "updated_at", "visibility", "owner", "min_ram", "min_disk")
 _FIELD_SCHEMAS = {name: Schema(sub) for name, sub in schemas.WRITABLE.items()}
@@ -50,7 +42,8 @@ async def create_image(call: Call) -> Reply:
         body = render_image(image)
     # glance names the import methods it offers on the answer to a create.
     return Reply(body, headers={"Location": call.url_for(f"/v2/images/{body['id']}"),
-                                "OpenStack-image-import-methods": "glance-direct"})
+                                "OpenStack-image-import-methods":
+                                    ",".join(importer(call).methods)})
 
 
 def _operator_value(raw: str | None) -> str | list[str] | None:
@@ -105,6 +98,16 @@ def _image_id(row: Any) -> str:
     return str(row[0].id)
 
 
+async def _no_image_id(call: Call) -> None:
+    raise NotFound("The resource could not be found.")
+
+
+# ``/v2/images/`` (an image id of "") matches none of glance's routes: 404 for any method,
+# where stacklab's router would say 501 or 405. The body is never read.
+for _method in ("GET", "DELETE", "PATCH", "PUT", "POST"):
+    api.route(_method, "/v2/images/", stream_body=True)(_no_image_id)
+
+
 @api.route("GET", "/v2/images/{image_id}")
 async def get_image(call: Call) -> dict[str, Any]:
     service = images(call)
@@ -116,63 +119,18 @@ async def get_image(call: Call) -> dict[str, Any]:
 
 @api.route("PATCH", "/v2/images/{image_id}", stream_body=True)
 async def update_image(call: Call) -> dict[str, Any]:
-    content_type = call.headers.get("content-type", "").split(";")[0].strip()
-    if content_type not in _PATCH_TYPES:
-        raise UnsupportedMediaType(f"Invalid media type {content_type!r}: use "
-                                   f"{_PATCH_TYPES[0]}")
-    operations = parse_json(await call.request.body())
-    changes, removed = _read_patch(operations)
+    draft = patch.draft_of(call.headers.get("content-type", ""))
+    changes = patch.read_changes(parse_json(await call.request.body()), draft,
+                                 _FIELD_SCHEMAS, _EXTRA_SCHEMA)
     service = images(call)
     with service.db.session() as session:
         image = service.get(session, call.context, call.params["image_id"])
+        for change in changes:
+            if change.name == "visibility":
+                _check_visibility_change(call, change.value)
         call.authorize("modify_image", image_target(image, call))
-        if "visibility" in changes and changes["visibility"] != image.visibility:
-            _check_visibility_change(call, changes["visibility"])
-        for name, value in list(changes.items()):
-            if name == "tags_add":
-                changes.pop(name)
-                changes["tags"] = [*image.tags, value]
-        service.update(session, image, changes, removed)
+        service.patch(session, call.context, image, changes, draft)
         return render_image(image)
-
-
-def _read_patch(operations: Any) -> tuple[dict[str, Any], set[str]]:
-    """Turn a glance JSON patch into (changes, removed property names)."""
-    if not isinstance(operations, list):
-        raise BadRequest("Request body must be a JSON array of operation objects.")
-    changes: dict[str, Any] = {}
-    removed: set[str] = set()
-    for operation in operations:
-        if not isinstance(operation, dict) or "op" not in operation or "path" not in operation:
-            raise BadRequest("Operations must be JSON objects with 'op' and 'path'.")
-        op, path = operation["op"], operation["path"]
-        if op not in ("add", "replace", "remove"):
-            raise BadRequest(f"Unsupported JSON patch operation: {op!r}")
-        if not isinstance(path, str) or not path.startswith("/") or path.count("/") > 2:
-            raise BadRequest(f"Invalid JSON pointer for this resource: {path!r}")
-        name = path[1:].replace("~1", "/").replace("~0", "~")
-        if path.startswith("/tags/"):
-            if op == "add":
-                changes["tags_add"] = path[len("/tags/"):]
-                continue
-            raise BadRequest(f"Invalid JSON pointer for this resource: {path!r}")
-        if "/" in name:
-            raise BadRequest(f"Invalid JSON pointer for this resource: {path!r}")
-        if op == "remove":
-            removed.add(name)
-            continue
-        if "value" not in operation:
-            raise BadRequest(f"Operation {op} on {path} needs a 'value'.")
-        value = operation["value"]
-        schema = _FIELD_SCHEMAS.get(name) if name in CORE else _EXTRA_SCHEMA
-        if schema is not None:
-            try:
-                schema.validate(value)
-            except BadRequest as error:
-                raise BadRequest(f"Invalid value for '{name}': "
-                                 f"{error.message.split(': ', 1)[-1]}") from None
-        changes[name] = value
-    return changes, removed
 
 
 @api.route("DELETE", "/v2/images/{image_id}", status=204)
@@ -205,10 +163,25 @@ async def stage_image(call: Call) -> None:
 @api.route("POST", "/v2/images/{image_id}/import", status=202, schema=schemas.IMPORT)
 async def import_image(call: Call) -> None:
     service = images(call)
+    imports = importer(call)
     with service.db.session() as session:
         image = service.get(session, call.context, call.params["image_id"])
         call.authorize("modify_image", image_target(image, call))
-        service.import_staged(session, image, call.body["method"]["name"])
+        started = imports.start(session, call.context, image, call.body)
+    await imports.run(started, call.context)
+
+
+@api.route("GET", "/v2/images/{image_id}/tasks")
+async def image_tasks(call: Call) -> dict[str, Any]:
+    service = images(call)
+    with service.db.session() as session:
+        try:
+            image = service.get(session, call.context, call.params["image_id"])
+            call.authorize("get_image", image_target(image, call))
+        except (NotFound, Forbidden):
+            raise NotFound("The resource could not be found.") from None
+        return {"tasks": [render_image_task(task) for task in
+                          service.tasks.for_image(session, call.context, image.id)]}
 
 
 @api.route("GET", "/v2/images/{image_id}/file")

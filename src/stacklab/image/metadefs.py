@@ -1,0 +1,391 @@
+"""glance's metadata definitions (metadefs): namespaces and what they hold.
+
+A namespace (``OS::Compute::Hypervisor``) groups property definitions, objects (named
+groups of properties), tags and the resource types it applies to. Names, not ids, are
+what the API addresses. Who sees a namespace is glance's rule (its db layer): an admin
+sees all, anyone a public one or one without owner, a project its own. The policy
+rules (``policies.py``, glance's defaults: admin-only writes) are the handlers'.
+
+glance fills the standard namespaces only when an operator runs ``glance-manage
+db_load_metadefs`` (devstack does). stacklab seeds only the resource types those files
+associate with, so that listing resource types answers as on a devstack cloud; the
+namespaces themselves are not loaded (their texts are glance's, not stacklab's data).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from stacklab.api.context import RequestContext
+from stacklab.api.errors import BadRequest, Conflict, Forbidden, NotFound
+from stacklab.clock import Clock
+from stacklab.ids import IdSource
+from stacklab.image import models as m
+
+# The resource types glance's standard metadefs (etc/metadefs) associate with.
+SEEDED_RESOURCE_TYPES = ("OS::Glance::Image", "OS::Cinder::Volume", "OS::Nova::Flavor",
+                         "OS::Nova::Aggregate", "OS::Nova::Server", "OS::Trove::Instance")
+NAMESPACE_FIELDS = ("namespace", "display_name", "description", "visibility", "protected",
+                    "owner")
+
+
+def namespace_missing(name: str) -> NotFound:
+    """How the sub-resources and writes say a namespace is not there (or not visible)."""
+    return NotFound(f"Namespace {name} not found")
+
+
+class Metadefs:
+    def __init__(self, clock: Clock, ids: IdSource) -> None:
+        self.clock = clock
+        self.ids = ids
+
+    # -- namespaces ----------------------------------------------------------------------
+
+    @staticmethod
+    def visible(context: RequestContext, namespace: m.MetadefNamespace) -> bool:
+        if context.is_admin or namespace.owner is None or namespace.visibility == "public":
+            return True
+        return context.project_id is not None and namespace.owner == context.project_id
+
+    def find(self, session: Session, context: RequestContext, name: str) -> m.MetadefNamespace:
+        """A namespace the caller can see; glance's show wording when it cannot."""
+        found = session.scalar(select(m.MetadefNamespace).where(
+            m.MetadefNamespace.namespace == name))
+        if found is None or not self.visible(context, found):
+            raise NotFound(f"Metadata definition namespace={name} was not found.")
+        return found
+
+    def namespace(self, session: Session, context: RequestContext,
+                  name: str) -> m.MetadefNamespace:
+        """A namespace the caller can see, for what is in it and for writes."""
+        try:
+            return self.find(session, context, name)
+        except NotFound:
+            raise namespace_missing(name) from None
+
+    def list_namespaces(self, session: Session, context: RequestContext,
+                        filters: Mapping[str, Any]) -> list[m.MetadefNamespace]:
+        query = select(m.MetadefNamespace)
+        if filters.get("visibility"):
+            query = query.where(m.MetadefNamespace.visibility == filters["visibility"])
+        found = [ns for ns in session.scalars(query) if self.visible(context, ns)]
+        wanted = filters.get("resource_types")
+        if wanted:
+            names = set(wanted)
+            found = [ns for ns in found
+                     if names & {a.name for a in self.associations(session, ns)}]
+        return found
+
+    def create_namespace(self, session: Session, context: RequestContext,
+                         body: Mapping[str, Any]) -> m.MetadefNamespace:
+        name = body["namespace"]
+        if session.scalar(select(m.MetadefNamespace.id).where(
+                m.MetadefNamespace.namespace == name)) is not None:
+            raise Conflict(f"The metadata definition namespace={name} already exists.")
+        now = self.clock.now()
+        namespace = m.MetadefNamespace(
+            id=self.ids.uuid(), namespace=name, display_name=body.get("display_name"),
+            description=body.get("description"),
+            visibility=body.get("visibility") or "private",
+            protected=bool(body.get("protected", False)),
+            owner=body.get("owner") or context.project_id, created_at=now, updated_at=now)
+        session.add(namespace)
+        session.flush()
+        for association in body.get("resource_type_associations") or []:
+            self.associate(session, namespace, association)
+        for item in body.get("objects") or []:
+            self.create_object(session, namespace, item)
+        for prop_name, schema in (body.get("properties") or {}).items():
+            self.create_property(session, namespace, {**schema, "name": prop_name})
+        self.create_tags(session, namespace, [t["name"] for t in body.get("tags") or []],
+                         append=True)
+        return namespace
+
+    def update_namespace(self, session: Session, context: RequestContext,
+                         namespace: m.MetadefNamespace,
+                         body: Mapping[str, Any]) -> m.MetadefNamespace:
+        """glance's update replaces every field: one left out takes its default."""
+        name = body["namespace"]
+        if name != namespace.namespace and session.scalar(select(m.MetadefNamespace.id).where(
+                m.MetadefNamespace.namespace == name)) is not None:
+            raise Conflict(f"Invalid update. It would result in a duplicate metadata "
+                           f"definition namespace with the same name of {name}")
+        namespace.namespace = name
+        namespace.display_name = body.get("display_name")
+        namespace.description = body.get("description")
+        namespace.visibility = body.get("visibility") or "private"
+        namespace.protected = bool(body.get("protected") or False)
+        namespace.owner = body.get("owner") or context.project_id
+        namespace.updated_at = self.clock.now()
+        return namespace
+
+    def delete_namespace(self, session: Session, namespace: m.MetadefNamespace) -> None:
+        self._check_unprotected(namespace)
+        session.delete(namespace)
+
+    def delete_all(self, session: Session, namespace: m.MetadefNamespace,
+                   kind: type[m.MetadefObject] | type[m.MetadefProperty] | type[m.MetadefTag],
+                   ) -> None:
+        """``DELETE .../objects``, ``.../properties``, ``.../tags``: the namespace must be
+        deletable, as glance asks of it."""
+        self._check_unprotected(namespace)
+        for row in session.scalars(select(kind).where(kind.namespace_id == namespace.id)):
+            session.delete(row)
+
+    @staticmethod
+    def _check_unprotected(namespace: m.MetadefNamespace) -> None:
+        if namespace.protected:
+            raise Forbidden(f"Metadata definition namespace {namespace.namespace} is "
+                            "protected and cannot be deleted.")
+
+    # -- resource types ------------------------------------------------------------------
+
+    def seed_resource_types(self, session: Session) -> None:
+        now = self.clock.now()
+        known = set(session.scalars(select(m.MetadefResourceType.name)))
+        for name in SEEDED_RESOURCE_TYPES:
+            if name not in known:
+                session.add(m.MetadefResourceType(id=self.ids.uuid(), name=name, protected=True,
+                                                  created_at=now, updated_at=now))
+
+    def resource_types(self, session: Session) -> list[m.MetadefResourceType]:
+        return list(session.scalars(select(m.MetadefResourceType).order_by(
+            m.MetadefResourceType.created_at, m.MetadefResourceType.name)))
+
+    def associations(self, session: Session,
+                     namespace: m.MetadefNamespace) -> list[Association]:
+        rows = session.execute(select(m.MetadefAssociation, m.MetadefResourceType.name).join(
+            m.MetadefResourceType,
+            m.MetadefResourceType.id == m.MetadefAssociation.resource_type_id).where(
+            m.MetadefAssociation.namespace_id == namespace.id).order_by(
+            m.MetadefAssociation.created_at, m.MetadefResourceType.name))
+        return [Association(name, row) for row, name in rows]
+
+    def associate(self, session: Session, namespace: m.MetadefNamespace,
+                  body: Mapping[str, Any]) -> Association:
+        """Associate a resource type, created on the way if new (as glance does)."""
+        name = body["name"]
+        now = self.clock.now()
+        kind = session.scalar(select(m.MetadefResourceType).where(
+            m.MetadefResourceType.name == name))
+        if kind is None:
+            kind = m.MetadefResourceType(id=self.ids.uuid(), name=name, protected=False,
+                                         created_at=now, updated_at=now)
+            session.add(kind)
+            session.flush()
+        if session.get(m.MetadefAssociation, (namespace.id, kind.id)) is not None:
+            raise Conflict(f"The metadata definition resource-type association of "
+                           f"resource-type={name} to namespace={namespace.namespace} "
+                           "already exists.")
+        row = m.MetadefAssociation(namespace_id=namespace.id, resource_type_id=kind.id,
+                                   prefix=body.get("prefix"),
+                                   properties_target=body.get("properties_target"),
+                                   created_at=now, updated_at=now)
+        session.add(row)
+        return Association(name, row)
+
+    def dissociate(self, session: Session, namespace: m.MetadefNamespace, name: str) -> None:
+        found = next((a for a in self.associations(session, namespace) if a.name == name), None)
+        if found is None:
+            raise NotFound(f"The metadata definition resource-type association of "
+                           f"resource-type={name} to namespace={namespace.namespace}, "
+                           "was not found.")
+        if namespace.protected:
+            raise Forbidden(f"Metadata definition resource-type-association {name} is "
+                            "protected and cannot be deleted.")
+        session.delete(found.row)
+
+    # -- objects -------------------------------------------------------------------------
+
+    def objects(self, session: Session, namespace: m.MetadefNamespace) -> list[m.MetadefObject]:
+        return list(session.scalars(select(m.MetadefObject).where(
+            m.MetadefObject.namespace_id == namespace.id).order_by(
+            m.MetadefObject.created_at, m.MetadefObject.name)))
+
+    def get_object(self, session: Session, namespace: m.MetadefNamespace,
+                   name: str) -> m.MetadefObject:
+        found = session.scalar(select(m.MetadefObject).where(
+            m.MetadefObject.namespace_id == namespace.id, m.MetadefObject.name == name))
+        if found is None:
+            raise NotFound(f"The metadata definition object with name={name} was not found "
+                           f"in namespace={namespace.namespace}.")
+        return found
+
+    def create_object(self, session: Session, namespace: m.MetadefNamespace,
+                      body: Mapping[str, Any]) -> m.MetadefObject:
+        name = body["name"]
+        self._check_free(session, m.MetadefObject, namespace, name, "object")
+        now = self.clock.now()
+        row = m.MetadefObject(id=self.ids.uuid(), namespace_id=namespace.id, name=name,
+                              description=body.get("description"),
+                              required=list(body.get("required") or []),
+                              properties=dict(body.get("properties") or {}),
+                              created_at=now, updated_at=now)
+        session.add(row)
+        session.flush()
+        return row
+
+    def update_object(self, session: Session, namespace: m.MetadefNamespace,
+                      row: m.MetadefObject, body: Mapping[str, Any]) -> m.MetadefObject:
+        if body["name"] != row.name:
+            self._check_free(session, m.MetadefObject, namespace, body["name"], "object",
+                             updating=True)
+        row.name = body["name"]
+        row.description = body.get("description")
+        row.required = list(body.get("required") or [])
+        row.properties = dict(body.get("properties") or {})
+        row.updated_at = self.clock.now()
+        return row
+
+    def delete_object(self, session: Session, namespace: m.MetadefNamespace,
+                      row: m.MetadefObject) -> None:
+        if namespace.protected:
+            raise Forbidden(f"Metadata definition object {row.name} is protected and cannot "
+                            "be deleted.")
+        session.delete(row)
+
+    # -- properties ----------------------------------------------------------------------
+
+    def properties(self, session: Session,
+                   namespace: m.MetadefNamespace) -> list[m.MetadefProperty]:
+        return list(session.scalars(select(m.MetadefProperty).where(
+            m.MetadefProperty.namespace_id == namespace.id).order_by(
+            m.MetadefProperty.created_at, m.MetadefProperty.name)))
+
+    def get_property(self, session: Session, namespace: m.MetadefNamespace,
+                     name: str) -> m.MetadefProperty:
+        found = session.scalar(select(m.MetadefProperty).where(
+            m.MetadefProperty.namespace_id == namespace.id, m.MetadefProperty.name == name))
+        if found is None:
+            raise NotFound(f"The metadata definition property with name={name} was not "
+                           f"found in namespace={namespace.namespace}.")
+        return found
+
+    def create_property(self, session: Session, namespace: m.MetadefNamespace,
+                        body: Mapping[str, Any]) -> m.MetadefProperty:
+        name = body["name"]
+        self._check_free(session, m.MetadefProperty, namespace, name, "property")
+        now = self.clock.now()
+        row = m.MetadefProperty(id=self.ids.uuid(), namespace_id=namespace.id, name=name,
+                                schema=_property_schema(body), created_at=now, updated_at=now)
+        session.add(row)
+        session.flush()
+        return row
+
+    def update_property(self, session: Session, namespace: m.MetadefNamespace,
+                        row: m.MetadefProperty, body: Mapping[str, Any]) -> m.MetadefProperty:
+        if body["name"] != row.name:
+            self._check_free(session, m.MetadefProperty, namespace, body["name"], "property",
+                             updating=True)
+        row.name = body["name"]
+        row.schema = _property_schema(body)
+        row.updated_at = self.clock.now()
+        return row
+
+    def delete_property(self, session: Session, namespace: m.MetadefNamespace,
+                        row: m.MetadefProperty) -> None:
+        if namespace.protected:
+            raise Forbidden(f"Metadata definition property {row.name} is protected and "
+                            "cannot be deleted.")
+        session.delete(row)
+
+    # -- tags ----------------------------------------------------------------------------
+
+    def tags(self, session: Session, namespace: m.MetadefNamespace) -> list[m.MetadefTag]:
+        return list(session.scalars(select(m.MetadefTag).where(
+            m.MetadefTag.namespace_id == namespace.id).order_by(
+            m.MetadefTag.created_at, m.MetadefTag.name)))
+
+    def get_tag(self, session: Session, namespace: m.MetadefNamespace,
+                name: str) -> m.MetadefTag:
+        found = session.scalar(select(m.MetadefTag).where(
+            m.MetadefTag.namespace_id == namespace.id, m.MetadefTag.name == name))
+        if found is None:
+            raise NotFound(f"The metadata definition tag with name={name} was not found in "
+                           f"namespace={namespace.namespace}.")
+        return found
+
+    def create_tags(self, session: Session, namespace: m.MetadefNamespace,
+                    names: Sequence[str], *, append: bool) -> list[m.MetadefTag]:
+        """Add tags; without ``append`` (glance's ``X-Openstack-Append``) they replace the
+        namespace's tags. Names are unique regardless of case, in the request too."""
+        seen: set[str] = set()
+        for name in names:
+            if name.lower() in seen:
+                raise Conflict(_duplicate_tag(name, namespace))
+            seen.add(name.lower())
+        if not append:
+            for row in self.tags(session, namespace):
+                session.delete(row)
+            session.flush()
+        created = []
+        for name in names:
+            self._check_tag_free(session, namespace, name)
+            now = self.clock.now()
+            row = m.MetadefTag(id=self.ids.uuid(), namespace_id=namespace.id, name=name,
+                               created_at=now, updated_at=now)
+            session.add(row)
+            created.append(row)
+        session.flush()
+        return created
+
+    def rename_tag(self, session: Session, namespace: m.MetadefNamespace, row: m.MetadefTag,
+                   name: str) -> m.MetadefTag:
+        if name.lower() != row.name.lower():
+            self._check_tag_free(session, namespace, name)
+        row.name = name
+        row.updated_at = self.clock.now()
+        return row
+
+    def delete_tag(self, session: Session, namespace: m.MetadefNamespace,
+                   row: m.MetadefTag) -> None:
+        if namespace.protected:
+            raise Forbidden(f"Metadata definition tag {row.name} is protected and cannot be "
+                            "deleted.")
+        session.delete(row)
+
+    def _check_tag_free(self, session: Session, namespace: m.MetadefNamespace,
+                        name: str) -> None:
+        if session.scalar(select(m.MetadefTag.id).where(
+                m.MetadefTag.namespace_id == namespace.id,
+                func.lower(m.MetadefTag.name) == name.lower())) is not None:
+            raise Conflict(_duplicate_tag(name, namespace))
+
+    @staticmethod
+    def _check_free(session: Session, kind: type[m.MetadefObject] | type[m.MetadefProperty],
+                    namespace: m.MetadefNamespace, name: str, what: str, *,
+                    updating: bool = False) -> None:
+        if session.scalar(select(kind.id).where(kind.namespace_id == namespace.id,
+                                                kind.name == name)) is None:
+            return
+        if updating:
+            raise Conflict(f"Invalid update. It would result in a duplicate metadata "
+                           f"definition {what} with the same name={name} in "
+                           f"namespace={namespace.namespace}.")
+        raise Conflict(f"A metadata definition {what} with name={name} already exists in "
+                       f"namespace={namespace.namespace}.")
+
+
+class Association:
+    """A resource type association with its resource type's name."""
+
+    def __init__(self, name: str, row: m.MetadefAssociation) -> None:
+        self.name = name
+        self.row = row
+
+
+def _property_schema(body: Mapping[str, Any]) -> dict[str, Any]:
+    schema = {k: v for k, v in body.items() if k != "name"}
+    if "type" not in schema or "title" not in schema:
+        raise BadRequest("Property definitions need a 'title' and a 'type'.")
+    return schema
+
+
+def _duplicate_tag(name: str, namespace: m.MetadefNamespace) -> str:
+    return (f"A metadata tag with name={name} already exists in "
+            f"namespace={namespace.namespace}. (Please note that metadata tag names are "
+            "case insensitive).")
