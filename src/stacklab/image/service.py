@@ -106,6 +106,9 @@ class ImageService:
                 continue
             if any(image.properties.get(k) != v for k, v in filters.get("properties", {}).items()):
                 continue
+            if not all(_compare(getattr(image, name), filters[name])
+                       for name in ("created_at", "updated_at") if filters.get(name)):
+                continue
             result.append(image)
         return result
 
@@ -301,3 +304,10 @@ class ImageService:
         if member is None:
             raise NotFound(f"Member {member_id} not found for image {image.id}.")
         return member
+
+
+def _compare(value: float, wanted: tuple[str, float]) -> bool:
+    """One of glance's time filters, ``(operator, epoch seconds)``, on an image's time."""
+    operator, moment = wanted
+    return {"gt": value > moment, "gte": value >= moment, "eq": value == moment,
+            "neq": value != moment, "lt": value < moment, "lte": value <= moment}[operator]
