@@ -18,8 +18,10 @@ from stacklab.compute.api import (  # noqa: F401
     server_groups,
     server_ips,
     server_network,
+    server_shares,
     servers,
     services,
+    volumes_boot,
 )
 from stacklab.compute.api.base import api
 
