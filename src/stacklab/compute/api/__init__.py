@@ -24,5 +24,9 @@ from stacklab.compute.api import (  # noqa: F401
     volumes_boot,
 )
 from stacklab.compute.api.base import api
+from stacklab.compute.api.query_rules import apply
+
+# Once every operation is declared: the query parameters nova's schemas let each take.
+apply(api)
 
 __all__ = ["api"]
