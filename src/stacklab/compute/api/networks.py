@@ -37,6 +37,20 @@ def _tenant_network(network: dict[str, Any]) -> dict[str, Any]:
     return {"id": network["id"], "cidr": "None", "label": network["name"]}
 
 
+async def _gone(call: Call) -> Any:
+    # nova raises webob's HTTPGone with no explanation of its own: webob's is the message.
+    raise Gone("This resource is no longer available.  No forwarding address is given.")
+
+
+# Declared first: a literal path (``/os-networks/add``) must come before ``/{network_id}``.
+for _method, _path in (("POST", _NETWORKS), ("POST", f"{_NETWORKS}/add"),
+                       ("DELETE", f"{_NETWORKS}/{{network_id}}"),
+                       ("POST", f"{_NETWORKS}/{{network_id}}/action"),
+                       ("POST", _TENANT_NETWORKS),
+                       ("DELETE", f"{_TENANT_NETWORKS}/{{network_id}}")):
+    api.route(_method, _path, expected_errors=410, body_optional=True)(_gone)
+
+
 @api.route("GET", _NETWORKS, policy="os_compute_api:os-networks:list", target=project_target,
            max_version=PROXY_MAX, expected_errors=())
 async def list_networks(call: Call) -> dict[str, Any]:
@@ -64,16 +78,3 @@ async def list_tenant_networks(call: Call) -> dict[str, Any]:
 async def show_tenant_network(call: Call) -> dict[str, Any]:
     network = await compute(call).networking.network(call.context, call.params["network_id"])
     return {"network": _tenant_network(network)}
-
-
-async def _gone(call: Call) -> Any:
-    raise Gone("This API only works with nova-network, which was removed in the 21.0.0 "
-               "(Ussuri) release.")
-
-
-for _method, _path in (("POST", _NETWORKS), ("POST", f"{_NETWORKS}/add"),
-                       ("DELETE", f"{_NETWORKS}/{{network_id}}"),
-                       ("POST", f"{_NETWORKS}/{{network_id}}/action"),
-                       ("POST", _TENANT_NETWORKS),
-                       ("DELETE", f"{_TENANT_NETWORKS}/{{network_id}}")):
-    api.route(_method, _path, expected_errors=410, body_optional=True)(_gone)
