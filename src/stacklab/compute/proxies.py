@@ -305,7 +305,7 @@ class Networking:
         return nova_group(found["security_group"])
 
     async def groups(self, context: RequestContext, all_projects: bool) -> list[dict[str, Any]]:
-        params = {} if all_projects else {"tenant_id": context.project_id or ""}
+        params = {} if all_projects else {"project_id": context.project_id or ""}
         listed = await self._passing(context, "GET", "/v2.0/security-groups", params=params)
         return [nova_group(g) for g in listed["security_groups"]]
 
@@ -431,7 +431,7 @@ class Networking:
 
     async def floating_ips(self, context: RequestContext) -> list[dict[str, Any]]:
         listed = await self._passing(context, "GET", "/v2.0/floatingips",
-                                     params={"tenant_id": context.project_id or ""})
+                                     params={"project_id": context.project_id or ""})
         return await self._with_details(context, list(listed["floatingips"]))
 
     async def pools(self, context: RequestContext) -> list[dict[str, Any]]:
