@@ -183,6 +183,11 @@ def test_os_volumes_boot_is_the_servers_alias_until_2_103(client: TestClient,
     assert server["id"] in {s["id"] for s in listed.json()["servers"]}
     shown = client.get(f"{BASE}/os-volumes_boot/{server['id']}", headers=at(token, "2.102"))
     assert shown.json()["server"]["id"] == server["id"]
+    action = f"{BASE}/os-volumes_boot/{server['id']}/action"
+    assert client.post(action, headers=at(token, "2.103"),
+                       json={"os-stop": None}).json() == NOT_FOUND
+    assert client.post(action, headers=at(token, "2.102"),
+                       json={"os-stop": None}).status_code == 202
     for path in ("", "/detail", f"/{server['id']}"):
         gone = client.get(f"{BASE}/os-volumes_boot{path}", headers=at(token, "2.103"))
         assert (gone.status_code, gone.json()) == (404, NOT_FOUND)
