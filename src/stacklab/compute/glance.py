@@ -72,7 +72,7 @@ class GlanceClient:
         image: dict[str, Any] = await self._call("GET", path, token=token)
         return image
 
-    async def list(self, params: Mapping[str, str], *, token: str) -> list[dict[str, Any]]:
+    async def list_images(self, params: Mapping[str, str], *, token: str) -> list[dict[str, Any]]:
         """The images ``token``'s user sees, filtered by glance's own query ``params``.
 
         glance pages its lists; nova's proxy asked for every page unless given a

@@ -101,7 +101,7 @@ class Images:
             if key in query:
                 params[key] = query[key]
         try:
-            return await self._glance().list(params, token=context.auth_token or "")
+            return await self._glance().list_images(params, token=context.auth_token or "")
         except GlanceError as exc:
             if exc.status == 400:
                 raise BadRequest(exc.message) from None
@@ -505,7 +505,7 @@ class Networking:
                             json={"floatingip": {"port_id": None}})
         except NeutronError as exc:
             if exc.status == 403:
-                raise Forbidden() from None
+                raise Forbidden("Access was denied to this resource.") from None
             raise passed_through(exc) from None
 
     async def addresses(self, instance_uuid: str) -> dict[str, list[dict[str, Any]]]:
