@@ -369,3 +369,30 @@ def test_extensions_are_nova_s_frozen_list(client: TestClient, token: str) -> No
     assert_nova_response(shown.json(), "/extensions/{id}", "GET", PROXY)
     assert shown.json()["extension"]["alias"] == "os-consoles"
     assert client.get(f"{BASE}/extensions/nope", headers=at(token)).json() == NOT_FOUND
+
+
+def test_a_server_s_security_groups_show_their_rules(client: TestClient, token: str) -> None:
+    net, _ = _network(client, token)
+    server = _server(client, token, net)
+    group = client.post(f"{BASE}/os-security-groups", headers=at(token), json={
+        "security_group": {"name": "web", "description": ""}}).json()["security_group"]
+    rule = client.post(f"{BASE}/os-security-group-rules", headers=at(token), json={
+        "security_group_rule": {"parent_group_id": group["id"], "ip_protocol": "tcp",
+                                "from_port": 80, "to_port": 80}})
+    assert rule.status_code == 200, rule.text
+    added = client.post(f"{BASE}/servers/{server['id']}/action", headers=at(token),
+                        json={"addSecurityGroup": {"name": "web"}})
+    assert added.status_code == 202, added.text
+    listed = client.get(f"{BASE}/servers/{server['id']}/os-security-groups",
+                        headers=at(token, "2.96"))
+    assert listed.status_code == 200, listed.text
+    assert_nova_response(listed.json(), "/servers/{server_id}/os-security-groups", "GET", "2.96")
+    groups = {g["name"]: g for g in listed.json()["security_groups"]}
+    assert set(groups) == {"default", "web"}
+    assert [(r["ip_protocol"], r["from_port"], r["to_port"], r["ip_range"])
+            for r in groups["web"]["rules"]] == [("tcp", 80, 80, {"cidr": "0.0.0.0/0"})]
+    # The default group's rules admit its own members: shown with the group's name.
+    assert {"name": "default", "tenant_id": groups["default"]["tenant_id"]} in [
+        r["group"] for r in groups["default"]["rules"]]
+    in_use = client.delete(f"{BASE}/os-security-groups/{group['id']}", headers=at(token))
+    assert in_use.status_code == 400
