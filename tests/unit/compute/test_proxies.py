@@ -147,6 +147,7 @@ def test_an_image_is_deleted_through_nova_as_the_caller(client: TestClient, clou
     assert deleted.status_code == 204, deleted.text
     assert client.get(f"/image/v2/images/{image}", headers=at(token)).status_code == 404
     assert client.delete(f"{BASE}/images/{image}", headers=at(token, "2.36")).json() == NOT_FOUND
+    assert client.delete(f"{BASE}/images/", headers=at(token)).json() == NOT_FOUND
 
 
 # -- security groups ------------------------------------------------------------------------
@@ -219,6 +220,7 @@ def test_security_groups_through_nova(client: TestClient, token: str) -> None:
     assert client.get(f"{url}/{group['id']}", headers=at(token)).status_code == 404
     assert client.get(url, headers=at(token, "2.36")).json() == NOT_FOUND
     assert client.post(rules, headers=at(token, "2.36"), json={}).json() == NOT_FOUND
+    assert client.delete(f"{url}/", headers=at(token)).json() == NOT_FOUND
 
 
 def test_another_project_s_group_is_not_found(client: TestClient, cloud: Cloud,

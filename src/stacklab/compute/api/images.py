@@ -179,3 +179,10 @@ async def delete_image_metadata(call: Call) -> None:
         raise NotFound("Invalid metadata key")
     del properties[key]
     await compute(call).images.set_properties(image, properties, call.context)
+
+
+# A blank id (``DELETE /images/``) names no image: nova's router finds nothing, 404. Declared
+# so it is not taken for a path stacklab does not serve (501).
+@api.route("DELETE", f"{_IMAGES}/", max_version=PROXY_MAX, expected_errors=404)
+async def delete_blank_image(call: Call) -> None:
+    raise NotFound("The resource could not be found.")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from stacklab.api.errors import BadRequest
+from stacklab.api.errors import BadRequest, NotFound
 from stacklab.api.service import Call, Reply
 from stacklab.compute.api.base import api, compute, project_target
 from stacklab.compute.api.images import PROXY_MAX
@@ -166,3 +166,9 @@ async def delete_security_group_rule(call: Call) -> Reply:
     await networking.group(call.context, rule["parent_group_id"])
     await networking.delete_rule(call.context, rule["id"])
     return Reply(None, status=202)
+
+
+# A blank id (``DELETE /os-security-groups/``) names no group: nova's router finds nothing.
+@api.route("DELETE", f"{_GROUPS}/", max_version=PROXY_MAX, expected_errors=404)
+async def delete_blank_security_group(call: Call) -> None:
+    raise NotFound("The resource could not be found.")
