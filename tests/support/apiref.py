@@ -22,6 +22,7 @@ import copy
 import datetime
 import functools
 import hashlib
+import ipaddress
 import json
 import os
 import re
@@ -767,8 +768,21 @@ def _uuid_like(value: object) -> bool:
         return False
 
 
+def _cidr(value: object) -> bool:
+    """nova's own "cidr" format: an address, a slash and a prefix length (unknown to
+    jsonschema, which would let any string through and make a ``oneOf`` with it ambiguous)."""
+    if not isinstance(value, str):
+        return True
+    try:
+        ipaddress.ip_network(value, strict=False)
+    except ValueError:
+        return False
+    return "/" in value
+
+
 FORMAT_CHECKER.checks("date-time")(_iso8601)
 FORMAT_CHECKER.checks("uuid")(_uuid_like)
+FORMAT_CHECKER.checks("cidr")(_cidr)
 
 
 def _refs(node: Any) -> Iterator[str]:

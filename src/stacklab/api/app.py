@@ -150,6 +150,7 @@ async def _run(
     operation = next((op for op in candidates if version in op.versions), None)
     if operation is None:
         raise not_served()
+    operation.check_query(version, request.query_params.keys())
     schema = operation.schemas.at(version)
     body: Any = None
     action: Action | None = None

@@ -255,6 +255,25 @@ def _codes(declared: Codes | None) -> frozenset[int] | None:
     return frozenset(declared) if declared is not None else None
 
 
+@dataclass(frozen=True)
+class QueryRule:
+    """The query parameters an operation takes from a microversion on (nova's query schemas
+    without additional properties): any other name is refused with 400."""
+
+    min_version: Version
+    names: frozenset[str]
+    prefixes: tuple[str, ...] = ()
+
+    def check(self, names: Iterable[str]) -> None:
+        unexpected = sorted({n for n in names if n not in self.names
+                             and not (self.prefixes and n.startswith(self.prefixes))})
+        if unexpected:
+            listed = ", ".join(repr(n) for n in unexpected)
+            verb = "was" if len(unexpected) == 1 else "were"
+            raise BadRequest(f"Additional properties are not allowed ({listed} {verb} "
+                             "unexpected)")
+
+
 @dataclass
 class Action:
     """One action of an action route: ``{"<name>": {...}}`` posted to ``.../action``."""
@@ -309,6 +328,16 @@ class Operation:
     expected_errors: frozenset[int] | None = None
     # Set on an action route: the body names the action that handles it.
     actions: ActionSet | None = None
+    # The query parameters it takes, strictly, from a version on (none: any).
+    query_rules: tuple[QueryRule, ...] = ()
+
+    def check_query(self, version: Version | None, names: Iterable[str]) -> None:
+        """Refuse what the newest rule in force at ``version`` does not name."""
+        if version is None:
+            return
+        rules = [rule for rule in self.query_rules if rule.min_version <= version]
+        if rules:
+            max(rules, key=lambda rule: rule.min_version).check(names)
 
     @property
     def name(self) -> str:

@@ -22,8 +22,8 @@ from sqlalchemy.orm import Session
 from stacklab.api.context import RequestContext
 from stacklab.api.errors import BadRequest, Forbidden, NotFound
 from stacklab.bus.interface import Target
+from stacklab.compute import image_meta, quotas, states
 from stacklab.compute import models as m
-from stacklab.compute import quotas, states
 from stacklab.compute.casts import Cast
 from stacklab.compute.glance import GlanceError, image_properties
 from stacklab.compute.instances import bus_context
@@ -273,7 +273,8 @@ class Builds:
                     config_drive="True" if request.config_drive else "",
                     access_ipv4=request.access_ipv4, access_ipv6=request.access_ipv6,
                     disk_config=request.disk_config, metadata_=dict(request.metadata),
-                    system_metadata={}, tags=list(dict.fromkeys(request.tags)),
+                    system_metadata=image_meta.system_metadata(image["properties"]),
+                    tags=list(dict.fromkeys(request.tags)),
                     security_groups=request.security_groups or ["default"],
                     networks=networks, addresses={}, block_devices=block_devices,
                     scheduler_hints=request.hints,
@@ -317,7 +318,8 @@ class Builds:
             instance.key_name, instance.key_data = None, None
         if "trusted_image_certificates" in fields:
             instance.trusted_certs = fields["trusted_image_certificates"]
-        instance.system_metadata = {**instance.system_metadata,
+        instance.system_metadata = {**image_meta.with_image(instance.system_metadata,
+                                                            image["properties"]),
                                     "old_vm_state": instance.vm_state}
         instance.task_state = states.REBUILDING
         return Cast.to_compute(instance.host, "rebuild_instance", instance_uuid=instance.uuid,

@@ -12,6 +12,7 @@ shelved server's image) it does as the ``nova`` service user.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -33,6 +34,10 @@ GLANCE_CORE = frozenset({
 def image_properties(image: Mapping[str, Any]) -> dict[str, Any]:
     """An image's properties, without glance's own keys."""
     return {k: v for k, v in image.items() if k not in GLANCE_CORE}
+
+
+def _json_bytes(value: Any) -> bytes:
+    return json.dumps(value).encode()
 
 
 class GlanceError(Exception):
@@ -66,6 +71,44 @@ class GlanceClient:
         path = f"/v2/images/{quote(image_id, safe='')}"
         image: dict[str, Any] = await self._call("GET", path, token=token)
         return image
+
+    async def list_images(self, params: Mapping[str, str], *, token: str) -> list[dict[str, Any]]:
+        """The images ``token``'s user sees, filtered by glance's own query ``params``.
+
+        glance pages its lists; nova's proxy asked for every page unless given a
+        limit, and so does this.
+        """
+        wanted = dict(params)
+        limit = int(wanted["limit"]) if wanted.get("limit", "").isdigit() else None
+        found: list[dict[str, Any]] = []
+        while True:
+            page = await self._call("GET", "/v2/images", token=token, params=wanted)
+            found.extend(page["images"])
+            if limit is not None and len(found) >= limit:
+                return found[:limit]
+            if not page.get("next") or not page["images"]:
+                return found
+            wanted["marker"] = str(page["images"][-1]["id"])
+
+    async def patch(self, image_id: str, changes: list[dict[str, Any]], *,
+                    token: str) -> dict[str, Any]:
+        """Change an image with a JSON patch, as the user ``token`` is."""
+        answer = await self._call(
+            "PATCH", f"/v2/images/{quote(image_id, safe='')}", token=token,
+            content=_json_bytes(changes),
+            headers={"Content-Type": "application/openstack-images-v2.1-json-patch"})
+        image: dict[str, Any] = answer
+        return image
+
+    async def delete_as_user(self, image_id: str, *, token: str) -> None:
+        """Delete an image as the user ``token`` is (glance's 403 and 404 pass)."""
+        if "/" in image_id or image_id in ("", ".", ".."):
+            raise GlanceError(404, {"message": f"No image found with ID {image_id}"})
+        try:
+            await self._http.send("DELETE", f"/v2/images/{quote(image_id, safe='')}",
+                                  token=token)
+        except ServiceCallError as exc:
+            raise GlanceError(exc.status, exc.body) from None
 
     async def create(self, fields: Mapping[str, Any], *, token: str) -> dict[str, Any]:
         """A queued image record, created with the user's token (the image is theirs)."""

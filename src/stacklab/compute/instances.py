@@ -18,6 +18,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from stacklab.api.context import RequestContext
+from stacklab.api.errors import Conflict
 from stacklab.bus.interface import Bus
 from stacklab.clock import Clock
 from stacklab.compute import models as m
@@ -112,6 +113,26 @@ class Instances:
                 setattr(instance, column,
                         "" if value is None and column.startswith("access") else value)
         instance.updated_at = self.clock.now()
+
+    @staticmethod
+    def pin_zone(instance: m.Instance, wanted: str | None) -> None:
+        """Unpin a server from its zone (None), or pin it to the zone it is in (2.104).
+
+        A pinned server is unpinned before it is pinned elsewhere, and only to where
+        it is (nova's 409 otherwise); asking for what is already so changes nothing.
+        """
+        pinned = instance.requested_zone
+        if wanted is None or wanted == pinned:
+            instance.requested_zone = wanted
+            return
+        if pinned is not None:
+            raise Conflict("Cannot change pinned availability zone directly. Unpin first by "
+                           "setting pinned_availability_zone to null.")
+        current = instance.availability_zone
+        if wanted != current:
+            raise Conflict(f"Server can only be pinned to its current availability zone "
+                           f"'{current}', but '{wanted}' was requested.")
+        instance.requested_zone = wanted
 
     @staticmethod
     def find(session: Session, uuid: str) -> m.Instance | None:

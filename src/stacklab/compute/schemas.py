@@ -46,8 +46,17 @@ def _with_description(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 # By the microversion each starts at: 2.55 adds the description.
+def _without_rxtx(schema: dict[str, Any]) -> dict[str, Any]:
+    """2.102 takes no ``rxtx_factor`` any more (a flavor's is always 1.0)."""
+    fields = {k: v for k, v in schema["properties"]["flavor"]["properties"].items()
+              if k != "rxtx_factor"}
+    return {**schema, "properties": {"flavor": {**schema["properties"]["flavor"],
+                                                "properties": fields}}}
+
+
 FLAVOR_CREATE: dict[str, dict[str, Any]] = {
-    "2.1": _FLAVOR_CREATE, "2.55": _with_description(_FLAVOR_CREATE)}
+    "2.1": _FLAVOR_CREATE, "2.55": _with_description(_FLAVOR_CREATE),
+    "2.102": _without_rxtx(_with_description(_FLAVOR_CREATE))}
 
 FLAVOR_UPDATE: dict[str, Any] = {
     "type": "object", "required": ["flavor"], "additionalProperties": False,

@@ -308,11 +308,15 @@ def _server_update(version: Version) -> _Schema:
         fields["description"] = _DESCRIPTION
     if _since(version, "2.90"):
         fields["hostname"] = _HOST_NAME if _since(version, "2.94") else _HOSTNAME_LABEL
+    if _since(version, "2.104"):
+        fields["pinned_availability_zone"] = {"oneOf": [
+            {"type": "string", "minLength": 1, "maxLength": 255}, {"type": "null"}]}
     return _body("server", _object(fields))
 
 
 SERVER_UPDATE: dict[str, _Schema] = {
-    start: _server_update(Version.parse(start)) for start in ("2.1", "2.19", "2.90", "2.94")
+    start: _server_update(Version.parse(start))
+    for start in ("2.1", "2.19", "2.90", "2.94", "2.104")
 }
 
 
@@ -488,6 +492,7 @@ _CONSOLE_TYPES = ["novnc", "xvpvnc", "spice-html5", "serial", "rdp-html5"]
 REMOTE_CONSOLE_CREATE: dict[str, _Schema] = {
     "2.6": _remote_console(_PROTOCOLS, _CONSOLE_TYPES),
     "2.8": _remote_console([*_PROTOCOLS, "mks"], [*_CONSOLE_TYPES, "webmks"]),
+    "2.99": _remote_console([*_PROTOCOLS, "mks"], [*_CONSOLE_TYPES, "webmks", "spice-direct"]),
 }
 
 METADATA_REPLACE: dict[str, _Schema] = {"2.1": _body("metadata", _METADATA)}

@@ -28,6 +28,7 @@ from stacklab.compute.keypairs import KeyPairs
 from stacklab.compute.moves import Moves
 from stacklab.compute.neutron import NeutronClient
 from stacklab.compute.placement import Placement, flavor_resources
+from stacklab.compute.proxies import Images, Networking
 from stacklab.compute.quotas import Quotas
 from stacklab.compute.scheduler import HostState
 from stacklab.compute.servicegroup import TOPICS, ServiceGroup, is_up
@@ -74,6 +75,11 @@ class ComputeService:
         self.consoles = Consoles(self)
         self.interfaces = Interfaces(self)
         self.snapshots = Snapshots(self)
+        # The deprecated proxies to glance and neutron (/images, /os-security-groups...).
+        self.images = Images(self)
+        self.networking = Networking(self)
+        # nova's [neutron] default_floating_pool: where a floating IP asked of no pool comes from.
+        self.default_floating_pool = "nova"
         self.placement = Placement()
         # Server uuid -> its server group (None without): the scheduler's group counts.
         self.instance_groups: dict[str, str | None] = {}

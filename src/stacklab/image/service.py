@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from stacklab.api.context import RequestContext
@@ -122,6 +122,9 @@ class ImageService:
             query = query.where(size >= filters["size_min"])
         if filters.get("size_max") is not None:
             query = query.where(size <= filters["size_max"])
+        for name in ("created_at", "updated_at"):
+            if filters.get(name):
+                query = query.where(_compare(getattr(image, name), filters[name]))
         for key, value in filters.get("properties", {}).items():
             # json_each rather than a JSON path: a key may hold any character, quotes too.
             each = func.json_each(image.properties).table_valued("key", "value")
@@ -339,3 +342,12 @@ class ImageService:
         if member is None:
             raise NotFound(f"Member {member_id} not found for image {image.id}.")
         return member
+
+
+def _compare(column: Any, wanted: tuple[str, float]) -> ColumnElement[bool]:
+    """One of glance's time filters, ``(operator, epoch seconds)``, on an image's time."""
+    operator, moment = wanted
+    comparisons: dict[str, Callable[[Any, float], ColumnElement[bool]]] = {
+        "gt": lambda c, v: c > v, "gte": lambda c, v: c >= v, "eq": lambda c, v: c == v,
+        "neq": lambda c, v: c != v, "lt": lambda c, v: c < v, "lte": lambda c, v: c <= v}
+    return comparisons[operator](column, moment)

@@ -47,7 +47,7 @@ from stacklab.compute.server_schemas import (
 )
 from support.apiref import api_ref, nova_request_schema
 
-MAXIMUM = Version(2, 96)
+MAXIMUM = Version(2, 104)
 
 # --------------------------------------------------------------------------- nova's validator
 

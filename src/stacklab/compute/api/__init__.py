@@ -2,19 +2,31 @@
 
 from stacklab.compute.api import (  # noqa: F401
     discovery,
+    extensions,
     flavors,
+    floating_ips,
     hypervisors,
+    images,
     keypairs,
     limits,
+    networks,
     quota_sets,
+    security_groups,
     server_actions,
     server_details,
     server_external_events,
     server_groups,
+    server_ips,
     server_network,
+    server_shares,
     servers,
     services,
+    volumes_boot,
 )
 from stacklab.compute.api.base import api
+from stacklab.compute.api.query_rules import apply
+
+# Once every operation is declared: the query parameters nova's schemas let each take.
+apply(api)
 
 __all__ = ["api"]

@@ -12,7 +12,7 @@ from stacklab.api.validation import describe_nova
 if TYPE_CHECKING:
     from stacklab.compute.service import ComputeService
 
-MICROVERSIONS = MicroversionRange("compute", Version(2, 1), Version(2, 96),
+MICROVERSIONS = MicroversionRange("compute", Version(2, 1), Version(2, 104),
                                   legacy_header="X-OpenStack-Nova-API-Version")
 
 api = ServiceApi("compute", errors=nova_error, microversions=MICROVERSIONS,

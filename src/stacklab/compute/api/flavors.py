@@ -10,6 +10,7 @@ from stacklab.api.query import int_param
 from stacklab.api.service import Call, Handler, Reply, schemas_from
 from stacklab.compute import models as m
 from stacklab.compute.api.base import api, compute, links, project_target
+from stacklab.compute.api.servers import regex_filter
 from stacklab.compute.schemas import (
     EXTRA_SPECS,
     FLAVOR_ACCESS_ACTIONS,
@@ -35,9 +36,12 @@ def render_flavor(call: Call, f: m.Flavor, *, detail: bool = True) -> dict[str, 
         swap = ""  # nova showed "no swap" as an empty string before 2.75
     body.update({
         "ram": f.memory_mb, "disk": f.root_gb, "vcpus": f.vcpus, "swap": swap,
-        "OS-FLV-EXT-DATA:ephemeral": f.ephemeral_gb, "OS-FLV-DISABLED:disabled": f.disabled,
-        "rxtx_factor": f.rxtx_factor, "os-flavor-access:is_public": f.is_public,
+        "OS-FLV-EXT-DATA:ephemeral": f.ephemeral_gb, "os-flavor-access:is_public": f.is_public,
     })
+    if not call.version_at_least("2.102"):
+        # Dropped at 2.102: nova-network's rxtx_factor, and disabled (always false here).
+        body["OS-FLV-DISABLED:disabled"] = f.disabled
+        body["rxtx_factor"] = f.rxtx_factor
     if call.version_at_least("2.61"):
         body["extra_specs"] = dict(f.extra_specs)
     return body
@@ -63,12 +67,20 @@ def _sort_value(row: m.Flavor, key: str) -> Any:
 def _list(call: Call, detail: bool) -> dict[str, Any]:
     service = compute(call)
     query = call.query
-    request = NOVA.request(query, _SORTABLE, default_sort=(("flavorid", "asc"),))
+    sortable = _SORTABLE if not call.version_at_least("2.102") else tuple(
+        key for key in _SORTABLE if key != "rxtx_factor")
+    request = NOVA.request(query, sortable, default_sort=(("flavorid", "asc"),))
+    # nova reads a name filter at every version (a regex, as its database's REGEXP);
+    # only 2.102's query schema names it.
+    name = query.get("name")
+    pattern = regex_filter("name", name) if name is not None else None
     with service.db.session() as session:
         flavors = service.flavors.list_flavors(
             session, project_id=call.context.project_id, is_admin=call.context.is_admin,
             is_public=_is_public_filter(call), min_ram=int_param(query, "minRam"),
             min_disk=int_param(query, "minDisk"))
+        if pattern is not None:
+            flavors = [f for f in flavors if pattern.search(f.name)]
         page = page_items(flavors, request, NOVA, id_of=_flavorid, value_of=_sort_value)
         body: dict[str, Any] = {"flavors": [render_flavor(call, f, detail=detail)
                                             for f in page.items]}

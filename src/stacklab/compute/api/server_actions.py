@@ -394,7 +394,8 @@ for _name in ("os-getVNCConsole", "os-getSPICEConsole", "os-getSerialConsole"):
 
 not_implemented("os-getRDPConsole", max_version="2.5")
 not_implemented("trigger_crash_dump", min_version="2.17")
-for _name in ("addFixedIp", "removeFixedIp", "addFloatingIp", "removeFloatingIp"):
+# addFloatingIp/removeFloatingIp are floating_ips' (the os-floating-ips proxy).
+for _name in ("addFixedIp", "removeFixedIp"):
     not_implemented(_name, max_version="2.43")  # nova-network's, gone at 2.44
 for _name in ("createBackup", "changePassword", "restore", "forceDelete", "injectNetworkInfo",
               "resetNetwork"):

@@ -284,7 +284,9 @@ async def show_instance_action(call: Call) -> dict[str, Any]:
 
 # -- remote consoles (2.6) ---------------------------------------------------------------------
 
-_PROTOCOL_TYPES = {"vnc": {"novnc", "xvpvnc"}, "spice": {"spice-html5"}, "serial": {"serial"},
+# spice-direct (2.99) is a SPICE console too; the schema of older versions refuses it first.
+_PROTOCOL_TYPES = {"vnc": {"novnc", "xvpvnc"}, "spice": {"spice-html5", "spice-direct"},
+                   "serial": {"serial"},
                    "rdp": {"rdp-html5"}, "mks": {"webmks"}}
 
 

@@ -9,8 +9,10 @@ from stacklab.api.service import Call, Reply
 from stacklab.compute import models as m
 from stacklab.compute import states
 from stacklab.compute.api.base import NEUTRON_ERRORS, api, compute
+from stacklab.compute.api.security_groups import render_group
 from stacklab.compute.api.server_actions import Precondition, action, check_state, precondition
 from stacklab.compute.api.servers import check_lock, get_instance, server_target
+from stacklab.compute.proxies import nova_group
 
 _SERVER = "/v2.1/servers/{server_id}"
 _ATTACHABLE = (states.ACTIVE, states.PAUSED, states.STOPPED, states.SUSPENDED,
@@ -100,7 +102,8 @@ action("removeSecurityGroup", "os_compute_api:os-security-groups:remove",
            policy="os_compute_api:os-security-groups:list", target=server_target,
            expected_errors=NEUTRON_ERRORS)
 async def server_security_groups(call: Call) -> dict[str, Any]:
-    groups = await compute(call).interfaces.security_groups(_server(call).uuid)
-    return {"security_groups": [
-        {"id": g["id"], "name": g["name"], "description": g["description"],
-         "tenant_id": g["tenant_id"], "rules": []} for g in groups]}
+    groups = [nova_group(g) for g in
+              await compute(call).interfaces.security_groups(_server(call).uuid)]
+    data = await compute(call).networking.rule_group_data(call.context, groups)
+    shown = [render_group(g, data) for g in groups]
+    return {"security_groups": sorted(shown, key=lambda g: (g["tenant_id"] or "", g["name"]))}

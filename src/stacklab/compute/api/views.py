@@ -8,8 +8,8 @@ from typing import Any
 
 from stacklab.api.service import Call
 from stacklab.clock import isotime
+from stacklab.compute import image_meta, states
 from stacklab.compute import models as m
-from stacklab.compute import states
 from stacklab.compute.api.base import compute, links
 
 
@@ -44,8 +44,11 @@ def _flavor(call: Call, instance: m.Instance) -> dict[str, Any]:
 def _image(call: Call, instance: m.Instance) -> Any:
     if not instance.image_ref:
         return ""  # booted from a volume
-    return {"id": instance.image_ref, "links": [
+    image: dict[str, Any] = {"id": instance.image_ref, "links": [
         {"rel": "bookmark", "href": call.url_for(f"/images/{instance.image_ref}")}]}
+    if call.version_at_least("2.98"):
+        image["properties"] = image_meta.shown_properties(instance.system_metadata or {})
+    return image
 
 
 def _target(instance: m.Instance) -> dict[str, str]:
@@ -146,4 +149,8 @@ def render_server(call: Call, instance: m.Instance, *, full: bool = True,
         body["host_status"] = host_status(call, instance)
     if call.version_at_least("2.96"):
         body["pinned_availability_zone"] = instance.requested_zone
+    if call.version_at_least("2.100"):
+        # The request spec's hints: nova keeps each value as a list.
+        body["scheduler_hints"] = {name: value if isinstance(value, list) else [value]
+                                   for name, value in (instance.scheduler_hints or {}).items()}
     return body

@@ -9,7 +9,7 @@ from starlette.responses import Response, StreamingResponse
 
 from stacklab.api.errors import BadRequest, Conflict, Forbidden, NotFound
 from stacklab.api.pagination import Glance
-from stacklab.api.query import bool_param, int_param
+from stacklab.api.query import bool_param, int_param, timestamp_param
 from stacklab.api.service import Call, Reply
 from stacklab.api.validation import Schema, parse_json
 from stacklab.image import patch, schemas
@@ -61,6 +61,23 @@ def _operator_value(raw: str | None) -> str | list[str] | None:
     return values
 
 
+_TIME_OPERATORS = ("gt", "gte", "eq", "neq", "lt", "lte")
+
+
+def _time_filter(query: Any, name: str) -> tuple[str, float] | None:
+    """glance's ``created_at``/``updated_at`` filters: ``[op:]time``, ``eq`` when none is said
+    (what nova's old ``changes-since`` becomes: ``updated_at=gte:<time>``)."""
+    raw = query.get(name)
+    if raw is None:
+        return None
+    operator, _, value = raw.partition(":")
+    if operator not in _TIME_OPERATORS:
+        operator, value = "eq", raw
+    moment = timestamp_param({name: value}, name)
+    assert moment is not None
+    return operator, moment
+
+
 @api.route("GET", "/v2/images")
 async def list_images(call: Call) -> dict[str, Any]:
     call.authorize("get_images", call.default_target())
@@ -78,6 +95,8 @@ async def list_images(call: Call) -> dict[str, Any]:
         filters[name] = bool_param(query, name)
     for name in ("size_min", "size_max"):
         filters[name] = int_param(query, name)
+    for name in ("created_at", "updated_at"):
+        filters[name] = _time_filter(query, name)
     reserved = {"limit", "marker", "sort_key", "sort_dir", "sort", "tag", "size_min",
                 "size_max", "member_status", "protected", "os_hidden", *filters}
     filters["properties"] = {k: v for k, v in query.items() if k not in reserved}
