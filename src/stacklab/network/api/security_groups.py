@@ -77,9 +77,6 @@ SECURITY_GROUP = Resource(
 
 def _make(call: Call, session: Session, project: str, fields: dict[str, Any],
           parent: Mapping[str, Any]) -> m.SecurityGroup:
-    if fields.get("name") == "default":
-        raise ApiError("Default security group already exists.", status=409,
-                       kind="SecurityGroupDefaultAlreadyExists")
     service = network(call)
     now = service.clock.now()
     service.default_security_group(session, project)
@@ -100,7 +97,8 @@ def _make(call: Call, session: Session, project: str, fields: dict[str, Any],
 
 def _apply(call: Call, session: Session, group: m.SecurityGroup, fields: dict[str, Any],
            parent: Mapping[str, Any]) -> None:
-    if group.is_default and fields.get("name", "default") != "default":
+    # (a new name of "default" the attribute map refused already)
+    if group.is_default and "name" in fields:
         raise ApiError("Updating default security group not allowed.", status=409,
                        kind="SecurityGroupCannotUpdateDefault")
     assign(call, session, group, fields, parent, resource="security_group")
@@ -108,7 +106,7 @@ def _apply(call: Call, session: Session, group: m.SecurityGroup, fields: dict[st
 
 def _remove(call: Call, session: Session, group: m.SecurityGroup) -> None:
     if group.is_default and not call.context.is_admin:
-        raise ApiError("Removing default security group not allowed.", status=409,
+        raise ApiError("Insufficient rights for removing default security group.", status=409,
                        kind="SecurityGroupCannotRemoveDefault")
     if session.scalar(select(m.Port.id).where(
             has_any(m.Port.__table__.c.security_groups, [group.id])).limit(1)):
