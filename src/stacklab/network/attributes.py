@@ -580,7 +580,8 @@ RESOURCES: dict[str, dict[str, Attribute]] = {
     "security_group_rule": {
         **{k: v for k, v in _STANDARD.items() if k != "name"},
         "description": _attr(string(DESCRIPTION_SIZE)),
-        "security_group_id": _attr(uuid, required=True),
+        # A string of a UUID's size, not a UUID: any other id is a group not found.
+        "security_group_id": _attr(string(36), required=True),
         "direction": _attr(values("ingress", "egress"), required=True),
         "ethertype": _attr(values("IPv4", "IPv6"), convert=ethertype_case_insensitive),
         # Names and numbers both: the handler reads it with neutron-lib's protocol table.
@@ -588,7 +589,7 @@ RESOURCES: dict[str, dict[str, Attribute]] = {
         "port_range_min": _attr(convert=port_value),
         "port_range_max": _attr(convert=port_value),
         "remote_ip_prefix": _attr(or_none(string())),
-        "remote_group_id": _attr(or_none(uuid)),
+        "remote_group_id": _attr(or_none(string())),
     },
     "subnetpool": {
         **_STANDARD,

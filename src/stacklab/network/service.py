@@ -75,8 +75,34 @@ def _assign(row: Any, resource: str, fields: Mapping[str, Any]) -> None:
 
 def _auto_address(subnet: m.Subnet) -> bool:
     """neutron's is_auto_address_subnet: a port's address there is its MAC's EUI-64."""
-    return subnet.ip_version == 6 and subnet.ipv6_address_mode in ("slaac",
-                                                                    "dhcpv6-stateless")
+    modes = ("slaac", "dhcpv6-stateless")
+    return subnet.ip_version == 6 and (subnet.ipv6_address_mode in modes
+                                       or subnet.ipv6_ra_mode in modes)
+
+
+def _check_ipv6_modes(fields: Mapping[str, Any], version: int, cidr: ipam.Net) -> None:
+    """neutron's checks of a new subnet's IPv6 modes (_validate_subnet and
+    _validate_ipv6_attributes): none on IPv4; on IPv6 only with DHCP enabled, the two the
+    same when both are given, and a /64 for the automatic ones (EUI-64 fills 64 bits)."""
+    ra_mode, address_mode = fields.get("ipv6_ra_mode"), fields.get("ipv6_address_mode")
+    if version == 4:
+        for name, value in (("ipv6_ra_mode", ra_mode), ("ipv6_address_mode", address_mode)):
+            if value is not None:
+                raise attributes.invalid_input(f"{name} is not valid when ip_version is 4")
+        return
+    if (ra_mode or address_mode) and not fields.get("enable_dhcp", True):
+        raise attributes.invalid_input("ipv6_ra_mode or ipv6_address_mode cannot be set when "
+                                       "enable_dhcp is set to False")
+    if ra_mode and address_mode and ra_mode != address_mode:
+        raise attributes.invalid_input(
+            f"ipv6_ra_mode set to '{ra_mode}' with ipv6_address_mode set to "
+            f"'{address_mode}' is not valid. If both attributes are set, they must be the "
+            "same value")
+    automatic = (address_mode or ra_mode) in ("slaac", "dhcpv6-stateless")
+    if automatic and cidr.prefixlen != 64:
+        raise attributes.invalid_input(
+            f"Invalid CIDR {cidr} for IPv6 address mode. OpenStack uses the EUI-64 address "
+            "format, which requires the prefix to be /64")
 
 
 def _check_gateway(gateway: str | None, ip_version: int) -> None:
@@ -323,6 +349,7 @@ class NetworkService:
             raise BadRequest("Bad subnets request: a cidr must be specified in the absence "
                              "of a subnet pool.")
         cidr = ipam.parse_cidr(str(fields["cidr"]), version)
+        _check_ipv6_modes(fields, version, cidr)
         for other in self.subnets_of(session, network.id):
             if ipaddress.ip_network(other.cidr).overlaps(cidr):
                 raise BadRequest(f"Invalid input for operation: Requested subnet with cidr: "
@@ -384,6 +411,10 @@ class NetworkService:
         DHCP agents hear of it."""
         gateway = fields.get("gateway_ip", subnet.gateway_ip)
         _check_gateway(gateway, subnet.ip_version)
+        if fields.get("enable_dhcp") is False and (subnet.ipv6_ra_mode
+                                                   or subnet.ipv6_address_mode):
+            raise attributes.invalid_input("Cannot disable enable_dhcp with ipv6 attributes "
+                                           "set")
         if "allocation_pools" in fields or "gateway_ip" in fields:
             pools = fields.get("allocation_pools", subnet.allocation_pools)
             ipam.check_pools(ipam.parse_cidr(subnet.cidr, subnet.ip_version), list(pools),

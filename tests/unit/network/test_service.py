@@ -266,3 +266,41 @@ def test_an_external_network_goes_with_its_unassociated_floating_ips(
         session.flush()
         assert session.get(m.FloatingIP, "fip-1") is None
         assert session.get(m.Port, port.id) is None
+
+
+@pytest.mark.parametrize(("fields", "message"), [
+    ({"ipv6_ra_mode": "dhcpv6-stateless", "ipv6_address_mode": "slaac"},
+     "ipv6_ra_mode set to 'dhcpv6-stateless' with ipv6_address_mode set to 'slaac' is not "
+     "valid. If both attributes are set, they must be the same value"),
+    ({"ipv6_address_mode": "slaac", "enable_dhcp": False},
+     "ipv6_ra_mode or ipv6_address_mode cannot be set when enable_dhcp is set to False"),
+    ({"ipv6_ra_mode": "slaac", "cidr": "2001:db8::/80"},
+     "Invalid CIDR 2001:db8::/80 for IPv6 address mode. OpenStack uses the EUI-64 address "
+     "format, which requires the prefix to be /64"),
+    ({"ipv6_address_mode": "slaac", "ip_version": 4, "cidr": "10.0.0.0/24"},
+     "ipv6_address_mode is not valid when ip_version is 4"),
+])
+def test_ipv6_modes_are_checked_as_neutron_does(service: NetworkService,
+                                                fields: dict[str, object],
+                                                message: str) -> None:
+    with service.db.session() as session:
+        network = service.add_network(session, "p1", {"name": "n"})
+        session.flush()
+        with pytest.raises(BadRequest) as refused:
+            service.add_subnet(session, "p1", {"network_id": network.id, "ip_version": 6,
+                                               "cidr": "2001:db8::/64", **fields}, MEMBER)
+        assert refused.value.message == f"Invalid input for operation: {message}."
+
+
+def test_only_the_ra_mode_makes_a_subnet_automatic(service: NetworkService) -> None:
+    with service.db.session() as session:
+        network = service.add_network(session, "p1", {"name": "n"})
+        session.flush()
+        v6 = service.add_subnet(session, "p1", {"network_id": network.id, "ip_version": 6,
+                                                "cidr": "2001:db8::/64",
+                                                "ipv6_ra_mode": "slaac"}, MEMBER)
+        session.flush()
+        port = service.add_port(session, "p1", {"network_id": network.id,
+                                                "mac_address": "fa:16:3e:00:00:09"})
+        session.flush()
+        assert _addresses(service, session, port) == {v6.id: "2001:db8::f816:3eff:fe00:9"}
