@@ -124,7 +124,7 @@ def test_metering_with_the_cli(live: LiveCloud, admin: Neutron) -> None:
             name, "counted", False)
         rule = live.openstack_json("network", "meter", "rule", "create", "--ingress",
                                    "--remote-ip-prefix", "10.0.0.0/24", name)
-        assert (rule["direction"], rule["remote_ip_prefix"], rule["excluded"],
+        assert (rule["direction"], rule["remote_ip_prefix"], rule["is_excluded"],
                 rule["metering_label_id"]) == ("ingress", "10.0.0.0/24", False, meter["id"])
         listed = live.openstack_json("network", "meter", "list")
         assert name in {m["Name"] for m in listed}
