@@ -262,3 +262,17 @@ def test_floating_ips_filter_on_their_port(admin: Neutron,
     assert by_port == [bound] and by_port[0]["port_details"]["name"] == "p0"
     unbound = admin.ok("GET", "/v2.0/floatingips?port_id=null")["floatingips"]
     assert [f["id"] for f in unbound] == [free["id"]]
+
+
+def test_tenant_id_filters_and_sorts_as_project_id(
+        admin: Neutron, tenants: tuple[Tenant, Tenant, Tenant]) -> None:
+    a, b, _ = tenants
+    for tenant in (a, b):
+        tenant.neutron.create("networks", "network", name=f"{tenant.name}-owned")
+    mine = admin.ok("GET", f"/v2.0/networks?tenant_id={a.project_id}")["networks"]
+    assert [n["name"] for n in mine] == ["proj-a-owned"]
+    assert admin.ok("GET", f"/v2.0/networks?tenant_id={a.project_id}"
+                           f"&project_id={a.project_id}")["networks"] == mine
+    ordered = admin.ok("GET", "/v2.0/networks?sort_key=tenant_id&sort_dir=desc")["networks"]
+    projects = [n["tenant_id"] for n in ordered]
+    assert projects == sorted(projects, reverse=True)
