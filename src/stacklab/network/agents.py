@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from stacklab.api.errors import ApiError
 from stacklab.bus.interface import Bus, Target
 from stacklab.clock import Clock
 from stacklab.network import models as m
@@ -103,6 +104,43 @@ class Agents:
             self._dhcp_bindings(session), self.clock.now(), self.options,
             hosts_with_network_access=sch.hosts_with_l2_agent(agents))
         self._apply_dhcp(session, changes)
+
+    def add_network_to_agent(self, session: Session, agent_id: str, network_id: str) -> None:
+        """An admin schedules a network to a DHCP agent by hand (neutron's
+        add_network_to_dhcp_agent): an enabled DHCP agent not already serving it."""
+        self.network.get_network(session, network_id)
+        agent = self._agent(session, agent_id)
+        if agent.agent_type != sch.AGENT_TYPE_DHCP or not agent.admin_state_up:
+            raise ApiError(f"Agent {agent_id} is not a valid DHCP Agent or has been "
+                           "disabled.", status=404, kind="InvalidDHCPAgent")
+        bindings = self._dhcp_bindings(session)
+        if any(b.network_id == network_id and b.agent_id == agent_id for b in bindings):
+            raise ApiError(f"The network {network_id} has been already hosted by the DHCP "
+                           f"Agent {agent_id}.", status=409, kind="NetworkHostedByDHCPAgent")
+        index = 1 + max((b.binding_index for b in bindings if b.network_id == network_id),
+                        default=0)
+        self._apply_dhcp(session, sch.DhcpChanges(
+            added=(sch.NetworkBinding(network_id, agent_id, index),)))
+
+    def remove_network_from_agent(self, session: Session, agent_id: str,
+                                  network_id: str) -> None:
+        """An admin takes a network off a DHCP agent (neutron's
+        remove_network_from_dhcp_agent); its DHCP port there goes with it."""
+        self._agent(session, agent_id)
+        binding = session.get(m.DhcpBinding, (network_id, agent_id))
+        if binding is None:
+            raise ApiError(f"The network {network_id} is not hosted by the DHCP Agent "
+                           f"{agent_id}.", status=409, kind="NetworkNotHostedByDhcpAgent")
+        self._apply_dhcp(session, sch.DhcpChanges(removed=(sch.NetworkBinding(
+            network_id, agent_id, binding.binding_index),)))
+
+    @staticmethod
+    def _agent(session: Session, agent_id: str) -> m.Agent:
+        agent = session.get(m.Agent, agent_id)
+        if agent is None:
+            raise ApiError(f"Agent {agent_id} could not be found.", status=404,
+                           kind="AgentNotFound")
+        return agent
 
     def notify_dhcp(self, session: Session, network_id: str, method: str,
                     payload: dict[str, Any]) -> None:

@@ -33,6 +33,7 @@ Converter = Callable[[Any], Any]
 
 NAME_SIZE = 255  # neutron-lib db constants: NAME_FIELD_SIZE, DESCRIPTION_FIELD_SIZE, ...
 DESCRIPTION_SIZE = 255
+LONG_DESCRIPTION_SIZE = 1024
 DEVICE_SIZE = 255
 PROJECT_ID_SIZE = 255
 PHYSNET_SIZE = 64
@@ -142,6 +143,18 @@ def string(max_len: int | None = None) -> Validator:
             return f"'{value}' exceeds maximum length of {max_len}"
         return None
     return check
+
+
+def name_not_default(value: Any) -> str | None:
+    """A security group's name: a string, and not ``default`` in any case (neutron's
+    name_not_default, which answers the conflict itself, on create and on update)."""
+    reason = string(NAME_SIZE)(value)
+    if reason:
+        return reason
+    if value.lower() == "default":
+        raise ApiError("Default security group already exists.", status=409,
+                       kind="SecurityGroupDefaultAlreadyExists")
+    return None
 
 
 def or_none(validator: Validator) -> Validator:
@@ -561,12 +574,14 @@ RESOURCES: dict[str, dict[str, Attribute]] = {
     },
     "security_group": {
         **_STANDARD,
+        "name": _attr(name_not_default, put=True),
         "stateful": _boolean(True),
     },
     "security_group_rule": {
         **{k: v for k, v in _STANDARD.items() if k != "name"},
         "description": _attr(string(DESCRIPTION_SIZE)),
-        "security_group_id": _attr(uuid, required=True),
+        # A string of a UUID's size, not a UUID: any other id is a group not found.
+        "security_group_id": _attr(string(36), required=True),
         "direction": _attr(values("ingress", "egress"), required=True),
         "ethertype": _attr(values("IPv4", "IPv6"), convert=ethertype_case_insensitive),
         # Names and numbers both: the handler reads it with neutron-lib's protocol table.
@@ -574,7 +589,7 @@ RESOURCES: dict[str, dict[str, Attribute]] = {
         "port_range_min": _attr(convert=port_value),
         "port_range_max": _attr(convert=port_value),
         "remote_ip_prefix": _attr(or_none(string())),
-        "remote_group_id": _attr(or_none(uuid)),
+        "remote_group_id": _attr(or_none(string())),
     },
     "subnetpool": {
         **_STANDARD,
@@ -587,6 +602,23 @@ RESOURCES: dict[str, dict[str, Attribute]] = {
         "is_default": _boolean(False),
         "default_quota": _attr(or_none(non_negative), put=True, convert=to_int_if_not_none),
         "address_scope_id": _attr(or_none(uuid)),
+    },
+    # neutron-lib's metering definition, with metering_source_and_destination_fields.
+    "metering_label": {
+        "id": READ_ONLY, "tenant_id": _PROJECT, "project_id": _PROJECT,
+        "name": _attr(string(NAME_SIZE), default=""),
+        "description": _attr(string(LONG_DESCRIPTION_SIZE), default=""),
+        "shared": _attr(convert=to_boolean, default=False),
+    },
+    "metering_label_rule": {
+        "id": READ_ONLY, "tenant_id": _PROJECT, "project_id": _PROJECT,
+        "metering_label_id": _attr(uuid, required=True),
+        "direction": _attr(values("ingress", "egress"), required=True),
+        "excluded": _attr(convert=to_boolean, default=False),
+        # Checked by the metering plugin (as addresses with a prefix), not by the map.
+        "remote_ip_prefix": _attr(default=None),
+        "source_ip_prefix": _attr(default=None),
+        "destination_ip_prefix": _attr(default=None),
     },
     "agent": {
         "id": READ_ONLY,

@@ -207,3 +207,31 @@ class SubnetPool(_Standard, Base):
     shared: Mapped[bool] = mapped_column(Boolean, default=False)
     is_default: Mapped[bool] = mapped_column(Boolean, default=False)
     default_quota: Mapped[int | None] = mapped_column(Integer)
+
+
+class MeteringLabel(Base):
+    """neutron's metering label: no standard attributes (no tags, revisions or times shown);
+    ``created_at`` only orders lists as every other collection is ordered."""
+
+    __tablename__ = "network_metering_label"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    project_id: Mapped[str] = mapped_column(String(255), index=True)
+    name: Mapped[str] = mapped_column(String(255), default="")
+    description: Mapped[str] = mapped_column(String(1024), default="")
+    shared: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[float] = mapped_column(Float)
+
+
+class MeteringLabelRule(Base):
+    """A traffic rule of a metering label; it has no project of its own (its label's)."""
+
+    __tablename__ = "network_metering_label_rule"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    metering_label_id: Mapped[str] = mapped_column(
+        ForeignKey("network_metering_label.id", ondelete="CASCADE"), index=True)
+    direction: Mapped[str] = mapped_column(String(16))
+    excluded: Mapped[bool] = mapped_column(Boolean, default=False)
+    remote_ip_prefix: Mapped[str | None] = mapped_column(String(64))
+    source_ip_prefix: Mapped[str | None] = mapped_column(String(64))
+    destination_ip_prefix: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[float] = mapped_column(Float)

@@ -24,6 +24,7 @@ from stacklab.clock import Clock
 from stacklab.ids import IdSource
 from stacklab.network import attributes, ipam, quotas
 from stacklab.network import models as m
+from stacklab.network.metering import Metering
 from stacklab.network.nova import NovaNotifier
 from stacklab.network.port_events import PortEvents
 from stacklab.network.subnet_pools import SubnetPools
@@ -54,6 +55,10 @@ _IDS_PER_QUERY = 900
 _L3_OWNERS = {"network:router_interface", "network:router_interface_distributed",
               "network:ha_router_replicated_interface", "network:router_gateway",
               "network:floatingip", "network:router_ha_interface"}
+# neutron-lib's ROUTER_INTERFACE_OWNERS_SNAT: ports that take no automatic IPv6 address.
+_ROUTER_INTERFACE_OWNERS = {"network:router_interface", "network:router_interface_distributed",
+                            "network:ha_router_replicated_interface",
+                            "network:router_centralized_snat"}
 # Port attributes a null clears: stored as their empty value.
 _EMPTY_WHEN_NULL: dict[str, Any] = {"binding:profile": {}, "extra_dhcp_opts": []}
 
@@ -66,6 +71,38 @@ def _assign(row: Any, resource: str, fields: Mapping[str, Any]) -> None:
     """The plain update: each attribute into its store column."""
     for name, value in fields.items():
         setattr(row, attributes.column_of(resource, name), value)
+
+
+def _auto_address(subnet: m.Subnet) -> bool:
+    """neutron's is_auto_address_subnet: a port's address there is its MAC's EUI-64."""
+    modes = ("slaac", "dhcpv6-stateless")
+    return subnet.ip_version == 6 and (subnet.ipv6_address_mode in modes
+                                       or subnet.ipv6_ra_mode in modes)
+
+
+def _check_ipv6_modes(fields: Mapping[str, Any], version: int, cidr: ipam.Net) -> None:
+    """neutron's checks of a new subnet's IPv6 modes (_validate_subnet and
+    _validate_ipv6_attributes): none on IPv4; on IPv6 only with DHCP enabled, the two the
+    same when both are given, and a /64 for the automatic ones (EUI-64 fills 64 bits)."""
+    ra_mode, address_mode = fields.get("ipv6_ra_mode"), fields.get("ipv6_address_mode")
+    if version == 4:
+        for name, value in (("ipv6_ra_mode", ra_mode), ("ipv6_address_mode", address_mode)):
+            if value is not None:
+                raise attributes.invalid_input(f"{name} is not valid when ip_version is 4")
+        return
+    if (ra_mode or address_mode) and not fields.get("enable_dhcp", True):
+        raise attributes.invalid_input("ipv6_ra_mode or ipv6_address_mode cannot be set when "
+                                       "enable_dhcp is set to False")
+    if ra_mode and address_mode and ra_mode != address_mode:
+        raise attributes.invalid_input(
+            f"ipv6_ra_mode set to '{ra_mode}' with ipv6_address_mode set to "
+            f"'{address_mode}' is not valid. If both attributes are set, they must be the "
+            "same value")
+    automatic = (address_mode or ra_mode) in ("slaac", "dhcpv6-stateless")
+    if automatic and cidr.prefixlen != 64:
+        raise attributes.invalid_input(
+            f"Invalid CIDR {cidr} for IPv6 address mode. OpenStack uses the EUI-64 address "
+            "format, which requires the prefix to be /64")
 
 
 def _check_gateway(gateway: str | None, ip_version: int) -> None:
@@ -110,6 +147,7 @@ class NetworkService:
         self.macs = ids.stream("network-mac")
         self.options = options or NetworkOptions()
         self.pools = SubnetPools(clock, self.ids)
+        self.metering = Metering(clock, self.ids)
         # Set by the cloud: the agents' scheduler, asked to give a network with a DHCP subnet
         # its DHCP agents (a service without agents, as in unit tests, schedules nothing).
         self.schedule_dhcp: Callable[[Session, str], None] = lambda session, network_id: None
@@ -269,6 +307,18 @@ class NetworkService:
                                 "using it.", 409)
 
     def delete_network(self, session: Session, network: m.Network) -> None:
+        """A network with no ports but its DHCP ports. The floating IPs of an external
+        network that are associated with no port go first (neutron's
+        delete_disassociated_floatingips, before the check); associated ones keep it in
+        use."""
+        for fip in session.scalars(select(m.FloatingIP).where(
+                m.FloatingIP.floating_network_id == network.id,
+                m.FloatingIP.fixed_port_id.is_(None))):
+            port = session.get(m.Port, fip.floating_port_id)
+            if port is not None:
+                session.delete(port)
+            session.delete(fip)
+        session.flush()
         ports = session.scalars(select(m.Port).where(m.Port.network_id == network.id))
         blocking = [p for p in ports if not p.device_owner.startswith("network:dhcp")]
         if blocking:
@@ -299,6 +349,7 @@ class NetworkService:
             raise BadRequest("Bad subnets request: a cidr must be specified in the absence "
                              "of a subnet pool.")
         cidr = ipam.parse_cidr(str(fields["cidr"]), version)
+        _check_ipv6_modes(fields, version, cidr)
         for other in self.subnets_of(session, network.id):
             if ipaddress.ip_network(other.cidr).overlaps(cidr):
                 raise BadRequest(f"Invalid input for operation: Requested subnet with cidr: "
@@ -360,6 +411,10 @@ class NetworkService:
         DHCP agents hear of it."""
         gateway = fields.get("gateway_ip", subnet.gateway_ip)
         _check_gateway(gateway, subnet.ip_version)
+        if fields.get("enable_dhcp") is False and (subnet.ipv6_ra_mode
+                                                   or subnet.ipv6_address_mode):
+            raise attributes.invalid_input("Cannot disable enable_dhcp with ipv6 attributes "
+                                           "set")
         if "allocation_pools" in fields or "gateway_ip" in fields:
             pools = fields.get("allocation_pools", subnet.allocation_pools)
             ipam.check_pools(ipam.parse_cidr(subnet.cidr, subnet.ip_version), list(pools),
@@ -371,14 +426,22 @@ class NetworkService:
                              {"subnet": subnet_message(subnet)})
 
     def delete_subnet(self, session: Session, subnet: m.Subnet) -> None:
+        """A subnet with no ports' addresses but its DHCP ports'; on a SLAAC or
+        DHCPv6-stateless subnet the ports' automatic addresses go with it (neutron's
+        _remove_subnet_ip_allocations_from_ports), unless a router has an interface there."""
+        blocking = ~m.Port.device_owner.startswith("network:dhcp")
+        if _auto_address(subnet):
+            blocking = m.Port.device_owner.in_(_ROUTER_INTERFACE_OWNERS)
         in_use = session.scalar(select(func.count()).select_from(m.IPAllocation).join(
             m.Port, m.Port.id == m.IPAllocation.port_id).where(
-            m.IPAllocation.subnet_id == subnet.id,
-            ~m.Port.device_owner.startswith("network:dhcp"))) or 0
+            m.IPAllocation.subnet_id == subnet.id, blocking)) or 0
         if in_use:
             raise neutron_error("SubnetInUse", f"Unable to complete operation on subnet "
                                 f"{subnet.id}: One or more ports have an IP allocation from "
                                 "this subnet.", 409)
+        for allocation in session.scalars(select(m.IPAllocation).where(
+                m.IPAllocation.subnet_id == subnet.id)):
+            session.delete(allocation)
         self.notify_dhcp(session, subnet.network_id, "subnet_delete_end",
                          {"subnet_id": subnet.id})
         session.delete(subnet)
@@ -418,20 +481,21 @@ class NetworkService:
 
     def _allocate(self, session: Session, network: m.Network, port_id: str,
                   requested: list[dict[str, Any]] | None,
-                  mac: str = "") -> list[tuple[str, str]]:
+                  mac: str = "", owner: str = "", *,
+                  implicit: bool = True) -> list[tuple[str, str]]:
+        """Addresses for a port, as neutron's _allocate_ips_for_port: those asked for, else
+        one on the first IPv4 subnet and one on the first stateful IPv6 subnet; and, unless
+        it is a router's interface, the EUI-64 address of ``mac`` on every SLAAC or
+        DHCPv6-stateless subnet of the network (``implicit``: on creation; an update adds
+        only what it names)."""
         subnets = {s.id: s for s in self.subnets_of(session, network.id)}
+        router_port = owner in _ROUTER_INTERFACE_OWNERS
         wanted: list[tuple[m.Subnet, str | None]] = []
         if requested is None:
-            # neutron's _allocate_ips_for_port: one address on the first IPv4 subnet, one
-            # on the first stateful IPv6 subnet, and the EUI-64 address on every SLAAC
-            # (or DHCPv6-stateless) subnet.
             ordered = list(subnets.values())
-            auto = [s for s in ordered if s.ip_version == 6
-                    and s.ipv6_address_mode in ("slaac", "dhcpv6-stateless")]
             v4 = [s for s in ordered if s.ip_version == 4][:1]
-            v6 = [s for s in ordered if s.ip_version == 6 and s not in auto][:1]
+            v6 = [s for s in ordered if s.ip_version == 6 and not _auto_address(s)][:1]
             wanted = [(s, None) for s in (*v4, *v6)]
-            wanted += [(s, ipam.eui64(s.cidr, mac)) for s in auto if mac]
         else:
             for item in requested:
                 subnet_id = item.get("subnet_id")
@@ -450,7 +514,21 @@ class NetworkService:
                     raise BadRequest(f"Invalid input for operation: Failed to create port on "
                                      f"network {network.id}, because fixed_ips included "
                                      f"invalid subnet {subnet_id}.")
-                wanted.append((subnets[subnet_id], address))
+                subnet = subnets[subnet_id]
+                if _auto_address(subnet) and not router_port:
+                    auto = ipam.eui64(subnet.cidr, mac) if mac else None
+                    if address is not None and address != auto:
+                        raise neutron_error(
+                            "AllocationOnAutoAddressSubnet", f"IPv6 address {address} cannot "
+                            f"be directly assigned to a port on subnet {subnet.id} as the "
+                            "subnet is configured for automatic addresses", 400)
+                    if implicit:
+                        continue  # added below with the network's other automatic ones
+                    address = auto
+                wanted.append((subnet, address))
+        if implicit and mac and not router_port:
+            wanted += [(s, ipam.eui64(s.cidr, mac)) for s in subnets.values()
+                       if _auto_address(s)]
         allocations: list[tuple[str, str]] = []
         for subnet, address in wanted:
             if address is None:
@@ -555,7 +633,7 @@ class NetworkService:
             dns_name=fields.get("dns_name", ""), tags=[], created_at=now, updated_at=now)
         session.add(port)
         session.flush()
-        self._allocate(session, network, port.id, fields.get("fixed_ips"), mac)
+        self._allocate(session, network, port.id, fields.get("fixed_ips"), mac, owner)
         if self.port_events is not None:  # its status follows its host's L2 agent
             self.port_events.created(session, port)
         return port
@@ -606,7 +684,8 @@ class NetworkService:
                 session.delete(row)
         session.flush()
         if fresh:
-            self._allocate(session, self.get_network(session, port.network_id), port.id, fresh)
+            self._allocate(session, self.get_network(session, port.network_id), port.id, fresh,
+                           port.mac_address, port.device_owner, implicit=False)
 
     def delete_port(self, session: Session, port: m.Port) -> None:
         """A port by itself; not one the L3 plugin owns (neutron's L3PortInUse)."""

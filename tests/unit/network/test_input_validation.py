@@ -67,6 +67,11 @@ TABLE: dict[str, tuple[str, list[str], list[str]]] = {
         "name", "description", "prefixes", "default_prefixlen", "min_prefixlen",
         "max_prefixlen", "is_default", "default_quota"]),
     "agent": ("agents", [], ["admin_state_up", "description"]),
+    "metering_label": ("metering/metering-labels", [
+        "name", "description", "shared", "tenant_id", "project_id"], []),
+    "metering_label_rule": ("metering/metering-label-rules", [
+        "metering_label_id", "direction", "excluded", "remote_ip_prefix", "source_ip_prefix",
+        "destination_ip_prefix", "tenant_id", "project_id"], []),
 }
 
 # Attributes holding lists of objects (or one object): each key of an item gets every wrong
@@ -109,6 +114,7 @@ class World:
     security_group: str
     subnetpool: str
     agent: str
+    metering_label: str
     failures: list[str] = field(default_factory=list)
 
     def target(self, resource: str) -> str:
@@ -126,6 +132,9 @@ class World:
             "security_group_rule": {"security_group_id": self.security_group,
                                     "direction": "ingress"},
             "subnetpool": {"name": "fuzz", "prefixes": ["10.100.0.0/16"]},
+            "metering_label": {"name": "fuzz"},
+            "metering_label_rule": {"metering_label_id": self.metering_label,
+                                    "direction": "ingress", "remote_ip_prefix": "10.3.0.0/24"},
         }[resource]
 
 
@@ -145,8 +154,9 @@ def world(admin: Neutron) -> World:
     pool = admin.create("subnetpools", "subnetpool", name="target",
                         prefixes=["10.200.0.0/16"])
     agent = admin.ok("GET", "/v2.0/agents")["agents"][0]["id"]
+    label = admin.create("metering/metering-labels", "metering_label", name="target")
     return World(public, network["id"], subnet["id"], port["id"], router["id"], fip["id"],
-                 group["id"], pool["id"], agent)
+                 group["id"], pool["id"], agent, label["id"])
 
 
 def _send(admin: Neutron, world: World, resource: str, collection: str, create: bool,
@@ -442,7 +452,8 @@ def test_a_valid_segmentation_id_in_use_is_409(admin: Neutron) -> None:
 
 COLLECTIONS = ["networks", "subnets", "ports", "routers", "floatingips", "security-groups",
                "security-group-rules", "subnetpools", "agents", "quotas", "extensions",
-               "availability_zones"]
+               "availability_zones", "metering/metering-labels",
+               "metering/metering-label-rules", "service-providers"]
 QUERY_KEYS = ["limit", "marker", "sort_key", "sort_dir", "page_reverse", "fields", "name",
               "id", "admin_state_up", "tags", "tags-any", "not-tags", "not-tags-any",
               "device_id", "network_id", "fixed_ips", "mtu", "shared", "status"]

@@ -320,3 +320,25 @@ def test_a_reference_to_a_kind_not_served_is_not_found(
                                                         "qos_policy_id": wanted}}
     expect_error(scene.b.neutron.call("POST", path, payload), 404, kind,
                  f"{what} {wanted} could not be found.")
+
+
+def test_a_list_by_address_shows_only_what_the_caller_may_see(scene: Scene) -> None:
+    # b's network has the same range as a's: both projects hold a port at the same address.
+    a_port = scene.a.neutron.ok("GET", f"/v2.0/ports/{scene.of_a.port}")["port"]
+    address = a_port["fixed_ips"][0]["ip_address"]
+    network = scene.b.neutron.create("networks", "network", name="same-range")
+    subnet = scene.b.neutron.create("subnets", "subnet", network_id=network["id"],
+                                    ip_version=4, cidr="10.10.0.0/24")
+    mine = scene.b.neutron.create("ports", "port", network_id=network["id"],
+                                  fixed_ips=[{"ip_address": address}])
+    for query in (f"fixed_ips=ip_address={address}", "fixed_ips=ip_address_substr=10.10.0.",
+                  f"fixed_ips=subnet_id={scene.of_a.subnet}"):
+        listed = scene.b.neutron.ok("GET", f"/v2.0/ports?{query}")["ports"]
+        assert {p["project_id"] for p in listed} <= {scene.b.project_id}, query
+        assert scene.of_a.port not in {p["id"] for p in listed}, query
+    assert [p["id"] for p in scene.b.neutron.ok(
+        "GET", f"/v2.0/ports?fixed_ips=ip_address={address}")["ports"]] == [mine["id"]]
+    assert subnet["id"] != scene.of_a.subnet
+    # The admin sees both.
+    both = scene.admin.ok("GET", f"/v2.0/ports?fixed_ips=ip_address={address}")["ports"]
+    assert {scene.of_a.port, mine["id"]} <= {p["id"] for p in both}

@@ -3,7 +3,6 @@ attribute, tags, sorting and pages cut in SQL, with neutron's links and messages
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -158,17 +157,17 @@ def test_a_limited_list_renders_only_its_page(
         admin: Neutron, monkeypatch: pytest.MonkeyPatch,
         five: tuple[dict[str, Any], dict[str, Any], list[dict[str, Any]]]) -> None:
     net, _, _ = five
-    rendered: list[int] = []
-    original = ports_api.PORT.render
+    rendered: list[str] = []
+    original = ports_api.render_port
 
-    def counting(session: Any, rows: Sequence[Any]) -> list[dict[str, Any]]:
-        rendered.append(len(rows))
-        return original(session, rows)
+    def counting(row: Any, fixed_ips: Sequence[Any]) -> dict[str, Any]:
+        rendered.append(row.id)
+        return original(row, fixed_ips)
 
-    monkeypatch.setattr(ports_api, "PORT", dataclasses.replace(ports_api.PORT,
-                                                               render=counting))
+    # The routes hold the declared PORT; its renderer renders each row with render_port.
+    monkeypatch.setattr(ports_api, "render_port", counting)
     body = admin.ok("GET", f"/v2.0/ports?network_id={net['id']}&limit=2")
-    assert len(body["ports"]) == 2 and rendered == [2]
+    assert len(body["ports"]) == 2 and rendered == [p["id"] for p in body["ports"]]
     fields = admin.ok("GET", f"/v2.0/ports?network_id={net['id']}&fields=id&fields=name")
     assert {tuple(p) for p in fields["ports"]} == {("id", "name")}
 
@@ -263,3 +262,17 @@ def test_floating_ips_filter_on_their_port(admin: Neutron,
     assert by_port == [bound] and by_port[0]["port_details"]["name"] == "p0"
     unbound = admin.ok("GET", "/v2.0/floatingips?port_id=null")["floatingips"]
     assert [f["id"] for f in unbound] == [free["id"]]
+
+
+def test_tenant_id_filters_and_sorts_as_project_id(
+        admin: Neutron, tenants: tuple[Tenant, Tenant, Tenant]) -> None:
+    a, b, _ = tenants
+    for tenant in (a, b):
+        tenant.neutron.create("networks", "network", name=f"{tenant.name}-owned")
+    mine = admin.ok("GET", f"/v2.0/networks?tenant_id={a.project_id}")["networks"]
+    assert [n["name"] for n in mine] == ["proj-a-owned"]
+    assert admin.ok("GET", f"/v2.0/networks?tenant_id={a.project_id}"
+                           f"&project_id={a.project_id}")["networks"] == mine
+    ordered = admin.ok("GET", "/v2.0/networks?sort_key=tenant_id&sort_dir=desc")["networks"]
+    projects = [n["tenant_id"] for n in ordered]
+    assert projects == sorted(projects, reverse=True)

@@ -93,7 +93,14 @@ def request_body(call: Call, resource: str, *, create: bool) -> dict[str, Any]:
     body = call.body
     if not isinstance(body, dict) or not isinstance(body.get(resource), dict):
         raise BadRequest(f"Resource body required: {resource} expected in the body")
-    fields = attributes.prepare(resource, body[resource], create=create)
+    return checked_fields(call, resource, body[resource], create=create)
+
+
+def checked_fields(call: Call, resource: str, item: dict[str, Any], *,
+                   create: bool) -> dict[str, Any]:
+    """One resource's attributes (a body's, or one item of a bulk create), checked and
+    converted by its attribute map, with the project it names checked as neutron does."""
+    fields = attributes.prepare(resource, item, create=create)
     named = {fields[k] for k in ("project_id", "tenant_id") if k in fields}
     if len(named) > 1:
         raise attributes.http_bad_request("'project_id' and 'tenant_id' do not match")
@@ -116,7 +123,9 @@ def _query_filters(call: Call, skip: frozenset[str]) -> dict[str, list[str]]:
     return filters
 
 
-def _matches(value: Any, wanted: list[str]) -> bool:
+def _matches(value: Any, wanted: list[str], *, fold: bool = False) -> bool:
+    if fold and isinstance(value, str):
+        return value.casefold() in {w.casefold() for w in wanted}
     if isinstance(value, bool):
         return any(str(value).lower() == w.lower() for w in wanted)
     if isinstance(value, list):
@@ -140,20 +149,23 @@ def _id_or_name(item: dict[str, Any]) -> str:
     return str(item.get("id", item.get("name")))
 
 
-def list_response(call: Call, collection: str, items: list[dict[str, Any]]) -> dict[str, Any]:
+def list_response(call: Call, collection: str, items: list[dict[str, Any]], *,
+                  path: str = "", folded: frozenset[str] = frozenset()) -> dict[str, Any]:
     """Filter, sort, paginate and trim rendered items as neutron's list controller does, in
     memory: for what has no table of its own (availability zones) and for agents, a few per
-    node. Resources with a table go through ``resource.list_collection``, in SQL."""
+    node. Resources with a table go through ``resource.list_collection``, in SQL. The
+    ``folded`` attributes match whatever their case, as neutron's filters do on MySQL."""
     filters = _query_filters(call, LIST_CONTROLS)
     tags = TagFilter.read(call.query, repeatable=True)
     chosen = [item for item in items
-              if not any(k in item and not _matches(item[k], v) for k, v in filters.items())
+              if not any(k in item and not _matches(item[k], v, fold=k in folded)
+                         for k, v in filters.items())
               and tags.matches(item.get("tags", []))]
     # Without items every key is accepted, as neutron's checks read the attributes shown.
     known = set().union(*(item.keys() for item in items)) if items else None
     request = NEUTRON.request(call.query, known)
     page = page_items(chosen, request, NEUTRON, id_of=_id_or_name, value_of=_value_as_shown)
-    body = NEUTRON.links(page, query=call.query, url=call.url_for(f"/v2.0/{collection}"),
+    body = NEUTRON.links(page, query=call.query, url=call.url_for(f"/v2.0/{path or collection}"),
                          collection=collection, id_of=_id_or_name)
     body[collection] = [only_fields(call, item) for item in page.items]
     return body

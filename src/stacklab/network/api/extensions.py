@@ -60,6 +60,14 @@ EXTENSIONS = (
      "statistics per project"),
     ("standard-attr-tag", "Tag support for resources with standard attribute", "Enables to "
      "set tag on resources with standard attribute."),
+    ("ip-substring-filtering", "IP address substring filtering", "Provides IP address "
+     "substring filtering when listing ports"),
+    ("metering", "Neutron Metering", "Neutron Metering extension."),
+    ("metering_source_and_destination_fields", "Neutron Metering with source and destination "
+     "filtering", "Neutron Metering extension that enables the use of source and destination "
+     "IP prefixes to create metering label rules."),
+    ("service-type", "Neutron Service Type Management", "API for retrieving service "
+     "providers for Neutron advanced services"),
     ("provider", "Provider Network", "Expose mapping of virtual networks to physical "
      "networks"),
     ("security-group", "security-group", "The security groups extension."),

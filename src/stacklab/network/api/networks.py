@@ -9,21 +9,13 @@ from sqlalchemy import exists, false, or_, select, true
 from sqlalchemy.orm import Session
 
 from stacklab.api.errors import ApiError
-from stacklab.api.service import Call, Reply
+from stacklab.api.service import Call
 from stacklab.network import models as m
-from stacklab.network.api.base import (
-    api,
-    network,
-    target_of,
-)
+from stacklab.network.api.base import network, target_of
 from stacklab.network.api.resource import (
     Condition,
     Resource,
-    create_one,
-    delete_one,
-    list_collection,
-    show_one,
-    update_one,
+    serve,
 )
 from stacklab.network.api.views import NETWORK_ATTRIBUTES, fields_of, render_network
 
@@ -114,30 +106,9 @@ def render_network_row(session: Session, row: m.Network) -> dict[str, Any]:
     return render_network(row, _subnet_ids(session, [row.id])[row.id])
 
 
-@api.route("GET", "/v2.0/networks")
-async def list_networks(call: Call) -> dict[str, Any]:
-    return list_collection(call, NETWORK)
-
-
-@api.route("GET", "/v2.0/networks/{network_id}")
-async def show_network(call: Call) -> dict[str, Any]:
-    return show_one(call, NETWORK, call.params["network_id"])
-
-
-@api.route("POST", "/v2.0/networks", status=201)
-async def create_network(call: Call) -> Reply:
-    return create_one(call, NETWORK, lambda call, session, project, fields, parent:
-                      network(call).add_network(session, project, fields))
-
-
-@api.route("PUT", "/v2.0/networks/{network_id}")
-async def update_network(call: Call) -> dict[str, Any]:
-    return update_one(call, NETWORK, call.params["network_id"],
-                      lambda call, session, row, fields, parent:
-                      network(call).update_network(session, row, fields))
-
-
-@api.route("DELETE", "/v2.0/networks/{network_id}", status=204)
-async def delete_network(call: Call) -> None:
-    delete_one(call, NETWORK, call.params["network_id"],
-               lambda call, session, row: network(call).delete_network(session, row))
+serve(NETWORK,
+      make=lambda call, session, project, fields, parent:
+      network(call).add_network(session, project, fields),
+      apply=lambda call, session, row, fields, parent:
+      network(call).update_network(session, row, fields),
+      remove=lambda call, session, row: network(call).delete_network(session, row))

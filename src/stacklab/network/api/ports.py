@@ -9,24 +9,16 @@ from sqlalchemy import exists, false, or_, select
 from sqlalchemy.orm import Session
 
 from stacklab.api.errors import ApiError
-from stacklab.api.service import Call, Reply
+from stacklab.api.service import Call
 from stacklab.network import models as m
-from stacklab.network.api.base import (
-    api,
-    network,
-    target_of,
-)
+from stacklab.network.api.base import network, target_of
 from stacklab.network.api.networks import network_for_child
 from stacklab.network.api.resource import (
     Condition,
     Parent,
     Resource,
-    create_one,
-    delete_one,
     find,
-    list_collection,
-    show_one,
-    update_one,
+    serve,
 )
 from stacklab.network.api.security_groups import groups_of_project
 from stacklab.network.api.subnets import subnet_for
@@ -113,16 +105,6 @@ def port_for(call: Call, session: Session, port_id: str) -> m.Port:
     return network(call).get_port(session, port_id)
 
 
-@api.route("GET", "/v2.0/ports")
-async def list_ports(call: Call) -> dict[str, Any]:
-    return list_collection(call, PORT)
-
-
-@api.route("GET", "/v2.0/ports/{port_id}")
-async def show_port(call: Call) -> dict[str, Any]:
-    return show_one(call, PORT, call.params["port_id"])
-
-
 def _network_of(call: Call, session: Session, fields: dict[str, Any],
                 project: str) -> dict[str, Any]:
     return _parent(network_for_child(call, session, fields["network_id"], project, "port"))
@@ -134,11 +116,6 @@ def _make(call: Call, session: Session, project: str, fields: dict[str, Any],
     return network(call).add_port(session, project, fields)
 
 
-@api.route("POST", "/v2.0/ports", status=201)
-async def create_port(call: Call) -> Reply:
-    return create_one(call, PORT, _make, parent_for=_network_of)
-
-
 def _apply(call: Call, session: Session, row: m.Port, fields: dict[str, Any],
            parent: Mapping[str, Any]) -> None:
     service = network(call)
@@ -148,12 +125,5 @@ def _apply(call: Call, session: Session, row: m.Port, fields: dict[str, Any],
         service.port_events.updated(session, row, binding_changed="binding:host_id" in fields)
 
 
-@api.route("PUT", "/v2.0/ports/{port_id}")
-async def update_port(call: Call) -> dict[str, Any]:
-    return update_one(call, PORT, call.params["port_id"], _apply)
-
-
-@api.route("DELETE", "/v2.0/ports/{port_id}", status=204)
-async def delete_port(call: Call) -> None:
-    delete_one(call, PORT, call.params["port_id"],
-               lambda call, session, row: network(call).delete_port(session, row))
+serve(PORT, make=_make, apply=_apply, parent_for=_network_of,
+      remove=lambda call, session, row: network(call).delete_port(session, row))

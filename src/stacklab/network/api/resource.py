@@ -42,7 +42,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
 from stacklab.api.collector import collector_paused
-from stacklab.api.errors import ApiError
+from stacklab.api.errors import ApiError, BadRequest
 from stacklab.api.pagination import PageRequest, Window, page_query
 from stacklab.api.service import Call, Handler, Reply
 from stacklab.api.tag_filters import TagFilter
@@ -54,6 +54,7 @@ from stacklab.network.api.base import (
     api,
     authorize,
     check_attributes,
+    checked_fields,
     network,
     only_fields,
     request_body,
@@ -110,7 +111,10 @@ class Resource:
         return self.model.__table__
 
     def column(self, attribute: str) -> Any:
-        """The store column of an API attribute (the attribute map's renames), or None."""
+        """The store column of an API attribute (the attribute map's renames), or None.
+        ``tenant_id`` is ``project_id`` by its old name, to filter and sort by too."""
+        if attribute == "tenant_id":
+            attribute = "project_id"
         return self.table.c.get(attributes.column_of(self.name, attribute))
 
     def sortable(self) -> frozenset[str]:
@@ -419,25 +423,60 @@ def assign(call: Call, session: Session, row: Any, fields: dict[str, Any],
         setattr(row, attributes.column_of(resource, name), value)
 
 
+def create_bodies(call: Call, resource: Resource) -> tuple[list[dict[str, Any]], bool]:
+    """The attributes of each resource a ``POST`` asks for, and whether it is a bulk create:
+    ``{"ports": [{...}, ...]}`` (each item bare or as ``{"port": {...}}``, neutron's
+    prepare_request_body) or the one ``{"port": {...}}``. Every item is checked before any
+    is created."""
+    body = call.body
+    if isinstance(body, dict) and resource.collection in body:
+        items = body[resource.collection]
+        if not items:
+            raise BadRequest("Resources required")
+        if isinstance(items, (dict, str)):
+            # neutron iterates it: keys or characters, none of them a resource's body.
+            raise BadRequest(f"Object '{resource.name}' contains invalid data")
+        if not isinstance(items, list):
+            raise BadRequest("Body contains invalid data")
+        bodies = []
+        for item in items:
+            if isinstance(item, dict) and isinstance(item.get(resource.name), dict):
+                item = item[resource.name]
+            if not isinstance(item, dict):
+                raise BadRequest(f"Object '{resource.name}' contains invalid data")
+            bodies.append(checked_fields(call, resource.name, item, create=True))
+        return bodies, True
+    return [request_body(call, resource.name, create=True)], False
+
+
 def create_one(call: Call, resource: Resource, make: Make, *,
                parent_for: ParentFor | None = None) -> Reply:
-    """``POST /v2.0/<collection>``: the body checked by the attribute map and the project it
-    names, the parent it goes in as the caller may use it (``parent_for``: a port's or a
-    subnet's network), ``create_<resource>`` and its attribute rules, then the resource's
-    own ``make`` (references, quota, the domain's create); rendered as the caller may see
-    it."""
-    fields = request_body(call, resource.name, create=True)
-    project = fields.get("project_id") or fields.get("tenant_id") or \
-        call.context.project_id or ""
+    """``POST /v2.0/<collection>``, one resource or many (neutron's bulk create: all in one
+    transaction, so all are created or none). Each body is checked by the attribute map and
+    the project it names; then, for each, the parent it goes in as the caller may use it
+    (``parent_for``: a port's or a subnet's network), ``create_<resource>`` and its
+    attribute rules, all before anything is made; then the resource's own ``make``
+    (references, quota, the domain's create) for each, in order; rendered as the caller may
+    see them."""
+    bodies, bulk = create_bodies(call, resource)
     with network(call).db.session() as session:
-        parent = {} if parent_for is None else parent_for(call, session, fields, project)
-        target = resource.target({**fields, "project_id": project}, parent)
-        authorize(call, f"create_{resource.name}", target)
-        check_attributes(call, "create", resource.name, fields, target)
-        row = make(call, session, project, fields, parent)
-        session.flush()
-        return Reply({resource.name: shown(call, session, resource, row, parent)},
-                     status=201)
+        checked = []
+        for fields in bodies:
+            project = fields.get("project_id") or fields.get("tenant_id") or \
+                call.context.project_id or ""
+            parent = {} if parent_for is None else parent_for(call, session, fields, project)
+            target = resource.target({**fields, "project_id": project}, parent)
+            authorize(call, f"create_{resource.name}", target)
+            check_attributes(call, "create", resource.name, fields, target)
+            checked.append((project, fields, parent))
+        made = []
+        for project, fields, parent in checked:
+            made.append((make(call, session, project, fields, parent), parent))
+            session.flush()
+        shown_items = [shown(call, session, resource, row, parent) for row, parent in made]
+    if bulk:
+        return Reply({resource.collection: shown_items}, status=201)
+    return Reply({resource.name: shown_items[0]}, status=201)
 
 
 def update_one(call: Call, resource: Resource, resource_id: str, apply: Apply, *,

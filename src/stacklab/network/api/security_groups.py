@@ -27,7 +27,8 @@ _PROTOCOLS = {"ah": 51, "dccp": 33, "egp": 8, "esp": 50, "gre": 47, "hopopt": 0,
               "ipv6-icmp": 58, "ipv6-nonxt": 59, "ipv6-opts": 60, "ipv6-route": 43,
               "ospf": 89, "pgm": 113, "rsvp": 46, "sctp": 132, "tcp": 6, "udp": 17,
               "udplite": 136, "vrrp": 112}
-_PORTED = {"tcp", "udp", "6", "17", "dccp", "sctp", "udplite", "33", "132", "136"}
+# neutron's SG_PORT_PROTO_NUMS: the protocols whose rules take port ranges.
+_PORTED_NUMBERS = (33, 132, 6, 17, 136)
 
 
 def groups_of_project(call: Call, session: Session, group_ids: list[str],
@@ -77,9 +78,6 @@ SECURITY_GROUP = Resource(
 
 def _make(call: Call, session: Session, project: str, fields: dict[str, Any],
           parent: Mapping[str, Any]) -> m.SecurityGroup:
-    if fields.get("name") == "default":
-        raise ApiError("Default security group already exists.", status=409,
-                       kind="SecurityGroupDefaultAlreadyExists")
     service = network(call)
     now = service.clock.now()
     service.default_security_group(session, project)
@@ -100,7 +98,8 @@ def _make(call: Call, session: Session, project: str, fields: dict[str, Any],
 
 def _apply(call: Call, session: Session, group: m.SecurityGroup, fields: dict[str, Any],
            parent: Mapping[str, Any]) -> None:
-    if group.is_default and fields.get("name", "default") != "default":
+    # (a new name of "default" the attribute map refused already)
+    if group.is_default and "name" in fields:
         raise ApiError("Updating default security group not allowed.", status=409,
                        kind="SecurityGroupCannotUpdateDefault")
     assign(call, session, group, fields, parent, resource="security_group")
@@ -108,7 +107,7 @@ def _apply(call: Call, session: Session, group: m.SecurityGroup, fields: dict[st
 
 def _remove(call: Call, session: Session, group: m.SecurityGroup) -> None:
     if group.is_default and not call.context.is_admin:
-        raise ApiError("Removing default security group not allowed.", status=409,
+        raise ApiError("Insufficient rights for removing default security group.", status=409,
                        kind="SecurityGroupCannotRemoveDefault")
     if session.scalar(select(m.Port.id).where(
             has_any(m.Port.__table__.c.security_groups, [group.id])).limit(1)):
@@ -134,6 +133,43 @@ def _rule_key(rule: dict[str, Any]) -> tuple[Any, ...]:
             rule.get("remote_group_id"))
 
 
+def _invalid(kind: str, message: str) -> ApiError:
+    return ApiError(message, status=400, kind=kind)
+
+
+def _check_port_range(protocol: str | None, low: int | None, high: int | None) -> None:
+    """neutron's _validate_port_range: ports only with a protocol; for the protocols with
+    ports (TCP, UDP, DCCP, SCTP, UDP-Lite) a range from 1 with both ends; for ICMP a type
+    and code each 0 to 255, no code without a type; for any other protocol no ports."""
+    if low is None and high is None:
+        return
+    if protocol is None:
+        raise _invalid("SecurityGroupProtocolRequiredWithPorts",
+                       "Must also specify protocol if port range is given.")
+    number = _PROTOCOLS.get(protocol, int(protocol) if protocol.isdigit() else -1)
+    if number in _PORTED_NUMBERS:
+        if low == 0 or high == 0:
+            raise _invalid("SecurityGroupInvalidPortValue", "Invalid value for port 0")
+        if low is None or high is None or low > high:
+            raise _invalid("SecurityGroupInvalidPortRange",
+                           "For TCP/UDP protocols, port_range_min must be <= port_range_max")
+    elif number in (1, 58):  # ICMP, IPv6-ICMP
+        for value, attr, field in ((low, "port_range_min", "type"),
+                                   (high, "port_range_max", "code")):
+            if value is not None and not 0 <= value <= 255:
+                raise _invalid("SecurityGroupInvalidIcmpValue",
+                               f"Invalid value for ICMP {field} ({attr}) {value}. It must be "
+                               "0 to 255.")
+        if low is None and high is not None:
+            raise _invalid("SecurityGroupMissingIcmpType",
+                           f"ICMP code (port-range-max) {high} is provided but ICMP type "
+                           "(port-range-min) is missing.")
+    else:
+        raise _invalid("SecurityGroupInvalidProtocolForPort",
+                       f"Ports cannot be specified for protocol {number}. Ports are only "
+                       "supported for DCCP, SCTP, TCP, UDP, UDPLITE.")
+
+
 def _validate_rule(fields: dict[str, Any]) -> dict[str, Any]:
     """What the attribute map cannot check alone (direction and ethertype it has)."""
     direction, ethertype = fields["direction"], fields.get("ethertype", "IPv4")
@@ -150,11 +186,7 @@ def _validate_rule(fields: dict[str, Any]) -> dict[str, Any]:
                            "255] are supported.", status=400,
                            kind="SecurityGroupRuleInvalidProtocol")
     low, high = fields.get("port_range_min"), fields.get("port_range_max")
-    ports_given = low is not None or high is not None
-    if ports_given and protocol in _PORTED and (
-            low is None or high is None or int(low) > int(high) or int(low) < 1):
-        raise ApiError("For TCP/UDP protocols, port_range_min must be <= port_range_max",
-                       status=400, kind="SecurityGroupInvalidPortRange")
+    _check_port_range(protocol, low, high)
     prefix = fields.get("remote_ip_prefix")
     if prefix is not None:
         try:

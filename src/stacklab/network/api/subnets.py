@@ -9,24 +9,16 @@ from sqlalchemy import or_
 from sqlalchemy.orm import Session
 
 from stacklab.api.errors import ApiError
-from stacklab.api.service import Call, Reply
+from stacklab.api.service import Call
 from stacklab.network import models as m
-from stacklab.network.api.base import (
-    api,
-    network,
-    target_of,
-)
+from stacklab.network.api.base import network, target_of
 from stacklab.network.api.networks import network_for_child
 from stacklab.network.api.resource import (
     Condition,
     Parent,
     Resource,
-    create_one,
-    delete_one,
     find,
-    list_collection,
-    show_one,
-    update_one,
+    serve,
 )
 from stacklab.network.api.views import SUBNET_ATTRIBUTES, fields_of, render_subnet
 
@@ -71,36 +63,14 @@ def subnet_for(call: Call, session: Session, subnet_id: str) -> m.Subnet:
     return network(call).get_subnet(session, subnet_id)
 
 
-@api.route("GET", "/v2.0/subnets")
-async def list_subnets(call: Call) -> dict[str, Any]:
-    return list_collection(call, SUBNET)
-
-
-@api.route("GET", "/v2.0/subnets/{subnet_id}")
-async def show_subnet(call: Call) -> dict[str, Any]:
-    return show_one(call, SUBNET, call.params["subnet_id"])
-
-
 def _network_of(call: Call, session: Session, fields: dict[str, Any],
                 project: str) -> dict[str, Any]:
     return _parent(network_for_child(call, session, fields["network_id"], project, "subnet"))
 
 
-@api.route("POST", "/v2.0/subnets", status=201)
-async def create_subnet(call: Call) -> Reply:
-    return create_one(call, SUBNET, lambda call, session, project, fields, parent:
-                      network(call).add_subnet(session, project, fields, call.context),
-                      parent_for=_network_of)
-
-
-@api.route("PUT", "/v2.0/subnets/{subnet_id}")
-async def update_subnet(call: Call) -> dict[str, Any]:
-    return update_one(call, SUBNET, call.params["subnet_id"],
-                      lambda call, session, row, fields, parent:
-                      network(call).update_subnet(row, fields))
-
-
-@api.route("DELETE", "/v2.0/subnets/{subnet_id}", status=204)
-async def delete_subnet(call: Call) -> None:
-    delete_one(call, SUBNET, call.params["subnet_id"],
-               lambda call, session, row: network(call).delete_subnet(session, row))
+serve(SUBNET,
+      make=lambda call, session, project, fields, parent:
+      network(call).add_subnet(session, project, fields, call.context),
+      parent_for=_network_of,
+      apply=lambda call, session, row, fields, parent: network(call).update_subnet(row, fields),
+      remove=lambda call, session, row: network(call).delete_subnet(session, row))
