@@ -260,9 +260,9 @@ def test_an_unknown_status_filter_is_a_bad_request_from_2_38() -> None:
 
 def test_a_flavor_bigger_than_any_host_ends_in_error_with_novas_fault() -> None:
     async def scenario(lab: Lab) -> None:
-        # 64 GB: more than the lab's largest compute node (32 GB) has.
+        # 40 GB: more than the lab's compute nodes have (32 GB), within the project's quota.
         await lab.request("POST", "/flavors", {"flavor": {
-            "name": "huge", "id": "huge", "ram": 65536, "vcpus": 1, "disk": 1}})
+            "name": "huge", "id": "huge", "ram": 40960, "vcpus": 1, "disk": 1}})
         server_id = await lab.create("big", flavor="huge")
         start = lab.clock.now()
         await lab.clock.run_for(10)
@@ -370,6 +370,13 @@ async def hosts_of_new_servers(lab: Lab, prefix: str, count: int) -> list[str | 
     return hosts
 
 
+def course_config() -> Config:
+    """The course's own VM sizes: each compute node holds two m1.tiny servers, no more."""
+    config = ephemeral_config()
+    config.stacklab.topology = "course"
+    return config
+
+
 def test_a_forced_down_compute_gets_no_new_servers() -> None:
     async def scenario(lab: Lab) -> None:
         reports = await heartbeats(lab)
@@ -381,7 +388,7 @@ def test_a_forced_down_compute_gets_no_new_servers() -> None:
         assert await hosts_of_new_servers(lab, "t", 1) == [COMPUTE2]
         reports.cancel()
 
-    run_lab(scenario)
+    run_lab(scenario, course_config())
 
 
 def test_a_compute_silent_for_longer_than_service_down_time_gets_no_new_servers() -> None:
@@ -407,7 +414,7 @@ def test_a_compute_silent_for_longer_than_service_down_time_gets_no_new_servers(
         assert await hosts_of_new_servers(lab, "t", 1) == [COMPUTE2]
         reports.cancel()
 
-    run_lab(scenario)
+    run_lab(scenario, course_config())
     # Almost two minutes of virtual time (59 + 2 + 5 * 10 s), no real wait.
     assert time.monotonic() - real_start < 10
 

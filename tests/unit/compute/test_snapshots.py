@@ -121,7 +121,7 @@ def backups_of(service: ComputeService, uuid: str, backup_type: str,
     images = service.glance.images  # type: ignore[union-attr]
     made = []
     for n, created_at in enumerate(times):
-        ident = f"{backup_type}-{n}"
+        ident = f"{uuid[:8]}-{backup_type}-{n}"
         images[ident] = {"id": ident, "image_type": "backup", "backup_type": backup_type,
                          "instance_uuid": uuid, "created_at": created_at}
         made.append(ident)

@@ -114,6 +114,7 @@ def test_a_packaged_topologys_name_gives_way_to_a_file_of_that_name(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     data = lab_data()
     data["nodes"] = [node_entry(data, "controller1")]
+    del data["vips"]
     (tmp_path / "course").write_text(yaml.safe_dump(data), encoding="utf-8")
     monkeypatch.chdir(tmp_path)
     assert list(load_topology("course").nodes) == ["controller1"]
@@ -133,9 +134,10 @@ def test_lab_roles(lab: Topology) -> None:
     assert all(len(node.roles) == 1 for node in lab.nodes.values())
 
 
-def test_storage_nodes_have_more_disk_than_compute_nodes(lab: Topology) -> None:
-    assert lab.nodes["compute1"].disk_gb == 20
-    assert lab.nodes["storage1"].disk_gb > lab.nodes["compute1"].disk_gb
+def test_the_courses_storage_nodes_have_more_disk_than_its_compute_nodes(
+        course: Topology) -> None:
+    assert course.nodes["compute1"].disk_gb == 20
+    assert course.nodes["storage1"].disk_gb > course.nodes["compute1"].disk_gb
 
 
 def test_lab_networks(lab: Topology) -> None:
