@@ -146,8 +146,9 @@ class Lab:
         return flavor
 
     def huge(self) -> dict[str, Any]:
-        """A flavor no compute node holds: more memory than the lab's largest hypervisor."""
-        return self.flavor(65536)
+        """A flavor no compute node holds: more memory than a lab hypervisor has (32 GB),
+        less than the project's ram quota (50 GB)."""
+        return self.flavor(40960)
 
     def track(self, server_id: str) -> str:
         self.servers.append(server_id)
