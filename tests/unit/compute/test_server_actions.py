@@ -383,3 +383,15 @@ def test_add_and_remove_floating_ip_through_neutron(client: TestClient, token: s
     assert (again.status_code, again.json()["conflictingRequest"]["message"]) == (
         409, f"Floating IP {address} is not associated with instance {server_id}.")
     assert cloud.unexpected_errors == 0
+
+
+def test_an_unknown_hypervisor_is_404_and_a_non_uuid_from_2_53_is_400(
+        client: TestClient, token: str) -> None:
+    unknown = "9c6d38cc-fcfb-437a-85b9-7b788af8bf01"
+    for version, ident in (("2.1", unknown), ("2.1", "nope"), ("2.53", unknown)):
+        answer = client.get(f"{BASE}/os-hypervisors/{ident}", headers=at(token, version))
+        assert (answer.status_code, answer.json()) == (404, {"itemNotFound": {
+            "code": 404, "message": f"Hypervisor with ID '{ident}' could not be found."}})
+    refused = client.get(f"{BASE}/os-hypervisors/nope", headers=at(token, "2.53"))
+    assert (refused.status_code, refused.json()["badRequest"]["message"]) == (
+        400, "Invalid uuid nope")
