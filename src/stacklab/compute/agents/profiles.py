@@ -1,9 +1,11 @@
 """How long a simulated hypervisor takes for each step, by profile.
 
 ``fast`` takes no time at all (the order of steps is kept, every await still
-yields), for CI, but for a snapshot's upload: nova answers createImage and
-createBackup while the image uploads, and a client (Tempest) that asks for
-a second snapshot at once must meet the server still uploading (nova's 409).
+yields), for CI, but for a snapshot's upload (a second): nova answers
+createImage and createBackup while the image uploads, so a client (Tempest)
+that asks for a second snapshot at once meets nova's 409; and two backups
+taken one after the other differ in glance's created_at, which counts in
+seconds, so rotation and a list sorted by it tell them apart.
 ``realistic`` takes roughly what a small KVM guest takes on the lab's nodes,
 for rehearsals where one wants to see BUILD and REBOOT pass.
 """
@@ -31,7 +33,7 @@ class Profile:
         return self.steps.get(step, 0.0)
 
 
-PROFILES = {"fast": Profile("fast", {"snapshot": 0.5}),
+PROFILES = {"fast": Profile("fast", {"snapshot": 1.0}),
             "realistic": Profile("realistic", _REALISTIC)}
 
 
