@@ -291,7 +291,8 @@ def parser() -> argparse.ArgumentParser:
     up.add_argument("--port", type=int, help="port to bind (default 8080; 0 picks a free one)")
     up.add_argument("--state-dir", help="where the store and keys live")
     up.add_argument("--config", help="an ini file in OpenStack's sections and option names")
-    up.add_argument("--topology", help="a topology YAML (default: the 12-node lab)")
+    up.add_argument("--topology", help="a topology YAML, or a packaged one by name: lab (the "
+                    "default, the 12-node lab) or course (the same with the course's VM sizes)")
     up.add_argument("--ephemeral", action="store_true", help="keep nothing (in-memory store)")
     up.add_argument("--seed", type=int, help="make every generated id and value repeatable")
     up.add_argument("--init-hooks", help="a folder of scripts to run once the cloud is ready")

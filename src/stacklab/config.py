@@ -29,6 +29,9 @@ class DefaultOptions:
     # ports, and whether a port not plugged in that time fails the build; upstream defaults.
     vif_plugging_timeout: int = 300
     vif_plugging_is_fatal: bool = True
+    # nova's deferred delete: with a positive interval a deleted server is SOFT_DELETED
+    # (restorable) and its compute reclaims it once that many seconds have passed.
+    reclaim_instance_interval: int = 0
     # glance-api.conf's limits on image data.
     image_size_cap: int = 1099511627776
     user_storage_quota: int = 0

@@ -275,8 +275,8 @@ def test_hypervisors_are_the_labs_compute_nodes(nova: Nova, version: str) -> Non
     shown = nova.call("GET", f"/os-hypervisors/{first['id']}", version).json()
     assert_nova_response(shown, "/os-hypervisors/{id}", "GET", version)
     if version != "2.88":
-        # lab.md: compute nodes have 1.5 GB of memory and one vCPU.
-        assert (first["memory_mb"], first["vcpus"]) == (1536, 1)
+        # The default lab's compute nodes (docs/topology.md; the course's are 1.5 GB, 1 vCPU).
+        assert (first["memory_mb"], first["vcpus"]) == (32768, 8)
         assert first["host_ip"] == "10.10.10.53"
 
 

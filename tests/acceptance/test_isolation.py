@@ -225,9 +225,8 @@ def _image_id(actor: Actor, name: str) -> str:
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveCloud]:
     """A cloud of its own: the matrix boots servers, and the session's cloud may already be full.
 
-    The lab's compute nodes are small (1.5 GB each), and servers that other tests leave behind
-    (a test skipped after its boot, where shared/api-ref is absent) would turn the owner's
-    control boot into NoValidHost.
+    Servers that other tests leave behind (a test skipped after its boot, where shared/api-ref
+    is absent) would otherwise share the compute nodes with the owner's control boot.
     """
     cloud = start_cloud(tmp_path_factory.mktemp("isolation"), "--seed", "9")
     yield cloud

@@ -83,6 +83,15 @@ class ImageApi:
         self.created.append(image)
         return image
 
+    async def list(self, filters: dict[str, str], *, token: str | None = None,
+                   sort_key: str = "created_at", sort_dir: str = "desc") -> list[dict[str, Any]]:
+        """The images (made here or put in ``images``) whose fields match, newest first."""
+        self.tokens.append(token or "")
+        found = [dict(i) for i in [*self.images.values(), *self.created]
+                 if i["id"] not in self.deleted
+                 and all(str(i.get(k)) == v for k, v in filters.items())]
+        return sorted(found, key=lambda i: str(i.get(sort_key) or ""),
+                      reverse=sort_dir == "desc")
 
     async def delete(self, image_id: str) -> None:
         self.deleted.append(image_id)

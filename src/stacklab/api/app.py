@@ -19,7 +19,7 @@ import orjson
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Mount, Route
+from starlette.routing import BaseRoute, Mount, Route, Router
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from stacklab.api.context import RequestContext
@@ -65,7 +65,10 @@ class JsonReply(JSONResponse):
 def build_app(cloud: Cloud) -> ASGIApp:
     routes: list[BaseRoute] = []
     for prefix, api in cloud.service_apis():
-        routes.append(Mount(prefix, routes=_service_routes(api, cloud.reach(api.name), cloud)))
+        served: ASGIApp = Router(routes=_service_routes(api, cloud.reach(api.name), cloud))
+        if api.request_id_header:
+            served = ServiceRequestIdHeader(served, api.request_id_header)
+        routes.append(Mount(prefix, app=served))
     app = Starlette(routes=routes)
     wrapped = RequestIdMiddleware(app, cloud)
     # The services call each other over HTTP through it (nova's calls to neutron).
@@ -279,6 +282,33 @@ def _error_response(api: ServiceApi, error: ApiError, request: Request) -> Respo
 _UNEXPECTED_BODY = json.dumps({"error": {
     "code": 500, "title": "Internal Server Error",
     "message": "An unexpected error prevented the server from fulfilling your request."}}).encode()
+
+
+class ServiceRequestIdHeader:
+    """The request id again under a service's own header (nova's ``x-compute-request-id``).
+
+    nova's compute_req_id middleware sends both headers on every answer, errors included,
+    and Tempest's compute client checks for its own.
+    """
+
+    def __init__(self, app: ASGIApp, header: str) -> None:
+        self.app = app
+        self.header = header.lower().encode("latin-1")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        context = scope.get("state", {}).get("context")
+        if scope["type"] != "http" or context is None:
+            await self.app(scope, receive, send)
+            return
+        request_id = context.request_id.encode("latin-1")
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []),
+                                                  (self.header, request_id)]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_id)
 
 
 class RequestIdMiddleware:

@@ -365,8 +365,11 @@ class ServiceApi:
         malformed_json_message: str | None = None,
         describe_error: Describe = describe,
         requires_scope: bool = True,
+        request_id_header: str | None = None,
     ) -> None:
         self.name = name
+        # A header of the service's own that repeats x-openstack-request-id on each answer.
+        self.request_id_header = request_id_header
         self.errors = errors
         self.microversions = microversions
         # keystone refuses a JSON body sent under another Content-Type.

@@ -31,7 +31,7 @@ class Consoles:
     def __init__(self, service: ComputeService) -> None:
         self.service = service
 
-    async def output(self, instance: m.Instance, length: int | None,
+    async def output(self, instance: m.Instance, length: Any,
                      context: RequestContext) -> Any:
         """The last ``length`` lines of the server's console log (all of it with None)."""
         host = require_host(instance)

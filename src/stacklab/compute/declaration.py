@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from stacklab.compute.agents.events import VifPlugging
 from stacklab.compute.api import api
 from stacklab.compute.glance import GlanceClient
@@ -20,7 +22,8 @@ def _build(parts: Parts) -> ComputeService:
                              service_down_time=config.DEFAULT.service_down_time,
                              boot_profile=config.stacklab.boot_profile,
                              profile_clock=parts.scaled_clock,
-                             quota_options=config.quota, base_url=parts.base_url)
+                             quota_options=config.quota, base_url=parts.base_url,
+                             reclaim_instance_interval=config.DEFAULT.reclaim_instance_interval)
     # nova's [neutron] section: networking over HTTP, as the user nova.
     compute.neutron = NeutronClient(
         parts.app, parts.base_url, username="nova", password=config.stacklab.admin_password,
@@ -37,8 +40,10 @@ def _start(parts: Parts, startup: Startup) -> None:
 
 
 async def _background(parts: Parts) -> None:
-    # A service on a powered-off node does not report.
-    await parts.get(COMPUTE).services.run(parts.runtime.is_up)
+    compute = parts.get(COMPUTE)
+    # A service on a powered-off node does not report, nor reclaim its soft-deleted servers.
+    await asyncio.gather(compute.services.run(parts.runtime.is_up),
+                         compute.deletes.run_reclaim(parts.runtime.is_up))
 
 
 def _stop(parts: Parts) -> None:

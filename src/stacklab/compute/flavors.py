@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from stacklab.api.errors import BadRequest, Conflict, NotFound
 from stacklab.clock import Clock
 from stacklab.compute import models as m
+from stacklab.compute.server_schemas import flag
 from stacklab.ids import IdSource
 
 # nova's classic default set (devstack and most guides create exactly these).
@@ -74,7 +75,7 @@ class Flavors:
             ephemeral_gb=int(fields.get("OS-FLV-EXT-DATA:ephemeral", 0)),
             swap=int(fields.get("swap") or 0),
             rxtx_factor=float(fields.get("rxtx_factor", 1.0)),
-            is_public=bool(fields.get("os-flavor-access:is_public", True)),
+            is_public=flag(fields.get("os-flavor-access:is_public", True)),
             description=fields.get("description"), extra_specs={},
             created_at=self.clock.now())
         session.add(flavor)

@@ -116,6 +116,18 @@ class GlanceClient:
                                                  json=dict(fields))
         return image
 
+    async def list(self, filters: Mapping[str, str], *, token: str | None = None,
+                   sort_key: str = "created_at", sort_dir: str = "desc") -> list[dict[str, Any]]:
+        """Images matching ``filters`` (glance's own fields or properties), every page."""
+        params: dict[str, str] = {**filters, "sort_key": sort_key, "sort_dir": sort_dir}
+        images: list[dict[str, Any]] = []
+        while True:
+            page = await self._call("GET", "/v2/images", token=token, params=params)
+            images.extend(page["images"])
+            if not page.get("next") or not page["images"]:
+                return images
+            params = {**params, "marker": str(page["images"][-1]["id"])}
+
     async def download(self, image_id: str) -> bytes:
         """An image's data; none when it has none (glance's 204) or is gone."""
         try:

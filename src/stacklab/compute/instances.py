@@ -11,6 +11,7 @@ observers see the task states pass even when they pass in no time.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -32,6 +33,17 @@ _EDITABLE = (("name", "name"), ("description", "description"), ("hostname", "hos
              ("OS-DCF:diskConfig", "disk_config"), ("user_data", "user_data"))
 _SNAPSHOT = (m.Instance.vm_state, m.Instance.task_state, m.Instance.power_state,
              m.Instance.host, m.Instance.flavor)
+
+
+def access_ip(value: str | None) -> str:
+    """An access IP as nova stores it: its IP field keeps netaddr's form (``::babe:202:202``
+    for ``0000:0000::BABE:202:0202``); none (null or empty) is ""."""
+    if not value:
+        return ""
+    try:
+        return str(ipaddress.ip_address(value))
+    except ValueError:
+        return value  # the schema's format check let it through: keep what was sent
 
 
 class InstanceGone(Exception):
@@ -111,7 +123,7 @@ class Instances:
             if name in fields:
                 value = fields[name]
                 setattr(instance, column,
-                        "" if value is None and column.startswith("access") else value)
+                        access_ip(value) if column.startswith("access") else value)
         instance.updated_at = self.clock.now()
 
     @staticmethod

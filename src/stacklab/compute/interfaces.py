@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from stacklab.api.context import RequestContext
-from stacklab.api.errors import ApiError, BadRequest, NotFound
+from stacklab.api.errors import ApiError, BadRequest, Conflict, NotFound
 from stacklab.compute import models as m
 from stacklab.compute.instances import bus_context
 from stacklab.compute.neutron import NeutronClient, NeutronError
@@ -147,3 +147,75 @@ class Interfaces:
         ids = {g for p in await self.ports(uuid) for g in p["security_groups"]}
         groups = (await self._call("GET", "/v2.0/security-groups"))["security_groups"]
         return [g for g in groups if g["id"] in ids]
+
+    # -- floating IPs (addFloatingIp/removeFloatingIp: deprecated, to 2.43) -------------------
+
+    async def _floating_ip(self, address: str, context: RequestContext) -> dict[str, Any]:
+        """The floating IP of that address the caller may see, or nova's 404."""
+        found = (await self._call("GET", "/v2.0/floatingips", token=context.auth_token or "",
+                                  params={"floating_ip_address": address}))["floatingips"]
+        if not found:
+            raise NotFound("floating IP not found")
+        if len(found) > 1:
+            raise BadRequest(f"Multiple floating IPs are found for address {address}")
+        return dict(found[0])
+
+    async def add_floating_ip(self, instance: m.Instance, address: str,
+                              fixed_address: str | None, context: RequestContext) -> None:
+        """addFloatingIp: the floating IP onto the port of one of the server's fixed IPs.
+
+        Without ``fixed_address``, the server's first fixed IPv4 address, as nova.
+        The server's addresses are read again from neutron afterwards.
+        """
+        uuid = instance.uuid
+        cached = instance.addresses or {}
+        if not cached:
+            raise BadRequest("Instance network is not ready yet")
+        fixed = [a["addr"] for addrs in cached.values() for a in addrs
+                 if a.get("OS-EXT-IPS:type", "fixed") == "fixed"]
+        if not fixed:
+            raise BadRequest("No fixed IPs associated to instance")
+        if fixed_address is not None and fixed_address not in fixed:
+            raise BadRequest("Specified fixed address not assigned to instance")
+        if fixed_address is None:
+            fixed_address = next((ip for ip in fixed if ":" not in ip), None)
+            if fixed_address is None:
+                raise BadRequest(f"Unable to associate floating IP {address} to any fixed IPs "
+                                 f"for instance {uuid}. Instance has no fixed IPv4 addresses "
+                                 "to associate.")
+        floating = await self._floating_ip(address, context)
+        port = next((p for p in await self.ports(uuid)
+                     if any(ip["ip_address"] == fixed_address for ip in p["fixed_ips"])), None)
+        if port is None:
+            raise BadRequest(f"Unable to associate floating IP {address} to fixed IP "
+                             f"{fixed_address} for instance {uuid}. Error: no port has it")
+        try:
+            await self._neutron().request(
+                "PUT", f"/v2.0/floatingips/{floating['id']}", token=context.auth_token or "",
+                json={"floatingip": {"port_id": port["id"], "fixed_ip_address": fixed_address}})
+        except NeutronError as exc:
+            if exc.status == 403:
+                raise networking_failure(exc) from None
+            # nova words any other failure of the association as its own 400.
+            raise BadRequest(f"Unable to associate floating IP {address} to fixed IP "
+                             f"{fixed_address} for instance {uuid}. Error: {exc.message}") \
+                from None
+        instance.addresses = await self._addresses(uuid)
+
+    async def remove_floating_ip(self, instance: m.Instance, address: str,
+                                 context: RequestContext) -> None:
+        """removeFloatingIp: only a floating IP on one of this server's ports (409 else)."""
+        floating = await self._floating_ip(address, context)
+        ports = {p["id"] for p in await self.ports(instance.uuid)}
+        if not floating.get("port_id") or floating["port_id"] not in ports:
+            raise Conflict(f"Floating IP {address} is not associated with instance "
+                           f"{instance.uuid}.")
+        await self._call("PUT", f"/v2.0/floatingips/{floating['id']}",
+                         token=context.auth_token or "", json={"floatingip": {"port_id": None}})
+        instance.addresses = await self._addresses(instance.uuid)
+
+    async def _addresses(self, uuid: str) -> dict[str, Any]:
+        try:
+            return await self._neutron().addresses(uuid)
+        except NeutronError as exc:
+            raise networking_failure(exc) from None

@@ -481,33 +481,6 @@ class Networking:
                 raise Forbidden(exc.message) from None
             raise passed_through(exc) from None
 
-    async def associate(self, context: RequestContext, instance_uuid: str, fip_id: str,
-                        fixed_address: str) -> None:
-        ports = (await self._passing(context, "GET", "/v2.0/ports",
-                                     params={"device_id": instance_uuid}))["ports"]
-        port = next((p for p in ports
-                     if any(f["ip_address"] == fixed_address for f in p["fixed_ips"])), None)
-        if port is None:
-            raise BadRequest(f"Unable to associate floating IP to fixed IP {fixed_address} for "
-                             f"instance {instance_uuid}. Error: no port has that address.")
-        try:
-            await self.call(context, "PUT", f"/v2.0/floatingips/{fip_id}", json={"floatingip": {
-                "port_id": port["id"], "fixed_ip_address": fixed_address}})
-        except NeutronError as exc:
-            if exc.status == 403:
-                raise Forbidden(exc.message) from None
-            raise BadRequest(f"Unable to associate floating IP to fixed IP {fixed_address} for "
-                             f"instance {instance_uuid}. Error: {exc.message}") from None
-
-    async def disassociate(self, context: RequestContext, fip_id: str) -> None:
-        try:
-            await self.call(context, "PUT", f"/v2.0/floatingips/{fip_id}",
-                            json={"floatingip": {"port_id": None}})
-        except NeutronError as exc:
-            if exc.status == 403:
-                raise Forbidden("Access was denied to this resource.") from None
-            raise passed_through(exc) from None
-
     async def addresses(self, instance_uuid: str) -> dict[str, list[dict[str, Any]]]:
         """The server's addresses as neutron has them now (nova's network info)."""
         try:

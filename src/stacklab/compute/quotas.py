@@ -14,6 +14,7 @@ from sqlalchemy import delete, func, select
 
 from stacklab.api.errors import Forbidden
 from stacklab.compute import models as m
+from stacklab.compute import states
 from stacklab.config import QuotaOptions
 from stacklab.store.database import Database
 
@@ -95,12 +96,14 @@ class Quotas:
         return values
 
     def usage(self, project_id: str) -> dict[str, int]:
-        """What a project uses against its quota (nova counts servers that are not deleted)."""
+        """What a project uses against its quota (its servers not deleted, softly or not)."""
         with self.db.session() as session:
             count, cores, ram = session.execute(
                 select(func.count(), func.coalesce(func.sum(m.Instance.vcpus), 0),
                        func.coalesce(func.sum(m.Instance.memory_mb), 0))
-                .where(m.Instance.project_id == project_id, m.Instance.deleted.is_(False))).one()
+                .where(m.Instance.project_id == project_id, m.Instance.deleted.is_(False),
+                       # As nova's counts: a soft-deleted server holds no quota until restored.
+                       m.Instance.vm_state != states.SOFT_DELETED)).one()
             groups = session.scalar(select(func.count()).select_from(m.ServerGroup).where(
                 m.ServerGroup.project_id == project_id)) or 0
         return {"instances": int(count), "cores": int(cores), "ram": int(ram),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from stacklab.api.validation import MAX_INT
+from stacklab.compute.server_schemas import BOOLEAN
 
 _NAME = {"type": "string", "minLength": 1, "maxLength": 255,
          "pattern": r"^(?! )[^\x00-\x1f]*(?<! )$"}
@@ -32,7 +33,7 @@ _FLAVOR_CREATE: dict[str, Any] = {
             "rxtx_factor": {"type": ["number", "string"],
                             "pattern": r"^[0-9]+(\.[0-9]+)?$", "exclusiveMinimum": 0,
                             "maximum": 3.40282e38},  # nova's: a C float's largest
-            "os-flavor-access:is_public": {"type": "boolean"},
+            "os-flavor-access:is_public": BOOLEAN,
         },
     }},
 }

@@ -125,6 +125,13 @@ _DISK_CONFIG: _Schema = {"type": "string", "enum": ["AUTO", "MANUAL"]}
 _YES = ["True", "TRUE", "true", "1", "ON", "On", "on", "YES", "Yes", "yes"]
 _NO = ["False", "FALSE", "false", "0", "OFF", "Off", "off", "NO", "No", "no"]
 _FLAG: _Schema = {"type": ["boolean", "string"], "enum": [True, *_YES, False, *_NO]}
+# nova's parameter_types.boolean, for the other compute schemas (a flavor's is_public).
+BOOLEAN = _FLAG
+
+
+def flag(value: Any) -> bool:
+    """What a value that passed ``BOOLEAN`` means (oslo's bool_from_string, strict)."""
+    return value is True or value in _YES
 
 _METADATA: _Schema = {
     "type": "object",

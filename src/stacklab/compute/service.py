@@ -57,8 +57,11 @@ class ComputeService:
                  default_zone: str = "nova", boot_profile: str = "fast",
                  quota_options: QuotaOptions | None = None,
                  profile_clock: Clock | None = None,
-                 base_url: Callable[[], str] | None = None) -> None:
+                 base_url: Callable[[], str] | None = None,
+                 reclaim_instance_interval: float = 0) -> None:
         self.db = db
+        # [DEFAULT] reclaim_instance_interval: above 0, deletes are deferred (soft deletes).
+        self.reclaim_instance_interval = reclaim_instance_interval
         # Where the cloud serves (known once it does): the root of the URLs nova hands out.
         self.base_url = base_url or (lambda: "")
         self.clock = clock

@@ -28,6 +28,7 @@ BLOCK_DEVICE_MAPPING = "block_device_mapping"
 NETWORKING = "networking"
 SPAWNING = "spawning"
 IMAGE_SNAPSHOT = "image_snapshot"
+IMAGE_BACKUP = "image_backup"
 IMAGE_SNAPSHOT_PENDING = "image_snapshot_pending"
 IMAGE_PENDING_UPLOAD = "image_pending_upload"
 IMAGE_UPLOADING = "image_uploading"
@@ -57,6 +58,8 @@ REBUILD_BLOCK_DEVICE_MAPPING = "rebuild_block_device_mapping"
 REBUILD_SPAWNING = "rebuild_spawning"
 MIGRATING = "migrating"
 DELETING = "deleting"
+SOFT_DELETING = "soft-deleting"
+RESTORING = "restoring"
 SHELVING = "shelving"
 SHELVING_IMAGE_PENDING_UPLOAD = "shelving_image_pending_upload"
 SHELVING_IMAGE_UPLOADING = "shelving_image_uploading"
@@ -70,6 +73,13 @@ PAUSED_POWER = 3
 SHUTDOWN = 4
 CRASHED = 6
 SUSPENDED_POWER = 7
+# nova's power_state.STATE_MAP: the names its messages and diagnostics give them.
+_POWER_STATE_NAMES = {NOSTATE: "pending", RUNNING: "running", PAUSED_POWER: "paused",
+                      SHUTDOWN: "shutdown", CRASHED: "crashed", SUSPENDED_POWER: "suspended"}
+
+
+def power_state_name(power_state: int) -> str:
+    return _POWER_STATE_NAMES.get(power_state, "pending")
 
 _REBUILD: dict[str | None, str] = dict.fromkeys(
     (REBUILDING, REBUILD_BLOCK_DEVICE_MAPPING, REBUILD_SPAWNING), "REBUILD")

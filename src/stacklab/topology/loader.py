@@ -24,6 +24,8 @@ from stacklab.topology.model import (
 )
 
 DEFAULT_LAB = "lab.yaml"
+# Topologies packaged with stacklab, by the name ``--topology`` accepts instead of a path.
+NAMED_TOPOLOGIES = {"lab": DEFAULT_LAB, "course": "course.yaml"}
 
 # Host name label (RFC 1123), lowercase so that FQDNs compare as text.
 _LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
@@ -45,10 +47,17 @@ class TopologyError(ValueError):
 
 
 def load_topology(path: str | Path | None = None) -> Topology:
-    """The topology in ``path``; the packaged 12-node lab when ``path`` is None or empty."""
+    """The topology in ``path``; the packaged 12-node lab when ``path`` is None or empty.
+
+    A packaged topology's name (``NAMED_TOPOLOGIES``: "lab", "course") stands for its
+    file, unless a file of that name exists where ``path`` points.
+    """
     if path is None or str(path) == "":
         return topology_from_data(default_lab_data(), source=DEFAULT_LAB)
     file = Path(path).expanduser()
+    if str(path) in NAMED_TOPOLOGIES and not file.exists():
+        name = NAMED_TOPOLOGIES[str(path)]
+        return topology_from_data(packaged_data(name), source=name)
     try:
         text = file.read_text(encoding="utf-8")
     except OSError as exc:
@@ -58,11 +67,16 @@ def load_topology(path: str | Path | None = None) -> Topology:
 
 def default_lab_data() -> Any:
     """The packaged lab as plain data (a fresh copy), e.g. to extend it in a benchmark."""
+    return packaged_data(DEFAULT_LAB)
+
+
+def packaged_data(file_name: str) -> Any:
+    """A topology packaged with stacklab (``NAMED_TOPOLOGIES``' files) as plain data."""
     # Imported here: importlib.resources pulls in tempfile and shutil, off the import path.
     from importlib import resources
 
-    text = resources.files("stacklab.topology").joinpath(DEFAULT_LAB).read_text(encoding="utf-8")
-    return _parse_yaml(text, DEFAULT_LAB)
+    text = resources.files("stacklab.topology").joinpath(file_name).read_text(encoding="utf-8")
+    return _parse_yaml(text, file_name)
 
 
 def topology_from_data(data: Any, *, source: str = "<topology>") -> Topology:

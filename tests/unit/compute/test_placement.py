@@ -1,6 +1,6 @@
 """Placement as the scheduler uses it: inventories with nova's defaults, atomic claims, moves.
 
-The lab's hypervisors (1 vCPU, 1536 MB, 20 GB) are the running example: with
+The course's hypervisors (1 vCPU, 1536 MB, 20 GB: the 'course' topology) are the example: with
 nova's defaults they hold 4 vCPUs (cpu_allocation_ratio 4.0), 1024 MB
 (reserved_host_memory_mb 512) and 20 GB, and no single server may ask for
 more than the host has (max_unit = total).

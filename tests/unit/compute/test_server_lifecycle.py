@@ -260,8 +260,10 @@ def test_an_unknown_status_filter_is_a_bad_request_from_2_38() -> None:
 
 def test_a_flavor_bigger_than_any_host_ends_in_error_with_novas_fault() -> None:
     async def scenario(lab: Lab) -> None:
-        # m1.small: 2048 MB, more than a lab compute's 1536 MB.
-        server_id = await lab.create("big", flavor="2")
+        # 40 GB: more than the lab's compute nodes have (32 GB), within the project's quota.
+        await lab.request("POST", "/flavors", {"flavor": {
+            "name": "huge", "id": "huge", "ram": 40960, "vcpus": 1, "disk": 1}})
+        server_id = await lab.create("big", flavor="huge")
         start = lab.clock.now()
         await lab.clock.run_for(10)
 
@@ -368,6 +370,13 @@ async def hosts_of_new_servers(lab: Lab, prefix: str, count: int) -> list[str | 
     return hosts
 
 
+def course_config() -> Config:
+    """The course's own VM sizes: each compute node holds two m1.tiny servers, no more."""
+    config = ephemeral_config()
+    config.stacklab.topology = "course"
+    return config
+
+
 def test_a_forced_down_compute_gets_no_new_servers() -> None:
     async def scenario(lab: Lab) -> None:
         reports = await heartbeats(lab)
@@ -379,7 +388,7 @@ def test_a_forced_down_compute_gets_no_new_servers() -> None:
         assert await hosts_of_new_servers(lab, "t", 1) == [COMPUTE2]
         reports.cancel()
 
-    run_lab(scenario)
+    run_lab(scenario, course_config())
 
 
 def test_a_compute_silent_for_longer_than_service_down_time_gets_no_new_servers() -> None:
@@ -405,7 +414,7 @@ def test_a_compute_silent_for_longer_than_service_down_time_gets_no_new_servers(
         assert await hosts_of_new_servers(lab, "t", 1) == [COMPUTE2]
         reports.cancel()
 
-    run_lab(scenario)
+    run_lab(scenario, course_config())
     # Almost two minutes of virtual time (59 + 2 + 5 * 10 s), no real wait.
     assert time.monotonic() - real_start < 10
 
@@ -544,3 +553,41 @@ def test_run_for_lets_a_woken_chain_arm_its_next_timer_however_long() -> None:
 
     asyncio.run(scenario())
     assert done == [1.0]
+
+
+# -- deferred deletes ------------------------------------------------------------------------------
+
+
+def test_a_deferred_delete_is_restorable_until_its_compute_reclaims_it() -> None:
+    config = ephemeral_config()
+    config.DEFAULT.reclaim_instance_interval = 600
+
+    async def scenario(lab: Lab) -> None:
+        background = await heartbeats(lab)
+        kept, reclaimed = await lab.create("kept"), await lab.create("reclaimed")
+        await lab.clock.run_for(10)
+        for server_id in (kept, reclaimed):
+            await lab.request("DELETE", f"/servers/{server_id}", expect=204)
+        await lab.clock.run_for(REALISTIC["power_off"])
+        for server_id in (kept, reclaimed):
+            shown = await lab.show(server_id)
+            assert (shown["status"], shown["OS-EXT-STS:vm_state"], shown["OS-EXT-STS:task_state"],
+                    shown["OS-EXT-STS:power_state"]) == ("SOFT_DELETED", "soft-delete", None, 4)
+        # Still holding its host's resources, not its project's quota.
+        host = (await lab.show(kept))["OS-EXT-SRV-ATTR:host"]
+        assert lab.cloud.compute.placement.usage(host)[MEMORY_MB] > 0
+        await lab.request("POST", f"/servers/{kept}/action", {"restore": None}, expect=202)
+        await lab.clock.run_for(REALISTIC["power_on"])
+        shown = await lab.show(kept)
+        assert (shown["status"], shown["OS-EXT-STS:power_state"]) == ("ACTIVE", 1)
+        actions = (await lab.request(
+            "GET", f"/servers/{kept}/os-instance-actions"))["instanceActions"]
+        assert [a["action"] for a in actions] == ["restore", "delete", "create"]
+
+        # Reclaimed within two intervals (the compute looks every interval), then 404.
+        await lab.clock.run_for(2 * 600)
+        await lab.request("GET", f"/servers/{reclaimed}", expect=404)
+        assert (await lab.show(kept))["status"] == "ACTIVE"
+        background.cancel()
+
+    run_lab(scenario, config)

@@ -18,7 +18,9 @@ def _wait(client: TestClient, headers: dict[str, str], server_id: str,
     body: dict[str, Any] = {}
     for _ in range(500):
         body = client.get(f"/compute/v2.1/servers/{server_id}", headers=headers).json()
-        if body["server"]["status"] == status:
+        # Done: the status reached and no task under way (a snapshot shows ACTIVE meanwhile).
+        if body["server"]["status"] == status and body["server"]["OS-EXT-STS:task_state"] \
+                is None:
             return dict(body["server"])
         time.sleep(0.005)
     raise AssertionError(f"never reached {status}: {body}")

@@ -44,9 +44,18 @@ COMPUTE_GROUP: dict[str, Any] = {
 }
 
 
+# What the default lab's compute nodes report instead of the course's 1 vCPU and 1,536 MB.
+LAB_COMPUTE = (32768, 8, 400)
+
+
 @pytest.fixture(scope="module")
 def lab() -> Topology:
     return load_topology(None)
+
+
+@pytest.fixture(scope="module")
+def course() -> Topology:
+    return load_topology("course")
 
 
 def lab_data() -> dict[str, Any]:
@@ -75,15 +84,40 @@ def test_lab_has_the_twelve_nodes_in_table_order(lab: Topology) -> None:
 
 
 @pytest.mark.parametrize("name", list(LAB_TABLE))
-def test_lab_node_matches_lab_md(lab: Topology, name: str) -> None:
+def test_the_course_topology_matches_lab_md(course: Topology, name: str) -> None:
     memory_mb, vcpus, management, overlay, external = LAB_TABLE[name]
-    node = lab.nodes[name]
+    node = course.nodes[name]
     assert node.memory_mb == memory_mb
     assert node.vcpus == vcpus
     expected = {"management": management, "overlay": overlay, "external": external}
     assert node.addresses == {net: addr for net, addr in expected.items() if addr}
     assert node.fqdn == f"{name}.openstack.local"
     assert node.disk_gb > 0
+
+
+def test_the_default_lab_is_the_course_with_hypervisors_that_hold_tempest(
+        lab: Topology, course: Topology) -> None:
+    assert list(lab.nodes) == list(course.nodes)
+    for name, node in lab.nodes.items():
+        other = course.nodes[name]
+        if "compute" in node.roles:
+            assert (node.memory_mb, node.vcpus, node.disk_gb) == LAB_COMPUTE
+            assert (other.memory_mb, other.vcpus, other.disk_gb) == (1536, 1, 20)
+        else:
+            assert (node.memory_mb, node.vcpus, node.disk_gb) == (
+                other.memory_mb, other.vcpus, other.disk_gb)
+        assert (node.roles, node.addresses) == (other.roles, other.addresses)
+    assert (lab.networks, lab.vips, lab.config) == (course.networks, course.vips, course.config)
+
+
+def test_a_packaged_topologys_name_gives_way_to_a_file_of_that_name(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    data = lab_data()
+    data["nodes"] = [node_entry(data, "controller1")]
+    del data["vips"]
+    (tmp_path / "course").write_text(yaml.safe_dump(data), encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    assert list(load_topology("course").nodes) == ["controller1"]
 
 
 def test_lab_roles(lab: Topology) -> None:
@@ -100,9 +134,10 @@ def test_lab_roles(lab: Topology) -> None:
     assert all(len(node.roles) == 1 for node in lab.nodes.values())
 
 
-def test_storage_nodes_have_more_disk_than_compute_nodes(lab: Topology) -> None:
-    assert lab.nodes["compute1"].disk_gb == 20
-    assert lab.nodes["storage1"].disk_gb > lab.nodes["compute1"].disk_gb
+def test_the_courses_storage_nodes_have_more_disk_than_its_compute_nodes(
+        course: Topology) -> None:
+    assert course.nodes["compute1"].disk_gb == 20
+    assert course.nodes["storage1"].disk_gb > course.nodes["compute1"].disk_gb
 
 
 def test_lab_networks(lab: Topology) -> None:

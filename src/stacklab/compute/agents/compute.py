@@ -14,11 +14,13 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
+from stacklab.api.errors import Conflict
 from stacklab.bus.interface import Target
 from stacklab.compute import states
 from stacklab.compute.agents import bind
 from stacklab.compute.agents.events import VIF_PLUGGED, InstanceEvents
 from stacklab.compute.agents.hypervisor import Hypervisor
+from stacklab.compute.diagnostics import diagnostics
 from stacklab.compute.instances import InstanceGone, UnexpectedTaskState
 from stacklab.compute.neutron import NeutronError
 
@@ -156,6 +158,22 @@ class ComputeManager:
                                                _user_ports(self.compute, instance_uuid))
             await self.compute.mark_deleted(instance_uuid)
 
+    async def soft_delete_instance(self, instance_uuid: str, ctxt: Mapping[str, Any]) -> None:
+        """A deferred delete: the guest powered off (libvirt has no soft delete), kept."""
+        async with self._event(instance_uuid, ctxt, "compute_soft_delete_instance"):
+            await self.compute.profile_sleep("power_off")
+            self.hypervisor.power_off(instance_uuid)
+            await self._save(instance_uuid, states.SOFT_DELETING, vm_state=states.SOFT_DELETED,
+                             task_state=None, power_state=states.SHUTDOWN)
+
+    async def restore_instance(self, instance_uuid: str, ctxt: Mapping[str, Any]) -> None:
+        """A soft-deleted server back: powered on (libvirt has no restore), ACTIVE."""
+        async with self._event(instance_uuid, ctxt, "compute_restore_instance"):
+            await self.compute.profile_sleep("power_on")
+            self._boot(instance_uuid)
+            await self._save(instance_uuid, states.RESTORING, vm_state=states.ACTIVE,
+                             task_state=None, power_state=states.RUNNING)
+
     # -- events from other services ---------------------------------------------------------
 
     async def external_instance_event(self, events: list[dict[str, Any]],
@@ -289,6 +307,19 @@ class ComputeManager:
             await self.compute.profile_sleep("snapshot")
             await self.compute.upload_snapshot(uuid, image_id)
             await self._save(uuid, states.IMAGE_UPLOADING, task_state=None)
+
+    async def backup_instance(self, instance_uuid: str, image_id: str, backup_type: str,
+                              rotation: int, ctxt: Mapping[str, Any]) -> None:
+        """createBackup: a snapshot, then the server's older backups of that type rotated out."""
+        uuid = instance_uuid
+        async with self._event(uuid, ctxt, "compute_backup_instance"):
+            await self._steps(uuid, states.IMAGE_BACKUP, states.IMAGE_PENDING_UPLOAD,
+                              states.IMAGE_UPLOADING)
+            await self.compute.profile_sleep("snapshot")
+            await self.compute.upload_snapshot(uuid, image_id)
+            await self._save(uuid, states.IMAGE_UPLOADING, task_state=None)
+            await self.compute.snapshots.rotate_backups(uuid, backup_type, rotation,
+                                                        newest=image_id)
 
     async def shelve_instance(self, instance_uuid: str, image_id: str, offload: bool,
                               ctxt: Mapping[str, Any]) -> None:
@@ -435,9 +466,26 @@ class ComputeManager:
 
     # -- what the API asks and waits for ------------------------------------------------------
 
-    def get_console_output(self, instance_uuid: str, length: int | None) -> str:
+    def get_console_output(self, instance_uuid: str, length: Any) -> str:
         """An RPC call: the guest's serial console log."""
         return self.hypervisor.console_output(instance_uuid, length)
+
+    def get_instance_diagnostics(self, instance_uuid: str, standard: bool) -> dict[str, Any]:
+        """An RPC call: what the hypervisor reports of the guest (409 unless it runs)."""
+        domain = self.hypervisor.domain(instance_uuid)
+        if domain.power_state != states.RUNNING:
+            raise Conflict(f"Cannot 'get_diagnostics' instance {instance_uuid} while it is in "
+                           f"power state {states.power_state_name(domain.power_state)}")
+        with self.compute.db.session() as session:
+            instance = self.compute.instances.find(session, instance_uuid)
+            if instance is None:
+                raise InstanceGone(instance_uuid)
+            return diagnostics(instance, domain, self.compute.clock.now(), standard=standard)
+
+    async def inject_network_info(self, instance_uuid: str, ctxt: Mapping[str, Any]) -> None:
+        """The guest's network configuration pushed again: libvirt's driver does nothing."""
+        bind(ctxt, self.host, "nova-compute")
+        LOG.debug("[instance: %s] Inject network info", instance_uuid)
 
 
 def _allocation_failure(uuid: str, exc: NeutronError) -> str:

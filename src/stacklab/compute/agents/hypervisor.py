@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from stacklab.clock import Clock, isotime
 from stacklab.compute import states
@@ -37,10 +38,18 @@ class Hypervisor:
         domain.power_state = states.RUNNING
         self._log(domain, "Linux version 5.15.0-71-generic (stacklab simulated guest)")
         self._log(domain, f"Command line: root=LABEL=cirros-rootfs ro console=ttyS0 uuid={uuid}")
+        self._log(domain, "x86/fpu: Supporting XSAVE feature 0x001: 'x87 floating point registers'")
+        self._log(domain, "Hypervisor detected: KVM")
+        self._log(domain, "virtio_blk virtio2: [vda] 2097152 512-byte logical blocks")
+        self._log(domain, "EXT4-fs (vda1): mounted filesystem with ordered data mode")
+        self._log(domain, "Run /sbin/init as init process")
+        self._log(domain, "Starting network: udhcpc: started, v1.36.1")
         for addr in addresses:
             self._log(domain, f"udhcpc: lease of {addr} obtained")
         self._log(domain, f"checking http://169.254.169.254/2009-04-04/instance-id: {uuid}")
         self._log(domain, "=== cirros: current=0.6.2 uptime=3.21 ===")
+        self._log(domain, "login as 'cirros' user. default password: 'gocubsgo'. use 'sudo' "
+                          "for root.")
         self._log(domain, f"{hostname} login:")
         return domain
 
@@ -57,8 +66,21 @@ class Hypervisor:
     def destroy(self, uuid: str) -> None:
         self.domains.pop(uuid, None)
 
-    def console_output(self, uuid: str, length: int | None = None) -> str:
-        lines = self.domain(uuid).console
-        if length is not None:
-            lines = lines[-length:] if length > 0 else []
-        return "\n".join(lines) + ("\n" if lines else "")
+    def console_output(self, uuid: str, length: Any = None) -> str:
+        """The console log, its last ``length`` lines as nova-compute's ``_tail_log`` cuts them.
+
+        The log ends at the login prompt, with no newline after it. ``length`` is
+        what the API was sent (a number or a numeral; one that is no integer is 0,
+        which is nothing); nova cuts ``-length`` lines off the split text, so -1
+        drops the first line rather than meaning "all".
+        """
+        log = "\n".join(self.domain(uuid).console)
+        if length is None:
+            return log
+        try:
+            count = int(length)
+        except ValueError:
+            count = 0
+        if count == 0:
+            return ""
+        return "\n".join(log.split("\n")[-count:])

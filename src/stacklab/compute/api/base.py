@@ -16,7 +16,8 @@ MICROVERSIONS = MicroversionRange("compute", Version(2, 1), Version(2, 104),
                                   legacy_header="X-OpenStack-Nova-API-Version")
 
 api = ServiceApi("compute", errors=nova_error, microversions=MICROVERSIONS,
-                 malformed_json_message="Malformed request body", describe_error=describe_nova)
+                 malformed_json_message="Malformed request body", describe_error=describe_nova,
+                 request_id_header="x-compute-request-id")
 
 
 # What a call through the Networking API may answer: its client errors pass through to the

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from typing import Any
 
@@ -18,6 +19,10 @@ from stacklab.compute.scheduler.hosts import RESERVED_HOST_MEMORY_MB
 # The simulated hypervisor reports itself as libvirt/QEMU does (8.2.0 encoded as nova does).
 HYPERVISOR_TYPE = "QEMU"
 HYPERVISOR_VERSION = 8002000
+
+
+# oslo's is_uuid_like: 32 hex digits, dashes anywhere.
+_UUID_LIKE = re.compile(r"^(?:-*[0-9a-fA-F]){32}-*$")
 
 
 def _node_uuid(record: m.ServiceRecord) -> str:
@@ -73,9 +78,9 @@ def _find(call: Call, session: Session, ident: str) -> m.ServiceRecord:
         key = _node_uuid(record) if call.version_at_least("2.53") else str(record.id)
         if key == ident:
             return record
-    if not call.version_at_least("2.53") and not ident.isdigit():
-        raise BadRequest(f"Invalid ID {ident}")
-    raise NotFound(f"Hypervisor with ID {ident} could not be found.")
+    if call.version_at_least("2.53") and not _UUID_LIKE.match(ident):
+        raise BadRequest(f"Invalid uuid {ident}")  # before 2.53 any unknown id is a 404
+    raise NotFound(f"Hypervisor with ID '{ident}' could not be found.")
 
 
 @api.route("GET", "/v2.1/os-hypervisors", policy="os_compute_api:os-hypervisors:list",

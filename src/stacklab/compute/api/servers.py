@@ -19,7 +19,7 @@ from stacklab.api.pagination import Nova, PageRequest, Refusal, Sort, Window, pa
 from stacklab.api.query import timestamp_param
 from stacklab.api.service import Call, Reply, schemas_from
 from stacklab.api.tag_filters import TagFilter
-from stacklab.compute import instances, states
+from stacklab.compute import diagnostics, instances, states
 from stacklab.compute import models as m
 from stacklab.compute.api.base import api, compute, links, project_target
 from stacklab.compute.api.views import render_server
@@ -83,7 +83,8 @@ def _build_request(call: Call) -> BuildRequest:
         hostname=server.get("hostname"), description=server.get("description"),
         key_name=server.get("key_name"), user_data=server.get("user_data"),
         config_drive=server.get("config_drive") in (True, "True", "true"),
-        access_ipv4=server.get("accessIPv4") or "", access_ipv6=server.get("accessIPv6") or "",
+        access_ipv4=instances.access_ip(server.get("accessIPv4")),
+        access_ipv6=instances.access_ip(server.get("accessIPv6")),
         disk_config=server.get("OS-DCF:diskConfig", "MANUAL"),
         tags=list(server.get("tags") or []),
         trusted_certs=server.get("trusted_image_certificates"),
@@ -145,10 +146,13 @@ def _filtered(call: Call, query: Select[Any], detail: bool) -> tuple[Select[Any]
                                                or _truthy(params["all_tenants"]))
     if all_tenants:
         call.authorize(f"{rule}:get_all_tenants", project_target(call))
-    project = params.get("project_id") or params.get("tenant_id")
-    if project and admin_filters:
-        query = query.where(m.Instance.project_id == project)
-    elif not all_tenants:
+    if all_tenants:
+        project = params.get("project_id") or params.get("tenant_id")
+        if project and admin_filters:
+            query = query.where(m.Instance.project_id == project)
+    else:
+        # As nova (bug 1185290): without all_tenants, tenant_id and project_id are ignored
+        # and the list is the caller's own project's, an admin's too.
         query = query.where(m.Instance.project_id == context.project_id)
     deleted = admin_filters and _truthy(params.get("deleted", "false"))
     query = query.where(m.Instance.deleted.is_(deleted))
@@ -332,6 +336,35 @@ async def update_server(call: Call) -> dict[str, Any]:
             service.instances.pin_zone(instance, fields["pinned_availability_zone"])
         service.instances.edit(instance, fields)
     return {"server": render_server(call, instance, full=False, show_groups=True)}
+
+
+@api.route("GET", "/v2.1/servers/{server_id}/os-server-password",
+           policy="os_compute_api:os-server-password:show", target=server_target,
+           expected_errors=404)
+async def show_server_password(call: Call) -> dict[str, Any]:
+    with compute(call).db.session() as session:
+        instance = get_instance(call, session, call.params["server_id"])
+        return {"password": diagnostics.password(instance)}
+
+
+@api.route("DELETE", "/v2.1/servers/{server_id}/os-server-password",
+           policy="os_compute_api:os-server-password:clear", target=server_target, status=204,
+           expected_errors=404)
+async def clear_server_password(call: Call) -> None:
+    with compute(call).db.session() as session:
+        diagnostics.clear_password(get_instance(call, session, call.params["server_id"]))
+
+
+@api.route("GET", "/v2.1/servers/{server_id}/diagnostics",
+           policy="os_compute_api:os-server-diagnostics", target=server_target,
+           expected_errors=(400, 404, 409, 501))
+async def show_server_diagnostics(call: Call) -> dict[str, Any]:
+    service = compute(call)
+    with service.db.session() as session:
+        instance = get_instance(call, session, call.params["server_id"])
+    # From 2.48 one shape for every driver; before it, the driver's own keys.
+    return await diagnostics.ask(service, instance, standard=call.version_at_least("2.48"),
+                                 context=call.context)
 
 
 def check_lock(call: Call, instance: m.Instance) -> None:
