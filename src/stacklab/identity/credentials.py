@@ -15,24 +15,10 @@ from stacklab.api.errors import BadRequest, Forbidden
 from stacklab.clock import Clock
 from stacklab.identity import models as m
 from stacklab.identity.errors import duplicate, not_found
+from stacklab.identity.expiry import parse_expiration
 from stacklab.identity.roles import Roles
 from stacklab.identity.rows import filtered, row_or_404
 from stacklab.identity.state import IdentityState
-
-
-def parse_expiry(value: str | None) -> float | None:
-    if value is None:
-        return None
-    import datetime as dt
-
-    try:
-        moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise BadRequest(f"Invalid input for field 'expires_at': {value!r} is not an ISO 8601 "
-                         "time") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    return moment.timestamp()
 
 
 class ApplicationCredentials:
@@ -77,9 +63,8 @@ class ApplicationCredentials:
             role_ids.append(role.id)
         if not role_ids:
             role_ids = list(token_role_ids)
-        expires_at = parse_expiry(fields.get("expires_at"))
-        if expires_at is not None and expires_at <= clock.now():
-            raise BadRequest("Invalid input for field 'expires_at': the time is in the past")
+        given = fields.get("expires_at")
+        expires_at = parse_expiration(given, clock.now()) if given else None
         secret = fields.get("secret") or self.state.ids.urlsafe_token(64)
         credential = m.ApplicationCredential(
             id=self.state.new_id(), name=fields["name"], user_id=user_id, project_id=project_id,

@@ -189,6 +189,10 @@ class Roles:
                                                     m.ImpliedRole.implied_role_id == implied_id))
         self.state.changed()
 
+    def implied_closure(self, session: Session, role_id: str) -> list[str]:
+        """Every role ``role_id`` implies, directly or not."""
+        return list(self._closure(session, role_id))
+
     def _closure(self, session: Session, role_id: str) -> dict[str, str | None]:
         """Every role reachable from ``role_id`` by implication, mapped to its prior role."""
         edges = self.state.cached("inference-edges", lambda: [
