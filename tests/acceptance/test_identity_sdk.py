@@ -669,7 +669,7 @@ def test_request_ids_on_every_answer(raw: Raw, admin: str) -> None:
     for method, path, token in (("GET", "/", None), ("GET", "/v3", None),
                                 ("GET", "/v3/projects", None),
                                 ("GET", "/v3/projects/nope", admin),
-                                ("GET", "/v3/OS-TRUST/trusts", admin),
+                                ("GET", "/v3/OS-FEDERATION/identity_providers", admin),
                                 ("HEAD", "/v3/projects", admin)):
         seen.add(raw.call(method, path, token=token).request_id)
     assert len(seen) == 6, "every request gets its own id"

@@ -252,3 +252,13 @@ class ProjectEndpoint(Base):
     __tablename__ = "identity_project_endpoint"
     endpoint_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     project_id: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+
+
+class OAuthConsumer(Base):
+    """OS-OAUTH1: a consumer; its secret signs requests, so it is kept as keystone keeps it."""
+
+    __tablename__ = "identity_oauth_consumer"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    description: Mapped[str | None] = mapped_column(Text)
+    secret: Mapped[str] = mapped_column(String(64))
+    extra: Mapped[dict[str, Any]] = mapped_column(default=dict)

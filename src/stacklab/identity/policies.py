@@ -652,6 +652,14 @@ ENDPOINT_FILTER_RULES: list[PolicyRule] = [
                 "Remove an endpoint's association with a project."),
 ]
 
+CONSUMER_RULES: list[PolicyRule] = [
+    _admin_or_system_reader("get_consumer", "Show an OAuth1 consumer."),
+    _admin_or_system_reader("list_consumers", "List OAuth1 consumers."),
+    _admin_only("create_consumer", "Create an OAuth1 consumer."),
+    _admin_only("update_consumer", "Update an OAuth1 consumer."),
+    _admin_only("delete_consumer", "Delete an OAuth1 consumer."),
+]
+
 RULES: list[PolicyRule] = [
     *BASE_RULES,
     *TOKEN_RULES,
@@ -674,6 +682,7 @@ RULES: list[PolicyRule] = [
     *DOMAIN_CONFIG_RULES,
     *POLICY_BLOB_RULES,
     *ENDPOINT_FILTER_RULES,
+    *CONSUMER_RULES,
 ]
 
 RULES_BY_NAME: dict[str, PolicyRule] = {rule.name: rule for rule in RULES}

@@ -195,3 +195,13 @@ _ENDPOINT_GROUP = {"description": DESCRIPTION, "filters": _ENDPOINT_GROUP_FILTER
 ENDPOINT_GROUP_CREATE = _entity("endpoint_group", _ENDPOINT_GROUP, ["name", "filters"],
                                 extra=False)
 ENDPOINT_GROUP_UPDATE = _entity("endpoint_group", _ENDPOINT_GROUP, extra=False)
+
+# -- OS-OAUTH1 consumers: any attributes, but the secret is the server's ------------------
+_CONSUMER = {"description": DESCRIPTION}
+CONSUMER_CREATE = {"type": "object", "properties": {"consumer": {
+    "type": "object", "properties": _CONSUMER, "additionalProperties": True}},
+    "required": ["consumer"], "additionalProperties": False}
+CONSUMER_UPDATE = {"type": "object", "properties": {"consumer": {
+    "type": "object", "properties": _CONSUMER, "not": {"required": ["secret"]},
+    "minProperties": 1, "additionalProperties": True}},
+    "required": ["consumer"], "additionalProperties": False}

@@ -298,3 +298,20 @@ def test_endpoint_regions_as_keystone(admin: Keystone) -> None:
                     template="/v3/endpoints", status=201)["endpoint"]
     assert (made["region_id"], made["region"]) == ("NewRegion", "NewRegion")
     admin.ok("GET", "/v3/regions/NewRegion")
+
+
+def test_oauth1_consumers(admin: Keystone) -> None:
+    made = admin.ok("POST", "/v3/OS-OAUTH1/consumers", {"consumer": {"description": "d"}},
+                    status=201)["consumer"]
+    assert made["secret"] and made["description"] == "d"
+    shown = admin.ok("GET", f"/v3/OS-OAUTH1/consumers/{made['id']}")["consumer"]
+    assert "secret" not in shown and shown["id"] == made["id"]
+    admin.error("PATCH", f"/v3/OS-OAUTH1/consumers/{made['id']}",
+                {"consumer": {"secret": "mine"}}, 400)
+    assert admin.ok("PATCH", f"/v3/OS-OAUTH1/consumers/{made['id']}",
+                    {"consumer": {"description": "e"}})["consumer"]["description"] == "e"
+    assert made["id"] in [c["id"] for c in admin.ok("GET", "/v3/OS-OAUTH1/consumers")[
+        "consumers"]]
+    admin.ok("DELETE", f"/v3/OS-OAUTH1/consumers/{made['id']}", status=204)
+    assert admin.error("GET", f"/v3/OS-OAUTH1/consumers/{made['id']}", None, 404) == \
+        f"Could not find consumer: {made['id']}."

@@ -1,4 +1,5 @@
-"""identity: trusts, domain configuration, policies, endpoint groups and project endpoints
+"""identity: trusts, domain configuration, policies, endpoint groups, project endpoints and
+OAuth1 consumers
 
 Revision ID: 0008
 Revises: 0007
@@ -72,10 +73,17 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('identity_project_endpoint', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_identity_project_endpoint_project_id'), ['project_id'], unique=False)
+    op.create_table('identity_oauth_consumer',
+    sa.Column('id', sa.String(length=64), nullable=False),
+    sa.Column('description', sa.Text(), nullable=True),
+    sa.Column('secret', sa.String(length=64), nullable=False),
+    sa.Column('extra', sa.JSON(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_identity_oauth_consumer'))
+    )
 
 
 def downgrade() -> None:
-    for table in ('identity_project_endpoint', 'identity_project_endpoint_group',
+    for table in ('identity_oauth_consumer', 'identity_project_endpoint', 'identity_project_endpoint_group',
                   'identity_endpoint_group', 'identity_policy', 'identity_domain_config',
                   'identity_trust'):
         op.drop_table(table)
