@@ -308,7 +308,7 @@ class Authenticator:
     def _trust_info(self, session: Session, payload: TokenPayload) -> TokenInfo:
         """A trust-scoped token: the trustee's (or, impersonating, the trustor's) token
         on the trust's project, with the trust's roles the trustor still holds."""
-        trust = self.trusts.get(session, payload.trust_id or "")
+        trust = self.trusts.get(session, payload.trust_id or "", uses=False)
         if payload.user_id != trust.trustee_user_id:
             raise Forbidden("User is not a trustee.")
         trustee = self._user_ref(session, trust.trustee_user_id)

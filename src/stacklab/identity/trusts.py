@@ -53,19 +53,23 @@ class Trusts:
 
     # -- reading ---------------------------------------------------------------------
 
-    def get(self, session: Session, trust_id: str) -> m.Trust:
-        """A live trust: keystone's 404 for one deleted, expired or out of uses."""
+    def get(self, session: Session, trust_id: str, *, uses: bool = True) -> m.Trust:
+        """A live trust: keystone's 404 for one deleted, expired or (``uses``) out of uses.
+
+        The tokens a trust already gave outlive its last use: their validation passes
+        ``uses=False``.
+        """
         trust = session.get(m.Trust, trust_id)
-        if trust is None or not self.usable(trust):
+        if trust is None or not self.usable(trust, uses=uses):
             raise not_found("trust", trust_id)
         return trust
 
-    def usable(self, trust: m.Trust) -> bool:
+    def usable(self, trust: m.Trust, *, uses: bool = True) -> bool:
         if trust.deleted_at is not None:
             return False
         if trust.expires_at is not None and self.state.clock.now() > trust.expires_at:
             return False
-        return trust.remaining_uses is None or trust.remaining_uses > 0
+        return not uses or trust.remaining_uses is None or trust.remaining_uses > 0
 
     def list_trusts(self, session: Session, *, trustor_user_id: str | None = None,
              trustee_user_id: str | None = None) -> list[m.Trust]:
