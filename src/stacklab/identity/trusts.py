@@ -227,9 +227,12 @@ class Trusts:
             for implied in self.roles.implied_closure(session, role_id):
                 wanted[implied] = None
         roles: list[m.Role] = []
+        if not set(wanted) <= held:
+            # The refusal rolls the session back, which expires the role rows the
+            # assignment cache just kept: drop them with it.
+            self.state.changed()
+            raise Forbidden("Trustee has no delegated roles.")
         for role_id in wanted:
-            if role_id not in held:
-                raise Forbidden("Trustee has no delegated roles.")
             role = session.get(m.Role, role_id)
             if role is not None and role.domain_id is None:
                 roles.append(role)
