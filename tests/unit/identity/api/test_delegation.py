@@ -117,6 +117,7 @@ def test_trust_lifecycle_and_trust_scoped_tokens(admin: Keystone) -> None:
     # The trustee's trust-scoped token: impersonating, it is the trustor's.
     response = password_token(admin, trustee["id"], {"OS-TRUST:trust": {"id": trust["id"]}})
     assert response.status_code == 201, response.text
+    assert_keystone_response(response.json(), "/v3/auth/tokens", "POST", status="201")
     token = response.json()["token"]
     assert token["OS-TRUST:trust"] == {"id": trust["id"], "impersonation": True,
                                        "trustor_user": {"id": trustor["id"]},
