@@ -316,3 +316,10 @@ def test_oauth1_consumers(admin: Keystone) -> None:
     admin.ok("DELETE", f"/v3/OS-OAUTH1/consumers/{made['id']}", status=204)
     assert admin.error("GET", f"/v3/OS-OAUTH1/consumers/{made['id']}", None, 404) == \
         f"Could not find consumer: {made['id']}."
+    moved = admin.ok("PATCH", f"/v3/endpoints/{made['id']}", {"endpoint": {"region": "Moved"}},
+                     template="/v3/endpoints/{endpoint_id}")["endpoint"]
+    assert (moved["region_id"], moved["region"]) == ("Moved", "Moved")
+    admin.ok("GET", "/v3/regions/Moved")
+    assert admin.error("PATCH", f"/v3/endpoints/{made['id']}",
+                       {"endpoint": {"region_id": "Nowhere"}}, 400).startswith(
+        "Expecting to find endpoint region_id in region table.")
