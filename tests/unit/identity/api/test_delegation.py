@@ -126,6 +126,10 @@ def test_trust_lifecycle_and_trust_scoped_tokens(admin: Keystone) -> None:
     assert {r["name"] for r in token["roles"]} == {"Delegated"}
     assert token["methods"] == ["password"] and token["catalog"]
     delegate = Keystone(admin.client, response.headers["X-Subject-Token"])
+    # A delegated token makes no application credential that would outlive the trust.
+    assert delegate.error("GET", f"/v3/users/{trustor['id']}/application_credentials", None,
+                          403) == ("Cannot manage application credentials with a token issued "
+                                   "via delegation.")
     validated = admin.client.get("/identity/v3/auth/tokens", headers={
         "X-Auth-Token": admin.token, "X-Subject-Token": delegate.token}).json()["token"]
     assert validated["OS-TRUST:trust"] == token["OS-TRUST:trust"]
@@ -299,6 +303,13 @@ def test_endpoint_regions_as_keystone(admin: Keystone) -> None:
                     template="/v3/endpoints", status=201)["endpoint"]
     assert (made["region_id"], made["region"]) == ("NewRegion", "NewRegion")
     admin.ok("GET", "/v3/regions/NewRegion")
+    moved = admin.ok("PATCH", f"/v3/endpoints/{made['id']}", {"endpoint": {"region": "Moved"}},
+                     template="/v3/endpoints/{endpoint_id}")["endpoint"]
+    assert (moved["region_id"], moved["region"]) == ("Moved", "Moved")
+    admin.ok("GET", "/v3/regions/Moved")
+    assert admin.error("PATCH", f"/v3/endpoints/{made['id']}",
+                       {"endpoint": {"region_id": "Nowhere"}}, 400).startswith(
+        "Expecting to find endpoint region_id in region table.")
 
 
 def test_oauth1_consumers(admin: Keystone) -> None:
@@ -316,10 +327,3 @@ def test_oauth1_consumers(admin: Keystone) -> None:
     admin.ok("DELETE", f"/v3/OS-OAUTH1/consumers/{made['id']}", status=204)
     assert admin.error("GET", f"/v3/OS-OAUTH1/consumers/{made['id']}", None, 404) == \
         f"Could not find consumer: {made['id']}."
-    moved = admin.ok("PATCH", f"/v3/endpoints/{made['id']}", {"endpoint": {"region": "Moved"}},
-                     template="/v3/endpoints/{endpoint_id}")["endpoint"]
-    assert (moved["region_id"], moved["region"]) == ("Moved", "Moved")
-    admin.ok("GET", "/v3/regions/Moved")
-    assert admin.error("PATCH", f"/v3/endpoints/{made['id']}",
-                       {"endpoint": {"region_id": "Nowhere"}}, 400).startswith(
-        "Expecting to find endpoint region_id in region table.")
