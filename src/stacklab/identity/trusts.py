@@ -62,6 +62,11 @@ class Trusts:
         trust = session.get(m.Trust, trust_id)
         if trust is None or not self.usable(trust, uses=uses):
             raise not_found("trust", trust_id)
+        # A redelegated trust holds only while every trustee up its chain does.
+        for parent in self.pedigree(session, trust)[1:]:
+            agent = session.get(m.User, parent.trustee_user_id)
+            if agent is None or not agent.enabled:
+                raise Forbidden("One of the trust agents is disabled or deleted")
         return trust
 
     def usable(self, trust: m.Trust, *, uses: bool = True) -> bool:

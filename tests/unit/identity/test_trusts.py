@@ -191,6 +191,12 @@ def test_redelegation_hands_on_at_most_what_the_trust_holds(started: IdentitySer
     with started.db.session() as session:
         child = started.trusts.create(session, trustee, body)
         assert (child.redelegated_trust_id, child.redelegation_count) == (parent_id, 2)
+        session.flush()
+        # The chain holds only while its agents do.
+        started.users.get_user(session, d.trustee).enabled = False
+        with pytest.raises(Forbidden, match="One of the trust agents is disabled"):
+            started.trusts.get(session, child.id)
+        started.users.get_user(session, d.trustee).enabled = True
         with pytest.raises(Forbidden, match="Impersonation is not allowed"):
             started.trusts.create(session, trustee, {**body, "impersonation": True})
         with pytest.raises(Forbidden, match='Modifying "redelegation_count"'):
