@@ -102,7 +102,9 @@ def test_trust_lifecycle_and_trust_scoped_tokens(admin: Keystone) -> None:
     listed = owner.ok("GET", f"{TRUSTS}?trustor_user_id={trustor['id']}",
                       template=TRUSTS)["trusts"]
     assert [t["id"] for t in listed] == [trust["id"]] and "roles" not in listed[0]
-    assert trust["id"] in [t["id"] for t in admin.ok("GET", TRUSTS, template=TRUSTS)["trusts"]]
+    # keystone ignores a trailing slash (Tempest's client lists with one).
+    assert trust["id"] in [t["id"] for t in admin.ok("GET", f"{TRUSTS}/",
+                                                     template=TRUSTS)["trusts"]]
     # Listing another user's trusts, or all of them, is not a member's business.
     owner.error("GET", f"{TRUSTS}?trustor_user_id={trustee['id']}", None, 403)
     owner.error("GET", TRUSTS, None, 403)
