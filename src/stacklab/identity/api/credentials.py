@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
@@ -9,7 +10,6 @@ from sqlalchemy.orm import Session
 
 from stacklab.api.errors import Forbidden
 from stacklab.api.service import Call
-from stacklab.clock import isotime
 from stacklab.identity import models as m
 from stacklab.identity import schemas
 from stacklab.identity.api.base import api, backend, collection_links, flat, identity, link
@@ -39,12 +39,18 @@ def _not_delegated(call: Call) -> None:
                         "delegation.")
 
 
+def _naive_time(moment: float) -> str:
+    """An application credential's expiry as keystone's JSON encoder writes a datetime:
+    UTC, microseconds, no zone designator (Tempest compares it with ``isoformat()``)."""
+    return dt.datetime.fromtimestamp(moment, tz=dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
+
+
 def render_app_cred(call: Call, session: Session, c: m.ApplicationCredential) -> dict[str, Any]:
     roles = [r for r in (session.get(m.Role, i) for i in c.role_ids) if r is not None]
     return {
         "id": c.id, "name": c.name, "description": c.description, "user_id": c.user_id,
         "project_id": c.project_id, "system": c.system,
-        "expires_at": isotime(c.expires_at, subsecond=True) if c.expires_at else None,
+        "expires_at": _naive_time(c.expires_at) if c.expires_at else None,
         "unrestricted": c.unrestricted,
         "roles": [{"id": r.id, "name": r.name, "domain_id": r.domain_id} for r in roles],
         "access_rules": list(c.access_rules),

@@ -329,3 +329,21 @@ def test_oauth1_consumers(admin: Keystone) -> None:
     admin.ok("DELETE", f"/v3/OS-OAUTH1/consumers/{made['id']}", status=204)
     assert admin.error("GET", f"/v3/OS-OAUTH1/consumers/{made['id']}", None, 404) == \
         f"Could not find consumer: {made['id']}."
+
+
+def test_application_credential_expiry_with_or_without_z(admin: Keystone) -> None:
+    user_id = admin_user_id(admin)
+    now = int(admin_clock_now(admin))
+    path = f"/v3/users/{user_id}/application_credentials"
+    for name, given in (("z", isotime(now + 3600)), ("bare", isotime(now + 3600)[:-1] + ".5")):
+        made = admin.ok("POST", path, {"application_credential": {
+            "name": f"exp-{name}", "expires_at": given}},
+            template="/v3/users/{user_id}/application_credentials",
+            status=201)["application_credential"]
+        # keystone writes the stored datetime naive, with microseconds (Tempest compares
+        # it with isoformat()).
+        assert made["expires_at"] == given.rstrip("Z").split(".")[0] + (
+            ".500000" if name == "bare" else ".000000")
+    assert admin.error("POST", path, {"application_credential": {
+        "name": "past", "expires_at": isotime(now - 60)}}, 400).startswith(
+        "The 'expires_at' must not be before now.")
