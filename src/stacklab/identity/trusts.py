@@ -160,7 +160,7 @@ class Trusts:
             trustor_user_id = original.trustor_user_id
             project_id = original.project_id or project_id
         return {role.id for role in self.roles.roles_for(session, trustor_user_id, "project",
-                                                         project_id)}
+                                                         project_id, domain_roles=True)}
 
     def _set_redelegation(self, session: Session, trust: m.Trust, fields: Mapping[str, Any],
                           parent: m.Trust | None) -> None:
@@ -225,7 +225,8 @@ class Trusts:
         original trustor still holds on the project; 403 once one is lost."""
         original = self.pedigree(session, trust)[-1]
         held = {role.id for role in self.roles.roles_for(
-            session, original.trustor_user_id, "project", trust.project_id or "")}
+            session, original.trustor_user_id, "project", trust.project_id or "",
+            domain_roles=True)}
         wanted: dict[str, None] = {}
         for role_id in trust.role_ids:
             wanted[role_id] = None
@@ -233,9 +234,6 @@ class Trusts:
                 wanted[implied] = None
         roles: list[m.Role] = []
         if not set(wanted) <= held:
-            # The refusal rolls the session back, which expires the role rows the
-            # assignment cache just kept: drop them with it.
-            self.state.changed()
             raise Forbidden("Trustee has no delegated roles.")
         for role_id in wanted:
             role = session.get(m.Role, role_id)
