@@ -78,7 +78,8 @@ class ApplicationCredentials:
 
     def _access_rules(self, session: Session, user_id: str,
                       wanted: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Give each rule an id; a rule named by id is one this user already has."""
+        """Give each rule an id; a rule named by id is one this user already has, and a new
+        rule becomes one of the user's (keystone keeps it after the credential goes)."""
         known = {rule["id"]: rule for rule in self.access_rules(session, user_id)}
         rules = []
         for rule in wanted:
@@ -89,15 +90,24 @@ class ApplicationCredentials:
                 continue
             same = next((r for r in known.values() if all(
                 r.get(k) == rule.get(k) for k in ("path", "method", "service"))), None)
-            rules.append(same or {"id": self.state.new_id(), "path": rule.get("path"),
-                                  "method": rule.get("method"), "service": rule.get("service")})
+            if same is None:
+                same = {"id": self.state.new_id(), "path": rule.get("path"),
+                        "method": rule.get("method"), "service": rule.get("service")}
+                session.add(m.AccessRule(user_id=user_id, **same))
+                known[same["id"]] = same
+            rules.append(same)
         return rules
 
     def access_rules(self, session: Session, user_id: str,
                      filters: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
-        """A user's access rules (kept with the application credentials that use them),
-        those whose service, path and method are the filters' where they give one."""
-        seen: dict[str, dict[str, Any]] = {}
+        """A user's access rules, those whose service, path and method are the filters'
+        where they give one. Credentials made before rules had their own table hold the
+        only copy of theirs: those count too."""
+        seen: dict[str, dict[str, Any]] = {
+            row.id: {"id": row.id, "path": row.path, "method": row.method,
+                     "service": row.service}
+            for row in session.scalars(select(m.AccessRule).where(
+                m.AccessRule.user_id == user_id).order_by(m.AccessRule.id))}
         for credential in self.list(session, user_id):
             for rule in credential.access_rules:
                 seen.setdefault(rule["id"], rule)
@@ -113,11 +123,15 @@ class ApplicationCredentials:
         raise not_found("access rule", rule_id)
 
     def delete_access_rule(self, session: Session, user_id: str, rule_id: str) -> None:
+        """Delete a rule no application credential of the user's uses any more."""
         self.access_rule(session, user_id, rule_id)
-        # Rules live with the application credentials that use them, so every rule
-        # found is in use, which keystone refuses to delete.
-        raise Forbidden(f"Cannot delete access rule {rule_id}: it is in use by an application "
-                        "credential.")
+        if any(rule["id"] == rule_id for credential in self.list(session, user_id)
+               for rule in credential.access_rules):
+            raise Forbidden(f"Cannot delete access rule {rule_id}: it is in use by an "
+                            "application credential.")
+        row = session.get(m.AccessRule, rule_id)
+        if row is not None:
+            session.delete(row)
 
     def get(self, session: Session, user_id: str, credential_id: str) -> m.ApplicationCredential:
         credential = session.get(m.ApplicationCredential, credential_id)

@@ -262,3 +262,15 @@ class OAuthConsumer(Base):
     description: Mapped[str | None] = mapped_column(Text)
     secret: Mapped[str] = mapped_column(String(64))
     extra: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class AccessRule(Base):
+    """An application credential access rule of a user's; it outlives the credentials that
+    use it (credentials keep a copy of each of their rules)."""
+
+    __tablename__ = "identity_access_rule"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(64), index=True)
+    service: Mapped[str | None] = mapped_column(String(64))
+    path: Mapped[str | None] = mapped_column(String(128))
+    method: Mapped[str | None] = mapped_column(String(16))

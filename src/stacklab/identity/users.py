@@ -96,6 +96,7 @@ class Users:
         user = self.get_user(session, user_id)
         session.execute(delete(m.Assignment).where(m.Assignment.actor_id == user.id))
         session.execute(delete(m.Membership).where(m.Membership.user_id == user.id))
+        session.execute(delete(m.AccessRule).where(m.AccessRule.user_id == user.id))
         session.delete(user)
         self.state.revoke(session, user_id=user.id)
         for hook in self.on_delete:

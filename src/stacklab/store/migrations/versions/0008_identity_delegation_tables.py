@@ -1,5 +1,5 @@
-"""identity: trusts, domain configuration, policies, endpoint groups, project endpoints and
-OAuth1 consumers
+"""identity: trusts, domain configuration, policies, endpoint groups, project endpoints,
+OAuth1 consumers and access rules
 
 Revision ID: 0008
 Revises: 0007
@@ -80,10 +80,20 @@ def upgrade() -> None:
     sa.Column('extra', sa.JSON(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_identity_oauth_consumer'))
     )
+    op.create_table('identity_access_rule',
+    sa.Column('id', sa.String(length=64), nullable=False),
+    sa.Column('user_id', sa.String(length=64), nullable=False),
+    sa.Column('service', sa.String(length=64), nullable=True),
+    sa.Column('path', sa.String(length=128), nullable=True),
+    sa.Column('method', sa.String(length=16), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_identity_access_rule'))
+    )
+    with op.batch_alter_table('identity_access_rule', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_identity_access_rule_user_id'), ['user_id'], unique=False)
 
 
 def downgrade() -> None:
-    for table in ('identity_oauth_consumer', 'identity_project_endpoint', 'identity_project_endpoint_group',
+    for table in ('identity_access_rule', 'identity_oauth_consumer', 'identity_project_endpoint', 'identity_project_endpoint_group',
                   'identity_endpoint_group', 'identity_policy', 'identity_domain_config',
                   'identity_trust'):
         op.drop_table(table)
