@@ -1,8 +1,8 @@
 """identity: trusts, domain configuration, policies, endpoint groups, project endpoints,
 OAuth1 consumers and access rules
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0010
+Revises: 0007 (main's 0009 once merged: main gained 0008 and 0009 meanwhile)
 Create Date: 2026-12-03 10:40:00.000000
 """
 
@@ -11,7 +11,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0008'
+revision = '0010'
+# Forked before main's 0008 (image) and 0009 (network): on merge this becomes '0009'.
 down_revision = '0007'
 branch_labels = None
 depends_on = None
