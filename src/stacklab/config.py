@@ -108,6 +108,13 @@ class IdentityOptions:
 
 
 @dataclass
+class TrustOptions:
+    """keystone's [trust] section."""
+
+    max_redelegation_count: int = 3
+
+
+@dataclass
 class ResourceOptions:
     project_name_url_safe: str = "off"
     domain_name_url_safe: str = "off"
@@ -174,6 +181,7 @@ class Config:
     fernet_tokens: FernetTokensOptions = field(default_factory=FernetTokensOptions)
     identity: IdentityOptions = field(default_factory=IdentityOptions)
     resource: ResourceOptions = field(default_factory=ResourceOptions)
+    trust: TrustOptions = field(default_factory=TrustOptions)
     quota: QuotaOptions = field(default_factory=QuotaOptions)
     oslo_policy: OsloPolicyOptions = field(default_factory=OsloPolicyOptions)
     oslo_middleware: OsloMiddlewareOptions = field(default_factory=OsloMiddlewareOptions)

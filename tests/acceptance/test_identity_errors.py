@@ -208,15 +208,12 @@ CASES = [
     *[Case(f"unimplemented-{path.strip('/').replace('/', '-')}", method, path, 501,
            body=body, names=(f"{method} /identity{path}",))
       for method, path, body in (
-          ("GET", "/v3/OS-TRUST/trusts", None),
-          ("POST", "/v3/OS-TRUST/trusts", {"trust": {}}),
           ("GET", "/v3/OS-FEDERATION/identity_providers", None),
-          ("GET", "/v3/OS-OAUTH1/consumers", None),
+          ("POST", "/v3/OS-FEDERATION/mappings/m", {"mapping": {}}),
+          ("POST", "/v3/OS-OAUTH1/request_token", None),
           ("GET", "/v3/limits", None),
           ("GET", "/v3/registered_limits", None),
-          ("GET", "/v3/policies", None),
-          ("GET", "/v3/OS-EP-FILTER/endpoint_groups", None),
-          ("GET", "/v3/domains/default/config", None))],
+          ("GET", "/v3/endpoints/e/OS-ENDPOINT-POLICY/policy", None))],
 ]
 
 

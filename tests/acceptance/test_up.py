@@ -253,7 +253,7 @@ def test_status_lists_the_lab(cloud: LiveCloud) -> None:
 
 def test_unimplemented_operation_is_501_naming_it(cloud: LiveCloud) -> None:
     token = password_token(cloud)
-    path = "/identity/v3/OS-TRUST/trusts"
+    path = "/identity/v3/OS-FEDERATION/identity_providers"
     status, _, body = http("GET", f"{cloud.url}{path}", headers={"X-Auth-Token": token})
     assert status == 501, body
     error = body["error"]

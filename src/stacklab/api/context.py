@@ -25,6 +25,8 @@ class RequestContext:
     roles: list[str] = field(default_factory=list)
     audit_ids: list[str] = field(default_factory=list)
     application_credential_id: str | None = None
+    # A trust-scoped token's trust (oslo.context's trust_id): the call is delegated.
+    trust_id: str | None = None
     is_admin_project: bool = True
     authenticated: bool = False
 

@@ -18,7 +18,8 @@ from stacklab.identity.credentials import ApplicationCredentials
 from stacklab.identity.resources import Resources
 from stacklab.identity.roles import SYSTEM, Roles
 from stacklab.identity.state import IdentityState
-from stacklab.identity.tokens import FernetTokens, TokenFormatError, TokenPayload
+from stacklab.identity.tokens import METHODS, FernetTokens, TokenFormatError, TokenPayload
+from stacklab.identity.trusts import Trusts
 from stacklab.identity.users import Users
 
 
@@ -36,6 +37,9 @@ class TokenInfo:
     # admin_project_name is set, and then leaves the key out of the token body.
     is_admin_project: bool = True
     extras: dict[str, Any] = field(default_factory=dict)
+    # A trust-scoped token: its ``OS-TRUST:trust`` body, and when the trust ends.
+    trust: dict[str, Any] | None = None
+    trust_expires_at: float | None = None
 
     @property
     def role_names(self) -> list[str]:
@@ -44,13 +48,14 @@ class TokenInfo:
 
 class Authenticator:
     def __init__(self, state: IdentityState, resources: Resources, users: Users, roles: Roles,
-                 catalog: Catalog, app_creds: ApplicationCredentials) -> None:
+                 catalog: Catalog, app_creds: ApplicationCredentials, trusts: Trusts) -> None:
         self.state = state
         self.resources = resources
         self.users = users
         self.roles = roles
         self.catalog = catalog
         self.app_creds = app_creds
+        self.trusts = trusts
         self.tokens: FernetTokens | None = None
 
     # -- keys ------------------------------------------------------------------------
@@ -96,9 +101,15 @@ class Authenticator:
             old = self.validate(identity.get("token", {}).get("id", ""))
             if old.payload.application_credential_id:
                 raise Forbidden("Unable to rescope a token made with an application credential.")
+            if old.payload.trust_id:
+                raise Forbidden("You are not authorized to perform the requested action: Using "
+                                "trust-scoped token to create another token. Create a new "
+                                "trust-scoped token instead.")
             user = self.users.get_user(session, old.payload.user_id)
             expires_at = old.payload.expires_at
             audit_ids.append(old.payload.audit_ids[-1])
+            # keystone's token method keeps the methods the first token was got with.
+            methods = [m for m in METHODS if m in {*methods, *old.payload.methods}]
             if scope is None and old.payload.scope_kind != "unscoped":
                 raise Forbidden("Rescoping a scoped token to an unscoped one is not allowed.")
         else:
@@ -106,11 +117,21 @@ class Authenticator:
         if not user.enabled:
             raise Unauthorized("The request you have made requires authentication.")
         self._check_domain_enabled(session, user.domain_id)
-        project_id, domain_id, system = self._resolve_scope(session, user, scope)
+        trust = self._trust_scope(session, user, scope)
+        if trust is not None:
+            project_id, domain_id, system = trust.project_id, None, None
+        else:
+            project_id, domain_id, system = self._resolve_scope(session, user, scope)
         payload = TokenPayload(user_id=user.id, methods=tuple(methods), expires_at=expires_at,
                                issued_at=now, audit_ids=tuple(audit_ids), project_id=project_id,
                                domain_id=domain_id, system=system,
-                               application_credential_id=app_cred_id)
+                               application_credential_id=app_cred_id,
+                               trust_id=trust.id if trust is not None else None)
+        if trust is not None:
+            info = self.token_info(session, payload)
+            # A use is counted only once the token is sure to be issued.
+            self.trusts.consume(session, trust)
+            return info
         if app_cred_id is None and project_id is None and domain_id is None and system is None \
                 and scope is None and user.default_project_id:
             # keystone scopes a scope-less request to the user's default project when it can.
@@ -168,6 +189,33 @@ class Authenticator:
             raise Unauthorized("The application credential has expired.")
         return credential, user
 
+    def _trust_scope(self, session: Session, user: m.User, scope: Any) -> m.Trust | None:
+        """The trust a ``{"OS-TRUST:trust": {"id": ...}}`` scope names; only its trustee
+        may use it, and a trust that is gone fails the authentication."""
+        if not isinstance(scope, Mapping) or "OS-TRUST:trust" not in scope:
+            return None
+        if len(scope) != 1:
+            raise BadRequest("Expecting to find system, project, domain, OS-TRUST:trust or "
+                             "unscoped in scope. The server could not comply with the request "
+                             "since it is either malformed or otherwise incorrect. The client "
+                             "is assumed to be in error.")
+        trust_id = (scope["OS-TRUST:trust"] or {}).get("id")
+        if not trust_id:
+            raise BadRequest("Expecting to find trust_id in trust. The server could not comply "
+                             "with the request since it is either malformed or otherwise "
+                             "incorrect. The client is assumed to be in error.")
+        try:
+            trust = self.trusts.get(session, str(trust_id))
+        except NotFound as exc:
+            raise Unauthorized(exc.message) from None
+        if trust.project_id:
+            project = session.get(m.Project, trust.project_id)
+            if project is None or not project.enabled:
+                raise Unauthorized(f"Could not find project: {trust.project_id}.")
+        if user.id != trust.trustee_user_id:
+            raise Forbidden("User is not a trustee.")
+        return trust
+
     def _resolve_scope(self, session: Session, user: m.User, scope: Any) \
             -> tuple[str | None, str | None, str | None]:
         if scope is None or scope == "unscoped":
@@ -202,8 +250,6 @@ class Authenticator:
             if scope["system"] != {"all": True}:
                 raise BadRequest("Invalid input for field 'auth/scope/system'")
             return None, None, "all"
-        if "OS-TRUST:trust" in scope:
-            raise Forbidden("stacklab does not implement trusts (OS-TRUST)")
         raise BadRequest("Invalid input for field 'auth/scope'")
 
     def _check_domain_enabled(self, session: Session, domain_id: str) -> None:
@@ -225,36 +271,71 @@ class Authenticator:
             raise NotFound("The token has expired.")
         info = self.state.cached(
             ("token-info", payload.user_id, payload.project_id, payload.domain_id,
-             payload.system, payload.application_credential_id),
+             payload.system, payload.application_credential_id, payload.trust_id),
             lambda: self._token_info_or_none(payload))
         if info is None:
             raise NotFound("Failed to validate token")
+        if info.trust_expires_at is not None and now > info.trust_expires_at:
+            raise NotFound(f"Could not find trust: {payload.trust_id}.")
         role_ids = frozenset(r["id"] for r in info.roles)
         if self.state.revocations.is_revoked(
                 payload, role_ids, info.user["domain"]["id"],
                 (info.project or {}).get("domain", {}).get("id")):
             raise NotFound("Failed to validate token")
         return TokenInfo(payload, info.user, info.roles, info.project, info.domain,
-                         info.application_credential, info.is_admin_project)
+                         info.application_credential, info.is_admin_project,
+                         trust=info.trust, trust_expires_at=info.trust_expires_at)
 
     def _token_info_or_none(self, payload: TokenPayload) -> TokenInfo | None:
         try:
             with self.state.db.session() as session:
                 return self.token_info(session, payload)
-        except (Unauthorized, NotFound):
+        except (Unauthorized, NotFound, Forbidden):
             return None
 
-    def token_info(self, session: Session, payload: TokenPayload) -> TokenInfo:
-        """The subject, scope and roles of a token, from the store; 401 if they no longer hold."""
-        user = session.get(m.User, payload.user_id)
+    def _user_ref(self, session: Session, user_id: str) -> dict[str, Any]:
+        """A token's user; 401 if it or its domain is gone or disabled."""
+        user = session.get(m.User, user_id)
         if user is None or not user.enabled:
             raise Unauthorized()
         user_domain = session.get(m.Domain, user.domain_id)
         if user_domain is None or not user_domain.enabled:
             raise Unauthorized()
-        user_ref = {"id": user.id, "name": user.name,
-                    "domain": {"id": user_domain.id, "name": user_domain.name},
-                    "password_expires_at": _iso_or_none(user.password_expires_at)}
+        return {"id": user.id, "name": user.name,
+                "domain": {"id": user_domain.id, "name": user_domain.name},
+                "password_expires_at": _iso_or_none(user.password_expires_at)}
+
+    def _trust_info(self, session: Session, payload: TokenPayload) -> TokenInfo:
+        """A trust-scoped token: the trustee's (or, impersonating, the trustor's) token
+        on the trust's project, with the trust's roles the trustor still holds."""
+        trust = self.trusts.get(session, payload.trust_id or "", uses=False)
+        if payload.user_id != trust.trustee_user_id:
+            raise Forbidden("User is not a trustee.")
+        trustee = self._user_ref(session, trust.trustee_user_id)
+        trustor = self._user_ref(session, trust.trustor_user_id)
+        project_ref = None
+        if trust.project_id:
+            project = session.get(m.Project, trust.project_id)
+            domain = session.get(m.Domain, project.domain_id) if project is not None else None
+            if project is None or not project.enabled or domain is None or not domain.enabled:
+                raise Unauthorized(f"Could not find project: {trust.project_id}.")
+            project_ref = {"id": project.id, "name": project.name,
+                           "domain": {"id": domain.id, "name": domain.name}}
+        roles = self.trusts.delegated_roles(session, trust)
+        return TokenInfo(
+            payload=payload, user=trustor if trust.impersonation else trustee,
+            roles=[{"id": r.id, "name": r.name} for r in roles], project=project_ref,
+            trust={"id": trust.id, "trustor_user": {"id": trust.trustor_user_id},
+                   "trustee_user": {"id": trust.trustee_user_id},
+                   "impersonation": trust.impersonation},
+            trust_expires_at=trust.expires_at)
+
+    def token_info(self, session: Session, payload: TokenPayload) -> TokenInfo:
+        """The subject, scope and roles of a token, from the store; 401 if they no longer hold."""
+        if payload.trust_id:
+            return self._trust_info(session, payload)
+        user_ref = self._user_ref(session, payload.user_id)
+        user_id = payload.user_id
         project_ref = domain_ref = None
         if payload.project_id:
             project = session.get(m.Project, payload.project_id)
@@ -265,17 +346,17 @@ class Authenticator:
                 raise Unauthorized()
             project_ref = {"id": project.id, "name": project.name,
                            "domain": {"id": domain.id, "name": domain.name}}
-            roles = self.roles.roles_for(session, user.id, "project", project.id)
+            roles = self.roles.roles_for(session, user_id, "project", project.id)
             scope_desc = f"project {project.id}"
         elif payload.domain_id:
             domain = session.get(m.Domain, payload.domain_id)
             if domain is None or not domain.enabled:
                 raise Unauthorized()
             domain_ref = {"id": domain.id, "name": domain.name}
-            roles = self.roles.roles_for(session, user.id, "domain", domain.id)
+            roles = self.roles.roles_for(session, user_id, "domain", domain.id)
             scope_desc = f"domain {domain.id}"
         elif payload.system:
-            roles = self.roles.roles_for(session, user.id, "system", SYSTEM)
+            roles = self.roles.roles_for(session, user_id, "system", SYSTEM)
             scope_desc = "the system"
         else:
             roles = []
@@ -290,7 +371,7 @@ class Authenticator:
             app_cred_ref = {"id": credential.id, "name": credential.name,
                             "restricted": not credential.unrestricted}
         if payload.scope_kind != "unscoped" and not roles:
-            raise Unauthorized(f"User {user.id} has no access to {scope_desc}")
+            raise Unauthorized(f"User {user_id} has no access to {scope_desc}")
         return TokenInfo(
             payload=payload, user=user_ref,
             roles=[{"id": r.id, "name": r.name} for r in roles],
@@ -308,7 +389,11 @@ class Authenticator:
             "expires_at": isotime(payload.expires_at, subsecond=True),
             "issued_at": isotime(payload.issued_at, subsecond=True),
         }
-        if info.project is not None:
+        if info.trust is not None:
+            token["OS-TRUST:trust"] = info.trust
+            if info.project is not None:
+                token["project"] = info.project
+        elif info.project is not None:
             token["project"] = info.project
             token["is_domain"] = False
         elif info.domain is not None:
@@ -326,7 +411,8 @@ class Authenticator:
     def fill_context(self, info: TokenInfo, context: RequestContext) -> None:
         payload = info.payload
         context.authenticated = True
-        context.user_id = payload.user_id
+        # Impersonating, a trust's token is the trustor's to every service.
+        context.user_id = info.user["id"]
         context.user_name = info.user["name"]
         context.user_domain_id = info.user["domain"]["id"]
         context.user_domain_name = info.user["domain"]["name"]
@@ -342,6 +428,7 @@ class Authenticator:
         context.roles = info.role_names
         context.audit_ids = list(payload.audit_ids)
         context.application_credential_id = payload.application_credential_id
+        context.trust_id = payload.trust_id
         context.is_admin_project = info.is_admin_project
 
     def revoke(self, session: Session, payload: TokenPayload) -> None:

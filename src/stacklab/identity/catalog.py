@@ -117,12 +117,27 @@ class Catalog:
         return filtered(session, m.Endpoint, filters, ("service_id", "interface", "region_id"),
                         m.Endpoint.service_id, m.Endpoint.interface)
 
+    def _endpoint_region(self, session: Session, fields: Mapping[str, Any],
+                         current: str | None = None) -> str | None:
+        """keystone's rule: an unknown ``region_id`` is refused, while the legacy ``region``
+        alone names a region that is created if it does not exist yet."""
+        if fields.get("region_id") is None and fields.get("region") is not None:
+            region_id = str(fields["region"])
+            if session.get(m.Region, region_id) is None:
+                self.create_region(session, {"description": ""}, region_id=region_id)
+                session.flush()
+            return region_id
+        given: str | None = fields.get("region_id", current)
+        if given is not None and session.get(m.Region, given) is None:
+            raise BadRequest("Expecting to find endpoint region_id in region table. The server "
+                             "could not comply with the request since it is either malformed "
+                             "or otherwise incorrect. The client is assumed to be in error.")
+        return given
+
     def create_endpoint(self, session: Session, fields: Mapping[str, Any],
                         endpoint_id: str | None = None) -> m.Endpoint:
         self.get_service(session, fields["service_id"])
-        region_id = fields.get("region_id") or fields.get("region")
-        if region_id is not None and session.get(m.Region, region_id) is None:
-            raise BadRequest(f"Region {region_id} does not exist")
+        region_id = self._endpoint_region(session, fields)
         endpoint = m.Endpoint(
             id=endpoint_id or self.state.new_id(), service_id=fields["service_id"],
             interface=fields["interface"], url=fields["url"], region_id=region_id,
@@ -136,10 +151,7 @@ class Catalog:
         endpoint = self.get_endpoint(session, endpoint_id)
         if "service_id" in fields:
             self.get_service(session, fields["service_id"])
-        region_id = fields.get("region_id", fields.get("region", endpoint.region_id))
-        if region_id is not None and session.get(m.Region, region_id) is None:
-            raise BadRequest(f"Region {region_id} does not exist")
-        endpoint.region_id = region_id
+        endpoint.region_id = self._endpoint_region(session, fields, endpoint.region_id)
         for name in ("service_id", "interface", "url", "enabled"):
             if name in fields:
                 setattr(endpoint, name, fields[name])

@@ -15,24 +15,10 @@ from stacklab.api.errors import BadRequest, Forbidden
 from stacklab.clock import Clock
 from stacklab.identity import models as m
 from stacklab.identity.errors import duplicate, not_found
+from stacklab.identity.expiry import parse_expiration
 from stacklab.identity.roles import Roles
 from stacklab.identity.rows import filtered, row_or_404
 from stacklab.identity.state import IdentityState
-
-
-def parse_expiry(value: str | None) -> float | None:
-    if value is None:
-        return None
-    import datetime as dt
-
-    try:
-        moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise BadRequest(f"Invalid input for field 'expires_at': {value!r} is not an ISO 8601 "
-                         "time") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    return moment.timestamp()
 
 
 class ApplicationCredentials:
@@ -77,9 +63,8 @@ class ApplicationCredentials:
             role_ids.append(role.id)
         if not role_ids:
             role_ids = list(token_role_ids)
-        expires_at = parse_expiry(fields.get("expires_at"))
-        if expires_at is not None and expires_at <= clock.now():
-            raise BadRequest("Invalid input for field 'expires_at': the time is in the past")
+        given = fields.get("expires_at")
+        expires_at = parse_expiration(given, clock.now()) if given else None
         secret = fields.get("secret") or self.state.ids.urlsafe_token(64)
         credential = m.ApplicationCredential(
             id=self.state.new_id(), name=fields["name"], user_id=user_id, project_id=project_id,
@@ -93,7 +78,8 @@ class ApplicationCredentials:
 
     def _access_rules(self, session: Session, user_id: str,
                       wanted: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Give each rule an id; a rule named by id is one this user already has."""
+        """Give each rule an id; a rule named by id is one this user already has, and a new
+        rule becomes one of the user's (keystone keeps it after the credential goes)."""
         known = {rule["id"]: rule for rule in self.access_rules(session, user_id)}
         rules = []
         for rule in wanted:
@@ -104,15 +90,24 @@ class ApplicationCredentials:
                 continue
             same = next((r for r in known.values() if all(
                 r.get(k) == rule.get(k) for k in ("path", "method", "service"))), None)
-            rules.append(same or {"id": self.state.new_id(), "path": rule.get("path"),
-                                  "method": rule.get("method"), "service": rule.get("service")})
+            if same is None:
+                same = {"id": self.state.new_id(), "path": rule.get("path"),
+                        "method": rule.get("method"), "service": rule.get("service")}
+                session.add(m.AccessRule(user_id=user_id, **same))
+                known[same["id"]] = same
+            rules.append(same)
         return rules
 
     def access_rules(self, session: Session, user_id: str,
                      filters: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
-        """A user's access rules (kept with the application credentials that use them),
-        those whose service, path and method are the filters' where they give one."""
-        seen: dict[str, dict[str, Any]] = {}
+        """A user's access rules, those whose service, path and method are the filters'
+        where they give one. Credentials made before rules had their own table hold the
+        only copy of theirs: those count too."""
+        seen: dict[str, dict[str, Any]] = {
+            row.id: {"id": row.id, "path": row.path, "method": row.method,
+                     "service": row.service}
+            for row in session.scalars(select(m.AccessRule).where(
+                m.AccessRule.user_id == user_id).order_by(m.AccessRule.id))}
         for credential in self.list(session, user_id):
             for rule in credential.access_rules:
                 seen.setdefault(rule["id"], rule)
@@ -128,11 +123,15 @@ class ApplicationCredentials:
         raise not_found("access rule", rule_id)
 
     def delete_access_rule(self, session: Session, user_id: str, rule_id: str) -> None:
+        """Delete a rule no application credential of the user's uses any more."""
         self.access_rule(session, user_id, rule_id)
-        # Rules live with the application credentials that use them, so every rule
-        # found is in use, which keystone refuses to delete.
-        raise Forbidden(f"Cannot delete access rule {rule_id}: it is in use by an application "
-                        "credential.")
+        if any(rule["id"] == rule_id for credential in self.list(session, user_id)
+               for rule in credential.access_rules):
+            raise Forbidden(f"Cannot delete access rule {rule_id}: it is in use by an "
+                            "application credential.")
+        row = session.get(m.AccessRule, rule_id)
+        if row is not None:
+            session.delete(row)
 
     def get(self, session: Session, user_id: str, credential_id: str) -> m.ApplicationCredential:
         credential = session.get(m.ApplicationCredential, credential_id)

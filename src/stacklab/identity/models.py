@@ -187,3 +187,90 @@ class FernetKey(Base):
     __tablename__ = "identity_fernet_key"
     index: Mapped[int] = mapped_column(Integer, primary_key=True)
     key: Mapped[str] = mapped_column(String(64))
+
+
+class Trust(Base):
+    """OS-TRUST: a trustor's roles on a project, delegated to a trustee.
+
+    Deleted trusts stay (``deleted_at``), as keystone soft-deletes them.
+    """
+
+    __tablename__ = "identity_trust"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    trustor_user_id: Mapped[str] = mapped_column(String(64), index=True)
+    trustee_user_id: Mapped[str] = mapped_column(String(64), index=True)
+    project_id: Mapped[str | None] = mapped_column(String(64))
+    impersonation: Mapped[bool] = mapped_column(Boolean)
+    expires_at: Mapped[float | None] = mapped_column(Float)
+    remaining_uses: Mapped[int | None] = mapped_column(Integer)
+    redelegated_trust_id: Mapped[str | None] = mapped_column(String(64))
+    redelegation_count: Mapped[int | None] = mapped_column(Integer)
+    deleted_at: Mapped[float | None] = mapped_column(Float)
+    role_ids: Mapped[list[str]] = mapped_column(default=list)
+    extra: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class DomainConfigOption(Base):
+    """One option of a domain's specific configuration (``/v3/domains/{id}/config``)."""
+
+    __tablename__ = "identity_domain_config"
+    domain_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    group: Mapped[str] = mapped_column(String(255), primary_key=True)
+    option: Mapped[str] = mapped_column(String(255), primary_key=True)
+    value: Mapped[dict[str, Any]] = mapped_column()  # {"value": <any JSON>}
+    sensitive: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Policy(Base):
+    """The v3 policy API's opaque blobs (keystone stores, never enforces them)."""
+
+    __tablename__ = "identity_policy"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    type: Mapped[str] = mapped_column(String(255))
+    blob: Mapped[str] = mapped_column(Text)
+    extra: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class EndpointGroup(Base):
+    """OS-EP-FILTER: endpoints chosen by their attributes."""
+
+    __tablename__ = "identity_endpoint_group"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(255))
+    description: Mapped[str | None] = mapped_column(Text)
+    filters: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class ProjectEndpointGroup(Base):
+    __tablename__ = "identity_project_endpoint_group"
+    endpoint_group_id: Mapped[str] = mapped_column(
+        ForeignKey("identity_endpoint_group.id", ondelete="CASCADE"), primary_key=True)
+    project_id: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+
+
+class ProjectEndpoint(Base):
+    __tablename__ = "identity_project_endpoint"
+    endpoint_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    project_id: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+
+
+class OAuthConsumer(Base):
+    """OS-OAUTH1: a consumer; its secret signs requests, so it is kept as keystone keeps it."""
+
+    __tablename__ = "identity_oauth_consumer"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    description: Mapped[str | None] = mapped_column(Text)
+    secret: Mapped[str] = mapped_column(String(64))
+    extra: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class AccessRule(Base):
+    """An application credential access rule of a user's; it outlives the credentials that
+    use it (credentials keep a copy of each of their rules)."""
+
+    __tablename__ = "identity_access_rule"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(64), index=True)
+    service: Mapped[str | None] = mapped_column(String(64))
+    path: Mapped[str | None] = mapped_column(String(128))
+    method: Mapped[str | None] = mapped_column(String(16))

@@ -575,6 +575,91 @@ EC2_CREDENTIAL_RULES: list[PolicyRule] = [
     ),
 ]
 
+_TRUSTOR = "user_id:%(target.trust.trustor_user_id)s"
+_TRUSTEE = "user_id:%(target.trust.trustee_user_id)s"
+_SYS_READER_BARE = "role:reader and system_scope:all"
+_TRUST_READ = f"({_ADMIN}) or ({_SYS_READER_BARE} or {_TRUSTOR} or {_TRUSTEE})"
+
+# Trusts are project-scoped to create (keystone's FIXME: no system trusts yet).
+TRUST_RULES: list[PolicyRule] = [
+    _identity("create_trust", _TRUSTOR, PROJECT_ONLY, "Create a trust, as its trustor."),
+    _admin_or_system_reader("list_trusts", "List every trust."),
+    _identity(
+        "list_trusts_for_trustor",
+        f"({_ADMIN}) or ({_SYS_READER_BARE} or {_TRUSTOR})",
+        SYSTEM_OR_PROJECT,
+        "List the trusts of a trustor (?trustor_user_id=).",
+    ),
+    _identity(
+        "list_trusts_for_trustee",
+        f"({_ADMIN}) or ({_SYS_READER_BARE} or {_TRUSTEE})",
+        SYSTEM_OR_PROJECT,
+        "List the trusts of a trustee (?trustee_user_id=).",
+    ),
+    _identity("list_roles_for_trust", _TRUST_READ, SYSTEM_OR_PROJECT,
+              "List the roles a trust delegates."),
+    _identity("get_role_for_trust", _TRUST_READ, SYSTEM_OR_PROJECT,
+              "Test whether a trust delegates a role."),
+    _identity("delete_trust", f"{_ADMIN} or {_TRUSTOR}", SYSTEM_OR_PROJECT, "Revoke a trust."),
+    _identity("get_trust", _TRUST_READ, SYSTEM_OR_PROJECT, "Show a trust."),
+]
+
+DOMAIN_CONFIG_RULES: list[PolicyRule] = [
+    _admin_only("create_domain_config", "Create (or replace) a domain's configuration."),
+    _admin_or_system_reader("get_domain_config", "Show a domain's configuration."),
+    # Anyone with a token may read the password rules, whatever its scope.
+    _identity("get_security_compliance_domain_config", "", ANY_SCOPE,
+              "Show the default domain's security compliance (password) rules."),
+    _admin_only("update_domain_config", "Update a domain's configuration."),
+    _admin_only("delete_domain_config", "Delete a domain's configuration."),
+    _admin_or_system_reader("get_domain_config_default",
+                            "Show the defaults a domain's configuration overrides."),
+]
+
+POLICY_BLOB_RULES: list[PolicyRule] = [
+    _admin_or_system_reader("get_policy", "Show a policy blob (/v3/policies, deprecated)."),
+    _admin_or_system_reader("list_policies", "List policy blobs."),
+    _admin_only("create_policy", "Create a policy blob."),
+    _admin_only("update_policy", "Update a policy blob."),
+    _admin_only("delete_policy", "Delete a policy blob."),
+]
+
+ENDPOINT_FILTER_RULES: list[PolicyRule] = [
+    _admin_only("create_endpoint_group", "Create an endpoint group."),
+    _admin_or_system_reader("list_endpoint_groups", "List endpoint groups."),
+    _admin_or_system_reader("get_endpoint_group", "Show an endpoint group."),
+    _admin_only("update_endpoint_group", "Update an endpoint group."),
+    _admin_only("delete_endpoint_group", "Delete an endpoint group."),
+    _admin_or_system_reader("list_projects_associated_with_endpoint_group",
+                            "List the projects an endpoint group is associated with."),
+    _admin_or_system_reader("list_endpoints_associated_with_endpoint_group",
+                            "List the endpoints an endpoint group selects."),
+    _admin_or_system_reader("get_endpoint_group_in_project",
+                            "Show an endpoint group's association with a project."),
+    _admin_or_system_reader("list_endpoint_groups_for_project",
+                            "List the endpoint groups associated with a project."),
+    _admin_only("add_endpoint_group_to_project", "Associate an endpoint group with a project."),
+    _admin_only("remove_endpoint_group_from_project",
+                "Remove an endpoint group's association with a project."),
+    _admin_or_system_reader("list_projects_for_endpoint",
+                            "List the projects an endpoint is associated with."),
+    _admin_only("add_endpoint_to_project", "Associate an endpoint with a project."),
+    _admin_or_system_reader("check_endpoint_in_project",
+                            "Test an endpoint's association with a project."),
+    _admin_or_system_reader("list_endpoints_for_project",
+                            "List the endpoints associated with a project."),
+    _admin_only("remove_endpoint_from_project",
+                "Remove an endpoint's association with a project."),
+]
+
+CONSUMER_RULES: list[PolicyRule] = [
+    _admin_or_system_reader("get_consumer", "Show an OAuth1 consumer."),
+    _admin_or_system_reader("list_consumers", "List OAuth1 consumers."),
+    _admin_only("create_consumer", "Create an OAuth1 consumer."),
+    _admin_only("update_consumer", "Update an OAuth1 consumer."),
+    _admin_only("delete_consumer", "Delete an OAuth1 consumer."),
+]
+
 RULES: list[PolicyRule] = [
     *BASE_RULES,
     *TOKEN_RULES,
@@ -593,6 +678,11 @@ RULES: list[PolicyRule] = [
     *AUTH_RULES,
     *LIMIT_RULES,
     *REVOCATION_RULES,
+    *TRUST_RULES,
+    *DOMAIN_CONFIG_RULES,
+    *POLICY_BLOB_RULES,
+    *ENDPOINT_FILTER_RULES,
+    *CONSUMER_RULES,
 ]
 
 RULES_BY_NAME: dict[str, PolicyRule] = {rule.name: rule for rule in RULES}

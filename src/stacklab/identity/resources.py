@@ -80,6 +80,8 @@ class Resources:
             raise Forbidden("Cannot delete the default domain.")
         for model in (m.Project, m.User, m.Group):
             session.execute(delete(model).where(model.domain_id == domain.id))
+        session.execute(delete(m.DomainConfigOption).where(
+            m.DomainConfigOption.domain_id == domain.id))
         session.execute(delete(m.Assignment).where(m.Assignment.target_id == domain.id))
         session.delete(domain)
         self.state.revoke(session, domain_id=domain.id)
@@ -109,9 +111,6 @@ class Resources:
 
     def create_project(self, session: Session, fields: Mapping[str, Any],
                        default_domain_id: str, project_id: str | None = None) -> m.Project:
-        if fields.get("is_domain"):
-            raise BadRequest("Creating a project acting as a domain is not supported by stacklab; "
-                             "create a domain instead.")
         parent_id = fields.get("parent_id")
         parent = session.get(m.Project, parent_id) if parent_id else None
         if parent_id and parent is None:
@@ -167,6 +166,12 @@ class Resources:
                             "the hierarchy. Use the cascade option if you want to delete a "
                             "subtree.")
         session.execute(delete(m.Assignment).where(m.Assignment.target_id == project.id))
+        # What keystone drops with a project: its endpoint associations and its trusts.
+        for association in (m.ProjectEndpoint, m.ProjectEndpointGroup):
+            session.execute(delete(association).where(association.project_id == project.id))
+        for trust in session.scalars(select(m.Trust).where(m.Trust.project_id == project.id,
+                                                           m.Trust.deleted_at.is_(None))):
+            trust.deleted_at = self.state.clock.now()
         session.delete(project)
         self.state.revoke(session, project_id=project.id)
         self.state.changed()
@@ -230,3 +235,61 @@ def _apply(row: Any, fields: Mapping[str, Any], names: tuple[str, ...]) -> None:
 
 def _extra(fields: Mapping[str, Any], known: tuple[str, ...]) -> dict[str, Any]:
     return {k: v for k, v in fields.items() if k not in known}
+
+
+class ProjectsAndDomains:
+    """The projects API, where keystone's domains are projects acting as domains.
+
+    stacklab keeps domains in their own table; ``is_domain`` projects are those
+    domains, created, listed (``?is_domain=true``), shown, updated and deleted
+    through ``/v3/projects`` as keystone serves them.
+    """
+
+    def __init__(self, resources: Resources) -> None:
+        self.resources = resources
+
+    def get_project(self, session: Session, project_id: str) -> m.Project | m.Domain:
+        found: m.Project | m.Domain | None = session.get(m.Project, project_id)
+        if found is None:
+            found = session.get(m.Domain, project_id)
+        if found is None:
+            raise not_found("project", project_id)
+        return found
+
+    def list_projects(self, session: Session,
+                      filters: Mapping[str, Any]) -> list[m.Project] | list[m.Domain]:
+        if not filters.get("is_domain"):
+            return self.resources.list_projects(session, filters)
+        if filters.get("domain_id") or filters.get("parent_id"):
+            return []  # a project acting as a domain has neither
+        return self.resources.list_domains(session, filters)
+
+    def create_project(self, session: Session, fields: Mapping[str, Any],
+                       default_domain_id: str) -> m.Project | m.Domain:
+        if not fields.get("is_domain"):
+            return self.resources.create_project(session, fields, default_domain_id)
+        if fields.get("parent_id"):
+            raise BadRequest("only root projects are allowed to act as domains.")
+        return self.resources.create_domain(session, {
+            k: v for k, v in fields.items() if k not in ("is_domain", "domain_id", "parent_id")})
+
+    def update_project(self, session: Session, project_id: str,
+                       fields: Mapping[str, Any]) -> m.Project | m.Domain:
+        found = self.get_project(session, project_id)
+        if isinstance(found, m.Project):
+            return self.resources.update_project(session, project_id, fields)
+        for immutable, now in (("domain_id", None), ("parent_id", None), ("is_domain", True)):
+            if immutable in fields and fields[immutable] != now:
+                raise Forbidden(f"Update of `{immutable}` is not allowed.")
+        return self.resources.update_domain(session, project_id, {
+            k: v for k, v in fields.items() if k not in ("domain_id", "parent_id", "is_domain")})
+
+    def delete_project(self, session: Session, project_id: str) -> None:
+        found = self.get_project(session, project_id)
+        if isinstance(found, m.Project):
+            self.resources.delete_project(session, project_id)
+            return
+        if found.enabled:
+            raise BadRequest("cannot delete an enabled project acting as a domain. Please "
+                             f"disable the project {found.id} first.")
+        self.resources.delete_domain(session, project_id)

@@ -189,6 +189,10 @@ class Roles:
                                                     m.ImpliedRole.implied_role_id == implied_id))
         self.state.changed()
 
+    def implied_closure(self, session: Session, role_id: str) -> list[str]:
+        """Every role ``role_id`` implies, directly or not."""
+        return list(self._closure(session, role_id))
+
     def _closure(self, session: Session, role_id: str) -> dict[str, str | None]:
         """Every role reachable from ``role_id`` by implication, mapped to its prior role."""
         edges = self.state.cached("inference-edges", lambda: [
@@ -301,7 +305,12 @@ class Roles:
                          query: AssignmentQuery) -> list[EffectiveAssignment]:
         rows = self.direct_assignments(session)
         if query.effective:
-            rows = self.effective_assignments(session, rows)
+            # As keystone's effective list: a domain-specific role is no role a token
+            # carries (the global roles it implies are).
+            global_roles = set(session.scalars(select(m.Role.id).where(
+                m.Role.domain_id.is_(None))))
+            rows = [a for a in self.effective_assignments(session, rows)
+                    if a.role_id in global_roles]
         subtree: set[str] = set()
         if query.project_id and query.include_subtree:
             projects = list(session.scalars(select(m.Project)))
@@ -327,8 +336,10 @@ class Roles:
         return [row for row in (session.get(model, i) for i in ids) if row is not None]
 
     def roles_for(self, session: Session, user_id: str, scope_kind: str,
-                  scope_id: str) -> list[m.Role]:
-        """The roles (implied ones included) a token of this user and scope carries."""
+                  scope_id: str, *, domain_roles: bool = False) -> list[m.Role]:
+        """The roles (implied ones included) a token of this user and scope carries:
+        global roles only, as keystone strips domain-specific ones, unless
+        ``domain_roles`` (what a trustor may delegate)."""
         def compute() -> list[m.Role]:
             group_ids = list(session.scalars(
                 select(m.Membership.group_id).where(m.Membership.user_id == user_id)))
@@ -353,9 +364,15 @@ class Roles:
             for role_id in list(role_ids):
                 role_ids.update(self._closure(session, role_id))
             roles = [session.get(m.Role, r) for r in sorted(role_ids)]
-            return [r for r in roles if r is not None]
+            # Copies, not the session's rows: the cache outlives the session, and a
+            # session that fails after this expires every row it loaded.
+            return [m.Role(id=r.id, name=r.name, domain_id=r.domain_id,
+                           description=r.description, options=dict(r.options),
+                           extra=dict(r.extra))
+                    for r in roles if r is not None and (domain_roles or r.domain_id is None)]
 
-        return self.state.cached(("roles", user_id, scope_kind, scope_id), compute)
+        return self.state.cached(("roles", user_id, scope_kind, scope_id, domain_roles),
+                                 compute)
 
 
 def _split_kind(kind: str) -> tuple[str, str]:

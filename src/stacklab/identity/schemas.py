@@ -158,3 +158,50 @@ AUTH = {
 
 EC2_CREATE = {"type": "object", "properties": {"tenant_id": ID_STRING}, "required": ["tenant_id"],
               "additionalProperties": True}
+
+# -- OS-TRUST ------------------------------------------------------------------------
+_TRUST_ROLE_REF = {"type": "object", "properties": {"id": {**ID_STRING,
+                                                          "pattern": "^[a-zA-Z0-9-]+$"},
+                                                   "name": _name(255)},
+                   "minProperties": 1, "maxProperties": 1, "additionalProperties": False}
+TRUST_CREATE = _entity("trust", {
+    "trustor_user_id": {"type": "string"}, "trustee_user_id": {"type": "string"},
+    "impersonation": BOOLEAN, "project_id": {"type": ["string", "null"]},
+    "remaining_uses": {"type": ["integer", "null"], "minimum": 1},
+    "expires_at": {"type": ["null", "string"]},
+    "allow_redelegation": {"type": ["boolean", "null"]},
+    "redelegation_count": {"type": ["integer", "null"], "minimum": 0},
+    "redelegated_trust_id": {"type": ["string", "null"]},
+    "roles": {"type": "array", "items": _TRUST_ROLE_REF}},
+    ["trustor_user_id", "trustee_user_id", "impersonation"])
+
+# -- domain configuration: the groups and options are checked by the domain code, which
+# words keystone's errors; the body only has to be a "config" object.
+DOMAIN_CONFIG = {"type": "object", "properties": {"config": {"type": "object"}},
+                 "required": ["config"]}
+
+# -- the policy blob API ---------------------------------------------------------------
+_POLICY = {"blob": {"type": "string"}, "type": string(255)}
+POLICY_CREATE = _entity("policy", _POLICY, ["blob", "type"])
+POLICY_UPDATE = _entity("policy", _POLICY)
+
+# -- OS-EP-FILTER endpoint groups --------------------------------------------------------
+_ENDPOINT_GROUP_FILTERS = {"type": "object", "properties": {
+    "interface": {"type": "string", "enum": ["admin", "internal", "public"]},
+    "service_id": {"type": "string"}, "region_id": {"type": ["string", "null"]},
+    "enabled": BOOLEAN}}
+_ENDPOINT_GROUP = {"description": DESCRIPTION, "filters": _ENDPOINT_GROUP_FILTERS,
+                   "name": _name(255)}
+ENDPOINT_GROUP_CREATE = _entity("endpoint_group", _ENDPOINT_GROUP, ["name", "filters"],
+                                extra=False)
+ENDPOINT_GROUP_UPDATE = _entity("endpoint_group", _ENDPOINT_GROUP, extra=False)
+
+# -- OS-OAUTH1 consumers: any attributes, but the secret is the server's ------------------
+_CONSUMER = {"description": DESCRIPTION}
+CONSUMER_CREATE = {"type": "object", "properties": {"consumer": {
+    "type": "object", "properties": _CONSUMER, "additionalProperties": True}},
+    "required": ["consumer"], "additionalProperties": False}
+CONSUMER_UPDATE = {"type": "object", "properties": {"consumer": {
+    "type": "object", "properties": _CONSUMER, "not": {"required": ["secret"]},
+    "minProperties": 1, "additionalProperties": True}},
+    "required": ["consumer"], "additionalProperties": False}

@@ -14,9 +14,14 @@ from stacklab.identity import models as m
 from stacklab.identity.auth import Authenticator, TokenInfo
 from stacklab.identity.catalog import Catalog
 from stacklab.identity.credentials import ApplicationCredentials, Credentials
-from stacklab.identity.resources import Resources
+from stacklab.identity.domain_config import DomainConfigs
+from stacklab.identity.endpoint_filter import EndpointFilter
+from stacklab.identity.oauth1 import Consumers
+from stacklab.identity.policy_blobs import PolicyBlobs
+from stacklab.identity.resources import ProjectsAndDomains, Resources
 from stacklab.identity.roles import SYSTEM, Roles
 from stacklab.identity.state import IdentityState
+from stacklab.identity.trusts import Trusts
 from stacklab.identity.users import Users
 from stacklab.ids import IdSource
 from stacklab.store.database import Database
@@ -41,13 +46,20 @@ class IdentityService:
     def __init__(self, db: Database, clock: Clock, ids: IdSource, config: Config) -> None:
         self.state = IdentityState(db, clock, ids, config)
         self.resources = Resources(self.state)
+        self.projects = ProjectsAndDomains(self.resources)
+        self.domain_configs = DomainConfigs(self.state)
+        self.policy_blobs = PolicyBlobs(self.state)
+        self.endpoint_filter = EndpointFilter(self.state)
+        self.consumers = Consumers(self.state)
         self.users = Users(self.state)
         self.roles = Roles(self.state)
         self.catalog = Catalog(self.state)
         self.app_creds = ApplicationCredentials(self.state, self.roles)
         self.credentials = Credentials(self.state)
+        self.trusts = Trusts(self.state, self.roles)
+        self.users.on_delete.append(self.trusts.delete_for_user)
         self.auth = Authenticator(self.state, self.resources, self.users, self.roles,
-                                  self.catalog, self.app_creds)
+                                  self.catalog, self.app_creds, self.trusts)
 
     @property
     def db(self) -> Database:

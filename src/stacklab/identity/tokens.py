@@ -41,6 +41,7 @@ class TokenPayload:
     domain_id: str | None = None
     system: str | None = None
     application_credential_id: str | None = None
+    trust_id: str | None = None
     extras: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -104,6 +105,8 @@ class FernetTokens:
                 payload.issued_at,
                 [base64.urlsafe_b64decode(a + "==") for a in payload.audit_ids],
                 _pack_id(payload.application_credential_id),
+                # Only trust-scoped tokens carry a ninth field.
+                *([_pack_id(payload.trust_id)] if payload.trust_id else []),
             ],
             use_bin_type=True,
         )
@@ -118,7 +121,7 @@ class FernetTokens:
             body = self._decrypter.decrypt(raw)
             fields = msgpack.unpackb(body, raw=False)
             (version, user_id, method_bits, scope, expires_at, issued_at, audit_ids,
-             app_cred_id) = fields
+             app_cred_id, trust_id) = [*fields, None] if len(fields) == 8 else fields
         except (InvalidToken, UnicodeError, ValueError, TypeError,
                 msgpack.ExtraData, msgpack.FormatError, msgpack.StackError) as exc:
             raise TokenFormatError("not a valid token") from exc
@@ -135,6 +138,7 @@ class FernetTokens:
             domain_id=_unpack_id(scope_id) if kind == 2 else None,
             system=scope_id if kind == 3 else None,
             application_credential_id=_unpack_id(app_cred_id),
+            trust_id=_unpack_id(trust_id),
         )
 
     def new_audit_id(self) -> str:

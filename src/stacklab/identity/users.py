@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -20,6 +20,8 @@ _USER_FIELDS = ("name", "enabled", "default_project_id", "description", "email",
 class Users:
     def __init__(self, state: IdentityState) -> None:
         self.state = state
+        # What else goes with a deleted user (keystone's "user deleted" callbacks).
+        self.on_delete: list[Callable[[Session, str], None]] = []
 
     def get_user(self, session: Session, user_id: str) -> m.User:
         return row_or_404(session, m.User, user_id, "user")
@@ -94,8 +96,11 @@ class Users:
         user = self.get_user(session, user_id)
         session.execute(delete(m.Assignment).where(m.Assignment.actor_id == user.id))
         session.execute(delete(m.Membership).where(m.Membership.user_id == user.id))
+        session.execute(delete(m.AccessRule).where(m.AccessRule.user_id == user.id))
         session.delete(user)
         self.state.revoke(session, user_id=user.id)
+        for hook in self.on_delete:
+            hook(session, user.id)
         self.state.changed()
 
     def check_password(self, user: m.User, password: str) -> bool:

@@ -78,3 +78,25 @@ def test_an_ec2_key_pair_is_found_by_its_access_key(started: IdentityService) ->
         session.flush()
         with pytest.raises(NotFound):
             started.credentials.get_ec2(session, alice.user_id, access)
+
+
+def test_an_access_rule_outlives_its_credential_until_deleted(started: IdentityService) -> None:
+    alice = caller(started, "alice")
+    assert alice.user_id is not None
+    with started.db.session() as session:
+        credential, _ = started.app_creds.create(session, alice, alice.user_id,
+                                                 {"name": "ci", "access_rules": [RULE]})
+        (rule,) = started.app_creds.access_rules(session, alice.user_id)
+        # A second credential with the same rule shares it.
+        again, _ = started.app_creds.create(session, alice, alice.user_id,
+                                            {"name": "cd", "access_rules": [RULE]})
+        assert again.access_rules == [rule]
+        for made in (credential, again):
+            started.app_creds.delete(session, alice.user_id, made.id)
+        session.flush()
+        assert started.app_creds.access_rules(session, alice.user_id) == [rule]
+        started.app_creds.delete_access_rule(session, alice.user_id, rule["id"])
+        session.flush()
+        assert started.app_creds.access_rules(session, alice.user_id) == []
+        with pytest.raises(NotFound):
+            started.app_creds.delete_access_rule(session, alice.user_id, rule["id"])

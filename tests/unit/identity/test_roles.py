@@ -85,3 +85,25 @@ def test_a_user_s_projects_and_domains_come_through_groups_and_inheritance(
         session.flush()
         assert started.roles.projects_of(session, loner.id) == []
         assert started.roles.domains_of(session, loner.id) == []
+
+
+def test_a_domain_role_gives_only_the_global_roles_it_implies(started: IdentityService) -> None:
+    """keystone strips domain-specific roles from effective lists and tokens."""
+    with started.db.session() as session:
+        user = started.users.create_user(session, {"name": "d"}, "default")
+        project = started.resources.create_project(session, {"name": "dp"}, "default")
+        local = started.roles.create_role(session, {"name": "local", "domain_id": "default"})
+        session.flush()
+        started.roles.grant(session, "user", user.id, "project", project.id, local.id)
+        query = AssignmentQuery(effective=True, user_id=user.id, project_id=project.id)
+        assert started.roles.list_assignments(session, query) == []
+        assert started.roles.roles_for(session, user.id, "project", project.id) == []
+        reader = started.roles.find_role(session, "reader").id
+        started.roles.create_inference(session, local.id, reader)
+        assert [a.role_id for a in started.roles.list_assignments(session, query)] == [reader]
+        assert [r.id for r in started.roles.roles_for(session, user.id, "project",
+                                                       project.id)] == [reader]
+        # Not in the direct list, which keeps what was granted.
+        direct = AssignmentQuery(user_id=user.id, project_id=project.id)
+        assert [a.role_id for a in started.roles.list_assignments(session, direct)] == \
+            [local.id]

@@ -5,8 +5,13 @@ from stacklab.identity.api import (  # noqa: F401  (each module registers its ro
     catalog,
     credentials,
     discovery,
+    domain_config,
+    endpoint_filter,
+    oauth1,
+    policy_blobs,
     projects,
     roles,
+    trusts,
     users,
 )
 from stacklab.identity.api.base import api

@@ -70,7 +70,13 @@ def render_domain(call: Call, d: m.Domain) -> dict[str, Any]:
             "links": link(call, f"/v3/domains/{d.id}")}
 
 
-def render_project(call: Call, p: m.Project) -> dict[str, Any]:
+def render_project(call: Call, p: m.Project | m.Domain) -> dict[str, Any]:
+    """A project; a domain, as the project acting as it (``is_domain``)."""
+    if isinstance(p, m.Domain):
+        return {**p.extra, "id": p.id, "name": p.name, "domain_id": None,
+                "description": p.description or "", "enabled": p.enabled, "parent_id": None,
+                "is_domain": True, "tags": list(p.tags), "options": dict(p.options),
+                "links": link(call, f"/v3/projects/{p.id}")}
     return {**p.extra, "id": p.id, "name": p.name, "domain_id": p.domain_id,
             "description": p.description or "", "enabled": p.enabled,
             "parent_id": p.parent_id or p.domain_id, "is_domain": False, "tags": list(p.tags),

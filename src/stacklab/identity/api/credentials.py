@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from stacklab.api.errors import Forbidden
 from stacklab.api.service import Call
-from stacklab.clock import isotime
 from stacklab.identity import models as m
 from stacklab.identity import schemas
 from stacklab.identity.api.base import api, backend, collection_links, flat, identity, link
@@ -30,12 +31,26 @@ def _app_cred_target(call: Call) -> dict[str, Any]:
     return {**flat("target.user", {"id": owner}), "user_id": owner}
 
 
+def _not_delegated(call: Call) -> None:
+    """keystone refuses trust-scoped tokens here: an application credential made through
+    a trust would outlive the trust and lose the delegation chain that audits it."""
+    if call.context.trust_id:
+        raise Forbidden("Cannot manage application credentials with a token issued via "
+                        "delegation.")
+
+
+def _naive_time(moment: float) -> str:
+    """An application credential's expiry as keystone's JSON encoder writes a datetime:
+    UTC, microseconds, no zone designator (Tempest compares it with ``isoformat()``)."""
+    return dt.datetime.fromtimestamp(moment, tz=dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
+
+
 def render_app_cred(call: Call, session: Session, c: m.ApplicationCredential) -> dict[str, Any]:
     roles = [r for r in (session.get(m.Role, i) for i in c.role_ids) if r is not None]
     return {
         "id": c.id, "name": c.name, "description": c.description, "user_id": c.user_id,
         "project_id": c.project_id, "system": c.system,
-        "expires_at": isotime(c.expires_at, subsecond=True) if c.expires_at else None,
+        "expires_at": _naive_time(c.expires_at) if c.expires_at else None,
         "unrestricted": c.unrestricted,
         "roles": [{"id": r.id, "name": r.name, "domain_id": r.domain_id} for r in roles],
         "access_rules": list(c.access_rules),
@@ -47,6 +62,7 @@ def render_app_cred(call: Call, session: Session, c: m.ApplicationCredential) ->
            policy="identity:create_application_credential", target=_user_path_target,
            status=201, schema=schemas.APP_CRED_CREATE)
 async def create_app_cred(call: Call) -> dict[str, Any]:
+    _not_delegated(call)
     with backend(call) as (service, session):
         credential, secret = service.app_creds.create(
             session, call.context, call.params["user_id"], call.body["application_credential"])
@@ -57,6 +73,7 @@ async def create_app_cred(call: Call) -> dict[str, Any]:
 @api.route("GET", "/v3/users/{user_id}/application_credentials",
            policy="identity:list_application_credentials", target=_user_path_target)
 async def list_app_creds(call: Call) -> dict[str, Any]:
+    _not_delegated(call)
     user_id = call.params["user_id"]
     with backend(call) as (service, session):
         service.users.get_user(session, user_id)
@@ -68,6 +85,7 @@ async def list_app_creds(call: Call) -> dict[str, Any]:
 @api.route("GET", "/v3/users/{user_id}/application_credentials/{credential_id}",
            policy="identity:get_application_credential", target=_app_cred_target)
 async def get_app_cred(call: Call) -> dict[str, Any]:
+    _not_delegated(call)
     with backend(call) as (service, session):
         c = service.app_creds.get(session, call.params["user_id"], call.params["credential_id"])
         return {"application_credential": render_app_cred(call, session, c)}
@@ -77,6 +95,7 @@ async def get_app_cred(call: Call) -> dict[str, Any]:
            policy="identity:delete_application_credential", target=_app_cred_target,
            status=204)
 async def delete_app_cred(call: Call) -> None:
+    _not_delegated(call)
     with backend(call) as (service, session):
         service.app_creds.delete(session, call.params["user_id"], call.params["credential_id"])
 
@@ -91,6 +110,7 @@ def render_access_rule(call: Call, user_id: str, rule: dict[str, Any]) -> dict[s
 @api.route("GET", "/v3/users/{user_id}/access_rules", policy="identity:list_access_rules",
            target=_user_path_target)
 async def list_access_rules(call: Call) -> dict[str, Any]:
+    _not_delegated(call)
     user_id = call.params["user_id"]
     with backend(call) as (service, session):
         rules = service.app_creds.access_rules(session, user_id, call.query)
@@ -101,6 +121,7 @@ async def list_access_rules(call: Call) -> dict[str, Any]:
 @api.route("GET", "/v3/users/{user_id}/access_rules/{access_rule_id}",
            policy="identity:get_access_rule", target=_user_path_target)
 async def get_access_rule(call: Call) -> dict[str, Any]:
+    _not_delegated(call)
     user_id = call.params["user_id"]
     with backend(call) as (service, session):
         rule = service.app_creds.access_rule(session, user_id, call.params["access_rule_id"])
@@ -110,6 +131,7 @@ async def get_access_rule(call: Call) -> dict[str, Any]:
 @api.route("DELETE", "/v3/users/{user_id}/access_rules/{access_rule_id}",
            policy="identity:delete_access_rule", target=_user_path_target, status=204)
 async def delete_access_rule(call: Call) -> None:
+    _not_delegated(call)
     with backend(call) as (service, session):
         service.app_creds.delete_access_rule(session, call.params["user_id"],
                                              call.params["access_rule_id"])

@@ -13,6 +13,7 @@ from stacklab.identity.api.base import (
     api,
     backend,
     collection_links,
+    flat,
     render_domain,
     render_project,
 )
@@ -33,9 +34,11 @@ DOMAINS = serve(Resource(
 
 
 def _hierarchy(call: Call, service: IdentityService, session: Session,
-               project: m.Project) -> dict[str, Any]:
+               project: m.Project | m.Domain) -> dict[str, Any]:
     """The parents and subtree a show is asked for (``?parents_as_list``, ``?subtree_as_ids``…)."""
     body: dict[str, Any] = {}
+    if isinstance(project, m.Domain):
+        return body
     if "parents_as_ids" in call.query or "parents_as_list" in call.query:
         parents = service.resources.ancestors(session, project)
         body["parents"] = [{"project": render_project(call, p)} for p in parents]
@@ -45,11 +48,18 @@ def _hierarchy(call: Call, service: IdentityService, session: Session,
     return body
 
 
+def _project_target(project: m.Project | m.Domain) -> dict[str, Any]:
+    """A project's target; a project acting as a domain has no domain or parent."""
+    return flat("target.project", {"id": project.id,
+                                   "domain_id": getattr(project, "domain_id", None),
+                                   "parent_id": getattr(project, "parent_id", None)})
+
+
 PROJECTS = serve(Resource(
-    "project", "projects", "resources", render_project, schemas.PROJECT_CREATE,
+    "project", "projects", "projects", render_project, schemas.PROJECT_CREATE,
     schemas.PROJECT_UPDATE,
     filters=("name", "domain_id", "parent_id", "tags", "tags-any", "not-tags", "not-tags-any"),
-    flags=("enabled",), target_keys=("id", "domain_id", "parent_id"),
+    flags=("enabled", "is_domain"), target_more=_project_target,
     new_target_keys=("parent_id",), in_domain=True, list_target=domain_filter_target,
     detail=_hierarchy))
 

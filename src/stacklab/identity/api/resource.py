@@ -66,10 +66,12 @@ class Resource:
     detail: Callable[[Call, IdentityService, Session, Row], Mapping[str, Any]] | None = None
     # ``PUT <collection>/<id>`` creates with the caller's id (regions).
     put_creates: bool = False
+    # An extension's path prefix: "OS-EP-FILTER/".
+    prefix: str = ""
 
     @property
     def path(self) -> str:
-        return f"/v3/{self.collection}"
+        return f"/v3/{self.prefix}{self.collection}"
 
     @property
     def id_param(self) -> str:
@@ -133,7 +135,7 @@ class Resource:
 def serve(resource: Resource) -> Resource:
     """Declare the resource's list, show, create, update and delete on the Identity API."""
     r = resource
-    member_target = r.target if (r.target_keys or r.path_target) else None
+    member_target = r.target if (r.target_keys or r.target_more or r.path_target) else None
 
     async def list_collection(call: Call) -> dict[str, Any]:
         with backend(call) as (service, session):
