@@ -2,7 +2,7 @@
 OAuth1 consumers and access rules
 
 Revision ID: 0010
-Revises: 0007 (main's 0009 once merged: main gained 0008 and 0009 meanwhile)
+Revises: 0009
 Create Date: 2026-12-03 10:40:00.000000
 """
 
@@ -12,8 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0010'
-# Forked before main's 0008 (image) and 0009 (network): on merge this becomes '0009'.
-down_revision = '0007'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 
