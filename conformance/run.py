@@ -135,8 +135,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if stacklab is None:
         print(f"conformance: no stacklab command at {args.stacklab}", file=sys.stderr)
         return 2
-    subprocess.run([str(bin_dir / "tempest"), "init", "--workspace-path",
-                    str(out / "workspace.yaml"), str(workspace)],
+    # An empty config dir and a workspace file of the run's own: else `tempest init` copies
+    # /etc/tempest or ~/.config/tempest and registers the workspace in ~/.tempest.
+    empty = out / "tempest-etc"
+    shutil.rmtree(empty, ignore_errors=True)
+    empty.mkdir()
+    (out / "workspace.yaml").unlink(missing_ok=True)
+    subprocess.run([str(bin_dir / "tempest"), "init", "--config-dir", str(empty),
+                    "--workspace-path", str(out / "workspace.yaml"), str(workspace)],
                    check=True, capture_output=True)
     print(f"conformance: starting {stacklab} up --ephemeral", file=sys.stderr)
     lab = cloud.start(Path(stacklab), out)
