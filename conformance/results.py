@@ -161,8 +161,8 @@ def _text(details: Mapping[str, Any], key: str) -> str:
     content = details.get(key)
     if content is None:
         return ""
-    return "".join(chunk.decode("utf-8", "replace") if isinstance(chunk, bytes) else chunk
-                   for chunk in content.iter_bytes())
+    # Chunks come as bytes or memoryviews, depending on how the stream was read.
+    return b"".join(bytes(chunk) for chunk in content.iter_bytes()).decode("utf-8", "replace")
 
 
 def from_record(record: Mapping[str, Any]) -> Outcome | None:
