@@ -7,6 +7,7 @@ diff line by line.
 
 from __future__ import annotations
 
+import ast
 import io
 import re
 from collections import Counter
@@ -43,7 +44,7 @@ REQUEST_ID = re.compile(r"req-\{id\}")
 TEMPEST_NAME = re.compile(r"\btempest-[\w-]*?-\d{6,}\b")
 NUMBER = re.compile(r"(?<![\w.])\d{3,}(?![\w.])")
 TEST_ATTRS = re.compile(r"\[[^\]]*\]$")
-FIRST_LINE_LIMIT = 160
+FIRST_LINE_LIMIT = 200
 
 
 @dataclass(frozen=True)
@@ -115,6 +116,22 @@ def details_line(traceback: str) -> str:
     return ""
 
 
+def error_message(details: str) -> str:
+    """The service's own message in a ``Details:`` line (a Python repr of the parsed body)."""
+    try:
+        body: Any = ast.literal_eval(details)
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        return details
+    while isinstance(body, dict):
+        if isinstance(body.get("message"), str):
+            return str(body["message"])
+        nested = [value for value in body.values() if isinstance(value, dict)]
+        if not nested:
+            break
+        body = nested[0]
+    return body if isinstance(body, str) else details
+
+
 def _requests(log: str) -> list[tuple[int, str, str]]:
     return [(int(m["status"]), m["method"], m["url"]) for m in REQUEST_LINE.finditer(log)]
 
@@ -135,7 +152,8 @@ def failure_cause(traceback: str, log: str = "") -> str:
     """One line naming why a test failed, the same for every test that failed the same way.
 
     An HTTP error names its status, method and path ("501 Not Implemented GET
-    /compute/v2.1/os-aggregates"), from the last logged request that got that status; a bad
+    /compute/v2.1/os-aggregates"), from the last logged request that got that status, and
+    the service's message; a bad
     response names the check, what it found and the request; anything else its exception
     and the first line of its message.
     """
@@ -143,10 +161,12 @@ def failure_cause(traceback: str, log: str = "") -> str:
     requests = _requests(log)
     status = HTTP_ERRORS.get(name)
     if status is not None:
+        said = normalise(error_message(details_line(traceback)).strip())
+        said = f": {said}" if said else ""
         for got, method, url in reversed(requests):
             if got == status:
-                return f"{_status_text(got)} {method} {request_path(url)}"
-        return f"{_status_text(status)} ({name}: {_clip(normalise(details_line(traceback)))})"
+                return _clip(f"{_status_text(got)} {method} {request_path(url)}{said}")
+        return _clip(f"{_status_text(status)} ({name}){said}")
     if name in RESPONSE_ERRORS and requests:
         got, method, url = requests[-1]
         detail = details_line(traceback) or message

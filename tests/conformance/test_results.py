@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from conformance.results import (
     Outcome,
+    error_message,
     exception_of,
     failure_cause,
     from_record,
@@ -32,8 +33,9 @@ LOG = """\
 
 
 def test_an_http_error_is_named_by_status_method_and_path() -> None:
-    assert failure_cause(NOT_IMPLEMENTED, LOG) == \
-        "501 Not Implemented GET /compute/v2.1/os-aggregates"
+    assert failure_cause(NOT_IMPLEMENTED, LOG) == (
+        "501 Not Implemented GET /compute/v2.1/os-aggregates: "
+        "stacklab does not implement GET /os-aggregates")
 
 
 def test_ids_and_query_values_leave_the_path() -> None:
@@ -42,13 +44,21 @@ def test_ids_and_query_values_leave_the_path() -> None:
         "404 GET http://127.0.0.1:4242/compute/v2.1/servers/6f1c3c1e-93a4-4b7e-9d1b-0a6f9e3f2c11",
         "404 GET http://127.0.0.1:4242/compute/v2.1/servers/6f1c3c1e-93a4-4b7e-9d1b-0a6f9e3f2c11"
         "/os-interface?limit=2&marker=abc")
-    assert failure_cause(traceback, log) == \
-        "404 Not Found GET /compute/v2.1/servers/{id}/os-interface?limit&marker"
+    assert failure_cause(traceback, log) == (
+        "404 Not Found GET /compute/v2.1/servers/{id}/os-interface?limit&marker: "
+        "stacklab does not implement GET /os-aggregates")
 
 
-def test_an_http_error_with_no_logged_request_keeps_its_details() -> None:
-    cause = failure_cause(NOT_IMPLEMENTED, "")
-    assert cause.startswith("501 Not Implemented (NotImplemented: {'code': {n}, 'message'")
+def test_an_http_error_with_no_logged_request_keeps_the_message() -> None:
+    assert failure_cause(NOT_IMPLEMENTED, "") == (
+        "501 Not Implemented (NotImplemented): stacklab does not implement GET /os-aggregates")
+
+
+def test_the_message_is_found_in_each_service_s_error_body() -> None:
+    neutron = "{'NeutronError': {'type': 'HTTPNotFound', 'message': 'Port 1 could not be found.'}}"
+    assert error_message(neutron) == "Port 1 could not be found."
+    assert error_message("'404 Not Found: no such image'") == "404 Not Found: no such image"
+    assert error_message("<html>oops") == "<html>oops"
 
 
 def test_a_bad_response_names_the_check_and_the_request() -> None:
