@@ -53,6 +53,8 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--stacklab", type=Path, default=REPO / ".venv" / "bin" / "stacklab",
                         help="the stacklab command to start (default .venv/bin/stacklab)")
     parser.add_argument("--quiet", action="store_true", help="print no summary on stdout")
+    parser.add_argument("--summarise-only", action="store_true",
+                        help="no run: summarise OUT's saved tempest.subunit again")
     args = parser.parse_args(argv)
     unknown = sorted(set(args.services) - {*CORE_SERVICES, *OPTIONAL_SERVICES})
     if unknown:
@@ -123,9 +125,10 @@ def run_tempest(workspace: Path, chosen: list[str], concurrency: int, output: Pa
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     out: Path = args.out.resolve()
-    workspace = out / "workspace"
-    shutil.rmtree(workspace, ignore_errors=True)
     out.mkdir(parents=True, exist_ok=True)
+    if args.summarise_only:
+        meta = json.loads((out / "meta.json").read_text())
+        return report(results.read_subunit((out / "tempest.subunit").read_bytes()), meta, args)
     bin_dir = Path(sys.executable).parent
     if not (bin_dir / "tempest").exists():
         print(f"conformance: no tempest beside {sys.executable}: run it in Tempest's venv "
@@ -135,6 +138,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     if stacklab is None:
         print(f"conformance: no stacklab command at {args.stacklab}", file=sys.stderr)
         return 2
+    meta = {"stacklab commit": commit(),
+            "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+            "machine": machine(), "Tempest": TEMPEST_VERSION}
+    stream, more = run(Path(stacklab), out, args)
+    meta.update(more)
+    (out / "tempest.subunit").write_bytes(stream)
+    (out / "meta.json").write_text(json.dumps(meta, indent=1) + "\n")
+    return report(results.read_subunit(stream), meta, args)
+
+
+def run(stacklab: Path, out: Path,
+        args: argparse.Namespace) -> tuple[bytes, dict[str, str]]:
+    """A cloud, tempest.conf, ``tempest run``: the subunit stream and what to say of the run."""
+    bin_dir = Path(sys.executable).parent
+    workspace = out / "workspace"
+    shutil.rmtree(workspace, ignore_errors=True)
     # An empty config dir and a workspace file of the run's own: else `tempest init` copies
     # /etc/tempest or ~/.config/tempest and registers the workspace in ~/.tempest.
     empty = out / "tempest-etc"
@@ -145,7 +164,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     "--workspace-path", str(out / "workspace.yaml"), str(workspace)],
                    check=True, capture_output=True)
     print(f"conformance: starting {stacklab} up --ephemeral", file=sys.stderr)
-    lab = cloud.start(Path(stacklab), out)
+    lab = cloud.start(stacklab, out)
     try:
         facts = cloud.discover(lab.auth_url)
         conf = tempest_conf.render(facts, workspace)
@@ -158,18 +177,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         lab.stop()
     stream = subprocess.run([str(bin_dir / "stestr"), "last", "--subunit"], cwd=workspace,
                             capture_output=True, check=False).stdout
-    (out / "tempest.subunit").write_bytes(stream)
-    tests = results.read_subunit(stream)
-    unexpected = lab.unexpected_errors()
-    meta = {
-        "stacklab commit": commit(),
-        "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "machine": machine(),
-        "Tempest": TEMPEST_VERSION,
+    return stream, {
         "selection": f"{described}, concurrency {args.concurrency}",
         "wall time": f"{wall:.0f} s (tempest run, from test discovery to the last test)",
-        "server 500s (unexpected errors in the cloud's log)": str(len(unexpected)),
+        "server 500s (unexpected errors in the cloud's log)": str(len(lab.unexpected_errors())),
     }
+
+
+def report(tests: list[results.Outcome], meta: dict[str, str],
+           args: argparse.Namespace) -> int:
+    """The summary and the JSON written (and printed); 1 if an expected test did not pass."""
+    out: Path = args.out.resolve()
     summary_text = results.render_markdown(results.summarise(tests), meta)
     summary_path = args.summary or out / "summary.md"
     summary_path.write_text(summary_text)
