@@ -42,7 +42,9 @@ HEX_ID = re.compile(r"\b[0-9a-f]{16,64}\b", re.I)
 REQUEST_ID = re.compile(r"req-\{id\}")
 # Names Tempest generates: tempest-ServersTestJSON-1234567 and the like.
 TEMPEST_NAME = re.compile(r"\btempest-[\w-]*?-\d{6,}\b")
-NUMBER = re.compile(r"(?<![\w.])\d{3,}(?![\w.])")
+NUMBER = re.compile(r"(?<![\w.])\d{3,}(?!\w|\.\d)")
+ADDRESS = re.compile(r"\b0x[0-9a-f]{6,}\b")
+CALLER = re.compile(r"^\(\w+:\w+\) ")
 TEST_ATTRS = re.compile(r"\[[^\]]*\]$")
 FIRST_LINE_LIMIT = 200
 
@@ -79,6 +81,7 @@ def normalise(text: str) -> str:
     text = HEX_ID.sub("{id}", text)
     text = REQUEST_ID.sub("req-{id}", text)
     text = TEMPEST_NAME.sub("tempest-{name}", text)
+    text = ADDRESS.sub("0x{addr}", text)
     return NUMBER.sub("{n}", text)
 
 
@@ -165,13 +168,19 @@ def failure_cause(traceback: str, log: str = "") -> str:
         said = f": {said}" if said else ""
         for got, method, url in reversed(requests):
             if got == status:
-                return _clip(f"{_status_text(got)} {method} {request_path(url)}{said}")
+                # stacklab's 501 message only repeats the method and path.
+                tail = "" if status == 501 else said
+                return _clip(f"{_status_text(got)} {method} {request_path(url)}{tail}")
         return _clip(f"{_status_text(status)} ({name}){said}")
     if name in RESPONSE_ERRORS and requests:
         got, method, url = requests[-1]
         detail = details_line(traceback) or message
         return _clip(f"{name} {got} {method} {request_path(url)}: {normalise(detail)}")
     text = f"{name}: {message}" if name else message
+    # Tempest's waiters start with "(Class:test)": the same timeout in two tests is one cause.
+    detail = CALLER.sub("", details_line(traceback))
+    if detail and detail != message:   # a waiter's timeout says what it waited for there
+        text += f" ({detail})"
     return _clip(normalise(text)) or "failed with no traceback"
 
 
@@ -267,7 +276,7 @@ def _cell(text: str) -> str:
 
 
 def render_markdown(summary: Summary, meta: Mapping[str, str], *,
-                    tests_per_cause: int = 5) -> str:
+                    tests_per_cause: int = 3) -> str:
     """The summary as Markdown: counts per service, failures by cause, skips with reasons."""
     lines = ["# Tempest against stacklab", ""]
     lines += [f"- {key}: {value}" for key, value in meta.items()]

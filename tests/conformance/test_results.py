@@ -33,9 +33,9 @@ LOG = """\
 
 
 def test_an_http_error_is_named_by_status_method_and_path() -> None:
-    assert failure_cause(NOT_IMPLEMENTED, LOG) == (
-        "501 Not Implemented GET /compute/v2.1/os-aggregates: "
-        "stacklab does not implement GET /os-aggregates")
+    # stacklab's 501 message only repeats the method and path.
+    assert failure_cause(NOT_IMPLEMENTED, LOG) == \
+        "501 Not Implemented GET /compute/v2.1/os-aggregates"
 
 
 def test_ids_and_query_values_leave_the_path() -> None:
@@ -92,6 +92,23 @@ testtools.matchers._impl.MismatchError: 1234567 != 2
 """
     assert exception_of(traceback) == ("MismatchError", "1234567 != 2")
     assert failure_cause(traceback, LOG) == "MismatchError: {n} != 2"
+    other = traceback.replace("1234567 != 2", "<Client at 0x7f6552e15210> 1729113904.")
+    assert failure_cause(other, LOG) == "MismatchError: <Client at 0x{addr}> {n}."
+
+
+def test_a_timeout_says_what_it_waited_for() -> None:
+    traceback = """\
+Traceback (most recent call last):
+  File "/x/tempest/common/waiters.py", line 136, in wait_for_server_status
+    raise lib_exc.TimeoutException(message)
+tempest.lib.exceptions.TimeoutException: Request timed out
+Details: (ServerActionsTestJSON:test_resize_server_confirm) Server 6f1c3c1e-93a4-4b7e-9d1b-0a6f9e3f2c11 failed to reach VERIFY_RESIZE status and task state "None" within the required time (60 s). Current status: RESIZE. Current task state: resize_finish.
+"""  # noqa: E501
+    assert failure_cause(traceback, LOG) == (
+        "TimeoutException: Request timed out (Server {id} failed to reach VERIFY_RESIZE status "
+        "and task state \"None\" within the required time (60 s). Current status: RESIZE. "
+        "Current task state: resize_finish.)")
+    assert "ServerActionsTestJSON" not in failure_cause(traceback, LOG)
 
 
 def test_services_come_from_the_test_or_its_class() -> None:
@@ -138,6 +155,7 @@ def test_the_summary_counts_by_service_and_sorts_causes_by_frequency() -> None:
     assert "| compute | 2 | 1 | 1 | 0 |" in text
     assert "| **all** | 6 | 1 | 3 | 2 |" in text
     assert "| 2 | 501 Not Implemented GET /x | `compute.A.test_2`, `network.B.test_3` |" in text
+    assert "| 1 | 404 Not Found GET /y | `network.B.test_4` |" in text
     # The same results in any order give the same text: runs diff line by line.
     assert render_markdown(summarise(RESULTS), {"Tempest": "47.0.0"}) == text
     assert list(to_json(RESULTS, {})["tests"]) == sorted(r.test_id for r in RESULTS)
