@@ -138,8 +138,8 @@ RESULTS = [
     Outcome("tempest.api.compute.A.test_2[id-2]", "fail", "501 Not Implemented GET /x"),
     Outcome("tempest.api.network.B.test_3[id-3]", "fail", "501 Not Implemented GET /x"),
     Outcome("tempest.api.network.B.test_4[id-4]", "fail", "404 Not Found GET /y"),
-    Outcome("tempest.api.identity.C.test_5[id-5]", "skip", "Trust is disabled"),
-    Outcome("tempest.api.identity.C.test_6[id-6]", "skip", "Trust is disabled"),
+    Outcome("tempest.api.identity.C.test_5[id-5]", "skip", "Trusts aren't enabled"),
+    Outcome("tempest.api.identity.C.test_6[id-6]", "skip", "Trusts aren't enabled"),
 ]
 
 
@@ -149,7 +149,7 @@ def test_the_summary_counts_by_service_and_sorts_causes_by_frequency() -> None:
     assert summary.counts["network"] == {"fail": 2}
     assert [(cause, count) for cause, count, _ in summary.causes] == [
         ("501 Not Implemented GET /x", 2), ("404 Not Found GET /y", 1)]
-    assert summary.skips == [("identity", "Trust is disabled", 2,
+    assert summary.skips == [("identity", "Trusts aren't enabled", 2,
                               ["tempest.api.identity.C.test_5", "tempest.api.identity.C.test_6"])]
     text = render_markdown(summary, {"Tempest": "47.0.0"})
     assert "| compute | 2 | 1 | 1 | 0 |" in text
@@ -158,6 +158,8 @@ def test_the_summary_counts_by_service_and_sorts_causes_by_frequency() -> None:
     assert "| 1 | 404 Not Found GET /y | `network.B.test_4` |" in text
     # The same results in any order give the same text: runs diff line by line.
     assert render_markdown(summarise(RESULTS), {"Tempest": "47.0.0"}) == text
+    assert "| identity | 2 | ours | Trusts aren't enabled | keystone's OS-TRUST |" in text
+    assert "(2 tests: 2 ours)" in text
     assert list(to_json(RESULTS, {})["tests"]) == sorted(r.test_id for r in RESULTS)
 
 
