@@ -79,6 +79,11 @@ def start(stacklab: Path, workdir: Path, *, timeout: float = 60.0) -> Cloud:
     raise RuntimeError(f"stacklab up not ready in {timeout:.0f} s: see {log}")
 
 
+# devstack's lib/tempest: m1.nano (id 42) and m1.micro (id 84), TEMPEST_FLAVOR_RAM and
+# TEMPEST_FLAVOR_ALT_RAM MiB, one vCPU, a disk the size of the image.
+DEVSTACK_FLAVORS = (("m1.nano", "42", 192), ("m1.micro", "84", 256))
+
+
 @dataclass
 class Facts:
     """What tempest.conf needs from the cloud, read through its public APIs."""
@@ -123,13 +128,19 @@ class Api:
         raise LookupError(f"no public {service_type} endpoint in the catalog")
 
     def get(self, url: str) -> Any:
-        request = urllib.request.Request(url, headers={"X-Auth-Token": self.token,
-                                                       "Accept": "application/json"})
+        return self.call("GET", url)
+
+    def call(self, method: str, url: str, body: Any = None) -> Any:
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(
+            url, data=data, method=method,
+            headers={"X-Auth-Token": self.token, "Accept": "application/json",
+                     "Content-Type": "application/json"})
         try:
             with urllib.request.urlopen(request, timeout=30) as response:
                 return json.load(response)
         except urllib.error.HTTPError as exc:
-            raise RuntimeError(f"GET {url}: {exc.code} {exc.read()[:300]!r}") from exc
+            raise RuntimeError(f"{method} {url}: {exc.code} {exc.read()[:300]!r}") from exc
 
 
 def discover(auth_url: str) -> Facts:
@@ -143,8 +154,15 @@ def discover(auth_url: str) -> Facts:
     compute = api.endpoint("compute")
     flavors = {flavor["name"]: flavor for flavor in
                api.get(f"{compute}/flavors/detail")["flavors"]}
-    # flavor_ref_alt must be the larger one: the resize tests resize from one to the other.
-    tiny, small = flavors["m1.tiny"], flavors["m1.small"]
+    # Tempest's flavors as devstack makes them: the lab's compute nodes hold two m1.tiny
+    # each (1 GiB for guests), and two workers with a few leaked servers would soon meet
+    # "No valid host". flavor_ref_alt is the larger: the resize tests go from one to the other.
+    disk = max(1, -(-int(images[0].get("size") or 0) // 2**30))
+    for name, flavor_id, ram in DEVSTACK_FLAVORS:
+        if name not in flavors:
+            flavors[name] = api.call("POST", f"{compute}/flavors", {"flavor": {
+                "name": name, "id": flavor_id, "ram": ram, "disk": disk, "vcpus": 1}})["flavor"]
+    tiny, small = (flavors[name] for name, _, _ in DEVSTACK_FLAVORS)
     network = api.endpoint("network")
     public = api.get(f"{network}/v2.0/networks?router:external=True")["networks"]
     if not public:

@@ -157,9 +157,9 @@ def options(facts: Facts, workspace: Path) -> Iterator[Option]:
     yield Option("compute", "image_ref", facts.image_id, "the CirrOS stand-in")
     yield Option("compute", "image_ref_alt", facts.image_id,
                  "devstack uses the same image when there is one")
-    yield Option("compute", "flavor_ref", facts.flavor_id, "m1.tiny")
+    yield Option("compute", "flavor_ref", facts.flavor_id, "m1.nano, made as devstack does")
     yield Option("compute", "flavor_ref_alt", facts.flavor_alt_id,
-                 "m1.small: larger than flavor_ref, for the resize tests")
+                 "m1.micro: larger than flavor_ref, for the resize tests")
     yield Option("compute", "min_microversion", facts.compute_min_microversion,
                  "the cloud's advertised minimum")
     yield Option("compute", "max_microversion", facts.compute_max_microversion,
