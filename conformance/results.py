@@ -273,6 +273,14 @@ def summarise(results: Iterable[Outcome]) -> Summary:
     return Summary(dict(sorted(counts.items())), causes, skips)
 
 
+def kind_of(cause: str) -> str:
+    """An HTTP status ("501 Not Implemented") or an exception's name ("TimeoutException")."""
+    match = re.match(r"(\d{3} [A-Za-z' -]+?)(?: [A-Z]+ /| \(|:|$)", cause)
+    if match:
+        return match.group(1)
+    return re.split(r"[:( ]", cause, maxsplit=1)[0] or cause
+
+
 def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
@@ -290,6 +298,12 @@ def render_markdown(summary: Summary, meta: Mapping[str, str], *,
                      f"{counts['fail']} | {counts['skip']} |")
     lines.append(f"| **all** | {sum(total.values())} | {total['pass']} | {total['fail']} | "
                  f"{total['skip']} |")
+    kinds: Counter[str] = Counter()
+    for cause, count, _ in summary.causes:
+        kinds[kind_of(cause)] += count
+    lines += ["", "## Failures by kind", "", "| tests | kind |", "|---:|---|"]
+    lines += [f"| {count} | {_cell(kind)} |"
+              for kind, count in sorted(kinds.items(), key=lambda item: (-item[1], item[0]))]
     lines += ["", f"## Failures by cause ({total['fail']} tests, {len(summary.causes)} causes)",
               ""]
     if summary.causes:

@@ -8,6 +8,7 @@ from conformance.results import (
     exception_of,
     failure_cause,
     from_record,
+    kind_of,
     regressions,
     render_markdown,
     service_of,
@@ -158,9 +159,18 @@ def test_the_summary_counts_by_service_and_sorts_causes_by_frequency() -> None:
     assert "| 1 | 404 Not Found GET /y | `network.B.test_4` |" in text
     # The same results in any order give the same text: runs diff line by line.
     assert render_markdown(summarise(RESULTS), {"Tempest": "47.0.0"}) == text
+    assert "| 2 | 501 Not Implemented |\n| 1 | 404 Not Found |" in text
     assert "| identity | 2 | ours | Trusts aren't enabled | keystone's OS-TRUST |" in text
     assert "(2 tests: 2 ours)" in text
     assert list(to_json(RESULTS, {})["tests"]) == sorted(r.test_id for r in RESULTS)
+
+
+def test_a_failure_s_kind_is_its_status_or_its_exception() -> None:
+    assert kind_of("501 Not Implemented GET /compute/v2.1/os-hosts") == "501 Not Implemented"
+    assert kind_of("400 Bad Request (BadRequest): Region x does not exist") == "400 Bad Request"
+    assert kind_of("409 Conflict DELETE /networking/v2.0/subnets/{id}: in use") == "409 Conflict"
+    assert kind_of("TimeoutException: Request timed out (Server {id} ...)") == "TimeoutException"
+    assert kind_of("KeyError: 'x-compute-request-id'") == "KeyError"
 
 
 def test_regressions_name_what_did_not_pass_or_did_not_run() -> None:
