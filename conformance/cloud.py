@@ -1,0 +1,181 @@
+"""A throwaway ``stacklab up --ephemeral`` for Tempest, and what Tempest needs to know of it.
+
+The cloud writes its clouds.yaml and state files into the run's own folder: the user's
+~/.config/openstack and ~/.local/share/stacklab are never touched.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ADMIN = {"username": "admin", "password": "secret", "project": "admin", "domain": "Default"}
+# stacklab's own logging marks an exception no handler expected (stacklab.api.app).
+UNEXPECTED_ERROR = "unexpected error in"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@dataclass
+class Cloud:
+    url: str
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    @property
+    def auth_url(self) -> str:
+        return f"{self.url}/identity/v3"
+
+    def stop(self) -> int:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        return self.process.returncode
+
+    def unexpected_errors(self) -> list[str]:
+        """The server's log lines of exceptions no handler expected (each answered a 500)."""
+        text = self.log.read_text(encoding="utf-8", errors="replace")
+        return [line for line in text.splitlines() if UNEXPECTED_ERROR in line]
+
+
+def start(stacklab: Path, workdir: Path, *, timeout: float = 60.0) -> Cloud:
+    """Start ``stacklab up --ephemeral`` on a free loopback port and wait for its health."""
+    port = free_port()
+    log = workdir / "stacklab.log"
+    with log.open("ab") as handle:
+        process = subprocess.Popen(
+            [str(stacklab), "up", "--ephemeral", "--port", str(port),
+             "--state-dir", str(workdir / "state"), "--clouds-yaml", str(workdir / "clouds.yaml"),
+             "--admin-password", ADMIN["password"]],
+            stdout=handle, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"stacklab up exited {process.returncode}: see {log}")
+        try:
+            with urllib.request.urlopen(f"{url}/stacklab/v1/health", timeout=2) as response:
+                if response.status == 200:
+                    return Cloud(url, process, log)
+        except OSError:
+            time.sleep(0.1)
+    process.kill()
+    raise RuntimeError(f"stacklab up not ready in {timeout:.0f} s: see {log}")
+
+
+# devstack's lib/tempest: m1.nano (id 42) and m1.micro (id 84), TEMPEST_FLAVOR_RAM and
+# TEMPEST_FLAVOR_ALT_RAM MiB, one vCPU, a disk the size of the image.
+DEVSTACK_FLAVORS = (("m1.nano", "42", 192), ("m1.micro", "84", 256))
+
+
+@dataclass
+class Facts:
+    """What tempest.conf needs from the cloud, read through its public APIs."""
+    auth_url: str
+    services: set[str]                     # catalog types
+    image_id: str
+    flavor_id: str
+    flavor_alt_id: str
+    public_network_id: str
+    public_network_name: str
+    compute_min_microversion: str
+    compute_max_microversion: str
+    network_extensions: list[str] = field(default_factory=list)
+
+
+class Api:
+    def __init__(self, auth_url: str) -> None:
+        self.auth_url = auth_url
+        self.token, self.catalog = self._login()
+
+    def _login(self) -> tuple[str, list[dict[str, Any]]]:
+        body = {"auth": {
+            "identity": {"methods": ["password"], "password": {"user": {
+                "name": ADMIN["username"], "password": ADMIN["password"],
+                "domain": {"name": ADMIN["domain"]}}}},
+            "scope": {"project": {"name": ADMIN["project"],
+                                  "domain": {"name": ADMIN["domain"]}}}}}
+        request = urllib.request.Request(
+            f"{self.auth_url}/auth/tokens", data=json.dumps(body).encode(), method="POST",
+            headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            token = response.headers["X-Subject-Token"]
+            catalog: list[dict[str, Any]] = json.load(response)["token"]["catalog"]
+        return token, catalog
+
+    def endpoint(self, service_type: str) -> str:
+        for service in self.catalog:
+            if service["type"] == service_type:
+                for endpoint in service["endpoints"]:
+                    if endpoint["interface"] == "public":
+                        return str(endpoint["url"]).rstrip("/")
+        raise LookupError(f"no public {service_type} endpoint in the catalog")
+
+    def get(self, url: str) -> Any:
+        return self.call("GET", url)
+
+    def call(self, method: str, url: str, body: Any = None) -> Any:
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(
+            url, data=data, method=method,
+            headers={"X-Auth-Token": self.token, "Accept": "application/json",
+                     "Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return json.load(response)
+        except urllib.error.HTTPError as exc:
+            raise RuntimeError(f"{method} {url}: {exc.code} {exc.read()[:300]!r}") from exc
+
+
+def discover(auth_url: str) -> Facts:
+    api = Api(auth_url)
+    images = api.get(f"{api.endpoint('image')}/v2/images?status=active")["images"]
+    # Like devstack: the CirrOS image when there is one, else the first active image.
+    images.sort(key=lambda image: (not str(image.get("name", "")).startswith("cirros"),
+                                   image["id"]))
+    if not images:
+        raise RuntimeError("the cloud has no active image for tempest.conf's image_ref")
+    compute = api.endpoint("compute")
+    flavors = {flavor["name"]: flavor for flavor in
+               api.get(f"{compute}/flavors/detail")["flavors"]}
+    # Tempest's flavors as devstack makes them: the lab's compute nodes hold two m1.tiny
+    # each (1 GiB for guests), and two workers with a few leaked servers would soon meet
+    # "No valid host". flavor_ref_alt is the larger: the resize tests go from one to the other.
+    disk = max(1, -(-int(images[0].get("size") or 0) // 2**30))
+    for name, flavor_id, ram in DEVSTACK_FLAVORS:
+        if name not in flavors:
+            flavors[name] = api.call("POST", f"{compute}/flavors", {"flavor": {
+                "name": name, "id": flavor_id, "ram": ram, "disk": disk, "vcpus": 1}})["flavor"]
+    tiny, small = (flavors[name] for name, _, _ in DEVSTACK_FLAVORS)
+    network = api.endpoint("network")
+    public = api.get(f"{network}/v2.0/networks?router:external=True")["networks"]
+    if not public:
+        raise RuntimeError("the cloud has no external network for floating IPs")
+    public.sort(key=lambda net: (net["name"] != "public", net["id"]))
+    version = api.get(f"{compute}/")["version"]
+    extensions = api.get(f"{network}/v2.0/extensions")["extensions"]
+    return Facts(
+        auth_url=auth_url,
+        services={service["type"] for service in api.catalog},
+        image_id=images[0]["id"], flavor_id=str(tiny["id"]), flavor_alt_id=str(small["id"]),
+        public_network_id=public[0]["id"], public_network_name=public[0]["name"],
+        compute_min_microversion=version["min_version"] or "2.1",
+        compute_max_microversion=version["version"] or "2.1",
+        network_extensions=sorted(extension["alias"] for extension in extensions),
+    )

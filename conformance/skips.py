@@ -1,0 +1,65 @@
+"""Whose skip is it: upstream's gate skips it too, or stacklab lacks something.
+
+The issue's rule: a skip is acceptable only where upstream's own gate (devstack's default
+jobs) skips the test too, or the test needs a real guest (SSH, ping, ACPI) or a real
+hypervisor console. Everything else is a gap to close. The first pattern matching a skip's
+reason decides; a reason no pattern matches is reported as unclassified, to be sorted here.
+"""
+
+from __future__ import annotations
+
+import re
+
+GATE = "gate"   # acceptable: skipped upstream too, or needs a real guest or console
+OURS = "ours"   # a gap in stacklab
+UNKNOWN = "unclassified"
+
+VERDICTS: tuple[tuple[re.Pattern[str], str, str], ...] = tuple(
+    (re.compile(pattern), verdict, note) for pattern, verdict, note in (
+        (r"[Vv]alidation (tests are disabled|must be enabled|should be enabled)", GATE,
+         "needs SSH/ping into a guest"),
+        (r"Marked as unstable|Skipped until bug", GATE,
+         "skipped by upstream's own bug decorator"),
+        (r"VNC Console|Serial console|SPICE|[Ss]pice", GATE, "needs a real hypervisor console"),
+        (r"personality", GATE, "devstack leaves file injection off"),
+        (r"Change password", GATE, "devstack sets change_password false"),
+        (r"Block Live migration", GATE, "devstack's default: no block live migration"),
+        (r"barbican-tempest-plugin|vTPM", GATE, "needs barbican's plugin and vTPM"),
+        (r"Neutron (allows|does not check)", GATE,
+         "checks of nova-network's security groups: skipped whenever neutron serves them"),
+        (r"nova-network is not available", GATE, "nova-network is gone upstream"),
+        (r"certified_image_ref", GATE, "devstack configures no signed image"),
+        (r"Security compliance", GATE, "keystone's [security_compliance] is off in the gate"),
+        (r"glance-download|image_remote", GATE, "needs a second region's glance"),
+        (r"only one store is configured|multistore|store weight|http store|"
+         r"show_multiple_locations|glance caching", GATE,
+         "needs several stores, an http store, image locations or the cache: off in the "
+         "default job"),
+        (r"Image format enforcement prevents", GATE,
+         "devstack's glance inspects uploads, so these tests skip there"),
+        (r"metering extension", GATE, "metering is not one of devstack's default plugins"),
+        (r"[Cc]inder|[Vv]olume service|Volume-backed|range\[3\.", OURS,
+         "needs Block Storage, which stacklab does not serve yet"),
+        (r"microversion range\[2\.", OURS, "above stacklab's maximum compute microversion"),
+        (r"Trusts", OURS, "keystone's OS-TRUST"),
+        (r"SameHostFilter|DifferentHostFilter", OURS,
+         "devstack enables these filters; stacklab has them but no enabled_filters option"),
+        (r"auto-allocated-topology", OURS, "neutron's auto-allocated topology"),
+        (r"web-download", OURS, "glance's web-download import (a default import method)"),
+        (r"v2\.17", OURS, "glance's image API 2.17 (the new locations API)"),
+        (r"Image format testing is not configured", OURS,
+         "needs os-test-images' generated images, which devstack builds"),
+        (r"ip-substring-filtering|service-type extension|tag extension", OURS,
+         "a neutron extension devstack's neutron lists"),
+        (r"DHCP agent is required", OURS,
+         "Tempest filters agents by agent_type 'DHCP Agent': neutron's MySQL compares "
+         "case-insensitively and finds 'DHCP agent', stacklab does not"),
+    ))
+
+
+def verdict(reason: str) -> tuple[str, str]:
+    """GATE or OURS (or UNKNOWN) for a skip's reason, and why."""
+    for pattern, kind, note in VERDICTS:
+        if pattern.search(reason):
+            return kind, note
+    return UNKNOWN, ""

@@ -1,0 +1,71 @@
+"""Tempest's own venv, made from nothing and pinned: ``python -m conformance.venv [PATH]``.
+
+Tempest and its dependencies (oslo.*, stestr, paramiko ...) stay out of the project's venv.
+A stamp file records what was installed, so a second call costs nothing and a changed pin
+reinstalls.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+TEMPEST_VERSION = "47.0.0"
+REQUIREMENT = f"tempest=={TEMPEST_VERSION}"
+STAMP = ".installed-tempest"
+REPO = Path(__file__).resolve().parent.parent
+DEFAULT = REPO / ".venv-tempest"
+
+
+class InstallError(RuntimeError):
+    """Tempest could not be installed (no network, no such release ...)."""
+
+
+def python_of(venv: Path) -> Path:
+    return venv / "bin" / "python"
+
+
+def ready(venv: Path) -> bool:
+    stamp = venv / STAMP
+    return (python_of(venv).exists() and stamp.exists()
+            and stamp.read_text().strip() == REQUIREMENT)
+
+
+def ensure(venv: Path = DEFAULT, *, python: str = sys.executable,
+           timeout: float = 900.0) -> Path:
+    """The venv's python, with the pinned Tempest installed in it."""
+    if ready(venv):
+        return python_of(venv)
+    if not python_of(venv).exists():
+        shutil.rmtree(venv, ignore_errors=True)
+        _run([python, "-m", "venv", str(venv)], timeout)
+    _run([str(python_of(venv)), "-m", "pip", "install", "-q", REQUIREMENT], timeout)
+    (venv / STAMP).write_text(REQUIREMENT + "\n")
+    return python_of(venv)
+
+
+def _run(command: list[str], timeout: float) -> None:
+    try:
+        result = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise InstallError(f"{' '.join(command)}: {exc}") from exc
+    if result.returncode != 0:
+        tail = "\n".join((result.stderr or result.stdout).strip().splitlines()[-5:])
+        raise InstallError(f"{' '.join(command)} exited {result.returncode}:\n{tail}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    venv = Path(args[0]) if args else DEFAULT
+    try:
+        print(ensure(venv))
+    except InstallError as exc:
+        print(f"conformance: cannot install {REQUIREMENT}: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,23 @@
+"""Whose skip: reasons Tempest gives, sorted into the gate's and stacklab's."""
+
+from __future__ import annotations
+
+from conformance.skips import GATE, OURS, UNKNOWN, verdict
+
+
+def test_a_guest_or_a_console_is_the_gate_s() -> None:
+    assert verdict("Instance validation tests are disabled.")[0] == GATE
+    assert verdict("VNC Console feature is disabled.")[0] == GATE
+    assert verdict("Skipped until bug: https://launchpad.net/bugs/1161411 is resolved.")[0] \
+        == GATE
+
+
+def test_a_missing_service_or_version_is_ours() -> None:
+    assert verdict("AttachVolumeTestJSON skipped as Cinder is not available")[0] == OURS
+    assert verdict("The microversion range[2.100 - latest] of this test is out of the "
+                   "configuration range[2.1 - 2.96].")[0] == OURS
+    assert verdict("Trusts aren't enabled")[0] == OURS
+
+
+def test_an_unknown_reason_is_said_to_be_unknown() -> None:
+    assert verdict("the moon is full") == (UNKNOWN, "")

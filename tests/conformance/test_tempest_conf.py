@@ -1,0 +1,49 @@
+"""tempest.conf as the harness writes it: the cloud's answers in, every option once."""
+
+from __future__ import annotations
+
+import configparser
+from pathlib import Path
+
+from conformance.cloud import Facts
+from conformance.tempest_conf import GATE, OURS, options, render
+
+FACTS = Facts(
+    auth_url="http://127.0.0.1:4242/identity/v3", services={"identity", "compute", "image",
+                                                            "network"},
+    image_id="img-1", flavor_id="1", flavor_alt_id="2", public_network_id="net-1",
+    public_network_name="public", compute_min_microversion="2.1",
+    compute_max_microversion="2.96", network_extensions=["router", "security-group"])
+
+
+def test_the_conf_holds_what_the_cloud_advertises(tmp_path: Path) -> None:
+    conf = configparser.ConfigParser()
+    conf.read_string(render(FACTS, tmp_path))
+    assert conf["identity"]["uri_v3"] == FACTS.auth_url
+    assert conf["compute"]["min_microversion"] == "2.1"
+    assert conf["compute"]["max_microversion"] == "2.96"
+    assert (conf["compute"]["flavor_ref"], conf["compute"]["flavor_ref_alt"]) == ("1", "2")
+    assert conf["network"]["public_network_id"] == "net-1"
+    assert conf["network-feature-enabled"]["api_extensions"] == "router,security-group"
+    assert conf["validation"]["run_validation"] == "false"
+    for service in ("cinder", "heat", "swift"):
+        assert conf["service_available"][service] == "false"
+
+
+def test_a_volume_service_in_the_catalog_turns_cinder_on(tmp_path: Path) -> None:
+    facts = Facts(**{**FACTS.__dict__, "services": FACTS.services | {"volumev3"}})
+    conf = configparser.ConfigParser()
+    conf.read_string(render(facts, tmp_path))
+    assert conf["service_available"]["cinder"] == "true"
+
+
+def test_every_option_is_set_once_and_every_flag_off_says_whose_gap(tmp_path: Path) -> None:
+    seen = [(option.section, option.name) for option in options(FACTS, tmp_path)]
+    assert len(seen) == len(set(seen))
+    # Flags whose "false" runs more tests rather than fewer.
+    inverted = {"image_format_enforcement"}
+    for option in options(FACTS, tmp_path):
+        if (option.value == "false" and option.section.endswith("-feature-enabled")
+                and option.name not in inverted):
+            assert option.kind in (GATE, OURS), option
+        assert option.why, option
