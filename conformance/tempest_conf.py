@@ -35,8 +35,8 @@ def _bool(value: bool) -> str:
 # Features that do not depend on the cloud's answers.
 FEATURES: tuple[Option, ...] = (
     # Identity
-    Option("identity-feature-enabled", "trust", "false",
-           "keystone's OS-TRUST: stacklab refuses trust-scoped tokens", OURS),
+    Option("identity-feature-enabled", "trust", "true",
+           "keystone's OS-TRUST: trusts and trust-scoped tokens"),
     Option("identity-feature-enabled", "security_compliance", "false",
            "keystone's [security_compliance] is off by default, and in the gate", GATE),
     Option("identity-feature-enabled", "domain_specific_drivers", "false",
