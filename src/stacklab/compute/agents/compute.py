@@ -86,7 +86,7 @@ class ComputeManager:
         try:
             await self._save(uuid, (states.SCHEDULING, None), vm_state=states.BUILDING,
                              task_state=None, host=self.host, node=node,
-                             availability_zone=self.compute.default_zone)
+                             availability_zone=self.compute.host_zone(self.host))
             await self._save(uuid, None, task_state=states.NETWORKING)
             try:
                 addresses = await self.compute.allocate_network(uuid, self.host)

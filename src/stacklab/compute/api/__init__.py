@@ -1,6 +1,7 @@
 """Compute v2.1 over HTTP: importing this package declares every operation on ``api``."""
 
 from stacklab.compute.api import (  # noqa: F401
+    aggregates,
     discovery,
     flavors,
     hypervisors,
