@@ -4,9 +4,11 @@ from stacklab.compute.api import (  # noqa: F401
     aggregates,
     discovery,
     flavors,
+    hosts,
     hypervisors,
     keypairs,
     limits,
+    quota_classes,
     quota_sets,
     server_actions,
     server_details,
@@ -15,6 +17,7 @@ from stacklab.compute.api import (  # noqa: F401
     server_network,
     servers,
     services,
+    usage,
 )
 from stacklab.compute.api.base import api
 

@@ -1,0 +1,65 @@
+"""nova's admin APIs with the real CLI: aggregates and the zones they make, hypervisor
+show (which reads aggregates), usage, and the default quota class."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from acceptance.conftest import LiveCloud
+
+pytestmark = [pytest.mark.acceptance, pytest.mark.timeout(180)]
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def test_cli_aggregate_puts_a_host_in_a_zone(live: LiveCloud) -> None:
+    name, zone = unique("agg"), unique("az")
+    host = "compute2.openstack.local"
+    created = live.openstack_json("aggregate", "create", "--zone", zone, name)
+    assert created["availability_zone"] == zone
+    try:
+        live.openstack("aggregate", "add", "host", name, host)
+        live.openstack("aggregate", "set", "--property", "ssd=true", name)
+        shown = live.openstack_json("aggregate", "show", name)
+        assert shown["hosts"] == [host]
+        assert shown["properties"] == {"ssd": "true"}
+        zones = live.openstack_json("availability", "zone", "list", "--compute")
+        assert {(z["Zone Name"], z["Zone Status"]) for z in zones} == {
+            (zone, "available"), ("nova", "available")}
+        hypervisor = live.openstack_json("hypervisor", "show", host)
+        assert hypervisor["aggregates"] == [name]
+        other = unique("agg")
+        live.openstack("aggregate", "create", "--zone", unique("az"), other)
+        refused = live.openstack("aggregate", "add", "host", other, host, check=False)
+        assert refused.returncode != 0 and "409" in refused.stderr
+        live.openstack("aggregate", "delete", other)
+    finally:
+        live.openstack("aggregate", "remove", "host", name, host, check=False)
+        live.openstack("aggregate", "delete", name, check=False)
+    assert name not in {a["Name"] for a in live.openstack_json("aggregate", "list")}
+    zones = live.openstack_json("availability", "zone", "list", "--compute")
+    assert [z["Zone Name"] for z in zones] == ["nova"]
+
+
+def test_cli_hypervisor_show_and_usage_list(live: LiveCloud) -> None:
+    shown = live.openstack_json("hypervisor", "show", "compute1.openstack.local")
+    assert shown["hypervisor_hostname"] == "compute1.openstack.local"
+    assert shown["aggregates"] == []
+    usage = live.openstack("usage", "list")
+    assert usage.returncode == 0 and "Usage from" in usage.stdout
+
+
+def test_cli_default_quota_class(live: LiveCloud) -> None:
+    before = live.openstack_json("quota", "show", "--class", "default")
+    assert before["instances"] == 10
+    live.openstack("quota", "set", "--class", "--key-pairs", "77", "default")
+    try:
+        after = live.openstack_json("quota", "show", "--class", "default")
+        assert after["key-pairs"] == 77
+    finally:
+        live.openstack("quota", "set", "--class", "--key-pairs", str(before["key-pairs"]),
+                       "default")
