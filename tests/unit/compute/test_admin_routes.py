@@ -8,10 +8,19 @@ import copy
 from typing import Any
 
 import pytest
+from jsonschema import Draft202012Validator
 from starlette.testclient import TestClient
 
 from stacklab.cloud import Cloud
-from support.apiref import assert_nova_response, assert_valid, nova_response_schema
+from stacklab.compute.api import aggregates, quota_classes
+from stacklab.compute.api import hosts as os_hosts
+from support.apiref import (
+    FORMAT_CHECKER,
+    assert_nova_response,
+    assert_valid,
+    nova_request_schema,
+    nova_response_schema,
+)
 from support.inprocess import admin_token
 
 BASE = "/compute/v2.1"
@@ -312,3 +321,51 @@ def test_quota_class_default_is_every_projects_default(client: TestClient,
     files = client.put(f"{BASE}/os-quota-class-sets/default", headers=at(token, "2.57"),
                        json={"quota_class_set": {"injected_files": 3}})
     assert files.status_code == 400
+
+
+# Bodies on both sides of nova's request schemas: ours must take and refuse the same.
+_SCHEMA_CASES: list[tuple[str, str, str | None, str, dict[str, Any], Any]] = [
+    ("/os-aggregates", "POST", None, "2.1", aggregates.CREATE,
+     [{"aggregate": {"name": "a"}}, {"aggregate": {"name": "a", "availability_zone": None}},
+      {"aggregate": {"name": ""}}, {"aggregate": {"name": "a" * 256}},
+      {"aggregate": {"name": "a", "extra": 1}}, {"aggregate": {}}, {"name": "a"},
+      {"aggregate": {"name": "a", "availability_zone": ""}}]),
+    ("/os-aggregates/{id}", "PUT", None, "2.1", aggregates.UPDATE,
+     [{"aggregate": {"name": "b"}}, {"aggregate": {"availability_zone": "z"}},
+      {"aggregate": {"availability_zone": None}}, {"aggregate": {}},
+      {"aggregate": {"uuid": "x"}}]),
+    ("/os-aggregates/{id}/action", "POST", "add_host", "2.1", aggregates.ADD_HOST,
+     [{"add_host": {"host": "compute1.openstack.local"}}, {"add_host": {"host": ""}},
+      {"add_host": {"host": "a b"}}, {"add_host": {}}, {"add_host": {"host": "h", "x": 1}}]),
+    ("/os-aggregates/{id}/action", "POST", "set_metadata", "2.1", aggregates.SET_METADATA,
+     [{"set_metadata": {"metadata": {"a": "1", "b": None}}},
+      {"set_metadata": {"metadata": {"a/b": "1"}}}, {"set_metadata": {"metadata": {"a": 1}}},
+      {"set_metadata": {"metadata": {"a": "x" * 256}}}, {"set_metadata": {}}]),
+    ("/os-aggregates/{id}/images", "POST", None, "2.81", aggregates.CACHE_IMAGES,
+     [{"cache": [{"id": "8a7a1a0e-7b7e-4c1c-9c6a-8d0a3e2f0b11"}]}, {"cache": []},
+      {"cache": [{"id": "8a7a1a0e-7b7e-4c1c-9c6a-8d0a3e2f0b11", "x": 1}]}, {"cache": {}}]),
+    ("/os-hosts/{id}", "PUT", None, "2.1", os_hosts.UPDATE,
+     [{"status": "enable"}, {"maintenance_mode": "DISABLE"}, {}, {"status": "on"},
+      {"status": "enable", "extra": 1}]),
+    ("/os-quota-class-sets/{id}", "PUT", None, "2.1", quota_classes.UPDATE["2.1"],
+     [{"quota_class_set": {"instances": 5, "floating_ips": "3"}},
+      {"quota_class_set": {"instances": -2}}, {"quota_class_set": {"force": True}},
+      {"quota_class_set": {"server_groups": 1}}]),
+    ("/os-quota-class-sets/{id}", "PUT", None, "2.50", quota_classes.UPDATE["2.50"],
+     [{"quota_class_set": {"floating_ips": 3}}, {"quota_class_set": {"injected_files": 3}}]),
+    ("/os-quota-class-sets/{id}", "PUT", None, "2.57", quota_classes.UPDATE["2.57"],
+     [{"quota_class_set": {"injected_files": 3}}, {"quota_class_set": {"key_pairs": "9"}}]),
+]
+
+
+@pytest.mark.parametrize(("path", "method", "action", "version", "ours", "bodies"),
+                         _SCHEMA_CASES, ids=[f"{c[0]} {c[2] or c[1]} {c[3]}"
+                                             for c in _SCHEMA_CASES])
+def test_request_schemas_agree_with_novas(path: str, method: str, action: str | None,
+                                          version: str, ours: dict[str, Any],
+                                          bodies: list[Any]) -> None:
+    theirs = nova_request_schema(path, method, version, action=action)
+    assert theirs is not None
+    for body in bodies:
+        expected = Draft202012Validator(theirs, format_checker=FORMAT_CHECKER).is_valid(body)
+        assert Draft202012Validator(ours).is_valid(body) == expected, body
