@@ -369,3 +369,28 @@ def test_request_schemas_agree_with_novas(path: str, method: str, action: str | 
     for body in bodies:
         expected = Draft202012Validator(theirs, format_checker=FORMAT_CHECKER).is_valid(body)
         assert Draft202012Validator(ours).is_valid(body) == expected, body
+
+
+def test_a_server_moved_into_another_zone_takes_that_zone(client: TestClient,
+                                                           token: str) -> None:
+    headers = at(token, "2.96")
+    server = boot(client, token)
+    source = server["OS-EXT-SRV-ATTR:host"]
+    [other] = [h for h in computes(client, token) if h != source]
+    ident = client.post(f"{BASE}/os-aggregates", headers=headers, json={
+        "aggregate": {"name": "far", "availability_zone": "far"}}).json()["aggregate"]["id"]
+    added = client.post(f"{BASE}/os-aggregates/{ident}/action", headers=headers,
+                        json={"add_host": {"host": other}})
+    assert added.status_code == 200, added.text
+    moved = client.post(f"{BASE}/servers/{server['id']}/action", headers=headers,
+                        json={"migrate": None})
+    assert moved.status_code == 202, moved.text
+    shown = client.get(f"{BASE}/servers/{server['id']}", headers=headers).json()["server"]
+    assert (shown["OS-EXT-SRV-ATTR:host"], shown["OS-EXT-AZ:availability_zone"]) == (
+        other, "far")
+    # Its source may now leave the default zone: the server is no longer there.
+    client.post(f"{BASE}/servers/{server['id']}/action", headers=headers,
+                json={"confirmResize": None})
+    joined = client.post(f"{BASE}/os-aggregates/{ident}/action", headers=headers,
+                         json={"add_host": {"host": source}})
+    assert joined.status_code == 200, joined.text
