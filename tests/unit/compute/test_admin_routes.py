@@ -394,3 +394,47 @@ def test_a_server_moved_into_another_zone_takes_that_zone(client: TestClient,
     joined = client.post(f"{BASE}/os-aggregates/{ident}/action", headers=headers,
                          json={"add_host": {"host": source}})
     assert joined.status_code == 200, joined.text
+
+
+def _member_token(client: TestClient, admin: str) -> tuple[str, str]:
+    """A member of a new project: (token, project id)."""
+    identity = {"X-Auth-Token": admin}
+    project = client.post("/identity/v3/projects", headers=identity, json={
+        "project": {"name": "tenant", "domain_id": "default"}}).json()["project"]["id"]
+    user = client.post("/identity/v3/users", headers=identity, json={
+        "user": {"name": "tenant", "password": "pw", "domain_id": "default"}}).json()["user"]
+    role = client.get("/identity/v3/roles", headers=identity,
+                      params={"name": "member"}).json()["roles"][0]["id"]
+    client.put(f"/identity/v3/projects/{project}/users/{user['id']}/roles/{role}",
+               headers=identity)
+    issued = client.post("/identity/v3/auth/tokens", json={"auth": {
+        "identity": {"methods": ["password"], "password": {"user": {
+            "id": user["id"], "password": "pw"}}},
+        "scope": {"project": {"id": project}}}})
+    assert issued.status_code == 201, issued.text
+    return issued.headers["X-Subject-Token"], project
+
+
+def test_the_admin_apis_are_admin_only(client: TestClient, token: str) -> None:
+    member, project = _member_token(client, token)
+    headers = at(member, "2.1")
+    refused = [
+        client.get(f"{BASE}/os-aggregates", headers=headers),
+        client.post(f"{BASE}/os-aggregates", headers=headers, json={"aggregate": {"name": "x"}}),
+        client.post(f"{BASE}/os-aggregates/1/action", headers=headers,
+                    json={"add_host": {"host": "h"}}),
+        client.get(f"{BASE}/os-hosts", headers=headers),
+        client.get(f"{BASE}/os-hosts/h/reboot", headers=headers),
+        client.get(f"{BASE}/os-hypervisors/h/search", headers=headers),
+        client.get(f"{BASE}/os-simple-tenant-usage", headers=headers),
+        client.get(f"{BASE}/os-simple-tenant-usage/other", headers=headers),
+        client.get(f"{BASE}/os-instance_usage_audit_log", headers=headers),
+        client.get(f"{BASE}/os-quota-class-sets/default", headers=headers),
+    ]
+    assert [r.status_code for r in refused] == [403] * len(refused)
+    # A member reads its own project's usage.
+    own = client.get(f"{BASE}/os-simple-tenant-usage/{project}", headers=headers)
+    assert (own.status_code, own.json()) == (200, {"tenant_usage": {}})
+    # Anyone lists the zones, without their hosts.
+    zones = client.get(f"{BASE}/os-availability-zone", headers=headers)
+    assert zones.status_code == 200

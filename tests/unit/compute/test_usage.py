@@ -91,3 +91,10 @@ def test_audit_periods_are_the_last_whole_month() -> None:
     assert log["overall_status"] == "0 of 2 hosts done. 0 errors."
     assert log["hosts_not_run"] == ["c1", "c2"]
     assert log["period_beginning"] == "2025-12-01 00:00:00"
+
+
+def test_no_times_is_an_empty_period_at_now() -> None:
+    begin, stop = usage.period(None, "", DAY0)
+    assert begin == stop == usage.utc(DAY0)
+    assert usage.tenant_usages([_row("a", "p", DAY0 - HOUR)], begin, stop, DAY0,
+                               detailed=False)[0]["total_hours"] == 0

@@ -9,7 +9,7 @@ from stacklab.api.service import Call, Reply
 from stacklab.clock import isotime
 from stacklab.compute import aggregates as agg
 from stacklab.compute import models as m
-from stacklab.compute.api.base import api, compute, project_target
+from stacklab.compute.api.base import api, compute, no_target
 
 _PATH = "/v2.1/os-aggregates"
 _ACTION_PATH = f"{_PATH}/{{aggregate_id}}/action"
@@ -80,7 +80,7 @@ def _normalised(name: str) -> str:
     return name.strip()
 
 
-@api.route("GET", _PATH, policy="os_compute_api:os-aggregates:index", target=project_target,
+@api.route("GET", _PATH, policy="os_compute_api:os-aggregates:index", target=no_target,
            expected_errors=())
 async def list_aggregates(call: Call) -> dict[str, Any]:
     service = compute(call)
@@ -88,7 +88,7 @@ async def list_aggregates(call: Call) -> dict[str, Any]:
         return {"aggregates": [render(call, a) for a in service.aggregates.all(session)]}
 
 
-@api.route("POST", _PATH, policy="os_compute_api:os-aggregates:create", target=project_target,
+@api.route("POST", _PATH, policy="os_compute_api:os-aggregates:create", target=no_target,
            schema=CREATE, expected_errors=(400, 409))
 async def create_aggregate(call: Call) -> dict[str, Any]:
     service = compute(call)
@@ -101,7 +101,7 @@ async def create_aggregate(call: Call) -> dict[str, Any]:
 
 
 @api.route("GET", f"{_PATH}/{{aggregate_id}}", policy="os_compute_api:os-aggregates:show",
-           target=project_target, expected_errors=(400, 404))
+           target=no_target, expected_errors=(400, 404))
 async def show_aggregate(call: Call) -> dict[str, Any]:
     service = compute(call)
     ident = _aggregate_id(call)
@@ -110,7 +110,7 @@ async def show_aggregate(call: Call) -> dict[str, Any]:
 
 
 @api.route("PUT", f"{_PATH}/{{aggregate_id}}", policy="os_compute_api:os-aggregates:update",
-           target=project_target, schema=UPDATE, expected_errors=(400, 404, 409))
+           target=no_target, schema=UPDATE, expected_errors=(400, 404, 409))
 async def update_aggregate(call: Call) -> dict[str, Any]:
     service = compute(call)
     fields = call.body["aggregate"]
@@ -124,7 +124,7 @@ async def update_aggregate(call: Call) -> dict[str, Any]:
 
 
 @api.route("DELETE", f"{_PATH}/{{aggregate_id}}", policy="os_compute_api:os-aggregates:delete",
-           target=project_target, expected_errors=(400, 404))
+           target=no_target, expected_errors=(400, 404))
 async def delete_aggregate(call: Call) -> None:
     service = compute(call)
     ident = _aggregate_id(call)
@@ -138,7 +138,7 @@ api.action_route(_ACTION_PATH, expected_errors=(400, 404, 409))
 
 @api.action(_ACTION_PATH, "add_host", schema=ADD_HOST, expected_errors=(400, 404, 409))
 async def add_host(call: Call) -> dict[str, Any]:
-    call.authorize("os_compute_api:os-aggregates:add_host", {})
+    call.policy.authorize("os_compute_api:os-aggregates:add_host", {}, call.context)
     service = compute(call)
     ident = _aggregate_id(call)
     with service.db.session() as session:
@@ -148,7 +148,7 @@ async def add_host(call: Call) -> dict[str, Any]:
 
 @api.action(_ACTION_PATH, "remove_host", schema=REMOVE_HOST, expected_errors=(400, 404, 409))
 async def remove_host(call: Call) -> dict[str, Any]:
-    call.authorize("os_compute_api:os-aggregates:remove_host", {})
+    call.policy.authorize("os_compute_api:os-aggregates:remove_host", {}, call.context)
     service = compute(call)
     ident = _aggregate_id(call)
     with service.db.session() as session:
@@ -159,7 +159,7 @@ async def remove_host(call: Call) -> dict[str, Any]:
 
 @api.action(_ACTION_PATH, "set_metadata", schema=SET_METADATA, expected_errors=(400, 404))
 async def set_metadata(call: Call) -> dict[str, Any]:
-    call.authorize("os_compute_api:os-aggregates:set_metadata", {})
+    call.policy.authorize("os_compute_api:os-aggregates:set_metadata", {}, call.context)
     service = compute(call)
     ident = _aggregate_id(call)
     with service.db.session() as session:
@@ -170,7 +170,7 @@ async def set_metadata(call: Call) -> dict[str, Any]:
 
 
 @api.route("POST", f"{_PATH}/{{aggregate_id}}/images", policy="compute:aggregates:images",
-           target=project_target, schema=CACHE_IMAGES, min_version="2.81", status=202,
+           target=no_target, schema=CACHE_IMAGES, min_version="2.81", status=202,
            expected_errors=(400, 404))
 async def cache_images(call: Call) -> Reply:
     """Accepted and done at once: the lab's hypervisors read images from glance directly,

@@ -12,7 +12,7 @@ from stacklab.api.errors import NotFound, NotImplementedOperation
 from stacklab.api.service import Call
 from stacklab.compute import models as m
 from stacklab.compute import usage
-from stacklab.compute.api.base import api, compute, project_target
+from stacklab.compute.api.base import api, compute, no_target
 from stacklab.compute.scheduler.hosts import RESERVED_HOST_MEMORY_MB
 
 _LAST = "2.42"
@@ -36,7 +36,7 @@ def _compute_record(session: Session, host: str) -> m.ServiceRecord:
 
 
 @api.route("GET", "/v2.1/os-hosts", policy="os_compute_api:os-hosts:list",
-           target=project_target, max_version=_LAST, expected_errors=())
+           target=no_target, max_version=_LAST, expected_errors=())
 async def list_hosts(call: Call) -> dict[str, Any]:
     zone = call.query.get("zone")
     hosts = []
@@ -49,7 +49,7 @@ async def list_hosts(call: Call) -> dict[str, Any]:
 
 
 @api.route("GET", "/v2.1/os-hosts/{host_name}", policy="os_compute_api:os-hosts:show",
-           target=project_target, max_version=_LAST, expected_errors=404)
+           target=no_target, max_version=_LAST, expected_errors=404)
 async def show_host(call: Call) -> dict[str, Any]:
     service = compute(call)
     host = call.params["host_name"]
@@ -78,7 +78,7 @@ def _unsupported(call: Call) -> None:
 
 
 @api.route("PUT", "/v2.1/os-hosts/{host_name}", policy="os_compute_api:os-hosts:update",
-           target=project_target, schema=UPDATE, max_version=_LAST,
+           target=no_target, schema=UPDATE, max_version=_LAST,
            expected_errors=(400, 404, 501))
 async def update_host(call: Call) -> dict[str, Any]:
     _unsupported(call)
@@ -86,14 +86,14 @@ async def update_host(call: Call) -> dict[str, Any]:
 
 
 @api.route("GET", "/v2.1/os-hosts/{host_name}/reboot", policy="os_compute_api:os-hosts:reboot",
-           target=project_target, max_version=_LAST, expected_errors=(400, 404, 501))
+           target=no_target, max_version=_LAST, expected_errors=(400, 404, 501))
 async def reboot_host(call: Call) -> dict[str, Any]:
     _unsupported(call)
     return {}
 
 
 @api.route("GET", "/v2.1/os-hosts/{host_name}/shutdown",
-           policy="os_compute_api:os-hosts:shutdown", target=project_target,
+           policy="os_compute_api:os-hosts:shutdown", target=no_target,
            max_version=_LAST, expected_errors=(400, 404, 501))
 async def shutdown_host(call: Call) -> dict[str, Any]:
     _unsupported(call)
@@ -101,7 +101,7 @@ async def shutdown_host(call: Call) -> dict[str, Any]:
 
 
 @api.route("GET", "/v2.1/os-hosts/{host_name}/startup", policy="os_compute_api:os-hosts:start",
-           target=project_target, max_version=_LAST, expected_errors=(400, 404, 501))
+           target=no_target, max_version=_LAST, expected_errors=(400, 404, 501))
 async def startup_host(call: Call) -> dict[str, Any]:
     _unsupported(call)
     return {}

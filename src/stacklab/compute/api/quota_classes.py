@@ -10,7 +10,7 @@ from typing import Any
 
 from stacklab.api.errors import BadRequest
 from stacklab.api.service import Call, schemas_from
-from stacklab.compute.api.base import api, compute, project_target
+from stacklab.compute.api.base import api, compute, no_target
 from stacklab.compute.api.quota_sets import FILES as FILE_QUOTAS
 from stacklab.compute.api.quota_sets import INTEGER, NETWORK, SERVER_GROUPS, WRITABLE
 
@@ -42,7 +42,7 @@ def _shown(call: Call, values: dict[str, int]) -> dict[str, int]:
 
 
 @api.route("GET", "/v2.1/os-quota-class-sets/{class_name}",
-           policy="os_compute_api:os-quota-class-sets:show", target=project_target,
+           policy="os_compute_api:os-quota-class-sets:show", target=no_target,
            expected_errors=())
 async def show_quota_class(call: Call) -> dict[str, Any]:
     name = call.params["class_name"]
@@ -51,7 +51,7 @@ async def show_quota_class(call: Call) -> dict[str, Any]:
 
 
 @api.route("PUT", "/v2.1/os-quota-class-sets/{class_name}",
-           policy="os_compute_api:os-quota-class-sets:update", target=project_target,
+           policy="os_compute_api:os-quota-class-sets:update", target=no_target,
            schema=schemas_from(UPDATE), expected_errors=400)
 async def update_quota_class(call: Call) -> dict[str, Any]:
     name = call.params["class_name"]
