@@ -123,6 +123,18 @@ class QuotaOptions:
 
 
 @dataclass
+class FilterSchedulerOptions:
+    """nova's [filter_scheduler]: ``enabled_filters`` is a comma-separated list (an oslo
+    ListOpt), nova's default list unless set."""
+
+    enabled_filters: str = ("ComputeFilter,ComputeCapabilitiesFilter,ImagePropertiesFilter,"
+                            "ServerGroupAntiAffinityFilter,ServerGroupAffinityFilter")
+
+    def filters(self) -> tuple[str, ...]:
+        return tuple(name.strip() for name in self.enabled_filters.split(",") if name.strip())
+
+
+@dataclass
 class AgentOptions:
     """neutron agents' [AGENT] section."""
 
@@ -151,6 +163,7 @@ class Config:
     identity: IdentityOptions = field(default_factory=IdentityOptions)
     resource: ResourceOptions = field(default_factory=ResourceOptions)
     quota: QuotaOptions = field(default_factory=QuotaOptions)
+    filter_scheduler: FilterSchedulerOptions = field(default_factory=FilterSchedulerOptions)
     oslo_policy: OsloPolicyOptions = field(default_factory=OsloPolicyOptions)
     oslo_middleware: OsloMiddlewareOptions = field(default_factory=OsloMiddlewareOptions)
     AGENT: AgentOptions = field(default_factory=AgentOptions)

@@ -20,7 +20,8 @@ def _build(parts: Parts) -> ComputeService:
                              service_down_time=config.DEFAULT.service_down_time,
                              boot_profile=config.stacklab.boot_profile,
                              profile_clock=parts.scaled_clock,
-                             quota_options=config.quota, base_url=parts.base_url)
+                             quota_options=config.quota, base_url=parts.base_url,
+                             enabled_filters=config.filter_scheduler.filters())
     # nova's [neutron] section: networking over HTTP, as the user nova.
     compute.neutron = NeutronClient(
         parts.app, parts.base_url, username="nova", password=config.stacklab.admin_password,

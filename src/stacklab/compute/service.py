@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
@@ -36,7 +36,7 @@ from stacklab.compute.moves import Moves
 from stacklab.compute.neutron import NeutronClient
 from stacklab.compute.placement import Placement, flavor_resources
 from stacklab.compute.quotas import Quotas
-from stacklab.compute.scheduler import HostState
+from stacklab.compute.scheduler import DEFAULT_ENABLED_FILTERS, HostState
 from stacklab.compute.servicegroup import TOPICS, ServiceGroup, is_up
 from stacklab.compute.snapshots import Snapshots
 from stacklab.config import QuotaOptions
@@ -61,8 +61,11 @@ class ComputeService:
                  default_zone: str = "nova", boot_profile: str = "fast",
                  quota_options: QuotaOptions | None = None,
                  profile_clock: Clock | None = None,
-                 base_url: Callable[[], str] | None = None) -> None:
+                 base_url: Callable[[], str] | None = None,
+                 enabled_filters: Sequence[str] = DEFAULT_ENABLED_FILTERS) -> None:
         self.db = db
+        # [filter_scheduler] enabled_filters: what each nova-scheduler runs.
+        self.enabled_filters = tuple(enabled_filters)
         # Where the cloud serves (known once it does): the root of the URLs nova hands out.
         self.base_url = base_url or (lambda: "")
         self.clock = clock

@@ -11,9 +11,11 @@ import pytest
 from jsonschema import Draft202012Validator
 from starlette.testclient import TestClient
 
+from stacklab.api.app import build_app
 from stacklab.cloud import Cloud
 from stacklab.compute.api import aggregates, quota_classes
 from stacklab.compute.api import hosts as os_hosts
+from stacklab.compute.scheduler import DEFAULT_ENABLED_FILTERS
 from support.apiref import (
     FORMAT_CHECKER,
     assert_nova_response,
@@ -21,7 +23,7 @@ from support.apiref import (
     nova_request_schema,
     nova_response_schema,
 )
-from support.inprocess import admin_token
+from support.inprocess import admin_token, ephemeral_config
 
 BASE = "/compute/v2.1"
 NOT_FOUND = {"itemNotFound": {"code": 404, "message": "The resource could not be found."}}
@@ -438,3 +440,37 @@ def test_the_admin_apis_are_admin_only(client: TestClient, token: str) -> None:
     # Anyone lists the zones, without their hosts.
     zones = client.get(f"{BASE}/os-availability-zone", headers=headers)
     assert zones.status_code == 200
+
+
+def test_enabled_aggregate_filters_steer_servers_by_flavor() -> None:
+    """``[filter_scheduler] enabled_filters`` with AggregateInstanceExtraSpecsFilter: a
+    flavor asking for ``ssd`` lands on the aggregate's host, or nowhere."""
+    config = ephemeral_config()
+    assert config.filter_scheduler.filters() == DEFAULT_ENABLED_FILTERS
+    config.set("filter_scheduler", "enabled_filters",
+               "ComputeFilter, AggregateInstanceExtraSpecsFilter")
+    cloud = Cloud(config)
+    cloud.start("http://testserver")
+    try:
+        with TestClient(build_app(cloud), raise_server_exceptions=False) as client:
+            token = admin_token(client)
+            headers = at(token, "2.96")
+            flavor = client.post(f"{BASE}/flavors", headers=headers, json={"flavor": {
+                "name": "ssd", "ram": 64, "vcpus": 1, "disk": 1}}).json()["flavor"]["id"]
+            client.post(f"{BASE}/flavors/{flavor}/os-extra_specs", headers=headers, json={
+                "extra_specs": {"aggregate_instance_extra_specs:ssd": "true"}})
+            nowhere = boot(client, token, flavorRef=flavor)
+            assert nowhere["status"] == "ERROR"
+            target = computes(client, token)[-1]
+            ident = client.post(f"{BASE}/os-aggregates", headers=headers, json={
+                "aggregate": {"name": "fast"}}).json()["aggregate"]["id"]
+            client.post(f"{BASE}/os-aggregates/{ident}/action", headers=headers,
+                        json={"add_host": {"host": target}})
+            client.post(f"{BASE}/os-aggregates/{ident}/action", headers=headers,
+                        json={"set_metadata": {"metadata": {"ssd": "true"}}})
+            for _ in range(2):
+                placed = boot(client, token, flavorRef=flavor)
+                assert placed["OS-EXT-SRV-ATTR:host"] == target, placed.get("fault")
+            assert cloud.unexpected_errors == 0
+    finally:
+        cloud.stop()

@@ -28,7 +28,7 @@ class SchedulerManager:
     def __init__(self, compute: ComputeService, host: str) -> None:
         self.compute = compute
         self.host = host
-        self.scheduler = Scheduler()
+        self.scheduler = Scheduler(enabled_filters=compute.enabled_filters)
 
     def select_destinations(self, spec: dict[str, Any], ctxt: Mapping[str, Any]) -> list[str]:
         """One host per instance of ``spec``, each already holding its allocation.
