@@ -35,6 +35,9 @@ def test_cli_aggregate_puts_a_host_in_a_zone(live: LiveCloud) -> None:
         assert {z["Host Name"] for z in long if z["Zone Name"] == zone} == {host}
         hypervisor = live.openstack_json("hypervisor", "show", host)
         assert hypervisor["aggregates"] == [name]
+        image = live.openstack_json("image", "list")[0]["ID"]
+        live.openstack("--os-compute-api-version", "2.81", "aggregate", "cache", "image",
+                       name, image)
         other = unique("agg")
         live.openstack("aggregate", "create", "--zone", unique("az"), other)
         refused = live.openstack("aggregate", "add", "host", other, host, check=False)

@@ -474,3 +474,30 @@ def test_enabled_aggregate_filters_steer_servers_by_flavor() -> None:
             assert cloud.unexpected_errors == 0
     finally:
         cloud.stop()
+
+
+def test_a_zone_whose_computes_are_all_disabled_is_unavailable(client: TestClient,
+                                                                 token: str) -> None:
+    headers = at(token, "2.96")
+    host = computes(client, token)[0]
+    ident = client.post(f"{BASE}/os-aggregates", headers=headers, json={
+        "aggregate": {"name": "quiet", "availability_zone": "quiet"}}).json()["aggregate"]["id"]
+    client.post(f"{BASE}/os-aggregates/{ident}/action", headers=headers,
+                json={"add_host": {"host": host}})
+    service = client.get(f"{BASE}/os-services?binary=nova-compute&host={host}",
+                         headers=headers).json()["services"][0]
+    client.put(f"{BASE}/os-services/{service['id']}", headers=headers,
+               json={"status": "disabled"})
+    zones = client.get(f"{BASE}/os-availability-zone", headers=headers).json()
+    assert {z["zoneName"]: z["zoneState"]["available"]
+            for z in zones["availabilityZoneInfo"]} == {"nova": True, "quiet": False}
+    detail = client.get(f"{BASE}/os-availability-zone/detail", headers=headers).json()
+    assert_nova_response(detail, "/os-availability-zone/detail", "GET", "2.96")
+    quiet = next(z for z in detail["availabilityZoneInfo"] if z["zoneName"] == "quiet")
+    assert quiet == {"zoneName": "quiet", "zoneState": {"available": False}, "hosts": None}
+    # A zone that is not available cannot be asked for.
+    image = client.get("/image/v2/images", headers=headers).json()["images"][0]["id"]
+    refused = client.post(f"{BASE}/servers", headers=headers, json={"server": {
+        "name": "q", "imageRef": image, "flavorRef": "1", "networks": "none",
+        "availability_zone": "quiet"}})
+    assert refused.status_code == 400
