@@ -29,6 +29,8 @@ class DefaultOptions:
     # ports, and whether a port not plugged in that time fails the build; upstream defaults.
     vif_plugging_timeout: int = 300
     vif_plugging_is_fatal: bool = True
+    # nova's zone of a compute host in no zoned aggregate; upstream default.
+    default_availability_zone: str = "nova"
     # glance-api.conf's limits on image data.
     image_size_cap: int = 1099511627776
     user_storage_quota: int = 0

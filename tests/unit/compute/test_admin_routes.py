@@ -501,3 +501,18 @@ def test_a_zone_whose_computes_are_all_disabled_is_unavailable(client: TestClien
         "name": "q", "imageRef": image, "flavorRef": "1", "networks": "none",
         "availability_zone": "quiet"}})
     assert refused.status_code == 400
+
+
+def test_the_default_zone_is_configurable() -> None:
+    config = ephemeral_config()
+    config.set("DEFAULT", "default_availability_zone", "home")
+    cloud = Cloud(config)
+    cloud.start("http://testserver")
+    try:
+        with TestClient(build_app(cloud), raise_server_exceptions=False) as client:
+            token = admin_token(client)
+            zones = client.get(f"{BASE}/os-availability-zone", headers=at(token, "2.1")).json()
+            assert [z["zoneName"] for z in zones["availabilityZoneInfo"]] == ["home"]
+            assert boot(client, token)["OS-EXT-AZ:availability_zone"] == "home"
+    finally:
+        cloud.stop()
