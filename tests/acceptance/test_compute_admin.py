@@ -51,6 +51,15 @@ def test_cli_aggregate_puts_a_host_in_a_zone(live: LiveCloud) -> None:
     assert {z["Zone Name"] for z in zones} == {"nova", "internal"}
 
 
+def test_cli_host_list_and_show(live: LiveCloud) -> None:
+    hosts = live.openstack_json("host", "list")
+    assert {(h["Host Name"], h["Service"], h["Zone"]) for h in hosts} >= {
+        ("compute1.openstack.local", "compute", "nova"),
+        ("controller1.openstack.local", "scheduler", "internal")}
+    shown = live.openstack_json("host", "show", "compute1.openstack.local")
+    assert [row["Project"] for row in shown][:3] == ["(total)", "(used_now)", "(used_max)"]
+
+
 def test_cli_hypervisor_show_and_usage_list(live: LiveCloud) -> None:
     shown = live.openstack_json("hypervisor", "show", "compute1.openstack.local")
     assert shown["hypervisor_hostname"] == "compute1.openstack.local"
