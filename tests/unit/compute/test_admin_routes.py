@@ -260,6 +260,8 @@ def test_simple_tenant_usage(client: TestClient, cloud: Cloud, token: str) -> No
     assert_nova_response(paged, "/os-simple-tenant-usage/{id}", "GET", "2.40")
     assert [u["instance_id"] for u in paged["tenant_usage"]["server_usages"]] == [first["id"]]
     assert f"marker={first['id']}" in paged["tenant_usage_links"][0]["href"]
+    nobody = client.get(f"{BASE}/os-simple-tenant-usage/?{window}", headers=at(token, "2.1"))
+    assert (nobody.status_code, nobody.json()) == (404, NOT_FOUND)
     empty = client.get(f"{BASE}/os-simple-tenant-usage/other?{window}",
                        headers=at(token, "2.1")).json()
     assert empty == {"tenant_usage": {}}

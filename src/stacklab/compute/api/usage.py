@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from stacklab.api.errors import NotFound
 from stacklab.api.pagination import Nova, next_link
 from stacklab.api.service import Call
 from stacklab.compute import models as m
@@ -63,6 +64,13 @@ async def show_usage(call: Call) -> dict[str, Any]:
     if link:
         body["tenant_usage_links"] = [link]
     return body
+
+
+@api.route("GET", "/v2.1/os-simple-tenant-usage/", expected_errors=404)
+async def no_project(call: Call) -> None:
+    """A project id of "" matches none of nova's routes: its router's 404, where stacklab's
+    would say 501."""
+    raise NotFound("The resource could not be found.")
 
 
 def _compute_hosts(call: Call) -> list[str]:
