@@ -32,6 +32,8 @@ class DefaultOptions:
     # nova's deferred delete: with a positive interval a deleted server is SOFT_DELETED
     # (restorable) and its compute reclaims it once that many seconds have passed.
     reclaim_instance_interval: int = 0
+    # nova's zone of a compute host in no zoned aggregate; upstream default.
+    default_availability_zone: str = "nova"
     # glance-api.conf's limits on image data.
     image_size_cap: int = 1099511627776
     user_storage_quota: int = 0
@@ -137,6 +139,18 @@ class QuotaOptions:
 
 
 @dataclass
+class FilterSchedulerOptions:
+    """nova's [filter_scheduler]: ``enabled_filters`` is a comma-separated list (an oslo
+    ListOpt), nova's default list unless set."""
+
+    enabled_filters: str = ("ComputeFilter,ComputeCapabilitiesFilter,ImagePropertiesFilter,"
+                            "ServerGroupAntiAffinityFilter,ServerGroupAffinityFilter")
+
+    def filters(self) -> tuple[str, ...]:
+        return tuple(name.strip() for name in self.enabled_filters.split(",") if name.strip())
+
+
+@dataclass
 class AgentOptions:
     """neutron agents' [AGENT] section."""
 
@@ -183,6 +197,7 @@ class Config:
     resource: ResourceOptions = field(default_factory=ResourceOptions)
     trust: TrustOptions = field(default_factory=TrustOptions)
     quota: QuotaOptions = field(default_factory=QuotaOptions)
+    filter_scheduler: FilterSchedulerOptions = field(default_factory=FilterSchedulerOptions)
     oslo_policy: OsloPolicyOptions = field(default_factory=OsloPolicyOptions)
     oslo_middleware: OsloMiddlewareOptions = field(default_factory=OsloMiddlewareOptions)
     import_filtering_opts: ImportFilteringOptions = field(

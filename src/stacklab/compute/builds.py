@@ -295,7 +295,7 @@ class Builds:
             "group": {"uuid": group.uuid, "policy": group.policy, "rules": dict(group.rules)}
             if group else None,
             "force_hosts": [forced_host] if forced_host else [],
-            "boot_from_volume": False,
+            "boot_from_volume": False, "project_id": project,
         }
         await service.bus.cast(Target("conductor"), "build_instances", instance_uuids=uuids,
                                spec=spec, ctxt=ctxt)

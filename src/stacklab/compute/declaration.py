@@ -20,10 +20,12 @@ def _build(parts: Parts) -> ComputeService:
     compute = ComputeService(parts.db, parts.clock, parts.ids, parts.topology, parts.bus,
                              report_interval=config.DEFAULT.report_interval,
                              service_down_time=config.DEFAULT.service_down_time,
+                             default_zone=config.DEFAULT.default_availability_zone,
                              boot_profile=config.stacklab.boot_profile,
                              profile_clock=parts.scaled_clock,
                              quota_options=config.quota, base_url=parts.base_url,
-                             reclaim_instance_interval=config.DEFAULT.reclaim_instance_interval)
+                             reclaim_instance_interval=config.DEFAULT.reclaim_instance_interval,
+                             enabled_filters=config.filter_scheduler.filters())
     # nova's [neutron] section: networking over HTTP, as the user nova.
     compute.neutron = NeutronClient(
         parts.app, parts.base_url, username="nova", password=config.stacklab.admin_password,

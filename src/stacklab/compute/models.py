@@ -193,3 +193,30 @@ class QuotaLimit(Base):
     project_id: Mapped[str] = mapped_column(String(255), primary_key=True)
     resource: Mapped[str] = mapped_column(String(255), primary_key=True)
     hard_limit: Mapped[int] = mapped_column(Integer)
+
+
+class Aggregate(Base):
+    """A host aggregate: named hosts and metadata; ``availability_zone`` metadata is a zone.
+
+    Hosts and metadata are JSON on the row: an aggregate is read and written whole, and a
+    lab has tens of them, not the thousands that would want nova's join tables.
+    """
+
+    __tablename__ = "compute_aggregate"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True)
+    name: Mapped[str] = mapped_column(String(255), unique=True)
+    hosts: Mapped[list[str]] = mapped_column(JSON, default=list)
+    metadata_: Mapped[dict[str, str]] = mapped_column("metadata", JSON, default=dict)
+    created_at: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[float | None] = mapped_column(Float)
+
+
+class QuotaClassLimit(Base):
+    """A quota class's limit for one resource; the ``default`` class's are every project's
+    defaults, over ``[quota]``."""
+
+    __tablename__ = "compute_quota_class"
+    class_name: Mapped[str] = mapped_column(String(255), primary_key=True)
+    resource: Mapped[str] = mapped_column(String(255), primary_key=True)
+    hard_limit: Mapped[int] = mapped_column(Integer)

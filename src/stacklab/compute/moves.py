@@ -32,7 +32,8 @@ def request_spec(instance: m.Instance, *, flavor: dict[str, Any] | None = None,
             "availability_zone": instance.requested_zone,
             "scheduler_hints": dict(instance.scheduler_hints),
             "group": {"uuid": instance.server_group} if instance.server_group else None,
-            "ignore_hosts": ignore_hosts or [], "force_hosts": force_hosts or []}
+            "ignore_hosts": ignore_hosts or [], "force_hosts": force_hosts or [],
+            "project_id": instance.project_id}
 
 
 def _away_spec(session: Session, instance: m.Instance, host: str | None,

@@ -24,6 +24,8 @@ _NETWORK = ("fixed_ips", "floating_ips", "security_group_rules", "security_group
 _FILES = ("injected_file_content_bytes", "injected_file_path_bytes", "injected_files")
 _LEGACY_DEFAULTS = {"fixed_ips": -1, "floating_ips": 10, "security_group_rules": 20,
                     "security_groups": 10}
+# The quota class whose limits are every project's defaults.
+DEFAULT_CLASS = "default"
 # What the detailed quota set counts as in use (nova counts servers, not key pairs).
 _COUNTED = ("cores", "instances", "ram", "server_groups")
 
@@ -84,11 +86,33 @@ class Quotas:
         self.options = options
 
     def defaults(self) -> dict[str, int]:
-        return defaults(self.options)
+        """Every project's defaults: the ``default`` quota class's limits over ``[quota]``."""
+        return self.class_limits(DEFAULT_CLASS)
+
+    def class_limits(self, class_name: str) -> dict[str, int]:
+        """A quota class's limits, ``[quota]`` for what it does not set (nova's
+        ``get_class_quotas``)."""
+        values = defaults(self.options)
+        with self.db.session() as session:
+            for row in session.scalars(select(m.QuotaClassLimit)
+                                       .where(m.QuotaClassLimit.class_name == class_name)):
+                values[row.resource] = row.hard_limit
+        return values
+
+    def update_class(self, class_name: str, changes: Mapping[str, int]) -> dict[str, int]:
+        with self.db.session() as session:
+            for resource, value in changes.items():
+                row = session.get(m.QuotaClassLimit, (class_name, resource))
+                if row is None:
+                    session.add(m.QuotaClassLimit(class_name=class_name, resource=resource,
+                                                  hard_limit=value))
+                else:
+                    row.hard_limit = value
+        return self.class_limits(class_name)
 
     def limits(self, project_id: str) -> dict[str, int]:
-        """The project's limits: its own where an admin set them, else ``[quota]``."""
-        values = defaults(self.options)
+        """The project's limits: its own where an admin set them, else the defaults."""
+        values = self.defaults()
         with self.db.session() as session:
             for row in session.scalars(select(m.QuotaLimit)
                                        .where(m.QuotaLimit.project_id == project_id)):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
@@ -17,6 +17,13 @@ from stacklab.compute.agents.compute import ComputeManager
 from stacklab.compute.agents.conductor import ConductorManager
 from stacklab.compute.agents.profiles import Profile, profile
 from stacklab.compute.agents.scheduler import SchedulerManager
+from stacklab.compute.aggregates import (
+    INTERNAL_ZONE,
+    Aggregates,
+    AggregateView,
+    host_metadata,
+    host_zone,
+)
 from stacklab.compute.builds import Builds
 from stacklab.compute.consoles import Consoles
 from stacklab.compute.deletes import Deletes
@@ -30,7 +37,7 @@ from stacklab.compute.neutron import NeutronClient
 from stacklab.compute.placement import Placement, flavor_resources
 from stacklab.compute.proxies import Images, Networking
 from stacklab.compute.quotas import Quotas
-from stacklab.compute.scheduler import HostState
+from stacklab.compute.scheduler import DEFAULT_ENABLED_FILTERS, HostState
 from stacklab.compute.servicegroup import TOPICS, ServiceGroup, is_up
 from stacklab.compute.snapshots import Snapshots
 from stacklab.config import QuotaOptions
@@ -47,8 +54,6 @@ LOG = logging.getLogger("nova.compute.api")
 # (a cast to a compute that is down never settles).
 SETTLE_TIMEOUT = 2.0
 
-# Services nova lists in the "internal" zone (they run on controllers, not hypervisors).
-_INTERNAL = ("nova-scheduler", "nova-conductor", "nova-novncproxy")
 
 
 class ComputeService:
@@ -58,10 +63,13 @@ class ComputeService:
                  quota_options: QuotaOptions | None = None,
                  profile_clock: Clock | None = None,
                  base_url: Callable[[], str] | None = None,
-                 reclaim_instance_interval: float = 0) -> None:
+                 reclaim_instance_interval: float = 0,
+                 enabled_filters: Sequence[str] = DEFAULT_ENABLED_FILTERS) -> None:
         self.db = db
         # [DEFAULT] reclaim_instance_interval: above 0, deletes are deferred (soft deletes).
         self.reclaim_instance_interval = reclaim_instance_interval
+        # [filter_scheduler] enabled_filters: what each nova-scheduler runs.
+        self.enabled_filters = tuple(enabled_filters)
         # Where the cloud serves (known once it does): the root of the URLs nova hands out.
         self.base_url = base_url or (lambda: "")
         self.clock = clock
@@ -96,6 +104,7 @@ class ComputeService:
         self.topology = topology
         self.default_zone = default_zone
         self.flavors = Flavors(clock, self.ids)
+        self.aggregates = Aggregates(clock, self.ids.stream("aggregates"))
         self.keypairs = KeyPairs(clock, self.ids.stream("keypairs"))
         self.services = ServiceGroup(db, clock, self.ids.stream("services"),
                                      report_interval=report_interval,
@@ -179,15 +188,23 @@ class ComputeService:
                        m.ServiceRecord.forced_down, m.ServiceRecord.last_seen_up,
                        m.ServiceRecord.created_at)
                 .where(m.ServiceRecord.binary == "nova-compute"))}
+            aggregates = self.aggregates.views(session)
         now = self.clock.now()
         down_time = self.services.service_down_time
         groups = self.instance_groups
         hosts = []
+        # Most hosts are in no aggregate: they share one empty mapping.
+        aggregated = {h for a in aggregates for h in a.hosts}
+        no_metadata: dict[str, frozenset[str]] = {}
         for name, provider in self.placement.providers.items():
             record = records.get(name)
             inventories = provider.inventories
+            metadata = no_metadata if name not in aggregated else {
+                k: frozenset(v) for k, v in host_metadata(aggregates, name).items()}
             hosts.append(HostState(
-                host=name, availability_zone=self.default_zone,
+                host=name, availability_zone=host_zone(aggregates, name, self.default_zone)
+                if name in aggregated else self.default_zone,
+                aggregate_metadata=metadata,
                 vcpus=inventories["VCPU"].total, memory_mb=inventories["MEMORY_MB"].total,
                 disk_gb=inventories["DISK_GB"].total,
                 vcpus_used=provider.usage["VCPU"], memory_mb_used=provider.usage["MEMORY_MB"],
@@ -413,8 +430,31 @@ class ComputeService:
         return [(node.fqdn, binary) for node in self.topology.nodes.values()
                 for binary in TOPICS if binary in node.services]
 
-    def zone_of(self, binary: str) -> str:
-        return self.default_zone if binary == "nova-compute" else "internal"
+    def aggregate_views(self) -> list[AggregateView]:
+        with self.db.session() as session:
+            return self.aggregates.views(session)
+
+    def host_zone(self, host: str) -> str:
+        """The availability zone of a compute host: its zoned aggregate's, else the default."""
+        return host_zone(self.aggregate_views(), host, self.default_zone)
+
+    def service_zone(self, record: m.ServiceRecord,
+                     aggregates: list[AggregateView] | None = None) -> str:
+        """nova's ``set_availability_zones``: a compute's zones (comma-joined, should an
+        operator have forced two), every other service in the internal zone."""
+        if record.binary != "nova-compute":
+            return INTERNAL_ZONE
+        views = self.aggregate_views() if aggregates is None else aggregates
+        zones = sorted({a.zone for a in views if a.zone and record.host in a.hosts})
+        return ",".join(zones) if zones else self.default_zone
+
+    def service_zones(self) -> list[tuple[str, m.ServiceRecord]]:
+        """Every nova service with its zone, in the order of the services table."""
+        with self.db.session() as session:
+            views = self.aggregates.views(session)
+            records = list(session.scalars(select(m.ServiceRecord).order_by(m.ServiceRecord.id)))
+            session.expunge_all()
+        return [(self.service_zone(r, views), r) for r in records]
 
     def topology_node(self, fqdn: str) -> Node:
         for node in self.topology.nodes.values():
@@ -430,13 +470,10 @@ class ComputeService:
                 "local_gb": provider.usage["DISK_GB"], "servers": len(provider.consumers)}
 
     def availability_zones(self) -> dict[str, dict[str, list[str]]]:
-        """zone -> host -> the nova services on it (hypervisors in the default zone)."""
+        """zone -> host -> its enabled nova services: the zones that are available (nova's
+        ``get_availability_zones(get_only_available=True)``, the internal one included)."""
         zones: dict[str, dict[str, list[str]]] = {}
-        for node in self.topology.nodes.values():
-            services = [s for s in node.services if s.startswith("nova-")]
-            if "nova-compute" in services:
-                zones.setdefault(self.default_zone, {})[node.fqdn] = ["nova-compute"]
-            internal = [s for s in services if s in _INTERNAL]
-            if internal:
-                zones.setdefault("internal", {})[node.fqdn] = internal
+        for zone, record in self.service_zones():
+            if not record.disabled:
+                zones.setdefault(zone, {}).setdefault(record.host, []).append(record.binary)
         return zones

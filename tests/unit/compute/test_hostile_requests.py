@@ -107,7 +107,9 @@ def test_no_compute_body_that_is_not_an_object_answers_5xx(
         "os-flavor-access:is_public": False}}).json()["flavor"]["id"]
     values = {"server_id": server, "flavor_id": flavor, "project_id": project, "key": "k",
               "tag": "t", "action": "enable", "port_id": "p", "name": "n", "group_id": "g",
-              "image_id": "i", "network_id": "n"}
+              "image_id": "i", "network_id": "n",
+              "aggregate_id": "1", "host_name": "compute1.openstack.local",
+              "class_name": "default"}
     api = next(api for _, api in cloud.service_apis() if api.name == "compute")
     operations = [op for op in api.operations if op.method in ("POST", "PUT", "PATCH")]
     assert len(operations) >= 15

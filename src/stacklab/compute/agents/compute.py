@@ -88,7 +88,7 @@ class ComputeManager:
         try:
             await self._save(uuid, (states.SCHEDULING, None), vm_state=states.BUILDING,
                              task_state=None, host=self.host, node=node,
-                             availability_zone=self.compute.default_zone)
+                             availability_zone=self.compute.host_zone(self.host))
             await self._save(uuid, None, task_state=states.NETWORKING)
             try:
                 addresses, unwired = await self.compute.allocate_network(uuid, self.host)
@@ -268,7 +268,8 @@ class ComputeManager:
             previous = record["system_metadata"].get("old_vm_state", record["vm_state"])
             changes: dict[str, Any] = {}
             if evacuate:
-                changes = {"host": self.host, "node": self.host}
+                changes = {"host": self.host, "node": self.host,
+                           "availability_zone": compute.host_zone(self.host)}
                 if migration_uuid:
                     compute.set_migration(migration_uuid, status="pre-migrating",
                                           dest_compute=self.host)
@@ -352,8 +353,10 @@ class ComputeManager:
         uuid = instance_uuid
         compute = self.compute
         async with self._event(uuid, ctxt, "compute_unshelve_instance"):
+            # A server that moves takes its new host's zone (nova's conductor sets it).
             await self._save(uuid, states.SCHEDULING, task_state=states.SPAWNING,
-                             host=self.host, node=self.host)
+                             host=self.host, node=self.host,
+                             availability_zone=compute.host_zone(self.host))
             await compute.rebind_network(uuid, self.host)
             await compute.profile_sleep("spawning")
             self._boot(uuid)
@@ -399,7 +402,8 @@ class ComputeManager:
             migration = self.compute.set_migration(migration_uuid, status="finished")
             await self._save(uuid, states.RESIZE_MIGRATED, task_state=states.RESIZE_FINISH,
                              host=self.host, node=self.host, flavor=migration["new_flavor"],
-                             old_flavor=migration["old_flavor"])
+                             old_flavor=migration["old_flavor"],
+                             availability_zone=self.compute.host_zone(self.host))
             await self.compute.rebind_network(uuid, self.host)
             self._boot(uuid)
             record = self.compute.instance_summary(uuid)
@@ -438,7 +442,8 @@ class ComputeManager:
         async with self._event(uuid, ctxt, "compute_finish_revert_resize"):
             migration = self.compute.set_migration(migration_uuid, status="reverted")
             await self._save(uuid, states.RESIZE_REVERTING, host=self.host, node=self.host,
-                             flavor=migration["old_flavor"], old_flavor=None)
+                             flavor=migration["old_flavor"], old_flavor=None,
+                             availability_zone=self.compute.host_zone(self.host))
             await self.compute.rebind_network(uuid, self.host)
             self._boot(uuid)
             await self.compute.settle_resize(uuid, states.RESIZE_REVERTING,
@@ -460,7 +465,8 @@ class ComputeManager:
                 domain = target.hypervisor.domain(uuid)
                 domain.power_state, domain.console = power, console
             await compute.rebind_network(uuid, dest)
-            await self._save(uuid, states.MIGRATING, task_state=None, host=dest, node=dest)
+            await self._save(uuid, states.MIGRATING, task_state=None, host=dest, node=dest,
+                             availability_zone=compute.host_zone(dest))
             compute.placement.release(migration_uuid)
             compute.set_migration(migration_uuid, status="completed")
 

@@ -28,7 +28,7 @@ class SchedulerManager:
     def __init__(self, compute: ComputeService, host: str) -> None:
         self.compute = compute
         self.host = host
-        self.scheduler = Scheduler()
+        self.scheduler = Scheduler(enabled_filters=compute.enabled_filters)
 
     def select_destinations(self, spec: dict[str, Any], ctxt: Mapping[str, Any]) -> list[str]:
         """One host per instance of ``spec``, each already holding its allocation.
@@ -42,7 +42,8 @@ class SchedulerManager:
         request = RequestSpec(
             flavor=FlavorSpec(vcpus=flavor["vcpus"], memory_mb=flavor["memory_mb"],
                               root_gb=flavor["root_gb"], ephemeral_gb=flavor["ephemeral_gb"],
-                              swap=flavor["swap"], extra_specs=flavor.get("extra_specs", {})),
+                              swap=flavor["swap"], extra_specs=flavor.get("extra_specs", {}),
+                              name=flavor.get("name", "")),
             image_properties=spec.get("image_properties", {}),
             availability_zone=spec.get("availability_zone"),
             scheduler_hints=spec.get("scheduler_hints", {}),
@@ -53,6 +54,7 @@ class SchedulerManager:
             ignore_hosts=tuple(spec.get("ignore_hosts", ())),
             instance_uuids=tuple(spec["instance_uuids"]),
             boot_from_volume=bool(spec.get("boot_from_volume")),
+            project_id=str(spec.get("project_id") or ""),
         )
         hosts = self.compute.host_states()
         chosen = self.scheduler.select_destinations(request, hosts, len(request.instance_uuids))

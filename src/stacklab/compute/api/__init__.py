@@ -1,15 +1,18 @@
 """Compute v2.1 over HTTP: importing this package declares every operation on ``api``."""
 
 from stacklab.compute.api import (  # noqa: F401
+    aggregates,
     discovery,
     extensions,
     flavors,
     floating_ips,
+    hosts,
     hypervisors,
     images,
     keypairs,
     limits,
     networks,
+    quota_classes,
     quota_sets,
     security_groups,
     server_actions,
@@ -21,6 +24,7 @@ from stacklab.compute.api import (  # noqa: F401
     server_shares,
     servers,
     services,
+    usage,
     volumes_boot,
 )
 from stacklab.compute.api.base import api

@@ -39,3 +39,9 @@ def links(call: Call, collection: str, ident: str) -> list[dict[str, str]]:
 def project_target(call: Call) -> dict[str, str | None]:
     """nova's target for collection operations: the caller's own project."""
     return {"project_id": call.context.project_id, "user_id": call.context.user_id}
+
+
+def no_target(call: Call) -> dict[str, str | None]:
+    """nova's target for its admin APIs (aggregates, hosts, quota classes): ``target={}``,
+    so a rule naming ``%(project_id)s`` matches nothing rather than the caller's project."""
+    return {}

@@ -9,12 +9,13 @@ from stacklab.api.validation import MAX_INT
 from stacklab.compute import quotas
 from stacklab.compute.api.base import api, compute
 
-_INTEGER = {"type": ["integer", "string"], "pattern": "^-?[0-9]+$", "minimum": -1,
+INTEGER = {"type": ["integer", "string"], "pattern": "^-?[0-9]+$", "minimum": -1,
             "maximum": MAX_INT}
-_WRITABLE = ("cores", "instances", "key_pairs", "metadata_items", "ram", "server_groups",
+WRITABLE = ("cores", "instances", "key_pairs", "metadata_items", "ram", "server_groups",
              "server_group_members")
-_FILES = ("injected_files", "injected_file_content_bytes", "injected_file_path_bytes")
-_NETWORK = ("fixed_ips", "floating_ips", "security_groups", "security_group_rules")
+FILES = ("injected_files", "injected_file_content_bytes", "injected_file_path_bytes")
+NETWORK = ("fixed_ips", "floating_ips", "security_groups", "security_group_rules")
+SERVER_GROUPS = ("server_groups", "server_group_members")
 
 
 def _quota_update(*names: str) -> dict[str, Any]:
@@ -22,16 +23,16 @@ def _quota_update(*names: str) -> dict[str, Any]:
         "type": "object", "required": ["quota_set"], "additionalProperties": False,
         "properties": {"quota_set": {
             "type": "object", "additionalProperties": False,
-            "properties": {**{name: _INTEGER for name in names},
+            "properties": {**{name: INTEGER for name in names},
                            "force": {"type": ["boolean", "string"]}}}},
     }
 
 
 # 2.36 drops nova-network's quotas, 2.57 the injected files' (personality is gone).
 QUOTA_UPDATE: dict[str, dict[str, Any]] = {
-    "2.1": _quota_update(*_WRITABLE, *_FILES, *_NETWORK),
-    "2.36": _quota_update(*_WRITABLE, *_FILES),
-    "2.57": _quota_update(*_WRITABLE),
+    "2.1": _quota_update(*WRITABLE, *FILES, *NETWORK),
+    "2.36": _quota_update(*WRITABLE, *FILES),
+    "2.57": _quota_update(*WRITABLE),
 }
 
 

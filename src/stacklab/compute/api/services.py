@@ -11,15 +11,18 @@ from stacklab.api.errors import BadRequest, NotFound
 from stacklab.api.service import Call
 from stacklab.clock import isotime
 from stacklab.compute import models as m
+from stacklab.compute.aggregates import AggregateView
 from stacklab.compute.api.base import api, compute, project_target
 from stacklab.compute.schemas import SERVICE_ACTION, SERVICE_UPDATE
 
 
-def render_service(call: Call, record: m.ServiceRecord) -> dict[str, Any]:
+def render_service(call: Call, record: m.ServiceRecord,
+                   aggregates: list[AggregateView] | None = None) -> dict[str, Any]:
     service = compute(call)
     body: dict[str, Any] = {
         "id": record.uuid if call.version_at_least("2.53") else record.id,
-        "binary": record.binary, "host": record.host, "zone": service.zone_of(record.binary),
+        "binary": record.binary, "host": record.host,
+        "zone": service.service_zone(record, aggregates),
         "status": "disabled" if record.disabled else "enabled",
         "state": "up" if service.services.is_up(record) else "down",
         "updated_at": isotime(record.updated_at).removesuffix("Z") + ".000000"
@@ -40,7 +43,8 @@ async def list_services(call: Call) -> dict[str, Any]:
         if call.query.get(name):
             query = query.where(getattr(m.ServiceRecord, name) == call.query[name])
     with service.db.session() as session:
-        return {"services": [render_service(call, r) for r in session.scalars(query)]}
+        views = service.aggregates.views(session)
+        return {"services": [render_service(call, r, views) for r in session.scalars(query)]}
 
 
 def _by_host_binary(session: Session, host: str, binary: str) -> m.ServiceRecord:

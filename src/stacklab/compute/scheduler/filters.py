@@ -435,10 +435,83 @@ class SameHostFilter(HostFilter):
         return super().filter_all(hosts, state)
 
 
+# The scope of the flavor extra specs AggregateInstanceExtraSpecsFilter matches.
+AGGREGATE_SCOPE = "aggregate_instance_extra_specs"
+
+
+class AggregateInstanceExtraSpecsFilter(HostFilter):
+    """Flavor extra specs must be matched by the metadata of the host's aggregates.
+
+    As nova: keys in the ``aggregate_instance_extra_specs:`` scope and unscoped keys
+    count (a host whose aggregates lack the key fails), keys of other scopes do not;
+    each value is matched with the extra-specs operators, any aggregate value passing.
+    """
+
+    name = "AggregateInstanceExtraSpecsFilter"
+    run_filter_once_per_request = True
+
+    @staticmethod
+    def _requirements(state: RequestState) -> list[tuple[str, str]]:
+        reqs = []
+        for key, want in state.spec.flavor.extra_specs.items():
+            scope, _, rest = key.partition(":")
+            if not rest:
+                reqs.append((key, str(want)))
+            elif scope == AGGREGATE_SCOPE:
+                reqs.append((rest, str(want)))
+        return reqs
+
+    @staticmethod
+    def _satisfies(host: HostState, reqs: list[tuple[str, str]]) -> bool:
+        for key, want in reqs:
+            values = host.aggregate_metadata.get(key)
+            if not values or not any(match_extra_spec(v, want) for v in values):
+                return False
+        return True
+
+    def host_passes(self, host: HostState, state: RequestState) -> bool:
+        return self._satisfies(host, self._requirements(state))
+
+    def filter_all(self, hosts: list[HostState], state: RequestState) -> list[HostState]:
+        reqs = self._requirements(state)
+        if not reqs:
+            return hosts
+        return [h for h in hosts if self._satisfies(h, reqs)]
+
+
+class AggregateMultiTenancyIsolation(HostFilter):
+    """A host in aggregates with ``filter_tenant_id*`` metadata takes only those projects'
+    servers (comma-separated ids, any key starting ``filter_tenant_id``); other hosts
+    take anyone's."""
+
+    name = "AggregateMultiTenancyIsolation"
+    run_filter_once_per_request = True
+
+    def host_passes(self, host: HostState, state: RequestState) -> bool:
+        allowed: set[str] = set()
+        for key, values in host.aggregate_metadata.items():
+            if key.startswith("filter_tenant_id"):
+                allowed.update(values)
+        return not allowed or state.spec.project_id in allowed
+
+
+class AggregateTypeAffinityFilter(HostFilter):
+    """A host in aggregates with ``instance_type`` metadata takes only the flavors it names
+    (comma-separated); other hosts take any flavor."""
+
+    name = "AggregateTypeAffinityFilter"
+    run_filter_once_per_request = True
+
+    def host_passes(self, host: HostState, state: RequestState) -> bool:
+        names = host.aggregate_metadata.get("instance_type")
+        return not names or state.spec.flavor.name in names
+
+
 FILTERS: Mapping[str, type[HostFilter]] = {cls.name: cls for cls in (
     ComputeFilter, AvailabilityZoneFilter, ComputeCapabilitiesFilter, ImagePropertiesFilter,
     ServerGroupAntiAffinityFilter, ServerGroupAffinityFilter, DifferentHostFilter,
-    SameHostFilter)}
+    SameHostFilter, AggregateInstanceExtraSpecsFilter, AggregateMultiTenancyIsolation,
+    AggregateTypeAffinityFilter)}
 
 # [filter_scheduler] enabled_filters default (nova/conf/scheduler.py).
 DEFAULT_ENABLED_FILTERS: tuple[str, ...] = (

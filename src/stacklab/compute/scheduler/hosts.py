@@ -81,6 +81,9 @@ class HostState:
     supported_instances: tuple[tuple[str, str, str], ...] = DEFAULT_SUPPORTED_INSTANCES
     cpu_info: Mapping[str, Any] = field(default_factory=dict)
     stats: Mapping[str, str] = field(default_factory=dict)
+    # The metadata of the host's aggregates, each key with every value it takes there
+    # (comma-separated values split): what nova's aggregate filters read.
+    aggregate_metadata: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
     # Derived (recomputed by refresh()).
     capacity_vcpus: int = field(init=False, default=0)

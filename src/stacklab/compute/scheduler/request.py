@@ -22,6 +22,7 @@ class FlavorSpec:
     ephemeral_gb: int = 0
     swap: int = 0  # MB, as nova's flavor field
     extra_specs: Mapping[str, str] = field(default_factory=dict)
+    name: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +57,8 @@ class RequestSpec:
     instance_uuids: tuple[str, ...] = ()
     # A volume-backed server asks placement for no root disk.
     boot_from_volume: bool = False
+    # The project the servers are for (AggregateMultiTenancyIsolation).
+    project_id: str = ""
 
     @property
     def disk_gb(self) -> int:
