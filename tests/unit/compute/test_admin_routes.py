@@ -24,18 +24,7 @@ from support.apiref import (
     nova_response_schema,
 )
 from support.inprocess import admin_token, ephemeral_config
-
-BASE = "/compute/v2.1"
-NOT_FOUND = {"itemNotFound": {"code": 404, "message": "The resource could not be found."}}
-
-
-@pytest.fixture
-def token(client: TestClient) -> str:
-    return admin_token(client)
-
-
-def at(token: str, version: str) -> dict[str, str]:
-    return {"X-Auth-Token": token, "OpenStack-API-Version": f"compute {version}"}
+from unit.compute.nova_calls import BASE, NOT_FOUND, at
 
 
 def computes(client: TestClient, token: str) -> list[str]:

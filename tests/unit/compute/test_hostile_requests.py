@@ -12,8 +12,7 @@ from starlette.testclient import TestClient
 
 from stacklab.cloud import Cloud
 from support.inprocess import admin_token
-
-BASE = "/compute/v2.1"
+from unit.compute.nova_calls import BASE
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ import re
 import time
 from typing import Any
 
-import pytest
 from starlette.testclient import TestClient
 
 from stacklab.api.microversion import Version
@@ -16,18 +15,7 @@ from stacklab.compute import image_meta
 from stacklab.compute.api import api
 from support.apiref import api_ref, assert_nova_response
 from support.inprocess import admin_token
-
-BASE = "/compute/v2.1"
-NOT_FOUND = {"itemNotFound": {"code": 404, "message": "The resource could not be found."}}
-
-
-@pytest.fixture
-def token(client: TestClient) -> str:
-    return admin_token(client)
-
-
-def at(token: str, version: str) -> dict[str, str]:
-    return {"X-Auth-Token": token, "OpenStack-API-Version": f"compute {version}"}
+from unit.compute.nova_calls import BASE, NOT_FOUND, at
 
 
 def _active_server(client: TestClient, token: str, **extra: Any) -> dict[str, Any]:

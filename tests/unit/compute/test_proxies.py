@@ -7,21 +7,13 @@ from __future__ import annotations
 import time
 from typing import Any
 
-import pytest
 from starlette.testclient import TestClient
 
 from stacklab.cloud import Cloud
 from support.apiref import assert_nova_response
-from support.inprocess import admin_token
+from unit.compute.nova_calls import BASE, NOT_FOUND
 
-BASE = "/compute/v2.1"
 PROXY = "2.35"
-NOT_FOUND = {"itemNotFound": {"code": 404, "message": "The resource could not be found."}}
-
-
-@pytest.fixture
-def token(client: TestClient) -> str:
-    return admin_token(client)
 
 
 def at(token: str, version: str = PROXY) -> dict[str, str]:

@@ -17,36 +17,8 @@ from starlette.testclient import TestClient
 
 from stacklab.cloud import Cloud
 from support.apiref import assert_nova_response, nova_success_code
-from support.inprocess import admin_token
+from unit.compute.nova_calls import BASE, NOT_FOUND, action, at
 from unit.network.neutron_client import Neutron
-
-BASE = "/compute/v2.1"
-NOT_FOUND = {"itemNotFound": {"code": 404, "message": "The resource could not be found."}}
-
-
-@pytest.fixture
-def token(client: TestClient) -> str:
-    return admin_token(client)
-
-
-def at(token: str, version: str) -> dict[str, str]:
-    return {"X-Auth-Token": token, "OpenStack-API-Version": f"compute {version}"}
-
-
-@pytest.fixture
-def server(client: TestClient, token: str) -> str:
-    headers = at(token, "2.96")
-    image = client.get("/image/v2/images", headers=headers).json()["images"][0]["id"]
-    response = client.post(f"{BASE}/servers", headers=headers, json={"server": {
-        "name": "acts", "imageRef": image, "flavorRef": "1", "networks": "none"}})
-    assert response.status_code == 202, response.text
-    ident: str = response.json()["server"]["id"]
-    return ident
-
-
-def action(client: TestClient, token: str, server: str, version: str,
-           body: dict[str, Any]) -> Any:
-    return client.post(f"{BASE}/servers/{server}/action", headers=at(token, version), json=body)
 
 
 def show(client: TestClient, token: str, server: str) -> dict[str, Any]:
@@ -298,7 +270,7 @@ def test_the_console_log_tail_is_novas(client: TestClient, token: str, server: s
         return text
 
     full = output(None)
-    assert full.endswith("acts login:") and len(full.split("\n")) > 10
+    assert full.endswith("] s login:") and len(full.split("\n")) > 10
     assert len(output(10).split("\n")) == 10
     assert output("3") == "\n".join(full.split("\n")[-3:])
     assert output(0) == ""

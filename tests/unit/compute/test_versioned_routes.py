@@ -3,42 +3,11 @@ checked with the schema of the request's version, each answering only its declar
 
 from __future__ import annotations
 
-from typing import Any
-
-import pytest
 from starlette.testclient import TestClient
 
 from stacklab.cloud import Cloud
 from stacklab.compute.api import api
-from support.inprocess import admin_token
-
-BASE = "/compute/v2.1"
-NOT_FOUND = {"itemNotFound": {"code": 404, "message": "The resource could not be found."}}
-
-
-@pytest.fixture
-def token(client: TestClient) -> str:
-    return admin_token(client)
-
-
-def at(token: str, version: str) -> dict[str, str]:
-    return {"X-Auth-Token": token, "OpenStack-API-Version": f"compute {version}"}
-
-
-@pytest.fixture
-def server(client: TestClient, token: str) -> str:
-    headers = at(token, "2.96")
-    image = client.get("/image/v2/images", headers=headers).json()["images"][0]["id"]
-    response = client.post(f"{BASE}/servers", headers=headers, json={"server": {
-        "name": "v", "imageRef": image, "flavorRef": "1", "networks": "none"}})
-    assert response.status_code == 202, response.text
-    ident: str = response.json()["server"]["id"]
-    return ident
-
-
-def action(client: TestClient, token: str, server: str, version: str,
-           body: dict[str, Any]) -> Any:
-    return client.post(f"{BASE}/servers/{server}/action", headers=at(token, version), json=body)
+from unit.compute.nova_calls import BASE, NOT_FOUND, action, at
 
 
 def test_every_compute_route_declares_its_expected_errors() -> None:
