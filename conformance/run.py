@@ -53,6 +53,9 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--stacklab", type=Path, default=REPO / ".venv" / "bin" / "stacklab",
                         help="the stacklab command to start (default .venv/bin/stacklab)")
     parser.add_argument("--quiet", action="store_true", help="print no summary on stdout")
+    parser.add_argument("--passing", type=Path,
+                        help="write the ids of the tests that passed to this file (how "
+                             "conformance/ci-subset.txt is made)")
     parser.add_argument("--summarise-only", action="store_true",
                         help="no run: summarise OUT's saved tempest.subunit again")
     args = parser.parse_args(argv)
@@ -194,6 +197,8 @@ def report(tests: list[results.Outcome], meta: dict[str, str],
     json_path = args.json or out / "results.json"
     json_path.write_text(json.dumps(results.to_json(tests, meta), indent=1, sort_keys=True)
                          + "\n")
+    if args.passing:
+        args.passing.write_text(passing_list(tests, meta))
     if not args.quiet:
         print(summary_text)
     print(f"conformance: summary {summary_path}, results {json_path}", file=sys.stderr)
@@ -209,6 +214,25 @@ def report(tests: list[results.Outcome], meta: dict[str, str],
                 print(f"  {line}", file=sys.stderr)
             return 1
     return 0
+
+
+def passing_list(tests: Sequence[results.Outcome], meta: dict[str, str]) -> str:
+    """The tests that passed, by service: the regression check's list (``--expect``)."""
+    lines = [
+        "# The Tempest tests that pass: tests/conformance/test_tempest_subset.py runs them on",
+        "# every ./dev test and fails naming any that no longer passes. Made by",
+        "#   ./dev tempest --passing conformance/ci-subset.txt",
+        f"# from a full run at {meta.get('stacklab commit', '?')}, {meta.get('date', '?')}. "
+        "A test that newly passes is",
+        "# added by running that again; one that stops passing is a regression to fix.",
+    ]
+    by_service: dict[str, list[str]] = {}
+    for test in tests:
+        if test.status == "pass" and test.test_id.startswith("tempest."):
+            by_service.setdefault(test.service, []).append(test.test_id)
+    for service, ids in sorted(by_service.items()):
+        lines += ["", f"# {service}: {len(ids)}", *sorted(ids)]
+    return "\n".join(lines) + "\n"
 
 
 def read_ids(path: Path) -> list[str]:
