@@ -15,6 +15,7 @@ import json
 import os
 import platform
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -113,20 +114,31 @@ def run_tempest(workspace: Path, chosen: list[str], concurrency: int, output: Pa
     done = 0
     with output.open("w") as log, subprocess.Popen(
             command, cwd=workspace, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            text=True, errors="replace") as process:
+            text=True, errors="replace", start_new_session=True) as process:
         assert process.stdout is not None
-        for line in process.stdout:
-            log.write(line)
-            if " ... ok" in line or " ... FAILED" in line or " ... SKIPPED" in line:
-                done += 1
-                if done % PROGRESS_EVERY == 0:
-                    print(f"tempest: {done} tests done, {time.monotonic() - started:.0f} s",
-                          file=sys.stderr, flush=True)
+        try:
+            for line in process.stdout:
+                log.write(line)
+                if " ... ok" in line or " ... FAILED" in line or " ... SKIPPED" in line:
+                    done += 1
+                    if done % PROGRESS_EVERY == 0:
+                        print(f"tempest: {done} tests done, "
+                              f"{time.monotonic() - started:.0f} s", file=sys.stderr, flush=True)
+        except BaseException:
+            # Interrupted: stop tempest and its workers (its own session) before the cloud.
+            os.killpg(process.pid, signal.SIGTERM)
+            raise
     return time.monotonic() - started
+
+
+def _terminated(signum: int, frame: object) -> None:
+    # SIGTERM (a timeout, a CI runner) unwinds like Ctrl-C: the clean-ups stop the cloud.
+    raise SystemExit(128 + signum)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    signal.signal(signal.SIGTERM, _terminated)
     out: Path = args.out.resolve()
     out.mkdir(parents=True, exist_ok=True)
     if args.summarise_only:
