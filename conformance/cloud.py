@@ -6,7 +6,9 @@ The cloud writes its clouds.yaml and state files into the run's own folder: the 
 
 from __future__ import annotations
 
+import ctypes
 import json
+import signal
 import socket
 import subprocess
 import time
@@ -54,6 +56,16 @@ class Cloud:
         return [line for line in text.splitlines() if UNEXPECTED_ERROR in line]
 
 
+def _die_with_parent() -> None:
+    """In the child: SIGTERM when the runner dies, even by SIGKILL (Linux's PDEATHSIG), so
+    that no cloud outlives the run that started it."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)   # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass   # not Linux: the runner's own clean-up still stops the cloud
+
+
 def start(stacklab: Path, workdir: Path, *, timeout: float = 60.0) -> Cloud:
     """Start ``stacklab up --ephemeral`` on a free loopback port and wait for its health."""
     port = free_port()
@@ -63,7 +75,7 @@ def start(stacklab: Path, workdir: Path, *, timeout: float = 60.0) -> Cloud:
             [str(stacklab), "up", "--ephemeral", "--port", str(port),
              "--state-dir", str(workdir / "state"), "--clouds-yaml", str(workdir / "clouds.yaml"),
              "--admin-password", ADMIN["password"]],
-            stdout=handle, stderr=subprocess.STDOUT)
+            stdout=handle, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

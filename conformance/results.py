@@ -170,8 +170,10 @@ def failure_cause(traceback: str, log: str = "") -> str:
         said = f": {said}" if said else ""
         for got, method, url in reversed(requests):
             if got == status:
-                # stacklab's 501 message only repeats the method and path.
-                tail = "" if status == 501 else said
+                # stacklab's usual 501 message only repeats the method and path; a server
+                # action's names the action, which the path does not.
+                repeats = status == 501 and said.startswith(": stacklab does not implement ")
+                tail = "" if repeats else said
                 return _clip(f"{_status_text(got)} {method} {request_path(url)}{tail}")
         return _clip(f"{_status_text(status)} ({name}){said}")
     if name in RESPONSE_ERRORS and requests:

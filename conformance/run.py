@@ -15,6 +15,7 @@ import json
 import os
 import platform
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -53,6 +54,9 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--stacklab", type=Path, default=REPO / ".venv" / "bin" / "stacklab",
                         help="the stacklab command to start (default .venv/bin/stacklab)")
     parser.add_argument("--quiet", action="store_true", help="print no summary on stdout")
+    parser.add_argument("--passing", type=Path,
+                        help="write the ids of the tests that passed to this file (how "
+                             "conformance/ci-subset.txt is made)")
     parser.add_argument("--summarise-only", action="store_true",
                         help="no run: summarise OUT's saved tempest.subunit again")
     args = parser.parse_args(argv)
@@ -110,20 +114,31 @@ def run_tempest(workspace: Path, chosen: list[str], concurrency: int, output: Pa
     done = 0
     with output.open("w") as log, subprocess.Popen(
             command, cwd=workspace, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            text=True, errors="replace") as process:
+            text=True, errors="replace", start_new_session=True) as process:
         assert process.stdout is not None
-        for line in process.stdout:
-            log.write(line)
-            if " ... ok" in line or " ... FAILED" in line or " ... SKIPPED" in line:
-                done += 1
-                if done % PROGRESS_EVERY == 0:
-                    print(f"tempest: {done} tests done, {time.monotonic() - started:.0f} s",
-                          file=sys.stderr, flush=True)
+        try:
+            for line in process.stdout:
+                log.write(line)
+                if " ... ok" in line or " ... FAILED" in line or " ... SKIPPED" in line:
+                    done += 1
+                    if done % PROGRESS_EVERY == 0:
+                        print(f"tempest: {done} tests done, "
+                              f"{time.monotonic() - started:.0f} s", file=sys.stderr, flush=True)
+        except BaseException:
+            # Interrupted: stop tempest and its workers (its own session) before the cloud.
+            os.killpg(process.pid, signal.SIGTERM)
+            raise
     return time.monotonic() - started
+
+
+def _terminated(signum: int, frame: object) -> None:
+    # SIGTERM (a timeout, a CI runner) unwinds like Ctrl-C: the clean-ups stop the cloud.
+    raise SystemExit(128 + signum)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    signal.signal(signal.SIGTERM, _terminated)
     out: Path = args.out.resolve()
     out.mkdir(parents=True, exist_ok=True)
     if args.summarise_only:
@@ -194,6 +209,8 @@ def report(tests: list[results.Outcome], meta: dict[str, str],
     json_path = args.json or out / "results.json"
     json_path.write_text(json.dumps(results.to_json(tests, meta), indent=1, sort_keys=True)
                          + "\n")
+    if args.passing:
+        args.passing.write_text(passing_list(tests, meta))
     if not args.quiet:
         print(summary_text)
     print(f"conformance: summary {summary_path}, results {json_path}", file=sys.stderr)
@@ -209,6 +226,25 @@ def report(tests: list[results.Outcome], meta: dict[str, str],
                 print(f"  {line}", file=sys.stderr)
             return 1
     return 0
+
+
+def passing_list(tests: Sequence[results.Outcome], meta: dict[str, str]) -> str:
+    """The tests that passed, by service: the regression check's list (``--expect``)."""
+    lines = [
+        "# The Tempest tests that pass: tests/conformance/test_tempest_subset.py runs them on",
+        "# every ./dev test and fails naming any that no longer passes. Made by",
+        "#   ./dev tempest --passing conformance/ci-subset.txt",
+        f"# from a full run at {meta.get('stacklab commit', '?')}, {meta.get('date', '?')}. "
+        "A test that newly passes is",
+        "# added by running that again; one that stops passing is a regression to fix.",
+    ]
+    by_service: dict[str, list[str]] = {}
+    for test in tests:
+        if test.status == "pass" and test.test_id.startswith("tempest."):
+            by_service.setdefault(test.service, []).append(test.test_id)
+    for service, ids in sorted(by_service.items()):
+        lines += ["", f"# {service}: {len(ids)}", *sorted(ids)]
+    return "\n".join(lines) + "\n"
 
 
 def read_ids(path: Path) -> list[str]:

@@ -23,8 +23,8 @@ Traceback (most recent call last):
   File "/x/tempest/lib/common/rest_client.py", line 880, in _error_checker
     raise exceptions.NotImplemented(resp_body, resp=resp)
 tempest.lib.exceptions.NotImplemented: Got NotImplemented error
-Details: {'code': 501, 'message': 'stacklab does not implement GET /os-aggregates'}
-"""
+Details: {'code': 501, 'message': 'stacklab does not implement GET /os-aggregates of the compute service'}
+"""  # noqa: E501
 
 LOG = """\
 2026-12-03 11:00:00,001 1 INFO [tempest.lib.common.rest_client] Request (AggregatesTest:test_list): 200 POST http://127.0.0.1:4242/identity/v3/auth/tokens 0.010s
@@ -47,12 +47,25 @@ def test_ids_and_query_values_leave_the_path() -> None:
         "/os-interface?limit=2&marker=abc")
     assert failure_cause(traceback, log) == (
         "404 Not Found GET /compute/v2.1/servers/{id}/os-interface?limit&marker: "
-        "stacklab does not implement GET /os-aggregates")
+        "stacklab does not implement GET /os-aggregates of the compute service")
 
 
 def test_an_http_error_with_no_logged_request_keeps_the_message() -> None:
     assert failure_cause(NOT_IMPLEMENTED, "") == (
-        "501 Not Implemented (NotImplemented): stacklab does not implement GET /os-aggregates")
+        "501 Not Implemented (NotImplemented): stacklab does not implement GET /os-aggregates "
+        "of the compute service")
+
+
+def test_a_501_keeps_a_message_that_says_more_than_the_path() -> None:
+    traceback = NOT_IMPLEMENTED.replace(
+        "'stacklab does not implement GET /os-aggregates of the compute service'",
+        "'The server action restore is not implemented by stacklab yet.'")
+    log = LOG.replace("501 GET http://127.0.0.1:4242/compute/v2.1/os-aggregates",
+                      "501 POST http://127.0.0.1:4242/compute/v2.1/servers/6f1c3c1e-93a4-4b7e-"
+                      "9d1b-0a6f9e3f2c11/action")
+    assert failure_cause(traceback, log) == ("501 Not Implemented POST /compute/v2.1/servers/{id}"
+                                             "/action: The server action restore is not "
+                                             "implemented by stacklab yet.")
 
 
 def test_the_message_is_found_in_each_service_s_error_body() -> None:
