@@ -9,13 +9,13 @@ from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
+from tests.unit.api.test_app import FakeCloud
 
 from stacklab.api.app import UNEXPECTED_ERROR, build_app
 from stacklab.api.errors import Conflict, Forbidden, NotFound, nova_error
 from stacklab.api.microversion import MicroversionRange, Version, VersionRange
 from stacklab.api.service import Call, Reply, Schemas, ServiceApi, VersionedSchema, schemas_from
 from stacklab.api.validation import describe_nova
-from tests.unit.api.test_app import FakeCloud
 
 ADMIN = {"X-Auth-Token": "admin-token"}
 
