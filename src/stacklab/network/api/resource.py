@@ -626,7 +626,7 @@ def own_project(call: Call) -> dict[str, Any]:
 
 def guarded(method: str, path: str, rule: str, *, status: int = 200
             ) -> Callable[[Handler], Handler]:
-    """Declare a route on what belongs to no project (agents, their scheduling, the zones):
+    """Declare a route on what belongs to no project (the agents' scheduling, the zones):
     ``rule`` is asked first, of the caller's own project, and refused in neutron's words."""
 
     def register(handler: Handler) -> Handler:
