@@ -385,6 +385,26 @@ def test_agents_over_http_and_the_sdk(neutron: Neutron, sdk: Any) -> None:
     assert sorted(short(a.host) for a in l3) == list(NETWORK_NODES)
 
 
+def test_cli_agent_list_filters_and_show_and_set(lab: LiveCloud) -> None:
+    dhcp, by_host = in_parallel(
+        lambda: lab.openstack_json("network", "agent", "list", "--agent-type", "dhcp"),
+        lambda: lab.openstack_json("network", "agent", "list", "--host",
+                                   f"{NETWORK_NODES[0]}.{DOMAIN}"))
+    assert sorted(short(a["Host"]) for a in dhcp) == list(NETWORK_NODES)
+    assert {a["Agent Type"] for a in dhcp} == {"DHCP agent"}
+    assert {short(a["Host"]) for a in by_host} == {NETWORK_NODES[0]}
+    agent = dhcp[0]
+    shown = lab.openstack_json("network", "agent", "show", agent["ID"])
+    assert (shown["id"], shown["alive"], shown["agent_type"]) == (agent["ID"], True,
+                                                                  "DHCP agent")
+    lab.openstack("network", "agent", "set", "--description", "by the course", agent["ID"])
+    try:
+        described = lab.openstack_json("network", "agent", "show", agent["ID"])
+        assert described["description"] == "by the course"
+    finally:
+        lab.openstack("network", "agent", "set", "--description", "", agent["ID"])
+
+
 def test_agent_bodies_have_neutrons_keys(neutron: Neutron) -> None:
     expected = {"id", "agent_type", "binary", "topic", "host", "admin_state_up", "created_at",
                 "started_at", "heartbeat_timestamp", "alive", "configurations", "description",

@@ -271,7 +271,8 @@ class Neutron(Dialect):
         return {f"{collection}_links": links}
 
     def sort_value(self, value: Any) -> Any:
-        # neutron's in-memory lists (agents, zones) compare what they show, as text.
+        # neutron's in-memory lists (zones, service providers) compare what they show, as
+        # text.
         return (value is not None, str(value))
 
 

@@ -17,11 +17,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, Select, exists, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from stacklab.api.context import RequestContext
 from stacklab.api.errors import BadRequest, Conflict, Forbidden, NotFound
+from stacklab.api.pagination import Dialect, PageRequest, Window, page_query
 from stacklab.clock import Clock
 from stacklab.ids import IdSource
 from stacklab.image import models as m
@@ -67,18 +68,53 @@ class Metadefs:
         except NotFound:
             raise namespace_missing(name) from None
 
-    def list_namespaces(self, session: Session, context: RequestContext,
-                        filters: Mapping[str, Any]) -> list[m.MetadefNamespace]:
-        query = select(m.MetadefNamespace)
+    @staticmethod
+    def seen_by(context: RequestContext) -> ColumnElement[bool] | None:
+        """``visible`` as SQL (None: every namespace)."""
+        if context.is_admin:
+            return None
+        ns = m.MetadefNamespace
+        own = false() if context.project_id is None else ns.owner == context.project_id
+        return or_(ns.owner.is_(None), ns.visibility == "public", own)
+
+    def _namespaces(self, context: RequestContext, filters: Mapping[str, Any]) -> Select[Any]:
+        ns = m.MetadefNamespace
+        query = select(ns)
+        seen = self.seen_by(context)
+        if seen is not None:
+            query = query.where(seen)
         if filters.get("visibility"):
-            query = query.where(m.MetadefNamespace.visibility == filters["visibility"])
-        found = [ns for ns in session.scalars(query) if self.visible(context, ns)]
+            query = query.where(ns.visibility == filters["visibility"])
         wanted = filters.get("resource_types")
         if wanted:
-            names = set(wanted)
-            found = [ns for ns in found
-                     if names & {a.name for a in self.associations(session, ns)}]
-        return found
+            query = query.where(exists(
+                select(1).select_from(m.MetadefAssociation).join(
+                    m.MetadefResourceType,
+                    m.MetadefResourceType.id == m.MetadefAssociation.resource_type_id).where(
+                    m.MetadefAssociation.namespace_id == ns.id,
+                    m.MetadefResourceType.name.in_(list(wanted)))))
+        return query
+
+    def list_namespaces(self, session: Session, context: RequestContext,
+                        filters: Mapping[str, Any]) -> list[m.MetadefNamespace]:
+        """Every namespace the caller sees that ``filters`` (visibility, resource_types)
+        keep, oldest first."""
+        ns = m.MetadefNamespace
+        return list(session.scalars(self._namespaces(context, filters).order_by(
+            ns.created_at, ns.namespace)))
+
+    def list_page(self, session: Session, context: RequestContext, filters: Mapping[str, Any],
+                  request: PageRequest, dialect: Dialect) -> Window[Any]:
+        """One page of them (rows of one ``MetadefNamespace``), cut in SQL; the marker is a
+        namespace's name. Ties go by creation, then by name, in the first key's direction
+        (glance breaks them by creation and its row id)."""
+        ns = m.MetadefNamespace
+        first = request.sort[0][1] if request.sort else "desc"
+        order = [_ordered(getattr(ns, key), direction) for key, direction in request.sort]
+        return page_query(session, self._namespaces(context, filters),
+                          id_column=ns.namespace, request=request, dialect=dialect,
+                          order=[*order, _ordered(ns.created_at, first),
+                                 _ordered(ns.namespace, first)])
 
     def create_namespace(self, session: Session, context: RequestContext,
                          body: Mapping[str, Any]) -> m.MetadefNamespace:
@@ -389,3 +425,7 @@ def _duplicate_tag(name: str, namespace: m.MetadefNamespace) -> str:
     return (f"A metadata tag with name={name} already exists in "
             f"namespace={namespace.namespace}. (Please note that metadata tag names are "
             "case insensitive).")
+
+
+def _ordered(column: Any, direction: str) -> Any:
+    return column.desc() if direction == "desc" else column.asc()

@@ -15,11 +15,12 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import or_, select
+from sqlalchemy import Select, false, or_, select
 from sqlalchemy.orm import Session
 
 from stacklab.api.context import RequestContext
 from stacklab.api.errors import NotFound
+from stacklab.api.pagination import Dialect, PageRequest, Window, page_query
 from stacklab.clock import Clock
 from stacklab.ids import IdSource
 from stacklab.image import models as m
@@ -132,16 +133,42 @@ class Tasks:
             raise NotFound(f"Task with the given id {task_id} not found")
         return task
 
-    def list_tasks(self, session: Session, context: RequestContext,
-                   filters: Mapping[str, str | None]) -> list[m.ImageTask]:
-        query = select(m.ImageTask).where(self._live())
+    def _tasks(self, context: RequestContext, filters: Mapping[str, str | None]) -> Select[Any]:
+        """The live tasks the caller sees (``visible``, as SQL) that ``filters`` keep."""
+        task = m.ImageTask
+        query = select(task).where(self._live())
         for name in ("status", "type"):
             if filters.get(name):
-                query = query.where(getattr(m.ImageTask, name) == filters[name])
-        return [t for t in session.scalars(query) if self.visible(context, t)]
+                query = query.where(getattr(task, name) == filters[name])
+        if not context.is_admin:
+            query = query.where(false() if context.project_id is None else
+                                task.owner == context.project_id)
+        return query
+
+    def list_tasks(self, session: Session, context: RequestContext,
+                   filters: Mapping[str, str | None]) -> list[m.ImageTask]:
+        return list(session.scalars(self._tasks(context, filters).order_by(
+            m.ImageTask.created_at, m.ImageTask.id)))
+
+    def list_page(self, session: Session, context: RequestContext,
+                  filters: Mapping[str, str | None], request: PageRequest,
+                  dialect: Dialect) -> Window[Any]:
+        """One page of them (rows of one ``ImageTask``), cut in SQL; ties go by creation,
+        then by id, in the first key's direction (as glance's task list)."""
+        task = m.ImageTask
+        first = request.sort[0][1] if request.sort else "desc"
+        order = [_ordered(getattr(task, key), direction) for key, direction in request.sort]
+        return page_query(session, self._tasks(context, filters), id_column=task.id,
+                          request=request, dialect=dialect,
+                          order=[*order, _ordered(task.created_at, first),
+                                 _ordered(task.id, first)])
 
     def for_image(self, session: Session, context: RequestContext,
                   image_id: str) -> list[m.ImageTask]:
         query = select(m.ImageTask).where(m.ImageTask.image_id == image_id, self._live()) \
             .order_by(m.ImageTask.created_at)
         return [t for t in session.scalars(query) if self.visible(context, t)]
+
+
+def _ordered(column: Any, direction: str) -> Any:
+    return column.desc() if direction == "desc" else column.asc()

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
+from sqlalchemy import event
 
 from stacklab.api.context import RequestContext
 from stacklab.api.errors import BadRequest, Conflict, Forbidden, NotFound
+from stacklab.api.pagination import Glance
 from stacklab.clock import VirtualClock
 from stacklab.ids import IdSource
 from stacklab.image import models as m
@@ -151,3 +154,60 @@ def test_resource_types_are_seeded_once_and_created_on_association(
         metadefs.dissociate(session, namespace, "OS::Lab::Thing")
         session.flush()
         assert metadefs.associations(session, namespace) == []
+
+
+GLANCE = Glance(max_limit=1000, default_limit=25,
+                marker_error=lambda marker: NotFound(f"namespace={marker} was not found."))
+
+
+def _page(metadefs: Metadefs, session: Any, who: RequestContext, query: dict[str, str],
+          filters: dict[str, Any] | None = None) -> tuple[list[str], bool]:
+    request = GLANCE.request(query, ("namespace", "display_name", "created_at", "owner"),
+                             default_sort=(("created_at", "desc"),))
+    page = metadefs.list_page(session, who, filters or {}, request, GLANCE)
+    return [row[0].namespace for row in page.items], page.more
+
+
+def test_namespaces_are_filtered_sorted_and_paged_in_sql(db: Database) -> None:
+    clock = VirtualClock()
+    metadefs = Metadefs(clock, IdSource(5))
+    with db.session() as session:
+        for name, owner, visibility in (("A", "p1", "private"), ("B", "p2", "public"),
+                                        ("C", "p2", "private"), ("D", "p1", "public"),
+                                        ("E", "p1", "private")):
+            metadefs.create_namespace(session, context(owner),
+                                      {"namespace": name, "visibility": visibility})
+            clock.advance(1)
+        # Created in one instant with A: ties go by name, in the first key's direction.
+        first = metadefs.find(session, ADMIN, "A").created_at
+        metadefs.create_namespace(session, ADMIN, {"namespace": "Z"}).created_at = first
+        metadefs.associate(session, metadefs.find(session, ADMIN, "D"),
+                           {"name": "OS::Nova::Flavor"})
+    statements: list[str] = []
+    event.listen(db.engine, "before_cursor_execute",
+                 lambda conn, cursor, statement, *args: statements.append(statement))
+    with db.session() as session:
+        assert _page(metadefs, session, ADMIN, {}) == (["E", "D", "C", "B", "Z", "A"], False)
+        assert _page(metadefs, session, ADMIN, {"limit": "2"}) == (["E", "D"], True)
+        assert any("LIMIT" in s for s in statements)
+        assert _page(metadefs, session, ADMIN, {"limit": "2", "marker": "D"}) == \
+            (["C", "B"], True)
+        assert _page(metadefs, session, ADMIN, {"limit": "2", "marker": "B"}) == \
+            (["Z", "A"], False)
+        assert _page(metadefs, session, ADMIN, {"sort_key": "created_at", "sort_dir": "asc",
+                                                "limit": "3"}) == (["A", "Z", "B"], True)
+        assert _page(metadefs, session, ADMIN, {"sort": "owner:asc,namespace:desc"}) == \
+            (["Z", "E", "D", "A", "C", "B"], False)
+        # Visibility is glance's, in the query: p1's own and the public ones.
+        assert _page(metadefs, session, context("p1"), {"sort": "namespace:asc"}) == \
+            (["A", "B", "D", "E"], False)
+        assert _page(metadefs, session, context("p1"), {"sort": "namespace:asc"},
+                     {"visibility": "private"}) == (["A", "E"], False)
+        assert _page(metadefs, session, context("p1"), {},
+                     {"resource_types": ["OS::Nova::Flavor", "OS::Nova::Server"]}) == \
+            (["D"], False)
+        # Another project's private namespace is no marker.
+        with pytest.raises(NotFound, match="namespace=C was not found"):
+            _page(metadefs, session, context("p1"), {"marker": "C"})
+        with pytest.raises(BadRequest, match="Invalid sort key"):
+            _page(metadefs, session, ADMIN, {"sort_key": "description"})

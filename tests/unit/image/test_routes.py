@@ -226,6 +226,46 @@ def test_namespace_life_as_tempest_drives_it(admin: Glance, member: Glance) -> N
     assert admin("GET", "/v2/metadefs/namespaces/Lab::Tempest").status_code == 404
 
 
+def _walk(glance: Glance, path: str, key: str, name: str) -> list[str]:
+    """Every item of a list, one page at a time by its ``next`` links."""
+    seen: list[str] = []
+    while True:
+        body = glance("GET", path).json()
+        assert len(body[key]) <= 1
+        seen += [item[name] for item in body[key]]
+        if "next" not in body:
+            return seen
+        path = body["next"]
+
+
+def test_namespaces_page_by_name(admin: Glance, member: Glance) -> None:
+    for name in ("Lab::Page::B", "Lab::Page::A", "Lab::Page::C"):
+        assert admin("POST", "/v2/metadefs/namespaces", json={
+            "namespace": name, "visibility": "public"}).status_code == 201
+    assert admin("POST", "/v2/metadefs/namespaces", json={
+        "namespace": "Lab::Page::Hidden"}).status_code == 201
+    every = [ns["namespace"] for ns in admin(
+        "GET", "/v2/metadefs/namespaces").json()["namespaces"]]
+    assert {"Lab::Page::A", "Lab::Page::Hidden"} <= set(every)
+    assert _walk(admin, "/v2/metadefs/namespaces?limit=1", "namespaces", "namespace") == every
+    ordered = admin("GET", "/v2/metadefs/namespaces?sort_key=namespace&sort_dir=asc"
+                           "&limit=2&marker=Lab::Page::A").json()
+    assert [ns["namespace"] for ns in ordered["namespaces"]] == ["Lab::Page::B",
+                                                                 "Lab::Page::C"]
+    mine = [ns["namespace"] for ns in member("GET", "/v2/metadefs/namespaces?sort_key="
+                                                    "namespace&sort_dir=asc").json()[
+        "namespaces"]]
+    assert [n for n in mine if n.startswith("Lab::Page::")] == [
+        "Lab::Page::A", "Lab::Page::B", "Lab::Page::C"]
+    # Another project's private namespace is no marker for a member.
+    unknown = member("GET", "/v2/metadefs/namespaces?marker=Lab::Page::Hidden")
+    assert unknown.status_code == 404
+    assert "namespace=Lab::Page::Hidden was not found" in unknown.text
+    assert admin("GET", "/v2/metadefs/namespaces?sort_key=description").status_code == 400
+    for name in ("Lab::Page::A", "Lab::Page::B", "Lab::Page::C", "Lab::Page::Hidden"):
+        assert admin("DELETE", f"/v2/metadefs/namespaces/{name}").status_code == 204
+
+
 def test_read_only_and_bad_bodies(admin: Glance) -> None:
     stamped = admin("POST", "/v2/metadefs/namespaces",
                     json={"namespace": "Lab::Ro", "created_at": "now"})
@@ -471,4 +511,13 @@ def test_tasks_api_is_admin_only_and_imports(admin: Glance, member: Glance, web:
     assert fake.status_code == 400 and "does not pass filtering" in fake.json()["message"]
     assert admin("DELETE", f"/v2/tasks/{task['id']}").status_code == 405
     assert admin("GET", "/v2/tasks?status=bogus").status_code == 400
+    second = admin("POST", "/v2/tasks", json=task_body)
+    assert second.status_code == 201, second.text
+    every = [t["id"] for t in admin("GET", "/v2/tasks").json()["tasks"]]
+    assert every[0] == second.json()["id"] and task["id"] in every
+    assert _walk(admin, "/v2/tasks?limit=1", "tasks", "id") == every
+    oldest_first = admin("GET", "/v2/tasks?sort_dir=asc&sort_key=created_at").json()["tasks"]
+    assert [t["id"] for t in oldest_first] == every[::-1]
+    unknown = admin("GET", f"/v2/tasks?marker={uuid.uuid4()}")
+    assert unknown.status_code == 400 and "not found" in unknown.json()["message"]
     assert admin("GET", f"/v2/tasks/{uuid.uuid4()}").status_code == 404

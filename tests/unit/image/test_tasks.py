@@ -7,7 +7,8 @@ from collections.abc import Iterator
 import pytest
 
 from stacklab.api.context import RequestContext
-from stacklab.api.errors import NotFound
+from stacklab.api.errors import BadRequest, NotFound
+from stacklab.api.pagination import Glance
 from stacklab.clock import VirtualClock
 from stacklab.ids import IdSource
 from stacklab.image.tasks import TASK_TIME_TO_LIVE, ImportFilter, Tasks, config_list
@@ -95,3 +96,44 @@ def test_tasks_are_the_owner_s_and_expire_after_they_end(db: Database) -> None:
         assert tasks.list_tasks(session, context("p1"), {}) == []
         with pytest.raises(NotFound):
             tasks.get(session, context("p1"), task_id)
+
+
+def test_tasks_are_filtered_sorted_and_paged_in_sql(db: Database) -> None:
+    clock = VirtualClock()
+    tasks = Tasks(clock, IdSource(3))
+    dialect = Glance(max_limit=1000, default_limit=25, marker_error=lambda marker: BadRequest(
+        f"Task with the given id {marker} not found"))
+    made: dict[str, str] = {}
+    with db.session() as session:
+        for name, owner in (("a", "p1"), ("b", "p2"), ("c", "p1"), ("d", "p1"), ("gone", "p1")):
+            task = tasks.create(session, context(owner), "import", {})
+            made[name] = task.id
+            clock.advance(1)
+        tasks.succeed(tasks.get(session, context("p1"), made["c"]))
+        tasks.fail(tasks.get(session, context("p1"), made["gone"]), "broken")
+        tasks.get(session, context("p1"), made["gone"]).expires_at = clock.now() - 1
+    name_of = {task_id: name for name, task_id in made.items()}
+
+    def page(who: RequestContext, query: dict[str, str],
+             filters: dict[str, str | None] | None = None) -> tuple[list[str], bool]:
+        request = dialect.request(query, ("created_at", "status", "id"),
+                                  default_sort=(("created_at", "desc"),))
+        window = tasks.list_page(session, who, filters or {}, request, dialect)
+        return [name_of[row[0].id] for row in window.items], window.more
+
+    admin = context("p-admin", "admin", "member", "reader")
+    with db.session() as session:
+        # The expired task is listed no more; a member sees their project's.
+        assert page(admin, {}) == (["d", "c", "b", "a"], False)
+        assert page(context("p1"), {}) == (["d", "c", "a"], False)
+        assert page(context("p1"), {"limit": "1"}) == (["d"], True)
+        assert page(context("p1"), {"limit": "1", "marker": made["c"]}) == (["a"], False)
+        assert page(admin, {"sort_key": "created_at", "sort_dir": "asc", "limit": "2",
+                            "marker": made["a"]}) == (["b", "c"], True)
+        # Ties go by creation in the first key's direction.
+        assert page(admin, {"sort": "status:asc"}, {"status": "pending"}) == \
+            (["a", "b", "d"], False)
+        with pytest.raises(BadRequest, match=f"id {made['b']} not found"):
+            page(context("p1"), {"marker": made["b"]})
+        with pytest.raises(BadRequest, match=f"id {made['gone']} not found"):
+            page(admin, {"marker": made["gone"]})

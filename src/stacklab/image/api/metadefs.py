@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 from sqlalchemy.orm import Session
 
 from stacklab.api.errors import BadRequest, Forbidden, NotFound
-from stacklab.api.pagination import Glance, page_items
+from stacklab.api.pagination import Glance
 from stacklab.api.service import Call, Reply
 from stacklab.api.validation import Schema
 from stacklab.clock import isotime
@@ -171,13 +171,15 @@ async def list_namespaces(call: Call) -> dict[str, Any]:
     request = dialect.request(query, _SORTABLE, default_sort=(("created_at", "desc"),))
     resource_types = [t for t in (query.get("resource_types") or "").split(",") if t]
     with service.db.session() as session:
-        found = [ns for ns in service.metadefs.list_namespaces(
-            session, call.context, {"visibility": visibility, "resource_types": resource_types})
-            if call.allows("get_metadef_namespace", _target(call, ns))]
-        page = page_items(found, request, dialect, id_of=lambda ns: ns.namespace,
-                          value_of=lambda ns, key: getattr(ns, key))
+        page = service.metadefs.list_page(
+            session, call.context, {"visibility": visibility, "resource_types": resource_types},
+            request, dialect)
         rendered = []
-        for namespace in page.items:
+        # As glance: the page is cut by the database, then what the policy refuses is left
+        # out of it (the next link still follows the database's page).
+        for (namespace,) in page.items:
+            if not call.allows("get_metadef_namespace", _target(call, namespace)):
+                continue
             body = render_namespace(namespace)
             associations = service.metadefs.associations(session, namespace)
             if associations:
@@ -189,8 +191,12 @@ async def list_namespaces(call: Call) -> dict[str, Any]:
     result: dict[str, Any] = {"namespaces": rendered, "first": first,
                               "schema": "/v2/schemas/metadefs/namespaces"}
     result.update(dialect.links(page, query=query, url=_ROOT, collection="namespaces",
-                                id_of=lambda ns: ns.namespace))
+                                id_of=_namespace_name))
     return result
+
+
+def _namespace_name(row: Any) -> str:
+    return str(row[0].namespace)
 
 
 @api.route("POST", _ROOT, status=201)

@@ -8,7 +8,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from stacklab.api.errors import BadRequest, MethodNotAllowed
-from stacklab.api.pagination import Glance, page_items
+from stacklab.api.pagination import Glance
 from stacklab.api.service import Call, Reply
 from stacklab.api.validation import Schema
 from stacklab.clock import isotime
@@ -163,18 +163,20 @@ async def list_tasks(call: Call) -> dict[str, Any]:
                          f"Task with the given id {marker} not found"))
     request = dialect.request(query, _SORTABLE, default_sort=(("created_at", "desc"),))
     with service.db.session() as session:
-        found = service.tasks.list_tasks(session, call.context,
-                                         {"status": status, "type": task_type})
-        page = page_items(found, request, dialect, id_of=lambda t: t.id,
-                          value_of=lambda t, key: getattr(t, key))
-        rendered = [_render_stub(task) for task in page.items]
+        page = service.tasks.list_page(session, call.context,
+                                       {"status": status, "type": task_type}, request, dialect)
+        rendered = [_render_stub(task) for (task,) in page.items]
     others = [(k, v) for k, v in query.multi_items() if k != "marker"]
     result: dict[str, Any] = {
         "tasks": rendered, "first": f"/v2/tasks?{urlencode(others)}" if others else "/v2/tasks",
         "schema": "/v2/schemas/tasks"}
     result.update(dialect.links(page, query=query, url="/v2/tasks", collection="tasks",
-                                id_of=lambda t: t.id))
+                                id_of=_task_id))
     return result
+
+
+def _task_id(row: Any) -> str:
+    return str(row[0].id)
 
 
 @api.route("GET", "/v2/tasks/{task_id}")

@@ -4,92 +4,149 @@ asked of the caller's own (admins only, by default)."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, false, func, or_, select
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from stacklab.api.errors import ApiError, BadRequest
 from stacklab.api.service import Call
 from stacklab.network import models as m
-from stacklab.network.api.base import (
-    api,
-    list_response,
-    network,
-    only_fields,
-    request_body,
-)
+from stacklab.network.api.base import list_response, network
 from stacklab.network.api.networks import render_network_row
-from stacklab.network.api.resource import guarded, own_project, shown
+from stacklab.network.api.resource import (
+    Condition,
+    Resource,
+    Row,
+    always_null,
+    assign,
+    guarded,
+    serve,
+    shown,
+)
 from stacklab.network.api.routers import ROUTER
 from stacklab.network.scheduling.zones import availability_zones
 
+# How neutron prints an agent's times: Python's str() of a naive UTC datetime.
+_PRINTED = "%Y-%m-%d %H:%M:%S"
+
 
 def _time(moment: float) -> str:
-    """neutron prints agent times as Python's str() of a naive UTC datetime."""
-    return str(dt.datetime.fromtimestamp(moment, tz=dt.UTC).replace(tzinfo=None, microsecond=0))
+    return dt.datetime.fromtimestamp(moment, tz=dt.UTC).replace(tzinfo=None,
+                                                                 microsecond=0).strftime(_PRINTED)
 
 
-def _render(call: Call, agent: m.Agent) -> dict[str, Any]:
+def _alive_since(call: Call) -> float:
+    """The oldest heartbeat of a live agent now: neutron's agent is down once its heartbeat
+    is more than ``agent_down_time`` old. The list's filter and every body read this one
+    instant, so that what ``alive=True`` finds shows ``alive: true``."""
+    agents = network(call).agents
+    return agents.clock.now() - agents.options.agent_down_time
+
+
+def _body(agent: Row, alive_since: float) -> dict[str, Any]:
     return {
         "id": agent.id, "agent_type": agent.agent_type, "binary": agent.binary,
         "topic": agent.topic, "host": agent.host, "admin_state_up": agent.admin_state_up,
-        "alive": network(call).agents.alive(agent), "created_at": _time(agent.created_at),
-        "started_at": _time(agent.started_at),
+        "alive": agent.heartbeat_timestamp >= alive_since,
+        "created_at": _time(agent.created_at), "started_at": _time(agent.started_at),
         "heartbeat_timestamp": _time(agent.heartbeat_timestamp),
         "description": agent.description, "availability_zone": agent.availability_zone,
         "configurations": dict(agent.configurations), "resources_synced": None,
     }
 
 
+def _render(call: Call, agent: m.Agent) -> dict[str, Any]:
+    """An agent's body where another resource lists its agents."""
+    return _body(agent, _alive_since(call))
+
+
+def _not_found(agent_id: str) -> ApiError:
+    return ApiError(f"Agent {agent_id} could not be found.", status=404, kind="AgentNotFound")
+
+
 def _agent(call: Call, session: Session) -> m.Agent:
     agent = session.get(m.Agent, call.params["agent_id"])
     if agent is None:
-        raise ApiError(f"Agent {call.params['agent_id']} could not be found.", status=404,
-                       kind="AgentNotFound")
+        raise _not_found(call.params["agent_id"])
     return agent
 
 
-# neutron compares filters in SQL, and its reference deployment's MySQL collation ignores
-# case: Tempest's DHCP scheduler tests find their agents with agent_type="DHCP Agent" (the
-# type is "DHCP agent"), and skip themselves when none matches.
-_CASE_INSENSITIVE = frozenset({"agent_type"})
+def _by_type(table: Any, wanted: list[str]) -> Condition:
+    # neutron compares filters in SQL, and its reference deployment's MySQL collation
+    # ignores case: Tempest's DHCP scheduler tests find their agents with
+    # agent_type="DHCP Agent" (the type is "DHCP agent"), and skip themselves when none
+    # matches.
+    return func.lower(table.c.agent_type).in_([w.lower() for w in wanted])
 
 
-@api.route("GET", "/v2.0/agents")
-async def list_agents(call: Call) -> dict[str, Any]:
-    # As neutron's list controller: what policy hides is left out, not refused.
-    if not call.allows("get_agent", own_project(call)):
-        return list_response(call, "agents", [])
-    with network(call).db.session() as session:
-        rows = list(session.scalars(select(m.Agent).order_by(m.Agent.host,
-                                                             m.Agent.agent_type)))
-        items = [_render(call, a) for a in rows]
-    return list_response(call, "agents", items, folded=_CASE_INSENSITIVE)
+def _printed_time(name: str) -> Any:
+    """A filter on a time as the body prints it (to the second)."""
+
+    def condition(table: Any, wanted: list[str]) -> Condition:
+        moments = []
+        for text in wanted:
+            try:
+                moments.append(dt.datetime.strptime(text, _PRINTED).replace(
+                    tzinfo=dt.UTC).timestamp())
+            except ValueError:
+                continue
+        column = table.c[name]
+        return or_(false(), *(and_(column >= t, column < t + 1) for t in moments))
+
+    return condition
 
 
-@guarded("GET", "/v2.0/agents/{agent_id}", "get_agent")
-async def show_agent(call: Call) -> dict[str, Any]:
-    with network(call).db.session() as session:
-        return {"agent": only_fields(call, _render(call, _agent(call, session)))}
+def _alive(alive_since: float, table: Any, wanted: list[str]) -> Condition:
+    spelled = {w.lower() for w in wanted}
+    beat = table.c.heartbeat_timestamp
+    return or_(false(), *([beat >= alive_since] if "true" in spelled else []),
+               *([beat < alive_since] if "false" in spelled else []))
 
 
-@guarded("PUT", "/v2.0/agents/{agent_id}", "update_agent")
-async def update_agent(call: Call) -> dict[str, Any]:
-    fields = request_body(call, "agent", create=False)
-    with network(call).db.session() as session:
-        agent = _agent(call, session)
-        for name, value in fields.items():
-            setattr(agent, name, value)
-        return {"agent": _render(call, agent)}
+def _unbound(session: Session, rows: Sequence[Row]) -> list[dict[str, Any]]:
+    raise RuntimeError("agents are rendered by the resource bound to a call")
 
 
-@guarded("DELETE", "/v2.0/agents/{agent_id}", "delete_agent", status=204)
-async def delete_agent(call: Call) -> None:
-    with network(call).db.session() as session:
-        session.delete(_agent(call, session))
+def _bind(call: Call, resource: Resource) -> Resource:
+    since = _alive_since(call)
+    return dataclasses.replace(
+        resource, render=lambda session, rows: [_body(r, since) for r in rows],
+        computed={**resource.computed,
+                  "alive": lambda table, wanted: _alive(since, table, wanted)})
+
+
+AGENT = Resource(
+    "agent", "agents", m.Agent,
+    response=("id", "agent_type", "binary", "topic", "host", "admin_state_up", "alive",
+              "created_at", "started_at", "heartbeat_timestamp", "description",
+              "availability_zone", "configurations", "resources_synced"),
+    render=_unbound, not_found=_not_found, target_keys=(), ownerless=True, bind=_bind,
+    # A few agents a node, listed by node, then by kind, unless sorted otherwise.
+    tiebreak=("host", "agent_type", "id"), scalar_lists=frozenset(),
+    computed={"agent_type": _by_type, "created_at": _printed_time("created_at"),
+              "started_at": _printed_time("started_at"),
+              "heartbeat_timestamp": _printed_time("heartbeat_timestamp"),
+              "resources_synced": always_null})
+
+
+def _update(call: Call, session: Session, agent: m.Agent, fields: dict[str, Any],
+            parent: Any) -> None:
+    assign(call, session, agent, fields, parent, resource="agent")
+
+
+def _remove(call: Call, session: Session, agent: m.Agent) -> None:
+    session.delete(agent)
+
+
+# Agents have a table: listed, shown, updated and deleted by the generic controller, their
+# filters, sorting and pages in SQL. Availability zones and service providers have none (a
+# zone is made of its agents, the providers are configuration): they are listed in memory.
+serve(AGENT, apply=_update, remove=_remove)
 
 
 @guarded("GET", "/v2.0/availability_zones", "get_availability_zone")

@@ -123,9 +123,7 @@ def _query_filters(call: Call, skip: frozenset[str]) -> dict[str, list[str]]:
     return filters
 
 
-def _matches(value: Any, wanted: list[str], *, fold: bool = False) -> bool:
-    if fold and isinstance(value, str):
-        return value.casefold() in {w.casefold() for w in wanted}
+def _matches(value: Any, wanted: list[str]) -> bool:
     if isinstance(value, bool):
         return any(str(value).lower() == w.lower() for w in wanted)
     if isinstance(value, list):
@@ -150,15 +148,14 @@ def _id_or_name(item: dict[str, Any]) -> str:
 
 
 def list_response(call: Call, collection: str, items: list[dict[str, Any]], *,
-                  path: str = "", folded: frozenset[str] = frozenset()) -> dict[str, Any]:
+                  path: str = "") -> dict[str, Any]:
     """Filter, sort, paginate and trim rendered items as neutron's list controller does, in
-    memory: for what has no table of its own (availability zones) and for agents, a few per
-    node. Resources with a table go through ``resource.list_collection``, in SQL. The
-    ``folded`` attributes match whatever their case, as neutron's filters do on MySQL."""
+    memory: for what has no table of its own (availability zones, service providers).
+    Resources with a table go through ``resource.list_collection``, in SQL."""
     filters = _query_filters(call, LIST_CONTROLS)
     tags = TagFilter.read(call.query, repeatable=True)
     chosen = [item for item in items
-              if not any(k in item and not _matches(item[k], v, fold=k in folded)
+              if not any(k in item and not _matches(item[k], v)
                          for k, v in filters.items())
               and tags.matches(item.get("tags", []))]
     # Without items every key is accepted, as neutron's checks read the attributes shown.

@@ -13,6 +13,7 @@ neutron's links, and the tag filters, all in one SQL query that returns only the
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import json
@@ -105,6 +106,16 @@ class Resource:
     before_list: Callable[[Call, Session], None] | None = None
     # The collection's path segment, where it is not its body key (security-groups).
     path: str = ""
+    # What belongs to no project (agents): every route's rule is asked first, of the caller's
+    # own project (as ``guarded`` routes do), and is every row's target; a list the rule
+    # refuses is empty. Rows are not narrowed to a project.
+    ownerless: bool = False
+    # What a resource reads of the request beyond its rows (an agent is alive by the
+    # service's clock and its down time): the resource as one call sees it.
+    bind: Callable[[Call, Resource], Resource] | None = None
+    # The store columns that order an unsorted list and break a sorted one's ties (the last
+    # unique).
+    tiebreak: tuple[str, ...] = ("created_at", "id")
 
     @property
     def table(self) -> Any:
@@ -127,6 +138,19 @@ class Resource:
     @property
     def base_path(self) -> str:
         return f"/v2.0/{self.path or self.collection}"
+
+    def for_call(self, call: Call) -> Resource:
+        """The resource as ``call`` sees it (what ``bind`` and ``ownerless`` make of it)."""
+        bound = self if self.bind is None else self.bind(call, self)
+        if not self.ownerless:
+            return bound
+        own = own_project(call)
+        return dataclasses.replace(bound, bind=None, visible=_everything,
+                                   target=lambda item, parent: own)
+
+
+def _everything(call: Call, table: Any, parent: Any) -> Condition | None:
+    return None
 
 
 def own_rows(call: Call, table: Any) -> Condition | None:
@@ -260,11 +284,12 @@ def _filters(call: Call, resource: Resource, query: _Query, hidden: frozenset[st
 
 
 def _order(request: PageRequest, resource: Resource) -> list[Any]:
-    """The sort keys as columns, ties broken by creation (the order of an unsorted list)."""
+    """The sort keys as columns, ties broken by the resource's tiebreak (by default
+    creation: the order of an unsorted list)."""
     order = [resource.column(key).desc() if direction == "desc" else
              resource.column(key).asc() for key, direction in request.sort]
     table = resource.table
-    return [*order, table.c.created_at, table.c.id]
+    return [*order, *(table.c[name] for name in resource.tiebreak)]
 
 
 # -- policy -------------------------------------------------------------------------------------
@@ -335,6 +360,10 @@ def parent_of(resource: Resource, row: Row) -> dict[str, Any]:
 def list_collection(call: Call, resource: Resource) -> dict[str, Any]:
     """``GET /v2.0/<collection>``: filtered, sorted and paged in SQL, rendered per page
     (without the collector walking the cloud's objects as the bodies pile up)."""
+    resource = resource.for_call(call)
+    if resource.ownerless and not call.allows(f"get_{resource.name}", own_project(call)):
+        # As neutron's list controller: what policy hides is left out, not refused.
+        return {resource.collection: []}
     judge = Judge(call, resource)
     with collector_paused(), network(call).db.session() as session:
         if resource.before_list is not None:
@@ -375,6 +404,7 @@ def find(call: Call, session: Session, resource: Resource, resource_id: str
          ) -> tuple[Row, dict[str, Any], dict[str, Any]]:
     """One row the caller may see and ``get_<resource>`` lets them, its body as they see it
     and its parent's columns; else the resource's own 404."""
+    resource = resource.for_call(call)
     query = _base(call, resource)
     query.where.append(resource.table.c.id == resource_id)
     row = session.execute(_select(query)).first()
@@ -398,6 +428,7 @@ def show_one(call: Call, resource: Resource, resource_id: str) -> dict[str, Any]
 def shown(call: Call, session: Session, resource: Resource, row: Row,
           parent: Mapping[str, Any]) -> dict[str, Any]:
     """A body as the caller may see it, for a row just created or updated."""
+    resource = resource.for_call(call)
     return Judge(call, resource).shown(resource.render(session, [row])[0], parent)
 
 
@@ -405,6 +436,7 @@ def load(call: Call, session: Session, resource: Resource, resource_id: str
          ) -> tuple[Any, dict[str, Any], dict[str, Any]]:
     """The stored object the caller may see (else the resource's 404), its policy target
     and its parent's columns: what an update or a delete starts from."""
+    resource = resource.for_call(call)
     row, _, parent = find(call, session, resource, resource_id)
     target = resource.target(resource.render(session, [row])[0], parent)
     return session.get(resource.model, resource_id), target, parent
@@ -458,6 +490,7 @@ def create_one(call: Call, resource: Resource, make: Make, *,
     attribute rules, all before anything is made; then the resource's own ``make``
     (references, quota, the domain's create) for each, in order; rendered as the caller may
     see them."""
+    resource = resource.for_call(call)
     bodies, bulk = create_bodies(call, resource)
     with network(call).db.session() as session:
         checked = []
@@ -494,7 +527,8 @@ def update_one(call: Call, resource: Resource, resource_id: str, apply: Apply, *
         authorize(call, f"update_{resource.name}", target)
         check_attributes(call, "update", resource.name, fields, target)
         apply(call, session, row, fields, parent)
-        revise(call, row)
+        if "revision_number" in resource.table.c:  # agents have no standard attributes
+            revise(call, row)
         session.flush()
         return {resource.name: shown(call, session, resource, row, parent)}
 
@@ -532,17 +566,24 @@ def serve(resource: Resource, *, make: Make | None = None, apply: Apply | None =
         if after is not None:
             await after(call)
 
+    def guard(call: Call, verb: str) -> None:
+        # What belongs to no project has its rule asked before anything else is read.
+        if resource.ownerless:
+            authorize(call, f"{verb}_{resource.name}", own_project(call))
+
     @api.route("GET", collection)
     async def index(call: Call) -> dict[str, Any]:
         return list_collection(call, resource)
 
     @api.route("GET", item)
     async def show(call: Call) -> dict[str, Any]:
+        guard(call, "get")
         return show_one(call, resource, call.params["id"])
 
     if make is not None:
         @api.route("POST", collection, status=201)
         async def create(call: Call) -> Reply:
+            guard(call, "create")
             reply = create_one(call, resource, make, parent_for=parent_for)
             await written(call)
             return reply
@@ -550,6 +591,7 @@ def serve(resource: Resource, *, make: Make | None = None, apply: Apply | None =
     if apply is not None:
         @api.route("PUT", item)
         async def update(call: Call) -> dict[str, Any]:
+            guard(call, "update")
             body = update_one(call, resource, call.params["id"], apply, prepare=prepare)
             await written(call)
             return body
@@ -557,6 +599,7 @@ def serve(resource: Resource, *, make: Make | None = None, apply: Apply | None =
     if remove is not None:
         @api.route("DELETE", item, status=204)
         async def delete(call: Call) -> None:
+            guard(call, "delete")
             delete_one(call, resource, call.params["id"], remove)
             await written(call)
 
@@ -583,7 +626,7 @@ def own_project(call: Call) -> dict[str, Any]:
 
 def guarded(method: str, path: str, rule: str, *, status: int = 200
             ) -> Callable[[Handler], Handler]:
-    """Declare a route on what belongs to no project (agents, their scheduling, the zones):
+    """Declare a route on what belongs to no project (the agents' scheduling, the zones):
     ``rule`` is asked first, of the caller's own project, and refused in neutron's words."""
 
     def register(handler: Handler) -> Handler:
