@@ -6,10 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from jsonschema import Draft202012Validator
 from starlette.testclient import TestClient
 
 from stacklab.cloud import Cloud
 from stacklab.compute.api import api
+from support.apiref import assert_nova_response, nova_request_schema
 from support.inprocess import admin_token
 
 BASE = "/compute/v2.1"
@@ -133,6 +135,33 @@ def test_flavor_description_and_update_from_2_55(client: TestClient, token: str)
     assert (old.status_code, old.json()) == (404, NOT_FOUND)
     new = client.put(f"{BASE}/flavors/{ident}", headers=at(token, "2.55"), json=change)
     assert (new.status_code, new.json()["flavor"]["description"]) == (200, "tiny")
+
+
+@pytest.mark.parametrize("version", ["2.1", "2.55", "2.102"])
+def test_a_flavor_id_may_be_a_json_number_as_nova_s_schema_allows(
+        client: TestClient, token: str, version: str) -> None:
+    body = {"flavor": {"name": f"int-{version}", "ram": 64, "vcpus": 1, "disk": 1,
+                       "id": 12345 + int(version.split(".")[1])}}
+    schema = nova_request_schema("/flavors", "POST", version)
+    assert schema is not None and Draft202012Validator(schema).is_valid(body)
+    created = client.post(f"{BASE}/flavors", headers=at(token, version), json=body)
+    assert created.status_code == 200, created.text
+    # Stored and shown as its string form, so it is found by that id afterwards.
+    ident = created.json()["flavor"]["id"]
+    assert ident == str(body["flavor"]["id"])
+    assert_nova_response(created.json(), "/flavors", "POST", version)
+    shown = client.get(f"{BASE}/flavors/{ident}", headers=at(token, version))
+    assert shown.status_code == 200 and shown.json()["flavor"]["name"] == f"int-{version}"
+    again = client.post(f"{BASE}/flavors", headers=at(token, version), json={
+        "flavor": {**body["flavor"], "name": "other"}})
+    assert again.status_code == 409, again.text
+    # Still bounded as nova bounds it: no objects, booleans or blank strings.
+    for bad in ({"id": True}, {"id": {"n": 1}}, {"id": " 1"}):
+        refused = client.post(f"{BASE}/flavors", headers=at(token, version), json={
+            "flavor": {**body["flavor"], "name": "bad", **bad}})
+        assert refused.status_code == 400, (bad, refused.text)
+        assert not Draft202012Validator(schema).is_valid({"flavor": {
+            **body["flavor"], **bad}})
 
 
 def test_quota_keys_removed_by_later_versions(client: TestClient, token: str) -> None:
