@@ -244,3 +244,22 @@ def test_lock_reads_no_reason_before_2_73(client: TestClient, token: str, server
     shown = client.get(f"{BASE}/servers/{server}", headers=at(token, "2.73")).json()
     assert (shown["server"]["locked"], shown["server"]["locked_reason"]) == (True, None)
     assert cloud.unexpected_errors == 0
+
+
+def test_every_listed_version_document_can_be_followed(client: TestClient) -> None:
+    """As Tempest's version test: each self link of the root list answers its own document,
+    the legacy v2 one included (nova serves it as v2.0, with no microversions)."""
+    listed = client.get("/compute/")
+    assert listed.status_code == 200
+    seen = {}
+    for version in listed.json()["versions"]:
+        [link] = [x["href"] for x in version["links"] if x["rel"] == "self"]
+        path = link[link.index("/compute/"):]
+        for variant in (path, path.rstrip("/")):
+            shown = client.get(variant)
+            assert shown.status_code == 200, (variant, shown.text)
+            assert_nova_response(shown.json(), "/", "GET", "2.1")
+            seen[version["id"]] = shown.json()["version"]
+    assert seen["v2.0"]["status"] == "DEPRECATED" and seen["v2.0"]["version"] == ""
+    assert seen["v2.0"]["media-types"][0]["type"].endswith("version=2")
+    assert seen["v2.1"]["status"] == "CURRENT" and seen["v2.1"]["min_version"] == "2.1"
