@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from stacklab.api.context import RequestContext
 from stacklab.api.errors import BadRequest, Conflict, NotFound
 from stacklab.compute import models as m
-from stacklab.compute import states
+from stacklab.compute import quotas, states
 from stacklab.compute.casts import Cast
 
 if TYPE_CHECKING:
@@ -152,6 +152,9 @@ class Moves:
             raise BadRequest("When resizing, instances must change flavor!")
         if flavor["root_gb"] < instance.flavor["root_gb"]:
             raise BadRequest("Resize error: Unable to resize disk down.")
+        service = self.service
+        quotas.check_upsize(service.quotas.limits(instance.project_id),
+                            service.quotas.usage(instance.project_id), instance.flavor, flavor)
         return self._cold(session, instance, kind="resize", flavor=flavor, host=None)
 
     def migrate(self, session: Session, instance: m.Instance, host: str | None) -> Cast:
