@@ -196,6 +196,13 @@ def test_cli_flavor_and_keypair_flow(live: LiveCloud) -> None:
     shown = live.openstack_json("flavor", "show", name)
     assert shown["ram"] == 256 and shown["properties"] == {"hw:mem_page_size": "large"}
     live.openstack("flavor", "delete", name)
+    # An all-digit id, as Tempest's int-id tests and `--id 12345` give it.
+    numbered = unique("cli-fl")
+    ident = str(10000 + uuid.uuid4().int % 80000)
+    live.openstack("flavor", "create", "--id", ident, "--ram", "128", "--disk", "1",
+                   "--vcpus", "1", numbered)
+    assert live.openstack_json("flavor", "show", ident)["name"] == numbered
+    live.openstack("flavor", "delete", ident)
     key = unique("cli-kp")
     private = live.openstack("keypair", "create", key).stdout
     assert "PRIVATE KEY" in private

@@ -134,3 +134,32 @@ def test_flavor_create_public_and_private(cli: Cli) -> None:
     assert raw.json()["flavor"]["os-flavor-access:is_public"] is True
     for flavor in (public["id"], private["id"], raw.json()["flavor"]["id"]):
         cli.live.openstack("flavor", "delete", flavor)
+
+
+def test_cli_server_migration_list_show_and_abort(cli: Cli) -> None:
+    server_id = cli.boot()
+    source = cli.show(server_id)["OS-EXT-SRV-ATTR:host"]
+    cli.live.openstack("--os-compute-api-version", "2.80", "server", "migrate",
+                       "--live-migration", "--wait", server_id)
+    moved = cli.wait(server_id, "ACTIVE")
+    assert moved["OS-EXT-SRV-ATTR:host"] != source
+    rows = cli.run("--os-compute-api-version", "2.80", "server", "migration", "list",
+                   "--server", server_id)
+    [row] = rows
+    assert (row["Status"], row["Type"], row["Source Node"]) == (
+        "completed", "live-migration", source)
+    # Over: not in progress any more, so nova's server migrations API has nothing to show,
+    # and nothing to abort while the server is not migrating.
+    in_progress = cli.http.get(f"/servers/{server_id}/migrations",
+                               headers={"OpenStack-API-Version": "compute 2.80"})
+    assert (in_progress.status_code, in_progress.json()) == (200, {"migrations": []})
+    # (This client's `server migration show` swaps server and migration in its URL.)
+    shown = cli.http.get(f"/servers/{server_id}/migrations/{row['Id']}",
+                         headers={"OpenStack-API-Version": "compute 2.80"})
+    assert shown.status_code == 404
+    assert shown.json()["itemNotFound"]["message"] == (
+        f"Live migration {row['Id']} for server {server_id} is not in progress.")
+    aborted = cli.live.openstack("--os-compute-api-version", "2.80", "server", "migration",
+                                 "abort", server_id, str(row["Id"]), check=False)
+    assert aborted.returncode != 0 and "409" in aborted.stderr
+    cli.live.openstack("server", "delete", "--force", "--wait", server_id)

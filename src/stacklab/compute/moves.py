@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from stacklab.api.context import RequestContext
 from stacklab.api.errors import BadRequest, Conflict, NotFound
 from stacklab.compute import models as m
-from stacklab.compute import states
+from stacklab.compute import quotas, states
 from stacklab.compute.casts import Cast
 
 if TYPE_CHECKING:
@@ -58,6 +58,47 @@ def finished_migration(session: Session, instance: m.Instance) -> m.Migration:
     if migration is None:
         raise BadRequest("Instance has not been resized.")
     return migration
+
+
+# nova's in-progress statuses of a live migration (its DB API's list).
+LIVE_IN_PROGRESS = ("queued", "preparing", "running", "post-migrating")
+
+
+def live_migrations_in_progress(session: Session, instance: m.Instance) -> list[m.Migration]:
+    """``GET /servers/{id}/migrations``: the server's live migrations still under way."""
+    return list(session.scalars(select(m.Migration).where(
+        m.Migration.instance_uuid == instance.uuid,
+        m.Migration.migration_type == "live-migration",
+        m.Migration.status.in_(LIVE_IN_PROGRESS)).order_by(m.Migration.id)))
+
+
+def migration_of(session: Session, instance: m.Instance, migration_id: str) -> m.Migration | None:
+    """The server's migration of that (integer) id; None for any other id."""
+    if not migration_id.isascii() or not migration_id.isdigit():
+        return None
+    return session.scalar(select(m.Migration).where(
+        m.Migration.id == int(migration_id), m.Migration.instance_uuid == instance.uuid))
+
+
+def in_progress_live_migration(session: Session, instance: m.Instance,
+                               migration_id: str) -> m.Migration:
+    """One live migration under way, or the 404 saying which of the three it is not."""
+    migration = migration_of(session, instance, migration_id)
+    where = f"{migration_id} for server {instance.uuid}"
+    if migration is None:
+        raise NotFound(f"In-progress live migration {migration_id} is not found for server "
+                       f"{instance.uuid}.")
+    if migration.migration_type != "live-migration":
+        raise NotFound(f"Migration {where} is not live-migration.")
+    if migration.status not in LIVE_IN_PROGRESS:
+        raise NotFound(f"Live migration {where} is not in progress.")
+    return migration
+
+
+def _invalid_state(migration: m.Migration, instance: m.Instance, method: str) -> BadRequest:
+    return BadRequest(f"Migration {migration.id} state of instance {instance.uuid} is "
+                      f"{migration.status}. Cannot {method} while the migration is in this "
+                      "state.")
 
 
 class Moves:
@@ -111,6 +152,9 @@ class Moves:
             raise BadRequest("When resizing, instances must change flavor!")
         if flavor["root_gb"] < instance.flavor["root_gb"]:
             raise BadRequest("Resize error: Unable to resize disk down.")
+        service = self.service
+        quotas.check_upsize(service.quotas.limits(instance.project_id),
+                            service.quotas.usage(instance.project_id), instance.flavor, flavor)
         return self._cold(session, instance, kind="resize", flavor=flavor, host=None)
 
     def migrate(self, session: Session, instance: m.Instance, host: str | None) -> Cast:
@@ -181,3 +225,34 @@ class Moves:
             # Still on its host with its allocation: it only has to start there again.
             spec["keep_host"] = instance.host
         return Cast.to_conductor("unshelve_instance", instance_uuid=instance.uuid, spec=spec)
+
+    def force_complete(self, session: Session, instance: m.Instance,
+                       migration_id: str) -> Cast:
+        """Ask the source to finish a running live migration now (the guest paused for it).
+
+        The caller has checked the lock and the state (active, migrating); an unknown
+        migration is nova's 400 here, not a 404.
+        """
+        migration = migration_of(session, instance, migration_id)
+        if migration is None:
+            raise BadRequest(f"Migration {migration_id} not found for instance "
+                             f"{instance.uuid}")
+        if migration.status != "running":
+            raise _invalid_state(migration, instance, "force complete")
+        return Cast.to_compute(migration.source_compute, "live_migration_force_complete",
+                               instance_uuid=instance.uuid, migration_uuid=migration.uuid)
+
+    def abort_live_migration(self, session: Session, instance: m.Instance, migration_id: str,
+                             *, in_queue: bool) -> Cast:
+        """Cancel a live migration: a running one, or (2.65+) one still queued or preparing.
+
+        The source compute rolls it back: the server stays where it was.
+        """
+        migration = migration_of(session, instance, migration_id)
+        if migration is None:
+            raise NotFound(f"Migration {migration_id} not found for instance {instance.uuid}")
+        allowed = ("running", "queued", "preparing") if in_queue else ("running",)
+        if migration.status not in allowed:
+            raise _invalid_state(migration, instance, "abort live migration")
+        return Cast.to_compute(migration.source_compute, "live_migration_abort",
+                               instance_uuid=instance.uuid, migration_uuid=migration.uuid)

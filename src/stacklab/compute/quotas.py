@@ -72,6 +72,19 @@ def servers_allowed(limits: Mapping[str, int], used: Mapping[str, int],
     raise exceeded(name, each[name] * min_count, used[name], limits[name])
 
 
+def check_upsize(limits: Mapping[str, int], used: Mapping[str, int],
+                 old: Mapping[str, Any], new: Mapping[str, Any]) -> None:
+    """A resize to a bigger flavor: the added cores and ram against what the project has left.
+
+    As nova's legacy quota check of a resize, only the growth counts (a downsize
+    checks nothing).
+    """
+    for name, key in (("cores", "vcpus"), ("ram", "memory_mb")):
+        growth = int(new[key]) - int(old[key])
+        if growth > 0 and limits[name] >= 0 and used[name] + growth > limits[name]:
+            raise exceeded(name, growth, used[name], limits[name])
+
+
 def check_group_members(limit: int, members: int, adding: int) -> None:
     """A server group's members against ``server_group_members`` (-1: unlimited)."""
     if 0 <= limit < members + adding:

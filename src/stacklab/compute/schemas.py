@@ -25,7 +25,8 @@ _FLAVOR_CREATE: dict[str, Any] = {
         "additionalProperties": False,
         "properties": {
             "name": _NAME,
-            "id": {"type": ["string", "null"], "minLength": 1, "maxLength": 255,
+            # nova's flavor_id takes a JSON number too (stored as its string form).
+            "id": {"type": ["string", "number", "null"], "minLength": 1, "maxLength": 255,
                    "pattern": r"^(?! )[a-zA-Z0-9. _-]+(?<! )$"},
             "ram": _POSITIVE, "vcpus": _POSITIVE, "disk": _NON_NEGATIVE,
             "OS-FLV-EXT-DATA:ephemeral": _NON_NEGATIVE,

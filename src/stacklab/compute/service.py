@@ -391,6 +391,10 @@ class ComputeService:
                     "old_flavor": dict(migration.old_flavor),
                     "new_flavor": dict(migration.new_flavor)}
 
+    def migration_status(self, uuid: str) -> str | None:
+        with self.db.session() as session:
+            return session.scalar(select(m.Migration.status).where(m.Migration.uuid == uuid))
+
     def finish_migration(self, uuid: str, status: str) -> None:
         self.set_migration(uuid, status=status)
 

@@ -90,6 +90,28 @@ def test_a_resize_must_change_flavor_and_not_shrink_the_disk(
     assert migrations(service) == []
 
 
+def test_a_resize_up_must_fit_the_cores_and_ram_left_in_the_quota(
+        service: ComputeService, hosts: list[str]) -> None:
+    uuid = add_server(service, host=hosts[0])
+    with service.db.session() as session:
+        old = service.builds.flavor(session, "2", context(admin=True))
+        new = service.builds.flavor(session, "3", context(admin=True))
+    grow = new["memory_mb"] - old["memory_mb"]
+    assert grow > 0
+    service.quotas.update("project-a", {"ram": old["memory_mb"] + grow - 1})
+    assert refused(service, uuid, "resize", "3", context()) == (
+        403, f"Quota exceeded for ram: Requested {grow}, but already used "
+             f"{old['memory_mb']} of {old['memory_mb'] + grow - 1} ram")
+    service.quotas.update("project-a", {"ram": -1, "cores": old["vcpus"]})
+    if new["vcpus"] > old["vcpus"]:
+        assert refused(service, uuid, "resize", "3", context())[0] == 403
+    # Exactly what is left fits; a smaller flavor is never refused by quota.
+    service.quotas.update("project-a", {"ram": old["memory_mb"] + grow,
+                                        "cores": new["vcpus"]})
+    cast, _ = move(service, uuid, "resize", "3", context())
+    assert cast.method == "migrate_server"
+
+
 def test_a_server_whose_compute_is_down_cannot_move(
         service: ComputeService, hosts: list[str]) -> None:
     uuid = add_server(service, host=hosts[0])

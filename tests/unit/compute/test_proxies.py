@@ -390,3 +390,25 @@ def test_a_server_s_security_groups_show_their_rules(client: TestClient, token: 
         r["group"] for r in groups["default"]["rules"]]
     in_use = client.delete(f"{BASE}/os-security-groups/{group['id']}", headers=at(token))
     assert in_use.status_code == 400
+
+
+def test_security_groups_change_on_a_rescued_locked_server(client: TestClient,
+                                                            token: str) -> None:
+    """nova checks neither state nor lock for these actions (Tempest adds and removes a
+    group on a rescued server)."""
+    net, _ = _network(client, token)
+    server = _server(client, token, net)
+    client.post(f"{BASE}/os-security-groups", headers=at(token), json={
+        "security_group": {"name": "web", "description": ""}})
+    act = f"{BASE}/servers/{server['id']}/action"
+    rescued = client.post(act, headers=at(token), json={"rescue": {}})
+    assert rescued.status_code == 200, rescued.text
+    assert client.post(act, headers=at(token), json={"lock": None}).status_code == 202
+    shown = client.get(f"{BASE}/servers/{server['id']}", headers=at(token)).json()["server"]
+    assert shown["status"] == "RESCUE"
+    for name in ("addSecurityGroup", "removeSecurityGroup"):
+        done = client.post(act, headers=at(token), json={name: {"name": "web"}})
+        assert done.status_code == 202, (name, done.text)
+    listed = client.get(f"{BASE}/servers/{server['id']}/os-security-groups",
+                        headers=at(token)).json()["security_groups"]
+    assert [g["name"] for g in listed] == ["default"]

@@ -3,10 +3,13 @@ checked with the schema of the request's version, each answering only its declar
 
 from __future__ import annotations
 
+import pytest
+from jsonschema import Draft202012Validator
 from starlette.testclient import TestClient
 
 from stacklab.cloud import Cloud
 from stacklab.compute.api import api
+from support.apiref import assert_nova_response, nova_request_schema
 from unit.compute.nova_calls import BASE, NOT_FOUND, action, at
 
 
@@ -104,6 +107,33 @@ def test_flavor_description_and_update_from_2_55(client: TestClient, token: str)
     assert (new.status_code, new.json()["flavor"]["description"]) == (200, "tiny")
 
 
+@pytest.mark.parametrize("version", ["2.1", "2.55", "2.102"])
+def test_a_flavor_id_may_be_a_json_number_as_nova_s_schema_allows(
+        client: TestClient, token: str, version: str) -> None:
+    body = {"flavor": {"name": f"int-{version}", "ram": 64, "vcpus": 1, "disk": 1,
+                       "id": 12345 + int(version.split(".")[1])}}
+    schema = nova_request_schema("/flavors", "POST", version)
+    assert schema is not None and Draft202012Validator(schema).is_valid(body)
+    created = client.post(f"{BASE}/flavors", headers=at(token, version), json=body)
+    assert created.status_code == 200, created.text
+    # Stored and shown as its string form, so it is found by that id afterwards.
+    ident = created.json()["flavor"]["id"]
+    assert ident == str(body["flavor"]["id"])
+    assert_nova_response(created.json(), "/flavors", "POST", version)
+    shown = client.get(f"{BASE}/flavors/{ident}", headers=at(token, version))
+    assert shown.status_code == 200 and shown.json()["flavor"]["name"] == f"int-{version}"
+    again = client.post(f"{BASE}/flavors", headers=at(token, version), json={
+        "flavor": {**body["flavor"], "name": "other"}})
+    assert again.status_code == 409, again.text
+    # Still bounded as nova bounds it: no objects, booleans or blank strings.
+    for bad in ({"id": True}, {"id": {"n": 1}}, {"id": " 1"}):
+        refused = client.post(f"{BASE}/flavors", headers=at(token, version), json={
+            "flavor": {**body["flavor"], "name": "bad", **bad}})
+        assert refused.status_code == 400, (bad, refused.text)
+        assert not Draft202012Validator(schema).is_valid({"flavor": {
+            **body["flavor"], **bad}})
+
+
 def test_quota_keys_removed_by_later_versions(client: TestClient, token: str) -> None:
     project = client.get(f"{BASE}/limits", headers=at(token, "2.1"))
     assert project.status_code == 200
@@ -184,3 +214,22 @@ def test_lock_reads_no_reason_before_2_73(client: TestClient, token: str, server
     shown = client.get(f"{BASE}/servers/{server}", headers=at(token, "2.73")).json()
     assert (shown["server"]["locked"], shown["server"]["locked_reason"]) == (True, None)
     assert cloud.unexpected_errors == 0
+
+
+def test_every_listed_version_document_can_be_followed(client: TestClient) -> None:
+    """As Tempest's version test: each self link of the root list answers its own document,
+    the legacy v2 one included (nova serves it as v2.0, with no microversions)."""
+    listed = client.get("/compute/")
+    assert listed.status_code == 200
+    seen = {}
+    for version in listed.json()["versions"]:
+        [link] = [x["href"] for x in version["links"] if x["rel"] == "self"]
+        path = link[link.index("/compute/"):]
+        for variant in (path, path.rstrip("/")):
+            shown = client.get(variant)
+            assert shown.status_code == 200, (variant, shown.text)
+            assert_nova_response(shown.json(), "/", "GET", "2.1")
+            seen[version["id"]] = shown.json()["version"]
+    assert seen["v2.0"]["status"] == "DEPRECATED" and seen["v2.0"]["version"] == ""
+    assert seen["v2.0"]["media-types"][0]["type"].endswith("version=2")
+    assert seen["v2.1"]["status"] == "CURRENT" and seen["v2.1"]["min_version"] == "2.1"

@@ -455,8 +455,18 @@ class ComputeManager:
         uuid = instance_uuid
         compute = self.compute
         async with self._event(uuid, ctxt, "compute_live_migration"):
+            if compute.migration_status(migration_uuid) == "cancelled":
+                # Aborted while still queued: the destination's claim goes back.
+                compute.placement.move(migration_uuid, uuid)
+                return
             compute.set_migration(migration_uuid, status="running", dest_compute=dest)
             await compute.profile_sleep("live_migrate")
+            if compute.migration_status(migration_uuid) == "cancelling":
+                # Aborted while copying: the guest keeps running here.
+                compute.placement.move(migration_uuid, uuid)
+                await self._save(uuid, states.MIGRATING, task_state=None)
+                compute.set_migration(migration_uuid, status="cancelled")
+                return
             power = self.hypervisor.domain(uuid).power_state
             console = list(self.hypervisor.domain(uuid).console)
             self.hypervisor.destroy(uuid)
@@ -469,6 +479,25 @@ class ComputeManager:
                              availability_zone=compute.host_zone(dest))
             compute.placement.release(migration_uuid)
             compute.set_migration(migration_uuid, status="completed")
+
+    async def live_migration_force_complete(self, instance_uuid: str, migration_uuid: str,
+                                            ctxt: Mapping[str, Any]) -> None:
+        """libvirt pauses the guest so its last memory copies; the copy here ends on its own."""
+        async with self._event(instance_uuid, ctxt, "compute_live_migration_force_complete"):
+            LOG.info("[instance: %s] Forcing live migration %s to complete", instance_uuid,
+                     migration_uuid)
+
+    async def live_migration_abort(self, instance_uuid: str, migration_uuid: str,
+                                   ctxt: Mapping[str, Any]) -> None:
+        """A running copy stops at its next step; a queued one never starts."""
+        compute = self.compute
+        async with self._event(instance_uuid, ctxt, "compute_live_migration_abort"):
+            status = compute.migration_status(migration_uuid)
+            if status == "running":
+                compute.set_migration(migration_uuid, status="cancelling")
+            elif status in ("queued", "preparing"):
+                compute.set_migration(migration_uuid, status="cancelled")
+                await self._save(instance_uuid, states.MIGRATING, task_state=None)
 
     # -- what the API asks and waits for ------------------------------------------------------
 

@@ -20,6 +20,7 @@ from stacklab.compute.api import (  # noqa: F401
     server_external_events,
     server_groups,
     server_ips,
+    server_migrations,
     server_network,
     server_shares,
     servers,

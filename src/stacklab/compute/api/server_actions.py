@@ -44,7 +44,8 @@ def precondition(vm: Iterable[str] | None, tasks: Any = frozenset({None}), *,
 
 
 # Actions nova lets through in any state, locked or not.
-_ANYTIME = precondition(None, _ANY_TASK, locked_ok=True)
+ANYTIME = precondition(None, _ANY_TASK, locked_ok=True)
+_ANYTIME = ANYTIME
 
 
 def check_state(instance: m.Instance, action: str, pre: Precondition) -> None:

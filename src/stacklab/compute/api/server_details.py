@@ -312,11 +312,14 @@ async def create_remote_console(call: Call) -> dict[str, Any]:
 # -- migrations ----------------------------------------------------------------------------------
 
 
-def _render_migration(call: Call, migration: m.Migration, ident: int) -> dict[str, Any]:
+def _render_migration(call: Call, migration: m.Migration, ident: int, *,
+                      hosts: bool = True) -> dict[str, Any]:
+    # Without os-migrations:index:host the host fields are there, but null.
+    source, dest = (migration.source_compute, migration.dest_compute) if hosts else (None, None)
     body: dict[str, Any] = {
         "id": ident, "instance_uuid": migration.instance_uuid, "status": migration.status,
-        "source_compute": migration.source_compute, "source_node": migration.source_compute,
-        "dest_compute": migration.dest_compute, "dest_node": migration.dest_compute,
+        "source_compute": source, "source_node": source,
+        "dest_compute": dest, "dest_node": dest,
         "dest_host": None, "old_instance_type_id": migration.old_flavor.get("id"),
         "new_instance_type_id": migration.new_flavor.get("id"),
         "created_at": usage_time(migration.created_at),
@@ -350,6 +353,16 @@ async def list_migrations(call: Call) -> dict[str, Any]:
         host = call.query["host"]
         query = query.where((m.Migration.source_compute == host)
                             | (m.Migration.dest_compute == host))
+    # nova: only the caller's own project without os-migrations:index:all_projects.
+    project = call.query.get("project_id")
+    if not project or project != call.context.project_id:
+        call.authorize("os_compute_api:os-migrations:index:all_projects")
+    # Filters at every version (the query schema names them only from 2.80).
+    for name, column in (("project_id", m.Migration.project_id),
+                         ("user_id", m.Migration.user_id)):
+        if name in call.query:
+            query = query.where(column == call.query[name])
+    hosts = call.allows("os_compute_api:os-migrations:index:host")
     with compute(call).db.session() as session:
         rows = list(session.scalars(query))
-        return {"migrations": [_render_migration(call, r, r.id) for r in rows]}
+        return {"migrations": [_render_migration(call, r, r.id, hosts=hosts) for r in rows]}

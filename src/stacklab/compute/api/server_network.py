@@ -10,7 +10,13 @@ from stacklab.compute import models as m
 from stacklab.compute import states
 from stacklab.compute.api.base import NEUTRON_ERRORS, api, compute
 from stacklab.compute.api.security_groups import render_group
-from stacklab.compute.api.server_actions import Precondition, action, check_state, precondition
+from stacklab.compute.api.server_actions import (
+    ANYTIME,
+    Precondition,
+    action,
+    check_state,
+    precondition,
+)
 from stacklab.compute.api.servers import check_lock, get_instance, server_target
 from stacklab.compute.proxies import nova_group
 
@@ -92,10 +98,11 @@ def _sg_action(adding: bool) -> Any:
     return handler
 
 
+# nova changes the ports' groups whatever the server's state or lock (a rescued server too).
 action("addSecurityGroup", "os_compute_api:os-security-groups:add",
-       _attachable(), record_as=None, expected_errors=NEUTRON_ERRORS)(_sg_action(True))
+       ANYTIME, record_as=None, expected_errors=NEUTRON_ERRORS)(_sg_action(True))
 action("removeSecurityGroup", "os_compute_api:os-security-groups:remove",
-       _attachable(), record_as=None, expected_errors=NEUTRON_ERRORS)(_sg_action(False))
+       ANYTIME, record_as=None, expected_errors=NEUTRON_ERRORS)(_sg_action(False))
 
 
 @api.route("GET", f"{_SERVER}/os-security-groups",

@@ -17,6 +17,7 @@ from stacklab.network.api.resource import Resource, assign, has_any, load, match
 from stacklab.network.api.views import (
     RULE_ATTRIBUTES,
     SECURITY_GROUP_ATTRIBUTES,
+    normalized_cidr,
     render_rule,
     render_security_group,
 )
@@ -125,7 +126,7 @@ def _rule_key(rule: dict[str, Any]) -> tuple[Any, ...]:
     protocol = rule.get("protocol")
     if protocol is not None:
         protocol = str(_PROTOCOLS.get(str(protocol), protocol))
-    prefix = rule.get("remote_ip_prefix")
+    prefix = normalized_cidr(rule.get("remote_ip_prefix"))
     if prefix in ("0.0.0.0/0", "::/0"):
         prefix = None
     return (rule.get("direction"), rule.get("ethertype"), protocol,
@@ -197,7 +198,7 @@ def _validate_rule(fields: dict[str, Any]) -> dict[str, Any]:
         if f"IPv{net.version}" != ethertype:
             raise ApiError(f"Conflicting value ethertype {ethertype} for CIDR {prefix}",
                            status=400, kind="SecurityGroupRuleParameterConflict")
-        prefix = str(net)
+        # Kept as given (host bits and all): neutron shows the network in normalized_cidr.
     if prefix is not None and fields.get("remote_group_id"):
         raise ApiError("Only remote_ip_prefix or remote_group_id may be provided.",
                        status=400, kind="SecurityGroupRemoteGroupAndRemoteIpPrefix")

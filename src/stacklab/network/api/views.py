@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import ipaddress
 import math
 import operator
 from collections.abc import Iterator, Mapping, Sequence
@@ -170,6 +171,16 @@ def render_port(item: Any, fixed_ips: list[dict[str, str]]) -> dict[str, Any]:
     }
 
 
+def normalized_cidr(prefix: str | None) -> str | None:
+    """A rule's prefix as the network it names (``10.0.0.7/24`` is ``10.0.0.0/24``)."""
+    if prefix is None:
+        return None
+    try:
+        return str(ipaddress.ip_network(prefix, strict=False))
+    except ValueError:
+        return prefix
+
+
 def render_rule(rule: Any) -> dict[str, Any]:
     return {
         "id": rule.id, "tenant_id": rule.project_id, "project_id": rule.project_id,
@@ -177,7 +188,7 @@ def render_rule(rule: Any) -> dict[str, Any]:
         "ethertype": rule.ethertype, "protocol": rule.protocol,
         "port_range_min": rule.port_range_min, "port_range_max": rule.port_range_max,
         "remote_ip_prefix": rule.remote_ip_prefix, "remote_group_id": rule.remote_group_id,
-        "normalized_cidr": rule.remote_ip_prefix,
+        "normalized_cidr": normalized_cidr(rule.remote_ip_prefix),
         "description": rule.description, "tags": [], "revision_number": rule.revision_number,
         "created_at": _time(rule.created_at), "updated_at": _time(rule.updated_at),
     }

@@ -139,3 +139,22 @@ def test_a_group_id_that_names_no_group_is_not_found(
                  "SecurityGroupNotFound")
     expect_error(a.neutron.call("POST", "/v2.0/security-group-rules", {"security_group_rule": {
         "security_group_id": wanted, "direction": "ingress"}}), 404, "SecurityGroupNotFound")
+
+
+def test_a_rule_keeps_its_prefix_as_given_and_shows_the_network_normalized(
+        tenants: tuple[Tenant, Tenant, Tenant]) -> None:
+    """neutron stores remote_ip_prefix as asked (host bits too): normalized_cidr shows the
+    network; nova's ip_range echoes the prefix (Tempest's optional-cidr rule test)."""
+    a, _, _ = tenants
+    group = a.neutron.create("security-groups", "security_group", name="hosty")
+    rule = a.neutron.create("security-group-rules", "security_group_rule",
+                            security_group_id=group["id"], direction="ingress",
+                            protocol="tcp", port_range_min=22, port_range_max=22,
+                            remote_ip_prefix="10.2.3.124/24")
+    assert (rule["remote_ip_prefix"], rule["normalized_cidr"]) == ("10.2.3.124/24",
+                                                                   "10.2.3.0/24")
+    # The same network written another way is the same rule.
+    answer = a.neutron.call("POST", "/v2.0/security-group-rules", {"security_group_rule": {
+        "security_group_id": group["id"], "direction": "ingress", "protocol": "tcp",
+        "port_range_min": 22, "port_range_max": 22, "remote_ip_prefix": "10.2.3.0/24"}})
+    assert answer.status_code == 409, answer.text
