@@ -108,6 +108,9 @@ class SecurityGroupRule(Base):
     port_range_min: Mapped[int | None] = mapped_column(Integer)
     port_range_max: Mapped[int | None] = mapped_column(Integer)
     remote_ip_prefix: Mapped[str | None] = mapped_column(String(64))
+    # The prefix's network address (neutron's normalized_cidr); remote_ip_prefix keeps the
+    # address as given, host bits included.
+    normalized_cidr: Mapped[str | None] = mapped_column(String(64))
     remote_group_id: Mapped[str | None] = mapped_column(String(36))
     description: Mapped[str] = mapped_column(Text, default="")
     revision_number: Mapped[int] = mapped_column(Integer, default=0)

@@ -177,7 +177,7 @@ def render_rule(rule: Any) -> dict[str, Any]:
         "ethertype": rule.ethertype, "protocol": rule.protocol,
         "port_range_min": rule.port_range_min, "port_range_max": rule.port_range_max,
         "remote_ip_prefix": rule.remote_ip_prefix, "remote_group_id": rule.remote_group_id,
-        "normalized_cidr": rule.remote_ip_prefix,
+        "normalized_cidr": rule.normalized_cidr,
         "description": rule.description, "tags": [], "revision_number": rule.revision_number,
         "created_at": _time(rule.created_at), "updated_at": _time(rule.updated_at),
     }
