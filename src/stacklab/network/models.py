@@ -238,3 +238,15 @@ class MeteringLabelRule(Base):
     source_ip_prefix: Mapped[str | None] = mapped_column(String(64))
     destination_ip_prefix: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[float] = mapped_column(Float)
+
+
+class AutoAllocatedTopology(Base):
+    """A project's auto-allocated network and the router that uplinks it (one a project).
+    Deleting the network by hand forgets the topology; deleting the router leaves it."""
+
+    __tablename__ = "network_auto_allocated_topology"
+    project_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    network_id: Mapped[str] = mapped_column(
+        ForeignKey("network_network.id", ondelete="CASCADE"), unique=True)
+    router_id: Mapped[str | None] = mapped_column(
+        ForeignKey("network_router.id", ondelete="SET NULL"))

@@ -21,7 +21,7 @@ NETWORK_ATTRIBUTES = (*STANDARD_ATTRIBUTES, "admin_state_up", "status", "subnets
                       "router:external", "mtu", "port_security_enabled",
                       "provider:network_type", "provider:physical_network",
                       "provider:segmentation_id", "availability_zone_hints",
-                      "availability_zones", "l2_adjacency")
+                      "availability_zones", "l2_adjacency", "is_default")
 SUBNET_ATTRIBUTES = (*STANDARD_ATTRIBUTES, "network_id", "ip_version", "cidr", "gateway_ip",
                      "enable_dhcp", "allocation_pools", "dns_nameservers", "host_routes",
                      "ipv6_ra_mode", "ipv6_address_mode", "subnetpool_id", "service_types")
@@ -106,6 +106,9 @@ def render_network(item: Any, subnets: list[str]) -> dict[str, Any]:
         "provider:segmentation_id": network["segmentation_id"],
         "availability_zone_hints": list(network["availability_zone_hints"]),
         "availability_zones": ["nova"] if subnets else [], "l2_adjacency": True,
+        # auto-allocated-topology extends external networks only (upstream's extender
+        # reads the external network's row, which an internal network has not).
+        **({"is_default": network["is_default"]} if network["external"] else {}),
     }
 
 
