@@ -1359,6 +1359,39 @@ def test_nic_auto_counts_networks_without_subnets(live: LiveCloud, neutron: Neut
         user.drop(identity)
 
 
+def test_cli_auto_allocated_topology_serves_nic_auto(live: LiveCloud, neutron: Neutron,
+                                                    trash: Trash, identity: httpx.Client,
+                                                    boot: dict[str, Any]) -> None:
+    """A project with no network: the CLI's resource check passes (the lab's public network
+    is the default external one, its pool the default), a server with ``--nic auto`` gets
+    the auto-allocated network, and the CLI's delete takes the topology down."""
+    user = make_member(live, identity)
+    topology = ("network", "auto", "allocated", "topology")
+    try:
+        checked = live.openstack_json(*user.cli_args, *topology, "create",
+                                      "--check-resources")
+        assert "pass" in str(checked), checked
+        assert user.neutron.get("/v2.0/networks?router:external=false")["networks"] == []
+        created = live.openstack_json(*user.cli_args, "server", "create", "--flavor",
+                                      boot["small"]["id"], "--image", CIRROS, "--nic", "auto",
+                                      "--wait", unique("auto"))
+        trash.server(created["id"])
+        assert list(created["addresses"]) == ["auto_allocated_network"]
+        made = live.openstack_json(*user.cli_args, *topology, "create")
+        network = neutron.get(f"/v2.0/networks/{made['id']}")["network"]
+        assert (network["name"], network["project_id"]) == ("auto_allocated_network",
+                                                            user.project_id)
+        routers = user.neutron.get("/v2.0/routers")["routers"]
+        assert [r["name"] for r in routers] == ["auto_allocated_router"]
+        trash.empty()
+        live.openstack(*user.cli_args, *topology, "delete")
+        assert neutron.call("GET", f"/v2.0/networks/{made['id']}").status_code == 404
+        assert user.neutron.get("/v2.0/routers")["routers"] == []
+    finally:
+        trash.empty()
+        user.drop(identity)
+
+
 def test_an_unknown_network_is_400(live: LiveCloud, nova: Nova, trash: Trash,
                                    boot: dict[str, Any]) -> None:
     missing = str(uuid.uuid4())
