@@ -98,5 +98,6 @@ def test_one_default_external_network_and_only_the_admin_sets_it(
     expect_error(admin.call("PUT", f"/v2.0/networks/{other['id']}", {"network": {
         "is_default": True}}), 409, "DefaultExternalNetworkExists")
     expect_error(a.neutron.call("POST", "/v2.0/networks", {"network": {
-        "name": "mine", "is_default": False}}), 403, "PolicyNotAuthorized")
-    assert "is_default" not in a.neutron.create("networks", "network", name="plain")
+        "name": "mine", "is_default": True}}), 403, "PolicyNotAuthorized")
+    assert "is_default" not in a.neutron.create("networks", "network", name="plain",
+                                                is_default=False)
