@@ -70,8 +70,10 @@ class Interfaces:
         else:
             request = {}
         # os-interface answers an unknown (or invisible) port or network with 404, not boot's.
+        # No network named: the only one usable, never an auto-allocated one (nova attaches
+        # to what exists).
         resolved = await client.resolve_networks(
-            [request] if request else "auto", instance.project_id, context.auth_token or "",
+            [request] if request else None, instance.project_id, context.auth_token or "",
             missing_status=404)
         if not resolved:
             raise BadRequest("No network is available to attach an interface to.")

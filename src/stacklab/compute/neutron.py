@@ -84,6 +84,20 @@ class NeutronClient:
             if await self.find_security_group(name, project_id, user_token) is None:
                 raise BadRequest(f"Unable to find security_group with name or id '{name}'")
 
+    async def auto_allocate(self, project_id: str, user_token: str) -> str:
+        """The project's auto-allocated network (neutron makes it on first ask), for a
+        server asking for ``auto`` networking with none to use; neutron's refusal is
+        nova's UnableToAutoAllocateNetwork."""
+        try:
+            topology = await self.request(
+                "GET", f"/v2.0/auto-allocated-topology/{project_id}", token=user_token)
+        except NeutronError as exc:
+            if exc.status >= 500:
+                raise
+            raise BadRequest("Unable to automatically allocate a network for project "
+                             f"{project_id}") from None
+        return str(topology["auto_allocated_topology"]["id"])
+
     async def resolve_networks(self, requested: Any, project_id: str,
                                user_token: str, *,
                                missing_status: int = 400) -> list[dict[str, Any]]:
@@ -91,7 +105,8 @@ class NeutronClient:
 
         ``auto``/unspecified: the project's only network (of its own, external
         ones included, or shared: nova's ``_get_available_networks``); none
-        boots without ports; several is nova's 409. ``none``: no ports. A list:
+        boots without ports (``auto``, from 2.37: neutron's auto-allocated
+        network instead); several is nova's 409. ``none``: no ports. A list:
         each network must exist and be visible to the user; each port must exist
         and be free. A network or port the user cannot see is unknown: 400 at
         boot, ``missing_status`` (404 for an interface attach) elsewhere.
@@ -108,6 +123,8 @@ class NeutronClient:
             if usable and not usable[0]["subnets"]:
                 raise BadRequest(f"Network {usable[0]['id']} requires a subnet in order to "
                                  "boot instances on.")
+            if not usable and requested == "auto":
+                return [{"network_id": await self.auto_allocate(project_id, user_token)}]
             return [{"network_id": usable[0]["id"]}] if usable else []
         result: list[dict[str, Any]] = []
         for item in requested:

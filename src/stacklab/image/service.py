@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, exists, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from stacklab.api.context import RequestContext
@@ -38,6 +38,13 @@ READ_ONLY = frozenset({"status", "size", "virtual_size", "checksum", "os_hash_al
                        "direct_url", "locations", "stores", "deleted", "deleted_at"})
 CORE = frozenset({"id", "name", "visibility", "protected", "os_hidden", "owner", "min_ram",
                   "min_disk", "disk_format", "container_format", "tags", *READ_ONLY})
+# Image columns a list filters on by equality when named in the query (glance's db api
+# compares any filter that is a column of the image table with the column, any other
+# with the extra properties), with how the query's text becomes the column's value.
+COLUMN_FILTERS: Mapping[str, Callable[[str], Any]] = {
+    "size": int, "virtual_size": int, "min_ram": int, "min_disk": int,
+    "checksum": str, "os_hash_algo": str, "os_hash_value": str,
+}
 
 
 @dataclass(frozen=True)
@@ -126,6 +133,10 @@ class ImageService:
             if filters.get(name):
                 query = query.where(_compare(getattr(image, name), filters[name]))
         for key, value in filters.get("properties", {}).items():
+            if key in COLUMN_FILTERS:
+                query = query.where(_column_equals(getattr(image, key), COLUMN_FILTERS[key],
+                                                   value))
+                continue
             # json_each rather than a JSON path: a key may hold any character, quotes too.
             each = func.json_each(image.properties).table_valued("key", "value")
             query = query.where(exists(select(1).select_from(each).where(
@@ -351,3 +362,13 @@ def _compare(column: Any, wanted: tuple[str, float]) -> ColumnElement[bool]:
         "gt": lambda c, v: c > v, "gte": lambda c, v: c >= v, "eq": lambda c, v: c == v,
         "neq": lambda c, v: c != v, "lt": lambda c, v: c < v, "lte": lambda c, v: c <= v}
     return comparisons[operator](column, moment)
+
+
+def _column_equals(column: Any, convert: Callable[[str], Any], text: str) -> ColumnElement[bool]:
+    """The column equal to the query's text; a number column and a text that is no number
+    match nothing (glance's database would not find such a row either) rather than fail."""
+    try:
+        value = convert(text)
+    except ValueError:
+        return false()
+    return column == value  # type: ignore[no-any-return]

@@ -510,6 +510,9 @@ RESOURCES: dict[str, dict[str, Attribute]] = {
         "provider:segmentation_id": _attr(convert=to_int_if_not_none,
                                           column="segmentation_id"),
         "availability_zone_hints": _attr(unique_strings(NAME_SIZE)),
+        # auto-allocated-topology's (only an admin may set it; false, its default, is not
+        # checked).
+        "is_default": _boolean(False),
     },
     "subnet": {
         **_STANDARD,

@@ -108,6 +108,9 @@ class SecurityGroupRule(Base):
     port_range_min: Mapped[int | None] = mapped_column(Integer)
     port_range_max: Mapped[int | None] = mapped_column(Integer)
     remote_ip_prefix: Mapped[str | None] = mapped_column(String(64))
+    # The prefix's network address (neutron's normalized_cidr); remote_ip_prefix keeps the
+    # address as given, host bits included.
+    normalized_cidr: Mapped[str | None] = mapped_column(String(64))
     remote_group_id: Mapped[str | None] = mapped_column(String(36))
     description: Mapped[str] = mapped_column(Text, default="")
     revision_number: Mapped[int] = mapped_column(Integer, default=0)
@@ -235,3 +238,15 @@ class MeteringLabelRule(Base):
     source_ip_prefix: Mapped[str | None] = mapped_column(String(64))
     destination_ip_prefix: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[float] = mapped_column(Float)
+
+
+class AutoAllocatedTopology(Base):
+    """A project's auto-allocated network and the router that uplinks it (one a project).
+    Deleting the network by hand forgets the topology; deleting the router leaves it."""
+
+    __tablename__ = "network_auto_allocated_topology"
+    project_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    network_id: Mapped[str] = mapped_column(
+        ForeignKey("network_network.id", ondelete="CASCADE"), unique=True)
+    router_id: Mapped[str | None] = mapped_column(
+        ForeignKey("network_router.id", ondelete="SET NULL"))

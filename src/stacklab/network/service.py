@@ -50,6 +50,10 @@ PUBLIC_GATEWAY = "192.168.100.1"
 # Floating IPs come from above the lab's node addresses (.51 to .62 on br_external).
 PUBLIC_POOL = {"start": "192.168.100.100", "end": "192.168.100.250"}
 PUBLIC_PHYSNET = "external"
+# The lab's default subnet pool (devstack's shared-default-subnetpool-v4, with more room).
+DEFAULT_POOL_NAME = "shared-default-subnetpool-v4"
+DEFAULT_POOL_PREFIX = "10.0.0.0/16"
+DEFAULT_POOL_PREFIXLEN = 26
 _IDS_PER_QUERY = 900
 # Ports the L3 plugin owns: they go with their router or floating IP, not by themselves.
 _L3_OWNERS = {"network:router_interface", "network:router_interface_distributed",
@@ -167,8 +171,10 @@ class NetworkService:
         with self.db.session() as session:
             if session.scalar(select(m.Network).where(m.Network.name == PUBLIC_NETWORK)):
                 return
+            # The default external network, and a shared default subnet pool, as devstack
+            # makes them: what auto-allocated-topology (nova's networks "auto") needs.
             network = self.create_network(session, admin_project, {
-                "name": PUBLIC_NETWORK, "router:external": True,
+                "name": PUBLIC_NETWORK, "router:external": True, "is_default": True,
                 "provider:network_type": "flat",
                 "provider:physical_network": PUBLIC_PHYSNET,
                 "description": "The lab's external network (br_external)"})
@@ -177,6 +183,12 @@ class NetworkService:
                 "name": PUBLIC_SUBNET, "network_id": network.id, "ip_version": 4,
                 "cidr": PUBLIC_CIDR, "gateway_ip": PUBLIC_GATEWAY, "enable_dhcp": False,
                 "allocation_pools": [PUBLIC_POOL]})
+            if session.scalar(select(m.SubnetPool.id).where(
+                    m.SubnetPool.is_default.is_(True), m.SubnetPool.ip_version == 4)) is None:
+                self.pools.create(session, admin_project, {
+                    "name": DEFAULT_POOL_NAME, "prefixes": [DEFAULT_POOL_PREFIX],
+                    "default_prefixlen": DEFAULT_POOL_PREFIXLEN, "shared": True,
+                    "is_default": True})
 
     # -- networks ------------------------------------------------------------------------
 
@@ -261,14 +273,17 @@ class NetworkService:
         network_type, physical, segment, mtu = self._segment(session, fields)
         if fields.get("mtu") is not None:
             self.check_mtu(network_type, int(fields["mtu"]))
+        external = bool(fields.get("router:external", False))
+        is_default = external and bool(fields.get("is_default", False))
+        if is_default:
+            self._check_default_external(session, None)
         now = self.clock.now()
         network = m.Network(
             id=self.ids.uuid(), project_id=project_id, name=fields.get("name", ""),
             description=fields.get("description", ""),
             admin_state_up=fields.get("admin_state_up", True),
             shared=bool(fields.get("shared", False)),
-            external=bool(fields.get("router:external", False)),
-            is_default=bool(fields.get("is_default", False)),
+            external=external, is_default=is_default,
             mtu=int(fields.get("mtu") or mtu),
             port_security_enabled=fields.get("port_security_enabled", True),
             network_type=network_type, physical_network=physical, segmentation_id=segment,
@@ -289,7 +304,22 @@ class NetworkService:
             self.check_mtu(network.network_type, fields["mtu"])
         if network.shared and fields.get("shared") is False:
             self._check_unsharing(session, network)
+        if fields.get("is_default") and not network.is_default:
+            self._check_default_external(session, network.id)
         _assign(network, "network", fields)
+        # Only an external network is a default one (neutron keeps the flag on the
+        # external network's row, which goes with it).
+        network.is_default = network.external and network.is_default
+
+    @staticmethod
+    def _check_default_external(session: Session, network_id: str | None) -> None:
+        """One default external network at a time (auto-allocated-topology's)."""
+        other = session.scalar(select(m.Network.id).where(
+            m.Network.external.is_(True), m.Network.is_default.is_(True),
+            m.Network.id != (network_id or "")).limit(1))
+        if other is not None:
+            raise neutron_error("DefaultExternalNetworkExists",
+                                f"A default external network already exists: {other}.", 409)
 
     @staticmethod
     def _check_unsharing(session: Session, network: m.Network) -> None:

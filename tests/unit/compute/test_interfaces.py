@@ -51,7 +51,7 @@ class NetworkingApi:
 
     async def resolve_networks(self, requested: Any, project_id: str, token: str, *,
                                missing_status: int = 400) -> list[dict[str, Any]]:
-        if requested == "auto":
+        if requested in (None, "auto"):
             return [{"network_id": n} for n in self.networks]
         return [{"port_id": r["port"], "network_id": "net-1"} if "port" in r
                 else {"network_id": r["uuid"]} for r in requested]

@@ -138,6 +138,28 @@ def test_list_filters_and_pages_in_sql(service: ImageService) -> None:
             listed(service, session, me, {}, marker="nope")
 
 
+def test_list_filters_on_image_columns_not_properties(service: ImageService) -> None:
+    """A query key that is a column of the image (size, min_ram, checksum, ...) compares
+    the column, as glance's db api does; only other keys look at the extra properties."""
+    small = create(service, "p1", min_ram=512)
+    large = create(service, "p1", min_ram=1024)
+    asyncio.run(service.upload(small, context("p1"), chunks(b"abc")))
+    asyncio.run(service.upload(large, context("p1"), chunks(b"abcdef")))
+    digest = hashlib.md5(b"abc", usedforsecurity=False).hexdigest()
+    me = context("p1")
+    with service.db.session() as session:
+        assert listed(service, session, me, {"properties": {"size": "3"}}) == [small]
+        assert listed(service, session, me, {"properties": {"size": "6"}}) == [large]
+        assert listed(service, session, me, {"properties": {"min_ram": "1024"}}) == [large]
+        assert listed(service, session, me, {"properties": {"checksum": digest}}) == [small]
+        assert listed(service, session, me, {"properties": {
+            "os_hash_value": hashlib.sha512(b"abcdef").hexdigest()}}) == [large]
+        assert listed(service, session, me, {"properties": {"virtual_size": "3"}}) == []
+        # Not a number for a number column: nothing matches, and no error.
+        assert listed(service, session, me, {"properties": {"size": "three"}}) == []
+        assert listed(service, session, me, {"properties": {"min_disk": "x"}}) == []
+
+
 def test_members_only_on_shared_images(service: ImageService) -> None:
     private = create(service, "p1", visibility="private")
     with service.db.session() as session:

@@ -25,9 +25,10 @@ TABLE: dict[str, tuple[str, list[str], list[str]]] = {
     "network": ("networks", [
         "name", "description", "admin_state_up", "shared", "router:external", "mtu",
         "port_security_enabled", "provider:network_type", "provider:physical_network",
-        "provider:segmentation_id", "availability_zone_hints", "tenant_id", "project_id"], [
+        "provider:segmentation_id", "availability_zone_hints", "is_default", "tenant_id",
+        "project_id"], [
         "name", "description", "admin_state_up", "shared", "router:external", "mtu",
-        "port_security_enabled"]),
+        "port_security_enabled", "is_default"]),
     "subnet": ("subnets", [
         "name", "description", "network_id", "ip_version", "cidr", "gateway_ip",
         "enable_dhcp", "allocation_pools", "dns_nameservers", "host_routes", "ipv6_ra_mode",

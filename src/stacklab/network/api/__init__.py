@@ -2,6 +2,7 @@
 
 from stacklab.network.api import (  # noqa: F401
     agents,
+    auto_allocation,
     extensions,
     floatingips,
     metering,

@@ -23,6 +23,8 @@ EXTENSIONS = (
     ("l2_adjacency", "L2 Adjacency", "Display L2 Adjacency for Neutron Networks."),
     ("subnet_allocation", "Subnet Allocation", "Enables allocation of subnets from a subnet "
      "pool"),
+    ("auto-allocated-topology", "Auto Allocated Topology Services", "Auto Allocated Topology "
+     "Services."),
     ("default-subnetpools", "Default Subnetpools", "Provides ability to mark and use a "
      "subnetpool as the default."),
     ("subnet-service-types", "Subnet service types", "Provides ability to set the subnet "

@@ -17,7 +17,6 @@ from stacklab.network.api.resource import Resource, assign, has_any, load, match
 from stacklab.network.api.views import (
     RULE_ATTRIBUTES,
     SECURITY_GROUP_ATTRIBUTES,
-    normalized_cidr,
     render_rule,
     render_security_group,
 )
@@ -126,7 +125,7 @@ def _rule_key(rule: dict[str, Any]) -> tuple[Any, ...]:
     protocol = rule.get("protocol")
     if protocol is not None:
         protocol = str(_PROTOCOLS.get(str(protocol), protocol))
-    prefix = normalized_cidr(rule.get("remote_ip_prefix"))
+    prefix = rule.get("remote_ip_prefix")
     if prefix in ("0.0.0.0/0", "::/0"):
         prefix = None
     return (rule.get("direction"), rule.get("ethertype"), protocol,
@@ -188,24 +187,27 @@ def _validate_rule(fields: dict[str, Any]) -> dict[str, Any]:
                            kind="SecurityGroupRuleInvalidProtocol")
     low, high = fields.get("port_range_min"), fields.get("port_range_max")
     _check_port_range(protocol, low, high)
-    prefix = fields.get("remote_ip_prefix")
+    prefix, normalized = fields.get("remote_ip_prefix"), None
     if prefix is not None:
+        # neutron keeps the address as given, its mask added (10.2.3.124/24 stays so,
+        # 10.0.0.1 is 10.0.0.1/32), and shows the network it names as normalized_cidr.
         try:
-            net = ipaddress.ip_network(prefix, strict=False)
+            given = ipaddress.ip_interface(prefix)
         except ValueError:
             raise BadRequest(f"Invalid input for remote_ip_prefix. Reason: '{prefix}' is not "
                              "a valid IP subnet.") from None
-        if f"IPv{net.version}" != ethertype:
+        if f"IPv{given.version}" != ethertype:
             raise ApiError(f"Conflicting value ethertype {ethertype} for CIDR {prefix}",
                            status=400, kind="SecurityGroupRuleParameterConflict")
-        # Kept as given (host bits and all): neutron shows the network in normalized_cidr.
+        prefix, normalized = str(given), str(given.network)
     if prefix is not None and fields.get("remote_group_id"):
         raise ApiError("Only remote_ip_prefix or remote_group_id may be provided.",
                        status=400, kind="SecurityGroupRemoteGroupAndRemoteIpPrefix")
     return {"direction": direction, "ethertype": ethertype, "protocol": protocol,
             "port_range_min": int(low) if low is not None else None,
             "port_range_max": int(high) if high is not None else None,
-            "remote_ip_prefix": prefix, "remote_group_id": fields.get("remote_group_id"),
+            "remote_ip_prefix": prefix, "normalized_cidr": normalized,
+            "remote_group_id": fields.get("remote_group_id"),
             "description": fields.get("description", "")}
 
 
@@ -223,7 +225,7 @@ SECURITY_GROUP_RULE = Resource(
     not_found=lambda i: ApiError(f"Security group rule {i} does not exist", status=404,
                                  kind="SecurityGroupRuleNotFound"),
     target=_rule_target, scalar_lists=frozenset(),
-    computed={"normalized_cidr": lambda t, wanted: matches(t.c.remote_ip_prefix, wanted)})
+    computed={"normalized_cidr": lambda t, wanted: matches(t.c.normalized_cidr, wanted)})
 
 
 def _rule_group(call: Call, session: Session, fields: dict[str, Any], project: str

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import ipaddress
 import math
 import operator
 from collections.abc import Iterator, Mapping, Sequence
@@ -22,7 +21,7 @@ NETWORK_ATTRIBUTES = (*STANDARD_ATTRIBUTES, "admin_state_up", "status", "subnets
                       "router:external", "mtu", "port_security_enabled",
                       "provider:network_type", "provider:physical_network",
                       "provider:segmentation_id", "availability_zone_hints",
-                      "availability_zones", "l2_adjacency")
+                      "availability_zones", "l2_adjacency", "is_default")
 SUBNET_ATTRIBUTES = (*STANDARD_ATTRIBUTES, "network_id", "ip_version", "cidr", "gateway_ip",
                      "enable_dhcp", "allocation_pools", "dns_nameservers", "host_routes",
                      "ipv6_ra_mode", "ipv6_address_mode", "subnetpool_id", "service_types")
@@ -107,6 +106,9 @@ def render_network(item: Any, subnets: list[str]) -> dict[str, Any]:
         "provider:segmentation_id": network["segmentation_id"],
         "availability_zone_hints": list(network["availability_zone_hints"]),
         "availability_zones": ["nova"] if subnets else [], "l2_adjacency": True,
+        # auto-allocated-topology extends external networks only (upstream's extender
+        # reads the external network's row, which an internal network has not).
+        **({"is_default": network["is_default"]} if network["external"] else {}),
     }
 
 
@@ -171,16 +173,6 @@ def render_port(item: Any, fixed_ips: list[dict[str, str]]) -> dict[str, Any]:
     }
 
 
-def normalized_cidr(prefix: str | None) -> str | None:
-    """A rule's prefix as the network it names (``10.0.0.7/24`` is ``10.0.0.0/24``)."""
-    if prefix is None:
-        return None
-    try:
-        return str(ipaddress.ip_network(prefix, strict=False))
-    except ValueError:
-        return prefix
-
-
 def render_rule(rule: Any) -> dict[str, Any]:
     return {
         "id": rule.id, "tenant_id": rule.project_id, "project_id": rule.project_id,
@@ -188,7 +180,7 @@ def render_rule(rule: Any) -> dict[str, Any]:
         "ethertype": rule.ethertype, "protocol": rule.protocol,
         "port_range_min": rule.port_range_min, "port_range_max": rule.port_range_max,
         "remote_ip_prefix": rule.remote_ip_prefix, "remote_group_id": rule.remote_group_id,
-        "normalized_cidr": normalized_cidr(rule.remote_ip_prefix),
+        "normalized_cidr": rule.normalized_cidr,
         "description": rule.description, "tags": [], "revision_number": rule.revision_number,
         "created_at": _time(rule.created_at), "updated_at": _time(rule.updated_at),
     }

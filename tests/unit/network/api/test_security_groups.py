@@ -141,20 +141,33 @@ def test_a_group_id_that_names_no_group_is_not_found(
         "security_group_id": wanted, "direction": "ingress"}}), 404, "SecurityGroupNotFound")
 
 
-def test_a_rule_keeps_its_prefix_as_given_and_shows_the_network_normalized(
-        tenants: tuple[Tenant, Tenant, Tenant]) -> None:
-    """neutron stores remote_ip_prefix as asked (host bits too): normalized_cidr shows the
-    network; nova's ip_range echoes the prefix (Tempest's optional-cidr rule test)."""
-    a, _, _ = tenants
-    group = a.neutron.create("security-groups", "security_group", name="hosty")
-    rule = a.neutron.create("security-group-rules", "security_group_rule",
+def test_a_rule_keeps_its_prefix_as_given_and_shows_its_network(admin: Neutron) -> None:
+    """neutron's _validate_ip_prefix: the host bits stay in remote_ip_prefix, a bare address
+    gets its full mask, IPv6 as well; normalized_cidr is the network, and filters by it."""
+    group = admin.create("security-groups", "security_group", name="cidrs")
+    made = {}
+    for ethertype, given, kept, network in (
+            ("IPv4", "10.2.3.124/24", "10.2.3.124/24", "10.2.3.0/24"),
+            ("IPv4", "192.0.2.7", "192.0.2.7/32", "192.0.2.7/32"),
+            ("IPv6", "2001:DB8::1/64", "2001:db8::1/64", "2001:db8::/64")):
+        rule = admin.create("security-group-rules", "security_group_rule",
                             security_group_id=group["id"], direction="ingress",
-                            protocol="tcp", port_range_min=22, port_range_max=22,
-                            remote_ip_prefix="10.2.3.124/24")
-    assert (rule["remote_ip_prefix"], rule["normalized_cidr"]) == ("10.2.3.124/24",
-                                                                   "10.2.3.0/24")
-    # The same network written another way is the same rule.
-    answer = a.neutron.call("POST", "/v2.0/security-group-rules", {"security_group_rule": {
-        "security_group_id": group["id"], "direction": "ingress", "protocol": "tcp",
-        "port_range_min": 22, "port_range_max": 22, "remote_ip_prefix": "10.2.3.0/24"}})
-    assert answer.status_code == 409, answer.text
+                            ethertype=ethertype, remote_ip_prefix=given)
+        assert (rule["remote_ip_prefix"], rule["normalized_cidr"]) == (kept, network)
+        made[network] = rule["id"]
+    listed = admin.ok("GET", "/v2.0/security-group-rules?normalized_cidr=10.2.3.0/24")
+    assert [r["id"] for r in listed["security_group_rules"]] == [made["10.2.3.0/24"]]
+    # The same network with other host bits is another rule, as upstream's duplicate key.
+    admin.create("security-group-rules", "security_group_rule", security_group_id=group["id"],
+                 direction="ingress", remote_ip_prefix="10.2.3.0/24")
+    expect_error(admin.call("POST", "/v2.0/security-group-rules", {"security_group_rule": {
+        "security_group_id": group["id"], "direction": "ingress",
+        "remote_ip_prefix": "10.2.3.124/24"}}), 409, "SecurityGroupRuleExists")
+    expect_error(admin.call("POST", "/v2.0/security-group-rules", {"security_group_rule": {
+        "security_group_id": group["id"], "direction": "ingress", "ethertype": "IPv4",
+        "remote_ip_prefix": "2001:db8::5/64"}}), 400, "SecurityGroupRuleParameterConflict",
+        "Conflicting value ethertype IPv4 for CIDR 2001:db8::5/64")
+    # No prefix, no normalized_cidr.
+    rule = admin.create("security-group-rules", "security_group_rule",
+                        security_group_id=group["id"], direction="egress", protocol="tcp")
+    assert (rule["remote_ip_prefix"], rule["normalized_cidr"]) == (None, None)
