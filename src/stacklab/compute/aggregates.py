@@ -105,7 +105,10 @@ class Aggregates:
 
     @staticmethod
     def get(session: Session, aggregate_id: int) -> m.Aggregate:
-        aggregate = session.get(m.Aggregate, aggregate_id)
+        # Beyond a 64-bit column no row can match (nova's MySQL finds none); SQLite would
+        # refuse the parameter outright.
+        fits = -(2**63) <= aggregate_id < 2**63
+        aggregate = session.get(m.Aggregate, aggregate_id) if fits else None
         if aggregate is None:
             raise NotFound(f"Aggregate {aggregate_id} could not be found.")
         return aggregate

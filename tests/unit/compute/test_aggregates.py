@@ -129,6 +129,9 @@ def test_names_hosts_and_deletion(service: ComputeService) -> None:
         service.aggregates.delete(session, service.aggregates.get(session, ident))
     with service.db.session() as session, pytest.raises(NotFound, match="could not be found"):
         service.aggregates.get(session, ident)
+    # An id no 64-bit column holds is simply not found (SQLite would refuse the parameter).
+    with service.db.session() as session, pytest.raises(NotFound, match="could not be found"):
+        service.aggregates.get(session, parse_id("99999999999999999999999"))
     with pytest.raises(BadRequest):
         parse_id("one")
 
