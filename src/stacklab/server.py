@@ -64,8 +64,11 @@ async def serve(cloud: Cloud, *, clouds_yaml: Path | None, quiet: bool = False,
     gc.collect()
     gc.freeze()
     app = build_app(cloud)
+    # Idle keep-alive connections stay open 75 s (nginx's default), not uvicorn's 5: the
+    # openstack CLI's --wait polls every 5 s on one connection, and a close racing its next
+    # request reset it ("Connection reset by peer" in a backup's wait).
     config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="off",
-                            timeout_graceful_shutdown=5)
+                            timeout_graceful_shutdown=5, timeout_keep_alive=75)
     server = _Server(config)
     side_tasks: list[asyncio.Task[object]] = []
 
