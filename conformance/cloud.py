@@ -66,15 +66,30 @@ def _die_with_parent() -> None:
         pass   # not Linux: the runner's own clean-up still stops the cloud
 
 
+# devstack's lib/nova: nova's default filters and the two Tempest's scheduler-hint tests
+# need (its NOVA_FILTERS, also Tempest's [compute-feature-enabled] scheduler_enabled_filters).
+DEVSTACK_FILTERS = ("ComputeFilter", "ComputeCapabilitiesFilter", "ImagePropertiesFilter",
+                    "ServerGroupAntiAffinityFilter", "ServerGroupAffinityFilter",
+                    "SameHostFilter", "DifferentHostFilter")
+
+
+def stacklab_conf() -> str:
+    """The cloud's config file (OpenStack's sections and names): what devstack sets."""
+    return ("[filter_scheduler]\n"
+            f"enabled_filters = {','.join(DEVSTACK_FILTERS)}\n")
+
+
 def start(stacklab: Path, workdir: Path, *, timeout: float = 60.0) -> Cloud:
     """Start ``stacklab up --ephemeral`` on a free loopback port and wait for its health."""
     port = free_port()
     log = workdir / "stacklab.log"
+    config = workdir / "stacklab.conf"
+    config.write_text(stacklab_conf())
     with log.open("ab") as handle:
         process = subprocess.Popen(
             [str(stacklab), "up", "--ephemeral", "--port", str(port),
              "--state-dir", str(workdir / "state"), "--clouds-yaml", str(workdir / "clouds.yaml"),
-             "--admin-password", ADMIN["password"]],
+             "--admin-password", ADMIN["password"], "--config", str(config)],
             stdout=handle, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + timeout
@@ -109,6 +124,11 @@ class Facts:
     compute_min_microversion: str
     compute_max_microversion: str
     network_extensions: list[str] = field(default_factory=list)
+    # A second image, so that the tests needing two distinct ones run; "" for none.
+    image_alt_id: str = ""
+    # The loopback URL serving image_data, for [image] http_image; "" when not served.
+    http_image: str = ""
+    image_data: bytes = field(default=b"", repr=False)
 
 
 class Api:
@@ -142,6 +162,18 @@ class Api:
     def get(self, url: str) -> Any:
         return self.call("GET", url)
 
+    def raw(self, method: str, url: str, data: bytes | None = None) -> bytes:
+        """A request whose body or answer is bytes (an image's data)."""
+        request = urllib.request.Request(
+            url, data=data, method=method,
+            headers={"X-Auth-Token": self.token, "Content-Type": "application/octet-stream"})
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:
+                body: bytes = response.read()
+                return body
+        except urllib.error.HTTPError as exc:
+            raise RuntimeError(f"{method} {url}: {exc.code} {exc.read()[:300]!r}") from exc
+
     def call(self, method: str, url: str, body: Any = None) -> Any:
         data = None if body is None else json.dumps(body).encode()
         request = urllib.request.Request(
@@ -155,14 +187,43 @@ class Api:
             raise RuntimeError(f"{method} {url}: {exc.code} {exc.read()[:300]!r}") from exc
 
 
+ALT_IMAGE_NAME = "tempest-image-alt"
+
+
+def alt_image(api: Api, image: dict[str, Any], data: bytes) -> str:
+    """A second public image, a copy of the first: Tempest's tests that tell two images apart
+    (a server listing filtered by image, a rebuild onto another) skip when image_ref_alt is
+    image_ref, as it is in devstack with its one image."""
+    endpoint = f"{api.endpoint('image')}/v2/images"
+    found = api.get(f"{endpoint}?name={ALT_IMAGE_NAME}")["images"]
+    if found:
+        return str(found[0]["id"])
+    created = api.call("POST", endpoint, {
+        "name": ALT_IMAGE_NAME, "visibility": "public",
+        "disk_format": image.get("disk_format") or "qcow2",
+        "container_format": image.get("container_format") or "bare"})
+    api.raw("PUT", f"{endpoint}/{created['id']}/file", data)
+    deadline = time.monotonic() + 30
+    while api.get(f"{endpoint}/{created['id']}")["status"] != "active":
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"image {ALT_IMAGE_NAME} not active in 30 s")
+        time.sleep(0.1)
+    return str(created["id"])
+
+
 def discover(auth_url: str) -> Facts:
+    """What tempest.conf needs, making what it needs and the cloud lacks (devstack's
+    flavors, a second image)."""
     api = Api(auth_url)
-    images = api.get(f"{api.endpoint('image')}/v2/images?status=active")["images"]
+    images = [image for image in
+              api.get(f"{api.endpoint('image')}/v2/images?status=active")["images"]
+              if image.get("name") != ALT_IMAGE_NAME]
     # Like devstack: the CirrOS image when there is one, else the first active image.
     images.sort(key=lambda image: (not str(image.get("name", "")).startswith("cirros"),
                                    image["id"]))
     if not images:
         raise RuntimeError("the cloud has no active image for tempest.conf's image_ref")
+    data = api.raw("GET", f"{api.endpoint('image')}/v2/images/{images[0]['id']}/file")
     compute = api.endpoint("compute")
     flavors = {flavor["name"]: flavor for flavor in
                api.get(f"{compute}/flavors/detail")["flavors"]}
@@ -190,4 +251,6 @@ def discover(auth_url: str) -> Facts:
         compute_min_microversion=version["min_version"] or "2.1",
         compute_max_microversion=version["version"] or "2.1",
         network_extensions=sorted(extension["alias"] for extension in extensions),
+        image_alt_id=alt_image(api, images[0], data),
+        image_data=data,
     )

@@ -10,6 +10,7 @@ regression check: the exit status is 1 if any test listed there did not pass.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime
 import json
 import os
@@ -23,6 +24,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from conformance import cloud, results, tempest_conf
+from conformance.fileserver import FileServer
 from conformance.venv import REPO, TEMPEST_VERSION
 
 CORE_SERVICES = ("identity", "compute", "image", "network")
@@ -30,6 +32,7 @@ CORE_SERVICES = ("identity", "compute", "image", "network")
 OPTIONAL_SERVICES = {"volume": {"volumev3", "block-storage", "volume"},
                      "orchestration": {"orchestration"}}
 PROGRESS_EVERY = 100
+IMAGE_PATH = "/cirros.img"   # where the loopback file server serves the image's bytes
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
@@ -182,12 +185,16 @@ def run(stacklab: Path, out: Path,
     lab = cloud.start(stacklab, out)
     try:
         facts = cloud.discover(lab.auth_url)
-        conf = tempest_conf.render(facts, workspace)
-        (workspace / "etc" / "tempest.conf").write_text(conf)
-        chosen, described = selection(args, facts.services, out)
-        print(f"conformance: tempest run {described} --concurrency {args.concurrency} "
-              f"(output: {out / 'tempest-output.log'})", file=sys.stderr, flush=True)
-        wall = run_tempest(workspace, chosen, args.concurrency, out / "tempest-output.log")
+        # web-download's source: the image's bytes, from this process, for the whole run.
+        with FileServer({IMAGE_PATH: facts.image_data}) as files:
+            facts = dataclasses.replace(facts, http_image=files.url(IMAGE_PATH))
+            conf = tempest_conf.render(facts, workspace)
+            (workspace / "etc" / "tempest.conf").write_text(conf)
+            chosen, described = selection(args, facts.services, out)
+            print(f"conformance: tempest run {described} --concurrency {args.concurrency} "
+                  f"(output: {out / 'tempest-output.log'})", file=sys.stderr, flush=True)
+            wall = run_tempest(workspace, chosen, args.concurrency,
+                               out / "tempest-output.log")
     finally:
         lab.stop()
     stream = subprocess.run([str(bin_dir / "stestr"), "last", "--subunit"], cwd=workspace,

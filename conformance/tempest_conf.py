@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from conformance.cloud import ADMIN, Facts
+from conformance.cloud import ADMIN, DEVSTACK_FILTERS, Facts
 
 GATE = "gate"   # off upstream too, or needs a real guest or hypervisor
 OURS = "ours"   # stacklab lacks it
@@ -82,12 +82,9 @@ FEATURES: tuple[Option, ...] = (
            "unshelve onto another host, as devstack's libvirt jobs"),
     Option("compute-feature-enabled", "nova_policy_roles", "admin,manager,member,reader,service",
            "nova's default roles since 2025.2 (stacklab's policies have manager)"),
-    Option("compute-feature-enabled", "scheduler_enabled_filters",
-           "ComputeFilter,ComputeCapabilitiesFilter,ImagePropertiesFilter,"
-           "ServerGroupAntiAffinityFilter,ServerGroupAffinityFilter",
-           "stacklab's enabled filters: nova's default list; devstack adds SameHostFilter and "
-           "DifferentHostFilter, which stacklab has but cannot enable (no "
-           "[filter_scheduler] enabled_filters option)", OURS),
+    Option("compute-feature-enabled", "scheduler_enabled_filters", ",".join(DEVSTACK_FILTERS),
+           "the cloud's [filter_scheduler] enabled_filters, which the harness sets to "
+           "devstack's list (nova's defaults, SameHostFilter, DifferentHostFilter)"),
     Option("compute-feature-enabled", "live_migrate_back_and_forth", "false",
            "set only by the grenade (upgrade) job", GATE),
     Option("compute-feature-enabled", "block_migration_for_live_migration", "false",
@@ -155,8 +152,13 @@ def options(facts: Facts, workspace: Path) -> Iterator[Option]:
     yield Option("identity", "uri_v3", facts.auth_url, "the cloud's Identity v3")
     yield Option("identity", "region", "RegionOne", "the catalog's only region")
     yield Option("compute", "image_ref", facts.image_id, "the CirrOS stand-in")
-    yield Option("compute", "image_ref_alt", facts.image_id,
-                 "devstack uses the same image when there is one")
+    if facts.image_alt_id:
+        yield Option("compute", "image_ref_alt", facts.image_alt_id,
+                     "a public copy of it the harness uploads: the tests that need two "
+                     "distinct images run (devstack, with one image, skips them)")
+    else:
+        yield Option("compute", "image_ref_alt", facts.image_id,
+                     "the same image, as devstack when it has one")
     yield Option("compute", "flavor_ref", facts.flavor_id, "m1.nano, made as devstack does")
     yield Option("compute", "flavor_ref_alt", facts.flavor_alt_id,
                  "m1.micro: larger than flavor_ref, for the resize tests")
@@ -173,6 +175,12 @@ def options(facts: Facts, workspace: Path) -> Iterator[Option]:
                  f"the external network {facts.public_network_name!r}")
     yield Option("network", "floating_network_name", facts.public_network_name,
                  "floating IPs come from the external network")
+    for name in ("http_image", "http_qcow2_image"):
+        if facts.http_image:
+            yield Option("image", name, facts.http_image,
+                         "the run's own loopback file server (the CirrOS image's bytes): "
+                         "stacklab's web-download fetches from loopback hosts only, and a "
+                         "run never reaches outside the machine")
     yield Option("network", "project_networks_reachable", "false",
                  "no guest traffic from the test host")
     yield Option("network-feature-enabled", "api_extensions",

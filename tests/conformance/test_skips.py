@@ -21,3 +21,18 @@ def test_a_missing_service_or_version_is_ours() -> None:
 
 def test_an_unknown_reason_is_said_to_be_unknown() -> None:
     assert verdict("the moon is full") == (UNKNOWN, "")
+
+
+def test_what_devstack_s_default_job_skips_too_is_the_gate_s() -> None:
+    # neutron advertises standard-attr-tag, not the old "tag" alias Tempest asks for.
+    assert verdict("tag extension not enabled.")[0] == GATE
+    # A single glance store: /v2/info/stores is not found, so Tempest sees no store.
+    assert verdict("No stores configured []")[0] == GATE
+    # devstack leaves [compute] fixed_network_name unset with neutron.
+    assert verdict("Environment has no known-for-sure existing network.")[0] == GATE
+    assert verdict("Need distinct images to run this test")[0] == GATE
+
+
+def test_neutron_extensions_devstack_lists_stay_ours() -> None:
+    assert verdict("ip-substring-filtering extension not enabled.")[0] == OURS
+    assert verdict("service-type extension not enabled.")[0] == OURS

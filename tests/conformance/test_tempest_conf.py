@@ -5,7 +5,7 @@ from __future__ import annotations
 import configparser
 from pathlib import Path
 
-from conformance.cloud import Facts
+from conformance.cloud import Facts, stacklab_conf
 from conformance.tempest_conf import GATE, OURS, options, render
 
 FACTS = Facts(
@@ -47,3 +47,31 @@ def test_every_option_is_set_once_and_every_flag_off_says_whose_gap(tmp_path: Pa
                 and option.name not in inverted):
             assert option.kind in (GATE, OURS), option
         assert option.why, option
+
+
+def test_a_second_image_and_the_loopback_image_url_are_used(tmp_path: Path) -> None:
+    facts = Facts(**{**FACTS.__dict__, "image_alt_id": "img-2",
+                     "http_image": "http://127.0.0.1:5000/cirros.img"})
+    conf = configparser.ConfigParser()
+    conf.read_string(render(facts, tmp_path))
+    assert (conf["compute"]["image_ref"], conf["compute"]["image_ref_alt"]) == ("img-1", "img-2")
+    assert conf["image"]["http_image"] == "http://127.0.0.1:5000/cirros.img"
+    assert conf["image"]["http_qcow2_image"] == "http://127.0.0.1:5000/cirros.img"
+
+
+def test_without_them_image_ref_alt_is_image_ref_and_no_http_image(tmp_path: Path) -> None:
+    conf = configparser.ConfigParser()
+    conf.read_string(render(FACTS, tmp_path))
+    assert conf["compute"]["image_ref_alt"] == "img-1"
+    assert not conf.has_option("image", "http_image")
+
+
+def test_tempest_knows_the_filters_the_cloud_is_started_with(tmp_path: Path) -> None:
+    conf = configparser.ConfigParser()
+    conf.read_string(render(FACTS, tmp_path))
+    tempest_filters = conf["compute-feature-enabled"]["scheduler_enabled_filters"].split(",")
+    cloud_conf = configparser.ConfigParser()
+    cloud_conf.read_string(stacklab_conf())
+    cloud_filters = cloud_conf["filter_scheduler"]["enabled_filters"].split(",")
+    assert tempest_filters == cloud_filters
+    assert {"SameHostFilter", "DifferentHostFilter"} <= set(cloud_filters)

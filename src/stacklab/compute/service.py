@@ -209,8 +209,9 @@ class ComputeService:
                 disk_gb=inventories["DISK_GB"].total,
                 vcpus_used=provider.usage["VCPU"], memory_mb_used=provider.usage["MEMORY_MB"],
                 disk_gb_used=provider.usage["DISK_GB"],
-                # Only group members matter to the filters; the rest is a count.
-                instances={u: g for u in provider.consumers if (g := groups.get(u))},
+                # Every instance: the group filters count members, and same_host and
+                # different_host name any instance.
+                instances={u: groups.get(u) for u in provider.consumers},
                 num_instances=len(provider.consumers),
                 service_up=record is not None and is_up(record, now, down_time),
                 service_disabled=record is None or record.disabled,
