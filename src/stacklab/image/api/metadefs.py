@@ -357,11 +357,13 @@ def serve(held: Held[Any]) -> None:
             row = service.get(session, held.kind, namespace, call.params[held.param])
             return held.render(namespace, held.update(service, session, namespace, row, body))
 
-    async def make(call: Call) -> dict[str, Any]:
-        body = _checked(call.body, held.schema)
-        with _inside(call, f"add_metadef_{held.member}") as (service, session, namespace):
-            assert held.make is not None
-            return held.render(namespace, held.make(service, session, namespace, body))
+    def made_by(step: Callable[[Metadefs, Session, m.MetadefNamespace, dict[str, Any]],
+                               Any]) -> Handler:
+        async def make(call: Call) -> dict[str, Any]:
+            body = _checked(call.body, held.schema)
+            with _inside(call, f"add_metadef_{held.member}") as (service, session, namespace):
+                return held.render(namespace, step(service, session, namespace, body))
+        return make
 
     async def delete(call: Call) -> None:
         with _inside(call, held.delete_rule) as (service, session, namespace):
@@ -369,7 +371,7 @@ def serve(held: Held[Any]) -> None:
                            service.get(session, held.kind, namespace, call.params[held.param]))
 
     api.route("GET", collection)(listed)
-    create = held.create or (make if held.make is not None else None)
+    create = held.create or (made_by(held.make) if held.make is not None else None)
     if create is not None:
         api.route("POST", collection, status=201)(create)
     api.route("DELETE", collection, status=204)(delete_all)
