@@ -163,3 +163,21 @@ def test_cli_server_migration_list_show_and_abort(cli: Cli) -> None:
                                  "abort", server_id, str(row["Id"]), check=False)
     assert aborted.returncode != 0 and "409" in aborted.stderr
     cli.live.openstack("server", "delete", "--force", "--wait", server_id)
+
+
+def test_server_set_password_changes_it_on_an_active_server_only(cli: Cli) -> None:
+    server_id = cli.boot()
+    # The CLI's --password (its hidden --root-password prompts on a terminal): changePassword.
+    cli.live.openstack("server", "set", "--password", "Sup3r-s3cret", server_id)
+    shown = cli.wait(server_id, "ACTIVE")
+    assert shown["OS-EXT-STS:task_state"] is None
+    events = cli.run("server", "event", "list", server_id)
+    assert "changePassword" in [event["Action"] for event in events]
+    # nova's 409 for a server that is not active.
+    cli.live.openstack("server", "stop", server_id)
+    cli.wait(server_id, "SHUTOFF")
+    refused = cli.live.openstack("server", "set", "--password", "Sup3r-s3cret", server_id,
+                                 check=False)
+    assert refused.returncode != 0
+    assert f"Cannot 'changePassword' instance {server_id} while it is in vm_state stopped" \
+        in refused.stderr

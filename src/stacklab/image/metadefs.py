@@ -15,7 +15,7 @@ namespaces themselves are not loaded (their texts are glance's, not stacklab's d
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Select, exists, false, func, or_, select
 from sqlalchemy.orm import Session
@@ -30,6 +30,12 @@ from stacklab.image import models as m
 # The resource types glance's standard metadefs (etc/metadefs) associate with.
 SEEDED_RESOURCE_TYPES = ("OS::Glance::Image", "OS::Cinder::Volume", "OS::Nova::Flavor",
                          "OS::Nova::Aggregate", "OS::Nova::Server", "OS::Trove::Instance")
+# What a namespace holds, and what glance's messages call each.
+HeldRow = TypeVar("HeldRow", m.MetadefObject, m.MetadefProperty, m.MetadefTag)
+_WHAT: dict[type[Any], str] = {m.MetadefObject: "object", m.MetadefProperty: "property",
+                               m.MetadefTag: "tag"}
+# What a namespace defines by a body of its own: objects and properties.
+Defined = TypeVar("Defined", m.MetadefObject, m.MetadefProperty)
 NAMESPACE_FIELDS = ("namespace", "display_name", "description", "visibility", "protected",
                     "owner")
 
@@ -235,115 +241,95 @@ class Metadefs:
                             "protected and cannot be deleted.")
         session.delete(found.row)
 
-    # -- objects -------------------------------------------------------------------------
+    # -- what a namespace holds: objects, properties, tags ----------------------------------
 
-    def objects(self, session: Session, namespace: m.MetadefNamespace) -> list[m.MetadefObject]:
-        return list(session.scalars(select(m.MetadefObject).where(
-            m.MetadefObject.namespace_id == namespace.id).order_by(
-            m.MetadefObject.created_at, m.MetadefObject.name)))
+    @staticmethod
+    def rows(session: Session, kind: type[HeldRow], namespace: m.MetadefNamespace) -> list[HeldRow]:
+        """Every one of ``kind`` in the namespace, oldest first."""
+        return list(session.scalars(select(kind).where(kind.namespace_id == namespace.id)
+                                    .order_by(kind.created_at, kind.name)))
 
-    def get_object(self, session: Session, namespace: m.MetadefNamespace,
-                   name: str) -> m.MetadefObject:
-        found = session.scalar(select(m.MetadefObject).where(
-            m.MetadefObject.namespace_id == namespace.id, m.MetadefObject.name == name))
+    @staticmethod
+    def get(session: Session, kind: type[HeldRow], namespace: m.MetadefNamespace,
+            name: str) -> HeldRow:
+        found = session.scalar(select(kind).where(kind.namespace_id == namespace.id,
+                                                  kind.name == name))
         if found is None:
-            raise NotFound(f"The metadata definition object with name={name} was not found "
-                           f"in namespace={namespace.namespace}.")
-        return found
-
-    def create_object(self, session: Session, namespace: m.MetadefNamespace,
-                      body: Mapping[str, Any]) -> m.MetadefObject:
-        name = body["name"]
-        self._check_free(session, m.MetadefObject, namespace, name, "object")
-        now = self.clock.now()
-        row = m.MetadefObject(id=self.ids.uuid(), namespace_id=namespace.id, name=name,
-                              description=body.get("description"),
-                              required=list(body.get("required") or []),
-                              properties=dict(body.get("properties") or {}),
-                              created_at=now, updated_at=now)
-        session.add(row)
-        session.flush()
-        return row
-
-    def update_object(self, session: Session, namespace: m.MetadefNamespace,
-                      row: m.MetadefObject, body: Mapping[str, Any]) -> m.MetadefObject:
-        if body["name"] != row.name:
-            self._check_free(session, m.MetadefObject, namespace, body["name"], "object",
-                             updating=True)
-        row.name = body["name"]
-        row.description = body.get("description")
-        row.required = list(body.get("required") or [])
-        row.properties = dict(body.get("properties") or {})
-        row.updated_at = self.clock.now()
-        return row
-
-    def delete_object(self, session: Session, namespace: m.MetadefNamespace,
-                      row: m.MetadefObject) -> None:
-        if namespace.protected:
-            raise Forbidden(f"Metadata definition object {row.name} is protected and cannot "
-                            "be deleted.")
-        session.delete(row)
-
-    # -- properties ----------------------------------------------------------------------
-
-    def properties(self, session: Session,
-                   namespace: m.MetadefNamespace) -> list[m.MetadefProperty]:
-        return list(session.scalars(select(m.MetadefProperty).where(
-            m.MetadefProperty.namespace_id == namespace.id).order_by(
-            m.MetadefProperty.created_at, m.MetadefProperty.name)))
-
-    def get_property(self, session: Session, namespace: m.MetadefNamespace,
-                     name: str) -> m.MetadefProperty:
-        found = session.scalar(select(m.MetadefProperty).where(
-            m.MetadefProperty.namespace_id == namespace.id, m.MetadefProperty.name == name))
-        if found is None:
-            raise NotFound(f"The metadata definition property with name={name} was not "
+            raise NotFound(f"The metadata definition {_WHAT[kind]} with name={name} was not "
                            f"found in namespace={namespace.namespace}.")
         return found
 
-    def create_property(self, session: Session, namespace: m.MetadefNamespace,
-                        body: Mapping[str, Any]) -> m.MetadefProperty:
+    @staticmethod
+    def remove(session: Session, namespace: m.MetadefNamespace,
+               row: m.MetadefObject | m.MetadefProperty | m.MetadefTag) -> None:
+        """Delete one: not from a protected namespace."""
+        if namespace.protected:
+            raise Forbidden(f"Metadata definition {_WHAT[type(row)]} {row.name} is protected "
+                            "and cannot be deleted.")
+        session.delete(row)
+
+    def _define(self, session: Session, kind: type[Defined], namespace: m.MetadefNamespace,
+                body: Mapping[str, Any]) -> Defined:
+        """A new object or property as ``body`` defines it, its name free in the namespace."""
         name = body["name"]
-        self._check_free(session, m.MetadefProperty, namespace, name, "property")
+        self._check_free(session, kind, namespace, name, _WHAT[kind])
         now = self.clock.now()
-        row = m.MetadefProperty(id=self.ids.uuid(), namespace_id=namespace.id, name=name,
-                                schema=_property_schema(body), created_at=now, updated_at=now)
+        row = kind(id=self.ids.uuid(), namespace_id=namespace.id, name=name,
+                   created_at=now, updated_at=now, **_definition(kind, body))
         session.add(row)
         session.flush()
         return row
 
-    def update_property(self, session: Session, namespace: m.MetadefNamespace,
-                        row: m.MetadefProperty, body: Mapping[str, Any]) -> m.MetadefProperty:
+    def redefine(self, session: Session, namespace: m.MetadefNamespace, row: Defined,
+                 body: Mapping[str, Any]) -> Defined:
+        """An object's or a property's update: glance replaces the whole definition, the
+        name included."""
+        kind = type(row)
         if body["name"] != row.name:
-            self._check_free(session, m.MetadefProperty, namespace, body["name"], "property",
+            self._check_free(session, kind, namespace, body["name"], _WHAT[kind],
                              updating=True)
         row.name = body["name"]
-        row.schema = _property_schema(body)
+        for field, value in _definition(kind, body).items():
+            setattr(row, field, value)
         row.updated_at = self.clock.now()
         return row
 
-    def delete_property(self, session: Session, namespace: m.MetadefNamespace,
-                        row: m.MetadefProperty) -> None:
-        if namespace.protected:
-            raise Forbidden(f"Metadata definition property {row.name} is protected and "
-                            "cannot be deleted.")
-        session.delete(row)
+    # -- objects -------------------------------------------------------------------------
+    # Each kind's own names for the steps above, which namespace creation and the tests use.
+
+    def objects(self, session: Session, namespace: m.MetadefNamespace) -> list[m.MetadefObject]:
+        return self.rows(session, m.MetadefObject, namespace)
+
+    def get_object(self, session: Session, namespace: m.MetadefNamespace,
+                   name: str) -> m.MetadefObject:
+        return self.get(session, m.MetadefObject, namespace, name)
+
+    def create_object(self, session: Session, namespace: m.MetadefNamespace,
+                      body: Mapping[str, Any]) -> m.MetadefObject:
+        return self._define(session, m.MetadefObject, namespace, body)
+
+    def delete_object(self, session: Session, namespace: m.MetadefNamespace,
+                      row: m.MetadefObject) -> None:
+        self.remove(session, namespace, row)
+
+    # -- properties ----------------------------------------------------------------------
+
+    def get_property(self, session: Session, namespace: m.MetadefNamespace,
+                     name: str) -> m.MetadefProperty:
+        return self.get(session, m.MetadefProperty, namespace, name)
+
+    def create_property(self, session: Session, namespace: m.MetadefNamespace,
+                        body: Mapping[str, Any]) -> m.MetadefProperty:
+        return self._define(session, m.MetadefProperty, namespace, body)
 
     # -- tags ----------------------------------------------------------------------------
 
     def tags(self, session: Session, namespace: m.MetadefNamespace) -> list[m.MetadefTag]:
-        return list(session.scalars(select(m.MetadefTag).where(
-            m.MetadefTag.namespace_id == namespace.id).order_by(
-            m.MetadefTag.created_at, m.MetadefTag.name)))
+        return self.rows(session, m.MetadefTag, namespace)
 
     def get_tag(self, session: Session, namespace: m.MetadefNamespace,
                 name: str) -> m.MetadefTag:
-        found = session.scalar(select(m.MetadefTag).where(
-            m.MetadefTag.namespace_id == namespace.id, m.MetadefTag.name == name))
-        if found is None:
-            raise NotFound(f"The metadata definition tag with name={name} was not found in "
-                           f"namespace={namespace.namespace}.")
-        return found
+        return self.get(session, m.MetadefTag, namespace, name)
 
     def create_tags(self, session: Session, namespace: m.MetadefNamespace,
                     names: Sequence[str], *, append: bool) -> list[m.MetadefTag]:
@@ -379,10 +365,7 @@ class Metadefs:
 
     def delete_tag(self, session: Session, namespace: m.MetadefNamespace,
                    row: m.MetadefTag) -> None:
-        if namespace.protected:
-            raise Forbidden(f"Metadata definition tag {row.name} is protected and cannot be "
-                            "deleted.")
-        session.delete(row)
+        self.remove(session, namespace, row)
 
     def _check_tag_free(self, session: Session, namespace: m.MetadefNamespace,
                         name: str) -> None:
@@ -412,6 +395,16 @@ class Association:
     def __init__(self, name: str, row: m.MetadefAssociation) -> None:
         self.name = name
         self.row = row
+
+
+def _definition(kind: type[m.MetadefObject] | type[m.MetadefProperty],
+                body: Mapping[str, Any]) -> dict[str, Any]:
+    """The columns an object's or a property's body sets, besides its name."""
+    if kind is m.MetadefProperty:
+        return {"schema": _property_schema(body)}
+    return {"description": body.get("description"),
+            "required": list(body.get("required") or []),
+            "properties": dict(body.get("properties") or {})}
 
 
 def _property_schema(body: Mapping[str, Any]) -> dict[str, Any]:

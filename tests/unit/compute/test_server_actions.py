@@ -12,11 +12,17 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import jsonschema
 import pytest
 from starlette.testclient import TestClient
 
 from stacklab.cloud import Cloud
-from support.apiref import assert_nova_response, nova_success_code
+from support.apiref import (
+    assert_nova_response,
+    nova_request_schema,
+    nova_response_schema,
+    nova_success_code,
+)
 from unit.compute.nova_calls import BASE, NOT_FOUND, action, at
 from unit.network.neutron_client import Neutron
 
@@ -369,3 +375,83 @@ def test_an_unknown_hypervisor_is_404_and_a_non_uuid_from_2_53_is_400(
     refused = client.get(f"{BASE}/os-hypervisors/nope", headers=at(token, "2.53"))
     assert (refused.status_code, refused.json()["badRequest"]["message"]) == (
         400, "Invalid uuid nope")
+
+
+# -- changePassword and resetNetwork ----------------------------------------------------------
+
+
+def _events(client: TestClient, token: str, server: str, request_id: str) -> dict[str, Any]:
+    answer = client.get(f"{BASE}/servers/{server}/os-instance-actions/{request_id}",
+                        headers=at(token, "2.51"))
+    assert answer.status_code == 200, answer.text
+    found: dict[str, Any] = answer.json()["instanceAction"]
+    return found
+
+
+def test_change_password_is_asked_of_the_compute_and_answers_202(
+        client: TestClient, token: str, server: str) -> None:
+    settled(client, token, server)
+    path = "/servers/{id}/action"
+    answer = action(client, token, server, "2.1", {"changePassword": {"adminPass": "s3cret"}})
+    assert answer.status_code == nova_success_code(path, "POST", "2.1", action="changePassword")
+    # nova's response schema is null: no body.
+    assert nova_response_schema(path, "POST", "2.1", action="changePassword") == {"type": "null"}
+    assert answer.content == b""
+    # nova's compute API waits for the compute's answer: the task is over when it answers.
+    assert show(client, token, server)["OS-EXT-STS:task_state"] is None
+    record = _events(client, token, server, answer.headers["x-openstack-request-id"])
+    assert record["action"] == "changePassword"
+    assert [(e["event"], e["result"]) for e in record["events"]] == [
+        ("compute_set_admin_password", "Success")]
+
+
+def test_change_password_needs_an_active_server_and_a_running_guest(
+        client: TestClient, token: str, server: str) -> None:
+    settled(client, token, server)
+    body = {"changePassword": {"adminPass": "s3cret"}}
+    assert action(client, token, server, "2.1", {"os-stop": None}).status_code == 202
+    settled(client, token, server)
+    stopped = action(client, token, server, "2.1", body)
+    assert stopped.status_code == 409
+    assert stopped.json()["conflictingRequest"]["message"] == (
+        f"Cannot 'changePassword' instance {server} while it is in vm_state stopped")
+    # Reset to active, the guest is still off: the compute refuses, nova's 409.
+    reset = action(client, token, server, "2.1", {"os-resetState": {"state": "active"}})
+    assert reset.status_code == 202
+    off = action(client, token, server, "2.1", body)
+    assert off.status_code == 409
+    assert off.json()["conflictingRequest"]["message"] == (
+        f"Failed to set admin password on {server} because instance {server} is not running")
+    assert show(client, token, server)["OS-EXT-STS:task_state"] is None
+
+
+def test_change_password_checks_its_body_and_the_server(client: TestClient, token: str,
+                                                        server: str) -> None:
+    settled(client, token, server)
+    path = "/servers/{id}/action"
+    for version in ("2.1", "2.104"):
+        schema = nova_request_schema(path, "POST", version, action="changePassword")
+        assert schema is not None
+        for body in ({"changePassword": {}}, {"changePassword": {"adminPass": 1}},
+                     {"changePassword": {"adminPass": "p", "other": 1}},
+                     {"changePassword": {"adminPass": ""}}):
+            # A 400 exactly where nova's own schema refuses the body.
+            valid = jsonschema.Draft202012Validator(schema).is_valid(body)
+            answer = action(client, token, server, version, body)
+            assert answer.status_code == (202 if valid else 400), (version, body, answer.text)
+    missing = action(client, token, "nope", "2.1", {"changePassword": {"adminPass": "p"}})
+    assert (missing.status_code, missing.json()) == (404, {"itemNotFound": {
+        "code": 404, "message": "Instance nope could not be found."}})
+
+
+def test_reset_network_is_gone_at_every_version(client: TestClient, token: str,
+                                                server: str) -> None:
+    for version in ("2.1", "2.104"):
+        for target in (server, "nope"):
+            answer = action(client, token, target, version, {"resetNetwork": None})
+            assert answer.status_code == 410
+            # nova's faults have no name of their own for 410: computeFault.
+            assert answer.json() == {"computeFault": {
+                "code": 410,
+                "message": "This resource is no longer available.  No forwarding address "
+                           "is given."}}

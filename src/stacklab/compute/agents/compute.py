@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from stacklab.api.errors import Conflict
 from stacklab.bus.interface import Target
 from stacklab.compute import states
+from stacklab.compute.admin_password import not_running
 from stacklab.compute.agents import bind
 from stacklab.compute.agents.events import VIF_PLUGGED, InstanceEvents
 from stacklab.compute.agents.hypervisor import Hypervisor
@@ -516,6 +517,28 @@ class ComputeManager:
             if instance is None:
                 raise InstanceGone(instance_uuid)
             return diagnostics(instance, domain, self.compute.clock.now(), standard=standard)
+
+    async def set_admin_password(self, instance_uuid: str, new_pass: str,
+                                 ctxt: Mapping[str, Any]) -> None:
+        """An RPC call: the guest's root password set (409 unless it runs).
+
+        The simulated driver takes any password, as nova's fake driver does; either way
+        the server leaves ``updating_password``.
+        """
+        bind(ctxt, self.host, "nova-compute")
+        uuid, request_id = instance_uuid, ctxt.get("request_id")
+        instances = self.compute.instances
+        instances.event(uuid, request_id, "compute_set_admin_password", self.host)
+        running = self.hypervisor.domain(uuid).power_state == states.RUNNING
+        await self._save(uuid, states.UPDATING_PASSWORD, task_state=None)
+        if not running:
+            failure = not_running(uuid)
+            instances.event(uuid, request_id, "compute_set_admin_password", self.host,
+                            result="Error", details=failure.message)
+            raise failure
+        LOG.info("[instance: %s] Admin password set", uuid)
+        instances.event(uuid, request_id, "compute_set_admin_password", self.host,
+                        result="Success")
 
     async def inject_network_info(self, instance_uuid: str, ctxt: Mapping[str, Any]) -> None:
         """The guest's network configuration pushed again: libvirt's driver does nothing."""

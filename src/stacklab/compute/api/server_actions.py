@@ -16,10 +16,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from stacklab.api.errors import Conflict, NotImplementedOperation
+from stacklab.api.errors import Conflict, Gone, NotImplementedOperation
 from stacklab.api.service import Call, Codes, Reply, schemas_from
 from stacklab.compute import models as m
 from stacklab.compute import states
+from stacklab.compute.admin_password import change_password
 from stacklab.compute.api.base import api, compute
 from stacklab.compute.api.servers import bus_context, check_lock, get_instance
 from stacklab.compute.api.views import render_server
@@ -71,6 +72,9 @@ def _named_host(call: Call, instance: m.Instance, args: dict[str, Any], rule: st
 
 
 ActionHandler = Callable[[Call, Session, m.Instance, dict[str, Any]], Awaitable[Any]]
+# What an action does once its change is committed, other than a cast: an RPC call it
+# waits for (nova's changePassword).
+AfterCommit = Callable[[], Awaitable[Any]]
 
 
 @dataclass(frozen=True)
@@ -141,17 +145,19 @@ async def _perform(call: Call, known: ServerAction) -> Any:
             check_lock(call, instance)
         check_state(instance, _CONFLICT_NAMES.get(name, name), known.pre)
         outcome = await known.handler(call, session, instance, args)
-        after: Cast | None = None
+        after: Cast | AfterCommit | None = None
         if isinstance(outcome, tuple):
             outcome, after = outcome
         if known.record_as:
             service.instances.start_action(session, instance, known.record_as,
                                            bus_context(call))
         instance.updated_at = service.clock.now()
-    if after is not None:
+    if isinstance(after, Cast):
         await service.bus.cast(after.target, after.method, ctxt=bus_context(call), **after.kwargs)
         if known.settle:
             await service.settle([call.params["server_id"]])
+    elif after is not None:
+        await after()
     if isinstance(outcome, Reply):
         if outcome.status is None:
             outcome.status = known.status
@@ -474,11 +480,29 @@ async def _inject_network_info(call: Call, session: Session, instance: m.Instanc
                                  instance_uuid=instance.uuid)
 
 
+# -- passwords and removed actions ----------------------------------------------------------
+
+
+@action("changePassword", "os_compute_api:os-admin-password", precondition((states.ACTIVE,)),
+        expected_errors=(404, 409, 501))
+async def _change_password(call: Call, session: Session, instance: m.Instance,
+                           args: dict[str, Any]) -> Any:
+    return None, change_password(compute(call), instance, args["adminPass"], call.context)
+
+
+async def _reset_network(call: Call) -> Any:
+    # nova-network's, removed in nova 23.0.0: nova answers 410 before it looks for the server
+    # or asks any policy, with webob's own explanation.
+    raise Gone("This resource is no longer available.  No forwarding address is given.")
+
+
+api.action(ACTION_PATH, "resetNetwork", schema=schemas_from(ACTIONS["resetNetwork"]),
+           expected_errors=(410,))(_reset_network)
+
+
 # -- what nova has and stacklab does not do yet ------------------------------------------------
 
 not_implemented("os-getRDPConsole", max_version="2.5")
 not_implemented("trigger_crash_dump", min_version="2.17")
 for _name in ("addFixedIp", "removeFixedIp"):
     not_implemented(_name, max_version="2.43")  # nova-network's, gone at 2.44
-for _name in ("changePassword", "resetNetwork"):
-    not_implemented(_name)

@@ -8,7 +8,10 @@ other projects' private namespaces stay unseen.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Generic
 from urllib.parse import urlencode
 
 from sqlalchemy.orm import Session
@@ -21,7 +24,7 @@ from stacklab.clock import isotime
 from stacklab.image import metadef_schemas as schemas
 from stacklab.image import models as m
 from stacklab.image.api.base import api, images
-from stacklab.image.metadefs import Association, Metadefs
+from stacklab.image.metadefs import Association, Defined, HeldRow, Metadefs
 
 _ROOT = "/v2/metadefs/namespaces"
 _NS = _ROOT + "/{namespace}"
@@ -54,6 +57,17 @@ def _enforce(call: Call, rule: str, namespace: m.MetadefNamespace | None = None)
                                   not call.allows("get_metadef_namespace", target)):
         raise NotFound(_NOT_FOUND)
     call.authorize(rule, target)
+
+
+@contextmanager
+def _inside(call: Call, *rules: str) -> Iterator[tuple[Metadefs, Session, m.MetadefNamespace]]:
+    """The path's namespace, once the caller may see it and every one of ``rules`` allows."""
+    service = _metadefs(call)
+    with images(call).db.session() as session:
+        namespace = service.namespace(session, call.context, call.params["namespace"])
+        for rule in rules:
+            _enforce(call, rule, namespace)
+        yield service, session, namespace
 
 
 def _checked(body: Any, schema: Schema) -> dict[str, Any]:
@@ -129,7 +143,7 @@ def _namespace_detail(call: Call, session: Session, namespace: m.MetadefNamespac
     if associations:
         body["resource_type_associations"] = [render_association(a) for a in associations]
     properties = {prefix + row.name: row.schema
-                  for row in service.properties(session, namespace)}
+                  for row in service.rows(session, m.MetadefProperty, namespace)}
     if properties:
         body["properties"] = properties
     tags = [{"name": row.name} for row in service.tags(session, namespace)]
@@ -234,20 +248,14 @@ async def show_namespace(call: Call) -> dict[str, Any]:
 @api.route("PUT", _NS)
 async def update_namespace(call: Call) -> dict[str, Any]:
     body = _checked(call.body, _NAMESPACE)
-    service = _metadefs(call)
-    with images(call).db.session() as session:
-        namespace = service.namespace(session, call.context, call.params["namespace"])
-        _enforce(call, "modify_metadef_namespace", namespace)
+    with _inside(call, "modify_metadef_namespace") as (service, session, namespace):
         return render_namespace(service.update_namespace(session, call.context, namespace,
                                                          body))
 
 
 @api.route("DELETE", _NS, status=204)
 async def delete_namespace(call: Call) -> None:
-    service = _metadefs(call)
-    with images(call).db.session() as session:
-        namespace = service.namespace(session, call.context, call.params["namespace"])
-        _enforce(call, "delete_metadef_namespace", namespace)
+    with _inside(call, "delete_metadef_namespace") as (service, session, namespace):
         service.delete_namespace(session, namespace)
 
 
@@ -264,10 +272,7 @@ async def list_resource_types(call: Call) -> dict[str, Any]:
 
 @api.route("GET", _NS + "/resource_types")
 async def list_associations(call: Call) -> dict[str, Any]:
-    service = _metadefs(call)
-    with images(call).db.session() as session:
-        namespace = service.namespace(session, call.context, call.params["namespace"])
-        _enforce(call, "get_metadef_resource_type", namespace)
+    with _inside(call, "get_metadef_resource_type") as (service, session, namespace):
         return {"resource_type_associations": [
             render_association(a) for a in service.associations(session, namespace)]}
 
@@ -275,10 +280,7 @@ async def list_associations(call: Call) -> dict[str, Any]:
 @api.route("POST", _NS + "/resource_types", status=201)
 async def create_association(call: Call) -> dict[str, Any]:
     body = _checked(call.body, _ASSOCIATION)
-    service = _metadefs(call)
-    with images(call).db.session() as session:
-        namespace = service.namespace(session, call.context, call.params["namespace"])
-        _enforce(call, "add_metadef_resource_type_association", namespace)
+    with _inside(call, "add_metadef_resource_type_association") as (service, session, namespace):
         association = service.associate(session, namespace, body)
         session.flush()
         return render_association(association)
@@ -286,100 +288,98 @@ async def create_association(call: Call) -> dict[str, Any]:
 
 @api.route("DELETE", _NS + "/resource_types/{resource_type}", status=204)
 async def delete_association(call: Call) -> None:
-    service = _metadefs(call)
-    with images(call).db.session() as session:
-        namespace = service.namespace(session, call.context, call.params["namespace"])
-        _enforce(call, "remove_metadef_resource_type_association", namespace)
+    with _inside(call, "remove_metadef_resource_type_association") as (service, session,
+                                                                       namespace):
         service.dissociate(session, namespace, call.params["resource_type"])
 
 
-# -- objects -----------------------------------------------------------------------------
+# -- what a namespace holds: objects, properties, tags ------------------------------------
+
+Handler = Callable[[Call], Awaitable[Any]]
 
 
-@api.route("GET", _NS + "/objects")
-async def list_objects(call: Call) -> dict[str, Any]:
-    service = _metadefs(call)
-    with images(call).db.session() as session:
-        namespace = service.namespace(session, call.context, call.params["namespace"])
-        _enforce(call, "get_metadef_objects", namespace)
-        # glance's objects list names its schema without the leading slash.
-        return {"objects": [render_object(namespace, row)
-                            for row in service.objects(session, namespace)],
-                "schema": "v2/schemas/metadefs/objects"}
+@dataclass(frozen=True)
+class Held(Generic[HeldRow]):
+    """One kind of what a namespace holds, declared once.
+
+    Its collection (``objects``) names the path, the list's key and the list's rule
+    (``get_metadef_objects``); its member (``object``) the path parameter
+    (``object_name``) and the rules of one (``get_metadef_object``,
+    ``modify_metadef_object``). What differs between the kinds is declared: the list's
+    body, the renderer, the update step, the delete's rule, and how one is created.
+    """
+
+    collection: str
+    member: str
+    kind: type[HeldRow]
+    schema: Schema  # a body that defines one: an update's, and ``make``'s
+    listing: Callable[[Metadefs, Session, m.MetadefNamespace], dict[str, Any]]
+    render: Callable[[m.MetadefNamespace, HeldRow], dict[str, Any]]
+    update: Callable[[Metadefs, Session, m.MetadefNamespace, HeldRow, dict[str, Any]], HeldRow]
+    delete_rule: str
+    # ``DELETE .../<collection>``: glance asks that the namespace may be deleted.
+    delete_all_rules: tuple[str, ...] = ("delete_metadef_namespace",)
+    # POST .../<collection>: one made from its body by ``make``, or a handler of its own.
+    make: Callable[[Metadefs, Session, m.MetadefNamespace, dict[str, Any]], HeldRow] | None \
+        = None
+    create: Handler | None = None
+    create_one: Handler | None = None  # POST .../<collection>/{name}
+    # The name ``show`` looks for, when it is not the path's as sent.
+    shown_name: Callable[[Call, Session, m.MetadefNamespace], str] | None = None
+
+    @property
+    def param(self) -> str:
+        return f"{self.member}_name"
 
 
-@api.route("POST", _NS + "/objects", status=201)
-async def create_object(call: Call) -> dict[str, Any]:
-    body = _checked(call.body, _OBJECT)
-    service = _metadefs(call)
-    with images(call).db.session() as session:
-        namespace = service.namespace(session, call.context, call.params["namespace"])
-        _enforce(call, "add_metadef_object", namespace)
-        return render_object(namespace, service.create_object(session, namespace, body))
+def serve(held: Held[Any]) -> None:
+    """Declare the routes of one kind: list, create, delete all, show, update, delete."""
+    collection = f"{_NS}/{held.collection}"
+    one = f"{collection}/{{{held.param}}}"
 
+    async def listed(call: Call) -> dict[str, Any]:
+        with _inside(call, f"get_metadef_{held.collection}") as (service, session, namespace):
+            return held.listing(service, session, namespace)
 
-@api.route("DELETE", _NS + "/objects", status=204)
-async def delete_objects(call: Call) -> None:
-    await _delete_all(call, m.MetadefObject, "delete_metadef_namespace")
+    async def delete_all(call: Call) -> None:
+        with _inside(call, *held.delete_all_rules) as (service, session, namespace):
+            service.delete_all(session, namespace, held.kind)
 
+    async def show(call: Call) -> dict[str, Any]:
+        with _inside(call, f"get_metadef_{held.member}") as (service, session, namespace):
+            name = held.shown_name(call, session, namespace) if held.shown_name \
+                else call.params[held.param]
+            return held.render(namespace, service.get(session, held.kind, namespace, name))
 
-@api.route("GET", _NS + "/objects/{object_name}")
-async def show_object(call: Call) -> dict[str, Any]:
-    service = _metadefs(call)
-    with images(call).db.session() as session:
-        namespace = service.namespace(session, call.context, call.params["namespace"])
-        _enforce(call, "get_metadef_object", namespace)
-        row = service.get_object(session, namespace, call.params["object_name"])
-        return render_object(namespace, row)
+    async def update(call: Call) -> dict[str, Any]:
+        body = _checked(call.body, held.schema)
+        with _inside(call, f"modify_metadef_{held.member}") as (service, session, namespace):
+            row = service.get(session, held.kind, namespace, call.params[held.param])
+            return held.render(namespace, held.update(service, session, namespace, row, body))
 
+    def made_by(step: Callable[[Metadefs, Session, m.MetadefNamespace, dict[str, Any]],
+                               Any]) -> Handler:
+        async def make(call: Call) -> dict[str, Any]:
+            body = _checked(call.body, held.schema)
+            with _inside(call, f"add_metadef_{held.member}") as (service, session, namespace):
+                return held.render(namespace, step(service, session, namespace, body))
+        return make
 
-@api.route("PUT", _NS + "/objects/{object_name}")
-async def update_object(call: Call) -> dict[str, Any]:
-    body = _checked(call.body, _OBJECT)
-    service = _metadefs(call)
-    with images(call).db.session() as session:
-        namespace = service.namespace(session, call.context, call.params["namespace"])
-        _enforce(call, "modify_metadef_object", namespace)
-        row = service.get_object(session, namespace, call.params["object_name"])
-        return render_object(namespace, service.update_object(session, namespace, row, body))
+    async def delete(call: Call) -> None:
+        with _inside(call, held.delete_rule) as (service, session, namespace):
+            service.remove(session, namespace,
+                           service.get(session, held.kind, namespace, call.params[held.param]))
 
-
-@api.route("DELETE", _NS + "/objects/{object_name}", status=204)
-async def delete_object(call: Call) -> None:
-    service = _metadefs(call)
-    with images(call).db.session() as session:
-        namespace = service.namespace(session, call.context, call.params["namespace"])
-        _enforce(call, "delete_metadef_object", namespace)
-        row = service.get_object(session, namespace, call.params["object_name"])
-        service.delete_object(session, namespace, row)
-
-
-# -- properties --------------------------------------------------------------------------
-
-
-@api.route("GET", _NS + "/properties")
-async def list_properties(call: Call) -> dict[str, Any]:
-    service = _metadefs(call)
-    with images(call).db.session() as session:
-        namespace = service.namespace(session, call.context, call.params["namespace"])
-        _enforce(call, "get_metadef_properties", namespace)
-        return {"properties": {row.name: row.schema
-                               for row in service.properties(session, namespace)}}
-
-
-@api.route("POST", _NS + "/properties", status=201)
-async def create_property(call: Call) -> dict[str, Any]:
-    body = _checked(call.body, _PROPERTY)
-    service = _metadefs(call)
-    with images(call).db.session() as session:
-        namespace = service.namespace(session, call.context, call.params["namespace"])
-        _enforce(call, "add_metadef_property", namespace)
-        return render_property(service.create_property(session, namespace, body))
-
-
-@api.route("DELETE", _NS + "/properties", status=204)
-async def delete_properties(call: Call) -> None:
-    await _delete_all(call, m.MetadefProperty, "delete_metadef_namespace")
+    api.route("GET", collection)(listed)
+    create = held.create or (made_by(held.make) if held.make is not None else None)
+    if create is not None:
+        api.route("POST", collection, status=201)(create)
+    api.route("DELETE", collection, status=204)(delete_all)
+    api.route("GET", one)(show)
+    if held.create_one is not None:
+        api.route("POST", one, status=201, body_optional=True)(held.create_one)
+    api.route("PUT", one)(update)
+    api.route("DELETE", one, status=204)(delete)
 
 
 def _property_name(call: Call, session: Session, namespace: m.MetadefNamespace) -> str:
@@ -395,117 +395,70 @@ def _property_name(call: Call, session: Session, namespace: m.MetadefNamespace) 
     return name
 
 
-@api.route("GET", _NS + "/properties/{property_name}")
-async def show_property(call: Call) -> dict[str, Any]:
-    service = _metadefs(call)
-    with images(call).db.session() as session:
-        namespace = service.namespace(session, call.context, call.params["namespace"])
-        _enforce(call, "get_metadef_property", namespace)
-        row = service.get_property(session, namespace, _property_name(call, session, namespace))
-        return render_property(row)
-
-
-@api.route("PUT", _NS + "/properties/{property_name}")
-async def update_property(call: Call) -> dict[str, Any]:
-    body = _checked(call.body, _PROPERTY)
-    service = _metadefs(call)
-    with images(call).db.session() as session:
-        namespace = service.namespace(session, call.context, call.params["namespace"])
-        _enforce(call, "modify_metadef_property", namespace)
-        row = service.get_property(session, namespace, call.params["property_name"])
-        return render_property(service.update_property(session, namespace, row, body))
-
-
-@api.route("DELETE", _NS + "/properties/{property_name}", status=204)
-async def delete_property(call: Call) -> None:
-    service = _metadefs(call)
-    with images(call).db.session() as session:
-        namespace = service.namespace(session, call.context, call.params["namespace"])
-        _enforce(call, "remove_metadef_property", namespace)
-        row = service.get_property(session, namespace, call.params["property_name"])
-        service.delete_property(session, namespace, row)
-
-
-# -- tags --------------------------------------------------------------------------------
-
-
-@api.route("GET", _NS + "/tags")
-async def list_tags(call: Call) -> dict[str, Any]:
-    service = _metadefs(call)
-    with images(call).db.session() as session:
-        namespace = service.namespace(session, call.context, call.params["namespace"])
-        _enforce(call, "get_metadef_tags", namespace)
-        return {"tags": [render_tag(row) for row in service.tags(session, namespace)]}
-
-
-@api.route("POST", _NS + "/tags", status=201)
 async def create_tags(call: Call) -> dict[str, Any]:
     body = _checked(call.body, _TAGS)
     names = [tag["name"] for tag in body.get("tags", [])]
     # oslo's bool_from_string, as glance reads the header: anything else is false.
     append = call.headers.get("x-openstack-append", "").strip().lower() in (
         "1", "t", "true", "on", "y", "yes")
-    service = _metadefs(call)
-    with images(call).db.session() as session:
-        namespace = service.namespace(session, call.context, call.params["namespace"])
-        _enforce(call, "add_metadef_tags", namespace)
+    with _inside(call, "add_metadef_tags") as (service, session, namespace):
         created = service.create_tags(session, namespace, names, append=append)
         return {"tags": [{"name": row.name} for row in created]}
 
 
-@api.route("DELETE", _NS + "/tags", status=204)
-async def delete_tags(call: Call) -> None:
-    await _delete_all(call, m.MetadefTag, "delete_metadef_namespace", "delete_metadef_tags")
-
-
-@api.route("GET", _NS + "/tags/{tag_name}")
-async def show_tag(call: Call) -> dict[str, Any]:
-    service = _metadefs(call)
-    with images(call).db.session() as session:
-        namespace = service.namespace(session, call.context, call.params["namespace"])
-        _enforce(call, "get_metadef_tag", namespace)
-        return render_tag(service.get_tag(session, namespace, call.params["tag_name"]))
-
-
-@api.route("POST", _NS + "/tags/{tag_name}", status=201, body_optional=True)
 async def create_tag(call: Call) -> dict[str, Any]:
-    service = _metadefs(call)
     name = call.params["tag_name"]
     if len(name) > 80:
         raise BadRequest(f"Tag name {name!r} is longer than 80 characters.")
-    with images(call).db.session() as session:
-        namespace = service.namespace(session, call.context, call.params["namespace"])
-        _enforce(call, "add_metadef_tag", namespace)
+    with _inside(call, "add_metadef_tag") as (service, session, namespace):
         (row,) = service.create_tags(session, namespace, [name], append=True)
         return render_tag(row)
 
 
-@api.route("PUT", _NS + "/tags/{tag_name}")
-async def update_tag(call: Call) -> dict[str, Any]:
-    body = _checked(call.body, _TAG)
-    service = _metadefs(call)
-    with images(call).db.session() as session:
-        namespace = service.namespace(session, call.context, call.params["namespace"])
-        _enforce(call, "modify_metadef_tag", namespace)
-        row = service.get_tag(session, namespace, call.params["tag_name"])
-        return render_tag(service.rename_tag(session, namespace, row, body["name"]))
+def _render_property(namespace: m.MetadefNamespace, row: m.MetadefProperty) -> dict[str, Any]:
+    return render_property(row)
 
 
-@api.route("DELETE", _NS + "/tags/{tag_name}", status=204)
-async def delete_tag(call: Call) -> None:
-    service = _metadefs(call)
-    with images(call).db.session() as session:
-        namespace = service.namespace(session, call.context, call.params["namespace"])
-        _enforce(call, "delete_metadef_tag", namespace)
-        service.delete_tag(session, namespace, service.get_tag(session, namespace,
-                                                               call.params["tag_name"]))
+def _render_tag(namespace: m.MetadefNamespace, row: m.MetadefTag) -> dict[str, Any]:
+    return render_tag(row)
 
 
-async def _delete_all(call: Call, kind: type[m.MetadefObject] | type[m.MetadefProperty]
-                      | type[m.MetadefTag], *rules: str) -> None:
-    service = _metadefs(call)
-    with images(call).db.session() as session:
-        namespace = service.namespace(session, call.context, call.params["namespace"])
-        for rule in rules:
-            _enforce(call, rule, namespace)
-        service.delete_all(session, namespace, kind)
+def _redefine(service: Metadefs, session: Session, namespace: m.MetadefNamespace,
+              row: Defined, body: dict[str, Any]) -> Defined:
+    return service.redefine(session, namespace, row, body)
+
+
+HELD = (
+    Held("objects", "object", m.MetadefObject, _OBJECT,
+         # glance's objects list names its schema without the leading slash.
+         listing=lambda service, session, namespace: {
+             "objects": [render_object(namespace, row)
+                         for row in service.objects(session, namespace)],
+             "schema": "v2/schemas/metadefs/objects"},
+         render=render_object,
+         update=_redefine,
+         delete_rule="delete_metadef_object",
+         make=lambda service, session, namespace, body: service.create_object(
+             session, namespace, body)),
+    Held("properties", "property", m.MetadefProperty, _PROPERTY,
+         listing=lambda service, session, namespace: {
+             "properties": {row.name: row.schema
+                            for row in service.rows(session, m.MetadefProperty, namespace)}},
+         render=_render_property,
+         update=_redefine,
+         delete_rule="remove_metadef_property",
+         make=lambda service, session, namespace, body: service.create_property(
+             session, namespace, body),
+         shown_name=_property_name),
+    Held("tags", "tag", m.MetadefTag, _TAG,
+         listing=lambda service, session, namespace: {
+             "tags": [render_tag(row) for row in service.tags(session, namespace)]},
+         render=_render_tag,
+         update=lambda service, session, namespace, row, body: service.rename_tag(
+             session, namespace, row, body["name"]),
+         delete_rule="delete_metadef_tag",
+         delete_all_rules=("delete_metadef_namespace", "delete_metadef_tags"),
+         create=create_tags, create_one=create_tag),
+)
+for _held in HELD:
+    serve(_held)
