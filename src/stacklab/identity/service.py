@@ -16,6 +16,7 @@ from stacklab.identity.catalog import Catalog
 from stacklab.identity.credentials import ApplicationCredentials, Credentials
 from stacklab.identity.domain_config import DomainConfigs
 from stacklab.identity.endpoint_filter import EndpointFilter
+from stacklab.identity.endpoint_policy import EndpointPolicy
 from stacklab.identity.oauth1 import OAuth1
 from stacklab.identity.policy_blobs import PolicyBlobs
 from stacklab.identity.resources import ProjectsAndDomains, Resources
@@ -50,6 +51,7 @@ class IdentityService:
         self.domain_configs = DomainConfigs(self.state)
         self.policy_blobs = PolicyBlobs(self.state)
         self.endpoint_filter = EndpointFilter(self.state)
+        self.endpoint_policy = EndpointPolicy(self.state)
         self.users = Users(self.state)
         self.roles = Roles(self.state)
         self.catalog = Catalog(self.state)
