@@ -329,7 +329,7 @@ class OAuth1:
         _headers, body, _status = endpoint.create_access_token_response(
             signed.uri, http_method=signed.method, body=signed.body or None,
             headers=dict(signed.headers))
-        if not body or "oauth_token_secret" not in body:
+        if not body:
             if request_token.verifier != verifier:
                 raise Unauthorized("Provided verifier does not match stored verifier")
             raise Unauthorized("Invalid signature")
@@ -397,14 +397,16 @@ class OAuth1:
 
 
 def _check_response(body: str | None) -> None:
-    """keystone's reading of oauthlib's answer: none is a bad signature; an ``error``
-    parameter is the reason the request was refused."""
+    """keystone's reading of oauthlib's answer: none is a bad signature (401); an ``error``
+    parameter is what was wrong with the request (400), as is any parameter but OAuth's."""
     if not body:
         raise Unauthorized("Invalid signature")
     params = dict(parse_qsl(body))
     if "error" in params:
-        raise Unauthorized(f"Validation failed with errors: {params['error']}, detail "
-                           f"message is: {params.get('error_description', '')}.")
+        raise BadRequest(f"Validation failed with errors: {params['error']}, detail "
+                         f"message is: {params.get('error_description', '')}.")
+    if any(not name.startswith("oauth_") for name in params):
+        raise BadRequest("Unknown parameters found,please provide only oauth parameters.")
 
 
 def refuse_delegated(is_delegated: bool, what: str) -> None:

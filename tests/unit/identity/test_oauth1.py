@@ -223,3 +223,11 @@ def test_deleting_the_consumer_takes_its_access_tokens(started: IdentityService)
     with started.db.session() as session:
         assert started.oauth1.list_access_tokens(session, lab.user) == []
 
+
+
+def test_a_request_token_request_without_callback_is_a_400(started: IdentityService) -> None:
+    lab = setup(started)
+    # RFC 5849 requires oauth_callback on a request token request; oauthlib says what lacks.
+    request = signed(started, "/OS-OAUTH1/request_token", lab.consumer_secret, lab.consumer)
+    with started.db.session() as session, pytest.raises(BadRequest, match="Validation failed"):
+        started.oauth1.create_request_token(session, request, lab.project)
