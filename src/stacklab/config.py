@@ -117,6 +117,14 @@ class TrustOptions:
 
 
 @dataclass
+class OAuth1Options:
+    """keystone's [oauth1] section: how long request and access tokens live (0: forever)."""
+
+    request_token_duration: int = 28800
+    access_token_duration: int = 86400
+
+
+@dataclass
 class ResourceOptions:
     project_name_url_safe: str = "off"
     domain_name_url_safe: str = "off"
@@ -196,6 +204,7 @@ class Config:
     identity: IdentityOptions = field(default_factory=IdentityOptions)
     resource: ResourceOptions = field(default_factory=ResourceOptions)
     trust: TrustOptions = field(default_factory=TrustOptions)
+    oauth1: OAuth1Options = field(default_factory=OAuth1Options)
     quota: QuotaOptions = field(default_factory=QuotaOptions)
     filter_scheduler: FilterSchedulerOptions = field(default_factory=FilterSchedulerOptions)
     oslo_policy: OsloPolicyOptions = field(default_factory=OsloPolicyOptions)

@@ -186,6 +186,11 @@ CASES = [
     Case("app-credential-unknown", "GET",
          "/v3/users/{admin_user}/application_credentials/" + MISSING, 404,
          names=(MISSING,)),
+    Case("endpoint-policy-unknown-endpoint", "GET",
+         f"/v3/endpoints/{MISSING}/OS-ENDPOINT-POLICY/policy", 404,
+         names=(f"Could not find endpoint: {MISSING}.",)),
+    Case("request-token-unsigned", "POST", "/v3/OS-OAUTH1/request_token", 400, token="none",
+         names=("Authorization",)),
     Case("tag-unknown", "GET", "/v3/projects/{admin_project}/tags/nope", 404),
     Case("validate-garbage-subject", "GET", "/v3/auth/tokens", 404,
          headers={"X-Subject-Token": "garbage"}),
@@ -210,10 +215,8 @@ CASES = [
       for method, path, body in (
           ("GET", "/v3/OS-FEDERATION/identity_providers", None),
           ("POST", "/v3/OS-FEDERATION/mappings/m", {"mapping": {}}),
-          ("POST", "/v3/OS-OAUTH1/request_token", None),
           ("GET", "/v3/limits", None),
-          ("GET", "/v3/registered_limits", None),
-          ("GET", "/v3/endpoints/e/OS-ENDPOINT-POLICY/policy", None))],
+          ("GET", "/v3/registered_limits", None))],
 ]
 
 

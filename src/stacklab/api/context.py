@@ -27,6 +27,8 @@ class RequestContext:
     application_credential_id: str | None = None
     # A trust-scoped token's trust (oslo.context's trust_id): the call is delegated.
     trust_id: str | None = None
+    # An OAuth1 token's access token (keystone's oauth_access_token_id): delegated too.
+    access_token_id: str | None = None
     is_admin_project: bool = True
     authenticated: bool = False
 
@@ -34,6 +36,11 @@ class RequestContext:
     def scoped(self) -> bool:
         """Whether the token names a project, a domain or the system (not unscoped)."""
         return bool(self.project_id or self.domain_id or self.system_scope)
+
+    @property
+    def is_delegated_auth(self) -> bool:
+        """A trust's or an OAuth1 access token's token: oslo.context's is_delegated_auth."""
+        return bool(self.trust_id or self.access_token_id)
 
     @property
     def is_admin(self) -> bool:

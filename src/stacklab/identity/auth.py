@@ -15,6 +15,7 @@ from stacklab.clock import isotime
 from stacklab.identity import models as m
 from stacklab.identity.catalog import Catalog
 from stacklab.identity.credentials import ApplicationCredentials
+from stacklab.identity.oauth1 import OAuth1, SignedRequest
 from stacklab.identity.resources import Resources
 from stacklab.identity.roles import SYSTEM, Roles
 from stacklab.identity.state import IdentityState
@@ -40,6 +41,8 @@ class TokenInfo:
     # A trust-scoped token: its ``OS-TRUST:trust`` body, and when the trust ends.
     trust: dict[str, Any] | None = None
     trust_expires_at: float | None = None
+    # An OAuth1 token's ``OS-OAUTH1`` body (its access token and consumer).
+    oauth: dict[str, str] | None = None
 
     @property
     def role_names(self) -> list[str]:
@@ -48,7 +51,8 @@ class TokenInfo:
 
 class Authenticator:
     def __init__(self, state: IdentityState, resources: Resources, users: Users, roles: Roles,
-                 catalog: Catalog, app_creds: ApplicationCredentials, trusts: Trusts) -> None:
+                 catalog: Catalog, app_creds: ApplicationCredentials, trusts: Trusts,
+                 oauth1: OAuth1) -> None:
         self.state = state
         self.resources = resources
         self.users = users
@@ -56,6 +60,7 @@ class Authenticator:
         self.catalog = catalog
         self.app_creds = app_creds
         self.trusts = trusts
+        self.oauth1 = oauth1
         self.tokens: FernetTokens | None = None
 
     # -- keys ------------------------------------------------------------------------
@@ -77,8 +82,10 @@ class Authenticator:
 
     # -- issue -----------------------------------------------------------------------
 
-    def authenticate(self, session: Session, auth: Mapping[str, Any]) -> TokenInfo:
-        """Check the credentials and the scope; what the new token will say."""
+    def authenticate(self, session: Session, auth: Mapping[str, Any],
+                     signed: SignedRequest | None = None) -> TokenInfo:
+        """Check the credentials and the scope; what the new token will say. ``signed`` is
+        the request itself, which the ``oauth1`` method checks the signature of."""
         identity = auth["identity"]
         methods = list(identity["methods"])
         scope = auth.get("scope")
@@ -86,6 +93,16 @@ class Authenticator:
         expires_at = now + self.state.config.token.expiration
         audit_ids = [self._fernet().new_audit_id()]
         app_cred_id: str | None = None
+        if "oauth1" in methods:
+            if signed is None:
+                raise Unauthorized("Could not validate the access token")
+            access = self.oauth1.check_signed_token_request(session, signed)
+            # keystone's oauth1 method decides the scope: the access token's project.
+            payload = TokenPayload(user_id=access.authorizing_user_id, methods=("oauth1",),
+                                   expires_at=expires_at, issued_at=now,
+                                   audit_ids=tuple(audit_ids), project_id=access.project_id,
+                                   access_token_id=access.id)
+            return self.token_info(session, payload)
         if "application_credential" in methods:
             if scope is not None:
                 raise Unauthorized("Application credentials cannot request a scope.")
@@ -101,6 +118,9 @@ class Authenticator:
             old = self.validate(identity.get("token", {}).get("id", ""))
             if old.payload.application_credential_id:
                 raise Forbidden("Unable to rescope a token made with an application credential.")
+            if old.payload.access_token_id:
+                raise Forbidden("You are not authorized to perform the requested action: "
+                                "Cannot use an OAuth1 token to create another token.")
             if old.payload.trust_id:
                 raise Forbidden("You are not authorized to perform the requested action: Using "
                                 "trust-scoped token to create another token. Create a new "
@@ -271,7 +291,8 @@ class Authenticator:
             raise NotFound("The token has expired.")
         info = self.state.cached(
             ("token-info", payload.user_id, payload.project_id, payload.domain_id,
-             payload.system, payload.application_credential_id, payload.trust_id),
+             payload.system, payload.application_credential_id, payload.trust_id,
+             payload.access_token_id),
             lambda: self._token_info_or_none(payload))
         if info is None:
             raise NotFound("Failed to validate token")
@@ -284,7 +305,8 @@ class Authenticator:
             raise NotFound("Failed to validate token")
         return TokenInfo(payload, info.user, info.roles, info.project, info.domain,
                          info.application_credential, info.is_admin_project,
-                         trust=info.trust, trust_expires_at=info.trust_expires_at)
+                         trust=info.trust, trust_expires_at=info.trust_expires_at,
+                         oauth=info.oauth)
 
     def _token_info_or_none(self, payload: TokenPayload) -> TokenInfo | None:
         try:
@@ -330,10 +352,34 @@ class Authenticator:
                    "impersonation": trust.impersonation},
             trust_expires_at=trust.expires_at)
 
+    def _oauth_info(self, session: Session, payload: TokenPayload) -> TokenInfo:
+        """An OAuth1 token: the authorizing user on the access token's project, with the
+        roles it delegates that the user still holds; gone with its access token."""
+        access = session.get(m.OAuthAccessToken, payload.access_token_id)
+        if access is None or access.authorizing_user_id != payload.user_id:
+            raise Unauthorized("Could not validate the access token")
+        user_ref = self._user_ref(session, payload.user_id)
+        project = session.get(m.Project, access.project_id)
+        domain = session.get(m.Domain, project.domain_id) if project is not None else None
+        if project is None or not project.enabled or domain is None or not domain.enabled:
+            raise Unauthorized(f"Could not find project: {access.project_id}.")
+        delegated = set(access.role_ids)
+        roles = [r for r in self.roles.roles_for(session, payload.user_id, "project", project.id)
+                 if r.id in delegated]
+        if not roles:
+            raise Unauthorized(f"User {payload.user_id} has no access to project {project.id}")
+        return TokenInfo(
+            payload=payload, user=user_ref, roles=[{"id": r.id, "name": r.name} for r in roles],
+            project={"id": project.id, "name": project.name,
+                     "domain": {"id": domain.id, "name": domain.name}},
+            oauth={"access_token_id": access.id, "consumer_id": access.consumer_id})
+
     def token_info(self, session: Session, payload: TokenPayload) -> TokenInfo:
         """The subject, scope and roles of a token, from the store; 401 if they no longer hold."""
         if payload.trust_id:
             return self._trust_info(session, payload)
+        if payload.access_token_id:
+            return self._oauth_info(session, payload)
         user_ref = self._user_ref(session, payload.user_id)
         user_id = payload.user_id
         project_ref = domain_ref = None
@@ -404,6 +450,8 @@ class Authenticator:
             token["roles"] = info.roles
             if with_catalog:
                 token["catalog"] = self.catalog.render(session)
+        if info.oauth is not None:
+            token["OS-OAUTH1"] = info.oauth
         if info.application_credential is not None:
             token["application_credential"] = info.application_credential
         return {"token": token}
@@ -429,6 +477,7 @@ class Authenticator:
         context.audit_ids = list(payload.audit_ids)
         context.application_credential_id = payload.application_credential_id
         context.trust_id = payload.trust_id
+        context.access_token_id = payload.access_token_id
         context.is_admin_project = info.is_admin_project
 
     def revoke(self, session: Session, payload: TokenPayload) -> None:

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from stacklab.api.errors import BadRequest, Forbidden
 from stacklab.identity import models as m
+from stacklab.identity.endpoint_policy import forget_associations
 from stacklab.identity.errors import duplicate, not_found
 from stacklab.identity.rows import filtered, row_or_404
 from stacklab.identity.state import IdentityState
@@ -70,6 +71,7 @@ class Catalog:
             raise Forbidden(f"Unable to delete region {region.id} because it or its child "
                             "regions have associated endpoints.")
         for region_in_tree in reversed(tree):
+            forget_associations(session, region_id=region_in_tree)
             session.delete(self.get_region(session, region_in_tree))
             session.flush()
         self.state.changed()
@@ -105,6 +107,7 @@ class Catalog:
         return service
 
     def delete_service(self, session: Session, service_id: str) -> None:
+        forget_associations(session, service_id=service_id)
         session.delete(self.get_service(session, service_id))
         self.state.changed()
 
@@ -159,6 +162,7 @@ class Catalog:
         return endpoint
 
     def delete_endpoint(self, session: Session, endpoint_id: str) -> None:
+        forget_associations(session, endpoint_id=endpoint_id)
         session.delete(self.get_endpoint(session, endpoint_id))
         self.state.changed()
 

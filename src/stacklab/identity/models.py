@@ -274,3 +274,44 @@ class AccessRule(Base):
     service: Mapped[str | None] = mapped_column(String(64))
     path: Mapped[str | None] = mapped_column(String(128))
     method: Mapped[str | None] = mapped_column(String(16))
+
+
+class OAuthRequestToken(Base):
+    """OS-OAUTH1: a consumer's request for a project, until it is exchanged for an access
+    token; authorizing it records the user, the roles and the verifier."""
+
+    __tablename__ = "identity_oauth_request_token"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    request_secret: Mapped[str] = mapped_column(String(64))
+    consumer_id: Mapped[str] = mapped_column(String(64), index=True)
+    requested_project_id: Mapped[str] = mapped_column(String(64))
+    role_ids: Mapped[list[str]] = mapped_column(default=list)
+    authorizing_user_id: Mapped[str | None] = mapped_column(String(64))
+    verifier: Mapped[str | None] = mapped_column(String(64))
+    expires_at: Mapped[float | None] = mapped_column(Float)
+
+
+class OAuthAccessToken(Base):
+    """OS-OAUTH1: what a consumer signs token requests with, on behalf of a user."""
+
+    __tablename__ = "identity_oauth_access_token"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    access_secret: Mapped[str] = mapped_column(String(64))
+    consumer_id: Mapped[str] = mapped_column(String(64), index=True)
+    authorizing_user_id: Mapped[str] = mapped_column(String(64), index=True)
+    project_id: Mapped[str] = mapped_column(String(64))
+    role_ids: Mapped[list[str]] = mapped_column(default=list)
+    expires_at: Mapped[float | None] = mapped_column(Float)
+
+
+class PolicyAssociation(Base):
+    """OS-ENDPOINT-POLICY: a policy blob for an endpoint, a service, or a service in a
+    region; the row's shape says which (the others are None)."""
+
+    __tablename__ = "identity_policy_association"
+    __table_args__ = (UniqueConstraint("endpoint_id", "service_id", "region_id"),)
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    policy_id: Mapped[str] = mapped_column(String(64), index=True)
+    endpoint_id: Mapped[str | None] = mapped_column(String(64))
+    service_id: Mapped[str | None] = mapped_column(String(64))
+    region_id: Mapped[str | None] = mapped_column(String(64))

@@ -48,10 +48,13 @@ NO_SCOPE: tuple[str, ...] = ()
 
 # APIs keystone deliberately leaves outside policy enforcement. Changing one's own
 # password is guarded by the original password, not by a rule, so operators cannot
-# restrict it in a policy file.
+# restrict it in a policy file. OAuth1's request and access tokens are guarded by the
+# consumer's signature (and the access token by the verifier a user's authorization gave).
 UNENFORCED_APIS: tuple[str, ...] = (
     "POST /v3/auth/tokens",
     "POST /v3/users/{user_id}/password",
+    "POST /v3/OS-OAUTH1/request_token",
+    "POST /v3/OS-OAUTH1/access_token",
 )
 
 # ---- check-string building blocks -------------------------------------------------------
@@ -660,6 +663,42 @@ CONSUMER_RULES: list[PolicyRule] = [
     _admin_only("delete_consumer", "Delete an OAuth1 consumer."),
 ]
 
+# OAuth1's request-token authorization and a user's access tokens: admin only, of a
+# project-scoped token, as keystone registers them.
+ACCESS_TOKEN_RULES: list[PolicyRule] = [
+    _identity("authorize_request_token", _ADMIN, PROJECT_ONLY,
+              "Authorize an OAuth1 request token with some of one's roles."),
+    _identity("get_access_token", _ADMIN, PROJECT_ONLY, "Show an OAuth1 access token."),
+    _identity("get_access_token_role", _ADMIN, PROJECT_ONLY,
+              "Show a role an OAuth1 access token delegates."),
+    _identity("list_access_tokens", _ADMIN, PROJECT_ONLY, "List a user's OAuth1 access tokens."),
+    _identity("list_access_token_roles", _ADMIN, PROJECT_ONLY,
+              "List the roles an OAuth1 access token delegates."),
+    _identity("delete_access_token", _ADMIN, PROJECT_ONLY, "Revoke an OAuth1 access token."),
+]
+
+POLICY_ASSOCIATION_RULES: list[PolicyRule] = [
+    _admin_only("create_policy_association_for_endpoint",
+                "Associate a policy with an endpoint."),
+    _admin_or_system_reader("check_policy_association_for_endpoint",
+                            "Test a policy's association with an endpoint."),
+    _admin_only("delete_policy_association_for_endpoint",
+                "Remove a policy's association with an endpoint."),
+    _admin_only("create_policy_association_for_service", "Associate a policy with a service."),
+    _admin_or_system_reader("check_policy_association_for_service",
+                            "Test a policy's association with a service."),
+    _admin_only("delete_policy_association_for_service",
+                "Remove a policy's association with a service."),
+    _admin_only("create_policy_association_for_region_and_service",
+                "Associate a policy with a service in a region."),
+    _admin_or_system_reader("check_policy_association_for_region_and_service",
+                            "Test a policy's association with a service in a region."),
+    _admin_only("delete_policy_association_for_region_and_service",
+                "Remove a policy's association with a service in a region."),
+    _admin_or_system_reader("get_policy_for_endpoint", "Show the policy of an endpoint."),
+    _admin_or_system_reader("list_endpoints_for_policy", "List the endpoints of a policy."),
+]
+
 RULES: list[PolicyRule] = [
     *BASE_RULES,
     *TOKEN_RULES,
@@ -683,6 +722,8 @@ RULES: list[PolicyRule] = [
     *POLICY_BLOB_RULES,
     *ENDPOINT_FILTER_RULES,
     *CONSUMER_RULES,
+    *ACCESS_TOKEN_RULES,
+    *POLICY_ASSOCIATION_RULES,
 ]
 
 RULES_BY_NAME: dict[str, PolicyRule] = {rule.name: rule for rule in RULES}

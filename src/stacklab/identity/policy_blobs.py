@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from stacklab.identity import models as m
+from stacklab.identity.endpoint_policy import forget_associations
 from stacklab.identity.rows import filtered, row_or_404
 from stacklab.identity.state import IdentityState
 
@@ -42,4 +43,5 @@ class PolicyBlobs:
         return policy
 
     def delete_policy(self, session: Session, policy_id: str) -> None:
+        forget_associations(session, policy_id=policy_id)
         session.delete(self.get_policy(session, policy_id))

@@ -205,3 +205,13 @@ CONSUMER_UPDATE = {"type": "object", "properties": {"consumer": {
     "type": "object", "properties": _CONSUMER, "not": {"required": ["secret"]},
     "minProperties": 1, "additionalProperties": True}},
     "required": ["consumer"], "additionalProperties": False}
+
+# -- OS-OAUTH1 authorization: the roles lent, each named by id or by name -----------------
+REQUEST_TOKEN_AUTHORIZE = {"type": "object", "properties": {"roles": {
+    "type": "array", "items": {
+        "type": "object", "properties": {"id": {"type": "string", "minLength": 1,
+                                               "maxLength": 64},
+                                        "name": {"type": "string", "minLength": 1,
+                                                 "maxLength": 255}},
+        "minProperties": 1, "maxProperties": 1, "additionalProperties": False}}},
+    "required": ["roles"]}

@@ -16,7 +16,8 @@ from stacklab.identity.catalog import Catalog
 from stacklab.identity.credentials import ApplicationCredentials, Credentials
 from stacklab.identity.domain_config import DomainConfigs
 from stacklab.identity.endpoint_filter import EndpointFilter
-from stacklab.identity.oauth1 import Consumers
+from stacklab.identity.endpoint_policy import EndpointPolicy
+from stacklab.identity.oauth1 import OAuth1
 from stacklab.identity.policy_blobs import PolicyBlobs
 from stacklab.identity.resources import ProjectsAndDomains, Resources
 from stacklab.identity.roles import SYSTEM, Roles
@@ -50,7 +51,7 @@ class IdentityService:
         self.domain_configs = DomainConfigs(self.state)
         self.policy_blobs = PolicyBlobs(self.state)
         self.endpoint_filter = EndpointFilter(self.state)
-        self.consumers = Consumers(self.state)
+        self.endpoint_policy = EndpointPolicy(self.state)
         self.users = Users(self.state)
         self.roles = Roles(self.state)
         self.catalog = Catalog(self.state)
@@ -58,8 +59,10 @@ class IdentityService:
         self.credentials = Credentials(self.state)
         self.trusts = Trusts(self.state, self.roles)
         self.users.on_delete.append(self.trusts.delete_for_user)
+        self.oauth1 = OAuth1(self.state, self.roles)
+        self.users.on_delete.append(self.oauth1.delete_for_user)
         self.auth = Authenticator(self.state, self.resources, self.users, self.roles,
-                                  self.catalog, self.app_creds, self.trusts)
+                                  self.catalog, self.app_creds, self.trusts, self.oauth1)
 
     @property
     def db(self) -> Database:

@@ -42,6 +42,8 @@ class TokenPayload:
     system: str | None = None
     application_credential_id: str | None = None
     trust_id: str | None = None
+    # An OAuth1-scoped token: the access token that signed for it.
+    access_token_id: str | None = None
     extras: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -105,8 +107,11 @@ class FernetTokens:
                 payload.issued_at,
                 [base64.urlsafe_b64decode(a + "==") for a in payload.audit_ids],
                 _pack_id(payload.application_credential_id),
-                # Only trust-scoped tokens carry a ninth field.
-                *([_pack_id(payload.trust_id)] if payload.trust_id else []),
+                # Only trust-scoped and OAuth1 tokens carry a ninth field, only OAuth1 a
+                # tenth.
+                *([_pack_id(payload.trust_id)]
+                  if payload.trust_id or payload.access_token_id else []),
+                *([_pack_id(payload.access_token_id)] if payload.access_token_id else []),
             ],
             use_bin_type=True,
         )
@@ -121,7 +126,7 @@ class FernetTokens:
             body = self._decrypter.decrypt(raw)
             fields = msgpack.unpackb(body, raw=False)
             (version, user_id, method_bits, scope, expires_at, issued_at, audit_ids,
-             app_cred_id, trust_id) = [*fields, None] if len(fields) == 8 else fields
+             app_cred_id, trust_id, access_token_id) = [*fields, None, None, None][:10]
         except (InvalidToken, UnicodeError, ValueError, TypeError,
                 msgpack.ExtraData, msgpack.FormatError, msgpack.StackError) as exc:
             raise TokenFormatError("not a valid token") from exc
@@ -139,6 +144,7 @@ class FernetTokens:
             system=scope_id if kind == 3 else None,
             application_credential_id=_unpack_id(app_cred_id),
             trust_id=_unpack_id(trust_id),
+            access_token_id=_unpack_id(access_token_id),
         )
 
     def new_audit_id(self) -> str:

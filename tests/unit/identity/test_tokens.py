@@ -46,6 +46,15 @@ def test_application_credential_id_travels() -> None:
     assert decoded.application_credential_id == PROJECT
 
 
+def test_oauth1_access_token_id_travels_apart_from_a_trust() -> None:
+    fernet = tokens()
+    original = payload(methods=("oauth1",), access_token_id=USER)
+    decoded = fernet.decode(fernet.encode(original))
+    assert decoded == original and decoded.trust_id is None
+    trusted = payload(trust_id=PROJECT)
+    assert fernet.decode(fernet.encode(trusted)).access_token_id is None
+
+
 def test_token_has_no_padding_and_is_ascii() -> None:
     token = tokens().encode(payload())
     assert "=" not in token

@@ -7,6 +7,7 @@ from stacklab.identity.api import (  # noqa: F401  (each module registers its ro
     discovery,
     domain_config,
     endpoint_filter,
+    endpoint_policy,
     oauth1,
     policy_blobs,
     projects,

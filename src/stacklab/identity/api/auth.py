@@ -17,6 +17,7 @@ from stacklab.identity.api.base import (
     render_domain,
     render_project,
 )
+from stacklab.identity.api.oauth1 import signed_request
 from stacklab.identity.auth import TokenInfo
 from stacklab.identity.roles import SYSTEM
 
@@ -24,7 +25,7 @@ from stacklab.identity.roles import SYSTEM
 @api.route("POST", "/v3/auth/tokens", public=True, status=201, schema=schemas.AUTH)
 async def issue_token(call: Call) -> Reply:
     with backend(call) as (service, session):
-        info = service.auth.authenticate(session, call.body["auth"])
+        info = service.auth.authenticate(session, call.body["auth"], signed_request(call))
         token = service.auth.issue(info.payload)
         body = service.auth.render(session, info, with_catalog=not query_flag(call, "nocatalog"))
     return Reply(body, headers={"X-Subject-Token": token})

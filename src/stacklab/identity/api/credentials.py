@@ -34,7 +34,7 @@ def _app_cred_target(call: Call) -> dict[str, Any]:
 def _not_delegated(call: Call) -> None:
     """keystone refuses trust-scoped tokens here: an application credential made through
     a trust would outlive the trust and lose the delegation chain that audits it."""
-    if call.context.trust_id:
+    if call.context.is_delegated_auth:
         raise Forbidden("Cannot manage application credentials with a token issued via "
                         "delegation.")
 
