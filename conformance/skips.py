@@ -31,10 +31,12 @@ VERDICTS: tuple[tuple[re.Pattern[str], str, str], ...] = tuple(
         (r"certified_image_ref", GATE, "devstack configures no signed image"),
         (r"Security compliance", GATE, "keystone's [security_compliance] is off in the gate"),
         (r"glance-download|image_remote", GATE, "needs a second region's glance"),
-        (r"only one store is configured|multistore|store weight|http store|"
+        (r"only one store is (configured|available)|multistore|store weight|http store|"
          r"show_multiple_locations|glance caching", GATE,
          "needs several stores, an http store, image locations or the cache: off in the "
          "default job"),
+        (r"do_secure_hash is enabled", GATE,
+         "the variant for glance with do_secure_hash off; the default job runs the other"),
         (r"Image format enforcement prevents", GATE,
          "devstack's glance inspects uploads, so these tests skip there"),
         (r"Need distinct images", GATE,

@@ -20,6 +20,7 @@ has finished. Each import is recorded as a task (``tasks.py``), which ``GET
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
@@ -30,7 +31,7 @@ from sqlalchemy.orm import Session
 
 from stacklab.api.client import ServiceCallError, ServiceClient
 from stacklab.api.context import RequestContext
-from stacklab.api.errors import ApiError, BadRequest, Conflict
+from stacklab.api.errors import ApiError, BadRequest, Conflict, Forbidden
 from stacklab.api.validation import Schema
 from stacklab.image import models as m
 from stacklab.image.schemas import IMAGE_CREATE
@@ -43,6 +44,8 @@ GLANCE_DOWNLOAD_PROPERTIES = ("hw_", "trait:", "os_distro", "os_secure_boot", "o
 INTERFACES = ("public", "internal", "admin")
 MAX_REDIRECTS = 5
 FETCH_TIMEOUT = 60.0
+# glance's [DEFAULT] hashing_algorithm.
+HASHING_ALGORITHM = "sha512"
 _IMAGE_FIELDS = Schema(IMAGE_CREATE)
 
 
@@ -226,6 +229,90 @@ class Importer:
                 properties, image.disk_format, image.container_format = before
                 image.properties = {**properties, LOCK: image.properties.get(LOCK)}
 
+    # -- POST /v2/images/{id}/locations (image API 2.17) ------------------------------------
+
+    def start_location(self, session: Session, context: RequestContext, image: m.Image,
+                       body: Mapping[str, Any], *, service: bool) -> Started:
+        """glance's checks of an added location after its policy check, then the
+        ``location_import`` task and the image's lock. ``service``: the caller holds the
+        service role, which glance lets add a location whatever store it names."""
+        url = body["url"]
+        validation = dict(body.get("validation_data") or {})
+        # glance lets a normal user add only locations of its http store. The lab's "http
+        # store" reaches exactly what web-download may (loopback by default): any other URL
+        # is one of a store that is not configured.
+        if not service and not (url.startswith("http") and self.uri_filter.allows(url)):
+            raise Forbidden("http store must be enabled to use location API by normal user.")
+        if "os_hash_value" in validation:
+            _check_hash_value(validation["os_hash_value"],
+                              validation.get("os_hash_algo", HASHING_ALGORITHM))
+        if LOCK in image.properties:
+            raise Conflict(f"Image {image.id} has an import in progress (task "
+                           f"{image.properties[LOCK]})")
+        task = self.tasks.create(session, context, "location_import",
+                                 {"image_id": image.id, "loc_url": url,
+                                  "validation_data": validation}, image_id=image.id)
+        image.properties = {**image.properties, LOCK: task.id}
+        return Started(task.id, image.id, "location_import", dict(body))
+
+    async def run_location(self, started: Started) -> None:
+        """glance's location_import flow with do_secure_hash on: the image goes importing,
+        its data is read from the URL (its http store does; stacklab reads only what the
+        web-download filter allows) to compute the checksum and hash, which must match
+        ``validation_data``; then the location is recorded and the image becomes active.
+        glance's http store keeps no copy; stacklab keeps one in its file store, so that
+        ``GET .../file`` answers without reaching out again. On failure the image goes back
+        to queued with no hashes, keeping an http location (glance's http store cannot
+        delete one)."""
+        url = started.body["url"]
+        validation = dict(started.body.get("validation_data") or {})
+        algo = validation.get("os_hash_algo", HASHING_ALGORITHM)
+        self._task_step(started.task_id, "processing")
+        with self.images.db.session() as session:
+            image = session.get(m.Image, started.image_id)
+            if image is not None and image.status == "queued":
+                self.images.set_status(session, image, "importing")
+        try:
+            data = await self._read_location(url)
+            digest = hashlib.new(algo, data).hexdigest()
+            if "os_hash_value" in validation and validation["os_hash_value"] != digest:
+                raise ImportFailed(f"os_hash_value: ({validation['os_hash_value']}) not "
+                                   f"matched with actual os_hash_value: ({digest})")
+            self._activate_location(started.image_id, url, data, algo, digest)
+        except (ImportFailed, ApiError, httpx.HTTPError) as error:
+            with self.images.db.session() as session:
+                image = session.get(m.Image, started.image_id)
+                if image is not None:
+                    image.os_hash_algo = image.os_hash_value = image.checksum = None
+                    if url.startswith("http") and image.status != "active":
+                        image.locations = [*image.locations, {"url": url, "metadata": {}}]
+            self._end(started, failure=_reason(error))
+            return
+        self._end(started, failure=None)
+
+    async def _read_location(self, url: str) -> bytes:
+        if not url.startswith("http") or not self.uri_filter.allows(url):
+            # What glance's stores answer for a URL none of them serves.
+            raise ImportFailed(f"Unknown scheme or location not reachable: {url}")
+        async with httpx.AsyncClient(timeout=FETCH_TIMEOUT, follow_redirects=False,
+                                     trust_env=False) as client:
+            response = await self._open(client, url)
+            try:
+                return await response.aread()
+            finally:
+                await response.aclose()
+
+    def _activate_location(self, image_id: str, url: str, data: bytes, algo: str,
+                           digest: str) -> None:
+        if not self.images.store_data(image_id, data):
+            raise ImportFailed(f"Image {image_id} was deleted during the location import.")
+        with self.images.db.session() as session:
+            image = session.get(m.Image, image_id)
+            if image is None:
+                raise ImportFailed(f"Image {image_id} was deleted during the location import.")
+            image.os_hash_algo, image.os_hash_value = algo, digest
+            image.locations = [*image.locations, {"url": url, "metadata": {}}]
+
     # -- the legacy /v2/tasks import ---------------------------------------------------------
 
     def check_legacy_source(self, uri: Any) -> str:
@@ -269,6 +356,18 @@ class Importer:
             task = session.get(m.ImageTask, task_id)
             if task is not None:
                 self.tasks.succeed(task, {"image_id": image_id})
+
+
+def _check_hash_value(value: str, algo: str) -> None:
+    """glance's checks of ``validation_data``'s hash: hexadecimal, of the algorithm's size."""
+    try:
+        size = len(bytes.fromhex(value))
+    except ValueError:
+        raise BadRequest(f"os_hash_value ({value}) is not a valid hexadecimal value") from None
+    want = hashlib.new(algo).digest_size
+    if size != want:
+        raise BadRequest(f"os_hash_value: ({value}) is not the correct size for ({algo}) "
+                         f"(should be ({want}) bytes)")
 
 
 def _reason(error: BaseException) -> str:

@@ -44,6 +44,8 @@ class Image(Base):
     properties: Mapped[dict[str, Any]] = mapped_column(default=dict)
     tags: Mapped[list[str]] = mapped_column(default=list)
     stores: Mapped[list[str]] = mapped_column(default=list)
+    # Locations added with POST /v2/images/{id}/locations: {"url", "metadata"} each.
+    locations: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
 
 
 class ImageMember(Base):

@@ -133,3 +133,25 @@ def members_document() -> dict[str, Any]:
         "links": [{"rel": "self", "href": "{self}"},
                   {"rel": "describedby", "href": "{schema}"}],
     }
+
+
+# POST /v2/images/{id}/locations (2.17): glance's add_location schema, permissive at the
+# top (other keys are ignored) and strict in validation_data.
+ADD_LOCATION: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "url": {"type": "string"},
+        "validation_data": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "os_hash_algo": {"type": "string", "maxLength": 64,
+                                 "enum": ["sha1", "sha256", "sha512", "md5"]},
+                "os_hash_value": {"type": "string", "maxLength": 128},
+            },
+            "dependentRequired": {"os_hash_value": ["os_hash_algo"],
+                                  "os_hash_algo": ["os_hash_value"]},
+        },
+    },
+    "required": ["url"],
+}

@@ -4,6 +4,7 @@ OpenAPI description and api-ref samples (shared/api-ref)."""
 
 from __future__ import annotations
 
+import hashlib
 import http.server
 import threading
 import uuid
@@ -534,3 +535,67 @@ def test_tasks_api_is_admin_only_and_imports(admin: Glance, member: Glance, web:
     unknown = admin("GET", f"/v2/tasks?marker={uuid.uuid4()}")
     assert unknown.status_code == 400 and "not found" in unknown.json()["message"]
     assert admin("GET", f"/v2/tasks/{uuid.uuid4()}").status_code == 404
+
+
+# -- 2.17: POST/GET /v2/images/{id}/locations -------------------------------------------
+
+
+def test_versions_advertise_2_17_as_current(admin: Glance) -> None:
+    versions = admin("GET", "/versions").json()["versions"]
+    assert versions[0] == {**versions[0], "id": "v2.17", "status": "CURRENT"}
+
+
+def test_add_location_from_loopback_makes_the_image_active(
+        admin: Glance, member: Glance, web: str) -> None:
+    image = new_image(member)
+    body = {**sample("glance", f"{SAMPLES}/add-location-request.json"), "url": f"{web}/disk"}
+    body["validation_data"]["os_hash_value"] = hashlib.sha512(DATA).hexdigest()
+    answer = member("POST", f"/v2/images/{image['id']}/locations", json=body)
+    assert answer.status_code == 202, answer.text
+    assert answer.content == b""
+    shown = member("GET", f"/v2/images/{image['id']}").json()
+    assert (shown["status"], shown["os_hash_algo"], shown["os_hash_value"],
+            shown["checksum"]) == ("active", "sha512", hashlib.sha512(DATA).hexdigest(),
+                                   hashlib.md5(DATA).hexdigest())
+    assert member("GET", f"/v2/images/{image['id']}/file").content == DATA
+    tasks = member("GET", f"/v2/images/{image['id']}/tasks").json()["tasks"]
+    assert [(t["type"], t["status"]) for t in tasks] == [("location_import", "success")]
+    # Listing locations is for services only (fetch_image_location).
+    assert member("GET", f"/v2/images/{image['id']}/locations").status_code == 403
+    locations = admin("GET", f"/v2/images/{image['id']}/locations")
+    assert locations.status_code == 200
+    assert locations.json() == [{"url": f"{web}/disk", "metadata": {}}]
+    assert_shape_like_sample(locations.json(),
+                             sample("glance", f"{SAMPLES}/locations-list-detail-response.json"),
+                             ignore={"$[*].metadata.store"})
+    # Only a queued image takes a location.
+    again = member("POST", f"/v2/images/{image['id']}/locations", json={"url": f"{web}/disk"})
+    assert again.status_code == 409
+    assert "not allowed to add locations if image status is active" in again.text
+
+
+@pytest.mark.parametrize(("body", "status", "message"), [
+    ({}, 400, "url"),
+    ({"url": "LOOP", "validation_data": {"os_hash_value": "ab" * 64}}, 400, "os_hash_algo"),
+    ({"url": "LOOP", "validation_data": {"os_hash_algo": "sha123", "os_hash_value": "ab"}},
+     400, "sha123"),
+    ({"url": "LOOP", "validation_data": {"os_hash_algo": "sha512", "os_hash_value": "ab" * 32}},
+     400, "not the correct size for (sha512)"),
+    ({"url": "http://192.0.2.1/disk"}, 403, "http store must be enabled"),
+])
+def test_add_location_refusals(member: Glance, web: str, body: dict[str, Any], status: int,
+                               message: str) -> None:
+    image = new_image(member)
+    if body.get("url") == "LOOP":
+        body = {**body, "url": f"{web}/disk"}
+    answer = member("POST", f"/v2/images/{image['id']}/locations", json=body)
+    assert answer.status_code == status, answer.text
+    assert message in answer.text
+    assert member("GET", f"/v2/images/{image['id']}").json()["status"] == "queued"
+
+
+def test_locations_of_an_unknown_image_are_404(admin: Glance) -> None:
+    missing = "00000000-0000-4000-8000-000000000000"
+    assert admin("GET", f"/v2/images/{missing}/locations").status_code == 404
+    assert admin("POST", f"/v2/images/{missing}/locations",
+                 json={"url": "http://127.0.0.1/x"}).status_code == 404

@@ -10,8 +10,8 @@ from stacklab.image import schemas
 from stacklab.image.api.base import api, importer
 
 # The versions glance lists; the newest is CURRENT, older ones SUPPORTED.
-_VERSIONS = ("2.16", "2.15", "2.14", "2.13", "2.12", "2.11", "2.10", "2.9", "2.8", "2.7", "2.6",
-             "2.5", "2.4", "2.3", "2.2", "2.1", "2.0")
+_VERSIONS = ("2.17", "2.16", "2.15", "2.14", "2.13", "2.12", "2.11", "2.10", "2.9", "2.8",
+             "2.7", "2.6", "2.5", "2.4", "2.3", "2.2", "2.1", "2.0")
 
 
 def _versions(call: Call) -> list[dict[str, Any]]:

@@ -269,3 +269,29 @@ async def _change_tags(call: Call, *, add: bool) -> None:
                 raise NotFound(f"Tag {tag} not found on image {image.id}.")
             tags = [t for t in image.tags if t != tag]
         service.update(session, image, {"tags": tags}, set())
+
+
+@api.route("POST", "/v2/images/{image_id}/locations", status=202, schema=schemas.ADD_LOCATION)
+async def add_location(call: Call) -> None:
+    service = images(call)
+    imports = importer(call)
+    with service.db.session() as session:
+        image = service.get(session, call.context, call.params["image_id"])
+        # glance refuses a non-queued image before it asks policy.
+        if image.status != "queued":
+            raise Conflict(f"It's not allowed to add locations if image status is "
+                           f"{image.status}.")
+        call.authorize("add_image_location", image_target(image, call))
+        started = imports.start_location(session, call.context, image, call.body,
+                                         service="service" in call.context.roles)
+    await imports.run_location(started)
+
+
+@api.route("GET", "/v2/images/{image_id}/locations")
+async def get_locations(call: Call) -> list[dict[str, Any]]:
+    service = images(call)
+    with service.db.session() as session:
+        image = service.get(session, call.context, call.params["image_id"])
+        call.authorize("fetch_image_location", image_target(image, call))
+        return [{"url": loc["url"], "metadata": loc.get("metadata", {})}
+                for loc in image.locations]
