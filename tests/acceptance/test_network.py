@@ -15,6 +15,7 @@ nova @ 00a030403f67.
 from __future__ import annotations
 
 import ipaddress
+import json
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -846,6 +847,65 @@ def test_sdk_ports_round_trip(sdk: Any, neutron: Neutron, trash: Trash) -> None:
     assert (updated.name, updated.description) == ("renamed", "d")
     assert [p.id for p in sdk.network.ports(network_id=network["id"])] == [port.id]
     assert sdk.network.find_network(network["name"]).id == network["id"]
+
+
+# -- tags given in a body ---------------------------------------------------------------------
+
+
+def _posted_bodies(stderr: str, path: str) -> list[str]:
+    """The JSON bodies keystoneauth's ``--debug`` log shows POSTed to a URL ending in ``path``."""
+    return [line for line in stderr.splitlines()
+            if line.startswith("REQ: curl") and "-X POST" in line
+            and f"{path} " in line]
+
+
+def test_cli_port_create_sends_its_tags_in_the_post(live: LiveCloud, neutron: Neutron,
+                                                    trash: Trash) -> None:
+    network, _ = network_with_subnet(neutron, trash, "10.83.0.0/24")
+    result = live.openstack("--debug", "port", "create", "--network", network["id"],
+                            "--tag", "red", "--tag", "a,b", "-f", "json", unique("tagged"))
+    port = trash.add("ports", json.loads(result.stdout))
+    assert sorted(port["tags"]) == ["a,b", "red"]
+    # tag-ports-during-bulk-creation advertised: the tags go in the create, no /tags call.
+    posts = _posted_bodies(result.stderr, "/v2.0/ports")
+    assert len(posts) == 1 and '"tags"' in posts[0], result.stderr[-3000:]
+    assert "/tags" not in result.stderr
+    shown = neutron.get(f"/v2.0/ports/{port['id']}")["port"]
+    assert sorted(shown["tags"]) == ["a,b", "red"]
+
+
+def test_cli_network_create_tags_it_after_the_post(live: LiveCloud, neutron: Neutron,
+                                                   trash: Trash) -> None:
+    # As upstream, only ports take tags in a create body: the CLI creates the network, then
+    # sets its tags.
+    result = live.openstack("--debug", "network", "create", "--tag", "a", "--tag", "b",
+                            "-f", "json", unique("tagged"))
+    network = trash.add("networks", json.loads(result.stdout))
+    assert network["tags"] == ["a", "b"]
+    posts = _posted_bodies(result.stderr, "/v2.0/networks")
+    assert len(posts) == 1 and '"tags"' not in posts[0], result.stderr[-3000:]
+    assert neutron.get(f"/v2.0/networks/{network['id']}")["network"]["tags"] == ["a", "b"]
+
+
+def test_sdk_tags_in_a_port_create_and_added_by_post(sdk: Any, neutron: Neutron,
+                                                     trash: Trash) -> None:
+    network = sdk.network.create_network(name=unique("sdk-tags"))
+    trash.add("networks", network.to_dict())
+    sdk.network.set_tags(network, ["old"])
+    # openstacksdk's add_tags is tag-creation's POST: it adds, keeps what is there.
+    sdk.network.add_tags(network, ["new/one", "two,2", "old"])
+    assert sdk.network.get_network(network.id).tags == ["old", "new/one", "two,2"]
+    ports = list(sdk.network.create_ports([
+        {"network_id": network.id, "name": unique("sdk"), "tags": ["x"]},
+        {"network_id": network.id, "name": unique("sdk"), "tags": ["y", "z"]}]))
+    for port in ports:
+        trash.add("ports", port.to_dict())
+    assert [p.tags for p in ports] == [["x"], ["y", "z"]]
+    assert sdk.network.get_port(ports[1].id).tags == ["y", "z"]
+    response = neutron.call("POST", f"/v2.0/networks/{network.id}/tags",
+                            json={"tags": [f"t{n}" for n in range(51)]})
+    assert_neutron_error(response, 400, "BadRequest", "Bad networks request: The number of "
+                         "tags exceed the per-resource limit of 50.")
 
 
 # -- security groups --------------------------------------------------------------------------

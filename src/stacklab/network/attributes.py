@@ -37,6 +37,7 @@ LONG_DESCRIPTION_SIZE = 1024
 DEVICE_SIZE = 255
 PROJECT_ID_SIZE = 255
 PHYSNET_SIZE = 64
+TAG_SIZE = 255  # neutron's tagging extension: MAX_TAG_LEN
 # Integer columns are 32-bit in neutron's schema; anything larger cannot be stored.
 DB_INTEGER_MAX = 2**31 - 1
 IPV6_MODES = ("dhcpv6-stateful", "dhcpv6-stateless", "slaac")
@@ -551,6 +552,9 @@ RESOURCES: dict[str, dict[str, Attribute]] = {
                                    column="binding_vnic_type"),
         "binding:profile": _attr(or_none(dictionary), put=True, default={},
                                  column="binding_profile"),
+        # tag-ports-during-bulk-creation: ports alone take their tags in a create body (every
+        # other resource's tags go through /tags); changed later only through /tags.
+        "tags": _attr(unique_strings(TAG_SIZE), default=[]),
     },
     "router": {
         **_STANDARD,

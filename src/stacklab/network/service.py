@@ -660,7 +660,8 @@ class NetworkService:
             binding_host_id=fields.get("binding:host_id") or "",
             binding_vnic_type=fields.get("binding:vnic_type", "normal"),
             binding_profile=dict(fields.get("binding:profile") or {}),
-            dns_name=fields.get("dns_name", ""), tags=[], created_at=now, updated_at=now)
+            dns_name=fields.get("dns_name", ""), tags=list(fields.get("tags") or []),
+            created_at=now, updated_at=now)
         session.add(port)
         session.flush()
         self._allocate(session, network, port.id, fields.get("fixed_ips"), mac, owner)

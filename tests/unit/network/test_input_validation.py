@@ -40,7 +40,7 @@ TABLE: dict[str, tuple[str, list[str], list[str]]] = {
         "name", "description", "network_id", "admin_state_up", "mac_address", "fixed_ips",
         "device_id", "device_owner", "security_groups", "allowed_address_pairs",
         "extra_dhcp_opts", "port_security_enabled", "binding:host_id", "binding:vnic_type",
-        "binding:profile", "tenant_id", "project_id"], [
+        "binding:profile", "tags", "tenant_id", "project_id"], [
         "name", "description", "admin_state_up", "mac_address", "fixed_ips", "device_id",
         "device_owner", "security_groups", "allowed_address_pairs", "extra_dhcp_opts",
         "port_security_enabled", "binding:host_id", "binding:vnic_type", "binding:profile"]),

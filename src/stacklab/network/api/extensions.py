@@ -62,6 +62,10 @@ EXTENSIONS = (
      "statistics per project"),
     ("standard-attr-tag", "Tag support for resources with standard attribute", "Enables to "
      "set tag on resources with standard attribute."),
+    ("tag-creation", "Tag creation extension", "Allow to create multiple tags for a "
+     "resource"),
+    ("tag-ports-during-bulk-creation", "Tag Ports During Bulk Creation", "Allow to tag ports "
+     "during bulk creation"),
     ("ip-substring-filtering", "IP address substring filtering", "Provides IP address "
      "substring filtering when listing ports"),
     ("metering", "Neutron Metering", "Neutron Metering extension."),

@@ -52,8 +52,8 @@ async def list_tags(call: Call) -> dict[str, Any]:
         return {"tags": list(_load(call, session, "get").tags)}
 
 
-@api.route("PUT", _BASE)
-async def replace_tags(call: Call) -> dict[str, Any]:
+def _body_tags(call: Call) -> list[str]:
+    """The ``{"tags": [...]}`` body of a replace or an add, as neutron's validate_tags."""
     body = call.body
     if not isinstance(body, dict) or "tags" not in body:
         raise attributes.invalid_input("Invalid tags body")
@@ -61,6 +61,18 @@ async def replace_tags(call: Call) -> dict[str, Any]:
     if reason:
         raise attributes.invalid_input(reason)
     tags: list[str] = body["tags"]
+    return tags
+
+
+def _over_limit(collection: str) -> BadRequest:
+    # neutron's BadRequest names the collection ("Bad networks request: ...").
+    return BadRequest(f"Bad {collection.replace('-', '_')} request: The number of tags "
+                      f"exceed the per-resource limit of {MAX_TAGS}.")
+
+
+@api.route("PUT", _BASE)
+async def replace_tags(call: Call) -> dict[str, Any]:
+    tags = _body_tags(call)
     for tag in tags:
         _check(tag)
     if len(tags) > MAX_TAGS:
@@ -70,6 +82,24 @@ async def replace_tags(call: Call) -> dict[str, Any]:
         row.tags = tags
         revise(call, row)
         return {"tags": tags}
+
+
+@api.route("POST", _BASE, status=201)
+async def create_tags(call: Call) -> dict[str, Any]:
+    """tag-creation: the body's tags added to those the resource has (none removed, none
+    twice), so tags whose characters a URL cannot carry can be set. As upstream, the limit
+    counts the body's tags, checked once the resource is found and ``create_<r>:tags``
+    allows it."""
+    tags = _body_tags(call)
+    with network(call).db.session() as session:
+        row = _load(call, session, "create")
+        if len(tags) > MAX_TAGS:
+            raise _over_limit(call.params["collection"])
+        added = [t for t in tags if t not in row.tags]
+        if added:
+            row.tags = [*row.tags, *added]
+            revise(call, row)
+    return {"tags": tags}
 
 
 @api.route("DELETE", _BASE, status=204)
