@@ -113,15 +113,18 @@ class Quotas:
         return values
 
     def update_class(self, class_name: str, changes: Mapping[str, int]) -> dict[str, int]:
+        self._set_limits(m.QuotaClassLimit, {"class_name": class_name}, changes)
+        return self.class_limits(class_name)
+
+    def _set_limits(self, model: Any, owner: dict[str, str], changes: Mapping[str, int]) -> None:
+        """Each changed resource's hard limit, in one row per (owner, resource)."""
         with self.db.session() as session:
             for resource, value in changes.items():
-                row = session.get(m.QuotaClassLimit, (class_name, resource))
+                row = session.get(model, (*owner.values(), resource))
                 if row is None:
-                    session.add(m.QuotaClassLimit(class_name=class_name, resource=resource,
-                                                  hard_limit=value))
+                    session.add(model(**owner, resource=resource, hard_limit=value))
                 else:
                     row.hard_limit = value
-        return self.class_limits(class_name)
 
     def limits(self, project_id: str) -> dict[str, int]:
         """The project's limits: its own where an admin set them, else the defaults."""
@@ -153,14 +156,7 @@ class Quotas:
                 for k, v in self.limits(project_id).items()}
 
     def update(self, project_id: str, changes: Mapping[str, int]) -> dict[str, int]:
-        with self.db.session() as session:
-            for resource, value in changes.items():
-                row = session.get(m.QuotaLimit, (project_id, resource))
-                if row is None:
-                    session.add(m.QuotaLimit(project_id=project_id, resource=resource,
-                                             hard_limit=value))
-                else:
-                    row.hard_limit = value
+        self._set_limits(m.QuotaLimit, {"project_id": project_id}, changes)
         return self.limits(project_id)
 
     def reset(self, project_id: str) -> None:
