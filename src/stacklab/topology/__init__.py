@@ -17,14 +17,16 @@ from stacklab.topology.model import (
     VirtualIp,
     services_for,
 )
-from stacklab.topology.runtime import Follower, Runtime
+from stacklab.topology.runtime import Change, Follower, Link, Runtime
 
 __all__ = [
     "DVR_EXTRA_SERVICES",
     "NETWORK_PURPOSES",
     "ROLES",
     "ROLE_SERVICES",
+    "Change",
     "Follower",
+    "Link",
     "Network",
     "Node",
     "Runtime",

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from stacklab.topology import Follower, Runtime, default_lab_data, topology_from_data
+from stacklab.topology import (
+    Change,
+    Follower,
+    Runtime,
+    default_lab_data,
+    topology_from_data,
+)
 
 NETWORK1 = "network1.openstack.local"
 COMPUTE1 = "compute1.openstack.local"
@@ -69,3 +75,79 @@ def test_two_runtimes_of_one_topology_do_not_share_faults() -> None:
     first, second = Runtime(topology), Runtime(topology)
     first.power_off(NETWORK1)
     assert second.is_up(NETWORK1)
+
+
+CONTROLLER1 = "controller1.openstack.local"
+CONTROLLER2 = "controller2.openstack.local"
+ARBITER = "arbiter.openstack.local"
+
+
+def recording(runtime: Runtime) -> list[Change]:
+    heard: list[Change] = []
+    runtime.subscribe(Follower("recorder", changed=heard.append))
+    return heard
+
+
+def test_a_stopped_service_stops_alone_and_starts_again() -> None:
+    runtime = lab_runtime()
+    heard = recording(runtime)
+    assert runtime.stop_service(NETWORK1, "neutron-l3-agent") is True
+    assert runtime.stop_service(NETWORK1, "neutron-l3-agent") is False
+    assert not runtime.running(NETWORK1, "neutron-l3-agent")
+    assert runtime.running(NETWORK1, "neutron-dhcp-agent") and runtime.is_up(NETWORK1)
+    assert runtime.services(NETWORK1)["neutron-l3-agent"] == "stopped"
+    assert heard == [Change("service", (NETWORK1,), "stopped", "neutron-l3-agent")]
+    # Power does not restart a process an operator stopped (systemd keeps it disabled here).
+    runtime.power_off(NETWORK1)
+    runtime.power_on(NETWORK1)
+    assert not runtime.running(NETWORK1, "neutron-l3-agent")
+    assert runtime.start_service(NETWORK1, "neutron-l3-agent") is True
+    assert runtime.running(NETWORK1, "neutron-l3-agent")
+    with pytest.raises(KeyError, match="runs no nova-compute"):
+        runtime.stop_service(NETWORK1, "nova-compute")
+
+
+def test_reachability_follows_power_partitions_and_networks() -> None:
+    runtime = lab_runtime()
+    heard = recording(runtime)
+    assert runtime.reachable(CONTROLLER1, CONTROLLER2, "management")
+    assert not runtime.reachable(CONTROLLER1, NETWORK1, "overlay")  # no overlay address
+    assert runtime.partition([["controller1"], ["controller2", "arbiter"]]) == 2
+    assert not runtime.reachable(CONTROLLER1, CONTROLLER2)
+    assert not runtime.reachable(ARBITER, CONTROLLER1, "management")
+    assert runtime.reachable(CONTROLLER2, ARBITER)
+    # A node on no side keeps reaching both.
+    assert runtime.reachable(NETWORK1, CONTROLLER1) and runtime.reachable(NETWORK1, CONTROLLER2)
+    assert heard[-1].kind == "network" and set(heard[-1].nodes) == {CONTROLLER1, CONTROLLER2,
+                                                                    ARBITER}
+    assert runtime.detach(COMPUTE1, "overlay") is True
+    assert not runtime.reachable(COMPUTE1, NETWORK1, "overlay")
+    assert runtime.reachable(COMPUTE1, NETWORK1, "management")
+    runtime.power_off(CONTROLLER2)
+    assert not runtime.reachable(CONTROLLER2, CONTROLLER2)
+    with pytest.raises(ValueError, match="two sides"):
+        runtime.partition([["compute1"], ["compute1"]])
+    with pytest.raises(KeyError):
+        runtime.detach(COMPUTE1, "external")
+
+
+def test_heal_undoes_every_fault_and_says_what_was_in_force() -> None:
+    runtime = lab_runtime()
+    runtime.partition([["controller1"], ["controller2"]])
+    runtime.detach(COMPUTE1, "overlay")
+    runtime.set_link(CONTROLLER1, "arbiter", latency=0.2, loss=0.1)
+    runtime.stop_service(NETWORK1, "neutron-l3-agent")
+    runtime.power_off(COMPUTE1)
+    assert runtime.link(ARBITER, CONTROLLER1).latency == 0.2
+    before = runtime.heal()
+    assert before["nodes_down"] == [COMPUTE1]
+    assert before["cut"] == [[CONTROLLER1, CONTROLLER2]]
+    assert before["links"] == [{"nodes": [ARBITER, CONTROLLER1], "latency": 0.2, "loss": 0.1}]
+    assert runtime.faults() == {"nodes_down": [], "services_stopped": [],
+                                "networks_detached": [], "cut": [], "links": []}
+    assert runtime.reachable(CONTROLLER1, CONTROLLER2)
+    assert runtime.running(COMPUTE1, "nova-compute")
+    assert runtime.running(NETWORK1, "neutron-l3-agent")
+    assert runtime.link(ARBITER, CONTROLLER1).loss == 0.0
+    with pytest.raises(ValueError):
+        runtime.set_link(CONTROLLER1, CONTROLLER2, loss=2.0)
