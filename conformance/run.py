@@ -23,9 +23,9 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from conformance import cloud, results, tempest_conf
+from conformance import cloud, format_images, results, tempest_conf
 from conformance.fileserver import FileServer
-from conformance.venv import REPO, TEMPEST_VERSION
+from conformance.venv import REPO, TEMPEST_VERSION, ensure_image_tools
 
 CORE_SERVICES = ("identity", "compute", "image", "network")
 # Catalog types that make a service's tests part of the default run once stacklab has them.
@@ -186,6 +186,7 @@ def run(stacklab: Path, out: Path,
     try:
         facts = cloud.discover(lab.auth_url)
         # web-download's source: the image's bytes, from this process, for the whole run.
+        facts, made = with_format_images(facts, out / "format-images")
         with FileServer({IMAGE_PATH: facts.image_data}) as files:
             facts = dataclasses.replace(facts, http_image=files.url(IMAGE_PATH))
             conf = tempest_conf.render(facts, workspace)
@@ -203,7 +204,25 @@ def run(stacklab: Path, out: Path,
         "selection": f"{described}, concurrency {args.concurrency}",
         "wall time": f"{wall:.0f} s (tempest run, from test discovery to the last test)",
         "server 500s (unexpected errors in the cloud's log)": str(len(lab.unexpected_errors())),
+        "format images": made,
     }
+
+
+def with_format_images(facts: cloud.Facts, folder: Path) -> tuple[cloud.Facts, str]:
+    """The facts, with the manifest of os-test-images' set made in ``folder``; what was
+    made, or why nothing was."""
+    problem = ensure_image_tools()
+    if problem:
+        print(f"conformance: no image format tests: {problem}", file=sys.stderr)
+        return facts, f"none: {problem}"
+    try:
+        manifest, count = format_images.generate(folder)
+    except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
+        print(f"conformance: no image format tests: {exc}", file=sys.stderr)
+        return facts, f"none: {exc}"
+    return (dataclasses.replace(facts, images_manifest=str(manifest)),
+            f"{count} of os-test-images' {len(format_images.IMAGES)} "
+            "(conformance/format_images.py)")
 
 
 def report(tests: list[results.Outcome], meta: dict[str, str],
