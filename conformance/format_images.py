@@ -2,7 +2,8 @@
 
 Tempest's ``[image] images_manifest_file`` names a manifest of sample images (name, format,
 usable, file) that openstack/os-test-images generates with qemu-img, mkisofs and parted;
-devstack runs that generator for its jobs. os-test-images is no package (no PyPI release)
+devstack's lib/tempest clones it, runs its generator and names the manifest, with
+``image_format_enforcement`` set as glance's ``require_image_format_match`` (true). os-test-images is no package (no PyPI release)
 and a run reaches no git server, so this module makes the same images itself: the same
 names (they are the scenario names of Tempest's test ids), formats and usable flags, each
 made by the same tools. Every image is made, as os-test-images does, unless its tool lacks

@@ -181,12 +181,12 @@ def run(stacklab: Path, out: Path,
     subprocess.run([str(bin_dir / "tempest"), "init", "--config-dir", str(empty),
                     "--workspace-path", str(out / "workspace.yaml"), str(workspace)],
                    check=True, capture_output=True)
+    manifest, made = format_images_of_run(out / "format-images")
     print(f"conformance: starting {stacklab} up --ephemeral", file=sys.stderr)
     lab = cloud.start(stacklab, out)
     try:
-        facts = cloud.discover(lab.auth_url)
+        facts = dataclasses.replace(cloud.discover(lab.auth_url), images_manifest=manifest)
         # web-download's source: the image's bytes, from this process, for the whole run.
-        facts, made = with_format_images(facts, out / "format-images")
         with FileServer({IMAGE_PATH: facts.image_data}) as files:
             facts = dataclasses.replace(facts, http_image=files.url(IMAGE_PATH))
             conf = tempest_conf.render(facts, workspace)
@@ -208,21 +208,20 @@ def run(stacklab: Path, out: Path,
     }
 
 
-def with_format_images(facts: cloud.Facts, folder: Path) -> tuple[cloud.Facts, str]:
-    """The facts, with the manifest of os-test-images' set made in ``folder``; what was
-    made, or why nothing was."""
+def format_images_of_run(folder: Path) -> tuple[str, str]:
+    """os-test-images' set made in ``folder``: its manifest's path ("" when none could be
+    made), and what was made or why nothing was."""
     problem = ensure_image_tools()
-    if problem:
-        print(f"conformance: no image format tests: {problem}", file=sys.stderr)
-        return facts, f"none: {problem}"
-    try:
-        manifest, count = format_images.generate(folder)
-    except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
-        print(f"conformance: no image format tests: {exc}", file=sys.stderr)
-        return facts, f"none: {exc}"
-    return (dataclasses.replace(facts, images_manifest=str(manifest)),
-            f"{count} of os-test-images' {len(format_images.IMAGES)} "
-            "(conformance/format_images.py)")
+    if not problem:
+        try:
+            manifest, count = format_images.generate(folder)
+        except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
+            problem = str(exc)
+        else:
+            return str(manifest), (f"{count} of os-test-images' {len(format_images.IMAGES)} "
+                                   "(conformance/format_images.py)")
+    print(f"conformance: no image format tests: {problem}", file=sys.stderr)
+    return "", f"none: {problem}"
 
 
 def report(tests: list[results.Outcome], meta: dict[str, str],
