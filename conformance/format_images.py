@@ -3,14 +3,15 @@
 Tempest's ``[image] images_manifest_file`` names a manifest of sample images (name, format,
 usable, file) that openstack/os-test-images generates with qemu-img, mkisofs and parted;
 devstack's lib/tempest clones it, runs its generator and names the manifest, with
-``image_format_enforcement`` set as glance's ``require_image_format_match`` (true). os-test-images is no package (no PyPI release)
-and a run reaches no git server, so this module makes the same images itself: the same
-names (they are the scenario names of Tempest's test ids), formats and usable flags, each
-made by the same tools. Every image is made, as os-test-images does, unless its tool lacks
-the format (qemu-img without qed, mkisofs without UDF). The tools come from Debian's
-``qemu-utils``, ``genisoimage`` and ``parted``, which ``conformance.venv`` installs when it
-can; without them no manifest is written and Tempest skips the tests ("Image format testing
-is not configured"), which ``skips.py`` reports as ours, naming the missing tools.
+``image_format_enforcement`` set as glance's ``require_image_format_match`` (true).
+os-test-images is no package (no PyPI release) and a run reaches no git server, so this
+module makes the same images itself: the same names (they are the scenario names of
+Tempest's test ids), formats and usable flags, each made by the same tools. Every image is
+made, as os-test-images does, unless its tool lacks the format (qemu-img without qed,
+mkisofs without UDF). The tools come from Debian's ``qemu-utils``, ``genisoimage`` and
+``parted``, which ``conformance.venv`` installs when it can; without them no manifest is
+written and Tempest skips the tests ("Image format testing is not configured"), which
+``skips.py`` reports as ours (the summary's ``format images`` line names what is missing).
 """
 
 from __future__ import annotations
