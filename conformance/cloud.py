@@ -129,6 +129,9 @@ class Facts:
     # The loopback URL serving image_data, for [image] http_image; "" when not served.
     http_image: str = ""
     image_data: bytes = field(default=b"", repr=False)
+    # os-test-images' manifest the harness made, for [image] images_manifest_file; "" when
+    # it could not.
+    images_manifest: str = ""
 
 
 class Api:

@@ -23,9 +23,9 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from conformance import cloud, results, tempest_conf
+from conformance import cloud, format_images, results, tempest_conf
 from conformance.fileserver import FileServer
-from conformance.venv import REPO, TEMPEST_VERSION
+from conformance.venv import REPO, TEMPEST_VERSION, ensure_image_tools
 
 CORE_SERVICES = ("identity", "compute", "image", "network")
 # Catalog types that make a service's tests part of the default run once stacklab has them.
@@ -181,10 +181,11 @@ def run(stacklab: Path, out: Path,
     subprocess.run([str(bin_dir / "tempest"), "init", "--config-dir", str(empty),
                     "--workspace-path", str(out / "workspace.yaml"), str(workspace)],
                    check=True, capture_output=True)
+    manifest, made = format_images_of_run(out / "format-images")
     print(f"conformance: starting {stacklab} up --ephemeral", file=sys.stderr)
     lab = cloud.start(stacklab, out)
     try:
-        facts = cloud.discover(lab.auth_url)
+        facts = dataclasses.replace(cloud.discover(lab.auth_url), images_manifest=manifest)
         # web-download's source: the image's bytes, from this process, for the whole run.
         with FileServer({IMAGE_PATH: facts.image_data}) as files:
             facts = dataclasses.replace(facts, http_image=files.url(IMAGE_PATH))
@@ -203,7 +204,24 @@ def run(stacklab: Path, out: Path,
         "selection": f"{described}, concurrency {args.concurrency}",
         "wall time": f"{wall:.0f} s (tempest run, from test discovery to the last test)",
         "server 500s (unexpected errors in the cloud's log)": str(len(lab.unexpected_errors())),
+        "format images": made,
     }
+
+
+def format_images_of_run(folder: Path) -> tuple[str, str]:
+    """os-test-images' set made in ``folder``: its manifest's path ("" when none could be
+    made), and what was made or why nothing was."""
+    problem = ensure_image_tools()
+    if not problem:
+        try:
+            manifest, count = format_images.generate(folder)
+        except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
+            problem = str(exc)
+        else:
+            return str(manifest), (f"{count} of os-test-images' {len(format_images.IMAGES)} "
+                                   "(conformance/format_images.py)")
+    print(f"conformance: no image format tests: {problem}", file=sys.stderr)
+    return "", f"none: {problem}"
 
 
 def report(tests: list[results.Outcome], meta: dict[str, str],

@@ -102,9 +102,9 @@ FEATURES: tuple[Option, ...] = (
     Option("image-feature-enabled", "import_image", "true", "interoperable import"),
     Option("image-feature-enabled", "os_glance_reserved", "true", "os_glance_* reserved"),
     Option("image-feature-enabled", "do_secure_hash", "true", "os_hash_algo/os_hash_value"),
-    Option("image-feature-enabled", "image_format_enforcement", "false",
-           "stacklab does not inspect uploaded data, so the tests that upload bogus data run "
-           "(devstack's glance inspects it, and skips them)"),
+    Option("image-feature-enabled", "image_format_enforcement", "true",
+           "glance's [image_format] require_image_format_match: stacklab inspects uploaded "
+           "data as glance does, so the tests that upload bogus data skip, as in devstack"),
     Option("image-feature-enabled", "manage_locations", "false",
            "needs show_multiple_locations and an http store; off in the gate", GATE),
     Option("image-feature-enabled", "http_store_enabled", "false",
@@ -181,6 +181,10 @@ def options(facts: Facts, workspace: Path) -> Iterator[Option]:
                          "the run's own loopback file server (the CirrOS image's bytes): "
                          "stacklab's web-download fetches from loopback hosts only, and a "
                          "run never reaches outside the machine")
+    if facts.images_manifest:
+        yield Option("image", "images_manifest_file", facts.images_manifest,
+                     "os-test-images' sample images, which the harness makes "
+                     "(conformance/format_images.py) as devstack has them made")
     yield Option("network", "project_networks_reachable", "false",
                  "no guest traffic from the test host")
     yield Option("network-feature-enabled", "api_extensions",

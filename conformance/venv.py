@@ -2,15 +2,21 @@
 
 Tempest and its dependencies (oslo.*, stestr, paramiko ...) stay out of the project's venv.
 A stamp file records what was installed, so a second call costs nothing and a changed pin
-reinstalls.
+reinstalls. The tools that make Tempest's sample disk images (``format_images.py``:
+qemu-img, mkisofs, parted) are Debian packages: each run installs them with apt-get when
+they are missing and it runs as root (``ensure_image_tools``), else goes without them
+(those tests then skip, and the summary says why).
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+from conformance.format_images import PACKAGES, missing_tools
 
 TEMPEST_VERSION = "47.0.0"
 REQUIREMENT = f"tempest=={TEMPEST_VERSION}"
@@ -44,6 +50,27 @@ def ensure(venv: Path = DEFAULT, *, python: str = sys.executable,
     _run([str(python_of(venv)), "-m", "pip", "install", "-q", REQUIREMENT], timeout)
     (venv / STAMP).write_text(REQUIREMENT + "\n")
     return python_of(venv)
+
+
+def ensure_image_tools(timeout: float = 900.0) -> str:
+    """Install the sample images' tools if missing and apt-get may run; "" when they are
+    there, else why not (never raised: the tests needing them skip)."""
+    if not missing_tools():
+        return ""
+    if shutil.which("apt-get") is None or os.geteuid() != 0:
+        return f"missing {', '.join(missing_tools())}: install {' '.join(PACKAGES)}"
+    install = ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *PACKAGES]
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    for commands in ([install], [["apt-get", "update", "-qq"], install]):
+        try:
+            for command in commands:
+                subprocess.run(command, capture_output=True, timeout=timeout, check=True,
+                               env=env)
+        except (OSError, subprocess.SubprocessError):
+            continue
+        if not missing_tools():
+            return ""
+    return f"missing {', '.join(missing_tools())}: apt-get could not install them"
 
 
 def _run(command: list[str], timeout: float) -> None:

@@ -190,6 +190,16 @@ class ImportFilteringOptions:
 
 
 @dataclass
+class ImageFormatOptions:
+    """glance-api.conf's [image_format] options on the inspection of uploaded data
+    (glance/common/config.py; upstream defaults). ``gpt_safety_checks_nonfatal`` is a
+    list as in [DEFAULT] enabled_import_methods ("mbr", "gptmbr" ...)."""
+
+    require_image_format_match: bool = True
+    gpt_safety_checks_nonfatal: str = ""
+
+
+@dataclass
 class OsloMiddlewareOptions:
     max_request_body_size: int = 114688
 
@@ -211,6 +221,7 @@ class Config:
     oslo_middleware: OsloMiddlewareOptions = field(default_factory=OsloMiddlewareOptions)
     import_filtering_opts: ImportFilteringOptions = field(
         default_factory=ImportFilteringOptions)
+    image_format: ImageFormatOptions = field(default_factory=ImageFormatOptions)
     AGENT: AgentOptions = field(default_factory=AgentOptions)
 
     @property

@@ -628,7 +628,7 @@ def test_a_forced_down_host_is_down_at_once(lab: Lab) -> None:
 def test_rebuild_with_another_image(lab: Lab) -> None:
     server = lab.boot()
     upload = lab.nova.client.post(f"{lab.live.url}/image/v2/images", json={
-        "name": unique("rebuild-img"), "disk_format": "qcow2", "container_format": "bare"})
+        "name": unique("rebuild-img"), "disk_format": "raw", "container_format": "bare"})
     assert upload.status_code == 201, upload.text
     image_id = upload.json()["id"]
     lab.images.append(image_id)

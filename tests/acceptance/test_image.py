@@ -110,7 +110,7 @@ def test_protected_image_cannot_be_deleted(live: LiveCloud) -> None:
 
 def test_raw_http_bodies_match_glances_spec(glance: Glance) -> None:
     created = glance.request("POST", "/v2/images", json={
-        "name": unique("raw"), "disk_format": "qcow2", "container_format": "bare",
+        "name": unique("raw"), "disk_format": "raw", "container_format": "bare",
         "visibility": "private", "custom": "value"})
     assert created.status_code == 201
     body = created.json()

@@ -12,10 +12,13 @@ import pytest
 
 from acceptance.conftest import LiveCloud
 from acceptance.test_image import Glance, token_for
+from stacklab.image.builtin import cirros_bytes
 
 pytestmark = [pytest.mark.acceptance, pytest.mark.timeout(240)]
 
-DATA = b"web-download bytes " * 100
+# A well-formed qcow2 (the lab's CirrOS stand-in): glance inspects imported data against
+# the image's disk_format.
+DATA = cirros_bytes()
 
 
 def unique(prefix: str) -> str:

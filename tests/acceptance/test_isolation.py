@@ -278,7 +278,7 @@ def world(live: LiveCloud) -> Iterator[World]:
         group = a.ok("POST", "/compute/v2.1/os-server-groups", {"server_group": {
             "name": unique("grp-a"), "policy": "anti-affinity"}})["server_group"]["id"]
         image = a.ok("POST", "/image/v2/images", {
-            "name": unique("img-a"), "disk_format": "qcow2", "container_format": "bare",
+            "name": unique("img-a"), "disk_format": "raw", "container_format": "bare",
             "visibility": "private"})
         upload = a.http.put(f"/image/v2/images/{image['id']}/file", content=b"A" * 512,
                             headers={"Content-Type": "application/octet-stream"})

@@ -33,6 +33,19 @@ def test_what_devstack_s_default_job_skips_too_is_the_gate_s() -> None:
     assert verdict("Need distinct images to run this test")[0] == GATE
 
 
+def test_what_image_format_enforcement_skips_is_the_gate_s() -> None:
+    for reason in ("Image format enforcement prevents testing with bogus image data",
+                   "Unable to test compute image formats if glance does not allow them to "
+                   "be uploaded",
+                   "Glance does not currently reject unusable images on upload",
+                   "GPT not configured and glance is too old to support it",
+                   "Format qed not allowed by config",
+                   "Import image_conversion not enabled"):
+        assert verdict(reason)[0] == GATE, reason
+    # Without the sample images the harness could not make: ours.
+    assert verdict("Image format testing is not configured")[0] == OURS
+
+
 def test_neutron_extensions_devstack_lists_stay_ours() -> None:
     assert verdict("ip-substring-filtering extension not enabled.")[0] == OURS
     assert verdict("service-type extension not enabled.")[0] == OURS

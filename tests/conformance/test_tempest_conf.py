@@ -66,6 +66,16 @@ def test_without_them_image_ref_alt_is_image_ref_and_no_http_image(tmp_path: Pat
     assert not conf.has_option("image", "http_image")
 
 
+def test_the_sample_images_manifest_is_named_when_made(tmp_path: Path) -> None:
+    conf = configparser.ConfigParser()
+    conf.read_string(render(FACTS, tmp_path))
+    assert not conf.has_option("image", "images_manifest_file")
+    assert conf["image-feature-enabled"]["image_format_enforcement"] == "true"
+    facts = Facts(**{**FACTS.__dict__, "images_manifest": "/run/format-images/manifest.yaml"})
+    conf.read_string(render(facts, tmp_path))
+    assert conf["image"]["images_manifest_file"] == "/run/format-images/manifest.yaml"
+
+
 def test_tempest_knows_the_filters_the_cloud_is_started_with(tmp_path: Path) -> None:
     conf = configparser.ConfigParser()
     conf.read_string(render(FACTS, tmp_path))

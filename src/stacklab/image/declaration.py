@@ -8,6 +8,7 @@ from stacklab.image.api import api
 from stacklab.image.builtin import CIRROS_NAME, CIRROS_PROPERTIES, cirros_bytes
 from stacklab.image.filestore import FileStore
 from stacklab.image.imports import Importer
+from stacklab.image.inspection import FormatPolicy
 from stacklab.image.policies import RULES
 from stacklab.image.service import ImageOptions, ImageService
 from stacklab.image.tasks import ImportFilter, config_list
@@ -21,7 +22,12 @@ def _build(parts: Parts) -> ImageService:
         parts.db, parts.clock, parts.ids,
         FileStore(None if config.stacklab.ephemeral else config.state_path / "images"),
         ImageOptions(image_size_cap=config.DEFAULT.image_size_cap,
-                     user_storage_quota=config.DEFAULT.user_storage_quota))
+                     user_storage_quota=config.DEFAULT.user_storage_quota,
+                     formats=FormatPolicy(
+                         require_image_format_match=(
+                             config.image_format.require_image_format_match),
+                         gpt_safety_checks_nonfatal=frozenset(
+                             config_list(config.image_format.gpt_safety_checks_nonfatal)))))
     filtering = config.import_filtering_opts
     image.importer = Importer(
         image, image.tasks,

@@ -11,6 +11,10 @@
   the network); any other region has no image endpoint and the task fails, leaving the
   image queued with its properties, as glance does.
 
+Whatever the method, the data is inspected as an upload's is (``inspection.py``): data
+that is not the image's ``disk_format``, or is unsafe, fails the task with glance's
+message and the image is queued again, without it.
+
 glance runs the import in the background and answers 202 at once; stacklab runs it
 before answering (what it fetches is local), so by the time the client polls, the task
 has finished. Each import is recorded as a task (``tasks.py``), which ``GET
@@ -124,7 +128,7 @@ class Importer:
         self._task_step(started.task_id, "processing")
         try:
             if started.method == "glance-direct":
-                self._finish_staged(started.image_id)
+                self.images.activate_staged(started.image_id)
             elif started.method == "web-download":
                 await self._download(started.image_id, context, started.body["method"]["uri"])
             else:
@@ -154,13 +158,6 @@ class Importer:
                 self.tasks.succeed(task, {"image_id": started.image_id})
             else:
                 self.tasks.fail(task, failure)
-
-    def _finish_staged(self, image_id: str) -> None:
-        with self.images.db.session() as session:
-            image = session.get(m.Image, image_id)
-            if image is None:
-                raise ImportFailed(f"Image {image_id} was deleted during the import.")
-            self.images.activate_staged(image)
 
     async def _download(self, image_id: str, context: RequestContext, uri: str) -> None:
         async with httpx.AsyncClient(timeout=FETCH_TIMEOUT, follow_redirects=False,

@@ -4,20 +4,34 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ColumnElement, Select, and_, exists, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from stacklab.api.context import RequestContext
-from stacklab.api.errors import BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge
+from stacklab.api.errors import (
+    BadRequest,
+    Conflict,
+    Forbidden,
+    NotFound,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+)
 from stacklab.api.pagination import Dialect, PageRequest, Window, page_query
 from stacklab.api.tag_filters import TagFilter
 from stacklab.clock import Clock
 from stacklab.ids import IdSource
 from stacklab.image import models as m
 from stacklab.image.filestore import FileStore, SizeLimitExceeded
+from stacklab.image.inspection import (
+    INSPECTED_CONTAINER,
+    DataInspector,
+    FormatPolicy,
+    InvalidImageData,
+    inspect,
+)
 from stacklab.image.metadefs import Metadefs
 from stacklab.image.patch import ATTRIBUTES as PATCH_ATTRIBUTES
 from stacklab.image.patch import RESERVED as PATCH_RESERVED
@@ -55,6 +69,8 @@ class ImageOptions:
     user_storage_quota: int = 0  # bytes per project; 0 means unlimited
     limit_param_default: int = 25
     api_limit_max: int = 1000
+    # [image_format]: how uploaded data is checked against its disk_format.
+    formats: FormatPolicy = field(default_factory=FormatPolicy)
 
 
 class ImageService:
@@ -233,8 +249,9 @@ class ImageService:
     # -- data --------------------------------------------------------------------------
 
     def begin_upload(self, image_id: str, context: RequestContext,
-                     status: str = "saving") -> int:
-        """Move a queued image to saving (or uploading, when staged); returns the byte budget."""
+                     status: str = "saving") -> Upload:
+        """Move a queued image to saving (or uploading, when staged): its byte budget and
+        whether its data is inspected on the way in."""
         with self.db.session() as session:
             image = self.get(session, context, image_id)
             if image.status not in ("queued",):
@@ -248,22 +265,36 @@ class ImageService:
                 used = sum(i.size or 0 for i in session.scalars(
                     select(m.Image).where(m.Image.owner == image.owner)))
                 limit = min(limit, max(quota - used, 0))
-            return limit
+            return Upload(limit, image.disk_format,
+                          inspected=image.container_format == INSPECTED_CONTAINER)
 
     async def upload(self, image_id: str, context: RequestContext,
                      chunks: AsyncIterator[bytes], *, staged: bool = False) -> None:
-        """Store an image's data; a staged upload (glance-direct) waits for the import call."""
-        limit = self.begin_upload(image_id, context, "uploading" if staged else "saving")
+        """Store an image's data; a staged upload (glance-direct) waits for the import call,
+        which inspects it (glance's stage call does not)."""
+        plan = self.begin_upload(image_id, context, "uploading" if staged else "saving")
+        inspector = DataInspector() if plan.inspected and not staged else None
         try:
-            stored = await self.store.write(image_id, chunks, limit)
+            stored = await self.store.write(image_id, _watched(chunks, inspector), plan.limit)
+            virtual_size = inspector.check(plan.disk_format, self.options.formats) \
+                if inspector is not None else None
         except SizeLimitExceeded:
             self._back_to_queued(image_id)
             raise PayloadTooLarge(f"Image exceeds the storage quota or the size cap of "
-                                  f"{limit} bytes.") from None
+                                  f"{plan.limit} bytes.") from None
+        except InvalidImageData as exc:
+            # glance answers 415 and puts the image back to queued; the refused bytes are
+            # not kept.
+            self.store.delete(image_id)
+            self._back_to_queued(image_id)
+            raise UnsupportedMediaType(str(exc)) from None
         except BaseException:
             # A client that hangs up leaves the image queued, as glance does.
             self._back_to_queued(image_id)
             raise
+        finally:
+            if inspector is not None:
+                inspector.close()
         with self.db.session() as session:
             image = session.get(m.Image, image_id)
             if image is None:  # deleted while uploading
@@ -271,20 +302,52 @@ class ImageService:
                 raise Conflict(f"Image {image_id} was deleted during the upload.")
             image.size, image.checksum = stored.size, stored.md5
             image.os_hash_algo, image.os_hash_value = "sha512", stored.sha512
-            image.virtual_size = None
+            if plan.inspected and not staged:
+                # Uninspected (not bare) data leaves the virtual size as it was, as in glance.
+                image.virtual_size = virtual_size
             if not staged:
                 image.stores = [self.store.store_id]
                 image.status = "active"
             image.updated_at = self.clock.now()
 
-    def activate_staged(self, image: m.Image) -> None:
-        """glance-direct's end: the staged data becomes the image's, in the store."""
+    def activate_staged(self, image_id: str) -> None:
+        """glance-direct's end: the staged data, inspected as an upload's, becomes the
+        image's, in the store. Refused data is dropped and the image is queued again; the
+        error (glance's message) is the import task's failure."""
+        with self.db.session() as session:
+            image = self._staged(session, image_id)
+            inspected = image.container_format == INSPECTED_CONTAINER
+            disk_format = image.disk_format
+        virtual_size = None
+        if inspected:
+            try:
+                virtual_size = inspect(self.store.read(image_id), disk_format,
+                                       self.options.formats)
+            except InvalidImageData as exc:
+                self.store.delete(image_id)
+                with self.db.session() as session:
+                    image = self._staged(session, image_id)
+                    image.status = "queued"
+                    image.size = image.checksum = None
+                    image.os_hash_algo = image.os_hash_value = None
+                    image.updated_at = self.clock.now()
+                raise UnsupportedMediaType(str(exc)) from None
+        with self.db.session() as session:
+            image = self._staged(session, image_id)
+            if inspected:
+                image.virtual_size = virtual_size
+            image.stores = [self.store.store_id]
+            image.status = "active"
+            image.updated_at = self.clock.now()
+
+    def _staged(self, session: Session, image_id: str) -> m.Image:
+        image = session.get(m.Image, image_id)
+        if image is None:
+            raise Conflict(f"Image {image_id} was deleted during the import.")
         if image.status != "uploading":
-            raise Conflict(f"Image {image.id} is not in a valid state for import: "
+            raise Conflict(f"Image {image_id} is not in a valid state for import: "
                            f"{image.status}; stage its data first")
-        image.stores = [self.store.store_id]
-        image.status = "active"
-        image.updated_at = self.clock.now()
+        return image
 
     def _back_to_queued(self, image_id: str) -> None:
         with self.db.session() as session:
@@ -300,9 +363,11 @@ class ImageService:
                 return
             stored = self.store.write_bytes(image_id, data)
             now = self.clock.now()
+            # As devstack's upload of CirrOS would: inspected, so its virtual size is known.
+            virtual_size = inspect([data], "qcow2", self.options.formats)
             session.add(m.Image(
                 id=image_id, name=name, status="active", visibility="public", protected=False,
-                os_hidden=False, owner=None, size=stored.size, virtual_size=None,
+                os_hidden=False, owner=None, size=stored.size, virtual_size=virtual_size,
                 checksum=stored.md5, os_hash_algo="sha512", os_hash_value=stored.sha512,
                 min_ram=0, min_disk=0, disk_format="qcow2", container_format="bare",
                 created_at=now, updated_at=now, properties=dict(properties), tags=[],
@@ -353,6 +418,25 @@ class ImageService:
         if member is None:
             raise NotFound(f"Member {member_id} not found for image {image.id}.")
         return member
+
+
+@dataclass(frozen=True)
+class Upload:
+    """What ``begin_upload`` decided: the byte budget, and whether the data is inspected
+    (against the image's disk_format)."""
+
+    limit: int
+    disk_format: str | None
+    inspected: bool
+
+
+async def _watched(chunks: AsyncIterator[bytes],
+                   inspector: DataInspector | None) -> AsyncIterator[bytes]:
+    """The chunks, each shown to the inspector on its way to the store."""
+    async for chunk in chunks:
+        if inspector is not None:
+            inspector.eat(chunk)
+        yield chunk
 
 
 def _compare(column: Any, wanted: tuple[str, float]) -> ColumnElement[bool]:

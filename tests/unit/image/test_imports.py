@@ -14,6 +14,7 @@ from stacklab.api.errors import ApiError, BadRequest, Conflict
 from stacklab.clock import VirtualClock
 from stacklab.ids import IdSource
 from stacklab.image import models as m
+from stacklab.image.builtin import VIRTUAL_SIZE, cirros_bytes
 from stacklab.image.filestore import FileStore
 from stacklab.image.imports import LOCK, Importer
 from stacklab.image.service import ImageService
@@ -110,13 +111,35 @@ def test_an_import_holds_the_lock_until_it_ends(importer: Importer) -> None:
 
 def test_glance_direct_activates_the_staged_data(importer: Importer) -> None:
     image_id = new_image(importer, "uploading")
+    importer.images.store.write_bytes(image_id, cirros_bytes())  # a qcow2, as declared
     started = start(importer, image_id, {"name": "glance-direct"})
     asyncio.run(importer.run(started, context()))
     with importer.images.db.session() as session:
         image = session.get(m.Image, image_id)
         assert image is not None and image.status == "active"
+        assert image.virtual_size == VIRTUAL_SIZE  # the inspector read it from the header
         (task,) = importer.tasks.for_image(session, context(), image_id)
         assert (task.status, task.result) == ("success", {"image_id": image_id})
+
+
+def test_glance_direct_refuses_staged_data_of_another_format(importer: Importer) -> None:
+    image_id = new_image(importer, "uploading")
+    with importer.images.db.session() as session:
+        staged = session.get(m.Image, image_id)
+        assert staged is not None
+        staged.size = 5  # what the stage call recorded
+    importer.images.store.write_bytes(image_id, b"plain")  # raw bytes, declared qcow2
+    started = start(importer, image_id, {"name": "glance-direct"})
+    asyncio.run(importer.run(started, context()))
+    with importer.images.db.session() as session:
+        image = session.get(m.Image, image_id)
+        assert image is not None
+        assert (image.status, image.size, image.virtual_size) == ("queued", None, None)
+        assert LOCK not in image.properties
+        (task,) = importer.tasks.for_image(session, context(), image_id)
+        assert (task.status, task.message) == (
+            "failure", "Image disk_format qcow2 does not match stream data raw")
+    assert not importer.images.store.exists(image_id)
 
 
 def test_legacy_sources_are_checked_as_glance_does(importer: Importer) -> None:

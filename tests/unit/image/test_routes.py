@@ -16,13 +16,15 @@ from starlette.testclient import TestClient
 
 from stacklab.api.app import build_app
 from stacklab.cloud import Cloud
+from stacklab.image.builtin import cirros_bytes
 from support.apiref import assert_shape_like_sample, assert_valid, openapi_response_schema, sample
 from support.inprocess import admin_token, ephemeral_config
 
 V20 = "application/openstack-images-v2.0-json-patch"
 V21 = "application/openstack-images-v2.1-json-patch"
 SAMPLES = "api-ref/source/v2/samples"
-DATA = b"qcow2-ish bytes " * 64
+# A well-formed qcow2: glance inspects uploads against their disk_format (qcow2 here).
+DATA = cirros_bytes()
 
 
 class Glance:
