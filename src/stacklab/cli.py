@@ -1,4 +1,4 @@
-"""``stacklab``: up, wait, status, node, netns."""
+"""``stacklab``: up, wait, status, fault, node, netns."""
 
 from __future__ import annotations
 
@@ -219,14 +219,18 @@ def admin_token(args: argparse.Namespace, endpoint: str) -> str:
                        f"{credentials.source}: {_error_message(error)}") from None
 
 
-def lab_call(args: argparse.Namespace, method: str, path: str) -> bytes:
-    """One admin call to ``/stacklab/v1``; errors become a ``LabError`` saying what failed."""
+def lab_call(args: argparse.Namespace, method: str, path: str, body: Any = None) -> bytes:
+    """One admin call to ``/stacklab/v1`` (with ``body`` as JSON); errors become a
+    ``LabError`` saying what failed."""
     endpoint = _endpoint(args)
     url = f"{endpoint}/stacklab/v1{path}"
+    payload = json.dumps(body).encode() if body is not None \
+        else b"" if method == "POST" else None
     try:
         request = urllib.request.Request(
-            url, data=b"" if method == "POST" else None, method=method,
-            headers={"X-Auth-Token": admin_token(args, endpoint)})
+            url, data=payload, method=method,
+            headers={"X-Auth-Token": admin_token(args, endpoint),
+                     **({"Content-Type": "application/json"} if body is not None else {})})
         with urllib.request.urlopen(request, timeout=10) as response:
             data: bytes = response.read()
             return data
@@ -241,6 +245,9 @@ def _quoted(name: str) -> str:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
+    """Nodes and their processes, faults, agents and services, and a verdict."""
+    from stacklab.lab.render import status_lines
+
     try:
         body = json.loads(lab_call(args, "GET", "/status"))
     except LabError as exc:
@@ -249,11 +256,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(body, indent=2))
         return 0
-    print(f"endpoint {body['endpoint']}  status {body['status']}")
-    width = max(len(n["fqdn"]) for n in body["nodes"])
-    for node in body["nodes"]:
-        print(f"{node['fqdn']:<{width}}  {node['state']:<4}  {','.join(node['roles']):<12}  "
-              f"{' '.join(node['services'])}")
+    print("\n".join(status_lines(body)))
     return 0
 
 
@@ -282,6 +285,106 @@ def cmd_netns(args: argparse.Namespace) -> int:
     return 0
 
 
+# stacklab fault <command>: the action each sends (topology/actions.py), from the arguments.
+FAULT_ACTIONS: dict[str, tuple[str, str]] = {
+    "power-off": ("power_off", "{node} powered off"),
+    "power-on": ("power_on", "{node} powered on"),
+    "stop": ("stop_service", "{service} stopped on {node}"),
+    "start": ("start_service", "{service} started on {node}"),
+    "detach": ("detach", "{node} detached from {network}"),
+    "attach": ("attach", "{node} attached to {network}"),
+    "partition": ("partition", "partitioned: {sides}"),
+    "link": ("set_link", "link {source} - {target}: latency {latency:g} s, loss {loss:.0%}"),
+    "heal": ("heal", "healed: every fault undone"),
+}
+
+
+def fault_action(args: argparse.Namespace) -> dict[str, Any]:
+    """The action object ``stacklab fault <command>`` sends to ``POST /stacklab/v1/faults``."""
+    action: dict[str, Any] = {"action": FAULT_ACTIONS[args.fault][0]}
+    for name in ("node", "service", "network", "source", "target", "latency", "loss"):
+        if getattr(args, name, None) is not None:
+            action[name] = getattr(args, name)
+    if args.fault == "partition":
+        action["sides"] = [[name for name in side.split(",") if name] for side in args.sides]
+    return action
+
+
+def cmd_fault(args: argparse.Namespace) -> int:
+    """Inject a fault, heal them all, or list those in force (``stacklab fault --help``)."""
+    from stacklab.lab.render import faults_lines
+
+    try:
+        if args.fault == "list":
+            body = json.loads(lab_call(args, "GET", "/faults"))
+        elif args.fault == "restart":
+            body = json.loads(lab_call(
+                args, "POST", f"/nodes/{_quoted(args.node)}/services/{_quoted(args.service)}"
+                              "/restart"))
+        else:
+            body = json.loads(lab_call(args, "POST", "/faults", fault_action(args)))
+    except LabError as exc:
+        print(f"stacklab: {exc}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps(body, indent=2))
+    elif args.fault == "list":
+        print("\n".join(faults_lines(body["faults"])))
+    elif args.fault == "restart":
+        print(f"{args.service} restarted on {body['node']}")
+    else:
+        words = vars(args) | {"sides": " | ".join(args.sides) if args.fault == "partition"
+                              else ""}
+        done = FAULT_ACTIONS[args.fault][1].format(**words)
+        if not body["changed"]:
+            done = ("nothing to heal" if args.fault == "heal"
+                    else f"no change ({done} already)")
+        print(done)
+    return 0
+
+
+def _fault_parser(commands: Any) -> None:
+    fault = commands.add_parser("fault", help="inject, list and heal faults (HA rehearsals)")
+    kinds = fault.add_subparsers(dest="fault", required=True, metavar="COMMAND")
+    node_help = "a node's name or FQDN, e.g. network1"
+    subs = []
+    for name, text in (("power-off", "pull a node's plug"), ("power-on", "power it back on")):
+        sub = kinds.add_parser(name, help=text)
+        sub.add_argument("node", help=node_help)
+        subs.append(sub)
+    for name, text in (("stop", "stop one process of a node (systemctl stop)"),
+                       ("start", "start it again"),
+                       ("restart", "stop it if it runs, then start it")):
+        sub = kinds.add_parser(name, help=text)
+        sub.add_argument("node", help=node_help)
+        sub.add_argument("service", help="a process the node runs, e.g. neutron-l3-agent")
+        subs.append(sub)
+    for name, text in (("detach", "cut a node off one network"),
+                       ("attach", "plug it back")):
+        sub = kinds.add_parser(name, help=text)
+        sub.add_argument("node", help=node_help)
+        sub.add_argument("network", help="management, overlay, external...")
+        subs.append(sub)
+    sub = kinds.add_parser("partition", help="cut every path between nodes on different sides")
+    sub.add_argument("sides", nargs="+", metavar="SIDE",
+                     help="comma-separated nodes, e.g. controller1 controller2,arbiter")
+    subs.append(sub)
+    sub = kinds.add_parser("link", help="slow or lose traffic between two nodes (0 0: clean)")
+    sub.add_argument("source", help=node_help)
+    sub.add_argument("target", help=node_help)
+    sub.add_argument("--latency", type=float, default=0.0, help="one-way delay in seconds")
+    sub.add_argument("--loss", type=float, default=0.0, help="share of packets lost, 0 to 1")
+    subs.append(sub)
+    subs.append(kinds.add_parser("heal", help="undo every fault"))
+    subs.append(kinds.add_parser("list", help="the faults in force"))
+    for sub in subs:
+        sub.add_argument("--json", action="store_true", help="print the API's answer")
+        sub.add_argument("--url", help="the cloud's base URL (default: from the state dir)")
+        sub.add_argument("--state-dir", help="the state dir of the cloud (its endpoint and "
+                         "the openrc whose admin credentials get the token)")
+        sub.set_defaults(func=cmd_fault)
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="stacklab", description=__doc__)
     commands = top.add_subparsers(dest="command", required=True)
@@ -304,7 +407,8 @@ def parser() -> argparse.ArgumentParser:
     up.set_defaults(func=cmd_up)
 
     for name, func, text in (("wait", cmd_wait, "wait until the cloud is ready"),
-                             ("status", cmd_status, "nodes, roles and services")):
+                             ("status", cmd_status, "nodes, processes, faults, agents "
+                              "and services, and whether the lab is ready, degraded or down")):
         sub = commands.add_parser(name, help=text)
         sub.add_argument("--url", help="the cloud's base URL (default: from the state dir)")
         sub.add_argument("--state-dir", help="the state dir of the cloud (its endpoint and the "
@@ -314,6 +418,7 @@ def parser() -> argparse.ArgumentParser:
             sub.add_argument("--timeout", type=float, default=60.0)
         else:
             sub.add_argument("--json", action="store_true")
+    _fault_parser(commands)
     node = commands.add_parser("node", help="power a node off or on (HA rehearsals)")
     node.add_argument("state", choices=("down", "up"))
     node.add_argument("node", help="a node's name or FQDN, e.g. network1")

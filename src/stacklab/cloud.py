@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
 # Every service's tables, for the store to create or migrate: the wiring names them all,
@@ -42,7 +42,8 @@ from stacklab.network.routing import Routing
 from stacklab.network.service import NetworkService
 from stacklab.observability.logging import CentralLogStore
 from stacklab.store.database import Database, sqlite_url
-from stacklab.topology import Follower, Runtime, Topology, load_topology
+from stacklab.topology import Change, Follower, Runtime, Topology, load_topology
+from stacklab.topology.runtime import RUNNING, SERVICE, STOPPED
 
 T = TypeVar("T")
 
@@ -56,6 +57,43 @@ SERVICES: tuple[ServiceDeclaration[Any], ...] = (
     NETWORK_SERVICE,
     LAB_API,
 )
+
+
+class RpcServers:
+    """Which RPC servers consume: those of the running processes of powered nodes.
+
+    A powered-off node's servers all pause; a stopped process's (``process_topics``
+    says which topics it consumes on its node) pause too, and stay paused when its
+    node is powered back on, so the other nodes' servers of the same topic do the work.
+    """
+
+    def __init__(self, bus: InProcessBus, runtime: Runtime,
+                 process_topics: Mapping[str, tuple[str, ...]]) -> None:
+        self.bus = bus
+        self.runtime = runtime
+        self.process_topics = process_topics
+
+    def follower(self) -> Follower:
+        return Follower("bus", self.bus.pause_server, self.node_up, self.changed)
+
+    def node_up(self, host: str) -> None:
+        stopped = {topic for service, state in self.runtime.services(host).items()
+                   if state == STOPPED for topic in self.process_topics.get(service, ())}
+        for listener in self.bus.listeners(host):
+            if listener.target.topic not in stopped:
+                listener.resume()
+
+    def changed(self, change: Change) -> None:
+        if change.kind != SERVICE:
+            return
+        host = change.nodes[0]
+        topics = self.process_topics.get(change.service, ())
+        for listener in self.bus.listeners(host):
+            if listener.target.topic in topics:
+                if change.state == RUNNING:
+                    listener.resume()
+                else:
+                    listener.pause()
 
 
 class Cloud:
@@ -95,8 +133,11 @@ class Cloud:
         for declaration in self.declarations:
             if declaration.key is not None and declaration.build is not None:
                 self.parts.provide(declaration.key, declaration.build(self.parts))
-        # A node's RPC servers stop consuming first, then each service hears of it.
-        self.runtime.subscribe(Follower("bus", self.bus.pause_server, self.bus.resume_server))
+        # A node's (or a process's) RPC servers stop consuming first, then each service
+        # hears of it.
+        process_topics = {service: topics for declaration in self.declarations
+                          for service, topics in declaration.process_topics.items()}
+        self.runtime.subscribe(RpcServers(self.bus, self.runtime, process_topics).follower())
         for declaration in self.declarations:
             self._follow(declaration)
         self.ready = False
@@ -108,14 +149,15 @@ class Cloud:
         self._api_nodes = itertools.cycle(self._controller_nodes)
 
     def _follow(self, declaration: ServiceDeclaration[Any]) -> None:
-        down, up = declaration.node_down, declaration.node_up
-        if down is None and up is None:
+        down, up, changed = declaration.node_down, declaration.node_up, declaration.changed
+        if down is None and up is None and changed is None:
             return
         parts = self.parts
         self.runtime.subscribe(Follower(
             declaration.name,
             None if down is None else (lambda fqdn: down(parts, fqdn)),
-            None if up is None else (lambda fqdn: up(parts, fqdn))))
+            None if up is None else (lambda fqdn: up(parts, fqdn)),
+            None if changed is None else (lambda change: changed(parts, change))))
 
     # -- what the wiring and the tests reach (typed; handlers reach only their own) --------
 

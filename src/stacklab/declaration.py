@@ -11,8 +11,8 @@ it takes from ``Parts``. Adding a service is its package plus one line there.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Coroutine, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from stacklab.api.policy import PolicyRule
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from stacklab.ids import IdSource
     from stacklab.observability.logging import CentralLogStore
     from stacklab.store.database import Database
-    from stacklab.topology import Runtime, Topology
+    from stacklab.topology import Change, Runtime, Topology
 
 T = TypeVar("T")
 
@@ -128,6 +128,7 @@ class Startup:
 
 PartsHook = Callable[[Parts], None]
 NodeHook = Callable[[Parts, str], None]
+ChangeHook = Callable[[Parts, "Change"], None]
 
 
 @dataclass(frozen=True)
@@ -152,6 +153,14 @@ class ServiceDeclaration(Generic[T]):
     # A node of the lab lost power / got it back (by FQDN), after the runtime says so.
     node_down: NodeHook | None = None
     node_up: NodeHook | None = None
+    # Any change of the lab's state (``topology.runtime.Change``): one of its processes
+    # stopped or started on a node, a node cut off a network or back; after the bus has
+    # paused or resumed that process's RPC servers.
+    changed: ChangeHook | None = None
+    # The topics each of its processes consumes on its own node (binary -> topics): the
+    # bus pauses those RPC servers while the process is stopped, as it does all of a
+    # powered-off node's.
+    process_topics: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if (self.key is None) != (self.build is None):

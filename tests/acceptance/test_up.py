@@ -226,8 +226,10 @@ def test_status_lists_the_lab(cloud: LiveCloud) -> None:
     assert text.returncode == 0, text.stderr
     lines = text.stdout.splitlines()
     assert lines[0] == f"endpoint {cloud.url}  status ready"
-    assert len(lines) == 1 + 12
-    for (name, role), line in zip(LAB_NODES.items(), lines[1:], strict=True):
+    # A line per node, then the faults, the sections and the problems, each after a blank.
+    assert lines[13:16] == ["", "faults", "  no faults in force"]
+    assert lines[-2:] == ["problems", "  none"]
+    for (name, role), line in zip(LAB_NODES.items(), lines[1:13], strict=True):
         words = line.split()
         assert words[0] == f"{name}.openstack.local"
         assert words[1] == "up"

@@ -10,6 +10,7 @@ from stacklab.compute.glance import GlanceClient
 from stacklab.compute.neutron import NeutronClient
 from stacklab.compute.policies import RULES
 from stacklab.compute.service import ComputeService
+from stacklab.compute.servicegroup import TOPICS
 from stacklab.declaration import CatalogSpec, Key, Parts, ServiceDeclaration, Startup
 
 COMPUTE = Key("compute", ComputeService)
@@ -43,9 +44,20 @@ def _start(parts: Parts, startup: Startup) -> None:
 
 async def _background(parts: Parts) -> None:
     compute = parts.get(COMPUTE)
-    # A service on a powered-off node does not report, nor reclaim its soft-deleted servers.
-    await asyncio.gather(compute.services.run(parts.runtime.is_up),
-                         compute.deletes.run_reclaim(parts.runtime.is_up))
+    runtime = parts.runtime
+
+    def running(host: str, binary: str) -> bool:
+        try:
+            return runtime.running(host, binary)
+        except KeyError:  # a host of the store the topology no longer has: its power says
+            return runtime.is_up(host)
+
+    # A service on a powered-off node, or whose process is stopped, does not report (it goes
+    # down after service_down_time; a stopped nova-compute's servers keep running), and a
+    # stopped nova-compute does not reclaim its soft-deleted servers either.
+    await asyncio.gather(
+        compute.services.run(runtime.is_up, running),
+        compute.deletes.run_reclaim(lambda host: running(host, "nova-compute")))
 
 
 def _stop(parts: Parts) -> None:
@@ -55,4 +67,7 @@ def _stop(parts: Parts) -> None:
 DECLARATION = ServiceDeclaration(
     api=api, mount="/compute", rules=RULES,
     catalog=CatalogSpec("compute", "nova", "Compute Service", "/compute/v2.1"),
-    key=COMPUTE, build=_build, start=_start, background=_background, stop=_stop)
+    key=COMPUTE, build=_build, start=_start, background=_background, stop=_stop,
+    # Each nova service's RPC server consumes its topic on its own host (nova-conductor's
+    # "conductor" on controller1...): a stopped one leaves the work to the other nodes'.
+    process_topics={binary: (topic,) for binary, topic in TOPICS.items()})

@@ -53,24 +53,28 @@ class ServiceGroup:
                     uuid=self.ids.uuid(), host=host, binary=binary, topic=TOPICS[binary],
                     created_at=self.clock.now(), updated_at=None))
 
-    def heartbeat(self, reachable: Callable[[str], bool]) -> int:
-        """One round of reports: every service on a reachable host reports. Returns how many."""
+    def heartbeat(self, reachable: Callable[[str], bool],
+                  running: Callable[[str, str], bool] | None = None) -> int:
+        """One round of reports: every service on a reachable host reports, unless its
+        process (``running(host, binary)``) is stopped. Returns how many."""
         now = self.clock.now()
         count = 0
         with self.db.session() as session:
             for record in session.scalars(select(m.ServiceRecord)):
-                if reachable(record.host):
+                if reachable(record.host) and (running is None
+                                               or running(record.host, record.binary)):
                     record.last_seen_up = now
                     record.updated_at = now
                     record.report_count += 1
                     count += 1
         return count
 
-    async def run(self, reachable: Callable[[str], bool]) -> None:
+    async def run(self, reachable: Callable[[str], bool],
+                  running: Callable[[str, str], bool] | None = None) -> None:
         """Report forever, at nova's pace (cancel the task to stop)."""
         await self.clock.sleep(INITIAL_REPORTING_DELAY)
         while True:
-            self.heartbeat(reachable)
+            self.heartbeat(reachable, running)
             await self.clock.sleep(self.report_interval)
 
     def is_up(self, record: m.ServiceRecord) -> bool:

@@ -3,6 +3,11 @@ policy and error format (keystone's, the lab's identity service being keystone).
 
 Only ``health`` is public (it is what ``stacklab wait`` and load balancers poll); everything
 else shows or changes the whole lab, so it takes an admin token (``stacklab:admin``).
+
+Every fault goes through ``topology.actions``, whichever route asks for it: ``POST
+/v1/faults`` with one action object, and the shorthands ``/v1/faults/heal``,
+``/v1/nodes/{node}/down|up`` and ``/v1/nodes/{node}/services/{service}/stop|start|restart``.
+A bad action is a 400 naming the field, an unknown node a 404 (docs/faults.md).
 """
 
 from __future__ import annotations
@@ -11,16 +16,19 @@ from typing import Any, cast
 
 from starlette.responses import PlainTextResponse, Response
 
-from stacklab.api.errors import BadRequest, NotFound, keystone_error
+from stacklab.api.errors import BadRequest, Conflict, NotFound, keystone_error
 from stacklab.api.policy import PolicyRule
 from stacklab.api.service import Call, Reply, ServiceApi
 from stacklab.lab.service import Lab, ip_output
+from stacklab.topology.actions import ActionError, apply
+from stacklab.topology.runtime import UP
 
 ADMIN = "stacklab:admin"
 
 RULES = (
     PolicyRule(ADMIN, "role:admin",
-               description="See the lab's status, nodes, namespaces and logs; power nodes."),
+               description="See the lab's status, nodes, namespaces and logs; inject and "
+                           "heal faults (power, processes, networks, links)."),
 )
 
 api = ServiceApi("stacklab", errors=keystone_error)
@@ -40,7 +48,9 @@ async def health(call: Call) -> Reply:
 
 @api.route("GET", "/v1/status", policy=ADMIN)
 async def status(call: Call) -> dict[str, Any]:
-    return lab(call).status()
+    """Nodes, processes, faults, the services' liveness, and a verdict (lab.status)."""
+    # The services' views are read through their APIs, as this caller (an admin).
+    return await lab(call).status(call.headers.get("X-Auth-Token"))
 
 
 @api.route("GET", "/v1/logs", policy=ADMIN)
@@ -64,21 +74,96 @@ def _node(call: Call) -> str:
         raise NotFound(f"Could not find node: {name}.") from None
 
 
+def _apply(call: Call, action: Any) -> bool:
+    """Apply one fault action (topology.actions): whether it changed anything."""
+    try:
+        return apply(lab(call).runtime, action)
+    except ActionError as error:
+        if error.missing:
+            raise NotFound(str(error)) from None
+        raise BadRequest(str(error)) from None
+
+
+def _faults(call: Call) -> dict[str, Any]:
+    return lab(call).runtime.faults()
+
+
+@api.route("GET", "/v1/faults", policy=ADMIN)
+async def list_faults(call: Call) -> dict[str, Any]:
+    """Every fault in force."""
+    return {"faults": _faults(call)}
+
+
+@api.route("POST", "/v1/faults", policy=ADMIN)
+async def inject_fault(call: Call) -> dict[str, Any]:
+    """Apply one action (``{"action": "stop_service", "node": ..., "service": ...}``)."""
+    changed = _apply(call, call.body)
+    return {"changed": changed, "faults": _faults(call)}
+
+
+@api.route("POST", "/v1/faults/heal", policy=ADMIN, body_optional=True)
+async def heal_faults(call: Call) -> dict[str, Any]:
+    """Undo every fault: networks and links, then processes, then power."""
+    changed = _apply(call, {"action": "heal"})
+    return {"changed": changed, "faults": _faults(call)}
+
+
 @api.route("POST", "/v1/nodes/{node}/down", policy=ADMIN, body_optional=True)
 async def node_down(call: Call) -> dict[str, Any]:
     """Power a node off, as pulling its plug would."""
     fqdn = _node(call)
-    runtime = lab(call).runtime
-    runtime.power_off(fqdn)
-    return {"node": fqdn, "state": runtime.power(fqdn)}
+    _apply(call, {"action": "power_off", "node": fqdn})
+    return {"node": fqdn, "state": lab(call).runtime.power(fqdn)}
 
 
 @api.route("POST", "/v1/nodes/{node}/up", policy=ADMIN, body_optional=True)
 async def node_up(call: Call) -> dict[str, Any]:
     fqdn = _node(call)
-    runtime = lab(call).runtime
-    runtime.power_on(fqdn)
-    return {"node": fqdn, "state": runtime.power(fqdn)}
+    _apply(call, {"action": "power_on", "node": fqdn})
+    return {"node": fqdn, "state": lab(call).runtime.power(fqdn)}
+
+
+def _process(call: Call) -> tuple[str, str]:
+    """The node and the process the path names (404 when the node runs no such process)."""
+    fqdn, service = _node(call), call.params["service"]
+    if not lab(call).runtime.node(fqdn).runs(service):
+        raise NotFound(f"Could not find service {service} on node {call.params['node']}.")
+    return fqdn, service
+
+
+def _process_state(call: Call, fqdn: str, service: str, changed: bool) -> dict[str, Any]:
+    return {"node": fqdn, "service": service, "changed": changed,
+            "state": lab(call).runtime.services(fqdn)[service]}
+
+
+@api.route("POST", "/v1/nodes/{node}/services/{service}/stop", policy=ADMIN,
+           body_optional=True)
+async def stop_process(call: Call) -> dict[str, Any]:
+    """``systemctl stop`` one process of a node."""
+    fqdn, service = _process(call)
+    changed = _apply(call, {"action": "stop_service", "node": fqdn, "service": service})
+    return _process_state(call, fqdn, service, changed)
+
+
+@api.route("POST", "/v1/nodes/{node}/services/{service}/start", policy=ADMIN,
+           body_optional=True)
+async def start_process(call: Call) -> dict[str, Any]:
+    fqdn, service = _process(call)
+    changed = _apply(call, {"action": "start_service", "node": fqdn, "service": service})
+    return _process_state(call, fqdn, service, changed)
+
+
+@api.route("POST", "/v1/nodes/{node}/services/{service}/restart", policy=ADMIN,
+           body_optional=True)
+async def restart_process(call: Call) -> dict[str, Any]:
+    """``systemctl restart``: stop (if it runs) then start; it always starts anew."""
+    fqdn, service = _process(call)
+    if lab(call).runtime.power(fqdn) != UP:
+        raise Conflict(f"Node {call.params['node']} is powered off: nothing runs there to "
+                       "restart.")
+    _apply(call, {"action": "stop_service", "node": fqdn, "service": service})
+    _apply(call, {"action": "start_service", "node": fqdn, "service": service})
+    return _process_state(call, fqdn, service, True)
 
 
 @api.route("GET", "/v1/nodes/{node}/netns", policy=ADMIN)

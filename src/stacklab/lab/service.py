@@ -1,9 +1,11 @@
 """What the lab's own API reaches: the whole lab, as its operator sees it.
 
 Unlike a service's handlers, which reach their own service only, the lab API
-shows and changes the lab itself: its health, its nodes and their power, the
-central logs, and what ``ip netns`` would show on a node. Its declaration
-builds this from the cloud's shared parts; handlers reach it as any service's.
+shows and changes the lab itself: its health and status, its nodes, their power and
+processes and every other fault (through ``topology.actions``, as the CLI and the
+scenarios apply them), the central logs, and what ``ip netns`` would show on a node.
+Its declaration builds this from the cloud's shared parts; handlers reach it as any
+service's.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from stacklab.declaration import Parts
+from stacklab.lab.status import SECTIONS, SectionProvider, lab_status
 from stacklab.network.declaration import AGENTS
 from stacklab.network.netns import ip_output, namespaces
 from stacklab.observability.logging import CentralLogStore
@@ -24,6 +27,12 @@ __all__ = ["Lab", "ip_output"]
 class Lab:
     def __init__(self, parts: Parts) -> None:
         self._parts = parts
+        # What the status shows beyond nodes and faults, in order (see lab.status).
+        self.sections: list[SectionProvider] = list(SECTIONS)
+
+    def add_section(self, provider: SectionProvider) -> None:
+        """Show one more section in the status (a part of the lab wired after this one)."""
+        self.sections.append(provider)
 
     @property
     def runtime(self) -> Runtime:
@@ -37,15 +46,9 @@ class Lab:
     def health(self) -> dict[str, Any]:
         return self._parts.health()
 
-    def status(self) -> dict[str, Any]:
-        parts = self._parts
-        nodes = [{
-            "name": node.name, "fqdn": node.fqdn, "roles": list(node.roles),
-            "services": list(node.services), "addresses": dict(node.addresses),
-            "state": parts.runtime.power(node.fqdn),
-            "service_states": parts.runtime.services(node.fqdn),
-        } for node in parts.topology.nodes.values()]
-        return {"endpoint": parts.base_url(), "nodes": nodes, **self.health()}
+    async def status(self, token: str | None) -> dict[str, Any]:
+        """The lab's status (``lab.status``), the services' views read with ``token``."""
+        return await lab_status(self._parts, token, self.sections)
 
     def namespaces(self, fqdn: str) -> list[dict[str, Any]]:
         """The node's network namespaces; none while it is off (they went with its kernel)."""

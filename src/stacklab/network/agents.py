@@ -377,6 +377,20 @@ class Agents:
                 if binding is not None:
                     binding.ha_state = state
 
+    def hosted_routers(self, host: str) -> list[dict[str, Any]]:
+        """The routers bound to the host's L3 agent, each with the HA state the server holds
+        for that binding (the server's side of ``sync_routers``, a starting agent's full
+        sync; neutron's router dicts carry it as ``_ha_state``)."""
+        with self.db.session() as session:
+            rows = session.execute(
+                select(m.Router.id, m.Router.ha, m.RouterBinding.ha_state)
+                .join(m.RouterBinding, m.RouterBinding.router_id == m.Router.id)
+                .join(m.Agent, m.Agent.id == m.RouterBinding.agent_id)
+                .where(m.Agent.host == host, m.Agent.agent_type == sch.AGENT_TYPE_L3)
+                .order_by(m.Router.id))
+            return [{"id": router_id, "ha": bool(ha), "ha_state": state}
+                    for router_id, ha, state in rows]
+
     def stop_vrrp(self, router_id: str) -> None:
         self.keepalived.remove(router_id)
 

@@ -1,12 +1,17 @@
 """Networking (neutron) as the cloud builds it: the server, the lab's agents, routing.
 
 Its agents live on the lab's nodes: a node that loses power takes its agents'
-reports and its keepalived with it, and gives them back when it returns.
+reports and its keepalived with it, and gives them back when it returns. One process
+stopped alone (an agent, or the node's keepalived) stops just that: a stopped agent
+falls silent but what it set up keeps working; a stopped keepalived hands its routers
+over cleanly. The HA routers' adverts travel the overlay, so a node cut off it splits
+their elections.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 from stacklab.bus.interface import Listener, Target, loop_running
 from stacklab.declaration import CatalogSpec, Key, Parts, ServiceDeclaration, Startup
@@ -21,7 +26,18 @@ from stacklab.network.port_events import PortEvents
 from stacklab.network.routing import Routing
 from stacklab.network.scheduling.options import SchedulingOptions
 from stacklab.network.service import NetworkService
-from stacklab.network.topics import L3_PLUGIN_TOPIC, PLUGIN_TOPIC, REPORTS_TOPIC
+from stacklab.network.topics import (
+    DHCP_AGENT_TOPIC,
+    L3_AGENT_TOPIC,
+    L3_PLUGIN_TOPIC,
+    PLUGIN_TOPIC,
+    PORT_DELETE_TOPIC,
+    PORT_UPDATE_TOPIC,
+    REPORTS_TOPIC,
+)
+from stacklab.topology import Change, Runtime
+from stacklab.topology.runtime import NETWORK as NETWORK_CHANGE
+from stacklab.topology.runtime import RUNNING, SERVICE
 
 NETWORK = Key("network", NetworkService)
 AGENTS = Key("network.agents", Agents)
@@ -43,6 +59,45 @@ class ServerRpc:
 
 SERVER_RPC = Key("network.server_rpc", ServerRpc)
 
+# The HA routers' keepalived on a network node, as one process the lab can stop.
+KEEPALIVED = "keepalived"
+
+# What each neutron process consumes on its own node.
+PROCESS_TOPICS = {
+    "neutron-server": (REPORTS_TOPIC, PLUGIN_TOPIC, L3_PLUGIN_TOPIC),
+    "neutron-dhcp-agent": (DHCP_AGENT_TOPIC,),
+    "neutron-l3-agent": (L3_AGENT_TOPIC,),
+    "neutron-openvswitch-agent": (PORT_UPDATE_TOPIC, PORT_DELETE_TOPIC),
+}
+
+
+def _keepalived_runs(runtime: Runtime) -> Callable[[str], bool]:
+    """Whether a node's keepalived runs: powered, and (where the node's services name it)
+    not stopped."""
+    def runs(host: str) -> bool:
+        try:
+            node = runtime.node(host)
+        except KeyError:
+            return runtime.is_up(host)
+        return runtime.running(host, KEEPALIVED) if node.runs(KEEPALIVED) \
+            else runtime.is_up(host)
+    return runs
+
+
+def _advert_path(parts: Parts) -> Callable[[str, str], bool]:
+    """Whether VRRP adverts get from one node to another: the HA network is a tenant
+    network, carried over the overlay (VXLAN). Power is not asked: a powered-off node's
+    keepalived is dead, not cut off."""
+    runtime = parts.runtime
+    overlay = next((n.name for n in parts.topology.networks.values()
+                    if n.purpose == "overlay"), None)
+
+    def path(first: str, second: str) -> bool:
+        if not (runtime.is_up(first) and runtime.is_up(second)):
+            return True
+        return runtime.reachable(first, second, overlay)
+    return path
+
 
 def _build(parts: Parts) -> NetworkService:
     config = parts.config
@@ -52,8 +107,10 @@ def _build(parts: Parts) -> NetworkService:
     network.nova = NovaNotifier(parts.app, parts.base_url, username="neutron",
                                 password=config.stacklab.admin_password)
     network.port_events = PortEvents(parts.db, parts.bus, network.nova)
-    # The HA routers' keepalived runs on the lab's scaled clock, on powered nodes only.
-    keepalived = Keepalived(parts.scaled_clock, parts.runtime.is_up)
+    # The HA routers' keepalived runs on the lab's scaled clock, where it is not stopped,
+    # and hears the nodes its HA network's path reaches.
+    keepalived = Keepalived(parts.scaled_clock, _keepalived_runs(parts.runtime),
+                            _advert_path(parts))
     agents = network.agents = parts.provide(AGENTS, Agents(
         parts.db, parts.clock, network, parts.bus,
         SchedulingOptions(
@@ -76,7 +133,7 @@ def _build(parts: Parts) -> NetworkService:
     # Whether an agent's node is powered is the runtime's to say, nobody else's.
     parts.provide(NODE_AGENTS, NodeAgents(parts.topology, AgentEnv(
         parts.bus, parts.clock, parts.runtime.is_up, config.AGENT.report_interval,
-        keepalived, defaults.ha_vrrp_advert_int)))
+        keepalived, defaults.ha_vrrp_advert_int, running=parts.runtime.running)))
     parts.provide(SERVER_RPC, _serve_rpc(parts, network, agents))
     return network
 
@@ -88,7 +145,7 @@ def _serve_rpc(parts: Parts, network: NetworkService, agents: Agents) -> ServerR
         REPORTS_TOPIC: AgentReports(parts.db, parts.clock, parts.ids,
                                     agent_down_time=parts.config.DEFAULT.agent_down_time),
         PLUGIN_TOPIC: PluginRpc(network.port_events, agents.dhcp_port, agents.active_networks),
-        L3_PLUGIN_TOPIC: L3PluginRpc(agents.store_ha_states),
+        L3_PLUGIN_TOPIC: L3PluginRpc(agents.store_ha_states, agents.hosted_routers),
     }
     hosts: list[str | None] = [
         n.fqdn for n in parts.topology.nodes_running("neutron-server")] or [None]
@@ -130,8 +187,21 @@ def _node_up(parts: Parts, fqdn: str) -> None:
     parts.get(AGENTS).keepalived.host_up(fqdn)
 
 
+def _changed(parts: Parts, change: Change) -> None:
+    keepalived = parts.get(AGENTS).keepalived
+    if change.kind == SERVICE:
+        host, running = change.nodes[0], change.state == RUNNING
+        if change.service == KEEPALIVED:
+            # SIGTERM: masters send priority 0 and the backups take over at once.
+            (keepalived.host_start if running else keepalived.host_stop)(host)
+        else:
+            parts.get(NODE_AGENTS).service_changed(host, change.service, running)
+    elif change.kind == NETWORK_CHANGE:
+        keepalived.relink()
+
+
 DECLARATION = ServiceDeclaration(
     api=api, mount="/networking", rules=RULES,
     catalog=CatalogSpec("network", "neutron", "Networking Service", "/networking"),
     key=NETWORK, build=_build, start=_start, background=_background, stop=_stop,
-    node_down=_node_down, node_up=_node_up)
+    node_down=_node_down, node_up=_node_up, changed=_changed, process_topics=PROCESS_TOPICS)

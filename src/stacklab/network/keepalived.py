@@ -5,7 +5,13 @@ adverts go), holding one instance per hosting L3 agent's node, configured as
 neutron configures it. The server sets a segment up when it (re)schedules the
 router; each L3 agent starts its own node's instance when told of the router over
 the bus, and hears that instance's state changes (neutron-keepalived-state-change).
-A node's power takes its instances down with it and brings them back.
+A node's power takes its instances down with it and brings them back; stopping the
+node's keepalived stops them cleanly (a master says goodbye with priority 0).
+
+The HA network rides the overlay: whether two nodes' instances hear each other's
+adverts is the lab's reachability between them (``reachable``), so a node detached
+from the overlay or partitioned off keeps its instances running, deaf and mute, and
+both sides become MASTER until the path is back.
 """
 
 from __future__ import annotations
@@ -22,10 +28,14 @@ NOT_RUNNING = (VrrpState.INIT, VrrpState.STOPPED)
 
 
 class Keepalived:
-    def __init__(self, clock: Clock, powered: Callable[[str], bool]) -> None:
+    def __init__(self, clock: Clock, powered: Callable[[str], bool],
+                 reachable: Callable[[str, str], bool] | None = None) -> None:
         # keepalived's timers run on the lab's scaled clock ([stacklab] ha_time_scale).
         self.clock = clock
+        # Whether keepalived runs on a node now (powered, and not stopped).
         self.powered = powered
+        # Whether adverts get from one node to another (their HA network's path).
+        self.reachable = reachable
         self.segments: dict[str, VrrpGroup] = {}
         self._listeners: dict[str, StateListener] = {}
 
@@ -42,6 +52,7 @@ class Keepalived:
             segment.on_transition(spec.host, self._relay(spec.host, router_id))
         if segment.instances():
             self.segments[router_id] = segment
+            self._link(segment)
 
     def ensure(self, router_id: str, host: str) -> bool:
         """Start the host's instance of the router unless it runs; whether one started.
@@ -76,6 +87,40 @@ class Keepalived:
         """The node is back: its L3 agent restarts its routers' keepalived."""
         for router_id in self.segments:
             self.ensure(router_id, host)
+
+    def host_stop(self, host: str) -> None:
+        """The node's keepalived processes stop cleanly (SIGTERM): each master sends a
+        priority-0 advert, so a backup takes over after its skew time, not 3 adverts."""
+        for segment in self.segments.values():
+            segment.stop(host)
+
+    def host_start(self, host: str) -> None:
+        """The node's keepalived runs again: each instance starts as BACKUP (with
+        neutron's nopreempt, the master that took over keeps the router)."""
+        self.host_up(host)
+
+    def state(self, router_id: str, host: str) -> VrrpState | None:
+        """The state of the host's instance of the router (None when it has none)."""
+        segment = self.segments.get(router_id)
+        found = [] if segment is None else segment.instances(node=host)
+        return found[0].state if found else None
+
+    def relink(self) -> None:
+        """Who hears whom changed (a node detached, a partition, a heal): every segment
+        delivers adverts along the paths there are now."""
+        for segment in self.segments.values():
+            self._link(segment)
+
+    def _link(self, segment: VrrpGroup) -> None:
+        if self.reachable is None:
+            return
+        nodes = sorted({instance.node for instance in segment.instances()})
+        for index, first in enumerate(nodes):
+            for second in nodes[index + 1:]:
+                if self.reachable(first, second):
+                    segment.restore(first, second)
+                else:
+                    segment.cut(first, second)
 
     def _relay(self, host: str, router_id: str) -> Callable[[Transition], None]:
         def relay(transition: Transition) -> None:

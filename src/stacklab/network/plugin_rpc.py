@@ -4,7 +4,8 @@ neutron-server consumes, on each node that runs it, the topics its agents send t
 ``q-reports-plugin`` (every agent's ``report_state``), ``q-plugin`` (the L2 agents'
 ``update_device_up``/``update_device_down`` and, when they start, their host's ports;
 the DHCP agents' ``create_dhcp_port`` and, when they start, ``get_active_networks_info``) and
-``q-l3-plugin`` (the L3 agents' ``update_ha_routers_states``). A message to the bare
+``q-l3-plugin`` (the L3 agents' ``update_ha_routers_states`` and, when they start,
+``sync_routers``). A message to the bare
 topic goes to one of the servers, so a controller that is down leaves the work to the
 others. The agents table is written here and only here: an agent's first report makes
 its row, every later one moves its ``heartbeat_timestamp`` to the server's now.
@@ -94,10 +95,16 @@ class PluginRpc:
 
 
 class L3PluginRpc:
-    """``q-l3-plugin``: the L3 agents' news of their keepalived."""
+    """``q-l3-plugin``: the L3 agents' news of their keepalived, and their full sync."""
 
-    def __init__(self, store_ha_states: Callable[[str, Mapping[str, str]], None]) -> None:
+    def __init__(self, store_ha_states: Callable[[str, Mapping[str, str]], None],
+                 hosted_routers: Callable[[str], list[dict[str, Any]]] | None = None) -> None:
         self._store = store_ha_states
+        self._hosted = hosted_routers
 
     def update_ha_routers_states(self, host: str, states: Mapping[str, str]) -> None:
         self._store(host, states)
+
+    def sync_routers(self, host: str) -> list[dict[str, Any]]:
+        """A starting L3 agent's full sync: its routers (id, ha, the server's ha_state)."""
+        return self._hosted(host) if self._hosted is not None else []

@@ -28,6 +28,9 @@ ROLE_SERVICES: Mapping[str, tuple[str, ...]] = {
     "network": (
         "neutron-openvswitch-agent", "neutron-dhcp-agent", "neutron-l3-agent",
         "neutron-metadata-agent",
+        # The HA routers' keepalived (one per router, spawned by the L3 agent but living
+        # on without it): one process here, so that it can be stopped on its own.
+        "keepalived",
     ),
     "compute": ("nova-compute", "neutron-openvswitch-agent"),
     # The lab's storage nodes carry the shared Ceph storage.

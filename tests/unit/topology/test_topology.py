@@ -188,7 +188,7 @@ def test_controller_services(lab: Topology) -> None:
 
 @pytest.mark.parametrize(("node", "services"), [
     ("network1", {"neutron-openvswitch-agent", "neutron-dhcp-agent", "neutron-l3-agent",
-                  "neutron-metadata-agent"}),
+                  "neutron-metadata-agent", "keepalived"}),
     ("compute1", {"nova-compute", "neutron-openvswitch-agent"}),
     ("storage1", {"ceph-osd"}),
     ("arbiter", {"garbd"}),

@@ -34,7 +34,8 @@ def _endpoint(node: Node, binary: str, env: AgentEnv) -> AgentEndpoint | None:
         return DhcpAgent(node.fqdn, env.bus)
     if binary == L3Agent.binary:
         return L3Agent(node.fqdn, env.bus, node.l3_agent_mode or "legacy", env.keepalived,
-                       advert_int=env.ha_vrrp_advert_int, powered=env.host_up)
+                       advert_int=env.ha_vrrp_advert_int,
+                       running=lambda host: env.runs(host, L3Agent.binary))
     if binary == MetadataAgent.binary:
         return MetadataAgent(node.fqdn)
     return None
@@ -75,8 +76,20 @@ class NodeAgents:
             process.died()
 
     def host_up(self, host: str) -> None:
+        # A process stopped before the power went stays stopped.
         for process in self.on(host):
-            process.restarted()
+            if process.running:
+                process.restarted()
+
+    def service_changed(self, host: str, binary: str, running: bool) -> bool:
+        """One agent process of the host was stopped or started; whether it is an agent's."""
+        found = [p for p in self.on(host) if p.endpoint.binary == binary]
+        for process in found:
+            if running:
+                process.restarted()
+            else:
+                process.halted()
+        return bool(found)
 
     async def run(self) -> None:
         await asyncio.gather(*(process.run() for process in self.processes))

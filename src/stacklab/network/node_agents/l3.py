@@ -6,6 +6,15 @@ router it starts its node's keepalived instance (the server sets the router's
 segment up); each state change of that instance is batched for
 ``ha_vrrp_advert_int`` (neutron's BatchNotifier) and then sent to the server with
 ``update_ha_routers_states`` on ``q-l3-plugin``: active or standby.
+
+When it starts again (its node powered back on, or the process restarted) it does
+neutron's full sync: it asks the server for the routers it hosts (``sync_routers``),
+each with the HA state the server holds for it, starts the keepalived of those whose
+instance does not run (a restart of the agent alone leaves a running keepalived alone:
+no failover) and reports the state of each whose keepalived says otherwise than the
+server (neutron's ``check_ha_state_for_router``). While the process is stopped its
+keepalived keeps running, but the transitions it sees are not reported: the agent that
+would relay them is not there.
 """
 
 from __future__ import annotations
@@ -14,7 +23,7 @@ import logging
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from stacklab.bus.interface import Bus, Target
+from stacklab.bus.interface import Bus, MessagingTimeout, Target
 from stacklab.network.keepalived import Keepalived
 from stacklab.network.scheduling.constants import (
     AGENT_TYPE_L3,
@@ -29,6 +38,9 @@ LOG = logging.getLogger("neutron.agent.l3.agent")
 # What neutron shows of keepalived's states (a stopped instance says nothing).
 HA_STATES = {VrrpState.MASTER: "active", VrrpState.BACKUP: "standby",
              VrrpState.FAULT: "standby", VrrpState.INIT: "standby"}
+# A starting agent finds a router's keepalived not running: neutron's
+# _check_and_set_real_state resets the state file to backup.
+NOT_RUNNING_STATE = "standby"
 
 
 class L3Agent:
@@ -37,13 +49,14 @@ class L3Agent:
     topic = L3_AGENT_TOPIC
 
     def __init__(self, host: str, bus: Bus, agent_mode: str, keepalived: Keepalived, *,
-                 advert_int: float, powered: Callable[[str], bool]) -> None:
+                 advert_int: float, running: Callable[[str], bool]) -> None:
         self.host = host
         self.bus = bus
         self.agent_mode = agent_mode
         self.keepalived = keepalived
         self.advert_int = advert_int
-        self.powered = powered
+        # Whether this agent's process runs now (its node powered, the agent not stopped).
+        self.running = running
         # The routers this agent runs (a qrouter- namespace each).
         self.routers: set[str] = set()
         keepalived.listen(host, self._state_changed)
@@ -68,6 +81,38 @@ class L3Agent:
         self.routers.discard(router_id)
         LOG.info("Router %s removed from %s", router_id, self.host)
 
+    # -- after a start ---------------------------------------------------------------------
+
+    def forget(self) -> None:
+        """Its node lost power: its routers' namespaces went with the kernel."""
+        self.routers.clear()
+
+    async def resync(self) -> None:
+        """neutron's full sync after a start: the routers hosted here, and their states."""
+        try:
+            routers = await self.bus.call(Target(L3_PLUGIN_TOPIC), "sync_routers",
+                                          host=self.host)
+        except MessagingTimeout:
+            LOG.error("Full sync of %s failed: the server did not answer", self.host)
+            return
+        self.routers = {router["id"] for router in routers}
+        differing: dict[str, str] = {}
+        for router in routers:
+            if not router["ha"]:
+                continue
+            router_id = router["id"]
+            self.keepalived.ensure(router_id, self.host)
+            found = self.keepalived.state(router_id, self.host)
+            if found is None:
+                continue
+            local = HA_STATES.get(found, NOT_RUNNING_STATE)
+            if local != router["ha_state"]:
+                differing[router_id] = local
+        LOG.info("Full sync of %s: %d routers", self.host, len(self.routers))
+        if differing and self.running(self.host):
+            self.bus.cast_nowait(Target(L3_PLUGIN_TOPIC), "update_ha_routers_states",
+                                 host=self.host, states=differing)
+
     # -- plumbing --------------------------------------------------------------------------
 
     def _process(self, router_ids: Iterable[str]) -> None:
@@ -83,7 +128,8 @@ class L3Agent:
                                          lambda: self._notify_server(router_id, state))
 
     def _notify_server(self, router_id: str, state: str) -> None:
-        # A node that lost power meanwhile took its agent with it: nothing is sent.
-        if self.powered(self.host):
+        # A node that lost power meanwhile took its agent with it, and a stopped agent is not
+        # there to relay what its keepalived saw: nothing is sent.
+        if self.running(self.host):
             self.bus.cast_nowait(Target(L3_PLUGIN_TOPIC), "update_ha_routers_states",
                                  host=self.host, states={router_id: state})

@@ -9,7 +9,13 @@ again and report at once. Whether the node is up is the lab runtime's answer.
 
 What an agent holds in memory goes with its node; a restarted agent that has
 something to resync (``Resyncing``) asks the server for it after its first report,
-as neutron's DHCP and L2 agents do after a start.
+as neutron's DHCP, L2 and L3 agents do after a start.
+
+A process can also be stopped alone (``systemctl stop neutron-l3-agent``): it stops
+reporting, and the bus pauses its RPC servers, but what it set up on the node stays
+(the DHCP agent's dnsmasq keeps serving, the L3 agent's routers and their keepalived
+keep running, the L2 agent's flows keep forwarding). Started again, it reports at once
+with ``start_flag`` and resyncs, as after a power cycle.
 """
 
 from __future__ import annotations
@@ -39,6 +45,12 @@ class AgentEnv:
     # The HA routers' keepalived, which the L3 agents run ([DEFAULT] ha_vrrp_advert_int).
     keepalived: Keepalived
     ha_vrrp_advert_int: float
+    # Whether a process (a binary) runs on a host now: powered and not stopped. Without
+    # it, an agent runs whenever its host is up.
+    running: Callable[[str, str], bool] | None = None
+
+    def runs(self, host: str, binary: str) -> bool:
+        return self.running(host, binary) if self.running is not None else self.host_up(host)
 
 
 class AgentEndpoint(Protocol):
@@ -91,9 +103,14 @@ class AgentProcess:
             listener.stop()
         self.listeners = []
 
+    @property
+    def running(self) -> bool:
+        """Whether the process runs now (its node powered, the process not stopped)."""
+        return self.env.runs(self.host, self.endpoint.binary)
+
     def report(self) -> bool:
-        """Send one report, unless the node is down; whether one left."""
-        if self.stopped or not self.env.host_up(self.host):
+        """Send one report, unless the process does not run; whether one left."""
+        if self.stopped or not self.running:
             return False
         agent = self.endpoint
         state = {"binary": agent.binary, "host": agent.host, "topic": agent.topic,
@@ -110,9 +127,14 @@ class AgentProcess:
         if isinstance(self.endpoint, Resyncing):
             self.endpoint.forget()
 
+    def halted(self) -> None:
+        """The process alone was stopped: it falls silent (no reports; the bus pauses its
+        RPC servers), and what it set up on the node keeps working."""
+        LOG.info("%s on %s stopped", self.endpoint.binary, self.host)
+
     def restarted(self) -> None:
-        """The node is back: a new process, whose first report says it started, and which
-        then resyncs with the server."""
+        """The node is back, or the process started again: a new process, whose first
+        report says it started, and which then resyncs with the server."""
         self.starting = True
         self.report()
         if not isinstance(self.endpoint, Resyncing):

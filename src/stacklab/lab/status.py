@@ -1,0 +1,211 @@
+"""``stacklab status``: the lab at a glance, and a verdict on it.
+
+Per node its power and each of its processes, running or stopped; the faults in
+force (``Runtime.faults``); then sections, each a small table with the problems it
+found: the network agents' liveness and the compute services' state, read through
+networking's and compute's own APIs with the caller's token, as an operator's
+``openstack network agent list`` and ``compute service list`` would.
+
+The verdict is ``ready`` when nothing is wrong, ``degraded`` when a fault is in force
+or redundancy is lost (a node off, a process stopped, an agent dead, a compute service
+down), ``down`` when the cloud cannot serve (a control-plane process with no running
+copy left anywhere) and ``starting`` until the cloud has started.
+
+Adding what other parts of the lab know (VIP holders, Galera's and RabbitMQ's
+membership) is one more ``SectionProvider``: append it to ``SECTIONS`` (or hand it to
+``Lab.add_section``). Every client renders every section the same way, from its
+``title``, ``columns``, ``rows`` and ``problems``; nothing else changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from stacklab.api.client import ServiceCallError, ServiceClient
+from stacklab.declaration import Parts
+from stacklab.topology import Runtime, Topology
+from stacklab.topology.runtime import STOPPED, UP
+
+READY = "ready"
+DEGRADED = "degraded"
+DOWN = "down"
+STARTING = "starting"
+
+# The roles whose every process the cloud's API path needs (the APIs, their store and
+# bus on the controllers; the load balancers in front): one with no running copy left
+# anywhere takes the cloud down.
+CONTROL_PLANE_ROLES = ("controller", "proxy")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something wrong: ``degraded`` (redundancy lost) or ``down`` (the cloud cannot serve)."""
+
+    severity: str
+    message: str
+
+    def render(self) -> dict[str, str]:
+        return {"severity": self.severity, "message": self.message}
+
+
+@dataclass
+class Section:
+    """One table of the status, and what it found wrong."""
+
+    name: str
+    title: str
+    columns: list[str]
+    rows: list[list[Any]] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    def render(self) -> dict[str, Any]:
+        return {"name": self.name, "title": self.title, "columns": self.columns,
+                "rows": self.rows, "problems": [p.render() for p in self.problems]}
+
+
+class StatusView:
+    """What a section provider reads: the lab's parts, and the services' APIs as the caller."""
+
+    def __init__(self, parts: Parts, token: str | None) -> None:
+        self.parts = parts
+        self.token = token
+        # The caller's token goes with every read; the service user is never logged in.
+        self._client = ServiceClient(parts.app, parts.base_url, mount="", username="admin",
+                                     password=parts.config.stacklab.admin_password,
+                                     project="admin")
+
+    @property
+    def runtime(self) -> Runtime:
+        return self.parts.runtime
+
+    @property
+    def topology(self) -> Topology:
+        return self.parts.topology
+
+    async def get(self, path: str) -> Any:
+        """The parsed answer of ``GET path`` on the cloud's own API (``/networking/...``)."""
+        return await self._client.json("GET", path, token=self.token)
+
+
+SectionProvider = Callable[[StatusView], Awaitable[Section | None]]
+
+
+def _unreadable(name: str, title: str, error: ServiceCallError) -> Section:
+    return Section(name, title, [], problems=[
+        Problem(DEGRADED, f"{title}: the API answered {error.status}")])
+
+
+async def network_agents(view: StatusView) -> Section | None:
+    """neutron's agents, as ``openstack network agent list`` shows them."""
+    title = "network agents"
+    try:
+        agents = (await view.get("/networking/v2.0/agents"))["agents"]
+    except ServiceCallError as error:
+        return _unreadable("network_agents", title, error)
+    section = Section("network_agents", title, ["host", "agent", "binary", "alive", "state"])
+    for agent in sorted(agents, key=lambda a: (a["host"], a["binary"])):
+        section.rows.append([agent["host"], agent["agent_type"], agent["binary"],
+                             ":-)" if agent["alive"] else "XXX",
+                             "UP" if agent["admin_state_up"] else "DOWN"])
+        if not agent["alive"]:
+            section.problems.append(Problem(
+                DEGRADED, f"{agent['binary']} on {agent['host']} is dead (no report for "
+                          "agent_down_time)"))
+    return section
+
+
+async def compute_services(view: StatusView) -> Section | None:
+    """nova's services, as ``openstack compute service list`` shows them."""
+    title = "compute services"
+    try:
+        services = (await view.get("/compute/v2.1/os-services"))["services"]
+    except ServiceCallError as error:
+        return _unreadable("compute_services", title, error)
+    section = Section("compute_services", title, ["host", "binary", "zone", "status", "state"])
+    for service in sorted(services, key=lambda s: (s["host"], s["binary"])):
+        section.rows.append([service["host"], service["binary"], service["zone"],
+                             service["status"], service["state"]])
+        if service["state"] != "up":
+            section.problems.append(Problem(
+                DEGRADED, f"{service['binary']} on {service['host']} is down (no report for "
+                          "service_down_time)"))
+    return section
+
+
+# The sections every status shows, in order.
+SECTIONS: list[SectionProvider] = [network_agents, compute_services]
+
+
+def node_rows(runtime: Runtime) -> list[dict[str, Any]]:
+    """Each node: what it is, its power, each of its processes running or stopped."""
+    return [{
+        "name": node.name, "fqdn": node.fqdn, "roles": list(node.roles),
+        "services": list(node.services), "addresses": dict(node.addresses),
+        "state": runtime.power(node.fqdn),
+        "service_states": runtime.services(node.fqdn),
+    } for node in runtime.topology.nodes.values()]
+
+
+def node_problems(runtime: Runtime) -> list[Problem]:
+    """Nodes off and processes stopped (degraded); a control-plane process left with no
+    running copy anywhere (down)."""
+    problems: list[Problem] = []
+    for node in runtime.topology.nodes.values():
+        if runtime.power(node.fqdn) != UP:
+            problems.append(Problem(DEGRADED, f"{node.name} is powered off"))
+            continue
+        problems.extend(Problem(DEGRADED, f"{service} is stopped on {node.name}")
+                        for service, state in runtime.services(node.fqdn).items()
+                        if state == STOPPED)
+    needed: dict[str, list[str]] = {}
+    for node in runtime.topology.nodes.values():
+        for role in node.roles:
+            if role in CONTROL_PLANE_ROLES:
+                for service in node.services:
+                    needed.setdefault(service, []).append(node.fqdn)
+    for service, hosts in needed.items():
+        if not any(runtime.running(host, service) for host in hosts):
+            problems.append(Problem(DOWN, f"no {service} runs anywhere"))
+    return problems
+
+
+def fault_problems(faults: dict[str, Any]) -> list[Problem]:
+    """The faults in force that the nodes' own state does not already say."""
+    problems = [Problem(DEGRADED, f"{entry['node']} is detached from {entry['network']}")
+                for entry in faults["networks_detached"]]
+    if faults["cut"]:
+        problems.append(Problem(DEGRADED, f"{len(faults['cut'])} paths between nodes are cut "
+                                          "(a partition)"))
+    problems.extend(Problem(DEGRADED, f"the link {' - '.join(entry['nodes'])} has "
+                                      f"{entry['latency']} s latency and "
+                                      f"{entry['loss']:.0%} loss")
+                    for entry in faults["links"])
+    return problems
+
+
+def verdict(problems: Sequence[Problem], started: bool) -> str:
+    if not started:
+        return STARTING
+    if any(problem.severity == DOWN for problem in problems):
+        return DOWN
+    return DEGRADED if problems else READY
+
+
+async def lab_status(parts: Parts, token: str | None,
+                     providers: Sequence[SectionProvider]) -> dict[str, Any]:
+    """The whole status: health, nodes, faults, sections, problems and the verdict."""
+    runtime = parts.runtime
+    health = parts.health()
+    view = StatusView(parts, token)
+    sections = [found for provider in providers
+                if (found := await provider(view)) is not None]
+    faults = runtime.faults()
+    problems = [*node_problems(runtime), *fault_problems(faults),
+                *(problem for section in sections for problem in section.problems)]
+    return {**health, "endpoint": parts.base_url(),
+            "status": verdict(problems, health["status"] == READY),
+            "nodes": node_rows(runtime), "faults": faults,
+            "sections": [section.render() for section in sections],
+            "problems": [problem.render() for problem in problems]}
