@@ -148,8 +148,13 @@ class Agents:
 
     def active_networks(self, host: str) -> list[dict[str, Any]]:
         """The networks the host's DHCP agent serves, each with its subnets' ids (the
-        server's side of ``get_active_networks_info``, which an agent asks when it starts)."""
+        server's side of ``get_active_networks_info``, which an agent asks when it starts
+        or revives). As neutron's dhcp_rpc, the networks short of DHCP agents are first
+        given to this one (``auto_schedule_networks``); it asks for their ports itself."""
         with self.db.session() as session:
+            if self.options.network_auto_schedule:
+                self._auto_schedule_networks(session, host)
+                session.flush()
             network_ids = session.scalars(
                 select(m.DhcpBinding.network_id)
                 .join(m.Agent, m.Agent.id == m.DhcpBinding.agent_id)
@@ -159,9 +164,23 @@ class Agents:
                      "subnets": [s.id for s in self.network.subnets_of(session, network_id)]}
                     for network_id in network_ids]
 
-    def _apply_dhcp(self, session: Session, changes: sch.DhcpChanges) -> None:
+    def _auto_schedule_networks(self, session: Session, host: str) -> None:
+        # Only networks with a DHCP subnet are scheduled (AutoScheduler reads the subnets).
+        with_dhcp = set(session.scalars(select(m.Subnet.network_id).where(
+            m.Subnet.enable_dhcp.is_(True))))
+        networks = [sch.NetworkSpec(n.id, tuple(n.availability_zone_hints))
+                    for n in session.scalars(select(m.Network).order_by(m.Network.id))
+                    if n.id in with_dhcp]
+        changes = sch.auto_schedule_networks(host, networks, self.records(session),
+                                             self._dhcp_bindings(session), self.clock.now(),
+                                             self.options)
+        self._apply_dhcp(session, changes, notify_added=False)
+
+    def _apply_dhcp(self, session: Session, changes: sch.DhcpChanges, *,
+                    notify_added: bool = True) -> None:
         """Store a DHCP scheduling step and tell the agents (neutron's DhcpAgentNotifyAPI):
-        a removed agent's port goes at once, an added agent asks for its own."""
+        a removed agent's port goes at once, an added agent asks for its own (unless it
+        is the one asking: ``notify_added`` False)."""
         self._emit(changes.log)
         agents = {a.id: a for a in session.scalars(select(m.Agent))}
         for binding in changes.removed:
@@ -179,9 +198,10 @@ class Agents:
         for binding in changes.added:
             session.add(m.DhcpBinding(network_id=binding.network_id, agent_id=binding.agent_id,
                                       binding_index=binding.binding_index))
-            self.bus.cast_nowait(Target(DHCP_AGENT_TOPIC, agents[binding.agent_id].host),
-                                 "network_create_end",
-                                 payload={"network": {"id": binding.network_id}})
+            if notify_added:
+                self.bus.cast_nowait(Target(DHCP_AGENT_TOPIC, agents[binding.agent_id].host),
+                                     "network_create_end",
+                                     payload={"network": {"id": binding.network_id}})
 
     def dhcp_port(self, network_id: str, host: str) -> str | None:
         """The port the host's dnsmasq answers on, one address on each DHCP subnet, made on
@@ -337,6 +357,26 @@ class Agents:
                 routers, agents, self.l3_state(session, agents), self.clock.now(),
                 self.options)
             self._apply_l3(session, changes, agents)
+
+    def router_ids_on_host(self, host: str) -> list[str]:
+        """The server's side of ``get_router_ids``, an L3 agent's full sync: the routers
+        short of agents are first given to it if it can host them (neutron's
+        ``auto_schedule_routers``: a router on no agent, an HA router on fewer than
+        max_l3_agents_per_router of the live ones), then its routers are listed."""
+        with self.db.session() as session:
+            agents = self.records(session)
+            if self.options.router_auto_schedule:
+                routers = [self._spec(session, r) for r in session.scalars(
+                    select(m.Router).order_by(m.Router.created_at, m.Router.id))]
+                changes = sch.auto_schedule_routers(host, routers, agents,
+                                                    self.l3_state(session, agents),
+                                                    self.clock.now(), self.options)
+                self._apply_l3(session, changes, agents)
+                session.flush()
+            return sorted(session.scalars(
+                select(m.RouterBinding.router_id)
+                .join(m.Agent, m.Agent.id == m.RouterBinding.agent_id)
+                .where(m.Agent.host == host, m.Agent.agent_type == sch.AGENT_TYPE_L3)))
 
     def unschedule_router(self, session: Session, router_id: str) -> None:
         self.stop_vrrp(router_id)

@@ -4,7 +4,8 @@ neutron-server consumes, on each node that runs it, the topics its agents send t
 ``q-reports-plugin`` (every agent's ``report_state``), ``q-plugin`` (the L2 agents'
 ``update_device_up``/``update_device_down`` and, when they start, their host's ports;
 the DHCP agents' ``create_dhcp_port`` and, when they start, ``get_active_networks_info``) and
-``q-l3-plugin`` (the L3 agents' ``update_ha_routers_states``). A message to the bare
+``q-l3-plugin`` (the L3 agents' ``update_ha_routers_states`` and, when they sync,
+``get_router_ids``). A message to the bare
 topic goes to one of the servers, so a controller that is down leaves the work to the
 others. The agents table is written here and only here: an agent's first report makes
 its row, every later one moves its ``heartbeat_timestamp`` to the server's now.
@@ -53,7 +54,7 @@ class AgentReports:
                     availability_zone=state.get("availability_zone"),
                     created_at=now, started_at=now, heartbeat_timestamp=now))
                 LOG.info("Agent %s on %s registered", state["agent_type"], state["host"])
-                return "new"
+                return sch.AGENT_NEW
             revived = sch.is_agent_down(agent.heartbeat_timestamp, now, self.down_time)
             agent.configurations = dict(state.get("configurations") or {})
             agent.heartbeat_timestamp = now
@@ -61,7 +62,7 @@ class AgentReports:
                 agent.started_at = now
             if revived:
                 LOG.info("Agent %s on %s revived", state["agent_type"], state["host"])
-            return "revived" if revived else "alive"
+            return sch.AGENT_REVIVED if revived else sch.AGENT_ALIVE
 
 
 class PluginRpc:
@@ -94,10 +95,16 @@ class PluginRpc:
 
 
 class L3PluginRpc:
-    """``q-l3-plugin``: the L3 agents' news of their keepalived."""
+    """``q-l3-plugin``: the L3 agents' news of their keepalived, and their full sync."""
 
-    def __init__(self, store_ha_states: Callable[[str, Mapping[str, str]], None]) -> None:
+    def __init__(self, store_ha_states: Callable[[str, Mapping[str, str]], None],
+                 router_ids_on_host: Callable[[str], list[str]]) -> None:
         self._store = store_ha_states
+        self._router_ids = router_ids_on_host
 
     def update_ha_routers_states(self, host: str, states: Mapping[str, str]) -> None:
         self._store(host, states)
+
+    def get_router_ids(self, host: str) -> list[str]:
+        """A syncing L3 agent's routers, after it was given those short of agents."""
+        return self._router_ids(host)

@@ -6,6 +6,11 @@ router it starts its node's keepalived instance (the server sets the router's
 segment up); each state change of that instance is batched for
 ``ha_vrrp_advert_int`` (neutron's BatchNotifier) and then sent to the server with
 ``update_ha_routers_states`` on ``q-l3-plugin``: active or standby.
+
+Its state is lost with its node's power. When it starts again (or the server says
+it revived) it does neutron's full sync: ``get_router_ids`` on ``q-l3-plugin``, for
+which the server first gives it the routers short of agents (``auto_schedule_routers``),
+then it runs each router again, which restarts its node's keepalived instances.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ import logging
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from stacklab.bus.interface import Bus, Target
+from stacklab.bus.interface import Bus, MessagingTimeout, Target
 from stacklab.network.keepalived import Keepalived
 from stacklab.network.scheduling.constants import (
     AGENT_TYPE_L3,
@@ -67,6 +72,22 @@ class L3Agent:
         router_id = payload["router_id"]
         self.routers.discard(router_id)
         LOG.info("Router %s removed from %s", router_id, self.host)
+
+    # -- after a start ---------------------------------------------------------------------
+
+    def forget(self) -> None:
+        self.routers.clear()
+
+    async def resync(self) -> None:
+        try:
+            router_ids = await self.bus.call(Target(L3_PLUGIN_TOPIC), "get_router_ids",
+                                             host=self.host)
+        except MessagingTimeout:
+            LOG.error("Full sync of %s failed: the server did not answer", self.host)
+            return
+        for router_id in [r for r in self.routers if r not in router_ids]:
+            self.router_removed_from_agent({"router_id": router_id})
+        self._process(router_ids)
 
     # -- plumbing --------------------------------------------------------------------------
 
