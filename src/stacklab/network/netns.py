@@ -6,7 +6,10 @@ routers, ``ha-`` devices, ``snat-<router>`` and ``fip-<network>`` for DVR. A
 device is named after its port: the prefix and the first 11 characters of the
 port id. On an HA router only the VRRP master holds the interface, gateway and
 floating addresses (keepalived's virtual IPs) and runs the metadata proxy; the
-backups have the devices without those addresses.
+backups have the devices without those addresses. Which node is the master is its
+keepalived's own state (the data plane), not the ``ha_state`` neutron's API shows,
+which lags behind it (the agents report changes in batches) and keeps a dead
+node's last word.
 """
 
 from __future__ import annotations
@@ -20,7 +23,10 @@ from sqlalchemy.orm import Session
 from stacklab.network import models as m
 from stacklab.network import scheduling as sch
 from stacklab.network.agents import Agents
+from stacklab.network.keepalived import NOT_RUNNING
+from stacklab.network.node_agents.l3 import HA_STATES
 from stacklab.network.routing import GATEWAY, INTERFACE_OWNERS
+from stacklab.network.vrrp import VrrpState
 
 
 def _device(prefix: str, port_id: str) -> str:
@@ -61,27 +67,16 @@ def namespaces(session: Session, agents: Agents, host: str) -> list[dict[str, An
     if l3 is None:
         return result
     result.extend(_dvr_namespaces(session, agents, host, l3))
-    states = {}
     for binding in session.scalars(select(m.RouterBinding).where(
             m.RouterBinding.agent_id == l3.id).order_by(m.RouterBinding.router_id)):
         router = session.get(m.Router, binding.router_id)
         if router is None or router.distributed or not router.admin_state_up:
             continue
-        states = agents.ha_states(session, router.id) if router.ha else {}
-        master = not router.ha or states.get(l3.id) == "active"
+        vrrp = agents.keepalived.state(router.id, host) if router.ha else None
+        master = not router.ha or vrrp is VrrpState.MASTER
         devices: list[dict[str, Any]] = []
         if router.ha:
-            ha_port = session.scalar(select(m.Port).where(
-                m.Port.device_id == router.id,
-                m.Port.device_owner == sch.DEVICE_OWNER_ROUTER_HA_INTF,
-                m.Port.binding_host_id == host))
-            if ha_port is not None:
-                device = _port_device(session, "ha-", ha_port)
-                allocation = session.get(m.VrIdAllocation, router.id)
-                if master and allocation is not None:
-                    device["addresses"].append(
-                        sch.primary_vip(allocation.vr_id, agents.options))
-                devices.append(device)
+            devices.extend(_ha_device(session, agents, router, host, master))
         for port in session.scalars(select(m.Port).where(
                 m.Port.device_id == router.id, m.Port.device_owner.in_(INTERFACE_OWNERS))):
             devices.append(_port_device(session, "qr-", port, with_addresses=master))
@@ -94,13 +89,37 @@ def namespaces(session: Session, agents: Agents, host: str) -> list[dict[str, An
                     select(m.FloatingIP).where(m.FloatingIP.router_id == router.id,
                                                m.FloatingIP.fixed_port_id.is_not(None)))]
             devices.append(device)
-        processes = ["keepalived"] if router.ha else []
+        processes = _keepalived(vrrp) if router.ha else []
         if master:
             processes.append("haproxy (metadata proxy)")
         result.append({"name": f"qrouter-{router.id}", "devices": devices,
-                       "processes": processes,
-                       "ha_state": states.get(l3.id) if router.ha else None})
+                       "processes": processes, "ha_state": _ha_state(vrrp)})
     return result
+
+
+def _keepalived(vrrp: VrrpState | None) -> list[str]:
+    return ["keepalived"] if vrrp is not None and vrrp not in NOT_RUNNING else []
+
+
+def _ha_state(vrrp: VrrpState | None) -> str | None:
+    """What the node's keepalived says of the router, in neutron's words (None: not running)."""
+    return HA_STATES.get(vrrp) if vrrp is not None and vrrp not in NOT_RUNNING else None
+
+
+def _ha_device(session: Session, agents: Agents, router: m.Router, host: str,
+               master: bool) -> list[dict[str, Any]]:
+    """The router's ``ha-`` device on this host: its HA port's address, and keepalived's
+    primary VIP on the master."""
+    ha_port = session.scalar(select(m.Port).where(
+        m.Port.device_id == router.id, m.Port.device_owner == sch.DEVICE_OWNER_ROUTER_HA_INTF,
+        m.Port.binding_host_id == host))
+    if ha_port is None:
+        return []
+    device = _port_device(session, "ha-", ha_port)
+    allocation = session.get(m.VrIdAllocation, router.id)
+    if master and allocation is not None:
+        device["addresses"].append(sch.primary_vip(allocation.vr_id, agents.options))
+    return [device]
 
 
 def _dvr_namespaces(session: Session, agents: Agents, host: str,
