@@ -345,6 +345,10 @@ class Agents:
             router = session.get(m.Router, router_id)
             if router is not None and router.ha:
                 self.start_vrrp(session, router)
+        # A distributed router's new agents run it: they ask for their fip- gateway ports.
+        if any(router.distributed for router in (session.get(m.Router, i) for i in touched)
+               if router is not None):
+            self.ensure_fip_agent_gateway_ports(session)
 
     def l3_failover(self) -> None:
         """neutron's L3 rescheduling worker (allow_automatic_l3agent_failover)."""
@@ -373,6 +377,7 @@ class Agents:
                                                     self.clock.now(), self.options)
                 self._apply_l3(session, changes, agents)
                 session.flush()
+            self.ensure_fip_agent_gateway_ports(session)
             return sorted(session.scalars(
                 select(m.RouterBinding.router_id)
                 .join(m.Agent, m.Agent.id == m.RouterBinding.agent_id)
@@ -393,6 +398,81 @@ class Agents:
         allocation = session.get(m.VrIdAllocation, router_id)
         if allocation is not None:
             session.delete(allocation)
+
+    # -- DVR ----------------------------------------------------------------------------------
+
+    def dvr_namespaces(self, session: Session, host: str | None = None) -> dict[str, list[str]]:
+        """Where the distributed routers' namespaces are (``qrouter-``, ``snat-``,
+        ``fip-``), by host: every host, or only ``host``'s bound ports counted."""
+        routers = list(session.scalars(select(m.Router).where(m.Router.distributed.is_(True))
+                                       .order_by(m.Router.id)))
+        if not routers:
+            return {}
+        specs = []
+        for router in routers:
+            subnets = tuple(sorted(set(session.scalars(
+                select(m.IPAllocation.subnet_id)
+                .join(m.Port, m.Port.id == m.IPAllocation.port_id)
+                .where(m.Port.device_id == router.id,
+                       m.Port.device_owner == sch.DEVICE_OWNER_DVR_INTERFACE)))))
+            specs.append(sch.RouterSpec(router.id, router.project_id, ha=router.ha,
+                                        distributed=True,
+                                        external_network_id=router.gw_network_id,
+                                        interface_subnet_ids=subnets))
+        bound = select(m.Port).where(m.Port.binding_host_id != "")
+        if host is not None:
+            bound = bound.where(m.Port.binding_host_id == host)
+        placements = [sch.PortPlacement(port.id, port.binding_host_id, port.device_owner,
+                                        tuple(a.subnet_id for a in session.scalars(
+                                            select(m.IPAllocation).where(
+                                                m.IPAllocation.port_id == port.id))))
+                      for port in session.scalars(bound.order_by(m.Port.id))]
+        records = self.records(session)
+        found = sch.namespaces_by_host(specs, records, self.l3_state(session, records),
+                                       placements, self.options)
+        return found if host is None else {host: found.get(host, [])}
+
+    def ensure_fip_agent_gateway_ports(self, session: Session) -> None:
+        """Each DVR host wired to an external network's fip- namespace has its floating IP
+        agent gateway port there (its ``fg-`` device), made once and kept.
+
+        neutron's L3 agent asks for it (``get_agent_gateway_port``) when it runs a
+        distributed router with a gateway; the server makes it
+        (``create_fip_agent_gw_port_if_not_exists``: no project, no name, device_id the
+        agent, bound to its host). Here the server does it on the agents' behalf when
+        they would be told of such a router: its gateway or an interface added, a DVR
+        host's port wired, an agent given the router or syncing.
+        """
+        session.flush()
+        l3_agents = {a.host: a for a in session.scalars(select(m.Agent).where(
+            m.Agent.agent_type == sch.AGENT_TYPE_L3))}
+        for host, names in self.dvr_namespaces(session).items():
+            agent = l3_agents.get(host)
+            for name in names:
+                kind, _, network_id = name.partition("-")
+                if kind != "fip" or agent is None:
+                    continue
+                if session.scalar(select(m.Port.id).where(
+                        m.Port.network_id == network_id, m.Port.device_id == agent.id,
+                        m.Port.device_owner == sch.DEVICE_OWNER_AGENT_GW)) is None:
+                    LOG.info("Floating IP Agent Gateway port for network %s does not exist "
+                             "on host %s. Creating one.", network_id, host)
+                    self.network.create_port(session, "", {
+                        "network_id": network_id, "device_id": agent.id,
+                        "device_owner": sch.DEVICE_OWNER_AGENT_GW, "name": "",
+                        "binding:host_id": host, "security_groups": []})
+                    session.flush()
+
+    def dvr_port_up(self, port_id: str, host: str) -> None:
+        """A port wired on a DVR host (``update_device_up``): neutron's
+        dvr_handle_new_service_port tells that host's L3 agent of the routers on its
+        subnets, which then asks for its fip- gateway port."""
+        with self.db.session() as session:
+            port = session.get(m.Port, port_id)
+            if port is not None and port.binding_host_id == host and \
+                    sch.is_dvr_serviced(port.device_owner, self.options) and \
+                    session.scalar(select(m.Router.id).where(m.Router.distributed.is_(True))):
+                self.ensure_fip_agent_gateway_ports(session)
 
     # -- VRRP ---------------------------------------------------------------------------------
 

@@ -87,7 +87,8 @@ def _serve_rpc(parts: Parts, network: NetworkService, agents: Agents) -> ServerR
     endpoints = {
         REPORTS_TOPIC: AgentReports(parts.db, parts.clock, parts.ids,
                                     agent_down_time=parts.config.DEFAULT.agent_down_time),
-        PLUGIN_TOPIC: PluginRpc(network.port_events, agents.dhcp_port, agents.active_networks),
+        PLUGIN_TOPIC: PluginRpc(network.port_events, agents.dhcp_port, agents.active_networks,
+                                agents.dvr_port_up),
         L3_PLUGIN_TOPIC: L3PluginRpc(agents.store_ha_states, agents.router_ids_on_host),
     }
     hosts: list[str | None] = [

@@ -69,13 +69,18 @@ class PluginRpc:
     """``q-plugin``: what the L2 and DHCP agents ask of the ML2 plugin."""
 
     def __init__(self, ports: PortEvents, create_dhcp_port: Callable[[str, str], str | None],
-                 active_networks: Callable[[str], list[dict[str, Any]]]) -> None:
+                 active_networks: Callable[[str], list[dict[str, Any]]],
+                 dvr_port_up: Callable[[str, str], None]) -> None:
         self.ports = ports
         self._create_dhcp_port = create_dhcp_port
         self._active_networks = active_networks
+        self._dvr_port_up = dvr_port_up
 
     def update_device_up(self, device: str, agent_id: str, host: str) -> None:
-        self.ports.device_up(device, host)
+        # ML2's update_device_up: the port is ACTIVE, then DVR hears of it (neutron's
+        # dvr_handle_new_service_port).
+        if self.ports.device_up(device, host):
+            self._dvr_port_up(device, host)
 
     def update_device_down(self, device: str, agent_id: str, host: str) -> dict[str, Any]:
         return {"device": device, "exists": self.ports.device_down(device, host)}

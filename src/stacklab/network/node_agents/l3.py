@@ -21,6 +21,7 @@ from typing import Any
 
 from stacklab.bus.interface import Bus, MessagingTimeout, Target
 from stacklab.network.keepalived import Keepalived
+from stacklab.network.node_agents.fip_link_local import FipLinkLocalAllocator
 from stacklab.network.scheduling.constants import (
     AGENT_TYPE_L3,
     DEFAULT_AVAILABILITY_ZONE,
@@ -51,6 +52,8 @@ class L3Agent:
         self.powered = powered
         # The routers this agent runs (a qrouter- namespace each).
         self.routers: set[str] = set()
+        # DVR's qrouter- to fip- link-local pairs, kept on the node's disk (not forgotten).
+        self.fip_link_local = FipLinkLocalAllocator()
         keepalived.listen(host, self._state_changed)
 
     def state(self) -> dict[str, Any]:

@@ -26,7 +26,10 @@ from stacklab.network.scheduling.constants import (
     AGENT_TYPE_L3,
     AGENT_TYPE_METADATA,
     AGENT_TYPE_OVS,
+    DEVICE_OWNER_AGENT_GW,
+    DEVICE_OWNER_DVR_INTERFACE,
     DEVICE_OWNER_ROUTER_HA_INTF,
+    DEVICE_OWNER_ROUTER_SNAT,
 )
 from stacklab.network.scheduling.dhcp import (
     auto_schedule_networks,
@@ -34,7 +37,7 @@ from stacklab.network.scheduling.dhcp import (
     remove_networks_from_down_agents,
     schedule_network,
 )
-from stacklab.network.scheduling.dvr import PortPlacement, namespaces_by_host
+from stacklab.network.scheduling.dvr import PortPlacement, is_dvr_serviced, namespaces_by_host
 from stacklab.network.scheduling.ha import ha_network_spec, primary_vip, vrrp_instances
 from stacklab.network.scheduling.l3 import (
     auto_schedule_routers,
@@ -65,7 +68,10 @@ __all__ = [
     "AGENT_TYPE_L3",
     "AGENT_TYPE_METADATA",
     "AGENT_TYPE_OVS",
+    "DEVICE_OWNER_AGENT_GW",
+    "DEVICE_OWNER_DVR_INTERFACE",
     "DEVICE_OWNER_ROUTER_HA_INTF",
+    "DEVICE_OWNER_ROUTER_SNAT",
     "AgentRecord",
     "DhcpChanges",
     "HaPort",
@@ -84,6 +90,7 @@ __all__ = [
     "ha_network_spec",
     "hosts_with_l2_agent",
     "is_agent_down",
+    "is_dvr_serviced",
     "namespaces_by_host",
     "primary_vip",
     "remove_networks_from_down_agents",
