@@ -632,6 +632,9 @@ def test_cli_failover_when_the_active_node_goes_down_and_no_preemption_on_return
         assert f"{floating_ip['floating_ip_address']}/32" in addresses, found
         assert any(ipaddress.ip_interface(a).network == PRIMARY_VIP_RANGE
                    for a in addresses), found
+        # The powered-off node shows nothing, through the CLI (JSON and text) and HTTP.
+        assert netns(lab, old) == {} and netns_http(lab, old) == {}
+        assert stacklab(lab, "netns", old).strip() == ""
     finally:
         up = stacklab(lab, "node", "up", old)
     assert up.strip() == f"{fqdn(old)} is up"

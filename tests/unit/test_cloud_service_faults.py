@@ -312,6 +312,9 @@ def test_a_stopped_l3_agent_leaves_keepalived_running_and_resyncs_when_started()
         transitions = len(lab.segment(router_id).transitions)
         await lab.process(short_backup, "neutron-l3-agent", "start")
         await lab.clock.run_for(1)
+        # What the server lacks goes through the agent's batched notifier, as a transition.
+        assert (await lab.ha_states(router_id))[backup] == "standby"
+        await lab.clock.run_for(ADVERT_INT)
         assert (await lab.ha_states(router_id))[backup] == "active"
         # A restart of the agent alone leaves its keepalived alone: no transition.
         assert len(lab.segment(router_id).transitions) == transitions

@@ -14,7 +14,7 @@ from typing import Any
 
 from stacklab.declaration import Parts
 from stacklab.lab.status import SECTIONS, SectionProvider, lab_status
-from stacklab.network.declaration import AGENTS
+from stacklab.network.declaration import AGENTS, NODE_AGENTS
 from stacklab.network.netns import ip_output, namespaces
 from stacklab.observability.logging import CentralLogStore
 from stacklab.topology import Runtime
@@ -55,4 +55,5 @@ class Lab:
         if self._parts.runtime.power(fqdn) != UP:
             return []
         with self._parts.db.session() as session:
-            return namespaces(session, self._parts.get(AGENTS), fqdn)
+            return namespaces(session, self._parts.get(AGENTS), fqdn,
+                              self._parts.get(NODE_AGENTS))

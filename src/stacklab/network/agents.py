@@ -148,8 +148,13 @@ class Agents:
 
     def active_networks(self, host: str) -> list[dict[str, Any]]:
         """The networks the host's DHCP agent serves, each with its subnets' ids (the
-        server's side of ``get_active_networks_info``, which an agent asks when it starts)."""
+        server's side of ``get_active_networks_info``, which an agent asks when it starts
+        or revives). As neutron's dhcp_rpc, the networks short of DHCP agents are first
+        given to this one (``auto_schedule_networks``); it asks for their ports itself."""
         with self.db.session() as session:
+            if self.options.network_auto_schedule:
+                self._auto_schedule_networks(session, host)
+                session.flush()
             network_ids = session.scalars(
                 select(m.DhcpBinding.network_id)
                 .join(m.Agent, m.Agent.id == m.DhcpBinding.agent_id)
@@ -159,9 +164,23 @@ class Agents:
                      "subnets": [s.id for s in self.network.subnets_of(session, network_id)]}
                     for network_id in network_ids]
 
-    def _apply_dhcp(self, session: Session, changes: sch.DhcpChanges) -> None:
+    def _auto_schedule_networks(self, session: Session, host: str) -> None:
+        # Only networks with a DHCP subnet are scheduled (AutoScheduler reads the subnets).
+        with_dhcp = set(session.scalars(select(m.Subnet.network_id).where(
+            m.Subnet.enable_dhcp.is_(True))))
+        networks = [sch.NetworkSpec(n.id, tuple(n.availability_zone_hints))
+                    for n in session.scalars(select(m.Network).order_by(m.Network.id))
+                    if n.id in with_dhcp]
+        changes = sch.auto_schedule_networks(host, networks, self.records(session),
+                                             self._dhcp_bindings(session), self.clock.now(),
+                                             self.options)
+        self._apply_dhcp(session, changes, notify_added=False)
+
+    def _apply_dhcp(self, session: Session, changes: sch.DhcpChanges, *,
+                    notify_added: bool = True) -> None:
         """Store a DHCP scheduling step and tell the agents (neutron's DhcpAgentNotifyAPI):
-        a removed agent's port goes at once, an added agent asks for its own."""
+        a removed agent's port goes at once, an added agent asks for its own (unless it
+        is the one asking: ``notify_added`` False)."""
         self._emit(changes.log)
         agents = {a.id: a for a in session.scalars(select(m.Agent))}
         for binding in changes.removed:
@@ -179,9 +198,10 @@ class Agents:
         for binding in changes.added:
             session.add(m.DhcpBinding(network_id=binding.network_id, agent_id=binding.agent_id,
                                       binding_index=binding.binding_index))
-            self.bus.cast_nowait(Target(DHCP_AGENT_TOPIC, agents[binding.agent_id].host),
-                                 "network_create_end",
-                                 payload={"network": {"id": binding.network_id}})
+            if notify_added:
+                self.bus.cast_nowait(Target(DHCP_AGENT_TOPIC, agents[binding.agent_id].host),
+                                     "network_create_end",
+                                     payload={"network": {"id": binding.network_id}})
 
     def dhcp_port(self, network_id: str, host: str) -> str | None:
         """The port the host's dnsmasq answers on, one address on each DHCP subnet, made on
@@ -325,6 +345,10 @@ class Agents:
             router = session.get(m.Router, router_id)
             if router is not None and router.ha:
                 self.start_vrrp(session, router)
+        # A distributed router's new agents run it: they ask for their fip- gateway ports.
+        if any(router.distributed for router in (session.get(m.Router, i) for i in touched)
+               if router is not None):
+            self.ensure_fip_agent_gateway_ports(session)
 
     def l3_failover(self) -> None:
         """neutron's L3 rescheduling worker (allow_automatic_l3agent_failover)."""
@@ -337,6 +361,27 @@ class Agents:
                 routers, agents, self.l3_state(session, agents), self.clock.now(),
                 self.options)
             self._apply_l3(session, changes, agents)
+
+    def router_ids_on_host(self, host: str) -> list[str]:
+        """The server's side of ``get_router_ids``, an L3 agent's full sync: the routers
+        short of agents are first given to it if it can host them (neutron's
+        ``auto_schedule_routers``: a router on no agent, an HA router on fewer than
+        max_l3_agents_per_router of the live ones), then its routers are listed."""
+        with self.db.session() as session:
+            agents = self.records(session)
+            if self.options.router_auto_schedule:
+                routers = [self._spec(session, r) for r in session.scalars(
+                    select(m.Router).order_by(m.Router.created_at, m.Router.id))]
+                changes = sch.auto_schedule_routers(host, routers, agents,
+                                                    self.l3_state(session, agents),
+                                                    self.clock.now(), self.options)
+                self._apply_l3(session, changes, agents)
+                session.flush()
+            self.ensure_fip_agent_gateway_ports(session)
+            return sorted(session.scalars(
+                select(m.RouterBinding.router_id)
+                .join(m.Agent, m.Agent.id == m.RouterBinding.agent_id)
+                .where(m.Agent.host == host, m.Agent.agent_type == sch.AGENT_TYPE_L3)))
 
     def unschedule_router(self, session: Session, router_id: str) -> None:
         self.stop_vrrp(router_id)
@@ -353,6 +398,81 @@ class Agents:
         allocation = session.get(m.VrIdAllocation, router_id)
         if allocation is not None:
             session.delete(allocation)
+
+    # -- DVR ----------------------------------------------------------------------------------
+
+    def dvr_namespaces(self, session: Session, host: str | None = None) -> dict[str, list[str]]:
+        """Where the distributed routers' namespaces are (``qrouter-``, ``snat-``,
+        ``fip-``), by host: every host, or only ``host``'s bound ports counted."""
+        routers = list(session.scalars(select(m.Router).where(m.Router.distributed.is_(True))
+                                       .order_by(m.Router.id)))
+        if not routers:
+            return {}
+        specs = []
+        for router in routers:
+            subnets = tuple(sorted(set(session.scalars(
+                select(m.IPAllocation.subnet_id)
+                .join(m.Port, m.Port.id == m.IPAllocation.port_id)
+                .where(m.Port.device_id == router.id,
+                       m.Port.device_owner == sch.DEVICE_OWNER_DVR_INTERFACE)))))
+            specs.append(sch.RouterSpec(router.id, router.project_id, ha=router.ha,
+                                        distributed=True,
+                                        external_network_id=router.gw_network_id,
+                                        interface_subnet_ids=subnets))
+        bound = select(m.Port).where(m.Port.binding_host_id != "")
+        if host is not None:
+            bound = bound.where(m.Port.binding_host_id == host)
+        placements = [sch.PortPlacement(port.id, port.binding_host_id, port.device_owner,
+                                        tuple(a.subnet_id for a in session.scalars(
+                                            select(m.IPAllocation).where(
+                                                m.IPAllocation.port_id == port.id))))
+                      for port in session.scalars(bound.order_by(m.Port.id))]
+        records = self.records(session)
+        found = sch.namespaces_by_host(specs, records, self.l3_state(session, records),
+                                       placements, self.options)
+        return found if host is None else {host: found.get(host, [])}
+
+    def ensure_fip_agent_gateway_ports(self, session: Session) -> None:
+        """Each DVR host wired to an external network's fip- namespace has its floating IP
+        agent gateway port there (its ``fg-`` device), made once and kept.
+
+        neutron's L3 agent asks for it (``get_agent_gateway_port``) when it runs a
+        distributed router with a gateway; the server makes it
+        (``create_fip_agent_gw_port_if_not_exists``: no project, no name, device_id the
+        agent, bound to its host). Here the server does it on the agents' behalf when
+        they would be told of such a router: its gateway or an interface added, a DVR
+        host's port wired, an agent given the router or syncing.
+        """
+        session.flush()
+        l3_agents = {a.host: a for a in session.scalars(select(m.Agent).where(
+            m.Agent.agent_type == sch.AGENT_TYPE_L3))}
+        for host, names in self.dvr_namespaces(session).items():
+            agent = l3_agents.get(host)
+            for name in names:
+                kind, _, network_id = name.partition("-")
+                if kind != "fip" or agent is None:
+                    continue
+                if session.scalar(select(m.Port.id).where(
+                        m.Port.network_id == network_id, m.Port.device_id == agent.id,
+                        m.Port.device_owner == sch.DEVICE_OWNER_AGENT_GW)) is None:
+                    LOG.info("Floating IP Agent Gateway port for network %s does not exist "
+                             "on host %s. Creating one.", network_id, host)
+                    self.network.create_port(session, "", {
+                        "network_id": network_id, "device_id": agent.id,
+                        "device_owner": sch.DEVICE_OWNER_AGENT_GW, "name": "",
+                        "binding:host_id": host, "security_groups": []})
+                    session.flush()
+
+    def dvr_port_up(self, port_id: str, host: str) -> None:
+        """A port wired on a DVR host (``update_device_up``): neutron's
+        dvr_handle_new_service_port tells that host's L3 agent of the routers on its
+        subnets, which then asks for its fip- gateway port."""
+        with self.db.session() as session:
+            port = session.get(m.Port, port_id)
+            if port is not None and port.binding_host_id == host and \
+                    sch.is_dvr_serviced(port.device_owner, self.options) and \
+                    session.scalar(select(m.Router.id).where(m.Router.distributed.is_(True))):
+                self.ensure_fip_agent_gateway_ports(session)
 
     # -- VRRP ---------------------------------------------------------------------------------
 

@@ -144,8 +144,10 @@ def _serve_rpc(parts: Parts, network: NetworkService, agents: Agents) -> ServerR
     endpoints = {
         REPORTS_TOPIC: AgentReports(parts.db, parts.clock, parts.ids,
                                     agent_down_time=parts.config.DEFAULT.agent_down_time),
-        PLUGIN_TOPIC: PluginRpc(network.port_events, agents.dhcp_port, agents.active_networks),
-        L3_PLUGIN_TOPIC: L3PluginRpc(agents.store_ha_states, agents.hosted_routers),
+        PLUGIN_TOPIC: PluginRpc(network.port_events, agents.dhcp_port, agents.active_networks,
+                                agents.dvr_port_up),
+        L3_PLUGIN_TOPIC: L3PluginRpc(agents.store_ha_states, agents.router_ids_on_host,
+                                     agents.hosted_routers),
     }
     hosts: list[str | None] = [
         n.fqdn for n in parts.topology.nodes_running("neutron-server")] or [None]
@@ -181,10 +183,9 @@ def _node_down(parts: Parts, fqdn: str) -> None:
 
 
 def _node_up(parts: Parts, fqdn: str) -> None:
-    # The node's agents start again: each reports at once, the DHCP and L2 agents resync
-    # with the server, the L3 agent restarts the keepalived of the routers it hosts.
+    # The node's agents start again: each reports at once and then resyncs with the
+    # server (the L3 agent restarting the keepalived of the routers it hosts).
     parts.get(NODE_AGENTS).host_up(fqdn)
-    parts.get(AGENTS).keepalived.host_up(fqdn)
 
 
 def _changed(parts: Parts, change: Change) -> None:

@@ -4,9 +4,9 @@ One VRRP segment per HA router (its project's HA network, as far as the router's
 adverts go), holding one instance per hosting L3 agent's node, configured as
 neutron configures it. The server sets a segment up when it (re)schedules the
 router; each L3 agent starts its own node's instance when told of the router over
-the bus, and hears that instance's state changes (neutron-keepalived-state-change).
-A node's power takes its instances down with it and brings them back; stopping the
-node's keepalived stops them cleanly (a master says goodbye with priority 0).
+the bus (or when it resyncs after a start), and hears that instance's state changes
+(neutron-keepalived-state-change). A node's power takes its instances down with it;
+stopping the node's keepalived stops them cleanly (a master says goodbye with priority 0).
 
 The HA network rides the overlay: whether two nodes' instances hear each other's
 adverts is the lab's reachability between them (``reachable``), so a node detached
@@ -44,15 +44,38 @@ class Keepalived:
         self._listeners[host] = listener
 
     def configure(self, router_id: str, specs: Iterable[VrrpInstanceSpec]) -> None:
-        """A router's segment, anew (any previous one's instances are killed); none runs yet."""
-        self.remove(router_id)
-        segment = VrrpGroup(self.clock)
-        for spec in specs:
-            segment.add(VrrpInstance(spec.host, spec.ha_ip_address, spec.config))
-            segment.on_transition(spec.host, self._relay(spec.host, router_id))
-        if segment.instances():
-            self.segments[router_id] = segment
+        """A router's segment as its hosting agents now stand; new instances do not run yet.
+
+        As the L3 agents reconfigure keepalived: a node whose instance is unchanged keeps
+        it running (a replica added elsewhere does not disturb the master: neutron's
+        keepalived speaks multicast and lists no peers), a node no longer hosting the
+        router stops its own, and a new one's waits for its agent to start it.
+        """
+        wanted = {spec.host: spec for spec in specs}
+        segment = self.segments.get(router_id)
+        if segment is None:
+            if not wanted:
+                return
+            segment = self.segments[router_id] = VrrpGroup(self.clock)
+        for instance in segment.instances():
+            spec = wanted.get(instance.node)
+            if spec is None or (spec.ha_ip_address, spec.config) != (
+                    str(instance.primary_ip), instance.config):
+                segment.remove(instance.node)
+        for host, spec in wanted.items():
+            if not segment.instances(node=host):
+                segment.add(VrrpInstance(host, spec.ha_ip_address, spec.config))
+                segment.on_transition(host, self._relay(host, router_id))
+        if not segment.instances():
+            del self.segments[router_id]
+        else:
             self._link(segment)
+
+    def state(self, router_id: str, host: str) -> VrrpState | None:
+        """The state of the host's keepalived instance for the router (None: it has none)."""
+        segment = self.segments.get(router_id)
+        found = segment.instances(node=host) if segment is not None else []
+        return found[0].state if found else None
 
     def ensure(self, router_id: str, host: str) -> bool:
         """Start the host's instance of the router unless it runs; whether one started.
@@ -83,11 +106,6 @@ class Keepalived:
             for instance in segment.instances(node=host):
                 segment.kill(host, instance.vrid)
 
-    def host_up(self, host: str) -> None:
-        """The node is back: its L3 agent restarts its routers' keepalived."""
-        for router_id in self.segments:
-            self.ensure(router_id, host)
-
     def host_stop(self, host: str) -> None:
         """The node's keepalived processes stop cleanly (SIGTERM): each master sends a
         priority-0 advert, so a backup takes over after its skew time, not 3 adverts."""
@@ -97,13 +115,8 @@ class Keepalived:
     def host_start(self, host: str) -> None:
         """The node's keepalived runs again: each instance starts as BACKUP (with
         neutron's nopreempt, the master that took over keeps the router)."""
-        self.host_up(host)
-
-    def state(self, router_id: str, host: str) -> VrrpState | None:
-        """The state of the host's instance of the router (None when it has none)."""
-        segment = self.segments.get(router_id)
-        found = [] if segment is None else segment.instances(node=host)
-        return found[0].state if found else None
+        for router_id in self.segments:
+            self.ensure(router_id, host)
 
     def relink(self) -> None:
         """Who hears whom changed (a node detached, a partition, a heal): every segment

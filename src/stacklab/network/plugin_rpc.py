@@ -4,8 +4,8 @@ neutron-server consumes, on each node that runs it, the topics its agents send t
 ``q-reports-plugin`` (every agent's ``report_state``), ``q-plugin`` (the L2 agents'
 ``update_device_up``/``update_device_down`` and, when they start, their host's ports;
 the DHCP agents' ``create_dhcp_port`` and, when they start, ``get_active_networks_info``) and
-``q-l3-plugin`` (the L3 agents' ``update_ha_routers_states`` and, when they start,
-``sync_routers``). A message to the bare
+``q-l3-plugin`` (the L3 agents' ``update_ha_routers_states`` and, when they sync,
+``get_router_ids`` then ``sync_routers``). A message to the bare
 topic goes to one of the servers, so a controller that is down leaves the work to the
 others. The agents table is written here and only here: an agent's first report makes
 its row, every later one moves its ``heartbeat_timestamp`` to the server's now.
@@ -54,7 +54,7 @@ class AgentReports:
                     availability_zone=state.get("availability_zone"),
                     created_at=now, started_at=now, heartbeat_timestamp=now))
                 LOG.info("Agent %s on %s registered", state["agent_type"], state["host"])
-                return "new"
+                return sch.AGENT_NEW
             revived = sch.is_agent_down(agent.heartbeat_timestamp, now, self.down_time)
             agent.configurations = dict(state.get("configurations") or {})
             agent.heartbeat_timestamp = now
@@ -62,20 +62,25 @@ class AgentReports:
                 agent.started_at = now
             if revived:
                 LOG.info("Agent %s on %s revived", state["agent_type"], state["host"])
-            return "revived" if revived else "alive"
+            return sch.AGENT_REVIVED if revived else sch.AGENT_ALIVE
 
 
 class PluginRpc:
     """``q-plugin``: what the L2 and DHCP agents ask of the ML2 plugin."""
 
     def __init__(self, ports: PortEvents, create_dhcp_port: Callable[[str, str], str | None],
-                 active_networks: Callable[[str], list[dict[str, Any]]]) -> None:
+                 active_networks: Callable[[str], list[dict[str, Any]]],
+                 dvr_port_up: Callable[[str, str], None]) -> None:
         self.ports = ports
         self._create_dhcp_port = create_dhcp_port
         self._active_networks = active_networks
+        self._dvr_port_up = dvr_port_up
 
     def update_device_up(self, device: str, agent_id: str, host: str) -> None:
-        self.ports.device_up(device, host)
+        # ML2's update_device_up: the port is ACTIVE, then DVR hears of it (neutron's
+        # dvr_handle_new_service_port).
+        if self.ports.device_up(device, host):
+            self._dvr_port_up(device, host)
 
     def update_device_down(self, device: str, agent_id: str, host: str) -> dict[str, Any]:
         return {"device": device, "exists": self.ports.device_down(device, host)}
@@ -98,13 +103,19 @@ class L3PluginRpc:
     """``q-l3-plugin``: the L3 agents' news of their keepalived, and their full sync."""
 
     def __init__(self, store_ha_states: Callable[[str, Mapping[str, str]], None],
-                 hosted_routers: Callable[[str], list[dict[str, Any]]] | None = None) -> None:
+                 router_ids_on_host: Callable[[str], list[str]],
+                 hosted_routers: Callable[[str], list[dict[str, Any]]]) -> None:
         self._store = store_ha_states
+        self._router_ids = router_ids_on_host
         self._hosted = hosted_routers
 
     def update_ha_routers_states(self, host: str, states: Mapping[str, str]) -> None:
         self._store(host, states)
 
+    def get_router_ids(self, host: str) -> list[str]:
+        """A syncing L3 agent's routers, after it was given those short of agents."""
+        return self._router_ids(host)
+
     def sync_routers(self, host: str) -> list[dict[str, Any]]:
-        """A starting L3 agent's full sync: its routers (id, ha, the server's ha_state)."""
-        return self._hosted(host) if self._hosted is not None else []
+        """The routers a syncing L3 agent hosts (id, ha, the server's ha_state)."""
+        return self._hosted(host)

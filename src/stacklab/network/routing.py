@@ -6,6 +6,12 @@ variants) holding the subnets' gateway addresses; a floating IP is a port on
 the external network (``network:floatingip``) mapped to a fixed address the
 router can reach: the router must have its gateway on the floating IP's
 network and an interface on the fixed address's subnet.
+
+A distributed router with a gateway has, as neutron's l3_dvr_db makes them, a
+SNAT interface port (``network:router_centralized_snat``, the ``sg-`` device of its
+``snat-`` namespace) on each of its interfaces' subnets, and each DVR host that
+runs it a floating IP agent gateway port on the external network (the ``fg-``
+device of its ``fip-`` namespace; see ``Agents.ensure_fip_agent_gateway_ports``).
 """
 
 from __future__ import annotations
@@ -21,14 +27,20 @@ from stacklab.api.errors import BadRequest
 from stacklab.network import models as m
 from stacklab.network.agents import Agents
 from stacklab.network.attributes import to_boolean
+from stacklab.network.scheduling.constants import (
+    DEVICE_OWNER_AGENT_GW,
+    DEVICE_OWNER_DVR_INTERFACE,
+    DEVICE_OWNER_ROUTER_SNAT,
+)
 from stacklab.network.service import NetworkService, neutron_error
 
 GATEWAY = "network:router_gateway"
 INTERFACE = "network:router_interface"
-INTERFACE_DISTRIBUTED = "network:router_interface_distributed"
+INTERFACE_DISTRIBUTED = DEVICE_OWNER_DVR_INTERFACE
 INTERFACE_HA = "network:ha_router_replicated_interface"
 FLOATINGIP = "network:floatingip"
 INTERFACE_OWNERS = (INTERFACE, INTERFACE_DISTRIBUTED, INTERFACE_HA)
+SNAT_INTERFACE = DEVICE_OWNER_ROUTER_SNAT
 
 
 def router_bad_request(message: str) -> BadRequest:
@@ -105,7 +117,10 @@ class Routing:
             owner = self.interface_owner(router)
             for port in self.interface_ports(session, router.id):
                 port.device_owner = owner
-            # A changed router is hosted anew (an HA router gets its VRRP replicas).
+            # A router made distributed gets its SNAT ports (neutron's l3_dvr_db, after
+            # the update); a changed router is hosted anew (an HA router gets its VRRP
+            # replicas).
+            self.ensure_snat_ports(session, router)
             self.agents.unschedule_router(session, router.id)
             session.flush()
             self.agents.schedule_router(session, router)
@@ -145,7 +160,7 @@ class Routing:
             raise router_bad_request(f"Network {network.id} is not an external network")
         current = self.gateway_port(session, router.id)
         if current is not None and current.network_id != network.id:
-            self.clear_gateway(session, router)
+            self.clear_gateway(session, router, replaced=True)
             current = None
         if current is None:
             requested = [dict(ip) for ip in info.get("external_fixed_ips") or []] or None
@@ -156,8 +171,12 @@ class Routing:
                 "fixed_ips": requested, "security_groups": []})
         router.gw_network_id = network.id
         router.enable_snat = to_boolean(info.get("enable_snat", True))
+        self.ensure_snat_ports(session, router)
+        self.agents.ensure_fip_agent_gateway_ports(session)
 
-    def clear_gateway(self, session: Session, router: m.Router) -> None:
+    def clear_gateway(self, session: Session, router: m.Router, *,
+                      replaced: bool = False) -> None:
+        """Remove the gateway; its SNAT ports too, unless another network's replaces it."""
         if router.gw_network_id and session.scalar(select(m.FloatingIP.id).where(
                 m.FloatingIP.router_id == router.id)):
             raise neutron_error("RouterExternalGatewayInUseByFloatingIp",
@@ -165,9 +184,52 @@ class Routing:
                                 f"gateway to external network {router.gw_network_id} is "
                                 "required by one or more floating IPs.", 409)
         port = self.gateway_port(session, router.id)
+        for snat_port in [] if replaced else self.snat_ports(session, router.id):
+            session.delete(snat_port)
         if port is not None:
             session.delete(port)
+            session.flush()
+            self._drop_unused_fip_agent_gateway_ports(session, port.network_id)
         router.gw_network_id = None
+
+    def snat_ports(self, session: Session, router_id: str) -> list[m.Port]:
+        return list(session.scalars(select(m.Port).where(
+            m.Port.device_id == router_id, m.Port.device_owner == SNAT_INTERFACE)
+            .order_by(m.Port.created_at, m.Port.id)))
+
+    def ensure_snat_ports(self, session: Session, router: m.Router) -> None:
+        """neutron's _create_snat_intf_ports_if_not_exists: a distributed router with a
+        gateway and no SNAT port yet gets one per IPv4 subnet of its interfaces, and one
+        for all their IPv6 subnets."""
+        if not (router.distributed and router.gw_network_id) or \
+                self.snat_ports(session, router.id):
+            return
+        for port in self.interface_ports(session, router.id):
+            self._add_snat_ports(session, router, port)
+
+    def _add_snat_ports(self, session: Session, router: m.Router, interface: m.Port) -> None:
+        v4: list[dict[str, str]] = []
+        v6: list[dict[str, str]] = []
+        for allocation in session.scalars(select(m.IPAllocation).where(
+                m.IPAllocation.port_id == interface.id).order_by(m.IPAllocation.id)):
+            version = ipaddress.ip_address(allocation.ip_address).version
+            (v4 if version == 4 else v6).append({"subnet_id": allocation.subnet_id})
+        # neutron's SNAT ports belong to no project and have no name.
+        for fixed_ips in [[ip] for ip in v4] + ([v6] if v6 else []):
+            self.network.create_port(session, "", {
+                "network_id": interface.network_id, "device_id": router.id,
+                "device_owner": SNAT_INTERFACE, "name": "", "security_groups": [],
+                "fixed_ips": fixed_ips})
+
+    def _drop_unused_fip_agent_gateway_ports(self, session: Session, network_id: str) -> None:
+        """neutron deletes every host's floating IP agent gateway port on an external
+        network with the last router gateway on it."""
+        if session.scalar(select(m.Port.id).where(m.Port.network_id == network_id,
+                                                  m.Port.device_owner == GATEWAY)):
+            return
+        for port in session.scalars(select(m.Port).where(
+                m.Port.network_id == network_id, m.Port.device_owner == DEVICE_OWNER_AGENT_GW)):
+            self.network.delete_port(session, port)
 
     def set_routes(self, session: Session, router: m.Router,
                    routes: list[dict[str, str]]) -> None:
@@ -246,6 +308,12 @@ class Routing:
                 "fixed_ips": [{"subnet_id": subnet.id, "ip_address": subnet.gateway_ip}]})
             port.status = "ACTIVE"
             subnets = [subnet]
+        if router.distributed and router.gw_network_id:
+            # neutron's _add_csnat_on_interface_create, then the DVR hosts of the new
+            # subnet's ports take the router (and their fip- gateway ports).
+            session.flush()
+            self._add_snat_ports(session, router, port)
+            self.agents.ensure_fip_agent_gateway_ports(session)
         router.revision_number += 1
         return self._interface(router, port, [s.id for s in subnets])
 
@@ -274,6 +342,12 @@ class Routing:
         for subnet_id in subnet_ids:
             self._check_fips_need(session, router, subnet_id)
         result = self._interface(router, port, subnet_ids)
+        # neutron's delete_csnat_router_interface_ports, for the subnets going.
+        for snat_port in self.snat_ports(session, router.id):
+            if session.scalar(select(m.IPAllocation.id).where(
+                    m.IPAllocation.port_id == snat_port.id,
+                    m.IPAllocation.subnet_id.in_(subnet_ids))):
+                session.delete(snat_port)
         session.delete(port)
         router.revision_number += 1
         return result

@@ -58,7 +58,8 @@ _IDS_PER_QUERY = 900
 # Ports the L3 plugin owns: they go with their router or floating IP, not by themselves.
 _L3_OWNERS = {"network:router_interface", "network:router_interface_distributed",
               "network:ha_router_replicated_interface", "network:router_gateway",
-              "network:floatingip", "network:router_ha_interface"}
+              "network:floatingip", "network:router_ha_interface",
+              "network:router_centralized_snat"}
 # neutron-lib's ROUTER_INTERFACE_OWNERS_SNAT: ports that take no automatic IPv6 address.
 _ROUTER_INTERFACE_OWNERS = {"network:router_interface", "network:router_interface_distributed",
                             "network:ha_router_replicated_interface",

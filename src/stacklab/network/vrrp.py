@@ -420,6 +420,16 @@ class VrrpGroup:
         self._members[key] = _Member(instance)
         return instance
 
+    def remove(self, node: str, vrid: int | None = None) -> None:
+        """Take ``node``'s instances off the segment (keepalived reconfigured without them):
+        stop them first, so that a master says goodbye. The node's transition hooks go
+        with its last instance; adverts and timers still in flight for them are dropped."""
+        for instance in self.instances(node, vrid):
+            self._apply(instance, instance.stop(self.clock.now()))
+            del self._members[(instance.node, instance.vrid)]
+        if not self.instances(node):
+            self._hooks.pop(node, None)
+
     def instances(self, node: str | None = None, vrid: int | None = None) -> list[VrrpInstance]:
         return [m.instance for (n, v), m in self._members.items()
                 if (node is None or n == node) and (vrid is None or v == vrid)]
@@ -523,8 +533,11 @@ class VrrpGroup:
                 self.clock.call_at(due, functools.partial(self._deliver, receiver, advert))
 
     def _deliver(self, receiver: VrrpInstance, advert: Advert) -> None:
-        # A link cut while the advert is in flight loses it.
-        if self._member(receiver).link_up and self.connected(advert.sender, receiver.node):
+        # A link cut while the advert is in flight loses it, as does a receiver removed.
+        member = self._members.get((receiver.node, receiver.vrid))
+        if member is None or member.instance is not receiver:
+            return
+        if member.link_up and self.connected(advert.sender, receiver.node):
             self._apply(receiver, receiver.on_advert(advert, self.clock.now()))
 
     def _arm(self, instance: VrrpInstance) -> None:
@@ -537,7 +550,9 @@ class VrrpGroup:
             self.clock.call_at(deadline, functools.partial(self._wake, instance, deadline))
 
     def _wake(self, instance: VrrpInstance, due: float) -> None:
-        member = self._member(instance)
+        member = self._members.get((instance.node, instance.vrid))
+        if member is None or member.instance is not instance:
+            return  # removed from the segment since this wake-up was set
         if member.armed == due:
             member.armed = None
         deadline = instance.next_deadline

@@ -619,19 +619,28 @@ def test_dvr_namespaces_follow_port_bindings() -> None:
                         interface_subnet_ids=("s1",))
     state = L3State().apply(schedule_router(router, agents, L3State(), T0, DEFAULTS))
     assert pairs(state.bindings) == {("r1", "snat1")}
-    ports = [PortPlacement("vm1", CMP1, "compute:nova", ("s1",), has_floating_ip=True),
+    ports = [PortPlacement("vm1", CMP1, "compute:nova", ("s1",)),
              PortPlacement("vm2", CMP2, "compute:nova", ("s9",)),
              PortPlacement("dhcp", NET2, "network:dhcp", ("s1",))]
     hosts = namespaces_by_host([router], agents, state, ports, DEFAULTS,
                                network_bindings=[NetworkBinding("n1", "dhcp2")])
+    # Every host running the router's qrouter- is wired to the fip- namespace (the router
+    # has a gateway), floating IPs or not.
     assert hosts == {
         CMP1: ["fip-ext", "qrouter-r1"],
-        NET1: ["qrouter-r1", "snat-r1"],
-        NET2: ["qdhcp-n1", "qrouter-r1"],
+        NET1: ["fip-ext", "qrouter-r1", "snat-r1"],
+        NET2: ["fip-ext", "qdhcp-n1", "qrouter-r1"],
     }
     no_dhcp_dvr = SchedulingOptions(host_dvr_for_dhcp=False)
     assert namespaces_by_host([router], agents, state, ports, no_dhcp_dvr) == {
-        CMP1: ["fip-ext", "qrouter-r1"], NET1: ["qrouter-r1", "snat-r1"]}
+        CMP1: ["fip-ext", "qrouter-r1"], NET1: ["fip-ext", "qrouter-r1", "snat-r1"]}
+    # Without a gateway: no snat-, no fip-; a dvr_no_external host has no fip- at all.
+    internal = RouterSpec("r1", "p", distributed=True, interface_subnet_ids=("s1",))
+    assert namespaces_by_host([internal], agents, state, ports, no_dhcp_dvr) == {
+        CMP1: ["qrouter-r1"], NET1: ["qrouter-r1"]}
+    no_external = [l3("snat1", NET1, "dvr_snat"), l3("dvr1", CMP1, "dvr_no_external")]
+    assert namespaces_by_host([router], no_external, state, ports, DEFAULTS) == {
+        CMP1: ["qrouter-r1"], NET1: ["fip-ext", "qrouter-r1", "snat-r1"]}
     # A legacy HA router: a qrouter- on each hosting agent, nothing else.
     ha = RouterSpec("r2", "p", ha=True)
     legacy_agents = [l3("a", NET1), l3("b", NET2)]

@@ -417,3 +417,26 @@ def test_a_segment_elects_on_a_real_clock_inside_the_event_loop() -> None:
     # Which replica wins depends on microseconds of real time; that the wait is keepalived's
     # master down interval in the segment's seconds, never less, does not.
     assert MDI - 0.01 <= elected - started < MDI + 100
+
+
+def test_a_replica_taken_off_the_segment_says_goodbye_and_hears_nothing_more() -> None:
+    clock = VirtualClock(start=0.0)
+    group = ha_router(clock, 2)
+    heard: list[Transition] = []
+    group.on_transition("network2", heard.append)
+    elect(clock, group)
+    assert group.masters() == ["network2"]
+    # The master's keepalived is reconfigured without this router: a clean stop, whose
+    # priority-0 advert lets the backup take over after its skew time only.
+    group.remove("network2")
+    assert [i.node for i in group.instances()] == ["network1"]
+    assert heard[-1].new is STOPPED
+    clock.advance(SKEW)
+    assert group.masters() == ["network1"]
+    # Its timers and adverts still in flight are dropped; a new replica starts afresh.
+    clock.advance(30)
+    group.add(VrrpInstance("network2", "169.254.192.2", NEUTRON))
+    group.start("network2")
+    clock.advance(30)
+    assert group.masters() == ["network1"]
+    assert [t.new for t in heard] == [BACKUP, MASTER, STOPPED]  # its old hook is gone

@@ -7,14 +7,16 @@ segment up); each state change of that instance is batched for
 ``ha_vrrp_advert_int`` (neutron's BatchNotifier) and then sent to the server with
 ``update_ha_routers_states`` on ``q-l3-plugin``: active or standby.
 
-When it starts again (its node powered back on, or the process restarted) it does
-neutron's full sync: it asks the server for the routers it hosts (``sync_routers``),
-each with the HA state the server holds for it, starts the keepalived of those whose
-instance does not run (a restart of the agent alone leaves a running keepalived alone:
-no failover) and reports the state of each whose keepalived says otherwise than the
-server (neutron's ``check_ha_state_for_router``). While the process is stopped its
-keepalived keeps running, but the transitions it sees are not reported: the agent that
-would relay them is not there.
+Its state is lost with its node's power. When it starts again (its node powered back
+on, the process restarted, or the server says it revived) it does neutron's full sync:
+``get_router_ids`` on ``q-l3-plugin``, for which the server first gives it the routers
+short of agents (``auto_schedule_routers``); it runs each router again, which starts its
+node's keepalived instances that do not run (a restart of the agent alone leaves a
+running keepalived alone: no failover); then ``sync_routers`` gives the HA state the
+server holds for each, and it reports those its keepalived says otherwise of (neutron's
+``check_ha_state_for_router``). While the process is stopped its keepalived keeps
+running, but the transitions it sees are not reported: the agent that would relay them
+is not there.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from typing import Any
 
 from stacklab.bus.interface import Bus, MessagingTimeout, Target
 from stacklab.network.keepalived import Keepalived
+from stacklab.network.node_agents.fip_link_local import FipLinkLocalAllocator
 from stacklab.network.scheduling.constants import (
     AGENT_TYPE_L3,
     DEFAULT_AVAILABILITY_ZONE,
@@ -59,6 +62,8 @@ class L3Agent:
         self.running = running
         # The routers this agent runs (a qrouter- namespace each).
         self.routers: set[str] = set()
+        # DVR's qrouter- to fip- link-local pairs, kept on the node's disk (not forgotten).
+        self.fip_link_local = FipLinkLocalAllocator()
         keepalived.listen(host, self._state_changed)
 
     def state(self) -> dict[str, Any]:
@@ -84,34 +89,35 @@ class L3Agent:
     # -- after a start ---------------------------------------------------------------------
 
     def forget(self) -> None:
-        """Its node lost power: its routers' namespaces went with the kernel."""
         self.routers.clear()
 
     async def resync(self) -> None:
-        """neutron's full sync after a start: the routers hosted here, and their states."""
+        """neutron's full sync: the router ids (after auto-scheduling), each router run
+        again, then the HA states the server has wrong reported."""
+        try:
+            router_ids = await self.bus.call(Target(L3_PLUGIN_TOPIC), "get_router_ids",
+                                             host=self.host)
+        except MessagingTimeout:
+            LOG.error("Full sync of %s failed: the server did not answer", self.host)
+            return
+        for router_id in [r for r in self.routers if r not in router_ids]:
+            self.router_removed_from_agent({"router_id": router_id})
+        self._process(router_ids)
         try:
             routers = await self.bus.call(Target(L3_PLUGIN_TOPIC), "sync_routers",
                                           host=self.host)
         except MessagingTimeout:
             LOG.error("Full sync of %s failed: the server did not answer", self.host)
             return
-        self.routers = {router["id"] for router in routers}
-        differing: dict[str, str] = {}
+        LOG.info("Full sync of %s: %d routers", self.host, len(self.routers))
         for router in routers:
-            if not router["ha"]:
-                continue
-            router_id = router["id"]
-            self.keepalived.ensure(router_id, self.host)
-            found = self.keepalived.state(router_id, self.host)
+            found = self.keepalived.state(router["id"], self.host) if router["ha"] else None
             if found is None:
                 continue
             local = HA_STATES.get(found, NOT_RUNNING_STATE)
             if local != router["ha_state"]:
-                differing[router_id] = local
-        LOG.info("Full sync of %s: %d routers", self.host, len(self.routers))
-        if differing and self.running(self.host):
-            self.bus.cast_nowait(Target(L3_PLUGIN_TOPIC), "update_ha_routers_states",
-                                 host=self.host, states=differing)
+                # As a transition would: through the batched notifier (enqueue_state_change).
+                self._enqueue(router["id"], local)
 
     # -- plumbing --------------------------------------------------------------------------
 
@@ -122,8 +128,10 @@ class L3Agent:
 
     def _state_changed(self, router_id: str, transition: Transition) -> None:
         state = HA_STATES.get(transition.new)
-        if state is None:
-            return
+        if state is not None:
+            self._enqueue(router_id, state)
+
+    def _enqueue(self, router_id: str, state: str) -> None:
         self.keepalived.clock.call_later(self.advert_int,
                                          lambda: self._notify_server(router_id, state))
 

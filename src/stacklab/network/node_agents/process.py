@@ -1,15 +1,19 @@
 """One neutron agent process on a node: it consumes its topics and reports its state.
 
-Every ``report_interval`` seconds the agent casts ``report_state`` to neutron-server
+Every ``report_interval`` seconds the agent sends ``report_state`` to neutron-server
 (``q-reports-plugin``) with what it is (type, binary, host, topic, zone,
-configurations) and ``start_flag`` on the first report after the process started.
-A node that is down runs no process: its agents neither send nor, through the bus
-(which pauses the node's listeners), receive; when the node comes back they start
-again and report at once. Whether the node is up is the lab runtime's answer.
+configurations) and ``start_flag`` until a report after the process started got
+through. A node that is down runs no process: its agents neither send nor, through
+the bus (which pauses the node's listeners), receive; when the node comes back they
+start again and report at once. Whether the node is up is the lab runtime's answer.
 
-What an agent holds in memory goes with its node; a restarted agent that has
-something to resync (``Resyncing``) asks the server for it after its first report,
-as neutron's DHCP, L2 and L3 agents do after a start.
+What an agent holds in memory goes with its node. An agent that has something to
+resync (``Resyncing``: the DHCP, L2 and L3 agents) reports with a call, as neutron's
+do, and reads the answer: once its first report after a start got through, or when
+the server says it ``revived`` (its heartbeat had gone stale), it asks the server
+for what it should hold (neutron's DHCP agent's sync_state, the L2 and L3 agents'
+full sync). That is also when the server gives it the networks and routers left
+short of agents (``auto_schedule_networks``, ``auto_schedule_routers``).
 
 A process can also be stopped alone (``systemctl stop neutron-l3-agent``): it stops
 reporting, and the bus pauses its RPC servers, but what it set up on the node stays
@@ -22,13 +26,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
-from stacklab.bus.interface import Bus, Listener, Target
+from stacklab.bus.interface import Bus, Listener, MessagingTimeout, Target, loop_running
 from stacklab.clock import Clock, isotime
 from stacklab.network.keepalived import Keepalived
+from stacklab.network.scheduling.constants import AGENT_REVIVED
 from stacklab.network.topics import REPORTS_TOPIC
 
 LOG = logging.getLogger("neutron.agent.rpc")
@@ -86,7 +91,10 @@ class AgentProcess:
         self.starting = True
         self.listeners: list[Listener] = []
         self.stopped = False
-        self._resyncing: set[asyncio.Task[None]] = set()
+        # The process's own work in flight (a report waiting for its answer, a resync);
+        # it dies with the process.
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._reporting: asyncio.Task[None] | None = None
 
     @property
     def host(self) -> str:
@@ -109,45 +117,72 @@ class AgentProcess:
         return self.env.runs(self.host, self.endpoint.binary)
 
     def report(self) -> bool:
-        """Send one report, unless the process does not run; whether one left."""
+        """Send one report, unless the process does not run or the last one still waits
+        for its answer (neutron's looping call runs one report at a time); whether one
+        left."""
         if self.stopped or not self.running:
+            return False
+        if self._reporting is not None and not self._reporting.done():
             return False
         agent = self.endpoint
         state = {"binary": agent.binary, "host": agent.host, "topic": agent.topic,
                  "agent_type": agent.agent_type, "start_flag": self.starting,
                  "availability_zone": None, "configurations": {}, **agent.state()}
-        self.env.bus.cast_nowait(Target(REPORTS_TOPIC), "report_state",
-                                 agent_state={"agent_state": state},
-                                 time=isotime(self.env.clock.now()))
-        self.starting = False
+        message: dict[str, Any] = {"agent_state": {"agent_state": state},
+                   "time": isotime(self.env.clock.now())}
+        if isinstance(agent, Resyncing) and loop_running():
+            self._reporting = self._spawn(self._report_and_resync(message, self.starting))
+        else:
+            # Outside any event loop (the cloud's first reports) nobody reads an answer.
+            self.env.bus.cast_nowait(Target(REPORTS_TOPIC), "report_state", **message)
+            self.starting = False
         return True
 
+    async def _report_and_resync(self, message: dict[str, Any], starting: bool) -> None:
+        try:
+            status = await self.env.bus.call(Target(REPORTS_TOPIC), "report_state", **message)
+        except MessagingTimeout:
+            # neutron keeps start_flag for the next report, which retries.
+            LOG.error("Failed reporting state! (%s on %s)", self.endpoint.binary, self.host)
+            return
+        self.starting = False
+        if status == AGENT_REVIVED and not starting:
+            LOG.info("Agent has just been revived. Doing a full sync. (%s on %s)",
+                     self.endpoint.binary, self.host)
+        if (starting or status == AGENT_REVIVED) and isinstance(self.endpoint, Resyncing):
+            self._spawn(self.endpoint.resync())
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
     def died(self) -> None:
-        """The node lost power: the process and its memory are gone."""
+        """The node lost power: the process, its memory and its work in flight are gone."""
+        for task in list(self._tasks):
+            task.cancel()
+        self._reporting = None
         if isinstance(self.endpoint, Resyncing):
             self.endpoint.forget()
 
     def halted(self) -> None:
         """The process alone was stopped: it falls silent (no reports; the bus pauses its
-        RPC servers), and what it set up on the node keeps working."""
+        RPC servers) and its work in flight ends, but what it set up on the node keeps
+        working."""
         LOG.info("%s on %s stopped", self.endpoint.binary, self.host)
+        for task in list(self._tasks):
+            task.cancel()
+        self._reporting = None
 
     def restarted(self) -> None:
         """The node is back, or the process started again: a new process, whose first
-        report says it started, and which then resyncs with the server."""
+        report says it started (and, once the server has it, makes the agent resync)."""
         self.starting = True
-        self.report()
-        if not isinstance(self.endpoint, Resyncing):
-            return
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
+        if not loop_running() and isinstance(self.endpoint, Resyncing):
             LOG.debug("No event loop: %s on %s does not resync", self.endpoint.binary,
                       self.host)
-            return
-        task = loop.create_task(self.endpoint.resync())
-        self._resyncing.add(task)
-        task.add_done_callback(self._resyncing.discard)
+        self.report()
 
     async def run(self) -> None:
         """Report every report_interval (neutron's FixedIntervalLoopingCall)."""

@@ -19,20 +19,31 @@ which reads them as ``sch.<name>``.
 """
 
 from stacklab.network.scheduling.constants import (
+    AGENT_ALIVE,
+    AGENT_NEW,
+    AGENT_REVIVED,
     AGENT_TYPE_DHCP,
     AGENT_TYPE_L3,
     AGENT_TYPE_METADATA,
     AGENT_TYPE_OVS,
+    DEVICE_OWNER_AGENT_GW,
+    DEVICE_OWNER_DVR_INTERFACE,
     DEVICE_OWNER_ROUTER_HA_INTF,
+    DEVICE_OWNER_ROUTER_SNAT,
 )
 from stacklab.network.scheduling.dhcp import (
+    auto_schedule_networks,
     hosts_with_l2_agent,
     remove_networks_from_down_agents,
     schedule_network,
 )
-from stacklab.network.scheduling.dvr import PortPlacement, namespaces_by_host
+from stacklab.network.scheduling.dvr import PortPlacement, is_dvr_serviced, namespaces_by_host
 from stacklab.network.scheduling.ha import ha_network_spec, primary_vip, vrrp_instances
-from stacklab.network.scheduling.l3 import reschedule_routers_from_down_agents, schedule_router
+from stacklab.network.scheduling.l3 import (
+    auto_schedule_routers,
+    reschedule_routers_from_down_agents,
+    schedule_router,
+)
 from stacklab.network.scheduling.options import SchedulingOptions
 from stacklab.network.scheduling.records import (
     AgentRecord,
@@ -50,11 +61,17 @@ from stacklab.network.scheduling.records import (
 )
 
 __all__ = [
+    "AGENT_ALIVE",
+    "AGENT_NEW",
+    "AGENT_REVIVED",
     "AGENT_TYPE_DHCP",
     "AGENT_TYPE_L3",
     "AGENT_TYPE_METADATA",
     "AGENT_TYPE_OVS",
+    "DEVICE_OWNER_AGENT_GW",
+    "DEVICE_OWNER_DVR_INTERFACE",
     "DEVICE_OWNER_ROUTER_HA_INTF",
+    "DEVICE_OWNER_ROUTER_SNAT",
     "AgentRecord",
     "DhcpChanges",
     "HaPort",
@@ -68,9 +85,12 @@ __all__ = [
     "RouterSpec",
     "SchedulingOptions",
     "VrIdAllocation",
+    "auto_schedule_networks",
+    "auto_schedule_routers",
     "ha_network_spec",
     "hosts_with_l2_agent",
     "is_agent_down",
+    "is_dvr_serviced",
     "namespaces_by_host",
     "primary_vip",
     "remove_networks_from_down_agents",

@@ -32,7 +32,6 @@ class PortPlacement:
     host: str
     device_owner: str
     subnet_ids: tuple[str, ...] = ()
-    has_floating_ip: bool = False
 
 
 def is_dvr_serviced(device_owner: str, options: SchedulingOptions) -> bool:
@@ -54,8 +53,10 @@ def namespaces_by_host(routers: Iterable[RouterSpec], agents: Iterable[AgentReco
       (``compute:*``, DHCP, trunk subports) on one of the router's interface subnets;
     - ``snat-<router>`` on the ``dvr_snat`` agents bound to a distributed router that
       has a gateway (keepalived runs there for DVR+HA);
-    - ``fip-<external network>`` on ``dvr``/``dvr_snat`` hosts with a floating IP on a
-      port behind a distributed router with a gateway;
+    - ``fip-<external network>`` wherever a ``dvr`` or ``dvr_snat`` agent runs the
+      ``qrouter-`` of a distributed router with a gateway: since Newton the agent wires
+      every such router to the fip- namespace, floating IPs or not (neutron commit
+      3162846a7b, dvr_local_router.py ``process_external``);
     - ``qdhcp-<network>`` where a DHCP agent hosts the network.
 
     Only agents whose services are available count; liveness does not (a dead host keeps
@@ -72,29 +73,28 @@ def namespaces_by_host(routers: Iterable[RouterSpec], agents: Iterable[AgentReco
     result: dict[str, set[str]] = defaultdict(set)
     for router in routers:
         distributed = router.is_distributed(options)
+        # (host, its L3 agent's mode) where the router's qrouter- runs.
+        placed: dict[str, str] = {}
         for binding in state.bindings_of(router.id):
             agent = agents_by_id.get(binding.agent_id)
             if agent is None or not services_available(agent, options):
                 continue
-            result[agent.host].add(f"qrouter-{router.id}")
+            placed[agent.host] = agent.agent_mode
             if (distributed and router.external_network_id
                     and agent.agent_mode == L3_AGENT_MODE_DVR_SNAT):
                 result[agent.host].add(f"snat-{router.id}")
-        if not distributed:
-            continue
-        subnets = set(router.interface_subnet_ids)
-        for port in ports:
-            if not subnets.intersection(port.subnet_ids):
-                continue
-            if not is_dvr_serviced(port.device_owner, options):
-                continue
-            dvr_agent = dvr_l3_by_host.get(port.host)
-            if dvr_agent is None:
-                continue
-            result[port.host].add(f"qrouter-{router.id}")
-            if (port.has_floating_ip and router.external_network_id
-                    and dvr_agent.agent_mode != L3_AGENT_MODE_DVR_NO_EXTERNAL):
-                result[port.host].add(f"fip-{router.external_network_id}")
+        if distributed:
+            subnets = set(router.interface_subnet_ids)
+            for port in ports:
+                dvr_agent = dvr_l3_by_host.get(port.host)
+                if (dvr_agent is not None and subnets.intersection(port.subnet_ids)
+                        and is_dvr_serviced(port.device_owner, options)):
+                    placed[port.host] = dvr_agent.agent_mode
+        for host, mode in placed.items():
+            result[host].add(f"qrouter-{router.id}")
+            if (distributed and router.external_network_id
+                    and mode in (L3_AGENT_MODE_DVR, L3_AGENT_MODE_DVR_SNAT)):
+                result[host].add(f"fip-{router.external_network_id}")
     for net_binding in network_bindings:
         agent = agents_by_id.get(net_binding.agent_id)
         if agent is not None and services_available(agent, options):
