@@ -52,7 +52,13 @@ def _stop(parts: Parts) -> None:
     parts.get(COMPUTE).stop()
 
 
+def _node_up(parts: Parts, fqdn: str) -> None:
+    # Its nova-compute starts again and cleans up after what was evacuated meanwhile.
+    parts.get(COMPUTE).host_up(fqdn)
+
+
 DECLARATION = ServiceDeclaration(
     api=api, mount="/compute", rules=RULES,
     catalog=CatalogSpec("compute", "nova", "Compute Service", "/compute/v2.1"),
-    key=COMPUTE, build=_build, start=_start, background=_background, stop=_stop)
+    key=COMPUTE, build=_build, start=_start, background=_background, stop=_stop,
+    node_up=_node_up)

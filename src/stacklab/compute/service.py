@@ -32,7 +32,7 @@ from stacklab.compute.glance import GlanceClient
 from stacklab.compute.instances import Instances
 from stacklab.compute.interfaces import Interfaces
 from stacklab.compute.keypairs import KeyPairs
-from stacklab.compute.moves import Moves
+from stacklab.compute.moves import EVACUATIONS_TO_CLEAN_UP, Evacuation, Moves, evacuations_from
 from stacklab.compute.neutron import NeutronClient
 from stacklab.compute.placement import Placement, flavor_resources
 from stacklab.compute.proxies import Images, Networking
@@ -146,6 +146,20 @@ class ComputeService:
                 self.placement.claim(instance.uuid, instance.host,
                                      flavor_resources(instance.flavor), force=True)
                 self.instance_groups[instance.uuid] = instance.server_group
+        self._settle_evacuations(session)
+
+    def _settle_evacuations(self, session: Session) -> None:
+        """Evacuations a stop left open: every compute starts with the cloud and cleans up
+        after the servers evacuated from it (``init_host``), so a finished one is
+        ``completed`` (its source share is not rebuilt: placement holds the servers
+        where they are). One still under way died with the process: ``error``, the
+        server staying where its row says, as when its destination fails it."""
+        now = self.clock.now()
+        for migration in session.scalars(select(m.Migration).where(
+                m.Migration.migration_type == "evacuation",
+                m.Migration.status.in_(EVACUATIONS_TO_CLEAN_UP))):
+            migration.status = "completed" if migration.status == "done" else "error"
+            migration.updated_at = now
 
     def _start_agents(self) -> None:
         for node in self.topology.nodes.values():
@@ -230,6 +244,16 @@ class ComputeService:
             return session.scalar(select(m.ServiceRecord).where(
                 m.ServiceRecord.binary == "nova-compute", m.ServiceRecord.host == host))
 
+    def evacuations_from(self, host: str) -> list[Evacuation]:
+        with self.db.session() as session:
+            return evacuations_from(session, host)
+
+    def host_up(self, host: str) -> None:
+        """A compute node has power again: its nova-compute starts (``init_host``)."""
+        agent = self.agents.get(host)
+        if agent is not None:
+            agent.init_host()
+
     def instance_summary(self, uuid: str) -> dict[str, Any]:
         """What the agents read of a server between steps (plain columns, no ORM object)."""
         with self.db.engine.connect() as conn:
@@ -260,6 +284,11 @@ class ComputeService:
         instance.terminated_at = now
         instance.updated_at = now
         self.placement.release(instance.uuid)
+        # And what its moves still hold: the source share of an evacuation whose source
+        # has not come back (nova deletes the server's allocations on every provider).
+        for migration_uuid in session.scalars(select(m.Migration.uuid).where(
+                m.Migration.instance_uuid == instance.uuid)):
+            self.placement.release(migration_uuid)
         self.instance_groups.pop(instance.uuid, None)
         if instance.server_group:
             group = session.scalar(select(m.ServerGroup).where(
