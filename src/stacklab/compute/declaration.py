@@ -22,7 +22,7 @@ def _build(parts: Parts) -> ComputeService:
                              service_down_time=config.DEFAULT.service_down_time,
                              default_zone=config.DEFAULT.default_availability_zone,
                              boot_profile=config.stacklab.boot_profile,
-                             profile_clock=parts.scaled_clock,
+                             lab_clock=parts.scaled_clock,
                              quota_options=config.quota, base_url=parts.base_url,
                              reclaim_instance_interval=config.DEFAULT.reclaim_instance_interval,
                              enabled_filters=config.filter_scheduler.filters())

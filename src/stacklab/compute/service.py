@@ -61,7 +61,7 @@ class ComputeService:
                  bus: Bus, *, report_interval: float = 10, service_down_time: float = 60,
                  default_zone: str = "nova", boot_profile: str = "fast",
                  quota_options: QuotaOptions | None = None,
-                 profile_clock: Clock | None = None,
+                 lab_clock: Clock | None = None,
                  base_url: Callable[[], str] | None = None,
                  reclaim_instance_interval: float = 0,
                  enabled_filters: Sequence[str] = DEFAULT_ENABLED_FILTERS) -> None:
@@ -72,10 +72,12 @@ class ComputeService:
         self.enabled_filters = tuple(enabled_filters)
         # Where the cloud serves (known once it does): the root of the URLs nova hands out.
         self.base_url = base_url or (lambda: "")
+        # Stamps the records (wall time, what clients see).
         self.clock = clock
-        # The hypervisors' steps take the profile's seconds of the lab's scaled clock
-        # ([stacklab] ha_time_scale, as keepalived's), not of the cloud's own.
-        self.profile_clock = profile_clock or clock
+        # The lab's time ([stacklab] ha_time_scale, keepalived's too): every timer of the
+        # nova services on the lab's nodes runs on it (the hypervisors' steps, the
+        # heartbeats and service_down_time, the vif-plugging wait, the reclaim period).
+        self.lab_clock = lab_clock or clock
         self.bus = bus
         self.quotas = Quotas(db, quota_options or QuotaOptions())
         self.profile: Profile = profile(boot_profile)
@@ -108,7 +110,8 @@ class ComputeService:
         self.keypairs = KeyPairs(clock, self.ids.stream("keypairs"))
         self.services = ServiceGroup(db, clock, self.ids.stream("services"),
                                      report_interval=report_interval,
-                                     service_down_time=service_down_time)
+                                     service_down_time=service_down_time,
+                                     lab_clock=self.lab_clock)
 
     def start(self) -> None:
         with self.db.session() as session:
@@ -186,7 +189,7 @@ class ComputeService:
     async def profile_sleep(self, step: str) -> None:
         seconds = self.profile.seconds(step)
         if seconds:
-            await self.profile_clock.sleep(seconds)
+            await self.lab_clock.sleep(seconds)
         else:
             # Let other requests run between steps even when they take no time.
             await self.clock.sleep(0)
@@ -203,7 +206,7 @@ class ComputeService:
                        m.ServiceRecord.created_at)
                 .where(m.ServiceRecord.binary == "nova-compute"))}
             aggregates = self.aggregates.views(session)
-        now = self.clock.now()
+        lab_clock = self.lab_clock
         down_time = self.services.service_down_time
         groups = self.instance_groups
         hosts = []
@@ -227,7 +230,7 @@ class ComputeService:
                 # different_host name any instance.
                 instances={u: groups.get(u) for u in provider.consumers},
                 num_instances=len(provider.consumers),
-                service_up=record is not None and is_up(record, now, down_time),
+                service_up=record is not None and is_up(record, lab_clock, down_time),
                 service_disabled=record is None or record.disabled,
                 forced_down=record is not None and record.forced_down))
         return hosts

@@ -36,7 +36,8 @@ class ComputeManager:
         self.compute = compute
         self.host = host
         self.hypervisor = Hypervisor(host, compute.clock)
-        self.events = InstanceEvents(compute.clock)
+        # The vif-plugging wait is one of the compute's timers: the lab's seconds.
+        self.events = InstanceEvents(compute.lab_clock)
 
     # -- starting on the host -------------------------------------------------------------
 

@@ -40,6 +40,12 @@ class AgentEnv:
     keepalived: Keepalived
     ha_vrrp_advert_int: float
 
+    @property
+    def lab_clock(self) -> Clock:
+        """The lab's time ([stacklab] ha_time_scale), keepalived's: the agents' timers run
+        on it; ``clock`` stamps what they send."""
+        return self.keepalived.clock
+
 
 class AgentEndpoint(Protocol):
     """The part of an agent that the bus calls: its RPC methods, plus what it reports."""
@@ -130,5 +136,5 @@ class AgentProcess:
     async def run(self) -> None:
         """Report every report_interval (neutron's FixedIntervalLoopingCall)."""
         while not self.stopped:
-            await self.env.clock.sleep(self.env.report_interval)
+            await self.env.lab_clock.sleep(self.env.report_interval)
             self.report()
