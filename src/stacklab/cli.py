@@ -12,6 +12,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -74,16 +75,6 @@ def cmd_up(args: argparse.Namespace) -> int:
     return 0
 
 
-def _endpoint(args: argparse.Namespace) -> str:
-    if args.url:
-        return str(args.url).rstrip("/")
-    state = Path(args.state_dir or Config().stacklab.state_dir).expanduser()
-    try:
-        return (state / "endpoint").read_text().strip()
-    except FileNotFoundError:
-        return f"http://127.0.0.1:{Config().stacklab.bind_port}"
-
-
 def _get_json(url: str, timeout: float = 2.0) -> tuple[int, Any]:
     try:
         with urllib.request.urlopen(url, timeout=timeout) as response:
@@ -97,13 +88,14 @@ def _get_json(url: str, timeout: float = 2.0) -> tuple[int, Any]:
 
 
 def cmd_wait(args: argparse.Namespace) -> int:
-    url = f"{_endpoint(args)}/stacklab/v1/health"
+    endpoint = locate(args).endpoint
+    url = f"{endpoint}/stacklab/v1/health"
     deadline = time.monotonic() + args.timeout
     while True:
         try:
             status, _ = _get_json(url)
             if status == 200:
-                print(f"stacklab is ready at {_endpoint(args)}")
+                print(f"stacklab is ready at {endpoint}")
                 return 0
         except (OSError, ValueError):
             pass
@@ -127,6 +119,16 @@ class AdminCredentials:
     user_domain_name: str = "Default"
     project_domain_name: str = "Default"
 
+    @property
+    def endpoint(self) -> str:
+        return endpoint_of(self.auth_url)
+
+
+def endpoint_of(auth_url: str) -> str:
+    """A stacklab cloud's base URL from its auth URL: keystone is served at ``/identity``
+    (and an openrc written by hand may say ``/identity/v3``)."""
+    return auth_url.rstrip("/").removesuffix("/v3").removesuffix("/identity")
+
 
 def _from_openrc(path: Path) -> AdminCredentials | None:
     try:
@@ -139,55 +141,116 @@ def _from_openrc(path: Path) -> AdminCredentials | None:
         if len(words) == 2 and words[0] == "export" and "=" in words[1]:
             key, _, value = words[1].partition("=")
             env[key] = value
+    return _from_variables(env, str(path))
+
+
+def _from_variables(env: Mapping[str, str], source: str) -> AdminCredentials | None:
+    """The ``OS_*`` variables an openrc exports (None unless the four that matter are set)."""
     try:
         return AdminCredentials(
-            str(path), env["OS_AUTH_URL"], env["OS_USERNAME"], env["OS_PASSWORD"],
-            env["OS_PROJECT_NAME"], env.get("OS_USER_DOMAIN_NAME", "Default"),
-            env.get("OS_PROJECT_DOMAIN_NAME", "Default"))
+            source, env["OS_AUTH_URL"], env["OS_USERNAME"], env["OS_PASSWORD"],
+            env["OS_PROJECT_NAME"], env.get("OS_USER_DOMAIN_NAME") or "Default",
+            env.get("OS_PROJECT_DOMAIN_NAME") or "Default")
     except KeyError:
         return None
 
 
-def _from_clouds_yaml(path: Path) -> AdminCredentials | None:
-    import yaml
+def clouds_yaml_path() -> Path:
+    """The clouds.yaml the OpenStack clients read: ``OS_CLIENT_CONFIG_FILE``, else the user's."""
+    from stacklab.clouds_yaml import default_clouds_yaml
 
-    from stacklab.clouds_yaml import CLOUD_NAME
+    return Path(os.environ.get("OS_CLIENT_CONFIG_FILE") or str(default_clouds_yaml()))
+
+
+def _from_clouds_yaml(path: Path, name: str) -> AdminCredentials | None:
+    import yaml
 
     try:
         document = yaml.safe_load(path.read_text()) or {}
-        auth = document["clouds"][CLOUD_NAME]["auth"]
+        auth = document["clouds"][name]["auth"]
         return AdminCredentials(
-            f"{path} (cloud {CLOUD_NAME!r})", auth["auth_url"], auth["username"],
+            f"{path} (cloud {name!r})", auth["auth_url"], auth["username"],
             auth["password"], auth["project_name"], auth.get("user_domain_name", "Default"),
             auth.get("project_domain_name", "Default"))
     except (OSError, yaml.YAMLError, KeyError, TypeError):
         return None
 
 
-def admin_credentials(args: argparse.Namespace, endpoint: str) -> AdminCredentials:
-    """The admin credentials ``stacklab up`` wrote for the cloud at ``endpoint``.
+def _default_state() -> Path:
+    return Path(Config().stacklab.state_dir).expanduser()
 
-    An explicit ``--state-dir`` means its openrc and nothing else. Otherwise the default
-    state dir's openrc and the ``stacklab`` entry of clouds.yaml are candidates, and the
-    one whose auth URL is this cloud's wins (an ephemeral cloud writes only the latter).
-    """
-    from stacklab.clouds_yaml import default_clouds_yaml
 
-    if args.state_dir:
-        found = _from_openrc(Path(args.state_dir).expanduser() / "openrc")
-        if found is None:
-            raise LabError(f"no admin credentials: {args.state_dir}/openrc is missing or "
-                           "incomplete")
-        return found
-    clouds_yaml = os.environ.get("OS_CLIENT_CONFIG_FILE") or str(default_clouds_yaml())
-    candidates = [c for c in (
-        _from_openrc(Path(Config().stacklab.state_dir).expanduser() / "openrc"),
-        _from_clouds_yaml(Path(clouds_yaml))) if c is not None]
-    if not candidates:
-        raise LabError("no admin credentials: pass --state-dir of the cloud (its openrc), or "
-                       "keep the 'stacklab' entry `stacklab up` writes in clouds.yaml")
-    mine = [c for c in candidates if c.auth_url.rstrip("/") == f"{endpoint}/identity"]
-    return (mine or candidates)[0]
+def _read_endpoint(state: Path) -> str | None:
+    try:
+        return (state / "endpoint").read_text().strip() or None
+    except OSError:
+        return None
+
+
+def _implicit_credentials() -> list[AdminCredentials]:
+    """Where admin credentials are looked for when the command names none, in this order:
+    the clouds.yaml entry ``$OS_CLOUD`` names and the ``OS_*`` variables of a sourced openrc
+    (as every OpenStack client reads them), the ``stacklab`` entry of clouds.yaml (which
+    every ``stacklab up`` rewrites, an ephemeral cloud's too, so it names the cloud started
+    last), then the default state dir's openrc."""
+    from stacklab.clouds_yaml import CLOUD_NAME
+
+    path = clouds_yaml_path()
+    named = os.environ.get("OS_CLOUD")
+    found = [
+        _from_clouds_yaml(path, named) if named else None,
+        _from_variables(os.environ, "the OS_* variables"),
+        _from_clouds_yaml(path, CLOUD_NAME) if named != CLOUD_NAME else None,
+        _from_openrc(_default_state() / "openrc"),
+    ]
+    return [c for c in found if c is not None]
+
+
+@dataclass(frozen=True)
+class LabCloud:
+    """The cloud a command talks to, and the admin credentials to get its token with
+    (None: none were found, ``missing`` says why)."""
+
+    endpoint: str
+    credentials: AdminCredentials | None
+    missing: str = ""
+
+
+NO_CREDENTIALS = ("no admin credentials: pass --os-cloud NAME (a clouds.yaml entry; "
+                  "`stacklab up` writes 'stacklab'), source the cloud's openrc, or pass "
+                  "--state-dir of the cloud (its openrc)")
+
+
+def locate(args: argparse.Namespace) -> LabCloud:
+    """The cloud the command means: ``--os-cloud``'s entry, ``--state-dir``'s cloud (its
+    endpoint file and openrc), else the first credentials found (``_implicit_credentials``),
+    their auth URL giving the cloud's address. ``--url`` names the address in any case; the
+    credentials are then those for that address, if any are."""
+    url = str(args.url).rstrip("/") if getattr(args, "url", None) else None
+    if getattr(args, "os_cloud", None):
+        path = clouds_yaml_path()
+        named = _from_clouds_yaml(path, args.os_cloud)
+        if named is None:
+            return LabCloud(url or f"http://127.0.0.1:{Config().stacklab.bind_port}", None,
+                            f"no admin credentials: {path} has no complete cloud "
+                            f"{args.os_cloud!r}")
+        return LabCloud(url or named.endpoint, named)
+    if getattr(args, "state_dir", None):
+        state = Path(args.state_dir).expanduser()
+        own = _from_openrc(state / "openrc")
+        endpoint = url or _read_endpoint(state) or (own.endpoint if own else None)
+        return LabCloud(endpoint or f"http://127.0.0.1:{Config().stacklab.bind_port}", own,
+                        f"no admin credentials: {args.state_dir}/openrc is missing or "
+                        "incomplete")
+    candidates = _implicit_credentials()
+    if url is not None:
+        mine = [c for c in candidates if c.endpoint == url] or candidates
+        return LabCloud(url, mine[0] if mine else None, NO_CREDENTIALS)
+    if candidates:
+        return LabCloud(candidates[0].endpoint, candidates[0])
+    endpoint = _read_endpoint(_default_state())
+    return LabCloud(endpoint or f"http://127.0.0.1:{Config().stacklab.bind_port}", None,
+                    NO_CREDENTIALS)
 
 
 def _error_message(error: urllib.error.HTTPError) -> str:
@@ -199,9 +262,11 @@ def _error_message(error: urllib.error.HTTPError) -> str:
         return f"{error.code} {error.reason}"
 
 
-def admin_token(args: argparse.Namespace, endpoint: str) -> str:
+def admin_token(cloud: LabCloud) -> str:
     """A project-scoped token of the cloud's admin, as the lab's API requires."""
-    credentials = admin_credentials(args, endpoint)
+    credentials, endpoint = cloud.credentials, cloud.endpoint
+    if credentials is None:
+        raise LabError(cloud.missing)
     body = json.dumps({"auth": {
         "identity": {"methods": ["password"], "password": {"user": {
             "name": credentials.username,
@@ -222,14 +287,14 @@ def admin_token(args: argparse.Namespace, endpoint: str) -> str:
 def lab_call(args: argparse.Namespace, method: str, path: str, body: Any = None) -> bytes:
     """One admin call to ``/stacklab/v1`` (with ``body`` as JSON); errors become a
     ``LabError`` saying what failed."""
-    endpoint = _endpoint(args)
-    url = f"{endpoint}/stacklab/v1{path}"
+    cloud = locate(args)
+    url = f"{cloud.endpoint}/stacklab/v1{path}"
     payload = json.dumps(body).encode() if body is not None \
         else b"" if method == "POST" else None
     try:
         request = urllib.request.Request(
             url, data=payload, method=method,
-            headers={"X-Auth-Token": admin_token(args, endpoint),
+            headers={"X-Auth-Token": admin_token(cloud),
                      **({"Content-Type": "application/json"} if body is not None else {})})
         with urllib.request.urlopen(request, timeout=10) as response:
             data: bytes = response.read()
@@ -379,9 +444,7 @@ def _fault_parser(commands: Any) -> None:
     subs.append(kinds.add_parser("list", help="the faults in force"))
     for sub in subs:
         sub.add_argument("--json", action="store_true", help="print the API's answer")
-        sub.add_argument("--url", help="the cloud's base URL (default: from the state dir)")
-        sub.add_argument("--state-dir", help="the state dir of the cloud (its endpoint and "
-                         "the openrc whose admin credentials get the token)")
+        _which_cloud(sub)
         sub.set_defaults(func=cmd_fault)
 
 
@@ -406,19 +469,13 @@ def parser() -> argparse.ArgumentParser:
     up.add_argument("--json-logs", action="store_true", help="log JSON lines to stderr")
     up.set_defaults(func=cmd_up)
 
-    for name, func, text in (("wait", cmd_wait, "wait until the cloud is ready"),
-                             ("status", cmd_status, "nodes, processes, faults, agents "
-                              "and services, and whether the lab is ready, degraded or down")):
-        sub = commands.add_parser(name, help=text)
-        sub.add_argument("--url", help="the cloud's base URL (default: from the state dir)")
-        sub.add_argument("--state-dir", help="the state dir of the cloud (its endpoint and the "
-                         "openrc whose admin credentials get the token)")
-        sub.set_defaults(func=func)
-        if name == "wait":
-            sub.add_argument("--timeout", type=float, default=60.0)
-        else:
-            sub.add_argument("--json", action="store_true")
-    _fault_parser(commands)
+    wait = commands.add_parser("wait", help="wait until the cloud is ready")
+    wait.add_argument("--timeout", type=float, default=60.0)
+    wait.set_defaults(func=cmd_wait)
+    status = commands.add_parser("status", help="nodes, processes, faults, agents and "
+                                 "services, and whether the lab is ready, degraded or down")
+    status.add_argument("--json", action="store_true")
+    status.set_defaults(func=cmd_status)
     node = commands.add_parser("node", help="power a node off or on (HA rehearsals)")
     node.add_argument("state", choices=("down", "up"))
     node.add_argument("node", help="a node's name or FQDN, e.g. network1")
@@ -427,11 +484,22 @@ def parser() -> argparse.ArgumentParser:
     namespaces.add_argument("node", help="a node's name or FQDN, e.g. network1")
     namespaces.add_argument("--json", action="store_true")
     namespaces.set_defaults(func=cmd_netns)
-    for sub in (node, namespaces):
-        sub.add_argument("--url", help="the cloud's base URL (default: from the state dir)")
-        sub.add_argument("--state-dir", help="the state dir of the cloud (its endpoint and the "
-                         "openrc whose admin credentials get the token)")
+    for sub in (wait, status, node, namespaces):
+        _which_cloud(sub)
+    _fault_parser(commands)
     return top
+
+
+def _which_cloud(sub: argparse.ArgumentParser) -> None:
+    """How a lab command names its cloud (``locate``); with none of these, the clouds.yaml
+    entry ``$OS_CLOUD`` names or a sourced openrc's ``OS_*``, else the ``stacklab`` entry of
+    clouds.yaml (the cloud started last, ephemeral or not), else the default state dir's."""
+    sub.add_argument("--os-cloud", help="a clouds.yaml entry (the file OS_CLIENT_CONFIG_FILE "
+                     "names, else ~/.config/openstack/clouds.yaml): its auth URL and admin "
+                     "credentials")
+    sub.add_argument("--state-dir", help="the state dir of the cloud (its endpoint and the "
+                     "openrc whose admin credentials get the token)")
+    sub.add_argument("--url", help="the cloud's base URL (default: the credentials' auth URL)")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -4,7 +4,8 @@ No module of stacklab reads the system clock, sleeps or arms a timer directly:
 it asks a ``Clock``. The real clock serves a running cloud; the virtual clock
 lets tests drive timers (heartbeats, agent-down timeouts, VRRP adverts) in
 microseconds; a scaled clock runs another clock's time faster or slower (the
-lab's keepalived and boot steps under ``ha_time_scale``).
+lab's own time, ``[stacklab] ha_time_scale``: every timer of the services on the
+lab's nodes runs on it).
 """
 
 from __future__ import annotations
@@ -44,6 +45,15 @@ class Clock(Protocol):
     def call_later(self, delay: float, callback: Callable[[], None]) -> Timer:
         """Run ``callback`` after ``delay`` seconds of this clock's time."""
 
+    def from_wall(self, moment: float) -> float:
+        """``moment``, a wall-clock reading (a record's stamp), on this clock's time line:
+        itself on a wall clock; on a scaled one, moved so that the time since then (or
+        until then) comes out in the scaled clock's seconds."""
+
+    def to_wall(self, moment: float) -> float:
+        """The wall clock's reading when this clock reads ``moment`` (``from_wall``
+        undone): what a record would carry for it."""
+
 
 class NoRunningLoop(RuntimeError):
     """A real clock's timers run on the event loop, and none is running in this thread."""
@@ -82,6 +92,12 @@ class RealClock:
         except RuntimeError:
             raise NoRunningLoop("a real clock's timers need a running event loop") from None
         return loop.call_later(max(delay, 0.0), callback)
+
+    def from_wall(self, moment: float) -> float:
+        return moment
+
+    def to_wall(self, moment: float) -> float:
+        return moment
 
 
 @dataclass(order=True)
@@ -140,6 +156,12 @@ class VirtualClock:
     def call_later(self, delay: float, callback: Callable[[], None]) -> Timer:
         return self.call_at(self._now + delay, callback)
 
+    def from_wall(self, moment: float) -> float:
+        return moment
+
+    def to_wall(self, moment: float) -> float:
+        return moment
+
     def advance(self, seconds: float) -> None:
         """Move time forward, firing due timers in order (synchronous callbacks)."""
         target = self._now + seconds
@@ -191,7 +213,9 @@ class ScaledClock:
 
     It reads the same as its base when made and moves apart from there; sleeps and
     timers are the base's, stretched, so a scaled clock over a virtual one still moves
-    only when the virtual one is advanced.
+    only when the virtual one is advanced. Its base is the wall clock records are
+    stamped with: ``from_wall`` puts such a stamp on this clock's time line, so that
+    how old a record is comes out in this clock's seconds.
     """
 
     def __init__(self, base: Clock, scale: float) -> None:
@@ -217,6 +241,12 @@ class ScaledClock:
 
     def call_later(self, delay: float, callback: Callable[[], None]) -> Timer:
         return self.base.call_later(delay * self.scale, callback)
+
+    def from_wall(self, moment: float) -> float:
+        return self._origin + (self.base.from_wall(moment) - self._origin) / self.scale
+
+    def to_wall(self, moment: float) -> float:
+        return self.base.to_wall(self._origin + (moment - self._origin) * self.scale)
 
 
 def scaled(base: Clock, scale: float) -> Clock:

@@ -72,9 +72,15 @@ class StacklabOptions:
     region: str = "RegionOne"
     # How long the simulated hypervisors take: "fast" (no waiting) or "realistic" (seconds).
     boot_profile: str = "fast"
-    # Lab time of the HA machinery (VRRP elections, failovers) and of the boot profile's
-    # steps per real second, one scaled clock for both: 1.0 is the real lab; 0.01 elects
-    # an HA router's master in 68 ms instead of 6.8 s (tests).
+    # Real seconds one second of the lab's time takes: 1.0 is the real lab, 0.1 runs it
+    # ten times faster, 0.01 elects an HA router's master in 68 ms instead of 6.8 s. Every
+    # timer of the services on the lab's nodes runs on that one scaled clock: nova's
+    # report_interval and service_down_time, neutron's agent report_interval and
+    # agent_down_time and the server's failover checks (DHCP, L3), keepalived and the L3
+    # agents' state reports, the boot profile's steps, nova-compute's vif-plugging wait and
+    # reclaim period. At 0.1 a compute that stops reporting is down after 6 s and an agent
+    # dead after 7.5 s. Records keep wall-clock stamps (updated_at, heartbeat_timestamp),
+    # whose age is read in the lab's seconds; tokens, RPC and API timeouts stay real.
     ha_time_scale: float = 1.0
 
 

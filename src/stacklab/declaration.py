@@ -62,9 +62,12 @@ class Parts:
     (services calling each other over HTTP reach them through these). ``health``
     too: whether the cloud has started and run its init hooks (the lab API says so).
 
-    ``scaled_clock`` is the lab's simulated time, the one clock built from
-    ``[stacklab] ha_time_scale``: keepalived's timers and the hypervisors' boot
-    steps run on it, while heartbeats, tokens and records keep ``clock``.
+    ``scaled_clock`` is the lab's own time, the one clock built from ``[stacklab]
+    ha_time_scale``: every timer of the services on the lab's nodes runs on it
+    (nova's and neutron's heartbeats and down times, the failover checks,
+    keepalived, the hypervisors' steps). ``clock`` is the wall clock: it stamps
+    records and tokens, and serves the API's own waits; a service reads a record's
+    age on ``scaled_clock`` (``Clock.from_wall``).
     """
 
     def __init__(self, *, config: Config, clock: Clock, ids: IdSource, db: Database,

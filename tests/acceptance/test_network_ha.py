@@ -7,11 +7,12 @@ each agent's dnsmasq holds, one ``active`` and one ``standby`` L3 agent per HA r
 the active router is powered off (``stacklab node down``).
 
 This module starts a cloud of its own (powering nodes off would disturb the shared ``live``
-cloud) with ``[stacklab] ha_time_scale = 0.02``: keepalived's timers run 50 times faster, so
+cloud) with ``[stacklab] ha_time_scale = 0.02``: the lab's timers run 50 times faster, so
 an election (6.8 s of lab time with neutron's ``ha_vrrp_advert_int = 2``, plus the L3 agent's
 2 s report batching) settles in about 0.2 s. Tests poll for it rather than sleep.
 
-The shared cloud keeps neutron's liveness (agents report every 30 s, dead after 75 s): its
+The scale runs the heartbeats too; this module's cloud sets them 50 times longer, so that
+they keep neutron's and nova's real pace (agents report every 30 s, dead after 75 s): its
 failover test asserts the new master and that the powered-off node's binding still reads
 ``active`` (neutron's "two actives"); the rewrite of a dead agent's ``active`` to
 ``standby`` is checked at the end on a cloud of its own with ``[AGENT] report_interval``
@@ -251,7 +252,10 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveCloud]:
     """A cloud of this module's own, with keepalived's timers 50 times faster."""
     tmp = tmp_path_factory.mktemp("network-ha")
     config = tmp / "stacklab.ini"
-    config.write_text("[stacklab]\nha_time_scale = 0.02\n")
+    # 50 times upstream's heartbeat periods at 50 times the pace: their real seconds.
+    config.write_text("[stacklab]\nha_time_scale = 0.02\n\n[AGENT]\nreport_interval = 1500\n\n"
+                      "[DEFAULT]\nagent_down_time = 3750\nreport_interval = 500\n"
+                      "service_down_time = 3000\n")
     cloud = start_cloud(tmp, "--config", str(config))
     yield cloud
     stop_cloud(cloud)
@@ -888,8 +892,9 @@ def test_the_last_ha_router_takes_the_ha_network_with_it(neutron: Neutron, sdk: 
 
 def test_a_dead_agents_active_binding_turns_standby(tmp_path: Path) -> None:
     config = tmp_path / "stacklab.ini"
-    config.write_text("[stacklab]\nha_time_scale = 0.02\n\n[AGENT]\nreport_interval = 1\n\n"
-                      "[DEFAULT]\nagent_down_time = 3\n")
+    # Agents report every second of real time and are dead after 3 (lab seconds at 0.02).
+    config.write_text("[stacklab]\nha_time_scale = 0.02\n\n[AGENT]\nreport_interval = 50\n\n"
+                      "[DEFAULT]\nagent_down_time = 150\n")
     own = start_cloud(tmp_path, "--config", str(config))
     neutron = Neutron(own, token(own))
     try:

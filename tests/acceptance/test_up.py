@@ -586,6 +586,60 @@ def test_lab_commands_without_credentials_say_so(cloud: LiveCloud, tmp_path: Pat
     assert "not-it" not in refused.stderr + refused.stdout
 
 
+def test_lab_commands_reach_an_ephemeral_cloud_on_any_port(tmp_path: Path,
+                                                         reap: Reaper) -> None:
+    """``stacklab up --ephemeral`` writes no openrc and no endpoint file: the lab commands
+    find it, whatever its port, through the clouds.yaml entry it writes (as ``openstack``
+    finds it), or through ``--os-cloud``."""
+    home = tmp_path / "home"
+    entry_file = home / ".config" / "openstack" / "clouds.yaml"
+    state = tmp_path / "state"
+    live = reap(start_cloud(tmp_path, "--ephemeral", "--clouds-yaml", str(entry_file),
+                            state_dir=state))
+    try:
+        down = lab_cli("node", "down", "compute1", home=home)
+        assert down.returncode == 0, down.stderr
+        assert down.stdout.strip() == "compute1.openstack.local is down"
+        shown = lab_cli("status", "--json", home=home)
+        assert shown.returncode == 0, shown.stderr
+        status = json.loads(shown.stdout)
+        assert status["endpoint"] == live.url
+        assert {n["name"]: n["state"] for n in status["nodes"]}["compute1"] == "down"
+        namespaces = lab_cli("netns", "network1", "--json", home=home)
+        assert namespaces.returncode == 0, namespaces.stderr
+        assert json.loads(namespaces.stdout)["node"] == "network1.openstack.local"
+        # Named as the openstack CLI names it, from a HOME with nothing of its own.
+        up = lab_cli("node", "up", "compute1", "--os-cloud", "stacklab",
+                     home=tmp_path / "elsewhere", OS_CLIENT_CONFIG_FILE=str(entry_file))
+        assert up.returncode == 0, up.stderr
+        assert up.stdout.strip() == "compute1.openstack.local is up"
+        assert lab_cli("wait", "--timeout", "5", home=home).returncode == 0
+    finally:
+        stop_cleanly(live)
+    # Ephemeral: its state dir was never made.
+    assert not state.exists()
+
+
+def test_lab_commands_take_a_sourced_openrc(tmp_path: Path, reap: Reaper) -> None:
+    """A cloud that wrote no clouds.yaml either: the operator's OS_* variables are enough."""
+    from stacklab.clouds_yaml import cloud_entry, openrc_vars
+
+    live = reap(start_cloud(tmp_path, "--ephemeral", "--no-clouds-yaml"))
+    try:
+        assert not live.clouds_yaml.exists()
+        sourced = openrc_vars(cloud_entry(live.auth_url, "secret", "RegionOne"))
+        down = lab_cli("node", "down", "network2", home=tmp_path / "home", **sourced)
+        assert down.returncode == 0, down.stderr
+        assert down.stdout.strip() == "network2.openstack.local is down"
+        wrong = lab_cli("node", "up", "network2", home=tmp_path / "home",
+                        **{**sourced, "OS_PASSWORD": "not-it"})
+        assert wrong.returncode == 1
+        assert f"the cloud at {live.url} refused the admin credentials of the OS_* " \
+            "variables" in wrong.stderr, wrong.stderr
+    finally:
+        stop_cleanly(live)
+
+
 def test_a_chosen_admin_password_stays_out_of_the_output(tmp_path: Path, reap: Reaper) -> None:
     chosen = "Chosen-Admin-Pw-73"
     live = reap(start_cloud(tmp_path, "--admin-password", chosen, "--json-logs"))

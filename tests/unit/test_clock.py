@@ -321,6 +321,24 @@ def test_a_scaled_real_clock_fires_its_timers_sooner() -> None:
     assert 0.049 <= fired[0] < 1.0  # 5 lab seconds in 50 ms, not 5 s
 
 
+def test_a_wall_stamp_ages_in_the_scaled_clocks_seconds() -> None:
+    base = VirtualClock(start=1000.0)
+    lab = ScaledClock(base, 0.25)  # four times faster, exact in binary
+    before = base.now() - 2.0  # a record stamped 2 s of wall time before the lab began
+    base.advance(3.0)
+    stamped = base.now()  # and one stamped now, 3 s of wall time later
+    base.advance(1.0)
+    # Their ages on the lab's time line: four times the wall clock's.
+    assert lab.now() - lab.from_wall(stamped) == 4.0
+    assert lab.now() - lab.from_wall(before) == 24.0
+    # And back: the wall stamp of a record 8 lab seconds old is 2 s of wall time old.
+    assert lab.to_wall(lab.now() - 8.0) == base.now() - 2.0
+    assert lab.to_wall(lab.from_wall(stamped)) == stamped
+    # The wall clocks' own time line is the wall's.
+    assert (base.from_wall(12.5), base.to_wall(12.5)) == (12.5, 12.5)
+    assert (RealClock().from_wall(12.5), RealClock().to_wall(12.5)) == (12.5, 12.5)
+
+
 @pytest.mark.parametrize("scale", [0.0, -1.0, math.inf, math.nan])
 def test_a_scale_must_be_positive_and_finite(scale: float) -> None:
     with pytest.raises(ValueError, match="time scale"):

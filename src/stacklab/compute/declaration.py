@@ -23,7 +23,7 @@ def _build(parts: Parts) -> ComputeService:
                              service_down_time=config.DEFAULT.service_down_time,
                              default_zone=config.DEFAULT.default_availability_zone,
                              boot_profile=config.stacklab.boot_profile,
-                             profile_clock=parts.scaled_clock,
+                             lab_clock=parts.scaled_clock,
                              quota_options=config.quota, base_url=parts.base_url,
                              reclaim_instance_interval=config.DEFAULT.reclaim_instance_interval,
                              enabled_filters=config.filter_scheduler.filters())
@@ -64,10 +64,16 @@ def _stop(parts: Parts) -> None:
     parts.get(COMPUTE).stop()
 
 
+def _node_up(parts: Parts, fqdn: str) -> None:
+    # Its nova-compute starts again and cleans up after what was evacuated meanwhile.
+    parts.get(COMPUTE).host_up(fqdn)
+
+
 DECLARATION = ServiceDeclaration(
     api=api, mount="/compute", rules=RULES,
     catalog=CatalogSpec("compute", "nova", "Compute Service", "/compute/v2.1"),
     key=COMPUTE, build=_build, start=_start, background=_background, stop=_stop,
     # Each nova service's RPC server consumes its topic on its own host (nova-conductor's
     # "conductor" on controller1...): a stopped one leaves the work to the other nodes'.
-    process_topics={binary: (topic,) for binary, topic in TOPICS.items()})
+    process_topics={binary: (topic,) for binary, topic in TOPICS.items()},
+    node_up=_node_up)

@@ -115,7 +115,7 @@ class Deletes:
         if interval <= 0:
             return
         while True:
-            await self.service.clock.sleep(interval)
+            await self.service.lab_clock.sleep(interval)
             try:
                 await self.reclaim_due(reachable)
             except Exception:  # the periodic task logs and tries again next time
@@ -128,7 +128,9 @@ class Deletes:
         servers wait for it, as nova's periodic task runs on the compute itself.
         """
         service = self.service
-        oldest = service.clock.now() - service.reclaim_instance_interval
+        # Deleted at least the interval (the lab's seconds) ago, as the rows' wall stamps say.
+        lab = service.lab_clock
+        oldest = lab.to_wall(lab.now() - service.reclaim_instance_interval)
         due: list[tuple[str, str]] = []
         with service.db.session() as session:
             rows = session.scalars(select(m.Instance).where(

@@ -9,6 +9,7 @@ hands it over, to be sent once the change is committed.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
@@ -70,6 +71,32 @@ def live_migrations_in_progress(session: Session, instance: m.Instance) -> list[
         m.Migration.instance_uuid == instance.uuid,
         m.Migration.migration_type == "live-migration",
         m.Migration.status.in_(LIVE_IN_PROGRESS)).order_by(m.Migration.id)))
+
+
+# nova's statuses of an evacuation whose source compute has not cleaned up after it yet
+# (``_destroy_evacuated_instances``): still starting, claimed on the destination, or
+# rebuilt there. The cleanup makes it ``completed``.
+EVACUATIONS_TO_CLEAN_UP = ("accepted", "pre-migrating", "done")
+
+
+@dataclass(frozen=True, slots=True)
+class Evacuation:
+    uuid: str
+    instance_uuid: str
+    instance_deleted: bool
+
+
+def evacuations_from(session: Session, host: str) -> list[Evacuation]:
+    """The evacuations away from ``host`` that it has still to clean up after, oldest first
+    (deleted servers' too, as nova reads them with ``read_deleted='yes'``)."""
+    rows = session.execute(
+        select(m.Migration.uuid, m.Migration.instance_uuid, m.Instance.deleted)
+        .join(m.Instance, m.Instance.uuid == m.Migration.instance_uuid, isouter=True)
+        .where(m.Migration.source_compute == host,
+               m.Migration.migration_type == "evacuation",
+               m.Migration.status.in_(EVACUATIONS_TO_CLEAN_UP))
+        .order_by(m.Migration.id))
+    return [Evacuation(row.uuid, row.instance_uuid, row.deleted is not False) for row in rows]
 
 
 def migration_of(session: Session, instance: m.Instance, migration_id: str) -> m.Migration | None:

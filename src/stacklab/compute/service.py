@@ -32,7 +32,7 @@ from stacklab.compute.glance import GlanceClient
 from stacklab.compute.instances import Instances
 from stacklab.compute.interfaces import Interfaces
 from stacklab.compute.keypairs import KeyPairs
-from stacklab.compute.moves import Moves
+from stacklab.compute.moves import EVACUATIONS_TO_CLEAN_UP, Evacuation, Moves, evacuations_from
 from stacklab.compute.neutron import NeutronClient
 from stacklab.compute.placement import Placement, flavor_resources
 from stacklab.compute.proxies import Images, Networking
@@ -61,7 +61,7 @@ class ComputeService:
                  bus: Bus, *, report_interval: float = 10, service_down_time: float = 60,
                  default_zone: str = "nova", boot_profile: str = "fast",
                  quota_options: QuotaOptions | None = None,
-                 profile_clock: Clock | None = None,
+                 lab_clock: Clock | None = None,
                  base_url: Callable[[], str] | None = None,
                  reclaim_instance_interval: float = 0,
                  enabled_filters: Sequence[str] = DEFAULT_ENABLED_FILTERS) -> None:
@@ -72,10 +72,12 @@ class ComputeService:
         self.enabled_filters = tuple(enabled_filters)
         # Where the cloud serves (known once it does): the root of the URLs nova hands out.
         self.base_url = base_url or (lambda: "")
+        # Stamps the records (wall time, what clients see).
         self.clock = clock
-        # The hypervisors' steps take the profile's seconds of the lab's scaled clock
-        # ([stacklab] ha_time_scale, as keepalived's), not of the cloud's own.
-        self.profile_clock = profile_clock or clock
+        # The lab's time ([stacklab] ha_time_scale, keepalived's too): every timer of the
+        # nova services on the lab's nodes runs on it (the hypervisors' steps, the
+        # heartbeats and service_down_time, the vif-plugging wait, the reclaim period).
+        self.lab_clock = lab_clock or clock
         self.bus = bus
         self.quotas = Quotas(db, quota_options or QuotaOptions())
         self.profile: Profile = profile(boot_profile)
@@ -108,7 +110,8 @@ class ComputeService:
         self.keypairs = KeyPairs(clock, self.ids.stream("keypairs"))
         self.services = ServiceGroup(db, clock, self.ids.stream("services"),
                                      report_interval=report_interval,
-                                     service_down_time=service_down_time)
+                                     service_down_time=service_down_time,
+                                     lab_clock=self.lab_clock)
 
     def start(self) -> None:
         with self.db.session() as session:
@@ -146,6 +149,20 @@ class ComputeService:
                 self.placement.claim(instance.uuid, instance.host,
                                      flavor_resources(instance.flavor), force=True)
                 self.instance_groups[instance.uuid] = instance.server_group
+        self._settle_evacuations(session)
+
+    def _settle_evacuations(self, session: Session) -> None:
+        """Evacuations a stop left open: every compute starts with the cloud and cleans up
+        after the servers evacuated from it (``init_host``), so a finished one is
+        ``completed`` (its source share is not rebuilt: placement holds the servers
+        where they are). One still under way died with the process: ``error``, the
+        server staying where its row says, as when its destination fails it."""
+        now = self.clock.now()
+        for migration in session.scalars(select(m.Migration).where(
+                m.Migration.migration_type == "evacuation",
+                m.Migration.status.in_(EVACUATIONS_TO_CLEAN_UP))):
+            migration.status = "completed" if migration.status == "done" else "error"
+            migration.updated_at = now
 
     def _start_agents(self) -> None:
         for node in self.topology.nodes.values():
@@ -172,7 +189,7 @@ class ComputeService:
     async def profile_sleep(self, step: str) -> None:
         seconds = self.profile.seconds(step)
         if seconds:
-            await self.profile_clock.sleep(seconds)
+            await self.lab_clock.sleep(seconds)
         else:
             # Let other requests run between steps even when they take no time.
             await self.clock.sleep(0)
@@ -189,7 +206,7 @@ class ComputeService:
                        m.ServiceRecord.created_at)
                 .where(m.ServiceRecord.binary == "nova-compute"))}
             aggregates = self.aggregates.views(session)
-        now = self.clock.now()
+        lab_clock = self.lab_clock
         down_time = self.services.service_down_time
         groups = self.instance_groups
         hosts = []
@@ -213,7 +230,7 @@ class ComputeService:
                 # different_host name any instance.
                 instances={u: groups.get(u) for u in provider.consumers},
                 num_instances=len(provider.consumers),
-                service_up=record is not None and is_up(record, now, down_time),
+                service_up=record is not None and is_up(record, lab_clock, down_time),
                 service_disabled=record is None or record.disabled,
                 forced_down=record is not None and record.forced_down))
         return hosts
@@ -229,6 +246,16 @@ class ComputeService:
         with self.db.session() as session:
             return session.scalar(select(m.ServiceRecord).where(
                 m.ServiceRecord.binary == "nova-compute", m.ServiceRecord.host == host))
+
+    def evacuations_from(self, host: str) -> list[Evacuation]:
+        with self.db.session() as session:
+            return evacuations_from(session, host)
+
+    def host_up(self, host: str) -> None:
+        """A compute node has power again: its nova-compute starts (``init_host``)."""
+        agent = self.agents.get(host)
+        if agent is not None:
+            agent.init_host()
 
     def instance_summary(self, uuid: str) -> dict[str, Any]:
         """What the agents read of a server between steps (plain columns, no ORM object)."""
@@ -260,6 +287,11 @@ class ComputeService:
         instance.terminated_at = now
         instance.updated_at = now
         self.placement.release(instance.uuid)
+        # And what its moves still hold: the source share of an evacuation whose source
+        # has not come back (nova deletes the server's allocations on every provider).
+        for migration_uuid in session.scalars(select(m.Migration.uuid).where(
+                m.Migration.instance_uuid == instance.uuid)):
+            self.placement.release(migration_uuid)
         self.instance_groups.pop(instance.uuid, None)
         if instance.server_group:
             group = session.scalar(select(m.ServerGroup).where(

@@ -4,6 +4,10 @@ Defaults and rules are nova's DB driver (ha-semantics.md §5.1): a report every
 ``report_interval`` (10 s) after an initial delay of 5 s; a service is up
 while its last heartbeat (or, before any, its creation) is at most
 ``service_down_time`` (60 s) old, and never while an operator forced it down.
+
+Those seconds are the lab's (``lab_clock``, ``[stacklab] ha_time_scale``): the
+reports are paced by it and a heartbeat's age is read on it, while the records
+keep the wall clock's stamps (``updated_at`` is what clients see).
 """
 
 from __future__ import annotations
@@ -25,21 +29,25 @@ TOPICS = {"nova-compute": "compute", "nova-scheduler": "scheduler",
           "nova-conductor": "conductor"}
 
 
-def is_up(record: m.ServiceRecord | Any, now: float, service_down_time: float) -> bool:
+def is_up(record: m.ServiceRecord | Any, lab_clock: Clock, service_down_time: float) -> bool:
     """``record`` is a service row, or any object with its forced_down, last_seen_up and
-    created_at (the scheduler reads plain rows)."""
+    created_at (the scheduler reads plain rows); its heartbeat's age is read on
+    ``lab_clock``, in the lab's seconds."""
     if record.forced_down:
         return False
     last_heartbeat = record.last_seen_up if record.last_seen_up is not None \
         else record.created_at
-    return abs(now - last_heartbeat) <= service_down_time
+    return abs(lab_clock.now() - lab_clock.from_wall(last_heartbeat)) <= service_down_time
 
 
 class ServiceGroup:
     def __init__(self, db: Database, clock: Clock, ids: IdSource, *, report_interval: float,
-                 service_down_time: float) -> None:
+                 service_down_time: float, lab_clock: Clock | None = None) -> None:
         self.db = db
+        # Stamps the records (wall time).
         self.clock = clock
+        # Paces the reports and ages the heartbeats: the lab's time.
+        self.lab_clock = lab_clock or clock
         self.ids = ids
         self.report_interval = report_interval
         self.service_down_time = service_down_time
@@ -72,10 +80,10 @@ class ServiceGroup:
     async def run(self, reachable: Callable[[str], bool],
                   running: Callable[[str, str], bool] | None = None) -> None:
         """Report forever, at nova's pace (cancel the task to stop)."""
-        await self.clock.sleep(INITIAL_REPORTING_DELAY)
+        await self.lab_clock.sleep(INITIAL_REPORTING_DELAY)
         while True:
             self.heartbeat(reachable, running)
-            await self.clock.sleep(self.report_interval)
+            await self.lab_clock.sleep(self.report_interval)
 
     def is_up(self, record: m.ServiceRecord) -> bool:
-        return is_up(record, self.clock.now(), self.service_down_time)
+        return is_up(record, self.lab_clock, self.service_down_time)

@@ -48,9 +48,10 @@ class Agents:
         self.options = options
         self.advert_int = ha_vrrp_advert_int
         self.keepalived = keepalived
-        # keepalived's timers and the L3 agents' state batching run on the lab's scaled
-        # clock ([stacklab] ha_time_scale; 0.05 is twenty times faster); the heartbeats and
-        # failover checks keep the cloud's own clock.
+        # The lab's time ([stacklab] ha_time_scale; 0.05 is twenty times faster), the
+        # scaled clock keepalived and the L3 agents' state batching run on: the failover
+        # checks are paced by it and read the agents' heartbeats on it (agent_down_time is
+        # the lab's seconds), while the rows keep the wall clock's stamps.
         self.ha_clock = keepalived.clock
         for warning in options.deprecation_warnings():
             LOG.warning(warning)
@@ -64,22 +65,36 @@ class Agents:
         (``plugin_rpc``): here they are only read.
         """
         while True:
-            await self.clock.sleep(self.options.status_check_interval)
+            await self.ha_clock.sleep(self.options.status_check_interval)
             self.dhcp_failover()
             self.l3_failover()
 
     def records(self, session: Session) -> list[sch.AgentRecord]:
+        """The agents as the scheduling decisions read them: their times on the lab's time
+        line, to be judged against ``now()``."""
+        lab = self.ha_clock
         return [sch.AgentRecord(id=a.id, agent_type=a.agent_type, host=a.host,
-                                heartbeat_timestamp=a.heartbeat_timestamp,
+                                heartbeat_timestamp=lab.from_wall(a.heartbeat_timestamp),
                                 admin_state_up=a.admin_state_up,
                                 availability_zone=a.availability_zone,
                                 configurations=dict(a.configurations),
-                                started_at=a.started_at, binary=a.binary)
+                                started_at=None if a.started_at is None
+                                else lab.from_wall(a.started_at), binary=a.binary)
                 for a in session.scalars(select(m.Agent).order_by(m.Agent.host,
                                                                   m.Agent.agent_type))]
 
+    def now(self) -> float:
+        """The lab's now, which ``records`` are judged against."""
+        return self.ha_clock.now()
+
+    def alive_since(self) -> float:
+        """The wall-clock stamp of the oldest heartbeat of an agent alive now."""
+        lab = self.ha_clock
+        return lab.to_wall(lab.now() - self.options.agent_down_time)
+
     def alive(self, agent: m.Agent) -> bool:
-        return not sch.is_agent_down(agent.heartbeat_timestamp, self.clock.now(),
+        lab = self.ha_clock
+        return not sch.is_agent_down(lab.from_wall(agent.heartbeat_timestamp), lab.now(),
                                      self.options.agent_down_time)
 
     def _emit(self, log: tuple[sch.LogRecord, ...]) -> None:
@@ -101,7 +116,7 @@ class Agents:
         agents = self.records(session)
         changes = sch.schedule_network(
             sch.NetworkSpec(network.id, tuple(network.availability_zone_hints)), agents,
-            self._dhcp_bindings(session), self.clock.now(), self.options,
+            self._dhcp_bindings(session), self.now(), self.options,
             hosts_with_network_access=sch.hosts_with_l2_agent(agents))
         self._apply_dhcp(session, changes)
 
@@ -233,7 +248,7 @@ class Agents:
                         for n in session.scalars(select(m.Network))]
             agents = self.records(session)
             changes = sch.remove_networks_from_down_agents(
-                networks, agents, self._dhcp_bindings(session), self.clock.now(),
+                networks, agents, self._dhcp_bindings(session), self.now(),
                 self.options, hosts_with_network_access=sch.hosts_with_l2_agent(agents))
             self._apply_dhcp(session, changes)
 
@@ -295,7 +310,7 @@ class Agents:
         if router.ha:
             self._ha_network(session, router.project_id)
         changes = sch.schedule_router(self._spec(session, router), agents,
-                                      self.l3_state(session, agents), self.clock.now(),
+                                      self.l3_state(session, agents), self.now(),
                                       self.options)
         self._apply_l3(session, changes, agents)
 
@@ -358,7 +373,7 @@ class Agents:
             agents = self.records(session)
             routers = [self._spec(session, r) for r in session.scalars(select(m.Router))]
             changes = sch.reschedule_routers_from_down_agents(
-                routers, agents, self.l3_state(session, agents), self.clock.now(),
+                routers, agents, self.l3_state(session, agents), self.now(),
                 self.options)
             self._apply_l3(session, changes, agents)
 

@@ -143,7 +143,8 @@ def _serve_rpc(parts: Parts, network: NetworkService, agents: Agents) -> ServerR
     assert network.port_events is not None
     endpoints = {
         REPORTS_TOPIC: AgentReports(parts.db, parts.clock, parts.ids,
-                                    agent_down_time=parts.config.DEFAULT.agent_down_time),
+                                    agent_down_time=parts.config.DEFAULT.agent_down_time,
+                                    lab_clock=parts.scaled_clock),
         PLUGIN_TOPIC: PluginRpc(network.port_events, agents.dhcp_port, agents.active_networks,
                                 agents.dvr_port_up),
         L3_PLUGIN_TOPIC: L3PluginRpc(agents.store_ha_states, agents.router_ids_on_host,

@@ -33,9 +33,11 @@ class AgentReports:
     """``q-reports-plugin``: neutron's AgentExtRpcCallback."""
 
     def __init__(self, db: Database, clock: Clock, ids: IdSource, *,
-                 agent_down_time: float) -> None:
+                 agent_down_time: float, lab_clock: Clock | None = None) -> None:
         self.db = db
+        # Stamps the rows (wall time); a heartbeat's age is read on the lab's time.
         self.clock = clock
+        self.lab_clock = lab_clock or clock
         self.ids = ids.stream("network-agents")
         self.down_time = agent_down_time
 
@@ -55,7 +57,9 @@ class AgentReports:
                     created_at=now, started_at=now, heartbeat_timestamp=now))
                 LOG.info("Agent %s on %s registered", state["agent_type"], state["host"])
                 return sch.AGENT_NEW
-            revived = sch.is_agent_down(agent.heartbeat_timestamp, now, self.down_time)
+            lab = self.lab_clock
+            revived = sch.is_agent_down(lab.from_wall(agent.heartbeat_timestamp), lab.now(),
+                                        self.down_time)
             agent.configurations = dict(state.get("configurations") or {})
             agent.heartbeat_timestamp = now
             if state.get("start_flag"):

@@ -195,8 +195,8 @@ def test_the_lab_time_scale_runs_the_boot_profile_on_the_same_scaled_clock_as_ke
 
     async def scenario(lab: Lab) -> None:
         # One scaled clock for the lab: the HA machinery's and the hypervisors' are the same.
-        assert lab.cloud.compute.profile_clock is lab.cloud.agents.ha_clock
-        assert lab.cloud.compute.profile_clock is not lab.cloud.clock
+        assert lab.cloud.compute.lab_clock is lab.cloud.agents.ha_clock
+        assert lab.cloud.compute.lab_clock is not lab.cloud.clock
         server_id = await lab.create("web")
         start = lab.clock.now()
         spawned = (REALISTIC["schedule"] + REALISTIC["networking"]

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import select
 
-from stacklab.clock import VirtualClock
+from stacklab.clock import ScaledClock, VirtualClock
 from stacklab.compute import models as m
 from stacklab.compute.servicegroup import INITIAL_REPORTING_DELAY, ServiceGroup
 from stacklab.ids import IdSource
@@ -97,3 +97,31 @@ def test_register_is_idempotent(group: ServiceGroup) -> None:
     with group.db.session() as session:
         group.register(session, HOSTS)
     assert len(states(group)) == 3
+
+
+def test_on_the_labs_clock_reports_and_down_time_run_at_its_pace(clock: VirtualClock) -> None:
+    db = Database("sqlite://")
+    db.upgrade()
+    lab = ScaledClock(clock, 0.25)  # [stacklab] ha_time_scale: four times faster
+    group = ServiceGroup(db, clock, IdSource(1), report_interval=10, service_down_time=60,
+                         lab_clock=lab)
+    with db.session() as session:
+        group.register(session, HOSTS)
+
+    async def scenario() -> None:
+        task = asyncio.create_task(group.run(lambda host: True))
+        # The first report after 5 lab seconds (1.25 s), then one every 10 (2.5 s).
+        await clock.run_for(1.25 + 2.5 * 4)
+        task.cancel()
+
+    asyncio.run(scenario())
+    with db.session() as session:
+        rows = list(session.scalars(select(m.ServiceRecord)))
+        # Five reports, the last stamped with the wall clock's time.
+        assert {(r.report_count, r.updated_at) for r in rows} == {(5, clock.now())}
+    # Up for 60 lab seconds after it (15 s of wall time), down after.
+    clock.advance(15)
+    assert all(states(group).values())
+    clock.advance(0.001)
+    assert not any(states(group).values())
+    db.dispose()

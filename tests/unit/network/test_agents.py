@@ -183,26 +183,35 @@ def test_a_legacy_router_moves_off_a_dead_agent_only_with_failover_on() -> None:
     run_in_virtual_time(scenario(True), l3_ha=False, allow_automatic_l3agent_failover=True)
 
 
-def test_ha_time_scale_runs_keepalived_and_its_reports_faster_not_the_heartbeats() -> None:
+def test_ha_time_scale_runs_keepalived_and_the_agents_liveness_faster() -> None:
     async def test(cloud: Cloud, clock: VirtualClock) -> None:
         router_id = make_router(cloud)
         await clock.run_for((ELECTION + REPORT_LAG) / 4 - 0.01)
         assert sorted(ha_states(cloud, router_id).values()) == ["standby", "standby"]
         await clock.run_for(0.02)
         assert sorted(ha_states(cloud, router_id).values()) == ["active", "standby"]
-        # The agents' heartbeats keep neutron's pace: a node down for less than
-        # agent_down_time of the cloud's own seconds still counts as alive.
+        # The agents' reports and agent_down_time are the lab's seconds too: a node down
+        # for less than a quarter of agent_down_time (less its last report's lag) still
+        # counts as alive, its keepalived's place taken long before.
         master = next(h for h, s in ha_states(cloud, router_id).items() if s == "active")
+        options = cloud.agents.options
         cloud.node_down(master)
-        await clock.run_for(cloud.agents.options.agent_down_time - 31)
-        with cloud.db.session() as session:
-            agent = session.scalars(select(m.Agent).where(
-                m.Agent.host == master, m.Agent.agent_type == "L3 agent")).one()
-            assert cloud.agents.alive(agent)
-        # ... while its keepalived's place was taken long before, at the scaled pace.
+
+        def alive() -> bool:
+            with cloud.db.session() as session:
+                agent = session.scalars(select(m.Agent).where(
+                    m.Agent.host == master, m.Agent.agent_type == "L3 agent")).one()
+                return cloud.agents.alive(agent)
+
+        await clock.run_for((options.agent_down_time - options.report_interval) / 4 - 0.01)
+        assert alive()
         states = ha_states(cloud, router_id)
         assert states[master] == "active"  # its last report, as neutron keeps it
         assert [s for h, s in states.items() if h != master] == ["active"]
+        # ... and dead a quarter of agent_down_time after its last report.
+        await clock.run_for(options.report_interval / 4 + 0.02)
+        assert not alive()
+        assert ha_states(cloud, router_id)[master] == "standby"
 
     config = ephemeral_config()
     config.stacklab.ha_time_scale = 0.25  # four times faster, exact in binary

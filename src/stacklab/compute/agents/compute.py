@@ -36,7 +36,43 @@ class ComputeManager:
         self.compute = compute
         self.host = host
         self.hypervisor = Hypervisor(host, compute.clock)
-        self.events = InstanceEvents(compute.clock)
+        # The vif-plugging wait is one of the compute's timers: the lab's seconds.
+        self.events = InstanceEvents(compute.lab_clock)
+
+    # -- starting on the host -------------------------------------------------------------
+
+    def init_host(self) -> None:
+        """nova-compute starting on its node (the node is back): as nova's ``init_host``,
+        first clean up after the servers evacuated while it was away."""
+        self._destroy_evacuated_instances()
+
+    def _destroy_evacuated_instances(self) -> None:
+        """The evacuations away from this host that it has not cleaned up yet: their guests
+        still here are destroyed, this host's share of each server is given back to
+        placement and the migration is ``completed``.
+
+        A server deleted meanwhile lost its allocations with it; nova leaves its
+        migration as it was.
+        """
+        compute = self.compute
+        placement = compute.placement
+        for evacuation in compute.evacuations_from(self.host):
+            uuid = evacuation.instance_uuid
+            if uuid in self.hypervisor.domains:
+                LOG.info("[instance: %s] Destroying the guest: the server was evacuated from "
+                         "this host", uuid)
+                self.hypervisor.destroy(uuid)
+            if evacuation.instance_deleted:
+                continue
+            LOG.info("[instance: %s] Removing this host's allocation of the evacuated server",
+                     uuid)
+            placement.release(evacuation.uuid)
+            held = placement.allocations.get(uuid)
+            if held is not None and held.provider == self.host:
+                # The conductor had not scheduled it yet: the share here is still the
+                # server's own (nova removes this host from the server's allocations).
+                placement.release(uuid)
+            compute.set_migration(evacuation.uuid, status="completed")
 
     # -- plumbing ------------------------------------------------------------------------
 
@@ -294,11 +330,10 @@ class ComputeManager:
                              system_metadata=_without(record["system_metadata"],
                                                       "old_vm_state"))
             if evacuate and migration_uuid:
+                # Done, not completed: the source's share (the migration's allocation)
+                # and its guest stay until the source compute starts again and cleans
+                # up after itself (``init_host``).
                 compute.set_migration(migration_uuid, status="done")
-                # The source's share goes when the source compute cleans up after
-                # itself (_destroy_evacuated_instances); the source is down now, so
-                # stacklab releases it as soon as the evacuation is done.
-                compute.placement.release(migration_uuid)
 
     async def snapshot_instance(self, instance_uuid: str, image_id: str,
                                 ctxt: Mapping[str, Any]) -> None:

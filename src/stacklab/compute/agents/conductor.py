@@ -64,12 +64,12 @@ class ConductorManager:
                                         instance_uuid=uuid, node=host, ctxt=ctxt)
 
     async def _move(self, instance_uuid: str, spec: dict[str, Any], migration_uuid: str,
-                    ctxt: Mapping[str, Any], event: str) -> str | None:
+                    ctxt: Mapping[str, Any], event: str, **failed: Any) -> str | None:
         """Pick the destination of a move; None (with the fault recorded) when none fits.
 
         While the server claims the destination, its source share becomes the
         migration's (placement's move_allocations); a failed move gives it back and
-        leaves the server as it was.
+        leaves the server as it was, but for the ``failed`` changes.
         """
         compute = self.compute
         compute.instances.event(instance_uuid, ctxt.get("request_id"), event, self.host)
@@ -79,7 +79,8 @@ class ConductorManager:
         except NoValidHost as exc:
             compute.placement.move(migration_uuid, instance_uuid)
             compute.finish_migration(migration_uuid, "error")
-            await self._fail([instance_uuid], str(exc), ctxt, event, task_state=None)
+            await self._fail([instance_uuid], str(exc), ctxt, event,
+                             **{"task_state": None, **failed})
             return None
         compute.instances.event(instance_uuid, ctxt.get("request_id"), event, self.host,
                                 result="Success")
@@ -109,8 +110,9 @@ class ConductorManager:
                                migration_uuid: str, target_state: str | None,
                                ctxt: Mapping[str, Any]) -> None:
         """Evacuate: rebuild the server on another host while its own is down."""
+        # An evacuation nothing can take leaves the server in ERROR (nova's conductor).
         dest = await self._move(instance_uuid, spec, migration_uuid, ctxt,
-                                "conductor_rebuild_instance")
+                                "conductor_rebuild_instance", vm_state=states.ERROR)
         if dest is not None:
             await self.compute.bus.cast(Target("compute", dest), "rebuild_instance",
                                         instance_uuid=instance_uuid, image_ref=None,

@@ -44,8 +44,7 @@ def _alive_since(call: Call) -> float:
     """The oldest heartbeat of a live agent now: neutron's agent is down once its heartbeat
     is more than ``agent_down_time`` old. The list's filter and every body read this one
     instant, so that what ``alive=True`` finds shows ``alive: true``."""
-    agents = network(call).agents
-    return agents.clock.now() - agents.options.agent_down_time
+    return network(call).agents.alive_since()
 
 
 def _body(agent: Row, alive_since: float) -> dict[str, Any]:

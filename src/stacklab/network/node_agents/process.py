@@ -57,6 +57,12 @@ class AgentEnv:
     def runs(self, host: str, binary: str) -> bool:
         return self.running(host, binary) if self.running is not None else self.host_up(host)
 
+    @property
+    def lab_clock(self) -> Clock:
+        """The lab's time ([stacklab] ha_time_scale), keepalived's: the agents' timers run
+        on it; ``clock`` stamps what they send."""
+        return self.keepalived.clock
+
 
 class AgentEndpoint(Protocol):
     """The part of an agent that the bus calls: its RPC methods, plus what it reports."""
@@ -187,5 +193,5 @@ class AgentProcess:
     async def run(self) -> None:
         """Report every report_interval (neutron's FixedIntervalLoopingCall)."""
         while not self.stopped:
-            await self.env.clock.sleep(self.env.report_interval)
+            await self.env.lab_clock.sleep(self.env.report_interval)
             self.report()
