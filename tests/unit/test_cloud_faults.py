@@ -15,8 +15,8 @@ from starlette.testclient import TestClient
 from stacklab.clock import VirtualClock
 from stacklab.cloud import Cloud
 from stacklab.compute import models as cm
+from stacklab.ha.vrrp import VrrpState
 from stacklab.network import models as nm
-from stacklab.network.vrrp import VrrpState
 from support.inprocess import admin_token, ephemeral_config, run_in_virtual_time
 
 NETWORK1 = "network1.openstack.local"
