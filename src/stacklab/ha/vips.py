@@ -58,6 +58,7 @@ class ApiVips:
         self.group = VrrpGroup(clock, reachable=reachable)
         self.scripts: dict[str, PeriodicCheck] = {}
         self._master_since: dict[str, float] = {}
+        self._holder: str | None = None  # worked out again on each change of state
         self.name = f"kolla_internal_vip_{KOLLA_VRID}"
         for index, (node, address) in enumerate(proxies):
             config = VrrpConfig(vrid=KOLLA_VRID, priority=index + 1,
@@ -75,10 +76,7 @@ class ApiVips:
 
     def holder(self) -> str | None:
         """The proxy the VIPs' traffic reaches: the master, or the latest of two."""
-        masters = self.group.masters()
-        if not masters:
-            return None
-        return max(masters, key=lambda node: (self._master_since.get(node, 0.0), node))
+        return self._holder
 
     def takeover_pending(self) -> bool:
         """Whether some instance waits in BACKUP: without a master, it takes over shortly."""
@@ -106,11 +104,13 @@ class ApiVips:
         """``systemctl stop keepalived``: a master says goodbye (priority 0)."""
         self._stop_script(node)
         self.group.stop(node)
+        self._find_holder()
 
     def kill(self, node: str) -> None:
         """The node lost power: no goodbye, the others wait out Master_Down_Interval."""
         self._stop_script(node)
-        self.group.kill(node)
+        self.group.kill(node)  # a crash notifies nobody: no transition to hear
+        self._find_holder()
 
     def poke(self) -> None:
         for script in self.scripts.values():
@@ -135,6 +135,14 @@ class ApiVips:
 
     # -- inside ------------------------------------------------------------------------------
 
+    def _find_holder(self) -> None:
+        masters = set(self.group.masters())
+        for node in list(self._master_since):
+            if node not in masters:
+                del self._master_since[node]
+        self._holder = max(self._master_since, default=None,
+                           key=lambda node: (self._master_since[node], node))
+
     def _stop_script(self, node: str) -> None:
         script = self.scripts.pop(node, None)
         if script is not None:
@@ -155,8 +163,7 @@ class ApiVips:
     def _transitioned(self, transition: Transition) -> None:
         if transition.new is VrrpState.MASTER:
             self._master_since[transition.node] = transition.at
-        else:
-            self._master_since.pop(transition.node, None)
+        self._find_holder()
         # keepalived's own words (vrrp.c): "(<instance>) Entering MASTER STATE".
         daemon_log(LOG, transition.node, "keepalived", "(%s) Entering %s STATE (%s)",
                    self.name, transition.new, transition.reason)

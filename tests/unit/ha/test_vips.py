@@ -100,3 +100,11 @@ def test_a_partition_makes_two_masters_and_clients_follow_the_latest() -> None:
     pair.clock.advance(3.0)
     assert pair.states() == ["BACKUP", "MASTER"]  # higher priority stays
     assert pair.vips.holder() == P2
+
+
+def test_a_powered_off_master_holds_nothing_though_it_said_nothing() -> None:
+    pair = Pair()
+    pair.boot()
+    pair.vips.kill(P1)
+    pair.vips.kill(P2)
+    assert pair.vips.holder() is None and not pair.vips.takeover_pending()
