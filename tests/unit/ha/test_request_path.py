@@ -336,3 +336,45 @@ def test_a_non_primary_member_still_marked_up_answers_error_1047() -> None:
             pass
 
     in_lab(test)
+
+
+def test_a_stopped_api_process_costs_turnarounds_then_the_last_retry_goes_elsewhere(
+        caplog: pytest.LogCaptureFixture) -> None:
+    async def test(lab: Lab) -> None:
+        caplog.set_level(logging.INFO, logger="stacklab.api")
+        lab.cloud.runtime.stop_service(C1, "nova-api")
+        # Two clients at once: one is balanced to controller1, whose host answers RST: two
+        # retries a turn-around (1 s) apart, the last one redispatched to controller2.
+        answers = await lab.send_together([("GET", "/compute/v2.1", {})] * 2)
+        assert [answer.status_code for answer, _ in answers] == [200, 200]
+        assert sorted(round(waited) for _, waited in answers) == [0, 2]
+        assert any(way.endswith("after controller1 refused, controller1 refused, "
+                                "controller1 refused") for way in ways(caplog))
+        await lab.wait(10.0)  # five refused checks, 2 s apart
+        assert lab.server(P1, "nova_compute_api_cluster", "controller1") == "DOWN"
+        assert lab.server(P1, "keystone_public_internal_cluster", "controller1") == "UP"
+        lab.cloud.runtime.start_service(C1, "nova-api")
+        await lab.wait(4.0)  # rise 2
+        assert lab.server(P1, "nova_compute_api_cluster", "controller1") == "UP"
+
+    in_lab(test)
+
+
+def test_proxies_cut_apart_both_hold_the_vips_and_health_says_so() -> None:
+    async def test(lab: Lab) -> None:
+        lab.cloud.runtime.partition([["proxy1"], ["proxy2"]])
+        await lab.wait(5.0)
+        keepalived = lab.status()["keepalived"]
+        assert [i["state"] for i in keepalived["instances"]] == ["MASTER", "MASTER"]
+        assert keepalived["holder"] == P2  # its gratuitous ARPs came last
+        health = lab.cloud.health()
+        assert health["status"] == "degraded"
+        assert "two proxies hold the VIPs (split brain)" in health["control_plane"]["reasons"]
+        response, _ = await lab.send("GET", "/identity/v3")
+        assert response.status_code == 200
+        lab.cloud.runtime.heal()
+        await lab.wait(2.0)
+        assert lab.status()["keepalived"]["holder"] == P2  # the higher priority stays
+        assert lab.cloud.health()["status"] == "ready"
+
+    in_lab(test)
