@@ -34,8 +34,7 @@ from stacklab.api.errors import (
 )
 from stacklab.api.service import Action, Call, Operation, Reach, Reply, ServiceApi, not_served
 from stacklab.api.validation import check_integers, parse_json
-from stacklab.ha import route as routes
-from stacklab.ha.route import Direct, Entry, ProxyAnswer, Routed, Unreachable
+from stacklab.ha.route import Direct, Entry, ProxyAnswer, Routed, Unreachable, bind, unbind
 from stacklab.observability import logging as obs
 from stacklab.store.database import DBConnectionError
 
@@ -407,7 +406,7 @@ class RequestIdMiddleware:
         node = route.controller if route is not None else \
             entry.node if isinstance(entry, Direct) else None
         obs.bind_request(request_id, context.global_request_id, node)
-        bound = routes.bind(route)
+        bound = bind(route)
         status_holder: list[int] = [0]
 
         async def send_with_id(message: Message) -> None:
@@ -434,7 +433,7 @@ class RequestIdMiddleware:
         finally:
             if route is not None:
                 route.active = False
-            routes.unbind(bound)
+            unbind(bound)
             self._log(scope, status_holder[0], started,
                       route.describe() if route is not None else "")
             obs.clear_request()
