@@ -187,6 +187,12 @@ class VirtualClock:
         self._now = target
         await self._settle()
 
+    def next_due(self) -> float | None:
+        """When the earliest live timer is due (None with none pending)."""
+        while self._timers and self._timers[0].dead:
+            heapq.heappop(self._timers)
+        return self._timers[0].due if self._timers else None
+
     def _pop_due(self, target: float) -> _VirtualTimer | None:
         """The next live timer due by ``target``, taken off the heap (cancelled ones dropped)."""
         while self._timers and self._timers[0].dead:

@@ -10,7 +10,6 @@ node is powered lives in its ``runtime`` alone.
 from __future__ import annotations
 
 import asyncio
-import itertools
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
@@ -26,7 +25,8 @@ from stacklab.compute.declaration import COMPUTE
 from stacklab.compute.declaration import DECLARATION as COMPUTE_SERVICE
 from stacklab.compute.service import ComputeService
 from stacklab.config import Config
-from stacklab.declaration import Key, Parts, ServiceDeclaration, Startup
+from stacklab.declaration import CONTROL_PLANE, Key, Parts, ServiceDeclaration, Startup
+from stacklab.ha.controlplane import ControlPlane
 from stacklab.identity.declaration import DECLARATION as IDENTITY_SERVICE
 from stacklab.identity.declaration import IDENTITY
 from stacklab.identity.service import CatalogEntry, IdentityService
@@ -133,20 +133,24 @@ class Cloud:
         for declaration in self.declarations:
             if declaration.key is not None and declaration.build is not None:
                 self.parts.provide(declaration.key, declaration.build(self.parts))
+        # The way of every request: the VIPs' holder, its HAProxy, a controller, and for the
+        # store a Galera member (on the lab's time, ha_time_scale).
+        self.controlplane = self.parts.provide(CONTROL_PLANE, ControlPlane(
+            self.topology, self.runtime, self.parts.scaled_clock,
+            apis=[declaration.name for declaration in self.declarations]))
+        self.db.gate = self.controlplane.check_database
         # A node's (or a process's) RPC servers stop consuming first, then each service
         # hears of it.
         process_topics = {service: topics for declaration in self.declarations
                           for service, topics in declaration.process_topics.items()}
         self.runtime.subscribe(RpcServers(self.bus, self.runtime, process_topics).follower())
+        self.runtime.subscribe(self.controlplane.follower())
         for declaration in self.declarations:
             self._follow(declaration)
         self.ready = False
         self.hooks_done = True
         # Exceptions no handler expected (each answered 500): tests assert it stays zero.
         self.unexpected_errors = 0
-        # Computed once: the load balancer picks among these on every request.
-        self._controller_nodes = self._controllers()
-        self._api_nodes = itertools.cycle(self._controller_nodes)
 
     def _follow(self, declaration: ServiceDeclaration[Any]) -> None:
         down, up, changed = declaration.node_down, declaration.node_up, declaration.changed
@@ -229,7 +233,8 @@ class Cloud:
 
     async def run_background(self) -> None:
         """What the lab's nodes do on their own: heartbeats, keepalived, failover checks."""
-        await asyncio.gather(*(declaration.background(self.parts)
+        await asyncio.gather(self.controlplane.run(),
+                             *(declaration.background(self.parts)
                                for declaration in self.declarations
                                if declaration.background is not None))
 
@@ -267,17 +272,10 @@ class Cloud:
     def authenticate(self, token: str, context: RequestContext) -> None:
         self.identity.authenticate_request(token, context)
 
-    def _controllers(self) -> list[str]:
-        nodes = [n.fqdn for n in self.topology.nodes_with_role("controller")]
-        return nodes or ["localhost"]
-
-    def pick_api_node(self) -> str:
-        """The controller whose API worker serves the next request (the load balancer)."""
-        for _ in range(len(self._controller_nodes)):
-            node = next(self._api_nodes)
-            if self.runtime.is_up(node):
-                return node
-        return "none"
+    @property
+    def request_path(self) -> ControlPlane:
+        """Where each request enters: the public VIP's holder, its HAProxy, a controller."""
+        return self.controlplane
 
     # -- faults: nodes going down and coming back ------------------------------------------
 
@@ -290,8 +288,15 @@ class Cloud:
         self.runtime.power_on(fqdn)
 
     def health(self) -> dict[str, Any]:
-        services = {declaration.name: "ready" if self.ready else "starting"
+        """``starting`` until started with its init hooks run; then ``ready``, or
+        ``degraded`` when the control plane lost some redundancy, or ``down`` when no
+        request can get in (no VIP holder, no keystone server, no database server)."""
+        lab, apis, reasons = self.controlplane.health()
+        services = {declaration.name: apis.get(declaration.name, "ready") if self.ready
+                    else "starting"
                     for declaration in self.declarations if declaration.catalog is not None}
         ready = self.ready and self.hooks_done
-        return {"status": "ready" if ready else "starting", "services": services,
-                "init_hooks": "done" if self.hooks_done else "running"}
+        status = "starting" if not ready else {"ok": "ready"}.get(lab, lab)
+        return {"status": status, "services": services,
+                "init_hooks": "done" if self.hooks_done else "running",
+                "control_plane": {"state": lab, "reasons": reasons}}

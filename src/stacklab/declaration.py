@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from stacklab.api.policy import PolicyRule
 from stacklab.api.service import ServiceApi
 from stacklab.clock import scaled
+from stacklab.ha.controlplane import ControlPlane
 
 if TYPE_CHECKING:
     from stacklab.bus.inprocess import InProcessBus
@@ -42,6 +43,11 @@ class Key(Generic[T]):
 
     def __repr__(self) -> str:
         return f"Key({self.name!r}, {self.kind.__name__})"
+
+
+# The lab's control plane (VIPs, HAProxy, Galera), built by the cloud itself: the lab's
+# API shows it (a name under "stacklab.", so the lab's handlers reach it).
+CONTROL_PLANE = Key("stacklab.controlplane", ControlPlane)
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,7 @@ from typing import Any
 
 import uvicorn
 
-from stacklab.api.app import build_app
+from stacklab.api.app import CLOSE_CONNECTION, build_app
 from stacklab.cloud import Cloud
 from stacklab.clouds_yaml import cloud_entry, openrc, openrc_vars, write_clouds_yaml
 from stacklab.config import StacklabOptions
@@ -51,6 +51,37 @@ class _Server(uvicorn.Server):
         yield
 
 
+class ClosingConnections:
+    """Offers the request path a way to close a request's connection without an answer
+    (the ``stacklab.close_connection`` ASGI extension): what a client of a VIP that nobody
+    holds meets, as "Remote end closed connection without response" (keystoneauth's
+    ConnectFailure) — at once, where a real client's SYNs would go unanswered for two
+    minutes."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.server: uvicorn.Server | None = None  # set once the server is made
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            extensions = dict(scope.get("extensions") or {})
+            extensions[CLOSE_CONNECTION] = lambda: self._close(scope.get("client"))
+            scope["extensions"] = extensions
+        await self.app(scope, receive, send)
+
+    async def _close(self, client: Any) -> None:
+        connections = self.server.server_state.connections if self.server else ()
+        for protocol in list(connections):
+            if getattr(protocol, "client", None) == tuple(client or ()):
+                protocol.transport.abort()
+        # uvicorn hears of the loss on the loop's next turn (connection_lost is called
+        # soon): returning before that would make it answer 500 itself.
+        loop = asyncio.get_running_loop()
+        turn: asyncio.Future[None] = loop.create_future()
+        loop.call_soon(turn.set_result, None)
+        await turn
+
+
 async def serve(cloud: Cloud, *, clouds_yaml: Path | None, quiet: bool = False,
                 started_at: float | None = None) -> None:
     options = cloud.config.stacklab
@@ -67,9 +98,11 @@ async def serve(cloud: Cloud, *, clouds_yaml: Path | None, quiet: bool = False,
     # Idle keep-alive connections stay open 75 s (nginx's default), not uvicorn's 5: the
     # openstack CLI's --wait polls every 5 s on one connection, and a close racing its next
     # request reset it ("Connection reset by peer" in a backup's wait).
-    config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="off",
+    closing = ClosingConnections(app)
+    config = uvicorn.Config(closing, log_config=None, access_log=False, lifespan="off",
                             timeout_graceful_shutdown=5, timeout_keep_alive=75)
     server = _Server(config)
+    closing.server = server
     side_tasks: list[asyncio.Task[object]] = []
 
     def request_stop() -> None:

@@ -350,3 +350,15 @@ def test_scaled_at_one_is_the_base_clock_itself() -> None:
     assert scaled(base, 1.0) is base
     faster = scaled(base, 0.5)
     assert isinstance(faster, ScaledClock) and faster.scale == 0.5
+
+
+def test_virtual_clock_says_when_its_next_live_timer_is_due() -> None:
+    clock = VirtualClock()
+    assert clock.next_due() is None
+    first = clock.call_later(5, lambda: None)
+    clock.call_later(7, lambda: None)
+    assert clock.next_due() == START + 5
+    first.cancel()
+    assert clock.next_due() == START + 7
+    clock.advance(10)
+    assert clock.next_due() is None

@@ -1,8 +1,9 @@
 """One fault path: ``node_down``/``node_up`` change the runtime, and everything follows it.
 
 The bus's RPC servers, the nova services' reports, the neutron agents' reports
-and keepalived, the load balancer, ``status`` and the namespaces view each read
-the node's power from the cloud's runtime; none keeps its own copy.
+and keepalived, the control plane (tests/unit/ha/test_request_path.py), ``status``
+and the namespaces view each read the node's power from the cloud's runtime; none
+keeps its own copy.
 """
 
 from __future__ import annotations
@@ -15,9 +16,9 @@ from starlette.testclient import TestClient
 from stacklab.clock import VirtualClock
 from stacklab.cloud import Cloud
 from stacklab.compute import models as cm
+from stacklab.ha.vrrp import VrrpState
 from stacklab.network import models as nm
-from stacklab.network.vrrp import VrrpState
-from support.inprocess import admin_token, ephemeral_config, run_in_virtual_time
+from support.inprocess import admin_token, run_in_virtual_time
 
 NETWORK1 = "network1.openstack.local"
 NETWORK2 = "network2.openstack.local"
@@ -80,17 +81,6 @@ def test_a_node_down_stops_its_servers_reports_and_keepalived_and_up_brings_them
         assert (nova_reports(cloud)[COMPUTE1] or 0.0) > (nova_after[COMPUTE1] or 0.0)
 
     run_in_virtual_time(test)
-
-
-def test_the_load_balancer_skips_a_controller_that_is_down() -> None:
-    cloud = Cloud(ephemeral_config())
-    cloud.node_down(CONTROLLER1)
-    assert {cloud.pick_api_node() for _ in range(4)} == {CONTROLLER2}
-    cloud.node_down(CONTROLLER2)
-    assert cloud.pick_api_node() == "none"
-    cloud.node_up(CONTROLLER1)
-    assert cloud.pick_api_node() == CONTROLLER1
-    cloud.db.dispose()
 
 
 def test_status_and_the_namespaces_view_read_the_nodes_state(client: TestClient) -> None:

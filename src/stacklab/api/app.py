@@ -29,11 +29,14 @@ from stacklab.api.errors import (
     MethodNotAllowed,
     NotImplementedOperation,
     PayloadTooLarge,
+    ServiceUnavailable,
     Unauthorized,
 )
 from stacklab.api.service import Action, Call, Operation, Reach, Reply, ServiceApi, not_served
 from stacklab.api.validation import check_integers, parse_json
+from stacklab.ha.route import Direct, Entry, ProxyAnswer, Routed, Unreachable, bind, unbind
 from stacklab.observability import logging as obs
+from stacklab.store.database import DBConnectionError
 
 if TYPE_CHECKING:
     from stacklab.cloud import Cloud
@@ -49,6 +52,13 @@ _ALL_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 UNEXPECTED_ERROR = "unexpected error in"
 # Header values go out as latin-1 bytes: anything else (a tag in a Location) is escaped.
 _HEADER_SAFE = "".join(chr(c) for c in range(0x20, 0x7F) if chr(c) != "%")
+# The ASGI extension a real listener offers to close a request's connection without an
+# answer (stacklab.server): how a VIP nobody holds looks to a client.
+CLOSE_CONNECTION = "stacklab.close_connection"
+# oslo.db's exception, named in the errors services render for it.
+DB_CONNECTION_ERROR = "oslo_db.exception.DBConnectionError"
+# keystonemiddleware auth_token, when keystone cannot validate a token.
+KEYSTONE_UNAVAILABLE = "The Keystone service is temporarily unavailable."
 
 
 class JsonReply(JSONResponse):
@@ -70,7 +80,8 @@ def build_app(cloud: Cloud) -> ASGIApp:
             served = ServiceRequestIdHeader(served, api.request_id_header)
         routes.append(Mount(prefix, app=served))
     app = Starlette(routes=routes)
-    wrapped = RequestIdMiddleware(app, cloud)
+    wrapped = RequestIdMiddleware(app, cloud, [(prefix, api.name)
+                                               for prefix, api in cloud.service_apis()])
     # The services call each other over HTTP through it (nova's calls to neutron).
     cloud.app = wrapped
     return wrapped
@@ -78,6 +89,11 @@ def build_app(cloud: Cloud) -> ASGIApp:
 
 class UnexpectedApiError(Exception):
     """An error code the operation does not declare: a bug, answered 500 as nova does."""
+
+
+class ConnectionClosed(ConnectionError):
+    """Nothing at the VIP took the connection. A real listener closes it without an answer;
+    in-process (no listener) the client gets this instead."""
 
 
 def _service_routes(api: ServiceApi, reach: Reach, cloud: Cloud) -> list[BaseRoute]:
@@ -118,6 +134,10 @@ def _dispatcher(api: ServiceApi, operations: dict[str, list[Operation]], reach: 
             return await _run(api, candidates, request, context, reach, cloud)
         except ApiError as error:
             return _error_response(api, error, request)
+        except DBConnectionError as error:
+            # What oslo.db raised reaches the service's own handling of the unexpected.
+            LOG.error("%s: DBConnectionError: %s", api.name, error)
+            return _error_response(api, api.internal_error(DB_CONNECTION_ERROR), request)
         except Exception:
             cloud.unexpected_errors += 1
             LOG.exception("%s %s %s", UNEXPECTED_ERROR, request.method, request.url.path)
@@ -141,7 +161,7 @@ async def _run(
     if token:
         context.auth_token = token
         if not public:
-            cloud.authenticate(token, context)
+            _authenticate(api, cloud, token, context)
             if api.requires_scope and not context.scoped:
                 # keystonemiddleware lets a v3 unscoped token through with no project;
                 # the lab refuses it as it does an invalid token.
@@ -209,6 +229,18 @@ async def _run(
     if request.method == "HEAD" or content is None or status == 204:
         return Response(status_code=status, headers=headers)
     return JsonReply(content, status_code=status, headers=headers)
+
+
+def _authenticate(api: ServiceApi, cloud: Cloud, token: str, context: RequestContext) -> None:
+    try:
+        cloud.authenticate(token, context)
+    except DBConnectionError:
+        if not api.token_middleware:
+            raise  # keystone itself: its own 500
+        # keystonemiddleware asked keystone, which answered 500: "Unable to validate token".
+        LOG.critical("Unable to validate token: Failed to fetch token data from identity "
+                     "server")
+        raise ServiceUnavailable(KEYSTONE_UNAVAILABLE) from None
 
 
 def check_request_text(scope: Scope) -> None:
@@ -312,12 +344,27 @@ class ServiceRequestIdHeader:
 
 
 class RequestIdMiddleware:
-    """Request ids on every response, the request context, and the access log."""
+    """Request ids on every response, the request context, the way in, and the access log.
 
-    def __init__(self, app: ASGIApp, cloud: Cloud) -> None:
+    A request to a service the lab's proxies balance enters through the control plane
+    (``cloud.request_path``): the public VIP's holder, its HAProxy, a controller's API
+    worker (the log context's node). The proxy may answer itself (503), or nothing may
+    take the connection: then the listener closes it without an answer.
+    """
+
+    def __init__(self, app: ASGIApp, cloud: Cloud,
+                 mounts: list[tuple[str, str]] | None = None) -> None:
         self.app = app
         self.cloud = cloud
         self.request_ids = cloud.ids.stream("request-ids")
+        # Longest prefix first: the service a path belongs to.
+        self.mounts = sorted(mounts or [], key=lambda item: -len(item[0]))
+
+    def _api_of(self, path: str) -> str | None:
+        for prefix, name in self.mounts:
+            if path == prefix or path.startswith(prefix + "/"):
+                return name
+        return None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -333,9 +380,33 @@ class RequestIdMiddleware:
             global_request_id=incoming if incoming and _GLOBAL_ID.match(incoming) else None,
         )
         scope.setdefault("state", {})["context"] = context
-        node = self.cloud.pick_api_node()
-        obs.bind_request(request_id, context.global_request_id, node)
         started = self.cloud.clock.monotonic()
+        api = self._api_of(scope["path"])
+        entry: Entry = Direct()
+        if api is not None:
+            entry = await self.cloud.request_path.enter(api)
+        if isinstance(entry, Unreachable):
+            obs.bind_request(request_id, context.global_request_id, None)
+            self._log(scope, 0, started, f"connection to {entry.vip} closed: {entry.reason}")
+            obs.clear_request()
+            await _close_connection(scope, entry.reason)
+            return
+        if isinstance(entry, ProxyAnswer):
+            obs.bind_request(request_id, context.global_request_id, entry.proxy)
+            obs.set_service("haproxy")
+            # HAProxy's own page: no OpenStack service saw the request, no request id.
+            await send({"type": "http.response.start", "status": entry.status,
+                        "headers": [*entry.headers,
+                                    (b"content-length", str(len(entry.body)).encode())]})
+            await send({"type": "http.response.body", "body": entry.body})
+            self._log(scope, entry.status, started, entry.describe())
+            obs.clear_request()
+            return
+        route = entry.route if isinstance(entry, Routed) else None
+        node = route.controller if route is not None else \
+            entry.node if isinstance(entry, Direct) else None
+        obs.bind_request(request_id, context.global_request_id, node)
+        bound = bind(route)
         status_holder: list[int] = [0]
 
         async def send_with_id(message: Message) -> None:
@@ -360,11 +431,25 @@ class RequestIdMiddleware:
                     (b"x-openstack-request-id", request_id.encode())]})
                 await send({"type": "http.response.body", "body": _UNEXPECTED_BODY})
         finally:
-            elapsed = self.cloud.clock.monotonic() - started
-            query = scope.get("query_string", b"").decode("latin-1")
-            LOG.info(
-                '"%s %s%s" status: %d time: %.4f',
-                scope["method"], scope["path"], f"?{query}" if query else "",
-                status_holder[0], elapsed,
-            )
+            if route is not None:
+                route.active = False
+            unbind(bound)
+            self._log(scope, status_holder[0], started,
+                      route.describe() if route is not None else "")
             obs.clear_request()
+
+    def _log(self, scope: Scope, status: int, started: float, way: str) -> None:
+        elapsed = self.cloud.clock.monotonic() - started
+        query = scope.get("query_string", b"").decode("latin-1")
+        LOG.info(
+            '"%s %s%s" status: %d time: %.4f%s',
+            scope["method"], scope["path"], f"?{query}" if query else "",
+            status, elapsed, f" {way}" if way else "",
+        )
+
+
+async def _close_connection(scope: Scope, reason: str) -> None:
+    close = scope.get("extensions", {}).get(CLOSE_CONNECTION)
+    if close is None:
+        raise ConnectionClosed(reason)
+    await close()

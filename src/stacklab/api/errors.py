@@ -159,3 +159,34 @@ def heat_error(error: ApiError) -> dict[str, Any]:
         "error": {"type": error.kind or error.title.replace(" ", ""), "message": error.message,
                   "traceback": None},
     }
+
+
+# What a service answers when its handler meets an error it does not handle (a database
+# it cannot reach, say): given the exception's class path, the error to render.
+InternalError = Callable[[str], ApiError]
+
+
+def keystone_internal_error(exception: str) -> ApiError:
+    # keystone server/flask/application.py wraps it in UnexpectedError (exception.py).
+    return ApiError("An unexpected error prevented the server from fulfilling your request.")
+
+
+def nova_internal_error(exception: str) -> ApiError:
+    # nova api/openstack/wsgi.py expected_errors: "Unexpected API Error. {support}\n{exc}"
+    # with version.support_string() (NOVA_SUPPORT) and the exception's type.
+    return ApiError(f"Unexpected API Error. Please contact the administrator\n"
+                    f"<class '{exception}'>")
+
+
+def glance_internal_error(exception: str) -> ApiError:
+    # glance common/wsgi.py Resource: webob.exc.HTTPInternalServerError(), whose
+    # explanation is webob's.
+    return ApiError("The server has either erred or is incapable of performing the "
+                    "requested operation.")
+
+
+def neutron_internal_error(exception: str) -> ApiError:
+    # neutron api/api_common.py convert_exception_to_http_exc: "Everything else is 500",
+    # details hidden.
+    return ApiError("Request Failed: internal server error while processing your request.",
+                    kind="HTTPInternalServerError")

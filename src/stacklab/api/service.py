@@ -32,7 +32,14 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from starlette.requests import Request
 
 from stacklab.api.context import RequestContext
-from stacklab.api.errors import ApiError, BadRequest, ErrorFormat, NotFound
+from stacklab.api.errors import (
+    ApiError,
+    BadRequest,
+    ErrorFormat,
+    InternalError,
+    NotFound,
+    keystone_internal_error,
+)
 from stacklab.api.microversion import ALL_VERSIONS, MicroversionRange, Version, VersionRange
 from stacklab.api.policy import PolicyEngine
 from stacklab.api.validation import Describe, Schema, describe
@@ -366,8 +373,16 @@ class ServiceApi:
         describe_error: Describe = describe,
         requires_scope: bool = True,
         request_id_header: str | None = None,
+        internal_error: InternalError = keystone_internal_error,
+        token_middleware: bool = True,
     ) -> None:
         self.name = name
+        # What the service answers for an error its handlers do not handle (a database out
+        # of reach): each has its own words.
+        self.internal_error = internal_error
+        # Whether tokens reach it through keystonemiddleware, which asks keystone and
+        # answers 503 when keystone cannot answer; keystone checks its own tokens.
+        self.token_middleware = token_middleware
         # A header of the service's own that repeats x-openstack-request-id on each answer.
         self.request_id_header = request_id_header
         self.errors = errors

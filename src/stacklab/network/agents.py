@@ -26,13 +26,13 @@ from sqlalchemy.orm import Session
 from stacklab.api.errors import ApiError
 from stacklab.bus.interface import Bus, Target
 from stacklab.clock import Clock
+from stacklab.ha.vrrp import VrrpGroup
 from stacklab.network import models as m
 from stacklab.network import scheduling as sch
 from stacklab.network.keepalived import Keepalived
 from stacklab.network.port_events import cast_to_dhcp_agents
 from stacklab.network.service import NetworkService
 from stacklab.network.topics import DHCP_AGENT_TOPIC, L3_AGENT_TOPIC
-from stacklab.network.vrrp import VrrpGroup
 from stacklab.store.database import Database
 
 LOG = logging.getLogger("neutron.db.agents_db")

@@ -99,10 +99,21 @@ def _advert_path(parts: Parts) -> Callable[[str, str], bool]:
     return path
 
 
+def _lab_addresses(parts: Parts) -> frozenset[str]:
+    """The lab's own addresses on its external networks: its nodes' and its VIPs'."""
+    topology = parts.topology
+    external = {name for name, net in topology.networks.items() if net.purpose == "external"}
+    nodes = {address for node in topology.nodes.values()
+             for name, address in node.addresses.items() if name in external}
+    vips = {vip.address for vip in topology.vips.values() if vip.network in external}
+    return frozenset(nodes | vips)
+
+
 def _build(parts: Parts) -> NetworkService:
     config = parts.config
     defaults = config.DEFAULT
     network = NetworkService(parts.db, parts.clock, parts.ids)
+    network.reserved = _lab_addresses(parts)
     # neutron's [nova] section: events about servers' ports, over HTTP as the user neutron.
     network.nova = NovaNotifier(parts.app, parts.base_url, username="neutron",
                                 password=config.stacklab.admin_password)

@@ -19,8 +19,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from stacklab.clock import Clock, NoRunningLoop
+from stacklab.ha.vrrp import Transition, VrrpGroup, VrrpInstance, VrrpState
 from stacklab.network.scheduling.records import VrrpInstanceSpec
-from stacklab.network.vrrp import Transition, VrrpGroup, VrrpInstance, VrrpState
 
 # What an L3 agent hears of its keepalived: (router id, transition).
 StateListener = Callable[[str, Transition], None]

@@ -47,8 +47,9 @@ PUBLIC_NETWORK = "public"
 PUBLIC_SUBNET = "public-subnet"
 PUBLIC_CIDR = "192.168.100.0/24"
 PUBLIC_GATEWAY = "192.168.100.1"
-# Floating IPs come from above the lab's node addresses (.51 to .62 on br_external).
-PUBLIC_POOL = {"start": "192.168.100.100", "end": "192.168.100.250"}
+# Floating IPs come from above the lab's own addresses on br_external: the nodes (.51 to
+# .62) and the public API VIP the proxies hold (.100, topology/lab.yaml).
+PUBLIC_POOL = {"start": "192.168.100.101", "end": "192.168.100.250"}
 PUBLIC_PHYSNET = "external"
 # The lab's default subnet pool (devstack's shared-default-subnetpool-v4, with more room).
 DEFAULT_POOL_NAME = "shared-default-subnetpool-v4"
@@ -152,6 +153,9 @@ class NetworkService:
         self.macs = ids.stream("network-mac")
         self.options = options or NetworkOptions()
         self.pools = SubnetPools(clock, self.ids)
+        # The lab's own addresses on its external networks (nodes, VIPs): in use outside
+        # neutron, so no port of an external network may take one, whatever its pools say.
+        self.reserved: frozenset[str] = frozenset()
         self.metering = Metering(clock, self.ids)
         # Set by the cloud: the agents' scheduler, asked to give a network with a DHCP subnet
         # its DHCP agents (a service without agents, as in unit tests, schedules nothing).
@@ -561,15 +565,19 @@ class NetworkService:
             wanted += [(s, ipam.eui64(s.cidr, mac)) for s in subnets.values()
                        if _auto_address(s)]
         allocations: list[tuple[str, str]] = []
+        reserved = self.reserved if network.external else frozenset()
         for subnet, address in wanted:
             if address is None:
-                address = self._next_in_sequence(session, subnet, allocations)
-                if address is not None:
-                    allocations.append((subnet.id, address))
+                candidate = self._next_in_sequence(session, subnet, allocations)
+                if candidate is not None and candidate not in reserved:
+                    allocations.append((subnet.id, candidate))
                     continue
             used = set(session.scalars(select(m.IPAllocation.ip_address).where(
                 m.IPAllocation.subnet_id == subnet.id)))
             used.update(a for s, a in allocations if s == subnet.id)
+            # Taken as a port (the VIP's, say) would hold it: asked for, it is refused as
+            # neutron refuses an allocated address.
+            used.update(reserved)
             if address is not None:
                 if ipaddress.ip_address(address) not in ipaddress.ip_network(subnet.cidr):
                     raise BadRequest(f"Invalid input for operation: IP address {address} is "

@@ -7,7 +7,7 @@ A write acknowledged to a client has been committed here (principle 8).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -28,9 +28,24 @@ def sqlite_url(state_dir: Path | None) -> str:
     return f"sqlite:///{state_dir / 'stacklab.db'}"
 
 
+class DBConnectionError(Exception):
+    """The database could not be reached, or refused the session (oslo.db's
+    ``DBConnectionError``, which it raises for MySQL errors 2002, 2003, 2006, 2013 and
+    1047: ODB oslo_db/sqlalchemy/exc_filters.py). ``code`` and ``message`` are MySQL's."""
+
+    def __init__(self, code: int, sqlstate: str, message: str) -> None:
+        super().__init__(f"(pymysql.err.OperationalError) ({code}, '{message}')")
+        self.code = code
+        self.sqlstate = sqlstate
+        self.message = message
+
+
 class Database:
     def __init__(self, url: str) -> None:
         self.url = url
+        # Asked before each session (the lab's control plane: is there a way to a Galera
+        # member that serves?); raises DBConnectionError when there is none.
+        self.gate: Callable[[], None] | None = None
         kwargs: dict[str, Any] = {}
         self.is_memory = url in ("sqlite://", "sqlite:///:memory:")
         if self.is_memory:
@@ -46,6 +61,8 @@ class Database:
     @contextmanager
     def session(self) -> Iterator[Session]:
         """A transaction: committed when the block ends, rolled back on error."""
+        if self.gate is not None:
+            self.gate()
         with self._sessions() as session, session.begin():
             yield session
 

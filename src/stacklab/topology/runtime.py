@@ -163,6 +163,18 @@ class Runtime:
                       for pair, link in sorted(self._links.items(), key=lambda i: sorted(i[0]))],
         }
 
+    def snapshot(self) -> Runtime:
+        """What is true now, as a runtime of its own that later faults leave as it is (and
+        that tells nobody): a follower catching up on time it has not lived yet reads the
+        lab as it was before the change it is hearing of."""
+        copy = Runtime(self.topology)
+        copy._down = set(self._down)
+        copy._stopped = set(self._stopped)
+        copy._detached = set(self._detached)
+        copy._cut = set(self._cut)
+        copy._links = dict(self._links)
+        return copy
+
     def _known(self, fqdn: str) -> bool:
         return any(fqdn == node.fqdn for node in self.topology.nodes.values())
 

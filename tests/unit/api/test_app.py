@@ -22,6 +22,7 @@ from stacklab.api.policy import PolicyEngine, PolicyRule
 from stacklab.api.service import Call, Reach, Reply, ServiceApi
 from stacklab.clock import VirtualClock
 from stacklab.config import Config
+from stacklab.ha.route import Direct
 from stacklab.ids import IdSource
 
 REQUEST_ID = re.compile(r"^req-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -149,8 +150,16 @@ class FakeCloud:
         context.roles = roles
         context.authenticated = True
 
-    def pick_api_node(self) -> str:
-        return "controller-0"
+    @property
+    def request_path(self) -> FakeRequestPath:
+        return FakeRequestPath()
+
+
+class FakeRequestPath:
+    """Every request straight to one API worker, as a cloud without proxies."""
+
+    async def enter(self, api: str) -> Direct:
+        return Direct("controller-0")
 
 
 ADMIN = {"X-Auth-Token": "admin-token"}

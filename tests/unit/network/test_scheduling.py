@@ -9,6 +9,7 @@ from collections.abc import Iterable, Mapping
 
 import pytest
 
+from stacklab.ha.vrrp import VrrpState
 from stacklab.network.scheduling.common import get_vacant_binding_index
 from stacklab.network.scheduling.constants import (
     AGENT_TYPE_DHCP,
@@ -81,7 +82,6 @@ from stacklab.network.scheduling.zones import (
     router_availability_zones,
     validate_availability_zones,
 )
-from stacklab.network.vrrp import VrrpState
 
 T0 = 1_700_000_000.0
 DEFAULTS = SchedulingOptions()

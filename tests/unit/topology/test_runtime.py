@@ -151,3 +151,20 @@ def test_heal_undoes_every_fault_and_says_what_was_in_force() -> None:
     assert runtime.link(ARBITER, CONTROLLER1).loss == 0.0
     with pytest.raises(ValueError):
         runtime.set_link(CONTROLLER1, CONTROLLER2, loss=2.0)
+
+
+def test_a_snapshot_keeps_the_state_it_was_taken_in_and_tells_nobody() -> None:
+    runtime = lab_runtime()
+    heard: list[Change] = []
+    runtime.subscribe(Follower("watcher", changed=heard.append))
+    runtime.stop_service(NETWORK1, "neutron-l3-agent")
+    runtime.partition([["network1"], ["compute1"]])
+    before = runtime.snapshot()
+    runtime.power_off(COMPUTE1)
+    runtime.heal()
+    assert before.is_up(COMPUTE1) and not before.reachable(NETWORK1, COMPUTE1)
+    assert not before.running(NETWORK1, "neutron-l3-agent")
+    assert runtime.reachable(NETWORK1, COMPUTE1)
+    count = len(heard)
+    before.power_off(NETWORK1)
+    assert len(heard) == count and runtime.is_up(NETWORK1)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, cast
 
-from stacklab.api.errors import nova_error
+from stacklab.api.errors import nova_error, nova_internal_error
 from stacklab.api.microversion import MicroversionRange, Version
 from stacklab.api.service import Call, ServiceApi
 from stacklab.api.validation import describe_nova
@@ -17,7 +17,8 @@ MICROVERSIONS = MicroversionRange("compute", Version(2, 1), Version(2, 104),
 
 api = ServiceApi("compute", errors=nova_error, microversions=MICROVERSIONS,
                  malformed_json_message="Malformed request body", describe_error=describe_nova,
-                 request_id_header="x-compute-request-id")
+                 request_id_header="x-compute-request-id",
+                 internal_error=nova_internal_error)
 
 
 # What a call through the Networking API may answer: its client errors pass through to the

@@ -17,6 +17,7 @@ from stacklab.identity.service import IdentityService
 # its policy, not the scope, decides.
 api = ServiceApi(
     "identity", errors=keystone_error, strict_json_content_type=True, requires_scope=False,
+    token_middleware=False,
     malformed_json_message="Expecting to find valid JSON in request body. The server could not "
     "comply with the request since it is either malformed or otherwise incorrect. The client "
     "is assumed to be in error.")

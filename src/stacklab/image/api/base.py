@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from stacklab.api.errors import glance_error
+from stacklab.api.errors import glance_error, glance_internal_error
 from stacklab.api.service import Call, ServiceApi
 from stacklab.clock import isotime
 from stacklab.image import models as m
 from stacklab.image.imports import Importer
 from stacklab.image.service import ImageService
 
-api = ServiceApi("image", errors=glance_error)
+api = ServiceApi("image", errors=glance_error, internal_error=glance_internal_error)
 
 
 def images(call: Call) -> ImageService:

@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from stacklab.bus.interface import Bus, MessagingTimeout, Target
+from stacklab.ha.vrrp import Transition, VrrpState
 from stacklab.network.keepalived import Keepalived
 from stacklab.network.node_agents.fip_link_local import FipLinkLocalAllocator
 from stacklab.network.scheduling.constants import (
@@ -34,7 +35,6 @@ from stacklab.network.scheduling.constants import (
     L3_AGENT_MODE,
 )
 from stacklab.network.topics import L3_AGENT_TOPIC, L3_PLUGIN_TOPIC
-from stacklab.network.vrrp import Transition, VrrpState
 
 LOG = logging.getLogger("neutron.agent.l3.agent")
 

@@ -36,6 +36,6 @@ LOWEST_AGENT_BINDING_INDEX = 1
 VR_ID_RANGE = range(1, 255)
 MAX_ALLOCATION_TRIES = 10
 # neutron/agent/l3/ha_router.py and neutron/agent/linux/keepalived.py (keepalived's own
-# numbers for neutron are in stacklab.network.vrrp).
+# numbers for neutron are in stacklab.ha.vrrp).
 HA_DEV_PREFIX = "ha-"
 PRIMARY_VIP_RANGE_SIZE = 24

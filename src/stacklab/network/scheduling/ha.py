@@ -9,6 +9,7 @@ import ipaddress
 import logging
 from collections.abc import Collection, Iterable
 
+from stacklab.ha.vrrp import NEUTRON_HA_ADVERT_INT, VrrpConfig
 from stacklab.network.scheduling.common import _by_id
 from stacklab.network.scheduling.constants import (
     AGENT_TYPE_L3,
@@ -32,7 +33,6 @@ from stacklab.network.scheduling.records import (
     RouterSpec,
     VrrpInstanceSpec,
 )
-from stacklab.network.vrrp import NEUTRON_HA_ADVERT_INT, VrrpConfig
 
 
 def number_of_agents_for_scheduling(agents: Iterable[AgentRecord], now: float,

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from stacklab.api.errors import ApiError
+from stacklab.ha.vrrp import VrrpConfig
 from stacklab.network.scheduling.constants import (
     DEVICE_OWNER_ROUTER_HA_INTF,
     HA_NETWORK_NAME,
@@ -24,7 +25,6 @@ from stacklab.network.scheduling.constants import (
     LOWEST_AGENT_BINDING_INDEX,
 )
 from stacklab.network.scheduling.options import SchedulingOptions
-from stacklab.network.vrrp import VrrpConfig
 
 
 @dataclass(frozen=True)

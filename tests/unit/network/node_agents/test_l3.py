@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from stacklab.clock import VirtualClock
 from stacklab.cloud import Cloud
+from stacklab.ha.vrrp import VrrpState, master_down_interval
 from stacklab.network import models as m
 from stacklab.network.declaration import NODE_AGENTS
 from stacklab.network.node_agents import L3Agent
 from stacklab.network.topics import L3_AGENT_TOPIC, L3_PLUGIN_TOPIC
-from stacklab.network.vrrp import VrrpState, master_down_interval
 from support.inprocess import run_in_virtual_time
 
 NETWORK1 = "network1.openstack.local"

@@ -1,5 +1,8 @@
 """VRRP as keepalived runs it: the state machine of one instance, and the segment it speaks on.
 
+Shared by neutron's HA routers (``stacklab.network.keepalived``) and the API VIPs the
+proxies hold (``stacklab.ha.vips``).
+
 ``VrrpInstance`` is pure: each input (start, an advert, a timer, a fault, a
 stop) takes the current time and returns the actions to carry out (adverts to
 send, gratuitous ARPs, state transitions); ``next_deadline`` says when it next
@@ -401,9 +404,13 @@ class VrrpGroup:
     seconds. Faults address a node, and optionally one VRID on it.
     """
 
-    def __init__(self, clock: Clock, *, latency: float = 0.0) -> None:
+    def __init__(self, clock: Clock, *, latency: float = 0.0,
+                 reachable: Callable[[str, str], bool] | None = None) -> None:
         self.clock = clock
         self.latency = latency
+        # Who reaches whom on the segment beyond the group's own cuts (the lab's runtime, for
+        # the API VIPs' keepalived on the management network).
+        self.reachable = reachable
         self.transitions: list[Transition] = []
         self.garps: list[GratuitousArp] = []
         self._members: dict[Key, _Member] = {}
@@ -505,7 +512,9 @@ class VrrpGroup:
         self._cut.clear()
 
     def connected(self, a: str, b: str) -> bool:
-        return frozenset((a, b)) not in self._cut
+        if frozenset((a, b)) in self._cut:
+            return False
+        return self.reachable is None or self.reachable(a, b)
 
     # -- the machinery -------------------------------------------------------------------
 

@@ -8,7 +8,7 @@ import dataclasses
 import pytest
 
 from stacklab.clock import Clock, RealClock, ScaledClock, VirtualClock
-from stacklab.network.vrrp import (
+from stacklab.ha.vrrp import (
     GARP_MASTER_REPEAT,
     Transition,
     VrrpConfig,
@@ -210,6 +210,24 @@ def test_partition_gives_two_masters_and_healing_leaves_the_higher_ip() -> None:
     assert history(group, "network1")[-1] == (MASTER, BACKUP, MDI + 10)
     assert healed_at < MDI + 10 < healed_at + 2
     assert group.transitions[-1].reason == "equal priority advert from a higher IP"
+
+
+def test_a_reachability_predicate_cuts_adverts_as_the_groups_own_cuts_do() -> None:
+    # The API VIPs' segment asks the lab's runtime who reaches whom instead of keeping cuts.
+    clock = VirtualClock(start=0.0)
+    apart: set[frozenset[str]] = set()
+    group = VrrpGroup(clock, reachable=lambda a, b: frozenset((a, b)) not in apart)
+    for n in (1, 2):
+        group.add(VrrpInstance(f"network{n}", f"169.254.192.{n}", NEUTRON))
+    elect(clock, group)
+    assert group.masters() == ["network2"]
+    apart.add(frozenset(("network1", "network2")))
+    assert not group.connected("network1", "network2")
+    clock.advance(MDI + 1)
+    assert sorted(group.masters()) == ["network1", "network2"]
+    apart.clear()
+    clock.advance(3)
+    assert group.masters() == ["network2"]
 
 
 def test_partition_of_three_and_heal() -> None:

@@ -1,0 +1,425 @@
+"""The lab's control plane: the proxies' keepalived and HAProxy, the Galera cluster, and the
+way each API request takes through them (architecture.md, "The request path").
+
+client -> the public VIP's holder (keepalived) -> its HAProxy -> an API worker on a
+controller -> the store, through the internal VIP's holder and its HAProxy's Galera
+block, to a member of the Primary Component.
+
+Everything runs on the lab's time (``[stacklab] ha_time_scale``) through a
+``LabTime``, caught up whenever someone needs the present. The lab's runtime is
+the truth: this object follows its changes, catching up with the lab as it was
+before each one (``Runtime.snapshot``) and then taking in the new state.
+
+What a client meets (ha-semantics §1.3, §2.2, §3.3):
+
+- no holder of the VIP while a backup is about to take over: the client's SYN is
+  retransmitted (Linux: after 1, 2, 4 ... s, ``tcp_syn_retries`` 6) until a holder
+  answers; no holder and nobody about to become one: the connection fails at once
+  (standing for the 127 s the client would wait in vain: the local listener closes
+  the connection without an answer);
+- the holder's haproxy not running: connection refused (closed at once, too);
+- no server UP in the backend: HAProxy's own 503 at once;
+- a server still UP but dead: HAProxy's retries and redispatch (``haproxy.Dispatch``):
+  a refusing process costs ~3 s of turn-arounds, a silent host 3 x ``timeout connect``
+  (30 s), then another controller serves;
+- the store: no way to the internal VIP, or to a serving Galera member, raises the
+  MySQL error the client library would (2003, 2013, 1047) as ``DBConnectionError``.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Collection, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from stacklab.clock import Clock
+from stacklab.ha import route as routes
+from stacklab.ha.checks import L4CON, L4TOUT, L7OK, L7STS, Probe
+from stacklab.ha.daemonlog import daemon_log
+from stacklab.ha.galera import LOST, NOT_READY, DatabaseRefusal, GaleraCluster, GaleraOptions
+from stacklab.ha.galera import cant_connect as mysql_cant_connect
+from stacklab.ha.haproxy import (
+    NO_SERVER_BODY,
+    NO_SERVER_HEADERS,
+    NO_SERVER_STATUS,
+    Dispatch,
+    GiveUp,
+    Haproxy,
+    HaproxyOptions,
+    Listen,
+    Outcome,
+    Server,
+    ServerLine,
+)
+from stacklab.ha.labtime import LabTime
+from stacklab.ha.route import Direct, Entry, ProxyAnswer, Route, Routed, Unreachable
+from stacklab.ha.view import LabView
+from stacklab.ha.vips import ApiVips, Vip
+from stacklab.store.database import DBConnectionError
+from stacklab.topology import Change, Follower, Runtime, Topology
+
+HAPROXY_LOG = logging.getLogger("stacklab.ha.haproxy")
+GALERA_LOG = logging.getLogger("stacklab.ha.galera")
+
+MANAGEMENT = "management"
+PROXY_ROLE = "proxy"
+# The lab has lived this long (lab seconds) when the cloud opens: keepalived's first
+# election (2 s of check_alive, then 3 adverts and the skew) is over, as in a running lab.
+HISTORY = 30.0
+# The proxies came up in topology order, a second apart: the first one's keepalived won
+# the first election, and with nopreempt it keeps the VIPs until something happens to it.
+BOOT_STAGGER = 1.0
+# Linux: a SYN is retransmitted tcp_syn_retries (6) times, the first after TCP_TIMEOUT_INIT
+# (1 s), each wait doubling; the connect fails after 127 s.
+SYN_RETRIES = 6
+SYN_TIMEOUT_INIT = 1.0
+# How often (lab seconds) the background catches up when no timer is due sooner.
+IDLE_SYNC = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class ApiListen:
+    """An API's listen block, named and numbered as in the HA guide's haproxy.cfg (HAG
+    doc/source/control-plane-stateless.rst), over the process serving it on controllers."""
+
+    api: str  # the ServiceApi's name
+    listen: str
+    port: int
+    process: str  # topology.model.ROLE_SERVICES
+
+
+API_LISTENS = (
+    ApiListen("identity", "keystone_public_internal_cluster", 5000, "keystone"),
+    ApiListen("compute", "nova_compute_api_cluster", 8774, "nova-api"),
+    ApiListen("image", "glance_api_cluster", 9292, "glance-api"),
+    ApiListen("network", "neutron_api_cluster", 9696, "neutron-server"),
+    ApiListen("placement", "placement_api_cluster", 8778, "placement-api"),
+    ApiListen("volume", "cinder_api_cluster", 8776, "cinder-api"),
+    ApiListen("orchestration", "heat_api_cluster", 8004, "heat-api"),
+)
+GALERA_LISTEN = "galera_cluster"
+GALERA_PORT = 3306
+DATA_PROCESS = "mariadb"
+ARBITRATOR_PROCESS = "garbd"
+
+
+class ControlPlane:
+    def __init__(self, topology: Topology, runtime: Runtime, clock: Clock, *,
+                 apis: Collection[str], haproxy: HaproxyOptions | None = None,
+                 galera: GaleraOptions | None = None) -> None:
+        self.topology = topology
+        self.runtime = runtime
+        self.source = clock
+        self.time = LabTime(clock, history=HISTORY)
+        self.view = LabView(runtime)
+        self.options = haproxy or HaproxyOptions()
+        proxies = topology.nodes_with_role(PROXY_ROLE)
+        controllers = topology.nodes_with_role("controller")
+        self.proxies = [node.fqdn for node in proxies]
+        self.vips = [Vip(vip.name, vip.network, vip.address)
+                     for vip in topology.vips.values() if vip.held_by == PROXY_ROLE]
+        self.public_vip = next((v for v in self.vips if v.name == "public"),
+                               self.vips[0] if self.vips else None)
+        self.internal_vip = next((v for v in self.vips if v.name == "internal"),
+                                 self.public_vip)
+        self.enabled = bool(self.proxies and self.vips and controllers)
+        self._first_controller = controllers[0].fqdn if controllers else None
+        self.api_listens = {item.api: item for item in API_LISTENS if item.api in apis}
+        listens = [Listen(item.listen, item.port, tuple(
+            ServerLine(node.name, node.fqdn, _address(node.addresses, item.port))
+            for node in controllers if node.runs(item.process)))
+            for item in self.api_listens.values()]
+        data_nodes = topology.nodes_running(DATA_PROCESS)
+        # HAG: "backup indicates that two of the three controllers are standby nodes"; kolla
+        # marks every member but the first `backup`. Checked by clustercheck on port 9200.
+        listens.append(Listen(GALERA_LISTEN, GALERA_PORT, tuple(
+            ServerLine(node.name, node.fqdn, _address(node.addresses, GALERA_PORT),
+                       backup=index > 0)
+            for index, node in enumerate(data_nodes)), mode="tcp", balance="source"))
+        self._process = {item.listen: item.process for item in self.api_listens.values()}
+        self._process[GALERA_LISTEN] = DATA_PROCESS
+        self.haproxy = {fqdn: Haproxy(fqdn, listens, self.options, self.time, self._probe,
+                                      on_change=functools.partial(self._server_changed, fqdn))
+                        for fqdn in self.proxies}
+        self.keepalived = ApiVips(
+            self.time, [(node.fqdn, node.addresses.get(MANAGEMENT, "")) for node in proxies],
+            self.vips, reachable=self._reaches,
+            haproxy_running=lambda fqdn: self.haproxy[fqdn].running)
+        members = [(node.fqdn, False) for node in data_nodes] + \
+            [(node.fqdn, True) for node in topology.nodes_running(ARBITRATOR_PROCESS)]
+        self._galera_process = {fqdn: ARBITRATOR_PROCESS if arbitrator else DATA_PROCESS
+                                for fqdn, arbitrator in members}
+        # What each member's status was last logged as (None: the cluster is being built).
+        self._galera_said: dict[str, tuple[str, str, int]] | None = None
+        self.galera = GaleraCluster(
+            self.time, members, running=self._galera_running, reachable=self._reaches,
+            options=galera, on_change=self._galera_changed)
+        for fqdn in self.proxies:
+            if self.view.running(fqdn, "haproxy"):
+                self.haproxy[fqdn].start(settled=True)
+        for index, fqdn in enumerate(self.proxies):
+            if self.view.running(fqdn, "keepalived"):
+                self.time.call_later(index * BOOT_STAGGER,
+                                     functools.partial(self.keepalived.start, fqdn))
+        self.time.sync()
+
+    def follower(self) -> Follower:
+        return Follower("controlplane", changed=self.on_change)
+
+    # -- the lab changed ---------------------------------------------------------------------
+
+    def on_change(self, change: Change) -> None:
+        # Up to now the lab was as the old view says; from now on as the runtime says.
+        self.time.sync()
+        old, new = self.view, LabView(self.runtime)
+        self.view = new
+        for fqdn in self.proxies:
+            haproxy = self.haproxy[fqdn]
+            if old.running(fqdn, "haproxy") and not new.running(fqdn, "haproxy"):
+                haproxy.stop()
+                daemon_log(HAPROXY_LOG, fqdn, "haproxy", "haproxy stopped")
+            elif new.running(fqdn, "haproxy") and not haproxy.running:
+                haproxy.start()
+                daemon_log(HAPROXY_LOG, fqdn, "haproxy", "haproxy started")
+            if old.running(fqdn, "keepalived") and not new.running(fqdn, "keepalived"):
+                if new.is_up(fqdn):
+                    self.keepalived.stop(fqdn)
+                else:
+                    self.keepalived.kill(fqdn)
+            elif new.running(fqdn, "keepalived") and not self.keepalived.running(fqdn):
+                self.keepalived.start(fqdn)
+        stopped_cleanly = [fqdn for fqdn, process in self._galera_process.items()
+                           if old.running(fqdn, process) and not new.running(fqdn, process)
+                           and new.is_up(fqdn)]
+        self.galera.refresh(stopped_cleanly)
+        self._poke()
+
+    def _poke(self) -> None:
+        self.keepalived.poke()
+        for haproxy in self.haproxy.values():
+            haproxy.poke()
+
+    def _reaches(self, a: str, b: str) -> bool:
+        return self.view.reachable(a, b, MANAGEMENT)
+
+    def _galera_running(self, fqdn: str) -> bool:
+        return self.view.running(fqdn, self._galera_process[fqdn])
+
+    def _galera_changed(self) -> None:
+        for haproxy in self.haproxy.values():
+            haproxy.poke()  # clustercheck's answers may have changed
+        said, self._galera_said = self._galera_said, {}
+        for member in self.galera.members.values():
+            status = member.status()
+            words = (status["wsrep_cluster_status"],
+                     status["wsrep_local_state_comment"] or "not running",
+                     status["wsrep_cluster_size"])
+            self._galera_said[member.node] = words
+            if said is not None and said.get(member.node) != words:
+                daemon_log(GALERA_LOG, member.node, self._galera_process[member.node],
+                           "WSREP: %s, %s (cluster size %d)", *words)
+
+    def _server_changed(self, proxy: str, backend: str, server: Server, up: bool) -> None:
+        left = self.haproxy[proxy].backend(backend).servers
+        active = sum(1 for s in left if s.up and not s.line.backup)
+        backup = sum(1 for s in left if s.up and s.line.backup)
+        kind = "Backup Server" if server.line.backup else "Server"
+        # HAProxy's words (src/server.c): "Server <backend>/<server> is DOWN, ... N active and
+        # M backup servers left."
+        daemon_log(HAPROXY_LOG, proxy, "haproxy",
+                   "%s %s/%s is %s, reason: %s. %d active and %d backup servers left.",
+                   kind, backend, server.name, "UP" if up else "DOWN",
+                   server.check.last_status if server.check else "", active, backup,
+                   level=logging.INFO if up else logging.WARNING)
+
+    # -- what checks and connections meet -------------------------------------------------------
+
+    def _probe(self, proxy: str, listen: Listen, line: ServerLine) -> Probe:
+        if not self.view.reachable(proxy, line.node, MANAGEMENT):
+            return Probe(False, self.options.check_connect_timeout, L4TOUT)
+        if listen.name == GALERA_LISTEN:
+            # clustercheck (xinetd on 9200) answers while the host is up: 200 only Synced.
+            return Probe(True, 0.0, L7OK) if self.galera.synced(line.node) else \
+                Probe(False, 0.0, L7STS)
+        if not self.view.running(line.node, self._process[listen.name]):
+            return Probe(False, 0.0, L4CON)
+        return Probe(True, 0.0, L7OK)
+
+    def _connect(self, proxy: str, listen: str, line: ServerLine) -> Outcome:
+        if not self.view.reachable(proxy, line.node, MANAGEMENT):
+            return Outcome.TIMEOUT
+        if not self.view.running(line.node, self._process[listen]):
+            return Outcome.REFUSED
+        return Outcome.CONNECTED
+
+    # -- the request path ---------------------------------------------------------------------
+
+    async def enter(self, api: str) -> Entry:
+        """Where a request to ``api`` goes: to a controller, to the proxy's 503, or nowhere."""
+        item = self.api_listens.get(api)
+        if item is None or not self.enabled or self.public_vip is None:
+            return Direct(self._first_controller if item is not None else None)
+        vip = self.public_vip.address
+        self.time.sync()
+        holder = await self._holder_for_syn()
+        if holder is None:
+            return Unreachable(vip, "no VIP holder")
+        proxy = self.haproxy[holder]
+        if not proxy.running:
+            return Unreachable(vip, f"connection refused by {holder} (haproxy not running)")
+        dispatch = Dispatch(proxy.backend(item.listen), self.options)
+        server = dispatch.first()
+        while server is not None:
+            outcome = self._connect(holder, item.listen, server.line)
+            if outcome is Outcome.CONNECTED:
+                return Routed(Route(vip, holder, item.listen, server.name, server.line.node,
+                                    [f"{name} {how}" for name, how in dispatch.attempts]))
+            step = dispatch.after(server, outcome)
+            await self._wait(step.wait)
+            if not (self.view.is_up(holder) and proxy.running):
+                return Unreachable(vip, f"{holder} went away while the request waited")
+            if isinstance(step, GiveUp):
+                break
+            server = dispatch.resolve(step)
+        return ProxyAnswer(vip, holder, item.listen, NO_SERVER_STATUS, NO_SERVER_BODY,
+                           NO_SERVER_HEADERS,
+                           tuple(f"{name} {how}" for name, how in dispatch.attempts))
+
+    async def _holder_for_syn(self) -> str | None:
+        wait = SYN_TIMEOUT_INIT
+        for attempt in range(SYN_RETRIES + 1):
+            holder = self.keepalived.holder()
+            if holder is not None:
+                return holder
+            if attempt == SYN_RETRIES or not self.keepalived.takeover_pending():
+                return None
+            await self._wait(wait)
+            wait *= 2
+        return None
+
+    async def _wait(self, seconds: float) -> None:
+        if seconds > 0:
+            await self.source.sleep(seconds)
+        self.time.sync()
+
+    # -- the store's way ------------------------------------------------------------------------
+
+    def check_database(self) -> None:
+        """The store's gate: before a session of a request's, find its Galera member (or
+        raise the client's error); sessions outside any request go straight through."""
+        route = routes.current()
+        if route is None or not route.active or not self.enabled:
+            return
+        self.time.sync()
+        found = self._database_member(route.controller)
+        if isinstance(found, DatabaseRefusal):
+            route.galera = None
+            raise DBConnectionError(found.code, found.sqlstate, found.message)
+        route.galera = found
+        self.galera.commit(found)
+
+    def _database_member(self, controller: str) -> str | DatabaseRefusal:
+        address = self.internal_vip.address if self.internal_vip else ""
+        holder = self.keepalived.holder()
+        if holder is None or not self.view.reachable(controller, holder, MANAGEMENT):
+            return mysql_cant_connect(address, "timed out")
+        proxy = self.haproxy[holder]
+        if not proxy.running:
+            return mysql_cant_connect(address, "[Errno 111] Connection refused")
+        server = proxy.backend(GALERA_LISTEN).pick()
+        if server is None:
+            return LOST  # HAProxy closes the connection it has nowhere to send
+        node = server.line.node
+        if not (self.view.reachable(holder, node, MANAGEMENT)
+                and self.view.running(node, DATA_PROCESS)):
+            return LOST  # the pooled connection through the proxy broke with its server
+        if not self.galera.serves(node):
+            return NOT_READY
+        return node
+
+    # -- what status and health show -----------------------------------------------------------
+
+    def status(self) -> dict[str, Any]:
+        """VIP holders, each proxy's backends and servers, the Galera members (for
+        ``stacklab status``)."""
+        self.time.sync()
+        return {
+            "keepalived": self.keepalived.status(),
+            "haproxy": [self.haproxy[fqdn].status() for fqdn in self.proxies],
+            "galera": {"members": self.galera.status(),
+                       "primary_component": sorted(self.galera.primary_component()),
+                       "last_committed": self.galera.committed},
+        }
+
+    def health(self) -> tuple[str, dict[str, str], list[str]]:
+        """``ok``, ``degraded`` (some redundancy lost) or ``down`` (no way in, or no
+        identity), each API's state, and why."""
+        if not self.enabled:
+            return "ok", {}, []
+        self.time.sync()
+        down = list(self._outages())
+        degraded = list(self._losses())
+        apis = {api: self._api_state(item.listen) for api, item in self.api_listens.items()}
+        if down:
+            return "down", apis, down + degraded
+        if degraded or any(state != "ready" for state in apis.values()):
+            return "degraded", apis, degraded
+        return "ok", apis, []
+
+    def _api_state(self, listen: str) -> str:
+        holder = self.keepalived.holder()
+        if holder is None or not self.haproxy[holder].running:
+            return "down"
+        servers = self.haproxy[holder].backend(listen).servers
+        up = sum(1 for server in servers if server.up)
+        return "ready" if up == len(servers) else "degraded" if up else "down"
+
+    def _outages(self) -> Iterator[str]:
+        holder = self.keepalived.holder()
+        if holder is None:
+            yield "no proxy holds the VIPs"
+            return
+        if not self.haproxy[holder].running:
+            yield f"haproxy is not running on the VIP holder {holder}"
+            return
+        identity = self.api_listens.get("identity")
+        if identity is not None and not self.haproxy[holder].backend(identity.listen).available():
+            yield f"no keystone server is UP on {holder}"
+        if not self.haproxy[holder].backend(GALERA_LISTEN).available():
+            yield f"no Galera server is UP on {holder}"
+
+    def _losses(self) -> Iterator[str]:
+        if len(self.keepalived.group.masters()) > 1:
+            yield "two proxies hold the VIPs (split brain)"
+        for fqdn in self.proxies:
+            state = self.keepalived.group.instance(fqdn).state
+            if state.value not in ("MASTER", "BACKUP"):
+                yield f"keepalived on {fqdn} is {state.value}"
+            if not self.haproxy[fqdn].running:
+                yield f"haproxy on {fqdn} is not running"
+        holder = self.keepalived.holder()
+        if holder is not None and self.haproxy[holder].running:
+            for backend in self.haproxy[holder].backends.values():
+                for server in backend.servers:
+                    if not server.up:
+                        yield f"{backend.name}/{server.name} is DOWN on {holder}"
+        for member in self.galera.members.values():
+            status = member.status()
+            if status["wsrep_cluster_status"] != "Primary" or \
+                    status["wsrep_local_state_comment"] != "Synced":
+                yield (f"Galera member {member.node} is {status['wsrep_cluster_status']} "
+                       f"{status['wsrep_local_state_comment'] or 'down'}")
+
+    # -- the background ---------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Keep the lab's time caught up, so that its daemons' lines are logged on time."""
+        while True:
+            self.time.sync()
+            await self.source.sleep(max(self.time.wait_hint(IDLE_SYNC), 0.001))
+
+
+def _address(addresses: dict[str, str], port: int) -> str:
+    return f"{addresses.get(MANAGEMENT, '')}:{port}"

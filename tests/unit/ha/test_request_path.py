@@ -1,0 +1,380 @@
+"""The request path of a whole in-process cloud in virtual time: every request enters through
+the public VIP's holder and its HAProxy, runs on a controller, and reaches the store through
+the internal VIP and a Galera member; faults show as the real lab shows them (ha-semantics
+§1.5, §2.2, §3.3, §12)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import httpx
+import pytest
+
+from stacklab.api.app import ConnectionClosed, build_app
+from stacklab.clock import VirtualClock
+from stacklab.cloud import Cloud
+from stacklab.ha import route as routes
+from stacklab.ha.route import Route
+from stacklab.store.database import DBConnectionError
+from support.inprocess import run_in_virtual_time
+
+C1, C2 = "controller1.openstack.local", "controller2.openstack.local"
+P1, P2 = "proxy1.openstack.local", "proxy2.openstack.local"
+ARBITER = "arbiter.openstack.local"
+VIP = "192.168.100.100"
+NO_SERVER = ("<html><body><h1>503 Service Unavailable</h1>\n"
+             "No server is available to handle this request.\n</body></html>\n")
+AUTH = {"auth": {"identity": {"methods": ["password"], "password": {"user": {
+    "name": "admin", "domain": {"id": "default"}, "password": "secret"}}},
+    "scope": {"project": {"name": "admin", "domain": {"id": "default"}}}}}
+
+
+class Lab:
+    """A client of the cloud's public endpoint that lets lab time pass while it waits."""
+
+    def __init__(self, cloud: Cloud, clock: VirtualClock) -> None:
+        self.cloud = cloud
+        self.clock = clock
+        self.client = httpx.AsyncClient(transport=httpx.ASGITransport(app=build_app(cloud)),
+                                        base_url="http://stacklab.test")
+        self.token = ""
+
+    async def send(self, method: str, path: str, *, budget: float = 120.0,
+                   **kwargs: Any) -> tuple[httpx.Response, float]:
+        """The answer and how long (lab seconds) the client waited for it."""
+        (answer,) = await self.send_together([(method, path, kwargs)], budget=budget)
+        return answer
+
+    async def send_together(self, requests: list[tuple[str, str, dict[str, Any]]], *,
+                            budget: float = 120.0) -> list[tuple[httpx.Response, float]]:
+        """Requests sent at once by several clients: each answer with its wait."""
+        headers = {"X-Auth-Token": self.token} if self.token else {}
+        started = self.clock.now()
+        done: dict[int, float] = {}
+        tasks = [asyncio.create_task(self.client.request(method, path, headers=headers,
+                                                         **kwargs))
+                 for method, path, kwargs in requests]
+        while True:
+            for index, task in enumerate(tasks):
+                if task.done() and index not in done:
+                    done[index] = self.clock.now() - started
+            if len(done) == len(tasks):
+                break
+            assert self.clock.now() - started < budget, f"{requests} still waiting"
+            await self.clock.run_for(0.25)
+        return [(await task, done[index]) for index, task in enumerate(tasks)]
+
+    async def login(self) -> None:
+        response, _ = await self.send("POST", "/identity/v3/auth/tokens", json=AUTH)
+        assert response.status_code == 201, response.text
+        self.token = response.headers["X-Subject-Token"]
+
+    async def wait(self, seconds: float) -> None:
+        await self.clock.run_for(seconds)
+
+    def status(self) -> dict[str, Any]:
+        return self.cloud.controlplane.status()
+
+    def server(self, proxy: str, backend: str, server: str) -> str:
+        for found in self.status()["haproxy"]:
+            if found["node"] == proxy:
+                for entry in found["backends"]:
+                    if entry["backend"] == backend:
+                        for line in entry["servers"]:
+                            if line["server"] == server:
+                                return str(line["status"])
+        raise KeyError((proxy, backend, server))
+
+    def galera(self, node: str) -> dict[str, Any]:
+        members = self.status()["galera"]["members"]
+        found: dict[str, Any] = next(m for m in members if m["node"] == node)
+        return found
+
+
+def in_lab(test: Any) -> None:
+    async def body(cloud: Cloud, clock: VirtualClock) -> None:
+        lab = Lab(cloud, clock)
+        try:
+            await test(lab)
+        finally:
+            await lab.client.aclose()
+        assert cloud.unexpected_errors == 0
+
+    run_in_virtual_time(body)
+
+
+def ways(caplog: pytest.LogCaptureFixture) -> list[str]:
+    """The request log lines' way through the lab (after ``time: ...``)."""
+    lines = [r.getMessage() for r in caplog.records if r.name == "stacklab.api"
+             and r.getMessage().startswith('"')]
+    return [line.split(" ", 6)[-1] for line in lines]
+
+
+def test_requests_enter_through_the_vip_holder_and_take_turns_on_the_controllers(
+        caplog: pytest.LogCaptureFixture) -> None:
+    async def test(lab: Lab) -> None:
+        assert lab.status()["keepalived"]["holder"] == P1  # the first proxy booted first
+        caplog.set_level(logging.INFO, logger="stacklab.api")
+        await lab.login()
+        first, _ = await lab.send("GET", "/compute/v2.1/flavors")
+        second, _ = await lab.send("GET", "/compute/v2.1/flavors")
+        assert first.status_code == second.status_code == 200
+        login, flavors, again = ways(caplog)[-3:]
+        assert login.startswith(f"via {VIP} {P1}/keystone_public_internal_cluster/")
+        assert login.endswith(f"db {C1}")  # the Galera block's active server
+        served = [way.split()[2].split("/")[2] for way in (flavors, again)]
+        assert sorted(served) == ["controller1", "controller2"]  # roundrobin
+        assert all(way.startswith(f"via {VIP} {P1}/nova_compute_api_cluster/")
+                   for way in (flavors, again))
+        assert lab.cloud.health()["status"] == "ready"
+
+    in_lab(test)
+
+
+def test_a_powered_off_controller_costs_the_requests_sent_to_it_until_marked_down(
+        caplog: pytest.LogCaptureFixture) -> None:
+    async def test(lab: Lab) -> None:
+        caplog.set_level(logging.INFO, logger="stacklab.api")
+        await lab.login()
+        lab.cloud.node_down(C1)
+        # Unauthenticated, storeless requests (the version documents) show the HTTP side.
+        delays = []
+        for _ in range(4):
+            response, waited = await lab.send("GET", "/identity/v3")
+            assert response.status_code == 200, response.text
+            delays.append(waited)
+        logged = ways(caplog)[-4:]
+        assert all("/controller2" in way for way in logged)
+        # One request was hashed to the silent controller: each connect waited `timeout
+        # connect` (10 s) until the server was marked DOWN (fall 5 x (2 s timeout + inter
+        # 2 s)) or the last retry was redispatched; the others went straight to controller2.
+        slow = [d for d in delays if d > 1]
+        assert len(slow) == 1 and 10 <= slow[0] <= 30, delays
+        assert any("controller1 timeout" in way for way in logged)
+        assert lab.server(P1, "keystone_public_internal_cluster", "controller1") == "DOWN"
+        # Now all of them run on controller2, without delay, their store on its Galera node.
+        for _ in range(3):
+            response, waited = await lab.send("GET", "/compute/v2.1/flavors")
+            assert response.status_code == 200 and waited < 1
+        assert all(way.endswith(f"db {C2}") and "/controller2" in way
+                   for way in ways(caplog)[-3:])
+        assert lab.galera(C2)["wsrep_cluster_status"] == "Primary"
+        assert lab.galera(C2)["wsrep_cluster_size"] == 2
+        health = lab.cloud.health()
+        assert health["status"] == "degraded"
+        assert health["services"]["compute"] == "degraded"
+
+    in_lab(test)
+
+
+def test_the_writer_s_crash_fails_database_requests_until_haproxy_moves_to_the_backup() -> None:
+    async def test(lab: Lab) -> None:
+        await lab.login()
+        lab.cloud.node_down(C1)
+        await lab.wait(6.0)  # the Galera survivors have dropped controller1 (5 s)
+        # Two clients at once: one request is balanced to controller2, whose session goes
+        # through the Galera block to its active server, controller1, still marked UP: the
+        # token cannot be checked, so keystonemiddleware answers 503. The other waits on
+        # controller1's connect timeouts until HAProxy gives up on it, and then succeeds.
+        answers = await lab.send_together([("GET", "/networking/v2.0/networks", {})] * 2)
+        (failed, failed_after), (served, served_after) = sorted(
+            answers, key=lambda answer: answer[0].status_code, reverse=True)
+        assert failed.status_code == 503 and failed_after < 1, failed.text
+        assert failed.json()["NeutronError"]["message"] == \
+            "The Keystone service is temporarily unavailable."
+        assert served.status_code == 200 and served_after > 10
+        lab.cloud.node_up(C1)
+        await lab.wait(30.0)
+        lab.cloud.node_down(C1)
+        await lab.wait(6.0)
+        # keystone itself (a password, no token to check) answers its own 500.
+        answers = await lab.send_together([("POST", "/identity/v3/auth/tokens",
+                                            {"json": AUTH})] * 2)
+        refused = next(answer for answer, _ in answers if answer.status_code != 201)
+        assert refused.status_code == 500
+        assert refused.json() == {"error": {
+            "code": 500, "title": "Internal Server Error",
+            "message": "An unexpected error prevented the server from fulfilling your "
+                       "request."}}
+        await lab.wait(20.0)
+        assert lab.server(P1, "galera_cluster", "controller1") == "DOWN"
+        response, _ = await lab.send("GET", "/networking/v2.0/networks")
+        assert response.status_code == 200, response.text
+
+    in_lab(test)
+
+
+def test_both_controllers_off_every_api_answers_haproxy_s_503() -> None:
+    async def test(lab: Lab) -> None:
+        await lab.login()
+        lab.cloud.node_down(C1)
+        lab.cloud.node_down(C2)
+        await lab.wait(30.0)
+        for path in ("/identity/v3", "/compute/v2.1/servers", "/image/v2/images",
+                     "/networking/v2.0/networks"):
+            response, waited = await lab.send("GET", path)
+            assert response.status_code == 503, path
+            assert response.text == NO_SERVER
+            assert response.headers["content-type"] == "text/html"
+            assert "x-openstack-request-id" not in response.headers  # HAProxy's own page
+            assert waited < 1
+        assert lab.cloud.health()["status"] == "down"
+
+    in_lab(test)
+
+
+def test_both_proxies_off_the_connection_fails() -> None:
+    async def test(lab: Lab) -> None:
+        await lab.login()
+        lab.cloud.node_down(P1)
+        lab.cloud.node_down(P2)
+        with pytest.raises(ConnectionClosed, match="no VIP holder"):
+            await lab.send("GET", "/identity/v3")
+        assert lab.cloud.health()["status"] == "down"
+        # The lab's own API is not behind the VIP: the operator can still power them on.
+        response, _ = await lab.send("GET", "/stacklab/v1/health")
+        assert response.status_code == 503 and response.json()["status"] == "down"
+
+    in_lab(test)
+
+
+def test_a_clean_keepalived_stop_moves_the_vip_in_under_a_second() -> None:
+    async def test(lab: Lab) -> None:
+        runtime = lab.cloud.runtime
+        runtime.stop_service(P1, "keepalived")
+        # proxy2's skew: (256 - 2) / 256 s after proxy1's priority-0 advert.
+        assert lab.cloud.controlplane.keepalived.holder() is None
+        await lab.wait(0.99)
+        assert lab.cloud.controlplane.keepalived.holder() is None
+        await lab.wait(0.01)
+        assert lab.status()["keepalived"]["holder"] == P2
+        response, waited = await lab.send("GET", "/identity/v3")
+        assert response.status_code == 200 and waited < 1
+
+    in_lab(test)
+
+
+def test_a_powered_off_holder_is_replaced_while_the_client_s_syn_is_retransmitted(
+        caplog: pytest.LogCaptureFixture) -> None:
+    async def test(lab: Lab) -> None:
+        caplog.set_level(logging.INFO, logger="stacklab.api")
+        lab.cloud.node_down(P1)
+        # No goodbye: proxy2 waits Master_Down_Interval (3 + 254/256 s); the client's SYNs
+        # go out again after 1 s and 3 s, and the one after 7 s reaches proxy2.
+        response, waited = await lab.send("GET", "/identity/v3")
+        assert response.status_code == 200
+        assert 7.0 <= waited < 7.5
+        assert ways(caplog)[-1].startswith(f"via {VIP} {P2}/")
+
+    in_lab(test)
+
+
+def test_haproxy_stopped_on_the_holder_refuses_until_check_alive_fails_it_over() -> None:
+    async def test(lab: Lab) -> None:
+        lab.cloud.runtime.stop_service(P1, "haproxy")
+        with pytest.raises(ConnectionClosed, match="connection refused"):
+            await lab.send("GET", "/identity/v3")
+        # check_alive fails twice (every 2 s), proxy1 goes FAULT and says goodbye.
+        await lab.wait(5.0)
+        keepalived = lab.status()["keepalived"]
+        assert keepalived["holder"] == P2
+        assert [i["state"] for i in keepalived["instances"]] == ["FAULT", "MASTER"]
+        response, _ = await lab.send("GET", "/identity/v3")
+        assert response.status_code == 200
+
+    in_lab(test)
+
+
+def test_arbiter_and_controller1_off_leave_controller2_non_primary_and_apis_fail() -> None:
+    async def test(lab: Lab) -> None:
+        await lab.login()
+        lab.cloud.node_down(ARBITER)
+        lab.cloud.node_down(C1)
+        await lab.wait(30.0)
+        member = lab.galera(C2)
+        assert (member["wsrep_cluster_status"], member["wsrep_local_state_comment"],
+                member["wsrep_ready"]) == ("non-Primary", "Initialized", "OFF")
+        # clustercheck answers 503 on controller2 too: no Galera server is UP.
+        assert lab.server(P1, "galera_cluster", "controller2") == "DOWN"
+        refused, _ = await lab.send("POST", "/identity/v3/auth/tokens", json=AUTH)
+        assert refused.status_code == 500
+        flavors, _ = await lab.send("GET", "/compute/v2.1/flavors")
+        assert flavors.status_code == 503
+        assert flavors.json() == {"serviceUnavailable": {
+            "code": 503, "message": "The Keystone service is temporarily unavailable."}}
+        assert lab.cloud.health()["status"] == "down"
+        # garbd back: two of the last component's three votes.
+        lab.cloud.node_up(ARBITER)
+        await lab.wait(15.0)
+        assert lab.galera(C2)["wsrep_cluster_status"] == "Primary"
+        flavors, _ = await lab.send("GET", "/compute/v2.1/flavors")
+        assert flavors.status_code == 200
+
+    in_lab(test)
+
+
+def test_a_non_primary_member_still_marked_up_answers_error_1047() -> None:
+    async def test(lab: Lab) -> None:
+        lab.cloud.node_down(ARBITER)
+        lab.cloud.node_down(C2)
+        await lab.wait(6.0)  # controller1 alone: non-Primary, still UP in the Galera block
+        assert lab.galera(C1)["wsrep_cluster_status"] == "non-Primary"
+        assert lab.server(P1, "galera_cluster", "controller1").startswith("UP")
+        bound = routes.bind(Route(VIP, P1, "keystone_public_internal_cluster",
+                                  "controller1", C1))
+        try:
+            with pytest.raises(DBConnectionError) as refused, lab.cloud.db.session():
+                pass
+        finally:
+            routes.unbind(bound)
+        assert (refused.value.code, refused.value.sqlstate, refused.value.message) == (
+            1047, "08S01", "WSREP has not yet prepared node for application use")
+        # Work outside any request (heartbeats, the lab's own API) is not routed.
+        with lab.cloud.db.session():
+            pass
+
+    in_lab(test)
+
+
+def test_a_stopped_api_process_costs_turnarounds_then_the_last_retry_goes_elsewhere(
+        caplog: pytest.LogCaptureFixture) -> None:
+    async def test(lab: Lab) -> None:
+        caplog.set_level(logging.INFO, logger="stacklab.api")
+        lab.cloud.runtime.stop_service(C1, "nova-api")
+        # Two clients at once: one is balanced to controller1, whose host answers RST: two
+        # retries a turn-around (1 s) apart, the last one redispatched to controller2.
+        answers = await lab.send_together([("GET", "/compute/v2.1", {})] * 2)
+        assert [answer.status_code for answer, _ in answers] == [200, 200]
+        assert sorted(round(waited) for _, waited in answers) == [0, 2]
+        assert any(way.endswith("after controller1 refused, controller1 refused, "
+                                "controller1 refused") for way in ways(caplog))
+        await lab.wait(10.0)  # five refused checks, 2 s apart
+        assert lab.server(P1, "nova_compute_api_cluster", "controller1") == "DOWN"
+        assert lab.server(P1, "keystone_public_internal_cluster", "controller1") == "UP"
+        lab.cloud.runtime.start_service(C1, "nova-api")
+        await lab.wait(4.0)  # rise 2
+        assert lab.server(P1, "nova_compute_api_cluster", "controller1") == "UP"
+
+    in_lab(test)
+
+
+def test_proxies_cut_apart_both_hold_the_vips_and_health_says_so() -> None:
+    async def test(lab: Lab) -> None:
+        lab.cloud.runtime.partition([["proxy1"], ["proxy2"]])
+        await lab.wait(5.0)
+        keepalived = lab.status()["keepalived"]
+        assert [i["state"] for i in keepalived["instances"]] == ["MASTER", "MASTER"]
+        assert keepalived["holder"] == P2  # its gratuitous ARPs came last
+        health = lab.cloud.health()
+        assert health["status"] == "degraded"
+        assert "two proxies hold the VIPs (split brain)" in health["control_plane"]["reasons"]
+        response, _ = await lab.send("GET", "/identity/v3")
+        assert response.status_code == 200
+        lab.cloud.runtime.heal()
+        await lab.wait(2.0)
+        assert lab.status()["keepalived"]["holder"] == P2  # the higher priority stays
+        assert lab.cloud.health()["status"] == "ready"
+
+    in_lab(test)
