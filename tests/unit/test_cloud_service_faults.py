@@ -30,10 +30,10 @@ from stacklab.bus.interface import Target
 from stacklab.clock import VirtualClock
 from stacklab.cloud import Cloud
 from stacklab.config import Config
+from stacklab.ha.vrrp import VrrpGroup, VrrpState, master_down_interval, skew_time
 from stacklab.network.declaration import NODE_AGENTS
 from stacklab.network.node_agents import DhcpAgent
 from stacklab.network.topics import DHCP_AGENT_TOPIC
-from stacklab.network.vrrp import VrrpGroup, VrrpState, master_down_interval, skew_time
 from support.inprocess import ephemeral_config, project_network
 
 DOMAIN = "openstack.local"

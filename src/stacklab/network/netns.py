@@ -25,6 +25,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from stacklab.ha.vrrp import VrrpState
 from stacklab.network import models as m
 from stacklab.network import scheduling as sch
 from stacklab.network.agents import Agents
@@ -33,7 +34,6 @@ from stacklab.network.node_agents import NodeAgents
 from stacklab.network.node_agents.fip_link_local import FipLinkLocalAllocator, LinkLocalPair
 from stacklab.network.node_agents.l3 import HA_STATES, L3Agent
 from stacklab.network.routing import GATEWAY, INTERFACE_OWNERS
-from stacklab.network.vrrp import VrrpState
 
 
 def _device(prefix: str, port_id: str) -> str:

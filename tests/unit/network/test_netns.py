@@ -13,10 +13,10 @@ from sqlalchemy import select
 
 from stacklab.clock import VirtualClock
 from stacklab.cloud import Cloud
+from stacklab.ha.vrrp import master_down_interval
 from stacklab.lab.declaration import LAB
 from stacklab.network import models as m
 from stacklab.network.netns import ip_output
-from stacklab.network.vrrp import master_down_interval
 from support.inprocess import run_in_virtual_time
 
 NETWORK1 = "network1.openstack.local"

@@ -16,9 +16,9 @@ from sqlalchemy import select
 from stacklab.clock import VirtualClock
 from stacklab.cloud import Cloud
 from stacklab.config import Config
+from stacklab.ha.vrrp import master_down_interval
 from stacklab.lab.declaration import LAB
 from stacklab.network import models as m
-from stacklab.network.vrrp import master_down_interval
 from stacklab.topology.loader import default_lab_data
 from support.inprocess import ephemeral_config, project_network, run_in_virtual_time
 

@@ -13,10 +13,10 @@ from sqlalchemy import select
 
 from stacklab.clock import VirtualClock
 from stacklab.cloud import Cloud
+from stacklab.ha.vrrp import VrrpState, master_down_interval
 from stacklab.network import models as m
 from stacklab.network.declaration import NODE_AGENTS
 from stacklab.network.node_agents import DhcpAgent, L3Agent
-from stacklab.network.vrrp import VrrpState, master_down_interval
 from support.inprocess import project_network, run_in_virtual_time
 
 NETWORK1 = "network1.openstack.local"
