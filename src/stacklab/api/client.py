@@ -33,6 +33,14 @@ class ServiceCallError(Exception):
         super().__init__(f"{status}: {body}")
 
 
+class ServiceUnreachable(ServiceCallError):
+    """No answer at all: the connection failed (no VIP holder, the load balancer gone), as
+    keystoneauth's ConnectFailure; counted as a 503 by callers that read a status."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(503, {"message": f"Unable to establish connection: {reason}"})
+
+
 class ServiceClient:
     """Calls to the service mounted at ``mount``, as ``username`` or with a user's token."""
 
@@ -80,10 +88,13 @@ class ServiceClient:
                     content: bytes | None, headers: dict[str, str]) -> httpx.Response:
         async with self._client() as client:
             for attempt in range(2):
-                auth = token or await self._service_token(client)
-                answer = await client.request(
-                    method, f"{self._mount}{path}", json=json, params=params, content=content,
-                    headers={**headers, "X-Auth-Token": auth})
+                try:
+                    auth = token or await self._service_token(client)
+                    answer = await client.request(
+                        method, f"{self._mount}{path}", json=json, params=params,
+                        content=content, headers={**headers, "X-Auth-Token": auth})
+                except (ConnectionError, httpx.TransportError) as error:
+                    raise ServiceUnreachable(str(error) or type(error).__name__) from None
                 if answer.status_code == 401 and token is None and attempt == 0:
                     self._token = None  # expired or revoked: log in again once
                     continue

@@ -42,8 +42,9 @@ def lab(call: Call) -> Lab:
 
 @api.route("GET", "/v1/health", public=True)
 async def health(call: Call) -> Reply:
+    # A degraded lab serves (``stacklab wait`` returns); starting or down, it does not.
     body = lab(call).health()
-    return Reply(body, status=200 if body["status"] == "ready" else 503)
+    return Reply(body, status=200 if body["status"] in ("ready", "degraded") else 503)
 
 
 @api.route("GET", "/v1/status", policy=ADMIN)

@@ -23,7 +23,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from stacklab.api.client import ServiceCallError, ServiceClient
+from stacklab.api.client import ServiceCallError, ServiceClient, ServiceUnreachable
 from stacklab.declaration import Parts
 from stacklab.topology import Runtime, Topology
 from stacklab.topology.runtime import STOPPED, UP
@@ -93,8 +93,9 @@ SectionProvider = Callable[[StatusView], Awaitable[Section | None]]
 
 
 def _unreadable(name: str, title: str, error: ServiceCallError) -> Section:
-    return Section(name, title, [], problems=[
-        Problem(DEGRADED, f"{title}: the API answered {error.status}")])
+    said = ("could not be reached" if isinstance(error, ServiceUnreachable)
+            else f"the API answered {error.status}")
+    return Section(name, title, [], problems=[Problem(DEGRADED, f"{title}: {said}")])
 
 
 async def network_agents(view: StatusView) -> Section | None:
@@ -185,6 +186,15 @@ def fault_problems(faults: dict[str, Any]) -> list[Problem]:
     return problems
 
 
+def control_plane_problems(health: dict[str, Any]) -> list[Problem]:
+    """What the cloud's health says of its control plane (VIPs, load balancers, Galera)."""
+    plane = health.get("control_plane") or {}
+    severity = {DOWN: DOWN, DEGRADED: DEGRADED}.get(plane.get("state", ""))
+    if severity is None:
+        return []
+    return [Problem(severity, f"control plane: {reason}") for reason in plane.get("reasons", [])]
+
+
 def verdict(problems: Sequence[Problem], started: bool) -> str:
     if not started:
         return STARTING
@@ -203,9 +213,10 @@ async def lab_status(parts: Parts, token: str | None,
                 if (found := await provider(view)) is not None]
     faults = runtime.faults()
     problems = [*node_problems(runtime), *fault_problems(faults),
+                *control_plane_problems(health),
                 *(problem for section in sections for problem in section.problems)]
     return {**health, "endpoint": parts.base_url(),
-            "status": verdict(problems, health["status"] == READY),
+            "status": verdict(problems, health["status"] != STARTING),
             "nodes": node_rows(runtime), "faults": faults,
             "sections": [section.render() for section in sections],
             "problems": [problem.render() for problem in problems]}
