@@ -139,6 +139,11 @@ class Cloud:
             self.topology, self.runtime, self.parts.scaled_clock,
             apis=[declaration.name for declaration in self.declarations]))
         self.db.gate = self.controlplane.check_database
+        # The bus rides on the lab's RabbitMQ: its waits on the lab's time, its messages
+        # over each node's connection to the broker.
+        self.bus.lab_clock = self.parts.scaled_clock
+        self.bus.transport = self.controlplane
+        self.controlplane.on_bus_change = self.bus.transport_changed
         # A node's (or a process's) RPC servers stop consuming first, then each service
         # hears of it.
         process_topics = {service: topics for declaration in self.declarations
