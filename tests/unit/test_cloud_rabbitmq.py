@@ -20,6 +20,7 @@ from stacklab.clock import VirtualClock
 from stacklab.cloud import Cloud
 from stacklab.compute import models as cm
 from stacklab.ha.rabbitmq import PAUSED, RUNNING, STOPPED
+from stacklab.lab.status import lab_status, rabbitmq
 from stacklab.network import models as nm
 from stacklab.network.scheduling.records import is_agent_down
 from support.inprocess import run_in_virtual_time
@@ -179,5 +180,33 @@ def test_clients_reconnect_on_oslo_s_backoff_once_the_broker_returns() -> None:
         hosts = [host for _, host, _ in connection.attempts]
         assert hosts == [CONTROLLER1, CONTROLLER2] * 6 + [CONTROLLER1]
         assert [ok for _, _, ok in connection.attempts] == [False] * 12 + [True]
+
+    run_in_virtual_time(test)
+
+
+def test_status_shows_the_cluster_its_paused_nodes_and_the_lost_connections() -> None:
+    async def test(cloud: Cloud, clock: VirtualClock) -> None:
+        whole = await lab_status(cloud.parts, None, [rabbitmq])
+        section = next(s for s in whole["sections"] if s["name"] == "rabbitmq")
+        assert section["title"] == "rabbitmq cluster (cluster_partition_handling pause_minority)"
+        assert section["rows"] == [
+            [CONTROLLER1, "running", "controller1,controller2", "-"],
+            [CONTROLLER2, "running", "controller2,controller1", "-"]]
+        assert whole["status"] == "ready"
+
+        cloud.runtime.partition([[CONTROLLER1], [CONTROLLER2]])
+        await settle(cloud, clock, 60)
+        split = await lab_status(cloud.parts, None, [rabbitmq])
+        section = next(s for s in split["sections"] if s["name"] == "rabbitmq")
+        assert section["rows"] == [[CONTROLLER1, "paused", "controller1", "-"],
+                                   [CONTROLLER2, "paused", "controller2", "-"]]
+        messages = [p["message"] for p in split["problems"]]
+        assert (f"control plane: RabbitMQ node {CONTROLLER1} is paused (pause_minority)"
+                in messages)
+        assert "control plane: no RabbitMQ node serves: RPC between the services has stopped" \
+            in messages
+        lost = next(m for m in messages if m.startswith("no connection to RabbitMQ"))
+        assert "compute1" in lost and "network2" in lost and "controller1" in lost
+        assert split["status"] == "degraded"
 
     run_in_virtual_time(test)

@@ -105,6 +105,8 @@ GALERA_PORT = 3306
 DATA_PROCESS = "mariadb"
 ARBITRATOR_PROCESS = "garbd"
 BROKER_PROCESS = "rabbitmq"
+# The processes that talk over the bus (oslo.messaging clients of the broker).
+RPC_PROCESSES = ("nova-", "neutron-", "cinder-", "heat-")
 RABBIT_LOG = logging.getLogger("stacklab.ha.rabbitmq")
 
 
@@ -171,7 +173,9 @@ class ControlPlane:
                 self.time, brokers, running=lambda n: self.view.running(n, BROKER_PROCESS),
                 reachable=self._reaches, options=rabbit, on_change=self._rabbit_changed)
             self.clients = BrokerClients(
-                self.time, self.rabbit, [node.fqdn for node in topology.nodes.values()],
+                self.time, self.rabbit, [node.fqdn for node in topology.nodes.values()
+                                         if any(service.startswith(RPC_PROCESSES)
+                                                for service in node.services)],
                 host_up=lambda n: self.view.is_up(n), reachable=self._reaches,
                 on_change=self._connections_changed)
         for fqdn in self.proxies:
