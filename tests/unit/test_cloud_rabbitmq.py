@@ -23,7 +23,7 @@ from stacklab.ha.rabbitmq import PAUSED, RUNNING, STOPPED
 from stacklab.lab.status import lab_status, rabbitmq
 from stacklab.network import models as nm
 from stacklab.network.scheduling.records import is_agent_down
-from support.inprocess import run_in_virtual_time
+from support.inprocess import ephemeral_config, run_in_virtual_time
 
 DOMAIN = "openstack.local"
 CONTROLLER1, CONTROLLER2 = f"controller1.{DOMAIN}", f"controller2.{DOMAIN}"
@@ -210,3 +210,24 @@ def test_status_shows_the_cluster_its_paused_nodes_and_the_lost_connections() ->
         assert split["status"] == "degraded"
 
     run_in_virtual_time(test)
+
+
+def test_the_broker_and_its_clients_follow_the_configuration() -> None:
+    config = ephemeral_config()
+    config.set("stacklab", "rabbitmq_cluster_partition_handling", "ignore")
+    config.set("stacklab", "rabbitmq_net_ticktime", "30")
+    config.set("oslo_messaging_rabbit", "rabbit_interval_max", "10")
+    config.set("DEFAULT", "rpc_response_timeout", "20")
+
+    async def test(cloud: Cloud, clock: VirtualClock) -> None:
+        assert cloud.bus.rpc_response_timeout == 20
+        cloud.runtime.partition([[CONTROLLER1], [CONTROLLER2]])
+        await settle(cloud, clock, 30)
+        # ignore: nobody pauses; both sides go on alone.
+        status: Any = cloud.controlplane.rabbit_status()
+        assert [(n["state"], n["running_nodes"]) for n in status["nodes"]] == [
+            (RUNNING, [CONTROLLER1]), (RUNNING, [CONTROLLER2])]
+        assert cloud.controlplane.rabbit is not None
+        assert cloud.controlplane.rabbit.options.rabbit_interval_max == 10
+
+    run_in_virtual_time(test, config)
