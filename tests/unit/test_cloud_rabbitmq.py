@@ -231,3 +231,23 @@ def test_the_broker_and_its_clients_follow_the_configuration() -> None:
         assert cloud.controlplane.rabbit.options.rabbit_interval_max == 10
 
     run_in_virtual_time(test, config)
+
+
+def test_a_broker_stopped_cleanly_pauses_its_peer_at_once_and_its_start_resumes_it() -> None:
+    async def test(cloud: Cloud, clock: VirtualClock) -> None:
+        cloud.runtime.stop_service(CONTROLLER1, "rabbitmq")
+        await settle(cloud, clock, 0)
+        assert rabbit_states(cloud) == {CONTROLLER1: STOPPED, CONTROLLER2: PAUSED}
+        clients = cloud.controlplane.clients
+        assert clients is not None
+        # Closed by their broker: every client knows at once and is already reconnecting.
+        assert clients.connections[COMPUTE1].reconnecting
+        reasons = cloud.health()["control_plane"]["reasons"]
+        assert f"RabbitMQ node {CONTROLLER1} is stopped" in reasons
+        cloud.runtime.start_service(CONTROLLER1, "rabbitmq")
+        await settle(cloud, clock, 1)
+        assert rabbit_states(cloud) == {CONTROLLER1: RUNNING, CONTROLLER2: RUNNING}
+        await settle(cloud, clock, 30)
+        assert clients.connected(COMPUTE1) and clients.connected(NETWORK1)
+
+    run_in_virtual_time(test)

@@ -202,6 +202,7 @@ class RabbitCluster:
                        "Server startup complete" if running else "RabbitMQ is stopped",
                        level=logging.INFO if running else logging.WARNING)
         closed = set(stopped_cleanly)
+        at_once: list[Pair] = []
         for pair in self._pairs():
             actual = self._actual(pair)
             pending = self._pending.get(pair)
@@ -214,16 +215,17 @@ class RabbitCluster:
                 continue
             if pending is not None:
                 pending[1].cancel()
-            if actual:
-                delay = self.options.rejoin_check
-            elif pair & closed:
-                delay = 0.0
-            else:
-                delay = self.options.net_ticktime
+            if not actual and pair & closed:
+                self._pending.pop(pair, None)
+                at_once.append(pair)  # its connections closed: the peer knows now
+                continue
+            delay = self.options.rejoin_check if actual else self.options.net_ticktime
             self._pending[pair] = (actual, self.clock.call_later(
                 delay, functools.partial(self._observe, pair, actual)))
         if changed and self.on_change is not None:
             self.on_change()
+        for pair in at_once:
+            self._observe(pair, False)
 
     def _observe(self, pair: Pair, actual: bool) -> None:
         self._pending.pop(pair, None)
