@@ -390,3 +390,34 @@ def test_proxies_cut_apart_both_hold_the_vips_and_health_says_so() -> None:
         assert lab.cloud.health()["status"] == "ready"
 
     in_lab(test)
+
+
+def test_the_lab_status_shows_vip_holders_load_balancers_and_galera() -> None:
+    async def test(lab: Lab) -> None:
+        await lab.login()
+        holder = lab.status()["keepalived"]["holder"]
+        other = P2 if holder == P1 else P1
+        lab.cloud.node_down(holder)
+        lab.cloud.node_down(C1)
+        await lab.wait(30.0)
+        response, _ = await lab.send("GET", "/stacklab/v1/status")
+        assert response.status_code == 200, response.text
+        sections = {s["name"]: s for s in response.json()["sections"]}
+        vips = sections["vips"]
+        assert vips["title"] == "VIPs (keepalived, VRID 51)"
+        assert {row[1]: row[3] for row in vips["rows"]} == {
+            "192.168.100.100": other.split(".")[0], "10.10.10.100": other.split(".")[0]}
+        assert f"{other.split('.')[0]} MASTER" in vips["rows"][0][4]
+        balancers = {(row[0], row[1]): row[3] for row in sections["haproxy"]["rows"]}
+        down, up = holder.split(".")[0], other.split(".")[0]
+        assert balancers[(down, "keystone_public_internal_cluster")] == "(haproxy not running)"
+        assert balancers[(up, "nova_compute_api_cluster")] == "controller1 DOWN, controller2 UP"
+        assert balancers[(up, "galera_cluster")] == \
+            "controller1 DOWN, controller2 (backup) UP"
+        galera = sections["galera"]
+        assert galera["title"] == "Galera (primary component: arbiter, controller2)"
+        assert {row[0]: row[2:4] for row in galera["rows"]} == {
+            "controller1": ["Disconnected", "-"], "controller2": ["Primary", "Synced"],
+            "arbiter": ["Primary", "Synced"]}
+
+    in_lab(test)
