@@ -417,6 +417,24 @@ def test_a_partition_between_the_network_nodes_splits_the_brain_too() -> None:
     run_lab(scenario)
 
 
+def test_a_link_losing_the_adverts_splits_the_brain_and_a_slow_one_does_not() -> None:
+    async def scenario(lab: Lab) -> None:
+        router_id = lab.router()
+        await elected(lab, router_id)
+        # Adverts 1 s late (2 s apart, 3 missed to fail over): the backup still hears them.
+        assert await lab.fault("set_link", source="network1", target="network2", latency=1.0)
+        await lab.clock.run_for(ELECTION + 1)
+        assert len(lab.segment(router_id).masters()) == 1
+        assert await lab.fault("set_link", source="network1", target="network2", loss=1.0)
+        await lab.clock.run_for(ELECTION + 1)
+        assert len(lab.segment(router_id).masters()) == 2
+        assert await lab.fault("heal")
+        await lab.clock.run_for(ADVERT_INT + 0.1)
+        assert len(lab.segment(router_id).masters()) == 1
+
+    run_lab(scenario)
+
+
 # -- status --------------------------------------------------------------------------------
 
 

@@ -421,3 +421,59 @@ def test_the_lab_status_shows_vip_holders_load_balancers_and_galera() -> None:
             "arbiter": ["Primary", "Synced"]}
 
     in_lab(test)
+
+
+def test_a_slow_link_to_a_controller_slows_the_requests_it_serves(
+        caplog: pytest.LogCaptureFixture) -> None:
+    async def test(lab: Lab) -> None:
+        caplog.set_level(logging.INFO, logger="stacklab.api")
+        await lab.login()
+        holder = lab.status()["keepalived"]["holder"]
+        lab.cloud.runtime.set_link(holder, C1, latency=0.4)
+        waits: dict[str, list[float]] = {"controller1": [], "controller2": []}
+        for _ in range(6):
+            response, waited = await lab.send("GET", "/compute/v2.1/flavors")
+            assert response.status_code == 200
+            waits[ways(caplog)[-1].split()[2].split("/")[2]].append(waited)
+        # Round robin: half on each; those on controller1 pay a round trip for the connection
+        # and one for the request (4 x 0.4 s), within the client's 0.25 s polling.
+        assert len(waits["controller1"]) == len(waits["controller2"]) == 3
+        assert all(1.6 <= wait < 1.6 + 0.5 for wait in waits["controller1"]), waits
+        assert all(wait < 0.5 for wait in waits["controller2"]), waits
+
+    in_lab(test)
+
+
+def test_a_link_losing_every_packet_marks_its_controller_down_and_heals() -> None:
+    async def test(lab: Lab) -> None:
+        await lab.login()
+        holder = lab.status()["keepalived"]["holder"]
+        lab.cloud.runtime.set_link(holder, C1, loss=1.0)
+        await lab.wait(60.0)
+        # Every check's SYN lost: L4TOUT five times, controller1 DOWN on the holder only.
+        assert lab.server(holder, "nova_compute_api_cluster", "controller1") == "DOWN"
+        other = P2 if holder == P1 else P1
+        assert lab.server(other, "nova_compute_api_cluster", "controller1") == "UP"
+        response, waited = await lab.send("GET", "/compute/v2.1/flavors")
+        assert response.status_code == 200 and waited < 0.5
+        lab.cloud.runtime.set_link(holder, C1)
+        await lab.wait(10.0)
+        assert lab.server(holder, "nova_compute_api_cluster", "controller1") == "UP"
+
+    in_lab(test)
+
+
+def test_proxies_whose_link_loses_every_advert_both_hold_the_vips() -> None:
+    async def test(lab: Lab) -> None:
+        await lab.wait(10.0)
+        assert len(lab.cloud.controlplane.keepalived.group.masters()) == 1
+        lab.cloud.runtime.set_link("proxy1", "proxy2", loss=1.0)
+        await lab.wait(10.0)
+        assert sorted(lab.cloud.controlplane.keepalived.group.masters()) == [P1, P2]
+        assert "two proxies hold the VIPs (split brain)" in \
+            lab.cloud.health()["control_plane"]["reasons"]
+        lab.cloud.runtime.set_link("proxy1", "proxy2")
+        await lab.wait(5.0)
+        assert len(lab.cloud.controlplane.keepalived.group.masters()) == 1
+
+    in_lab(test)
