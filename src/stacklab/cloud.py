@@ -10,6 +10,7 @@ node is powered lives in its ``runtime`` alone.
 from __future__ import annotations
 
 import asyncio
+import random
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
@@ -119,7 +120,8 @@ class Cloud:
         self.ids = IdSource(self._seed_for_this_start(config))
         self.topology = topology or load_topology(config.stacklab.topology or None)
         # Which nodes are powered: the one place, every fault goes through it.
-        self.runtime = Runtime(self.topology)
+        self.runtime = Runtime(self.topology,
+                               random.Random(self.ids.stream("links").randint(0, 2**63)))
         self.logs = logs or CentralLogStore()
         url = config.database.connection or sqlite_url(
             None if config.stacklab.ephemeral else config.state_path)

@@ -11,18 +11,16 @@ lab settles here in seconds; tests poll for it rather than sleep.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from acceptance.conftest import BIN, LiveCloud, start_cloud, stop_cloud
+from acceptance.conftest import LiveCloud, start_cloud, stop_cloud
 
 pytestmark = [pytest.mark.acceptance, pytest.mark.timeout(180)]
 
@@ -44,16 +42,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveCloud]:
 
 
 def stacklab(lab: LiveCloud, *args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
-    """The CLI with a HOME of its own: only --url and the clouds.yaml entry find the cloud."""
-    home = Path(lab.clouds_yaml).parent / "home"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OS_")}
-    env.update(HOME=str(home), XDG_CONFIG_HOME=str(home / ".config"),
-               OS_CLIENT_CONFIG_FILE=str(lab.clouds_yaml))
-    result = subprocess.run([str(BIN / "stacklab"), *args, "--url", lab.url],
-                            capture_output=True, text=True, timeout=60, env=env)
-    if ok:
-        assert result.returncode == 0, f"stacklab {' '.join(args)}: {result.stderr}"
-    return result
+    return lab.stacklab(*args, check=ok)
 
 
 def status(lab: LiveCloud) -> dict[str, Any]:
@@ -184,7 +173,7 @@ def test_a_paused_broker_makes_healthy_computes_look_down_until_it_heals(
             ["rows"]] == ["paused", "paused"])
         assert body["status"] == "degraded"
         text = stacklab(lab, "status").stdout
-        assert "rabbitmq cluster (cluster_partition_handling pause_minority)" in text
+        assert "RabbitMQ (cluster_partition_handling pause_minority)" in text
         assert f"control plane: RabbitMQ node controller1.{DOMAIN} is paused" in text
         # service_down_time (60 lab s) after the last report got through: down, through
         # the real CLI.

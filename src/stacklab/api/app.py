@@ -22,6 +22,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route, Router
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from stacklab.api.client import is_console
 from stacklab.api.context import RequestContext
 from stacklab.api.errors import (
     ApiError,
@@ -351,7 +352,8 @@ class RequestIdMiddleware:
     A request to a service the lab's proxies balance enters through the control plane
     (``cloud.request_path``): the public VIP's holder, its HAProxy, a controller's API
     worker (the log context's node). The proxy may answer itself (503), or nothing may
-    take the connection: then the listener closes it without an answer.
+    take the connection: then the listener closes it without an answer. The lab's console
+    (``api.client.console``) reaches services directly, out of band.
     """
 
     def __init__(self, app: ASGIApp, cloud: Cloud,
@@ -385,7 +387,7 @@ class RequestIdMiddleware:
         started = self.cloud.clock.monotonic()
         api = self._api_of(scope["path"])
         entry: Entry = Direct()
-        if api is not None:
+        if api is not None and not is_console(scope):
             entry = await self.cloud.request_path.enter(api)
         if isinstance(entry, Unreachable):
             obs.bind_request(request_id, context.global_request_id, None)

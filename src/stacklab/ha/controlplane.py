@@ -56,6 +56,7 @@ from stacklab.ha.haproxy import (
 from stacklab.ha.labtime import LabTime
 from stacklab.ha.rabbitmq import PAUSED, BrokerClients, RabbitCluster, RabbitOptions
 from stacklab.ha.route import Direct, Entry, ProxyAnswer, Route, Routed, Unreachable
+from stacklab.ha.tcp import handshake
 from stacklab.ha.view import LabView
 from stacklab.ha.vips import ApiVips, Vip
 from stacklab.store.database import DBConnectionError
@@ -152,7 +153,8 @@ class ControlPlane:
         self.keepalived = ApiVips(
             self.time, [(node.fqdn, node.addresses.get(MANAGEMENT, "")) for node in proxies],
             self.vips, reachable=self._reaches,
-            haproxy_running=lambda fqdn: self.haproxy[fqdn].running)
+            haproxy_running=lambda fqdn: self.haproxy[fqdn].running,
+            path=lambda a, b: self.view.send(a, b, MANAGEMENT))
         members = [(node.fqdn, False) for node in data_nodes] + \
             [(node.fqdn, True) for node in topology.nodes_running(ARBITRATOR_PROCESS)]
         self._galera_process = {fqdn: ARBITRATOR_PROCESS if arbitrator else DATA_PROCESS
@@ -276,23 +278,33 @@ class ControlPlane:
 
     # -- what checks and connections meet -------------------------------------------------------
 
+    def _handshake(self, a: str, b: str, timeout: float) -> float | None:
+        """How long a connection from ``a`` to ``b`` takes to come up over their link (its
+        latency, its lost SYNs retransmitted), or None when it does not within ``timeout``."""
+        return handshake(lambda: self.view.send(a, b, MANAGEMENT),
+                         lambda: self.view.send(b, a, MANAGEMENT), timeout)
+
     def _probe(self, proxy: str, listen: Listen, line: ServerLine) -> Probe:
-        if not self.view.reachable(proxy, line.node, MANAGEMENT):
-            return Probe(False, self.options.check_connect_timeout, L4TOUT)
+        timeout = self.options.check_connect_timeout
+        took = self._handshake(proxy, line.node, timeout)
+        if took is None:
+            return Probe(False, timeout, L4TOUT)
         if listen.name == GALERA_LISTEN:
             # clustercheck (xinetd on 9200) answers while the host is up: 200 only Synced.
-            return Probe(True, 0.0, L7OK) if self.galera.synced(line.node) else \
-                Probe(False, 0.0, L7STS)
+            return Probe(True, took, L7OK) if self.galera.synced(line.node) else \
+                Probe(False, took, L7STS)
         if not self.view.running(line.node, self._process[listen.name]):
-            return Probe(False, 0.0, L4CON)
-        return Probe(True, 0.0, L7OK)
+            return Probe(False, took, L4CON)
+        return Probe(True, took, L7OK)
 
-    def _connect(self, proxy: str, listen: str, line: ServerLine) -> Outcome:
-        if not self.view.reachable(proxy, line.node, MANAGEMENT):
-            return Outcome.TIMEOUT
+    def _connect(self, proxy: str, listen: str, line: ServerLine) -> tuple[Outcome, float]:
+        """What one connection attempt meets, and (connected) how long it took to come up."""
+        took = self._handshake(proxy, line.node, self.options.timeout_connect)
+        if took is None:
+            return Outcome.TIMEOUT, 0.0
         if not self.view.running(line.node, self._process[listen]):
-            return Outcome.REFUSED
-        return Outcome.CONNECTED
+            return Outcome.REFUSED, 0.0
+        return Outcome.CONNECTED, took
 
     # -- the request path ---------------------------------------------------------------------
 
@@ -312,8 +324,12 @@ class ControlPlane:
         dispatch = Dispatch(proxy.backend(item.listen), self.options)
         server = dispatch.first()
         while server is not None:
-            outcome = self._connect(holder, item.listen, server.line)
+            outcome, took = self._connect(holder, item.listen, server.line)
             if outcome is Outcome.CONNECTED:
+                # The connection's set-up, then the request there and its answer back.
+                delay = took + 2 * self.view.runtime.link(holder, server.line.node).latency
+                if delay > 0:
+                    await self._wait(delay)
                 return Routed(Route(vip, holder, item.listen, server.name, server.line.node,
                                     [f"{name} {how}" for name, how in dispatch.attempts]))
             step = dispatch.after(server, outcome)
