@@ -1,0 +1,120 @@
+"""Block Storage (cinder) as one object: its services, backends and processes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from stacklab.block_storage import models as m
+from stacklab.block_storage.backends import Backend, lab_backends, lab_processes
+from stacklab.block_storage.manager import SchedulerManager, VolumeManager
+from stacklab.block_storage.servicegroup import (
+    SCHEDULER,
+    VOLUME,
+    ServiceProcess,
+    VolumeServices,
+)
+from stacklab.bus.inprocess import InProcessBus
+from stacklab.clock import Clock
+from stacklab.config import Config
+from stacklab.ids import IdSource
+from stacklab.store.database import Database
+from stacklab.topology import Runtime, Topology
+
+
+@dataclass(frozen=True)
+class BlockStorageOptions:
+    report_interval: float = 10.0
+    service_down_time: float = 60.0
+    storage_availability_zone: str = "nova"
+
+
+class BlockStorageService:
+    def __init__(self, db: Database, clock: Clock, ids: IdSource, config: Config,
+                 topology: Topology, runtime: Runtime, bus: InProcessBus, *,
+                 lab_clock: Clock | None = None) -> None:
+        self.db = db
+        self.clock = clock
+        self.lab_clock = lab_clock or clock
+        self.ids = ids
+        self.config = config
+        self.topology = topology
+        self.runtime = runtime
+        self.bus = bus
+        self.backends: list[Backend] = lab_backends(config, topology)
+        self.processes: list[ServiceProcess] = lab_processes(config, topology)
+        self.services = VolumeServices(
+            db, clock, ids, report_interval=config.DEFAULT.report_interval,
+            service_down_time=config.DEFAULT.service_down_time, lab_clock=self.lab_clock)
+        self.volume_managers = [VolumeManager(self, backend) for backend in self.backends]
+        self.scheduler_managers = [SchedulerManager(self, p.node) for p in self.processes
+                                   if p.binary == SCHEDULER]
+
+    # -- life cycle ------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Register every service's row, then start each process's RPC server."""
+        with self.db.session() as session:
+            self.services.register(session, self.processes)
+        for manager in self.scheduler_managers:
+            manager.listener = self.bus.listen(manager.target, manager)
+        for volume in self.volume_managers:
+            volume.listener = self.bus.listen(volume.target, volume)
+            # A host@backend names no node the bus knows: its process follows its node.
+            if not self.runtime.running(volume.node, VOLUME):
+                volume.listener.pause()
+
+    def stop(self) -> None:
+        managers: list[SchedulerManager | VolumeManager] = [*self.scheduler_managers,
+                                                            *self.volume_managers]
+        for manager in managers:
+            if manager.listener is not None:
+                manager.listener.stop()
+                manager.listener = None
+
+    def running(self, node: str, binary: str) -> bool:
+        try:
+            return self.runtime.running(node, binary)
+        except KeyError:  # a node the topology no longer has: its power says
+            return self.runtime.is_up(node)
+
+    def follow_node(self, node: str) -> None:
+        """A node's power or its cinder-volume changed: its volume RPC servers consume
+        exactly while the process runs (the scheduler's, named after the node, the bus
+        pauses and resumes itself)."""
+        running = self.running(node, VOLUME)
+        for volume in self.volume_managers:
+            if volume.node != node or volume.listener is None:
+                continue
+            if running:
+                volume.listener.resume()
+            else:
+                volume.listener.pause()
+
+    async def run(self) -> None:
+        await self.services.run(lambda: self.processes, self.running)
+
+    # -- services ----------------------------------------------------------------------------
+
+    def list_services(self, *, host: str | None = None,
+                      binary: str | None = None) -> list[m.VolumeService]:
+        statement = select(m.VolumeService).order_by(m.VolumeService.id)
+        if host is not None:
+            statement = statement.where(m.VolumeService.host == host)
+        if binary is not None:
+            statement = statement.where(m.VolumeService.binary == binary)
+        with self.db.session() as session:
+            return list(session.scalars(statement))
+
+    def set_disabled(self, host: str, binary: str, disabled: bool,
+                     reason: str | None = None) -> bool:
+        with self.db.session() as session:
+            record = session.scalars(select(m.VolumeService).where(
+                m.VolumeService.host == host, m.VolumeService.binary == binary)).first()
+            if record is None:
+                return False
+            record.disabled = disabled
+            record.disabled_reason = reason if disabled else None
+            record.modified_at = self.clock.now()
+        return True
