@@ -11,7 +11,7 @@ from stacklab.declaration import CatalogSpec, Key, Parts, ServiceDeclaration, St
 from stacklab.topology import Change
 from stacklab.topology.runtime import SERVICE
 
-BLOCK_STORAGE = Key("block-storage", BlockStorageService)
+BLOCK_STORAGE = Key("volume", BlockStorageService)
 
 
 def _build(parts: Parts) -> BlockStorageService:

@@ -29,7 +29,7 @@ def cinder_internal_error(exception: str) -> ApiError:
 
 # cinder's API shares nova's WSGI fault bodies ({"itemNotFound": {code, message}}) and
 # its validation messages ("Invalid input for field/attribute ...").
-api = ServiceApi("block-storage", errors=nova_error, microversions=MICROVERSIONS,
+api = ServiceApi("volume", errors=nova_error, microversions=MICROVERSIONS,
                  malformed_json_message="Malformed request body",
                  describe_error=describe_nova, internal_error=cinder_internal_error)
 
