@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import Boolean, Float, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -33,3 +35,42 @@ class VolumeService(Base):
     created_at: Mapped[float] = mapped_column(Float)
     updated_at: Mapped[float | None] = mapped_column(Float)
     modified_at: Mapped[float | None] = mapped_column(Float)
+
+
+class VolumeType(Base):
+    """A volume type: its extra specs (what the scheduler matches), who may use it when
+    private (``projects``), its QoS specs and, as a row of its own, its encryption."""
+
+    __tablename__ = "block_storage_volume_type"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), unique=True)
+    description: Mapped[str | None] = mapped_column(String(255))
+    is_public: Mapped[bool] = mapped_column(Boolean, default=True)
+    extra_specs: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    projects: Mapped[list[str]] = mapped_column(default=list)
+    qos_specs_id: Mapped[str | None] = mapped_column(String(36))
+    created_at: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[float | None] = mapped_column(Float)
+
+
+class QosSpecs(Base):
+    __tablename__ = "block_storage_qos_specs"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), unique=True)
+    consumer: Mapped[str] = mapped_column(String(255))
+    specs: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[float] = mapped_column(Float)
+
+
+class Encryption(Base):
+    """A volume type's encryption, as data: no volume is encrypted by stacklab."""
+
+    __tablename__ = "block_storage_encryption"
+    volume_type_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    encryption_id: Mapped[str] = mapped_column(String(36), unique=True)
+    provider: Mapped[str] = mapped_column(String(255))
+    control_location: Mapped[str] = mapped_column(String(255))
+    cipher: Mapped[str | None] = mapped_column(String(255))
+    key_size: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[float | None] = mapped_column(Float)

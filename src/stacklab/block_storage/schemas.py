@@ -73,3 +73,62 @@ FREEZE_THAW: dict[str, Any] = {
     "properties": {"cluster": NULLABLE_STRING, "host": CINDER_HOST},
     "additionalProperties": False,
 }
+
+
+# -- types (cinder/api/schemas/volume_types.py, types_extra_specs.py, ...) -----------------
+
+def _wrapped(key: str, inner: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "object", "properties": {key: inner}, "required": [key],
+            "additionalProperties": False}
+
+
+TYPE_CREATE = _wrapped("volume_type", {
+    "type": "object",
+    "properties": {"name": NAME, "description": DESCRIPTION, "extra_specs": SPECS,
+                   "os-volume-type-access:is_public": BOOLEAN},
+    "required": ["name"], "additionalProperties": False})
+TYPE_UPDATE = _wrapped("volume_type", {
+    "type": "object",
+    "properties": {"name": {"type": ["string", "null"], "minLength": 1, "maxLength": 255},
+                   "description": DESCRIPTION, "is_public": BOOLEAN},
+    "additionalProperties": False})
+EXTRA_SPECS_CREATE = _wrapped("extra_specs", SPECS)
+# PUT .../extra_specs/{key}: exactly one key, the path's.
+EXTRA_SPEC_UPDATE: dict[str, Any] = {**SPECS, "minProperties": 1, "maxProperties": 1}
+ACCESS: dict[str, Any] = {"type": "object",
+                          "properties": {"project": {"type": "string", "minLength": 1,
+                                                     "maxLength": 255}},
+                          "required": ["project"], "additionalProperties": False}
+ADD_ACCESS = _wrapped("addProjectAccess", ACCESS)
+REMOVE_ACCESS = _wrapped("removeProjectAccess", ACCESS)
+KEY_SIZE: dict[str, Any] = {"type": ["string", "integer", "null"], "minimum": 0,
+                            "maximum": DB_MAX_INT, "pattern": "^[0-9]*$"}
+_ENCRYPTION_FIELDS: dict[str, Any] = {
+    "key_size": KEY_SIZE,
+    "provider": {"type": "string", "minLength": 0, "maxLength": 255},
+    "control_location": {"enum": ["front-end", "back-end"]},
+    "cipher": {"type": ["string", "null"], "minLength": 0, "maxLength": 255},
+}
+ENCRYPTION_CREATE = _wrapped("encryption", {
+    "type": "object", "properties": _ENCRYPTION_FIELDS,
+    "required": ["provider", "control_location"], "additionalProperties": True})
+ENCRYPTION_UPDATE = _wrapped("encryption", {
+    "type": "object", "properties": _ENCRYPTION_FIELDS, "additionalProperties": True})
+
+# -- QoS specs (cinder/api/schemas/qos_specs.py) ------------------------------------------
+
+QOS_CREATE = _wrapped("qos_specs", {
+    "type": "object",
+    "properties": {"name": {"type": "string", "minLength": 1, "maxLength": 255}},
+    "required": ["name"],
+    "patternProperties": {KEY_PATTERN: {"type": "string", "maxLength": 255}},
+    "additionalProperties": False})
+QOS_SET = _wrapped("qos_specs", {
+    "type": "object",
+    "patternProperties": {KEY_PATTERN: {"type": "string", "maxLength": 255}},
+    "additionalProperties": False})
+QOS_UNSET: dict[str, Any] = {
+    "type": "object",
+    "properties": {"keys": {"type": "array", "minItems": 1, "uniqueItems": True,
+                            "items": {"type": "string", "minLength": 1, "maxLength": 255}}},
+    "required": ["keys"], "additionalProperties": False}

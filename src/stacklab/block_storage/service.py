@@ -15,6 +15,7 @@ from stacklab.block_storage.servicegroup import (
     ServiceProcess,
     VolumeServices,
 )
+from stacklab.block_storage.volume_types import VolumeTypes
 from stacklab.bus.inprocess import InProcessBus
 from stacklab.clock import Clock
 from stacklab.config import Config
@@ -47,6 +48,7 @@ class BlockStorageService:
         self.services = VolumeServices(
             db, clock, ids, report_interval=config.DEFAULT.report_interval,
             service_down_time=config.DEFAULT.service_down_time, lab_clock=self.lab_clock)
+        self.types = VolumeTypes(clock, ids, config.DEFAULT.default_volume_type)
         self.volume_managers = [VolumeManager(self, backend) for backend in self.backends]
         self.scheduler_managers = [SchedulerManager(self, p.node) for p in self.processes
                                    if p.binary == SCHEDULER]
@@ -57,6 +59,7 @@ class BlockStorageService:
         """Register every service's row, then start each process's RPC server."""
         with self.db.session() as session:
             self.services.register(session, self.processes)
+            self.types.ensure_default(session)
         for manager in self.scheduler_managers:
             manager.listener = self.bus.listen(manager.target, manager)
         for volume in self.volume_managers:
@@ -118,3 +121,13 @@ class BlockStorageService:
             record.disabled_reason = reason if disabled else None
             record.modified_at = self.clock.now()
         return True
+
+    def zones(self) -> dict[str, bool]:
+        """Each zone of an enabled cinder-volume service, available while one is up."""
+        zones: dict[str, bool] = {}
+        for record in self.list_services(binary=VOLUME):
+            if record.disabled:
+                continue
+            zones[record.availability_zone] = (zones.get(record.availability_zone, False)
+                                               or self.services.is_up(record))
+        return zones
