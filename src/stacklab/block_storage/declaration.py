@@ -4,6 +4,7 @@ a cinder-volume per host@backend, their heartbeats and their RPC servers on the 
 from __future__ import annotations
 
 from stacklab.block_storage.api import api
+from stacklab.block_storage.glance import GlanceClient
 from stacklab.block_storage.policies import RULES
 from stacklab.block_storage.service import BlockStorageService
 from stacklab.block_storage.servicegroup import TOPICS, VOLUME
@@ -15,8 +16,13 @@ BLOCK_STORAGE = Key("volume", BlockStorageService)
 
 
 def _build(parts: Parts) -> BlockStorageService:
-    return BlockStorageService(parts.db, parts.clock, parts.ids, parts.config, parts.topology,
-                               parts.runtime, parts.bus, lab_clock=parts.scaled_clock)
+    service = BlockStorageService(parts.db, parts.clock, parts.ids, parts.config,
+                                  parts.topology, parts.runtime, parts.bus,
+                                  lab_clock=parts.scaled_clock)
+    # cinder's [glance] section: images over HTTP, never glance's tables or files.
+    service.glance = GlanceClient(parts.app, parts.base_url, username="cinder",
+                                  password=parts.config.stacklab.admin_password)
+    return service
 
 
 def _start(parts: Parts, startup: Startup) -> None:

@@ -132,3 +132,103 @@ QOS_UNSET: dict[str, Any] = {
     "properties": {"keys": {"type": "array", "minItems": 1, "uniqueItems": True,
                             "items": {"type": "string", "minLength": 1, "maxLength": 255}}},
     "required": ["keys"], "additionalProperties": False}
+
+
+# -- volumes (cinder/api/schemas/volumes.py, volume_actions.py, volume_metadata.py) ---------
+
+_VOLUME_FIELDS: dict[str, Any] = {
+    "name": NULLABLE_NAME, "description": DESCRIPTION,
+    "display_name": NULLABLE_NAME, "display_description": DESCRIPTION,
+    # A type by name or id: looked up, not checked here.
+    "volume_type": {"type": ["string", "null"], "minLength": 0, "maxLength": 255},
+    "metadata": METADATA_OR_NULL,
+    "snapshot_id": OPTIONAL_UUID, "source_volid": OPTIONAL_UUID,
+    "consistencygroup_id": OPTIONAL_UUID,
+    "size": {**VOLUME_SIZE, "type": ["integer", "string", "null"]},
+    "availability_zone": ZONE,
+    "multiattach": {"oneOf": [{"type": "null"}, BOOLEAN]},
+    "image_id": {"type": ["string", "null"], "minLength": 0, "maxLength": 255},
+    "imageRef": {"type": ["string", "null"], "minLength": 0, "maxLength": 255},
+    "group_id": {"type": ["string", "null"], "minLength": 0, "maxLength": 255},
+    "backup_id": OPTIONAL_UUID,
+}
+
+
+def volume_create(strict: bool) -> dict[str, Any]:
+    """Before 3.53 a volume body may carry keys cinder ignores; from 3.53 none."""
+    return {"type": "object",
+            "properties": {"volume": {"type": "object", "properties": _VOLUME_FIELDS,
+                                      "additionalProperties": not strict},
+                           "OS-SCH-HNT:scheduler_hints": {"type": ["object", "null"]}},
+            "required": ["volume"], "additionalProperties": False}
+
+
+_UPDATE_FIELDS: dict[str, Any] = {
+    "name": NULLABLE_NAME, "description": DESCRIPTION, "display_name": NULLABLE_NAME,
+    "display_description": DESCRIPTION, "metadata": SPECS}
+
+
+def volume_update(strict: bool) -> dict[str, Any]:
+    inner: dict[str, Any] = {"type": "object", "properties": _UPDATE_FIELDS,
+                             "additionalProperties": False}
+    if strict:  # 3.53: at least one of them
+        inner["anyOf"] = [{"required": [name]} for name in _UPDATE_FIELDS]
+    return _wrapped("volume", inner)
+
+
+METADATA = _wrapped("metadata", SPECS)
+META_ITEM = _wrapped("meta", {**SPECS, "minProperties": 1, "maxProperties": 1})
+EXTEND = _wrapped("os-extend", {
+    "type": "object", "properties": {"new_size": VOLUME_SIZE}, "required": ["new_size"],
+    "additionalProperties": False})
+SET_BOOTABLE = _wrapped("os-set_bootable", {
+    "type": "object", "properties": {"bootable": BOOLEAN}, "required": ["bootable"],
+    "additionalProperties": False})
+READONLY = _wrapped("os-update_readonly_flag", {
+    "type": "object", "properties": {"readonly": BOOLEAN}, "required": ["readonly"],
+    "additionalProperties": False})
+SET_IMAGE_METADATA = _wrapped("os-set_image_metadata", {
+    "type": "object", "properties": {"metadata": IMAGE_METADATA}, "required": ["metadata"],
+    "additionalProperties": False})
+UNSET_IMAGE_METADATA = _wrapped("os-unset_image_metadata", {
+    "type": "object", "properties": {"key": {"type": "string", "minLength": 1,
+                                             "maxLength": 255}},
+    "required": ["key"], "additionalProperties": False})
+SHOW_IMAGE_METADATA = _wrapped("os-show_image_metadata", {"type": ["object", "null"]})
+FORCE_DELETE = _wrapped("os-force_delete", {"type": ["object", "null"]})
+RESET_STATUS = _wrapped("os-reset_status", {
+    "type": "object",
+    "properties": {"status": {"type": ["string", "null"], "minLength": 1, "maxLength": 255},
+                   "attach_status": {"type": ["string", "null"], "minLength": 1,
+                                     "maxLength": 255},
+                   "migration_status": {"type": ["string", "null"], "minLength": 1,
+                                        "maxLength": 255}},
+    "additionalProperties": False})
+
+# -- snapshots (cinder/api/schemas/snapshots.py, snapshot_actions.py) ---------------------
+
+SNAPSHOT_CREATE = _wrapped("snapshot", {
+    "type": "object",
+    "properties": {"name": NULLABLE_NAME, "display_name": NULLABLE_NAME,
+                   "description": DESCRIPTION, "display_description": DESCRIPTION,
+                   "volume_id": UUID, "force": BOOLEAN, "metadata": METADATA_OR_NULL},
+    "required": ["volume_id"], "additionalProperties": False})
+SNAPSHOT_UPDATE = _wrapped("snapshot", {
+    "type": "object",
+    "properties": {"name": NULLABLE_NAME, "display_name": NULLABLE_NAME,
+                   "description": DESCRIPTION, "display_description": DESCRIPTION},
+    "additionalProperties": False,
+    "anyOf": [{"required": ["name"]}, {"required": ["description"]},
+              {"required": ["display_name"]}, {"required": ["display_description"]}]})
+SNAPSHOT_RESET_STATUS = _wrapped("os-reset_status", {
+    "type": "object", "properties": {"status": {"type": "string", "minLength": 1,
+                                                "maxLength": 255}},
+    "required": ["status"], "additionalProperties": False})
+
+# -- quotas (cinder/api/schemas/quotas.py) ------------------------------------------------
+
+QUOTA_UPDATE = _wrapped("quota_set", {
+    "type": "object",
+    "patternProperties": {"^[a-zA-Z0-9-_:. ]{1,300}$": {
+        "type": ["integer", "string", "boolean"]}},
+    "additionalProperties": False})

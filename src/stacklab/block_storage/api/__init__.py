@@ -3,8 +3,11 @@
 from stacklab.block_storage.api import (  # noqa: F401
     discovery,
     qos,
+    quotas,
     services,
+    snapshots,
     volume_types,
+    volumes,
     zones,
 )
 from stacklab.block_storage.api.base import api
