@@ -10,7 +10,7 @@ from stacklab.compute.glance import GlanceClient
 from stacklab.compute.neutron import NeutronClient
 from stacklab.compute.policies import RULES
 from stacklab.compute.service import ComputeService
-from stacklab.compute.servicegroup import TOPICS
+from stacklab.compute.servicegroup import TOPICS, conductor_reporter
 from stacklab.declaration import CatalogSpec, Key, Parts, ServiceDeclaration, Startup
 
 COMPUTE = Key("compute", ComputeService)
@@ -57,7 +57,8 @@ async def _background(parts: Parts) -> None:
     # down after service_down_time; a stopped nova-compute's servers keep running), and a
     # stopped nova-compute does not reclaim its soft-deleted servers either.
     await asyncio.gather(
-        compute.services.run(runtime.is_up, running),
+        compute.services.run(runtime.is_up, running,
+                             via_conductor=conductor_reporter(parts.bus)),
         compute.deletes.run_reclaim(lambda host: running(host, "nova-compute")),
         compute.power_sync.run(lambda host: running(host, "nova-compute")))
 

@@ -202,8 +202,34 @@ async def galera(view: StatusView) -> Section | None:
     return section
 
 
+async def rabbitmq(view: StatusView) -> Section | None:
+    """The RabbitMQ cluster as ``rabbitmqctl cluster_status`` tells it on each node: its
+    state (running, paused by pause_minority, stopped), the running nodes it sees, the
+    partitions it found; and the nodes whose processes have no connection to it.
+
+    A paused or stopped broker is already a reason of the control plane's health (so the
+    verdict counts it once); the connections lost are this section's own problem."""
+    if not view.parts.has(CONTROL_PLANE):
+        return None
+    status = view.parts.get(CONTROL_PLANE).rabbit_status()
+    if status is None:
+        return None
+    handling = status["cluster_partition_handling"]
+    section = Section("rabbitmq", f"rabbitmq cluster (cluster_partition_handling {handling})",
+                      ["node", "state", "running nodes", "partitions"])
+    for node in status["nodes"]:
+        section.rows.append([node["node"], node["state"],
+                             ",".join(_short(n) for n in node["running_nodes"]) or "-",
+                             ",".join(_short(n) for n in node["partitions"]) or "-"])
+    if status["disconnected"]:
+        section.problems.append(Problem(
+            DEGRADED, "no connection to RabbitMQ from "
+                      f"{', '.join(_short(n) for n in status['disconnected'])} (reconnecting)"))
+    return section
+
+
 # The sections every status shows, in order.
-SECTIONS: list[SectionProvider] = [vips, load_balancers, galera, network_agents,
+SECTIONS: list[SectionProvider] = [vips, load_balancers, galera, rabbitmq, network_agents,
                                    compute_services]
 
 
