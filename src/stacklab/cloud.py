@@ -20,6 +20,9 @@ import stacklab.models  # noqa: F401
 from stacklab.api.context import RequestContext
 from stacklab.api.policy import PolicyEngine
 from stacklab.api.service import Reach, ServiceApi
+from stacklab.block_storage.declaration import BLOCK_STORAGE
+from stacklab.block_storage.declaration import DECLARATION as BLOCK_STORAGE_SERVICE
+from stacklab.block_storage.service import BlockStorageService
 from stacklab.bus.inprocess import InProcessBus
 from stacklab.clock import Clock, RealClock
 from stacklab.compute.declaration import COMPUTE
@@ -57,6 +60,7 @@ SERVICES: tuple[ServiceDeclaration[Any], ...] = (
     IMAGE_SERVICE,
     COMPUTE_SERVICE,
     NETWORK_SERVICE,
+    BLOCK_STORAGE_SERVICE,
     LAB_API,
 )
 
@@ -209,6 +213,10 @@ class Cloud:
         return self.parts.get(NETWORK)
 
     @property
+    def block_storage(self) -> BlockStorageService:
+        return self.parts.get(BLOCK_STORAGE)
+
+    @property
     def agents(self) -> Agents:
         return self.parts.get(AGENTS)
 
@@ -247,8 +255,8 @@ class Cloud:
         if not self.config.stacklab.ephemeral and not self.config.database.connection:
             self.config.state_path.mkdir(parents=True, exist_ok=True)
         self.db.upgrade()
-        startup = Startup(self.base_url, [d.catalog for d in self.declarations
-                                          if d.catalog is not None])
+        startup = Startup(self.base_url, [spec for d in self.declarations
+                                          for spec in d.catalog_specs])
         for declaration in self.declarations:
             if declaration.start is not None:
                 declaration.start(self.parts, startup)
@@ -271,8 +279,7 @@ class Cloud:
 
     def catalog_entries(self) -> Iterator[CatalogEntry]:
         for declaration in self.declarations:
-            spec = declaration.catalog
-            if spec is not None:
+            for spec in declaration.catalog_specs:
                 yield CatalogEntry(spec.type, spec.name, spec.description,
                                    f"{self.base_url}{spec.suffix}")
 

@@ -58,6 +58,20 @@ class DefaultOptions:
     l3_ha_net_cidr: str = "169.254.192.0/18"
     ha_vrrp_advert_int: int = 2
     router_distributed: bool = False
+    # cinder.conf: the backends each cinder-volume runs (one section each, the lab's
+    # ``[lvm]``), the zone of its services and volumes, the type a volume gets when none
+    # is asked for, and the quota defaults (cinder/quota.py); upstream defaults.
+    enabled_backends: str = ""
+    storage_availability_zone: str = "nova"
+    allow_availability_zone_fallback: bool = False
+    default_volume_type: str = "__DEFAULT__"
+    quota_volumes: int = 10
+    quota_snapshots: int = 10
+    quota_gigabytes: int = 1000
+    quota_backups: int = 10
+    quota_backup_gigabytes: int = 1000
+    quota_groups: int = 10
+    per_volume_size_limit: int = -1
 
 
 @dataclass
@@ -176,6 +190,23 @@ class FilterSchedulerOptions:
 
 
 @dataclass
+class VolumeBackendOptions:
+    """A cinder backend's section (the lab's ``[lvm]``): its name in the scheduler, its
+    driver, the host it reports as (``backend_host``, for active/passive) and how far its
+    thin pool may be over-subscribed; upstream defaults. The pool's size is the volume
+    group's: stacklab gives it the node's disk (``volume_group_size_gb`` 0) unless set."""
+
+    volume_backend_name: str = ""
+    volume_driver: str = "cinder.volume.drivers.lvm.LVMVolumeDriver"
+    backend_host: str = ""
+    max_over_subscription_ratio: float = 20.0
+    reserved_percentage: int = 0
+    lvm_type: str = "auto"
+    volume_group: str = "cinder-volumes"
+    volume_group_size_gb: int = 0
+
+
+@dataclass
 class AgentOptions:
     """neutron agents' [AGENT] section."""
 
@@ -253,6 +284,15 @@ class Config:
     AGENT: AgentOptions = field(default_factory=AgentOptions)
     oslo_messaging_rabbit: OsloMessagingRabbitOptions = field(
         default_factory=OsloMessagingRabbitOptions)
+    lvm: VolumeBackendOptions = field(default_factory=VolumeBackendOptions)
+
+    def volume_backend(self, name: str) -> VolumeBackendOptions:
+        """The section of backend ``name`` (one of ``enabled_backends``): the lab's ``[lvm]``;
+        another name has no section of its own here and gets upstream's defaults."""
+        section = getattr(self, name, None)
+        if isinstance(section, VolumeBackendOptions):
+            return section
+        return VolumeBackendOptions()
 
     @property
     def state_path(self) -> Path:
@@ -321,4 +361,7 @@ def lab_defaults(config: Config) -> Config:
     config.DEFAULT.l3_ha = True
     config.DEFAULT.max_l3_agents_per_router = 3
     config.DEFAULT.min_l3_agents_per_router = 2
+    # The course's cinder.conf: one lvm backend on each cinder-volume node.
+    config.DEFAULT.enabled_backends = "lvm"
+    config.lvm.volume_backend_name = "lvm"
     return config
