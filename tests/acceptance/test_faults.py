@@ -173,7 +173,7 @@ def test_a_paused_broker_makes_healthy_computes_look_down_until_it_heals(
             ["rows"]] == ["paused", "paused"])
         assert body["status"] == "degraded"
         text = stacklab(lab, "status").stdout
-        assert "rabbitmq cluster (cluster_partition_handling pause_minority)" in text
+        assert "RabbitMQ (cluster_partition_handling pause_minority)" in text
         assert f"control plane: RabbitMQ node controller1.{DOMAIN} is paused" in text
         # service_down_time (60 lab s) after the last report got through: down, through
         # the real CLI.

@@ -188,18 +188,18 @@ def test_status_shows_the_cluster_its_paused_nodes_and_the_lost_connections() ->
     async def test(cloud: Cloud, clock: VirtualClock) -> None:
         whole = await lab_status(cloud.parts, None, [rabbitmq])
         section = next(s for s in whole["sections"] if s["name"] == "rabbitmq")
-        assert section["title"] == "rabbitmq cluster (cluster_partition_handling pause_minority)"
+        assert section["title"] == "RabbitMQ (cluster_partition_handling pause_minority)"
         assert section["rows"] == [
-            [CONTROLLER1, "running", "controller1,controller2", "-"],
-            [CONTROLLER2, "running", "controller2,controller1", "-"]]
+            ["controller1", "running", "controller1,controller2", "-"],
+            ["controller2", "running", "controller2,controller1", "-"]]
         assert whole["status"] == "ready"
 
         cloud.runtime.partition([[CONTROLLER1], [CONTROLLER2]])
         await settle(cloud, clock, 60)
         split = await lab_status(cloud.parts, None, [rabbitmq])
         section = next(s for s in split["sections"] if s["name"] == "rabbitmq")
-        assert section["rows"] == [[CONTROLLER1, "paused", "controller1", "-"],
-                                   [CONTROLLER2, "paused", "controller2", "-"]]
+        assert section["rows"] == [["controller1", "paused", "controller1", "-"],
+                                   ["controller2", "paused", "controller2", "-"]]
         messages = [p["message"] for p in split["problems"]]
         assert (f"control plane: RabbitMQ node {CONTROLLER1} is paused (pause_minority)"
                 in messages)

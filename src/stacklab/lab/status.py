@@ -207,18 +207,17 @@ async def rabbitmq(view: StatusView) -> Section | None:
     state (running, paused by pause_minority, stopped), the running nodes it sees, the
     partitions it found; and the nodes whose processes have no connection to it.
 
-    A paused or stopped broker is already a reason of the control plane's health (so the
-    verdict counts it once); the connections lost are this section's own problem."""
-    if not view.parts.has(CONTROL_PLANE):
-        return None
-    status = view.parts.get(CONTROL_PLANE).rabbit_status()
+    A paused or stopped broker is already a reason of the control plane's health; the
+    connections lost are this section's own problem."""
+    plane = _plane(view)
+    status = plane.get("rabbitmq") if plane is not None else None
     if status is None:
         return None
     handling = status["cluster_partition_handling"]
-    section = Section("rabbitmq", f"rabbitmq cluster (cluster_partition_handling {handling})",
+    section = Section("rabbitmq", f"RabbitMQ (cluster_partition_handling {handling})",
                       ["node", "state", "running nodes", "partitions"])
     for node in status["nodes"]:
-        section.rows.append([node["node"], node["state"],
+        section.rows.append([_short(node["node"]), node["state"],
                              ",".join(_short(n) for n in node["running_nodes"]) or "-",
                              ",".join(_short(n) for n in node["partitions"]) or "-"])
     if status["disconnected"]:
