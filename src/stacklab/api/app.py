@@ -8,6 +8,7 @@ rendering in the service's own format. Services only declare operations.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
@@ -38,6 +39,7 @@ from stacklab.api.validation import check_integers, parse_json
 from stacklab.bus.interface import reset_host as reset_bus_host
 from stacklab.bus.interface import set_host as set_bus_host
 from stacklab.ha.route import Direct, Entry, ProxyAnswer, Routed, Unreachable, bind, unbind
+from stacklab.ha.route import Route as LabRoute
 from stacklab.observability import logging as obs
 from stacklab.store.database import DBConnectionError
 
@@ -389,22 +391,8 @@ class RequestIdMiddleware:
         entry: Entry = Direct()
         if api is not None and not is_console(scope):
             entry = await self.cloud.request_path.enter(api)
-        if isinstance(entry, Unreachable):
-            obs.bind_request(request_id, context.global_request_id, None)
-            self._log(scope, 0, started, f"connection to {entry.vip} closed: {entry.reason}")
-            obs.clear_request()
-            await _close_connection(scope, entry.reason)
-            return
-        if isinstance(entry, ProxyAnswer):
-            obs.bind_request(request_id, context.global_request_id, entry.proxy)
-            obs.set_service("haproxy")
-            # HAProxy's own page: no OpenStack service saw the request, no request id.
-            await send({"type": "http.response.start", "status": entry.status,
-                        "headers": [*entry.headers,
-                                    (b"content-length", str(len(entry.body)).encode())]})
-            await send({"type": "http.response.body", "body": entry.body})
-            self._log(scope, entry.status, started, entry.describe())
-            obs.clear_request()
+        if isinstance(entry, Unreachable | ProxyAnswer):
+            await self._not_served(scope, send, entry, request_id, context, started)
             return
         route = entry.route if isinstance(entry, Routed) else None
         node = route.controller if route is not None else \
@@ -424,8 +412,12 @@ class RequestIdMiddleware:
                 message = {**message, "headers": headers}
             await send(message)
 
+        broken: Unreachable | ProxyAnswer | None = None
         try:
-            await self.app(scope, receive, send_with_id)
+            if route is None:
+                await self.app(scope, receive, send_with_id)
+            else:
+                broken = await self._serve(route, scope, receive, send_with_id, status_holder)
         except Exception:
             # Raised past the dispatcher (while sending, or in routing): counted and logged
             # the same way; starlette has already answered 500 if it could.
@@ -442,9 +434,68 @@ class RequestIdMiddleware:
                 route.active = False
             unbind(bound)
             reset_bus_host(sending)
-            self._log(scope, status_holder[0], started,
-                      route.describe() if route is not None else "")
+            if broken is None:
+                self._log(scope, status_holder[0], started,
+                          route.describe() if route is not None else "")
+                obs.clear_request()
+        if broken is not None:
+            await self._not_served(scope, send, broken, request_id, context, started)
+
+    async def _serve(self, route: LabRoute, scope: Scope, receive: Receive, send: Send,
+                     status: list[int]) -> Unreachable | ProxyAnswer | None:
+        """Serve the request on its controller; if its way breaks before the answer has
+        started (the controller or its API process died, the proxy went away), the work is
+        given up (cancelled: its transaction rolls back, and nothing it still says reaches
+        the client) and what the client gets instead is returned. The app runs in this
+        task, in this context, as it would without a lab."""
+        path = self.cloud.request_path
+        broken = path.watch(route)
+        task = asyncio.current_task()
+        gave_up: list[bool] = []
+
+        def give_up(future: asyncio.Future[str]) -> None:
+            if not future.cancelled() and not status[0] and task is not None:
+                gave_up.append(True)
+                task.cancel()
+
+        async def unless_gone(message: Message) -> None:
+            if not gave_up:  # a dead worker's last words reach nobody
+                await send(message)
+
+        broken.add_done_callback(give_up)
+        try:
+            await self.app(scope, receive, unless_gone)
+        except (Exception, asyncio.CancelledError):
+            if not gave_up:
+                raise
+        finally:
+            path.unwatch(route)
+        if not gave_up:
+            return None
+        if task is not None and task.cancelling():
+            task.uncancel()
+        if status[0]:  # it had started answering after all: the connection just dies
+            return Unreachable(route.vip, f"{route.server} died while answering")
+        return await path.broken_answer(route, broken.result())
+
+    async def _not_served(self, scope: Scope, send: Send, entry: Unreachable | ProxyAnswer,
+                          request_id: str, context: RequestContext, started: float) -> None:
+        """No OpenStack service answers: the connection closed, or HAProxy's own page."""
+        if isinstance(entry, Unreachable):
+            obs.bind_request(request_id, context.global_request_id, None)
+            self._log(scope, 0, started, f"connection to {entry.vip} closed: {entry.reason}")
             obs.clear_request()
+            await _close_connection(scope, entry.reason)
+            return
+        obs.bind_request(request_id, context.global_request_id, entry.proxy)
+        obs.set_service("haproxy")
+        # HAProxy's own page: no OpenStack service saw the request, no request id.
+        await send({"type": "http.response.start", "status": entry.status,
+                    "headers": [*entry.headers,
+                                (b"content-length", str(len(entry.body)).encode())]})
+        await send({"type": "http.response.body", "body": entry.body})
+        self._log(scope, entry.status, started, entry.describe())
+        obs.clear_request()
 
     def _log(self, scope: Scope, status: int, started: float, way: str) -> None:
         elapsed = self.cloud.clock.monotonic() - started

@@ -28,6 +28,7 @@ What a client meets (ha-semantics §1.3, §2.2, §3.3):
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 from collections.abc import Callable, Collection, Iterator
@@ -41,6 +42,10 @@ from stacklab.ha.daemonlog import daemon_log
 from stacklab.ha.galera import LOST, NOT_READY, DatabaseRefusal, GaleraCluster, GaleraOptions
 from stacklab.ha.galera import cant_connect as mysql_cant_connect
 from stacklab.ha.haproxy import (
+    BAD_GATEWAY_BODY,
+    BAD_GATEWAY_STATUS,
+    GATEWAY_TIMEOUT_BODY,
+    GATEWAY_TIMEOUT_STATUS,
     NO_SERVER_BODY,
     NO_SERVER_HEADERS,
     NO_SERVER_STATUS,
@@ -101,6 +106,11 @@ API_LISTENS = (
     ApiListen("volume", "cinder_api_cluster", 8776, "cinder-api"),
     ApiListen("orchestration", "heat_api_cluster", 8004, "heat-api"),
 )
+# How the way of a request in flight broke (``ControlPlane.watch``).
+PROXY_LOST = "proxy lost"
+SERVER_RESET = "server reset"
+SERVER_SILENT = "server silent"
+
 GALERA_LISTEN = "galera_cluster"
 GALERA_PORT = 3306
 DATA_PROCESS = "mariadb"
@@ -121,6 +131,8 @@ class ControlPlane:
         self.source = clock
         self.time = LabTime(clock, history=HISTORY)
         self.view = LabView(runtime)
+        # The requests being served now, each with what learns that its way broke.
+        self._flights: dict[int, tuple[Route, asyncio.Future[str]]] = {}
         self.options = haproxy or HaproxyOptions()
         proxies = topology.nodes_with_role(PROXY_ROLE)
         controllers = topology.nodes_with_role("controller")
@@ -223,6 +235,7 @@ class ControlPlane:
                                  if old.running(fqdn, BROKER_PROCESS)
                                  and not new.running(fqdn, BROKER_PROCESS) and new.is_up(fqdn)])
             self.clients.refresh()
+        self._break_flights(new)
         self._poke()
 
     def _poke(self) -> None:
@@ -342,6 +355,52 @@ class ControlPlane:
         return ProxyAnswer(vip, holder, item.listen, NO_SERVER_STATUS, NO_SERVER_BODY,
                            NO_SERVER_HEADERS,
                            tuple(f"{name} {how}" for name, how in dispatch.attempts))
+
+    # -- requests in flight -----------------------------------------------------------------
+
+    def watch(self, route: Route) -> asyncio.Future[str]:
+        """Done, with how (``PROXY_LOST``, ``SERVER_RESET``, ``SERVER_SILENT``), when the way
+        of a request being served breaks under it (``broken_answer`` says what the client
+        gets then); ``unwatch`` once it is answered."""
+        future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        self._flights[id(route)] = (route, future)
+        return future
+
+    def in_flight(self) -> list[Route]:
+        """The requests being served now (their way through the lab)."""
+        return [route for route, _ in self._flights.values()]
+
+    def unwatch(self, route: Route) -> None:
+        found = self._flights.pop(id(route), None)
+        if found is not None and not found[1].done():
+            found[1].cancel()
+
+    def _break_flights(self, view: LabView) -> None:
+        for route, future in list(self._flights.values()):
+            if future.done():
+                continue
+            if not (view.is_up(route.proxy) and view.running(route.proxy, "haproxy")):
+                future.set_result(PROXY_LOST)
+            elif not view.reachable(route.proxy, route.controller, MANAGEMENT):
+                future.set_result(SERVER_SILENT)
+            elif not view.running(route.controller, self._process[route.backend]):
+                future.set_result(SERVER_RESET)
+
+    async def broken_answer(self, route: Route, how: str) -> ProxyAnswer | Unreachable:
+        """What the client of a request whose way broke gets (HAProxy does not retry a
+        request it has sent): nothing when its proxy died with the connection; 502 at once
+        when the API process died (its connection reset); 504 after ``timeout server`` when
+        the controller went silent (powered off, cut off)."""
+        if how == PROXY_LOST:
+            return Unreachable(route.vip, f"{route.proxy} went away with the request")
+        if how == SERVER_RESET:
+            return ProxyAnswer(route.vip, route.proxy, route.backend, BAD_GATEWAY_STATUS,
+                               BAD_GATEWAY_BODY, NO_SERVER_HEADERS,
+                               (f"{route.server} died with the request",))
+        await self._wait(self.options.timeout_server)
+        return ProxyAnswer(route.vip, route.proxy, route.backend, GATEWAY_TIMEOUT_STATUS,
+                           GATEWAY_TIMEOUT_BODY, NO_SERVER_HEADERS,
+                           (f"{route.server} silent for timeout server",))
 
     async def _holder_for_syn(self) -> str | None:
         wait = SYN_TIMEOUT_INIT

@@ -36,6 +36,14 @@ NO_SERVER_STATUS = 503
 NO_SERVER_BODY = (b"<html><body><h1>503 Service Unavailable</h1>\n"
                   b"No server is available to handle this request.\n</body></html>\n")
 NO_SERVER_HEADERS = ((b"content-type", b"text/html"), (b"cache-control", b"no-cache"))
+# HAProxy's pages (src/http.c) when the server took the request and then died: its
+# connection reset (502, termination SH) or silent until `timeout server` (504, sH).
+BAD_GATEWAY_STATUS = 502
+BAD_GATEWAY_BODY = (b"<html><body><h1>502 Bad Gateway</h1>\n"
+                    b"The server returned an invalid or incomplete response.\n</body></html>\n")
+GATEWAY_TIMEOUT_STATUS = 504
+GATEWAY_TIMEOUT_BODY = (b"<html><body><h1>504 Gateway Time-out</h1>\n"
+                        b"The server didn't respond in time.\n</body></html>\n")
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +54,7 @@ class HaproxyOptions:
     redispatch: bool = True  # HAG and kolla `option redispatch`
     timeout_connect: float = 10.0  # HAG `timeout connect 10s`; kolla haproxy_connect_timeout
     timeout_check: float = 10.0  # HAG `timeout check 10s`; kolla haproxy_check_timeout
+    timeout_server: float = 60.0  # HAG `timeout server 1m`; kolla haproxy_server_timeout
     inter: float = 2.0  # `check inter 2000` (HAG; kolla haproxy_health_check)
     rise: int = 2  # `rise 2`
     fall: int = 5  # `fall 5` (HAProxy's own default is 3)

@@ -53,8 +53,9 @@ class Lab:
         headers = {"X-Auth-Token": self.token} if self.token else {}
         started = self.clock.now()
         done: dict[int, float] = {}
-        tasks = [asyncio.create_task(self.client.request(method, path, headers=headers,
-                                                         **kwargs))
+        tasks = [asyncio.create_task(self.client.request(
+                     method, path, **{**kwargs, "headers": {**headers,
+                                                            **kwargs.get("headers", {})}}))
                  for method, path, kwargs in requests]
         while True:
             for index, task in enumerate(tasks):
@@ -475,5 +476,70 @@ def test_proxies_whose_link_loses_every_advert_both_hold_the_vips() -> None:
         lab.cloud.runtime.set_link("proxy1", "proxy2")
         await lab.wait(5.0)
         assert len(lab.cloud.controlplane.keepalived.group.masters()) == 1
+
+    in_lab(test)
+
+
+async def slow_upload(lab: Lab, image: str, chunks: int) -> Any:
+    """A client uploading an image's data a chunk per lab second, until it is answered."""
+
+    async def body() -> Any:
+        for _ in range(chunks):
+            yield b"x" * 1024
+            await lab.clock.sleep(1.0)
+
+    return await lab.send("PUT", f"/image/v2/images/{image}/file", content=body(),
+                          headers={"Content-Type": "application/octet-stream"}, budget=300)
+
+
+async def uploading(lab: Lab) -> tuple[str, asyncio.Task[Any]]:
+    """An image upload under way: the controller serving it, and the client's task."""
+    created, _ = await lab.send("POST", "/image/v2/images", json={
+        "name": "slow", "disk_format": "raw", "container_format": "bare"})
+    upload = asyncio.create_task(slow_upload(lab, created.json()["id"], 30))
+    await lab.wait(5.0)
+    (route,) = lab.cloud.controlplane.in_flight()
+    return route.controller, upload
+
+
+def test_a_controller_powered_off_mid_request_answers_504_after_timeout_server() -> None:
+    async def test(lab: Lab) -> None:
+        await lab.login()
+        controller, upload = await uploading(lab)
+        lab.cloud.node_down(controller)
+        response, waited = await upload
+        # The request was sent: HAProxy does not retry it; nothing answers until its
+        # `timeout server` (1 m) strikes.
+        assert response.status_code == 504
+        assert b"504 Gateway Time-out" in response.content
+        assert 60 + 5 <= waited < 60 + 5 + 1
+        assert lab.cloud.controlplane.in_flight() == []
+
+    in_lab(test)
+
+
+def test_an_api_process_stopped_mid_request_answers_502_at_once() -> None:
+    async def test(lab: Lab) -> None:
+        await lab.login()
+        controller, upload = await uploading(lab)
+        lab.cloud.runtime.stop_service(controller, "glance-api")
+        response, waited = await upload
+        assert response.status_code == 502
+        assert b"The server returned an invalid or incomplete response." in response.content
+        assert waited < 5 + 1
+        # The upload was given up: the image has no data (glance's own cleanup aside).
+        images, _ = await lab.send("GET", "/image/v2/images?name=slow")
+        assert images.json()["images"][0]["size"] is None
+
+    in_lab(test)
+
+
+def test_the_proxy_powered_off_mid_request_closes_the_client_s_connection() -> None:
+    async def test(lab: Lab) -> None:
+        await lab.login()
+        _, upload = await uploading(lab)
+        lab.cloud.node_down(lab.status()["keepalived"]["holder"])
+        with pytest.raises(ConnectionClosed, match="went away with the request"):
+            await upload
 
     in_lab(test)
