@@ -139,7 +139,8 @@ class Cloud:
         # store a Galera member (on the lab's time, ha_time_scale).
         self.controlplane = self.parts.provide(CONTROL_PLANE, ControlPlane(
             self.topology, self.runtime, self.parts.scaled_clock,
-            apis=[declaration.name for declaration in self.declarations]))
+            apis=[declaration.name for declaration in self.declarations],
+            vip_manager=config.stacklab.vip_manager))
         self.db.gate = self.controlplane.check_database
         # A node's (or a process's) RPC servers stop consuming first, then each service
         # hears of it.

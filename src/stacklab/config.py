@@ -82,6 +82,11 @@ class StacklabOptions:
     # dead after 7.5 s. Records keep wall-clock stamps (updated_at, heartbeat_timestamp),
     # whose age is read in the lab's seconds; tokens, RPC and API timeouts stay real.
     ha_time_scale: float = 1.0
+    # Who places the API VIPs on the proxies: "keepalived" (kolla's VRRP instance, the
+    # default) or "pacemaker" (the HA guide's two-node Pacemaker/Corosync cluster: the VIPs
+    # as IPaddr2 with a haproxy clone colocated, quorum two_node, fencing by power cycle;
+    # docs/pacemaker.md). The request path asks either one who holds the VIPs.
+    vip_manager: str = "keepalived"
 
 
 @dataclass
