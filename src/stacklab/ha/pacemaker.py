@@ -314,6 +314,7 @@ class _Node:
     saw_all: bool = False  # votequorum wait_for_all: all nodes seen at once since start
     standby: bool = False
     boots: int = 0  # which start of its stack this is: requests die with their stack
+    died_at: float | None = None  # when its stack last died
 
 
 @dataclass(slots=True)
@@ -523,6 +524,7 @@ class PacemakerCluster:
         for record in self.nodes.values():
             if record.running and not self._up(record.name):
                 record.running = False
+                record.died_at = now
                 record.members = frozenset()
                 record.saw_all = False
                 self._node_died(record.name)
@@ -624,9 +626,7 @@ class PacemakerCluster:
             del self.partitions[partition.members]
         lost = before - members
         for node in lost:
-            fencing = self.fencing.get(node)
-            if fencing is not None and fencing.done_at is not None and \
-                    not self.nodes[node].running:
+            if self._fenced_since_death(node):
                 continue  # fenced already: offline, not unclean
             unclean.add(node)
         unclean -= members
@@ -713,6 +713,14 @@ class PacemakerCluster:
                    f" (priority-fencing-delay {delay:g}s)" if delay else "",
                    level=logging.WARNING)
         fencing.timer = self.clock.call_later(delay, lambda: self._fence_attempt(fencing))
+
+    def _fenced_since_death(self, node: str) -> bool:
+        """Whether the node is down and a fencing confirmed it after it last died (an
+        older fencing, of an earlier life, does not count)."""
+        record = self.nodes[node]
+        fencing = self.fencing.get(node)
+        return (not record.running and fencing is not None and fencing.done_at is not None
+                and record.died_at is not None and fencing.done_at >= record.died_at)
 
     def _alive(self, fencing: _Fencing) -> bool:
         """Whether the stack that asked for the fencing still runs (not a later boot)."""

@@ -283,3 +283,19 @@ def test_a_failed_start_bans_the_node() -> None:
     lab.boot()
     assert lab.cluster.failcount[("svc", P1)] == INFINITY  # start-failure-is-fatal
     assert lab.cluster.holder("svc") == P2
+
+
+def test_every_loss_of_the_holder_is_fenced_again_not_only_the_first() -> None:
+    lab = api_lab()
+    cluster = lab.cluster
+    detect = CorosyncOptions(two_node=True).loss_detection(2)
+    move = detect + LAB_PRIORITY_FENCING_DELAY + OFF_TIME + ON_TIME
+    for expected in (P2, P1, P2):
+        t0 = lab.clock.now()
+        lab.power_off(cluster.holder("vips") or "")
+        lab.clock.advance(move - 0.01)
+        assert cluster.holder("vips") is None  # not before this loss is fenced
+        lab.clock.advance(30.0)
+        assert cluster.holder("vips") == expected
+        started = cluster.first("started", "vip-public", after=t0)
+        assert started is not None and started.at == pytest.approx(t0 + move)
