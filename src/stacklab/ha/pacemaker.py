@@ -507,9 +507,13 @@ class PacemakerCluster:
         for row in self._resource_rows():
             if row["state"] == ResourceState.FAILED:
                 yield f"resource {row['resource']} FAILED on {row['node']}"
+        # A fail count below the threshold is history (crm_mon's failed actions, in the
+        # status); at the threshold the node is banned for the resource: redundancy lost
+        # until an operator's `pcs resource cleanup`.
         for (rid, node), count in sorted(self.failcount.items()):
-            if count:
-                yield f"resource {rid} has failed {count} time(s) on {node}"
+            if count >= self._threshold(self.primitives[rid]):
+                yield (f"resource {rid} may not run on {node} any more: it failed "
+                       f"{'to start' if count >= INFINITY else f'{count} times'} there")
 
     # -- the lab changed ------------------------------------------------------------------------
 
@@ -900,6 +904,10 @@ class PacemakerCluster:
             visit(uid)
         return ordered
 
+    def _threshold(self, primitive: Primitive) -> int:
+        return primitive.migration_threshold if primitive.migration_threshold is not None \
+            else self.options.migration_threshold
+
     def _members(self, unit: Unit) -> list[Primitive]:
         if isinstance(unit, Group):
             return list(unit.members)
@@ -916,9 +924,7 @@ class PacemakerCluster:
         """-INFINITY on ``node``: a member's fail count reached its migration threshold, or
         (influence) a dependent colocated with it is banned there."""
         for primitive in self._members(unit):
-            threshold = primitive.migration_threshold if primitive.migration_threshold \
-                is not None else self.options.migration_threshold
-            if self.failcount.get((primitive.id, node), 0) >= threshold:
+            if self.failcount.get((primitive.id, node), 0) >= self._threshold(primitive):
                 return True
         for colocation in self.colocations:
             if colocation.primary == unit.id and colocation.influence and \

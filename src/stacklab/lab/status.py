@@ -194,6 +194,9 @@ async def pacemaker(view: StatusView) -> Section | None:
         section.rows.append([row["resource"], row["agent"], row["state"], where])
     for node in cluster["nodes"]:
         section.rows.append([f"node {_short(node['node'])}", "", node["state"], ""])
+    for failed in cluster["failcounts"]:  # crm_mon's "Failed Resource Actions"
+        section.rows.append([f"failures {failed['resource']}", "", failed["count"],
+                             _short(failed["node"])])
     for fencing in cluster["fencing"]:
         section.rows.append([f"fencing {_short(fencing['target'])}", "fence-lab",
                              fencing["state"], _short(fencing["fencer"])])

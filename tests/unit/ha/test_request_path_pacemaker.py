@@ -129,8 +129,9 @@ def test_haproxy_stopped_on_the_holder_is_restarted_by_the_cluster() -> None:
         await lab.wait(1.0 + 2 * HAPROXY_START + 0.5)  # monitor, stop, start
         assert runtime.running(P1, "haproxy")  # systemctl start by the cluster
         assert lab.cloud.controlplane.vip_holder() == P1
-        reasons = lab.cloud.health()["control_plane"]["reasons"]
-        assert any("lb-haproxy has failed 1 time(s) on " + P1 in r for r in reasons), reasons
+        assert cluster_of(lab)["failcounts"] == [
+            {"resource": "lb-haproxy", "node": P1, "count": 1}]
+        assert lab.cloud.health()["status"] == "ready"
         response, _ = await lab.send("GET", "/compute/v2.1/flavors")
         assert response.status_code == 200
 
