@@ -92,3 +92,26 @@ def test_power_off_the_holder_fences_it_and_the_cli_works_again(lab: LiveCloud) 
     # Stickiness: the VIPs stay on proxy2 now that proxy1 is back.
     assert vip_holders(body) == {"proxy2"}
     assert lab.openstack_json("server", "list") == []
+
+
+def test_cut_proxies_keep_one_holder_and_the_other_is_fenced(lab: LiveCloud) -> None:
+    body = wait_for("ready", lambda: status(lab), lambda b: b["status"] == "ready")
+    holder = vip_holders(body).pop()
+    other = "proxy1" if holder == "proxy2" else "proxy2"
+    lab.stacklab("fault", "partition", holder, other)
+    # The holder wins the fencing race (the other's request waits priority-fencing-delay):
+    # the other is power-cycled into the cut and stays without quorum (wait_for_all).
+    wait_for("the cluster partitioned", lambda: status(lab),
+             lambda b: any("partitioned" in r for r in b["control_plane"]["reasons"]))
+    body = wait_for("the other proxy fenced", lambda: status(lab),
+                    lambda b: [f"fencing {other}", "fence-lab", "done", holder]
+                    in section(b, "pacemaker")["rows"])
+    reasons = body["control_plane"]["reasons"]
+    assert not any("split brain" in reason for reason in reasons), reasons
+    assert f"pacemaker node {other}.openstack.local is offline" in reasons, reasons
+    assert vip_holders(body) == {holder}
+    assert lab.openstack_json("flavor", "list")
+    lab.stacklab("fault", "heal")
+    body = wait_for("ready", lambda: status(lab), lambda b: b["status"] == "ready")
+    assert vip_holders(body) == {holder}
+    assert lab.openstack_json("flavor", "list")

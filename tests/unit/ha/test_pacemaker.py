@@ -301,3 +301,23 @@ def test_every_loss_of_the_holder_is_fenced_again_not_only_the_first() -> None:
         assert cluster.holder("vips") == expected
         started = cluster.first("started", "vip-public", after=t0)
         assert started is not None and started.at == pytest.approx(t0 + move)
+
+
+def test_after_both_nodes_died_one_alone_waits_for_all_before_it_runs_anything() -> None:
+    lab = api_lab()
+    cluster = lab.cluster
+    lab.down |= {P1, P2}
+    cluster.refresh()
+    lab.clock.advance(10.0)
+    lab.down.discard(P2)
+    cluster.refresh()
+    lab.clock.advance(120.0)
+    # two_node implies wait_for_all: without having seen proxy1 since it started, proxy2
+    # has no quorum, fences nobody and starts nothing.
+    assert not cluster.quorate(P2) and cluster.holder("vips") is None
+    assert cluster.first("fence_request", after=10.0) is None
+    lab.down.discard(P1)
+    cluster.refresh()
+    lab.clock.advance(CorosyncOptions().join + 0.01)
+    assert cluster.quorate(P1) and cluster.quorate(P2)
+    assert cluster.holder("vips") == P1
