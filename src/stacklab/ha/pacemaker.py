@@ -62,7 +62,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
@@ -1083,9 +1083,6 @@ class PacemakerCluster:
         return next((e for e in self.events if e.kind == kind and e.at >= after
                      and (detail is None or e.detail == detail)), None)
 
-
-def group_of(primitives: Iterable[Primitive], name: str) -> Group:
-    return Group(name, list(primitives))
 
 
 # -- the lab's clusters ---------------------------------------------------------------------------

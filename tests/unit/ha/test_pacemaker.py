@@ -321,3 +321,21 @@ def test_after_both_nodes_died_one_alone_waits_for_all_before_it_runs_anything()
     lab.clock.advance(CorosyncOptions().join + 0.01)
     assert cluster.quorate(P1) and cluster.quorate(P2)
     assert cluster.holder("vips") == P1
+
+
+def test_standby_moves_the_vips_and_cleanup_lifts_a_ban() -> None:
+    lab = api_lab()
+    cluster = lab.cluster
+    cluster.standby(P1)
+    lab.clock.advance(5.0)
+    assert cluster.holder("vips") == P2 and cluster.node_state(P1) is NodeState.STANDBY
+    cluster.standby(P1, on=False)
+    lab.clock.advance(5.0)
+    assert cluster.holder("vips") == P2  # stickiness: no move back
+    for _ in range(3):
+        lab.stopped.add(P2)
+        lab.clock.advance(5.0)
+    assert cluster.holder("vips") == P1  # banned from proxy2 after three failures
+    assert any("may not run on proxy2" in p for p in cluster.problems())
+    cluster.cleanup("lb-haproxy")
+    assert cluster.failcount == {} and list(cluster.problems()) == []
