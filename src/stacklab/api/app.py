@@ -35,6 +35,8 @@ from stacklab.api.errors import (
 )
 from stacklab.api.service import Action, Call, Operation, Reach, Reply, ServiceApi, not_served
 from stacklab.api.validation import check_integers, parse_json
+from stacklab.bus.interface import reset_host as reset_bus_host
+from stacklab.bus.interface import set_host as set_bus_host
 from stacklab.ha.route import Direct, Entry, ProxyAnswer, Routed, Unreachable, bind, unbind
 from stacklab.observability import logging as obs
 from stacklab.store.database import DBConnectionError
@@ -409,6 +411,9 @@ class RequestIdMiddleware:
             entry.node if isinstance(entry, Direct) else None
         obs.bind_request(request_id, context.global_request_id, node)
         bound = bind(route)
+        # What the request's handler sends over the bus leaves over its controller's
+        # connection to the broker.
+        sending = set_bus_host(node)
         status_holder: list[int] = [0]
 
         async def send_with_id(message: Message) -> None:
@@ -436,6 +441,7 @@ class RequestIdMiddleware:
             if route is not None:
                 route.active = False
             unbind(bound)
+            reset_bus_host(sending)
             self._log(scope, status_holder[0], started,
                       route.describe() if route is not None else "")
             obs.clear_request()

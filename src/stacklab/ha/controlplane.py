@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,6 +55,7 @@ from stacklab.ha.haproxy import (
 )
 from stacklab.ha.labtime import LabTime
 from stacklab.ha.pcmk_vips import LabFenceDevice, PacemakerVips
+from stacklab.ha.rabbitmq import PAUSED, BrokerClients, RabbitCluster, RabbitOptions
 from stacklab.ha.route import Direct, Entry, ProxyAnswer, Route, Routed, Unreachable
 from stacklab.ha.tcp import handshake
 from stacklab.ha.view import LabView
@@ -109,12 +110,17 @@ GALERA_LISTEN = "galera_cluster"
 GALERA_PORT = 3306
 DATA_PROCESS = "mariadb"
 ARBITRATOR_PROCESS = "garbd"
+BROKER_PROCESS = "rabbitmq"
+# The processes that talk over the bus (oslo.messaging clients of the broker).
+RPC_PROCESSES = ("nova-", "neutron-", "cinder-", "heat-")
+RABBIT_LOG = logging.getLogger("stacklab.ha.rabbitmq")
 
 
 class ControlPlane:
     def __init__(self, topology: Topology, runtime: Runtime, clock: Clock, *,
                  apis: Collection[str], haproxy: HaproxyOptions | None = None,
-                 galera: GaleraOptions | None = None, vip_manager: str = KEEPALIVED) -> None:
+                 galera: GaleraOptions | None = None,
+                 rabbit: RabbitOptions | None = None, vip_manager: str = KEEPALIVED) -> None:
         if vip_manager not in VIP_MANAGERS:
             raise ValueError(f"[stacklab] vip_manager: {vip_manager!r} is not one of "
                              f"{', '.join(VIP_MANAGERS)}")
@@ -176,6 +182,22 @@ class ControlPlane:
         self.galera = GaleraCluster(
             self.time, members, running=self._galera_running, reachable=self._reaches,
             options=galera, on_change=self._galera_changed)
+        # The broker: RabbitMQ on the nodes that run it, every node's processes its clients.
+        # ``on_bus_change`` (the bus's transport_changed) hears of connections made or lost.
+        self.on_bus_change: Callable[[], None] | None = None
+        brokers = [node.fqdn for node in topology.nodes_running(BROKER_PROCESS)]
+        self.rabbit: RabbitCluster | None = None
+        self.clients: BrokerClients | None = None
+        if brokers:
+            self.rabbit = RabbitCluster(
+                self.time, brokers, running=lambda n: self.view.running(n, BROKER_PROCESS),
+                reachable=self._reaches, options=rabbit, on_change=self._rabbit_changed)
+            self.clients = BrokerClients(
+                self.time, self.rabbit, [node.fqdn for node in topology.nodes.values()
+                                         if any(service.startswith(RPC_PROCESSES)
+                                                for service in node.services)],
+                host_up=lambda n: self.view.is_up(n), reachable=self._reaches,
+                on_change=self._connections_changed)
         if self.pacemaker is not None:
             self.pacemaker.start()  # the cluster forms and starts haproxy with the VIPs
         else:
@@ -215,6 +237,11 @@ class ControlPlane:
         self.galera.refresh(stopped_cleanly)
         if self.pacemaker is not None:
             self.pacemaker.refresh()
+        if self.rabbit is not None and self.clients is not None:
+            self.rabbit.refresh([fqdn for fqdn in self.rabbit.nodes
+                                 if old.running(fqdn, BROKER_PROCESS)
+                                 and not new.running(fqdn, BROKER_PROCESS) and new.is_up(fqdn)])
+            self.clients.refresh()
         self._poke()
 
     def _sync_haproxy(self, fqdn: str) -> None:
@@ -266,6 +293,19 @@ class ControlPlane:
             if said is not None and said.get(member.node) != words:
                 daemon_log(GALERA_LOG, member.node, self._galera_process[member.node],
                            "WSREP: %s, %s (cluster size %d)", *words)
+
+    def _rabbit_changed(self) -> None:
+        if self.clients is not None:
+            self.clients.refresh()
+
+    def _connections_changed(self) -> None:
+        if self.on_bus_change is not None:
+            self.on_bus_change()
+
+    def connected(self, host: str | None) -> bool:
+        """The bus's transport: whether ``host``'s processes are connected to a broker that
+        serves (always, in a lab without RabbitMQ)."""
+        return self.clients is None or self.clients.connected(host)
 
     def _server_changed(self, proxy: str, backend: str, server: Server, up: bool) -> None:
         left = self.haproxy[proxy].backend(backend).servers
@@ -416,7 +456,17 @@ class ControlPlane:
             "galera": {"members": self.galera.status(),
                        "primary_component": sorted(self.galera.primary_component()),
                        "last_committed": self.galera.committed},
+            "rabbitmq": self.rabbit_status(),
         }
+
+    def rabbit_status(self) -> dict[str, Any] | None:
+        """The cluster's nodes (state, running nodes as each sees them, partitions) and the
+        nodes whose connection to it is down."""
+        if self.rabbit is None or self.clients is None:
+            return None
+        self.time.sync()
+        return {**self.rabbit.status(),
+                "disconnected": [c["host"] for c in self.clients.status() if c["broker"] is None]}
 
     def health(self) -> tuple[str, dict[str, str], list[str]]:
         """``ok``, ``degraded`` (some redundancy lost) or ``down`` (no way in, or no
@@ -475,12 +525,29 @@ class ControlPlane:
                 for server in backend.servers:
                     if not server.up:
                         yield f"{backend.name}/{server.name} is DOWN on {holder}"
+        yield from self._rabbit_losses()
         for member in self.galera.members.values():
             status = member.status()
             if status["wsrep_cluster_status"] != "Primary" or \
                     status["wsrep_local_state_comment"] != "Synced":
                 yield (f"Galera member {member.node} is {status['wsrep_cluster_status']} "
                        f"{status['wsrep_local_state_comment'] or 'down'}")
+
+    def _rabbit_losses(self) -> Iterator[str]:
+        # RPC stopping does not keep requests out: it degrades the lab (builds wait in
+        # their queues, heartbeats stop), it does not take it down.
+        if self.rabbit is None:
+            return
+        for state in self.rabbit.nodes.values():
+            if state.state == PAUSED:
+                yield (f"RabbitMQ node {state.node} is paused "
+                       f"({self.rabbit.options.cluster_partition_handling})")
+            elif not state.running and self.view.is_up(state.node):
+                yield f"RabbitMQ node {state.node} is stopped"
+            for peer in sorted(state.partitions):
+                yield f"RabbitMQ node {state.node} is partitioned from {peer}"
+        if not self.rabbit.serving_nodes():
+            yield "no RabbitMQ node serves: RPC between the services has stopped"
 
     # -- the background ---------------------------------------------------------------------------
 

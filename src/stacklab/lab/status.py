@@ -239,8 +239,33 @@ async def galera(view: StatusView) -> Section | None:
     return section
 
 
+async def rabbitmq(view: StatusView) -> Section | None:
+    """The RabbitMQ cluster as ``rabbitmqctl cluster_status`` tells it on each node: its
+    state (running, paused by pause_minority, stopped), the running nodes it sees, the
+    partitions it found; and the nodes whose processes have no connection to it.
+
+    A paused or stopped broker is already a reason of the control plane's health; the
+    connections lost are this section's own problem."""
+    plane = _plane(view)
+    status = plane.get("rabbitmq") if plane is not None else None
+    if status is None:
+        return None
+    handling = status["cluster_partition_handling"]
+    section = Section("rabbitmq", f"RabbitMQ (cluster_partition_handling {handling})",
+                      ["node", "state", "running nodes", "partitions"])
+    for node in status["nodes"]:
+        section.rows.append([_short(node["node"]), node["state"],
+                             ",".join(_short(n) for n in node["running_nodes"]) or "-",
+                             ",".join(_short(n) for n in node["partitions"]) or "-"])
+    if status["disconnected"]:
+        section.problems.append(Problem(
+            DEGRADED, "no connection to RabbitMQ from "
+                      f"{', '.join(_short(n) for n in status['disconnected'])} (reconnecting)"))
+    return section
+
+
 # The sections every status shows, in order.
-SECTIONS: list[SectionProvider] = [vips, pacemaker, load_balancers, galera,
+SECTIONS: list[SectionProvider] = [vips, pacemaker, load_balancers, galera, rabbitmq,
                                    network_agents, compute_services]
 
 
