@@ -91,6 +91,9 @@ def test_power_off_the_holder_fences_it_and_the_cli_works_again(lab: LiveCloud) 
     assert fencing == [["fencing proxy1", "fence-lab", "done", "proxy2"]]
     # Stickiness: the VIPs stay on proxy2 now that proxy1 is back.
     assert vip_holders(body) == {"proxy2"}
+    text = lab.stacklab("status").stdout
+    assert "Pacemaker (proxies: DC proxy2, quorate, partitions proxy1, proxy2 (quorate))" \
+        in text, text
     assert lab.openstack_json("server", "list") == []
 
 
