@@ -159,7 +159,8 @@ class Cloud:
         self.controlplane = self.parts.provide(CONTROL_PLANE, ControlPlane(
             self.topology, self.runtime, self.parts.scaled_clock,
             apis=[declaration.name for declaration in self.declarations],
-            rabbit=rabbit_options(config)))
+            rabbit=rabbit_options(config),
+            vip_manager=config.stacklab.vip_manager))
         self.db.gate = self.controlplane.check_database
         # The bus rides on the lab's RabbitMQ: its waits on the lab's time, its messages
         # over each node's connection to the broker.

@@ -107,6 +107,11 @@ class StacklabOptions:
     # pause_minority or ignore, and Erlang's net_ticktime (s).
     rabbitmq_cluster_partition_handling: str = "pause_minority"
     rabbitmq_net_ticktime: float = 60.0
+    # Who places the API VIPs on the proxies: "keepalived" (kolla's VRRP instance, the
+    # default) or "pacemaker" (the HA guide's two-node Pacemaker/Corosync cluster: the VIPs
+    # as IPaddr2 with a haproxy clone colocated, quorum two_node, fencing by power cycle;
+    # docs/pacemaker.md). The request path asks either one who holds the VIPs.
+    vip_manager: str = "keepalived"
 
 
 @dataclass

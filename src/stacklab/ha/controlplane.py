@@ -59,6 +59,7 @@ from stacklab.ha.haproxy import (
     ServerLine,
 )
 from stacklab.ha.labtime import LabTime
+from stacklab.ha.pcmk_vips import LabFenceDevice, PacemakerVips
 from stacklab.ha.rabbitmq import PAUSED, BrokerClients, RabbitCluster, RabbitOptions
 from stacklab.ha.route import Direct, Entry, ProxyAnswer, Route, Routed, Unreachable
 from stacklab.ha.tcp import handshake
@@ -84,6 +85,10 @@ SYN_RETRIES = 6
 SYN_TIMEOUT_INIT = 1.0
 # How often (lab seconds) the background catches up when no timer is due sooner.
 IDLE_SYNC = 1.0
+# [stacklab] vip_manager: who places the API VIPs on the proxies.
+KEEPALIVED = "keepalived"
+PACEMAKER = "pacemaker"
+VIP_MANAGERS = (KEEPALIVED, PACEMAKER)
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,7 +130,11 @@ class ControlPlane:
     def __init__(self, topology: Topology, runtime: Runtime, clock: Clock, *,
                  apis: Collection[str], haproxy: HaproxyOptions | None = None,
                  galera: GaleraOptions | None = None,
-                 rabbit: RabbitOptions | None = None) -> None:
+                 rabbit: RabbitOptions | None = None, vip_manager: str = KEEPALIVED) -> None:
+        if vip_manager not in VIP_MANAGERS:
+            raise ValueError(f"[stacklab] vip_manager: {vip_manager!r} is not one of "
+                             f"{', '.join(VIP_MANAGERS)}")
+        self.vip_manager = vip_manager
         self.topology = topology
         self.runtime = runtime
         self.source = clock
@@ -167,6 +176,15 @@ class ControlPlane:
             self.vips, reachable=self._reaches,
             haproxy_running=lambda fqdn: self.haproxy[fqdn].running,
             path=lambda a, b: self.view.send(a, b, MANAGEMENT))
+        # With Pacemaker, haproxy runs where the cluster started it (its clone follows the
+        # VIPs): the proxies where it did.
+        self._pcmk_haproxy: set[str] = set()
+        self.pacemaker: PacemakerVips | None = None
+        if vip_manager == PACEMAKER:
+            self.pacemaker = PacemakerVips(
+                self.time, self.proxies, self.vips, up=lambda n: self.view.is_up(n),
+                reachable=self._reaches, fence_device=LabFenceDevice(runtime),
+                haproxy=_ClusterHaproxy(self))
         members = [(node.fqdn, False) for node in data_nodes] + \
             [(node.fqdn, True) for node in topology.nodes_running(ARBITRATOR_PROCESS)]
         self._galera_process = {fqdn: ARBITRATOR_PROCESS if arbitrator else DATA_PROCESS
@@ -192,13 +210,16 @@ class ControlPlane:
                                                 for service in node.services)],
                 host_up=lambda n: self.view.is_up(n), reachable=self._reaches,
                 on_change=self._connections_changed)
-        for fqdn in self.proxies:
-            if self.view.running(fqdn, "haproxy"):
-                self.haproxy[fqdn].start(settled=True)
-        for index, fqdn in enumerate(self.proxies):
-            if self.view.running(fqdn, "keepalived"):
-                self.time.call_later(index * BOOT_STAGGER,
-                                     functools.partial(self.keepalived.start, fqdn))
+        if self.pacemaker is not None:
+            self.pacemaker.start()  # the cluster forms and starts haproxy with the VIPs
+        else:
+            for fqdn in self.proxies:
+                if self.view.running(fqdn, "haproxy"):
+                    self.haproxy[fqdn].start(settled=True)
+            for index, fqdn in enumerate(self.proxies):
+                if self.view.running(fqdn, "keepalived"):
+                    self.time.call_later(index * BOOT_STAGGER,
+                                         functools.partial(self.keepalived.start, fqdn))
         self.time.sync()
 
     def follower(self) -> Follower:
@@ -212,13 +233,9 @@ class ControlPlane:
         old, new = self.view, LabView(self.runtime)
         self.view = new
         for fqdn in self.proxies:
-            haproxy = self.haproxy[fqdn]
-            if old.running(fqdn, "haproxy") and not new.running(fqdn, "haproxy"):
-                haproxy.stop()
-                daemon_log(HAPROXY_LOG, fqdn, "haproxy", "haproxy stopped")
-            elif new.running(fqdn, "haproxy") and not haproxy.running:
-                haproxy.start()
-                daemon_log(HAPROXY_LOG, fqdn, "haproxy", "haproxy started")
+            self._sync_haproxy(fqdn)
+            if self.pacemaker is not None:
+                continue
             if old.running(fqdn, "keepalived") and not new.running(fqdn, "keepalived"):
                 if new.is_up(fqdn):
                     self.keepalived.stop(fqdn)
@@ -230,6 +247,8 @@ class ControlPlane:
                            if old.running(fqdn, process) and not new.running(fqdn, process)
                            and new.is_up(fqdn)]
         self.galera.refresh(stopped_cleanly)
+        if self.pacemaker is not None:
+            self.pacemaker.refresh()
         if self.rabbit is not None and self.clients is not None:
             self.rabbit.refresh([fqdn for fqdn in self.rabbit.nodes
                                  if old.running(fqdn, BROKER_PROCESS)
@@ -237,6 +256,31 @@ class ControlPlane:
             self.clients.refresh()
         self._break_flights(new)
         self._poke()
+
+    def _sync_haproxy(self, fqdn: str) -> None:
+        """Start or stop the proxy's HAProxy to match the lab (and, with Pacemaker, the
+        cluster: it runs only where the cluster started it)."""
+        haproxy = self.haproxy[fqdn]
+        should = self.view.running(fqdn, "haproxy") and (
+            self.pacemaker is None or fqdn in self._pcmk_haproxy)
+        if haproxy.running and not should:
+            haproxy.stop()
+            daemon_log(HAPROXY_LOG, fqdn, "haproxy", "haproxy stopped")
+        elif should and not haproxy.running:
+            haproxy.start()
+            daemon_log(HAPROXY_LOG, fqdn, "haproxy", "haproxy started")
+
+    # -- who holds the VIPs ---------------------------------------------------------------------
+
+    def vip_holder(self) -> str | None:
+        if self.pacemaker is not None:
+            return self.pacemaker.holder()
+        return self.keepalived.holder()
+
+    def _takeover_pending(self) -> bool:
+        if self.pacemaker is not None:
+            return self.pacemaker.takeover_pending()
+        return self.keepalived.takeover_pending()
 
     def _poke(self) -> None:
         self.keepalived.poke()
@@ -405,10 +449,10 @@ class ControlPlane:
     async def _holder_for_syn(self) -> str | None:
         wait = SYN_TIMEOUT_INIT
         for attempt in range(SYN_RETRIES + 1):
-            holder = self.keepalived.holder()
+            holder = self.vip_holder()
             if holder is not None:
                 return holder
-            if attempt == SYN_RETRIES or not self.keepalived.takeover_pending():
+            if attempt == SYN_RETRIES or not self._takeover_pending():
                 return None
             await self._wait(wait)
             wait *= 2
@@ -437,7 +481,7 @@ class ControlPlane:
 
     def _database_member(self, controller: str) -> str | DatabaseRefusal:
         address = self.internal_vip.address if self.internal_vip else ""
-        holder = self.keepalived.holder()
+        holder = self.vip_holder()
         if holder is None or not self.view.reachable(controller, holder, MANAGEMENT):
             return mysql_cant_connect(address, "timed out")
         proxy = self.haproxy[holder]
@@ -460,8 +504,13 @@ class ControlPlane:
         """VIP holders, each proxy's backends and servers, the Galera members (for
         ``stacklab status``)."""
         self.time.sync()
+        managers: dict[str, Any] = {"vip_manager": self.vip_manager}
+        if self.pacemaker is not None:
+            managers["pacemaker"] = self.pacemaker.status()
+        else:
+            managers["keepalived"] = self.keepalived.status()
         return {
-            "keepalived": self.keepalived.status(),
+            **managers,
             "haproxy": [self.haproxy[fqdn].status() for fqdn in self.proxies],
             "galera": {"members": self.galera.status(),
                        "primary_component": sorted(self.galera.primary_component()),
@@ -494,7 +543,7 @@ class ControlPlane:
         return "ok", apis, []
 
     def _api_state(self, listen: str) -> str:
-        holder = self.keepalived.holder()
+        holder = self.vip_holder()
         if holder is None or not self.haproxy[holder].running:
             return "down"
         servers = self.haproxy[holder].backend(listen).servers
@@ -502,7 +551,7 @@ class ControlPlane:
         return "ready" if up == len(servers) else "degraded" if up else "down"
 
     def _outages(self) -> Iterator[str]:
-        holder = self.keepalived.holder()
+        holder = self.vip_holder()
         if holder is None:
             yield "no proxy holds the VIPs"
             return
@@ -516,15 +565,20 @@ class ControlPlane:
             yield f"no Galera server is UP on {holder}"
 
     def _losses(self) -> Iterator[str]:
-        if len(self.keepalived.group.masters()) > 1:
-            yield "two proxies hold the VIPs (split brain)"
-        for fqdn in self.proxies:
-            state = self.keepalived.group.instance(fqdn).state
-            if state.value not in ("MASTER", "BACKUP"):
-                yield f"keepalived on {fqdn} is {state.value}"
-            if not self.haproxy[fqdn].running:
-                yield f"haproxy on {fqdn} is not running"
-        holder = self.keepalived.holder()
+        if self.pacemaker is not None:
+            if self.pacemaker.split_brain():
+                yield "two proxies hold the VIPs (split brain)"
+            yield from self.pacemaker.losses()
+        else:
+            if len(self.keepalived.group.masters()) > 1:
+                yield "two proxies hold the VIPs (split brain)"
+            for fqdn in self.proxies:
+                state = self.keepalived.group.instance(fqdn).state
+                if state.value not in ("MASTER", "BACKUP"):
+                    yield f"keepalived on {fqdn} is {state.value}"
+                if not self.haproxy[fqdn].running:
+                    yield f"haproxy on {fqdn} is not running"
+        holder = self.vip_holder()
         if holder is not None and self.haproxy[holder].running:
             for backend in self.haproxy[holder].backends.values():
                 for server in backend.servers:
@@ -561,6 +615,30 @@ class ControlPlane:
         while True:
             self.time.sync()
             await self.source.sleep(max(self.time.wait_hint(IDLE_SYNC), 0.001))
+
+
+class _ClusterHaproxy:
+    """``systemd:haproxy`` as the lab runs it: starting it where a fault stopped it is a
+    ``systemctl start`` (the runtime's ``start_service``); the cluster's own stops leave the
+    runtime alone (the process is stopped by its manager, not by a fault)."""
+
+    def __init__(self, plane: ControlPlane) -> None:
+        self.plane = plane
+
+    def running(self, node: str) -> bool:
+        return node in self.plane._pcmk_haproxy and self.plane.view.running(node, "haproxy")
+
+    def start(self, node: str) -> bool:
+        plane = self.plane
+        plane._pcmk_haproxy.add(node)
+        if plane.view.is_up(node) and not plane.view.running(node, "haproxy"):
+            plane.runtime.start_service(node, "haproxy")  # the lab hears of it, we too
+        plane._sync_haproxy(node)
+        return plane.view.running(node, "haproxy")
+
+    def stop(self, node: str) -> None:
+        self.plane._pcmk_haproxy.discard(node)
+        self.plane._sync_haproxy(node)
 
 
 def _address(addresses: dict[str, str], port: int) -> str:

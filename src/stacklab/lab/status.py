@@ -151,10 +151,19 @@ def _plane(view: StatusView) -> dict[str, Any] | None:
 # the health's reasons (control_plane_problems), said once.
 
 async def vips(view: StatusView) -> Section | None:
-    """keepalived on the proxies: who holds each API VIP, each instance's VRRP state."""
+    """Who holds each API VIP: keepalived's VRRP states, or Pacemaker's placement."""
     plane = _plane(view)
     if plane is None:
         return None
+    pacemaker = plane.get("pacemaker")
+    if pacemaker is not None:
+        nodes = ", ".join(f"{_short(n['node'])} {n['state']}" for n in pacemaker["nodes"])
+        section = Section("vips", "VIPs (Pacemaker)",
+                          ["vip", "address", "network", "holder", "cluster nodes"])
+        for vip in pacemaker["vips"]:
+            section.rows.append([vip["name"], vip["address"], vip["network"],
+                                 _short(vip["holder"]), nodes])
+        return section
     keepalived = plane["keepalived"]
     instances = ", ".join(f"{_short(i['node'])} {i['state']} (priority {i['priority']})"
                           for i in keepalived["instances"])
@@ -163,6 +172,34 @@ async def vips(view: StatusView) -> Section | None:
     for vip in keepalived["vips"]:
         section.rows.append([vip["name"], vip["address"], vip["network"],
                              _short(vip["holder"]), instances])
+    return section
+
+
+async def pacemaker(view: StatusView) -> Section | None:
+    """The proxies' Pacemaker cluster, as ``pcs status`` shows it: quorum, DC, each node's
+    state, each resource's state and node (none when keepalived holds the VIPs)."""
+    plane = _plane(view)
+    cluster = plane.get("pacemaker") if plane is not None else None
+    if cluster is None:
+        return None
+    quorum = cluster["quorum"]
+    partitions = " | ".join(
+        ", ".join(_short(n) for n in p["members"]) + (" (quorate)" if p["quorate"] else "")
+        for p in cluster["partitions"]) or "none"
+    title = (f"Pacemaker ({cluster['cluster']}: DC {_short(cluster['dc'])}, "
+             f"{'quorate' if quorum['quorate'] else 'NO QUORUM'}, partitions {partitions})")
+    section = Section("pacemaker", title, ["resource", "agent", "state", "node"])
+    for row in cluster["resources"]:
+        where = _short(row["node"]) + (" (UNCLEAN)" if row["unclean"] else "")
+        section.rows.append([row["resource"], row["agent"], row["state"], where])
+    for node in cluster["nodes"]:
+        section.rows.append([f"node {_short(node['node'])}", "", node["state"], ""])
+    for failed in cluster["failcounts"]:  # crm_mon's "Failed Resource Actions"
+        section.rows.append([f"failures {failed['resource']}", "", failed["count"],
+                             _short(failed["node"])])
+    for fencing in cluster["fencing"]:
+        section.rows.append([f"fencing {_short(fencing['target'])}", "fence-lab",
+                             fencing["state"], _short(fencing["fencer"])])
     return section
 
 
@@ -228,8 +265,8 @@ async def rabbitmq(view: StatusView) -> Section | None:
 
 
 # The sections every status shows, in order.
-SECTIONS: list[SectionProvider] = [vips, load_balancers, galera, rabbitmq, network_agents,
-                                   compute_services]
+SECTIONS: list[SectionProvider] = [vips, pacemaker, load_balancers, galera, rabbitmq,
+                                   network_agents, compute_services]
 
 
 def node_rows(runtime: Runtime) -> list[dict[str, Any]]:
