@@ -1,4 +1,4 @@
-"""``stacklab``: up, wait, status, fault, node, netns."""
+"""``stacklab``: up, wait, status, fault, node, netns, scenario."""
 
 from __future__ import annotations
 
@@ -448,6 +448,68 @@ def _fault_parser(commands: Any) -> None:
         sub.set_defaults(func=cmd_fault)
 
 
+def cmd_scenario_run(args: argparse.Namespace) -> int:
+    """Run a scenario file (or a shipped one by name): in-process in virtual time, or
+    ``--live`` against a running cloud; exit 1 when an expectation did not hold."""
+    from stacklab.scenarios.format import ScenarioError, find, load
+    from stacklab.scenarios.probe import Credentials
+    from stacklab.scenarios.render import report_lines
+    from stacklab.scenarios.run import run_live, run_virtual
+
+    try:
+        scenario = load(find(args.file))
+    except ScenarioError as error:
+        print(f"stacklab: {error}", file=sys.stderr)
+        return 2
+    if args.live:
+        cloud = locate(args)
+        if cloud.credentials is None:
+            print(f"stacklab: {cloud.missing}", file=sys.stderr)
+            return 2
+        found = cloud.credentials
+        report = run_live(scenario, cloud.endpoint, Credentials(
+            found.username, found.password, found.project_name, found.user_domain_name,
+            found.project_domain_name))
+    else:
+        report = run_virtual(scenario, seed=args.seed)
+    body = report.render()
+    print(json.dumps(body, indent=2) if args.json else "\n".join(report_lines(body)))
+    return 0 if report.passed else 1
+
+
+def cmd_scenario_list(args: argparse.Namespace) -> int:
+    """The shipped scenarios: name and what each shows."""
+    from stacklab.scenarios.format import library, load
+
+    found = [load(path) for path in library()]
+    if args.json:
+        print(json.dumps([{"name": s.name, "description": s.description} for s in found],
+                         indent=2))
+        return 0
+    width = max((len(s.name) for s in found), default=0)
+    for scenario in found:
+        first = scenario.description.strip().split(". ")[0].rstrip(".")
+        print(f"{scenario.name:<{width}}  {first}")
+    return 0
+
+
+def _scenario_parser(commands: Any) -> None:
+    scenario = commands.add_parser("scenario", help="run fault scenarios (replayable "
+                                   "rehearsals with expectations and a probe workload)")
+    kinds = scenario.add_subparsers(dest="scenario", required=True, metavar="COMMAND")
+    run = kinds.add_parser("run", help="run a scenario file, or a shipped one by name")
+    run.add_argument("file", help="a scenario YAML file, or a name from 'scenario list'")
+    run.add_argument("--live", action="store_true", help="against a running cloud, in real "
+                     "time (default: in-process, in virtual time)")
+    run.add_argument("--seed", type=int, default=7, help="the in-process cloud's seed")
+    run.add_argument("--json", action="store_true", help="print the report as JSON")
+    _which_cloud(run)
+    run.set_defaults(func=cmd_scenario_run)
+    listing = kinds.add_parser("list", help="the shipped scenarios")
+    listing.add_argument("--json", action="store_true")
+    listing.set_defaults(func=cmd_scenario_list)
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="stacklab", description=__doc__)
     commands = top.add_subparsers(dest="command", required=True)
@@ -487,6 +549,7 @@ def parser() -> argparse.ArgumentParser:
     for sub in (wait, status, node, namespaces):
         _which_cloud(sub)
     _fault_parser(commands)
+    _scenario_parser(commands)
     return top
 
 
