@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import os
 import shlex
 import sys
@@ -456,6 +457,9 @@ def cmd_scenario_run(args: argparse.Namespace) -> int:
     from stacklab.scenarios.render import report_lines
     from stacklab.scenarios.run import run_live, run_virtual
 
+    # The lab's daemons log as they would (HAProxy marking servers DOWN...): the report
+    # says what matters, so their lines do not go to the terminal.
+    logging.getLogger().addHandler(logging.NullHandler())
     try:
         scenario = load(find(args.file))
     except ScenarioError as error:

@@ -93,13 +93,14 @@ class Probe:
             answer, token = await issue_token(self.driver, self.credentials, pump=False)
             if token is not None:
                 self.token = token
-            if call != "token_issue":
-                self._record(began, "token_issue", answer)
-                began = self.driver.now()
-                if token is None:
-                    return self.records[-1]
-            else:
+            if call == "token_issue":
                 return self._record(began, call, answer)
+            self._record(began, "token_issue", answer)
+            if token is None:
+                # No token, no call: the call failed as the login did.
+                return self._record(began, call, Answer(answer.status, None,
+                                                        error=answer.error or "no token"))
+            began = self.driver.now()
         if call == "network_create":
             self._count += 1
             answer = await self.driver.request(

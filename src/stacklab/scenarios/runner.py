@@ -150,7 +150,7 @@ class Runner:
         self.resources = Resources({"networks": {}, "routers": {}, "servers": {}})
         self._token: str | None = None
         self._last_act = 0.0
-        self.acts: list[tuple[float, Step]] = []
+        self.acts: list[tuple[float, Step, dict[str, Any]]] = []
         self.probe: Probe | None = (Probe(driver, credentials, scenario.probe_calls,
                                           scenario.probe_interval,
                                           prefix=f"scenario-{scenario.name}-probe")
@@ -319,9 +319,14 @@ class Runner:
         if step.kind == "act":
             path, body = (("/stacklab/v1/faults/heal", None) if step.value == "heal"
                           else ("/stacklab/v1/faults", step.value))
-            answer = await self.call("POST", path, body)
+            # What held just before the fault: where each failover starts from.
+            before: dict[str, Any] = {}
+            if self.sampler is not None:
+                await self.sampler.look()
+                before = dict(self.sampler.values)
             self._last_act = self.driver.now()
-            self.acts.append((self._last_act, step))
+            self.acts.append((self._last_act, step, before))
+            answer = await self.call("POST", path, body)
             if self.sampler is not None:
                 self.sampler.fine_until = self._last_act + FINE_WINDOW
             if not answer.ok:
@@ -416,25 +421,25 @@ class Runner:
         report.timeline.sort(key=lambda e: e.at)
 
 
-def failovers(acts: list[tuple[float, Step]],
+def failovers(acts: list[tuple[float, Step, dict[str, Any]]],
               changes: list[tuple[float, str, Any, Any]]) -> list[dict[str, Any]]:
     """For each act, how long until each watched value settled on a new holder: the VIPs on
-    another proxy, a router's master on another node (``from`` -> ``to``, in lab seconds
-    from the act, as sampled)."""
+    another proxy, a router's master on another node (``from`` what held just before the
+    act ``to`` the first other holder, in lab seconds from the act, as sampled). Nobody
+    holding it before the act (a first election) is no failover."""
     found: list[dict[str, Any]] = []
-    for number, (at, step) in enumerate(acts):
+    for number, (at, step, before) in enumerate(acts):
         until = acts[number + 1][0] if number + 1 < len(acts) else float("inf")
-        before: dict[str, Any] = {}
-        for when, key, old, new in changes:
-            if when < at:
+        done: set[str] = set()
+        for when, key, _old, new in changes:
+            if not at <= when < until or key in done:
                 continue
-            before.setdefault(key, old)
-            if when >= until or new in (None, ()) or new == before[key]:
+            held = before.get(key)
+            if held in (None, ()) or new in (None, ()) or new == held:
                 continue
-            if key in {f["what"] for f in found if f["step"] == step.index}:
-                continue
+            done.add(key)
             found.append({"step": step.index, "act": step.describe(), "what": key,
-                          "from": shown(before[key]), "to": shown(new),
+                          "from": shown(held), "to": shown(new),
                           "seconds": round(when - at, 2)})
     return found
 
