@@ -497,6 +497,29 @@ def cmd_scenario_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_scenario_random(args: argparse.Namespace) -> int:
+    """Random faults from a seed while a workload runs, then heal; check the invariants."""
+    from stacklab.scenarios.randomized import run_seed, run_seeds
+
+    logging.getLogger().addHandler(logging.NullHandler())  # the report says what matters
+    if args.count > 1:
+        outcomes = run_seeds(list(range(args.seed, args.seed + args.count)), steps=args.steps)
+    else:
+        outcomes = [run_seed(args.seed, steps=args.steps)]
+    if args.json:
+        print(json.dumps([o.render() for o in outcomes] if args.count > 1
+                         else outcomes[0].render(), indent=2))
+    elif args.count > 1:
+        failed = [o for o in outcomes if not o.passed]
+        for outcome in failed:
+            print("\n".join(outcome.lines()))
+        print(f"{len(outcomes)} seeds from {args.seed}, {args.steps} steps each: "
+              f"{len(failed)} with invariant violations")
+    else:
+        print("\n".join(outcomes[0].lines()))
+    return 0 if all(o.passed for o in outcomes) else 1
+
+
 def _scenario_parser(commands: Any) -> None:
     scenario = commands.add_parser("scenario", help="run fault scenarios (replayable "
                                    "rehearsals with expectations and a probe workload)")
@@ -512,6 +535,14 @@ def _scenario_parser(commands: Any) -> None:
     listing = kinds.add_parser("list", help="the shipped scenarios")
     listing.add_argument("--json", action="store_true")
     listing.set_defaults(func=cmd_scenario_list)
+    randomized = kinds.add_parser("random", help="random faults from a seed, then heal, "
+                                  "checking the lab's invariants (in virtual time)")
+    randomized.add_argument("--seed", type=int, required=True)
+    randomized.add_argument("--steps", type=int, default=6, help="how many random faults")
+    randomized.add_argument("--count", type=int, default=1, help="run this many seeds, "
+                            "from --seed on (each replays alone with its own --seed)")
+    randomized.add_argument("--json", action="store_true")
+    randomized.set_defaults(func=cmd_scenario_random)
 
 
 def parser() -> argparse.ArgumentParser:
