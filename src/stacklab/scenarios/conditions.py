@@ -67,7 +67,12 @@ class Observer:
         return self._cache[path]
 
     async def ha(self) -> dict[str, Any]:
-        found: dict[str, Any] = await self.get("/stacklab/v1/ha")
+        if "ha" not in self._cache:
+            answer = await self.driver.ha(await self.token())
+            if not answer.ok:
+                raise Unreadable(f"GET /stacklab/v1/ha answered {answer.describe()}")
+            self._cache["ha"] = answer.body
+        found: dict[str, Any] = self._cache["ha"]
         return found
 
     async def request(self, method: str, path: str, body: Any = None) -> Answer:

@@ -53,6 +53,9 @@ class Driver(Protocol):
         """One HTTP request. ``pump``: the caller is the scenario itself, which lets lab time
         pass while it waits (a background task's request waits for the scenario's time)."""
 
+    async def ha(self, token: str, *, pump: bool = True) -> Answer:
+        """``GET /stacklab/v1/ha``: VIP holder, HAProxy, Galera, HA routers' keepalived."""
+
     async def advance(self, seconds: float) -> None:
         """Let ``seconds`` of lab time pass (the scenario's own waits)."""
 
@@ -105,6 +108,14 @@ class VirtualDriver:
         except ConnectionClosed:
             return Answer(None, None, error="connection closed")
 
+    async def ha(self, token: str, *, pump: bool = True) -> Answer:
+        # What the route answers, read from the lab itself: the sampler asks every quarter
+        # of a lab second after a fault, and HTTP's and the token check's cost per look
+        # would be most of an idle lab hour's wall time.
+        from stacklab.lab.declaration import LAB
+
+        return Answer(200, self.cloud.get(LAB).ha())
+
     async def advance(self, seconds: float) -> None:
         await self.clock.run_for(seconds)
 
@@ -139,6 +150,9 @@ class LiveDriver:
         except httpx.TransportError as error:
             # The proxy closing a connection it cannot serve, or nobody listening.
             return Answer(None, None, error=f"connection failed ({type(error).__name__})")
+
+    async def ha(self, token: str, *, pump: bool = True) -> Answer:
+        return await self.request("GET", "/stacklab/v1/ha", token=token, pump=pump)
 
     async def advance(self, seconds: float) -> None:
         await asyncio.sleep(seconds * self.scale)

@@ -32,7 +32,7 @@ from stacklab.scenarios.probe import Credentials, Probe, issue_token
 COMPUTE_VERSION = {"OpenStack-API-Version": "compute 2.53",
                    "X-OpenStack-Nova-API-Version": "2.53"}
 # How often the sampler reads /stacklab/v1/ha: closely just after a fault, then calmly.
-FINE_SAMPLE, COARSE_SAMPLE, FINE_WINDOW = 0.25, 2.0, 40.0
+FINE_SAMPLE, COARSE_SAMPLE, FINE_WINDOW = 0.25, 5.0, 40.0
 UNTIL_POLL = 0.5
 SERVER_BUILD_BUDGET = 400.0
 PLACEHOLDER = re.compile(r"\{(networks|routers|servers)\.([^}]+)\}")
@@ -105,8 +105,7 @@ class Sampler:
     fine_until: float = FINE_WINDOW
 
     async def look(self) -> None:
-        answer = await self.driver.request("GET", "/stacklab/v1/ha", token=self.token,
-                                           pump=False)
+        answer = await self.driver.ha(self.token, pump=False)
         if not answer.ok:
             return
         ha = answer.body
