@@ -23,6 +23,8 @@ import httpx
 # How long (lab seconds) a request may take before the scenario gives up on it: a SYN
 # retransmitted six times (127 s) fits.
 REQUEST_BUDGET = 150.0
+# The shortest real time a live background task (probe, sampler) sleeps between looks.
+BACKGROUND_FLOOR = 0.02
 
 
 @dataclass(frozen=True)
@@ -158,7 +160,9 @@ class LiveDriver:
         await asyncio.sleep(seconds * self.scale)
 
     async def sleep(self, seconds: float) -> None:
-        await asyncio.sleep(seconds * self.scale)
+        # A lab running many times faster than real time would have the probe and the
+        # sampler hammer it: a background look waits at least a few milliseconds.
+        await asyncio.sleep(max(seconds * self.scale, BACKGROUND_FLOOR))
 
     async def close(self) -> None:
         await self.client.aclose()

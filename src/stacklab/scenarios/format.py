@@ -247,9 +247,11 @@ def _where(path: Any) -> str:
 
 
 def _best(error: jsonschema.ValidationError) -> jsonschema.ValidationError:
-    # Of an anyOf's alternatives, the one that got deepest says what was meant.
-    best = jsonschema.exceptions.best_match([error]) or error
-    return best
+    # Of an anyOf's alternatives, the one that got deepest says what was meant (a
+    # condition's missing field, rather than "not a list either").
+    while error.context:
+        error = max(error.context, key=lambda e: (len(e.absolute_path), e.validator != "type"))
+    return error
 
 
 def parse(document: Any, source: str = "<scenario>") -> Scenario:
