@@ -367,11 +367,24 @@ class Checker:
         """Let the lab come back, checking what must hold once it has; what still does
         not hold at the end of the budget is a violation."""
         began = self.driver.now()
+        config = self.cloud.config
+        # Every node is on again: each agent and service reports within its interval, so
+        # by a down time and a report interval (and a poll) each must show alive and up.
+        truthful_by = began + max(config.DEFAULT.agent_down_time,
+                                  config.DEFAULT.service_down_time) \
+            + config.AGENT.report_interval + SETTLE_POLL
+        liveness_checked = False
         while True:
             await self.let_pass(SETTLE_POLL)
             problems = await self.settled_problems()
             if not problems:
                 return
+            if not liveness_checked and self.driver.now() >= truthful_by:
+                liveness_checked = True
+                for problem in problems:
+                    if problem.endswith((" is dead", " is down")):
+                        self.violation(f"{self.driver.now() - began:.0f} s after heal "
+                                       f"(past the down times): {problem}")
             if self.driver.now() - began >= SETTLE_BUDGET:
                 for problem in problems:
                     self.violation(f"{SETTLE_BUDGET:g} s after heal: {problem}")
