@@ -503,9 +503,10 @@ def cmd_scenario_random(args: argparse.Namespace) -> int:
 
     logging.getLogger().addHandler(logging.NullHandler())  # the report says what matters
     if args.count > 1:
-        outcomes = run_seeds(list(range(args.seed, args.seed + args.count)), steps=args.steps)
+        outcomes = run_seeds(list(range(args.seed, args.seed + args.count)), steps=args.steps,
+                             dvr=args.dvr)
     else:
-        outcomes = [run_seed(args.seed, steps=args.steps)]
+        outcomes = [run_seed(args.seed, steps=args.steps, dvr=args.dvr)]
     if args.json:
         print(json.dumps([o.render() for o in outcomes] if args.count > 1
                          else outcomes[0].render(), indent=2))
@@ -513,7 +514,8 @@ def cmd_scenario_random(args: argparse.Namespace) -> int:
         failed = [o for o in outcomes if not o.passed]
         for outcome in failed:
             print("\n".join(outcome.lines()))
-        print(f"{len(outcomes)} seeds from {args.seed}, {args.steps} steps each: "
+        print(f"{len(outcomes)} seeds from {args.seed}, {args.steps} steps each"
+              f"{' (DVR)' if args.dvr else ''}: "
               f"{len(failed)} with invariant violations")
     else:
         print("\n".join(outcomes[0].lines()))
@@ -541,6 +543,8 @@ def _scenario_parser(commands: Any) -> None:
     randomized.add_argument("--steps", type=int, default=6, help="how many random faults")
     randomized.add_argument("--count", type=int, default=1, help="run this many seeds, "
                             "from --seed on (each replays alone with its own --seed)")
+    randomized.add_argument("--dvr", action="store_true", help="on the lab with distributed "
+                            "routers (the workload's router distributed and HA)")
     randomized.add_argument("--json", action="store_true")
     randomized.set_defaults(func=cmd_scenario_random)
 

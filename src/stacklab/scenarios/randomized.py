@@ -73,16 +73,18 @@ class Outcome:
     violations: list[tuple[float, str]] = field(default_factory=list)
     probe: dict[str, Any] = field(default_factory=dict)
     lab_seconds: float = 0.0
+    dvr: bool = False
 
     @property
     def passed(self) -> bool:
         return not self.violations
 
     def replay(self) -> str:
-        return f"stacklab scenario random --seed {self.seed} --steps {self.steps}"
+        return (f"stacklab scenario random --seed {self.seed} --steps {self.steps}"
+                + (" --dvr" if self.dvr else ""))
 
     def render(self) -> dict[str, Any]:
-        return {"seed": self.seed, "steps": self.steps, "passed": self.passed,
+        return {"seed": self.seed, "steps": self.steps, "dvr": self.dvr, "passed": self.passed,
                 "lab_seconds": round(self.lab_seconds, 2),
                 "actions": [{"at": round(at, 2), "action": text} for at, text in self.actions],
                 "violations": [{"at": round(at, 2), "invariant": text}
@@ -122,11 +124,12 @@ class Checker:
     """One seeded run against an in-process cloud."""
 
     def __init__(self, cloud: Any, driver: VirtualDriver, seed: int, steps: int,
-                 workload: Workload | None = None) -> None:
+                 workload: Workload | None = None, *, dvr: bool = False) -> None:
         self.cloud = cloud
+        self.dvr = dvr
         self.driver = driver
         self.rng = random.Random(seed)
-        self.outcome = Outcome(seed, steps)
+        self.outcome = Outcome(seed, steps, dvr=dvr)
         workload = workload or Workload()
         self.token = workload.token
         self.servers = list(workload.servers)
@@ -191,7 +194,7 @@ class Checker:
         public = (await self.call("GET", "/networking/v2.0/networks?router:external=True")
                   ).body["networks"][0]["id"]
         router = (await self.call("POST", "/networking/v2.0/routers", {"router": {
-            "name": "random-r1", "ha": True,
+            "name": "random-r1", "ha": True, "distributed": self.dvr,
             "external_gateway_info": {"network_id": public}}})).body["router"]
         await self.call("PUT", f"/networking/v2.0/routers/{router['id']}/add_router_interface",
                         {"subnet_id": subnet["id"]})
@@ -456,7 +459,7 @@ class Checker:
 BASE_SEED = 7  # the cloud's own seed: every run starts from the same lab
 
 
-def _lab(seeds: list[int], steps: int, fork: bool) -> list[Outcome]:
+def _lab(seeds: list[int], steps: int, fork: bool, dvr: bool = False) -> list[Outcome]:
     """Build the lab once and make the workload, then run each seed from that same state:
     in a forked child each (the parent's lab stays as it was), or, without fork, here.
 
@@ -465,13 +468,13 @@ def _lab(seeds: list[int], steps: int, fork: bool) -> list[Outcome]:
     in it, from where the parent left it."""
     from stacklab.scenarios.run import virtual_cloud
 
-    cloud, clock = virtual_cloud({}, seed=BASE_SEED)
+    cloud, clock = virtual_cloud({"dvr": dvr}, seed=BASE_SEED)
     loop = asyncio.new_event_loop()
     try:
         cloud.start("http://stacklab.test")
         background = loop.create_task(cloud.run_background())
         driver = VirtualDriver(cloud, clock)
-        workload = loop.run_until_complete(Checker(cloud, driver, 0, 0).prepare())
+        workload = loop.run_until_complete(Checker(cloud, driver, 0, 0, dvr=dvr).prepare())
         outcomes = [_forked(loop, cloud, driver, seed, steps, workload) if fork
                     else loop.run_until_complete(_one(cloud, driver, seed, steps, workload))
                     for seed in seeds]
@@ -520,20 +523,26 @@ def _forked(loop: asyncio.AbstractEventLoop, cloud: Any, driver: VirtualDriver, 
     os.waitpid(pid, 0)
     if "crash" in data or not data:
         return Outcome(seed, steps, violations=[(0.0, f"the run crashed: "
-                                                      f"{data.get('crash', 'no answer')}")])
-    return Outcome(seed, steps,
+                                                      f"{data.get('crash', 'no answer')}")],
+                       dvr=workload_dvr(cloud))
+    return Outcome(seed, steps, dvr=data["dvr"],
                    actions=[(a["at"], a["action"]) for a in data["actions"]],
                    violations=[(v["at"], v["invariant"]) for v in data["violations"]],
                    probe=data["probe"], lab_seconds=data["lab_seconds"])
 
 
-def run_seed(seed: int, *, steps: int = 6) -> Outcome:
-    """One randomized run, replayable from its seed."""
-    (outcome,) = _lab([seed], steps, fork=False)
+def workload_dvr(cloud: Any) -> bool:
+    return bool(cloud.topology.dvr)
+
+
+def run_seed(seed: int, *, steps: int = 6, dvr: bool = False) -> Outcome:
+    """One randomized run, replayable from its seed (``dvr``: on the lab with distributed
+    routers, the workload's router distributed and HA)."""
+    (outcome,) = _lab([seed], steps, fork=False, dvr=dvr)
     return outcome
 
 
-def run_seeds(seeds: list[int], *, steps: int = 6) -> list[Outcome]:
+def run_seeds(seeds: list[int], *, steps: int = 6, dvr: bool = False) -> list[Outcome]:
     """Many seeds from one lab, each in a forked child (where fork exists): the same
     outcome per seed as ``run_seed``, without building the lab again for each."""
-    return _lab(list(seeds), steps, fork=hasattr(os, "fork"))
+    return _lab(list(seeds), steps, fork=hasattr(os, "fork"), dvr=dvr)

@@ -61,3 +61,12 @@ def test_two_hundred_seeds_hold_every_invariant() -> None:
     print(f"{SEEDS} seeds x {STEPS} steps in {time.monotonic() - began:.1f} s, "
           f"{sum(o.lab_seconds for o in outcomes):.0f} lab seconds")
     assert randomized.BASE_SEED == 7
+
+
+def test_the_lab_with_distributed_routers_holds_the_invariants_too() -> None:
+    outcomes = run_seeds(list(range(20)), steps=STEPS, dvr=True)
+    failed = ["\n".join(outcome.lines()) for outcome in outcomes if not outcome.passed]
+    assert not failed, "\n\n".join(failed)
+    assert all(outcome.dvr for outcome in outcomes)
+    assert Outcome(1, 2, dvr=True).replay() == \
+        "stacklab scenario random --seed 1 --steps 2 --dvr"
