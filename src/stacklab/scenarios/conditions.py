@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from stacklab.scenarios.driver import Answer, Driver
 from stacklab.scenarios.probe import Probe
@@ -22,6 +22,13 @@ ADMIN_VERSION = {"OpenStack-API-Version": "compute 2.53", "X-OpenStack-Nova-API-
 
 def short(node: str | None) -> str | None:
     return None if node is None else node.split(".", 1)[0]
+
+
+class Call(Protocol):
+    """The runner's request as its admin (renewing the token once if refused)."""
+
+    def __call__(self, method: str, path: str, body: Any = None, *,
+                 headers: dict[str, str] | None = None) -> Awaitable[Answer]: ...
 
 
 class Unreadable(Exception):
@@ -44,10 +51,11 @@ class Resources:
 class Observer:
     """One look at the lab: each API read at most once (``fresh`` for the next look)."""
 
-    def __init__(self, driver: Driver, token: Callable[[], Awaitable[str]],
+    def __init__(self, driver: Driver, call: Call, token: Callable[[], str],
                  resources: Resources, probe: Probe | None, last_act: Callable[[], float]
                  ) -> None:
         self.driver = driver
+        self.call = call
         self.token = token
         self.resources = resources
         self.probe = probe
@@ -59,8 +67,7 @@ class Observer:
 
     async def get(self, path: str, headers: dict[str, str] | None = None) -> Any:
         if path not in self._cache:
-            answer = await self.driver.request("GET", path, token=await self.token(),
-                                               headers=headers)
+            answer = await self.call("GET", path, headers=headers)
             if not answer.ok:
                 raise Unreadable(f"GET {path} answered {answer.describe()}")
             self._cache[path] = answer.body
@@ -68,7 +75,7 @@ class Observer:
 
     async def ha(self) -> dict[str, Any]:
         if "ha" not in self._cache:
-            answer = await self.driver.ha(await self.token())
+            answer = await self.driver.ha(self.token())
             if not answer.ok:
                 raise Unreadable(f"GET /stacklab/v1/ha answered {answer.describe()}")
             self._cache["ha"] = answer.body
@@ -76,7 +83,7 @@ class Observer:
         return found
 
     async def request(self, method: str, path: str, body: Any = None) -> Answer:
-        return await self.driver.request(method, path, token=await self.token(), json=body)
+        return await self.call(method, path, body)
 
 
 Result = tuple[bool, str]

@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -98,14 +99,14 @@ class Sampler:
     """Reads ``/stacklab/v1/ha`` in the background and keeps each watched value's changes."""
 
     driver: Driver
-    token: str
+    token: Callable[[], str]  # the runner's current token (renewed when refused)
     routers: dict[str, str]  # id -> name
     changes: list[tuple[float, str, Any, Any]] = field(default_factory=list)
     values: dict[str, Any] = field(default_factory=dict)
     fine_until: float = FINE_WINDOW
 
     async def look(self) -> None:
-        answer = await self.driver.ha(self.token, pump=False)
+        answer = await self.driver.ha(self.token(), pump=False)
         if not answer.ok:
             return
         ha = answer.body
@@ -155,28 +156,39 @@ class Runner:
                                           prefix=f"scenario-{scenario.name}-probe")
                                     if probe else None)
         self.sampler: Sampler | None = None
-        self.observer = Observer(driver, self.token, self.resources, self.probe,
-                                 lambda: self._last_act)
+        self.observer = Observer(driver, self.call, lambda: self._token or "",
+                                 self.resources, self.probe, lambda: self._last_act)
 
     # -- the API --------------------------------------------------------------------------------
 
     async def token(self) -> str:
-        if self._token is None:
-            answer, token = await issue_token(self.driver, self.credentials)
-            if token is None:
-                raise ScenarioFailed(f"cannot log in as {self.credentials.username}: "
-                                     f"{answer.describe()} {answer.text[:200]}")
-            self._token = token
-        return self._token
+        """The runner's admin token (logging in if it has none); ScenarioFailed if it cannot."""
+        answer, token = await self._login()
+        if token is None:
+            raise ScenarioFailed(f"cannot log in as {self.credentials.username}: "
+                                 f"{answer.describe()} {answer.text[:200]}")
+        return token
+
+    async def _login(self) -> tuple[Answer, str | None]:
+        if self._token is not None:
+            return Answer(201, None), self._token
+        answer, token = await issue_token(self.driver, self.credentials)
+        self._token = token
+        return answer, token
 
     async def call(self, method: str, path: str, body: Any = None, *,
                    headers: dict[str, str] | None = None) -> Answer:
-        answer = await self.driver.request(method, path, token=await self.token(), json=body,
-                                           headers=headers)
-        if answer.status == 401:
+        """One request as the admin; a token refused (expired) is renewed once, and a login
+        refused (the control plane down) is the answer."""
+        for _ in range(2):
+            login, token = await self._login()
+            if token is None:
+                return login
+            answer = await self.driver.request(method, path, token=token, json=body,
+                                               headers=headers)
+            if answer.status != 401:
+                return answer
             self._token = None
-            answer = await self.driver.request(method, path, token=await self.token(),
-                                               json=body, headers=headers)
         return answer
 
     async def need(self, method: str, path: str, body: Any = None, *,
@@ -292,7 +304,8 @@ class Runner:
             await self.token()
             await self.check_requires()
             await self.setup()
-            self.sampler = Sampler(self.driver, await self.token(),
+            await self.token()
+            self.sampler = Sampler(self.driver, lambda: self._token or "",
                                    {v: k for k, v in self.resources.ids["routers"].items()})
             await self.sampler.look()
             background.append(asyncio.ensure_future(self.sampler.run()))
