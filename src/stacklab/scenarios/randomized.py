@@ -136,12 +136,13 @@ class Checker:
         self.networks = list(workload.networks)
         self.routers = list(workload.routers)
         self._boot_refs = workload.boot_refs
+        self._public: str | None = None
         self.graceful_galera_leave = False
         self._masters_since: dict[tuple[str, frozenset[str]], float] = {}
         self._down_since: dict[str, float] = {}
         self._reported: set[str] = set()
         self.probe = Probe(driver, Credentials(password=cloud.config.stacklab.admin_password),
-                           ("server_list", "network_create"), interval=10.0,
+                           ("server_list", "network_create"), interval=15.0,
                            prefix="random-probe")
 
     def violation(self, text: str) -> None:
@@ -186,21 +187,44 @@ class Checker:
         return self.outcome
 
     async def workload(self) -> None:
-        network = (await self.call("POST", "/networking/v2.0/networks",
-                                   {"network": {"name": "random-n1"}})).body["network"]
-        subnet = (await self.call("POST", "/networking/v2.0/subnets", {"subnet": {
-            "network_id": network["id"], "cidr": "10.77.0.0/24",
-            "ip_version": 4}})).body["subnet"]
-        public = (await self.call("GET", "/networking/v2.0/networks?router:external=True")
-                  ).body["networks"][0]["id"]
-        router = (await self.call("POST", "/networking/v2.0/routers", {"router": {
-            "name": "random-r1", "ha": True, "distributed": self.dvr,
-            "external_gateway_info": {"network_id": public}}})).body["router"]
-        await self.call("PUT", f"/networking/v2.0/routers/{router['id']}/add_router_interface",
-                        {"subnet_id": subnet["id"]})
-        self.networks.append(network["id"])
-        self.routers.append(router["id"])
+        await self.add_router()
         await self.boot()
+
+    async def add_router(self) -> None:
+        """A network with a DHCP subnet and an HA router on it with the external gateway:
+        made while faults are in force, it is what auto-scheduling must give its
+        redundancy back to once they are healed."""
+        number = len(self.networks) + 1
+        steps = ["network", "subnet", "router", "interface"]
+        network = await self.call("POST", "/networking/v2.0/networks",
+                                  {"network": {"name": f"random-n{number}"}})
+        if network.status == 201:
+            subnet = await self.call("POST", "/networking/v2.0/subnets", {"subnet": {
+                "network_id": network.body["network"]["id"],
+                "cidr": f"10.77.{number}.0/24", "ip_version": 4}})
+            if subnet.status == 201:
+                # Only a network with a DHCP subnet is given DHCP agents.
+                self.networks.append(network.body["network"]["id"])
+                if self._public is None:
+                    found = await self.call("GET",
+                                            "/networking/v2.0/networks?router:external=True")
+                    self._public = found.body["networks"][0]["id"] if found.ok else None
+                router = await self.call("POST", "/networking/v2.0/routers", {"router": {
+                    "name": f"random-r{number}", "ha": True, "distributed": self.dvr,
+                    "external_gateway_info": {"network_id": self._public}}})
+                if router.status == 201:
+                    self.routers.append(router.body["router"]["id"])
+                    interface = await self.call(
+                        "PUT", f"/networking/v2.0/routers/{router.body['router']['id']}/"
+                               "add_router_interface",
+                        {"subnet_id": subnet.body["subnet"]["id"]})
+                    steps = [] if interface.ok else ["interface"]
+                else:
+                    steps = ["router", "interface"]
+            else:
+                steps = ["subnet", "router", "interface"]
+        self.outcome.actions.append((self.driver.now(), f"make network and router {number}"
+                                     + (f" (refused from the {steps[0]} on)" if steps else "")))
 
     async def boot(self) -> None:
         if self._boot_refs is None:
@@ -227,7 +251,8 @@ class Checker:
         detached = runtime.faults()["networks_detached"]
         choices: list[tuple[float, Any]] = [(3.0, "power_off"), (1.5, "stop_service"),
                                             (1.0, "detach"), (1.0, "partition"),
-                                            (0.3, "set_link"), (0.5, "heal"), (0.7, "boot")]
+                                            (0.3, "set_link"), (0.5, "heal"), (0.7, "boot"),
+                                            (0.4, "router")]
         if down:
             choices.append((2.0, "power_on"))
         if stopped:
@@ -246,6 +271,10 @@ class Checker:
         if kind == "boot":
             if len(self.servers) < 4:
                 await self.boot()
+            return
+        if kind == "router":
+            if len(self.routers) < 3:
+                await self.add_router()
             return
         action: dict[str, Any] = {"action": kind}
         if kind == "power_off":
@@ -491,7 +520,8 @@ def _lab(seeds: list[int], steps: int, fork: bool, dvr: bool = False) -> list[Ou
 async def _one(cloud: Any, driver: VirtualDriver, seed: int, steps: int,
                workload: Workload) -> Outcome:
     errors = cloud.unexpected_errors
-    outcome = await Checker(cloud, driver, seed, steps, workload).run()
+    outcome = await Checker(cloud, driver, seed, steps, workload,
+                            dvr=workload_dvr(cloud)).run()
     if cloud.unexpected_errors > errors:
         outcome.violations.append((driver.now(), f"the cloud answered "
                                    f"{cloud.unexpected_errors - errors} unexpected 500s"))
