@@ -31,6 +31,9 @@ CORE_SERVICES = ("identity", "compute", "image", "network")
 # Catalog types that make a service's tests part of the default run once stacklab has them.
 OPTIONAL_SERVICES = {"volume": {"volumev3", "block-storage", "volume"},
                      "orchestration": {"orchestration"}}
+# In the catalog but not in the default run yet (tempest_conf.VOLUME_TESTS_PASS): asked
+# for by name only.
+NOT_BY_DEFAULT = {"volume"}
 PROGRESS_EVERY = 100
 IMAGE_PATH = "/cirros.img"   # where the loopback file server serves the image's bytes
 
@@ -80,7 +83,9 @@ def selection(args: argparse.Namespace, services: set[str],
     if args.regex:
         return ["--regex", args.regex], f"--regex {args.regex}"
     chosen = args.services or [*CORE_SERVICES, *(name for name, types in
-                                                  OPTIONAL_SERVICES.items() if types & services)]
+                                                  OPTIONAL_SERVICES.items()
+                                                  if types & services
+                                                  and name not in NOT_BY_DEFAULT)]
     regex = rf"^tempest\.api\.({'|'.join(chosen)})\."
     return ["--regex", regex], f"--regex {regex}"
 

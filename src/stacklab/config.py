@@ -25,6 +25,8 @@ class DefaultOptions:
     # nova and neutron service-group timers; upstream defaults.
     report_interval: int = 10
     service_down_time: int = 60
+    # oslo.messaging: "Seconds to wait for a response from a call." (the lab's seconds)
+    rpc_response_timeout: int = 60
     # How long nova-compute waits for neutron's network-vif-plugged of a new server's
     # ports, and whether a port not plugged in that time fails the build; upstream defaults.
     vif_plugging_timeout: int = 300
@@ -32,6 +34,9 @@ class DefaultOptions:
     # nova's deferred delete: with a positive interval a deleted server is SOFT_DELETED
     # (restorable) and its compute reclaims it once that many seconds have passed.
     reclaim_instance_interval: int = 0
+    # nova-compute's periodic power-state sync (s; 0: every 60 s, negative: never); upstream
+    # default. It is what turns the servers of a compute that lost power SHUTOFF once back.
+    sync_power_state_interval: int = 600
     # nova's zone of a compute host in no zoned aggregate; upstream default.
     default_availability_zone: str = "nova"
     # glance-api.conf's limits on image data.
@@ -53,6 +58,20 @@ class DefaultOptions:
     l3_ha_net_cidr: str = "169.254.192.0/18"
     ha_vrrp_advert_int: int = 2
     router_distributed: bool = False
+    # cinder.conf: the backends each cinder-volume runs (one section each, the lab's
+    # ``[lvm]``), the zone of its services and volumes, the type a volume gets when none
+    # is asked for, and the quota defaults (cinder/quota.py); upstream defaults.
+    enabled_backends: str = ""
+    storage_availability_zone: str = "nova"
+    allow_availability_zone_fallback: bool = False
+    default_volume_type: str = "__DEFAULT__"
+    quota_volumes: int = 10
+    quota_snapshots: int = 10
+    quota_gigabytes: int = 1000
+    quota_backups: int = 10
+    quota_backup_gigabytes: int = 1000
+    quota_groups: int = 10
+    per_volume_size_limit: int = -1
 
 
 @dataclass
@@ -79,9 +98,15 @@ class StacklabOptions:
     # agent_down_time and the server's failover checks (DHCP, L3), keepalived and the L3
     # agents' state reports, the boot profile's steps, nova-compute's vif-plugging wait and
     # reclaim period. At 0.1 a compute that stops reporting is down after 6 s and an agent
-    # dead after 7.5 s. Records keep wall-clock stamps (updated_at, heartbeat_timestamp),
-    # whose age is read in the lab's seconds; tokens, RPC and API timeouts stay real.
+    # dead after 7.5 s. So do RabbitMQ's net_ticktime, the clients' heartbeats and
+    # reconnection backoff, and RPC's rpc_response_timeout. Records keep wall-clock stamps
+    # (updated_at, heartbeat_timestamp), whose age is read in the lab's seconds; tokens and
+    # API timeouts stay real.
     ha_time_scale: float = 1.0
+    # The lab's RabbitMQ (rabbitmq.conf; kolla's rabbitmq_cluster_partition_handling):
+    # pause_minority or ignore, and Erlang's net_ticktime (s).
+    rabbitmq_cluster_partition_handling: str = "pause_minority"
+    rabbitmq_net_ticktime: float = 60.0
 
 
 @dataclass
@@ -165,10 +190,38 @@ class FilterSchedulerOptions:
 
 
 @dataclass
+class VolumeBackendOptions:
+    """A cinder backend's section (the lab's ``[lvm]``): its name in the scheduler, its
+    driver, the host it reports as (``backend_host``, for active/passive) and how far its
+    thin pool may be over-subscribed; upstream defaults. The pool's size is the volume
+    group's: stacklab gives it the node's disk (``volume_group_size_gb`` 0) unless set."""
+
+    volume_backend_name: str = ""
+    volume_driver: str = "cinder.volume.drivers.lvm.LVMVolumeDriver"
+    backend_host: str = ""
+    max_over_subscription_ratio: float = 20.0
+    reserved_percentage: int = 0
+    lvm_type: str = "auto"
+    volume_group: str = "cinder-volumes"
+    volume_group_size_gb: int = 0
+
+
+@dataclass
 class AgentOptions:
     """neutron agents' [AGENT] section."""
 
     report_interval: float = 30.0
+
+
+@dataclass
+class OsloMessagingRabbitOptions:
+    """oslo.messaging's [oslo_messaging_rabbit] options the lab's clients follow."""
+
+    heartbeat_timeout_threshold: float = 60.0
+    rabbit_retry_interval: float = 1.0
+    rabbit_retry_backoff: float = 2.0
+    rabbit_interval_max: float = 30.0
+    kombu_reconnect_delay: float = 1.0
 
 
 @dataclass
@@ -229,6 +282,17 @@ class Config:
         default_factory=ImportFilteringOptions)
     image_format: ImageFormatOptions = field(default_factory=ImageFormatOptions)
     AGENT: AgentOptions = field(default_factory=AgentOptions)
+    oslo_messaging_rabbit: OsloMessagingRabbitOptions = field(
+        default_factory=OsloMessagingRabbitOptions)
+    lvm: VolumeBackendOptions = field(default_factory=VolumeBackendOptions)
+
+    def volume_backend(self, name: str) -> VolumeBackendOptions:
+        """The section of backend ``name`` (one of ``enabled_backends``): the lab's ``[lvm]``;
+        another name has no section of its own here and gets upstream's defaults."""
+        section = getattr(self, name, None)
+        if isinstance(section, VolumeBackendOptions):
+            return section
+        return VolumeBackendOptions()
 
     @property
     def state_path(self) -> Path:
@@ -297,4 +361,7 @@ def lab_defaults(config: Config) -> Config:
     config.DEFAULT.l3_ha = True
     config.DEFAULT.max_l3_agents_per_router = 3
     config.DEFAULT.min_l3_agents_per_router = 2
+    # The course's cinder.conf: one lvm backend on each cinder-volume node.
+    config.DEFAULT.enabled_backends = "lvm"
+    config.lvm.volume_backend_name = "lvm"
     return config

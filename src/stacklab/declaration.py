@@ -153,6 +153,9 @@ class ServiceDeclaration(Generic[T]):
     mount: str
     rules: Sequence[PolicyRule]
     catalog: CatalogSpec | None = None
+    # More entries of the same endpoint under other types (cinder's ``block-storage`` is
+    # also ``volumev3``, which older clients look for).
+    catalog_aliases: Sequence[CatalogSpec] = ()
     key: Key[T] | None = None
     build: Callable[[Parts], T] | None = None
     start: Callable[[Parts, Startup], None] | None = None
@@ -174,6 +177,11 @@ class ServiceDeclaration(Generic[T]):
     def __post_init__(self) -> None:
         if (self.key is None) != (self.build is None):
             raise ValueError(f"{self.name}: a declaration has both a key and build, or neither")
+
+    @property
+    def catalog_specs(self) -> tuple[CatalogSpec, ...]:
+        """Its catalog entries: the main one, then its aliases."""
+        return () if self.catalog is None else (self.catalog, *self.catalog_aliases)
 
     @property
     def name(self) -> str:

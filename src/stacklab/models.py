@@ -1,8 +1,10 @@
 """Imports every service's tables so the metadata (and Alembic) sees them all."""
 
+from stacklab.block_storage import models as block_storage_models
 from stacklab.compute import models as compute_models
 from stacklab.identity import models as identity_models
 from stacklab.image import models as image_models
 from stacklab.network import models as network_models
 
-__all__ = ["compute_models", "identity_models", "image_models", "network_models"]
+__all__ = ["block_storage_models", "compute_models", "identity_models", "image_models",
+           "network_models"]

@@ -5,6 +5,9 @@ from __future__ import annotations
 import configparser
 from pathlib import Path
 
+import pytest
+
+from conformance import tempest_conf
 from conformance.cloud import Facts, stacklab_conf
 from conformance.tempest_conf import GATE, OURS, options, render
 
@@ -30,8 +33,14 @@ def test_the_conf_holds_what_the_cloud_advertises(tmp_path: Path) -> None:
         assert conf["service_available"][service] == "false"
 
 
-def test_a_volume_service_in_the_catalog_turns_cinder_on(tmp_path: Path) -> None:
+def test_a_volume_service_in_the_catalog_turns_cinder_on_once_its_tests_pass(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     facts = Facts(**{**FACTS.__dict__, "services": FACTS.services | {"volumev3"}})
+    conf = configparser.ConfigParser()
+    conf.read_string(render(facts, tmp_path))
+    # Not yet: stacklab's Block Storage does not pass tempest.api.volume.
+    assert conf["service_available"]["cinder"] == "false"
+    monkeypatch.setattr(tempest_conf, "VOLUME_TESTS_PASS", True)
     conf = configparser.ConfigParser()
     conf.read_string(render(facts, tmp_path))
     assert conf["service_available"]["cinder"] == "true"

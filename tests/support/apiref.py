@@ -483,11 +483,26 @@ def _identity_fixes() -> list[_Fix]:
     return fixes
 
 
+def _block_storage_fixes() -> list[_Fix]:
+    fixes: list[_Fix] = []
+    # cinder's own samples show "qos_specs_id": null (a type without QoS) and a type made
+    # without a description has a null one (volume_types.create stores None).
+    for pointer in ("TypesCreateResponse/properties/volume_type",
+                    "TypeUpdateResponse/properties/volume_type",
+                    "TypeShowResponse/properties/volume_type",
+                    "TypesListResponse/properties/volume_types/items"):
+        for name in ("qos_specs_id", "description"):
+            fixes.append((f"/components/schemas/{pointer}/properties/{name}", _or_null,
+                          "null when unset (cinder's own samples)"))
+    return fixes
+
+
 # Known spec bugs, repaired by JSON pointer when the spec is loaded: (service, file) -> fixes.
 # Each was found by validating upstream's own samples; a pointer that no longer exists fails
 # the load, so the list cannot rot silently.
 _SPEC_FIXES: Final[dict[tuple[str, str], list[_Fix]]] = {
     ("identity", "v3.14.yaml"): _identity_fixes(),
+    ("block-storage", "v3.70.yaml"): _block_storage_fixes(),
 }
 
 # Statuses the spec gets wrong: (service, path key, METHOD, status asked) -> status declared.

@@ -163,7 +163,7 @@ def test_a_declared_service_is_in_the_catalog_and_the_health_check(
     assert {e["url"] for e in widget[0]["endpoints"]} == {"http://testserver/widgets/v1"}
     assert cloud.health()["services"] == {
         "identity": "ready", "image": "ready", "compute": "ready", "network": "ready",
-        "widgets": "ready"}
+        "volume": "ready", "widgets": "ready"}
 
 
 def test_a_declared_service_hears_its_nodes_go_down_and_come_back(cloud: Cloud) -> None:
@@ -172,17 +172,21 @@ def test_a_declared_service_hears_its_nodes_go_down_and_come_back(cloud: Cloud) 
     cloud.node_up(CONTROLLER1)
     cloud.node_up(CONTROLLER1)
     assert cloud.get(WIDGETS).events[1:] == [("down", CONTROLLER1), ("up", CONTROLLER1)]
-    assert cloud.runtime.followers() == ["bus", "controlplane", "compute", "network", "widgets"]
+    assert cloud.runtime.followers() == ["bus", "controlplane", "compute", "network",
+                                         "volume", "widgets"]
 
 
 def test_the_registry_is_what_the_cloud_serves() -> None:
     cloud = Cloud(ephemeral_config())
     assert [mount for mount, _ in cloud.service_apis()] == [
-        "/identity", "/image", "/compute", "/networking", "/stacklab"]
-    assert set(cloud.policies) == {"identity", "image", "compute", "network", "stacklab"}
+        "/identity", "/image", "/compute", "/networking", "/volume", "/stacklab"]
+    assert set(cloud.policies) == {"identity", "image", "compute", "network", "volume",
+                                   "stacklab"}
+    # cinder's endpoint is in the catalog twice, as block-storage and as volumev3.
     assert [(e.type, e.url) for e in cloud.catalog_entries()] == [
         ("identity", "/identity"), ("image", "/image"), ("compute", "/compute/v2.1"),
-        ("network", "/networking")]
+        ("network", "/networking"), ("block-storage", "/volume/v3"),
+        ("volumev3", "/volume/v3")]
     cloud.db.dispose()
 
 

@@ -276,6 +276,71 @@ class Neutron(Dialect):
         return (value is not None, str(value))
 
 
+@dataclass(frozen=True)
+class Cinder(Dialect):
+    """cinder-api (cinder/api/common.py): ``limit`` capped by ``osapi_max_limit``, which it
+    defaults to; ``sort=key:dir,...`` or the deprecated ``sort_key``/``sort_dir`` (not
+    both), each key's direction defaulting to ``desc`` and the first key to
+    ``created_at``; an unknown marker is the resource's own 404 (cinder looks the marker
+    up first); a page as long as its limit links to the next (``<collection>_links``)."""
+
+    max_limit: int = 1000
+    marker_error: Callable[[str], Exception] | None = None
+    default_key: str = "created_at"
+
+    def limit(self, query: Any) -> int | None:
+        raw = query.get("limit")
+        if raw is None:
+            return self.max_limit
+        try:
+            limit = int(raw)
+        except ValueError:
+            raise BadRequest("limit param must be an integer") from None
+        if limit < 0:
+            raise BadRequest("limit param must be positive")
+        return min(limit, self.max_limit)
+
+    def sort(self, query: Any, sortable: Collection[str] | None, refuse: Refusal) -> Sort:
+        if "sort" in query and ("sort_key" in query or "sort_dir" in query):
+            raise BadRequest("The 'sort_key' and 'sort_dir' parameters are deprecated and "
+                             "cannot be used with the 'sort' parameter.")
+        pairs: list[tuple[str, str]] = []
+        if "sort" in query:
+            for part in query["sort"].strip().split(","):
+                key, _, direction = part.partition(":")
+                pairs.append((key.strip(), direction.strip() or "desc"))
+        else:
+            pairs.append((query.get("sort_key", self.default_key).strip(),
+                          query.get("sort_dir", "desc").strip()))
+        for key, direction in pairs:
+            if direction not in ("asc", "desc"):
+                raise BadRequest("Invalid input received: Unknown sort direction, must be "
+                                 "'desc' or 'asc'.")
+            if sortable is not None and key not in sortable:
+                raise BadRequest("Invalid input received: Invalid sort key")
+            refusal = refuse(key)
+            if refusal is not None:
+                raise refusal
+        # cinder's process_sort_params: created_at and id always end the order.
+        keys = [key for key, _ in pairs]
+        last = pairs[0][1]
+        pairs += [(key, last) for key in ("created_at", "id") if key not in keys]
+        return tuple(pairs)
+
+    def marker_not_found(self, marker: str) -> Exception:
+        if self.marker_error is not None:
+            return self.marker_error(marker)
+        return BadRequest(f"Marker {marker} could not be found.")
+
+    def links(self, window: Window[Any], *, query: Any, url: str, collection: str,
+              id_of: Callable[[Any], str]) -> dict[str, Any]:
+        if not window.items or window.request.limit is None \
+                or len(window.items) < window.request.limit:
+            return {}
+        return {f"{collection}_links": [
+            {"rel": "next", "href": next_link(url, query, id_of(window.items[-1]))}]}
+
+
 def _http_bad_request(message: str) -> ApiError:
     """What neutron's controller raises itself (webob's HTTPBadRequest)."""
     return ApiError(message, status=400, kind="HTTPBadRequest")

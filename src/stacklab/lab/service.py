@@ -12,6 +12,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
+
+from stacklab.api.client import console
 from stacklab.declaration import CONTROL_PLANE, Parts
 from stacklab.lab.status import SECTIONS, SectionProvider, lab_status
 from stacklab.network.declaration import AGENTS, NODE_AGENTS
@@ -63,6 +66,17 @@ class Lab:
                    for router_id, segment in sorted(self._parts.get(AGENTS).segments.items())}
         return {**plane, "routers": routers,
                 "time_scale": self._parts.config.stacklab.ha_time_scale}
+
+    async def console_login(self, body: Any) -> httpx.Response:
+        """Keystone's answer to a token request made from the lab's console: out of band,
+        like a BMC's, so that the operator can still power the proxies or the controllers
+        back on while no VIP holder or load balancer lets a client in."""
+        transport = httpx.ASGITransport(app=console(self._parts.app()))
+        async with httpx.AsyncClient(transport=transport,
+                                     base_url=self._parts.base_url() or "http://stacklab.console",
+                                     timeout=30) as client:
+            return await client.post("/identity/v3/auth/tokens", json=body,
+                                     params={"nocatalog": ""})
 
     def namespaces(self, fqdn: str) -> list[dict[str, Any]]:
         """The node's network namespaces; none while it is off (they went with its kernel)."""

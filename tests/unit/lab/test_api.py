@@ -205,7 +205,8 @@ def test_status_gives_a_verdict_from_nodes_processes_and_faults(
     assert (status["status"], status["problems"], status["faults"]) == ("ready", [], NO_FAULTS)
     assert status["endpoint"] == "http://testserver"
     assert len(status["nodes"]) == 12
-    assert [s["name"] for s in status["sections"]] == ["network_agents", "compute_services"]
+    assert [s["name"] for s in status["sections"]] == [
+        "vips", "haproxy", "galera", "rabbitmq", "network_agents", "compute_services"]
 
     client.post("/stacklab/v1/nodes/storage2/down", headers=admin)
     client.post("/stacklab/v1/faults", headers=admin, json={
@@ -256,3 +257,21 @@ def test_ha_shows_the_vip_holder_galera_and_the_ha_routers_keepalived(
     assert {entry["node"] for entry in body["routers"][router["id"]]} == {
         "network1.openstack.local", "network2.openstack.local"}
     assert body["time_scale"] == 1.0
+
+
+ADMIN_LOGIN = {"auth": {
+    "identity": {"methods": ["password"], "password": {"user": {
+        "name": "admin", "domain": {"id": "default"}, "password": "secret"}}},
+    "scope": {"project": {"name": "admin", "domain": {"id": "default"}}}}}
+
+
+def test_the_console_login_refuses_as_keystone_does(client: TestClient) -> None:
+    # (That it works with the cloud's way in closed: tests/unit/ha/test_request_path.py.)
+    assert client.post("/stacklab/v1/auth/tokens", json=ADMIN_LOGIN).status_code == 201
+    wrong = {"auth": {**ADMIN_LOGIN["auth"], "identity": {
+        "methods": ["password"], "password": {"user": {
+            "name": "admin", "domain": {"id": "default"}, "password": "wrong"}}}}}
+    refused = client.post("/stacklab/v1/auth/tokens", json=wrong)
+    assert "X-Subject-Token" not in refused.headers
+    assert error(refused, 401)
+    assert error(client.post("/stacklab/v1/auth/tokens", json={"auth": {}}), 400)

@@ -1,0 +1,15 @@
+"""Block Storage v3 over HTTP: importing this package declares every operation on ``api``."""
+
+from stacklab.block_storage.api import (  # noqa: F401
+    discovery,
+    qos,
+    quotas,
+    services,
+    snapshots,
+    volume_types,
+    volumes,
+    zones,
+)
+from stacklab.block_storage.api.base import api
+
+__all__ = ["api"]

@@ -1,0 +1,108 @@
+"""The Block Storage API object, its microversions, and what handlers share."""
+
+from __future__ import annotations
+
+import ast
+import datetime as dt
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+
+from stacklab.api.errors import ApiError, BadRequest, nova_error
+from stacklab.api.microversion import MicroversionRange, Version
+from stacklab.api.pagination import Cinder, Window, page_items
+from stacklab.api.service import Call, ServiceApi
+from stacklab.api.validation import describe_nova
+
+if TYPE_CHECKING:
+    from stacklab.block_storage.service import BlockStorageService
+
+T = TypeVar("T")
+
+# cinder/api/openstack/api_version_request.py: 3.0 to 3.71; cinder reads only the
+# generic header, with the service type "volume".
+MICROVERSIONS = MicroversionRange("volume", Version(3, 0), Version(3, 71))
+# The date cinder's version document carries for its newest microversion.
+UPDATED = "2023-08-31T00:00:00Z"
+
+
+def cinder_internal_error(exception: str) -> ApiError:
+    # cinder/api/middleware/fault.py FaultWrapper: webob's HTTPInternalServerError
+    # explanation, in the fault body (whose name for a 500 is computeFault).
+    return ApiError("The server has either erred or is incapable of performing the "
+                    "requested operation.")
+
+
+# cinder's API shares nova's WSGI fault bodies ({"itemNotFound": {code, message}}) and
+# its validation messages ("Invalid input for field/attribute ...").
+api = ServiceApi("volume", errors=nova_error, microversions=MICROVERSIONS,
+                 malformed_json_message="Malformed request body",
+                 describe_error=describe_nova, internal_error=cinder_internal_error)
+
+
+def block_storage(call: Call) -> BlockStorageService:
+    return cast("BlockStorageService", call.service)
+
+
+def timestamp(moment: float | None) -> str | None:
+    """cinder's datetimes as its JSON renders them: naive UTC with microseconds."""
+    if moment is None:
+        return None
+    return dt.datetime.fromtimestamp(moment, dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
+
+
+def project_target(call: Call) -> dict[str, str | None]:
+    """cinder's ``context.authorize(rule)`` target: the caller's own project and user."""
+    return {"project_id": call.context.project_id, "user_id": call.context.user_id}
+
+
+def sorted_page(call: Call, items: Sequence[T], path: str, collection: str, *,
+                sortable: Collection[str] | None = None,
+                marker_error: Callable[[str], Exception] | None = None,
+                ) -> tuple[list[T], dict[str, Any]]:
+    """One page of ``items`` (model rows) in cinder's dialect, with its links: sorted by
+    ``sort``/``sort_key``, cut after ``marker`` (then ``offset`` more), ``limit`` long."""
+    dialect = Cinder(marker_error=marker_error)
+    request = dialect.request(call.query, sortable)
+    offset = _offset(call.query.get("offset"))
+    if offset and request.limit is not None:
+        request = replace(request, limit=request.limit + offset)
+    window = page_items(items, request, dialect, id_of=_id_of,
+                        value_of=lambda item, key: getattr(item, key, None))
+    if offset:
+        window = Window(window.items[offset:], replace(request, limit=request.limit - offset
+                                                       if request.limit is not None
+                                                       else None), window.more)
+    links = dialect.links(window, query=call.query, url=call.url_for(f"/v3/{path}"),
+                          collection=collection, id_of=_id_of)
+    return window.items, links
+
+
+def _id_of(item: Any) -> str:
+    return str(item.id)
+
+
+def _offset(raw: str | None) -> int:
+    # cinder/api/api_utils.py validate_integer(offset, 'offset', 0, DB_MAX_INT).
+    if raw is None:
+        return 0
+    try:
+        value = int(raw)
+    except ValueError:
+        raise BadRequest("offset must be an integer.") from None
+    if value < 0:
+        raise BadRequest("offset must be >= 0.")
+    if value > 0x7FFFFFFF:
+        raise BadRequest(f"offset must be <= {0x7FFFFFFF}.")
+    return value
+
+
+def literal_filter(text: str, name: str) -> dict[str, Any]:
+    """A dict filter as cinder reads it (``ast.literal_eval``: ``{'k': 'v'}``)."""
+    try:
+        value = ast.literal_eval(text)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        value = None
+    if not isinstance(value, dict):
+        raise BadRequest(f"Invalid input received: Invalid filter {name}={text}")
+    return value

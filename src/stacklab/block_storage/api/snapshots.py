@@ -1,0 +1,257 @@
+"""Snapshots: create, list, show, update, metadata, delete, and the admin's force-delete and
+reset-status (cinder/api/v3/snapshots.py, v3/snapshot_metadata.py,
+contrib/snapshot_actions.py, admin_actions.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from stacklab.api.errors import BadRequest, NotFound
+from stacklab.api.service import Call, Reply
+from stacklab.block_storage import models as m
+from stacklab.block_storage import schemas
+from stacklab.block_storage.api.base import (
+    api,
+    block_storage,
+    literal_filter,
+    project_target,
+    sorted_page,
+    timestamp,
+)
+from stacklab.block_storage.api.volumes import caller
+from stacklab.block_storage.schemas import as_bool
+from stacklab.block_storage.volumes import snapshot_not_found
+
+S = "/v3/snapshots/{snapshot_id}"
+ACTION = f"{S}/action"
+SNAPSHOT_FILTERS = frozenset({"name", "status", "volume_id", "metadata",
+                              "availability_zone"})
+PAGING = frozenset({"limit", "marker", "offset", "sort", "sort_key", "sort_dir",
+                    "all_tenants", "project_id", "with_count"})
+SORTABLE = ("id", "name", "status", "created_at", "updated_at", "volume_id", "volume_size",
+            "project_id", "user_id")
+
+
+def snapshot_target(snapshot: m.Snapshot) -> dict[str, Any]:
+    return {"project_id": snapshot.project_id, "user_id": snapshot.user_id,
+            "id": snapshot.id}
+
+
+def render_snapshot(call: Call, snapshot: m.Snapshot) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "id": snapshot.id, "created_at": timestamp(snapshot.created_at),
+        "updated_at": timestamp(snapshot.updated_at), "name": snapshot.name,
+        "description": snapshot.description, "volume_id": snapshot.volume_id,
+        "status": snapshot.status, "size": snapshot.volume_size,
+        "metadata": dict(snapshot.metadata_),
+    }
+    if call.version_at_least("3.14"):
+        body["group_snapshot_id"] = snapshot.group_snapshot_id
+    if call.version_at_least("3.41"):
+        body["user_id"] = snapshot.user_id
+    if call.version_at_least("3.65"):
+        body["consumes_quota"] = True
+    if call.allows("volume_extension:extended_snapshot_attributes",
+                   snapshot_target(snapshot)):
+        body["os-extended-snapshot-attributes:project_id"] = snapshot.project_id
+        body["os-extended-snapshot-attributes:progress"] = snapshot.progress
+    return body
+
+
+def _load(call: Call, session: Any, rule: str) -> m.Snapshot:
+    snapshot = block_storage(call).volumes.get_snapshot(session, call.params["snapshot_id"],
+                                                         caller(call))
+    call.authorize(rule, snapshot_target(snapshot))
+    return snapshot
+
+
+@api.route("POST", "/v3/snapshots", status=202, schema=schemas.SNAPSHOT_CREATE,
+           expected_errors=(400, 404, 413))
+async def create_snapshot(call: Call) -> dict[str, Any]:
+    fields = dict(call.body["snapshot"])
+    fields.setdefault("name", fields.pop("display_name", None))
+    fields.setdefault("description", fields.pop("display_description", None))
+    force = as_bool(fields.get("force", False))
+    service = block_storage(call)
+    with service.db.session() as session:
+        # Another project's volume is not found: it cannot be a snapshot's source.
+        volume = service.volumes.get(session, fields["volume_id"], caller(call))
+        call.authorize("volume:create_snapshot", {"project_id": volume.project_id,
+                                                  "user_id": volume.user_id})
+        snapshot, cast = service.snapshots.create(session, caller(call), volume, fields,
+                                                  force=force)
+        body = render_snapshot(call, snapshot)
+    service.send(cast)
+    return {"snapshot": body}
+
+
+def _filtered(call: Call, session: Any) -> list[m.Snapshot]:
+    query = call.query
+    if call.version_at_least("3.31"):
+        unknown = sorted(k for k in query if k not in SNAPSHOT_FILTERS | PAGING)
+        if unknown:
+            raise BadRequest(f"Invalid filter keys: {', '.join(unknown)}")
+    statement = select(m.Snapshot)
+    everyone = call.context.is_admin and as_bool(query.get("all_tenants", "0"))
+    if everyone and query.get("project_id"):
+        statement = statement.where(m.Snapshot.project_id == query["project_id"])
+    elif not everyone:
+        statement = statement.where(m.Snapshot.project_id == call.context.project_id)
+    for key in ("name", "status", "volume_id"):
+        if key in query:
+            statement = statement.where(getattr(m.Snapshot, key) == query[key])
+    found = list(session.scalars(statement))
+    if "metadata" in query and call.version_at_least("3.22"):
+        wanted = literal_filter(query["metadata"], "metadata")
+        found = [s for s in found if all(s.metadata_.get(k) == str(v)
+                                         for k, v in wanted.items())]
+    return found
+
+
+async def _list(call: Call, detail: bool) -> dict[str, Any]:
+    service = block_storage(call)
+    with service.db.session() as session:
+        found = _filtered(call, session)
+        page, page_links = sorted_page(
+            call, found, "snapshots/detail" if detail else "snapshots", "snapshots",
+            sortable=SORTABLE, marker_error=snapshot_not_found)
+        items = [render_snapshot(call, s) for s in page]
+    if not detail:
+        # The summary view has the same keys but the extended attributes.
+        items = [{k: v for k, v in item.items()
+                  if not k.startswith("os-extended-snapshot-attributes:")} for item in items]
+    body: dict[str, Any] = {"snapshots": items, **page_links}
+    if call.version_at_least("3.45") and as_bool(call.query.get("with_count", "false")):
+        body["count"] = len(found)
+    return body
+
+
+@api.route("GET", "/v3/snapshots", policy="volume:get_all_snapshots", target=project_target,
+           expected_errors=(400, 404))
+async def list_snapshots(call: Call) -> dict[str, Any]:
+    return await _list(call, False)
+
+
+@api.route("GET", "/v3/snapshots/detail", policy="volume:get_all_snapshots",
+           target=project_target, expected_errors=(400, 404))
+async def list_snapshots_detail(call: Call) -> dict[str, Any]:
+    return await _list(call, True)
+
+
+@api.route("GET", S, expected_errors=(404,))
+async def show_snapshot(call: Call) -> dict[str, Any]:
+    service = block_storage(call)
+    with service.db.session() as session:
+        return {"snapshot": render_snapshot(call, _load(call, session, "volume:get_snapshot"))}
+
+
+@api.route("PUT", S, schema=schemas.SNAPSHOT_UPDATE, expected_errors=(400, 404))
+async def update_snapshot(call: Call) -> dict[str, Any]:
+    fields = dict(call.body["snapshot"])
+    if "display_name" in fields:
+        fields.setdefault("name", fields.pop("display_name"))
+    if "display_description" in fields:
+        fields.setdefault("description", fields.pop("display_description"))
+    service = block_storage(call)
+    with service.db.session() as session:
+        snapshot = _load(call, session, "volume:update_snapshot")
+        service.snapshots.update(snapshot, fields)
+        return {"snapshot": render_snapshot(call, snapshot)}
+
+
+@api.route("DELETE", S, status=202, expected_errors=(400, 404))
+async def delete_snapshot(call: Call) -> None:
+    service = block_storage(call)
+    with service.db.session() as session:
+        snapshot = _load(call, session, "volume:delete_snapshot")
+        cast = service.snapshots.delete(session, snapshot, force=False)
+    service.send(cast)
+
+
+# -- metadata -----------------------------------------------------------------------------
+
+@api.route("GET", f"{S}/metadata", expected_errors=(404,))
+async def show_metadata(call: Call) -> dict[str, Any]:
+    service = block_storage(call)
+    with service.db.session() as session:
+        snapshot = _load(call, session, "volume:get_snapshot_metadata")
+        return {"metadata": dict(snapshot.metadata_)}
+
+
+async def _set_metadata(call: Call, replace: bool) -> dict[str, Any]:
+    service = block_storage(call)
+    with service.db.session() as session:
+        snapshot = _load(call, session, "volume:update_snapshot_metadata")
+        return {"metadata": service.snapshots.set_metadata(snapshot, call.body["metadata"],
+                                                           replace=replace)}
+
+
+@api.route("POST", f"{S}/metadata", schema=schemas.METADATA, expected_errors=(400, 404))
+async def create_metadata(call: Call) -> dict[str, Any]:
+    return await _set_metadata(call, False)
+
+
+@api.route("PUT", f"{S}/metadata", schema=schemas.METADATA, expected_errors=(400, 404))
+async def replace_metadata(call: Call) -> dict[str, Any]:
+    return await _set_metadata(call, True)
+
+
+@api.route("GET", f"{S}/metadata/{{key}}", expected_errors=(404,))
+async def show_metadata_item(call: Call) -> dict[str, Any]:
+    service = block_storage(call)
+    key = call.params["key"]
+    with service.db.session() as session:
+        snapshot = _load(call, session, "volume:get_snapshot_metadata")
+        if key not in snapshot.metadata_:
+            raise NotFound(f"Snapshot {snapshot.id} has no metadata with key {key}.")
+        return {"meta": {key: snapshot.metadata_[key]}}
+
+
+@api.route("PUT", f"{S}/metadata/{{key}}", schema=schemas.META_ITEM,
+           expected_errors=(400, 404))
+async def update_metadata_item(call: Call) -> dict[str, Any]:
+    key = call.params["key"]
+    meta = call.body["meta"]
+    if key not in meta:
+        raise BadRequest("Request body and URI mismatch")
+    service = block_storage(call)
+    with service.db.session() as session:
+        snapshot = _load(call, session, "volume:update_snapshot_metadata")
+        service.snapshots.set_metadata(snapshot, meta, replace=False)
+    return {"meta": dict(meta)}
+
+
+@api.route("DELETE", f"{S}/metadata/{{key}}", expected_errors=(400, 404))
+async def delete_metadata_item(call: Call) -> Reply:
+    service = block_storage(call)
+    with service.db.session() as session:
+        snapshot = _load(call, session, "volume:delete_snapshot_metadata")
+        service.snapshots.delete_metadata(snapshot, call.params["key"])
+    return Reply(None, status=200)
+
+
+# -- actions --------------------------------------------------------------------------------
+
+api.action_route(ACTION, status=202, expected_errors=(400, 404))
+
+
+@api.action(ACTION, "os-force_delete", schema=schemas.FORCE_DELETE)
+async def force_delete(call: Call) -> Reply:
+    service = block_storage(call)
+    with service.db.session() as session:
+        snapshot = _load(call, session, "volume_extension:snapshot_admin_actions:force_delete")
+        cast = service.snapshots.delete(session, snapshot, force=True)
+    service.send(cast)
+    return Reply(None, status=202)
+
+
+@api.action(ACTION, "os-reset_status", schema=schemas.SNAPSHOT_RESET_STATUS)
+async def reset_status(call: Call) -> Reply:
+    service = block_storage(call)
+    with service.db.session() as session:
+        snapshot = _load(call, session,
+                         "volume_extension:snapshot_admin_actions:reset_status")
+        service.snapshots.reset_status(snapshot, call.body["os-reset_status"]["status"])
+    return Reply(None, status=202)

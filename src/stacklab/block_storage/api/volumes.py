@@ -1,0 +1,422 @@
+"""Volumes: create (empty, from an image, a snapshot or a volume), list, show, update,
+metadata, image metadata, actions, delete (cinder/api/v3/volumes.py, v3/volume_metadata.py,
+contrib/volume_actions.py, volume_admin_actions.py, volume_image_metadata.py and the
+extensions that add the host, tenant and migration attributes)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from stacklab.api.errors import BadRequest, NotFound
+from stacklab.api.service import Call, Reply, VersionedSchema
+from stacklab.block_storage import models as m
+from stacklab.block_storage import schemas
+from stacklab.block_storage.api.base import (
+    api,
+    block_storage,
+    literal_filter,
+    project_target,
+    sorted_page,
+    timestamp,
+)
+from stacklab.block_storage.schemas import as_bool
+from stacklab.block_storage.volumes import Caller, ImageInfo, volume_not_found
+
+V = "/v3/volumes/{volume_id}"
+ACTION = f"{V}/action"
+# cinder/api/v3/resource_filters.json: what a volume list may filter on (from 3.31 any
+# other key is refused).
+VOLUME_FILTERS = frozenset({"name", "status", "metadata", "bootable", "migration_status",
+                            "availability_zone", "group_id", "size", "created_at",
+                            "updated_at"})
+PAGING = frozenset({"limit", "marker", "offset", "sort", "sort_key", "sort_dir",
+                    "all_tenants", "project_id", "with_count", "glance_metadata",
+                    "image_metadata"})
+SORTABLE = ("id", "name", "status", "size", "availability_zone", "created_at", "updated_at",
+            "bootable", "project_id", "user_id", "volume_type_id", "host", "attach_status")
+
+
+def caller(call: Call) -> Caller:
+    return Caller(call.context.project_id or "", call.context.user_id, call.context.is_admin)
+
+
+def volume_target(volume: m.Volume) -> dict[str, Any]:
+    return {"project_id": volume.project_id, "user_id": volume.user_id, "id": volume.id}
+
+
+def links(call: Call, collection: str, ident: str) -> list[dict[str, str]]:
+    return [{"rel": "self", "href": call.url_for(f"/v3/{collection}/{ident}")},
+            {"rel": "bookmark", "href": call.url_for(f"/{collection}/{ident}")}]
+
+
+def render_volume(call: Call, volume: m.Volume, types: dict[str, m.VolumeType]
+                  ) -> dict[str, Any]:
+    volume_type = types.get(volume.volume_type_id)
+    type_name = volume_type.name if volume_type is not None else None
+    body: dict[str, Any] = {
+        "id": volume.id, "status": volume.status, "size": volume.size,
+        "availability_zone": volume.availability_zone,
+        "created_at": timestamp(volume.created_at), "updated_at": timestamp(volume.updated_at),
+        "name": volume.name, "description": volume.description,
+        "volume_type": type_name if (type_name is not None or call.version_at_least("3.63"))
+        else volume.volume_type_id,
+        "snapshot_id": volume.snapshot_id, "source_volid": volume.source_volid,
+        "metadata": dict(volume.metadata_), "links": links(call, "volumes", volume.id),
+        "user_id": volume.user_id, "bootable": str(volume.bootable).lower(),
+        "encrypted": volume.encryption_key_id is not None,
+        "replication_status": volume.replication_status, "consistencygroup_id": None,
+        "multiattach": volume.multiattach,
+        # Attachments come with the attachments API; none yet.
+        "attachments": [],
+    }
+    admin = call.context.is_admin
+    if admin:
+        body["migration_status"] = volume.migration_status
+    if call.version_at_least("3.13"):
+        body["group_id"] = volume.group_id
+    if admin and call.version_at_least("3.21"):
+        body["provider_id"] = volume.provider_id
+    if call.version_at_least("3.48"):
+        body["shared_targets"] = True
+        body["service_uuid"] = volume.service_uuid
+    if admin and call.version_at_least("3.61"):
+        body["cluster_name"] = None
+    if call.version_at_least("3.63"):
+        body["volume_type_id"] = volume.volume_type_id
+    if call.version_at_least("3.65"):
+        body["consumes_quota"] = True
+    # The extensions' attributes, each behind its own rule.
+    target = volume_target(volume)
+    if call.allows("volume_extension:volume_host_attribute", target):
+        body["os-vol-host-attr:host"] = volume.host
+    if call.allows("volume_extension:volume_tenant_attribute", target):
+        body["os-vol-tenant-attr:tenant_id"] = volume.project_id
+    if call.allows("volume_extension:volume_mig_status_attribute", target):
+        body["os-vol-mig-status-attr:migstat"] = volume.migration_status
+        body["os-vol-mig-status-attr:name_id"] = None
+    if volume.image_metadata and call.allows("volume_extension:volume_image_metadata:show",
+                                             target):
+        body["volume_image_metadata"] = dict(volume.image_metadata)
+    return body
+
+
+def _types(session: Any) -> dict[str, m.VolumeType]:
+    return {t.id: t for t in session.scalars(select(m.VolumeType))}
+
+
+def _load(call: Call, session: Any, rule: str) -> m.Volume:
+    volume = block_storage(call).volumes.get(session, call.params["volume_id"], caller(call))
+    call.authorize(rule, volume_target(volume))
+    return volume
+
+
+# -- create ------------------------------------------------------------------------------
+
+@api.route("POST", "/v3/volumes", status=202, expected_errors=(400, 404, 409, 413),
+           schema=[VersionedSchema(schemas.volume_create(False), None, "3.52"),
+                   VersionedSchema(schemas.volume_create(True), "3.53", None)])
+async def create_volume(call: Call) -> dict[str, Any]:
+    call.authorize("volume:create", project_target(call))
+    fields = dict(call.body["volume"])
+    fields.setdefault("name", fields.pop("display_name", None))
+    fields.setdefault("description", fields.pop("display_description", None))
+    if fields.get("multiattach") is not None and as_bool(fields["multiattach"]):
+        raise BadRequest("multiattach parameter has been removed. The default behavior is to "
+                         "use multiattach enabled volume types. Contact your administrator "
+                         "to create a multiattach enabled volume type and use it to create "
+                         "multiattach volumes.")
+    if fields.get("backup_id"):
+        raise NotFound(f"Backup {fields['backup_id']} could not be found.")
+    if fields.get("consistencygroup_id") or fields.get("group_id"):
+        group = fields.get("group_id") or fields.get("consistencygroup_id")
+        raise NotFound(f"Group {group} could not be found.")
+    service = block_storage(call)
+    image: ImageInfo | None = None
+    image_ref = fields.get("imageRef") or fields.get("image_id")
+    if image_ref:
+        call.authorize("volume:create_from_image", project_target(call))
+        assert service.glance is not None
+        image = await service.glance.find(image_ref, call.request.headers["x-auth-token"])
+    with service.db.session() as session:
+        volume, cast = service.volumes.create(session, caller(call), fields,
+                                              zones=service.zones(), image=image)
+        body = render_volume(call, volume, _types(session))
+    service.send(cast)
+    return {"volume": body}
+
+
+# -- list and show ---------------------------------------------------------------------------
+
+def _filtered(call: Call, session: Any) -> list[m.Volume]:
+    query = call.query
+    if call.version_at_least("3.31"):
+        unknown = sorted(k for k in query if k not in VOLUME_FILTERS | PAGING
+                         and not (k.endswith("~") and k[:-1] in VOLUME_FILTERS))
+        if unknown:
+            raise BadRequest(f"Invalid filter keys: {', '.join(unknown)}")
+    statement = select(m.Volume)
+    admin = call.context.is_admin
+    everyone = admin and as_bool(query.get("all_tenants", "0"))
+    if everyone and query.get("project_id"):
+        statement = statement.where(m.Volume.project_id == query["project_id"])
+    elif not everyone:
+        statement = statement.where(m.Volume.project_id == call.context.project_id)
+    for key in ("name", "status", "availability_zone", "migration_status", "group_id"):
+        if key in query:
+            column = getattr(m.Volume, key)
+            statement = statement.where(column == query[key])
+        if f"{key}~" in query and call.version_at_least("3.34"):
+            statement = statement.where(getattr(m.Volume, key).contains(query[f"{key}~"]))
+    if "size" in query:
+        try:
+            statement = statement.where(m.Volume.size == int(query["size"]))
+        except ValueError:
+            raise BadRequest(f"Invalid input received: Invalid filter size={query['size']}") \
+                from None
+    if "bootable" in query and call.version_at_least("3.2"):
+        statement = statement.where(m.Volume.bootable == as_bool(query["bootable"]))
+    found = list(session.scalars(statement))
+    if "metadata" in query:
+        wanted = literal_filter(query["metadata"], "metadata")
+        found = [v for v in found if all(v.metadata_.get(k) == str(value)
+                                         for k, value in wanted.items())]
+    images = query.get("glance_metadata") or query.get("image_metadata")
+    if images and call.version_at_least("3.4"):
+        wanted = literal_filter(images, "glance_metadata")
+        found = [v for v in found if all(v.image_metadata.get(k) == str(value)
+                                         for k, value in wanted.items())]
+    return found
+
+
+async def _list(call: Call, detail: bool) -> dict[str, Any]:
+    service = block_storage(call)
+    with service.db.session() as session:
+        found = _filtered(call, session)
+        page, page_links = sorted_page(
+            call, found, "volumes/detail" if detail else "volumes", "volumes",
+            sortable=SORTABLE, marker_error=volume_not_found)
+        types = _types(session)
+        if detail:
+            items = [render_volume(call, v, types) for v in page]
+        else:
+            items = [{"id": v.id, "name": v.name, "links": links(call, "volumes", v.id)}
+                     for v in page]
+    body: dict[str, Any] = {"volumes": items, **page_links}
+    if call.version_at_least("3.45") and as_bool(call.query.get("with_count", "false")):
+        body["count"] = len(found)
+    return body
+
+
+@api.route("GET", "/v3/volumes", policy="volume:get_all", target=project_target,
+           expected_errors=(400, 404))
+async def list_volumes(call: Call) -> dict[str, Any]:
+    return await _list(call, False)
+
+
+@api.route("GET", "/v3/volumes/detail", policy="volume:get_all", target=project_target,
+           expected_errors=(400, 404))
+async def list_volumes_detail(call: Call) -> dict[str, Any]:
+    return await _list(call, True)
+
+
+@api.route("GET", "/v3/volumes/summary", policy="volume:get_all", target=project_target,
+           min_version="3.12", expected_errors=(400,))
+async def volumes_summary(call: Call) -> dict[str, Any]:
+    service = block_storage(call)
+    with service.db.session() as session:
+        found = _filtered(call, session)
+    summary: dict[str, Any] = {"total_count": len(found),
+                               "total_size": sum(v.size for v in found)}
+    if call.version_at_least("3.36"):
+        metadata: dict[str, list[str]] = {}
+        for volume in found:
+            for key, value in volume.metadata_.items():
+                if value not in metadata.setdefault(key, []):
+                    metadata[key].append(value)
+        summary["metadata"] = metadata
+    return {"volume-summary": summary}
+
+
+@api.route("GET", V, expected_errors=(404,))
+async def show_volume(call: Call) -> dict[str, Any]:
+    service = block_storage(call)
+    with service.db.session() as session:
+        volume = _load(call, session, "volume:get")
+        return {"volume": render_volume(call, volume, _types(session))}
+
+
+@api.route("PUT", V, expected_errors=(400, 404),
+           schema=[VersionedSchema(schemas.volume_update(False), None, "3.52"),
+                   VersionedSchema(schemas.volume_update(True), "3.53", None)])
+async def update_volume(call: Call) -> dict[str, Any]:
+    fields = dict(call.body["volume"])
+    if "display_name" in fields:
+        fields.setdefault("name", fields.pop("display_name"))
+    if "display_description" in fields:
+        fields.setdefault("description", fields.pop("display_description"))
+    service = block_storage(call)
+    with service.db.session() as session:
+        volume = _load(call, session, "volume:update")
+        service.volumes.update(volume, fields)
+        return {"volume": render_volume(call, volume, _types(session))}
+
+
+@api.route("DELETE", V, status=202, expected_errors=(400, 404))
+async def delete_volume(call: Call) -> None:
+    service = block_storage(call)
+    cascade = as_bool(call.query.get("cascade", "false"))
+    force = call.version_at_least("3.23") and as_bool(call.query.get("force", "false"))
+    with service.db.session() as session:
+        volume = _load(call, session, "volume:delete")
+        if force:
+            call.authorize("volume:force_delete", volume_target(volume))
+        cast = service.volumes.delete(session, volume, force=force, cascade=cascade)
+    service.send(cast)
+
+
+# -- metadata -----------------------------------------------------------------------------
+
+@api.route("GET", f"{V}/metadata", expected_errors=(404,))
+async def show_metadata(call: Call) -> dict[str, Any]:
+    service = block_storage(call)
+    with service.db.session() as session:
+        volume = _load(call, session, "volume:get_volume_metadata")
+        return {"metadata": dict(volume.metadata_)}
+
+
+async def _set_metadata(call: Call, replace: bool) -> dict[str, Any]:
+    service = block_storage(call)
+    rule = "volume:update_volume_metadata" if replace else "volume:create_volume_metadata"
+    with service.db.session() as session:
+        volume = _load(call, session, rule)
+        return {"metadata": service.volumes.set_metadata(volume, call.body["metadata"],
+                                                         replace=replace)}
+
+
+@api.route("POST", f"{V}/metadata", schema=schemas.METADATA, expected_errors=(400, 404))
+async def create_metadata(call: Call) -> dict[str, Any]:
+    return await _set_metadata(call, False)
+
+
+@api.route("PUT", f"{V}/metadata", schema=schemas.METADATA, expected_errors=(400, 404))
+async def replace_metadata(call: Call) -> dict[str, Any]:
+    return await _set_metadata(call, True)
+
+
+@api.route("GET", f"{V}/metadata/{{key}}", expected_errors=(404,))
+async def show_metadata_item(call: Call) -> dict[str, Any]:
+    service = block_storage(call)
+    key = call.params["key"]
+    with service.db.session() as session:
+        volume = _load(call, session, "volume:get_volume_metadata")
+        if key not in volume.metadata_:
+            raise NotFound(f"Volume {volume.id} has no metadata with key {key}.")
+        return {"meta": {key: volume.metadata_[key]}}
+
+
+@api.route("PUT", f"{V}/metadata/{{key}}", schema=schemas.META_ITEM,
+           expected_errors=(400, 404))
+async def update_metadata_item(call: Call) -> dict[str, Any]:
+    key = call.params["key"]
+    meta = call.body["meta"]
+    if key not in meta:
+        raise BadRequest("Request body and URI mismatch")
+    service = block_storage(call)
+    with service.db.session() as session:
+        volume = _load(call, session, "volume:update_volume_metadata")
+        service.volumes.set_metadata(volume, meta, replace=False)
+    return {"meta": dict(meta)}
+
+
+@api.route("DELETE", f"{V}/metadata/{{key}}", expected_errors=(400, 404))
+async def delete_metadata_item(call: Call) -> Reply:
+    service = block_storage(call)
+    with service.db.session() as session:
+        volume = _load(call, session, "volume:delete_volume_metadata")
+        service.volumes.delete_metadata(volume, call.params["key"])
+    return Reply(None, status=200)
+
+
+# -- actions --------------------------------------------------------------------------------
+
+api.action_route(ACTION, status=202, expected_errors=(400, 404, 413))
+
+
+@api.action(ACTION, "os-extend", schema=schemas.EXTEND)
+async def extend(call: Call) -> Reply:
+    service = block_storage(call)
+    with service.db.session() as session:
+        volume = _load(call, session, "volume:extend")
+        cast = service.volumes.extend(session, volume, int(call.body["os-extend"]["new_size"]))
+    service.send(cast)
+    return Reply(None, status=202)
+
+
+@api.action(ACTION, "os-set_bootable", schema=schemas.SET_BOOTABLE, status=200)
+async def set_bootable(call: Call) -> Reply:
+    service = block_storage(call)
+    with service.db.session() as session:
+        volume = _load(call, session, "volume:update")
+        service.volumes.set_bootable(volume,
+                                     as_bool(call.body["os-set_bootable"]["bootable"]))
+    return Reply(None, status=200)
+
+
+@api.action(ACTION, "os-update_readonly_flag", schema=schemas.READONLY)
+async def update_readonly(call: Call) -> Reply:
+    service = block_storage(call)
+    with service.db.session() as session:
+        volume = _load(call, session, "volume:update_readonly_flag")
+        service.volumes.set_readonly(volume,
+                                     as_bool(call.body["os-update_readonly_flag"]["readonly"]))
+    return Reply(None, status=202)
+
+
+@api.action(ACTION, "os-set_image_metadata", schema=schemas.SET_IMAGE_METADATA, status=200)
+async def set_image_metadata(call: Call) -> dict[str, Any]:
+    service = block_storage(call)
+    with service.db.session() as session:
+        volume = _load(call, session, "volume_extension:volume_image_metadata:set")
+        service.volumes.set_image_metadata(volume,
+                                           call.body["os-set_image_metadata"]["metadata"])
+        return {"metadata": dict(volume.image_metadata)}
+
+
+@api.action(ACTION, "os-unset_image_metadata", schema=schemas.UNSET_IMAGE_METADATA,
+            status=200)
+async def unset_image_metadata(call: Call) -> Reply:
+    service = block_storage(call)
+    with service.db.session() as session:
+        volume = _load(call, session, "volume_extension:volume_image_metadata:remove")
+        service.volumes.unset_image_metadata(volume,
+                                             call.body["os-unset_image_metadata"]["key"])
+    return Reply(None, status=200)
+
+
+@api.action(ACTION, "os-show_image_metadata", schema=schemas.SHOW_IMAGE_METADATA, status=200)
+async def show_image_metadata(call: Call) -> dict[str, Any]:
+    service = block_storage(call)
+    with service.db.session() as session:
+        volume = _load(call, session, "volume_extension:volume_image_metadata:show")
+        return {"metadata": dict(volume.image_metadata)}
+
+
+@api.action(ACTION, "os-force_delete", schema=schemas.FORCE_DELETE)
+async def force_delete(call: Call) -> Reply:
+    service = block_storage(call)
+    with service.db.session() as session:
+        volume = _load(call, session, "volume_extension:volume_admin_actions:force_delete")
+        cast = service.volumes.delete(session, volume, force=True, cascade=False)
+    service.send(cast)
+    return Reply(None, status=202)
+
+
+@api.action(ACTION, "os-reset_status", schema=schemas.RESET_STATUS)
+async def reset_status(call: Call) -> Reply:
+    service = block_storage(call)
+    with service.db.session() as session:
+        volume = _load(call, session, "volume_extension:volume_admin_actions:reset_status")
+        service.volumes.reset_status(volume, call.body["os-reset_status"])
+    return Reply(None, status=202)

@@ -1,0 +1,81 @@
+"""The lab's cinder backends: which cinder-volume serves which pool, and how big it is."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from stacklab.block_storage.servicegroup import SCHEDULER, VOLUME, ServiceProcess
+from stacklab.config import Config
+from stacklab.topology import Topology
+
+
+@dataclass(frozen=True, slots=True)
+class Backend:
+    """One enabled backend of one cinder-volume node.
+
+    ``host`` is the service's (``<backend_host or node>@<section>``); the LVM driver has
+    one pool, named after ``volume_backend_name``, so a volume's host is
+    ``host#pool``. Its capacity is the volume group's.
+    """
+
+    section: str
+    name: str
+    host: str
+    node: str
+    zone: str
+    driver: str
+    capacity_gb: int
+    max_over_subscription_ratio: float
+    reserved_percentage: int
+    thin: bool
+
+    @property
+    def pool(self) -> str:
+        return self.name
+
+    @property
+    def pool_host(self) -> str:
+        return f"{self.host}#{self.pool}"
+
+    @property
+    def storage_protocol(self) -> str:
+        return "iSCSI"
+
+    @property
+    def vendor_name(self) -> str:
+        return "Open Source"
+
+
+def backend_names(config: Config) -> list[str]:
+    return [name.strip() for name in config.DEFAULT.enabled_backends.split(",")
+            if name.strip()]
+
+
+def lab_backends(config: Config, topology: Topology) -> list[Backend]:
+    """Every (node, backend) pair: each node running cinder-volume serves every enabled
+    backend (cinder/cmd/volume.py starts one service per backend)."""
+    zone = config.DEFAULT.storage_availability_zone
+    found = []
+    for node in topology.nodes_running(VOLUME):
+        for section in backend_names(config):
+            options = config.volume_backend(section)
+            host = f"{options.backend_host or node.fqdn}@{section}"
+            found.append(Backend(
+                section=section, name=options.volume_backend_name or section, host=host,
+                node=node.fqdn, zone=zone, driver=options.volume_driver,
+                capacity_gb=options.volume_group_size_gb or node.disk_gb,
+                max_over_subscription_ratio=options.max_over_subscription_ratio,
+                reserved_percentage=options.reserved_percentage,
+                # lvm_type "auto" picks thin provisioning where LVM supports it, as every
+                # current distribution's does.
+                thin=options.lvm_type in ("auto", "thin")))
+    return found
+
+
+def lab_processes(config: Config, topology: Topology) -> list[ServiceProcess]:
+    zone = config.DEFAULT.storage_availability_zone
+    processes = [ServiceProcess(SCHEDULER, node.fqdn, node.fqdn, zone)
+                 for node in topology.nodes_running(SCHEDULER)]
+    processes += [ServiceProcess(VOLUME, backend.host, backend.node, backend.zone)
+                  for backend in lab_backends(config, topology)]
+    return processes

@@ -1,0 +1,62 @@
+"""Block Storage (cinder) as the cloud builds it: cinder-scheduler on the controllers,
+a cinder-volume per host@backend, their heartbeats and their RPC servers on the bus."""
+
+from __future__ import annotations
+
+from stacklab.block_storage.api import api
+from stacklab.block_storage.glance import GlanceClient
+from stacklab.block_storage.policies import RULES
+from stacklab.block_storage.service import BlockStorageService
+from stacklab.block_storage.servicegroup import TOPICS, VOLUME
+from stacklab.declaration import CatalogSpec, Key, Parts, ServiceDeclaration, Startup
+from stacklab.topology import Change
+from stacklab.topology.runtime import SERVICE
+
+BLOCK_STORAGE = Key("volume", BlockStorageService)
+
+
+def _build(parts: Parts) -> BlockStorageService:
+    service = BlockStorageService(parts.db, parts.clock, parts.ids, parts.config,
+                                  parts.topology, parts.runtime, parts.bus,
+                                  lab_clock=parts.scaled_clock)
+    # cinder's [glance] section: images over HTTP, never glance's tables or files.
+    service.glance = GlanceClient(parts.app, parts.base_url, username="cinder",
+                                  password=parts.config.stacklab.admin_password)
+    return service
+
+
+def _start(parts: Parts, startup: Startup) -> None:
+    parts.get(BLOCK_STORAGE).start()
+
+
+async def _background(parts: Parts) -> None:
+    # A service on a powered-off node, or whose process is stopped, does not report: it
+    # is down once service_down_time has passed.
+    await parts.get(BLOCK_STORAGE).run()
+
+
+def _stop(parts: Parts) -> None:
+    parts.get(BLOCK_STORAGE).stop()
+
+
+def _node_changed(parts: Parts, fqdn: str) -> None:
+    parts.get(BLOCK_STORAGE).follow_node(fqdn)
+
+
+def _changed(parts: Parts, change: Change) -> None:
+    if change.kind == SERVICE and change.service == VOLUME:
+        parts.get(BLOCK_STORAGE).follow_node(change.nodes[0])
+
+
+DECLARATION = ServiceDeclaration(
+    api=api, mount="/volume", rules=RULES,
+    # devstack's two entries for one endpoint: "block-storage" (what current clients ask
+    # for) and "volumev3" (what older ones do).
+    catalog=CatalogSpec("block-storage", "cinder", "Cinder Volume Service", "/volume/v3"),
+    catalog_aliases=(CatalogSpec("volumev3", "cinderv3", "Cinder Volume Service V3",
+                                 "/volume/v3"),),
+    key=BLOCK_STORAGE, build=_build, start=_start, background=_background, stop=_stop,
+    # cinder-scheduler's RPC server is named after its node, so the bus pauses it with its
+    # process; a cinder-volume's is named host@backend, which follow_node pauses.
+    process_topics={"cinder-scheduler": (TOPICS["cinder-scheduler"],)},
+    node_down=_node_changed, node_up=_node_changed, changed=_changed)

@@ -1,0 +1,177 @@
+"""cinder-volume and cinder-scheduler as RPC servers on the bus.
+
+Each cinder-volume process consumes ``cinder-volume.<host@backend>`` (its service's own
+queue): a request on a volume goes to the host the volume records and to nothing else,
+so while that process is stopped or its node is off, the request waits in the queue (a
+cast: the volume stays ``deleting``, ``extending``, its snapshot ``creating``) until the
+service is back, as upstream's. Two nodes with one ``backend_host`` consume the one queue:
+either serves. The scheduler on each controller consumes ``cinder-scheduler``.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from stacklab.api.client import ServiceCallError
+from stacklab.block_storage import models as m
+from stacklab.block_storage.backends import Backend
+from stacklab.block_storage.glance import volume_image_metadata
+from stacklab.block_storage.scheduler import Request, schedule
+from stacklab.block_storage.servicegroup import SCHEDULER, TOPICS, VOLUME
+from stacklab.bus.inprocess import InProcessListener
+from stacklab.bus.interface import Target
+
+if TYPE_CHECKING:
+    from stacklab.block_storage.service import BlockStorageService
+
+SCHEDULER_LOG = logging.getLogger("cinder.scheduler.filter_scheduler")
+VOLUME_LOG = logging.getLogger("cinder.volume.manager")
+
+
+class VolumeManager:
+    """The endpoint of one cinder-volume process (one backend of one node)."""
+
+    def __init__(self, service: BlockStorageService, backend: Backend) -> None:
+        self.service = service
+        self.backend = backend
+        self.listener: InProcessListener | None = None
+
+    @property
+    def node(self) -> str:
+        return self.backend.node
+
+    @property
+    def target(self) -> Target:
+        return Target(TOPICS[VOLUME], self.backend.host)
+
+    async def create_volume(self, volume_id: str) -> None:
+        service = self.service
+        with service.db.session() as session:
+            volume = session.get(m.Volume, volume_id)
+            if volume is None or volume.status != "creating":
+                return  # deleted meanwhile (its row went while it waited to be scheduled)
+            image_id = volume.image_id
+            if image_id is not None:
+                volume.status = "downloading"
+        try:
+            if image_id is not None:
+                if service.glance is None:
+                    raise ServiceCallError(503, {"message": "no Image API configured"})
+                image = await service.glance.show(image_id)
+                data = await service.glance.data(image_id)
+                metadata = volume_image_metadata(image)
+            else:
+                data, metadata = None, None
+        except ServiceCallError as error:
+            VOLUME_LOG.error("Failed to copy image %s to volume: %s", image_id, error)
+            self._set(volume_id, status="error")
+            return
+        now = service.clock.now()
+        with service.db.session() as session:
+            volume = session.get(m.Volume, volume_id)
+            if volume is None:
+                return
+            if data is None:
+                if volume.snapshot_id is not None:
+                    data = service.store.read(self.backend.host, volume.snapshot_id)
+                elif volume.source_volid is not None:
+                    data = service.store.read(self.backend.host, volume.source_volid)
+            service.store.write(self.backend.host, volume.id, data or b"")
+            if metadata is not None:
+                volume.image_metadata = metadata
+                volume.bootable = True
+            volume.status = "available"
+            volume.service_uuid = service.service_uuid(self.backend.host)
+            volume.launched_at = now
+            volume.updated_at = now
+        VOLUME_LOG.info("Created volume successfully. (volume %s)", volume_id)
+
+    async def delete_volume(self, volume_id: str, cascade: bool = False) -> None:
+        service = self.service
+        with service.db.session() as session:
+            volume = session.get(m.Volume, volume_id)
+            if volume is None:
+                return
+            if cascade:
+                for snapshot in service.snapshots_of(session, volume_id):
+                    service.store.remove(self.backend.host, snapshot.id)
+                    session.delete(snapshot)
+            service.store.remove(self.backend.host, volume_id)
+            session.delete(volume)
+        VOLUME_LOG.info("Deleted volume successfully. (volume %s)", volume_id)
+
+    async def extend_volume(self, volume_id: str, new_size: int) -> None:
+        with self.service.db.session() as session:
+            volume = session.get(m.Volume, volume_id)
+            if volume is None:
+                return
+            volume.size = new_size
+            volume.status = volume.previous_status or "available"
+            volume.previous_status = None
+            volume.updated_at = self.service.clock.now()
+        VOLUME_LOG.info("Extend volume completed successfully. (volume %s)", volume_id)
+
+    async def create_snapshot(self, snapshot_id: str) -> None:
+        service = self.service
+        with service.db.session() as session:
+            snapshot = session.get(m.Snapshot, snapshot_id)
+            if snapshot is None:
+                return
+            service.store.write(self.backend.host, snapshot.id,
+                                service.store.read(self.backend.host, snapshot.volume_id))
+            snapshot.status = "available"
+            snapshot.progress = "100%"
+            snapshot.updated_at = service.clock.now()
+
+    async def delete_snapshot(self, snapshot_id: str) -> None:
+        service = self.service
+        with service.db.session() as session:
+            snapshot = session.get(m.Snapshot, snapshot_id)
+            if snapshot is None:
+                return
+            service.store.remove(self.backend.host, snapshot_id)
+            session.delete(snapshot)
+
+    def _set(self, volume_id: str, **values: Any) -> None:
+        with self.service.db.session() as session:
+            volume = session.get(m.Volume, volume_id)
+            if volume is not None:
+                for name, value in values.items():
+                    setattr(volume, name, value)
+                volume.updated_at = self.service.clock.now()
+
+
+class SchedulerManager:
+    """The endpoint of one cinder-scheduler process."""
+
+    def __init__(self, service: BlockStorageService, node: str) -> None:
+        self.service = service
+        self.node = node
+        self.listener: InProcessListener | None = None
+
+    @property
+    def target(self) -> Target:
+        return Target(TOPICS[SCHEDULER], self.node)
+
+    async def create_volume(self, volume_id: str, size: int, availability_zone: str | None,
+                            extra_specs: dict[str, str],
+                            resource_backend: str | None = None) -> None:
+        service = self.service
+        request = Request(size, availability_zone, extra_specs, resource_backend)
+        decision = schedule(service.pools(), request)
+        for line in decision.log:
+            SCHEDULER_LOG.warning("%s", line)
+        with service.db.session() as session:
+            volume = session.get(m.Volume, volume_id)
+            if volume is None or volume.status != "creating":
+                return
+            if decision.chosen is None:
+                # cinder's scheduler sets the volume to error (no host) and records why.
+                volume.status = "error"
+                volume.updated_at = service.clock.now()
+                return
+            volume.host = decision.chosen.pool_host
+            volume.updated_at = service.clock.now()
+        service.bus.cast_nowait(Target(TOPICS[VOLUME], decision.chosen.host), "create_volume",
+                                volume_id=volume_id)

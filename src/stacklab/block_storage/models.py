@@ -1,0 +1,151 @@
+"""cinder's tables, as stacklab keeps them (one prefix, ``block_storage_``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Boolean, Float, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from stacklab.store.base import Base
+
+
+class VolumeService(Base):
+    """A cinder service (cinder-scheduler on a host, cinder-volume on host@backend), as
+    cinder's services table: ``updated_at`` is its last heartbeat, ``modified_at`` its
+    last change by an operator (enable/disable), which the list shows when newer."""
+
+    __tablename__ = "block_storage_service"
+    __table_args__ = (UniqueConstraint("host", "binary"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True)
+    host: Mapped[str] = mapped_column(String(255))
+    binary: Mapped[str] = mapped_column(String(255))
+    topic: Mapped[str] = mapped_column(String(255))
+    # The lab node whose process this is (a host@backend names a backend, not a node).
+    node: Mapped[str] = mapped_column(String(255))
+    availability_zone: Mapped[str] = mapped_column(String(255))
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    disabled_reason: Mapped[str | None] = mapped_column(String(255))
+    report_count: Mapped[int] = mapped_column(Integer, default=0)
+    frozen: Mapped[bool] = mapped_column(Boolean, default=False)
+    replication_status: Mapped[str] = mapped_column(String(36), default="disabled")
+    active_backend_id: Mapped[str | None] = mapped_column(String(255))
+    cluster_name: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[float | None] = mapped_column(Float)
+    modified_at: Mapped[float | None] = mapped_column(Float)
+
+
+class VolumeType(Base):
+    """A volume type: its extra specs (what the scheduler matches), who may use it when
+    private (``projects``), its QoS specs and, as a row of its own, its encryption."""
+
+    __tablename__ = "block_storage_volume_type"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), unique=True)
+    description: Mapped[str | None] = mapped_column(String(255))
+    is_public: Mapped[bool] = mapped_column(Boolean, default=True)
+    extra_specs: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    projects: Mapped[list[str]] = mapped_column(default=list)
+    qos_specs_id: Mapped[str | None] = mapped_column(String(36))
+    created_at: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[float | None] = mapped_column(Float)
+
+
+class QosSpecs(Base):
+    __tablename__ = "block_storage_qos_specs"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), unique=True)
+    consumer: Mapped[str] = mapped_column(String(255))
+    specs: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[float] = mapped_column(Float)
+
+
+class Encryption(Base):
+    """A volume type's encryption, as data: no volume is encrypted by stacklab."""
+
+    __tablename__ = "block_storage_encryption"
+    volume_type_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    encryption_id: Mapped[str] = mapped_column(String(36), unique=True)
+    provider: Mapped[str] = mapped_column(String(255))
+    control_location: Mapped[str] = mapped_column(String(255))
+    cipher: Mapped[str | None] = mapped_column(String(255))
+    key_size: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[float | None] = mapped_column(Float)
+
+
+class Volume(Base):
+    """A volume, as cinder's volumes table holds it.
+
+    ``host`` is ``host@backend#pool``, the cinder-volume service that owns it (``None``
+    until the scheduler picked one); only that service acts on it. ``attach_status``
+    is ``detached`` until attachments exist (their own table, later, keyed by the
+    volume's id, as cinder's volume_attachment); ``admin_metadata`` holds what only
+    cinder sets (``readonly``); ``image_metadata`` is the volume_glance_metadata of a
+    volume made from an image.
+    """
+
+    __tablename__ = "block_storage_volume"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    project_id: Mapped[str] = mapped_column(String(255), index=True)
+    user_id: Mapped[str | None] = mapped_column(String(255))
+    name: Mapped[str | None] = mapped_column(String(255))
+    description: Mapped[str | None] = mapped_column(String(255))
+    size: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(255))
+    previous_status: Mapped[str | None] = mapped_column(String(255))
+    attach_status: Mapped[str] = mapped_column(String(255), default="detached")
+    migration_status: Mapped[str | None] = mapped_column(String(255))
+    replication_status: Mapped[str | None] = mapped_column(String(255))
+    availability_zone: Mapped[str] = mapped_column(String(255))
+    host: Mapped[str | None] = mapped_column(String(255))
+    service_uuid: Mapped[str | None] = mapped_column(String(36))
+    volume_type_id: Mapped[str] = mapped_column(String(36))
+    snapshot_id: Mapped[str | None] = mapped_column(String(36))
+    source_volid: Mapped[str | None] = mapped_column(String(36))
+    image_id: Mapped[str | None] = mapped_column(String(36))
+    bootable: Mapped[bool] = mapped_column(Boolean, default=False)
+    multiattach: Mapped[bool] = mapped_column(Boolean, default=False)
+    encryption_key_id: Mapped[str | None] = mapped_column(String(36))
+    group_id: Mapped[str | None] = mapped_column(String(36))
+    provider_id: Mapped[str | None] = mapped_column(String(255))
+    metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", default=dict)
+    admin_metadata: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    image_metadata: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[float | None] = mapped_column(Float)
+    launched_at: Mapped[float | None] = mapped_column(Float)
+    terminated_at: Mapped[float | None] = mapped_column(Float)
+
+
+class Snapshot(Base):
+    __tablename__ = "block_storage_snapshot"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    project_id: Mapped[str] = mapped_column(String(255), index=True)
+    user_id: Mapped[str | None] = mapped_column(String(255))
+    volume_id: Mapped[str] = mapped_column(String(36), index=True)
+    volume_size: Mapped[int] = mapped_column(Integer)
+    volume_type_id: Mapped[str | None] = mapped_column(String(36))
+    name: Mapped[str | None] = mapped_column(String(255))
+    description: Mapped[str | None] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(255))
+    progress: Mapped[str | None] = mapped_column(String(255))
+    group_snapshot_id: Mapped[str | None] = mapped_column(String(36))
+    provider_id: Mapped[str | None] = mapped_column(String(255))
+    metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", default=dict)
+    created_at: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[float | None] = mapped_column(Float)
+
+
+class Quota(Base):
+    """A project's own limit for one resource (cinder's quotas table); absent, the
+    default holds."""
+
+    __tablename__ = "block_storage_quota"
+    __table_args__ = (UniqueConstraint("project_id", "resource"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    project_id: Mapped[str] = mapped_column(String(255))
+    resource: Mapped[str] = mapped_column(String(255))
+    hard_limit: Mapped[int] = mapped_column(Integer)

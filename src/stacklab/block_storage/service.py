@@ -1,0 +1,216 @@
+"""Block Storage (cinder) as one object: its services, backends and processes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from stacklab.block_storage import models as m
+from stacklab.block_storage.backends import Backend, lab_backends, lab_processes
+from stacklab.block_storage.glance import GlanceClient
+from stacklab.block_storage.manager import SchedulerManager, VolumeManager
+from stacklab.block_storage.quotas import Quotas
+from stacklab.block_storage.scheduler import PoolState
+from stacklab.block_storage.servicegroup import (
+    SCHEDULER,
+    VOLUME,
+    ServiceProcess,
+    VolumeServices,
+)
+from stacklab.block_storage.snapshots import Snapshots
+from stacklab.block_storage.storage import VolumeStore
+from stacklab.block_storage.volume_types import VolumeTypes
+from stacklab.block_storage.volumes import Cast, Volumes
+from stacklab.bus.inprocess import InProcessBus
+from stacklab.bus.interface import Target
+from stacklab.clock import Clock
+from stacklab.config import Config
+from stacklab.ids import IdSource
+from stacklab.store.database import Database
+from stacklab.topology import Runtime, Topology
+
+
+@dataclass(frozen=True)
+class BlockStorageOptions:
+    report_interval: float = 10.0
+    service_down_time: float = 60.0
+    storage_availability_zone: str = "nova"
+
+
+class BlockStorageService:
+    def __init__(self, db: Database, clock: Clock, ids: IdSource, config: Config,
+                 topology: Topology, runtime: Runtime, bus: InProcessBus, *,
+                 lab_clock: Clock | None = None) -> None:
+        self.db = db
+        self.clock = clock
+        self.lab_clock = lab_clock or clock
+        self.ids = ids
+        self.config = config
+        self.topology = topology
+        self.runtime = runtime
+        self.bus = bus
+        self.backends: list[Backend] = lab_backends(config, topology)
+        self.processes: list[ServiceProcess] = lab_processes(config, topology)
+        self.services = VolumeServices(
+            db, clock, ids, report_interval=config.DEFAULT.report_interval,
+            service_down_time=config.DEFAULT.service_down_time, lab_clock=self.lab_clock)
+        self.types = VolumeTypes(clock, ids, config.DEFAULT.default_volume_type)
+        self.quotas = Quotas(config.DEFAULT)
+        self.volumes = Volumes(clock, ids, self.types, self.quotas,
+                               config.DEFAULT.storage_availability_zone)
+        self.snapshots = Snapshots(clock, ids, self.quotas)
+        self.types.in_use = self._type_in_use
+        self.store = VolumeStore()
+        # cinder's [glance] access: set by the declaration (it needs the app).
+        self.glance: GlanceClient | None = None
+        self.volume_managers = [VolumeManager(self, backend) for backend in self.backends]
+        self.scheduler_managers = [SchedulerManager(self, p.node) for p in self.processes
+                                   if p.binary == SCHEDULER]
+
+    # -- life cycle ------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Register every service's row, then start each process's RPC server."""
+        with self.db.session() as session:
+            self.services.register(session, self.processes)
+            self.types.ensure_default(session)
+        for manager in self.scheduler_managers:
+            manager.listener = self.bus.listen(manager.target, manager)
+        for volume in self.volume_managers:
+            volume.listener = self.bus.listen(volume.target, volume)
+            # A host@backend names no node the bus knows: its process follows its node.
+            if not self.runtime.running(volume.node, VOLUME):
+                volume.listener.pause()
+
+    def stop(self) -> None:
+        managers: list[SchedulerManager | VolumeManager] = [*self.scheduler_managers,
+                                                            *self.volume_managers]
+        for manager in managers:
+            if manager.listener is not None:
+                manager.listener.stop()
+                manager.listener = None
+
+    def running(self, node: str, binary: str) -> bool:
+        try:
+            return self.runtime.running(node, binary)
+        except KeyError:  # a node the topology no longer has: its power says
+            return self.runtime.is_up(node)
+
+    def follow_node(self, node: str) -> None:
+        """A node's power or its cinder-volume changed: its volume RPC servers consume
+        exactly while the process runs (the scheduler's, named after the node, the bus
+        pauses and resumes itself)."""
+        running = self.running(node, VOLUME)
+        for volume in self.volume_managers:
+            if volume.node != node or volume.listener is None:
+                continue
+            if running:
+                volume.listener.resume()
+            else:
+                volume.listener.pause()
+
+    async def run(self) -> None:
+        await self.services.run(lambda: self.processes, self.running)
+
+    # -- services ----------------------------------------------------------------------------
+
+    def list_services(self, *, host: str | None = None,
+                      binary: str | None = None) -> list[m.VolumeService]:
+        statement = select(m.VolumeService).order_by(m.VolumeService.id)
+        if host is not None:
+            statement = statement.where(m.VolumeService.host == host)
+        if binary is not None:
+            statement = statement.where(m.VolumeService.binary == binary)
+        with self.db.session() as session:
+            return list(session.scalars(statement))
+
+    def set_disabled(self, host: str, binary: str, disabled: bool,
+                     reason: str | None = None) -> bool:
+        with self.db.session() as session:
+            record = session.scalars(select(m.VolumeService).where(
+                m.VolumeService.host == host, m.VolumeService.binary == binary)).first()
+            if record is None:
+                return False
+            record.disabled = disabled
+            record.disabled_reason = reason if disabled else None
+            record.modified_at = self.clock.now()
+        return True
+
+    def zones(self) -> dict[str, bool]:
+        """Each zone of an enabled cinder-volume service, available while one is up."""
+        zones: dict[str, bool] = {}
+        for record in self.list_services(binary=VOLUME):
+            if record.disabled:
+                continue
+            zones[record.availability_zone] = (zones.get(record.availability_zone, False)
+                                               or self.services.is_up(record))
+        return zones
+
+    # -- volumes ---------------------------------------------------------------------------
+
+    @staticmethod
+    def _type_in_use(session: Session, type_id: str) -> bool:
+        return session.scalars(select(m.Volume.id).where(
+            m.Volume.volume_type_id == type_id)).first() is not None
+
+    @staticmethod
+    def snapshots_of(session: Session, volume_id: str) -> list[m.Snapshot]:
+        return list(session.scalars(select(m.Snapshot).where(
+            m.Snapshot.volume_id == volume_id)))
+
+    def send(self, cast: Cast | None) -> None:
+        """A committed change's message: to the scheduler's topic, or to the one
+        cinder-volume that owns the volume (its queue keeps it while it is down)."""
+        if cast is not None:
+            self.bus.cast_nowait(Target(cast.topic, cast.server), cast.method, **cast.kwargs)
+
+    def service_uuid(self, host: str) -> str | None:
+        with self.db.session() as session:
+            record = session.scalars(select(m.VolumeService).where(
+                m.VolumeService.host == host, m.VolumeService.binary == VOLUME)).first()
+            return record.uuid if record is not None else None
+
+    def pools(self) -> list[PoolState]:
+        """Each backend's pool as the scheduler sees it now: its service up and enabled,
+        its capacity, what is provisioned on it (cinder's host manager)."""
+        with self.db.session() as session:
+            records = {r.host: r for r in session.scalars(select(m.VolumeService).where(
+                m.VolumeService.binary == VOLUME))}
+            provisioned = dict(session.execute(
+                select(m.Volume.host, func.sum(m.Volume.size)).group_by(m.Volume.host)).all())
+        pools = []
+        seen: set[str] = set()
+        for backend in self.backends:
+            if backend.host in seen:
+                continue  # one service for the nodes sharing a backend_host
+            seen.add(backend.host)
+            record = records.get(backend.host)
+            used = self.store.used_gb(backend.host)
+            total = float(backend.capacity_gb)
+            allocated = float(provisioned.get(backend.pool_host) or 0)
+            capabilities = {
+                "volume_backend_name": backend.name, "vendor_name": backend.vendor_name,
+                "driver_version": "3.0.0", "storage_protocol": backend.storage_protocol,
+                "pool_name": backend.pool, "total_capacity_gb": total,
+                "free_capacity_gb": total - used, "allocated_capacity_gb": allocated,
+                "provisioned_capacity_gb": allocated,
+                "max_over_subscription_ratio": backend.max_over_subscription_ratio,
+                "reserved_percentage": backend.reserved_percentage,
+                "thin_provisioning_support": backend.thin,
+                "thick_provisioning_support": not backend.thin,
+                "multiattach": True, "QoS_support": False, "backend_state": "up",
+                "location_info": f"LVMVolumeDriver:{backend.node}:{backend.name}:"
+                                 f"{'thin' if backend.thin else 'default'}:0",
+            }
+            pools.append(PoolState(
+                host=backend.host, pool=backend.pool, zone=backend.zone,
+                up=record is not None and self.services.is_up(record),
+                disabled=record is not None and record.disabled,
+                total_capacity_gb=total, free_capacity_gb=total - used,
+                provisioned_capacity_gb=allocated,
+                max_over_subscription_ratio=backend.max_over_subscription_ratio,
+                reserved_percentage=backend.reserved_percentage,
+                thin_provisioning_support=backend.thin, capabilities=capabilities))
+        return pools
