@@ -118,6 +118,25 @@ async def galera_member(obs: Observer, want: dict[str, Any]) -> Result:
                  f"size {seen['size']}"
 
 
+def _rabbit(ha: dict[str, Any]) -> dict[str, Any]:
+    found = ha.get("rabbitmq")
+    if not found:
+        raise Unreadable("the lab has no RabbitMQ cluster")
+    return dict(found)
+
+
+async def rabbitmq_serving(obs: Observer, want: list[str]) -> Result:
+    found = sorted(short(n) or "" for n in _rabbit(await obs.ha())["serving"])
+    return found == sorted(short(n) or "" for n in want), f"serving {found}"
+
+
+async def rabbitmq_node(obs: Observer, want: dict[str, Any]) -> Result:
+    for node in _rabbit(await obs.ha())["nodes"]:
+        if short(node["node"]) == short(want["node"]):
+            return node["state"] == want["state"], f"{short(node['node'])} {node['state']}"
+    return False, f"{want['node']} is no RabbitMQ node"
+
+
 async def haproxy_server(obs: Observer, want: dict[str, Any]) -> Result:
     ha = await obs.ha()
     proxy = short(want.get("proxy") or ha["keepalived"]["holder"])
@@ -236,6 +255,7 @@ async def request(obs: Observer, want: dict[str, Any]) -> Result:
 EVALUATORS: dict[str, Callable[[Observer, Any], Awaitable[Result]]] = {
     "vip_holder": vip_holder, "galera_primary": galera_primary,
     "galera_member": galera_member, "haproxy_server": haproxy_server, "agent": agent,
+    "rabbitmq_serving": rabbitmq_serving, "rabbitmq_node": rabbitmq_node,
     "service": service, "router_master": router_master, "ha_state": ha_state,
     "dhcp_agents": dhcp_agents, "l3_agents": l3_agents, "server": server,
     "lab_status": lab_status, "probe": probe, "request": request,

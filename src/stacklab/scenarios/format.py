@@ -56,6 +56,12 @@ CONDITIONS: dict[str, dict[str, Any]] = {
                                                                  "Disconnected"]},
                                      "state": {"type": "string"},
                                      "size": {"type": "integer", "minimum": 0}}},
+    # The RabbitMQ nodes that serve (running, not paused) and one node's state.
+    "rabbitmq_serving": {"type": "array", "items": _NODE, "uniqueItems": True},
+    "rabbitmq_node": {"type": "object", "additionalProperties": False,
+                      "required": ["node", "state"],
+                      "properties": {"node": _NODE,
+                                     "state": {"enum": ["running", "paused", "stopped"]}}},
     # A server line of the VIP holder's HAProxy (or of ``proxy``'s).
     "haproxy_server": {"type": "object", "additionalProperties": False,
                        "required": ["backend", "server", "status"],

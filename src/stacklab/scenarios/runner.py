@@ -116,6 +116,9 @@ class Sampler:
             "Galera primary component": tuple(sorted(short(n) or "" for n in
                                                      ha["galera"]["primary_component"])),
         }
+        if ha.get("rabbitmq"):
+            seen["RabbitMQ serving"] = tuple(sorted(short(n) or "" for n in
+                                                    ha["rabbitmq"]["serving"]))
         for router_id, name in self.routers.items():
             masters = tuple(sorted(short(i["node"]) or "" for i in
                                    ha["routers"].get(router_id, []) if i["state"] == "MASTER"))
