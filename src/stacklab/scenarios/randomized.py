@@ -34,7 +34,6 @@ Invariants (a violation names the lab time and what was seen):
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 import json
 import os
@@ -507,12 +506,17 @@ def _lab(seeds: list[int], steps: int, fork: bool, dvr: bool = False) -> list[Ou
         outcomes = [_forked(loop, cloud, driver, seed, steps, workload) if fork
                     else loop.run_until_complete(_one(cloud, driver, seed, steps, workload))
                     for seed in seeds]
-        background.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            loop.run_until_complete(background)
+        background.cancel()  # the rest of what is pending goes with it below
         loop.run_until_complete(driver.close())
         return outcomes
     finally:
+        # As asyncio.run ends: every task still pending (the lab's background and what it
+        # started) cancelled and run to its end, so that none is left to the collector.
+        pending = asyncio.all_tasks(loop)
+        for task in pending:
+            task.cancel()
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        loop.run_until_complete(loop.shutdown_asyncgens())
         loop.close()
         cloud.stop()
 
