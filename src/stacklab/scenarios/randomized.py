@@ -38,6 +38,7 @@ import itertools
 import json
 import os
 import random
+import select
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -487,7 +488,8 @@ class Checker:
 BASE_SEED = 7  # the cloud's own seed: every run starts from the same lab
 
 
-def _lab(seeds: list[int], steps: int, fork: bool, dvr: bool = False) -> list[Outcome]:
+def _lab(seeds: list[int], steps: int, fork: bool, dvr: bool = False,
+         parallel: int = 1) -> list[Outcome]:
     """Build the lab once and make the workload, then run each seed from that same state:
     in a forked child each (the parent's lab stays as it was), or, without fork, here.
 
@@ -503,9 +505,9 @@ def _lab(seeds: list[int], steps: int, fork: bool, dvr: bool = False) -> list[Ou
         background = loop.create_task(cloud.run_background())
         driver = VirtualDriver(cloud, clock)
         workload = loop.run_until_complete(Checker(cloud, driver, 0, 0, dvr=dvr).prepare())
-        outcomes = [_forked(loop, cloud, driver, seed, steps, workload) if fork
-                    else loop.run_until_complete(_one(cloud, driver, seed, steps, workload))
-                    for seed in seeds]
+        outcomes = (_forked(loop, cloud, driver, seeds, steps, workload, parallel) if fork
+                    else [loop.run_until_complete(_one(cloud, driver, seed, steps, workload))
+                          for seed in seeds])
         background.cancel()  # the rest of what is pending goes with it below
         loop.run_until_complete(driver.close())
         return outcomes
@@ -532,33 +534,55 @@ async def _one(cloud: Any, driver: VirtualDriver, seed: int, steps: int,
     return outcome
 
 
-def _forked(loop: asyncio.AbstractEventLoop, cloud: Any, driver: VirtualDriver, seed: int,
-            steps: int, workload: Workload) -> Outcome:
-    """Run one seed in a child process that carries on the loop (the lab in virtual time
-    touches no file and no socket); the parent waits, its lab untouched, and reads the
-    outcome from a pipe."""
-    read, write = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: run the seed, answer, and vanish without cleaning up
-        os.close(read)
-        code = 0
-        try:
-            outcome = loop.run_until_complete(_one(cloud, driver, seed, steps, workload))
-            body = json.dumps(outcome.render()).encode()
-        except BaseException as error:  # the parent must hear of anything
-            body = json.dumps({"crash": f"{type(error).__name__}: {error}"}).encode()
-            code = 1
-        with os.fdopen(write, "wb") as pipe:
-            pipe.write(body)
-        os._exit(code)
-    os.close(write)
-    with os.fdopen(read, "rb") as pipe:
-        data = json.loads(pipe.read() or b"{}")
-    os.waitpid(pid, 0)
+def _forked(loop: asyncio.AbstractEventLoop, cloud: Any, driver: VirtualDriver,
+            seeds: list[int], steps: int, workload: Workload, parallel: int) -> list[Outcome]:
+    """Run each seed in a child process that carries on the loop (the lab in virtual time
+    touches no file and no socket), ``parallel`` children at a time; the parent waits, its
+    lab untouched, and reads each outcome from the child's pipe."""
+    found: dict[int, Outcome] = {}
+    running: dict[int, tuple[int, int, bytearray]] = {}  # read fd -> (pid, seed, data)
+    queue = list(seeds)
+    while queue or running:
+        while queue and len(running) < max(parallel, 1):
+            seed = queue.pop(0)
+            read, write = os.pipe()
+            pid = os.fork()
+            if pid == 0:  # the child: run the seed, answer, and vanish without cleaning up
+                os.close(read)
+                for other in running:
+                    os.close(other)
+                code = 0
+                try:
+                    outcome = loop.run_until_complete(
+                        _one(cloud, driver, seed, steps, workload))
+                    body = json.dumps(outcome.render()).encode()
+                except BaseException as error:  # the parent must hear of anything
+                    body = json.dumps({"crash": f"{type(error).__name__}: {error}"}).encode()
+                    code = 1
+                with os.fdopen(write, "wb") as pipe:
+                    pipe.write(body)
+                os._exit(code)
+            os.close(write)
+            running[read] = (pid, seed, bytearray())
+        ready, _, _ = select.select(list(running), [], [])
+        for fd in ready:
+            chunk = os.read(fd, 65536)
+            if chunk:
+                running[fd][2].extend(chunk)
+                continue
+            pid, seed, data = running.pop(fd)
+            os.close(fd)
+            os.waitpid(pid, 0)
+            found[seed] = _outcome(seed, steps, bytes(data), workload_dvr(cloud))
+    return [found[seed] for seed in seeds]
+
+
+def _outcome(seed: int, steps: int, raw: bytes, dvr: bool) -> Outcome:
+    data = json.loads(raw or b"{}")
     if "crash" in data or not data:
         return Outcome(seed, steps, violations=[(0.0, f"the run crashed: "
                                                       f"{data.get('crash', 'no answer')}")],
-                       dvr=workload_dvr(cloud))
+                       dvr=dvr)
     return Outcome(seed, steps, dvr=data["dvr"],
                    actions=[(a["at"], a["action"]) for a in data["actions"]],
                    violations=[(v["at"], v["invariant"]) for v in data["violations"]],
@@ -576,7 +600,10 @@ def run_seed(seed: int, *, steps: int = 6, dvr: bool = False) -> Outcome:
     return outcome
 
 
-def run_seeds(seeds: list[int], *, steps: int = 6, dvr: bool = False) -> list[Outcome]:
+def run_seeds(seeds: list[int], *, steps: int = 6, dvr: bool = False,
+              parallel: int = 0) -> list[Outcome]:
     """Many seeds from one lab, each in a forked child (where fork exists): the same
-    outcome per seed as ``run_seed``, without building the lab again for each."""
-    return _lab(list(seeds), steps, fork=hasattr(os, "fork"), dvr=dvr)
+    outcome per seed as ``run_seed``, without building the lab again for each;
+    ``parallel`` children at a time (default: one per CPU)."""
+    return _lab(list(seeds), steps, fork=hasattr(os, "fork"), dvr=dvr,
+                parallel=parallel or os.cpu_count() or 1)
