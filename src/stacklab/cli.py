@@ -1,10 +1,11 @@
-"""``stacklab``: up, wait, status, fault, node, netns."""
+"""``stacklab``: up, wait, status, fault, node, netns, scenario."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import json
+import logging
 import os
 import shlex
 import sys
@@ -449,6 +450,106 @@ def _fault_parser(commands: Any) -> None:
         sub.set_defaults(func=cmd_fault)
 
 
+def cmd_scenario_run(args: argparse.Namespace) -> int:
+    """Run a scenario file (or a shipped one by name): in-process in virtual time, or
+    ``--live`` against a running cloud; exit 1 when an expectation did not hold."""
+    from stacklab.scenarios.format import ScenarioError, find, load
+    from stacklab.scenarios.probe import Credentials
+    from stacklab.scenarios.render import report_lines
+    from stacklab.scenarios.run import run_live, run_virtual
+
+    # The lab's daemons log as they would (HAProxy marking servers DOWN...): the report
+    # says what matters, so their lines do not go to the terminal.
+    logging.getLogger().addHandler(logging.NullHandler())
+    try:
+        scenario = load(find(args.file))
+    except ScenarioError as error:
+        print(f"stacklab: {error}", file=sys.stderr)
+        return 2
+    if args.live:
+        cloud = locate(args)
+        if cloud.credentials is None:
+            print(f"stacklab: {cloud.missing}", file=sys.stderr)
+            return 2
+        found = cloud.credentials
+        report = run_live(scenario, cloud.endpoint, Credentials(
+            found.username, found.password, found.project_name, found.user_domain_name,
+            found.project_domain_name))
+    else:
+        report = run_virtual(scenario, seed=args.seed)
+    body = report.render()
+    print(json.dumps(body, indent=2) if args.json else "\n".join(report_lines(body)))
+    return 0 if report.passed else 1
+
+
+def cmd_scenario_list(args: argparse.Namespace) -> int:
+    """The shipped scenarios: name and what each shows."""
+    from stacklab.scenarios.format import library, load
+
+    found = [load(path) for path in library()]
+    if args.json:
+        print(json.dumps([{"name": s.name, "description": s.description} for s in found],
+                         indent=2))
+        return 0
+    width = max((len(s.name) for s in found), default=0)
+    for scenario in found:
+        first = scenario.description.strip().split(". ")[0].rstrip(".")
+        print(f"{scenario.name:<{width}}  {first}")
+    return 0
+
+
+def cmd_scenario_random(args: argparse.Namespace) -> int:
+    """Random faults from a seed while a workload runs, then heal; check the invariants."""
+    from stacklab.scenarios.randomized import run_seed, run_seeds
+
+    logging.getLogger().addHandler(logging.NullHandler())  # the report says what matters
+    if args.count > 1:
+        outcomes = run_seeds(list(range(args.seed, args.seed + args.count)), steps=args.steps,
+                             dvr=args.dvr)
+    else:
+        outcomes = [run_seed(args.seed, steps=args.steps, dvr=args.dvr)]
+    if args.json:
+        print(json.dumps([o.render() for o in outcomes] if args.count > 1
+                         else outcomes[0].render(), indent=2))
+    elif args.count > 1:
+        failed = [o for o in outcomes if not o.passed]
+        for outcome in failed:
+            print("\n".join(outcome.lines()))
+        print(f"{len(outcomes)} seeds from {args.seed}, {args.steps} steps each"
+              f"{' (DVR)' if args.dvr else ''}: "
+              f"{len(failed)} with invariant violations")
+    else:
+        print("\n".join(outcomes[0].lines()))
+    return 0 if all(o.passed for o in outcomes) else 1
+
+
+def _scenario_parser(commands: Any) -> None:
+    scenario = commands.add_parser("scenario", help="run fault scenarios (replayable "
+                                   "rehearsals with expectations and a probe workload)")
+    kinds = scenario.add_subparsers(dest="scenario", required=True, metavar="COMMAND")
+    run = kinds.add_parser("run", help="run a scenario file, or a shipped one by name")
+    run.add_argument("file", help="a scenario YAML file, or a name from 'scenario list'")
+    run.add_argument("--live", action="store_true", help="against a running cloud, in real "
+                     "time (default: in-process, in virtual time)")
+    run.add_argument("--seed", type=int, default=7, help="the in-process cloud's seed")
+    run.add_argument("--json", action="store_true", help="print the report as JSON")
+    _which_cloud(run)
+    run.set_defaults(func=cmd_scenario_run)
+    listing = kinds.add_parser("list", help="the shipped scenarios")
+    listing.add_argument("--json", action="store_true")
+    listing.set_defaults(func=cmd_scenario_list)
+    randomized = kinds.add_parser("random", help="random faults from a seed, then heal, "
+                                  "checking the lab's invariants (in virtual time)")
+    randomized.add_argument("--seed", type=int, required=True)
+    randomized.add_argument("--steps", type=int, default=6, help="how many random faults")
+    randomized.add_argument("--count", type=int, default=1, help="run this many seeds, "
+                            "from --seed on (each replays alone with its own --seed)")
+    randomized.add_argument("--dvr", action="store_true", help="on the lab with distributed "
+                            "routers (the workload's router distributed and HA)")
+    randomized.add_argument("--json", action="store_true")
+    randomized.set_defaults(func=cmd_scenario_random)
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="stacklab", description=__doc__)
     commands = top.add_subparsers(dest="command", required=True)
@@ -488,6 +589,7 @@ def parser() -> argparse.ArgumentParser:
     for sub in (wait, status, node, namespaces):
         _which_cloud(sub)
     _fault_parser(commands)
+    _scenario_parser(commands)
     return top
 
 

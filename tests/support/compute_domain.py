@@ -68,9 +68,12 @@ class ImageApi:
         self.created: list[dict[str, Any]] = []
         self.deleted: list[str] = []
         self.refusal: GlanceError | None = None
+        self.failure: GlanceError | None = None  # what ``show`` answers instead (a 5xx)
 
     async def show(self, image_id: str, *, token: str | None = None) -> dict[str, Any]:
         self.tokens.append(token or "")
+        if self.failure is not None:
+            raise self.failure
         if image_id not in self.images:
             raise GlanceError(404, {"message": f"No image found with ID {image_id}"})
         return dict(self.images[image_id])

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from stacklab.api.context import RequestContext
-from stacklab.api.errors import BadRequest, Forbidden, NotFound
+from stacklab.api.errors import BadRequest, Forbidden, NotFound, nova_internal_error
 from stacklab.bus.interface import Target
 from stacklab.compute import image_meta, quotas, states
 from stacklab.compute import models as m
@@ -35,6 +35,13 @@ if TYPE_CHECKING:
 
 _NO_VOLUMES = ("Block Device Mapping is Invalid: volumes need the Block Storage service, "
                "which this cloud does not run yet.")
+
+
+# glanceclient's exception for each 5xx it reads (glanceclient/exc.py _code_map).
+GLANCE_EXCEPTIONS = {500: "glanceclient.exc.HTTPInternalServerError",
+                     501: "glanceclient.exc.HTTPNotImplemented",
+                     502: "glanceclient.exc.HTTPBadGateway",
+                     503: "glanceclient.exc.HTTPServiceUnavailable"}
 
 
 @dataclass
@@ -162,7 +169,11 @@ class Builds:
         except GlanceError as exc:
             if exc.status < 500:  # not found, not visible, not an image id at all
                 raise BadRequest(missing) from None
-            raise
+            # glance failing (its database out of reach behind a dying controller, no
+            # server left): nova does not translate glanceclient's 5xx exceptions, so its
+            # API answers its own unexpected-error 500 naming the exception's class.
+            raise nova_internal_error(GLANCE_EXCEPTIONS.get(
+                exc.status, "glanceclient.exc.HTTPException")) from None
         if image["status"] != "active":
             raise BadRequest(f"Image {image['id']} is not active.")
         return {"id": image["id"], "name": image["name"], "min_ram": image.get("min_ram") or 0,

@@ -301,7 +301,10 @@ class GaleraCluster:
     def _has_quorum(self, component: frozenset[str]) -> tuple[bool, frozenset[str], int]:
         reference = max((self.members[n] for n in component), key=lambda m: m.pc_version)
         last_pc, version = reference.last_pc, reference.pc_version
-        left = self._left.get(version, set()) & last_pc
+        # Who left gracefully and is not back: a member that left and has restarted into
+        # this very component is counted in it, not subtracted from the reference as well
+        # (else a restarted garbd alone would "keep" the quorum its own leave lowered).
+        left = (self._left.get(version, set()) & last_pc) - component
         weight = self._weight
         quorate = 2 * weight(component) + weight(left) > weight(last_pc)
         return quorate, last_pc, version

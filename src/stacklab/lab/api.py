@@ -68,6 +68,13 @@ async def status(call: Call) -> dict[str, Any]:
     return await lab(call).status(call.headers.get("X-Auth-Token"))
 
 
+@api.route("GET", "/v1/ha", policy=ADMIN)
+async def ha(call: Call) -> dict[str, Any]:
+    """VIP holders, HAProxy's servers, Galera's members and each HA router's keepalived
+    instances: what scenarios sample while a failover runs (no call to any service)."""
+    return lab(call).ha()
+
+
 @api.route("GET", "/v1/logs", policy=ADMIN)
 async def logs(call: Call) -> dict[str, Any]:
     query = call.query

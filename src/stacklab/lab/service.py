@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 
 from stacklab.api.client import console
-from stacklab.declaration import Parts
+from stacklab.declaration import CONTROL_PLANE, Parts
 from stacklab.lab.status import SECTIONS, SectionProvider, lab_status
 from stacklab.network.declaration import AGENTS, NODE_AGENTS
 from stacklab.network.netns import ip_output, namespaces
@@ -52,6 +52,20 @@ class Lab:
     async def status(self, token: str | None) -> dict[str, Any]:
         """The lab's status (``lab.status``), the services' views read with ``token``."""
         return await lab_status(self._parts, token, self.sections)
+
+    def ha(self) -> dict[str, Any]:
+        """The lab's HA machinery as it stands, read without a single API call (cheap
+        enough for a scenario to sample every fraction of a second): the proxies'
+        keepalived, HAProxy and Galera (``ControlPlane.status``), each HA router's
+        keepalived instances by node (the data plane, not the API's lagging
+        ``ha_state``), and the lab's time scale (``[stacklab] ha_time_scale``)."""
+        plane = self._parts.get(CONTROL_PLANE).status()
+        routers = {router_id: sorted(({"node": instance.node, "state": str(instance.state)}
+                                      for instance in segment.instances()),
+                                     key=lambda entry: entry["node"])
+                   for router_id, segment in sorted(self._parts.get(AGENTS).segments.items())}
+        return {**plane, "routers": routers,
+                "time_scale": self._parts.config.stacklab.ha_time_scale}
 
     async def console_login(self, body: Any) -> httpx.Response:
         """Keystone's answer to a token request made from the lab's console: out of band,

@@ -25,6 +25,7 @@ from stacklab.compute.builds import (
     sanitize_hostname,
     server_names,
 )
+from stacklab.compute.glance import GlanceError
 from stacklab.compute.service import ComputeService
 from stacklab.config import QuotaOptions
 from support.compute_domain import (
@@ -188,6 +189,19 @@ def test_an_unknown_or_inactive_image_is_a_bad_request(service: ComputeService) 
     assert (error.status, error.message) == (400, "Can not find requested image")
     error = refused(service, request(image_ref=QUEUED_IMAGE))
     assert (error.status, error.message) == (400, f"Image {QUEUED_IMAGE} is not active.")
+
+
+@pytest.mark.parametrize(("status", "exception"), [
+    (500, "glanceclient.exc.HTTPInternalServerError"),
+    (503, "glanceclient.exc.HTTPServiceUnavailable")])
+def test_glance_failing_is_nova_s_unexpected_api_error_naming_glanceclient_s_exception(
+        service: ComputeService, status: int, exception: str) -> None:
+    # Found by `stacklab scenario random --seed 124 --steps 4`: a boot while controller1
+    # died met glance's 500 (its database session lost), which escaped as an exception.
+    service.glance.failure = GlanceError(status, {"message": "glance failed"})  # type: ignore[union-attr]
+    error = refused(service, request())
+    assert (error.status, error.message) == (
+        500, f"Unexpected API Error. Please contact the administrator\n<class '{exception}'>")
 
 
 def test_the_image_may_come_from_the_boot_block_device(service: ComputeService) -> None:

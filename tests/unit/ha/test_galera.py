@@ -122,6 +122,22 @@ def test_graceful_leaves_shrink_the_quorum_a_crash_does_not() -> None:
     assert crashed.status(ARB) == (NON_PRIMARY, "Initialized", 1)
 
 
+def test_a_member_back_from_a_graceful_leave_does_not_form_a_primary_component_alone() -> None:
+    # Found by `stacklab scenario random --seed 1218 --steps 8`: controller1 crashed,
+    # garbd stopped cleanly (controller2 alone stays Primary, the leave lowering the
+    # quorum), then garbd started again: it made a second Primary Component of itself.
+    lab = Lab()
+    lab.crash(C1)
+    lab.clock.advance(6)
+    lab.stop(ARB)
+    assert lab.status(C2) == (PRIMARY, "Synced", 1)
+    lab.start(ARB)
+    assert lab.status(ARB)[0] == NON_PRIMARY
+    lab.clock.advance(2)  # joins controller2's component
+    assert lab.status(ARB) == (PRIMARY, "Synced", 2) == lab.status(C2)
+    assert lab.cluster.primary_component() == {C2, ARB}
+
+
 def test_a_partition_leaves_the_majority_primary_and_the_loner_joins_back_by_ist() -> None:
     lab = Lab()
     lab.write(C1, 10)

@@ -244,6 +244,21 @@ def test_another_part_of_the_lab_adds_a_section_to_the_status(
     assert status["status"] == "degraded"
 
 
+def test_ha_shows_the_vip_holder_galera_and_the_ha_routers_keepalived(
+        client: TestClient, admin: dict[str, str]) -> None:
+    assert client.get("/stacklab/v1/ha").status_code == 401
+    router = client.post("/networking/v2.0/routers", headers=admin,
+                         json={"router": {"name": "r1", "ha": True}}).json()["router"]
+    body = client.get("/stacklab/v1/ha", headers=admin).json()
+    assert body["keepalived"]["holder"] == "proxy1.openstack.local"
+    assert sorted(body["galera"]["primary_component"]) == [
+        "arbiter.openstack.local", "controller1.openstack.local",
+        "controller2.openstack.local"]
+    assert {entry["node"] for entry in body["routers"][router["id"]]} == {
+        "network1.openstack.local", "network2.openstack.local"}
+    assert body["time_scale"] == 1.0
+
+
 ADMIN_LOGIN = {"auth": {
     "identity": {"methods": ["password"], "password": {"user": {
         "name": "admin", "domain": {"id": "default"}, "password": "secret"}}},
