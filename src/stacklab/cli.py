@@ -61,9 +61,15 @@ def cmd_up(args: argparse.Namespace) -> int:
     from stacklab.observability.logging import configure
     from stacklab.server import serve
 
-    config = build_config(args)
-    logs = configure(debug=config.DEFAULT.debug, json_lines=args.json_logs)
-    cloud = Cloud(config, logs=logs)
+    try:
+        config = build_config(args)
+        logs = configure(debug=config.DEFAULT.debug, json_lines=args.json_logs)
+        # A value the cloud cannot be built with (an unknown vip_manager, boot_profile...)
+        # is the user's to fix: its message, not a traceback.
+        cloud = Cloud(config, logs=logs)
+    except ValueError as exc:
+        print(f"stacklab: {exc}", file=sys.stderr)
+        return 2
     clouds_yaml = None if args.no_clouds_yaml else Path(args.clouds_yaml or default_clouds_yaml())
     try:
         asyncio.run(serve(cloud, clouds_yaml=clouds_yaml, started_at=started))

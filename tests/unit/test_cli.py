@@ -147,3 +147,21 @@ def test_clouds_yaml_entries_of_other_clouds_are_left_alone(home: Path) -> None:
     assert located()[:2] == (EPHEMERAL, "secret")
     assert set(yaml.safe_load(clouds_yaml(home).read_text())["clouds"]) == {
         "production", "stacklab"}
+
+
+@pytest.mark.parametrize(("option", "named"), [
+    ("vip_manager = bogus", "vip_manager: 'bogus' is not one of keepalived, pacemaker"),
+    ("boot_profile = bogus", "unknown boot_profile 'bogus'"),
+    ("ha_time_scale = fast", "cannot read 'fast'"),
+])
+def test_up_refuses_a_value_it_cannot_build_the_cloud_with_in_one_line(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], option: str, named: str) -> None:
+    from stacklab.cli import main
+
+    config = tmp_path / "stacklab.ini"
+    config.write_text(f"[stacklab]\n{option}\n")
+    assert main(["up", "--ephemeral", "--port", "0", "--no-clouds-yaml",
+                 "--config", str(config)]) == 2
+    said = capsys.readouterr().err.strip().splitlines()[-1]
+    assert said.startswith("stacklab: ") and named in said, said
+    assert "Traceback" not in capsys.readouterr().err
