@@ -13,10 +13,10 @@ either powers it off or stops its keepalived cleanly, and measures
 
 keepalived on the proxies as kolla configures it: ``advert_int 1``, ``nopreempt``,
 priority 1 (proxy1) and 2 (proxy2). A backup declares the master dead when it has heard
-no advert for Master_Down_Interval = 3 × advert_int + (256 − priority)/256 s, counted
+no advert for Master_Down_Interval = 3 x advert_int + (256 - priority)/256 s, counted
 from the last advert, which the master sent up to one advert_int before the power-off:
-the takeover lands in [MDI − 1 s, MDI]. A clean stop sends a priority-0 advert, after
-which the backup waits only its skew time, (256 − priority)/256 s.
+the takeover lands in [MDI - 1 s, MDI]. A clean stop sends a priority-0 advert, after
+which the backup waits only its skew time, (256 - priority)/256 s.
 
     python benchmarks/vip_failover.py            # 3 runs of each fault
     python benchmarks/vip_failover.py --runs 1
@@ -34,6 +34,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import httpx
+
 from live_cloud import Failure, Live, expect, log, now, running
 
 ADVERT_INT = 1.0
@@ -134,7 +135,7 @@ def main() -> int:
     for row in rows:
         low, high = row["low"], row["high"]
         inside = low * 0.9 <= row["takeover"] <= high * 1.1 + 0.05
-        span = f"{low:.3f}" if low == high else f"{low:.3f}–{high:.3f}"
+        span = f"{low:.3f}" if low == high else f"{low:.3f}-{high:.3f}"
         client = row["client"]
         print(f"| {row['fault']} | {row['from']} → {row['to']} | {row['takeover']:.3f} | "
               f"{span} | {'yes' if inside else 'NO'} | "

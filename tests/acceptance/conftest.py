@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -60,7 +60,8 @@ class LiveCloud:
     def openstack_json(self, *args: str, **env: str) -> Any:
         return json.loads(self.openstack(*args, "-f", "json", **env).stdout)
 
-    def stacklab(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    def stacklab(self, *args: str, check: bool = True,
+                 timeout: float = 60) -> subprocess.CompletedProcess[str]:
         """The lab's own CLI (``stacklab status``, ``fault`` …) with a HOME of its own: only
         ``--url`` and this cloud's clouds.yaml entry find the cloud and its admin."""
         home = self.clouds_yaml.parent / "home"
@@ -68,7 +69,7 @@ class LiveCloud:
         env.update(HOME=str(home), XDG_CONFIG_HOME=str(home / ".config"),
                    OS_CLIENT_CONFIG_FILE=str(self.clouds_yaml))
         result = subprocess.run([str(BIN / "stacklab"), *args, "--url", self.url],
-                                capture_output=True, text=True, timeout=60, env=env)
+                                capture_output=True, text=True, timeout=timeout, env=env)
         if check and result.returncode != 0:
             raise AssertionError(f"stacklab {' '.join(args)} failed ({result.returncode}):\n"
                                  f"{result.stderr}\n{result.stdout}")
@@ -86,6 +87,19 @@ class LiveCloud:
         # Only these parameters: the user's own clouds.yaml (which any other `stacklab up`
         # writes) and OS_* variables must not pick another cloud.
         return openstack.connect(load_yaml_config=False, load_envvars=False, **params)
+
+
+def wait_for(what: str, probe: Callable[[], Any], done: Callable[[Any], bool],
+             timeout: float = 20.0, every: float = 0.2) -> Any:
+    """Poll ``probe`` until ``done`` holds for what it returns; fail naming the last value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = probe()
+        if done(value):
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what}: not within {timeout} s; last seen {value!r}")
+        time.sleep(every)
 
 
 def start_cloud(tmp: Path, *extra: str, port: int | None = None,

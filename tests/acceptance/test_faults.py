@@ -12,15 +12,14 @@ from __future__ import annotations
 
 import json
 import subprocess
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
-from acceptance.conftest import LiveCloud, start_cloud, stop_cloud
+from acceptance.conftest import LiveCloud, start_cloud, stop_cloud, wait_for
 
 pytestmark = [pytest.mark.acceptance, pytest.mark.timeout(180)]
 
@@ -50,16 +49,6 @@ def status(lab: LiveCloud) -> dict[str, Any]:
     return body
 
 
-def wait_for(what: str, probe: Callable[[], Any], done: Callable[[Any], bool],
-             timeout: float = 20.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = probe()
-        if done(value):
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what}: still {value!r}")
-        time.sleep(0.2)
 
 
 def agents_alive(body: dict[str, Any]) -> dict[tuple[str, str], str]:

@@ -23,6 +23,7 @@ Upstream references: neutron @ 2131d26f7326, neutron-lib @ 6cd671a8c461.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import json
 import subprocess
@@ -37,9 +38,13 @@ import httpx
 import pytest
 
 from acceptance.conftest import BIN, LiveCloud, start_cloud, stop_cloud
+from acceptance.conftest import wait_for as poll
 from support.apiref import assert_valid, openapi_response_schema
 
 pytestmark = [pytest.mark.acceptance, pytest.mark.timeout(180)]
+
+# The HA routers' timers run fast here: poll often, fail early.
+wait_for = functools.partial(poll, timeout=10.0, every=0.02)
 
 CIRROS = "cirros-0.6.2-x86_64-disk"
 DOMAIN = "openstack.local"
@@ -73,17 +78,6 @@ def in_parallel(*calls: Callable[[], Any]) -> list[Any]:
         return [future.result() for future in [pool.submit(call) for call in calls]]
 
 
-def wait_for(what: str, probe: Callable[[], Any], done: Callable[[Any], bool],
-             timeout: float = 10.0) -> Any:
-    """Poll ``probe`` until ``done`` holds for what it returns; fail naming the last value."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = probe()
-        if done(value):
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what}: not within {timeout} s; last seen {value!r}")
-        time.sleep(0.02)
 
 
 def table(text: str) -> tuple[list[str], list[dict[str, str]]]:

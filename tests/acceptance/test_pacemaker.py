@@ -10,16 +10,20 @@ for rather than sleep.
 
 from __future__ import annotations
 
+import functools
 import json
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from acceptance.conftest import LiveCloud, start_cloud, stop_cloud
+from acceptance.conftest import wait_for as poll
 
 pytestmark = [pytest.mark.acceptance, pytest.mark.timeout(180)]
+
+# Pacemaker's failovers take about 12 s of lab time, fencing included.
+wait_for = functools.partial(poll, timeout=60.0)
 
 P1, P2 = "proxy1.openstack.local", "proxy2.openstack.local"
 
@@ -48,16 +52,6 @@ def vip_holders(body: dict[str, Any]) -> set[str]:
     return {row[3] for row in section(body, "vips")["rows"]}
 
 
-def wait_for(what: str, probe: Callable[[], Any], done: Callable[[Any], bool],
-             timeout: float = 60.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = probe()
-        if done(value):
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what}: still {value!r}")
-        time.sleep(0.2)
 
 
 def test_power_off_the_holder_fences_it_and_the_cli_works_again(lab: LiveCloud) -> None:

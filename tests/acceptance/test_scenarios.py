@@ -8,14 +8,13 @@ times faster than real time (``ha_time_scale = 0.02``): the runner reads the sca
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from acceptance.conftest import BIN, LiveCloud, start_cloud, stop_cloud
+from acceptance.conftest import LiveCloud, start_cloud, stop_cloud
 
 pytestmark = [pytest.mark.acceptance, pytest.mark.timeout(180)]
 
@@ -50,14 +49,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveCloud]:
 
 
 def scenario(lab: LiveCloud, *args: str) -> subprocess.CompletedProcess[str]:
-    """The CLI with a HOME of its own: --url and the clouds.yaml entry find the cloud."""
-    home = Path(lab.clouds_yaml).parent / "home"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OS_")}
-    env.update(HOME=str(home), XDG_CONFIG_HOME=str(home / ".config"),
-               OS_CLIENT_CONFIG_FILE=str(lab.clouds_yaml))
-    return subprocess.run([str(BIN / "stacklab"), "scenario", "run", *args, "--live",
-                           "--url", lab.url], capture_output=True, text=True, timeout=120,
-                          env=env)
+    return lab.stacklab("scenario", "run", *args, "--live", check=False, timeout=120)
 
 
 def test_a_live_vip_failover_scenario_passes_with_its_failover_in_the_report(
