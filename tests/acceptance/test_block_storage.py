@@ -198,3 +198,32 @@ def test_bad_volume_input_and_isolation_with_the_sdk(live: LiveCloud) -> None:
     missing = conn.block_storage.get("/volumes/00000000-0000-0000-0000-000000000000",
                                      microversion="3.70")
     assert missing.status_code == 404
+
+
+def test_another_projects_volume_is_not_found_nor_a_source(live: LiveCloud) -> None:
+    admin = live.connect()
+    project = admin.identity.create_project(name="acc-vol-other", domain_id="default")
+    user = admin.identity.create_user(name="acc-vol-user", password="pw-acc-vol",
+                                      domain_id="default", default_project_id=project.id)
+    member = admin.identity.find_role("member")
+    admin.identity.assign_project_role_to_user(project, user, member)
+    volume = admin.block_storage.create_volume(size=1, name="acc-admins")
+    volume = admin.block_storage.wait_for_status(volume, "available", interval=0.1, wait=30)
+    as_member = ("--os-username", "acc-vol-user", "--os-password", "pw-acc-vol",
+                 "--os-project-name", "acc-vol-other")
+    shown = live.openstack(*as_member, "volume", "show", volume.id, check=False)
+    assert shown.returncode != 0 and "No Volume found" in shown.stderr
+    clone = live.openstack(*as_member, "volume", "create", "--source", volume.id, "x",
+                           check=False)
+    assert clone.returncode != 0
+    snap = live.openstack(*as_member, "volume", "snapshot", "create", "--volume", volume.id,
+                          "x", check=False)
+    assert snap.returncode != 0
+    other = live.connect(username="acc-vol-user", password="pw-acc-vol",
+                         project_name="acc-vol-other")
+    raw = other.block_storage.post("/volumes", json={"volume": {"source_volid": volume.id}},
+                                   microversion="3.70")
+    assert raw.status_code == 404
+    assert raw.json()["itemNotFound"]["message"] == f"Volume {volume.id} could not be found."
+    assert [v.id for v in other.block_storage.volumes()] == []
+    admin.block_storage.delete_volume(volume)
