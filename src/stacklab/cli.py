@@ -263,7 +263,8 @@ def _error_message(error: urllib.error.HTTPError) -> str:
 
 
 def admin_token(cloud: LabCloud) -> str:
-    """A project-scoped token of the cloud's admin, as the lab's API requires."""
+    """A project-scoped token of the cloud's admin, as the lab's API requires, got through
+    the lab's out-of-band login (it works while no proxy lets a client into the cloud)."""
     credentials, endpoint = cloud.credentials, cloud.endpoint
     if credentials is None:
         raise LabError(cloud.missing)
@@ -274,7 +275,7 @@ def admin_token(cloud: LabCloud) -> str:
             "password": credentials.password}}},
         "scope": {"project": {"name": credentials.project_name,
                               "domain": {"name": credentials.project_domain_name}}}}}).encode()
-    request = urllib.request.Request(f"{endpoint}/identity/v3/auth/tokens", data=body,
+    request = urllib.request.Request(f"{endpoint}/stacklab/v1/auth/tokens", data=body,
                                      headers={"Content-Type": "application/json"})
     try:
         with urllib.request.urlopen(request, timeout=10) as response:

@@ -10,6 +10,7 @@ node is powered lives in its ``runtime`` alone.
 from __future__ import annotations
 
 import asyncio
+import random
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
@@ -30,6 +31,7 @@ from stacklab.compute.service import ComputeService
 from stacklab.config import Config
 from stacklab.declaration import CONTROL_PLANE, Key, Parts, ServiceDeclaration, Startup
 from stacklab.ha.controlplane import ControlPlane
+from stacklab.ha.rabbitmq import RabbitOptions
 from stacklab.identity.declaration import DECLARATION as IDENTITY_SERVICE
 from stacklab.identity.declaration import IDENTITY
 from stacklab.identity.service import CatalogEntry, IdentityService
@@ -100,6 +102,19 @@ class RpcServers:
                     listener.pause()
 
 
+def rabbit_options(config: Config) -> RabbitOptions:
+    """The lab's RabbitMQ and its clients, as configured."""
+    clients = config.oslo_messaging_rabbit
+    return RabbitOptions(
+        net_ticktime=config.stacklab.rabbitmq_net_ticktime,
+        cluster_partition_handling=config.stacklab.rabbitmq_cluster_partition_handling,
+        heartbeat_timeout_threshold=clients.heartbeat_timeout_threshold,
+        rabbit_retry_interval=clients.rabbit_retry_interval,
+        rabbit_retry_backoff=clients.rabbit_retry_backoff,
+        rabbit_interval_max=clients.rabbit_interval_max,
+        kombu_reconnect_delay=clients.kombu_reconnect_delay)
+
+
 class Cloud:
     def __init__(self, config: Config, *, clock: Clock | None = None,
                  topology: Topology | None = None, logs: CentralLogStore | None = None,
@@ -109,12 +124,14 @@ class Cloud:
         self.ids = IdSource(self._seed_for_this_start(config))
         self.topology = topology or load_topology(config.stacklab.topology or None)
         # Which nodes are powered: the one place, every fault goes through it.
-        self.runtime = Runtime(self.topology)
+        self.runtime = Runtime(self.topology,
+                               random.Random(self.ids.stream("links").randint(0, 2**63)))
         self.logs = logs or CentralLogStore()
         url = config.database.connection or sqlite_url(
             None if config.stacklab.ephemeral else config.state_path)
         self.db = Database(url)
-        self.bus = InProcessBus(self.clock, host_up=self.runtime.is_up)
+        self.bus = InProcessBus(self.clock, host_up=self.runtime.is_up,
+                                rpc_response_timeout=config.DEFAULT.rpc_response_timeout)
         self.app: Any = None
         self.base_url = ""
         self.declarations = tuple(services)
@@ -141,8 +158,14 @@ class Cloud:
         # store a Galera member (on the lab's time, ha_time_scale).
         self.controlplane = self.parts.provide(CONTROL_PLANE, ControlPlane(
             self.topology, self.runtime, self.parts.scaled_clock,
-            apis=[declaration.name for declaration in self.declarations]))
+            apis=[declaration.name for declaration in self.declarations],
+            rabbit=rabbit_options(config)))
         self.db.gate = self.controlplane.check_database
+        # The bus rides on the lab's RabbitMQ: its waits on the lab's time, its messages
+        # over each node's connection to the broker.
+        self.bus.lab_clock = self.parts.scaled_clock
+        self.bus.transport = self.controlplane
+        self.controlplane.on_bus_change = self.bus.transport_changed
         # A node's (or a process's) RPC servers stop consuming first, then each service
         # hears of it.
         process_topics = {service: topics for declaration in self.declarations

@@ -25,6 +25,8 @@ class DefaultOptions:
     # nova and neutron service-group timers; upstream defaults.
     report_interval: int = 10
     service_down_time: int = 60
+    # oslo.messaging: "Seconds to wait for a response from a call." (the lab's seconds)
+    rpc_response_timeout: int = 60
     # How long nova-compute waits for neutron's network-vif-plugged of a new server's
     # ports, and whether a port not plugged in that time fails the build; upstream defaults.
     vif_plugging_timeout: int = 300
@@ -32,6 +34,9 @@ class DefaultOptions:
     # nova's deferred delete: with a positive interval a deleted server is SOFT_DELETED
     # (restorable) and its compute reclaims it once that many seconds have passed.
     reclaim_instance_interval: int = 0
+    # nova-compute's periodic power-state sync (s; 0: every 60 s, negative: never); upstream
+    # default. It is what turns the servers of a compute that lost power SHUTOFF once back.
+    sync_power_state_interval: int = 600
     # nova's zone of a compute host in no zoned aggregate; upstream default.
     default_availability_zone: str = "nova"
     # glance-api.conf's limits on image data.
@@ -93,9 +98,15 @@ class StacklabOptions:
     # agent_down_time and the server's failover checks (DHCP, L3), keepalived and the L3
     # agents' state reports, the boot profile's steps, nova-compute's vif-plugging wait and
     # reclaim period. At 0.1 a compute that stops reporting is down after 6 s and an agent
-    # dead after 7.5 s. Records keep wall-clock stamps (updated_at, heartbeat_timestamp),
-    # whose age is read in the lab's seconds; tokens, RPC and API timeouts stay real.
+    # dead after 7.5 s. So do RabbitMQ's net_ticktime, the clients' heartbeats and
+    # reconnection backoff, and RPC's rpc_response_timeout. Records keep wall-clock stamps
+    # (updated_at, heartbeat_timestamp), whose age is read in the lab's seconds; tokens and
+    # API timeouts stay real.
     ha_time_scale: float = 1.0
+    # The lab's RabbitMQ (rabbitmq.conf; kolla's rabbitmq_cluster_partition_handling):
+    # pause_minority or ignore, and Erlang's net_ticktime (s).
+    rabbitmq_cluster_partition_handling: str = "pause_minority"
+    rabbitmq_net_ticktime: float = 60.0
 
 
 @dataclass
@@ -203,6 +214,17 @@ class AgentOptions:
 
 
 @dataclass
+class OsloMessagingRabbitOptions:
+    """oslo.messaging's [oslo_messaging_rabbit] options the lab's clients follow."""
+
+    heartbeat_timeout_threshold: float = 60.0
+    rabbit_retry_interval: float = 1.0
+    rabbit_retry_backoff: float = 2.0
+    rabbit_interval_max: float = 30.0
+    kombu_reconnect_delay: float = 1.0
+
+
+@dataclass
 class OsloPolicyOptions:
     policy_file: str = ""
     enforce_scope: bool = True
@@ -260,6 +282,8 @@ class Config:
         default_factory=ImportFilteringOptions)
     image_format: ImageFormatOptions = field(default_factory=ImageFormatOptions)
     AGENT: AgentOptions = field(default_factory=AgentOptions)
+    oslo_messaging_rabbit: OsloMessagingRabbitOptions = field(
+        default_factory=OsloMessagingRabbitOptions)
     lvm: VolumeBackendOptions = field(default_factory=VolumeBackendOptions)
 
     def volume_backend(self, name: str) -> VolumeBackendOptions:

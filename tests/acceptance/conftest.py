@@ -60,6 +60,20 @@ class LiveCloud:
     def openstack_json(self, *args: str, **env: str) -> Any:
         return json.loads(self.openstack(*args, "-f", "json", **env).stdout)
 
+    def stacklab(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        """The lab's own CLI (``stacklab status``, ``fault`` …) with a HOME of its own: only
+        ``--url`` and this cloud's clouds.yaml entry find the cloud and its admin."""
+        home = self.clouds_yaml.parent / "home"
+        env = {k: v for k, v in os.environ.items() if not k.startswith("OS_")}
+        env.update(HOME=str(home), XDG_CONFIG_HOME=str(home / ".config"),
+                   OS_CLIENT_CONFIG_FILE=str(self.clouds_yaml))
+        result = subprocess.run([str(BIN / "stacklab"), *args, "--url", self.url],
+                                capture_output=True, text=True, timeout=60, env=env)
+        if check and result.returncode != 0:
+            raise AssertionError(f"stacklab {' '.join(args)} failed ({result.returncode}):\n"
+                                 f"{result.stderr}\n{result.stdout}")
+        return result
+
     def connect(self, **auth: Any) -> Any:
         import openstack
 

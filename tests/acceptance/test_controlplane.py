@@ -10,8 +10,11 @@ rather than sleep.
 
 from __future__ import annotations
 
+import json
+import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -107,9 +110,78 @@ def test_with_no_proxy_the_connection_fails(lab: LiveCloud, admin: str) -> None:
     failed = lab.openstack("flavor", "list", check=False)
     assert failed.returncode != 0
     assert "Unable to establish connection" in failed.stderr, failed.stderr
-    # The lab's own API is not behind the VIP.
+    # The lab's own API is not behind the VIP, nor is the CLI's login to it: the operator
+    # still sees the lab and powers the proxies back on.
     assert health(lab)["status"] == "down"
-    power(lab, admin, "proxy2", "up")
+    shown = json.loads(lab.stacklab("status", "--json").stdout)
+    assert shown["status"] == "down"
+    powered = {node["name"]: node["state"] for node in shown["nodes"]}
+    assert powered["proxy1"] == powered["proxy2"] == "down", powered
+    lab.stacklab("fault", "power-on", "proxy2")
     power(lab, admin, "proxy1", "up")
     wait_for("ready", lambda: health(lab)["status"] == "ready")
     assert lab.openstack_json("flavor", "list")
+
+
+@dataclass
+class Probe:
+    """One ``openstack server list`` of the probe loop: when it ran and how it ended."""
+
+    started: float
+    ended: float
+    ok: bool
+    error: str
+
+
+def probe_loop(lab: LiveCloud, calls: list[Probe], stop: threading.Event) -> None:
+    while not stop.is_set():
+        started = time.monotonic()
+        result = lab.openstack("server", "list", "-f", "json", check=False)
+        calls.append(Probe(started, time.monotonic(), result.returncode == 0,
+                           result.stderr.strip().splitlines()[-1] if result.stderr.strip()
+                           else ""))
+
+
+def test_a_probe_loop_fails_only_within_the_detection_windows_of_a_controller_kill(
+        lab: LiveCloud, admin: str) -> None:
+    """The real lab's promise to a client looping on the API while controller1 is killed
+    and restored: a failure only while HAProxy has not yet marked it DOWN (or, once it is
+    back, while the cluster resyncs); before and after, every call succeeds."""
+    wait_for("ready", lambda: health(lab)["status"] == "ready")
+    calls: list[Probe] = []
+    stop = threading.Event()
+    loop = threading.Thread(target=probe_loop, args=(lab, calls, stop))
+    loop.start()
+
+    def settle(count: int, after: float) -> None:
+        wait_for(f"{count} probes after the change",
+                 lambda: sum(1 for c in calls if c.started > after) >= count, timeout=120)
+
+    try:
+        settle(2, 0.0)
+        killed = time.monotonic()
+        power(lab, admin, "controller1", "down")
+        wait_for("controller1 marked DOWN",
+                 lambda: health(lab)["services"]["compute"] == "degraded")
+        detected = time.monotonic()
+        settle(2, detected)
+        restored = time.monotonic()
+        power(lab, admin, "controller1", "up")
+        wait_for("ready", lambda: health(lab)["status"] == "ready")
+        ready = time.monotonic()
+        settle(2, ready)
+    finally:
+        stop.set()
+        loop.join()
+    windows = [(killed, detected), (restored, ready)]
+
+    def within_a_window(call: Probe) -> bool:
+        return any(call.started <= end and call.ended >= start for start, end in windows)
+
+    failed = [call for call in calls if not call.ok]
+    assert all(within_a_window(call) for call in failed), failed
+    for call in failed:
+        assert "Traceback" not in call.error
+        assert any(code in call.error for code in ("HTTP 50", "(HTTP 5")), call.error
+    # The probe kept working outside the windows: more calls than windows' worth of them.
+    assert sum(1 for call in calls if call.ok and not within_a_window(call)) >= 6

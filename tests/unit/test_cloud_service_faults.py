@@ -197,6 +197,44 @@ def test_a_stopped_nova_compute_goes_down_and_its_servers_keep_running() -> None
     run_lab(scenario)
 
 
+def test_a_compute_that_lost_power_finds_its_servers_shut_off_at_its_power_sync() -> None:
+    """nova: the guests die with the node; back, nothing changes until the periodic
+    _sync_power_states (600 s) calls the stop API on each, and they end SHUTOFF."""
+    async def scenario(lab: Lab) -> None:
+        server_id = await lab.create_server("vm", availability_zone=f"nova:{COMPUTE1}")
+        stopped_id = await lab.create_server("off", availability_zone=f"nova:{COMPUTE1}")
+        other_id = await lab.create_server("other", availability_zone=f"nova:{COMPUTE2}")
+        await lab.clock.run_for(30)
+        await lab.call("POST", f"/compute/v2.1/servers/{stopped_id}/action", {"os-stop": None},
+                       expect=202)
+        await lab.clock.run_for(30)
+        interval = lab.cloud.config.DEFAULT.sync_power_state_interval
+        assert interval == 600
+
+        await lab.fault("power_off", node="compute1")
+        await lab.clock.run_for(120)
+        await lab.fault("power_on", node="compute1")
+        await lab.clock.run_for(30)
+        # Back, but nova has not looked yet: still ACTIVE, running as far as its row says.
+        shown = await lab.server(server_id)
+        assert (shown["status"], shown["OS-EXT-STS:power_state"]) == ("ACTIVE", 1)
+        await lab.clock.run_for(interval)
+        shown = await lab.server(server_id)
+        assert (shown["status"], shown["OS-EXT-STS:vm_state"],
+                shown["OS-EXT-STS:power_state"]) == ("SHUTOFF", "stopped", 4)
+        actions = await lab.call("GET", f"/compute/v2.1/servers/{server_id}/os-instance-actions")
+        assert actions["instanceActions"][0]["action"] == "stop"
+        assert (await lab.server(stopped_id))["status"] == "SHUTOFF"  # was already
+        assert (await lab.server(other_id))["status"] == "ACTIVE"  # its node kept power
+        # And it starts again as any stopped server.
+        await lab.call("POST", f"/compute/v2.1/servers/{server_id}/action", {"os-start": None},
+                       expect=202)
+        await lab.clock.run_for(30)
+        assert (await lab.server(server_id))["status"] == "ACTIVE"
+
+    run_lab(scenario)
+
+
 def test_a_stopped_conductor_or_scheduler_leaves_the_work_to_the_other_controller() -> None:
     async def scenario(lab: Lab) -> None:
         for service in ("nova-conductor", "nova-scheduler"):
@@ -211,7 +249,8 @@ def test_a_stopped_conductor_or_scheduler_leaves_the_work_to_the_other_controlle
         await lab.clock.run_for(30)
         shown = await lab.server(second)
         assert (shown["status"], shown["OS-EXT-STS:task_state"]) == ("BUILD", "scheduling")
-        assert lab.cloud.bus.queue_depth(Target("conductor")) == 1
+        # (with the two computes' reports, which go through a conductor too)
+        assert lab.cloud.bus.queue_depth(Target("conductor")) == 3
         # ...until one starts again: it picks up what waited in the topic's queue.
         assert await lab.fault("start_service", node="controller2", service="nova-conductor")
         await lab.clock.run_for(30)
@@ -417,6 +456,24 @@ def test_a_partition_between_the_network_nodes_splits_the_brain_too() -> None:
     run_lab(scenario)
 
 
+def test_a_link_losing_the_adverts_splits_the_brain_and_a_slow_one_does_not() -> None:
+    async def scenario(lab: Lab) -> None:
+        router_id = lab.router()
+        await elected(lab, router_id)
+        # Adverts 1 s late (2 s apart, 3 missed to fail over): the backup still hears them.
+        assert await lab.fault("set_link", source="network1", target="network2", latency=1.0)
+        await lab.clock.run_for(ELECTION + 1)
+        assert len(lab.segment(router_id).masters()) == 1
+        assert await lab.fault("set_link", source="network1", target="network2", loss=1.0)
+        await lab.clock.run_for(ELECTION + 1)
+        assert len(lab.segment(router_id).masters()) == 2
+        assert await lab.fault("heal")
+        await lab.clock.run_for(ADVERT_INT + 0.1)
+        assert len(lab.segment(router_id).masters()) == 1
+
+    run_lab(scenario)
+
+
 # -- status --------------------------------------------------------------------------------
 
 
@@ -425,7 +482,8 @@ def test_status_shows_dead_agents_down_services_and_a_verdict() -> None:
         status = await lab.status()
         assert (status["status"], status["problems"]) == ("ready", [])
         sections = {s["name"]: s for s in status["sections"]}
-        assert set(sections) == {"network_agents", "compute_services", "volume_services"}
+        assert set(sections) == {"vips", "haproxy", "galera", "rabbitmq", "network_agents",
+                                 "compute_services", "volume_services"}
         assert len(sections["network_agents"]["rows"]) == 10
         assert len(sections["compute_services"]["rows"]) == 6
         # Two cinder-schedulers, a cinder-volume per controller@lvm.

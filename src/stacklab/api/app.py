@@ -22,6 +22,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route, Router
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from stacklab.api.client import is_console
 from stacklab.api.context import RequestContext
 from stacklab.api.errors import (
     ApiError,
@@ -34,6 +35,8 @@ from stacklab.api.errors import (
 )
 from stacklab.api.service import Action, Call, Operation, Reach, Reply, ServiceApi, not_served
 from stacklab.api.validation import check_integers, parse_json
+from stacklab.bus.interface import reset_host as reset_bus_host
+from stacklab.bus.interface import set_host as set_bus_host
 from stacklab.ha.route import Direct, Entry, ProxyAnswer, Routed, Unreachable, bind, unbind
 from stacklab.observability import logging as obs
 from stacklab.store.database import DBConnectionError
@@ -349,7 +352,8 @@ class RequestIdMiddleware:
     A request to a service the lab's proxies balance enters through the control plane
     (``cloud.request_path``): the public VIP's holder, its HAProxy, a controller's API
     worker (the log context's node). The proxy may answer itself (503), or nothing may
-    take the connection: then the listener closes it without an answer.
+    take the connection: then the listener closes it without an answer. The lab's console
+    (``api.client.console``) reaches services directly, out of band.
     """
 
     def __init__(self, app: ASGIApp, cloud: Cloud,
@@ -383,7 +387,7 @@ class RequestIdMiddleware:
         started = self.cloud.clock.monotonic()
         api = self._api_of(scope["path"])
         entry: Entry = Direct()
-        if api is not None:
+        if api is not None and not is_console(scope):
             entry = await self.cloud.request_path.enter(api)
         if isinstance(entry, Unreachable):
             obs.bind_request(request_id, context.global_request_id, None)
@@ -407,6 +411,9 @@ class RequestIdMiddleware:
             entry.node if isinstance(entry, Direct) else None
         obs.bind_request(request_id, context.global_request_id, node)
         bound = bind(route)
+        # What the request's handler sends over the bus leaves over its controller's
+        # connection to the broker.
+        sending = set_bus_host(node)
         status_holder: list[int] = [0]
 
         async def send_with_id(message: Message) -> None:
@@ -434,6 +441,7 @@ class RequestIdMiddleware:
             if route is not None:
                 route.active = False
             unbind(bound)
+            reset_bus_host(sending)
             self._log(scope, status_holder[0], started,
                       route.describe() if route is not None else "")
             obs.clear_request()

@@ -23,6 +23,26 @@ from stacklab.observability.logging import global_id
 # Where a call goes when the cloud has no listening address yet (in-process tests).
 _INTERNAL_URL = "http://stacklab.internal"
 
+# The ASGI scope extension of a request from the lab's console: the operator's own way to
+# a service, out of band (as ssh to a controller and its local endpoint would be), so
+# that it does not enter through the simulated VIP and load balancer. Only code in this
+# process can set it; no header or client can.
+CONSOLE = "stacklab.console"
+
+
+def console(app: Any) -> Any:
+    """``app`` as the lab's console reaches it: every request marked ``CONSOLE``."""
+
+    async def marked(scope: Any, receive: Any, send: Any) -> None:
+        scope = {**scope, "extensions": {**(scope.get("extensions") or {}), CONSOLE: True}}
+        await app(scope, receive, send)
+
+    return marked
+
+
+def is_console(scope: Mapping[str, Any]) -> bool:
+    return bool((scope.get("extensions") or {}).get(CONSOLE))
+
 
 class ServiceCallError(Exception):
     """A call another service answered with an error (its status and parsed body)."""

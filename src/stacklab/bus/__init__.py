@@ -23,6 +23,9 @@ from stacklab.bus.interface import (
     Subscription,
     Target,
     TopicCounters,
+    Transport,
+    current_host,
+    on_host,
     remote_origin,
 )
 
@@ -47,5 +50,8 @@ __all__ = [
     "Subscription",
     "Target",
     "TopicCounters",
+    "Transport",
+    "current_host",
+    "on_host",
     "remote_origin",
 ]

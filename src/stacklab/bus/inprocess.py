@@ -38,8 +38,11 @@ from stacklab.bus.interface import (
     RemoteOrigin,
     Target,
     TopicCounters,
+    Transport,
+    current_host,
     loop_running,
     mark_remote,
+    on_host,
 )
 from stacklab.clock import Clock
 
@@ -60,6 +63,9 @@ class _Message:
     reply: asyncio.Future[Any] | None = None
     # Monotonic deadline after which a queued call request is discarded.
     expires_at: float | None = None
+    # The node whose process sent it (None: not a lab node's), over whose connection it
+    # leaves and, for a call, to whose connection the reply comes back.
+    sender: str | None = None
 
 
 class _Queue:
@@ -112,18 +118,21 @@ class InProcessListener:
 
     @property
     def receiving(self) -> bool:
-        return not (self._paused or self._stopped)
+        # A consumer gets messages while its process runs and its host's connection to
+        # the broker works.
+        return not (self._paused or self._stopped) and self._bus.host_connected(
+            self._target.server)
 
     def pause(self) -> None:
         if self._paused or self._stopped:
             return
         self._paused = True
-        self._paused_since = self._bus.clock.monotonic()
+        self._paused_since = self._bus.lab_clock.monotonic()
 
     def resume(self) -> None:
         if not self._paused or self._stopped:
             return
-        paused_for = self._bus.clock.monotonic() - (self._paused_since or 0.0)
+        paused_for = self._bus.lab_clock.monotonic() - (self._paused_since or 0.0)
         self._paused = False
         self._paused_since = None
         if self.fanout_queue is not None and paused_for >= self._bus.transient_queues_ttl:
@@ -201,8 +210,18 @@ class InProcessBus:
         rpc_response_timeout: float = DEFAULT_RPC_RESPONSE_TIMEOUT,
         transient_queues_ttl: float = DEFAULT_TRANSIENT_QUEUES_TTL,
         host_up: Callable[[str], bool] | None = None,
+        lab_clock: Clock | None = None,
     ) -> None:
+        # Stamps notifications (wall time).
         self.clock = clock
+        # Times the broker's and the clients' waits (call timeouts, message and queue
+        # expiry): the lab's time ([stacklab] ha_time_scale) when the cloud gives it.
+        self.lab_clock = lab_clock or clock
+        # The broker under the bus (None: always there, every host connected).
+        self.transport: Transport | None = None
+        # What senders published while their host had no connection: sent once it has one,
+        # as oslo's publish blocks and retries after the reconnect.
+        self._outbox: deque[tuple[int, str | None, Callable[[], None]]] = deque()
         # Whether a host is powered (the cloud's runtime says): a listener started on a
         # host that is down waits paused, as a process on a powered-off node would.
         self._host_up = host_up
@@ -241,10 +260,10 @@ class InProcessBus:
         message.reply = reply
         # oslo publishes call requests with an AMQP expiration equal to the
         # timeout, so the broker drops a request nobody picked up in time.
-        message.expires_at = self.clock.monotonic() + wait
+        message.expires_at = self.lab_clock.monotonic() + wait
         self.count(target.topic).calls_sent += 1
         self._route(message)
-        sleeper = loop.create_task(self.clock.sleep(wait))
+        sleeper = loop.create_task(self.lab_clock.sleep(wait))
         try:
             await asyncio.wait({reply, sleeper}, return_when=asyncio.FIRST_COMPLETED)
         finally:
@@ -337,6 +356,14 @@ class InProcessBus:
             ctxt=dict(ctxt or {}),
         )
         self.count(NOTIFICATIONS_TOPIC).notifications_published += 1
+        sender = current_host()
+        if not self.host_connected(sender):
+            self._hold(sender, lambda: self._publish(notification))
+            return
+        self._publish(notification)
+
+    def _publish(self, notification: Notification) -> None:
+        event_type = notification.event_type
         for subscription in list(self._subscriptions):
             if not subscription.matches(event_type):
                 continue
@@ -370,6 +397,27 @@ class InProcessBus:
             for listener in self._listeners
             if server is None or listener.target.server == server
         ]
+
+    def host_connected(self, host: str | None) -> bool:
+        """Whether ``host``'s processes reach the broker now (always, without a transport)."""
+        return self.transport is None or self.transport.connected(host)
+
+    def held(self) -> int:
+        """Messages and notifications waiting in their senders for a connection."""
+        return len(self._outbox)
+
+    def transport_changed(self) -> None:
+        """Connections came or went: send what waited for one, in the order it was sent,
+        and hand queued messages to the consumers that can now get them."""
+        waiting, self._outbox = self._outbox, deque()
+        for seq, sender, send in waiting:
+            if self.host_connected(sender):
+                send()
+            else:
+                self._outbox.append((seq, sender, send))
+        queues = list(self._queues.values())
+        queues += [queue for bound in self._fanout.values() for queue in bound]
+        self.pump(queues)
 
     def pause_server(self, server: str) -> int:
         """Pause every listener of host ``server`` (it went down); returns how many."""
@@ -435,7 +483,7 @@ class InProcessBus:
         """
         if not loop_running():
             return
-        now = self.clock.monotonic()
+        now = self.lab_clock.monotonic()
         while True:
             best: _Queue | None = None
             for queue in queues:
@@ -479,9 +527,21 @@ class InProcessBus:
             method=method,
             kwargs=dict(kwargs),
             ctxt=dict(ctxt or {}),
+            sender=current_host(),
         )
 
+    def _hold(self, sender: str | None, send: Callable[[], None]) -> None:
+        self._outbox.append((next(self._seq), sender, send))
+
     def _route(self, message: _Message) -> None:
+        if not self.host_connected(message.sender):
+            LOG.debug("%s %s from %s waits for a connection to the broker", message.kind,
+                      message.method, message.sender)
+            self._hold(message.sender, lambda: self._route_now(message))
+            return
+        self._route_now(message)
+
+    def _route_now(self, message: _Message) -> None:
         target = message.target
         if message.kind == "fanout":
             bound = list(self._fanout.get(target.topic, []))
@@ -529,7 +589,10 @@ class InProcessBus:
 
     async def _handle(self, listener: InProcessListener, message: _Message) -> None:
         try:
-            result = await _invoke(listener.endpoint, message.method, message.kwargs, message.ctxt)
+            # The handler runs on the listener's host: what it sends leaves from there.
+            with on_host(listener.target.server):
+                result = await _invoke(listener.endpoint, message.method, message.kwargs,
+                                       message.ctxt)
         except Exception as exc:
             self.count(message.target.topic).endpoint_errors += 1
             if message.reply is None:
@@ -568,6 +631,13 @@ class InProcessBus:
         if listener.paused:
             self.count(message.target.topic).replies_lost += 1
             LOG.debug("Reply to %s lost: %s is paused", message.msg_id, listener.target)
+            return
+        if not (self.host_connected(listener.target.server)
+                and self.host_connected(message.sender)):
+            # The replier's or the caller's connection broke meanwhile: its reply queue
+            # (transient, on the broker it was connected to) went with it.
+            self.count(message.target.topic).replies_lost += 1
+            LOG.debug("Reply to %s lost: no connection to the broker", message.msg_id)
             return
         if message.reply.done():
             # The caller timed out; oslo logs and drops such late replies.

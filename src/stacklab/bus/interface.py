@@ -30,7 +30,9 @@ names a ``ctxt`` parameter.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar, Token
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -296,6 +298,47 @@ class Bus(Protocol):
 
     def metrics(self) -> dict[str, TopicCounters]:
         """A snapshot of the counters, per topic."""
+
+
+class Transport(Protocol):
+    """The broker under the bus: whether a host's processes are connected to it now.
+
+    ``None`` is work no lab node is named for (it goes through while any broker serves).
+    Whoever owns the transport tells the bus (``transport_changed``) when the answers
+    may have changed, so that what waited for a connection moves on.
+    """
+
+    def connected(self, host: str | None) -> bool: ...
+
+
+# The node whose process is sending: an RPC server's handler sends from its own host (the
+# bus binds it), an API worker from its controller, an agent from its node.
+_host: ContextVar[str | None] = ContextVar("stacklab_bus_host", default=None)
+
+
+def current_host() -> str | None:
+    """The node the running code's process lives on, when the bus knows it."""
+    return _host.get()
+
+
+def set_host(host: str | None) -> Token[str | None]:
+    """``on_host`` for code that cannot wrap a block: undo with ``reset_host``."""
+    return _host.set(host)
+
+
+def reset_host(token: Token[str | None]) -> None:
+    _host.reset(token)
+
+
+@contextmanager
+def on_host(host: str | None) -> Iterator[None]:
+    """Run the block as a process of ``host``: what it sends leaves over that node's
+    connection to the broker."""
+    token = _host.set(host)
+    try:
+        yield
+    finally:
+        _host.reset(token)
 
 
 def loop_running() -> bool:

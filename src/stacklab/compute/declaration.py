@@ -10,7 +10,7 @@ from stacklab.compute.glance import GlanceClient
 from stacklab.compute.neutron import NeutronClient
 from stacklab.compute.policies import RULES
 from stacklab.compute.service import ComputeService
-from stacklab.compute.servicegroup import TOPICS
+from stacklab.compute.servicegroup import TOPICS, conductor_reporter
 from stacklab.declaration import CatalogSpec, Key, Parts, ServiceDeclaration, Startup
 
 COMPUTE = Key("compute", ComputeService)
@@ -26,6 +26,7 @@ def _build(parts: Parts) -> ComputeService:
                              lab_clock=parts.scaled_clock,
                              quota_options=config.quota, base_url=parts.base_url,
                              reclaim_instance_interval=config.DEFAULT.reclaim_instance_interval,
+                             sync_power_state_interval=config.DEFAULT.sync_power_state_interval,
                              enabled_filters=config.filter_scheduler.filters())
     # nova's [neutron] section: networking over HTTP, as the user nova.
     compute.neutron = NeutronClient(
@@ -56,12 +57,19 @@ async def _background(parts: Parts) -> None:
     # down after service_down_time; a stopped nova-compute's servers keep running), and a
     # stopped nova-compute does not reclaim its soft-deleted servers either.
     await asyncio.gather(
-        compute.services.run(runtime.is_up, running),
-        compute.deletes.run_reclaim(lambda host: running(host, "nova-compute")))
+        compute.services.run(runtime.is_up, running,
+                             via_conductor=conductor_reporter(parts.bus)),
+        compute.deletes.run_reclaim(lambda host: running(host, "nova-compute")),
+        compute.power_sync.run(lambda host: running(host, "nova-compute")))
 
 
 def _stop(parts: Parts) -> None:
     parts.get(COMPUTE).stop()
+
+
+def _node_down(parts: Parts, fqdn: str) -> None:
+    # Its guests lose their power with it.
+    parts.get(COMPUTE).host_down(fqdn)
 
 
 def _node_up(parts: Parts, fqdn: str) -> None:
@@ -76,4 +84,4 @@ DECLARATION = ServiceDeclaration(
     # Each nova service's RPC server consumes its topic on its own host (nova-conductor's
     # "conductor" on controller1...): a stopped one leaves the work to the other nodes'.
     process_topics={binary: (topic,) for binary, topic in TOPICS.items()},
-    node_up=_node_up)
+    node_down=_node_down, node_up=_node_up)

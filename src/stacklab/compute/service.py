@@ -35,6 +35,7 @@ from stacklab.compute.keypairs import KeyPairs
 from stacklab.compute.moves import EVACUATIONS_TO_CLEAN_UP, Evacuation, Moves, evacuations_from
 from stacklab.compute.neutron import NeutronClient
 from stacklab.compute.placement import Placement, flavor_resources
+from stacklab.compute.power_sync import PowerSync
 from stacklab.compute.proxies import Images, Networking
 from stacklab.compute.quotas import Quotas
 from stacklab.compute.scheduler import DEFAULT_ENABLED_FILTERS, HostState
@@ -64,6 +65,7 @@ class ComputeService:
                  lab_clock: Clock | None = None,
                  base_url: Callable[[], str] | None = None,
                  reclaim_instance_interval: float = 0,
+                 sync_power_state_interval: float = 600,
                  enabled_filters: Sequence[str] = DEFAULT_ENABLED_FILTERS) -> None:
         self.db = db
         # [DEFAULT] reclaim_instance_interval: above 0, deletes are deferred (soft deletes).
@@ -85,6 +87,8 @@ class ComputeService:
         self.builds = Builds(self)
         self.moves = Moves(self)
         self.deletes = Deletes(self)
+        # [DEFAULT] sync_power_state_interval: the periodic power-state sync of each compute.
+        self.power_sync = PowerSync(self, sync_power_state_interval)
         self.consoles = Consoles(self)
         self.interfaces = Interfaces(self)
         self.snapshots = Snapshots(self)
@@ -250,6 +254,13 @@ class ComputeService:
     def evacuations_from(self, host: str) -> list[Evacuation]:
         with self.db.session() as session:
             return evacuations_from(session, host)
+
+    def host_down(self, host: str) -> None:
+        """A compute node lost its power: its guests are off (nova learns it only from its
+        power-state sync once the node is back)."""
+        agent = self.agents.get(host)
+        if agent is not None:
+            agent.hypervisor.lose_power()
 
     def host_up(self, host: str) -> None:
         """A compute node has power again: its nova-compute starts (``init_host``)."""

@@ -8,20 +8,37 @@ while its last heartbeat (or, before any, its creation) is at most
 Those seconds are the lab's (``lab_clock``, ``[stacklab] ha_time_scale``): the
 reports are paced by it and a heartbeat's age is read on it, while the records
 keep the wall clock's stamps (``updated_at`` is what clients see).
+
+The reports ride on the control plane, as nova's do: nova-compute has no database
+access, so its report is a call to nova-conductor over the bus (``Service.save``
+through the conductor), which saves it through the internal VIP to a Galera member;
+the conductors and schedulers save their own through that same way. A report that
+gets no answer within ``rpc_response_timeout`` (the broker paused, no conductor
+connected) or meets a database out of reach is lost, so with the control plane gone
+for longer than ``service_down_time`` healthy computes look down (ha-semantics §4.3:
+"Lost connection to nova-conductor for reporting service status.").
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import asyncio
+import logging
+from collections.abc import Callable, Coroutine, Iterable
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from stacklab.bus.interface import Bus, MessagingTimeout, Target, on_host
 from stacklab.clock import Clock
 from stacklab.compute import models as m
+from stacklab.ha.route import working_on
 from stacklab.ids import IdSource
-from stacklab.store.database import Database
+from stacklab.store.database import Database, DBConnectionError
+
+LOG = logging.getLogger("nova.servicegroup.drivers.db")
+# How a nova-compute's report (host, binary) reaches the database.
+Reporter = Callable[[str, str], Coroutine[Any, Any, None]]
 
 INITIAL_REPORTING_DELAY = 5.0
 # Binaries nova registers per role, and the topic each listens on.
@@ -77,13 +94,83 @@ class ServiceGroup:
                     count += 1
         return count
 
+    def save_report(self, host: str, binary: str) -> bool:
+        """One service's report saved (nova's ``Service.save``: ``report_count += 1``), by
+        whichever process does the saving; whether the service has a row."""
+        now = self.clock.now()
+        with self.db.session() as session:
+            record = session.scalar(select(m.ServiceRecord).where(
+                m.ServiceRecord.host == host, m.ServiceRecord.binary == binary))
+            if record is None:
+                return False
+            record.last_seen_up = now
+            record.updated_at = now
+            record.report_count += 1
+            return True
+
     async def run(self, reachable: Callable[[str], bool],
-                  running: Callable[[str, str], bool] | None = None) -> None:
-        """Report forever, at nova's pace (cancel the task to stop)."""
+                  running: Callable[[str, str], bool] | None = None,
+                  via_conductor: Reporter | None = None) -> None:
+        """Report forever, at nova's pace (cancel the task to stop). ``via_conductor``: how
+        a nova-compute's report reaches the database (over the bus, through a conductor);
+        the other services save theirs from their own node."""
         await self.lab_clock.sleep(INITIAL_REPORTING_DELAY)
+        in_flight: dict[tuple[str, str], asyncio.Task[None]] = {}
         while True:
-            self.heartbeat(reachable, running)
+            self.report_round(reachable, running, via_conductor, in_flight)
             await self.lab_clock.sleep(self.report_interval)
+
+    def report_round(self, reachable: Callable[[str], bool],
+                     running: Callable[[str, str], bool] | None,
+                     via_conductor: Reporter | None,
+                     in_flight: dict[tuple[str, str], asyncio.Task[None]]) -> None:
+        """Each running service reports once; one whose last report still waits for its
+        answer skips this turn (nova's looping call runs one report at a time)."""
+        with self.db.session() as session:
+            services = [(r.host, r.binary) for r in session.scalars(select(m.ServiceRecord))]
+        for host, binary in services:
+            if not reachable(host) or (running is not None and not running(host, binary)):
+                continue
+            if via_conductor is None:
+                self.save_report(host, binary)
+                continue
+            if binary != "nova-compute":
+                self._save_own(host, binary)
+                continue
+            previous = in_flight.get((host, binary))
+            if previous is not None and not previous.done():
+                continue
+            task = asyncio.get_running_loop().create_task(via_conductor(host, binary))
+            in_flight[(host, binary)] = task
+
+    def _save_own(self, host: str, binary: str) -> None:
+        try:
+            with working_on(host):
+                self.save_report(host, binary)
+        except DBConnectionError as exc:
+            LOG.warning("Lost connection to the database for reporting service status "
+                        "(%s on %s): %s", binary, host, exc)
 
     def is_up(self, record: m.ServiceRecord) -> bool:
         return is_up(record, self.lab_clock, self.service_down_time)
+
+
+def conductor_reporter(bus: Bus) -> Reporter:
+    """How a nova-compute's report travels: a call from its node to a conductor, which
+    saves it (nova's servicegroup DB driver, ``Service.save`` over the conductor API)."""
+
+    async def report(host: str, binary: str) -> None:
+        with on_host(host):
+            try:
+                await bus.call(Target("conductor"), "report_service_state", host=host,
+                               binary=binary)
+            except MessagingTimeout:
+                LOG.warning("Lost connection to nova-conductor for reporting service status. "
+                            "(%s on %s)", binary, host)
+            except DBConnectionError as exc:
+                LOG.warning("Lost connection to the database for reporting service status "
+                            "(%s on %s): %s", binary, host, exc)
+            except Exception:
+                LOG.exception("Unexpected error while reporting service status")
+
+    return report

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,7 +54,9 @@ from stacklab.ha.haproxy import (
     ServerLine,
 )
 from stacklab.ha.labtime import LabTime
+from stacklab.ha.rabbitmq import PAUSED, BrokerClients, RabbitCluster, RabbitOptions
 from stacklab.ha.route import Direct, Entry, ProxyAnswer, Route, Routed, Unreachable
+from stacklab.ha.tcp import handshake
 from stacklab.ha.view import LabView
 from stacklab.ha.vips import ApiVips, Vip
 from stacklab.store.database import DBConnectionError
@@ -103,12 +105,17 @@ GALERA_LISTEN = "galera_cluster"
 GALERA_PORT = 3306
 DATA_PROCESS = "mariadb"
 ARBITRATOR_PROCESS = "garbd"
+BROKER_PROCESS = "rabbitmq"
+# The processes that talk over the bus (oslo.messaging clients of the broker).
+RPC_PROCESSES = ("nova-", "neutron-", "cinder-", "heat-")
+RABBIT_LOG = logging.getLogger("stacklab.ha.rabbitmq")
 
 
 class ControlPlane:
     def __init__(self, topology: Topology, runtime: Runtime, clock: Clock, *,
                  apis: Collection[str], haproxy: HaproxyOptions | None = None,
-                 galera: GaleraOptions | None = None) -> None:
+                 galera: GaleraOptions | None = None,
+                 rabbit: RabbitOptions | None = None) -> None:
         self.topology = topology
         self.runtime = runtime
         self.source = clock
@@ -146,7 +153,8 @@ class ControlPlane:
         self.keepalived = ApiVips(
             self.time, [(node.fqdn, node.addresses.get(MANAGEMENT, "")) for node in proxies],
             self.vips, reachable=self._reaches,
-            haproxy_running=lambda fqdn: self.haproxy[fqdn].running)
+            haproxy_running=lambda fqdn: self.haproxy[fqdn].running,
+            path=lambda a, b: self.view.send(a, b, MANAGEMENT))
         members = [(node.fqdn, False) for node in data_nodes] + \
             [(node.fqdn, True) for node in topology.nodes_running(ARBITRATOR_PROCESS)]
         self._galera_process = {fqdn: ARBITRATOR_PROCESS if arbitrator else DATA_PROCESS
@@ -156,6 +164,22 @@ class ControlPlane:
         self.galera = GaleraCluster(
             self.time, members, running=self._galera_running, reachable=self._reaches,
             options=galera, on_change=self._galera_changed)
+        # The broker: RabbitMQ on the nodes that run it, every node's processes its clients.
+        # ``on_bus_change`` (the bus's transport_changed) hears of connections made or lost.
+        self.on_bus_change: Callable[[], None] | None = None
+        brokers = [node.fqdn for node in topology.nodes_running(BROKER_PROCESS)]
+        self.rabbit: RabbitCluster | None = None
+        self.clients: BrokerClients | None = None
+        if brokers:
+            self.rabbit = RabbitCluster(
+                self.time, brokers, running=lambda n: self.view.running(n, BROKER_PROCESS),
+                reachable=self._reaches, options=rabbit, on_change=self._rabbit_changed)
+            self.clients = BrokerClients(
+                self.time, self.rabbit, [node.fqdn for node in topology.nodes.values()
+                                         if any(service.startswith(RPC_PROCESSES)
+                                                for service in node.services)],
+                host_up=lambda n: self.view.is_up(n), reachable=self._reaches,
+                on_change=self._connections_changed)
         for fqdn in self.proxies:
             if self.view.running(fqdn, "haproxy"):
                 self.haproxy[fqdn].start(settled=True)
@@ -194,6 +218,11 @@ class ControlPlane:
                            if old.running(fqdn, process) and not new.running(fqdn, process)
                            and new.is_up(fqdn)]
         self.galera.refresh(stopped_cleanly)
+        if self.rabbit is not None and self.clients is not None:
+            self.rabbit.refresh([fqdn for fqdn in self.rabbit.nodes
+                                 if old.running(fqdn, BROKER_PROCESS)
+                                 and not new.running(fqdn, BROKER_PROCESS) and new.is_up(fqdn)])
+            self.clients.refresh()
         self._poke()
 
     def _poke(self) -> None:
@@ -221,6 +250,19 @@ class ControlPlane:
                 daemon_log(GALERA_LOG, member.node, self._galera_process[member.node],
                            "WSREP: %s, %s (cluster size %d)", *words)
 
+    def _rabbit_changed(self) -> None:
+        if self.clients is not None:
+            self.clients.refresh()
+
+    def _connections_changed(self) -> None:
+        if self.on_bus_change is not None:
+            self.on_bus_change()
+
+    def connected(self, host: str | None) -> bool:
+        """The bus's transport: whether ``host``'s processes are connected to a broker that
+        serves (always, in a lab without RabbitMQ)."""
+        return self.clients is None or self.clients.connected(host)
+
     def _server_changed(self, proxy: str, backend: str, server: Server, up: bool) -> None:
         left = self.haproxy[proxy].backend(backend).servers
         active = sum(1 for s in left if s.up and not s.line.backup)
@@ -236,23 +278,33 @@ class ControlPlane:
 
     # -- what checks and connections meet -------------------------------------------------------
 
+    def _handshake(self, a: str, b: str, timeout: float) -> float | None:
+        """How long a connection from ``a`` to ``b`` takes to come up over their link (its
+        latency, its lost SYNs retransmitted), or None when it does not within ``timeout``."""
+        return handshake(lambda: self.view.send(a, b, MANAGEMENT),
+                         lambda: self.view.send(b, a, MANAGEMENT), timeout)
+
     def _probe(self, proxy: str, listen: Listen, line: ServerLine) -> Probe:
-        if not self.view.reachable(proxy, line.node, MANAGEMENT):
-            return Probe(False, self.options.check_connect_timeout, L4TOUT)
+        timeout = self.options.check_connect_timeout
+        took = self._handshake(proxy, line.node, timeout)
+        if took is None:
+            return Probe(False, timeout, L4TOUT)
         if listen.name == GALERA_LISTEN:
             # clustercheck (xinetd on 9200) answers while the host is up: 200 only Synced.
-            return Probe(True, 0.0, L7OK) if self.galera.synced(line.node) else \
-                Probe(False, 0.0, L7STS)
+            return Probe(True, took, L7OK) if self.galera.synced(line.node) else \
+                Probe(False, took, L7STS)
         if not self.view.running(line.node, self._process[listen.name]):
-            return Probe(False, 0.0, L4CON)
-        return Probe(True, 0.0, L7OK)
+            return Probe(False, took, L4CON)
+        return Probe(True, took, L7OK)
 
-    def _connect(self, proxy: str, listen: str, line: ServerLine) -> Outcome:
-        if not self.view.reachable(proxy, line.node, MANAGEMENT):
-            return Outcome.TIMEOUT
+    def _connect(self, proxy: str, listen: str, line: ServerLine) -> tuple[Outcome, float]:
+        """What one connection attempt meets, and (connected) how long it took to come up."""
+        took = self._handshake(proxy, line.node, self.options.timeout_connect)
+        if took is None:
+            return Outcome.TIMEOUT, 0.0
         if not self.view.running(line.node, self._process[listen]):
-            return Outcome.REFUSED
-        return Outcome.CONNECTED
+            return Outcome.REFUSED, 0.0
+        return Outcome.CONNECTED, took
 
     # -- the request path ---------------------------------------------------------------------
 
@@ -272,8 +324,12 @@ class ControlPlane:
         dispatch = Dispatch(proxy.backend(item.listen), self.options)
         server = dispatch.first()
         while server is not None:
-            outcome = self._connect(holder, item.listen, server.line)
+            outcome, took = self._connect(holder, item.listen, server.line)
             if outcome is Outcome.CONNECTED:
+                # The connection's set-up, then the request there and its answer back.
+                delay = took + 2 * self.view.runtime.link(holder, server.line.node).latency
+                if delay > 0:
+                    await self._wait(delay)
                 return Routed(Route(vip, holder, item.listen, server.name, server.line.node,
                                     [f"{name} {how}" for name, how in dispatch.attempts]))
             step = dispatch.after(server, outcome)
@@ -351,7 +407,17 @@ class ControlPlane:
             "galera": {"members": self.galera.status(),
                        "primary_component": sorted(self.galera.primary_component()),
                        "last_committed": self.galera.committed},
+            "rabbitmq": self.rabbit_status(),
         }
+
+    def rabbit_status(self) -> dict[str, Any] | None:
+        """The cluster's nodes (state, running nodes as each sees them, partitions) and the
+        nodes whose connection to it is down."""
+        if self.rabbit is None or self.clients is None:
+            return None
+        self.time.sync()
+        return {**self.rabbit.status(),
+                "disconnected": [c["host"] for c in self.clients.status() if c["broker"] is None]}
 
     def health(self) -> tuple[str, dict[str, str], list[str]]:
         """``ok``, ``degraded`` (some redundancy lost) or ``down`` (no way in, or no
@@ -405,12 +471,29 @@ class ControlPlane:
                 for server in backend.servers:
                     if not server.up:
                         yield f"{backend.name}/{server.name} is DOWN on {holder}"
+        yield from self._rabbit_losses()
         for member in self.galera.members.values():
             status = member.status()
             if status["wsrep_cluster_status"] != "Primary" or \
                     status["wsrep_local_state_comment"] != "Synced":
                 yield (f"Galera member {member.node} is {status['wsrep_cluster_status']} "
                        f"{status['wsrep_local_state_comment'] or 'down'}")
+
+    def _rabbit_losses(self) -> Iterator[str]:
+        # RPC stopping does not keep requests out: it degrades the lab (builds wait in
+        # their queues, heartbeats stop), it does not take it down.
+        if self.rabbit is None:
+            return
+        for state in self.rabbit.nodes.values():
+            if state.state == PAUSED:
+                yield (f"RabbitMQ node {state.node} is paused "
+                       f"({self.rabbit.options.cluster_partition_handling})")
+            elif not state.running and self.view.is_up(state.node):
+                yield f"RabbitMQ node {state.node} is stopped"
+            for peer in sorted(state.partitions):
+                yield f"RabbitMQ node {state.node} is partitioned from {peer}"
+        if not self.rabbit.serving_nodes():
+            yield "no RabbitMQ node serves: RPC between the services has stopped"
 
     # -- the background ---------------------------------------------------------------------------
 

@@ -9,6 +9,8 @@ way to the database.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar, Token
 from dataclasses import dataclass, field
 
@@ -91,3 +93,19 @@ def unbind(token: Token[Route | None]) -> None:
 
 def current() -> Route | None:
     return _current.get()
+
+
+@contextmanager
+def working_on(node: str | None) -> Iterator[None]:
+    """Run the block as work of a process on ``node`` outside any request (a conductor
+    saving a compute's report, neutron-server recording an agent's): its store sessions
+    take that node's way to the database, through the internal VIP to a Galera member,
+    and fail as a request's would. ``None``: not a lab node's work, straight through."""
+    if node is None:
+        yield
+        return
+    token = bind(Route(vip="", proxy="", backend="", server="", controller=node))
+    try:
+        yield
+    finally:
+        unbind(token)

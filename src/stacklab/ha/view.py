@@ -26,6 +26,10 @@ class LabView:
             found = self._reachable[key] = self.runtime.reachable(source, target, network)
         return found
 
+    def send(self, source: str, target: str, network: str | None = None) -> float | None:
+        """One packet's delay, or None when it is lost: drawn anew each time (never kept)."""
+        return self.runtime.send(source, target, network)
+
     def running(self, fqdn: str, service: str) -> bool:
         key = (fqdn, service)
         found = self._running.get(key)

@@ -51,11 +51,12 @@ class ApiVips:
 
     def __init__(self, clock: Clock, proxies: Sequence[tuple[str, str]], vips: Sequence[Vip],
                  *, reachable: Callable[[str, str], bool],
-                 haproxy_running: Callable[[str], bool]) -> None:
+                 haproxy_running: Callable[[str], bool],
+                 path: Callable[[str, str], float | None] | None = None) -> None:
         self.clock = clock
         self.vips = tuple(vips)
         self.haproxy_running = haproxy_running
-        self.group = VrrpGroup(clock, reachable=reachable)
+        self.group = VrrpGroup(clock, reachable=reachable, path=path)
         self.scripts: dict[str, PeriodicCheck] = {}
         self._master_since: dict[str, float] = {}
         self._holder: str | None = None  # worked out again on each change of state

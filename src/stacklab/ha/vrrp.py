@@ -405,12 +405,16 @@ class VrrpGroup:
     """
 
     def __init__(self, clock: Clock, *, latency: float = 0.0,
-                 reachable: Callable[[str, str], bool] | None = None) -> None:
+                 reachable: Callable[[str, str], bool] | None = None,
+                 path: Callable[[str, str], float | None] | None = None) -> None:
         self.clock = clock
         self.latency = latency
         # Who reaches whom on the segment beyond the group's own cuts (the lab's runtime, for
         # the API VIPs' keepalived on the management network).
         self.reachable = reachable
+        # One advert from one node to another: its extra delay, or None when the lab's link
+        # loses it (a slow or lossy link between two nodes).
+        self.path = path
         self.transitions: list[Transition] = []
         self.garps: list[GratuitousArp] = []
         self._members: dict[Key, _Member] = {}
@@ -536,10 +540,15 @@ class VrrpGroup:
     def _send(self, sender: VrrpInstance, advert: Advert) -> None:
         if not self._member(sender).link_up:
             return
-        due = self.clock.now() + self.latency
+        now = self.clock.now()
         for receiver in self.instances(vrid=advert.vrid):
-            if receiver.node != sender.node:
-                self.clock.call_at(due, functools.partial(self._deliver, receiver, advert))
+            if receiver.node == sender.node:
+                continue
+            delay = 0.0 if self.path is None else self.path(sender.node, receiver.node)
+            if delay is None:
+                continue  # lost on the way
+            self.clock.call_at(now + self.latency + delay,
+                               functools.partial(self._deliver, receiver, advert))
 
     def _deliver(self, receiver: VrrpInstance, advert: Advert) -> None:
         # A link cut while the advert is in flight loses it, as does a receiver removed.

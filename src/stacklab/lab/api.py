@@ -1,8 +1,11 @@
 """``/stacklab/v1``, declared as every service's API is: the same request path, token check,
 policy and error format (keystone's, the lab's identity service being keystone).
 
-Only ``health`` is public (it is what ``stacklab wait`` and load balancers poll); everything
-else shows or changes the whole lab, so it takes an admin token (``stacklab:admin``).
+Only ``health`` is public (it is what ``stacklab wait`` and load balancers poll), and
+``auth/tokens``, keystone's login reached out of band; everything else shows or changes the
+whole lab, so it takes an admin token (``stacklab:admin``). The lab's API is the lab's
+console, not part of the cloud: it is never behind the simulated VIP, and neither is its
+login, so faults that close the cloud's way in never lock the operator out.
 
 Every fault goes through ``topology.actions``, whichever route asks for it: ``POST
 /v1/faults`` with one action object, and the shorthands ``/v1/faults/heal``,
@@ -45,6 +48,17 @@ async def health(call: Call) -> Reply:
     # A degraded lab serves (``stacklab wait`` returns); starting or down, it does not.
     body = lab(call).health()
     return Reply(body, status=200 if body["status"] in ("ready", "degraded") else 503)
+
+
+@api.route("POST", "/v1/auth/tokens", public=True)
+async def console_token(call: Call) -> Response:
+    """A keystone token got out of band (keystone's request and answer, relayed): what the
+    CLI's lab commands log in with, so they work while the cloud's own way in is down."""
+    answer = await lab(call).console_login(call.body)
+    headers = {"Content-Type": answer.headers.get("content-type", "application/json")}
+    if "x-subject-token" in answer.headers:
+        headers["X-Subject-Token"] = answer.headers["x-subject-token"]
+    return Response(answer.content, status_code=answer.status_code, headers=headers)
 
 
 @api.route("GET", "/v1/status", policy=ADMIN)

@@ -11,10 +11,11 @@ or redundancy is lost (a node off, a process stopped, an agent dead, a compute s
 down), ``down`` when the cloud cannot serve (a control-plane process with no running
 copy left anywhere) and ``starting`` until the cloud has started.
 
-Adding what other parts of the lab know (VIP holders, Galera's and RabbitMQ's
-membership) is one more ``SectionProvider``: append it to ``SECTIONS`` (or hand it to
-``Lab.add_section``). Every client renders every section the same way, from its
-``title``, ``columns``, ``rows`` and ``problems``; nothing else changes.
+The control plane's sections come first: who holds the VIPs, each proxy's HAProxy
+backends, the Galera members. Adding what other parts of the lab know is one more
+``SectionProvider``: append it to ``SECTIONS`` (or hand it to ``Lab.add_section``).
+Every client renders every section the same way, from its ``title``, ``columns``,
+``rows`` and ``problems``; nothing else changes.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from stacklab.api.client import ServiceCallError, ServiceClient, ServiceUnreachable
-from stacklab.declaration import Parts
+from stacklab.declaration import CONTROL_PLANE, Parts
 from stacklab.topology import Runtime, Topology
 from stacklab.topology.runtime import STOPPED, UP
 
@@ -153,8 +154,100 @@ async def volume_services(view: StatusView) -> Section | None:
     return section
 
 
+def _short(fqdn: str | None) -> str:
+    return fqdn.split(".", 1)[0] if fqdn else "-"
+
+
+def _plane(view: StatusView) -> dict[str, Any] | None:
+    if not view.parts.has(CONTROL_PLANE):
+        return None
+    plane: dict[str, Any] = view.parts.get(CONTROL_PLANE).status()
+    return plane
+
+
+# The control plane's sections show its state only: what is wrong with it is already in
+# the health's reasons (control_plane_problems), said once.
+
+async def vips(view: StatusView) -> Section | None:
+    """keepalived on the proxies: who holds each API VIP, each instance's VRRP state."""
+    plane = _plane(view)
+    if plane is None:
+        return None
+    keepalived = plane["keepalived"]
+    instances = ", ".join(f"{_short(i['node'])} {i['state']} (priority {i['priority']})"
+                          for i in keepalived["instances"])
+    section = Section("vips", f"VIPs (keepalived, VRID {keepalived['virtual_router_id']})",
+                      ["vip", "address", "network", "holder", "vrrp instances"])
+    for vip in keepalived["vips"]:
+        section.rows.append([vip["name"], vip["address"], vip["network"],
+                             _short(vip["holder"]), instances])
+    return section
+
+
+async def load_balancers(view: StatusView) -> Section | None:
+    """Each proxy's HAProxy: its backends and their servers' check states."""
+    plane = _plane(view)
+    if plane is None:
+        return None
+    section = Section("haproxy", "load balancers (HAProxy)",
+                      ["proxy", "backend", "port", "servers"])
+    for proxy in plane["haproxy"]:
+        for backend in proxy["backends"]:
+            servers = ", ".join(
+                f"{_short(server['node'])}{' (backup)' if server['backup'] else ''} "
+                f"{server['status']}" for server in backend["servers"])
+            section.rows.append([_short(proxy["node"]), backend["backend"], backend["port"],
+                                 servers if proxy["running"] else "(haproxy not running)"])
+    return section
+
+
+async def galera(view: StatusView) -> Section | None:
+    """The Galera cluster's members (MariaDB on the controllers, garbd on the arbiter)."""
+    plane = _plane(view)
+    if plane is None:
+        return None
+    cluster = plane["galera"]
+    primary = ", ".join(_short(node) for node in cluster["primary_component"]) or "none"
+    section = Section("galera", f"Galera (primary component: {primary})",
+                      ["node", "role", "wsrep_cluster_status", "wsrep_local_state_comment",
+                       "wsrep_cluster_size", "wsrep_ready", "wsrep_last_committed"])
+    for member in cluster["members"]:
+        section.rows.append([_short(member["node"]), member["role"],
+                             member["wsrep_cluster_status"],
+                             member["wsrep_local_state_comment"] or "-",
+                             member["wsrep_cluster_size"], member["wsrep_ready"],
+                             member["wsrep_last_committed"]])
+    return section
+
+
+async def rabbitmq(view: StatusView) -> Section | None:
+    """The RabbitMQ cluster as ``rabbitmqctl cluster_status`` tells it on each node: its
+    state (running, paused by pause_minority, stopped), the running nodes it sees, the
+    partitions it found; and the nodes whose processes have no connection to it.
+
+    A paused or stopped broker is already a reason of the control plane's health; the
+    connections lost are this section's own problem."""
+    plane = _plane(view)
+    status = plane.get("rabbitmq") if plane is not None else None
+    if status is None:
+        return None
+    handling = status["cluster_partition_handling"]
+    section = Section("rabbitmq", f"RabbitMQ (cluster_partition_handling {handling})",
+                      ["node", "state", "running nodes", "partitions"])
+    for node in status["nodes"]:
+        section.rows.append([_short(node["node"]), node["state"],
+                             ",".join(_short(n) for n in node["running_nodes"]) or "-",
+                             ",".join(_short(n) for n in node["partitions"]) or "-"])
+    if status["disconnected"]:
+        section.problems.append(Problem(
+            DEGRADED, "no connection to RabbitMQ from "
+                      f"{', '.join(_short(n) for n in status['disconnected'])} (reconnecting)"))
+    return section
+
+
 # The sections every status shows, in order.
-SECTIONS: list[SectionProvider] = [network_agents, compute_services, volume_services]
+SECTIONS: list[SectionProvider] = [vips, load_balancers, galera, rabbitmq, network_agents,
+                                   compute_services, volume_services]
 
 
 def node_rows(runtime: Runtime) -> list[dict[str, Any]]:

@@ -99,6 +99,19 @@ def _advert_path(parts: Parts) -> Callable[[str, str], bool]:
     return path
 
 
+def _advert_delivery(parts: Parts) -> Callable[[str, str], float | None]:
+    """One advert's delay over the overlay between two nodes, or None when their link's
+    loss takes it (reachability itself is ``_advert_path``'s, asked on arrival)."""
+    runtime = parts.runtime
+
+    def delivery(first: str, second: str) -> float | None:
+        link = runtime.link(first, second)
+        if not (runtime.is_up(first) and runtime.is_up(second)) or not (link.latency or link.loss):
+            return 0.0
+        return runtime.send(first, second)
+    return delivery
+
+
 def _lab_addresses(parts: Parts) -> frozenset[str]:
     """The lab's own addresses on its external networks: its nodes' and its VIPs'."""
     topology = parts.topology
@@ -121,7 +134,7 @@ def _build(parts: Parts) -> NetworkService:
     # The HA routers' keepalived runs on the lab's scaled clock, where it is not stopped,
     # and hears the nodes its HA network's path reaches.
     keepalived = Keepalived(parts.scaled_clock, _keepalived_runs(parts.runtime),
-                            _advert_path(parts))
+                            _advert_path(parts), _advert_delivery(parts))
     agents = network.agents = parts.provide(AGENTS, Agents(
         parts.db, parts.clock, network, parts.bus,
         SchedulingOptions(

@@ -29,13 +29,16 @@ NOT_RUNNING = (VrrpState.INIT, VrrpState.STOPPED)
 
 class Keepalived:
     def __init__(self, clock: Clock, powered: Callable[[str], bool],
-                 reachable: Callable[[str, str], bool] | None = None) -> None:
+                 reachable: Callable[[str, str], bool] | None = None,
+                 path: Callable[[str, str], float | None] | None = None) -> None:
         # keepalived's timers run on the lab's scaled clock ([stacklab] ha_time_scale).
         self.clock = clock
         # Whether keepalived runs on a node now (powered, and not stopped).
         self.powered = powered
         # Whether adverts get from one node to another (their HA network's path).
         self.reachable = reachable
+        # One advert's extra delay from one node to another, or None when their link loses it.
+        self.path = path
         self.segments: dict[str, VrrpGroup] = {}
         self._listeners: dict[str, StateListener] = {}
 
@@ -56,7 +59,7 @@ class Keepalived:
         if segment is None:
             if not wanted:
                 return
-            segment = self.segments[router_id] = VrrpGroup(self.clock)
+            segment = self.segments[router_id] = VrrpGroup(self.clock, path=self.path)
         for instance in segment.instances():
             spec = wanted.get(instance.node)
             if spec is None or (spec.ha_ip_address, spec.config) != (

@@ -19,7 +19,9 @@ from typing import Any
 
 from sqlalchemy import select
 
+from stacklab.bus.interface import current_host
 from stacklab.clock import Clock
+from stacklab.ha.route import working_on
 from stacklab.ids import IdSource
 from stacklab.network import models as m
 from stacklab.network import scheduling as sch
@@ -45,7 +47,9 @@ class AgentReports:
         """Create or refresh the reporting agent's row; neutron's agent status in return."""
         state = agent_state["agent_state"]
         now = self.clock.now()
-        with self.db.session() as session:
+        # Saved through this neutron-server's way to the database (the internal VIP, a
+        # Galera member), which may refuse it: the agent then hears of an error.
+        with working_on(current_host()), self.db.session() as session:
             agent = session.scalar(select(m.Agent).where(
                 m.Agent.agent_type == state["agent_type"], m.Agent.host == state["host"]))
             if agent is None:

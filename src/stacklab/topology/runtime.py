@@ -22,6 +22,7 @@ checks, heartbeats) is decided by ``reachable`` alone.
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -84,8 +85,11 @@ class Follower:
 
 
 class Runtime:
-    def __init__(self, topology: Topology) -> None:
+    def __init__(self, topology: Topology, rng: random.Random | None = None) -> None:
         self.topology = topology
+        # Which packets a lossy link drops: drawn from an injected generator, so that a
+        # seeded lab loses the same packets on every run.
+        self._rng = rng or random.Random(0)
         self._down: set[str] = set()
         self._stopped: set[tuple[str, str]] = set()
         self._detached: set[tuple[str, str]] = set()
@@ -152,6 +156,16 @@ class Runtime:
         """Latency and loss between two nodes (clean unless ``set_link`` said otherwise)."""
         return self._links.get(frozenset((source, target)), CLEAN)
 
+    def send(self, source: str, target: str, network: str | None = None) -> float | None:
+        """One packet from ``source`` to ``target``: its one-way delay, or None when it does
+        not arrive (no path, or the link's loss drew it)."""
+        if not self.reachable(source, target, network):
+            return None
+        link = self.link(source, target)
+        if link.loss and self._rng.random() < link.loss:
+            return None
+        return link.latency
+
     def faults(self) -> dict[str, Any]:
         """Every fault in force, for ``stacklab status`` and the lab API."""
         return {
@@ -167,7 +181,7 @@ class Runtime:
         """What is true now, as a runtime of its own that later faults leave as it is (and
         that tells nobody): a follower catching up on time it has not lived yet reads the
         lab as it was before the change it is hearing of."""
-        copy = Runtime(self.topology)
+        copy = Runtime(self.topology, self._rng)  # the same draws go on in the copy
         copy._down = set(self._down)
         copy._stopped = set(self._stopped)
         copy._detached = set(self._detached)

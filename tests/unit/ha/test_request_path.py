@@ -236,6 +236,18 @@ def test_both_proxies_off_the_connection_fails() -> None:
         # The lab's own API is not behind the VIP: the operator can still power them on.
         response, _ = await lab.send("GET", "/stacklab/v1/health")
         assert response.status_code == 503 and response.json()["status"] == "down"
+        # Nor is its login, keystone's reached out of band: with its token the operator
+        # powers a proxy back on, and the cloud's way in opens again.
+        lab.token = ""
+        response, _ = await lab.send("POST", "/stacklab/v1/auth/tokens", json=AUTH)
+        assert response.status_code == 201, response.text
+        assert "catalog" not in response.json()["token"]
+        lab.token = response.headers["X-Subject-Token"]
+        response, _ = await lab.send("POST", "/stacklab/v1/nodes/proxy2/up")
+        assert response.status_code == 200, response.text
+        await lab.wait(10)  # keepalived's boot and its VRRP election (master_down_interval)
+        response, _ = await lab.send("GET", "/identity/v3")
+        assert response.status_code == 200
 
     in_lab(test)
 
@@ -376,5 +388,92 @@ def test_proxies_cut_apart_both_hold_the_vips_and_health_says_so() -> None:
         await lab.wait(2.0)
         assert lab.status()["keepalived"]["holder"] == P2  # the higher priority stays
         assert lab.cloud.health()["status"] == "ready"
+
+    in_lab(test)
+
+
+def test_the_lab_status_shows_vip_holders_load_balancers_and_galera() -> None:
+    async def test(lab: Lab) -> None:
+        await lab.login()
+        holder = lab.status()["keepalived"]["holder"]
+        other = P2 if holder == P1 else P1
+        lab.cloud.node_down(holder)
+        lab.cloud.node_down(C1)
+        await lab.wait(30.0)
+        response, _ = await lab.send("GET", "/stacklab/v1/status")
+        assert response.status_code == 200, response.text
+        sections = {s["name"]: s for s in response.json()["sections"]}
+        vips = sections["vips"]
+        assert vips["title"] == "VIPs (keepalived, VRID 51)"
+        assert {row[1]: row[3] for row in vips["rows"]} == {
+            "192.168.100.100": other.split(".")[0], "10.10.10.100": other.split(".")[0]}
+        assert f"{other.split('.')[0]} MASTER" in vips["rows"][0][4]
+        balancers = {(row[0], row[1]): row[3] for row in sections["haproxy"]["rows"]}
+        down, up = holder.split(".")[0], other.split(".")[0]
+        assert balancers[(down, "keystone_public_internal_cluster")] == "(haproxy not running)"
+        assert balancers[(up, "nova_compute_api_cluster")] == "controller1 DOWN, controller2 UP"
+        assert balancers[(up, "galera_cluster")] == \
+            "controller1 DOWN, controller2 (backup) UP"
+        galera = sections["galera"]
+        assert galera["title"] == "Galera (primary component: arbiter, controller2)"
+        assert {row[0]: row[2:4] for row in galera["rows"]} == {
+            "controller1": ["Disconnected", "-"], "controller2": ["Primary", "Synced"],
+            "arbiter": ["Primary", "Synced"]}
+
+    in_lab(test)
+
+
+def test_a_slow_link_to_a_controller_slows_the_requests_it_serves(
+        caplog: pytest.LogCaptureFixture) -> None:
+    async def test(lab: Lab) -> None:
+        caplog.set_level(logging.INFO, logger="stacklab.api")
+        await lab.login()
+        holder = lab.status()["keepalived"]["holder"]
+        lab.cloud.runtime.set_link(holder, C1, latency=0.4)
+        waits: dict[str, list[float]] = {"controller1": [], "controller2": []}
+        for _ in range(6):
+            response, waited = await lab.send("GET", "/compute/v2.1/flavors")
+            assert response.status_code == 200
+            waits[ways(caplog)[-1].split()[2].split("/")[2]].append(waited)
+        # Round robin: half on each; those on controller1 pay a round trip for the connection
+        # and one for the request (4 x 0.4 s), within the client's 0.25 s polling.
+        assert len(waits["controller1"]) == len(waits["controller2"]) == 3
+        assert all(1.6 <= wait < 1.6 + 0.5 for wait in waits["controller1"]), waits
+        assert all(wait < 0.5 for wait in waits["controller2"]), waits
+
+    in_lab(test)
+
+
+def test_a_link_losing_every_packet_marks_its_controller_down_and_heals() -> None:
+    async def test(lab: Lab) -> None:
+        await lab.login()
+        holder = lab.status()["keepalived"]["holder"]
+        lab.cloud.runtime.set_link(holder, C1, loss=1.0)
+        await lab.wait(60.0)
+        # Every check's SYN lost: L4TOUT five times, controller1 DOWN on the holder only.
+        assert lab.server(holder, "nova_compute_api_cluster", "controller1") == "DOWN"
+        other = P2 if holder == P1 else P1
+        assert lab.server(other, "nova_compute_api_cluster", "controller1") == "UP"
+        response, waited = await lab.send("GET", "/compute/v2.1/flavors")
+        assert response.status_code == 200 and waited < 0.5
+        lab.cloud.runtime.set_link(holder, C1)
+        await lab.wait(10.0)
+        assert lab.server(holder, "nova_compute_api_cluster", "controller1") == "UP"
+
+    in_lab(test)
+
+
+def test_proxies_whose_link_loses_every_advert_both_hold_the_vips() -> None:
+    async def test(lab: Lab) -> None:
+        await lab.wait(10.0)
+        assert len(lab.cloud.controlplane.keepalived.group.masters()) == 1
+        lab.cloud.runtime.set_link("proxy1", "proxy2", loss=1.0)
+        await lab.wait(10.0)
+        assert sorted(lab.cloud.controlplane.keepalived.group.masters()) == [P1, P2]
+        assert "two proxies hold the VIPs (split brain)" in \
+            lab.cloud.health()["control_plane"]["reasons"]
+        lab.cloud.runtime.set_link("proxy1", "proxy2")
+        await lab.wait(5.0)
+        assert len(lab.cloud.controlplane.keepalived.group.masters()) == 1
 
     in_lab(test)

@@ -205,8 +205,9 @@ def test_status_gives_a_verdict_from_nodes_processes_and_faults(
     assert (status["status"], status["problems"], status["faults"]) == ("ready", [], NO_FAULTS)
     assert status["endpoint"] == "http://testserver"
     assert len(status["nodes"]) == 12
-    assert [s["name"] for s in status["sections"]] == ["network_agents", "compute_services",
-                                                       "volume_services"]
+    assert [s["name"] for s in status["sections"]] == [
+        "vips", "haproxy", "galera", "rabbitmq", "network_agents", "compute_services",
+        "volume_services"]
 
     client.post("/stacklab/v1/nodes/storage2/down", headers=admin)
     client.post("/stacklab/v1/faults", headers=admin, json={
@@ -242,3 +243,21 @@ def test_another_part_of_the_lab_adds_a_section_to_the_status(
         "rows": [["public", "proxy1.openstack.local"]],
         "problems": [{"severity": "degraded", "message": "the internal VIP has no holder"}]}
     assert status["status"] == "degraded"
+
+
+ADMIN_LOGIN = {"auth": {
+    "identity": {"methods": ["password"], "password": {"user": {
+        "name": "admin", "domain": {"id": "default"}, "password": "secret"}}},
+    "scope": {"project": {"name": "admin", "domain": {"id": "default"}}}}}
+
+
+def test_the_console_login_refuses_as_keystone_does(client: TestClient) -> None:
+    # (That it works with the cloud's way in closed: tests/unit/ha/test_request_path.py.)
+    assert client.post("/stacklab/v1/auth/tokens", json=ADMIN_LOGIN).status_code == 201
+    wrong = {"auth": {**ADMIN_LOGIN["auth"], "identity": {
+        "methods": ["password"], "password": {"user": {
+            "name": "admin", "domain": {"id": "default"}, "password": "wrong"}}}}}
+    refused = client.post("/stacklab/v1/auth/tokens", json=wrong)
+    assert "X-Subject-Token" not in refused.headers
+    assert error(refused, 401)
+    assert error(client.post("/stacklab/v1/auth/tokens", json={"auth": {}}), 400)

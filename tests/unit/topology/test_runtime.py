@@ -168,3 +168,27 @@ def test_a_snapshot_keeps_the_state_it_was_taken_in_and_tells_nobody() -> None:
     count = len(heard)
     before.power_off(NETWORK1)
     assert len(heard) == count and runtime.is_up(NETWORK1)
+
+
+def test_a_packet_over_a_link_takes_its_latency_and_a_lossy_link_drops_as_seeded() -> None:
+    import random
+
+    runtime = Runtime(topology_from_data(default_lab_data()), random.Random(5))
+    assert runtime.send(NETWORK1, COMPUTE1) == 0.0
+    runtime.set_link("network1", "compute1", latency=0.25)
+    assert runtime.send(NETWORK1, COMPUTE1) == runtime.send(COMPUTE1, NETWORK1) == 0.25
+    runtime.set_link("network1", "compute1", loss=1.0)
+    assert runtime.send(NETWORK1, COMPUTE1) is None
+    runtime.power_off(COMPUTE1)
+    assert runtime.send(NETWORK1, COMPUTE1) is None
+
+    def lossy(seed: int) -> list[float | None]:
+        lab = Runtime(topology_from_data(default_lab_data()), random.Random(seed))
+        lab.set_link("network1", "compute1", latency=0.1, loss=0.5)
+        # A snapshot goes on with the same draws.
+        return [(lab.snapshot() if i % 2 else lab).send(NETWORK1, COMPUTE1) for i in range(200)]
+
+    drawn = lossy(5)
+    assert set(drawn) == {None, 0.1} and 70 < drawn.count(None) < 130
+    assert lossy(5) == drawn  # the same seed loses the same packets
+    assert lossy(6) != drawn

@@ -11,6 +11,7 @@ from stacklab.compute import states
 from stacklab.compute.agents import bind
 from stacklab.compute.instances import InstanceGone
 from stacklab.compute.scheduler import NoValidHost
+from stacklab.ha.route import working_on
 
 if TYPE_CHECKING:
     from stacklab.compute.service import ComputeService
@@ -24,6 +25,12 @@ class ConductorManager:
     def __init__(self, compute: ComputeService, host: str) -> None:
         self.compute = compute
         self.host = host
+
+    def report_service_state(self, host: str, binary: str) -> None:
+        """A compute's report, saved for it (nova's ``object_action`` of ``Service.save``):
+        through this controller's way to the database, which may refuse it."""
+        with working_on(self.host):
+            self.compute.services.save_report(host, binary)
 
     async def _select(self, spec: dict[str, Any], ctxt: Mapping[str, Any]) -> list[str]:
         bind(ctxt, self.host, "nova-conductor")

@@ -58,6 +58,12 @@ class Hypervisor:
         self._log(domain, "reboot: Power down")
         domain.power_state = states.SHUTDOWN
 
+    def lose_power(self) -> None:
+        """The node's power is cut: every guest with it, without a word on its console;
+        the persistent domains are found shut off when the node is back."""
+        for domain in self.domains.values():
+            domain.power_state = states.SHUTDOWN
+
     def set_power(self, uuid: str, power_state: int, note: str) -> None:
         domain = self.domain(uuid)
         self._log(domain, note)

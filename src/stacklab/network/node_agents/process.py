@@ -30,7 +30,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
-from stacklab.bus.interface import Bus, Listener, MessagingTimeout, Target, loop_running
+from stacklab.bus.interface import Bus, Listener, Target, loop_running, on_host
 from stacklab.clock import Clock, isotime
 from stacklab.network.keepalived import Keepalived
 from stacklab.network.scheduling.constants import AGENT_REVIVED
@@ -136,20 +136,25 @@ class AgentProcess:
                  "availability_zone": None, "configurations": {}, **agent.state()}
         message: dict[str, Any] = {"agent_state": {"agent_state": state},
                    "time": isotime(self.env.clock.now())}
-        if isinstance(agent, Resyncing) and loop_running():
-            self._reporting = self._spawn(self._report_and_resync(message, self.starting))
-        else:
-            # Outside any event loop (the cloud's first reports) nobody reads an answer.
-            self.env.bus.cast_nowait(Target(REPORTS_TOPIC), "report_state", **message)
-            self.starting = False
+        # Sent from the agent's node, over its connection to the broker.
+        with on_host(self.host):
+            if isinstance(agent, Resyncing) and loop_running():
+                self._reporting = self._spawn(self._report_and_resync(message, self.starting))
+            else:
+                # Outside any event loop (the cloud's first reports) nobody reads an answer.
+                self.env.bus.cast_nowait(Target(REPORTS_TOPIC), "report_state", **message)
+                self.starting = False
         return True
 
     async def _report_and_resync(self, message: dict[str, Any], starting: bool) -> None:
         try:
             status = await self.env.bus.call(Target(REPORTS_TOPIC), "report_state", **message)
-        except MessagingTimeout:
-            # neutron keeps start_flag for the next report, which retries.
-            LOG.error("Failed reporting state! (%s on %s)", self.endpoint.binary, self.host)
+        except Exception as exc:
+            # A MessagingTimeout (no server connected, the broker paused) or the server's
+            # error (its database out of reach): neutron keeps start_flag for the next
+            # report, which retries.
+            LOG.error("Failed reporting state! (%s on %s: %s)", self.endpoint.binary,
+                      self.host, type(exc).__name__)
             return
         self.starting = False
         if status == AGENT_REVIVED and not starting:

@@ -1,0 +1,34 @@
+"""A TCP handshake over a slow or lossy link: SYNs retransmitted after 1, 2, 4 … s."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from stacklab.ha.tcp import handshake
+
+
+def packets(*delays: float | None) -> Iterator[float | None]:
+    yield from delays
+
+
+def test_a_clean_link_connects_in_one_round_trip() -> None:
+    assert handshake(lambda: 0.0, lambda: 0.0, 10.0) == 0.0
+    assert handshake(lambda: 0.2, lambda: 0.3, 10.0) == 0.5
+
+
+def test_lost_syns_are_retransmitted_after_one_then_two_seconds() -> None:
+    out = packets(None, None, 0.1)
+    # SYNs at 0, 1 and 3 s.
+    assert handshake(lambda: next(out), lambda: 0.1, 10.0) == pytest.approx(3.2)
+    lost_answer = packets(0.1, 0.1)
+    back = packets(None, 0.1)
+    assert handshake(lambda: next(lost_answer), lambda: next(back), 10.0) == pytest.approx(1.2)
+
+
+def test_nothing_within_the_connect_timeout_is_a_timeout() -> None:
+    assert handshake(lambda: None, lambda: 0.0, 10.0) is None
+    assert handshake(lambda: 3.0, lambda: 3.0, 2.0) is None  # too slow for the timeout
+    out = packets(None, None, 0.1)
+    assert handshake(lambda: next(out), lambda: 0.1, 2.0) is None  # the third SYN is at 3 s
