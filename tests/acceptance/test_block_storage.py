@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -96,3 +97,133 @@ def test_qos_specs_with_the_cli(live: LiveCloud) -> None:
 def test_availability_zones_list_the_volume_zone(live: LiveCloud) -> None:
     rows = live.openstack_json("availability", "zone", "list", "--volume")
     assert [(r["Zone Name"], r["Zone Status"]) for r in rows] == [("nova", "available")]
+
+
+def _wait_status(live: LiveCloud, kind: str, ident: str, *statuses: str) -> dict[str, Any]:
+    for _ in range(100):
+        shown: dict[str, Any] = live.openstack_json(kind, "show", ident)
+        if shown["status"] in statuses:
+            return shown
+        time.sleep(0.1)
+    raise AssertionError(f"{kind} {ident} stayed {shown['status']}")
+
+
+def test_volume_life_with_the_cli(live: LiveCloud) -> None:
+    made = live.openstack_json("volume", "create", "--size", "1", "--property", "a=1",
+                               "--description", "first", "acc-vol")
+    shown = _wait_status(live, "volume", made["id"], "available", "error")
+    assert shown["status"] == "available" and shown["size"] == 1
+    assert shown["os-vol-host-attr:host"] in (f"{C1}@lvm#lvm", f"{C2}@lvm#lvm")
+    assert shown["properties"] == {"a": "1"} and shown["type"] == "__DEFAULT__"
+    live.openstack("volume", "set", "--name", "acc-vol2", "--property", "b=2", "--size", "2",
+                   "--bootable", made["id"])
+    shown = _wait_status(live, "volume", made["id"], "available")
+    assert (shown["name"], shown["size"], str(shown["bootable"]).lower()) == (
+        "acc-vol2", 2, "true")
+    assert shown["properties"] == {"a": "1", "b": "2"}
+    live.openstack("volume", "unset", "--property", "a", made["id"])
+    listed = live.openstack_json("volume", "list", "--long")
+    assert made["id"] in [row["ID"] for row in listed]
+
+    snap = live.openstack_json("volume", "snapshot", "create", "--volume", made["id"],
+                               "acc-snap")
+    for _ in range(100):
+        shown_snap = live.openstack_json("volume", "snapshot", "show", snap["id"])
+        if shown_snap["status"] == "available":
+            break
+        time.sleep(0.1)
+    assert shown_snap["status"] == "available" and shown_snap["size"] == 2
+    live.openstack("volume", "snapshot", "set", "--name", "acc-snap2", "--property", "k=v",
+                   snap["id"])
+    assert live.openstack_json("volume", "snapshot", "show", snap["id"])["name"] == "acc-snap2"
+    assert snap["id"] in [r["ID"] for r in live.openstack_json("volume", "snapshot", "list")]
+    clone = live.openstack_json("volume", "create", "--snapshot", snap["id"], "acc-clone")
+    clone_shown = _wait_status(live, "volume", clone["id"], "available", "error")
+    assert clone_shown["os-vol-host-attr:host"] == shown["os-vol-host-attr:host"]
+
+    conn = live.connect()
+    body = _get(conn, f"/volumes/{made['id']}")
+    assert_valid(body, openapi_response_schema("block-storage", "/v3/volumes/{id}", "get"))
+    assert_shape_like_sample(body, sample(
+        "cinder", "api-ref/source/v3/samples/volumes/v3.65/volume-show-response.json"),
+        ignore={"$.volume.metadata"})
+    detail = _get(conn, "/volumes/detail")
+    assert_valid(detail, openapi_response_schema("block-storage", "/v3/volumes/detail", "get"))
+    snaps = _get(conn, "/snapshots/detail")
+    assert_valid(snaps, openapi_response_schema("block-storage", "/v3/snapshots/detail", "get"))
+
+    refused = live.openstack("volume", "delete", made["id"], check=False)
+    assert refused.returncode != 0  # it has a snapshot
+    live.openstack("volume", "delete", clone["id"])
+    live.openstack("volume", "snapshot", "delete", snap["id"])
+    for _ in range(100):
+        if live.openstack("volume", "snapshot", "show", snap["id"], check=False).returncode:
+            break
+        time.sleep(0.1)
+    live.openstack("volume", "delete", made["id"])
+
+
+def test_a_volume_from_an_image_with_the_sdk(live: LiveCloud) -> None:
+    conn = live.connect()
+    image = next(conn.image.images())
+    volume = conn.block_storage.create_volume(size=1, image_id=image.id, name="acc-image")
+    volume = conn.block_storage.wait_for_status(volume, "available", failures=["error"],
+                                                interval=0.1, wait=30)
+    assert volume.is_bootable is True
+    assert volume.volume_image_metadata["image_id"] == image.id
+    conn.block_storage.delete_volume(volume)
+    conn.block_storage.wait_for_delete(volume, interval=0.1, wait=30)
+
+
+def test_quota_show_and_limits_with_the_cli(live: LiveCloud) -> None:
+    quota = live.openstack_json("quota", "show", "--volume", "admin")
+    by_resource = {row["Resource"]: row["Limit"] for row in quota} if isinstance(
+        quota, list) else quota
+    assert by_resource["volumes"] == 10 and by_resource["gigabytes"] == 1000
+    conn = live.connect()
+    project = conn.current_project_id
+    usage = _get(conn, f"/os-quota-sets/{project}?usage=True")
+    assert_shape_like_sample(usage, sample(
+        "cinder", "api-ref/source/v3/samples/quota_sets/quotas-show-usage-response.json"))
+    limits = _get(conn, "/limits")
+    assert_shape_like_sample(limits, sample(
+        "cinder", "api-ref/source/v3/samples/limits/limits-show-response.json"))
+
+
+def test_bad_volume_input_and_isolation_with_the_sdk(live: LiveCloud) -> None:
+    conn = live.connect()
+    bad = conn.block_storage.post("/volumes", json={"volume": {"size": "big"}},
+                                  microversion="3.70")
+    assert bad.status_code == 400 and "size" in bad.json()["badRequest"]["message"]
+    missing = conn.block_storage.get("/volumes/00000000-0000-0000-0000-000000000000",
+                                     microversion="3.70")
+    assert missing.status_code == 404
+
+
+def test_another_projects_volume_is_not_found_nor_a_source(live: LiveCloud) -> None:
+    admin = live.connect()
+    project = admin.identity.create_project(name="acc-vol-other", domain_id="default")
+    user = admin.identity.create_user(name="acc-vol-user", password="pw-acc-vol",
+                                      domain_id="default", default_project_id=project.id)
+    member = admin.identity.find_role("member")
+    admin.identity.assign_project_role_to_user(project, user, member)
+    volume = admin.block_storage.create_volume(size=1, name="acc-admins")
+    volume = admin.block_storage.wait_for_status(volume, "available", interval=0.1, wait=30)
+    as_member = ("--os-username", "acc-vol-user", "--os-password", "pw-acc-vol",
+                 "--os-project-name", "acc-vol-other")
+    shown = live.openstack(*as_member, "volume", "show", volume.id, check=False)
+    assert shown.returncode != 0 and "No Volume found" in shown.stderr
+    clone = live.openstack(*as_member, "volume", "create", "--source", volume.id, "x",
+                           check=False)
+    assert clone.returncode != 0
+    snap = live.openstack(*as_member, "volume", "snapshot", "create", "--volume", volume.id,
+                          "x", check=False)
+    assert snap.returncode != 0
+    other = live.connect(username="acc-vol-user", password="pw-acc-vol",
+                         project_name="acc-vol-other")
+    raw = other.block_storage.post("/volumes", json={"volume": {"source_volid": volume.id}},
+                                   microversion="3.70")
+    assert raw.status_code == 404
+    assert raw.json()["itemNotFound"]["message"] == f"Volume {volume.id} could not be found."
+    assert [v.id for v in other.block_storage.volumes()] == []
+    admin.block_storage.delete_volume(volume)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -24,7 +25,8 @@ from support.fuzz import Campaign, assert_no_server_errors, run
 from support.inprocess import admin_token
 
 # Requests per service: about 1-3 ms each in-process, more for compute's creates.
-EXAMPLES = {"identity": 4000, "image": 3000, "compute": 4000, "network": 4000}
+EXAMPLES = {"identity": 4000, "image": 3000, "compute": 4000, "network": 4000,
+            "volume": 3000}
 if os.environ.get("STACKLAB_FUZZ_EXAMPLES"):
     EXAMPLES = dict.fromkeys(EXAMPLES, int(os.environ["STACKLAB_FUZZ_EXAMPLES"]))
 
@@ -401,6 +403,81 @@ def test_network_answers_no_5xx(cloud: Cloud, client: TestClient) -> None:
     campaign.harvest()
     campaign.extra_headers.append({"X-Auth-Token": member_token(client, headers)})
     run(campaign, EXAMPLES["network"])
+    assert_no_server_errors(campaign, cloud)
+
+
+def test_block_storage_answers_no_5xx(cloud: Cloud, client: TestClient) -> None:
+    token = admin_token(client)
+    headers = {"X-Auth-Token": token, "OpenStack-API-Version": "volume 3.71"}
+    base = "/volume/v3"
+
+    def post(path: str, body: dict[str, Any], *statuses: int) -> dict[str, Any]:
+        answer: dict[str, Any] = _ok(client.post(base + path, json=body, headers=headers),
+                                     *statuses)
+        return next(iter(answer.values()))  # type: ignore[no-any-return]
+
+    volume_type = post("/types", {"volume_type": {
+        "name": "fuzz", "os-volume-type-access:is_public": False,
+        "extra_specs": {"volume_backend_name": "lvm"}}}, 200)
+    qos = post("/qos-specs", {"qos_specs": {"name": "fuzz", "read_iops_sec": "10"}}, 200)
+    volume = post("/volumes", {"volume": {"size": 1, "name": "fuzz",
+                                          "metadata": {"k": "v"}}}, 202)
+    for _ in range(200):  # the scheduler and the volume service work in the background
+        shown = _ok(client.get(f"{base}/volumes/{volume['id']}", headers=headers), 200)
+        if shown["volume"]["status"] != "creating":
+            break
+        time.sleep(0.01)
+    snapshot = post("/snapshots", {"snapshot": {"volume_id": volume["id"], "name": "fuzz",
+                                                "metadata": {"k": "v"}}}, 202)
+    project = _admin_project(client, headers)
+    counter = iter(range(10**6))
+
+    def refresh() -> dict[str, list[str]]:
+        found: dict[str, list[str]] = {}
+        made = client.post(f"{base}/volumes", json={"volume": {"size": 1}}, headers=headers)
+        if made.status_code == 202:
+            found["volume_id"] = [made.json()["volume"]["id"]]
+        typed = client.post(f"{base}/types", json={"volume_type": {
+            "name": f"fz{next(counter)}"}}, headers=headers)
+        if typed.status_code == 200:
+            found["type_id"] = [typed.json()["volume_type"]["id"]]
+        return found
+
+    campaign = Campaign(
+        _api(cloud, "volume"), "/volume", client, headers, refresh=refresh,
+        ids={"volume_id": [volume["id"]], "snapshot_id": [snapshot["id"]],
+             "type_id": [volume_type["id"], "default"], "qos_id": [qos["id"]],
+             "project_id": [project], "key": ["k", "volume_backend_name", "é"],
+             "spec": ["cipher", "provider"], "action": ["enable", "disable",
+                                                        "disable-log-reason", "freeze"]},
+        samples={
+            "POST /v3/volumes": [{"volume": {"size": 1, "volume_type": "fuzz",
+                                             "availability_zone": "nova",
+                                             "metadata": {"a": "b"}}},
+                                 {"volume": {"snapshot_id": snapshot["id"]}},
+                                 {"volume": {"source_volid": volume["id"], "size": 2}}],
+            "POST /v3/volumes/{volume_id}/action": [
+                {"os-extend": {"new_size": 2}}, {"os-set_bootable": {"bootable": True}},
+                {"os-update_readonly_flag": {"readonly": False}},
+                {"os-set_image_metadata": {"metadata": {"a": "b"}}},
+                {"os-unset_image_metadata": {"key": "a"}}, {"os-show_image_metadata": {}},
+                {"os-reset_status": {"status": "available"}}, {"os-force_delete": {}}],
+            "POST /v3/snapshots/{snapshot_id}/action": [
+                {"os-reset_status": {"status": "available"}}, {"os-force_delete": {}}],
+            "POST /v3/types/{type_id}/action": [
+                {"addProjectAccess": {"project": project}},
+                {"removeProjectAccess": {"project": project}}],
+            "POST /v3/types/{type_id}/encryption": [{"encryption": {
+                "provider": "luks", "control_location": "front-end", "key_size": 256}}],
+            "PUT /v3/os-quota-sets/{project_id}": [{"quota_set": {"volumes": 20}}],
+            "PUT /v3/os-services/{action}": [{"host": "controller1.openstack.local@lvm",
+                                              "binary": "cinder-volume"}],
+            "PUT /v3/qos-specs/{qos_id}/delete_keys": [{"keys": ["read_iops_sec"]}],
+        })
+    campaign.harvest()
+    campaign.extra_headers.append({"X-Auth-Token": member_token(client, headers)})
+    campaign.extra_headers.append({"OpenStack-API-Version": "volume 3.0"})
+    run(campaign, EXAMPLES["volume"])
     assert_no_server_errors(campaign, cloud)
 
 

@@ -494,6 +494,20 @@ def _block_storage_fixes() -> list[_Fix]:
         for name in ("qos_specs_id", "description"):
             fixes.append((f"/components/schemas/{pointer}/properties/{name}", _or_null,
                           "null when unset (cinder's own samples)"))
+    # cinder's volume samples (v3.65/volume-show-response.json) show these null on a new
+    # volume: no source, no group, no migration, no owner yet, never updated.
+    for pointer in ("VolumeShowResponse/properties/volume",
+                    "VolumesDetailResponse/properties/volumes/items",
+                    "VolumesCreateResponse/properties/volume"):
+        for name in ("snapshot_id", "source_volid", "consistencygroup_id", "migration_status",
+                     "updated_at", "replication_status", "group_id", "service_uuid",
+                     "cluster_name"):
+            fixes.append((f"/components/schemas/{pointer}/properties/{name}", _or_null,
+                          "null when unset (cinder's own samples)"))
+    for pointer in ("SnapshotsDetailResponse/properties/snapshots/items",
+                    "SnapshotShowResponse/properties/snapshot"):
+        fixes.append((f"/components/schemas/{pointer}/properties/group_snapshot_id",
+                      _or_null, "null outside a group snapshot (cinder's own samples)"))
     return fixes
 
 

@@ -173,7 +173,7 @@ def test_a_declared_service_hears_its_nodes_go_down_and_come_back(cloud: Cloud) 
     cloud.node_up(CONTROLLER1)
     assert cloud.get(WIDGETS).events[1:] == [("down", CONTROLLER1), ("up", CONTROLLER1)]
     assert cloud.runtime.followers() == ["bus", "controlplane", "compute", "network",
-                                         "volume", "widgets"]
+                                         "widgets"]
 
 
 def test_the_registry_is_what_the_cloud_serves() -> None:

@@ -483,9 +483,11 @@ def test_status_shows_dead_agents_down_services_and_a_verdict() -> None:
         assert (status["status"], status["problems"]) == ("ready", [])
         sections = {s["name"]: s for s in status["sections"]}
         assert set(sections) == {"vips", "haproxy", "galera", "rabbitmq", "network_agents",
-                                 "compute_services"}
+                                 "compute_services", "volume_services"}
         assert len(sections["network_agents"]["rows"]) == 10
         assert len(sections["compute_services"]["rows"]) == 6
+        # Two cinder-schedulers, a cinder-volume per controller@lvm.
+        assert len(sections["volume_services"]["rows"]) == 4
 
         await lab.fault("stop_service", node="network2", service="neutron-l3-agent")
         await lab.fault("stop_service", node="compute2", service="nova-compute")

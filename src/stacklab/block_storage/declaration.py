@@ -7,10 +7,8 @@ from stacklab.block_storage.api import api
 from stacklab.block_storage.glance import GlanceClient
 from stacklab.block_storage.policies import RULES
 from stacklab.block_storage.service import BlockStorageService
-from stacklab.block_storage.servicegroup import TOPICS, VOLUME
+from stacklab.block_storage.servicegroup import TOPICS
 from stacklab.declaration import CatalogSpec, Key, Parts, ServiceDeclaration, Startup
-from stacklab.topology import Change
-from stacklab.topology.runtime import SERVICE
 
 BLOCK_STORAGE = Key("volume", BlockStorageService)
 
@@ -39,15 +37,6 @@ def _stop(parts: Parts) -> None:
     parts.get(BLOCK_STORAGE).stop()
 
 
-def _node_changed(parts: Parts, fqdn: str) -> None:
-    parts.get(BLOCK_STORAGE).follow_node(fqdn)
-
-
-def _changed(parts: Parts, change: Change) -> None:
-    if change.kind == SERVICE and change.service == VOLUME:
-        parts.get(BLOCK_STORAGE).follow_node(change.nodes[0])
-
-
 DECLARATION = ServiceDeclaration(
     api=api, mount="/volume", rules=RULES,
     # devstack's two entries for one endpoint: "block-storage" (what current clients ask
@@ -56,7 +45,6 @@ DECLARATION = ServiceDeclaration(
     catalog_aliases=(CatalogSpec("volumev3", "cinderv3", "Cinder Volume Service V3",
                                  "/volume/v3"),),
     key=BLOCK_STORAGE, build=_build, start=_start, background=_background, stop=_stop,
-    # cinder-scheduler's RPC server is named after its node, so the bus pauses it with its
-    # process; a cinder-volume's is named host@backend, which follow_node pauses.
-    process_topics={"cinder-scheduler": (TOPICS["cinder-scheduler"],)},
-    node_down=_node_changed, node_up=_node_changed, changed=_changed)
+    # Each process's RPC server consumes its topic on its own node (a cinder-volume's as
+    # host@backend, listening for its node): a stopped one leaves its queue waiting.
+    process_topics={binary: (topic,) for binary, topic in TOPICS.items()})

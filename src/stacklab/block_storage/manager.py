@@ -20,7 +20,7 @@ from stacklab.block_storage.glance import volume_image_metadata
 from stacklab.block_storage.scheduler import Request, schedule
 from stacklab.block_storage.servicegroup import SCHEDULER, TOPICS, VOLUME
 from stacklab.bus.inprocess import InProcessListener
-from stacklab.bus.interface import Target
+from stacklab.bus.interface import Target, on_host
 
 if TYPE_CHECKING:
     from stacklab.block_storage.service import BlockStorageService
@@ -173,5 +173,7 @@ class SchedulerManager:
                 return
             volume.host = decision.chosen.pool_host
             volume.updated_at = service.clock.now()
-        service.bus.cast_nowait(Target(TOPICS[VOLUME], decision.chosen.host), "create_volume",
-                                volume_id=volume_id)
+        # Sent from this scheduler's node, over its connection to the broker.
+        with on_host(self.node):
+            service.bus.cast_nowait(Target(TOPICS[VOLUME], decision.chosen.host),
+                                    "create_volume", volume_id=volume_id)

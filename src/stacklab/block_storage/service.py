@@ -79,9 +79,10 @@ class BlockStorageService:
         for manager in self.scheduler_managers:
             manager.listener = self.bus.listen(manager.target, manager)
         for volume in self.volume_managers:
-            volume.listener = self.bus.listen(volume.target, volume)
-            # A host@backend names no node the bus knows: its process follows its node.
-            if not self.runtime.running(volume.node, VOLUME):
+            # Named host@backend, served by a process of its node: the bus pauses it with
+            # the node, with the process (process_topics) and without a broker connection.
+            volume.listener = self.bus.listen(volume.target, volume, host=volume.node)
+            if not self.running(volume.node, VOLUME):
                 volume.listener.pause()
 
     def stop(self) -> None:
@@ -97,19 +98,6 @@ class BlockStorageService:
             return self.runtime.running(node, binary)
         except KeyError:  # a node the topology no longer has: its power says
             return self.runtime.is_up(node)
-
-    def follow_node(self, node: str) -> None:
-        """A node's power or its cinder-volume changed: its volume RPC servers consume
-        exactly while the process runs (the scheduler's, named after the node, the bus
-        pauses and resumes itself)."""
-        running = self.running(node, VOLUME)
-        for volume in self.volume_managers:
-            if volume.node != node or volume.listener is None:
-                continue
-            if running:
-                volume.listener.resume()
-            else:
-                volume.listener.pause()
 
     async def run(self) -> None:
         await self.services.run(lambda: self.processes, self.running)

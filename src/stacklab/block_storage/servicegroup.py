@@ -14,6 +14,7 @@ seconds are the lab's: reports paced and ages read on ``lab_clock``, stamps in w
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -22,8 +23,11 @@ from sqlalchemy.orm import Session
 
 from stacklab.block_storage import models as m
 from stacklab.clock import Clock
+from stacklab.ha.route import working_on
 from stacklab.ids import IdSource
-from stacklab.store.database import Database
+from stacklab.store.database import Database, DBConnectionError
+
+LOG = logging.getLogger("cinder.service")
 
 SCHEDULER = "cinder-scheduler"
 VOLUME = "cinder-volume"
@@ -80,22 +84,35 @@ class VolumeServices:
 
     def heartbeat(self, processes: Iterable[ServiceProcess],
                   running: Callable[[str, str], bool]) -> int:
-        """One round of reports: each process running on its node reports for its host
-        (the node that reports last is the one the row names). Returns how many."""
+        """One round of reports: each process running on its node saves its own report for
+        its host (the node that reports last is the one the row names), from that node:
+        through the internal VIP to a Galera member, as cinder's services write the
+        database themselves. A report that cannot reach the database is lost. Returns how
+        many were saved."""
+        saved = 0
+        for process in processes:
+            if not running(process.node, process.binary):
+                continue
+            try:
+                with working_on(process.node):
+                    saved += self._save(process)
+            except DBConnectionError as exc:
+                LOG.warning("Lost connection to the database for reporting service status "
+                            "(%s on %s): %s", process.binary, process.host, exc)
+        return saved
+
+    def _save(self, process: ServiceProcess) -> int:
         now = self.clock.now()
-        reporting = [p for p in processes if running(p.node, p.binary)]
-        if not reporting:
-            return 0
         with self.db.session() as session:
-            rows = {(r.host, r.binary): r for r in session.scalars(select(m.VolumeService))}
-            for process in reporting:
-                record = rows.get((process.host, process.binary))
-                if record is None:
-                    continue
-                record.updated_at = now
-                record.report_count += 1
-                record.node = process.node
-        return len(reporting)
+            record = session.scalar(select(m.VolumeService).where(
+                m.VolumeService.host == process.host,
+                m.VolumeService.binary == process.binary))
+            if record is None:
+                return 0
+            record.updated_at = now
+            record.report_count += 1
+            record.node = process.node
+            return 1
 
     async def run(self, processes: Callable[[], Iterable[ServiceProcess]],
                   running: Callable[[str, str], bool]) -> None:

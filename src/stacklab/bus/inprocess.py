@@ -94,10 +94,14 @@ class _Queue:
 class InProcessListener:
     """A listener of ``InProcessBus``; see ``stacklab.bus.interface.Listener``."""
 
-    def __init__(self, bus: InProcessBus, target: Target, endpoint: object) -> None:
+    def __init__(self, bus: InProcessBus, target: Target, endpoint: object,
+                 host: str | None = None) -> None:
         self._bus = bus
         self._target = target
         self.endpoint = endpoint
+        # The node its process runs on: the target's server, unless that names something
+        # else (cinder-volume's host@backend, which two nodes may share).
+        self.host = host if host is not None else target.server
         self._paused = False
         self._stopped = False
         self._paused_since: float | None = None
@@ -120,8 +124,7 @@ class InProcessListener:
     def receiving(self) -> bool:
         # A consumer gets messages while its process runs and its host's connection to
         # the broker works.
-        return not (self._paused or self._stopped) and self._bus.host_connected(
-            self._target.server)
+        return not (self._paused or self._stopped) and self._bus.host_connected(self.host)
 
     def pause(self) -> None:
         if self._paused or self._stopped:
@@ -302,10 +305,11 @@ class InProcessBus:
             counters.casts_sent += 1
         self._route(message)
 
-    def listen(self, target: Target, endpoint: object) -> InProcessListener:
+    def listen(self, target: Target, endpoint: object, *,
+               host: str | None = None) -> InProcessListener:
         if target.fanout:
             raise InvalidTarget("A listener consumes a topic, not a fanout", target)
-        listener = InProcessListener(self, target, endpoint)
+        listener = InProcessListener(self, target, endpoint, host)
         names = [target.topic]
         if target.server is not None:
             names.append(f"{target.topic}.{target.server}")
@@ -322,8 +326,8 @@ class InProcessBus:
         listener.fanout_queue = fanout
         self._fanout.setdefault(target.topic, []).append(fanout)
         self._listeners.append(listener)
-        if (target.server is not None and self._host_up is not None
-                and not self._host_up(target.server)):
+        if (listener.host is not None and self._host_up is not None
+                and not self._host_up(listener.host)):
             listener.pause()
             return listener
         # A new consumer picks up what waited in the shared queues.
@@ -391,11 +395,11 @@ class InProcessBus:
         return len(queue.pending) if queue is not None else 0
 
     def listeners(self, server: str | None = None) -> list[InProcessListener]:
-        """Live listeners, in listen order; only ``server``'s when given."""
+        """Live listeners, in listen order; only those of host ``server`` when given."""
         return [
             listener
             for listener in self._listeners
-            if server is None or listener.target.server == server
+            if server is None or listener.host == server
         ]
 
     def host_connected(self, host: str | None) -> bool:
@@ -590,7 +594,7 @@ class InProcessBus:
     async def _handle(self, listener: InProcessListener, message: _Message) -> None:
         try:
             # The handler runs on the listener's host: what it sends leaves from there.
-            with on_host(listener.target.server):
+            with on_host(listener.host):
                 result = await _invoke(listener.endpoint, message.method, message.kwargs,
                                        message.ctxt)
         except Exception as exc:
@@ -632,7 +636,7 @@ class InProcessBus:
             self.count(message.target.topic).replies_lost += 1
             LOG.debug("Reply to %s lost: %s is paused", message.msg_id, listener.target)
             return
-        if not (self.host_connected(listener.target.server)
+        if not (self.host_connected(listener.host)
                 and self.host_connected(message.sender)):
             # The replier's or the caller's connection broke meanwhile: its reply queue
             # (transient, on the broker it was connected to) went with it.

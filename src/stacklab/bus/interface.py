@@ -275,8 +275,13 @@ class Bus(Protocol):
         its turn (outside any loop, it waits in its queue as for a paused consumer).
         """
 
-    def listen(self, target: Target, endpoint: object) -> Listener:
+    def listen(self, target: Target, endpoint: object, *,
+               host: str | None = None) -> Listener:
         """Serve ``target``: messages call ``endpoint``'s public methods by name.
+
+        ``host`` is the node the serving process runs on, when the target's server is not
+        a node's name (cinder-volume's ``host@backend``): the listener pauses with that
+        node and uses its connection to the broker.
 
         Methods may be plain or ``async``; names starting with ``_`` are never
         called (oslo's default RPC access policy).

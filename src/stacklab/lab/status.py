@@ -136,6 +136,24 @@ async def compute_services(view: StatusView) -> Section | None:
     return section
 
 
+async def volume_services(view: StatusView) -> Section | None:
+    """cinder's services, as ``openstack volume service list`` shows them."""
+    title = "volume services"
+    try:
+        services = (await view.get("/volume/v3/os-services"))["services"]
+    except ServiceCallError as error:
+        return _unreadable("volume_services", title, error)
+    section = Section("volume_services", title, ["host", "binary", "zone", "status", "state"])
+    for service in sorted(services, key=lambda s: (s["host"], s["binary"])):
+        section.rows.append([service["host"], service["binary"], service["zone"],
+                             service["status"], service["state"]])
+        if service["state"] != "up":
+            section.problems.append(Problem(
+                DEGRADED, f"{service['binary']} on {service['host']} is down (no report for "
+                          "service_down_time)"))
+    return section
+
+
 def _short(fqdn: str | None) -> str:
     return fqdn.split(".", 1)[0] if fqdn else "-"
 
@@ -266,7 +284,7 @@ async def rabbitmq(view: StatusView) -> Section | None:
 
 # The sections every status shows, in order.
 SECTIONS: list[SectionProvider] = [vips, pacemaker, load_balancers, galera, rabbitmq,
-                                   network_agents, compute_services]
+                                   network_agents, compute_services, volume_services]
 
 
 def node_rows(runtime: Runtime) -> list[dict[str, Any]]:

@@ -345,3 +345,29 @@ def test_get_pools_shows_each_backends_capacity() -> None:
             assert session.scalars(select(m.Volume)).first() is not None
 
     run_lab(scenario)
+
+
+def test_backend_host_makes_the_controllers_one_service_active_passive() -> None:
+    from support.inprocess import ephemeral_config
+
+    config = ephemeral_config()
+    config.lvm.backend_host = "cinder-cluster"
+
+    async def scenario(lab: Lab) -> None:
+        services = lab.cloud.block_storage.list_services(binary="cinder-volume")
+        assert [s.host for s in services] == ["cinder-cluster@lvm"]
+        ident = (await lab.create(name="shared"))["volume"]["id"]
+        assert (await lab.volume(ident))["os-vol-host-attr:host"] == "cinder-cluster@lvm#lvm"
+        # Either node's process serves the one queue: with controller1's stopped,
+        # controller2's consumes it, and the service keeps reporting. (A controller powered
+        # off would take the two-node RabbitMQ cluster's survivor with it: pause_minority.)
+        lab.cloud.runtime.stop_service(C1, "cinder-volume")
+        await lab.call("POST", f"/volumes/{ident}/action", {"os-extend": {"new_size": 2}},
+                       expect=202)
+        await lab.settle(lab.cloud.config.DEFAULT.service_down_time + 10)
+        shown = await lab.volume(ident)
+        assert (shown["status"], shown["size"]) == ("available", 2)
+        record = lab.cloud.block_storage.list_services(binary="cinder-volume")[0]
+        assert lab.cloud.block_storage.services.is_up(record) and record.node == C2
+
+    run_lab(scenario, config)

@@ -206,7 +206,8 @@ def test_status_gives_a_verdict_from_nodes_processes_and_faults(
     assert status["endpoint"] == "http://testserver"
     assert len(status["nodes"]) == 12
     assert [s["name"] for s in status["sections"]] == [
-        "vips", "haproxy", "galera", "rabbitmq", "network_agents", "compute_services"]
+        "vips", "haproxy", "galera", "rabbitmq", "network_agents", "compute_services",
+        "volume_services"]
 
     client.post("/stacklab/v1/nodes/storage2/down", headers=admin)
     client.post("/stacklab/v1/faults", headers=admin, json={
