@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from stacklab.api.errors import BadRequest, NotFound
+from stacklab.api.errors import BadRequest
 from stacklab.api.service import Call, Reply
 from stacklab.block_storage import models as m
 from stacklab.block_storage import schemas
@@ -20,6 +20,7 @@ from stacklab.block_storage.api.base import (
     sorted_page,
     timestamp,
 )
+from stacklab.block_storage.api.metadata import MetadataOwner, declare_metadata_routes
 from stacklab.block_storage.api.volumes import caller
 from stacklab.block_storage.schemas import as_bool
 from stacklab.block_storage.volumes import snapshot_not_found
@@ -172,64 +173,10 @@ async def delete_snapshot(call: Call) -> None:
 
 # -- metadata -----------------------------------------------------------------------------
 
-@api.route("GET", f"{S}/metadata", expected_errors=(404,))
-async def show_metadata(call: Call) -> dict[str, Any]:
-    service = block_storage(call)
-    with service.db.session() as session:
-        snapshot = _load(call, session, "volume:get_snapshot_metadata")
-        return {"metadata": dict(snapshot.metadata_)}
-
-
-async def _set_metadata(call: Call, replace: bool) -> dict[str, Any]:
-    service = block_storage(call)
-    with service.db.session() as session:
-        snapshot = _load(call, session, "volume:update_snapshot_metadata")
-        return {"metadata": service.snapshots.set_metadata(snapshot, call.body["metadata"],
-                                                           replace=replace)}
-
-
-@api.route("POST", f"{S}/metadata", schema=schemas.METADATA, expected_errors=(400, 404))
-async def create_metadata(call: Call) -> dict[str, Any]:
-    return await _set_metadata(call, False)
-
-
-@api.route("PUT", f"{S}/metadata", schema=schemas.METADATA, expected_errors=(400, 404))
-async def replace_metadata(call: Call) -> dict[str, Any]:
-    return await _set_metadata(call, True)
-
-
-@api.route("GET", f"{S}/metadata/{{key}}", expected_errors=(404,))
-async def show_metadata_item(call: Call) -> dict[str, Any]:
-    service = block_storage(call)
-    key = call.params["key"]
-    with service.db.session() as session:
-        snapshot = _load(call, session, "volume:get_snapshot_metadata")
-        if key not in snapshot.metadata_:
-            raise NotFound(f"Snapshot {snapshot.id} has no metadata with key {key}.")
-        return {"meta": {key: snapshot.metadata_[key]}}
-
-
-@api.route("PUT", f"{S}/metadata/{{key}}", schema=schemas.META_ITEM,
-           expected_errors=(400, 404))
-async def update_metadata_item(call: Call) -> dict[str, Any]:
-    key = call.params["key"]
-    meta = call.body["meta"]
-    if key not in meta:
-        raise BadRequest("Request body and URI mismatch")
-    service = block_storage(call)
-    with service.db.session() as session:
-        snapshot = _load(call, session, "volume:update_snapshot_metadata")
-        service.snapshots.set_metadata(snapshot, meta, replace=False)
-    return {"meta": dict(meta)}
-
-
-@api.route("DELETE", f"{S}/metadata/{{key}}", expected_errors=(400, 404))
-async def delete_metadata_item(call: Call) -> Reply:
-    service = block_storage(call)
-    with service.db.session() as session:
-        snapshot = _load(call, session, "volume:delete_snapshot_metadata")
-        service.snapshots.delete_metadata(snapshot, call.params["key"])
-    return Reply(None, status=200)
+declare_metadata_routes(MetadataOwner(
+    S, "Snapshot", _load, lambda service: service.snapshots,
+    get_rule="volume:get_snapshot_metadata", create_rule="volume:update_snapshot_metadata",
+    update_rule="volume:update_snapshot_metadata", delete_rule="volume:delete_snapshot_metadata"))
 
 
 # -- actions --------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from stacklab.block_storage.api.base import (
     sorted_page,
     timestamp,
 )
+from stacklab.block_storage.api.metadata import MetadataOwner, declare_metadata_routes
 from stacklab.block_storage.schemas import as_bool
 from stacklab.block_storage.volumes import Caller, ImageInfo, volume_not_found
 
@@ -278,65 +279,10 @@ async def delete_volume(call: Call) -> None:
 
 # -- metadata -----------------------------------------------------------------------------
 
-@api.route("GET", f"{V}/metadata", expected_errors=(404,))
-async def show_metadata(call: Call) -> dict[str, Any]:
-    service = block_storage(call)
-    with service.db.session() as session:
-        volume = _load(call, session, "volume:get_volume_metadata")
-        return {"metadata": dict(volume.metadata_)}
-
-
-async def _set_metadata(call: Call, replace: bool) -> dict[str, Any]:
-    service = block_storage(call)
-    rule = "volume:update_volume_metadata" if replace else "volume:create_volume_metadata"
-    with service.db.session() as session:
-        volume = _load(call, session, rule)
-        return {"metadata": service.volumes.set_metadata(volume, call.body["metadata"],
-                                                         replace=replace)}
-
-
-@api.route("POST", f"{V}/metadata", schema=schemas.METADATA, expected_errors=(400, 404))
-async def create_metadata(call: Call) -> dict[str, Any]:
-    return await _set_metadata(call, False)
-
-
-@api.route("PUT", f"{V}/metadata", schema=schemas.METADATA, expected_errors=(400, 404))
-async def replace_metadata(call: Call) -> dict[str, Any]:
-    return await _set_metadata(call, True)
-
-
-@api.route("GET", f"{V}/metadata/{{key}}", expected_errors=(404,))
-async def show_metadata_item(call: Call) -> dict[str, Any]:
-    service = block_storage(call)
-    key = call.params["key"]
-    with service.db.session() as session:
-        volume = _load(call, session, "volume:get_volume_metadata")
-        if key not in volume.metadata_:
-            raise NotFound(f"Volume {volume.id} has no metadata with key {key}.")
-        return {"meta": {key: volume.metadata_[key]}}
-
-
-@api.route("PUT", f"{V}/metadata/{{key}}", schema=schemas.META_ITEM,
-           expected_errors=(400, 404))
-async def update_metadata_item(call: Call) -> dict[str, Any]:
-    key = call.params["key"]
-    meta = call.body["meta"]
-    if key not in meta:
-        raise BadRequest("Request body and URI mismatch")
-    service = block_storage(call)
-    with service.db.session() as session:
-        volume = _load(call, session, "volume:update_volume_metadata")
-        service.volumes.set_metadata(volume, meta, replace=False)
-    return {"meta": dict(meta)}
-
-
-@api.route("DELETE", f"{V}/metadata/{{key}}", expected_errors=(400, 404))
-async def delete_metadata_item(call: Call) -> Reply:
-    service = block_storage(call)
-    with service.db.session() as session:
-        volume = _load(call, session, "volume:delete_volume_metadata")
-        service.volumes.delete_metadata(volume, call.params["key"])
-    return Reply(None, status=200)
+declare_metadata_routes(MetadataOwner(
+    V, "Volume", _load, lambda service: service.volumes,
+    get_rule="volume:get_volume_metadata", create_rule="volume:create_volume_metadata",
+    update_rule="volume:update_volume_metadata", delete_rule="volume:delete_volume_metadata"))
 
 
 # -- actions --------------------------------------------------------------------------------
