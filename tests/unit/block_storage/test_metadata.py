@@ -39,3 +39,28 @@ def test_metadata_routes_merge_replace_show_update_and_delete(kind: str, noun: s
         assert await lab.call("GET", meta) == {"metadata": {}}
 
     run_lab(scenario)
+
+
+def test_dict_filters_keep_the_records_holding_every_pair() -> None:
+    """?metadata= on volumes and snapshots, ?extra_specs= on types: cinder's literal dicts,
+    compared as text; a filter that is no dict is a 400 naming it."""
+    async def scenario(lab: Lab) -> None:
+        ids = {}
+        for name, meta in (("x", {"n": "1", "k": "a"}), ("y", {"n": "1", "k": "b"})):
+            ids[name] = (await lab.create(name=name, metadata=meta))["volume"]["id"]
+            await lab.call("POST", "/snapshots", {"snapshot": {
+                "volume_id": ids[name], "name": f"s{name}", "metadata": meta}}, expect=202)
+        await lab.settle()
+        for path, key in (("/volumes", "volumes"), ("/snapshots", "snapshots")):
+            both = await lab.call("GET", f"{path}?metadata={{'n': 1}}")
+            assert len(both[key]) == 2, both
+            one = await lab.call("GET", f"{path}?metadata={{'n': '1', 'k': 'b'}}")
+            assert [r["name"] for r in one[key]] in (["y"], ["sy"])
+            refused = await lab.call("GET", f"{path}?metadata=nodict", expect=400)
+            assert "Invalid filter metadata=nodict" in str(refused)
+        await lab.call("POST", "/types", {"volume_type": {
+            "name": "gold", "extra_specs": {"tier": "gold"}}})
+        gold = await lab.call("GET", "/types?extra_specs={'tier':'gold'}")
+        assert [t["name"] for t in gold["volume_types"]] == ["gold"]
+
+    run_lab(scenario)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 import datetime as dt
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
@@ -106,3 +106,12 @@ def literal_filter(text: str, name: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise BadRequest(f"Invalid input received: Invalid filter {name}={text}")
     return value
+
+
+def holding(records: Sequence[T], text: str, name: str,
+            field: Callable[[T], Mapping[str, Any]]) -> list[T]:
+    """The records whose dict ``field`` holds every pair of the filter ``name=text``
+    (cinder compares as text: ``{'n': 1}`` matches ``"1"``)."""
+    wanted = literal_filter(text, name)
+    return [record for record in records
+            if all(field(record).get(key) == str(value) for key, value in wanted.items())]

@@ -15,7 +15,7 @@ from stacklab.block_storage import schemas
 from stacklab.block_storage.api.base import (
     api,
     block_storage,
-    literal_filter,
+    holding,
     project_target,
     sorted_page,
     timestamp,
@@ -105,9 +105,7 @@ def _filtered(call: Call, session: Any) -> list[m.Snapshot]:
             statement = statement.where(getattr(m.Snapshot, key) == query[key])
     found = list(session.scalars(statement))
     if "metadata" in query and call.version_at_least("3.22"):
-        wanted = literal_filter(query["metadata"], "metadata")
-        found = [s for s in found if all(s.metadata_.get(k) == str(v)
-                                         for k, v in wanted.items())]
+        found = holding(found, query["metadata"], "metadata", lambda s: s.metadata_)
     return found
 
 

@@ -13,7 +13,7 @@ from stacklab.block_storage import schemas
 from stacklab.block_storage.api.base import (
     api,
     block_storage,
-    literal_filter,
+    holding,
     project_target,
     sorted_page,
     timestamp,
@@ -68,9 +68,8 @@ async def list_types(call: Call) -> dict[str, Any]:
     with service.db.session() as session:
         found = service.types.listing(session, call.context.project_id, is_public=is_public)
         if call.version_at_least("3.52") and "extra_specs" in call.query:
-            wanted = literal_filter(call.query["extra_specs"], "extra_specs")
-            found = [t for t in found
-                     if all(t.extra_specs.get(k) == str(v) for k, v in wanted.items())]
+            found = holding(found, call.query["extra_specs"], "extra_specs",
+                            lambda t: t.extra_specs)
         page, links = sorted_page(
             call, found, "types", "volume_type",
             sortable=("id", "name", "is_public", "description", "created_at", "updated_at"),

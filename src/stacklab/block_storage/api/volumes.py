@@ -16,7 +16,7 @@ from stacklab.block_storage import schemas
 from stacklab.block_storage.api.base import (
     api,
     block_storage,
-    literal_filter,
+    holding,
     project_target,
     sorted_page,
     timestamp,
@@ -180,14 +180,10 @@ def _filtered(call: Call, session: Any) -> list[m.Volume]:
         statement = statement.where(m.Volume.bootable == as_bool(query["bootable"]))
     found = list(session.scalars(statement))
     if "metadata" in query:
-        wanted = literal_filter(query["metadata"], "metadata")
-        found = [v for v in found if all(v.metadata_.get(k) == str(value)
-                                         for k, value in wanted.items())]
+        found = holding(found, query["metadata"], "metadata", lambda v: v.metadata_)
     images = query.get("glance_metadata") or query.get("image_metadata")
     if images and call.version_at_least("3.4"):
-        wanted = literal_filter(images, "glance_metadata")
-        found = [v for v in found if all(v.image_metadata.get(k) == str(value)
-                                         for k, value in wanted.items())]
+        found = holding(found, images, "glance_metadata", lambda v: v.image_metadata)
     return found
 
 
