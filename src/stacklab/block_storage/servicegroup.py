@@ -18,7 +18,7 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from stacklab.block_storage import models as m
@@ -102,17 +102,14 @@ class VolumeServices:
         return saved
 
     def _save(self, process: ServiceProcess) -> int:
-        now = self.clock.now()
-        with self.db.session() as session:
-            record = session.scalar(select(m.VolumeService).where(
+        # One UPDATE, as cinder's Service.save writes the changed columns (no read first).
+        with self.db.connection() as connection:
+            saved = connection.execute(update(m.VolumeService).where(
                 m.VolumeService.host == process.host,
-                m.VolumeService.binary == process.binary))
-            if record is None:
-                return 0
-            record.updated_at = now
-            record.report_count += 1
-            record.node = process.node
-            return 1
+                m.VolumeService.binary == process.binary).values(
+                updated_at=self.clock.now(), report_count=m.VolumeService.report_count + 1,
+                node=process.node))
+            return 1 if saved.rowcount else 0
 
     async def run(self, processes: Callable[[], Iterable[ServiceProcess]],
                   running: Callable[[str, str], bool]) -> None:

@@ -492,6 +492,8 @@ class ControlPlane:
         """One transaction's round trip: the API worker to HAProxy on the DB VIP's holder,
         and on to the Galera member, over their links; a lost packet is retransmitted as
         TCP does on an established connection (the session is pooled)."""
+        if not self.view.runtime.any_link_set():
+            return 0.0  # the way was found reachable: on clean links it costs nothing
         holder = self.vip_holder() or controller
         took = 0.0
         for a, b in ((controller, holder), (holder, node)):
