@@ -17,7 +17,7 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Float, bindparam, func, insert, select, update
 
 from stacklab.bus.interface import current_host
 from stacklab.clock import Clock
@@ -29,6 +29,16 @@ from stacklab.network.port_events import PortEvents
 from stacklab.store.database import Database
 
 LOG = logging.getLogger("neutron.db.agents_db")
+
+
+# Built once: building a statement costs more than running it (every agent reports every
+# report_interval). A report without start_flag keeps started_at.
+_MINE = (m.Agent.agent_type == bindparam("b_agent_type"), m.Agent.host == bindparam("b_host"))
+_LAST_HEARTBEAT = select(m.Agent.heartbeat_timestamp).where(*_MINE)
+_HEARTBEAT = update(m.Agent).where(*_MINE).values(
+    configurations=bindparam("b_configurations", type_=m.Agent.configurations.type),
+    heartbeat_timestamp=bindparam("b_now"),
+    started_at=func.coalesce(bindparam("b_started_at", type_=Float), m.Agent.started_at))
 
 
 class AgentReports:
@@ -51,8 +61,8 @@ class AgentReports:
         # Galera member), which may refuse it: the agent then hears of an error.
         # Without the ORM: this runs for every agent every report_interval.
         with working_on(current_host()), self.db.connection() as connection:
-            mine = (m.Agent.agent_type == state["agent_type"], m.Agent.host == state["host"])
-            last = connection.execute(select(m.Agent.heartbeat_timestamp).where(*mine)).first()
+            mine = {"b_agent_type": state["agent_type"], "b_host": state["host"]}
+            last = connection.execute(_LAST_HEARTBEAT, mine).first()
             configurations = dict(state.get("configurations") or {})
             if last is None:
                 connection.execute(insert(m.Agent).values(
@@ -66,11 +76,9 @@ class AgentReports:
             lab = self.lab_clock
             revived = sch.is_agent_down(lab.from_wall(last.heartbeat_timestamp), lab.now(),
                                         self.down_time)
-            changes: dict[str, Any] = {"configurations": configurations,
-                                       "heartbeat_timestamp": now}
-            if state.get("start_flag"):
-                changes["started_at"] = now
-            connection.execute(update(m.Agent).where(*mine).values(**changes))
+            connection.execute(_HEARTBEAT, {
+                **mine, "b_configurations": configurations, "b_now": now,
+                "b_started_at": now if state.get("start_flag") else None})
             if revived:
                 LOG.info("Agent %s on %s revived", state["agent_type"], state["host"])
             return sch.AGENT_REVIVED if revived else sch.AGENT_ALIVE
