@@ -202,8 +202,11 @@ class VirtualClock:
         return None
 
     @staticmethod
-    async def _settle(rounds: int = 5, limit: int = 100_000) -> None:
-        """Yield until no other task is ready to run (however long their chains of awaits)."""
+    async def _settle(rounds: int = 1, limit: int = 100_000) -> None:
+        """Yield until no other task is ready to run (however long their chains of awaits).
+
+        One turn and an empty ready queue suffice: a task that is not ready waits on a
+        timer of this clock or on another task, which would be in the queue."""
         loop = asyncio.get_running_loop()
         # CPython keeps the ready callbacks in ``_ready``; without it, a fixed number of turns.
         ready = getattr(loop, "_ready", None)
