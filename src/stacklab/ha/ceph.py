@@ -200,6 +200,10 @@ class CephCluster:
                 self._arm_out(osd)
         if changed:
             self._changed()
+        else:
+            # A peer holding what another missed may just have come back (it was up in
+            # the map all along): recovery starts now.
+            self._schedule_recovery()
 
     def _detection_delay(self, osd: Osd) -> float:
         reporters = {other.host for other in self.osds
