@@ -30,6 +30,7 @@ from stacklab.compute.declaration import DECLARATION as COMPUTE_SERVICE
 from stacklab.compute.service import ComputeService
 from stacklab.config import Config
 from stacklab.declaration import CONTROL_PLANE, Key, Parts, ServiceDeclaration, Startup
+from stacklab.ha.ceph import CephOptions
 from stacklab.ha.controlplane import ControlPlane
 from stacklab.ha.rabbitmq import RabbitOptions
 from stacklab.identity.declaration import DECLARATION as IDENTITY_SERVICE
@@ -115,6 +116,18 @@ def rabbit_options(config: Config) -> RabbitOptions:
         kombu_reconnect_delay=clients.kombu_reconnect_delay)
 
 
+def ceph_options(config: Config) -> CephOptions:
+    """The lab's Ceph cluster, as configured ([stacklab] ceph_*)."""
+    lab = config.stacklab
+    return CephOptions(
+        osd_pool_default_size=lab.ceph_osd_pool_default_size,
+        osd_pool_default_min_size=lab.ceph_osd_pool_default_min_size,
+        osd_heartbeat_grace=lab.ceph_osd_heartbeat_grace,
+        mon_osd_min_down_reporters=lab.ceph_mon_osd_min_down_reporters,
+        mon_osd_report_timeout=lab.ceph_mon_osd_report_timeout,
+        mon_osd_down_out_interval=lab.ceph_mon_osd_down_out_interval)
+
+
 class Cloud:
     def __init__(self, config: Config, *, clock: Clock | None = None,
                  topology: Topology | None = None, logs: CentralLogStore | None = None,
@@ -160,7 +173,7 @@ class Cloud:
             self.topology, self.runtime, self.parts.scaled_clock,
             apis=[declaration.name for declaration in self.declarations],
             rabbit=rabbit_options(config),
-            vip_manager=config.stacklab.vip_manager))
+            vip_manager=config.stacklab.vip_manager, ceph=ceph_options(config)))
         self.db.gate = self.controlplane.check_database
         # The bus rides on the lab's RabbitMQ: its waits on the lab's time, its messages
         # over each node's connection to the broker.

@@ -112,6 +112,16 @@ class StacklabOptions:
     # as IPaddr2 with a haproxy clone colocated, quorum two_node, fencing by power cycle;
     # docs/pacemaker.md). The request path asks either one who holds the VIPs.
     vip_manager: str = "keepalived"
+    # The lab's Ceph cluster (ceph.conf [global]; stacklab.ha.ceph): its pools' size and
+    # min_size (0: Ceph's rule, size - size/2, so 1 for size 2), and how its monitors
+    # learn of a dead OSD. Ceph's own defaults are size 3 and 2 down reporters; the lab's
+    # two storage nodes hold size 2 and need 1 reporter to mark the other down.
+    ceph_osd_pool_default_size: int = 2
+    ceph_osd_pool_default_min_size: int = 0
+    ceph_osd_heartbeat_grace: float = 20.0
+    ceph_mon_osd_min_down_reporters: int = 1
+    ceph_mon_osd_report_timeout: float = 900.0
+    ceph_mon_osd_down_out_interval: float = 600.0
 
 
 @dataclass
@@ -209,6 +219,29 @@ class VolumeBackendOptions:
     lvm_type: str = "auto"
     volume_group: str = "cinder-volumes"
     volume_group_size_gb: int = 0
+    # The RBD driver's (cinder/volume/drivers/rbd.py RBD_OPTS); upstream defaults.
+    rbd_pool: str = "rbd"
+    rbd_user: str = ""
+    rbd_ceph_conf: str = ""
+    rados_connect_timeout: int = -1
+
+
+RBD_DRIVER = "cinder.volume.drivers.rbd.RBDDriver"
+
+
+@dataclass
+class GlanceStoreOptions:
+    """glance-api.conf's [glance_store]: the stores glance loads and the one new images
+    go to (glance_store's defaults: file and http, default file), and the rbd store's
+    options (glance_store/_drivers/rbd.py)."""
+
+    stores: str = "file,http"
+    default_store: str = "file"
+    filesystem_store_datadir: str = "/var/lib/glance/images/"
+    rbd_store_pool: str = "images"
+    rbd_store_user: str = ""
+    rbd_store_ceph_conf: str = "/etc/ceph/ceph.conf"
+    rados_connect_timeout: int = -1
 
 
 @dataclass
@@ -290,10 +323,13 @@ class Config:
     oslo_messaging_rabbit: OsloMessagingRabbitOptions = field(
         default_factory=OsloMessagingRabbitOptions)
     lvm: VolumeBackendOptions = field(default_factory=VolumeBackendOptions)
+    # The lab's shared backend once Ceph is configured (enabled_backends = lvm,ceph).
+    ceph: VolumeBackendOptions = field(default_factory=VolumeBackendOptions)
+    glance_store: GlanceStoreOptions = field(default_factory=GlanceStoreOptions)
 
     def volume_backend(self, name: str) -> VolumeBackendOptions:
-        """The section of backend ``name`` (one of ``enabled_backends``): the lab's ``[lvm]``;
-        another name has no section of its own here and gets upstream's defaults."""
+        """The section of backend ``name`` (one of ``enabled_backends``): the lab's ``[lvm]``
+        or ``[ceph]``; another name has no section of its own here and gets upstream's defaults."""
         section = getattr(self, name, None)
         if isinstance(section, VolumeBackendOptions):
             return section
@@ -369,4 +405,21 @@ def lab_defaults(config: Config) -> Config:
     # The course's cinder.conf: one lvm backend on each cinder-volume node.
     config.DEFAULT.enabled_backends = "lvm"
     config.lvm.volume_backend_name = "lvm"
+    lab_ceph_backend(config)
     return config
+
+
+def lab_ceph_backend(config: Config) -> None:
+    """The lab's ``[ceph]`` backend section, ready for ``enabled_backends = lvm,ceph``:
+    volumes in the cluster's ``volumes`` pool, one cinder-volume service (``backend_host``)
+    that either controller's process serves (active/passive), and kolla's
+    rados_connect_timeout of 5 s (upstream's -1 waits librados' 300 s)."""
+    config.ceph.volume_backend_name = "ceph"
+    config.ceph.volume_driver = RBD_DRIVER
+    config.ceph.rbd_pool = "volumes"
+    config.ceph.rbd_user = "cinder"
+    config.ceph.rbd_ceph_conf = "/etc/ceph/ceph.conf"
+    config.ceph.backend_host = "rbd:volumes"
+    config.ceph.rados_connect_timeout = 5
+    config.glance_store.rbd_store_user = "glance"
+    config.glance_store.rados_connect_timeout = 5

@@ -482,7 +482,7 @@ def test_status_shows_dead_agents_down_services_and_a_verdict() -> None:
         status = await lab.status()
         assert (status["status"], status["problems"]) == ("ready", [])
         sections = {s["name"]: s for s in status["sections"]}
-        assert set(sections) == {"vips", "haproxy", "galera", "rabbitmq", "network_agents",
+        assert set(sections) == {"vips", "haproxy", "galera", "rabbitmq", "ceph", "network_agents",
                                  "compute_services", "volume_services"}
         assert len(sections["network_agents"]["rows"]) == 10
         assert len(sections["compute_services"]["rows"]) == 6

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from stacklab.block_storage.servicegroup import SCHEDULER, VOLUME, ServiceProcess
-from stacklab.config import Config
+from stacklab.config import RBD_DRIVER, Config
 from stacklab.topology import Topology
 
 
@@ -28,6 +28,15 @@ class Backend:
     max_over_subscription_ratio: float
     reserved_percentage: int
     thin: bool
+    # An rbd backend's (cinder.volume.drivers.rbd.RBDDriver): its Ceph pool and client.
+    rbd_pool: str | None = None
+    rbd_user: str = ""
+    rbd_ceph_conf: str = ""
+    rados_connect_timeout: int = -1
+
+    @property
+    def rbd(self) -> bool:
+        return self.rbd_pool is not None
 
     @property
     def pool(self) -> str:
@@ -39,7 +48,7 @@ class Backend:
 
     @property
     def storage_protocol(self) -> str:
-        return "iSCSI"
+        return "ceph" if self.rbd else "iSCSI"
 
     @property
     def vendor_name(self) -> str:
@@ -59,6 +68,7 @@ def lab_backends(config: Config, topology: Topology) -> list[Backend]:
     for node in topology.nodes_running(VOLUME):
         for section in backend_names(config):
             options = config.volume_backend(section)
+            rbd = options.volume_driver == RBD_DRIVER
             host = f"{options.backend_host or node.fqdn}@{section}"
             found.append(Backend(
                 section=section, name=options.volume_backend_name or section, host=host,
@@ -68,7 +78,10 @@ def lab_backends(config: Config, topology: Topology) -> list[Backend]:
                 reserved_percentage=options.reserved_percentage,
                 # lvm_type "auto" picks thin provisioning where LVM supports it, as every
                 # current distribution's does.
-                thin=options.lvm_type in ("auto", "thin")))
+                thin=options.lvm_type in ("auto", "thin") or rbd,
+                rbd_pool=options.rbd_pool if rbd else None, rbd_user=options.rbd_user,
+                rbd_ceph_conf=options.rbd_ceph_conf,
+                rados_connect_timeout=options.rados_connect_timeout))
     return found
 
 

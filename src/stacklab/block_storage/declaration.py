@@ -6,9 +6,17 @@ from __future__ import annotations
 from stacklab.block_storage.api import api
 from stacklab.block_storage.glance import GlanceClient
 from stacklab.block_storage.policies import RULES
+from stacklab.block_storage.rbd import attach_rbd
 from stacklab.block_storage.service import BlockStorageService
 from stacklab.block_storage.servicegroup import TOPICS
-from stacklab.declaration import CatalogSpec, Key, Parts, ServiceDeclaration, Startup
+from stacklab.declaration import (
+    CONTROL_PLANE,
+    CatalogSpec,
+    Key,
+    Parts,
+    ServiceDeclaration,
+    Startup,
+)
 
 BLOCK_STORAGE = Key("volume", BlockStorageService)
 
@@ -24,7 +32,11 @@ def _build(parts: Parts) -> BlockStorageService:
 
 
 def _start(parts: Parts, startup: Startup) -> None:
-    parts.get(BLOCK_STORAGE).start()
+    service = parts.get(BLOCK_STORAGE)
+    if parts.has(CONTROL_PLANE):  # an rbd backend's volumes live in the lab's Ceph
+        attach_rbd(service.store.rbd, service.backends, parts.get(CONTROL_PLANE),
+                   parts.scaled_clock)
+    service.start()
 
 
 async def _background(parts: Parts) -> None:

@@ -18,6 +18,7 @@ from stacklab.block_storage import models as m
 from stacklab.block_storage.attach_manager import AttachmentEndpoints
 from stacklab.block_storage.backends import Backend
 from stacklab.block_storage.glance import volume_image_metadata
+from stacklab.block_storage.rbd import RbdError
 from stacklab.block_storage.scheduler import Request, schedule
 from stacklab.block_storage.servicegroup import SCHEDULER, TOPICS, VOLUME
 from stacklab.bus.inprocess import InProcessListener
@@ -56,6 +57,12 @@ class VolumeManager(AttachmentEndpoints):
             if image_id is not None:
                 volume.status = "downloading"
         try:
+            await service.store.ready(self.backend.host)
+        except RbdError as error:
+            VOLUME_LOG.error("Volume %s: create failed: %s", volume_id, error)
+            self._set(volume_id, status="error")
+            return
+        try:
             if image_id is not None:
                 if service.glance is None:
                     raise ServiceCallError(503, {"message": "no Image API configured"})
@@ -90,6 +97,12 @@ class VolumeManager(AttachmentEndpoints):
 
     async def delete_volume(self, volume_id: str, cascade: bool = False) -> None:
         service = self.service
+        try:
+            await service.store.ready(self.backend.host)
+        except RbdError as error:
+            VOLUME_LOG.error("Volume %s: delete failed: %s", volume_id, error)
+            self._set(volume_id, status="error_deleting")
+            return
         with service.db.session() as session:
             volume = session.get(m.Volume, volume_id)
             if volume is None:
@@ -117,6 +130,15 @@ class VolumeManager(AttachmentEndpoints):
 
     async def create_snapshot(self, snapshot_id: str) -> None:
         service = self.service
+        try:
+            await service.store.ready(self.backend.host)
+        except RbdError as error:
+            VOLUME_LOG.error("Snapshot %s: create failed: %s", snapshot_id, error)
+            with service.db.session() as session:
+                snapshot = session.get(m.Snapshot, snapshot_id)
+                if snapshot is not None:
+                    snapshot.status = "error"
+            return
         with service.db.session() as session:
             snapshot = session.get(m.Snapshot, snapshot_id)
             if snapshot is None:

@@ -13,6 +13,7 @@ from stacklab.block_storage.backends import Backend, lab_backends, lab_processes
 from stacklab.block_storage.glance import GlanceClient
 from stacklab.block_storage.manager import SchedulerManager, VolumeManager
 from stacklab.block_storage.quotas import Quotas
+from stacklab.block_storage.rbd import rbd_stats
 from stacklab.block_storage.scheduler import PoolState
 from stacklab.block_storage.servicegroup import (
     SCHEDULER,
@@ -177,9 +178,12 @@ class BlockStorageService:
                 continue  # one service for the nodes sharing a backend_host
             seen.add(backend.host)
             record = records.get(backend.host)
-            used = self.store.used_gb(backend.host)
+            used: float = self.store.used_gb(backend.host)
             total = float(backend.capacity_gb)
             allocated = float(provisioned.get(backend.pool_host) or 0)
+            rbd = rbd_stats(self.store.rbd, backend)
+            if rbd is not None:
+                total, used = rbd.total, rbd.used
             capabilities = {
                 "volume_backend_name": backend.name, "vendor_name": backend.vendor_name,
                 "driver_version": "3.0.0", "storage_protocol": backend.storage_protocol,
@@ -193,6 +197,7 @@ class BlockStorageService:
                 "multiattach": True, "QoS_support": False, "backend_state": "up",
                 "location_info": f"LVMVolumeDriver:{backend.node}:{backend.name}:"
                                  f"{'thin' if backend.thin else 'default'}:0",
+                **(rbd.capabilities if rbd is not None else {}),
             }
             pools.append(PoolState(
                 host=backend.host, pool=backend.pool, zone=backend.zone,

@@ -37,6 +37,7 @@ from typing import Any
 
 from stacklab.clock import Clock
 from stacklab.ha import route as routes
+from stacklab.ha.ceph import GIB, CephCluster, CephOptions, lab_mons
 from stacklab.ha.checks import L4CON, L4TOUT, L7OK, L7STS, Probe
 from stacklab.ha.daemonlog import daemon_log
 from stacklab.ha.galera import LOST, NOT_READY, DatabaseRefusal, GaleraCluster, GaleraOptions
@@ -121,6 +122,7 @@ GALERA_PORT = 3306
 DATA_PROCESS = "mariadb"
 ARBITRATOR_PROCESS = "garbd"
 BROKER_PROCESS = "rabbitmq"
+OSD_PROCESS = "ceph-osd"
 # The processes that talk over the bus (oslo.messaging clients of the broker).
 RPC_PROCESSES = ("nova-", "neutron-", "cinder-", "heat-")
 RABBIT_LOG = logging.getLogger("stacklab.ha.rabbitmq")
@@ -130,7 +132,8 @@ class ControlPlane:
     def __init__(self, topology: Topology, runtime: Runtime, clock: Clock, *,
                  apis: Collection[str], haproxy: HaproxyOptions | None = None,
                  galera: GaleraOptions | None = None,
-                 rabbit: RabbitOptions | None = None, vip_manager: str = KEEPALIVED) -> None:
+                 rabbit: RabbitOptions | None = None, vip_manager: str = KEEPALIVED,
+                 ceph: CephOptions | None = None) -> None:
         if vip_manager not in VIP_MANAGERS:
             raise ValueError(f"[stacklab] vip_manager: {vip_manager!r} is not one of "
                              f"{', '.join(VIP_MANAGERS)}")
@@ -210,6 +213,17 @@ class ControlPlane:
                                                 for service in node.services)],
                 host_up=lambda n: self.view.is_up(n), reachable=self._reaches,
                 on_change=self._connections_changed)
+        # The shared storage: an OSD on each node that runs ceph-osd (its disk), monitors on
+        # those and the arbiter (stacklab.ha.ceph).
+        storage = topology.nodes_running(OSD_PROCESS)
+        self.ceph: CephCluster | None = None
+        if storage:
+            self.ceph = CephCluster(
+                self.time, [(node.fqdn, node.disk_gb * GIB) for node in storage],
+                lab_mons([node.fqdn for node in storage],
+                         [node.fqdn for node in topology.nodes_running(ARBITRATOR_PROCESS)]),
+                osd_running=lambda n: self.view.running(n, OSD_PROCESS),
+                host_up=lambda n: self.view.is_up(n), reachable=self._reaches, options=ceph)
         if self.pacemaker is not None:
             self.pacemaker.start()  # the cluster forms and starts haproxy with the VIPs
         else:
@@ -254,6 +268,8 @@ class ControlPlane:
                                  if old.running(fqdn, BROKER_PROCESS)
                                  and not new.running(fqdn, BROKER_PROCESS) and new.is_up(fqdn)])
             self.clients.refresh()
+        if self.ceph is not None:
+            self.ceph.refresh()
         self._break_flights(new)
         self._poke()
 
@@ -550,6 +566,7 @@ class ControlPlane:
                        "primary_component": sorted(self.galera.primary_component()),
                        "last_committed": self.galera.committed},
             "rabbitmq": self.rabbit_status(),
+            "ceph": self.ceph.status() if self.ceph is not None else None,
         }
 
     def rabbit_status(self) -> dict[str, Any] | None:

@@ -3,24 +3,59 @@
 from __future__ import annotations
 
 from stacklab.api.client import ServiceClient
-from stacklab.declaration import CatalogSpec, Key, Parts, ServiceDeclaration, Startup
+from stacklab.config import Config
+from stacklab.declaration import (
+    CONTROL_PLANE,
+    CatalogSpec,
+    Key,
+    Parts,
+    ServiceDeclaration,
+    Startup,
+)
+from stacklab.ha.ceph import CephCluster, RadosClient
 from stacklab.image.api import api
 from stacklab.image.builtin import CIRROS_NAME, CIRROS_PROPERTIES, cirros_bytes
 from stacklab.image.filestore import FileStore
 from stacklab.image.imports import Importer
 from stacklab.image.inspection import FormatPolicy
 from stacklab.image.policies import RULES
+from stacklab.image.rbdstore import RbdStore
 from stacklab.image.service import ImageOptions, ImageService
 from stacklab.image.tasks import ImportFilter, config_list
 
 IMAGE = Key("image", ImageService)
 
 
+def image_store(parts: Parts) -> FileStore:
+    """glance's default store: the file store (upstream's default), or ``rbd`` on the
+    lab's Ceph (``[glance_store] default_store = rbd``, its pool rbd_store_pool)."""
+    config: Config = parts.config
+    options = config.glance_store
+    if options.default_store != "rbd":
+        return FileStore(None if config.stacklab.ephemeral else config.state_path / "images")
+    if "rbd" not in config_list(options.stores):
+        raise ValueError("[glance_store] default_store rbd is not one of stores "
+                         f"({options.stores})")
+
+    # The control plane (which holds the cluster) is built after the services: the
+    # client finds it when it is first used.
+    def cluster() -> CephCluster:
+        found = parts.get(CONTROL_PLANE).ceph
+        if found is None:
+            raise ValueError("[glance_store] default_store rbd: this lab has no storage "
+                             "nodes (ceph-osd)")
+        return found
+
+    return RbdStore(RadosClient(
+        cluster, options.rbd_store_pool, clock=parts.scaled_clock,
+        sync=lambda: parts.get(CONTROL_PLANE).time.sync(),
+        timeout=options.rados_connect_timeout))
+
+
 def _build(parts: Parts) -> ImageService:
     config = parts.config
     image = ImageService(
-        parts.db, parts.clock, parts.ids,
-        FileStore(None if config.stacklab.ephemeral else config.state_path / "images"),
+        parts.db, parts.clock, parts.ids, image_store(parts),
         ImageOptions(image_size_cap=config.DEFAULT.image_size_cap,
                      user_storage_quota=config.DEFAULT.user_storage_quota,
                      formats=FormatPolicy(

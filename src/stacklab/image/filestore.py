@@ -32,6 +32,10 @@ class FileStore:
         self.root = root if root is not None else Path(tempfile.mkdtemp(prefix="stacklab-images-"))
         self.root.mkdir(parents=True, exist_ok=True)
 
+    async def ready(self, image_id: str | None = None) -> None:
+        """Whether the store can serve now (the file store always can; rbd waits)."""
+        return
+
     def path(self, image_id: str) -> Path:
         return self.root / image_id
 

@@ -18,6 +18,7 @@ from stacklab.api.errors import (
     NotFound,
     PayloadTooLarge,
     UnsupportedMediaType,
+    glance_internal_error,
 )
 from stacklab.api.pagination import Dialect, PageRequest, Window, page_query
 from stacklab.api.tag_filters import TagFilter
@@ -36,6 +37,7 @@ from stacklab.image.metadefs import Metadefs
 from stacklab.image.patch import ATTRIBUTES as PATCH_ATTRIBUTES
 from stacklab.image.patch import RESERVED as PATCH_RESERVED
 from stacklab.image.patch import RESERVED_PREFIX, Change, apply_changes
+from stacklab.image.rbdstore import StoreUnavailable
 from stacklab.image.tasks import Tasks
 from stacklab.store.database import Database
 
@@ -288,6 +290,11 @@ class ImageService:
             self.store.delete(image_id)
             self._back_to_queued(image_id)
             raise UnsupportedMediaType(str(exc)) from None
+        except StoreUnavailable:
+            # glance: "Failed to upload image data due to internal error", the image
+            # restored to queued, a 500.
+            self._back_to_queued(image_id)
+            raise glance_internal_error("glance_store.exceptions.BackendException") from None
         except BaseException:
             # A client that hangs up leaves the image queued, as glance does.
             self._back_to_queued(image_id)

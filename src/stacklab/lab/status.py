@@ -282,8 +282,35 @@ async def rabbitmq(view: StatusView) -> Section | None:
     return section
 
 
+async def ceph(view: StatusView) -> Section | None:
+    """The storage nodes' Ceph cluster as ``ceph -s`` and ``ceph osd tree`` tell it: its
+    health, each monitor and OSD, the PGs by state. Its health checks are its problems:
+    redundancy lost (degraded) while I/O goes on, or no I/O at all (inactive PGs, no
+    monitor quorum), which leaves the APIs up but volumes and rbd images unusable."""
+    plane = _plane(view)
+    status = plane.get("ceph") if plane is not None else None
+    if status is None:
+        return None
+    title = (f"Ceph ({status['health']}: osds {status['num_up_osds']} up, "
+             f"{status['num_in_osds']} in of {status['num_osds']}; pgs "
+             f"{status['pgs_degraded']} degraded, {status['pgs_inactive']} inactive of "
+             f"{status['num_pgs']}{'; recovering' if status['recovering'] else ''})")
+    section = Section("ceph", title, ["daemon", "host", "state"])
+    for mon in status["mons"]:
+        section.rows.append([f"mon.{_short(mon['host'])}", _short(mon["host"]),
+                             "in quorum" if mon["in_quorum"] else "out of quorum"])
+    for osd in status["osds"]:
+        section.rows.append([osd["name"], _short(osd["host"]),
+                             f"{'up' if osd['up'] else 'down'}, {'in' if osd['in'] else 'out'}"])
+    for state, count in status["pgs"].items():
+        section.rows.append([f"pgs {state}", "", count])
+    section.problems.extend(Problem(DEGRADED, f"ceph {name}: {message}")
+                            for name, message in status["checks"].items())
+    return section
+
+
 # The sections every status shows, in order.
-SECTIONS: list[SectionProvider] = [vips, pacemaker, load_balancers, galera, rabbitmq,
+SECTIONS: list[SectionProvider] = [vips, pacemaker, load_balancers, galera, rabbitmq, ceph,
                                    network_agents, compute_services, volume_services]
 
 

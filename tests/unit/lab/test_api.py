@@ -206,18 +206,22 @@ def test_status_gives_a_verdict_from_nodes_processes_and_faults(
     assert status["endpoint"] == "http://testserver"
     assert len(status["nodes"]) == 12
     assert [s["name"] for s in status["sections"]] == [
-        "vips", "haproxy", "galera", "rabbitmq", "network_agents", "compute_services",
-        "volume_services"]
+        "vips", "haproxy", "galera", "rabbitmq", "ceph", "network_agents",
+        "compute_services", "volume_services"]
 
     client.post("/stacklab/v1/nodes/storage2/down", headers=admin)
     client.post("/stacklab/v1/faults", headers=admin, json={
         "action": "detach", "node": "compute2", "network": "overlay"})
     status = client.get("/stacklab/v1/status", headers=admin).json()
     assert status["status"] == "degraded"
-    assert status["problems"] == [
+    ceph = [p for p in status["problems"] if p["message"].startswith("ceph ")]
+    assert [p for p in status["problems"] if p not in ceph] == [
         {"severity": "degraded", "message": "storage2 is powered off"},
         {"severity": "degraded",
          "message": "compute2.openstack.local is detached from overlay"}]
+    # Its monitor is gone at once; its OSD is marked down after the heartbeat grace.
+    assert {"severity": "degraded", "message": "ceph MON_DOWN: 1/3 mons down, quorum "
+                                               "storage1,arbiter"} in ceph
     storage2 = next(n for n in status["nodes"] if n["name"] == "storage2")
     assert (storage2["state"], storage2["service_states"]) == ("down", {"ceph-osd": "stopped"})
 

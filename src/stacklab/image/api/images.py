@@ -7,7 +7,7 @@ from typing import Any
 
 from starlette.responses import Response, StreamingResponse
 
-from stacklab.api.errors import BadRequest, Conflict, Forbidden, NotFound
+from stacklab.api.errors import BadRequest, Conflict, Forbidden, NotFound, glance_internal_error
 from stacklab.api.pagination import Glance
 from stacklab.api.query import bool_param, int_param, timestamp_param
 from stacklab.api.service import Call, Reply
@@ -15,6 +15,7 @@ from stacklab.api.validation import Schema, parse_json
 from stacklab.image import patch, schemas
 from stacklab.image.api.base import api, image_target, images, importer, render_image
 from stacklab.image.api.tasks import render_image_task
+from stacklab.image.rbdstore import StoreUnavailable
 
 _SORTABLE = ("name", "status", "container_format", "disk_format", "size", "id", "created_at",
              "updated_at", "visibility", "owner", "min_ram", "min_disk")
@@ -212,8 +213,15 @@ async def download_image(call: Call) -> Response:
         if image.status == "deactivated" and not call.context.is_admin:
             raise Forbidden("The requested image has been deactivated. Image data download "
                             "is forbidden.")
-        has_data = image.status in ("active", "deactivated") and service.store.exists(image.id)
+        active = image.status in ("active", "deactivated")
         checksum, size = image.checksum, image.size
+    try:
+        if active:
+            await service.store.ready(image.id)
+        has_data = active and service.store.exists(image.id)
+    except StoreUnavailable:
+        # glance_store's BackendException reaches glance's wsgi layer unmapped: a 500.
+        raise glance_internal_error("glance_store.exceptions.BackendException") from None
     if not has_data:
         return Response(status_code=204)
     headers = {"Content-Length": str(size)}

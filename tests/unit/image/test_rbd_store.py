@@ -1,0 +1,76 @@
+"""glance's rbd store ([glance_store] default_store = rbd): image bytes in the Ceph cluster's
+``images`` pool, served with one storage node lost, a 500 (glance's, for a store error) and
+the upload restored to queued with both lost, served again once they return."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from starlette.testclient import TestClient
+
+from stacklab.api.app import build_app
+from stacklab.cloud import Cloud
+from support.inprocess import admin_token, ephemeral_config
+
+S1 = "storage1.openstack.local"
+S2 = "storage2.openstack.local"
+C1 = "controller1.openstack.local"
+
+
+@pytest.fixture
+def rbd_cloud() -> Iterator[Cloud]:
+    config = ephemeral_config()
+    config.glance_store.stores = "file,http,rbd"
+    config.glance_store.default_store = "rbd"
+    # The client's 5 s timeout and the OSDs' 20 s grace take 50 ms and 200 ms here.
+    config.stacklab.ha_time_scale = 0.01
+    cloud = Cloud(config)
+    cloud.start("http://testserver")
+    yield cloud
+    cloud.stop()
+
+
+def new_image(client: TestClient, headers: dict[str, str]) -> str:
+    created = client.post("/image/v2/images", headers=headers, json={
+        "name": "blob", "disk_format": "raw", "container_format": "bare"})
+    assert created.status_code == 201, created.text
+    return str(created.json()["id"])
+
+
+def test_an_rbd_image_lives_in_the_cluster_and_fails_as_glance_without_it(
+        rbd_cloud: Cloud) -> None:
+    cluster = rbd_cloud.controlplane.ceph
+    assert cluster is not None
+    with TestClient(build_app(rbd_cloud), raise_server_exceptions=False) as client:
+        headers = {"X-Auth-Token": admin_token(client)}
+        # The lab's CirrOS went to the rbd store too.
+        assert len(cluster.pool("images").objects) == 1
+        image = new_image(client, headers)
+        put = client.put(f"/image/v2/images/{image}/file", content=b"rbd bytes",
+                         headers={**headers, "Content-Type": "application/octet-stream"})
+        assert put.status_code == 204, put.text
+        assert cluster.pool("images").objects[image] == b"rbd bytes"
+
+        # The bytes are not on a controller: controller1 lost, glance on controller2 reads
+        # them; with storage1 lost too, from storage2's copy.
+        rbd_cloud.node_down(C1)
+        rbd_cloud.node_down(S1)
+        got = client.get(f"/image/v2/images/{image}/file", headers=headers)
+        assert (got.status_code, got.content) == (200, b"rbd bytes")
+
+        rbd_cloud.node_down(S2)
+        got = client.get(f"/image/v2/images/{image}/file", headers=headers)
+        assert got.status_code == 500
+        assert got.json()["message"].startswith("The server has either erred")
+        second = new_image(client, headers)
+        put = client.put(f"/image/v2/images/{second}/file", content=b"more",
+                         headers={**headers, "Content-Type": "application/octet-stream"})
+        assert put.status_code == 500
+        shown = client.get(f"/image/v2/images/{second}", headers=headers).json()
+        assert shown["status"] == "queued"
+        assert rbd_cloud.unexpected_errors == 0
+
+        rbd_cloud.node_up(S2)
+        got = client.get(f"/image/v2/images/{image}/file", headers=headers)
+        assert (got.status_code, got.content) == (200, b"rbd bytes")
