@@ -508,7 +508,28 @@ def _block_storage_fixes() -> list[_Fix]:
                     "SnapshotShowResponse/properties/snapshot"):
         fixes.append((f"/components/schemas/{pointer}/properties/group_snapshot_id",
                       _or_null, "null outside a group snapshot (cinder's own samples)"))
+    # cinder's attachment view (api/v3/views/attachments.py) shows an unset time as "",
+    # stores attach_mode as the text "null" until a mode is asked (volume/api.py
+    # attachment_create), and has no connection_info for an os-attach attachment.
+    for pointer in ("AttachmentsCreateResponse/properties/attachment",
+                    "AttachmentShowResponse/properties/attachment",
+                    "AttachmentUpdateResponse/properties/attachment",
+                    "AttachmentsDetailResponse/properties/attachments/items"):
+        for name in ("attached_at", "detached_at"):
+            fixes.append((f"/components/schemas/{pointer}/properties/{name}", _drop_format,
+                          "'' when unset (cinder's attachment view)"))
+        fixes.append((f"/components/schemas/{pointer}/properties/attach_mode",
+                      _enum_with("null"), "'null' until a mode is set (cinder's code)"))
+        fixes.append((f"/components/schemas/{pointer}/properties/connection_info",
+                      _or_null, "null for an os-attach attachment (cinder's code)"))
     return fixes
+
+
+def _enum_with(value: str) -> Callable[[Any], None]:
+    def fix(node: Any) -> None:
+        node["enum"] = [*node["enum"], value]
+
+    return fix
 
 
 # Known spec bugs, repaired by JSON pointer when the spec is loaded: (service, file) -> fixes.

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from stacklab.api.client import ServiceCallError
 from stacklab.block_storage import models as m
+from stacklab.block_storage.attach_manager import AttachmentEndpoints
 from stacklab.block_storage.backends import Backend
 from stacklab.block_storage.glance import volume_image_metadata
 from stacklab.block_storage.scheduler import Request, schedule
@@ -29,7 +30,7 @@ SCHEDULER_LOG = logging.getLogger("cinder.scheduler.filter_scheduler")
 VOLUME_LOG = logging.getLogger("cinder.volume.manager")
 
 
-class VolumeManager:
+class VolumeManager(AttachmentEndpoints):
     """The endpoint of one cinder-volume process (one backend of one node)."""
 
     def __init__(self, service: BlockStorageService, backend: Backend) -> None:
@@ -98,6 +99,8 @@ class VolumeManager:
                     service.store.remove(self.backend.host, snapshot.id)
                     session.delete(snapshot)
             service.store.remove(self.backend.host, volume_id)
+            for attachment in service.attachments.of_volume(session, volume_id):
+                session.delete(attachment)  # a forced delete takes its attachments along
             session.delete(volume)
         VOLUME_LOG.info("Deleted volume successfully. (volume %s)", volume_id)
 

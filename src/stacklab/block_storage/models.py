@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Boolean, Float, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Float, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from stacklab.store.base import Base
@@ -81,8 +81,8 @@ class Volume(Base):
 
     ``host`` is ``host@backend#pool``, the cinder-volume service that owns it (``None``
     until the scheduler picked one); only that service acts on it. ``attach_status``
-    is ``detached`` until attachments exist (their own table, later, keyed by the
-    volume's id, as cinder's volume_attachment); ``admin_metadata`` holds what only
+    follows its attachments (their own table, keyed by the volume's id, as cinder's
+    volume_attachment); ``admin_metadata`` holds what only
     cinder sets (``readonly``); ``image_metadata`` is the volume_glance_metadata of a
     volume made from an image.
     """
@@ -118,6 +118,30 @@ class Volume(Base):
     updated_at: Mapped[float | None] = mapped_column(Float)
     launched_at: Mapped[float | None] = mapped_column(Float)
     terminated_at: Mapped[float | None] = mapped_column(Float)
+
+
+class VolumeAttachment(Base):
+    """One attachment of a volume (cinder's volume_attachment): reserved for an instance,
+    then given a connector (``attaching``, with the host and device it names), then
+    ``attached``. A detached one is gone: cinder keeps it soft-deleted, which no API shows.
+    ``attach_mode`` is ``null`` (the text) until a mode is asked, as cinder stores it."""
+
+    __tablename__ = "block_storage_volume_attachment"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    volume_id: Mapped[str] = mapped_column(String(36), index=True)
+    instance_uuid: Mapped[str | None] = mapped_column(String(36), index=True)
+    attached_host: Mapped[str | None] = mapped_column(String(255))
+    mountpoint: Mapped[str | None] = mapped_column(String(255))
+    attach_mode: Mapped[str | None] = mapped_column(String(36))
+    attach_status: Mapped[str] = mapped_column(String(255))
+    # The volume's host when it was reserved: the cinder-volume that made the connection.
+    volume_host: Mapped[str | None] = mapped_column(String(255))
+    connector: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    connection_info: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    attach_time: Mapped[float | None] = mapped_column(Float)
+    detach_time: Mapped[float | None] = mapped_column(Float)
+    created_at: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[float | None] = mapped_column(Float)
 
 
 class Snapshot(Base):

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from stacklab.block_storage import models as m
+from stacklab.block_storage.attachments import Attachments
 from stacklab.block_storage.backends import Backend, lab_backends, lab_processes
 from stacklab.block_storage.glance import GlanceClient
 from stacklab.block_storage.manager import SchedulerManager, VolumeManager
@@ -61,6 +62,7 @@ class BlockStorageService:
         self.volumes = Volumes(clock, ids, self.types, self.quotas,
                                config.DEFAULT.storage_availability_zone)
         self.snapshots = Snapshots(clock, ids, self.quotas)
+        self.attachments = Attachments(clock, ids)
         self.types.in_use = self._type_in_use
         self.store = VolumeStore()
         # cinder's [glance] access: set by the declaration (it needs the app).

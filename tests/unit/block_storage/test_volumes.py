@@ -246,7 +246,9 @@ def test_delete_and_force_delete_follow_cinders_state_checks() -> None:
     async def scenario(lab: Lab) -> None:
         ident = (await lab.create(name="del"))["volume"]["id"]
         action = f"/volumes/{ident}/action"
-        await lab.call("POST", action, {"os-reset_status": {"status": "in-use"}}, expect=202)
+        # (in-use needs an attachment: test_attachments resets to it.)
+        await lab.call("POST", action, {"os-reset_status": {"status": "attaching"}},
+                       expect=202)
         refused = await lab.call("DELETE", f"/volumes/{ident}", expect=400)
         assert "status must be available or error" in refused["badRequest"]["message"]
         await lab.call("POST", action, {"os-reset_status": {"status": "bogus"}}, expect=400)

@@ -1,11 +1,13 @@
 """Block Storage v3 over HTTP: importing this package declares every operation on ``api``."""
 
 from stacklab.block_storage.api import (  # noqa: F401
+    attachments,
     discovery,
     qos,
     quotas,
     services,
     snapshots,
+    volume_attach_actions,
     volume_types,
     volumes,
     zones,

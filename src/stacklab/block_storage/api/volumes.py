@@ -13,6 +13,7 @@ from stacklab.api.errors import BadRequest, NotFound
 from stacklab.api.service import Call, Reply, VersionedSchema
 from stacklab.block_storage import models as m
 from stacklab.block_storage import schemas
+from stacklab.block_storage.api.attachments import volume_attachments
 from stacklab.block_storage.api.base import (
     api,
     block_storage,
@@ -69,8 +70,7 @@ def render_volume(call: Call, volume: m.Volume, types: dict[str, m.VolumeType]
         "encrypted": volume.encryption_key_id is not None,
         "replication_status": volume.replication_status, "consistencygroup_id": None,
         "multiattach": volume.multiattach,
-        # Attachments come with the attachments API; none yet.
-        "attachments": [],
+        "attachments": volume_attachments(call, volume),
     }
     admin = call.context.is_admin
     if admin:
@@ -360,5 +360,7 @@ async def reset_status(call: Call) -> Reply:
     service = block_storage(call)
     with service.db.session() as session:
         volume = _load(call, session, "volume_extension:volume_admin_actions:reset_status")
+        service.attachments.check_reset(session, volume, call.body["os-reset_status"])
         service.volumes.reset_status(volume, call.body["os-reset_status"])
+        service.attachments.after_reset(session, volume, call.body["os-reset_status"])
     return Reply(None, status=202)
