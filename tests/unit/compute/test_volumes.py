@@ -193,3 +193,30 @@ def test_boot_from_an_existing_volume_and_refusals() -> None:
         assert (await lab.volume(made))["status"] == "available"
 
     run_lab(scenario)
+
+
+def test_legacy_mapping_boots_from_its_vda_volume_holding_no_disk_in_placement() -> None:
+    async def scenario(lab: Lab) -> None:
+        made = (await lab.create(imageRef=await image(lab)))["volume"]["id"]
+        await lab.until_status(made, "available")
+        shown = await boot(lab, block_device_mapping=[
+            {"volume_id": made, "device_name": "vda", "delete_on_termination": "true"}])
+        assert shown["status"] == "ACTIVE" and shown["image"] == ""
+        assert shown["os-extended-volumes:volumes_attached"] == [
+            {"id": made, "delete_on_termination": True}]
+        # Only the flavor's memory and cpu: the root disk is the volume, on no host.
+        usage = lab.cloud.compute.placement.allocations[shown["id"]].resources
+        assert usage.get("DISK_GB", 0) == 0 and usage["MEMORY_MB"] > 0
+        both = await nova(lab, "POST", "/servers", {"server": {
+            "name": "t", "flavorRef": "1", "networks": "none",
+            "block_device_mapping": [{"volume_id": made, "device_name": "vda"}],
+            "block_device_mapping_v2": [{"source_type": "blank", "volume_size": 1,
+                                         "destination_type": "volume", "boot_index": 0}]}},
+            expect=400)
+        assert both["badRequest"]["message"] == (
+            "Using different block_device_mapping syntaxes is not allowed")
+        await nova(lab, "DELETE", f"/servers/{shown['id']}", expect=204)
+        await lab.settle(5)
+        await lab.call("GET", f"/volumes/{made}", expect=404)
+
+    run_lab(scenario)
