@@ -220,3 +220,28 @@ def test_legacy_mapping_boots_from_its_vda_volume_holding_no_disk_in_placement()
         await lab.call("GET", f"/volumes/{made}", expect=404)
 
     run_lab(scenario)
+
+
+def test_cinder_s_quota_fails_the_build_of_a_volume_the_user_may_not_have() -> None:
+    async def scenario(lab: Lab) -> None:
+        token, project = await lab.member("tight")
+        await lab.call("PUT", f"/os-quota-sets/{project}",
+                       {"quota_set": {"gigabytes": 0}})
+        bdm = {"source_type": "blank", "destination_type": "volume", "volume_size": 1,
+               "boot_index": 0}
+        made = await nova(lab, "POST", "/servers", {"server": {
+            "name": "t", "flavorRef": "1", "networks": "none",
+            "block_device_mapping_v2": [bdm]}}, expect=202, token=token)
+        ident = made["server"]["id"]
+        shown: dict[str, Any] = {}
+        for _ in range(100):
+            shown = (await nova(lab, "GET", f"/servers/{ident}", token=token))["server"]
+            if shown["status"] != "BUILD":
+                break
+        # The volume is the user's, counted by cinder against the user's project.
+        assert shown["status"] == "ERROR", shown
+        assert shown["fault"]["message"].startswith(f"Build of instance {ident} aborted: ")
+        assert "gigabytes" in shown["fault"]["message"]
+        assert shown["os-extended-volumes:volumes_attached"] == []
+
+    run_lab(scenario)
