@@ -90,8 +90,14 @@ class ServiceClient:
 
     async def send(self, method: str, path: str, *, token: str | None = None,
                    json: Any = None, params: Any = None, content: bytes | None = None,
-                   headers: Mapping[str, str] | None = None) -> httpx.Response:
+                   headers: Mapping[str, str] | None = None,
+                   service_token: bool = False) -> httpx.Response:
         """The answer to one call (2xx and 3xx), else ``ServiceCallError``.
+
+        ``service_token``: a call made with a user's token carries the calling
+        service's own token too (``X-Service-Token``, keystonemiddleware's
+        service token: nova's ``[service_user] send_service_user_token``), so
+        the service called knows a service acts for the user.
 
         The call runs in a task of its own: the request path it goes through
         binds its own request ids to the log context, which must not leak into
@@ -102,20 +108,25 @@ class ServiceClient:
         if origin:
             extra["X-OpenStack-Request-ID"] = origin
         return await asyncio.create_task(
-            self._send(method, path, token, json, params, content, extra))
+            self._send(method, path, token, json, params, content, extra, service_token))
 
     async def _send(self, method: str, path: str, token: str | None, json: Any, params: Any,
-                    content: bytes | None, headers: dict[str, str]) -> httpx.Response:
+                    content: bytes | None, headers: dict[str, str],
+                    service_token: bool = False) -> httpx.Response:
         async with self._client() as client:
             for attempt in range(2):
                 try:
                     auth = token or await self._service_token(client)
+                    sent = {**headers, "X-Auth-Token": auth}
+                    if token and service_token:
+                        sent["X-Service-Token"] = await self._service_token(client)
                     answer = await client.request(
                         method, f"{self._mount}{path}", json=json, params=params,
-                        content=content, headers={**headers, "X-Auth-Token": auth})
+                        content=content, headers=sent)
                 except (ConnectionError, httpx.TransportError) as error:
                     raise ServiceUnreachable(str(error) or type(error).__name__) from None
-                if answer.status_code == 401 and token is None and attempt == 0:
+                if answer.status_code == 401 and attempt == 0 and (
+                        token is None or service_token):
                     self._token = None  # expired or revoked: log in again once
                     continue
                 if answer.status_code >= 400:

@@ -25,6 +25,7 @@ from stacklab.bus.interface import Target
 from stacklab.compute import image_meta, quotas, states
 from stacklab.compute import models as m
 from stacklab.compute.casts import Cast
+from stacklab.compute.cinder import CinderError
 from stacklab.compute.glance import GlanceError, image_properties
 from stacklab.compute.instances import bus_context
 from stacklab.compute.interfaces import networking_failure
@@ -51,8 +52,8 @@ class BuildRequest:
     name: str
     flavor_ref: str
     image_ref: str = ""
-    block_devices: list[dict[str, Any]] = field(default_factory=list)  # mapping v2
-    legacy_block_devices: bool = False  # a block_device_mapping (v1) was given
+    block_devices: list[dict[str, Any]] = field(default_factory=list)  # mapping v2 (or v1)
+    legacy_block_devices: bool = False  # block_devices is a block_device_mapping (v1)
     networks: Any = None  # None (auto), "auto", "none" or a list of requests
     security_groups: list[str] = field(default_factory=list)
     metadata: dict[str, str] = field(default_factory=dict)
@@ -120,15 +121,99 @@ def check_image_fits(flavor: dict[str, Any], image: dict[str, Any]) -> None:
                          f"{disk} bytes, image is {image['size']} bytes.")
 
 
-def local_block_devices(mappings: list[dict[str, Any]], legacy: bool) -> list[dict[str, Any]]:
-    """The mappings kept: only local disks, until a Block Storage service runs."""
-    for bdm in mappings:
-        if bdm.get("destination_type", "volume") == "volume" or \
-                bdm.get("source_type") in ("volume", "snapshot"):
-            raise BadRequest(_NO_VOLUMES)
-    if legacy:
-        raise BadRequest(_NO_VOLUMES)
-    return [dict(bdm) for bdm in mappings]
+_VOLUME_SOURCES = ("volume", "snapshot")
+
+
+def invalid_bdm(details: str) -> BadRequest:
+    return BadRequest(f"Block Device Mapping is Invalid: {details}")
+
+
+def _strip_dev(name: str | None) -> str:
+    return (name or "").removeprefix("/dev/")
+
+
+def _boot_index(value: Any) -> int | None:
+    """nova's boot index: a number (a string of one too); None or negative: not bootable."""
+    if value is None or value == "":
+        return None
+    try:
+        index = int(value)
+    except (TypeError, ValueError):
+        raise invalid_bdm("Boot index is invalid.") from None
+    return index if index >= 0 else None
+
+
+def from_api(bdm: Mapping[str, Any]) -> dict[str, Any]:
+    """A ``block_device_mapping_v2`` entry as a mapping row (nova's BlockDeviceDict.from_api)."""
+    source = bdm.get("source_type")
+    uuid = bdm.get("uuid")
+    if source not in ("volume", "image", "snapshot", "blank"):
+        raise invalid_bdm("Some required fields are missing")
+    destination = bdm.get("destination_type") or (
+        "volume" if source in _VOLUME_SOURCES else "local")
+    if source == "blank" and uuid:
+        raise invalid_bdm("Invalid device UUID.")
+    if source != "blank" and not uuid:
+        raise invalid_bdm("Missing device UUID.")
+    volume_type = bdm.get("volume_type")
+    if destination == "local" and volume_type:
+        raise invalid_bdm("Specifying a volume_type with destination_type=local is not "
+                          "supported.")
+    if source == "volume" and volume_type:
+        raise invalid_bdm("Specifying volume type to existing volume is not supported.")
+    size = bdm.get("volume_size")
+    return {"source_type": source, "destination_type": destination,
+            "boot_index": _boot_index(bdm.get("boot_index")),
+            "device_name": bdm.get("device_name"),
+            "volume_id": uuid if source == "volume" else None,
+            "snapshot_id": uuid if source == "snapshot" else None,
+            "image_id": uuid if source == "image" else None,
+            "volume_size": int(size) if size not in (None, "") else None,
+            "volume_type": volume_type, "tag": bdm.get("tag"),
+            "guest_format": bdm.get("guest_format"), "disk_bus": bdm.get("disk_bus"),
+            "device_type": bdm.get("device_type"),
+            "delete_on_termination": bdm.get("delete_on_termination") in _TRUE}
+
+
+def from_legacy(bdm: Mapping[str, Any], image_ref: str) -> dict[str, Any]:
+    """A ``block_device_mapping`` (v1) entry: a volume or a snapshot's new volume; without
+    an image, the one on the root device (vda) boots (nova's from_legacy_mapping)."""
+    snapshot, volume = bdm.get("snapshot_id"), bdm.get("volume_id")
+    if not snapshot and not volume:
+        raise invalid_bdm("Missing device UUID.")
+    size = bdm.get("volume_size")
+    root = not image_ref and _strip_dev(bdm.get("device_name")) == "vda"
+    return {"source_type": "snapshot" if snapshot else "volume",
+            "destination_type": "volume", "boot_index": 0 if root else None,
+            "device_name": bdm.get("device_name"), "volume_id": None if snapshot else volume,
+            "snapshot_id": snapshot or None, "image_id": None,
+            "volume_size": int(size) if size not in (None, "") else None,
+            "volume_type": None, "tag": None, "guest_format": None, "disk_bus": None,
+            "device_type": None,
+            "delete_on_termination": bdm.get("delete_on_termination") in _TRUE}
+
+
+_TRUE = (True, 1, "True", "TRUE", "true", "1", "ON", "On", "on", "YES", "Yes", "yes")
+
+
+def check_boot_sequence(mappings: list[dict[str, Any]]) -> None:
+    """Boot indexes are 0, 1, 2... with no gap (nova's InvalidBDMBootSequence)."""
+    indexes = sorted(b["boot_index"] for b in mappings if b["boot_index"] is not None)
+    if not indexes or indexes != list(range(len(indexes))):
+        raise invalid_bdm("Boot sequence for the instance and image/block device mapping "
+                          "combination is not valid.")
+
+
+@dataclass
+class BootDisks:
+    """What a create's block device mappings come to."""
+
+    mappings: list[dict[str, Any]]
+    image: dict[str, Any] | None  # the image the server records (None: booted from a volume)
+    properties: dict[str, Any]  # the image properties the server boots with
+    min_ram: int = 0
+    volume_backed: bool = False
+    volumes: dict[str, dict[str, Any]] = field(default_factory=dict)  # existing, by id
 
 
 def _flavor_snapshot(flavor: m.Flavor) -> dict[str, Any]:
@@ -231,20 +316,158 @@ class Builds:
         quotas.check_group_members(limits["server_group_members"], len(group.members), count)
         return group
 
+    async def _volume(self, volume_id: str, token: str) -> dict[str, Any]:
+        cinder = self.service.cinder
+        assert cinder is not None
+        try:
+            return await cinder.get(volume_id, token=token)
+        except CinderError as exc:
+            if exc.status >= 500:
+                raise
+            raise invalid_bdm(f"failed to get volume {volume_id}.") from None
+
+    async def boot_disks(self, request: BuildRequest, token: str) -> BootDisks:
+        """The create's block device mappings, checked as nova-api checks them: the boot
+        sequence, each image, volume and snapshot (as cinder and glance show them to the
+        user), the sizes; and the image the server boots with."""
+        given = request.block_devices
+        if not given and not request.legacy_block_devices:
+            if not request.image_ref:
+                raise BadRequest("Missing imageRef attribute")
+            image = await self.image(request.image_ref, token)
+            return BootDisks([], image, image["properties"], image["min_ram"])
+        image_ref = request.image_ref
+        if request.legacy_block_devices:
+            mappings = [from_legacy(b, image_ref) for b in given]
+        else:
+            mappings = [from_api(b) for b in given]
+        wants_cinder = any(b["destination_type"] == "volume" for b in mappings)
+        if wants_cinder and self.service.cinder is None:
+            raise BadRequest(_NO_VOLUMES)
+        if image_ref:
+            for bdm in mappings:
+                if bdm["destination_type"] == "volume" and \
+                        _strip_dev(bdm["device_name"]) == "vda":
+                    raise BadRequest("The volume cannot be assigned the same device name as "
+                                     "the root device vda")
+            if not any(b["boot_index"] == 0 for b in mappings):
+                # The image named is the root disk, local (nova's image mapping).
+                mappings.insert(0, {**from_api({"source_type": "image", "uuid": image_ref,
+                                                "destination_type": "local"}),
+                                    "boot_index": 0, "delete_on_termination": True})
+        check_boot_sequence(mappings)
+        if request.max_count > 1 and any(b["source_type"] == "volume" for b in mappings):
+            raise BadRequest("Cannot attach one or more volumes to multiple instances")
+        images: dict[str, dict[str, Any]] = {}
+        volumes: dict[str, dict[str, Any]] = {}
+        cinder = self.service.cinder
+        for bdm in mappings:
+            if bdm["image_id"]:
+                if bdm["image_id"] not in images:
+                    images[bdm["image_id"]] = await self.image(
+                        bdm["image_id"], token,
+                        missing=f"Block Device Mapping is Invalid: failed to get image "
+                                f"{bdm['image_id']}.")
+                if bdm["destination_type"] == "volume" and not bdm["volume_size"]:
+                    raise invalid_bdm("Images with destination_type 'volume' need to have a "
+                                      "non-zero size specified")
+            elif bdm["volume_id"]:
+                volume = volumes[bdm["volume_id"]] = await self._volume(bdm["volume_id"],
+                                                                        token)
+                bdm["volume_size"] = volume.get("size")
+            elif bdm["snapshot_id"]:
+                assert cinder is not None
+                try:
+                    snapshot = await cinder.get_snapshot(bdm["snapshot_id"], token=token)
+                except CinderError as exc:
+                    if exc.status >= 500:
+                        raise
+                    raise invalid_bdm(f"failed to get snapshot {bdm['snapshot_id']}.") \
+                        from None
+                bdm["volume_size"] = bdm["volume_size"] or snapshot.get("size")
+            elif bdm["source_type"] == "blank" and bdm["destination_type"] == "volume" and \
+                    not bdm["volume_size"]:
+                raise invalid_bdm("Blank volumes (source: 'blank', dest: 'volume') need to "
+                                  "have non-zero size")
+        root = next(b for b in mappings if b["boot_index"] == 0)
+        if root["destination_type"] == "local":
+            if root["source_type"] != "image":
+                raise invalid_bdm("Boot sequence for the instance and image/block device "
+                                  "mapping combination is not valid.")
+            image = images[root["image_id"]]
+            return BootDisks(mappings, image, image["properties"], image["min_ram"],
+                             volumes=volumes)
+        return self._volume_root(mappings, root, images, volumes)
+
+    @staticmethod
+    def _volume_root(mappings: list[dict[str, Any]], root: dict[str, Any],
+                     images: dict[str, dict[str, Any]],
+                     volumes: dict[str, dict[str, Any]]) -> BootDisks:
+        """A server booted from a volume: its image is the one the volume was made from."""
+        properties: dict[str, Any] = {}
+        min_ram = min_disk = 0
+        if root["source_type"] == "image":
+            image = images[root["image_id"]]
+            properties, min_ram, min_disk = image["properties"], image["min_ram"], \
+                image["min_disk"]
+        elif root["source_type"] == "volume":
+            volume = volumes[root["volume_id"]]
+            if str(volume.get("bootable", "false")).lower() != "true":
+                raise BadRequest(f"Block Device {root['volume_id']} is not bootable.")
+            metadata = dict(volume.get("volume_image_metadata") or {})
+            min_ram = int(metadata.pop("min_ram", 0) or 0)
+            min_disk = int(metadata.pop("min_disk", 0) or 0)
+            properties = {k: v for k, v in metadata.items()
+                          if k not in ("image_id", "image_name", "checksum", "size",
+                                       "container_format", "disk_format")}
+        size = root["volume_size"] or 0
+        if min_disk and size < min_disk:
+            raise BadRequest("Volume is smaller than the minimum size specified in image "
+                             f"metadata. Volume size is {size * 1024 ** 3} bytes, minimum "
+                             f"size is {min_disk * 1024 ** 3} bytes.")
+        return BootDisks(mappings, None, properties, min_ram, volume_backed=True,
+                         volumes=volumes)
+
+    async def _reserve(self, disks: BootDisks, uuid: str, token: str,
+                       multiattach_ok: bool) -> None:
+        """Each existing volume reserved for the server (a cinder attachment, no host yet):
+        cinder refuses one that is in use (nova's InvalidVolume, 400)."""
+        cinder = self.service.cinder
+        for bdm in disks.mappings:
+            if not bdm["volume_id"]:
+                continue
+            assert cinder is not None
+            volume = disks.volumes[bdm["volume_id"]]
+            if volume.get("multiattach") and not multiattach_ok:
+                raise BadRequest("Multiattach volumes are only supported starting with compute "
+                                 "API version 2.60.")
+            try:
+                bdm["attachment_id"] = (await cinder.attachment_create(
+                    bdm["volume_id"], uuid, token=token))["id"]
+            except CinderError as exc:
+                await self._unreserve(disks, token)
+                if exc.status >= 500:
+                    raise nova_internal_error("cinderclient.exceptions.ClientException") \
+                        from None
+                raise BadRequest(f"Invalid volume: Invalid input received: {exc.message} "
+                                 "(HTTP 400)") from None
+
+    async def _unreserve(self, disks: BootDisks, token: str) -> None:
+        cinder = self.service.cinder
+        for bdm in disks.mappings:
+            if bdm.get("attachment_id") and cinder is not None:
+                try:
+                    await cinder.attachment_delete(bdm.pop("attachment_id"), token=token)
+                except CinderError:
+                    continue
+
     async def create(self, context: RequestContext, request: BuildRequest, *,
-                     zero_disk_allowed: bool) -> Built:
+                     zero_disk_allowed: bool, multiattach_ok: bool = True) -> Built:
         """Check a create, record its servers and cast their build to the conductor."""
         service = self.service
         token = context.auth_token or ""
-        project, user = context.project_id or "", context.user_id or ""
-        block_devices = local_block_devices(request.block_devices,
-                                            request.legacy_block_devices)
-        image_ref = request.image_ref or next(
-            (b.get("uuid", "") for b in block_devices
-             if b.get("source_type") == "image" and str(b.get("boot_index")) == "0"), "")
-        if not image_ref:
-            raise BadRequest("Missing imageRef attribute")
-        image = await self.image(image_ref, token)
+        project = context.project_id or ""
+        disks = await self.boot_disks(request, token)
         networks = await self._networks(request.networks, token, project)
         await self._check_security_groups(request.security_groups, token, project)
         quotas.check_metadata(service.quotas.limits(project)["metadata_items"],
@@ -257,12 +480,53 @@ class Builds:
         if request.min_count > request.max_count:
             raise BadRequest("min_count must be <= max_count")
         ctxt = bus_context(context)
+        if any(b["destination_type"] == "volume" for b in disks.mappings):
+            # The compute host creates and attaches the volumes with the user's token.
+            ctxt["auth_token"] = context.auth_token
+        # A server using an existing volume is one server (checked above): its id is known
+        # before its record, so that cinder reserves the volume for it first.
+        first_uuid = service.ids.uuid() if disks.volumes else None
+        if first_uuid is not None:
+            await self._reserve(disks, first_uuid, token, multiattach_ok)
+        try:
+            uuids, reservation_id, flavor, group = self._record(
+                context, request, disks, networks, first_uuid, zero_disk_allowed, ctxt)
+        except Exception:
+            await self._unreserve(disks, token)
+            raise
+        admin_pass = request.admin_pass or service.ids.urlsafe_token(9)
+        spec: dict[str, Any] = {
+            "flavor": flavor, "image_properties": disks.properties,
+            "availability_zone": zone, "scheduler_hints": request.hints,
+            "group": {"uuid": group.uuid, "policy": group.policy, "rules": dict(group.rules)}
+            if group else None,
+            "force_hosts": [forced_host] if forced_host else [],
+            "boot_from_volume": disks.volume_backed, "project_id": project,
+        }
+        await service.bus.cast(Target("conductor"), "build_instances", instance_uuids=uuids,
+                               spec=spec, ctxt=ctxt)
+        await service.settle(uuids)
+        return Built(uuids, reservation_id, admin_pass)
+
+    def _record(self, context: RequestContext, request: BuildRequest, disks: BootDisks,
+                networks: Any, first_uuid: str | None, zero_disk_allowed: bool,
+                ctxt: dict[str, Any]) -> tuple[list[str], str, dict[str, Any],
+                                               m.ServerGroup | None]:
+        """The new servers' records (and their block device mappings), in one transaction."""
+        service = self.service
+        project, user = context.project_id or "", context.user_id or ""
+        zone = request.zone
         with service.db.session() as session:
             flavor = self.flavor(session, request.flavor_ref, context)
-            check_image_fits(flavor, image)
-            if flavor["root_gb"] == 0 and not zero_disk_allowed:
-                raise Forbidden("Only volume-backed servers are allowed for flavors with "
-                                "zero disk.")
+            if disks.volume_backed:
+                if flavor["memory_mb"] < disks.min_ram:
+                    raise BadRequest("Flavor's memory is too small for requested image.")
+            else:
+                assert disks.image is not None
+                check_image_fits(flavor, disks.image)
+                if flavor["root_gb"] == 0 and not zero_disk_allowed:
+                    raise Forbidden("Only volume-backed servers are allowed for flavors with "
+                                    "zero disk.")
             key_data = self.key_pair(session, user, request.key_name).public_key \
                 if request.key_name else None
             count = quotas.servers_allowed(service.quotas.limits(project),
@@ -272,22 +536,26 @@ class Builds:
             reservation_id = "r-" + service.ids.hex_id()[:8]
             now = service.clock.now()
             uuids: list[str] = []
+            local = [{k: v for k, v in b.items() if v is not None}
+                     for b in disks.mappings if b["destination_type"] == "local"]
             for index, (name, hostname) in enumerate(
                     server_names(request.name, request.hostname, count)):
+                uuid = first_uuid if index == 0 and first_uuid else service.ids.uuid()
                 instance = m.Instance(
-                    uuid=service.ids.uuid(), name=name, hostname=hostname,
+                    uuid=uuid, name=name, hostname=hostname,
                     description=request.description, project_id=project, user_id=user,
-                    image_ref=image["id"], flavor=flavor, vcpus=flavor["vcpus"],
+                    image_ref=disks.image["id"] if disks.image else "", flavor=flavor,
+                    vcpus=flavor["vcpus"],
                     memory_mb=flavor["memory_mb"], vm_state=states.BUILDING,
                     task_state=states.SCHEDULING, power_state=states.NOSTATE,
                     key_name=request.key_name, key_data=key_data, user_data=request.user_data,
                     config_drive="True" if request.config_drive else "",
                     access_ipv4=request.access_ipv4, access_ipv6=request.access_ipv6,
                     disk_config=request.disk_config, metadata_=dict(request.metadata),
-                    system_metadata=image_meta.system_metadata(image["properties"]),
+                    system_metadata=image_meta.system_metadata(disks.properties),
                     tags=list(dict.fromkeys(request.tags)),
                     security_groups=request.security_groups or ["default"],
-                    networks=networks, addresses={}, block_devices=block_devices,
+                    networks=networks, addresses={}, block_devices=local,
                     scheduler_hints=request.hints,
                     server_group=group.uuid if group else None,
                     trusted_certs=request.trusted_certs, reservation_id=reservation_id,
@@ -295,23 +563,13 @@ class Builds:
                     created_at=now, updated_at=now)
                 session.add(instance)
                 session.flush()
+                for bdm in disks.mappings:
+                    service.volumes.add(session, instance.uuid, bdm)
                 service.instances.start_action(session, instance, "create", ctxt)
                 uuids.append(instance.uuid)
             if group is not None:
                 group.members = [*group.members, *uuids]
-            admin_pass = request.admin_pass or service.ids.urlsafe_token(9)
-        spec: dict[str, Any] = {
-            "flavor": flavor, "image_properties": image["properties"],
-            "availability_zone": zone, "scheduler_hints": request.hints,
-            "group": {"uuid": group.uuid, "policy": group.policy, "rules": dict(group.rules)}
-            if group else None,
-            "force_hosts": [forced_host] if forced_host else [],
-            "boot_from_volume": False, "project_id": project,
-        }
-        await service.bus.cast(Target("conductor"), "build_instances", instance_uuids=uuids,
-                               spec=spec, ctxt=ctxt)
-        await service.settle(uuids)
-        return Built(uuids, reservation_id, admin_pass)
+        return uuids, reservation_id, flavor, group
 
     async def rebuild(self, session: Session, instance: m.Instance, fields: Mapping[str, Any],
                       context: RequestContext) -> Cast:

@@ -6,6 +6,7 @@ import asyncio
 
 from stacklab.compute.agents.events import VifPlugging
 from stacklab.compute.api import api
+from stacklab.compute.cinder import CinderClient
 from stacklab.compute.glance import GlanceClient
 from stacklab.compute.neutron import NeutronClient
 from stacklab.compute.policies import RULES
@@ -35,6 +36,9 @@ def _build(parts: Parts) -> ComputeService:
                                  config.DEFAULT.vif_plugging_is_fatal))
     # nova's [glance] section: images over HTTP too, never glance's tables or files.
     compute.glance = GlanceClient(parts.app, parts.base_url, username="nova",
+                                  password=config.stacklab.admin_password)
+    # nova's [cinder] section: volumes over HTTP, with the user's token and nova's own.
+    compute.cinder = CinderClient(parts.app, parts.base_url, username="nova",
                                   password=config.stacklab.admin_password)
     return compute
 

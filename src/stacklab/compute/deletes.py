@@ -62,6 +62,9 @@ class Deletes:
             service.instances.start_action(session, instance, "delete", ctxt)
             if instance.task_state in (states.DELETING, states.SOFT_DELETING):
                 return
+            if service.volumes.mappings(session, uuid):
+                # Its compute detaches (and may delete) its volumes with the user's token.
+                ctxt["auth_token"] = context.auth_token
             # nova's soft_delete needs a server that was launched; any other is deleted.
             soft = self.deferred and not force and instance.launched_at is not None
             # Read before a local delete marks it deleted.
@@ -85,6 +88,7 @@ class Deletes:
         await service.delete_image(shelved_image)
         if local:
             await service.release_network(uuid, preserved)
+            await service.volumes.release_all(uuid, ctxt)
             return
         method = "soft_delete_instance" if soft else "terminate_instance"
         await service.bus.cast(Target("compute", host), method, instance_uuid=uuid, ctxt=ctxt)

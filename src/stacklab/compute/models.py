@@ -220,3 +220,33 @@ class QuotaClassLimit(Base):
     class_name: Mapped[str] = mapped_column(String(255), primary_key=True)
     resource: Mapped[str] = mapped_column(String(255), primary_key=True)
     hard_limit: Mapped[int] = mapped_column(Integer)
+
+
+class BlockDeviceMapping(Base):
+    """One disk of a server, as nova's block_device_mapping table: a volume (attached, or
+    created for a boot from volume) or a local disk.
+
+    A detached volume's row is removed (nova soft-deletes it; nothing here reads it back).
+    """
+
+    __tablename__ = "compute_block_device_mapping"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True)
+    instance_uuid: Mapped[str] = mapped_column(String(36), index=True)
+    source_type: Mapped[str] = mapped_column(String(255))
+    destination_type: Mapped[str] = mapped_column(String(255))
+    boot_index: Mapped[int | None] = mapped_column(Integer)
+    device_name: Mapped[str | None] = mapped_column(String(255))
+    volume_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    snapshot_id: Mapped[str | None] = mapped_column(String(36))
+    image_id: Mapped[str | None] = mapped_column(String(36))
+    volume_size: Mapped[int | None] = mapped_column(Integer)
+    volume_type: Mapped[str | None] = mapped_column(String(255))
+    attachment_id: Mapped[str | None] = mapped_column(String(36))
+    delete_on_termination: Mapped[bool] = mapped_column(Boolean, default=False)
+    tag: Mapped[str | None] = mapped_column(String(255))
+    guest_format: Mapped[str | None] = mapped_column(String(255))
+    disk_bus: Mapped[str | None] = mapped_column(String(255))
+    device_type: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[float | None] = mapped_column(Float)

@@ -34,6 +34,8 @@ def request_spec(instance: m.Instance, *, flavor: dict[str, Any] | None = None,
             "scheduler_hints": dict(instance.scheduler_hints),
             "group": {"uuid": instance.server_group} if instance.server_group else None,
             "ignore_hosts": ignore_hosts or [], "force_hosts": force_hosts or [],
+            # A server booted from a volume records no image (its root disk is no host's).
+            "boot_from_volume": not instance.image_ref,
             "project_id": instance.project_id}
 
 

@@ -25,6 +25,7 @@ from stacklab.compute.aggregates import (
     host_zone,
 )
 from stacklab.compute.builds import Builds
+from stacklab.compute.cinder import CinderClient
 from stacklab.compute.consoles import Consoles
 from stacklab.compute.deletes import Deletes
 from stacklab.compute.flavors import Flavors
@@ -42,6 +43,7 @@ from stacklab.compute.resource_tracker import ResourceTracker
 from stacklab.compute.scheduler import DEFAULT_ENABLED_FILTERS, HostState
 from stacklab.compute.servicegroup import TOPICS, ServiceGroup, is_up
 from stacklab.compute.snapshots import Snapshots
+from stacklab.compute.volumes import Volumes
 from stacklab.config import QuotaOptions
 from stacklab.ids import IdSource
 from stacklab.store.database import Database
@@ -95,6 +97,7 @@ class ComputeService:
         self.consoles = Consoles(self)
         self.interfaces = Interfaces(self)
         self.snapshots = Snapshots(self)
+        self.volumes = Volumes(self)
         # The deprecated proxies to glance and neutron (/images, /os-security-groups...).
         self.images = Images(self)
         self.networking = Networking(self)
@@ -108,6 +111,8 @@ class ComputeService:
         self.neutron: NeutronClient | None = None
         # Set by the cloud: the Image API (nova's [glance] section).
         self.glance: GlanceClient | None = None
+        # Set by the cloud: the Block Storage API (nova's [cinder] section).
+        self.cinder: CinderClient | None = None
         self.listeners: list[Listener] = []
         self.ids = ids.stream("compute")
         self.topology = topology
@@ -143,6 +148,7 @@ class ComputeService:
                 self.placement.add_provider(node.fqdn, vcpus=node.vcpus,
                                             memory_mb=node.memory_mb, disk_gb=node.disk_gb)
         rows = session.scalars(select(m.Instance).where(m.Instance.deleted.is_(False)))
+        volume_backed = self.volumes.volume_backed(session)
         for instance in rows:
             if instance.task_state == states.DELETING:
                 self.delete_row(session, instance)
@@ -154,7 +160,10 @@ class ComputeService:
             instance.task_state = None
             if instance.host and instance.host in self.placement.providers:
                 self.placement.claim(instance.uuid, instance.host,
-                                     flavor_resources(instance.flavor), force=True)
+                                     flavor_resources(
+                                         instance.flavor,
+                                         boot_from_volume=instance.uuid in volume_backed),
+                                     force=True)
                 self.instance_groups[instance.uuid] = instance.server_group
         self._settle_evacuations(session)
 

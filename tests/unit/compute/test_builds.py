@@ -215,7 +215,9 @@ def test_the_image_may_come_from_the_boot_block_device(service: ComputeService) 
 
 def test_volumes_are_refused_until_block_storage_runs(service: ComputeService) -> None:
     volume = {"source_type": "volume", "destination_type": "volume", "uuid": IMAGE}
-    for req in (request(block_devices=[volume]), request(legacy_block_devices=True)):
+    legacy = {"volume_id": IMAGE, "device_name": "/dev/vdb"}
+    for req in (request(block_devices=[volume]),
+                request(block_devices=[legacy], legacy_block_devices=True)):
         error = refused(service, req)
         assert error.status == 400 and error.message.startswith("Block Device Mapping is Invalid")
 

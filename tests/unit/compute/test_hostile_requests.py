@@ -108,7 +108,7 @@ def test_no_compute_body_that_is_not_an_object_answers_5xx(
               "tag": "t", "action": "enable", "port_id": "p", "name": "n", "group_id": "g",
               "image_id": "i", "network_id": "n",
               "aggregate_id": "1", "host_name": "compute1.openstack.local",
-              "class_name": "default", "migration_id": "1"}
+              "class_name": "default", "migration_id": "1", "volume_id": "v"}
     api = next(api for _, api in cloud.service_apis() if api.name == "compute")
     operations = [op for op in api.operations if op.method in ("POST", "PUT", "PATCH")]
     assert len(operations) >= 15

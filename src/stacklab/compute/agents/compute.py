@@ -10,7 +10,7 @@ event in the server's action log (``compute_<method>``, as nova's
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Mapping
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +21,7 @@ from stacklab.compute.admin_password import not_running
 from stacklab.compute.agents import bind
 from stacklab.compute.agents.events import VIF_PLUGGED, InstanceEvents
 from stacklab.compute.agents.hypervisor import Hypervisor
+from stacklab.compute.cinder import CinderError
 from stacklab.compute.diagnostics import diagnostics
 from stacklab.compute.instances import InstanceGone, UnexpectedTaskState
 from stacklab.compute.neutron import NeutronError
@@ -117,11 +118,11 @@ class ComputeManager:
         self.events.expect(uuid)
         try:
             async with self._event(uuid, ctxt, "compute__do_build_and_run_instance"):
-                await self._build(uuid, node)
+                await self._build(uuid, node, ctxt)
         finally:
             self.events.forget(uuid)
 
-    async def _build(self, uuid: str, node: str) -> None:
+    async def _build(self, uuid: str, node: str, ctxt: Mapping[str, Any]) -> None:
         try:
             await self._save(uuid, (states.SCHEDULING, None), vm_state=states.BUILDING,
                              task_state=None, host=self.host, node=node,
@@ -136,6 +137,11 @@ class ComputeManager:
             await self._save(uuid, states.NETWORKING, addresses=addresses,
                              task_state=states.BLOCK_DEVICE_MAPPING)
             await self.compute.profile_sleep(states.BLOCK_DEVICE_MAPPING)
+            failure = await self.compute.volumes.prepare_for_boot(uuid, self.host, ctxt)
+            if failure is not None:
+                await self._abort_build(uuid, states.BLOCK_DEVICE_MAPPING,
+                                        f"Build of instance {uuid} aborted: {failure}", ctxt=ctxt)
+                return
             await self._steps(uuid, states.BLOCK_DEVICE_MAPPING, states.SPAWNING)
             if not await self._wait_for_plugging(uuid, self._awaited(unwired)):
                 # nova's VirtualInterfaceCreateException, turned into a build abort.
@@ -177,10 +183,12 @@ class ComputeManager:
         return outcome.ok or not options.fatal
 
     async def _abort_build(self, uuid: str, task_state: str, message: str,
-                           details: str = "") -> None:
-        """What nova does with a BuildAbortException: no retry, the server in ERROR."""
+                           details: str = "", ctxt: Mapping[str, Any] | None = None) -> None:
+        """What nova does with a BuildAbortException: no retry, the server in ERROR (its
+        volumes detached, those to be deleted with it deleted)."""
         LOG.error("[instance: %s] %s", uuid, message)
         await self.compute.release_network(uuid, _user_ports(self.compute, uuid))
+        await self.compute.volumes.release_all(uuid, ctxt or {})
         self.compute.placement.release(uuid)
         await self._save(uuid, task_state, vm_state=states.ERROR, task_state=None,
                          fault=self.compute.instances.fault(message, details=details))
@@ -193,6 +201,7 @@ class ComputeManager:
             self.hypervisor.destroy(instance_uuid)
             await self.compute.release_network(instance_uuid,
                                                _user_ports(self.compute, instance_uuid))
+            await self.compute.volumes.release_all(instance_uuid, ctxt)
             await self.compute.mark_deleted(instance_uuid)
 
     async def soft_delete_instance(self, instance_uuid: str, ctxt: Mapping[str, Any]) -> None:
@@ -210,6 +219,37 @@ class ComputeManager:
             self._boot(instance_uuid)
             await self._save(instance_uuid, states.RESTORING, vm_state=states.ACTIVE,
                              task_state=None, power_state=states.RUNNING)
+
+    # -- volumes ------------------------------------------------------------------------
+
+    async def attach_volume(self, instance_uuid: str, bdm_uuid: str,
+                            ctxt: Mapping[str, Any]) -> None:
+        """nova-api reserved the volume: connect it here and complete its attachment."""
+        await self._volume_step(instance_uuid, ctxt, "compute_attach_volume", "attach_volume",
+                                self.compute.volumes.connect(self.host, bdm_uuid, ctxt))
+
+    async def detach_volume(self, instance_uuid: str, volume_id: str,
+                            attachment_id: str | None, ctxt: Mapping[str, Any]) -> None:
+        """Disconnect the volume here and delete its attachment (the volume available)."""
+        await self._volume_step(instance_uuid, ctxt, "compute_detach_volume", "detach_volume",
+                                self.compute.volumes.disconnect(instance_uuid, volume_id, ctxt))
+
+    async def _volume_step(self, uuid: str, ctxt: Mapping[str, Any], event: str, step: str,
+                           work: Awaitable[None]) -> None:
+        """One volume operation as an event of its action: cinder's refusal fails the event
+        (logged), never the server."""
+        bind(ctxt, self.host, "nova-compute")
+        instances, request_id = self.compute.instances, ctxt.get("request_id")
+        instances.event(uuid, request_id, event, self.host)
+        await self.compute.profile_sleep(step)
+        try:
+            await work
+        except CinderError as exc:
+            LOG.error("[instance: %s] %s failed: %s", uuid, step, exc.message)
+            instances.event(uuid, request_id, event, self.host, result="Error",
+                            details=exc.message)
+            return
+        instances.event(uuid, request_id, event, self.host, result="Success")
 
     # -- events from other services ---------------------------------------------------------
 

@@ -26,6 +26,7 @@ from stacklab.compute.api import (  # noqa: F401
     servers,
     services,
     usage,
+    volume_attachments,
     volumes_boot,
 )
 from stacklab.compute.api.base import api

@@ -65,7 +65,7 @@ async def _rendered(call: Call, groups: list[dict[str, Any]]) -> list[dict[str, 
     return [render_group(g, data) for g in groups]
 
 
-def _window(call: Call, items: list[Any]) -> list[Any]:
+def limited(call: Call, items: list[Any]) -> list[Any]:
     """nova's ``common.limited``: ``offset`` and ``limit`` (capped by [api] max_limit)."""
     values = {}
     for name in ("offset", "limit"):
@@ -88,7 +88,7 @@ def _window(call: Call, items: list[Any]) -> list[Any]:
 async def list_security_groups(call: Call) -> dict[str, Any]:
     everyone = call.context.is_admin and "all_tenants" in call.query
     groups = await compute(call).networking.groups(call.context, everyone)
-    shown = await _rendered(call, _window(call, groups))
+    shown = await _rendered(call, limited(call, groups))
     return {"security_groups": sorted(shown, key=lambda g: (g["tenant_id"] or "", g["name"]))}
 
 

@@ -71,11 +71,14 @@ def _build_request(call: Call) -> BuildRequest:
         forced_host = forced_host.split(":")[0] or None
         zone = zone or None
     min_count = int(server.get("min_count", 1))
+    legacy = server.get("block_device_mapping") or []
+    modern = server.get("block_device_mapping_v2") or []
+    if legacy and modern:
+        raise BadRequest("Using different block_device_mapping syntaxes is not allowed")
     return BuildRequest(
         name=server["name"], flavor_ref=server["flavorRef"],
         image_ref=server.get("imageRef") or "",
-        block_devices=list(server.get("block_device_mapping_v2") or []),
-        legacy_block_devices=bool(server.get("block_device_mapping")),
+        block_devices=list(legacy or modern), legacy_block_devices=bool(legacy),
         networks=server.get("networks"),
         security_groups=[g["name"] for g in server.get("security_groups") or []],
         metadata=dict(server.get("metadata") or {}), zone=zone, forced_host=forced_host,
@@ -98,8 +101,12 @@ def _build_request(call: Call) -> BuildRequest:
            expected_errors=(400, 403, 404, 409, 413, 500, 503))
 async def create_server(call: Call) -> Any:
     request = _build_request(call)
-    built = await compute(call).builds.create(call.context, request, zero_disk_allowed=call.allows(
-        "os_compute_api:servers:create:zero_disk_flavor", project_target(call)))
+    if request.block_devices:
+        call.authorize("os_compute_api:servers:create:attach_volume", project_target(call))
+    built = await compute(call).builds.create(
+        call.context, request, zero_disk_allowed=call.allows(
+            "os_compute_api:servers:create:zero_disk_flavor", project_target(call)),
+        multiattach_ok=call.version_at_least("2.60"))
     if call.body["server"].get("return_reservation_id"):
         return {"reservation_id": built.reservation_id}
     first = built.uuids[0]

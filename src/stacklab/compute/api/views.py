@@ -55,6 +55,15 @@ def _target(instance: m.Instance) -> dict[str, str]:
     return {"project_id": instance.project_id, "user_id": instance.user_id}
 
 
+def _attached(call: Call, instance: m.Instance) -> list[tuple[str, bool]]:
+    """The server's volumes (from the block device mappings, as nova reads them): every
+    server's read once per request, a list showing many servers."""
+    attached = call.memo.get("attached_volumes")
+    if attached is None:
+        attached = call.memo["attached_volumes"] = compute(call).volumes.all_attached()
+    return list(attached.get(instance.uuid, ()))
+
+
 def host_status(call: Call, instance: m.Instance) -> str:
     if not instance.host:
         return ""
@@ -121,12 +130,12 @@ def render_server(call: Call, instance: m.Instance, *, full: bool = True,
     body["OS-EXT-STS:power_state"] = instance.power_state
     body["OS-SRV-USG:launched_at"] = usage_time(instance.launched_at)
     body["OS-SRV-USG:terminated_at"] = usage_time(instance.terminated_at)
-    volumes = [{"id": bdm["volume_id"]} for bdm in instance.block_devices
-               if bdm.get("volume_id")]
-    if call.version_at_least("2.3"):
-        for volume, bdm in zip(volumes, [b for b in instance.block_devices
-                                         if b.get("volume_id")], strict=True):
-            volume["delete_on_termination"] = bool(bdm.get("delete_on_termination"))
+    volumes: list[dict[str, Any]] = []
+    for volume_id, delete_on_termination in _attached(call, instance):
+        volume: dict[str, Any] = {"id": volume_id}
+        if call.version_at_least("2.3"):
+            volume["delete_on_termination"] = delete_on_termination
+        volumes.append(volume)
     body["os-extended-volumes:volumes_attached"] = volumes
     if instance.security_groups and instance.addresses:
         body["security_groups"] = [{"name": name} for name in instance.security_groups]
