@@ -456,6 +456,53 @@ def _fault_parser(commands: Any) -> None:
         sub.set_defaults(func=cmd_fault)
 
 
+def cmd_pcs(args: argparse.Namespace) -> int:
+    """What ``pcs node standby|unstandby`` and ``pcs resource cleanup`` do, on the proxies'
+    Pacemaker cluster (``[stacklab] vip_manager = pacemaker``)."""
+    try:
+        if args.pcs == "cleanup":
+            body = {name: getattr(args, name) for name in ("resource", "node")
+                    if getattr(args, name) is not None}
+            answer = json.loads(lab_call(args, "POST", "/pacemaker/cleanup", body))
+            done = f"cleaned up {args.resource or 'every resource'}" + \
+                (f" on {args.node}" if args.node else "")
+        else:
+            answer = json.loads(lab_call(
+                args, "POST", f"/pacemaker/nodes/{_quoted(args.node)}/{args.pcs}"))
+            done = f"{args.node}: {args.pcs}"
+    except LabError as exc:
+        print(f"stacklab: {exc}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps(answer, indent=2))
+        return 0
+    print(done)
+    for node in answer["pacemaker"]["nodes"]:
+        print(f"  {node['node']}: {node['state']}")
+    return 0
+
+
+def _pcs_parser(commands: Any) -> None:
+    pcs = commands.add_parser("pcs", help="Pacemaker's standby and cleanup, as pcs does them "
+                              "(with [stacklab] vip_manager = pacemaker)")
+    kinds = pcs.add_subparsers(dest="pcs", required=True, metavar="COMMAND")
+    subs = []
+    for name, text in (("standby", "let a node run no resource (pcs node standby)"),
+                       ("unstandby", "let it run resources again (pcs node unstandby)")):
+        sub = kinds.add_parser(name, help=text)
+        sub.add_argument("node", help="a cluster node's name or FQDN, e.g. proxy1")
+        subs.append(sub)
+    sub = kinds.add_parser("cleanup", help="forget fail counts and failed operations "
+                           "(pcs resource cleanup)")
+    sub.add_argument("resource", nargs="?", help="one resource, e.g. vip-public (default: all)")
+    sub.add_argument("--node", help="only its records on this node")
+    subs.append(sub)
+    for sub in subs:
+        sub.add_argument("--json", action="store_true", help="print the API's answer")
+        _which_cloud(sub)
+        sub.set_defaults(func=cmd_pcs)
+
+
 def cmd_scenario_run(args: argparse.Namespace) -> int:
     """Run a scenario file (or a shipped one by name): in-process in virtual time, or
     ``--live`` against a running cloud; exit 1 when an expectation did not hold."""
@@ -595,6 +642,7 @@ def parser() -> argparse.ArgumentParser:
     for sub in (wait, status, node, namespaces):
         _which_cloud(sub)
     _fault_parser(commands)
+    _pcs_parser(commands)
     _scenario_parser(commands)
     return top
 

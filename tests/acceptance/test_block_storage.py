@@ -227,3 +227,109 @@ def test_another_projects_volume_is_not_found_nor_a_source(live: LiveCloud) -> N
     assert raw.json()["itemNotFound"]["message"] == f"Volume {volume.id} could not be found."
     assert [v.id for v in other.block_storage.volumes()] == []
     admin.block_storage.delete_volume(volume)
+
+
+# -- attachments ----------------------------------------------------------------------------
+
+FAKE_SERVER = "6c8cf6e0-4c8f-442f-9196-9679737feec6"
+
+
+def _attach_cli(live: LiveCloud, version: str, *args: str) -> Any:
+    return live.openstack_json("--os-volume-api-version", version, "volume", "attachment",
+                               *args)
+
+
+def test_volume_attachments_with_the_cli(live: LiveCloud) -> None:
+    conn = live.connect()
+    volume = conn.block_storage.create_volume(size=1, name="acc-attach")
+    volume = conn.block_storage.wait_for_status(volume, "available", interval=0.1, wait=30)
+    image = next(conn.image.images())
+    flavor = min(conn.compute.flavors(), key=lambda f: f.ram)
+    # The CLI looks the server up in nova; cinder itself never checks it.
+    server = conn.compute.create_server(name="acc-attach", image_id=image.id,
+                                        flavor_id=flavor.id, networks="none")
+    try:
+        server = conn.compute.wait_for_server(server, status="ACTIVE", interval=0.1, wait=60)
+        # The SDK sends "mode" (null) unless it speaks 3.54, which cinder's schema before
+        # 3.54 refuses, as here.
+        early = live.openstack("--os-volume-api-version", "3.44", "volume", "attachment",
+                               "create", volume.id, "--server", server.id, check=False)
+        assert early.returncode != 0 and "mode" in early.stderr
+        made = _attach_cli(live, "3.54", "create", volume.id, "--server", server.id)
+        ident = made["ID"]
+        assert (made["Status"], made["Volume ID"], made["Instance ID"]) == (
+            "reserved", volume.id, server.id)
+        assert _wait_status(live, "volume", volume.id, "reserved")["status"] == "reserved"
+        listed = _attach_cli(live, "3.44", "list")
+        assert ident in [row["ID"] for row in listed]
+        connected = _attach_cli(live, "3.44", "set", "--initiator",
+                                "iqn.1993-08.org.debian:01:acc", "--ip", "192.0.2.10",
+                                "--host", "compute1", "--platform", "x86_64", "--os-type",
+                                "linux2", "--mountpoint", "/dev/vdb", ident)
+        assert connected["Status"] == "attaching"
+        assert connected["Properties"]["driver_volume_type"] == "iscsi"
+        live.openstack("--os-volume-api-version", "3.44", "volume", "attachment", "complete",
+                       ident)
+        shown = _attach_cli(live, "3.44", "show", ident)
+        assert shown["Status"] == "attached"
+        in_use = live.openstack_json("volume", "show", volume.id)
+        assert in_use["status"] == "in-use"
+        body = _get(conn, f"/attachments/{ident}", "3.44")
+        assert_valid(body, openapi_response_schema("block-storage", "/v3/attachments/{id}",
+                                                    "get"))
+        volume_body = _get(conn, f"/volumes/{volume.id}")
+        assert_valid(volume_body, openapi_response_schema("block-storage", "/v3/volumes/{id}",
+                                                          "get"))
+        assert volume_body["volume"]["attachments"][0]["server_id"] == server.id
+        live.openstack("--os-volume-api-version", "3.44", "volume", "attachment", "delete",
+                       ident)
+        assert _wait_status(live, "volume", volume.id, "available")["status"] == "available"
+    finally:
+        conn.compute.delete_server(server)
+    conn.block_storage.delete_volume(volume)
+
+
+def test_attachments_with_the_sdk_for_a_server_cinder_does_not_know(live: LiveCloud) -> None:
+    conn = live.connect()
+    volume = conn.block_storage.create_volume(size=1, name="acc-attach-sdk")
+    volume = conn.block_storage.wait_for_status(volume, "available", interval=0.1, wait=30)
+    attachment = conn.block_storage.create_attachment(volume, instance=FAKE_SERVER,
+                                                      mode="rw")
+    assert attachment.status == "reserved"
+    connector = {"initiator": "iqn.1993-08.org.debian:01:sdk", "host": "compute2",
+                 "mountpoint": "/dev/vdc"}
+    updated = conn.block_storage.update_attachment(attachment, connector=connector)
+    assert updated.connection_info["target_iqn"].endswith(volume.id)
+    conn.block_storage.complete_attachment(attachment)
+    listed = [a.id for a in conn.block_storage.attachments()]
+    assert attachment.id in listed
+    detail = _get(conn, "/attachments/detail", "3.54")
+    assert_valid(detail, openapi_response_schema("block-storage", "/v3/attachments/detail",
+                                                 "get"))
+    # A second server on a plain volume: cinder's 400.
+    second = conn.block_storage.post("/attachments", json={"attachment": {
+        "volume_uuid": volume.id, "instance_uuid": "0f6e2f9e-5a53-4a41-9a8e-6a1b7c6f0c21"}},
+        microversion="3.54")
+    assert second.status_code == 400
+    assert "status must be available or downloading to reserve" in second.json()[
+        "badRequest"]["message"]
+    bad = conn.block_storage.post("/attachments", json={"attachment": {
+        "volume_uuid": "nope"}}, microversion="3.54")
+    assert bad.status_code == 400 and "volume_uuid" in bad.json()["badRequest"]["message"]
+    # Another project sees neither the attachment nor the volume.
+    admin = conn
+    project = admin.identity.create_project(name="acc-attach-other", domain_id="default")
+    user = admin.identity.create_user(name="acc-attach-user", password="pw-acc-attach",
+                                      domain_id="default", default_project_id=project.id)
+    admin.identity.assign_project_role_to_user(project, user, admin.identity.find_role(
+        "member"))
+    other = live.connect(username="acc-attach-user", password="pw-acc-attach",
+                         project_name="acc-attach-other")
+    assert other.block_storage.get(f"/attachments/{attachment.id}",
+                                   microversion="3.54").status_code == 404
+    assert other.block_storage.post("/attachments", json={"attachment": {
+        "volume_uuid": volume.id}}, microversion="3.54").status_code == 404
+    conn.block_storage.delete_attachment(attachment)
+    volume = conn.block_storage.wait_for_status(volume, "available", interval=0.1, wait=30)
+    assert volume.attachments == []
+    conn.block_storage.delete_volume(volume)

@@ -140,7 +140,11 @@ def test_bad_faults_are_refused_with_the_apis_message(lab: LiveCloud) -> None:
         "stacklab: 'service': network1 runs no nova-compute (HTTP 400)"
     lossy = stacklab(lab, "fault", "link", "controller1", "arbiter", "--loss", "3", ok=False)
     assert "loss within 0..1 (HTTP 400)" in lossy.stderr
-    assert "Traceback" not in unknown.stderr + wrong.stderr + lossy.stderr
+    no_pacemaker = stacklab(lab, "pcs", "standby", "proxy1", ok=False)
+    assert no_pacemaker.returncode == 1
+    assert "no Pacemaker cluster" in no_pacemaker.stderr and "(HTTP 409)" in no_pacemaker.stderr
+    assert "Traceback" not in unknown.stderr + wrong.stderr + lossy.stderr + \
+        no_pacemaker.stderr
 
 
 def compute_states(lab: LiveCloud) -> dict[str, str]:

@@ -112,3 +112,41 @@ def test_cut_proxies_keep_one_holder_and_the_other_is_fenced(lab: LiveCloud) -> 
     body = wait_for("ready", lambda: status(lab), lambda b: b["status"] == "ready")
     assert vip_holders(body) == {holder}
     assert lab.openstack_json("flavor", "list")
+
+
+def test_pcs_standby_moves_the_vips_and_cleanup_clears_failures(lab: LiveCloud) -> None:
+    body = wait_for("ready", lambda: status(lab), lambda b: b["status"] == "ready")
+    holder = vip_holders(body).pop()
+    other = "proxy1" if holder == "proxy2" else "proxy2"
+
+    shown = lab.stacklab("pcs", "standby", holder)
+    assert shown.stdout.splitlines()[0] == f"{holder}: standby"
+    assert f"  {holder}.openstack.local: standby" in shown.stdout.splitlines()
+    body = wait_for("the VIPs moved off the standby node", lambda: status(lab),
+                    lambda b: vip_holders(b) == {other})
+    assert [f"node {holder}", "", "standby", ""] in section(body, "pacemaker")["rows"]
+    assert lab.openstack_json("flavor", "list")
+    lab.stacklab("pcs", "unstandby", holder)
+    body = wait_for("the node online again", lambda: status(lab),
+                    lambda b: [f"node {holder}", "", "online", ""]
+                    in section(b, "pacemaker")["rows"])
+    assert vip_holders(body) == {other}  # stickiness: nothing moves back
+
+    # haproxy killed under Pacemaker: its monitor sees it, restarts it, counts a failure;
+    # cleanup forgets the count.
+    lab.stacklab("fault", "stop", other, "haproxy")
+    wait_for("a failure counted", lambda: status(lab),
+             lambda b: any(row[0] == "failures lb-haproxy" and row[3] == other
+                           for row in section(b, "pacemaker")["rows"]))
+    cleaned = lab.stacklab("pcs", "cleanup", "lb-haproxy", "--node", other)
+    assert cleaned.stdout.splitlines()[0] == f"cleaned up lb-haproxy on {other}"
+    body = status(lab)
+    assert not any(row[0].startswith("failures") for row in section(body, "pacemaker")["rows"])
+
+    unknown = lab.stacklab("pcs", "cleanup", "no-such-resource", check=False)
+    assert unknown.returncode == 1
+    assert "Could not find resource: no-such-resource" in unknown.stderr
+    stranger = lab.stacklab("pcs", "standby", "compute1", check=False)
+    assert stranger.returncode == 1
+    assert "not a member of the Pacemaker cluster" in stranger.stderr
+    lab.stacklab("fault", "heal")

@@ -459,6 +459,8 @@ class RequestIdMiddleware:
                 task.cancel()
 
         async def unless_gone(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                await path.answer_ready(route)
             if not gave_up:  # a dead worker's last words reach nobody
                 await send(message)
 

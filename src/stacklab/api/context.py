@@ -66,6 +66,12 @@ class RequestContext:
             "token": self._token_view(),
         }
 
+    def policy_key(self) -> tuple[Any, ...]:
+        """What ``policy_credentials`` is made of, as one hashable value: two contexts with
+        the same key get the same policy decisions."""
+        return (self.user_id, self.user_domain_id, self.project_id, self.project_domain_id,
+                self.domain_id, self.system_scope, tuple(self.roles), self.is_admin_project)
+
     def _token_view(self) -> dict[str, Any]:
         """The token as keystone's rules see it (token.domain.id, token.project.domain.id).
 

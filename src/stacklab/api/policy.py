@@ -8,7 +8,7 @@ overrides them by name, exactly as ``[oslo_policy] policy_file`` does.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -65,6 +65,10 @@ class PolicyEngine:
         enforce_scope: bool = True,
         enforce_new_defaults: bool = True,
     ) -> None:
+        # Decisions already taken, by rule, target and credentials: a check's answer
+        # depends on nothing else, and oslo.policy's evaluation costs more than the
+        # request's own work for the simplest calls.
+        self._decisions: dict[Hashable, bool] = {}
         conf = cfg.ConfigOpts()
         # No config files: oslo would otherwise pick up a policy.yaml from ~ or /etc.
         conf(args=[], project="stacklab", default_config_files=[], default_config_dirs=[])
@@ -89,6 +93,7 @@ class PolicyEngine:
         self._enforcer.use_conf = False
 
     def load_overrides(self, path: Path) -> None:
+        self._decisions.clear()
         overrides = oslo.parse_file_contents(path.read_text())
         self._enforcer.set_rules(
             oslo.Rules.from_dict(overrides), overwrite=False, use_conf=False
@@ -103,12 +108,19 @@ class PolicyEngine:
         if rule not in self._enforcer.registered_rules:
             # A typo in a rule name must not pass as an ordinary 403.
             raise RuntimeError(f"policy rule {rule!r} is not registered")
-        try:
-            allowed = self._enforcer.enforce(
-                rule, known, context.policy_credentials(), do_raise=False
-            )
-        except oslo.InvalidScope:
-            allowed = False
+        key = _decision_key(rule, known, context)
+        allowed = self._decisions.get(key) if key is not None else None
+        if allowed is None:
+            try:
+                allowed = bool(self._enforcer.enforce(rule, known,
+                                                      context.policy_credentials(),
+                                                      do_raise=False))
+            except oslo.InvalidScope:
+                allowed = False
+            if key is not None:
+                if len(self._decisions) >= _DECISIONS_KEPT:
+                    self._decisions.clear()
+                self._decisions[key] = allowed
         if not allowed:
             raise Forbidden(f"You are not authorized to perform the requested action: {rule}.")
 
@@ -124,3 +136,17 @@ class PolicyEngine:
 
     def rules(self) -> dict[str, str]:
         return {name: str(check) for name, check in self._enforcer.rules.items()}
+
+
+# How many decisions the engine remembers before it forgets them all.
+_DECISIONS_KEPT = 4096
+_SCALARS = (str, int, float, bool, type(None))
+
+
+def _decision_key(rule: str, target: Mapping[str, Any],
+                  context: RequestContext) -> Hashable | None:
+    """What a decision is remembered by; None (not remembered) for a target holding more
+    than a few plain values, such as a whole resource checked field by field."""
+    if len(target) > 8 or not all(isinstance(v, _SCALARS) for v in target.values()):
+        return None
+    return (rule, tuple(sorted(target.items())), context.policy_key())

@@ -25,12 +25,12 @@ from stacklab.clock import Clock
 from stacklab.ids import IdSource
 
 # What a volume's status becomes from the status of its attachments (cinder's
-# ATTACH_STATUS_MAP; the others carry over as they are).
+# ATTACH_STATUS_MAP; the others carry over as they are). Of several attachments the first
+# status in alphabetical order wins: attached, attaching, detaching, reserved.
 VOLUME_STATUS_OF = {"attached": "in-use", "detached": "available"}
-# cinder sorts the live attachments' statuses and takes the first:
-# attached < attaching < detaching < reserved.
-# The migration statuses under which a volume counts as not migrating.
-NOT_MIGRATING = (None, "", "success", "error", "completing")
+# The migration statuses under which a volume counts as not migrating (cinder's
+# AVAILABLE_MIGRATION_STATUS; stacklab may hold "" for none).
+NOT_MIGRATING = (None, "", "deleting", "error", "success")
 
 
 class ResourceConflict(ApiError):

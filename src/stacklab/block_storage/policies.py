@@ -3,8 +3,8 @@
 Read from openstack/cinder master at commit ab09bc39dbcd4d5b301f2f5da8fcfd9e5ef1fe8c
 (2026-08-21): every rule ``cinder/policies/`` registers (its ``list_rules()``), in
 cinder's module order, names and check strings character for character. cinder registers
-no scope types. Rules of APIs stacklab does not serve yet (backups, groups, transfers,
-attachments) are kept so an operator's policy file that names them still loads.
+no scope types. Rules of APIs stacklab does not serve yet (backups, groups, transfers)
+are kept so an operator's policy file that names them still loads.
 """
 
 from __future__ import annotations

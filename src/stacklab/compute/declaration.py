@@ -57,6 +57,8 @@ async def _background(parts: Parts) -> None:
         except KeyError:  # a host of the store the topology no longer has: its power says
             return runtime.is_up(host)
 
+    compute.resource_tracker.running = lambda host: running(host, "nova-compute")
+
     # A service on a powered-off node, or whose process is stopped, does not report (it goes
     # down after service_down_time; a stopped nova-compute's servers keep running), and a
     # stopped nova-compute does not reclaim its soft-deleted servers either.
@@ -64,7 +66,8 @@ async def _background(parts: Parts) -> None:
         compute.services.run(runtime.is_up, running,
                              via_conductor=conductor_reporter(parts.bus)),
         compute.deletes.run_reclaim(lambda host: running(host, "nova-compute")),
-        compute.power_sync.run(lambda host: running(host, "nova-compute")))
+        compute.power_sync.run(lambda host: running(host, "nova-compute")),
+        compute.resource_tracker.run())
 
 
 def _stop(parts: Parts) -> None:

@@ -39,6 +39,7 @@ from stacklab.compute.placement import Placement, flavor_resources
 from stacklab.compute.power_sync import PowerSync
 from stacklab.compute.proxies import Images, Networking
 from stacklab.compute.quotas import Quotas
+from stacklab.compute.resource_tracker import ResourceTracker
 from stacklab.compute.scheduler import DEFAULT_ENABLED_FILTERS, HostState
 from stacklab.compute.servicegroup import TOPICS, ServiceGroup, is_up
 from stacklab.compute.snapshots import Snapshots
@@ -91,6 +92,8 @@ class ComputeService:
         self.deletes = Deletes(self)
         # [DEFAULT] sync_power_state_interval: the periodic power-state sync of each compute.
         self.power_sync = PowerSync(self, sync_power_state_interval)
+        # What each compute node's record shows (nova-api reads it for the hypervisors).
+        self.resource_tracker = ResourceTracker(self)
         self.consoles = Consoles(self)
         self.interfaces = Interfaces(self)
         self.snapshots = Snapshots(self)
@@ -520,11 +523,8 @@ class ComputeService:
         raise KeyError(fqdn)
 
     def usage_on_host(self, host: str) -> dict[str, int]:
-        provider = self.placement.providers.get(host)
-        if provider is None:
-            return {"vcpus": 0, "memory_mb": 0, "local_gb": 0, "servers": 0}
-        return {"vcpus": provider.usage["VCPU"], "memory_mb": provider.usage["MEMORY_MB"],
-                "local_gb": provider.usage["DISK_GB"], "servers": len(provider.consumers)}
+        """The host's usage as its compute node record shows it (``resource_tracker``)."""
+        return self.resource_tracker.record(host)
 
     def availability_zones(self) -> dict[str, dict[str, list[str]]]:
         """zone -> host -> its enabled nova services: the zones that are available (nova's

@@ -26,7 +26,7 @@ import logging
 from collections.abc import Callable, Coroutine, Iterable
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from stacklab.bus.interface import Bus, MessagingTimeout, Target, on_host
@@ -55,6 +55,13 @@ def is_up(record: m.ServiceRecord | Any, lab_clock: Clock, service_down_time: fl
     last_heartbeat = record.last_seen_up if record.last_seen_up is not None \
         else record.created_at
     return abs(lab_clock.now() - lab_clock.from_wall(last_heartbeat)) <= service_down_time
+
+
+# Built once: building a statement costs more than running it (heartbeats run all day).
+_SAVE_REPORT = update(m.ServiceRecord).where(
+    m.ServiceRecord.host == bindparam("b_host"), m.ServiceRecord.binary == bindparam("b_binary"),
+).values(last_seen_up=bindparam("b_now"), updated_at=bindparam("b_now"),
+         report_count=m.ServiceRecord.report_count + 1)
 
 
 class ServiceGroup:
@@ -98,15 +105,11 @@ class ServiceGroup:
         """One service's report saved (nova's ``Service.save``: ``report_count += 1``), by
         whichever process does the saving; whether the service has a row."""
         now = self.clock.now()
-        with self.db.session() as session:
-            record = session.scalar(select(m.ServiceRecord).where(
-                m.ServiceRecord.host == host, m.ServiceRecord.binary == binary))
-            if record is None:
-                return False
-            record.last_seen_up = now
-            record.updated_at = now
-            record.report_count += 1
-            return True
+        # One UPDATE of the changed columns (no read first).
+        with self.db.connection() as connection:
+            saved = connection.execute(_SAVE_REPORT, {"b_host": host, "b_binary": binary,
+                                                      "b_now": now})
+            return bool(saved.rowcount)
 
     async def run(self, reachable: Callable[[str], bool],
                   running: Callable[[str, str], bool] | None = None,
@@ -126,8 +129,9 @@ class ServiceGroup:
                      in_flight: dict[tuple[str, str], asyncio.Task[None]]) -> None:
         """Each running service reports once; one whose last report still waits for its
         answer skips this turn (nova's looping call runs one report at a time)."""
-        with self.db.session() as session:
-            services = [(r.host, r.binary) for r in session.scalars(select(m.ServiceRecord))]
+        with self.db.connection() as connection:
+            services = [(row.host, row.binary) for row in connection.execute(
+                select(m.ServiceRecord.host, m.ServiceRecord.binary))]
         for host, binary in services:
             if not reachable(host) or (running is not None and not running(host, binary)):
                 continue

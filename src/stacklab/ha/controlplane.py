@@ -62,7 +62,7 @@ from stacklab.ha.labtime import LabTime
 from stacklab.ha.pcmk_vips import LabFenceDevice, PacemakerVips
 from stacklab.ha.rabbitmq import PAUSED, BrokerClients, RabbitCluster, RabbitOptions
 from stacklab.ha.route import Direct, Entry, ProxyAnswer, Route, Routed, Unreachable
-from stacklab.ha.tcp import handshake
+from stacklab.ha.tcp import exchange, handshake
 from stacklab.ha.view import LabView
 from stacklab.ha.vips import ApiVips, Vip
 from stacklab.store.database import DBConnectionError
@@ -288,7 +288,11 @@ class ControlPlane:
             haproxy.poke()
 
     def _reaches(self, a: str, b: str) -> bool:
-        return self.view.reachable(a, b, MANAGEMENT)
+        """Whether two nodes' cluster traffic (Galera, RabbitMQ, Corosync, oslo.messaging
+        heartbeats) gets through: a link that loses every packet is as good as cut, while
+        TCP's retransmissions carry these protocols through partial loss."""
+        return self.view.reachable(a, b, MANAGEMENT) and \
+            self.view.runtime.link(a, b).loss < 1.0
 
     def _galera_running(self, fqdn: str) -> bool:
         return self.view.running(fqdn, self._galera_process[fqdn])
@@ -476,8 +480,38 @@ class ControlPlane:
         if isinstance(found, DatabaseRefusal):
             route.galera = None
             raise DBConnectionError(found.code, found.sqlstate, found.message)
+        trip = self._database_round_trip(route.controller, found)
+        if trip is None:  # retransmitted until TCP gave the pooled connection up
+            route.galera = None
+            raise DBConnectionError(LOST.code, LOST.sqlstate, LOST.message)
         route.galera = found
+        route.database_delay += trip
         self.galera.commit(found)
+
+    def _database_round_trip(self, controller: str, node: str) -> float | None:
+        """One transaction's round trip: the API worker to HAProxy on the DB VIP's holder,
+        and on to the Galera member, over their links; a lost packet is retransmitted as
+        TCP does on an established connection (the session is pooled)."""
+        if not self.view.runtime.any_link_set():
+            return 0.0  # the way was found reachable: on clean links it costs nothing
+        holder = self.vip_holder() or controller
+        took = 0.0
+        for a, b in ((controller, holder), (holder, node)):
+            if a == b:
+                continue
+            trip = exchange(functools.partial(self.view.send, a, b, MANAGEMENT),
+                            functools.partial(self.view.send, b, a, MANAGEMENT))
+            if trip is None:
+                return None
+            took += trip
+        return took
+
+    async def answer_ready(self, route: Route) -> None:
+        """Before the answer of a request leaves its controller: the time its database
+        round trips took over the lab's links (nothing on clean links)."""
+        delay, route.database_delay = route.database_delay, 0.0
+        if delay > 0:
+            await self._wait(delay)
 
     def _database_member(self, controller: str) -> str | DatabaseRefusal:
         address = self.internal_vip.address if self.internal_vip else ""

@@ -24,6 +24,9 @@ class Route:
     controller: str  # the node whose API worker serves it (FQDN)
     retries: list[str] = field(default_factory=list)  # "controller1 timeout", ...
     galera: str | None = None  # the Galera member its last session reached
+    # What its sessions' round trips to the database cost over slow or lossy links (s),
+    # paid before the answer leaves the controller.
+    database_delay: float = 0.0
     # Cleared once the answer is sent: work the request left running (a server's build)
     # then goes to the database as the lab's background work does.
     active: bool = True

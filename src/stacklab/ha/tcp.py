@@ -27,5 +27,28 @@ def handshake(there: Send, back: Send, timeout: float) -> float | None:
             if answer is not None and sent_at + out + answer <= timeout:
                 return sent_at + out + answer
         sent_at += rto
-        rto *= 2
+        rto = min(rto * 2, RTO_MAX)
+    return None
+
+
+# Linux's smallest retransmission timeout on an established connection (TCP_RTO_MIN), and
+# how many times it retransmits before the connection is given up (net.ipv4.tcp_retries2).
+RTO_MIN = 0.2
+RTO_MAX = 120.0
+RETRIES2 = 15
+
+
+def exchange(there: Send, back: Send, rto: float = RTO_MIN) -> float | None:
+    """Seconds from sending a request on an established connection until its answer is
+    back, the request retransmitted (RTO doubling) until one copy and its answer get
+    through; None when ``RETRIES2`` retransmissions were not enough (the connection dies)."""
+    sent_at = 0.0
+    for _ in range(RETRIES2 + 1):
+        out = there()
+        if out is not None:
+            answer = back()
+            if answer is not None:
+                return sent_at + out + answer
+        sent_at += rto
+        rto = min(rto * 2, RTO_MAX)
     return None

@@ -10,6 +10,8 @@ login, so faults that close the cloud's way in never lock the operator out.
 Every fault goes through ``topology.actions``, whichever route asks for it: ``POST
 /v1/faults`` with one action object, and the shorthands ``/v1/faults/heal``,
 ``/v1/nodes/{node}/down|up`` and ``/v1/nodes/{node}/services/{service}/stop|start|restart``.
+With Pacemaker placing the VIPs, ``/v1/pacemaker/...`` does what ``pcs node standby`` and
+``pcs resource cleanup`` do.
 A bad action is a 400 naming the field, an unknown node a 404 (docs/faults.md).
 """
 
@@ -22,6 +24,7 @@ from starlette.responses import PlainTextResponse, Response
 from stacklab.api.errors import BadRequest, Conflict, NotFound, keystone_error
 from stacklab.api.policy import PolicyRule
 from stacklab.api.service import Call, Reply, ServiceApi
+from stacklab.ha.pacemaker import PacemakerCluster
 from stacklab.lab.service import Lab, ip_output
 from stacklab.topology.actions import ActionError, apply
 from stacklab.topology.runtime import UP
@@ -200,3 +203,67 @@ async def node_netns(call: Call) -> Response | dict[str, Any]:
     if "text" in call.query:
         return PlainTextResponse(ip_output(found))
     return {"node": fqdn, "state": lab(call).runtime.power(fqdn), "namespaces": found}
+
+
+# -- Pacemaker (``[stacklab] vip_manager = pacemaker``): what an operator does with pcs ----------
+
+def _cluster(call: Call) -> PacemakerCluster:
+    cluster = lab(call).pacemaker()
+    if cluster is None:
+        raise Conflict("This lab has no Pacemaker cluster: its VIPs are managed by keepalived "
+                       "([stacklab] vip_manager = keepalived).")
+    return cluster
+
+
+def _member(call: Call, cluster: PacemakerCluster) -> str:
+    fqdn = _node(call)
+    if fqdn not in cluster.nodes:
+        raise NotFound(f"Node {call.params['node']} is not a member of the Pacemaker cluster "
+                       f"({', '.join(sorted(cluster.nodes))}).")
+    return fqdn
+
+
+@api.route("POST", "/v1/pacemaker/nodes/{node}/standby", policy=ADMIN, body_optional=True)
+async def pcs_standby(call: Call) -> dict[str, Any]:
+    """``pcs node standby``: the node may run no resource; they move to the others."""
+    cluster = _cluster(call)
+    cluster.standby(_member(call, cluster), True)
+    return {"pacemaker": cluster.status()}
+
+
+@api.route("POST", "/v1/pacemaker/nodes/{node}/unstandby", policy=ADMIN, body_optional=True)
+async def pcs_unstandby(call: Call) -> dict[str, Any]:
+    """``pcs node unstandby``: the node may run resources again (stickiness keeps them
+    where they are)."""
+    cluster = _cluster(call)
+    cluster.standby(_member(call, cluster), False)
+    return {"pacemaker": cluster.status()}
+
+
+@api.route("POST", "/v1/pacemaker/cleanup", policy=ADMIN, body_optional=True)
+async def pcs_cleanup(call: Call) -> dict[str, Any]:
+    """``pcs resource cleanup [resource] [node=...]``: forget fail counts and failed
+    operations, so that a resource banned by ``migration-threshold`` may run again."""
+    cluster = _cluster(call)
+    if call.body is not None and not isinstance(call.body, dict):
+        raise BadRequest("The request body must be an object with the optional fields "
+                         "'resource' and 'node'.")
+    body = call.body or {}
+    resource, node = body.get("resource"), body.get("node")
+    for field, value in (("resource", resource), ("node", node)):
+        if value is not None and (not isinstance(value, str) or not value):
+            raise BadRequest(f"'{field}' must be a non-empty string")
+    if resource is not None and resource not in cluster.primitives:
+        raise NotFound(f"Could not find resource: {resource} (the cluster has "
+                       f"{', '.join(sorted(cluster.primitives))}).")
+    fqdn = None
+    if node is not None:
+        try:
+            fqdn = lab(call).runtime.node(node).fqdn
+        except KeyError:
+            raise NotFound(f"Could not find node: {node}.") from None
+        if fqdn not in cluster.nodes:
+            raise NotFound(f"Node {node} is not a member of the Pacemaker cluster.")
+    for rid in [resource] if resource is not None else sorted(cluster.primitives):
+        cluster.cleanup(rid, fqdn)
+    return {"pacemaker": cluster.status()}

@@ -16,6 +16,7 @@ import httpx
 
 from stacklab.api.client import console
 from stacklab.declaration import CONTROL_PLANE, Parts
+from stacklab.ha.pacemaker import PacemakerCluster
 from stacklab.lab.status import SECTIONS, SectionProvider, lab_status
 from stacklab.network.declaration import AGENTS, NODE_AGENTS
 from stacklab.network.netns import ip_output, namespaces
@@ -77,6 +78,11 @@ class Lab:
                                      timeout=30) as client:
             return await client.post("/identity/v3/auth/tokens", json=body,
                                      params={"nocatalog": ""})
+
+    def pacemaker(self) -> PacemakerCluster | None:
+        """The proxies' Pacemaker cluster (``[stacklab] vip_manager = pacemaker``), if any."""
+        vips = self._parts.get(CONTROL_PLANE).pacemaker
+        return vips.cluster if vips is not None else None
 
     def namespaces(self, fqdn: str) -> list[dict[str, Any]]:
         """The node's network namespaces; none while it is off (they went with its kernel)."""

@@ -17,7 +17,7 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Float, bindparam, func, insert, select, update
 
 from stacklab.bus.interface import current_host
 from stacklab.clock import Clock
@@ -29,6 +29,16 @@ from stacklab.network.port_events import PortEvents
 from stacklab.store.database import Database
 
 LOG = logging.getLogger("neutron.db.agents_db")
+
+
+# Built once: building a statement costs more than running it (every agent reports every
+# report_interval). A report without start_flag keeps started_at.
+_MINE = (m.Agent.agent_type == bindparam("b_agent_type"), m.Agent.host == bindparam("b_host"))
+_LAST_HEARTBEAT = select(m.Agent.heartbeat_timestamp).where(*_MINE)
+_HEARTBEAT = update(m.Agent).where(*_MINE).values(
+    configurations=bindparam("b_configurations", type_=m.Agent.configurations.type),
+    heartbeat_timestamp=bindparam("b_now"),
+    started_at=func.coalesce(bindparam("b_started_at", type_=Float), m.Agent.started_at))
 
 
 class AgentReports:
@@ -49,25 +59,26 @@ class AgentReports:
         now = self.clock.now()
         # Saved through this neutron-server's way to the database (the internal VIP, a
         # Galera member), which may refuse it: the agent then hears of an error.
-        with working_on(current_host()), self.db.session() as session:
-            agent = session.scalar(select(m.Agent).where(
-                m.Agent.agent_type == state["agent_type"], m.Agent.host == state["host"]))
-            if agent is None:
-                session.add(m.Agent(
+        # Without the ORM: this runs for every agent every report_interval.
+        with working_on(current_host()), self.db.connection() as connection:
+            mine = {"b_agent_type": state["agent_type"], "b_host": state["host"]}
+            last = connection.execute(_LAST_HEARTBEAT, mine).first()
+            configurations = dict(state.get("configurations") or {})
+            if last is None:
+                connection.execute(insert(m.Agent).values(
                     id=self.ids.uuid(), agent_type=state["agent_type"],
                     binary=state["binary"], topic=state["topic"], host=state["host"],
-                    configurations=dict(state.get("configurations") or {}),
+                    configurations=configurations,
                     availability_zone=state.get("availability_zone"),
                     created_at=now, started_at=now, heartbeat_timestamp=now))
                 LOG.info("Agent %s on %s registered", state["agent_type"], state["host"])
                 return sch.AGENT_NEW
             lab = self.lab_clock
-            revived = sch.is_agent_down(lab.from_wall(agent.heartbeat_timestamp), lab.now(),
+            revived = sch.is_agent_down(lab.from_wall(last.heartbeat_timestamp), lab.now(),
                                         self.down_time)
-            agent.configurations = dict(state.get("configurations") or {})
-            agent.heartbeat_timestamp = now
-            if state.get("start_flag"):
-                agent.started_at = now
+            connection.execute(_HEARTBEAT, {
+                **mine, "b_configurations": configurations, "b_now": now,
+                "b_started_at": now if state.get("start_flag") else None})
             if revived:
                 LOG.info("Agent %s on %s revived", state["agent_type"], state["host"])
             return sch.AGENT_REVIVED if revived else sch.AGENT_ALIVE

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import create_engine, event, inspect
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
@@ -65,6 +65,15 @@ class Database:
             self.gate()
         with self._sessions() as session, session.begin():
             yield session
+
+    @contextmanager
+    def connection(self) -> Iterator[Connection]:
+        """A transaction without the ORM, for the hot paths that only write a few columns
+        (the services' heartbeats): the same gate, a third of a session's cost."""
+        if self.gate is not None:
+            self.gate()
+        with self.engine.begin() as connection:
+            yield connection
 
     def upgrade(self) -> None:
         """Bring the schema to the newest migration.

@@ -152,6 +152,10 @@ class Runtime:
         return all(self.attached(fqdn, network) for fqdn in (source, target)
                    if self._known(fqdn))
 
+    def any_link_set(self) -> bool:
+        """Whether some link is slowed or lossy (else every packet arrives at once)."""
+        return bool(self._links)
+
     def link(self, source: str, target: str) -> Link:
         """Latency and loss between two nodes (clean unless ``set_link`` said otherwise)."""
         return self._links.get(frozenset((source, target)), CLEAN)

@@ -148,6 +148,32 @@ def test_identity_owner_rule_uses_the_path_user(identity: PolicyEngine) -> None:
     assert identity.allows("identity:get_user", target_other, ctx) is False
 
 
+def test_remembered_decisions_follow_every_part_of_the_credentials_and_target() -> None:
+    engine = PolicyEngine(SMALL_RULES)
+    member = project_context("member")
+    # Asked twice, the second answer comes from memory and is the same.
+    for _ in range(2):
+        assert engine.allows("demo:get_thing", target(user_id="u-alice"), member) is True
+        assert engine.allows("demo:get_thing", target(), member) is False
+    # Whoever differs in a single role, user or scope gets a decision of their own.
+    assert engine.allows("demo:get_thing", target(), project_context("member", "admin"))
+    assert not engine.allows("demo:get_thing", target(user_id="u-alice"),
+                             project_context("member", user="u-bob"))
+    assert not engine.allows("demo:delete_thing", target(), system_context("admin"))
+    assert engine.allows("demo:delete_thing", target(), project_context("admin"))
+    # A context whose roles change afterwards is judged on its roles now.
+    member.roles.append("admin")
+    assert engine.allows("demo:get_thing", target(), member) is True
+
+
+def test_a_whole_resource_as_target_is_judged_each_time() -> None:
+    engine = PolicyEngine(SMALL_RULES)
+    resource = target(user_id="u-alice", tags=["a"], extra={"x": 1})
+    assert engine.allows("demo:get_thing", resource, project_context("member")) is True
+    assert engine.allows("demo:get_thing", resource | {"user_id": "u-eve"},
+                         project_context("member")) is False
+
+
 # -- overrides -----------------------------------------------------------------------------
 
 

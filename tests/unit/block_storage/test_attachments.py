@@ -292,3 +292,32 @@ def test_a_dead_cinder_volume_makes_connecting_fail_after_the_rpc_timeout() -> N
         assert updated["attachment"]["status"] == "attaching"
 
     run_lab(scenario)
+
+
+def test_attachment_lists_filter_sort_and_page() -> None:
+    async def scenario(lab: Lab) -> None:
+        made = []
+        for _ in range(3):
+            volume = (await lab.create())["volume"]["id"]
+            made.append((await reserve(lab, volume))["attachment"]["id"])
+            await lab.settle(1)
+        await lab.call("PUT", f"/attachments/{made[0]}", {"attachment": {
+            "connector": CONNECTOR}}, version=V)
+        newest_first = [a["id"] for a in (await lab.call("GET", "/attachments",
+                                                         version=V))["attachments"]]
+        assert newest_first == made[::-1]
+        page = (await lab.call("GET", f"/attachments?limit=1&marker={made[2]}",
+                               version=V))["attachments"]
+        assert [a["id"] for a in page] == [made[1]]
+        attaching = (await lab.call("GET", "/attachments?attach_status=attaching",
+                                    version=V))["attachments"]
+        assert [a["id"] for a in attaching] == [made[0]]
+        # "status" is an allowed filter that names no column: cinder answers nothing.
+        assert (await lab.call("GET", "/attachments?status=reserved", version=V)
+                )["attachments"] == []
+        await lab.call("GET", "/attachments?marker=nope", expect=404, version=V)
+        sorted_asc = (await lab.call("GET", "/attachments/detail?sort=created_at:asc",
+                                     version=V))["attachments"]
+        assert [a["id"] for a in sorted_asc] == made
+
+    run_lab(scenario)

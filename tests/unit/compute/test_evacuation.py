@@ -161,6 +161,49 @@ def test_deleting_an_evacuated_server_before_its_source_returns_frees_both_hosts
     run_lab(scenario, course_config())
 
 
+def test_a_dead_computes_record_keeps_its_last_figures_until_it_runs_again() -> None:
+    async def scenario(lab: Lab) -> None:
+        reports = await heartbeats(lab)
+        moved = await boot_on(lab, "moved", COMPUTE1)
+        one = (1, 512 + 512, 1, 1)
+        # The periodic update_available_resource ran while the node was up: its record
+        # is what the node leaves behind.
+        await lab.clock.run_for(61)
+        await power_off_until_down(lab, COMPUTE1)
+        await evacuate(lab, moved)
+        await lab.request("DELETE", f"/servers/{moved}", expect=204)
+        await lab.clock.run_for(10)
+        # Placement gave the share back at once; nova-api still reads the dead node's row.
+        assert lab.cloud.compute.placement.usage(COMPUTE1)[MEMORY_MB] == 0
+        assert (await usage(lab))[COMPUTE1] == one
+        lab.cloud.node_up(COMPUTE1)
+        assert (await usage(lab))[COMPUTE1] == (0, 512, 0, 0)
+        reports.cancel()
+
+    run_lab(scenario, course_config())
+
+
+def test_running_vms_counts_servers_not_the_allocations_of_a_migration() -> None:
+    async def scenario(lab: Lab) -> None:
+        reports = await heartbeats(lab)
+        server = await boot_on(lab, "resized", COMPUTE1)
+        await lab.request("POST", "/flavors", {"flavor": {
+            "name": "tiny-too", "id": "tiny-too", "ram": 512, "vcpus": 1, "disk": 1}})
+        await lab.request("POST", f"/servers/{server}/action",
+                          {"resize": {"flavorRef": "tiny-too"}}, expect=202)
+        await lab.clock.run_for(20)
+        shown = await lab.show(server)
+        assert shown["status"] == "VERIFY_RESIZE", shown
+        # Both hosts hold a share (the migration's on the source, the server's on the
+        # destination) but only the destination runs it.
+        figures = await usage(lab)
+        assert sum(vms for *_, vms in figures.values()) == 1, figures
+        assert sum(vcpus for vcpus, *_ in figures.values()) == 2, figures
+        reports.cancel()
+
+    run_lab(scenario, course_config())
+
+
 def test_a_restart_completes_the_finished_evacuations_and_fails_the_interrupted_ones(
         tmp_path: Path) -> None:
     ids: dict[str, str] = {}

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from stacklab.ha.tcp import handshake
+from stacklab.ha.tcp import exchange, handshake
 
 
 def packets(*delays: float | None) -> Iterator[float | None]:
@@ -32,3 +32,18 @@ def test_nothing_within_the_connect_timeout_is_a_timeout() -> None:
     assert handshake(lambda: 3.0, lambda: 3.0, 2.0) is None  # too slow for the timeout
     out = packets(None, None, 0.1)
     assert handshake(lambda: next(out), lambda: 0.1, 2.0) is None  # the third SYN is at 3 s
+
+
+def test_an_exchange_retransmits_from_200_ms_and_gives_up_after_15_retries() -> None:
+    assert exchange(lambda: 0.1, lambda: 0.1) == pytest.approx(0.2)
+    out = packets(None, None, 0.1)
+    # Sent at 0, 0.2 and 0.6 s.
+    assert exchange(lambda: next(out), lambda: 0.1) == pytest.approx(0.8)
+    sent: list[int] = []
+
+    def lost() -> None:
+        sent.append(1)
+        return None
+
+    assert exchange(lost, lambda: 0.0) is None
+    assert len(sent) == 16  # the first send and tcp_retries2 retransmissions
