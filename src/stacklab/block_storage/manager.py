@@ -25,6 +25,8 @@ from stacklab.bus.interface import Target, on_host
 if TYPE_CHECKING:
     from stacklab.block_storage.service import BlockStorageService
 
+# The admin metadata of a volume made for a backup's restore (cinder-backup removes it).
+RESTORE_MARK = "restoring_backup_id"
 SCHEDULER_LOG = logging.getLogger("cinder.scheduler.filter_scheduler")
 VOLUME_LOG = logging.getLogger("cinder.volume.manager")
 
@@ -82,6 +84,9 @@ class VolumeManager:
                 volume.image_metadata = metadata
                 volume.bootable = True
             volume.status = "available"
+            if RESTORE_MARK in volume.admin_metadata:
+                # Made to restore a backup into: cinder-backup takes it from here.
+                volume.status = "restoring-backup"
             volume.service_uuid = service.service_uuid(self.backend.host)
             volume.launched_at = now
             volume.updated_at = now
@@ -132,6 +137,15 @@ class VolumeManager:
                 return
             service.store.remove(self.backend.host, snapshot_id)
             session.delete(snapshot)
+
+    # cinder-backup's calls: the bytes of a volume (or of its snapshot) to back up, and
+    # the bytes a restore writes back (upstream: the device it attaches, then writes).
+    async def get_backup_device(self, volume_id: str, snapshot_id: str | None = None
+                                ) -> bytes:
+        return self.service.store.read(self.backend.host, snapshot_id or volume_id)
+
+    async def restore_backup_data(self, volume_id: str, data: bytes) -> None:
+        self.service.store.write(self.backend.host, volume_id, data)
 
     def _set(self, volume_id: str, **values: Any) -> None:
         with self.service.db.session() as session:

@@ -1,6 +1,7 @@
 """Block Storage v3 over HTTP: importing this package declares every operation on ``api``."""
 
 from stacklab.block_storage.api import (  # noqa: F401
+    backups,
     discovery,
     qos,
     quotas,
