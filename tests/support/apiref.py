@@ -508,6 +508,12 @@ def _block_storage_fixes() -> list[_Fix]:
                     "SnapshotShowResponse/properties/snapshot"):
         fixes.append((f"/components/schemas/{pointer}/properties/group_snapshot_id",
                       _or_null, "null outside a group snapshot (cinder's own samples)"))
+    # cinder's v3.57 transfer samples: no destination until a project accepts.
+    for pointer in ("Volume_TransfersDetailResponse/properties/transfers/items",
+                    "Volume_TransfersCreateResponse/properties/transfer",
+                    "Volume_TransferShowResponse/properties/transfer"):
+        fixes.append((f"/components/schemas/{pointer}/properties/destination_project_id",
+                      _or_null, "null until accepted (cinder's own samples)"))
     return fixes
 
 

@@ -24,6 +24,7 @@ from stacklab.block_storage.servicegroup import (
 )
 from stacklab.block_storage.snapshots import Snapshots
 from stacklab.block_storage.storage import VolumeStore
+from stacklab.block_storage.transfers import Transfers
 from stacklab.block_storage.volume_types import VolumeTypes
 from stacklab.block_storage.volumes import Cast, Volumes
 from stacklab.bus.inprocess import InProcessBus
@@ -76,6 +77,7 @@ class BlockStorageService:
         self.backups = Backups(clock, ids, self.quotas, self.volumes, self.backup_hosts)
         self.backup_managers = [BackupManager(self, p.node) for p in self.processes
                                 if p.binary == BACKUP]
+        self.transfers = Transfers(clock, ids, self.quotas, self.volumes)
 
     # -- life cycle ------------------------------------------------------------------------
 

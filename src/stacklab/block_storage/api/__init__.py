@@ -7,6 +7,7 @@ from stacklab.block_storage.api import (  # noqa: F401
     quotas,
     services,
     snapshots,
+    transfers,
     volume_types,
     volumes,
     zones,
