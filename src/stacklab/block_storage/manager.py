@@ -106,6 +106,14 @@ class VolumeManager:
             session.delete(volume)
         VOLUME_LOG.info("Deleted volume successfully. (volume %s)", volume_id)
 
+    async def unmanage_volume(self, volume_id: str) -> None:
+        """The volume leaves cinder; its data stays on the backend (manageable again)."""
+        with self.service.db.session() as session:
+            volume = session.get(m.Volume, volume_id)
+            if volume is not None:
+                session.delete(volume)
+        VOLUME_LOG.info("Unmanaged volume successfully. (volume %s)", volume_id)
+
     async def extend_volume(self, volume_id: str, new_size: int) -> None:
         with self.service.db.session() as session:
             volume = session.get(m.Volume, volume_id)
@@ -146,6 +154,11 @@ class VolumeManager:
 
     async def restore_backup_data(self, volume_id: str, data: bytes) -> None:
         self.service.store.write(self.backend.host, volume_id, data)
+
+    async def migrate_volume(self, volume_id: str, host: str,
+                             new_type_id: str | None = None) -> None:
+        await self.service.migrations.migrate_volume(self.backend.host, volume_id, host,
+                                                     new_type_id)
 
     def _set(self, volume_id: str, **values: Any) -> None:
         with self.service.db.session() as session:
@@ -191,3 +204,12 @@ class SchedulerManager:
         with on_host(self.node):
             service.bus.cast_nowait(Target(TOPICS[VOLUME], decision.chosen.host),
                                     "create_volume", volume_id=volume_id)
+
+    # Retype and migration: the scheduler checks the destination (migration.py).
+    async def retype(self, volume_id: str, new_type_id: str, migration_policy: str) -> None:
+        with on_host(self.node):
+            self.service.migrations.schedule_retype(volume_id, new_type_id, migration_policy)
+
+    async def migrate_volume(self, volume_id: str, host: str) -> None:
+        with on_host(self.node):
+            self.service.migrations.schedule_migration(volume_id, host)

@@ -12,6 +12,7 @@ from stacklab.block_storage.backends import Backend, lab_backends, lab_processes
 from stacklab.block_storage.backups import BackupManager, Backups
 from stacklab.block_storage.glance import GlanceClient
 from stacklab.block_storage.manager import SchedulerManager, VolumeManager
+from stacklab.block_storage.migration import Migrations
 from stacklab.block_storage.objectstore import ObjectStore
 from stacklab.block_storage.quotas import Quotas
 from stacklab.block_storage.scheduler import PoolState
@@ -78,6 +79,7 @@ class BlockStorageService:
         self.backup_managers = [BackupManager(self, p.node) for p in self.processes
                                 if p.binary == BACKUP]
         self.transfers = Transfers(clock, ids, self.quotas, self.volumes)
+        self.migrations = Migrations(self)
 
     # -- life cycle ------------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ from stacklab.block_storage.api import (  # noqa: F401
     services,
     snapshots,
     transfers,
+    volume_migration,
     volume_types,
     volumes,
     zones,
