@@ -145,3 +145,51 @@ def test_volume_transfer_with_the_cli(live: LiveCloud) -> None:
     assert live.openstack("volume", "show", volume["id"], check=False,
                           **giver).returncode != 0
     live.openstack("volume", "delete", volume["id"])
+
+
+def _other(host: str) -> str:
+    return f"{C2}@lvm" if host.startswith(C1) else f"{C1}@lvm"
+
+
+def _wait_migrated(live: LiveCloud, ident: str) -> dict[str, Any]:
+    shown: dict[str, Any] = {}
+    for _ in range(150):
+        shown = live.openstack_json("volume", "show", ident)
+        if shown["status"] == "available" and shown.get(
+                "os-vol-mig-status-attr:migstat") in ("success", "error"):
+            return shown
+        time.sleep(0.1)
+    raise AssertionError(f"volume {ident} stayed {shown.get('status')}")
+
+
+def test_retype_and_migrate_with_the_cli(live: LiveCloud) -> None:
+    volume = _volume(live, "acc-mover")
+    host = volume["os-vol-host-attr:host"]
+    live.openstack("volume", "type", "create", "--property", "volume_backend_name=lvm",
+                   "acc-retype")
+    live.openstack("volume", "set", "--type", "acc-retype", "--retype-policy", "never",
+                   volume["id"])
+    shown = _wait(live, ("volume",), volume["id"], "available", "error")
+    assert shown["type"] == "acc-retype" and shown["os-vol-host-attr:host"] == host
+
+    destination = f"{_other(host)}#lvm"
+    live.openstack("volume", "migrate", "--host", destination, volume["id"])
+    shown = _wait_migrated(live, volume["id"])
+    assert (shown["os-vol-host-attr:host"], shown["os-vol-mig-status-attr:migstat"]) == (
+        destination, "success")
+    refused = live.openstack("volume", "migrate", "--host", "nowhere@lvm#lvm", volume["id"],
+                             check=False)
+    assert refused.returncode != 0 and "No available service named" in refused.stderr
+    conn = live.connect()
+    body = _get(conn, f"/volumes/{volume['id']}")
+    assert_valid(body, openapi_response_schema("block-storage", "/v3/volumes/{id}", "get"))
+
+    # cinder-manage volume update_host, through the lab's CLI: back to the first host.
+    moved = live.stacklab("cinder-manage", "volume", "update_host", "--currenthost",
+                          _other(host), "--newhost", host.partition("#")[0], "--json")
+    assert volume["id"] in moved.stdout
+    shown = live.openstack_json("volume", "show", volume["id"])
+    assert shown["os-vol-host-attr:host"] == host.partition("#")[0]
+    live.openstack("volume", "delete", volume["id"])
+    _wait_gone(live, ("volume",), volume["id"])
+    live.openstack("volume", "type", "delete", "acc-retype")

@@ -78,6 +78,12 @@ class Lab:
             return await client.post("/identity/v3/auth/tokens", json=body,
                                      params={"nocatalog": ""})
 
+    def run_command(self, name: str, options: dict[str, Any]) -> dict[str, Any] | None:
+        """A service's operator command (``cinder-manage volume update_host``); None when
+        no service offers it."""
+        command = self._parts.commands.get(name)
+        return None if command is None else command(options)
+
     def namespaces(self, fqdn: str) -> list[dict[str, Any]]:
         """The node's network namespaces; none while it is off (they went with its kernel)."""
         if self._parts.runtime.power(fqdn) != UP:
