@@ -10,12 +10,16 @@ from sqlalchemy.orm import Session
 from stacklab.block_storage import models as m
 from stacklab.block_storage.attachments import Attachments
 from stacklab.block_storage.backends import Backend, lab_backends, lab_processes
+from stacklab.block_storage.backups import BackupManager, Backups
 from stacklab.block_storage.glance import GlanceClient
 from stacklab.block_storage.manager import SchedulerManager, VolumeManager
+from stacklab.block_storage.migration import Migrations
+from stacklab.block_storage.objectstore import ObjectStore
 from stacklab.block_storage.quotas import Quotas
 from stacklab.block_storage.rbd import rbd_stats
 from stacklab.block_storage.scheduler import PoolState
 from stacklab.block_storage.servicegroup import (
+    BACKUP,
     SCHEDULER,
     VOLUME,
     ServiceProcess,
@@ -23,6 +27,7 @@ from stacklab.block_storage.servicegroup import (
 )
 from stacklab.block_storage.snapshots import Snapshots
 from stacklab.block_storage.storage import VolumeStore
+from stacklab.block_storage.transfers import Transfers
 from stacklab.block_storage.volume_types import VolumeTypes
 from stacklab.block_storage.volumes import Cast, Volumes
 from stacklab.bus.inprocess import InProcessBus
@@ -71,6 +76,13 @@ class BlockStorageService:
         self.volume_managers = [VolumeManager(self, backend) for backend in self.backends]
         self.scheduler_managers = [SchedulerManager(self, p.node) for p in self.processes
                                    if p.binary == SCHEDULER]
+        # cinder-backup on each controller, writing into the object store.
+        self.backup_store = ObjectStore()
+        self.backups = Backups(clock, ids, self.quotas, self.volumes, self.backup_hosts)
+        self.backup_managers = [BackupManager(self, p.node) for p in self.processes
+                                if p.binary == BACKUP]
+        self.transfers = Transfers(clock, ids, self.quotas, self.volumes)
+        self.migrations = Migrations(self)
 
     # -- life cycle ------------------------------------------------------------------------
 
@@ -87,10 +99,14 @@ class BlockStorageService:
             volume.listener = self.bus.listen(volume.target, volume, host=volume.node)
             if not self.running(volume.node, VOLUME):
                 volume.listener.pause()
+        for backup in self.backup_managers:
+            backup.listener = self.bus.listen(backup.target, backup)
+            if not self.running(backup.node, BACKUP):
+                backup.listener.pause()
 
     def stop(self) -> None:
-        managers: list[SchedulerManager | VolumeManager] = [*self.scheduler_managers,
-                                                            *self.volume_managers]
+        managers: list[SchedulerManager | VolumeManager | BackupManager] = [
+            *self.scheduler_managers, *self.volume_managers, *self.backup_managers]
         for manager in managers:
             if manager.listener is not None:
                 manager.listener.stop()
@@ -128,6 +144,12 @@ class BlockStorageService:
             record.disabled_reason = reason if disabled else None
             record.modified_at = self.clock.now()
         return True
+
+    def backup_hosts(self, zone: str | None) -> list[str]:
+        """The cinder-backup services up and enabled (in ``zone`` when one is named)."""
+        return [r.host for r in self.list_services(binary=BACKUP)
+                if not r.disabled and self.services.is_up(r)
+                and (not zone or r.availability_zone == zone)]
 
     def zones(self) -> dict[str, bool]:
         """Each zone of an enabled cinder-volume service, available while one is up."""
