@@ -155,16 +155,23 @@ def test_incremental_backups_chain_on_a_full_one() -> None:
 def test_in_use_volumes_need_force_and_snapshots_can_be_backed_up() -> None:
     async def scenario(lab: Lab) -> None:
         source = await _volume_with(lab, b"snap data")
-        await lab.call("POST", f"/volumes/{source}/action",
-                       {"os-reset_status": {"status": "in-use"}}, expect=202)
+        # Attached for real (attachments API): reserve, connect, complete.
+        attachment = (await lab.call("POST", "/attachments", {"attachment": {
+            "volume_uuid": source, "instance_uuid": "5c1d6d5c-1c5a-4b51-a2e4-0d8e2b4c1f00"}},
+            version="3.44"))["attachment"]["id"]
+        await lab.call("PUT", f"/attachments/{attachment}", {"attachment": {"connector": {
+            "initiator": "iqn.1993-08.org.debian:01:cad181614cec", "host": "compute1"}}},
+            version="3.44")
+        await lab.call("POST", f"/attachments/{attachment}/action", {"os-complete": {}},
+                       expect=204, version="3.44")
         refused = await _backup(lab, source, expect=400)
         assert refused["badRequest"]["message"] == (
             "Invalid volume: Backing up an in-use volume must use the force flag.")
         forced = (await _backup(lab, source, force=True))["backup"]["id"]
         assert (await _show(lab, forced))["status"] == "available"
         assert (await lab.volume(source))["status"] == "in-use"
-        await lab.call("POST", f"/volumes/{source}/action",
-                       {"os-reset_status": {"status": "available"}}, expect=202)
+        await lab.call("DELETE", f"/attachments/{attachment}", version="3.44")
+        assert (await lab.volume(source))["status"] == "available"
 
         snap = (await lab.call("POST", "/snapshots", {"snapshot": {"volume_id": source}},
                                expect=202))["snapshot"]["id"]
