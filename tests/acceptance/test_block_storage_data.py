@@ -98,6 +98,9 @@ def test_backups_with_the_sdk(live: LiveCloud) -> None:
     conn.block_storage.restore_backup(backup, volume_id=volume.id)
     volume = conn.block_storage.wait_for_status(volume, "available", failures=["error"],
                                                 interval=0.1, wait=30)
+    # cinder-backup frees the volume first, then the backup (restore_backup's order).
+    backup = conn.block_storage.wait_for_status(backup, "available", failures=["error"],
+                                                interval=0.1, wait=30)
     conn.block_storage.delete_backup(backup)
     conn.block_storage.wait_for_delete(backup, interval=0.1, wait=30)
     # Bad input is a 400 naming the field; an unknown backup a 404.
