@@ -53,8 +53,11 @@ def links(call: Call, collection: str, ident: str) -> list[dict[str, str]]:
             {"rel": "bookmark", "href": call.url_for(f"/{collection}/{ident}")}]
 
 
-def render_volume(call: Call, volume: m.Volume, types: dict[str, m.VolumeType]
-                  ) -> dict[str, Any]:
+def render_volume(call: Call, volume: m.Volume, types: dict[str, m.VolumeType], *,
+                  extensions: bool = True) -> dict[str, Any]:
+    """cinder's volume view; ``extensions`` adds the attributes of the contrib extensions
+    (host, tenant, migration status, image metadata), which extend only a show and a detailed
+    list: a create or an update answers without them."""
     volume_type = types.get(volume.volume_type_id)
     type_name = volume_type.name if volume_type is not None else None
     body: dict[str, Any] = {
@@ -88,6 +91,8 @@ def render_volume(call: Call, volume: m.Volume, types: dict[str, m.VolumeType]
         body["volume_type_id"] = volume.volume_type_id
     if call.version_at_least("3.65"):
         body["consumes_quota"] = True
+    if not extensions:
+        return body
     # The extensions' attributes, each behind its own rule.
     target = volume_target(volume)
     if call.allows("volume_extension:volume_host_attribute", target):
@@ -143,7 +148,7 @@ async def create_volume(call: Call) -> dict[str, Any]:
     with service.db.session() as session:
         volume, cast = service.volumes.create(session, caller(call), fields,
                                               zones=service.zones(), image=image)
-        body = render_volume(call, volume, _types(session))
+        body = render_volume(call, volume, _types(session), extensions=False)
     service.send(cast)
     return {"volume": body}
 
@@ -257,7 +262,7 @@ async def update_volume(call: Call) -> dict[str, Any]:
     with service.db.session() as session:
         volume = _load(call, session, "volume:update")
         service.volumes.update(volume, fields)
-        return {"volume": render_volume(call, volume, _types(session))}
+        return {"volume": render_volume(call, volume, _types(session), extensions=False)}
 
 
 @api.route("DELETE", V, status=202, expected_errors=(400, 404))
