@@ -211,7 +211,9 @@ SNAPSHOT_CREATE = _wrapped("snapshot", {
     "type": "object",
     "properties": {"name": NULLABLE_NAME, "display_name": NULLABLE_NAME,
                    "description": DESCRIPTION, "display_description": DESCRIPTION,
-                   "volume_id": UUID, "force": BOOLEAN, "metadata": METADATA_OR_NULL},
+                   # cinder's uuid_allow_null: a null volume_id is then not found (404).
+                   "volume_id": {"oneOf": [UUID, {"type": "null"}]}, "force": BOOLEAN,
+                   "metadata": METADATA_OR_NULL},
     "required": ["volume_id"], "additionalProperties": False})
 SNAPSHOT_UPDATE = _wrapped("snapshot", {
     "type": "object",

@@ -40,7 +40,10 @@ def snapshot_target(snapshot: m.Snapshot) -> dict[str, Any]:
             "id": snapshot.id}
 
 
-def render_snapshot(call: Call, snapshot: m.Snapshot) -> dict[str, Any]:
+def render_snapshot(call: Call, snapshot: m.Snapshot, *,
+                    extensions: bool = True) -> dict[str, Any]:
+    """cinder's snapshot view; ``extensions`` adds extended_snapshot_attributes' two, which
+    extend a show and a detailed list only (not a create or an update)."""
     body: dict[str, Any] = {
         "id": snapshot.id, "created_at": timestamp(snapshot.created_at),
         "updated_at": timestamp(snapshot.updated_at), "name": snapshot.name,
@@ -54,8 +57,8 @@ def render_snapshot(call: Call, snapshot: m.Snapshot) -> dict[str, Any]:
         body["user_id"] = snapshot.user_id
     if call.version_at_least("3.65"):
         body["consumes_quota"] = True
-    if call.allows("volume_extension:extended_snapshot_attributes",
-                   snapshot_target(snapshot)):
+    if extensions and call.allows("volume_extension:extended_snapshot_attributes",
+                                  snapshot_target(snapshot)):
         body["os-extended-snapshot-attributes:project_id"] = snapshot.project_id
         body["os-extended-snapshot-attributes:progress"] = snapshot.progress
     return body
@@ -83,7 +86,7 @@ async def create_snapshot(call: Call) -> dict[str, Any]:
                                                   "user_id": volume.user_id})
         snapshot, cast = service.snapshots.create(session, caller(call), volume, fields,
                                                   force=force)
-        body = render_snapshot(call, snapshot)
+        body = render_snapshot(call, snapshot, extensions=False)
     service.send(cast)
     return {"snapshot": body}
 
@@ -157,7 +160,7 @@ async def update_snapshot(call: Call) -> dict[str, Any]:
     with service.db.session() as session:
         snapshot = _load(call, session, "volume:update_snapshot")
         service.snapshots.update(snapshot, fields)
-        return {"snapshot": render_snapshot(call, snapshot)}
+        return {"snapshot": render_snapshot(call, snapshot, extensions=False)}
 
 
 @api.route("DELETE", S, status=202, expected_errors=(400, 404))

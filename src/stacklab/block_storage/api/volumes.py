@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import select
 
 from stacklab.api.errors import BadRequest, NotFound
-from stacklab.api.service import Call, Reply, VersionedSchema
+from stacklab.api.service import Call, Reply, VersionedSchema, not_served
 from stacklab.block_storage import models as m
 from stacklab.block_storage import schemas
 from stacklab.block_storage.api.attachments import volume_attachments
@@ -53,6 +53,17 @@ def links(call: Call, collection: str, ident: str) -> list[dict[str, str]]:
             {"rel": "bookmark", "href": call.url_for(f"/{collection}/{ident}")}]
 
 
+# cinder/api/api_utils.py: the admin metadata a volume's view shows among its metadata.
+VISIBLE_ADMIN_METADATA = ("readonly", "attached_mode")
+
+
+def visible_metadata(volume: m.Volume) -> dict[str, Any]:
+    """The volume's metadata with its visible admin metadata over it (cinder's
+    add_visible_admin_metadata, on a show, a list and an update)."""
+    return {**volume.metadata_, **{key: value for key, value in volume.admin_metadata.items()
+                                   if key in VISIBLE_ADMIN_METADATA}}
+
+
 def render_volume(call: Call, volume: m.Volume, types: dict[str, m.VolumeType], *,
                   extensions: bool = True) -> dict[str, Any]:
     """cinder's volume view; ``extensions`` adds the attributes of the contrib extensions
@@ -68,7 +79,7 @@ def render_volume(call: Call, volume: m.Volume, types: dict[str, m.VolumeType], 
         "volume_type": type_name if (type_name is not None or call.version_at_least("3.63"))
         else volume.volume_type_id,
         "snapshot_id": volume.snapshot_id, "source_volid": volume.source_volid,
-        "metadata": dict(volume.metadata_), "links": links(call, "volumes", volume.id),
+        "metadata": visible_metadata(volume), "links": links(call, "volumes", volume.id),
         "user_id": volume.user_id, "bootable": str(volume.bootable).lower(),
         "encrypted": volume.encryption_key_id is not None,
         "replication_status": volume.replication_status, "consistencygroup_id": None,
@@ -239,6 +250,16 @@ async def volumes_summary(call: Call) -> dict[str, Any]:
                     metadata[key].append(value)
         summary["metadata"] = metadata
     return {"volume-summary": summary}
+
+
+async def _no_volume_id(call: Call) -> None:
+    # cinder's router has no route for a volume path with an empty id: 404.
+    raise not_served()
+
+
+for _method in ("GET", "PUT", "DELETE"):
+    api.route(_method, "/v3/volumes/", body_optional=True, expected_errors=(404,))(
+        _no_volume_id)
 
 
 @api.route("GET", V, expected_errors=(404,))
