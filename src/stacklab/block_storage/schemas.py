@@ -222,6 +222,12 @@ SNAPSHOT_UPDATE = _wrapped("snapshot", {
     "additionalProperties": False,
     "anyOf": [{"required": ["name"]}, {"required": ["description"]},
               {"required": ["display_name"]}, {"required": ["display_description"]}]})
+SNAPSHOT_UPDATE_STATUS = _wrapped("os-update_snapshot_status", {
+    "type": "object",
+    # cinder's "progress" format: an integer percentage, 0% to 100%.
+    "properties": {"status": {"type": "string"},
+                   "progress": {"type": "string", "pattern": "^(100|[0-9]{1,2})%$"}},
+    "required": ["status"], "additionalProperties": False})
 SNAPSHOT_RESET_STATUS = _wrapped("os-reset_status", {
     "type": "object", "properties": {"status": {"type": "string", "minLength": 1,
                                                 "maxLength": 255}},

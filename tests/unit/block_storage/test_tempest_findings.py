@@ -86,3 +86,39 @@ def test_services_by_bare_host_and_freeze_and_thaw() -> None:
         await lab.call("DELETE", f"/volumes/{made['id']}", expect=202)
 
     run_lab(scenario)
+
+
+def test_snapshots_sort_by_display_name_and_take_their_drivers_status() -> None:
+    async def scenario(lab: Lab) -> None:
+        made = (await lab.create(name="v"))["volume"]
+        idents = []
+        for name in ("b", "a", "c"):
+            idents.append((await lab.call("POST", "/snapshots", {"snapshot": {
+                "volume_id": made["id"], "name": name}}, expect=202))["snapshot"]["id"])
+        for key in ("display_name", "name"):
+            listed = (await lab.call("GET", f"/snapshots?sort_key={key}&sort_dir=asc"))
+            assert [s["name"] for s in listed["snapshots"]] == ["a", "b", "c"]
+        volumes = await lab.call("GET", "/volumes?sort=display_name:desc")
+        assert [v["name"] for v in volumes["volumes"]] == ["v"]
+        await lab.call("GET", "/snapshots?sort_key=nope", expect=400)
+        # os-update_snapshot_status: from creating only to creating, available or error.
+        snap = idents[0]
+        await lab.call("POST", f"/snapshots/{snap}/action", {"os-reset_status": {
+            "status": "creating"}}, expect=202)
+        await lab.call("POST", f"/snapshots/{snap}/action", {"os-update_snapshot_status": {
+            "status": "error", "progress": "80%"}}, expect=202)
+        shown = (await lab.call("GET", f"/snapshots/{snap}"))["snapshot"]
+        assert (shown["status"], shown["os-extended-snapshot-attributes:progress"]) == (
+            "error", "80%")
+        refused = await lab.call("POST", f"/snapshots/{snap}/action", {
+            "os-update_snapshot_status": {"status": "available"}}, expect=400)
+        assert refused["badRequest"]["message"] == (
+            "Snapshot status error not allowed for update_snapshot_status")
+        await lab.call("POST", f"/snapshots/{snap}/action", {"os-reset_status": {
+            "status": "creating"}}, expect=202)
+        await lab.call("POST", f"/snapshots/{snap}/action", {"os-update_snapshot_status": {
+            "status": "deleting"}}, expect=400)
+        await lab.call("POST", f"/snapshots/{snap}/action", {"os-update_snapshot_status": {
+            "status": "available", "progress": "101%"}}, expect=400)
+
+    run_lab(scenario)

@@ -31,8 +31,8 @@ SNAPSHOT_FILTERS = frozenset({"name", "status", "volume_id", "metadata",
                               "availability_zone"})
 PAGING = frozenset({"limit", "marker", "offset", "sort", "sort_key", "sort_dir",
                     "all_tenants", "project_id", "with_count"})
-SORTABLE = ("id", "name", "status", "created_at", "updated_at", "volume_id", "volume_size",
-            "project_id", "user_id")
+SORTABLE = ("id", "name", "display_name", "display_description", "status", "created_at",
+            "updated_at", "volume_id", "volume_size", "project_id", "user_id")
 
 
 def snapshot_target(snapshot: m.Snapshot) -> dict[str, Any]:
@@ -192,6 +192,33 @@ async def force_delete(call: Call) -> Reply:
         snapshot = _load(call, session, "volume_extension:snapshot_admin_actions:force_delete")
         cast = service.snapshots.delete(session, snapshot, force=True)
     service.send(cast)
+    return Reply(None, status=202)
+
+
+# contrib/snapshot_actions.py: the statuses a snapshot's driver may report while it is made
+# or deleted (a status outside these keys cannot be updated this way).
+UPDATABLE_STATUS = {"creating": ("creating", "available", "error"),
+                    "deleting": ("deleting", "error_deleting")}
+
+
+@api.action(ACTION, "os-update_snapshot_status", schema=schemas.SNAPSHOT_UPDATE_STATUS)
+async def update_snapshot_status(call: Call) -> Reply:
+    wanted = call.body["os-update_snapshot_status"]
+    service = block_storage(call)
+    with service.db.session() as session:
+        snapshot = _load(call, session,
+                         "snapshot_extension:snapshot_actions:update_snapshot_status")
+        allowed = UPDATABLE_STATUS.get(snapshot.status)
+        if allowed is None:
+            raise BadRequest(f"Snapshot status {snapshot.status} not allowed for "
+                             "update_snapshot_status")
+        if wanted["status"] not in allowed:
+            raise BadRequest(f"Provided snapshot status {wanted['status']} not allowed for "
+                             f"snapshot with status {snapshot.status}.")
+        snapshot.status = wanted["status"]
+        if wanted.get("progress"):
+            snapshot.progress = wanted["progress"]
+        snapshot.updated_at = service.clock.now()
     return Reply(None, status=202)
 
 

@@ -36,8 +36,9 @@ VOLUME_FILTERS = frozenset({"name", "status", "metadata", "bootable", "migration
 PAGING = frozenset({"limit", "marker", "offset", "sort", "sort_key", "sort_dir",
                     "all_tenants", "project_id", "with_count", "glance_metadata",
                     "image_metadata"})
-SORTABLE = ("id", "name", "status", "size", "availability_zone", "created_at", "updated_at",
-            "bootable", "project_id", "user_id", "volume_type_id", "host", "attach_status")
+SORTABLE = ("id", "name", "display_name", "display_description", "status", "size",
+            "availability_zone", "created_at", "updated_at", "bootable", "project_id",
+            "user_id", "volume_type_id", "host", "attach_status")
 
 
 def caller(call: Call) -> Caller:
