@@ -65,6 +65,12 @@ VERDICTS: tuple[tuple[re.Pattern[str], str, str], ...] = tuple(
          "cinder-backup: no GET /v3/backups yet (devstack's default job runs c-bak)"),
         (r"Manage (snapshot|volume) tests are disabled", OURS,
          "cinder's manageable volumes and snapshots (devstack turns them on for LVM)"),
+        (r"Swapping volumes is not supported", OURS,
+         "nova's swap volume (devstack's libvirt jobs turn swap_volume on); it is cinder's "
+         "migration step, and stacklab's cinder migrates no volume"),
+        (r"Volume multi-attach is not available", OURS,
+         "Tempest's jobs set ENABLE_VOLUME_MULTIATTACH (a multiattach volume type); the "
+         "harness leaves volume_multiattach off until it is tried"),
         (r"Attached volume extend is disabled", OURS,
          "extending an in-use volume (devstack turns it on for LVM with libvirt)"),
         (r"[Cc]inder|[Vv]olume service|Volume-backed|range\[3\.", OURS,

@@ -59,3 +59,5 @@ def test_block_storage_s_flags_are_the_gate_s_only_where_devstack_s_lvm_job_skip
     assert verdict("Cinder backup feature disabled")[0] == OURS
     assert verdict("Manage volume tests are disabled")[0] == OURS
     assert verdict("Attached volume extend is disabled.")[0] == OURS
+    assert verdict("Swapping volumes is not supported.")[0] == OURS
+    assert verdict("Volume multi-attach is not available.")[0] == OURS
