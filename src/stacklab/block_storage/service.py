@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from stacklab.api.errors import BadRequest
 from stacklab.block_storage import models as m
 from stacklab.block_storage.attachments import Attachments
 from stacklab.block_storage.backends import Backend, lab_backends, lab_processes
@@ -29,7 +30,7 @@ from stacklab.block_storage.snapshots import Snapshots
 from stacklab.block_storage.storage import VolumeStore
 from stacklab.block_storage.transfers import Transfers
 from stacklab.block_storage.volume_types import VolumeTypes
-from stacklab.block_storage.volumes import Cast, Volumes
+from stacklab.block_storage.volumes import Cast, Volumes, host_matches
 from stacklab.bus.inprocess import InProcessBus
 from stacklab.bus.interface import Target
 from stacklab.clock import Clock
@@ -126,12 +127,11 @@ class BlockStorageService:
     def list_services(self, *, host: str | None = None,
                       binary: str | None = None) -> list[m.VolumeService]:
         statement = select(m.VolumeService).order_by(m.VolumeService.id)
-        if host is not None:
-            statement = statement.where(m.VolumeService.host == host)
         if binary is not None:
             statement = statement.where(m.VolumeService.binary == binary)
         with self.db.session() as session:
-            return list(session.scalars(statement))
+            return [record for record in session.scalars(statement)
+                    if host is None or host_matches(record.host, host)]
 
     def set_disabled(self, host: str, binary: str, disabled: bool,
                      reason: str | None = None) -> bool:
@@ -150,6 +150,31 @@ class BlockStorageService:
         return [r.host for r in self.list_services(binary=BACKUP)
                 if not r.disabled and self.services.is_up(r)
                 and (not zone or r.availability_zone == zone)]
+
+    def set_frozen(self, host: str, frozen: bool) -> None:
+        """cinder's freeze_host/thaw_host: the backend's management plane stops (or starts
+        again) taking changes, and a frozen backend is disabled so nothing is scheduled to
+        it. A host no volume service has, or several hosts, is the caller's error (400)."""
+        with self.db.session() as session:
+            records = [record for record in session.scalars(
+                select(m.VolumeService).where(m.VolumeService.binary == VOLUME))
+                if host_matches(record.host, host)]
+            if not records:
+                raise BadRequest(f"Invalid input received: No service found with host={host}")
+            if any(record.host != records[0].host for record in records):
+                raise BadRequest("Invalid input received: Services from different clusters "
+                                 "found.")
+            changing = [record for record in records if record.frozen != frozen]
+            if not changing:
+                raise BadRequest(
+                    "Invalid input received: No service could be changed: frozen in "
+                    f"{[record.host for record in records]} must be {not frozen} to "
+                    "failover.")
+            for record in changing:
+                record.frozen = frozen
+                record.disabled = frozen
+                record.disabled_reason = "frozen" if frozen else ""
+                record.modified_at = self.clock.now()
 
     def zones(self) -> dict[str, bool]:
         """Each zone of an enabled cinder-volume service, available while one is up."""
@@ -231,3 +256,4 @@ class BlockStorageService:
                 reserved_percentage=backend.reserved_percentage,
                 thin_provisioning_support=backend.thin, capabilities=capabilities))
         return pools
+

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import select
 
 from stacklab.api.errors import BadRequest, NotFound
-from stacklab.api.service import Call, Reply, VersionedSchema
+from stacklab.api.service import Call, Reply, VersionedSchema, not_served
 from stacklab.block_storage import models as m
 from stacklab.block_storage import schemas
 from stacklab.block_storage.api.attachments import volume_attachments
@@ -36,8 +36,9 @@ VOLUME_FILTERS = frozenset({"name", "status", "metadata", "bootable", "migration
 PAGING = frozenset({"limit", "marker", "offset", "sort", "sort_key", "sort_dir",
                     "all_tenants", "project_id", "with_count", "glance_metadata",
                     "image_metadata"})
-SORTABLE = ("id", "name", "status", "size", "availability_zone", "created_at", "updated_at",
-            "bootable", "project_id", "user_id", "volume_type_id", "host", "attach_status")
+SORTABLE = ("id", "name", "display_name", "display_description", "status", "size",
+            "availability_zone", "created_at", "updated_at", "bootable", "project_id",
+            "user_id", "volume_type_id", "host", "attach_status")
 
 
 def caller(call: Call) -> Caller:
@@ -53,8 +54,22 @@ def links(call: Call, collection: str, ident: str) -> list[dict[str, str]]:
             {"rel": "bookmark", "href": call.url_for(f"/{collection}/{ident}")}]
 
 
-def render_volume(call: Call, volume: m.Volume, types: dict[str, m.VolumeType]
-                  ) -> dict[str, Any]:
+# cinder/api/api_utils.py: the admin metadata a volume's view shows among its metadata.
+VISIBLE_ADMIN_METADATA = ("readonly", "attached_mode")
+
+
+def visible_metadata(volume: m.Volume) -> dict[str, Any]:
+    """The volume's metadata with its visible admin metadata over it (cinder's
+    add_visible_admin_metadata, on a show, a list and an update)."""
+    return {**volume.metadata_, **{key: value for key, value in volume.admin_metadata.items()
+                                   if key in VISIBLE_ADMIN_METADATA}}
+
+
+def render_volume(call: Call, volume: m.Volume, types: dict[str, m.VolumeType], *,
+                  extensions: bool = True) -> dict[str, Any]:
+    """cinder's volume view; ``extensions`` adds the attributes of the contrib extensions
+    (host, tenant, migration status, image metadata), which extend only a show and a detailed
+    list: a create or an update answers without them."""
     volume_type = types.get(volume.volume_type_id)
     type_name = volume_type.name if volume_type is not None else None
     body: dict[str, Any] = {
@@ -65,7 +80,7 @@ def render_volume(call: Call, volume: m.Volume, types: dict[str, m.VolumeType]
         "volume_type": type_name if (type_name is not None or call.version_at_least("3.63"))
         else volume.volume_type_id,
         "snapshot_id": volume.snapshot_id, "source_volid": volume.source_volid,
-        "metadata": dict(volume.metadata_), "links": links(call, "volumes", volume.id),
+        "metadata": visible_metadata(volume), "links": links(call, "volumes", volume.id),
         "user_id": volume.user_id, "bootable": str(volume.bootable).lower(),
         "encrypted": volume.encryption_key_id is not None,
         "replication_status": volume.replication_status, "consistencygroup_id": None,
@@ -88,6 +103,8 @@ def render_volume(call: Call, volume: m.Volume, types: dict[str, m.VolumeType]
         body["volume_type_id"] = volume.volume_type_id
     if call.version_at_least("3.65"):
         body["consumes_quota"] = True
+    if not extensions:
+        return body
     # The extensions' attributes, each behind its own rule.
     target = volume_target(volume)
     if call.allows("volume_extension:volume_host_attribute", target):
@@ -143,7 +160,7 @@ async def create_volume(call: Call) -> dict[str, Any]:
     with service.db.session() as session:
         volume, cast = service.volumes.create(session, caller(call), fields,
                                               zones=service.zones(), image=image)
-        body = render_volume(call, volume, _types(session))
+        body = render_volume(call, volume, _types(session), extensions=False)
     service.send(cast)
     return {"volume": body}
 
@@ -236,6 +253,16 @@ async def volumes_summary(call: Call) -> dict[str, Any]:
     return {"volume-summary": summary}
 
 
+async def _no_volume_id(call: Call) -> None:
+    # cinder's router has no route for a volume path with an empty id: 404.
+    raise not_served()
+
+
+for _method in ("GET", "PUT", "DELETE"):
+    api.route(_method, "/v3/volumes/", body_optional=True, expected_errors=(404,))(
+        _no_volume_id)
+
+
 @api.route("GET", V, expected_errors=(404,))
 async def show_volume(call: Call) -> dict[str, Any]:
     service = block_storage(call)
@@ -257,7 +284,7 @@ async def update_volume(call: Call) -> dict[str, Any]:
     with service.db.session() as session:
         volume = _load(call, session, "volume:update")
         service.volumes.update(volume, fields)
-        return {"volume": render_volume(call, volume, _types(session))}
+        return {"volume": render_volume(call, volume, _types(session), extensions=False)}
 
 
 @api.route("DELETE", V, status=202, expected_errors=(400, 404))
