@@ -18,6 +18,7 @@ from stacklab.block_storage import models as m
 from stacklab.block_storage.attach_manager import AttachmentEndpoints
 from stacklab.block_storage.backends import Backend
 from stacklab.block_storage.glance import volume_image_metadata
+from stacklab.block_storage.rbd import DRIVER_VERSION as RBD_DRIVER_VERSION
 from stacklab.block_storage.rbd import RbdError
 from stacklab.block_storage.scheduler import Request, schedule
 from stacklab.block_storage.servicegroup import SCHEDULER, TOPICS, VOLUME
@@ -31,6 +32,32 @@ if TYPE_CHECKING:
 RESTORE_MARK = "restoring_backup_id"
 SCHEDULER_LOG = logging.getLogger("cinder.scheduler.filter_scheduler")
 VOLUME_LOG = logging.getLogger("cinder.volume.manager")
+# cinder/volume/drivers/lvm.py LVMVolumeDriver.VERSION.
+LVM_DRIVER_VERSION = "3.0.0"
+
+
+# cinder/volume/driver.py _init_standard_capabilities: (key, title, description), each
+# a boolean.
+STANDARD_PROPERTIES = (
+    ("thin_provisioning", "Thin Provisioning", "Sets thin provisioning."),
+    ("compression", "Compression", "Enables compression."),
+    ("qos", "QoS", "Enables QoS."),
+    ("replication_enabled", "Replication", "Enables replication."),
+)
+
+
+def driver_capabilities(backend: Backend) -> dict[str, Any]:
+    """What a backend's driver reports as its capabilities: the stats that are not its
+    pool's (LVM and rbd keep the pool's figures in ``pools``, so no ``pool_name`` here),
+    and the standard properties (neither driver adds vendor ones)."""
+    return {
+        "volume_backend_name": backend.name, "vendor_name": backend.vendor_name,
+        "driver_version": RBD_DRIVER_VERSION if backend.rbd else LVM_DRIVER_VERSION,
+        "storage_protocol": backend.storage_protocol,
+        "properties": {key: {"title": title, "description": description,
+                             "type": "boolean"}
+                       for key, title, description in STANDARD_PROPERTIES},
+    }
 
 
 class VolumeManager(AttachmentEndpoints):
@@ -176,6 +203,11 @@ class VolumeManager(AttachmentEndpoints):
     async def get_backup_device(self, volume_id: str, snapshot_id: str | None = None
                                 ) -> bytes:
         return self.service.store.read(self.backend.host, snapshot_id or volume_id)
+
+    async def get_capabilities(self, discover: bool = False) -> dict[str, Any]:
+        """The driver's capabilities (cinder's ``init_capabilities``): its static stats
+        and the standard properties a volume type's extra specs can name."""
+        return driver_capabilities(self.backend)
 
     async def restore_backup_data(self, volume_id: str, data: bytes) -> None:
         self.service.store.write(self.backend.host, volume_id, data)

@@ -3,7 +3,9 @@
 from stacklab.block_storage.api import (  # noqa: F401
     attachments,
     backups,
+    capabilities,
     discovery,
+    hosts,
     qos,
     quotas,
     services,
