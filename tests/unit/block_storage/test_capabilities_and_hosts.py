@@ -80,3 +80,22 @@ def test_os_hosts_lists_enabled_services_and_shows_a_volume_hosts_usage() -> Non
             f"Service cinder-volume could not be found on host {C1}x.")
 
     run_lab(scenario)
+
+
+def test_extensions_lists_cinders_contrib_extensions() -> None:
+    async def scenario(lab: Lab) -> None:
+        token, _ = await lab.member("ext")
+        listed = (await lab.call("GET", "/extensions", token=token))["extensions"]
+        aliases = [e["alias"] for e in listed]
+        assert len(aliases) == len(set(aliases)) == 32
+        assert {"os-hosts", "capabilities", "backups", "os-volume-transfer",
+                "os-quota-class-sets"} <= set(aliases)
+        hosts = await lab.call("GET", "/extensions/os-hosts", token=token)
+        assert hosts == {"extension": {
+            "name": "Hosts", "alias": "os-hosts",
+            "description": "Admin-only host administration.",
+            "updated": "2011-06-29T00:00:00+00:00", "links": []}}
+        assert hosts["extension"] in listed
+        await lab.call("GET", "/extensions/nothing", token=token, expect=404)
+
+    run_lab(scenario)

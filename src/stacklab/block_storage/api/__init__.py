@@ -5,6 +5,7 @@ from stacklab.block_storage.api import (  # noqa: F401
     backups,
     capabilities,
     discovery,
+    extensions,
     hosts,
     qos,
     quotas,
