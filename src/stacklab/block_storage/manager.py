@@ -13,6 +13,8 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import select
+
 from stacklab.api.client import ServiceCallError
 from stacklab.block_storage import models as m
 from stacklab.block_storage.attach_manager import AttachmentEndpoints
@@ -208,6 +210,39 @@ class VolumeManager(AttachmentEndpoints):
         """The driver's capabilities (cinder's ``init_capabilities``): its static stats
         and the standard properties a volume type's extra specs can name."""
         return driver_capabilities(self.backend)
+
+    async def copy_volume_to_image(self, volume_id: str, image_id: str) -> None:
+        """The volume's bytes into the image cinder-api made (as they are: stacklab's
+        volumes hold their data in the format it came in, and nothing converts it), then
+        the volume goes back to in-use or available by its attachments. On a failure the
+        image, if still queued or saving, is deleted."""
+        service = self.service
+        failure: str | None = None
+        try:
+            if service.glance is None:
+                raise ServiceCallError(503, {"message": "no Image API configured"})
+            await service.store.ready(self.backend.host)
+            await service.glance.upload(image_id, service.store.read(self.backend.host,
+                                                                     volume_id))
+        except (ServiceCallError, RbdError) as error:
+            failure = str(error)
+        if failure is not None and service.glance is not None:
+            VOLUME_LOG.error("Upload volume to image encountered an error (image-id: %s): "
+                             "%s", image_id, failure)
+            try:
+                image = await service.glance.show(image_id)
+                if image.get("status") in ("queued", "saving"):
+                    await service.glance.delete(image_id)
+            except ServiceCallError:
+                VOLUME_LOG.warning("Image delete encountered an error.")
+        with service.db.session() as session:
+            volume = session.get(m.Volume, volume_id)
+            if volume is not None:
+                # cinder's volume_update_status_based_on_attachment.
+                attached = session.scalars(select(m.VolumeAttachment.id).where(
+                    m.VolumeAttachment.volume_id == volume_id)).first()
+                volume.status = "in-use" if attached is not None else "available"
+                volume.updated_at = service.clock.now()
 
     async def restore_backup_data(self, volume_id: str, data: bytes) -> None:
         self.service.store.write(self.backend.host, volume_id, data)

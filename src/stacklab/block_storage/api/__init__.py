@@ -15,6 +15,7 @@ from stacklab.block_storage.api import (  # noqa: F401
     volume_attach_actions,
     volume_migration,
     volume_types,
+    volume_upload,
     volumes,
     zones,
 )
