@@ -20,6 +20,7 @@ from stacklab.block_storage import models as m
 from stacklab.block_storage.attach_manager import AttachmentEndpoints
 from stacklab.block_storage.backends import Backend
 from stacklab.block_storage.glance import volume_image_metadata
+from stacklab.block_storage.qcow2 import raw_to_qcow2
 from stacklab.block_storage.rbd import DRIVER_VERSION as RBD_DRIVER_VERSION
 from stacklab.block_storage.rbd import RbdError
 from stacklab.block_storage.scheduler import Request, schedule
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
 RESTORE_MARK = "restoring_backup_id"
 SCHEDULER_LOG = logging.getLogger("cinder.scheduler.filter_scheduler")
 VOLUME_LOG = logging.getLogger("cinder.volume.manager")
+GIB = 1024 ** 3
 # cinder/volume/drivers/lvm.py LVMVolumeDriver.VERSION.
 LVM_DRIVER_VERSION = "3.0.0"
 
@@ -211,19 +213,24 @@ class VolumeManager(AttachmentEndpoints):
         and the standard properties a volume type's extra specs can name."""
         return driver_capabilities(self.backend)
 
-    async def copy_volume_to_image(self, volume_id: str, image_id: str) -> None:
-        """The volume's bytes into the image cinder-api made (as they are: stacklab's
-        volumes hold their data in the format it came in, and nothing converts it), then
-        the volume goes back to in-use or available by its attachments. On a failure the
-        image, if still queued or saving, is deleted."""
+    async def copy_volume_to_image(self, volume_id: str, image_id: str,
+                                   disk_format: str = "raw", size_gb: int = 1) -> None:
+        """The volume's bytes into the image cinder-api made, then the volume goes back
+        to in-use or available by its attachments. A qcow2 image gets them converted, as
+        qemu-img does (unless they are a qcow2 image already: stacklab's volumes keep an
+        image's bytes as they came); other formats get them as they are, which glance's
+        format check refuses. On a failure the image, if still queued or saving, is
+        deleted."""
         service = self.service
         failure: str | None = None
         try:
             if service.glance is None:
                 raise ServiceCallError(503, {"message": "no Image API configured"})
             await service.store.ready(self.backend.host)
-            await service.glance.upload(image_id, service.store.read(self.backend.host,
-                                                                     volume_id))
+            data = service.store.read(self.backend.host, volume_id)
+            if disk_format == "qcow2" and not data.startswith(b"QFI\xfb"):
+                data = raw_to_qcow2(data, size_gb * GIB)
+            await service.glance.upload(image_id, data)
         except (ServiceCallError, RbdError) as error:
             failure = str(error)
         if failure is not None and service.glance is not None:

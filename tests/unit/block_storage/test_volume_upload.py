@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from unit.block_storage.cinder_calls import Lab, run_lab
+from unit.block_storage.test_qcow2 import read_qcow2
 
 
 async def _volume_with(lab: Lab, data: bytes, **fields: Any) -> str:
@@ -89,15 +90,33 @@ def test_upload_refusals() -> None:
 
 def test_a_failed_upload_deletes_the_image_and_frees_the_volume() -> None:
     async def scenario(lab: Lab) -> None:
-        # glance checks what it is given against the disk_format: raw bytes are no qcow2,
-        # and stacklab's cinder converts nothing.
+        # glance checks what it is given against the disk_format: raw bytes are no vmdk,
+        # and stacklab's cinder converts only to qcow2.
         volume = await _volume_with(lab, b"\x00" * 4096)
         body = (await lab.call("POST", f"/volumes/{volume}/action", {
-            "os-volume_upload_image": {"image_name": "q", "disk_format": "qcow2"}},
+            "os-volume_upload_image": {"image_name": "q", "disk_format": "vmdk"}},
             expect=202))["os-volume_upload_image"]
         await lab.settle()
         assert (await lab.volume(volume))["status"] == "available"
         status, image = await _image(lab, body["image_id"])
         assert status == 404, image
+
+    run_lab(scenario)
+
+
+def test_a_qcow2_upload_is_converted() -> None:
+    async def scenario(lab: Lab) -> None:
+        data = b"\x07" * 70000 + bytes(200000) + b"end"
+        volume = await _volume_with(lab, data)
+        body = (await lab.call("POST", f"/volumes/{volume}/action", {
+            "os-volume_upload_image": {"image_name": "q", "disk_format": "qcow2"}},
+            expect=202))["os-volume_upload_image"]
+        await lab.settle()
+        status, image = await _image(lab, body["image_id"])
+        assert status == 200 and (image["status"], image["disk_format"],
+                                  image["virtual_size"]) == ("active", "qcow2", 1024 ** 3)
+        got = await lab.client.get(f"/image/v2/images/{body['image_id']}/file",
+                                   headers={"X-Auth-Token": lab.token})
+        assert read_qcow2(got.content)[:len(data)] == data
 
     run_lab(scenario)

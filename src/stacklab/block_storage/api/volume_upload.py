@@ -93,7 +93,7 @@ async def upload_image(call: Call) -> dict[str, Any]:
         volume.previous_status = volume.status
         volume.status = "uploading"
         volume.updated_at = service.clock.now()
-        volume_id, host = volume.id, volume.host
+        volume_id, host, size = volume.id, volume.host, volume.size
         answer: dict[str, Any] = {
             "id": volume.id, "updated_at": timestamp(volume.updated_at),
             "status": "uploading", "display_description": volume.description,
@@ -112,7 +112,8 @@ async def upload_image(call: Call) -> dict[str, Any]:
         body = error.body if isinstance(error.body, dict) else {}
         raise BadRequest(str(body.get("message") or body.get("title") or error)) from None
     service.send(Cast(TOPICS[VOLUME], backend_of(host or ""), "copy_volume_to_image",
-                      {"volume_id": volume_id, "image_id": image["id"]}))
+                      {"volume_id": volume_id, "image_id": image["id"],
+                       "disk_format": meta["disk_format"], "size_gb": size}))
     answer.update(image_id=image["id"], container_format=image.get("container_format"),
                   disk_format=image.get("disk_format"), image_name=image.get("name"))
     if "protected" in image:
