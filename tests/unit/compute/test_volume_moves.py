@@ -232,3 +232,28 @@ def test_a_multiattach_volume_on_two_servers_from_2_60() -> None:
         assert (shown["status"], shown["attachments"]) == ("available", [])
 
     run_lab(scenario)
+
+
+def test_cinder_refusing_the_destination_s_attachment_fails_the_evacuation() -> None:
+    async def scenario(lab: Lab) -> None:
+        server, _root, data = await volume_backed(lab)
+        await until_down(lab, COMPUTE1)
+        # A volume in error takes no new attachment (cinder's 400).
+        await lab.call("POST", f"/volumes/{data}/action",
+                       {"os-reset_status": {"status": "error"}}, expect=202)
+        await nova(lab, "POST", f"/servers/{server}/action", {"evacuate": {}}, version="2.94")
+        shown = await wait_for(lab, server, "ERROR")
+        assert "can not be created if the volume is in an error state" in \
+            shown["fault"]["message"], shown["fault"]
+        migrations = (await nova(lab, "GET", f"/os-migrations?instance_uuid={server}",
+                                 version="2.59"))["migrations"]
+        assert [(m["migration_type"], m["status"]) for m in migrations] == [
+            ("evacuation", "failed")]
+        actions = (await nova(lab, "GET", f"/servers/{server}/os-instance-actions"))
+        request_id = actions["instanceActions"][0]["request_id"]
+        assert actions["instanceActions"][0]["action"] == "evacuate"
+        events = (await nova(lab, "GET", f"/servers/{server}/os-instance-actions/"
+                             f"{request_id}"))["instanceAction"]["events"]
+        assert {e["event"]: e["result"] for e in events}["compute_rebuild_instance"] == "Error"
+
+    run_lab(scenario)

@@ -32,6 +32,10 @@ if TYPE_CHECKING:
 LOG = logging.getLogger("nova.compute.manager")
 
 
+class VolumesFailed(Exception):
+    """cinder refused a step of a move: the server was put in ERROR."""
+
+
 class ComputeManager:
     def __init__(self, compute: ComputeService, host: str) -> None:
         self.compute = compute
@@ -89,6 +93,9 @@ class ComputeManager:
         except (InstanceGone, UnexpectedTaskState) as exc:
             # Deleted or taken over meanwhile: nova logs it and gives up the operation.
             LOG.warning("[instance: %s] %s stopped: %s", uuid, name, exc)
+            instances.event(uuid, request_id, name, self.host, result="Error", details=str(exc))
+        except VolumesFailed as exc:
+            # The server is in ERROR already; the event says why.
             instances.event(uuid, request_id, name, self.host, result="Error", details=str(exc))
         else:
             LOG.info("[instance: %s] Took %.2f seconds for %s", uuid,
@@ -253,10 +260,11 @@ class ComputeManager:
 
     async def _move_volumes(self, uuid: str, task_state: str | None, work: Awaitable[None],
                             migration_uuid: str | None = None,
-                            migration_status: str = "error") -> bool:
-        """A move's volume step. cinder's refusal stops the move with the server in ERROR
-        and cinder's reason as its fault (nova's ``_error_out_instance_on_exception``), the
-        migration ``error`` (``failed`` for an evacuation); False then."""
+                            migration_status: str = "error") -> None:
+        """A move's volume step. cinder's refusal stops the move (VolumesFailed) with the
+        server in ERROR and cinder's reason as its fault (nova's
+        ``_error_out_instance_on_exception``), the migration ``error`` (``failed`` for an
+        evacuation)."""
         try:
             await work
         except CinderError as exc:
@@ -266,8 +274,7 @@ class ComputeManager:
                 self.compute.set_migration(migration_uuid, status=migration_status)
             await self._save(uuid, task_state, vm_state=states.ERROR, task_state=None,
                              fault=self.compute.instances.fault(exc.message))
-            return False
-        return True
+            raise VolumesFailed(exc.message) from None
 
     # -- events from other services ---------------------------------------------------------
 
@@ -373,15 +380,12 @@ class ComputeManager:
             # The volumes leave the old host (the dead source's, for an evacuation) and are
             # connected to this one: nova's detach_block_devices, then attach_block_devices.
             volumes = compute.volumes
-            if not await self._move_volumes(uuid, states.REBUILDING,
-                                            volumes.reserve_anew(uuid, ctxt),
-                                            migration_uuid, "failed"):
-                return
+            await self._move_volumes(uuid, states.REBUILDING, volumes.reserve_anew(uuid, ctxt),
+                                     migration_uuid, "failed")
             await self._steps(uuid, states.REBUILDING, states.REBUILD_BLOCK_DEVICE_MAPPING)
-            if not await self._move_volumes(uuid, states.REBUILD_BLOCK_DEVICE_MAPPING,
-                                            volumes.connect_all(uuid, self.host, ctxt),
-                                            migration_uuid, "failed"):
-                return
+            await self._move_volumes(uuid, states.REBUILD_BLOCK_DEVICE_MAPPING,
+                                     volumes.connect_all(uuid, self.host, ctxt), migration_uuid,
+                                     "failed")
             await self._steps(uuid, states.REBUILD_BLOCK_DEVICE_MAPPING,
                               states.REBUILD_SPAWNING)
             await compute.profile_sleep("spawning")
@@ -450,9 +454,8 @@ class ComputeManager:
             await self.compute.profile_sleep("destroy")
             self.hypervisor.destroy(uuid)
             # Its volumes stay reserved for it, connected to no host.
-            if not await self._move_volumes(uuid, states.SHELVING_OFFLOADING,
-                                            self.compute.volumes.reserve_anew(uuid, ctxt)):
-                return
+            await self._move_volumes(uuid, states.SHELVING_OFFLOADING,
+                                     self.compute.volumes.reserve_anew(uuid, ctxt))
             self.compute.placement.release(uuid)
             await self.compute.rebind_network(uuid, "")
             await self._save(uuid, states.SHELVING_OFFLOADING,
@@ -471,9 +474,9 @@ class ComputeManager:
             await compute.rebind_network(uuid, self.host)
             # An offloaded server's volumes are connected to its new host (a shelved one's
             # never left its host).
-            if offloaded and not await self._move_volumes(
-                    uuid, states.SPAWNING, compute.volumes.connect_all(uuid, self.host, ctxt)):
-                return
+            if offloaded:
+                await self._move_volumes(uuid, states.SPAWNING,
+                                         compute.volumes.connect_all(uuid, self.host, ctxt))
             await compute.profile_sleep("spawning")
             self._boot(uuid)
             record = compute.instance_summary(uuid)
@@ -505,10 +508,9 @@ class ComputeManager:
             await self.compute.profile_sleep("migrate_disk")
             self.hypervisor.power_off(uuid)
             # The volumes let go of here, reserved for the destination.
-            if not await self._move_volumes(uuid, states.RESIZE_MIGRATING,
-                                            self.compute.volumes.reserve_anew(uuid, ctxt),
-                                            migration_uuid, "error"):
-                return
+            await self._move_volumes(uuid, states.RESIZE_MIGRATING,
+                                     self.compute.volumes.reserve_anew(uuid, ctxt), migration_uuid,
+                                     "error")
             await self._save(uuid, states.RESIZE_MIGRATING, task_state=states.RESIZE_MIGRATED)
             migration = self.compute.set_migration(migration_uuid, status="post-migrating")
             await self.compute.bus.cast(Target("compute", migration["dest_compute"]),
@@ -526,11 +528,9 @@ class ComputeManager:
                              old_flavor=migration["old_flavor"],
                              availability_zone=self.compute.host_zone(self.host))
             await self.compute.rebind_network(uuid, self.host)
-            if not await self._move_volumes(uuid, states.RESIZE_FINISH,
-                                            self.compute.volumes.connect_all(uuid, self.host,
-                                                                             ctxt),
-                                            migration_uuid, "error"):
-                return
+            await self._move_volumes(uuid, states.RESIZE_FINISH,
+                                     self.compute.volumes.connect_all(uuid, self.host, ctxt),
+                                     migration_uuid, "error")
             self._boot(uuid)
             record = self.compute.instance_summary(uuid)
             was_stopped = record["system_metadata"].get("old_vm_state") == states.STOPPED
@@ -554,11 +554,9 @@ class ComputeManager:
         """On the destination: drop the new guest, give the source its share back."""
         async with self._event(instance_uuid, ctxt, "compute_revert_resize"):
             self.hypervisor.destroy(instance_uuid)
-            if not await self._move_volumes(instance_uuid, states.RESIZE_REVERTING,
-                                            self.compute.volumes.reserve_anew(instance_uuid,
-                                                                              ctxt),
-                                            migration_uuid, "error"):
-                return
+            await self._move_volumes(instance_uuid, states.RESIZE_REVERTING,
+                                     self.compute.volumes.reserve_anew(instance_uuid, ctxt),
+                                     migration_uuid, "error")
             placement = self.compute.placement
             placement.release(instance_uuid)
             placement.move(migration_uuid, instance_uuid)
@@ -576,11 +574,9 @@ class ComputeManager:
                              flavor=migration["old_flavor"], old_flavor=None,
                              availability_zone=self.compute.host_zone(self.host))
             await self.compute.rebind_network(uuid, self.host)
-            if not await self._move_volumes(uuid, states.RESIZE_REVERTING,
-                                            self.compute.volumes.connect_all(uuid, self.host,
-                                                                             ctxt),
-                                            migration_uuid, "error"):
-                return
+            await self._move_volumes(uuid, states.RESIZE_REVERTING,
+                                     self.compute.volumes.connect_all(uuid, self.host, ctxt),
+                                     migration_uuid, "error")
             self._boot(uuid)
             await self.compute.settle_resize(uuid, states.RESIZE_REVERTING,
                                              hypervisor=self.hypervisor)
