@@ -19,6 +19,7 @@ from stacklab.block_storage.attach_manager import AttachmentEndpoints
 from stacklab.block_storage.backends import Backend
 from stacklab.block_storage.from_backup import create_from_backup
 from stacklab.block_storage.glance import volume_image_metadata
+from stacklab.block_storage.manage import Leftover, ManageEndpoints
 from stacklab.block_storage.rbd import RbdError
 from stacklab.block_storage.scheduler import Request, schedule
 from stacklab.block_storage.servicegroup import SCHEDULER, TOPICS, VOLUME
@@ -34,7 +35,7 @@ SCHEDULER_LOG = logging.getLogger("cinder.scheduler.filter_scheduler")
 VOLUME_LOG = logging.getLogger("cinder.volume.manager")
 
 
-class VolumeManager(AttachmentEndpoints):
+class VolumeManager(AttachmentEndpoints, ManageEndpoints):
     """The endpoint of one cinder-volume process (one backend of one node)."""
 
     def __init__(self, service: BlockStorageService, backend: Backend) -> None:
@@ -132,6 +133,8 @@ class VolumeManager(AttachmentEndpoints):
         with self.service.db.session() as session:
             volume = session.get(m.Volume, volume_id)
             if volume is not None:
+                self.service.manageable.left(self.backend.host, volume_id,
+                                             Leftover("volume", volume.size))
                 session.delete(volume)
         VOLUME_LOG.info("Unmanaged volume successfully. (volume %s)", volume_id)
 
