@@ -19,6 +19,7 @@ from stacklab.block_storage.attach_manager import AttachmentEndpoints
 from stacklab.block_storage.backends import Backend
 from stacklab.block_storage.from_backup import create_from_backup
 from stacklab.block_storage.glance import volume_image_metadata
+from stacklab.block_storage.groups import GroupSchedulerEndpoints, GroupVolumeEndpoints
 from stacklab.block_storage.manage import Leftover, ManageEndpoints
 from stacklab.block_storage.rbd import RbdError
 from stacklab.block_storage.scheduler import Request, schedule
@@ -35,7 +36,7 @@ SCHEDULER_LOG = logging.getLogger("cinder.scheduler.filter_scheduler")
 VOLUME_LOG = logging.getLogger("cinder.volume.manager")
 
 
-class VolumeManager(AttachmentEndpoints, ManageEndpoints):
+class VolumeManager(AttachmentEndpoints, ManageEndpoints, GroupVolumeEndpoints):
     """The endpoint of one cinder-volume process (one backend of one node)."""
 
     def __init__(self, service: BlockStorageService, backend: Backend) -> None:
@@ -202,7 +203,7 @@ class VolumeManager(AttachmentEndpoints, ManageEndpoints):
                 volume.updated_at = self.service.clock.now()
 
 
-class SchedulerManager:
+class SchedulerManager(GroupSchedulerEndpoints):
     """The endpoint of one cinder-scheduler process."""
 
     def __init__(self, service: BlockStorageService, node: str) -> None:

@@ -130,9 +130,10 @@ async def create_volume(call: Call) -> dict[str, Any]:
                          "multiattach volumes.")
     # From 3.47 a volume may be made from a backup; before, cinder ignores the key.
     backup_id = fields.get("backup_id") if call.version_at_least("3.47") else None
-    if fields.get("consistencygroup_id") or fields.get("group_id"):
-        group = fields.get("group_id") or fields.get("consistencygroup_id")
-        raise NotFound(f"Group {group} could not be found.")
+    if fields.get("consistencygroup_id"):
+        raise NotFound(f"Group {fields['consistencygroup_id']} could not be found.")
+    # From 3.13 a volume may be made into a generic group.
+    group_id = fields.get("group_id") if call.version_at_least("3.13") else None
     service = block_storage(call)
     image: ImageInfo | None = None
     image_ref = fields.get("imageRef") or fields.get("image_id")
@@ -146,6 +147,9 @@ async def create_volume(call: Call) -> dict[str, Any]:
         volume, cast = service.volumes.create(session, caller(call), fields,
                                               zones=service.zones(), image=image,
                                               backup=backup)
+        if group_id:
+            group = service.groups.get(session, group_id, caller(call))
+            cast = service.groups.join_new_volume(session, group, volume, cast)
         body = render_volume(call, volume, _types(session))
     service.send(cast)
     return {"volume": body}
