@@ -49,7 +49,7 @@ def test_a_volume_made_from_a_backup_holds_its_bytes() -> None:
         assert_valid(made, openapi_response_schema("block-storage", "/v3/volumes", "post",
                                                    "202"))
         assert_shape_like_sample(made, sample(
-            "cinder", f"{SAMPLES}/v3.65/volume-show-response.json"))
+            "cinder", f"{SAMPLES}/v3.65/volume-create-response.json"))
         body = made["volume"]
         # No size: the backup's.
         assert (body["status"], body["size"]) == ("creating", 2)
