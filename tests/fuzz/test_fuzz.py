@@ -226,6 +226,10 @@ def test_compute_answers_no_5xx(cloud: Cloud, client: TestClient) -> None:
         return {"server_id": servers}
 
     servers = refresh()["server_id"]
+    # A volume to attach (os-volume_attachments and block device mappings name it).
+    made = client.post("/volume/v3/volumes", json={"volume": {"size": 1, "name": "fuzz"}},
+                       headers=headers)
+    volumes = [made.json()["volume"]["id"]] if made.status_code == 202 else []
     server_body = {"server": {"name": "fuzz", "imageRef": image, "flavorRef": flavor["id"],
                               "networks": "none", "min_count": 1, "max_count": 1,
                               "metadata": {"k": "v"}, "key_name": "fuzz-key",
@@ -257,7 +261,7 @@ def test_compute_answers_no_5xx(cloud: Cloud, client: TestClient) -> None:
              "name": [keypair["name"]], "group_id": [group["id"]], "key": ["k", "é"],
              "tag": ["t1", "é"], "action": ["enable", "disable", "force-down"],
              "project_id": [_admin_project(client, headers)],
-             "request_id": ["req-0"], "port_id": ["0"]},
+             "request_id": ["req-0"], "port_id": ["0"], "volume_id": volumes},
         samples={
             "POST /v2.1/servers": [server_body],
             "POST /v2.1/flavors": [{"flavor": {"name": "f", "ram": 64, "vcpus": 1, "disk": 1,
@@ -266,6 +270,12 @@ def test_compute_answers_no_5xx(cloud: Cloud, client: TestClient) -> None:
             "POST /v2.1/os-keypairs": [{"keypair": {"name": "k2", "public_key": _public_key()}},
                                        {"keypair": {"name": "k3", "type": "ssh"}}],
             "POST /v2.1/servers/{server_id}/action": actions,
+            "POST /v2.1/servers/{server_id}/os-volume_attachments": [
+                {"volumeAttachment": {"volumeId": v, "device": "/dev/vdb", "tag": "t",
+                                      "delete_on_termination": False}} for v in volumes],
+            "PUT /v2.1/servers/{server_id}/os-volume_attachments/{volume_id}": [
+                {"volumeAttachment": {"volumeId": v, "delete_on_termination": True}}
+                for v in volumes],
             "PUT /v2.1/servers/{server_id}": [{"server": {"name": "n",
                                                           "description": "d"}}],
             "POST /v2.1/flavors/{flavor_id}/action": [
