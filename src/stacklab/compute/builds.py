@@ -316,7 +316,7 @@ class Builds:
         quotas.check_group_members(limits["server_group_members"], len(group.members), count)
         return group
 
-    async def _volume(self, volume_id: str, token: str) -> dict[str, Any]:
+    async def _volume(self, volume_id: str, token: str, *, root: bool) -> dict[str, Any]:
         cinder = self.service.cinder
         assert cinder is not None
         try:
@@ -324,6 +324,12 @@ class Builds:
         except CinderError as exc:
             if exc.status >= 500:
                 raise
+            if exc.status == 404 and not root:
+                # nova gets every mapped volume before it checks the mappings
+                # (_get_volumes_for_bdms): cinder's 404 is its VolumeNotFound, a 400. Only
+                # the root of a boot without an image is looked up earlier, for its image
+                # metadata, where any failure is InvalidBDMVolume.
+                raise BadRequest(f"Volume {volume_id} could not be found.") from None
             raise invalid_bdm(f"failed to get volume {volume_id}.") from None
 
     async def boot_disks(self, request: BuildRequest, token: str) -> BootDisks:
@@ -372,8 +378,9 @@ class Builds:
                     raise invalid_bdm("Images with destination_type 'volume' need to have a "
                                       "non-zero size specified")
             elif bdm["volume_id"]:
+                root = bdm["boot_index"] == 0 and not image_ref
                 volume = volumes[bdm["volume_id"]] = await self._volume(bdm["volume_id"],
-                                                                        token)
+                                                                        token, root=root)
                 bdm["volume_size"] = volume.get("size")
             elif bdm["snapshot_id"]:
                 assert cinder is not None
@@ -382,6 +389,11 @@ class Builds:
                 except CinderError as exc:
                     if exc.status >= 500:
                         raise
+                    if exc.status == 404 and bdm["boot_index"] == 0 and not image_ref:
+                        # The root's snapshot is read for its volume's image metadata
+                        # first, and nova lets that SnapshotNotFound through (a 400).
+                        raise BadRequest(f"Snapshot {bdm['snapshot_id']} could not be "
+                                         "found.") from None
                     raise invalid_bdm(f"failed to get snapshot {bdm['snapshot_id']}.") \
                         from None
                 bdm["volume_size"] = bdm["volume_size"] or snapshot.get("size")
