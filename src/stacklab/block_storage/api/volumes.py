@@ -344,8 +344,14 @@ api.action_route(ACTION, status=202, expected_errors=(400, 404, 413))
 async def extend(call: Call) -> Reply:
     service = block_storage(call)
     with service.db.session() as session:
-        volume = _load(call, session, "volume:extend")
-        cast = service.volumes.extend(session, volume, int(call.body["os-extend"]["new_size"]))
+        volume = service.volumes.get(session, call.params["volume_id"], caller(call))
+        # From 3.42 an in-use volume is extended too, under its own rule (cinder's
+        # extend_attached_volume); before, in-use is refused as any status but available.
+        attached = call.version_at_least("3.42") and volume.status == "in-use"
+        call.authorize("volume:extend_attached_volume" if attached else "volume:extend",
+                       volume_target(volume))
+        cast = service.volumes.extend(session, volume, int(call.body["os-extend"]["new_size"]),
+                                      attached=attached)
     service.send(cast)
     return Reply(None, status=202)
 
