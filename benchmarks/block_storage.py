@@ -492,10 +492,15 @@ def bench_ceph(settings: Settings, workdir: Path, results: Results) -> None:
             volume_id = create(client, "ceph-down", "ceph")
             wait_status(client, volume_id, "error", 0.01, settings.limit, failed=())
             failed_after = now() - began
+            host = expect(client.get(f"/v3/volumes/{volume_id}"), 200).json()["volume"].get(
+                "os-vol-host-attr:host")
+            # Where it failed: the scheduler (no backend took it) or cinder-volume (after
+            # rados_connect_timeout, 5 s of the lab's clock).
+            where = (f"failed on {host} (cinder-volume)" if host else
+                     "never scheduled: no backend passed the filters")
             results.raw.setdefault("ceph", {})["unavailable"] = failed_after
             results.add(section, "both storage nodes off (no quorum): POST → error",
-                        f"{failed_after:.2f} s", "",
-                        "rados_connect_timeout 5 s of the lab's clock; " + others.note())
+                        f"{failed_after:.2f} s", "", f"{where}; {others.note()}")
 
 
 # -- main --------------------------------------------------------------------------------
