@@ -50,6 +50,10 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--expect", type=Path,
                         help="a file of test ids (one a line, # comments) that must pass: "
                              "exit 1 naming any that did not")
+    parser.add_argument("--volume", action="store_true",
+                        help="Block Storage on in tempest.conf for this run, before "
+                             "tempest_conf.VOLUME_TESTS_PASS turns it on for every run "
+                             "(implied by naming the volume service)")
     parser.add_argument("--concurrency", type=int, default=2)
     parser.add_argument("--out", type=Path, default=REPO / "build" / "tempest",
                         help="where the summary, results, logs and workspace go "
@@ -194,7 +198,8 @@ def run(stacklab: Path, out: Path,
         # web-download's source: the image's bytes, from this process, for the whole run.
         with FileServer({IMAGE_PATH: facts.image_data}) as files:
             facts = dataclasses.replace(facts, http_image=files.url(IMAGE_PATH))
-            conf = tempest_conf.render(facts, workspace)
+            conf = tempest_conf.render(facts, workspace,
+                                       volume=args.volume or "volume" in args.services)
             (workspace / "etc" / "tempest.conf").write_text(conf)
             chosen, described = selection(args, facts.services, out)
             print(f"conformance: tempest run {described} --concurrency {args.concurrency} "

@@ -134,7 +134,7 @@ FEATURES: tuple[Option, ...] = (
 )
 
 
-def options(facts: Facts, workspace: Path) -> Iterator[Option]:
+def options(facts: Facts, workspace: Path, *, volume: bool = False) -> Iterator[Option]:
     """Every option of the run's tempest.conf, in file order."""
     yield Option("DEFAULT", "log_file", str(workspace / "tempest.log"), "Tempest's own log")
     yield Option("DEFAULT", "debug", "false",
@@ -191,18 +191,19 @@ def options(facts: Facts, workspace: Path) -> Iterator[Option]:
                  ",".join(facts.network_extensions) or "none",
                  "exactly the extensions the cloud lists at /v2.0/extensions")
     yield from FEATURES
-    # stacklab's Block Storage is in the catalog, but tempest.api.volume does not pass yet
-    # (no attachments, backups, transfers, groups, and the compute tests' volumes need
-    # nova's side): its tests stay off until they do. Set VOLUME_TESTS_PASS then.
-    cinder = VOLUME_TESTS_PASS and bool(facts.services & {"volumev3", "block-storage",
-                                                          "volume"})
+    # Block Storage's tests run once tempest.api.volume passes (VOLUME_TESTS_PASS), or when a
+    # run asks for them (``./dev tempest volume``, ``--volume``).
+    cinder = (VOLUME_TESTS_PASS or volume) and bool(facts.volume_catalog_type)
+    if cinder:
+        yield from volume_options(facts)
     heat = "orchestration" in facts.services
     yield Option("service_available", "nova", "true", "in the catalog")
     yield Option("service_available", "glance", "true", "in the catalog")
     yield Option("service_available", "neutron", "true", "in the catalog")
     yield Option("service_available", "cinder", _bool(cinder),
                  "in the catalog" if cinder else
-                 "Block Storage is partial: tempest.api.volume is not passing yet",
+                 "Block Storage is not in the catalog, or tempest.api.volume is not "
+                 "passing yet",
                  ON if cinder else OURS)
     yield Option("service_available", "heat", _bool(heat),
                  "in the catalog" if heat else "no Orchestration in the catalog",
@@ -213,10 +214,44 @@ def options(facts: Facts, workspace: Path) -> Iterator[Option]:
 VOLUME_TESTS_PASS = False
 
 
-def render(facts: Facts, workspace: Path) -> str:
-    """The ini text, by section, each option after a comment saying why."""
+def volume_options(facts: Facts) -> Iterator[Option]:
+    """Block Storage's options: devstack's tempest.conf for its LVM backend (lib/tempest),
+    save where stacklab lacks a feature the gate tests."""
+    yield Option("volume", "catalog_type", facts.volume_catalog_type, "in the catalog")
+    yield Option("volume", "min_microversion", facts.volume_min_microversion,
+                 "the cloud's advertised minimum")
+    yield Option("volume", "max_microversion", facts.volume_max_microversion,
+                 "the cloud's advertised maximum (devstack: latest)")
+    yield Option("volume", "build_timeout", "60", "volumes go available in milliseconds")
+    yield Option("volume-feature-enabled", "api_extensions", "all", "devstack's default")
+    yield Option("volume-feature-enabled", "snapshot", "true", "snapshots")
+    yield Option("volume-feature-enabled", "clone", "true", "a volume from a volume")
+    if facts.volume_backups:
+        yield Option("volume-feature-enabled", "backup", "true", "GET /v3/backups answers")
+    else:
+        yield Option("volume-feature-enabled", "backup", "false",
+                     "no cinder-backup behind the API (GET /v3/backups does not answer); "
+                     "devstack's default job runs c-bak", OURS)
+    yield Option("volume-feature-enabled", "multi_backend", "false",
+                 "devstack's default job has one backend (lvmdriver-1)", GATE)
+    yield Option("volume-feature-enabled", "replication", "false",
+                 "no replication in devstack's default job", GATE)
+    yield Option("volume-feature-enabled", "manage_volume", "false",
+                 "cinder's manageable volumes (devstack turns it on for LVM)", OURS)
+    yield Option("volume-feature-enabled", "manage_snapshot", "false",
+                 "cinder's manageable snapshots (devstack turns it on for LVM)", OURS)
+    yield Option("volume-feature-enabled", "extend_attached_volume", "false",
+                 "extending an in-use volume (devstack turns it on for LVM with libvirt)",
+                 OURS)
+    yield Option("volume-feature-enabled", "extend_attached_encrypted_volume", "false",
+                 "devstack leaves it off", GATE)
+
+
+def render(facts: Facts, workspace: Path, *, volume: bool = False) -> str:
+    """The ini text, by section, each option after a comment saying why; ``volume`` turns
+    Block Storage's tests on before VOLUME_TESTS_PASS does."""
     sections: dict[str, list[Option]] = {}
-    for option in options(facts, workspace):
+    for option in options(facts, workspace, volume=volume):
         sections.setdefault(option.section, []).append(option)
     lines = ["# Written by ./dev tempest (conformance/tempest_conf.py) for one run."]
     for section, opts in sections.items():

@@ -358,6 +358,23 @@ def cmd_netns(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_cinder_manage(args: argparse.Namespace) -> int:
+    """``cinder-manage volume update_host``: a dead host's volumes to another host."""
+    try:
+        body = json.loads(lab_call(args, "POST", "/commands", {
+            "command": "cinder-manage volume update_host",
+            "options": {"currenthost": args.currenthost, "newhost": args.newhost}}))
+    except LabError as exc:
+        print(f"stacklab: {exc}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps(body, indent=2))
+    else:
+        print(f"{len(body['volumes'])} volume(s) moved from {args.currenthost} to "
+              f"{args.newhost}")
+    return 0
+
+
 # stacklab fault <command>: the action each sends (topology/actions.py), from the arguments.
 FAULT_ACTIONS: dict[str, tuple[str, str]] = {
     "power-off": ("power_off", "{node} powered off"),
@@ -639,7 +656,16 @@ def parser() -> argparse.ArgumentParser:
     namespaces.add_argument("node", help="a node's name or FQDN, e.g. network1")
     namespaces.add_argument("--json", action="store_true")
     namespaces.set_defaults(func=cmd_netns)
-    for sub in (wait, status, node, namespaces):
+    manage = commands.add_parser("cinder-manage", help="cinder's operator commands")
+    volume = manage.add_subparsers(dest="category", required=True).add_parser(
+        "volume", help="volume commands")
+    update_host = volume.add_subparsers(dest="action", required=True).add_parser(
+        "update_host", help="move the volumes of a host (host@backend) to another")
+    update_host.add_argument("--currenthost", required=True)
+    update_host.add_argument("--newhost", required=True)
+    update_host.add_argument("--json", action="store_true")
+    update_host.set_defaults(func=cmd_cinder_manage)
+    for sub in (wait, status, node, namespaces, update_host):
         _which_cloud(sub)
     _fault_parser(commands)
     _pcs_parser(commands)

@@ -92,6 +92,9 @@ class Parts:
         self.app = app
         self.base_url = base_url
         self.health = health
+        # The operator's commands a service offers the lab's API (``cinder-manage volume
+        # update_host`` ...): by name, each takes its options and answers a JSON object.
+        self.commands: dict[str, Callable[[Mapping[str, Any]], dict[str, Any]]] = {}
         self._built: dict[str, object] = {}
 
     def provide(self, key: Key[T], value: T) -> T:

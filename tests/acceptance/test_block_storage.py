@@ -20,6 +20,8 @@ def test_volume_service_list_shows_the_labs_services(live: LiveCloud) -> None:
     rows = live.openstack_json("volume", "service", "list")
     assert sorted((r["Binary"], r["Host"], r["Zone"], r["Status"], r["State"])
                   for r in rows) == [
+        ("cinder-backup", C1, "nova", "enabled", "up"),
+        ("cinder-backup", C2, "nova", "enabled", "up"),
         ("cinder-scheduler", C1, "nova", "enabled", "up"),
         ("cinder-scheduler", C2, "nova", "enabled", "up"),
         ("cinder-volume", f"{C1}@lvm", "nova", "enabled", "up"),

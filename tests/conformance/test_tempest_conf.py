@@ -33,25 +33,51 @@ def test_the_conf_holds_what_the_cloud_advertises(tmp_path: Path) -> None:
         assert conf["service_available"][service] == "false"
 
 
+VOLUME_FACTS = Facts(**{**FACTS.__dict__, "services": FACTS.services | {"volumev3"},
+                         "volume_catalog_type": "block-storage",
+                         "volume_min_microversion": "3.0",
+                         "volume_max_microversion": "3.71"})
+
+
 def test_a_volume_service_in_the_catalog_turns_cinder_on_once_its_tests_pass(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    facts = Facts(**{**FACTS.__dict__, "services": FACTS.services | {"volumev3"}})
+    monkeypatch.setattr(tempest_conf, "VOLUME_TESTS_PASS", False)
     conf = configparser.ConfigParser()
-    conf.read_string(render(facts, tmp_path))
-    # Not yet: stacklab's Block Storage does not pass tempest.api.volume.
+    conf.read_string(render(VOLUME_FACTS, tmp_path))
     assert conf["service_available"]["cinder"] == "false"
+    assert not conf.has_section("volume")
+    # A run asking for the volume tests turns it on, as VOLUME_TESTS_PASS does for all.
+    asked = render(VOLUME_FACTS, tmp_path, volume=True)
     monkeypatch.setattr(tempest_conf, "VOLUME_TESTS_PASS", True)
+    for conf_text in (asked, render(VOLUME_FACTS, tmp_path)):
+        conf = configparser.ConfigParser()
+        conf.read_string(conf_text)
+        assert conf["service_available"]["cinder"] == "true"
+        assert conf["volume"]["catalog_type"] == "block-storage"
+        assert (conf["volume"]["min_microversion"], conf["volume"]["max_microversion"]) == (
+            "3.0", "3.71")
+        # No backups served: their tests are off, and the docs say whose gap it is.
+        assert conf["volume-feature-enabled"]["backup"] == "false"
+    # Not without Block Storage in the catalog, whatever the run asks.
     conf = configparser.ConfigParser()
-    conf.read_string(render(facts, tmp_path))
-    assert conf["service_available"]["cinder"] == "true"
+    conf.read_string(render(FACTS, tmp_path, volume=True))
+    assert conf["service_available"]["cinder"] == "false"
+
+
+def test_backups_are_tested_when_the_cloud_serves_them(tmp_path: Path) -> None:
+    facts = Facts(**{**VOLUME_FACTS.__dict__, "volume_backups": True})
+    conf = configparser.ConfigParser()
+    conf.read_string(render(facts, tmp_path, volume=True))
+    assert conf["volume-feature-enabled"]["backup"] == "true"
 
 
 def test_every_option_is_set_once_and_every_flag_off_says_whose_gap(tmp_path: Path) -> None:
-    seen = [(option.section, option.name) for option in options(FACTS, tmp_path)]
+    seen = [(option.section, option.name)
+            for option in options(VOLUME_FACTS, tmp_path, volume=True)]
     assert len(seen) == len(set(seen))
     # Flags whose "false" runs more tests rather than fewer.
     inverted = {"image_format_enforcement"}
-    for option in options(FACTS, tmp_path):
+    for option in options(VOLUME_FACTS, tmp_path, volume=True):
         if (option.value == "false" and option.section.endswith("-feature-enabled")
                 and option.name not in inverted):
             assert option.kind in (GATE, OURS), option

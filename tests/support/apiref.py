@@ -522,6 +522,12 @@ def _block_storage_fixes() -> list[_Fix]:
                       _enum_with("null"), "'null' until a mode is set (cinder's code)"))
         fixes.append((f"/components/schemas/{pointer}/properties/connection_info",
                       _or_null, "null for an os-attach attachment (cinder's code)"))
+    # cinder's v3.57 transfer samples: no destination until a project accepts.
+    for pointer in ("Volume_TransfersDetailResponse/properties/transfers/items",
+                    "Volume_TransfersCreateResponse/properties/transfer",
+                    "Volume_TransferShowResponse/properties/transfer"):
+        fixes.append((f"/components/schemas/{pointer}/properties/destination_project_id",
+                      _or_null, "null until accepted (cinder's own samples)"))
     return fixes
 
 

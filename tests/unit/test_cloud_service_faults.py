@@ -486,8 +486,8 @@ def test_status_shows_dead_agents_down_services_and_a_verdict() -> None:
                                  "compute_services", "volume_services"}
         assert len(sections["network_agents"]["rows"]) == 10
         assert len(sections["compute_services"]["rows"]) == 6
-        # Two cinder-schedulers, a cinder-volume per controller@lvm.
-        assert len(sections["volume_services"]["rows"]) == 4
+        # Two cinder-schedulers, a cinder-volume per controller@lvm, two cinder-backups.
+        assert len(sections["volume_services"]["rows"]) == 6
 
         await lab.fault("stop_service", node="network2", service="neutron-l3-agent")
         await lab.fault("stop_service", node="compute2", service="nova-compute")

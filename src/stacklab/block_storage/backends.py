@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from stacklab.block_storage.servicegroup import SCHEDULER, VOLUME, ServiceProcess
+from stacklab.block_storage.servicegroup import BACKUP, SCHEDULER, VOLUME, ServiceProcess
 from stacklab.config import RBD_DRIVER, Config
 from stacklab.topology import Topology
 
@@ -91,4 +91,7 @@ def lab_processes(config: Config, topology: Topology) -> list[ServiceProcess]:
                  for node in topology.nodes_running(SCHEDULER)]
     processes += [ServiceProcess(VOLUME, backend.host, backend.node, backend.zone)
                   for backend in lab_backends(config, topology)]
+    # cinder-backup reports as its node, as the scheduler does.
+    processes += [ServiceProcess(BACKUP, node.fqdn, node.fqdn, zone)
+                  for node in topology.nodes_running(BACKUP)]
     return processes

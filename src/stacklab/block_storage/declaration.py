@@ -32,6 +32,10 @@ def _build(parts: Parts) -> BlockStorageService:
     # cinder's [nova] section: events to nova's API, as the cinder service user.
     service.nova = NovaClient(parts.app, parts.base_url, username="cinder",
                               password=parts.config.stacklab.admin_password)
+    # cinder-manage's command for the volumes of a dead host, through the lab's API.
+    parts.commands["cinder-manage volume update_host"] = lambda options: {
+        "volumes": service.migrations.update_host(str(options.get("currenthost") or ""),
+                                                  str(options.get("newhost") or ""))}
     return service
 
 

@@ -27,6 +27,8 @@ from stacklab.bus.interface import Target, on_host
 if TYPE_CHECKING:
     from stacklab.block_storage.service import BlockStorageService
 
+# The admin metadata of a volume made for a backup's restore (cinder-backup removes it).
+RESTORE_MARK = "restoring_backup_id"
 SCHEDULER_LOG = logging.getLogger("cinder.scheduler.filter_scheduler")
 VOLUME_LOG = logging.getLogger("cinder.volume.manager")
 
@@ -90,6 +92,9 @@ class VolumeManager(AttachmentEndpoints):
                 volume.image_metadata = metadata
                 volume.bootable = True
             volume.status = "available"
+            if RESTORE_MARK in volume.admin_metadata:
+                # Made to restore a backup into: cinder-backup takes it from here.
+                volume.status = "restoring-backup"
             volume.service_uuid = service.service_uuid(self.backend.host)
             volume.launched_at = now
             volume.updated_at = now
@@ -116,6 +121,14 @@ class VolumeManager(AttachmentEndpoints):
                 session.delete(attachment)  # a forced delete takes its attachments along
             session.delete(volume)
         VOLUME_LOG.info("Deleted volume successfully. (volume %s)", volume_id)
+
+    async def unmanage_volume(self, volume_id: str) -> None:
+        """The volume leaves cinder; its data stays on the backend (manageable again)."""
+        with self.service.db.session() as session:
+            volume = session.get(m.Volume, volume_id)
+            if volume is not None:
+                session.delete(volume)
+        VOLUME_LOG.info("Unmanaged volume successfully. (volume %s)", volume_id)
 
     async def extend_volume(self, volume_id: str, new_size: int) -> None:
         """The volume grows; one with attachments is in-use again and nova is told, for
@@ -166,6 +179,20 @@ class VolumeManager(AttachmentEndpoints):
             service.store.remove(self.backend.host, snapshot_id)
             session.delete(snapshot)
 
+    # cinder-backup's calls: the bytes of a volume (or of its snapshot) to back up, and
+    # the bytes a restore writes back (upstream: the device it attaches, then writes).
+    async def get_backup_device(self, volume_id: str, snapshot_id: str | None = None
+                                ) -> bytes:
+        return self.service.store.read(self.backend.host, snapshot_id or volume_id)
+
+    async def restore_backup_data(self, volume_id: str, data: bytes) -> None:
+        self.service.store.write(self.backend.host, volume_id, data)
+
+    async def migrate_volume(self, volume_id: str, host: str,
+                             new_type_id: str | None = None) -> None:
+        await self.service.migrations.migrate_volume(self.backend.host, volume_id, host,
+                                                     new_type_id)
+
     def _set(self, volume_id: str, **values: Any) -> None:
         with self.service.db.session() as session:
             volume = session.get(m.Volume, volume_id)
@@ -210,3 +237,12 @@ class SchedulerManager:
         with on_host(self.node):
             service.bus.cast_nowait(Target(TOPICS[VOLUME], decision.chosen.host),
                                     "create_volume", volume_id=volume_id)
+
+    # Retype and migration: the scheduler checks the destination (migration.py).
+    async def retype(self, volume_id: str, new_type_id: str, migration_policy: str) -> None:
+        with on_host(self.node):
+            self.service.migrations.schedule_retype(volume_id, new_type_id, migration_policy)
+
+    async def migrate_volume(self, volume_id: str, host: str) -> None:
+        with on_host(self.node):
+            self.service.migrations.schedule_migration(volume_id, host)

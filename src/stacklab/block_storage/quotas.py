@@ -105,6 +105,11 @@ class Quotas:
             if type_name is not None:
                 add(f"snapshots_{type_name}", count)
                 add(f"gigabytes_{type_name}", int(size or 0))
+        for count, size in session.execute(
+                select(func.count(), func.sum(m.Backup.size))
+                .where(m.Backup.project_id == project_id)):
+            add("backups", count)
+            add("backup_gigabytes", int(size or 0))
         return used
 
     def usage(self, session: Session, project_id: str) -> dict[str, Usage]:
@@ -157,6 +162,19 @@ class Quotas:
                     f"{size}G, quota is {limits[key]}G and {used.get(key, 0)}G has been "
                     "consumed.")
             raise OverQuota(f"Maximum number of snapshots allowed ({limits[key]}) exceeded")
+
+    def check_backup(self, session: Session, project_id: str, size: int) -> None:
+        """One more backup of ``size`` GB fits (cinder's process_reserve_over_quota for
+        backups), else 413."""
+        limits = self.limits(session, project_id)
+        used = self.in_use(session, project_id)
+        for key in self._overs(limits, used, {"backups": 1, "backup_gigabytes": size}):
+            if key == "backup_gigabytes":
+                raise OverQuota(
+                    f"Requested backup exceeds allowed Backup gigabytes quota. Requested "
+                    f"{size}G, quota is {limits[key]}G and {used.get(key, 0)}G has been "
+                    "consumed.")
+            raise OverQuota(f"Maximum number of backups allowed ({limits[key]}) exceeded")
 
     @staticmethod
     def _overs(limits: Mapping[str, int], used: Mapping[str, int],

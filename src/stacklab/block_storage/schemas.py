@@ -211,7 +211,9 @@ SNAPSHOT_CREATE = _wrapped("snapshot", {
     "type": "object",
     "properties": {"name": NULLABLE_NAME, "display_name": NULLABLE_NAME,
                    "description": DESCRIPTION, "display_description": DESCRIPTION,
-                   "volume_id": UUID, "force": BOOLEAN, "metadata": METADATA_OR_NULL},
+                   # cinder's uuid_allow_null: a null volume_id is then not found (404).
+                   "volume_id": {"oneOf": [UUID, {"type": "null"}]}, "force": BOOLEAN,
+                   "metadata": METADATA_OR_NULL},
     "required": ["volume_id"], "additionalProperties": False})
 SNAPSHOT_UPDATE = _wrapped("snapshot", {
     "type": "object",
@@ -220,6 +222,12 @@ SNAPSHOT_UPDATE = _wrapped("snapshot", {
     "additionalProperties": False,
     "anyOf": [{"required": ["name"]}, {"required": ["description"]},
               {"required": ["display_name"]}, {"required": ["display_description"]}]})
+SNAPSHOT_UPDATE_STATUS = _wrapped("os-update_snapshot_status", {
+    "type": "object",
+    # cinder's "progress" format: an integer percentage, 0% to 100%.
+    "properties": {"status": {"type": "string"},
+                   "progress": {"type": "string", "pattern": "^(100|[0-9]{1,2})%$"}},
+    "required": ["status"], "additionalProperties": False})
 SNAPSHOT_RESET_STATUS = _wrapped("os-reset_status", {
     "type": "object", "properties": {"status": {"type": "string", "minLength": 1,
                                                 "maxLength": 255}},

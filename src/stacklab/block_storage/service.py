@@ -7,16 +7,21 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from stacklab.api.errors import BadRequest
 from stacklab.block_storage import models as m
 from stacklab.block_storage.attachments import Attachments
 from stacklab.block_storage.backends import Backend, lab_backends, lab_processes
+from stacklab.block_storage.backups import BackupManager, Backups
 from stacklab.block_storage.glance import GlanceClient
 from stacklab.block_storage.manager import SchedulerManager, VolumeManager
+from stacklab.block_storage.migration import Migrations
 from stacklab.block_storage.nova import NovaClient
+from stacklab.block_storage.objectstore import ObjectStore
 from stacklab.block_storage.quotas import Quotas
 from stacklab.block_storage.rbd import rbd_stats
 from stacklab.block_storage.scheduler import PoolState
 from stacklab.block_storage.servicegroup import (
+    BACKUP,
     SCHEDULER,
     VOLUME,
     ServiceProcess,
@@ -24,8 +29,9 @@ from stacklab.block_storage.servicegroup import (
 )
 from stacklab.block_storage.snapshots import Snapshots
 from stacklab.block_storage.storage import VolumeStore
+from stacklab.block_storage.transfers import Transfers
 from stacklab.block_storage.volume_types import VolumeTypes
-from stacklab.block_storage.volumes import Cast, Volumes
+from stacklab.block_storage.volumes import Cast, Volumes, host_matches
 from stacklab.bus.inprocess import InProcessBus
 from stacklab.bus.interface import Target
 from stacklab.clock import Clock
@@ -74,6 +80,13 @@ class BlockStorageService:
         self.volume_managers = [VolumeManager(self, backend) for backend in self.backends]
         self.scheduler_managers = [SchedulerManager(self, p.node) for p in self.processes
                                    if p.binary == SCHEDULER]
+        # cinder-backup on each controller, writing into the object store.
+        self.backup_store = ObjectStore()
+        self.backups = Backups(clock, ids, self.quotas, self.volumes, self.backup_hosts)
+        self.backup_managers = [BackupManager(self, p.node) for p in self.processes
+                                if p.binary == BACKUP]
+        self.transfers = Transfers(clock, ids, self.quotas, self.volumes)
+        self.migrations = Migrations(self)
 
     # -- life cycle ------------------------------------------------------------------------
 
@@ -90,10 +103,14 @@ class BlockStorageService:
             volume.listener = self.bus.listen(volume.target, volume, host=volume.node)
             if not self.running(volume.node, VOLUME):
                 volume.listener.pause()
+        for backup in self.backup_managers:
+            backup.listener = self.bus.listen(backup.target, backup)
+            if not self.running(backup.node, BACKUP):
+                backup.listener.pause()
 
     def stop(self) -> None:
-        managers: list[SchedulerManager | VolumeManager] = [*self.scheduler_managers,
-                                                            *self.volume_managers]
+        managers: list[SchedulerManager | VolumeManager | BackupManager] = [
+            *self.scheduler_managers, *self.volume_managers, *self.backup_managers]
         for manager in managers:
             if manager.listener is not None:
                 manager.listener.stop()
@@ -113,12 +130,11 @@ class BlockStorageService:
     def list_services(self, *, host: str | None = None,
                       binary: str | None = None) -> list[m.VolumeService]:
         statement = select(m.VolumeService).order_by(m.VolumeService.id)
-        if host is not None:
-            statement = statement.where(m.VolumeService.host == host)
         if binary is not None:
             statement = statement.where(m.VolumeService.binary == binary)
         with self.db.session() as session:
-            return list(session.scalars(statement))
+            return [record for record in session.scalars(statement)
+                    if host is None or host_matches(record.host, host)]
 
     def set_disabled(self, host: str, binary: str, disabled: bool,
                      reason: str | None = None) -> bool:
@@ -131,6 +147,37 @@ class BlockStorageService:
             record.disabled_reason = reason if disabled else None
             record.modified_at = self.clock.now()
         return True
+
+    def backup_hosts(self, zone: str | None) -> list[str]:
+        """The cinder-backup services up and enabled (in ``zone`` when one is named)."""
+        return [r.host for r in self.list_services(binary=BACKUP)
+                if not r.disabled and self.services.is_up(r)
+                and (not zone or r.availability_zone == zone)]
+
+    def set_frozen(self, host: str, frozen: bool) -> None:
+        """cinder's freeze_host/thaw_host: the backend's management plane stops (or starts
+        again) taking changes, and a frozen backend is disabled so nothing is scheduled to
+        it. A host no volume service has, or several hosts, is the caller's error (400)."""
+        with self.db.session() as session:
+            records = [record for record in session.scalars(
+                select(m.VolumeService).where(m.VolumeService.binary == VOLUME))
+                if host_matches(record.host, host)]
+            if not records:
+                raise BadRequest(f"Invalid input received: No service found with host={host}")
+            if any(record.host != records[0].host for record in records):
+                raise BadRequest("Invalid input received: Services from different clusters "
+                                 "found.")
+            changing = [record for record in records if record.frozen != frozen]
+            if not changing:
+                raise BadRequest(
+                    "Invalid input received: No service could be changed: frozen in "
+                    f"{[record.host for record in records]} must be {not frozen} to "
+                    "failover.")
+            for record in changing:
+                record.frozen = frozen
+                record.disabled = frozen
+                record.disabled_reason = "frozen" if frozen else ""
+                record.modified_at = self.clock.now()
 
     def zones(self) -> dict[str, bool]:
         """Each zone of an enabled cinder-volume service, available while one is up."""
@@ -212,3 +259,4 @@ class BlockStorageService:
                 reserved_percentage=backend.reserved_percentage,
                 thin_provisioning_support=backend.thin, capabilities=capabilities))
         return pools
+

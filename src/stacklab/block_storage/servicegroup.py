@@ -31,8 +31,9 @@ LOG = logging.getLogger("cinder.service")
 
 SCHEDULER = "cinder-scheduler"
 VOLUME = "cinder-volume"
+BACKUP = "cinder-backup"
 # The topic each binary's RPC server consumes (cinder/common/constants.py).
-TOPICS = {SCHEDULER: "cinder-scheduler", VOLUME: "cinder-volume"}
+TOPICS = {SCHEDULER: "cinder-scheduler", VOLUME: "cinder-volume", BACKUP: "cinder-backup"}
 # cinder/service.py: the first report waits for the service to start.
 INITIAL_REPORTING_DELAY = 5.0
 

@@ -15,6 +15,7 @@ from stacklab.block_storage.volumes import (
     SNAPSHOT_STATUSES,
     Caller,
     Cast,
+    assert_not_frozen,
     backend_of,
     invalid_volume,
 )
@@ -30,6 +31,7 @@ class Snapshots:
 
     def create(self, session: Session, caller: Caller, volume: m.Volume,
                fields: Mapping[str, Any], *, force: bool) -> tuple[m.Snapshot, Cast]:
+        assert_not_frozen(session, volume.host)
         if not volume.host:
             raise invalid_volume("The snapshot cannot be created because volume has not been "
                                  "scheduled to any host.")
@@ -84,9 +86,10 @@ class Snapshots:
             status = "" if force else "status must be available or error and"
             raise BadRequest(f"Invalid snapshot: Snapshot {status} must not be part of a "
                              "group.")
+        volume = session.get(m.Volume, snapshot.volume_id)
+        assert_not_frozen(session, volume.host if volume is not None else None)
         snapshot.status = "deleting"
         snapshot.updated_at = self.clock.now()
-        volume = session.get(m.Volume, snapshot.volume_id)
         if volume is None or not volume.host:
             session.delete(snapshot)
             return None

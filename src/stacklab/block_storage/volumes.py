@@ -47,7 +47,7 @@ def invalid_input(reason: str) -> BadRequest:
     return BadRequest(f"Invalid input received: {reason}")
 
 
-def volume_not_found(ident: str) -> NotFound:
+def volume_not_found(ident: str | None) -> NotFound:
     return NotFound(f"Volume {ident} could not be found.")
 
 
@@ -90,6 +90,29 @@ def backend_of(host: str) -> str:
     return host.partition("#")[0]
 
 
+def host_matches(stored: str, wanted: str) -> bool:
+    """cinder's host filter (db ``_filter_host``): a bare host matches its backends
+    (``host@backend``) and pools (``host#pool``), a backend its pools, a pool itself only."""
+    if stored == wanted:
+        return True
+    if "#" in wanted:
+        return False
+    if stored.startswith(f"{wanted}#"):
+        return True
+    return "@" not in wanted and stored.startswith(f"{wanted}@")
+
+
+def assert_not_frozen(session: Session, host: str | None) -> None:
+    """cinder's ``assert_not_frozen``: no change to what a frozen backend holds."""
+    if host is None:
+        return
+    frozen = session.scalars(select(m.VolumeService).where(
+        m.VolumeService.host == backend_of(host), m.VolumeService.frozen.is_(True))).first()
+    if frozen is not None:
+        raise BadRequest("Invalid input received: Modification operations are not allowed "
+                         "on frozen storage backends.")
+
+
 class Volumes:
     def __init__(self, clock: Clock, ids: IdSource, types: VolumeTypes, quotas: Quotas,
                  default_zone: str) -> None:
@@ -102,9 +125,9 @@ class Volumes:
     # -- reading -----------------------------------------------------------------------------
 
     @staticmethod
-    def get(session: Session, ident: str, caller: Caller) -> m.Volume:
+    def get(session: Session, ident: str | None, caller: Caller) -> m.Volume:
         """A volume the caller may see (its own project's; an admin's any), else 404."""
-        found = session.get(m.Volume, ident)
+        found = session.get(m.Volume, ident) if ident else None
         if found is None or not (caller.admin or found.project_id == caller.project_id):
             raise volume_not_found(ident)
         return found
@@ -300,6 +323,7 @@ class Volumes:
             raise invalid_volume(f"Volume {status} must not be migrating, attached, belong to "
                                  "a group, have snapshots, awaiting a transfer, or be "
                                  "disassociated from snapshots after volume transfer.")
+        assert_not_frozen(session, volume.host)
         now = self.clock.now()
         volume.status = "deleting"
         volume.terminated_at = now

@@ -191,6 +191,24 @@ async def restart_process(call: Call) -> dict[str, Any]:
     return _process_state(call, fqdn, service, True)
 
 
+@api.route("POST", "/v1/commands", policy=ADMIN)
+async def run_command(call: Call) -> dict[str, Any]:
+    """An operator's command a service offers (``cinder-manage volume update_host`` with
+    ``{"currenthost": ..., "newhost": ...}``), as run on a controller."""
+    body = call.body if isinstance(call.body, dict) else {}
+    name, options = body.get("command"), body.get("options", {})
+    if not isinstance(name, str) or not name:
+        raise BadRequest("Invalid input for field/attribute command: a command name is "
+                         "required.")
+    if not isinstance(options, dict):
+        raise BadRequest("Invalid input for field/attribute options: must be an object.")
+    result = lab(call).run_command(name, options)
+    if result is None:
+        raise BadRequest(f"Invalid input for field/attribute command: no service offers "
+                         f"{name!r}.")
+    return {"command": name, **result}
+
+
 @api.route("GET", "/v1/nodes/{node}/netns", policy=ADMIN)
 async def node_netns(call: Call) -> Response | dict[str, Any]:
     """What ``ip netns`` and ``ip -br addr`` show on the node (``?text`` for that output).

@@ -84,6 +84,12 @@ class Lab:
         vips = self._parts.get(CONTROL_PLANE).pacemaker
         return vips.cluster if vips is not None else None
 
+    def run_command(self, name: str, options: dict[str, Any]) -> dict[str, Any] | None:
+        """A service's operator command (``cinder-manage volume update_host``); None when
+        no service offers it."""
+        command = self._parts.commands.get(name)
+        return None if command is None else command(options)
+
     def namespaces(self, fqdn: str) -> list[dict[str, Any]]:
         """The node's network namespaces; none while it is off (they went with its kernel)."""
         if self._parts.runtime.power(fqdn) != UP:

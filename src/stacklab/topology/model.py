@@ -21,6 +21,8 @@ ROLE_SERVICES: Mapping[str, tuple[str, ...]] = {
         # cinder-volume with the lvm backend runs on each controller in the course
         # (`volume service list` shows controller1.openstack.local@lvm).
         "cinder-api", "cinder-scheduler", "cinder-volume",
+        # cinder-backup beside them: it copies volumes into the object store.
+        "cinder-backup",
         "heat-api", "heat-api-cfn", "heat-engine",
         "placement-api",
         "mariadb", "rabbitmq", "memcached",

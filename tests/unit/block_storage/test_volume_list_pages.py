@@ -34,7 +34,8 @@ def test_pages_cut_in_sql_match_the_in_memory_order() -> None:
         # One without a name: the names sort with a null, first ascending, last descending.
         unnamed = (await lab.create())["volume"]["id"]
         for sort in ("", "&sort=name:asc", "&sort=name:desc", "&sort=size:asc,name:desc",
-                     "&sort=size:desc,name:asc", "&sort_key=name&sort_dir=asc"):
+                     "&sort=size:desc,name:asc", "&sort_key=name&sort_dir=asc",
+                     "&sort=display_name:desc"):
             # offset=0 takes the in-memory path: the reference order.
             whole = await lab.call("GET", f"/volumes?offset=0&limit=100{sort}")
             expected = [v["id"] for v in whole["volumes"]]

@@ -36,7 +36,8 @@ def test_the_lab_has_a_scheduler_per_controller_and_an_lvm_volume_service_each(
     rows = listed.json()["services"]
     assert [(r["binary"], r["host"]) for r in rows] == [
         ("cinder-scheduler", C1), ("cinder-scheduler", C2),
-        ("cinder-volume", f"{C1}@lvm"), ("cinder-volume", f"{C2}@lvm")]
+        ("cinder-volume", f"{C1}@lvm"), ("cinder-volume", f"{C2}@lvm"),
+        ("cinder-backup", C1), ("cinder-backup", C2)]
     volume = rows[2]
     assert volume["zone"] == "nova" and volume["status"] == "enabled"
     # Just registered: up until service_down_time after its creation, as cinder's is_up.

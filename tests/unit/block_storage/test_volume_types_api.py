@@ -39,12 +39,18 @@ def test_create_show_update_and_delete_a_type(client: TestClient, admin: str) ->
     assert made.status_code == 200, made.text
     body = made.json()["volume_type"]
     assert body["extra_specs"] == {"volume_backend_name": "lvm"}
-    assert body["qos_specs_id"] is None and body["is_public"] is True
+    # types_manage's view: no qos_specs_id; volume_type_access extends the create only.
+    assert "qos_specs_id" not in body and body["is_public"] is True
+    assert body["os-volume-type-access:is_public"] is True
     ident = body["id"]
+    assert client.get(f"{V3}/types/{ident}", headers=at(admin)).json()[
+        "volume_type"]["qos_specs_id"] is None
     assert create(client, admin, name="gold").status_code == 409
     updated = client.put(f"{V3}/types/{ident}", headers=at(admin),
                          json={"volume_type": {"description": "faster"}})
     assert updated.json()["volume_type"]["description"] == "faster"
+    assert set(updated.json()["volume_type"]) == {"id", "name", "is_public", "extra_specs",
+                                                  "description"}
     nothing = client.put(f"{V3}/types/{ident}", headers=at(admin),
                          json={"volume_type": {}})
     assert nothing.status_code == 400

@@ -181,8 +181,8 @@ def test_controller_services(lab: Topology) -> None:
     assert set(lab.nodes["controller1"].services) == {
         "keystone", "nova-api", "nova-scheduler", "nova-conductor", "nova-novncproxy",
         "glance-api", "neutron-server", "cinder-api", "cinder-scheduler", "cinder-volume",
-        "heat-api", "heat-api-cfn", "heat-engine", "placement-api", "mariadb", "rabbitmq",
-        "memcached",
+        "cinder-backup", "heat-api", "heat-api-cfn", "heat-engine", "placement-api", "mariadb",
+        "rabbitmq", "memcached",
     }
 
 

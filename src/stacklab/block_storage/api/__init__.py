@@ -2,12 +2,15 @@
 
 from stacklab.block_storage.api import (  # noqa: F401
     attachments,
+    backups,
     discovery,
     qos,
     quotas,
     services,
     snapshots,
+    transfers,
     volume_attach_actions,
+    volume_migration,
     volume_types,
     volumes,
     zones,

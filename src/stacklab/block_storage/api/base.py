@@ -68,7 +68,7 @@ def sorted_page(call: Call, items: Sequence[T], path: str, collection: str, *,
     if offset and request.limit is not None:
         request = replace(request, limit=request.limit + offset)
     window = page_items(items, request, dialect, id_of=_id_of,
-                        value_of=lambda item, key: getattr(item, key, None))
+                        value_of=lambda item, key: getattr(item, COLUMNS.get(key, key), None))
     if offset:
         window = Window(window.items[offset:], replace(request, limit=request.limit - offset
                                                        if request.limit is not None
@@ -76,6 +76,12 @@ def sorted_page(call: Call, items: Sequence[T], path: str, collection: str, *,
     links = dialect.links(window, query=call.query, url=call.url_for(f"/v3/{path}"),
                           collection=collection, id_of=_id_of)
     return window.items, links
+
+
+# cinder's columns for a volume's and a snapshot's name and description, which its sort
+# keys name (``name`` is turned into ``display_name``; both sort): stacklab's models say
+# ``name`` and ``description``.
+COLUMNS = {"display_name": "name", "display_description": "description"}
 
 
 def _id_of(item: Any) -> str:

@@ -81,12 +81,16 @@ _CHECKS = {"enable": Schema(schemas.ENABLE_DISABLE), "disable": Schema(schemas.E
 
 @api.route("PUT", "/v3/os-services/{action}", policy=_UPDATE, target=project_target,
            expected_errors=(400, 404), body_optional=True)
-async def update_service(call: Call) -> dict[str, Any]:
+async def update_service(call: Call) -> dict[str, Any] | None:
     action = call.params["action"]
+    if action in ("freeze", "thaw"):
+        host, _, _ = _host_and_binary(call)
+        block_storage(call).set_frozen(host, action == "freeze")
+        return None
     schema = _CHECKS.get(action)
     if schema is None:
-        # freeze, thaw, failover_host and the log levels need replication and log
-        # control stacklab's backends do not have.
+        # failover_host and the log levels need replication and log control stacklab's
+        # backends do not have.
         raise NotFound("Unknown action")
     schema.validate(call.body if call.body is not None else {}, describe_nova)
     if action == "enable":

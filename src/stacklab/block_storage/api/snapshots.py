@@ -31,8 +31,8 @@ SNAPSHOT_FILTERS = frozenset({"name", "status", "volume_id", "metadata",
                               "availability_zone"})
 PAGING = frozenset({"limit", "marker", "offset", "sort", "sort_key", "sort_dir",
                     "all_tenants", "project_id", "with_count"})
-SORTABLE = ("id", "name", "status", "created_at", "updated_at", "volume_id", "volume_size",
-            "project_id", "user_id")
+SORTABLE = ("id", "name", "display_name", "display_description", "status", "created_at",
+            "updated_at", "volume_id", "volume_size", "project_id", "user_id")
 
 
 def snapshot_target(snapshot: m.Snapshot) -> dict[str, Any]:
@@ -40,7 +40,10 @@ def snapshot_target(snapshot: m.Snapshot) -> dict[str, Any]:
             "id": snapshot.id}
 
 
-def render_snapshot(call: Call, snapshot: m.Snapshot) -> dict[str, Any]:
+def render_snapshot(call: Call, snapshot: m.Snapshot, *,
+                    extensions: bool = True) -> dict[str, Any]:
+    """cinder's snapshot view; ``extensions`` adds extended_snapshot_attributes' two, which
+    extend a show and a detailed list only (not a create or an update)."""
     body: dict[str, Any] = {
         "id": snapshot.id, "created_at": timestamp(snapshot.created_at),
         "updated_at": timestamp(snapshot.updated_at), "name": snapshot.name,
@@ -54,8 +57,8 @@ def render_snapshot(call: Call, snapshot: m.Snapshot) -> dict[str, Any]:
         body["user_id"] = snapshot.user_id
     if call.version_at_least("3.65"):
         body["consumes_quota"] = True
-    if call.allows("volume_extension:extended_snapshot_attributes",
-                   snapshot_target(snapshot)):
+    if extensions and call.allows("volume_extension:extended_snapshot_attributes",
+                                  snapshot_target(snapshot)):
         body["os-extended-snapshot-attributes:project_id"] = snapshot.project_id
         body["os-extended-snapshot-attributes:progress"] = snapshot.progress
     return body
@@ -83,7 +86,7 @@ async def create_snapshot(call: Call) -> dict[str, Any]:
                                                   "user_id": volume.user_id})
         snapshot, cast = service.snapshots.create(session, caller(call), volume, fields,
                                                   force=force)
-        body = render_snapshot(call, snapshot)
+        body = render_snapshot(call, snapshot, extensions=False)
     service.send(cast)
     return {"snapshot": body}
 
@@ -157,7 +160,7 @@ async def update_snapshot(call: Call) -> dict[str, Any]:
     with service.db.session() as session:
         snapshot = _load(call, session, "volume:update_snapshot")
         service.snapshots.update(snapshot, fields)
-        return {"snapshot": render_snapshot(call, snapshot)}
+        return {"snapshot": render_snapshot(call, snapshot, extensions=False)}
 
 
 @api.route("DELETE", S, status=202, expected_errors=(400, 404))
@@ -189,6 +192,33 @@ async def force_delete(call: Call) -> Reply:
         snapshot = _load(call, session, "volume_extension:snapshot_admin_actions:force_delete")
         cast = service.snapshots.delete(session, snapshot, force=True)
     service.send(cast)
+    return Reply(None, status=202)
+
+
+# contrib/snapshot_actions.py: the statuses a snapshot's driver may report while it is made
+# or deleted (a status outside these keys cannot be updated this way).
+UPDATABLE_STATUS = {"creating": ("creating", "available", "error"),
+                    "deleting": ("deleting", "error_deleting")}
+
+
+@api.action(ACTION, "os-update_snapshot_status", schema=schemas.SNAPSHOT_UPDATE_STATUS)
+async def update_snapshot_status(call: Call) -> Reply:
+    wanted = call.body["os-update_snapshot_status"]
+    service = block_storage(call)
+    with service.db.session() as session:
+        snapshot = _load(call, session,
+                         "snapshot_extension:snapshot_actions:update_snapshot_status")
+        allowed = UPDATABLE_STATUS.get(snapshot.status)
+        if allowed is None:
+            raise BadRequest(f"Snapshot status {snapshot.status} not allowed for "
+                             "update_snapshot_status")
+        if wanted["status"] not in allowed:
+            raise BadRequest(f"Provided snapshot status {wanted['status']} not allowed for "
+                             f"snapshot with status {snapshot.status}.")
+        snapshot.status = wanted["status"]
+        if wanted.get("progress"):
+            snapshot.progress = wanted["progress"]
+        snapshot.updated_at = service.clock.now()
     return Reply(None, status=202)
 
 

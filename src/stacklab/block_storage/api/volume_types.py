@@ -45,6 +45,20 @@ def render_type(call: Call, volume_type: m.VolumeType) -> dict[str, Any]:
     return body
 
 
+def render_managed_type(call: Call, volume_type: m.VolumeType, *,
+                        created: bool) -> dict[str, Any]:
+    """What types_manage answers a create or an update with: cinder's older view (every extra
+    spec, no qos_specs_id), and volume_type_access's flag on a create only, the one action of
+    types_manage it extends."""
+    body: dict[str, Any] = {"id": volume_type.id, "name": volume_type.name,
+                            "is_public": volume_type.is_public,
+                            "extra_specs": dict(volume_type.extra_specs),
+                            "description": volume_type.description}
+    if created and call.allows(_ACCESS):
+        body["os-volume-type-access:is_public"] = volume_type.is_public
+    return body
+
+
 def _parse_is_public(value: str | None) -> bool | None:
     # cinder/api/api_utils.py _parse_is_public.
     if value is None:
@@ -97,7 +111,7 @@ async def create_type(call: Call) -> dict[str, Any]:
             session, fields["name"], fields.get("description"),
             as_bool(fields.get("os-volume-type-access:is_public", True)),
             fields.get("extra_specs") or {})
-        return {"volume_type": render_type(call, volume_type)}
+        return {"volume_type": render_managed_type(call, volume_type, created=True)}
 
 
 @api.route("PUT", "/v3/types/{type_id}", policy="volume_extension:type_update",
@@ -118,7 +132,7 @@ async def update_type(call: Call) -> dict[str, Any]:
                                         call.context.project_id, True)
         service.types.update(session, volume_type, name=name, description=description,
                              is_public=None if is_public is None else as_bool(is_public))
-        return {"volume_type": render_type(call, volume_type)}
+        return {"volume_type": render_managed_type(call, volume_type, created=False)}
 
 
 @api.route("DELETE", "/v3/types/{type_id}", policy="volume_extension:type_delete",

@@ -9,15 +9,15 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import Select, func, select
-from sqlalchemy.orm import defer
 
 from stacklab.api.errors import BadRequest, NotFound
 from stacklab.api.pagination import Cinder, Window, page_query
-from stacklab.api.service import Call, Reply, VersionedSchema
+from stacklab.api.service import Call, Reply, VersionedSchema, not_served
 from stacklab.block_storage import models as m
 from stacklab.block_storage import schemas
 from stacklab.block_storage.api.attachments import volume_attachments
 from stacklab.block_storage.api.base import (
+    COLUMNS,
     api,
     block_storage,
     holding,
@@ -39,8 +39,9 @@ VOLUME_FILTERS = frozenset({"name", "status", "metadata", "bootable", "migration
 PAGING = frozenset({"limit", "marker", "offset", "sort", "sort_key", "sort_dir",
                     "all_tenants", "project_id", "with_count", "glance_metadata",
                     "image_metadata"})
-SORTABLE = ("id", "name", "status", "size", "availability_zone", "created_at", "updated_at",
-            "bootable", "project_id", "user_id", "volume_type_id", "host", "attach_status")
+SORTABLE = ("id", "name", "display_name", "display_description", "status", "size",
+            "availability_zone", "created_at", "updated_at", "bootable", "project_id",
+            "user_id", "volume_type_id", "host", "attach_status")
 
 
 def caller(call: Call) -> Caller:
@@ -56,8 +57,23 @@ def links(call: Call, collection: str, ident: str) -> list[dict[str, str]]:
             {"rel": "bookmark", "href": call.url_for(f"/{collection}/{ident}")}]
 
 
+# cinder/api/api_utils.py: the admin metadata a volume's view shows among its metadata.
+VISIBLE_ADMIN_METADATA = ("readonly", "attached_mode")
+
+
+def visible_metadata(volume: m.Volume) -> dict[str, Any]:
+    """The volume's metadata with its visible admin metadata over it (cinder's
+    add_visible_admin_metadata, on a show, a list and an update)."""
+    return {**volume.metadata_, **{key: value for key, value in volume.admin_metadata.items()
+                                   if key in VISIBLE_ADMIN_METADATA}}
+
+
 def render_volume(call: Call, volume: m.Volume, types: dict[str, m.VolumeType],
-                  attachments: Sequence[m.VolumeAttachment] | None = None) -> dict[str, Any]:
+                  attachments: Sequence[m.VolumeAttachment] | None = None, *,
+                  extensions: bool = True) -> dict[str, Any]:
+    """cinder's volume view; ``extensions`` adds the attributes of the contrib extensions
+    (host, tenant, migration status, image metadata), which extend only a show and a detailed
+    list: a create or an update answers without them."""
     volume_type = types.get(volume.volume_type_id)
     type_name = volume_type.name if volume_type is not None else None
     body: dict[str, Any] = {
@@ -68,7 +84,7 @@ def render_volume(call: Call, volume: m.Volume, types: dict[str, m.VolumeType],
         "volume_type": type_name if (type_name is not None or call.version_at_least("3.63"))
         else volume.volume_type_id,
         "snapshot_id": volume.snapshot_id, "source_volid": volume.source_volid,
-        "metadata": dict(volume.metadata_), "links": links(call, "volumes", volume.id),
+        "metadata": visible_metadata(volume), "links": links(call, "volumes", volume.id),
         "user_id": volume.user_id, "bootable": str(volume.bootable).lower(),
         "encrypted": volume.encryption_key_id is not None,
         "replication_status": volume.replication_status, "consistencygroup_id": None,
@@ -91,6 +107,8 @@ def render_volume(call: Call, volume: m.Volume, types: dict[str, m.VolumeType],
         body["volume_type_id"] = volume.volume_type_id
     if call.version_at_least("3.65"):
         body["consumes_quota"] = True
+    if not extensions:
+        return body
     # The extensions' attributes, each behind its own rule. cinder's context.authorize
     # makes the target of a volume its project and user only, so a page of one project's
     # volumes asks each rule once (the call remembers its verdicts), not once a volume.
@@ -148,7 +166,7 @@ async def create_volume(call: Call) -> dict[str, Any]:
     with service.db.session() as session:
         volume, cast = service.volumes.create(session, caller(call), fields,
                                               zones=service.zones(), image=image)
-        body = render_volume(call, volume, _types(session))
+        body = render_volume(call, volume, _types(session), extensions=False)
     service.send(cast)
     return {"volume": body}
 
@@ -213,8 +231,10 @@ def _page_in_sql(call: Call, session: Any, path: str
     statement = _where(call)
     dialect = Cinder(marker_error=volume_not_found)
     request = dialect.request(call.query, SORTABLE)
-    order = [getattr(m.Volume, key).desc() if direction == "desc"
-             else getattr(m.Volume, key).asc() for key, direction in request.sort]
+    columns = [(getattr(m.Volume, COLUMNS.get(key, key)), direction)
+               for key, direction in request.sort]
+    order = [column.desc() if direction == "desc" else column.asc()
+             for column, direction in columns]
     cut = page_query(session, statement.with_only_columns(m.Volume.id), id_column=m.Volume.id,
                      order=order, request=request, dialect=dialect)
     window = Window([str(row.id) for row in cut.items], request, cut.more)
@@ -246,10 +266,8 @@ async def _list(call: Call, detail: bool) -> dict[str, Any]:
         else:
             ids, page_links, count = _page_in_sql(call, session, path)
         if detail:
-            # admin_metadata is not shown: not decoded either (a JSON column a row).
             rows = {v.id: v for v in session.scalars(
-                select(m.Volume).options(defer(m.Volume.admin_metadata))
-                .where(m.Volume.id.in_(ids)))} if ids else {}
+                select(m.Volume).where(m.Volume.id.in_(ids)))} if ids else {}
             types = _types(session)
             attachments = _attachments_of(session, ids) if ids else {}
             items = [render_volume(call, rows[i], types, attachments[i]) for i in ids]
@@ -295,6 +313,16 @@ async def volumes_summary(call: Call) -> dict[str, Any]:
     return {"volume-summary": summary}
 
 
+async def _no_volume_id(call: Call) -> None:
+    # cinder's router has no route for a volume path with an empty id: 404.
+    raise not_served()
+
+
+for _method in ("GET", "PUT", "DELETE"):
+    api.route(_method, "/v3/volumes/", body_optional=True, expected_errors=(404,))(
+        _no_volume_id)
+
+
 @api.route("GET", V, expected_errors=(404,))
 async def show_volume(call: Call) -> dict[str, Any]:
     service = block_storage(call)
@@ -316,7 +344,7 @@ async def update_volume(call: Call) -> dict[str, Any]:
     with service.db.session() as session:
         volume = _load(call, session, "volume:update")
         service.volumes.update(volume, fields)
-        return {"volume": render_volume(call, volume, _types(session))}
+        return {"volume": render_volume(call, volume, _types(session), extensions=False)}
 
 
 @api.route("DELETE", V, status=202, expected_errors=(400, 404))
