@@ -136,7 +136,19 @@ def _dispatcher(api: ServiceApi, operations: dict[str, list[Operation]], reach: 
                     f"stacklab does not implement {request.method} {request.url.path} "
                     f"of the {api.name} service"
                 )
-            return await _run(api, candidates, request, context, reach, cloud)
+            pauses = api.db_retry.pauses(cloud.db_retry_rng) if api.db_retry else iter(())
+            while True:
+                try:
+                    return await _run(api, candidates, request, context, reach, cloud)
+                except DBConnectionError:
+                    pause = next(pauses, None)
+                    if pause is None:
+                        if api.db_retry:
+                            LOG.error("%s: DB exceeded retry limit.", api.name)
+                        raise
+                    LOG.debug("%s: performing DB retry for %s %s", api.name,
+                              request.method, request.url.path)
+                    await cloud.parts.scaled_clock.sleep(pause)
         except ApiError as error:
             return _error_response(api, error, request)
         except DBConnectionError as error:

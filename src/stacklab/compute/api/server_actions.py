@@ -153,8 +153,13 @@ async def _perform(call: Call, known: ServerAction) -> Any:
             service.instances.start_action(session, instance, known.record_as,
                                            bus_context(call))
         instance.updated_at = service.clock.now()
+        ctxt = bus_context(call)
+        if isinstance(after, Cast) and service.volumes.mappings(session, instance.uuid):
+            # The computes that move its volumes call cinder with the caller's token, as
+            # nova's context carries it over RPC.
+            ctxt["auth_token"] = call.context.auth_token
     if isinstance(after, Cast):
-        await service.bus.cast(after.target, after.method, ctxt=bus_context(call), **after.kwargs)
+        await service.bus.cast(after.target, after.method, ctxt=ctxt, **after.kwargs)
         if known.settle:
             await service.settle([call.params["server_id"]])
     elif after is not None:
@@ -312,7 +317,8 @@ async def _create_backup(call: Call, session: Session, instance: m.Instance,
         precondition((states.ACTIVE, states.STOPPED, states.ERROR)))
 async def _rebuild(call: Call, session: Session, instance: m.Instance,
                    args: dict[str, Any]) -> Any:
-    send = await compute(call).builds.rebuild(session, instance, args, call.context)
+    send = await compute(call).builds.rebuild(session, instance, args, call.context,
+                                              reimage=call.version_at_least("2.93"))
     body = render_server(call, instance, full=False, show_groups=True)
     # The rebuild view adds what rebuild may change, and never the admin's user_data.
     body.pop("OS-EXT-SRV-ATTR:user_data", None)
