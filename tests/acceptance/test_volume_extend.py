@@ -1,7 +1,10 @@
-"""Extending a volume attached to a server with the real CLI (cinder 3.42): the volume
-grows and stays in-use, and nova records the extend as an action of the server."""
+"""A server's volumes with the real CLI: extending one attached to a server (cinder 3.42:
+it grows and stays in-use, nova records the extend as an action of the server), and the
+image of a volume-backed server."""
 
 from __future__ import annotations
+
+import json
 
 import pytest
 
@@ -15,6 +18,7 @@ from acceptance.test_compute_servers import (  # noqa: F401
     lab,
     nova,
     sdk,
+    unique,
 )
 from acceptance.test_compute_volumes import Volumes, until, volumes  # noqa: F401
 
@@ -44,3 +48,30 @@ def test_cli_extends_an_attached_volume_from_3_42(live: LiveCloud, lab: Lab,  # 
                                  "show", server["id"], extend["Request ID"])
     assert [(e["event"], e["result"]) for e in detail["events"]] == [
         ("compute_extend_volume", "Success")]
+
+
+def test_cli_image_of_a_volume_backed_server(live: LiveCloud, lab: Lab,  # noqa: F811
+                                             volumes: Volumes) -> None:  # noqa: F811
+    """``server image create`` of a server booted from a volume: nova snapshots the volume
+    in cinder and answers an empty image whose block device mapping names the snapshot."""
+    created = live.openstack_json("server", "create", "--flavor", lab.small["name"],
+                                  "--image", lab.image_id, "--boot-from-volume", "1",
+                                  "--nic", "none", "--wait", unique("bfv"))
+    lab.track(created["id"])
+    (root,) = lab.nova.show(created["id"])["os-extended-volumes:volumes_attached"]
+    volumes.made.append(root["id"])
+    name = unique("bfv-snap")
+    made = live.openstack_json("server", "image", "create", "--name", name, created["id"])
+    lab.images.append(made["id"])
+    image = lab.nova.wait_image(made["id"])
+    assert (image["size"], image["disk_format"]) == (0, "qcow2")
+    (mapping,) = json.loads(image["block_device_mapping"])
+    assert (mapping["source_type"], mapping["destination_type"], mapping["boot_index"]) == (
+        "snapshot", "volume", 0)
+    snapshot = until("the volume's snapshot",
+                     lambda: live.openstack_json("volume", "snapshot", "show",
+                                                 mapping["snapshot_id"]),
+                     lambda s: s["status"] == "available")
+    assert snapshot["volume_id"] == root["id"]
+    assert snapshot["name"] == f"snapshot for {name}"
+    live.openstack("volume", "snapshot", "delete", mapping["snapshot_id"])
