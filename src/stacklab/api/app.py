@@ -298,6 +298,11 @@ def header_value(value: str) -> str:
 
 
 async def _read_body(request: Request, limit: int) -> bytes:
+    # Kept once read: a handler run again (a service's retry of database errors) reads it
+    # again, and the stream gives it only once.
+    kept: bytes | None = request.scope.get(_BODY_KEPT)
+    if kept is not None:
+        return kept
     declared = request.headers.get("content-length")
     too_large = PayloadTooLarge(f"Request is too large. The limit is {limit} bytes.")
     if declared and declared.isascii() and declared.isdigit() and int(declared) > limit:
@@ -309,7 +314,11 @@ async def _read_body(request: Request, limit: int) -> bytes:
         if size > limit:
             raise too_large
         chunks.append(chunk)
-    return b"".join(chunks)
+    request.scope[_BODY_KEPT] = body = b"".join(chunks)
+    return body
+
+
+_BODY_KEPT = "stacklab.body"
 
 
 def _error_response(api: ServiceApi, error: ApiError, request: Request) -> Response:

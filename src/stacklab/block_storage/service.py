@@ -13,6 +13,8 @@ from stacklab.block_storage.attachments import Attachments
 from stacklab.block_storage.backends import Backend, lab_backends, lab_processes
 from stacklab.block_storage.backups import BackupManager, Backups
 from stacklab.block_storage.glance import GlanceClient
+from stacklab.block_storage.groups import Groups
+from stacklab.block_storage.manage import Manageable
 from stacklab.block_storage.manager import SchedulerManager, VolumeManager
 from stacklab.block_storage.migration import Migrations
 from stacklab.block_storage.nova import NovaClient
@@ -87,6 +89,8 @@ class BlockStorageService:
                                 if p.binary == BACKUP]
         self.transfers = Transfers(clock, ids, self.quotas, self.volumes)
         self.migrations = Migrations(self)
+        self.manageable = Manageable(self)
+        self.groups = Groups(self)
 
     # -- life cycle ------------------------------------------------------------------------
 

@@ -345,9 +345,11 @@ def test_neutron_retries_database_errors_until_galera_serves_again() -> None:
         back = asyncio.ensure_future(arbiter_back())
         # neutron_lib's retries (0.5 s, then doubling with jitter, at most 10 s) outlast
         # the outage: the call is slow, not failed.
-        retried, waited = await lab.send("GET", "/networking/v2.0/networks", budget=200.0)
+        retried, waited = await lab.send("POST", "/networking/v2.0/networks", budget=200.0,
+                                         json={"network": {"name": "retried"}})
         await back
-        assert retried.status_code == 200, retried.text
+        assert retried.status_code == 201, retried.text  # its body read again each time
+        assert retried.json()["network"]["name"] == "retried"
         assert waited > 8.0
 
     in_lab(test)

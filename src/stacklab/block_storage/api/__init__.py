@@ -4,6 +4,8 @@ from stacklab.block_storage.api import (  # noqa: F401
     attachments,
     backups,
     discovery,
+    groups,
+    manageable,
     qos,
     quotas,
     services,

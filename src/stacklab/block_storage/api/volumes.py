@@ -151,11 +151,12 @@ async def create_volume(call: Call) -> dict[str, Any]:
                          "use multiattach enabled volume types. Contact your administrator "
                          "to create a multiattach enabled volume type and use it to create "
                          "multiattach volumes.")
-    if fields.get("backup_id"):
-        raise NotFound(f"Backup {fields['backup_id']} could not be found.")
-    if fields.get("consistencygroup_id") or fields.get("group_id"):
-        group = fields.get("group_id") or fields.get("consistencygroup_id")
-        raise NotFound(f"Group {group} could not be found.")
+    # From 3.47 a volume may be made from a backup; before, cinder ignores the key.
+    backup_id = fields.get("backup_id") if call.version_at_least("3.47") else None
+    if fields.get("consistencygroup_id"):
+        raise NotFound(f"Group {fields['consistencygroup_id']} could not be found.")
+    # From 3.13 a volume may be made into a generic group.
+    group_id = fields.get("group_id") if call.version_at_least("3.13") else None
     service = block_storage(call)
     image: ImageInfo | None = None
     image_ref = fields.get("imageRef") or fields.get("image_id")
@@ -164,8 +165,14 @@ async def create_volume(call: Call) -> dict[str, Any]:
         assert service.glance is not None
         image = await service.glance.find(image_ref, call.request.headers["x-auth-token"])
     with service.db.session() as session:
+        backup = (service.backups.get(session, backup_id, caller(call)) if backup_id
+                  else None)
         volume, cast = service.volumes.create(session, caller(call), fields,
-                                              zones=service.zones(), image=image)
+                                              zones=service.zones(), image=image,
+                                              backup=backup)
+        if group_id:
+            group = service.groups.get(session, group_id, caller(call))
+            cast = service.groups.join_new_volume(session, group, volume, cast)
         body = render_volume(call, volume, _types(session), extensions=False)
     service.send(cast)
     return {"volume": body}
