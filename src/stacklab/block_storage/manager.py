@@ -140,14 +140,22 @@ class VolumeManager(AttachmentEndpoints, ManageEndpoints, GroupVolumeEndpoints):
         VOLUME_LOG.info("Unmanaged volume successfully. (volume %s)", volume_id)
 
     async def extend_volume(self, volume_id: str, new_size: int) -> None:
+        """The volume grows; one with attachments is in-use again and nova is told, for
+        each server it is attached to, to have the guest see the new size."""
         with self.service.db.session() as session:
             volume = session.get(m.Volume, volume_id)
             if volume is None:
                 return
+            # cinder decides by the attachments, not by the status it had.
+            attachments = self.service.attachments.of_volume(session, volume_id)
+            servers = [a.instance_uuid for a in attachments if a.instance_uuid]
+            attached = bool(attachments)
             volume.size = new_size
-            volume.status = volume.previous_status or "available"
+            volume.status = "in-use" if attached else "available"
             volume.previous_status = None
             volume.updated_at = self.service.clock.now()
+        if attached and self.service.nova is not None:
+            await self.service.nova.extend_volume(servers, volume_id)
         VOLUME_LOG.info("Extend volume completed successfully. (volume %s)", volume_id)
 
     async def create_snapshot(self, snapshot_id: str) -> None:

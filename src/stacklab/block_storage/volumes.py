@@ -346,13 +346,17 @@ class Volumes:
 
     # -- actions ---------------------------------------------------------------------------
 
-    def extend(self, session: Session, volume: m.Volume, new_size: int) -> Cast:
+    def extend(self, session: Session, volume: m.Volume, new_size: int, *,
+               attached: bool = False) -> Cast:
+        """``attached``: extend an in-use volume (from microversion 3.42), cinder's
+        extend_attached_volume; else the volume must be available."""
         if new_size - volume.size <= 0:
             raise invalid_input(f"New size for extend must be greater than current size. "
                                 f"(current: {volume.size}, extended: {new_size}).")
-        if volume.status != "available":
+        expected = "in-use" if attached else "available"
+        if volume.status != expected:
             raise invalid_volume(f"Volume {volume.id} status must be '{{'status': "
-                                 f"'available'}}' to extend, currently {volume.status}.")
+                                 f"'{expected}'}}' to extend, currently {volume.status}.")
         self.quotas.check_size(session, volume.project_id, new_size)
         volume_type = session.get(m.VolumeType, volume.volume_type_id)
         self.quotas.check_volume(session, volume.project_id, new_size - volume.size,

@@ -25,6 +25,7 @@ from stacklab.compute.cinder import CinderError
 from stacklab.compute.diagnostics import diagnostics
 from stacklab.compute.instances import InstanceGone, UnexpectedTaskState
 from stacklab.compute.neutron import NeutronError
+from stacklab.compute.volume_extend import extend_attached
 
 if TYPE_CHECKING:
     from stacklab.compute.service import ComputeService
@@ -258,6 +259,18 @@ class ComputeManager:
             return
         instances.event(uuid, request_id, event, self.host, result="Success")
 
+    async def extend_volume(self, instance_uuid: str, volume_id: str | None,
+                            ctxt: Mapping[str, Any]) -> None:
+        """cinder's ``volume-extended``: the guest sees the volume's new size."""
+        async def grow() -> None:
+            grown = await extend_attached(self.compute, instance_uuid, volume_id)
+            if grown is not None:
+                self.hypervisor.resize_disk(instance_uuid, grown.device, grown.old_gb,
+                                            grown.new_gb)
+
+        await self._volume_step(instance_uuid, ctxt, "compute_extend_volume", "extend_volume",
+                                grow())
+
     async def _move_volumes(self, uuid: str, task_state: str | None, work: Awaitable[None],
                             migration_uuid: str | None = None,
                             migration_status: str = "error") -> None:
@@ -294,6 +307,8 @@ class ComputeManager:
             LOG.info("[instance: %s] Received event %s", uuid, label)
             if name == "network-changed":
                 await self.compute.network_changed(uuid)
+            elif name == "volume-extended":
+                await self.extend_volume(uuid, tag, ctxt)
             elif not self.events.deliver(event):
                 LOG.warning("[instance: %s] Received unexpected event %s", uuid, label)
 
