@@ -139,6 +139,8 @@ class Cloud:
         # Which nodes are powered: the one place, every fault goes through it.
         self.runtime = Runtime(self.topology,
                                random.Random(self.ids.stream("links").randint(0, 2**63)))
+        # What the APIs that retry database errors draw their jitter from (api.db_retry).
+        self.db_retry_rng = random.Random(self.ids.stream("db-retry").randint(0, 2**63))
         self.logs = logs or CentralLogStore()
         url = config.database.connection or sqlite_url(
             None if config.stacklab.ephemeral else config.state_path)

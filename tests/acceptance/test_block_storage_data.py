@@ -196,3 +196,40 @@ def test_retype_and_migrate_with_the_cli(live: LiveCloud) -> None:
     live.openstack("volume", "delete", volume["id"])
     _wait_gone(live, ("volume",), volume["id"])
     live.openstack("volume", "type", "delete", "acc-retype")
+
+
+def test_a_volume_from_a_backup_and_a_volume_group_with_the_cli(live: LiveCloud) -> None:
+    source = _volume(live, "acc-fb-src")
+    backup = live.openstack_json("volume", "backup", "create", "--name", "acc-fb",
+                                 source["id"])
+    _wait(live, ("volume", "backup"), backup["id"], "available", "error")
+    made = live.openstack_json("--os-volume-api-version", "3.47", "volume", "create",
+                               "--backup", backup["id"], "acc-fb-restored")
+    restored = _wait(live, ("volume",), made["id"], "available", "error")
+    assert (restored["status"], restored["size"]) == ("available", 1)
+    assert _wait(live, ("volume", "backup"), backup["id"], "available",
+                 "error")["status"] == "available"
+
+    group_type = live.openstack_json("--os-volume-api-version", "3.11", "volume", "group",
+                                     "type", "create", "acc-group-type")
+    assert group_type["Name"] == "acc-group-type"
+    types = live.openstack_json("volume", "type", "list")
+    group = live.openstack_json("--os-volume-api-version", "3.13", "volume", "group",
+                                "create", "--volume-group-type", group_type["ID"],
+                                "--volume-type", types[0]["ID"], "--name", "acc-group")
+    shown: dict[str, Any] = {}
+    for _ in range(150):
+        shown = live.openstack_json("--os-volume-api-version", "3.13", "volume", "group",
+                                    "show", group["ID"])
+        if shown["Status"] != "creating":
+            break
+        time.sleep(0.1)
+    assert shown["Status"] == "available", shown
+    listed = live.openstack_json("--os-volume-api-version", "3.13", "volume", "group",
+                                 "list")
+    assert group["ID"] in {row["ID"] for row in listed}
+    live.openstack("--os-volume-api-version", "3.13", "volume", "group", "delete",
+                   group["ID"])
+    live.openstack("volume", "backup", "delete", backup["id"])
+    _wait_gone(live, ("volume", "backup"), backup["id"])
+    live.openstack("volume", "delete", source["id"], restored["id"])

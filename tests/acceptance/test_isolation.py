@@ -323,6 +323,7 @@ def world(live: LiveCloud) -> Iterator[World]:
         for who in ("b_member", "c_member"):
             _wait_active(actors[who], own[who]["server"])
         own["b_reader"] = own["b_member"]
+        _volume_kit(actors, a_world, own)
         yield World(actors, a_world, own, created)
     finally:
         _clean(actors, projects, identity, [server for _, server, _ in created])
@@ -390,6 +391,72 @@ def _clean(actors: dict[str, Actor], projects: dict[str, tuple[str, str]],
         identity.delete(f"/projects/{project_id}")
 
 
+# -- Block Storage: A's volumes, snapshot, backup, transfer and attachment ----------------------
+
+CINDER = "/volume/v3"
+VOLUME_API = {"OpenStack-API-Version": "volume 3.71"}
+CONNECTOR = {"initiator": "iqn.1993-08.org.debian:01:leak", "ip": "192.0.2.9",
+             "host": "leak-host", "platform": "x86_64", "os_type": "linux2",
+             "multipath": False}
+
+
+def _cinder(actor: Actor, method: str, path: str, body: Any = None) -> Any:
+    response = actor.http.request(method, f"{CINDER}{path}", json=body, headers=VOLUME_API)
+    assert response.status_code < 300, f"{actor.key}: {method} {path} -> {response.text}"
+    return response.json() if response.content else None
+
+
+def _settle(actor: Actor, path: str, key: str, wanted: str) -> dict[str, Any]:
+    """A volume, snapshot or backup once it comes to ``wanted`` (fails on an error)."""
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        shown = _cinder(actor, "GET", path)[key]
+        if shown["status"] == wanted:
+            return dict(shown)
+        assert "error" not in shown["status"], shown
+        time.sleep(0.05)
+    raise AssertionError(f"{path} not {wanted} in 90 s")
+
+
+def _volume_kit(actors: dict[str, Actor], a_world: dict[str, Any],
+                own: dict[str, dict[str, Any]]) -> None:
+    """A's volume (with a snapshot and a backup), a volume offered for transfer, a volume
+    attached to A's server (so A's server has an attachment); each member's own volume
+    and backup (for a restore onto A's volume)."""
+    a = actors["a"]
+
+    def volume(actor: Actor, label: str) -> str:
+        return str(_cinder(actor, "POST", "/volumes", {"volume": {
+            "size": 1, "name": unique(f"{label}-{actor.key}")}})["volume"]["id"])
+
+    made = {label: volume(a, label) for label in ("vol", "tvol", "avol")}
+    for who in ("b_member", "c_member"):
+        own[who]["vol"] = volume(actors[who], "vol")
+    for ident in made.values():
+        _settle(a, f"/volumes/{ident}", "volume", "available")
+    for who in ("b_member", "c_member"):
+        _settle(actors[who], f"/volumes/{own[who]['vol']}", "volume", "available")
+    a_world.update(made)
+    a_world["snap"] = _cinder(a, "POST", "/snapshots", {"snapshot": {
+        "volume_id": made["vol"], "name": unique("snap-a")}})["snapshot"]["id"]
+    _settle(a, f"/snapshots/{a_world['snap']}", "snapshot", "available")
+    a_world["backup"] = _cinder(a, "POST", "/backups", {"backup": {
+        "volume_id": made["vol"], "name": unique("backup-a")}})["backup"]["id"]
+    for who in ("b_member", "c_member"):
+        own[who]["backup"] = _cinder(actors[who], "POST", "/backups", {"backup": {
+            "volume_id": own[who]["vol"], "name": unique("backup")}})["backup"]["id"]
+    _settle(a, f"/backups/{a_world['backup']}", "backup", "available")
+    for who in ("b_member", "c_member"):
+        _settle(actors[who], f"/backups/{own[who]['backup']}", "backup", "available")
+    transfer = _cinder(a, "POST", "/volume-transfers", {"transfer": {
+        "volume_id": made["tvol"], "name": unique("transfer-a")}})["transfer"]
+    a_world["transfer"], a_world["auth_key"] = transfer["id"], transfer["auth_key"]
+    a.ok("POST", f"/compute/v2.1/servers/{a_world['server']}/os-volume_attachments",
+         {"volumeAttachment": {"volumeId": made["avol"]}})
+    attached = _settle(a, f"/volumes/{made['avol']}", "volume", "in-use")
+    a_world["attachment"] = attached["attachments"][0]["attachment_id"]
+
+
 # -- the rows, table by table ------------------------------------------------------------------
 
 ATTACKERS = ("b_member", "b_reader", "c_member")
@@ -442,7 +509,7 @@ def _reference_rows_of(world: World, who: str) -> list[Row]:
         boot(imageRef="", block_device_mapping_v2=[{
             "boot_index": 0, "uuid": a["image"], "source_type": "image",
             "destination_type": "local", "delete_on_termination": True}]), 400,
-        "Can not find requested image")
+        f"Block Device Mapping is Invalid: failed to get image {a['image']}.")
     add("boot with A's key pair", "POST", servers, boot(key_name=a["key"]), 400,
         "Invalid key_name provided.")
     add("boot in A's server group", "POST", servers, boot(hints={"group": a["group"]}),
@@ -542,6 +609,174 @@ def _reference_rows_of(world: World, who: str) -> list[Row]:
         "network_id": own["network"], "project_id": world.actors["a"].project_id}}, 400,
         None)
     return rows
+
+
+def volume_rows(world: World) -> list[Row]:
+    """Block Storage and nova's volume calls that name A's volumes, snapshot, backup,
+    transfer or attachment (cinder resolves each with the caller's project: 404)."""
+    return [row for who in ATTACKERS for row in _volume_rows_of(world, who)]
+
+
+def _volume_rows_of(world: World, who: str) -> list[Row]:
+    a = world.a
+    own = world.own[who]
+    member = who != "b_reader"
+    rows: list[Row] = []
+    # A reader may read: its show of A's resources is the same 404 as a member's.
+    reads = ("GET",)
+
+    def add(label: str, method: str, path: str, body: Any, status: int,
+            says: str | None, *, nova: bool = False) -> None:
+        plain = member or method in reads
+        rows.append(Row(f"{who}: {label}", who, method,
+                        path if nova else f"{CINDER}{path}", body,
+                        frozenset({status}) if plain else REFUSED, says if plain else None,
+                        None if nova else VOLUME_API))
+
+    def no_volume(ident: str) -> str:
+        return f"Volume {ident} could not be found."
+
+    vol, avol, att = a["vol"], a["avol"], a["attachment"]
+    # cinder: attachments (3.27+) on A's volume or A's attachment
+    add("attachment of A's volume", "POST", "/attachments", {"attachment": {
+        "volume_uuid": vol, "instance_uuid": own["server"]}}, 404, no_volume(vol))
+    add("attachment of A's volume, connected", "POST", "/attachments", {"attachment": {
+        "volume_uuid": vol, "instance_uuid": own["server"], "connector": CONNECTOR}}, 404,
+        no_volume(vol))
+    gone = f"Volume attachment could not be found with filter: attachment_id = {att}."
+    add("show A's attachment", "GET", f"/attachments/{att}", None, 404, gone)
+    add("update A's attachment", "PUT", f"/attachments/{att}",
+        {"attachment": {"connector": CONNECTOR}}, 404, gone)
+    add("complete A's attachment", "POST", f"/attachments/{att}/action",
+        {"os-complete": {}}, 404, gone)
+    add("delete A's attachment", "DELETE", f"/attachments/{att}", None, 404, gone)
+    # cinder: the legacy attach actions and the admin actions (the volume is looked up
+    # before the policy is asked: a member gets the look-up's 404)
+    for target, action in (
+            (vol, {"os-reserve": {}}), (vol, {"os-unreserve": {}}),
+            (vol, {"os-attach": {"instance_uuid": own["server"], "mountpoint": "/dev/vdb"}}),
+            (vol, {"os-initialize_connection": {"connector": CONNECTOR}}),
+            (avol, {"os-begin_detaching": {}}), (avol, {"os-detach": {}}),
+            (avol, {"os-terminate_connection": {"connector": CONNECTOR}}),
+            (avol, {"os-force_detach": {"attachment_id": att}}),
+            (vol, {"os-retype": {"new_type": "__DEFAULT__", "migration_policy": "on-demand"}}),
+            (vol, {"os-migrate_volume": {"host": "controller1@lvm#lvm"}}),
+            (vol, {"os-extend": {"new_size": 2}}), (vol, {"os-set_bootable": {
+                "bootable": True}}),
+            (vol, {"os-reset_status": {"status": "error"}}), (vol, {"os-unmanage": {}})):
+        name = next(iter(action))
+        add(f"{name} on A's {'attached ' if target == avol else ''}volume", "POST",
+            f"/volumes/{target}/action", action, 404, no_volume(target))
+    # cinder: backups
+    add("backup of A's volume", "POST", "/backups", {"backup": {"volume_id": vol}}, 404,
+        no_volume(vol))
+    no_backup = f"Backup {a['backup']} could not be found."
+    add("show A's backup", "GET", f"/backups/{a['backup']}", None, 404, no_backup)
+    add("restore A's backup", "POST", f"/backups/{a['backup']}/restore",
+        {"restore": {"name": unique("leak")}}, 404, no_backup)
+    add("delete A's backup", "DELETE", f"/backups/{a['backup']}", None, 404, no_backup)
+    add("export A's backup", "GET", f"/backups/{a['backup']}/export_record", None, 404,
+        no_backup)
+    mine = world.own["b_member" if who == "b_reader" else who]
+    add("restore its own backup onto A's volume", "POST",
+        f"/backups/{mine['backup']}/restore", {"restore": {"volume_id": vol}}, 404,
+        no_volume(vol))
+    # cinder: transfers (accepting is open to anyone who holds the key)
+    add("transfer of A's volume", "POST", "/volume-transfers",
+        {"transfer": {"volume_id": vol}}, 404, no_volume(vol))
+    no_transfer = f"Transfer {a['transfer']} could not be found."
+    add("show A's transfer", "GET", f"/volume-transfers/{a['transfer']}", None, 404,
+        no_transfer)
+    add("delete A's transfer", "DELETE", f"/volume-transfers/{a['transfer']}", None, 404,
+        no_transfer)
+    add("accept A's transfer with a wrong key", "POST",
+        f"/volume-transfers/{a['transfer']}/accept", {"accept": {"auth_key": "0" * 16}}, 400,
+        f"Invalid auth key: Attempt to transfer {a['transfer']} with invalid auth key.")
+    add("accept A's transfer without a key", "POST",
+        f"/volume-transfers/{a['transfer']}/accept", {"accept": {}}, 400, None)
+    # cinder: creates from A's snapshot, volume, backup, private image; A's volume's snapshot
+    add("volume from A's snapshot", "POST", "/volumes", {"volume": {
+        "snapshot_id": a["snap"]}}, 404, f"Snapshot {a['snap']} could not be found.")
+    add("volume from A's volume", "POST", "/volumes", {"volume": {"source_volid": vol}},
+        404, no_volume(vol))
+    add("volume from A's backup", "POST", "/volumes", {"volume": {"size": 1,
+                                                                  "backup_id": a["backup"]}},
+        404, no_backup)
+    add("volume from A's private image", "POST", "/volumes", {"volume": {
+        "size": 1, "imageRef": a["image"]}}, 400,
+        "Invalid image identifier or unable to access requested image.")
+    add("snapshot of A's volume", "POST", "/snapshots", {"snapshot": {"volume_id": vol}},
+        404, no_volume(vol))
+    add("forced snapshot of A's attached volume", "POST", "/snapshots", {"snapshot": {
+        "volume_id": avol, "force": True}}, 404, no_volume(avol))
+    # cinder: A's volume and snapshot themselves
+    for path, update, says in (
+            (f"/volumes/{vol}", {"volume": {"name": "x"}}, no_volume(vol)),
+            (f"/snapshots/{a['snap']}", {"snapshot": {"name": "x"}},
+             f"Snapshot {a['snap']} could not be found.")):
+        kind = path.split("/")[1][:-1]
+        add(f"show A's {kind}", "GET", path, None, 404, says)
+        add(f"update A's {kind}", "PUT", path, update, 404, says)
+        add(f"metadata of A's {kind}", "POST", f"{path}/metadata",
+            {"metadata": {"k": "v"}}, 404, says)
+        add(f"delete A's {kind}", "DELETE", path, None, 404, says)
+    # nova: A's volume on the caller's server, A's volume and snapshot at boot
+    servers = "/compute/v2.1/servers"
+    add("attach A's volume to its own server", "POST",
+        f"{servers}/{own['server']}/os-volume_attachments",
+        {"volumeAttachment": {"volumeId": vol}}, 404, no_volume(vol), nova=True)
+    add("attach A's attached volume to its own server", "POST",
+        f"{servers}/{own['server']}/os-volume_attachments",
+        {"volumeAttachment": {"volumeId": avol}}, 404, no_volume(avol), nova=True)
+
+    def boot(mapping: dict[str, Any]) -> dict[str, Any]:
+        return {"server": {"name": unique("leak"), "flavorRef": a["small"],
+                           "networks": [{"uuid": own["network"]}],
+                           "block_device_mapping_v2": [{"boot_index": 0,
+                                                        "destination_type": "volume",
+                                                        **mapping}]}}
+
+    # nova reads the root's volume (or snapshot) for its image metadata first (a failure
+    # to get the volume is InvalidBDMVolume; SnapshotNotFound goes through), then every
+    # other mapped volume (VolumeNotFound).
+    add("boot from A's volume", "POST", servers, boot({"source_type": "volume",
+                                                       "uuid": vol}), 400,
+        f"Block Device Mapping is Invalid: failed to get volume {vol}.", nova=True)
+    add("boot from A's snapshot", "POST", servers, boot({
+        "source_type": "snapshot", "uuid": a["snap"], "volume_size": 1}), 400,
+        f"Snapshot {a['snap']} could not be found.", nova=True)
+    with_data = boot({"source_type": "volume", "uuid": vol, "boot_index": 1})
+    with_data["server"]["imageRef"] = _cirros(world)
+    add("boot with A's volume as a data disk", "POST", servers, with_data, 400,
+        no_volume(vol), nova=True)
+    # nova: os-volume_attachments of A's server
+    theirs = f"{servers}/{a['server']}/os-volume_attachments"
+    no_server = f"Instance {a['server']} could not be found."
+    add("A's server's volume attachments", "GET", theirs, None, 404, no_server, nova=True)
+    add("A's server's attachment of A's volume", "GET", f"{theirs}/{avol}", None, 404,
+        no_server, nova=True)
+    add("attach its own volume to A's server", "POST", theirs,
+        {"volumeAttachment": {"volumeId": own["vol"]}}, 404, no_server, nova=True)
+    add("detach A's volume from A's server", "DELETE", f"{theirs}/{avol}", None, 404,
+        no_server, nova=True)
+    rows.append(Row(f"{who}: update A's server's volume attachment", who, "PUT",
+                    f"{theirs}/{avol}", {"volumeAttachment": {
+                        "volumeId": avol, "delete_on_termination": True}},
+                    frozenset({403, 404}) if member else REFUSED))
+    if member:
+        # The controls: the caller's own volume goes where A's did not.
+        add("snapshot of its own volume", "POST", "/snapshots", {"snapshot": {
+            "volume_id": own["vol"], "name": unique("ctl")}}, 202, None)
+    return rows
+
+
+def transfer_rows(world: World) -> list[Row]:
+    """Last: with A's key, B's member takes A's offered volume (the key is the check)."""
+    tvol = world.a["tvol"]
+    return [Row("b_member: accept A's transfer with its key", "b_member", "POST",
+                f"{CINDER}/volume-transfers/{world.a['transfer']}/accept",
+                {"accept": {"auth_key": world.a["auth_key"]}}, frozenset({202}), tvol,
+                VOLUME_API)]
 
 
 def direct_rows(world: World) -> list[Row]:
@@ -880,14 +1115,44 @@ def aftermath(world: World, outcome: Outcome) -> None:
                   frozenset({404}), None)
 
 
+def volume_aftermath(world: World, outcome: Outcome) -> None:
+    """A's volumes as A left them; then B's member takes the offered one with A's key."""
+    a, owner = world.a, world.actors["a"]
+    for label, path, key, wanted in (
+            ("volume", f"/volumes/{a['vol']}", "volume", "available"),
+            ("attached volume", f"/volumes/{a['avol']}", "volume", "in-use"),
+            ("offered volume", f"/volumes/{a['tvol']}", "volume", "awaiting-transfer"),
+            ("snapshot", f"/snapshots/{a['snap']}", "snapshot", "available"),
+            ("backup", f"/backups/{a['backup']}", "backup", "available")):
+        shown = _cinder(owner, "GET", path)[key]
+        kept = shown["status"] == wanted and shown.get("name") != "x"
+        outcome.judge(f"after: A's {label} is {wanted}, under its name",
+                      404 if kept else 200, repr(shown)[:200], frozenset({404}), None)
+    attachments = _cinder(owner, "GET", f"/volumes/{a['avol']}")["volume"]["attachments"]
+    outcome.judge("after: A's attached volume keeps only A's attachment",
+                  404 if [x["attachment_id"] for x in attachments] == [a["attachment"]]
+                  else 200, repr(attachments), frozenset({404}), None)
+    transfers = [t["id"] for t in _cinder(owner, "GET", "/volume-transfers")["transfers"]]
+    outcome.judge("after: A's transfer is still offered", 404 if a["transfer"] in transfers
+                  else 200, repr(transfers), frozenset({404}), None)
+    run_http(world, transfer_rows(world), outcome)
+    taker = world.actors["b_member"]
+    shown = _settle(taker, f"/volumes/{a['tvol']}", "volume", "available")
+    outcome.judge("after: the transferred volume is B's", 200 if shown.get(
+        "os-vol-tenant-attr:tenant_id", taker.project_id) != taker.project_id else 404,
+        repr(shown)[:200], frozenset({404}), None)
+
+
 def test_cross_project_matrix(live: LiveCloud, world: World,
                               capsys: pytest.CaptureFixture[str]) -> None:
     outcome = Outcome()
-    run_http(world, reference_rows(world) + direct_rows(world) + admin_rows(world), outcome)
+    run_http(world, reference_rows(world) + direct_rows(world) + admin_rows(world)
+             + volume_rows(world), outcome)
     list_checks(world, outcome)
     sdk_reference_checks(world, outcome)
     cli_checks(live, world, outcome)
     aftermath(world, outcome)
+    volume_aftermath(world, outcome)
     summary = (f"cross-project matrix: {outcome.checks} checks, {len(outcome.leaks)} leaks, "
                f"{len(outcome.unlike)} refusals unlike upstream")
     with capsys.disabled():

@@ -226,6 +226,10 @@ def test_compute_answers_no_5xx(cloud: Cloud, client: TestClient) -> None:
         return {"server_id": servers}
 
     servers = refresh()["server_id"]
+    # A volume to attach (os-volume_attachments and block device mappings name it).
+    made = client.post("/volume/v3/volumes", json={"volume": {"size": 1, "name": "fuzz"}},
+                       headers=headers)
+    volumes = [made.json()["volume"]["id"]] if made.status_code == 202 else []
     server_body = {"server": {"name": "fuzz", "imageRef": image, "flavorRef": flavor["id"],
                               "networks": "none", "min_count": 1, "max_count": 1,
                               "metadata": {"k": "v"}, "key_name": "fuzz-key",
@@ -257,7 +261,7 @@ def test_compute_answers_no_5xx(cloud: Cloud, client: TestClient) -> None:
              "name": [keypair["name"]], "group_id": [group["id"]], "key": ["k", "é"],
              "tag": ["t1", "é"], "action": ["enable", "disable", "force-down"],
              "project_id": [_admin_project(client, headers)],
-             "request_id": ["req-0"], "port_id": ["0"]},
+             "request_id": ["req-0"], "port_id": ["0"], "volume_id": volumes},
         samples={
             "POST /v2.1/servers": [server_body],
             "POST /v2.1/flavors": [{"flavor": {"name": "f", "ram": 64, "vcpus": 1, "disk": 1,
@@ -266,6 +270,12 @@ def test_compute_answers_no_5xx(cloud: Cloud, client: TestClient) -> None:
             "POST /v2.1/os-keypairs": [{"keypair": {"name": "k2", "public_key": _public_key()}},
                                        {"keypair": {"name": "k3", "type": "ssh"}}],
             "POST /v2.1/servers/{server_id}/action": actions,
+            "POST /v2.1/servers/{server_id}/os-volume_attachments": [
+                {"volumeAttachment": {"volumeId": v, "device": "/dev/vdb", "tag": "t",
+                                      "delete_on_termination": False}} for v in volumes],
+            "PUT /v2.1/servers/{server_id}/os-volume_attachments/{volume_id}": [
+                {"volumeAttachment": {"volumeId": v, "delete_on_termination": True}}
+                for v in volumes],
             "PUT /v2.1/servers/{server_id}": [{"server": {"name": "n",
                                                           "description": "d"}}],
             "POST /v2.1/flavors/{flavor_id}/action": [
@@ -431,6 +441,43 @@ def test_block_storage_answers_no_5xx(cloud: Cloud, client: TestClient) -> None:
                                                 "metadata": {"k": "v"}}}, 202)
     project = _admin_project(client, headers)
     counter = iter(range(10**6))
+    instance = "6a1b7c6f-0c21-4a41-9a8e-0f6e2f9e5a53"
+
+    def available() -> str | None:
+        made = client.post(f"{base}/volumes", json={"volume": {"size": 1}}, headers=headers)
+        if made.status_code != 202:
+            return None
+        ident = str(made.json()["volume"]["id"])
+        for _ in range(200):
+            shown = client.get(f"{base}/volumes/{ident}", headers=headers)
+            if shown.status_code != 200 or shown.json()["volume"]["status"] != "creating":
+                break
+            time.sleep(0.01)
+        return ident
+
+    def attachment(volume_id: str | None) -> list[str]:
+        made = client.post(f"{base}/attachments", headers=headers, json={"attachment": {
+            "volume_uuid": volume_id, "instance_uuid": instance, "connector": CONNECTOR}})
+        return [made.json()["attachment"]["id"]] if made.status_code == 200 else []
+
+    def transfer(volume_id: str | None) -> tuple[list[str], list[str]]:
+        made = client.post(f"{base}/volume-transfers", headers=headers,
+                           json={"transfer": {"volume_id": volume_id, "name": "fz"}})
+        if made.status_code != 202:
+            return [], []
+        return [made.json()["transfer"]["id"]], [made.json()["transfer"]["auth_key"]]
+
+    # An attachment, a backup (with its export record) and a transfer to aim at.
+    attachments = attachment(available())
+    backup = post("/backups", {"backup": {"volume_id": volume["id"], "name": "fuzz"}}, 202)
+    for _ in range(300):
+        shown = _ok(client.get(f"{base}/backups/{backup['id']}", headers=headers), 200)
+        if shown["backup"]["status"] != "creating":
+            break
+        time.sleep(0.01)
+    record = client.get(f"{base}/backups/{backup['id']}/export_record", headers=headers)
+    records = [record.json()] if record.status_code == 200 else []
+    transfers, keys = transfer(available())
 
     def refresh() -> dict[str, list[str]]:
         found: dict[str, list[str]] = {}
@@ -441,11 +488,19 @@ def test_block_storage_answers_no_5xx(cloud: Cloud, client: TestClient) -> None:
             "name": f"fz{next(counter)}"}}, headers=headers)
         if typed.status_code == 200:
             found["type_id"] = [typed.json()["volume_type"]["id"]]
-        return found
+        found["attachment_id"] = attachment(available())
+        found["transfer_id"] = transfer(available())[0]
+        made = client.post(f"{base}/backups", headers=headers, json={"backup": {
+            "volume_id": volume["id"], "force": True}})
+        if made.status_code == 202:
+            found["backup_id"] = [made.json()["backup"]["id"]]
+        return {key: value for key, value in found.items() if value}
 
     campaign = Campaign(
         _api(cloud, "volume"), "/volume", client, headers, refresh=refresh,
         ids={"volume_id": [volume["id"]], "snapshot_id": [snapshot["id"]],
+             "attachment_id": attachments, "backup_id": [backup["id"]],
+             "transfer_id": transfers,
              "type_id": [volume_type["id"], "default"], "qos_id": [qos["id"]],
              "project_id": [project], "key": ["k", "volume_backend_name", "é"],
              "spec": ["cipher", "provider"], "action": ["enable", "disable",
@@ -455,13 +510,59 @@ def test_block_storage_answers_no_5xx(cloud: Cloud, client: TestClient) -> None:
                                              "availability_zone": "nova",
                                              "metadata": {"a": "b"}}},
                                  {"volume": {"snapshot_id": snapshot["id"]}},
-                                 {"volume": {"source_volid": volume["id"], "size": 2}}],
+                                 {"volume": {"source_volid": volume["id"], "size": 2}},
+                                 {"volume": {"size": 10**20, "name": "\udcff"}},
+                                 {"volume": {"backup_id": backup["id"]}}],
             "POST /v3/volumes/{volume_id}/action": [
                 {"os-extend": {"new_size": 2}}, {"os-set_bootable": {"bootable": True}},
                 {"os-update_readonly_flag": {"readonly": False}},
                 {"os-set_image_metadata": {"metadata": {"a": "b"}}},
                 {"os-unset_image_metadata": {"key": "a"}}, {"os-show_image_metadata": {}},
+                {"os-reset_status": {"status": "available"}}, {"os-force_delete": {}},
+                {"os-reserve": {}}, {"os-unreserve": {}}, {"os-begin_detaching": {}},
+                {"os-roll_detaching": {}},
+                {"os-attach": {"instance_uuid": instance, "mountpoint": "/dev/vdb",
+                               "mode": "rw"}},
+                {"os-detach": {"attachment_id": (attachments or [None])[0]}},
+                {"os-initialize_connection": {"connector": CONNECTOR}},
+                {"os-terminate_connection": {"connector": CONNECTOR}},
+                {"os-force_detach": {"connector": CONNECTOR,
+                                     "attachment_id": (attachments or [None])[0]}},
+                {"os-retype": {"new_type": "fuzz", "migration_policy": "on-demand"}},
+                {"os-migrate_volume": {"host": "controller1.openstack.local@lvm#lvm",
+                                       "force_host_copy": False, "lock_volume": True}},
+                {"os-migrate_volume_completion": {"new_volume": volume["id"],
+                                                  "error": False}},
+                {"os-volume_upload_image": {"image_name": "fz", "force": True,
+                                            "disk_format": "raw",
+                                            "container_format": "bare"}},
+                {"os-unmanage": {}}, {"os-extend_volume_completion": {"error": False}}],
+            "POST /v3/attachments": [{"attachment": {
+                "volume_uuid": volume["id"], "instance_uuid": instance,
+                "connector": CONNECTOR, "mode": "rw"}}],
+            "PUT /v3/attachments/{attachment_id}": [{"attachment": {"connector": CONNECTOR}}],
+            "POST /v3/attachments/{attachment_id}/action": [{"os-complete": {}}],
+            "POST /v3/backups": [{"backup": {"volume_id": volume["id"], "name": "b",
+                                             "description": "d", "incremental": False,
+                                             "force": True, "metadata": {"k": "v"},
+                                             "snapshot_id": snapshot["id"],
+                                             "availability_zone": "nova"}}],
+            "PUT /v3/backups/{backup_id}": [{"backup": {"name": "n", "description": "d",
+                                                        "metadata": {"a": "b"}}}],
+            "POST /v3/backups/{backup_id}/restore": [
+                {"restore": {"volume_id": volume["id"], "name": "r"}},
+                {"restore": {"name": "r"}}],
+            "POST /v3/backups/{backup_id}/action": [
                 {"os-reset_status": {"status": "available"}}, {"os-force_delete": {}}],
+            "POST /v3/backups/import_record": records,
+            "POST /v3/volume-transfers": [{"transfer": {"volume_id": volume["id"],
+                                                        "name": "t", "no_snapshots": True}}],
+            "POST /v3/os-volume-transfer": [{"transfer": {"volume_id": volume["id"],
+                                                          "name": "t"}}],
+            "POST /v3/volume-transfers/{transfer_id}/accept": [
+                {"accept": {"auth_key": key}} for key in keys or ["0" * 16]],
+            "POST /v3/os-volume-transfer/{transfer_id}/accept": [
+                {"accept": {"auth_key": key}} for key in keys or ["0" * 16]],
             "POST /v3/snapshots/{snapshot_id}/action": [
                 {"os-reset_status": {"status": "available"}}, {"os-force_delete": {}}],
             "POST /v3/types/{type_id}/action": [
@@ -479,6 +580,11 @@ def test_block_storage_answers_no_5xx(cloud: Cloud, client: TestClient) -> None:
     campaign.extra_headers.append({"OpenStack-API-Version": "volume 3.0"})
     run(campaign, EXAMPLES["volume"])
     assert_no_server_errors(campaign, cloud)
+
+
+CONNECTOR = {"initiator": "iqn.1993-08.org.debian:01:fuzz", "ip": "192.0.2.7",
+             "host": "fuzz-host", "platform": "x86_64", "os_type": "linux2",
+             "multipath": False, "wwpns": ["500143802426baf4"]}
 
 
 def member_token(client: TestClient, headers: dict[str, str]) -> str:

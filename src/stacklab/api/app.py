@@ -136,7 +136,19 @@ def _dispatcher(api: ServiceApi, operations: dict[str, list[Operation]], reach: 
                     f"stacklab does not implement {request.method} {request.url.path} "
                     f"of the {api.name} service"
                 )
-            return await _run(api, candidates, request, context, reach, cloud)
+            pauses = api.db_retry.pauses(cloud.db_retry_rng) if api.db_retry else iter(())
+            while True:
+                try:
+                    return await _run(api, candidates, request, context, reach, cloud)
+                except DBConnectionError:
+                    pause = next(pauses, None)
+                    if pause is None:
+                        if api.db_retry:
+                            LOG.error("%s: DB exceeded retry limit.", api.name)
+                        raise
+                    LOG.debug("%s: performing DB retry for %s %s", api.name,
+                              request.method, request.url.path)
+                    await cloud.parts.scaled_clock.sleep(pause)
         except ApiError as error:
             return _error_response(api, error, request)
         except DBConnectionError as error:
@@ -286,6 +298,11 @@ def header_value(value: str) -> str:
 
 
 async def _read_body(request: Request, limit: int) -> bytes:
+    # Kept once read: a handler run again (a service's retry of database errors) reads it
+    # again, and the stream gives it only once.
+    kept: bytes | None = request.scope.get(_BODY_KEPT)
+    if kept is not None:
+        return kept
     declared = request.headers.get("content-length")
     too_large = PayloadTooLarge(f"Request is too large. The limit is {limit} bytes.")
     if declared and declared.isascii() and declared.isdigit() and int(declared) > limit:
@@ -297,7 +314,11 @@ async def _read_body(request: Request, limit: int) -> bytes:
         if size > limit:
             raise too_large
         chunks.append(chunk)
-    return b"".join(chunks)
+    request.scope[_BODY_KEPT] = body = b"".join(chunks)
+    return body
+
+
+_BODY_KEPT = "stacklab.body"
 
 
 def _error_response(api: ServiceApi, error: ApiError, request: Request) -> Response:

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from starlette.requests import Request
 
 from stacklab.api.context import RequestContext
+from stacklab.api.db_retry import DbRetry
 from stacklab.api.errors import (
     ApiError,
     BadRequest,
@@ -375,8 +376,12 @@ class ServiceApi:
         request_id_header: str | None = None,
         internal_error: InternalError = keystone_internal_error,
         token_middleware: bool = True,
+        db_retry: DbRetry | None = None,
     ) -> None:
         self.name = name
+        # How its handlers are run again when the database cannot be reached (neutron's);
+        # None: the first error is the answer.
+        self.db_retry = db_retry
         # What the service answers for an error its handlers do not handle (a database out
         # of reach): each has its own words.
         self.internal_error = internal_error

@@ -489,13 +489,15 @@ class BackupManager:
     async def restore_backup(self, backup_id: str, volume_id: str,
                              volume_is_new: bool) -> None:
         service = self.service
-        # A volume made for the restore is scheduled first: wait until it is made.
+        # A volume made for the restore is scheduled first: wait until it is made. (One
+        # made from a backup comes raw from its cinder-volume, still "creating".)
         waited = 0.0
         while True:
             with service.db.session() as session:
                 volume = session.get(m.Volume, volume_id)
                 status = volume.status if volume is not None else None
-            if status != "creating" or waited >= NEW_VOLUME_WAIT:
+                marked = volume is not None and RESTORE_MARK in volume.admin_metadata
+            if status != "creating" or not marked or waited >= NEW_VOLUME_WAIT:
                 break
             await service.lab_clock.sleep(1.0)
             waited += 1.0
@@ -504,10 +506,15 @@ class BackupManager:
             volume = session.get(m.Volume, volume_id)
             if backup is None:
                 return
-            if volume is not None and RESTORE_MARK in volume.admin_metadata:
+            marked = volume is not None and RESTORE_MARK in volume.admin_metadata
+            if volume is not None and marked:
                 volume.admin_metadata = {k: v for k, v in volume.admin_metadata.items()
                                          if k != RESTORE_MARK}
-            if volume is None or volume.status != "restoring-backup" or volume.host is None:
+            # A raw volume its cinder-volume made from the backup (never marked).
+            raw = (volume_is_new and not marked and volume is not None
+                   and volume.status == "creating")
+            if volume is None or volume.host is None or not (
+                    raw or volume.status == "restoring-backup"):
                 LOG.error("Restore backup aborted, expected volume status restoring-backup "
                           "but got %s.", volume.status if volume else None)
                 backup.status = "available"

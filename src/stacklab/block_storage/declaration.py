@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from stacklab.block_storage.api import api
 from stacklab.block_storage.glance import GlanceClient
+from stacklab.block_storage.nova import NovaClient
 from stacklab.block_storage.policies import RULES
 from stacklab.block_storage.rbd import attach_rbd
 from stacklab.block_storage.service import BlockStorageService
@@ -28,6 +29,9 @@ def _build(parts: Parts) -> BlockStorageService:
     # cinder's [glance] section: images over HTTP, never glance's tables or files.
     service.glance = GlanceClient(parts.app, parts.base_url, username="cinder",
                                   password=parts.config.stacklab.admin_password)
+    # cinder's [nova] section: events to nova's API, as the cinder service user.
+    service.nova = NovaClient(parts.app, parts.base_url, username="cinder",
+                              password=parts.config.stacklab.admin_password)
     # cinder-manage's command for the volumes of a dead host, through the lab's API.
     parts.commands["cinder-manage volume update_host"] = lambda options: {
         "volumes": service.migrations.update_host(str(options.get("currenthost") or ""),

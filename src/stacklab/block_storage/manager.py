@@ -19,7 +19,10 @@ from stacklab.api.client import ServiceCallError
 from stacklab.block_storage import models as m
 from stacklab.block_storage.attach_manager import AttachmentEndpoints
 from stacklab.block_storage.backends import Backend
+from stacklab.block_storage.from_backup import create_from_backup
 from stacklab.block_storage.glance import volume_image_metadata
+from stacklab.block_storage.groups import GroupSchedulerEndpoints, GroupVolumeEndpoints
+from stacklab.block_storage.manage import Leftover, ManageEndpoints
 from stacklab.block_storage.qcow2 import raw_to_qcow2
 from stacklab.block_storage.rbd import DRIVER_VERSION as RBD_DRIVER_VERSION
 from stacklab.block_storage.rbd import RbdError
@@ -64,7 +67,7 @@ def driver_capabilities(backend: Backend) -> dict[str, Any]:
     }
 
 
-class VolumeManager(AttachmentEndpoints):
+class VolumeManager(AttachmentEndpoints, ManageEndpoints, GroupVolumeEndpoints):
     """The endpoint of one cinder-volume process (one backend of one node)."""
 
     def __init__(self, service: BlockStorageService, backend: Backend) -> None:
@@ -80,7 +83,7 @@ class VolumeManager(AttachmentEndpoints):
     def target(self) -> Target:
         return Target(TOPICS[VOLUME], self.backend.host)
 
-    async def create_volume(self, volume_id: str) -> None:
+    async def create_volume(self, volume_id: str, backup_id: str | None = None) -> None:
         service = self.service
         with service.db.session() as session:
             volume = session.get(m.Volume, volume_id)
@@ -94,6 +97,10 @@ class VolumeManager(AttachmentEndpoints):
         except RbdError as error:
             VOLUME_LOG.error("Volume %s: create failed: %s", volume_id, error)
             self._set(volume_id, status="error")
+            return
+        if backup_id is not None:
+            await create_from_backup(service, self.backend.host, self.node, volume_id,
+                                     backup_id)
             return
         try:
             if image_id is not None:
@@ -158,18 +165,28 @@ class VolumeManager(AttachmentEndpoints):
         with self.service.db.session() as session:
             volume = session.get(m.Volume, volume_id)
             if volume is not None:
+                self.service.manageable.left(self.backend.host, volume_id,
+                                             Leftover("volume", volume.size))
                 session.delete(volume)
         VOLUME_LOG.info("Unmanaged volume successfully. (volume %s)", volume_id)
 
     async def extend_volume(self, volume_id: str, new_size: int) -> None:
+        """The volume grows; one with attachments is in-use again and nova is told, for
+        each server it is attached to, to have the guest see the new size."""
         with self.service.db.session() as session:
             volume = session.get(m.Volume, volume_id)
             if volume is None:
                 return
+            # cinder decides by the attachments, not by the status it had.
+            attachments = self.service.attachments.of_volume(session, volume_id)
+            servers = [a.instance_uuid for a in attachments if a.instance_uuid]
+            attached = bool(attachments)
             volume.size = new_size
-            volume.status = volume.previous_status or "available"
+            volume.status = "in-use" if attached else "available"
             volume.previous_status = None
             volume.updated_at = self.service.clock.now()
+        if attached and self.service.nova is not None:
+            await self.service.nova.extend_volume(servers, volume_id)
         VOLUME_LOG.info("Extend volume completed successfully. (volume %s)", volume_id)
 
     async def create_snapshot(self, snapshot_id: str) -> None:
@@ -268,7 +285,7 @@ class VolumeManager(AttachmentEndpoints):
                 volume.updated_at = self.service.clock.now()
 
 
-class SchedulerManager:
+class SchedulerManager(GroupSchedulerEndpoints):
     """The endpoint of one cinder-scheduler process."""
 
     def __init__(self, service: BlockStorageService, node: str) -> None:
@@ -282,7 +299,8 @@ class SchedulerManager:
 
     async def create_volume(self, volume_id: str, size: int, availability_zone: str | None,
                             extra_specs: dict[str, str],
-                            resource_backend: str | None = None) -> None:
+                            resource_backend: str | None = None,
+                            backup_id: str | None = None) -> None:
         service = self.service
         request = Request(size, availability_zone, extra_specs, resource_backend)
         decision = schedule(service.pools(), request)
@@ -301,8 +319,9 @@ class SchedulerManager:
             volume.updated_at = service.clock.now()
         # Sent from this scheduler's node, over its connection to the broker.
         with on_host(self.node):
+            extra: dict[str, Any] = {"backup_id": backup_id} if backup_id else {}
             service.bus.cast_nowait(Target(TOPICS[VOLUME], decision.chosen.host),
-                                    "create_volume", volume_id=volume_id)
+                                    "create_volume", volume_id=volume_id, **extra)
 
     # Retype and migration: the scheduler checks the destination (migration.py).
     async def retype(self, volume_id: str, new_type_id: str, migration_policy: str) -> None:

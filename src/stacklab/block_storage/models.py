@@ -223,3 +223,38 @@ class Transfer(Base):
     deleted: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[float] = mapped_column(Float)
     updated_at: Mapped[float | None] = mapped_column(Float)
+
+
+class GroupType(Base):
+    """A group type (cinder's group_types): its group specs, public or not."""
+
+    __tablename__ = "block_storage_group_type"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), unique=True)
+    description: Mapped[str | None] = mapped_column(String(255))
+    is_public: Mapped[bool] = mapped_column(Boolean, default=True)
+    group_specs: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[float | None] = mapped_column(Float)
+
+
+class Group(Base):
+    """A generic volume group (cinder's groups): its type, the volume types its volumes
+    may have, and the backend (``host``) its volumes all live on."""
+
+    __tablename__ = "block_storage_group"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    project_id: Mapped[str] = mapped_column(String(255), index=True)
+    user_id: Mapped[str | None] = mapped_column(String(255))
+    name: Mapped[str | None] = mapped_column(String(255))
+    description: Mapped[str | None] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(255))
+    availability_zone: Mapped[str] = mapped_column(String(255))
+    host: Mapped[str | None] = mapped_column(String(255))
+    group_type_id: Mapped[str] = mapped_column(String(36))
+    volume_type_ids: Mapped[list[str]] = mapped_column(default=list)
+    group_snapshot_id: Mapped[str | None] = mapped_column(String(36))
+    source_group_id: Mapped[str | None] = mapped_column(String(36))
+    replication_status: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[float | None] = mapped_column(Float)

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from stacklab.api.errors import ApiError, BadRequest
@@ -83,24 +83,33 @@ class Quotas:
         def add(key: str, amount: int) -> None:
             used[key] = used.get(key, 0) + amount
 
-        for volume in session.scalars(select(m.Volume).where(m.Volume.project_id == project_id)):
-            type_name = types.get(volume.volume_type_id)
-            add("volumes", 1)
-            add("gigabytes", volume.size)
+        # Summed in SQL, grouped by type: a create checks this, and loading every row of
+        # the project made each create O(volumes) (about 12 creates/s once it held
+        # 1,000, with 10 clients).
+        for type_id, count, size in session.execute(
+                select(m.Volume.volume_type_id, func.count(), func.sum(m.Volume.size))
+                .where(m.Volume.project_id == project_id).group_by(m.Volume.volume_type_id)):
+            type_name = types.get(type_id)
+            add("volumes", count)
+            add("gigabytes", int(size or 0))
             if type_name is not None:
-                add(f"volumes_{type_name}", 1)
-                add(f"gigabytes_{type_name}", volume.size)
-        for snapshot in session.scalars(select(m.Snapshot).where(
-                m.Snapshot.project_id == project_id)):
-            type_name = types.get(snapshot.volume_type_id or "")
-            add("snapshots", 1)
-            add("gigabytes", snapshot.volume_size)
+                add(f"volumes_{type_name}", count)
+                add(f"gigabytes_{type_name}", int(size or 0))
+        for snapshot_type, count, size in session.execute(
+                select(m.Snapshot.volume_type_id, func.count(), func.sum(m.Snapshot.volume_size))
+                .where(m.Snapshot.project_id == project_id)
+                .group_by(m.Snapshot.volume_type_id)):
+            type_name = types.get(snapshot_type or "")
+            add("snapshots", count)
+            add("gigabytes", int(size or 0))
             if type_name is not None:
-                add(f"snapshots_{type_name}", 1)
-                add(f"gigabytes_{type_name}", snapshot.volume_size)
-        for backup in session.scalars(select(m.Backup).where(m.Backup.project_id == project_id)):
-            add("backups", 1)
-            add("backup_gigabytes", backup.size)
+                add(f"snapshots_{type_name}", count)
+                add(f"gigabytes_{type_name}", int(size or 0))
+        for count, size in session.execute(
+                select(func.count(), func.sum(m.Backup.size))
+                .where(m.Backup.project_id == project_id)):
+            add("backups", count)
+            add("backup_gigabytes", int(size or 0))
         return used
 
     def usage(self, session: Session, project_id: str) -> dict[str, Usage]:

@@ -13,8 +13,11 @@ from stacklab.block_storage.attachments import Attachments
 from stacklab.block_storage.backends import Backend, lab_backends, lab_processes
 from stacklab.block_storage.backups import BackupManager, Backups
 from stacklab.block_storage.glance import GlanceClient
+from stacklab.block_storage.groups import Groups
+from stacklab.block_storage.manage import Manageable
 from stacklab.block_storage.manager import SchedulerManager, VolumeManager
 from stacklab.block_storage.migration import Migrations
+from stacklab.block_storage.nova import NovaClient
 from stacklab.block_storage.objectstore import ObjectStore
 from stacklab.block_storage.quotas import Quotas
 from stacklab.block_storage.rbd import rbd_stats
@@ -74,6 +77,8 @@ class BlockStorageService:
         self.store = VolumeStore()
         # cinder's [glance] access: set by the declaration (it needs the app).
         self.glance: GlanceClient | None = None
+        # cinder's [nova] access (volume-extended events): set by the declaration too.
+        self.nova: NovaClient | None = None
         self.volume_managers = [VolumeManager(self, backend) for backend in self.backends]
         self.scheduler_managers = [SchedulerManager(self, p.node) for p in self.processes
                                    if p.binary == SCHEDULER]
@@ -84,6 +89,8 @@ class BlockStorageService:
                                 if p.binary == BACKUP]
         self.transfers = Transfers(clock, ids, self.quotas, self.volumes)
         self.migrations = Migrations(self)
+        self.manageable = Manageable(self)
+        self.groups = Groups(self)
 
     # -- life cycle ------------------------------------------------------------------------
 

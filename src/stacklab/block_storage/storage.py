@@ -45,3 +45,7 @@ class VolumeStore:
         """The pool's allocated space: what was written, rounded up to whole GiB."""
         return math.ceil(sum(len(data) for data in self._data.get(backend, {}).values())
                          / GIB)
+
+    def names(self, backend: str) -> list[str]:
+        """The entries an LVM backend holds (its logical volumes), sorted."""
+        return sorted(self._data.get(backend, {}))

@@ -142,8 +142,11 @@ class Volumes:
     # -- create ------------------------------------------------------------------------------
 
     def create(self, session: Session, caller: Caller, fields: Mapping[str, Any], *,
-               zones: Mapping[str, bool], image: ImageInfo | None) -> tuple[m.Volume, Cast]:
+               zones: Mapping[str, bool], image: ImageInfo | None,
+               backup: m.Backup | None = None) -> tuple[m.Volume, Cast]:
         snapshot = source = None
+        if backup is not None:
+            _check_backup(backup)
         if fields.get("snapshot_id") is not None:
             snapshot = self.get_snapshot(session, fields["snapshot_id"], caller)
             if snapshot.status != "available":
@@ -154,7 +157,13 @@ class Volumes:
             if source.status not in ("available", "in-use"):
                 raise invalid_input("Originating source volume status must be one of "
                                     "'available, in-use' values")
-        size = self._size(fields.get("size"), snapshot, source, image)
+        raw_size = fields.get("size")
+        if backup is not None and not raw_size:
+            raw_size = backup.size  # cinder: no size (or 0) takes the backup's
+        size = self._size(raw_size, snapshot, source, image)
+        if backup is not None and size < backup.size:
+            raise invalid_input(f"Volume size {size}GB cannot be smaller than the backup "
+                                f"size {backup.size}GB. It must be >= backup size.")
         volume_type = self._type(session, caller, fields.get("volume_type"), snapshot, source)
         zone = self._zone(session, fields.get("availability_zone"), zones, snapshot, source,
                           volume_type)
@@ -186,7 +195,8 @@ class Volumes:
         return volume, Cast("cinder-scheduler", None, "create_volume", {
             "volume_id": volume.id, "size": size, "availability_zone": zone,
             "extra_specs": dict(volume_type.extra_specs),
-            "resource_backend": resource_backend})
+            "resource_backend": resource_backend,
+            **({"backup_id": backup.id} if backup is not None else {})})
 
     @staticmethod
     def _size(raw: Any, snapshot: m.Snapshot | None, source: m.Volume | None,
@@ -336,13 +346,17 @@ class Volumes:
 
     # -- actions ---------------------------------------------------------------------------
 
-    def extend(self, session: Session, volume: m.Volume, new_size: int) -> Cast:
+    def extend(self, session: Session, volume: m.Volume, new_size: int, *,
+               attached: bool = False) -> Cast:
+        """``attached``: extend an in-use volume (from microversion 3.42), cinder's
+        extend_attached_volume; else the volume must be available."""
         if new_size - volume.size <= 0:
             raise invalid_input(f"New size for extend must be greater than current size. "
                                 f"(current: {volume.size}, extended: {new_size}).")
-        if volume.status != "available":
+        expected = "in-use" if attached else "available"
+        if volume.status != expected:
             raise invalid_volume(f"Volume {volume.id} status must be '{{'status': "
-                                 f"'available'}}' to extend, currently {volume.status}.")
+                                 f"'{expected}'}}' to extend, currently {volume.status}.")
         self.quotas.check_size(session, volume.project_id, new_size)
         volume_type = session.get(m.VolumeType, volume.volume_type_id)
         self.quotas.check_volume(session, volume.project_id, new_size - volume.size,
@@ -403,3 +417,10 @@ class Volumes:
 
 def _on(value: Any) -> bool:
     return str(value or "").strip().lower() in ("<is> true", "true")
+
+
+def _check_backup(backup: m.Backup) -> None:
+    """A volume made from a backup (3.47): only an available backup is read from."""
+    if backup.status != "available":
+        raise BadRequest("Invalid backup: Originating backup status must be one of "
+                         "'available' values")

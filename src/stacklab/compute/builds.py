@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from stacklab.api.context import RequestContext
-from stacklab.api.errors import BadRequest, Forbidden, NotFound, nova_internal_error
+from stacklab.api.errors import BadRequest, Conflict, Forbidden, NotFound, nova_internal_error
 from stacklab.bus.interface import Target
 from stacklab.compute import image_meta, quotas, states
 from stacklab.compute import models as m
@@ -316,7 +316,7 @@ class Builds:
         quotas.check_group_members(limits["server_group_members"], len(group.members), count)
         return group
 
-    async def _volume(self, volume_id: str, token: str) -> dict[str, Any]:
+    async def _volume(self, volume_id: str, token: str, *, root: bool) -> dict[str, Any]:
         cinder = self.service.cinder
         assert cinder is not None
         try:
@@ -324,6 +324,12 @@ class Builds:
         except CinderError as exc:
             if exc.status >= 500:
                 raise
+            if exc.status == 404 and not root:
+                # nova gets every mapped volume before it checks the mappings
+                # (_get_volumes_for_bdms): cinder's 404 is its VolumeNotFound, a 400. Only
+                # the root of a boot without an image is looked up earlier, for its image
+                # metadata, where any failure is InvalidBDMVolume.
+                raise BadRequest(f"Volume {volume_id} could not be found.") from None
             raise invalid_bdm(f"failed to get volume {volume_id}.") from None
 
     async def boot_disks(self, request: BuildRequest, token: str) -> BootDisks:
@@ -372,8 +378,9 @@ class Builds:
                     raise invalid_bdm("Images with destination_type 'volume' need to have a "
                                       "non-zero size specified")
             elif bdm["volume_id"]:
+                root = bdm["boot_index"] == 0 and not image_ref
                 volume = volumes[bdm["volume_id"]] = await self._volume(bdm["volume_id"],
-                                                                        token)
+                                                                        token, root=root)
                 bdm["volume_size"] = volume.get("size")
             elif bdm["snapshot_id"]:
                 assert cinder is not None
@@ -382,6 +389,11 @@ class Builds:
                 except CinderError as exc:
                     if exc.status >= 500:
                         raise
+                    if exc.status == 404 and bdm["boot_index"] == 0 and not image_ref:
+                        # The root's snapshot is read for its volume's image metadata
+                        # first, and nova lets that SnapshotNotFound through (a 400).
+                        raise BadRequest(f"Snapshot {bdm['snapshot_id']} could not be "
+                                         "found.") from None
                     raise invalid_bdm(f"failed to get snapshot {bdm['snapshot_id']}.") \
                         from None
                 bdm["volume_size"] = bdm["volume_size"] or snapshot.get("size")
@@ -572,11 +584,30 @@ class Builds:
         return uuids, reservation_id, flavor, group
 
     async def rebuild(self, session: Session, instance: m.Instance, fields: Mapping[str, Any],
-                      context: RequestContext) -> Cast:
+                      context: RequestContext, *, reimage: bool = False) -> Cast:
         """The server again from ``imageRef``, with the fields the rebuild names changed."""
         image = await self.image(fields["imageRef"], context.auth_token or "",
                                  missing="Cannot find image for rebuild")
-        instance.image_ref = image["id"]
+        root = session.scalar(select(m.BlockDeviceMapping).where(
+            m.BlockDeviceMapping.instance_uuid == instance.uuid,
+            m.BlockDeviceMapping.boot_index == 0,
+            m.BlockDeviceMapping.destination_type == "volume"))
+        if root is not None and root.volume_id:
+            # Volume-backed: the image is the one its root volume was made from.
+            volume = await self.service.volumes.volume(root.volume_id, context.auth_token)
+            original = (volume.get("volume_image_metadata") or {}).get("image_id")
+            if original != fields["imageRef"]:
+                if not reimage:
+                    raise BadRequest(f"Image {fields['imageRef']} is unacceptable: Unable to "
+                                     "rebuild with a different image for a volume-backed "
+                                     "server.")
+                # 2.93's reimage needs cinder's os-reimage (3.68), which stacklab's Block
+                # Storage does not offer yet: refused, rather than rebuilt on the old content.
+                raise Conflict("Rebuilding a volume-backed server with a new image is not "
+                               "supported by the Block Storage service of stacklab yet.")
+        else:
+            # An empty image_ref marks a volume-backed server: it stays so (as nova).
+            instance.image_ref = image["id"]
         self.service.instances.edit(instance, fields)
         if "metadata" in fields:
             instance.metadata_ = dict(fields["metadata"])

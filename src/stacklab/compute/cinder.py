@@ -89,6 +89,20 @@ class CinderClient:
             "GET", f"/snapshots/{_safe(snapshot_id)}", token=token))["snapshot"]
         return snapshot
 
+    async def create_snapshot_force(self, volume_id: str, name: str, description: str | None,
+                                    *, token: str | None) -> dict[str, Any]:
+        """A snapshot of a volume that may be in use (a volume-backed server's createImage)."""
+        snapshot: dict[str, Any] = (await self._call(
+            "POST", "/snapshots", token=token, json={"snapshot": {
+                "volume_id": volume_id, "force": True, "name": name,
+                "description": description}}))["snapshot"]
+        return snapshot
+
+    async def absolute_limits(self, *, token: str | None) -> dict[str, Any]:
+        limits: dict[str, Any] = (await self._call("GET", "/limits", token=token))[
+            "limits"]["absolute"]
+        return limits
+
     async def create(self, fields: Mapping[str, Any], *, token: str | None) -> dict[str, Any]:
         """A new volume (``creating``): from an image, a snapshot, or blank."""
         body = {k: v for k, v in fields.items() if v is not None}

@@ -415,6 +415,16 @@ class ComputeService:
                 answer["code"] = 200
                 by_host.setdefault(hosts[uuid] or "", []).append(answer)
             answers.append(answer)
+        extended = {e["server_uuid"] for taken in by_host.values() for e in taken
+                    if e["name"] == "volume-extended"}
+        if extended:
+            # cinder's extend began with a user: nova-api records an action the user can
+            # follow (nova's EXTEND_VOLUME), whose event the compute then adds.
+            with self.db.session() as session:
+                for uuid in sorted(extended):
+                    instance = self.instances.find(session, uuid)
+                    if instance is not None:
+                        self.instances.start_action(session, instance, "extend_volume", ctxt)
         for host, taken in by_host.items():
             delivered = [{k: v for k, v in e.items() if k != "code"} for e in taken]
             target = Target("compute", host)

@@ -464,3 +464,96 @@ class Volumes:
         waited = int(ALLOCATE_INTERVAL * attempt)
         return (f"Volume {volume_id} did not finish being created even after we waited "
                 f"{waited} seconds or {attempt} attempts. And its status is {status}.")
+
+    # -- moves (nova-compute's side of evacuate, rebuild, resize, live migration, shelve) --
+
+    def moving(self, instance_uuid: str) -> list[dict[str, Any]]:
+        """The server's volumes that a move hands from host to host (no cinder call when it
+        has none, so a lab without Block Storage moves image-backed servers as before)."""
+        return [b for b in self.views(instance_uuid)
+                if b["destination_type"] == "volume" and b["volume_id"]]
+
+    async def reserve_anew(self, instance_uuid: str, ctxt: Mapping[str, Any]) -> None:
+        """Each volume's attachment swapped for a fresh one that names no host, the old one
+        deleted (nova's ``_terminate_volume_connections``, and the ``detach_block_devices``
+        of a rebuild or an evacuation). cinder's attachments are never reconnected: the new
+        reservation, made first, keeps the volume the server's (``reserved``) while no host
+        holds it, and the old host's connection is gone with its attachment."""
+        mappings = [b for b in self.moving(instance_uuid) if b["attachment_id"]]
+        if not mappings:
+            return
+        cinder, token = self.cinder(), _token(ctxt)
+        for bdm in mappings:
+            fresh = await cinder.attachment_create(bdm["volume_id"], instance_uuid,
+                                                   token=token)
+            await cinder.attachment_delete(bdm["attachment_id"], token=token)
+            self.update(bdm["uuid"], attachment_id=fresh["id"])
+
+    async def connect_all(self, instance_uuid: str, host: str,
+                          ctxt: Mapping[str, Any]) -> None:
+        """The server's volumes connected to ``host`` and their attachments completed (nova's
+        ``_update_volume_attachments`` and ``_complete_volume_attachments``, or the
+        ``_prep_block_device`` of a rebuild and an unshelve). A volume attached while the
+        server was shelved-offloaded gets its device here."""
+        mappings = self.moving(instance_uuid)
+        if not mappings:
+            return
+        cinder, token = self.cinder(), _token(ctxt)
+        used = {b["device_name"] for b in self.views(instance_uuid) if b["device_name"]}
+        used.add("/dev/vda")  # the root disk, a volume's or the image's
+        for bdm in mappings:
+            attachment_id, device = bdm["attachment_id"], bdm["device_name"]
+            if not attachment_id:
+                attachment_id = (await cinder.attachment_create(
+                    bdm["volume_id"], instance_uuid, token=token))["id"]
+                self.update(bdm["uuid"], attachment_id=attachment_id)
+            if not device:
+                device = next_device(used)
+                used.add(device)
+                self.update(bdm["uuid"], device_name=device)
+            await cinder.attachment_update(attachment_id, connector(host, device), token=token)
+            await cinder.attachment_complete(attachment_id, token=token)
+
+    async def attach_for_live_migration(self, instance_uuid: str, dest: str,
+                                        ctxt: Mapping[str, Any]) -> dict[str, str]:
+        """nova's ``pre_live_migration`` on the destination: a second attachment of each
+        volume, connected to ``dest`` and completed while the source's still serves the
+        running guest. Returns the source's attachments by mapping, to be deleted once the
+        guest has moved, or put back if it does not (everything made here is undone
+        before a failure is raised)."""
+        mappings = [b for b in self.moving(instance_uuid) if b["attachment_id"]]
+        old: dict[str, str] = {}
+        if not mappings:
+            return old
+        cinder, token = self.cinder(), _token(ctxt)
+        try:
+            for bdm in mappings:
+                made = await cinder.attachment_create(
+                    bdm["volume_id"], instance_uuid, token=token,
+                    connector=connector(dest, bdm["device_name"]))
+                old[bdm["uuid"]] = bdm["attachment_id"]
+                self.update(bdm["uuid"], attachment_id=made["id"])
+            for bdm in self.moving(instance_uuid):
+                if bdm["uuid"] in old:
+                    await cinder.attachment_complete(bdm["attachment_id"], token=token)
+        except CinderError:
+            await self.undo_live_migration(instance_uuid, old, ctxt)
+            raise
+        return old
+
+    async def undo_live_migration(self, instance_uuid: str, old: Mapping[str, str],
+                                  ctxt: Mapping[str, Any]) -> None:
+        """A live migration that did not happen: the destination's attachments deleted, the
+        source's the mappings' again (nova's ``_rollback_volume_bdms``)."""
+        token = _token(ctxt)
+        for bdm in self.moving(instance_uuid):
+            if bdm["uuid"] in old:
+                await self._forget_attachment(bdm["attachment_id"], token)
+                self.update(bdm["uuid"], attachment_id=old[bdm["uuid"]])
+
+    async def drop_attachments(self, old: Mapping[str, str], ctxt: Mapping[str, Any]) -> None:
+        """The source's attachments after the guest left it (nova's
+        ``_post_live_migration_remove_source_vol_connections``)."""
+        token = _token(ctxt)
+        for attachment_id in old.values():
+            await self._forget_attachment(attachment_id, token)

@@ -38,6 +38,7 @@ from stacklab.api.context import RequestContext
 from stacklab.api.errors import ApiError, BadRequest, Conflict, Forbidden
 from stacklab.api.validation import Schema
 from stacklab.image import models as m
+from stacklab.image.rbdstore import StoreUnavailable
 from stacklab.image.schemas import IMAGE_CREATE
 from stacklab.image.service import ImageService
 from stacklab.image.tasks import ImportFilter, Tasks
@@ -55,6 +56,11 @@ _IMAGE_FIELDS = Schema(IMAGE_CREATE)
 
 class ImportFailed(Exception):
     """Why an import task failed (its message)."""
+
+
+# What ends an import task as failed (its message the task's) rather than as a 500; a store
+# that cannot take the data (glance_store's BackendException) is one.
+TASK_FAILURES = (ImportFailed, StoreUnavailable, ApiError, ServiceCallError, httpx.HTTPError)
 
 
 @dataclass(frozen=True)
@@ -133,7 +139,7 @@ class Importer:
                 await self._download(started.image_id, context, started.body["method"]["uri"])
             else:
                 await self._glance_download(started, context)
-        except (ImportFailed, ApiError, ServiceCallError, httpx.HTTPError) as error:
+        except TASK_FAILURES as error:
             self._end(started, failure=_reason(error))
             return
         self._end(started, failure=None)
@@ -276,7 +282,7 @@ class Importer:
                 raise ImportFailed(f"os_hash_value: ({validation['os_hash_value']}) not "
                                    f"matched with actual os_hash_value: ({digest})")
             self._activate_location(started.image_id, url, data, algo, digest)
-        except (ImportFailed, ApiError, httpx.HTTPError) as error:
+        except (ImportFailed, StoreUnavailable, ApiError, httpx.HTTPError) as error:
             with self.images.db.session() as session:
                 image = session.get(m.Image, started.image_id)
                 if image is not None:
@@ -340,7 +346,7 @@ class Importer:
             with self.images.db.session() as session:
                 image_id = self.images.create(session, context, fields).id
             await self._download(image_id, context, task_input["import_from"])
-        except (ImportFailed, ApiError, ServiceCallError, httpx.HTTPError) as error:
+        except TASK_FAILURES as error:
             with self.images.db.session() as session:
                 task = session.get(m.ImageTask, task_id)
                 if task is not None:

@@ -73,9 +73,11 @@ class DataInspector:
         # as glance does, so the whole upload is read first.
         self._wrapper = fi.InspectWrapper(cast(IO[bytes], self._feed))
         self._closed = False
+        self._seen = 0
 
     def eat(self, chunk: bytes) -> None:
         if chunk:
+            self._seen += len(chunk)
             self._feed.chunk = chunk
             next(self._wrapper)
 
@@ -88,6 +90,10 @@ class DataInspector:
         """The virtual size the data gives its image (None when unknown), or
         ``InvalidImageData`` with glance's message when the data is refused."""
         self.close()
+        if not self._seen:
+            # No bytes, no format to contradict: the empty upload nova makes to activate
+            # a volume-backed server's snapshot image (disk_format qcow2, size 0).
+            return None
         inspector: fi.FileInspector | None = None
         virtual_size = 0
         try:

@@ -326,6 +326,10 @@ class ImageService:
             inspected = image.container_format == INSPECTED_CONTAINER
             disk_format = image.disk_format
         virtual_size = None
+        # The import writes the staged bytes into the store: a store that cannot take them
+        # fails the import task with glance_store's message (StoreUnavailable), the image
+        # staged still.
+        self.store.exists(image_id)
         if inspected:
             try:
                 virtual_size = inspect(self.store.read(image_id), disk_format,
@@ -382,7 +386,8 @@ class ImageService:
 
     def store_data(self, image_id: str, data: bytes) -> bool:
         """Give a queued image its bytes and make it active (a server snapshot's upload).
-        False when the image was deleted meanwhile."""
+        False when the image was deleted meanwhile; StoreUnavailable when the store cannot
+        take them (the image stays as it was: the caller fails its task)."""
         with self.db.session() as session:
             image = session.get(m.Image, image_id)
             if image is None:
@@ -399,9 +404,13 @@ class ImageService:
 
     def read_data(self, image_id: str) -> bytes:
         """An image's bytes, or none when it has none (what a snapshot of it copies)."""
-        if not self.store.exists(image_id):
-            return b""
-        return b"".join(self.store.read(image_id))
+        try:
+            if not self.store.exists(image_id):
+                return b""
+            return b"".join(self.store.read(image_id))
+        except StoreUnavailable:
+            # glance_store's BackendException, unmapped by glance: its 500.
+            raise glance_internal_error("glance_store.exceptions.BackendException") from None
 
     # -- members -----------------------------------------------------------------------
 

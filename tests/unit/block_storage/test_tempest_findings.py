@@ -61,7 +61,8 @@ def test_views_ids_and_the_readonly_flag() -> None:
 def test_services_by_bare_host_and_freeze_and_thaw() -> None:
     async def scenario(lab: Lab) -> None:
         listed = (await lab.call("GET", f"/os-services?host={C1}"))["services"]
-        assert sorted(s["binary"] for s in listed) == ["cinder-scheduler", "cinder-volume"]
+        assert sorted(s["binary"] for s in listed) == [
+            "cinder-backup", "cinder-scheduler", "cinder-volume"]
         bad = await lab.call("PUT", "/os-services/freeze", {"host": "invalid_host"},
                              expect=400)
         assert bad["badRequest"]["message"] == (

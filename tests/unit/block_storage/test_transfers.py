@@ -96,6 +96,18 @@ def test_no_snapshots_the_old_path_delete_and_bad_input() -> None:
             "volume_id": other, "name": "x"}}, token=giver, expect=202))["transfer"]
         listed = await lab.call("GET", "/os-volume-transfer/detail", token=giver)
         assert [t["id"] for t in listed["transfers"]] == [offer["id"]]
+        # Its list, unpaginated, reads limit and offset as cinder's common.limited: a bad
+        # one is 400 (was a 500 to the fuzz).
+        for query, says in (("limit=abc", "limit param must be an integer"),
+                            ("limit=-1", "limit param must be positive"),
+                            ("offset=x", "offset must be an integer.")):
+            bad = await lab.call("GET", f"/os-volume-transfer/detail?{query}", token=giver,
+                                 expect=400)
+            assert bad["badRequest"]["message"] == says
+        assert (await lab.call("GET", "/os-volume-transfer?limit=0&offset=0",
+                               token=giver))["transfers"][0]["id"] == offer["id"]
+        assert (await lab.call("GET", "/os-volume-transfer?offset=1",
+                               token=giver))["transfers"] == []
         assert_valid(listed, openapi_response_schema("block-storage",
                                                      "/v3/os-volume-transfer/detail", "get"))
         await lab.call("DELETE", f"/os-volume-transfer/{offer['id']}", token=taker,

@@ -182,6 +182,20 @@ def test_boot_from_an_existing_volume_and_refusals() -> None:
         assert missing["badRequest"]["message"] == (
             "Block Device Mapping is Invalid: failed to get volume "
             "6a1b7c6f-0c21-4a41-9a8e-0f6e2f9e5a53.")
+        # A data volume nova cannot see is its VolumeNotFound (nova gets every mapped
+        # volume first); a root snapshot it cannot see, SnapshotNotFound.
+        ghost = "6a1b7c6f-0c21-4a41-9a8e-0f6e2f9e5a53"
+        data = await nova(lab, "POST", "/servers", {"server": {
+            "name": "t", "flavorRef": "1", "networks": "none", "imageRef": await image(lab),
+            "block_device_mapping_v2": [{"source_type": "volume", "uuid": ghost,
+                                         "destination_type": "volume", "boot_index": 1}]}},
+            expect=400)
+        assert data["badRequest"]["message"] == f"Volume {ghost} could not be found."
+        snap = await nova(lab, "POST", "/servers", {"server": {
+            "name": "t", "flavorRef": "1", "networks": "none", "block_device_mapping_v2": [
+                {"source_type": "snapshot", "uuid": ghost, "destination_type": "volume",
+                 "volume_size": 1, "boot_index": 0}]}}, expect=400)
+        assert snap["badRequest"]["message"] == f"Snapshot {ghost} could not be found."
         no_root = await nova(lab, "POST", "/servers", {"server": {
             "name": "t", "flavorRef": "1", "networks": "none", "block_device_mapping_v2": [
                 {"source_type": "blank", "destination_type": "volume", "volume_size": 1,

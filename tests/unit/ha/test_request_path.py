@@ -328,6 +328,52 @@ def test_arbiter_and_controller1_off_leave_controller2_non_primary_and_apis_fail
     in_lab(test)
 
 
+def test_neutron_retries_database_errors_until_galera_serves_again() -> None:
+    async def test(lab: Lab) -> None:
+        await lab.login()
+        listed, _ = await lab.send("GET", "/networking/v2.0/networks")
+        assert listed.status_code == 200  # the token is validated (and cached) now
+        lab.cloud.node_down(ARBITER)
+        lab.cloud.node_down(C1)
+        await lab.wait(30.0)
+        assert lab.galera(C2)["wsrep_cluster_status"] == "non-Primary"
+
+        async def arbiter_back() -> None:
+            await lab.clock.sleep(8.0)
+            lab.cloud.node_up(ARBITER)
+
+        back = asyncio.ensure_future(arbiter_back())
+        # neutron_lib's retries (0.5 s, then doubling with jitter, at most 10 s) outlast
+        # the outage: the call is slow, not failed.
+        retried, waited = await lab.send("POST", "/networking/v2.0/networks", budget=200.0,
+                                         json={"network": {"name": "retried"}})
+        await back
+        assert retried.status_code == 201, retried.text  # its body read again each time
+        assert retried.json()["network"]["name"] == "retried"
+        assert waited > 8.0
+
+    in_lab(test)
+
+
+def test_neutron_gives_up_after_twenty_retries() -> None:
+    async def test(lab: Lab) -> None:
+        await lab.login()
+        assert (await lab.send("GET", "/networking/v2.0/networks"))[0].status_code == 200
+        lab.cloud.node_down(ARBITER)
+        lab.cloud.node_down(C1)
+        await lab.wait(30.0)
+        failed, waited = await lab.send("GET", "/networking/v2.0/networks", budget=400.0)
+        assert failed.status_code == 500
+        assert failed.json()["NeutronError"]["type"] == "HTTPInternalServerError"
+        # Twenty pauses: 0.5 s, then each below 1, 2, 4 ... s and at most 10 s.
+        assert 0.5 < waited < 0.5 + 200.0
+        # nova does not retry: its answer comes at once.
+        flavors, quick = await lab.send("GET", "/compute/v2.1/flavors")
+        assert flavors.status_code in (500, 503) and quick < 1.0
+
+    in_lab(test)
+
+
 def test_a_non_primary_member_still_marked_up_answers_error_1047() -> None:
     async def test(lab: Lab) -> None:
         lab.cloud.node_down(ARBITER)

@@ -74,3 +74,57 @@ def test_an_rbd_image_lives_in_the_cluster_and_fails_as_glance_without_it(
         rbd_cloud.node_up(S2)
         got = client.get(f"/image/v2/images/{image}/file", headers=headers)
         assert (got.status_code, got.content) == (200, b"rbd bytes")
+
+
+def test_every_store_path_answers_as_glance_without_the_cluster(rbd_cloud: Cloud) -> None:
+    """Import, snapshot upload and internal reads with both storage nodes lost: a failed
+    task or glance's 500, never an unexpected error."""
+    from stacklab.api.errors import ApiError
+    from stacklab.image.rbdstore import StoreUnavailable
+
+    with TestClient(build_app(rbd_cloud), raise_server_exceptions=False) as client:
+        headers = {"X-Auth-Token": admin_token(client)}
+        staged = new_image(client, headers)
+        put = client.put(f"/image/v2/images/{staged}/stage", content=b"staged",
+                         headers={**headers, "Content-Type": "application/octet-stream"})
+        assert put.status_code == 204, put.text
+        stored = new_image(client, headers)
+        put = client.put(f"/image/v2/images/{stored}/file", content=b"stored",
+                         headers={**headers, "Content-Type": "application/octet-stream"})
+        assert put.status_code == 204, put.text
+        queued = new_image(client, headers)
+
+        rbd_cloud.node_down(S1)
+        rbd_cloud.node_down(S2)
+        # glance-direct: the import is accepted, its task fails with the store's reason.
+        answer = client.post(f"/image/v2/images/{staged}/import", headers=headers,
+                             json={"method": {"name": "glance-direct"}})
+        assert answer.status_code == 202, answer.text
+        tasks = client.get(f"/image/v2/images/{staged}/tasks", headers=headers).json()
+        assert tasks["tasks"][0]["status"] == "failure"
+        assert "ceph cluster" in tasks["tasks"][0]["message"]
+        shown = client.get(f"/image/v2/images/{staged}", headers=headers).json()
+        assert shown["status"] != "active" and "os_glance_import_task" not in shown
+
+        images = rbd_cloud.image
+        # A server snapshot's bytes: the store refuses them, the image stays queued.
+        with pytest.raises(StoreUnavailable):
+            images.store_data(queued, b"snapshot")
+        shown = client.get(f"/image/v2/images/{queued}", headers=headers).json()
+        assert shown["status"] == "queued"
+        # What a copy reads: glance's 500.
+        with pytest.raises(ApiError) as raised:
+            images.read_data(stored)
+        assert raised.value.status == 500
+        got = client.get(f"/image/v2/images/{stored}/file", headers=headers)
+        assert got.status_code == 500
+        assert rbd_cloud.unexpected_errors == 0
+
+        rbd_cloud.node_up(S1)
+        rbd_cloud.node_up(S2)
+        assert images.read_data(stored) == b"stored"
+        answer = client.post(f"/image/v2/images/{staged}/import", headers=headers,
+                             json={"method": {"name": "glance-direct"}})
+        assert answer.status_code == 202, answer.text
+        shown = client.get(f"/image/v2/images/{staged}", headers=headers).json()
+        assert shown["status"] == "active"

@@ -10,6 +10,7 @@ attachment stays reserved.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -76,19 +77,23 @@ def detail(attachment: m.VolumeAttachment,
                                 else attachment.connection_info)}
 
 
-def volume_attachments(call: Call, volume: m.Volume) -> list[dict[str, Any]]:
-    """The volume view's ``attachments``: its attached ones (cinder's _get_attachments)."""
-    session = object_session(volume)
-    if session is None:
-        return []
+def volume_attachments(call: Call, volume: m.Volume,
+                       loaded: Sequence[m.VolumeAttachment] | None = None
+                       ) -> list[dict[str, Any]]:
+    """The volume view's ``attachments``: its attached ones (cinder's _get_attachments).
+    ``loaded``: the volume's attachments read already (a list reads its page's at once)."""
+    if loaded is None:
+        session = object_session(volume)
+        if session is None:
+            return []
+        loaded = block_storage(call).attachments.of_volume(session, volume.id)
     # Glance, when it keeps images in cinder, needs the host; users are not shown it.
     host_shown = call.context.is_admin or "service" in call.context.roles
     return [{"id": a.volume_id, "attachment_id": a.id, "volume_id": a.volume_id,
              "server_id": a.instance_uuid,
              "host_name": a.attached_host if host_shown else None,
              "device": a.mountpoint, "attached_at": timestamp(a.attach_time)}
-            for a in block_storage(call).attachments.of_volume(session, volume.id)
-            if a.attach_status == "attached"]
+            for a in loaded if a.attach_status == "attached"]
 
 
 # -- create ------------------------------------------------------------------------------

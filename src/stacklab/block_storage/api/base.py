@@ -103,6 +103,27 @@ def _offset(raw: str | None) -> int:
     return value
 
 
+# cinder's [DEFAULT] osapi_max_limit.
+MAX_LIMIT = 1000
+
+
+def limited(call: Call, items: Sequence[T]) -> list[T]:
+    """``items`` cut by ``offset`` and ``limit`` alone, as cinder's common.limited (the
+    lists from before their pagination microversion): bad values are 400, not 500."""
+    offset = _offset(call.query.get("offset"))
+    raw = call.query.get("limit")
+    limit = MAX_LIMIT
+    if raw is not None:
+        try:
+            limit = int(raw)
+        except ValueError:
+            raise BadRequest("limit param must be an integer") from None
+        if limit < 0:
+            raise BadRequest("limit param must be positive")
+        limit = min(limit, MAX_LIMIT)
+    return list(items[offset:offset + (limit or MAX_LIMIT)])
+
+
 def literal_filter(text: str, name: str) -> dict[str, Any]:
     """A dict filter as cinder reads it (``ast.literal_eval``: ``{'k': 'v'}``)."""
     try:

@@ -11,7 +11,7 @@ from typing import Any
 from stacklab.api.service import Call, VersionedSchema
 from stacklab.block_storage import models as m
 from stacklab.block_storage import schemas as s
-from stacklab.block_storage.api.base import api, block_storage, project_target, timestamp
+from stacklab.block_storage.api.base import api, block_storage, limited, project_target, timestamp
 from stacklab.block_storage.api.base import sorted_page as paged
 from stacklab.block_storage.api.volumes import caller, links, volume_target
 from stacklab.block_storage.schemas import as_bool
@@ -76,9 +76,7 @@ def _listed(call: Call, prefix: str, is_detail: bool) -> dict[str, Any]:
         else:
             # Before pagination: oldest first, cut by limit and offset only.
             found.sort(key=lambda t: (t.created_at, t.id))
-            offset = int(call.query.get("offset", "0") or 0)
-            limit = call.query.get("limit")
-            page = found[offset:offset + int(limit)] if limit else found[offset:]
+            page = limited(call, found)
             page_links = {}
         items = [detail(call, t) if is_detail else summary(call, t) for t in page]
     return {"transfers": items, **page_links}

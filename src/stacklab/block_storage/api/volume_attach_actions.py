@@ -8,13 +8,18 @@ fail after rpc_response_timeout with cinder's 500)."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
+
+from sqlalchemy.orm import Session
 
 from stacklab.api.service import Call, Reply
 from stacklab.block_storage import attach_schemas
+from stacklab.block_storage import models as m
 from stacklab.block_storage.api.attachments import call_volume_service
 from stacklab.block_storage.api.base import api, block_storage
 from stacklab.block_storage.api.volumes import ACTION, _load
+from stacklab.block_storage.attachments import Attachments
 from stacklab.block_storage.volumes import invalid_volume
 
 RULE = "volume_extension:volume_actions:"
@@ -27,40 +32,33 @@ def _connector(raw: Any) -> dict[str, Any]:
     return dict(raw) if isinstance(raw, dict) else {}
 
 
-@api.action(ACTION, "os-reserve", schema=attach_schemas.RESERVE)
-async def reserve(call: Call) -> Reply:
-    service = block_storage(call)
-    with service.db.session() as session:
-        volume = _load(call, session, RULE + "reserve")
-        service.attachments.reserve_volume(volume)
-    return Reply(None, status=202)
+# The actions that only change the volume's status, and what each does (its policy rule is
+# the action's name without "os-").
+StatusStep = Callable[[Attachments, Session, m.Volume], None]
+STATUS_ACTIONS: dict[str, tuple[dict[str, Any], StatusStep]] = {
+    "os-reserve": (attach_schemas.RESERVE, lambda steps, _, volume: steps.reserve_volume(volume)),
+    "os-unreserve": (attach_schemas.UNRESERVE, Attachments.unreserve_volume),
+    "os-begin_detaching": (attach_schemas.BEGIN_DETACHING,
+                           lambda steps, _, volume: steps.begin_detaching(volume)),
+    "os-roll_detaching": (attach_schemas.ROLL_DETACHING,
+                          lambda steps, _, volume: steps.roll_detaching(volume)),
+}
 
 
-@api.action(ACTION, "os-unreserve", schema=attach_schemas.UNRESERVE)
-async def unreserve(call: Call) -> Reply:
-    service = block_storage(call)
-    with service.db.session() as session:
-        volume = _load(call, session, RULE + "unreserve")
-        service.attachments.unreserve_volume(session, volume)
-    return Reply(None, status=202)
+def _status_action(name: str, step: StatusStep) -> Callable[[Call], Awaitable[Reply]]:
+    async def handler(call: Call) -> Reply:
+        service = block_storage(call)
+        with service.db.session() as session:
+            volume = _load(call, session, RULE + name.removeprefix("os-"))
+            step(service.attachments, session, volume)
+        return Reply(None, status=202)
+
+    handler.__name__ = name.removeprefix("os-")
+    return handler
 
 
-@api.action(ACTION, "os-begin_detaching", schema=attach_schemas.BEGIN_DETACHING)
-async def begin_detaching(call: Call) -> Reply:
-    service = block_storage(call)
-    with service.db.session() as session:
-        volume = _load(call, session, RULE + "begin_detaching")
-        service.attachments.begin_detaching(volume)
-    return Reply(None, status=202)
-
-
-@api.action(ACTION, "os-roll_detaching", schema=attach_schemas.ROLL_DETACHING)
-async def roll_detaching(call: Call) -> Reply:
-    service = block_storage(call)
-    with service.db.session() as session:
-        volume = _load(call, session, RULE + "roll_detaching")
-        service.attachments.roll_detaching(volume)
-    return Reply(None, status=202)
+for _name, (_schema, _step) in STATUS_ACTIONS.items():
+    api.action(ACTION, _name, schema=_schema)(_status_action(_name, _step))
 
 
 @api.action(ACTION, "os-attach", schema=attach_schemas.ATTACH, expected_errors=CALLING)

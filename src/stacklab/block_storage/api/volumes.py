@@ -5,16 +5,19 @@ extensions that add the host, tenant and migration attributes)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, func, select
 
 from stacklab.api.errors import BadRequest, NotFound
+from stacklab.api.pagination import Cinder, Window, page_query
 from stacklab.api.service import Call, Reply, VersionedSchema, not_served
 from stacklab.block_storage import models as m
 from stacklab.block_storage import schemas
 from stacklab.block_storage.api.attachments import volume_attachments
 from stacklab.block_storage.api.base import (
+    COLUMNS,
     api,
     block_storage,
     holding,
@@ -65,7 +68,8 @@ def visible_metadata(volume: m.Volume) -> dict[str, Any]:
                                    if key in VISIBLE_ADMIN_METADATA}}
 
 
-def render_volume(call: Call, volume: m.Volume, types: dict[str, m.VolumeType], *,
+def render_volume(call: Call, volume: m.Volume, types: dict[str, m.VolumeType],
+                  attachments: Sequence[m.VolumeAttachment] | None = None, *,
                   extensions: bool = True) -> dict[str, Any]:
     """cinder's volume view; ``extensions`` adds the attributes of the contrib extensions
     (host, tenant, migration status, image metadata), which extend only a show and a detailed
@@ -85,7 +89,7 @@ def render_volume(call: Call, volume: m.Volume, types: dict[str, m.VolumeType], 
         "encrypted": volume.encryption_key_id is not None,
         "replication_status": volume.replication_status, "consistencygroup_id": None,
         "multiattach": volume.multiattach,
-        "attachments": volume_attachments(call, volume),
+        "attachments": volume_attachments(call, volume, attachments),
     }
     admin = call.context.is_admin
     if admin:
@@ -105,8 +109,10 @@ def render_volume(call: Call, volume: m.Volume, types: dict[str, m.VolumeType], 
         body["consumes_quota"] = True
     if not extensions:
         return body
-    # The extensions' attributes, each behind its own rule.
-    target = volume_target(volume)
+    # The extensions' attributes, each behind its own rule. cinder's context.authorize
+    # makes the target of a volume its project and user only, so a page of one project's
+    # volumes asks each rule once (the call remembers its verdicts), not once a volume.
+    target = {"project_id": volume.project_id, "user_id": volume.user_id}
     if call.allows("volume_extension:volume_host_attribute", target):
         body["os-vol-host-attr:host"] = volume.host
     if call.allows("volume_extension:volume_tenant_attribute", target):
@@ -145,11 +151,12 @@ async def create_volume(call: Call) -> dict[str, Any]:
                          "use multiattach enabled volume types. Contact your administrator "
                          "to create a multiattach enabled volume type and use it to create "
                          "multiattach volumes.")
-    if fields.get("backup_id"):
-        raise NotFound(f"Backup {fields['backup_id']} could not be found.")
-    if fields.get("consistencygroup_id") or fields.get("group_id"):
-        group = fields.get("group_id") or fields.get("consistencygroup_id")
-        raise NotFound(f"Group {group} could not be found.")
+    # From 3.47 a volume may be made from a backup; before, cinder ignores the key.
+    backup_id = fields.get("backup_id") if call.version_at_least("3.47") else None
+    if fields.get("consistencygroup_id"):
+        raise NotFound(f"Group {fields['consistencygroup_id']} could not be found.")
+    # From 3.13 a volume may be made into a generic group.
+    group_id = fields.get("group_id") if call.version_at_least("3.13") else None
     service = block_storage(call)
     image: ImageInfo | None = None
     image_ref = fields.get("imageRef") or fields.get("image_id")
@@ -158,8 +165,14 @@ async def create_volume(call: Call) -> dict[str, Any]:
         assert service.glance is not None
         image = await service.glance.find(image_ref, call.request.headers["x-auth-token"])
     with service.db.session() as session:
+        backup = (service.backups.get(session, backup_id, caller(call)) if backup_id
+                  else None)
         volume, cast = service.volumes.create(session, caller(call), fields,
-                                              zones=service.zones(), image=image)
+                                              zones=service.zones(), image=image,
+                                              backup=backup)
+        if group_id:
+            group = service.groups.get(session, group_id, caller(call))
+            cast = service.groups.join_new_volume(session, group, volume, cast)
         body = render_volume(call, volume, _types(session), extensions=False)
     service.send(cast)
     return {"volume": body}
@@ -167,7 +180,8 @@ async def create_volume(call: Call) -> dict[str, Any]:
 
 # -- list and show ---------------------------------------------------------------------------
 
-def _filtered(call: Call, session: Any) -> list[m.Volume]:
+def _where(call: Call) -> Select[Any]:
+    """The volumes the request's filters select in SQL (the dict filters are not here)."""
     query = call.query
     if call.version_at_least("3.31"):
         unknown = sorted(k for k in query if k not in VOLUME_FILTERS | PAGING
@@ -195,7 +209,20 @@ def _filtered(call: Call, session: Any) -> list[m.Volume]:
                 from None
     if "bootable" in query and call.version_at_least("3.2"):
         statement = statement.where(m.Volume.bootable == as_bool(query["bootable"]))
-    found = list(session.scalars(statement))
+    return statement
+
+
+def _dict_filters(call: Call) -> bool:
+    """Whether the request filters on metadata or image metadata (matched in Python)."""
+    query = call.query
+    return "metadata" in query or bool(
+        (query.get("glance_metadata") or query.get("image_metadata"))
+        and call.version_at_least("3.4"))
+
+
+def _filtered(call: Call, session: Any) -> list[m.Volume]:
+    query = call.query
+    found = list(session.scalars(_where(call)))
     if "metadata" in query:
         found = holding(found, query["metadata"], "metadata", lambda v: v.metadata_)
     images = query.get("glance_metadata") or query.get("image_metadata")
@@ -204,22 +231,62 @@ def _filtered(call: Call, session: Any) -> list[m.Volume]:
     return found
 
 
+def _page_in_sql(call: Call, session: Any, path: str
+                 ) -> tuple[list[str], dict[str, Any], Callable[[], int]]:
+    """The page's ids, its links and its count, cut in SQL: only the page's rows are
+    loaded (a list of 10,000 volumes read and sorted them all, 740 ms for 1,000 shown)."""
+    statement = _where(call)
+    dialect = Cinder(marker_error=volume_not_found)
+    request = dialect.request(call.query, SORTABLE)
+    columns = [(getattr(m.Volume, COLUMNS.get(key, key)), direction)
+               for key, direction in request.sort]
+    order = [column.desc() if direction == "desc" else column.asc()
+             for column, direction in columns]
+    cut = page_query(session, statement.with_only_columns(m.Volume.id), id_column=m.Volume.id,
+                     order=order, request=request, dialect=dialect)
+    window = Window([str(row.id) for row in cut.items], request, cut.more)
+    page_links = dialect.links(window, query=call.query, url=call.url_for(f"/v3/{path}"),
+                               collection="volumes", id_of=str)
+    return window.items, page_links, lambda: int(session.scalar(
+        select(func.count()).select_from(statement.subquery())) or 0)
+
+
+def _attachments_of(session: Any, ids: Sequence[str]) -> dict[str, list[m.VolumeAttachment]]:
+    found: dict[str, list[m.VolumeAttachment]] = {ident: [] for ident in ids}
+    for attachment in session.scalars(select(m.VolumeAttachment).where(
+            m.VolumeAttachment.volume_id.in_(ids)).order_by(
+            m.VolumeAttachment.created_at, m.VolumeAttachment.id)):
+        found[attachment.volume_id].append(attachment)
+    return found
+
+
 async def _list(call: Call, detail: bool) -> dict[str, Any]:
     service = block_storage(call)
+    path = "volumes/detail" if detail else "volumes"
     with service.db.session() as session:
-        found = _filtered(call, session)
-        page, page_links = sorted_page(
-            call, found, "volumes/detail" if detail else "volumes", "volumes",
-            sortable=SORTABLE, marker_error=volume_not_found)
-        types = _types(session)
-        if detail:
-            items = [render_volume(call, v, types) for v in page]
+        if _dict_filters(call) or call.query.get("offset"):
+            found = _filtered(call, session)
+            page, page_links = sorted_page(call, found, path, "volumes", sortable=SORTABLE,
+                                           marker_error=volume_not_found)
+            ids = [v.id for v in page]
+            count: Callable[[], int] = lambda: len(found)  # noqa: E731
         else:
-            items = [{"id": v.id, "name": v.name, "links": links(call, "volumes", v.id)}
-                     for v in page]
-    body: dict[str, Any] = {"volumes": items, **page_links}
-    if call.version_at_least("3.45") and as_bool(call.query.get("with_count", "false")):
-        body["count"] = len(found)
+            ids, page_links, count = _page_in_sql(call, session, path)
+        if detail:
+            rows = {v.id: v for v in session.scalars(
+                select(m.Volume).where(m.Volume.id.in_(ids)))} if ids else {}
+            types = _types(session)
+            attachments = _attachments_of(session, ids) if ids else {}
+            items = [render_volume(call, rows[i], types, attachments[i]) for i in ids]
+        else:
+            # The summary shows id, name and links: no whole rows.
+            names = dict(session.execute(select(m.Volume.id, m.Volume.name).where(
+                m.Volume.id.in_(ids))).all()) if ids else {}
+            items = [{"id": i, "name": names[i], "links": links(call, "volumes", i)}
+                     for i in ids]
+        body: dict[str, Any] = {"volumes": items, **page_links}
+        if call.version_at_least("3.45") and as_bool(call.query.get("with_count", "false")):
+            body["count"] = count()
     return body
 
 
@@ -317,8 +384,14 @@ api.action_route(ACTION, status=202, expected_errors=(400, 404, 413))
 async def extend(call: Call) -> Reply:
     service = block_storage(call)
     with service.db.session() as session:
-        volume = _load(call, session, "volume:extend")
-        cast = service.volumes.extend(session, volume, int(call.body["os-extend"]["new_size"]))
+        volume = service.volumes.get(session, call.params["volume_id"], caller(call))
+        # From 3.42 an in-use volume is extended too, under its own rule (cinder's
+        # extend_attached_volume); before, in-use is refused as any status but available.
+        attached = call.version_at_least("3.42") and volume.status == "in-use"
+        call.authorize("volume:extend_attached_volume" if attached else "volume:extend",
+                       volume_target(volume))
+        cast = service.volumes.extend(session, volume, int(call.body["os-extend"]["new_size"]),
+                                      attached=attached)
     service.send(cast)
     return Reply(None, status=202)
 

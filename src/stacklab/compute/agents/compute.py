@@ -25,11 +25,16 @@ from stacklab.compute.cinder import CinderError
 from stacklab.compute.diagnostics import diagnostics
 from stacklab.compute.instances import InstanceGone, UnexpectedTaskState
 from stacklab.compute.neutron import NeutronError
+from stacklab.compute.volume_extend import extend_attached
 
 if TYPE_CHECKING:
     from stacklab.compute.service import ComputeService
 
 LOG = logging.getLogger("nova.compute.manager")
+
+
+class VolumesFailed(Exception):
+    """cinder refused a step of a move: the server was put in ERROR."""
 
 
 class ComputeManager:
@@ -89,6 +94,9 @@ class ComputeManager:
         except (InstanceGone, UnexpectedTaskState) as exc:
             # Deleted or taken over meanwhile: nova logs it and gives up the operation.
             LOG.warning("[instance: %s] %s stopped: %s", uuid, name, exc)
+            instances.event(uuid, request_id, name, self.host, result="Error", details=str(exc))
+        except VolumesFailed as exc:
+            # The server is in ERROR already; the event says why.
             instances.event(uuid, request_id, name, self.host, result="Error", details=str(exc))
         else:
             LOG.info("[instance: %s] Took %.2f seconds for %s", uuid,
@@ -251,6 +259,36 @@ class ComputeManager:
             return
         instances.event(uuid, request_id, event, self.host, result="Success")
 
+    async def extend_volume(self, instance_uuid: str, volume_id: str | None,
+                            ctxt: Mapping[str, Any]) -> None:
+        """cinder's ``volume-extended``: the guest sees the volume's new size."""
+        async def grow() -> None:
+            grown = await extend_attached(self.compute, instance_uuid, volume_id)
+            if grown is not None:
+                self.hypervisor.resize_disk(instance_uuid, grown.device, grown.old_gb,
+                                            grown.new_gb)
+
+        await self._volume_step(instance_uuid, ctxt, "compute_extend_volume", "extend_volume",
+                                grow())
+
+    async def _move_volumes(self, uuid: str, task_state: str | None, work: Awaitable[None],
+                            migration_uuid: str | None = None,
+                            migration_status: str = "error") -> None:
+        """A move's volume step. cinder's refusal stops the move (VolumesFailed) with the
+        server in ERROR and cinder's reason as its fault (nova's
+        ``_error_out_instance_on_exception``), the migration ``error`` (``failed`` for an
+        evacuation)."""
+        try:
+            await work
+        except CinderError as exc:
+            LOG.error("[instance: %s] Setting instance vm_state to ERROR: %s", uuid,
+                      exc.message)
+            if migration_uuid:
+                self.compute.set_migration(migration_uuid, status=migration_status)
+            await self._save(uuid, task_state, vm_state=states.ERROR, task_state=None,
+                             fault=self.compute.instances.fault(exc.message))
+            raise VolumesFailed(exc.message) from None
+
     # -- events from other services ---------------------------------------------------------
 
     async def external_instance_event(self, events: list[dict[str, Any]],
@@ -269,6 +307,8 @@ class ComputeManager:
             LOG.info("[instance: %s] Received event %s", uuid, label)
             if name == "network-changed":
                 await self.compute.network_changed(uuid)
+            elif name == "volume-extended":
+                await self.extend_volume(uuid, tag, ctxt)
             elif not self.events.deliver(event):
                 LOG.warning("[instance: %s] Received unexpected event %s", uuid, label)
 
@@ -352,7 +392,16 @@ class ComputeManager:
                                           dest_compute=self.host)
             else:
                 self.hypervisor.destroy(uuid)
-            await self._steps(uuid, states.REBUILDING, states.REBUILD_BLOCK_DEVICE_MAPPING,
+            # The volumes leave the old host (the dead source's, for an evacuation) and are
+            # connected to this one: nova's detach_block_devices, then attach_block_devices.
+            volumes = compute.volumes
+            await self._move_volumes(uuid, states.REBUILDING, volumes.reserve_anew(uuid, ctxt),
+                                     migration_uuid, "failed")
+            await self._steps(uuid, states.REBUILDING, states.REBUILD_BLOCK_DEVICE_MAPPING)
+            await self._move_volumes(uuid, states.REBUILD_BLOCK_DEVICE_MAPPING,
+                                     volumes.connect_all(uuid, self.host, ctxt), migration_uuid,
+                                     "failed")
+            await self._steps(uuid, states.REBUILD_BLOCK_DEVICE_MAPPING,
                               states.REBUILD_SPAWNING)
             await compute.profile_sleep("spawning")
             await self._save(uuid, states.REBUILD_SPAWNING, **changes)
@@ -419,6 +468,9 @@ class ComputeManager:
         async with self._event(uuid, ctxt, "compute_shelve_offload_instance"):
             await self.compute.profile_sleep("destroy")
             self.hypervisor.destroy(uuid)
+            # Its volumes stay reserved for it, connected to no host.
+            await self._move_volumes(uuid, states.SHELVING_OFFLOADING,
+                                     self.compute.volumes.reserve_anew(uuid, ctxt))
             self.compute.placement.release(uuid)
             await self.compute.rebind_network(uuid, "")
             await self._save(uuid, states.SHELVING_OFFLOADING,
@@ -429,11 +481,17 @@ class ComputeManager:
         uuid = instance_uuid
         compute = self.compute
         async with self._event(uuid, ctxt, "compute_unshelve_instance"):
+            offloaded = compute.instance_summary(uuid)["vm_state"] == states.SHELVED_OFFLOADED
             # A server that moves takes its new host's zone (nova's conductor sets it).
             await self._save(uuid, states.SCHEDULING, task_state=states.SPAWNING,
                              host=self.host, node=self.host,
                              availability_zone=compute.host_zone(self.host))
             await compute.rebind_network(uuid, self.host)
+            # An offloaded server's volumes are connected to its new host (a shelved one's
+            # never left its host).
+            if offloaded:
+                await self._move_volumes(uuid, states.SPAWNING,
+                                         compute.volumes.connect_all(uuid, self.host, ctxt))
             await compute.profile_sleep("spawning")
             self._boot(uuid)
             record = compute.instance_summary(uuid)
@@ -464,6 +522,10 @@ class ComputeManager:
             await self._save(uuid, states.RESIZE_PREP, task_state=states.RESIZE_MIGRATING)
             await self.compute.profile_sleep("migrate_disk")
             self.hypervisor.power_off(uuid)
+            # The volumes let go of here, reserved for the destination.
+            await self._move_volumes(uuid, states.RESIZE_MIGRATING,
+                                     self.compute.volumes.reserve_anew(uuid, ctxt), migration_uuid,
+                                     "error")
             await self._save(uuid, states.RESIZE_MIGRATING, task_state=states.RESIZE_MIGRATED)
             migration = self.compute.set_migration(migration_uuid, status="post-migrating")
             await self.compute.bus.cast(Target("compute", migration["dest_compute"]),
@@ -481,6 +543,9 @@ class ComputeManager:
                              old_flavor=migration["old_flavor"],
                              availability_zone=self.compute.host_zone(self.host))
             await self.compute.rebind_network(uuid, self.host)
+            await self._move_volumes(uuid, states.RESIZE_FINISH,
+                                     self.compute.volumes.connect_all(uuid, self.host, ctxt),
+                                     migration_uuid, "error")
             self._boot(uuid)
             record = self.compute.instance_summary(uuid)
             was_stopped = record["system_metadata"].get("old_vm_state") == states.STOPPED
@@ -504,6 +569,9 @@ class ComputeManager:
         """On the destination: drop the new guest, give the source its share back."""
         async with self._event(instance_uuid, ctxt, "compute_revert_resize"):
             self.hypervisor.destroy(instance_uuid)
+            await self._move_volumes(instance_uuid, states.RESIZE_REVERTING,
+                                     self.compute.volumes.reserve_anew(instance_uuid, ctxt),
+                                     migration_uuid, "error")
             placement = self.compute.placement
             placement.release(instance_uuid)
             placement.move(migration_uuid, instance_uuid)
@@ -521,6 +589,9 @@ class ComputeManager:
                              flavor=migration["old_flavor"], old_flavor=None,
                              availability_zone=self.compute.host_zone(self.host))
             await self.compute.rebind_network(uuid, self.host)
+            await self._move_volumes(uuid, states.RESIZE_REVERTING,
+                                     self.compute.volumes.connect_all(uuid, self.host, ctxt),
+                                     migration_uuid, "error")
             self._boot(uuid)
             await self.compute.settle_resize(uuid, states.RESIZE_REVERTING,
                                              hypervisor=self.hypervisor)
@@ -535,10 +606,22 @@ class ComputeManager:
                 # Aborted while still queued: the destination's claim goes back.
                 compute.placement.move(migration_uuid, uuid)
                 return
+            try:
+                # The destination's attachments, made and completed before the copy.
+                old = await compute.volumes.attach_for_live_migration(uuid, dest, ctxt)
+            except CinderError as exc:
+                # nova's rollback: the server stays here, running, the migration failed.
+                LOG.error("[instance: %s] Pre live migration failed at %s: %s", uuid, dest,
+                          exc.message)
+                compute.placement.move(migration_uuid, uuid)
+                await self._save(uuid, states.MIGRATING, task_state=None)
+                compute.set_migration(migration_uuid, status="error")
+                return
             compute.set_migration(migration_uuid, status="running", dest_compute=dest)
             await compute.profile_sleep("live_migrate")
             if compute.migration_status(migration_uuid) == "cancelling":
                 # Aborted while copying: the guest keeps running here.
+                await compute.volumes.undo_live_migration(uuid, old, ctxt)
                 compute.placement.move(migration_uuid, uuid)
                 await self._save(uuid, states.MIGRATING, task_state=None)
                 compute.set_migration(migration_uuid, status="cancelled")
@@ -551,6 +634,7 @@ class ComputeManager:
                 domain = target.hypervisor.domain(uuid)
                 domain.power_state, domain.console = power, console
             await compute.rebind_network(uuid, dest)
+            await compute.volumes.drop_attachments(old, ctxt)
             await self._save(uuid, states.MIGRATING, task_state=None, host=dest, node=dest,
                              availability_zone=compute.host_zone(dest))
             compute.placement.release(migration_uuid)

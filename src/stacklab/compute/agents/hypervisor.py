@@ -69,6 +69,21 @@ class Hypervisor:
         self._log(domain, note)
         domain.power_state = power_state
 
+    def resize_disk(self, uuid: str, device: str | None, old_gb: int | None,
+                    new_gb: int) -> None:
+        """A volume grew under a guest: a running one's kernel notices (what Linux logs
+        when virtio-blk's capacity changes); a stopped one sees the size when it boots."""
+        domain = self.domains.get(uuid)
+        if domain is None or domain.power_state not in (states.RUNNING, states.PAUSED_POWER):
+            return
+        disk = (device or "vdb").rpartition("/")[2]
+        gib = 1024 ** 3
+        self._log(domain, f"virtio_blk: [{disk}] new size: {new_gb * gib // 512} 512-byte "
+                          f"logical blocks ({new_gb * gib / 1e9:.2f} GB/{new_gb}.00 GiB)")
+        if old_gb is not None:
+            self._log(domain, f"{disk}: detected capacity change from {old_gb * gib} to "
+                              f"{new_gb * gib}")
+
     def destroy(self, uuid: str) -> None:
         self.domains.pop(uuid, None)
 

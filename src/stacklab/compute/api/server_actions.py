@@ -27,6 +27,7 @@ from stacklab.compute.api.views import render_server
 from stacklab.compute.casts import Cast
 from stacklab.compute.consoles import require_host
 from stacklab.compute.server_schemas import ACTIONS
+from stacklab.compute.volume_snapshots import is_volume_backed, snapshot_volume_backed
 
 _ANY_TASK: Any = object()
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f]")
@@ -152,8 +153,13 @@ async def _perform(call: Call, known: ServerAction) -> Any:
             service.instances.start_action(session, instance, known.record_as,
                                            bus_context(call))
         instance.updated_at = service.clock.now()
+        ctxt = bus_context(call)
+        if isinstance(after, Cast) and service.volumes.mappings(session, instance.uuid):
+            # The computes that move its volumes call cinder with the caller's token, as
+            # nova's context carries it over RPC.
+            ctxt["auth_token"] = call.context.auth_token
     if isinstance(after, Cast):
-        await service.bus.cast(after.target, after.method, ctxt=bus_context(call), **after.kwargs)
+        await service.bus.cast(after.target, after.method, ctxt=ctxt, **after.kwargs)
         if known.settle:
             await service.settle([call.params["server_id"]])
     elif after is not None:
@@ -275,8 +281,17 @@ _IMAGE_ERRORS = (400, 403, 404, 409, 413)
 async def _create_image(call: Call, session: Session, instance: m.Instance,
                         args: dict[str, Any]) -> Any:
     service = compute(call)
-    image_id, send = await service.snapshots.snapshot(
-        instance, args["name"], args.get("metadata") or {}, call.context.auth_token or "")
+    send: Cast | AfterCommit
+    if is_volume_backed(session, instance.uuid):
+        # nova-api snapshots the volumes itself; the compute has nothing to copy.
+        call.authorize("os_compute_api:servers:create_image:allow_volume_backed",
+                       _target(instance))
+        image_id, send = await snapshot_volume_backed(
+            service, session, instance, args["name"], args.get("metadata") or {},
+            call.context)
+    else:
+        image_id, send = await service.snapshots.snapshot(
+            instance, args["name"], args.get("metadata") or {}, call.context.auth_token or "")
     location = service.base_url() + f"/image/v2/images/{image_id}"
     if call.version_at_least("2.45"):
         return Reply({"image_id": image_id}), send
@@ -302,7 +317,8 @@ async def _create_backup(call: Call, session: Session, instance: m.Instance,
         precondition((states.ACTIVE, states.STOPPED, states.ERROR)))
 async def _rebuild(call: Call, session: Session, instance: m.Instance,
                    args: dict[str, Any]) -> Any:
-    send = await compute(call).builds.rebuild(session, instance, args, call.context)
+    send = await compute(call).builds.rebuild(session, instance, args, call.context,
+                                              reimage=call.version_at_least("2.93"))
     body = render_server(call, instance, full=False, show_groups=True)
     # The rebuild view adds what rebuild may change, and never the admin's user_data.
     body.pop("OS-EXT-SRV-ATTR:user_data", None)

@@ -194,7 +194,8 @@ async def _swap(call: Call, instance: m.Instance, old: str, new: str) -> None:
         # A volume named in the body is the request's fault: 400, where the path's is 404.
         raise BadRequest(exc.message) from None
     _mapping(call, instance, old)
-    # stacklab's cinder migrates no volume, so nothing ever gets here with one migrating.
+    # stacklab's cinder migrates an attached volume in place (its generic copy keeps the
+    # volume's id) and never asks nova to swap, so a swap has nothing to complete.
     raise Conflict(f"volume {old} is not migrating; this API should only be called by Cinder")
 
 

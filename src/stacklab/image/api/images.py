@@ -219,6 +219,8 @@ async def download_image(call: Call) -> Response:
         if active:
             await service.store.ready(image.id)
         has_data = active and service.store.exists(image.id)
+        # Read before answering: a store lost now is glance's 500, not a response cut.
+        chunks = list(service.store.read(image.id)) if has_data else []
     except StoreUnavailable:
         # glance_store's BackendException reaches glance's wsgi layer unmapped: a 500.
         raise glance_internal_error("glance_store.exceptions.BackendException") from None
@@ -227,8 +229,8 @@ async def download_image(call: Call) -> Response:
     headers = {"Content-Length": str(size)}
     if checksum:
         headers["Content-MD5"] = checksum
-    return StreamingResponse(service.store.read(call.params["image_id"]),
-                             media_type="application/octet-stream", headers=headers)
+    return StreamingResponse(iter(chunks), media_type="application/octet-stream",
+                             headers=headers)
 
 
 @api.route("POST", "/v2/images/{image_id}/actions/deactivate", status=204, body_optional=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, cast
 
+from stacklab.api.db_retry import NEUTRON as NEUTRON_DB_RETRY
 from stacklab.api.errors import ApiError, BadRequest, neutron_error, neutron_internal_error
 from stacklab.api.pagination import Neutron, page_items
 from stacklab.api.service import Call, ServiceApi
@@ -21,7 +22,8 @@ if TYPE_CHECKING:
 
 api = ServiceApi("network", errors=neutron_error,
                  malformed_json_message="Malformed request body",
-                 describe_error=describe_neutron, internal_error=neutron_internal_error)
+                 describe_error=describe_neutron, internal_error=neutron_internal_error,
+                 db_retry=NEUTRON_DB_RETRY)
 
 NEUTRON = Neutron()  # the list dialect of every neutron collection
 
