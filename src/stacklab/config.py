@@ -72,6 +72,9 @@ class DefaultOptions:
     quota_backup_gigabytes: int = 1000
     quota_groups: int = 10
     per_volume_size_limit: int = -1
+    # cinder.conf: whether os-volume_upload_image's force uploads an in-use volume (off:
+    # force is ignored, upstream's default).
+    enable_force_upload: bool = False
 
 
 @dataclass

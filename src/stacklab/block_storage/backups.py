@@ -306,8 +306,38 @@ def _digests(data: bytes) -> list[str]:
             for at in range(0, len(data), BLOCK_SIZE)]
 
 
+def volume_meta(volume: m.Volume) -> dict[str, Any]:
+    """What the chunked driver keeps of the volume beside its bytes (cinder's
+    BackupMetadataAPI.get): its name and description, its metadata and the image
+    metadata it was made with; a restore puts them back (``restore_volume_meta``)."""
+    meta: dict[str, Any] = {"volume-base-metadata": {
+        "display_name": volume.name, "display_description": volume.description}}
+    if volume.metadata_:
+        meta["volume-metadata"] = dict(volume.metadata_)
+    if volume.image_metadata:
+        meta["volume-glance-metadata"] = dict(volume.image_metadata)
+    return meta
+
+
+def restore_volume_meta(volume: m.Volume, meta: Mapping[str, Any]) -> None:
+    """A backup's volume metadata onto the volume it is restored into: the name only when
+    the volume has none or is the one made for the restore, the metadata and image
+    metadata replacing the volume's own (cinder's BackupMetadataAPI.put, version 2)."""
+    base = meta.get("volume-base-metadata") or {}
+    if base.get("display_name") and (not volume.name
+                                     or volume.name.startswith("restore_backup_")):
+        volume.name = base["display_name"]
+        volume.description = base.get("display_description")
+    if "volume-metadata" in meta:
+        volume.metadata_ = dict(meta["volume-metadata"])
+    if "volume-glance-metadata" in meta:
+        volume.image_metadata = dict(meta["volume-glance-metadata"])
+        volume.bootable = True
+
+
 def write_backup(store: ObjectStore, container: str, prefix: str, data: bytes,
-                 parent_digests: list[str] | None) -> int:
+                 parent_digests: list[str] | None,
+                 meta: Mapping[str, Any] | None = None) -> int:
     """The backup's objects; returns how many data objects it wrote."""
     digests = _digests(data)
     changed = [index for index, digest in enumerate(digests)
@@ -329,7 +359,8 @@ def write_backup(store: ObjectStore, container: str, prefix: str, data: bytes,
     store.put(container, f"{prefix}_sha256file",
               json.dumps({"chunk_size": BLOCK_SIZE, "sha256s": digests}).encode())
     store.put(container, f"{prefix}_metadata", json.dumps({
-        "version": "1.0.0", "length": len(data), "objects": objects}).encode())
+        "version": "1.0.0", "length": len(data), "objects": objects,
+        "volume_meta": dict(meta) if meta is not None else None}).encode())
     return len(objects)
 
 
@@ -337,8 +368,10 @@ def read_digests(store: ObjectStore, container: str, prefix: str) -> list[str]:
     return list(json.loads(store.get(container, f"{prefix}_sha256file"))["sha256s"])
 
 
-def apply_backup(store: ObjectStore, container: str, prefix: str, data: bytearray) -> None:
-    """Lay one backup's extents over ``data`` (the bytes its parent gave back)."""
+def apply_backup(store: ObjectStore, container: str, prefix: str,
+                 data: bytearray) -> dict[str, Any] | None:
+    """Lay one backup's extents over ``data`` (the bytes its parent gave back); the volume
+    metadata it kept."""
     metadata = json.loads(store.get(container, f"{prefix}_metadata"))
     length = int(metadata["length"])
     del data[length:]
@@ -346,6 +379,8 @@ def apply_backup(store: ObjectStore, container: str, prefix: str, data: bytearra
     for extent in metadata["objects"]:
         chunk = store.get(container, extent["name"])
         data[extent["offset"]:extent["offset"] + len(chunk)] = chunk
+    kept = metadata.get("volume_meta")
+    return dict(kept) if isinstance(kept, dict) else None
 
 
 def delete_objects(store: ObjectStore, container: str | None, prefix: str | None) -> None:
@@ -397,6 +432,7 @@ class BackupManager:
             snapshot_id, parent_id = backup.snapshot_id, backup.parent_id
             parent = session.get(m.Backup, parent_id) if parent_id else None
             parent_at = (parent.container, parent.service_metadata) if parent else None
+            meta = volume_meta(volume)
         try:
             # The volume's own cinder-volume hands over its bytes (get_backup_device).
             data = await service.bus.call(target, "get_backup_device", volume_id=volume_id,
@@ -404,7 +440,8 @@ class BackupManager:
             parent_digests = None
             if parent_at is not None and parent_at[0] and parent_at[1]:
                 parent_digests = read_digests(self.store, parent_at[0], parent_at[1])
-            count = write_backup(self.store, container, prefix, bytes(data), parent_digests)
+            count = write_backup(self.store, container, prefix, bytes(data), parent_digests,
+                                 meta)
         except (MessagingError, KeyError) as error:
             LOG.error("Backup %s failed: %s", backup_id, error)
             self._fail(backup_id, str(error) or type(error).__name__)
@@ -486,10 +523,11 @@ class BackupManager:
                 return
             chain = self._chain(session, backup)
             target = Target(TOPICS[VOLUME], backend_of(volume.host))
+        metas: list[dict[str, Any] | None] = []
         try:
             data = bytearray()
-            for container, prefix in chain:
-                apply_backup(self.store, container, prefix, data)
+            metas = [apply_backup(self.store, container, prefix, data)
+                     for container, prefix in chain]
             await service.bus.call(target, "restore_backup_data", volume_id=volume_id,
                                    data=bytes(data))
             failed = False
@@ -511,7 +549,15 @@ class BackupManager:
             volume.status = "available"
             if volume_is_new:
                 volume.launched_at = now
-            if backup is not None and backup.volume_id != volume.id:
+            # Each backup of the chain puts its metadata back, the full one first.
+            for meta in metas:
+                if meta is not None:
+                    restore_volume_meta(volume, meta)
+            # cinder marks a volume restored from another's backup, or from another
+            # backup than the one it was last restored from.
+            old_source = volume.metadata_.get("src_backup_id")
+            if backup is not None and (backup.volume_id != volume.id or (
+                    old_source and old_source != backup.id)):
                 volume.metadata_ = {**volume.metadata_, "src_backup_id": backup.id}
             volume.updated_at = now
         LOG.info("Finished restoring backup %s to volume %s.", backup_id, volume_id)

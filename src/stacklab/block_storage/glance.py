@@ -78,3 +78,17 @@ class GlanceClient:
     async def data(self, image_id: str) -> bytes:
         answer = await self._http.send("GET", f"/v2/images/{quote(image_id, safe='')}/file")
         return answer.content
+
+    async def create(self, fields: dict[str, Any], token: str) -> dict[str, Any]:
+        """A queued image record, made with the user's token (the image is theirs)."""
+        made = await self._http.json("POST", "/v2/images", token=token, json=fields)
+        return dict(made or {})
+
+    async def upload(self, image_id: str, data: bytes) -> None:
+        """An image's data (glance makes it active), as cinder's service user."""
+        await self._http.send("PUT", f"/v2/images/{quote(image_id, safe='')}/file",
+                              content=data,
+                              headers={"Content-Type": "application/octet-stream"})
+
+    async def delete(self, image_id: str) -> None:
+        await self._http.send("DELETE", f"/v2/images/{quote(image_id, safe='')}")

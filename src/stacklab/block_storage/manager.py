@@ -13,6 +13,8 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import select
+
 from stacklab.api.client import ServiceCallError
 from stacklab.block_storage import models as m
 from stacklab.block_storage.attach_manager import AttachmentEndpoints
@@ -21,6 +23,8 @@ from stacklab.block_storage.from_backup import create_from_backup
 from stacklab.block_storage.glance import volume_image_metadata
 from stacklab.block_storage.groups import GroupSchedulerEndpoints, GroupVolumeEndpoints
 from stacklab.block_storage.manage import Leftover, ManageEndpoints
+from stacklab.block_storage.qcow2 import raw_to_qcow2
+from stacklab.block_storage.rbd import DRIVER_VERSION as RBD_DRIVER_VERSION
 from stacklab.block_storage.rbd import RbdError
 from stacklab.block_storage.scheduler import Request, schedule
 from stacklab.block_storage.servicegroup import SCHEDULER, TOPICS, VOLUME
@@ -34,6 +38,33 @@ if TYPE_CHECKING:
 RESTORE_MARK = "restoring_backup_id"
 SCHEDULER_LOG = logging.getLogger("cinder.scheduler.filter_scheduler")
 VOLUME_LOG = logging.getLogger("cinder.volume.manager")
+GIB = 1024 ** 3
+# cinder/volume/drivers/lvm.py LVMVolumeDriver.VERSION.
+LVM_DRIVER_VERSION = "3.0.0"
+
+
+# cinder/volume/driver.py _init_standard_capabilities: (key, title, description), each
+# a boolean.
+STANDARD_PROPERTIES = (
+    ("thin_provisioning", "Thin Provisioning", "Sets thin provisioning."),
+    ("compression", "Compression", "Enables compression."),
+    ("qos", "QoS", "Enables QoS."),
+    ("replication_enabled", "Replication", "Enables replication."),
+)
+
+
+def driver_capabilities(backend: Backend) -> dict[str, Any]:
+    """What a backend's driver reports as its capabilities: the stats that are not its
+    pool's (LVM and rbd keep the pool's figures in ``pools``, so no ``pool_name`` here),
+    and the standard properties (neither driver adds vendor ones)."""
+    return {
+        "volume_backend_name": backend.name, "vendor_name": backend.vendor_name,
+        "driver_version": RBD_DRIVER_VERSION if backend.rbd else LVM_DRIVER_VERSION,
+        "storage_protocol": backend.storage_protocol,
+        "properties": {key: {"title": title, "description": description,
+                             "type": "boolean"}
+                       for key, title, description in STANDARD_PROPERTIES},
+    }
 
 
 class VolumeManager(AttachmentEndpoints, ManageEndpoints, GroupVolumeEndpoints):
@@ -193,6 +224,49 @@ class VolumeManager(AttachmentEndpoints, ManageEndpoints, GroupVolumeEndpoints):
     async def get_backup_device(self, volume_id: str, snapshot_id: str | None = None
                                 ) -> bytes:
         return self.service.store.read(self.backend.host, snapshot_id or volume_id)
+
+    async def get_capabilities(self, discover: bool = False) -> dict[str, Any]:
+        """The driver's capabilities (cinder's ``init_capabilities``): its static stats
+        and the standard properties a volume type's extra specs can name."""
+        return driver_capabilities(self.backend)
+
+    async def copy_volume_to_image(self, volume_id: str, image_id: str,
+                                   disk_format: str = "raw", size_gb: int = 1) -> None:
+        """The volume's bytes into the image cinder-api made, then the volume goes back
+        to in-use or available by its attachments. A qcow2 image gets them converted, as
+        qemu-img does (unless they are a qcow2 image already: stacklab's volumes keep an
+        image's bytes as they came); other formats get them as they are, which glance's
+        format check refuses. On a failure the image, if still queued or saving, is
+        deleted."""
+        service = self.service
+        failure: str | None = None
+        try:
+            if service.glance is None:
+                raise ServiceCallError(503, {"message": "no Image API configured"})
+            await service.store.ready(self.backend.host)
+            data = service.store.read(self.backend.host, volume_id)
+            if disk_format == "qcow2" and not data.startswith(b"QFI\xfb"):
+                data = raw_to_qcow2(data, size_gb * GIB)
+            await service.glance.upload(image_id, data)
+        except (ServiceCallError, RbdError) as error:
+            failure = str(error)
+        if failure is not None and service.glance is not None:
+            VOLUME_LOG.error("Upload volume to image encountered an error (image-id: %s): "
+                             "%s", image_id, failure)
+            try:
+                image = await service.glance.show(image_id)
+                if image.get("status") in ("queued", "saving"):
+                    await service.glance.delete(image_id)
+            except ServiceCallError:
+                VOLUME_LOG.warning("Image delete encountered an error.")
+        with service.db.session() as session:
+            volume = session.get(m.Volume, volume_id)
+            if volume is not None:
+                # cinder's volume_update_status_based_on_attachment.
+                attached = session.scalars(select(m.VolumeAttachment.id).where(
+                    m.VolumeAttachment.volume_id == volume_id)).first()
+                volume.status = "in-use" if attached is not None else "available"
+                volume.updated_at = service.clock.now()
 
     async def restore_backup_data(self, volume_id: str, data: bytes) -> None:
         self.service.store.write(self.backend.host, volume_id, data)

@@ -119,6 +119,31 @@ class CinderClient:
                 raise
             LOG.info("Volume %s was already deleted", volume_id)
 
+    async def list_volumes(self, *, token: str | None) -> list[dict[str, Any]]:
+        """The caller's volumes, in detail (cinderclient's ``volumes.list()``)."""
+        found = await self._call("GET", "/volumes/detail", token=token)
+        return list(found["volumes"])
+
+    async def delete_strict(self, volume_id: str, *, token: str | None) -> None:
+        """Delete a volume for a user who asked (its 400 and 404 are the user's)."""
+        await self._call("DELETE", f"/volumes/{_safe(volume_id)}", token=token)
+
+    async def list_snapshots(self, *, token: str | None) -> list[dict[str, Any]]:
+        found = await self._call("GET", "/snapshots/detail", token=token)
+        return list(found["snapshots"])
+
+    async def create_snapshot(self, volume_id: str, name: str | None,
+                              description: str | None, *, force: bool,
+                              token: str | None) -> dict[str, Any]:
+        body = {"volume_id": volume_id, "force": force, "name": name,
+                "description": description}
+        made: dict[str, Any] = (await self._call(
+            "POST", "/snapshots", token=token, json={"snapshot": body}))["snapshot"]
+        return made
+
+    async def delete_snapshot(self, snapshot_id: str, *, token: str | None) -> None:
+        await self._call("DELETE", f"/snapshots/{_safe(snapshot_id)}", token=token)
+
     async def begin_detaching(self, volume_id: str, *, token: str | None) -> None:
         """The volume ``detaching`` while its compute host lets it go (a legacy action)."""
         await self._call("POST", f"/volumes/{_safe(volume_id)}/action", token=token,

@@ -322,3 +322,35 @@ def test_a_backup_record_exports_and_imports() -> None:
             "Invalid input received: Can't parse backup record.")
 
     run_lab(scenario)
+
+
+def test_a_restore_puts_the_volumes_name_and_metadata_back() -> None:
+    async def scenario(lab: Lab) -> None:
+        source = str((await lab.create(name="src", description="the source",
+                                       metadata={"k1": "v1", "k2": "v2"}))["volume"]["id"])
+        ident = (await _backup(lab, source))["backup"]["id"]
+        await lab.call("PUT", f"/volumes/{source}/metadata", {"metadata": {"other": "x"}})
+
+        # Into a volume made for it: the source's name, description and metadata, marked
+        # with the backup it came from.
+        new = (await lab.call("POST", f"/backups/{ident}/restore", {"restore": {}},
+                              expect=202))["restore"]["volume_id"]
+        volume = await lab.until_status(new, "available", "error")
+        assert (volume["name"], volume["description"]) == ("src", "the source")
+        assert volume["metadata"] == {"k1": "v1", "k2": "v2", "src_backup_id": ident}
+
+        # Into a named volume: its name stays, its metadata is the backup's.
+        named = str((await lab.create(name="mine", metadata={"a": "b"}))["volume"]["id"])
+        await lab.call("POST", f"/backups/{ident}/restore",
+                       {"restore": {"volume_id": named}}, expect=202)
+        volume = await lab.until_status(named, "available", "error")
+        assert volume["name"] == "mine"
+        assert volume["metadata"] == {"k1": "v1", "k2": "v2", "src_backup_id": ident}
+
+        # Into its own volume: the metadata is back, with no mark.
+        await lab.call("POST", f"/backups/{ident}/restore",
+                       {"restore": {"volume_id": source}}, expect=202)
+        volume = await lab.until_status(source, "available", "error")
+        assert volume["metadata"] == {"k1": "v1", "k2": "v2"}
+
+    run_lab(scenario)

@@ -3,8 +3,11 @@
 from stacklab.block_storage.api import (  # noqa: F401
     attachments,
     backups,
+    capabilities,
     discovery,
+    extensions,
     groups,
+    hosts,
     manageable,
     qos,
     quotas,
@@ -14,6 +17,7 @@ from stacklab.block_storage.api import (  # noqa: F401
     volume_attach_actions,
     volume_migration,
     volume_types,
+    volume_upload,
     volumes,
     zones,
 )

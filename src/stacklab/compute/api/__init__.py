@@ -28,6 +28,7 @@ from stacklab.compute.api import (  # noqa: F401
     usage,
     volume_attachments,
     volumes_boot,
+    volumes_proxy,
 )
 from stacklab.compute.api.base import api
 from stacklab.compute.api.query_rules import apply
