@@ -13,7 +13,7 @@ def test_group_types_and_their_specs() -> None:
     async def scenario(lab: Lab) -> None:
         made = await lab.call("POST", "/group_types", {"group_type": {
             "name": "gt1", "description": "first", "group_specs": {
-                "consistent_group_snapshot_enabled": "<is> False"}}})
+                "consistent_group_snapshot_enabled": "<is> False"}}}, expect=202)
         assert_shape_like_sample(made, sample("cinder",
                                               f"{SAMPLES}/group-type-show-response.json"))
         ident = made["group_type"]["id"]
@@ -27,7 +27,7 @@ def test_group_types_and_their_specs() -> None:
                              expect=400)
         assert "name" in bad["badRequest"]["message"]
         specs = await lab.call("POST", f"/group_types/{ident}/group_specs",
-                               {"group_specs": {"k": "v"}})
+                               {"group_specs": {"k": "v"}}, expect=202)
         assert specs == {"group_specs": {"k": "v"}}
         assert await lab.call("GET", f"/group_types/{ident}/group_specs/k") == {"k": "v"}
         await lab.call("PUT", f"/group_types/{ident}/group_specs/k", {"k": "w"})
@@ -45,7 +45,7 @@ def test_group_types_and_their_specs() -> None:
         await lab.call("POST", "/group_types", {"group_type": {"name": "x"}}, token=token,
                        expect=403)
         private = (await lab.call("POST", "/group_types", {"group_type": {
-            "name": "private", "is_public": False}}))["group_type"]["id"]
+            "name": "private", "is_public": False}}, expect=202))["group_type"]["id"]
         await lab.call("GET", f"/group_types/{private}", token=token, expect=404)
         await lab.call("DELETE", f"/group_types/{private}", expect=202)
 
@@ -56,7 +56,7 @@ def test_a_group_holds_volumes_on_one_backend() -> None:
     async def scenario(lab: Lab) -> None:
         token, project = await lab.member("grp")
         group_type = (await lab.call("POST", "/group_types", {"group_type": {
-            "name": "gt"}}))["group_type"]["id"]
+            "name": "gt"}}, expect=202))["group_type"]["id"]
         vtype = (await lab.call("GET", "/types/default"))["volume_type"]["id"]
         made = await lab.call("POST", "/groups", {"group": {
             "name": "g1", "description": "d", "group_type": group_type,

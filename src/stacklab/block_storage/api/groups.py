@@ -101,7 +101,7 @@ async def show_group_type(call: Call) -> dict[str, Any]:
         return {"group_type": render_type(call, _type(call, session))}
 
 
-@api.route("POST", "/v3/group_types", min_version="3.11", schema=TYPE_CREATE,
+@api.route("POST", "/v3/group_types", min_version="3.11", status=202, schema=TYPE_CREATE,
            policy="group:group_types:create", target=project_target,
            expected_errors=(400, 403, 409))
 async def create_group_type(call: Call) -> dict[str, Any]:
@@ -143,7 +143,8 @@ async def list_group_specs(call: Call) -> dict[str, Any]:
         return {"group_specs": dict(_type(call, session).group_specs)}
 
 
-@api.route("POST", f"{GT}/group_specs", min_version="3.11", schema=SPECS_CREATE,
+@api.route("POST", f"{GT}/group_specs", min_version="3.11", status=202,
+           schema=SPECS_CREATE,
            policy="group:group_types_specs:create", target=project_target,
            expected_errors=(400, 403, 404))
 async def create_group_specs(call: Call) -> dict[str, Any]:
