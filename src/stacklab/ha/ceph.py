@@ -149,6 +149,9 @@ class CephCluster:
         self._out_timers: dict[int, Timer] = {}
         self._recovery: Timer | None = None
         self.epoch = 1
+        self._writes = 0  # objects written or removed: what the PGs' states depend on too
+        self._pg_states: tuple[tuple[Any, ...], dict[str, int]] | None = None
+        self._degraded: tuple[tuple[Any, ...], tuple[int, int]] | None = None
         for osd in self.osds:
             osd.up = self._alive(osd)
         self._schedule_recovery()
@@ -343,6 +346,7 @@ class CephCluster:
             self._written(target, name)
 
     def _written(self, pool: Pool, name: str) -> None:
+        self._writes += 1
         key = (pool.name, name)
         holders = {osd.id for osd in self.acting(pool, pool.pg(name)) if osd.up}
         for osd in self.osds:
@@ -409,6 +413,12 @@ class CephCluster:
         return spare * min(len({osd.host for osd in members}), pool.size) // pool.size
 
     def degraded_objects(self) -> tuple[int, int]:
+        version = self._version()
+        if self._degraded is None or self._degraded[0] != version:
+            self._degraded = (version, self._count_degraded())
+        return self._degraded[1]
+
+    def _count_degraded(self) -> tuple[int, int]:
         """(degraded copies, all copies) over every object, as PG_DEGRADED counts them."""
         degraded = total = 0
         for pool in self.pools.values():
@@ -420,7 +430,22 @@ class CephCluster:
                 degraded += pool.size - len(holders)
         return degraded, total
 
+    def _version(self) -> tuple[Any, ...]:
+        """Everything the PGs' states and the degraded count depend on."""
+        return (self.epoch, self._writes, self._recovery is not None,
+                tuple((osd.up, osd.in_, len(osd.missing)) for osd in self.osds))
+
     def pg_states(self) -> dict[str, int]:
+        # Asked on every status look (a scenario's sampler looks several times a lab
+        # second) and costly to work out (every PG of every pool): kept per version.
+        version = self._version()
+        if self._pg_states is not None and self._pg_states[0] == version:
+            return dict(self._pg_states[1])
+        states = self._count_pg_states()
+        self._pg_states = (version, states)
+        return dict(states)
+
+    def _count_pg_states(self) -> dict[str, int]:
         states: dict[str, int] = {}
         for pool in self.pools.values():
             for pg in range(pool.pg_num):
