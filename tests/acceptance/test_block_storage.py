@@ -167,7 +167,8 @@ def test_volume_life_with_the_cli(live: LiveCloud) -> None:
 
 def test_a_volume_from_an_image_with_the_sdk(live: LiveCloud) -> None:
     conn = live.connect()
-    image = next(conn.image.images())
+    # The session's cloud is shared: other modules leave queued images in the list.
+    image = next(conn.image.images(status="active"))
     volume = conn.block_storage.create_volume(size=1, image_id=image.id, name="acc-image")
     volume = conn.block_storage.wait_for_status(volume, "available", failures=["error"],
                                                 interval=0.1, wait=30)
@@ -245,7 +246,8 @@ def test_volume_attachments_with_the_cli(live: LiveCloud) -> None:
     conn = live.connect()
     volume = conn.block_storage.create_volume(size=1, name="acc-attach")
     volume = conn.block_storage.wait_for_status(volume, "available", interval=0.1, wait=30)
-    image = next(conn.image.images())
+    # The session's cloud is shared: other modules leave queued images in the list.
+    image = next(conn.image.images(status="active"))
     flavor = min(conn.compute.flavors(), key=lambda f: f.ram)
     # The CLI looks the server up in nova; cinder itself never checks it.
     server = conn.compute.create_server(name="acc-attach", image_id=image.id,
