@@ -37,7 +37,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from multiprocessing.queues import Queue
 from pathlib import Path
 from typing import Any
@@ -52,7 +52,7 @@ from bench_identity import (
     proc_status_kib,
     wait_until_quiet,
 )
-from live_cloud import STACKLAB, Failure, Live, expect, ms, running, spread
+from live_cloud import STACKLAB, Failure, Live, Results, expect, ms, running, spread
 from stacklab.topology.loader import default_lab_data, topology_from_data
 
 now = time.perf_counter  # a stopwatch outside the server, not the server's clock
@@ -97,27 +97,6 @@ FULL = Settings(boots=200, batch=8, warmup=8, poll=0.002, computes=100, total=10
 QUICK = Settings(boots=40, batch=8, warmup=8, poll=0.002, computes=100, total=200,
                  clients=20, watch_poll=0.02, wait_poll=0.02, existing=2000, per_request=500,
                  list_runs=5, limit=60.0, wait_idle=0.0)
-
-
-@dataclass
-class Row:
-    section: str
-    measure: str
-    value: str
-    target: str = ""
-    note: str = ""
-
-
-@dataclass
-class Results:
-    rows: list[Row] = field(default_factory=list)
-    raw: dict[str, Any] = field(default_factory=dict)
-
-    def add(self, section: str, measure: str, value: str, target: str = "",
-            note: str = "") -> None:
-        self.rows.append(Row(section, measure, value, target, note))
-        print(f"  {measure} = {value} {f'(target {target})' if target else ''} {note}".rstrip(),
-              file=sys.stderr, flush=True)
 
 
 # -- the cloud ---------------------------------------------------------------------------

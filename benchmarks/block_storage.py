@@ -51,7 +51,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from multiprocessing.queues import Queue
 from pathlib import Path
 from typing import Any
@@ -65,7 +65,17 @@ from bench_identity import (
     proc_status_kib,
     wait_until_quiet,
 )
-from live_cloud import STACKLAB, Failure, Live, expect, log, ms, running, spread
+from live_cloud import (
+    STACKLAB,
+    Failure,
+    Live,
+    Results,
+    expect,
+    log,
+    ms,
+    running,
+    spread,
+)
 
 now = time.perf_counter  # a stopwatch outside the server, not the server's clock
 
@@ -104,26 +114,6 @@ FULL = Settings(creates=200, warmup=10, poll=0.002, clients=10, duration=30.0,
                 existing=10_000, list_runs=20, ceph_creates=20, limit=600.0, wait_idle=60.0)
 QUICK = Settings(creates=40, warmup=5, poll=0.002, clients=10, duration=5.0,
                  existing=2000, list_runs=5, ceph_creates=5, limit=120.0, wait_idle=0.0)
-
-
-@dataclass
-class Row:
-    section: str
-    measure: str
-    value: str
-    target: str = ""
-    note: str = ""
-
-
-@dataclass
-class Results:
-    rows: list[Row] = field(default_factory=list)
-    raw: dict[str, Any] = field(default_factory=dict)
-
-    def add(self, section: str, measure: str, value: str, target: str = "",
-            note: str = "") -> None:
-        self.rows.append(Row(section, measure, value, target, note))
-        log(f"  {measure} = {value} {f'(target {target})' if target else ''} {note}".rstrip())
 
 
 # -- HTTP --------------------------------------------------------------------------------

@@ -11,8 +11,9 @@ import sys
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -42,6 +43,28 @@ def spread(samples: Sequence[float]) -> dict[str, float]:
 
 def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
+
+
+@dataclass
+class Row:
+    """One figure of a benchmark's report: its section, what, how much, against what."""
+
+    section: str
+    measure: str
+    value: str
+    target: str = ""
+    note: str = ""
+
+
+@dataclass
+class Results:
+    rows: list[Row] = field(default_factory=list)
+    raw: dict[str, Any] = field(default_factory=dict)
+
+    def add(self, section: str, measure: str, value: str, target: str = "",
+            note: str = "") -> None:
+        self.rows.append(Row(section, measure, value, target, note))
+        log(f"  {measure} = {value} {f'(target {target})' if target else ''} {note}".rstrip())
 
 
 @dataclass
