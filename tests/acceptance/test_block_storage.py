@@ -334,6 +334,8 @@ def test_attachments_with_the_sdk_for_a_server_cinder_does_not_know(live: LiveCl
     assert other.block_storage.post("/attachments", json={"attachment": {
         "volume_uuid": volume.id}}, microversion="3.54").status_code == 404
     conn.block_storage.delete_attachment(attachment)
-    volume = conn.block_storage.wait_for_status(volume, "available", interval=0.1, wait=30)
+    # Read afresh: wait_for_status trusts the "available" this object was created with.
+    volume = conn.block_storage.wait_for_status(conn.block_storage.get_volume(volume),
+                                                "available", interval=0.1, wait=30)
     assert volume.attachments == []
     conn.block_storage.delete_volume(volume)

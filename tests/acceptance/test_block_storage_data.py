@@ -96,10 +96,13 @@ def test_backups_with_the_sdk(live: LiveCloud) -> None:
     assert backup.volume_id == volume.id and backup.size == 1
     assert backup.id in [b.id for b in conn.block_storage.backups()]
     conn.block_storage.restore_backup(backup, volume_id=volume.id)
-    volume = conn.block_storage.wait_for_status(volume, "available", failures=["error"],
+    # wait_for_status trusts the status the object already holds ("available"), so each is
+    # read again first: the restore marks them restoring before it answers.
+    volume = conn.block_storage.wait_for_status(conn.block_storage.get_volume(volume),
+                                                "available", failures=["error"],
                                                 interval=0.1, wait=30)
-    # cinder-backup frees the volume first, then the backup (restore_backup's order).
-    backup = conn.block_storage.wait_for_status(backup, "available", failures=["error"],
+    backup = conn.block_storage.wait_for_status(conn.block_storage.get_backup(backup),
+                                                "available", failures=["error"],
                                                 interval=0.1, wait=30)
     conn.block_storage.delete_backup(backup)
     conn.block_storage.wait_for_delete(backup, interval=0.1, wait=30)
