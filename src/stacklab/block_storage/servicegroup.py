@@ -17,15 +17,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import partial
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from stacklab.block_storage import models as m
 from stacklab.clock import Clock
-from stacklab.ha.route import working_on
+from stacklab.ha.heartbeats import INITIAL_REPORTING_DELAY, report_is_recent, save_own_report
 from stacklab.ids import IdSource
-from stacklab.store.database import Database, DBConnectionError
+from stacklab.store.database import Database
 
 LOG = logging.getLogger("cinder.service")
 
@@ -34,8 +35,6 @@ VOLUME = "cinder-volume"
 BACKUP = "cinder-backup"
 # The topic each binary's RPC server consumes (cinder/common/constants.py).
 TOPICS = {SCHEDULER: "cinder-scheduler", VOLUME: "cinder-volume", BACKUP: "cinder-backup"}
-# cinder/service.py: the first report waits for the service to start.
-INITIAL_REPORTING_DELAY = 5.0
 
 
 # Built once: building a statement costs more than running it (heartbeats run all day).
@@ -62,8 +61,8 @@ class ServiceProcess:
 def is_up(record: m.VolumeService, lab_clock: Clock, service_down_time: float) -> bool:
     """cinder's ``Service.is_up``: the last report (or, before any, the creation) is no
     older than ``service_down_time``, read in the lab's seconds."""
-    last = record.updated_at if record.updated_at is not None else record.created_at
-    return abs(lab_clock.now() - lab_clock.from_wall(last)) <= service_down_time
+    return report_is_recent(record.updated_at, record.created_at, lab_clock,
+                            service_down_time)
 
 
 class VolumeServices:
@@ -101,12 +100,8 @@ class VolumeServices:
         for process in processes:
             if not running(process.node, process.binary):
                 continue
-            try:
-                with working_on(process.node):
-                    saved += self._save(process)
-            except DBConnectionError as exc:
-                LOG.warning("Lost connection to the database for reporting service status "
-                            "(%s on %s): %s", process.binary, process.host, exc)
+            saved += save_own_report(process.node, process.binary, process.host,
+                                     partial(self._save, process), LOG)
         return saved
 
     def _save(self, process: ServiceProcess) -> int:

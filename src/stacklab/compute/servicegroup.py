@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 from stacklab.bus.interface import Bus, MessagingTimeout, Target, on_host
 from stacklab.clock import Clock
 from stacklab.compute import models as m
-from stacklab.ha.route import working_on
+from stacklab.ha.heartbeats import INITIAL_REPORTING_DELAY, report_is_recent, save_own_report
 from stacklab.ids import IdSource
 from stacklab.store.database import Database, DBConnectionError
 
@@ -40,7 +40,6 @@ LOG = logging.getLogger("nova.servicegroup.drivers.db")
 # How a nova-compute's report (host, binary) reaches the database.
 Reporter = Callable[[str, str], Coroutine[Any, Any, None]]
 
-INITIAL_REPORTING_DELAY = 5.0
 # Binaries nova registers per role, and the topic each listens on.
 TOPICS = {"nova-compute": "compute", "nova-scheduler": "scheduler",
           "nova-conductor": "conductor"}
@@ -52,9 +51,8 @@ def is_up(record: m.ServiceRecord | Any, lab_clock: Clock, service_down_time: fl
     ``lab_clock``, in the lab's seconds."""
     if record.forced_down:
         return False
-    last_heartbeat = record.last_seen_up if record.last_seen_up is not None \
-        else record.created_at
-    return abs(lab_clock.now() - lab_clock.from_wall(last_heartbeat)) <= service_down_time
+    return report_is_recent(record.last_seen_up, record.created_at, lab_clock,
+                            service_down_time)
 
 
 # Built once: building a statement costs more than running it (heartbeats run all day).
@@ -148,12 +146,7 @@ class ServiceGroup:
             in_flight[(host, binary)] = task
 
     def _save_own(self, host: str, binary: str) -> None:
-        try:
-            with working_on(host):
-                self.save_report(host, binary)
-        except DBConnectionError as exc:
-            LOG.warning("Lost connection to the database for reporting service status "
-                        "(%s on %s): %s", binary, host, exc)
+        save_own_report(host, binary, host, lambda: int(self.save_report(host, binary)), LOG)
 
     def is_up(self, record: m.ServiceRecord) -> bool:
         return is_up(record, self.lab_clock, self.service_down_time)

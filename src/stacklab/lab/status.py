@@ -120,30 +120,24 @@ async def network_agents(view: StatusView) -> Section | None:
 
 async def compute_services(view: StatusView) -> Section | None:
     """nova's services, as ``openstack compute service list`` shows them."""
-    title = "compute services"
-    try:
-        services = (await view.get("/compute/v2.1/os-services"))["services"]
-    except ServiceCallError as error:
-        return _unreadable("compute_services", title, error)
-    section = Section("compute_services", title, ["host", "binary", "zone", "status", "state"])
-    for service in sorted(services, key=lambda s: (s["host"], s["binary"])):
-        section.rows.append([service["host"], service["binary"], service["zone"],
-                             service["status"], service["state"]])
-        if service["state"] != "up":
-            section.problems.append(Problem(
-                DEGRADED, f"{service['binary']} on {service['host']} is down (no report for "
-                          "service_down_time)"))
-    return section
+    return await _services(view, "compute_services", "compute services",
+                           "/compute/v2.1/os-services")
 
 
 async def volume_services(view: StatusView) -> Section | None:
     """cinder's services, as ``openstack volume service list`` shows them."""
-    title = "volume services"
+    return await _services(view, "volume_services", "volume services",
+                           "/volume/v3/os-services")
+
+
+async def _services(view: StatusView, key: str, title: str, path: str) -> Section:
+    """nova and cinder list their services in one shape (``os-services``), and both call
+    one down when its last report is older than ``service_down_time``."""
     try:
-        services = (await view.get("/volume/v3/os-services"))["services"]
+        services = (await view.get(path))["services"]
     except ServiceCallError as error:
-        return _unreadable("volume_services", title, error)
-    section = Section("volume_services", title, ["host", "binary", "zone", "status", "state"])
+        return _unreadable(key, title, error)
+    section = Section(key, title, ["host", "binary", "zone", "status", "state"])
     for service in sorted(services, key=lambda s: (s["host"], s["binary"])):
         section.rows.append([service["host"], service["binary"], service["zone"],
                              service["status"], service["state"]])
