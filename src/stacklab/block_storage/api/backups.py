@@ -7,8 +7,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
-
 from stacklab.api.errors import BadRequest, ServiceUnavailable
 from stacklab.api.service import Call, Reply, VersionedSchema
 from stacklab.block_storage import models as m
@@ -16,9 +14,11 @@ from stacklab.block_storage import schemas as s
 from stacklab.block_storage.api.base import (
     api,
     block_storage,
+    project_query,
     project_target,
     sorted_page,
     timestamp,
+    with_count,
 )
 from stacklab.block_storage.api.volumes import caller, links
 from stacklab.block_storage.backups import NoBackupService, backup_not_found
@@ -28,8 +28,6 @@ B = "/v3/backups/{backup_id}"
 ACTION = f"{B}/action"
 # cinder/api/v3/resource_filters.json "backup", and what a list also takes.
 BACKUP_FILTERS = frozenset({"name", "status", "volume_id"})
-PAGING = frozenset({"limit", "marker", "offset", "sort", "sort_key", "sort_dir",
-                    "all_tenants", "project_id", "with_count"})
 SORTABLE = ("id", "name", "status", "size", "created_at", "updated_at", "volume_id",
             "project_id", "user_id", "data_timestamp")
 
@@ -142,26 +140,14 @@ async def create_backup(call: Call) -> dict[str, Any]:
 # -- list and show -----------------------------------------------------------------------
 
 def _filtered(call: Call, session: Any) -> list[m.Backup]:
-    query = call.query
-    if call.version_at_least("3.31"):
-        unknown = sorted(k for k in query if k not in BACKUP_FILTERS | PAGING)
-        if unknown:
-            raise BadRequest(f"Invalid filter keys: {', '.join(unknown)}")
-    all_tenants = query.get("all_tenants", "0")
+    all_tenants = call.query.get("all_tenants", "0")
+    # Here cinder reads all_tenants strictly (utils.get_bool_param).
     if all_tenants.strip().lower() not in ("0", "1", "true", "false", "yes", "no", "on",
                                            "off", "y", "n", "t", "f"):
         raise BadRequest(f"Invalid input received: all_tenants must be a boolean, got "
                          f"'{all_tenants}'.")
-    statement = select(m.Backup)
-    everyone = call.context.is_admin and as_bool(all_tenants)
-    if everyone and query.get("project_id"):
-        statement = statement.where(m.Backup.project_id == query["project_id"])
-    elif not everyone:
-        statement = statement.where(m.Backup.project_id == call.context.project_id)
-    for key in ("name", "status", "volume_id"):
-        if key in query:
-            statement = statement.where(getattr(m.Backup, key) == query[key])
-    return list(session.scalars(statement))
+    return list(session.scalars(project_query(call, m.Backup, BACKUP_FILTERS,
+                                              ("name", "status", "volume_id"))))
 
 
 async def _list(call: Call, detail: bool) -> dict[str, Any]:
@@ -172,10 +158,7 @@ async def _list(call: Call, detail: bool) -> dict[str, Any]:
             call, found, "backups/detail" if detail else "backups", "backups",
             sortable=SORTABLE, marker_error=backup_not_found)
         items = [render_backup(call, b) if detail else summary(call, b) for b in page]
-    body: dict[str, Any] = {"backups": items, **page_links}
-    if call.version_at_least("3.45") and as_bool(call.query.get("with_count", "false")):
-        body["count"] = len(found)
-    return body
+    return with_count(call, {"backups": items, **page_links}, lambda: len(found))
 
 
 @api.route("GET", "/v3/backups", policy="backup:get_all", target=project_target,

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
-
 from stacklab.api.errors import BadRequest
 from stacklab.api.service import Call, Reply
 from stacklab.block_storage import models as m
@@ -16,9 +14,11 @@ from stacklab.block_storage.api.base import (
     api,
     block_storage,
     holding,
+    project_query,
     project_target,
     sorted_page,
     timestamp,
+    with_count,
 )
 from stacklab.block_storage.api.metadata import MetadataOwner, declare_metadata_routes
 from stacklab.block_storage.api.volumes import caller
@@ -29,8 +29,6 @@ S = "/v3/snapshots/{snapshot_id}"
 ACTION = f"{S}/action"
 SNAPSHOT_FILTERS = frozenset({"name", "status", "volume_id", "metadata",
                               "availability_zone"})
-PAGING = frozenset({"limit", "marker", "offset", "sort", "sort_key", "sort_dir",
-                    "all_tenants", "project_id", "with_count"})
 SORTABLE = ("id", "name", "display_name", "display_description", "status", "created_at",
             "updated_at", "volume_id", "volume_size", "project_id", "user_id")
 
@@ -93,19 +91,8 @@ async def create_snapshot(call: Call) -> dict[str, Any]:
 
 def _filtered(call: Call, session: Any) -> list[m.Snapshot]:
     query = call.query
-    if call.version_at_least("3.31"):
-        unknown = sorted(k for k in query if k not in SNAPSHOT_FILTERS | PAGING)
-        if unknown:
-            raise BadRequest(f"Invalid filter keys: {', '.join(unknown)}")
-    statement = select(m.Snapshot)
-    everyone = call.context.is_admin and as_bool(query.get("all_tenants", "0"))
-    if everyone and query.get("project_id"):
-        statement = statement.where(m.Snapshot.project_id == query["project_id"])
-    elif not everyone:
-        statement = statement.where(m.Snapshot.project_id == call.context.project_id)
-    for key in ("name", "status", "volume_id"):
-        if key in query:
-            statement = statement.where(getattr(m.Snapshot, key) == query[key])
+    statement = project_query(call, m.Snapshot, SNAPSHOT_FILTERS,
+                              ("name", "status", "volume_id"))
     found = list(session.scalars(statement))
     if "metadata" in query and call.version_at_least("3.22"):
         found = holding(found, query["metadata"], "metadata", lambda s: s.metadata_)
@@ -124,10 +111,7 @@ async def _list(call: Call, detail: bool) -> dict[str, Any]:
         # The summary view has the same keys but the extended attributes.
         items = [{k: v for k, v in item.items()
                   if not k.startswith("os-extended-snapshot-attributes:")} for item in items]
-    body: dict[str, Any] = {"snapshots": items, **page_links}
-    if call.version_at_least("3.45") and as_bool(call.query.get("with_count", "false")):
-        body["count"] = len(found)
-    return body
+    return with_count(call, {"snapshots": items, **page_links}, lambda: len(found))
 
 
 @api.route("GET", "/v3/snapshots", policy="volume:get_all_snapshots", target=project_target,

@@ -21,9 +21,11 @@ from stacklab.block_storage.api.base import (
     api,
     block_storage,
     holding,
+    project_query,
     project_target,
     sorted_page,
     timestamp,
+    with_count,
 )
 from stacklab.block_storage.api.metadata import MetadataOwner, declare_metadata_routes
 from stacklab.block_storage.schemas import as_bool
@@ -36,9 +38,6 @@ ACTION = f"{V}/action"
 VOLUME_FILTERS = frozenset({"name", "status", "metadata", "bootable", "migration_status",
                             "availability_zone", "group_id", "size", "created_at",
                             "updated_at"})
-PAGING = frozenset({"limit", "marker", "offset", "sort", "sort_key", "sort_dir",
-                    "all_tenants", "project_id", "with_count", "glance_metadata",
-                    "image_metadata"})
 SORTABLE = ("id", "name", "display_name", "display_description", "status", "size",
             "availability_zone", "created_at", "updated_at", "bootable", "project_id",
             "user_id", "volume_type_id", "host", "attach_status")
@@ -183,24 +182,10 @@ async def create_volume(call: Call) -> dict[str, Any]:
 def _where(call: Call) -> Select[Any]:
     """The volumes the request's filters select in SQL (the dict filters are not here)."""
     query = call.query
-    if call.version_at_least("3.31"):
-        unknown = sorted(k for k in query if k not in VOLUME_FILTERS | PAGING
-                         and not (k.endswith("~") and k[:-1] in VOLUME_FILTERS))
-        if unknown:
-            raise BadRequest(f"Invalid filter keys: {', '.join(unknown)}")
-    statement = select(m.Volume)
-    admin = call.context.is_admin
-    everyone = admin and as_bool(query.get("all_tenants", "0"))
-    if everyone and query.get("project_id"):
-        statement = statement.where(m.Volume.project_id == query["project_id"])
-    elif not everyone:
-        statement = statement.where(m.Volume.project_id == call.context.project_id)
-    for key in ("name", "status", "availability_zone", "migration_status", "group_id"):
-        if key in query:
-            column = getattr(m.Volume, key)
-            statement = statement.where(column == query[key])
-        if f"{key}~" in query and call.version_at_least("3.34"):
-            statement = statement.where(getattr(m.Volume, key).contains(query[f"{key}~"]))
+    statement = project_query(
+        call, m.Volume, VOLUME_FILTERS,
+        ("name", "status", "availability_zone", "migration_status", "group_id"),
+        extra=("glance_metadata", "image_metadata"), inexact=True)
     if "size" in query:
         try:
             statement = statement.where(m.Volume.size == int(query["size"]))
@@ -284,10 +269,7 @@ async def _list(call: Call, detail: bool) -> dict[str, Any]:
                 m.Volume.id.in_(ids))).all()) if ids else {}
             items = [{"id": i, "name": names[i], "links": links(call, "volumes", i)}
                      for i in ids]
-        body: dict[str, Any] = {"volumes": items, **page_links}
-        if call.version_at_least("3.45") and as_bool(call.query.get("with_count", "false")):
-            body["count"] = count()
-    return body
+        return with_count(call, {"volumes": items, **page_links}, count)
 
 
 @api.route("GET", "/v3/volumes", policy="volume:get_all", target=project_target,
