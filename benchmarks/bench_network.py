@@ -56,7 +56,6 @@ import cProfile
 import functools
 import inspect
 import io
-import json
 import multiprocessing as mp
 import pstats
 import sys
@@ -65,7 +64,7 @@ import time
 import types
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from multiprocessing.queues import Queue
 from pathlib import Path
 from typing import Any
@@ -79,7 +78,19 @@ from bench_identity import (
     proc_status_kib,
     wait_until_quiet,
 )
-from live_cloud import STACKLAB, Failure, Live, expect, log, ms, running, spread
+from live_cloud import (
+    STACKLAB,
+    Failure,
+    Live,
+    Results,
+    expect,
+    log,
+    ms,
+    running,
+    spread,
+    standard_options,
+    with_overrides,
+)
 
 now = time.perf_counter  # a stopwatch outside the server, not the server's clock
 
@@ -125,24 +136,6 @@ FULL = Settings(networks=5, ports=2000, clients=20, existing=10_000, list_runs=2
 QUICK = Settings(networks=5, ports=300, clients=20, existing=1500, list_runs=5,
                  routers=40, router_clients=10, failovers=1, poll=0.02, phases=(),
                  limit=120.0, wait_idle=0.0)
-
-
-@dataclass
-class Row:
-    section: str
-    measure: str
-    value: str
-    note: str = ""
-
-
-@dataclass
-class Results:
-    rows: list[Row] = field(default_factory=list)
-    raw: dict[str, Any] = field(default_factory=dict)
-
-    def add(self, section: str, measure: str, value: str, note: str = "") -> None:
-        self.rows.append(Row(section, measure, value, note))
-        print(f"  {measure} = {value} {note}".rstrip(), file=sys.stderr, flush=True)
 
 
 # -- the cloud ---------------------------------------------------------------------------
@@ -298,10 +291,11 @@ def port_bodies(networks: Sequence[str], count: int, offset: int) -> list[dict[s
 def report_burst(results: Results, section: str, what: str, unit: str, run: Burst) -> None:
     stats = spread(run.latencies)
     results.add(section, f"{what}: {unit}/s", f"{run.rate:.0f}/s",
-                f"{len(run.ids)} in {run.wall:.2f} s; server CPU {run.server_cpu / run.wall:.2f}"
-                f" cores, clients {run.client_cpu / run.wall:.2f}; {run.others}")
+                note=f"{len(run.ids)} in {run.wall:.2f} s; server CPU "
+                f"{run.server_cpu / run.wall:.2f} cores, clients "
+                f"{run.client_cpu / run.wall:.2f}; {run.others}")
     results.add(section, f"{what}: one create, p50 / p99", f"{ms(stats['p50'])} / "
-                f"{ms(stats['p99'])}", f"max {ms(stats['max'])}")
+                f"{ms(stats['p99'])}", note=f"max {ms(stats['max'])}")
 
 
 # -- 1 and 2. ports: creates, then lists ----------------------------------------------------
@@ -372,7 +366,7 @@ def bench_ports(settings: Settings, workdir: Path, results: Results,
                 results.raw.setdefault("list", {})[what] = {**stats, "server_cpu": cpu_stats}
                 results.add(section, f"{what}, p50 / p99 of {len(samples)}",
                             f"{ms(stats['p50'])} / {ms(stats['p99'])}",
-                            f"max {ms(stats['max'])}; {size / 1e6:.2f} MB a response; "
+                            note=f"max {ms(stats['max'])}; {size / 1e6:.2f} MB a response; "
                             f"{others.note()}")
                 # What the server itself spent: less swayed by other processes than the
                 # wall clock when the machine is not idle.
@@ -472,7 +466,7 @@ def bench_routers(settings: Settings, workdir: Path, results: Results) -> None:
                     "rate": run.rate, "wall": run.wall, "latency": spread(run.latencies),
                     "elected_after": elected}
                 results.add(section, f"{what}: checks", "ok",
-                            f"{len(run.ids) + 1} routers with 2 L3 agents and 2 ha- ports "
+                            note=f"{len(run.ids) + 1} routers with 2 L3 agents and 2 ha- ports "
                             f"each; all had exactly one active agent {elected:.1f} s after "
                             "the last create")
 
@@ -535,7 +529,7 @@ def bench_failover(settings: Settings, workdir: Path, results: Results) -> None:
             election = seen - created
             results.add(section, "router create → exactly one agent active",
                         f"{election:.2f} s",
-                        f"formula {MASTER_DOWN + REPORT_BATCH:.2f} s (Master_Down_Interval "
+                        note=f"formula {MASTER_DOWN + REPORT_BATCH:.2f} s (Master_Down_Interval "
                         f"{MASTER_DOWN:.2f} s from start in BACKUP + {REPORT_BATCH:.0f} s "
                         f"report batch); polled every {settings.poll * 1000:.0f} ms")
             master_at = seen - REPORT_BATCH
@@ -582,7 +576,7 @@ def bench_failover(settings: Settings, workdir: Path, results: Results) -> None:
                                  "settled_after_up": settled - up_at, "others": note})
                     results.add(section, f"run {n + 1}: {active.split('.')[0]} off → "
                                 f"{other.split('.')[0]} active", f"{failover:.2f} s",
-                                f"this run's phase: powered off {phase:.2f} s after the last "
+                                note=f"this run's phase: powered off {phase:.2f} s after the last "
                                 f"advert → formula {predicted:.2f} s (Δ "
                                 f"{(failover - predicted) * 1000:+.0f} ms); the dead agent "
                                 f"showed '{during[active]}' meanwhile; back up → settled "
@@ -598,7 +592,7 @@ def bench_failover(settings: Settings, workdir: Path, results: Results) -> None:
         "worst": FAILOVER_WORST, "best": FAILOVER_BEST}}
     results.add(section, f"failover over {len(values)} runs, min / mean / max",
                 f"{min(values):.2f} / {sum(values) / len(values):.2f} / {max(values):.2f} s",
-                f"formula: 3 x {ADVERT_INT:.0f} s + (256 - {HA_PRIORITY})/256 s = "
+                note=f"formula: 3 x {ADVERT_INT:.0f} s + (256 - {HA_PRIORITY})/256 s = "
                 f"{MASTER_DOWN:.2f} s + {REPORT_BATCH:.0f} s batch = {FAILOVER_WORST:.2f} s at "
                 f"most, {FAILOVER_BEST:.2f} s at least (mean {FAILOVER_WORST - 1:.2f} s), by "
                 "when the master dies between two adverts")
@@ -707,7 +701,7 @@ async def _profile_routers(settings: Settings, out_dir: Path, results: Results) 
         _log_profile(profile, f"routers: POST /routers {total - window}→{total} (HA), "
                      f"{elapsed * 1000:.2f} ms each under cProfile", 25, 50)
         results.add(section, f"POST /routers (HA), routers {total - window}→{total}, under "
-                    "cProfile", ms(elapsed), f"{out_dir / 'routers.prof'}")
+                    "cProfile", ms(elapsed), note=f"{out_dir / 'routers.prof'}")
 
 
 async def _profile_ports(settings: Settings, out_dir: Path, results: Results) -> None:
@@ -748,7 +742,7 @@ async def _profile_ports(settings: Settings, out_dir: Path, results: Results) ->
             log(_stats_text(profile, "tottime", 25))
             log(_stats_text(profile, "cumulative", 45))
             results.add(section, f"POST /ports, ports {start}→{end}, under cProfile",
-                        f"{elapsed / count * 1000:.2f} ms each", f"{out_dir / name}.prof")
+                        f"{elapsed / count * 1000:.2f} ms each", note=f"{out_dir / name}.prof")
         total = len(expect(await client.get(f"{NET}/ports"), 200).json()["ports"])
         for params, name in (({}, "list-all"), ({"limit": 1000}, "list-limit1000")):
             profile = cProfile.Profile()
@@ -765,7 +759,7 @@ async def _profile_ports(settings: Settings, out_dir: Path, results: Results) ->
             log(_stats_text(profile, "tottime", 30))
             log(_stats_text(profile, "cumulative", 60))
             results.add(section, f"GET /ports {params or ''} ({total} ports), under "
-                        "cProfile", ms(elapsed), f"{out_dir / name}.prof")
+                        "cProfile", ms(elapsed), note=f"{out_dir / name}.prof")
         # What-ifs, without the profiler: where the time would go with a hot spot gone.
         for label, patch in WHAT_IFS:
             figures = []
@@ -785,7 +779,7 @@ async def _profile_ports(settings: Settings, out_dir: Path, results: Results) ->
                 made += 100
                 figures.append(ms(sorted(creates)[50]))
             results.add(section, f"what-if, in-process, no profiler: {label}",
-                        " / ".join(figures), f"GET /ports, ?limit=1000 (medians of 3), "
+                        " / ".join(figures), note=f"GET /ports, ?limit=1000 (medians of 3), "
                         f"POST /ports (median of 100), {total}+ ports")
 
 
@@ -798,20 +792,13 @@ def bench_profile(settings: Settings, out_dir: Path, results: Results) -> None:
 # -- main --------------------------------------------------------------------------------
 
 
-def print_table(results: Results) -> None:
-    print("| section | measure | value | notes |")
-    print("|---|---|---|---|")
-    for row in results.rows:
-        print(f"| {row.section} | {row.measure} | {row.value} | {row.note} |")
-
-
 SECTIONS = ("ports", "list", "routers", "failover", "profile")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="small counts: a smoke run")
+    standard_options(parser)
     parser.add_argument("--sections", default=",".join(SECTIONS),
                         help=f"comma list of: {', '.join(SECTIONS)}")
     parser.add_argument("--ports", type=int, help="ports created by the ports section")
@@ -822,13 +809,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="failover: power the master off S seconds after one of its adverts "
                              "(0-2; run n takes the n-th, in turn); default: as soon as the "
                              "router has settled and the machine is quiet")
-    parser.add_argument("--wait-idle", type=float, metavar="S",
-                        help="before each figure, wait up to S s for no other process to use "
-                             "the CPU (default 60, with --quick 0)")
     parser.add_argument("--profile-dir", type=Path,
                         default=Path(tempfile.gettempdir()) / "stacklab-bench-network-profiles",
                         help="where the profile section writes its .prof files")
-    parser.add_argument("--json", type=Path, help="write the raw figures to this file")
     args = parser.parse_args(argv)
 
     base = QUICK if args.quick else FULL
@@ -836,8 +819,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                  "failovers": args.failovers, "wait_idle": args.wait_idle}
     if args.phases:
         overrides["phases"] = tuple(float(p) % ADVERT_INT for p in args.phases.split(","))
-    settings = Settings(**{**asdict(base),
-                           **{k: v for k, v in overrides.items() if v is not None}})
+    settings = with_overrides(base, overrides)
     sections = {s.strip() for s in args.sections.split(",") if s.strip()}
     unknown = sections - set(SECTIONS)
     if unknown:
@@ -867,10 +849,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         bench_profile(settings, args.profile_dir, results)
     results.raw["elapsed"] = now() - began
     log(f"done in {results.raw['elapsed']:.0f} s")
-    print_table(results)
-    if args.json:
-        results.raw["rows"] = [asdict(r) for r in results.rows]
-        args.json.write_text(json.dumps(results.raw, indent=2))
+    results.print_table()
+    results.write_json(args.json)
     return 0
 
 

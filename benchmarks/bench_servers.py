@@ -31,7 +31,6 @@ list        GET /servers/detail?limit=1000 and GET /servers?limit=1000 with 10,0
 from __future__ import annotations
 
 import argparse
-import json
 import multiprocessing as mp
 import sys
 import tempfile
@@ -52,7 +51,18 @@ from bench_identity import (
     proc_status_kib,
     wait_until_quiet,
 )
-from live_cloud import STACKLAB, Failure, Live, Results, expect, ms, running, spread
+from live_cloud import (
+    STACKLAB,
+    Failure,
+    Live,
+    Results,
+    expect,
+    ms,
+    running,
+    spread,
+    standard_options,
+    with_overrides,
+)
 from stacklab.topology.loader import default_lab_data, topology_from_data
 
 now = time.perf_counter  # a stopwatch outside the server, not the server's clock
@@ -486,17 +496,10 @@ def bench_list(settings: Settings, workdir: Path, results: Results) -> None:
 # -- main --------------------------------------------------------------------------------
 
 
-def print_table(results: Results) -> None:
-    print("| section | measure | value | target | notes |")
-    print("|---|---|---|---|---|")
-    for row in results.rows:
-        print(f"| {row.section} | {row.measure} | {row.value} | {row.target} | {row.note} |")
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="small counts: a smoke run")
+    standard_options(parser)
     parser.add_argument("--sections", default="boot,concurrent,list",
                         help="comma list of: boot, concurrent, list")
     parser.add_argument("--modes", default="fire,wait",
@@ -506,18 +509,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, help="client processes of the concurrent section")
     parser.add_argument("--existing", type=int, help="servers of the list section")
     parser.add_argument("--computes", type=int, help="compute nodes of the large topology")
-    parser.add_argument("--wait-idle", type=float, metavar="S",
-                        help="before each figure, wait up to S s for no other process to use "
-                             "the CPU (default 60, with --quick 0)")
-    parser.add_argument("--json", type=Path, help="write the raw figures to this file")
     args = parser.parse_args(argv)
 
     base = QUICK if args.quick else FULL
     overrides = {"boots": args.boots, "total": args.total, "clients": args.clients,
                  "existing": args.existing, "computes": args.computes,
                  "wait_idle": args.wait_idle}
-    settings = Settings(**{**asdict(base),
-                           **{k: v for k, v in overrides.items() if v is not None}})
+    settings = with_overrides(base, overrides)
     sections = {s.strip() for s in args.sections.split(",") if s.strip()}
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
     unknown = (sections - {"boot", "concurrent", "list"}) | (set(modes) - {"fire", "wait"})
@@ -543,10 +541,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             bench_list(settings, workdir, results)
     results.raw["elapsed"] = now() - began
     print(f"done in {results.raw['elapsed']:.0f} s", file=sys.stderr)
-    print_table(results)
-    if args.json:
-        results.raw["rows"] = [asdict(r) for r in results.rows]
-        args.json.write_text(json.dumps(results.raw, indent=2))
+    results.print_table()
+    results.write_json(args.json)
     return 0
 
 

@@ -43,7 +43,6 @@ ceph    with ``enabled_backends = lvm,ceph`` and a ``ceph`` volume type: create-
 from __future__ import annotations
 
 import argparse
-import json
 import multiprocessing as mp
 import os
 import sys
@@ -75,6 +74,8 @@ from live_cloud import (
     ms,
     running,
     spread,
+    standard_options,
+    with_overrides,
 )
 
 now = time.perf_counter  # a stopwatch outside the server, not the server's clock
@@ -496,13 +497,6 @@ def bench_ceph(settings: Settings, workdir: Path, results: Results) -> None:
 # -- main --------------------------------------------------------------------------------
 
 
-def print_table(results: Results) -> None:
-    print("| section | measure | value | target | notes |")
-    print("|---|---|---|---|---|")
-    for row in results.rows:
-        print(f"| {row.section} | {row.measure} | {row.value} | {row.target} | {row.note} |")
-
-
 SECTIONS: dict[str, Callable[[Settings, Path, Results], None]] = {
     "create": bench_create, "cycles": bench_cycles, "list": bench_list, "ceph": bench_ceph}
 
@@ -510,24 +504,19 @@ SECTIONS: dict[str, Callable[[Settings, Path, Results], None]] = {
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="small counts: a smoke run")
+    standard_options(parser)
     parser.add_argument("--sections", default=",".join(SECTIONS),
                         help=f"comma list of: {', '.join(SECTIONS)}")
     parser.add_argument("--creates", type=int, help="measured sequential creates")
     parser.add_argument("--clients", type=int, help="client processes (cycles, list fill)")
     parser.add_argument("--duration", type=float, help="seconds of the cycles window")
     parser.add_argument("--existing", type=int, help="volumes of the list section")
-    parser.add_argument("--wait-idle", type=float, metavar="S",
-                        help="before each figure, wait up to S s for no other process to use "
-                             "the CPU (default 60, with --quick 0)")
-    parser.add_argument("--json", type=Path, help="write the raw figures to this file")
     args = parser.parse_args(argv)
 
     base = QUICK if args.quick else FULL
     overrides = {"creates": args.creates, "clients": args.clients, "duration": args.duration,
                  "existing": args.existing, "wait_idle": args.wait_idle}
-    settings = Settings(**{**asdict(base),
-                           **{k: v for k, v in overrides.items() if v is not None}})
+    settings = with_overrides(base, overrides)
     sections = [s.strip() for s in args.sections.split(",") if s.strip()]
     unknown = set(sections) - set(SECTIONS)
     if unknown:
@@ -550,10 +539,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     results.raw["load_average_after"] = os.getloadavg()
     log(f"done in {results.raw['elapsed']:.0f} s; load average "
         f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-    print_table(results)
-    if args.json:
-        results.raw["rows"] = [asdict(r) for r in results.rows]
-        args.json.write_text(json.dumps(results.raw, indent=2))
+    results.print_table()
+    results.write_json(args.json)
     return 0
 
 

@@ -6,19 +6,25 @@ Each benchmark starts its own cloud (``running``), stops at the first unexpected
 
 from __future__ import annotations
 
+import argparse
+import json
 import subprocess
 import sys
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 
 from bench_identity import free_port, percentile
 
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+S = TypeVar("S", bound="DataclassInstance")
 now = time.perf_counter  # a stopwatch outside the server, not the server's clock
 STACKLAB = Path(sys.executable).parent / "stacklab"
 READY_TIMEOUT = 60.0
@@ -65,6 +71,34 @@ class Results:
             note: str = "") -> None:
         self.rows.append(Row(section, measure, value, target, note))
         log(f"  {measure} = {value} {f'(target {target})' if target else ''} {note}".rstrip())
+
+    def print_table(self) -> None:
+        """The figures as the Markdown table docs/benchmarks.md records."""
+        print("| section | measure | value | target | notes |")
+        print("|---|---|---|---|---|")
+        for row in self.rows:
+            print(f"| {row.section} | {row.measure} | {row.value} | {row.target} "
+                  f"| {row.note} |")
+
+    def write_json(self, path: Path | None) -> None:
+        """The raw figures and the rows, for a later comparison (``--json``)."""
+        if path is not None:
+            self.raw["rows"] = [asdict(r) for r in self.rows]
+            path.write_text(json.dumps(self.raw, indent=2))
+
+
+def standard_options(parser: argparse.ArgumentParser) -> None:
+    """The options every live benchmark takes."""
+    parser.add_argument("--quick", action="store_true", help="small counts: a smoke run")
+    parser.add_argument("--wait-idle", type=float, metavar="S",
+                        help="before each figure, wait up to S s for no other process to use "
+                             "the CPU (default 60, with --quick 0)")
+    parser.add_argument("--json", type=Path, help="write the raw figures to this file")
+
+
+def with_overrides(base: S, overrides: dict[str, Any]) -> S:
+    """``base`` settings with the options given on the command line (None: not given)."""
+    return replace(base, **{k: v for k, v in overrides.items() if v is not None})
 
 
 @dataclass
