@@ -18,7 +18,7 @@ from urllib.parse import quote, unquote_to_bytes
 
 import orjson
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route, Router
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -151,6 +151,11 @@ def _dispatcher(api: ServiceApi, operations: dict[str, list[Operation]], reach: 
                     await cloud.parts.scaled_clock.sleep(pause)
         except ApiError as error:
             return _error_response(api, error, request)
+        except ClientDisconnect:
+            # The client went away mid-body (a probe's timeout): nothing is lost, as nothing
+            # was acknowledged, and no one reads the answer; not a server error.
+            return _error_response(api, BadRequest(
+                "The client closed the connection before its request body was read."), request)
         except DBConnectionError as error:
             # What oslo.db raised reaches the service's own handling of the unexpected.
             LOG.error("%s: DBConnectionError: %s", api.name, error)

@@ -358,8 +358,10 @@ def test_the_limit_comes_from_the_config(client: TestClient, cloud: FakeCloud) -
     assert response.status_code == 413
 
 
-def _raw_post(cloud: FakeCloud, chunks: list[bytes], declared: int | None) -> list[Message]:
-    """Drive the ASGI app directly, delivering the body in several receive() messages."""
+def _raw_post(cloud: FakeCloud, chunks: list[bytes], declared: int | None, *,
+              gone: bool = False) -> list[Message]:
+    """Drive the ASGI app directly, delivering the body in several receive() messages
+    (``gone``: the client disconnects before the body's end)."""
     app = build_app(cloud)  # type: ignore[arg-type]
     headers = [(b"host", b"testserver"), (b"x-auth-token", b"admin-token"),
                (b"content-type", b"application/json")]
@@ -369,7 +371,8 @@ def _raw_post(cloud: FakeCloud, chunks: list[bytes], declared: int | None) -> li
              "method": "POST", "scheme": "http", "path": "/compute/v2.1/echo",
              "raw_path": b"/compute/v2.1/echo", "root_path": "", "query_string": b"",
              "headers": headers, "client": ("127.0.0.1", 1), "server": ("testserver", 80)}
-    pending = [{"type": "http.request", "body": chunk, "more_body": i < len(chunks) - 1}
+    pending = [{"type": "http.request", "body": chunk,
+                "more_body": gone or i < len(chunks) - 1}
                for i, chunk in enumerate(chunks)]
     sent: list[Message] = []
 
@@ -391,6 +394,15 @@ def test_a_body_in_many_chunks_over_the_limit_is_413() -> None:
 def test_a_content_length_smaller_than_the_body_does_not_bypass_the_limit() -> None:
     sent = _raw_post(FakeCloud(), [b'{"body": "'] + [b"x" * 20] * 5 + [b'"}'], declared=10)
     assert sent[0]["status"] == 413
+
+
+def test_a_client_gone_mid_body_is_not_a_server_error(caplog: pytest.LogCaptureFixture
+                                                       ) -> None:
+    cloud = FakeCloud()
+    sent = _raw_post(cloud, [b'{"bo', b'dy": '], declared=40, gone=True)
+    assert sent[0]["status"] == 400
+    assert cloud.unexpected_errors == 0
+    assert not [r for r in caplog.records if r.getMessage().startswith(UNEXPECTED_ERROR)]
 
 
 def test_a_body_in_many_chunks_within_the_limit_is_joined() -> None:
