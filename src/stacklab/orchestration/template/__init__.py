@@ -30,8 +30,15 @@ Resolution (lazy, through the engine's Resolver)
     resolve(snippet, resolver)     a parsed snippet's value; errors are
         StackValidationFailed with heat's path, e.g. `resources.server.properties.image:
         The Parameter (foo) was not provided.`
-    dependencies(snippet) / attribute_references(snippet)   the static pass
-    select_path(value, path)       heat's attribute path walk, for resource_attr
+    referenced_resources(snippet, resolver=None) -> set of resource names (the static
+        pass over get_resource/get_attr/Ref/Fn::GetAtt; both `if` branches without a
+        resolver); dependencies(snippet, path) yields (name, heat-style location) and
+        attribute_references(snippet) (name, attribute) pairs
+    Template.parse(raw_snippet, path) parses extra data with the template's functions
+    StackResolver(parameters, files, resource_ref=, resource_attr=, facade=) a Resolver
+        from the engine's callables (none: every resource answers None, as for preview)
+    select_path(value, path) / attribute_from(attrs, attr, *path)  heat's path walk
+    The original error of a wrapped failure is its `__cause__`.
 
 Parameters
     Template.validate_parameters(values, defaults, custom, stack_name=, stack_id=,
@@ -85,6 +92,7 @@ from stacklab.orchestration.template.intrinsics import (
     Resolver,
     attribute_references,
     dependencies,
+    referenced_resources,
     resolve,
     select_path,
 )
@@ -94,6 +102,7 @@ from stacklab.orchestration.template.parameters import (
     Parameters,
     ParameterSchema,
 )
+from stacklab.orchestration.template.resolvers import StackResolver, attribute_from
 from stacklab.orchestration.template.template import (
     OutputDefinition,
     ResourceDefinition,
@@ -133,6 +142,7 @@ __all__ = [
     "ResourceChange",
     "ResourceDefinition",
     "ResourceType",
+    "StackResolver",
     "StackValidationFailed",
     "Template",
     "TemplateDiff",
@@ -141,6 +151,7 @@ __all__ = [
     "TemplateVersion",
     "UnknownUserParameter",
     "UserParameterMissing",
+    "attribute_from",
     "attribute_references",
     "changed_resources",
     "dependencies",
@@ -149,6 +160,7 @@ __all__ = [
     "load_template",
     "merge_environment_files",
     "parse",
+    "referenced_resources",
     "resolve",
     "select_path",
     "versions",

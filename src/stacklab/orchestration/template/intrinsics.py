@@ -283,6 +283,13 @@ def dependencies(
             yield from dependencies(v, f"{path}[{i}]", ctx)
 
 
+def referenced_resources(snippet: Any, resolver: Resolver | Context | None = None) -> set[str]:
+    """Names of the resources a parsed snippet refers to, resolving nothing but conditions
+    (and names computed by functions) when a resolver is given."""
+    ctx = None if resolver is None else as_context(resolver)
+    return {name for name, _ in dependencies(snippet, "", ctx)}
+
+
 def attribute_references(snippet: Any, ctx: Context | None = None) -> Iterator[tuple[str, Any]]:
     """(resource name, attribute) pairs a snippet reads; attribute None means all of them,
     a tuple an attribute with a path (HOT 2014-10-16 on)."""

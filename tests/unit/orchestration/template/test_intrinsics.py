@@ -263,3 +263,51 @@ resources: {}
 """,
     )
     assert t.evaluate_conditions(resolver(params={"z": "a"})) == {"c": True, "d": True}
+
+
+def test_cfn_functions_in_hot_2013(value_of):
+    assert value_of({"Fn::Replace": [{"$a": "x"}, "$a-$a"]}, "2013-05-23") == "x-x"
+    assert value_of({"Fn::Split": [",", "a,b"]}, "2013-05-23") == ["a", "b"]
+    assert value_of({"Fn::Select": ["1", ["a", "b"]]}, "2013-05-23") == "b"
+    assert value_of({"Fn::Select": ["k", {"k": "v"}]}, "2014-10-16") == "v"
+    assert value_of({"Fn::Select": [5, ["a"]]}, "2014-10-16") == ""
+    members = [".member.0.Name=key", ".member.0.Value=door", ".member.1.Name=k2"]
+    assert value_of({"Fn::MemberListToMap": ["Name", "Value", members]}, "2013-05-23") == {
+        "key": "door"
+    }
+
+
+def test_referenced_resources_and_stack_resolver():
+    from stacklab.orchestration.template import (
+        StackResolver,
+        attribute_from,
+        referenced_resources,
+    )
+
+    t = parse(
+        """
+heat_template_version: 2021-04-16
+parameters: {enabled: {type: boolean, default: true}}
+conditions: {c: {get_param: enabled}}
+resources:
+  a: {type: T}
+  b: {type: T}
+  x:
+    type: T
+    properties:
+      v: {if: [c, {get_attr: [a, name]}, {get_resource: b}]}
+      f: {get_file: script.sh}
+"""
+    )
+    props = t.resources["x"].properties
+    assert referenced_resources(props) == {"a", "b"}
+    params = t.validate_parameters()
+    r = StackResolver(
+        params,
+        {"script.sh": "echo"},
+        resource_attr=lambda name, attr, *path: attribute_from({"name": "A"}, attr, *path),
+    )
+    assert referenced_resources(props, r) == {"a"}
+    assert t.resources["x"].properties_value(r) == {"v": "A", "f": "echo"}
+    # with no resource callables every resource answers None (preview)
+    assert StackResolver(params).resource_ref("a") is None
