@@ -436,6 +436,12 @@ class GetAttThenSelect(Function):
         if isinstance(name, str):
             yield name, path
 
+    def validate(self) -> None:
+        # heat checks the resource exists here (the attribute name is the plugin's matter).
+        super().validate()
+        if isinstance(self.resource, str) and not self.scope.has_resource(self.resource):
+            raise InvalidTemplateReference(self.resource, "unknown")
+
     def attribute_references(self, ctx: Context | None) -> Iterator[tuple[str, Any]]:
         yield from super().attribute_references(ctx)
         name = _static_name(self.resource, ctx)

@@ -378,7 +378,7 @@ class ParameterSchema:
                 continue
             try:
                 c.check(value, self, custom)
-            except ValueError as exc:
+            except (ValueError, TypeError) as exc:
                 raise StackValidationFailed(str(exc)) from exc
 
     def describe(self, value: Any = None, default: Any = None) -> dict[str, Any]:

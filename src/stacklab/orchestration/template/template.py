@@ -9,7 +9,7 @@ Resolver.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -489,33 +489,28 @@ class Template:
         return graph
 
     # ------------------------------------------------------------------ validation
-    def validate(self, resolver: Resolver | Context | None = None) -> None:
-        """heat's stack-level checks that need no resource plugin: conditions, functions
-        (removed ones, make_url, yaql expressions, ...), references and cycles."""
+    def validate(
+        self,
+        resolver: Resolver | Context | None = None,
+        parameter_names: Iterable[str] | None = None,
+    ) -> None:
+        """heat's stack-level checks that need no resource plugin, in heat's order:
+        conditions, names shared by a parameter and a resource, references and cycles,
+        the functions of each resource (removed ones, make_url, yaql, ...), then outputs.
+
+        With a resolver, only enabled resources count (as in heat, which knows the
+        parameters); `parameter_names` defaults to the declared and pseudo parameters.
+        """
         Conditions(self.condition_definitions).validate()
-        for defn in self.resources.values():
+        ctx = None if resolver is None else as_context(resolver)
+        enabled = self.resources if ctx is None else self.enabled_resources(ctx)
+        names = set(self.parameters() if parameter_names is None else parameter_names)
+        duplicates = names & set(enabled)
+        if duplicates:
+            raise StackValidationFailed(f"Duplicate names {duplicates}")
+        self.dependencies(ctx).check()
+        for defn in enabled.values():
             for snippet in (defn.properties, defn.metadata, defn.update_policy):
                 fn.validate(snippet)
         for output in self.outputs.values():
-            try:
-                fn.validate(output.value)
-            except StackValidationFailed as exc:
-                raise StackValidationFailed(
-                    exc.error_message, path=exc.path, error="Output validation error"
-                ) from exc
-        graph = self.dependencies(resolver)
-        graph.check()
-
-    def validate_output_references(self) -> None:
-        for output in self.outputs.values():
-            for dep, _ in fn.dependencies(output.value, output.name):
-                if dep not in self.resources:
-                    raise StackValidationFailed(
-                        str(InvalidTemplateReference(dep, "unknown")),
-                        path=[
-                            self.version.outputs_section,
-                            output.name,
-                            "value" if self.version.is_hot else "Value",
-                        ],
-                        error="Output validation error",
-                    )
+            fn.validate(output.value)

@@ -247,3 +247,13 @@ def test_parameters_serve_a_resolver(resolver):
     r = resolver()
     r.param = params.param  # type: ignore[method-assign]
     assert t.resources["r"].properties_value(r) == {"a": "y", "s": "st"}
+
+
+def test_a_value_of_the_wrong_kind_is_a_validation_error_not_a_crash():
+    t = parse(
+        "heat_template_version: 2016-10-14\n"
+        "parameters: {p: {type: string, constraints: [{length: {max: 3}}]}}"
+    )
+    with pytest.raises(StackValidationFailed) as err:
+        t.validate_parameters({"p": 12345})
+    assert str(err.value).startswith("Parameter 'p' is invalid: ")

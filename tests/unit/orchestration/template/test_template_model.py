@@ -323,3 +323,24 @@ def test_cfn_template(resolver):
     assert str(err.value) == (
         "Output validation error: Outputs.O: Each output definition must contain a Value key."
     )
+
+
+def test_validate_duplicate_names_and_output_references():
+    t = parse(
+        "heat_template_version: 2021-04-16\n"
+        "parameters: {net: {type: string, default: x}}\n"
+        "resources: {net: {type: T}}"
+    )
+    with pytest.raises(StackValidationFailed) as err:
+        t.validate()
+    assert str(err.value) == "Duplicate names {'net'}"
+    t = parse(
+        "heat_template_version: 2021-04-16\n"
+        "resources: {net: {type: T}}\n"
+        "outputs: {o: {value: {k: {get_attr: [srv, first_address]}}}}"
+    )
+    with pytest.raises(StackValidationFailed) as err:
+        t.validate()
+    assert str(err.value) == (
+        'outputs.o.value.k.get_attr: The specified reference "srv" (in unknown) is incorrect.'
+    )
