@@ -10,7 +10,8 @@ Loading and the model
         and keys (StackValidationFailed), parameter declarations (InvalidSchemaError);
         every snippet parsed into function nodes, nothing resolved.
     Template.version            TemplateVersion (.key, .date, .kind 'hot'|'cfn', .aliases)
-    Template.description, .parameter_groups, .files
+    Template.description, .parameter_groups, .files, .raw (the decoded template)
+    Template.all_parameters_schema()  with the parameters of templates among its files
     Template.parameters_schema  {name: ParameterSchema} (.type, .default, .hidden, .label,
                                 .immutable, .constraints, .describe() for template-validate)
     Template.resources          {name: ResourceDefinition} (.type, .properties, .metadata,
@@ -44,7 +45,8 @@ Parameters
     Template.validate_parameters(values, defaults, custom, stack_name=, stack_id=,
         project_id=) -> Parameters (a Mapping of typed values with OS::stack_name,
         OS::stack_id, OS::project_id; `.param` serves a Resolver); `custom(name, value)`
-        checks custom constraints (True | False | message | None for unknown).
+        checks custom constraints (True | False | message | None for unknown); values and
+        defaults left out come from the template's environment.
     Parameters.check_immutable(new_parameters)  ImmutableParameterModified
 
 Environment

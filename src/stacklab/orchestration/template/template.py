@@ -20,6 +20,7 @@ from stacklab.orchestration.template.errors import (
     InvalidTemplateReference,
     InvalidTemplateSection,
     StackValidationFailed,
+    TemplateError,
 )
 from stacklab.orchestration.template.intrinsics import (
     Context,
@@ -27,6 +28,7 @@ from stacklab.orchestration.template.intrinsics import (
     Resolver,
     as_context,
 )
+from stacklab.orchestration.template.loading import load_template
 from stacklab.orchestration.template.parameters import (
     CustomConstraintCheck,
     Parameters,
@@ -389,7 +391,13 @@ class Template:
         stack_id: str | None = None,
         project_id: str | None = None,
     ) -> Parameters:
-        """The stack's parameter values (unchecked); a Resolver's `param` in one object."""
+        """The stack's parameter values (unchecked); a Resolver's `param` in one object.
+
+        Values and defaults not given come from the template's environment, if it has one.
+        """
+        if self.environment is not None:
+            values = self.environment.parameters if values is None else values
+            defaults = self.environment.parameter_defaults if defaults is None else defaults
         return Parameters(
             self.parameters_schema,
             values,
@@ -418,6 +426,24 @@ class Template:
         validate_parameter_groups(self.parameter_groups, list(params))
         params.validate(custom, validate_values=validate_values)
         return params
+
+    def all_parameters_schema(self) -> dict[str, ParameterSchema]:
+        """This template's parameters and those of every template among its files (what
+        heat merges environment files against, so nested templates' parameters count)."""
+        found: dict[str, ParameterSchema] = {}
+        for text in self.files.values():
+            try:
+                nested = Template(load_template(text), files={})
+            except TemplateError:
+                continue
+            found.update(nested.parameters_schema)
+        found.update(self.parameters_schema)
+        return found
+
+    @property
+    def raw(self) -> dict[str, Any]:
+        """The template as the client sent it (decoded), for `template show`."""
+        return self.t
 
     # ------------------------------------------------------------------ evaluation
     def resolve(self, snippet: Any, resolver: Resolver | Context) -> Any:

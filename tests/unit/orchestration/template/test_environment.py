@@ -162,3 +162,20 @@ def test_child_environment_keeps_registry_not_parameters():
     assert child.parameters == {"b": 2}
     assert child.resource_registry["X::Y"] == "y.yaml"
     assert child.resource_registry["resources"] == {"hooks": "pre-create"}
+
+
+def test_template_reads_its_environment_and_nested_parameters():
+    env = Environment.from_dict({"parameters": {"a": "x"}, "parameter_defaults": {"b": "y"}})
+    t = parse(
+        "heat_template_version: 2021-04-16\n"
+        "parameters: {a: {type: string}, b: {type: string}}\n"
+        "resources: {n: {type: nested.yaml}}",
+        files={
+            "nested.yaml": "heat_template_version: 2021-04-16\nparameters: {c: {type: number}}",
+            "script.sh": "echo [",
+        },
+        environment=env,
+    )
+    params = t.validate_parameters()
+    assert (params["a"], params["b"]) == ("x", "y")
+    assert set(t.all_parameters_schema()) == {"a", "b", "c"}
