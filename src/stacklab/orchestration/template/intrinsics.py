@@ -1430,7 +1430,11 @@ class If(Function):
     def chosen(self, ctx: Context) -> Any:
         value = _resolve(self.condition, ctx)
         if not isinstance(value, bool):
-            value = ctx.conditions(self.scope).is_enabled(value)
+            try:
+                value = ctx.conditions(self.scope).is_enabled(value)
+            except ValueError as exc:
+                # heat picks the branch while parsing, so its path names the `if` itself
+                raise StackValidationFailed(str(exc), path=_join(self.path, self.name)) from exc
         return self.if_true if value else self.if_false
 
     def result(self, ctx: Context) -> Any:
@@ -1462,6 +1466,9 @@ class If(Function):
 
     def validate(self) -> None:
         validate(self.condition)
+        known = getattr(self.scope, "condition_definitions", None)
+        if isinstance(self.condition, str) and known is not None and self.condition not in known:
+            raise ValueError(f'Invalid condition "{self.condition}"')
         validate(self.if_true)
         if self.if_false is not OMIT:
             validate(self.if_false)

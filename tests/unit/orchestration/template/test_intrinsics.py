@@ -311,3 +311,15 @@ resources:
     assert t.resources["x"].properties_value(r) == {"v": "A", "f": "echo"}
     # with no resource callables every resource answers None (preview)
     assert StackResolver(params).resource_ref("a") is None
+
+
+def test_if_with_an_unknown_condition(hot, resolver):
+    t = hot(
+        "2016-10-14", "conditions: {}\nresources: {x: {type: T, properties: {v: {if: [c, 1, 2]}}}}"
+    )
+    with pytest.raises(StackValidationFailed) as err:
+        t.validate()
+    assert str(err.value) == 'resources.x.properties.v.if: Invalid condition "c"'
+    with pytest.raises(StackValidationFailed) as err:
+        t.resources["x"].properties_value(resolver())
+    assert str(err.value) == 'resources.x.properties.v.if: Invalid condition "c"'
