@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from stacklab.orchestration.template import intrinsics as fn
+from stacklab.orchestration.template import intrinsic_functions as fn
 from stacklab.orchestration.template.errors import InvalidTemplateVersion
-from stacklab.orchestration.template.intrinsics import FunctionClass
+from stacklab.orchestration.template.intrinsics import FunctionClass, Removed
 
 Kind = Literal["hot", "cfn"]
 
@@ -76,18 +76,18 @@ class TemplateVersion:
         table = dict(self.functions)
         if with_conditions:
             table.update(self.condition_functions)
-        return [name for name, cls in table.items() if cls is not fn.Removed]
+        return [name for name, cls in table.items() if cls is not Removed]
 
 
 _REMOVED_2014 = {
-    "Fn::GetAZs": fn.Removed,
-    "Fn::Join": fn.Removed,
-    "Fn::Split": fn.Removed,
-    "Fn::Replace": fn.Removed,
-    "Fn::Base64": fn.Removed,
-    "Fn::MemberListToMap": fn.Removed,
-    "Fn::ResourceFacade": fn.Removed,
-    "Ref": fn.Removed,
+    "Fn::GetAZs": Removed,
+    "Fn::Join": Removed,
+    "Fn::Split": Removed,
+    "Fn::Replace": Removed,
+    "Fn::Base64": Removed,
+    "Fn::MemberListToMap": Removed,
+    "Fn::ResourceFacade": Removed,
+    "Ref": Removed,
 }
 
 _HOT_20130523: dict[str, FunctionClass] = {
@@ -129,7 +129,7 @@ _HOT_20151015 = {
     "list_join": fn.JoinMultiple,
     "str_replace": fn.ReplaceJson,
     "str_split": fn.StrSplit,
-    "Fn::Select": fn.Removed,
+    "Fn::Select": Removed,
 }
 
 _HOT_20160408 = {**_HOT_20151015, "map_merge": fn.MapMerge}
