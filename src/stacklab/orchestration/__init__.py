@@ -1,0 +1,1 @@
+"""Orchestration (heat): templates, stacks and the engine that builds them."""
