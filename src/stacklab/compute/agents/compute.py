@@ -26,6 +26,7 @@ from stacklab.compute.diagnostics import diagnostics
 from stacklab.compute.instances import InstanceGone, UnexpectedTaskState
 from stacklab.compute.neutron import NeutronError
 from stacklab.compute.volume_extend import extend_attached
+from stacklab.compute.volume_swap import SwapFailed, swap_on_host
 
 if TYPE_CHECKING:
     from stacklab.compute.service import ComputeService
@@ -242,6 +243,19 @@ class ComputeManager:
         await self._volume_step(instance_uuid, ctxt, "compute_detach_volume", "detach_volume",
                                 self.compute.volumes.disconnect(instance_uuid, volume_id, ctxt))
 
+    async def swap_volume(self, instance_uuid: str, old_volume_id: str, new_volume_id: str,
+                          new_attachment_id: str, ctxt: Mapping[str, Any]) -> None:
+        """The new volume connected in the old one's place (cinder's migration asked)."""
+        async def swap() -> None:
+            grown = await swap_on_host(self.compute, self.host, instance_uuid, old_volume_id,
+                                       new_volume_id, new_attachment_id, ctxt)
+            if grown is not None:
+                self.hypervisor.resize_disk(instance_uuid, grown.device, grown.old_gb,
+                                            grown.new_gb)
+
+        await self._volume_step(instance_uuid, ctxt, "compute_swap_volume", "swap_volume_prep",
+                                swap())
+
     async def _volume_step(self, uuid: str, ctxt: Mapping[str, Any], event: str, step: str,
                            work: Awaitable[None]) -> None:
         """One volume operation as an event of its action: cinder's refusal fails the event
@@ -252,7 +266,7 @@ class ComputeManager:
         await self.compute.profile_sleep(step)
         try:
             await work
-        except CinderError as exc:
+        except (CinderError, SwapFailed) as exc:
             LOG.error("[instance: %s] %s failed: %s", uuid, step, exc.message)
             instances.event(uuid, request_id, event, self.host, result="Error",
                             details=exc.message)
