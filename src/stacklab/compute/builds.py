@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from stacklab.api.context import RequestContext
-from stacklab.api.errors import BadRequest, Conflict, Forbidden, NotFound, nova_internal_error
+from stacklab.api.errors import BadRequest, Forbidden, NotFound, nova_internal_error
 from stacklab.bus.interface import Target
 from stacklab.compute import image_meta, quotas, states
 from stacklab.compute import models as m
@@ -592,22 +592,19 @@ class Builds:
             m.BlockDeviceMapping.instance_uuid == instance.uuid,
             m.BlockDeviceMapping.boot_index == 0,
             m.BlockDeviceMapping.destination_type == "volume"))
+        volume_backed = root is not None and bool(root.volume_id)
         if root is not None and root.volume_id:
             # Volume-backed: the image is the one its root volume was made from.
             volume = await self.service.volumes.volume(root.volume_id, context.auth_token)
             original = (volume.get("volume_image_metadata") or {}).get("image_id")
-            if original != fields["imageRef"]:
-                if not reimage:
-                    raise BadRequest(f"Image {fields['imageRef']} is unacceptable: Unable to "
-                                     "rebuild with a different image for a volume-backed "
-                                     "server.")
-                # 2.93's reimage needs cinder's os-reimage (3.68), which stacklab's Block
-                # Storage does not offer yet: refused, rather than rebuilt on the old content.
-                raise Conflict("Rebuilding a volume-backed server with a new image is not "
-                               "supported by the Block Storage service of stacklab yet.")
+            if original != fields["imageRef"] and not reimage:
+                raise BadRequest(f"Image {fields['imageRef']} is unacceptable: Unable to "
+                                 "rebuild with a different image for a volume-backed "
+                                 "server.")
         else:
             # An empty image_ref marks a volume-backed server: it stays so (as nova).
             instance.image_ref = image["id"]
+        await self._check_volumes_in_use(session, instance.uuid, context.auth_token)
         self.service.instances.edit(instance, fields)
         if "metadata" in fields:
             instance.metadata_ = dict(fields["metadata"])
@@ -622,6 +619,19 @@ class Builds:
                                                             image["properties"]),
                                     "old_vm_state": instance.vm_state}
         instance.task_state = states.REBUILDING
+        # 2.93 re-images the root volume of a volume-backed server (with the same image
+        # too): cinder writes it anew.
         return Cast.to_compute(instance.host, "rebuild_instance", instance_uuid=instance.uuid,
                                image_ref=image["id"], evacuate=False, migration_uuid=None,
-                               target_state=None)
+                               target_state=None,
+                               reimage_boot_volume=reimage and volume_backed)
+
+    async def _check_volumes_in_use(self, session: Session, instance_uuid: str,
+                                    token: str | None) -> None:
+        """nova's _check_volume_status: every attached volume in-use, or the rebuild would
+        fail to attach it again."""
+        for volume_id, _ in self.service.volumes.attached(session, instance_uuid):
+            volume = await self.service.volumes.volume(volume_id, token)
+            if volume.get("status") != "in-use":
+                raise BadRequest(f"Invalid volume: volume '{volume_id}' status must be "
+                                 f"'in-use'. Currently in '{volume.get('status')}' status")

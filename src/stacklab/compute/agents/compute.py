@@ -26,6 +26,7 @@ from stacklab.compute.diagnostics import diagnostics
 from stacklab.compute.instances import InstanceGone, UnexpectedTaskState
 from stacklab.compute.neutron import NeutronError
 from stacklab.compute.volume_extend import extend_attached
+from stacklab.compute.volume_reimage import reimage_root
 from stacklab.compute.volume_swap import SwapFailed, swap_on_host
 
 if TYPE_CHECKING:
@@ -391,7 +392,8 @@ class ComputeManager:
 
     async def rebuild_instance(self, instance_uuid: str, image_ref: str | None, evacuate: bool,
                                migration_uuid: str | None, target_state: str | None,
-                               ctxt: Mapping[str, Any]) -> None:
+                               ctxt: Mapping[str, Any],
+                               reimage_boot_volume: bool = False) -> None:
         uuid = instance_uuid
         compute = self.compute
         async with self._event(uuid, ctxt, "compute_rebuild_instance"):
@@ -411,6 +413,8 @@ class ComputeManager:
             volumes = compute.volumes
             await self._move_volumes(uuid, states.REBUILDING, volumes.reserve_anew(uuid, ctxt),
                                      migration_uuid, "failed")
+            if reimage_boot_volume and image_ref and not evacuate:
+                await self._reimage(uuid, image_ref, ctxt)
             await self._steps(uuid, states.REBUILDING, states.REBUILD_BLOCK_DEVICE_MAPPING)
             await self._move_volumes(uuid, states.REBUILD_BLOCK_DEVICE_MAPPING,
                                      volumes.connect_all(uuid, self.host, ctxt), migration_uuid,
@@ -437,6 +441,18 @@ class ComputeManager:
                 # and its guest stay until the source compute starts again and cleans
                 # up after itself (``init_host``).
                 compute.set_migration(migration_uuid, status="done")
+
+    async def _reimage(self, uuid: str, image_ref: str, ctxt: Mapping[str, Any]) -> None:
+        """2.93: the root volume written anew from the image by cinder; a failure is nova's
+        BuildAbortException (the server in ERROR)."""
+        await self.compute.profile_sleep("reimage_volume")
+        failure = await reimage_root(self.compute, self.events, uuid, image_ref, ctxt)
+        if failure is None:
+            return
+        message = f"Build of instance {uuid} aborted: Failed to rebuild volume backed instance."
+        await self._save(uuid, states.REBUILDING, vm_state=states.ERROR, task_state=None,
+                         fault=self.compute.instances.fault(message, details=failure))
+        raise VolumesFailed(message)
 
     async def snapshot_instance(self, instance_uuid: str, image_id: str,
                                 ctxt: Mapping[str, Any]) -> None:
