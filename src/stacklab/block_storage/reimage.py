@@ -110,12 +110,14 @@ class Reimages:
         message to its cinder-volume."""
         try:
             check_image_fits(image_info(image), volume.size)
+            if volume.host is None:
+                # Never scheduled (an error volume): no cinder-volume holds it to write.
+                raise invalid_volume(f"Volume {volume.id} is on no host.")
         except BadRequest:
             if volume.status == "downloading":
                 volume.status = volume.previous_status or "available"
                 volume.previous_status = None
             raise
-        assert volume.host is not None
         return Cast(TOPICS[VOLUME], backend_of(volume.host), "reimage_volume",
                     {"volume_id": volume.id, "image_id": str(image["id"]),
                      "snapshot_id": snapshot_id})

@@ -67,6 +67,16 @@ def test_reimage_refusals_are_cinder_s() -> None:
                                                        "reimage_reserved": True}},
                        expect=202)
         assert (await lab.until_status(volume, "reserved", "error"))["status"] == "reserved"
+        # A volume no backend took (error, no host): refused, not written by anyone.
+        await lab.call("POST", "/types", {"volume_type": {
+            "name": "nowhere", "extra_specs": {"volume_backend_name": "nowhere"}}})
+        lost = (await lab.create(name="lost", volume_type="nowhere"))["volume"]["id"]
+        assert (await lab.volume(lost))["status"] == "error"
+        hostless = await lab.call("POST", f"/volumes/{lost}/action",
+                                  {"os-reimage": {"image_id": image}}, expect=400)
+        assert hostless["badRequest"]["message"] == (
+            f"Invalid volume: Volume {lost} is on no host.")
+        assert (await lab.volume(lost))["status"] == "error"
         # Two attachments: cinder's 409.
         await lab.call("POST", "/types", {"volume_type": {
             "name": "multi", "extra_specs": {"multiattach": "<is> True"}}})

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from support.apiref import assert_nova_response
 from unit.block_storage.cinder_calls import Lab, run_lab
 from unit.compute.test_volume_moves import COMPUTE1, attached_to, volume_backed, wait_for
 from unit.compute.test_volumes import image, nova
@@ -38,6 +39,8 @@ def test_rebuild_at_2_93_reimages_the_root_volume() -> None:
         assert "Unable to rebuild with a different image" in refused["badRequest"]["message"]
         answer = await nova(lab, "POST", action, {"rebuild": {"imageRef": other}},
                             version="2.93", expect=202)
+        assert_nova_response(answer, "/servers/{id}/action", "POST", "2.93",
+                             action="rebuild")
         assert answer["server"]["image"] == ""  # still volume-backed
         shown = await wait_for(lab, server, "ACTIVE", "ERROR")
         assert shown["status"] == "ACTIVE", shown.get("fault")

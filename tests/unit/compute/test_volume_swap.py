@@ -5,6 +5,7 @@ migration, and the volume keeps its id, its attachment to the server and its byt
 
 from __future__ import annotations
 
+from support.apiref import assert_valid, nova_request_schema, nova_response_schema
 from unit.block_storage.cinder_calls import Lab, run_lab
 from unit.compute.test_volume_moves import COMPUTE1
 from unit.compute.test_volumes import boot, image, nova, valid
@@ -111,6 +112,18 @@ def test_retype_on_demand_of_an_attached_volume_migrates_it_through_nova() -> No
         assert lab.cloud.block_storage.store.read(destination, volume) == b"retyped"
 
     run_lab(scenario)
+
+
+def test_the_swap_body_cinder_sends_is_nova_s() -> None:
+    """What cinder's novaclient sends (volumeId only) is nova's body at 2.1 and at 2.85, and
+    nova answers 202 with no body (nova's own response schema: null)."""
+    body = {"volumeAttachment": {"volumeId": "6a1b7c6f-0c21-4a41-9a8e-0f6e2f9e5a53"}}
+    for version in ("2.1", "2.85"):
+        schema = nova_request_schema(f"{ATTACHMENTS}/{{id}}", "PUT", version)
+        assert schema is not None
+        assert_valid(body, schema, where=f"swap body at {version}")
+        assert nova_response_schema(f"{ATTACHMENTS}/{{id}}", "PUT", version) == {
+            "type": "null"}
 
 
 def test_swap_refusals_are_nova_s() -> None:
