@@ -34,6 +34,9 @@ class DefaultOptions:
     # nova's deferred delete: with a positive interval a deleted server is SOFT_DELETED
     # (restorable) and its compute reclaims it once that many seconds have passed.
     reclaim_instance_interval: int = 0
+    # How long nova-compute waits for cinder's volume-reimaged (2.93's rebuild of a
+    # volume-backed server), in seconds per GB of the image; upstream default.
+    reimage_timeout_per_gb: int = 20
     # nova-compute's periodic power-state sync (s; 0: every 60 s, negative: never); upstream
     # default. It is what turns the servers of a compute that lost power SHUTOFF once back.
     sync_power_state_interval: int = 600

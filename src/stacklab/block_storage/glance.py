@@ -71,8 +71,10 @@ class GlanceClient:
             raise BadRequest(BAD_IMAGE)
         return image_info(images[0])
 
-    async def show(self, image_id: str) -> dict[str, Any]:
-        found = await self._http.json("GET", f"/v2/images/{quote(image_id, safe='')}")
+    async def show(self, image_id: str, token: str | None = None) -> dict[str, Any]:
+        """The image (as the user of ``token`` sees it, when one is given)."""
+        found = await self._http.json("GET", f"/v2/images/{quote(image_id, safe='')}",
+                                      token=token)
         return dict(found or {})
 
     async def data(self, image_id: str) -> bytes:

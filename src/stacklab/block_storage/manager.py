@@ -276,6 +276,11 @@ class VolumeManager(AttachmentEndpoints, ManageEndpoints, GroupVolumeEndpoints):
         await self.service.migrations.migrate_volume(self.backend.host, volume_id, host,
                                                      new_type_id)
 
+    async def reimage_volume(self, volume_id: str, image_id: str,
+                             snapshot_id: str | None = None) -> None:
+        await self.service.reimages.reimage(self.backend.host, volume_id, image_id,
+                                            snapshot_id)
+
     def _set(self, volume_id: str, **values: Any) -> None:
         with self.service.db.session() as session:
             volume = session.get(m.Volume, volume_id)

@@ -6,6 +6,8 @@ cinder-api checks and marks the volume, the scheduler decides whether the destin
 (or, for a retype, the volume's own backend) can take it, and the volume's own
 cinder-volume copies its bytes to the destination's cinder-volume, which must answer: a
 migration to or from a stopped service waits in its queue or times out, as upstream's.
+
+A volume with attachments is nova's to move: generic_migration.py.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from stacklab.api.errors import ApiError, BadRequest, NotFound
 from stacklab.block_storage import models as m
+from stacklab.block_storage.generic_migration import GenericMigration, undo
 from stacklab.block_storage.scheduler import Request, schedule
 from stacklab.block_storage.servicegroup import SCHEDULER, TOPICS, VOLUME
 from stacklab.block_storage.volumes import Cast, backend_of, invalid_input, invalid_volume
@@ -38,6 +41,12 @@ class Migrations:
 
     def __init__(self, service: BlockStorageService) -> None:
         self.service = service
+        self.generic = GenericMigration(service)
+
+    def complete(self, session: Session, volume: m.Volume, new_volume: m.Volume,
+                 error: bool) -> str:
+        """``os-migrate_volume_completion``: the id to keep."""
+        return self.generic.complete(session, volume, new_volume, error)
 
     # -- cinder-api -------------------------------------------------------------------------
 
@@ -154,10 +163,7 @@ class Migrations:
                                 volume_id=volume_id, host=host, new_type_id=None)
 
     def _undo(self, volume: m.Volume) -> None:
-        """Back to the status it had before the retype or migration."""
-        if volume.status in ("retyping", "maintenance"):
-            volume.status = volume.previous_status or "available"
-        volume.updated_at = self.service.clock.now()
+        undo(volume, self.service.clock.now())
 
     # -- cinder-volume (the source's) ----------------------------------------------------------
 
@@ -169,6 +175,13 @@ class Migrations:
             if volume is None or volume.migration_status != "starting":
                 return
             volume.migration_status = "migrating"
+            servers = [a.instance_uuid for a in service.attachments.of_volume(session,
+                                                                              volume_id)]
+        if servers:
+            # Attached: nova must be involved (no driver-assisted move either).
+            await self.generic.migrate(source_backend, volume_id, host, new_type_id,
+                                       servers)
+            return
         data = service.store.read(source_backend, volume_id)
         try:
             # The generic migration: the destination's cinder-volume writes the copy.
@@ -201,40 +214,6 @@ class Migrations:
         record = session.scalars(select(m.VolumeService).where(
             m.VolumeService.host == host, m.VolumeService.binary == VOLUME)).first()
         return record.uuid if record is not None else None
-
-    # -- os-migrate_volume_completion -----------------------------------------------------------
-
-    def complete(self, session: Session, volume: m.Volume, new_volume: m.Volume,
-                 error: bool) -> str:
-        """What ``migrate_volume_completion`` answers: the id to keep. Between two volumes
-        not migrating (nova's swap of volumes) that is the new one."""
-        if not (volume.migration_status or new_volume.migration_status):
-            return new_volume.id
-        if not volume.migration_status:
-            raise invalid_volume("Source volume not mid-migration.")
-        if not new_volume.migration_status:
-            raise invalid_volume("Destination volume not mid-migration.")
-        expected = f"target:{volume.id}"
-        if new_volume.migration_status != expected:
-            raise invalid_volume(f"Destination has migration_status "
-                                 f"{new_volume.migration_status}, expected {expected}.")
-        now = self.service.clock.now()
-        if error:
-            volume.migration_status = "error"
-        else:
-            # The new volume's backend and bytes become the volume's; the new row goes.
-            if volume.host and new_volume.host:
-                data = self.service.store.read(backend_of(new_volume.host), new_volume.id)
-                self.service.store.remove(backend_of(volume.host), volume.id)
-                self.service.store.remove(backend_of(new_volume.host), new_volume.id)
-                self.service.store.write(backend_of(new_volume.host), volume.id, data)
-                volume.host = new_volume.host
-                volume.service_uuid = new_volume.service_uuid
-            session.delete(new_volume)
-            volume.migration_status = "success"
-        self._undo(volume)
-        volume.updated_at = now
-        return volume.id
 
     # -- cinder-manage volume update_host ------------------------------------------------------
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from stacklab.api.errors import ApiError, BadRequest
@@ -25,6 +25,10 @@ from stacklab.config import DefaultOptions
 BASE_RESOURCES = ("volumes", "snapshots", "gigabytes", "backups", "backup_gigabytes",
                   "groups", "per_volume_gigabytes")
 TYPE_RESOURCES = ("volumes", "gigabytes", "snapshots")
+# The temporary volume of a migration counts against no quota (cinder makes it with
+# use_quota=False): its migration_status is "target:<the volume's id>".
+_CONSUMES_QUOTA = or_(m.Volume.migration_status.is_(None),
+                      m.Volume.migration_status.not_like("target:%"))
 
 
 class OverQuota(ApiError):
@@ -88,7 +92,8 @@ class Quotas:
         # 1,000, with 10 clients).
         for type_id, count, size in session.execute(
                 select(m.Volume.volume_type_id, func.count(), func.sum(m.Volume.size))
-                .where(m.Volume.project_id == project_id).group_by(m.Volume.volume_type_id)):
+                .where(m.Volume.project_id == project_id, _CONSUMES_QUOTA)
+                .group_by(m.Volume.volume_type_id)):
             type_name = types.get(type_id)
             add("volumes", count)
             add("gigabytes", int(size or 0))

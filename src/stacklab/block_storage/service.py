@@ -21,6 +21,7 @@ from stacklab.block_storage.nova import NovaClient
 from stacklab.block_storage.objectstore import ObjectStore
 from stacklab.block_storage.quotas import Quotas
 from stacklab.block_storage.rbd import rbd_stats
+from stacklab.block_storage.reimage import Reimages
 from stacklab.block_storage.scheduler import PoolState
 from stacklab.block_storage.servicegroup import (
     BACKUP,
@@ -89,6 +90,7 @@ class BlockStorageService:
                                 if p.binary == BACKUP]
         self.transfers = Transfers(clock, ids, self.quotas, self.volumes)
         self.migrations = Migrations(self)
+        self.reimages = Reimages(self)
         self.manageable = Manageable(self)
         self.groups = Groups(self)
 

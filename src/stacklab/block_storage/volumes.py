@@ -85,6 +85,23 @@ class Cast:
     kwargs: Mapping[str, Any]
 
 
+def check_image_fits(image: ImageInfo, size: int) -> None:
+    """cinder's check_image_metadata: an active image that fits a volume of ``size`` GB."""
+    if image.status != "active":
+        raise invalid_input(f"Image {image.id} is not active.")
+    image_gb = math.ceil((image.size or 0) / GIB)
+    if image_gb > size:
+        raise invalid_input(f"Size of specified image {image_gb}GB is larger than "
+                            f"volume size {size}GB.")
+    if image.min_disk > size:
+        raise invalid_input(f"Volume size {size}GB cannot be smaller than the image "
+                            f"minDisk size {image.min_disk}GB.")
+    virtual_gb = math.ceil((image.virtual_size or 0) / GIB)
+    if virtual_gb > size:
+        raise invalid_input(f"Image virtual size is {virtual_gb}GB and doesn't fit "
+                            f"in a volume of size {size}GB.")
+
+
 def backend_of(host: str) -> str:
     """host@backend of host@backend#pool (cinder's ``extract_host``)."""
     return host.partition("#")[0]
@@ -219,19 +236,7 @@ class Volumes:
                                 f"volume size  {source.size}GB. They must be >= original "
                                 "volume size.")
         if image is not None:
-            if image.status != "active":
-                raise invalid_input(f"Image {image.id} is not active.")
-            image_gb = math.ceil((image.size or 0) / GIB)
-            if image_gb > size:
-                raise invalid_input(f"Size of specified image {image_gb}GB is larger than "
-                                    f"volume size {size}GB.")
-            virtual_gb = math.ceil((image.virtual_size or 0) / GIB)
-            if virtual_gb > size:
-                raise invalid_input(f"Image virtual size is {virtual_gb}GB and doesn't fit "
-                                    f"in a volume of size {size}GB.")
-            if image.min_disk > size:
-                raise invalid_input(f"Volume size {size}GB cannot be smaller than the image "
-                                    f"minDisk size {image.min_disk}GB.")
+            check_image_fits(image, size)
         return size
 
     def _type(self, session: Session, caller: Caller, asked: str | None,

@@ -20,10 +20,20 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from stacklab.api.context import RequestContext
-from stacklab.api.errors import BadRequest, Conflict, Forbidden, NotFound, nova_internal_error
+from stacklab.api.errors import BadRequest, Forbidden, NotFound, nova_internal_error
 from stacklab.bus.interface import Target
 from stacklab.compute import image_meta, quotas, states
 from stacklab.compute import models as m
+from stacklab.compute.block_device import (
+    check_boot_sequence,
+    from_api,
+    from_legacy,
+    image_defined_mappings,
+    invalid_bdm,
+    merge,
+    strip_dev,
+    without_image_root,
+)
 from stacklab.compute.casts import Cast
 from stacklab.compute.cinder import CinderError
 from stacklab.compute.glance import GlanceError, image_properties
@@ -119,89 +129,6 @@ def check_image_fits(flavor: dict[str, Any], image: dict[str, Any]) -> None:
     if image["size"] > disk:
         raise BadRequest("Flavor's disk is too small for requested image. Flavor disk is "
                          f"{disk} bytes, image is {image['size']} bytes.")
-
-
-_VOLUME_SOURCES = ("volume", "snapshot")
-
-
-def invalid_bdm(details: str) -> BadRequest:
-    return BadRequest(f"Block Device Mapping is Invalid: {details}")
-
-
-def _strip_dev(name: str | None) -> str:
-    return (name or "").removeprefix("/dev/")
-
-
-def _boot_index(value: Any) -> int | None:
-    """nova's boot index: a number (a string of one too); None or negative: not bootable."""
-    if value is None or value == "":
-        return None
-    try:
-        index = int(value)
-    except (TypeError, ValueError):
-        raise invalid_bdm("Boot index is invalid.") from None
-    return index if index >= 0 else None
-
-
-def from_api(bdm: Mapping[str, Any]) -> dict[str, Any]:
-    """A ``block_device_mapping_v2`` entry as a mapping row (nova's BlockDeviceDict.from_api)."""
-    source = bdm.get("source_type")
-    uuid = bdm.get("uuid")
-    if source not in ("volume", "image", "snapshot", "blank"):
-        raise invalid_bdm("Some required fields are missing")
-    destination = bdm.get("destination_type") or (
-        "volume" if source in _VOLUME_SOURCES else "local")
-    if source == "blank" and uuid:
-        raise invalid_bdm("Invalid device UUID.")
-    if source != "blank" and not uuid:
-        raise invalid_bdm("Missing device UUID.")
-    volume_type = bdm.get("volume_type")
-    if destination == "local" and volume_type:
-        raise invalid_bdm("Specifying a volume_type with destination_type=local is not "
-                          "supported.")
-    if source == "volume" and volume_type:
-        raise invalid_bdm("Specifying volume type to existing volume is not supported.")
-    size = bdm.get("volume_size")
-    return {"source_type": source, "destination_type": destination,
-            "boot_index": _boot_index(bdm.get("boot_index")),
-            "device_name": bdm.get("device_name"),
-            "volume_id": uuid if source == "volume" else None,
-            "snapshot_id": uuid if source == "snapshot" else None,
-            "image_id": uuid if source == "image" else None,
-            "volume_size": int(size) if size not in (None, "") else None,
-            "volume_type": volume_type, "tag": bdm.get("tag"),
-            "guest_format": bdm.get("guest_format"), "disk_bus": bdm.get("disk_bus"),
-            "device_type": bdm.get("device_type"),
-            "delete_on_termination": bdm.get("delete_on_termination") in _TRUE}
-
-
-def from_legacy(bdm: Mapping[str, Any], image_ref: str) -> dict[str, Any]:
-    """A ``block_device_mapping`` (v1) entry: a volume or a snapshot's new volume; without
-    an image, the one on the root device (vda) boots (nova's from_legacy_mapping)."""
-    snapshot, volume = bdm.get("snapshot_id"), bdm.get("volume_id")
-    if not snapshot and not volume:
-        raise invalid_bdm("Missing device UUID.")
-    size = bdm.get("volume_size")
-    root = not image_ref and _strip_dev(bdm.get("device_name")) == "vda"
-    return {"source_type": "snapshot" if snapshot else "volume",
-            "destination_type": "volume", "boot_index": 0 if root else None,
-            "device_name": bdm.get("device_name"), "volume_id": None if snapshot else volume,
-            "snapshot_id": snapshot or None, "image_id": None,
-            "volume_size": int(size) if size not in (None, "") else None,
-            "volume_type": None, "tag": None, "guest_format": None, "disk_bus": None,
-            "device_type": None,
-            "delete_on_termination": bdm.get("delete_on_termination") in _TRUE}
-
-
-_TRUE = (True, 1, "True", "TRUE", "true", "1", "ON", "On", "on", "YES", "Yes", "yes")
-
-
-def check_boot_sequence(mappings: list[dict[str, Any]]) -> None:
-    """Boot indexes are 0, 1, 2... with no gap (nova's InvalidBDMBootSequence)."""
-    indexes = sorted(b["boot_index"] for b in mappings if b["boot_index"] is not None)
-    if not indexes or indexes != list(range(len(indexes))):
-        raise invalid_bdm("Boot sequence for the instance and image/block device mapping "
-                          "combination is not valid.")
 
 
 @dataclass
@@ -337,34 +264,41 @@ class Builds:
         sequence, each image, volume and snapshot (as cinder and glance show them to the
         user), the sizes; and the image the server boots with."""
         given = request.block_devices
-        if not given and not request.legacy_block_devices:
-            if not request.image_ref:
-                raise BadRequest("Missing imageRef attribute")
-            image = await self.image(request.image_ref, token)
-            return BootDisks([], image, image["properties"], image["min_ram"])
         image_ref = request.image_ref
+        if not given and not request.legacy_block_devices and not image_ref:
+            raise BadRequest("Missing imageRef attribute")
+        # The image named is read first: it may define mappings of its own (an image of a
+        # volume-backed server names the snapshot to make its root volume from).
+        boot_image = await self.image(image_ref, token) if image_ref else None
+        image_defined = image_defined_mappings(boot_image["properties"]) if boot_image \
+            else []
+        if boot_image is not None and not given and not image_defined:
+            return BootDisks([], boot_image, boot_image["properties"], boot_image["min_ram"])
         if request.legacy_block_devices:
             mappings = [from_legacy(b, image_ref) for b in given]
         else:
             mappings = [from_api(b) for b in given]
-        wants_cinder = any(b["destination_type"] == "volume" for b in mappings)
-        if wants_cinder and self.service.cinder is None:
-            raise BadRequest(_NO_VOLUMES)
         if image_ref:
             for bdm in mappings:
                 if bdm["destination_type"] == "volume" and \
-                        _strip_dev(bdm["device_name"]) == "vda":
+                        strip_dev(bdm["device_name"]) == "vda":
                     raise BadRequest("The volume cannot be assigned the same device name as "
                                      "the root device vda")
-            if not any(b["boot_index"] == 0 for b in mappings):
-                # The image named is the root disk, local (nova's image mapping).
-                mappings.insert(0, {**from_api({"source_type": "image", "uuid": image_ref,
-                                                "destination_type": "local"}),
-                                    "boot_index": 0, "delete_on_termination": True})
+        if any(b["boot_index"] == 0 for b in image_defined):
+            mappings = without_image_root(mappings)
+        mappings = merge(image_defined, mappings)
+        wants_cinder = any(b["destination_type"] == "volume" for b in mappings)
+        if wants_cinder and self.service.cinder is None:
+            raise BadRequest(_NO_VOLUMES)
+        if image_ref and not any(b["boot_index"] == 0 for b in mappings):
+            # The image named is the root disk, local (nova's image mapping).
+            mappings.insert(0, {**from_api({"source_type": "image", "uuid": image_ref,
+                                            "destination_type": "local"}),
+                                "boot_index": 0, "delete_on_termination": True})
         check_boot_sequence(mappings)
         if request.max_count > 1 and any(b["source_type"] == "volume" for b in mappings):
             raise BadRequest("Cannot attach one or more volumes to multiple instances")
-        images: dict[str, dict[str, Any]] = {}
+        images: dict[str, dict[str, Any]] = {image_ref: boot_image} if boot_image else {}
         volumes: dict[str, dict[str, Any]] = {}
         cinder = self.service.cinder
         for bdm in mappings:
@@ -402,6 +336,10 @@ class Builds:
                 raise invalid_bdm("Blank volumes (source: 'blank', dest: 'volume') need to "
                                   "have non-zero size")
         root = next(b for b in mappings if b["boot_index"] == 0)
+        if boot_image is not None and root in image_defined:
+            # Booted from the image, whose root is a volume: the server records the image
+            # and boots with its properties.
+            return self._image_volume_root(mappings, root, boot_image, volumes)
         if root["destination_type"] == "local":
             if root["source_type"] != "image":
                 raise invalid_bdm("Boot sequence for the instance and image/block device "
@@ -439,6 +377,18 @@ class Builds:
                              f"size is {min_disk * 1024 ** 3} bytes.")
         return BootDisks(mappings, None, properties, min_ram, volume_backed=True,
                          volumes=volumes)
+
+    @staticmethod
+    def _image_volume_root(mappings: list[dict[str, Any]], root: dict[str, Any],
+                           image: dict[str, Any],
+                           volumes: dict[str, dict[str, Any]]) -> BootDisks:
+        size = root["volume_size"] or 0
+        if image["min_disk"] and size < image["min_disk"]:
+            raise BadRequest("Volume is smaller than the minimum size specified in image "
+                             f"metadata. Volume size is {size * 1024 ** 3} bytes, minimum "
+                             f"size is {image['min_disk'] * 1024 ** 3} bytes.")
+        return BootDisks(mappings, image, image["properties"], image["min_ram"],
+                         volume_backed=True, volumes=volumes)
 
     async def _reserve(self, disks: BootDisks, uuid: str, token: str,
                        multiattach_ok: bool) -> None:
@@ -592,22 +542,19 @@ class Builds:
             m.BlockDeviceMapping.instance_uuid == instance.uuid,
             m.BlockDeviceMapping.boot_index == 0,
             m.BlockDeviceMapping.destination_type == "volume"))
+        volume_backed = root is not None and bool(root.volume_id)
         if root is not None and root.volume_id:
             # Volume-backed: the image is the one its root volume was made from.
             volume = await self.service.volumes.volume(root.volume_id, context.auth_token)
             original = (volume.get("volume_image_metadata") or {}).get("image_id")
-            if original != fields["imageRef"]:
-                if not reimage:
-                    raise BadRequest(f"Image {fields['imageRef']} is unacceptable: Unable to "
-                                     "rebuild with a different image for a volume-backed "
-                                     "server.")
-                # 2.93's reimage needs cinder's os-reimage (3.68), which stacklab's Block
-                # Storage does not offer yet: refused, rather than rebuilt on the old content.
-                raise Conflict("Rebuilding a volume-backed server with a new image is not "
-                               "supported by the Block Storage service of stacklab yet.")
+            if original != fields["imageRef"] and not reimage:
+                raise BadRequest(f"Image {fields['imageRef']} is unacceptable: Unable to "
+                                 "rebuild with a different image for a volume-backed "
+                                 "server.")
         else:
             # An empty image_ref marks a volume-backed server: it stays so (as nova).
             instance.image_ref = image["id"]
+        await self._check_volumes_in_use(session, instance.uuid, context.auth_token)
         self.service.instances.edit(instance, fields)
         if "metadata" in fields:
             instance.metadata_ = dict(fields["metadata"])
@@ -622,6 +569,19 @@ class Builds:
                                                             image["properties"]),
                                     "old_vm_state": instance.vm_state}
         instance.task_state = states.REBUILDING
+        # 2.93 re-images the root volume of a volume-backed server (with the same image
+        # too): cinder writes it anew.
         return Cast.to_compute(instance.host, "rebuild_instance", instance_uuid=instance.uuid,
                                image_ref=image["id"], evacuate=False, migration_uuid=None,
-                               target_state=None)
+                               target_state=None,
+                               reimage_boot_volume=reimage and volume_backed)
+
+    async def _check_volumes_in_use(self, session: Session, instance_uuid: str,
+                                    token: str | None) -> None:
+        """nova's _check_volume_status: every attached volume in-use, or the rebuild would
+        fail to attach it again."""
+        for volume_id, _ in self.service.volumes.attached(session, instance_uuid):
+            volume = await self.service.volumes.volume(volume_id, token)
+            if volume.get("status") != "in-use":
+                raise BadRequest(f"Invalid volume: volume '{volume_id}' status must be "
+                                 f"'in-use'. Currently in '{volume.get('status')}' status")

@@ -28,9 +28,10 @@ from stacklab.api.client import ServiceCallError, ServiceClient
 
 LOG = logging.getLogger("nova.volume.cinder")
 
-# nova asks for 3.44 for the attachment calls (``attachment_complete`` is 3.44), the base
-# version for the rest.
+# nova asks for 3.44 for the attachment calls (``attachment_complete`` is 3.44), 3.68 for
+# a reimage (``os-reimage``), the base version for the rest.
 ATTACHMENTS_VERSION = "3.44"
+REIMAGE_VERSION = "3.68"
 BASE_VERSION = "3.0"
 
 
@@ -149,7 +150,36 @@ class CinderClient:
         await self._call("POST", f"/volumes/{_safe(volume_id)}/action", token=token,
                          json={"os-begin_detaching": {}})
 
+    async def roll_detaching(self, volume_id: str, *, token: str | None) -> None:
+        """A detach that will not happen: the volume ``in-use`` again."""
+        await self._call("POST", f"/volumes/{_safe(volume_id)}/action", token=token,
+                         json={"os-roll_detaching": {}})
+
+    async def migrate_volume_completion(self, old_volume_id: str, new_volume_id: str, *,
+                                        error: bool, token: str | None) -> str:
+        """The end of a swap cinder asked for: the id the mapping keeps."""
+        answer = await self._call(
+            "POST", f"/volumes/{_safe(old_volume_id)}/action", token=token,
+            json={"os-migrate_volume_completion": {"new_volume": new_volume_id,
+                                                   "error": error}})
+        return str(answer["save_volume_id"])
+
+    async def reimage(self, volume_id: str, image_id: str, *, reimage_reserved: bool,
+                      token: str | None) -> None:
+        """The volume written anew from an image (cinder answers at once; it says when it is
+        done with a ``volume-reimaged`` event)."""
+        await self._call("POST", f"/volumes/{_safe(volume_id)}/action", token=token,
+                         version=REIMAGE_VERSION,
+                         json={"os-reimage": {"image_id": image_id,
+                                              "reimage_reserved": reimage_reserved}})
+
     # -- attachments ---------------------------------------------------------------------------
+
+    async def attachment_get(self, attachment_id: str, *, token: str | None) -> dict[str, Any]:
+        attachment: dict[str, Any] = (await self._call(
+            "GET", f"/attachments/{_safe(attachment_id)}", token=token,
+            version=ATTACHMENTS_VERSION))["attachment"]
+        return attachment
 
     async def attachment_create(self, volume_id: str, instance_uuid: str, *,
                                 token: str | None,

@@ -29,6 +29,7 @@ def _build(parts: Parts) -> ComputeService:
                              reclaim_instance_interval=config.DEFAULT.reclaim_instance_interval,
                              sync_power_state_interval=config.DEFAULT.sync_power_state_interval,
                              enabled_filters=config.filter_scheduler.filters())
+    compute.reimage_timeout_per_gb = config.DEFAULT.reimage_timeout_per_gb
     # nova's [neutron] section: networking over HTTP, as the user nova.
     compute.neutron = NeutronClient(
         parts.app, parts.base_url, username="nova", password=config.stacklab.admin_password,

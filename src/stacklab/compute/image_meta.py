@@ -12,9 +12,11 @@ from collections.abc import Mapping
 from typing import Any
 
 PREFIX = "image_"
-# Signature properties nova does not copy into a server.
+# Signature properties nova does not copy into a server, nor the mappings an image
+# defines (nova's SM_SKIP_KEYS).
 _SKIPPED = frozenset({"img_signature_hash_method", "img_signature", "img_signature_key_type",
-                      "img_signature_certificate_uuid"})
+                      "img_signature_certificate_uuid", "mappings", "block_device_mapping",
+                      "img_mappings", "img_block_device_mapping"})
 # nova's ImageMetaProps fields and the legacy names it still reads.
 KNOWN_PROPERTIES = frozenset({
     "architecture", "auto_disk_config", "bdm_v2", "bittorrent", "block_device_mapping",

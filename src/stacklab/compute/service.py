@@ -73,6 +73,9 @@ class ComputeService:
         self.db = db
         # [DEFAULT] reclaim_instance_interval: above 0, deletes are deferred (soft deletes).
         self.reclaim_instance_interval = reclaim_instance_interval
+        # [DEFAULT] reimage_timeout_per_gb: how long a 2.93 rebuild waits for cinder's
+        # volume-reimaged, per GB of the image (the lab's seconds).
+        self.reimage_timeout_per_gb: float = 20
         # [filter_scheduler] enabled_filters: what each nova-scheduler runs.
         self.enabled_filters = tuple(enabled_filters)
         # Where the cloud serves (known once it does): the root of the URLs nova hands out.

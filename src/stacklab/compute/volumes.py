@@ -195,7 +195,7 @@ class Volumes:
         except CinderError as exc:
             raise cinder_failure(exc, volume_id) from None
 
-    def _check_not_attached(self, session: Session, instance_uuid: str,
+    def check_not_attached(self, session: Session, instance_uuid: str,
                             volume: Mapping[str, Any]) -> None:
         """nova's _check_volume_already_attached: its own mappings say where the volume is."""
         holders = list(session.scalars(
@@ -224,7 +224,7 @@ class Volumes:
         volume = await self.volume(volume_id, token)
         offloaded = instance.vm_state == states.SHELVED_OFFLOADED
         with service.db.session() as session:
-            self._check_not_attached(session, instance.uuid, volume)
+            self.check_not_attached(session, instance.uuid, volume)
         if offloaded and tag:
             raise BadRequest("Tagged volume attachment is not supported for "
                              "shelved-offloaded instances.")
@@ -266,12 +266,12 @@ class Volumes:
                 self.remove(bdm_uuid)
                 raise cinder_failure(exc, volume_id) from None
         else:
-            await self._to_host(instance.host or "", "attach_volume", instance_uuid=instance.uuid,
+            await self.to_host(instance.host or "", "attach_volume", instance_uuid=instance.uuid,
                                 bdm_uuid=bdm_uuid, ctxt=ctxt)
         return {"device_name": name, "volume_id": volume_id, "bdm_uuid": bdm_uuid,
                 "attachment_id": attachment["id"]}
 
-    async def _to_host(self, host: str, method: str, **kwargs: Any) -> None:
+    async def to_host(self, host: str, method: str, **kwargs: Any) -> None:
         """Cast to the server's compute; in the fast profile wait (briefly) for it to be done,
         so that a client reading the volume right after sees it attached or detached."""
         target = Target("compute", host)
@@ -342,7 +342,7 @@ class Volumes:
             row = service.instances.find(session, instance.uuid)
             if row is not None:
                 service.instances.start_action(session, row, "detach_volume", ctxt)
-        await self._to_host(instance.host or "", "detach_volume", instance_uuid=instance.uuid,
+        await self.to_host(instance.host or "", "detach_volume", instance_uuid=instance.uuid,
                             volume_id=bdm["volume_id"], attachment_id=bdm["attachment_id"],
                             ctxt=ctxt)
 

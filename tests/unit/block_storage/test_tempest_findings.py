@@ -68,6 +68,10 @@ def test_services_by_bare_host_and_freeze_and_thaw() -> None:
         assert bad["badRequest"]["message"] == (
             "Invalid input received: No service found with host=invalid_host")
         await lab.call("PUT", "/os-services/thaw", {"host": "invalid_host"}, expect=400)
+        # A body that is no object (the fuzz found it answering 500) names no host.
+        listed_body = await lab.call("PUT", "/os-services/freeze", [{"host": C1}], expect=400)
+        assert listed_body["badRequest"]["message"] == (
+            "Missing required element 'host' in request body.")
         made = (await lab.create(name="v"))["volume"]
         await lab.settle()
         host = (await lab.volume(made["id"]))["os-vol-host-attr:host"].partition("#")[0]

@@ -16,6 +16,7 @@ from stacklab.block_storage.api import (  # noqa: F401
     transfers,
     volume_attach_actions,
     volume_migration,
+    volume_reimage,
     volume_types,
     volume_upload,
     volumes,

@@ -52,9 +52,10 @@ async def list_services(call: Call) -> dict[str, Any]:
 
 
 def _host_and_binary(call: Call) -> tuple[str, str, str]:
-    body = call.body or {}
+    # The freeze and thaw bodies have no schema: one that is not an object names no host.
+    body = call.body if isinstance(call.body, dict) else {}
     host = body.get("host")
-    if not host:
+    if not host or not isinstance(host, str):
         # cinder/api/common.py get_cluster_host without clusters.
         raise BadRequest("Missing required element 'host' in request body.")
     return host, body.get("service", ""), body.get("binary", "")

@@ -105,7 +105,8 @@ def render_volume(call: Call, volume: m.Volume, types: dict[str, m.VolumeType],
     if call.version_at_least("3.63"):
         body["volume_type_id"] = volume.volume_type_id
     if call.version_at_least("3.65"):
-        body["consumes_quota"] = True
+        # A migration's temporary volume counts against no quota (use_quota=False).
+        body["consumes_quota"] = not (volume.migration_status or "").startswith("target:")
     if not extensions:
         return body
     # The extensions' attributes, each behind its own rule. cinder's context.authorize

@@ -26,6 +26,8 @@ from stacklab.compute.diagnostics import diagnostics
 from stacklab.compute.instances import InstanceGone, UnexpectedTaskState
 from stacklab.compute.neutron import NeutronError
 from stacklab.compute.volume_extend import extend_attached
+from stacklab.compute.volume_reimage import reimage_root
+from stacklab.compute.volume_swap import SwapFailed, swap_on_host
 
 if TYPE_CHECKING:
     from stacklab.compute.service import ComputeService
@@ -242,6 +244,19 @@ class ComputeManager:
         await self._volume_step(instance_uuid, ctxt, "compute_detach_volume", "detach_volume",
                                 self.compute.volumes.disconnect(instance_uuid, volume_id, ctxt))
 
+    async def swap_volume(self, instance_uuid: str, old_volume_id: str, new_volume_id: str,
+                          new_attachment_id: str, ctxt: Mapping[str, Any]) -> None:
+        """The new volume connected in the old one's place (cinder's migration asked)."""
+        async def swap() -> None:
+            grown = await swap_on_host(self.compute, self.host, instance_uuid, old_volume_id,
+                                       new_volume_id, new_attachment_id, ctxt)
+            if grown is not None:
+                self.hypervisor.resize_disk(instance_uuid, grown.device, grown.old_gb,
+                                            grown.new_gb)
+
+        await self._volume_step(instance_uuid, ctxt, "compute_swap_volume", "swap_volume_prep",
+                                swap())
+
     async def _volume_step(self, uuid: str, ctxt: Mapping[str, Any], event: str, step: str,
                            work: Awaitable[None]) -> None:
         """One volume operation as an event of its action: cinder's refusal fails the event
@@ -252,7 +267,7 @@ class ComputeManager:
         await self.compute.profile_sleep(step)
         try:
             await work
-        except CinderError as exc:
+        except (CinderError, SwapFailed) as exc:
             LOG.error("[instance: %s] %s failed: %s", uuid, step, exc.message)
             instances.event(uuid, request_id, event, self.host, result="Error",
                             details=exc.message)
@@ -377,7 +392,8 @@ class ComputeManager:
 
     async def rebuild_instance(self, instance_uuid: str, image_ref: str | None, evacuate: bool,
                                migration_uuid: str | None, target_state: str | None,
-                               ctxt: Mapping[str, Any]) -> None:
+                               ctxt: Mapping[str, Any],
+                               reimage_boot_volume: bool = False) -> None:
         uuid = instance_uuid
         compute = self.compute
         async with self._event(uuid, ctxt, "compute_rebuild_instance"):
@@ -397,6 +413,8 @@ class ComputeManager:
             volumes = compute.volumes
             await self._move_volumes(uuid, states.REBUILDING, volumes.reserve_anew(uuid, ctxt),
                                      migration_uuid, "failed")
+            if reimage_boot_volume and image_ref and not evacuate:
+                await self._reimage(uuid, image_ref, ctxt)
             await self._steps(uuid, states.REBUILDING, states.REBUILD_BLOCK_DEVICE_MAPPING)
             await self._move_volumes(uuid, states.REBUILD_BLOCK_DEVICE_MAPPING,
                                      volumes.connect_all(uuid, self.host, ctxt), migration_uuid,
@@ -423,6 +441,18 @@ class ComputeManager:
                 # and its guest stay until the source compute starts again and cleans
                 # up after itself (``init_host``).
                 compute.set_migration(migration_uuid, status="done")
+
+    async def _reimage(self, uuid: str, image_ref: str, ctxt: Mapping[str, Any]) -> None:
+        """2.93: the root volume written anew from the image by cinder; a failure is nova's
+        BuildAbortException (the server in ERROR)."""
+        await self.compute.profile_sleep("reimage_volume")
+        failure = await reimage_root(self.compute, self.events, uuid, image_ref, ctxt)
+        if failure is None:
+            return
+        message = f"Build of instance {uuid} aborted: Failed to rebuild volume backed instance."
+        await self._save(uuid, states.REBUILDING, vm_state=states.ERROR, task_state=None,
+                         fault=self.compute.instances.fault(message, details=failure))
+        raise VolumesFailed(message)
 
     async def snapshot_instance(self, instance_uuid: str, image_id: str,
                                 ctxt: Mapping[str, Any]) -> None:

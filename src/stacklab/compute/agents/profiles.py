@@ -20,7 +20,7 @@ _REALISTIC = {
     "power_off": 2.0, "power_on": 2.0, "reboot_soft": 5.0, "reboot_hard": 3.0,
     "pause": 0.3, "unpause": 0.3, "suspend": 2.0, "resume": 2.0, "rescue": 4.0,
     "unrescue": 2.0, "destroy": 1.0, "snapshot": 3.0, "migrate_disk": 5.0,
-    "live_migrate": 6.0, "shelve": 3.0,
+    "live_migrate": 6.0, "shelve": 3.0, "swap_volume": 3.0, "reimage_volume": 5.0,
 }
 
 

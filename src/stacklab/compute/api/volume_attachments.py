@@ -18,11 +18,14 @@ from stacklab.compute.api.base import api, compute
 from stacklab.compute.api.security_groups import limited
 from stacklab.compute.api.server_actions import check_state, precondition
 from stacklab.compute.api.servers import check_lock, get_instance, server_target
+from stacklab.compute.volume_swap import swap_volume
 from stacklab.compute.volumes import ATTACHABLE, mapping_view
 
 _ATTACHMENTS = "/v2.1/servers/{server_id}/os-volume_attachments"
 _ONE = f"{_ATTACHMENTS}/{{volume_id}}"
 _RULE = "os_compute_api:os-volumes-attachments:"
+# nova's check_instance_state of swap_volume.
+_SWAPPABLE = (states.ACTIVE, states.PAUSED, states.RESIZED)
 
 # nova's parameter_types: a device path, a device tag, a strict boolean.
 _UUID = {"type": "string", "format": "uuid"}
@@ -189,14 +192,13 @@ async def _swap(call: Call, instance: m.Instance, old: str, new: str) -> None:
         raise Conflict(f"volume {old} is not migrating; this API should only be called by "
                        "Cinder")
     try:
-        await volumes.volume(new, token)
+        new_volume = await volumes.volume(new, token)
     except NotFound as exc:
         # A volume named in the body is the request's fault: 400, where the path's is 404.
         raise BadRequest(exc.message) from None
-    _mapping(call, instance, old)
-    # stacklab's cinder migrates an attached volume in place (its generic copy keeps the
-    # volume's id) and never asks nova to swap, so a swap has nothing to complete.
-    raise Conflict(f"volume {old} is not migrating; this API should only be called by Cinder")
+    check_lock(call, instance)
+    check_state(instance, "swap_volume", precondition(_SWAPPABLE))
+    await swap_volume(compute(call), instance, old_volume, new_volume, call.context)
 
 
 @api.route("DELETE", _ONE, policy=f"{_RULE}delete", target=server_target, status=202,
