@@ -267,6 +267,21 @@ def discover(auth_url: str) -> Facts:
     )
 
 
+def wait_for_first_reports(api: Api, endpoint: str, *, timeout: float = 30.0) -> None:
+    """Until every cinder service has reported once. A fresh cinder service's row has no
+    ``updated_at`` until its first report (cinder's report_state, ``report_interval`` after
+    its start), and ``os-services`` shows it null, which Tempest's schema refuses: in the
+    gate the services have run for minutes before Tempest starts."""
+    deadline = time.monotonic() + timeout
+    while True:
+        services = api.get(f"{endpoint}/os-services")["services"]
+        if all(service.get("updated_at") for service in services):
+            return
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"cinder services not reporting after {timeout:.0f} s")
+        time.sleep(0.2)
+
+
 # Block Storage's catalog types, the one current clients (and Tempest's default) ask for first.
 VOLUME_TYPES = ("block-storage", "volumev3", "volume")
 
@@ -279,6 +294,7 @@ def volume_facts(api: Api) -> dict[str, Any]:
         return {}
     endpoint = api.endpoint(kind)
     version = api.get(f"{endpoint}/")["versions"][0]
+    wait_for_first_reports(api, endpoint)
     try:
         api.get(f"{endpoint}/backups")
         backups = True
