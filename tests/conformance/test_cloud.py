@@ -26,10 +26,11 @@ class Answers:
 def test_waits_until_every_cinder_service_has_reported(monkeypatch: pytest.MonkeyPatch
                                                        ) -> None:
     monkeypatch.setattr(time, "sleep", lambda seconds: None)
-    fresh = [{"binary": "cinder-volume", "updated_at": None},
-             {"binary": "cinder-scheduler", "updated_at": "2026-12-03T23:06:49.773929"}]
-    reported = [{"binary": "cinder-volume", "updated_at": "2026-12-03T23:06:49.776048"},
-                {"binary": "cinder-scheduler", "updated_at": "2026-12-03T23:06:49.773929"}]
+    stamp = "2026-12-03T23:06:49.773929"
+    fresh: list[dict[str, Any]] = [{"binary": "cinder-volume", "updated_at": None},
+                                   {"binary": "cinder-scheduler", "updated_at": stamp}]
+    reported: list[dict[str, Any]] = [{"binary": "cinder-volume", "updated_at": stamp},
+                                      {"binary": "cinder-scheduler", "updated_at": stamp}]
     api = Answers(fresh, fresh, reported)
     cloud.wait_for_first_reports(api, "http://cloud/volume/v3")  # type: ignore[arg-type]
     assert api.asked == 3
