@@ -21,6 +21,7 @@ from stacklab.block_storage.attach_manager import AttachmentEndpoints
 from stacklab.block_storage.backends import Backend
 from stacklab.block_storage.from_backup import create_from_backup
 from stacklab.block_storage.glance import volume_image_metadata
+from stacklab.block_storage.group_snapshots import GroupSnapshotVolumeEndpoints
 from stacklab.block_storage.groups import GroupSchedulerEndpoints, GroupVolumeEndpoints
 from stacklab.block_storage.manage import Leftover, ManageEndpoints
 from stacklab.block_storage.qcow2 import raw_to_qcow2
@@ -67,7 +68,8 @@ def driver_capabilities(backend: Backend) -> dict[str, Any]:
     }
 
 
-class VolumeManager(AttachmentEndpoints, ManageEndpoints, GroupVolumeEndpoints):
+class VolumeManager(AttachmentEndpoints, ManageEndpoints, GroupVolumeEndpoints,
+                    GroupSnapshotVolumeEndpoints):
     """The endpoint of one cinder-volume process (one backend of one node)."""
 
     def __init__(self, service: BlockStorageService, backend: Backend) -> None:

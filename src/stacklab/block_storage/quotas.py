@@ -11,7 +11,7 @@ request checks and records in one transaction.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -149,18 +149,28 @@ class Quotas:
 
     def check_snapshot(self, session: Session, project_id: str, size: int,
                        type_name: str | None) -> None:
+        self.check_snapshots(session, project_id, [(size, type_name)])
+
+    def check_snapshots(self, session: Session, project_id: str,
+                        volumes: Sequence[tuple[int, str | None]]) -> None:
+        """One new snapshot of each volume (its size and its type's name) fits, reserved
+        together as cinder's create_snapshots_in_db does for a group snapshot; else 413
+        for the first resource over."""
         limits = self.limits(session, project_id)
         used = self.in_use(session, project_id)
-        wanted = {"snapshots": 1, "gigabytes": size}
-        if type_name is not None:
-            wanted[f"snapshots_{type_name}"] = 1
-            wanted[f"gigabytes_{type_name}"] = size
+        wanted: dict[str, int] = {"snapshots": len(volumes),
+                                  "gigabytes": sum(size for size, _ in volumes)}
+        for size, type_name in volumes:
+            if type_name is not None:
+                for key, amount in ((f"snapshots_{type_name}", 1),
+                                    (f"gigabytes_{type_name}", size)):
+                    wanted[key] = wanted.get(key, 0) + amount
         for key in self._overs(limits, used, wanted):
             if "gigabytes" in key:
                 raise OverQuota(
                     f"Requested volume or snapshot exceeds allowed {key} quota. Requested "
-                    f"{size}G, quota is {limits[key]}G and {used.get(key, 0)}G has been "
-                    "consumed.")
+                    f"{wanted[key]}G, quota is {limits[key]}G and {used.get(key, 0)}G has "
+                    "been consumed.")
             raise OverQuota(f"Maximum number of snapshots allowed ({limits[key]}) exceeded")
 
     def check_backup(self, session: Session, project_id: str, size: int) -> None:

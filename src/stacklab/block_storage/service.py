@@ -13,6 +13,7 @@ from stacklab.block_storage.attachments import Attachments
 from stacklab.block_storage.backends import Backend, lab_backends, lab_processes
 from stacklab.block_storage.backups import BackupManager, Backups
 from stacklab.block_storage.glance import GlanceClient
+from stacklab.block_storage.group_snapshots import GroupSnapshots
 from stacklab.block_storage.groups import Groups
 from stacklab.block_storage.manage import Manageable
 from stacklab.block_storage.manager import SchedulerManager, VolumeManager
@@ -91,6 +92,7 @@ class BlockStorageService:
         self.migrations = Migrations(self)
         self.manageable = Manageable(self)
         self.groups = Groups(self)
+        self.group_snapshots = GroupSnapshots(self)
 
     # -- life cycle ------------------------------------------------------------------------
 

@@ -6,6 +6,7 @@ from stacklab.block_storage.api import (  # noqa: F401
     capabilities,
     discovery,
     extensions,
+    group_snapshots,
     groups,
     hosts,
     manageable,
