@@ -275,3 +275,22 @@ class GroupSnapshot(Base):
     status: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[float] = mapped_column(Float)
     updated_at: Mapped[float | None] = mapped_column(Float)
+
+
+class Message(Base):
+    """A user message (cinder's messages): what went wrong in an asynchronous step of a
+    request the user had a 2xx for, as an event id (resource, action, detail) rather than
+    the failure's own text. ``expires_at`` is when it may go."""
+
+    __tablename__ = "block_storage_message"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    project_id: Mapped[str] = mapped_column(String(255), index=True)
+    message_level: Mapped[str] = mapped_column(String(255))
+    request_id: Mapped[str | None] = mapped_column(String(255))
+    resource_type: Mapped[str | None] = mapped_column(String(36))
+    resource_uuid: Mapped[str | None] = mapped_column(String(255))
+    event_id: Mapped[str] = mapped_column(String(255))
+    detail_id: Mapped[str | None] = mapped_column(String(10))
+    action_id: Mapped[str | None] = mapped_column(String(10))
+    created_at: Mapped[float] = mapped_column(Float)
+    expires_at: Mapped[float | None] = mapped_column(Float, index=True)

@@ -10,6 +10,7 @@ from stacklab.block_storage.api import (  # noqa: F401
     groups,
     hosts,
     manageable,
+    messages,
     qos,
     quotas,
     services,
