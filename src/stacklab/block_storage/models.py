@@ -175,6 +175,18 @@ class Quota(Base):
     hard_limit: Mapped[int] = mapped_column(Integer)
 
 
+class QuotaClass(Base):
+    """A quota class's limit for one resource (cinder's quota_classes): the class
+    ``default`` holds what every project gets unless it has its own."""
+
+    __tablename__ = "block_storage_quota_class"
+    __table_args__ = (UniqueConstraint("class_name", "resource"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    class_name: Mapped[str] = mapped_column(String(255), index=True)
+    resource: Mapped[str] = mapped_column(String(255))
+    hard_limit: Mapped[int] = mapped_column(Integer)
+
+
 class Backup(Base):
     """A volume backup (cinder's backups table). ``host`` is the cinder-backup service
     that last handled it; ``service_metadata`` the object-name prefix its driver wrote
