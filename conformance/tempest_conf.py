@@ -236,13 +236,12 @@ def volume_options(facts: Facts) -> Iterator[Option]:
                  "devstack's default job has one backend (lvmdriver-1)", GATE)
     yield Option("volume-feature-enabled", "replication", "false",
                  "no replication in devstack's default job", GATE)
-    yield Option("volume-feature-enabled", "manage_volume", "false",
-                 "cinder's manageable volumes (devstack turns it on for LVM)", OURS)
-    yield Option("volume-feature-enabled", "manage_snapshot", "false",
-                 "cinder's manageable snapshots (devstack turns it on for LVM)", OURS)
-    yield Option("volume-feature-enabled", "extend_attached_volume", "false",
-                 "extending an in-use volume (devstack turns it on for LVM with libvirt)",
-                 OURS)
+    yield Option("volume-feature-enabled", "manage_volume", "true",
+                 "cinder's manageable volumes, as devstack for LVM")
+    yield Option("volume-feature-enabled", "manage_snapshot", "true",
+                 "cinder's manageable snapshots, as devstack for LVM")
+    yield Option("volume-feature-enabled", "extend_attached_volume", "true",
+                 "extending an in-use volume (3.42), as devstack for LVM with libvirt")
     yield Option("volume-feature-enabled", "extend_attached_encrypted_volume", "false",
                  "devstack leaves it off", GATE)
 
