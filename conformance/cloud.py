@@ -138,6 +138,9 @@ class Facts:
     volume_min_microversion: str = ""
     volume_max_microversion: str = ""
     volume_backups: bool = False
+    # The multiattach volume type the harness made (devstack's, for its tempest jobs'
+    # ENABLE_VOLUME_MULTIATTACH); "" when it could not.
+    volume_type_multiattach: str = ""
 
 
 class Api:
@@ -303,4 +306,22 @@ def volume_facts(api: Api) -> dict[str, Any]:
     return {"volume_catalog_type": kind,
             "volume_min_microversion": version.get("min_version") or "3.0",
             "volume_max_microversion": version.get("version") or "3.0",
-            "volume_backups": backups}
+            "volume_backups": backups,
+            "volume_type_multiattach": multiattach_type(api, endpoint)}
+
+
+# devstack's lib/cinder: with ENABLE_VOLUME_MULTIATTACH (set by Tempest's own jobs) it makes
+# this type, and lib/tempest names it [volume] volume_type_multiattach.
+MULTIATTACH_TYPE = "multiattach"
+
+
+def multiattach_type(api: Api, endpoint: str) -> str:
+    """The multiattach volume type, made if the cloud lacks it; "" if it cannot be."""
+    try:
+        found = api.get(f"{endpoint}/types?is_public=None")["volume_types"]
+        if not any(t["name"] == MULTIATTACH_TYPE for t in found):
+            api.call("POST", f"{endpoint}/types", {"volume_type": {
+                "name": MULTIATTACH_TYPE, "extra_specs": {"multiattach": "<is> True"}}})
+    except RuntimeError:
+        return ""
+    return MULTIATTACH_TYPE

@@ -90,8 +90,6 @@ FEATURES: tuple[Option, ...] = (
     Option("compute-feature-enabled", "block_migration_for_live_migration", "false",
            "devstack's default (shared-storage style live migration)", GATE),
     Option("compute-feature-enabled", "swap_volume", "false", "needs Block Storage", OURS),
-    Option("compute-feature-enabled", "volume_multiattach", "false", "needs Block Storage",
-           OURS),
     Option("compute-feature-enabled", "volume_backed_live_migration", "false",
            "needs Block Storage", OURS),
     Option("compute-feature-enabled", "attach_encrypted_volume", "false",
@@ -196,6 +194,12 @@ def options(facts: Facts, workspace: Path, *, volume: bool = False) -> Iterator[
     cinder = (VOLUME_TESTS_PASS or volume) and bool(facts.volume_catalog_type)
     if cinder:
         yield from volume_options(facts)
+    if cinder and facts.volume_type_multiattach:
+        yield Option("compute-feature-enabled", "volume_multiattach", "true",
+                     "a volume on two servers, as Tempest's jobs (ENABLE_VOLUME_MULTIATTACH)")
+    else:
+        yield Option("compute-feature-enabled", "volume_multiattach", "false",
+                     "needs Block Storage and its multiattach type", OURS)
     heat = "orchestration" in facts.services
     yield Option("service_available", "nova", "true", "in the catalog")
     yield Option("service_available", "glance", "true", "in the catalog")
@@ -223,6 +227,9 @@ def volume_options(facts: Facts) -> Iterator[Option]:
     yield Option("volume", "max_microversion", facts.volume_max_microversion,
                  "the cloud's advertised maximum (devstack: latest)")
     yield Option("volume", "build_timeout", "60", "volumes go available in milliseconds")
+    if facts.volume_type_multiattach:
+        yield Option("volume", "volume_type_multiattach", facts.volume_type_multiattach,
+                     "the multiattach type the harness made, as devstack's lib/cinder")
     yield Option("volume-feature-enabled", "api_extensions", "all", "devstack's default")
     yield Option("volume-feature-enabled", "snapshot", "true", "snapshots")
     yield Option("volume-feature-enabled", "clone", "true", "a volume from a volume")
