@@ -214,8 +214,9 @@ def options(facts: Facts, workspace: Path, *, volume: bool = False) -> Iterator[
                  ON if heat else OURS)
 
 
-# Whether stacklab's Block Storage passes tempest.api.volume (see options()).
-VOLUME_TESTS_PASS = False
+# Whether stacklab's Block Storage passes tempest.api.volume (see options()): every test
+# but the gate's skips since branch tempest-vol3 (docs/conformance.md).
+VOLUME_TESTS_PASS = True
 
 
 def volume_options(facts: Facts) -> Iterator[Option]:
