@@ -138,6 +138,9 @@ class Facts:
     volume_min_microversion: str = ""
     volume_max_microversion: str = ""
     volume_backups: bool = False
+    # The multiattach volume type the harness made (devstack's, for its tempest jobs'
+    # ENABLE_VOLUME_MULTIATTACH); "" when it could not.
+    volume_type_multiattach: str = ""
 
 
 class Api:
@@ -267,6 +270,21 @@ def discover(auth_url: str) -> Facts:
     )
 
 
+def wait_for_first_reports(api: Api, endpoint: str, *, timeout: float = 30.0) -> None:
+    """Until every cinder service has reported once. A fresh cinder service's row has no
+    ``updated_at`` until its first report (cinder's report_state, ``report_interval`` after
+    its start), and ``os-services`` shows it null, which Tempest's schema refuses: in the
+    gate the services have run for minutes before Tempest starts."""
+    deadline = time.monotonic() + timeout
+    while True:
+        services = api.get(f"{endpoint}/os-services")["services"]
+        if all(service.get("updated_at") for service in services):
+            return
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"cinder services not reporting after {timeout:.0f} s")
+        time.sleep(0.2)
+
+
 # Block Storage's catalog types, the one current clients (and Tempest's default) ask for first.
 VOLUME_TYPES = ("block-storage", "volumev3", "volume")
 
@@ -279,6 +297,7 @@ def volume_facts(api: Api) -> dict[str, Any]:
         return {}
     endpoint = api.endpoint(kind)
     version = api.get(f"{endpoint}/")["versions"][0]
+    wait_for_first_reports(api, endpoint)
     try:
         api.get(f"{endpoint}/backups")
         backups = True
@@ -287,4 +306,22 @@ def volume_facts(api: Api) -> dict[str, Any]:
     return {"volume_catalog_type": kind,
             "volume_min_microversion": version.get("min_version") or "3.0",
             "volume_max_microversion": version.get("version") or "3.0",
-            "volume_backups": backups}
+            "volume_backups": backups,
+            "volume_type_multiattach": multiattach_type(api, endpoint)}
+
+
+# devstack's lib/cinder: with ENABLE_VOLUME_MULTIATTACH (set by Tempest's own jobs) it makes
+# this type, and lib/tempest names it [volume] volume_type_multiattach.
+MULTIATTACH_TYPE = "multiattach"
+
+
+def multiattach_type(api: Api, endpoint: str) -> str:
+    """The multiattach volume type, made if the cloud lacks it; "" if it cannot be."""
+    try:
+        found = api.get(f"{endpoint}/types?is_public=None")["volume_types"]
+        if not any(t["name"] == MULTIATTACH_TYPE for t in found):
+            api.call("POST", f"{endpoint}/types", {"volume_type": {
+                "name": MULTIATTACH_TYPE, "extra_specs": {"multiattach": "<is> True"}}})
+    except RuntimeError:
+        return ""
+    return MULTIATTACH_TYPE

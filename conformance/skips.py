@@ -64,13 +64,16 @@ VERDICTS: tuple[tuple[re.Pattern[str], str, str], ...] = tuple(
         (r"backup feature disabled", OURS,
          "cinder-backup: no GET /v3/backups yet (devstack's default job runs c-bak)"),
         (r"Manage (snapshot|volume) tests are disabled", OURS,
-         "cinder's manageable volumes and snapshots (devstack turns them on for LVM)"),
+         "cinder's manageable volumes and snapshots (devstack turns them on for LVM; so "
+         "does the harness)"),
         (r"Swapping volumes is not supported", OURS,
          "nova's swap volume (devstack's libvirt jobs turn swap_volume on); it is cinder's "
          "migration step, and stacklab's cinder migrates no volume"),
         (r"Volume multi-attach is not available", OURS,
-         "Tempest's jobs set ENABLE_VOLUME_MULTIATTACH (a multiattach volume type); the "
-         "harness leaves volume_multiattach off until it is tried"),
+         "Tempest's jobs set ENABLE_VOLUME_MULTIATTACH: the harness makes devstack's "
+         "multiattach volume type and turns volume_multiattach on, unless it could not"),
+        (r"hw_scsi_model=virtio-scsi not set on image", GATE,
+         "devstack's CirrOS image has no hw_scsi_model property, nor has stacklab's"),
         (r"Attached volume extend is disabled", OURS,
          "extending an in-use volume (devstack turns it on for LVM with libvirt)"),
         (r"[Cc]inder|[Vv]olume service|Volume-backed|range\[3\.", OURS,

@@ -78,6 +78,8 @@ class DefaultOptions:
     # cinder.conf: whether os-volume_upload_image's force uploads an in-use volume (off:
     # force is ignored, upstream's default).
     enable_force_upload: bool = False
+    # cinder.conf: how long a user message is kept at least (s, cinder/message/api.py).
+    message_ttl: int = 2592000
 
 
 @dataclass

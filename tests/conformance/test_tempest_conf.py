@@ -64,6 +64,22 @@ def test_a_volume_service_in_the_catalog_turns_cinder_on_once_its_tests_pass(
     assert conf["service_available"]["cinder"] == "false"
 
 
+def test_multiattach_is_tested_with_the_type_the_harness_made(tmp_path: Path) -> None:
+    conf = configparser.ConfigParser()
+    conf.read_string(render(VOLUME_FACTS, tmp_path, volume=True))
+    assert conf["compute-feature-enabled"]["volume_multiattach"] == "false"
+    facts = Facts(**{**VOLUME_FACTS.__dict__, "volume_type_multiattach": "multiattach"})
+    conf = configparser.ConfigParser()
+    conf.read_string(render(facts, tmp_path, volume=True))
+    assert conf["compute-feature-enabled"]["volume_multiattach"] == "true"
+    assert conf["volume"]["volume_type_multiattach"] == "multiattach"
+    # Not when the volume tests are not run at all.
+    conf = configparser.ConfigParser()
+    conf.read_string(render(facts, tmp_path))
+    assert conf["compute-feature-enabled"]["volume_multiattach"] == \
+        ("true" if tempest_conf.VOLUME_TESTS_PASS else "false")
+
+
 def test_backups_are_tested_when_the_cloud_serves_them(tmp_path: Path) -> None:
     facts = Facts(**{**VOLUME_FACTS.__dict__, "volume_backups": True})
     conf = configparser.ConfigParser()

@@ -478,6 +478,27 @@ def test_block_storage_answers_no_5xx(cloud: Cloud, client: TestClient) -> None:
     record = client.get(f"{base}/backups/{backup['id']}/export_record", headers=headers)
     records = [record.json()] if record.status_code == 200 else []
     transfers, keys = transfer(available())
+    # A group with a volume and its group snapshot, and a user message (a volume no
+    # backend takes), to aim at.
+    default_type = _ok(client.get(f"{base}/types/default", headers=headers),
+                       200)["volume_type"]["id"]
+    group_type = post("/group_types", {"group_type": {"name": "fuzz"}}, 202)
+    group = post("/groups", {"group": {"name": "fuzz", "group_type": group_type["id"],
+                                       "volume_types": [default_type]}}, 202)
+    time.sleep(0.05)
+    client.post(f"{base}/volumes", headers=headers, json={"volume": {
+        "size": 1, "group_id": group["id"]}})
+    time.sleep(0.05)
+    made = client.post(f"{base}/group_snapshots", headers=headers, json={
+        "group_snapshot": {"group_id": group["id"], "name": "fuzz"}})
+    group_snapshots = [made.json()["group_snapshot"]["id"]] if made.status_code == 202 \
+        else []
+    post("/types", {"volume_type": {"name": "fuzz-nowhere",
+                                    "extra_specs": {"storage_protocol": "pigeon"}}}, 200)
+    post("/volumes", {"volume": {"size": 1, "volume_type": "fuzz-nowhere"}}, 202)
+    time.sleep(0.05)
+    messages = [m["id"] for m in _ok(client.get(f"{base}/messages", headers=headers),
+                                     200)["messages"]]
 
     def refresh() -> dict[str, list[str]]:
         found: dict[str, list[str]] = {}
@@ -500,7 +521,9 @@ def test_block_storage_answers_no_5xx(cloud: Cloud, client: TestClient) -> None:
         _api(cloud, "volume"), "/volume", client, headers, refresh=refresh,
         ids={"volume_id": [volume["id"]], "snapshot_id": [snapshot["id"]],
              "attachment_id": attachments, "backup_id": [backup["id"]],
-             "transfer_id": transfers,
+             "transfer_id": transfers, "group_id": [group["id"]],
+             "group_type_id": [group_type["id"]], "group_snapshot_id": group_snapshots,
+             "message_id": messages, "class_name": ["gold"],
              "type_id": [volume_type["id"], "default"], "qos_id": [qos["id"]],
              "project_id": [project], "key": ["k", "volume_backend_name", "é"],
              "spec": ["cipher", "provider"], "action": ["enable", "disable",
@@ -571,6 +594,15 @@ def test_block_storage_answers_no_5xx(cloud: Cloud, client: TestClient) -> None:
             "POST /v3/types/{type_id}/encryption": [{"encryption": {
                 "provider": "luks", "control_location": "front-end", "key_size": 256}}],
             "PUT /v3/os-quota-sets/{project_id}": [{"quota_set": {"volumes": 20}}],
+            "PUT /v3/os-quota-class-sets/{class_name}": [{"quota_class_set": {
+                "volumes": 20, "gigabytes": "500", "volumes_fuzz": -1}}],
+            "POST /v3/group_snapshots": [{"group_snapshot": {
+                "group_id": group["id"], "name": "g", "description": "d"}}],
+            "POST /v3/group_snapshots/{group_snapshot_id}/action": [
+                {"reset_status": {"status": "available"}}],
+            "POST /v3/groups/action": [
+                {"create-from-src": {"source_group_id": group["id"], "name": "c"}},
+                *({"create-from-src": {"group_snapshot_id": g}} for g in group_snapshots)],
             "PUT /v3/os-services/{action}": [{"host": "controller1.openstack.local@lvm",
                                               "binary": "cinder-volume"}],
             "PUT /v3/qos-specs/{qos_id}/delete_keys": [{"keys": ["read_iops_sec"]}],

@@ -20,7 +20,13 @@ from stacklab.api.errors import BadRequest, Conflict, NotFound
 from stacklab.block_storage import models as m
 from stacklab.block_storage.scheduler import Request, schedule
 from stacklab.block_storage.servicegroup import SCHEDULER, TOPICS, VOLUME
-from stacklab.block_storage.volumes import Caller, Cast, backend_of, invalid_input
+from stacklab.block_storage.volumes import (
+    Caller,
+    Cast,
+    assert_not_frozen,
+    backend_of,
+    invalid_input,
+)
 from stacklab.bus.interface import Target, on_host
 
 if TYPE_CHECKING:
@@ -41,7 +47,7 @@ def group_not_found(ident: str) -> NotFound:
 
 
 def invalid_group(reason: str) -> BadRequest:
-    return BadRequest(f"Invalid group: {reason}")
+    return BadRequest(f"Invalid Group: {reason}")
 
 
 class Groups:
@@ -228,25 +234,41 @@ class Groups:
         group.updated_at = now
 
     def delete(self, session: Session, group: m.Group, delete_volumes: bool) -> Cast | None:
-        if group.status not in ("available", "error"):
+        """cinder's group delete: with ``delete-volumes`` in any status (its volumes go
+        too), else available or error and empty; never while it has group snapshots, an
+        attached volume or a volume with snapshots, or while a group is made from it."""
+        if group.host is None:
+            session.delete(group)
+            return None
+        assert_not_frozen(session, group.host)
+        if not delete_volumes and group.status not in ("available", "error"):
             raise invalid_group(f"Group status must be available or error, but current "
                                 f"status is: {group.status}")
+        if session.scalars(select(m.GroupSnapshot.id).where(
+                m.GroupSnapshot.group_id == group.id)).first() is not None:
+            raise invalid_group("Group has existing snapshots.")
         members = self.members(session, group.id)
         if members and not delete_volumes:
             raise invalid_group(f"Group {group.id} still contains volumes. The "
                                 "delete-volumes flag is required to delete it.")
         for volume in members:
-            if volume.attach_status == "attached" or volume.status not in (
-                    "available", "error", "error_restoring", "error_extending"):
-                raise BadRequest(f"Invalid volume: Volume {volume.id} in group {group.id} "
-                                 f"is in an invalid state: {volume.status}.")
+            if volume.attach_status == "attached":
+                raise invalid_group(f"Volume in group {group.id} is attached. Need to "
+                                    "detach first.")
             if session.scalars(select(m.Snapshot.id).where(
                     m.Snapshot.volume_id == volume.id)).first() is not None:
-                raise invalid_group(f"Volume {volume.id} has snapshots.")
+                raise invalid_group("Volume in group still has dependent snapshots.")
+        if session.scalars(select(m.Group.id).where(
+                m.Group.source_group_id == group.id,
+                m.Group.status == "creating")).first() is not None:
+            reason = ("Group status must be available or error and must not have dependent "
+                      "group snapshots" if delete_volumes else
+                      "Group must not have attached volumes, volumes with snapshots, or "
+                      "dependent group snapshots")
+            raise invalid_group(f"Cannot delete group {group.id}. {reason}, and it cannot "
+                                "be the source for an ongoing group or group snapshot "
+                                "creation.")
         now = self.service.clock.now()
-        if group.host is None:
-            session.delete(group)
-            return None
         group.status = "deleting"
         group.updated_at = now
         for volume in members:

@@ -21,8 +21,15 @@ from stacklab.block_storage.attach_manager import AttachmentEndpoints
 from stacklab.block_storage.backends import Backend
 from stacklab.block_storage.from_backup import create_from_backup
 from stacklab.block_storage.glance import volume_image_metadata
+from stacklab.block_storage.group_snapshots import GroupSnapshotVolumeEndpoints
 from stacklab.block_storage.groups import GroupSchedulerEndpoints, GroupVolumeEndpoints
 from stacklab.block_storage.manage import Leftover, ManageEndpoints
+from stacklab.block_storage.messages import (
+    COPY_VOLUME_TO_IMAGE,
+    FAILED_TO_UPLOAD_VOLUME,
+    NO_BACKEND_AVAILABLE,
+    SCHEDULE_ALLOCATE_VOLUME,
+)
 from stacklab.block_storage.qcow2 import raw_to_qcow2
 from stacklab.block_storage.rbd import DRIVER_VERSION as RBD_DRIVER_VERSION
 from stacklab.block_storage.rbd import RbdError
@@ -67,7 +74,8 @@ def driver_capabilities(backend: Backend) -> dict[str, Any]:
     }
 
 
-class VolumeManager(AttachmentEndpoints, ManageEndpoints, GroupVolumeEndpoints):
+class VolumeManager(AttachmentEndpoints, ManageEndpoints, GroupVolumeEndpoints,
+                    GroupSnapshotVolumeEndpoints):
     """The endpoint of one cinder-volume process (one backend of one node)."""
 
     def __init__(self, service: BlockStorageService, backend: Backend) -> None:
@@ -231,7 +239,8 @@ class VolumeManager(AttachmentEndpoints, ManageEndpoints, GroupVolumeEndpoints):
         return driver_capabilities(self.backend)
 
     async def copy_volume_to_image(self, volume_id: str, image_id: str,
-                                   disk_format: str = "raw", size_gb: int = 1) -> None:
+                                   disk_format: str = "raw", size_gb: int = 1,
+                                   ctxt: dict[str, Any] | None = None) -> None:
         """The volume's bytes into the image cinder-api made, then the volume goes back
         to in-use or available by its attachments. A qcow2 image gets them converted, as
         qemu-img does (unless they are a qcow2 image already: stacklab's volumes keep an
@@ -261,6 +270,11 @@ class VolumeManager(AttachmentEndpoints, ManageEndpoints, GroupVolumeEndpoints):
                 VOLUME_LOG.warning("Image delete encountered an error.")
         with service.db.session() as session:
             volume = session.get(m.Volume, volume_id)
+            if volume is not None and failure is not None:
+                service.messages.record(
+                    session, project_id=volume.project_id,
+                    request_id=(ctxt or {}).get("request_id"), action=COPY_VOLUME_TO_IMAGE,
+                    detail=FAILED_TO_UPLOAD_VOLUME, resource_uuid=volume_id)
             if volume is not None:
                 # cinder's volume_update_status_based_on_attachment.
                 attached = session.scalars(select(m.VolumeAttachment.id).where(
@@ -305,7 +319,8 @@ class SchedulerManager(GroupSchedulerEndpoints):
     async def create_volume(self, volume_id: str, size: int, availability_zone: str | None,
                             extra_specs: dict[str, str],
                             resource_backend: str | None = None,
-                            backup_id: str | None = None) -> None:
+                            backup_id: str | None = None,
+                            ctxt: dict[str, Any] | None = None) -> None:
         service = self.service
         request = Request(size, availability_zone, extra_specs, resource_backend)
         decision = schedule(service.pools(), request)
@@ -316,9 +331,15 @@ class SchedulerManager(GroupSchedulerEndpoints):
             if volume is None or volume.status != "creating":
                 return
             if decision.chosen is None:
-                # cinder's scheduler sets the volume to error (no host) and records why.
+                # cinder's scheduler sets the volume to error (no host) and tells the user
+                # why in a message (its _set_volume_state_and_notify).
                 volume.status = "error"
                 volume.updated_at = service.clock.now()
+                service.messages.record(
+                    session, project_id=volume.project_id,
+                    request_id=(ctxt or {}).get("request_id"),
+                    action=SCHEDULE_ALLOCATE_VOLUME, detail=NO_BACKEND_AVAILABLE,
+                    resource_uuid=volume_id)
                 return
             volume.host = decision.chosen.pool_host
             volume.updated_at = service.clock.now()

@@ -24,7 +24,13 @@ from stacklab.block_storage import models as m
 from stacklab.block_storage.generic_migration import GenericMigration, undo
 from stacklab.block_storage.scheduler import Request, schedule
 from stacklab.block_storage.servicegroup import SCHEDULER, TOPICS, VOLUME
-from stacklab.block_storage.volumes import Cast, backend_of, invalid_input, invalid_volume
+from stacklab.block_storage.volumes import (
+    Cast,
+    backend_of,
+    invalid_input,
+    invalid_volume,
+    multiattach_of,
+)
 from stacklab.bus.interface import MessagingError, Target
 
 if TYPE_CHECKING:
@@ -63,8 +69,20 @@ class Migrations:
                 "active migration or a consistency group, requested type has to be different "
                 "that the one from the volume, and for in-use volumes front-end qos specs "
                 "cannot change.")
+        # The hypervisor needs to know when it attaches: multiattach changes on an
+        # available volume only, and never together with encryption (cinder's retype).
+        multiattach = multiattach_of(found)
+        if multiattach != volume.multiattach and volume.status != "available":
+            raise invalid_input(
+                "Invalid volume_type passed, retypes affecting multiattach are only allowed "
+                "on available volumes, the specified volume however currently has a status "
+                f"of: {volume.status}.")
+        if multiattach and session.get(m.Encryption, found.id) is not None:
+            raise invalid_input("Retype requested both encryption and multi-attach, which "
+                                "is not supported.")
         volume.previous_status = volume.status
         volume.status = "retyping"
+        volume.multiattach = multiattach
         volume.updated_at = self.service.clock.now()
         return Cast(TOPICS[SCHEDULER], None, "retype", {
             "volume_id": volume.id, "new_type_id": found.id,

@@ -175,6 +175,18 @@ class Quota(Base):
     hard_limit: Mapped[int] = mapped_column(Integer)
 
 
+class QuotaClass(Base):
+    """A quota class's limit for one resource (cinder's quota_classes): the class
+    ``default`` holds what every project gets unless it has its own."""
+
+    __tablename__ = "block_storage_quota_class"
+    __table_args__ = (UniqueConstraint("class_name", "resource"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    class_name: Mapped[str] = mapped_column(String(255), index=True)
+    resource: Mapped[str] = mapped_column(String(255))
+    hard_limit: Mapped[int] = mapped_column(Integer)
+
+
 class Backup(Base):
     """A volume backup (cinder's backups table). ``host`` is the cinder-backup service
     that last handled it; ``service_metadata`` the object-name prefix its driver wrote
@@ -258,3 +270,39 @@ class Group(Base):
     replication_status: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[float] = mapped_column(Float)
     updated_at: Mapped[float | None] = mapped_column(Float)
+
+
+class GroupSnapshot(Base):
+    """A snapshot of a group (cinder's group_snapshots): one snapshot of each volume the
+    group held, made together (theirs carry its id)."""
+
+    __tablename__ = "block_storage_group_snapshot"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    project_id: Mapped[str] = mapped_column(String(255), index=True)
+    user_id: Mapped[str | None] = mapped_column(String(255))
+    group_id: Mapped[str] = mapped_column(String(36), index=True)
+    group_type_id: Mapped[str] = mapped_column(String(36))
+    name: Mapped[str | None] = mapped_column(String(255))
+    description: Mapped[str | None] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[float | None] = mapped_column(Float)
+
+
+class Message(Base):
+    """A user message (cinder's messages): what went wrong in an asynchronous step of a
+    request the user had a 2xx for, as an event id (resource, action, detail) rather than
+    the failure's own text. ``expires_at`` is when it may go."""
+
+    __tablename__ = "block_storage_message"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    project_id: Mapped[str] = mapped_column(String(255), index=True)
+    message_level: Mapped[str] = mapped_column(String(255))
+    request_id: Mapped[str | None] = mapped_column(String(255))
+    resource_type: Mapped[str | None] = mapped_column(String(36))
+    resource_uuid: Mapped[str | None] = mapped_column(String(255))
+    event_id: Mapped[str] = mapped_column(String(255))
+    detail_id: Mapped[str | None] = mapped_column(String(10))
+    action_id: Mapped[str | None] = mapped_column(String(10))
+    created_at: Mapped[float] = mapped_column(Float)
+    expires_at: Mapped[float | None] = mapped_column(Float, index=True)

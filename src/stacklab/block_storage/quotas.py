@@ -11,7 +11,7 @@ request checks and records in one transaction.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import func, or_, select
@@ -29,6 +29,8 @@ TYPE_RESOURCES = ("volumes", "gigabytes", "snapshots")
 # use_quota=False): its migration_status is "target:<the volume's id>".
 _CONSUMES_QUOTA = or_(m.Volume.migration_status.is_(None),
                       m.Volume.migration_status.not_like("target:%"))
+# The quota class every project's defaults come from (cinder's _DEFAULT_QUOTA_NAME).
+DEFAULT_CLASS = "default"
 
 
 class OverQuota(ApiError):
@@ -51,7 +53,8 @@ class Quotas:
     def __init__(self, options: DefaultOptions) -> None:
         self.options = options
 
-    def defaults(self, type_names: Iterable[str]) -> dict[str, int]:
+    def option_defaults(self, type_names: Iterable[str]) -> dict[str, int]:
+        """Each resource's default from cinder.conf (``[DEFAULT] quota_*``)."""
         o = self.options
         found = {"volumes": o.quota_volumes, "snapshots": o.quota_snapshots,
                  "gigabytes": o.quota_gigabytes, "backups": o.quota_backups,
@@ -62,13 +65,58 @@ class Quotas:
                 found[f"{resource}_{name}"] = -1
         return found
 
+    def defaults(self, session: Session) -> dict[str, int]:
+        """Every project's defaults: the ``default`` quota class where it sets a resource,
+        else the option (cinder's get_defaults with ``use_default_quota_class``). cinder's
+        database starts with the class's rows made from the options of its first
+        ``db sync``; stacklab reads the options for what the class does not set, so a
+        changed option still holds until the class is updated."""
+        found = self.option_defaults(self.type_names(session))
+        found.update(self._class_rows(session, DEFAULT_CLASS, found))
+        return found
+
+    def class_limits(self, session: Session, class_name: str) -> dict[str, int]:
+        """A quota class's limits: its own where it has them, else the defaults."""
+        found = self.defaults(session)
+        if class_name != DEFAULT_CLASS:
+            found.update(self._class_rows(session, class_name, found))
+        return found
+
+    @staticmethod
+    def _class_rows(session: Session, class_name: str,
+                    known: Mapping[str, int]) -> dict[str, int]:
+        # A row of a volume type since deleted names no resource any more: left out.
+        return {row.resource: row.hard_limit for row in session.scalars(
+            select(m.QuotaClass).where(m.QuotaClass.class_name == class_name))
+            if row.resource in known}
+
+    def update_class(self, session: Session, class_name: str,
+                     values: Mapping[str, object]) -> None:
+        """Set a quota class's limits (the schema checked the values)."""
+        known = self.option_defaults(self.type_names(session))
+        bad = [key for key in values if key not in known]
+        if bad:
+            raise BadRequest(f"Invalid input received: Bad key(s) in quota class set: "
+                             f"{', '.join(bad)}")
+        rows = {row.resource: row for row in session.scalars(select(m.QuotaClass).where(
+            m.QuotaClass.class_name == class_name))}
+        for key, raw in values.items():
+            value = int(str(raw))
+            row = rows.get(key)
+            if row is None:
+                session.add(m.QuotaClass(class_name=class_name, resource=key,
+                                         hard_limit=value))
+            else:
+                row.hard_limit = value
+        session.flush()
+
     @staticmethod
     def type_names(session: Session) -> list[str]:
         return [t.name for t in session.scalars(select(m.VolumeType).order_by(
             m.VolumeType.created_at, m.VolumeType.id))]
 
     def limits(self, session: Session, project_id: str) -> dict[str, int]:
-        found = self.defaults(self.type_names(session))
+        found = self.defaults(session)
         for row in session.scalars(select(m.Quota).where(m.Quota.project_id == project_id)):
             if row.resource in found:
                 found[row.resource] = row.hard_limit
@@ -154,18 +202,28 @@ class Quotas:
 
     def check_snapshot(self, session: Session, project_id: str, size: int,
                        type_name: str | None) -> None:
+        self.check_snapshots(session, project_id, [(size, type_name)])
+
+    def check_snapshots(self, session: Session, project_id: str,
+                        volumes: Sequence[tuple[int, str | None]]) -> None:
+        """One new snapshot of each volume (its size and its type's name) fits, reserved
+        together as cinder's create_snapshots_in_db does for a group snapshot; else 413
+        for the first resource over."""
         limits = self.limits(session, project_id)
         used = self.in_use(session, project_id)
-        wanted = {"snapshots": 1, "gigabytes": size}
-        if type_name is not None:
-            wanted[f"snapshots_{type_name}"] = 1
-            wanted[f"gigabytes_{type_name}"] = size
+        wanted: dict[str, int] = {"snapshots": len(volumes),
+                                  "gigabytes": sum(size for size, _ in volumes)}
+        for size, type_name in volumes:
+            if type_name is not None:
+                for key, amount in ((f"snapshots_{type_name}", 1),
+                                    (f"gigabytes_{type_name}", size)):
+                    wanted[key] = wanted.get(key, 0) + amount
         for key in self._overs(limits, used, wanted):
             if "gigabytes" in key:
                 raise OverQuota(
                     f"Requested volume or snapshot exceeds allowed {key} quota. Requested "
-                    f"{size}G, quota is {limits[key]}G and {used.get(key, 0)}G has been "
-                    "consumed.")
+                    f"{wanted[key]}G, quota is {limits[key]}G and {used.get(key, 0)}G has "
+                    "been consumed.")
             raise OverQuota(f"Maximum number of snapshots allowed ({limits[key]}) exceeded")
 
     def check_backup(self, session: Session, project_id: str, size: int) -> None:

@@ -13,9 +13,11 @@ from stacklab.block_storage.attachments import Attachments
 from stacklab.block_storage.backends import Backend, lab_backends, lab_processes
 from stacklab.block_storage.backups import BackupManager, Backups
 from stacklab.block_storage.glance import GlanceClient
+from stacklab.block_storage.group_snapshots import GroupSnapshots
 from stacklab.block_storage.groups import Groups
 from stacklab.block_storage.manage import Manageable
 from stacklab.block_storage.manager import SchedulerManager, VolumeManager
+from stacklab.block_storage.messages import Messages
 from stacklab.block_storage.migration import Migrations
 from stacklab.block_storage.nova import NovaClient
 from stacklab.block_storage.objectstore import ObjectStore
@@ -40,6 +42,7 @@ from stacklab.bus.interface import Target
 from stacklab.clock import Clock
 from stacklab.config import Config
 from stacklab.ids import IdSource
+from stacklab.observability.logging import request_ids
 from stacklab.store.database import Database
 from stacklab.topology import Runtime, Topology
 
@@ -73,6 +76,7 @@ class BlockStorageService:
         self.volumes = Volumes(clock, ids, self.types, self.quotas,
                                config.DEFAULT.storage_availability_zone)
         self.snapshots = Snapshots(clock, ids, self.quotas)
+        self.messages = Messages(clock, ids, config.DEFAULT.message_ttl)
         self.attachments = Attachments(clock, ids)
         self.types.in_use = self._type_in_use
         self.store = VolumeStore()
@@ -93,6 +97,7 @@ class BlockStorageService:
         self.reimages = Reimages(self)
         self.manageable = Manageable(self)
         self.groups = Groups(self)
+        self.group_snapshots = GroupSnapshots(self)
 
     # -- life cycle ------------------------------------------------------------------------
 
@@ -211,7 +216,9 @@ class BlockStorageService:
         """A committed change's message: to the scheduler's topic, or to the one
         cinder-volume that owns the volume (its queue keeps it while it is down)."""
         if cast is not None:
-            self.bus.cast_nowait(Target(cast.topic, cast.server), cast.method, **cast.kwargs)
+            # The request's ids travel in the message's context, as oslo.context's do.
+            self.bus.cast_nowait(Target(cast.topic, cast.server), cast.method,
+                                 ctxt=request_ids(), **cast.kwargs)
 
     def service_uuid(self, host: str) -> str | None:
         with self.db.session() as session:

@@ -199,7 +199,7 @@ class Volumes:
             source_volid=source.id if source is not None else None,
             image_id=image.id if image is not None else None,
             bootable=bool(origin.bootable) if origin is not None else False,
-            multiattach=_on(volume_type.extra_specs.get("multiattach")),
+            multiattach=multiattach_of(volume_type),
             metadata_=dict(fields.get("metadata") or {}),
             admin_metadata={}, replication_status="disabled",
             image_metadata=dict(origin.image_metadata) if origin is not None else {},
@@ -418,6 +418,11 @@ class Volumes:
         if "migration_status" in fields:
             volume.migration_status = fields["migration_status"] or None
         volume.updated_at = self.clock.now()
+
+
+def multiattach_of(volume_type: m.VolumeType) -> bool:
+    """A type whose volumes may attach to several servers (``multiattach <is> True``)."""
+    return _on(volume_type.extra_specs.get("multiattach"))
 
 
 def _on(value: Any) -> bool:

@@ -145,6 +145,12 @@ class CinderClient:
     async def delete_snapshot(self, snapshot_id: str, *, token: str | None) -> None:
         await self._call("DELETE", f"/snapshots/{_safe(snapshot_id)}", token=token)
 
+    async def update_snapshot_status(self, snapshot_id: str, status: str, *,
+                                     token: str | None) -> None:
+        """What nova's assisted snapshots report back (os-update_snapshot_status)."""
+        await self._call("POST", f"/snapshots/{_safe(snapshot_id)}/action", token=token,
+                         json={"os-update_snapshot_status": {"status": status}})
+
     async def begin_detaching(self, volume_id: str, *, token: str | None) -> None:
         """The volume ``detaching`` while its compute host lets it go (a legacy action)."""
         await self._call("POST", f"/volumes/{_safe(volume_id)}/action", token=token,

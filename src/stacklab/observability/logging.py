@@ -49,6 +49,11 @@ def global_id() -> str | None:
     return _global_request_id.get() or _request_id.get() or None
 
 
+def request_ids() -> dict[str, str | None]:
+    """The request's ids, as oslo.context carries them in an RPC message's context."""
+    return {"request_id": _request_id.get(), "global_request_id": _global_request_id.get()}
+
+
 def clear_request() -> None:
     _request_id.set(None)
     _global_request_id.set(None)

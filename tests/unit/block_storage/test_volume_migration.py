@@ -114,6 +114,46 @@ def test_retype_in_place_or_by_migration_on_demand() -> None:
     run_lab(scenario)
 
 
+def test_retype_to_or_from_a_multiattach_type_changes_the_flag_of_an_available_volume(
+        ) -> None:
+    async def scenario(lab: Lab) -> None:
+        ident = (await lab.create())["volume"]["id"]
+        action = f"/volumes/{ident}/action"
+        await _type(lab, "shared", multiattach="<is> True")
+        await _type(lab, "plain")
+        await lab.call("POST", action, {"os-retype": {"new_type": "shared"}}, expect=202)
+        assert (await lab.volume(ident))["multiattach"] is True
+        await lab.settle()
+        shown = await lab.volume(ident)
+        assert (shown["volume_type"], shown["multiattach"]) == ("shared", True)
+        await lab.call("POST", action, {"os-retype": {"new_type": "plain"}}, expect=202)
+        await lab.settle()
+        assert (await lab.volume(ident))["multiattach"] is False
+        # Not while it is in use; and never with encryption.
+        await lab.call("POST", action, {"os-reserve": {}}, expect=202)
+        await lab.call("POST", action, {"os-attach": {
+            "instance_uuid": "4b1d5a04-8c5e-4f34-9b0f-3d1c3b1d2a10", "mountpoint": "/dev/vdb"}},
+            expect=202)
+        assert (await lab.volume(ident))["status"] == "in-use"
+        refused = await lab.call("POST", action, {"os-retype": {"new_type": "shared"}},
+                                 expect=400)
+        assert "retypes affecting multiattach are only allowed on available volumes" in \
+            refused["badRequest"]["message"]
+        await lab.call("POST", action, {"os-detach": {}}, expect=202)
+        assert (await lab.volume(ident))["status"] == "available"
+        secret = await _type(lab, "secret-shared", multiattach="<is> True")
+        await lab.call("POST", f"/types/{secret}/encryption", {"encryption": {
+            "provider": "luks", "control_location": "front-end"}})
+        refused = await lab.call("POST", action, {"os-retype": {
+            "new_type": "secret-shared"}}, expect=400)
+        assert refused["badRequest"]["message"] == ("Invalid input received: Retype "
+                                                    "requested both encryption and "
+                                                    "multi-attach, which is not supported.")
+        assert (await lab.volume(ident))["multiattach"] is False
+
+    run_lab(scenario)
+
+
 def test_migrate_completion_checks_and_unmanage() -> None:
     async def scenario(lab: Lab) -> None:
         first = (await _volume_with(lab, b"one"))["id"]

@@ -56,6 +56,12 @@ GROUP_UPDATE = s._wrapped("group", {
 GROUP_DELETE = s._wrapped("delete", {
     "type": "object", "properties": {"delete-volumes": s.BOOLEAN},
     "additionalProperties": False})
+CREATE_FROM_SOURCE = s._wrapped("create-from-src", {
+    "type": "object",
+    "properties": {"description": s.DESCRIPTION, "name": s.NULLABLE_NAME,
+                   "source_group_id": s.UUID, "group_snapshot_id": s.UUID},
+    "oneOf": [{"required": ["group_snapshot_id"]}, {"required": ["source_group_id"]}],
+    "additionalProperties": False})
 GROUP_RESET = s._wrapped("reset_status", {
     "type": "object", "properties": {"status": {"type": "string"}},
     "required": ["status"], "additionalProperties": False})
@@ -233,6 +239,23 @@ async def create_group(call: Call) -> dict[str, Any]:
         body = {"id": group.id, "name": group.name}
     service.send(cast)
     return {"group": body}
+
+
+api.action_route("/v3/groups/action", status=202, policy="group:create",
+                 target=project_target, expected_errors=(400, 403, 404, 413))
+
+
+@api.action("/v3/groups/action", "create-from-src", schema=CREATE_FROM_SOURCE,
+            min_version="3.14")
+async def create_group_from_source(call: Call) -> Reply:
+    """A group from a group snapshot or another group (cinder's create_from_src)."""
+    service = block_storage(call)
+    with service.db.session() as session:
+        group, cast = service.group_snapshots.create_group(
+            session, caller(call), call.body["create-from-src"], zones=service.zones())
+        body = {"id": group.id, "name": group.name}
+    service.send(cast)
+    return Reply({"group": body}, status=202)
 
 
 async def _list_groups(call: Call, detail: bool) -> dict[str, Any]:

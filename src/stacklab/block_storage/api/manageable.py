@@ -134,7 +134,8 @@ async def _manage_snapshot(call: Call) -> dict[str, Any]:
                        {"project_id": volume.project_id, "user_id": volume.user_id})
         snapshot, cast = service.manageable.manage_snapshot(session, caller(call), volume,
                                                             fields)
-        body = render_snapshot(call, snapshot)
+        # cinder answers with the snapshot view alone: no extension adds to a manage.
+        body = render_snapshot(call, snapshot, extensions=False)
     service.send(cast)
     return {"snapshot": body}
 

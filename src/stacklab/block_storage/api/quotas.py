@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from stacklab.api.errors import BadRequest
 from stacklab.api.service import Call, Reply
 from stacklab.block_storage import schemas
 from stacklab.block_storage.api.base import api, block_storage, project_target
@@ -38,7 +39,7 @@ async def show_quotas(call: Call) -> dict[str, Any]:
 async def show_defaults(call: Call) -> dict[str, Any]:
     service = block_storage(call)
     with service.db.session() as session:
-        defaults = service.quotas.defaults(service.quotas.type_names(session))
+        defaults = service.quotas.defaults(session)
     return {"quota_set": {"id": call.params["project_id"], **defaults}}
 
 
@@ -63,6 +64,41 @@ async def delete_quotas(call: Call) -> Reply:
     with service.db.session() as session:
         service.quotas.reset(session, call.params["project_id"])
     return Reply(None, status=200)
+
+
+# -- quota classes (cinder/api/contrib/quota_classes.py) -------------------------------------
+
+QC = "/v3/os-quota-class-sets/{class_name}"
+QUOTA_CLASS_UPDATE = schemas._wrapped("quota_class_set", {
+    "type": "object",
+    "patternProperties": {"^[a-zA-Z0-9-_:. ]{1,300}$": {
+        "type": ["integer", "string"], "pattern": "^[0-9]*$", "minimum": -1,
+        "minLength": 1, "maximum": schemas.DB_MAX_INT}},
+    "additionalProperties": False})
+
+
+@api.route("GET", QC, policy="volume_extension:quota_classes:get", target=project_target,
+           expected_errors=(403,))
+async def show_quota_class(call: Call) -> dict[str, Any]:
+    name = call.params["class_name"]
+    service = block_storage(call)
+    with service.db.session() as session:
+        limits = service.quotas.class_limits(session, name)
+    return {"quota_class_set": {"id": name, **limits}}
+
+
+@api.route("PUT", QC, policy="volume_extension:quota_classes:update", target=project_target,
+           schema=QUOTA_CLASS_UPDATE, expected_errors=(400, 403))
+async def update_quota_class(call: Call) -> dict[str, Any]:
+    name = call.params["class_name"]
+    if len(name) > 255:
+        raise BadRequest(f"Invalid input received: quota_class_name has {len(name)} "
+                         "characters, more than 255.")
+    service = block_storage(call)
+    with service.db.session() as session:
+        service.quotas.update_class(session, name, call.body["quota_class_set"])
+        # The update answers without the class's id, as cinder's.
+        return {"quota_class_set": service.quotas.class_limits(session, name)}
 
 
 @api.route("GET", "/v3/limits", policy="limits_extension:used_limits", target=project_target,

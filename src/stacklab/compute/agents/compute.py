@@ -256,6 +256,42 @@ class ComputeManager:
 
         await self._volume_step(instance_uuid, ctxt, "compute_swap_volume", "swap_volume_prep",
                                 swap())
+    # -- cinder's assisted snapshots ------------------------------------------------------
+
+    async def volume_snapshot_create(self, instance_uuid: str, volume_id: str,
+                                     create_info: Mapping[str, Any],
+                                     ctxt: Mapping[str, Any]) -> None:
+        """A snapshot of a volume file the guest has open, for cinder's file-based drivers.
+        The lab's volumes are block devices (LVM over iSCSI, RBD), no file on a share that
+        libvirt could snapshot: it fails, and as nova does on any failure here, cinder is
+        told the snapshot is in error."""
+        bind(ctxt, self.host, "nova-compute")
+        LOG.error("[instance: %s] Error occurred during volume_snapshot_create, sending "
+                  "error status to Cinder. (volume %s is no file on a share)", instance_uuid,
+                  volume_id)
+        await self._assisted_snapshot_status(create_info.get("snapshot_id"), "error", ctxt)
+
+    async def volume_snapshot_delete(self, instance_uuid: str, volume_id: str,
+                                     snapshot_id: str, delete_info: Mapping[str, Any],
+                                     ctxt: Mapping[str, Any]) -> None:
+        """Merging away such a snapshot: it fails for the same reason."""
+        bind(ctxt, self.host, "nova-compute")
+        LOG.error("[instance: %s] Error occurred during volume_snapshot_delete, sending "
+                  "error status to Cinder. (volume %s is no file on a share)", instance_uuid,
+                  volume_id)
+        await self._assisted_snapshot_status(snapshot_id, "error_deleting", ctxt)
+
+    async def _assisted_snapshot_status(self, snapshot_id: str | None, status: str,
+                                        ctxt: Mapping[str, Any]) -> None:
+        if not snapshot_id:
+            return
+        token = ctxt.get("auth_token")
+        try:
+            await self.compute.volumes.cinder().update_snapshot_status(
+                snapshot_id, status, token=str(token) if token else None)
+        except CinderError as exc:
+            LOG.warning("Failed to send updated snapshot status to volume service: %s",
+                        exc.message)
 
     async def _volume_step(self, uuid: str, ctxt: Mapping[str, Any], event: str, step: str,
                            work: Awaitable[None]) -> None:

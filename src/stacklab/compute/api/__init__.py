@@ -2,6 +2,7 @@
 
 from stacklab.compute.api import (  # noqa: F401
     aggregates,
+    assisted_volume_snapshots,
     discovery,
     extensions,
     flavors,

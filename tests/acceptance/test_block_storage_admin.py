@@ -1,0 +1,128 @@
+"""Block Storage's user messages, quota classes and group snapshots with the real
+``openstack`` CLI (and openstacksdk for the bodies)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+
+from acceptance.conftest import LiveCloud
+from support.apiref import assert_valid, openapi_response_schema
+
+pytestmark = pytest.mark.acceptance
+
+V = ("--os-volume-api-version", "3.14")
+
+
+def _until(live: LiveCloud, command: tuple[str, ...], key: str, *done: str) -> dict[str, Any]:
+    shown: dict[str, Any] = {}
+    for _ in range(150):
+        shown = live.openstack_json(*command)
+        if shown[key] in done:
+            return shown
+        time.sleep(0.1)
+    raise AssertionError(f"{command} stayed {shown.get(key)}")
+
+
+def test_a_volume_no_backend_takes_leaves_a_message(live: LiveCloud) -> None:
+    live.openstack("volume", "type", "create", "--property",
+                   "storage_protocol=carrier-pigeon", "acc-msg-bogus")
+    made = live.openstack_json("volume", "create", "--size", "1", "--type", "acc-msg-bogus",
+                               "acc-msg-vol")
+    assert _until(live, ("volume", "show", made["id"]), "status",
+                  "error", "available")["status"] == "error"
+    listed = live.openstack_json("--os-volume-api-version", "3.3", "volume", "message",
+                                 "list")
+    mine = [row for row in listed if row["Resource UUID"] == made["id"]]
+    assert len(mine) == 1, listed
+    assert (mine[0]["Event ID"], mine[0]["Resource Type"], mine[0]["User Message"]) == (
+        "VOLUME_VOLUME_001_003", "VOLUME",
+        "schedule allocate volume:Could not find any available weighted backend.")
+    # ``message show`` finds it, but openstacksdk's Message reads a show's body under
+    # "messages" (cinder's key is "message"), so its fields print empty, as against cinder.
+    shown = live.openstack_json("--os-volume-api-version", "3.3", "volume", "message", "show",
+                                mine[0]["ID"])
+    assert shown["ID"] == mine[0]["ID"]
+    response = live.connect().block_storage.get(f"/messages/{mine[0]['ID']}",
+                                                microversion="3.3")
+    assert_valid(response.json(), openapi_response_schema("block-storage",
+                                                          "/v3/messages/{id}", "get"))
+    live.openstack("--os-volume-api-version", "3.3", "volume", "message", "delete",
+                   mine[0]["ID"])
+    after = live.openstack_json("--os-volume-api-version", "3.3", "volume", "message", "list")
+    assert mine[0]["ID"] not in {row["ID"] for row in after}
+    live.openstack("volume", "delete", made["id"])
+
+
+def test_the_default_quota_class_sets_every_projects_defaults(live: LiveCloud) -> None:
+    project = live.openstack_json("project", "create", "acc-qc-project")
+    before = live.openstack_json("quota", "show", "--default", "--volume", project["id"])
+    shown = live.connect().block_storage.get("/os-quota-class-sets/default").json()
+    assert_valid(shown, openapi_response_schema("block-storage",
+                                                "/v3/os-quota-class-sets/{id}", "get"))
+    assert shown["quota_class_set"]["backups"] == _value(before, "backups")
+    try:
+        live.openstack("quota", "set", "--class", "--backups", "7", "default")
+        after = live.openstack_json("quota", "show", "--default", "--volume", project["id"])
+        assert _value(after, "backups") == 7
+        assert live.connect().block_storage.get("/os-quota-class-sets/default").json()[
+            "quota_class_set"]["backups"] == 7
+    finally:
+        live.openstack("quota", "set", "--class", "--backups",
+                       str(_value(before, "backups")), "default")
+        live.openstack("project", "delete", project["id"])
+
+
+def _value(quota: Any, resource: str) -> int:
+    """A resource's limit from ``quota show -f json`` (a list of rows, or a mapping)."""
+    if isinstance(quota, dict):
+        return int(quota[resource])
+    for row in quota:
+        if row.get("Resource") == resource:
+            return int(row["Limit"])
+    raise AssertionError(f"no {resource} in {quota}")
+
+
+def test_a_group_snapshot_and_a_group_made_from_it(live: LiveCloud) -> None:
+    group_type = live.openstack_json(*V, "volume", "group", "type", "create",
+                                     "acc-gs-type")
+    types = live.openstack_json("volume", "type", "list")
+    kind = next(t["ID"] for t in types if t["Name"] == "__DEFAULT__")
+    group = live.openstack_json(*V, "volume", "group", "create", "--volume-group-type",
+                                group_type["ID"], "--volume-type", kind, "--name",
+                                "acc-gs-group")
+    _until(live, (*V, "volume", "group", "show", group["ID"]), "Status", "available")
+    volume = live.openstack_json("--os-volume-api-version", "3.13", "volume", "create",
+                                 "--size", "1", "--type", kind, "acc-gs-vol")
+    _until(live, ("volume", "show", volume["id"]), "status", "available")
+    live.connect().block_storage.put(f"/groups/{group['ID']}", json={"group": {
+        "add_volumes": volume["id"]}}, microversion="3.13")
+    snapshot = live.openstack_json(*V, "volume", "group", "snapshot", "create",
+                                   "--name", "acc-gs", group["ID"])
+    _until(live, (*V, "volume", "group", "snapshot", "show", snapshot["ID"]), "Status",
+           "available")
+    listed = live.openstack_json(*V, "volume", "group", "snapshot", "list")
+    assert snapshot["ID"] in {row["ID"] for row in listed}
+    # The CLI (openstacksdk's create_from_source) sends the other source too, as null,
+    # which cinder's schema refuses (a uuid is a string there): 400, as from cinder.
+    refused = live.openstack(*V, "volume", "group", "create", "--group-snapshot",
+                             snapshot["ID"], "--name", "acc-gs-copy", check=False)
+    assert refused.returncode != 0 and "400" in refused.stderr, refused.stderr
+    conn = live.connect()
+    response = conn.block_storage.post("/groups/action", json={"create-from-src": {
+        "group_snapshot_id": snapshot["ID"], "name": "acc-gs-copy"}}, microversion="3.14")
+    assert response.status_code == 202, response.text
+    copy = {"ID": response.json()["group"]["id"]}
+    shown = _until(live, (*V, "volume", "group", "show", copy["ID"]), "Status", "available",
+                   "error")
+    assert shown["Status"] == "available"
+    live.openstack(*V, "volume", "group", "delete", "--force", copy["ID"])
+    live.openstack(*V, "volume", "group", "snapshot", "delete", snapshot["ID"])
+    for _ in range(150):
+        if snapshot["ID"] not in {row["ID"] for row in live.openstack_json(
+                *V, "volume", "group", "snapshot", "list")}:
+            break
+        time.sleep(0.1)
+    live.openstack(*V, "volume", "group", "delete", "--force", group["ID"])
