@@ -1,0 +1,133 @@
+"""The contract between heat-engine and a resource type (heat's ``Resource`` plugin,
+in our own shape).
+
+The engine calls a plugin's coroutines in this order and persists what they return:
+
+- create: ``create`` once, returning the physical id (heat's ``resource_id``), then
+  ``create_complete`` until it answers True (the engine waits on the clock between
+  polls and enforces the stack's timeout);
+- update: the engine compares old and new properties; when any changed property is not
+  ``update_allowed`` (or ``update`` raises ``UpdateReplace``) it makes a replacement and
+  deletes the old resource; otherwise ``update`` then ``update_complete``;
+- delete: ``delete`` then ``delete_complete`` (a resource already gone, 404, is deleted);
+- ``attributes`` answers get_attr (and ``show``), read back from the service each time.
+
+A plugin keeps no state of its own between calls: what it must remember goes in
+``Context.data`` (heat's resource data), stored with the resource by the engine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, MutableMapping
+from typing import Any, ClassVar, Protocol
+
+from stacklab.api.client import ServiceCallError
+from stacklab.orchestration.resources.properties import Attribute, Property
+
+# The catalog types a plugin names in ``Context.call``.
+COMPUTE, NETWORK, VOLUME, IMAGE, IDENTITY, ORCHESTRATION = (
+    "compute", "network", "volumev3", "image", "identity", "orchestration")
+
+
+class UpdateReplace(Exception):
+    """The change cannot be made in place: the engine replaces the resource."""
+
+
+class ResourceFailure(Exception):
+    """The resource could not be made, changed or removed; ``str()`` is the reason heat
+    shows after ``<Type> "<name>" ...`` in the status reason (e.g. ``Went to status
+    ERROR due to "Message: No valid host was found."``)."""
+
+
+class Context(Protocol):
+    """What a plugin may use while it acts on one resource."""
+
+    stack_id: str
+    stack_name: str
+    project_id: str
+    resource_name: str
+    # Heat's resource data: strings kept with the resource across calls and engines.
+    data: MutableMapping[str, str]
+
+    def physical_name(self) -> str:
+        """heat's ``physical_resource_name``: ``<stack>-<resource>-<12 random chars>``,
+        stable for the resource (kept in ``data``)."""
+        ...
+
+    def random_string(self, length: int, characters: str) -> str:
+        """Characters drawn from the cloud's seeded source (never ``random``)."""
+        ...
+
+    async def call(self, service: str, method: str, path: str, *, json: Any = None,
+                   params: Mapping[str, Any] | None = None,
+                   microversion: str | None = None) -> Any:
+        """One call to ``service``'s public API (a catalog type above) with the stack's
+        credentials (the user's token, or a trust's once deferred): the parsed body, or
+        ``ServiceCallError`` with the service's status and body."""
+        ...
+
+
+class ResourcePlugin:
+    """One resource type. Subclasses set the class attributes and override what they do."""
+
+    TYPE: ClassVar[str] = ""
+    DESCRIPTION: ClassVar[str] = ""
+    PROPERTIES: ClassVar[Mapping[str, Property]] = {}
+    ATTRIBUTES: ClassVar[Mapping[str, Attribute]] = {}
+    # The seconds between ``*_complete`` polls (lab time).
+    POLL_INTERVAL: ClassVar[float] = 1.0
+
+    def validate(self, properties: Mapping[str, Any]) -> None:
+        """Checks across properties heat makes before acting (raise
+        ``StackValidationFailed``); each property alone is already checked."""
+
+    async def create(self, ctx: Context, properties: Mapping[str, Any]) -> str | None:
+        raise NotImplementedError
+
+    async def create_complete(self, ctx: Context, physical_id: str | None,
+                              properties: Mapping[str, Any]) -> bool:
+        return True
+
+    async def update(self, ctx: Context, physical_id: str | None,
+                     old: Mapping[str, Any], new: Mapping[str, Any],
+                     changed: frozenset[str]) -> None:
+        """Change the resource in place; only properties declared ``update_allowed``
+        reach here. Raise ``UpdateReplace`` when it cannot be done in place."""
+        raise UpdateReplace()
+
+    async def update_complete(self, ctx: Context, physical_id: str | None,
+                              properties: Mapping[str, Any]) -> bool:
+        return True
+
+    async def delete(self, ctx: Context, physical_id: str | None,
+                     properties: Mapping[str, Any]) -> None:
+        """Remove it; a 404 from the service means it is gone already."""
+
+    async def delete_complete(self, ctx: Context, physical_id: str | None,
+                              properties: Mapping[str, Any]) -> bool:
+        return True
+
+    async def attributes(self, ctx: Context, physical_id: str | None,
+                         properties: Mapping[str, Any]) -> Mapping[str, Any]:
+        """Every attribute's current value, ``show`` (the service's view) included."""
+        return {}
+
+    @classmethod
+    def schema(cls) -> dict[str, Any]:
+        """``resource type show``'s body."""
+        return {
+            "resource_type": cls.TYPE,
+            "description": cls.DESCRIPTION,
+            "properties": {k: v.describe() for k, v in cls.PROPERTIES.items()},
+            "attributes": {**{k: v.describe() for k, v in cls.ATTRIBUTES.items()},
+                           "show": {"description": "Detailed information about resource.",
+                                    "type": "map"}},
+            "support_status": {"status": "SUPPORTED", "version": None, "message": None,
+                               "previous_status": None},
+        }
+
+
+def gone(error: ServiceCallError) -> bool:
+    """Whether a delete's error means the resource is gone already (heat's
+    ``ignore_not_found``)."""
+    return error.status == 404

@@ -1,0 +1,2 @@
+"""One module per service whose resources heat makes; importing this package registers
+every type (``registry``)."""

@@ -1,0 +1,62 @@
+"""A resource's properties checked as heat checks them before acting."""
+
+from __future__ import annotations
+
+import pytest
+
+from stacklab.orchestration.resources.properties import (
+    BOOLEAN,
+    INTEGER,
+    LIST,
+    MAP,
+    NUMBER,
+    STRING,
+    Property,
+    check_properties,
+)
+from stacklab.orchestration.template.errors import StackValidationFailed
+from stacklab.orchestration.template.parameters import AllowedValues, Range
+
+PATH: list[str | int] = ["resources", "net", "properties"]
+SCHEMA = {
+    "name": Property(STRING, required=True),
+    "size": Property(INTEGER, constraints=(Range(1, 5),)),
+    "ratio": Property(NUMBER),
+    "shared": Property(BOOLEAN, default=False),
+    "tags": Property(LIST, schema=Property(STRING, constraints=(AllowedValues(["a", "b"]),))),
+    "fixed": Property(MAP, schema={"ip": Property(STRING, required=True)}),
+}
+
+
+def test_values_are_typed_and_defaults_filled() -> None:
+    out = check_properties(SCHEMA, {"name": 7, "size": "3", "ratio": "0.5", "shared": "yes",
+                                    "tags": "a,b", "fixed": '{"ip": "10.0.0.3"}'}, path=PATH)
+    assert out == {"name": "7", "size": 3, "ratio": 0.5, "shared": True, "tags": ["a", "b"],
+                   "fixed": {"ip": "10.0.0.3"}}
+    assert check_properties(SCHEMA, {"name": "n"}, path=PATH)["shared"] is False
+
+
+@pytest.mark.parametrize(("values", "message"), [
+    ({}, "Property error: resources.net.properties: Property name not assigned"),
+    ({"name": "n", "colour": 1},
+     "Property error: resources.net.properties: Unknown Property colour"),
+    ({"name": "n", "size": 9},
+     "Property error: resources.net.properties.size: 9 is out of range (min: 1, max: 5)"),
+    ({"name": "n", "size": "many"},
+     "Property error: resources.net.properties.size: Value 'many' is not an integer"),
+    ({"name": "n", "tags": ["a", "c"]}, "Property error: resources.net.properties.tags[1]: "),
+    ({"name": "n", "fixed": {}},
+     "Property error: resources.net.properties.fixed: Property ip not assigned"),
+    ({"name": {"a": 1}}, "Property error: resources.net.properties.name: Value must be a string"),
+])
+def test_bad_values_name_the_property(values: dict[str, object], message: str) -> None:
+    with pytest.raises(StackValidationFailed) as caught:
+        check_properties(SCHEMA, values, path=PATH)
+    assert str(caught.value).startswith(message), str(caught.value)
+
+
+def test_a_schema_describes_itself_as_resource_type_show_prints_it() -> None:
+    shown = SCHEMA["size"].describe()
+    assert shown["type"] == "integer" and shown["update_allowed"] is False
+    assert shown["constraints"] == [{"range": {"min": 1, "max": 5}}]
+    assert SCHEMA["tags"].describe()["schema"]["*"]["type"] == "string"
