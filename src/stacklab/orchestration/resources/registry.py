@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
+
+from stacklab.orchestration.resources import plugins
 from stacklab.orchestration.resources.base import ResourcePlugin
 
 _TYPES: dict[str, type[ResourcePlugin]] = {}
@@ -15,8 +19,10 @@ def register(plugin: type[ResourcePlugin]) -> type[ResourcePlugin]:
 
 
 def _load() -> None:
-    # Importing the modules runs their @register; kept here so a new module is listed once.
-    import stacklab.orchestration.resources.plugins  # noqa: F401
+    # Importing each module of the plugins package runs its @register: a new module is
+    # found without being listed anywhere.
+    for module in pkgutil.iter_modules(plugins.__path__):
+        importlib.import_module(f"{plugins.__name__}.{module.name}")
 
 
 def get(type_name: str) -> type[ResourcePlugin] | None:

@@ -1,2 +1,2 @@
-"""One module per service whose resources heat makes; importing this package registers
-every type (``registry``)."""
+"""One module per service whose resources heat makes (``heat``, ``neutron``, ``nova`` ...);
+``registry`` imports every module here, so each type registers itself."""
