@@ -23,7 +23,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from conformance import cloud, format_images, results, tempest_conf
+from conformance import cloud, format_images, results, skips, tempest_conf
 from conformance.fileserver import FileServer
 from conformance.venv import REPO, TEMPEST_VERSION, ensure_image_tools
 
@@ -84,14 +84,17 @@ def selection(args: argparse.Namespace, services: set[str],
         ids = out / "load-list.txt"
         ids.write_text("".join(f"{test_id}\n" for test_id in read_ids(args.load_list)))
         return ["--load-list", str(ids)], f"--load-list {args.load_list.name}"
+    # Tests that can only fail without a guest to log into stay out of every selection.
+    excluded = ["--exclude-regex", skips.exclude_regex()]
+    left_out = f", leaving out {len(skips.NEEDS_A_GUEST)} test(s) that need SSH into a guest"
     if args.regex:
-        return ["--regex", args.regex], f"--regex {args.regex}"
+        return ["--regex", args.regex, *excluded], f"--regex {args.regex}{left_out}"
     chosen = args.services or [*CORE_SERVICES, *(name for name, types in
                                                   OPTIONAL_SERVICES.items()
                                                   if types & services
                                                   and name not in NOT_BY_DEFAULT)]
     regex = rf"^tempest\.api\.({'|'.join(chosen)})\."
-    return ["--regex", regex], f"--regex {regex}"
+    return ["--regex", regex, *excluded], f"--regex {regex}{left_out}"
 
 
 def commit() -> str:
