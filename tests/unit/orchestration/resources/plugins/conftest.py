@@ -74,6 +74,9 @@ class LabContext:
         if microversion is not None:
             kind = {COMPUTE: "compute", VOLUME: "volume"}[service]
             headers["OpenStack-API-Version"] = f"{kind} {microversion}"
+        if service == IMAGE and method == "PATCH":
+            # glance's only PATCH is a JSON patch, in its own media type.
+            headers["Content-Type"] = "application/openstack-images-v2.1-json-patch"
         client = self.lab.clients[service]
         return await client.json(method, path, token=self.token, json=json, params=params,
                                  headers=headers)
