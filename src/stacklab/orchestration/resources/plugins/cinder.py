@@ -1,5 +1,9 @@
-"""Heat's OS::Cinder::* resource types through cinder's public API (``/v3/...``, the
-project taken from the token) and, for attachments, nova's (``os-volume_attachments``).
+"""Heat's OS::Cinder::* resource types through cinder's public API and, for attachments,
+nova's (``os-volume_attachments``).
+
+Paths are relative to each service's catalog endpoint, as keystoneauth's adapter takes
+them: cinder's ``.../volume/v3`` (the project comes from the token) gives ``/volumes``,
+nova's ``.../compute/v2.1`` gives ``/servers/<id>/os-volume_attachments``.
 
 An update that takes several steps (detach, extend, reattach) keeps them in the
 resource's data (``update_steps``), each started once and then polled, as heat's progress
@@ -39,7 +43,7 @@ def _custom(name: str) -> tuple[CustomConstraint, ...]:
 
 
 def _volume_path(volume_id: str, *rest: str) -> str:
-    return "/".join(["/v3/volumes", quote(volume_id, safe=""), *rest])
+    return "/".join(["/volumes", quote(volume_id, safe=""), *rest])
 
 
 async def _volume(ctx: Context, volume_id: str) -> dict[str, Any]:
@@ -56,7 +60,7 @@ async def attach(ctx: Context, server_id: str, volume_id: str, device: str | Non
     if device:
         body["device"] = device
     try:
-        made = await ctx.call(COMPUTE, "POST", f"/v2.1/servers/{quote(server_id, safe='')}"
+        made = await ctx.call(COMPUTE, "POST", f"/servers/{quote(server_id, safe='')}"
                               "/os-volume_attachments", json={"volumeAttachment": body})
     except ServiceCallError as error:
         if error.status == 409:
@@ -70,7 +74,7 @@ async def detach(ctx: Context, server_id: str, attachment_id: str) -> bool:
     """Whether nova took the detach (False on 409: try again); a 404 or 400 means there is
     nothing to detach."""
     try:
-        await ctx.call(COMPUTE, "DELETE", f"/v2.1/servers/{quote(server_id, safe='')}"
+        await ctx.call(COMPUTE, "DELETE", f"/servers/{quote(server_id, safe='')}"
                        f"/os-volume_attachments/{quote(attachment_id, safe='')}")
     except ServiceCallError as error:
         if error.status == 409:
@@ -110,7 +114,7 @@ async def detached(ctx: Context, volume_id: str, server_id: str, attachment_id: 
                 raise ResourceFailure(f"Volume detachment failed - Unknown status "
                                       f'{volume["status"]} due to "Unknown"')
     try:
-        await ctx.call(COMPUTE, "GET", f"/v2.1/servers/{quote(server_id, safe='')}"
+        await ctx.call(COMPUTE, "GET", f"/servers/{quote(server_id, safe='')}"
                        f"/os-volume_attachments/{quote(attachment_id, safe='')}")
     except ServiceCallError as error:
         if gone(error):
@@ -205,7 +209,7 @@ class Volume(ResourcePlugin):
         name = properties.get("name") or ctx.physical_name()
         described = {"name": name, "description": properties.get("description")}
         if properties.get("backup_id"):
-            restored = await ctx.call(VOLUME, "POST", f"/v3/backups/"
+            restored = await ctx.call(VOLUME, "POST", f"/backups/"
                                       f"{quote(properties['backup_id'], safe='')}/restore",
                                       json={"restore": {}})
             ident = str(restored["restore"]["volume_id"])
@@ -222,7 +226,7 @@ class Volume(ResourcePlugin):
         request: dict[str, Any] = {"volume": body}
         if properties.get("scheduler_hints"):
             request["OS-SCH-HNT:scheduler_hints"] = properties["scheduler_hints"]
-        made = await ctx.call(VOLUME, "POST", "/v3/volumes", json=request)
+        made = await ctx.call(VOLUME, "POST", "/volumes", json=request)
         return str(made["volume"]["id"])
 
     async def create_complete(self, ctx: Context, physical_id: str | None,
@@ -311,7 +315,7 @@ class Volume(ResourcePlugin):
                 raise ResourceFailure(f"Failed to extend volume {volume_id} - "
                                       f"{_message(error)}") from None
         elif op == "restore":
-            await ctx.call(VOLUME, "POST", f"/v3/backups/{quote(step['arg'], safe='')}"
+            await ctx.call(VOLUME, "POST", f"/backups/{quote(step['arg'], safe='')}"
                            "/restore", json={"restore": {"volume_id": volume_id}})
         elif op == "read_only":
             await self._read_only(ctx, volume_id, step["arg"])
@@ -488,7 +492,7 @@ class VolumeAttachment(ResourcePlugin):
                          properties: Mapping[str, Any]) -> Mapping[str, Any]:
         if physical_id is None:
             return {}
-        shown = await ctx.call(COMPUTE, "GET", f"/v2.1/servers/"
+        shown = await ctx.call(COMPUTE, "GET", f"/servers/"
                                f"{quote(properties['instance_uuid'], safe='')}"
                                f"/os-volume_attachments/"
                                f"{quote(self._attachment(ctx, physical_id), safe='')}")
@@ -519,7 +523,7 @@ class VolumeType(ResourcePlugin):
                                         "type is public.")
 
     async def create(self, ctx: Context, properties: Mapping[str, Any]) -> str:
-        made = (await ctx.call(VOLUME, "POST", "/v3/types", json={"volume_type": {
+        made = (await ctx.call(VOLUME, "POST", "/types", json={"volume_type": {
             "name": properties["name"], "description": properties.get("description"),
             "os-volume-type-access:is_public": properties["is_public"]}}))["volume_type"]
         ident = str(made["id"])
@@ -531,12 +535,12 @@ class VolumeType(ResourcePlugin):
 
     @staticmethod
     async def _specs(ctx: Context, ident: str, specs: Mapping[str, Any]) -> None:
-        await ctx.call(VOLUME, "POST", f"/v3/types/{ident}/extra_specs",
+        await ctx.call(VOLUME, "POST", f"/types/{ident}/extra_specs",
                        json={"extra_specs": {k: str(v) for k, v in specs.items()}})
 
     @staticmethod
     async def _access(ctx: Context, ident: str, action: str, project: str) -> None:
-        await ctx.call(VOLUME, "POST", f"/v3/types/{ident}/action",
+        await ctx.call(VOLUME, "POST", f"/types/{ident}/action",
                        json={action: {"project": project}})
 
     async def update(self, ctx: Context, physical_id: str | None, old: Mapping[str, Any],
@@ -548,18 +552,18 @@ class VolumeType(ResourcePlugin):
             if key in changed:
                 body[field] = new.get(key)
         if body:
-            await ctx.call(VOLUME, "PUT", f"/v3/types/{physical_id}",
+            await ctx.call(VOLUME, "PUT", f"/types/{physical_id}",
                            json={"volume_type": body})
         if "metadata" in changed:
-            current = (await ctx.call(VOLUME, "GET", f"/v3/types/{physical_id}/extra_specs"))[
+            current = (await ctx.call(VOLUME, "GET", f"/types/{physical_id}/extra_specs"))[
                 "extra_specs"]
             for key in current:
-                await ctx.call(VOLUME, "DELETE", f"/v3/types/{physical_id}/extra_specs/"
+                await ctx.call(VOLUME, "DELETE", f"/types/{physical_id}/extra_specs/"
                                f"{quote(key, safe='')}")
             if new.get("metadata"):
                 await self._specs(ctx, physical_id, new["metadata"])
         if "projects" in changed and not new.get("is_public"):
-            listed = (await ctx.call(VOLUME, "GET", f"/v3/types/{physical_id}"
+            listed = (await ctx.call(VOLUME, "GET", f"/types/{physical_id}"
                                      "/os-volume-type-access"))["volume_type_access"]
             before = {entry["project_id"] for entry in listed}
             after = set(new.get("projects") or [])
@@ -573,7 +577,7 @@ class VolumeType(ResourcePlugin):
         if physical_id is None:
             return
         try:
-            await ctx.call(VOLUME, "DELETE", f"/v3/types/{physical_id}")
+            await ctx.call(VOLUME, "DELETE", f"/types/{physical_id}")
         except ServiceCallError as error:
             if not gone(error):
                 raise
@@ -582,5 +586,5 @@ class VolumeType(ResourcePlugin):
                          properties: Mapping[str, Any]) -> Mapping[str, Any]:
         if physical_id is None:
             return {}
-        return {"show": (await ctx.call(VOLUME, "GET", f"/v3/types/{physical_id}"))[
+        return {"show": (await ctx.call(VOLUME, "GET", f"/types/{physical_id}"))[
             "volume_type"]}

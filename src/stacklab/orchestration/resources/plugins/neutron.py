@@ -1,4 +1,5 @@
-"""Heat's OS::Neutron::* resource types, made through neutron's public API (``/v2.0/...``).
+"""Heat's OS::Neutron::* resource types, made through neutron's public API (``/v2.0/...``
+under its catalog endpoint, as neutronclient asks).
 
 Properties, defaults, constraints and which of them update in place follow upstream
 heat's neutron resources; a name or an id is accepted wherever heat accepts either and

@@ -1,4 +1,7 @@
-"""Heat's OS::Nova::* resource types through nova's public API (``/v2.1/...``).
+"""Heat's OS::Nova::* resource types through nova's public API.
+
+Paths are relative to nova's catalog endpoint (``.../compute/v2.1``), as keystoneauth's
+adapter takes them: ``/servers``, ``/flavors``; neutron's to its own (``/v2.0/ports``).
 
 A server's update keeps a queue of steps in the resource's data (``update_steps``: resize
 then confirm, rebuild...), each started once and then polled, as heat's
@@ -59,18 +62,18 @@ def _custom(name: str) -> tuple[CustomConstraint, ...]:
 
 
 def _server_path(server_id: str, *rest: str) -> str:
-    return "/".join(["/v2.1/servers", quote(server_id, safe=""), *rest])
+    return "/".join(["/servers", quote(server_id, safe=""), *rest])
 
 
 async def find_flavor(ctx: Context, value: str) -> str:
     """The id of the flavor numbered or named ``value`` (heat's ``nova.flavor``)."""
     try:
-        found = await ctx.call(COMPUTE, "GET", f"/v2.1/flavors/{quote(value, safe='')}")
+        found = await ctx.call(COMPUTE, "GET", f"/flavors/{quote(value, safe='')}")
         return str(found["flavor"]["id"])
     except ServiceCallError as error:
         if error.status != 404:
             raise
-    listed = (await ctx.call(COMPUTE, "GET", "/v2.1/flavors",
+    listed = (await ctx.call(COMPUTE, "GET", "/flavors",
                              params={"is_public": "None"}))["flavors"]
     matches = [flavor for flavor in listed if flavor["name"] == value]
     if len(matches) == 1:
@@ -509,7 +512,7 @@ class Server(ResourcePlugin):
             version = "2.37"
         elif any(n.get("tag") for n in nics or []):
             version = "2.42"
-        made = await ctx.call(COMPUTE, "POST", "/v2.1/servers", json=request,
+        made = await ctx.call(COMPUTE, "POST", "/servers", json=request,
                               microversion=version)
         return str(made["server"]["id"])
 
@@ -931,14 +934,14 @@ class KeyPair(ResourcePlugin):
         if properties.get("user"):
             body["user_id"] = properties["user"]
         # 2.10 takes a type and a user and still lets nova generate the key (2.92 no longer).
-        made = (await ctx.call(COMPUTE, "POST", "/v2.1/os-keypairs", json={"keypair": body},
+        made = (await ctx.call(COMPUTE, "POST", "/os-keypairs", json={"keypair": body},
                                microversion="2.10"))["keypair"]
         if properties.get("save_private_key") and made.get("private_key"):
             ctx.data["private_key"] = made["private_key"]
         return str(made["name"])
 
     def _path(self, physical_id: str, properties: Mapping[str, Any]) -> str:
-        path = f"/v2.1/os-keypairs/{quote(physical_id, safe='')}"
+        path = f"/os-keypairs/{quote(physical_id, safe='')}"
         return path + (f"?user_id={quote(properties['user'])}" if properties.get("user")
                        else "")
 
@@ -1003,7 +1006,7 @@ class Flavor(ResourcePlugin):
                 "os-flavor-access:is_public": properties["is_public"]}
         if properties.get("flavorid") and properties["flavorid"] != "auto":
             body["id"] = properties["flavorid"]
-        made = (await ctx.call(COMPUTE, "POST", "/v2.1/flavors", json={"flavor": body}))[
+        made = (await ctx.call(COMPUTE, "POST", "/flavors", json={"flavor": body}))[
             "flavor"]
         ident = str(made["id"])
         if properties.get("extra_specs"):
@@ -1015,12 +1018,12 @@ class Flavor(ResourcePlugin):
 
     @staticmethod
     async def _specs(ctx: Context, ident: str, specs: Mapping[str, Any]) -> None:
-        await ctx.call(COMPUTE, "POST", f"/v2.1/flavors/{ident}/os-extra_specs",
+        await ctx.call(COMPUTE, "POST", f"/flavors/{ident}/os-extra_specs",
                        json={"extra_specs": {k: str(v) for k, v in specs.items()}})
 
     @staticmethod
     async def _access(ctx: Context, ident: str, action: str, tenant: str) -> None:
-        await ctx.call(COMPUTE, "POST", f"/v2.1/flavors/{ident}/action",
+        await ctx.call(COMPUTE, "POST", f"/flavors/{ident}/action",
                        json={action: {"tenant": tenant}})
 
     async def update(self, ctx: Context, physical_id: str | None, old: Mapping[str, Any],
@@ -1028,17 +1031,17 @@ class Flavor(ResourcePlugin):
         assert physical_id is not None
         if "extra_specs" in changed:
             current = (await ctx.call(COMPUTE, "GET",
-                                      f"/v2.1/flavors/{physical_id}/os-extra_specs"))[
+                                      f"/flavors/{physical_id}/os-extra_specs"))[
                 "extra_specs"]
             for key in current:
                 await ctx.call(COMPUTE, "DELETE",
-                               f"/v2.1/flavors/{physical_id}/os-extra_specs/"
+                               f"/flavors/{physical_id}/os-extra_specs/"
                                f"{quote(key, safe='')}")
             if new.get("extra_specs"):
                 await self._specs(ctx, physical_id, new["extra_specs"])
         if "tenants" in changed and not old.get("is_public"):
             listed = (await ctx.call(COMPUTE, "GET",
-                                     f"/v2.1/flavors/{physical_id}/os-flavor-access"))[
+                                     f"/flavors/{physical_id}/os-flavor-access"))[
                 "flavor_access"]
             before = {entry["tenant_id"] for entry in listed}
             after = set(new.get("tenants") or [])
@@ -1052,7 +1055,7 @@ class Flavor(ResourcePlugin):
         if physical_id is None:
             return
         try:
-            await ctx.call(COMPUTE, "DELETE", f"/v2.1/flavors/{quote(physical_id, safe='')}")
+            await ctx.call(COMPUTE, "DELETE", f"/flavors/{quote(physical_id, safe='')}")
         except ServiceCallError as error:
             if not gone(error):
                 raise
@@ -1061,8 +1064,8 @@ class Flavor(ResourcePlugin):
                          properties: Mapping[str, Any]) -> Mapping[str, Any]:
         if physical_id is None:
             return {}
-        flavor = (await ctx.call(COMPUTE, "GET", f"/v2.1/flavors/{physical_id}"))["flavor"]
-        specs = (await ctx.call(COMPUTE, "GET", f"/v2.1/flavors/{physical_id}/os-extra_specs"))[
+        flavor = (await ctx.call(COMPUTE, "GET", f"/flavors/{physical_id}"))["flavor"]
+        specs = (await ctx.call(COMPUTE, "GET", f"/flavors/{physical_id}/os-extra_specs"))[
             "extra_specs"]
         return {"is_public": flavor.get("os-flavor-access:is_public"), "extra_specs": specs,
                 "show": flavor}
@@ -1093,7 +1096,7 @@ class ServerGroup(ResourcePlugin):
                  if v is not None}
         if rules:
             body["rules"] = rules
-        made = await ctx.call(COMPUTE, "POST", "/v2.1/os-server-groups",
+        made = await ctx.call(COMPUTE, "POST", "/os-server-groups",
                               json={"server_group": body}, microversion="2.64")
         return str(made["server_group"]["id"])
 
@@ -1102,7 +1105,7 @@ class ServerGroup(ResourcePlugin):
         if physical_id is None:
             return
         try:
-            await ctx.call(COMPUTE, "DELETE", f"/v2.1/os-server-groups/{physical_id}")
+            await ctx.call(COMPUTE, "DELETE", f"/os-server-groups/{physical_id}")
         except ServiceCallError as error:
             if not gone(error):
                 raise
@@ -1111,6 +1114,6 @@ class ServerGroup(ResourcePlugin):
                          properties: Mapping[str, Any]) -> Mapping[str, Any]:
         if physical_id is None:
             return {}
-        return {"show": (await ctx.call(COMPUTE, "GET", f"/v2.1/os-server-groups/"
+        return {"show": (await ctx.call(COMPUTE, "GET", f"/os-server-groups/"
                                         f"{physical_id}", microversion="2.64"))[
             "server_group"]}

@@ -34,10 +34,11 @@ from stacklab.orchestration.resources.base import (
 from stacklab.orchestration.resources.properties import check_properties
 from support.inprocess import ephemeral_config
 
-# Where each catalog type is mounted in the cloud's app: a plugin's path starts with the
-# service's version (/v2.0/networks, /v2.1/servers, /v3/volumes, /v2/images, /v3/users).
-MOUNTS = {COMPUTE: "/compute", NETWORK: "/networking", VOLUME: "/volume", IMAGE: "/image",
-          IDENTITY: "/identity"}
+# Each catalog type's endpoint (keystone's catalog): a plugin's path is relative to it, as
+# keystoneauth's adapter takes it and heat-engine's clients do (/servers, /volumes,
+# /v2.0/networks, /v2/images, /v3/users).
+MOUNTS = {COMPUTE: "/compute/v2.1", NETWORK: "/networking", VOLUME: "/volume/v3",
+          IMAGE: "/image", IDENTITY: "/identity"}
 PASSWORD = "demo-secret"
 
 
