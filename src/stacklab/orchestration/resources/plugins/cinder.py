@@ -27,6 +27,7 @@ from stacklab.orchestration.resources.base import (
     gone,
 )
 from stacklab.orchestration.resources.plugins.glance import find_image
+from stacklab.orchestration.resources.plugins.neutron import ServiceConstraint
 from stacklab.orchestration.resources.properties import BOOLEAN, INTEGER, LIST, MAP, STRING
 from stacklab.orchestration.resources.properties import Attribute as A
 from stacklab.orchestration.resources.properties import Property as P
@@ -39,7 +40,7 @@ _EXTEND_IN_USE = "3.42"
 
 
 def _custom(name: str) -> tuple[CustomConstraint, ...]:
-    return (CustomConstraint(name),)
+    return (ServiceConstraint(name),)
 
 
 def _volume_path(volume_id: str, *rest: str) -> str:

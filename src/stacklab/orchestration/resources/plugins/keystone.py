@@ -20,6 +20,7 @@ from stacklab.orchestration.resources.base import (
     ResourcePlugin,
     gone,
 )
+from stacklab.orchestration.resources.plugins.neutron import ServiceConstraint
 from stacklab.orchestration.resources.properties import BOOLEAN, LIST, MAP, STRING
 from stacklab.orchestration.resources.properties import Attribute as A
 from stacklab.orchestration.resources.properties import Property as P
@@ -32,7 +33,7 @@ _ENTITIES = {"roles": "KeystoneRole", "projects": "KeystoneProject",
 
 
 def _custom(name: str) -> tuple[CustomConstraint, ...]:
-    return (CustomConstraint(name),)
+    return (ServiceConstraint(name),)
 
 
 def _path(*parts: str) -> str:

@@ -29,7 +29,11 @@ from stacklab.orchestration.resources.base import (
     gone,
 )
 from stacklab.orchestration.resources.plugins.glance import find_image
-from stacklab.orchestration.resources.plugins.neutron import find_id, security_group_ids
+from stacklab.orchestration.resources.plugins.neutron import (
+    ServiceConstraint,
+    find_id,
+    security_group_ids,
+)
 from stacklab.orchestration.resources.properties import (
     BOOLEAN,
     INTEGER,
@@ -58,7 +62,7 @@ _CONSOLES = {"novnc": ("vnc", "novnc"), "xvpvnc": ("vnc", "xvpvnc"),
 
 
 def _custom(name: str) -> tuple[CustomConstraint, ...]:
-    return (CustomConstraint(name),)
+    return (ServiceConstraint(name),)
 
 
 def _server_path(server_id: str, *rest: str) -> str:

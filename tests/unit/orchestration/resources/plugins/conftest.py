@@ -162,8 +162,7 @@ class Lab:
                      values: Mapping[str, Any]) -> tuple[str | None, dict[str, Any]]:
         """The resource made: (physical id, the checked properties)."""
         properties = check_properties(type(plugin).PROPERTIES, values,
-                                      path=["resources", ctx.resource_name, "properties"],
-                                      custom=_engines_part)
+                                      path=["resources", ctx.resource_name, "properties"])
         plugin.validate(properties)
         physical_id = await plugin.create(ctx, properties)
         await self.until(lambda: plugin.create_complete(ctx, physical_id, properties),
@@ -177,8 +176,7 @@ class Lab:
         from stacklab.orchestration.resources.base import UpdateReplace
 
         new = check_properties(type(plugin).PROPERTIES, values,
-                               path=["resources", ctx.resource_name, "properties"],
-                               custom=_engines_part)
+                               path=["resources", ctx.resource_name, "properties"])
         plugin.validate(new)
         changed = frozenset(k for k in new if new[k] != old.get(k))
         if any(not type(plugin).PROPERTIES[k].update_allowed for k in changed):
@@ -193,11 +191,6 @@ class Lab:
         await plugin.delete(ctx, physical_id, properties)
         await self.until(lambda: plugin.delete_complete(ctx, physical_id, properties),
                          plugin.POLL_INTERVAL)
-
-
-def _engines_part(name: str, value: Any) -> bool:
-    """Custom constraints (neutron.network, nova.flavor...) are the engine's to check."""
-    return True
 
 
 Scenario = Callable[[Lab], Awaitable[None]]

@@ -226,3 +226,22 @@ def test_heats_own_checks(kind: str, values: dict[str, object], message: str) ->
     with pytest.raises(StackValidationFailed) as caught:
         found.validate(properties)
     assert str(caught.value) == message
+
+
+@pytest.mark.parametrize(("values", "message"), [
+    ({"network": "n", "cidr": "10.0.0.300/24"}, "Property error: resources.subnet.properties"
+     ".cidr: Error validating value '10.0.0.300/24': Invalid net cidr"),
+    ({"network": "n", "cidr": "10.0.0.0/24", "allocation_pools": [
+        {"start": "10.0.0.5", "end": "nope"}]},
+     "Property error: resources.subnet.properties.allocation_pools[0].end: Error validating "
+     "value 'nope': Invalid IP address"),
+])
+def test_addresses_are_checked_without_asking_a_service(values: dict[str, object],
+                                                        message: str) -> None:
+    from stacklab.orchestration.resources.properties import check_properties
+
+    # As heat-engine checks them: no custom check of its own for these names.
+    with pytest.raises(StackValidationFailed) as caught:
+        check_properties(type(plugin("OS::Neutron::Subnet")).PROPERTIES, values,
+                         path=["resources", "subnet", "properties"])
+    assert str(caught.value) == message
