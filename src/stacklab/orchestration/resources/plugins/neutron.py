@@ -21,6 +21,7 @@ from stacklab.orchestration.resources.base import (
     Context,
     ResourceFailure,
     ResourcePlugin,
+    UpdateReplace,
     gone,
 )
 from stacklab.orchestration.resources.properties import (
@@ -373,6 +374,20 @@ async def _dhcp_agents(ctx: Context, network_id: str, wanted: list[str]) -> None
                 raise
 
 
+# heat's ProviderNet property -> neutron's network attribute.
+_PROVIDER_FIELDS = {"network_type": "provider:network_type",
+                    "physical_network": "provider:physical_network",
+                    "segmentation_id": "provider:segmentation_id",
+                    "router_external": "router:external"}
+
+
+def _provider_body(given: Mapping[str, Any]) -> dict[str, Any]:
+    body = {_PROVIDER_FIELDS.get(k, k): v for k, v in given.items()}
+    if body.get("provider:segmentation_id") is not None:
+        body["provider:segmentation_id"] = int(body["provider:segmentation_id"])
+    return body
+
+
 @register
 class ProviderNet(_NetworkBase):
     TYPE = "OS::Neutron::ProviderNet"
@@ -380,55 +395,52 @@ class ProviderNet(_NetworkBase):
                    "network (flat, VLAN, VXLAN...).")
     PROPERTIES = {
         "name": Net.PROPERTIES["name"],
-        "provider:network_type": Property(
+        "network_type": Property(
             STRING, "A string specifying the provider network type for the network.",
             required=True, update_allowed=True, constraints=(AllowedValues(_NETWORK_TYPES),)),
-        "provider:physical_network": Property(
+        "physical_network": Property(
             STRING, "A string specifying physical network mapping for the network.",
             update_allowed=True),
-        "provider:segmentation_id": Property(
+        "segmentation_id": Property(
             STRING, "A string specifying the segmentation id for the network.",
             update_allowed=True),
         "admin_state_up": Net.PROPERTIES["admin_state_up"],
         "shared": Property(BOOLEAN, "Whether this network should be shared across all "
                            "tenants.", default=True, update_allowed=True),
         "port_security_enabled": Net.PROPERTIES["port_security_enabled"],
-        "router:external": Property(BOOLEAN, "Whether the network is an external one "
+        "router_external": Property(BOOLEAN, "Whether the network is an external one "
                                     "(routers' gateways and floating IPs).", default=False,
                                     update_allowed=True),
-        "tags": _TAGS,
         "dns_domain": Net.PROPERTIES["dns_domain"],
         "availability_zone_hints": Property(LIST, "Availability zone candidates for the "
                                             "network.", update_allowed=True),
+        "tags": _TAGS,
         "tenant_id": _TENANT,
     }
     ATTRIBUTES = {k: _NET_ATTRIBUTES[k] for k in ("status", "subnets", "segments")}
 
     def validate(self, properties: Mapping[str, Any]) -> None:
-        kind = properties.get("provider:network_type")
-        physical = properties.get("provider:physical_network")
-        segment = properties.get("provider:segmentation_id")
-        if kind == "vlan" and not physical:
-            raise StackValidationFailed("provider:physical_network required for vlan "
-                                        "provider:network_type")
-        if kind == "flat" and segment:
-            raise StackValidationFailed("segmentation_id not allowed for flat network type.")
-        if kind in ("vxlan", "gre", "geneve") and physical:
-            raise StackValidationFailed(
-                f"provider:physical_network not allowed for {kind} provider:network_type")
+        kind = properties.get("network_type")
+        if properties.get("segmentation_id") and kind in ("local", "flat"):
+            raise StackValidationFailed("segmentation_id not allowed for network types: "
+                                        "local, flat")
+        if properties.get("physical_network") and kind in ("vxlan", "gre", "geneve",
+                                                           "local"):
+            raise StackValidationFailed("physical_network not allowed for network types: "
+                                        "vxlan, gre, geneve, flat")
 
     def _body(self, ctx: Context, properties: Mapping[str, Any]) -> dict[str, Any]:
-        body = _merged({**properties, "name": _name(properties, ctx)})
-        if "provider:segmentation_id" in body:
-            body["provider:segmentation_id"] = int(body["provider:segmentation_id"])
-        return body
+        return _provider_body({k: v for k, v in properties.items() if v is not None}
+                              | {"name": _name(properties, ctx)})
 
     async def update(self, ctx: Context, physical_id: str | None, old: Mapping[str, Any],
                      new: Mapping[str, Any], changed: frozenset[str]) -> None:
         assert physical_id is not None
-        body = _diff(new, changed, "tags")
-        if body.get("provider:segmentation_id") is not None:
-            body["provider:segmentation_id"] = int(body["provider:segmentation_id"])
+        if changed & {"network_type", "physical_network", "segmentation_id"}:
+            # upstream asks neutron in place, and neutron refuses to change a network's
+            # segment ("Cannot update read-only attribute"): a new segment is a new network.
+            raise UpdateReplace()
+        body = _provider_body(_diff(new, changed, "tags"))
         if "name" in body and body["name"] is None:
             body["name"] = ctx.physical_name()
         await self._put(ctx, physical_id, body)

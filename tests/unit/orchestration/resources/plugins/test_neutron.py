@@ -180,12 +180,20 @@ def test_a_provider_network_is_made_by_the_admin_and_its_type_replaces() -> None
         provider = plugin("OS::Neutron::ProviderNet")
         ctx = await lab.admin_context("provider")
         net_id, props = await lab.create(provider, ctx, {
-            "provider:network_type": "vxlan", "provider:segmentation_id": "1234"})
+            "network_type": "vxlan", "segmentation_id": "1234"})
         shown = (await lab.get(f"{NET}/networks/{net_id}"))["network"]
         assert (shown["provider:network_type"], shown["provider:segmentation_id"],
                 shown["shared"]) == ("vxlan", 1234, True)
         attributes = await provider.attributes(ctx, net_id, props)
         assert attributes["segments"][0]["segmentation_id"] == 1234
+        # Being external changes in place; a new segment (neutron will not change one)
+        # makes a new network.
+        props = await lab.update(provider, ctx, net_id, props, {
+            "network_type": "vxlan", "segmentation_id": "1234", "router_external": True})
+        assert (await lab.get(f"{NET}/networks/{net_id}"))["network"]["router:external"]
+        with pytest.raises(UpdateReplace):
+            await lab.update(provider, ctx, net_id, props, {"network_type": "vlan",
+                                                            "physical_network": "physnet1"})
         await lab.delete(provider, ctx, net_id, props)
 
     run(scenario)
