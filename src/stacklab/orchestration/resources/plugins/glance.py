@@ -15,6 +15,7 @@ from stacklab.orchestration.resources.base import (
     ResourcePlugin,
     gone,
 )
+from stacklab.orchestration.resources.plugins.neutron import NotFound
 from stacklab.orchestration.resources.properties import BOOLEAN, INTEGER, LIST, MAP, STRING
 from stacklab.orchestration.resources.properties import Property as P
 from stacklab.orchestration.resources.registry import register
@@ -43,8 +44,9 @@ async def find_image(ctx: Context, value: str) -> str:
     if len(listed) == 1:
         return str(listed[0]["id"])
     if not listed:
-        raise ResourceFailure(f"The Image ({value}) could not be found.")
-    raise ResourceFailure(f"Multiple physical resources were found with name ({value}).")
+        raise NotFound(f"The Image ({value}) could not be found.", "EntityNotFound")
+    raise NotFound(f"Multiple physical resources were found with name ({value}).",
+                   "PhysicalResourceNameAmbiguity")
 
 
 @register

@@ -16,11 +16,10 @@ from stacklab.api.client import ServiceCallError
 from stacklab.orchestration.resources.base import (
     IDENTITY,
     Context,
-    ResourceFailure,
     ResourcePlugin,
     gone,
 )
-from stacklab.orchestration.resources.plugins.neutron import ServiceConstraint
+from stacklab.orchestration.resources.plugins.neutron import NotFound, ServiceConstraint
 from stacklab.orchestration.resources.properties import BOOLEAN, LIST, MAP, STRING
 from stacklab.orchestration.resources.properties import Attribute as A
 from stacklab.orchestration.resources.properties import Property as P
@@ -53,7 +52,8 @@ async def find_id(ctx: Context, collection: str, value: str, domain: str | None 
     listed = (await ctx.call(IDENTITY, "GET", _path(collection), params=params))[collection]
     if listed:
         return str(listed[0]["id"])
-    raise ResourceFailure(f"The {_ENTITIES[collection]} ({value}) could not be found.")
+    raise NotFound(f"The {_ENTITIES[collection]} ({value}) could not be found.",
+                   "EntityNotFound")
 
 
 async def _delete(ctx: Context, path: str) -> None:

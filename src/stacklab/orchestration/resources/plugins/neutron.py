@@ -103,6 +103,16 @@ def _path(*parts: str) -> str:
 
 # -- look-ups and status checks shared by every neutron type (and nova's networks) ---------
 
+class NotFound(ResourceFailure):
+    """A name or id the user gave that the service does not show them; ``error_type`` is
+    the exception heat names in the status reason (neutronclient's ``NotFound``, heat's
+    own ``EntityNotFound``, ``PhysicalResourceNameAmbiguity``...)."""
+
+    def __init__(self, message: str, error_type: str = "NotFound") -> None:
+        super().__init__(message)
+        self.error_type = error_type
+
+
 async def find_id(ctx: Context, collection: str, value: str) -> str:
     """The id of the ``collection`` item (``networks``, ``subnets``...) named or numbered
     ``value`` that the stack's user can see; ResourceFailure as neutronclient's message."""
@@ -119,9 +129,9 @@ async def find_id(ctx: Context, collection: str, value: str) -> str:
     if len(listed) == 1:
         return str(listed[0]["id"])
     if not listed:
-        raise ResourceFailure(f"Unable to find {singular} with name or id '{value}'")
-    raise ResourceFailure(f"Multiple {singular} matches found for name '{value}', "
-                          "use an ID to be more specific.")
+        raise NotFound(f"Unable to find {singular} with name or id '{value}'")
+    raise NotFound(f"Multiple {singular} matches found for name '{value}', "
+                   "use an ID to be more specific.", "NeutronClientNoUniqueMatch")
 
 
 def built(status: str) -> bool:

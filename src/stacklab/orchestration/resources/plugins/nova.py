@@ -30,6 +30,7 @@ from stacklab.orchestration.resources.base import (
 )
 from stacklab.orchestration.resources.plugins.glance import find_image
 from stacklab.orchestration.resources.plugins.neutron import (
+    NotFound,
     ServiceConstraint,
     find_id,
     security_group_ids,
@@ -83,8 +84,9 @@ async def find_flavor(ctx: Context, value: str) -> str:
     if len(matches) == 1:
         return str(matches[0]["id"])
     if not matches:
-        raise ResourceFailure(f"The Flavor ({value}) could not be found.")
-    raise ResourceFailure(f"Multiple physical resources were found with name ({value}).")
+        raise NotFound(f"The Flavor ({value}) could not be found.", "EntityNotFound")
+    raise NotFound(f"Multiple physical resources were found with name ({value}).",
+                   "PhysicalResourceNameAmbiguity")
 
 
 def _fault(server: Mapping[str, Any]) -> str:

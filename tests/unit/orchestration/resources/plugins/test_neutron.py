@@ -208,6 +208,8 @@ def test_another_projects_network_is_not_found() -> None:
             await lab.create(plugin("OS::Neutron::Subnet"), ctx, {
                 "network": net_id, "cidr": "10.9.0.0/24"})
         assert str(caught.value) == f"Unable to find network with name or id '{net_id}'"
+        # heat-engine names neutronclient's exception in the status reason.
+        assert getattr(caught.value, "error_type", None) == "NotFound"
 
     run(scenario)
 
