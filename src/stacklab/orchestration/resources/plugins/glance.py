@@ -133,9 +133,15 @@ class WebImage(ResourcePlugin):
         status = image["status"]
         if status == "killed":
             raise ResourceFailure('Went to status killed due to "Unknown"')
-        if status == "queued" and image.get("os_glance_failed_import"):
-            # glance's import failed and left the image queued, without data.
-            raise ResourceFailure('Went to status queued due to "Unknown"')
+        if status == "queued":
+            # A failed import leaves the image queued, without data: glance's task says
+            # why (heat itself would wait out the stack's timeout here).
+            tasks = (await ctx.call(IMAGE, "GET", f"{_image_path(physical_id)}/tasks"))[
+                "tasks"]
+            failed = [t for t in tasks if t.get("status") == "failure"]
+            if failed and len(failed) == len(tasks):
+                reason = failed[-1].get("message") or "Unknown"
+                raise ResourceFailure(f'Went to status queued due to "{reason}"')
         if properties.get("active", True):
             return bool(status == "active")
         if status == "active":
@@ -160,9 +166,13 @@ class WebImage(ResourcePlugin):
                     if not gone(error):
                         raise
         patch: list[dict[str, Any]] = []
+        # "add" sets a property whether or not the image has it yet (glance's "replace"
+        # refuses one it does not have); "remove" only what was set.
         for key in sorted(changed - {"active", "tags", "members", "extra_properties"}):
-            patch.append({"op": "replace" if new.get(key) is not None else "remove",
-                          "path": f"/{key}", "value": new.get(key)})
+            if new.get(key) is not None:
+                patch.append({"op": "add", "path": f"/{key}", "value": new[key]})
+            elif old.get(key) is not None:
+                patch.append({"op": "remove", "path": f"/{key}"})
         if "extra_properties" in changed:
             before_extra = old.get("extra_properties") or {}
             after_extra = new.get("extra_properties") or {}
@@ -170,9 +180,6 @@ class WebImage(ResourcePlugin):
                 patch.append({"op": "remove", "path": f"/{key}"})
             for key, value in sorted(after_extra.items()):
                 patch.append({"op": "add", "path": f"/{key}", "value": value})
-        for change in patch:
-            if change["op"] == "remove":
-                change.pop("value", None)
         if patch:
             await ctx.call(IMAGE, "PATCH", path, json=patch)
         if "members" in changed:
