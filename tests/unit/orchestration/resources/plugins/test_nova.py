@@ -210,3 +210,30 @@ def test_a_server_without_an_image_or_a_network_entry_without_a_network() -> Non
                                     "instance web"
 
     run(scenario)
+
+
+def test_a_servers_networks_change_in_place() -> None:
+    async def scenario(lab: Lab) -> None:
+        first, _ = await network(lab)
+        second, second_subnet = await network(lab, "10.21.0.0/24")
+        server = plugin("OS::Nova::Server")
+        ctx = await lab.context("server")
+        server_id, props = await lab.create(server, ctx, {
+            "flavor": "1", "image": (await image(lab))["id"], "networks": [{"network": first}]})
+        # An interface on a second network (heat's own port, on a named subnet) is attached;
+        # the first network's is detached; nothing is replaced.
+        props = await lab.update(server, ctx, server_id, props, {
+            **_given(props), "networks": [{"network": first}, {"subnet": second_subnet}]})
+        ports = (await lab.get(f"{NET}/ports?device_id={server_id}"))["ports"]
+        assert sorted(p["network_id"] for p in ports) == sorted([first, second])
+        props = await lab.update(server, ctx, server_id, props, {
+            **_given(props), "networks": [{"subnet": second_subnet}]})
+        ports = (await lab.get(f"{NET}/ports?device_id={server_id}"))["ports"]
+        assert [p["network_id"] for p in ports] == [second]
+        # heat's port outlives no server: detached with it, then gone with it.
+        await lab.delete(server, ctx, server_id, props)
+        left = (await lab.get(f"{NET}/ports?network_id={second}"))["ports"]
+        assert [p for p in left if p["name"].startswith("server-port-")] == []
+        assert ctx.data["internal_ports"] == "[]"
+
+    run(scenario)
