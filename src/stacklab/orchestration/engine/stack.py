@@ -156,7 +156,7 @@ class StackRun:
     def __init__(self, *, store: EngineStore, clients: Clients, clock: Clock, ids: IdSource,
                  stack_id: str, stack_name: str, project_id: str, spec: StackSpec,
                  token: Callable[[], Awaitable[str]], timeout_mins: int | None,
-                 disable_rollback: bool) -> None:
+                 disable_rollback: bool, alive: Callable[[], bool] = lambda: True) -> None:
         self.store = store
         self.clients = clients
         self.clock = clock
@@ -171,6 +171,9 @@ class StackRun:
         self.resources: dict[str, ResourceState] = store.resources(stack_id)
         self.attribute_cache: dict[str, Mapping[str, Any] | None] = {}
         self._cached_token: str | None = None
+        # Whether the engine running this action still lives: a dead process writes
+        # nothing more (its stack stays as it was, IN_PROGRESS).
+        self.alive = alive
         self._inner: asyncio.Task[None] | None = None
         self._cancel_requested = False
 
@@ -362,7 +365,8 @@ class StackRun:
             await self._poll(lambda: instance.create_complete(ctx, res.physical_id, props),
                              plugin.POLL_INTERVAL)
         except asyncio.CancelledError:
-            self._state(res, action, FAILED, f"{action} aborted")
+            if self.alive():
+                self._state(res, action, FAILED, f"{action} aborted")
             raise
         except Exception as error:
             failed = ActionFailed(error, name, action)
@@ -396,7 +400,8 @@ class StackRun:
                                                                   res.properties),
                                  plugin.POLL_INTERVAL)
             except asyncio.CancelledError:
-                self._state(res, DELETE, FAILED, "DELETE aborted")
+                if self.alive():
+                    self._state(res, DELETE, FAILED, "DELETE aborted")
                 raise
             except ServiceCallError as error:
                 if error.status != 404:
@@ -601,7 +606,8 @@ class StackRun:
         except UpdateReplace:
             raise
         except asyncio.CancelledError:
-            self._state(res, UPDATE, FAILED, "UPDATE aborted")
+            if self.alive():
+                self._state(res, UPDATE, FAILED, "UPDATE aborted")
             raise
         except Exception as error:
             failed = ActionFailed(error, res.name, UPDATE)
