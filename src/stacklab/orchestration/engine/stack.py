@@ -134,6 +134,13 @@ class PluginContext:
         ids = self._run.ids
         return "".join(characters[ids.randint(0, len(characters) - 1)] for _ in range(length))
 
+    def signal_url(self) -> str:
+        secret = self.data.get("signal_secret")
+        if secret is None:
+            secret = self.data["signal_secret"] = self.random_string(
+                32, "abcdefghijklmnopqrstuvwxyz0123456789")
+        return self._run.clients.signal_url(self.stack_id, self.resource_name, secret)
+
     async def call(self, service: str, method: str, path: str, *, json: Any = None,
                    params: Mapping[str, Any] | None = None,
                    microversion: str | None = None) -> Any:
