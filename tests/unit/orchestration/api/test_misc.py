@@ -178,3 +178,17 @@ def test_heat_api_cfn_refuses_an_unsigned_signal() -> None:
         assert answer.json()["error"]["type"] == "HeatAccessDeniedError"
 
     run_heat(scenario)
+
+
+def test_malformed_bodies_are_the_clients_400() -> None:
+    async def scenario(heat: Heat) -> None:
+        for extra in ({"environment": [1]}, {"environment": {"resource_registry": 5}},
+                      {"environment": {"parameters": 5}}, {"environment": "junk: ["},
+                      {"tags": 5}, {"timeout_mins": "x"}, {"parameters": "x=1"},
+                      {"environment_files": ["missing.yaml"]}, {"template": 5}):
+            answer = await heat.request("POST", "/stacks", {"stack_name": "bad",
+                                                            "template": SIMPLE, **extra})
+            assert answer.status_code == 400, (extra, answer.text)
+        assert (await heat.call("GET", "/stacks"))["stacks"] == []
+
+    run_heat(scenario)
