@@ -43,7 +43,7 @@ STACK_ACTION_TIMEOUT = 3600.0
 
 # How heat's client plugins name a service's HTTP error (neutronclient's and novaclient's
 # exception classes), for the reason an event shows.
-_HTTP_ERRORS = {400: "BadRequest", 401: "Unauthorized", 403: "Forbidden", 404: "NotFound",
+HTTP_ERRORS = {400: "BadRequest", 401: "Unauthorized", 403: "Forbidden", 404: "NotFound",
                 409: "Conflict", 413: "OverLimit", 500: "InternalServerError",
                 503: "ServiceUnavailable"}
 
@@ -64,7 +64,7 @@ def _error_type(error: BaseException) -> str:
     if isinstance(named, str) and named:
         return named
     if isinstance(error, ServiceCallError):
-        return _HTTP_ERRORS.get(error.status, f"HTTP{error.status}")
+        return HTTP_ERRORS.get(error.status, f"HTTP{error.status}")
     if isinstance(error, ResourceFailure):
         return "ResourceInError"
     return type(error).__name__
