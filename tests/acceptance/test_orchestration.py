@@ -3,6 +3,8 @@ live cloud, on heat's own resource types."""
 
 from __future__ import annotations
 
+import shlex
+import subprocess
 import time
 import uuid
 from pathlib import Path
@@ -179,3 +181,41 @@ def test_bad_templates_get_heats_400(live: LiveCloud, stacks: Stacks) -> None:
                                                "parameters": {"len": 2}})
     assert answer.json()["error"]["message"] == (
         "Parameter 'len' is invalid: 2 is out of range (min: 4, max: 64)")
+
+
+WAIT = """\
+heat_template_version: 2018-08-31
+resources:
+  handle: {type: OS::Heat::WaitConditionHandle}
+  wait:
+    type: OS::Heat::WaitCondition
+    properties: {handle: {get_resource: handle}, timeout: 60}
+outputs:
+  curl: {value: {get_attr: [handle, curl_cli]}}
+  data: {value: {get_attr: [wait, data]}}
+"""
+
+
+def test_curl_signals_a_wait_condition_through_heat_api_cfn(live: LiveCloud,
+                                                            stacks: Stacks) -> None:
+    name = unique("wait")
+    answer = stacks.http.post("/stacks", json={"stack_name": name, "template": WAIT})
+    assert answer.status_code == 201, answer.text
+    link = answer.json()["stack"]["links"][0]["href"]
+    deadline = time.monotonic() + 30
+    while True:
+        handle = stacks.http.get(f"{link}/resources/handle")
+        if handle.status_code == 200 and handle.json()["resource"]["attributes"].get(
+                "curl_cli"):
+            break
+        assert time.monotonic() < deadline, handle.text
+        time.sleep(0.2)
+    curl = shlex.split(handle.json()["resource"]["attributes"]["curl_cli"])
+    done = subprocess.run([*curl, "--data", '{"Status": "SUCCESS", "UniqueId": "vm1", '
+                           '"Data": "booted"}'], capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0 and " 200 " in done.stdout.splitlines()[0], done.stdout
+    shown = stacks.until(name, "CREATE_COMPLETE", "CREATE_FAILED")
+    assert shown["stack_status"] == "CREATE_COMPLETE", shown["stack_status_reason"]
+    outputs = {o["output_key"]: o["output_value"] for o in shown["outputs"]}
+    assert outputs["data"] == '{"vm1": "booted"}'
+    assert stacks.http.delete(link).status_code == 204

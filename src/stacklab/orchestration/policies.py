@@ -1,4 +1,4 @@
-"""heat's default policy rules, as data for oslo.policy.
+"""heat's default policy rules, as data for oslo.policy (docs/policies/orchestration.md).
 
 Read from openstack/heat master (heat/policies/{base,actions,build_info,cloudformation,
 events,resource,stacks}.py): the names and check strings of the rules the served routes

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from stacklab.api.client import ServiceCallError
 from stacklab.bus.inprocess import InProcessBus
 from stacklab.bus.interface import MessagingTimeout, Target
 from stacklab.clock import Clock
@@ -15,7 +16,12 @@ from stacklab.ids import IdSource
 from stacklab.orchestration import models as m
 from stacklab.orchestration import template as tpl
 from stacklab.orchestration.engine.clients import Clients
-from stacklab.orchestration.engine.stack import StackRun, StackSpec
+from stacklab.orchestration.engine.stack import (
+    HTTP_ERRORS,
+    StackRun,
+    StackSpec,
+    service_message,
+)
 from stacklab.orchestration.engine.store import EngineStore, ResourceState
 from stacklab.orchestration.engine.worker import ENGINE_TOPIC, EngineWorker
 from stacklab.orchestration.errors import HeatError
@@ -84,6 +90,12 @@ class OrchestrationService:
                                        ctxt=dict(ctxt), **kwargs)
         except tpl.TemplateError as error:
             raise HeatError(str(error), status=error.status, kind=error.error_type) from None
+        except ServiceCallError as error:
+            # keystone refused the trust (or another service a call at create): heat's
+            # client plugins raise the service's own error up to the API.
+            status = error.status if 400 <= error.status < 500 else 500
+            raise HeatError(service_message(error.body) or str(error), status=status,
+                            kind=HTTP_ERRORS.get(error.status, "HTTPException")) from None
         except MessagingTimeout:
             raise HeatError("Timed out waiting for a reply from heat-engine", status=504,
                             kind="MessagingTimeout") from None

@@ -9,21 +9,16 @@ presents as the ``Signature`` query parameter, as heat-cfntools' ``cfn-signal`` 
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 from typing import Any
 
 from stacklab.api.errors import heat_error
 from stacklab.api.service import Call, Reply, ServiceApi
+from stacklab.orchestration.engine.clients import signal_signature
 from stacklab.orchestration.errors import HeatError
 from stacklab.orchestration.service import OrchestrationService
 
 cfn_api = ServiceApi("cloudformation", errors=heat_error)
-
-
-def signature(secret: str, stack_id: str, resource: str) -> str:
-    return hmac.new(secret.encode(), f"{stack_id}/{resource}".encode(),
-                    hashlib.sha256).hexdigest()
 
 
 async def _signal(call: Call) -> Reply:
@@ -33,7 +28,7 @@ async def _signal(call: Call) -> Reply:
     res = None if row is None or row.deleted_at else service.resources(stack_id).get(name)
     secret = None if res is None else res.data.get("signal_secret")
     given = call.query.get("Signature", "")
-    if secret is None or not hmac.compare_digest(signature(secret, stack_id, name), given):
+    if secret is None or not hmac.compare_digest(signal_signature(secret, stack_id, name), given):
         # heat-api-cfn's EC2 token check: a wrong or stale URL is not authenticated.
         raise HeatError("Signature not provided or incorrect", status=403,
                         kind="HeatAccessDeniedError")

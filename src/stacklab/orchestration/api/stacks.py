@@ -52,7 +52,7 @@ def _check_tenant(call: Call) -> None:
 def _ctxt(call: Call) -> dict[str, Any]:
     context = call.context
     return {"auth_token": context.auth_token, "user_id": context.user_id,
-            "username": getattr(context, "user_name", None) or context.user_id,
+            "username": context.user_name or context.user_id,
             "project_id": call.params.get("tenant_id") or context.project_id,
             "roles": list(context.roles), "is_admin": context.is_admin}
 
@@ -258,7 +258,42 @@ def _template_of(call: Call, body: Mapping[str, Any], required: bool = True) -> 
     return None
 
 
+def _of_type(body: Mapping[str, Any], key: str, kinds: tuple[type, ...], name: str) -> None:
+    value = body.get(key)
+    if value is not None and not isinstance(value, kinds):
+        raise HeatError(f"The {key} must be a {name}.", status=400, kind="HTTPBadRequest")
+
+
 def _stack_inputs(call: Call, body: Mapping[str, Any], required: bool = True) -> dict[str, Any]:
+    # heat's API takes these as the client's JSON gives them; anything else is the
+    # client's error, not the engine's.
+    _of_type(body, "template", (dict, str), "map or a string")
+    for key in ("parameters", "files"):
+        _of_type(body, key, (dict,), "map")
+    _of_type(body, "environment", (dict, str), "map or a string")
+    _of_type(body, "environment_files", (list,), "list")
+    if body.get("environment") is not None:
+        try:
+            body = {**body, "environment": tpl.load_environment(body["environment"])}
+        except tpl.TemplateError as error:
+            raise HeatError(str(error), status=400, kind=error.error_type) from None
+    environment = body.get("environment") or {}
+    for section, kind, name in (("parameters", dict, "map"), ("parameter_defaults", dict, "map"),
+                                ("resource_registry", dict, "map"),
+                                ("parameter_merge_strategies", dict, "map"),
+                                ("event_sinks", list, "list"),
+                                ("encrypted_param_names", list, "list")):
+        if environment.get(section) is not None and not isinstance(environment[section], kind):
+            raise HeatError(f"The environment's {section} must be a {name}.", status=400,
+                            kind="HTTPBadRequest")
+    tags = body.get("tags")
+    if tags is not None and not (isinstance(tags, str) or (
+            isinstance(tags, list) and all(isinstance(t, str) for t in tags))):
+        raise HeatError("The tags must be a list of strings or a comma-separated string.",
+                        status=400, kind="HTTPBadRequest")
+    if any(not isinstance(name, str) for name in body.get("environment_files") or []):
+        raise HeatError("The environment_files must be a list of strings.", status=400,
+                        kind="HTTPBadRequest")
     return {"template": _template_of(call, body, required),
             "params": dict(body.get("parameters") or {}),
             "files": dict(body.get("files") or {}),

@@ -9,6 +9,8 @@ as heat's stored context does.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -19,6 +21,12 @@ from stacklab.api.client import ServiceCallError, ServiceClient, ServiceUnreacha
 # The header a microversioned service reads, by catalog type.
 _MICROVERSION_HEADER = {"compute": "compute", "volumev3": "volume", "block-storage": "volume",
                         "placement": "placement", "orchestration": "orchestration"}
+
+
+def signal_signature(secret: str, stack_id: str, resource: str) -> str:
+    """The signature of a resource's signal URL: an HMAC-SHA256 of its own secret."""
+    return hmac.new(secret.encode(), f"{stack_id}/{resource}".encode(),
+                    hashlib.sha256).hexdigest()
 
 
 class Clients:
@@ -57,6 +65,13 @@ class Clients:
                 headers["X-OpenStack-Nova-API-Version"] = microversion
         return await self.client(service_type).json(method, path, token=token, json=json,
                                                     params=params, headers=headers)
+
+    def signal_url(self, stack_id: str, resource: str, secret: str) -> str:
+        """heat-api-cfn's wait-condition URL for a resource, signed with its secret."""
+        base = (self._base_url() or "http://stacklab.internal").rstrip("/")
+        cfn = self.endpoints.get("cloudformation", "/heat-api-cfn/v1")
+        return (f"{base}{cfn}/waitcondition/{stack_id}/{resource}"
+                f"?Signature={signal_signature(secret, stack_id, resource)}")
 
     # -- keystone ----------------------------------------------------------------------
 

@@ -43,7 +43,7 @@ STACK_ACTION_TIMEOUT = 3600.0
 
 # How heat's client plugins name a service's HTTP error (neutronclient's and novaclient's
 # exception classes), for the reason an event shows.
-_HTTP_ERRORS = {400: "BadRequest", 401: "Unauthorized", 403: "Forbidden", 404: "NotFound",
+HTTP_ERRORS = {400: "BadRequest", 401: "Unauthorized", 403: "Forbidden", 404: "NotFound",
                 409: "Conflict", 413: "OverLimit", 500: "InternalServerError",
                 503: "ServiceUnavailable"}
 
@@ -64,7 +64,7 @@ def _error_type(error: BaseException) -> str:
     if isinstance(named, str) and named:
         return named
     if isinstance(error, ServiceCallError):
-        return _HTTP_ERRORS.get(error.status, f"HTTP{error.status}")
+        return HTTP_ERRORS.get(error.status, f"HTTP{error.status}")
     if isinstance(error, ResourceFailure):
         return "ResourceInError"
     return type(error).__name__
@@ -134,6 +134,13 @@ class PluginContext:
         ids = self._run.ids
         return "".join(characters[ids.randint(0, len(characters) - 1)] for _ in range(length))
 
+    def signal_url(self) -> str:
+        secret = self.data.get("signal_secret")
+        if secret is None:
+            secret = self.data["signal_secret"] = self.random_string(
+                32, "abcdefghijklmnopqrstuvwxyz0123456789")
+        return self._run.clients.signal_url(self.stack_id, self.resource_name, secret)
+
     async def call(self, service: str, method: str, path: str, *, json: Any = None,
                    params: Mapping[str, Any] | None = None,
                    microversion: str | None = None) -> Any:
@@ -156,7 +163,7 @@ class StackRun:
     def __init__(self, *, store: EngineStore, clients: Clients, clock: Clock, ids: IdSource,
                  stack_id: str, stack_name: str, project_id: str, spec: StackSpec,
                  token: Callable[[], Awaitable[str]], timeout_mins: int | None,
-                 disable_rollback: bool) -> None:
+                 disable_rollback: bool, alive: Callable[[], bool] = lambda: True) -> None:
         self.store = store
         self.clients = clients
         self.clock = clock
@@ -171,6 +178,9 @@ class StackRun:
         self.resources: dict[str, ResourceState] = store.resources(stack_id)
         self.attribute_cache: dict[str, Mapping[str, Any] | None] = {}
         self._cached_token: str | None = None
+        # Whether the engine running this action still lives: a dead process writes
+        # nothing more (its stack stays as it was, IN_PROGRESS).
+        self.alive = alive
         self._inner: asyncio.Task[None] | None = None
         self._cancel_requested = False
 
@@ -362,7 +372,8 @@ class StackRun:
             await self._poll(lambda: instance.create_complete(ctx, res.physical_id, props),
                              plugin.POLL_INTERVAL)
         except asyncio.CancelledError:
-            self._state(res, action, FAILED, f"{action} aborted")
+            if self.alive():
+                self._state(res, action, FAILED, f"{action} aborted")
             raise
         except Exception as error:
             failed = ActionFailed(error, name, action)
@@ -396,7 +407,8 @@ class StackRun:
                                                                   res.properties),
                                  plugin.POLL_INTERVAL)
             except asyncio.CancelledError:
-                self._state(res, DELETE, FAILED, "DELETE aborted")
+                if self.alive():
+                    self._state(res, DELETE, FAILED, "DELETE aborted")
                 raise
             except ServiceCallError as error:
                 if error.status != 404:
@@ -601,7 +613,8 @@ class StackRun:
         except UpdateReplace:
             raise
         except asyncio.CancelledError:
-            self._state(res, UPDATE, FAILED, "UPDATE aborted")
+            if self.alive():
+                self._state(res, UPDATE, FAILED, "UPDATE aborted")
             raise
         except Exception as error:
             failed = ActionFailed(error, res.name, UPDATE)

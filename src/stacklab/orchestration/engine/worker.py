@@ -125,6 +125,11 @@ class EngineWorker:
             task.cancel()
         self.tasks.clear()
 
+    def _alive_now(self) -> Callable[[], bool]:
+        """Whether this process (this engine id) still runs."""
+        engine_id = self.engine_id
+        return lambda: self.alive and self.engine_id == engine_id
+
     def _spawn_background(self, work: Coroutine[Any, Any, None]) -> None:
         try:
             loop = asyncio.get_running_loop()
@@ -176,18 +181,22 @@ class EngineWorker:
     def run(self, stack_id: str, work: Callable[[], Awaitable[None]]) -> None:
         """Run an action holding the stack's lock (acquired already); released at its end
         unless this engine died meanwhile."""
+        alive = self._alive_now()
+
         async def guarded() -> None:
             try:
                 await work()
             except asyncio.CancelledError:
                 raise
             except Exception:
+                if not alive():
+                    return
                 LOG.exception("stack %s: action failed unexpectedly", stack_id)
                 row = self.store.stack(stack_id)
                 if row is not None and row.status == IN_PROGRESS:
                     mark_failed(self.store, stack_id, "Internal error")
             finally:
-                if self.alive:
+                if alive():
                     self.store.release_lock(stack_id, self.engine_id)
                     if self.tasks.get(stack_id) is asyncio.current_task():
                         self.tasks.pop(stack_id, None)
@@ -227,7 +236,7 @@ class EngineWorker:
                         spec=spec or StackSpec(dict(row.template), dict(row.files or {}),
                                                dict(row.environment or {})),
                         token=token, timeout_mins=row.timeout_mins,
-                        disable_rollback=row.disable_rollback)
+                        disable_rollback=row.disable_rollback, alive=self._alive_now())
 
     def prepare(self, ctxt: Mapping[str, Any], stack_name: str, template: Any,
                 params: Mapping[str, Any] | None, files: Mapping[str, Any] | None,

@@ -296,3 +296,129 @@ class TestResource(ResourcePlugin):
     async def attributes(self, ctx: Context, physical_id: str | None,
                          properties: Mapping[str, Any]) -> Mapping[str, Any]:
         return {"output": ctx.data.get("value")}
+
+
+def _signals(raw: str | None) -> list[dict[str, Any]]:
+    """A handle's signals, each as heat keeps them: status, reason, data, id (the cfn body's
+    ``Status``/``Reason``/``Data``/``UniqueId`` or heat-api's lower-case keys)."""
+    out = []
+    for index, body in enumerate(json.loads(raw or "[]"), start=1):
+        body = body if isinstance(body, dict) else {}
+        out.append({"status": str(body.get("Status", body.get("status", "SUCCESS"))),
+                    "reason": body.get("Reason", body.get("reason", "Signal 1 received")),
+                    "data": body.get("Data", body.get("data")),
+                    "id": str(body.get("UniqueId", body.get("id", index)))})
+    return out
+
+
+class WaitConditionTimeout(Exception):
+    error_type = "WaitConditionTimeout"
+
+
+class WaitConditionFailure(Exception):
+    error_type = "WaitConditionFailure"
+
+
+@register
+class WaitConditionHandle(ResourcePlugin):
+    """heat's OS::Heat::WaitConditionHandle, signalled through heat-api-cfn: ``curl_cli``
+    POSTs the JSON body to a pre-signed URL (no token needed), as a server's user data
+    would."""
+
+    TYPE = "OS::Heat::WaitConditionHandle"
+    DESCRIPTION = ("Resource for managing wait condition handles. Servers signal it with "
+                   "the curl_cli command; OS::Heat::WaitCondition waits for the signals.")
+    PROPERTIES: ClassVar[Mapping[str, Property]] = {
+        "signal_transport": Property(
+            STRING, "How the client will signal the wait condition. CFN_SIGNAL will allow "
+            "an HTTP POST to a CFN keypair signed URL. TOKEN_SIGNAL will allow an HTTP POST "
+            "to the Heat API endpoint with the provided keystone token.",
+            default="TOKEN_SIGNAL",
+            constraints=(AllowedValues(["CFN_SIGNAL", "TEMP_URL_SIGNAL", "HEAT_SIGNAL",
+                                        "NO_SIGNAL", "ZAQAR_SIGNAL", "TOKEN_SIGNAL"]),)),
+    }
+    ATTRIBUTES: ClassVar[Mapping[str, Attribute]] = {
+        "token": Attribute("Token for stack-user which can be used for signalling handle "
+                           "when signal_transport is set to TOKEN_SIGNAL. None for all other "
+                           "signal transports."),
+        "endpoint": Attribute("Endpoint/url which can be used for signalling handle."),
+        "curl_cli": Attribute("Convenience attribute, provides curl CLI command prefix, "
+                              "which can be used for signalling handle completion or failure."),
+        "signal": Attribute("JSON serialized map that includes the endpoint, token and/or "
+                            "other attributes the client must use for signalling this "
+                            "handle.", MAP),
+    }
+
+    async def create(self, ctx: Context, properties: Mapping[str, Any]) -> str | None:
+        ctx.signal_url()  # its secret is made now, kept in the resource's data
+        return ctx.physical_name()
+
+    async def attributes(self, ctx: Context, physical_id: str | None,
+                         properties: Mapping[str, Any]) -> Mapping[str, Any]:
+        url = ctx.signal_url()
+        return {"token": None, "endpoint": url,
+                "curl_cli": ("curl -i -X POST -H 'Content-Type: application/json' "
+                             f"-H 'Accept: application/json' '{url}'"),
+                "signal": {"alarm_url": url},
+                "signals": _signals(ctx.data.get("signals"))}
+
+
+@register
+class WaitCondition(ResourcePlugin):
+    """heat's OS::Heat::WaitCondition: complete once its handle has ``count`` SUCCESS
+    signals, failed at a FAILURE signal or after ``timeout`` seconds (lab time)."""
+
+    TYPE = "OS::Heat::WaitCondition"
+    DESCRIPTION = ("Resource for handling signals received by WaitConditionHandle. "
+                   "Resource takes WaitConditionHandle and starts to create. Resource is in "
+                   "CREATE_IN_PROGRESS status until WaitConditionHandle doesn't receive "
+                   "sufficient number of successful signals (this number can be specified "
+                   "with count property) and successfully creates after that, or fails due "
+                   "to timeout.")
+    PROPERTIES: ClassVar[Mapping[str, Property]] = {
+        "handle": Property(STRING, "A reference to the wait condition handle used to signal "
+                           "this wait condition.", required=True),
+        "timeout": Property(NUMBER, "The number of seconds to wait for the correct number of "
+                            "signals to arrive.", required=True,
+                            constraints=(Range(1, 43200),)),
+        "count": Property(INTEGER, "The number of success signals that must be received "
+                          "before the stack creation process continues.", default=1,
+                          update_allowed=True, constraints=(Range(1, None),)),
+    }
+    ATTRIBUTES: ClassVar[Mapping[str, Attribute]] = {
+        "data": Attribute("JSON string containing data associated with wait condition "
+                          "signals sent to the handle.", STRING),
+    }
+
+    async def _handle(self, ctx: Context, handle: str) -> Mapping[str, Any]:
+        # The handle's signals, read back through heat-api as any client would.
+        body = await ctx.call("orchestration", "GET",
+                              f"/{ctx.project_id}/stacks/{ctx.stack_name}/{ctx.stack_id}/"
+                              f"resources/{handle}")
+        attributes: Mapping[str, Any] = body["resource"]["attributes"]
+        return attributes
+
+    async def create(self, ctx: Context, properties: Mapping[str, Any]) -> str | None:
+        ctx.data.pop("polls", None)
+        return ctx.physical_name()
+
+    async def create_complete(self, ctx: Context, physical_id: str | None,
+                              properties: Mapping[str, Any]) -> bool:
+        signals = list((await self._handle(ctx, str(properties["handle"]))).get("signals")
+                       or [])
+        failures = [s for s in signals if s.get("status") != "SUCCESS"]
+        if failures:
+            raise WaitConditionFailure(";".join(str(s.get("reason")) for s in failures))
+        count = int(properties.get("count") or 1)
+        if len(signals) >= count:
+            ctx.data["data"] = json.dumps({s["id"]: s["data"] for s in signals})
+            return True
+        polls = int(ctx.data.get("polls", "0")) + 1
+        ctx.data["polls"] = str(polls)
+        if polls * self.POLL_INTERVAL >= float(properties["timeout"]):
+            raise WaitConditionTimeout(f"{len(signals)} of {count} received")
+        return False
+
+    async def attributes(self, ctx: Context, physical_id: str | None,
+                         properties: Mapping[str, Any]) -> Mapping[str, Any]:
+        return {"data": ctx.data.get("data", "{}")}
