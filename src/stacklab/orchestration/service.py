@@ -46,6 +46,7 @@ class OrchestrationService:
         self.runtime = runtime
         self.clients = clients
         self.store = EngineStore(db, clock, self.ids)
+        self.started = False
         self.engines = [EngineWorker(node.name, store=self.store, clients=clients, bus=bus,
                                      clock=self.lab_clock, ids=self.ids)
                         for node in topology.nodes_running(ENGINE)]
@@ -59,11 +60,13 @@ class OrchestrationService:
             return self.runtime.is_up(node)
 
     def start(self) -> None:
+        self.started = True
         for engine in self.engines:
             if self.running(engine.node):
                 engine.start()
 
     def stop(self) -> None:
+        self.started = False
         for engine in self.engines:
             if engine.alive:
                 engine.stop()
@@ -71,6 +74,8 @@ class OrchestrationService:
     def process_changed(self, node: str) -> None:
         """A node or its heat-engine went down or came back: the process dies with its
         actions, or starts afresh (a new engine id, then the legacy reset)."""
+        if not self.started:
+            return  # the cloud has not started its services (nor migrated its store) yet
         for engine in self.engines:
             if engine.node != node:
                 continue

@@ -150,6 +150,13 @@ class EngineWorker:
         return True
 
     async def reset_stack_status(self) -> None:
+        try:
+            await self._reset_stack_status()
+        except Exception:
+            # heat logs it and serves on: the next engine start tries again.
+            LOG.exception("engine %s: reset of stacks left IN_PROGRESS failed", self.engine_id)
+
+    async def _reset_stack_status(self) -> None:
         for stack_id in self.store.in_progress_stacks():
             holder = self.store.lock_holder(stack_id)
             if holder is not None and (holder == self.engine_id

@@ -7,10 +7,16 @@ from __future__ import annotations
 
 import json
 import string
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 from typing import Any, ClassVar
 
-from stacklab.orchestration.resources.base import Context, ResourcePlugin, UpdateReplace
+from stacklab.api.client import ServiceCallError
+from stacklab.orchestration.resources.base import (
+    Context,
+    ResourcePlugin,
+    UpdateReplace,
+    gone,
+)
 from stacklab.orchestration.resources.properties import (
     ANY,
     BOOLEAN,
@@ -21,6 +27,7 @@ from stacklab.orchestration.resources.properties import (
     STRING,
     Attribute,
     Property,
+    check_properties,
 )
 from stacklab.orchestration.resources.registry import register
 from stacklab.orchestration.template.errors import StackValidationFailed
@@ -422,3 +429,273 @@ class WaitCondition(ResourcePlugin):
     async def attributes(self, ctx: Context, physical_id: str | None,
                          properties: Mapping[str, Any]) -> Mapping[str, Any]:
         return {"data": ctx.data.get("data", "{}")}
+
+
+class _Member:
+    """The Context a ResourceGroup's member acts through: the group's own, with the
+    member's name (its index, as in heat's nested stack) and its own data, kept as JSON in
+    the group's data."""
+
+    def __init__(self, group: Context, index: int) -> None:
+        self._group = group
+        self._key = f"member.{index}"
+        self.stack_id = group.stack_id
+        self.stack_name = group.stack_name
+        self.project_id = group.project_id
+        self.resource_name = str(index)
+        self.data: MutableMapping[str, str] = json.loads(group.data.get(self._key, "{}"))
+
+    def save(self) -> None:
+        self._group.data[self._key] = json.dumps(dict(self.data))
+
+    @property
+    def physical_id(self) -> str | None:
+        found: str | None = json.loads(self.data.get("physical_id", "null"))
+        return found
+
+    @property
+    def properties(self) -> dict[str, Any]:
+        found: dict[str, Any] = json.loads(self.data.get("properties", "{}"))
+        return found
+
+    def physical_name(self) -> str:
+        found = self.data.get("physical_resource_name")
+        if found is None:
+            suffix = self.random_string(12, string.ascii_lowercase + string.digits)
+            found = f"{self.stack_name}-{self._group.resource_name}-{self.resource_name}-{suffix}"
+            self.data["physical_resource_name"] = found
+        return found
+
+    def random_string(self, length: int, characters: str) -> str:
+        return self._group.random_string(length, characters)
+
+    def signal_url(self) -> str:
+        return self._group.signal_url()
+
+    async def call(self, service: str, method: str, path: str, *, json: Any = None,
+                   params: Mapping[str, Any] | None = None,
+                   microversion: str | None = None) -> Any:
+        return await self._group.call(service, method, path, json=json, params=params,
+                                      microversion=microversion)
+
+
+def _indexed(value: Any, variable: str, index: int) -> Any:
+    if isinstance(value, str):
+        return value.replace(variable, str(index))
+    if isinstance(value, list):
+        return [_indexed(v, variable, index) for v in value]
+    if isinstance(value, dict):
+        return {k: _indexed(v, variable, index) for k, v in value.items()}
+    return value
+
+
+def _list(ctx: Context, key: str) -> list[int]:
+    found: list[int] = json.loads(ctx.data.get(key, "[]"))
+    return found
+
+
+def _put(ctx: Context, key: str, values: list[int]) -> None:
+    ctx.data[key] = json.dumps(sorted(values))
+
+
+@register
+class ResourceGroup(ResourcePlugin):
+    """heat's OS::Heat::ResourceGroup: ``count`` members of one definition (``%index%``
+    replaced by each member's index). Upstream keeps them in a nested stack; the lab keeps
+    them as the group's own members (their data in the group's), made, changed and removed
+    through the member type's plugin, their completion polled with the group's: a count
+    that grows adds the lowest free indexes, one that shrinks removes the highest (heat's
+    default removal order)."""
+
+    TYPE = "OS::Heat::ResourceGroup"
+    DESCRIPTION = ("Creates one or more identically configured nested resources. In "
+                   "addition to the `refs` attribute, this resource implements synthetic "
+                   "attributes that mirror those of the resources in the group.")
+    PROPERTIES: ClassVar[Mapping[str, Property]] = {
+        "count": Property(INTEGER, "The number of resources to create.", default=1,
+                          update_allowed=True, constraints=(Range(0, None),)),
+        "index_var": Property(STRING, "A variable that this resource will use to replace "
+                              "with the current index of a given resource in the group.",
+                              default="%index%", update_allowed=True),
+        "resource_def": Property(MAP, "Resource definition for the resources in the group. "
+                                 "The value of this property is the definition of a "
+                                 "resource just as if it had been declared in the template "
+                                 "itself.", required=True, update_allowed=True, schema={
+                                     "type": Property(STRING, "The type of the resources in "
+                                                      "the group.", required=True),
+                                     "properties": Property(MAP, "Property values for the "
+                                                            "resources in the group."),
+                                     "metadata": Property(MAP, "Supplied metadata for the "
+                                                          "resources in the group.")}),
+        "removal_policies": Property(LIST, "Policies for removal of resources on update.",
+                                     default=[], update_allowed=True),
+        "removal_policies_mode": Property(STRING, "How to handle changes to "
+                                          "removal_policies on update.", default="append",
+                                          update_allowed=True,
+                                          constraints=(AllowedValues(["append", "update"]),)),
+    }
+    ATTRIBUTES: ClassVar[Mapping[str, Attribute]] = {
+        "refs": Attribute("A list of resource IDs for the resources in the group.", LIST),
+        "refs_map": Attribute("A map of resource names to IDs for the resources in the "
+                              "group.", MAP),
+        "attributes": Attribute("A map of resource names to the specified attribute of each "
+                                "individual resource.", MAP),
+        "removed_rsrc_list": Attribute("A list of removed resource names.", LIST),
+    }
+
+    @staticmethod
+    def _member_type(rtype: str) -> type[ResourcePlugin]:
+        from stacklab.orchestration.resources import registry
+
+        plugin = registry.get(rtype)
+        if plugin is None:
+            raise StackValidationFailed(f"The Resource Type ({rtype}) could not be found.")
+        return plugin
+
+    def _props(self, properties: Mapping[str, Any], index: int) -> dict[str, Any]:
+        plugin = self._member_type(str(properties["resource_def"]["type"]))
+        raw = _indexed(properties["resource_def"].get("properties") or {},
+                       str(properties.get("index_var") or "%index%"), index)
+        if getattr(plugin, "ANY_PROPERTIES", False):
+            return dict(raw)
+        return check_properties(plugin.PROPERTIES, raw,
+                                path=["resources", str(index), "properties"])
+
+    def validate(self, properties: Mapping[str, Any]) -> None:
+        if properties.get("resource_def"):
+            self._props(properties, 0)
+
+    def _plugin(self, ctx: Context) -> type[ResourcePlugin]:
+        return self._member_type(ctx.data.get("member_type", "OS::Heat::None"))
+
+    async def _grow(self, ctx: Context, properties: Mapping[str, Any], count: int) -> None:
+        plugin = self._plugin(ctx)
+        members, pending = _list(ctx, "members"), _list(ctx, "creating")
+        index = 0
+        while len(members) < count:
+            while index in members:
+                index += 1
+            member = _Member(ctx, index)
+            props = self._props(properties, index)
+            member.data["properties"] = json.dumps(props)
+            member.data["physical_id"] = json.dumps(await plugin().create(member, props))
+            member.save()
+            members.append(index)
+            pending.append(index)
+        _put(ctx, "members", members)
+        _put(ctx, "creating", pending)
+
+    async def _shrink(self, ctx: Context, count: int) -> None:
+        plugin = self._plugin(ctx)
+        members, pending = _list(ctx, "members"), _list(ctx, "deleting")
+        removed: list[str] = json.loads(ctx.data.get("removed", "[]"))
+        while len(members) > count:
+            index = max(members)
+            member = _Member(ctx, index)
+            try:
+                await plugin().delete(member, member.physical_id, member.properties)
+            except ServiceCallError as error:
+                if not gone(error):
+                    raise
+            member.save()
+            members.remove(index)
+            pending.append(index)
+            removed.append(str(index))
+        _put(ctx, "members", members)
+        _put(ctx, "deleting", pending)
+        ctx.data["removed"] = json.dumps(removed)
+
+    async def _settled(self, ctx: Context) -> bool:
+        """One poll of every member still being made or removed."""
+        plugin = self._plugin(ctx)
+        creating, deleting = _list(ctx, "creating"), _list(ctx, "deleting")
+        for index in list(creating):
+            member = _Member(ctx, index)
+            done = await plugin().create_complete(member, member.physical_id,
+                                                  member.properties)
+            member.save()
+            if done:
+                creating.remove(index)
+        for index in list(deleting):
+            member = _Member(ctx, index)
+            try:
+                done = await plugin().delete_complete(member, member.physical_id,
+                                                      member.properties)
+            except ServiceCallError as error:
+                if not gone(error):
+                    raise
+                done = True
+            if done:
+                deleting.remove(index)
+                ctx.data.pop(f"member.{index}", None)
+            else:
+                member.save()
+        _put(ctx, "creating", creating)
+        _put(ctx, "deleting", deleting)
+        return not creating and not deleting
+
+    async def create(self, ctx: Context, properties: Mapping[str, Any]) -> str | None:
+        ctx.data["member_type"] = str(properties["resource_def"]["type"])
+        await self._grow(ctx, properties, int(properties.get("count") or 0))
+        return ctx.physical_name()
+
+    async def create_complete(self, ctx: Context, physical_id: str | None,
+                              properties: Mapping[str, Any]) -> bool:
+        return await self._settled(ctx)
+
+    async def update(self, ctx: Context, physical_id: str | None, old: Mapping[str, Any],
+                     new: Mapping[str, Any], changed: frozenset[str]) -> None:
+        if "resource_def" in changed:
+            if old["resource_def"].get("type") != new["resource_def"].get("type"):
+                raise UpdateReplace()
+            plugin = self._plugin(ctx)
+            for index in _list(ctx, "members"):
+                member = _Member(ctx, index)
+                before, after = member.properties, self._props(new, index)
+                diff = frozenset(k for k in set(before) | set(after)
+                                 if before.get(k) != after.get(k))
+                if not diff:
+                    continue
+                if not all(plugin.PROPERTIES[k].update_allowed for k in diff
+                           if k in plugin.PROPERTIES):
+                    raise UpdateReplace()
+                await plugin().update(member, member.physical_id, before, after, diff)
+                member.data["properties"] = json.dumps(after)
+                member.save()
+        count = int(new.get("count") or 0)
+        await self._shrink(ctx, count)
+        await self._grow(ctx, new, count)
+
+    async def update_complete(self, ctx: Context, physical_id: str | None,
+                              properties: Mapping[str, Any]) -> bool:
+        return await self._settled(ctx)
+
+    async def delete(self, ctx: Context, physical_id: str | None,
+                     properties: Mapping[str, Any]) -> None:
+        await self._shrink(ctx, 0)
+
+    async def delete_complete(self, ctx: Context, physical_id: str | None,
+                              properties: Mapping[str, Any]) -> bool:
+        return await self._settled(ctx)
+
+    async def attributes(self, ctx: Context, physical_id: str | None,
+                         properties: Mapping[str, Any]) -> Mapping[str, Any]:
+        plugin = self._plugin(ctx)
+        members = _list(ctx, "members")
+        refs: list[Any] = []
+        values: dict[str, dict[str, Any]] = {}
+        for index in members:
+            member = _Member(ctx, index)
+            refs.append(member.physical_id if member.physical_id is not None else str(index))
+            values[str(index)] = dict(await plugin().attributes(
+                member, member.physical_id, member.properties))
+        out: dict[str, Any] = {
+            "refs": refs, "refs_map": dict(zip(map(str, members), refs, strict=True)),
+            "removed_rsrc_list": json.loads(ctx.data.get("removed", "[]")),
+            "attributes": values}
+        for key, attrs in values.items():
+            out[f"resource.{key}"] = attrs
+        # get_attr [group, <member attribute>]: that attribute of every member, in order.
+        for name in {k for attrs in values.values() for k in attrs}:
+            out.setdefault(name, [values[str(i)].get(name) for i in members])
+        return out
