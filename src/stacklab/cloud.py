@@ -47,6 +47,10 @@ from stacklab.network.declaration import DECLARATION as NETWORK_SERVICE
 from stacklab.network.routing import Routing
 from stacklab.network.service import NetworkService
 from stacklab.observability.logging import CentralLogStore
+from stacklab.orchestration.declaration import CFN_DECLARATION as CLOUDFORMATION_SERVICE
+from stacklab.orchestration.declaration import DECLARATION as ORCHESTRATION_SERVICE
+from stacklab.orchestration.declaration import ORCHESTRATION
+from stacklab.orchestration.service import OrchestrationService
 from stacklab.store.database import Database, sqlite_url
 from stacklab.topology import Change, Follower, Runtime, Topology, load_topology
 from stacklab.topology.runtime import RUNNING, SERVICE, STOPPED
@@ -62,6 +66,8 @@ SERVICES: tuple[ServiceDeclaration[Any], ...] = (
     COMPUTE_SERVICE,
     NETWORK_SERVICE,
     BLOCK_STORAGE_SERVICE,
+    ORCHESTRATION_SERVICE,
+    CLOUDFORMATION_SERVICE,
     LAB_API,
 )
 
@@ -231,6 +237,10 @@ class Cloud:
     @property
     def block_storage(self) -> BlockStorageService:
         return self.parts.get(BLOCK_STORAGE)
+
+    @property
+    def orchestration(self) -> OrchestrationService:
+        return self.parts.get(ORCHESTRATION)
 
     @property
     def agents(self) -> Agents:

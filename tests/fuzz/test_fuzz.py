@@ -26,7 +26,7 @@ from support.inprocess import admin_token
 
 # Requests per service: about 1-3 ms each in-process, more for compute's creates.
 EXAMPLES = {"identity": 4000, "image": 3000, "compute": 4000, "network": 4000,
-            "volume": 3000}
+            "volume": 3000, "orchestration": 1500}
 if os.environ.get("STACKLAB_FUZZ_EXAMPLES"):
     EXAMPLES = dict.fromkeys(EXAMPLES, int(os.environ["STACKLAB_FUZZ_EXAMPLES"]))
 
@@ -644,6 +644,48 @@ def _token_of(client: TestClient, user_id: str, project_id: str) -> str:
 def _public_key() -> str:
     key = Ed25519PrivateKey.generate().public_key()
     return key.public_bytes(Encoding.OpenSSH, PublicFormat.OpenSSH).decode() + " fuzz"
+
+
+HOT = {"heat_template_version": "2018-08-31",
+       "parameters": {"n": {"type": "number", "default": 8}},
+       "resources": {"r": {"type": "OS::Heat::RandomString",
+                           "properties": {"length": {"get_param": "n"}}},
+                     "t": {"type": "OS::Heat::TestResource",
+                           "properties": {"value": {"get_attr": ["r", "value"]}}}},
+       "outputs": {"o": {"value": {"get_attr": ["t", "output"]}}}}
+
+
+def test_orchestration_answers_no_5xx(cloud: Cloud, client: TestClient) -> None:
+    headers = {"X-Auth-Token": admin_token(client)}
+    project = _admin_project(client, headers)
+    base = f"/heat-api/v1/{project}"
+    made = _ok(client.post(f"{base}/stacks", json={"stack_name": "fuzz", "template": HOT},
+                           headers=headers), 201)
+    stack_id = made["stack"]["id"]
+    for _ in range(300):  # heat-engine builds it in the background
+        shown = _ok(client.get(f"{base}/stacks/fuzz/{stack_id}", headers=headers), 200)
+        if shown["stack"]["stack_status"] != "CREATE_IN_PROGRESS":
+            break
+        time.sleep(0.01)
+    events = _ok(client.get(f"{base}/stacks/fuzz/{stack_id}/events", headers=headers), 200)
+    campaign = Campaign(
+        _api(cloud, "orchestration"), "/heat-api", client, headers,
+        ids={"tenant_id": [project], "stack_name": ["fuzz"], "stack_id": [stack_id],
+             "resource_name": ["r", "t"], "event_id": [e["id"] for e in events["events"]],
+             "output_key": ["o"], "type_name": ["OS::Heat::RandomString"],
+             "template_version": ["heat_template_version.2018-08-31"]},
+        samples={
+            "POST /v1/{tenant_id}/stacks": [{"stack_name": "fz", "template": HOT}],
+            "POST /v1/{tenant_id}/stacks/preview": [{"stack_name": "fz", "template": HOT}],
+            "POST /v1/{tenant_id}/validate": [{"template": HOT}],
+            "PATCH /v1/{tenant_id}/stacks/{stack_name}/{stack_id}": [
+                {"parameters": {"n": 9}}],
+            "PUT /v1/{tenant_id}/stacks/{stack_name}/{stack_id}": [{"template": HOT}],
+            "POST /v1/{tenant_id}/stacks/{stack_name}/{stack_id}/actions": [
+                {"check": None}, {"suspend": None}, {"resume": None}],
+        })
+    run(campaign, EXAMPLES["orchestration"])
+    assert_no_server_errors(campaign, cloud)
 
 
 def _api(cloud: Cloud, name: str) -> Any:

@@ -163,7 +163,8 @@ def test_a_declared_service_is_in_the_catalog_and_the_health_check(
     assert {e["url"] for e in widget[0]["endpoints"]} == {"http://testserver/widgets/v1"}
     assert cloud.health()["services"] == {
         "identity": "ready", "image": "ready", "compute": "ready", "network": "ready",
-        "volume": "ready", "widgets": "ready"}
+        "volume": "ready", "orchestration": "ready", "cloudformation": "ready",
+        "widgets": "ready"}
 
 
 def test_a_declared_service_hears_its_nodes_go_down_and_come_back(cloud: Cloud) -> None:
@@ -173,20 +174,22 @@ def test_a_declared_service_hears_its_nodes_go_down_and_come_back(cloud: Cloud) 
     cloud.node_up(CONTROLLER1)
     assert cloud.get(WIDGETS).events[1:] == [("down", CONTROLLER1), ("up", CONTROLLER1)]
     assert cloud.runtime.followers() == ["bus", "controlplane", "compute", "network",
-                                         "widgets"]
+                                         "orchestration", "widgets"]
 
 
 def test_the_registry_is_what_the_cloud_serves() -> None:
     cloud = Cloud(ephemeral_config())
     assert [mount for mount, _ in cloud.service_apis()] == [
-        "/identity", "/image", "/compute", "/networking", "/volume", "/stacklab"]
+        "/identity", "/image", "/compute", "/networking", "/volume", "/heat-api",
+        "/heat-api-cfn", "/stacklab"]
     assert set(cloud.policies) == {"identity", "image", "compute", "network", "volume",
-                                   "stacklab"}
+                                   "orchestration", "cloudformation", "stacklab"}
     # cinder's endpoint is in the catalog twice, as block-storage and as volumev3.
     assert [(e.type, e.url) for e in cloud.catalog_entries()] == [
         ("identity", "/identity"), ("image", "/image"), ("compute", "/compute/v2.1"),
         ("network", "/networking"), ("block-storage", "/volume/v3"),
-        ("volumev3", "/volume/v3")]
+        ("volumev3", "/volume/v3"), ("orchestration", "/heat-api/v1/$(project_id)s"),
+        ("cloudformation", "/heat-api-cfn/v1")]
     cloud.db.dispose()
 
 

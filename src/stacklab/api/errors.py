@@ -151,13 +151,34 @@ def glance_error(error: ApiError) -> dict[str, Any]:
             "message": error.message}
 
 
+# webob's explanation of each status, which heat's fault body carries beside the message
+# (heat/api/middleware/fault.py renders the webob exception it maps the error to); a
+# status whose webob class has none shows the message.
+_WEBOB_EXPLANATIONS = {
+    400: "The server could not comply with the request since it is either malformed or "
+         "otherwise incorrect.",
+    401: "This server could not verify that you are authorized to access the document you "
+         "requested.  Either you supplied the wrong credentials (e.g., bad password), or your "
+         "browser does not understand how to supply the credentials required.",
+    403: "Access was denied to this resource.",
+    404: "The resource could not be found.",
+    409: "There was a conflict when trying to complete your request.",
+    413: "The body of your request was too large for this server.",
+    500: "The server has either erred or is incapable of performing the requested "
+         "operation.",
+    503: "The server is currently unavailable. Please try again at a later time.",
+}
+
+
 def heat_error(error: ApiError) -> dict[str, Any]:
+    # heat's fault middleware: webob's title and explanation, the exception's name and
+    # message, no traceback unless [DEFAULT] debug.
     return {
+        "explanation": _WEBOB_EXPLANATIONS.get(error.status, error.message),
         "code": error.status,
+        "error": {"message": error.message, "traceback": None,
+                  "type": error.kind or error.title.replace(" ", "")},
         "title": error.title,
-        "explanation": error.message,
-        "error": {"type": error.kind or error.title.replace(" ", ""), "message": error.message,
-                  "traceback": None},
     }
 
 

@@ -111,6 +111,7 @@ API_LISTENS = (
     ApiListen("placement", "placement_api_cluster", 8778, "placement-api"),
     ApiListen("volume", "cinder_api_cluster", 8776, "cinder-api"),
     ApiListen("orchestration", "heat_api_cluster", 8004, "heat-api"),
+    ApiListen("cloudformation", "heat_cfn_api_cluster", 8000, "heat-api-cfn"),
 )
 # How the way of a request in flight broke (``ControlPlane.watch``).
 PROXY_LOST = "proxy lost"

@@ -449,7 +449,9 @@ class Authenticator:
         if payload.scope_kind != "unscoped":
             token["roles"] = info.roles
             if with_catalog:
-                token["catalog"] = self.catalog.render(session)
+                project = token.get("project")
+                token["catalog"] = self.catalog.render(
+                    session, project["id"] if isinstance(project, dict) else None)
         if info.oauth is not None:
             token["OS-OAUTH1"] = info.oauth
         if info.application_credential is not None:

@@ -18,6 +18,10 @@ from stacklab.identity.state import IdentityState
 INTERFACES = ("public", "internal", "admin")
 
 
+_SUBSTITUTION = "$(project_id)s"
+_TENANT = "$(tenant_id)s"
+
+
 class Catalog:
     def __init__(self, state: IdentityState) -> None:
         self.state = state
@@ -168,8 +172,30 @@ class Catalog:
 
     # -- the catalog -----------------------------------------------------------------
 
-    def render(self, session: Session) -> list[dict[str, Any]]:
-        """The v3 catalog: every enabled service with its enabled endpoints."""
+    def render(self, session: Session, project_id: str | None = None) -> list[dict[str, Any]]:
+        """The v3 catalog: every enabled service with its enabled endpoints, their URLs'
+        ``$(project_id)s``/``$(tenant_id)s`` filled in with the token's project (keystone's
+        ``format_url``); without a project such an endpoint is left out, as keystone's
+        silent key errors leave it."""
+        catalog = self._render(session)
+        if not any(_SUBSTITUTION in e["url"] or _TENANT in e["url"]
+                   for s in catalog for e in s["endpoints"]):
+            return catalog
+        out = []
+        for service in catalog:
+            endpoints = []
+            for endpoint in service["endpoints"]:
+                url = endpoint["url"]
+                if _SUBSTITUTION in url or _TENANT in url:
+                    if project_id is None:
+                        continue
+                    url = url.replace(_SUBSTITUTION, project_id).replace(_TENANT, project_id)
+                    endpoint = {**endpoint, "url": url}
+                endpoints.append(endpoint)
+            out.append({**service, "endpoints": endpoints})
+        return out
+
+    def _render(self, session: Session) -> list[dict[str, Any]]:
         def compute() -> list[dict[str, Any]]:
             endpoints: dict[str, list[dict[str, Any]]] = {}
             for endpoint in session.scalars(select(m.Endpoint).where(m.Endpoint.enabled)):

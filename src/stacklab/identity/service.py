@@ -40,7 +40,7 @@ class CatalogEntry:
 
 
 # Users the other services authenticate as (nova calls neutron, neutron calls nova…).
-SERVICE_USERS = ("nova", "neutron", "glance", "placement", "cinder")
+SERVICE_USERS = ("nova", "neutron", "glance", "placement", "cinder", "heat")
 
 
 class IdentityService:

@@ -59,7 +59,7 @@ def test_bootstrap_is_idempotent(identity: IdentityService) -> None:
             ["admin", "manager", "member", "reader", "service"]
         # The admin, and the services' own users (DevStack's nova, neutron, ...).
         assert sorted(u.name for u in identity.users.list_users(session, {})) == \
-            ["admin", "cinder", "glance", "neutron", "nova", "placement"]
+            ["admin", "cinder", "glance", "heat", "neutron", "nova", "placement"]
 
 
 def test_admin_token_carries_implied_roles(identity: IdentityService) -> None:

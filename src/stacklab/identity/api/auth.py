@@ -75,7 +75,7 @@ async def auth_catalog(call: Call) -> dict[str, Any]:
     if not call.context.project_id:
         raise Forbidden("A project-scoped token is required to produce a service catalog.")
     with backend(call) as (service, session):
-        return {"catalog": service.catalog.render(session),
+        return {"catalog": service.catalog.render(session, call.context.project_id),
                 "links": collection_links(call, "/v3/auth/catalog")}
 
 

@@ -58,12 +58,21 @@ class Context(Protocol):
         """Characters drawn from the cloud's seeded source (never ``random``)."""
         ...
 
+    def signal_url(self) -> str:
+        """A URL at heat-api-cfn that signals this resource without a token (the
+        pre-signed URL heat's signal responders hand to servers)."""
+        ...
+
     async def call(self, service: str, method: str, path: str, *, json: Any = None,
                    params: Mapping[str, Any] | None = None,
                    microversion: str | None = None) -> Any:
         """One call to ``service``'s public API (a catalog type above) with the stack's
         credentials (the user's token, or a trust's once deferred): the parsed body, or
-        ``ServiceCallError`` with the service's status and body."""
+        ``ServiceCallError`` with the service's status and body. ``path`` follows the
+        catalog endpoint's URL, as keystoneauth's adapter joins them (``/servers`` for
+        compute, ``/v2.0/networks`` for network, ``/volumes`` for volumev3, ``/v2/images``
+        for image, ``/v3/projects`` for identity; orchestration's endpoint ends before the
+        project id: ``/{project_id}/stacks/...``)."""
         ...
 
 

@@ -14,7 +14,9 @@ from stacklab.orchestration.template.parameters import Constraint
 
 STRING, INTEGER, NUMBER, BOOLEAN = "string", "integer", "number", "boolean"
 LIST, MAP = "list", "map"
-TYPES = (STRING, INTEGER, NUMBER, BOOLEAN, LIST, MAP)
+# heat's Schema.ANY: the value as given, whatever its type (OS::Heat::Value's value).
+ANY = "any"
+TYPES = (STRING, INTEGER, NUMBER, BOOLEAN, LIST, MAP, ANY)
 
 # (constraint name, value) -> True | False | message | None (unknown constraint), as the
 # template library's parameters take it; the engine supplies one that asks the services.
@@ -113,6 +115,8 @@ def _value(prop: Property, value: Any, walk: _Walk) -> Any:
 
 
 def _typed(kind: str, value: Any, walk: _Walk) -> Any:
+    if kind == ANY:
+        return value
     if kind == STRING:
         if isinstance(value, (Mapping, list)):
             raise walk.fail(f"Value must be a string; got {json.dumps(value)}")

@@ -1,0 +1,660 @@
+"""One action on one stack, as heat's legacy engine runs it.
+
+The resources are walked over the template's dependency graph with one asyncio task per
+resource, each started once everything it requires is done (heat's
+``DependencyTaskGroup``); a failure stops new resources from starting while those already
+running finish; the whole action runs under the stack's timeout (``timeout_mins``, else
+``stack_action_timeout``). States, events and status reasons are heat's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping, MutableMapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from stacklab.api.client import ServiceCallError
+from stacklab.clock import Clock
+from stacklab.ids import IdSource
+from stacklab.orchestration import template as tpl
+from stacklab.orchestration.engine.clients import Clients
+from stacklab.orchestration.engine.store import (
+    CHECK,
+    COMPLETE,
+    CREATE,
+    DELETE,
+    FAILED,
+    IN_PROGRESS,
+    INIT,
+    RESUME,
+    ROLLBACK,
+    SUSPEND,
+    UPDATE,
+    EngineStore,
+    ResourceState,
+)
+from stacklab.orchestration.resources import registry
+from stacklab.orchestration.resources.base import ResourceFailure, ResourcePlugin, UpdateReplace
+from stacklab.orchestration.resources.properties import check_properties
+
+# heat's [DEFAULT] stack_action_timeout (seconds), used when the stack sets no timeout_mins.
+STACK_ACTION_TIMEOUT = 3600.0
+
+# How heat's client plugins name a service's HTTP error (neutronclient's and novaclient's
+# exception classes), for the reason an event shows.
+HTTP_ERRORS = {400: "BadRequest", 401: "Unauthorized", 403: "Forbidden", 404: "NotFound",
+                409: "Conflict", 413: "OverLimit", 500: "InternalServerError",
+                503: "ServiceUnavailable"}
+
+
+class ActionFailed(Exception):
+    """heat's ``ResourceFailure``: ``<error type>: resources.<name>: <message>``."""
+
+    def __init__(self, error: BaseException, resource: str, action: str) -> None:
+        self.error_type = _error_type(error)
+        self.message = _error_message(error)
+        self.resource = resource
+        self.action = action
+        super().__init__(f"{self.error_type}: resources.{resource}: {self.message}")
+
+
+def _error_type(error: BaseException) -> str:
+    named = getattr(error, "error_type", None)
+    if isinstance(named, str) and named:
+        return named
+    if isinstance(error, ServiceCallError):
+        return HTTP_ERRORS.get(error.status, f"HTTP{error.status}")
+    if isinstance(error, ResourceFailure):
+        return "ResourceInError"
+    return type(error).__name__
+
+
+def _error_message(error: BaseException) -> str:
+    if isinstance(error, ServiceCallError):
+        return service_message(error.body) or str(error.status)
+    if isinstance(error, tpl.StackValidationFailed):
+        return error.error_message if not error.path else str(error)
+    return str(error)
+
+
+def service_message(body: Any) -> str:
+    """The message inside another service's error body, whatever its format."""
+    if isinstance(body, Mapping):
+        for key in ("message", "explanation", "faultstring", "detail"):
+            if isinstance(body.get(key), str):
+                return str(body[key])
+        for value in body.values():
+            if isinstance(value, Mapping):
+                found = service_message(value)
+                if found:
+                    return found
+    return "" if body is None else str(body)
+
+
+class StackTimeout(Exception):
+    pass
+
+
+@dataclass
+class StackSpec:
+    """What a stack is made from (what the store keeps, decoded)."""
+
+    template: dict[str, Any]
+    files: dict[str, str] = field(default_factory=dict)
+    environment: dict[str, Any] = field(default_factory=dict)
+
+    def parsed(self) -> tpl.Template:
+        env = tpl.Environment.from_dict(self.environment)
+        return tpl.parse(self.template, files=self.files, environment=env)
+
+
+class PluginContext:
+    """``resources.base.Context`` for one resource of one run."""
+
+    def __init__(self, run: StackRun, res: ResourceState) -> None:
+        self._run = run
+        self._res = res
+        self.stack_id = run.stack_id
+        self.stack_name = run.stack_name
+        self.project_id = run.project_id
+        self.resource_name = res.name
+        self.data: MutableMapping[str, str] = res.data
+
+    def physical_name(self) -> str:
+        name = self.data.get("physical_resource_name")
+        if name is None:
+            # heat's physical_resource_name: stack and resource names, and a short id.
+            suffix = self.random_string(12, "abcdefghijklmnopqrstuvwxyz0123456789")
+            name = self.data["physical_resource_name"] = (
+                f"{self.stack_name}-{self.resource_name}-{suffix}")
+        return name
+
+    def random_string(self, length: int, characters: str) -> str:
+        ids = self._run.ids
+        return "".join(characters[ids.randint(0, len(characters) - 1)] for _ in range(length))
+
+    def signal_url(self) -> str:
+        secret = self.data.get("signal_secret")
+        if secret is None:
+            secret = self.data["signal_secret"] = self.random_string(
+                32, "abcdefghijklmnopqrstuvwxyz0123456789")
+        return self._run.clients.signal_url(self.stack_id, self.resource_name, secret)
+
+    async def call(self, service: str, method: str, path: str, *, json: Any = None,
+                   params: Mapping[str, Any] | None = None,
+                   microversion: str | None = None) -> Any:
+        token = await self._run.token()
+        return await self._run.clients.call(token, service, method, path, json=json,
+                                            params=params, microversion=microversion)
+
+
+def plugin_for(type_name: str) -> type[ResourcePlugin] | None:
+    return registry.get(type_name)
+
+
+def is_plugin(type_name: str) -> bool:
+    return registry.get(type_name) is not None
+
+
+class StackRun:
+    """One action (create, update, delete, ...) on one stack by one engine."""
+
+    def __init__(self, *, store: EngineStore, clients: Clients, clock: Clock, ids: IdSource,
+                 stack_id: str, stack_name: str, project_id: str, spec: StackSpec,
+                 token: Callable[[], Awaitable[str]], timeout_mins: int | None,
+                 disable_rollback: bool, alive: Callable[[], bool] = lambda: True) -> None:
+        self.store = store
+        self.clients = clients
+        self.clock = clock
+        self.ids = ids
+        self.stack_id = stack_id
+        self.stack_name = stack_name
+        self.project_id = project_id
+        self.spec = spec
+        self._token = token
+        self.timeout = (timeout_mins * 60.0) if timeout_mins else STACK_ACTION_TIMEOUT
+        self.disable_rollback = disable_rollback
+        self.resources: dict[str, ResourceState] = store.resources(stack_id)
+        self.attribute_cache: dict[str, Mapping[str, Any] | None] = {}
+        self._cached_token: str | None = None
+        # Whether the engine running this action still lives: a dead process writes
+        # nothing more (its stack stays as it was, IN_PROGRESS).
+        self.alive = alive
+        self._inner: asyncio.Task[None] | None = None
+        self._cancel_requested = False
+
+    def cancel(self) -> None:
+        """heat's cancel_update: the update stops, fails, and rolls back when enabled."""
+        self._cancel_requested = True
+        if self._inner is not None:
+            self._inner.cancel()
+
+    async def token(self) -> str:
+        if self._cached_token is None:
+            self._cached_token = await self._token()
+        return self._cached_token
+
+    # -- resolution --------------------------------------------------------------------
+
+    def parameters(self, spec: StackSpec, tmpl: tpl.Template) -> tpl.Parameters:
+        return tmpl.parameters(stack_name=self.stack_name, stack_id=self.stack_id,
+                               project_id=self.project_id)
+
+    def resolver(self, spec: StackSpec, tmpl: tpl.Template) -> tpl.StackResolver:
+        def ref(name: str) -> str | None:
+            if not tmpl.has_resource(name):
+                raise KeyError(name)
+            res = self.resources.get(name)
+            if res is None or res.action == INIT:
+                return None
+            # heat's get_reference_id: the physical id, else the resource's name.
+            return res.physical_id if res.physical_id is not None else res.name
+
+        def attr(name: str, attribute: str | None, *path: Any) -> Any:
+            if not tmpl.has_resource(name):
+                raise KeyError(name)
+            return tpl.attribute_from(self.attribute_cache.get(name), attribute, *path)
+
+        return tpl.StackResolver(self.parameters(spec, tmpl), spec.files, resource_ref=ref,
+                                 resource_attr=attr)
+
+    async def load_attributes(self, names: Iterable[str], tmpl: tpl.Template) -> None:
+        """Read back the attributes of ``names`` (get_attr is answered from these)."""
+        for name in set(names):
+            res = self.resources.get(name)
+            if res is None or res.action == INIT or (res.status == FAILED
+                                                      and res.physical_id is None):
+                self.attribute_cache[name] = None
+                continue
+            plugin = plugin_for(res.type)
+            if plugin is None:
+                self.attribute_cache[name] = None
+                continue
+            try:
+                values = await plugin().attributes(PluginContext(self, res), res.physical_id,
+                                                   res.properties)
+            except ServiceCallError:
+                values = None
+            self.attribute_cache[name] = None if values is None else dict(values)
+
+    def _referenced(self, snippets: Iterable[Any]) -> set[str]:
+        names: set[str] = set()
+        for snippet in snippets:
+            names.update(name for name, _ in tpl.attribute_references(snippet))
+        return names
+
+    async def outputs(self, spec: StackSpec) -> dict[str, Any]:
+        """Every output resolved now: value, or the error in ``output_error``."""
+        tmpl = spec.parsed()
+        resolver = self.resolver(spec, tmpl)
+        try:
+            enabled = tmpl.enabled_outputs(resolver)
+        except tpl.TemplateError as error:
+            return {name: {"output_key": name, "output_value": None,
+                           "description": o.description or "No description given",
+                           "output_error": str(error)} for name, o in tmpl.outputs.items()}
+        await self.load_attributes(self._referenced(o.value for o in enabled.values()), tmpl)
+        out: dict[str, Any] = {}
+        for name, output in enabled.items():
+            entry: dict[str, Any] = {"output_key": name,
+                                     "description": output.description or "No description given"}
+            try:
+                entry["output_value"] = tpl.resolve(output.value, resolver)
+            except (tpl.TemplateError, KeyError, TypeError, ValueError) as error:
+                entry["output_value"] = None
+                entry["output_error"] = str(error)
+            out[name] = entry
+        return out
+
+    # -- the walk over the graph ---------------------------------------------------------
+
+    async def walk(self, graph: tpl.Dependencies[str],
+                   step: Callable[[str], Coroutine[Any, Any, None]],
+                   *, reverse: bool = False) -> None:
+        """Run ``step`` for every node once those it waits for are done; the first failure
+        is raised once the steps already running have finished."""
+        nodes = list(graph.nodes())
+        waits = {n: (graph.required_by(n) if reverse else graph.requires(n)) & set(nodes)
+                 for n in nodes}
+        done: set[str] = set()
+        running: dict[asyncio.Task[None], str] = {}
+        failure: BaseException | None = None
+        try:
+            while True:
+                if failure is None:
+                    for node in nodes:
+                        if (node not in done and node not in running.values()
+                                and waits[node] <= done):
+                            running[asyncio.create_task(step(node))] = node
+                if not running:
+                    break
+                finished, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+                for task in finished:
+                    node = running.pop(task)
+                    error = task.exception()
+                    if error is not None:
+                        failure = failure or error
+                    else:
+                        done.add(node)
+        finally:
+            for task in running:
+                task.cancel()
+            if running:
+                await asyncio.gather(*running, return_exceptions=True)
+        if failure is not None:
+            raise failure
+
+    async def timed(self, work: Awaitable[None]) -> None:
+        """``work`` within the stack's timeout, on the engine's clock."""
+        task = asyncio.ensure_future(work)
+        timer = asyncio.ensure_future(self.clock.sleep(self.timeout))
+        try:
+            await asyncio.wait({task, timer}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            timer.cancel()
+        if not task.done():
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+            raise StackTimeout()
+        task.result()
+
+    # -- one resource ------------------------------------------------------------------
+
+    def _state(self, res: ResourceState, action: str, status: str, reason: str,
+               properties: dict[str, Any] | None = None) -> None:
+        res.action, res.status, res.status_reason = action, status, reason
+        res.updated_at = self.store.clock.now()
+        self.store.save_resource(self.stack_id, res, event=True, properties=properties)
+
+    def resolved_properties(self, tmpl: tpl.Template, resolver: tpl.StackResolver,
+                            defn: tpl.ResourceDefinition,
+                            plugin: type[ResourcePlugin]) -> dict[str, Any]:
+        raw = defn.properties_value(resolver)
+        if getattr(plugin, "ANY_PROPERTIES", False):
+            return dict(raw)
+        props = check_properties(plugin.PROPERTIES, raw,
+                                 path=[tmpl.version.resources_section, defn.name,
+                                       "properties"])
+        plugin().validate(props)
+        return props
+
+    async def _poll(self, check: Callable[[], Awaitable[bool]], interval: float) -> None:
+        while not await check():
+            await self.clock.sleep(interval)
+
+    async def create_resource(self, tmpl: tpl.Template, resolver: tpl.StackResolver,
+                              name: str, action: str = CREATE) -> None:
+        defn = tmpl.resources[name]
+        rtype = self.resolve_type(tmpl, defn)
+        plugin = plugin_for(rtype)
+        res = ResourceState(id=self.ids.uuid(), name=name, type=defn.type,
+                            description=defn.description, created_at=self.store.clock.now(),
+                            requires=sorted(defn.required_resource_names()))
+        self.resources[name] = res
+        try:
+            if plugin is None:
+                raise tpl.StackValidationFailed(
+                    f"The Resource Type ({defn.type}) could not be found.")
+            await self.load_attributes(self._referenced([defn.properties]), tmpl)
+            props = self.resolved_properties(tmpl, resolver, defn, plugin)
+            res.properties = props
+            res.metadata = dict(defn.metadata_value(resolver) or {})
+        except Exception as error:
+            self._state(res, action, FAILED, str(ActionFailed(error, name, action)))
+            raise ActionFailed(error, name, action) from error
+        self._state(res, action, IN_PROGRESS, "state changed")
+        instance = plugin()
+        ctx = PluginContext(self, res)
+        try:
+            res.physical_id = await instance.create(ctx, props)
+            self.store.save_resource(self.stack_id, res)
+            await self._poll(lambda: instance.create_complete(ctx, res.physical_id, props),
+                             plugin.POLL_INTERVAL)
+        except asyncio.CancelledError:
+            if self.alive():
+                self._state(res, action, FAILED, f"{action} aborted")
+            raise
+        except Exception as error:
+            failed = ActionFailed(error, name, action)
+            self._state(res, action, FAILED, str(failed))
+            raise failed from error
+        self._state(res, action, COMPLETE, "state changed")
+        self.attribute_cache.pop(name, None)
+
+    def resolve_type(self, tmpl: tpl.Template, defn: tpl.ResourceDefinition) -> str:
+        env = tmpl.environment or tpl.Environment()
+        found = env.resolve_type(defn.type, defn.name, is_plugin)
+        return found.type
+
+    async def delete_resource(self, res: ResourceState, policy: str,
+                              action: str = DELETE) -> None:
+        """Remove one resource (heat's ``Resource.destroy``); ``Retain`` leaves it."""
+        if res.action == INIT or (res.action in (CREATE, ROLLBACK) and res.physical_id is None
+                                  and res.status == FAILED):
+            # Never made: nothing to remove (heat deletes it quietly).
+            self.store.drop_resource(res.id)
+            self.resources.pop(res.name, None)
+            return
+        self._state(res, DELETE, IN_PROGRESS, "state changed")
+        plugin = plugin_for(res.type)
+        if policy != "Retain" and plugin is not None:
+            instance = plugin()
+            ctx = PluginContext(self, res)
+            try:
+                await instance.delete(ctx, res.physical_id, res.properties)
+                await self._poll(lambda: instance.delete_complete(ctx, res.physical_id,
+                                                                  res.properties),
+                                 plugin.POLL_INTERVAL)
+            except asyncio.CancelledError:
+                if self.alive():
+                    self._state(res, DELETE, FAILED, "DELETE aborted")
+                raise
+            except ServiceCallError as error:
+                if error.status != 404:
+                    failed = ActionFailed(error, res.name, DELETE)
+                    self._state(res, DELETE, FAILED, str(failed))
+                    raise failed from error
+            except Exception as error:
+                failed = ActionFailed(error, res.name, DELETE)
+                self._state(res, DELETE, FAILED, str(failed))
+                raise failed from error
+        self._state(res, DELETE, COMPLETE, "state changed")
+        self.store.drop_resource(res.id)
+        if self.resources.get(res.name) is res:
+            self.resources.pop(res.name, None)
+
+    def deletion_policy(self, tmpl: tpl.Template | None, name: str) -> str:
+        if tmpl is None or name not in tmpl.resources:
+            return "Delete"
+        try:
+            return tmpl.resources[name].deletion_policy_value(self.resolver(self.spec, tmpl))
+        except (tpl.TemplateError, ValueError, KeyError):
+            return "Delete"
+
+    def stored_graph(self, tmpl: tpl.Template | None) -> tpl.Dependencies[str]:
+        """The graph of what the stack holds: each resource with what it required."""
+        graph: tpl.Dependencies[str] = tpl.Dependencies()
+        for name, res in self.resources.items():
+            graph.add(name)
+            for dep in res.requires:
+                if dep in self.resources:
+                    graph.add(name, dep)
+        return graph
+
+    # -- actions -----------------------------------------------------------------------
+
+    def _stack_state(self, action: str, status: str, reason: str, **fields: Any) -> None:
+        self.store.set_stack_state(self.stack_id, action, status, reason, **fields)
+
+    async def create(self) -> None:
+        """heat's ``Stack.create``: CREATE, then a rollback (delete) when it failed and
+        rollback is enabled."""
+        self._stack_state(CREATE, IN_PROGRESS, "Stack CREATE started")
+        status, reason = await self._build(CREATE)
+        outputs = await self.outputs(self.spec)
+        self._stack_state(CREATE, status, reason, outputs=outputs,
+                          updated_at=None)
+        if status == FAILED and not self.disable_rollback:
+            await self.delete(ROLLBACK)
+
+    async def _build(self, action: str) -> tuple[str, str]:
+        tmpl = self.spec.parsed()
+        resolver = self.resolver(self.spec, tmpl)
+        try:
+            graph = tmpl.dependencies(resolver)
+
+            async def step(name: str) -> None:
+                await self.create_resource(tmpl, resolver, name, action)
+
+            await self.timed(self.walk(graph, step))
+        except StackTimeout:
+            return FAILED, f"{action.title()} timed out"
+        except (ActionFailed, tpl.TemplateError) as error:
+            return FAILED, f"Resource {action} failed: {error}"
+        return COMPLETE, f"Stack {action} completed successfully"
+
+    async def delete(self, action: str = DELETE) -> bool:
+        """heat's ``Stack.delete`` (also the rollback of a failed create)."""
+        self._stack_state(action, IN_PROGRESS, f"Stack {action} started")
+        try:
+            tmpl: tpl.Template | None = self.spec.parsed()
+        except tpl.TemplateError:
+            tmpl = None
+        graph = self.stored_graph(tmpl)
+
+        async def step(name: str) -> None:
+            res = self.resources.get(name)
+            if res is not None:
+                await self.delete_resource(res, self.deletion_policy(tmpl, name))
+
+        try:
+            await self.timed(self.walk(graph, step, reverse=True))
+        except StackTimeout:
+            self._stack_state(action, FAILED, f"{action.title()} timed out")
+            return False
+        except (ActionFailed, tpl.TemplateError) as error:
+            self._stack_state(action, FAILED, f"Resource {DELETE} failed: {error}")
+            return False
+        fields: dict[str, Any] = {"outputs": {}}
+        if action == DELETE:
+            fields["deleted_at"] = self.store.clock.now()
+        self._stack_state(action, COMPLETE, f"Stack {action} completed successfully",
+                          **fields)
+        return True
+
+    async def update(self, new: StackSpec, *, action: str = UPDATE,
+                     cancelled: asyncio.Event | None = None) -> None:
+        """heat's legacy ``Stack.update``: new resources made, changed ones updated in
+        place or replaced, removed ones deleted; a failure rolls back to the previous
+        template when rollback is enabled."""
+        old = self.spec
+        self._stack_state(action, IN_PROGRESS, f"Stack {action} started",
+                          updated_at=self.store.clock.now())
+        status, reason = COMPLETE, f"Stack {action} completed successfully"
+        self._inner = asyncio.ensure_future(self.timed(self._update(old, new, action)))
+        try:
+            await self._inner
+        except StackTimeout:
+            status, reason = FAILED, "Timed out"
+        except asyncio.CancelledError:
+            if not self._cancel_requested or action != UPDATE:
+                raise
+            status, reason = FAILED, "Stack UPDATE cancelled"
+        except (ActionFailed, tpl.TemplateError) as error:
+            status, reason = FAILED, str(error)
+        self.spec = new
+        outputs = await self.outputs(new)
+        fields: dict[str, Any] = {"outputs": outputs}
+        if status == COMPLETE or action == ROLLBACK:
+            fields.update(template=new.template, files=new.files,
+                          environment=new.environment)
+        self._stack_state(action, status, reason, **fields)
+        if status == FAILED and action == UPDATE and (
+                not self.disable_rollback or self._cancel_requested):
+            self._inner = None
+            await self.update(old, action=ROLLBACK)
+
+    async def _update(self, old: StackSpec, new: StackSpec, action: str) -> None:
+        try:
+            old_tmpl: tpl.Template | None = old.parsed()
+        except tpl.TemplateError:
+            old_tmpl = None
+        tmpl = new.parsed()
+        resolver = self.resolver(new, tmpl)
+        graph = tmpl.dependencies(resolver)
+        replaced: list[tuple[ResourceState, str]] = []
+
+        async def step(name: str) -> None:
+            defn = tmpl.resources[name]
+            current = self.resources.get(name)
+            if current is None or current.action == INIT:
+                await self.create_resource(tmpl, resolver, name, CREATE)
+                return
+            plugin = plugin_for(self.resolve_type(tmpl, defn))
+            replace = (plugin is None or current.type != defn.type
+                       or current.status == FAILED or current.action in (DELETE,))
+            props: dict[str, Any] = {}
+            if not replace and plugin is not None:
+                await self.load_attributes(self._referenced([defn.properties]), tmpl)
+                try:
+                    props = self.resolved_properties(tmpl, resolver, defn, plugin)
+                except Exception as error:
+                    failed = ActionFailed(error, name, UPDATE)
+                    self._state(current, UPDATE, FAILED, str(failed))
+                    raise failed from error
+                changed = frozenset(k for k in set(props) | set(current.properties)
+                                    if props.get(k) != current.properties.get(k))
+                current.requires = sorted(defn.required_resource_names())
+                if not changed:
+                    self.store.save_resource(self.stack_id, current)
+                    return
+                replace = not all(plugin.PROPERTIES[k].update_allowed for k in changed
+                                  if k in plugin.PROPERTIES)
+                if not replace:
+                    try:
+                        await self._update_in_place(current, plugin, props, changed)
+                        return
+                    except UpdateReplace:
+                        replace = True
+            if replace:
+                policy = self.deletion_policy(old_tmpl, name)
+                replaced.append((current, policy))
+                await self.create_resource(tmpl, resolver, name, CREATE)
+
+        await self.walk(graph, step)
+        # What the new template no longer has, then what was replaced, newest last.
+        removed = {n: r for n, r in self.resources.items() if n not in graph}
+        if removed:
+            old_graph: tpl.Dependencies[str] = tpl.Dependencies()
+            for name, res in removed.items():
+                old_graph.add(name)
+                for dep in res.requires:
+                    if dep in removed:
+                        old_graph.add(name, dep)
+
+            async def remove(name: str) -> None:
+                await self.delete_resource(removed[name], self.deletion_policy(old_tmpl, name))
+
+            await self.walk(old_graph, remove, reverse=True)
+        for res, policy in reversed(replaced):
+            await self.delete_resource(res, policy)
+
+    async def _update_in_place(self, res: ResourceState, plugin: type[ResourcePlugin],
+                               props: dict[str, Any], changed: frozenset[str]) -> None:
+        instance = plugin()
+        ctx = PluginContext(self, res)
+        old = dict(res.properties)
+        self._state(res, UPDATE, IN_PROGRESS, "state changed", properties=props)
+        try:
+            await instance.update(ctx, res.physical_id, old, props, changed)
+            await self._poll(lambda: instance.update_complete(ctx, res.physical_id, props),
+                             plugin.POLL_INTERVAL)
+        except UpdateReplace:
+            raise
+        except asyncio.CancelledError:
+            if self.alive():
+                self._state(res, UPDATE, FAILED, "UPDATE aborted")
+            raise
+        except Exception as error:
+            failed = ActionFailed(error, res.name, UPDATE)
+            self._state(res, UPDATE, FAILED, str(failed))
+            raise failed from error
+        res.properties = props
+        self._state(res, UPDATE, COMPLETE, "state changed")
+        self.attribute_cache.pop(res.name, None)
+
+    async def simple(self, action: str) -> None:
+        """SUSPEND, RESUME and CHECK: each resource passes through the action's states
+        (suspend in reverse order); the lab's types have nothing more to do for them."""
+        self._stack_state(action, IN_PROGRESS, f"Stack {action} started")
+        graph = self.stored_graph(None)
+
+        async def step(name: str) -> None:
+            res = self.resources[name]
+            self._state(res, action, IN_PROGRESS, "state changed")
+            self._state(res, action, COMPLETE, "state changed")
+
+        try:
+            await self.timed(self.walk(graph, step, reverse=action == SUSPEND))
+        except StackTimeout:
+            self._stack_state(action, FAILED, f"{action.title()} timed out")
+            return
+        self._stack_state(action, COMPLETE, f"Stack {action} completed successfully")
+
+
+ACTIONS = (CREATE, UPDATE, DELETE, ROLLBACK, SUSPEND, RESUME, CHECK)
+
+
+def mark_failed(store: EngineStore, stack_id: str, reason: str) -> None:
+    """heat's legacy ``reset_stack_status``: the stack and its resources left IN_PROGRESS
+    by an engine that went down are FAILED, with ``reason``."""
+    row = store.stack(stack_id)
+    if row is None or row.status != IN_PROGRESS:
+        return
+    for res in store.resources(stack_id).values():
+        if res.status == IN_PROGRESS:
+            res.status, res.status_reason = FAILED, reason
+            store.save_resource(stack_id, res, event=True)
+    store.set_stack_state(stack_id, row.action, FAILED, reason)
+

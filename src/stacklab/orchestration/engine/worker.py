@@ -1,0 +1,592 @@
+"""One heat-engine process: an RPC server on the bus, the stack lock, its running actions.
+
+heat-api calls the ``engine`` topic (any engine answers); each engine also listens on
+``heat-engine-listener.<engine id>``, which is how another engine asks whether it is
+alive (``listening``, within ``engine_life_check_timeout``) and tells it to stop an
+action (``stop_stack``), as heat's ``EngineListener``.
+
+This is upstream's LEGACY engine (``convergence_engine = false``): one engine runs a
+whole action on a stack while holding its lock. An engine that dies mid-action leaves
+the stack IN_PROGRESS with the lock held; when an engine starts it marks such stacks
+FAILED ("Engine went down during stack CREATE") after stealing the locks of dead
+engines (``reset_stack_status``), and any engine that must act on a stack steals a dead
+engine's lock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+
+from stacklab.bus.interface import MessagingTimeout, Target
+from stacklab.orchestration import models as m
+from stacklab.orchestration import template as tpl
+from stacklab.orchestration.engine.clients import Clients
+from stacklab.orchestration.engine.stack import (
+    StackRun,
+    StackSpec,
+    is_plugin,
+    mark_failed,
+    plugin_for,
+)
+from stacklab.orchestration.engine.store import (
+    CHECK,
+    COMPLETE,
+    CREATE,
+    DELETE,
+    FAILED,
+    IN_PROGRESS,
+    RESUME,
+    SUSPEND,
+    UPDATE,
+    EngineStore,
+)
+from stacklab.orchestration.errors import (
+    ActionInProgress,
+    HeatError,
+    NotSupported,
+    StackExists,
+    StackNotFound,
+)
+from stacklab.orchestration.resources.properties import check_properties
+
+if TYPE_CHECKING:
+    from stacklab.bus.inprocess import InProcessBus, InProcessListener
+    from stacklab.clock import Clock
+    from stacklab.ids import IdSource
+
+LOG = logging.getLogger("stacklab.orchestration.engine")
+ENGINE_TOPIC = "engine"
+LISTENER_TOPIC = "heat-engine-listener"
+# heat's [DEFAULT] engine_life_check_timeout (seconds).
+ENGINE_LIFE_CHECK_TIMEOUT = 2.0
+_STACK_NAME = re.compile(r"^[a-zA-Z][a-zA-Z0-9_.-]{0,254}$")
+
+
+class Listener:
+    """heat's EngineListener: answers liveness checks and stops an action it runs."""
+
+    def __init__(self, worker: EngineWorker) -> None:
+        self.worker = worker
+
+    async def listening(self) -> bool:
+        return True
+
+    async def stop_stack(self, stack_id: str) -> None:
+        await self.worker.stop_stack(stack_id)
+
+    async def cancel_update(self, stack_id: str) -> None:
+        await self.worker.cancel_own(stack_id)
+
+
+class EngineWorker:
+    def __init__(self, node: str, *, store: EngineStore, clients: Clients, bus: InProcessBus,
+                 clock: Clock, ids: IdSource) -> None:
+        self.node = node
+        self.store = store
+        self.clients = clients
+        self.bus = bus
+        self.clock = clock
+        self.ids = ids
+        self.engine_id = ""
+        self.alive = False
+        self.tasks: dict[str, asyncio.Task[None]] = {}
+        # The update each stack's running action is (what cancel_update reaches).
+        self.runs: dict[str, StackRun] = {}
+        self._listeners: list[InProcessListener] = []
+
+    # -- life ----------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """The process starts: a new engine id, its RPC servers, then the legacy reset of
+        what dead engines left IN_PROGRESS."""
+        self.engine_id = self.ids.uuid()
+        self.alive = True
+        self._listeners = [
+            self.bus.listen(Target(ENGINE_TOPIC, server=self.node), self, host=self.node),
+            self.bus.listen(Target(LISTENER_TOPIC, server=self.engine_id), Listener(self),
+                            host=self.node)]
+        self._spawn_background(self.reset_stack_status())
+
+    def stop(self) -> None:
+        """The process dies (its node lost power): its actions stop where they are, the
+        stacks stay IN_PROGRESS and the locks stay held by this engine id."""
+        self.alive = False
+        for listener in self._listeners:
+            listener.stop()
+        self._listeners = []
+        for task in list(self.tasks.values()):
+            task.cancel()
+        self.tasks.clear()
+
+    def _alive_now(self) -> Callable[[], bool]:
+        """Whether this process (this engine id) still runs."""
+        engine_id = self.engine_id
+        return lambda: self.alive and self.engine_id == engine_id
+
+    def _spawn_background(self, work: Coroutine[Any, Any, None]) -> None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            work.close()  # no loop yet (a cloud built but not serving): nothing to reset
+            return
+        task = loop.create_task(work)
+        self._background = task
+
+    async def engine_alive(self, engine_id: str) -> bool:
+        if engine_id == self.engine_id:
+            return self.alive
+        try:
+            await self.bus.call(Target(LISTENER_TOPIC, server=engine_id), "listening",
+                                timeout=ENGINE_LIFE_CHECK_TIMEOUT)
+        except MessagingTimeout:
+            return False
+        return True
+
+    async def reset_stack_status(self) -> None:
+        try:
+            await self._reset_stack_status()
+        except Exception:
+            # heat logs it and serves on: the next engine start tries again.
+            LOG.exception("engine %s: reset of stacks left IN_PROGRESS failed", self.engine_id)
+
+    async def _reset_stack_status(self) -> None:
+        for stack_id in self.store.in_progress_stacks():
+            holder = self.store.lock_holder(stack_id)
+            if holder is not None and (holder == self.engine_id
+                                       or await self.engine_alive(holder)):
+                continue
+            if holder is None:
+                if self.store.try_lock(stack_id, self.engine_id) is not None:
+                    continue
+            elif not self.store.steal_lock(stack_id, holder, self.engine_id):
+                continue
+            row = self.store.stack(stack_id)
+            if row is not None and row.status == IN_PROGRESS:
+                LOG.info("Engine %s went down when stack %s was in action %s", holder,
+                         stack_id, row.action)
+                mark_failed(self.store, stack_id, f"Engine went down during stack {row.action}")
+            self.store.release_lock(stack_id, self.engine_id)
+
+    # -- locks and tasks ----------------------------------------------------------------
+
+    async def acquire(self, stack_id: str, stack_name: str, action: str) -> None:
+        holder = self.store.try_lock(stack_id, self.engine_id)
+        if holder is None:
+            return
+        if await self.engine_alive(holder) or not self.store.steal_lock(
+                stack_id, holder, self.engine_id):
+            raise ActionInProgress(stack_name, action)
+        LOG.info("Stale lock of stack %s held by dead engine %s stolen", stack_id, holder)
+
+    def run(self, stack_id: str, work: Callable[[], Awaitable[None]]) -> None:
+        """Run an action holding the stack's lock (acquired already); released at its end
+        unless this engine died meanwhile."""
+        alive = self._alive_now()
+
+        async def guarded() -> None:
+            try:
+                await work()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                if not alive():
+                    return
+                LOG.exception("stack %s: action failed unexpectedly", stack_id)
+                row = self.store.stack(stack_id)
+                if row is not None and row.status == IN_PROGRESS:
+                    mark_failed(self.store, stack_id, "Internal error")
+            finally:
+                if alive():
+                    self.store.release_lock(stack_id, self.engine_id)
+                    if self.tasks.get(stack_id) is asyncio.current_task():
+                        self.tasks.pop(stack_id, None)
+
+        self.tasks[stack_id] = asyncio.get_running_loop().create_task(guarded())
+
+    async def stop_stack(self, stack_id: str) -> None:
+        task = self.tasks.pop(stack_id, None)
+        if task is not None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+        self.store.release_lock(stack_id, self.engine_id)
+
+    # -- what an action needs -------------------------------------------------------------
+
+    def _row(self, stack_id: str) -> Any:
+        row = self.store.stack(stack_id)
+        if row is None or row.deleted_at is not None:
+            raise StackNotFound(stack_id)
+        return row
+
+    def stack_run(self, row: Any, spec: StackSpec | None = None,
+                  ctxt: Mapping[str, Any] | None = None) -> StackRun:
+        trust_id = row.trust_id
+        user_token = (ctxt or {}).get("auth_token")
+
+        async def token() -> str:
+            if trust_id:
+                return await self.clients.trust_token(trust_id)
+            if user_token:
+                return str(user_token)
+            raise HeatError("The stack has no credentials to act with", status=403,
+                            kind="Forbidden")
+
+        return StackRun(store=self.store, clients=self.clients, clock=self.clock, ids=self.ids,
+                        stack_id=row.id, stack_name=row.name, project_id=row.project_id,
+                        spec=spec or StackSpec(dict(row.template), dict(row.files or {}),
+                                               dict(row.environment or {})),
+                        token=token, timeout_mins=row.timeout_mins,
+                        disable_rollback=row.disable_rollback, alive=self._alive_now())
+
+    def prepare(self, ctxt: Mapping[str, Any], stack_name: str, template: Any,
+                params: Mapping[str, Any] | None, files: Mapping[str, Any] | None,
+                environment: Mapping[str, Any] | None,
+                environment_files: list[str] | None, *, stack_id: str | None = None,
+                ) -> tuple[StackSpec, tpl.Template]:
+        """heat's parse and validate of a new (or updated) stack: 400s with heat's words."""
+        if not isinstance(template, (dict, str)) or not template:
+            raise HeatError("No Template provided.", status=400, kind="HTTPBadRequest")
+        files = {str(k): str(v) for k, v in (files or {}).items()}
+        raw = tpl.load_template(template)
+        schema_tmpl = tpl.parse(raw, files=files)
+        env_dict = tpl.merge_environment_files(
+            environment_files, files, tpl.Environment.from_dict(environment).as_dict(),
+            schema_tmpl.all_parameters_schema())
+        env_dict.setdefault("parameters", {}).update(dict(params or {}))
+        env = tpl.Environment.from_dict(env_dict)
+        tmpl = tpl.parse(raw, files=files, environment=env)
+        values = tmpl.validate_parameters(stack_name=stack_name,
+                                          stack_id=stack_id or "None",
+                                          project_id=str(ctxt.get("project_id") or ""))
+        resolver = tpl.StackResolver(values, files)
+        tmpl.validate(resolver)
+        for name, defn in tmpl.enabled_resources(resolver).items():
+            rtype = env.resolve_type(defn.type, name, is_plugin)
+            plugin = plugin_for(rtype.type)
+            if plugin is None:
+                raise tpl.StackValidationFailed(
+                    f"The Resource Type ({defn.type}) could not be found.")
+            props = defn.properties_value(resolver)
+            if getattr(plugin, "ANY_PROPERTIES", False):
+                continue
+            check_properties(plugin.PROPERTIES, props,
+                             path=[tmpl.version.resources_section, name, "properties"])
+        return StackSpec(raw, files, env.as_dict()), tmpl
+
+    # -- RPC: stacks ---------------------------------------------------------------------
+
+    async def create_stack(self, ctxt: Mapping[str, Any], stack_name: str, template: Any,
+                           params: Mapping[str, Any] | None = None,
+                           files: Mapping[str, Any] | None = None,
+                           environment: Mapping[str, Any] | None = None,
+                           environment_files: list[str] | None = None,
+                           args: Mapping[str, Any] | None = None) -> dict[str, str]:
+        args = dict(args or {})
+        if not isinstance(stack_name, str) or not _STACK_NAME.match(stack_name):
+            raise HeatError(f'Invalid stack name {stack_name} must contain only alphanumeric '
+                            'or "_-." characters, must start with alpha and must be 255 '
+                            'characters or less.', status=400, kind="StackValidationFailed")
+        project_id = str(ctxt.get("project_id") or "")
+        if self.store.stack_by_name(project_id, stack_name) is not None:
+            raise StackExists(stack_name)
+        stack_id = self.ids.uuid()
+        spec, _ = self.prepare(ctxt, stack_name, template, params, files, environment,
+                               environment_files, stack_id=stack_id)
+        trust_id = await self.clients.create_trust(
+            str(ctxt.get("auth_token")), str(ctxt.get("user_id")), project_id,
+            list(ctxt.get("roles") or []))
+        with self.store.session() as session:
+            session.add(m.Stack(
+                id=stack_id, name=stack_name, project_id=project_id,
+                user_id=ctxt.get("user_id"), username=ctxt.get("username"), action=CREATE,
+                status=IN_PROGRESS, status_reason="Stack CREATE started",
+                template=spec.template, files=spec.files, environment=spec.environment,
+                disable_rollback=bool(args.get("disable_rollback", True)),
+                timeout_mins=_timeout(args.get("timeout_mins")), tags=_tags(args.get("tags")),
+                trust_id=trust_id, outputs={}, created_at=self.store.clock.now()))
+        await self.acquire(stack_id, stack_name, CREATE)
+        row = self._row(stack_id)
+        self.run(stack_id, self.stack_run(row, spec).create)
+        return {"stack_name": stack_name, "stack_id": stack_id}
+
+    async def preview_stack(self, ctxt: Mapping[str, Any], stack_name: str, template: Any,
+                            params: Mapping[str, Any] | None = None,
+                            files: Mapping[str, Any] | None = None,
+                            environment: Mapping[str, Any] | None = None,
+                            environment_files: list[str] | None = None,
+                            args: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        spec, tmpl = self.prepare(ctxt, stack_name, template, params, files, environment,
+                                  environment_files)
+        values = tmpl.parameters(stack_name=stack_name, stack_id="None",
+                                 project_id=str(ctxt.get("project_id") or ""))
+        resolver = tpl.StackResolver(values, spec.files)
+        graph = tmpl.dependencies(resolver)
+        resources = []
+        for name, defn in tmpl.enabled_resources(resolver).items():
+            resources.append({
+                "resource_name": name, "resource_type": defn.type,
+                "resource_action": "INIT", "resource_status": "COMPLETE",
+                "resource_status_reason": "", "physical_resource_id": "",
+                "properties": defn.properties_value(resolver), "attributes": {},
+                "metadata": {}, "description": defn.description,
+                "required_by": sorted(graph.required_by(name)),
+                "stack_name": stack_name, "updated_time": None,
+                "resource_identity": {"stack_name": stack_name, "stack_id": "None",
+                                      "tenant": ctxt.get("project_id"),
+                                      "path": f"/resources/{name}"},
+                "stack_identity": {"stack_name": stack_name, "stack_id": "None",
+                                   "tenant": ctxt.get("project_id"), "path": ""}})
+        return {"template": tmpl, "parameters": values.as_shown(), "resources": resources,
+                "spec": spec}
+
+    async def update_stack(self, ctxt: Mapping[str, Any], stack_id: str, template: Any,
+                           params: Mapping[str, Any] | None = None,
+                           files: Mapping[str, Any] | None = None,
+                           environment: Mapping[str, Any] | None = None,
+                           environment_files: list[str] | None = None,
+                           args: Mapping[str, Any] | None = None,
+                           existing: bool = False) -> dict[str, str]:
+        args = dict(args or {})
+        row = self._row(stack_id)
+        if row.status == IN_PROGRESS:
+            raise ActionInProgress(row.name, row.action)
+        if row.action == SUSPEND:
+            raise NotSupported("Updating a stack when it is suspended")
+        if row.action == DELETE:
+            raise NotSupported("Updating a stack when it is deleting")
+        spec_env = dict(environment or {})
+        stored_files = dict(row.files or {})
+        if existing:
+            # PATCH: what is not sent is kept (template, files, parameters, registry).
+            old_env = tpl.Environment.from_dict(row.environment).as_dict()
+            for name in args.get("clear_parameters") or []:
+                old_env.get("parameters", {}).pop(name, None)
+                old_env.get("parameter_defaults", {}).pop(name, None)
+            spec_env = tpl.Environment.merge(old_env, spec_env).as_dict()
+            template = template or row.template
+            files = {**stored_files, **dict(files or {})}
+        spec, _ = self.prepare(ctxt, row.name, template, params, files, spec_env,
+                               environment_files, stack_id=stack_id)
+        old = StackSpec(dict(row.template), stored_files, dict(row.environment or {}))
+        old_params = old.parsed().parameters(stack_name=row.name, stack_id=row.id,
+                                             project_id=row.project_id)
+        new_params = spec.parsed().parameters(stack_name=row.name, stack_id=row.id,
+                                              project_id=row.project_id)
+        old_params.check_immutable(new_params)
+        await self.acquire(stack_id, row.name, UPDATE)
+        fields: dict[str, Any] = {}
+        if "timeout_mins" in args:
+            fields["timeout_mins"] = _timeout(args.get("timeout_mins"))
+        if "disable_rollback" in args:
+            fields["disable_rollback"] = bool(args["disable_rollback"])
+        if "tags" in args:
+            fields["tags"] = _tags(args.get("tags"))
+        if fields:
+            with self.store.session() as session:
+                stored = session.get(m.Stack, stack_id)
+                assert stored is not None
+                for key, value in fields.items():
+                    setattr(stored, key, value)
+            row = self._row(stack_id)
+        run = self.stack_run(row, old, ctxt)
+        self.runs[stack_id] = run
+
+        async def update() -> None:
+            try:
+                await run.update(spec)
+            finally:
+                if self.runs.get(stack_id) is run:
+                    self.runs.pop(stack_id, None)
+
+        self.run(stack_id, update)
+        return {"stack_name": row.name, "stack_id": stack_id}
+
+    async def delete_stack(self, ctxt: Mapping[str, Any], stack_id: str) -> None:
+        row = self._row(stack_id)
+        holder = self.store.try_lock(stack_id, self.engine_id)
+        if holder is not None:
+            if await self.engine_alive(holder):
+                # heat stops the other engine's action first (stop_stack), then deletes.
+                await self.bus.call(Target(LISTENER_TOPIC, server=holder), "stop_stack",
+                                    stack_id=stack_id, timeout=ENGINE_LIFE_CHECK_TIMEOUT * 30)
+            await self.acquire(stack_id, row.name, DELETE)
+        elif stack_id in self.tasks:
+            task = self.tasks.pop(stack_id)
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+            self.store.try_lock(stack_id, self.engine_id)
+        row = self._row(stack_id)
+        run = self.stack_run(row, None, ctxt)
+
+        async def delete() -> None:
+            if await run.delete() and row.trust_id:
+                await self.clients.delete_trust(row.trust_id)
+
+        self.run(stack_id, delete)
+
+    async def abandon_stack(self, ctxt: Mapping[str, Any], stack_id: str) -> dict[str, Any]:
+        row = self._row(stack_id)
+        await self.acquire(stack_id, row.name, "ABANDON")
+        try:
+            resources = self.store.resources(stack_id)
+            data = {
+                "id": row.id, "name": row.name, "action": row.action, "status": row.status,
+                "template": row.template, "files": row.files,
+                "environment": row.environment, "project_id": row.project_id,
+                "stack_user_project_id": row.project_id,
+                "resources": {name: {"name": name, "type": r.type, "action": r.action,
+                                     "status": r.status, "resource_id": r.physical_id,
+                                     "metadata": r.metadata, "resource_data": r.data}
+                              for name, r in resources.items()}}
+            for res in resources.values():
+                self.store.drop_resource(res.id)
+            self.store.set_stack_state(stack_id, "ABANDON", COMPLETE,
+                                       "Stack ABANDON completed successfully", event=False,
+                                       deleted_at=self.store.clock.now())
+        finally:
+            self.store.release_lock(stack_id, self.engine_id)
+        return data
+
+    async def stack_action(self, ctxt: Mapping[str, Any], stack_id: str,
+                           action: str) -> None:
+        row = self._row(stack_id)
+        if action == "cancel_update":
+            await self.cancel_update(row)
+            return
+        kind = {"suspend": SUSPEND, "resume": RESUME, "check": CHECK}[action]
+        if row.status == IN_PROGRESS:
+            raise ActionInProgress(row.name, row.action)
+        await self.acquire(stack_id, row.name, kind)
+        run = self.stack_run(row, None, ctxt)
+        self.run(stack_id, lambda: run.simple(kind))
+
+    async def cancel_update(self, row: Any) -> None:
+        if (row.action, row.status) != (UPDATE, IN_PROGRESS):
+            raise NotSupported(f"Cancelling update when stack is {row.action}_{row.status}")
+        holder = self.store.lock_holder(row.id)
+        if holder == self.engine_id or holder is None:
+            await self.cancel_own(row.id)
+        elif await self.engine_alive(holder):
+            await self.bus.call(Target(LISTENER_TOPIC, server=holder), "cancel_update",
+                                stack_id=row.id, timeout=ENGINE_LIFE_CHECK_TIMEOUT)
+
+    async def cancel_own(self, stack_id: str) -> None:
+        run = self.runs.get(stack_id)
+        if run is not None:
+            run.cancel()
+
+    async def validate_template(self, ctxt: Mapping[str, Any], template: Any,
+                                params: Mapping[str, Any] | None = None,
+                                files: Mapping[str, Any] | None = None,
+                                environment: Mapping[str, Any] | None = None,
+                                environment_files: list[str] | None = None,
+                                show_nested: bool = False,
+                                ignore_errors: str | None = None) -> dict[str, Any]:
+        """heat's ``validate_template`` body (Description, Parameters, ParameterGroups,
+        Environment)."""
+        if not isinstance(template, (dict, str)) or not template:
+            raise HeatError("No Template provided.", status=400, kind="HTTPBadRequest")
+        files = {str(k): str(v) for k, v in (files or {}).items()}
+        raw = tpl.load_template(template)
+        base = tpl.parse(raw, files=files)
+        env_dict = tpl.merge_environment_files(
+            environment_files, files, tpl.Environment.from_dict(environment).as_dict(),
+            base.all_parameters_schema())
+        env_dict.setdefault("parameters", {}).update(dict(params or {}))
+        env = tpl.Environment.from_dict(env_dict)
+        tmpl = tpl.parse(raw, files=files, environment=env)
+        values = tmpl.parameters(stack_name="None", stack_id="None",
+                                 project_id=str(ctxt.get("project_id") or ""))
+        resolver = tpl.StackResolver(values, files)
+        tmpl.validate(resolver, parameter_names=list(values))
+        for name, defn in tmpl.enabled_resources(resolver).items():
+            rtype = env.resolve_type(defn.type, name, is_plugin)
+            plugin = plugin_for(rtype.type)
+            if plugin is None:
+                raise tpl.StackValidationFailed(
+                    f"The Resource Type ({defn.type}) could not be found.")
+            if getattr(plugin, "ANY_PROPERTIES", False):
+                continue
+            try:
+                check_properties(plugin.PROPERTIES, defn.properties_value(resolver),
+                                 path=[tmpl.version.resources_section, name, "properties"])
+            except tpl.StackValidationFailed:
+                raise
+            except tpl.TemplateError:
+                continue  # a parameter without a value: its check waits for the stack
+        parameters = {}
+        for name, schema in tmpl.parameters_schema.items():
+            value = env.parameters.get(name)
+            parameters[name] = schema.describe(value, env.parameter_defaults.get(name))
+        body: dict[str, Any] = {"Description": tmpl.description, "Parameters": parameters,
+                                "Environment": env.as_dict()}
+        if tmpl.parameter_groups:
+            body["ParameterGroups"] = tmpl.parameter_groups
+        return body
+
+    # -- RPC: resources --------------------------------------------------------------
+
+    async def resource_signal(self, ctxt: Mapping[str, Any], stack_id: str,
+                              resource_name: str, details: Any) -> None:
+        """A signal to a resource (heat's ``resource_signal``): kept in its data for the
+        types that wait on signals (``signals`` in order)."""
+        self._row(stack_id)
+        with self.store.session() as session:
+            res = session.scalar(select(m.Resource).where(
+                m.Resource.stack_id == stack_id, m.Resource.name == resource_name))
+            if res is None:
+                raise HeatError(f"The Resource ({resource_name}) could not be found.",
+                                status=404, kind="EntityNotFound")
+            data = dict(res.data or {})
+            signals = json.loads(data.get("signals", "[]"))
+            signals.append(details)
+            data["signals"] = json.dumps(signals)
+            res.data = data
+
+    async def mark_unhealthy(self, ctxt: Mapping[str, Any], stack_id: str,
+                             resource_name: str, unhealthy: bool, reason: str) -> None:
+        self._row(stack_id)
+        with self.store.session() as session:
+            res = session.scalar(select(m.Resource).where(
+                m.Resource.stack_id == stack_id, m.Resource.name == resource_name))
+            if res is None:
+                raise HeatError(f"The Resource ({resource_name}) could not be found.",
+                                status=404, kind="EntityNotFound")
+            if unhealthy:
+                res.action, res.status = CHECK, FAILED
+                res.status_reason = reason or "state changed by resource_mark_unhealthy"
+            elif (res.action, res.status) == (CHECK, FAILED):
+                res.action, res.status = CHECK, COMPLETE
+                res.status_reason = reason or "state changed by resource_mark_unhealthy"
+            else:
+                return
+            session.add(m.Event(id=self.ids.uuid(), stack_id=stack_id,
+                                resource_name=resource_name, physical_id=res.physical_id,
+                                resource_type=res.type, action=res.action, status=res.status,
+                                reason=res.status_reason, properties=dict(res.properties),
+                                created_at=self.store.clock.now()))
+
+
+def _timeout(value: Any) -> int | None:
+    if value in (None, ""):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise HeatError(f"Invalid timeout value {value}", status=400,
+                        kind="HTTPBadRequest") from None
+
+
+def _tags(value: Any) -> list[str] | None:
+    if value in (None, "", []):
+        return None
+    if isinstance(value, str):
+        return [t for t in value.split(",") if t]
+    return [str(t) for t in value]

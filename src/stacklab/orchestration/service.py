@@ -1,0 +1,173 @@
+"""Orchestration (heat) as the cloud builds it: heat-engine on each node running it, the
+store the API reads, and the RPC client heat-api uses to reach the engines."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import select
+
+from stacklab.api.client import ServiceCallError
+from stacklab.bus.inprocess import InProcessBus
+from stacklab.bus.interface import MessagingTimeout, Target
+from stacklab.clock import Clock
+from stacklab.ids import IdSource
+from stacklab.orchestration import models as m
+from stacklab.orchestration import template as tpl
+from stacklab.orchestration.engine.clients import Clients
+from stacklab.orchestration.engine.stack import (
+    HTTP_ERRORS,
+    StackRun,
+    StackSpec,
+    service_message,
+)
+from stacklab.orchestration.engine.store import EngineStore, ResourceState
+from stacklab.orchestration.engine.worker import ENGINE_TOPIC, EngineWorker
+from stacklab.orchestration.errors import HeatError
+from stacklab.store.database import Database
+from stacklab.topology import Runtime, Topology
+
+ENGINE = "heat-engine"
+# heat's [DEFAULT] rpc_response_timeout for heat-api's calls to the engine.
+RPC_TIMEOUT = 60.0
+
+
+class OrchestrationService:
+    def __init__(self, db: Database, clock: Clock, ids: IdSource, bus: InProcessBus,
+                 topology: Topology, runtime: Runtime, clients: Clients, *,
+                 lab_clock: Clock | None = None) -> None:
+        self.db = db
+        self.clock = clock
+        self.lab_clock = lab_clock or clock
+        self.ids = ids.stream("orchestration")
+        self.bus = bus
+        self.topology = topology
+        self.runtime = runtime
+        self.clients = clients
+        self.store = EngineStore(db, clock, self.ids)
+        self.started = False
+        self.engines = [EngineWorker(node.name, store=self.store, clients=clients, bus=bus,
+                                     clock=self.lab_clock, ids=self.ids)
+                        for node in topology.nodes_running(ENGINE)]
+
+    # -- life cycle ------------------------------------------------------------------------
+
+    def running(self, node: str) -> bool:
+        try:
+            return self.runtime.running(node, ENGINE)
+        except KeyError:
+            return self.runtime.is_up(node)
+
+    def start(self) -> None:
+        self.started = True
+        for engine in self.engines:
+            if self.running(engine.node):
+                engine.start()
+
+    def stop(self) -> None:
+        self.started = False
+        for engine in self.engines:
+            if engine.alive:
+                engine.stop()
+
+    def process_changed(self, node: str) -> None:
+        """A node or its heat-engine went down or came back: the process dies with its
+        actions, or starts afresh (a new engine id, then the legacy reset)."""
+        if not self.started:
+            return  # the cloud has not started its services (nor migrated its store) yet
+        for engine in self.engines:
+            if engine.node != node:
+                continue
+            running = self.running(node)
+            if engine.alive and not running:
+                engine.stop()
+            elif running and not engine.alive:
+                engine.start()
+
+    # -- heat-api's RPC client -------------------------------------------------------------
+
+    async def rpc(self, method: str, ctxt: Mapping[str, Any], **kwargs: Any) -> Any:
+        """One call to any engine (heat's EngineClient); template errors come back as the
+        API's 400s with heat's exception names."""
+        try:
+            return await self.bus.call(Target(ENGINE_TOPIC), method, timeout=RPC_TIMEOUT,
+                                       ctxt=dict(ctxt), **kwargs)
+        except tpl.TemplateError as error:
+            raise HeatError(str(error), status=error.status, kind=error.error_type) from None
+        except ServiceCallError as error:
+            # keystone refused the trust (or another service a call at create): heat's
+            # client plugins raise the service's own error up to the API.
+            status = error.status if 400 <= error.status < 500 else 500
+            raise HeatError(service_message(error.body) or str(error), status=status,
+                            kind=HTTP_ERRORS.get(error.status, "HTTPException")) from None
+        except MessagingTimeout:
+            raise HeatError("Timed out waiting for a reply from heat-engine", status=504,
+                            kind="MessagingTimeout") from None
+
+    # -- reads -----------------------------------------------------------------------------
+
+    def stacks(self, project_id: str | None, *, deleted: bool = False) -> list[m.Stack]:
+        with self.store.session() as session:
+            query = select(m.Stack)
+            if project_id is not None:
+                query = query.where(m.Stack.project_id == project_id)
+            if not deleted:
+                query = query.where(m.Stack.deleted_at.is_(None))
+            rows = list(session.scalars(query.order_by(m.Stack.created_at.desc(),
+                                                       m.Stack.id)))
+            for row in rows:
+                session.expunge(row)
+            return rows
+
+    def find(self, project_id: str, name_or_id: str) -> m.Stack | None:
+        row = self.store.stack(name_or_id)
+        if row is not None and row.project_id == project_id and row.deleted_at is None:
+            return row
+        return self.store.stack_by_name(project_id, name_or_id)
+
+    def resources(self, stack_id: str) -> dict[str, ResourceState]:
+        return self.store.resources(stack_id)
+
+    def events(self, stack_id: str) -> list[m.Event]:
+        with self.store.session() as session:
+            rows = list(session.scalars(select(m.Event).where(m.Event.stack_id == stack_id)
+                                        .order_by(m.Event.seq)))
+            for row in rows:
+                session.expunge(row)
+            return rows
+
+    def parameters(self, row: m.Stack) -> dict[str, Any]:
+        try:
+            tmpl = StackSpec(dict(row.template), dict(row.files or {}),
+                             dict(row.environment or {})).parsed()
+            return tmpl.parameters(stack_name=row.name, stack_id=row.id,
+                                   project_id=row.project_id).as_shown()
+        except tpl.TemplateError:
+            return {}
+
+    def description(self, row: m.Stack) -> str:
+        value = (row.template or {}).get("description") or (row.template or {}).get(
+            "Description")
+        return str(value) if value else "No description"
+
+    async def attributes(self, row: m.Stack, res: ResourceState) -> dict[str, Any]:
+        """A resource's attributes read back now, with the stack's trust."""
+        async def token() -> str:
+            if not row.trust_id:
+                raise HeatError("no trust", status=403)
+            return await self.clients.trust_token(row.trust_id)
+
+        run = StackRun(store=self.store, clients=self.clients, clock=self.lab_clock,
+                       ids=self.ids, stack_id=row.id, stack_name=row.name,
+                       project_id=row.project_id,
+                       spec=StackSpec(dict(row.template), dict(row.files or {}),
+                                      dict(row.environment or {})),
+                       token=token, timeout_mins=row.timeout_mins,
+                       disable_rollback=row.disable_rollback)
+        try:
+            await run.load_attributes([res.name], run.spec.parsed())
+        except (HeatError, tpl.TemplateError):
+            return {}
+        values = run.attribute_cache.get(res.name)
+        return dict(values or {})

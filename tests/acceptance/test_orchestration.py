@@ -1,0 +1,221 @@
+"""Orchestration with the real client: ``openstack stack ...`` (python-heatclient) against a
+live cloud, on heat's own resource types."""
+
+from __future__ import annotations
+
+import shlex
+import subprocess
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from acceptance.conftest import LiveCloud
+
+pytestmark = [pytest.mark.acceptance, pytest.mark.timeout(240)]
+
+TEMPLATE = """\
+heat_template_version: 2018-08-31
+description: a random string kept by a test resource
+parameters:
+  len: {type: number, default: 12, constraints: [{range: {min: 4, max: 64}}]}
+resources:
+  secret:
+    type: OS::Heat::RandomString
+    properties: {length: {get_param: len}}
+  keeper:
+    type: OS::Heat::TestResource
+    properties: {value: {get_attr: [secret, value]}}
+outputs:
+  kept: {value: {get_attr: [keeper, output]}, description: the stored string}
+"""
+
+FAILING = """\
+heat_template_version: 2018-08-31
+resources:
+  fine: {type: OS::Heat::TestResource}
+  broken:
+    type: OS::Heat::TestResource
+    depends_on: fine
+    properties: {fail: true}
+"""
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+class Stacks:
+    """The CLI for what is checked, raw HTTP for the waits and the many bad inputs (each
+    CLI call costs seconds of start-up)."""
+
+    def __init__(self, live: LiveCloud, tmp: Path) -> None:
+        self.live = live
+        self.tmp = tmp
+        auth = httpx.post(f"{live.auth_url}/v3/auth/tokens", timeout=30, json={"auth": {
+            "identity": {"methods": ["password"], "password": {"user": {
+                "name": "admin", "domain": {"id": "default"}, "password": "secret"}}},
+            "scope": {"project": {"name": "admin", "domain": {"id": "default"}}}}})
+        assert auth.status_code == 201, auth.text
+        self.project = auth.json()["token"]["project"]["id"]
+        self.http = httpx.Client(base_url=f"{live.url}/heat-api/v1/{self.project}",
+                                 headers={"X-Auth-Token": auth.headers["X-Subject-Token"]},
+                                 timeout=30)
+
+    def file(self, text: str) -> str:
+        path = self.tmp / f"{unique('t')}.yaml"
+        path.write_text(text)
+        return str(path)
+
+    def until(self, name: str, *statuses: str) -> dict[str, Any]:
+        deadline = time.monotonic() + 60
+        while True:
+            answer = self.http.get(f"/stacks/{name}", follow_redirects=True)
+            if answer.status_code == 404 and "DELETE_COMPLETE" in statuses:
+                return {"stack_status": "DELETE_COMPLETE"}
+            stack = answer.json()["stack"]
+            if stack["stack_status"] in statuses:
+                return dict(stack)
+            assert time.monotonic() < deadline, stack
+            time.sleep(0.2)
+
+
+@pytest.fixture
+def stacks(live: LiveCloud, tmp_path: Path) -> Stacks:
+    return Stacks(live, tmp_path)
+
+
+def test_cli_creates_shows_updates_and_deletes_a_stack(live: LiveCloud, stacks: Stacks) -> None:
+    name = unique("st")
+    path = stacks.file(TEMPLATE)
+    created = live.openstack_json("stack", "create", "-t", path, "--parameter", "len=16", name)
+    assert created["stack_status"] == "CREATE_IN_PROGRESS"
+    stacks.until(name, "CREATE_COMPLETE", "CREATE_FAILED")
+    shown = live.openstack_json("stack", "show", name)
+    assert (shown["stack_status"], shown["stack_status_reason"]) == (
+        "CREATE_COMPLETE", "Stack CREATE completed successfully")
+    assert shown["parameters"]["len"] == "16"
+    assert name in [row["Stack Name"] for row in live.openstack_json("stack", "list")]
+    kept = live.openstack_json("stack", "output", "show", name, "kept")
+    assert len(kept["output_value"]) == 16
+    resources = {row["resource_name"]: row for row in live.openstack_json(
+        "stack", "resource", "list", name)}
+    assert {r["resource_status"] for r in resources.values()} == {"CREATE_COMPLETE"}
+    assert resources["secret"]["resource_type"] == "OS::Heat::RandomString"
+    events = live.openstack_json("stack", "event", "list", name)
+    assert [(e["resource_name"], e["resource_status"]) for e in events][-1] == (
+        name, "CREATE_COMPLETE")
+
+    # A new length replaces the string; the keeper takes the new one in place.
+    live.openstack("stack", "update", "--existing", "--parameter", "len=8", name)
+    stacks.until(name, "UPDATE_COMPLETE", "UPDATE_FAILED")
+    after = {row["resource_name"]: row for row in live.openstack_json(
+        "stack", "resource", "list", name)}
+    assert after["secret"]["physical_resource_id"] != \
+        resources["secret"]["physical_resource_id"]
+    assert after["keeper"]["physical_resource_id"] == \
+        resources["keeper"]["physical_resource_id"]
+    outputs = stacks.until(name, "UPDATE_COMPLETE")["outputs"]
+    assert len(outputs[0]["output_value"]) == 8
+
+    live.openstack("stack", "delete", "--yes", name)
+    stacks.until(name, "DELETE_COMPLETE")
+
+
+def test_cli_sees_a_failed_create_and_the_api_a_rollback(live: LiveCloud,
+                                                         stacks: Stacks) -> None:
+    failed, rolled = unique("fail"), unique("roll")
+    answer = stacks.http.post("/stacks", json={"stack_name": rolled, "template": FAILING,
+                                               "disable_rollback": False})
+    assert answer.status_code == 201, answer.text
+    live.openstack("stack", "create", "-t", stacks.file(FAILING), failed)
+    shown = stacks.until(failed, "CREATE_FAILED")
+    assert shown["stack_status_reason"] == (
+        "Resource CREATE failed: ValueError: resources.broken: Test Resource failed broken")
+    rows = {row["resource_name"]: row["resource_status"] for row in live.openstack_json(
+        "stack", "resource", "list", failed)}
+    assert rows == {"fine": "CREATE_COMPLETE", "broken": "CREATE_FAILED"}
+    shown = stacks.until(rolled, "ROLLBACK_COMPLETE", "ROLLBACK_FAILED")
+    assert shown["stack_status_reason"] == "Stack ROLLBACK completed successfully"
+    assert stacks.http.get(f"/stacks/{rolled}/resources",
+                           follow_redirects=True).json()["resources"] == []
+    for name in (failed, rolled):
+        link = stacks.http.get(f"/stacks/{name}").headers["location"]
+        assert stacks.http.delete(link).status_code == 204
+
+
+BAD = [
+    ("heat_template_version: 2018-08-31\nresources:\n  x: {type: OS::No::Such}\n",
+     "The Resource Type (OS::No::Such) could not be found."),
+    ("heat_template_version: 2018-08-31\nresources:\n  x:\n    type: OS::Heat::Value\n"
+     "    properties: {value: {Fn::Join: [',', [a]]}}\n",
+     "resources.x.properties.value.Fn::Join: The template version is invalid: The function "
+     "Fn::Join is not supported in this version of HOT."),
+    ("heat_template_version: 2018-08-31\nparameters:\n  p: {type: string}\n",
+     "The Parameter (p) was not provided."),
+    ("heat_template_version: 2018-08-31\nresources:\n  a: {type: OS::Heat::None, depends_on: b}"
+     "\n  b: {type: OS::Heat::None, depends_on: a}\n",
+     "Circular Dependency Found: {a: {b}, b: {a}}"),
+    (TEMPLATE.replace("default: 12", "default: 2"),
+     "Parameter 'len' is invalid: Invalid default 2 (2 is out of range (min: 4, max: 64))"),
+]
+
+
+def test_bad_templates_get_heats_400(live: LiveCloud, stacks: Stacks) -> None:
+    refused = live.openstack("orchestration", "template", "validate", "-t",
+                             stacks.file(BAD[0][0]), check=False)
+    assert refused.returncode != 0
+    assert BAD[0][1] in refused.stderr, refused.stderr
+    for template, message in BAD:
+        answer = stacks.http.post("/stacks", json={"stack_name": unique("bad"),
+                                                   "template": template})
+        assert answer.status_code == 400, answer.text
+        body = answer.json()
+        assert (body["code"], body["title"], body["error"]["message"]) == (
+            400, "Bad Request", message)
+    answer = stacks.http.post("/stacks", json={"stack_name": unique("bad"),
+                                               "template": TEMPLATE,
+                                               "parameters": {"len": 2}})
+    assert answer.json()["error"]["message"] == (
+        "Parameter 'len' is invalid: 2 is out of range (min: 4, max: 64)")
+
+
+WAIT = """\
+heat_template_version: 2018-08-31
+resources:
+  handle: {type: OS::Heat::WaitConditionHandle}
+  wait:
+    type: OS::Heat::WaitCondition
+    properties: {handle: {get_resource: handle}, timeout: 60}
+outputs:
+  curl: {value: {get_attr: [handle, curl_cli]}}
+  data: {value: {get_attr: [wait, data]}}
+"""
+
+
+def test_curl_signals_a_wait_condition_through_heat_api_cfn(live: LiveCloud,
+                                                            stacks: Stacks) -> None:
+    name = unique("wait")
+    answer = stacks.http.post("/stacks", json={"stack_name": name, "template": WAIT})
+    assert answer.status_code == 201, answer.text
+    link = answer.json()["stack"]["links"][0]["href"]
+    deadline = time.monotonic() + 30
+    while True:
+        handle = stacks.http.get(f"{link}/resources/handle")
+        if handle.status_code == 200 and handle.json()["resource"]["attributes"].get(
+                "curl_cli"):
+            break
+        assert time.monotonic() < deadline, handle.text
+        time.sleep(0.2)
+    curl = shlex.split(handle.json()["resource"]["attributes"]["curl_cli"])
+    done = subprocess.run([*curl, "--data", '{"Status": "SUCCESS", "UniqueId": "vm1", '
+                           '"Data": "booted"}'], capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0 and " 200 " in done.stdout.splitlines()[0], done.stdout
+    shown = stacks.until(name, "CREATE_COMPLETE", "CREATE_FAILED")
+    assert shown["stack_status"] == "CREATE_COMPLETE", shown["stack_status_reason"]
+    outputs = {o["output_key"]: o["output_value"] for o in shown["outputs"]}
+    assert outputs["data"] == '{"vm1": "booted"}'
+    assert stacks.http.delete(link).status_code == 204
