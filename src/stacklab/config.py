@@ -213,6 +213,29 @@ class FilterSchedulerOptions:
 
 
 @dataclass
+class SchedulerOptions:
+    """nova's [scheduler]: how many hosts a build is tried on before it fails (the first
+    and its reschedules); upstream default."""
+
+    max_attempts: int = 3
+
+
+@dataclass
+class LibvirtOptions:
+    """nova-compute's [libvirt] image backend: where servers' root disks live. ``default``
+    (or ``qcow2``, ``raw``, ``flat``): a file on the compute node's own disk; ``rbd``: an
+    RBD image ``<server>_disk`` in ``images_rbd_pool`` of the lab's Ceph cluster (the
+    storage nodes), which outlives its compute. ``rbd_connect_timeout`` is how long
+    librados waits for the cluster (upstream's defaults; the lab's pool is ``vms``)."""
+
+    images_type: str = "default"
+    images_rbd_pool: str = "rbd"
+    images_rbd_ceph_conf: str = ""
+    rbd_user: str = ""
+    rbd_connect_timeout: int = 5
+
+
+@dataclass
 class VolumeBackendOptions:
     """A cinder backend's section (the lab's ``[lvm]``): its name in the scheduler, its
     driver, the host it reports as (``backend_host``, for active/passive) and how far its
@@ -322,6 +345,8 @@ class Config:
     oauth1: OAuth1Options = field(default_factory=OAuth1Options)
     quota: QuotaOptions = field(default_factory=QuotaOptions)
     filter_scheduler: FilterSchedulerOptions = field(default_factory=FilterSchedulerOptions)
+    scheduler: SchedulerOptions = field(default_factory=SchedulerOptions)
+    libvirt: LibvirtOptions = field(default_factory=LibvirtOptions)
     oslo_policy: OsloPolicyOptions = field(default_factory=OsloPolicyOptions)
     oslo_middleware: OsloMiddlewareOptions = field(default_factory=OsloMiddlewareOptions)
     import_filtering_opts: ImportFilteringOptions = field(
@@ -430,4 +455,9 @@ def lab_ceph_backend(config: Config) -> None:
     config.ceph.backend_host = "rbd:volumes"
     config.ceph.rados_connect_timeout = 5
     config.glance_store.rbd_store_user = "glance"
+    # nova's [libvirt] rbd options, ready for ``images_type = rbd`` (kolla's: the ``vms``
+    # pool, the cinder user).
+    config.libvirt.images_rbd_pool = "vms"
+    config.libvirt.images_rbd_ceph_conf = "/etc/ceph/ceph.conf"
+    config.libvirt.rbd_user = "cinder"
     config.glance_store.rados_connect_timeout = 5
