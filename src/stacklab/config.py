@@ -130,6 +130,11 @@ class StacklabOptions:
     ceph_mon_osd_min_down_reporters: int = 1
     ceph_mon_osd_report_timeout: float = 900.0
     ceph_mon_osd_down_out_interval: float = 600.0
+    # Whether the controllers' glance-api share one file store (true: stacklab's default,
+    # as if filesystem_store_datadir were a shared mount) or each has its own local one
+    # (false: an image's bytes are only on the controller that took the upload, the
+    # course's "filesystem store is a single point of failure"; docs/ceph.md).
+    glance_file_store_shared: bool = True
 
 
 @dataclass

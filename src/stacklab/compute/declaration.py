@@ -76,7 +76,10 @@ def _disks(parts: Parts) -> EphemeralDisks:
                            sync=lambda: parts.get(CONTROL_PLANE).time.sync(),
                            timeout=options.rbd_connect_timeout, client=host or None)
 
-    return EphemeralDisks(RBD, rados)
+    disks = EphemeralDisks(RBD, rados)
+    # glance on the same cluster's rbd store: the disk is a copy-on-write clone.
+    disks.clone_from_glance = parts.config.glance_store.default_store == "rbd"
+    return disks
 
 
 def _start(parts: Parts, startup: Startup) -> None:

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from stacklab.ha.ceph import RadosClient, RadosError
@@ -34,6 +34,14 @@ LOCAL_TYPES = ("default", "qcow2", "raw", "flat", "ploop")
 IMAGE_TYPES = (*LOCAL_TYPES, "rbd", "lvm")
 
 RBD = "rbd"
+
+
+class ImageUnacceptable(Exception):
+    """nova's ImageUnacceptable: glance gave no data for the image (a build aborts)."""
+
+    def __init__(self, image_ref: str, reason: str) -> None:
+        super().__init__(f"Image {image_ref} is unacceptable: {reason}")
+        self.message = str(self)
 
 
 class DiskUnavailable(Exception):
@@ -83,6 +91,11 @@ class EphemeralDisks:
         self.where: dict[str, str] = {}
         # host -> server uuid -> disk: the files under each node's instances path.
         self.local: dict[str, dict[str, Disk]] = {}
+        # host -> the images its _base cache holds (downloaded from glance once per host).
+        self.cached: dict[str, set[str]] = {}
+        # Whether an rbd disk is a clone of the image's RBD image in glance's pool (glance
+        # on the rbd store: nothing to download) rather than an import of its bytes.
+        self.clone_from_glance = False
 
     @property
     def shared(self) -> bool:
@@ -116,8 +129,16 @@ class EphemeralDisks:
 
     # -- what nova-compute does with disks --------------------------------------------------
 
-    async def create(self, uuid: str, host: str, image_ref: str) -> None:
-        """spawn's ``_create_image``: a fresh disk from the image (over any older one)."""
+    async def create(self, uuid: str, host: str, image_ref: str,
+                     fetch: Callable[[str], Awaitable[bytes]] | None = None) -> None:
+        """spawn's ``_create_image``: a fresh disk from the image (over any older one). The
+        image's bytes come from glance through ``fetch`` into the host's cache first,
+        unless cached or cloned in the cluster; glance giving none is ImageUnacceptable."""
+        if fetch is not None and image_ref not in self.cached.get(host, set()) and not (
+                self.images_type == RBD and self.clone_from_glance):
+            if not await fetch(image_ref):
+                raise ImageUnacceptable(image_ref, "Image has no associated data")
+            self.cached.setdefault(host, set()).add(image_ref)
         disk = Disk(image_ref)
         if self.images_type == RBD:
             client = await self._ready(host, uuid, write=True)

@@ -289,6 +289,12 @@ class ComputeService:
         if agent is not None:
             agent.init_host()
 
+    async def fetch_image(self, image_id: str) -> bytes:
+        """An image's bytes from glance, for a host's image cache (none: glance has none)."""
+        if self.glance is None:
+            return b"\0"  # no Image service wired (a bare compute): nothing to fetch
+        return await self.glance.download(image_id)
+
     def instance_summary(self, uuid: str) -> dict[str, Any]:
         """What the agents read of a server between steps (plain columns, no ORM object)."""
         with self.db.engine.connect() as conn:

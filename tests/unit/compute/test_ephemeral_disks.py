@@ -8,12 +8,14 @@ A guest's console tells its disk: CirrOS's growroot grows a fresh disk on its fi
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
 
-from stacklab.compute.disks import EphemeralDisks
+from stacklab.compute.disks import EphemeralDisks, ImageUnacceptable
 from stacklab.config import Config
+from support.apiref import assert_nova_response
 from support.inprocess import ephemeral_config
 from unit.compute.test_evacuation import boot_on, evacuations, power_off_until_down
 from unit.compute.test_server_lifecycle import COMPUTE1, COMPUTE2, Lab, heartbeats, run_lab
@@ -148,6 +150,7 @@ def test_the_callers_word_on_the_disk_before_2_14() -> None:
         answer = await lab.request("POST", f"/servers/{server}/action",
                                    {"evacuate": {"onSharedStorage": True}}, version="2.1")
         assert answer == {"adminPass": None}
+        assert_nova_response(answer, "/servers/{id}/action", "POST", "2.1", action="evacuate")
         await lab.clock.run_for(20)
         shown = await lab.show(server)
         assert (shown["status"], shown["OS-EXT-SRV-ATTR:host"]) == ("ACTIVE", COMPUTE2)
@@ -202,3 +205,28 @@ def test_an_image_backend_stacklab_does_not_model_is_refused() -> None:
         EphemeralDisks("lvm")
     with pytest.raises(ValueError, match="needs the lab's Ceph cluster"):
         EphemeralDisks("rbd")
+
+
+def test_a_hosts_image_cache_downloads_once_and_an_image_without_data_is_unacceptable(
+        ) -> None:
+    fetched: list[str] = []
+
+    async def glance(image: str) -> bytes:
+        fetched.append(image)
+        return b"" if image == "lost" else b"qcow2"
+
+    async def scenario() -> None:
+        disks = EphemeralDisks()
+        await disks.create("a", COMPUTE1, "img", glance)
+        await disks.create("b", COMPUTE1, "img", glance)
+        await disks.create("c", COMPUTE2, "img", glance)
+        assert fetched == ["img", "img"]  # once per host
+        assert await disks.boot("a", COMPUTE1) is True
+        assert await disks.boot("a", COMPUTE1) is False
+        # glance's 204 (the file store of a lost controller): nova's ImageUnacceptable.
+        with pytest.raises(ImageUnacceptable, match="Image lost is unacceptable: Image has "
+                                                   "no associated data"):
+            await disks.create("d", COMPUTE1, "lost", glance)
+        assert not disks.has_disk("d")
+
+    asyncio.run(scenario())

@@ -23,7 +23,8 @@ from stacklab.compute.agents.events import VIF_PLUGGED, InstanceEvents
 from stacklab.compute.agents.hypervisor import Hypervisor
 from stacklab.compute.cinder import CinderError
 from stacklab.compute.diagnostics import diagnostics
-from stacklab.compute.disks import DiskUnavailable
+from stacklab.compute.disks import DiskUnavailable, ImageUnacceptable
+from stacklab.compute.glance import GlanceError
 from stacklab.compute.instances import InstanceGone, UnexpectedTaskState
 from stacklab.compute.neutron import NeutronError
 from stacklab.compute.volume_extend import extend_attached
@@ -193,12 +194,20 @@ class ComputeManager:
             # spawn's _create_image: the root disk from the image (none for a server
             # booted from a volume). What fails here is worth another host.
             image_ref = self.compute.instance_summary(uuid)["image_ref"]
+            if self.compute.volumes.boots_from_volume(uuid):
+                image_ref = ""
             failure = self.hypervisor.spawn_failure
             if failure is None and image_ref:
                 try:
-                    await self.compute.disks.create(uuid, self.host, image_ref)
-                except DiskUnavailable as exc:
+                    await self.compute.disks.create(uuid, self.host, image_ref,
+                                                    self.compute.fetch_image)
+                except (DiskUnavailable, GlanceError) as exc:
                     failure = exc.message
+                except ImageUnacceptable as exc:
+                    await self._abort_build(uuid, states.SPAWNING,
+                                            f"Build of instance {uuid} aborted: {exc.message}",
+                                            ctxt=ctxt)
+                    return
             if failure is not None:
                 await self._reschedule(uuid, ctxt, spec, failure)
                 return
@@ -553,7 +562,7 @@ class ComputeManager:
             if evacuate and on_shared_storage:
                 LOG.info("[instance: %s] disk on shared storage, evacuating using existing "
                          "disk", uuid)
-            elif image and record["image_ref"] and not reimage_boot_volume:
+            elif image and not compute.volumes.boots_from_volume(uuid):
                 if evacuate:
                     LOG.info("[instance: %s] disk not on shared storage, evacuating from "
                              "image: '%s'", uuid, image)
@@ -681,7 +690,7 @@ class ComputeManager:
             await compute.profile_sleep("spawning")
             record = compute.instance_summary(uuid)
             shelved_image = record["system_metadata"].get("shelved_image_id")
-            if offloaded and shelved_image and record["image_ref"]:
+            if offloaded and shelved_image and not compute.volumes.boots_from_volume(uuid):
                 # The offload removed the disk: a new one from the shelve's snapshot.
                 await self._new_disk(uuid, states.SPAWNING, shelved_image)
             await self._boot(uuid, states.SPAWNING)
