@@ -116,7 +116,7 @@ class EphemeralDisks:
         client = self._client(host)
         try:
             await client.ready(disk_name(uuid), write=write)
-        except RadosError as error:
+        except (RadosError, ValueError) as error:  # ValueError: the lab has no cluster
             raise DiskUnavailable(str(error)) from None
         return client
 
@@ -125,7 +125,10 @@ class EphemeralDisks:
         if self.where.get(uuid) != RBD:
             return None
         client = self._client(host)
-        return client.now().blocked(client.pool, disk_name(uuid), client=client.client)
+        try:
+            return client.now().blocked(client.pool, disk_name(uuid), client=client.client)
+        except ValueError as error:
+            return str(error)
 
     # -- what nova-compute does with disks --------------------------------------------------
 
@@ -206,7 +209,7 @@ class EphemeralDisks:
         client = self._client(host or "")
         try:
             client.now().remove(client.pool, disk_name(uuid))
-        except RadosError as error:
+        except (RadosError, ValueError) as error:
             LOG.warning("[instance: %s] Failed to remove rbd image %s: %s", uuid,
                         disk_name(uuid), error)
 

@@ -200,6 +200,25 @@ def test_without_the_storage_nodes_a_disk_fails_its_guest_and_new_builds_fail_ev
     run_lab(scenario, rbd_config())
 
 
+def test_an_evacuation_whose_disk_the_cluster_cannot_serve_fails() -> None:
+    async def scenario(lab: Lab) -> None:
+        reports = await heartbeats(lab)
+        server = await boot_on(lab, "unreachable", COMPUTE1)
+        lab.cloud.node_down(S1)
+        lab.cloud.node_down(S2)
+        await power_off_until_down(lab, COMPUTE1)
+        await lab.request("POST", f"/servers/{server}/action", {"evacuate": {}},
+                          version="2.94")
+        await lab.clock.run_for(30)
+        shown = await lab.show(server)
+        assert (shown["status"], shown["OS-EXT-SRV-ATTR:host"]) == ("ERROR", COMPUTE2)
+        assert shown["fault"]["message"].startswith("Error connecting to ceph cluster")
+        assert await evacuations(lab, server) == [(COMPUTE1, COMPUTE2, "failed")]
+        reports.cancel()
+
+    run_lab(scenario, rbd_config())
+
+
 def test_an_image_backend_stacklab_does_not_model_is_refused() -> None:
     with pytest.raises(ValueError, match="images_type 'lvm'"):
         EphemeralDisks("lvm")

@@ -558,22 +558,13 @@ class ComputeManager:
             await self._steps(uuid, states.REBUILD_BLOCK_DEVICE_MAPPING,
                               states.REBUILD_SPAWNING)
             await compute.profile_sleep("spawning")
-            image = image_ref or record["image_ref"]
-            if evacuate and on_shared_storage:
-                LOG.info("[instance: %s] disk on shared storage, evacuating using existing "
-                         "disk", uuid)
-            elif image and not compute.volumes.boots_from_volume(uuid):
-                if evacuate:
-                    LOG.info("[instance: %s] disk not on shared storage, evacuating from "
-                             "image: '%s'", uuid, image)
-                await self._new_disk(uuid, states.REBUILD_SPAWNING, image)
-            else:
-                LOG.info("[instance: %s] disk on volume, evacuating using existing volume",
-                         uuid)
-            await self._save(uuid, states.REBUILD_SPAWNING, **changes)
-            if evacuate:
-                await compute.rebind_network(uuid, self.host)
-            await self._boot(uuid, states.REBUILD_SPAWNING)
+            try:
+                await self._spawn_rebuilt(uuid, image_ref or record["image_ref"], evacuate,
+                                          on_shared_storage, changes)
+            except ServerFailed:
+                if evacuate and migration_uuid:
+                    compute.set_migration(migration_uuid, status="failed")
+                raise
             stopped = (target_state or previous) == states.STOPPED
             if stopped:
                 self.hypervisor.power_off(uuid)
@@ -589,6 +580,26 @@ class ComputeManager:
                 # and its guest stay until the source compute starts again and cleans
                 # up after itself (``init_host``).
                 compute.set_migration(migration_uuid, status="done")
+
+    async def _spawn_rebuilt(self, uuid: str, image: str, evacuate: bool,
+                             on_shared_storage: bool | None, changes: dict[str, Any]) -> None:
+        """A rebuild's spawn: the disk kept (shared storage), made anew from the image, or
+        none (a volume), then the guest booted here."""
+        compute = self.compute
+        if evacuate and on_shared_storage:
+            LOG.info("[instance: %s] disk on shared storage, evacuating using existing disk",
+                     uuid)
+        elif image and not compute.volumes.boots_from_volume(uuid):
+            if evacuate:
+                LOG.info("[instance: %s] disk not on shared storage, evacuating from image: "
+                         "'%s'", uuid, image)
+            await self._new_disk(uuid, states.REBUILD_SPAWNING, image)
+        else:
+            LOG.info("[instance: %s] disk on volume, evacuating using existing volume", uuid)
+        await self._save(uuid, states.REBUILD_SPAWNING, **changes)
+        if evacuate:
+            await compute.rebind_network(uuid, self.host)
+        await self._boot(uuid, states.REBUILD_SPAWNING)
 
     async def _refuse_evacuation(self, uuid: str, migration_uuid: str | None) -> NoReturn:
         """nova's InvalidSharedStorage: the caller's onSharedStorage is not what this host
