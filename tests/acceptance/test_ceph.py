@@ -1,6 +1,7 @@
 """The lab's Ceph with the real ``openstack`` CLI: a volume on the rbd backend stays usable
 with storage1 off (the status says degraded), creating one fails with both storage nodes
-off, the cluster heals once they are back; an image in glance's rbd store outlives
+off (and so does a server, whose rbd disk no compute can make: rescheduled, then ERROR),
+the cluster heals once they are back; an image in glance's rbd store outlives
 controller1; a server's root disk on the cluster (nova's ``[libvirt] images_type = rbd``)
 outlives its compute: the evacuated server boots the same disk on the other compute.
 
@@ -79,6 +80,15 @@ def test_a_ceph_volume_survives_storage1_and_creates_fail_without_storage(
     lab.stacklab("fault", "power-off", "storage2")
     assert ceph_section(lab)["title"].startswith("Ceph (UNREACHABLE")
     assert create_volume(lab, "no-storage")["status"] == "error"
+    # A server's rbd disk cannot be made on either compute: nova reschedules, then gives up.
+    nova = Nova(lab, token(lab))
+    server = lab.openstack_json("server", "create", "--flavor", "m1.tiny", "--image", CIRROS,
+                                "--nic", "none", "no-disk")["id"]
+    failed = nova.wait(server, "ERROR", timeout=30)
+    assert failed["fault"]["message"] == (
+        "Exceeded maximum number of retries. Exhausted all hosts available for retrying "
+        f"build failures for instance {server}.")
+    nova.call("DELETE", f"/servers/{server}")
 
     lab.stacklab("fault", "power-on", "storage1")
     lab.stacklab("fault", "power-on", "storage2")
