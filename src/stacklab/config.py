@@ -130,6 +130,11 @@ class StacklabOptions:
     ceph_mon_osd_min_down_reporters: int = 1
     ceph_mon_osd_report_timeout: float = 900.0
     ceph_mon_osd_down_out_interval: float = 600.0
+    # Whether the controllers' glance-api share one file store (true: stacklab's default,
+    # as if filesystem_store_datadir were a shared mount) or each has its own local one
+    # (false: an image's bytes are only on the controller that took the upload, the
+    # course's "filesystem store is a single point of failure"; docs/ceph.md).
+    glance_file_store_shared: bool = True
 
 
 @dataclass
@@ -210,6 +215,29 @@ class FilterSchedulerOptions:
 
     def filters(self) -> tuple[str, ...]:
         return tuple(name.strip() for name in self.enabled_filters.split(",") if name.strip())
+
+
+@dataclass
+class SchedulerOptions:
+    """nova's [scheduler]: how many hosts a build is tried on before it fails (the first
+    and its reschedules); upstream default."""
+
+    max_attempts: int = 3
+
+
+@dataclass
+class LibvirtOptions:
+    """nova-compute's [libvirt] image backend: where servers' root disks live. ``default``
+    (or ``qcow2``, ``raw``, ``flat``): a file on the compute node's own disk; ``rbd``: an
+    RBD image ``<server>_disk`` in ``images_rbd_pool`` of the lab's Ceph cluster (the
+    storage nodes), which outlives its compute. ``rbd_connect_timeout`` is how long
+    librados waits for the cluster (upstream's defaults; the lab's pool is ``vms``)."""
+
+    images_type: str = "default"
+    images_rbd_pool: str = "rbd"
+    images_rbd_ceph_conf: str = ""
+    rbd_user: str = ""
+    rbd_connect_timeout: int = 5
 
 
 @dataclass
@@ -322,6 +350,8 @@ class Config:
     oauth1: OAuth1Options = field(default_factory=OAuth1Options)
     quota: QuotaOptions = field(default_factory=QuotaOptions)
     filter_scheduler: FilterSchedulerOptions = field(default_factory=FilterSchedulerOptions)
+    scheduler: SchedulerOptions = field(default_factory=SchedulerOptions)
+    libvirt: LibvirtOptions = field(default_factory=LibvirtOptions)
     oslo_policy: OsloPolicyOptions = field(default_factory=OsloPolicyOptions)
     oslo_middleware: OsloMiddlewareOptions = field(default_factory=OsloMiddlewareOptions)
     import_filtering_opts: ImportFilteringOptions = field(
@@ -430,4 +460,9 @@ def lab_ceph_backend(config: Config) -> None:
     config.ceph.backend_host = "rbd:volumes"
     config.ceph.rados_connect_timeout = 5
     config.glance_store.rbd_store_user = "glance"
+    # nova's [libvirt] rbd options, ready for ``images_type = rbd`` (kolla's: the ``vms``
+    # pool, the cinder user).
+    config.libvirt.images_rbd_pool = "vms"
+    config.libvirt.images_rbd_ceph_conf = "/etc/ceph/ceph.conf"
+    config.libvirt.rbd_user = "cinder"
     config.glance_store.rados_connect_timeout = 5

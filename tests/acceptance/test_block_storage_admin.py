@@ -1,5 +1,5 @@
-"""Block Storage's user messages, quota classes and group snapshots with the real
-``openstack`` CLI (and openstacksdk for the bodies)."""
+"""Block Storage's user messages, quota classes, group snapshots and (legacy) consistency
+groups with the real ``openstack`` CLI (and openstacksdk for the bodies)."""
 
 from __future__ import annotations
 
@@ -132,3 +132,44 @@ def test_a_group_snapshot_and_a_group_made_from_it(live: LiveCloud) -> None:
             break
         time.sleep(0.1)
     live.openstack(*V, "volume", "group", "delete", "--force", group["ID"])
+
+
+def _settled(conn: Any, path: str, key: str) -> dict[str, Any]:
+    """Poll the API (not the slower CLI) until the resource leaves its transient status."""
+    body: dict[str, Any] = {}
+    for _ in range(150):
+        body = conn.block_storage.get(path).json()[key]
+        if body["status"] in ("available", "error"):
+            return body
+        time.sleep(0.05)
+    raise AssertionError(f"{path} stayed {body.get('status')}")
+
+
+def test_consistency_groups_with_the_cli(live: LiveCloud) -> None:
+    conn = live.connect()
+    cg = live.openstack_json("consistency", "group", "create", "--volume-type", "__DEFAULT__",
+                             "acc-cg")
+    assert _settled(conn, f"/consistencygroups/{cg['id']}", "consistencygroup")[
+        "status"] == "available"
+    volume = live.openstack_json("volume", "create", "--size", "1", "--consistency-group",
+                                 cg["id"], "acc-cg-vol")
+    assert _settled(conn, f"/volumes/{volume['id']}", "volume")["status"] == "available"
+    snapshot = live.openstack_json("consistency", "group", "snapshot", "create",
+                                   "--consistency-group", cg["id"], "acc-cg-snap")
+    shown = _settled(conn, f"/cgsnapshots/{snapshot['id']}", "cgsnapshot")
+    assert (shown["status"], shown["consistencygroup_id"]) == ("available", cg["id"])
+    copy = live.openstack_json("consistency", "group", "create",
+                               "--consistency-group-snapshot", snapshot["id"], "acc-cg-copy")
+    assert _settled(conn, f"/consistencygroups/{copy['id']}", "consistencygroup")[
+        "status"] == "available"
+    assert conn.block_storage.delete(f"/cgsnapshots/{snapshot['id']}").status_code == 202
+    for group in (copy["id"], cg["id"]):
+        for _ in range(150):
+            # The CLI's delete sends its body under "consistency_group", which cinder's check
+            # of the element refuses; the API's own shape deletes.
+            answer = conn.block_storage.post(f"/consistencygroups/{group}/delete", json={
+                "consistencygroup": {"force": True}})
+            if answer.status_code == 202:
+                break
+            time.sleep(0.1)
+        assert answer.status_code == 202, answer.text

@@ -1,10 +1,13 @@
 """The lab's Ceph with the real ``openstack`` CLI: a volume on the rbd backend stays usable
 with storage1 off (the status says degraded), creating one fails with both storage nodes
-off, the cluster heals once they are back; an image in glance's rbd store outlives
-controller1.
+off (and so does a server, whose rbd disk no compute can make: rescheduled, then ERROR),
+the cluster heals once they are back; an image in glance's rbd store outlives
+controller1; a server's root disk on the cluster (nova's ``[libvirt] images_type = rbd``)
+outlives its compute: the evacuated server boots the same disk on the other compute.
 
 The cloud is this module's own (its faults would disturb the shared one): the ceph
-backend enabled beside lvm, glance's default store rbd, the lab's timers 50 times faster
+backend enabled beside lvm, glance's default store rbd, nova's disks on rbd, the lab's
+timers 50 times faster
 (the OSDs' 20 s heartbeat grace is 0.4 s, the RADOS clients' 5 s timeout 0.1 s).
 """
 
@@ -18,6 +21,7 @@ from typing import Any
 import pytest
 
 from acceptance.conftest import LiveCloud, start_cloud, stop_cloud, wait_for
+from acceptance.test_compute_servers import CIRROS, COMPUTE1, COMPUTE2, Nova, token
 
 pytestmark = [pytest.mark.acceptance, pytest.mark.timeout(240)]
 
@@ -28,7 +32,8 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveCloud]:
     config = tmp / "stacklab.ini"
     config.write_text("[stacklab]\nha_time_scale = 0.02\n"
                       "[DEFAULT]\nenabled_backends = lvm,ceph\n"
-                      "[glance_store]\nstores = file,http,rbd\ndefault_store = rbd\n")
+                      "[glance_store]\nstores = file,http,rbd\ndefault_store = rbd\n"
+                      "[libvirt]\nimages_type = rbd\n")
     cloud = start_cloud(tmp, "--ephemeral", "--config", str(config))
     yield cloud
     stop_cloud(cloud)
@@ -75,6 +80,15 @@ def test_a_ceph_volume_survives_storage1_and_creates_fail_without_storage(
     lab.stacklab("fault", "power-off", "storage2")
     assert ceph_section(lab)["title"].startswith("Ceph (UNREACHABLE")
     assert create_volume(lab, "no-storage")["status"] == "error"
+    # A server's rbd disk cannot be made on either compute: nova reschedules, then gives up.
+    nova = Nova(lab, token(lab))
+    server = lab.openstack_json("server", "create", "--flavor", "m1.tiny", "--image", CIRROS,
+                                "--nic", "none", "no-disk")["id"]
+    failed = nova.wait(server, "ERROR", timeout=30)
+    assert failed["fault"]["message"] == (
+        "Exceeded maximum number of retries. Exhausted all hosts available for retrying "
+        f"build failures for instance {server}.")
+    nova.call("DELETE", f"/servers/{server}")
 
     lab.stacklab("fault", "power-on", "storage1")
     lab.stacklab("fault", "power-on", "storage2")
@@ -98,3 +112,32 @@ def test_an_rbd_image_outlives_controller1(lab: LiveCloud, tmp_path: Path) -> No
         assert out.read_bytes() == data.read_bytes()
     finally:
         lab.stacklab("fault", "power-on", "controller1")
+
+
+def test_a_servers_rbd_disk_outlives_its_compute(lab: LiveCloud) -> None:
+    nova = Nova(lab, token(lab))
+    server = lab.openstack_json("server", "create", "--flavor", "m1.tiny", "--image", CIRROS,
+                                "--nic", "none", "--availability-zone", f"nova:{COMPUTE1}",
+                                "on-rbd")["id"]
+    nova.wait(server, "ACTIVE")
+    # The guest grows its fresh disk on its first boot.
+    first = nova.action(server, {"os-getConsoleOutput": {}}).json()["output"]
+    assert "growroot: CHANGED" in first
+    lab.stacklab("fault", "power-off", "compute1")
+    try:
+        wait_for("nova-compute on compute1 down", lambda: nova.call(
+            "GET", f"/os-services?binary=nova-compute&host={COMPUTE1}").json()["services"],
+            lambda services: services[0]["state"] == "down", timeout=30)
+        # Before 2.14 the caller says the disk is on shared storage.
+        lab.openstack("--os-compute-api-version", "2.13", "server", "evacuate",
+                      "--shared-storage", server)
+        shown = wait_for("the server rebuilt", lambda: nova.show(server),
+                         lambda s: s["OS-EXT-STS:task_state"] is None
+                         and s["OS-EXT-SRV-ATTR:host"] == COMPUTE2, timeout=30)
+        assert shown["status"] == "ACTIVE"
+        # On compute2 it boots the same disk, grown already.
+        log = lab.openstack("console", "log", "show", server).stdout
+        assert "growroot: NOCHANGE" in log
+    finally:
+        lab.stacklab("fault", "power-on", "compute1")
+    nova.call("DELETE", f"/servers/{server}")

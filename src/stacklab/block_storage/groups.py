@@ -38,6 +38,21 @@ LOG = logging.getLogger("cinder.volume.manager")
 MEMBER_STATUSES = ("available", "in-use")
 
 
+# cinder's group type for the consistency groups API (cinder/volume/group_types.py
+# DEFAULT_CGSNAPSHOT_TYPE), made by its db migration: a CG is a group of this type, which
+# the generic group APIs refuse to touch.
+DEFAULT_CGSNAPSHOT_TYPE = "default_cgsnapshot_type"
+CGSNAPSHOT_TYPE_DESCRIPTION = "Default group type for migrating cgsnapshot"
+
+
+def check_not_reserved(session: Session, group_type_id: str) -> None:
+    """cinder's ``_check_default_cgsnapshot_type`` of the generic group APIs."""
+    row = session.get(m.GroupType, group_type_id)
+    if row is not None and row.name == DEFAULT_CGSNAPSHOT_TYPE:
+        raise BadRequest(f"Group_type {group_type_id} is reserved for migrating CGs to "
+                         "groups. Migrated group can only be operated by CG APIs.")
+
+
 def group_type_not_found(ident: str) -> NotFound:
     return NotFound(f"Group type {ident} could not be found.")
 
@@ -55,6 +70,20 @@ class Groups:
         self.service = service
 
     # -- group types ---------------------------------------------------------------------------
+
+    def ensure_cgsnapshot_type(self, session: Session) -> m.GroupType:
+        """The reserved type of consistency groups, made once as cinder's db sync does."""
+        found = session.scalars(select(m.GroupType).where(
+            m.GroupType.name == DEFAULT_CGSNAPSHOT_TYPE)).first()
+        if found is None:
+            found = m.GroupType(
+                id=self.service.ids.uuid(), name=DEFAULT_CGSNAPSHOT_TYPE,
+                description=CGSNAPSHOT_TYPE_DESCRIPTION, is_public=True,
+                group_specs={"consistent_group_snapshot_enabled": "<is> True"},
+                created_at=self.service.clock.now())
+            session.add(found)
+            session.flush()
+        return found
 
     @staticmethod
     def find_type(session: Session, ident: str, admin: bool) -> m.GroupType:

@@ -106,6 +106,7 @@ class BlockStorageService:
         with self.db.session() as session:
             self.services.register(session, self.processes)
             self.types.ensure_default(session)
+            self.groups.ensure_cgsnapshot_type(session)
         for manager in self.scheduler_managers:
             manager.listener = self.bus.listen(manager.target, manager)
         for volume in self.volume_managers:

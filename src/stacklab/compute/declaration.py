@@ -7,12 +7,21 @@ import asyncio
 from stacklab.compute.agents.events import VifPlugging
 from stacklab.compute.api import api
 from stacklab.compute.cinder import CinderClient
+from stacklab.compute.disks import RBD, EphemeralDisks
 from stacklab.compute.glance import GlanceClient
 from stacklab.compute.neutron import NeutronClient
 from stacklab.compute.policies import RULES
 from stacklab.compute.service import ComputeService
 from stacklab.compute.servicegroup import TOPICS, conductor_reporter
-from stacklab.declaration import CatalogSpec, Key, Parts, ServiceDeclaration, Startup
+from stacklab.declaration import (
+    CONTROL_PLANE,
+    CatalogSpec,
+    Key,
+    Parts,
+    ServiceDeclaration,
+    Startup,
+)
+from stacklab.ha.ceph import CephCluster, RadosClient
 
 COMPUTE = Key("compute", ComputeService)
 
@@ -30,6 +39,8 @@ def _build(parts: Parts) -> ComputeService:
                              sync_power_state_interval=config.DEFAULT.sync_power_state_interval,
                              enabled_filters=config.filter_scheduler.filters())
     compute.reimage_timeout_per_gb = config.DEFAULT.reimage_timeout_per_gb
+    compute.max_attempts = config.scheduler.max_attempts
+    compute.disks = _disks(parts)
     # nova's [neutron] section: networking over HTTP, as the user nova.
     compute.neutron = NeutronClient(
         parts.app, parts.base_url, username="nova", password=config.stacklab.admin_password,
@@ -42,6 +53,33 @@ def _build(parts: Parts) -> ComputeService:
     compute.cinder = CinderClient(parts.app, parts.base_url, username="nova",
                                   password=config.stacklab.admin_password)
     return compute
+
+
+def _disks(parts: Parts) -> EphemeralDisks:
+    """[libvirt] images_type: local disks, or RBD images in the lab's Ceph pool (each
+    compute its own librados handle, so what its node reaches is what it gets)."""
+    options = parts.config.libvirt
+    if options.images_type != RBD:
+        return EphemeralDisks(options.images_type)
+
+    # The control plane (which holds the cluster) is built after the services: the
+    # handle finds it when first used.
+    def cluster() -> CephCluster:
+        found = parts.get(CONTROL_PLANE).ceph
+        if found is None:
+            raise ValueError("[libvirt] images_type rbd: this lab has no storage nodes "
+                             "(ceph-osd)")
+        return found
+
+    def rados(host: str) -> RadosClient:
+        return RadosClient(cluster, options.images_rbd_pool, clock=parts.scaled_clock,
+                           sync=lambda: parts.get(CONTROL_PLANE).time.sync(),
+                           timeout=options.rbd_connect_timeout, client=host or None)
+
+    disks = EphemeralDisks(RBD, rados)
+    # glance on the same cluster's rbd store: the disk is a copy-on-write clone.
+    disks.clone_from_glance = parts.config.glance_store.default_store == "rbd"
+    return disks
 
 
 def _start(parts: Parts, startup: Startup) -> None:

@@ -217,8 +217,10 @@ class Moves:
                                  migration_uuid=migration_uuid, source=instance.host)
 
     def evacuate(self, session: Session, instance: m.Instance, host: str | None, *,
-                 stop: bool) -> Cast:
-        """Rebuild a server of a compute that is down elsewhere (stopped there with ``stop``)."""
+                 stop: bool, on_shared_storage: bool | None = None) -> Cast:
+        """Rebuild a server of a compute that is down elsewhere (stopped there with ``stop``).
+        ``on_shared_storage``: the caller's word on the server's disk (before 2.14; the
+        destination checks it), None to let the destination tell."""
         if host is not None:
             if not self._known(host):
                 raise NotFound(f"Compute host {host} not found.")
@@ -234,7 +236,8 @@ class Moves:
         return Cast.to_conductor("rebuild_instance", instance_uuid=instance.uuid,
                                  spec=_away_spec(session, instance, host),
                                  migration_uuid=migration_uuid,
-                                 target_state=states.STOPPED if stop else None)
+                                 target_state=states.STOPPED if stop else None,
+                                 on_shared_storage=on_shared_storage)
 
     def unshelve(self, instance: m.Instance, host: str | None, zone: str | None) -> Cast:
         """Back from a shelve: on its host if it is still there, else wherever fits."""

@@ -28,6 +28,7 @@ from stacklab.compute.builds import Builds
 from stacklab.compute.cinder import CinderClient
 from stacklab.compute.consoles import Consoles
 from stacklab.compute.deletes import Deletes
+from stacklab.compute.disks import EphemeralDisks
 from stacklab.compute.flavors import Flavors
 from stacklab.compute.glance import GlanceClient
 from stacklab.compute.instances import Instances
@@ -101,6 +102,11 @@ class ComputeService:
         self.interfaces = Interfaces(self)
         self.snapshots = Snapshots(self)
         self.volumes = Volumes(self)
+        # [libvirt] images_type: where the servers' root disks live (the cloud gives the
+        # rbd backend its cluster).
+        self.disks = EphemeralDisks()
+        # [scheduler] max_attempts: the hosts a build is tried on, reschedules included.
+        self.max_attempts = 3
         # The deprecated proxies to glance and neutron (/images, /os-security-groups...).
         self.images = Images(self)
         self.networking = Networking(self)
@@ -283,24 +289,32 @@ class ComputeService:
         if agent is not None:
             agent.init_host()
 
+    async def fetch_image(self, image_id: str) -> bytes:
+        """An image's bytes from glance, for a host's image cache (none: glance has none)."""
+        if self.glance is None:
+            return b"\0"  # no Image service wired (a bare compute): nothing to fetch
+        return await self.glance.download(image_id)
+
     def instance_summary(self, uuid: str) -> dict[str, Any]:
         """What the agents read of a server between steps (plain columns, no ORM object)."""
         with self.db.engine.connect() as conn:
             row = conn.execute(select(
                 m.Instance.hostname, m.Instance.addresses, m.Instance.vm_state,
                 m.Instance.system_metadata, m.Instance.project_id, m.Instance.networks,
-                m.Instance.security_groups, m.Instance.availability_zone)
+                m.Instance.security_groups, m.Instance.availability_zone,
+                m.Instance.image_ref)
                 .where(m.Instance.uuid == uuid)).first()
         if row is None:
             return {"hostname": "", "ips": [], "vm_state": "", "system_metadata": {},
                     "project_id": "", "networks": None, "security_groups": [],
-                    "availability_zone": self.default_zone}
+                    "availability_zone": self.default_zone, "image_ref": ""}
         ips = [a["addr"] for addrs in (row.addresses or {}).values() for a in addrs]
         return {"hostname": row.hostname, "ips": ips, "vm_state": row.vm_state,
                 "system_metadata": dict(row.system_metadata or {}),
                 "project_id": row.project_id, "networks": row.networks,
                 "security_groups": list(row.security_groups or []),
-                "availability_zone": row.availability_zone or self.default_zone}
+                "availability_zone": row.availability_zone or self.default_zone,
+                "image_ref": row.image_ref or ""}
 
     def delete_row(self, session: Session, instance: m.Instance) -> None:
         """Mark a server deleted and free what it held (its allocation, its group place)."""

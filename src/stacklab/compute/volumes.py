@@ -159,6 +159,11 @@ class Volumes:
             m.BlockDeviceMapping.boot_index == 0,
             m.BlockDeviceMapping.destination_type == "volume")))
 
+    def boots_from_volume(self, instance_uuid: str) -> bool:
+        """Whether the server's root disk is a volume (no image disk on its host)."""
+        return any(b["boot_index"] == 0 and b["destination_type"] == "volume"
+                   for b in self.views(instance_uuid))
+
     def add(self, session: Session, instance_uuid: str,
             fields: Mapping[str, Any]) -> m.BlockDeviceMapping:
         bdm = m.BlockDeviceMapping(uuid=self.service.ids.uuid(), instance_uuid=instance_uuid,

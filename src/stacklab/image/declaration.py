@@ -13,9 +13,10 @@ from stacklab.declaration import (
     Startup,
 )
 from stacklab.ha.ceph import CephCluster, RadosClient
+from stacklab.ha.route import current as current_route
 from stacklab.image.api import api
 from stacklab.image.builtin import CIRROS_NAME, CIRROS_PROPERTIES, cirros_bytes
-from stacklab.image.filestore import FileStore
+from stacklab.image.filestore import ControllerFileStores, FileStore
 from stacklab.image.imports import Importer
 from stacklab.image.inspection import FormatPolicy
 from stacklab.image.policies import RULES
@@ -32,7 +33,11 @@ def image_store(parts: Parts) -> FileStore:
     config: Config = parts.config
     options = config.glance_store
     if options.default_store != "rbd":
-        return FileStore(None if config.stacklab.ephemeral else config.state_path / "images")
+        root = None if config.stacklab.ephemeral else config.state_path / "images"
+        if config.stacklab.glance_file_store_shared:
+            return FileStore(root)
+        controllers = [node.fqdn for node in parts.topology.nodes_running("glance-api")]
+        return ControllerFileStores(root, controllers, _serving_controller)
     if "rbd" not in config_list(options.stores):
         raise ValueError("[glance_store] default_store rbd is not one of stores "
                          f"({options.stores})")
@@ -50,6 +55,12 @@ def image_store(parts: Parts) -> FileStore:
         cluster, options.rbd_store_pool, clock=parts.scaled_clock,
         sync=lambda: parts.get(CONTROL_PLANE).time.sync(),
         timeout=options.rados_connect_timeout))
+
+
+def _serving_controller() -> str | None:
+    """The controller whose glance-api serves the current request (None: no request)."""
+    route = current_route()
+    return route.controller if route is not None else None
 
 
 def _build(parts: Parts) -> ImageService:

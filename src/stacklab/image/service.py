@@ -372,7 +372,7 @@ class ImageService:
         with self.db.session() as session:
             if session.get(m.Image, image_id) is not None:
                 return
-            stored = self.store.write_bytes(image_id, data)
+            stored = self.store.seed(image_id, data)
             now = self.clock.now()
             # As devstack's upload of CirrOS would: inspected, so its virtual size is known.
             virtual_size = inspect([data], "qcow2", self.options.formats)

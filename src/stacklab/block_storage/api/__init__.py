@@ -4,6 +4,7 @@ from stacklab.block_storage.api import (  # noqa: F401
     attachments,
     backups,
     capabilities,
+    consistencygroups,
     discovery,
     extensions,
     group_snapshots,

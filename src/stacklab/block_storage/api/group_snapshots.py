@@ -23,6 +23,7 @@ from stacklab.block_storage.group_snapshots import (
     GROUP_SNAPSHOT_STATUSES,
     group_snapshot_not_found,
 )
+from stacklab.block_storage.groups import check_not_reserved
 
 GS = "/v3/group_snapshots/{group_snapshot_id}"
 # cinder/api/v3/resource_filters.json "group_snapshot", and what a list also takes.
@@ -77,6 +78,7 @@ async def create_group_snapshot(call: Call) -> dict[str, Any]:
         group = service.groups.get(session, fields["group_id"], caller(call))
         call.authorize("group:create_group_snapshot", {
             "project_id": group.project_id, "user_id": group.user_id, "id": group.id})
+        check_not_reserved(session, group.group_type_id)
         row, cast = service.group_snapshots.create(session, caller(call), group, fields)
         body = summary(row)
     service.send(cast)
@@ -141,6 +143,7 @@ async def delete_group_snapshot(call: Call) -> Reply:
     service = block_storage(call)
     with service.db.session() as session:
         row = _load(call, session, "group:delete_group_snapshot")
+        check_not_reserved(session, row.group_type_id)
         cast = service.group_snapshots.delete(session, row)
     service.send(cast)
     return Reply(None, status=202)

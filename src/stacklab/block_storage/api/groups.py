@@ -19,7 +19,11 @@ from stacklab.block_storage.api.base import (
     timestamp,
 )
 from stacklab.block_storage.api.volumes import caller
-from stacklab.block_storage.groups import group_not_found, group_type_not_found
+from stacklab.block_storage.groups import (
+    check_not_reserved,
+    group_not_found,
+    group_type_not_found,
+)
 
 GT = "/v3/group_types/{group_type_id}"
 G = "/v3/groups/{group_id}"
@@ -302,6 +306,7 @@ async def update_group(call: Call) -> None:
     service = block_storage(call)
     with service.db.session() as session:
         group = _group(call, session, "group:update")
+        check_not_reserved(session, group.group_type_id)
         service.groups.update(session, group, call.body["group"])
 
 
@@ -313,6 +318,7 @@ async def delete_group(call: Call) -> Reply:
     service = block_storage(call)
     with service.db.session() as session:
         group = _group(call, session, "group:delete")
+        check_not_reserved(session, group.group_type_id)
         cast = service.groups.delete(session, group, s.as_bool(
             (call.body["delete"] or {}).get("delete-volumes", False)))
     service.send(cast)

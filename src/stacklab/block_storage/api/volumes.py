@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import Select, func, select
 
-from stacklab.api.errors import BadRequest, NotFound
+from stacklab.api.errors import BadRequest
 from stacklab.api.pagination import Cinder, Window, page_query
 from stacklab.api.service import Call, Reply, VersionedSchema, not_served
 from stacklab.block_storage import models as m
@@ -153,10 +153,10 @@ async def create_volume(call: Call) -> dict[str, Any]:
                          "multiattach volumes.")
     # From 3.47 a volume may be made from a backup; before, cinder ignores the key.
     backup_id = fields.get("backup_id") if call.version_at_least("3.47") else None
-    if fields.get("consistencygroup_id"):
-        raise NotFound(f"Group {fields['consistencygroup_id']} could not be found.")
-    # From 3.13 a volume may be made into a generic group.
+    # From 3.13 a volume may be made into a generic group; a consistency group (a group
+    # of the reserved default_cgsnapshot_type) at any version, as cinder reads it.
     group_id = fields.get("group_id") if call.version_at_least("3.13") else None
+    group_id = fields.get("consistencygroup_id") or group_id
     service = block_storage(call)
     image: ImageInfo | None = None
     image_ref = fields.get("imageRef") or fields.get("image_id")

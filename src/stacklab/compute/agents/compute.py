@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Awaitable, Mapping
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from stacklab.api.errors import Conflict
 from stacklab.bus.interface import Target
@@ -23,6 +23,8 @@ from stacklab.compute.agents.events import VIF_PLUGGED, InstanceEvents
 from stacklab.compute.agents.hypervisor import Hypervisor
 from stacklab.compute.cinder import CinderError
 from stacklab.compute.diagnostics import diagnostics
+from stacklab.compute.disks import DiskUnavailable, ImageUnacceptable
+from stacklab.compute.glance import GlanceError
 from stacklab.compute.instances import InstanceGone, UnexpectedTaskState
 from stacklab.compute.neutron import NeutronError
 from stacklab.compute.volume_extend import extend_attached
@@ -35,7 +37,12 @@ if TYPE_CHECKING:
 LOG = logging.getLogger("nova.compute.manager")
 
 
-class VolumesFailed(Exception):
+class ServerFailed(Exception):
+    """A step failed and the server was left as nova leaves it (ERROR, or its task state
+    cleared, the fault recorded): the event of its action says why."""
+
+
+class VolumesFailed(ServerFailed):
     """cinder refused a step of a move: the server was put in ERROR."""
 
 
@@ -70,6 +77,8 @@ class ComputeManager:
                 LOG.info("[instance: %s] Destroying the guest: the server was evacuated from "
                          "this host", uuid)
                 self.hypervisor.destroy(uuid)
+            # Its files here go too; a disk on shared storage is the server's still.
+            compute.disks.forget_local(uuid, self.host)
             if evacuation.instance_deleted:
                 continue
             LOG.info("[instance: %s] Removing this host's allocation of the evacuated server",
@@ -97,8 +106,8 @@ class ComputeManager:
             # Deleted or taken over meanwhile: nova logs it and gives up the operation.
             LOG.warning("[instance: %s] %s stopped: %s", uuid, name, exc)
             instances.event(uuid, request_id, name, self.host, result="Error", details=str(exc))
-        except VolumesFailed as exc:
-            # The server is in ERROR already; the event says why.
+        except ServerFailed as exc:
+            # The server is in ERROR (or back to no task) already; the event says why.
             instances.event(uuid, request_id, name, self.host, result="Error", details=str(exc))
         else:
             LOG.info("[instance: %s] Took %.2f seconds for %s", uuid,
@@ -115,24 +124,53 @@ class ComputeManager:
             await self.compute.profile_sleep(task_state)
             expected = task_state
 
-    def _boot(self, uuid: str) -> None:
+    async def _boot(self, uuid: str, expected: str | None) -> None:
+        """Start the guest from its disk; a disk the cluster cannot serve (after librados'
+        timeout) leaves the server in ERROR, as a libvirt domain that cannot open its rbd
+        disk fails to start."""
         record = self.compute.instance_summary(uuid)
-        self.hypervisor.boot(uuid, record["hostname"], record["ips"])
+        try:
+            first = await self.compute.disks.boot(uuid, self.host)
+        except DiskUnavailable as exc:
+            await self._disk_failed(uuid, expected, exc)
+        self.hypervisor.boot(uuid, record["hostname"], record["ips"], first_boot=first)
+
+    async def _disk_failed(self, uuid: str, expected: str | None,
+                           exc: DiskUnavailable) -> NoReturn:
+        LOG.error("[instance: %s] Setting instance vm_state to ERROR: %s", uuid, exc.message)
+        if uuid in self.hypervisor.domains:
+            self.hypervisor.disk_error(uuid)
+        await self._save(uuid, expected, vm_state=states.ERROR, task_state=None,
+                         power_state=states.SHUTDOWN,
+                         fault=self.compute.instances.fault(exc.message))
+        raise ServerFailed(exc.message)
+
+    async def _new_disk(self, uuid: str, expected: str | None, image_ref: str) -> None:
+        """A fresh root disk from the image (a rebuild's, an unshelve's); one the cluster
+        cannot take leaves the server in ERROR."""
+        try:
+            await self.compute.disks.create(uuid, self.host, image_ref)
+        except DiskUnavailable as exc:
+            await self._disk_failed(uuid, expected, exc)
 
     # -- build and delete ----------------------------------------------------------------
 
     async def build_and_run_instance(self, instance_uuid: str, node: str,
-                                     ctxt: Mapping[str, Any]) -> None:
+                                     ctxt: Mapping[str, Any],
+                                     spec: Mapping[str, Any] | None = None) -> None:
+        """``spec``: the request as the conductor scheduled it, with its ``retry`` (the
+        attempts so far and the hosts tried) when the build may be rescheduled."""
         uuid = instance_uuid
         # neutron may say a port is wired before the build waits for it: kept from now on.
         self.events.expect(uuid)
         try:
             async with self._event(uuid, ctxt, "compute__do_build_and_run_instance"):
-                await self._build(uuid, node, ctxt)
+                await self._build(uuid, node, ctxt, spec)
         finally:
             self.events.forget(uuid)
 
-    async def _build(self, uuid: str, node: str, ctxt: Mapping[str, Any]) -> None:
+    async def _build(self, uuid: str, node: str, ctxt: Mapping[str, Any],
+                     spec: Mapping[str, Any] | None = None) -> None:
         try:
             await self._save(uuid, (states.SCHEDULING, None), vm_state=states.BUILDING,
                              task_state=None, host=self.host, node=node,
@@ -153,6 +191,26 @@ class ComputeManager:
                                         f"Build of instance {uuid} aborted: {failure}", ctxt=ctxt)
                 return
             await self._steps(uuid, states.BLOCK_DEVICE_MAPPING, states.SPAWNING)
+            # spawn's _create_image: the root disk from the image (none for a server
+            # booted from a volume). What fails here is worth another host.
+            image_ref = self.compute.instance_summary(uuid)["image_ref"]
+            if self.compute.volumes.boots_from_volume(uuid):
+                image_ref = ""
+            failure = self.hypervisor.spawn_failure
+            if failure is None and image_ref:
+                try:
+                    await self.compute.disks.create(uuid, self.host, image_ref,
+                                                    self.compute.fetch_image)
+                except (DiskUnavailable, GlanceError) as exc:
+                    failure = exc.message
+                except ImageUnacceptable as exc:
+                    await self._abort_build(uuid, states.SPAWNING,
+                                            f"Build of instance {uuid} aborted: {exc.message}",
+                                            ctxt=ctxt)
+                    return
+            if failure is not None:
+                await self._reschedule(uuid, ctxt, spec, failure)
+                return
             if not await self._wait_for_plugging(uuid, self._awaited(unwired)):
                 # nova's VirtualInterfaceCreateException, turned into a build abort.
                 await self._abort_build(
@@ -161,7 +219,7 @@ class ComputeManager:
                     "not rescheduling.",
                     details="VirtualInterfaceCreateException: Virtual Interface creation failed")
                 return
-            self._boot(uuid)
+            await self._boot(uuid, states.SPAWNING)
             await self._save(uuid, states.SPAWNING, vm_state=states.ACTIVE,
                              task_state=None, power_state=states.RUNNING,
                              launched_at=self.compute.clock.now())
@@ -192,6 +250,39 @@ class ComputeManager:
                         options.timeout, "fatal" if options.fatal else "booting anyway")
         return outcome.ok or not options.fatal
 
+    async def _reschedule(self, uuid: str, ctxt: Mapping[str, Any],
+                          spec: Mapping[str, Any] | None, reason: str) -> None:
+        """nova's RescheduledException: what this host did for the build is undone and
+        the conductor tries another host, this one excluded ([scheduler] max_attempts
+        counts the attempts). Without retry information (max_attempts 1, a forced host)
+        the build fails here, the reason its fault.
+
+        libvirt keeps the server's ports for the next host; stacklab deletes the ports it
+        made and the next host makes new ones (their addresses may differ)."""
+        retry = (spec or {}).get("retry")
+        if not retry:
+            LOG.debug("[instance: %s] Retry info not present, will not reschedule", uuid)
+            await self._abort_build(uuid, states.SPAWNING, reason, ctxt=ctxt)
+            return
+        LOG.error("[instance: %s] Build of instance %s was re-scheduled: %s", uuid, uuid,
+                  reason)
+        compute = self.compute
+        self.hypervisor.destroy(uuid)
+        compute.disks.delete(uuid, self.host)
+        await compute.release_network(uuid, _user_ports(compute, uuid))
+        try:
+            await compute.volumes.reserve_anew(uuid, ctxt)
+        except CinderError as exc:
+            LOG.warning("[instance: %s] Failed to release the volumes for the reschedule: %s",
+                        uuid, exc.message)
+        compute.placement.release(uuid)
+        await self._save(uuid, states.SPAWNING, task_state=states.SCHEDULING, host=None,
+                         node=None)
+        again = {**(spec or {}), "retry": {**retry, "hosts": [*retry["hosts"], self.host],
+                                           "exc_reason": reason}}
+        await compute.bus.cast(Target("conductor"), "build_instances", instance_uuids=[uuid],
+                               spec=again, ctxt=ctxt)
+
     async def _abort_build(self, uuid: str, task_state: str, message: str,
                            details: str = "", ctxt: Mapping[str, Any] | None = None) -> None:
         """What nova does with a BuildAbortException: no retry, the server in ERROR (its
@@ -209,6 +300,7 @@ class ComputeManager:
         async with self._event(instance_uuid, ctxt, "compute_terminate_instance"):
             await self.compute.profile_sleep("destroy")
             self.hypervisor.destroy(instance_uuid)
+            self.compute.disks.delete(instance_uuid, self.host)
             await self.compute.release_network(instance_uuid,
                                                _user_ports(self.compute, instance_uuid))
             await self.compute.volumes.release_all(instance_uuid, ctxt)
@@ -226,7 +318,7 @@ class ComputeManager:
         """A soft-deleted server back: powered on (libvirt has no restore), ACTIVE."""
         async with self._event(instance_uuid, ctxt, "compute_restore_instance"):
             await self.compute.profile_sleep("power_on")
-            self._boot(instance_uuid)
+            await self._boot(instance_uuid, states.RESTORING)
             await self._save(instance_uuid, states.RESTORING, vm_state=states.ACTIVE,
                              task_state=None, power_state=states.RUNNING)
 
@@ -370,7 +462,7 @@ class ComputeManager:
         async with self._event(uuid, ctxt, event):
             await self.compute.profile_sleep(step)
             if power_state == states.RUNNING and note == "boot":
-                self._boot(uuid)
+                await self._boot(uuid, task_state)
             else:
                 self.hypervisor.set_power(uuid, power_state, note)
             await self._save(uuid, task_state, vm_state=vm_state, task_state=None,
@@ -420,7 +512,7 @@ class ComputeManager:
         async with self._event(uuid, ctxt, "compute_reboot_instance"):
             await self._steps(uuid, first, pending, started)
             await self.compute.profile_sleep("reboot_hard" if hard else "reboot_soft")
-            self._boot(uuid)
+            await self._boot(uuid, started)
             await self._save(uuid, started, vm_state=states.ACTIVE, task_state=None,
                              power_state=states.RUNNING)
 
@@ -429,7 +521,11 @@ class ComputeManager:
     async def rebuild_instance(self, instance_uuid: str, image_ref: str | None, evacuate: bool,
                                migration_uuid: str | None, target_state: str | None,
                                ctxt: Mapping[str, Any],
-                               reimage_boot_volume: bool = False) -> None:
+                               reimage_boot_volume: bool = False,
+                               on_shared_storage: bool | None = None) -> None:
+        """Rebuild the server here: from a new image, or (``evacuate``) after its host was
+        lost. ``on_shared_storage`` is what the caller said of the server's disk (before
+        2.14); None lets the compute tell (libvirt's ``instance_on_disk``)."""
         uuid = instance_uuid
         compute = self.compute
         async with self._event(uuid, ctxt, "compute_rebuild_instance"):
@@ -437,6 +533,10 @@ class ComputeManager:
             previous = record["system_metadata"].get("old_vm_state", record["vm_state"])
             changes: dict[str, Any] = {}
             if evacuate:
+                on_disk = compute.disks.shared
+                if on_shared_storage is not None and on_shared_storage != on_disk:
+                    await self._refuse_evacuation(uuid, migration_uuid)
+                on_shared_storage = on_disk
                 changes = {"host": self.host, "node": self.host,
                            "availability_zone": compute.host_zone(self.host)}
                 if migration_uuid:
@@ -458,10 +558,13 @@ class ComputeManager:
             await self._steps(uuid, states.REBUILD_BLOCK_DEVICE_MAPPING,
                               states.REBUILD_SPAWNING)
             await compute.profile_sleep("spawning")
-            await self._save(uuid, states.REBUILD_SPAWNING, **changes)
-            if evacuate:
-                await compute.rebind_network(uuid, self.host)
-            self._boot(uuid)
+            try:
+                await self._spawn_rebuilt(uuid, image_ref or record["image_ref"], evacuate,
+                                          on_shared_storage, changes)
+            except ServerFailed:
+                if evacuate and migration_uuid:
+                    compute.set_migration(migration_uuid, status="failed")
+                raise
             stopped = (target_state or previous) == states.STOPPED
             if stopped:
                 self.hypervisor.power_off(uuid)
@@ -477,6 +580,41 @@ class ComputeManager:
                 # and its guest stay until the source compute starts again and cleans
                 # up after itself (``init_host``).
                 compute.set_migration(migration_uuid, status="done")
+
+    async def _spawn_rebuilt(self, uuid: str, image: str, evacuate: bool,
+                             on_shared_storage: bool | None, changes: dict[str, Any]) -> None:
+        """A rebuild's spawn: the disk kept (shared storage), made anew from the image, or
+        none (a volume), then the guest booted here."""
+        compute = self.compute
+        if evacuate and on_shared_storage:
+            LOG.info("[instance: %s] disk on shared storage, evacuating using existing disk",
+                     uuid)
+        elif image and not compute.volumes.boots_from_volume(uuid):
+            if evacuate:
+                LOG.info("[instance: %s] disk not on shared storage, evacuating from image: "
+                         "'%s'", uuid, image)
+            await self._new_disk(uuid, states.REBUILD_SPAWNING, image)
+        else:
+            LOG.info("[instance: %s] disk on volume, evacuating using existing volume", uuid)
+        await self._save(uuid, states.REBUILD_SPAWNING, **changes)
+        if evacuate:
+            await compute.rebind_network(uuid, self.host)
+        await self._boot(uuid, states.REBUILD_SPAWNING)
+
+    async def _refuse_evacuation(self, uuid: str, migration_uuid: str | None) -> NoReturn:
+        """nova's InvalidSharedStorage: the caller's onSharedStorage is not what this host
+        finds. The server stays as it was (task state cleared, on its lost host), the
+        migration ``failed``, the destination's claim given back."""
+        message = "Invalid state of instance files on shared storage"
+        LOG.error("[instance: %s] %s", uuid, message)
+        placement = self.compute.placement
+        if migration_uuid:
+            placement.release(uuid)
+            placement.move(migration_uuid, uuid)
+            self.compute.set_migration(migration_uuid, status="failed", dest_compute=self.host)
+        await self._save(uuid, states.REBUILDING, task_state=None,
+                         fault=self.compute.instances.fault(message))
+        raise ServerFailed(message)
 
     async def _reimage(self, uuid: str, image_ref: str, ctxt: Mapping[str, Any]) -> None:
         """2.93: the root volume written anew from the image by cinder; a failure is nova's
@@ -534,7 +672,9 @@ class ComputeManager:
         async with self._event(uuid, ctxt, "compute_shelve_offload_instance"):
             await self.compute.profile_sleep("destroy")
             self.hypervisor.destroy(uuid)
-            # Its volumes stay reserved for it, connected to no host.
+            # Its disk goes too (the snapshot keeps it); its volumes stay reserved for
+            # it, connected to no host.
+            self.compute.disks.delete(uuid, self.host)
             await self._move_volumes(uuid, states.SHELVING_OFFLOADING,
                                      self.compute.volumes.reserve_anew(uuid, ctxt))
             self.compute.placement.release(uuid)
@@ -559,8 +699,12 @@ class ComputeManager:
                 await self._move_volumes(uuid, states.SPAWNING,
                                          compute.volumes.connect_all(uuid, self.host, ctxt))
             await compute.profile_sleep("spawning")
-            self._boot(uuid)
             record = compute.instance_summary(uuid)
+            shelved_image = record["system_metadata"].get("shelved_image_id")
+            if offloaded and shelved_image and not compute.volumes.boots_from_volume(uuid):
+                # The offload removed the disk: a new one from the shelve's snapshot.
+                await self._new_disk(uuid, states.SPAWNING, shelved_image)
+            await self._boot(uuid, states.SPAWNING)
             await compute.delete_image(record["system_metadata"].get("shelved_image_id"))
             await self._save(uuid, states.SPAWNING, vm_state=states.ACTIVE, task_state=None,
                              power_state=states.RUNNING,
@@ -612,7 +756,8 @@ class ComputeManager:
             await self._move_volumes(uuid, states.RESIZE_FINISH,
                                      self.compute.volumes.connect_all(uuid, self.host, ctxt),
                                      migration_uuid, "error")
-            self._boot(uuid)
+            self.compute.disks.move(uuid, self.host)
+            await self._boot(uuid, states.RESIZE_FINISH)
             record = self.compute.instance_summary(uuid)
             was_stopped = record["system_metadata"].get("old_vm_state") == states.STOPPED
             if was_stopped:
@@ -658,7 +803,8 @@ class ComputeManager:
             await self._move_volumes(uuid, states.RESIZE_REVERTING,
                                      self.compute.volumes.connect_all(uuid, self.host, ctxt),
                                      migration_uuid, "error")
-            self._boot(uuid)
+            self.compute.disks.move(uuid, self.host)
+            await self._boot(uuid, states.RESIZE_REVERTING)
             await self.compute.settle_resize(uuid, states.RESIZE_REVERTING,
                                              hypervisor=self.hypervisor)
 
@@ -700,6 +846,7 @@ class ComputeManager:
                 domain = target.hypervisor.domain(uuid)
                 domain.power_state, domain.console = power, console
             await compute.rebind_network(uuid, dest)
+            compute.disks.move(uuid, dest)
             await compute.volumes.drop_attachments(old, ctxt)
             await self._save(uuid, states.MIGRATING, task_state=None, host=dest, node=dest,
                              availability_zone=compute.host_zone(dest))
@@ -728,7 +875,12 @@ class ComputeManager:
     # -- what the API asks and waits for ------------------------------------------------------
 
     def get_console_output(self, instance_uuid: str, length: Any) -> str:
-        """An RPC call: the guest's serial console log."""
+        """An RPC call: the guest's serial console log. A running guest whose rbd disk the
+        cluster cannot serve now has logged its I/O errors."""
+        domain = self.hypervisor.domains.get(instance_uuid)
+        if (domain is not None and domain.power_state == states.RUNNING
+                and self.compute.disks.blocked(instance_uuid, self.host) is not None):
+            self.hypervisor.disk_error(instance_uuid)
         return self.hypervisor.console_output(instance_uuid, length)
 
     def get_instance_diagnostics(self, instance_uuid: str, standard: bool) -> dict[str, Any]:

@@ -53,22 +53,45 @@ class ConductorManager:
 
     async def build_instances(self, instance_uuids: list[str], spec: dict[str, Any],
                               ctxt: Mapping[str, Any]) -> None:
-        """Schedule a create request's servers, then cast each to its compute."""
+        """Schedule a create request's servers, then cast each to its compute.
+
+        A compute whose build failed sends the server back here with the request's
+        ``retry`` (nova's ``populate_retry``): its attempts counted against [scheduler]
+        max_attempts and the hosts tried left out of the new choice. No retry at all with
+        max_attempts 1 or a forced host.
+        """
         event = "conductor_schedule_and_build_instances"
         for uuid in instance_uuids:
             self.compute.instances.event(uuid, ctxt.get("request_id"), event, self.host)
         await self.compute.profile_sleep("schedule")
+        retry = _populate_retry(spec, self.compute.max_attempts)
+        if retry is not None and retry["num_attempts"] > self.compute.max_attempts:
+            message = ("Exceeded maximum number of retries. Exceeded max scheduling attempts "
+                       f"{self.compute.max_attempts} for instance {instance_uuids[0]}. Last "
+                       f"exception: {retry.get('exc_reason', '')}")
+            await self._fail(instance_uuids, message, ctxt, event,
+                             vm_state=states.ERROR, task_state=None)
+            return
+        spec = {**spec, "retry": retry}
+        ignored = [*spec.get("ignore_hosts", ()), *(retry["hosts"] if retry else ())]
         try:
-            hosts = await self._select({**spec, "instance_uuids": instance_uuids}, ctxt)
+            hosts = await self._select({**spec, "instance_uuids": instance_uuids,
+                                        "ignore_hosts": ignored}, ctxt)
         except NoValidHost as exc:
-            await self._fail(instance_uuids, str(exc), ctxt, event,
+            message = str(exc)
+            if retry is not None and retry["num_attempts"] > 1:
+                # A reschedule with no host left: nova's alternates exhausted.
+                message = ("Exceeded maximum number of retries. Exhausted all hosts "
+                           "available for retrying build failures for instance "
+                           f"{instance_uuids[0]}.")
+            await self._fail(instance_uuids, message, ctxt, event,
                              vm_state=states.ERROR, task_state=None)
             return
         for uuid, host in zip(instance_uuids, hosts, strict=True):
             self.compute.instances.event(uuid, ctxt.get("request_id"), event, self.host,
                                          result="Success")
             await self.compute.bus.cast(Target("compute", host), "build_and_run_instance",
-                                        instance_uuid=uuid, node=host, ctxt=ctxt)
+                                        instance_uuid=uuid, node=host, ctxt=ctxt, spec=spec)
 
     async def _move(self, instance_uuid: str, spec: dict[str, Any], migration_uuid: str,
                     ctxt: Mapping[str, Any], event: str, **failed: Any) -> str | None:
@@ -115,7 +138,8 @@ class ConductorManager:
 
     async def rebuild_instance(self, instance_uuid: str, spec: dict[str, Any],
                                migration_uuid: str, target_state: str | None,
-                               ctxt: Mapping[str, Any]) -> None:
+                               ctxt: Mapping[str, Any],
+                               on_shared_storage: bool | None = None) -> None:
         """Evacuate: rebuild the server on another host while its own is down."""
         # An evacuation nothing can take leaves the server in ERROR (nova's conductor).
         dest = await self._move(instance_uuid, spec, migration_uuid, ctxt,
@@ -124,7 +148,8 @@ class ConductorManager:
             await self.compute.bus.cast(Target("compute", dest), "rebuild_instance",
                                         instance_uuid=instance_uuid, image_ref=None,
                                         evacuate=True, migration_uuid=migration_uuid,
-                                        target_state=target_state, ctxt=ctxt)
+                                        target_state=target_state, ctxt=ctxt,
+                                        on_shared_storage=on_shared_storage)
 
     async def unshelve_instance(self, instance_uuid: str, spec: dict[str, Any],
                                 ctxt: Mapping[str, Any]) -> None:
@@ -147,3 +172,14 @@ class ConductorManager:
                                 result="Success")
         await compute.bus.cast(Target("compute", hosts[0]), "unshelve_instance",
                                instance_uuid=instance_uuid, ctxt=ctxt)
+
+
+def _populate_retry(spec: Mapping[str, Any], max_attempts: int) -> dict[str, Any] | None:
+    """nova's ``populate_retry``: this scheduling counted as one more attempt (None: the
+    build is never retried, with max_attempts 1 or one forced host)."""
+    forced = spec.get("force_hosts") or ()
+    if max_attempts <= 1 or len(forced) == 1:
+        return None
+    retry = spec.get("retry") or {"num_attempts": 0, "hosts": []}
+    return {**retry, "num_attempts": int(retry["num_attempts"]) + 1,
+            "hosts": list(retry["hosts"])}

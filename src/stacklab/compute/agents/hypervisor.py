@@ -15,6 +15,8 @@ class Domain:
     name: str
     power_state: int = states.NOSTATE
     console: list[str] = field(default_factory=list)
+    # The guest saw its disk fail (and said so) since it last booted.
+    io_error: bool = False
 
 
 class Hypervisor:
@@ -22,6 +24,9 @@ class Hypervisor:
         self.host = host
         self.clock = clock
         self.domains: dict[str, Domain] = {}
+        # Why a new guest fails to spawn here (None: it does not): a test's broken host,
+        # whose builds nova reschedules.
+        self.spawn_failure: str | None = None
 
     def domain(self, uuid: str, name: str = "") -> Domain:
         found = self.domains.get(uuid)
@@ -32,15 +37,25 @@ class Hypervisor:
     def _log(self, domain: Domain, line: str) -> None:
         domain.console.append(f"[{isotime(self.clock.now())}] {line}")
 
-    def boot(self, uuid: str, hostname: str, addresses: list[str]) -> Domain:
-        """Start a guest and write what a CirrOS guest prints while it boots."""
+    def boot(self, uuid: str, hostname: str, addresses: list[str],
+             first_boot: bool | None = None) -> Domain:
+        """Start a guest and write what a CirrOS guest prints while it boots. On a disk of
+        its own (``first_boot`` not None) CirrOS's growroot grows the root partition of a
+        fresh disk (CHANGED) and finds a disk booted before already grown (NOCHANGE)."""
         domain = self.domain(uuid, hostname)
         domain.power_state = states.RUNNING
+        domain.io_error = False
         self._log(domain, "Linux version 5.15.0-71-generic (stacklab simulated guest)")
         self._log(domain, f"Command line: root=LABEL=cirros-rootfs ro console=ttyS0 uuid={uuid}")
         self._log(domain, "x86/fpu: Supporting XSAVE feature 0x001: 'x87 floating point registers'")
         self._log(domain, "Hypervisor detected: KVM")
         self._log(domain, "virtio_blk virtio2: [vda] 2097152 512-byte logical blocks")
+        if first_boot is True:
+            self._log(domain, "growroot: CHANGED: partition=1 start=18432 old: size=71647 "
+                              "end=90079 new: size=2078687 end=2097119")
+        elif first_boot is False:
+            self._log(domain, "growroot: NOCHANGE: partition 1 is size 2078687. it cannot be "
+                              "grown")
         self._log(domain, "EXT4-fs (vda1): mounted filesystem with ordered data mode")
         self._log(domain, "Run /sbin/init as init process")
         self._log(domain, "Starting network: udhcpc: started, v1.36.1")
@@ -83,6 +98,18 @@ class Hypervisor:
         if old_gb is not None:
             self._log(domain, f"{disk}: detected capacity change from {old_gb * gib} to "
                               f"{new_gb * gib}")
+
+    def disk_error(self, uuid: str) -> None:
+        """The guest's root disk stopped answering (its rbd image unreachable): what the
+        kernel logs, once per outage."""
+        domain = self.domain(uuid)
+        if domain.io_error:
+            return
+        domain.io_error = True
+        self._log(domain, "blk_update_request: I/O error, dev vda, sector 2099200 op "
+                          "0x1:(WRITE) flags 0x800 phys_seg 1 prio class 0")
+        self._log(domain, "Buffer I/O error on dev vda1, logical block 262400, lost async "
+                          "page write")
 
     def destroy(self, uuid: str) -> None:
         self.domains.pop(uuid, None)

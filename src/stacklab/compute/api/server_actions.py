@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from stacklab.api.errors import Conflict, Gone, NotImplementedOperation
+from stacklab.api.errors import BadRequest, Conflict, Gone, NotImplementedOperation
 from stacklab.api.service import Call, Codes, Reply, schemas_from
 from stacklab.compute import models as m
 from stacklab.compute import states
@@ -26,7 +26,7 @@ from stacklab.compute.api.servers import bus_context, check_lock, get_instance
 from stacklab.compute.api.views import render_server
 from stacklab.compute.casts import Cast
 from stacklab.compute.consoles import require_host
-from stacklab.compute.server_schemas import ACTIONS
+from stacklab.compute.server_schemas import ACTIONS, flag
 from stacklab.compute.volume_snapshots import is_volume_backed, snapshot_volume_backed
 
 _ANY_TASK: Any = object()
@@ -401,11 +401,24 @@ async def _live_migrate(call: Call, session: Session, instance: m.Instance,
 async def _evacuate(call: Call, session: Session, instance: m.Instance,
                     args: dict[str, Any]) -> Any:
     service = compute(call)
+    on_shared_storage: bool | None = None
+    password: str | None = None
+    if not call.version_at_least("2.14"):
+        # Before 2.14 the caller says where the disk is; a disk kept (shared storage)
+        # keeps its password too.
+        on_shared_storage = flag(args["onSharedStorage"])
+        if "adminPass" in args:
+            if on_shared_storage:
+                raise BadRequest("admin password can't be changed on existing disk")
+            password = args["adminPass"]
+        elif not on_shared_storage:
+            password = service.ids.urlsafe_token(9)
     send = service.moves.evacuate(session, instance, args.get("host"),
-                                  stop=call.version_at_least("2.95"))
+                                  stop=call.version_at_least("2.95"),
+                                  on_shared_storage=on_shared_storage)
     body: Any = None
     if not call.version_at_least("2.14"):
-        body = {"adminPass": args.get("adminPass") or service.ids.urlsafe_token(9)}
+        body = {"adminPass": password}
     return body, send
 
 
