@@ -63,7 +63,7 @@ from stacklab.ha.labtime import LabTime
 from stacklab.ha.pcmk_vips import LabFenceDevice, PacemakerVips
 from stacklab.ha.rabbitmq import PAUSED, BrokerClients, RabbitCluster, RabbitOptions
 from stacklab.ha.route import Direct, Entry, ProxyAnswer, Route, Routed, Unreachable
-from stacklab.ha.tcp import exchange, handshake
+from stacklab.ha.tcp import Send, exchange, handshake
 from stacklab.ha.view import LabView
 from stacklab.ha.vips import ApiVips, Vip
 from stacklab.store.database import DBConnectionError
@@ -339,6 +339,17 @@ class ControlPlane:
         """The bus's transport: whether ``host``'s processes are connected to a broker that
         serves (always, in a lab without RabbitMQ)."""
         return self.clients is None or self.clients.connected(host)
+
+    def transit(self, host: str | None) -> float | None:
+        """The bus's transport: what one frame between ``host``'s processes and their broker
+        costs over the link between them (0 on clean links; None: the connection died of
+        it, the frame's sender publishes it again after the reconnect)."""
+        if self.clients is None or not self.view.runtime.any_link_set():
+            return 0.0
+        return self.clients.transit(host, self._packet)
+
+    def _packet(self, a: str, b: str) -> Send:
+        return functools.partial(self.view.send, a, b, MANAGEMENT)
 
     def _server_changed(self, proxy: str, backend: str, server: Server, up: bool) -> None:
         left = self.haproxy[proxy].backend(backend).servers
