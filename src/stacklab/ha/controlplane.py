@@ -580,6 +580,15 @@ class ControlPlane:
             "ceph": self.ceph.status() if self.ceph is not None else None,
         }
 
+    def sample(self) -> dict[str, Any]:
+        """Of ``status``, only the VIP holder, Galera's primary component and the RabbitMQ
+        nodes that serve (None without RabbitMQ): what a scenario samples."""
+        self.time.sync()
+        return {"holder": self.vip_holder(),
+                "primary_component": sorted(self.galera.primary_component()),
+                "rabbit_serving": (self.rabbit.serving_nodes() if self.rabbit is not None
+                                   and self.clients is not None else None)}
+
     def rabbit_status(self) -> dict[str, Any] | None:
         """The cluster's nodes (state, running nodes as each sees them, partitions) and the
         nodes whose connection to it is down."""
