@@ -336,15 +336,20 @@ class BrokerClients:
     def transit(self, host: str | None, there: Callable[[str, str], Send]) -> float | None:
         """Seconds one AMQP frame takes between ``host``'s processes and their broker over
         the link between them (``there(a, b)``: one packet from a to b), lost segments
-        retransmitted as TCP does; 0 on the broker's own node. None: TCP gave up on the
-        connection, which is lost (it reconnects as after any error). Either way counts."""
+        retransmitted as TCP does; 0 on the broker's own node. None: the frame stalled
+        the connection past ``heartbeat_timeout_threshold`` (or TCP gave up on it), which is
+        lost (it reconnects as after any error)."""
         connection = self.connections.get(host) if host is not None else None
         broker = connection.broker if connection is not None else None
         if connection is None or broker is None or broker == connection.host:
             return 0.0
         took = deliver(there(connection.host, broker), there(broker, connection.host))
-        if took is None:
-            self._lost(connection, "[Errno 110] Connection timed out")
+        if took is None or took > self.options.heartbeat_timeout_threshold:
+            # A segment stuck that long holds up the stream behind it, the broker's
+            # heartbeats too: oslo's heartbeat check gives the connection up first (taken
+            # here at once, not after its 60 s; TCP alone would take minutes).
+            self._lost(connection, "Too many heartbeats missed")
+            took = None
             if self.on_change is not None:
                 self.on_change()
         return took

@@ -235,3 +235,13 @@ def test_a_frame_pays_the_link_to_the_client_s_broker_and_its_loss_can_kill_the_
     assert lab.connection_changes == changes + 1
     lab.clock.advance(1.0)
     assert lab.clients.connected(COMPUTE)
+    # Through, but after retransmissions longer than the heartbeat timeout: the broker's
+    # heartbeats stalled behind it, the client gave the connection up.
+    lost = iter([None] * 9 + [0.05])
+    lossy.clear()
+
+    def late(a: str, b: str) -> Callable[[], float | None]:
+        return (lambda: next(lost)) if a == COMPUTE else (lambda: 0.05)
+
+    assert lab.clients.transit(COMPUTE, late) is None  # sent at 102.2 s
+    assert not lab.clients.connected(COMPUTE)
