@@ -251,3 +251,25 @@ def test_a_broker_stopped_cleanly_pauses_its_peer_at_once_and_its_start_resumes_
         assert clients.connected(COMPUTE1) and clients.connected(NETWORK1)
 
     run_in_virtual_time(test)
+
+
+
+def test_over_a_slow_link_a_report_times_out_in_the_compute_yet_reaches_the_conductor() -> None:
+    async def test(cloud: Cloud, clock: VirtualClock) -> None:
+        await settle(cloud, clock, 40)
+        # 35 s each way between compute1 and the controllers: nova-compute's report, a call
+        # to a conductor, gets there after 35 s (within its 60 s AMQP expiration, so the
+        # conductor saves it) and its reply back after 70: the compute's call ends in
+        # MessagingTimeout. Nothing is lost; compute1 stays up, its reports late and rarer.
+        slowed = clock.now()
+        for controller in (CONTROLLER1, CONTROLLER2):
+            cloud.runtime.set_link("compute1", controller, latency=35.0)
+        await settle(cloud, clock, 150)
+        assert cloud.bus.metrics()["conductor"].calls_timed_out >= 2
+        with cloud.db.session() as session:
+            seen = {r.host: r.last_seen_up for r in session.scalars(
+                select(cm.ServiceRecord).where(cm.ServiceRecord.binary == "nova-compute"))}
+        assert seen[COMPUTE1] is not None and seen[COMPUTE1] > slowed + 35
+        assert agents_alive(cloud)[(COMPUTE1, "neutron-openvswitch-agent")]
+
+    run_in_virtual_time(test)

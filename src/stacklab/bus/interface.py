@@ -315,6 +315,12 @@ class Transport(Protocol):
 
     def connected(self, host: str | None) -> bool: ...
 
+    def transit(self, host: str | None) -> float | None:
+        """Seconds one frame takes between ``host``'s processes and their broker, either
+        way, over the link between them (0 on a clean link). None: the connection died
+        under it (TCP gave up); ``connected`` says so from then on."""
+        ...
+
 
 # The node whose process is sending: an RPC server's handler sends from its own host (the
 # bus binds it), an API worker from its controller, an agent from its node.

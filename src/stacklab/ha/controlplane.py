@@ -63,7 +63,7 @@ from stacklab.ha.labtime import LabTime
 from stacklab.ha.pcmk_vips import LabFenceDevice, PacemakerVips
 from stacklab.ha.rabbitmq import PAUSED, BrokerClients, RabbitCluster, RabbitOptions
 from stacklab.ha.route import Direct, Entry, ProxyAnswer, Route, Routed, Unreachable
-from stacklab.ha.tcp import exchange, handshake
+from stacklab.ha.tcp import Send, exchange, handshake
 from stacklab.ha.view import LabView
 from stacklab.ha.vips import ApiVips, Vip
 from stacklab.store.database import DBConnectionError
@@ -341,6 +341,17 @@ class ControlPlane:
         serves (always, in a lab without RabbitMQ)."""
         return self.clients is None or self.clients.connected(host)
 
+    def transit(self, host: str | None) -> float | None:
+        """The bus's transport: what one frame between ``host``'s processes and their broker
+        costs over the link between them (0 on clean links; None: the connection died of
+        it, the frame's sender publishes it again after the reconnect)."""
+        if self.clients is None or not self.view.runtime.any_link_set():
+            return 0.0
+        return self.clients.transit(host, self._packet)
+
+    def _packet(self, a: str, b: str) -> Send:
+        return functools.partial(self.view.send, a, b, MANAGEMENT)
+
     def _server_changed(self, proxy: str, backend: str, server: Server, up: bool) -> None:
         left = self.haproxy[proxy].backend(backend).servers
         active = sum(1 for s in left if s.up and not s.line.backup)
@@ -569,6 +580,15 @@ class ControlPlane:
             "rabbitmq": self.rabbit_status(),
             "ceph": self.ceph.status() if self.ceph is not None else None,
         }
+
+    def sample(self) -> dict[str, Any]:
+        """Of ``status``, only the VIP holder, Galera's primary component and the RabbitMQ
+        nodes that serve (None without RabbitMQ): what a scenario samples."""
+        self.time.sync()
+        return {"holder": self.vip_holder(),
+                "primary_component": sorted(self.galera.primary_component()),
+                "rabbit_serving": (self.rabbit.serving_nodes() if self.rabbit is not None
+                                   and self.clients is not None else None)}
 
     def rabbit_status(self) -> dict[str, Any] | None:
         """The cluster's nodes (state, running nodes as each sees them, partitions) and the

@@ -53,6 +53,7 @@ from typing import Any
 
 from stacklab.clock import Clock, Timer
 from stacklab.ha.daemonlog import daemon_log
+from stacklab.ha.tcp import Send, deliver
 
 LOG = logging.getLogger("stacklab.ha.rabbitmq")
 CLIENT_LOG = logging.getLogger("oslo.messaging._drivers.impl_rabbit")
@@ -331,6 +332,27 @@ class BrokerClients:
             return bool(self.cluster.serving_nodes())
         return connection.broker is not None and self._works(connection.host,
                                                              connection.broker)
+
+    def transit(self, host: str | None, there: Callable[[str, str], Send]) -> float | None:
+        """Seconds one AMQP frame takes between ``host``'s processes and their broker over
+        the link between them (``there(a, b)``: one packet from a to b), lost segments
+        retransmitted as TCP does; 0 on the broker's own node. None: the frame stalled
+        the connection past ``heartbeat_timeout_threshold`` (or TCP gave up on it), which is
+        lost (it reconnects as after any error)."""
+        connection = self.connections.get(host) if host is not None else None
+        broker = connection.broker if connection is not None else None
+        if connection is None or broker is None or broker == connection.host:
+            return 0.0
+        took = deliver(there(connection.host, broker), there(broker, connection.host))
+        if took is None or took > self.options.heartbeat_timeout_threshold:
+            # A segment stuck that long holds up the stream behind it, the broker's
+            # heartbeats too: oslo's heartbeat check gives the connection up first (taken
+            # here at once, not after its 60 s; TCP alone would take minutes).
+            self._lost(connection, "Too many heartbeats missed")
+            took = None
+            if self.on_change is not None:
+                self.on_change()
+        return took
 
     def status(self) -> list[dict[str, Any]]:
         return [{"host": c.host, "broker": c.broker if self.connected(c.host) else None,

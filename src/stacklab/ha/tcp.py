@@ -52,3 +52,23 @@ def exchange(there: Send, back: Send, rto: float = RTO_MIN) -> float | None:
         sent_at += rto
         rto = min(rto * 2, RTO_MAX)
     return None
+
+
+def deliver(there: Send, back: Send, rto: float = RTO_MIN) -> float | None:
+    """Seconds from sending a segment on an established connection until its first copy
+    arrives (one way: what a frame published to the broker, or delivered by it, takes).
+    The sender retransmits (RTO doubling) until a copy and its ACK get through; None when
+    ``RETRIES2`` retransmissions were not enough: the connection dies, and whether the
+    peer got the segment is unknown to the sender."""
+    sent_at = 0.0
+    arrived: float | None = None
+    for _ in range(RETRIES2 + 1):
+        out = there()
+        if out is not None:
+            if arrived is None:
+                arrived = sent_at + out
+            if back() is not None:
+                return arrived
+        sent_at += rto
+        rto = min(rto * 2, RTO_MAX)
+    return None

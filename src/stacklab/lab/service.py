@@ -68,6 +68,13 @@ class Lab:
         return {**plane, "routers": routers,
                 "time_scale": self._parts.config.stacklab.ha_time_scale}
 
+    def sample(self) -> dict[str, Any]:
+        """``scenarios.driver.sampled`` of ``ha()``, without building the rest of it."""
+        return {**self._parts.get(CONTROL_PLANE).sample(),
+                "routers": {router_id: [instance.node for instance in segment.instances()
+                                        if str(instance.state) == "MASTER"]
+                            for router_id, segment in self._parts.get(AGENTS).segments.items()}}
+
     async def console_login(self, body: Any) -> httpx.Response:
         """Keystone's answer to a token request made from the lab's console: out of band,
         like a BMC's, so that the operator can still power the proxies or the controllers

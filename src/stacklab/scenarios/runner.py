@@ -106,22 +106,22 @@ class Sampler:
     fine_until: float = FINE_WINDOW
 
     async def look(self) -> None:
-        answer = await self.driver.ha(self.token(), pump=False)
+        answer = await self.driver.sample(self.token())
         if not answer.ok:
             return
         ha = answer.body
         now = self.driver.now()
         seen: dict[str, Any] = {
-            "VIP holder": short(ha["keepalived"]["holder"]),
+            "VIP holder": short(ha["holder"]),
             "Galera primary component": tuple(sorted(short(n) or "" for n in
-                                                     ha["galera"]["primary_component"])),
+                                                     ha["primary_component"])),
         }
-        if ha.get("rabbitmq"):
+        if ha["rabbit_serving"] is not None:
             seen["RabbitMQ serving"] = tuple(sorted(short(n) or "" for n in
-                                                    ha["rabbitmq"]["serving"]))
+                                                    ha["rabbit_serving"]))
         for router_id, name in self.routers.items():
-            masters = tuple(sorted(short(i["node"]) or "" for i in
-                                   ha["routers"].get(router_id, []) if i["state"] == "MASTER"))
+            masters = tuple(sorted(short(node) or "" for node in
+                                   ha["routers"].get(router_id, [])))
             seen[f"router {name} master"] = masters
         for key, value in seen.items():
             if key in self.values and self.values[key] != value:

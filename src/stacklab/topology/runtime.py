@@ -96,15 +96,22 @@ class Runtime:
         self._cut: set[frozenset[str]] = set()
         self._links: dict[frozenset[str], Link] = {}
         self._followers: list[Follower] = []
+        # Each node by short name and by FQDN (the first node a name fits, as a walk of the
+        # topology in order finds it): the packet path asks for every packet.
+        self._by_name: dict[str, Node] = {}
+        for node in topology.nodes.values():
+            self._by_name.setdefault(node.name, node)
+            self._by_name.setdefault(node.fqdn, node)
+        self._fqdns = frozenset(node.fqdn for node in topology.nodes.values())
 
     # -- what is true now ------------------------------------------------------------------
 
     def node(self, name: str) -> Node:
         """A node by short name or FQDN (KeyError naming it when the lab has none)."""
-        for node in self.topology.nodes.values():
-            if name in (node.name, node.fqdn):
-                return node
-        raise KeyError(name)
+        found = self._by_name.get(name)
+        if found is None:
+            raise KeyError(name)
+        return found
 
     def is_up(self, fqdn: str) -> bool:
         """Whether the node is powered (a host the lab does not know counts as up, as
@@ -194,7 +201,7 @@ class Runtime:
         return copy
 
     def _known(self, fqdn: str) -> bool:
-        return any(fqdn == node.fqdn for node in self.topology.nodes.values())
+        return fqdn in self._fqdns
 
     # -- the fault path ----------------------------------------------------------------------
 

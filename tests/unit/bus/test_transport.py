@@ -1,4 +1,5 @@
-"""The bus over a broker whose connections come and go (``InProcessBus.transport``).
+"""The bus over a broker whose connections come and go (``InProcessBus.transport``), over
+links that may be slow or lossy.
 
 A host without a connection neither consumes nor publishes: what it sends waits in
 the sender (oslo's publish blocks and retries after the reconnect), what is sent to
@@ -28,9 +29,20 @@ class Broker:
     def __init__(self, bus: InProcessBus) -> None:
         self.bus = bus
         self.down: set[str | None] = set()
+        # Each host's link to its broker: one frame's delay (either way), or a list of the
+        # next frames' (None: the connection dies under that frame).
+        self.link: dict[str | None, float] = {}
+        self.frames: dict[str | None, list[float | None]] = {}
 
     def connected(self, host: str | None) -> bool:
         return host not in self.down
+
+    def transit(self, host: str | None) -> float | None:
+        queued = self.frames.get(host)
+        took = queued.pop(0) if queued else self.link.get(host, 0.0)
+        if took is None:
+            self.down.add(host)  # TCP gave up: the connection is lost
+        return took
 
     def lose(self, *hosts: str | None) -> None:
         self.down.update(hosts)
@@ -144,3 +156,118 @@ def test_timeouts_run_on_the_lab_s_clock() -> None:
         assert isinstance(call.exception(), MessagingTimeout)
 
     run(test, scale=0.02)
+
+
+# -- links: what a frame costs between a host and its broker ---------------------------
+
+
+def test_a_call_pays_each_side_s_link_both_ways() -> None:
+    async def test(bus: InProcessBus, broker: Broker, conductor: Conductor,
+                   clock: VirtualClock) -> None:
+        broker.link.update({API: 0.5, CONDUCTOR: 0.25})
+        with on_host(API):
+            call = asyncio.ensure_future(bus.call(Target("conductor"), "slow", seconds=0))
+        # Request up API's link and down the conductor's, the reply up the conductor's and
+        # down API's: 0.5 + 0.25 + 0.25 + 0.5.
+        await clock.run_for(1.49)
+        assert not call.done()
+        await clock.run_for(0.02)
+        assert call.result() == "done"
+
+    run(test)
+
+
+def test_a_call_s_timeout_counts_from_the_send_whatever_the_link_costs() -> None:
+    async def test(bus: InProcessBus, broker: Broker, conductor: Conductor,
+                   clock: VirtualClock) -> None:
+        broker.link[API] = 35.0
+        with on_host(API):
+            call = asyncio.ensure_future(bus.call(Target("conductor"), "build", name="vm1"))
+        await clock.run_for(40)
+        assert conductor.seen == ["vm1"]  # handled at 35 s; its answer is due at 70 s
+        await clock.run_for(20)
+        assert isinstance(call.exception(), MessagingTimeout)
+
+    run(test)
+
+
+def test_frames_on_one_connection_arrive_in_the_order_sent() -> None:
+    async def test(bus: InProcessBus, broker: Broker, conductor: Conductor,
+                   clock: VirtualClock) -> None:
+        # The first cast's segment is retransmitted for 3 s; the second got through at once
+        # but TCP hands it over only after the first.
+        broker.frames[API] = [3.0, 0.0]
+        with on_host(API):
+            await bus.cast(Target("conductor"), "build", name="vm1")
+            await bus.cast(Target("conductor"), "build", name="vm2")
+        await clock.run_for(2.9)
+        assert conductor.seen == []
+        await clock.run_for(0.2)
+        assert conductor.seen == ["vm1", "vm2"]
+
+    run(test)
+
+
+def test_a_publish_whose_connection_dies_under_it_is_sent_again_after_the_reconnect() -> None:
+    async def test(bus: InProcessBus, broker: Broker, conductor: Conductor,
+                   clock: VirtualClock) -> None:
+        broker.frames[API] = [None]
+        with on_host(API):
+            await bus.cast(Target("conductor"), "build", name="vm1")
+        await clock.run_for(30)
+        assert conductor.seen == [] and bus.held() == 1
+        broker.regain(API)
+        await clock.run_for(0)
+        assert conductor.seen == ["vm1"]
+
+    run(test)
+
+
+def test_a_delivery_whose_consumer_s_connection_dies_under_it_is_requeued() -> None:
+    async def test(bus: InProcessBus, broker: Broker, conductor: Conductor,
+                   clock: VirtualClock) -> None:
+        broker.link[CONDUCTOR] = 2.0
+        with on_host(API):
+            await bus.cast(Target("conductor"), "build", name="vm1")
+        await clock.run_for(1)
+        broker.lose(CONDUCTOR)  # the frame is on its way down when the connection goes
+        await clock.run_for(5)
+        assert conductor.seen == [] and bus.queue_depth(Target("conductor")) == 1
+        broker.link[CONDUCTOR] = 0.0
+        broker.regain(CONDUCTOR)
+        await clock.run_for(0)
+        assert conductor.seen == ["vm1"]
+
+    run(test)
+
+
+def test_a_cast_the_broker_has_is_not_lost_with_its_sender_s_connection() -> None:
+    async def test(bus: InProcessBus, broker: Broker, conductor: Conductor,
+                   clock: VirtualClock) -> None:
+        broker.lose(CONDUCTOR)
+        broker.link[API] = 1.0
+        with on_host(API):
+            await bus.cast(Target("conductor"), "build", name="vm1")
+        await clock.run_for(2)  # queued on the broker
+        broker.lose(API)
+        broker.regain(CONDUCTOR)
+        await clock.run_for(0)
+        assert conductor.seen == ["vm1"] and bus.held() == 0
+
+    run(test)
+
+
+def test_a_notification_pays_its_sender_s_link() -> None:
+    async def test(bus: InProcessBus, broker: Broker, conductor: Conductor,
+                   clock: VirtualClock) -> None:
+        seen: list[str] = []
+        bus.subscribe("compute.*", lambda n: seen.append(n.event_type))
+        broker.link[COMPUTE] = 0.4
+        with on_host(COMPUTE):
+            await bus.notify("compute.compute1", "compute.instance.create.end", {})
+        await clock.run_for(0.3)
+        assert seen == []
+        await clock.run_for(0.2)
+        assert seen == ["compute.instance.create.end"]
+
+    run(test)

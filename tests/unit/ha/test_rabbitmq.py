@@ -5,6 +5,7 @@ clients' reconnection with oslo.messaging's backoff over the transport_url's hos
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 
 import pytest
 
@@ -207,3 +208,40 @@ def test_a_powered_off_host_s_connection_starts_afresh() -> None:
     lab.power_on(COMPUTE)
     assert lab.clients.connected(COMPUTE)
     assert lab.clients.connected(None) and lab.clients.connected("localhost")
+
+
+def test_a_frame_pays_the_link_to_the_client_s_broker_and_its_loss_can_kill_the_connection(
+) -> None:
+    lab = Lab()
+    sent: list[tuple[str, str]] = []
+
+    def there(a: str, b: str) -> Callable[[], float | None]:
+        def packet() -> float | None:
+            sent.append((a, b))
+            return None if (a, b) in lossy else 0.05
+        return packet
+
+    lossy: set[tuple[str, str]] = set()
+    assert lab.clients.transit(C1, there) == 0.0  # on the broker's own node: no link
+    assert lab.clients.transit(None, there) == 0.0
+    assert lab.clients.transit(COMPUTE, there) == pytest.approx(0.05)
+    assert sent == [(COMPUTE, C1), (C1, COMPUTE)]  # the segment and its ACK
+    lossy.add((COMPUTE, C1))
+    changes = lab.connection_changes
+    assert lab.clients.transit(COMPUTE, there) is None
+    # TCP gave the connection up: it is lost, and reconnects with oslo's backoff.
+    connection = lab.clients.connections[COMPUTE]
+    assert not lab.clients.connected(COMPUTE) and connection.reconnecting
+    assert lab.connection_changes == changes + 1
+    lab.clock.advance(1.0)
+    assert lab.clients.connected(COMPUTE)
+    # Through, but after retransmissions longer than the heartbeat timeout: the broker's
+    # heartbeats stalled behind it, the client gave the connection up.
+    lost = iter([None] * 9 + [0.05])
+    lossy.clear()
+
+    def late(a: str, b: str) -> Callable[[], float | None]:
+        return (lambda: next(lost)) if a == COMPUTE else (lambda: 0.05)
+
+    assert lab.clients.transit(COMPUTE, late) is None  # sent at 102.2 s
+    assert not lab.clients.connected(COMPUTE)

@@ -1,4 +1,5 @@
-"""A TCP handshake over a slow or lossy link: SYNs retransmitted after 1, 2, 4 … s."""
+"""A TCP handshake over a slow or lossy link: SYNs retransmitted after 1, 2, 4 … s; a segment
+on an established connection retransmitted from 200 ms until it and its ACK get through."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from stacklab.ha.tcp import exchange, handshake
+from stacklab.ha.tcp import deliver, exchange, handshake
 
 
 def packets(*delays: float | None) -> Iterator[float | None]:
@@ -47,3 +48,19 @@ def test_an_exchange_retransmits_from_200_ms_and_gives_up_after_15_retries() -> 
 
     assert exchange(lost, lambda: 0.0) is None
     assert len(sent) == 16  # the first send and tcp_retries2 retransmissions
+
+
+def test_a_segment_arrives_with_its_first_copy_that_gets_through() -> None:
+    assert deliver(lambda: 0.05, lambda: 0.05) == pytest.approx(0.05)
+    out = packets(None, None, 0.05)
+    # Copies at 0, 0.2 and 0.6 s: the third arrives at 0.65.
+    assert deliver(lambda: next(out), lambda: 0.05) == pytest.approx(0.65)
+    # The first copy arrived but its ACK was lost: the retransmission changes nothing for
+    # the receiver, which had it at 0.05.
+    back = packets(None, 0.05)
+    assert deliver(lambda: 0.05, lambda: next(back)) == pytest.approx(0.05)
+
+
+def test_a_segment_never_acknowledged_kills_the_connection() -> None:
+    assert deliver(lambda: None, lambda: 0.0) is None
+    assert deliver(lambda: 0.0, lambda: None) is None
