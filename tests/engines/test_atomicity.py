@@ -140,6 +140,27 @@ def test_a_named_lock_makes_read_then_write_atomic(scratch: str) -> None:
     db.dispose()
 
 
+def _claim_name(url: str, row_id: int, name: str) -> str:
+    db = Database(url)
+    try:
+        with db.session() as session:
+            # Checked first, as the services do, then stored: both may pass the check.
+            if session.execute(select(NAMES.c.id).where(NAMES.c.name == name)).first():
+                return "seen"
+            session.execute(NAMES.insert().values(id=row_id, name=name))
+        return "stored"
+    except DBDuplicateEntry:
+        return "duplicate"
+    finally:
+        db.dispose()
+
+
+def test_a_unique_name_is_stored_once_across_processes(scratch: str) -> None:
+    outcomes = _run_all(_claim_name, [(scratch, 10 + i, "the-name") for i in range(PROCESSES)])
+    assert outcomes.count("stored") == 1
+    assert set(outcomes) <= {"stored", "seen", "duplicate"}
+
+
 def test_a_duplicate_key_is_db_duplicate_entry(scratch: str) -> None:
     db = Database(scratch)
     with db.session() as session:
