@@ -201,19 +201,39 @@ def test_a_deadlock_is_db_deadlock_and_retried(scratch: str) -> None:
     assert DEADLOCK.retries(failed[0]) and NEUTRON.retries(failed[0])
 
 
+def _backend_id(connection: Any) -> int:
+    dialect = connection.dialect.name
+    value: int = connection.execute(text(
+        "SELECT CONNECTION_ID()" if dialect == "mysql" else "SELECT pg_backend_pid()"
+    )).scalar_one()
+    return value
+
+
+def _kill(url: str, backend: int, dialect: str) -> None:
+    killer = Database(url)
+    with killer.engine.connect() as other:
+        other.execute(text(f"KILL {backend}" if dialect == "mysql"
+                           else f"SELECT pg_terminate_backend({backend})"))
+    killer.dispose()
+
+
+def test_an_idle_connection_the_server_dropped_is_replaced(scratch: str) -> None:
+    """A server restart or wait_timeout ends the pool's idle connections: the next
+    session gets a new one (the pool's pre-ping), not an error."""
+    db = Database(scratch)
+    with db.engine.connect() as connection:
+        backend, dialect = _backend_id(connection), connection.dialect.name
+    _kill(scratch, backend, dialect)
+    with db.session() as session:
+        assert session.execute(text("SELECT 1")).scalar_one() == 1
+    db.dispose()
+
+
 def test_a_lost_connection_is_db_connection_error(scratch: str) -> None:
     """The server ends the session under a transaction (a failover, a restart)."""
     db = Database(scratch)
     with db.engine.connect() as connection:
-        dialect = connection.dialect.name
-        own = connection.execute(text(
-            "SELECT CONNECTION_ID()" if dialect == "mysql" else "SELECT pg_backend_pid()"
-        )).scalar_one()
-        killer = Database(scratch)
-        with killer.engine.connect() as other:
-            other.execute(text(f"KILL {own}" if dialect == "mysql"
-                               else f"SELECT pg_terminate_backend({own})"))
-        killer.dispose()
+        _kill(scratch, _backend_id(connection), connection.dialect.name)
         with pytest.raises(DBConnectionError):
             connection.execute(text("SELECT 1"))
     db.dispose()

@@ -96,6 +96,10 @@ def install(engine: Engine) -> None:
 
     @event.listens_for(engine, "handle_error")
     def _handle(context: Any) -> Exception | None:
+        if context.is_pre_ping:
+            # The pool's test of an idle connection: SQLAlchemy reconnects when it finds
+            # it gone, which a translated error would stop.
+            return None
         return translate(context.sqlalchemy_exception or context.original_exception,
                          engine.dialect.name,
                          connection_lost=bool(context.is_disconnect))

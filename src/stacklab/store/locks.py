@@ -44,8 +44,10 @@ def _digest(name: str) -> bytes:
 
 def serialize(session: Session, name: str) -> None:
     """Wait for, then hold until ``session``'s transaction ends, the lock on ``name``."""
+    dialect = session.get_bind().dialect.name
+    if dialect not in ("postgresql", "mysql"):
+        return  # SQLite: the embedded store, one process (and no connection asked for)
     connection = session.connection()
-    dialect = connection.dialect.name
     if dialect == "postgresql":
         key = int.from_bytes(_digest(name)[:8], "big", signed=True)
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
