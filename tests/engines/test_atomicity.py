@@ -5,6 +5,7 @@ services as oslo.db's DBDeadlock and DBDuplicateEntry, which the API retries."""
 
 from __future__ import annotations
 
+import asyncio
 import multiprocessing
 import threading
 from typing import Any
@@ -15,6 +16,10 @@ from sqlalchemy import Column, Integer, MetaData, String, Table, select, text, u
 from stacklab.api.db_retry import DEADLOCK, NEUTRON
 from stacklab.api.errors import ApiError
 from stacklab.clock import VirtualClock
+from stacklab.compute import models as compute
+from stacklab.compute.builds import BuildRequest
+from stacklab.compute.service import ComputeService
+from stacklab.config import QuotaOptions
 from stacklab.ids import IdSource
 from stacklab.network import models as m
 from stacklab.network import quotas
@@ -22,6 +27,8 @@ from stacklab.network.service import NetworkService
 from stacklab.store.database import Database
 from stacklab.store.errors import DBConnectionError, DBDeadlock, DBDuplicateEntry
 from stacklab.store.locks import serialize
+from stacklab.topology.loader import load_topology
+from support.compute_domain import IMAGE, ImageApi, RecordingBus, context
 
 PROCESSES = 4
 # fork: each child builds its own engine from the URL (none is inherited in use), and
@@ -108,6 +115,49 @@ def test_addresses_are_allocated_once_across_processes(migrated_url: str) -> Non
     assert len(addresses) == PROCESSES * per_process
     assert sorted(addresses) == sorted(stored)
     assert len(set(addresses)) == len(addresses)
+
+
+def _compute(url: str, seed: int, *, first: bool) -> ComputeService:
+    """Compute's domain on ``url`` as one nova-api process has it (support/compute_domain:
+    the bus records, the image API is a stand-in); ``first`` registers the flavors and
+    services, once for all processes."""
+    db = Database(url)
+    service = ComputeService(db, VirtualClock(), IdSource(seed), load_topology(),
+                             RecordingBus(), boot_profile="realistic",
+                             quota_options=QuotaOptions(instances=8, cores=1000, ram=10**6))
+    if first:
+        with db.session() as session:
+            service.flavors.ensure_defaults(session)
+            service.services.register(session, service.service_hosts())
+    service.glance = ImageApi()  # type: ignore[assignment]
+    return service
+
+
+def _boot(url: str, seed: int, project: str, tries: int) -> int:
+    service = _compute(url, seed, first=False)
+    made = 0
+    for i in range(tries):
+        try:
+            asyncio.run(service.builds.create(context(project), BuildRequest(
+                name=f"s{seed}-{i}", flavor_ref="1", image_ref=IMAGE, networks="none"),
+                zero_disk_allowed=False))
+            made += 1
+        except ApiError as error:
+            assert error.status == 403 and "Quota exceeded" in error.message, error.message
+    service.db.dispose()
+    return made
+
+
+def test_server_quota_holds_across_processes(migrated_url: str) -> None:
+    project = f"servers-{multiprocessing.current_process().pid}"
+    _compute(migrated_url, 300, first=True).db.dispose()
+    made = _run_all(_boot, [(migrated_url, 310 + i, project, 6) for i in range(PROCESSES)])
+    db = Database(migrated_url)
+    with db.session() as session:
+        stored = len(session.scalars(select(compute.Instance.id).where(
+            compute.Instance.project_id == project)).all())
+    db.dispose()
+    assert sum(made) == stored == 8
 
 
 def _increment(url: str, times: int) -> None:
