@@ -151,6 +151,10 @@ class Cloud:
         url = config.database.connection or sqlite_url(
             None if config.stacklab.ephemeral else config.state_path)
         self.db = Database(url)
+        if not url.startswith("sqlite"):
+            # A server that cannot be reached, or refuses the credentials, is said now,
+            # naming [database] connection, not at the first request.
+            self.db.check()
         self.bus = InProcessBus(self.clock, host_up=self.runtime.is_up,
                                 rpc_response_timeout=config.DEFAULT.rpc_response_timeout)
         self.app: Any = None

@@ -13,6 +13,7 @@ import json
 import logging
 import re
 from collections import defaultdict
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote_to_bytes
 
@@ -25,6 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from stacklab.api.client import is_console
 from stacklab.api.context import RequestContext
+from stacklab.api.db_retry import DEADLOCK as DEADLOCK_RETRY
 from stacklab.api.errors import (
     ApiError,
     BadRequest,
@@ -41,7 +43,7 @@ from stacklab.bus.interface import set_host as set_bus_host
 from stacklab.ha.route import Direct, Entry, ProxyAnswer, Routed, Unreachable, bind, unbind
 from stacklab.ha.route import Route as LabRoute
 from stacklab.observability import logging as obs
-from stacklab.store.database import DBConnectionError
+from stacklab.store.errors import DBConnectionError, DBDeadlock, DBDuplicateEntry
 
 if TYPE_CHECKING:
     from stacklab.cloud import Cloud
@@ -136,15 +138,19 @@ def _dispatcher(api: ServiceApi, operations: dict[str, list[Operation]], reach: 
                     f"stacklab does not implement {request.method} {request.url.path} "
                     f"of the {api.name} service"
                 )
-            pauses = api.db_retry.pauses(cloud.db_retry_rng) if api.db_retry else iter(())
+            retry = api.db_retry or DEADLOCK_RETRY
+            pauses: Iterator[float] | None = None
             while True:
                 try:
                     return await _run(api, candidates, request, context, reach, cloud)
-                except DBConnectionError:
+                except (DBConnectionError, DBDeadlock, DBDuplicateEntry) as error:
+                    if not retry.retries(error):
+                        raise
+                    if pauses is None:
+                        pauses = retry.pauses(cloud.db_retry_rng)
                     pause = next(pauses, None)
                     if pause is None:
-                        if api.db_retry:
-                            LOG.error("%s: DB exceeded retry limit.", api.name)
+                        LOG.error("%s: DB exceeded retry limit.", api.name)
                         raise
                     LOG.debug("%s: performing DB retry for %s %s", api.name,
                               request.method, request.url.path)
@@ -156,6 +162,14 @@ def _dispatcher(api: ServiceApi, operations: dict[str, list[Operation]], reach: 
             # was acknowledged, and no one reads the answer; not a server error.
             return _error_response(api, BadRequest(
                 "The client closed the connection before its request body was read."), request)
+        except DBDuplicateEntry as error:
+            # Two requests stored the same unique name at once (each checked first, in its
+            # own process or worker): the loser gets keystone's sql.handle_conflicts 409,
+            # not a 500.
+            LOG.info("%s: duplicate entry: %s", api.name, error)
+            return _error_response(api, ApiError(
+                "Conflict occurred attempting to store the resource - Duplicate entry.",
+                status=409, kind="Conflict"), request)
         except DBConnectionError as error:
             # What oslo.db raised reaches the service's own handling of the unexpected.
             LOG.error("%s: DBConnectionError: %s", api.name, error)

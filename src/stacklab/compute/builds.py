@@ -40,6 +40,7 @@ from stacklab.compute.glance import GlanceError, image_properties
 from stacklab.compute.instances import bus_context
 from stacklab.compute.interfaces import networking_failure
 from stacklab.compute.neutron import NeutronError
+from stacklab.store.locks import serialize
 
 if TYPE_CHECKING:
     from stacklab.compute.service import ComputeService
@@ -491,6 +492,10 @@ class Builds:
                                     "zero disk.")
             key_data = self.key_pair(session, user, request.key_name).public_key \
                 if request.key_name else None
+            # Counted and created as one step across processes sharing the database (the
+            # count reads what the lock's previous holder committed): nova rechecks after
+            # creating instead ([quota] recheck_quota), which can refuse both racers.
+            serialize(session, f"compute:quota:{project}")
             count = quotas.servers_allowed(service.quotas.limits(project),
                                            service.quotas.usage(project), flavor,
                                            request.min_count, request.max_count)

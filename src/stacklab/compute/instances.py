@@ -25,6 +25,7 @@ from stacklab.clock import Clock
 from stacklab.compute import models as m
 from stacklab.compute import states
 from stacklab.store.database import Database
+from stacklab.store.sql import update_returning
 
 _ANY: Any = object()
 # What a server's update or rebuild may change: the API's field and the column it sets.
@@ -170,10 +171,10 @@ class Instances:
                 old_task = expected_task_state
                 task_matches = (m.Instance.task_state.is_(None) if old_task is None
                                 else m.Instance.task_state == old_task)
-                row = conn.execute(
-                    update(m.Instance).where(m.Instance.uuid == uuid,
-                                             m.Instance.deleted.is_(False), task_matches)
-                    .values(**values).returning(*_SNAPSHOT)).first()
+                row = update_returning(
+                    conn, update(m.Instance).where(m.Instance.uuid == uuid,
+                                                   m.Instance.deleted.is_(False), task_matches)
+                    .values(**values), _SNAPSHOT, m.Instance.uuid == uuid)
             if row is None:
                 current = conn.execute(select(m.Instance.task_state, m.Instance.deleted)
                                           .where(m.Instance.uuid == uuid)).first()
@@ -187,9 +188,10 @@ class Instances:
                         if old_task == states.DELETING:
                             raise InstanceGone(uuid)
                         raise UnexpectedTaskState(uuid, expected, old_task)
-                row = conn.execute(
-                    update(m.Instance).where(m.Instance.uuid == uuid).values(**values)
-                    .returning(*_SNAPSHOT)).one()
+                row = update_returning(
+                    conn, update(m.Instance).where(m.Instance.uuid == uuid).values(**values),
+                    _SNAPSHOT, m.Instance.uuid == uuid)
+                assert row is not None  # found just above, in this transaction
             snapshot = {"uuid": uuid, "vm_state": row.vm_state, "task_state": row.task_state,
                         "old_task_state": old_task, "power_state": row.power_state,
                         "host": row.host, "flavor": dict(row.flavor)}
@@ -233,9 +235,10 @@ class Instances:
             else:
                 event_id = self._events.pop((action_id, event), 0)
                 ended = {"finish_time": now, "result": result, "details": details}
-                updated = conn.execute(update(m.InstanceActionEvent).where(
-                    m.InstanceActionEvent.id == event_id).values(**ended)
-                    .returning(m.InstanceActionEvent.id)).first() if event_id else None
+                located = m.InstanceActionEvent.id == event_id
+                updated = update_returning(
+                    conn, update(m.InstanceActionEvent).where(located).values(**ended),
+                    [m.InstanceActionEvent.id], located) if event_id else None
                 if updated is None:
                     conn.execute(insert(m.InstanceActionEvent).values(
                         action_id=action_id, event=event, host=host, start_time=now, **ended))

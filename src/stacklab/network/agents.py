@@ -34,6 +34,7 @@ from stacklab.network.port_events import cast_to_dhcp_agents
 from stacklab.network.service import NetworkService
 from stacklab.network.topics import DHCP_AGENT_TOPIC, L3_AGENT_TOPIC
 from stacklab.store.database import Database
+from stacklab.store.locks import serialize
 
 LOG = logging.getLogger("neutron.db.agents_db")
 
@@ -255,6 +256,11 @@ class Agents:
     # -- L3 ---------------------------------------------------------------------------------
 
     def l3_state(self, session: Session, agents: list[sch.AgentRecord]) -> sch.L3State:
+        # Every L3 scheduling step plans from this state and writes in the same transaction
+        # (VRIDs, binding indexes, a project's HA network): across processes sharing the
+        # database the steps take turns, as the unique (project, VRID) key would otherwise
+        # refuse the second and have it retried.
+        serialize(session, "network:l3-scheduling")
         by_host = {a.host: a.id for a in agents if a.agent_type == sch.AGENT_TYPE_L3}
         bindings = tuple(sch.RouterBinding(b.router_id, b.agent_id, b.binding_index)
                          for b in session.scalars(select(m.RouterBinding)))

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from stacklab.api.errors import ApiError, BadRequest
 from stacklab.network import models as m
+from stacklab.store.locks import serialize
 
 # neutron.conf [quotas] defaults.
 DEFAULTS = {"network": 100, "subnet": 100, "port": 500, "router": 10, "floatingip": 50,
@@ -38,7 +39,11 @@ def used(session: Session, project_id: str, resource: str) -> int:
 
 
 def enforce(session: Session, project_id: str, resource: str, count: int = 1) -> None:
-    """neutron's OverQuota: 409 ``Quota exceeded for resources: ['network'].``"""
+    """neutron's OverQuota: 409 ``Quota exceeded for resources: ['network'].``
+
+    The count and the caller's new row are one step: another process (or API worker) on
+    the same database counts only once this transaction has committed."""
+    serialize(session, f"network:quota:{project_id}:{resource}")
     limit = limits(session, project_id).get(resource, -1)
     if limit >= 0 and used(session, project_id, resource) + count > limit:
         raise ApiError(f"Quota exceeded for resources: ['{resource}'].", status=409,

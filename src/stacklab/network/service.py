@@ -29,6 +29,7 @@ from stacklab.network.nova import NovaNotifier
 from stacklab.network.port_events import PortEvents
 from stacklab.network.subnet_pools import SubnetPools
 from stacklab.store.database import Database
+from stacklab.store.locks import serialize
 
 if TYPE_CHECKING:
     from stacklab.network.agents import Agents
@@ -566,6 +567,11 @@ class NetworkService:
                        if _auto_address(s)]
         allocations: list[tuple[str, str]] = []
         reserved = self.reserved if network.external else frozenset()
+        # The free addresses are read and taken in one step across processes sharing the
+        # database (in a fixed order, so two ports on the same subnets cannot deadlock);
+        # the unique (subnet, address) key is the last word, retried as neutron does.
+        for subnet_id in sorted({subnet.id for subnet, _ in wanted}):
+            serialize(session, f"network:ipam:{subnet_id}")
         for subnet, address in wanted:
             if address is None:
                 candidate = self._next_in_sequence(session, subnet, allocations)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import JSON, MetaData
+from sqlalchemy import JSON, Float, MetaData
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase
 
 # Stable constraint names so Alembic migrations work on SQLite, MariaDB and PostgreSQL.
@@ -20,3 +21,14 @@ NAMING = {
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
     type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON, list[str]: JSON}
+
+
+@compiles(Float, "mysql")
+def _mysql_float(type_: Float[Any], compiler: Any, **kw: Any) -> str:
+    """A Float is a DOUBLE on MariaDB/MySQL, as on PostgreSQL (double precision) and
+    SQLite (REAL, 8 bytes): MySQL's FLOAT has 4 bytes, which would round the stores' epoch
+    stamps (last seen up, updated at) to about two minutes and show every service down.
+    In the migrations too, as they create their columns through the same types."""
+    if type_.precision is None:
+        return "DOUBLE"
+    return str(compiler.visit_float(type_, **kw))

@@ -1,8 +1,8 @@
 """The store: one SQLAlchemy engine, sessions, and the schema brought to head.
 
-SQLite in the state directory by default (``:memory:`` when ephemeral);
-any SQLAlchemy URL (``mysql+pymysql://``, ``postgresql://``) is accepted.
-A write acknowledged to a client has been committed here (principle 8).
+SQLite in the state directory by default (``:memory:`` when ephemeral); MariaDB/MySQL
+(``mysql+pymysql://``) and PostgreSQL (``postgresql+psycopg://``) through their extras
+(docs/stores.md). A write acknowledged to a client has been committed here (principle 8).
 """
 
 from __future__ import annotations
@@ -12,12 +12,17 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, event, inspect
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy import create_engine, event, inspect, text
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
+from stacklab.store import errors, locks
 from stacklab.store.base import Base
+from stacklab.store.errors import DBConnectionError
+
+__all__ = ["MIGRATIONS", "DBConnectionError", "Database", "DatabaseConfigError", "sqlite_url"]
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -28,16 +33,56 @@ def sqlite_url(state_dir: Path | None) -> str:
     return f"sqlite:///{state_dir / 'stacklab.db'}"
 
 
-class DBConnectionError(Exception):
-    """The database could not be reached, or refused the session (oslo.db's
-    ``DBConnectionError``, which it raises for MySQL errors 2002, 2003, 2006, 2013 and
-    1047: ODB oslo_db/sqlalchemy/exc_filters.py). ``code`` and ``message`` are MySQL's."""
+# The server engines: the DBAPI module each driver needs, and the extra that installs it.
+DRIVERS = {
+    ("mysql", "pymysql"): ("pymysql", "mysql"),
+    ("postgresql", "psycopg"): ("psycopg", "postgresql"),
+}
+OPTION = "[database] connection"
 
-    def __init__(self, code: int, sqlstate: str, message: str) -> None:
-        super().__init__(f"(pymysql.err.OperationalError) ({code}, '{message}')")
-        self.code = code
-        self.sqlstate = sqlstate
-        self.message = message
+
+class DatabaseConfigError(ValueError):
+    """``[database] connection`` names a store stacklab cannot use: said at start, with
+    the option to fix (a ValueError, as every bad option the cloud is built with)."""
+
+
+def engine_options(url: str) -> dict[str, Any]:
+    """create_engine's arguments for ``url`` beyond SQLite's (checked for a driver)."""
+    try:
+        parsed = make_url(url)
+    except sa_exc.ArgumentError as exc:
+        raise DatabaseConfigError(f"{OPTION}: {url!r} is not a database URL") from exc
+    backend, driver = parsed.get_backend_name(), parsed.get_driver_name()
+    if backend == "sqlite":
+        return {}
+    known = DRIVERS.get((backend, driver))
+    if known is None:
+        choices = ", ".join(f"{b}+{d}://" for b, d in DRIVERS)
+        raise DatabaseConfigError(
+            f"{OPTION}: {backend}+{driver} is not a driver stacklab supports; use sqlite://, "
+            f"{choices}")
+    module, extra = known
+    try:
+        __import__(module)
+    except ImportError as exc:
+        raise DatabaseConfigError(
+            f"{OPTION}: {backend}+{driver} needs the '{extra}' extra: "
+            f"pip install 'stacklab[{extra}]'") from exc
+    options: dict[str, Any] = {
+        # A server may have dropped an idle connection (wait_timeout, a failover): test it
+        # before use and recycle it hourly, as oslo.db's connection_recycle_time does.
+        "pool_pre_ping": True,
+        "pool_recycle": 3600,
+    }
+    if backend == "mysql":
+        # Each statement sees what was committed before it, as on PostgreSQL: InnoDB's
+        # default REPEATABLE READ would keep a transaction's first snapshot, so a count
+        # taken after a lock (store.locks) could miss the rows the lock's last holder wrote.
+        options["isolation_level"] = "READ COMMITTED"
+        if "charset" not in parsed.query:
+            # 4-byte UTF-8 (names with emoji), as oslo.db asks for with ?charset=utf8.
+            options["connect_args"] = {"charset": "utf8mb4"}
+    return options
 
 
 class Database:
@@ -53,9 +98,14 @@ class Database:
             kwargs = {"poolclass": StaticPool, "connect_args": {"check_same_thread": False}}
         elif url.startswith("sqlite"):
             kwargs = {"connect_args": {"check_same_thread": False}}
+        else:
+            kwargs = engine_options(url)
         self.engine: Engine = create_engine(url, **kwargs)
         if url.startswith("sqlite"):
             event.listen(self.engine, "connect", _sqlite_pragmas)
+        else:
+            errors.install(self.engine)
+            locks.install(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager
@@ -74,6 +124,20 @@ class Database:
             self.gate()
         with self.engine.begin() as connection:
             yield connection
+
+    def check(self) -> None:
+        """Connect once, so that a server that cannot be reached or refuses the
+        credentials is said at start, naming the option, rather than at the first
+        request. Raises DatabaseConfigError."""
+        shown = make_url(self.url).render_as_string(hide_password=True)
+        try:
+            with self.engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+        except (DBConnectionError, sa_exc.DBAPIError) as exc:
+            reason = exc.message if isinstance(exc, DBConnectionError) else str(
+                getattr(exc, "orig", exc))
+            raise DatabaseConfigError(
+                f"{OPTION}: cannot use {shown}: {' '.join(reason.split())}") from exc
 
     def upgrade(self) -> None:
         """Bring the schema to the newest migration.

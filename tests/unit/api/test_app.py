@@ -24,6 +24,7 @@ from stacklab.clock import VirtualClock
 from stacklab.config import Config
 from stacklab.ha.route import Direct
 from stacklab.ids import IdSource
+from stacklab.store.errors import DBDuplicateEntry
 
 REQUEST_ID = re.compile(r"^req-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 GOOD_GLOBAL_ID = "req-0123abcd-0123-4567-89ab-0123456789ab"
@@ -90,6 +91,12 @@ async def replace_thing(call: Call) -> Reply:
 @compute.route("GET", "/v2.1/boom")
 async def boom(call: Call) -> Any:
     raise RuntimeError(SECRET)
+
+
+@compute.route("POST", "/v2.1/named")
+async def named(call: Call) -> Any:
+    # What the store raises when another process stored the same unique name first.
+    raise DBDuplicateEntry(f"(1062, \"Duplicate entry '{SECRET}' for key 'uq_name'\")")
 
 
 @compute.route("GET", "/v2.1/raw")
@@ -510,6 +517,16 @@ def test_an_unexpected_exception_is_500_without_a_traceback(
 
 
 # -- responses -----------------------------------------------------------------------------
+
+
+def test_a_duplicate_entry_is_409_in_the_services_format(client: TestClient,
+                                                        cloud: FakeCloud) -> None:
+    response = client.post("/compute/v2.1/named", headers=ADMIN, json={})
+    assert response.status_code == 409
+    assert response.json() == {"conflictingRequest": {
+        "code": 409,
+        "message": "Conflict occurred attempting to store the resource - Duplicate entry."}}
+    assert SECRET not in response.text and cloud.unexpected_errors == 0
 
 
 def test_head_on_a_get_route_has_no_body(client: TestClient) -> None:

@@ -175,7 +175,8 @@ class _SharedJson(TypeDecorator[Any]):
     cache_ok = True
 
     def process_result_value(self, value: Any, dialect: Dialect) -> Any:
-        return None if value is None else _decoded(value)
+        # PostgreSQL's driver hands a json column over decoded (psycopg's json loader).
+        return _decoded(value) if isinstance(value, str) else value
 
 
 def _readable(column: Any) -> Any:

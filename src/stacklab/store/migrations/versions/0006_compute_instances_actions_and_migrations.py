@@ -139,25 +139,12 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # A dropped table takes its indexes with it; MySQL refuses to drop first an index
+    # that a foreign key needs (error 1553), so the tables go without that step.
     op.drop_table('compute_quota')
 
-    with op.batch_alter_table('compute_instance_action_event', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_compute_instance_action_event_action_id'))
-
     op.drop_table('compute_instance_action_event')
-    with op.batch_alter_table('compute_migration', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_compute_migration_instance_uuid'))
-
     op.drop_table('compute_migration')
-    with op.batch_alter_table('compute_instance_action', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_compute_instance_action_instance_uuid'))
-
     op.drop_table('compute_instance_action')
-    with op.batch_alter_table('compute_instance', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_compute_instance_project_id'))
-        batch_op.drop_index(batch_op.f('ix_compute_instance_host'))
-        batch_op.drop_index(batch_op.f('ix_compute_instance_deleted'))
-        batch_op.drop_index(batch_op.f('ix_compute_instance_created_at'))
-
     op.drop_table('compute_instance')
 

@@ -277,55 +277,20 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-
-    with op.batch_alter_table('network_ip_allocation', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_network_ip_allocation_subnet_id'))
-        batch_op.drop_index(batch_op.f('ix_network_ip_allocation_port_id'))
-        batch_op.drop_index(batch_op.f('ix_network_ip_allocation_network_id'))
-
+    # A dropped table takes its indexes with it; MySQL refuses to drop first an index
+    # that a foreign key needs (error 1553), so the tables go without that step.
     op.drop_table('network_ip_allocation')
     op.drop_table('network_vrid_allocation')
-    with op.batch_alter_table('network_subnet', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_network_subnet_project_id'))
-        batch_op.drop_index(batch_op.f('ix_network_subnet_network_id'))
-
     op.drop_table('network_subnet')
-    with op.batch_alter_table('network_security_group_rule', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_network_security_group_rule_security_group_id'))
-        batch_op.drop_index(batch_op.f('ix_network_security_group_rule_project_id'))
-
     op.drop_table('network_security_group_rule')
     op.drop_table('network_router_binding')
-    with op.batch_alter_table('network_port', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_network_port_project_id'))
-        batch_op.drop_index(batch_op.f('ix_network_port_network_id'))
-        batch_op.drop_index(batch_op.f('ix_network_port_device_id'))
-
     op.drop_table('network_port')
     op.drop_table('network_dhcp_binding')
-    with op.batch_alter_table('network_subnetpool', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_network_subnetpool_project_id'))
-
     op.drop_table('network_subnetpool')
-    with op.batch_alter_table('network_security_group', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_network_security_group_project_id'))
-
     op.drop_table('network_security_group')
-    with op.batch_alter_table('network_router', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_network_router_project_id'))
-
     op.drop_table('network_router')
     op.drop_table('network_quota')
-    with op.batch_alter_table('network_network', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_network_network_project_id'))
-
     op.drop_table('network_network')
-    with op.batch_alter_table('network_floatingip', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_network_floatingip_router_id'))
-        batch_op.drop_index(batch_op.f('ix_network_floatingip_project_id'))
-        batch_op.drop_index(batch_op.f('ix_network_floatingip_floating_network_id'))
-        batch_op.drop_index(batch_op.f('ix_network_floatingip_fixed_port_id'))
-
     op.drop_table('network_floatingip')
     op.drop_table('network_agent')
 

@@ -46,9 +46,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('network_metering_label_rule', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_network_metering_label_rule_metering_label_id'))
+    # A dropped table takes its indexes with it; MySQL refuses to drop first an index
+    # that a foreign key needs (error 1553), so the tables go without that step.
     op.drop_table('network_metering_label_rule')
-    with op.batch_alter_table('network_metering_label', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_network_metering_label_project_id'))
     op.drop_table('network_metering_label')
