@@ -2,7 +2,8 @@
 
 Runs in Tempest's own venv (``conformance.venv``): starts ``stacklab up --ephemeral`` on a
 free loopback port, writes tempest.conf from what the cloud advertises, runs the
-``tempest.api.<service>`` tests, and writes a Markdown summary (by service, failures by cause,
+``tempest.api.<service>`` tests (Orchestration's: heat-tempest-plugin's
+``heat_tempest_plugin.tests.api``), and writes a Markdown summary (by service, failures by cause,
 skips with reasons) and a JSON file of every test's result. ``--expect FILE`` turns it into a
 regression check: the exit status is 1 if any test listed there did not pass.
 """
@@ -33,7 +34,20 @@ OPTIONAL_SERVICES = {"volume": {"volumev3", "block-storage", "volume"},
                      "orchestration": {"orchestration"}}
 # In the catalog but not in the default run until their tests pass
 # (tempest_conf.VOLUME_TESTS_PASS): asked for by name only.
-NOT_BY_DEFAULT = set() if tempest_conf.VOLUME_TESTS_PASS else {"volume"}
+# Orchestration: heat-tempest-plugin's API tests do not all pass yet (software configs and
+# deployments, docs/conformance.md).
+NOT_BY_DEFAULT = {"orchestration"} | (set() if tempest_conf.VOLUME_TESTS_PASS else {"volume"})
+# Where a service's API tests live: tempest.api.<service>, save Orchestration's, which left
+# Tempest for heat-tempest-plugin (conformance.venv installs it).
+PLUGIN_TESTS = {"orchestration": "heat_tempest_plugin.tests.api."}
+
+
+def tests_of(service: str) -> str:
+    """The regex (unanchored) of a service's API test ids."""
+    prefix = PLUGIN_TESTS.get(service, f"tempest.api.{service}.")
+    return prefix.replace(".", r"\.")
+
+
 PROGRESS_EVERY = 100
 IMAGE_PATH = "/cirros.img"   # where the loopback file server serves the image's bytes
 
@@ -93,7 +107,7 @@ def selection(args: argparse.Namespace, services: set[str],
                                                   OPTIONAL_SERVICES.items()
                                                   if types & services
                                                   and name not in NOT_BY_DEFAULT)]
-    regex = rf"^tempest\.api\.({'|'.join(chosen)})\."
+    regex = f"^({'|'.join(tests_of(service) for service in chosen)})"
     return ["--regex", regex, *excluded], f"--regex {regex}{left_out}"
 
 
@@ -278,7 +292,8 @@ def passing_list(tests: Sequence[results.Outcome], meta: dict[str, str]) -> str:
     ]
     by_service: dict[str, list[str]] = {}
     for test in tests:
-        if test.status == "pass" and test.test_id.startswith("tempest."):
+        if test.status == "pass" and test.test_id.startswith(
+                ("tempest.", *PLUGIN_TESTS.values())):
             by_service.setdefault(test.service, []).append(test.test_id)
     for service, ids in sorted(by_service.items()):
         lines += ["", f"# {service}: {len(ids)}", *sorted(ids)]

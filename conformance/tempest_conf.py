@@ -213,6 +213,35 @@ def options(facts: Facts, workspace: Path, *, volume: bool = False) -> Iterator[
     yield Option("service_available", "heat", _bool(heat),
                  "in the catalog" if heat else "no Orchestration in the catalog",
                  ON if heat else OURS)
+    if heat:
+        yield from heat_options(facts)
+
+
+def heat_options(facts: Facts) -> Iterator[Option]:
+    """heat-tempest-plugin's [heat_plugin]: it authenticates by itself (keystoneauth from
+    these options, not Tempest's credentials), already while listing the tests, as
+    devstack's lib/tempest for heat sets it."""
+    yield Option("heat_plugin", "auth_url", facts.auth_url, "the cloud's Identity v3")
+    yield Option("heat_plugin", "auth_version", "3", "Identity v3 only")
+    yield Option("heat_plugin", "region", "RegionOne", "the catalog's only region")
+    yield Option("heat_plugin", "catalog_type", "orchestration", "in the catalog")
+    # The API tests act in one project; the admin's own is the only one stacklab up makes.
+    for prefix in ("", "admin_"):
+        yield Option("heat_plugin", f"{prefix}username", ADMIN["username"], "stacklab up's admin")
+        yield Option("heat_plugin", f"{prefix}password", ADMIN["password"],
+                     "stacklab up's default")
+    yield Option("heat_plugin", "project_name", ADMIN["project"], "stacklab up's admin")
+    yield Option("heat_plugin", "admin_project_name", ADMIN["project"], "stacklab up's admin")
+    yield Option("heat_plugin", "user_domain_name", ADMIN["domain"], "the admin's domain")
+    yield Option("heat_plugin", "project_domain_name", ADMIN["domain"], "the admin's domain")
+    yield Option("heat_plugin", "image_ref", facts.image_id, "the CirrOS stand-in")
+    yield Option("heat_plugin", "minimal_image_ref", facts.image_id, "the CirrOS stand-in")
+    yield Option("heat_plugin", "instance_type", facts.flavor_alt_id, "m1.micro")
+    yield Option("heat_plugin", "minimal_instance_type", facts.flavor_id, "m1.nano")
+    yield Option("heat_plugin", "floating_network_name", facts.public_network_name,
+                 "the external network")
+    yield Option("heat_plugin", "build_timeout", "60",
+                 "stacks of the API tests complete in well under a second")
 
 
 # Whether stacklab's Block Storage passes tempest.api.volume (see options()): every test

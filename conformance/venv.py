@@ -1,5 +1,7 @@
 """Tempest's own venv, made from nothing and pinned: ``python -m conformance.venv [PATH]``.
 
+It holds Tempest and heat-tempest-plugin (Orchestration's API tests), both pinned.
+
 Tempest and its dependencies (oslo.*, stestr, paramiko ...) stay out of the project's venv.
 A stamp file records what was installed, so a second call costs nothing and a changed pin
 reinstalls. The tools that make Tempest's sample disk images (``format_images.py``:
@@ -19,7 +21,13 @@ from pathlib import Path
 from conformance.format_images import PACKAGES, missing_tools
 
 TEMPEST_VERSION = "47.0.0"
-REQUIREMENT = f"tempest=={TEMPEST_VERSION}"
+# Orchestration's API tests left Tempest (tempest.api.orchestration is gone by 47): they are
+# heat-tempest-plugin's heat_tempest_plugin.tests.api. 3.0.0 (2025.2) declares tempest>=17.1
+# and loads under 47.0.0.
+HEAT_PLUGIN_VERSION = "3.0.0"
+REQUIREMENTS = (f"tempest=={TEMPEST_VERSION}", f"heat-tempest-plugin=={HEAT_PLUGIN_VERSION}")
+# What the stamp holds: a change of either pin reinstalls.
+REQUIREMENT = " ".join(REQUIREMENTS)
 STAMP = ".installed-tempest"
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT = REPO / ".venv-tempest"
@@ -47,7 +55,7 @@ def ensure(venv: Path = DEFAULT, *, python: str = sys.executable,
     if not python_of(venv).exists():
         shutil.rmtree(venv, ignore_errors=True)
         _run([python, "-m", "venv", str(venv)], timeout)
-    _run([str(python_of(venv)), "-m", "pip", "install", "-q", REQUIREMENT], timeout)
+    _run([str(python_of(venv)), "-m", "pip", "install", "-q", *REQUIREMENTS], timeout)
     (venv / STAMP).write_text(REQUIREMENT + "\n")
     return python_of(venv)
 

@@ -129,6 +129,9 @@ def test_services_come_from_the_test_or_its_class() -> None:
     assert service_of("tempest.api.network.test_ports.PortsTestJSON.test_x[id-1]") == "network"
     assert service_of("setUpClass (tempest.api.image.v2.test_images.ImagesTest)") == "image"
     assert service_of("tempest.scenario.test_x.T.test_y") == "other"
+    # Orchestration's API tests are heat-tempest-plugin's.
+    assert service_of("heat_tempest_plugin.tests.api.test_heat_api.stacks_x[id-1]") == (
+        "orchestration")
 
 
 def test_a_skip_keeps_its_reason_and_a_hung_test_fails() -> None:

@@ -136,3 +136,23 @@ def test_tempest_knows_the_filters_the_cloud_is_started_with(tmp_path: Path) -> 
     cloud_filters = cloud_conf["filter_scheduler"]["enabled_filters"].split(",")
     assert tempest_filters == cloud_filters
     assert {"SameHostFilter", "DifferentHostFilter"} <= set(cloud_filters)
+
+
+def test_orchestration_in_the_catalog_writes_heat_plugin_s_section(tmp_path: Path) -> None:
+    conf = configparser.ConfigParser()
+    facts = Facts(**{**FACTS.__dict__, "services": FACTS.services | {"orchestration"}})
+    conf.read_string(render(facts, tmp_path))
+    assert conf["service_available"]["heat"] == "true"
+    heat = conf["heat_plugin"]
+    # The plugin authenticates by itself from these, already while listing its tests.
+    assert heat["auth_url"] == FACTS.auth_url
+    assert heat["auth_version"] == "3"
+    assert (heat["username"], heat["project_name"]) == ("admin", "admin")
+    assert heat["catalog_type"] == "orchestration"
+    assert (heat["image_ref"], heat["minimal_instance_type"]) == ("img-1", "1")
+
+
+def test_without_orchestration_there_is_no_heat_plugin_section(tmp_path: Path) -> None:
+    conf = configparser.ConfigParser()
+    conf.read_string(render(FACTS, tmp_path))
+    assert "heat_plugin" not in conf

@@ -23,3 +23,13 @@ def test_a_venv_stamped_with_another_pin_is_not_ready(tmp_path: Path) -> None:
     assert not venv.ready(tmp_path / "v")
     (tmp_path / "v" / venv.STAMP).write_text(venv.REQUIREMENT + "\n")
     assert venv.ready(tmp_path / "v")
+
+
+def test_heat_tempest_plugin_is_pinned_beside_tempest(tmp_path: Path) -> None:
+    assert f"heat-tempest-plugin=={venv.HEAT_PLUGIN_VERSION}" in venv.REQUIREMENTS
+    python = tmp_path / "v" / "bin" / "python"
+    python.parent.mkdir(parents=True)
+    python.touch()
+    # A venv of an earlier harness, with Tempest alone, gets the plugin installed.
+    (tmp_path / "v" / venv.STAMP).write_text(f"tempest=={venv.TEMPEST_VERSION}\n")
+    assert not venv.ready(tmp_path / "v")
