@@ -302,7 +302,7 @@ def _stack_inputs(call: Call, body: Mapping[str, Any], required: bool = True) ->
 
 
 @api.route("POST", V1 + "/stacks", policy="stacks:create", target=_tenant, status=201)
-async def create_stack(call: Call) -> dict[str, Any]:
+async def create_stack(call: Call) -> Reply:
     _check_tenant(call)
     body = _body(call)
     if "adopt_stack_data" in body:
@@ -315,7 +315,11 @@ async def create_stack(call: Call) -> dict[str, Any]:
                                         args=_create_args(body), **_stack_inputs(call, body))
     row = _service(call).store.stack(identity["stack_id"])
     assert row is not None
-    return {"stack": {"id": row.id, "links": [{"href": _stack_url(call, row), "rel": "self"}]}}
+    url = _stack_url(call, row)
+    # heat's StackSerializer.create: the new stack's URL in Location too (gabbi's tests and
+    # heatclient's callers follow it).
+    return Reply({"stack": {"id": row.id, "links": [{"href": url, "rel": "self"}]}},
+                 status=201, headers={"Location": url})
 
 
 @api.route("POST", V1 + "/stacks/preview", policy="stacks:preview", target=_tenant)

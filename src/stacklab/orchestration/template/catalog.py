@@ -12,7 +12,8 @@ DESCRIPTIONS: dict[str, str] = {
     "get_param": "A parameter's value, optionally followed down a path into it.",
     "get_resource": "The physical id of another resource of the stack.",
     "get_attr": "An attribute of another resource, optionally followed down a path.",
-    "get_file": "The content of a file the client sent with the template.",
+    # heat's own wording: heat-tempest-plugin's API tests compare this one.
+    "get_file": "A function for including a file inline.",
     "list_join": "Lists of strings joined into one string with a delimiter.",
     "str_replace": "A string with placeholders substituted by the given values.",
     "str_replace_strict": "str_replace that fails when a placeholder is not in the template.",

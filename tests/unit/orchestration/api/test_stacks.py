@@ -37,9 +37,13 @@ async def _created(heat: Heat, name: str, template: Any, **fields: Any) -> tuple
 
 def test_a_stack_is_built_in_dependency_order_and_shown_as_heat_does() -> None:
     async def scenario(heat: Heat) -> None:
-        body = await heat.create("s1", RANDOM)
+        answer = await heat.request("POST", "/stacks", {"stack_name": "s1", "template": RANDOM})
+        assert answer.status_code == 201, answer.text
+        body = answer.json()
         assert_shape_like_sample(body, heat_sample("stack-create-response.json"))
         stack_id = body["stack"]["id"]
+        # The new stack's URL is in Location too, as heat's serializer puts it.
+        assert answer.headers["Location"] == body["stack"]["links"][0]["href"]
         assert body["stack"]["links"][0]["href"].endswith(
             f"/heat-api/v1/{heat.project}/stacks/s1/{stack_id}")
         shown = await heat.until("s1", stack_id, "CREATE_COMPLETE", "CREATE_FAILED")
