@@ -122,7 +122,8 @@ class OutputDefinition:
 def _deletion_policy(defn: ResourceDefinition, policy: Any) -> str:
     assert defn.template is not None
     policies = defn.template.version.deletion_policies
-    if policy not in policies:
+    # A function left unresolved (a map) is no policy either, not a crash.
+    if not isinstance(policy, str) or policy not in policies:
         raise StackValidationFailed(f'Invalid deletion policy "{policy}"')
     return policies[policy]
 
