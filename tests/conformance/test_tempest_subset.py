@@ -2,7 +2,8 @@
 
 The list holds every Tempest API test that passed in the last full run (``./dev tempest
 --passing``), which covers each service's create/read/update/delete; it leaves out the
-failing ones, whose waits make the full run slower. Tempest is installed, pinned, into its
+failing ones, whose waits make the full run slower; Orchestration's are heat-tempest-plugin's
+API tests, which the same venv and tempest.conf carry. Tempest is installed, pinned, into its
 own venv (.venv-tempest, kept between runs); without a package index to install it from,
 the test is skipped and says why.
 """
