@@ -114,3 +114,19 @@ def test_a_property_naming_another_projects_network_is_refused() -> None:
         assert made["stack"]["id"]
 
     run_heat(scenario)
+
+
+def test_a_local_constraint_on_a_parameter_is_checked_without_a_service() -> None:
+    async def scenario(heat: Heat) -> None:
+        tmpl = {"heat_template_version": V,
+                "parameters": {"ip": {"type": "string",
+                                      "constraints": [{"custom_constraint": "ip_addr"}]}},
+                "resources": {}}
+        await _refused(heat, "POST", "/stacks",
+                       {"stack_name": "ip", "template": tmpl, "parameters": {"ip": "10.0.0"}},
+                       "Parameter 'ip' is invalid: Error validating value '10.0.0': "
+                       "Invalid IP address")
+        made = await heat.create("ip", tmpl, parameters={"ip": "10.0.0.7"})
+        await heat.until("ip", made["stack"]["id"], "CREATE_COMPLETE")
+
+    run_heat(scenario)
