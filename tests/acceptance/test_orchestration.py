@@ -183,6 +183,50 @@ def test_bad_templates_get_heats_400(live: LiveCloud, stacks: Stacks) -> None:
         "Parameter 'len' is invalid: 2 is out of range (min: 4, max: 64)")
 
 
+MISSING_FLAVOR = """\
+heat_template_version: 2018-08-31
+parameters:
+  flavor: {type: string, constraints: [{custom_constraint: nova.flavor}]}
+resources:
+  v: {type: OS::Heat::Value, properties: {value: {get_param: flavor}}}
+"""
+
+PORT = """\
+heat_template_version: 2018-08-31
+parameters:
+  net: {type: string}
+resources:
+  port: {type: OS::Neutron::Port, properties: {network: {get_param: net}}}
+"""
+
+
+def test_custom_constraints_refuse_a_missing_flavor_and_another_projects_network(
+        live: LiveCloud, stacks: Stacks) -> None:
+    refused = live.openstack("stack", "create", "-t", stacks.file(MISSING_FLAVOR),
+                             "--parameter", "flavor=no-such-flavor", unique("cc"),
+                             check=False)
+    assert refused.returncode != 0
+    assert ("Parameter 'flavor' is invalid: Error validating value 'no-such-flavor': The "
+            "Flavor (no-such-flavor) could not be found.") in refused.stderr, refused.stderr
+    # The admin's private network, named by a member of another project: not found.
+    admin = live.connect()
+    project = admin.identity.create_project(name=unique("acc-heat"), domain_id="default")
+    user = admin.identity.create_user(name=unique("acc-heat-user"), password="pw-acc-heat",
+                                      domain_id="default", default_project_id=project.id)
+    admin.identity.assign_project_role_to_user(project, user,
+                                               admin.identity.find_role("member"))
+    net = admin.network.create_network(name=unique("private"))
+    as_member = ("--os-username", user.name, "--os-password", "pw-acc-heat",
+                 "--os-project-name", project.name)
+    refused = live.openstack(*as_member, "stack", "create", "-t", stacks.file(PORT),
+                             "--parameter", f"net={net.id}", unique("cc"), check=False)
+    assert refused.returncode != 0
+    assert (f"Property error: resources.port.properties.network: Error validating value "
+            f"'{net.id}': Unable to find network with name or id '{net.id}'"
+            ) in refused.stderr, refused.stderr
+    admin.network.delete_network(net)
+
+
 WAIT = """\
 heat_template_version: 2018-08-31
 resources:

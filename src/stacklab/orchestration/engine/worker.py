@@ -20,7 +20,7 @@ import json
 import logging
 import re
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import select
 
@@ -28,6 +28,7 @@ from stacklab.bus.interface import MessagingTimeout, Target
 from stacklab.orchestration import models as m
 from stacklab.orchestration import template as tpl
 from stacklab.orchestration.engine.clients import Clients
+from stacklab.orchestration.engine.constraints import ConstraintChecker, LookupContext
 from stacklab.orchestration.engine.stack import (
     StackRun,
     StackSpec,
@@ -66,6 +67,7 @@ ENGINE_TOPIC = "engine"
 LISTENER_TOPIC = "heat-engine-listener"
 # heat's [DEFAULT] engine_life_check_timeout (seconds).
 ENGINE_LIFE_CHECK_TIMEOUT = 2.0
+T = TypeVar("T")
 _STACK_NAME = re.compile(r"^[a-zA-Z][a-zA-Z0-9_.-]{0,254}$")
 
 
@@ -249,8 +251,10 @@ class EngineWorker:
                 params: Mapping[str, Any] | None, files: Mapping[str, Any] | None,
                 environment: Mapping[str, Any] | None,
                 environment_files: list[str] | None, *, stack_id: str | None = None,
+                custom: tpl.CustomConstraintCheck | None = None,
                 ) -> tuple[StackSpec, tpl.Template]:
-        """heat's parse and validate of a new (or updated) stack: 400s with heat's words."""
+        """heat's parse and validate of a new (or updated) stack: 400s with heat's words.
+        ``custom`` answers custom constraints (see ``checked``)."""
         if not isinstance(template, (dict, str)) or not template:
             raise HeatError("No Template provided.", status=400, kind="HTTPBadRequest")
         files = {str(k): str(v) for k, v in (files or {}).items()}
@@ -262,7 +266,7 @@ class EngineWorker:
         env_dict.setdefault("parameters", {}).update(dict(params or {}))
         env = tpl.Environment.from_dict(env_dict)
         tmpl = tpl.parse(raw, files=files, environment=env)
-        values = tmpl.validate_parameters(stack_name=stack_name,
+        values = tmpl.validate_parameters(custom=custom, stack_name=stack_name,
                                           stack_id=stack_id or "None",
                                           project_id=str(ctxt.get("project_id") or ""))
         resolver = tpl.StackResolver(values, files)
@@ -276,9 +280,36 @@ class EngineWorker:
             props = defn.properties_value(resolver)
             if getattr(plugin, "ANY_PROPERTIES", False):
                 continue
-            check_properties(plugin.PROPERTIES, props,
+            check_properties(plugin.PROPERTIES, props, custom=custom,
                              path=[tmpl.version.resources_section, name, "properties"])
         return StackSpec(raw, files, env.as_dict()), tmpl
+
+    async def checked(self, ctxt: Mapping[str, Any], check: Callable[[ConstraintChecker], T]
+                      ) -> T:
+        """``check(custom)`` (a synchronous validation) with heat's custom constraints
+        answered: a first pass notes what the services must answer, they are asked with
+        the caller's token, and the check runs again with their answers. A first pass
+        that fails may have failed on something a service answer would have refused
+        first (an earlier parameter), so it too is run again once the answers are in."""
+        checker = ConstraintChecker()
+        try:
+            result = check(checker)
+        except (tpl.TemplateError, HeatError):
+            if not checker.pending:
+                raise
+        else:
+            if not checker.pending:
+                return result
+        await checker.resolve(self.lookup_context(ctxt))
+        return check(checker)
+
+    def lookup_context(self, ctxt: Mapping[str, Any]) -> LookupContext:
+        token = str(ctxt.get("auth_token") or "")
+
+        async def call(service: str, method: str, path: str, **kwargs: Any) -> Any:
+            return await self.clients.call(token, service, method, path, **kwargs)
+
+        return LookupContext(call, str(ctxt.get("project_id") or ""))
 
     # -- RPC: stacks ---------------------------------------------------------------------
 
@@ -297,8 +328,9 @@ class EngineWorker:
         if self.store.stack_by_name(project_id, stack_name) is not None:
             raise StackExists(stack_name)
         stack_id = self.ids.uuid()
-        spec, _ = self.prepare(ctxt, stack_name, template, params, files, environment,
-                               environment_files, stack_id=stack_id)
+        spec, _ = await self.checked(ctxt, lambda custom: self.prepare(
+            ctxt, stack_name, template, params, files, environment, environment_files,
+            stack_id=stack_id, custom=custom))
         trust_id = await self.clients.create_trust(
             str(ctxt.get("auth_token")), str(ctxt.get("user_id")), project_id,
             list(ctxt.get("roles") or []))
@@ -322,8 +354,9 @@ class EngineWorker:
                             environment: Mapping[str, Any] | None = None,
                             environment_files: list[str] | None = None,
                             args: Mapping[str, Any] | None = None) -> dict[str, Any]:
-        spec, tmpl = self.prepare(ctxt, stack_name, template, params, files, environment,
-                                  environment_files)
+        spec, tmpl = await self.checked(ctxt, lambda custom: self.prepare(
+            ctxt, stack_name, template, params, files, environment, environment_files,
+            custom=custom))
         values = tmpl.parameters(stack_name=stack_name, stack_id="None",
                                  project_id=str(ctxt.get("project_id") or ""))
         resolver = tpl.StackResolver(values, spec.files)
@@ -372,8 +405,9 @@ class EngineWorker:
             spec_env = tpl.Environment.merge(old_env, spec_env).as_dict()
             template = template or row.template
             files = {**stored_files, **dict(files or {})}
-        spec, _ = self.prepare(ctxt, row.name, template, params, files, spec_env,
-                               environment_files, stack_id=stack_id)
+        spec, _ = await self.checked(ctxt, lambda custom: self.prepare(
+            ctxt, row.name, template, params, files, spec_env, environment_files,
+            stack_id=stack_id, custom=custom))
         old = StackSpec(dict(row.template), stored_files, dict(row.environment or {}))
         old_params = old.parsed().parameters(stack_name=row.name, stack_id=row.id,
                                              project_id=row.project_id)
@@ -506,21 +540,27 @@ class EngineWorker:
                                  project_id=str(ctxt.get("project_id") or ""))
         resolver = tpl.StackResolver(values, files)
         tmpl.validate(resolver, parameter_names=list(values))
-        for name, defn in tmpl.enabled_resources(resolver).items():
-            rtype = env.resolve_type(defn.type, name, is_plugin)
-            plugin = plugin_for(rtype.type)
-            if plugin is None:
-                raise tpl.StackValidationFailed(
-                    f"The Resource Type ({defn.type}) could not be found.")
-            if getattr(plugin, "ANY_PROPERTIES", False):
-                continue
-            try:
-                check_properties(plugin.PROPERTIES, defn.properties_value(resolver),
-                                 path=[tmpl.version.resources_section, name, "properties"])
-            except tpl.StackValidationFailed:
-                raise
-            except tpl.TemplateError:
-                continue  # a parameter without a value: its check waits for the stack
+
+        def check(custom: tpl.CustomConstraintCheck) -> None:
+            for name, defn in tmpl.enabled_resources(resolver).items():
+                rtype = env.resolve_type(defn.type, name, is_plugin)
+                plugin = plugin_for(rtype.type)
+                if plugin is None:
+                    raise tpl.StackValidationFailed(
+                        f"The Resource Type ({defn.type}) could not be found.")
+                if getattr(plugin, "ANY_PROPERTIES", False):
+                    continue
+                try:
+                    check_properties(plugin.PROPERTIES, defn.properties_value(resolver),
+                                     custom=custom,
+                                     path=[tmpl.version.resources_section, name,
+                                           "properties"])
+                except tpl.StackValidationFailed:
+                    raise
+                except tpl.TemplateError:
+                    continue  # a parameter without a value: its check waits for the stack
+
+        await self.checked(ctxt, check)
         parameters = {}
         for name, schema in tmpl.parameters_schema.items():
             value = env.parameters.get(name)

@@ -9,9 +9,7 @@ with the user's own token, so another project's private network is simply not fo
 
 from __future__ import annotations
 
-import ipaddress
-import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
@@ -24,6 +22,7 @@ from stacklab.orchestration.resources.base import (
     UpdateReplace,
     gone,
 )
+from stacklab.orchestration.resources.constraints import local_problem
 from stacklab.orchestration.resources.properties import (
     BOOLEAN,
     INTEGER,
@@ -47,49 +46,18 @@ _PROTOCOLS = [*map(str, range(256)), *_PROTOCOL_NAMES]
 _NETWORK_TYPES = ["local", "vlan", "vxlan", "gre", "geneve", "flat"]
 
 
-_MAC = re.compile(r"^([0-9a-fA-F]{2}[:-]){5}[0-9a-fA-F]{2}$")
-
-
-def _is_ip(value: str) -> bool:
-    try:
-        ipaddress.ip_address(value)
-    except ValueError:
-        return False
-    return True
-
-
-def _is_cidr(value: str) -> bool:
-    try:
-        ipaddress.ip_network(value, strict=False)
-    except ValueError:
-        return False
-    return "/" in value
-
-
-# The custom constraints heat checks without asking a service: the reason, when the value
-# fails, as heat's constraint says it.
-_LOCAL_CHECKS: dict[str, tuple[Callable[[str], bool], str]] = {
-    "ip_addr": (_is_ip, "Invalid IP address"),
-    "net_cidr": (_is_cidr, "Invalid net cidr"),
-    "ip_or_cidr": (lambda v: _is_ip(v) or _is_cidr(v), "Invalid IP address or net cidr"),
-    "mac_addr": (lambda v: bool(_MAC.match(v)), "Invalid MAC address."),
-}
-
-
 class ServiceConstraint(CustomConstraint):
     """A custom constraint (``neutron.network``, ``nova.flavor``, ``ip_addr``...) as the
-    schema shows it. The engine's check answers it when it knows the name; otherwise a
-    local one (addresses, CIDRs, MACs) is made here, and a name of another service's is
-    left to that service when the plugin uses the value (a missing network then fails the
-    resource with neutron's own words), rather than refusing every value."""
+    schema shows it. The engine's check (``engine.constraints``) answers it when it knows
+    the name; without one (a check the engine cannot make) a local constraint (addresses,
+    CIDRs, MACs) is still made here, and a name of another service's is left to that
+    service when the plugin uses the value (a missing network then fails the resource with
+    neutron's own words), rather than refusing every value."""
 
     def problem(self, value: Any, schema: Any, custom: CustomCheck | None) -> str | None:
         answer = None if custom is None else custom(self.name, value)
         if answer is None:
-            local = _LOCAL_CHECKS.get(self.name)
-            if local is None or local[0](str(value)):
-                return None
-            return f"Error validating value '{value}': {local[1]}"
+            return local_problem(self.name, value)
         return super().problem(value, schema, custom)
 
 
