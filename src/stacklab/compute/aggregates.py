@@ -29,6 +29,7 @@ from stacklab.api.errors import ApiError, BadRequest, Conflict, NotFound
 from stacklab.clock import Clock
 from stacklab.compute import models as m
 from stacklab.ids import IdSource
+from stacklab.store.base import fits_bigint
 
 ZONE_KEY = "availability_zone"
 # [DEFAULT] internal_service_availability_zone: where every service but nova-compute is.
@@ -105,10 +106,8 @@ class Aggregates:
 
     @staticmethod
     def get(session: Session, aggregate_id: int) -> m.Aggregate:
-        # Beyond a 64-bit column no row can match (nova's MySQL finds none); SQLite would
-        # refuse the parameter outright.
-        fits = -(2**63) <= aggregate_id < 2**63
-        aggregate = session.get(m.Aggregate, aggregate_id) if fits else None
+        aggregate = (session.get(m.Aggregate, aggregate_id) if fits_bigint(aggregate_id)
+                     else None)
         if aggregate is None:
             raise NotFound(f"Aggregate {aggregate_id} could not be found.")
         return aggregate

@@ -20,6 +20,7 @@ from stacklab.api.errors import BadRequest, Conflict, NotFound
 from stacklab.compute import models as m
 from stacklab.compute import quotas, states
 from stacklab.compute.casts import Cast
+from stacklab.store.base import fits_bigint
 
 if TYPE_CHECKING:
     from stacklab.compute.service import ComputeService
@@ -103,7 +104,8 @@ def evacuations_from(session: Session, host: str) -> list[Evacuation]:
 
 def migration_of(session: Session, instance: m.Instance, migration_id: str) -> m.Migration | None:
     """The server's migration of that (integer) id; None for any other id."""
-    if not migration_id.isascii() or not migration_id.isdigit():
+    if not migration_id.isascii() or not migration_id.isdigit() or not fits_bigint(
+            int(migration_id)):
         return None
     return session.scalar(select(m.Migration).where(
         m.Migration.id == int(migration_id), m.Migration.instance_uuid == instance.uuid))

@@ -32,3 +32,9 @@ def _mysql_float(type_: Float[Any], compiler: Any, **kw: Any) -> str:
     if type_.precision is None:
         return "DOUBLE"
     return str(compiler.visit_float(type_, **kw))
+
+
+def fits_bigint(value: int) -> bool:
+    """Whether an integer key can be asked of the store at all: beyond a 64-bit column no
+    row can match (MySQL finds none, as nova's does), and SQLite refuses the parameter."""
+    return -(2**63) <= value < 2**63
