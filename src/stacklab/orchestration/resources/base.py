@@ -140,3 +140,12 @@ def gone(error: ServiceCallError) -> bool:
     """Whether a delete's error means the resource is gone already (heat's
     ``ignore_not_found``)."""
     return error.status == 404
+
+
+async def delete_if_there(ctx: Context, service: str, path: str, **kwargs: Any) -> None:
+    """DELETE ``path``; a resource the service no longer has is deleted already."""
+    try:
+        await ctx.call(service, "DELETE", path, **kwargs)
+    except ServiceCallError as error:
+        if not gone(error):
+            raise

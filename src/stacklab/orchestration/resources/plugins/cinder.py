@@ -24,6 +24,7 @@ from stacklab.orchestration.resources.base import (
     Context,
     ResourceFailure,
     ResourcePlugin,
+    delete_if_there,
     gone,
 )
 from stacklab.orchestration.resources.plugins.glance import find_image
@@ -577,11 +578,7 @@ class VolumeType(ResourcePlugin):
                      properties: Mapping[str, Any]) -> None:
         if physical_id is None:
             return
-        try:
-            await ctx.call(VOLUME, "DELETE", f"/types/{physical_id}")
-        except ServiceCallError as error:
-            if not gone(error):
-                raise
+        await delete_if_there(ctx, VOLUME, f"/types/{physical_id}")
 
     async def attributes(self, ctx: Context, physical_id: str | None,
                          properties: Mapping[str, Any]) -> Mapping[str, Any]:

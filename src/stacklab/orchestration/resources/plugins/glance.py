@@ -13,7 +13,7 @@ from stacklab.orchestration.resources.base import (
     Context,
     ResourceFailure,
     ResourcePlugin,
-    gone,
+    delete_if_there,
 )
 from stacklab.orchestration.resources.plugins.neutron import NotFound
 from stacklab.orchestration.resources.properties import BOOLEAN, INTEGER, LIST, MAP, STRING
@@ -160,11 +160,7 @@ class WebImage(ResourcePlugin):
             for tag in sorted(after - before):
                 await ctx.call(IMAGE, "PUT", f"{path}/tags/{quote(tag, safe='')}")
             for tag in sorted(before - after):
-                try:
-                    await ctx.call(IMAGE, "DELETE", f"{path}/tags/{quote(tag, safe='')}")
-                except ServiceCallError as error:
-                    if not gone(error):
-                        raise
+                await delete_if_there(ctx, IMAGE, f"{path}/tags/{quote(tag, safe='')}")
         patch: list[dict[str, Any]] = []
         # "add" sets a property whether or not the image has it yet (glance's "replace"
         # refuses one it does not have); "remove" only what was set.
@@ -195,11 +191,7 @@ class WebImage(ResourcePlugin):
                      properties: Mapping[str, Any]) -> None:
         if physical_id is None:
             return
-        try:
-            await ctx.call(IMAGE, "DELETE", _image_path(physical_id))
-        except ServiceCallError as error:
-            if not gone(error):
-                raise
+        await delete_if_there(ctx, IMAGE, _image_path(physical_id))
 
     async def attributes(self, ctx: Context, physical_id: str | None,
                          properties: Mapping[str, Any]) -> Mapping[str, Any]:

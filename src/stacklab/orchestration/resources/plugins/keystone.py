@@ -17,7 +17,7 @@ from stacklab.orchestration.resources.base import (
     IDENTITY,
     Context,
     ResourcePlugin,
-    gone,
+    delete_if_there,
 )
 from stacklab.orchestration.resources.plugins.neutron import NotFound, ServiceConstraint
 from stacklab.orchestration.resources.properties import BOOLEAN, LIST, MAP, STRING
@@ -57,11 +57,7 @@ async def find_id(ctx: Context, collection: str, value: str, domain: str | None 
 
 
 async def _delete(ctx: Context, path: str) -> None:
-    try:
-        await ctx.call(IDENTITY, "DELETE", path)
-    except ServiceCallError as error:
-        if not gone(error):
-            raise
+    await delete_if_there(ctx, IDENTITY, path)
 
 
 _DOMAIN = P(STRING, "Name or id of keystone domain.", default="default", update_allowed=True,

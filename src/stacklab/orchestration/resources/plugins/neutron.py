@@ -20,6 +20,7 @@ from stacklab.orchestration.resources.base import (
     ResourceFailure,
     ResourcePlugin,
     UpdateReplace,
+    delete_if_there,
     gone,
 )
 from stacklab.orchestration.resources.constraints import local_problem
@@ -173,11 +174,7 @@ class _Neutron(ResourcePlugin):
                      properties: Mapping[str, Any]) -> None:
         if physical_id is None:
             return
-        try:
-            await ctx.call(NETWORK, "DELETE", _path(self.COLLECTION, physical_id))
-        except ServiceCallError as error:
-            if not gone(error):
-                raise
+        await delete_if_there(ctx, NETWORK, _path(self.COLLECTION, physical_id))
 
     async def delete_complete(self, ctx: Context, physical_id: str | None,
                               properties: Mapping[str, Any]) -> bool:
@@ -1127,11 +1124,7 @@ def _rule_key(rule: Mapping[str, Any]) -> tuple[str | None, ...]:
 
 
 async def _delete_rule(ctx: Context, rule_id: str) -> None:
-    try:
-        await ctx.call(NETWORK, "DELETE", _path("security-group-rules", rule_id))
-    except ServiceCallError as error:
-        if not gone(error):
-            raise
+    await delete_if_there(ctx, NETWORK, _path("security-group-rules", rule_id))
 
 
 def _rule_body(group: str, rule: Mapping[str, Any]) -> dict[str, Any]:

@@ -26,6 +26,7 @@ from stacklab.orchestration.resources.base import (
     ResourceFailure,
     ResourcePlugin,
     UpdateReplace,
+    delete_if_there,
     gone,
 )
 from stacklab.orchestration.resources.plugins.glance import find_image
@@ -678,12 +679,8 @@ class Server(ResourcePlugin):
             await ctx.call(COMPUTE, "POST", action, json={"rebuild": body},
                            microversion=None if step.get("arg") else "2.57")
         elif op == "detach":
-            try:
-                await ctx.call(COMPUTE, "DELETE", _server_path(server_id, "os-interface",
+            await delete_if_there(ctx, COMPUTE, _server_path(server_id, "os-interface",
                                                                step["arg"]))
-            except ServiceCallError as error:
-                if not gone(error):
-                    raise
         elif op == "attach":
             await ctx.call(COMPUTE, "POST", _server_path(server_id, "os-interface"),
                            json={"interfaceAttachment": step["arg"]})
@@ -736,11 +733,7 @@ class Server(ResourcePlugin):
         if physical_id is None:
             await _delete_internal_ports(ctx)
             return
-        try:
-            await ctx.call(COMPUTE, "DELETE", _server_path(physical_id))
-        except ServiceCallError as error:
-            if not gone(error):
-                raise
+        await delete_if_there(ctx, COMPUTE, _server_path(physical_id))
 
     async def delete_complete(self, ctx: Context, physical_id: str | None,
                               properties: Mapping[str, Any]) -> bool:
@@ -892,11 +885,7 @@ def _forget_port(ctx: Context, port_id: str) -> None:
 
 
 async def _delete_port(ctx: Context, port_id: str) -> None:
-    try:
-        await ctx.call(NETWORK, "DELETE", f"/v2.0/ports/{port_id}")
-    except ServiceCallError as error:
-        if not gone(error):
-            raise
+    await delete_if_there(ctx, NETWORK, f"/v2.0/ports/{port_id}")
 
 
 async def _delete_internal_ports(ctx: Context) -> None:
@@ -955,12 +944,8 @@ class KeyPair(ResourcePlugin):
                      properties: Mapping[str, Any]) -> None:
         if physical_id is None:
             return
-        try:
-            await ctx.call(COMPUTE, "DELETE", self._path(physical_id, properties),
+        await delete_if_there(ctx, COMPUTE, self._path(physical_id, properties),
                            microversion="2.10")
-        except ServiceCallError as error:
-            if not gone(error):
-                raise
 
     async def attributes(self, ctx: Context, physical_id: str | None,
                          properties: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -1060,11 +1045,7 @@ class Flavor(ResourcePlugin):
                      properties: Mapping[str, Any]) -> None:
         if physical_id is None:
             return
-        try:
-            await ctx.call(COMPUTE, "DELETE", f"/flavors/{quote(physical_id, safe='')}")
-        except ServiceCallError as error:
-            if not gone(error):
-                raise
+        await delete_if_there(ctx, COMPUTE, f"/flavors/{quote(physical_id, safe='')}")
 
     async def attributes(self, ctx: Context, physical_id: str | None,
                          properties: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -1110,11 +1091,7 @@ class ServerGroup(ResourcePlugin):
                      properties: Mapping[str, Any]) -> None:
         if physical_id is None:
             return
-        try:
-            await ctx.call(COMPUTE, "DELETE", f"/os-server-groups/{physical_id}")
-        except ServiceCallError as error:
-            if not gone(error):
-                raise
+        await delete_if_there(ctx, COMPUTE, f"/os-server-groups/{physical_id}")
 
     async def attributes(self, ctx: Context, physical_id: str | None,
                          properties: Mapping[str, Any]) -> Mapping[str, Any]:
