@@ -129,6 +129,16 @@ class OrchestrationService:
     def resources(self, stack_id: str) -> dict[str, ResourceState]:
         return self.store.resources(stack_id)
 
+    def nested_stacks(self, stack_id: str) -> dict[str, m.Stack]:
+        """A stack's live nested stacks, by the resource owning each."""
+        with self.store.session() as session:
+            rows = list(session.scalars(select(m.Stack).where(
+                m.Stack.parent_id == stack_id, m.Stack.deleted_at.is_(None))
+                .order_by(m.Stack.created_at)))
+            for row in rows:
+                session.expunge(row)
+        return {str(row.owner_resource): row for row in rows if row.owner_resource}
+
     def events(self, stack_id: str) -> list[m.Event]:
         with self.store.session() as session:
             rows = list(session.scalars(select(m.Event).where(m.Event.stack_id == stack_id)

@@ -476,11 +476,15 @@ def _required_by(resources: Mapping[str, ResourceState], name: str) -> list[str]
 
 
 def resource_body(call: Call, row: m.Stack, res: ResourceState,
-                  resources: Mapping[str, ResourceState]) -> dict[str, Any]:
+                  resources: Mapping[str, ResourceState],
+                  nested: m.Stack | None = None) -> dict[str, Any]:
     url = _stack_url(call, row, f"/resources/{quote(res.name)}")
+    links = [{"href": url, "rel": "self"}, {"href": _stack_url(call, row), "rel": "stack"}]
+    if nested is not None:
+        links.append({"href": _stack_url(call, nested), "rel": "nested"})
     return {
         "creation_time": _time(res.created_at),
-        "links": [{"href": url, "rel": "self"}, {"href": _stack_url(call, row), "rel": "stack"}],
+        "links": links,
         "logical_resource_id": res.name,
         "physical_resource_id": res.physical_id or "",
         "required_by": _required_by(resources, res.name),
@@ -502,31 +506,53 @@ def _find_resource(resources: Mapping[str, ResourceState], name: str,
     return res
 
 
+def _nested_depth(call: Call) -> int:
+    raw = call.query.get("nested_depth")
+    if raw is None:
+        return 0
+    try:
+        depth = int(raw)
+    except ValueError:
+        raise HeatError("Only integer is acceptable by 'nested_depth'.", status=400,
+                        kind="HTTPBadRequest") from None
+    if depth < 0:
+        raise HeatError("Value must be >= 0 for field 'nested_depth'.", status=400,
+                        kind="HTTPBadRequest")
+    # heat's engine goes no deeper than max_nested_stack_depth.
+    return min(depth, 5)
+
+
 @api.route("GET", STACK + "/resources", policy="resource:index", target=_tenant)
 async def list_resources(call: Call) -> dict[str, Any]:
     row = _stack_row(call)
     service = _service(call)
-    resources = service.resources(row.id)
     names = call.query.getlist("name")
     types = call.query.getlist("type")
     statuses = call.query.getlist("status")
     actions = call.query.getlist("action")
-    out = []
-    for res in resources.values():
-        if names and res.name not in names:
-            continue
-        if types and res.type not in types:
-            continue
-        if statuses and res.status not in statuses:
-            continue
-        if actions and res.action not in actions:
-            continue
-        body = resource_body(call, row, res, resources)
-        if _flag(call, "with_detail"):
-            body["attributes"] = await service.attributes(row, res)
-            body["description"] = res.description
-            body["parent_resource"] = None
-        out.append(body)
+    out: list[dict[str, Any]] = []
+
+    async def walk(stack: m.Stack, depth: int) -> None:
+        # heat's iter_resources: each resource, then what its nested stack holds.
+        resources = service.resources(stack.id)
+        nested = service.nested_stacks(stack.id)
+        for res in resources.values():
+            if not ((names and res.name not in names) or (types and res.type not in types)
+                    or (statuses and res.status not in statuses)
+                    or (actions and res.action not in actions)):
+                body = resource_body(call, stack, res, resources, nested.get(res.name))
+                if stack.parent_id is not None:
+                    body["parent_resource"] = stack.owner_resource
+                if _flag(call, "with_detail"):
+                    body["attributes"] = await service.attributes(stack, res)
+                    body["description"] = res.description
+                    body["parent_resource"] = stack.owner_resource
+                out.append(body)
+            child = nested.get(res.name)
+            if child is not None and depth > 0:
+                await walk(child, depth - 1)
+
+    await walk(row, _nested_depth(call))
     return {"resources": out}
 
 
@@ -537,11 +563,12 @@ async def show_resource(call: Call) -> dict[str, Any]:
     service = _service(call)
     resources = service.resources(row.id)
     res = _find_resource(resources, call.params["resource_name"], row)
-    body = resource_body(call, row, res, resources)
+    body = resource_body(call, row, res, resources, service.nested_stacks(row.id).get(res.name))
     attributes = await service.attributes(row, res)
     wanted = call.query.getlist("with_attr")
     shown = {k: v for k, v in attributes.items() if k != "show" or "show" in wanted}
-    body.update(attributes=shown, description=res.description, parent_resource=None)
+    body.update(attributes=shown, description=res.description,
+                parent_resource=row.owner_resource)
     return {"resource": body}
 
 
@@ -604,7 +631,22 @@ def event_body(call: Call, row: m.Stack, event: m.Event, detail: bool) -> dict[s
     return body
 
 
+def _with_nested(call: Call, row: m.Stack, depth: int) -> list[tuple[m.Stack, m.Event]]:
+    """A stack's events and, ``depth`` levels down, its nested stacks', in time order."""
+    found = [(row, e) for e in _service(call).events(row.id)]
+    if depth > 0:
+        for child in _service(call).nested_stacks(row.id).values():
+            found += _with_nested(call, child, depth - 1)
+    return sorted(found, key=lambda pair: pair[1].seq)
+
+
 def _events(call: Call, row: m.Stack, resource: str | None) -> list[dict[str, Any]]:
+    depth = 0 if resource is not None else _nested_depth(call)
+    if depth:
+        pairs = _with_nested(call, row, depth)
+        stacks = {id(e): s for s, e in pairs}
+        shown = _filtered(call, [e for _, e in pairs])
+        return [event_body(call, stacks[id(e)], e, detail=False) for e in shown]
     events = _service(call).events(row.id)
     if resource is not None:
         if not any(e.resource_name == resource for e in events):
@@ -612,6 +654,10 @@ def _events(call: Call, row: m.Stack, resource: str | None) -> list[dict[str, An
             if resource not in resources:
                 raise ResourceNotFound(resource, row.name)
         events = [e for e in events if e.resource_name == resource]
+    return [event_body(call, row, e, detail=False) for e in _filtered(call, events)]
+
+
+def _filtered(call: Call, events: list[m.Event]) -> list[m.Event]:
     query = call.query
     for key, attr in (("resource_action", "action"), ("resource_status", "status"),
                       ("resource_name", "resource_name"), ("resource_type", "resource_type")):
@@ -630,7 +676,7 @@ def _events(call: Call, row: m.Stack, resource: str | None) -> list[dict[str, An
     limit = query.get("limit")
     if limit is not None and limit.isdigit():
         events = events[:int(limit)]
-    return [event_body(call, row, e, detail=False) for e in events]
+    return events
 
 
 @api.route("GET", STACK + "/events", policy="events:index", target=_tenant)

@@ -19,7 +19,7 @@ from typing import Any
 from urllib.parse import quote
 
 from stacklab.api.client import ServiceCallError, ServiceUnreachable
-from stacklab.orchestration.resources.base import COMPUTE, VOLUME, Context
+from stacklab.orchestration.resources.base import COMPUTE, VOLUME, Context, Nested
 from stacklab.orchestration.resources.constraints import LOCAL_CHECKS, local_problem
 from stacklab.orchestration.resources.plugins import keystone, neutron
 from stacklab.orchestration.resources.plugins.glance import find_image
@@ -157,6 +157,12 @@ class LookupContext:
 
     def signal_url(self) -> str:
         raise NotImplementedError("a constraint look-up signals nothing")
+
+    def now(self) -> float:
+        raise NotImplementedError("a constraint look-up waits on nothing")
+
+    def nested(self) -> Nested:
+        raise NotImplementedError("a constraint look-up nests nothing")
 
     async def call(self, service: str, method: str, path: str, *, json: Any = None,
                    params: Mapping[str, Any] | None = None,

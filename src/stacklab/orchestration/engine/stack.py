@@ -19,6 +19,13 @@ from stacklab.clock import Clock
 from stacklab.ids import IdSource
 from stacklab.orchestration import template as tpl
 from stacklab.orchestration.engine.clients import Clients
+from stacklab.orchestration.engine.nested import (
+    Launcher,
+    StackNested,
+    is_plugin,
+    plugin_for,
+    resolved_type,
+)
 from stacklab.orchestration.engine.store import (
     CHECK,
     COMPLETE,
@@ -34,8 +41,12 @@ from stacklab.orchestration.engine.store import (
     EngineStore,
     ResourceState,
 )
-from stacklab.orchestration.resources import registry
-from stacklab.orchestration.resources.base import ResourceFailure, ResourcePlugin, UpdateReplace
+from stacklab.orchestration.resources.base import (
+    Nested,
+    ResourceFailure,
+    ResourcePlugin,
+    UpdateReplace,
+)
 from stacklab.orchestration.resources.properties import check_properties
 
 # heat's [DEFAULT] stack_action_timeout (seconds), used when the stack sets no timeout_mins.
@@ -134,6 +145,12 @@ class PluginContext:
         ids = self._run.ids
         return "".join(characters[ids.randint(0, len(characters) - 1)] for _ in range(length))
 
+    def now(self) -> float:
+        return self._run.clock.now()
+
+    def nested(self) -> Nested:
+        return StackNested(self._run, self._res, self.physical_name)
+
     def signal_url(self) -> str:
         secret = self.data.get("signal_secret")
         if secret is None:
@@ -149,12 +166,7 @@ class PluginContext:
                                             params=params, microversion=microversion)
 
 
-def plugin_for(type_name: str) -> type[ResourcePlugin] | None:
-    return registry.get(type_name)
-
-
-def is_plugin(type_name: str) -> bool:
-    return registry.get(type_name) is not None
+__all__ = ["is_plugin", "plugin_for"]
 
 
 class StackRun:
@@ -163,7 +175,8 @@ class StackRun:
     def __init__(self, *, store: EngineStore, clients: Clients, clock: Clock, ids: IdSource,
                  stack_id: str, stack_name: str, project_id: str, spec: StackSpec,
                  token: Callable[[], Awaitable[str]], timeout_mins: int | None,
-                 disable_rollback: bool, alive: Callable[[], bool] = lambda: True) -> None:
+                 disable_rollback: bool, alive: Callable[[], bool] = lambda: True,
+                 launcher: Launcher | None = None) -> None:
         self.store = store
         self.clients = clients
         self.clock = clock
@@ -183,6 +196,29 @@ class StackRun:
         self.alive = alive
         self._inner: asyncio.Task[None] | None = None
         self._cancel_requested = False
+        # The engine that starts nested stacks' actions (None: this run only reads).
+        self.launcher = launcher
+
+    def child_run(self, stack_id: str) -> StackRun | None:
+        """A run over a nested stack of this one (its attributes read back)."""
+        row = self.store.stack(stack_id)
+        if row is None or row.deleted_at is not None:
+            return None
+        return StackRun(store=self.store, clients=self.clients, clock=self.clock,
+                        ids=self.ids, stack_id=row.id, stack_name=row.name,
+                        project_id=row.project_id,
+                        spec=StackSpec(dict(row.template), dict(row.files or {}),
+                                       dict(row.environment or {})),
+                        token=self.token, timeout_mins=row.timeout_mins,
+                        disable_rollback=True, alive=self.alive, launcher=self.launcher)
+
+    def plugin_of(self, res: ResourceState) -> type[ResourcePlugin] | None:
+        """The plugin serving a resource, its type found through the environment."""
+        try:
+            return plugin_for(resolved_type(
+                tpl.Environment.from_dict(self.spec.environment), res.type, res.name))
+        except tpl.TemplateError:
+            return plugin_for(res.type)
 
     def cancel(self) -> None:
         """heat's cancel_update: the update stops, fails, and rolls back when enabled."""
@@ -227,7 +263,7 @@ class StackRun:
                                                       and res.physical_id is None):
                 self.attribute_cache[name] = None
                 continue
-            plugin = plugin_for(res.type)
+            plugin = self.plugin_of(res)
             if plugin is None:
                 self.attribute_cache[name] = None
                 continue
@@ -383,9 +419,7 @@ class StackRun:
         self.attribute_cache.pop(name, None)
 
     def resolve_type(self, tmpl: tpl.Template, defn: tpl.ResourceDefinition) -> str:
-        env = tmpl.environment or tpl.Environment()
-        found = env.resolve_type(defn.type, defn.name, is_plugin)
-        return found.type
+        return resolved_type(tmpl.environment, defn.type, defn.name)
 
     async def delete_resource(self, res: ResourceState, policy: str,
                               action: str = DELETE) -> None:
@@ -397,7 +431,7 @@ class StackRun:
             self.resources.pop(res.name, None)
             return
         self._state(res, DELETE, IN_PROGRESS, "state changed")
-        plugin = plugin_for(res.type)
+        plugin = self.plugin_of(res)
         if policy != "Retain" and plugin is not None:
             instance = plugin()
             ctx = PluginContext(self, res)
@@ -566,7 +600,7 @@ class StackRun:
                 changed = frozenset(k for k in set(props) | set(current.properties)
                                     if props.get(k) != current.properties.get(k))
                 current.requires = sorted(defn.required_resource_names())
-                if not changed:
+                if not changed and not plugin.NESTED:
                     self.store.save_resource(self.stack_id, current)
                     return
                 replace = not all(plugin.PROPERTIES[k].update_allowed for k in changed
@@ -624,6 +658,52 @@ class StackRun:
         self._state(res, UPDATE, COMPLETE, "state changed")
         self.attribute_cache.pop(res.name, None)
 
+    async def signal(self, name: str, details: Any) -> None:
+        """heat's ``Resource.signal`` for a type that acts on signals (a scaling policy):
+        its ``handle_signal``, which may ask a group of this stack to scale
+        (``adjust``, polled with ``update_complete``), then a SIGNAL event."""
+        res = self.resources.get(name)
+        plugin = None if res is None else self.plugin_of(res)
+        if res is None or plugin is None:
+            return
+        try:
+            request = await plugin().handle_signal(  # type: ignore[attr-defined]
+                PluginContext(self, res), res.physical_id, res.properties, details)
+            if request is not None:
+                await self._adjust(res, request)
+        except Exception as error:
+            self.store.add_event(self.stack_id, res, "SIGNAL", FAILED,
+                                 str(ActionFailed(error, name, "SIGNAL")))
+            return
+        self.store.add_event(self.stack_id, res, "SIGNAL", res.status, signal_reason(details))
+
+    async def _adjust(self, policy: ResourceState, request: Mapping[str, Any]) -> None:
+        group = next((r for r in self.resources.values()
+                      if r.physical_id == request["group"]), None)
+        plugin = None if group is None else self.plugin_of(group)
+        if group is None or plugin is None or not hasattr(plugin, "adjust"):
+            raise ResourceFailure(f'Alarm {policy.name} could not find scaling group named '
+                                  f'"{request["group"]}"')
+        instance = plugin()
+        ctx = PluginContext(self, group)
+        if group.status != COMPLETE or not await instance.adjust(  # type: ignore[attr-defined]
+                ctx, group.physical_id, group.properties, request):
+            self.store.save_resource(self.stack_id, group)
+            return  # heat's NoActionRequired: nothing to change (or the group is busy)
+        self.store.save_resource(self.stack_id, group)
+        await self.timed(self._poll(lambda: instance.update_complete(
+            ctx, group.physical_id, group.properties), plugin.POLL_INTERVAL))
+        self.store.save_resource(self.stack_id, group)
+        self.attribute_cache.pop(group.name, None)
+        outputs = await self.outputs(self.spec)
+        self.store.set_stack_state(self.stack_id, *self._current_state(), event=False,
+                                   outputs=outputs)
+
+    def _current_state(self) -> tuple[str, str, str]:
+        row = self.store.stack(self.stack_id)
+        assert row is not None
+        return row.action, row.status, row.status_reason
+
     async def simple(self, action: str) -> None:
         """SUSPEND, RESUME and CHECK: each resource passes through the action's states
         (suspend in reverse order); the lab's types have nothing more to do for them."""
@@ -644,6 +724,21 @@ class StackRun:
 
 
 ACTIONS = (CREATE, UPDATE, DELETE, ROLLBACK, SUSPEND, RESUME, CHECK)
+
+
+def signal_reason(details: Any) -> str:
+    """How heat's SIGNAL event names what a signal carried."""
+    if details is None or details == {}:
+        return "No signal details provided"
+    if isinstance(details, str):
+        return details
+    if isinstance(details, Mapping):
+        if all(k in details for k in ("previous", "current", "reason")):
+            return (f"alarm state changed from {details['previous']} to "
+                    f"{details['current']} ({details['reason']})")
+        if "state" in details:
+            return f"alarm state changed to {details['state']}"
+    return "Unknown"
 
 
 def mark_failed(store: EngineStore, stack_id: str, reason: str) -> None:

@@ -131,6 +131,15 @@ class EngineStore:
                                     properties=dict(properties or res.properties),
                                     created_at=now))
 
+    def add_event(self, stack_id: str, res: ResourceState, action: str, status: str,
+                  reason: str) -> None:
+        """An event of a resource that leaves its state as it is (heat's SIGNAL events)."""
+        with self.session() as session:
+            session.add(m.Event(id=self.ids.uuid(), stack_id=stack_id, resource_name=res.name,
+                                physical_id=res.physical_id, resource_type=res.type,
+                                action=action, status=status, reason=reason,
+                                properties=dict(res.properties), created_at=self.clock.now()))
+
     def drop_resource(self, resource_id: str) -> None:
         with self.session() as session:
             session.execute(delete(m.Resource).where(m.Resource.id == resource_id))

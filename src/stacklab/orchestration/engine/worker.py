@@ -29,10 +29,15 @@ from stacklab.orchestration import models as m
 from stacklab.orchestration import template as tpl
 from stacklab.orchestration.engine.clients import Clients
 from stacklab.orchestration.engine.constraints import ConstraintChecker, LookupContext
+from stacklab.orchestration.engine.nested import (
+    MAX_NESTED_STACK_DEPTH,
+    check_resources,
+    depth_of,
+    resolved_type,
+)
 from stacklab.orchestration.engine.stack import (
     StackRun,
     StackSpec,
-    is_plugin,
     mark_failed,
     plugin_for,
 )
@@ -56,6 +61,7 @@ from stacklab.orchestration.errors import (
     StackNotFound,
 )
 from stacklab.orchestration.resources.properties import check_properties
+from stacklab.orchestration.template.errors import RequestLimitExceeded
 
 if TYPE_CHECKING:
     from stacklab.bus.inprocess import InProcessBus, InProcessListener
@@ -245,7 +251,8 @@ class EngineWorker:
                         spec=spec or StackSpec(dict(row.template), dict(row.files or {}),
                                                dict(row.environment or {})),
                         token=token, timeout_mins=row.timeout_mins,
-                        disable_rollback=row.disable_rollback, alive=self._alive_now())
+                        disable_rollback=row.disable_rollback, alive=self._alive_now(),
+                        launcher=self)
 
     def prepare(self, ctxt: Mapping[str, Any], stack_name: str, template: Any,
                 params: Mapping[str, Any] | None, files: Mapping[str, Any] | None,
@@ -271,17 +278,8 @@ class EngineWorker:
                                           project_id=str(ctxt.get("project_id") or ""))
         resolver = tpl.StackResolver(values, files)
         tmpl.validate(resolver)
-        for name, defn in tmpl.enabled_resources(resolver).items():
-            rtype = env.resolve_type(defn.type, name, is_plugin)
-            plugin = plugin_for(rtype.type)
-            if plugin is None:
-                raise tpl.StackValidationFailed(
-                    f"The Resource Type ({defn.type}) could not be found.")
-            props = defn.properties_value(resolver)
-            if getattr(plugin, "ANY_PROPERTIES", False):
-                continue
-            check_properties(plugin.PROPERTIES, props, custom=custom,
-                             path=[tmpl.version.resources_section, name, "properties"])
+        check_resources(tmpl, env, resolver, files, custom,
+                        project_id=str(ctxt.get("project_id") or ""))
         return StackSpec(raw, files, env.as_dict()), tmpl
 
     async def checked(self, ctxt: Mapping[str, Any], check: Callable[[ConstraintChecker], T]
@@ -460,10 +458,70 @@ class EngineWorker:
         run = self.stack_run(row, None, ctxt)
 
         async def delete() -> None:
-            if await run.delete() and row.trust_id:
+            if await run.delete() and row.trust_id and not self._trust_shared(row):
                 await self.clients.delete_trust(row.trust_id)
 
         self.run(stack_id, delete)
+
+    def _trust_shared(self, row: Any) -> bool:
+        """Whether another live stack acts with this stack's trust (nested stacks act with
+        their parent's; the last one deleted deletes it)."""
+        with self.store.session() as session:
+            return session.scalar(select(m.Stack.id).where(
+                m.Stack.trust_id == row.trust_id, m.Stack.id != row.id,
+                m.Stack.deleted_at.is_(None))) is not None
+
+    # -- nested stacks (heat's StackResource asks an engine as over RPC) ------------------
+
+    async def create_nested(self, parent_id: str, resource: str, name: str,
+                            template: dict[str, Any], files: dict[str, str],
+                            environment: dict[str, Any], *, detached: bool = False) -> str:
+        parent = self._row(parent_id)
+        if depth_of(self.store, parent_id) + 1 > MAX_NESTED_STACK_DEPTH:
+            raise RequestLimitExceeded(
+                f"Recursion depth exceeds {MAX_NESTED_STACK_DEPTH}.")
+        stack_id = self.ids.uuid()
+        spec = StackSpec(template, files, environment)
+        spec.parsed().validate_parameters(stack_name=name, stack_id=stack_id,
+                                          project_id=parent.project_id)
+        with self.store.session() as session:
+            session.add(m.Stack(
+                id=stack_id, name=name, project_id=parent.project_id,
+                user_id=parent.user_id, username=parent.username, action=CREATE,
+                status=IN_PROGRESS, status_reason="Stack CREATE started",
+                template=template, files=files, environment=environment,
+                # heat disables a nested stack's rollback: its parent rolls it back.
+                disable_rollback=True, timeout_mins=parent.timeout_mins,
+                parent_id=None if detached else parent_id,
+                owner_resource=None if detached else resource, trust_id=parent.trust_id,
+                outputs={}, created_at=self.store.clock.now()))
+        await self.acquire(stack_id, name, CREATE)
+        self.run(stack_id, self.stack_run(self._row(stack_id), spec).create)
+        return stack_id
+
+    async def update_nested(self, stack_id: str, template: dict[str, Any],
+                            files: dict[str, str], environment: dict[str, Any]) -> None:
+        row = self._row(stack_id)
+        spec = StackSpec(template, files, environment)
+        spec.parsed().validate_parameters(stack_name=row.name, stack_id=stack_id,
+                                          project_id=row.project_id)
+        await self.acquire(stack_id, row.name, UPDATE)
+        # IN_PROGRESS at once: the parent's poll must not see the last action's end.
+        self.store.set_stack_state(stack_id, UPDATE, IN_PROGRESS, "Stack UPDATE started",
+                                   event=False)
+        run = self.stack_run(row, StackSpec(dict(row.template), dict(row.files or {}),
+                                            dict(row.environment or {})))
+        self.run(stack_id, lambda: run.update(spec))
+
+    async def delete_nested(self, stack_id: str) -> None:
+        row = self.store.stack(stack_id)
+        if row is None or row.deleted_at is not None:
+            return
+        await self.delete_stack({}, stack_id)
+        current = self.store.stack(stack_id)
+        if current is not None and current.deleted_at is None:
+            self.store.set_stack_state(stack_id, DELETE, IN_PROGRESS, "Stack DELETE started",
+                                       event=False)
 
     async def abandon_stack(self, ctxt: Mapping[str, Any], stack_id: str) -> dict[str, Any]:
         row = self._row(stack_id)
@@ -543,8 +601,7 @@ class EngineWorker:
 
         def check(custom: tpl.CustomConstraintCheck) -> None:
             for name, defn in tmpl.enabled_resources(resolver).items():
-                rtype = env.resolve_type(defn.type, name, is_plugin)
-                plugin = plugin_for(rtype.type)
+                plugin = plugin_for(resolved_type(env, defn.type, name))
                 if plugin is None:
                     raise tpl.StackValidationFailed(
                         f"The Resource Type ({defn.type}) could not be found.")
@@ -577,6 +634,8 @@ class EngineWorker:
                               resource_name: str, details: Any) -> None:
         """A signal to a resource (heat's ``resource_signal``): kept in its data for the
         types that wait on signals (``signals`` in order)."""
+        if await self.signal_handler(ctxt, stack_id, resource_name, details):
+            return
         self._row(stack_id)
         with self.store.session() as session:
             res = session.scalar(select(m.Resource).where(
@@ -589,6 +648,24 @@ class EngineWorker:
             signals.append(details)
             data["signals"] = json.dumps(signals)
             res.data = data
+
+    async def signal_handler(self, ctxt: Mapping[str, Any], stack_id: str,
+                             resource_name: str, details: Any) -> bool:
+        """A signal to a type that acts on it (a scaling policy) runs as an action on its
+        stack, under the stack's lock (a stack busy with another action answers 409)."""
+        row = self._row(stack_id)
+        res = self.store.resources(stack_id).get(resource_name)
+        if res is None:
+            return False
+        run = self.stack_run(row, None, ctxt)
+        plugin = run.plugin_of(res)
+        if plugin is None or not hasattr(plugin, "handle_signal"):
+            return False
+        if row.status == IN_PROGRESS:
+            raise ActionInProgress(row.name, row.action)
+        await self.acquire(stack_id, row.name, "SIGNAL")
+        self.run(stack_id, lambda: run.signal(resource_name, details))
+        return True
 
     async def mark_unhealthy(self, ctxt: Mapping[str, Any], stack_id: str,
                              resource_name: str, unhealthy: bool, reason: str) -> None:

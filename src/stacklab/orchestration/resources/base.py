@@ -39,6 +39,48 @@ class ResourceFailure(Exception):
     ERROR due to "Message: No valid host was found."``)."""
 
 
+class Nested(Protocol):
+    """A resource's nested stacks (heat's ``StackResource``): real stacks, each with its
+    own id, its parent the resource's stack, acting with the parent's trust. Actions run
+    in the background as any stack's; a plugin polls ``state`` in its ``*_complete``."""
+
+    def template_name(self) -> str | None:
+        """A template resource's template (its file name in ``files`` or URL)."""
+        ...
+
+    def template_text(self) -> str | None:
+        """That template's text as the stack's ``files`` hold it (None when missing)."""
+        ...
+
+    async def create(self, template: Mapping[str, Any] | str, parameters: Mapping[str, Any],
+                     *, name: str | None = None, detached: bool = False) -> str:
+        """A nested stack made (named ``<stack>-<resource>-<random>`` unless ``name``);
+        its id. ``detached``: a stack of its own, not nested (OS::Heat::Stack's remote
+        stack in this cloud). Raises the template's errors (``StackValidationFailed``)."""
+        ...
+
+    async def update(self, stack_id: str, template: Mapping[str, Any] | str,
+                     parameters: Mapping[str, Any]) -> None: ...
+
+    async def delete(self, stack_id: str) -> None: ...
+
+    def state(self, stack_id: str) -> tuple[str, str, str] | None:
+        """(action, status, reason) of the nested stack, None once it is gone."""
+        ...
+
+    def outputs(self, stack_id: str) -> dict[str, Any]:
+        """The nested stack's outputs, by key (their values)."""
+        ...
+
+    def resources(self, stack_id: str) -> dict[str, tuple[str, str | None]]:
+        """The nested stack's resources: name -> (type, physical id), oldest first."""
+        ...
+
+    async def attributes(self, stack_id: str, resource: str) -> Mapping[str, Any]:
+        """One resource's attributes in the nested stack (read back now)."""
+        ...
+
+
 class Context(Protocol):
     """What a plugin may use while it acts on one resource."""
 
@@ -63,6 +105,14 @@ class Context(Protocol):
         pre-signed URL heat's signal responders hand to servers)."""
         ...
 
+    def now(self) -> float:
+        """The engine's clock (cooldowns, waits)."""
+        ...
+
+    def nested(self) -> Nested:
+        """This resource's nested stacks (OS::Heat::Stack, template resources, groups)."""
+        ...
+
     async def call(self, service: str, method: str, path: str, *, json: Any = None,
                    params: Mapping[str, Any] | None = None,
                    microversion: str | None = None) -> Any:
@@ -85,6 +135,9 @@ class ResourcePlugin:
     ATTRIBUTES: ClassVar[Mapping[str, Attribute]] = {}
     # The seconds between ``*_complete`` polls (lab time).
     POLL_INTERVAL: ClassVar[float] = 1.0
+    # A resource over a nested stack: updated on every stack update (the nested stack
+    # finds what changed in it), its properties all allowed to change in place.
+    NESTED: ClassVar[bool] = False
 
     def validate(self, properties: Mapping[str, Any]) -> None:
         """Checks across properties heat makes before acting (raise

@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 from stacklab.api.client import ServiceCallError
 from stacklab.orchestration.resources.base import (
     Context,
+    Nested,
     ResourcePlugin,
     UpdateReplace,
     gone,
@@ -471,6 +472,12 @@ class _Member:
 
     def signal_url(self) -> str:
         return self._group.signal_url()
+
+    def now(self) -> float:
+        return self._group.now()
+
+    def nested(self) -> Nested:
+        return self._group.nested()
 
     async def call(self, service: str, method: str, path: str, *, json: Any = None,
                    params: Mapping[str, Any] | None = None,

@@ -1,0 +1,247 @@
+"""Nested stacks as heat's ``StackResource`` makes them: real stacks (their own id and
+row, ``parent`` the resource's stack, ``owner_resource`` the resource's name), named
+``<stack>-<resource>-<random>``, acting with the parent's trust, created, updated and
+deleted by an engine as any stack (heat's legacy engine calls ``create_stack`` over RPC
+with the nesting depth; here the engine that runs the parent's action starts them).
+
+Also here: which plugin serves a type (a template file name is a template resource),
+and the checks a stack's resources get before any action, template resources' nested
+templates included (heat's ``validate_nested_stack``), down to heat's
+``max_nested_stack_depth``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, Protocol
+from urllib.parse import urlparse
+
+from stacklab.orchestration import template as tpl
+from stacklab.orchestration.engine.store import EngineStore
+from stacklab.orchestration.resources import registry
+from stacklab.orchestration.resources.base import ResourcePlugin
+from stacklab.orchestration.resources.plugins.nested import TemplateResource
+from stacklab.orchestration.resources.properties import (
+    BOOLEAN,
+    LIST,
+    MAP,
+    NUMBER,
+    STRING,
+    CustomCheck,
+    Property,
+    check_properties,
+)
+from stacklab.orchestration.template.environment import TEMPLATE_SUFFIXES
+from stacklab.orchestration.template.errors import RequestLimitExceeded
+
+if TYPE_CHECKING:
+    from stacklab.orchestration.engine.stack import StackRun
+    from stacklab.orchestration.engine.store import ResourceState
+
+# heat's [DEFAULT] max_nested_stack_depth.
+MAX_NESTED_STACK_DEPTH = 5
+# A template parameter's type -> the property a template resource takes for it (heat's
+# Properties.schema_from_params).
+_PROPERTY_TYPES = {"string": STRING, "number": NUMBER, "json": MAP,
+                   "comma_delimited_list": LIST, "boolean": BOOLEAN}
+
+
+def is_template(type_name: str) -> bool:
+    return type_name.endswith(TEMPLATE_SUFFIXES)
+
+
+def plugin_for(type_name: str) -> type[ResourcePlugin] | None:
+    """The plugin of a resolved type: a registered type, or a template resource."""
+    found = registry.get(type_name)
+    if found is None and is_template(type_name):
+        return TemplateResource
+    return found
+
+
+def is_plugin(type_name: str) -> bool:
+    return registry.get(type_name) is not None
+
+
+def resolved_type(env: tpl.Environment | None, rtype: Any, name: str) -> str:
+    """What ``rtype`` names through the environment: a plugin type or a template name."""
+    found = (env or tpl.Environment()).resolve_type(rtype, name, is_plugin)
+    return found.template or found.type if found.kind == "template" else found.type
+
+
+def depth_of(store: EngineStore, stack_id: str) -> int:
+    """How deep a stack is nested (a top-level stack is 0)."""
+    depth, row = 0, store.stack(stack_id)
+    while row is not None and row.parent_id is not None and depth <= MAX_NESTED_STACK_DEPTH:
+        depth += 1
+        row = store.stack(row.parent_id)
+    return depth
+
+
+def missing_template(name: str) -> tpl.StackValidationFailed:
+    """heat's answer for a template resource whose template is not among ``files`` (it
+    would fetch a URL, and a bare file name has no scheme it may fetch)."""
+    return tpl.StackValidationFailed(
+        f'Could not fetch remote template "{name}": Invalid URL scheme {urlparse(name).scheme}')
+
+
+def template_properties(child: tpl.Template, env: tpl.Environment) -> dict[str, Property]:
+    """A template resource's properties: its template's parameters (a parameter without
+    a default, nor one in ``parameter_defaults``, is required)."""
+    return {name: Property(_PROPERTY_TYPES.get(p.type, STRING), p.description or "",
+                           required=p.default is None and name not in env.parameter_defaults,
+                           update_allowed=True)
+            for name, p in child.parameters_schema.items()}
+
+
+def child_parameters(properties: Mapping[str, Any]) -> dict[str, Any]:
+    """A template resource's properties as its nested stack's parameters."""
+    out: dict[str, Any] = {}
+    for key, value in properties.items():
+        if value is None:
+            continue
+        if isinstance(value, list) and all(not isinstance(v, (dict, list)) for v in value):
+            out[key] = ",".join(str(v) for v in value)
+        else:
+            out[key] = value
+    return out
+
+
+def check_resources(tmpl: tpl.Template, env: tpl.Environment, resolver: tpl.StackResolver,
+                    files: Mapping[str, str], custom: CustomCheck | None, *,
+                    depth: int = 0, project_id: str = "") -> None:
+    """Every enabled resource's type found and properties checked (heat's
+    ``Stack.validate``); a template resource's nested template is checked as its own
+    stack, one level deeper, its errors prefixed with ``resources.<name><<template>>``."""
+    section = tmpl.version.resources_section
+    for name, defn in tmpl.enabled_resources(resolver).items():
+        rtype = resolved_type(env, defn.type, name)
+        plugin = plugin_for(rtype)
+        if plugin is None:
+            raise tpl.StackValidationFailed(
+                f"The Resource Type ({defn.type}) could not be found.")
+        props = defn.properties_value(resolver)
+        if plugin is TemplateResource:
+            text = files.get(rtype)
+            if text is None:
+                raise missing_template(rtype)
+            child = tpl.parse(text, files=dict(files))
+            checked = check_properties(template_properties(child, env), props, custom=custom,
+                                       path=[section, name, "properties"])
+            check_nested(f"{name}<{rtype}>", text, child_parameters(checked), env, files,
+                         custom, depth=depth, section=section, resource=name,
+                         project_id=project_id)
+            continue
+        if getattr(plugin, "ANY_PROPERTIES", False):
+            continue
+        check_properties(plugin.PROPERTIES, props, custom=custom,
+                         path=[section, name, "properties"])
+
+
+def check_nested(label: str, template: Any, parameters: Mapping[str, Any],
+                 env: tpl.Environment, files: Mapping[str, str], custom: CustomCheck | None,
+                 *, depth: int, section: str, resource: str, project_id: str) -> None:
+    try:
+        if depth >= MAX_NESTED_STACK_DEPTH:
+            raise RequestLimitExceeded(
+                f"Recursion depth exceeds {MAX_NESTED_STACK_DEPTH}.")
+        child_env = env.child(dict(parameters), resource_name=resource)
+        child = tpl.parse(template, files=dict(files), environment=child_env)
+        values = child.validate_parameters(custom=custom, stack_name=f"nested-{resource}",
+                                           stack_id="None", project_id=project_id)
+        resolver = tpl.StackResolver(values, files)
+        child.validate(resolver)
+        check_resources(child, child_env, resolver, files, custom, depth=depth + 1,
+                        project_id=project_id)
+    except tpl.StackValidationFailed as error:
+        raise error.with_prefix([section, label]) from None
+    except tpl.TemplateError as error:
+        raise tpl.StackValidationFailed(error.message, path=[section, label],
+                                        error=error.error_type) from None
+
+
+class Launcher(Protocol):
+    """What an engine offers to start nested stacks' actions (the worker)."""
+
+    async def create_nested(self, parent_id: str, resource: str, name: str,
+                            template: dict[str, Any], files: dict[str, str],
+                            environment: dict[str, Any], *, detached: bool = False) -> str: ...
+
+    async def update_nested(self, stack_id: str, template: dict[str, Any],
+                            files: dict[str, str], environment: dict[str, Any]) -> None: ...
+
+    async def delete_nested(self, stack_id: str) -> None: ...
+
+
+class StackNested:
+    """``resources.base.Nested`` for one resource of one run."""
+
+    def __init__(self, run: StackRun, res: ResourceState,
+                 physical_name: Callable[[], str]) -> None:
+        self._run = run
+        self._res = res
+        self._physical_name = physical_name
+
+    def _launcher(self) -> Launcher:
+        if self._run.launcher is None:
+            raise RuntimeError("nested stacks are acted on by an engine")
+        return self._run.launcher
+
+    def _env(self) -> tpl.Environment:
+        return tpl.Environment.from_dict(self._run.spec.environment)
+
+    def template_name(self) -> str | None:
+        try:
+            found = resolved_type(self._env(), self._res.type, self._res.name)
+        except tpl.TemplateError:
+            return None
+        return found if is_template(found) else None
+
+    def template_text(self) -> str | None:
+        name = self.template_name()
+        return None if name is None else self._run.spec.files.get(name)
+
+    def _spec(self, template: Mapping[str, Any] | str, parameters: Mapping[str, Any]
+              ) -> tuple[dict[str, Any], dict[str, str], dict[str, Any]]:
+        files = dict(self._run.spec.files)
+        raw = tpl.load_template(template if isinstance(template, str) else dict(template))
+        env = self._env().child(dict(parameters), resource_name=self._res.name)
+        return raw, files, env.as_dict()
+
+    async def create(self, template: Mapping[str, Any] | str, parameters: Mapping[str, Any],
+                     *, name: str | None = None, detached: bool = False) -> str:
+        raw, files, env = self._spec(template, parameters)
+        stack_name = name or self._physical_name()
+        return await self._launcher().create_nested(self._run.stack_id, self._res.name,
+                                                    stack_name, raw, files, env,
+                                                    detached=detached)
+
+    async def update(self, stack_id: str, template: Mapping[str, Any] | str,
+                     parameters: Mapping[str, Any]) -> None:
+        raw, files, env = self._spec(template, parameters)
+        await self._launcher().update_nested(stack_id, raw, files, env)
+
+    async def delete(self, stack_id: str) -> None:
+        await self._launcher().delete_nested(stack_id)
+
+    def state(self, stack_id: str) -> tuple[str, str, str] | None:
+        row = self._run.store.stack(stack_id)
+        if row is None or row.deleted_at is not None:
+            return None
+        return row.action, row.status, row.status_reason
+
+    def outputs(self, stack_id: str) -> dict[str, Any]:
+        row = self._run.store.stack(stack_id)
+        if row is None:
+            return {}
+        return {key: entry.get("output_value") for key, entry in (row.outputs or {}).items()}
+
+    def resources(self, stack_id: str) -> dict[str, tuple[str, str | None]]:
+        return {name: (res.type, res.physical_id)
+                for name, res in self._run.store.resources(stack_id).items()}
+
+    async def attributes(self, stack_id: str, resource: str) -> Mapping[str, Any]:
+        run = self._run.child_run(stack_id)
+        if run is None:
+            return {}
+        await run.load_attributes([resource], run.spec.parsed())
+        return dict(run.attribute_cache.get(resource) or {})
