@@ -12,6 +12,7 @@ templates included (heat's ``validate_nested_stack``), down to heat's
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlparse
@@ -133,8 +134,11 @@ def check_resources(tmpl: tpl.Template, env: tpl.Environment, resolver: tpl.Stac
             continue
         if getattr(plugin, "ANY_PROPERTIES", False):
             continue
-        check_properties(plugin.PROPERTIES, props, custom=custom,
-                         path=[section, name, "properties"])
+        checked = check_properties(plugin.PROPERTIES, props, custom=custom,
+                                   path=[section, name, "properties"])
+        # A value only known once other resources exist is checked at its create.
+        with contextlib.suppress(TypeError, ValueError, KeyError, AttributeError):
+            plugin().validate(checked)
 
 
 def check_nested(label: str, template: Any, parameters: Mapping[str, Any],

@@ -1,0 +1,270 @@
+"""OS::Heat::AutoScalingGroup and OS::Heat::ScalingPolicy, after heat's
+``heat/engine/resources/openstack/heat/{autoscaling_group,scaling_policy}.py``.
+
+The group's members live in a nested stack (the group's physical id is its id), each a
+resource of the group's ``resource`` definition named by a short random id; the
+capacity is ``desired_capacity`` (else ``min_size``) at create. A policy signalled
+(its pre-signed ``alarm_url`` at heat-api-cfn, or ``stack resource signal``) asks the
+engine to adjust the group it names: the new capacity by ``adjustment_type`` kept within
+``min_size`` and ``max_size`` (heat's ``calculate_new_capacity``), nothing done during
+the policy's ``cooldown`` (on the engine's clock) nor when the capacity would not
+change. Scaling down removes the oldest members first, as heat does. A changed
+``resource`` definition updates every member at once (``rolling_updates`` is accepted,
+its batches are not made).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import string
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from stacklab.orchestration.resources.base import Context, ResourcePlugin
+from stacklab.orchestration.resources.plugins.nested import StackResource
+from stacklab.orchestration.resources.properties import (
+    INTEGER,
+    LIST,
+    MAP,
+    NUMBER,
+    STRING,
+    Attribute,
+    Property,
+    check_properties,
+)
+from stacklab.orchestration.resources.registry import register
+from stacklab.orchestration.template.errors import StackValidationFailed
+from stacklab.orchestration.template.parameters import AllowedValues, Range
+
+ADJUSTMENT_TYPES = (CHANGE_IN_CAPACITY, EXACT_CAPACITY, PERCENT_CHANGE_IN_CAPACITY) = (
+    "change_in_capacity", "exact_capacity", "percent_change_in_capacity")
+MEMBER_TEMPLATE_VERSION = "2015-04-30"
+
+
+def new_capacity(current: int, adjustment: float, adjustment_type: str,
+                 min_adjustment_step: int | None, minimum: int, maximum: int) -> int:
+    """heat's ``scalingutil.calculate_new_capacity``."""
+    if adjustment_type == CHANGE_IN_CAPACITY:
+        capacity = current + int(adjustment)
+    elif adjustment_type == EXACT_CAPACITY:
+        capacity = int(adjustment)
+    else:
+        delta = current * adjustment / 100.0
+        if math.fabs(delta) < 1.0:
+            rounded = int(math.ceil(delta) if delta > 0.0 else math.floor(delta))
+        else:
+            rounded = int(math.floor(delta) if delta > 0.0 else math.ceil(delta))
+        if min_adjustment_step and min_adjustment_step > abs(rounded):
+            rounded = min_adjustment_step if rounded > 0 else -min_adjustment_step
+        capacity = current + rounded
+    return max(minimum, min(maximum, capacity))
+
+
+@register
+class AutoScalingGroup(StackResource):
+    TYPE = "OS::Heat::AutoScalingGroup"
+    DESCRIPTION = ("An autoscaling group that can scale arbitrary resources. An autoscaling "
+                   "group allows the creation of a desired count of similar resources, "
+                   "which are defined with the resource property in HOT format.")
+    PROPERTIES: ClassVar[Mapping[str, Property]] = {
+        "resource": Property(MAP, "Resource definition for the resources in the group, in "
+                             "HOT format. The value of this property is the definition of "
+                             "a resource just as if it had been declared in the template "
+                             "itself.", required=True, update_allowed=True),
+        "max_size": Property(INTEGER, "Maximum number of resources in the group.",
+                             required=True, update_allowed=True,
+                             constraints=(Range(0, None),)),
+        "min_size": Property(INTEGER, "Minimum number of resources in the group.",
+                             required=True, update_allowed=True,
+                             constraints=(Range(0, None),)),
+        "cooldown": Property(INTEGER, "Cooldown period, in seconds.", update_allowed=True),
+        "desired_capacity": Property(INTEGER, "Desired initial number of resources.",
+                                     update_allowed=True),
+        "rolling_updates": Property(
+            MAP, "Policy for rolling updates for this scaling group.", update_allowed=True,
+            default={"min_in_service": 0, "max_batch_size": 1, "pause_time": 0}, schema={
+                "min_in_service": Property(INTEGER, "The minimum number of resources in "
+                                           "service while rolling updates are being "
+                                           "executed.", default=0,
+                                           constraints=(Range(0, None),)),
+                "max_batch_size": Property(INTEGER, "The maximum number of resources to "
+                                           "replace at once.", default=1,
+                                           constraints=(Range(1, None),)),
+                "pause_time": Property(NUMBER, "The number of seconds to wait between "
+                                       "batches of updates.", default=0,
+                                       constraints=(Range(0, None),))}),
+    }
+    ATTRIBUTES: ClassVar[Mapping[str, Attribute]] = {
+        "outputs": Attribute("A map of resource names to the specified attribute of each "
+                             "individual resource that is part of the AutoScalingGroup. "
+                             "This map specifies output parameters that are available once "
+                             "the AutoScalingGroup has been instantiated.", MAP),
+        "outputs_list": Attribute("A list of the specified attribute of each individual "
+                                  "resource that is part of the AutoScalingGroup. This list "
+                                  "of attributes is available as an output once the "
+                                  "AutoScalingGroup has been instantiated.", LIST),
+        "current_size": Attribute("The current size of AutoscalingResourceGroup.", INTEGER),
+        "refs": Attribute("A list of resource IDs for the resources in the group.", LIST),
+        "refs_map": Attribute("A map of resource names to IDs for the resources in the "
+                              "group.", MAP),
+    }
+
+    def validate(self, properties: Mapping[str, Any]) -> None:
+        low, high = int(properties["min_size"]), int(properties["max_size"])
+        if high < low:
+            raise StackValidationFailed("MinSize can not be greater than MaxSize")
+        desired = properties.get("desired_capacity")
+        if desired is not None and not low <= int(desired) <= high:
+            raise StackValidationFailed("DesiredCapacity must be between MinSize and MaxSize")
+        definition = properties.get("resource") or {}
+        if not isinstance(definition.get("type"), str) or not definition["type"]:
+            raise StackValidationFailed("Resource definition for the resources in the group "
+                                        "needs a type", path=["resource"])
+        from stacklab.orchestration.resources import registry
+
+        plugin = registry.get(definition["type"])
+        if plugin is not None and not getattr(plugin, "ANY_PROPERTIES", False):
+            check_properties(plugin.PROPERTIES, definition.get("properties") or {},
+                             path=["resource", "properties"])
+
+    # -- the nested stack ------------------------------------------------------------
+
+    @staticmethod
+    def members(ctx: Context) -> list[str]:
+        found: list[str] = json.loads(ctx.data.get("members", "[]"))
+        return found
+
+    def _template(self, ctx: Context, properties: Mapping[str, Any], size: int
+                  ) -> dict[str, Any]:
+        """The nested template of ``size`` members: the newest kept, new ones added."""
+        members = self.members(ctx)
+        members = members[len(members) - size:] if size < len(members) else members
+        while len(members) < size:
+            members.append(ctx.random_string(12, string.ascii_lowercase + string.digits))
+        ctx.data["members"] = json.dumps(members)
+        definition = {k: v for k, v in dict(properties["resource"]).items()
+                      if k in ("type", "properties", "metadata", "depends_on",
+                               "update_policy", "deletion_policy")}
+        return {"heat_template_version": MEMBER_TEMPLATE_VERSION,
+                "resources": {name: definition for name in members}}
+
+    def child(self, ctx: Context, properties: Mapping[str, Any]
+              ) -> tuple[Mapping[str, Any] | str, dict[str, Any]]:
+        desired = properties.get("desired_capacity")
+        size = len(self.members(ctx)) if "members" in ctx.data else int(
+            desired if desired is not None else properties["min_size"])
+        size = max(int(properties["min_size"]), min(int(properties["max_size"]), size))
+        return self._template(ctx, properties, size), {}
+
+    async def update(self, ctx: Context, physical_id: str | None, old: Mapping[str, Any],
+                     new: Mapping[str, Any], changed: frozenset[str]) -> None:
+        if physical_id is None:
+            return
+        size = len(self.members(ctx))
+        if "desired_capacity" in changed and new.get("desired_capacity") is not None:
+            size = int(new["desired_capacity"])
+        size = max(int(new["min_size"]), min(int(new["max_size"]), size))
+        await ctx.nested().update(physical_id, self._template(ctx, new, size), {})
+
+    async def adjust(self, ctx: Context, physical_id: str | None,
+                     properties: Mapping[str, Any], request: Mapping[str, Any]) -> bool:
+        """A policy's adjustment (heat's ``adjust``): False when nothing changes."""
+        if physical_id is None:
+            return False
+        current = len(self.members(ctx))
+        capacity = new_capacity(current, float(request["adjustment"]),
+                                str(request["adjustment_type"]),
+                                request.get("min_adjustment_step"),
+                                int(properties["min_size"]), int(properties["max_size"]))
+        if capacity == current:
+            return False
+        await ctx.nested().update(physical_id, self._template(ctx, properties, capacity), {})
+        return True
+
+    async def attributes(self, ctx: Context, physical_id: str | None,
+                         properties: Mapping[str, Any]) -> Mapping[str, Any]:
+        if physical_id is None:
+            return {}
+        nested = ctx.nested()
+        held = nested.resources(physical_id)
+        names = [n for n in self.members(ctx) if n in held]
+        refs = [held[n][1] or n for n in names]
+        values = {n: dict(await nested.attributes(physical_id, n)) for n in names}
+        keys = {k for attrs in values.values() for k in attrs if k != "show"}
+        return {
+            "current_size": len(names), "refs": refs,
+            "refs_map": dict(zip(names, refs, strict=True)),
+            # get_attr [group, outputs, <attribute>] / [group, outputs_list, <attribute>]
+            "outputs": {k: {n: values[n].get(k) for n in names} for k in keys},
+            "outputs_list": {k: [values[n].get(k) for n in names] for k in keys},
+        }
+
+
+@register
+class ScalingPolicy(ResourcePlugin):
+    TYPE = "OS::Heat::ScalingPolicy"
+    DESCRIPTION = ("A resource to manage scaling of `OS::Heat::AutoScalingGroup`. **Note** "
+                   "while it may incidentally support `AWS::AutoScaling::AutoScalingGroup` "
+                   "for now, please don't use it for that purpose and use "
+                   "`AWS::AutoScaling::ScalingPolicy` instead.")
+    PROPERTIES: ClassVar[Mapping[str, Property]] = {
+        "auto_scaling_group_id": Property(STRING, "AutoScaling group ID to apply policy to.",
+                                          required=True),
+        "scaling_adjustment": Property(NUMBER, "Size of adjustment.", required=True,
+                                       update_allowed=True),
+        "adjustment_type": Property(STRING, "Type of adjustment (absolute or percentage).",
+                                    required=True, update_allowed=True,
+                                    constraints=(AllowedValues(list(ADJUSTMENT_TYPES)),)),
+        "cooldown": Property(NUMBER, "Cooldown period, in seconds.", update_allowed=True),
+        "min_adjustment_step": Property(INTEGER, "Minimum number of resources that are "
+                                        "added or removed when the AutoScaling group scales "
+                                        "up or down. This can be used only when specifying "
+                                        "percent_change_in_capacity for the adjustment_type "
+                                        "property.", update_allowed=True,
+                                        constraints=(Range(0, None),)),
+    }
+    ATTRIBUTES: ClassVar[Mapping[str, Attribute]] = {
+        "alarm_url": Attribute("A signed url to handle the alarm.", STRING),
+        "signal_url": Attribute("A url to handle the alarm using native API.", STRING),
+    }
+
+    def validate(self, properties: Mapping[str, Any]) -> None:
+        if (properties.get("min_adjustment_step") is not None
+                and properties.get("adjustment_type") != PERCENT_CHANGE_IN_CAPACITY):
+            raise StackValidationFailed(
+                "min_adjustment_step property should only be specified for adjustment_type "
+                f"with value {PERCENT_CHANGE_IN_CAPACITY}.")
+
+    async def create(self, ctx: Context, properties: Mapping[str, Any]) -> str | None:
+        ctx.signal_url()  # its secret made now, kept in the resource's data
+        return ctx.physical_name()
+
+    async def update(self, ctx: Context, physical_id: str | None, old: Mapping[str, Any],
+                     new: Mapping[str, Any], changed: frozenset[str]) -> None:
+        """Its new properties apply to the next signal."""
+
+    async def handle_signal(self, ctx: Context, physical_id: str | None,
+                            properties: Mapping[str, Any], details: Any
+                            ) -> Mapping[str, Any] | None:
+        """The adjustment a signal asks of the group, or None during the cooldown (heat's
+        ``NoActionRequired``). The cooldown starts with each adjustment asked."""
+        now = ctx.now()
+        if now < float(ctx.data.get("cooldown_end", "0")):
+            return None
+        cooldown = properties.get("cooldown")
+        ctx.data["cooldown_end"] = str(now + float(cooldown or 0))
+        return {"group": properties["auto_scaling_group_id"],
+                "adjustment": properties["scaling_adjustment"],
+                "adjustment_type": properties["adjustment_type"],
+                "min_adjustment_step": properties.get("min_adjustment_step")}
+
+    async def attributes(self, ctx: Context, physical_id: str | None,
+                         properties: Mapping[str, Any]) -> Mapping[str, Any]:
+        alarm = ctx.signal_url().replace("/waitcondition/", "/signal/", 1)
+        native = alarm.split("?", 1)[0]
+        base = native.split("/heat-api-cfn/", 1)[0]
+        return {"alarm_url": alarm,
+                "signal_url": (f"{base}/heat-api/v1/{ctx.project_id}/stacks/"
+                               f"{ctx.stack_name}/{ctx.stack_id}/resources/"
+                               f"{ctx.resource_name}/signal")}

@@ -1,0 +1,146 @@
+"""OS::Heat::AutoScalingGroup and OS::Heat::ScalingPolicy: members in a nested stack,
+scaled by signals to a policy (its pre-signed alarm_url, or heat-api's resource signal)
+within min_size/max_size, nothing done during the policy's cooldown; heat's checks of
+the sizes; heat's capacity arithmetic."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from stacklab.orchestration.resources.plugins.autoscaling import new_capacity
+from unit.orchestration.heat_calls import Heat, run_heat
+
+
+def scaled(desired: int = 2, **group: Any) -> dict[str, Any]:
+    return {"heat_template_version": "2018-08-31", "resources": {
+        "asg": {"type": "OS::Heat::AutoScalingGroup", "properties": {
+            "min_size": 1, "max_size": 3, "desired_capacity": desired,
+            "resource": {"type": "OS::Heat::RandomString", "properties": {"length": 6}},
+            **group}},
+        "up": {"type": "OS::Heat::ScalingPolicy", "properties": {
+            "auto_scaling_group_id": {"get_resource": "asg"}, "scaling_adjustment": 1,
+            "adjustment_type": "change_in_capacity", "cooldown": 60}},
+        "down": {"type": "OS::Heat::ScalingPolicy", "properties": {
+            "auto_scaling_group_id": {"get_resource": "asg"}, "scaling_adjustment": -50,
+            "adjustment_type": "percent_change_in_capacity"}}},
+        "outputs": {"size": {"value": {"get_attr": ["asg", "current_size"]}},
+                    "values": {"value": {"get_attr": ["asg", "outputs_list", "value"]}},
+                    "alarm_url": {"value": {"get_attr": ["up", "alarm_url"]}},
+                    "signal_url": {"value": {"get_attr": ["down", "signal_url"]}}}}
+
+
+def outputs(shown: dict[str, Any]) -> dict[str, Any]:
+    return {o["output_key"]: o["output_value"] for o in shown["outputs"]}
+
+
+async def size(heat: Heat, stack_id: str) -> int:
+    res = (await heat.call("GET", f"/stacks/as/{stack_id}/resources/asg"))["resource"]
+    return int(res["attributes"]["current_size"])
+
+
+async def members(heat: Heat, stack_id: str) -> list[str]:
+    res = (await heat.call("GET", f"/stacks/as/{stack_id}/resources/asg"))["resource"]
+    nested = next(link["href"] for link in res["links"] if link["rel"] == "nested")
+    name, nested_id = nested.split("/")[-2:]
+    listed = (await heat.call("GET", f"/stacks/{name}/{nested_id}/resources"))["resources"]
+    return [r["resource_name"] for r in listed]
+
+
+def test_a_group_scales_by_its_policies_signals_within_its_bounds() -> None:
+    async def scenario(heat: Heat) -> None:
+        stack_id = (await heat.create("as", scaled()))["stack"]["id"]
+        shown = await heat.until("as", stack_id, "CREATE_COMPLETE", "CREATE_FAILED")
+        assert shown["stack_status"] == "CREATE_COMPLETE", shown["stack_status_reason"]
+        out = outputs(shown)
+        assert out["size"] == 2 and len(out["values"]) == 2
+        assert all(len(v) == 6 for v in out["values"])
+        url = out["alarm_url"]
+        assert url.startswith(f"http://testserver/heat-api-cfn/v1/signal/{stack_id}/up?")
+        assert out["signal_url"] == (f"http://testserver/heat-api/v1/{heat.project}/stacks/"
+                                     f"as/{stack_id}/resources/down/signal")
+        first = await members(heat, stack_id)
+        # The alarm URL needs no token.
+        answer = await heat.client.post(url.removeprefix("http://testserver"), json={})
+        assert answer.status_code == 200, answer.text
+        await heat.settle(10)
+        assert await size(heat, stack_id) == 3
+        grown = await members(heat, stack_id)
+        assert set(first) < set(grown)
+        newest = (set(grown) - set(first)).pop()
+        assert outputs(await heat.stack("as", stack_id))["size"] == 3
+        # At max_size nothing changes; within the cooldown the signal is ignored.
+        await heat.settle(61)
+        await heat.client.post(url.removeprefix("http://testserver"), json={})
+        await heat.settle(10)
+        assert await size(heat, stack_id) == 3
+        # Down by half through heat-api's signal (-1.5 rounds to -1): the oldest goes.
+        await heat.call("POST", f"/stacks/as/{stack_id}/resources/down/signal", {},
+                        expect=200)
+        await heat.settle(10)
+        left = await members(heat, stack_id)
+        assert len(left) == 2 and newest in left and set(left) < set(grown)
+        await heat.call("POST", f"/stacks/as/{stack_id}/resources/down/signal", {},
+                        expect=200)
+        await heat.settle(10)
+        assert await members(heat, stack_id) == [newest]
+        # min_size holds.
+        await heat.call("POST", f"/stacks/as/{stack_id}/resources/down/signal", {},
+                        expect=200)
+        await heat.settle(10)
+        assert await size(heat, stack_id) == 1
+        events = (await heat.call("GET", f"/stacks/as/{stack_id}/resources/down/events")
+                  )["events"]
+        signals = [e for e in events if e["resource_status"] == "SIGNAL_COMPLETE"]
+        assert len(signals) == 3
+        assert signals[0]["resource_status_reason"] == "No signal details provided"
+        await heat.call("DELETE", f"/stacks/as/{stack_id}", expect=204)
+        await heat.settle(10)
+        assert (await heat.call("GET", "/stacks", params={"show_nested": "true"})
+                )["stacks"] == []
+
+    run_heat(scenario)
+
+
+def test_an_update_of_desired_capacity_resizes_the_group() -> None:
+    async def scenario(heat: Heat) -> None:
+        stack_id = (await heat.create("as", scaled(1)))["stack"]["id"]
+        await heat.until("as", stack_id, "CREATE_COMPLETE", "CREATE_FAILED")
+        assert await size(heat, stack_id) == 1
+        await heat.call("PATCH", f"/stacks/as/{stack_id}", {"template": scaled(3)},
+                        expect=202)
+        shown = await heat.until("as", stack_id, "UPDATE_COMPLETE", "UPDATE_FAILED")
+        assert shown["stack_status"] == "UPDATE_COMPLETE", shown["stack_status_reason"]
+        assert outputs(shown)["size"] == 3
+
+    run_heat(scenario)
+
+
+def test_sizes_out_of_order_are_refused_with_heats_messages() -> None:
+    async def scenario(heat: Heat) -> None:
+        answer = await heat.create("as", scaled(min_size=4), expect=400)
+        assert answer["error"]["message"] == "MinSize can not be greater than MaxSize"
+        answer = await heat.create("as", scaled(5), expect=400)
+        assert answer["error"]["message"] == (
+            "DesiredCapacity must be between MinSize and MaxSize")
+        bad = scaled()
+        bad["resources"]["up"]["properties"]["adjustment_type"] = "more"
+        answer = await heat.create("as", bad, expect=400)
+        assert "adjustment_type" in answer["error"]["message"]
+
+    run_heat(scenario)
+
+
+@pytest.mark.parametrize(("current", "adjustment", "kind", "step", "expected"), [
+    (2, 1, "change_in_capacity", None, 3),
+    (2, 5, "change_in_capacity", None, 4),
+    (2, -5, "change_in_capacity", None, 1),
+    (2, 3, "exact_capacity", None, 3),
+    (3, -50, "percent_change_in_capacity", None, 2),
+    (2, 10, "percent_change_in_capacity", None, 3),
+    (2, 10, "percent_change_in_capacity", 2, 4),
+])
+def test_new_capacity_is_heats(current: int, adjustment: float, kind: str,
+                               step: int | None, expected: int) -> None:
+    assert new_capacity(current, adjustment, kind, step, 1, 4) == expected
