@@ -263,3 +263,139 @@ def test_curl_signals_a_wait_condition_through_heat_api_cfn(live: LiveCloud,
     outputs = {o["output_key"]: o["output_value"] for o in shown["outputs"]}
     assert outputs["data"] == '{"vm1": "booted"}'
     assert stacks.http.delete(link).status_code == 204
+
+
+SERVER = """\
+heat_template_version: 2018-08-31
+parameters:
+  prefix: {type: string}
+resources:
+  word:
+    type: OS::Heat::RandomString
+    properties: {length: 6}
+  motto:
+    type: OS::Heat::Value
+    properties: {value: {get_file: motto.txt}}
+outputs:
+  name: {value: {list_join: ['-', [{get_param: prefix}, {get_attr: [word, value]}]]}}
+  motto: {value: {get_attr: [motto, value]}}
+"""
+
+NESTING = """\
+heat_template_version: 2018-08-31
+resources:
+  direct:
+    type: server.yaml
+    properties: {prefix: d}
+  mapped:
+    type: My::Server
+    properties: {prefix: m}
+outputs:
+  direct: {value: {get_attr: [direct, name]}}
+  motto: {value: {get_attr: [mapped, motto]}}
+  mapped_id: {value: {get_attr: [mapped, OS::stack_id]}}
+"""
+
+
+def test_cli_creates_template_resources_as_nested_stacks(live: LiveCloud,
+                                                         stacks: Stacks) -> None:
+    name = unique("nest")
+    folder = stacks.tmp / name
+    folder.mkdir()
+    (folder / "server.yaml").write_text(SERVER)
+    (folder / "motto.txt").write_text("keep it small")
+    (folder / "top.yaml").write_text(NESTING)
+    (folder / "env.yaml").write_text("resource_registry:\n  My::Server: server.yaml\n")
+    # heatclient reads server.yaml (a type, and the registry's entry) and motto.txt (a
+    # get_file of the nested template) into the request's files.
+    live.openstack("stack", "create", "-t", str(folder / "top.yaml"), "-e",
+                   str(folder / "env.yaml"), name)
+    shown = stacks.until(name, "CREATE_COMPLETE", "CREATE_FAILED")
+    assert shown["stack_status"] == "CREATE_COMPLETE", shown["stack_status_reason"]
+    outputs = {o["output_key"]: o["output_value"] for o in shown["outputs"]}
+    assert outputs["direct"].startswith("d-") and len(outputs["direct"]) == 8
+    assert outputs["motto"] == "keep it small"
+    listed = live.openstack_json("stack", "list", "--nested")
+    nested = {row["Stack Name"]: row for row in listed if row.get("Parent") == shown["id"]}
+    assert sorted(n.rsplit("-", 1)[0] for n in nested) == [f"{name}-direct",
+                                                           f"{name}-mapped"]
+    assert outputs["mapped_id"] in {row["ID"] for row in nested.values()}
+    assert not any(row["Stack Name"] in nested for row in live.openstack_json(
+        "stack", "list"))
+    rows = live.openstack_json("stack", "resource", "list", "--nested-depth", "1", name)
+    inner = sorted((row["stack_name"].rsplit("-", 1)[0], row["resource_name"])
+                   for row in rows if row["stack_name"] != name)
+    assert inner == [(f"{name}-direct", "motto"), (f"{name}-direct", "word"),
+                     (f"{name}-mapped", "motto"), (f"{name}-mapped", "word")]
+    live.openstack("stack", "delete", "--yes", name)
+    stacks.until(name, "DELETE_COMPLETE")
+    deadline = time.monotonic() + 30
+    while any(stacks.http.get(f"/stacks/{n}").status_code != 404 for n in nested):
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+
+
+SCALED = """\
+heat_template_version: 2018-08-31
+resources:
+  asg:
+    type: OS::Heat::AutoScalingGroup
+    properties:
+      min_size: 1
+      max_size: 3
+      resource: {type: OS::Heat::RandomString, properties: {length: 8}}
+  up:
+    type: OS::Heat::ScalingPolicy
+    properties:
+      auto_scaling_group_id: {get_resource: asg}
+      adjustment_type: change_in_capacity
+      scaling_adjustment: 1
+  down:
+    type: OS::Heat::ScalingPolicy
+    properties:
+      auto_scaling_group_id: {get_resource: asg}
+      adjustment_type: exact_capacity
+      scaling_adjustment: 1
+outputs:
+  up_url: {value: {get_attr: [up, alarm_url]}}
+  size: {value: {get_attr: [asg, current_size]}}
+"""
+
+
+def test_curl_to_a_scaling_policys_alarm_url_grows_the_group(live: LiveCloud,
+                                                             stacks: Stacks) -> None:
+    name = unique("asg")
+    live.openstack("stack", "create", "-t", stacks.file(SCALED), name)
+    shown = stacks.until(name, "CREATE_COMPLETE", "CREATE_FAILED")
+    assert shown["stack_status"] == "CREATE_COMPLETE", shown["stack_status_reason"]
+    outputs = {o["output_key"]: o["output_value"] for o in shown["outputs"]}
+    assert outputs["size"] == 1
+
+    def size() -> int:
+        # The stack's outputs are resolved again at the end of each scaling (a signal
+        # meanwhile would be ignored, as heat ignores one while its group scales).
+        stack = stacks.http.get(f"/stacks/{name}/{shown['id']}").json()["stack"]
+        return int(next(o["output_value"] for o in stack["outputs"]
+                        if o["output_key"] == "size"))
+
+    def settled(expected: int) -> None:
+        deadline = time.monotonic() + 30
+        while size() != expected:
+            assert time.monotonic() < deadline, size()
+            time.sleep(0.2)
+
+    for expected in (2, 3, 3):  # max_size holds
+        done = subprocess.run(["curl", "-si", "-X", "POST", "-H",
+                               "Content-Type: application/json", "--data", "{}",
+                               outputs["up_url"]], capture_output=True, text=True,
+                              timeout=30)
+        assert " 200 " in done.stdout.splitlines()[0], done.stdout
+        settled(expected)
+    rows = live.openstack_json("stack", "resource", "list", "--nested-depth", "1", name)
+    assert len([r for r in rows if r["resource_type"] == "OS::Heat::RandomString"]) == 3
+    live.openstack("stack", "resource", "signal", name, "down")
+    settled(1)
+    live.openstack("stack", "delete", "--yes", name)
+    stacks.until(name, "DELETE_COMPLETE")
+    assert not [s for s in stacks.http.get("/stacks", params={"show_nested": True}).json()[
+        "stacks"] if s["stack_name"].startswith(name)]

@@ -652,7 +652,9 @@ class EngineWorker:
     async def signal_handler(self, ctxt: Mapping[str, Any], stack_id: str,
                              resource_name: str, details: Any) -> bool:
         """A signal to a type that acts on it (a scaling policy) runs as an action on its
-        stack, under the stack's lock (a stack busy with another action answers 409)."""
+        stack, under the stack's lock; while the stack is busy with another action (or
+        another signal's scaling) it is ignored, as heat ignores a signal its policy or
+        group cannot act on yet (``NoActionRequired``: no event, no error)."""
         row = self._row(stack_id)
         res = self.store.resources(stack_id).get(resource_name)
         if res is None:
@@ -662,8 +664,11 @@ class EngineWorker:
         if plugin is None or not hasattr(plugin, "handle_signal"):
             return False
         if row.status == IN_PROGRESS:
-            raise ActionInProgress(row.name, row.action)
-        await self.acquire(stack_id, row.name, "SIGNAL")
+            return True
+        try:
+            await self.acquire(stack_id, row.name, "SIGNAL")
+        except ActionInProgress:
+            return True
         self.run(stack_id, lambda: run.signal(resource_name, details))
         return True
 
