@@ -482,8 +482,10 @@ class EngineWorker:
                 f"Recursion depth exceeds {MAX_NESTED_STACK_DEPTH}.")
         stack_id = self.ids.uuid()
         spec = StackSpec(template, files, environment)
-        spec.parsed().validate_parameters(stack_name=name, stack_id=stack_id,
-                                          project_id=parent.project_id)
+        # The services' custom constraints were answered when the parent was checked;
+        # the local ones are checked again.
+        spec.parsed().validate_parameters(custom=ConstraintChecker(), stack_name=name,
+                                          stack_id=stack_id, project_id=parent.project_id)
         with self.store.session() as session:
             session.add(m.Stack(
                 id=stack_id, name=name, project_id=parent.project_id,
@@ -503,8 +505,8 @@ class EngineWorker:
                             files: dict[str, str], environment: dict[str, Any]) -> None:
         row = self._row(stack_id)
         spec = StackSpec(template, files, environment)
-        spec.parsed().validate_parameters(stack_name=row.name, stack_id=stack_id,
-                                          project_id=row.project_id)
+        spec.parsed().validate_parameters(custom=ConstraintChecker(), stack_name=row.name,
+                                          stack_id=stack_id, project_id=row.project_id)
         await self.acquire(stack_id, row.name, UPDATE)
         # IN_PROGRESS at once: the parent's poll must not see the last action's end.
         self.store.set_stack_state(stack_id, UPDATE, IN_PROGRESS, "Stack UPDATE started",
