@@ -21,7 +21,7 @@ from stacklab.orchestration import template as tpl
 from stacklab.orchestration.engine.store import EngineStore
 from stacklab.orchestration.resources import registry
 from stacklab.orchestration.resources.base import ResourcePlugin
-from stacklab.orchestration.resources.plugins.nested import TemplateResource
+from stacklab.orchestration.resources.plugins.nested import StackResource, TemplateResource
 from stacklab.orchestration.resources.properties import (
     BOOLEAN,
     LIST,
@@ -137,8 +137,15 @@ def check_resources(tmpl: tpl.Template, env: tpl.Environment, resolver: tpl.Stac
         checked = check_properties(plugin.PROPERTIES, props, custom=custom,
                                    path=[section, name, "properties"])
         # A value only known once other resources exist is checked at its create.
+        instance = plugin()
+        nested: Mapping[str, Any] | None = None
         with contextlib.suppress(TypeError, ValueError, KeyError, AttributeError):
-            plugin().validate(checked)
+            instance.validate(checked)
+            if isinstance(instance, StackResource):
+                nested = instance.validation_template(checked)
+        if nested is not None:
+            check_nested(f"{name}<nested_stack>", dict(nested), {}, env, files, custom,
+                         depth=depth, section=section, resource=name, project_id=project_id)
 
 
 def check_nested(label: str, template: Any, parameters: Mapping[str, Any],

@@ -42,3 +42,29 @@ def test_a_group_scales_from_two_to_five_and_back() -> None:
         assert (await heat.request("GET", f"/stacks/grp/{stack_id}")).status_code == 404
 
     run_heat(scenario)
+
+
+def test_a_group_is_a_nested_stack_checked_before_any_action() -> None:
+    async def scenario(heat: Heat) -> None:
+        stack_id = (await heat.create("grp", group(2)))["stack"]["id"]
+        await heat.until("grp", stack_id, "CREATE_COMPLETE", "CREATE_FAILED")
+        res = (await heat.call("GET", f"/stacks/grp/{stack_id}/resources/g"))["resource"]
+        nested = next(link["href"] for link in res["links"] if link["rel"] == "nested")
+        name, nested_id = nested.split("/")[-2:]
+        assert name.startswith("grp-g-") and nested_id == res["physical_resource_id"]
+        members = (await heat.call("GET", f"/stacks/{name}/{nested_id}/resources")
+                   )["resources"]
+        assert sorted(m["resource_name"] for m in members) == ["0", "1"]
+        bad = group(2)
+        bad["resources"]["g"]["properties"]["resource_def"]["type"] = "OS::No::Such"
+        answer = await heat.create("bad", bad, expect=400)
+        assert answer["error"]["message"] == (
+            "resources.g<nested_stack>: The Resource Type (OS::No::Such) could not be found.")
+        bad = group(2)
+        bad["resources"]["g"]["properties"]["resource_def"]["properties"]["colour"] = "red"
+        answer = await heat.create("bad", bad, expect=400)
+        assert answer["error"]["message"] == (
+            "Property error: resources.g<nested_stack>.resources[0].properties: Unknown "
+            "Property colour")
+
+    run_heat(scenario)

@@ -31,7 +31,6 @@ from stacklab.orchestration.resources.properties import (
     STRING,
     Attribute,
     Property,
-    check_properties,
 )
 from stacklab.orchestration.resources.registry import register
 from stacklab.orchestration.template.errors import StackValidationFailed
@@ -117,16 +116,17 @@ class AutoScalingGroup(StackResource):
         desired = properties.get("desired_capacity")
         if desired is not None and not low <= int(desired) <= high:
             raise StackValidationFailed("DesiredCapacity must be between MinSize and MaxSize")
-        definition = properties.get("resource") or {}
-        if not isinstance(definition.get("type"), str) or not definition["type"]:
-            raise StackValidationFailed("Resource definition for the resources in the group "
-                                        "needs a type", path=["resource"])
-        from stacklab.orchestration.resources import registry
 
-        plugin = registry.get(definition["type"])
-        if plugin is not None and not getattr(plugin, "ANY_PROPERTIES", False):
-            check_properties(plugin.PROPERTIES, definition.get("properties") or {},
-                             path=["resource", "properties"])
+    def validation_template(self, properties: Mapping[str, Any]
+                            ) -> Mapping[str, Any] | None:
+        return {"heat_template_version": MEMBER_TEMPLATE_VERSION,
+                "resources": {"member": self._definition(properties)}}
+
+    @staticmethod
+    def _definition(properties: Mapping[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in dict(properties["resource"]).items()
+                if k in ("type", "properties", "metadata", "depends_on", "update_policy",
+                         "deletion_policy")}
 
     # -- the nested stack ------------------------------------------------------------
 
@@ -143,9 +143,7 @@ class AutoScalingGroup(StackResource):
         while len(members) < size:
             members.append(ctx.random_string(12, string.ascii_lowercase + string.digits))
         ctx.data["members"] = json.dumps(members)
-        definition = {k: v for k, v in dict(properties["resource"]).items()
-                      if k in ("type", "properties", "metadata", "depends_on",
-                               "update_policy", "deletion_policy")}
+        definition = self._definition(properties)
         return {"heat_template_version": MEMBER_TEMPLATE_VERSION,
                 "resources": {name: definition for name in members}}
 

@@ -46,6 +46,12 @@ class StackResource(ResourcePlugin):
         """The nested stack's template and parameters."""
         raise NotImplementedError
 
+    def validation_template(self, properties: Mapping[str, Any]
+                            ) -> Mapping[str, Any] | None:
+        """A template the engine checks as the nested stack before any action (heat's
+        ``validate_nested_stack``; a group's holds one member)."""
+        return None
+
     @staticmethod
     def settled(ctx: Context, stack_id: str | None, action: str) -> bool:
         state = None if stack_id is None else ctx.nested().state(stack_id)

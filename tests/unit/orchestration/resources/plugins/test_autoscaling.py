@@ -144,3 +144,27 @@ def test_sizes_out_of_order_are_refused_with_heats_messages() -> None:
 def test_new_capacity_is_heats(current: int, adjustment: float, kind: str,
                                step: int | None, expected: int) -> None:
     assert new_capacity(current, adjustment, kind, step, 1, 4) == expected
+
+
+def test_a_group_of_template_resources_and_a_bad_member_definition() -> None:
+    member = ("heat_template_version: 2018-08-31\n"
+              "resources:\n  s: {type: OS::Heat::RandomString, properties: {length: 5}}\n"
+              "outputs:\n  value: {value: {get_attr: [s, value]}}\n")
+
+    async def scenario(heat: Heat) -> None:
+        template = scaled()
+        template["resources"]["asg"]["properties"]["resource"] = {"type": "member.yaml"}
+        stack_id = (await heat.create("as", template, files={"member.yaml": member})
+                    )["stack"]["id"]
+        shown = await heat.until("as", stack_id, "CREATE_COMPLETE", "CREATE_FAILED")
+        assert shown["stack_status"] == "CREATE_COMPLETE", shown["stack_status_reason"]
+        assert [len(v) for v in outputs(shown)["values"]] == [5, 5]
+        listed = (await heat.call("GET", "/stacks", params={"show_nested": "true"}))["stacks"]
+        assert len(listed) == 4  # the stack, the group's, and one per member
+        bad = scaled()
+        bad["resources"]["asg"]["properties"]["resource"]["properties"]["length"] = "x"
+        answer = await heat.create("bad", bad, expect=400)
+        assert answer["error"]["message"].startswith(
+            "Property error: resources.asg<nested_stack>.resources.member.properties.length")
+
+    run_heat(scenario)
