@@ -136,11 +136,13 @@ def check_resources(tmpl: tpl.Template, env: tpl.Environment, resolver: tpl.Stac
             continue
         checked = check_properties(plugin.PROPERTIES, props, custom=custom,
                                    path=[section, name, "properties"])
-        # A value only known once other resources exist is checked at its create.
+        # A value only known once other resources exist (None here) is checked, with the
+        # checks across properties, at the resource's create.
         instance = plugin()
         nested: Mapping[str, Any] | None = None
         with contextlib.suppress(TypeError, ValueError, KeyError, AttributeError):
-            instance.validate(checked)
+            if not any(value is None for value in props.values()):
+                instance.validate(checked)
             if isinstance(instance, StackResource):
                 nested = instance.validation_template(checked)
         if nested is not None:

@@ -660,36 +660,42 @@ class StackRun:
 
     async def signal(self, name: str, details: Any) -> None:
         """heat's ``Resource.signal`` for a type that acts on signals (a scaling policy):
-        its ``handle_signal``, which may ask a group of this stack to scale
-        (``adjust``, polled with ``update_complete``), then a SIGNAL event."""
+        its ``handle_signal`` may ask a group of this stack to scale (``adjust``, polled
+        with ``update_complete``); once the group has scaled, the plugin's ``scaled``
+        (a cooldown starts) and a SIGNAL event. Nothing asked, or nothing changed, is
+        heat's ``NoActionRequired``: no event."""
         res = self.resources.get(name)
         plugin = None if res is None else self.plugin_of(res)
         if res is None or plugin is None:
             return
+        instance: Any = plugin()
+        ctx = PluginContext(self, res)
         try:
-            request = await plugin().handle_signal(  # type: ignore[attr-defined]
-                PluginContext(self, res), res.physical_id, res.properties, details)
-            if request is not None:
-                await self._adjust(res, request)
+            request = await instance.handle_signal(ctx, res.physical_id, res.properties,
+                                                   details)
+            if request is None or not await self._adjust(res, request):
+                return
+            if hasattr(instance, "scaled"):
+                await instance.scaled(ctx, res.physical_id, res.properties)
+            self.store.save_resource(self.stack_id, res)
         except Exception as error:
             self.store.add_event(self.stack_id, res, "SIGNAL", FAILED,
                                  str(ActionFailed(error, name, "SIGNAL")))
             return
         self.store.add_event(self.stack_id, res, "SIGNAL", res.status, signal_reason(details))
 
-    async def _adjust(self, policy: ResourceState, request: Mapping[str, Any]) -> None:
+    async def _adjust(self, policy: ResourceState, request: Mapping[str, Any]) -> bool:
         group = next((r for r in self.resources.values()
                       if r.physical_id == request["group"]), None)
         plugin = None if group is None else self.plugin_of(group)
         if group is None or plugin is None or not hasattr(plugin, "adjust"):
             raise ResourceFailure(f'Alarm {policy.name} could not find scaling group named '
                                   f'"{request["group"]}"')
-        instance = plugin()
+        instance: Any = plugin()
         ctx = PluginContext(self, group)
-        if group.status != COMPLETE or not await instance.adjust(  # type: ignore[attr-defined]
+        if group.status != COMPLETE or not await instance.adjust(
                 ctx, group.physical_id, group.properties, request):
-            self.store.save_resource(self.stack_id, group)
-            return  # heat's NoActionRequired: nothing to change (or the group is busy)
+            return False
         self.store.save_resource(self.stack_id, group)
         await self.timed(self._poll(lambda: instance.update_complete(
             ctx, group.physical_id, group.properties), plugin.POLL_INTERVAL))
@@ -698,6 +704,7 @@ class StackRun:
         outputs = await self.outputs(self.spec)
         self.store.set_stack_state(self.stack_id, *self._current_state(), event=False,
                                    outputs=outputs)
+        return True
 
     def _current_state(self) -> tuple[str, str, str]:
         row = self.store.stack(self.stack_id)

@@ -7,8 +7,9 @@ capacity is ``desired_capacity`` (else ``min_size``) at create. A policy signall
 (its pre-signed ``alarm_url`` at heat-api-cfn, or ``stack resource signal``) asks the
 engine to adjust the group it names: the new capacity by ``adjustment_type`` kept within
 ``min_size`` and ``max_size`` (heat's ``calculate_new_capacity``), nothing done during
-the policy's ``cooldown`` (on the engine's clock) nor when the capacity would not
-change. Scaling down removes the oldest members first, as heat does. A changed
+the policy's ``cooldown`` nor the group's (the policy's, else the group's own, from the
+last change of size, on the engine's clock) nor when the capacity would not change.
+Scaling down removes the oldest members first, as heat does. A changed
 ``resource`` definition updates every member at once (``rolling_updates`` is accepted,
 its batches are not made).
 """
@@ -168,7 +169,7 @@ class AutoScalingGroup(StackResource):
     async def adjust(self, ctx: Context, physical_id: str | None,
                      properties: Mapping[str, Any], request: Mapping[str, Any]) -> bool:
         """A policy's adjustment (heat's ``adjust``): False when nothing changes."""
-        if physical_id is None:
+        if physical_id is None or ctx.now() < float(ctx.data.get("cooldown_end", "0")):
             return False
         current = len(self.members(ctx))
         capacity = new_capacity(current, float(request["adjustment"]),
@@ -178,6 +179,11 @@ class AutoScalingGroup(StackResource):
         if capacity == current:
             return False
         await ctx.nested().update(physical_id, self._template(ctx, properties, capacity), {})
+        # The group's cooldown: the policy's when it has one, else the group's own.
+        cooldown = request.get("cooldown")
+        if cooldown is None:
+            cooldown = properties.get("cooldown")
+        ctx.data["cooldown_end"] = str(ctx.now() + float(cooldown or 0))
         return True
 
     async def attributes(self, ctx: Context, physical_id: str | None,
@@ -245,17 +251,21 @@ class ScalingPolicy(ResourcePlugin):
     async def handle_signal(self, ctx: Context, physical_id: str | None,
                             properties: Mapping[str, Any], details: Any
                             ) -> Mapping[str, Any] | None:
-        """The adjustment a signal asks of the group, or None during the cooldown (heat's
-        ``NoActionRequired``). The cooldown starts with each adjustment asked."""
-        now = ctx.now()
-        if now < float(ctx.data.get("cooldown_end", "0")):
+        """The adjustment a signal asks of the group, or None during the policy's cooldown
+        (heat's ``NoActionRequired``)."""
+        if ctx.now() < float(ctx.data.get("cooldown_end", "0")):
             return None
-        cooldown = properties.get("cooldown")
-        ctx.data["cooldown_end"] = str(now + float(cooldown or 0))
         return {"group": properties["auto_scaling_group_id"],
                 "adjustment": properties["scaling_adjustment"],
                 "adjustment_type": properties["adjustment_type"],
-                "min_adjustment_step": properties.get("min_adjustment_step")}
+                "min_adjustment_step": properties.get("min_adjustment_step"),
+                "cooldown": properties.get("cooldown")}
+
+    async def scaled(self, ctx: Context, physical_id: str | None,
+                     properties: Mapping[str, Any]) -> None:
+        """The group changed size: the policy's cooldown starts (heat's
+        ``_finished_scaling``)."""
+        ctx.data["cooldown_end"] = str(ctx.now() + float(properties.get("cooldown") or 0))
 
     async def attributes(self, ctx: Context, physical_id: str | None,
                          properties: Mapping[str, Any]) -> Mapping[str, Any]:

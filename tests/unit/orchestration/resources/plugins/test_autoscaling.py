@@ -70,30 +70,45 @@ def test_a_group_scales_by_its_policies_signals_within_its_bounds() -> None:
         assert set(first) < set(grown)
         newest = (set(grown) - set(first)).pop()
         assert outputs(await heat.stack("as", stack_id))["size"] == 3
-        # At max_size nothing changes; within the cooldown the signal is ignored.
-        await heat.settle(61)
+        # Within the policy's cooldown (60 s) the signal is ignored; at max_size too.
+        asg = (await heat.call("GET", f"/stacks/as/{stack_id}/resources/asg"))["resource"]
+        await heat.call("PATCH", f"/stacks/as/{stack_id}", {"template": scaled(
+            max_size=4)}, expect=202)
+        await heat.until("as", stack_id, "UPDATE_COMPLETE")
         await heat.client.post(url.removeprefix("http://testserver"), json={})
         await heat.settle(10)
         assert await size(heat, stack_id) == 3
-        # Down by half through heat-api's signal (-1.5 rounds to -1): the oldest goes.
+        await heat.settle(50)
+        await heat.client.post(url.removeprefix("http://testserver"), json={})
+        await heat.settle(10)
+        assert await size(heat, stack_id) == 4
+        await heat.settle(61)
+        await heat.client.post(url.removeprefix("http://testserver"), json={})
+        await heat.settle(10)
+        assert await size(heat, stack_id) == 4
+        assert asg["physical_resource_id"] == (await heat.call(
+            "GET", f"/stacks/as/{stack_id}/resources/asg"))["resource"][
+                "physical_resource_id"]
+        # Down by half through heat-api's signal: the oldest go first.
         await heat.call("POST", f"/stacks/as/{stack_id}/resources/down/signal", {},
                         expect=200)
         await heat.settle(10)
         left = await members(heat, stack_id)
-        assert len(left) == 2 and newest in left and set(left) < set(grown)
+        assert len(left) == 2 and newest in left and not set(first) & set(left)
         await heat.call("POST", f"/stacks/as/{stack_id}/resources/down/signal", {},
                         expect=200)
         await heat.settle(10)
-        assert await members(heat, stack_id) == [newest]
-        # min_size holds.
+        assert newest not in await members(heat, stack_id)
+        # min_size holds (1 * -50% is -1 at least: 0, kept at 1).
         await heat.call("POST", f"/stacks/as/{stack_id}/resources/down/signal", {},
                         expect=200)
         await heat.settle(10)
         assert await size(heat, stack_id) == 1
         events = (await heat.call("GET", f"/stacks/as/{stack_id}/resources/down/events")
                   )["events"]
+        # The last signal changed nothing (min_size): no event, as heat's NoActionRequired.
         signals = [e for e in events if e["resource_status"] == "SIGNAL_COMPLETE"]
-        assert len(signals) == 3
+        assert len(signals) == 2
         assert signals[0]["resource_status_reason"] == "No signal details provided"
         await heat.call("DELETE", f"/stacks/as/{stack_id}", expect=204)
         await heat.settle(10)
