@@ -327,6 +327,11 @@ def test_cli_creates_template_resources_as_nested_stacks(live: LiveCloud,
                    for row in rows if row["stack_name"] != name)
     assert inner == [(f"{name}-direct", "motto"), (f"{name}-direct", "word"),
                      (f"{name}-mapped", "motto"), (f"{name}-mapped", "word")]
+    events = live.openstack_json("stack", "event", "list", "--nested-depth", "1", name)
+    assert {(e["stack_name"].rsplit("-", 1)[0], e["resource_name"], e["resource_status"])
+            for e in events if e["stack_name"] != name} >= {
+        (f"{name}-direct", "word", "CREATE_COMPLETE"),
+        (f"{name}-mapped", "motto", "CREATE_COMPLETE")}
     live.openstack("stack", "delete", "--yes", name)
     stacks.until(name, "DELETE_COMPLETE")
     deadline = time.monotonic() + 30
