@@ -200,7 +200,7 @@ class StackNested:
         return self._run.launcher
 
     def _env(self) -> tpl.Environment:
-        return tpl.Environment.from_dict(self._run.spec.environment)
+        return tpl.Environment.from_dict(self._run.target.environment)
 
     def template_name(self) -> str | None:
         try:
@@ -211,11 +211,11 @@ class StackNested:
 
     def template_text(self) -> str | None:
         name = self.template_name()
-        return None if name is None else self._run.spec.files.get(name)
+        return None if name is None else self._run.target.files.get(name)
 
     def _spec(self, template: Mapping[str, Any] | str, parameters: Mapping[str, Any]
               ) -> tuple[dict[str, Any], dict[str, str], dict[str, Any]]:
-        files = dict(self._run.spec.files)
+        files = dict(self._run.target.files)
         raw = tpl.load_template(template if isinstance(template, str) else dict(template))
         env = self._env().child(dict(parameters), resource_name=self._res.name)
         return raw, files, env.as_dict()

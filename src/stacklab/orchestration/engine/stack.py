@@ -198,6 +198,13 @@ class StackRun:
         self._cancel_requested = False
         # The engine that starts nested stacks' actions (None: this run only reads).
         self.launcher = launcher
+        # What an update applies while it runs (new resources' nested stacks are made
+        # from its files and environment).
+        self.applying: StackSpec | None = None
+
+    @property
+    def target(self) -> StackSpec:
+        return self.applying or self.spec
 
     def child_run(self, stack_id: str) -> StackRun | None:
         """A run over a nested stack of this one (its attributes read back)."""
@@ -547,6 +554,7 @@ class StackRun:
                           updated_at=self.store.clock.now())
         status, reason = COMPLETE, f"Stack {action} completed successfully"
         self._inner = asyncio.ensure_future(self.timed(self._update(old, new, action)))
+        self.applying = new
         try:
             await self._inner
         except StackTimeout:
@@ -557,6 +565,8 @@ class StackRun:
             status, reason = FAILED, "Stack UPDATE cancelled"
         except (ActionFailed, tpl.TemplateError) as error:
             status, reason = FAILED, str(error)
+        finally:
+            self.applying = None
         self.spec = new
         outputs = await self.outputs(new)
         fields: dict[str, Any] = {"outputs": outputs}

@@ -82,6 +82,16 @@ def test_template_resources_make_nested_stacks_updated_and_deleted_with_their_pa
         assert len(outputs(shown)["direct"]) == 14
         child_now = await heat.stack(child["stack_name"], child["id"])
         assert child_now["stack_status"] == "UPDATE_COMPLETE"
+        # A new template resource from a new file and registry entry, made by an update.
+        more = parent(12)
+        more["resources"]["extra"] = {"type": "My::Other", "properties": {"prefix": "x"}}
+        more["outputs"]["extra"] = {"value": {"get_attr": ["extra", "name"]}}
+        await heat.call("PATCH", f"/stacks/top/{stack_id}", {
+            "template": more, "files": {"other.yaml": SERVER},
+            "environment": {"resource_registry": {"My::Other": "other.yaml"}}}, expect=202)
+        shown = await heat.until("top", stack_id, "UPDATE_COMPLETE", "UPDATE_FAILED")
+        assert shown["stack_status"] == "UPDATE_COMPLETE", shown["stack_status_reason"]
+        assert outputs(shown)["extra"].startswith("x-")
         # Deleting the parent deletes the nested stacks.
         await heat.call("DELETE", f"/stacks/top/{stack_id}", expect=204)
         await heat.settle(10)
