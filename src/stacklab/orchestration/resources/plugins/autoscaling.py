@@ -10,8 +10,8 @@ engine to adjust the group it names: the new capacity by ``adjustment_type`` kep
 the policy's ``cooldown`` nor the group's (the policy's, else the group's own, from the
 last change of size, on the engine's clock) nor when the capacity would not change.
 Scaling down removes the oldest members first, as heat does. A changed
-``resource`` definition updates every member at once (``rolling_updates`` is accepted,
-its batches are not made).
+``resource`` definition reaches the members ``rolling_updates.max_batch_size`` at a time,
+``pause_time`` apart (``min_in_service`` is not kept).
 """
 
 from __future__ import annotations
@@ -136,17 +136,22 @@ class AutoScalingGroup(StackResource):
         found: list[str] = json.loads(ctx.data.get("members", "[]"))
         return found
 
-    def _template(self, ctx: Context, properties: Mapping[str, Any], size: int
+    def _template(self, ctx: Context, properties: Mapping[str, Any], size: int,
+                  old: Mapping[str, Any] | None = None, updated: int = 0
                   ) -> dict[str, Any]:
-        """The nested template of ``size`` members: the newest kept, new ones added."""
+        """The nested template of ``size`` members: the newest kept, new ones added; in a
+        rolling update the first ``updated`` members take the new definition, the others
+        keep ``old``."""
         members = self.members(ctx)
         members = members[len(members) - size:] if size < len(members) else members
         while len(members) < size:
             members.append(ctx.random_string(12, string.ascii_lowercase + string.digits))
         ctx.data["members"] = json.dumps(members)
         definition = self._definition(properties)
+        before = definition if old is None else self._definition(old)
         return {"heat_template_version": MEMBER_TEMPLATE_VERSION,
-                "resources": {name: definition for name in members}}
+                "resources": {name: definition if old is None or i < updated else before
+                              for i, name in enumerate(members)}}
 
     def child(self, ctx: Context, properties: Mapping[str, Any]
               ) -> tuple[Mapping[str, Any] | str, dict[str, Any]]:
@@ -158,13 +163,51 @@ class AutoScalingGroup(StackResource):
 
     async def update(self, ctx: Context, physical_id: str | None, old: Mapping[str, Any],
                      new: Mapping[str, Any], changed: frozenset[str]) -> None:
+        """A new size, or a new definition: with ``rolling_updates``, when the size stays,
+        the members take it ``max_batch_size`` at a time, ``pause_time`` apart (heat's
+        ``min_in_service`` is not kept)."""
         if physical_id is None:
             return
+        ctx.data.pop("rolling", None)
         size = len(self.members(ctx))
         if "desired_capacity" in changed and new.get("desired_capacity") is not None:
             size = int(new["desired_capacity"])
         size = max(int(new["min_size"]), min(int(new["max_size"]), size))
+        policy = new.get("rolling_updates") or {}
+        batch = int(policy.get("max_batch_size") or 1)
+        if ("resource" in changed and size == len(self.members(ctx))
+                and self._definition(old) != self._definition(new) and size > batch):
+            ctx.data["rolling"] = json.dumps({"old": dict(old), "updated": batch,
+                                              "pause": float(policy.get("pause_time") or 0),
+                                              "next": None})
+            await ctx.nested().update(physical_id,
+                                      self._template(ctx, new, size, old, batch), {})
+            return
         await ctx.nested().update(physical_id, self._template(ctx, new, size), {})
+
+    async def update_complete(self, ctx: Context, physical_id: str | None,
+                              properties: Mapping[str, Any]) -> bool:
+        if not await super().update_complete(ctx, physical_id, properties):
+            return False
+        if "rolling" not in ctx.data or physical_id is None:
+            return True
+        rolling = json.loads(ctx.data["rolling"])
+        size = len(self.members(ctx))
+        batch = int((properties.get("rolling_updates") or {}).get("max_batch_size") or 1)
+        if rolling["updated"] >= size:
+            ctx.data.pop("rolling")
+            return True
+        if rolling["next"] is None:
+            rolling["next"] = ctx.now() + rolling["pause"]
+        if ctx.now() < rolling["next"]:
+            ctx.data["rolling"] = json.dumps(rolling)
+            return False
+        rolling["updated"] = min(size, rolling["updated"] + batch)
+        rolling["next"] = None
+        ctx.data["rolling"] = json.dumps(rolling)
+        await ctx.nested().update(physical_id, self._template(
+            ctx, properties, size, rolling["old"], rolling["updated"]), {})
+        return False
 
     async def adjust(self, ctx: Context, physical_id: str | None,
                      properties: Mapping[str, Any], request: Mapping[str, Any]) -> bool:

@@ -183,3 +183,29 @@ def test_a_group_of_template_resources_and_a_bad_member_definition() -> None:
             "Property error: resources.asg<nested_stack>.resources.member.properties.length")
 
     run_heat(scenario)
+
+
+def test_a_new_definition_rolls_through_the_members_in_batches() -> None:
+    async def scenario(heat: Heat) -> None:
+        rolling = {"max_batch_size": 1, "pause_time": 5}
+        stack_id = (await heat.create("as", scaled(3, rolling_updates=rolling))
+                    )["stack"]["id"]
+        await heat.until("as", stack_id, "CREATE_COMPLETE")
+        longer = scaled(3, rolling_updates=rolling)
+        longer["resources"]["asg"]["properties"]["resource"]["properties"]["length"] = 9
+        started = heat.clock.now()
+        await heat.call("PATCH", f"/stacks/as/{stack_id}", {"template": longer}, expect=202)
+        shown = await heat.until("as", stack_id, "UPDATE_COMPLETE", "UPDATE_FAILED")
+        assert shown["stack_status"] == "UPDATE_COMPLETE", shown["stack_status_reason"]
+        assert [len(v) for v in outputs(shown)["values"]] == [9, 9, 9]
+        # Three batches, two pauses between them.
+        assert heat.clock.now() - started >= 10
+        res = (await heat.call("GET", f"/stacks/as/{stack_id}/resources/asg"))["resource"]
+        name, nested_id = next(link["href"] for link in res["links"]
+                               if link["rel"] == "nested").split("/")[-2:]
+        events = (await heat.call("GET", f"/stacks/{name}/{nested_id}/events"))["events"]
+        stack_updates = [e for e in events if e["resource_name"] == name
+                         and e["resource_status"] == "UPDATE_COMPLETE"]
+        assert len(stack_updates) == 3
+
+    run_heat(scenario)
