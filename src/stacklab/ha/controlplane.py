@@ -452,9 +452,9 @@ class ControlPlane:
         return [route for route, _ in self._flights.values()]
 
     def unwatch(self, route: Route) -> None:
-        found = self._flights.pop(id(route), None)
-        if found is not None and not found[1].done():
-            found[1].cancel()
+        # Dropped, not cancelled: a cancel would schedule the watcher's callback on the
+        # loop for nothing, once per request, and nothing else waits on the future.
+        self._flights.pop(id(route), None)
 
     def _break_flights(self, view: LabView) -> None:
         for route, future in list(self._flights.values()):
