@@ -411,9 +411,11 @@ class ProviderNet(_NetworkBase):
     async def update(self, ctx: Context, physical_id: str | None, old: Mapping[str, Any],
                      new: Mapping[str, Any], changed: frozenset[str]) -> None:
         assert physical_id is not None
-        if changed & {"network_type", "physical_network", "segmentation_id"}:
-            # upstream asks neutron in place, and neutron refuses to change a network's
-            # segment ("Cannot update read-only attribute"): a new segment is a new network.
+        if changed & {"network_type", "physical_network"}:
+            # heat declares these updatable and asks neutron in place, which ML2 refuses
+            # (400, "Plugin does not support updating ... provider network attributes"),
+            # leaving the stack UPDATE_FAILED; here a new type is a new network, as
+            # issue 14 asks. A new segmentation id is neutron's to take in place.
             raise UpdateReplace()
         body = _provider_body(_diff(new, changed, "tags"))
         if "name" in body and body["name"] is None:
