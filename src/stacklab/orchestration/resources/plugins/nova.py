@@ -118,7 +118,7 @@ def _meta(metadata: Mapping[str, Any] | None) -> dict[str, str]:
 
 _NETWORK = P(MAP, schema={
     "network": P(STRING, "Name or ID of network to create a port on.",
-                 constraints=_custom("neutron.network")),
+                 constraints=_custom("neutron.network"), replaces=("uuid",)),
     "allocate_network": P(STRING, "The special string values of network, auto: means "
                           "either a network that is already available to the project will "
                           "be used, or if one does not exist, will be automatically "
