@@ -3,7 +3,8 @@ slide): controller1 loses power; after ``service_down_time`` ``volume service li
 its cinder-scheduler and its ``controller1@lvm`` cinder-volume ``down``. A volume on the
 shared rbd backend, whose one service (``backend_host = rbd:volumes``) either controller
 runs, is still served by controller2; a volume on controller1's LVM backend is stranded:
-its delete is accepted and it stays ``deleting``. ``cinder-manage volume update_host``
+its delete is accepted and it stays ``deleting``, connecting another fails with cinder's
+500 after ``rpc_response_timeout``. ``cinder-manage volume update_host``
 moves controller1's volumes to controller2, which then serves them; once controller1 is
 back its service is ``up`` again and consumes what waited in its queue.
 
@@ -29,6 +30,10 @@ pytestmark = [pytest.mark.acceptance, pytest.mark.timeout(240)]
 C1 = "controller1.openstack.local"
 C2 = "controller2.openstack.local"
 RBD = "rbd:volumes@ceph"
+SERVER = "6c8cf6e0-4c8f-442f-9196-9679737feec6"  # cinder does not ask nova
+CONNECTOR = {"initiator": "iqn.1993-08.org.debian:01:acc", "ip": "192.0.2.10",
+             "host": "compute1", "platform": "x86_64", "os_type": "linux2",
+             "multipath": False}
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +77,7 @@ def test_a_dead_controller_strands_its_lvm_volumes_not_the_shared_ones(
     assert set(states(lab).values()) == {"up"}
     # Two LVM volumes on controller1: controller2's backend disabled while they are made.
     lab.openstack("volume", "service", "set", "--disable", f"{C2}@lvm", "cinder-volume")
-    for name in ("stranded", "moved"):
+    for name in ("stranded", "unreachable", "moved"):
         assert create(lab, "lvm", name)["os-vol-host-attr:host"] == f"{C1}@lvm#lvm"
     lab.openstack("volume", "service", "set", "--enable", f"{C2}@lvm", "cinder-volume")
     assert create(lab, "ceph", "shared")["os-vol-host-attr:host"] == f"{RBD}#ceph"
@@ -103,6 +108,15 @@ def test_a_dead_controller_strands_its_lvm_volumes_not_the_shared_ones(
         lab.openstack("volume", "delete", "stranded")
         time.sleep(2)  # forty of cinder's report intervals on the lab's clock
         assert show(lab, "stranded")["status"] == "deleting"
+        # Connecting it is an RPC call to that service: cinder's 500 once
+        # rpc_response_timeout (60 s on the lab's clock) has passed.
+        conn = lab.connect()
+        answer = conn.block_storage.post("/attachments", json={"attachment": {
+            "volume_uuid": show(lab, "unreachable")["id"], "instance_uuid": SERVER,
+            "connector": CONNECTOR}}, microversion="3.54")
+        assert answer.status_code == 500, answer.text
+        assert answer.json()["computeFault"]["message"].startswith(
+            "Unable to create attachment for volume")
         # New LVM volumes go to the live backend only.
         assert create(lab, "lvm", "fresh")["os-vol-host-attr:host"] == f"{C2}@lvm#lvm"
 
