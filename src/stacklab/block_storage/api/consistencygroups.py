@@ -20,7 +20,7 @@ then fails for want of a body: a 500 there).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 
@@ -89,6 +89,9 @@ def _fields(call: Call, key: str) -> dict[str, Any]:
 
 # -- consistency groups -------------------------------------------------------------------------
 
+Row = TypeVar("Row", m.Group, m.GroupSnapshot)
+
+
 def _target(row: m.Group | m.GroupSnapshot) -> dict[str, Any]:
     return {"project_id": row.project_id, "user_id": row.user_id, "id": row.id}
 
@@ -104,11 +107,14 @@ def _summary(row: m.Group | m.GroupSnapshot) -> dict[str, Any]:
     return {"id": row.id, "name": row.name}
 
 
+def _authorized(call: Call, row: Row, rule: str) -> Row:
+    call.authorize(rule, _target(row))
+    return row
+
+
 def _cg(call: Call, session: Any, rule: str) -> m.Group:
-    group = block_storage(call).groups.get(session, call.params["consistencygroup_id"],
-                                           caller(call))
-    call.authorize(rule, _target(group))
-    return group
+    return _authorized(call, block_storage(call).groups.get(
+        session, call.params["consistencygroup_id"], caller(call)), rule)
 
 
 @api.route("POST", "/v3/consistencygroups", status=202, schema=CG_CREATE,
@@ -262,10 +268,8 @@ def _cgsnapshot_detail(row: m.GroupSnapshot) -> dict[str, Any]:
 
 
 def _cgsnapshot(call: Call, session: Any, rule: str) -> m.GroupSnapshot:
-    row = block_storage(call).group_snapshots.get(session, call.params["cgsnapshot_id"],
-                                                  caller(call))
-    call.authorize(rule, _target(row))
-    return row
+    return _authorized(call, block_storage(call).group_snapshots.get(
+        session, call.params["cgsnapshot_id"], caller(call)), rule)
 
 
 @api.route("POST", "/v3/cgsnapshots", status=202, schema=CGSNAPSHOT_CREATE,
