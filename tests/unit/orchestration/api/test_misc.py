@@ -120,7 +120,13 @@ def test_preview_actions_marks_and_signals() -> None:
         res = (await heat.call("GET", f"{base}/resources/v"))["resource"]
         assert (res["resource_status"], res["resource_status_reason"]) == (
             "CHECK_FAILED", "broken")
-        await heat.call("POST", f"{base}/resources/v/signal", {"ping": 1})
+        # OS::Heat::Value takes no signals: heat's ResourceActionNotSupported.
+        refused = await heat.request("POST", f"{base}/resources/v/signal", {"ping": 1})
+        assert refused.status_code == 400
+        assert refused.json()["error"] == {
+            "type": "ResourceActionNotSupported", "traceback": None,
+            "message": "signal is not supported for resource."}
+        assert refused.json()["title"] == "Bad Request"
         metadata = await heat.call("GET", f"{base}/resources/v/metadata")
         assert_shape_like_sample(metadata, heat_sample("resource-metadata-response.json"),
                                  ignore={"$.metadata"})
