@@ -557,7 +557,9 @@ class EngineWorker:
                                      custom=custom,
                                      path=[tmpl.version.resources_section, name,
                                            "properties"])
-                except tpl.StackValidationFailed:
+                except tpl.StackValidationFailed as error:
+                    if isinstance(error.__cause__, tpl.UserParameterMissing):
+                        continue  # a parameter without a value: its check waits
                     raise
                 except tpl.TemplateError:
                     continue  # a parameter without a value: its check waits for the stack
