@@ -34,9 +34,6 @@ from stacklab.orchestration.template.parameters import AllowedValues
 from stacklab.store.database import Database
 
 IO_TYPES = ("String", "Number", "CommaDelimitedList", "Json", "Boolean")
-IN_PROGRESS, COMPLETE, FAILED = "IN_PROGRESS", "COMPLETE", "FAILED"
-# What a deployment's agent signals besides the config's own outputs.
-DEPLOY_OUTPUTS = ("deploy_stdout", "deploy_stderr", "deploy_status_code")
 
 INPUT_SCHEMA: Mapping[str, Property] = {
     "name": Property(STRING, "Name of the input.", required=True),
@@ -308,38 +305,6 @@ class SoftwareStore:
         metadata = dict(res.metadata_ or {})
         metadata["deployments"] = self._metadata(session, None, True, server_id)
         res.metadata_ = metadata
-
-
-def signal_outcome(deployment_id: str, details: Any, config_outputs: list[Mapping[str, Any]],
-                   output_values: Mapping[str, Any] | None
-                   ) -> tuple[dict[str, Any], str, str, str]:
-    """heat's ``signal_software_deployment`` on an IN_PROGRESS deployment: the outputs an
-    agent sent (the config's outputs and deploy_stdout/stderr/status_code), the status they
-    mean (a non-zero ``deploy_status_code`` or an ``error_output`` given: FAILED), its
-    reason and the signal event's reason: ``(output_values, status, reason, event)``."""
-    details = dict(details) if isinstance(details, Mapping) else {}
-    outputs = dict(output_values or {})
-    status, reasons = None, {}
-    code = details.get("deploy_status_code")
-    if code and str(code) != "0":
-        status = FAILED
-        reasons["deploy_status_code"] = f"Deployment exited with non-zero status code: {code}"
-        event = f"deployment {deployment_id} failed ({code})"
-    else:
-        event = f"deployment {deployment_id} succeeded"
-    for output in config_outputs:
-        key = output.get("name")
-        if key in details:
-            outputs[str(key)] = details[key]
-            if output.get("error_output"):
-                status = FAILED
-                reasons[str(key)] = details[key]
-                event = f"deployment {deployment_id} failed"
-    for key in DEPLOY_OUTPUTS:
-        outputs[key] = details.get(key)
-    if status == FAILED:
-        return outputs, FAILED, ", ".join(f"{k} : {v}" for k, v in reasons.items()), event
-    return outputs, COMPLETE, "Outputs received", event
 
 
 def _check_strings(**values: Any) -> None:
