@@ -221,3 +221,25 @@ def test_new_input_values_redeploy_in_place_and_drop_the_old_derived_config() ->
         assert {i["name"]: i.get("value") for i in derived["inputs"]}["foo"] == "new"
 
     run_heat(scenario)
+
+
+def test_the_servers_resource_metadata_lists_its_deployed_configs() -> None:
+    # Any resource stands in for the server: heat pushes to the one with that physical id.
+    template = {"heat_template_version": "2018-08-31", "resources": {
+        "server": {"type": "OS::Heat::TestResource"},
+        "config": {"type": "OS::Heat::SoftwareConfig", "properties": {"config": "true"}},
+        "deploy": {"type": "OS::Heat::SoftwareDeployment", "properties": {
+            "config": {"get_resource": "config"}, "server": {"get_resource": "server"},
+            "signal_transport": "NO_SIGNAL"}}}}
+
+    async def scenario(heat: Heat) -> None:
+        stack_id = (await heat.create("m", template))["stack"]["id"]
+        await heat.until("m", stack_id, "CREATE_COMPLETE")
+        deployment = await deployment_of(heat, "m", stack_id)
+        metadata = (await heat.call(
+            "GET", f"/stacks/m/{stack_id}/resources/server/metadata"))["metadata"]
+        assert [c["id"] for c in metadata["deployments"]] == [deployment["config_id"]]
+        assert {i["name"]: i.get("value") for i in metadata["deployments"][0]["inputs"]}[
+            "deploy_resource_name"] == "deploy"
+
+    run_heat(scenario)
