@@ -4,6 +4,7 @@ at once with NO_SIGNAL, takes its outputs from a signal or an update of the depl
 
 from __future__ import annotations
 
+import base64
 from email import message_from_string
 from typing import Any
 
@@ -241,5 +242,29 @@ def test_the_servers_resource_metadata_lists_its_deployed_configs() -> None:
         assert [c["id"] for c in metadata["deployments"]] == [deployment["config_id"]]
         assert {i["name"]: i.get("value") for i in metadata["deployments"][0]["inputs"]}[
             "deploy_resource_name"] == "deploy"
+
+    run_heat(scenario)
+
+
+def test_a_raw_servers_user_data_may_name_a_config() -> None:
+    async def scenario(heat: Heat) -> None:
+        images = await heat.client.get("/image/v2/images",
+                                       headers={"X-Auth-Token": heat.token})
+        template = {"heat_template_version": "2018-08-31", "resources": {
+            "boot": {"type": "OS::Heat::CloudConfig",
+                     "properties": {"cloud_config": {"runcmd": ["echo booted"]}}},
+            "server": {"type": "OS::Nova::Server", "properties": {
+                "flavor": "m1.tiny", "image": images.json()["images"][0]["id"],
+                "networks": [], "user_data_format": "RAW",
+                "user_data": {"get_resource": "boot"}}}}}
+        stack_id = (await heat.create("r", template))["stack"]["id"]
+        shown = await heat.until("r", stack_id, "CREATE_COMPLETE", "CREATE_FAILED")
+        assert shown["stack_status"] == "CREATE_COMPLETE", shown["stack_status_reason"]
+        res = (await heat.call("GET", f"/stacks/r/{stack_id}/resources/server"))["resource"]
+        server = await heat.client.get(
+            f"/compute/v2.1/servers/{res['physical_resource_id']}",
+            headers={"X-Auth-Token": heat.token, "OpenStack-API-Version": "compute 2.3"})
+        user_data = base64.b64decode(server.json()["server"]["OS-EXT-SRV-ATTR:user_data"])
+        assert user_data.decode().startswith("#cloud-config\nruncmd:\n- echo booted")
 
     run_heat(scenario)

@@ -71,6 +71,19 @@ async def _create_config(ctx: Context, **fields: Any) -> str:
     return str(body["software_config"]["id"])
 
 
+async def user_data_of(ctx: Context, user_data: str) -> str:
+    """heat's server ``get_software_config``: user data that is a config's id is that
+    config's content (a config not found leaves the id as given)."""
+    if not _UUID.match(user_data):
+        return user_data
+    try:
+        return str((await _show_config(ctx, user_data)).get("config") or "")
+    except ServiceCallError as error:
+        if not gone(error):
+            raise
+    return user_data
+
+
 _INPUT = Property(MAP, "Schema of an input.", schema={
     "name": Property(STRING, "Name of the input.", required=True),
     "description": Property(STRING, "Description of the input."),
