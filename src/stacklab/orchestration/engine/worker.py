@@ -592,7 +592,7 @@ class EngineWorker:
                 raise HeatError(f"The Resource ({resource_name}) could not be found.",
                                 status=404, kind="EntityNotFound")
             plugin = plugin_for(res.type)
-            if res.action in (SUSPEND, DELETE):
+            if res.action in (plugin.NO_SIGNAL_ACTIONS if plugin else (SUSPEND, DELETE)):
                 session.add(self._event(stack_id, ResourceState.of(res), res.action,
                                         res.status,
                                         f"Cannot signal resource during {res.action}"))

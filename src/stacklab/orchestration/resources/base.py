@@ -88,8 +88,10 @@ class ResourcePlugin:
     ATTRIBUTES: ClassVar[Mapping[str, Attribute]] = {}
     # The seconds between ``*_complete`` polls (lab time).
     POLL_INTERVAL: ClassVar[float] = 1.0
-    # Whether the type takes signals (heat's resources with a ``handle_signal``).
+    # Whether the type takes signals (heat's resources with a ``handle_signal``), and the
+    # actions during which it refuses them (heat's ``no_signal_actions``).
     SIGNALS: ClassVar[bool] = False
+    NO_SIGNAL_ACTIONS: ClassVar[tuple[str, ...]] = ("SUSPEND", "DELETE")
 
     def validate(self, properties: Mapping[str, Any]) -> None:
         """Checks across properties heat makes before acting (raise

@@ -268,3 +268,44 @@ def test_a_raw_servers_user_data_may_name_a_config() -> None:
         assert user_data.decode().startswith("#cloud-config\nruncmd:\n- echo booted")
 
     run_heat(scenario)
+
+
+def test_a_delete_action_waits_for_the_servers_signal_during_the_stack_delete() -> None:
+    async def scenario(heat: Heat) -> None:
+        images = await heat.client.get("/image/v2/images",
+                                       headers={"X-Auth-Token": heat.token})
+        template = {"heat_template_version": "2018-08-31", "resources": {
+            "server": {"type": "OS::Nova::Server", "properties": {
+                "flavor": "m1.tiny", "image": images.json()["images"][0]["id"],
+                "networks": [], "user_data_format": "SOFTWARE_CONFIG"}},
+            "config": CONFIG,
+            "deploy": {"type": "OS::Heat::SoftwareDeployment", "properties": {
+                "config": {"get_resource": "config"}, "server": {"get_resource": "server"},
+                "actions": ["CREATE", "DELETE"], "signal_transport": "HEAT_SIGNAL"}}}}
+        stack_id = (await heat.create("d", template))["stack"]["id"]
+        base = f"/stacks/d/{stack_id}/resources/deploy"
+        for _ in range(30):
+            await heat.settle(1)
+            answer = await heat.request("GET", base)
+            if answer.status_code == 200 and answer.json()["resource"][
+                    "resource_status"] == "CREATE_IN_PROGRESS":
+                break
+        await heat.call("POST", f"{base}/signal", {"deploy_status_code": 0})
+        await heat.until("d", stack_id, "CREATE_COMPLETE")
+        await heat.call("DELETE", f"/stacks/d/{stack_id}", expect=204)
+        await heat.settle(5)
+        resource = (await heat.call("GET", base))["resource"]
+        assert resource["resource_status"] == "DELETE_IN_PROGRESS"
+        deployment = await deployment_of(heat, "d", stack_id)
+        assert (deployment["action"], deployment["status"]) == ("DELETE", "IN_PROGRESS")
+        # The resource takes the signal while it deletes (heat's no_signal_actions is empty).
+        await heat.call("POST", f"{base}/signal", {"deploy_status_code": 0})
+        for _ in range(30):
+            await heat.settle(1)
+            if (await heat.request("GET", f"/stacks/d/{stack_id}")).status_code == 404:
+                break
+        else:
+            raise AssertionError("the stack was not deleted")
+        assert (await heat.call("GET", "/software_deployments"))["software_deployments"] == []
+
+    run_heat(scenario)

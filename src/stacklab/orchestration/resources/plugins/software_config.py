@@ -294,6 +294,8 @@ class SoftwareDeployment(ResourcePlugin):
                    "state until the server signals it with the output values for that "
                    "deployment.")
     SIGNALS = True
+    # A deployment's DELETE (or SUSPEND) action waits for the server's signal too.
+    NO_SIGNAL_ACTIONS = ()
     PROPERTIES: ClassVar[Mapping[str, Property]] = {
         "config": Property(STRING, "ID of software configuration resource to execute when "
                            "applying to the server.", update_allowed=True),
@@ -454,19 +456,23 @@ class SoftwareDeployment(ResourcePlugin):
 
     async def delete(self, ctx: Context, physical_id: str | None,
                      properties: Mapping[str, Any]) -> None:
-        ctx.data.pop("removing", None)
-        if physical_id is None:
+        """heat's ``handle_delete``: a DELETE in ``actions`` is deployed, and waited for
+        unless NO_SIGNAL; otherwise the deployment goes at once."""
+        ctx.data.pop("waiting", None)
+        if physical_id is None or "DELETE" not in (properties.get("actions") or []):
             return
         try:
             await self._trigger(ctx, properties, "DELETE", physical_id)
         except ServiceCallError as error:
             if not gone(error):
                 raise
-        ctx.data["removing"] = "1"
+            return
+        if properties.get("signal_transport") != "NO_SIGNAL":
+            ctx.data["waiting"] = "1"
 
     async def delete_complete(self, ctx: Context, physical_id: str | None,
                               properties: Mapping[str, Any]) -> bool:
-        if physical_id is None or not ctx.data.get("removing"):
+        if physical_id is None:
             return True
         try:
             shown = await self._show(ctx, physical_id)
@@ -474,7 +480,8 @@ class SoftwareDeployment(ResourcePlugin):
             if gone(error):
                 return True
             raise
-        if shown["status"] == "IN_PROGRESS" and await self._server_exists(ctx, shown):
+        if ctx.data.get("waiting") and await self._server_exists(ctx, shown) and not (
+                await self._complete(ctx, physical_id)):
             return False
         await delete_if_there(ctx, ORCHESTRATION, _deployments(ctx, f"/{physical_id}"))
         await delete_if_there(ctx, ORCHESTRATION, _configs(ctx, f"/{shown['config_id']}"))
