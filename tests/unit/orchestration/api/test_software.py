@@ -219,3 +219,35 @@ def test_another_project_sees_none_of_them_and_global_tenant_is_refused() -> Non
         assert foreign.status_code == 403
 
     run_heat(scenario)
+
+
+def test_a_reader_reads_but_may_not_write_as_heats_policy_defaults_say() -> None:
+    async def scenario(heat: Heat) -> None:
+        headers = {"X-Auth-Token": heat.token}
+        user = (await heat.client.post("/identity/v3/users", headers=headers, json={
+            "user": {"name": "reader-only", "password": "pw-r"}})).json()["user"]["id"]
+        roles = (await heat.client.get("/identity/v3/roles?name=reader",
+                                       headers=headers)).json()["roles"]
+        answer = await heat.client.put(f"/identity/v3/projects/{heat.project}/users/{user}/"
+                                       f"roles/{roles[0]['id']}", headers=headers)
+        assert answer.status_code == 204, answer.text
+        token, _ = await heat.login("reader-only", "pw-r", "admin")
+        config = (await heat.call("POST", "/software_configs", {
+            "config": "true"}))["software_config"]
+        deployment = (await heat.call("POST", "/software_deployments", {
+            "config_id": config["id"], "server_id": "s"}))["software_deployment"]
+        for path in ("/software_configs", f"/software_configs/{config['id']}",
+                     "/software_deployments", f"/software_deployments/{deployment['id']}",
+                     "/software_deployments/metadata/s"):
+            assert (await heat.request("GET", path, token=token)).status_code == 200, path
+        for method, path, body in (
+                ("POST", "/software_configs", {"config": "x"}),
+                ("DELETE", f"/software_configs/{config['id']}", None),
+                ("POST", "/software_deployments", {"config_id": config["id"],
+                                                   "server_id": "s"}),
+                ("PUT", f"/software_deployments/{deployment['id']}", {"status": "COMPLETE"}),
+                ("DELETE", f"/software_deployments/{deployment['id']}", None)):
+            refused = await heat.request(method, path, body, token=token)
+            assert refused.status_code == 403, (method, path, refused.text)
+
+    run_heat(scenario)
