@@ -579,10 +579,10 @@ class EngineWorker:
 
     async def resource_signal(self, ctxt: Mapping[str, Any], stack_id: str,
                               resource_name: str, details: Any) -> None:
-        """A signal to a resource (heat's ``resource_signal``): refused during SUSPEND or
-        DELETE (NotSupported) and by a type that takes no signals
-        (ResourceActionNotSupported); else kept in its data (``signals``, in order), given
-        to its plugin and told by a SIGNAL event."""
+        """A signal to a resource (heat's ``resource_signal``): refused during the type's
+        ``NO_SIGNAL_ACTIONS`` (heat's default SUSPEND and DELETE: NotSupported) and by a type
+        that takes no signals (ResourceActionNotSupported); else kept in its data
+        (``signals``, in order), given to its plugin and told by a SIGNAL event."""
         row = self._row(stack_id)
         refused: HeatError | None = None
         with self.store.session() as session:
@@ -606,9 +606,12 @@ class EngineWorker:
                 signals.append(details)
                 data["signals"] = json.dumps(signals)
                 res.data = data
-        if refused is not None or plugin is None:
-            raise refused or AssertionError(resource_name)
-        state = self.store.resources(stack_id)[resource_name]
+        if refused is not None:
+            raise refused
+        assert plugin is not None
+        state = self.store.resources(stack_id).get(resource_name)
+        if state is None:
+            return  # deleted meanwhile
         run = self.stack_run(row, None, ctxt)
         try:
             reason = await plugin().signal(PluginContext(run, state), state.physical_id,
