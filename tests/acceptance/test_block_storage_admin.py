@@ -154,19 +154,60 @@ def test_consistency_groups_with_the_cli(live: LiveCloud) -> None:
     volume = live.openstack_json("volume", "create", "--size", "1", "--consistency-group",
                                  cg["id"], "acc-cg-vol")
     assert _settled(conn, f"/volumes/{volume['id']}", "volume")["status"] == "available"
+    # Without --description the CLI sends "description": null, which cinder's cgsnapshot
+    # schema (a string) refuses, as here.
+    nameless = live.openstack("consistency", "group", "snapshot", "create",
+                              "--consistency-group", cg["id"], "acc-cg-snap", check=False)
+    assert nameless.returncode != 0 and "None is not of type 'string'" in nameless.stderr
     snapshot = live.openstack_json("consistency", "group", "snapshot", "create",
-                                   "--consistency-group", cg["id"], "acc-cg-snap")
+                                   "--consistency-group", cg["id"], "--description", "cg",
+                                   "acc-cg-snap")
     shown = _settled(conn, f"/cgsnapshots/{snapshot['id']}", "cgsnapshot")
     assert (shown["status"], shown["consistencygroup_id"]) == ("available", cg["id"])
-    copy = live.openstack_json("consistency", "group", "create",
-                               "--consistency-group-snapshot", snapshot["id"], "acc-cg-copy")
+    # The CLI (openstacksdk) sends both sources, the one not given as null, which cinder's
+    # schema (strings) refuses; the API's own body makes the copy.
+    from_cli = live.openstack("consistency", "group", "create", "--consistency-group-snapshot",
+                              snapshot["id"], "acc-cg-copy", check=False)
+    assert from_cli.returncode != 0
+    assert "source_cgid. Value: None. None is not of type 'string'" in from_cli.stderr
+    made = conn.block_storage.post("/consistencygroups/create_from_src", json={
+        "consistencygroup-from-src": {"name": "acc-cg-copy",
+                                      "cgsnapshot_id": snapshot["id"]}})
+    assert made.status_code == 202, made.text
+    copy = made.json()["consistencygroup"]
     assert _settled(conn, f"/consistencygroups/{copy['id']}", "consistencygroup")[
         "status"] == "available"
+    # Both lists page: the SDK follows them one at a time; the bodies are cinder's.
+    paged = [g.id for g in conn.block_storage.consistency_groups(limit=1)]
+    assert {cg["id"], copy["id"]} <= set(paged) and len(paged) == len(set(paged))
+    page = conn.block_storage.get("/consistencygroups/detail?limit=1").json()
+    assert_valid(page, openapi_response_schema("block-storage", "/v3/consistencygroups/detail",
+                                               "get"))
+    assert len(page["consistencygroups"]) == 1 and "consistencygroup_links" in page
+    snapshots = conn.block_storage.get("/cgsnapshots?limit=1").json()
+    assert_valid(snapshots, openapi_response_schema("block-storage", "/v3/cgsnapshots", "get"))
+    assert len(snapshots["cgsnapshots"]) == 1
+
+    # The real CLI's delete sends its body under "consistency_group", which cinder's schema
+    # of the delete action (the element "consistencygroup", {} or null) refuses: a 400.
+    refused = live.openstack("consistency", "group", "delete", "--force", copy["id"],
+                             check=False)
+    assert refused.returncode != 0
+    assert "is not valid under any of the given schemas" in refused.stderr, refused.stderr
+    # DELETE is the action without a body: no force, so a group with volumes stays.
+    kept = conn.block_storage.delete(f"/consistencygroups/{copy['id']}")
+    assert kept.status_code == 400 and "still contains volumes" in kept.text
+    empty = live.openstack_json("consistency", "group", "create", "--volume-type",
+                                "__DEFAULT__", "acc-cg-empty")
+    _settled(conn, f"/consistencygroups/{empty['id']}", "consistencygroup")
+    assert conn.block_storage.delete(f"/consistencygroups/{empty['id']}").status_code == 202
+    listed = live.openstack_json("consistency", "group", "list")
+    assert empty["id"] not in {row["ID"] for row in listed}
+
     assert conn.block_storage.delete(f"/cgsnapshots/{snapshot['id']}").status_code == 202
     for group in (copy["id"], cg["id"]):
         for _ in range(150):
-            # The CLI's delete sends its body under "consistency_group", which cinder's check
-            # of the element refuses; the API's own shape deletes.
+            # The API's own shape, with force: the group's volumes go with it.
             answer = conn.block_storage.post(f"/consistencygroups/{group}/delete", json={
                 "consistencygroup": {"force": True}})
             if answer.status_code == 202:

@@ -3,6 +3,7 @@ live cloud, on heat's own resource types."""
 
 from __future__ import annotations
 
+import json
 import shlex
 import subprocess
 import time
@@ -263,6 +264,83 @@ def test_curl_signals_a_wait_condition_through_heat_api_cfn(live: LiveCloud,
     outputs = {o["output_key"]: o["output_value"] for o in shown["outputs"]}
     assert outputs["data"] == '{"vm1": "booted"}'
     assert stacks.http.delete(link).status_code == 204
+
+
+SOFTWARE = """\
+heat_template_version: 2018-08-31
+resources:
+  config:
+    type: OS::Heat::SoftwareConfig
+    properties:
+      group: script
+      config: "#!/bin/sh\\necho $greeting"
+      inputs: [{name: greeting}]
+      outputs: [{name: result}]
+  deploy:
+    type: OS::Heat::SoftwareDeployment
+    properties:
+      config: {get_resource: config}
+      server: no-agent-server
+      input_values: {greeting: hello}
+      signal_transport: NO_SIGNAL
+outputs:
+  code: {value: {get_attr: [deploy, deploy_status_code]}}
+"""
+
+
+def test_cli_software_configs_deployments_and_a_deployed_stack(live: LiveCloud,
+                                                               stacks: Stacks) -> None:
+    name = unique("cfg")
+    script = stacks.file("#!/bin/sh\necho $foo\n")
+    definition = stacks.file("inputs: [{name: foo, default: bar}]\n"
+                             "outputs: [{name: result}]\n")
+    made = live.openstack_json("software", "config", "create", "--group", "script",
+                               "--config-file", script, "--definition-file", definition, name)
+    assert (made["name"], made["group"], made["config"]) == (name, "script",
+                                                             "#!/bin/sh\necho $foo\n")
+    assert made["inputs"] == [{"name": "foo", "default": "bar", "type": "String"}]
+    listed = live.openstack_json("software", "config", "list")
+    assert made["id"] in [row["id"] for row in listed]
+    shown = live.openstack_json("software", "config", "show", made["id"])
+    assert shown["outputs"] == [{"name": "result", "type": "String", "error_output": False}]
+    # heatclient derives a config from it (the inputs' values, heat's deploy_* ones) and
+    # deploys that one; NO_SIGNAL needs no object store for a TempURL.
+    deployed = live.openstack_json("software", "deployment", "create", "--config", made["id"],
+                                   "--server", "no-agent-server", "--signal-transport",
+                                   "NO_SIGNAL", "--input-value", "foo=baz",
+                                   unique("deploy"))
+    assert (deployed["server_id"], deployed["action"], deployed["status"]) == (
+        "no-agent-server", "UPDATE", "IN_PROGRESS")
+    seen = live.openstack_json("software", "deployment", "show", deployed["id"])
+    assert seen["config_id"] == deployed["config_id"] != made["id"]
+    derived = live.openstack_json("software", "config", "show", deployed["config_id"])
+    assert {i["name"]: i.get("value") for i in derived["inputs"]}["foo"] == "baz"
+    live.openstack("software", "deployment", "delete", deployed["id"])
+    gone = live.openstack("software", "deployment", "show", deployed["id"], check=False)
+    assert gone.returncode != 0 and "not found" in gone.stderr.lower(), gone.stderr
+    live.openstack("software", "config", "delete", made["id"])
+    gone = live.openstack("software", "config", "show", made["id"], check=False)
+    assert gone.returncode != 0, gone.stdout
+
+    stack = unique("sw")
+    live.openstack("stack", "create", "-t", stacks.file(SOFTWARE), stack)
+    done = stacks.until(stack, "CREATE_COMPLETE", "CREATE_FAILED")
+    assert done["stack_status"] == "CREATE_COMPLETE", done["stack_status_reason"]
+    resources = {row["resource_name"]: row for row in live.openstack_json(
+        "stack", "resource", "list", stack)}
+    assert resources["deploy"]["resource_type"] == "OS::Heat::SoftwareDeployment"
+    deployment = live.openstack_json("software", "deployment", "show",
+                                     resources["deploy"]["physical_resource_id"])
+    assert (deployment["status"], deployment["status_reason"]) == (
+        "COMPLETE", "Not waiting for outputs signal")
+    # heatclient prints the server's metadata as JSON by itself (no formatter).
+    metadata = json.loads(live.openstack("software", "deployment", "metadata", "show",
+                                         "no-agent-server").stdout)
+    assert [c["id"] for c in metadata] == [deployment["config_id"]]
+    live.openstack("stack", "delete", "--yes", stack)
+    stacks.until(stack, "DELETE_COMPLETE")
+    assert live.openstack_json("software", "deployment", "list",
+                               "--server", "no-agent-server") == []
 
 
 SERVER = """\

@@ -1,7 +1,8 @@
 """A whole lab environment as one stack, with the real client (``openstack stack ...``,
 python-heatclient): a network, subnet, router with its gateway and interface, a server on
 a port with a floating IP, a volume attached; built, updated in place (a resize, a
-subnet's new name) and deleted without a trace."""
+subnet's new name) and deleted without a trace; and a provider network replaced by one of
+a new type."""
 
 from __future__ import annotations
 
@@ -142,3 +143,51 @@ def test_a_lab_environment_as_one_stack(live: LiveCloud, tmp_path: Path) -> None
                         ("network", resources["net"])):
         gone = live.openstack(*kind.split(), "show", ident, check=False)
         assert gone.returncode != 0, (kind, gone.stdout)
+
+
+PROVIDER_TEMPLATE = """\
+heat_template_version: 2018-08-31
+parameters:
+  network_type: {type: string, default: vlan}
+  physical_network: {type: string, default: physnet1}
+resources:
+  net:
+    type: OS::Neutron::ProviderNet
+    properties:
+      network_type: {get_param: network_type}
+      physical_network: {get_param: physical_network}
+      shared: false
+outputs:
+  segments: {value: {get_attr: [net, segments]}}
+"""
+
+
+def test_a_provider_network_s_new_type_replaces_it(live: LiveCloud, tmp_path: Path) -> None:
+    name = f"provider-{uuid.uuid4().hex[:8]}"
+    path = tmp_path / "provider.yaml"
+    path.write_text(PROVIDER_TEMPLATE)
+    live.openstack("stack", "create", "-t", str(path), name)
+    stack = until(live, name, "CREATE_COMPLETE", "CREATE_FAILED")
+    assert stack["stack_status"] == "CREATE_COMPLETE", stack["stack_status_reason"]
+    before = live.openstack_json("stack", "resource", "show", name, "net")
+    network = live.openstack_json("network", "show", before["physical_resource_id"])
+    assert (network["provider:network_type"], network["provider:physical_network"]) == (
+        "vlan", "physnet1")
+
+    # neutron keeps a network's type for life: the stack gets a new network of the new type.
+    live.openstack("stack", "update", "--existing", "--parameter", "network_type=vxlan",
+                   "--parameter", "physical_network=", name)
+    stack = until(live, name, "UPDATE_COMPLETE", "UPDATE_FAILED")
+    assert stack["stack_status"] == "UPDATE_COMPLETE", stack["stack_status_reason"]
+    after = live.openstack_json("stack", "resource", "show", name, "net")
+    assert after["physical_resource_id"] != before["physical_resource_id"]
+    network = live.openstack_json("network", "show", after["physical_resource_id"])
+    assert network["provider:network_type"] == "vxlan"
+    assert network["provider:physical_network"] is None
+    gone = live.openstack("network", "show", before["physical_resource_id"], check=False)
+    assert gone.returncode != 0, gone.stdout
+
+    live.openstack("stack", "delete", "--yes", "--wait", name)
+    until(live, name, "DELETE_COMPLETE")
+    gone = live.openstack("network", "show", after["physical_resource_id"], check=False)
+    assert gone.returncode != 0, gone.stdout

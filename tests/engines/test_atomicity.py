@@ -15,11 +15,14 @@ from sqlalchemy import Column, Integer, MetaData, String, Table, select, text, u
 
 from stacklab.api.db_retry import DEADLOCK, NEUTRON
 from stacklab.api.errors import ApiError
+from stacklab.block_storage import models as cinder
+from stacklab.block_storage.quotas import Quotas as CinderQuotas
 from stacklab.clock import VirtualClock
 from stacklab.compute import models as compute
 from stacklab.compute.builds import BuildRequest
+from stacklab.compute.keypairs import KEY_PAIRS_QUOTA, KeyPairs
 from stacklab.compute.service import ComputeService
-from stacklab.config import QuotaOptions
+from stacklab.config import DefaultOptions, QuotaOptions
 from stacklab.ids import IdSource
 from stacklab.network import models as m
 from stacklab.network import quotas
@@ -158,6 +161,67 @@ def test_server_quota_holds_across_processes(migrated_url: str) -> None:
             compute.Instance.project_id == project)).all())
     db.dispose()
     assert sum(made) == stored == 8
+
+
+def _add_key_pairs(url: str, seed: int, user: str, tries: int) -> int:
+    db = Database(url)
+    key_pairs = KeyPairs(VirtualClock(), IdSource(seed))
+    made = 0
+    for i in range(tries):
+        try:
+            with db.session() as session:
+                key_pairs.create(session, user, f"k{seed}-{i}", None, "ssh")
+            made += 1
+        except ApiError as error:
+            assert error.status == 403 and "too many key pairs" in error.message
+    db.dispose()
+    return made
+
+
+def test_key_pair_quota_holds_across_processes(migrated_url: str) -> None:
+    user = f"keys-{multiprocessing.current_process().pid}"
+    tries = KEY_PAIRS_QUOTA // PROCESSES + 5
+    made = _run_all(_add_key_pairs, [(migrated_url, 400 + i, user, tries)
+                                     for i in range(PROCESSES)])
+    db = Database(migrated_url)
+    with db.session() as session:
+        stored = len(session.scalars(select(compute.KeyPair.id).where(
+            compute.KeyPair.user_id == user)).all())
+    db.dispose()
+    assert sum(made) == stored == KEY_PAIRS_QUOTA
+
+
+def _add_volumes(url: str, seed: int, project: str, tries: int) -> int:
+    """cinder's check and the new row in one session, as its volume create does."""
+    db = Database(url)
+    quotas = CinderQuotas(DefaultOptions())
+    ids = IdSource(seed)
+    made = 0
+    for _ in range(tries):
+        try:
+            with db.session() as session:
+                quotas.check_volume(session, project, 1, None)
+                session.add(cinder.Volume(id=ids.uuid(), project_id=project, size=1,
+                                          status="creating", availability_zone="nova",
+                                          volume_type_id="", created_at=1.0))
+            made += 1
+        except ApiError as error:
+            assert error.status == 413, error.message
+    db.dispose()
+    return made
+
+
+def test_volume_quota_holds_across_processes(migrated_url: str) -> None:
+    project = f"volumes-{multiprocessing.current_process().pid}"
+    limit = DefaultOptions().quota_volumes
+    made = _run_all(_add_volumes, [(migrated_url, 500 + i, project, limit // 2)
+                                   for i in range(PROCESSES)])
+    db = Database(migrated_url)
+    with db.session() as session:
+        stored = len(session.scalars(select(cinder.Volume.id).where(
+            cinder.Volume.project_id == project)).all())
+    db.dispose()
+    assert sum(made) == stored == limit
 
 
 def _increment(url: str, times: int) -> None:

@@ -499,7 +499,7 @@ class RequestIdMiddleware:
                 task.cancel()
 
         async def unless_gone(message: Message) -> None:
-            if message["type"] == "http.response.start":
+            if message["type"] == "http.response.start" and route.database_delay:
                 await path.answer_ready(route)
             if not gave_up:  # a dead worker's last words reach nobody
                 await send(message)

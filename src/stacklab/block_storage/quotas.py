@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from stacklab.api.errors import ApiError, BadRequest
 from stacklab.block_storage import models as m
 from stacklab.config import DefaultOptions
+from stacklab.store.locks import serialize
 
 # The resources of every project, in cinder's order of registration.
 BASE_RESOURCES = ("volumes", "snapshots", "gigabytes", "backups", "backup_gigabytes",
@@ -172,6 +173,14 @@ class Quotas:
 
     # -- checks ------------------------------------------------------------------------------
 
+    def _counted(self, session: Session, project_id: str) -> tuple[dict[str, int],
+                                                                   dict[str, int]]:
+        """The project's limits and usage, counted under the project's quota lock, held
+        until ``session`` commits the rows the check lets in: two API processes sharing a
+        server database cannot both pass the last unit (cinder reserves instead)."""
+        serialize(session, f"block_storage:quota:{project_id}")
+        return self.limits(session, project_id), self.in_use(session, project_id)
+
     def check_size(self, session: Session, project_id: str, size: int) -> None:
         limit = self.limits(session, project_id)["per_volume_gigabytes"]
         if 0 <= limit < size:
@@ -182,8 +191,7 @@ class Quotas:
                      type_name: str | None, *, count: int = 1) -> None:
         """A new volume (``count`` 1) or a larger one (``count`` 0) fits the quotas,
         else cinder's 413 for the first resource over."""
-        limits = self.limits(session, project_id)
-        used = self.in_use(session, project_id)
+        limits, used = self._counted(session, project_id)
         wanted: dict[str, int] = {"gigabytes": size}
         if count:
             wanted["volumes"] = count
@@ -209,8 +217,7 @@ class Quotas:
         """One new snapshot of each volume (its size and its type's name) fits, reserved
         together as cinder's create_snapshots_in_db does for a group snapshot; else 413
         for the first resource over."""
-        limits = self.limits(session, project_id)
-        used = self.in_use(session, project_id)
+        limits, used = self._counted(session, project_id)
         wanted: dict[str, int] = {"snapshots": len(volumes),
                                   "gigabytes": sum(size for size, _ in volumes)}
         for size, type_name in volumes:
@@ -229,8 +236,7 @@ class Quotas:
     def check_backup(self, session: Session, project_id: str, size: int) -> None:
         """One more backup of ``size`` GB fits (cinder's process_reserve_over_quota for
         backups), else 413."""
-        limits = self.limits(session, project_id)
-        used = self.in_use(session, project_id)
+        limits, used = self._counted(session, project_id)
         for key in self._overs(limits, used, {"backups": 1, "backup_gigabytes": size}):
             if key == "backup_gigabytes":
                 raise OverQuota(

@@ -15,6 +15,7 @@ from stacklab.api.errors import BadRequest, Conflict, Forbidden, NotFound
 from stacklab.clock import Clock
 from stacklab.compute import models as m
 from stacklab.ids import IdSource
+from stacklab.store.locks import serialize
 
 # nova's key_pairs quota default.
 KEY_PAIRS_QUOTA = 100
@@ -52,6 +53,9 @@ class KeyPairs:
                key_type: str) -> tuple[m.KeyPair, str | None]:
         if not _SAFE_NAME.match(name):
             raise BadRequest("Keypair data is invalid: Keypair name contains unsafe characters")
+        # The name check, the count and the new row as one step across processes sharing
+        # the database (nova rechecks after creating instead).
+        serialize(session, f"compute:key_pairs:{user_id}")
         if session.scalar(select(m.KeyPair.id).where(m.KeyPair.user_id == user_id,
                                                      m.KeyPair.name == name)):
             raise Conflict(f"Key pair '{name}' already exists.")

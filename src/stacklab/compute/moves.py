@@ -21,6 +21,7 @@ from stacklab.compute import models as m
 from stacklab.compute import quotas, states
 from stacklab.compute.casts import Cast
 from stacklab.store.base import fits_bigint
+from stacklab.store.locks import serialize
 
 if TYPE_CHECKING:
     from stacklab.compute.service import ComputeService
@@ -184,6 +185,7 @@ class Moves:
         if flavor["root_gb"] < instance.flavor["root_gb"]:
             raise BadRequest("Resize error: Unable to resize disk down.")
         service = self.service
+        serialize(session, f"compute:quota:{instance.project_id}")
         quotas.check_upsize(service.quotas.limits(instance.project_id),
                             service.quotas.usage(instance.project_id), instance.flavor, flavor)
         return self._cold(session, instance, kind="resize", flavor=flavor, host=None)

@@ -505,10 +505,13 @@ RESOURCES: dict[str, dict[str, Attribute]] = {
         "router:external": _boolean(False, column="external"),
         "mtu": _attr(non_negative, put=True, convert=to_int),
         "port_security_enabled": _boolean(True),
-        "provider:network_type": _attr(or_none(string(NAME_SIZE)), column="network_type"),
-        "provider:physical_network": _attr(or_none(string(PHYSNET_SIZE)),
+        # Writable in the API (neutron-lib's provider_net); what ML2 then takes is
+        # NetworkService.update_network's.
+        "provider:network_type": _attr(or_none(string(NAME_SIZE)), put=True,
+                                       column="network_type"),
+        "provider:physical_network": _attr(or_none(string(PHYSNET_SIZE)), put=True,
                                            column="physical_network"),
-        "provider:segmentation_id": _attr(convert=to_int_if_not_none,
+        "provider:segmentation_id": _attr(convert=to_int_if_not_none, put=True,
                                           column="segmentation_id"),
         "availability_zone_hints": _attr(unique_strings(NAME_SIZE)),
         # auto-allocated-topology's (only an admin may set it; false, its default, is not

@@ -74,6 +74,11 @@ def neutron_error(kind: str, message: str, status: int) -> ApiError:
     return ApiError(message, status=status, kind=kind)
 
 
+# The provider attributes ML2 refuses to change on a network, in the order its message
+# names them (a set's order upstream).
+_FIXED_PROVIDER = ("provider:physical_network", "provider:network_type")
+
+
 def _assign(row: Any, resource: str, fields: Mapping[str, Any]) -> None:
     """The plain update: each attribute into its store column."""
     for name, value in fields.items():
@@ -306,6 +311,7 @@ class NetworkService:
 
     def update_network(self, session: Session, network: m.Network,
                        fields: Mapping[str, Any]) -> None:
+        fields = self._provider_update(session, network, fields)
         if "mtu" in fields:
             self.check_mtu(network.network_type, fields["mtu"])
         if network.shared and fields.get("shared") is False:
@@ -316,6 +322,29 @@ class NetworkService:
         # Only an external network is a default one (neutron keeps the flag on the
         # external network's row, which goes with it).
         network.is_default = network.external and network.is_default
+
+    def _provider_update(self, session: Session, network: m.Network,
+                         fields: Mapping[str, Any]) -> dict[str, Any]:
+        """ML2's rule for the provider attributes of an update: a network's type and
+        physical network never change (the same value, or none, is no change); its
+        segmentation id may, within its type's range and unused."""
+        rest = dict(fields)
+        for name in _FIXED_PROVIDER:
+            value = rest.pop(name, None)
+            if value is not None and value != getattr(network, attributes.column_of(
+                    "network", name)):
+                raise BadRequest("Invalid input for operation: Plugin does not support "
+                                 "updating the following provider network attributes: "
+                                 f"{', '.join(_FIXED_PROVIDER)}")
+        segment = rest.pop("provider:segmentation_id", None)
+        if segment is not None and segment != network.segmentation_id:
+            if network.network_type not in SEGMENT_RANGES:
+                raise BadRequest("Invalid input for operation: segmentation_id specified "
+                                 f"for {network.network_type} provider network.")
+            self._check_segment(session, network.network_type, network.physical_network,
+                                segment)
+            network.segmentation_id = segment
+        return rest
 
     @staticmethod
     def _check_default_external(session: Session, network_id: str | None) -> None:

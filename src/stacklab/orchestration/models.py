@@ -89,3 +89,37 @@ class StackLock(Base):
     stack_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     engine_id: Mapped[str] = mapped_column(String(36))
     created_at: Mapped[float] = mapped_column(Float)
+
+
+class SoftwareConfig(Base):
+    """heat's software_config: a configuration a server's agent applies. ``config`` holds
+    heat's four keys (``config``, ``inputs``, ``outputs``, ``options``); immutable once
+    made (heat has no update)."""
+
+    __tablename__ = "orchestration_software_config"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str | None] = mapped_column(String(255))
+    group: Mapped[str | None] = mapped_column(String(255))
+    config: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    project_id: Mapped[str] = mapped_column(String(64), index=True)
+    created_at: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[float | None] = mapped_column(Float)
+
+
+class SoftwareDeployment(Base):
+    """heat's software_deployment: a config bound to a server, with its inputs, the
+    outputs the server signalled back and its state (action, status, reason)."""
+
+    __tablename__ = "orchestration_software_deployment"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    config_id: Mapped[str] = mapped_column(String(36), index=True)
+    server_id: Mapped[str] = mapped_column(String(255), index=True)
+    input_values: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    output_values: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    action: Mapped[str | None] = mapped_column(String(255))
+    status: Mapped[str | None] = mapped_column(String(255))
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    project_id: Mapped[str] = mapped_column(String(64), index=True)
+    stack_user_project_id: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[float | None] = mapped_column(Float)

@@ -1,7 +1,8 @@
 """heat's default policy rules, as data for oslo.policy (docs/policies/orchestration.md).
 
 Read from openstack/heat master (heat/policies/{base,actions,build_info,cloudformation,
-events,resource,stacks}.py): the names and check strings of the rules the served routes
+events,resource,software_configs,software_deployments,
+stacks}.py): the names and check strings of the rules the served routes
 ask, scope ``project`` as upstream registers them. ``stacks:global_index`` denies everybody
 by default, so ``global_tenant=True`` is refused unless an operator's policy file allows it.
 """
@@ -68,5 +69,14 @@ RULES: tuple[PolicyRule, ...] = (
         "list_snapshots": PROJECT_READER, "restore_snapshot": PROJECT_MEMBER,
         "list_outputs": PROJECT_READER, "show_output": PROJECT_READER}),
     PolicyRule("stacks:global_index", "rule:deny_everybody"),
+    # heat/policies/software_configs.py, software_deployments.py
+    *_rules("software_configs:%s", {
+        "index": PROJECT_READER, "create": PROJECT_MEMBER, "show": PROJECT_READER,
+        "delete": PROJECT_MEMBER}),
+    PolicyRule("software_configs:global_index", "rule:deny_everybody"),
+    *_rules("software_deployments:%s", {
+        "index": PROJECT_READER, "create": PROJECT_MEMBER, "show": PROJECT_READER,
+        "update": PROJECT_MEMBER, "delete": PROJECT_MEMBER,
+        "metadata": PROJECT_READER_OR_STACK_USER}),
     PolicyRule("stacks:update_no_change", "rule:stacks:update_patch", _P),
 )

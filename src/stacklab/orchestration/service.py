@@ -25,6 +25,7 @@ from stacklab.orchestration.engine.stack import (
 from stacklab.orchestration.engine.store import EngineStore, ResourceState
 from stacklab.orchestration.engine.worker import ENGINE_TOPIC, EngineWorker
 from stacklab.orchestration.errors import HeatError
+from stacklab.orchestration.software import SoftwareStore
 from stacklab.store.database import Database
 from stacklab.topology import Runtime, Topology
 
@@ -46,6 +47,7 @@ class OrchestrationService:
         self.runtime = runtime
         self.clients = clients
         self.store = EngineStore(db, clock, self.ids)
+        self.software = SoftwareStore(db, clock, self.ids)
         self.started = False
         self.engines = [EngineWorker(node.name, store=self.store, clients=clients, bus=bus,
                                      clock=self.lab_clock, ids=self.ids)

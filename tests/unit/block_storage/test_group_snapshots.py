@@ -76,6 +76,8 @@ def test_a_group_snapshot_snapshots_each_volume_and_goes_with_them() -> None:
         listed = await lab.call("GET", "/group_snapshots", token=token)
         assert_valid(listed, schema("/v3/group_snapshots", "get"))
         assert listed == {"group_snapshots": [{"id": ident, "name": "gs1"}]}
+        page = await lab.call("GET", "/group_snapshots?limit=1", token=token)
+        assert [link["rel"] for link in page["group_snapshot_links"]] == ["next"]
         detail = await lab.call("GET", "/group_snapshots/detail", token=token)
         assert_shape_like_sample(detail, sample(
             "cinder", f"{SAMPLES}/group-snapshots-list-detailed-response.json"),

@@ -23,6 +23,9 @@ def test_group_types_and_their_specs() -> None:
         # cinder's db sync made the reserved type of consistency groups.
         assert sorted(t["name"] for t in listed["group_types"]) == [
             "default_cgsnapshot_type", "gt1"]
+        # A page of them links the next under cinder's key (views/group_types.py).
+        page = await lab.call("GET", "/group_types?limit=1")
+        assert [link["rel"] for link in page["group_type_links"]] == ["next"]
         await lab.call("GET", "/group_types", version="3.10", expect=404)
         await lab.call("POST", "/group_types", {"group_type": {"name": "gt1"}}, expect=409)
         bad = await lab.call("POST", "/group_types", {"group_type": {"name": ""}},
@@ -111,6 +114,8 @@ def test_a_group_holds_volumes_on_one_backend() -> None:
         await lab.call("POST", "/volumes", {"volume": {"size": 1, "group_id": group}},
                        token=stranger, expect=404)
         assert (await lab.call("GET", "/groups", token=stranger))["groups"] == []
+        page = await lab.call("GET", "/groups?limit=1", token=token)
+        assert [link["rel"] for link in page["group_links"]] == ["next"]
         # Bad input names the field.
         for body, field in (({"group": {"group_type": group_type}}, "volume_types"),
                             ({"group": {"volume_types": [vtype]}}, "group_type"),

@@ -28,7 +28,8 @@ TABLE: dict[str, tuple[str, list[str], list[str]]] = {
         "provider:segmentation_id", "availability_zone_hints", "is_default", "tenant_id",
         "project_id"], [
         "name", "description", "admin_state_up", "shared", "router:external", "mtu",
-        "port_security_enabled", "is_default"]),
+        "port_security_enabled", "is_default", "provider:network_type",
+        "provider:physical_network", "provider:segmentation_id"]),
     "subnet": ("subnets", [
         "name", "description", "network_id", "ip_version", "cidr", "gateway_ip",
         "enable_dhcp", "allocation_pools", "dns_nameservers", "host_routes", "ipv6_ra_mode",
@@ -488,3 +489,44 @@ def test_no_path_or_method_is_a_5xx(admin: Neutron, world: World) -> None:
                 # 501 is stacklab's answer for what it does not serve, by design.
                 assert response.status_code < 500 or response.status_code == 501, \
                     f"{method} {collection}/{ident}: {response.text}"
+
+
+def test_a_network_s_type_and_physical_network_never_change(admin: Neutron) -> None:
+    network = admin.create("networks", "network", name="p", **{
+        "provider:network_type": "vlan", "provider:physical_network": "physnet1",
+        "provider:segmentation_id": 120})
+    message = ("Invalid input for operation: Plugin does not support updating the following "
+               "provider network attributes: provider:physical_network, provider:network_type")
+    for change in ({"provider:network_type": "vxlan"},
+                   {"provider:physical_network": "physnet2"}):
+        expect_error(admin.call("PUT", f"/v2.0/networks/{network['id']}",
+                                {"network": change}), 400, "InvalidInput", message)
+    # The same values are no change (heat sends every property it manages).
+    same = admin.call("PUT", f"/v2.0/networks/{network['id']}", {"network": {
+        "provider:network_type": "vlan", "provider:physical_network": "physnet1",
+        "name": "renamed"}})
+    assert same.status_code == 200, same.text
+    assert same.json()["network"]["provider:network_type"] == "vlan"
+
+
+def test_a_vlan_network_s_segmentation_id_may_change(admin: Neutron) -> None:
+    network = admin.create("networks", "network", name="p", **{
+        "provider:network_type": "vlan", "provider:physical_network": "physnet1",
+        "provider:segmentation_id": 130})
+    admin.create("networks", "network", name="q", **{
+        "provider:network_type": "vlan", "provider:physical_network": "physnet1",
+        "provider:segmentation_id": 131})
+    moved = admin.call("PUT", f"/v2.0/networks/{network['id']}",
+                       {"network": {"provider:segmentation_id": 132}})
+    assert moved.status_code == 200, moved.text
+    assert moved.json()["network"]["provider:segmentation_id"] == 132
+    expect_error(admin.call("PUT", f"/v2.0/networks/{network['id']}",
+                            {"network": {"provider:segmentation_id": 131}}),
+                 409, "VlanIdInUse", "Unable to create the network. The VLAN 131 on physical "
+                 "network physnet1 is in use.")
+    flat = admin.create("networks", "network", name="f", **{
+        "provider:network_type": "flat", "provider:physical_network": "physnet2"})
+    expect_error(admin.call("PUT", f"/v2.0/networks/{flat['id']}",
+                            {"network": {"provider:segmentation_id": 5}}),
+                 400, "InvalidInput", "Invalid input for operation: segmentation_id specified "
+                 "for flat provider network.")

@@ -5,13 +5,22 @@ Since Pike a consistency group is a generic group of the reserved group type
 ``default_cgsnapshot_type`` and a cgsnapshot a group snapshot of one: these routes speak
 the old shapes (``consistencygroup``, ``cgsnapshot``, comma-separated ``volume_types``) over
 the group and group snapshot code, and the generic group APIs refuse to change groups of
-that type (``groups.check_not_reserved``). Bodies are checked as cinder's contrib
-controllers check them (a missing element, then each field), not by a JSON schema.
+that type (``groups.check_not_reserved``). Bodies are checked by cinder's loose schemas
+(cinder/api/schemas/consistencygroups.py, cgsnapshots.py: other keys allowed), then by
+the controllers' own checks.
+
+The consistency group list pages as cinder's (``marker``, ``limit``, ``offset``, sort keys,
+filters on the group's columns: another key lists nothing, as cinder's
+``is_valid_model_filters``); the cgsnapshot list is the caller's project's, cut by
+``offset`` and ``limit`` alone (``common.limited``). ``DELETE`` on a consistency group is
+the delete action without a body (cinder routes it to the same method, whose schema check
+then fails for want of a body: a 500 there).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 
@@ -19,40 +28,72 @@ from stacklab.api.errors import BadRequest
 from stacklab.api.service import Call, Reply
 from stacklab.block_storage import models as m
 from stacklab.block_storage import schemas as s
-from stacklab.block_storage.api.base import api, block_storage, project_target, timestamp
+from stacklab.block_storage.api.base import (
+    api,
+    block_storage,
+    limited,
+    project_target,
+    sorted_page,
+    timestamp,
+)
 from stacklab.block_storage.api.volumes import caller
-from stacklab.block_storage.groups import DEFAULT_CGSNAPSHOT_TYPE
+from stacklab.block_storage.groups import DEFAULT_CGSNAPSHOT_TYPE, group_not_found
 
 CG = "/v3/consistencygroups/{consistencygroup_id}"
 CGS = "/v3/cgsnapshots/{cgsnapshot_id}"
+_STRING: dict[str, Any] = {"type": "string"}
 
 
-def _element(call: Call, key: str) -> dict[str, Any]:
-    """cinder's ``assert_valid_body``: the body is an object holding ``key``'s object."""
-    body = call.body
-    if not isinstance(body, dict) or key not in body:
-        raise BadRequest(f"Missing required element '{key}' in request body.")
-    inner = body[key]
-    if not isinstance(inner, dict):
-        raise BadRequest("Malformed request body.")
+def _loose(key: str, properties: dict[str, Any], *required: str) -> dict[str, Any]:
+    """cinder's deprecated-API schemas: ``key``'s object required, other keys allowed."""
+    return {"type": "object",
+            "properties": {key: {"type": "object", "properties": properties,
+                                 "required": list(required), "additionalProperties": True}},
+            "required": [key], "additionalProperties": True}
+
+
+_NAMES = {"name": s.NULLABLE_NAME, "description": s.DESCRIPTION}
+# volume_types: cinder's schema takes anything and then splits it; a string here, so that
+# another type is a 400 rather than cinder's 500.
+CG_CREATE = _loose("consistencygroup", {**_NAMES, "volume_types": _STRING},
+                   "volume_types")
+CG_FROM_SOURCE = _loose("consistencygroup-from-src", {
+    **_NAMES, "cgsnapshot_id": _STRING, "source_cgid": _STRING})
+CG_UPDATE = _loose("consistencygroup", {
+    **_NAMES, "add_volumes": {"type": ["string", "null"]},
+    "remove_volumes": {"type": ["string", "null"]}})
+# The body is optional: the element with an optional force, an empty object or null.
+CG_DELETE: dict[str, Any] = {"oneOf": [
+    _loose("consistencygroup", {"force": s.BOOLEAN}),
+    {"type": "object", "properties": {}, "additionalProperties": False},
+    {"type": "null"}]}
+CGSNAPSHOT_CREATE = _loose("cgsnapshot", {
+    "consistencygroup_id": _STRING, "name": _STRING, "description": _STRING},
+    "consistencygroup_id")
+# cinder's Group columns a list may filter on (stacklab's names for them).
+CG_FILTERS = frozenset({"id", "user_id", "project_id", "host", "availability_zone", "name",
+                        "description", "group_type_id", "status", "group_snapshot_id",
+                        "source_group_id", "replication_status"})
+PAGING = frozenset({"marker", "limit", "offset", "sort", "sort_key", "sort_dir"})
+
+
+def _fields(call: Call, key: str) -> dict[str, Any]:
+    """The checked body's element, its name and description stripped (cinder's
+    ``clean_name_and_description``)."""
+    fields = dict(call.body[key])
     for field in ("name", "description"):
-        value = inner.get(field)
-        if value is not None and (not isinstance(value, str) or len(value) > 255):
-            raise BadRequest(f"{field.capitalize()} has more than 255 characters."
-                             if isinstance(value, str) else f"{field} must be a string.")
-    return inner
-
-
-def _ids(value: Any, field: str) -> str | None:
-    if value is None or isinstance(value, str):
-        return value
-    raise BadRequest(f"{field} must be a string.")
+        if isinstance(fields.get(field), str):
+            fields[field] = fields[field].strip()
+    return fields
 
 
 # -- consistency groups -------------------------------------------------------------------------
 
-def _target(group: m.Group) -> dict[str, Any]:
-    return {"project_id": group.project_id, "user_id": group.user_id, "id": group.id}
+Row = TypeVar("Row", m.Group, m.GroupSnapshot)
+
+
+def _target(row: m.Group | m.GroupSnapshot) -> dict[str, Any]:
+    return {"project_id": row.project_id, "user_id": row.user_id, "id": row.id}
 
 
 def _cg_detail(group: m.Group) -> dict[str, Any]:
@@ -62,20 +103,27 @@ def _cg_detail(group: m.Group) -> dict[str, Any]:
             "description": group.description, "volume_types": list(group.volume_type_ids)}
 
 
+def _summary(row: m.Group | m.GroupSnapshot) -> dict[str, Any]:
+    return {"id": row.id, "name": row.name}
+
+
+def _authorized(call: Call, row: Row, rule: str) -> Row:
+    call.authorize(rule, _target(row))
+    return row
+
+
 def _cg(call: Call, session: Any, rule: str) -> m.Group:
-    group = block_storage(call).groups.get(session, call.params["consistencygroup_id"],
-                                           caller(call))
-    call.authorize(rule, _target(group))
-    return group
+    return _authorized(call, block_storage(call).groups.get(
+        session, call.params["consistencygroup_id"], caller(call)), rule)
 
 
-@api.route("POST", "/v3/consistencygroups", status=202, body_optional=True,
+@api.route("POST", "/v3/consistencygroups", status=202, schema=CG_CREATE,
            policy="group:create", target=project_target,
            expected_errors=(400, 403, 404, 413))
 async def create_consistencygroup(call: Call) -> dict[str, Any]:
-    fields = _element(call, "consistencygroup")
+    fields = _fields(call, "consistencygroup")
     name = fields.get("name")
-    volume_types = _ids(fields.get("volume_types"), "volume_types")
+    volume_types = fields["volume_types"]
     if not volume_types:
         raise BadRequest(f"volume_types must be provided to create consistency group "
                          f"{name}.")
@@ -91,19 +139,19 @@ async def create_consistencygroup(call: Call) -> dict[str, Any]:
             "group_type": reserved.id,
             "volume_types": [t for t in volume_types.rstrip(",").split(",") if t],
             "availability_zone": fields.get("availability_zone")}, zones=service.zones())
-        body = {"id": group.id, "name": group.name}
+        body = _summary(group)
     service.send(cast)
     return {"consistencygroup": body}
 
 
-@api.route("POST", "/v3/consistencygroups/create_from_src", status=202, body_optional=True,
-           policy="group:create", target=project_target,
+@api.route("POST", "/v3/consistencygroups/create_from_src", status=202,
+           schema=CG_FROM_SOURCE, policy="group:create", target=project_target,
            expected_errors=(400, 403, 404, 413))
 async def create_consistencygroup_from_source(call: Call) -> dict[str, Any]:
-    fields = _element(call, "consistencygroup-from-src")
+    fields = _fields(call, "consistencygroup-from-src")
     name = fields.get("name")
-    cgsnapshot_id = _ids(fields.get("cgsnapshot_id"), "cgsnapshot_id")
-    source_cgid = _ids(fields.get("source_cgid"), "source_cgid")
+    cgsnapshot_id = fields.get("cgsnapshot_id")
+    source_cgid = fields.get("source_cgid")
     if not cgsnapshot_id and not source_cgid:
         raise BadRequest("Either 'cgsnapshot_id' or 'source_cgid' must be provided to create "
                          f"consistency group {name} from source.")
@@ -116,32 +164,48 @@ async def create_consistencygroup_from_source(call: Call) -> dict[str, Any]:
             "name": name, "description": fields.get("description"),
             "group_snapshot_id": cgsnapshot_id, "source_group_id": source_cgid},
             zones=service.zones())
-        body = {"id": group.id, "name": group.name}
+        body = _summary(group)
     service.send(cast)
     return {"consistencygroup": body}
 
 
-async def _list_cgs(call: Call, detail: bool) -> dict[str, Any]:
-    service = block_storage(call)
-    with service.db.session() as session:
-        statement = select(m.Group).order_by(m.Group.created_at.desc(), m.Group.id)
-        if not (call.context.is_admin and s.as_bool(call.query.get("all_tenants", "0"))):
-            statement = statement.where(m.Group.project_id == call.context.project_id)
-        rows = list(session.scalars(statement))
-        items = [_cg_detail(g) if detail else {"id": g.id, "name": g.name} for g in rows]
-    return {"consistencygroups": items}
+def _list(call: Call, model: type[m.Group] | type[m.GroupSnapshot], collection: str,
+          detail: Callable[[Any], dict[str, Any]] | None) -> dict[str, Any]:
+    """One of the two lists: the consistency groups paged and filtered as cinder's
+    group API, the cgsnapshots the caller's own, cut by ``common.limited``."""
+    query = call.query
+    with block_storage(call).db.session() as session:
+        statement = select(model).order_by(model.created_at.desc(), model.id.desc())
+        if model is m.Group:
+            filters = {k: v for k, v in query.items() if k not in PAGING}
+            if call.context.is_admin and "all_tenants" in filters:
+                del filters["all_tenants"]
+            else:
+                statement = statement.where(model.project_id == call.context.project_id)
+            if not set(filters) <= CG_FILTERS:
+                rows: list[Any] = []
+            else:
+                rows = list(session.scalars(statement.filter_by(**filters)))
+            rows, links = sorted_page(call, rows, f"{collection}/detail" if detail else
+                                      collection, "consistencygroup",
+                                      marker_error=group_not_found)
+        else:
+            statement = statement.where(model.project_id == call.context.project_id)
+            rows, links = limited(call, list(session.scalars(statement))), {}
+        items = [(detail or _summary)(row) for row in rows]
+    return {collection: items, **links}
 
 
 @api.route("GET", "/v3/consistencygroups", policy="group:get_all", target=project_target,
-           expected_errors=(400,))
+           expected_errors=(400, 404))
 async def list_consistencygroups(call: Call) -> dict[str, Any]:
-    return await _list_cgs(call, False)
+    return _list(call, m.Group, "consistencygroups", None)
 
 
 @api.route("GET", "/v3/consistencygroups/detail", policy="group:get_all",
-           target=project_target, expected_errors=(400,))
+           target=project_target, expected_errors=(400, 404))
 async def list_consistencygroups_detail(call: Call) -> dict[str, Any]:
-    return await _list_cgs(call, True)
+    return _list(call, m.Group, "consistencygroups", _cg_detail)
 
 
 @api.route("GET", CG, expected_errors=(403, 404))
@@ -150,20 +214,17 @@ async def show_consistencygroup(call: Call) -> dict[str, Any]:
         return {"consistencygroup": _cg_detail(_cg(call, session, "group:get"))}
 
 
-@api.route("PUT", f"{CG}/update", status=202, body_optional=True,
+@api.route("PUT", f"{CG}/update", status=202, schema=CG_UPDATE,
            expected_errors=(400, 403, 404))
 async def update_consistencygroup_action(call: Call) -> None:
     """The same update as the member action cinder's router also maps."""
     await update_consistencygroup(call)
 
 
-@api.route("PUT", CG, status=202, body_optional=True, expected_errors=(400, 403, 404))
+@api.route("PUT", CG, status=202, schema=CG_UPDATE, expected_errors=(400, 403, 404))
 async def update_consistencygroup(call: Call) -> None:
-    if not call.body:
-        raise BadRequest("Missing request body.")
-    fields = _element(call, "consistencygroup")
-    add = _ids(fields.get("add_volumes"), "add_volumes")
-    remove = _ids(fields.get("remove_volumes"), "remove_volumes")
+    fields = _fields(call, "consistencygroup")
+    add, remove = fields.get("add_volumes"), fields.get("remove_volumes")
     if not (fields.get("name") or fields.get("description") or add or remove):
         raise BadRequest("Name, description, add_volumes, and remove_volumes can not be all "
                          "empty in the request body.")
@@ -175,23 +236,27 @@ async def update_consistencygroup(call: Call) -> None:
             "add_volumes": add, "remove_volumes": remove})
 
 
-@api.route("POST", f"{CG}/delete", status=202, body_optional=True,
-           expected_errors=(400, 403, 404))
-async def delete_consistencygroup(call: Call) -> Reply:
-    force = False
-    if call.body:
-        fields = _element(call, "consistencygroup")
-        raw = fields.get("force", False)
-        try:
-            force = s.as_bool(raw)
-        except (ValueError, TypeError, BadRequest):
-            raise BadRequest(f"Invalid value '{raw}' for force.") from None
+def _delete(call: Call, force: bool) -> Reply:
     service = block_storage(call)
     with service.db.session() as session:
         group = _cg(call, session, "group:delete")
         cast = service.groups.delete(session, group, force)
     service.send(cast)
     return Reply(None, status=202)
+
+
+@api.route("POST", f"{CG}/delete", status=202, body_optional=True, schema=CG_DELETE,
+           expected_errors=(400, 403, 404))
+async def delete_consistencygroup(call: Call) -> Reply:
+    """``force`` deletes the group's volumes with it (the group API's delete_volumes)."""
+    body = call.body
+    return _delete(call, bool(body) and s.as_bool(body["consistencygroup"].get("force",
+                                                                               False)))
+
+
+@api.route("DELETE", CG, status=202, expected_errors=(400, 403, 404))
+async def delete_consistencygroup_without_body(call: Call) -> Reply:
+    return _delete(call, False)
 
 
 # -- cgsnapshots --------------------------------------------------------------------------------
@@ -203,55 +268,35 @@ def _cgsnapshot_detail(row: m.GroupSnapshot) -> dict[str, Any]:
 
 
 def _cgsnapshot(call: Call, session: Any, rule: str) -> m.GroupSnapshot:
-    row = block_storage(call).group_snapshots.get(session, call.params["cgsnapshot_id"],
-                                                  caller(call))
-    call.authorize(rule, {"project_id": row.project_id, "user_id": row.user_id,
-                          "id": row.id})
-    return row
+    return _authorized(call, block_storage(call).group_snapshots.get(
+        session, call.params["cgsnapshot_id"], caller(call)), rule)
 
 
-@api.route("POST", "/v3/cgsnapshots", status=202, body_optional=True,
+@api.route("POST", "/v3/cgsnapshots", status=202, schema=CGSNAPSHOT_CREATE,
            expected_errors=(400, 403, 404, 413))
 async def create_cgsnapshot(call: Call) -> dict[str, Any]:
-    fields = _element(call, "cgsnapshot")
-    group_id = _ids(fields.get("consistencygroup_id"), "consistencygroup_id")
-    if not group_id:
-        raise BadRequest("'consistencygroup_id' must be specified")
+    fields = _fields(call, "cgsnapshot")
     service = block_storage(call)
     with service.db.session() as session:
-        group = service.groups.get(session, group_id, caller(call))
+        group = service.groups.get(session, fields["consistencygroup_id"], caller(call))
         call.authorize("group:create_group_snapshot", _target(group))
         row, cast = service.group_snapshots.create(session, caller(call), group, {
             "name": fields.get("name"), "description": fields.get("description")})
-        body = {"id": row.id, "name": row.name}
+        body = _summary(row)
     service.send(cast)
     return {"cgsnapshot": body}
-
-
-async def _list_cgsnapshots(call: Call, detail: bool) -> dict[str, Any]:
-    service = block_storage(call)
-    with service.db.session() as session:
-        statement = select(m.GroupSnapshot).order_by(m.GroupSnapshot.created_at.desc(),
-                                                     m.GroupSnapshot.id)
-        if not (call.context.is_admin and s.as_bool(call.query.get("all_tenants", "0"))):
-            statement = statement.where(
-                m.GroupSnapshot.project_id == call.context.project_id)
-        rows = list(session.scalars(statement))
-        items = [_cgsnapshot_detail(r) if detail else {"id": r.id, "name": r.name}
-                 for r in rows]
-    return {"cgsnapshots": items}
 
 
 @api.route("GET", "/v3/cgsnapshots", policy="group:get_all_group_snapshots",
            target=project_target, expected_errors=(400,))
 async def list_cgsnapshots(call: Call) -> dict[str, Any]:
-    return await _list_cgsnapshots(call, False)
+    return _list(call, m.GroupSnapshot, "cgsnapshots", None)
 
 
 @api.route("GET", "/v3/cgsnapshots/detail", policy="group:get_all_group_snapshots",
            target=project_target, expected_errors=(400,))
 async def list_cgsnapshots_detail(call: Call) -> dict[str, Any]:
-    return await _list_cgsnapshots(call, True)
+    return _list(call, m.GroupSnapshot, "cgsnapshots", _cgsnapshot_detail)
 
 
 @api.route("GET", CGS, expected_errors=(403, 404))

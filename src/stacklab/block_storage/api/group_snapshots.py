@@ -109,7 +109,7 @@ async def _list(call: Call, detailed: bool) -> dict[str, Any]:
         if paginated:
             rows, links = sorted_page(
                 call, rows, "group_snapshots/detail" if detailed else "group_snapshots",
-                "group_snapshots", sortable=SORTABLE, marker_error=group_snapshot_not_found)
+                "group_snapshot", sortable=SORTABLE, marker_error=group_snapshot_not_found)
         if detailed:
             items = [detail(call, row) for row in rows]
         else:

@@ -95,7 +95,7 @@ async def list_group_types(call: Call) -> dict[str, Any]:
         rows = service.groups.list_types(session, call.context.is_admin,
                                          True if is_public is None and not
                                          call.context.is_admin else is_public)
-        page, page_links = sorted_page(call, rows, "group_types", "group_types")
+        page, page_links = sorted_page(call, rows, "group_types", "group_type")
         return {"group_types": [render_type(call, row) for row in page], **page_links}
 
 
@@ -274,7 +274,7 @@ async def _list_groups(call: Call, detail: bool) -> dict[str, Any]:
                 statement = statement.where(getattr(m.Group, key) == query[key])
         rows = list(session.scalars(statement))
         page, page_links = sorted_page(call, rows, "groups/detail" if detail else "groups",
-                                       "groups", marker_error=group_not_found)
+                                       "group", marker_error=group_not_found)
         if detail:
             items = [render_group(call, session, g) for g in page]
         else:

@@ -13,6 +13,7 @@ from stacklab.api.service import Call, schemas_from
 from stacklab.compute import models as m
 from stacklab.compute.api.base import api, compute, project_target
 from stacklab.compute.schemas import SERVER_GROUP_CREATE
+from stacklab.store.locks import serialize
 
 
 def render_group(call: Call, group: m.ServerGroup) -> dict[str, Any]:
@@ -52,6 +53,7 @@ async def create_group(call: Call) -> dict[str, Any]:
     service = compute(call)
     project = call.context.project_id or ""
     with service.db.session() as session:
+        serialize(session, f"compute:quota:{project}")  # counted and created as one step
         used = session.scalar(select(func.count()).select_from(m.ServerGroup).where(
             m.ServerGroup.project_id == project)) or 0
         if 0 <= service.quotas.limits(project)["server_groups"] <= used:

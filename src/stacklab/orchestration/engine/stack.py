@@ -745,7 +745,7 @@ ACTIONS = (CREATE, UPDATE, DELETE, ROLLBACK, SUSPEND, RESUME, CHECK)
 
 def signal_reason(details: Any) -> str:
     """How heat's SIGNAL event names what a signal carried."""
-    if details is None or details == {}:
+    if details is None:
         return "No signal details provided"
     if isinstance(details, str):
         return details

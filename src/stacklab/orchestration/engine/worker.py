@@ -36,6 +36,7 @@ from stacklab.orchestration.engine.nested import (
     resolved_type,
 )
 from stacklab.orchestration.engine.stack import (
+    PluginContext,
     StackRun,
     StackSpec,
     mark_failed,
@@ -52,6 +53,7 @@ from stacklab.orchestration.engine.store import (
     SUSPEND,
     UPDATE,
     EngineStore,
+    ResourceState,
 )
 from stacklab.orchestration.errors import (
     ActionInProgress,
@@ -614,7 +616,9 @@ class EngineWorker:
                                      custom=custom,
                                      path=[tmpl.version.resources_section, name,
                                            "properties"])
-                except tpl.StackValidationFailed:
+                except tpl.StackValidationFailed as error:
+                    if isinstance(error.__cause__, tpl.UserParameterMissing):
+                        continue  # a parameter without a value: its check waits
                     raise
                 except tpl.TemplateError:
                     continue  # a parameter without a value: its check waits for the stack
@@ -634,45 +638,78 @@ class EngineWorker:
 
     async def resource_signal(self, ctxt: Mapping[str, Any], stack_id: str,
                               resource_name: str, details: Any) -> None:
-        """A signal to a resource (heat's ``resource_signal``): kept in its data for the
-        types that wait on signals (``signals`` in order)."""
-        if await self.signal_handler(ctxt, stack_id, resource_name, details):
-            return
-        self._row(stack_id)
+        """A signal to a resource (heat's ``resource_signal``): refused during the type's
+        ``NO_SIGNAL_ACTIONS`` (heat's default SUSPEND and DELETE: NotSupported) and by a type
+        that takes no signals (ResourceActionNotSupported); a type that acts on it (a
+        scaling policy's ``handle_signal``) gets it as an action on its stack
+        (``signal_action``); else kept in its data (``signals``, in order), given to its
+        plugin and told by a SIGNAL event."""
+        row = self._row(stack_id)
+        run = self.stack_run(row, None, ctxt)
+        refused: HeatError | None = None
+        acts = False
         with self.store.session() as session:
             res = session.scalar(select(m.Resource).where(
                 m.Resource.stack_id == stack_id, m.Resource.name == resource_name))
             if res is None:
                 raise HeatError(f"The Resource ({resource_name}) could not be found.",
                                 status=404, kind="EntityNotFound")
-            data = dict(res.data or {})
-            signals = json.loads(data.get("signals", "[]"))
-            signals.append(details)
-            data["signals"] = json.dumps(signals)
-            res.data = data
+            plugin = run.plugin_of(ResourceState.of(res))
+            if res.action in (plugin.NO_SIGNAL_ACTIONS if plugin else (SUSPEND, DELETE)):
+                session.add(self._event(stack_id, ResourceState.of(res), res.action,
+                                        res.status,
+                                        f"Cannot signal resource during {res.action}"))
+                refused = NotSupported(f"Signal resource during {res.action}")
+            elif plugin is None or not plugin.SIGNALS:
+                refused = HeatError("signal is not supported for resource.", status=400,
+                                    kind="ResourceActionNotSupported")
+            elif hasattr(plugin, "handle_signal"):
+                acts = True
+            else:
+                data = dict(res.data or {})
+                signals = json.loads(data.get("signals", "[]"))
+                signals.append(details)
+                data["signals"] = json.dumps(signals)
+                res.data = data
+        if refused is not None:
+            raise refused
+        if acts:
+            await self.signal_action(run, row, resource_name, details)
+            return
+        assert plugin is not None
+        state = self.store.resources(stack_id).get(resource_name)
+        if state is None:
+            return  # deleted meanwhile
+        try:
+            reason = await plugin().signal(PluginContext(run, state), state.physical_id,
+                                           state.properties, details)
+        except Exception as error:  # heat handles a signal in a thread and logs its failure
+            LOG.info("signal %s of stack %s: %s", resource_name, stack_id, error)
+            return
+        with self.store.session() as session:
+            session.add(self._event(stack_id, state, "SIGNAL", state.status,
+                                    f"Signal: {reason}" if reason else _signal_details(details)))
 
-    async def signal_handler(self, ctxt: Mapping[str, Any], stack_id: str,
-                             resource_name: str, details: Any) -> bool:
+    def _event(self, stack_id: str, res: ResourceState, action: str, status: str,
+               reason: str) -> m.Event:
+        return m.Event(id=self.ids.uuid(), stack_id=stack_id, resource_name=res.name,
+                       physical_id=res.physical_id, resource_type=res.type, action=action,
+                       status=status, reason=reason, properties=dict(res.properties),
+                       created_at=self.store.clock.now())
+
+    async def signal_action(self, run: StackRun, row: Any, resource_name: str,
+                            details: Any) -> None:
         """A signal to a type that acts on it (a scaling policy) runs as an action on its
         stack, under the stack's lock; while the stack is busy with another action (or
         another signal's scaling) it is ignored, as heat ignores a signal its policy or
         group cannot act on yet (``NoActionRequired``: no event, no error)."""
-        row = self._row(stack_id)
-        res = self.store.resources(stack_id).get(resource_name)
-        if res is None:
-            return False
-        run = self.stack_run(row, None, ctxt)
-        plugin = run.plugin_of(res)
-        if plugin is None or not hasattr(plugin, "handle_signal"):
-            return False
         if row.status == IN_PROGRESS:
-            return True
+            return
         try:
-            await self.acquire(stack_id, row.name, "SIGNAL")
+            await self.acquire(row.id, row.name, "SIGNAL")
         except ActionInProgress:
-            return True
-        self.run(stack_id, lambda: run.signal(resource_name, details))
-        return True
+            return
+        self.run(row.id, lambda: run.signal(resource_name, details))
 
     async def mark_unhealthy(self, ctxt: Mapping[str, Any], stack_id: str,
                              resource_name: str, unhealthy: bool, reason: str) -> None:
@@ -696,6 +733,19 @@ class EngineWorker:
                                 resource_type=res.type, action=res.action, status=res.status,
                                 reason=res.status_reason, properties=dict(res.properties),
                                 created_at=self.store.clock.now()))
+
+
+def _signal_details(details: Any) -> str:
+    """heat's reason for a SIGNAL event when the type gave none."""
+    if details is None:
+        return "No signal details provided"
+    if isinstance(details, str):
+        return details
+    if isinstance(details, dict) and all(k in details for k in ("previous", "current",
+                                                                 "reason")):
+        return ("alarm state changed from "
+                f"{details['previous']} to {details['current']} ({details['reason']})")
+    return "Unknown"
 
 
 def _timeout(value: Any) -> int | None:

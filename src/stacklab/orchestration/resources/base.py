@@ -10,7 +10,12 @@ The engine calls a plugin's coroutines in this order and persists what they retu
   ``update_allowed`` (or ``update`` raises ``UpdateReplace``) it makes a replacement and
   deletes the old resource; otherwise ``update`` then ``update_complete``;
 - delete: ``delete`` then ``delete_complete`` (a resource already gone, 404, is deleted);
-- ``attributes`` answers get_attr (and ``show``), read back from the service each time.
+- ``attributes`` answers get_attr (and ``show``), read back from the service each time;
+- signal: only a type with ``SIGNALS`` takes one (heat's ``handle_signal``); the engine
+  records it in ``data["signals"]`` then calls ``signal``; any other type's signal is
+  refused (heat's ResourceActionNotSupported, 400). A type with a ``handle_signal``
+  coroutine (a scaling policy) acts on it instead, as an action on its stack (see
+  ``engine.stack.StackRun.signal``).
 
 A plugin keeps no state of its own between calls: what it must remember goes in
 ``Context.data`` (heat's resource data), stored with the resource by the engine.
@@ -138,6 +143,10 @@ class ResourcePlugin:
     # A resource over a nested stack: updated on every stack update (the nested stack
     # finds what changed in it), its properties all allowed to change in place.
     NESTED: ClassVar[bool] = False
+    # Whether the type takes signals (heat's resources with a ``handle_signal``), and the
+    # actions during which it refuses them (heat's ``no_signal_actions``).
+    SIGNALS: ClassVar[bool] = False
+    NO_SIGNAL_ACTIONS: ClassVar[tuple[str, ...]] = ("SUSPEND", "DELETE")
 
     def validate(self, properties: Mapping[str, Any]) -> None:
         """Checks across properties heat makes before acting (raise
@@ -173,6 +182,14 @@ class ResourcePlugin:
                          properties: Mapping[str, Any]) -> Mapping[str, Any]:
         """Every attribute's current value, ``show`` (the service's view) included."""
         return {}
+
+    async def signal(self, ctx: Context, physical_id: str | None,
+                     properties: Mapping[str, Any], details: Any) -> str | None:
+        """A signal to a type with ``SIGNALS`` (already in ``data["signals"]``); what it
+        answers is the reason of the resource's SIGNAL event (None: heat's default). It
+        may run while an action polls the resource: what it changes in ``ctx.data`` is not
+        kept (change the service's side instead)."""
+        return None
 
     @classmethod
     def schema(cls) -> dict[str, Any]:

@@ -34,6 +34,10 @@ class Property:
     constraints: tuple[Constraint, ...] = ()
     # A map's keys (each a Property) or a list's item (one Property).
     schema: Mapping[str, Property] | Property | None = None
+    # Older names of this property that templates may still use (heat's hidden properties
+    # with a REPLACE translation rule, e.g. a port's ``network_id`` for ``network``): the
+    # value moves to this name; ``resource type show`` does not list them.
+    replaces: tuple[str, ...] = ()
 
     def describe(self) -> dict[str, Any]:
         """The property as ``resource type show`` prints it (heat's schema dict)."""
@@ -84,6 +88,7 @@ def _map(schema: Mapping[str, Property], values: Mapping[str, Any], walk: _Walk
          ) -> dict[str, Any]:
     if not isinstance(values, Mapping):
         raise walk.fail(f'Value "{values}" is not a map')
+    values = _translated(schema, values, walk)
     for key in values:
         if key not in schema:
             raise walk.fail(f"Unknown Property {key}")
@@ -98,6 +103,26 @@ def _map(schema: Mapping[str, Property], values: Mapping[str, Any], walk: _Walk
         inner = _Walk(walk.custom, [*walk.path, key])
         out[key] = _value(prop, value, inner)
     return out
+
+
+def _translated(schema: Mapping[str, Property], values: Mapping[str, Any], walk: _Walk
+                ) -> Mapping[str, Any]:
+    """``values`` with each older name's value under its property's name; both given is
+    heat's ResourcePropertyConflict."""
+    moved: dict[str, Any] | None = None
+    for key, prop in schema.items():
+        for old in prop.replaces:
+            if old not in values:
+                continue
+            moved = dict(values) if moved is None else moved
+            value = moved.pop(old)
+            if value is None:
+                continue
+            if moved.get(key) is not None:
+                raise walk.fail("Cannot define the following properties at the same time: "
+                                f"{key}, {old}.")
+            moved[key] = value
+    return values if moved is None else moved
 
 
 def _value(prop: Property, value: Any, walk: _Walk) -> Any:

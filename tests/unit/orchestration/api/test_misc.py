@@ -120,7 +120,13 @@ def test_preview_actions_marks_and_signals() -> None:
         res = (await heat.call("GET", f"{base}/resources/v"))["resource"]
         assert (res["resource_status"], res["resource_status_reason"]) == (
             "CHECK_FAILED", "broken")
-        await heat.call("POST", f"{base}/resources/v/signal", {"ping": 1})
+        # OS::Heat::Value takes no signals: heat's ResourceActionNotSupported.
+        refused = await heat.request("POST", f"{base}/resources/v/signal", {"ping": 1})
+        assert refused.status_code == 400
+        assert refused.json()["error"] == {
+            "type": "ResourceActionNotSupported", "traceback": None,
+            "message": "signal is not supported for resource."}
+        assert refused.json()["title"] == "Bad Request"
         metadata = await heat.call("GET", f"{base}/resources/v/metadata")
         assert_shape_like_sample(metadata, heat_sample("resource-metadata-response.json"),
                                  ignore={"$.metadata"})
@@ -144,6 +150,14 @@ def test_templates_and_resource_types() -> None:
         validated = await heat.call("POST", "/validate", {"template": SIMPLE})
         assert validated["Parameters"]["x"]["Default"] == "hello"
         assert validated["Description"] == "No description"
+        # A parameter without a value passes: its check waits for the stack (heat-tempest-
+        # plugin's templates_template_validate).
+        unset = {"heat_template_version": "2016-04-08",
+                 "parameters": {"test_val": {"type": "string"}},
+                 "resources": {"test": {"type": "OS::Heat::TestResource",
+                                        "properties": {"value": {"get_param": "test_val"}}}}}
+        validated = await heat.call("POST", "/validate", {"template": unset})
+        assert list(validated["Parameters"]) == ["test_val"]
         types = await heat.call("GET", "/resource_types")
         assert_shape_like_sample(types, heat_sample("resource-types-list-response.json"))
         assert {"OS::Heat::RandomString", "OS::Heat::TestResource", "OS::Heat::Value",

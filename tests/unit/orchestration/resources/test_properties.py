@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from stacklab.orchestration.resources import registry
 from stacklab.orchestration.resources.properties import (
     BOOLEAN,
     INTEGER,
@@ -60,3 +61,28 @@ def test_a_schema_describes_itself_as_resource_type_show_prints_it() -> None:
     assert shown["type"] == "integer" and shown["update_allowed"] is False
     assert shown["constraints"] == [{"range": {"min": 1, "max": 5}}]
     assert SCHEMA["tags"].describe()["schema"]["*"]["type"] == "string"
+
+
+def _schema(type_name: str) -> dict[str, Property]:
+    found = registry.get(type_name)
+    assert found is not None
+    return dict(found.PROPERTIES)
+
+
+def test_an_older_name_s_value_moves_to_its_property() -> None:
+    port = _schema("OS::Neutron::Port")
+    checked = check_properties(port, {"network_id": "net-1",
+                                      "fixed_ips": [{"subnet_id": "sub-1"}]}, path=PATH)
+    assert checked["network"] == "net-1" and "network_id" not in checked
+    assert checked["fixed_ips"][0]["subnet"] == "sub-1"
+    # The older names are not part of the schema that resource type show prints.
+    assert "network_id" not in port and "subnet_id" not in port["fixed_ips"].describe()[
+        "schema"]["*"]["schema"]
+
+
+def test_both_names_at_once_is_heat_s_property_conflict() -> None:
+    with pytest.raises(StackValidationFailed) as caught:
+        check_properties(_schema("OS::Neutron::Subnet"),
+                         {"network": "a", "network_id": "b", "cidr": "10.0.0.0/24"}, path=PATH)
+    assert str(caught.value) == ("Property error: resources.net.properties: Cannot define the "
+                                 "following properties at the same time: network, network_id.")

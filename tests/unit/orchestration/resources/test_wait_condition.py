@@ -65,3 +65,27 @@ def test_a_failure_signal_fails_the_wait() -> None:
             "Resource CREATE failed: WaitConditionFailure: resources.wait: no disk")
 
     run_heat(scenario)
+
+
+def test_a_handle_signalled_through_heat_api_has_its_event_and_not_when_suspended() -> None:
+    handle_only = {"heat_template_version": "2018-08-31", "resources": {
+        "handle": {"type": "OS::Heat::WaitConditionHandle"}}}
+
+    async def scenario(heat: Heat) -> None:
+        stack_id = (await heat.create("h", handle_only))["stack"]["id"]
+        await heat.until("h", stack_id, "CREATE_COMPLETE")
+        base = f"/stacks/h/{stack_id}"
+        await heat.call("POST", f"{base}/resources/handle/signal", {"status": "SUCCESS"})
+        events = (await heat.call("GET", f"{base}/resources/handle/events"))["events"]
+        assert (events[-1]["resource_status"], events[-1]["resource_status_reason"]) == (
+            "SIGNAL_COMPLETE", "Unknown")
+        await heat.call("POST", f"{base}/actions", {"suspend": None})
+        await heat.until("h", stack_id, "SUSPEND_COMPLETE")
+        refused = await heat.request("POST", f"{base}/resources/handle/signal",
+                                     {"status": "SUCCESS"})
+        assert refused.status_code == 400
+        assert refused.json()["error"]["type"] == "NotSupported"
+        assert refused.json()["error"]["message"] == (
+            "Signal resource during SUSPEND is not supported.")
+
+    run_heat(scenario)

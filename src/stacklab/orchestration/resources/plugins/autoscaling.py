@@ -251,6 +251,7 @@ class AutoScalingGroup(StackResource):
 @register
 class ScalingPolicy(ResourcePlugin):
     TYPE = "OS::Heat::ScalingPolicy"
+    SIGNALS = True
     DESCRIPTION = ("A resource to manage scaling of `OS::Heat::AutoScalingGroup`. **Note** "
                    "while it may incidentally support `AWS::AutoScaling::AutoScalingGroup` "
                    "for now, please don't use it for that purpose and use "

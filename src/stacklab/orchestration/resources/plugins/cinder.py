@@ -160,7 +160,7 @@ class Volume(ResourcePlugin):
         "metadata": P(MAP, "Key/value pairs to associate with the volume.", default={},
                       update_allowed=True),
         "image": P(STRING, "If specified, the name or ID of the image to create the volume "
-                   "from.", constraints=_custom("glance.image")),
+                   "from.", constraints=_custom("glance.image"), replaces=("imageRef",)),
         "source_volid": P(STRING, "If specified, the volume to use as source.",
                           constraints=_custom("cinder.volume")),
         "scheduler_hints": P(MAP, "Arbitrary key-value pairs specified by the client to "

@@ -330,6 +330,7 @@ class WaitConditionHandle(ResourcePlugin):
     would."""
 
     TYPE = "OS::Heat::WaitConditionHandle"
+    SIGNALS = True
     DESCRIPTION = ("Resource for managing wait condition handles. Servers signal it with "
                    "the curl_cli command; OS::Heat::WaitCondition waits for the signals.")
     PROPERTIES: ClassVar[Mapping[str, Property]] = {

@@ -411,9 +411,11 @@ class ProviderNet(_NetworkBase):
     async def update(self, ctx: Context, physical_id: str | None, old: Mapping[str, Any],
                      new: Mapping[str, Any], changed: frozenset[str]) -> None:
         assert physical_id is not None
-        if changed & {"network_type", "physical_network", "segmentation_id"}:
-            # upstream asks neutron in place, and neutron refuses to change a network's
-            # segment ("Cannot update read-only attribute"): a new segment is a new network.
+        if changed & {"network_type", "physical_network"}:
+            # heat declares these updatable and asks neutron in place, which ML2 refuses
+            # (400, "Plugin does not support updating ... provider network attributes"),
+            # leaving the stack UPDATE_FAILED; here a new type is a new network, as
+            # issue 14 asks. A new segmentation id is neutron's to take in place.
             raise UpdateReplace()
         body = _provider_body(_diff(new, changed, "tags"))
         if "name" in body and body["name"] is None:
@@ -446,7 +448,7 @@ class Subnet(_Neutron):
     COLLECTION = "subnets"
     PROPERTIES = {
         "network": Property(STRING, "The ID of the attached network.", required=True,
-                            constraints=_custom("neutron.network")),
+                            constraints=_custom("neutron.network"), replaces=("network_id",)),
         "subnetpool": Property(STRING, "The name or ID of the subnet pool.",
                                constraints=_custom("neutron.subnetpool")),
         "prefixlen": Property(INTEGER, "Prefix length for subnet allocation from subnet "
@@ -561,7 +563,7 @@ class Subnet(_Neutron):
 
 _FIXED_IP = Property(MAP, schema={
     "subnet": Property(STRING, "Subnet in which to allocate the IP address for this port.",
-                       constraints=_custom("neutron.subnet")),
+                       constraints=_custom("neutron.subnet"), replaces=("subnet_id",)),
     "ip_address": Property(STRING, "IP address desired in the subnet for this port.",
                            constraints=_custom("ip_addr"))})
 _ADDRESS_PAIR = Property(MAP, schema={
@@ -598,7 +600,7 @@ class Port(_Neutron):
         "name": Property(STRING, "A symbolic name for this port.", update_allowed=True),
         "network": Property(STRING, "Network this port belongs to (a change of network "
                             "replaces the port).", required=True,
-                            constraints=_custom("neutron.network")),
+                            constraints=_custom("neutron.network"), replaces=("network_id",)),
         "device_id": Property(STRING, "Device ID of this port.", default="",
                               update_allowed=True),
         "device_owner": Property(STRING, "Name of the network owning the port, typically "
@@ -856,11 +858,11 @@ class RouterInterface(ResourcePlugin):
     DESCRIPTION = "A router's interface on a subnet or a port."
     PROPERTIES = {
         "router": Property(STRING, "The router.", required=True,
-                           constraints=_custom("neutron.router")),
+                           constraints=_custom("neutron.router"), replaces=("router_id",)),
         "subnet": Property(STRING, "The subnet, either subnet or port should be specified.",
-                           constraints=_custom("neutron.subnet")),
+                           constraints=_custom("neutron.subnet"), replaces=("subnet_id",)),
         "port": Property(STRING, "The port, either subnet or port should be specified.",
-                         constraints=_custom("neutron.port")),
+                         constraints=_custom("neutron.port"), replaces=("port_id",)),
     }
 
     def validate(self, properties: Mapping[str, Any]) -> None:
@@ -908,7 +910,8 @@ class FloatingIP(_Neutron):
     COLLECTION = "floatingips"
     PROPERTIES = {
         "floating_network": Property(STRING, "Network to allocate floating IP from.",
-                                     required=True, constraints=_custom("neutron.network")),
+                                     required=True, constraints=_custom("neutron.network"),
+                                     replaces=("floating_network_id",)),
         "floating_subnet": Property(STRING, "Subnet to allocate floating IP from.",
                                     constraints=_custom("neutron.subnet")),
         "value_specs": Property(MAP, "Extra parameters to include in the floatingip "

@@ -36,6 +36,7 @@ from stacklab.orchestration.resources.plugins.neutron import (
     find_id,
     security_group_ids,
 )
+from stacklab.orchestration.resources.plugins.software_config import user_data_of
 from stacklab.orchestration.resources.properties import (
     BOOLEAN,
     INTEGER,
@@ -118,7 +119,7 @@ def _meta(metadata: Mapping[str, Any] | None) -> dict[str, str]:
 
 _NETWORK = P(MAP, schema={
     "network": P(STRING, "Name or ID of network to create a port on.",
-                 constraints=_custom("neutron.network")),
+                 constraints=_custom("neutron.network"), replaces=("uuid",)),
     "allocate_network": P(STRING, "The special string values of network, auto: means "
                           "either a network that is already available to the project will "
                           "be used, or if one does not exist, will be automatically "
@@ -496,8 +497,11 @@ class Server(ResourcePlugin):
         if properties.get("user_data"):
             # RAW passes the script unmodified; for HEAT_CFNTOOLS and SOFTWARE_CONFIG heat
             # would wrap it in its cloud-init multipart: the lab keeps the data as given.
-            body["user_data"] = base64.b64encode(
-                properties["user_data"].encode()).decode()
+            # For RAW and SOFTWARE_CONFIG a software config's id stands for its content.
+            user_data = str(properties["user_data"])
+            if properties.get("user_data_format") in ("RAW", "SOFTWARE_CONFIG"):
+                user_data = await user_data_of(ctx, user_data)
+            body["user_data"] = base64.b64encode(user_data.encode()).decode()
         if properties.get("admin_pass"):
             body["adminPass"] = properties["admin_pass"]
         if properties.get("config_drive") is not None:

@@ -90,17 +90,17 @@ def test_a_group_scales_by_its_policies_signals_within_its_bounds() -> None:
             "GET", f"/stacks/as/{stack_id}/resources/asg"))["resource"][
                 "physical_resource_id"]
         # Down by half through heat-api's signal: the oldest go first.
-        await heat.call("POST", f"/stacks/as/{stack_id}/resources/down/signal", {},
+        await heat.call("POST", f"/stacks/as/{stack_id}/resources/down/signal",
                         expect=200)
         await heat.settle(10)
         left = await members(heat, stack_id)
         assert len(left) == 2 and newest in left and not set(first) & set(left)
-        await heat.call("POST", f"/stacks/as/{stack_id}/resources/down/signal", {},
+        await heat.call("POST", f"/stacks/as/{stack_id}/resources/down/signal",
                         expect=200)
         await heat.settle(10)
         assert newest not in await members(heat, stack_id)
         # min_size holds (1 * -50% is -1 at least: 0, kept at 1).
-        await heat.call("POST", f"/stacks/as/{stack_id}/resources/down/signal", {},
+        await heat.call("POST", f"/stacks/as/{stack_id}/resources/down/signal",
                         expect=200)
         await heat.settle(10)
         assert await size(heat, stack_id) == 1
@@ -110,6 +110,10 @@ def test_a_group_scales_by_its_policies_signals_within_its_bounds() -> None:
         signals = [e for e in events if e["resource_status"] == "SIGNAL_COMPLETE"]
         assert len(signals) == 2
         assert signals[0]["resource_status_reason"] == "No signal details provided"
+        ups = (await heat.call("GET", f"/stacks/as/{stack_id}/resources/up/events")
+               )["events"]
+        assert [e["resource_status_reason"] for e in ups
+                if e["resource_status"] == "SIGNAL_COMPLETE"] == ["Unknown", "Unknown"]
         await heat.call("DELETE", f"/stacks/as/{stack_id}", expect=204)
         await heat.settle(10)
         assert (await heat.call("GET", "/stacks", params={"show_nested": "true"})

@@ -186,11 +186,12 @@ def test_a_provider_network_is_made_by_the_admin_and_its_type_replaces() -> None
                 shown["shared"]) == ("vxlan", 1234, True)
         attributes = await provider.attributes(ctx, net_id, props)
         assert attributes["segments"][0]["segmentation_id"] == 1234
-        # Being external changes in place; a new segment (neutron will not change one)
-        # makes a new network.
+        # Being external and a new segmentation id change in place; a new type (ML2
+        # will not change one) makes a new network.
         props = await lab.update(provider, ctx, net_id, props, {
-            "network_type": "vxlan", "segmentation_id": "1234", "router_external": True})
-        assert (await lab.get(f"{NET}/networks/{net_id}"))["network"]["router:external"]
+            "network_type": "vxlan", "segmentation_id": "1235", "router_external": True})
+        shown = (await lab.get(f"{NET}/networks/{net_id}"))["network"]
+        assert shown["router:external"] and shown["provider:segmentation_id"] == 1235
         with pytest.raises(UpdateReplace):
             await lab.update(provider, ctx, net_id, props, {"network_type": "vlan",
                                                             "physical_network": "physnet1"})
