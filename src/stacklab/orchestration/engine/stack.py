@@ -22,7 +22,6 @@ from stacklab.orchestration.engine.clients import Clients
 from stacklab.orchestration.engine.nested import (
     Launcher,
     StackNested,
-    is_plugin,
     plugin_for,
     resolved_type,
 )
@@ -164,9 +163,6 @@ class PluginContext:
         token = await self._run.token()
         return await self._run.clients.call(token, service, method, path, json=json,
                                             params=params, microversion=microversion)
-
-
-__all__ = ["is_plugin", "plugin_for"]
 
 
 class StackRun:

@@ -33,6 +33,7 @@ from stacklab.orchestration.engine.nested import (
     MAX_NESTED_STACK_DEPTH,
     check_resources,
     depth_of,
+    plugin_for,
     resolved_type,
 )
 from stacklab.orchestration.engine.stack import (
@@ -40,7 +41,6 @@ from stacklab.orchestration.engine.stack import (
     StackRun,
     StackSpec,
     mark_failed,
-    plugin_for,
 )
 from stacklab.orchestration.engine.store import (
     CHECK,
