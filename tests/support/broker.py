@@ -1,0 +1,62 @@
+"""A RabbitMQ vhost of their own for the tests of the bus on a broker: created with
+``rabbitmqctl`` (with guest's permissions), deleted after, so runs never see each other's
+exchanges and queues. A test skips, saying why, when the broker, ``rabbitmqctl`` or the
+``rabbitmq`` extra is not there.
+
+The broker is the one the machine runs (127.0.0.1:5672, guest/guest);
+STACKLAB_TEST_RABBIT_URL names another (``rabbit://user:password@host:port/``, no vhost).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from urllib.parse import urlsplit
+
+import pytest
+
+SERVER = os.environ.get("STACKLAB_TEST_RABBIT_URL", "rabbit://guest:guest@127.0.0.1:5672/")
+
+
+def broker_or_skip() -> None:
+    """Skip unless aio-pika is installed and the broker answers on its port."""
+    try:
+        __import__("aio_pika")
+    except ImportError:
+        pytest.skip("rabbitmq: aio-pika not installed (pip install 'stacklab[rabbitmq]')")
+    parts = urlsplit(SERVER)
+    host, port = parts.hostname or "127.0.0.1", parts.port or 5672
+    try:
+        with socket.create_connection((host, port), timeout=2):
+            pass
+    except OSError as exc:
+        pytest.skip(f"rabbitmq: no broker at {host}:{port}: {exc}")
+    if shutil.which("rabbitmqctl") is None:
+        pytest.skip("rabbitmq: rabbitmqctl not found (the tests make a vhost of their own)")
+
+
+def _ctl(*args: str) -> None:
+    subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True, timeout=60)
+
+
+@contextmanager
+def scratch_vhost(prefix: str = "stacklab_test") -> Iterator[str]:
+    """A new, empty vhost on the broker: the transport URL naming it, deleted after."""
+    broker_or_skip()
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    user = urlsplit(SERVER).username or "guest"
+    try:
+        _ctl("add_vhost", name)
+        _ctl("set_permissions", "-p", name, user, ".*", ".*", ".*")
+    except (subprocess.CalledProcessError, OSError) as exc:
+        pytest.skip(f"rabbitmq: cannot make a vhost with rabbitmqctl: {exc}")
+    try:
+        yield SERVER.rstrip("/") + "/" + name
+    finally:
+        subprocess.run(["rabbitmqctl", "-q", "delete_vhost", name], capture_output=True,
+                       timeout=60, check=False)
