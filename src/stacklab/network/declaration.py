@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
+from stacklab.bus.inprocess import InProcessBus
 from stacklab.bus.interface import Listener, Target, loop_running
 from stacklab.declaration import CatalogSpec, Key, Parts, ServiceDeclaration, Startup
 from stacklab.network.agents import Agents
@@ -186,7 +187,8 @@ def _start(parts: Parts, startup: Startup) -> None:
     # The agents come up with the cloud and report at once; outside any event loop (a
     # cloud started before it serves), their first reports are delivered here.
     parts.get(NODE_AGENTS).start()
-    if not loop_running():
+    # (On a broker they wait in its queue for the loop to run.)
+    if not loop_running() and isinstance(parts.bus, InProcessBus):
         asyncio.run(parts.bus.deliver_waiting(REPORTS_TOPIC))
 
 
@@ -230,4 +232,5 @@ DECLARATION = ServiceDeclaration(
     api=api, mount="/networking", rules=RULES,
     catalog=CatalogSpec("network", "neutron", "Networking Service", "/networking"),
     key=NETWORK, build=_build, start=_start, background=_background, stop=_stop,
-    node_down=_node_down, node_up=_node_up, changed=_changed, process_topics=PROCESS_TOPICS)
+    node_down=_node_down, node_up=_node_up, changed=_changed, process_topics=PROCESS_TOPICS,
+    control_exchange="neutron")
