@@ -1,0 +1,95 @@
+"""``stacklab up`` with its bus on RabbitMQ ([DEFAULT] transport_url = rabbit://…, the
+embedded shape otherwise), driven by the real ``openstack`` CLI: a server built over the
+broker goes ACTIVE, and a real oslo.messaging notification listener on the ``nova``
+exchange sees nova's notifications of it (docs/bus.md)."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from acceptance.conftest import start_cloud, stop_cloud, wait_for
+from support.broker import scratch_vhost
+
+pytestmark = [pytest.mark.acceptance,
+              pytest.mark.filterwarnings("ignore::DeprecationWarning")]
+
+CIRROS = "cirros-0.6.2-x86_64-disk"
+
+
+class Notifications:
+    """An oslo.messaging notification endpoint that keeps what it is sent."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.seen: list[tuple[str, str, dict[str, Any], dict[str, Any]]] = []
+
+    def info(self, ctxt: dict[str, Any], publisher_id: str, event_type: str, payload: Any,
+             metadata: dict[str, Any]) -> None:
+        with self.lock:
+            self.seen.append((publisher_id, event_type, payload, ctxt))
+
+    def of(self, uuid: str) -> list[tuple[str, str, dict[str, Any], dict[str, Any]]]:
+        with self.lock:
+            return [entry for entry in self.seen if entry[2].get("uuid") == uuid]
+
+
+def oslo_conf() -> Any:
+    from oslo_config import cfg
+    from oslo_messaging._metrics import client as metrics
+    from oslo_messaging._tracing import client as tracing
+
+    conf = cfg.ConfigOpts()
+    conf([], project="stacklab-tests")
+    conf.register_opts(tracing.oslo_messaging_tracing, group="oslo_messaging_tracing")
+    conf.register_opts(metrics.oslo_messaging_metrics, group="oslo_messaging_metrics")
+    return conf
+
+
+def test_up_on_rabbitmq_builds_a_server_and_nova_notifies_an_oslo_listener(
+        tmp_path: Path) -> None:
+    om = pytest.importorskip("oslo_messaging")
+    with scratch_vhost() as url:
+        transport = om.get_notification_transport(oslo_conf(), url=url)
+        endpoint = Notifications()
+        listener = om.get_notification_listener(
+            transport, [om.Target(topic="notifications", exchange="nova")], [endpoint],
+            executor="threading")
+        listener.start()
+        conf = tmp_path / "stacklab.conf"
+        conf.write_text(f"[DEFAULT]\ntransport_url = {url}\n"
+                        "[oslo_messaging_notifications]\ndriver = messagingv2\n")
+        cloud = start_cloud(tmp_path, "--config", str(conf), "--seed", "16")
+        try:
+            network = cloud.openstack_json("network", "create", "rabbit-net")
+            cloud.openstack_json("subnet", "create", "--network", network["id"],
+                                 "--subnet-range", "10.16.0.0/24", "rabbit-subnet")
+            server = cloud.openstack_json("server", "create", "--flavor", "m1.small",
+                                          "--image", CIRROS, "--network", network["id"],
+                                          "--wait", "rabbit-server")
+            assert server["status"] == "ACTIVE"
+            assert server["addresses"]["rabbit-net"][0].startswith("10.16.0.")
+            # nova-compute's compute.instance.update notifications of the build, from
+            # building to active, reach the oslo listener on the nova exchange.
+            updates = wait_for(
+                "compute.instance.update to active",
+                lambda: [payload for _, event, payload, _ in endpoint.of(server["id"])
+                         if event == "compute.instance.update"],
+                lambda found: any(p["vm_state"] == "active" and p["task_state"] is None
+                                  for p in found), timeout=10)
+            assert updates[0]["vm_state"] == "building"
+            assert {publisher for publisher, *_ in endpoint.of(server["id"])} == {
+                "nova-compute"}
+            cloud.openstack("server", "delete", "--wait", server["id"])
+            wait_for("compute.instance.delete.end",
+                     lambda: [event for _, event, _, _ in endpoint.of(server["id"])],
+                     lambda events: "compute.instance.delete.end" in events, timeout=10)
+        finally:
+            code = stop_cloud(cloud)
+            listener.stop()
+            listener.wait()
+            transport.cleanup()
+        assert code == 0
