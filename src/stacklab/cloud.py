@@ -166,6 +166,7 @@ def rabbit_bus(config: Config, clock: Clock,
     return RabbitBus(
         url, clock=clock, rpc_response_timeout=config.DEFAULT.rpc_response_timeout,
         transient_queues_ttl=config.oslo_messaging_rabbit.rabbit_transient_queues_ttl,
+        retry_interval=config.oslo_messaging_rabbit.rabbit_retry_interval,
         exchanges=topics, publishers=publishers,
         default_exchange=config.DEFAULT.control_exchange or DEFAULT_CONTROL_EXCHANGE,
         notification_driver=notifications.driver.strip().lower(),

@@ -295,3 +295,29 @@ def test_wrong_credentials_are_said_naming_the_option(url: str) -> None:
     assert "not-the-password" not in str(raised.value)
     with pytest.raises(TransportConfigError, match="refused the vhost"):
         check_broker(url + "-no-such-vhost")
+
+
+def test_after_the_broker_drops_the_connection_the_bus_reconnects_and_serves(
+        url: str) -> None:
+    """As oslo's rabbit driver does: the connection comes back, with its queues, bindings
+    and consumers; what is sent meanwhile waits for it."""
+    import subprocess
+
+    name = topic()
+    vhost = url.rsplit("/", 1)[1]
+
+    async def scenario(bus: RabbitBus) -> None:
+        log: list[tuple[str, str, Any]] = []
+        bus.listen(Target(name, COMPUTE1), ComputeEndpoint(COMPUTE1, log))
+        seen: list[Notification] = []
+        bus.subscribe("compute.*", seen.append)
+        assert await bus.call(Target(name), "get_host") == COMPUTE1
+        await asyncio.to_thread(subprocess.run, [
+            "rabbitmqctl", "-q", "close_all_connections", "-p", vhost, "test: dropped"],
+            check=True, capture_output=True, timeout=60)
+        assert await bus.call(Target(name), "get_host", timeout=10) == COMPUTE1
+        bus.cast_nowait(Target(name, COMPUTE1), "build_instance", instance="after")
+        await bus.notify("nova-compute", "compute.instance.update", {"uuid": "u"})
+        await until(lambda: len(log) == 1 and len(seen) == 1, timeout=10)
+
+    run(url, scenario, retry_interval=0.2)

@@ -178,19 +178,23 @@ def _aio_pika() -> Any:
     return aio_pika
 
 
-async def _connect(brokers: Sequence[BrokerAddress], timeout: float,
-                   robust: bool) -> AbstractRobustConnection:
+async def _connect(brokers: Sequence[BrokerAddress], timeout: float, robust: bool,
+                   retry_interval: float = 1.0) -> AbstractRobustConnection:
     """The first broker of the list that accepts us; TransportConfigError naming each
     failure when none does."""
     aio_pika = _aio_pika()
     failures = []
     for broker in brokers:
         connect = aio_pika.connect_robust if robust else aio_pika.connect
+        # A robust connection comes back after a broker restart or a dropped link, every
+        # ``retry_interval`` s (oslo's rabbit_retry_interval), with its channel, queues,
+        # bindings and consumers declared again.
+        extra = {"reconnect_interval": retry_interval} if robust else {}
         try:
             connection: AbstractRobustConnection = await connect(
                 host=broker.host, port=broker.port, login=broker.login,
                 password=broker.password, virtualhost=broker.virtualhost, timeout=timeout,
-                client_properties={"connection_name": "stacklab"})
+                client_properties={"connection_name": "stacklab"}, **extra)
             return connection
         except Exception as exc:  # aiormq's errors, OSError, timeouts: all said the same way
             reason = " ".join((str(exc) or type(exc).__name__).split())
@@ -591,6 +595,11 @@ class RabbitSubscription:
 
 _Operation = Callable[[], Awaitable[Any]]
 
+# What aio-pika/aiormq raise for work on a connection or channel the broker dropped.
+_CONNECTION_ERRORS = frozenset({
+    "ChannelInvalidStateError", "ConnectionClosed", "AMQPConnectionError", "ChannelClosed",
+    "ConnectionResetError", "ConnectionError", "IncompatibleProtocolError"})
+
 
 class RabbitBus:
     """RPC and notifications through a RabbitMQ broker, in oslo.messaging's format.
@@ -618,6 +627,7 @@ class RabbitBus:
         notification_driver: str = "messagingv2",
         notification_topics: Sequence[str] = (NOTIFICATIONS_TOPIC,),
         connect_timeout: float = 5.0,
+        retry_interval: float = 1.0,
         allowed_remote_exmods: Sequence[str] = (),
     ) -> None:
         self.url = url
@@ -631,6 +641,7 @@ class RabbitBus:
         self.notification_driver = notification_driver
         self.notification_topics = tuple(notification_topics) or (NOTIFICATIONS_TOPIC,)
         self.connect_timeout = connect_timeout
+        self.retry_interval = retry_interval
         # Modules besides stacklab's and Python's whose exceptions a call re-raises as
         # themselves (oslo's allowed_remote_exmods); others come back as RemoteError.
         self.allowed_remote_exmods = tuple(allowed_remote_exmods)
@@ -649,6 +660,8 @@ class RabbitBus:
         self._waiters: dict[str, asyncio.Future[dict[str, Any]]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._closed = False
+        # Work that failed in a row because of a lost connection or channel.
+        self._failures = 0
 
     # -- RPC ----------------------------------------------------------------------------
 
@@ -1031,24 +1044,57 @@ class RabbitBus:
                     elif future is None:
                         LOG.error("Lost work for the broker: %s", exc)
                 continue
-            operation, future = self._ops.popleft()
+            operation, future = self._ops[0]
             if future is not None and future.done():
-                continue  # its caller gave up (a call's timeout)
+                self._ops.popleft()  # its caller gave up (a call's timeout)
+                continue
             try:
                 result = await operation()
             except Exception as exc:
+                if await self._lost_connection(exc):
+                    continue  # done again once the connection is back, as oslo's publish
+                self._ops.popleft()
                 if future is not None:
-                    future.set_exception(exc)
+                    if not future.done():
+                        future.set_exception(exc)
                 else:
                     LOG.exception("Work on the broker failed")
             else:
+                self._ops.popleft()
                 if future is not None and not future.done():
                     future.set_result(result)
+            self._failures = 0
+
+    async def _lost_connection(self, exc: Exception) -> bool:
+        """Whether ``exc`` came of a connection (or channel) the broker dropped: then wait
+        for it to come back and say so, so that the work is done again. A channel that
+        keeps failing while its connection is up (a refused declaration) is not retried
+        for long."""
+        connection = self._connection
+        if connection is None or self._closed:
+            return False
+        connected = getattr(connection, "connected", None)
+        down = isinstance(connected, asyncio.Event) and not connected.is_set()
+        if not down and type(exc).__name__ not in _CONNECTION_ERRORS:
+            return False
+        self._failures += 1
+        if not down and self._failures > 10:
+            self._failures = 0
+            return False
+        if down:
+            LOG.warning("Connection to the broker lost (%s): waiting for it", exc)
+            assert isinstance(connected, asyncio.Event)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(connected.wait(), self.retry_interval * 5)
+        else:
+            await asyncio.sleep(min(0.05 * self._failures, self.retry_interval))
+        return True
 
     async def _ensure_connected(self) -> None:
         if self._channel is not None:
             return
-        self._connection = await _connect(self.brokers, self.connect_timeout, robust=True)
+        self._connection = await _connect(self.brokers, self.connect_timeout, robust=True,
+                                          retry_interval=self.retry_interval)
         self._channel = await self._connection.channel(publisher_confirms=True)
 
     async def _reply_queue(self) -> str:
