@@ -359,6 +359,12 @@ class Cloud:
                                for declaration in self.declarations
                                if declaration.background is not None))
 
+    async def close_bus(self) -> None:
+        """Leave the broker cleanly (consumers cancelled, this process's fanout and reply
+        queues deleted), when the bus is on one; the in-process bus has nothing to close."""
+        if not isinstance(self.bus, InProcessBus):
+            await self.bus.aclose()
+
     def stop(self) -> None:
         self.ready = False
         # Last built, first stopped: nothing is left using what stopped before it.

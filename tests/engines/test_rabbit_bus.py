@@ -59,6 +59,9 @@ class ComputeEndpoint:
     def details(self) -> dict[str, Any]:
         return {"host": self.host, "pair": (1, 2), "tags": {"a"}}
 
+    def blocks(self, data: bytes) -> bytes:
+        return data + b"\x00\xff"
+
     def _private(self) -> str:
         return "never reachable"
 
@@ -107,8 +110,10 @@ def test_call_returns_the_endpoint_result_and_passes_ctxt(url: str) -> None:
         # What JSON cannot carry arrives as oslo's primitives do.
         assert await bus.call(Target(name), "details") == {
             "host": COMPUTE1, "pair": [1, 2], "tags": ["a"]}
+        # Bytes (a volume's blocks) cross whole, and come back as bytes.
+        assert await bus.call(Target(name), "blocks", data=b"\x89PNG") == b"\x89PNG\x00\xff"
         counters = bus.metrics()[name]
-        assert counters.calls_sent == counters.calls_delivered == 2
+        assert counters.calls_sent == counters.calls_delivered == 3
 
     run(url, scenario)
 

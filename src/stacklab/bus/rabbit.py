@@ -103,6 +103,8 @@ NOTIFICATION_DRIVERS = ("messagingv2", "messaging")
 # Extra data of a stacklab exception in a failure (oslo's deserializer ignores the key):
 # its attributes, so the caller gets the exception back as it was raised.
 ATTRIBUTES_KEY = "stacklab_attributes"
+# Bytes in arguments and results (JSON has none), as {BYTES_KEY: "<base64>"}.
+BYTES_KEY = "stacklab.bytes"
 # The exceptions of Python itself, which oslo rebuilds from any peer.
 BUILTIN_MODULES = ("builtins", "exceptions")
 
@@ -264,10 +266,9 @@ def to_primitive(value: Any) -> Any:
     if isinstance(value, uuid.UUID):
         return str(value)
     if isinstance(value, bytes | bytearray):
-        try:
-            return bytes(value).decode("utf-8")
-        except UnicodeDecodeError:
-            return base64.b64encode(bytes(value)).decode("ascii")
+        # Data (a volume's blocks to back up) crosses as base64 under a key of its own, and
+        # comes back as bytes (``_restore``); oslo's peers send none.
+        return {BYTES_KEY: base64.b64encode(bytes(value)).decode("ascii")}
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
     if isinstance(value, Mapping):
@@ -281,6 +282,16 @@ def dumps(value: Any) -> str:
     return json.dumps(value, default=to_primitive)
 
 
+def _restore(obj: dict[str, Any]) -> Any:
+    if len(obj) == 1 and BYTES_KEY in obj and isinstance(obj[BYTES_KEY], str):
+        return base64.b64decode(obj[BYTES_KEY])
+    return obj
+
+
+def loads(text: str | bytes) -> Any:
+    return json.loads(text, object_hook=_restore)
+
+
 def envelope(message: Mapping[str, Any]) -> bytes:
     return dumps({VERSION_KEY: ENVELOPE_VERSION, MESSAGE_KEY: dumps(message)}).encode()
 
@@ -289,8 +300,9 @@ def open_envelope(body: bytes) -> dict[str, Any]:
     """The message inside (a message sent without the envelope is its own message)."""
     outer = json.loads(body)
     if isinstance(outer, dict) and VERSION_KEY in outer and MESSAGE_KEY in outer:
-        inner = json.loads(outer[MESSAGE_KEY])
+        inner = loads(outer[MESSAGE_KEY])
         return inner if isinstance(inner, dict) else {}
+    outer = loads(body)  # without the envelope (oslo's v1 notifications)
     return outer if isinstance(outer, dict) else {}
 
 
