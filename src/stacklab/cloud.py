@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 # Every service's tables, for the store to create or migrate: the wiring names them all,
@@ -152,8 +152,8 @@ def control_exchanges(config: Config, declarations: Sequence[ServiceDeclaration[
     return topics, publishers
 
 
-def rabbit_bus(config: Config, clock: Clock,
-               declarations: Sequence[ServiceDeclaration[Any]]) -> RabbitBus:
+def rabbit_bus(config: Config, clock: Clock, declarations: Sequence[ServiceDeclaration[Any]],
+               host_up: Callable[[str], bool] | None = None) -> RabbitBus:
     """The bus on the broker ``[DEFAULT] transport_url`` names, checked now: a broker that
     cannot be reached, refuses the credentials, or a missing extra is said at start, naming
     the option (a ValueError)."""
@@ -166,7 +166,7 @@ def rabbit_bus(config: Config, clock: Clock,
     return RabbitBus(
         url, clock=clock, rpc_response_timeout=config.DEFAULT.rpc_response_timeout,
         transient_queues_ttl=config.oslo_messaging_rabbit.rabbit_transient_queues_ttl,
-        retry_interval=config.oslo_messaging_rabbit.rabbit_retry_interval,
+        retry_interval=config.oslo_messaging_rabbit.rabbit_retry_interval, host_up=host_up,
         exchanges=topics, publishers=publishers,
         default_exchange=config.DEFAULT.control_exchange or DEFAULT_CONTROL_EXCHANGE,
         notification_driver=notifications.driver.strip().lower(),
@@ -210,7 +210,7 @@ class Cloud:
         self.bus: InProcessBus | RabbitBus
         if config.DEFAULT.transport_url:
             # oslo.messaging's wire format on a real RabbitMQ (docs/bus.md).
-            self.bus = rabbit_bus(config, self.clock, services)
+            self.bus = rabbit_bus(config, self.clock, services, self.runtime.is_up)
         else:
             self.bus = InProcessBus(self.clock, host_up=self.runtime.is_up,
                                     rpc_response_timeout=config.DEFAULT.rpc_response_timeout)

@@ -326,3 +326,22 @@ def test_after_the_broker_drops_the_connection_the_bus_reconnects_and_serves(
         await until(lambda: len(log) == 1 and len(seen) == 1, timeout=10)
 
     run(url, scenario, retry_interval=0.2)
+
+
+def test_a_server_started_on_a_host_that_is_down_waits_paused_until_it_is_back(
+        url: str) -> None:
+    name = topic()
+
+    async def scenario(bus: RabbitBus) -> None:
+        log: list[tuple[str, str, Any]] = []
+        listener = bus.listen(Target(name, COMPUTE1), ComputeEndpoint(COMPUTE1, log))
+        assert listener.paused
+        await bus.drain()
+        await bus.cast(Target(name, COMPUTE1), "build_instance", instance="vm1")
+        await asyncio.sleep(0.1)
+        assert log == []
+        assert bus.resume_server(COMPUTE1) == 1
+        await until(lambda: log == [(COMPUTE1, "build_instance", "vm1")])
+        assert bus.pause_server(COMPUTE1) == 1 and listener.paused
+
+    run(url, scenario, host_up=lambda host: host != COMPUTE1)

@@ -641,6 +641,7 @@ class RabbitBus:
         connect_timeout: float = 5.0,
         retry_interval: float = 1.0,
         allowed_remote_exmods: Sequence[str] = (),
+        host_up: Callable[[str], bool] | None = None,
     ) -> None:
         self.url = url
         self.brokers = parse_transport_url(url)
@@ -657,6 +658,9 @@ class RabbitBus:
         # Modules besides stacklab's and Python's whose exceptions a call re-raises as
         # themselves (oslo's allowed_remote_exmods); others come back as RemoteError.
         self.allowed_remote_exmods = tuple(allowed_remote_exmods)
+        # Whether a lab node is powered (the cloud's runtime): a listener started on a node
+        # that is down declares its queues but consumes once the node is back.
+        self._host_up = host_up
         self._listeners: list[RabbitListener] = []
         self._subscriptions: list[RabbitSubscription] = []
         self._counters: dict[str, TopicCounters] = {}
@@ -743,6 +747,9 @@ class RabbitBus:
         if target.fanout:
             raise InvalidTarget("A listener consumes a topic, not a fanout", target)
         listener = RabbitListener(self, target, endpoint, host)
+        if (listener.host is not None and self._host_up is not None
+                and not self._host_up(listener.host)):
+            listener.pause()
         self._listeners.append(listener)
         self.schedule(listener.declare)
         return listener
