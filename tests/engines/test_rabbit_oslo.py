@@ -103,8 +103,9 @@ class Stacklab:
         raise ValueError(f"{vcpus} vcpus over quota")
 
 
+@pytest.mark.parametrize("driver", ["messagingv2", "messaging"])
 def test_an_oslo_notification_listener_receives_stacklabs_notifications(
-        conf: Any, url: str) -> None:
+        conf: Any, url: str, driver: str) -> None:
     got: list[tuple[str, dict[str, Any], str, str, Any, dict[str, Any]]] = []
     arrived = threading.Event()
 
@@ -134,7 +135,7 @@ def test_an_oslo_notification_listener_receives_stacklabs_notifications(
             await until(lambda: len(got) == 2)
 
         run(url, scenario, exchanges={"compute": "nova"}, publishers={"nova-compute": "nova"},
-            notification_driver="messagingv2")
+            notification_driver=driver)
     finally:
         listener.stop()
         listener.wait()
