@@ -1,7 +1,8 @@
 """``stacklab up`` with its bus on RabbitMQ ([DEFAULT] transport_url = rabbit://…, the
 embedded shape otherwise), driven by the real ``openstack`` CLI: a server built over the
 broker goes ACTIVE, and a real oslo.messaging notification listener on the ``nova``
-exchange sees nova's notifications of it (docs/bus.md)."""
+exchange sees nova's notifications of it: compute.instance.create.start/.end (legacy
+payload) and compute.instance.update (docs/bus.md)."""
 
 from __future__ import annotations
 
@@ -34,7 +35,8 @@ class Notifications:
 
     def of(self, uuid: str) -> list[tuple[str, str, dict[str, Any], dict[str, Any]]]:
         with self.lock:
-            return [entry for entry in self.seen if entry[2].get("uuid") == uuid]
+            return [entry for entry in self.seen
+                    if uuid in (entry[2].get("uuid"), entry[2].get("instance_id"))]
 
 
 def oslo_conf() -> Any:
@@ -72,17 +74,33 @@ def test_up_on_rabbitmq_builds_a_server_and_nova_notifies_an_oslo_listener(
                                           "--wait", "rabbit-server")
             assert server["status"] == "ACTIVE"
             assert server["addresses"]["rabbit-net"][0].startswith("10.16.0.")
-            # nova-compute's compute.instance.update notifications of the build, from
-            # building to active, reach the oslo listener on the nova exchange.
-            updates = wait_for(
-                "compute.instance.update to active",
-                lambda: [payload for _, event, payload, _ in endpoint.of(server["id"])
-                         if event == "compute.instance.update"],
-                lambda found: any(p["vm_state"] == "active" and p["task_state"] is None
-                                  for p in found), timeout=10)
+            # nova-compute's notifications of the build reach the oslo listener on the
+            # nova exchange: the legacy create.start and create.end, from compute.<host>,
+            # and compute.instance.update from building to active.
+            host = cloud.openstack_json("server", "show", server["id"])[
+                "OS-EXT-SRV-ATTR:host"]
+            ended = wait_for(
+                "compute.instance.create.end",
+                lambda: [(publisher, payload, ctxt)
+                         for publisher, event, payload, ctxt in endpoint.of(server["id"])
+                         if event == "compute.instance.create.end"],
+                bool, timeout=10)
+            publisher, payload, ctxt = ended[0]
+            assert publisher == f"compute.{host}"
+            assert ctxt["request_id"].startswith("req-") and ctxt["project_id"]
+            assert (payload["state"], payload["display_name"], payload["message"],
+                    payload["instance_type"]) == ("active", "rabbit-server", "Success",
+                                                  "m1.small")
+            assert [ip["address"] for ip in payload["fixed_ips"]] == (
+                server["addresses"]["rabbit-net"])
+            events = [event for _, event, _, _ in endpoint.of(server["id"])]
+            assert events.index("compute.instance.create.start") < events.index(
+                "compute.instance.create.end")
+            updates = [payload for _, event, payload, _ in endpoint.of(server["id"])
+                       if event == "compute.instance.update"]
             assert updates[0]["vm_state"] == "building"
-            assert {publisher for publisher, *_ in endpoint.of(server["id"])} == {
-                "nova-compute"}
+            assert any(p["vm_state"] == "active" and p["task_state"] is None
+                       for p in updates)
             cloud.openstack("server", "delete", "--wait", server["id"])
             wait_for("compute.instance.delete.end",
                      lambda: [event for _, event, _, _ in endpoint.of(server["id"])],
