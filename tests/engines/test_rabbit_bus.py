@@ -345,3 +345,34 @@ def test_a_server_started_on_a_host_that_is_down_waits_paused_until_it_is_back(
         assert bus.pause_server(COMPUTE1) == 1 and listener.paused
 
     run(url, scenario, host_up=lambda host: host != COMPUTE1)
+
+
+def test_a_cloud_on_the_broker_stops_a_powered_off_nodes_rpc_servers(url: str) -> None:
+    """The lab's node faults reach the RPC servers on a real broker too (docs/bus.md):
+    a compute node powered off stops consuming, and consumes again once back."""
+    from stacklab.cloud import Cloud
+    from support.inprocess import ephemeral_config
+
+    config = ephemeral_config()
+    config.DEFAULT.transport_url = url
+    cloud = Cloud(config)
+
+    async def main() -> None:
+        cloud.start("http://testserver")
+        bus = cloud.bus
+        assert isinstance(bus, RabbitBus)
+        try:
+            await bus.drain()
+            computes = bus.listeners(COMPUTE1)
+            assert computes and not any(listener.paused for listener in computes)
+            assert {listener.target.topic for listener in computes} >= {"compute"}
+            assert bus.exchange_for_topic("compute") == "nova"
+            cloud.runtime.power_off(COMPUTE1)
+            assert all(listener.paused for listener in bus.listeners(COMPUTE1))
+            cloud.runtime.power_on(COMPUTE1)
+            assert not any(listener.paused for listener in bus.listeners(COMPUTE1))
+        finally:
+            await cloud.close_bus()
+            cloud.stop()
+
+    asyncio.run(main())
