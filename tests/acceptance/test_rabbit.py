@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from acceptance.conftest import start_cloud, stop_cloud, wait_for
-from support.broker import scratch_vhost
+from support.broker import oslo_conf, scratch_vhost
 
 pytestmark = [pytest.mark.acceptance,
               pytest.mark.filterwarnings("ignore::DeprecationWarning")]
@@ -37,18 +37,6 @@ class Notifications:
         with self.lock:
             return [entry for entry in self.seen
                     if uuid in (entry[2].get("uuid"), entry[2].get("instance_id"))]
-
-
-def oslo_conf() -> Any:
-    from oslo_config import cfg
-    from oslo_messaging._metrics import client as metrics
-    from oslo_messaging._tracing import client as tracing
-
-    conf = cfg.ConfigOpts()
-    conf([], project="stacklab-tests")
-    conf.register_opts(tracing.oslo_messaging_tracing, group="oslo_messaging_tracing")
-    conf.register_opts(metrics.oslo_messaging_metrics, group="oslo_messaging_metrics")
-    return conf
 
 
 def test_up_on_rabbitmq_builds_a_server_and_nova_notifies_an_oslo_listener(

@@ -20,10 +20,9 @@ import pytest
 
 from stacklab.bus import MessagingTimeout, NoSuchMethod, Target, remote_origin
 from stacklab.bus.rabbit import RabbitBus
-from support.broker import scratch_vhost
+from support.broker import oslo_conf, scratch_vhost
 
 om = pytest.importorskip("oslo_messaging")
-cfg = pytest.importorskip("oslo_config.cfg")
 
 pytestmark = [pytest.mark.timeout(60),
               pytest.mark.filterwarnings("ignore::DeprecationWarning")]
@@ -39,16 +38,7 @@ def url() -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def conf() -> Any:
-    """A configuration of the test's own, with the options oslo.messaging registers only on
-    the global one (tracing, metrics)."""
-    own = cfg.ConfigOpts()
-    own([], project="stacklab-tests")
-    from oslo_messaging._metrics import client as metrics
-    from oslo_messaging._tracing import client as tracing
-
-    own.register_opts(tracing.oslo_messaging_tracing, group="oslo_messaging_tracing")
-    own.register_opts(metrics.oslo_messaging_metrics, group="oslo_messaging_metrics")
-    return own
+    return oslo_conf()
 
 
 @pytest.fixture

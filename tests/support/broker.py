@@ -16,6 +16,7 @@ import subprocess
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -60,3 +61,22 @@ def scratch_vhost(prefix: str = "stacklab_test") -> Iterator[str]:
     finally:
         subprocess.run(["rabbitmqctl", "-q", "delete_vhost", name], capture_output=True,
                        timeout=60, check=False)
+
+
+def oslo_conf() -> Any:
+    """An oslo.config configuration for the oslo.messaging peers of the tests: one of their
+    own, with the options oslo.messaging registers only on the global one (tracing,
+    metrics); the global one where this oslo.messaging keeps them elsewhere."""
+    from oslo_config import cfg
+
+    conf = cfg.ConfigOpts()
+    conf([], project="stacklab-tests")
+    try:
+        from oslo_messaging._metrics import client as metrics
+        from oslo_messaging._tracing import client as tracing
+    except ImportError:
+        cfg.CONF([], project="stacklab-tests")
+        return cfg.CONF
+    conf.register_opts(tracing.oslo_messaging_tracing, group="oslo_messaging_tracing")
+    conf.register_opts(metrics.oslo_messaging_metrics, group="oslo_messaging_metrics")
+    return conf

@@ -839,8 +839,9 @@ class RabbitBus:
         """Stop consuming, delete this process's own queues, close the connection."""
         if self._closed:
             return
-        with contextlib.suppress(TimeoutError, MessagingError, TransportConfigError):
-            await asyncio.wait_for(self._submit(self._nothing), 5)
+        if self._channel is not None:  # what was sent goes out first
+            with contextlib.suppress(TimeoutError, MessagingError, TransportConfigError):
+                await asyncio.wait_for(self._submit(self._nothing), 5)
         self._closed = True
         for listener in list(self._listeners):
             await listener.close()
@@ -1055,13 +1056,13 @@ class RabbitBus:
             try:
                 await self._ensure_connected()
             except Exception as exc:
-                # Nothing can be done without the broker: whoever waits hears why.
-                while self._ops:
-                    _, future = self._ops.popleft()
-                    if future is not None and not future.done():
-                        future.set_exception(exc)
-                    elif future is None:
-                        LOG.error("Lost work for the broker: %s", exc)
+                # The work waits for the broker, tried again every rabbit_retry_interval, as
+                # oslo's driver does; a call gives up at its timeout (MessagingTimeout).
+                LOG.warning("Cannot reach the broker (%s): retrying in %s s", exc,
+                            self.retry_interval)
+                self._connection = None
+                self._channel = None
+                await asyncio.sleep(self.retry_interval)
                 continue
             operation, future = self._ops[0]
             if future is not None and future.done():

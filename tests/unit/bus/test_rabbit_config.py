@@ -92,3 +92,23 @@ def test_without_a_transport_url_the_bus_is_the_embedded_one() -> None:
         assert cloud.bus.transport is cloud.controlplane
     finally:
         cloud.stop()
+
+
+def test_without_a_broker_a_call_times_out_and_the_work_waits_for_one() -> None:
+    """As oslo's driver: what is sent waits for the broker, tried again every
+    rabbit_retry_interval; a call gives up at its timeout."""
+    pytest.importorskip("aio_pika")
+    import asyncio
+
+    from stacklab.bus import MessagingTimeout, Target
+    from stacklab.bus.rabbit import RabbitBus
+
+    async def main() -> None:
+        bus = RabbitBus("rabbit://guest:guest@127.0.0.1:1/", retry_interval=0.05,
+                        connect_timeout=0.2)
+        bus.cast_nowait(Target("compute"), "build_instance", instance="vm1")
+        with pytest.raises(MessagingTimeout):
+            await bus.call(Target("compute"), "get_host", timeout=0.3)
+        await bus.aclose()
+
+    asyncio.run(main())
