@@ -145,6 +145,8 @@ def control_exchanges(config: Config, declarations: Sequence[ServiceDeclaration[
         if exchange is None:
             continue
         publishers[declaration.control_exchange or exchange] = exchange
+        for spec in declaration.catalog_specs:  # network.<host>, compute.<host> ...
+            publishers[spec.type] = exchange
         for binary, names in declaration.process_topics.items():
             publishers[binary] = exchange
             for topic in names:

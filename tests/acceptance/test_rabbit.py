@@ -2,7 +2,8 @@
 embedded shape otherwise), driven by the real ``openstack`` CLI: a server built over the
 broker goes ACTIVE, and a real oslo.messaging notification listener on the ``nova``
 exchange sees nova's notifications of it: compute.instance.create.start/.end (legacy
-payload) and compute.instance.update (docs/bus.md)."""
+payload) and compute.instance.update; and on the neutron exchange neutron's of its network
+and port (docs/bus.md)."""
 
 from __future__ import annotations
 
@@ -33,6 +34,10 @@ class Notifications:
         with self.lock:
             self.seen.append((publisher_id, event_type, payload, ctxt))
 
+    def events(self, event_type: str) -> list[tuple[str, str, dict[str, Any], dict[str, Any]]]:
+        with self.lock:
+            return [entry for entry in self.seen if entry[1] == event_type]
+
     def of(self, uuid: str) -> list[tuple[str, str, dict[str, Any], dict[str, Any]]]:
         with self.lock:
             return [entry for entry in self.seen
@@ -46,7 +51,8 @@ def test_up_on_rabbitmq_builds_a_server_and_nova_notifies_an_oslo_listener(
         transport = om.get_notification_transport(oslo_conf(), url=url)
         endpoint = Notifications()
         listener = om.get_notification_listener(
-            transport, [om.Target(topic="notifications", exchange="nova")], [endpoint],
+            transport, [om.Target(topic="notifications", exchange="nova"),
+                        om.Target(topic="notifications", exchange="neutron")], [endpoint],
             executor="threading")
         listener.start()
         conf = tmp_path / "stacklab.conf"
@@ -89,6 +95,15 @@ def test_up_on_rabbitmq_builds_a_server_and_nova_notifies_an_oslo_listener(
             assert updates[0]["vm_state"] == "building"
             assert any(p["vm_state"] == "active" and p["task_state"] is None
                        for p in updates)
+            # neutron's notifications of the API's writes, on the neutron exchange: the
+            # network the CLI made, the port nova made for the server.
+            created = endpoint.events("network.create.end")
+            assert [payload["network"]["id"] for _, _, payload, _ in created] == [
+                network["id"]]
+            assert created[0][0].startswith("network.")
+            ports = [payload["port"] for _, event, payload, _ in endpoint.seen
+                     if event in ("port.create.end", "port.update.end")]
+            assert any(port["device_id"] == server["id"] for port in ports)
             cloud.openstack("server", "delete", "--wait", server["id"])
             wait_for("compute.instance.delete.end",
                      lambda: [event for _, event, _, _ in endpoint.of(server["id"])],

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from typing import Any
 
 from stacklab.bus.inprocess import InProcessBus
 from stacklab.bus.interface import Listener, Target, loop_running
@@ -153,6 +154,15 @@ def _build(parts: Parts) -> NetworkService:
     network.schedule_dhcp = agents.schedule_dhcp
     # Its networks' and subnets' news: cast to the DHCP agents serving the network.
     network.notify_dhcp = agents.notify_dhcp
+    # neutron's notifier (the API's writes), from network.<host>: the first neutron-server's.
+    servers = [node.fqdn for node in parts.topology.nodes_running("neutron-server")]
+    publisher = f"network.{servers[0]}" if servers else "network"
+    bus = parts.bus
+
+    async def notify(event_type: str, payload: Any, ctxt: dict[str, Any]) -> None:
+        await bus.notify(publisher, event_type, payload, ctxt=ctxt)
+
+    network.notifier = notify
     network.routing = parts.provide(ROUTING, Routing(
         network, agents, l3_ha=defaults.l3_ha, distributed=defaults.router_distributed))
     # Whether an agent's node is powered is the runtime's to say, nobody else's.
