@@ -165,13 +165,16 @@ def rabbit_bus(config: Config, clock: Clock, declarations: Sequence[ServiceDecla
     check_broker(url)
     topics, publishers = control_exchanges(config, declarations)
     notifications = config.oslo_messaging_notifications
+    # oslo's driver is a list (messagingv2 with log, say): the broker hears the messaging one.
+    drivers = {driver.strip().lower() for driver in notifications.driver.split(",")}
     return RabbitBus(
         url, clock=clock, rpc_response_timeout=config.DEFAULT.rpc_response_timeout,
         transient_queues_ttl=config.oslo_messaging_rabbit.rabbit_transient_queues_ttl,
         retry_interval=config.oslo_messaging_rabbit.rabbit_retry_interval, host_up=host_up,
         exchanges=topics, publishers=publishers,
         default_exchange=config.DEFAULT.control_exchange or DEFAULT_CONTROL_EXCHANGE,
-        notification_driver=notifications.driver.strip().lower(),
+        notification_driver=next((driver for driver in ("messagingv2", "messaging")
+                                  if driver in drivers), ""),
         notification_topics=[topic.strip() for topic in notifications.topics.split(",")
                              if topic.strip()])
 

@@ -376,3 +376,20 @@ def test_a_cloud_on_the_broker_stops_a_powered_off_nodes_rpc_servers(url: str) -
             cloud.stop()
 
     asyncio.run(main())
+
+
+@pytest.mark.parametrize(("driver", "chosen"), [
+    ("messagingv2", "messagingv2"), ("log, messagingv2", "messagingv2"),
+    ("messaging", "messaging"), ("", ""), ("noop", "")])
+def test_the_notification_driver_the_broker_hears(url: str, driver: str, chosen: str) -> None:
+    from stacklab.clock import RealClock
+    from stacklab.cloud import SERVICES, rabbit_bus
+    from stacklab.config import Config
+
+    config = Config()
+    config.DEFAULT.transport_url = url
+    config.oslo_messaging_notifications.driver = driver
+    config.oslo_messaging_notifications.topics = "notifications, monitor"
+    bus = rabbit_bus(config, RealClock(), SERVICES)
+    assert bus.notification_driver == chosen
+    assert bus.notification_topics == ("notifications", "monitor")
