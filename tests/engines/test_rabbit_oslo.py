@@ -92,6 +92,10 @@ class Stacklab:
     def reserve(self, vcpus: int) -> None:
         raise ValueError(f"{vcpus} vcpus over quota")
 
+    async def migrate(self, seconds: float) -> str:
+        await asyncio.sleep(seconds)
+        return "migrated"
+
 
 @pytest.mark.parametrize("driver", ["messagingv2", "messaging"])
 def test_an_oslo_notification_listener_receives_stacklabs_notifications(
@@ -171,6 +175,11 @@ def test_an_oslo_rpc_client_calls_and_casts_to_a_stacklab_endpoint(
             await asyncio.to_thread(client.call, ctxt, "reserve", vcpus=5)
         with pytest.raises(om.RemoteError, match="NoSuchMethod"):
             await asyncio.to_thread(client.call, ctxt, "no_such_method")
+        # oslo's call monitor: a call that outlasts call_monitor_timeout lives on the
+        # heartbeats stacklab sends while the method runs.
+        monitored = client.prepare(call_monitor_timeout=0.4, timeout=10)
+        answer = await asyncio.to_thread(monitored.call, ctxt, "migrate", seconds=1.0)
+        assert answer == "migrated"
 
     run(url, scenario, exchanges={topic: "nova"})
 
