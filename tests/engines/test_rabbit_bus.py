@@ -393,3 +393,45 @@ def test_the_notification_driver_the_broker_hears(url: str, driver: str, chosen:
     bus = rabbit_bus(config, RealClock(), SERVICES)
     assert bus.notification_driver == chosen
     assert bus.notification_topics == ("notifications", "monitor")
+
+
+def _queues(vhost: str) -> list[str]:
+    import subprocess
+
+    listed = subprocess.run(["rabbitmqctl", "-q", "list_queues", "-p", vhost, "name"],
+                            check=True, capture_output=True, text=True, timeout=60)
+    return [line for line in listed.stdout.split()[1:] if line]
+
+
+def test_closing_leaves_the_shared_queues_and_takes_its_own_even_with_the_broker_gone(
+        ) -> None:
+    """A stop deletes this process's fanout and reply queues (the topic queues stay, as
+    oslo's do); with the broker gone it still returns."""
+    import subprocess
+
+    with scratch_vhost() as own:
+        vhost = own.rsplit("/", 1)[1]
+
+        async def closing() -> None:
+            bus = RabbitBus(own, retry_interval=0.2)
+            bus.listen(Target("compute", COMPUTE1), ComputeEndpoint(COMPUTE1, []))
+            with pytest.raises(MessagingTimeout):
+                await bus.call(Target("nobody"), "get_host", timeout=0.2)
+            queues = await asyncio.to_thread(_queues, vhost)
+            assert any(q.startswith("compute_fanout_") for q in queues)
+            assert any(q.startswith("reply_") for q in queues)
+            await bus.aclose()
+            assert sorted(await asyncio.to_thread(_queues, vhost)) == [
+                "compute", f"compute.{COMPUTE1}"]
+
+        asyncio.run(closing())
+
+        async def broker_gone() -> None:
+            bus = RabbitBus(own, retry_interval=0.2)
+            bus.listen(Target("compute", COMPUTE1), ComputeEndpoint(COMPUTE1, []))
+            await bus.drain()
+            await asyncio.to_thread(subprocess.run, ["rabbitmqctl", "-q", "delete_vhost",
+                                                     vhost], check=True, timeout=60)
+            await asyncio.wait_for(bus.aclose(), 15)
+
+        asyncio.run(broker_gone())

@@ -843,16 +843,27 @@ class RabbitBus:
             with contextlib.suppress(TimeoutError, MessagingError, TransportConfigError):
                 await asyncio.wait_for(self._submit(self._nothing), 5)
         self._closed = True
-        for listener in list(self._listeners):
-            await listener.close()
-        for subscription in list(self._subscriptions):
-            await subscription.close()
+
+        async def leave() -> None:
+            for listener in list(self._listeners):
+                await listener.close()
+            for subscription in list(self._subscriptions):
+                await subscription.close()
+            if self._reply_q is not None and self._channel is not None:
+                await self._channel.queue_delete(self._reply_q)
+
+        connected = getattr(self._connection, "connected", None)
+        if isinstance(connected, asyncio.Event) and connected.is_set():
+            # A broker gone meanwhile answers nothing: the process stops all the same.
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(leave(), 5)
         if self._runner is not None:
             self._runner.cancel()
         for task in list(self._tasks):
             task.cancel()
         if self._connection is not None:
-            await self._connection.close()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._connection.close(), 5)
         self._connection = None
         self._channel = None
 
