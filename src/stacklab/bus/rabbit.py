@@ -849,8 +849,8 @@ class RabbitBus:
                 await listener.close()
             for subscription in list(self._subscriptions):
                 await subscription.close()
-            if self._reply_q is not None and self._channel is not None:
-                await self._channel.queue_delete(self._reply_q)
+            # The reply queue stays (its x-expires ends it), as oslo's does: a server still
+            # running one of our calls retries a reply to a missing queue for a minute.
 
         connected = getattr(self._connection, "connected", None)
         if isinstance(connected, asyncio.Event) and connected.is_set():
