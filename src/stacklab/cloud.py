@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Iterator, Mapping, Sequence
-from typing import Any, TypeVar
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 # Every service's tables, for the store to create or migrate: the wiring names them all,
 # the store (core) knows none.
@@ -24,6 +24,7 @@ from stacklab.block_storage.declaration import BLOCK_STORAGE
 from stacklab.block_storage.declaration import DECLARATION as BLOCK_STORAGE_SERVICE
 from stacklab.block_storage.service import BlockStorageService
 from stacklab.bus.inprocess import InProcessBus
+from stacklab.bus.interface import Listener
 from stacklab.clock import Clock, RealClock
 from stacklab.compute.declaration import COMPUTE
 from stacklab.compute.declaration import DECLARATION as COMPUTE_SERVICE
@@ -55,6 +56,9 @@ from stacklab.store.database import Database, sqlite_url
 from stacklab.topology import Change, Follower, Runtime, Topology, load_topology
 from stacklab.topology.runtime import RUNNING, SERVICE, STOPPED
 
+if TYPE_CHECKING:
+    from stacklab.bus.rabbit import RabbitBus
+
 T = TypeVar("T")
 
 # The registry: every service the cloud builds, mounts, catalogs and faults, in build
@@ -72,6 +76,14 @@ SERVICES: tuple[ServiceDeclaration[Any], ...] = (
 )
 
 
+class ServerBus(Protocol):
+    """What ``RpcServers`` needs of a bus: its listeners by host (both buses have them)."""
+
+    def listeners(self, server: str | None = None) -> Sequence[Listener]: ...
+
+    def pause_server(self, server: str) -> int: ...
+
+
 class RpcServers:
     """Which RPC servers consume: those of the running processes of powered nodes.
 
@@ -80,7 +92,7 @@ class RpcServers:
     node is powered back on, so the other nodes' servers of the same topic do the work.
     """
 
-    def __init__(self, bus: InProcessBus, runtime: Runtime,
+    def __init__(self, bus: ServerBus, runtime: Runtime,
                  process_topics: Mapping[str, tuple[str, ...]]) -> None:
         self.bus = bus
         self.runtime = runtime
@@ -122,6 +134,51 @@ def rabbit_options(config: Config) -> RabbitOptions:
         kombu_reconnect_delay=clients.kombu_reconnect_delay)
 
 
+def control_exchanges(config: Config, declarations: Sequence[ServiceDeclaration[Any]]
+                      ) -> tuple[dict[str, str], dict[str, str]]:
+    """Each topic's control exchange, and each publisher's (a service's binaries and its
+    exchange's own name): its service's, or ``[DEFAULT] control_exchange`` for all when set."""
+    topics: dict[str, str] = {}
+    publishers: dict[str, str] = {}
+    for declaration in declarations:
+        exchange = config.DEFAULT.control_exchange or declaration.control_exchange
+        if exchange is None:
+            continue
+        publishers[declaration.control_exchange or exchange] = exchange
+        for spec in declaration.catalog_specs:  # network.<host>, compute.<host> ...
+            publishers[spec.type] = exchange
+        for binary, names in declaration.process_topics.items():
+            publishers[binary] = exchange
+            for topic in names:
+                topics[topic] = exchange
+    return topics, publishers
+
+
+def rabbit_bus(config: Config, clock: Clock, declarations: Sequence[ServiceDeclaration[Any]],
+               host_up: Callable[[str], bool] | None = None) -> RabbitBus:
+    """The bus on the broker ``[DEFAULT] transport_url`` names, checked now: a broker that
+    cannot be reached, refuses the credentials, or a missing extra is said at start, naming
+    the option (a ValueError)."""
+    from stacklab.bus.rabbit import DEFAULT_CONTROL_EXCHANGE, RabbitBus, check_broker
+
+    url = config.DEFAULT.transport_url
+    check_broker(url)
+    topics, publishers = control_exchanges(config, declarations)
+    notifications = config.oslo_messaging_notifications
+    # oslo's driver is a list (messagingv2 with log, say): the broker hears the messaging one.
+    drivers = {driver.strip().lower() for driver in notifications.driver.split(",")}
+    return RabbitBus(
+        url, clock=clock, rpc_response_timeout=config.DEFAULT.rpc_response_timeout,
+        transient_queues_ttl=config.oslo_messaging_rabbit.rabbit_transient_queues_ttl,
+        retry_interval=config.oslo_messaging_rabbit.rabbit_retry_interval, host_up=host_up,
+        exchanges=topics, publishers=publishers,
+        default_exchange=config.DEFAULT.control_exchange or DEFAULT_CONTROL_EXCHANGE,
+        notification_driver=next((driver for driver in ("messagingv2", "messaging")
+                                  if driver in drivers), ""),
+        notification_topics=[topic.strip() for topic in notifications.topics.split(",")
+                             if topic.strip()])
+
+
 def ceph_options(config: Config) -> CephOptions:
     """The lab's Ceph cluster, as configured ([stacklab] ceph_*)."""
     lab = config.stacklab
@@ -155,8 +212,13 @@ class Cloud:
             # A server that cannot be reached, or refuses the credentials, is said now,
             # naming [database] connection, not at the first request.
             self.db.check()
-        self.bus = InProcessBus(self.clock, host_up=self.runtime.is_up,
-                                rpc_response_timeout=config.DEFAULT.rpc_response_timeout)
+        self.bus: InProcessBus | RabbitBus
+        if config.DEFAULT.transport_url:
+            # oslo.messaging's wire format on a real RabbitMQ (docs/bus.md).
+            self.bus = rabbit_bus(config, self.clock, services, self.runtime.is_up)
+        else:
+            self.bus = InProcessBus(self.clock, host_up=self.runtime.is_up,
+                                    rpc_response_timeout=config.DEFAULT.rpc_response_timeout)
         self.app: Any = None
         self.base_url = ""
         self.declarations = tuple(services)
@@ -187,11 +249,13 @@ class Cloud:
             rabbit=rabbit_options(config),
             vip_manager=config.stacklab.vip_manager, ceph=ceph_options(config)))
         self.db.gate = self.controlplane.check_database
-        # The bus rides on the lab's RabbitMQ: its waits on the lab's time, its messages
-        # over each node's connection to the broker.
-        self.bus.lab_clock = self.parts.scaled_clock
-        self.bus.transport = self.controlplane
-        self.controlplane.on_bus_change = self.bus.transport_changed
+        if isinstance(self.bus, InProcessBus):
+            # The bus rides on the lab's RabbitMQ: its waits on the lab's time, its messages
+            # over each node's connection to the broker. (A real broker's links are not the
+            # lab's to fault: docs/bus.md.)
+            self.bus.lab_clock = self.parts.scaled_clock
+            self.bus.transport = self.controlplane
+            self.controlplane.on_bus_change = self.bus.transport_changed
         # A node's (or a process's) RPC servers stop consuming first, then each service
         # hears of it.
         process_topics = {service: topics for declaration in self.declarations
@@ -294,10 +358,17 @@ class Cloud:
 
     async def run_background(self) -> None:
         """What the lab's nodes do on their own: heartbeats, keepalived, failover checks."""
-        await asyncio.gather(self.controlplane.run(),
+        bus_work = [] if isinstance(self.bus, InProcessBus) else [self.bus.run()]
+        await asyncio.gather(self.controlplane.run(), *bus_work,
                              *(declaration.background(self.parts)
                                for declaration in self.declarations
                                if declaration.background is not None))
+
+    async def close_bus(self) -> None:
+        """Leave the broker cleanly (consumers cancelled, this process's fanout and reply
+        queues deleted), when the bus is on one; the in-process bus has nothing to close."""
+        if not isinstance(self.bus, InProcessBus):
+            await self.bus.aclose()
 
     def stop(self) -> None:
         self.ready = False
@@ -305,6 +376,8 @@ class Cloud:
         for declaration in reversed(self.declarations):
             if declaration.stop is not None:
                 declaration.stop(self.parts)
+        if not isinstance(self.bus, InProcessBus):
+            self.bus.close()
         self.db.dispose()
 
     def catalog_entries(self) -> Iterator[CatalogEntry]:

@@ -27,6 +27,13 @@ class DefaultOptions:
     service_down_time: int = 60
     # oslo.messaging: "Seconds to wait for a response from a call." (the lab's seconds)
     rpc_response_timeout: int = 60
+    # oslo.messaging's broker: empty keeps the embedded in-process bus; a
+    # rabbit://user:password@host:5672/vhost URL puts RPC and notifications on that
+    # RabbitMQ in oslo.messaging's wire format (the extra stacklab[rabbitmq]; docs/bus.md).
+    transport_url: str = ""
+    # The exchange RPC and notifications use on the broker. Upstream each service sets its
+    # own (nova, neutron, cinder, heat); empty keeps that, a name puts every service on it.
+    control_exchange: str = ""
     # How long nova-compute waits for neutron's network-vif-plugged of a new server's
     # ports, and whether a port not plugged in that time fails the build; upstream defaults.
     vif_plugging_timeout: int = 300
@@ -296,6 +303,18 @@ class OsloMessagingRabbitOptions:
     rabbit_retry_backoff: float = 2.0
     rabbit_interval_max: float = 30.0
     kombu_reconnect_delay: float = 1.0
+    # x-expires of fanout and reply queues on a real broker ([DEFAULT] transport_url), s.
+    rabbit_transient_queues_ttl: int = 1800
+
+
+@dataclass
+class OsloMessagingNotificationsOptions:
+    """oslo.messaging's [oslo_messaging_notifications], for the bus on a broker: ``driver``
+    messagingv2 (or messaging, v1) sends notifications to it, on each of ``topics`` (a
+    list, "a,b"); upstream's default driver sends none. The in-process bus ignores both."""
+
+    driver: str = ""
+    topics: str = "notifications"
 
 
 @dataclass
@@ -360,6 +379,8 @@ class Config:
     AGENT: AgentOptions = field(default_factory=AgentOptions)
     oslo_messaging_rabbit: OsloMessagingRabbitOptions = field(
         default_factory=OsloMessagingRabbitOptions)
+    oslo_messaging_notifications: OsloMessagingNotificationsOptions = field(
+        default_factory=OsloMessagingNotificationsOptions)
     lvm: VolumeBackendOptions = field(default_factory=VolumeBackendOptions)
     # The lab's shared backend once Ceph is configured (enabled_backends = lvm,ceph).
     ceph: VolumeBackendOptions = field(default_factory=VolumeBackendOptions)

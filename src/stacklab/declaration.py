@@ -21,7 +21,7 @@ from stacklab.clock import scaled
 from stacklab.ha.controlplane import ControlPlane
 
 if TYPE_CHECKING:
-    from stacklab.bus.inprocess import InProcessBus
+    from stacklab.bus.interface import Bus
     from stacklab.clock import Clock
     from stacklab.config import Config
     from stacklab.ids import IdSource
@@ -77,7 +77,7 @@ class Parts:
     """
 
     def __init__(self, *, config: Config, clock: Clock, ids: IdSource, db: Database,
-                 bus: InProcessBus, topology: Topology, runtime: Runtime,
+                 bus: Bus, topology: Topology, runtime: Runtime,
                  logs: CentralLogStore, app: Callable[[], Any],
                  base_url: Callable[[], str], health: Callable[[], dict[str, Any]]) -> None:
         self.config = config
@@ -176,6 +176,9 @@ class ServiceDeclaration(Generic[T]):
     # bus pauses those RPC servers while the process is stopped, as it does all of a
     # powered-off node's.
     process_topics: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # Its [DEFAULT] control_exchange upstream (nova, neutron ...): the exchange of its topics
+    # and notifications on a real broker ([DEFAULT] transport_url).
+    control_exchange: str | None = None
 
     def __post_init__(self) -> None:
         if (self.key is None) != (self.build is None):

@@ -136,6 +136,7 @@ async def serve(cloud: Cloud, *, clouds_yaml: Path | None, quiet: bool = False,
         await asyncio.gather(*side_tasks, return_exceptions=True)
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(signum)
+        await cloud.close_bus()
         cloud.stop()
         if not quiet:
             print("stacklab stopped", file=sys.stderr)

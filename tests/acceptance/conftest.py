@@ -166,7 +166,11 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveCloud]:
     or if any of the session's thousands of tokens reached its log: ``--debug`` writes
     every line the lab logs, every request's included, to the file searched.
     """
-    cloud = start_cloud(tmp_path_factory.mktemp("live"), "--seed", "42", "--debug")
+    # STACKLAB_TEST_UP_CONFIG: a configuration file the cloud starts with, to run the suite
+    # against another shape (a server store, the bus on RabbitMQ: docs/bus.md).
+    shape = os.environ.get("STACKLAB_TEST_UP_CONFIG")
+    cloud = start_cloud(tmp_path_factory.mktemp("live"), "--seed", "42", "--debug",
+                        *(("--config", shape) if shape else ()))
     yield cloud
     stop_cloud(cloud)
     leaked = leaked_tokens(cloud)

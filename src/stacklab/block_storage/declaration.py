@@ -67,4 +67,5 @@ DECLARATION = ServiceDeclaration(
     key=BLOCK_STORAGE, build=_build, start=_start, background=_background, stop=_stop,
     # Each process's RPC server consumes its topic on its own node (a cinder-volume's as
     # host@backend, listening for its node): a stopped one leaves its queue waiting.
-    process_topics={binary: (topic,) for binary, topic in TOPICS.items()})
+    process_topics={binary: (topic,) for binary, topic in TOPICS.items()},
+    control_exchange="cinder")

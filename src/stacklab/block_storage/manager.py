@@ -35,8 +35,7 @@ from stacklab.block_storage.rbd import DRIVER_VERSION as RBD_DRIVER_VERSION
 from stacklab.block_storage.rbd import RbdError
 from stacklab.block_storage.scheduler import Request, schedule
 from stacklab.block_storage.servicegroup import SCHEDULER, TOPICS, VOLUME
-from stacklab.bus.inprocess import InProcessListener
-from stacklab.bus.interface import Target, on_host
+from stacklab.bus.interface import Listener, Target, on_host
 
 if TYPE_CHECKING:
     from stacklab.block_storage.service import BlockStorageService
@@ -81,7 +80,7 @@ class VolumeManager(AttachmentEndpoints, ManageEndpoints, GroupVolumeEndpoints,
     def __init__(self, service: BlockStorageService, backend: Backend) -> None:
         self.service = service
         self.backend = backend
-        self.listener: InProcessListener | None = None
+        self.listener: Listener | None = None
 
     @property
     def node(self) -> str:
@@ -310,7 +309,7 @@ class SchedulerManager(GroupSchedulerEndpoints):
     def __init__(self, service: BlockStorageService, node: str) -> None:
         self.service = service
         self.node = node
-        self.listener: InProcessListener | None = None
+        self.listener: Listener | None = None
 
     @property
     def target(self) -> Target:

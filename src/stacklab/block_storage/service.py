@@ -37,8 +37,7 @@ from stacklab.block_storage.storage import VolumeStore
 from stacklab.block_storage.transfers import Transfers
 from stacklab.block_storage.volume_types import VolumeTypes
 from stacklab.block_storage.volumes import Cast, Volumes, host_matches
-from stacklab.bus.inprocess import InProcessBus
-from stacklab.bus.interface import Target
+from stacklab.bus.interface import Bus, Target
 from stacklab.clock import Clock
 from stacklab.config import Config
 from stacklab.ids import IdSource
@@ -56,7 +55,7 @@ class BlockStorageOptions:
 
 class BlockStorageService:
     def __init__(self, db: Database, clock: Clock, ids: IdSource, config: Config,
-                 topology: Topology, runtime: Runtime, bus: InProcessBus, *,
+                 topology: Topology, runtime: Runtime, bus: Bus, *,
                  lab_clock: Clock | None = None) -> None:
         self.db = db
         self.clock = clock

@@ -130,4 +130,4 @@ DECLARATION = ServiceDeclaration(
     # Each nova service's RPC server consumes its topic on its own host (nova-conductor's
     # "conductor" on controller1...): a stopped one leaves the work to the other nodes'.
     process_topics={binary: (topic,) for binary, topic in TOPICS.items()},
-    node_down=_node_down, node_up=_node_up)
+    control_exchange="nova", node_down=_node_down, node_up=_node_up)

@@ -24,6 +24,7 @@ from stacklab.bus.interface import Bus
 from stacklab.clock import Clock
 from stacklab.compute import models as m
 from stacklab.compute import states
+from stacklab.compute.notifications import info_from_instance
 from stacklab.store.database import Database
 from stacklab.store.sql import update_returning
 
@@ -199,6 +200,18 @@ class Instances:
         if snapshot["task_state"] is None and snapshot["vm_state"] != states.BUILDING:
             self.wake(uuid)
         return snapshot
+
+    async def notify_legacy(self, uuid: str, event: str, host: str | None, *,
+                            ctxt: Mapping[str, Any] | None = None, **extra: Any) -> None:
+        """nova's legacy ``compute.instance.<event>`` of a server, from ``compute.<host>``,
+        with the request's context (its payload: compute.notifications)."""
+        with self.db.session() as session:
+            instance = self.find(session, uuid)
+            if instance is None:
+                return
+            payload = info_from_instance(instance, **extra)
+        await self.bus.notify(f"compute.{host}" if host else "nova-compute",
+                              f"compute.instance.{event}", payload, ctxt=ctxt)
 
     def start_action(self, session: Session, instance: m.Instance, action: str,
                      ctxt: Mapping[str, Any]) -> m.InstanceAction:

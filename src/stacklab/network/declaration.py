@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from typing import Any
 
+from stacklab.bus.inprocess import InProcessBus
 from stacklab.bus.interface import Listener, Target, loop_running
 from stacklab.declaration import CatalogSpec, Key, Parts, ServiceDeclaration, Startup
 from stacklab.network.agents import Agents
@@ -152,6 +154,15 @@ def _build(parts: Parts) -> NetworkService:
     network.schedule_dhcp = agents.schedule_dhcp
     # Its networks' and subnets' news: cast to the DHCP agents serving the network.
     network.notify_dhcp = agents.notify_dhcp
+    # neutron's notifier (the API's writes), from network.<host>: the first neutron-server's.
+    servers = [node.fqdn for node in parts.topology.nodes_running("neutron-server")]
+    publisher = f"network.{servers[0]}" if servers else "network"
+    bus = parts.bus
+
+    async def notify(event_type: str, payload: Any, ctxt: dict[str, Any]) -> None:
+        await bus.notify(publisher, event_type, payload, ctxt=ctxt)
+
+    network.notifier = notify
     network.routing = parts.provide(ROUTING, Routing(
         network, agents, l3_ha=defaults.l3_ha, distributed=defaults.router_distributed))
     # Whether an agent's node is powered is the runtime's to say, nobody else's.
@@ -186,7 +197,8 @@ def _start(parts: Parts, startup: Startup) -> None:
     # The agents come up with the cloud and report at once; outside any event loop (a
     # cloud started before it serves), their first reports are delivered here.
     parts.get(NODE_AGENTS).start()
-    if not loop_running():
+    # (On a broker they wait in its queue for the loop to run.)
+    if not loop_running() and isinstance(parts.bus, InProcessBus):
         asyncio.run(parts.bus.deliver_waiting(REPORTS_TOPIC))
 
 
@@ -230,4 +242,5 @@ DECLARATION = ServiceDeclaration(
     api=api, mount="/networking", rules=RULES,
     catalog=CatalogSpec("network", "neutron", "Networking Service", "/networking"),
     key=NETWORK, build=_build, start=_start, background=_background, stop=_stop,
-    node_down=_node_down, node_up=_node_up, changed=_changed, process_topics=PROCESS_TOPICS)
+    node_down=_node_down, node_up=_node_up, changed=_changed, process_topics=PROCESS_TOPICS,
+    control_exchange="neutron")

@@ -11,7 +11,7 @@ group the first time it needs one.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -174,6 +174,9 @@ class NetworkService:
         self.nova: NovaNotifier | None = None
         # Set by the cloud: who hears of ports' changes (agents, nova) and sets their status.
         self.port_events: PortEvents | None = None
+        # Set by the cloud: neutron's notifier (event type, payload, the request's context),
+        # what the API's writes send as <resource>.<action>.start/.end.
+        self.notifier: Callable[[str, Any, dict[str, Any]], Awaitable[None]] | None = None
 
     # -- first start ---------------------------------------------------------------------
 

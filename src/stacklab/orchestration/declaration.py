@@ -51,7 +51,7 @@ DECLARATION = ServiceDeclaration(
                         "/heat-api/v1/$(project_id)s"),
     key=ORCHESTRATION, build=_build, start=_start, stop=_stop, node_down=_node,
     node_up=_node, changed=_changed,
-    process_topics={ENGINE: (ENGINE_TOPIC, LISTENER_TOPIC)})
+    process_topics={ENGINE: (ENGINE_TOPIC, LISTENER_TOPIC)}, control_exchange="heat")
 
 
 def _cfn(parts: Parts) -> OrchestrationService:

@@ -9,8 +9,7 @@ from typing import Any
 from sqlalchemy import select
 
 from stacklab.api.client import ServiceCallError
-from stacklab.bus.inprocess import InProcessBus
-from stacklab.bus.interface import MessagingTimeout, Target
+from stacklab.bus.interface import Bus, MessagingTimeout, Target
 from stacklab.clock import Clock
 from stacklab.ids import IdSource
 from stacklab.orchestration import models as m
@@ -35,7 +34,7 @@ RPC_TIMEOUT = 60.0
 
 
 class OrchestrationService:
-    def __init__(self, db: Database, clock: Clock, ids: IdSource, bus: InProcessBus,
+    def __init__(self, db: Database, clock: Clock, ids: IdSource, bus: Bus,
                  topology: Topology, runtime: Runtime, clients: Clients, *,
                  lab_clock: Clock | None = None) -> None:
         self.db = db

@@ -188,6 +188,36 @@ def test_a_server_passes_novas_build_task_states_at_the_realistic_pace() -> None
     run_lab(scenario)
 
 
+def test_a_build_sends_novas_legacy_create_start_and_end_from_its_compute() -> None:
+    async def scenario(lab: Lab) -> None:
+        seen: list[Notification] = []
+        lab.cloud.bus.subscribe("compute.instance.create.*", seen.append)
+        server_id = await lab.create("legacy", metadata={"role": "web"})
+        await lab.clock.run_for(10)
+        shown = await lab.show(server_id)
+        host = shown["OS-EXT-SRV-ATTR:host"]
+        assert [(n.event_type, n.publisher_id, n.priority) for n in seen] == [
+            ("compute.instance.create.start", f"compute.{host}", "INFO"),
+            ("compute.instance.create.end", f"compute.{host}", "INFO")]
+        start, end = (n.payload for n in seen)
+        assert (start["state"], start["state_description"], start["launched_at"]) == (
+            "building", "", "")
+        assert "message" not in start
+        assert {key: end[key] for key in (
+            "instance_id", "display_name", "tenant_id", "host", "node", "state",
+            "state_description", "instance_type", "instance_flavor_id", "memory_mb", "vcpus",
+            "root_gb", "disk_gb", "metadata", "message", "fixed_ips")} == {
+            "instance_id": server_id, "display_name": "legacy",
+            "tenant_id": shown["tenant_id"], "host": host, "node": host, "state": "active",
+            "state_description": "", "instance_type": "m1.tiny", "instance_flavor_id": "1",
+            "memory_mb": 512, "vcpus": 1, "root_gb": 1, "disk_gb": 1,
+            "metadata": {"role": "web"}, "message": "Success", "fixed_ips": []}
+        # nova's formats: str(created_at), strtime(launched_at).
+        assert end["created_at"].endswith("+00:00") and end["launched_at"][10] == "T"
+
+    run_lab(scenario)
+
+
 def test_the_lab_time_scale_runs_the_boot_profile_on_the_same_scaled_clock_as_keepalived(
 ) -> None:
     config = ephemeral_config()

@@ -175,6 +175,8 @@ class ComputeManager:
             await self._save(uuid, (states.SCHEDULING, None), vm_state=states.BUILDING,
                              task_state=None, host=self.host, node=node,
                              availability_zone=self.compute.host_zone(self.host))
+            await self.compute.instances.notify_legacy(uuid, "create.start", self.host,
+                                                       ctxt=ctxt)
             await self._save(uuid, None, task_state=states.NETWORKING)
             try:
                 addresses, unwired = await self.compute.allocate_network(uuid, self.host)
@@ -223,6 +225,8 @@ class ComputeManager:
             await self._save(uuid, states.SPAWNING, vm_state=states.ACTIVE,
                              task_state=None, power_state=states.RUNNING,
                              launched_at=self.compute.clock.now())
+            await self.compute.instances.notify_legacy(uuid, "create.end", self.host,
+                                                       ctxt=ctxt, message="Success")
         except (InstanceGone, UnexpectedTaskState):
             self.hypervisor.destroy(uuid)
             raise

@@ -567,6 +567,14 @@ def serve(resource: Resource, *, make: Make | None = None, apply: Apply | None =
         if after is not None:
             await after(call)
 
+    async def notify(call: Call, action: str, stage: str, payload: Any) -> None:
+        # neutron's NotifierHook: <resource>.<action>.start with the request, .end with the
+        # answer (a delete's: the id), from network.<host>, in the request's context.
+        notifier = network(call).notifier
+        if notifier is not None:
+            await notifier(f"{resource.name}.{action}.{stage}", payload,
+                           notification_context(call))
+
     def guard(call: Call, verb: str) -> None:
         # What belongs to no project has its rule asked before anything else is read.
         if resource.ownerless:
@@ -584,25 +592,45 @@ def serve(resource: Resource, *, make: Make | None = None, apply: Apply | None =
     if make is not None:
         @api.route("POST", collection, status=201)
         async def create(call: Call) -> Reply:
+            await notify(call, "create", "start", sent_body(call))
             guard(call, "create")
             reply = create_one(call, resource, make, parent_for=parent_for)
             await written(call)
+            await notify(call, "create", "end", reply.body)
             return reply
 
     if apply is not None:
         @api.route("PUT", item)
         async def update(call: Call) -> dict[str, Any]:
+            await notify(call, "update", "start", {**sent_body(call), "id": call.params["id"]})
             guard(call, "update")
             body = update_one(call, resource, call.params["id"], apply, prepare=prepare)
             await written(call)
+            await notify(call, "update", "end", body)
             return body
 
     if remove is not None:
         @api.route("DELETE", item, status=204)
         async def delete(call: Call) -> None:
+            deleted = {f"{resource.name}_id": call.params["id"]}
+            await notify(call, "delete", "start", deleted)
             guard(call, "delete")
             delete_one(call, resource, call.params["id"], remove)
             await written(call)
+            await notify(call, "delete", "end", deleted)
+
+
+def sent_body(call: Call) -> dict[str, Any]:
+    """The request's JSON object as it came (what neutron's .start notifications carry)."""
+    return dict(call.body) if isinstance(call.body, Mapping) else {}
+
+
+def notification_context(call: Call) -> dict[str, Any]:
+    """The request's context on the bus (neutron's context, the keys consumers read)."""
+    context = call.context
+    return {"request_id": context.request_id, "global_request_id": context.global_request_id,
+            "user_id": context.user_id, "project_id": context.project_id,
+            "tenant_id": context.project_id, "is_admin": context.is_admin}
 
 
 def member_action(resource: Resource, action: str, check: Callable[[Any], dict[str, Any]],

@@ -66,7 +66,8 @@ from stacklab.orchestration.resources.properties import check_properties
 from stacklab.orchestration.template.errors import RequestLimitExceeded
 
 if TYPE_CHECKING:
-    from stacklab.bus.inprocess import InProcessBus, InProcessListener
+    from stacklab.bus.interface import Bus
+    from stacklab.bus.interface import Listener as BusListener
     from stacklab.clock import Clock
     from stacklab.ids import IdSource
 
@@ -96,7 +97,7 @@ class Listener:
 
 
 class EngineWorker:
-    def __init__(self, node: str, *, store: EngineStore, clients: Clients, bus: InProcessBus,
+    def __init__(self, node: str, *, store: EngineStore, clients: Clients, bus: Bus,
                  clock: Clock, ids: IdSource) -> None:
         self.node = node
         self.store = store
@@ -109,7 +110,7 @@ class EngineWorker:
         self.tasks: dict[str, asyncio.Task[None]] = {}
         # The update each stack's running action is (what cancel_update reaches).
         self.runs: dict[str, StackRun] = {}
-        self._listeners: list[InProcessListener] = []
+        self._listeners: list[BusListener] = []
 
     # -- life ----------------------------------------------------------------------------
 
