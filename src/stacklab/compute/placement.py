@@ -28,10 +28,10 @@ changed. A write is applied to the copy at once, and a rollback has the copy rea
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import Table, delete, event, func, insert, select, update
 from sqlalchemy.engine import CursorResult
@@ -47,6 +47,7 @@ from stacklab.compute.scheduler.hosts import (
     RESERVED_HOST_MEMORY_MB,
 )
 from stacklab.store.database import Database
+from stacklab.store.errors import DBDeadlock
 
 VCPU = "VCPU"
 MEMORY_MB = "MEMORY_MB"
@@ -54,6 +55,9 @@ DISK_GB = "DISK_GB"
 CLASSES = (VCPU, MEMORY_MB, DISK_GB)
 # placement's RP_CONFLICT_RETRY_COUNT: how often a write whose generation moved reads again.
 RETRIES = 10
+# oslo.db's wrap_db_retry max_retries, for a write in a session of placement's own.
+DEADLOCK_RETRIES = 5
+_T = TypeVar("_T")
 
 _P = cast(Table, m.ResourceProvider.__table__)
 _I = cast(Table, m.ProviderInventory.__table__)
@@ -159,6 +163,22 @@ class Placement:
             return
         with self.db.session() as own:
             yield own
+
+    def _write(self, session: Session | None, work: Callable[[Session], _T]) -> _T:
+        """``work`` in the caller's session, else in one of ours, run again when the
+        server rolled it back for a lock conflict (oslo.db's ``wrap_db_retry``: a
+        deadlock between two writes touching the same providers, Galera's certification
+        failure)."""
+        if session is not None:
+            return work(session)
+        for attempt in range(DEADLOCK_RETRIES):
+            try:
+                with self.db.session() as own:
+                    return work(own)
+            except DBDeadlock:
+                if attempt + 1 == DEADLOCK_RETRIES:
+                    raise
+        raise AssertionError("unreachable")
 
     def _touched(self, session: Session) -> set[str]:
         """The providers whose copies the session's transaction changed (or loaded, which
@@ -302,7 +322,8 @@ class Placement:
         restart does for what was already running.
         """
         target = self.providers[provider]
-        with self._session(session) as s:
+
+        def work(s: Session) -> None:
             for _ in range(RETRIES):
                 row = s.execute(_PROVIDER.where(_P.c.id == target.id)).one()
                 previous = s.execute(_OF_CONSUMER.where(_A.c.consumer_id == consumer)).all()
@@ -330,7 +351,9 @@ class Placement:
                     (name, generation, [(consumer, resources if name == provider else None)])
                     for name, (_, generation) in touched.items()])
                 return
-        raise Conflict(f"{provider} changed {RETRIES} times while claiming for {consumer}")
+            raise Conflict(f"{provider} changed {RETRIES} times while claiming for {consumer}")
+
+        self._write(session, work)
 
     @staticmethod
     def _swap(s: Session, touched: dict[str, tuple[int, int]]) -> bool:
@@ -352,7 +375,7 @@ class Placement:
         return True
 
     def release(self, consumer: str, session: Session | None = None) -> Allocation | None:
-        with self._session(session) as s:
+        def work(s: Session) -> Allocation | None:
             for _ in range(RETRIES):
                 rows = s.execute(_OF_CONSUMER.where(_A.c.consumer_id == consumer)).all()
                 if not rows:
@@ -365,13 +388,15 @@ class Placement:
                                     for name, (_, generation) in touched.items()])
                 return Allocation(rows[0].name, {row.resource_class: row.used
                                                  for row in rows})
-        raise Conflict(f"the providers of {consumer} kept changing")
+            raise Conflict(f"the providers of {consumer} kept changing")
+
+        return self._write(session, work)
 
     def move(self, old_consumer: str, new_consumer: str,
              session: Session | None = None) -> None:
         """Hand an allocation to another consumer (a migration takes over the source share),
         as placement's move_allocations: what the new consumer held is replaced."""
-        with self._session(session) as s:
+        def work(s: Session) -> None:
             for _ in range(RETRIES):
                 rows = s.execute(_OF_CONSUMER.where(
                     _A.c.consumer_id.in_((old_consumer, new_consumer)))).all()
@@ -392,7 +417,9 @@ class Placement:
                                         (new_consumer, moving.get(name))])
                     for name, (_, generation) in touched.items()])
                 return
-        raise Conflict(f"the provider of {old_consumer} kept changing")
+            raise Conflict(f"the provider of {old_consumer} kept changing")
+
+        self._write(session, work)
 
     def heal(self, session: Session, wanted: dict[str, tuple[str, dict[str, int]]]) -> None:
         """What a start does (nova's heal, with the lab's rule): every server with a host

@@ -21,6 +21,7 @@ from stacklab.compute.placement import (
     flavor_resources,
 )
 from stacklab.store.database import Database
+from stacklab.store.errors import DBDeadlock
 
 HOST = "compute1.openstack.local"
 OTHER = "compute2.openstack.local"
@@ -346,3 +347,28 @@ def test_a_start_with_a_new_inventory_keeps_the_allocations(placement: Placement
     same = Placement(placement.db)
     same.add_provider(HOST, vcpus=2, memory_mb=4096, disk_gb=40)
     assert same.providers[HOST].generation == again.providers[HOST].generation
+
+
+def test_a_deadlock_runs_an_own_write_again_and_reaches_a_callers_session(
+        placement: Placement, monkeypatch: pytest.MonkeyPatch) -> None:
+    swap = Placement._swap
+    lost: list[bool] = []
+
+    def deadlocking(s: object, touched: dict[str, tuple[int, int]]) -> bool:
+        if not lost:
+            lost.append(True)
+            raise DBDeadlock("Deadlock found when trying to get lock")
+        return swap(s, touched)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Placement, "_swap", staticmethod(deadlocking))
+    # In a session of its own: rolled back and run again, as oslo.db's wrap_db_retry.
+    placement.claim("a", HOST, TINY)
+    assert lost == [True]
+    assert placement.allocations["a"].provider == HOST
+    # In the caller's: the caller's transaction is lost, so the caller retries it.
+    lost.clear()
+    with pytest.raises(DBDeadlock), placement.db.session() as session:
+        placement.claim("b", HOST, TINY, session=session)
+    assert set(placement.allocations) == {"a"}
+    placement.refresh()
+    assert placement.providers[HOST].consumers == {"a"}
