@@ -1,7 +1,8 @@
 """What must be atomic stays so across OS processes sharing one MariaDB or PostgreSQL
 database: neutron's quota count and the new row, the next free address and its
-allocation, a named lock's read-then-write; and the servers' lock conflicts reach the
-services as oslo.db's DBDeadlock and DBDuplicateEntry, which the API retries."""
+allocation, a named lock's read-then-write, placement's claims on one provider; and the
+servers' lock conflicts reach the services as oslo.db's DBDeadlock and DBDuplicateEntry,
+which the API retries."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from stacklab.clock import VirtualClock
 from stacklab.compute import models as compute
 from stacklab.compute.builds import BuildRequest
 from stacklab.compute.keypairs import KEY_PAIRS_QUOTA, KeyPairs
+from stacklab.compute.placement import DISK_GB, MEMORY_MB, VCPU, Conflict, Placement
 from stacklab.compute.service import ComputeService
 from stacklab.config import DefaultOptions, QuotaOptions
 from stacklab.ids import IdSource
@@ -161,6 +163,40 @@ def test_server_quota_holds_across_processes(migrated_url: str) -> None:
             compute.Instance.project_id == project)).all())
     db.dispose()
     assert sum(made) == stored == 8
+
+
+PLACEMENT_TINY = {VCPU: 1, MEMORY_MB: 64, DISK_GB: 1}
+# Room for 10 of them: (512 + 640 - 512 reserved) MB at ratio 1.0; 24 asked for.
+PLACEMENT_MEMORY_MB = 512 + 10 * 64
+
+
+def _claim_on_one_provider(url: str, provider: str, seed: int, tries: int) -> int:
+    """One scheduler process: its own copy of placement, claiming on one provider."""
+    db = Database(url)
+    placement = Placement(db)
+    placement.add_provider(provider, vcpus=64, memory_mb=PLACEMENT_MEMORY_MB, disk_gb=1000)
+    made = 0
+    for i in range(tries):
+        try:
+            placement.claim(f"{provider}-{seed}-{i}", provider, PLACEMENT_TINY)
+            made += 1
+        except Conflict:
+            pass
+    db.dispose()
+    return made
+
+
+def test_placement_claims_hold_across_processes(migrated_url: str) -> None:
+    provider = f"compute-{multiprocessing.current_process().pid}-{id(migrated_url)}"
+    db = Database(migrated_url)
+    first = Placement(db)
+    first.add_provider(provider, vcpus=64, memory_mb=PLACEMENT_MEMORY_MB, disk_gb=1000)
+    made = _run_all(_claim_on_one_provider, [(migrated_url, provider, i, 6)
+                                             for i in range(PROCESSES)])
+    assert first.usage(provider)[MEMORY_MB] == sum(made) * 64
+    first.refresh()
+    assert len(first.providers[provider].consumers) == sum(made) == 10
+    db.dispose()
 
 
 def _add_key_pairs(url: str, seed: int, user: str, tries: int) -> int:

@@ -68,6 +68,21 @@ DISABLE_LOG_REASON: dict[str, Any] = {
     "properties": {**ENABLE_DISABLE["properties"],
                    "disabled_reason": {"type": "string", "minLength": 1, "maxLength": 255}},
 }
+# cinder/api/schemas/services.py set_log and get_log; the level's format check is the
+# handler's (cinder's raises InvalidInput naming the level).
+_LOG_BINARY: dict[str, Any] = {
+    "type": "string",
+    "enum": ["cinder-scheduler", "cinder-volume", "cinder-backup", "cinder-api", "", "*"]}
+GET_LOG: dict[str, Any] = {
+    "type": "object",
+    "properties": {"binary": _LOG_BINARY, "server": NULLABLE_STRING,
+                   "prefix": NULLABLE_STRING},
+    "additionalProperties": False,
+}
+SET_LOG: dict[str, Any] = {
+    **GET_LOG,
+    "properties": {**GET_LOG["properties"], "level": {"type": ["string", "null"]}},
+}
 FREEZE_THAW: dict[str, Any] = {
     "type": "object",
     "properties": {"cluster": NULLABLE_STRING, "host": CINDER_HOST},

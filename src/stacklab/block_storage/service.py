@@ -15,6 +15,7 @@ from stacklab.block_storage.backups import BackupManager, Backups
 from stacklab.block_storage.glance import GlanceClient
 from stacklab.block_storage.group_snapshots import GroupSnapshots
 from stacklab.block_storage.groups import Groups
+from stacklab.block_storage.loglevels import LogLevels
 from stacklab.block_storage.manage import Manageable
 from stacklab.block_storage.manager import SchedulerManager, VolumeManager
 from stacklab.block_storage.messages import Messages
@@ -70,6 +71,8 @@ class BlockStorageService:
         self.services = VolumeServices(
             db, clock, ids, report_interval=config.DEFAULT.report_interval,
             service_down_time=config.DEFAULT.service_down_time, lab_clock=self.lab_clock)
+        # cinder's set-log levels, per (binary, host) of every service the lab runs.
+        self.log_levels = LogLevels((p.binary, p.host, p.node) for p in self.processes)
         self.types = VolumeTypes(clock, ids, config.DEFAULT.default_volume_type)
         self.quotas = Quotas(config.DEFAULT)
         self.volumes = Volumes(clock, ids, self.types, self.quotas,
@@ -126,6 +129,7 @@ class BlockStorageService:
             if manager.listener is not None:
                 manager.listener.stop()
                 manager.listener = None
+        self.log_levels.close()
 
     def running(self, node: str, binary: str) -> bool:
         try:

@@ -250,3 +250,42 @@ class BlockDeviceMapping(Base):
     device_type: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[float] = mapped_column(Float)
     updated_at: Mapped[float | None] = mapped_column(Float)
+
+
+# -- placement (placement's resource_providers, inventories and allocations) ---------------
+
+
+class ResourceProvider(Base):
+    """A compute node as placement's resource provider; every change of its inventories or
+    of the allocations against it moves its generation on (the compare-and-swap of a
+    claim)."""
+
+    __tablename__ = "placement_resource_provider"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(255), unique=True)
+    generation: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ProviderInventory(Base):
+    __tablename__ = "placement_inventory"
+    provider_id: Mapped[int] = mapped_column(
+        ForeignKey("placement_resource_provider.id", ondelete="CASCADE"), primary_key=True)
+    resource_class: Mapped[str] = mapped_column(String(255), primary_key=True)
+    total: Mapped[int] = mapped_column(Integer)
+    reserved: Mapped[int] = mapped_column(Integer, default=0)
+    allocation_ratio: Mapped[float] = mapped_column(Float, default=1.0)
+    max_unit: Mapped[int] = mapped_column(Integer)
+
+
+class ProviderAllocation(Base):
+    """What a consumer (a server, or a migration holding a move's other share) uses of one
+    class on one provider."""
+
+    __tablename__ = "placement_allocation"
+    __table_args__ = (UniqueConstraint("consumer_id", "provider_id", "resource_class"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    provider_id: Mapped[int] = mapped_column(
+        ForeignKey("placement_resource_provider.id", ondelete="CASCADE"), index=True)
+    consumer_id: Mapped[str] = mapped_column(String(36), index=True)
+    resource_class: Mapped[str] = mapped_column(String(255))
+    used: Mapped[int] = mapped_column(Integer)

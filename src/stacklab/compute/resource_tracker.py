@@ -44,8 +44,10 @@ class ResourceTracker:
 
     def measure(self, host: str) -> Usage:
         """The usage as nova-compute would write it now."""
-        provider = self.service.placement.providers.get(host)
+        placement = self.service.placement
+        provider = placement.providers.get(host)
         with self.service.db.session() as session:
+            placement.refresh(session)
             servers = session.scalar(select(func.count()).select_from(m.Instance).where(
                 m.Instance.host == host, m.Instance.deleted.is_(False),
                 m.Instance.vm_state.not_in(_NOT_COUNTED))) or 0

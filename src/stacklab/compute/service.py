@@ -112,7 +112,7 @@ class ComputeService:
         self.networking = Networking(self)
         # nova's [neutron] default_floating_pool: where a floating IP asked of no pool comes from.
         self.default_floating_pool = "nova"
-        self.placement = Placement()
+        self.placement = Placement(db)
         # Server uuid -> its server group (None without): the scheduler's group counts.
         self.instance_groups: dict[str, str | None] = {}
         self.agents: dict[str, ComputeManager] = {}
@@ -155,9 +155,11 @@ class ComputeService:
         for node in self.topology.nodes.values():
             if "nova-compute" in node.services:
                 self.placement.add_provider(node.fqdn, vcpus=node.vcpus,
-                                            memory_mb=node.memory_mb, disk_gb=node.disk_gb)
+                                            memory_mb=node.memory_mb, disk_gb=node.disk_gb,
+                                            session=session)
         rows = session.scalars(select(m.Instance).where(m.Instance.deleted.is_(False)))
         volume_backed = self.volumes.volume_backed(session)
+        wanted: dict[str, tuple[str, dict[str, int]]] = {}
         for instance in rows:
             if instance.task_state == states.DELETING:
                 self.delete_row(session, instance)
@@ -168,12 +170,12 @@ class ComputeService:
                     "Instance failed to spawn: the compute service restarted")
             instance.task_state = None
             if instance.host and instance.host in self.placement.providers:
-                self.placement.claim(instance.uuid, instance.host,
-                                     flavor_resources(
-                                         instance.flavor,
-                                         boot_from_volume=instance.uuid in volume_backed),
-                                     force=True)
+                wanted[instance.uuid] = (instance.host, flavor_resources(
+                    instance.flavor, boot_from_volume=instance.uuid in volume_backed))
                 self.instance_groups[instance.uuid] = instance.server_group
+        # The allocations are the servers' where they are: a deleted server's and a move's
+        # share the stop cut short go, as when they were rebuilt in memory at each start.
+        self.placement.heal(session, wanted)
         self._settle_evacuations(session)
 
     def _settle_evacuations(self, session: Session) -> None:
@@ -231,6 +233,8 @@ class ComputeService:
                        m.ServiceRecord.created_at)
                 .where(m.ServiceRecord.binary == "nova-compute"))}
             aggregates = self.aggregates.views(session)
+            # Other processes' claims too: the providers one of them changed are read again.
+            self.placement.refresh(session)
         lab_clock = self.lab_clock
         down_time = self.services.service_down_time
         groups = self.instance_groups
@@ -326,12 +330,12 @@ class ComputeService:
         instance.deleted_at = now
         instance.terminated_at = now
         instance.updated_at = now
-        self.placement.release(instance.uuid)
+        self.placement.release(instance.uuid, session)
         # And what its moves still hold: the source share of an evacuation whose source
         # has not come back (nova deletes the server's allocations on every provider).
         for migration_uuid in session.scalars(select(m.Migration.uuid).where(
-                m.Migration.instance_uuid == instance.uuid)):
-            self.placement.release(migration_uuid)
+                m.Migration.instance_uuid == instance.uuid)).all():
+            self.placement.release(migration_uuid, session)
         self.instance_groups.pop(instance.uuid, None)
         if instance.server_group:
             group = session.scalar(select(m.ServerGroup).where(
@@ -358,7 +362,7 @@ class ComputeService:
         source = self.agents.get(migration.source_compute or "")
         if source is not None:
             source.hypervisor.destroy(instance.uuid)
-        self.placement.release(migration.uuid)
+        self.placement.release(migration.uuid, session)
         migration.status = "confirmed"
         migration.updated_at = self.clock.now()
 

@@ -43,6 +43,11 @@ def set_node(node: str | None) -> None:
     _node.set(node)
 
 
+def current_node() -> str | None:
+    """The node the running request or process is bound to (None: none)."""
+    return _node.get()
+
+
 def global_id() -> str | None:
     """What a call to another service carries as its global request id (oslo.context's
     ``global_id``): the request's own global id if it came with one, else its request id."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pytest
 
+import stacklab.models  # noqa: F401  (every table, for the store's schema)
 from stacklab.compute.placement import (
     DISK_GB,
     MEMORY_MB,
@@ -19,15 +20,23 @@ from stacklab.compute.placement import (
     Placement,
     flavor_resources,
 )
+from stacklab.store.database import Database
+from stacklab.store.errors import DBDeadlock
 
 HOST = "compute1.openstack.local"
 OTHER = "compute2.openstack.local"
 TINY = {VCPU: 1, MEMORY_MB: 512, DISK_GB: 1}
 
 
+def store() -> Database:
+    db = Database("sqlite://")
+    db.upgrade()
+    return db
+
+
 @pytest.fixture
 def placement() -> Placement:
-    lab = Placement()
+    lab = Placement(store())
     for name in (HOST, OTHER):
         lab.add_provider(name, vcpus=1, memory_mb=1536, disk_gb=20)
     return lab
@@ -97,7 +106,7 @@ def test_the_cpu_ratio_gives_four_vcpus_but_max_unit_caps_one_server_at_the_tota
 
 
 def test_max_unit_is_the_total_even_when_the_ratio_leaves_room() -> None:
-    placement = Placement()
+    placement = Placement(store())
     placement.add_provider(HOST, vcpus=2, memory_mb=65536, disk_gb=100)
     assert placement.providers[HOST].inventories[VCPU].capacity == 8
     with pytest.raises(Conflict):
@@ -213,6 +222,87 @@ def test_moving_onto_a_consumer_that_holds_an_allocation_replaces_it(
     assert placement.providers[OTHER].consumers == set()
 
 
+# -- in the store: what another process sees ------------------------------------------------
+
+
+def test_another_process_sees_the_claims_and_its_claims_count(placement: Placement) -> None:
+    # A second Placement on the same store stands for another process.
+    other = Placement(placement.db)
+    for name in (HOST, OTHER):
+        other.add_provider(name, vcpus=1, memory_mb=1536, disk_gb=20)
+    placement.claim("a", HOST, TINY)
+    assert other.usage(HOST) == TINY
+    other.refresh()
+    assert other.providers[HOST].consumers == {"a"}
+    # The other claims; this one's copy is behind, and its next claim counts it anyway
+    # (the generation it reads is not its copy's).
+    other.claim("b", HOST, TINY)
+    with pytest.raises(Conflict):
+        placement.claim("c", HOST, TINY)
+    placement.refresh()
+    assert placement.providers[HOST].consumers == {"a", "b"}
+    assert placement.providers[HOST].usage == resources(2, 1024, 2)
+    other.release("a")
+    placement.claim("c", HOST, TINY)
+    assert set(placement.allocations) == {"b", "c"}
+
+
+def test_a_lost_race_reads_again_and_refuses_what_no_longer_fits(
+        placement: Placement, monkeypatch: pytest.MonkeyPatch) -> None:
+    other = Placement(placement.db)
+    other.add_provider(HOST, vcpus=1, memory_mb=1536, disk_gb=20)
+    placement.claim("a", HOST, TINY)
+    # Between this claim's read and its swap, another process takes the last room.
+    swap = Placement._swap
+    raced: list[bool] = []
+
+    def racing(s: object, touched: dict[str, tuple[int, int]]) -> bool:
+        if not raced:
+            raced.append(True)
+            with other.db.session() as session:
+                other.claim("b", HOST, TINY, session=session)
+        return swap(s, touched)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Placement, "_swap", staticmethod(racing))
+    # SQLite has one writer: the race is staged on the in-memory store's one connection,
+    # so the other claim commits inside this one's transaction, before its swap.
+    with pytest.raises(Conflict):
+        placement.claim("c", HOST, TINY)
+    assert raced == [True]
+    assert set(placement.allocations) == {"a", "b"}
+
+
+def test_a_write_in_a_rolled_back_session_leaves_the_copy_as_the_store(
+        placement: Placement) -> None:
+    placement.claim("a", HOST, TINY)
+    with pytest.raises(RuntimeError), placement.db.session() as session:
+        placement.claim("b", HOST, TINY, session=session)
+        placement.release("a", session)
+        raise RuntimeError("the caller's transaction fails")
+    # The copy showed the transaction's writes; rolled back, it is read again.
+    assert placement.providers[HOST].generation == -1
+    assert placement.usage(HOST) == TINY
+    placement.refresh()
+    assert placement.providers[HOST].consumers == {"a"}
+    assert placement.providers[HOST].usage == TINY
+    placement.claim("b", HOST, TINY)
+    assert placement.providers[HOST].usage == resources(2, 1024, 2)
+
+
+def test_heal_keeps_the_servers_allocations_where_they_run(placement: Placement) -> None:
+    placement.claim("server", HOST, TINY)
+    placement.claim("gone", HOST, TINY)
+    placement.claim("moved", HOST, TINY, force=True)
+    with placement.db.session() as session:
+        placement.heal(session, {"server": (HOST, TINY),
+                                 "moved": (OTHER, resources(1, 1024, 2)),
+                                 "new": (OTHER, TINY)})
+    assert {c: (a.provider, a.resources) for c, a in placement.allocations.items()} == {
+        "server": (HOST, TINY), "moved": (OTHER, resources(1, 1024, 2)),
+        "new": (OTHER, TINY)}
+    assert placement.providers[OTHER].usage == resources(2, 1536, 3)
+
+
 # -- what a flavor asks for ------------------------------------------------------------------
 
 
@@ -243,3 +333,42 @@ def test_boot_from_volume_asks_for_no_root_disk() -> None:
 def test_flavor_fields_missing_from_a_snapshot_count_as_zero() -> None:
     assert flavor_resources({"vcpus": 2, "memory_mb": 256}) == {
         VCPU: 2, MEMORY_MB: 256, DISK_GB: 0}
+
+
+def test_a_start_with_a_new_inventory_keeps_the_allocations(placement: Placement) -> None:
+    placement.claim("a", HOST, TINY)
+    again = Placement(placement.db)
+    again.add_provider(HOST, vcpus=2, memory_mb=4096, disk_gb=40)
+    assert again.providers[HOST].inventories[MEMORY_MB].capacity == 4096 - 512
+    assert again.providers[HOST].consumers == {"a"}
+    # The first copy sees the generation moved and reads the provider again.
+    placement.refresh()
+    assert placement.providers[HOST].consumers == {"a"}
+    same = Placement(placement.db)
+    same.add_provider(HOST, vcpus=2, memory_mb=4096, disk_gb=40)
+    assert same.providers[HOST].generation == again.providers[HOST].generation
+
+
+def test_a_deadlock_runs_an_own_write_again_and_reaches_a_callers_session(
+        placement: Placement, monkeypatch: pytest.MonkeyPatch) -> None:
+    swap = Placement._swap
+    lost: list[bool] = []
+
+    def deadlocking(s: object, touched: dict[str, tuple[int, int]]) -> bool:
+        if not lost:
+            lost.append(True)
+            raise DBDeadlock("Deadlock found when trying to get lock")
+        return swap(s, touched)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Placement, "_swap", staticmethod(deadlocking))
+    # In a session of its own: rolled back and run again, as oslo.db's wrap_db_retry.
+    placement.claim("a", HOST, TINY)
+    assert lost == [True]
+    assert placement.allocations["a"].provider == HOST
+    # In the caller's: the caller's transaction is lost, so the caller retries it.
+    lost.clear()
+    with pytest.raises(DBDeadlock), placement.db.session() as session:
+        placement.claim("b", HOST, TINY, session=session)
+    assert set(placement.allocations) == {"a"}
+    placement.refresh()
+    assert placement.providers[HOST].consumers == {"a"}

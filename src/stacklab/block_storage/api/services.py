@@ -6,11 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 from stacklab.api.errors import BadRequest, NotFound
-from stacklab.api.service import Call
+from stacklab.api.service import Call, Reply
 from stacklab.api.validation import Schema, describe_nova
-from stacklab.block_storage import schemas
+from stacklab.block_storage import loglevels, schemas
 from stacklab.block_storage.api.base import api, block_storage, project_target, timestamp
 from stacklab.block_storage.servicegroup import VOLUME
+from stacklab.observability.logging import current_node
 
 _INDEX = "volume_extension:services:index"
 _UPDATE = "volume_extension:services:update"
@@ -77,25 +78,92 @@ async def _set_disabled(call: Call, disabled: bool, reason: str | None = None
 
 # Each action's body has its own schema (the action is in the path, not the body).
 _CHECKS = {"enable": Schema(schemas.ENABLE_DISABLE), "disable": Schema(schemas.ENABLE_DISABLE),
-           "disable-log-reason": Schema(schemas.DISABLE_LOG_REASON)}
+           "disable-log-reason": Schema(schemas.DISABLE_LOG_REASON),
+           "set-log": Schema(schemas.SET_LOG), "get-log": Schema(schemas.GET_LOG)}
+# cinder's microversion LOG_LEVEL.
+_LOG_LEVEL = "3.32"
 
 
 @api.route("PUT", "/v3/os-services/{action}", policy=_UPDATE, target=project_target,
            expected_errors=(400, 404), body_optional=True)
-async def update_service(call: Call) -> dict[str, Any] | None:
+async def update_service(call: Call) -> dict[str, Any] | Reply | None:
     action = call.params["action"]
     if action in ("freeze", "thaw"):
         host, _, _ = _host_and_binary(call)
         block_storage(call).set_frozen(host, action == "freeze")
         return None
     schema = _CHECKS.get(action)
-    if schema is None:
-        # failover_host and the log levels need replication and log control stacklab's
-        # backends do not have.
+    if schema is None or (action in ("set-log", "get-log")
+                          and not call.version_at_least(_LOG_LEVEL)):
+        # failover_host needs replication stacklab's backends do not have.
         raise NotFound("Unknown action")
     schema.validate(call.body if call.body is not None else {}, describe_nova)
+    if action == "set-log":
+        return _set_log(call)
+    if action == "get-log":
+        return _get_log(call)
     if action == "enable":
         return await _set_disabled(call, False)
     if action == "disable":
         return await _set_disabled(call, True)
     return await _set_disabled(call, True, (call.body or {}).get("disabled_reason"))
+
+
+def _log_services(call: Call) -> tuple[list[str], list[tuple[str, str]]]:
+    """cinder's ``_log_params_binaries_services``: the binaries the request names, and the
+    (binary, host) of each service up that it reaches (by host or cluster)."""
+    body = call.body or {}
+    binary = body.get("binary")
+    if binary in ("*", None, ""):
+        binaries = list(loglevels.BINARIES)
+    elif binary == loglevels.API:
+        return [binary], []
+    else:
+        binaries = [binary]
+    service = block_storage(call)
+    server = body.get("server")
+    found = []
+    for record in service.list_services(binary=None if len(binaries) > 1 else binary):
+        if server and server not in (record.host, record.cluster_name):
+            continue
+        if service.services.is_up(record):
+            found.append((record.binary, record.host))
+    return binaries, found
+
+
+def _api_host() -> str:
+    # The cinder-api answering: the node the request is bound to (cinder's CONF.host).
+    return current_node() or "localhost"
+
+
+def _set_log(call: Call) -> Reply:
+    body = call.body or {}
+    try:
+        level = loglevels.level_number(body.get("level"))
+    except ValueError as error:
+        raise BadRequest(f"Invalid input received: {error}") from None
+    prefix = body.get("prefix")
+    binaries, services = _log_services(call)
+    levels = block_storage(call).log_levels
+    if loglevels.API in binaries:
+        levels.set(loglevels.API, _api_host(), prefix, level)
+    for binary, host in services:
+        levels.set(binary, host, prefix, level)
+    return Reply(None, status=202)
+
+
+def _get_log(call: Call) -> dict[str, Any]:
+    body = call.body or {}
+    prefix = body.get("prefix")
+    binaries, services = _log_services(call)
+    levels = block_storage(call).log_levels
+    result = []
+    server = body.get("server")
+    host = _api_host()
+    if (not server or server == host) and loglevels.API in binaries:
+        result.append({"host": host, "binary": loglevels.API,
+                       "levels": levels.get(loglevels.API, host, prefix)})
+    for binary, service_host in services:
+        result.append({"host": service_host, "binary": binary,
+                       "levels": levels.get(binary, service_host, prefix)})
+    return {"log_levels": result}

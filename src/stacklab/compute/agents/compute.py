@@ -84,7 +84,7 @@ class ComputeManager:
             LOG.info("[instance: %s] Removing this host's allocation of the evacuated server",
                      uuid)
             placement.release(evacuation.uuid)
-            held = placement.allocations.get(uuid)
+            held = placement.allocation(uuid)
             if held is not None and held.provider == self.host:
                 # The conductor had not scheduled it yet: the share here is still the
                 # server's own (nova removes this host from the server's allocations).

@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from stacklab.compute.service import ComputeService
 
 LOG = logging.getLogger("nova.scheduler.manager")
+# How often a request chooses again when a chosen host's claim no longer fits.
+CLAIM_ATTEMPTS = 3
 
 
 class SchedulerManager:
@@ -33,8 +35,10 @@ class SchedulerManager:
     def select_destinations(self, spec: dict[str, Any], ctxt: Mapping[str, Any]) -> list[str]:
         """One host per instance of ``spec``, each already holding its allocation.
 
-        Runs without awaiting anything, so no other request can claim between
-        the choice and the claim (placement's consumer generations upstream).
+        Runs without awaiting anything, so no other request of this process can claim
+        between the choice and the claim; another process's claim is caught by the
+        claim's compare-and-swap on the provider's generation (placement's), and the
+        hosts are chosen again as they are then.
         """
         bind(ctxt, self.host, "nova-scheduler")
         flavor = spec["flavor"]
@@ -56,19 +60,29 @@ class SchedulerManager:
             boot_from_volume=bool(spec.get("boot_from_volume")),
             project_id=str(spec.get("project_id") or ""),
         )
-        hosts = self.compute.host_states()
-        chosen = self.scheduler.select_destinations(request, hosts, len(request.instance_uuids))
         resources = flavor_resources(flavor, boot_from_volume=request.boot_from_volume)
         placement = self.compute.placement
-        claimed: list[str] = []
-        try:
-            for uuid, host in zip(request.instance_uuids, chosen, strict=True):
-                placement.claim(uuid, host.host, resources)
-                claimed.append(uuid)
-        except Conflict:
-            for uuid in claimed:
-                placement.release(uuid)
-            raise NoValidHost() from None
+        for _ in range(CLAIM_ATTEMPTS):
+            # The hosts as placement has them now: a claim another process made since
+            # the last request is counted.
+            hosts = self.compute.host_states()
+            chosen = self.scheduler.select_destinations(request, hosts,
+                                                        len(request.instance_uuids))
+            claimed: list[str] = []
+            try:
+                for uuid, host in zip(request.instance_uuids, chosen, strict=True):
+                    placement.claim(uuid, host.host, resources)
+                    claimed.append(uuid)
+            except Conflict as exc:
+                # Another claim took the room first: choose again among the hosts as
+                # they are now (nova tries the next host of its weighed list).
+                LOG.debug("Claim failed, choosing again: %s", exc)
+                for uuid in claimed:
+                    placement.release(uuid)
+                continue
+            break
+        else:
+            raise NoValidHost()
         LOG.info("Selected hosts %s for instances %s", [h.host for h in chosen],
                  list(request.instance_uuids))
         group_id = group["uuid"] if group else None
