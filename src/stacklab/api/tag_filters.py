@@ -13,9 +13,10 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, false, func, not_, select
+from sqlalchemy import ColumnElement, and_, false, not_
 
 from stacklab.api.pagination import getlist
+from stacklab.store.sql import json_array_has_any
 
 Condition = ColumnElement[bool]
 PARAMETERS = ("tags", "tags-any", "not-tags", "not-tags-any")
@@ -23,8 +24,7 @@ PARAMETERS = ("tags", "tags-any", "not-tags", "not-tags-any")
 
 def has_any(column: Any, wanted: Sequence[str]) -> Condition:
     """A JSON list column holding any of ``wanted``."""
-    each = func.json_each(column).table_valued("value")
-    return exists(select(1).select_from(each).where(each.c.value.in_(list(wanted))))
+    return json_array_has_any(column, *wanted) if wanted else false()
 
 
 def _names(values: Sequence[str]) -> tuple[str, ...]:

@@ -40,6 +40,7 @@ from stacklab.image.patch import RESERVED_PREFIX, Change, apply_changes
 from stacklab.image.rbdstore import StoreUnavailable
 from stacklab.image.tasks import Tasks
 from stacklab.store.database import Database
+from stacklab.store.sql import json_object_has
 
 if TYPE_CHECKING:
     from stacklab.image.imports import Importer
@@ -155,10 +156,7 @@ class ImageService:
                 query = query.where(_column_equals(getattr(image, key), COLUMN_FILTERS[key],
                                                    value))
                 continue
-            # json_each rather than a JSON path: a key may hold any character, quotes too.
-            each = func.json_each(image.properties).table_valued("key", "value")
-            query = query.where(exists(select(1).select_from(each).where(
-                each.c.key == key, each.c.value == value)))
+            query = query.where(json_object_has(image.properties, key, value))
         return query
 
     # -- create, update, delete --------------------------------------------------------
