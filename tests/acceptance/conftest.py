@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -158,21 +159,55 @@ def leaked_tokens(cloud: LiveCloud) -> list[str]:
     return [line for line in text.splitlines() if FERNET_TOKEN.search(line)]
 
 
+# The shapes a test marked ``every_shape`` runs in: the embedded default, and one process
+# on the servers real deployments use (MariaDB, the bus on RabbitMQ, oslo.messaging's
+# format). The others run in the embedded shape only; the slower shapes run the tests that
+# matter for them (issue 15: the same product in every shape).
+SHAPES = ("embedded", "mariadb-rabbitmq")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "live" not in metafunc.fixturenames:
+        return
+    shapes = SHAPES if metafunc.definition.get_closest_marker("every_shape") else SHAPES[:1]
+    metafunc.parametrize("live", shapes, indirect=True, scope="session")
+
+
+def shape_options(shape: str, tmp: Path, stack: contextlib.ExitStack) -> list[str]:
+    """``stacklab up``'s options for a shape: its servers' scratch database and vhost are
+    made now and dropped when ``stack`` closes (the test skips, saying why, without them)."""
+    if shape == "embedded":
+        # STACKLAB_TEST_UP_CONFIG: a configuration file the cloud starts with, to run the
+        # whole suite against another shape (docs/bus.md).
+        config = os.environ.get("STACKLAB_TEST_UP_CONFIG")
+        return ["--config", config] if config else []
+    from support.broker import scratch_vhost
+    from support.engines import scratch_database
+
+    database = stack.enter_context(scratch_database("mysql", prefix="stacklab_shape"))
+    vhost = stack.enter_context(scratch_vhost(prefix="stacklab_shape"))
+    conf = tmp / "stacklab.conf"
+    conf.write_text(f"[database]\nconnection = {database}\n"
+                    f"[DEFAULT]\ntransport_url = {vhost}\n")
+    return ["--config", str(conf)]
+
+
 @pytest.fixture(scope="session")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveCloud]:
-    """One cloud for the whole acceptance session (tests create uniquely named resources).
+def live(request: pytest.FixtureRequest,
+         tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveCloud]:
+    """One cloud per shape for the whole acceptance session (tests create uniquely named
+    resources).
 
     Its teardown fails the run if any request met an unexpected exception (stop_cloud),
     or if any of the session's thousands of tokens reached its log: ``--debug`` writes
     every line the lab logs, every request's included, to the file searched.
     """
-    # STACKLAB_TEST_UP_CONFIG: a configuration file the cloud starts with, to run the suite
-    # against another shape (a server store, the bus on RabbitMQ: docs/bus.md).
-    shape = os.environ.get("STACKLAB_TEST_UP_CONFIG")
-    cloud = start_cloud(tmp_path_factory.mktemp("live"), "--seed", "42", "--debug",
-                        *(("--config", shape) if shape else ()))
-    yield cloud
-    stop_cloud(cloud)
+    shape = getattr(request, "param", SHAPES[0])
+    tmp = tmp_path_factory.mktemp(f"live-{shape}")
+    with contextlib.ExitStack() as stack:
+        cloud = start_cloud(tmp, "--seed", "42", "--debug", *shape_options(shape, tmp, stack))
+        yield cloud
+        stop_cloud(cloud)
     leaked = leaked_tokens(cloud)
     assert not leaked, (f"{len(leaked)} log lines hold a token in {cloud.log}:\n"
                         + "\n".join(line[:200] for line in leaked[:5]))

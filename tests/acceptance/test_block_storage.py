@@ -110,6 +110,7 @@ def _wait_status(live: LiveCloud, kind: str, ident: str, *statuses: str) -> dict
     raise AssertionError(f"{kind} {ident} stayed {shown['status']}")
 
 
+@pytest.mark.every_shape
 def test_volume_life_with_the_cli(live: LiveCloud) -> None:
     made = live.openstack_json("volume", "create", "--size", "1", "--property", "a=1",
                                "--description", "first", "acc-vol")
@@ -242,6 +243,7 @@ def _attach_cli(live: LiveCloud, version: str, *args: str) -> Any:
                                *args)
 
 
+@pytest.mark.every_shape
 def test_volume_attachments_with_the_cli(live: LiveCloud) -> None:
     conn = live.connect()
     volume = conn.block_storage.create_volume(size=1, name="acc-attach")

@@ -240,6 +240,7 @@ def actions(nova: Nova, server_id: str) -> list[str]:
 # -- create, list, show, delete -----------------------------------------------------------------
 
 
+@pytest.mark.every_shape
 def test_cli_create_wait_list_show_delete(lab: Lab) -> None:
     name = unique("cli-srv")
     created = lab.live.openstack_json("server", "create", "--flavor", lab.small["name"],
@@ -311,6 +312,7 @@ def test_sdk_actions(lab: Lab, sdk: Any) -> None:
 # -- power actions ------------------------------------------------------------------------------
 
 
+@pytest.mark.every_shape
 def test_stop_start(lab: Lab) -> None:
     server = lab.boot()
     lab.cli("server", "stop", server["id"])
@@ -428,6 +430,7 @@ def test_locked_server_accepts_admin_actions(lab: Lab) -> None:
 # -- resize, migrations, evacuate ---------------------------------------------------------------
 
 
+@pytest.mark.every_shape
 def test_resize_confirm(lab: Lab) -> None:
     server = lab.boot()
     source = server["OS-EXT-SRV-ATTR:host"]

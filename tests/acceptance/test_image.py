@@ -65,6 +65,7 @@ def test_the_lab_has_cirros_out_of_the_box(live: LiveCloud) -> None:
     assert shown["size"] > 1000
 
 
+@pytest.mark.every_shape
 def test_create_upload_save_round_trip_with_the_cli(live: LiveCloud, tmp_path: Path) -> None:
     data = bytes(range(256)) * 4096 + b"tail"  # about 1 MB, not a multiple of any chunk
     source = tmp_path / "disk.raw"

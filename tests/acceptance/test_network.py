@@ -25,7 +25,7 @@ from typing import Any
 import httpx
 import pytest
 
-from acceptance.conftest import LiveCloud
+from acceptance.conftest import LiveCloud, wait_for
 from support.apiref import (
     assert_nova_response,
     assert_shape_like_sample,
@@ -428,7 +428,20 @@ def network_with_subnet(neutron: Neutron, trash: Trash, cidr: str, *,
     version = ipaddress.ip_network(cidr).version
     created = maker.create("subnets", "subnet", network_id=network["id"], cidr=cidr,
                            ip_version=version, name=unique("sub"), **subnet)
+    if created["enable_dhcp"]:
+        dhcp_ports_added(neutron, network["id"])
     return network, trash.add("subnets", created)
+
+
+def dhcp_ports_added(neutron: Neutron, network_id: str) -> None:
+    """Wait for the DHCP ports of the agents the network is scheduled to: they add them
+    when told over the bus, at once in the embedded shape, a moment later over a real
+    broker (as neutron's agents do), and they take the pool's first addresses."""
+    agents = neutron.get(f"/v2.0/networks/{network_id}/dhcp-agents")["agents"]
+    wait_for("the network's DHCP ports", lambda: [
+        port for port in neutron.get("/v2.0/ports", network_id=network_id,
+                                     device_owner="network:dhcp")["ports"]
+        if port["fixed_ips"]], lambda ports: len(ports) >= len(agents))
 
 
 def port_on(neutron: Neutron, trash: Trash, network_id: str, **fields: Any) -> dict[str, Any]:
@@ -504,6 +517,7 @@ def test_public_network_bodies_match_spec_and_samples(neutron: Neutron, public: 
 # -- networks ---------------------------------------------------------------------------------
 
 
+@pytest.mark.every_shape
 def test_cli_network_create_is_a_vxlan_tenant_network(live: LiveCloud, neutron: Neutron) -> None:
     name = unique("cli-net")
     created = live.openstack_json("network", "create", "--description", "cli", name)
@@ -581,6 +595,7 @@ def test_network_update_and_bodies(neutron: Neutron, trash: Trash,
 # -- subnets ----------------------------------------------------------------------------------
 
 
+@pytest.mark.every_shape
 def test_cli_subnet_create_has_neutrons_default_pool_and_gateway(live: LiveCloud,
                                                                  neutron: Neutron,
                                                                  trash: Trash,
@@ -740,6 +755,7 @@ def test_deleting_a_subnet_with_allocations_is_409(neutron: Neutron, trash: Tras
 # -- ports ------------------------------------------------------------------------------------
 
 
+@pytest.mark.every_shape
 def test_cli_port_create_gets_a_neutron_mac_and_the_first_free_address(
         live: LiveCloud, neutron: Neutron, trash: Trash, advertised: set[str]) -> None:
     network, subnet = network_with_subnet(neutron, trash, "10.70.0.0/24")
@@ -941,6 +957,7 @@ def test_the_projects_default_group_has_its_four_rules(live: LiveCloud, member: 
                          "Default security group already exists.")
 
 
+@pytest.mark.every_shape
 def test_cli_security_group_and_rules(live: LiveCloud, neutron: Neutron, trash: Trash,
                                       advertised: set[str]) -> None:
     name = unique("cli-sg")
@@ -1321,6 +1338,7 @@ def test_every_attribute_shown_has_its_extension_listed(neutron: Neutron, trash:
 # -- servers on networks ----------------------------------------------------------------------
 
 
+@pytest.mark.every_shape
 def test_cli_server_on_a_network_gets_a_bound_port(live: LiveCloud, neutron: Neutron,
                                                    nova: Nova, trash: Trash,
                                                    boot: dict[str, Any]) -> None:

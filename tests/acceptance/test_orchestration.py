@@ -89,6 +89,7 @@ def stacks(live: LiveCloud, tmp_path: Path) -> Stacks:
     return Stacks(live, tmp_path)
 
 
+@pytest.mark.every_shape
 def test_cli_creates_shows_updates_and_deletes_a_stack(live: LiveCloud, stacks: Stacks) -> None:
     name = unique("st")
     path = stacks.file(TEMPLATE)
@@ -242,6 +243,7 @@ outputs:
 """
 
 
+@pytest.mark.every_shape
 def test_curl_signals_a_wait_condition_through_heat_api_cfn(live: LiveCloud,
                                                             stacks: Stacks) -> None:
     name = unique("wait")
