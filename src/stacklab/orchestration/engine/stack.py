@@ -591,36 +591,28 @@ class StackRun:
             if current is None or current.action == INIT:
                 await self.create_resource(tmpl, resolver, name, CREATE)
                 return
-            plugin = plugin_for(self.resolve_type(tmpl, defn))
-            replace = (plugin is None or current.type != defn.type
-                       or current.status == FAILED or current.action in (DELETE,))
-            props: dict[str, Any] = {}
-            if not replace and plugin is not None:
-                await self.load_attributes(self._referenced([defn.properties]), tmpl)
-                try:
-                    props = self.resolved_properties(tmpl, resolver, defn, plugin)
-                except Exception as error:
-                    failed = ActionFailed(error, name, UPDATE)
-                    self._state(current, UPDATE, FAILED, str(failed))
-                    raise failed from error
-                changed = frozenset(k for k in set(props) | set(current.properties)
-                                    if props.get(k) != current.properties.get(k))
+            try:
+                kind, props, changed = await self.update_plan(tmpl, resolver, name, current)
+            except Exception as error:
+                failed = ActionFailed(error, name, UPDATE)
+                self._state(current, UPDATE, FAILED, str(failed))
+                raise failed from error
+            if kind != tpl.REPLACED:
                 current.requires = sorted(defn.required_resource_names())
-                if not changed and not plugin.NESTED:
-                    self.store.save_resource(self.stack_id, current)
+            if kind == tpl.UNCHANGED:
+                self.store.save_resource(self.stack_id, current)
+                return
+            if kind == tpl.UPDATED:
+                plugin = plugin_for(self.resolve_type(tmpl, defn))
+                assert plugin is not None
+                try:
+                    await self._update_in_place(current, plugin, props, changed)
                     return
-                replace = not all(plugin.PROPERTIES[k].update_allowed for k in changed
-                                  if k in plugin.PROPERTIES)
-                if not replace:
-                    try:
-                        await self._update_in_place(current, plugin, props, changed)
-                        return
-                    except UpdateReplace:
-                        replace = True
-            if replace:
-                policy = self.deletion_policy(old_tmpl, name)
-                replaced.append((current, policy))
-                await self.create_resource(tmpl, resolver, name, CREATE)
+                except UpdateReplace:
+                    pass
+            policy = self.deletion_policy(old_tmpl, name)
+            replaced.append((current, policy))
+            await self.create_resource(tmpl, resolver, name, CREATE)
 
         await self.walk(graph, step)
         # What the new template no longer has, then what was replaced, newest last.
@@ -639,6 +631,44 @@ class StackRun:
             await self.walk(old_graph, remove, reverse=True)
         for res, policy in reversed(replaced):
             await self.delete_resource(res, policy)
+
+    async def update_plan(self, tmpl: tpl.Template, resolver: tpl.StackResolver, name: str,
+                          current: ResourceState,
+                          ) -> tuple[str, dict[str, Any], frozenset[str]]:
+        """What an update to ``tmpl`` does with the stack's resource ``name`` (kept by
+        it): ``tpl.update_kind``'s verdict, the new properties and those that changed.
+        Asked by the update itself and by its preview; a property that does not resolve
+        raises."""
+        defn = tmpl.resources[name]
+        plugin = plugin_for(self.resolve_type(tmpl, defn))
+        if (plugin is None or current.type != defn.type or current.status == FAILED
+                or current.action == DELETE):
+            return tpl.REPLACED, {}, frozenset()
+        await self.load_attributes(self._referenced([defn.properties]), tmpl)
+        props = self.resolved_properties(tmpl, resolver, defn, plugin)
+        schema = plugin.PROPERTIES
+        kind, changed = tpl.update_kind(
+            current.properties, props, always_update=plugin.NESTED,
+            update_allowed=lambda key: key not in schema or schema[key].update_allowed)
+        return kind, props, changed
+
+    async def preview_update(self, new: StackSpec) -> dict[str, list[str]]:
+        """heat's update preview: the names an update to ``new`` would add, delete,
+        replace, update in place and leave unchanged (nothing is changed)."""
+        tmpl = new.parsed()
+        resolver = self.resolver(new, tmpl)
+        wanted = tmpl.enabled_resources(resolver)
+        plan: dict[str, list[str]] = {"added": [], "deleted": [], "replaced": [],
+                                      "updated": [], "unchanged": []}
+        for name in wanted:
+            current = self.resources.get(name)
+            if current is None or current.action == INIT:
+                plan["added"].append(name)
+                continue
+            kind, _, _ = await self.update_plan(tmpl, resolver, name, current)
+            plan[kind].append(name)
+        plan["deleted"] = [name for name in self.resources if name not in wanted]
+        return plan
 
     async def _update_in_place(self, res: ResourceState, plugin: type[ResourcePlugin],
                                props: dict[str, Any], changed: frozenset[str]) -> None:

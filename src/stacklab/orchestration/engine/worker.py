@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from sqlalchemy import select
 
 from stacklab.bus.interface import MessagingTimeout, Target
+from stacklab.clock import isotime
 from stacklab.orchestration import models as m
 from stacklab.orchestration import template as tpl
 from stacklab.orchestration.engine.clients import Clients
@@ -49,6 +50,7 @@ from stacklab.orchestration.engine.store import (
     DELETE,
     FAILED,
     IN_PROGRESS,
+    INIT,
     RESUME,
     SUSPEND,
     UPDATE,
@@ -395,26 +397,8 @@ class EngineWorker:
             raise NotSupported("Updating a stack when it is suspended")
         if row.action == DELETE:
             raise NotSupported("Updating a stack when it is deleting")
-        spec_env = dict(environment or {})
-        stored_files = dict(row.files or {})
-        if existing:
-            # PATCH: what is not sent is kept (template, files, parameters, registry).
-            old_env = tpl.Environment.from_dict(row.environment).as_dict()
-            for name in args.get("clear_parameters") or []:
-                old_env.get("parameters", {}).pop(name, None)
-                old_env.get("parameter_defaults", {}).pop(name, None)
-            spec_env = tpl.Environment.merge(old_env, spec_env).as_dict()
-            template = template or row.template
-            files = {**stored_files, **dict(files or {})}
-        spec, _ = await self.checked(ctxt, lambda custom: self.prepare(
-            ctxt, row.name, template, params, files, spec_env, environment_files,
-            stack_id=stack_id, custom=custom))
-        old = StackSpec(dict(row.template), stored_files, dict(row.environment or {}))
-        old_params = old.parsed().parameters(stack_name=row.name, stack_id=row.id,
-                                             project_id=row.project_id)
-        new_params = spec.parsed().parameters(stack_name=row.name, stack_id=row.id,
-                                              project_id=row.project_id)
-        old_params.check_immutable(new_params)
+        spec, old = await self._updated_spec(ctxt, row, template, params, files, environment,
+                                             environment_files, args, existing)
         await self.acquire(stack_id, row.name, UPDATE)
         fields: dict[str, Any] = {}
         if "timeout_mins" in args:
@@ -442,6 +426,90 @@ class EngineWorker:
 
         self.run(stack_id, update)
         return {"stack_name": row.name, "stack_id": stack_id}
+
+    async def _updated_spec(self, ctxt: Mapping[str, Any], row: Any, template: Any,
+                            params: Mapping[str, Any] | None,
+                            files: Mapping[str, Any] | None,
+                            environment: Mapping[str, Any] | None,
+                            environment_files: list[str] | None, args: Mapping[str, Any],
+                            existing: bool) -> tuple[StackSpec, StackSpec]:
+        """What an update (or its preview) would apply, checked as heat checks it, and
+        what the stack is now. PATCH (``existing``) keeps what is not sent."""
+        spec_env = dict(environment or {})
+        stored_files = dict(row.files or {})
+        if existing:
+            # PATCH: what is not sent is kept (template, files, parameters, registry).
+            old_env = tpl.Environment.from_dict(row.environment).as_dict()
+            for name in args.get("clear_parameters") or []:
+                old_env.get("parameters", {}).pop(name, None)
+                old_env.get("parameter_defaults", {}).pop(name, None)
+            spec_env = tpl.Environment.merge(old_env, spec_env).as_dict()
+            template = template or row.template
+            files = {**stored_files, **dict(files or {})}
+        spec, _ = await self.checked(ctxt, lambda custom: self.prepare(
+            ctxt, row.name, template, params, files, spec_env, environment_files,
+            stack_id=row.id, custom=custom))
+        old = StackSpec(dict(row.template), stored_files, dict(row.environment or {}))
+        old_params = old.parsed().parameters(stack_name=row.name, stack_id=row.id,
+                                             project_id=row.project_id)
+        new_params = spec.parsed().parameters(stack_name=row.name, stack_id=row.id,
+                                              project_id=row.project_id)
+        old_params.check_immutable(new_params)
+        return spec, old
+
+    async def preview_update_stack(self, ctxt: Mapping[str, Any], stack_id: str,
+                                   template: Any, params: Mapping[str, Any] | None = None,
+                                   files: Mapping[str, Any] | None = None,
+                                   environment: Mapping[str, Any] | None = None,
+                                   environment_files: list[str] | None = None,
+                                   args: Mapping[str, Any] | None = None,
+                                   existing: bool = False,
+                                   show_nested: bool = False) -> dict[str, list[Any]]:
+        """heat's ``preview_update_stack``: what an update would do to each resource, by
+        the same verdict the update reaches (``StackRun.update_plan``). Added, replaced
+        and unchanged resources are shown as the new stack would hold them (not made
+        yet: INIT), updated and deleted ones as they are. With ``show_nested``, the
+        nested stacks of kept resources are previewed with their current templates and
+        their resources shown alongside (heat walks its in-memory nested stacks)."""
+        row = self._row(stack_id)
+        spec, old = await self._updated_spec(ctxt, row, template, params, files, environment,
+                                             environment_files, dict(args or {}), existing)
+        run = self.stack_run(row, old, ctxt)
+        run.launcher = None  # a preview starts nothing
+        plan = await run.preview_update(spec)
+        tmpl = spec.parsed()
+        resolver = tpl.StackResolver(run.parameters(spec, tmpl), spec.files)
+        graph = tmpl.dependencies(resolver)
+        changes: dict[str, list[Any]] = {key: [] for key in plan}
+        for kind, names in plan.items():
+            for name in names:
+                current = run.resources.get(name)
+                if kind in ("updated", "deleted") and current is not None:
+                    changes[kind].append(_preview_resource(
+                        ctxt, row, name, current.type, current, current.description,
+                        _stored_required_by(run.resources, name)))
+                else:
+                    defn = tmpl.resources[name]
+                    changes[kind].append(_preview_resource(
+                        ctxt, row, name, defn.type, None, defn.description,
+                        sorted(graph.required_by(name))))
+        if show_nested:
+            for child in self._nested_rows(row.id, plan["unchanged"] + plan["updated"]):
+                nested = await self.preview_update_stack(
+                    ctxt, child.id, dict(child.template), files=dict(child.files or {}),
+                    environment=dict(child.environment or {}), show_nested=True)
+                for kind, entries in nested.items():
+                    changes[kind].extend(entries)
+        return changes
+
+    def _nested_rows(self, stack_id: str, owners: list[str]) -> list[Any]:
+        with self.store.session() as session:
+            rows = list(session.scalars(select(m.Stack).where(
+                m.Stack.parent_id == stack_id, m.Stack.deleted_at.is_(None))
+                .order_by(m.Stack.created_at)))
+            for row in rows:
+                session.expunge(row)
+        return [row for row in rows if row.owner_resource in owners]
 
     async def delete_stack(self, ctxt: Mapping[str, Any], stack_id: str) -> None:
         row = self._row(stack_id)
@@ -734,6 +802,34 @@ class EngineWorker:
                                 resource_type=res.type, action=res.action, status=res.status,
                                 reason=res.status_reason, properties=dict(res.properties),
                                 created_at=self.store.clock.now()))
+
+
+def _stored_required_by(resources: Mapping[str, ResourceState], name: str) -> list[str]:
+    return sorted(n for n, r in resources.items() if name in r.requires)
+
+
+def _preview_resource(ctxt: Mapping[str, Any], row: Any, name: str, rtype: str,
+                      current: ResourceState | None, description: str,
+                      required_by: list[str]) -> dict[str, Any]:
+    """A resource as heat's ``format_stack_resource`` shows it in an update preview:
+    ``current`` as the stack holds it, or (None) as a new stack's resource, INIT."""
+    identity = {"stack_name": row.name, "stack_id": row.id,
+                "tenant": row.project_id, "path": ""}
+    created = None if current is None else current.created_at
+    updated = None if current is None else (current.updated_at or current.created_at)
+    return {
+        "resource_name": name, "resource_type": rtype,
+        "resource_action": INIT if current is None else current.action,
+        "resource_status": COMPLETE if current is None else current.status,
+        "resource_status_reason": "" if current is None else current.status_reason,
+        "physical_resource_id": (current.physical_id if current else None) or "",
+        "creation_time": None if created is None else isotime(created),
+        "updated_time": None if updated is None else isotime(updated),
+        "description": description,
+        "metadata": {} if current is None else dict(current.metadata),
+        "required_by": required_by,
+        "resource_identity": {**identity, "path": f"/resources/{name}"},
+        "stack_identity": identity, "stack_name": row.name}
 
 
 def _signal_details(details: Any) -> str:

@@ -167,6 +167,39 @@ def test_update_in_place_replace_add_and_remove() -> None:
             "b": {"type": "OS::Heat::RandomString", "properties": {"length": 9}},
             "c": {"type": "OS::Heat::None"}},
             "outputs": {"a": {"value": {"get_attr": ["a", "output"]}}}}
+        # The preview (update --dry-run) reaches the verdicts the update then acts on.
+        preview = await heat.call("PUT", f"/stacks/u1/{stack_id}/preview", {"template": new})
+        changes = preview["resource_changes"]
+        assert {kind: [r["resource_name"] for r in entries]
+                for kind, entries in changes.items()} == {
+            "added": ["c"], "deleted": ["gone"], "replaced": ["b"], "updated": ["a"],
+            "unchanged": []}
+        shape = heat_sample("stack-update-preview-response.json")
+        # The sample abbreviates: heat's format_stack_resource gives the stack's identity
+        # as an object, and a resource not made yet has no times (isotime(None)).
+        assert_shape_like_sample(changes, shape, ignore={
+            f"$.{kind}[*].{key}" for kind in shape for key in ("stack_identity",
+                                                               "updated_time")})
+        # Updated and deleted resources as they are; the others as the new stack's (INIT).
+        assert changes["updated"][0]["physical_resource_id"] == (
+            before["a"]["physical_resource_id"])
+        assert changes["updated"][0]["resource_action"] == "CREATE"
+        assert (changes["added"][0]["resource_action"],
+                changes["added"][0]["physical_resource_id"]) == ("INIT", "")
+        assert changes["deleted"][0]["resource_identity"] == {
+            "stack_name": "u1", "stack_id": stack_id, "tenant": heat.project,
+            "path": "/resources/gone"}
+        # Nothing was changed by it.
+        assert (await heat.stack("u1", stack_id))["stack_status"] == "CREATE_COMPLETE"
+        # PATCH preview (--dry-run --existing) with nothing sent: nothing changes.
+        same = (await heat.call("PATCH", f"/stacks/u1/{stack_id}/preview", {}))[
+            "resource_changes"]
+        assert sorted(r["resource_name"] for r in same["unchanged"]) == ["a", "b", "gone"]
+        assert not (same["added"] or same["deleted"] or same["replaced"] or same["updated"])
+        missing = await heat.request("PUT", f"/stacks/u1/{stack_id}/preview", {})
+        assert (missing.status_code, missing.json()["error"]["message"]) == (
+            400, "No template specified")
+
         await heat.call("PUT", f"/stacks/u1/{stack_id}", {"template": new}, expect=202)
         shown = await heat.until("u1", stack_id, "UPDATE_COMPLETE", "UPDATE_FAILED")
         assert shown["stack_status_reason"] == "Stack UPDATE completed successfully"
