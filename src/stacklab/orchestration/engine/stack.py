@@ -10,6 +10,7 @@ running finish; the whole action runs under the stack's timeout (``timeout_mins`
 from __future__ import annotations
 
 import asyncio
+import copy
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,8 +34,10 @@ from stacklab.orchestration.engine.store import (
     FAILED,
     IN_PROGRESS,
     INIT,
+    RESTORE,
     RESUME,
     ROLLBACK,
+    SNAPSHOT,
     SUSPEND,
     UPDATE,
     EngineStore,
@@ -439,7 +442,14 @@ class StackRun:
             instance = plugin()
             ctx = PluginContext(self, res)
             try:
-                await instance.delete(ctx, res.physical_id, res.properties)
+                if policy == "Snapshot" and plugin.SNAPSHOT_DELETE:
+                    # heat's handle_snapshot_delete: no copy of a resource whose create
+                    # or update failed.
+                    await instance.delete_with_snapshot(
+                        ctx, res.physical_id, res.properties,
+                        failed=res.status == FAILED and res.action in (CREATE, UPDATE))
+                else:
+                    await instance.delete(ctx, res.physical_id, res.properties)
                 await self._poll(lambda: instance.delete_complete(ctx, res.physical_id,
                                                                   res.properties),
                                  plugin.POLL_INTERVAL)
@@ -512,8 +522,12 @@ class StackRun:
         return COMPLETE, f"Stack {action} completed successfully"
 
     async def delete(self, action: str = DELETE) -> bool:
-        """heat's ``Stack.delete`` (also the rollback of a failed create)."""
+        """heat's ``Stack.delete`` (also the rollback of a failed create); the stack's
+        snapshots go first (heat's delete_all_snapshots)."""
         self._stack_state(action, IN_PROGRESS, f"Stack {action} started")
+        for snapshot in self.store.snapshots(self.stack_id):
+            await self.delete_snapshot(snapshot.data)
+            self.store.drop_snapshot(snapshot.id)
         try:
             tmpl: tpl.Template | None = self.spec.parsed()
         except tpl.TemplateError:
@@ -766,7 +780,112 @@ class StackRun:
         self._stack_state(action, COMPLETE, f"Stack {action} completed successfully")
 
 
-ACTIONS = (CREATE, UPDATE, DELETE, ROLLBACK, SUSPEND, RESUME, CHECK)
+    # -- snapshots (heat's legacy Stack.snapshot, delete_snapshot, restore) -------------
+
+    async def snapshot(self, snapshot_id: str) -> None:
+        """Each resource through SNAPSHOT in dependency order (its plugin's ``snapshot``
+        polled to its end); the snapshot's data (the stack as abandon shows it, with the
+        resources' data) and status saved before the stack's state ends, as heat's
+        ``save_snapshot_func``."""
+        self._stack_state(SNAPSHOT, IN_PROGRESS, "Stack SNAPSHOT started",
+                          updated_at=self.store.clock.now())
+        graph = self.stored_graph(None)
+
+        async def step(name: str) -> None:
+            res = self.resources[name]
+            self._state(res, SNAPSHOT, IN_PROGRESS, "state changed")
+            plugin = self.plugin_of(res)
+            if plugin is not None:
+                instance = plugin()
+                ctx = PluginContext(self, res)
+                try:
+                    await instance.snapshot(ctx, res.physical_id, res.properties)
+                    await self._poll(lambda: instance.snapshot_complete(
+                        ctx, res.physical_id, res.properties), plugin.POLL_INTERVAL)
+                except asyncio.CancelledError:
+                    raise
+                except Exception as error:
+                    failed = ActionFailed(error, name, SNAPSHOT)
+                    self._state(res, SNAPSHOT, FAILED, str(failed))
+                    raise failed from error
+            self._state(res, SNAPSHOT, COMPLETE, "state changed")
+
+        status, reason = COMPLETE, f"Stack {SNAPSHOT} completed successfully"
+        try:
+            await self.timed(self.walk(graph, step))
+        except StackTimeout:
+            status, reason = FAILED, f"{SNAPSHOT.title()} timed out"
+        except (ActionFailed, tpl.TemplateError) as error:
+            status, reason = FAILED, f"Resource {SNAPSHOT} failed: {error}"
+        row = self.store.stack(self.stack_id)
+        assert row is not None
+        data = abandon_data(row, self.resources)
+        data["status"] = status
+        self.store.set_snapshot(snapshot_id, data=data, status=status, status_reason=reason)
+        self._stack_state(SNAPSHOT, status, reason)
+
+    async def delete_snapshot(self, data: Mapping[str, Any] | None) -> None:
+        """What a snapshot made (backups, images) removed, each by its type's plugin."""
+        for name, saved in ((data or {}).get("resources") or {}).items():
+            plugin = plugin_for(str(saved.get("type")))
+            if plugin is None or not saved.get("resource_data"):
+                continue
+            res = ResourceState(id="", name=name, type=str(saved["type"]),
+                                physical_id=saved.get("resource_id"),
+                                data=dict(saved["resource_data"]))
+            await plugin().delete_snapshot(PluginContext(self, res), res.data)
+
+    async def restore_spec(self, data: Mapping[str, Any]) -> StackSpec:
+        """heat's ``restore_data``: the snapshot's template, each resource whose type
+        restores (``restore_properties``: a volume from its backup, a server from its
+        image) given the properties that do it, resolved now."""
+        template = copy.deepcopy(dict(data["template"]))
+        spec = StackSpec(template, dict(data.get("files") or {}),
+                         dict(data.get("environment") or {}))
+        tmpl = spec.parsed()
+        resolver = self.resolver(spec, tmpl)
+        saved = data.get("resources") or {}
+        section = template.get(tmpl.version.resources_section) or {}
+        for name, defn in tmpl.enabled_resources(resolver).items():
+            plugin = plugin_for(self.resolve_type(tmpl, defn))
+            resource_data = (saved.get(name) or {}).get("resource_data")
+            if plugin is None or not resource_data:
+                continue
+            await self.load_attributes(self._referenced([defn.properties]), tmpl)
+            props = self.resolved_properties(tmpl, resolver, defn, plugin)
+            restored = plugin().restore_properties(props, resource_data)
+            if restored is not None and isinstance(section.get(name), dict):
+                key = "Properties" if "Properties" in section[name] or (
+                    tmpl.version.resources_section == "Resources") else "properties"
+                section[name][key] = restored
+        return StackSpec(template, spec.files, spec.environment)
+
+    async def restore(self, data: Mapping[str, Any]) -> None:
+        """heat's legacy ``Stack.restore``: an update (action RESTORE) to the snapshot's
+        template as ``restore_spec`` makes it."""
+        try:
+            spec = await self.restore_spec(data)
+        except Exception as error:
+            self._stack_state(RESTORE, FAILED, f"Resource {RESTORE} failed: {error}")
+            return
+        await self.update(spec, action=RESTORE)
+
+
+def abandon_data(row: Any, resources: Mapping[str, ResourceState]) -> dict[str, Any]:
+    """A stack as heat's ``prepare_abandon`` shows it (abandon's answer, a snapshot's
+    data): its definition, state and each resource with its resource data."""
+    return {
+        "id": row.id, "name": row.name, "action": row.action, "status": row.status,
+        "template": row.template, "files": row.files,
+        "environment": tpl.Environment.from_dict(row.environment).as_dict(),
+        "project_id": row.project_id, "stack_user_project_id": row.project_id,
+        "resources": {name: {"name": name, "type": r.type, "action": r.action,
+                             "status": r.status, "resource_id": r.physical_id,
+                             "metadata": r.metadata, "resource_data": r.data}
+                      for name, r in resources.items()}}
+
+
+ACTIONS = (CREATE, UPDATE, DELETE, ROLLBACK, SUSPEND, RESUME, CHECK, SNAPSHOT, RESTORE)
 
 
 def signal_reason(details: Any) -> str:

@@ -41,6 +41,7 @@ from stacklab.orchestration.engine.stack import (
     PluginContext,
     StackRun,
     StackSpec,
+    abandon_data,
     mark_failed,
 )
 from stacklab.orchestration.engine.store import (
@@ -51,7 +52,9 @@ from stacklab.orchestration.engine.store import (
     FAILED,
     IN_PROGRESS,
     INIT,
+    RESTORE,
     RESUME,
+    SNAPSHOT,
     SUSPEND,
     UPDATE,
     EngineStore,
@@ -76,6 +79,8 @@ if TYPE_CHECKING:
 LOG = logging.getLogger("stacklab.orchestration.engine")
 ENGINE_TOPIC = "engine"
 LISTENER_TOPIC = "heat-engine-listener"
+# heat's [DEFAULT] max_snapshots_per_stack (an admin is not held to it).
+MAX_SNAPSHOTS_PER_STACK = 32
 # heat's [DEFAULT] engine_life_check_timeout (seconds).
 ENGINE_LIFE_CHECK_TIMEOUT = 2.0
 T = TypeVar("T")
@@ -113,6 +118,7 @@ class EngineWorker:
         # The update each stack's running action is (what cancel_update reaches).
         self.runs: dict[str, StackRun] = {}
         self._listeners: list[BusListener] = []
+        self._background: set[asyncio.Task[None]] = set()
 
     # -- life ----------------------------------------------------------------------------
 
@@ -150,7 +156,9 @@ class EngineWorker:
             work.close()  # no loop yet (a cloud built but not serving): nothing to reset
             return
         task = loop.create_task(work)
-        self._background = task
+        # Held until done (the loop keeps only a weak reference to a task).
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     async def engine_alive(self, engine_id: str) -> bool:
         if engine_id == self.engine_id:
@@ -601,15 +609,7 @@ class EngineWorker:
         await self.acquire(stack_id, row.name, "ABANDON")
         try:
             resources = self.store.resources(stack_id)
-            data = {
-                "id": row.id, "name": row.name, "action": row.action, "status": row.status,
-                "template": row.template, "files": row.files,
-                "environment": row.environment, "project_id": row.project_id,
-                "stack_user_project_id": row.project_id,
-                "resources": {name: {"name": name, "type": r.type, "action": r.action,
-                                     "status": r.status, "resource_id": r.physical_id,
-                                     "metadata": r.metadata, "resource_data": r.data}
-                              for name, r in resources.items()}}
+            data = abandon_data(row, resources)
             for res in resources.values():
                 self.store.drop_resource(res.id)
             self.store.set_stack_state(stack_id, "ABANDON", COMPLETE,
@@ -618,6 +618,88 @@ class EngineWorker:
         finally:
             self.store.release_lock(stack_id, self.engine_id)
         return data
+
+    # -- RPC: snapshots (heat's legacy engine: one action under the stack's lock) ------
+
+    def _snapshot_of(self, row: Any, snapshot_id: str, project_id: str) -> m.Snapshot:
+        """heat's ``snapshot_get_by_stack``: unknown (or another project's) is NotFound,
+        another stack's is SnapshotNotFound; both 404."""
+        found = self.store.snapshot(snapshot_id)
+        if found is None or found.project_id != project_id:
+            raise HeatError(f"Snapshot with id {snapshot_id} not found", status=404,
+                            kind="NotFound")
+        if found.stack_id != row.id:
+            raise HeatError(f"The Snapshot ({snapshot_id}) for Stack ({row.name}) could not "
+                            "be found.", status=404, kind="SnapshotNotFound")
+        return found
+
+    async def stack_snapshot(self, ctxt: Mapping[str, Any], stack_id: str,
+                             name: str | None) -> dict[str, Any]:
+        row = self._row(stack_id)
+        if row.status == IN_PROGRESS:
+            raise ActionInProgress(row.name, row.action)
+        if not ctxt.get("is_admin") and len(self.store.snapshots(stack_id)) >= (
+                MAX_SNAPSHOTS_PER_STACK):
+            raise HeatError("You have reached the maximum snapshots per stack, "
+                            f"{MAX_SNAPSHOTS_PER_STACK}. Please delete some snapshots.",
+                            status=400, kind="RequestLimitExceeded")
+        await self.acquire(stack_id, row.name, SNAPSHOT)
+        snapshot = self.store.add_snapshot(stack_id, str(ctxt.get("project_id") or
+                                                         row.project_id), name)
+        run = self.stack_run(row, None, ctxt)
+        self.run(stack_id, lambda: run.snapshot(snapshot.id))
+        return snapshot_body(snapshot)
+
+    async def show_snapshot(self, ctxt: Mapping[str, Any], stack_id: str,
+                            snapshot_id: str) -> dict[str, Any]:
+        row = self._row(stack_id)
+        return snapshot_body(self._snapshot_of(row, snapshot_id, row.project_id))
+
+    async def list_snapshots(self, ctxt: Mapping[str, Any], stack_id: str
+                             ) -> list[dict[str, Any]]:
+        self._row(stack_id)
+        return [snapshot_body(s) for s in self.store.snapshots(stack_id)]
+
+    async def delete_snapshot(self, ctxt: Mapping[str, Any], stack_id: str,
+                              snapshot_id: str) -> None:
+        """Marked DELETE IN_PROGRESS, then what it made removed and the snapshot with it
+        in the background (heat starts it in a thread, without the stack's lock)."""
+        row = self._row(stack_id)
+        snapshot = self._snapshot_of(row, snapshot_id, row.project_id)
+        if snapshot.action == CREATE and snapshot.status == IN_PROGRESS:
+            raise NotSupported("Deleting in-progress snapshot")
+        self.store.set_snapshot(snapshot_id, action=DELETE, status=IN_PROGRESS,
+                                status_reason="Snapshot delete started")
+        run = self.stack_run(row, None, ctxt)
+
+        async def remove() -> None:
+            try:
+                await run.delete_snapshot(snapshot.data)
+            except Exception as error:
+                LOG.info("snapshot %s of stack %s: delete failed: %s", snapshot_id,
+                         stack_id, error)
+                self.store.set_snapshot(snapshot_id, status=FAILED,
+                                        status_reason=f"Snapshot delete failed: {error}")
+                return
+            self.store.drop_snapshot(snapshot_id)
+
+        self._spawn_background(remove())
+
+    async def stack_restore(self, ctxt: Mapping[str, Any], stack_id: str,
+                            snapshot_id: str) -> None:
+        row = self._row(stack_id)
+        snapshot = self._snapshot_of(row, snapshot_id, row.project_id)
+        if snapshot.status != COMPLETE:
+            raise NotSupported("Restoring incomplete snapshot")
+        if row.status == IN_PROGRESS:
+            raise ActionInProgress(row.name, row.action)
+        await self.acquire(stack_id, row.name, RESTORE)
+        # IN_PROGRESS at once, as heat's start_with_lock waits for the action to start.
+        self.store.set_stack_state(stack_id, RESTORE, IN_PROGRESS, "Stack RESTORE started",
+                                   event=False)
+        run = self.stack_run(row, None, ctxt)
+        data = dict(snapshot.data or {})
+        self.run(stack_id, lambda: run.restore(data))
 
     async def stack_action(self, ctxt: Mapping[str, Any], stack_id: str,
                            action: str) -> None:
@@ -802,6 +884,13 @@ class EngineWorker:
                                 resource_type=res.type, action=res.action, status=res.status,
                                 reason=res.status_reason, properties=dict(res.properties),
                                 created_at=self.store.clock.now()))
+
+
+def snapshot_body(snapshot: m.Snapshot) -> dict[str, Any]:
+    """heat's ``format_snapshot``."""
+    return {"id": snapshot.id, "name": snapshot.name, "action": snapshot.action,
+            "status": snapshot.status, "status_reason": snapshot.status_reason,
+            "data": snapshot.data, "creation_time": isotime(snapshot.created_at)}
 
 
 def _stored_required_by(resources: Mapping[str, ResourceState], name: str) -> list[str]:
