@@ -674,14 +674,25 @@ class StackRun:
         wanted = tmpl.enabled_resources(resolver)
         plan: dict[str, list[str]] = {"added": [], "deleted": [], "replaced": [],
                                       "updated": [], "unchanged": []}
-        for name in wanted:
-            current = self.resources.get(name)
-            if current is None or current.action == INIT:
-                plan["added"].append(name)
-                continue
-            kind, _, _ = await self.update_plan(tmpl, resolver, name, current)
-            plan[kind].append(name)
         plan["deleted"] = [name for name in self.resources if name not in wanted]
+        # In dependency order: what refers to a resource the update would make anew sees
+        # it as not made yet (no id, no attributes), as the new stack heat previews does.
+        made_anew: dict[str, ResourceState] = {}
+        try:
+            for name in tmpl.dependencies(resolver).create_order():
+                if name not in wanted:
+                    continue
+                current = self.resources.get(name)
+                if current is None or current.action == INIT:
+                    plan["added"].append(name)
+                    continue
+                kind, _, _ = await self.update_plan(tmpl, resolver, name, current)
+                plan[kind].append(name)
+                if kind == tpl.REPLACED:
+                    made_anew[name] = self.resources.pop(name)
+                    self.attribute_cache[name] = None
+        finally:
+            self.resources.update(made_anew)
         return plan
 
     async def _update_in_place(self, res: ResourceState, plugin: type[ResourcePlugin],

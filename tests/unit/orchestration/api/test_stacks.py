@@ -221,6 +221,26 @@ def test_update_in_place_replace_add_and_remove() -> None:
     run_heat(scenario)
 
 
+def test_a_preview_sees_what_refers_to_a_replaced_resource_change_too() -> None:
+    async def scenario(heat: Heat) -> None:
+        stack_id, _ = await _created(heat, "p1", RANDOM)
+        # A new length replaces r; t's value (r's string) is then new: t is updated.
+        changes = (await heat.call("PATCH", f"/stacks/p1/{stack_id}/preview",
+                                   {"parameters": {"len": 12}}))["resource_changes"]
+        assert {kind: [r["resource_name"] for r in entries]
+                for kind, entries in changes.items()} == {
+            "added": [], "deleted": [], "replaced": ["r"], "updated": ["t"],
+            "unchanged": []}
+        await heat.call("PATCH", f"/stacks/p1/{stack_id}", {"parameters": {"len": 12}},
+                        expect=202)
+        await heat.until("p1", stack_id, "UPDATE_COMPLETE")
+        resources = {r["resource_name"]: r["resource_status"] for r in (await heat.call(
+            "GET", f"/stacks/p1/{stack_id}/resources"))["resources"]}
+        assert resources == {"r": "CREATE_COMPLETE", "t": "UPDATE_COMPLETE"}
+
+    run_heat(scenario)
+
+
 def test_a_failed_update_rolls_back_to_the_previous_template() -> None:
     template = {"heat_template_version": "2018-08-31", "resources": {
         "a": {"type": "OS::Heat::TestResource", "properties": {"value": "one"}}}}
