@@ -924,5 +924,11 @@ def mark_failed(store: EngineStore, stack_id: str, reason: str) -> None:
         if res.status == IN_PROGRESS:
             res.status, res.status_reason = FAILED, reason
             store.save_resource(stack_id, res, event=True)
+    if row.action == SNAPSHOT:
+        # The snapshot being taken fails with its stack (else it stays IN_PROGRESS, which
+        # neither a restore nor a delete of it accepts).
+        for snapshot in store.snapshots(stack_id):
+            if (snapshot.action, snapshot.status) == (CREATE, IN_PROGRESS):
+                store.set_snapshot(snapshot.id, status=FAILED, status_reason=reason)
     store.set_stack_state(stack_id, row.action, FAILED, reason)
 

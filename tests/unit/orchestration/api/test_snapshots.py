@@ -136,3 +136,68 @@ def test_deletion_policy_snapshot_keeps_a_backup_and_is_refused_where_none_can_b
             'resources.n.deletion_policy: "Snapshot" deletion policy not supported')
 
     run_heat(scenario)
+
+
+def test_a_server_is_snapshotted_as_an_image_and_rebuilt_from_it_on_restore() -> None:
+    async def scenario(heat: Heat) -> None:
+        template = {"heat_template_version": "2018-08-31", "resources": {"server": {
+            "type": "OS::Nova::Server", "properties": {
+                "image": "cirros-0.6.2-x86_64-disk", "flavor": "m1.tiny",
+                "networks": [{"allocate_network": "none"}]}}}}
+        stack_id = (await heat.create("vm", template))["stack"]["id"]
+        await heat.until("vm", stack_id, "CREATE_COMPLETE", "CREATE_FAILED")
+        path = f"/stacks/vm/{stack_id}/snapshots"
+        taken = await heat.call("POST", path, {"name": "img"})
+        await heat.until("vm", stack_id, "SNAPSHOT_COMPLETE", "SNAPSHOT_FAILED")
+        data = (await heat.call("GET", f"{path}/{taken['id']}"))["snapshot"]["data"]
+        saved = data["resources"]["server"]
+        image_id = saved["resource_data"]["snapshot_image_id"]
+        headers = {"X-Auth-Token": heat.token}
+        image = (await heat.client.get(f"/image/v2/images/{image_id}", headers=headers)).json()
+        assert image["status"] == "active"
+
+        await heat.call("POST", f"{path}/{taken['id']}/restore", expect=202)
+        await heat.until("vm", stack_id, "RESTORE_COMPLETE", "RESTORE_FAILED")
+        server = (await heat.client.get(f"/compute/v2.1/servers/{saved['resource_id']}",
+                                        headers=headers)).json()["server"]
+        assert (server["status"], server["image"]["id"]) == ("ACTIVE", image_id)
+
+        # The image is the snapshot's: deleting the snapshot deletes it.
+        await heat.call("DELETE", f"{path}/{taken['id']}", expect=204)
+        await heat.settle(5)
+        gone = await heat.client.get(f"/image/v2/images/{image_id}", headers=headers)
+        assert gone.status_code == 404
+
+    run_heat(scenario)
+
+
+def test_a_snapshot_taken_by_an_engine_that_went_down_fails_with_its_stack() -> None:
+    async def scenario(heat: Heat) -> None:
+        from stacklab.orchestration.engine.stack import mark_failed
+
+        stack_id = (await heat.create("gone", {"heat_template_version": "2018-08-31"}))[
+            "stack"]["id"]
+        await heat.until("gone", stack_id, "CREATE_COMPLETE")
+        store = heat.cloud.orchestration.store
+        # What a dead engine leaves: the stack and its new snapshot IN_PROGRESS.
+        store.set_stack_state(stack_id, "SNAPSHOT", "IN_PROGRESS", "Stack SNAPSHOT started")
+        taken = store.add_snapshot(stack_id, heat.project, "s")
+        busy = await heat.request("POST", f"/stacks/gone/{stack_id}/snapshots", {})
+        assert (busy.status_code, busy.json()["error"]["type"]) == (409, "ActionInProgress")
+        deleting = await heat.request("DELETE",
+                                      f"/stacks/gone/{stack_id}/snapshots/{taken.id}")
+        assert (deleting.status_code, deleting.json()["error"]["message"]) == (
+            400, "Deleting in-progress snapshot is not supported.")
+        mark_failed(store, stack_id, "Engine went down during stack SNAPSHOT")
+        shown = (await heat.call("GET", f"/stacks/gone/{stack_id}/snapshots/{taken.id}"))[
+            "snapshot"]
+        assert (shown["status"], shown["status_reason"]) == (
+            "FAILED", "Engine went down during stack SNAPSHOT")
+        refused = await heat.request(
+            "POST", f"/stacks/gone/{stack_id}/snapshots/{taken.id}/restore")
+        assert (refused.status_code, refused.json()["error"]["message"]) == (
+            400, "Restoring incomplete snapshot is not supported.")
+        await heat.call("DELETE", f"/stacks/gone/{stack_id}/snapshots/{taken.id}",
+                        expect=204)
+
+    run_heat(scenario)
