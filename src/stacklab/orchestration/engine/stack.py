@@ -200,6 +200,9 @@ class StackRun:
         # What an update applies while it runs (new resources' nested stacks are made
         # from its files and environment).
         self.applying: StackSpec | None = None
+        # What an update preview found the nested stacks of updated resources would get:
+        # resource name -> (nested stack id, its new spec).
+        self.nested_updates: dict[str, tuple[str, StackSpec]] = {}
 
     @property
     def target(self) -> StackSpec:
@@ -686,14 +689,34 @@ class StackRun:
                 if current is None or current.action == INIT:
                     plan["added"].append(name)
                     continue
-                kind, _, _ = await self.update_plan(tmpl, resolver, name, current)
+                kind, props, _ = await self.update_plan(tmpl, resolver, name, current)
                 plan[kind].append(name)
                 if kind == tpl.REPLACED:
                     made_anew[name] = self.resources.pop(name)
                     self.attribute_cache[name] = None
+                elif kind == tpl.UPDATED:
+                    self._nested_update(new, tmpl, name, current, props)
         finally:
             self.resources.update(made_anew)
         return plan
+
+    def _nested_update(self, new: StackSpec, tmpl: tpl.Template, name: str,
+                       current: ResourceState, props: dict[str, Any]) -> None:
+        """For a preview: what the update would hand the nested stack of ``name`` (a
+        template resource's, a group's), kept in ``nested_updates``."""
+        plugin: Any = plugin_for(self.resolve_type(tmpl, tmpl.resources[name]))
+        if (plugin is None or not plugin.NESTED or getattr(plugin, "DETACHED", False)
+                or current.physical_id is None or not hasattr(plugin, "child")):
+            return
+        self.applying = new
+        try:
+            ctx = PluginContext(self, current)
+            template, parameters = plugin().child(ctx, props)
+            raw, files, env = StackNested(self, current, ctx.physical_name)._spec(
+                template, parameters)
+        finally:
+            self.applying = None
+        self.nested_updates[name] = (current.physical_id, StackSpec(raw, files, env))
 
     async def _update_in_place(self, res: ResourceState, plugin: type[ResourcePlugin],
                                props: dict[str, Any], changed: frozenset[str]) -> None:

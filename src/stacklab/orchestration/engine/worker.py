@@ -477,8 +477,8 @@ class EngineWorker:
         the same verdict the update reaches (``StackRun.update_plan``). Added, replaced
         and unchanged resources are shown as the new stack would hold them (not made
         yet: INIT), updated and deleted ones as they are. With ``show_nested``, the
-        nested stacks of kept resources are previewed with their current templates and
-        their resources shown alongside (heat walks its in-memory nested stacks)."""
+        nested stack of each updated resource (a template resource's, a group's) is
+        previewed with what the update would hand it, its resources shown alongside."""
         row = self._row(stack_id)
         spec, old = await self._updated_spec(ctxt, row, template, params, files, environment,
                                              environment_files, dict(args or {}), existing)
@@ -502,22 +502,13 @@ class EngineWorker:
                         ctxt, row, name, defn.type, None, defn.description,
                         sorted(graph.required_by(name))))
         if show_nested:
-            for child in self._nested_rows(row.id, plan["unchanged"] + plan["updated"]):
+            for child_id, child in run.nested_updates.values():
                 nested = await self.preview_update_stack(
-                    ctxt, child.id, dict(child.template), files=dict(child.files or {}),
-                    environment=dict(child.environment or {}), show_nested=True)
+                    ctxt, child_id, child.template, files=child.files,
+                    environment=child.environment, show_nested=True)
                 for kind, entries in nested.items():
                     changes[kind].extend(entries)
         return changes
-
-    def _nested_rows(self, stack_id: str, owners: list[str]) -> list[Any]:
-        with self.store.session() as session:
-            rows = list(session.scalars(select(m.Stack).where(
-                m.Stack.parent_id == stack_id, m.Stack.deleted_at.is_(None))
-                .order_by(m.Stack.created_at)))
-            for row in rows:
-                session.expunge(row)
-        return [row for row in rows if row.owner_resource in owners]
 
     async def delete_stack(self, ctxt: Mapping[str, Any], stack_id: str) -> None:
         row = self._row(stack_id)

@@ -241,6 +241,36 @@ def test_a_preview_sees_what_refers_to_a_replaced_resource_change_too() -> None:
     run_heat(scenario)
 
 
+def test_a_preview_with_show_nested_previews_what_a_nested_stack_would_get() -> None:
+    inner = ("heat_template_version: 2018-08-31\n"
+             "parameters: {v: {type: string}}\n"
+             "resources:\n"
+             "  t: {type: OS::Heat::TestResource, properties: {value: {get_param: v}}}\n"
+             "  n: {type: OS::Heat::None}\n")
+
+    def outer(value: str) -> dict[str, Any]:
+        return {"heat_template_version": "2018-08-31", "resources": {
+            "inner": {"type": "inner.yaml", "properties": {"v": value}}}}
+
+    async def scenario(heat: Heat) -> None:
+        body = await heat.create("nest", outer("one"), files={"inner.yaml": inner})
+        stack_id = body["stack"]["id"]
+        await heat.until("nest", stack_id, "CREATE_COMPLETE", "CREATE_FAILED")
+        path = f"/stacks/nest/{stack_id}/preview"
+        sent = {"template": outer("two"), "files": {"inner.yaml": inner}}
+        flat = (await heat.call("PUT", path, sent))["resource_changes"]
+        assert [r["resource_name"] for r in flat["updated"]] == ["inner"]
+        assert flat["unchanged"] == []
+        nested = (await heat.call("PUT", path, sent, params={"show_nested": "True"}))[
+            "resource_changes"]
+        assert sorted((r["stack_name"] == "nest", r["resource_name"])
+                      for r in nested["updated"]) == [(False, "t"), (True, "inner")]
+        assert [r["resource_name"] for r in nested["unchanged"]] == ["n"]
+        assert nested["unchanged"][0]["stack_name"].startswith("nest-inner-")
+
+    run_heat(scenario)
+
+
 def test_a_failed_update_rolls_back_to_the_previous_template() -> None:
     template = {"heat_template_version": "2018-08-31", "resources": {
         "a": {"type": "OS::Heat::TestResource", "properties": {"value": "one"}}}}
