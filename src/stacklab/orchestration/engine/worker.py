@@ -331,10 +331,7 @@ class EngineWorker:
                            environment_files: list[str] | None = None,
                            args: Mapping[str, Any] | None = None) -> dict[str, str]:
         args = dict(args or {})
-        if not isinstance(stack_name, str) or not _STACK_NAME.match(stack_name):
-            raise HeatError(f'Invalid stack name {stack_name} must contain only alphanumeric '
-                            'or "_-." characters, must start with alpha and must be 255 '
-                            'characters or less.', status=400, kind="StackValidationFailed")
+        _check_stack_name(stack_name)
         project_id = str(ctxt.get("project_id") or "")
         if self.store.stack_by_name(project_id, stack_name) is not None:
             raise StackExists(stack_name)
@@ -365,6 +362,8 @@ class EngineWorker:
                             environment: Mapping[str, Any] | None = None,
                             environment_files: list[str] | None = None,
                             args: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        # heat's _validate_new_stack, as for a create.
+        _check_stack_name(stack_name)
         spec, tmpl = await self.checked(ctxt, lambda custom: self.prepare(
             ctxt, stack_name, template, params, files, environment, environment_files,
             custom=custom))
@@ -875,6 +874,13 @@ class EngineWorker:
                                 resource_type=res.type, action=res.action, status=res.status,
                                 reason=res.status_reason, properties=dict(res.properties),
                                 created_at=self.store.clock.now()))
+
+
+def _check_stack_name(stack_name: Any) -> None:
+    if not isinstance(stack_name, str) or not _STACK_NAME.match(stack_name):
+        raise HeatError(f'Invalid stack name {stack_name} must contain only alphanumeric '
+                        'or "_-." characters, must start with alpha and must be 255 '
+                        'characters or less.', status=400, kind="StackValidationFailed")
 
 
 def snapshot_body(snapshot: m.Snapshot) -> dict[str, Any]:
