@@ -911,8 +911,9 @@ def abandon_data(row: Any, resources: Mapping[str, ResourceState]) -> dict[str, 
     return {
         "id": row.id, "name": row.name, "action": row.action, "status": row.status,
         "template": row.template, "files": row.files,
-        "environment": tpl.Environment.from_dict(row.environment).as_dict(),
+        "environment": tpl.Environment.from_dict(row.environment).user_dict(),
         "project_id": row.project_id, "stack_user_project_id": row.project_id,
+        "tags": row.tags,
         "resources": {name: {"name": name, "type": r.type, "action": r.action,
                              "status": r.status, "resource_id": r.physical_id,
                              "metadata": r.metadata, "resource_data": r.data}
