@@ -529,7 +529,12 @@ class StackRun:
         snapshots go first (heat's delete_all_snapshots)."""
         self._stack_state(action, IN_PROGRESS, f"Stack {action} started")
         for snapshot in self.store.snapshots(self.stack_id):
-            await self.delete_snapshot(snapshot.data)
+            try:
+                await self.delete_snapshot(snapshot.data)
+            except Exception as error:
+                # heat's reset_state_on_error: the action fails with the error's words.
+                self._stack_state(action, FAILED, _error_message(error))
+                return False
             self.store.drop_snapshot(snapshot.id)
         try:
             tmpl: tpl.Template | None = self.spec.parsed()
