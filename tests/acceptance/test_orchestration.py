@@ -112,7 +112,15 @@ def test_cli_creates_shows_updates_and_deletes_a_stack(live: LiveCloud, stacks: 
     assert [(e["resource_name"], e["resource_status"]) for e in events][-1] == (
         name, "CREATE_COMPLETE")
 
-    # A new length replaces the string; the keeper takes the new one in place.
+    # --dry-run (heat's update preview) foretells what the update then does: a new length
+    # replaces the string, and the keeper takes the new one in place.
+    preview = live.openstack_json("stack", "update", "--dry-run", "--existing",
+                                  "--parameter", "len=8", name)
+    assert {kind: [r["resource_name"] for r in entries]
+            for kind, entries in preview.items()} == {
+        "added": [], "deleted": [], "replaced": ["secret"], "updated": ["keeper"],
+        "unchanged": []}
+    assert stacks.until(name, "CREATE_COMPLETE")["stack_status"] == "CREATE_COMPLETE"
     live.openstack("stack", "update", "--existing", "--parameter", "len=8", name)
     stacks.until(name, "UPDATE_COMPLETE", "UPDATE_FAILED")
     after = {row["resource_name"]: row for row in live.openstack_json(
@@ -125,6 +133,64 @@ def test_cli_creates_shows_updates_and_deletes_a_stack(live: LiveCloud, stacks: 
     assert len(outputs[0]["output_value"]) == 8
 
     live.openstack("stack", "delete", "--yes", name)
+    stacks.until(name, "DELETE_COMPLETE")
+
+
+SNAPSHOTTED = """\
+heat_template_version: 2018-08-31
+parameters:
+  value: {type: string, default: before}
+resources:
+  volume:
+    type: OS::Cinder::Volume
+    properties: {size: 1}
+  keeper:
+    type: OS::Heat::TestResource
+    properties: {value: {get_param: value}}
+outputs:
+  kept: {value: {get_attr: [keeper, output]}}
+"""
+
+
+def test_cli_snapshots_a_stack_restores_and_deletes_the_snapshot(live: LiveCloud,
+                                                                 stacks: Stacks) -> None:
+    name = unique("snap")
+    # The stack's own life through raw HTTP (the CLI's is the first test's): the CLI for
+    # the snapshots only.
+    answer = stacks.http.post("/stacks", json={"stack_name": name, "template": SNAPSHOTTED})
+    assert answer.status_code == 201, answer.text
+    stacks.until(name, "CREATE_COMPLETE")
+    taken = live.openstack_json("stack", "snapshot", "create", "--name", "first", name)
+    assert (taken["name"], taken["action"], taken["status"]) == (
+        "first", "CREATE", "IN_PROGRESS")
+    snapshot_id = taken["ID"]  # heatclient's column
+    stacks.until(name, "SNAPSHOT_COMPLETE", "SNAPSHOT_FAILED")
+    listed = live.openstack_json("stack", "snapshot", "list", name)
+    assert [(s["id"], s["status"]) for s in listed] == [(snapshot_id, "COMPLETE")]
+    shown = live.openstack_json("stack", "snapshot", "show", name, snapshot_id)["snapshot"]
+    # The volume's part of it: a backup in cinder.
+    backup = shown["data"]["resources"]["volume"]["resource_data"]["backup_id"]
+    volume_api = f"{live.url}/volume/v3/backups/{backup}"
+    assert httpx.get(volume_api, headers=stacks.http.headers, timeout=30).json()[
+        "backup"]["status"] == "available"
+
+    link = stacks.http.get(f"/stacks/{name}").headers["location"]
+    assert stacks.http.patch(link, json={"parameters": {"value": "after"}}).status_code == 202
+    assert stacks.until(name, "UPDATE_COMPLETE")["outputs"][0]["output_value"] == "after"
+    live.openstack("stack", "snapshot", "restore", name, snapshot_id)
+    restored = stacks.until(name, "RESTORE_COMPLETE", "RESTORE_FAILED")
+    assert restored["stack_status_reason"] == "Stack RESTORE completed successfully"
+    assert restored["outputs"][0]["output_value"] == "before"
+
+    missing = live.openstack("stack", "snapshot", "show", name, "no-such", check=False)
+    assert missing.returncode != 0
+    assert "Snapshot ID <no-such> not found" in missing.stderr
+    live.openstack("stack", "snapshot", "delete", "--yes", name, snapshot_id)
+    deadline = time.monotonic() + 30
+    while stacks.http.get(f"{link}/snapshots").json()["snapshots"]:
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    assert stacks.http.delete(link).status_code == 204
     stacks.until(name, "DELETE_COMPLETE")
 
 

@@ -683,6 +683,12 @@ def test_orchestration_answers_no_5xx(cloud: Cloud, client: TestClient) -> None:
             "PUT /v1/{tenant_id}/stacks/{stack_name}/{stack_id}": [{"template": HOT}],
             "POST /v1/{tenant_id}/stacks/{stack_name}/{stack_id}/actions": [
                 {"check": None}, {"suspend": None}, {"resume": None}],
+            "PUT /v1/{tenant_id}/stacks/{stack_name}/{stack_id}/preview": [
+                {"template": HOT}],
+            "PATCH /v1/{tenant_id}/stacks/{stack_name}/{stack_id}/preview": [
+                {"parameters": {"n": 9}}],
+            "POST /v1/{tenant_id}/stacks/{stack_name}/{stack_id}/snapshots": [
+                {"name": "s"}],
         })
     run(campaign, EXAMPLES["orchestration"])
     assert_no_server_errors(campaign, cloud)

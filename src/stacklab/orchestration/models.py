@@ -91,6 +91,24 @@ class StackLock(Base):
     created_at: Mapped[float] = mapped_column(Float)
 
 
+class Snapshot(Base):
+    """heat's snapshot: a stack's state when it was taken (``data``: the stack as heat's
+    abandon shows it, each resource with the resource data its snapshot kept, a backup's
+    or an image's id), with the snapshot's own action (CREATE, DELETE) and status."""
+
+    __tablename__ = "orchestration_snapshot"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    stack_id: Mapped[str] = mapped_column(String(36), index=True)
+    project_id: Mapped[str] = mapped_column(String(64), index=True)
+    name: Mapped[str | None] = mapped_column(String(255))
+    action: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(32))
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[float | None] = mapped_column(Float)
+
+
 class SoftwareConfig(Base):
     """heat's software_config: a configuration a server's agent applies. ``config`` holds
     heat's four keys (``config``, ``inputs``, ``outputs``, ``options``); immutable once

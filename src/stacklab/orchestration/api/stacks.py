@@ -397,6 +397,27 @@ async def update_stack_patch(call: Call) -> Reply:
     return await _update(call, existing=True)
 
 
+async def _preview_update(call: Call, existing: bool) -> dict[str, Any]:
+    row = _stack_row(call)
+    body = _body(call)
+    changes = await _service(call).rpc(
+        "preview_update_stack", _ctxt(call), stack_id=row.id, args=_create_args(body),
+        existing=existing, show_nested=_flag(call, "show_nested"),
+        **_stack_inputs(call, body, required=not existing))
+    return {"resource_changes": changes}
+
+
+@api.route("PUT", STACK + "/preview", policy="stacks:preview_update", target=_tenant)
+async def preview_update(call: Call) -> dict[str, Any]:
+    return await _preview_update(call, existing=False)
+
+
+@api.route("PATCH", STACK + "/preview", policy="stacks:preview_update_patch",
+           target=_tenant)
+async def preview_update_patch(call: Call) -> dict[str, Any]:
+    return await _preview_update(call, existing=True)
+
+
 @api.route("DELETE", STACK, policy="stacks:delete", target=_tenant, status=204)
 async def delete_stack(call: Call) -> None:
     row = _stack_row(call)

@@ -107,6 +107,13 @@ def child_parameters(properties: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _deletion_policy(defn: tpl.ResourceDefinition, resolver: tpl.StackResolver) -> str:
+    try:
+        return defn.deletion_policy_value(resolver)
+    except (tpl.TemplateError, ValueError, KeyError):
+        return "Delete"  # a policy known only once resources exist is checked then
+
+
 def check_resources(tmpl: tpl.Template, env: tpl.Environment, resolver: tpl.StackResolver,
                     files: Mapping[str, str], custom: CustomCheck | None, *,
                     depth: int = 0, project_id: str = "") -> None:
@@ -120,6 +127,11 @@ def check_resources(tmpl: tpl.Template, env: tpl.Environment, resolver: tpl.Stac
         if plugin is None:
             raise tpl.StackValidationFailed(
                 f"The Resource Type ({defn.type}) could not be found.")
+        if not plugin.SNAPSHOT_DELETE and _deletion_policy(defn, resolver) == "Snapshot":
+            # heat's validate_deletion_policy: only a type with handle_snapshot_delete.
+            key = "DeletionPolicy" if section == "Resources" else "deletion_policy"
+            raise tpl.StackValidationFailed('"Snapshot" deletion policy not supported',
+                                            path=[section, name, key])
         props = defn.properties_value(resolver)
         if plugin is TemplateResource:
             text = files.get(rtype)

@@ -10,6 +10,7 @@ running finish; the whole action runs under the stack's timeout (``timeout_mins`
 from __future__ import annotations
 
 import asyncio
+import copy
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,8 +34,10 @@ from stacklab.orchestration.engine.store import (
     FAILED,
     IN_PROGRESS,
     INIT,
+    RESTORE,
     RESUME,
     ROLLBACK,
+    SNAPSHOT,
     SUSPEND,
     UPDATE,
     EngineStore,
@@ -197,6 +200,9 @@ class StackRun:
         # What an update applies while it runs (new resources' nested stacks are made
         # from its files and environment).
         self.applying: StackSpec | None = None
+        # What an update preview found the nested stacks of updated resources would get:
+        # resource name -> (nested stack id, its new spec).
+        self.nested_updates: dict[str, tuple[str, StackSpec]] = {}
 
     @property
     def target(self) -> StackSpec:
@@ -439,7 +445,14 @@ class StackRun:
             instance = plugin()
             ctx = PluginContext(self, res)
             try:
-                await instance.delete(ctx, res.physical_id, res.properties)
+                if policy == "Snapshot" and plugin.SNAPSHOT_DELETE:
+                    # heat's handle_snapshot_delete: no copy of a resource whose create
+                    # or update failed.
+                    await instance.delete_with_snapshot(
+                        ctx, res.physical_id, res.properties,
+                        failed=res.status == FAILED and res.action in (CREATE, UPDATE))
+                else:
+                    await instance.delete(ctx, res.physical_id, res.properties)
                 await self._poll(lambda: instance.delete_complete(ctx, res.physical_id,
                                                                   res.properties),
                                  plugin.POLL_INTERVAL)
@@ -512,8 +525,17 @@ class StackRun:
         return COMPLETE, f"Stack {action} completed successfully"
 
     async def delete(self, action: str = DELETE) -> bool:
-        """heat's ``Stack.delete`` (also the rollback of a failed create)."""
+        """heat's ``Stack.delete`` (also the rollback of a failed create); the stack's
+        snapshots go first (heat's delete_all_snapshots)."""
         self._stack_state(action, IN_PROGRESS, f"Stack {action} started")
+        for snapshot in self.store.snapshots(self.stack_id):
+            try:
+                await self.delete_snapshot(snapshot.data)
+            except Exception as error:
+                # heat's reset_state_on_error: the action fails with the error's words.
+                self._stack_state(action, FAILED, _error_message(error))
+                return False
+            self.store.drop_snapshot(snapshot.id)
         try:
             tmpl: tpl.Template | None = self.spec.parsed()
         except tpl.TemplateError:
@@ -591,36 +613,28 @@ class StackRun:
             if current is None or current.action == INIT:
                 await self.create_resource(tmpl, resolver, name, CREATE)
                 return
-            plugin = plugin_for(self.resolve_type(tmpl, defn))
-            replace = (plugin is None or current.type != defn.type
-                       or current.status == FAILED or current.action in (DELETE,))
-            props: dict[str, Any] = {}
-            if not replace and plugin is not None:
-                await self.load_attributes(self._referenced([defn.properties]), tmpl)
-                try:
-                    props = self.resolved_properties(tmpl, resolver, defn, plugin)
-                except Exception as error:
-                    failed = ActionFailed(error, name, UPDATE)
-                    self._state(current, UPDATE, FAILED, str(failed))
-                    raise failed from error
-                changed = frozenset(k for k in set(props) | set(current.properties)
-                                    if props.get(k) != current.properties.get(k))
+            try:
+                kind, props, changed = await self.update_plan(tmpl, resolver, name, current)
+            except Exception as error:
+                failed = ActionFailed(error, name, UPDATE)
+                self._state(current, UPDATE, FAILED, str(failed))
+                raise failed from error
+            if kind != tpl.REPLACED:
                 current.requires = sorted(defn.required_resource_names())
-                if not changed and not plugin.NESTED:
-                    self.store.save_resource(self.stack_id, current)
+            if kind == tpl.UNCHANGED:
+                self.store.save_resource(self.stack_id, current)
+                return
+            if kind == tpl.UPDATED:
+                plugin = plugin_for(self.resolve_type(tmpl, defn))
+                assert plugin is not None
+                try:
+                    await self._update_in_place(current, plugin, props, changed)
                     return
-                replace = not all(plugin.PROPERTIES[k].update_allowed for k in changed
-                                  if k in plugin.PROPERTIES)
-                if not replace:
-                    try:
-                        await self._update_in_place(current, plugin, props, changed)
-                        return
-                    except UpdateReplace:
-                        replace = True
-            if replace:
-                policy = self.deletion_policy(old_tmpl, name)
-                replaced.append((current, policy))
-                await self.create_resource(tmpl, resolver, name, CREATE)
+                except UpdateReplace:
+                    pass
+            policy = self.deletion_policy(old_tmpl, name)
+            replaced.append((current, policy))
+            await self.create_resource(tmpl, resolver, name, CREATE)
 
         await self.walk(graph, step)
         # What the new template no longer has, then what was replaced, newest last.
@@ -639,6 +653,75 @@ class StackRun:
             await self.walk(old_graph, remove, reverse=True)
         for res, policy in reversed(replaced):
             await self.delete_resource(res, policy)
+
+    async def update_plan(self, tmpl: tpl.Template, resolver: tpl.StackResolver, name: str,
+                          current: ResourceState,
+                          ) -> tuple[str, dict[str, Any], frozenset[str]]:
+        """What an update to ``tmpl`` does with the stack's resource ``name`` (kept by
+        it): ``tpl.update_kind``'s verdict, the new properties and those that changed.
+        Asked by the update itself and by its preview; a property that does not resolve
+        raises."""
+        defn = tmpl.resources[name]
+        plugin = plugin_for(self.resolve_type(tmpl, defn))
+        if (plugin is None or current.type != defn.type or current.status == FAILED
+                or current.action == DELETE):
+            return tpl.REPLACED, {}, frozenset()
+        await self.load_attributes(self._referenced([defn.properties]), tmpl)
+        props = self.resolved_properties(tmpl, resolver, defn, plugin)
+        schema = plugin.PROPERTIES
+        kind, changed = tpl.update_kind(
+            current.properties, props, always_update=plugin.NESTED,
+            update_allowed=lambda key: key not in schema or schema[key].update_allowed)
+        return kind, props, changed
+
+    async def preview_update(self, new: StackSpec) -> dict[str, list[str]]:
+        """heat's update preview: the names an update to ``new`` would add, delete,
+        replace, update in place and leave unchanged (nothing is changed)."""
+        tmpl = new.parsed()
+        resolver = self.resolver(new, tmpl)
+        wanted = tmpl.enabled_resources(resolver)
+        plan: dict[str, list[str]] = {"added": [], "deleted": [], "replaced": [],
+                                      "updated": [], "unchanged": []}
+        plan["deleted"] = [name for name in self.resources if name not in wanted]
+        # In dependency order: what refers to a resource the update would make anew sees
+        # it as not made yet (no id, no attributes), as the new stack heat previews does.
+        made_anew: dict[str, ResourceState] = {}
+        try:
+            for name in tmpl.dependencies(resolver).create_order():
+                if name not in wanted:
+                    continue
+                current = self.resources.get(name)
+                if current is None or current.action == INIT:
+                    plan["added"].append(name)
+                    continue
+                kind, props, _ = await self.update_plan(tmpl, resolver, name, current)
+                plan[kind].append(name)
+                if kind == tpl.REPLACED:
+                    made_anew[name] = self.resources.pop(name)
+                    self.attribute_cache[name] = None
+                elif kind == tpl.UPDATED:
+                    self._nested_update(new, tmpl, name, current, props)
+        finally:
+            self.resources.update(made_anew)
+        return plan
+
+    def _nested_update(self, new: StackSpec, tmpl: tpl.Template, name: str,
+                       current: ResourceState, props: dict[str, Any]) -> None:
+        """For a preview: what the update would hand the nested stack of ``name`` (a
+        template resource's, a group's), kept in ``nested_updates``."""
+        plugin: Any = plugin_for(self.resolve_type(tmpl, tmpl.resources[name]))
+        if (plugin is None or not plugin.NESTED or getattr(plugin, "DETACHED", False)
+                or current.physical_id is None or not hasattr(plugin, "child")):
+            return
+        self.applying = new
+        try:
+            ctx = PluginContext(self, current)
+            template, parameters = plugin().child(ctx, props)
+            raw, files, env = StackNested(self, current, ctx.physical_name)._spec(
+                template, parameters)
+        finally:
+            self.applying = None
+        self.nested_updates[name] = (current.physical_id, StackSpec(raw, files, env))
 
     async def _update_in_place(self, res: ResourceState, plugin: type[ResourcePlugin],
                                props: dict[str, Any], changed: frozenset[str]) -> None:
@@ -736,7 +819,113 @@ class StackRun:
         self._stack_state(action, COMPLETE, f"Stack {action} completed successfully")
 
 
-ACTIONS = (CREATE, UPDATE, DELETE, ROLLBACK, SUSPEND, RESUME, CHECK)
+    # -- snapshots (heat's legacy Stack.snapshot, delete_snapshot, restore) -------------
+
+    async def snapshot(self, snapshot_id: str) -> None:
+        """Each resource through SNAPSHOT in dependency order (its plugin's ``snapshot``
+        polled to its end); the snapshot's data (the stack as abandon shows it, with the
+        resources' data) and status saved before the stack's state ends, as heat's
+        ``save_snapshot_func``."""
+        self._stack_state(SNAPSHOT, IN_PROGRESS, "Stack SNAPSHOT started",
+                          updated_at=self.store.clock.now())
+        graph = self.stored_graph(None)
+
+        async def step(name: str) -> None:
+            res = self.resources[name]
+            self._state(res, SNAPSHOT, IN_PROGRESS, "state changed")
+            plugin = self.plugin_of(res)
+            if plugin is not None:
+                instance = plugin()
+                ctx = PluginContext(self, res)
+                try:
+                    await instance.snapshot(ctx, res.physical_id, res.properties)
+                    await self._poll(lambda: instance.snapshot_complete(
+                        ctx, res.physical_id, res.properties), plugin.POLL_INTERVAL)
+                except asyncio.CancelledError:
+                    raise
+                except Exception as error:
+                    failed = ActionFailed(error, name, SNAPSHOT)
+                    self._state(res, SNAPSHOT, FAILED, str(failed))
+                    raise failed from error
+            self._state(res, SNAPSHOT, COMPLETE, "state changed")
+
+        status, reason = COMPLETE, f"Stack {SNAPSHOT} completed successfully"
+        try:
+            await self.timed(self.walk(graph, step))
+        except StackTimeout:
+            status, reason = FAILED, f"{SNAPSHOT.title()} timed out"
+        except (ActionFailed, tpl.TemplateError) as error:
+            status, reason = FAILED, f"Resource {SNAPSHOT} failed: {error}"
+        row = self.store.stack(self.stack_id)
+        assert row is not None
+        data = abandon_data(row, self.resources)
+        data["status"] = status
+        self.store.set_snapshot(snapshot_id, data=data, status=status, status_reason=reason)
+        self._stack_state(SNAPSHOT, status, reason)
+
+    async def delete_snapshot(self, data: Mapping[str, Any] | None) -> None:
+        """What a snapshot made (backups, images) removed, each by its type's plugin."""
+        for name, saved in ((data or {}).get("resources") or {}).items():
+            plugin = plugin_for(str(saved.get("type")))
+            if plugin is None or not saved.get("resource_data"):
+                continue
+            res = ResourceState(id="", name=name, type=str(saved["type"]),
+                                physical_id=saved.get("resource_id"),
+                                data=dict(saved["resource_data"]))
+            await plugin().delete_snapshot(PluginContext(self, res), res.data)
+
+    async def restore_spec(self, data: Mapping[str, Any]) -> StackSpec:
+        """heat's ``restore_data``: the snapshot's template, each resource whose type
+        restores (``restore_properties``: a volume from its backup, a server from its
+        image) given the properties that do it, resolved now."""
+        template = copy.deepcopy(dict(data["template"]))
+        spec = StackSpec(template, dict(data.get("files") or {}),
+                         dict(data.get("environment") or {}))
+        tmpl = spec.parsed()
+        resolver = self.resolver(spec, tmpl)
+        saved = data.get("resources") or {}
+        section = template.get(tmpl.version.resources_section) or {}
+        for name, defn in tmpl.enabled_resources(resolver).items():
+            plugin = plugin_for(self.resolve_type(tmpl, defn))
+            resource_data = (saved.get(name) or {}).get("resource_data")
+            if plugin is None or not resource_data:
+                continue
+            await self.load_attributes(self._referenced([defn.properties]), tmpl)
+            props = self.resolved_properties(tmpl, resolver, defn, plugin)
+            restored = plugin().restore_properties(props, resource_data)
+            if restored is not None and isinstance(section.get(name), dict):
+                key = "Properties" if "Properties" in section[name] or (
+                    tmpl.version.resources_section == "Resources") else "properties"
+                section[name][key] = restored
+        return StackSpec(template, spec.files, spec.environment)
+
+    async def restore(self, data: Mapping[str, Any]) -> None:
+        """heat's legacy ``Stack.restore``: an update (action RESTORE) to the snapshot's
+        template as ``restore_spec`` makes it."""
+        try:
+            spec = await self.restore_spec(data)
+        except Exception as error:
+            self._stack_state(RESTORE, FAILED, f"Resource {RESTORE} failed: {error}")
+            return
+        await self.update(spec, action=RESTORE)
+
+
+def abandon_data(row: Any, resources: Mapping[str, ResourceState]) -> dict[str, Any]:
+    """A stack as heat's ``prepare_abandon`` shows it (abandon's answer, a snapshot's
+    data): its definition, state and each resource with its resource data."""
+    return {
+        "id": row.id, "name": row.name, "action": row.action, "status": row.status,
+        "template": row.template, "files": row.files,
+        "environment": tpl.Environment.from_dict(row.environment).user_dict(),
+        "project_id": row.project_id, "stack_user_project_id": row.project_id,
+        "tags": row.tags,
+        "resources": {name: {"name": name, "type": r.type, "action": r.action,
+                             "status": r.status, "resource_id": r.physical_id,
+                             "metadata": r.metadata, "resource_data": r.data}
+                      for name, r in resources.items()}}
+
+
+ACTIONS = (CREATE, UPDATE, DELETE, ROLLBACK, SUSPEND, RESUME, CHECK, SNAPSHOT, RESTORE)
 
 
 def signal_reason(details: Any) -> str:
@@ -764,5 +953,11 @@ def mark_failed(store: EngineStore, stack_id: str, reason: str) -> None:
         if res.status == IN_PROGRESS:
             res.status, res.status_reason = FAILED, reason
             store.save_resource(stack_id, res, event=True)
+    if row.action == SNAPSHOT:
+        # The snapshot being taken fails with its stack (else it stays IN_PROGRESS, which
+        # neither a restore nor a delete of it accepts).
+        for snapshot in store.snapshots(stack_id):
+            if (snapshot.action, snapshot.status) == (CREATE, IN_PROGRESS):
+                store.set_snapshot(snapshot.id, status=FAILED, status_reason=reason)
     store.set_stack_state(stack_id, row.action, FAILED, reason)
 

@@ -19,6 +19,7 @@ from stacklab.store.database import Database
 # (action, status) as heat names them.
 CREATE, UPDATE, DELETE, ROLLBACK, SUSPEND, RESUME, CHECK, ADOPT, INIT = (
     "CREATE", "UPDATE", "DELETE", "ROLLBACK", "SUSPEND", "RESUME", "CHECK", "ADOPT", "INIT")
+SNAPSHOT, RESTORE = "SNAPSHOT", "RESTORE"
 IN_PROGRESS, COMPLETE, FAILED = "IN_PROGRESS", "COMPLETE", "FAILED"
 STACK_EVENT_TYPE = "OS::Heat::Stack"
 
@@ -143,6 +144,46 @@ class EngineStore:
     def drop_resource(self, resource_id: str) -> None:
         with self.session() as session:
             session.execute(delete(m.Resource).where(m.Resource.id == resource_id))
+
+    # -- snapshots -------------------------------------------------------------------
+
+    def snapshots(self, stack_id: str) -> list[m.Snapshot]:
+        with self.session() as session:
+            rows = list(session.scalars(select(m.Snapshot).where(
+                m.Snapshot.stack_id == stack_id).order_by(m.Snapshot.created_at,
+                                                          m.Snapshot.id)))
+            for row in rows:
+                session.expunge(row)
+            return rows
+
+    def snapshot(self, snapshot_id: str) -> m.Snapshot | None:
+        with self.session() as session:
+            row = session.get(m.Snapshot, snapshot_id)
+            if row is not None:
+                session.expunge(row)
+            return row
+
+    def add_snapshot(self, stack_id: str, project_id: str, name: str | None) -> m.Snapshot:
+        row = m.Snapshot(id=self.ids.uuid(), stack_id=stack_id, project_id=project_id,
+                         name=name, action=CREATE, status=IN_PROGRESS, status_reason=None,
+                         data=None, created_at=self.clock.now())
+        with self.session() as session:
+            session.add(row)
+        found = self.snapshot(row.id)
+        assert found is not None
+        return found
+
+    def set_snapshot(self, snapshot_id: str, **fields: Any) -> None:
+        with self.session() as session:
+            row = session.get(m.Snapshot, snapshot_id)
+            if row is not None:
+                for key, value in fields.items():
+                    setattr(row, key, value)
+                row.updated_at = self.clock.now()
+
+    def drop_snapshot(self, snapshot_id: str) -> None:
+        with self.session() as session:
+            session.execute(delete(m.Snapshot).where(m.Snapshot.id == snapshot_id))
 
     # -- locks (heat's stack_lock_create / steal / release) ----------------------------
 

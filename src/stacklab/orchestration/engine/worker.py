@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from sqlalchemy import select
 
 from stacklab.bus.interface import MessagingTimeout, Target
+from stacklab.clock import isotime
 from stacklab.orchestration import models as m
 from stacklab.orchestration import template as tpl
 from stacklab.orchestration.engine.clients import Clients
@@ -40,6 +41,7 @@ from stacklab.orchestration.engine.stack import (
     PluginContext,
     StackRun,
     StackSpec,
+    abandon_data,
     mark_failed,
 )
 from stacklab.orchestration.engine.store import (
@@ -49,7 +51,10 @@ from stacklab.orchestration.engine.store import (
     DELETE,
     FAILED,
     IN_PROGRESS,
+    INIT,
+    RESTORE,
     RESUME,
+    SNAPSHOT,
     SUSPEND,
     UPDATE,
     EngineStore,
@@ -74,6 +79,8 @@ if TYPE_CHECKING:
 LOG = logging.getLogger("stacklab.orchestration.engine")
 ENGINE_TOPIC = "engine"
 LISTENER_TOPIC = "heat-engine-listener"
+# heat's [DEFAULT] max_snapshots_per_stack (an admin is not held to it).
+MAX_SNAPSHOTS_PER_STACK = 32
 # heat's [DEFAULT] engine_life_check_timeout (seconds).
 ENGINE_LIFE_CHECK_TIMEOUT = 2.0
 T = TypeVar("T")
@@ -111,6 +118,7 @@ class EngineWorker:
         # The update each stack's running action is (what cancel_update reaches).
         self.runs: dict[str, StackRun] = {}
         self._listeners: list[BusListener] = []
+        self._background: set[asyncio.Task[None]] = set()
 
     # -- life ----------------------------------------------------------------------------
 
@@ -148,7 +156,9 @@ class EngineWorker:
             work.close()  # no loop yet (a cloud built but not serving): nothing to reset
             return
         task = loop.create_task(work)
-        self._background = task
+        # Held until done (the loop keeps only a weak reference to a task).
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     async def engine_alive(self, engine_id: str) -> bool:
         if engine_id == self.engine_id:
@@ -321,10 +331,7 @@ class EngineWorker:
                            environment_files: list[str] | None = None,
                            args: Mapping[str, Any] | None = None) -> dict[str, str]:
         args = dict(args or {})
-        if not isinstance(stack_name, str) or not _STACK_NAME.match(stack_name):
-            raise HeatError(f'Invalid stack name {stack_name} must contain only alphanumeric '
-                            'or "_-." characters, must start with alpha and must be 255 '
-                            'characters or less.', status=400, kind="StackValidationFailed")
+        _check_stack_name(stack_name)
         project_id = str(ctxt.get("project_id") or "")
         if self.store.stack_by_name(project_id, stack_name) is not None:
             raise StackExists(stack_name)
@@ -355,6 +362,8 @@ class EngineWorker:
                             environment: Mapping[str, Any] | None = None,
                             environment_files: list[str] | None = None,
                             args: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        # heat's _validate_new_stack, as for a create.
+        _check_stack_name(stack_name)
         spec, tmpl = await self.checked(ctxt, lambda custom: self.prepare(
             ctxt, stack_name, template, params, files, environment, environment_files,
             custom=custom))
@@ -395,26 +404,8 @@ class EngineWorker:
             raise NotSupported("Updating a stack when it is suspended")
         if row.action == DELETE:
             raise NotSupported("Updating a stack when it is deleting")
-        spec_env = dict(environment or {})
-        stored_files = dict(row.files or {})
-        if existing:
-            # PATCH: what is not sent is kept (template, files, parameters, registry).
-            old_env = tpl.Environment.from_dict(row.environment).as_dict()
-            for name in args.get("clear_parameters") or []:
-                old_env.get("parameters", {}).pop(name, None)
-                old_env.get("parameter_defaults", {}).pop(name, None)
-            spec_env = tpl.Environment.merge(old_env, spec_env).as_dict()
-            template = template or row.template
-            files = {**stored_files, **dict(files or {})}
-        spec, _ = await self.checked(ctxt, lambda custom: self.prepare(
-            ctxt, row.name, template, params, files, spec_env, environment_files,
-            stack_id=stack_id, custom=custom))
-        old = StackSpec(dict(row.template), stored_files, dict(row.environment or {}))
-        old_params = old.parsed().parameters(stack_name=row.name, stack_id=row.id,
-                                             project_id=row.project_id)
-        new_params = spec.parsed().parameters(stack_name=row.name, stack_id=row.id,
-                                              project_id=row.project_id)
-        old_params.check_immutable(new_params)
+        spec, old = await self._updated_spec(ctxt, row, template, params, files, environment,
+                                             environment_files, args, existing)
         await self.acquire(stack_id, row.name, UPDATE)
         fields: dict[str, Any] = {}
         if "timeout_mins" in args:
@@ -442,6 +433,81 @@ class EngineWorker:
 
         self.run(stack_id, update)
         return {"stack_name": row.name, "stack_id": stack_id}
+
+    async def _updated_spec(self, ctxt: Mapping[str, Any], row: Any, template: Any,
+                            params: Mapping[str, Any] | None,
+                            files: Mapping[str, Any] | None,
+                            environment: Mapping[str, Any] | None,
+                            environment_files: list[str] | None, args: Mapping[str, Any],
+                            existing: bool) -> tuple[StackSpec, StackSpec]:
+        """What an update (or its preview) would apply, checked as heat checks it, and
+        what the stack is now. PATCH (``existing``) keeps what is not sent."""
+        spec_env = dict(environment or {})
+        stored_files = dict(row.files or {})
+        if existing:
+            # PATCH: what is not sent is kept (template, files, parameters, registry).
+            old_env = tpl.Environment.from_dict(row.environment).as_dict()
+            for name in args.get("clear_parameters") or []:
+                old_env.get("parameters", {}).pop(name, None)
+                old_env.get("parameter_defaults", {}).pop(name, None)
+            spec_env = tpl.Environment.merge(old_env, spec_env).as_dict()
+            template = template or row.template
+            files = {**stored_files, **dict(files or {})}
+        spec, _ = await self.checked(ctxt, lambda custom: self.prepare(
+            ctxt, row.name, template, params, files, spec_env, environment_files,
+            stack_id=row.id, custom=custom))
+        old = StackSpec(dict(row.template), stored_files, dict(row.environment or {}))
+        old_params = old.parsed().parameters(stack_name=row.name, stack_id=row.id,
+                                             project_id=row.project_id)
+        new_params = spec.parsed().parameters(stack_name=row.name, stack_id=row.id,
+                                              project_id=row.project_id)
+        old_params.check_immutable(new_params)
+        return spec, old
+
+    async def preview_update_stack(self, ctxt: Mapping[str, Any], stack_id: str,
+                                   template: Any, params: Mapping[str, Any] | None = None,
+                                   files: Mapping[str, Any] | None = None,
+                                   environment: Mapping[str, Any] | None = None,
+                                   environment_files: list[str] | None = None,
+                                   args: Mapping[str, Any] | None = None,
+                                   existing: bool = False,
+                                   show_nested: bool = False) -> dict[str, list[Any]]:
+        """heat's ``preview_update_stack``: what an update would do to each resource, by
+        the same verdict the update reaches (``StackRun.update_plan``). Added, replaced
+        and unchanged resources are shown as the new stack would hold them (not made
+        yet: INIT), updated and deleted ones as they are. With ``show_nested``, the
+        nested stack of each updated resource (a template resource's, a group's) is
+        previewed with what the update would hand it, its resources shown alongside."""
+        row = self._row(stack_id)
+        spec, old = await self._updated_spec(ctxt, row, template, params, files, environment,
+                                             environment_files, dict(args or {}), existing)
+        run = self.stack_run(row, old, ctxt)
+        run.launcher = None  # a preview starts nothing
+        plan = await run.preview_update(spec)
+        tmpl = spec.parsed()
+        resolver = tpl.StackResolver(run.parameters(spec, tmpl), spec.files)
+        graph = tmpl.dependencies(resolver)
+        changes: dict[str, list[Any]] = {key: [] for key in plan}
+        for kind, names in plan.items():
+            for name in names:
+                current = run.resources.get(name)
+                if kind in ("updated", "deleted") and current is not None:
+                    changes[kind].append(_preview_resource(
+                        ctxt, row, name, current.type, current, current.description,
+                        _stored_required_by(run.resources, name)))
+                else:
+                    defn = tmpl.resources[name]
+                    changes[kind].append(_preview_resource(
+                        ctxt, row, name, defn.type, None, defn.description,
+                        sorted(graph.required_by(name))))
+        if show_nested:
+            for child_id, child in run.nested_updates.values():
+                nested = await self.preview_update_stack(
+                    ctxt, child_id, child.template, files=child.files,
+                    environment=child.environment, show_nested=True)
+                for kind, entries in nested.items():
+                    changes[kind].extend(entries)
+        return changes
 
     async def delete_stack(self, ctxt: Mapping[str, Any], stack_id: str) -> None:
         row = self._row(stack_id)
@@ -533,15 +599,7 @@ class EngineWorker:
         await self.acquire(stack_id, row.name, "ABANDON")
         try:
             resources = self.store.resources(stack_id)
-            data = {
-                "id": row.id, "name": row.name, "action": row.action, "status": row.status,
-                "template": row.template, "files": row.files,
-                "environment": row.environment, "project_id": row.project_id,
-                "stack_user_project_id": row.project_id,
-                "resources": {name: {"name": name, "type": r.type, "action": r.action,
-                                     "status": r.status, "resource_id": r.physical_id,
-                                     "metadata": r.metadata, "resource_data": r.data}
-                              for name, r in resources.items()}}
+            data = abandon_data(row, resources)
             for res in resources.values():
                 self.store.drop_resource(res.id)
             self.store.set_stack_state(stack_id, "ABANDON", COMPLETE,
@@ -550,6 +608,88 @@ class EngineWorker:
         finally:
             self.store.release_lock(stack_id, self.engine_id)
         return data
+
+    # -- RPC: snapshots (heat's legacy engine: one action under the stack's lock) ------
+
+    def _snapshot_of(self, row: Any, snapshot_id: str, project_id: str) -> m.Snapshot:
+        """heat's ``snapshot_get_by_stack``: unknown (or another project's) is NotFound,
+        another stack's is SnapshotNotFound; both 404."""
+        found = self.store.snapshot(snapshot_id)
+        if found is None or found.project_id != project_id:
+            raise HeatError(f"Snapshot with id {snapshot_id} not found", status=404,
+                            kind="NotFound")
+        if found.stack_id != row.id:
+            raise HeatError(f"The Snapshot ({snapshot_id}) for Stack ({row.name}) could not "
+                            "be found.", status=404, kind="SnapshotNotFound")
+        return found
+
+    async def stack_snapshot(self, ctxt: Mapping[str, Any], stack_id: str,
+                             name: str | None) -> dict[str, Any]:
+        row = self._row(stack_id)
+        if row.status == IN_PROGRESS:
+            raise ActionInProgress(row.name, row.action)
+        if not ctxt.get("is_admin") and len(self.store.snapshots(stack_id)) >= (
+                MAX_SNAPSHOTS_PER_STACK):
+            raise HeatError("You have reached the maximum snapshots per stack, "
+                            f"{MAX_SNAPSHOTS_PER_STACK}. Please delete some snapshots.",
+                            status=400, kind="RequestLimitExceeded")
+        await self.acquire(stack_id, row.name, SNAPSHOT)
+        snapshot = self.store.add_snapshot(stack_id, str(ctxt.get("project_id") or
+                                                         row.project_id), name)
+        run = self.stack_run(row, None, ctxt)
+        self.run(stack_id, lambda: run.snapshot(snapshot.id))
+        return snapshot_body(snapshot)
+
+    async def show_snapshot(self, ctxt: Mapping[str, Any], stack_id: str,
+                            snapshot_id: str) -> dict[str, Any]:
+        row = self._row(stack_id)
+        return snapshot_body(self._snapshot_of(row, snapshot_id, row.project_id))
+
+    async def list_snapshots(self, ctxt: Mapping[str, Any], stack_id: str
+                             ) -> list[dict[str, Any]]:
+        self._row(stack_id)
+        return [snapshot_body(s) for s in self.store.snapshots(stack_id)]
+
+    async def delete_snapshot(self, ctxt: Mapping[str, Any], stack_id: str,
+                              snapshot_id: str) -> None:
+        """Marked DELETE IN_PROGRESS, then what it made removed and the snapshot with it
+        in the background (heat starts it in a thread, without the stack's lock)."""
+        row = self._row(stack_id)
+        snapshot = self._snapshot_of(row, snapshot_id, row.project_id)
+        if snapshot.action == CREATE and snapshot.status == IN_PROGRESS:
+            raise NotSupported("Deleting in-progress snapshot")
+        self.store.set_snapshot(snapshot_id, action=DELETE, status=IN_PROGRESS,
+                                status_reason="Snapshot delete started")
+        run = self.stack_run(row, None, ctxt)
+
+        async def remove() -> None:
+            try:
+                await run.delete_snapshot(snapshot.data)
+            except Exception as error:
+                LOG.info("snapshot %s of stack %s: delete failed: %s", snapshot_id,
+                         stack_id, error)
+                self.store.set_snapshot(snapshot_id, status=FAILED,
+                                        status_reason=f"Snapshot delete failed: {error}")
+                return
+            self.store.drop_snapshot(snapshot_id)
+
+        self._spawn_background(remove())
+
+    async def stack_restore(self, ctxt: Mapping[str, Any], stack_id: str,
+                            snapshot_id: str) -> None:
+        row = self._row(stack_id)
+        snapshot = self._snapshot_of(row, snapshot_id, row.project_id)
+        if snapshot.status != COMPLETE:
+            raise NotSupported("Restoring incomplete snapshot")
+        if row.status == IN_PROGRESS:
+            raise ActionInProgress(row.name, row.action)
+        await self.acquire(stack_id, row.name, RESTORE)
+        # IN_PROGRESS at once, as heat's start_with_lock waits for the action to start.
+        self.store.set_stack_state(stack_id, RESTORE, IN_PROGRESS, "Stack RESTORE started",
+                                   event=False)
+        run = self.stack_run(row, None, ctxt)
+        data = dict(snapshot.data or {})
+        self.run(stack_id, lambda: run.restore(data))
 
     async def stack_action(self, ctxt: Mapping[str, Any], stack_id: str,
                            action: str) -> None:
@@ -734,6 +874,48 @@ class EngineWorker:
                                 resource_type=res.type, action=res.action, status=res.status,
                                 reason=res.status_reason, properties=dict(res.properties),
                                 created_at=self.store.clock.now()))
+
+
+def _check_stack_name(stack_name: Any) -> None:
+    if not isinstance(stack_name, str) or not _STACK_NAME.match(stack_name):
+        raise HeatError(f'Invalid stack name {stack_name} must contain only alphanumeric '
+                        'or "_-." characters, must start with alpha and must be 255 '
+                        'characters or less.', status=400, kind="StackValidationFailed")
+
+
+def snapshot_body(snapshot: m.Snapshot) -> dict[str, Any]:
+    """heat's ``format_snapshot``."""
+    return {"id": snapshot.id, "name": snapshot.name, "action": snapshot.action,
+            "status": snapshot.status, "status_reason": snapshot.status_reason,
+            "data": snapshot.data, "creation_time": isotime(snapshot.created_at)}
+
+
+def _stored_required_by(resources: Mapping[str, ResourceState], name: str) -> list[str]:
+    return sorted(n for n, r in resources.items() if name in r.requires)
+
+
+def _preview_resource(ctxt: Mapping[str, Any], row: Any, name: str, rtype: str,
+                      current: ResourceState | None, description: str,
+                      required_by: list[str]) -> dict[str, Any]:
+    """A resource as heat's ``format_stack_resource`` shows it in an update preview:
+    ``current`` as the stack holds it, or (None) as a new stack's resource, INIT."""
+    identity = {"stack_name": row.name, "stack_id": row.id,
+                "tenant": row.project_id, "path": ""}
+    created = None if current is None else current.created_at
+    updated = None if current is None else (current.updated_at or current.created_at)
+    return {
+        "resource_name": name, "resource_type": rtype,
+        "resource_action": INIT if current is None else current.action,
+        "resource_status": COMPLETE if current is None else current.status,
+        "resource_status_reason": "" if current is None else current.status_reason,
+        "physical_resource_id": (current.physical_id if current else None) or "",
+        "creation_time": None if created is None else isotime(created),
+        "updated_time": None if updated is None else isotime(updated),
+        "description": description,
+        "metadata": {} if current is None else dict(current.metadata),
+        "required_by": required_by,
+        "resource_identity": {**identity, "path": f"/resources/{name}"},
+        "stack_identity": identity, "stack_name": row.name}
 
 
 def _signal_details(details: Any) -> str:

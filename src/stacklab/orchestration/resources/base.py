@@ -11,6 +11,14 @@ The engine calls a plugin's coroutines in this order and persists what they retu
   deletes the old resource; otherwise ``update`` then ``update_complete``;
 - delete: ``delete`` then ``delete_complete`` (a resource already gone, 404, is deleted);
 - ``attributes`` answers get_attr (and ``show``), read back from the service each time;
+- snapshot (a stack snapshot, action SNAPSHOT): ``snapshot`` once, then
+  ``snapshot_complete`` until True; what it keeps in ``Context.data`` (a backup's or an
+  image's id) is the resource's part of the snapshot. Deleting the snapshot calls
+  ``delete_snapshot`` with that data; restoring it asks ``restore_properties`` for the
+  properties the restoring update gives the resource (heat's ``handle_restore``);
+- ``deletion_policy: Snapshot``: allowed only for a type with ``SNAPSHOT_DELETE`` (heat's
+  ``handle_snapshot_delete``); the engine calls ``delete_with_snapshot`` instead of
+  ``delete``, then ``delete_complete`` as for any delete;
 - signal: only a type with ``SIGNALS`` takes one (heat's ``handle_signal``); the engine
   records it in ``data["signals"]`` then calls ``signal``; any other type's signal is
   refused (heat's ResourceActionNotSupported, 400). A type with a ``handle_signal``
@@ -148,6 +156,9 @@ class ResourcePlugin:
     SIGNALS: ClassVar[bool] = False
     NO_SIGNAL_ACTIONS: ClassVar[tuple[str, ...]] = ("SUSPEND", "DELETE")
 
+    # Whether ``deletion_policy: Snapshot`` is allowed (heat's handle_snapshot_delete).
+    SNAPSHOT_DELETE: ClassVar[bool] = False
+
     def validate(self, properties: Mapping[str, Any]) -> None:
         """Checks across properties heat makes before acting (raise
         ``StackValidationFailed``); each property alone is already checked."""
@@ -182,6 +193,32 @@ class ResourcePlugin:
                          properties: Mapping[str, Any]) -> Mapping[str, Any]:
         """Every attribute's current value, ``show`` (the service's view) included."""
         return {}
+
+    async def snapshot(self, ctx: Context, physical_id: str | None,
+                       properties: Mapping[str, Any]) -> None:
+        """Start the resource's part of a stack snapshot, its ids kept in ``ctx.data``
+        (heat's ``handle_snapshot``); most types have nothing to keep."""
+
+    async def snapshot_complete(self, ctx: Context, physical_id: str | None,
+                                properties: Mapping[str, Any]) -> bool:
+        return True
+
+    async def delete_snapshot(self, ctx: Context, data: Mapping[str, str]) -> None:
+        """Remove what ``snapshot`` made, given the resource data the snapshot kept
+        (heat's ``handle_delete_snapshot``); what is gone already is deleted."""
+
+    def restore_properties(self, properties: Mapping[str, Any], data: Mapping[str, str]
+                           ) -> dict[str, Any] | None:
+        """The properties a restore of a snapshot gives the resource (heat's
+        ``handle_restore``): None keeps the snapshot's definition as it was."""
+        return None
+
+    async def delete_with_snapshot(self, ctx: Context, physical_id: str | None,
+                                   properties: Mapping[str, Any], failed: bool) -> None:
+        """``deletion_policy: Snapshot``: keep a copy (a backup, an image), then delete,
+        ``delete_complete`` polling both; ``failed``: the resource is FAILED, and heat
+        deletes it without a copy. Only for a type with ``SNAPSHOT_DELETE``."""
+        raise NotImplementedError
 
     async def signal(self, ctx: Context, physical_id: str | None,
                      properties: Mapping[str, Any], details: Any) -> str | None:

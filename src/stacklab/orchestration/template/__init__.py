@@ -23,6 +23,8 @@ Loading and the model
         delete_order(), requires(n), required_by(n); CircularDependencyException)
     Template.enabled_resources(r) / enabled_outputs(r) / evaluate_conditions(r)
     changed_resources(old, new, old_resolver=None, new_resolver=None) -> TemplateDiff
+    update_kind(before, after, update_allowed=, replace=, always_update=) -> (UNCHANGED |
+        UPDATED | REPLACED, changed property names): the update's verdict on one resource
 
 Resolution (lazy, through the engine's Resolver)
     Resolver protocol: param(name), resource_ref(name) -> physical id,
@@ -67,7 +69,15 @@ code heat's API answers with and `.error_type` the name its fault body shows.
 from stacklab.orchestration.template.catalog import functions, versions
 from stacklab.orchestration.template.conditions import Conditions
 from stacklab.orchestration.template.dependencies import Dependencies
-from stacklab.orchestration.template.diff import ResourceChange, TemplateDiff, changed_resources
+from stacklab.orchestration.template.diff import (
+    REPLACED,
+    UNCHANGED,
+    UPDATED,
+    ResourceChange,
+    TemplateDiff,
+    changed_resources,
+    update_kind,
+)
 from stacklab.orchestration.template.environment import (
     Environment,
     ResourceType,
@@ -124,6 +134,9 @@ def parse(
 
 __all__ = [
     "OMIT",
+    "REPLACED",
+    "UNCHANGED",
+    "UPDATED",
     "CircularDependencyException",
     "Conditions",
     "Context",
@@ -165,5 +178,6 @@ __all__ = [
     "referenced_resources",
     "resolve",
     "select_path",
+    "update_kind",
     "versions",
 ]

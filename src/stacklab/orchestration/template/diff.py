@@ -8,6 +8,7 @@ whose values differ: the `prop_diff` a resource plugin's handle_update receives)
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -53,6 +54,35 @@ def _changed_keys(before: Any, after: Any) -> set[str]:
     before = before if isinstance(before, dict) else {}
     after = after if isinstance(after, dict) else {}
     return {k for k in set(before) | set(after) if before.get(k) != after.get(k)}
+
+
+# What an update does with a resource the new template keeps (heat's update preview names
+# them so: ``unchanged``, ``updated`` in place, ``replaced``).
+UNCHANGED, UPDATED, REPLACED = "unchanged", "updated", "replaced"
+
+
+def update_kind(
+    before: Mapping[str, Any],
+    after: Mapping[str, Any],
+    *,
+    update_allowed: Callable[[str], bool],
+    replace: bool = False,
+    always_update: bool = False,
+) -> tuple[str, frozenset[str]]:
+    """How an update treats one resource kept by the new template, and the properties
+    whose values differ (the ``prop_diff`` an in-place update receives): replaced when
+    ``replace`` (a new type, a failed resource) or when a changed property may not change
+    in place; updated when something changed (or always, for a resource over a nested
+    stack: heat's StackResource lets the nested stack find what changed); else unchanged.
+    The engine's update and its preview both ask this."""
+    if replace:
+        return REPLACED, frozenset()
+    changed = frozenset(_changed_keys(before, after))
+    if not changed:
+        return (UPDATED if always_update else UNCHANGED), changed
+    if all(update_allowed(key) for key in changed):
+        return UPDATED, changed
+    return REPLACED, changed
 
 
 def compare_resource(

@@ -163,7 +163,8 @@ class Environment:
         """The environment as stored and shown (`stack environment show`)."""
         return {
             PARAMETERS: copy.deepcopy(self.parameters),
-            RESOURCE_REGISTRY: copy.deepcopy(self.resource_registry),
+            # heat's ResourceRegistry always holds its per-resource level, empty or not.
+            RESOURCE_REGISTRY: {"resources": {}, **copy.deepcopy(self.resource_registry)},
             PARAMETER_DEFAULTS: copy.deepcopy(self.parameter_defaults),
             ENCRYPTED_PARAM_NAMES: list(self.encrypted_param_names),
             EVENT_SINKS: copy.deepcopy(self.event_sinks),

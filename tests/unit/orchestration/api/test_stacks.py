@@ -167,6 +167,39 @@ def test_update_in_place_replace_add_and_remove() -> None:
             "b": {"type": "OS::Heat::RandomString", "properties": {"length": 9}},
             "c": {"type": "OS::Heat::None"}},
             "outputs": {"a": {"value": {"get_attr": ["a", "output"]}}}}
+        # The preview (update --dry-run) reaches the verdicts the update then acts on.
+        preview = await heat.call("PUT", f"/stacks/u1/{stack_id}/preview", {"template": new})
+        changes = preview["resource_changes"]
+        assert {kind: [r["resource_name"] for r in entries]
+                for kind, entries in changes.items()} == {
+            "added": ["c"], "deleted": ["gone"], "replaced": ["b"], "updated": ["a"],
+            "unchanged": []}
+        shape = heat_sample("stack-update-preview-response.json")
+        # The sample abbreviates: heat's format_stack_resource gives the stack's identity
+        # as an object, and a resource not made yet has no times (isotime(None)).
+        assert_shape_like_sample(changes, shape, ignore={
+            f"$.{kind}[*].{key}" for kind in shape for key in ("stack_identity",
+                                                               "updated_time")})
+        # Updated and deleted resources as they are; the others as the new stack's (INIT).
+        assert changes["updated"][0]["physical_resource_id"] == (
+            before["a"]["physical_resource_id"])
+        assert changes["updated"][0]["resource_action"] == "CREATE"
+        assert (changes["added"][0]["resource_action"],
+                changes["added"][0]["physical_resource_id"]) == ("INIT", "")
+        assert changes["deleted"][0]["resource_identity"] == {
+            "stack_name": "u1", "stack_id": stack_id, "tenant": heat.project,
+            "path": "/resources/gone"}
+        # Nothing was changed by it.
+        assert (await heat.stack("u1", stack_id))["stack_status"] == "CREATE_COMPLETE"
+        # PATCH preview (--dry-run --existing) with nothing sent: nothing changes.
+        same = (await heat.call("PATCH", f"/stacks/u1/{stack_id}/preview", {}))[
+            "resource_changes"]
+        assert sorted(r["resource_name"] for r in same["unchanged"]) == ["a", "b", "gone"]
+        assert not (same["added"] or same["deleted"] or same["replaced"] or same["updated"])
+        missing = await heat.request("PUT", f"/stacks/u1/{stack_id}/preview", {})
+        assert (missing.status_code, missing.json()["error"]["message"]) == (
+            400, "No template specified")
+
         await heat.call("PUT", f"/stacks/u1/{stack_id}", {"template": new}, expect=202)
         shown = await heat.until("u1", stack_id, "UPDATE_COMPLETE", "UPDATE_FAILED")
         assert shown["stack_status_reason"] == "Stack UPDATE completed successfully"
@@ -184,6 +217,56 @@ def test_update_in_place_replace_add_and_remove() -> None:
         await heat.call("PATCH", f"/stacks/u1/{stack_id}", {}, expect=202)
         shown = await heat.until("u1", stack_id, "UPDATE_COMPLETE", "UPDATE_FAILED")
         assert shown["stack_status"] == "UPDATE_COMPLETE"
+
+    run_heat(scenario)
+
+
+def test_a_preview_sees_what_refers_to_a_replaced_resource_change_too() -> None:
+    async def scenario(heat: Heat) -> None:
+        stack_id, _ = await _created(heat, "p1", RANDOM)
+        # A new length replaces r; t's value (r's string) is then new: t is updated.
+        changes = (await heat.call("PATCH", f"/stacks/p1/{stack_id}/preview",
+                                   {"parameters": {"len": 12}}))["resource_changes"]
+        assert {kind: [r["resource_name"] for r in entries]
+                for kind, entries in changes.items()} == {
+            "added": [], "deleted": [], "replaced": ["r"], "updated": ["t"],
+            "unchanged": []}
+        await heat.call("PATCH", f"/stacks/p1/{stack_id}", {"parameters": {"len": 12}},
+                        expect=202)
+        await heat.until("p1", stack_id, "UPDATE_COMPLETE")
+        resources = {r["resource_name"]: r["resource_status"] for r in (await heat.call(
+            "GET", f"/stacks/p1/{stack_id}/resources"))["resources"]}
+        assert resources == {"r": "CREATE_COMPLETE", "t": "UPDATE_COMPLETE"}
+
+    run_heat(scenario)
+
+
+def test_a_preview_with_show_nested_previews_what_a_nested_stack_would_get() -> None:
+    inner = ("heat_template_version: 2018-08-31\n"
+             "parameters: {v: {type: string}}\n"
+             "resources:\n"
+             "  t: {type: OS::Heat::TestResource, properties: {value: {get_param: v}}}\n"
+             "  n: {type: OS::Heat::None}\n")
+
+    def outer(value: str) -> dict[str, Any]:
+        return {"heat_template_version": "2018-08-31", "resources": {
+            "inner": {"type": "inner.yaml", "properties": {"v": value}}}}
+
+    async def scenario(heat: Heat) -> None:
+        body = await heat.create("nest", outer("one"), files={"inner.yaml": inner})
+        stack_id = body["stack"]["id"]
+        await heat.until("nest", stack_id, "CREATE_COMPLETE", "CREATE_FAILED")
+        path = f"/stacks/nest/{stack_id}/preview"
+        sent = {"template": outer("two"), "files": {"inner.yaml": inner}}
+        flat = (await heat.call("PUT", path, sent))["resource_changes"]
+        assert [r["resource_name"] for r in flat["updated"]] == ["inner"]
+        assert flat["unchanged"] == []
+        nested = (await heat.call("PUT", path, sent, params={"show_nested": "True"}))[
+            "resource_changes"]
+        assert sorted((r["stack_name"] == "nest", r["resource_name"])
+                      for r in nested["updated"]) == [(False, "t"), (True, "inner")]
+        assert [r["resource_name"] for r in nested["unchanged"]] == ["n"]
+        assert nested["unchanged"][0]["stack_name"].startswith("nest-inner-")
 
     run_heat(scenario)
 

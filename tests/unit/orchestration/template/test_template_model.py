@@ -5,6 +5,9 @@ from __future__ import annotations
 import pytest
 
 from stacklab.orchestration.template import (
+    REPLACED,
+    UNCHANGED,
+    UPDATED,
     CircularDependencyException,
     InvalidTemplateReference,
     InvalidTemplateSection,
@@ -14,6 +17,7 @@ from stacklab.orchestration.template import (
     changed_resources,
     functions,
     parse,
+    update_kind,
     versions,
 )
 from stacklab.orchestration.template.errors import NotFound, RequestLimitExceeded
@@ -344,3 +348,19 @@ def test_validate_duplicate_names_and_output_references():
     assert str(err.value) == (
         'outputs.o.value.k.get_attr: The specified reference "srv" (in unknown) is incorrect.'
     )
+
+
+def test_update_kind_is_the_updates_verdict_on_a_kept_resource():
+    allowed = {"name"}.__contains__
+    assert update_kind({"name": "a"}, {"name": "a"}, update_allowed=allowed) == (
+        UNCHANGED, frozenset())
+    assert update_kind({"name": "a"}, {"name": "b"}, update_allowed=allowed) == (
+        UPDATED, frozenset({"name"}))
+    # One property that may not change in place replaces the resource.
+    assert update_kind({"name": "a", "size": 1}, {"name": "b", "size": 2},
+                       update_allowed=allowed) == (REPLACED, frozenset({"name", "size"}))
+    # A property dropped from the new definition changed too.
+    assert update_kind({"size": 1}, {}, update_allowed=allowed)[0] == REPLACED
+    assert update_kind({}, {}, update_allowed=allowed, replace=True)[0] == REPLACED
+    # A resource over a nested stack is always updated (its stack finds what changed).
+    assert update_kind({}, {}, update_allowed=allowed, always_update=True)[0] == UPDATED

@@ -134,6 +134,17 @@ def _message(error: ServiceCallError) -> str:
     return str(body)
 
 
+async def _backup_done(ctx: Context, backup_id: str, failure: str) -> bool:
+    backup = (await ctx.call(VOLUME, "GET", f"/backups/{quote(backup_id, safe='')}"))[
+        "backup"]
+    if backup["status"] == "creating":
+        return False
+    if backup["status"] == "available":
+        return True
+    raise ResourceFailure(backup.get("fail_reason") or
+                          f"Went to status {backup['status']} due to \"{failure}\"")
+
+
 # -- volumes --------------------------------------------------------------------------------
 
 @register
@@ -350,6 +361,48 @@ class Volume(ResourcePlugin):
                                   'due to "Unknown"')
         return True
 
+    # -- snapshots: a backup of the volume (heat's handle_snapshot and friends) -------------
+
+    SNAPSHOT_DELETE = True
+
+    async def snapshot(self, ctx: Context, physical_id: str | None,
+                       properties: Mapping[str, Any]) -> None:
+        assert physical_id is not None
+        # force: heat backs an in-use volume up as it is.
+        made = await ctx.call(VOLUME, "POST", "/backups", json={"backup": {
+            "volume_id": physical_id, "force": True}})
+        ctx.data["backup_id"] = str(made["backup"]["id"])
+
+    async def snapshot_complete(self, ctx: Context, physical_id: str | None,
+                                properties: Mapping[str, Any]) -> bool:
+        return await _backup_done(ctx, ctx.data["backup_id"], "Unknown")
+
+    async def delete_snapshot(self, ctx: Context, data: Mapping[str, str]) -> None:
+        if data.get("backup_id"):
+            await delete_if_there(ctx, VOLUME, f"/backups/{quote(data['backup_id'], safe='')}")
+
+    def restore_properties(self, properties: Mapping[str, Any], data: Mapping[str, str]
+                           ) -> dict[str, Any] | None:
+        # heat keeps the size (the volume may have grown since) and drops what a restore
+        # from the backup replaces.
+        kept = {k: v for k, v in properties.items()
+                if v is not None and k not in ("image", "imageRef", "source_volid")}
+        return {**kept, "backup_id": data["backup_id"]}
+
+    async def delete_with_snapshot(self, ctx: Context, physical_id: str | None,
+                                   properties: Mapping[str, Any], failed: bool) -> None:
+        if physical_id is None or failed:
+            await self.delete(ctx, physical_id, properties)
+            return
+        try:
+            made = await ctx.call(VOLUME, "POST", "/backups", json={"backup": {
+                "volume_id": physical_id}})
+        except ServiceCallError as error:
+            if not gone(error):
+                raise
+            return  # heat skips the backup of a volume that is gone
+        ctx.data["deletion_backup_id"] = str(made["backup"]["id"])
+
     async def delete(self, ctx: Context, physical_id: str | None,
                      properties: Mapping[str, Any]) -> None:
         if physical_id is None:
@@ -368,6 +421,15 @@ class Volume(ResourcePlugin):
                               properties: Mapping[str, Any]) -> bool:
         if physical_id is None:
             return True
+        backup = ctx.data.get("deletion_backup_id")
+        if backup:
+            # deletion_policy Snapshot: the volume goes once its backup is made (the
+            # backup is kept: it is what the policy leaves behind).
+            if not await _backup_done(ctx, backup, "Volume backup failed"):
+                return False
+            del ctx.data["deletion_backup_id"]
+            await self.delete(ctx, physical_id, properties)
+            return False
         try:
             volume = await _volume(ctx, physical_id)
         except ServiceCallError as error:

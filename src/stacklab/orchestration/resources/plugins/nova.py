@@ -21,6 +21,7 @@ from urllib.parse import quote
 from stacklab.api.client import ServiceCallError
 from stacklab.orchestration.resources.base import (
     COMPUTE,
+    IMAGE,
     NETWORK,
     Context,
     ResourceFailure,
@@ -241,6 +242,14 @@ def _block_devices_v1(mappings: list[Mapping[str, Any]]) -> list[dict[str, Any]]
             entry["delete_on_termination"] = mapping["delete_on_termination"]
         out.append(entry)
     return out
+
+
+# glance statuses that end a snapshot's wait (heat's IMAGE_ERROR and IMAGE_DELETED, and
+# glance v2's own word for a failed upload, killed), and the server task states of a
+# snapshot still running (heat's check_snapshot_complete).
+_IMAGE_FAILED = ("error", "killed", "deleted")
+_SNAPSHOT_TASKS = ("image_uploading", "image_snapshot_pending", "image_snapshot",
+                   "image_pending_upload")
 
 
 @register
@@ -732,6 +741,61 @@ class Server(ResourcePlugin):
 
     # -- delete ----------------------------------------------------------------------------
 
+    # -- snapshots: an image of the server (heat's handle_snapshot and friends) -----------
+
+    SNAPSHOT_DELETE = True
+
+    async def _create_image(self, ctx: Context, server_id: str) -> str:
+        # 2.45: the image's id in the body (not only in Location).
+        made = await ctx.call(COMPUTE, "POST", _server_path(server_id, "action"),
+                              json={"createImage": {"name": ctx.physical_name()}},
+                              microversion="2.45")
+        return str(made["image_id"])
+
+    @staticmethod
+    async def _image_status(ctx: Context, image_id: str) -> str:
+        image = await ctx.call(IMAGE, "GET", f"/v2/images/{quote(image_id, safe='')}")
+        status = str(image["status"]).lower()
+        if status in _IMAGE_FAILED:
+            raise ResourceFailure(status)
+        return status
+
+    async def snapshot(self, ctx: Context, physical_id: str | None,
+                       properties: Mapping[str, Any]) -> None:
+        assert physical_id is not None
+        ctx.data["snapshot_image_id"] = await self._create_image(ctx, physical_id)
+
+    async def snapshot_complete(self, ctx: Context, physical_id: str | None,
+                                properties: Mapping[str, Any]) -> bool:
+        assert physical_id is not None
+        if await self._image_status(ctx, ctx.data["snapshot_image_id"]) != "active":
+            return False
+        # heat waits for the server's snapshot task to end too.
+        server = await self._server(ctx, physical_id)
+        return server.get("OS-EXT-STS:task_state") not in _SNAPSHOT_TASKS
+
+    async def delete_snapshot(self, ctx: Context, data: Mapping[str, str]) -> None:
+        if data.get("snapshot_image_id"):
+            await delete_if_there(ctx, IMAGE, "/v2/images/"
+                                  f"{quote(data['snapshot_image_id'], safe='')}")
+
+    def restore_properties(self, properties: Mapping[str, Any], data: Mapping[str, str]
+                           ) -> dict[str, Any] | None:
+        # heat's handle_restore: the server rebuilt from the snapshot's image.
+        kept = {k: v for k, v in properties.items() if v is not None}
+        for key in ("block_device_mapping", "block_device_mapping_v2", "networks"):
+            if kept.get(key) is not None:
+                kept[key] = [{k: v for k, v in item.items() if v is not None}
+                             for item in kept[key]]
+        return {**kept, "image": data["snapshot_image_id"]}
+
+    async def delete_with_snapshot(self, ctx: Context, physical_id: str | None,
+                                   properties: Mapping[str, Any], failed: bool) -> None:
+        if physical_id is None or failed:
+            await self.delete(ctx, physical_id, properties)
+            return
+        ctx.data["deletion_image_id"] = await self._create_image(ctx, physical_id)
+
     async def delete(self, ctx: Context, physical_id: str | None,
                      properties: Mapping[str, Any]) -> None:
         if physical_id is None:
@@ -741,6 +805,15 @@ class Server(ResourcePlugin):
 
     async def delete_complete(self, ctx: Context, physical_id: str | None,
                               properties: Mapping[str, Any]) -> bool:
+        image = ctx.data.get("deletion_image_id")
+        if image and physical_id is not None:
+            # deletion_policy Snapshot: the server goes once its image is active (the
+            # image is kept: it is what the policy leaves behind).
+            if await self._image_status(ctx, image) != "active":
+                return False
+            del ctx.data["deletion_image_id"]
+            await self.delete(ctx, physical_id, properties)
+            return False
         if physical_id is not None:
             try:
                 server = await self._server(ctx, physical_id)

@@ -141,3 +141,55 @@ def test_heats_own_checks(kind: str, values: dict[str, object], message: str) ->
     with pytest.raises(StackValidationFailed) as caught:
         found.validate(properties)
     assert str(caught.value) == message
+
+
+def test_a_volumes_snapshot_is_a_backup_restored_into_it_and_deleted() -> None:
+    async def scenario(lab: Lab) -> None:
+        volume = plugin("OS::Cinder::Volume")
+        ctx = await lab.context("vol")
+        volume_id, props = await lab.create(volume, ctx, {"size": 1})
+        await volume.snapshot(ctx, volume_id, props)
+        await lab.until(lambda: volume.snapshot_complete(ctx, volume_id, props),
+                        volume.POLL_INTERVAL)
+        backup_id = ctx.data["backup_id"]
+        backup = (await lab.get(f"{CINDER}/backups/{backup_id}"))["backup"]
+        assert (backup["status"], backup["volume_id"]) == ("available", volume_id)
+
+        # heat's handle_restore: the properties that restore the volume from its backup.
+        restored = volume.restore_properties({**props, "image": None}, dict(ctx.data))
+        assert restored == {**_given(props), "backup_id": backup_id}
+        props = await lab.update(volume, ctx, volume_id, props, restored)
+        assert (await volume_show(lab, volume_id))["status"] == "available"
+
+        await volume.delete_snapshot(ctx, {"backup_id": backup_id})
+        await lab.clock.run_for(5)
+        await lab.get(f"{CINDER}/backups/{backup_id}", expect=404)
+        # Gone already: nothing to do.
+        await volume.delete_snapshot(ctx, {"backup_id": backup_id})
+        await lab.delete(volume, ctx, volume_id, props)
+
+    run(scenario)
+
+
+def test_deletion_policy_snapshot_keeps_a_backup_of_the_volume() -> None:
+    async def scenario(lab: Lab) -> None:
+        volume = plugin("OS::Cinder::Volume")
+        ctx = await lab.context("vol")
+        volume_id, props = await lab.create(volume, ctx, {"size": 1})
+        await volume.delete_with_snapshot(ctx, volume_id, props, failed=False)
+        await lab.until(lambda: volume.delete_complete(ctx, volume_id, props),
+                        volume.POLL_INTERVAL)
+        await volume_show(lab, volume_id, expect=404)
+        backups = (await lab.get(f"{CINDER}/backups/detail?all_tenants=1"))[
+            "backups"]
+        assert [(b["volume_id"], b["status"]) for b in backups] == [
+            (volume_id, "available")]
+
+        # A volume whose create failed goes without a backup (heat's handle_snapshot_delete).
+        other_id, other = await lab.create(volume, ctx, {"size": 1})
+        await volume.delete_with_snapshot(ctx, other_id, other, failed=True)
+        await lab.until(lambda: volume.delete_complete(ctx, other_id, other),
+                        volume.POLL_INTERVAL)
+        assert len((await lab.get(f"{CINDER}/backups?all_tenants=1"))["backups"]) == 1
+
+    run(scenario)

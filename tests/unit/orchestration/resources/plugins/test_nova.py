@@ -237,3 +237,33 @@ def test_a_servers_networks_change_in_place() -> None:
         assert ctx.data["internal_ports"] == "[]"
 
     run(scenario)
+
+
+def test_a_servers_snapshot_is_an_image_and_its_deletion_policy_snapshot_keeps_one() -> None:
+    async def scenario(lab: Lab) -> None:
+        server = plugin("OS::Nova::Server")
+        ctx = await lab.context("server")
+        server_id, props = await lab.create(server, ctx, {
+            "flavor": "1", "image": (await image(lab))["id"],
+            "networks": [{"allocate_network": "none"}]})
+        await server.snapshot(ctx, server_id, props)
+        await lab.until(lambda: server.snapshot_complete(ctx, server_id, props),
+                        server.POLL_INTERVAL)
+        image_id = ctx.data["snapshot_image_id"]
+        made = await lab.get(f"/image/v2/images/{image_id}")
+        assert (made["status"], made["name"]) == ("active", ctx.physical_name())
+        # heat's handle_restore: the server rebuilt from the snapshot's image.
+        restored = server.restore_properties(props, dict(ctx.data))
+        assert restored["image"] == image_id
+        assert restored["networks"] == [{"allocate_network": "none"}]
+        await server.delete_snapshot(ctx, {"snapshot_image_id": image_id})
+        await lab.get(f"/image/v2/images/{image_id}", expect=404)
+
+        await server.delete_with_snapshot(ctx, server_id, props, failed=False)
+        kept = ctx.data["deletion_image_id"]
+        await lab.until(lambda: server.delete_complete(ctx, server_id, props),
+                        server.POLL_INTERVAL)
+        await lab.get(f"{NOVA}/servers/{server_id}", expect=404)
+        assert (await lab.get(f"/image/v2/images/{kept}"))["status"] == "active"
+
+    run(scenario)
