@@ -50,6 +50,9 @@ from stacklab.orchestration.resources.properties import check_properties
 
 # heat's [DEFAULT] stack_action_timeout (seconds), used when the stack sets no timeout_mins.
 STACK_ACTION_TIMEOUT = 3600.0
+# How often a resource paused at a hook looks whether the hook was cleared (heat's
+# scheduler steps a waiting task once a second).
+HOOK_POLL_INTERVAL = 1.0
 
 # How heat's client plugins name a service's HTTP error (neutronclient's and novaclient's
 # exception classes), for the reason an event shows.
@@ -197,6 +200,9 @@ class StackRun:
         # What an update applies while it runs (new resources' nested stacks are made
         # from its files and environment).
         self.applying: StackSpec | None = None
+        # The stack's action this run performs (heat's ``stack.action``: pre-create and
+        # pre-delete hooks only pause a stack's own CREATE and DELETE).
+        self.stack_action: str | None = None
 
     @property
     def target(self) -> StackSpec:
@@ -358,6 +364,33 @@ class StackRun:
             raise StackTimeout()
         task.result()
 
+    # -- hooks (breakpoints) -----------------------------------------------------------
+
+    async def break_if_required(self, res: ResourceState, action: str, hook: str) -> None:
+        """heat's ``_break_if_required``: a resource whose name the environment gives
+        ``hook`` pauses there until a signal ``{"unset_hook": hook}`` clears it. The mark
+        is the resource's data (``<hook>: "True"``) in the store, where the engine that
+        takes the signal clears it; a failure meanwhile (the stack's timeout, a cancel,
+        a delete) clears it too."""
+        env = tpl.Environment.from_dict(self.target.environment)
+        if hook not in env.hooks_for(res.name):
+            return
+        res.data[hook] = "True"
+        self.store.save_resource(self.stack_id, res)
+        self.store.add_event(self.stack_id, res, res.action, res.status,
+                             f"{action} paused until Hook {hook} is cleared")
+        try:
+            while self.store.hook_set(res.id, hook):
+                await self.clock.sleep(HOOK_POLL_INTERVAL)
+        except asyncio.CancelledError:
+            if self.alive():
+                self.store.clear_hook(res.id, hook)
+                self.store.add_event(self.stack_id, res, res.action, res.status,
+                                     "Failure occurred while waiting.")
+            raise
+        finally:
+            res.data.pop(hook, None)
+
     # -- one resource ------------------------------------------------------------------
 
     def _state(self, res: ResourceState, action: str, status: str, reason: str,
@@ -391,6 +424,11 @@ class StackRun:
                             description=defn.description, created_at=self.store.clock.now(),
                             requires=sorted(defn.required_resource_names()))
         self.resources[name] = res
+        # Only the stack's own CREATE: a resource an update makes (or replaces) passed
+        # its hook as an update.
+        hooked = self.stack_action == CREATE
+        if hooked:
+            await self.break_if_required(res, CREATE, "pre-create")
         try:
             if plugin is None:
                 raise tpl.StackValidationFailed(
@@ -420,6 +458,8 @@ class StackRun:
             raise failed from error
         self._state(res, action, COMPLETE, "state changed")
         self.attribute_cache.pop(name, None)
+        if hooked:
+            await self.break_if_required(res, CREATE, "post-create")
 
     def resolve_type(self, tmpl: tpl.Template, defn: tpl.ResourceDefinition) -> str:
         return resolved_type(tmpl.environment, defn.type, defn.name)
@@ -433,6 +473,9 @@ class StackRun:
             self.store.drop_resource(res.id)
             self.resources.pop(res.name, None)
             return
+        hooked = self.stack_action == DELETE
+        if hooked:
+            await self.break_if_required(res, DELETE, "pre-delete")
         self._state(res, DELETE, IN_PROGRESS, "state changed")
         plugin = self.plugin_of(res)
         if policy != "Retain" and plugin is not None:
@@ -457,6 +500,8 @@ class StackRun:
                 self._state(res, DELETE, FAILED, str(failed))
                 raise failed from error
         self._state(res, DELETE, COMPLETE, "state changed")
+        if hooked:
+            await self.break_if_required(res, DELETE, "post-delete")
         self.store.drop_resource(res.id)
         if self.resources.get(res.name) is res:
             self.resources.pop(res.name, None)
@@ -487,6 +532,7 @@ class StackRun:
     async def create(self) -> None:
         """heat's ``Stack.create``: CREATE, then a rollback (delete) when it failed and
         rollback is enabled."""
+        self.stack_action = CREATE
         self._stack_state(CREATE, IN_PROGRESS, "Stack CREATE started")
         status, reason = await self._build(CREATE)
         outputs = await self.outputs(self.spec)
@@ -513,6 +559,7 @@ class StackRun:
 
     async def delete(self, action: str = DELETE) -> bool:
         """heat's ``Stack.delete`` (also the rollback of a failed create)."""
+        self.stack_action = action
         self._stack_state(action, IN_PROGRESS, f"Stack {action} started")
         try:
             tmpl: tpl.Template | None = self.spec.parsed()
@@ -546,6 +593,7 @@ class StackRun:
         place or replaced, removed ones deleted; a failure rolls back to the previous
         template when rollback is enabled."""
         old = self.spec
+        self.stack_action = action
         self._stack_state(action, IN_PROGRESS, f"Stack {action} started",
                           updated_at=self.store.clock.now())
         status, reason = COMPLETE, f"Stack {action} completed successfully"
@@ -592,6 +640,9 @@ class StackRun:
                 await self.create_resource(tmpl, resolver, name, CREATE)
                 return
             plugin = plugin_for(self.resolve_type(tmpl, defn))
+            if plugin is not None and current.type == defn.type:
+                # heat's Resource.update pauses before it looks at what changed.
+                await self.break_if_required(current, UPDATE, "pre-update")
             replace = (plugin is None or current.type != defn.type
                        or current.status == FAILED or current.action in (DELETE,))
             props: dict[str, Any] = {}
@@ -614,9 +665,11 @@ class StackRun:
                 if not replace:
                     try:
                         await self._update_in_place(current, plugin, props, changed)
-                        return
                     except UpdateReplace:
                         replace = True
+                    else:
+                        await self.break_if_required(current, UPDATE, "post-update")
+                        return
             if replace:
                 policy = self.deletion_policy(old_tmpl, name)
                 replaced.append((current, policy))
@@ -720,6 +773,7 @@ class StackRun:
     async def simple(self, action: str) -> None:
         """SUSPEND, RESUME and CHECK: each resource passes through the action's states
         (suspend in reverse order); the lab's types have nothing more to do for them."""
+        self.stack_action = action
         self._stack_state(action, IN_PROGRESS, f"Stack {action} started")
         graph = self.stored_graph(None)
 

@@ -63,6 +63,7 @@ from stacklab.orchestration.errors import (
     StackNotFound,
 )
 from stacklab.orchestration.resources.properties import check_properties
+from stacklab.orchestration.template.environment import HOOK_TYPES
 from stacklab.orchestration.template.errors import RequestLimitExceeded
 
 if TYPE_CHECKING:
@@ -647,6 +648,9 @@ class EngineWorker:
         plugin and told by a SIGNAL event."""
         row = self._row(stack_id)
         run = self.stack_run(row, None, ctxt)
+        if isinstance(details, Mapping) and "unset_hook" in details:
+            self.unset_hook(run, row, resource_name, details["unset_hook"])
+            return
         refused: HeatError | None = None
         acts = False
         with self.store.session() as session:
@@ -691,6 +695,24 @@ class EngineWorker:
             session.add(self._event(stack_id, state, "SIGNAL", state.status,
                                     f"Signal: {reason}" if reason else _signal_details(details)))
 
+    def unset_hook(self, run: StackRun, row: Any, resource_name: str, hook: Any) -> None:
+        """heat's signal ``{"unset_hook": hook}``: the hook the resource is paused at is
+        cleared (the paused action goes on) and told by an event; any resource takes it,
+        whatever its type and action. A hook of no known type, or one not set on the
+        resource, is heat's InvalidBreakPointHook (400)."""
+        state = self.store.resources(row.id).get(resource_name)
+        if state is None:
+            raise HeatError(f"The Resource ({resource_name}) could not be found.",
+                            status=404, kind="EntityNotFound")
+        if not isinstance(hook, str) or hook not in HOOK_TYPES:
+            raise HeatError(f'Invalid hook type "{hook}" for {_described(run, row, state)}',
+                            kind="InvalidBreakPointHook")
+        if not self.store.clear_hook(state.id, hook):
+            raise HeatError(f'The "{hook}" hook is not defined on '
+                            f"{_described(run, row, state)}", kind="InvalidBreakPointHook")
+        self.store.add_event(row.id, state, state.action, state.status,
+                             f"Hook {hook} is cleared")
+
     def _event(self, stack_id: str, res: ResourceState, action: str, status: str,
                reason: str) -> m.Event:
         return m.Event(id=self.ids.uuid(), stack_id=stack_id, resource_name=res.name,
@@ -734,6 +756,15 @@ class EngineWorker:
                                 resource_type=res.type, action=res.action, status=res.status,
                                 reason=res.status_reason, properties=dict(res.properties),
                                 created_at=self.store.clock.now()))
+
+
+def _described(run: StackRun, row: Any, res: ResourceState) -> str:
+    """A resource as heat's messages name it (``str(resource)``): its class, name,
+    physical id when it has one, and its stack."""
+    plugin = run.plugin_of(res)
+    kind = "Resource" if plugin is None else plugin.__name__
+    physical = "" if res.physical_id is None else f" [{res.physical_id}]"
+    return f'{kind} "{res.name}"{physical} Stack "{row.name}" [{row.id}]'
 
 
 def _signal_details(details: Any) -> str:
