@@ -252,6 +252,13 @@ class StackNested:
         return {name: (res.type, res.physical_id)
                 for name, res in self._run.store.resources(stack_id).items()}
 
+    def definitions(self, stack_id: str) -> dict[str, Any]:
+        row = self._run.store.stack(stack_id)
+        if row is None:
+            return {}
+        found = (row.template or {}).get("resources")
+        return dict(found) if isinstance(found, Mapping) else {}
+
     async def attributes(self, stack_id: str, resource: str) -> Mapping[str, Any]:
         run = self._run.child_run(stack_id)
         if run is None:

@@ -153,6 +153,15 @@ class PluginContext:
     def nested(self) -> Nested:
         return StackNested(self._run, self._res, self.physical_name)
 
+    def update_policy(self) -> Mapping[str, Any]:
+        spec = self._run.target
+        tmpl = spec.parsed()
+        defn = tmpl.resources.get(self.resource_name)
+        if defn is None or defn.update_policy is None:
+            return {}
+        value = defn.update_policy_value(self._run.resolver(spec, tmpl))
+        return dict(value) if isinstance(value, Mapping) else {}
+
     def signal_url(self) -> str:
         secret = self.data.get("signal_secret")
         if secret is None:

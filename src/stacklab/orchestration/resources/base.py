@@ -81,6 +81,11 @@ class Nested(Protocol):
         """The nested stack's resources: name -> (type, physical id), oldest first."""
         ...
 
+    def definitions(self, stack_id: str) -> dict[str, Any]:
+        """The nested stack's resource definitions as its template holds them (a group
+        compares its members' with the definition it would give them)."""
+        ...
+
     async def attributes(self, stack_id: str, resource: str) -> Mapping[str, Any]:
         """One resource's attributes in the nested stack (read back now)."""
         ...
@@ -116,6 +121,12 @@ class Context(Protocol):
 
     def nested(self) -> Nested:
         """This resource's nested stacks (OS::Heat::Stack, template resources, groups)."""
+        ...
+
+    def update_policy(self) -> Mapping[str, Any]:
+        """The resource's ``update_policy`` section in the template being applied,
+        resolved (a ResourceGroup's ``rolling_update`` and ``batch_create``); ``{}``
+        without one."""
         ...
 
     async def call(self, service: str, method: str, path: str, *, json: Any = None,
