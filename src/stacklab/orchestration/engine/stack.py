@@ -429,7 +429,10 @@ class StackRun:
         defn = tmpl.resources[name]
         rtype = self.resolve_type(tmpl, defn)
         plugin = plugin_for(rtype)
-        res = ResourceState(id=self.ids.uuid(), name=name, type=defn.type,
+        prior = self.resources.get(name)
+        # A resource stored but never made (left INIT at a hook) is made in its own row.
+        res = ResourceState(id=prior.id if prior is not None and prior.action == INIT
+                            else self.ids.uuid(), name=name, type=defn.type,
                             description=defn.description, created_at=self.store.clock.now(),
                             requires=sorted(defn.required_resource_names()))
         self.resources[name] = res

@@ -645,12 +645,12 @@ class EngineWorker:
         that takes no signals (ResourceActionNotSupported); a type that acts on it (a
         scaling policy's ``handle_signal``) gets it as an action on its stack
         (``signal_action``); else kept in its data (``signals``, in order), given to its
-        plugin and told by a SIGNAL event."""
+        plugin and told by a SIGNAL event. ``{"unset_hook": ...}`` clears a hook, to any
+        type, once the action check has passed (heat's order: a post-delete hook, the
+        resource DELETE_COMPLETE, cannot be cleared)."""
         row = self._row(stack_id)
         run = self.stack_run(row, None, ctxt)
-        if isinstance(details, Mapping) and "unset_hook" in details:
-            self.unset_hook(run, row, resource_name, details["unset_hook"])
-            return
+        unset = isinstance(details, Mapping) and "unset_hook" in details
         refused: HeatError | None = None
         acts = False
         with self.store.session() as session:
@@ -665,6 +665,8 @@ class EngineWorker:
                                         res.status,
                                         f"Cannot signal resource during {res.action}"))
                 refused = NotSupported(f"Signal resource during {res.action}")
+            elif unset:
+                pass
             elif plugin is None or not plugin.SIGNALS:
                 refused = HeatError("signal is not supported for resource.", status=400,
                                     kind="ResourceActionNotSupported")
@@ -678,6 +680,9 @@ class EngineWorker:
                 res.data = data
         if refused is not None:
             raise refused
+        if unset:
+            self.unset_hook(run, row, resource_name, details["unset_hook"])
+            return
         if acts:
             await self.signal_action(run, row, resource_name, details)
             return
