@@ -149,6 +149,9 @@ class ResourcePlugin:
     DESCRIPTION: ClassVar[str] = ""
     PROPERTIES: ClassVar[Mapping[str, Property]] = {}
     ATTRIBUTES: ClassVar[Mapping[str, Attribute]] = {}
+    # The keys its ``update_policy`` section takes (heat's ``update_policy_schema``; none
+    # by default: any key is refused before the stack acts).
+    UPDATE_POLICY: ClassVar[Mapping[str, Property]] = {}
     # The seconds between ``*_complete`` polls (lab time).
     POLL_INTERVAL: ClassVar[float] = 1.0
     # A resource over a nested stack: updated on every stack update (the nested stack

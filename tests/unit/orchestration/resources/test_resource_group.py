@@ -85,6 +85,18 @@ def test_a_group_is_a_nested_stack_checked_before_any_action() -> None:
         assert answer["error"]["message"] == (
             "Property error: resources.g<nested_stack>.resources[0].properties: Unknown "
             "Property colour")
+        # update_policy is checked against the type's schema (heat's update_policy_schema).
+        answer = await heat.create("bad", group(2, update_policy={
+            "rolling_update": {"max_batch_size": 0}}), expect=400)
+        assert answer["error"]["message"] == (
+            "Property error: resources.g.update_policy.rolling_update.max_batch_size: 0 is "
+            "out of range (min: 1, max: None)")
+        bad = group(2)
+        bad["resources"]["other"] = {"type": "OS::Heat::None",
+                                     "update_policy": {"rolling_update": {}}}
+        answer = await heat.create("bad", bad, expect=400)
+        assert answer["error"]["message"] == (
+            "Property error: resources.other.update_policy: Unknown Property rolling_update")
 
     run_heat(scenario)
 

@@ -192,6 +192,7 @@ class ResourceGroup(GroupResource):
                                 "individual resource.", MAP),
         "removed_rsrc_list": Attribute("A list of removed resource names.", LIST),
     }
+    UPDATE_POLICY: ClassVar[Mapping[str, Property]] = UPDATE_POLICY_SCHEMA
 
     @staticmethod
     def _member(properties: Mapping[str, Any], index: int | str) -> dict[str, Any]:
@@ -285,7 +286,7 @@ class ResourceGroup(GroupResource):
             lambda: next(fresh)))
 
     def _policy(self, ctx: Context) -> dict[str, Any]:
-        return check_properties(UPDATE_POLICY_SCHEMA, ctx.update_policy(),
+        return check_properties(self.UPDATE_POLICY, ctx.update_policy(),
                                 path=["resources", ctx.resource_name, "update_policy"])
 
     async def create(self, ctx: Context, properties: Mapping[str, Any]) -> str | None:
