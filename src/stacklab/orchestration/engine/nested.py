@@ -121,7 +121,7 @@ def check_resources(tmpl: tpl.Template, env: tpl.Environment, resolver: tpl.Stac
             raise tpl.StackValidationFailed(
                 f"The Resource Type ({defn.type}) could not be found.")
         props = defn.properties_value(resolver)
-        if defn.update_policy is not None and plugin is not TemplateResource:
+        if defn.update_policy is not None and not getattr(plugin, "ANY_PROPERTIES", False):
             check_properties(plugin.UPDATE_POLICY, defn.update_policy_value(resolver) or {},
                              custom=custom, path=[section, name, "update_policy"])
         if plugin is TemplateResource:

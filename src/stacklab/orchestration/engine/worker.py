@@ -613,6 +613,11 @@ class EngineWorker:
                         f"The Resource Type ({defn.type}) could not be found.")
                 if getattr(plugin, "ANY_PROPERTIES", False):
                     continue
+                if defn.update_policy is not None:
+                    check_properties(plugin.UPDATE_POLICY,
+                                     defn.update_policy_value(resolver) or {}, custom=custom,
+                                     path=[tmpl.version.resources_section, name,
+                                           "update_policy"])
                 try:
                     check_properties(plugin.PROPERTIES, defn.properties_value(resolver),
                                      custom=custom,

@@ -92,11 +92,13 @@ def test_a_group_is_a_nested_stack_checked_before_any_action() -> None:
             "Property error: resources.g.update_policy.rolling_update.max_batch_size: 0 is "
             "out of range (min: 1, max: None)")
         bad = group(2)
-        bad["resources"]["other"] = {"type": "OS::Heat::None",
+        bad["resources"]["other"] = {"type": "OS::Heat::TestResource",
                                      "update_policy": {"rolling_update": {}}}
-        answer = await heat.create("bad", bad, expect=400)
-        assert answer["error"]["message"] == (
-            "Property error: resources.other.update_policy: Unknown Property rolling_update")
+        for answer in (await heat.create("bad", bad, expect=400),
+                       await heat.call("POST", "/validate", {"template": bad}, expect=400)):
+            assert answer["error"]["message"] == (
+                "Property error: resources.other.update_policy: Unknown Property "
+                "rolling_update")
 
     run_heat(scenario)
 
