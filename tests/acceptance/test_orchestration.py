@@ -551,3 +551,84 @@ def test_curl_to_a_scaling_policys_alarm_url_grows_the_group(live: LiveCloud,
     stacks.until(name, "DELETE_COMPLETE")
     assert not [s for s in stacks.http.get("/stacks", params={"show_nested": True}).json()[
         "stacks"] if s["stack_name"].startswith(name)]
+
+
+HOOKED = """\
+heat_template_version: 2018-08-31
+resources:
+  first_server: {type: OS::Heat::TestResource, properties: {value: one}}
+  second_server: {type: OS::Heat::TestResource, properties: {value: two}}
+  plain: {type: OS::Heat::RandomString}
+"""
+PAUSED = "CREATE paused until Hook pre-create is cleared"
+
+
+def test_cli_polls_and_clears_pre_create_hooks(live: LiveCloud, stacks: Stacks) -> None:
+    name = unique("hook")
+    env = stacks.file('resource_registry:\n  resources:\n    "*_server": {hooks: pre-create}\n')
+    live.openstack("stack", "create", "-t", stacks.file(HOOKED), "-e", env, name)
+    deadline = time.monotonic() + 30
+    while len([e for e in stacks.http.get(f"/stacks/{name}/events",
+                                          follow_redirects=True).json()["events"]
+               if e["resource_status_reason"] == PAUSED]) < 2:
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    polled = live.openstack_json("stack", "hook", "poll", name)
+    assert sorted((row["Resource Name"], row["Resource Status Reason"]) for row in polled) == [
+        ("first_server", PAUSED), ("second_server", PAUSED)]
+    paused = stacks.until(name, "CREATE_IN_PROGRESS", "CREATE_COMPLETE")
+    assert paused["stack_status"] == "CREATE_IN_PROGRESS"
+
+    live.openstack("stack", "hook", "clear", name, "first_server")
+    # Cleared once: heat's 400 for a hook no longer set.
+    answer = stacks.http.post(f"/stacks/{name}/{paused['id']}/resources/first_server/signal",
+                              json={"unset_hook": "pre-create"})
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["error"]["type"] == "InvalidBreakPointHook"
+    assert answer.json()["error"]["message"].startswith(
+        'The "pre-create" hook is not defined on TestResource "first_server"')
+    live.openstack("stack", "hook", "clear", "--pre-create", name, "second_*")
+    shown = stacks.until(name, "CREATE_COMPLETE", "CREATE_FAILED")
+    assert shown["stack_status"] == "CREATE_COMPLETE", shown["stack_status_reason"]
+    assert stacks.http.delete(f"/stacks/{name}/{shown['id']}").status_code == 204
+    stacks.until(name, "DELETE_COMPLETE")
+
+
+GROUPED = """\
+heat_template_version: 2018-08-31
+parameters:
+  count: {type: number, default: 3}
+  remove: {type: comma_delimited_list, default: []}
+resources:
+  group:
+    type: OS::Heat::ResourceGroup
+    properties:
+      count: {get_param: count}
+      removal_policies: [{resource_list: {get_param: remove}}]
+      resource_def: {type: OS::Heat::RandomString, properties: {length: 6}}
+outputs:
+  refs: {value: {get_attr: [group, refs_map]}}
+  removed: {value: {get_attr: [group, removed_rsrc_list]}}
+"""
+
+
+def test_cli_update_removes_the_members_removal_policies_name(live: LiveCloud,
+                                                              stacks: Stacks) -> None:
+    name = unique("rg")
+    answer = stacks.http.post("/stacks", json={"stack_name": name, "template": GROUPED})
+    assert answer.status_code == 201, answer.text
+    shown = stacks.until(name, "CREATE_COMPLETE", "CREATE_FAILED")
+    before = {o["output_key"]: o["output_value"] for o in shown["outputs"]}["refs"]
+    live.openstack("stack", "update", "--existing", "--parameter", "count=2",
+                   "--parameter", "remove=1", name)
+    shown = stacks.until(name, "UPDATE_COMPLETE", "UPDATE_FAILED")
+    assert shown["stack_status"] == "UPDATE_COMPLETE", shown["stack_status_reason"]
+    outputs = {o["output_key"]: o["output_value"] for o in shown["outputs"]}
+    # Member 1 went, 0 and 2 stayed as they were.
+    assert outputs["refs"] == {"0": before["0"], "2": before["2"]}
+    assert outputs["removed"] == ["1"]
+    rows = live.openstack_json("stack", "resource", "list", "--nested-depth", "1", name)
+    assert sorted(r["resource_name"] for r in rows
+                  if r["resource_type"] == "OS::Heat::RandomString") == ["0", "2"]
+    assert stacks.http.delete(f"/stacks/{name}/{shown['id']}").status_code == 204
+    stacks.until(name, "DELETE_COMPLETE")

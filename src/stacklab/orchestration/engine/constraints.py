@@ -164,6 +164,9 @@ class LookupContext:
     def nested(self) -> Nested:
         raise NotImplementedError("a constraint look-up nests nothing")
 
+    def update_policy(self) -> Mapping[str, Any]:
+        return {}
+
     async def call(self, service: str, method: str, path: str, *, json: Any = None,
                    params: Mapping[str, Any] | None = None,
                    microversion: str | None = None) -> Any:

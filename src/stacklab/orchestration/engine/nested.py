@@ -133,6 +133,9 @@ def check_resources(tmpl: tpl.Template, env: tpl.Environment, resolver: tpl.Stac
             raise tpl.StackValidationFailed('"Snapshot" deletion policy not supported',
                                             path=[section, name, key])
         props = defn.properties_value(resolver)
+        if defn.update_policy is not None and not getattr(plugin, "ANY_PROPERTIES", False):
+            check_properties(plugin.UPDATE_POLICY, defn.update_policy_value(resolver) or {},
+                             custom=custom, path=[section, name, "update_policy"])
         if plugin is TemplateResource:
             text = files.get(rtype)
             if text is None:
@@ -263,6 +266,13 @@ class StackNested:
     def resources(self, stack_id: str) -> dict[str, tuple[str, str | None]]:
         return {name: (res.type, res.physical_id)
                 for name, res in self._run.store.resources(stack_id).items()}
+
+    def definitions(self, stack_id: str) -> dict[str, Any]:
+        row = self._run.store.stack(stack_id)
+        if row is None:
+            return {}
+        found = (row.template or {}).get("resources")
+        return dict(found) if isinstance(found, Mapping) else {}
 
     async def attributes(self, stack_id: str, resource: str) -> Mapping[str, Any]:
         run = self._run.child_run(stack_id)

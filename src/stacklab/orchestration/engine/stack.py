@@ -53,6 +53,9 @@ from stacklab.orchestration.resources.properties import check_properties
 
 # heat's [DEFAULT] stack_action_timeout (seconds), used when the stack sets no timeout_mins.
 STACK_ACTION_TIMEOUT = 3600.0
+# How often a resource paused at a hook looks whether the hook was cleared (heat's
+# scheduler steps a waiting task once a second).
+HOOK_POLL_INTERVAL = 1.0
 
 # How heat's client plugins name a service's HTTP error (neutronclient's and novaclient's
 # exception classes), for the reason an event shows.
@@ -153,6 +156,15 @@ class PluginContext:
     def nested(self) -> Nested:
         return StackNested(self._run, self._res, self.physical_name)
 
+    def update_policy(self) -> Mapping[str, Any]:
+        spec = self._run.target
+        tmpl = spec.parsed()
+        defn = tmpl.resources.get(self.resource_name)
+        if defn is None or defn.update_policy is None:
+            return {}
+        value = defn.update_policy_value(self._run.resolver(spec, tmpl))
+        return dict(value) if isinstance(value, Mapping) else {}
+
     def signal_url(self) -> str:
         secret = self.data.get("signal_secret")
         if secret is None:
@@ -203,6 +215,9 @@ class StackRun:
         # What an update preview found the nested stacks of updated resources would get:
         # resource name -> (nested stack id, its new spec).
         self.nested_updates: dict[str, tuple[str, StackSpec]] = {}
+        # The stack's action this run performs (heat's ``stack.action``: pre-create and
+        # pre-delete hooks only pause a stack's own CREATE and DELETE).
+        self.stack_action: str | None = None
 
     @property
     def target(self) -> StackSpec:
@@ -364,6 +379,33 @@ class StackRun:
             raise StackTimeout()
         task.result()
 
+    # -- hooks (breakpoints) -----------------------------------------------------------
+
+    async def break_if_required(self, res: ResourceState, action: str, hook: str) -> None:
+        """heat's ``_break_if_required``: a resource whose name the environment gives
+        ``hook`` pauses there until a signal ``{"unset_hook": hook}`` clears it. The mark
+        is the resource's data (``<hook>: "True"``) in the store, where the engine that
+        takes the signal clears it; a failure meanwhile (the stack's timeout, a cancel,
+        a delete) clears it too."""
+        env = tpl.Environment.from_dict(self.target.environment)
+        if hook not in env.hooks_for(res.name):
+            return
+        res.data[hook] = "True"
+        self.store.save_resource(self.stack_id, res)
+        self.store.add_event(self.stack_id, res, res.action, res.status,
+                             f"{action} paused until Hook {hook} is cleared")
+        try:
+            while self.store.hook_set(res.id, hook):
+                await self.clock.sleep(HOOK_POLL_INTERVAL)
+        except asyncio.CancelledError:
+            if self.alive():
+                self.store.clear_hook(res.id, hook)
+                self.store.add_event(self.stack_id, res, res.action, res.status,
+                                     "Failure occurred while waiting.")
+            raise
+        finally:
+            res.data.pop(hook, None)
+
     # -- one resource ------------------------------------------------------------------
 
     def _state(self, res: ResourceState, action: str, status: str, reason: str,
@@ -393,10 +435,18 @@ class StackRun:
         defn = tmpl.resources[name]
         rtype = self.resolve_type(tmpl, defn)
         plugin = plugin_for(rtype)
-        res = ResourceState(id=self.ids.uuid(), name=name, type=defn.type,
+        prior = self.resources.get(name)
+        # A resource stored but never made (left INIT at a hook) is made in its own row.
+        res = ResourceState(id=prior.id if prior is not None and prior.action == INIT
+                            else self.ids.uuid(), name=name, type=defn.type,
                             description=defn.description, created_at=self.store.clock.now(),
                             requires=sorted(defn.required_resource_names()))
         self.resources[name] = res
+        # Only the stack's own CREATE: a resource an update makes (or replaces) passed
+        # its hook as an update.
+        hooked = self.stack_action == CREATE
+        if hooked:
+            await self.break_if_required(res, CREATE, "pre-create")
         try:
             if plugin is None:
                 raise tpl.StackValidationFailed(
@@ -426,6 +476,8 @@ class StackRun:
             raise failed from error
         self._state(res, action, COMPLETE, "state changed")
         self.attribute_cache.pop(name, None)
+        if hooked:
+            await self.break_if_required(res, CREATE, "post-create")
 
     def resolve_type(self, tmpl: tpl.Template, defn: tpl.ResourceDefinition) -> str:
         return resolved_type(tmpl.environment, defn.type, defn.name)
@@ -439,6 +491,9 @@ class StackRun:
             self.store.drop_resource(res.id)
             self.resources.pop(res.name, None)
             return
+        hooked = self.stack_action == DELETE
+        if hooked:
+            await self.break_if_required(res, DELETE, "pre-delete")
         self._state(res, DELETE, IN_PROGRESS, "state changed")
         plugin = self.plugin_of(res)
         if policy != "Retain" and plugin is not None:
@@ -470,6 +525,8 @@ class StackRun:
                 self._state(res, DELETE, FAILED, str(failed))
                 raise failed from error
         self._state(res, DELETE, COMPLETE, "state changed")
+        if hooked:
+            await self.break_if_required(res, DELETE, "post-delete")
         self.store.drop_resource(res.id)
         if self.resources.get(res.name) is res:
             self.resources.pop(res.name, None)
@@ -500,6 +557,7 @@ class StackRun:
     async def create(self) -> None:
         """heat's ``Stack.create``: CREATE, then a rollback (delete) when it failed and
         rollback is enabled."""
+        self.stack_action = CREATE
         self._stack_state(CREATE, IN_PROGRESS, "Stack CREATE started")
         status, reason = await self._build(CREATE)
         outputs = await self.outputs(self.spec)
@@ -527,6 +585,7 @@ class StackRun:
     async def delete(self, action: str = DELETE) -> bool:
         """heat's ``Stack.delete`` (also the rollback of a failed create); the stack's
         snapshots go first (heat's delete_all_snapshots)."""
+        self.stack_action = action
         self._stack_state(action, IN_PROGRESS, f"Stack {action} started")
         for snapshot in self.store.snapshots(self.stack_id):
             try:
@@ -568,6 +627,7 @@ class StackRun:
         place or replaced, removed ones deleted; a failure rolls back to the previous
         template when rollback is enabled."""
         old = self.spec
+        self.stack_action = action
         self._stack_state(action, IN_PROGRESS, f"Stack {action} started",
                           updated_at=self.store.clock.now())
         status, reason = COMPLETE, f"Stack {action} completed successfully"
@@ -613,6 +673,10 @@ class StackRun:
             if current is None or current.action == INIT:
                 await self.create_resource(tmpl, resolver, name, CREATE)
                 return
+            plugin = plugin_for(self.resolve_type(tmpl, defn))
+            if plugin is not None and current.type == defn.type:
+                # heat's Resource.update pauses before it looks at what changed.
+                await self.break_if_required(current, UPDATE, "pre-update")
             try:
                 kind, props, changed = await self.update_plan(tmpl, resolver, name, current)
             except Exception as error:
@@ -625,13 +689,14 @@ class StackRun:
                 self.store.save_resource(self.stack_id, current)
                 return
             if kind == tpl.UPDATED:
-                plugin = plugin_for(self.resolve_type(tmpl, defn))
                 assert plugin is not None
                 try:
                     await self._update_in_place(current, plugin, props, changed)
-                    return
                 except UpdateReplace:
                     pass
+                else:
+                    await self.break_if_required(current, UPDATE, "post-update")
+                    return
             policy = self.deletion_policy(old_tmpl, name)
             replaced.append((current, policy))
             await self.create_resource(tmpl, resolver, name, CREATE)
@@ -803,6 +868,7 @@ class StackRun:
     async def simple(self, action: str) -> None:
         """SUSPEND, RESUME and CHECK: each resource passes through the action's states
         (suspend in reverse order); the lab's types have nothing more to do for them."""
+        self.stack_action = action
         self._stack_state(action, IN_PROGRESS, f"Stack {action} started")
         graph = self.stored_graph(None)
 

@@ -141,6 +141,22 @@ class EngineStore:
                                 action=action, status=status, reason=reason,
                                 properties=dict(res.properties), created_at=self.clock.now()))
 
+    # -- hooks (a resource's data holds ``<hook>: "True"`` while it is paused there) ----
+
+    def hook_set(self, resource_id: str, hook: str) -> bool:
+        with self.session() as session:
+            row = session.get(m.Resource, resource_id)
+            return row is not None and (row.data or {}).get(hook) == "True"
+
+    def clear_hook(self, resource_id: str, hook: str) -> bool:
+        """Whether the hook was set (and is now cleared)."""
+        with self.session() as session:
+            row = session.get(m.Resource, resource_id)
+            if row is None or (row.data or {}).get(hook) != "True":
+                return False
+            row.data = {k: v for k, v in (row.data or {}).items() if k != hook}
+            return True
+
     def drop_resource(self, resource_id: str) -> None:
         with self.session() as session:
             session.execute(delete(m.Resource).where(m.Resource.id == resource_id))

@@ -68,6 +68,7 @@ from stacklab.orchestration.errors import (
     StackNotFound,
 )
 from stacklab.orchestration.resources.properties import check_properties
+from stacklab.orchestration.template.environment import HOOK_TYPES
 from stacklab.orchestration.template.errors import RequestLimitExceeded
 
 if TYPE_CHECKING:
@@ -752,6 +753,11 @@ class EngineWorker:
                         f"The Resource Type ({defn.type}) could not be found.")
                 if getattr(plugin, "ANY_PROPERTIES", False):
                     continue
+                if defn.update_policy is not None:
+                    check_properties(plugin.UPDATE_POLICY,
+                                     defn.update_policy_value(resolver) or {}, custom=custom,
+                                     path=[tmpl.version.resources_section, name,
+                                           "update_policy"])
                 try:
                     check_properties(plugin.PROPERTIES, defn.properties_value(resolver),
                                      custom=custom,
@@ -784,9 +790,12 @@ class EngineWorker:
         that takes no signals (ResourceActionNotSupported); a type that acts on it (a
         scaling policy's ``handle_signal``) gets it as an action on its stack
         (``signal_action``); else kept in its data (``signals``, in order), given to its
-        plugin and told by a SIGNAL event."""
+        plugin and told by a SIGNAL event. ``{"unset_hook": ...}`` clears a hook, to any
+        type, once the action check has passed (heat's order: a post-delete hook, the
+        resource DELETE_COMPLETE, cannot be cleared)."""
         row = self._row(stack_id)
         run = self.stack_run(row, None, ctxt)
+        unset = isinstance(details, Mapping) and "unset_hook" in details
         refused: HeatError | None = None
         acts = False
         with self.store.session() as session:
@@ -801,6 +810,8 @@ class EngineWorker:
                                         res.status,
                                         f"Cannot signal resource during {res.action}"))
                 refused = NotSupported(f"Signal resource during {res.action}")
+            elif unset:
+                pass
             elif plugin is None or not plugin.SIGNALS:
                 refused = HeatError("signal is not supported for resource.", status=400,
                                     kind="ResourceActionNotSupported")
@@ -814,6 +825,9 @@ class EngineWorker:
                 res.data = data
         if refused is not None:
             raise refused
+        if unset:
+            self.unset_hook(run, row, resource_name, details["unset_hook"])
+            return
         if acts:
             await self.signal_action(run, row, resource_name, details)
             return
@@ -830,6 +844,24 @@ class EngineWorker:
         with self.store.session() as session:
             session.add(self._event(stack_id, state, "SIGNAL", state.status,
                                     f"Signal: {reason}" if reason else _signal_details(details)))
+
+    def unset_hook(self, run: StackRun, row: Any, resource_name: str, hook: Any) -> None:
+        """heat's signal ``{"unset_hook": hook}``: the hook the resource is paused at is
+        cleared (the paused action goes on) and told by an event; any resource takes it,
+        whatever its type and action. A hook of no known type, or one not set on the
+        resource, is heat's InvalidBreakPointHook (400)."""
+        state = self.store.resources(row.id).get(resource_name)
+        if state is None:
+            raise HeatError(f"The Resource ({resource_name}) could not be found.",
+                            status=404, kind="EntityNotFound")
+        if not isinstance(hook, str) or hook not in HOOK_TYPES:
+            raise HeatError(f'Invalid hook type "{hook}" for {_described(run, row, state)}',
+                            kind="InvalidBreakPointHook")
+        if not self.store.clear_hook(state.id, hook):
+            raise HeatError(f'The "{hook}" hook is not defined on '
+                            f"{_described(run, row, state)}", kind="InvalidBreakPointHook")
+        self.store.add_event(row.id, state, state.action, state.status,
+                             f"Hook {hook} is cleared")
 
     def _event(self, stack_id: str, res: ResourceState, action: str, status: str,
                reason: str) -> m.Event:
@@ -916,6 +948,15 @@ def _preview_resource(ctxt: Mapping[str, Any], row: Any, name: str, rtype: str,
         "required_by": required_by,
         "resource_identity": {**identity, "path": f"/resources/{name}"},
         "stack_identity": identity, "stack_name": row.name}
+
+
+def _described(run: StackRun, row: Any, res: ResourceState) -> str:
+    """A resource as heat's messages name it (``str(resource)``): its class, name,
+    physical id when it has one, and its stack."""
+    plugin = run.plugin_of(res)
+    kind = "Resource" if plugin is None else plugin.__name__
+    physical = "" if res.physical_id is None else f" [{res.physical_id}]"
+    return f'{kind} "{res.name}"{physical} Stack "{row.name}" [{row.id}]'
 
 
 def _signal_details(details: Any) -> str:

@@ -89,6 +89,11 @@ class Nested(Protocol):
         """The nested stack's resources: name -> (type, physical id), oldest first."""
         ...
 
+    def definitions(self, stack_id: str) -> dict[str, Any]:
+        """The nested stack's resource definitions as its template holds them (a group
+        compares its members' with the definition it would give them)."""
+        ...
+
     async def attributes(self, stack_id: str, resource: str) -> Mapping[str, Any]:
         """One resource's attributes in the nested stack (read back now)."""
         ...
@@ -126,6 +131,12 @@ class Context(Protocol):
         """This resource's nested stacks (OS::Heat::Stack, template resources, groups)."""
         ...
 
+    def update_policy(self) -> Mapping[str, Any]:
+        """The resource's ``update_policy`` section in the template being applied,
+        resolved (a ResourceGroup's ``rolling_update`` and ``batch_create``); ``{}``
+        without one."""
+        ...
+
     async def call(self, service: str, method: str, path: str, *, json: Any = None,
                    params: Mapping[str, Any] | None = None,
                    microversion: str | None = None) -> Any:
@@ -146,6 +157,9 @@ class ResourcePlugin:
     DESCRIPTION: ClassVar[str] = ""
     PROPERTIES: ClassVar[Mapping[str, Property]] = {}
     ATTRIBUTES: ClassVar[Mapping[str, Attribute]] = {}
+    # The keys its ``update_policy`` section takes (heat's ``update_policy_schema``; none
+    # by default: any key is refused before the stack acts).
+    UPDATE_POLICY: ClassVar[Mapping[str, Property]] = {}
     # The seconds between ``*_complete`` polls (lab time).
     POLL_INTERVAL: ClassVar[float] = 1.0
     # A resource over a nested stack: updated on every stack update (the nested stack

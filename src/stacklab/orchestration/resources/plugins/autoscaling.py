@@ -11,7 +11,8 @@ the policy's ``cooldown`` nor the group's (the policy's, else the group's own, f
 last change of size, on the engine's clock) nor when the capacity would not change.
 Scaling down removes the oldest members first, as heat does. A changed
 ``resource`` definition reaches the members ``rolling_updates.max_batch_size`` at a time,
-``pause_time`` apart (``min_in_service`` is not kept).
+``pause_time`` apart, ``min_in_service`` kept by making new members first (heat's
+``heat/scaling/rolling_update.py``).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from stacklab.orchestration.resources.base import Context, ResourcePlugin
-from stacklab.orchestration.resources.plugins.nested import StackResource
+from stacklab.orchestration.resources.plugins.group import GroupResource, batched_steps
 from stacklab.orchestration.resources.properties import (
     INTEGER,
     LIST,
@@ -34,6 +35,7 @@ from stacklab.orchestration.resources.properties import (
     Property,
 )
 from stacklab.orchestration.resources.registry import register
+from stacklab.orchestration.resources.scaling import member_definitions, scaling_batches
 from stacklab.orchestration.template.errors import StackValidationFailed
 from stacklab.orchestration.template.parameters import AllowedValues, Range
 
@@ -62,7 +64,7 @@ def new_capacity(current: int, adjustment: float, adjustment_type: str,
 
 
 @register
-class AutoScalingGroup(StackResource):
+class AutoScalingGroup(GroupResource):
     TYPE = "OS::Heat::AutoScalingGroup"
     DESCRIPTION = ("An autoscaling group that can scale arbitrary resources. An autoscaling "
                    "group allows the creation of a desired count of similar resources, "
@@ -136,78 +138,56 @@ class AutoScalingGroup(StackResource):
         found: list[str] = json.loads(ctx.data.get("members", "[]"))
         return found
 
-    def _template(self, ctx: Context, properties: Mapping[str, Any], size: int,
-                  old: Mapping[str, Any] | None = None, updated: int = 0
-                  ) -> dict[str, Any]:
-        """The nested template of ``size`` members: the newest kept, new ones added; in a
-        rolling update the first ``updated`` members take the new definition, the others
-        keep ``old``."""
-        members = self.members(ctx)
-        members = members[len(members) - size:] if size < len(members) else members
-        while len(members) < size:
-            members.append(ctx.random_string(12, string.ascii_lowercase + string.digits))
-        ctx.data["members"] = json.dumps(members)
+    def step_template(self, ctx: Context, physical_id: str | None,
+                      properties: Mapping[str, Any], size: int, new: int
+                      ) -> dict[str, Any]:
+        """heat's ``_create_template(size, new)``: the oldest members go first (removed
+        when shrinking, the first to take the new definition), by their resources'
+        creation (a replaced member is a new one); new ones, named by short random ids,
+        take the new definition."""
+        old: list[tuple[str, Any]] = []
+        if physical_id is not None:
+            held = ctx.nested().definitions(physical_id)
+            old = [(n, held[n]) for n in ctx.nested().resources(physical_id) if n in held]
         definition = self._definition(properties)
-        before = definition if old is None else self._definition(old)
+        members = member_definitions(
+            old, lambda _: definition, size, new,
+            lambda: ctx.random_string(12, string.ascii_lowercase + string.digits))
+        ctx.data["members"] = json.dumps([n for n, _ in members])
         return {"heat_template_version": MEMBER_TEMPLATE_VERSION,
-                "resources": {name: definition if old is None or i < updated else before
-                              for i, name in enumerate(members)}}
+                "resources": dict(members)}
 
     def child(self, ctx: Context, properties: Mapping[str, Any]
               ) -> tuple[Mapping[str, Any] | str, dict[str, Any]]:
         desired = properties.get("desired_capacity")
-        size = len(self.members(ctx)) if "members" in ctx.data else int(
-            desired if desired is not None else properties["min_size"])
+        size = int(desired if desired is not None else properties["min_size"])
         size = max(int(properties["min_size"]), min(int(properties["max_size"]), size))
-        return self._template(ctx, properties, size), {}
+        ctx.data.pop("batches", None)
+        return self.step_template(ctx, None, properties, size, size), {}
 
     async def update(self, ctx: Context, physical_id: str | None, old: Mapping[str, Any],
                      new: Mapping[str, Any], changed: frozenset[str]) -> None:
-        """A new size, or a new definition: with ``rolling_updates``, when the size stays,
-        the members take it ``max_batch_size`` at a time, ``pause_time`` apart (heat's
-        ``min_in_service`` is not kept)."""
+        """heat's ``handle_update``: a new ``resource`` definition first rolls through the
+        members (``rolling_updates``: ``max_batch_size`` at a time, ``min_in_service``
+        kept by making new members first, ``pause_time`` between batches), then the
+        group is resized to its new capacity."""
         if physical_id is None:
             return
-        ctx.data.pop("rolling", None)
-        size = len(self.members(ctx))
+        current = len(self.members(ctx))
+        capacity = current
         if "desired_capacity" in changed and new.get("desired_capacity") is not None:
-            size = int(new["desired_capacity"])
-        size = max(int(new["min_size"]), min(int(new["max_size"]), size))
-        policy = new.get("rolling_updates") or {}
-        batch = int(policy.get("max_batch_size") or 1)
-        if ("resource" in changed and size == len(self.members(ctx))
-                and self._definition(old) != self._definition(new) and size > batch):
-            ctx.data["rolling"] = json.dumps({"old": dict(old), "updated": batch,
-                                              "pause": float(policy.get("pause_time") or 0),
-                                              "next": None})
-            await ctx.nested().update(physical_id,
-                                      self._template(ctx, new, size, old, batch), {})
-            return
-        await ctx.nested().update(physical_id, self._template(ctx, new, size), {})
-
-    async def update_complete(self, ctx: Context, physical_id: str | None,
-                              properties: Mapping[str, Any]) -> bool:
-        if not await super().update_complete(ctx, physical_id, properties):
-            return False
-        if "rolling" not in ctx.data or physical_id is None:
-            return True
-        rolling = json.loads(ctx.data["rolling"])
-        size = len(self.members(ctx))
-        batch = int((properties.get("rolling_updates") or {}).get("max_batch_size") or 1)
-        if rolling["updated"] >= size:
-            ctx.data.pop("rolling")
-            return True
-        if rolling["next"] is None:
-            rolling["next"] = ctx.now() + rolling["pause"]
-        if ctx.now() < rolling["next"]:
-            ctx.data["rolling"] = json.dumps(rolling)
-            return False
-        rolling["updated"] = min(size, rolling["updated"] + batch)
-        rolling["next"] = None
-        ctx.data["rolling"] = json.dumps(rolling)
-        await ctx.nested().update(physical_id, self._template(
-            ctx, properties, size, rolling["old"], rolling["updated"]), {})
-        return False
+            capacity = int(new["desired_capacity"])
+        capacity = max(int(new["min_size"]), min(int(new["max_size"]), capacity))
+        steps: list[tuple[int, int, float]] = []
+        if "resource" in changed and self._definition(old) != self._definition(new):
+            policy = new.get("rolling_updates") or {}
+            steps = batched_steps(scaling_batches(
+                min(capacity or current, current), current,
+                int(policy.get("max_batch_size") or 1), int(policy.get("min_in_service") or 0)),
+                float(policy.get("pause_time") or 0))
+        if not steps or steps[-1][0] != capacity:
+            steps.append((capacity, 0, 0.0))
+        await self.run_steps(ctx, physical_id, new, steps)
 
     async def adjust(self, ctx: Context, physical_id: str | None,
                      properties: Mapping[str, Any], request: Mapping[str, Any]) -> bool:
@@ -221,7 +201,9 @@ class AutoScalingGroup(StackResource):
                                 int(properties["min_size"]), int(properties["max_size"]))
         if capacity == current:
             return False
-        await ctx.nested().update(physical_id, self._template(ctx, properties, capacity), {})
+        ctx.data.pop("batches", None)
+        await ctx.nested().update(
+            physical_id, self.step_template(ctx, physical_id, properties, capacity, 0), {})
         # The group's cooldown: the policy's when it has one, else the group's own.
         cooldown = request.get("cooldown")
         if cooldown is None:

@@ -1,9 +1,14 @@
 """OS::Heat::ResourceGroup, after heat's ``openstack/heat/resource_group.py``: ``count``
 members of one definition (``index_var``, ``%index%`` by default, replaced by each
-member's index) in a nested stack whose resources are named by their indexes. A count
-that grows adds the lowest free indexes; one that shrinks removes the highest (heat's
-default removal order), listed in ``removed_rsrc_list``. A changed definition updates
-the nested stack, where each member is changed in place or replaced as its type says.
+member's index) in a nested stack whose resources are named by their indexes: the first
+``count`` indexes not in the group's skiplist (heat's ``name_blacklist``), so a count
+that shrinks removes the highest. ``removal_policies`` put named members (by name or by
+reference) on the skiplist: they are removed first and their names never reused
+(``removed_rsrc_list``); ``removal_policies_mode: update`` replaces the list. A changed
+definition updates the nested stack, where each member is changed in place or replaced
+as its type says; with ``update_policy: rolling_update`` it reaches the members in
+batches (heat's ``heat/scaling/rolling_update.py``), and ``batch_create`` makes the
+members in batches.
 """
 
 from __future__ import annotations
@@ -13,22 +18,25 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from stacklab.orchestration.resources.base import Context
-from stacklab.orchestration.resources.plugins.nested import StackResource
+from stacklab.orchestration.resources.plugins.nested import CREATE, UPDATE, StackResource
 from stacklab.orchestration.resources.properties import (
     INTEGER,
     LIST,
     MAP,
+    NUMBER,
     STRING,
     Attribute,
     Property,
+    check_properties,
 )
 from stacklab.orchestration.resources.registry import register
+from stacklab.orchestration.resources.scaling import group_batches, member_definitions
 from stacklab.orchestration.template.parameters import AllowedValues, Range
 
 MEMBER_TEMPLATE_VERSION = "2015-04-30"
 
 
-def _indexed(value: Any, variable: str, index: int) -> Any:
+def _indexed(value: Any, variable: str, index: int | str) -> Any:
     if isinstance(value, str):
         return value.replace(variable, str(index))
     if isinstance(value, list):
@@ -38,13 +46,103 @@ def _indexed(value: Any, variable: str, index: int) -> Any:
     return value
 
 
-def _ints(ctx: Context, key: str) -> list[int]:
-    found: list[int] = json.loads(ctx.data.get(key, "[]"))
-    return found
+class GroupResource(StackResource):
+    """A group whose nested stack may change in steps (heat's rolling updates and batched
+    creates): each step a nested create or update of ``(size, new)`` (the group's size
+    after it, and how many members may take the new definition), the next one started
+    once the nested stack has settled and its pause has passed. The steps left are kept
+    in the resource's data (``batches``)."""
+
+    def step_template(self, ctx: Context, physical_id: str | None,
+                      properties: Mapping[str, Any], size: int, new: int
+                      ) -> dict[str, Any]:
+        """The nested template after one step."""
+        raise NotImplementedError
+
+    async def run_steps(self, ctx: Context, physical_id: str | None,
+                        properties: Mapping[str, Any],
+                        steps: list[tuple[int, int, float]]) -> str | None:
+        """The first step now (a nested create when there is no nested stack yet), the
+        others from ``*_complete``; each step is ``(size, new, pause before it)``."""
+        (size, new, _), rest = steps[0], steps[1:]
+        template = self.step_template(ctx, physical_id, properties, size, new)
+        action = CREATE if physical_id is None else UPDATE
+        ctx.data["batches"] = json.dumps({"steps": [list(s) for s in rest], "next": None,
+                                          "action": action})
+        if physical_id is None:
+            return await ctx.nested().create(template, {})
+        await ctx.nested().update(physical_id, template, {})
+        return physical_id
+
+    async def _steps_complete(self, ctx: Context, physical_id: str | None,
+                              properties: Mapping[str, Any], action: str) -> bool:
+        state = json.loads(ctx.data.get("batches", "null"))
+        if state is not None:
+            action = state["action"]
+        if not self.settled(ctx, physical_id, action):
+            return False
+        if state is None or physical_id is None:
+            return True
+        if not state["steps"]:
+            ctx.data.pop("batches", None)
+            return True
+        size, new, pause = state["steps"][0]
+        if state["next"] is None:
+            state["next"] = ctx.now() + pause
+        if ctx.now() < state["next"]:
+            ctx.data["batches"] = json.dumps(state)
+            return False
+        state.update(steps=state["steps"][1:], next=None, action=UPDATE)
+        ctx.data["batches"] = json.dumps(state)
+        await ctx.nested().update(physical_id, self.step_template(
+            ctx, physical_id, properties, int(size), int(new)), {})
+        return False
+
+    async def create_complete(self, ctx: Context, physical_id: str | None,
+                              properties: Mapping[str, Any]) -> bool:
+        return await self._steps_complete(ctx, physical_id, properties, CREATE)
+
+    async def update_complete(self, ctx: Context, physical_id: str | None,
+                              properties: Mapping[str, Any]) -> bool:
+        return physical_id is None or await self._steps_complete(ctx, physical_id,
+                                                                  properties, UPDATE)
+
+
+def batched_steps(batches: list[tuple[int, int]], pause: float
+                  ) -> list[tuple[int, int, float]]:
+    """Batches as steps, ``pause`` seconds between two batches."""
+    return [(size, new, pause if i else 0.0) for i, (size, new) in enumerate(batches)]
+
+
+def _count(name: str) -> int:
+    return int(name) if name.isdigit() else -1
+
+
+ROLLING_UPDATE_SCHEMA: Mapping[str, Property] = {
+    "min_in_service": Property(INTEGER, "The minimum number of resources in service while "
+                               "rolling updates are being executed.", default=0,
+                               constraints=(Range(0, None),)),
+    "max_batch_size": Property(INTEGER, "The maximum number of resources to replace at "
+                               "once.", default=1, constraints=(Range(1, None),)),
+    "pause_time": Property(NUMBER, "The number of seconds to wait between batches of "
+                           "updates.", default=0, constraints=(Range(0, None),)),
+}
+BATCH_CREATE_SCHEMA: Mapping[str, Property] = {
+    "max_batch_size": Property(INTEGER, "The maximum number of resources to create at "
+                               "once.", default=1, constraints=(Range(1, None),)),
+    "pause_time": Property(NUMBER, "The number of seconds to wait between batches.",
+                           default=0, constraints=(Range(0, None),)),
+}
+UPDATE_POLICY_SCHEMA: Mapping[str, Property] = {
+    "rolling_update": Property(MAP, "Policy for rolling updates for this scaling group.",
+                               schema=ROLLING_UPDATE_SCHEMA),
+    "batch_create": Property(MAP, "Policy for batched creation of this group's members.",
+                             schema=BATCH_CREATE_SCHEMA),
+}
 
 
 @register
-class ResourceGroup(StackResource):
+class ResourceGroup(GroupResource):
     TYPE = "OS::Heat::ResourceGroup"
     DESCRIPTION = ("Creates one or more identically configured nested resources. In "
                    "addition to the `refs` attribute, this resource implements synthetic "
@@ -65,11 +163,25 @@ class ResourceGroup(StackResource):
                                                             "resources in the group."),
                                      "metadata": Property(MAP, "Supplied metadata for the "
                                                           "resources in the group.")}),
-        "removal_policies": Property(LIST, "Policies for removal of resources on update.",
-                                     default=[], update_allowed=True),
+        "removal_policies": Property(
+            LIST, "Policies for removal of resources on update.", default=[],
+            update_allowed=True, schema=Property(
+                MAP, "Policy to be processed when doing an update which requires removal "
+                "of specific resources.", schema={
+                    "resource_list": Property(
+                        LIST, "List of resources to be removed when doing an update which "
+                        "requires removal of specific resources. The resource may be "
+                        "specified several ways: (1) The resource name, as in the nested "
+                        "stack, (2) The resource reference returned from get_resource in "
+                        "a template, as available via the 'refs' attribute. Note this is "
+                        "destructive on update when specified; even if the count is not "
+                        "being reduced, and once a resource name is removed, its name "
+                        "is never reused in subsequent updates.", default=[])})),
         "removal_policies_mode": Property(STRING, "How to handle changes to "
-                                          "removal_policies on update.", default="append",
-                                          update_allowed=True,
+                                          "removal_policies on update. The default "
+                                          '"append" mode appends to the internal list, '
+                                          '"update" replaces it on update.',
+                                          default="append", update_allowed=True,
                                           constraints=(AllowedValues(["append", "update"]),)),
     }
     ATTRIBUTES: ClassVar[Mapping[str, Attribute]] = {
@@ -80,9 +192,10 @@ class ResourceGroup(StackResource):
                                 "individual resource.", MAP),
         "removed_rsrc_list": Attribute("A list of removed resource names.", LIST),
     }
+    UPDATE_POLICY: ClassVar[Mapping[str, Property]] = UPDATE_POLICY_SCHEMA
 
     @staticmethod
-    def _member(properties: Mapping[str, Any], index: int) -> dict[str, Any]:
+    def _member(properties: Mapping[str, Any], index: int | str) -> dict[str, Any]:
         definition = properties["resource_def"]
         variable = str(properties.get("index_var") or "%index%")
         member: dict[str, Any] = {"type": definition["type"]}
@@ -98,25 +211,118 @@ class ResourceGroup(StackResource):
         return {"heat_template_version": MEMBER_TEMPLATE_VERSION,
                 "resources": {"0": self._member(properties, 0)}}
 
+    # -- names: the first ``count`` indexes not in the skiplist (heat's name_blacklist) --
+
+    @staticmethod
+    def skiplist(ctx: Context) -> list[str]:
+        kept = ctx.data.get("name_blacklist")
+        return kept.split(",") if kept else []
+
+    @staticmethod
+    def names(ctx: Context, size: int) -> list[str]:
+        skipped = set(ResourceGroup.skiplist(ctx))
+        out: list[str] = []
+        index = 0
+        while len(out) < size:
+            if str(index) not in skipped:
+                out.append(str(index))
+            index += 1
+        return out
+
+    def _update_skiplist(self, ctx: Context, physical_id: str | None,
+                         properties: Mapping[str, Any]) -> None:
+        """heat's ``_update_name_skiplist``: the members ``removal_policies`` name (by
+        name, or by reference as ``refs`` shows it) join the skiplist (``update`` mode:
+        replace it); a skipped name is removed and never used again."""
+        current = set(self.skiplist(ctx))
+        held = {} if physical_id is None else ctx.nested().resources(physical_id)
+        found: set[str] = set()
+        for policy in properties.get("removal_policies") or []:
+            for entry in (policy or {}).get("resource_list") or []:
+                name = str(entry)
+                if name in current or physical_id is None or name in held:
+                    found.add(name)
+                elif isinstance(entry, str):
+                    found.update(n for n, (_, ref) in held.items() if ref == entry)
+        mode = properties.get("removal_policies_mode") or "append"
+        updated = found | (set() if mode == "update" else current)
+        if updated != current:
+            ctx.data["name_blacklist"] = ",".join(sorted(updated))
+
+    # -- the nested stack --------------------------------------------------------------
+
+    def _template(self, definitions: list[tuple[str, Any]]) -> dict[str, Any]:
+        return {"heat_template_version": MEMBER_TEMPLATE_VERSION,
+                "resources": dict(definitions)}
+
     def child(self, ctx: Context, properties: Mapping[str, Any]
               ) -> tuple[Mapping[str, Any] | str, dict[str, Any]]:
+        names = self.names(ctx, int(properties.get("count") or 0))
+        return self._template([(n, self._member(properties, n)) for n in names]), {}
+
+    def step_template(self, ctx: Context, physical_id: str | None,
+                      properties: Mapping[str, Any], size: int, new: int
+                      ) -> dict[str, Any]:
+        """heat's ``_assemble_for_rolling_update``: members not wanted go first, then the
+        highest indexes (the first to take the new definition), members beyond the
+        count last; missing names are made with the new definition."""
+        names = self.names(ctx, size)
+        skipped = set(self.skiplist(ctx))
+        held = {} if physical_id is None else ctx.nested().definitions(physical_id)
+        valid = [(n, d) for n, d in sorted(held.items(), key=lambda item: _count(item[0]))
+                 if n not in skipped]
+        target = int(properties.get("count") or 0)
+
+        def priority(item: tuple[str, Any]) -> int:
+            if item[0] not in names:
+                return 0
+            index = names.index(item[0])
+            return target - index if index < target else size
+
+        existing = {n for n, _ in valid}
+        fresh = iter([n for n in names if n not in existing])
+        return self._template(member_definitions(
+            sorted(valid, key=priority), lambda n: self._member(properties, n), size, new,
+            lambda: next(fresh)))
+
+    def _policy(self, ctx: Context) -> dict[str, Any]:
+        return check_properties(self.UPDATE_POLICY, ctx.update_policy(),
+                                path=["resources", ctx.resource_name, "update_policy"])
+
+    async def create(self, ctx: Context, properties: Mapping[str, Any]) -> str | None:
+        self._update_skiplist(ctx, None, properties)
         count = int(properties.get("count") or 0)
-        members = _ints(ctx, "members")
-        removed: list[str] = json.loads(ctx.data.get("removed", "[]"))
-        while len(members) > count:
-            index = max(members)
-            members.remove(index)
-            removed.append(str(index))
-        index = 0
-        while len(members) < count:
-            while index in members:
-                index += 1
-            members.append(index)
-        members.sort()
-        ctx.data["members"] = json.dumps(members)
-        ctx.data["removed"] = json.dumps(removed)
-        return ({"heat_template_version": MEMBER_TEMPLATE_VERSION,
-                 "resources": {str(i): self._member(properties, i) for i in members}}, {})
+        batch = self._policy(ctx).get("batch_create")
+        if batch and count:
+            # heat's batch_create: a rolling update from nothing.
+            steps = batched_steps(group_batches(count, 0, int(batch["max_batch_size"]), 0),
+                                  float(batch["pause_time"]))
+            return await self.run_steps(ctx, None, properties, steps)
+        ctx.data.pop("batches", None)
+        return await super().create(ctx, properties)
+
+    async def update(self, ctx: Context, physical_id: str | None, old: Mapping[str, Any],
+                     new: Mapping[str, Any], changed: frozenset[str]) -> None:
+        """heat's ``handle_update``: the skiplist first; a changed ``resource_def`` with a
+        ``rolling_update`` policy reaches the members in batches (``max_batch_size`` at a
+        time, ``min_in_service`` kept, ``pause_time`` apart); anything else is one
+        nested update."""
+        if physical_id is None:
+            return
+        self._update_skiplist(ctx, physical_id, new)
+        count = int(new.get("count") or 0)
+        rolling = self._policy(ctx).get("rolling_update")
+        if rolling and "resource_def" in changed:
+            skipped = set(self.skiplist(ctx))
+            held = ctx.nested().resources(physical_id)
+            current = len(held) - len(skipped & set(held))
+            batches = group_batches(count, current, int(rolling["max_batch_size"]),
+                                    int(rolling["min_in_service"]))
+            if batches:
+                await self.run_steps(ctx, physical_id, new, batched_steps(
+                    batches, float(rolling["pause_time"])))
+                return
+        await self.run_steps(ctx, physical_id, new, [(count, count, 0.0)])
 
     async def attributes(self, ctx: Context, physical_id: str | None,
                          properties: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -124,13 +330,13 @@ class ResourceGroup(StackResource):
             return {}
         nested = ctx.nested()
         held = nested.resources(physical_id)
-        names = [str(i) for i in _ints(ctx, "members") if str(i) in held]
+        names = [n for n in self.names(ctx, int(properties.get("count") or 0)) if n in held]
         refs = [held[n][1] or n for n in names]
         values = {n: dict(await nested.attributes(physical_id, n)) for n in names}
         keys = {k for attrs in values.values() for k in attrs if k != "show"}
         out: dict[str, Any] = {
             "refs": refs, "refs_map": dict(zip(names, refs, strict=True)),
-            "removed_rsrc_list": json.loads(ctx.data.get("removed", "[]")),
+            "removed_rsrc_list": self.skiplist(ctx),
             # get_attr [group, attributes, <attribute>]: member name -> its value.
             "attributes": {k: {n: values[n].get(k) for n in names} for k in keys}}
         for name, attrs in values.items():

@@ -213,3 +213,29 @@ def test_a_new_definition_rolls_through_the_members_in_batches() -> None:
         assert len(stack_updates) == 3
 
     run_heat(scenario)
+
+
+def test_min_in_service_keeps_the_members_in_service_by_making_new_ones_first() -> None:
+    async def scenario(heat: Heat) -> None:
+        rolling = {"max_batch_size": 1, "min_in_service": 3, "pause_time": 30}
+        stack_id = (await heat.create("as", scaled(3, rolling_updates=rolling))
+                    )["stack"]["id"]
+        await heat.until("as", stack_id, "CREATE_COMPLETE")
+        before = await members(heat, stack_id)
+        longer = scaled(3, rolling_updates=rolling)
+        longer["resources"]["asg"]["properties"]["resource"]["properties"]["length"] = 9
+        await heat.call("PATCH", f"/stacks/as/{stack_id}", {"template": longer}, expect=202)
+        await heat.settle(10)
+        # heat's batches for 3 members, 1 at a time, 3 in service: (4, 1) three times,
+        # then (3, 0): a fourth member first, then the old ones replaced, oldest first.
+        during = await members(heat, stack_id)
+        assert len(during) == 4 and set(before) < set(during)
+        shown = await heat.until("as", stack_id, "UPDATE_COMPLETE", "UPDATE_FAILED")
+        assert shown["stack_status"] == "UPDATE_COMPLETE", shown["stack_status_reason"]
+        assert [len(v) for v in outputs(shown)["values"]] == [9, 9, 9]
+        after = await members(heat, stack_id)
+        # The two oldest were replaced (a replaced member counts as new); the group
+        # shrank back to 3 by removing the oldest left, the third.
+        assert len(after) == 3 and set(after) & set(before) == set(before[:2])
+
+    run_heat(scenario)
