@@ -9,10 +9,12 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table, select, text, update
+from sqlalchemy.orm import Session
 
 from stacklab.api.db_retry import DEADLOCK, NEUTRON
 from stacklab.api.errors import ApiError
@@ -53,6 +55,32 @@ def _run_all(target: Any, args: list[tuple[Any, ...]]) -> list[Any]:
         return pool.starmap(target, args, chunksize=1)
 
 
+def _count_made(db: Database, tries: int, make: Callable[[Session, int], object],
+                refusal: tuple[int, str]) -> int:
+    """How many of ``tries`` calls of ``make`` (each in its own session) went through; each
+    other one must be the quota's refusal (its status and words). The database is let go."""
+    made = 0
+    for i in range(tries):
+        try:
+            with db.session() as session:
+                make(session, i)
+            made += 1
+        except ApiError as error:
+            assert (error.status, refusal[1] in error.message) == (refusal[0], True), \
+                error.message
+    db.dispose()
+    return made
+
+
+def _stored(url: str, column: Any, *where: Any) -> int:
+    """How many rows of ``column``'s table ``where`` selects, as the database holds them."""
+    db = Database(url)
+    with db.session() as session:
+        count = len(session.scalars(select(column).where(*where)).all())
+    db.dispose()
+    return count
+
+
 def _network_service(url: str, seed: int) -> tuple[Database, NetworkService]:
     db = Database(url)
     return db, NetworkService(db, VirtualClock(), IdSource(seed))
@@ -60,16 +88,8 @@ def _network_service(url: str, seed: int) -> tuple[Database, NetworkService]:
 
 def _create_networks(url: str, seed: int, project: str, tries: int) -> int:
     db, service = _network_service(url, seed)
-    made = 0
-    for i in range(tries):
-        try:
-            with db.session() as session:
-                service.add_network(session, project, {"name": f"n{seed}-{i}"})
-            made += 1
-        except ApiError as error:
-            assert error.status == 409 and "Quota exceeded" in error.message
-    db.dispose()
-    return made
+    return _count_made(db, tries, lambda session, i: service.add_network(
+        session, project, {"name": f"n{seed}-{i}"}), (409, "Quota exceeded"))
 
 
 def test_network_quota_holds_across_processes(migrated_url: str) -> None:
@@ -77,13 +97,11 @@ def test_network_quota_holds_across_processes(migrated_url: str) -> None:
     db = Database(migrated_url)
     with db.session() as session:
         quotas.set_limits(session, project, {"network": 6})
+    db.dispose()
     made = _run_all(_create_networks, [(migrated_url, 100 + i, project, 4)
                                        for i in range(PROCESSES)])
-    with db.session() as session:
-        stored = len(session.scalars(select(m.Network.id).where(
-            m.Network.project_id == project)).all())
-    db.dispose()
-    assert sum(made) == stored == 6
+    assert sum(made) == _stored(migrated_url, m.Network.id,
+                                m.Network.project_id == project) == 6
 
 
 def _create_ports(url: str, seed: int, project: str, network_id: str, count: int) -> \
@@ -157,12 +175,8 @@ def test_server_quota_holds_across_processes(migrated_url: str) -> None:
     project = f"servers-{multiprocessing.current_process().pid}"
     _compute(migrated_url, 300, first=True).db.dispose()
     made = _run_all(_boot, [(migrated_url, 310 + i, project, 6) for i in range(PROCESSES)])
-    db = Database(migrated_url)
-    with db.session() as session:
-        stored = len(session.scalars(select(compute.Instance.id).where(
-            compute.Instance.project_id == project)).all())
-    db.dispose()
-    assert sum(made) == stored == 8
+    assert sum(made) == _stored(migrated_url, compute.Instance.id,
+                                compute.Instance.project_id == project) == 8
 
 
 PLACEMENT_TINY = {VCPU: 1, MEMORY_MB: 64, DISK_GB: 1}
@@ -200,18 +214,9 @@ def test_placement_claims_hold_across_processes(migrated_url: str) -> None:
 
 
 def _add_key_pairs(url: str, seed: int, user: str, tries: int) -> int:
-    db = Database(url)
     key_pairs = KeyPairs(VirtualClock(), IdSource(seed))
-    made = 0
-    for i in range(tries):
-        try:
-            with db.session() as session:
-                key_pairs.create(session, user, f"k{seed}-{i}", None, "ssh")
-            made += 1
-        except ApiError as error:
-            assert error.status == 403 and "too many key pairs" in error.message
-    db.dispose()
-    return made
+    return _count_made(Database(url), tries, lambda session, i: key_pairs.create(
+        session, user, f"k{seed}-{i}", None, "ssh"), (403, "too many key pairs"))
 
 
 def test_key_pair_quota_holds_across_processes(migrated_url: str) -> None:
@@ -219,32 +224,22 @@ def test_key_pair_quota_holds_across_processes(migrated_url: str) -> None:
     tries = KEY_PAIRS_QUOTA // PROCESSES + 5
     made = _run_all(_add_key_pairs, [(migrated_url, 400 + i, user, tries)
                                      for i in range(PROCESSES)])
-    db = Database(migrated_url)
-    with db.session() as session:
-        stored = len(session.scalars(select(compute.KeyPair.id).where(
-            compute.KeyPair.user_id == user)).all())
-    db.dispose()
-    assert sum(made) == stored == KEY_PAIRS_QUOTA
+    assert sum(made) == _stored(migrated_url, compute.KeyPair.id,
+                                compute.KeyPair.user_id == user) == KEY_PAIRS_QUOTA
 
 
 def _add_volumes(url: str, seed: int, project: str, tries: int) -> int:
     """cinder's check and the new row in one session, as its volume create does."""
-    db = Database(url)
     quotas = CinderQuotas(DefaultOptions())
     ids = IdSource(seed)
-    made = 0
-    for _ in range(tries):
-        try:
-            with db.session() as session:
-                quotas.check_volume(session, project, 1, None)
-                session.add(cinder.Volume(id=ids.uuid(), project_id=project, size=1,
-                                          status="creating", availability_zone="nova",
-                                          volume_type_id="", created_at=1.0))
-            made += 1
-        except ApiError as error:
-            assert error.status == 413, error.message
-    db.dispose()
-    return made
+
+    def make(session: Session, _: int) -> None:
+        quotas.check_volume(session, project, 1, None)
+        session.add(cinder.Volume(id=ids.uuid(), project_id=project, size=1,
+                                  status="creating", availability_zone="nova",
+                                  volume_type_id="", created_at=1.0))
+
+    return _count_made(Database(url), tries, make, (413, ""))
 
 
 def test_volume_quota_holds_across_processes(migrated_url: str) -> None:
@@ -252,12 +247,8 @@ def test_volume_quota_holds_across_processes(migrated_url: str) -> None:
     limit = DefaultOptions().quota_volumes
     made = _run_all(_add_volumes, [(migrated_url, 500 + i, project, limit // 2)
                                    for i in range(PROCESSES)])
-    db = Database(migrated_url)
-    with db.session() as session:
-        stored = len(session.scalars(select(cinder.Volume.id).where(
-            cinder.Volume.project_id == project)).all())
-    db.dispose()
-    assert sum(made) == stored == limit
+    assert sum(made) == _stored(migrated_url, cinder.Volume.id,
+                                cinder.Volume.project_id == project) == limit
 
 
 def _increment(url: str, times: int) -> None:
