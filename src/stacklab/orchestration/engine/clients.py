@@ -70,11 +70,14 @@ class Clients:
         return await self.client(service_type).json(method, path, token=token, json=json,
                                                     params=params, headers=headers)
 
+    def cfn_url(self) -> str:
+        """heat-api-cfn's versioned URL on the cloud's address, with heat's trailing slash."""
+        base = (self._base_url() or "http://stacklab.internal").rstrip("/")
+        return f"{base}{self.endpoints.get('cloudformation', '/heat-api-cfn/v1')}/"
+
     def signal_url(self, stack_id: str, resource: str, secret: str) -> str:
         """heat-api-cfn's wait-condition URL for a resource, signed with its secret."""
-        base = (self._base_url() or "http://stacklab.internal").rstrip("/")
-        cfn = self.endpoints.get("cloudformation", "/heat-api-cfn/v1")
-        return (f"{base}{cfn}/waitcondition/{stack_id}/{resource}"
+        return (f"{self.cfn_url()}waitcondition/{stack_id}/{resource}"
                 f"?Signature={signal_signature(secret, stack_id, resource)}")
 
     # -- keystone ----------------------------------------------------------------------

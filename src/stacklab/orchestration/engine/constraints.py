@@ -148,6 +148,7 @@ class LookupContext:
         self.project_id = project_id
         self.resource_name = ""
         self.data: MutableMapping[str, str] = {}
+        self.metadata: MutableMapping[str, Any] = {}
 
     def physical_name(self) -> str:
         raise NotImplementedError("a constraint look-up names nothing")
@@ -157,6 +158,9 @@ class LookupContext:
 
     def signal_url(self) -> str:
         raise NotImplementedError("a constraint look-up signals nothing")
+
+    def cfn_url(self) -> str:
+        raise NotImplementedError("a constraint look-up polls nothing")
 
     def now(self) -> float:
         raise NotImplementedError("a constraint look-up waits on nothing")

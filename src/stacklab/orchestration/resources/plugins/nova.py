@@ -38,6 +38,11 @@ from stacklab.orchestration.resources.plugins.neutron import (
     security_group_ids,
 )
 from stacklab.orchestration.resources.plugins.software_config import user_data_of
+from stacklab.orchestration.resources.plugins.software_transport import (
+    os_collect_config,
+    populate_deployments_metadata,
+    transport_refusal,
+)
 from stacklab.orchestration.resources.properties import (
     BOOLEAN,
     INTEGER,
@@ -372,6 +377,8 @@ class Server(ResourcePlugin):
             raise StackValidationFailed("Cannot define the following properties at the same "
                                         "time: block_device_mapping, "
                                         "block_device_mapping_v2.")
+        if (refusal := transport_refusal(properties)) is not None:
+            raise StackValidationFailed(refusal)
         for net in properties.get("networks") or []:
             given = {k for k, v in net.items() if v is not None}
             if "allocate_network" in given and given & {"network", "port", "subnet",
@@ -503,6 +510,9 @@ class Server(ResourcePlugin):
             body["security_groups"] = [{"name": g} for g in properties["security_groups"]]
         if properties.get("metadata"):
             body["metadata"] = _meta(properties["metadata"])
+        # heat's handle_create: the transport's credentials and os-collect-config's
+        # section in the resource's metadata before the server boots.
+        populate_deployments_metadata(ctx, properties)
         if properties.get("user_data"):
             # RAW passes the script unmodified; for HEAT_CFNTOOLS and SOFTWARE_CONFIG heat
             # would wrap it in its cloud-init multipart: the lab keeps the data as given.
@@ -864,7 +874,7 @@ class Server(ResourcePlugin):
             "console_urls": await self._consoles(ctx, physical_id),
             "tags": (await ctx.call(COMPUTE, "GET", _server_path(physical_id, "tags"),
                                     microversion="2.26"))["tags"],
-            "os_collect_config": {},
+            "os_collect_config": os_collect_config(ctx),
             "show": server,
         }
 

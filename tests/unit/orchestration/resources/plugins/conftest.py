@@ -53,6 +53,7 @@ class LabContext:
         self.project_id = project_id
         self.resource_name = resource_name
         self.data: MutableMapping[str, str] = {}
+        self.metadata: MutableMapping[str, Any] = {}
         self.token = token
         self.calls: list[tuple[str, str, str]] = []
 
@@ -61,6 +62,9 @@ class LabContext:
             suffix = self.random_string(12, string.ascii_lowercase + string.digits)
             self.data["physical_name"] = f"{self.stack_name}-{self.resource_name}-{suffix}"
         return self.data["physical_name"]
+
+    def cfn_url(self) -> str:
+        return "http://testserver/heat-api-cfn/v1/"
 
     def random_string(self, length: int, characters: str) -> str:
         source = self.lab.names

@@ -1,0 +1,76 @@
+"""How a server with ``user_data_format: SOFTWARE_CONFIG`` learns its deployments (heat's
+``software_config_transport``, heat/engine/resources/server_base.py's
+``_create_transport_credentials`` and ``_populate_deployments_metadata``).
+
+The server resource's metadata gets heat's ``os-collect-config`` section, the agent's
+configuration, beside ``deployments`` (which every change of the server's software
+deployments rewrites, ``orchestration/software.py``). With POLL_SERVER_CFN (heat's
+``default_software_config_transport``) the agent polls heat-api-cfn's
+``DescribeStackResource`` for ``<server>.Metadata``, signing each request (EC2 signature
+version 2) with a key pair heat made for the server. Upstream the pair is a keystone EC2
+credential of a stack domain user (``heat_stack_user``); the lab has no stack domain users,
+so the pair is the resource's own, kept in its data (``access_key``, ``secret_key``, heat's
+names), and heat-api-cfn checks the signature against it, as keystone's ``ec2tokens``
+would: the pair opens that one resource, as heat's ``access_allowed`` does.
+
+POLL_SERVER_HEAT (heat-api with the stack user's password), POLL_TEMP_URL (a Swift
+TempURL) and ZAQAR_MESSAGE (a Zaqar queue) need what the lab lacks (stack domain users,
+an object store, a messaging service): refused when the stack is checked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from stacklab.orchestration.resources.base import Context
+
+POLL_SERVER_CFN = "POLL_SERVER_CFN"
+_HEX = "0123456789abcdef"
+_MISSING = {
+    "POLL_SERVER_HEAT": "a stack domain user (heat_stack_user) to log in to keystone with, "
+                        "which this cloud does not make",
+    "POLL_TEMP_URL": "an object store (swift) for the TempURL, which this cloud does not "
+                     "run",
+    "ZAQAR_MESSAGE": "a messaging service (zaqar), which this cloud does not run",
+}
+
+
+def software_config(properties: Mapping[str, Any]) -> bool:
+    """heat's ``user_data_software_config``: only then is the transport used."""
+    return properties.get("user_data_format") == "SOFTWARE_CONFIG"
+
+
+def transport_refusal(properties: Mapping[str, Any]) -> str | None:
+    """Why the server's transport cannot be served here (``None``: it can)."""
+    if not software_config(properties):
+        return None
+    transport = properties.get("software_config_transport") or POLL_SERVER_CFN
+    missing = _MISSING.get(transport)
+    if missing is None:
+        return None
+    return (f"software_config_transport {transport} is not supported: it needs {missing}; "
+            f"use {POLL_SERVER_CFN}.")
+
+
+def populate_deployments_metadata(ctx: Context, properties: Mapping[str, Any]) -> None:
+    """The key pair (made once) and the metadata the server's os-collect-config reads:
+    heat's ``ec2`` collector first (the boot-time config), then ``cfn``, then ``local``."""
+    if not software_config(properties):
+        return
+    if "access_key" not in ctx.data:
+        ctx.data["access_key"] = ctx.random_string(32, _HEX)
+        ctx.data["secret_key"] = ctx.random_string(32, _HEX)
+    ctx.metadata["deployments"] = list(ctx.metadata.get("deployments") or [])
+    ctx.metadata["os-collect-config"] = {
+        "collectors": ["ec2", "cfn", "local"],
+        "cfn": {"metadata_url": ctx.cfn_url(),
+                "access_key_id": ctx.data["access_key"],
+                "secret_access_key": ctx.data["secret_key"],
+                "stack_name": ctx.stack_name,
+                "path": f"{ctx.resource_name}.Metadata"}}
+
+
+def os_collect_config(ctx: Context) -> dict[str, Any]:
+    """The server's ``os_collect_config`` attribute: the section as the metadata holds it."""
+    return dict(ctx.metadata.get("os-collect-config") or {})

@@ -1,0 +1,209 @@
+"""heat-api-cfn's DescribeStackResource as os-collect-config's cfn collector asks it: a
+server with user_data_format SOFTWARE_CONFIG gets heat's ``os-collect-config`` section
+(POLL_SERVER_CFN), the agent reads its deployments through heat-api-cfn with the key pair,
+signals the deployment, and the stack completes with the deployment's outputs."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import urlparse
+from xml.etree import ElementTree
+
+import httpx
+import pytest
+
+from stacklab.orchestration.api.cfn_query import ec2_signature_v2
+from unit.orchestration.heat_calls import Heat, run_heat
+
+ec2_utils = pytest.importorskip("keystoneclient.contrib.ec2.utils")
+
+CONFIG = {"type": "OS::Heat::SoftwareConfig", "properties": {
+    "group": "script", "config": "#!/bin/sh\necho hi > $heat_outputs_path.result",
+    "inputs": [{"name": "who"}], "outputs": [{"name": "result"}]}}
+
+
+def template(image: str, transport: str | None = None) -> dict[str, Any]:
+    server: dict[str, Any] = {"flavor": "m1.tiny", "image": image, "networks": [],
+                              "user_data_format": "SOFTWARE_CONFIG"}
+    if transport:
+        server["software_config_transport"] = transport
+    return {"heat_template_version": "2018-08-31", "resources": {
+        "server": {"type": "OS::Nova::Server", "properties": server},
+        "config": CONFIG,
+        "deploy": {"type": "OS::Heat::SoftwareDeployment", "properties": {
+            "config": {"get_resource": "config"}, "server": {"get_resource": "server"},
+            "input_values": {"who": "world"}}}},
+        "outputs": {"result": {"value": {"get_attr": ["deploy", "result"]}},
+                    "occ": {"value": {"get_attr": ["server", "os_collect_config"]}}}}
+
+
+def signed_params(cfn: dict[str, Any], resource: str, *, secret: str | None = None,
+                  **extra: str) -> dict[str, str]:
+    """The query os-collect-config's cfn collector sends, signed by keystoneclient's
+    Ec2Signer as the collector signs it."""
+    url = urlparse(cfn["metadata_url"])
+    params = {"Action": "DescribeStackResource", "StackName": cfn["stack_name"],
+              "LogicalResourceId": resource, "AWSAccessKeyId": cfn["access_key_id"],
+              "SignatureVersion": "2", **extra}
+    signer = ec2_utils.Ec2Signer(secret_key=secret or cfn["secret_access_key"])
+    params["Signature"] = signer.generate({"params": params, "verb": "GET",
+                                           "host": url.netloc, "path": url.path})
+    return params
+
+
+async def describe(heat: Heat, cfn: dict[str, Any], params: dict[str, str]) -> httpx.Response:
+    return await heat.client.get(urlparse(cfn["metadata_url"]).path, params=params)
+
+
+async def image_id(heat: Heat) -> str:
+    images = await heat.client.get("/image/v2/images", headers={"X-Auth-Token": heat.token})
+    return str(images.json()["images"][0]["id"])
+
+
+def error_of(answer: httpx.Response) -> tuple[int, str, str]:
+    root = ElementTree.fromstring(answer.text)
+    assert root.tag == "ErrorResponse", answer.text
+    error = root.find("Error")
+    assert error is not None
+    return (answer.status_code, error.findtext("Code") or "", error.findtext("Message") or "")
+
+
+def test_os_collect_config_reads_its_deployments_through_heat_api_cfn_and_signals() -> None:
+    async def scenario(heat: Heat) -> None:
+        stack_id = (await heat.create("s", template(await image_id(heat))))["stack"]["id"]
+        base = f"/stacks/s/{stack_id}/resources"
+        for _ in range(60):
+            await heat.settle(1)
+            deploy = (await heat.call("GET", f"{base}/deploy"))["resource"]
+            if deploy["resource_status"] == "CREATE_IN_PROGRESS" and \
+                    deploy["physical_resource_id"]:
+                break
+        metadata = (await heat.call("GET", f"{base}/server/metadata"))["metadata"]
+        occ = metadata["os-collect-config"]
+        assert occ["collectors"] == ["ec2", "cfn", "local"]
+        cfn = occ["cfn"]
+        assert cfn["metadata_url"] == "http://testserver/heat-api-cfn/v1/"
+        assert (cfn["stack_name"], cfn["path"]) == ("s", "server.Metadata")
+        assert len(cfn["access_key_id"]) == 32 and len(cfn["secret_access_key"]) == 32
+
+        # As the collector: XML, the Metadata element JSON text holding the deployments.
+        answer = await describe(heat, cfn, signed_params(cfn, "server"))
+        assert answer.status_code == 200, answer.text
+        assert answer.headers["content-type"].startswith("application/xml")
+        root = ElementTree.fromstring(answer.text)
+        assert root.tag == "DescribeStackResourceResponse"
+        result = root.find("DescribeStackResourceResult")
+        assert result is not None
+        detail = result.find("StackResourceDetail")
+        assert detail is not None
+        assert detail.findtext("LogicalResourceId") == "server"
+        assert detail.findtext("ResourceType") == "OS::Nova::Server"
+        assert detail.findtext("ResourceStatus") == "CREATE_COMPLETE"
+        assert detail.findtext("StackName") == "s"
+        assert detail.findtext("StackId") == (
+            f"arn:openstack:heat::{heat.project}:stacks/s/{stack_id}")
+        served = json.loads(detail.findtext("Metadata") or "")
+        assert served["os-collect-config"] == occ
+        [deployment] = served["deployments"]
+        inputs = {i["name"]: i.get("value") for i in deployment["inputs"]}
+        assert inputs["who"] == "world" and inputs["deploy_action"] == "CREATE"
+        assert deployment["group"] == "script" and deployment["config"] == (
+            CONFIG["properties"]["config"])
+
+        # ContentType=JSON, the stack named by its ARN: the same answer in JSON.
+        arn = detail.findtext("StackId") or ""
+        answer = await describe(heat, cfn, signed_params(
+            {**cfn, "stack_name": arn}, "server", ContentType="JSON"))
+        assert answer.status_code == 200, answer.text
+        shown = answer.json()["DescribeStackResourceResponse"][
+            "DescribeStackResourceResult"]["StackResourceDetail"]
+        assert shown["Metadata"] == served
+
+        # The agent's signal to deploy_signal_id completes the deployment and the stack.
+        reply = await heat.client.post(
+            inputs["deploy_signal_id"].removeprefix("http://testserver"),
+            json={"deploy_stdout": "hi", "deploy_stderr": "", "deploy_status_code": 0,
+                  "result": "hello world"})
+        assert reply.status_code == 200, reply.text
+        shown_stack = await heat.until("s", stack_id, "CREATE_COMPLETE", "CREATE_FAILED")
+        assert shown_stack["stack_status"] == "CREATE_COMPLETE", (
+            shown_stack["stack_status_reason"])
+        outputs = {o["output_key"]: o["output_value"] for o in shown_stack["outputs"]}
+        assert outputs["result"] == "hello world"
+        assert outputs["occ"] == occ
+        deployment_row = (await heat.call(
+            "GET", f"/software_deployments/{deploy['physical_resource_id']}"))[
+            "software_deployment"]
+        assert deployment_row["status"] == "COMPLETE"
+
+        # Bad input, in heat-api-cfn's own words.
+        wrong = await describe(heat, cfn, signed_params(cfn, "server", secret="0" * 32))
+        assert error_of(wrong) == (403, "SignatureDoesNotMatch", (
+            "The request signature we calculated does not match the signature you "
+            "provided"))
+        unknown_key = await describe(heat, {**cfn, "access_key_id": "f" * 32},
+                                     signed_params({**cfn, "access_key_id": "f" * 32},
+                                                   "server"))
+        assert error_of(unknown_key)[:2] == (403, "InvalidClientTokenId")
+        unsigned = signed_params(cfn, "server")
+        del unsigned["Signature"]
+        assert error_of(await describe(heat, cfn, unsigned))[:2] == (
+            400, "IncompleteSignature")
+        other = await describe(heat, cfn, signed_params(cfn, "deploy"))
+        assert error_of(other) == (403, "AccessDenied", (
+            "User is not authorized to perform action:You are not authorized to use this "
+            "action."))
+        no_stack = await describe(heat, cfn, signed_params({**cfn, "stack_name": "nope"},
+                                                           "server"))
+        assert error_of(no_stack) == (400, "InvalidParameterValue", (
+            "A bad or out-of-range value was supplied:The Stack (nope) could not be "
+            "found."))
+        as_json = await describe(heat, cfn, signed_params(
+            {**cfn, "stack_name": "nope"}, "server", ContentType="JSON"))
+        assert as_json.status_code == 400
+        assert as_json.json()["ErrorResponse"]["Error"]["Code"] == "InvalidParameterValue"
+        listing = await describe(heat, cfn, signed_params(
+            cfn, "server", Action="ListStacks"))
+        assert error_of(listing)[:2] == (400, "InvalidAction")
+
+        # Once the stack is gone, so is the key pair.
+        await heat.call("DELETE", f"/stacks/s/{stack_id}", expect=204)
+        await heat.settle(30)
+        gone = await describe(heat, cfn, signed_params(cfn, "server"))
+        assert error_of(gone)[:2] == (403, "InvalidClientTokenId")
+
+    run_heat(scenario)
+
+
+def test_transports_the_lab_cannot_serve_are_refused_when_the_stack_is_checked() -> None:
+    async def scenario(heat: Heat) -> None:
+        image = await image_id(heat)
+        for transport, needs in (("POLL_TEMP_URL", "an object store (swift)"),
+                                 ("ZAQAR_MESSAGE", "a messaging service (zaqar)"),
+                                 ("POLL_SERVER_HEAT", "a stack domain user")):
+            refused = await heat.create("t", template(image, transport), expect=400)
+            message = refused["error"]["message"]
+            assert f"software_config_transport {transport} is not supported" in message
+            assert needs in message
+        # Without SOFTWARE_CONFIG heat ignores the transport, as it does.
+        plain = template(image, "POLL_TEMP_URL")
+        plain["resources"]["server"]["properties"]["user_data_format"] = "RAW"
+        del plain["resources"]["deploy"], plain["outputs"]
+        await heat.create("raw", plain)
+
+    run_heat(scenario)
+
+
+def test_signature_v2_matches_keystones_signer() -> None:
+    params = {"Action": "DescribeStackResource", "StackName": "s a/b",
+              "LogicalResourceId": "server", "AWSAccessKeyId": "k", "SignatureVersion": "2"}
+    for method in ("HmacSHA256", "HmacSHA1"):
+        given = {**params, "SignatureMethod": method}
+        signer = ec2_utils.Ec2Signer(secret_key="secret")
+        if method == "HmacSHA1":
+            signer.hmac_256 = None  # keystone's signer falls back to SHA-1 so
+        expected = signer.generate({"params": dict(given), "verb": "GET",
+                                    "host": "h:8080", "path": "/heat-api-cfn/v1/"})
+        assert ec2_signature_v2("secret", "GET", "h:8080", "/heat-api-cfn/v1/",
+                                given) == expected
