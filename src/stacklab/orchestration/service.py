@@ -133,12 +133,14 @@ class OrchestrationService:
 
     def access_key_owner(self, access_key: str) -> tuple[str, str, str] | None:
         """The stack id, resource name and secret of the EC2 key pair heat made for a
-        resource (a server's software config transport), if a live stack holds it."""
+        resource (a server's software config transport), if a live stack holds it and the
+        resource is not being (or has been) deleted."""
         with self.store.session() as session:
             found = session.execute(
                 select(m.Resource.stack_id, m.Resource.name, m.Resource.data)
                 .join(m.Stack, m.Stack.id == m.Resource.stack_id)
-                .where(m.Stack.deleted_at.is_(None),
+                # heat deletes the stack user with the server (its handle_delete).
+                .where(m.Stack.deleted_at.is_(None), m.Resource.action != "DELETE",
                        json_object_has(m.Resource.data, "access_key", access_key))).first()
         if found is None:
             return None

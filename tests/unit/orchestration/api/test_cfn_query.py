@@ -207,3 +207,42 @@ def test_signature_v2_matches_keystones_signer() -> None:
                                     "host": "h:8080", "path": "/heat-api-cfn/v1/"})
         assert ec2_signature_v2("secret", "GET", "h:8080", "/heat-api-cfn/v1/",
                                 given) == expected
+
+
+def test_the_agent_sees_a_redeployment_after_a_stack_update() -> None:
+    async def scenario(heat: Heat) -> None:
+        image = await image_id(heat)
+        first = template(image)
+        first["resources"]["deploy"]["properties"]["signal_transport"] = "NO_SIGNAL"
+        stack_id = (await heat.create("u", first))["stack"]["id"]
+        shown = await heat.until("u", stack_id, "CREATE_COMPLETE", "CREATE_FAILED")
+        assert shown["stack_status"] == "CREATE_COMPLETE", shown["stack_status_reason"]
+        metadata = (await heat.call(
+            "GET", f"/stacks/u/{stack_id}/resources/server/metadata"))["metadata"]
+        cfn = metadata["os-collect-config"]["cfn"]
+
+        async def deployed_inputs() -> dict[str, Any]:
+            answer = await describe(heat, cfn, signed_params(cfn, "server",
+                                                             ContentType="JSON"))
+            assert answer.status_code == 200, answer.text
+            [deployment] = answer.json()["DescribeStackResourceResponse"][
+                "DescribeStackResourceResult"]["StackResourceDetail"]["Metadata"][
+                "deployments"]
+            return {i["name"]: i.get("value") for i in deployment["inputs"]}
+
+        assert (await deployed_inputs())["who"] == "world"
+        second = template(image)
+        second["resources"]["deploy"]["properties"].update(
+            signal_transport="NO_SIGNAL", input_values={"who": "again"})
+        await heat.call("PATCH", f"/stacks/u/{stack_id}", {"template": second},
+                        expect=202)
+        shown = await heat.until("u", stack_id, "UPDATE_COMPLETE", "UPDATE_FAILED")
+        assert shown["stack_status"] == "UPDATE_COMPLETE", shown["stack_status_reason"]
+        inputs = await deployed_inputs()
+        assert (inputs["who"], inputs["deploy_action"]) == ("again", "UPDATE")
+        # The server kept its key pair: the agent's configuration still holds.
+        metadata = (await heat.call(
+            "GET", f"/stacks/u/{stack_id}/resources/server/metadata"))["metadata"]
+        assert metadata["os-collect-config"]["cfn"] == cfn
+
+    run_heat(scenario)
