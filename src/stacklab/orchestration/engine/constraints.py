@@ -162,6 +162,15 @@ class LookupContext:
     def cfn_url(self) -> str:
         raise NotImplementedError("a constraint look-up polls nothing")
 
+    def keystone_url(self) -> str:
+        raise NotImplementedError("a constraint look-up logs in nowhere")
+
+    async def create_stack_user(self, password: str) -> str:
+        raise NotImplementedError("a constraint look-up makes no user")
+
+    async def delete_stack_user(self, user_id: str) -> None:
+        raise NotImplementedError("a constraint look-up deletes no user")
+
     def now(self) -> float:
         raise NotImplementedError("a constraint look-up waits on nothing")
 

@@ -176,6 +176,16 @@ class PluginContext:
     def cfn_url(self) -> str:
         return self._run.clients.cfn_url()
 
+    def keystone_url(self) -> str:
+        return self._run.clients.keystone_url()
+
+    async def create_stack_user(self, password: str) -> str:
+        return await self._run.clients.create_stack_user(
+            self.physical_name(), password, self.project_id)
+
+    async def delete_stack_user(self, user_id: str) -> None:
+        await self._run.clients.delete_stack_user(user_id)
+
     async def call(self, service: str, method: str, path: str, *, json: Any = None,
                    params: Mapping[str, Any] | None = None,
                    microversion: str | None = None) -> Any:

@@ -131,6 +131,19 @@ class Context(Protocol):
         ``get_cfn_metadata_server_url``: what os-collect-config's cfn collector polls)."""
         ...
 
+    def keystone_url(self) -> str:
+        """keystone's v3 URL (heat's ``server_keystone_endpoint_url``)."""
+        ...
+
+    async def create_stack_user(self, password: str) -> str:
+        """heat's ``StackUser._create_user``: a keystone user named after the resource,
+        with only the ``heat_stack_user`` role in the stack's project; its id."""
+        ...
+
+    async def delete_stack_user(self, user_id: str) -> None:
+        """The stack user gone (none: nothing)."""
+        ...
+
     def now(self) -> float:
         """The engine's clock (cooldowns, waits)."""
         ...

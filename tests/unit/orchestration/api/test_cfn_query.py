@@ -180,8 +180,7 @@ def test_transports_the_lab_cannot_serve_are_refused_when_the_stack_is_checked()
     async def scenario(heat: Heat) -> None:
         image = await image_id(heat)
         for transport, needs in (("POLL_TEMP_URL", "an object store (swift)"),
-                                 ("ZAQAR_MESSAGE", "a messaging service (zaqar)"),
-                                 ("POLL_SERVER_HEAT", "a stack domain user")):
+                                 ("ZAQAR_MESSAGE", "a messaging service (zaqar)")):
             refused = await heat.create("t", template(image, transport), expect=400)
             message = refused["error"]["message"]
             assert f"software_config_transport {transport} is not supported" in message
@@ -244,5 +243,54 @@ def test_the_agent_sees_a_redeployment_after_a_stack_update() -> None:
         metadata = (await heat.call(
             "GET", f"/stacks/u/{stack_id}/resources/server/metadata"))["metadata"]
         assert metadata["os-collect-config"]["cfn"] == cfn
+
+    run_heat(scenario)
+
+
+def test_poll_server_heat_gives_the_agent_a_stack_user_for_heat_api() -> None:
+    async def scenario(heat: Heat) -> None:
+        spec = template(await image_id(heat), "POLL_SERVER_HEAT")
+        spec["resources"]["deploy"]["properties"]["signal_transport"] = "HEAT_SIGNAL"
+        stack_id = (await heat.create("h", spec))["stack"]["id"]
+        base = f"/stacks/h/{stack_id}/resources"
+        for _ in range(60):
+            await heat.settle(1)
+            metadata = (await heat.call("GET", f"{base}/server/metadata"))["metadata"]
+            if metadata.get("deployments"):
+                break
+        occ = metadata["os-collect-config"]
+        assert occ["collectors"] == ["ec2", "heat", "local"]
+        conf = occ["heat"]
+        assert conf["auth_url"] == "http://testserver/identity/v3"
+        assert (conf["project_id"], conf["stack_id"], conf["resource_name"]) == (
+            heat.project, f"h/{stack_id}", "server")
+        # As os-collect-config's heat collector: keystone with the user's id and password,
+        # then the resource's metadata from heat-api.
+        login = await heat.client.post("/identity/v3/auth/tokens", json={"auth": {
+            "identity": {"methods": ["password"], "password": {"user": {
+                "id": conf["user_id"], "password": conf["password"]}}},
+            "scope": {"project": {"id": conf["project_id"]}}}})
+        assert login.status_code == 201, login.text
+        token = login.headers["X-Subject-Token"]
+        assert [r["name"] for r in login.json()["token"]["roles"]] == ["heat_stack_user"]
+        seen = (await heat.call("GET", f"/stacks/{conf['stack_id']}/resources/server/"
+                                "metadata", token=token))["metadata"]
+        [deployment] = seen["deployments"]
+        inputs = {i["name"]: i.get("value") for i in deployment["inputs"]}
+        assert inputs["deploy_signal_transport"] == "HEAT_SIGNAL"
+        # The stack user reads and signals, nothing more.
+        await heat.call("GET", "/stacks", token=token, expect=403)
+        await heat.call("POST", f"{base}/deploy/signal", {
+            "deploy_status_code": 0, "result": "via heat"}, token=token)
+        shown = await heat.until("h", stack_id, "CREATE_COMPLETE", "CREATE_FAILED")
+        assert shown["stack_status"] == "CREATE_COMPLETE", shown["stack_status_reason"]
+        assert {o["output_key"]: o["output_value"] for o in shown["outputs"]}[
+            "result"] == "via heat"
+        # The user goes with the server.
+        await heat.call("DELETE", f"/stacks/h/{stack_id}", expect=204)
+        await heat.settle(30)
+        users = await heat.client.get(f"/identity/v3/users/{conf['user_id']}",
+                                      headers={"X-Auth-Token": heat.token})
+        assert users.status_code == 404, users.text
 
     run_heat(scenario)

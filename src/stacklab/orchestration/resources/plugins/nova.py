@@ -39,6 +39,7 @@ from stacklab.orchestration.resources.plugins.neutron import (
 )
 from stacklab.orchestration.resources.plugins.software_config import user_data_of
 from stacklab.orchestration.resources.plugins.software_transport import (
+    delete_transport_credentials,
     os_collect_config,
     populate_deployments_metadata,
     transport_refusal,
@@ -512,7 +513,7 @@ class Server(ResourcePlugin):
             body["metadata"] = _meta(properties["metadata"])
         # heat's handle_create: the transport's credentials and os-collect-config's
         # section in the resource's metadata before the server boots.
-        populate_deployments_metadata(ctx, properties)
+        await populate_deployments_metadata(ctx, properties)
         if properties.get("user_data"):
             # RAW passes the script unmodified; for HEAT_CFNTOOLS and SOFTWARE_CONFIG heat
             # would wrap it in its cloud-init multipart: the lab keeps the data as given.
@@ -808,6 +809,7 @@ class Server(ResourcePlugin):
 
     async def delete(self, ctx: Context, physical_id: str | None,
                      properties: Mapping[str, Any]) -> None:
+        await delete_transport_credentials(ctx)  # heat's _delete: the stack user first
         if physical_id is None:
             await _delete_internal_ports(ctx)
             return

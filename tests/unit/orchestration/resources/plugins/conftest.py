@@ -66,6 +66,15 @@ class LabContext:
     def cfn_url(self) -> str:
         return "http://testserver/heat-api-cfn/v1/"
 
+    def keystone_url(self) -> str:
+        return "http://testserver/identity/v3"
+
+    async def create_stack_user(self, password: str) -> str:
+        raise NotImplementedError("the plugin tests make no stack users")
+
+    async def delete_stack_user(self, user_id: str) -> None:
+        raise NotImplementedError("the plugin tests make no stack users")
+
     def random_string(self, length: int, characters: str) -> str:
         source = self.lab.names
         return "".join(characters[source.randint(0, len(characters) - 1)]
