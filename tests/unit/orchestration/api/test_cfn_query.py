@@ -294,3 +294,48 @@ def test_poll_server_heat_gives_the_agent_a_stack_user_for_heat_api() -> None:
         assert users.status_code == 404, users.text
 
     run_heat(scenario)
+
+
+def test_a_changed_transport_rewrites_the_agents_configuration() -> None:
+    async def scenario(heat: Heat) -> None:
+        image = await image_id(heat)
+        first = template(image)
+        first["resources"]["deploy"]["properties"]["signal_transport"] = "NO_SIGNAL"
+        stack_id = (await heat.create("x", first))["stack"]["id"]
+        shown = await heat.until("x", stack_id, "CREATE_COMPLETE", "CREATE_FAILED")
+        assert shown["stack_status"] == "CREATE_COMPLETE", shown["stack_status_reason"]
+        path = f"/stacks/x/{stack_id}/resources/server/metadata"
+        cfn = (await heat.call("GET", path))["metadata"]["os-collect-config"]["cfn"]
+        server_id = (await heat.call("GET", f"/stacks/x/{stack_id}/resources/server"))[
+            "resource"]["physical_resource_id"]
+
+        async def update(transport: str) -> dict[str, Any]:
+            spec = template(image, transport)
+            spec["resources"]["deploy"]["properties"]["signal_transport"] = "NO_SIGNAL"
+            await heat.call("PATCH", f"/stacks/x/{stack_id}", {"template": spec},
+                            expect=202)
+            shown = await heat.until("x", stack_id, "UPDATE_COMPLETE", "UPDATE_FAILED")
+            assert shown["stack_status"] == "UPDATE_COMPLETE", shown["stack_status_reason"]
+            metadata: dict[str, Any] = (await heat.call("GET", path))["metadata"]
+            return metadata
+
+        # heat's way: the transport given up stays, its values None; the server is kept.
+        metadata = await update("POLL_SERVER_HEAT")
+        occ = metadata["os-collect-config"]
+        assert occ["collectors"] == ["ec2", "heat", "local"]
+        assert occ["cfn"] == dict.fromkeys(cfn)
+        assert occ["heat"]["user_id"] and metadata["deployments"]
+        assert (await heat.call("GET", f"/stacks/x/{stack_id}/resources/server"))[
+            "resource"]["physical_resource_id"] == server_id
+        user_id = occ["heat"]["user_id"]
+        metadata = await update("POLL_SERVER_CFN")
+        occ = metadata["os-collect-config"]
+        assert occ["collectors"] == ["ec2", "cfn", "local"]
+        assert occ["cfn"] == cfn and set(occ["heat"].values()) == {None}
+        gone = await heat.client.get(f"/identity/v3/users/{user_id}",
+                                     headers={"X-Auth-Token": heat.token})
+        assert gone.status_code == 404, gone.text
+        answer = await describe(heat, cfn, signed_params(cfn, "server"))
+        assert answer.status_code == 200, answer.text
+
+    run_heat(scenario)

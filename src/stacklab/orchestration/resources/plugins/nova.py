@@ -43,6 +43,7 @@ from stacklab.orchestration.resources.plugins.software_transport import (
     os_collect_config,
     populate_deployments_metadata,
     transport_refusal,
+    update_transport,
 )
 from stacklab.orchestration.resources.properties import (
     BOOLEAN,
@@ -582,6 +583,8 @@ class Server(ResourcePlugin):
         if "metadata" in changed:
             await ctx.call(COMPUTE, "PUT", _server_path(physical_id, "metadata"),
                            json={"metadata": _meta(new.get("metadata"))})
+        if "software_config_transport" in changed:
+            await update_transport(ctx, new)
         if "tags" in changed:
             await self._tags(ctx, physical_id, new.get("tags") or [])
         if "name" in changed:

@@ -34,6 +34,8 @@ from stacklab.orchestration.resources.base import Context
 POLL_SERVER_CFN = "POLL_SERVER_CFN"
 _HEX = "0123456789abcdef"
 _PASSWORD = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+# heat's occ_keys: the sections of os-collect-config a transport writes.
+_OCC_SOURCES = ("heat", "zaqar", "cfn", "request")
 POLL_SERVER_HEAT = "POLL_SERVER_HEAT"
 _MISSING = {
     "POLL_TEMP_URL": "an object store (swift) for the TempURL, which this cloud does not "
@@ -68,13 +70,18 @@ async def populate_deployments_metadata(ctx: Context, properties: Mapping[str, A
         return
     transport = properties.get("software_config_transport") or POLL_SERVER_CFN
     ctx.metadata["deployments"] = list(ctx.metadata.get("deployments") or [])
+    # A transport given up is kept with its values all None, as heat does: that
+    # overrides what the agent was configured with at boot.
+    previous = dict(ctx.metadata.get("os-collect-config") or {})
+    overridden = {key: dict.fromkeys(value) for key, value in previous.items()
+                  if key in _OCC_SOURCES and isinstance(value, Mapping)}
     if transport == POLL_SERVER_HEAT:
         if "user_id" not in ctx.data:
             # heat's generate_openstack_password: 32 characters of letters and digits.
             ctx.data["password"] = ctx.random_string(32, _PASSWORD)
             ctx.data["user_id"] = await ctx.create_stack_user(ctx.data["password"])
         ctx.metadata["os-collect-config"] = {
-            "collectors": ["ec2", "heat", "local"],
+            **overridden, "collectors": ["ec2", "heat", "local"],
             "heat": {"user_id": ctx.data["user_id"], "password": ctx.data["password"],
                      "auth_url": ctx.keystone_url(), "project_id": ctx.project_id,
                      "stack_id": f"{ctx.stack_name}/{ctx.stack_id}",
@@ -84,12 +91,22 @@ async def populate_deployments_metadata(ctx: Context, properties: Mapping[str, A
         ctx.data["access_key"] = ctx.random_string(32, _HEX)
         ctx.data["secret_key"] = ctx.random_string(32, _HEX)
     ctx.metadata["os-collect-config"] = {
-        "collectors": ["ec2", "cfn", "local"],
+        **overridden, "collectors": ["ec2", "cfn", "local"],
         "cfn": {"metadata_url": ctx.cfn_url(),
                 "access_key_id": ctx.data["access_key"],
                 "secret_access_key": ctx.data["secret_key"],
                 "stack_name": ctx.stack_name,
                 "path": f"{ctx.resource_name}.Metadata"}}
+
+
+async def update_transport(ctx: Context, properties: Mapping[str, Any]) -> None:
+    """heat's ``_update_software_config_transport``: the new transport's credentials and
+    section (the stack user of POLL_SERVER_HEAT deleted when it is given up)."""
+    if not software_config(properties):
+        return
+    if (properties.get("software_config_transport") or POLL_SERVER_CFN) != POLL_SERVER_HEAT:
+        await delete_transport_credentials(ctx)
+    await populate_deployments_metadata(ctx, properties)
 
 
 async def delete_transport_credentials(ctx: Context) -> None:
