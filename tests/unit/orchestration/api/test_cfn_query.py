@@ -339,3 +339,17 @@ def test_a_changed_transport_rewrites_the_agents_configuration() -> None:
         assert answer.status_code == 200, answer.text
 
     run_heat(scenario)
+
+
+def test_template_metadata_with_deployments_fails_a_software_config_server() -> None:
+    async def scenario(heat: Heat) -> None:
+        spec = template(await image_id(heat))
+        spec["resources"]["server"]["metadata"] = {"deployments": []}
+        del spec["resources"]["deploy"], spec["outputs"]
+        stack_id = (await heat.create("m", spec))["stack"]["id"]
+        shown = await heat.until("m", stack_id, "CREATE_COMPLETE", "CREATE_FAILED")
+        assert shown["stack_status_reason"].endswith(
+            "deployments key not allowed in resource metadata with user_data_format of "
+            "SOFTWARE_CONFIG"), shown["stack_status_reason"]
+
+    run_heat(scenario)

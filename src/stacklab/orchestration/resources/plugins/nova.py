@@ -42,6 +42,7 @@ from stacklab.orchestration.resources.plugins.software_transport import (
     delete_transport_credentials,
     os_collect_config,
     populate_deployments_metadata,
+    software_config,
     transport_refusal,
     update_transport,
 )
@@ -513,7 +514,12 @@ class Server(ResourcePlugin):
         if properties.get("metadata"):
             body["metadata"] = _meta(properties["metadata"])
         # heat's handle_create: the transport's credentials and os-collect-config's
-        # section in the resource's metadata before the server boots.
+        # section in the resource's metadata before the server boots (heat's validate
+        # refuses template metadata holding deployments: checked here, where the
+        # resource's metadata is known).
+        if software_config(properties) and "deployments" in ctx.metadata:
+            raise StackValidationFailed("deployments key not allowed in resource metadata "
+                                        "with user_data_format of SOFTWARE_CONFIG")
         await populate_deployments_metadata(ctx, properties)
         if properties.get("user_data"):
             # RAW passes the script unmodified; for HEAT_CFNTOOLS and SOFTWARE_CONFIG heat
