@@ -32,6 +32,12 @@ from stacklab.clock import isotime
 from stacklab.orchestration.api.cfn import cfn_api
 from stacklab.orchestration.service import OrchestrationService
 
+# heat-api-cfn's other actions (heat/api/cfn/v1/__init__.py), which the lab does not serve.
+_NOT_IMPLEMENTED = frozenset({
+    "ListStacks", "CreateStack", "DescribeStacks", "DeleteStack", "UpdateStack",
+    "CancelUpdateStack", "DescribeStackEvents", "ValidateTemplate", "GetTemplate",
+    "EstimateTemplateCost", "DescribeStackResources", "ListStackResources"})
+
 # heat's XMLResponseSerializer writes these as JSON text inside the XML.
 _JSON_ONLY_KEYS = ("TemplateBody", "Metadata")
 
@@ -180,12 +186,16 @@ async def query_api(call: Call) -> Response:
     action = params.get("Action")
     try:
         stack_id, owner = _authenticate(call, params)
-        if not action:
-            raise CfnError(400, "MissingAction",
-                           "The request is missing an action or operation parameter")
+        if action in _NOT_IMPLEMENTED:
+            # The lab's rule for what it does not implement: 501, naming it (in heat's
+            # words for a missing action, its APINotImplemented).
+            raise CfnError(501, "APINotImplemented", "The requested action is not yet "
+                           "implemented", f"stacklab does not implement {action}",
+                           kind="Server")
         if action != "DescribeStackResource":
+            # heat routes any other Action (or none) to its controller's default.
             raise CfnError(400, "InvalidAction", "The action or operation requested is "
-                           "invalid", f"{action} is not served by this cloud's heat-api-cfn")
+                           "invalid")
         return _render(await _describe_stack_resource(call, params, stack_id, owner), 200,
                        as_json)
     except CfnError as error:

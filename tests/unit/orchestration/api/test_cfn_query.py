@@ -165,7 +165,12 @@ def test_os_collect_config_reads_its_deployments_through_heat_api_cfn_and_signal
         assert as_json.json()["ErrorResponse"]["Error"]["Code"] == "InvalidParameterValue"
         listing = await describe(heat, cfn, signed_params(
             cfn, "server", Action="ListStacks"))
-        assert error_of(listing)[:2] == (400, "InvalidAction")
+        assert error_of(listing) == (501, "APINotImplemented", (
+            "The requested action is not yet implemented:stacklab does not implement "
+            "ListStacks"))
+        unknown = await describe(heat, cfn, signed_params(cfn, "server", Action="Nope"))
+        assert error_of(unknown) == (400, "InvalidAction",
+                                     "The action or operation requested is invalid")
 
         # Once the stack is gone, so is the key pair.
         await heat.call("DELETE", f"/stacks/s/{stack_id}", expect=204)
