@@ -17,8 +17,8 @@ deployments rewrites, ``orchestration/software.py``):
   (``user_id``, ``password``, ``project_id``) and reads the resource's metadata from
   heat-api. Upstream the user lives in heat's stack domain, in a project of its own; the
   lab has no stack domain, so the user is in the stack's own project with only heat's
-  ``heat_stack_user`` role, which heat's policy lets read and signal resources (and no
-  other service's policy lets do anything). It goes with the server.
+  ``heat_stack_user`` role, which heat's policy lets read and signal resources (upstream's
+  own project isolates it further). It goes with the server.
 
 POLL_TEMP_URL (a Swift TempURL) and ZAQAR_MESSAGE (a Zaqar queue) need services the lab
 does not run: refused when the stack is checked.
