@@ -10,6 +10,7 @@ import time
 import uuid
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import httpx
 import pytest
@@ -632,3 +633,81 @@ def test_cli_update_removes_the_members_removal_policies_name(live: LiveCloud,
                   if r["resource_type"] == "OS::Heat::RandomString") == ["0", "2"]
     assert stacks.http.delete(f"/stacks/{name}/{shown['id']}").status_code == 204
     stacks.until(name, "DELETE_COMPLETE")
+
+
+AGENT = """\
+heat_template_version: 2018-08-31
+resources:
+  server:
+    type: OS::Nova::Server
+    properties:
+      image: cirros-0.6.2-x86_64-disk
+      flavor: m1.tiny
+      networks: []
+      user_data_format: SOFTWARE_CONFIG
+  config:
+    type: OS::Heat::SoftwareConfig
+    properties:
+      group: script
+      config: "#!/bin/sh\\necho $greeting > $heat_outputs_path.result"
+      inputs: [{name: greeting}]
+      outputs: [{name: result}]
+  deploy:
+    type: OS::Heat::SoftwareDeployment
+    properties:
+      config: {get_resource: config}
+      server: {get_resource: server}
+      input_values: {greeting: hello}
+outputs:
+  result: {value: {get_attr: [deploy, result]}}
+"""
+
+
+def test_os_collect_config_polls_heat_api_cfn_and_signals_its_deployment(
+        live: LiveCloud, stacks: Stacks) -> None:
+    ec2_utils = pytest.importorskip("keystoneclient.contrib.ec2.utils")
+    name = unique("agent")
+    stack_id = live.openstack_json("stack", "create", "-t", stacks.file(AGENT), name)["id"]
+    deadline = time.monotonic() + 60
+    while True:  # the deployment is written into the server's metadata once it is made
+        answer = stacks.http.get(f"/stacks/{name}/{stack_id}/resources/server/metadata")
+        if answer.status_code == 200 and answer.json()["metadata"].get("deployments"):
+            break
+        assert time.monotonic() < deadline, answer.text
+        time.sleep(0.2)
+    # What the agent finds in its metadata (heat hands it to the VM at boot).
+    metadata = json.loads(live.openstack("stack", "resource", "metadata", name,
+                                         "server").stdout)
+    cfn = metadata["os-collect-config"]["cfn"]
+    assert cfn["path"] == "server.Metadata" and cfn["stack_name"] == name
+    # os-collect-config's cfn collector: an EC2-signed DescribeStackResource, XML back.
+    url = httpx.URL(cfn["metadata_url"])
+    params = {"Action": "DescribeStackResource", "StackName": cfn["stack_name"],
+              "LogicalResourceId": "server", "AWSAccessKeyId": cfn["access_key_id"],
+              "SignatureVersion": "2"}
+    params["Signature"] = ec2_utils.Ec2Signer(secret_key=cfn["secret_access_key"]).generate(
+        {"params": params, "verb": "GET", "host": url.netloc.decode(), "path": url.path})
+    answer = httpx.get(cfn["metadata_url"], params=params, timeout=30)
+    assert answer.status_code == 200, answer.text
+    detail = ElementTree.fromstring(answer.text).find(
+        "DescribeStackResourceResult/StackResourceDetail")
+    assert detail is not None, answer.text
+    [deployment] = json.loads(detail.findtext("Metadata") or "")["deployments"]
+    inputs = {i["name"]: i.get("value") for i in deployment["inputs"]}
+    assert inputs["greeting"] == "hello"
+    # The agent ran the script: it signals the deployment's outputs to deploy_signal_id.
+    signalled = httpx.post(inputs["deploy_signal_id"], timeout=30, json={
+        "deploy_stdout": "", "deploy_stderr": "", "deploy_status_code": 0,
+        "result": "hello"})
+    assert signalled.status_code == 200, signalled.text
+    shown = stacks.until(name, "CREATE_COMPLETE", "CREATE_FAILED")
+    assert shown["stack_status"] == "CREATE_COMPLETE", shown["stack_status_reason"]
+    assert {o["output_key"]: o["output_value"] for o in shown["outputs"]} == {
+        "result": "hello"}
+    # A wrong signature: heat-api-cfn's SignatureDoesNotMatch.
+    params["Signature"] = "AAAA" + params["Signature"][4:]
+    refused = httpx.get(cfn["metadata_url"], params=params, timeout=30)
+    assert refused.status_code == 403
+    assert ElementTree.fromstring(refused.text).findtext("Error/Code") == (
+        "SignatureDoesNotMatch")
+    assert stacks.http.delete(f"/stacks/{name}/{stack_id}").status_code == 204

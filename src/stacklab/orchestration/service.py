@@ -26,6 +26,7 @@ from stacklab.orchestration.engine.worker import ENGINE_TOPIC, EngineWorker
 from stacklab.orchestration.errors import HeatError
 from stacklab.orchestration.software import SoftwareStore
 from stacklab.store.database import Database
+from stacklab.store.sql import json_object_has
 from stacklab.topology import Runtime, Topology
 
 ENGINE = "heat-engine"
@@ -129,6 +130,22 @@ class OrchestrationService:
 
     def resources(self, stack_id: str) -> dict[str, ResourceState]:
         return self.store.resources(stack_id)
+
+    def access_key_owner(self, access_key: str) -> tuple[str, str, str] | None:
+        """The stack id, resource name and secret of the EC2 key pair heat made for a
+        resource (a server's software config transport), if a live stack holds it and the
+        resource is not being (or has been) deleted."""
+        with self.store.session() as session:
+            found = session.execute(
+                select(m.Resource.stack_id, m.Resource.name, m.Resource.data)
+                .join(m.Stack, m.Stack.id == m.Resource.stack_id)
+                # heat deletes the stack user with the server (its handle_delete).
+                .where(m.Stack.deleted_at.is_(None), m.Resource.action != "DELETE",
+                       json_object_has(m.Resource.data, "access_key", access_key))).first()
+        if found is None:
+            return None
+        secret = (found.data or {}).get("secret_key")
+        return None if secret is None else (found.stack_id, found.name, str(secret))
 
     def nested_stacks(self, stack_id: str) -> dict[str, m.Stack]:
         """A stack's live nested stacks, by the resource owning each."""

@@ -2,6 +2,7 @@
 operation on ``api`` (heat-api) and ``cfn_api`` (heat-api-cfn)."""
 
 from stacklab.orchestration.api import (  # noqa: F401  (their routes join ``api``)
+    cfn_query,
     snapshots,
     software,
 )

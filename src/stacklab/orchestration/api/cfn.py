@@ -1,5 +1,7 @@
 """heat-api-cfn: the endpoint a server's wait condition signals (heat's
-``/v1/waitcondition/{arn}``), reachable without a token: the URL itself is the credential.
+``/v1/waitcondition/{arn}``), reachable without a token: the URL itself is the credential;
+and the AWS query API's ``DescribeStackResource`` that os-collect-config's cfn collector
+polls for its server's metadata (``cfn_query.py``).
 
 Upstream pre-signs the URL with an EC2 signature of a stack user's keys; stacklab signs
 it with an HMAC-SHA256 of the resource's own secret (kept in its resource data), which

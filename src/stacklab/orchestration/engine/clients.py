@@ -18,6 +18,9 @@ import httpx
 
 from stacklab.api.client import ServiceCallError, ServiceClient, ServiceUnreachable
 
+# heat's ``heat_stack_user_role``.
+STACK_USER_ROLE = "heat_stack_user"
+
 # The header a microversioned service reads, by catalog type.
 _MICROVERSION_HEADER = {"compute": "compute", "volumev3": "volume", "block-storage": "volume",
                         "placement": "placement", "orchestration": "orchestration"}
@@ -70,11 +73,14 @@ class Clients:
         return await self.client(service_type).json(method, path, token=token, json=json,
                                                     params=params, headers=headers)
 
+    def cfn_url(self) -> str:
+        """heat-api-cfn's versioned URL on the cloud's address, with heat's trailing slash."""
+        base = (self._base_url() or "http://stacklab.internal").rstrip("/")
+        return f"{base}{self.endpoints.get('cloudformation', '/heat-api-cfn/v1')}/"
+
     def signal_url(self, stack_id: str, resource: str, secret: str) -> str:
         """heat-api-cfn's wait-condition URL for a resource, signed with its secret."""
-        base = (self._base_url() or "http://stacklab.internal").rstrip("/")
-        cfn = self.endpoints.get("cloudformation", "/heat-api-cfn/v1")
-        return (f"{base}{cfn}/waitcondition/{stack_id}/{resource}"
+        return (f"{self.cfn_url()}waitcondition/{stack_id}/{resource}"
                 f"?Signature={signal_signature(secret, stack_id, resource)}")
 
     # -- keystone ----------------------------------------------------------------------
@@ -122,6 +128,48 @@ class Clients:
     async def trust_token(self, trust_id: str) -> str:
         token, _ = await self._login({"OS-TRUST:trust": {"id": trust_id}})
         return token
+
+    # -- stack users (heat's StackUser, in the stack's own project) ---------------------
+
+    def keystone_url(self) -> str:
+        """keystone's v3 URL on the cloud's address (heat's
+        ``server_keystone_endpoint_url``)."""
+        base = (self._base_url() or "http://stacklab.internal").rstrip("/")
+        return f"{base}{self.endpoints.get('identity', '/identity')}/v3"
+
+    async def _admin_token(self) -> str:
+        token, _ = await self._login({"project": {"name": "service",
+                                                  "domain": {"id": "default"}}})
+        return token
+
+    async def create_stack_user(self, name: str, password: str, project_id: str) -> str:
+        """A keystone user with only heat's ``heat_stack_user`` role in the project (made
+        if missing, as devstack makes it): what heat's ``StackUser._create_user`` makes
+        in its stack domain. heat's policy lets that role read and signal resources."""
+        token = await self._admin_token()
+        identity = self._identity()
+        roles = (await identity.json("GET", "/v3/roles", token=token,
+                                     params={"name": STACK_USER_ROLE}))["roles"]
+        if roles:
+            role_id = str(roles[0]["id"])
+        else:
+            role_id = str((await identity.json("POST", "/v3/roles", token=token, json={
+                "role": {"name": STACK_USER_ROLE}}))["role"]["id"])
+        user = await identity.json("POST", "/v3/users", token=token, json={"user": {
+            "name": name, "password": password, "default_project_id": project_id,
+            "domain_id": "default", "enabled": True}})
+        user_id = str(user["user"]["id"])
+        await identity.send("PUT", f"/v3/projects/{project_id}/users/{user_id}/roles/"
+                            f"{role_id}", token=token)
+        return user_id
+
+    async def delete_stack_user(self, user_id: str) -> None:
+        try:
+            await self._identity().send("DELETE", f"/v3/users/{user_id}",
+                                        token=await self._admin_token())
+        except ServiceCallError as error:
+            if error.status != 404:
+                raise
 
     async def delete_trust(self, trust_id: str) -> None:
         try:

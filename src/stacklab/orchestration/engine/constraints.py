@@ -148,6 +148,7 @@ class LookupContext:
         self.project_id = project_id
         self.resource_name = ""
         self.data: MutableMapping[str, str] = {}
+        self.metadata: MutableMapping[str, Any] = {}
 
     def physical_name(self) -> str:
         raise NotImplementedError("a constraint look-up names nothing")
@@ -157,6 +158,18 @@ class LookupContext:
 
     def signal_url(self) -> str:
         raise NotImplementedError("a constraint look-up signals nothing")
+
+    def cfn_url(self) -> str:
+        raise NotImplementedError("a constraint look-up polls nothing")
+
+    def keystone_url(self) -> str:
+        raise NotImplementedError("a constraint look-up logs in nowhere")
+
+    async def create_stack_user(self, password: str) -> str:
+        raise NotImplementedError("a constraint look-up makes no user")
+
+    async def delete_stack_user(self, user_id: str) -> None:
+        raise NotImplementedError("a constraint look-up deletes no user")
 
     def now(self) -> float:
         raise NotImplementedError("a constraint look-up waits on nothing")

@@ -136,6 +136,7 @@ class PluginContext:
         self.project_id = run.project_id
         self.resource_name = res.name
         self.data: MutableMapping[str, str] = res.data
+        self.metadata: MutableMapping[str, Any] = res.metadata
 
     def physical_name(self) -> str:
         name = self.data.get("physical_resource_name")
@@ -171,6 +172,19 @@ class PluginContext:
             secret = self.data["signal_secret"] = self.random_string(
                 32, "abcdefghijklmnopqrstuvwxyz0123456789")
         return self._run.clients.signal_url(self.stack_id, self.resource_name, secret)
+
+    def cfn_url(self) -> str:
+        return self._run.clients.cfn_url()
+
+    def keystone_url(self) -> str:
+        return self._run.clients.keystone_url()
+
+    async def create_stack_user(self, password: str) -> str:
+        return await self._run.clients.create_stack_user(
+            self.physical_name(), password, self.project_id)
+
+    async def delete_stack_user(self, user_id: str) -> None:
+        await self._run.clients.delete_stack_user(user_id)
 
     async def call(self, service: str, method: str, path: str, *, json: Any = None,
                    params: Mapping[str, Any] | None = None,

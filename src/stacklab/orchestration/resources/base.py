@@ -108,6 +108,9 @@ class Context(Protocol):
     resource_name: str
     # Heat's resource data: strings kept with the resource across calls and engines.
     data: MutableMapping[str, str]
+    # The resource's metadata (the template's, resolved, and what heat adds to it: a
+    # server's ``os-collect-config`` and ``deployments``), saved with the resource.
+    metadata: MutableMapping[str, Any]
 
     def physical_name(self) -> str:
         """heat's ``physical_resource_name``: ``<stack>-<resource>-<12 random chars>``,
@@ -121,6 +124,24 @@ class Context(Protocol):
     def signal_url(self) -> str:
         """A URL at heat-api-cfn that signals this resource without a token (the
         pre-signed URL heat's signal responders hand to servers)."""
+        ...
+
+    def cfn_url(self) -> str:
+        """heat-api-cfn's versioned URL, ``.../heat-api-cfn/v1/`` (heat's
+        ``get_cfn_metadata_server_url``: what os-collect-config's cfn collector polls)."""
+        ...
+
+    def keystone_url(self) -> str:
+        """keystone's v3 URL (heat's ``server_keystone_endpoint_url``)."""
+        ...
+
+    async def create_stack_user(self, password: str) -> str:
+        """heat's ``StackUser._create_user``: a keystone user named after the resource,
+        with only the ``heat_stack_user`` role in the stack's project; its id."""
+        ...
+
+    async def delete_stack_user(self, user_id: str) -> None:
+        """The stack user gone (none: nothing)."""
         ...
 
     def now(self) -> float:

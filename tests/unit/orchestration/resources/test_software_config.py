@@ -309,3 +309,47 @@ def test_a_delete_action_waits_for_the_servers_signal_during_the_stack_delete() 
         assert (await heat.call("GET", "/software_deployments"))["software_deployments"] == []
 
     run_heat(scenario)
+
+
+def test_a_component_deploys_at_the_actions_its_configs_name() -> None:
+    component = {"type": "OS::Heat::SoftwareComponent", "properties": {
+        "configs": [{"actions": ["CREATE"], "config": "#!/bin/sh\necho create",
+                     "tool": "script"},
+                    {"actions": ["DELETE"], "config": "#!/bin/sh\necho delete",
+                     "tool": "script"}],
+        "inputs": [{"name": "foo"}], "outputs": [{"name": "result"}]}}
+    template = {"heat_template_version": "2018-08-31", "resources": {
+        "component": component,
+        "deploy": {"type": "OS::Heat::SoftwareDeployment", "properties": {
+            "config": {"get_resource": "component"}, "server": "srv",
+            "actions": ["UPDATE"], "input_values": {"foo": "x"},
+            "signal_transport": "NO_SIGNAL"}}},
+        "outputs": {"configs": {"value": {"get_attr": ["component", "configs"]}}}}
+
+    async def scenario(heat: Heat) -> None:
+        stack_id = (await heat.create("c", template))["stack"]["id"]
+        shown = await heat.until("c", stack_id, "CREATE_COMPLETE", "CREATE_FAILED")
+        assert shown["stack_status"] == "CREATE_COMPLETE", shown["stack_status_reason"]
+        configs = outputs(shown)["configs"]
+        assert [c["actions"] for c in configs] == [["CREATE"], ["DELETE"]]
+        assert configs[0]["tool"] == "script"
+        # CREATE is the component's, not the deployment's (UPDATE only): deployed.
+        [deployment] = (await heat.call("GET", "/software_deployments"))[
+            "software_deployments"]
+        assert (deployment["action"], deployment["status"]) == ("CREATE", "COMPLETE")
+        derived = (await heat.call(
+            "GET", f"/software_configs/{deployment['config_id']}"))["software_config"]
+        assert derived["group"] == "component"
+        assert derived["config"]["configs"][1]["config"] == "#!/bin/sh\necho delete"
+
+        twice = {**component, "properties": {**component["properties"], "configs": [
+            {"actions": ["CREATE", "UPDATE"], "config": "a", "tool": "script"},
+            {"actions": ["UPDATE"], "config": "b", "tool": "script"}]}}
+        bad = (await heat.create("twice", {"heat_template_version": "2018-08-31",
+                                           "resources": {"comp": twice}}))["stack"]["id"]
+        shown = await heat.until("twice", bad, "CREATE_COMPLETE", "CREATE_FAILED")
+        assert shown["stack_status_reason"].endswith(
+            'Defining more than one configuration for the same action in '
+            'SoftwareComponent "comp" is not allowed.'), shown["stack_status_reason"]
+
+    run_heat(scenario)

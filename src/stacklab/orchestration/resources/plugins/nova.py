@@ -38,6 +38,14 @@ from stacklab.orchestration.resources.plugins.neutron import (
     security_group_ids,
 )
 from stacklab.orchestration.resources.plugins.software_config import user_data_of
+from stacklab.orchestration.resources.plugins.software_transport import (
+    delete_transport_credentials,
+    os_collect_config,
+    populate_deployments_metadata,
+    software_config,
+    transport_refusal,
+    update_transport,
+)
 from stacklab.orchestration.resources.properties import (
     BOOLEAN,
     INTEGER,
@@ -372,6 +380,8 @@ class Server(ResourcePlugin):
             raise StackValidationFailed("Cannot define the following properties at the same "
                                         "time: block_device_mapping, "
                                         "block_device_mapping_v2.")
+        if (refusal := transport_refusal(properties)) is not None:
+            raise StackValidationFailed(refusal)
         for net in properties.get("networks") or []:
             given = {k for k, v in net.items() if v is not None}
             if "allocate_network" in given and given & {"network", "port", "subnet",
@@ -503,6 +513,14 @@ class Server(ResourcePlugin):
             body["security_groups"] = [{"name": g} for g in properties["security_groups"]]
         if properties.get("metadata"):
             body["metadata"] = _meta(properties["metadata"])
+        # heat's handle_create: the transport's credentials and os-collect-config's
+        # section in the resource's metadata before the server boots (heat's validate
+        # refuses template metadata holding deployments: checked here, where the
+        # resource's metadata is known).
+        if software_config(properties) and "deployments" in ctx.metadata:
+            raise StackValidationFailed("deployments key not allowed in resource metadata "
+                                        "with user_data_format of SOFTWARE_CONFIG")
+        await populate_deployments_metadata(ctx, properties)
         if properties.get("user_data"):
             # RAW passes the script unmodified; for HEAT_CFNTOOLS and SOFTWARE_CONFIG heat
             # would wrap it in its cloud-init multipart: the lab keeps the data as given.
@@ -571,6 +589,8 @@ class Server(ResourcePlugin):
         if "metadata" in changed:
             await ctx.call(COMPUTE, "PUT", _server_path(physical_id, "metadata"),
                            json={"metadata": _meta(new.get("metadata"))})
+        if "software_config_transport" in changed:
+            await update_transport(ctx, new)
         if "tags" in changed:
             await self._tags(ctx, physical_id, new.get("tags") or [])
         if "name" in changed:
@@ -798,6 +818,7 @@ class Server(ResourcePlugin):
 
     async def delete(self, ctx: Context, physical_id: str | None,
                      properties: Mapping[str, Any]) -> None:
+        await delete_transport_credentials(ctx)  # heat's _delete: the stack user first
         if physical_id is None:
             await _delete_internal_ports(ctx)
             return
@@ -864,7 +885,7 @@ class Server(ResourcePlugin):
             "console_urls": await self._consoles(ctx, physical_id),
             "tags": (await ctx.call(COMPUTE, "GET", _server_path(physical_id, "tags"),
                                     microversion="2.26"))["tags"],
-            "os_collect_config": {},
+            "os_collect_config": os_collect_config(ctx),
             "show": server,
         }
 

@@ -44,7 +44,8 @@ from stacklab.orchestration.resources.properties import (
     Property,
 )
 from stacklab.orchestration.resources.registry import register
-from stacklab.orchestration.template.parameters import AllowedValues
+from stacklab.orchestration.template.errors import StackValidationFailed
+from stacklab.orchestration.template.parameters import AllowedValues, Length
 
 IO_TYPES = ["String", "Number", "CommaDelimitedList", "Json", "Boolean"]
 UNGROUPED = "Heat::Ungrouped"
@@ -202,6 +203,72 @@ class CloudConfig(_ConfigPlugin):
 
 
 @register
+class SoftwareComponent(_ConfigPlugin):
+    """heat's ``software_component.py``: one config (group ``component``, its config
+    ``{"configs": [...]}``) holding a configuration per lifecycle action; a deployment of
+    it deploys at the actions its configs name, whatever the deployment's ``actions``."""
+
+    TYPE = "OS::Heat::SoftwareComponent"
+    DESCRIPTION = ("A resource for describing and storing a software component. This "
+                   "resource is similar to OS::Heat::SoftwareConfig. In contrast to "
+                   "SoftwareConfig which allows for storing only one configuration (e.g. "
+                   "one script), SoftwareComponent allows for storing multiple "
+                   "configurations to address handling of all lifecycle hooks (CREATE, "
+                   "UPDATE, SUSPEND, RESUME, DELETE) for a software component in one "
+                   "place.")
+    PROPERTIES: ClassVar[Mapping[str, Property]] = {
+        "configs": Property(
+            LIST, "The list of configurations for the different lifecycle actions of the "
+            "represented software component.", required=True,
+            constraints=(Length(min=1),), schema=Property(MAP, schema={
+                "actions": Property(
+                    LIST, "Lifecycle actions to which the configuration applies. The string "
+                    "values provided for this property can include the standard resource "
+                    "actions CREATE, DELETE, UPDATE, SUSPEND and RESUME supported by Heat.",
+                    default=["CREATE", "UPDATE"], constraints=(Length(min=1),),
+                    schema=Property(STRING, "")),
+                "config": SoftwareConfig.PROPERTIES["config"],
+                "tool": Property(STRING, "The configuration tool used to actually apply the "
+                                 "configuration on a server. This string property has to be "
+                                 "understood by in-instance tools running inside deployed "
+                                 "servers.", required=True)})),
+        "inputs": SoftwareConfig.PROPERTIES["inputs"],
+        "outputs": SoftwareConfig.PROPERTIES["outputs"],
+        "options": SoftwareConfig.PROPERTIES["options"],
+    }
+    ATTRIBUTES: ClassVar[Mapping[str, Attribute]] = {
+        **_CONFIG_ATTRIBUTES,
+        "configs": Attribute("The list of configurations for the different lifecycle "
+                             "actions of the represented software component.", LIST),
+    }
+
+    async def config_fields(self, ctx: Context, properties: Mapping[str, Any]
+                            ) -> dict[str, Any]:
+        # heat's validate, made here: it names the resource.
+        seen: set[str] = set()
+        for entry in properties.get("configs") or []:
+            actions = set(entry.get("actions") or [])
+            if actions & seen:
+                raise StackValidationFailed(
+                    "Defining more than one configuration for the same action in "
+                    f'SoftwareComponent "{ctx.resource_name}" is not allowed.')
+            seen |= actions
+        configs = [{k: v for k, v in dict(c).items() if v is not None}
+                   for c in properties.get("configs") or []]
+        return {"group": "component", "config": {"configs": configs},
+                "options": properties.get("options"),
+                "inputs": _io(properties.get("inputs")),
+                "outputs": _io(properties.get("outputs"))}
+
+    async def attributes(self, ctx: Context, physical_id: str | None,
+                         properties: Mapping[str, Any]) -> Mapping[str, Any]:
+        shown = dict(await super().attributes(ctx, physical_id, properties))
+        config = shown.get("config")
+        shown["configs"] = config.get("configs") if isinstance(config, Mapping) else None
+        return shown
+
+
+@register
 class MultipartMime(_ConfigPlugin):
     TYPE = "OS::Heat::MultipartMime"
     DESCRIPTION = ("Assembles a collection of software configurations as a multi-part mime "
@@ -277,6 +344,16 @@ TRANSPORTS = ["CFN_SIGNAL", "TEMP_URL_SIGNAL", "HEAT_SIGNAL", "NO_SIGNAL", "ZAQA
 DEFAULT_TRANSPORT = "CFN_SIGNAL"
 DEPLOY_ATTRIBUTES = ("deploy_stdout", "deploy_stderr", "deploy_status_code")
 IN_PROGRESS, COMPLETE, FAILED = "IN_PROGRESS", "COMPLETE", "FAILED"
+
+
+def deployed_actions(properties: Mapping[str, Any], source: Mapping[str, Any]
+                     ) -> set[str]:
+    """The actions a deployment deploys at: its ``actions``, or for a component's config
+    (group ``component``) those its configs name (heat's ``_handle_action``)."""
+    if source.get("group") == "component":
+        configs = (source.get("config") or {}).get("configs") or []
+        return {str(a) for c in configs for a in (c.get("actions") or [])}
+    return {str(a) for a in properties.get("actions") or []}
 
 
 class DeploymentFailed(Exception):
@@ -382,7 +459,7 @@ class SoftwareDeployment(ResourcePlugin):
             raise ResourceFailure("ZAQAR_SIGNAL needs the Messaging service (zaqar), which "
                                   "this cloud does not run")
         source = await self._source(ctx, properties)
-        if action not in (properties.get("actions") or []):
+        if action not in deployed_actions(properties, source):
             return physical_id
         inputs = self._inputs(ctx, properties, action, source)
         derived = await _create_config(
@@ -459,7 +536,15 @@ class SoftwareDeployment(ResourcePlugin):
         """heat's ``handle_delete``: a DELETE in ``actions`` is deployed, and waited for
         unless NO_SIGNAL; otherwise the deployment goes at once."""
         ctx.data.pop("waiting", None)
-        if physical_id is None or "DELETE" not in (properties.get("actions") or []):
+        if physical_id is None:
+            return
+        try:
+            source = await self._source(ctx, properties)
+        except ServiceCallError as error:
+            if not gone(error):
+                raise
+            source = {}
+        if "DELETE" not in deployed_actions(properties, source):
             return
         try:
             await self._trigger(ctx, properties, "DELETE", physical_id)

@@ -53,6 +53,7 @@ class LabContext:
         self.project_id = project_id
         self.resource_name = resource_name
         self.data: MutableMapping[str, str] = {}
+        self.metadata: MutableMapping[str, Any] = {}
         self.token = token
         self.calls: list[tuple[str, str, str]] = []
 
@@ -61,6 +62,18 @@ class LabContext:
             suffix = self.random_string(12, string.ascii_lowercase + string.digits)
             self.data["physical_name"] = f"{self.stack_name}-{self.resource_name}-{suffix}"
         return self.data["physical_name"]
+
+    def cfn_url(self) -> str:
+        return "http://testserver/heat-api-cfn/v1/"
+
+    def keystone_url(self) -> str:
+        return "http://testserver/identity/v3"
+
+    async def create_stack_user(self, password: str) -> str:
+        raise NotImplementedError("the plugin tests make no stack users")
+
+    async def delete_stack_user(self, user_id: str) -> None:
+        raise NotImplementedError("the plugin tests make no stack users")
 
     def random_string(self, length: int, characters: str) -> str:
         source = self.lab.names
