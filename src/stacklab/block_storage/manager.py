@@ -113,6 +113,7 @@ class VolumeManager(AttachmentEndpoints, ManageEndpoints, GroupVolumeEndpoints,
         if backup_id is not None:
             await create_from_backup(service, self.backend.host, self.node, volume_id,
                                      backup_id)
+            await self.notifier.volume(volume_id, "create.end", ctxt)
             return
         try:
             if image_id is not None:
