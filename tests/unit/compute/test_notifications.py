@@ -249,3 +249,34 @@ def test_ip_payloads_list_the_fixed_addresses_by_network() -> None:
         "nova_object.version": "1.0", "nova_object.data": {
             "label": "private", "mac": "fa:16:3e:00:00:01", "meta": {}, "port_uuid": None,
             "version": 4, "address": "10.0.0.5", "device_name": None}}]
+
+
+def test_a_resize_sends_novas_resize_steps_under_both_names(
+        both: tuple[Cloud, TestClient]) -> None:
+    cloud, client = both
+    seen = Seen(cloud)
+    token = admin_token(client)
+    uuid = _boot(client, token, "grown")
+    seen.until("instance.create.end", uuid)
+    _action(client, token, uuid, {"resize": {"flavorRef": "2"}})
+    seen.until("instance.resize_finish.end", uuid)
+    steps = ("resize_prep.start", "resize_prep.end", "resize.start", "resize.end",
+             "resize_finish.start", "resize_finish.end")
+    assert [n.event_type for n in seen.of(uuid) if n.event_type.startswith("instance.resize")
+            ] == [f"instance.{step}" for step in steps]
+    # The legacy names of the same steps are nova's older ones.
+    assert [n.event_type for n in seen.of(uuid)
+            if n.event_type.startswith(("compute.instance.resize",
+                                        "compute.instance.finish_resize"))] == [
+        "compute.instance.resize.prep.start", "compute.instance.resize.prep.end",
+        "compute.instance.resize.start", "compute.instance.resize.end",
+        "compute.instance.finish_resize.start", "compute.instance.finish_resize.end"]
+    prep = seen.of(uuid, "instance.resize_prep.start")[0].payload
+    assert (prep["nova_object.name"], prep["nova_object.version"]) == (
+        "InstanceActionResizePrepPayload", "1.4")
+    data = prep["nova_object.data"]
+    assert (data["flavor"]["nova_object.data"]["name"],
+            data["new_flavor"]["nova_object.data"]["name"]) == ("m1.tiny", "m1.small")
+    finished = seen.of(uuid, "instance.resize_finish.end")[0].payload["nova_object.data"]
+    assert (finished["state"], finished["flavor"]["nova_object.data"]["name"]) == (
+        "resized", "m1.small")
