@@ -147,6 +147,8 @@ def control_exchanges(config: Config, declarations: Sequence[ServiceDeclaration[
         publishers[declaration.control_exchange or exchange] = exchange
         for spec in declaration.catalog_specs:  # network.<host>, compute.<host> ...
             publishers[spec.type] = exchange
+        for publisher in declaration.notification_publishers:  # volume.<host> ...
+            publishers[publisher] = exchange
         for binary, names in declaration.process_topics.items():
             publishers[binary] = exchange
             for topic in names:

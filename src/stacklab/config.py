@@ -318,6 +318,21 @@ class OsloMessagingNotificationsOptions:
 
 
 @dataclass
+class NotificationsOptions:
+    """nova's [notifications] (nova/conf/notifications.py, upstream defaults): which of its
+    notifications go out, the legacy ``compute.instance.*`` (``unversioned``), the versioned
+    ``instance.*`` (``versioned``) or ``both``, and the topics of the versioned ones (a
+    list, "a,b"). The legacy ones go to [oslo_messaging_notifications] topics."""
+
+    notification_format: str = "unversioned"
+    versioned_notifications_topics: str = "versioned_notifications"
+
+    def topics(self) -> tuple[str, ...]:
+        return tuple(topic.strip() for topic in self.versioned_notifications_topics.split(",")
+                     if topic.strip())
+
+
+@dataclass
 class OsloPolicyOptions:
     policy_file: str = ""
     enforce_scope: bool = True
@@ -381,6 +396,7 @@ class Config:
         default_factory=OsloMessagingRabbitOptions)
     oslo_messaging_notifications: OsloMessagingNotificationsOptions = field(
         default_factory=OsloMessagingNotificationsOptions)
+    notifications: NotificationsOptions = field(default_factory=NotificationsOptions)
     lvm: VolumeBackendOptions = field(default_factory=VolumeBackendOptions)
     # The lab's shared backend once Ceph is configured (enabled_backends = lvm,ceph).
     ceph: VolumeBackendOptions = field(default_factory=VolumeBackendOptions)

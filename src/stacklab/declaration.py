@@ -179,6 +179,10 @@ class ServiceDeclaration(Generic[T]):
     # Its [DEFAULT] control_exchange upstream (nova, neutron ...): the exchange of its topics
     # and notifications on a real broker ([DEFAULT] transport_url).
     control_exchange: str | None = None
+    # The services its notifications' publisher ids name (``<service>.<host>``) that are
+    # neither a catalog type nor a binary of it: cinder's ``volume.<host>``,
+    # ``snapshot.<host>``. They go to its control exchange too.
+    notification_publishers: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if (self.key is None) != (self.build is None):

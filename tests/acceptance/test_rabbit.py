@@ -2,8 +2,11 @@
 embedded shape otherwise), driven by the real ``openstack`` CLI: a server built over the
 broker goes ACTIVE, and a real oslo.messaging notification listener on the ``nova``
 exchange sees nova's notifications of it: compute.instance.create.start/.end (legacy
-payload) and compute.instance.update; and on the neutron exchange neutron's of its network
-and port (docs/bus.md)."""
+payload) and compute.instance.update, and with ``[notifications] notification_format =
+both`` the versioned instance.create.end on ``versioned_notifications``; on the neutron
+exchange neutron's of its network and port; on the cinder and heat exchanges cinder's
+volume.create.end of a volume and heat's orchestration.stack.create.end of a stack
+(docs/bus.md)."""
 
 from __future__ import annotations
 
@@ -41,7 +44,8 @@ class Notifications:
     def of(self, uuid: str) -> list[tuple[str, str, dict[str, Any], dict[str, Any]]]:
         with self.lock:
             return [entry for entry in self.seen
-                    if uuid in (entry[2].get("uuid"), entry[2].get("instance_id"))]
+                    if uuid in (entry[2].get("uuid"), entry[2].get("instance_id"),
+                                entry[2].get("nova_object.data", {}).get("uuid"))]
 
 
 def test_up_on_rabbitmq_builds_a_server_and_nova_notifies_an_oslo_listener(
@@ -52,12 +56,20 @@ def test_up_on_rabbitmq_builds_a_server_and_nova_notifies_an_oslo_listener(
         endpoint = Notifications()
         listener = om.get_notification_listener(
             transport, [om.Target(topic="notifications", exchange="nova"),
-                        om.Target(topic="notifications", exchange="neutron")], [endpoint],
+                        om.Target(topic="versioned_notifications", exchange="nova"),
+                        om.Target(topic="notifications", exchange="neutron"),
+                        om.Target(topic="notifications", exchange="cinder"),
+                        om.Target(topic="notifications", exchange="heat")], [endpoint],
             executor="threading")
         listener.start()
         conf = tmp_path / "stacklab.conf"
         conf.write_text(f"[DEFAULT]\ntransport_url = {url}\n"
-                        "[oslo_messaging_notifications]\ndriver = messagingv2\n")
+                        "[oslo_messaging_notifications]\ndriver = messagingv2\n"
+                        "[notifications]\nnotification_format = both\n")
+        template = tmp_path / "stack.yaml"
+        template.write_text("heat_template_version: 2018-08-31\n"
+                            "description: told over the broker\n"
+                            "resources:\n  r:\n    type: OS::Heat::RandomString\n")
         cloud = start_cloud(tmp_path, "--config", str(conf), "--seed", "16")
         try:
             network = cloud.openstack_json("network", "create", "rabbit-net")
@@ -90,6 +102,23 @@ def test_up_on_rabbitmq_builds_a_server_and_nova_notifies_an_oslo_listener(
             events = [event for _, event, _, _ in endpoint.of(server["id"])]
             assert events.index("compute.instance.create.start") < events.index(
                 "compute.instance.create.end")
+            # The versioned one, on versioned_notifications, from nova-compute:<host>, with
+            # nova's payload object.
+            versioned = wait_for(
+                "instance.create.end",
+                lambda: [(publisher, payload) for publisher, event, payload, _
+                         in endpoint.of(server["id"]) if event == "instance.create.end"],
+                bool, timeout=10)
+            publisher, payload = versioned[0]
+            assert publisher == f"nova-compute:{host}"
+            assert (payload["nova_object.name"], payload["nova_object.namespace"]) == (
+                "InstanceCreatePayload", "nova")
+            data = payload["nova_object.data"]
+            assert (data["state"], data["power_state"], data["display_name"]) == (
+                "active", "running", "rabbit-server")
+            assert data["flavor"]["nova_object.data"]["name"] == "m1.small"
+            assert [ip["nova_object.data"]["address"] for ip in data["ip_addresses"]] == (
+                server["addresses"]["rabbit-net"])
             updates = [payload for _, event, payload, _ in endpoint.of(server["id"])
                        if event == "compute.instance.update"]
             assert updates[0]["vm_state"] == "building"
@@ -104,6 +133,22 @@ def test_up_on_rabbitmq_builds_a_server_and_nova_notifies_an_oslo_listener(
             ports = [payload["port"] for _, event, payload, _ in endpoint.seen
                      if event in ("port.create.end", "port.update.end")]
             assert any(port["device_id"] == server["id"] for port in ports)
+            # cinder's of a volume, from volume.<host@backend>, on the cinder exchange, and
+            # heat's of a stack, from orchestration.<host>, on the heat exchange.
+            volume = cloud.openstack_json("volume", "create", "--size", "1", "rabbit-vol")
+            made = wait_for("volume.create.end", lambda: [
+                (publisher, payload) for publisher, event, payload, _ in endpoint.seen
+                if event == "volume.create.end" and payload["volume_id"] == volume["id"]],
+                bool, timeout=10)
+            assert made[0][0].startswith("volume.") and made[0][1]["status"] == "available"
+            stack = cloud.openstack_json("stack", "create", "-t", str(template),
+                                         "rabbit-stack")
+            told = wait_for("orchestration.stack.create.end", lambda: [
+                (publisher, payload) for publisher, event, payload, _ in endpoint.seen
+                if event == "orchestration.stack.create.end"], bool, timeout=10)
+            assert told[0][0].startswith("orchestration.")
+            assert (told[0][1]["stack_identity"], told[0][1]["state"]) == (
+                stack["id"], "CREATE_COMPLETE")
             cloud.openstack("server", "delete", "--wait", server["id"])
             wait_for("compute.instance.delete.end",
                      lambda: [event for _, event, _, _ in endpoint.of(server["id"])],

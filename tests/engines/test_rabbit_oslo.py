@@ -145,6 +145,43 @@ def test_an_oslo_notification_listener_receives_stacklabs_notifications(
     assert by_priority["error"][3] == "compute.instance.create.error"
 
 
+def test_a_notifiers_own_topics_and_publishers_reach_their_exchanges(conf: Any,
+                                                                     url: str) -> None:
+    """nova's versioned notifier (its topics, ``nova-compute:<host>``) and cinder's
+    ``volume.<host@backend>`` publisher, as an oslo listener on those targets gets them."""
+    got: list[tuple[str, str, Any]] = []
+
+    class Endpoint:
+        def info(self, ctxt: dict[str, Any], publisher_id: str, event_type: str,
+                 payload: Any, metadata: dict[str, Any]) -> None:
+            got.append((publisher_id, event_type, payload))
+
+    transport = om.get_notification_transport(conf, url=url)
+    listener = om.get_notification_listener(
+        transport, [om.Target(topic="versioned_notifications", exchange="nova"),
+                    om.Target(topic="notifications", exchange="cinder")], [Endpoint()],
+        executor="threading")
+    listener.start()
+    try:
+        async def scenario(bus: RabbitBus) -> None:
+            await bus.notify(f"nova-compute:{HOST}", "instance.create.end",
+                             {"nova_object.name": "InstanceCreatePayload"},
+                             topics=("versioned_notifications",))
+            await bus.notify("volume.storage1@lvm", "volume.create.end", {"volume_id": "v1"})
+            await until(lambda: len(got) == 2)
+
+        run(url, scenario, exchanges={"compute": "nova"},
+            publishers={"nova-compute": "nova", "volume": "cinder"})
+    finally:
+        listener.stop()
+        listener.wait()
+        transport.cleanup()
+    assert sorted(got) == [
+        (f"nova-compute:{HOST}", "instance.create.end",
+         {"nova_object.name": "InstanceCreatePayload"}),
+        ("volume.storage1@lvm", "volume.create.end", {"volume_id": "v1"})]
+
+
 def test_an_oslo_rpc_client_calls_and_casts_to_a_stacklab_endpoint(
         rpc_transport: Any, url: str) -> None:
     topic = name()

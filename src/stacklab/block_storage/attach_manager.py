@@ -6,12 +6,14 @@ waits for the answer, so a stopped service makes the request time out."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from stacklab.block_storage import connections
 from stacklab.block_storage import models as m
 from stacklab.block_storage.attachments import attachment_not_found
 from stacklab.block_storage.backends import Backend
+from stacklab.block_storage.notifications import VolumeNotifier
 from stacklab.block_storage.volumes import volume_not_found
 
 if TYPE_CHECKING:
@@ -27,6 +29,7 @@ class AttachmentEndpoints:
 
     service: BlockStorageService
     backend: Backend
+    notifier: VolumeNotifier
 
     async def attachment_update(self, volume_id: str, connector: dict[str, Any],
                                 attachment_id: str) -> dict[str, Any]:
@@ -77,20 +80,26 @@ class AttachmentEndpoints:
                  volume_id)
 
     async def attach_volume(self, volume_id: str, instance_uuid: str | None,
-                            host_name: str | None, mountpoint: str, mode: str) -> str:
+                            host_name: str | None, mountpoint: str, mode: str,
+                            ctxt: Mapping[str, Any] | None = None) -> str:
+        await self.notifier.volume(volume_id, "attach.start", ctxt)
         with self.service.db.session() as session:
             volume = self._volume(session, volume_id)
             attachment = self.service.attachments.attach(
                 session, volume, instance_uuid, host_name, mountpoint, mode)
             ident = attachment.id
         LOG.info("Attach volume completed successfully. (volume %s)", volume_id)
+        await self.notifier.volume(volume_id, "attach.end", ctxt)
         return ident
 
-    async def detach_volume(self, volume_id: str, attachment_id: str | None = None) -> None:
+    async def detach_volume(self, volume_id: str, attachment_id: str | None = None,
+                            ctxt: Mapping[str, Any] | None = None) -> None:
+        await self.notifier.volume(volume_id, "detach.start", ctxt)
         with self.service.db.session() as session:
             volume = self._volume(session, volume_id)
             self.service.attachments.detach(session, volume, attachment_id)
         LOG.info("Detach volume completed successfully. (volume %s)", volume_id)
+        await self.notifier.volume(volume_id, "detach.end", ctxt)
 
     # -- helpers ---------------------------------------------------------------------------
 

@@ -68,4 +68,4 @@ DECLARATION = ServiceDeclaration(
     # Each process's RPC server consumes its topic on its own node (a cinder-volume's as
     # host@backend, listening for its node): a stopped one leaves its queue waiting.
     process_topics={binary: (topic,) for binary, topic in TOPICS.items()},
-    control_exchange="cinder")
+    control_exchange="cinder", notification_publishers=("volume", "snapshot"))

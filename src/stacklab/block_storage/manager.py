@@ -11,6 +11,7 @@ either serves. The scheduler on each controller consumes ``cinder-scheduler``.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
@@ -30,6 +31,7 @@ from stacklab.block_storage.messages import (
     NO_BACKEND_AVAILABLE,
     SCHEDULE_ALLOCATE_VOLUME,
 )
+from stacklab.block_storage.notifications import VolumeNotifier
 from stacklab.block_storage.qcow2 import raw_to_qcow2
 from stacklab.block_storage.rbd import DRIVER_VERSION as RBD_DRIVER_VERSION
 from stacklab.block_storage.rbd import RbdError
@@ -81,6 +83,7 @@ class VolumeManager(AttachmentEndpoints, ManageEndpoints, GroupVolumeEndpoints,
         self.service = service
         self.backend = backend
         self.listener: Listener | None = None
+        self.notifier = VolumeNotifier(service.bus, service.db, service.clock, backend.host)
 
     @property
     def node(self) -> str:
@@ -90,7 +93,8 @@ class VolumeManager(AttachmentEndpoints, ManageEndpoints, GroupVolumeEndpoints,
     def target(self) -> Target:
         return Target(TOPICS[VOLUME], self.backend.host)
 
-    async def create_volume(self, volume_id: str, backup_id: str | None = None) -> None:
+    async def create_volume(self, volume_id: str, backup_id: str | None = None,
+                            ctxt: Mapping[str, Any] | None = None) -> None:
         service = self.service
         with service.db.session() as session:
             volume = session.get(m.Volume, volume_id)
@@ -99,6 +103,7 @@ class VolumeManager(AttachmentEndpoints, ManageEndpoints, GroupVolumeEndpoints,
             image_id = volume.image_id
             if image_id is not None:
                 volume.status = "downloading"
+        await self.notifier.volume(volume_id, "create.start", ctxt)
         try:
             await service.store.ready(self.backend.host)
         except RbdError as error:
@@ -108,6 +113,7 @@ class VolumeManager(AttachmentEndpoints, ManageEndpoints, GroupVolumeEndpoints,
         if backup_id is not None:
             await create_from_backup(service, self.backend.host, self.node, volume_id,
                                      backup_id)
+            await self.notifier.volume(volume_id, "create.end", ctxt)
             return
         try:
             if image_id is not None:
@@ -144,9 +150,12 @@ class VolumeManager(AttachmentEndpoints, ManageEndpoints, GroupVolumeEndpoints,
             volume.launched_at = now
             volume.updated_at = now
         VOLUME_LOG.info("Created volume successfully. (volume %s)", volume_id)
+        await self.notifier.volume(volume_id, "create.end", ctxt)
 
-    async def delete_volume(self, volume_id: str, cascade: bool = False) -> None:
+    async def delete_volume(self, volume_id: str, cascade: bool = False,
+                            ctxt: Mapping[str, Any] | None = None) -> None:
         service = self.service
+        usage = await self.notifier.volume(volume_id, "delete.start", ctxt)
         try:
             await service.store.ready(self.backend.host)
         except RbdError as error:
@@ -166,6 +175,7 @@ class VolumeManager(AttachmentEndpoints, ManageEndpoints, GroupVolumeEndpoints,
                 session.delete(attachment)  # a forced delete takes its attachments along
             session.delete(volume)
         VOLUME_LOG.info("Deleted volume successfully. (volume %s)", volume_id)
+        await self.notifier.volume(volume_id, "delete.end", ctxt, usage)
 
     async def unmanage_volume(self, volume_id: str) -> None:
         """The volume leaves cinder; its data stays on the backend (manageable again)."""
@@ -196,8 +206,10 @@ class VolumeManager(AttachmentEndpoints, ManageEndpoints, GroupVolumeEndpoints,
             await self.service.nova.extend_volume(servers, volume_id)
         VOLUME_LOG.info("Extend volume completed successfully. (volume %s)", volume_id)
 
-    async def create_snapshot(self, snapshot_id: str) -> None:
+    async def create_snapshot(self, snapshot_id: str,
+                              ctxt: Mapping[str, Any] | None = None) -> None:
         service = self.service
+        await self.notifier.snapshot(snapshot_id, "create.start", ctxt)
         try:
             await service.store.ready(self.backend.host)
         except RbdError as error:
@@ -216,15 +228,19 @@ class VolumeManager(AttachmentEndpoints, ManageEndpoints, GroupVolumeEndpoints,
             snapshot.status = "available"
             snapshot.progress = "100%"
             snapshot.updated_at = service.clock.now()
+        await self.notifier.snapshot(snapshot_id, "create.end", ctxt)
 
-    async def delete_snapshot(self, snapshot_id: str) -> None:
+    async def delete_snapshot(self, snapshot_id: str,
+                              ctxt: Mapping[str, Any] | None = None) -> None:
         service = self.service
+        usage = await self.notifier.snapshot(snapshot_id, "delete.start", ctxt)
         with service.db.session() as session:
             snapshot = session.get(m.Snapshot, snapshot_id)
             if snapshot is None:
                 return
             service.store.remove(self.backend.host, snapshot_id)
             session.delete(snapshot)
+        await self.notifier.snapshot(snapshot_id, "delete.end", ctxt, usage)
 
     # cinder-backup's calls: the bytes of a volume (or of its snapshot) to back up, and
     # the bytes a restore writes back (upstream: the device it attaches, then writes).
@@ -346,7 +362,7 @@ class SchedulerManager(GroupSchedulerEndpoints):
         with on_host(self.node):
             extra: dict[str, Any] = {"backup_id": backup_id} if backup_id else {}
             service.bus.cast_nowait(Target(TOPICS[VOLUME], decision.chosen.host),
-                                    "create_volume", volume_id=volume_id, **extra)
+                                    "create_volume", volume_id=volume_id, ctxt=ctxt, **extra)
 
     # Retype and migration: the scheduler checks the destination (migration.py).
     async def retype(self, volume_id: str, new_type_id: str, migration_policy: str) -> None:

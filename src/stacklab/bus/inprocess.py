@@ -19,7 +19,7 @@ import inspect
 import itertools
 import logging
 from collections import deque
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -352,6 +352,7 @@ class InProcessBus:
         priority: str = "INFO",
         *,
         ctxt: Mapping[str, Any] | None = None,
+        topics: Sequence[str] | None = None,
     ) -> None:
         level = priority.upper()
         if level == "WARNING":

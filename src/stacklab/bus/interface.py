@@ -30,7 +30,7 @@ names a ``ctxt`` parameter.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar, Token
 from dataclasses import dataclass, field
@@ -295,8 +295,15 @@ class Bus(Protocol):
         priority: str = "INFO",
         *,
         ctxt: Mapping[str, Any] | None = None,
+        topics: Sequence[str] | None = None,
     ) -> None:
-        """Publish a notification (``compute.instance.create.end`` and the like)."""
+        """Publish a notification (``compute.instance.create.end`` and the like).
+
+        ``topics``: the notifier's own topics, as an oslo ``Notifier(topics=...)`` has
+        (nova's versioned ones go to ``versioned_notifications``); None: the transport's
+        ``[oslo_messaging_notifications] topics``. Subscribers of the in-process bus match
+        event types only.
+        """
 
     def subscribe(self, event_type_pattern: str, callback: NotificationCallback) -> Subscription:
         """Receive every notification whose event type matches the fnmatch pattern."""

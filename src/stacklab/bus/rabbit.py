@@ -764,6 +764,7 @@ class RabbitBus:
         priority: str = "INFO",
         *,
         ctxt: Mapping[str, Any] | None = None,
+        topics: Sequence[str] | None = None,
     ) -> None:
         level = priority.upper()
         if level == "WARNING":
@@ -788,7 +789,7 @@ class RabbitBus:
             body = dumps(message).encode()
         exchange = self.exchange_for_publisher(publisher_id)
         self.count(NOTIFICATIONS_TOPIC).notifications_published += 1
-        for topic in self.notification_topics:
+        for topic in topics or self.notification_topics:
             await self._submit(partial(self._send_notification, exchange,
                                        f"{topic}.{level.lower()}", body))
 
@@ -898,7 +899,8 @@ class RabbitBus:
         """nova-compute -> nova; compute.<host> (nova's own publisher ids) by its topic."""
         if publisher_id in self.publishers:
             return self.publishers[publisher_id]
-        head = publisher_id.split(".", 1)[0]
+        # nova's versioned publishers are <binary>:<host> (nova-compute:compute1...).
+        head = publisher_id.split(":", 1)[0].split(".", 1)[0]
         if head in self.publishers:
             return self.publishers[head]
         return self.exchanges.get(head, self.default_exchange)

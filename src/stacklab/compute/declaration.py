@@ -10,6 +10,7 @@ from stacklab.compute.cinder import CinderClient
 from stacklab.compute.disks import RBD, EphemeralDisks
 from stacklab.compute.glance import GlanceClient
 from stacklab.compute.neutron import NeutronClient
+from stacklab.compute.notifications import Notifier
 from stacklab.compute.policies import RULES
 from stacklab.compute.service import ComputeService
 from stacklab.compute.servicegroup import TOPICS, conductor_reporter
@@ -39,6 +40,9 @@ def _build(parts: Parts) -> ComputeService:
                              sync_power_state_interval=config.DEFAULT.sync_power_state_interval,
                              enabled_filters=config.filter_scheduler.filters())
     compute.reimage_timeout_per_gb = config.DEFAULT.reimage_timeout_per_gb
+    # nova's [notifications]: legacy, versioned or both, and the versioned ones' topics.
+    compute.instances.notifier = Notifier(parts.bus, config.notifications.notification_format,
+                                          config.notifications.topics())
     compute.max_attempts = config.scheduler.max_attempts
     compute.disks = _disks(parts)
     # nova's [neutron] section: networking over HTTP, as the user nova.

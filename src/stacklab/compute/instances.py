@@ -20,11 +20,12 @@ from sqlalchemy.orm import Session
 
 from stacklab.api.context import RequestContext
 from stacklab.api.errors import Conflict
-from stacklab.bus.interface import Bus
+from stacklab.bus.interface import Bus, current_host
 from stacklab.clock import Clock
 from stacklab.compute import models as m
+from stacklab.compute import notification_objects as objects
 from stacklab.compute import states
-from stacklab.compute.notifications import info_from_instance
+from stacklab.compute.notifications import Notifier, info_from_instance
 from stacklab.store.database import Database
 from stacklab.store.sql import update_returning
 
@@ -76,6 +77,8 @@ class Instances:
         self.db = db
         self.clock = clock
         self.bus = bus
+        # nova's notifiers: which of its notifications go out, and where ([notifications]).
+        self.notifier = Notifier(bus)
         self._waiters: dict[str, list[asyncio.Future[None]]] = {}
         # (instance, request id) -> action row id; (action id, event) -> event row id.
         self._actions: dict[tuple[str, str], int] = {}
@@ -165,8 +168,12 @@ class Instances:
             values["vcpus"] = int(changes["flavor"]["vcpus"])
             values["memory_mb"] = int(changes["flavor"]["memory_mb"])
         single = expected_task_state is not _ANY and not isinstance(expected_task_state, tuple)
+        versioned = self.notifier.versioned_enabled
         with self.db.engine.begin() as conn:
             row = None
+            # instance.update's state_update names the vm_state before (read only for it).
+            old_state = (conn.scalar(select(m.Instance.vm_state).where(m.Instance.uuid == uuid))
+                         if versioned else None)
             if single:
                 # The usual case, one statement: the update happens only in that task state.
                 old_task = expected_task_state
@@ -196,22 +203,61 @@ class Instances:
             snapshot = {"uuid": uuid, "vm_state": row.vm_state, "task_state": row.task_state,
                         "old_task_state": old_task, "power_state": row.power_state,
                         "host": row.host, "flavor": dict(row.flavor)}
-        await self.bus.notify(publisher, "compute.instance.update", snapshot)
+        await self.notifier.legacy(publisher, "compute.instance.update", snapshot)
+        if versioned:
+            await self._versioned_update(uuid, publisher, old_state or row.vm_state, old_task)
         if snapshot["task_state"] is None and snapshot["vm_state"] != states.BUILDING:
             self.wake(uuid)
         return snapshot
 
-    async def notify_legacy(self, uuid: str, event: str, host: str | None, *,
-                            ctxt: Mapping[str, Any] | None = None, **extra: Any) -> None:
-        """nova's legacy ``compute.instance.<event>`` of a server, from ``compute.<host>``,
-        with the request's context (its payload: compute.notifications)."""
+    async def _versioned_update(self, uuid: str, binary: str, old_state: str,
+                                old_task_state: str | None) -> None:
         with self.db.session() as session:
             instance = self.find(session, uuid)
             if instance is None:
                 return
-            payload = info_from_instance(instance, **extra)
-        await self.bus.notify(f"compute.{host}" if host else "nova-compute",
-                              f"compute.instance.{event}", payload, ctxt=ctxt)
+            payload = objects.update_payload(instance, {}, old_state=old_state,
+                                             old_task_state=old_task_state,
+                                             now=self.clock.now())
+            host = current_host() or instance.host
+        await self.notifier.versioned(binary, host, "instance.update", payload)
+
+    async def notify(self, uuid: str, event: str, host: str | None, *,
+                     ctxt: Mapping[str, Any] | None = None,
+                     new_flavor: Mapping[str, Any] | None = None,
+                     versioned_event: str | None = None, **extra: Any) -> None:
+        """nova's notifications of ``event`` (``create.end``, ``power_off.start`` ...) of a
+        server, in the request's context, each as ``[notifications] notification_format``
+        says: the legacy ``compute.instance.<event>`` from ``compute.<host>`` (``extra``
+        joins its payload, as ``message`` on a create's end) and the versioned
+        ``instance.<event>`` from ``nova-compute:<host>`` (a create's InstanceCreatePayload,
+        a resize_prep's with ``new_flavor``, else InstanceActionPayload); where nova names
+        the two differently, ``versioned_event`` is the versioned one's."""
+        notifier = self.notifier
+        context = dict(ctxt or {})
+        with self.db.session() as session:
+            instance = self.find(session, uuid)
+            if instance is None:
+                return
+            legacy = info_from_instance(instance, **extra) if notifier.legacy_enabled else None
+            versioned = None
+            if notifier.versioned_enabled:
+                if event.startswith("create."):
+                    keypairs = list(session.scalars(select(m.KeyPair).where(
+                        m.KeyPair.user_id == instance.user_id,
+                        m.KeyPair.name == instance.key_name))) if instance.key_name else []
+                    versioned = objects.create_payload(instance, context, keypairs)
+                elif new_flavor is not None:
+                    versioned = objects.resize_prep_payload(instance, context, new_flavor)
+                else:
+                    versioned = objects.action_payload(instance, context)
+        if legacy is not None:
+            await notifier.legacy(f"compute.{host}" if host else "nova-compute",
+                                  f"compute.instance.{event}", legacy, ctxt=context)
+        if versioned is not None:
+            await notifier.versioned("nova-compute", host,
+                                     f"instance.{versioned_event or event}", versioned,
+                                     ctxt=context)
 
     def start_action(self, session: Session, instance: m.Instance, action: str,
                      ctxt: Mapping[str, Any]) -> m.InstanceAction:

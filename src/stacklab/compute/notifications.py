@@ -1,6 +1,9 @@
-"""nova's legacy (unversioned) instance notifications: ``compute.instance.create.start``
-and ``.end``, with the payload nova's ``info_from_instance`` builds (the keys ceilometer and
-other consumers of ``notifications.info`` read), published as ``compute.<host>``.
+"""nova's instance notifications. The legacy (unversioned) ones, ``compute.instance.*``
+with the payload nova's ``info_from_instance`` builds (the keys ceilometer and other
+consumers of ``notifications.info`` read), published as ``compute.<host>``; the versioned
+ones, ``instance.*`` from ``nova-compute:<host>`` on ``versioned_notifications``
+(payloads: compute.notification_objects). Which of them go out is ``[notifications]
+notification_format``, decided here alone (``Notifier``).
 
 Where the lab has no such thing (a cell, a kernel or ramdisk, an architecture) the value is
 nova's for an instance without it; ``image_ref_url`` is the image's id, as nova sends when
@@ -10,9 +13,51 @@ it cannot reach keystone for glance's endpoint.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+from stacklab.bus import Bus
 from stacklab.compute import models as m
+
+# nova/conf/notifications.py: notification_format's choices.
+NOTIFICATION_FORMATS = ("unversioned", "versioned", "both")
+
+
+class Notifier:
+    """nova's two notifiers (nova/rpc.py): the legacy one on the transport's topics and the
+    versioned one on ``versioned_notifications_topics``, each silent when
+    ``notification_format`` leaves it out."""
+
+    def __init__(self, bus: Bus, notification_format: str = "unversioned",
+                 versioned_topics: Sequence[str] = ("versioned_notifications",)) -> None:
+        if notification_format not in NOTIFICATION_FORMATS:
+            raise ValueError(f"[notifications] notification_format: {notification_format!r} "
+                             f"is not one of {', '.join(NOTIFICATION_FORMATS)}")
+        self.bus = bus
+        self.notification_format = notification_format
+        self.versioned_topics = tuple(versioned_topics) or ("versioned_notifications",)
+
+    @property
+    def legacy_enabled(self) -> bool:
+        return self.notification_format in ("unversioned", "both")
+
+    @property
+    def versioned_enabled(self) -> bool:
+        return self.notification_format in ("versioned", "both")
+
+    async def legacy(self, publisher_id: str, event_type: str, payload: Any, *,
+                     ctxt: Mapping[str, Any] | None = None, priority: str = "INFO") -> None:
+        if self.legacy_enabled:
+            await self.bus.notify(publisher_id, event_type, payload, priority, ctxt=ctxt)
+
+    async def versioned(self, binary: str, host: str | None, event_type: str, payload: Any,
+                        *, ctxt: Mapping[str, Any] | None = None,
+                        priority: str = "INFO") -> None:
+        """``event_type`` as nova's versioned ones are (``instance.create.end``), from
+        ``<binary>:<host>`` (NotificationPublisher's ``source:host``)."""
+        if self.versioned_enabled:
+            await self.bus.notify(f"{binary}:{host or ''}", event_type, payload, priority,
+                                  ctxt=ctxt, topics=self.versioned_topics)
 
 
 def _created(epoch: float | None) -> str:

@@ -350,7 +350,6 @@ class ComputeService:
                 return
             self.delete_row(session, instance)
         self.instances.wake(uuid)
-        await self.bus.notify("nova-compute", "compute.instance.delete.end", {"uuid": uuid})
 
     def confirm_on_delete(self, session: Session, instance: m.Instance) -> None:
         """A resized server being deleted is confirmed first: the source lets its guest go."""

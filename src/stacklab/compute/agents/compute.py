@@ -175,8 +175,7 @@ class ComputeManager:
             await self._save(uuid, (states.SCHEDULING, None), vm_state=states.BUILDING,
                              task_state=None, host=self.host, node=node,
                              availability_zone=self.compute.host_zone(self.host))
-            await self.compute.instances.notify_legacy(uuid, "create.start", self.host,
-                                                       ctxt=ctxt)
+            await self.compute.instances.notify(uuid, "create.start", self.host, ctxt=ctxt)
             await self._save(uuid, None, task_state=states.NETWORKING)
             try:
                 addresses, unwired = await self.compute.allocate_network(uuid, self.host)
@@ -225,8 +224,8 @@ class ComputeManager:
             await self._save(uuid, states.SPAWNING, vm_state=states.ACTIVE,
                              task_state=None, power_state=states.RUNNING,
                              launched_at=self.compute.clock.now())
-            await self.compute.instances.notify_legacy(uuid, "create.end", self.host,
-                                                       ctxt=ctxt, message="Success")
+            await self.compute.instances.notify(uuid, "create.end", self.host, ctxt=ctxt,
+                                                message="Success")
         except (InstanceGone, UnexpectedTaskState):
             self.hypervisor.destroy(uuid)
             raise
@@ -302,6 +301,8 @@ class ComputeManager:
         # A build still waiting for the server's ports stops waiting (nova clears its events).
         self.events.clear(instance_uuid)
         async with self._event(instance_uuid, ctxt, "compute_terminate_instance"):
+            await self.compute.instances.notify(instance_uuid, "delete.start", self.host,
+                                                ctxt=ctxt)
             await self.compute.profile_sleep("destroy")
             self.hypervisor.destroy(instance_uuid)
             self.compute.disks.delete(instance_uuid, self.host)
@@ -309,6 +310,8 @@ class ComputeManager:
                                                _user_ports(self.compute, instance_uuid))
             await self.compute.volumes.release_all(instance_uuid, ctxt)
             await self.compute.mark_deleted(instance_uuid)
+            await self.compute.instances.notify(instance_uuid, "delete.end", self.host,
+                                                ctxt=ctxt)
 
     async def soft_delete_instance(self, instance_uuid: str, ctxt: Mapping[str, Any]) -> None:
         """A deferred delete: the guest powered off (libvirt has no soft delete), kept."""
@@ -462,8 +465,14 @@ class ComputeManager:
     # -- power ---------------------------------------------------------------------------
 
     async def _power(self, uuid: str, ctxt: Mapping[str, Any], event: str, task_state: str,
-                     step: str, vm_state: str, power_state: int, note: str) -> None:
+                     step: str, vm_state: str, power_state: int, note: str,
+                     notification: str | None = None) -> None:
+        """``notification``: what nova notifies of it (``power_off`` is
+        ``instance.power_off.start`` and ``.end``)."""
         async with self._event(uuid, ctxt, event):
+            if notification is not None:
+                await self.compute.instances.notify(uuid, f"{notification}.start", self.host,
+                                                    ctxt=ctxt)
             await self.compute.profile_sleep(step)
             if power_state == states.RUNNING and note == "boot":
                 await self._boot(uuid, task_state)
@@ -471,32 +480,37 @@ class ComputeManager:
                 self.hypervisor.set_power(uuid, power_state, note)
             await self._save(uuid, task_state, vm_state=vm_state, task_state=None,
                              power_state=power_state)
+            if notification is not None:
+                await self.compute.instances.notify(uuid, f"{notification}.end", self.host,
+                                                    ctxt=ctxt)
 
     async def stop_instance(self, instance_uuid: str, ctxt: Mapping[str, Any]) -> None:
         await self._power(instance_uuid, ctxt, "compute_stop_instance", states.POWERING_OFF,
-                          "power_off", states.STOPPED, states.SHUTDOWN, "reboot: Power down")
+                          "power_off", states.STOPPED, states.SHUTDOWN, "reboot: Power down",
+                          "power_off")
 
     async def start_instance(self, instance_uuid: str, ctxt: Mapping[str, Any]) -> None:
         await self._power(instance_uuid, ctxt, "compute_start_instance", states.POWERING_ON,
-                          "power_on", states.ACTIVE, states.RUNNING, "boot")
+                          "power_on", states.ACTIVE, states.RUNNING, "boot", "power_on")
 
     async def pause_instance(self, instance_uuid: str, ctxt: Mapping[str, Any]) -> None:
         await self._power(instance_uuid, ctxt, "compute_pause_instance", states.PAUSING,
-                          "pause", states.PAUSED, states.PAUSED_POWER, "(paused)")
+                          "pause", states.PAUSED, states.PAUSED_POWER, "(paused)", "pause")
 
     async def unpause_instance(self, instance_uuid: str, ctxt: Mapping[str, Any]) -> None:
         await self._power(instance_uuid, ctxt, "compute_unpause_instance", states.UNPAUSING,
-                          "unpause", states.ACTIVE, states.RUNNING, "(unpaused)")
+                          "unpause", states.ACTIVE, states.RUNNING, "(unpaused)", "unpause")
 
     async def suspend_instance(self, instance_uuid: str, ctxt: Mapping[str, Any]) -> None:
         # libvirt suspends with managedSave: the domain is saved to disk and shut off.
         await self._power(instance_uuid, ctxt, "compute_suspend_instance", states.SUSPENDING,
                           "suspend", states.SUSPENDED, states.SHUTDOWN,
-                          "PM: suspend entry (deep)")
+                          "PM: suspend entry (deep)", "suspend")
 
     async def resume_instance(self, instance_uuid: str, ctxt: Mapping[str, Any]) -> None:
         await self._power(instance_uuid, ctxt, "compute_resume_instance", states.RESUMING,
-                          "resume", states.ACTIVE, states.RUNNING, "PM: suspend exit")
+                          "resume", states.ACTIVE, states.RUNNING, "PM: suspend exit",
+                          "resume")
 
     async def rescue_instance(self, instance_uuid: str, ctxt: Mapping[str, Any]) -> None:
         await self._power(instance_uuid, ctxt, "compute_rescue_instance", states.RESCUING,
@@ -514,11 +528,13 @@ class ComputeManager:
         pending = states.REBOOT_PENDING_HARD if hard else states.REBOOT_PENDING
         started = states.REBOOT_STARTED_HARD if hard else states.REBOOT_STARTED
         async with self._event(uuid, ctxt, "compute_reboot_instance"):
+            await self.compute.instances.notify(uuid, "reboot.start", self.host, ctxt=ctxt)
             await self._steps(uuid, first, pending, started)
             await self.compute.profile_sleep("reboot_hard" if hard else "reboot_soft")
             await self._boot(uuid, started)
             await self._save(uuid, started, vm_state=states.ACTIVE, task_state=None,
                              power_state=states.RUNNING)
+            await self.compute.instances.notify(uuid, "reboot.end", self.host, ctxt=ctxt)
 
     # -- rebuild, evacuate, snapshot, shelve -----------------------------------------------
 
@@ -723,6 +739,10 @@ class ComputeManager:
         async with self._event(instance_uuid, ctxt, "compute_prep_resize"):
             migration = self.compute.set_migration(migration_uuid, status="pre-migrating",
                                                    dest_compute=self.host)
+            for phase in ("start", "end"):  # nova's claim lies between them
+                await self.compute.instances.notify(
+                    instance_uuid, f"resize.prep.{phase}", self.host, ctxt=ctxt,
+                    new_flavor=migration["new_flavor"], versioned_event=f"resize_prep.{phase}")
             await self.compute.bus.cast(Target("compute", migration["source_compute"]),
                                         "resize_instance", instance_uuid=instance_uuid,
                                         migration_uuid=migration_uuid, ctxt=ctxt)
@@ -733,6 +753,7 @@ class ComputeManager:
         uuid = instance_uuid
         async with self._event(uuid, ctxt, "compute_resize_instance"):
             self.compute.set_migration(migration_uuid, status="migrating")
+            await self.compute.instances.notify(uuid, "resize.start", self.host, ctxt=ctxt)
             await self._save(uuid, states.RESIZE_PREP, task_state=states.RESIZE_MIGRATING)
             await self.compute.profile_sleep("migrate_disk")
             self.hypervisor.power_off(uuid)
@@ -741,6 +762,7 @@ class ComputeManager:
                                      self.compute.volumes.reserve_anew(uuid, ctxt), migration_uuid,
                                      "error")
             await self._save(uuid, states.RESIZE_MIGRATING, task_state=states.RESIZE_MIGRATED)
+            await self.compute.instances.notify(uuid, "resize.end", self.host, ctxt=ctxt)
             migration = self.compute.set_migration(migration_uuid, status="post-migrating")
             await self.compute.bus.cast(Target("compute", migration["dest_compute"]),
                                         "finish_resize", instance_uuid=uuid,
@@ -752,6 +774,8 @@ class ComputeManager:
         uuid = instance_uuid
         async with self._event(uuid, ctxt, "compute_finish_resize"):
             migration = self.compute.set_migration(migration_uuid, status="finished")
+            await self.compute.instances.notify(uuid, "finish_resize.start", self.host,
+                                                ctxt=ctxt, versioned_event="resize_finish.start")
             await self._save(uuid, states.RESIZE_MIGRATED, task_state=states.RESIZE_FINISH,
                              host=self.host, node=self.host, flavor=migration["new_flavor"],
                              old_flavor=migration["old_flavor"],
@@ -769,6 +793,8 @@ class ComputeManager:
             await self._save(uuid, states.RESIZE_FINISH, vm_state=states.RESIZED,
                              task_state=None,
                              power_state=states.SHUTDOWN if was_stopped else states.RUNNING)
+            await self.compute.instances.notify(uuid, "finish_resize.end", self.host,
+                                                ctxt=ctxt, versioned_event="resize_finish.end")
 
     async def confirm_resize(self, instance_uuid: str, migration_uuid: str,
                              ctxt: Mapping[str, Any]) -> None:

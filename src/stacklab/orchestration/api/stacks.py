@@ -54,7 +54,9 @@ def _ctxt(call: Call) -> dict[str, Any]:
     return {"auth_token": context.auth_token, "user_id": context.user_id,
             "username": context.user_name or context.user_id,
             "project_id": call.params.get("tenant_id") or context.project_id,
-            "roles": list(context.roles), "is_admin": context.is_admin}
+            "roles": list(context.roles), "is_admin": context.is_admin,
+            # oslo.context's ids, which heat's notifications of the stack carry.
+            "request_id": context.request_id, "global_request_id": context.global_request_id}
 
 
 def _flag(call: Call, name: str, default: bool = False) -> bool:

@@ -201,7 +201,8 @@ class StackRun:
                  stack_id: str, stack_name: str, project_id: str, spec: StackSpec,
                  token: Callable[[], Awaitable[str]], timeout_mins: int | None,
                  disable_rollback: bool, alive: Callable[[], bool] = lambda: True,
-                 launcher: Launcher | None = None) -> None:
+                 launcher: Launcher | None = None,
+                 notify: Callable[[str], Awaitable[None]] | None = None) -> None:
         self.store = store
         self.clients = clients
         self.clock = clock
@@ -223,6 +224,8 @@ class StackRun:
         self._cancel_requested = False
         # The engine that starts nested stacks' actions (None: this run only reads).
         self.launcher = launcher
+        # Sends heat's notification of the stack's state (None: a run that only reads).
+        self.notify = notify
         # What an update applies while it runs (new resources' nested stacks are made
         # from its files and environment).
         self.applying: StackSpec | None = None
@@ -565,17 +568,19 @@ class StackRun:
 
     # -- actions -----------------------------------------------------------------------
 
-    def _stack_state(self, action: str, status: str, reason: str, **fields: Any) -> None:
+    async def _stack_state(self, action: str, status: str, reason: str, **fields: Any) -> None:
         self.store.set_stack_state(self.stack_id, action, status, reason, **fields)
+        if self.notify is not None:  # with its event, as heat's state_set sends it
+            await self.notify(self.stack_id)
 
     async def create(self) -> None:
         """heat's ``Stack.create``: CREATE, then a rollback (delete) when it failed and
         rollback is enabled."""
         self.stack_action = CREATE
-        self._stack_state(CREATE, IN_PROGRESS, "Stack CREATE started")
+        await self._stack_state(CREATE, IN_PROGRESS, "Stack CREATE started")
         status, reason = await self._build(CREATE)
         outputs = await self.outputs(self.spec)
-        self._stack_state(CREATE, status, reason, outputs=outputs,
+        await self._stack_state(CREATE, status, reason, outputs=outputs,
                           updated_at=None)
         if status == FAILED and not self.disable_rollback:
             await self.delete(ROLLBACK)
@@ -600,13 +605,13 @@ class StackRun:
         """heat's ``Stack.delete`` (also the rollback of a failed create); the stack's
         snapshots go first (heat's delete_all_snapshots)."""
         self.stack_action = action
-        self._stack_state(action, IN_PROGRESS, f"Stack {action} started")
+        await self._stack_state(action, IN_PROGRESS, f"Stack {action} started")
         for snapshot in self.store.snapshots(self.stack_id):
             try:
                 await self.delete_snapshot(snapshot.data)
             except Exception as error:
                 # heat's reset_state_on_error: the action fails with the error's words.
-                self._stack_state(action, FAILED, _error_message(error))
+                await self._stack_state(action, FAILED, _error_message(error))
                 return False
             self.store.drop_snapshot(snapshot.id)
         try:
@@ -623,15 +628,15 @@ class StackRun:
         try:
             await self.timed(self.walk(graph, step, reverse=True))
         except StackTimeout:
-            self._stack_state(action, FAILED, f"{action.title()} timed out")
+            await self._stack_state(action, FAILED, f"{action.title()} timed out")
             return False
         except (ActionFailed, tpl.TemplateError) as error:
-            self._stack_state(action, FAILED, f"Resource {DELETE} failed: {error}")
+            await self._stack_state(action, FAILED, f"Resource {DELETE} failed: {error}")
             return False
         fields: dict[str, Any] = {"outputs": {}}
         if action == DELETE:
             fields["deleted_at"] = self.store.clock.now()
-        self._stack_state(action, COMPLETE, f"Stack {action} completed successfully",
+        await self._stack_state(action, COMPLETE, f"Stack {action} completed successfully",
                           **fields)
         return True
 
@@ -642,7 +647,7 @@ class StackRun:
         template when rollback is enabled."""
         old = self.spec
         self.stack_action = action
-        self._stack_state(action, IN_PROGRESS, f"Stack {action} started",
+        await self._stack_state(action, IN_PROGRESS, f"Stack {action} started",
                           updated_at=self.store.clock.now())
         status, reason = COMPLETE, f"Stack {action} completed successfully"
         self._inner = asyncio.ensure_future(self.timed(self._update(old, new, action)))
@@ -665,7 +670,7 @@ class StackRun:
         if status == COMPLETE or action == ROLLBACK:
             fields.update(template=new.template, files=new.files,
                           environment=new.environment)
-        self._stack_state(action, status, reason, **fields)
+        await self._stack_state(action, status, reason, **fields)
         if status == FAILED and action == UPDATE and (
                 not self.disable_rollback or self._cancel_requested):
             self._inner = None
@@ -883,7 +888,7 @@ class StackRun:
         """SUSPEND, RESUME and CHECK: each resource passes through the action's states
         (suspend in reverse order); the lab's types have nothing more to do for them."""
         self.stack_action = action
-        self._stack_state(action, IN_PROGRESS, f"Stack {action} started")
+        await self._stack_state(action, IN_PROGRESS, f"Stack {action} started")
         graph = self.stored_graph(None)
 
         async def step(name: str) -> None:
@@ -894,9 +899,9 @@ class StackRun:
         try:
             await self.timed(self.walk(graph, step, reverse=action == SUSPEND))
         except StackTimeout:
-            self._stack_state(action, FAILED, f"{action.title()} timed out")
+            await self._stack_state(action, FAILED, f"{action.title()} timed out")
             return
-        self._stack_state(action, COMPLETE, f"Stack {action} completed successfully")
+        await self._stack_state(action, COMPLETE, f"Stack {action} completed successfully")
 
 
     # -- snapshots (heat's legacy Stack.snapshot, delete_snapshot, restore) -------------
@@ -906,7 +911,7 @@ class StackRun:
         polled to its end); the snapshot's data (the stack as abandon shows it, with the
         resources' data) and status saved before the stack's state ends, as heat's
         ``save_snapshot_func``."""
-        self._stack_state(SNAPSHOT, IN_PROGRESS, "Stack SNAPSHOT started",
+        await self._stack_state(SNAPSHOT, IN_PROGRESS, "Stack SNAPSHOT started",
                           updated_at=self.store.clock.now())
         graph = self.stored_graph(None)
 
@@ -941,7 +946,7 @@ class StackRun:
         data = abandon_data(row, self.resources)
         data["status"] = status
         self.store.set_snapshot(snapshot_id, data=data, status=status, status_reason=reason)
-        self._stack_state(SNAPSHOT, status, reason)
+        await self._stack_state(SNAPSHOT, status, reason)
 
     async def delete_snapshot(self, data: Mapping[str, Any] | None) -> None:
         """What a snapshot made (backups, images) removed, each by its type's plugin."""
@@ -985,7 +990,7 @@ class StackRun:
         try:
             spec = await self.restore_spec(data)
         except Exception as error:
-            self._stack_state(RESTORE, FAILED, f"Resource {RESTORE} failed: {error}")
+            await self._stack_state(RESTORE, FAILED, f"Resource {RESTORE} failed: {error}")
             return
         await self.update(spec, action=RESTORE)
 

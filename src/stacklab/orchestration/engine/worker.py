@@ -67,6 +67,7 @@ from stacklab.orchestration.errors import (
     StackExists,
     StackNotFound,
 )
+from stacklab.orchestration.notifications import StackNotifier
 from stacklab.orchestration.resources.properties import check_properties
 from stacklab.orchestration.template.environment import HOOK_TYPES
 from stacklab.orchestration.template.errors import RequestLimitExceeded
@@ -120,6 +121,7 @@ class EngineWorker:
         self.runs: dict[str, StackRun] = {}
         self._listeners: list[BusListener] = []
         self._background: set[asyncio.Task[None]] = set()
+        self.notifier = StackNotifier(bus, node)
 
     # -- life ----------------------------------------------------------------------------
 
@@ -194,6 +196,7 @@ class EngineWorker:
                 LOG.info("Engine %s went down when stack %s was in action %s", holder,
                          stack_id, row.action)
                 mark_failed(self.store, stack_id, f"Engine went down during stack {row.action}")
+                await self.notify_state(stack_id, None)
             self.store.release_lock(stack_id, self.engine_id)
 
     # -- locks and tasks ----------------------------------------------------------------
@@ -224,6 +227,7 @@ class EngineWorker:
                 row = self.store.stack(stack_id)
                 if row is not None and row.status == IN_PROGRESS:
                     mark_failed(self.store, stack_id, "Internal error")
+                    await self.notify_state(stack_id, None)
             finally:
                 if alive():
                     self.store.release_lock(stack_id, self.engine_id)
@@ -266,7 +270,11 @@ class EngineWorker:
                                                dict(row.environment or {})),
                         token=token, timeout_mins=row.timeout_mins,
                         disable_rollback=row.disable_rollback, alive=self._alive_now(),
-                        launcher=self)
+                        launcher=self, notify=lambda ident: self.notify_state(ident, ctxt))
+
+    async def notify_state(self, stack_id: str, ctxt: Mapping[str, Any] | None) -> None:
+        """heat's notification of the stack's state, from this engine."""
+        await self.notifier.state(self.store.stack(stack_id), ctxt)
 
     def prepare(self, ctxt: Mapping[str, Any], stack_name: str, template: Any,
                 params: Mapping[str, Any] | None, files: Mapping[str, Any] | None,
@@ -354,7 +362,7 @@ class EngineWorker:
                 trust_id=trust_id, outputs={}, created_at=self.store.clock.now()))
         await self.acquire(stack_id, stack_name, CREATE)
         row = self._row(stack_id)
-        self.run(stack_id, self.stack_run(row, spec).create)
+        self.run(stack_id, self.stack_run(row, spec, ctxt).create)
         return {"stack_name": stack_name, "stack_id": stack_id}
 
     async def preview_stack(self, ctxt: Mapping[str, Any], stack_name: str, template: Any,
