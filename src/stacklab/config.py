@@ -87,6 +87,10 @@ class DefaultOptions:
     enable_force_upload: bool = False
     # cinder.conf: how long a user message is kept at least (s, cinder/message/api.py).
     message_ttl: int = 2592000
+    # heat.conf: "Enable the preview Stack Abandon feature" and "... Stack Adopt feature";
+    # both off upstream (heat/common/config.py). The lab turns them on (topology/lab.yaml).
+    enable_stack_abandon: bool = False
+    enable_stack_adopt: bool = False
 
 
 @dataclass
@@ -480,6 +484,9 @@ def lab_defaults(config: Config) -> Config:
     # The course's cinder.conf: one lvm backend on each cinder-volume node.
     config.DEFAULT.enabled_backends = "lvm"
     config.lvm.volume_backend_name = "lvm"
+    # The course's heat.conf: stacks are abandoned and adopted (off upstream).
+    config.DEFAULT.enable_stack_abandon = True
+    config.DEFAULT.enable_stack_adopt = True
     lab_ceph_backend(config)
     return config
 

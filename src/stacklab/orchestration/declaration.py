@@ -20,7 +20,8 @@ CLOUDFORMATION = Key("cloudformation", OrchestrationService)
 def _build(parts: Parts) -> OrchestrationService:
     clients = Clients(parts.app, parts.base_url, password=parts.config.stacklab.admin_password)
     return OrchestrationService(parts.db, parts.clock, parts.ids, parts.bus, parts.topology,
-                                parts.runtime, clients, lab_clock=parts.scaled_clock)
+                                parts.runtime, clients, lab_clock=parts.scaled_clock,
+                                options=parts.config.DEFAULT)
 
 
 def _start(parts: Parts, startup: Startup) -> None:

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from stacklab.api.client import ServiceCallError
 from stacklab.bus.interface import Bus, MessagingTimeout, Target
 from stacklab.clock import Clock
+from stacklab.config import DefaultOptions
 from stacklab.ids import IdSource
 from stacklab.orchestration import models as m
 from stacklab.orchestration import template as tpl
@@ -37,7 +38,8 @@ RPC_TIMEOUT = 60.0
 class OrchestrationService:
     def __init__(self, db: Database, clock: Clock, ids: IdSource, bus: Bus,
                  topology: Topology, runtime: Runtime, clients: Clients, *,
-                 lab_clock: Clock | None = None) -> None:
+                 lab_clock: Clock | None = None, options: DefaultOptions | None = None
+                 ) -> None:
         self.db = db
         self.clock = clock
         self.lab_clock = lab_clock or clock
@@ -50,7 +52,8 @@ class OrchestrationService:
         self.software = SoftwareStore(db, clock, self.ids)
         self.started = False
         self.engines = [EngineWorker(node.name, store=self.store, clients=clients, bus=bus,
-                                     clock=self.lab_clock, ids=self.ids)
+                                     clock=self.lab_clock, ids=self.ids,
+                                     options=options or DefaultOptions())
                         for node in topology.nodes_running(ENGINE)]
 
     # -- life cycle ------------------------------------------------------------------------

@@ -303,18 +303,38 @@ def _stack_inputs(call: Call, body: Mapping[str, Any], required: bool = True) ->
             "environment_files": body.get("environment_files")}
 
 
+def _adopt_data(body: Mapping[str, Any]) -> dict[str, Any] | None:
+    """heat's ``InstantiationData.template`` for an adopt: the adopt data (JSON or YAML
+    text, as heatclient sends the file, or a map) holds the template."""
+    if body.get("adopt_stack_data") is None:
+        return None
+    raw = body["adopt_stack_data"]
+    try:
+        data = raw if isinstance(raw, dict) else tpl.simple_parse(str(raw))
+        if "template" not in data:
+            raise KeyError("template")
+    except tpl.TemplateError as error:
+        raise HeatError(f"Invalid adopt data: {error}", status=400,
+                        kind="HTTPBadRequest") from None
+    except KeyError as error:
+        raise HeatError(f"Invalid adopt data: {error}", status=400,
+                        kind="HTTPBadRequest") from None
+    return data
+
+
 @api.route("POST", V1 + "/stacks", policy="stacks:create", target=_tenant, status=201)
 async def create_stack(call: Call) -> Reply:
     _check_tenant(call)
     body = _body(call)
-    if "adopt_stack_data" in body:
-        # heat's [DEFAULT] enable_stack_adopt is False.
-        raise HeatError("Stack Adopt is not supported.", status=400, kind="NotSupported")
+    adopt = _adopt_data(body)
+    if adopt is not None:
+        body = {**body, "template": adopt["template"]}
     name = body.get("stack_name")
     if not name:
         raise HeatError("No stack name specified", status=400, kind="HTTPBadRequest")
     identity = await _service(call).rpc("create_stack", _ctxt(call), stack_name=name,
-                                        args=_create_args(body), **_stack_inputs(call, body))
+                                        args=_create_args(body), adopt_stack_data=adopt,
+                                        **_stack_inputs(call, body))
     row = _service(call).store.stack(identity["stack_id"])
     assert row is not None
     url = _stack_url(call, row)

@@ -192,7 +192,8 @@ class Launcher(Protocol):
 
     async def create_nested(self, parent_id: str, resource: str, name: str,
                             template: dict[str, Any], files: dict[str, str],
-                            environment: dict[str, Any], *, detached: bool = False) -> str: ...
+                            environment: dict[str, Any], *, detached: bool = False,
+                            adopt: Mapping[str, Any] | None = None) -> str: ...
 
     async def update_nested(self, stack_id: str, template: dict[str, Any],
                             files: dict[str, str], environment: dict[str, Any]) -> None: ...
@@ -236,12 +237,13 @@ class StackNested:
         return raw, files, env.as_dict()
 
     async def create(self, template: Mapping[str, Any] | str, parameters: Mapping[str, Any],
-                     *, name: str | None = None, detached: bool = False) -> str:
+                     *, name: str | None = None, detached: bool = False,
+                     adopt: Mapping[str, Any] | None = None) -> str:
         raw, files, env = self._spec(template, parameters)
         stack_name = name or self._physical_name()
         return await self._launcher().create_nested(self._run.stack_id, self._res.name,
                                                     stack_name, raw, files, env,
-                                                    detached=detached)
+                                                    detached=detached, adopt=adopt)
 
     async def update(self, stack_id: str, template: Mapping[str, Any] | str,
                      parameters: Mapping[str, Any]) -> None:

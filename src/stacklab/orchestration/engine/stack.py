@@ -27,6 +27,7 @@ from stacklab.orchestration.engine.nested import (
     resolved_type,
 )
 from stacklab.orchestration.engine.store import (
+    ADOPT,
     CHECK,
     COMPLETE,
     CREATE,
@@ -235,6 +236,8 @@ class StackRun:
         # The stack's action this run performs (heat's ``stack.action``: pre-create and
         # pre-delete hooks only pause a stack's own CREATE and DELETE).
         self.stack_action: str | None = None
+        # What an adopt takes over: resource name -> its entry of the adopt data.
+        self.adopting: Mapping[str, Any] = {}
 
     @property
     def target(self) -> StackSpec:
@@ -479,10 +482,15 @@ class StackRun:
         instance = plugin()
         ctx = PluginContext(self, res)
         try:
-            res.physical_id = await instance.create(ctx, props)
+            if action == ADOPT:
+                given = self._adopted(res)
+                res.physical_id = await instance.adopt(ctx, given, props)
+                done = instance.adopt_complete
+            else:
+                res.physical_id = await instance.create(ctx, props)
+                done = instance.create_complete
             self.store.save_resource(self.stack_id, res)
-            await self._poll(lambda: instance.create_complete(ctx, res.physical_id, props),
-                             plugin.POLL_INTERVAL)
+            await self._poll(lambda: done(ctx, res.physical_id, props), plugin.POLL_INTERVAL)
         except asyncio.CancelledError:
             if self.alive():
                 self._state(res, action, FAILED, f"{action} aborted")
@@ -495,6 +503,19 @@ class StackRun:
         self.attribute_cache.pop(name, None)
         if hooked:
             await self.break_if_required(res, CREATE, "post-create")
+
+    def _adopted(self, res: ResourceState) -> Mapping[str, Any]:
+        """A resource's entry of the adopt data, its resource data and metadata kept
+        (heat's ``handle_adopt``: ``data_set`` each, ``metadata_set``)."""
+        given = self.adopting.get(res.name)
+        if not isinstance(given, Mapping):
+            return {}
+        kept = given.get("resource_data")
+        if isinstance(kept, Mapping):
+            res.data.update({str(key): value for key, value in kept.items()})
+        if isinstance(given.get("metadata"), Mapping):
+            res.metadata = dict(given["metadata"])
+        return given
 
     def resolve_type(self, tmpl: tpl.Template, defn: tpl.ResourceDefinition) -> str:
         return resolved_type(tmpl.environment, defn.type, defn.name)
@@ -584,6 +605,26 @@ class StackRun:
                           updated_at=None)
         if status == FAILED and not self.disable_rollback:
             await self.delete(ROLLBACK)
+
+    async def adopt(self, data: Mapping[str, Any]) -> None:
+        """heat's ``Stack.adopt``: each resource, in dependency order, takes what the
+        adopt data names (``handle_adopt``) instead of being made; a failed adopt with
+        rollback enabled is rolled back as an abandon (heat's ``delete(action=ROLLBACK,
+        abandon=True)``: the stack's rows go, nothing they name is deleted)."""
+        given = data.get("resources")
+        self.adopting = dict(given) if isinstance(given, Mapping) else {}
+        self.stack_action = ADOPT
+        await self._stack_state(ADOPT, IN_PROGRESS, "Stack ADOPT started")
+        status, reason = await self._build(ADOPT)
+        outputs = await self.outputs(self.spec)
+        await self._stack_state(ADOPT, status, reason, outputs=outputs, updated_at=None)
+        if status == FAILED and not self.disable_rollback:
+            await self._stack_state(ROLLBACK, IN_PROGRESS, "Stack ROLLBACK started")
+            row = self.store.stack(self.stack_id)
+            if row is not None:
+                abandon_resources(self.store, row)
+            self.resources = {}
+            await self._stack_state(ROLLBACK, COMPLETE, "Stack ROLLBACK completed successfully")
 
     async def _build(self, action: str) -> tuple[str, str]:
         tmpl = self.spec.parsed()
@@ -993,6 +1034,30 @@ class StackRun:
             await self._stack_state(RESTORE, FAILED, f"Resource {RESTORE} failed: {error}")
             return
         await self.update(spec, action=RESTORE)
+
+
+def abandon(store: EngineStore, row: Any) -> dict[str, Any]:
+    """heat's abandon of a stack: its ``prepare_abandon`` data, then the stack and its
+    resources' rows gone with nothing they name deleted. A resource over a nested stack
+    shows as the nested stack's own data (heat's ``StackResource.prepare_abandon``), and
+    that stack is abandoned with it (heat's ``handle_delete`` with ``abandon_in_progress``
+    abandons it over RPC)."""
+    data = abandon_resources(store, row)
+    store.set_stack_state(row.id, "ABANDON", COMPLETE, "Stack ABANDON completed successfully",
+                          event=False, deleted_at=store.clock.now())
+    return data
+
+
+def abandon_resources(store: EngineStore, row: Any) -> dict[str, Any]:
+    """``abandon`` but the stack's own row kept (its state is the caller's)."""
+    resources = store.resources(row.id)
+    data = abandon_data(row, resources)
+    for name, res in resources.items():
+        nested = store.stack(res.physical_id) if res.physical_id else None
+        if nested is not None and nested.parent_id == row.id and nested.deleted_at is None:
+            data["resources"][name] = abandon(store, nested)
+        store.drop_resource(res.id)
+    return data
 
 
 def abandon_data(row: Any, resources: Mapping[str, ResourceState]) -> dict[str, Any]:

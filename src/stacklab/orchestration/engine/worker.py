@@ -26,6 +26,7 @@ from sqlalchemy import select
 
 from stacklab.bus.interface import MessagingTimeout, Target
 from stacklab.clock import isotime
+from stacklab.config import DefaultOptions
 from stacklab.orchestration import models as m
 from stacklab.orchestration import template as tpl
 from stacklab.orchestration.engine.clients import Clients
@@ -41,10 +42,11 @@ from stacklab.orchestration.engine.stack import (
     PluginContext,
     StackRun,
     StackSpec,
-    abandon_data,
+    abandon,
     mark_failed,
 )
 from stacklab.orchestration.engine.store import (
+    ADOPT,
     CHECK,
     COMPLETE,
     CREATE,
@@ -107,8 +109,10 @@ class Listener:
 
 class EngineWorker:
     def __init__(self, node: str, *, store: EngineStore, clients: Clients, bus: Bus,
-                 clock: Clock, ids: IdSource) -> None:
+                 clock: Clock, ids: IdSource, options: DefaultOptions | None = None) -> None:
         self.node = node
+        # heat.conf's [DEFAULT] (enable_stack_abandon, enable_stack_adopt).
+        self.options = options or DefaultOptions()
         self.store = store
         self.clients = clients
         self.bus = bus
@@ -338,8 +342,20 @@ class EngineWorker:
                            files: Mapping[str, Any] | None = None,
                            environment: Mapping[str, Any] | None = None,
                            environment_files: list[str] | None = None,
-                           args: Mapping[str, Any] | None = None) -> dict[str, str]:
+                           args: Mapping[str, Any] | None = None,
+                           adopt_stack_data: Mapping[str, Any] | None = None
+                           ) -> dict[str, str]:
         args = dict(args or {})
+        if adopt_stack_data is not None:
+            # heat's _parse_template_and_validate_stack: refused unless enabled; the adopt
+            # data's parameters, those given overriding them.
+            if not self.options.enable_stack_adopt:
+                raise NotSupported("Stack Adopt")
+            adopted_env = adopt_stack_data.get("environment")
+            adopted = (adopted_env.get("parameters") if isinstance(adopted_env, Mapping)
+                       else None)
+            params = {**(adopted if isinstance(adopted, Mapping) else {}), **(params or {})}
+        action = CREATE if adopt_stack_data is None else ADOPT
         _check_stack_name(stack_name)
         project_id = str(ctxt.get("project_id") or "")
         if self.store.stack_by_name(project_id, stack_name) is not None:
@@ -354,15 +370,16 @@ class EngineWorker:
         with self.store.session() as session:
             session.add(m.Stack(
                 id=stack_id, name=stack_name, project_id=project_id,
-                user_id=ctxt.get("user_id"), username=ctxt.get("username"), action=CREATE,
-                status=IN_PROGRESS, status_reason="Stack CREATE started",
+                user_id=ctxt.get("user_id"), username=ctxt.get("username"), action=action,
+                status=IN_PROGRESS, status_reason=f"Stack {action} started",
                 template=spec.template, files=spec.files, environment=spec.environment,
                 disable_rollback=bool(args.get("disable_rollback", True)),
                 timeout_mins=_timeout(args.get("timeout_mins")), tags=_tags(args.get("tags")),
                 trust_id=trust_id, outputs={}, created_at=self.store.clock.now()))
-        await self.acquire(stack_id, stack_name, CREATE)
-        row = self._row(stack_id)
-        self.run(stack_id, self.stack_run(row, spec, ctxt).create)
+        await self.acquire(stack_id, stack_name, action)
+        run = self.stack_run(self._row(stack_id), spec, ctxt)
+        data = adopt_stack_data
+        self.run(stack_id, run.create if data is None else lambda: run.adopt(data))
         return {"stack_name": stack_name, "stack_id": stack_id}
 
     async def preview_stack(self, ctxt: Mapping[str, Any], stack_name: str, template: Any,
@@ -553,13 +570,15 @@ class EngineWorker:
 
     async def create_nested(self, parent_id: str, resource: str, name: str,
                             template: dict[str, Any], files: dict[str, str],
-                            environment: dict[str, Any], *, detached: bool = False) -> str:
+                            environment: dict[str, Any], *, detached: bool = False,
+                            adopt: Mapping[str, Any] | None = None) -> str:
         parent = self._row(parent_id)
         if depth_of(self.store, parent_id) + 1 > MAX_NESTED_STACK_DEPTH:
             raise RequestLimitExceeded(
                 f"Recursion depth exceeds {MAX_NESTED_STACK_DEPTH}.")
         stack_id = self.ids.uuid()
         spec = StackSpec(template, files, environment)
+        action = CREATE if adopt is None else ADOPT
         # The services' custom constraints were answered when the parent was checked;
         # the local ones are checked again.
         spec.parsed().validate_parameters(custom=ConstraintChecker(), stack_name=name,
@@ -567,16 +586,17 @@ class EngineWorker:
         with self.store.session() as session:
             session.add(m.Stack(
                 id=stack_id, name=name, project_id=parent.project_id,
-                user_id=parent.user_id, username=parent.username, action=CREATE,
-                status=IN_PROGRESS, status_reason="Stack CREATE started",
+                user_id=parent.user_id, username=parent.username, action=action,
+                status=IN_PROGRESS, status_reason=f"Stack {action} started",
                 template=template, files=files, environment=environment,
                 # heat disables a nested stack's rollback: its parent rolls it back.
                 disable_rollback=True, timeout_mins=parent.timeout_mins,
                 parent_id=None if detached else parent_id,
                 owner_resource=None if detached else resource, trust_id=parent.trust_id,
                 outputs={}, created_at=self.store.clock.now()))
-        await self.acquire(stack_id, name, CREATE)
-        self.run(stack_id, self.stack_run(self._row(stack_id), spec).create)
+        await self.acquire(stack_id, name, action)
+        run = self.stack_run(self._row(stack_id), spec)
+        self.run(stack_id, run.create if adopt is None else lambda: run.adopt(adopt))
         return stack_id
 
     async def update_nested(self, stack_id: str, template: dict[str, Any],
@@ -604,18 +624,19 @@ class EngineWorker:
                                        event=False)
 
     async def abandon_stack(self, ctxt: Mapping[str, Any], stack_id: str) -> dict[str, Any]:
+        """heat's ``abandon_stack`` (refused unless ``enable_stack_abandon``): the stack's
+        data, its nested stacks' within, and the stacks gone, their resources left."""
+        if not self.options.enable_stack_abandon:
+            raise NotSupported("Stack Abandon")
         row = self._row(stack_id)
         await self.acquire(stack_id, row.name, "ABANDON")
         try:
-            resources = self.store.resources(stack_id)
-            data = abandon_data(row, resources)
-            for res in resources.values():
-                self.store.drop_resource(res.id)
-            self.store.set_stack_state(stack_id, "ABANDON", COMPLETE,
-                                       "Stack ABANDON completed successfully", event=False,
-                                       deleted_at=self.store.clock.now())
+            data = abandon(self.store, row)
         finally:
             self.store.release_lock(stack_id, self.engine_id)
+        # heat's _delete_credentials: the trust goes, as at a delete.
+        if row.trust_id and not self._trust_shared(row):
+            await self.clients.delete_trust(row.trust_id)
         return data
 
     # -- RPC: snapshots (heat's legacy engine: one action under the stack's lock) ------

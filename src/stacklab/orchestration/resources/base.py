@@ -52,6 +52,12 @@ class ResourceFailure(Exception):
     ERROR due to "Message: No valid host was found."``)."""
 
 
+class AdoptFailure(ResourceFailure):
+    """heat's ``handle_adopt`` given no physical id (a plain ``Exception`` there)."""
+
+    error_type = "Exception"
+
+
 class Nested(Protocol):
     """A resource's nested stacks (heat's ``StackResource``): real stacks, each with its
     own id, its parent the resource's stack, acting with the parent's trust. Actions run
@@ -66,10 +72,13 @@ class Nested(Protocol):
         ...
 
     async def create(self, template: Mapping[str, Any] | str, parameters: Mapping[str, Any],
-                     *, name: str | None = None, detached: bool = False) -> str:
+                     *, name: str | None = None, detached: bool = False,
+                     adopt: Mapping[str, Any] | None = None) -> str:
         """A nested stack made (named ``<stack>-<resource>-<random>`` unless ``name``);
         its id. ``detached``: a stack of its own, not nested (OS::Heat::Stack's remote
-        stack in this cloud). Raises the template's errors (``StackValidationFailed``)."""
+        stack in this cloud); ``adopt``: the stack adopts its resources from that data
+        instead (heat's ``create_with_template(adopt_data=...)``). Raises the template's
+        errors (``StackValidationFailed``)."""
         ...
 
     async def update(self, stack_id: str, template: Mapping[str, Any] | str,
@@ -200,6 +209,20 @@ class ResourcePlugin:
 
     async def create(self, ctx: Context, properties: Mapping[str, Any]) -> str | None:
         raise NotImplementedError
+
+    async def adopt(self, ctx: Context, resource_data: Mapping[str, Any],
+                    properties: Mapping[str, Any]) -> str | None:
+        """heat's ``handle_adopt``: the resource takes the physical id the adopt data
+        gives (its entry of ``abandon``'s answer), nothing made; the engine keeps its
+        resource data and metadata."""
+        resource_id = resource_data.get("resource_id")
+        if not resource_id:
+            raise AdoptFailure("Resource ID was not provided.")
+        return str(resource_id)
+
+    async def adopt_complete(self, ctx: Context, physical_id: str | None,
+                             properties: Mapping[str, Any]) -> bool:
+        return True
 
     async def create_complete(self, ctx: Context, physical_id: str | None,
                               properties: Mapping[str, Any]) -> bool:

@@ -108,7 +108,11 @@ from stacklab.orchestration.template.intrinsics import (
     resolve,
     select_path,
 )
-from stacklab.orchestration.template.loading import load_environment, load_template
+from stacklab.orchestration.template.loading import (
+    load_environment,
+    load_template,
+    simple_parse,
+)
 from stacklab.orchestration.template.parameters import (
     CustomConstraintCheck,
     Parameters,
@@ -178,6 +182,7 @@ __all__ = [
     "referenced_resources",
     "resolve",
     "select_path",
+    "simple_parse",
     "update_kind",
     "versions",
 ]

@@ -25,7 +25,7 @@ from stacklab.orchestration.resources.properties import (
 from stacklab.orchestration.resources.registry import register
 from stacklab.orchestration.template.errors import StackValidationFailed
 
-CREATE, UPDATE, DELETE = "CREATE", "UPDATE", "DELETE"
+CREATE, UPDATE, DELETE, ADOPT = "CREATE", "UPDATE", "DELETE", "ADOPT"
 IN_PROGRESS, COMPLETE, FAILED = "IN_PROGRESS", "COMPLETE", "FAILED"
 
 
@@ -73,6 +73,20 @@ class StackResource(ResourcePlugin):
     async def create_complete(self, ctx: Context, physical_id: str | None,
                               properties: Mapping[str, Any]) -> bool:
         return self.settled(ctx, physical_id, CREATE)
+
+    async def adopt(self, ctx: Context, resource_data: Mapping[str, Any],
+                    properties: Mapping[str, Any]) -> str | None:
+        if self.DETACHED:
+            # heat's RemoteStack is a plain resource: it takes the stack's id.
+            return await super().adopt(ctx, resource_data, properties)
+        # heat's StackResource.handle_adopt: the nested stack adopts what its own data
+        # (the entry abandon gave this resource) names.
+        template, parameters = self.child(ctx, properties)
+        return await ctx.nested().create(template, parameters, adopt=resource_data)
+
+    async def adopt_complete(self, ctx: Context, physical_id: str | None,
+                             properties: Mapping[str, Any]) -> bool:
+        return self.DETACHED or self.settled(ctx, physical_id, ADOPT)
 
     async def update(self, ctx: Context, physical_id: str | None, old: Mapping[str, Any],
                      new: Mapping[str, Any], changed: frozenset[str]) -> None:
