@@ -70,11 +70,16 @@ def resolved_type(env: tpl.Environment | None, rtype: Any, name: str) -> str:
 
 
 def depth_of(store: EngineStore, stack_id: str) -> int:
-    """How deep a stack is nested (a top-level stack is 0)."""
+    """How deep a stack is nested (a top-level stack is 0). A stack an OS::Heat::Stack
+    made counts one deeper than the stack of that resource, though it has no parent: else
+    a template making itself through OS::Heat::Stack would never stop."""
     depth, row = 0, store.stack(stack_id)
-    while row is not None and row.parent_id is not None and depth <= MAX_NESTED_STACK_DEPTH:
+    while row is not None and depth <= MAX_NESTED_STACK_DEPTH:
+        above = row.parent_id or store.launcher_of(row.id)
+        if above is None:
+            break
         depth += 1
-        row = store.stack(row.parent_id)
+        row = store.stack(above)
     return depth
 
 

@@ -100,6 +100,14 @@ class EngineStore:
                                     status=status, reason=reason, properties={},
                                     created_at=now))
 
+    def launcher_of(self, stack_id: str) -> str | None:
+        """The stack whose resource made this stack without nesting it (an
+        OS::Heat::Stack: its physical id is the stack), if any."""
+        with self.session() as session:
+            return session.scalar(select(m.Resource.stack_id).where(
+                m.Resource.physical_id == stack_id, m.Resource.type == "OS::Heat::Stack")
+                .limit(1))
+
     # -- resources -------------------------------------------------------------------
 
     def resources(self, stack_id: str) -> dict[str, ResourceState]:

@@ -147,3 +147,31 @@ def test_a_failed_create_rolls_its_nested_stacks_back() -> None:
         assert [s["id"] for s in listed] == [stack_id]
 
     run_heat(scenario)
+
+
+def test_an_os_heat_stack_that_makes_itself_stops_at_max_nested_stack_depth() -> None:
+    again = yaml.safe_dump({"heat_template_version": V, "resources": {"again": {
+        "type": "OS::Heat::Stack", "properties": {"template": {"get_file": "self.yaml"}}}}})
+
+    async def scenario(heat: Heat) -> None:
+        made = await heat.create("deep", yaml.safe_load(again), files={"self.yaml": again})
+        shown = await heat.until("deep", made["stack"]["id"], "CREATE_COMPLETE",
+                                 "CREATE_FAILED")
+        assert shown["stack_status"] == "CREATE_FAILED"
+        assert shown["stack_status_reason"].endswith(
+            "Request limit exceeded: Recursion depth exceeds 5.")
+        stacks = (await heat.call("GET", "/stacks"))["stacks"]
+        # The top stack and the five it made, one in another.
+        assert len(stacks) == 6
+
+    run_heat(scenario)
+
+
+def test_a_group_of_a_template_that_nests_itself_stops_at_max_nested_stack_depth() -> None:
+    loop = yaml.safe_dump({"heat_template_version": V, "resources": {"g": {
+        "type": "OS::Heat::ResourceGroup", "properties": {
+            "count": 1, "resource_def": {"type": "loop.yaml"}}}}})
+    with pytest.raises(tpl.StackValidationFailed) as deep:
+        _check(yaml.safe_load(loop), {"loop.yaml": loop})
+    assert deep.value.error == "RequestLimitExceeded"
+    assert str(deep.value).endswith("Request limit exceeded: Recursion depth exceeds 5.")
