@@ -33,7 +33,7 @@ from stacklab.orchestration.resources.properties import (
     check_properties,
 )
 from stacklab.orchestration.template.environment import TEMPLATE_SUFFIXES
-from stacklab.orchestration.template.errors import RequestLimitExceeded
+from stacklab.orchestration.template.errors import RequestLimitExceeded, TemplateFormatError
 
 if TYPE_CHECKING:
     from stacklab.orchestration.engine.stack import StackRun
@@ -90,6 +90,22 @@ def missing_template(name: str) -> tpl.StackValidationFailed:
         f'Could not fetch remote template "{name}": Invalid URL scheme {urlparse(name).scheme}')
 
 
+def template_file(name: str, files: Mapping[str, str]) -> tpl.Template:
+    """A template resource's template as heat's ``TemplateResource`` reads it before any
+    action (its ``validation_exception``, raised by ``validate_template``): one not among
+    ``files`` is ``missing_template``, one that does not parse is refused with the parser's
+    words (``Error parsing template <name> ...``, ``Template format version not
+    found.``)."""
+    text = files.get(name)
+    if text is None:
+        raise missing_template(name)
+    try:
+        raw = tpl.load_template(text, url=name)
+    except TemplateFormatError as error:
+        raise tpl.StackValidationFailed(error.message) from None
+    return tpl.parse(raw, files=dict(files))
+
+
 def template_properties(child: tpl.Template, env: tpl.Environment) -> dict[str, Property]:
     """A template resource's properties: its template's parameters (a parameter without
     a default, nor one in ``parameter_defaults``, is required)."""
@@ -142,10 +158,8 @@ def check_resources(tmpl: tpl.Template, env: tpl.Environment, resolver: tpl.Stac
             check_properties(plugin.UPDATE_POLICY, defn.update_policy_value(resolver) or {},
                              custom=custom, path=[section, name, "update_policy"])
         if plugin is TemplateResource:
-            text = files.get(rtype)
-            if text is None:
-                raise missing_template(rtype)
-            child = tpl.parse(text, files=dict(files))
+            child = template_file(rtype, files)
+            text = files[rtype]
             checked = check_properties(template_properties(child, env), props, custom=custom,
                                        path=[section, name, "properties"])
             check_nested(f"{name}<{rtype}>", text, child_parameters(checked), env, files,

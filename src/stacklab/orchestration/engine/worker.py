@@ -37,6 +37,7 @@ from stacklab.orchestration.engine.nested import (
     depth_of,
     plugin_for,
     resolved_type,
+    template_file,
 )
 from stacklab.orchestration.engine.stack import (
     PluginContext,
@@ -70,6 +71,7 @@ from stacklab.orchestration.errors import (
     StackNotFound,
 )
 from stacklab.orchestration.notifications import StackNotifier
+from stacklab.orchestration.resources.plugins.nested import TemplateResource
 from stacklab.orchestration.resources.properties import check_properties
 from stacklab.orchestration.template.environment import HOOK_TYPES
 from stacklab.orchestration.template.errors import RequestLimitExceeded
@@ -776,10 +778,15 @@ class EngineWorker:
 
         def check(custom: tpl.CustomConstraintCheck) -> None:
             for name, defn in tmpl.enabled_resources(resolver).items():
-                plugin = plugin_for(resolved_type(env, defn.type, name))
+                rtype = resolved_type(env, defn.type, name)
+                plugin = plugin_for(rtype)
                 if plugin is None:
                     raise tpl.StackValidationFailed(
                         f"The Resource Type ({defn.type}) could not be found.")
+                if plugin is TemplateResource:
+                    # heat's validate_template of a template resource: its file is
+                    # there and parses.
+                    template_file(rtype, files)
                 if getattr(plugin, "ANY_PROPERTIES", False):
                     continue
                 if defn.update_policy is not None:

@@ -175,3 +175,26 @@ def test_a_group_of_a_template_that_nests_itself_stops_at_max_nested_stack_depth
         _check(yaml.safe_load(loop), {"loop.yaml": loop})
     assert deep.value.error == "RequestLimitExceeded"
     assert str(deep.value).endswith("Request limit exceeded: Recursion depth exceeds 5.")
+
+
+def test_validate_and_create_check_template_resource_files_as_heat_does() -> None:
+    template = {"heat_template_version": V, "resources": {"web": {"type": "web.yaml"}},
+                "outputs": {}}
+    ok = yaml.safe_dump({"heat_template_version": V, "resources": {}})
+
+    async def scenario(heat: Heat) -> None:
+        for files, message in (
+                ({}, 'Could not fetch remote template "web.yaml": Invalid URL scheme '),
+                ({"web.yaml": "resources: [unclosed"}, "Error parsing template web.yaml "),
+                ({"web.yaml": "resources: {}"}, "Template format version not found.")):
+            for path, body in (("/validate", {"template": template, "files": files}),
+                               ("/stacks", {"stack_name": "w", "template": template,
+                                            "files": files})):
+                refused = await heat.call("POST", path, body, expect=400)
+                assert refused["error"]["message"].startswith(message), (path, refused)
+                assert refused["error"]["type"] == "StackValidationFailed"
+        validated = await heat.call("POST", "/validate", {"template": template,
+                                                          "files": {"web.yaml": ok}})
+        assert validated["Description"] == "No description"
+
+    run_heat(scenario)
