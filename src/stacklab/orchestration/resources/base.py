@@ -31,7 +31,8 @@ A plugin keeps no state of its own between calls: what it must remember goes in
 
 from __future__ import annotations
 
-from collections.abc import Mapping, MutableMapping
+import json
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from typing import Any, ClassVar, Protocol
 
 from stacklab.api.client import ServiceCallError
@@ -314,3 +315,49 @@ async def delete_if_there(ctx: Context, service: str, path: str, **kwargs: Any) 
     except ServiceCallError as error:
         if not gone(error):
             raise
+
+
+async def find_by_name_or_id(ctx: Context, service: str, value: str, *, show: str,
+                             found: Callable[[Any], Any], listing: str,
+                             params: Mapping[str, Any], matches: Callable[[Any], list[Any]],
+                             missing: Exception, ambiguous: Exception | None,
+                             not_an_id: tuple[int, ...] = (404,)) -> str:
+    """The id of what ``value`` numbers or names (heat's client plugins' ``find_*``): the
+    item at ``show`` if the service has it (``found`` picks it from the body; a status in
+    ``not_an_id`` means it is not an id), else the one item ``matches`` picks from the
+    ``listing`` asked with ``params``; none raises ``missing``, several ``ambiguous``
+    (None: the first is taken, as keystone's plugin does)."""
+    try:
+        return str(found(await ctx.call(service, "GET", show)))
+    except ServiceCallError as error:
+        if error.status not in not_an_id:
+            raise
+    listed = matches(await ctx.call(service, "GET", listing, params=params))
+    if len(listed) == 1 or (listed and ambiguous is None):
+        return str(listed[0]["id"])
+    if not listed:
+        raise missing
+    assert ambiguous is not None
+    raise ambiguous
+
+
+async def run_steps(ctx: Context, start: Callable[[dict[str, Any]], Awaitable[bool]],
+                    done: Callable[[dict[str, Any]], Awaitable[bool]],
+                    key: str = "update_steps") -> bool:
+    """One poll of a queue of steps kept in ``ctx.data[key]`` (heat's
+    ``ServerUpdateProgress``/``VolumeUpdateProgress`` lists, checked one at a time by
+    ``check_update_complete``): the first step not started is started (``start`` says
+    whether it was; not: it is tried again next poll), a started one polled with ``done``
+    and dropped once done. True once the queue is empty."""
+    steps = json.loads(ctx.data.get(key) or "[]")
+    while steps:
+        step = steps[0]
+        if not step.get("called"):
+            step["called"] = await start(step)
+            ctx.data[key] = json.dumps(steps)
+            return False
+        if not await done(step):
+            return False
+        steps.pop(0)
+        ctx.data[key] = json.dumps(steps)
+    return True

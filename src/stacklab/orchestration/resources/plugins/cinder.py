@@ -26,6 +26,7 @@ from stacklab.orchestration.resources.base import (
     ResourcePlugin,
     delete_if_there,
     gone,
+    run_steps,
 )
 from stacklab.orchestration.resources.plugins.glance import find_image
 from stacklab.orchestration.resources.plugins.neutron import ServiceConstraint
@@ -300,18 +301,9 @@ class Volume(ResourcePlugin):
     async def update_complete(self, ctx: Context, physical_id: str | None,
                               properties: Mapping[str, Any]) -> bool:
         assert physical_id is not None
-        steps = json.loads(ctx.data.get("update_steps") or "[]")
-        while steps:
-            step = steps[0]
-            if not step.get("called"):
-                step["called"] = await self._start(ctx, physical_id, step)
-                ctx.data["update_steps"] = json.dumps(steps)
-                return False
-            if not await self._done(ctx, physical_id, step):
-                return False
-            steps.pop(0)
-            ctx.data["update_steps"] = json.dumps(steps)
-        return True
+        volume_id = physical_id
+        return await run_steps(ctx, lambda step: self._start(ctx, volume_id, step),
+                               lambda step: self._done(ctx, volume_id, step))
 
     async def _start(self, ctx: Context, volume_id: str, step: dict[str, Any]) -> bool:
         """Whether the step was started (False: not ready yet, start it next poll)."""
@@ -504,29 +496,21 @@ class VolumeAttachment(ResourcePlugin):
 
     async def update_complete(self, ctx: Context, physical_id: str | None,
                               properties: Mapping[str, Any]) -> bool:
-        steps = json.loads(ctx.data.get("update_steps") or "[]")
-        while steps:
-            step = steps[0]
+        async def start(step: dict[str, Any]) -> bool:
             if step["op"] == "detach":
-                if not step.get("called"):
-                    step["called"] = await detach(ctx, step["server"], step["attachment"])
-                    ctx.data["update_steps"] = json.dumps(steps)
-                    return False
-                if not await detached(ctx, step["volume"], step["server"], step["attachment"]):
-                    return False
-            else:
-                if not step.get("called"):
-                    made = await attach(ctx, step["server"], step["volume"], step.get("device"))
-                    if made is not None:
-                        step["called"] = True
-                        ctx.data["attachment_id"] = made
-                    ctx.data["update_steps"] = json.dumps(steps)
-                    return False
-                if not await attached(ctx, step["volume"]):
-                    return False
-            steps.pop(0)
-            ctx.data["update_steps"] = json.dumps(steps)
-        return True
+                return await detach(ctx, step["server"], step["attachment"])
+            made = await attach(ctx, step["server"], step["volume"], step.get("device"))
+            if made is None:
+                return False
+            ctx.data["attachment_id"] = made
+            return True
+
+        async def done(step: dict[str, Any]) -> bool:
+            if step["op"] == "detach":
+                return await detached(ctx, step["volume"], step["server"], step["attachment"])
+            return await attached(ctx, step["volume"])
+
+        return await run_steps(ctx, start, done)
 
     async def delete(self, ctx: Context, physical_id: str | None,
                      properties: Mapping[str, Any]) -> None:

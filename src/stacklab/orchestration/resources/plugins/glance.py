@@ -7,13 +7,13 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
-from stacklab.api.client import ServiceCallError
 from stacklab.orchestration.resources.base import (
     IMAGE,
     Context,
     ResourceFailure,
     ResourcePlugin,
     delete_if_there,
+    find_by_name_or_id,
 )
 from stacklab.orchestration.resources.plugins.neutron import NotFound
 from stacklab.orchestration.resources.properties import BOOLEAN, INTEGER, LIST, MAP, STRING
@@ -33,20 +33,14 @@ def _image_path(image_id: str) -> str:
 async def find_image(ctx: Context, value: str) -> str:
     """The id of the image named or numbered ``value`` the user can see; ResourceFailure
     with heat's text otherwise (``EntityNotFound`` / ``PhysicalResourceNameAmbiguity``)."""
-    try:
-        return str((await ctx.call(IMAGE, "GET", _image_path(value)))["id"])
-    except ServiceCallError as error:
-        # glance answers 404 for an id it does not hold, and for a name that is not a
-        # UUID at all (its router's own 404).
-        if error.status not in (400, 404):
-            raise
-    listed = (await ctx.call(IMAGE, "GET", "/v2/images", params={"name": value}))["images"]
-    if len(listed) == 1:
-        return str(listed[0]["id"])
-    if not listed:
-        raise NotFound(f"The Image ({value}) could not be found.", "EntityNotFound")
-    raise NotFound(f"Multiple physical resources were found with name ({value}).",
-                   "PhysicalResourceNameAmbiguity")
+    # glance answers 404 for an id it does not hold, and for a name that is not a UUID
+    # at all (its router's own 404).
+    return await find_by_name_or_id(
+        ctx, IMAGE, value, show=_image_path(value), found=lambda body: body["id"],
+        listing="/v2/images", params={"name": value}, matches=lambda body: body["images"],
+        missing=NotFound(f"The Image ({value}) could not be found.", "EntityNotFound"),
+        ambiguous=NotFound(f"Multiple physical resources were found with name ({value}).",
+                           "PhysicalResourceNameAmbiguity"), not_an_id=(400, 404))
 
 
 @register

@@ -12,12 +12,12 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
-from stacklab.api.client import ServiceCallError
 from stacklab.orchestration.resources.base import (
     IDENTITY,
     Context,
     ResourcePlugin,
     delete_if_there,
+    find_by_name_or_id,
 )
 from stacklab.orchestration.resources.plugins.neutron import NotFound, ServiceConstraint
 from stacklab.orchestration.resources.properties import BOOLEAN, LIST, MAP, STRING
@@ -42,18 +42,13 @@ def _path(*parts: str) -> str:
 async def find_id(ctx: Context, collection: str, value: str, domain: str | None = None
                   ) -> str:
     """The id of the ``collection`` item numbered or named ``value``."""
-    try:
-        found = await ctx.call(IDENTITY, "GET", _path(collection, value))
-        return str(found[collection[:-1]]["id"])
-    except ServiceCallError as error:
-        if error.status != 404:
-            raise
     params = {"name": value, **({"domain_id": domain} if domain else {})}
-    listed = (await ctx.call(IDENTITY, "GET", _path(collection), params=params))[collection]
-    if listed:
-        return str(listed[0]["id"])
-    raise NotFound(f"The {_ENTITIES[collection]} ({value}) could not be found.",
-                   "EntityNotFound")
+    return await find_by_name_or_id(
+        ctx, IDENTITY, value, show=_path(collection, value),
+        found=lambda body: body[collection[:-1]]["id"], listing=_path(collection),
+        params=params, matches=lambda body: body[collection],
+        missing=NotFound(f"The {_ENTITIES[collection]} ({value}) could not be found.",
+                         "EntityNotFound"), ambiguous=None)
 
 
 async def _delete(ctx: Context, path: str) -> None:

@@ -21,6 +21,7 @@ from stacklab.orchestration.resources.base import (
     ResourcePlugin,
     UpdateReplace,
     delete_if_there,
+    find_by_name_or_id,
     gone,
 )
 from stacklab.orchestration.resources.constraints import local_problem
@@ -86,21 +87,14 @@ async def find_id(ctx: Context, collection: str, value: str) -> str:
     """The id of the ``collection`` item (``networks``, ``subnets``...) named or numbered
     ``value`` that the stack's user can see; ResourceFailure as neutronclient's message."""
     singular = collection[:-1].replace("-", "_")
-    try:
-        found = await ctx.call(NETWORK, "GET", _path(collection, value))
-        return str(found[singular]["id"])
-    except ServiceCallError as error:
-        if error.status != 404:
-            raise
-    listed = (await ctx.call(NETWORK, "GET", _path(collection),
-                             params={"name": value, "fields": "id"}))[collection.replace(
-                                 "-", "_")]
-    if len(listed) == 1:
-        return str(listed[0]["id"])
-    if not listed:
-        raise NotFound(f"Unable to find {singular} with name or id '{value}'")
-    raise NotFound(f"Multiple {singular} matches found for name '{value}', "
-                   "use an ID to be more specific.", "NeutronClientNoUniqueMatch")
+    return await find_by_name_or_id(
+        ctx, NETWORK, value, show=_path(collection, value),
+        found=lambda body: body[singular]["id"], listing=_path(collection),
+        params={"name": value, "fields": "id"},
+        matches=lambda body: body[collection.replace("-", "_")],
+        missing=NotFound(f"Unable to find {singular} with name or id '{value}'"),
+        ambiguous=NotFound(f"Multiple {singular} matches found for name '{value}', "
+                           "use an ID to be more specific.", "NeutronClientNoUniqueMatch"))
 
 
 def built(status: str) -> bool:

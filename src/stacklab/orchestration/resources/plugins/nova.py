@@ -28,7 +28,9 @@ from stacklab.orchestration.resources.base import (
     ResourcePlugin,
     UpdateReplace,
     delete_if_there,
+    find_by_name_or_id,
     gone,
+    run_steps,
 )
 from stacklab.orchestration.resources.plugins.glance import find_image
 from stacklab.orchestration.resources.plugins.neutron import (
@@ -83,21 +85,14 @@ def _server_path(server_id: str, *rest: str) -> str:
 
 async def find_flavor(ctx: Context, value: str) -> str:
     """The id of the flavor numbered or named ``value`` (heat's ``nova.flavor``)."""
-    try:
-        found = await ctx.call(COMPUTE, "GET", f"/flavors/{quote(value, safe='')}")
-        return str(found["flavor"]["id"])
-    except ServiceCallError as error:
-        if error.status != 404:
-            raise
-    listed = (await ctx.call(COMPUTE, "GET", "/flavors",
-                             params={"is_public": "None"}))["flavors"]
-    matches = [flavor for flavor in listed if flavor["name"] == value]
-    if len(matches) == 1:
-        return str(matches[0]["id"])
-    if not matches:
-        raise NotFound(f"The Flavor ({value}) could not be found.", "EntityNotFound")
-    raise NotFound(f"Multiple physical resources were found with name ({value}).",
-                   "PhysicalResourceNameAmbiguity")
+    return await find_by_name_or_id(
+        ctx, COMPUTE, value, show=f"/flavors/{quote(value, safe='')}",
+        found=lambda body: body["flavor"]["id"], listing="/flavors",
+        params={"is_public": "None"},
+        matches=lambda body: [flavor for flavor in body["flavors"] if flavor["name"] == value],
+        missing=NotFound(f"The Flavor ({value}) could not be found.", "EntityNotFound"),
+        ambiguous=NotFound(f"Multiple physical resources were found with name ({value}).",
+                           "PhysicalResourceNameAmbiguity"))
 
 
 def _fault(server: Mapping[str, Any]) -> str:
@@ -669,19 +664,13 @@ class Server(ResourcePlugin):
         """The next step of the queue started, or the one started polled (heat's
         ``check_update_complete`` over its ServerUpdateProgress list)."""
         assert physical_id is not None
-        steps = json.loads(ctx.data.get("update_steps") or "[]")
-        while steps:
-            step = steps[0]
-            if not step.get("called"):
-                await self._start(ctx, physical_id, step)
-                step["called"] = True
-                ctx.data["update_steps"] = json.dumps(steps)
-                return False
-            if not await self._done(ctx, physical_id, step):
-                return False
-            steps.pop(0)
-            ctx.data["update_steps"] = json.dumps(steps)
-        return True
+        server_id = physical_id
+
+        async def start(step: dict[str, Any]) -> bool:
+            await self._start(ctx, server_id, step)
+            return True
+
+        return await run_steps(ctx, start, lambda step: self._done(ctx, server_id, step))
 
     async def _start(self, ctx: Context, server_id: str, step: dict[str, Any]) -> None:
         op = step["op"]
