@@ -5,7 +5,7 @@ running, so builds, resizes and attachments progress as lab time passes), a ``de
 with a member user, and a ``Lab`` that drives a plugin as the engine does (create, then
 ``create_complete`` with lab time passing between polls; update; delete) through a Context
 whose ``call`` goes to the services' public APIs with that user's token, through
-``ServiceClient`` as every service-to-service call of the cloud does. The admin's own
+heat-engine's own ``Clients`` (the engine's headers and endpoints, by catalog type). The admin's own
 client (``lab.admin``) reads back what the services show.
 """
 
@@ -20,9 +20,9 @@ from typing import Any
 import httpx
 
 from stacklab.api.app import build_app
-from stacklab.api.client import ServiceClient
 from stacklab.clock import VirtualClock
 from stacklab.cloud import Cloud
+from stacklab.orchestration.engine.clients import Clients
 from stacklab.orchestration.resources.base import (
     COMPUTE,
     IDENTITY,
@@ -84,16 +84,9 @@ class LabContext:
                    params: Mapping[str, Any] | None = None,
                    microversion: str | None = None) -> Any:
         self.calls.append((service, method, path))
-        headers = {}
-        if microversion is not None:
-            kind = {COMPUTE: "compute", VOLUME: "volume"}[service]
-            headers["OpenStack-API-Version"] = f"{kind} {microversion}"
-        if service == IMAGE and method == "PATCH":
-            # glance's only PATCH is a JSON patch, in its own media type.
-            headers["Content-Type"] = "application/openstack-images-v2.1-json-patch"
-        client = self.lab.clients[service]
-        call = asyncio.ensure_future(client.json(method, path, token=self.token, json=json,
-                                                 params=params, headers=headers))
+        call = asyncio.ensure_future(self.lab.clients.call(
+            self.token, service, method, path, json=json, params=params,
+            microversion=microversion))
         # Some calls wait on the lab's time themselves (nova asks its compute over the bus
         # before it answers an attach): lab time passes while a call is out, as it would.
         while not call.done():
@@ -110,10 +103,9 @@ class Lab:
         self.admin = admin
         self.admin_headers: dict[str, str] = {}
         app = build_app(cloud)
-        self.clients = {service: ServiceClient(lambda: app, lambda: "http://testserver",
-                                               mount=mount, username="admin",
-                                               password="secret", project="admin")
-                        for service, mount in MOUNTS.items()}
+        # heat-engine's own clients (headers, microversions, endpoints by catalog type).
+        self.clients = Clients(lambda: app, lambda: "http://testserver", password="secret",
+                               endpoints=MOUNTS)
         self.projects: dict[str, tuple[str, str]] = {}  # name -> (project id, token)
         self.names = cloud.ids.stream("heat-names")
 
