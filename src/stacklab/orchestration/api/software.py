@@ -11,17 +11,16 @@ from stacklab.orchestration.api.stacks import (
     V1,
     _body,
     _check_tenant,
-    _flag,
+    _extract_bool,
+    _extract_int,
     _service,
     _tenant,
     api,
 )
-from stacklab.orchestration.errors import HeatError
 from stacklab.orchestration.software import SoftwareStore
 
 CONFIGS = V1 + "/software_configs"
 DEPLOYMENTS = V1 + "/software_deployments"
-_BOOLS = ("true", "false", "1", "0", "yes", "no", "on", "off", "t", "f", "y", "n")
 
 
 def _store(call: Call) -> SoftwareStore:
@@ -40,24 +39,10 @@ def _who(call: Call) -> tuple[str, bool]:
 async def list_software_configs(call: Call) -> dict[str, Any]:
     store = _store(call)
     project, admin = _who(call)
-    raw = call.query.get("global_tenant")
-    if raw is not None:
-        if raw.lower() not in _BOOLS:
-            raise HeatError(f'Unrecognized value "{raw}" for "global_tenant", acceptable '
-                            "values are: true, false.", status=400, kind="HTTPBadRequest")
-        if _flag(call, "global_tenant"):
-            call.authorize("software_configs:global_index", _tenant(call))
-            admin = True
-    limit: int | None = None
-    if (text := call.query.get("limit")) is not None:
-        try:
-            limit = int(text)
-        except ValueError:
-            raise HeatError("Only integer is acceptable by 'limit'.", status=400,
-                            kind="HTTPBadRequest") from None
-        if limit < 0:
-            raise HeatError("Value must be >= 0 for field 'limit'.", status=400,
-                            kind="HTTPBadRequest")
+    if _extract_bool(call, "global_tenant"):
+        call.authorize("software_configs:global_index", _tenant(call))
+        admin = True
+    limit = _extract_int("limit", call.query.get("limit"))
     return {"software_configs": store.list_configs(project, admin, limit=limit,
                                                    marker=call.query.get("marker"))}
 

@@ -30,6 +30,7 @@ STACK = V1 + "/stacks/{stack_name}/{stack_id}"
 # What heat's lookup serves under a stack's name alone (then redirects with the id).
 _SUBPATHS = ("resources", "events", "template", "outputs", "environment", "files")
 _FALSE = ("false", "0", "no", "off", "f", "n")
+_BOOLS = ("true", "false", "1", "0", "yes", "no", "on", "off", "t", "f", "y", "n")
 
 
 def _tenant(call: Call) -> dict[str, Any]:
@@ -64,6 +65,33 @@ def _flag(call: Call, name: str, default: bool = False) -> bool:
     if value is None:
         return default
     return value.lower() not in _FALSE
+
+
+def _extract_int(name: str, raw: str | None) -> int | None:
+    """heat's ``param_utils.extract_int`` (zero allowed): a query's count, 400 in heat's
+    words when it is not one."""
+    if raw is None:
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        raise HeatError(f"Only integer is acceptable by '{name}'.", status=400,
+                        kind="HTTPBadRequest") from None
+    if value < 0:
+        raise HeatError(f"Value must be >= 0 for field '{name}'.", status=400,
+                        kind="HTTPBadRequest")
+    return value
+
+
+def _extract_bool(call: Call, name: str) -> bool | None:
+    """heat's ``param_utils.extract_bool`` of a query parameter (None: not given)."""
+    raw = call.query.get(name)
+    if raw is None:
+        return None
+    if raw.lower() not in _BOOLS:
+        raise HeatError(f'Unrecognized value "{raw}" for "{name}", acceptable values are: '
+                        "true, false.", status=400, kind="HTTPBadRequest")
+    return raw.lower() not in _FALSE
 
 
 def _body(call: Call) -> dict[str, Any]:
@@ -196,16 +224,8 @@ def _page(call: Call, rows: list[m.Stack]) -> list[m.Stack]:
         if marker not in ids:
             raise StackNotFound(marker)
         rows = rows[ids.index(marker) + 1:]
-    limit = query.get("limit")
-    if limit is not None:
-        try:
-            count = int(limit)
-        except ValueError:
-            raise HeatError("Only integer is acceptable by 'limit'.", status=400,
-                            kind="HTTPBadRequest") from None
-        if count < 0:
-            raise HeatError("Value must be >= 0 for field 'limit'.", status=400,
-                            kind="HTTPBadRequest")
+    count = _extract_int("limit", query.get("limit"))
+    if count is not None:
         rows = rows[:count]
     return rows
 
@@ -550,17 +570,7 @@ def _find_resource(resources: Mapping[str, ResourceState], name: str,
 
 
 def _nested_depth(call: Call) -> int:
-    raw = call.query.get("nested_depth")
-    if raw is None:
-        return 0
-    try:
-        depth = int(raw)
-    except ValueError:
-        raise HeatError("Only integer is acceptable by 'nested_depth'.", status=400,
-                        kind="HTTPBadRequest") from None
-    if depth < 0:
-        raise HeatError("Value must be >= 0 for field 'nested_depth'.", status=400,
-                        kind="HTTPBadRequest")
+    depth = _extract_int("nested_depth", call.query.get("nested_depth")) or 0
     # heat's engine goes no deeper than max_nested_stack_depth.
     return min(depth, 5)
 
