@@ -711,3 +711,37 @@ def test_os_collect_config_polls_heat_api_cfn_and_signals_its_deployment(
     assert ElementTree.fromstring(refused.text).findtext("Error/Code") == (
         "SignatureDoesNotMatch")
     assert stacks.http.delete(f"/stacks/{name}/{stack_id}").status_code == 204
+
+
+OVER_INNER = """\
+heat_template_version: 2018-08-31
+resources:
+  inner: {type: inner.yaml}
+outputs:
+  kept: {value: {get_attr: [inner, kept]}}
+"""
+
+
+def test_cli_abandons_a_stack_with_its_nested_stack_and_adopts_it_back(
+        live: LiveCloud, stacks: Stacks) -> None:
+    # The lab turns on heat's enable_stack_abandon and enable_stack_adopt (off upstream).
+    name, adopted = unique("aband"), unique("adopt")
+    inner = stacks.tmp / "inner.yaml"
+    inner.write_text(TEMPLATE)
+    top = stacks.tmp / "top.yaml"
+    top.write_text(OVER_INNER)
+    live.openstack("stack", "create", "-t", str(top), name)
+    kept = stacks.until(name, "CREATE_COMPLETE")["outputs"][0]["output_value"]
+    data_file = stacks.tmp / "abandoned.json"
+    live.openstack("stack", "abandon", "--output-file", str(data_file), name)
+    data = json.loads(data_file.read_text())
+    assert data["resources"]["inner"]["resources"]["secret"]["resource_data"]["value"] == kept
+    # Both the stack and its nested stack are gone.
+    left = stacks.http.get("/stacks", params={"show_nested": True}).json()["stacks"]
+    assert [s["stack_name"] for s in left if s["stack_name"].startswith(name)] == []
+    live.openstack("stack", "adopt", "--adopt-file", str(data_file), adopted)
+    shown = stacks.until(adopted, "ADOPT_COMPLETE", "ADOPT_FAILED")
+    assert shown["stack_status"] == "ADOPT_COMPLETE", shown["stack_status_reason"]
+    assert shown["outputs"][0]["output_value"] == kept
+    live.openstack("stack", "delete", "--yes", adopted)
+    stacks.until(adopted, "DELETE_COMPLETE")
