@@ -12,11 +12,17 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Callable, Mapping
+from datetime import datetime
 from typing import Any
 
 import httpx
 
 from stacklab.api.client import ServiceCallError, ServiceClient, ServiceUnreachable
+from stacklab.clock import Clock
+
+# keystoneauth's BaseIdentityPlugin.MIN_TOKEN_LIFE_SECONDS: a token that expires sooner is
+# replaced by a new one before it is used.
+MIN_TOKEN_LIFE_SECONDS = 120
 
 # heat's ``heat_stack_user_role``.
 STACK_USER_ROLE = "heat_stack_user"
@@ -36,7 +42,8 @@ class Clients:
     """Calls to any service of the catalog (by type), and the trusts behind them."""
 
     def __init__(self, app: Callable[[], Any], base_url: Callable[[], str], *,
-                 password: str, endpoints: Mapping[str, str] | None = None) -> None:
+                 password: str, endpoints: Mapping[str, str] | None = None,
+                 clock: Clock | None = None) -> None:
         self._app = app
         self._base_url = base_url
         self._password = password
@@ -44,6 +51,11 @@ class Clients:
         self.endpoints: dict[str, str] = dict(endpoints or {})
         self._clients: dict[str, ServiceClient] = {}
         self._heat_user_id: str | None = None
+        # The heat user's trust-scoped tokens, kept until near expiry as keystoneauth keeps
+        # its auth_ref (heat's stored context holds one auth plugin per trust): trust id ->
+        # (token, expiry on ``clock``). Without a clock nothing is kept.
+        self._clock = clock
+        self._trust_tokens: dict[str, tuple[str, float]] = {}
 
     def client(self, service_type: str) -> ServiceClient:
         mount = self.endpoints.get(service_type)
@@ -126,8 +138,19 @@ class Clients:
         return str(body["trust"]["id"])
 
     async def trust_token(self, trust_id: str) -> str:
-        token, _ = await self._login({"OS-TRUST:trust": {"id": trust_id}})
+        kept = self._trust_tokens.get(trust_id)
+        if (kept is not None and self._clock is not None
+                and kept[1] - self._clock.now() > MIN_TOKEN_LIFE_SECONDS):
+            return kept[0]
+        token, body = await self._login({"OS-TRUST:trust": {"id": trust_id}})
+        expires = _expiry(body.get("expires_at"))
+        if self._clock is not None and expires is not None:
+            self._trust_tokens[trust_id] = (token, expires)
         return token
+
+    def forget_trust_token(self, trust_id: str) -> None:
+        """Drop a kept token (its trust is gone, or keystone refused it)."""
+        self._trust_tokens.pop(trust_id, None)
 
     # -- stack users (heat's StackUser, in the stack's own project) ---------------------
 
@@ -178,6 +201,18 @@ class Clients:
                                         token=token)
         except ServiceCallError:
             pass  # heat logs and goes on: a trust left behind harms nothing
+        finally:
+            self.forget_trust_token(trust_id)
+
+
+def _expiry(value: Any) -> float | None:
+    """keystone's ``expires_at`` (``2026-12-04T14:23:41.000000Z``) as a timestamp."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
 
 
 def _body(answer: httpx.Response) -> Any:
