@@ -290,17 +290,8 @@ class EngineWorker:
                 ) -> tuple[StackSpec, tpl.Template]:
         """heat's parse and validate of a new (or updated) stack: 400s with heat's words.
         ``custom`` answers custom constraints (see ``checked``)."""
-        if not isinstance(template, (dict, str)) or not template:
-            raise HeatError("No Template provided.", status=400, kind="HTTPBadRequest")
-        files = {str(k): str(v) for k, v in (files or {}).items()}
-        raw = tpl.load_template(template)
-        schema_tmpl = tpl.parse(raw, files=files)
-        env_dict = tpl.merge_environment_files(
-            environment_files, files, tpl.Environment.from_dict(environment).as_dict(),
-            schema_tmpl.all_parameters_schema())
-        env_dict.setdefault("parameters", {}).update(dict(params or {}))
-        env = tpl.Environment.from_dict(env_dict)
-        tmpl = tpl.parse(raw, files=files, environment=env)
+        raw, files, env, tmpl = _parsed(template, params, files, environment,
+                                        environment_files)
         values = tmpl.validate_parameters(custom=custom, stack_name=stack_name,
                                           stack_id=stack_id or "None",
                                           project_id=str(ctxt.get("project_id") or ""))
@@ -760,17 +751,8 @@ class EngineWorker:
                                 ignore_errors: str | None = None) -> dict[str, Any]:
         """heat's ``validate_template`` body (Description, Parameters, ParameterGroups,
         Environment)."""
-        if not isinstance(template, (dict, str)) or not template:
-            raise HeatError("No Template provided.", status=400, kind="HTTPBadRequest")
-        files = {str(k): str(v) for k, v in (files or {}).items()}
-        raw = tpl.load_template(template)
-        base = tpl.parse(raw, files=files)
-        env_dict = tpl.merge_environment_files(
-            environment_files, files, tpl.Environment.from_dict(environment).as_dict(),
-            base.all_parameters_schema())
-        env_dict.setdefault("parameters", {}).update(dict(params or {}))
-        env = tpl.Environment.from_dict(env_dict)
-        tmpl = tpl.parse(raw, files=files, environment=env)
+        _, files, env, tmpl = _parsed(template, params, files, environment,
+                                      environment_files)
         values = tmpl.parameters(stack_name="None", stack_id="None",
                                  project_id=str(ctxt.get("project_id") or ""))
         resolver = tpl.StackResolver(values, files)
@@ -942,6 +924,24 @@ class EngineWorker:
                                 resource_type=res.type, action=res.action, status=res.status,
                                 reason=res.status_reason, properties=dict(res.properties),
                                 created_at=self.store.clock.now()))
+
+
+def _parsed(template: Any, params: Mapping[str, Any] | None, files: Mapping[str, Any] | None,
+            environment: Mapping[str, Any] | None, environment_files: list[str] | None
+            ) -> tuple[dict[str, Any], dict[str, str], tpl.Environment, tpl.Template]:
+    """heat's ``_parse_template_and_validate_stack`` up to the stack: the template, the
+    files, the environment (``environment_files`` merged in, then ``params``) and the
+    template parsed with it."""
+    if not isinstance(template, (dict, str)) or not template:
+        raise HeatError("No Template provided.", status=400, kind="HTTPBadRequest")
+    texts = {str(k): str(v) for k, v in (files or {}).items()}
+    raw = tpl.load_template(template)
+    env_dict = tpl.merge_environment_files(
+        environment_files, texts, tpl.Environment.from_dict(environment).as_dict(),
+        tpl.parse(raw, files=texts).all_parameters_schema())
+    env_dict.setdefault("parameters", {}).update(dict(params or {}))
+    env = tpl.Environment.from_dict(env_dict)
+    return raw, texts, env, tpl.parse(raw, files=texts, environment=env)
 
 
 def _check_stack_name(stack_name: Any) -> None:
