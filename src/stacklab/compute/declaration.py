@@ -41,6 +41,7 @@ def _build(parts: Parts) -> ComputeService:
     compute.reimage_timeout_per_gb = config.DEFAULT.reimage_timeout_per_gb
     compute.max_attempts = config.scheduler.max_attempts
     compute.disks = _disks(parts)
+    compute.here = parts.here
     # nova's [neutron] section: networking over HTTP, as the user nova.
     compute.neutron = NeutronClient(
         parts.app, parts.base_url, username="nova", password=config.stacklab.admin_password,
@@ -91,6 +92,8 @@ async def _background(parts: Parts) -> None:
     runtime = parts.runtime
 
     def running(host: str, binary: str) -> bool:
+        if not parts.here(binary, host):
+            return False  # another process's (one process per service): it reports
         try:
             return runtime.running(host, binary)
         except KeyError:  # a host of the store the topology no longer has: its power says

@@ -16,9 +16,8 @@ def _build(parts: Parts) -> IdentityService:
 
 def _start(parts: Parts, startup: Startup) -> None:
     identity = parts.get(IDENTITY)
-    base = startup.base_url
     startup.first_start = identity.start([
-        CatalogEntry(spec.type, spec.name, spec.description, f"{base}{spec.suffix}")
+        CatalogEntry(spec.type, spec.name, spec.description, startup.url(spec))
         for spec in startup.catalog])
     startup.admin_project_id = identity.admin_project_id()
 
