@@ -1,0 +1,246 @@
+"""``stacklab up --processes``: one OS process per service, supervised.
+
+The supervisor checks the shape can run (a server database and a broker: processes
+share nothing else), binds every API's listening socket, brings the store to head and
+bootstraps it once (an embedded start of the whole cloud on the in-process bus, which
+also recovers what the last run left), then starts one child per role
+(``stacklab serve ROLE``) with its socket. A child that dies is started again on the
+same socket: connections wait in its backlog meanwhile, its queues on the broker keep
+what is sent to them, and it catches up from the store. SIGTERM or SIGINT stops them
+all.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import selectors
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from stacklab.cloud import SERVICES, Cloud
+from stacklab.clouds_yaml import cloud_entry
+from stacklab.config import Config
+from stacklab.processes.roles import Role, roles_for
+from stacklab.server import _say_ready, _write_client_files, bind
+from stacklab.topology import load_topology
+
+READY_TIMEOUT = 120.0  # seconds for every child to say it is ready
+STOP_TIMEOUT = 10.0
+POLL = 0.2  # how often the supervisor looks for a dead child (real seconds)
+
+
+def check_shape(config: Config, *, seed: int | None = None) -> None:
+    """What the shape needs, said at start (a ValueError naming the options)."""
+    connection = config.database.connection
+    missing = []
+    if not connection or connection.startswith("sqlite"):
+        missing.append("[database] connection naming a server database "
+                       "(mysql+pymysql://… or postgresql+psycopg://…)")
+    if not config.DEFAULT.transport_url:
+        missing.append("[DEFAULT] transport_url naming a RabbitMQ broker "
+                       "(rabbit://user:password@host:5672/vhost)")
+    if missing:
+        raise ValueError("--processes runs each service in its own process; they share "
+                         "only the store and the bus, so it needs " + " and ".join(missing)
+                         + " (docs/processes.md)")
+    if seed is not None:
+        raise ValueError("--processes does not take --seed: each process draws its own ids, "
+                         "which a shared seed would repeat")
+
+
+@dataclass
+class Child:
+    role: Role
+    argv: list[str]
+    listen_fd: int | None
+    process: subprocess.Popen[bytes] | None = None
+    ready_fd: int | None = None
+    ready: bool = False
+    restarts: int = 0
+    started_at: float = 0.0
+    pids: list[int] = field(default_factory=list)
+
+    def start(self) -> None:
+        read, write = os.pipe()
+        fds = [write] + ([self.listen_fd] if self.listen_fd is not None else [])
+        argv = [*self.argv, "--ready-fd", str(write)]
+        self.started_at = time.monotonic()
+        self.process = subprocess.Popen(argv, pass_fds=fds)
+        os.close(write)
+        self.ready_fd = read
+        self.ready = False
+        self.pids.append(self.process.pid)
+
+
+class Supervisor:
+    def __init__(self, config: Config, forwarded: Sequence[str], *, logs: Any = None) -> None:
+        check_shape(config, seed=config.stacklab.seed)
+        self.config = config
+        self.forwarded = list(forwarded)
+        self.logs = logs
+        self.topology = load_topology(config.stacklab.topology or None)
+        self.roles = roles_for(self.topology)
+        self.children: list[Child] = []
+        self.stopping = False
+        self.base_url = ""
+
+    def _bind(self) -> tuple[dict[str, str], dict[str, int]]:
+        """Every API role's socket: keystone's on the cloud's port, the others on free
+        ones; their base URLs by mount, and the sockets' descriptors by role name."""
+        options = self.config.stacklab
+        urls: dict[str, str] = {}
+        fds: dict[str, int] = {}
+        self._sockets = []
+        for role in self.roles:
+            if not role.mounts:
+                continue
+            main = role.name == "keystone"
+            sock = bind(options.bind_host, options.bind_port if main else 0)
+            self._sockets.append(sock)
+            url = f"http://{options.public_host}:{sock.getsockname()[1]}"
+            if main:
+                self.base_url = url
+            for mount in role.mounts:
+                urls[mount] = url
+            fds[role.name] = sock.fileno()
+        return urls, fds
+
+    def prepare(self, endpoints: dict[str, str]) -> None:
+        """Migrate, bootstrap and recover the store once, as the embedded cloud starts
+        (on the in-process bus: nothing of it is left on the broker)."""
+        config = copy.deepcopy(self.config)
+        config.DEFAULT.transport_url = ""
+        cloud = Cloud(config, logs=self.logs)
+        try:
+            cloud.start(self.base_url, endpoints=endpoints)
+        finally:
+            cloud.stop()
+
+    def run(self, clouds_yaml: Path | None, started_at: float) -> int:
+        mounts, fds = self._bind()
+        endpoints = {spec.type: mounts[declaration.mount] for declaration in SERVICES
+                     for spec in declaration.catalog_specs if declaration.mount in mounts}
+        self.prepare(endpoints)
+        for role in self.roles:
+            argv = [sys.executable, "-m", "stacklab", "serve", role.name,
+                    "--base-url", mounts.get(role.mounts[0], self.base_url)
+                    if role.mounts else self.base_url,
+                    "--endpoints", json.dumps({"catalog": endpoints, "mounts": mounts})]
+            if role.node is not None:
+                argv += ["--node", role.node]
+            listen_fd = fds.get(role.name)
+            if listen_fd is not None:
+                argv += ["--listen-fd", str(listen_fd)]
+            self.children.append(Child(role, [*argv, *self.forwarded], listen_fd))
+        signal.signal(signal.SIGTERM, self._request_stop)
+        signal.signal(signal.SIGINT, self._request_stop)
+        try:
+            # keystone last: its port is the cloud's address, and its health (what `stacklab
+            # wait` and clients' first call meet) answers once every other process is ready.
+            first = [c for c in self.children if c.role.name != "keystone"]
+            last = [c for c in self.children if c.role.name == "keystone"]
+            for group in (first, last):
+                for child in group:
+                    child.start()
+                if not self._wait_ready(group):
+                    return 1
+            options = self.config.stacklab
+            entry = cloud_entry(f"{self.base_url}/identity", options.admin_password,
+                                options.region)
+            holder: Any = _Holder(self.config)
+            _write_client_files(holder, entry, clouds_yaml, self.base_url)
+            _say_ready(holder, entry, clouds_yaml, self.base_url, started_at)
+            self._say_processes()
+            self._watch()
+            return 0
+        finally:
+            self._stop_all()
+
+    def _wait_ready(self, children: Sequence[Child]) -> bool:
+        deadline = time.monotonic() + READY_TIMEOUT
+        selector = selectors.DefaultSelector()
+        for child in children:
+            assert child.ready_fd is not None
+            selector.register(child.ready_fd, selectors.EVENT_READ, child)
+        waiting = len(children)
+        while waiting and not self.stopping:
+            for child in children:
+                if child.process is not None and child.process.poll() is not None:
+                    print(f"stacklab: {child.role.label} exited "
+                          f"({child.process.returncode}) before it was ready", file=sys.stderr)
+                    return False
+            if time.monotonic() > deadline:
+                print("stacklab: processes not ready in time: " + ", ".join(
+                    c.role.label for c in children if not c.ready), file=sys.stderr)
+                return False
+            for key, _ in selector.select(timeout=POLL):
+                child = key.data
+                os.read(key.fd, 64)
+                selector.unregister(key.fd)
+                os.close(key.fd)
+                child.ready_fd = None
+                child.ready = True
+                waiting -= 1
+        selector.close()
+        return not self.stopping
+
+    def _say_processes(self) -> None:
+        for child in self.children:
+            assert child.process is not None
+            print(f"  process    {child.role.label} (pid {child.process.pid})",
+                  file=sys.stderr)
+        sys.stderr.flush()
+
+    def _watch(self) -> None:
+        """Start again a child that died (kill -9, a crash), on the same socket."""
+        while not self.stopping:
+            time.sleep(POLL)
+            for child in self.children:
+                process = child.process
+                if process is None or process.poll() is None or self.stopping:
+                    continue
+                child.restarts += 1
+                print(f"stacklab: {child.role.label} (pid {process.pid}) exited with "
+                      f"{process.returncode}; starting it again", file=sys.stderr)
+                if child.ready_fd is not None:
+                    os.close(child.ready_fd)
+                child.start()
+                sys.stderr.flush()
+
+    def _request_stop(self, signum: int, frame: Any) -> None:
+        self.stopping = True
+
+    def _stop_all(self) -> None:
+        self.stopping = True
+        running = [c.process for c in self.children
+                   if c.process is not None and c.process.poll() is None]
+        for process in running:
+            process.terminate()
+        deadline = time.monotonic() + STOP_TIMEOUT
+        for process in running:
+            try:
+                process.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        for sock in getattr(self, "_sockets", []):
+            sock.close()
+        print("stacklab stopped", file=sys.stderr)
+
+
+class _Holder:
+    """What the server's client-file and ready messages read of a cloud."""
+
+    def __init__(self, config: Config) -> None:
+        from stacklab.clock import RealClock
+
+        self.config = config
+        self.clock = RealClock()
