@@ -42,11 +42,15 @@ def free_port() -> int:
         return port
 
 
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
+def memory_mb(pid: int) -> tuple[float, float, float]:
+    """RSS, PSS (shared pages divided among their sharers) and USS (private pages), in MB:
+    forked children share the supervisor's imports, which RSS counts in each."""
+    fields: dict[str, int] = {}
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]:
+        name, value = line.split(":", 1)
+        fields[name] = int(value.split()[0])
+    uss = fields.get("Private_Clean", 0) + fields.get("Private_Dirty", 0)
+    return fields.get("Rss", 0) / 1024, fields.get("Pss", 0) / 1024, uss / 1024
 
 
 def children_of(pid: int) -> list[int]:
@@ -71,7 +75,7 @@ def mysql(statement: str) -> None:
     engine.dispose()
 
 
-def start(processes: bool) -> dict[str, float]:
+def start(processes: bool) -> tuple[float, dict[str, tuple[float, float, float]]]:
     name = f"stacklab_bench_{uuid.uuid4().hex[:10]}"
     mysql(f"CREATE DATABASE {name} CHARACTER SET utf8mb4")
     subprocess.run(["rabbitmqctl", "-q", "add_vhost", name], check=True)
@@ -94,11 +98,11 @@ def start(processes: bool) -> dict[str, float]:
                 time.sleep(0.05)
             ready = now() - started
             time.sleep(2)  # the first heartbeats and agent reports
-            rss = {"supervisor" if processes else "stacklab up": rss_mb(process.pid)}
+            memory = {"supervisor" if processes else "stacklab up": memory_mb(process.pid)}
             if processes:
                 for label, pid in PROCESS.findall(log.read_text()):
-                    rss[label] = rss_mb(int(pid))
-            return {"ready": ready, **rss}
+                    memory[label] = memory_mb(int(pid))
+            return ready, memory
         finally:
             process.send_signal(signal.SIGTERM)
             process.wait(30)
@@ -112,12 +116,14 @@ def main() -> None:
     args = parser.parse_args()
     for run in range(args.runs):
         for processes in (False, True):
-            figures = start(processes)
+            ready, memory = start(processes)
             shape = "--processes" if processes else "one process"
-            print(f"run {run + 1}, {shape}: ready in {figures.pop('ready'):.2f} s")
-            for label, value in figures.items():
-                print(f"  {label:42} {value:7.1f} MB")
-            print(f"  {'total':42} {sum(figures.values()):7.1f} MB")
+            print(f"run {run + 1}, {shape}: ready in {ready:.2f} s")
+            print(f"  {'process':40} {'RSS':>8} {'PSS':>8} {'USS':>8} (MB)")
+            for label, (rss, pss, uss) in memory.items():
+                print(f"  {label:40} {rss:8.1f} {pss:8.1f} {uss:8.1f}")
+            totals = [sum(values) for values in zip(*memory.values(), strict=True)]
+            print(f"  {'total':40} {totals[0]:8.1f} {totals[1]:8.1f} {totals[2]:8.1f}")
             sys.stdout.flush()
 
 

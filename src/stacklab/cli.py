@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import logging
 import os
@@ -623,19 +622,6 @@ def _scenario_parser(commands: Any) -> None:
     randomized.set_defaults(func=cmd_scenario_random)
 
 
-def _forwarded(args: argparse.Namespace) -> list[str]:
-    """The options of ``up`` a ``serve`` child takes as they were given."""
-    forwarded: list[str] = []
-    for option in ("config", "topology", "state_dir", "admin_password", "host"):
-        value = getattr(args, option)
-        if value is not None:
-            forwarded += [f"--{option.replace('_', '-')}", str(value)]
-    for flag in ("debug", "json_logs", "ephemeral"):
-        if getattr(args, flag):
-            forwarded.append(f"--{flag.replace('_', '-')}")
-    return forwarded
-
-
 def _up_processes(args: argparse.Namespace, started: float) -> int:
     """``stacklab up --processes``: a supervisor and one process per service."""
     from stacklab.clouds_yaml import default_clouds_yaml
@@ -647,7 +633,7 @@ def _up_processes(args: argparse.Namespace, started: float) -> int:
         if args.init_hooks:
             raise ValueError("--processes does not run --init-hooks yet")
         logs = configure(debug=config.DEFAULT.debug, json_lines=args.json_logs)
-        supervisor = Supervisor(config, _forwarded(args), logs=logs)
+        supervisor = Supervisor(config, logs=logs)
     except ValueError as exc:
         print(f"stacklab: {exc}", file=sys.stderr)
         return 2
@@ -664,29 +650,23 @@ def _up_processes(args: argparse.Namespace, started: float) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    """One process of ``stacklab up --processes`` (started by it, not by hand)."""
-    from stacklab.cloud import Cloud
+    """One process of ``stacklab up --processes`` by hand (the supervisor forks its own)."""
     from stacklab.observability.logging import configure
-    from stacklab.processes.child import serve_role
+    from stacklab.processes.child import run_role
     from stacklab.processes.roles import find_role
     from stacklab.topology import load_topology
 
     try:
         config = build_config(args)
         role = find_role(load_topology(config.stacklab.topology or None), args.role, args.node)
-        logs = configure(debug=config.DEFAULT.debug, json_lines=args.json_logs)
-        cloud = Cloud(config, logs=logs, role=role)
     except ValueError as exc:
         print(f"stacklab: {exc}", file=sys.stderr)
         return 2
+    logs = configure(debug=config.DEFAULT.debug, json_lines=args.json_logs)
     endpoints = json.loads(args.endpoints or "{}")
-    own = set(role.mounts)
-    remote = {mount: url for mount, url in endpoints.get("mounts", {}).items()
-              if mount not in own}
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve_role(cloud, base_url=args.base_url, endpoints=endpoints.get(
-            "catalog", {}), remote=remote, listen_fd=args.listen_fd, ready_fd=args.ready_fd))
-    return 0
+    return run_role(config, role, logs=logs, base_url=args.base_url,
+                    endpoints=endpoints.get("catalog", {}), mounts=endpoints.get("mounts", {}),
+                    listen_fd=args.listen_fd, ready_fd=args.ready_fd)
 
 
 def _up_options(up: argparse.ArgumentParser) -> None:

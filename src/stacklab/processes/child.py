@@ -23,6 +23,9 @@ import uvicorn
 
 from stacklab.api.app import build_app
 from stacklab.cloud import Cloud
+from stacklab.config import Config
+from stacklab.observability.logging import CentralLogStore
+from stacklab.processes.roles import Role
 from stacklab.processes.routing import Routed, Served
 from stacklab.server import ClosingConnections, _Server
 
@@ -85,3 +88,21 @@ async def serve_role(cloud: Cloud, *, base_url: str, endpoints: Mapping[str, str
         await cloud.close_bus()
         cloud.stop()
         print(f"stacklab: {cloud.role.label} stopped", file=sys.stderr)
+
+
+def run_role(config: Config, role: Role, *, logs: CentralLogStore | None, base_url: str,
+             endpoints: Mapping[str, str], mounts: Mapping[str, str], listen_fd: int | None,
+             ready_fd: int | None) -> int:
+    """Build the cloud as ``role`` and serve it; the exit code (2: a configuration error).
+
+    ``mounts``: every API's base URL by mount (this role's own are served here)."""
+    try:
+        cloud = Cloud(config, logs=logs, role=role)
+    except ValueError as exc:
+        print(f"stacklab: {exc}", file=sys.stderr)
+        return 2
+    remote = {mount: url for mount, url in mounts.items() if mount not in role.mounts}
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(serve_role(cloud, base_url=base_url, endpoints=endpoints, remote=remote,
+                               listen_fd=listen_fd, ready_fd=ready_fd))
+    return 0

@@ -3,8 +3,8 @@
 The supervisor checks the shape can run (a server database and a broker: processes
 share nothing else), binds every API's listening socket, brings the store to head and
 bootstraps it once (an embedded start of the whole cloud on the in-process bus, which
-also recovers what the last run left), then starts one child per role
-(``stacklab serve ROLE``) with its socket. A child that dies is started again on the
+also recovers what the last run left), then forks one child per role with its socket
+(``stacklab serve ROLE`` runs the same by hand). A child that dies is started again on the
 same socket: connections wait in its backlog meanwhile, its queues on the broker keep
 what is sent to them, and it catches up from the store. SIGTERM or SIGINT stops them
 all.
@@ -12,22 +12,26 @@ all.
 
 from __future__ import annotations
 
+import contextlib
 import copy
-import json
+import gc
 import os
 import selectors
 import signal
-import subprocess
 import sys
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+import traceback
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from stacklab.bus.rabbit import check_broker
 from stacklab.cloud import SERVICES, Cloud
 from stacklab.clouds_yaml import cloud_entry
 from stacklab.config import Config
+from stacklab.observability.logging import CentralLogStore
+from stacklab.processes.child import run_role
 from stacklab.processes.roles import Role, roles_for
 from stacklab.server import _say_ready, _write_client_files, bind
 from stacklab.topology import load_topology
@@ -58,33 +62,56 @@ def check_shape(config: Config, *, seed: int | None = None) -> None:
 
 @dataclass
 class Child:
+    """One role's process: forked from the supervisor, which has imported everything
+    (a child skips the imports and shares their memory until it writes to it)."""
+
     role: Role
-    argv: list[str]
-    listen_fd: int | None
-    process: subprocess.Popen[bytes] | None = None
+    run: Callable[[Role, int], int]
+    pid: int | None = None
     ready_fd: int | None = None
     ready: bool = False
     restarts: int = 0
-    started_at: float = 0.0
-    pids: list[int] = field(default_factory=list)
+    returncode: int | None = None
 
     def start(self) -> None:
         read, write = os.pipe()
-        fds = [write] + ([self.listen_fd] if self.listen_fd is not None else [])
-        argv = [*self.argv, "--ready-fd", str(write)]
-        self.started_at = time.monotonic()
-        self.process = subprocess.Popen(argv, pass_fds=fds)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:  # the child: its role until SIGTERM, then out without the parent's exit
+            code = 1
+            try:
+                os.close(read)
+                signal.signal(signal.SIGTERM, signal.SIG_DFL)
+                signal.signal(signal.SIGINT, signal.SIG_DFL)
+                code = self.run(self.role, write)
+            except BaseException:
+                traceback.print_exc()
+            finally:
+                sys.stdout.flush()
+                sys.stderr.flush()
+                os._exit(code)
         os.close(write)
+        self.pid = pid
         self.ready_fd = read
         self.ready = False
-        self.pids.append(self.process.pid)
+        self.returncode = None
+
+    def poll(self) -> int | None:
+        """Its exit code once it has exited (-9 when killed by SIGKILL), else None."""
+        if self.pid is None or self.returncode is not None:
+            return self.returncode
+        pid, status = os.waitpid(self.pid, os.WNOHANG)
+        if pid == 0:
+            return None
+        self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
 
 
 class Supervisor:
-    def __init__(self, config: Config, forwarded: Sequence[str], *, logs: Any = None) -> None:
+    def __init__(self, config: Config, *, logs: CentralLogStore | None = None) -> None:
         check_shape(config, seed=config.stacklab.seed)
         self.config = config
-        self.forwarded = list(forwarded)
         self.logs = logs
         self.topology = load_topology(config.stacklab.topology or None)
         self.roles = roles_for(self.topology)
@@ -116,6 +143,8 @@ class Supervisor:
     def prepare(self, endpoints: dict[str, str]) -> None:
         """Migrate, bootstrap and recover the store once, as the embedded cloud starts
         (on the in-process bus: nothing of it is left on the broker)."""
+        # A broker that cannot be used is said now, naming the option, as one process does.
+        check_broker(self.config.DEFAULT.transport_url)
         config = copy.deepcopy(self.config)
         config.DEFAULT.transport_url = ""
         cloud = Cloud(config, logs=self.logs)
@@ -129,17 +158,18 @@ class Supervisor:
         endpoints = {spec.type: mounts[declaration.mount] for declaration in SERVICES
                      for spec in declaration.catalog_specs if declaration.mount in mounts}
         self.prepare(endpoints)
-        for role in self.roles:
-            argv = [sys.executable, "-m", "stacklab", "serve", role.name,
-                    "--base-url", mounts.get(role.mounts[0], self.base_url)
-                    if role.mounts else self.base_url,
-                    "--endpoints", json.dumps({"catalog": endpoints, "mounts": mounts})]
-            if role.node is not None:
-                argv += ["--node", role.node]
-            listen_fd = fds.get(role.name)
-            if listen_fd is not None:
-                argv += ["--listen-fd", str(listen_fd)]
-            self.children.append(Child(role, [*argv, *self.forwarded], listen_fd))
+
+        def run(role: Role, ready_fd: int) -> int:
+            base_url = mounts[role.mounts[0]] if role.mounts else self.base_url
+            return run_role(self.config, role, logs=self.logs, base_url=base_url,
+                            endpoints=endpoints, mounts=mounts, listen_fd=fds.get(role.name),
+                            ready_fd=ready_fd)
+
+        self.children = [Child(role, run) for role in self.roles]
+        # What the children inherit stays out of their collector's passes, which would
+        # otherwise write to (and so copy) every page of it (gc.freeze's own advice).
+        gc.collect()
+        gc.freeze()
         signal.signal(signal.SIGTERM, self._request_stop)
         signal.signal(signal.SIGINT, self._request_stop)
         try:
@@ -173,9 +203,9 @@ class Supervisor:
         waiting = len(children)
         while waiting and not self.stopping:
             for child in children:
-                if child.process is not None and child.process.poll() is not None:
-                    print(f"stacklab: {child.role.label} exited "
-                          f"({child.process.returncode}) before it was ready", file=sys.stderr)
+                if child.poll() is not None:
+                    print(f"stacklab: {child.role.label} exited ({child.returncode}) before "
+                          "it was ready", file=sys.stderr)
                     return False
             if time.monotonic() > deadline:
                 print("stacklab: processes not ready in time: " + ", ".join(
@@ -194,9 +224,7 @@ class Supervisor:
 
     def _say_processes(self) -> None:
         for child in self.children:
-            assert child.process is not None
-            print(f"  process    {child.role.label} (pid {child.process.pid})",
-                  file=sys.stderr)
+            print(f"  process    {child.role.label} (pid {child.pid})", file=sys.stderr)
         sys.stderr.flush()
 
     def _watch(self) -> None:
@@ -204,12 +232,11 @@ class Supervisor:
         while not self.stopping:
             time.sleep(POLL)
             for child in self.children:
-                process = child.process
-                if process is None or process.poll() is None or self.stopping:
+                if child.poll() is None or self.stopping:
                     continue
                 child.restarts += 1
-                print(f"stacklab: {child.role.label} (pid {process.pid}) exited with "
-                      f"{process.returncode}; starting it again", file=sys.stderr)
+                print(f"stacklab: {child.role.label} (pid {child.pid}) exited with "
+                      f"{child.returncode}; starting it again", file=sys.stderr)
                 if child.ready_fd is not None:
                     os.close(child.ready_fd)
                 child.start()
@@ -220,17 +247,18 @@ class Supervisor:
 
     def _stop_all(self) -> None:
         self.stopping = True
-        running = [c.process for c in self.children
-                   if c.process is not None and c.process.poll() is None]
-        for process in running:
-            process.terminate()
+        running = [c for c in self.children if c.pid is not None and c.poll() is None]
+        for child in running:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(child.pid or 0, signal.SIGTERM)
         deadline = time.monotonic() + STOP_TIMEOUT
-        for process in running:
-            try:
-                process.wait(max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        while running and time.monotonic() < deadline:
+            time.sleep(0.05)
+            running = [c for c in running if c.poll() is None]
+        for child in running:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(child.pid or 0, signal.SIGKILL)
+            os.waitpid(child.pid or 0, 0)
         for sock in getattr(self, "_sockets", []):
             sock.close()
         print("stacklab stopped", file=sys.stderr)
