@@ -94,12 +94,15 @@ def _restarted(cloud: LiveCloud, label: str, pid: int) -> None:
 def test_processes_serve_the_cli_and_survive_kill_9(tmp_path: Path) -> None:
     with scratch_database("mysql") as url, scratch_vhost() as transport_url:
         conf = tmp_path / "stacklab.conf"
-        conf.write_text(f"[DEFAULT]\ntransport_url = {transport_url}\n"
+        conf.write_text(f"[DEFAULT]\ntransport_url = {transport_url}\napi_workers = 2\n"
                         f"[database]\nconnection = {url}\n")
         cloud = _start(tmp_path, conf)
         try:
             pids = _pids(cloud)
-            assert {"keystone", "glance", "nova-api", "nova-conductor", "nova-scheduler",
+            # api_workers = 2: two processes for each API that only serves (the others
+            # run their RPC servers and background work once).
+            assert {"keystone#1", "keystone#2", "glance#1", "glance#2", "nova-api#1",
+                    "nova-api#2", "nova-conductor", "nova-scheduler",
                     "neutron", "cinder", "heat", "nova-compute@compute1.openstack.local",
                     "nova-compute@compute2.openstack.local"} <= set(pids)
             # Each API on its own port, as a real deployment's catalog says.
@@ -119,6 +122,12 @@ def test_processes_serve_the_cli_and_survive_kill_9(tmp_path: Path) -> None:
             while _status(f"{nova}/servers", token) != 401:
                 assert time.monotonic() < deadline, "nova still takes a revoked token"
                 time.sleep(0.2)
+            # One keystone worker dies: the other takes every connection on the port
+            # meanwhile.
+            os.kill(pids["keystone#1"], signal.SIGKILL)
+            for _ in range(3):
+                assert cloud.openstack_json("token", "issue")["id"]
+            _restarted(cloud, "keystone#1", pids["keystone#1"])
             image_file = tmp_path / "disk.raw"
             image_file.write_bytes(b"\0" * 1024)
             image = cloud.openstack_json("image", "create", "--disk-format", "raw",

@@ -95,3 +95,18 @@ def find_role(topology: Topology, name: str, node: str | None) -> Role:
 
 def api_roles(roles: Iterable[Role]) -> list[Role]:
     return [role for role in roles if role.mounts]
+
+
+# The roles that only serve an API (no RPC server, no background work of their own): the
+# ones several processes can serve on one port ([DEFAULT] api_workers).
+API_ONLY = frozenset({"keystone", "glance", "nova-api"})
+
+
+def workers(role: Role, api_workers: int, osapi_compute_workers: int) -> int:
+    """How many processes run ``role``: upstream's options, for the roles that only serve
+    an API; one for the others (their RPC servers and background work run once)."""
+    if role.name not in API_ONLY:
+        return 1
+    if role.name == "nova-api" and osapi_compute_workers > 0:
+        return osapi_compute_workers
+    return max(1, api_workers)

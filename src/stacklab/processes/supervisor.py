@@ -32,7 +32,7 @@ from stacklab.clouds_yaml import cloud_entry
 from stacklab.config import Config
 from stacklab.observability.logging import CentralLogStore
 from stacklab.processes.child import run_role
-from stacklab.processes.roles import Role, roles_for
+from stacklab.processes.roles import Role, roles_for, workers
 from stacklab.server import _say_ready, _write_client_files, bind
 from stacklab.topology import load_topology
 
@@ -67,11 +67,17 @@ class Child:
 
     role: Role
     run: Callable[[Role, int], int]
+    # Its place among the processes of one API ([DEFAULT] api_workers), from 1; 0: alone.
+    worker: int = 0
     pid: int | None = None
     ready_fd: int | None = None
     ready: bool = False
     restarts: int = 0
     returncode: int | None = None
+
+    @property
+    def label(self) -> str:
+        return self.role.label if not self.worker else f"{self.role.label}#{self.worker}"
 
     def start(self) -> None:
         read, write = os.pipe()
@@ -165,7 +171,14 @@ class Supervisor:
                             endpoints=endpoints, mounts=mounts, listen_fd=fds.get(role.name),
                             ready_fd=ready_fd)
 
-        self.children = [Child(role, run) for role in self.roles]
+        defaults = self.config.DEFAULT
+        self.children = []
+        for role in self.roles:
+            count = workers(role, defaults.api_workers, defaults.osapi_compute_workers)
+            # Several workers of one API accept on the one socket they inherit (the kernel
+            # hands each connection to one of them, as gunicorn's workers share theirs).
+            self.children += [Child(role, run, worker=index + 1 if count > 1 else 0)
+                              for index in range(count)]
         # What the children inherit stays out of their collector's passes, which would
         # otherwise write to (and so copy) every page of it (gc.freeze's own advice).
         gc.collect()
@@ -204,12 +217,12 @@ class Supervisor:
         while waiting and not self.stopping:
             for child in children:
                 if child.poll() is not None:
-                    print(f"stacklab: {child.role.label} exited ({child.returncode}) before "
+                    print(f"stacklab: {child.label} exited ({child.returncode}) before "
                           "it was ready", file=sys.stderr)
                     return False
             if time.monotonic() > deadline:
                 print("stacklab: processes not ready in time: " + ", ".join(
-                    c.role.label for c in children if not c.ready), file=sys.stderr)
+                    c.label for c in children if not c.ready), file=sys.stderr)
                 return False
             for key, _ in selector.select(timeout=POLL):
                 child = key.data
@@ -224,7 +237,7 @@ class Supervisor:
 
     def _say_processes(self) -> None:
         for child in self.children:
-            print(f"  process    {child.role.label} (pid {child.pid})", file=sys.stderr)
+            print(f"  process    {child.label} (pid {child.pid})", file=sys.stderr)
         sys.stderr.flush()
 
     def _watch(self) -> None:
@@ -235,7 +248,7 @@ class Supervisor:
                 if child.poll() is None or self.stopping:
                     continue
                 child.restarts += 1
-                print(f"stacklab: {child.role.label} (pid {child.pid}) exited with "
+                print(f"stacklab: {child.label} (pid {child.pid}) exited with "
                       f"{child.returncode}; starting it again", file=sys.stderr)
                 if child.ready_fd is not None:
                     os.close(child.ready_fd)
