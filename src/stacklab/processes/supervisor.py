@@ -39,6 +39,8 @@ from stacklab.topology import load_topology
 READY_TIMEOUT = 120.0  # seconds for every child to say it is ready
 STOP_TIMEOUT = 10.0
 POLL = 0.2  # how often the supervisor looks for a dead child (real seconds)
+STABLE_AFTER = 10.0  # a child that lived this long is started again at once when it dies
+MAX_BACKOFF = 30.0
 
 
 def check_shape(config: Config, *, seed: int | None = None) -> None:
@@ -73,6 +75,10 @@ class Child:
     ready_fd: int | None = None
     ready: bool = False
     restarts: int = 0
+    started_at: float = 0.0
+    # After a quick death: how long it waits before its next start, and when that is.
+    backoff: float = 0.0
+    due: float | None = None
     returncode: int | None = None
 
     @property
@@ -83,6 +89,7 @@ class Child:
         read, write = os.pipe()
         sys.stdout.flush()
         sys.stderr.flush()
+        self.started_at = time.monotonic()
         pid = os.fork()
         if pid == 0:  # the child: its role until SIGTERM, then out without the parent's exit
             code = 1
@@ -247,13 +254,26 @@ class Supervisor:
             for child in self.children:
                 if child.poll() is None or self.stopping:
                     continue
+                now = time.monotonic()
+                if child.due is None:
+                    # One that dies soon after its start (a crash at start) is started
+                    # again later and later (1 s doubling to 30 s), not in a tight loop.
+                    quick = now - child.started_at < STABLE_AFTER
+                    child.backoff = min(MAX_BACKOFF, child.backoff * 2 or 1.0) if quick \
+                        else 0.0
+                    child.due = now + child.backoff
+                    print(f"stacklab: {child.label} (pid {child.pid}) exited with "
+                          f"{child.returncode}; starting it again"
+                          + (f" in {child.backoff:.0f} s" if child.backoff else ""),
+                          file=sys.stderr)
+                    sys.stderr.flush()
+                if now < child.due:
+                    continue
+                child.due = None
                 child.restarts += 1
-                print(f"stacklab: {child.label} (pid {child.pid}) exited with "
-                      f"{child.returncode}; starting it again", file=sys.stderr)
                 if child.ready_fd is not None:
                     os.close(child.ready_fd)
                 child.start()
-                sys.stderr.flush()
 
     def _request_stop(self, signum: int, frame: Any) -> None:
         self.stopping = True
