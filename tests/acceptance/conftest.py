@@ -169,7 +169,11 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveCloud]:
     # STACKLAB_TEST_UP_CONFIG: a configuration file the cloud starts with, to run the suite
     # against another shape (a server store, the bus on RabbitMQ: docs/bus.md).
     shape = os.environ.get("STACKLAB_TEST_UP_CONFIG")
-    cloud = start_cloud(tmp_path_factory.mktemp("live"), "--seed", "42", "--debug",
+    # STACKLAB_TEST_UP_PROCESSES=1 with it: one process per service (docs/processes.md),
+    # which takes no seed.
+    processes = bool(os.environ.get("STACKLAB_TEST_UP_PROCESSES"))
+    cloud = start_cloud(tmp_path_factory.mktemp("live"),
+                        *(("--processes",) if processes else ("--seed", "42")), "--debug",
                         *(("--config", shape) if shape else ()))
     yield cloud
     stop_cloud(cloud)

@@ -14,6 +14,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -117,6 +118,11 @@ def test_processes_serve_the_cli_and_survive_kill_9(tmp_path: Path) -> None:
             token = cloud.openstack_json("token", "issue")["id"]
             nova = catalog["nova"]["Endpoints"][0]["url"]
             assert _status(f"{nova}/servers", token) == 200
+            # The cloud's own port forwards another API's paths (what was written against
+            # one port still works); another API's port does not serve them.
+            assert _status(f"{cloud.url}/compute/v2.1/servers", token) == 200
+            glance = urlsplit(catalog["glance"]["Endpoints"][0]["url"])
+            assert _status(f"http://{glance.netloc}/compute/v2.1/servers", token) == 404
             cloud.openstack("token", "revoke", token)
             deadline = time.monotonic() + 10
             while _status(f"{nova}/servers", token) != 401:

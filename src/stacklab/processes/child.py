@@ -25,7 +25,7 @@ from stacklab.api.app import build_app
 from stacklab.cloud import Cloud
 from stacklab.config import Config
 from stacklab.observability.logging import CentralLogStore
-from stacklab.processes.roles import Role
+from stacklab.processes.roles import Role, role_is_front
 from stacklab.processes.routing import Routed, Served
 from stacklab.server import ClosingConnections, _Server
 
@@ -61,7 +61,11 @@ async def serve_role(cloud: Cloud, *, base_url: str, endpoints: Mapping[str, str
     try:
         if listen_fd is not None:
             sock = socket.socket(fileno=listen_fd)
-            closing = ClosingConnections(Served(local, remote))
+            # The cloud's own port (keystone's) also takes every other API's paths and
+            # forwards them, so what was written against the one-port shape still works;
+            # the catalog sends clients to each API's own port.
+            front = routed if role_is_front(cloud.role) else Served(local, remote)
+            closing = ClosingConnections(front)
             server = _Server(uvicorn.Config(
                 closing, log_config=None, access_log=False, lifespan="off",
                 timeout_graceful_shutdown=5, timeout_keep_alive=75))

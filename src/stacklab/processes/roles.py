@@ -110,3 +110,8 @@ def workers(role: Role, api_workers: int, osapi_compute_workers: int) -> int:
     if role.name == "nova-api" and osapi_compute_workers > 0:
         return osapi_compute_workers
     return max(1, api_workers)
+
+
+def role_is_front(role: Role) -> bool:
+    """Whether ``role`` serves the cloud's own port (``--port``, auth_url): keystone's."""
+    return role.name == "keystone"

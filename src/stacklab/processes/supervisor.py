@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import ctypes
 import gc
 import os
 import selectors
@@ -32,7 +33,7 @@ from stacklab.clouds_yaml import cloud_entry
 from stacklab.config import Config
 from stacklab.observability.logging import CentralLogStore
 from stacklab.processes.child import run_role
-from stacklab.processes.roles import Role, roles_for, workers
+from stacklab.processes.roles import Role, role_is_front, roles_for, workers
 from stacklab.server import _say_ready, _write_client_files, bind
 from stacklab.topology import load_topology
 
@@ -41,6 +42,7 @@ STOP_TIMEOUT = 10.0
 POLL = 0.2  # how often the supervisor looks for a dead child (real seconds)
 STABLE_AFTER = 10.0  # a child that lived this long is started again at once when it dies
 MAX_BACKOFF = 30.0
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 
 def check_shape(config: Config, *, seed: int | None = None) -> None:
@@ -97,6 +99,7 @@ class Child:
                 os.close(read)
                 signal.signal(signal.SIGTERM, signal.SIG_DFL)
                 signal.signal(signal.SIGINT, signal.SIG_DFL)
+                _die_with_parent()
                 code = self.run(self.role, write)
             except BaseException:
                 traceback.print_exc()
@@ -121,6 +124,16 @@ class Child:
         return self.returncode
 
 
+def _die_with_parent() -> None:
+    """SIGTERM when the supervisor dies, even by SIGKILL (Linux's PR_SET_PDEATHSIG), so
+    no child is left serving alone."""
+    if not sys.platform.startswith("linux"):
+        return
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
 class Supervisor:
     def __init__(self, config: Config, *, logs: CentralLogStore | None = None) -> None:
         check_shape(config, seed=config.stacklab.seed)
@@ -142,7 +155,7 @@ class Supervisor:
         for role in self.roles:
             if not role.mounts:
                 continue
-            main = role.name == "keystone"
+            main = role_is_front(role)
             sock = bind(options.bind_host, options.bind_port if main else 0)
             self._sockets.append(sock)
             url = f"http://{options.public_host}:{sock.getsockname()[1]}"
