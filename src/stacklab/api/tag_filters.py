@@ -9,11 +9,13 @@ collection of tags in memory.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, false, func, not_, select
+from sqlalchemy import Boolean, ColumnElement, and_, exists, false, func, literal, not_, or_, select
+from sqlalchemy.ext.compiler import compiles
 
 from stacklab.api.pagination import getlist
 
@@ -21,10 +23,49 @@ Condition = ColumnElement[bool]
 PARAMETERS = ("tags", "tags-any", "not-tags", "not-tags-any")
 
 
+class _HasAny(ColumnElement[bool]):
+    """A JSON list column holding any of some strings, compiled per engine: SQLite's
+    ``json_each``, MariaDB's ``JSON_CONTAINS`` (it has no ``json_each``), PostgreSQL's
+    ``json_array_elements_text``."""
+
+    type = Boolean()
+    # Its strings are not part of a cache key: a statement holding it is compiled anew.
+    inherit_cache = False
+
+    def __init__(self, column: Any, wanted: Sequence[str]) -> None:
+        self.column = column
+        self.wanted = list(wanted)
+
+
+@compiles(_HasAny)
+def _has_any_sqlite(element: _HasAny, compiler: Any, **kw: Any) -> str:
+    each = func.json_each(element.column).table_valued("value")
+    return str(compiler.process(exists(select(1).select_from(each).where(
+        each.c.value.in_(element.wanted))), **kw))
+
+
+@compiles(_HasAny, "mysql", "mariadb")
+def _has_any_mysql(element: _HasAny, compiler: Any, **kw: Any) -> str:
+    if not element.wanted:
+        return str(compiler.process(false(), **kw))
+    # The candidate is the JSON text the column's own serializer wrote (json.dumps, its
+    # \u escapes included): MariaDB compares a string's escapes as text ("\u00fc" is not
+    # "ü" to it). Grouped: the element stands as one operand (``NOT (... OR ...)``).
+    return "(" + str(compiler.process(or_(*(
+        func.json_contains(element.column, literal(json.dumps(name))) == 1
+        for name in element.wanted)), **kw)) + ")"
+
+
+@compiles(_HasAny, "postgresql")
+def _has_any_postgresql(element: _HasAny, compiler: Any, **kw: Any) -> str:
+    each = func.json_array_elements_text(element.column).table_valued("value")
+    return str(compiler.process(exists(select(1).select_from(each).where(
+        each.c.value.in_(element.wanted))), **kw))
+
+
 def has_any(column: Any, wanted: Sequence[str]) -> Condition:
     """A JSON list column holding any of ``wanted``."""
-    each = func.json_each(column).table_valued("value")
-    return exists(select(1).select_from(each).where(each.c.value.in_(list(wanted))))
+    return _HasAny(column, wanted)
 
 
 def _names(values: Sequence[str]) -> tuple[str, ...]:
