@@ -61,6 +61,8 @@ def cmd_up(args: argparse.Namespace) -> int:
     from stacklab.observability.logging import configure
     from stacklab.server import serve
 
+    if args.processes:
+        return _up_processes(args, started)
     try:
         config = build_config(args)
         logs = configure(debug=config.DEFAULT.debug, json_lines=args.json_logs)
@@ -620,11 +622,54 @@ def _scenario_parser(commands: Any) -> None:
     randomized.set_defaults(func=cmd_scenario_random)
 
 
-def parser() -> argparse.ArgumentParser:
-    top = argparse.ArgumentParser(prog="stacklab", description=__doc__)
-    commands = top.add_subparsers(dest="command", required=True)
+def _up_processes(args: argparse.Namespace, started: float) -> int:
+    """``stacklab up --processes``: a supervisor and one process per service."""
+    from stacklab.clouds_yaml import default_clouds_yaml
+    from stacklab.observability.logging import configure
+    from stacklab.processes.supervisor import Supervisor
 
-    up = commands.add_parser("up", help="start the cloud")
+    try:
+        config = build_config(args)
+        if args.init_hooks:
+            raise ValueError("--processes does not run --init-hooks yet")
+        logs = configure(debug=config.DEFAULT.debug, json_lines=args.json_logs)
+        supervisor = Supervisor(config, logs=logs)
+    except ValueError as exc:
+        print(f"stacklab: {exc}", file=sys.stderr)
+        return 2
+    clouds_yaml = None if args.no_clouds_yaml else Path(args.clouds_yaml or default_clouds_yaml())
+    try:
+        return supervisor.run(clouds_yaml, started)
+    except ValueError as exc:
+        print(f"stacklab: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"stacklab: cannot serve on {config.stacklab.bind_host}:"
+              f"{config.stacklab.bind_port}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """One process of ``stacklab up --processes`` by hand (the supervisor forks its own)."""
+    from stacklab.observability.logging import configure
+    from stacklab.processes.child import run_role
+    from stacklab.processes.roles import find_role
+    from stacklab.topology import load_topology
+
+    try:
+        config = build_config(args)
+        role = find_role(load_topology(config.stacklab.topology or None), args.role, args.node)
+    except ValueError as exc:
+        print(f"stacklab: {exc}", file=sys.stderr)
+        return 2
+    logs = configure(debug=config.DEFAULT.debug, json_lines=args.json_logs)
+    endpoints = json.loads(args.endpoints or "{}")
+    return run_role(config, role, logs=logs, base_url=args.base_url,
+                    endpoints=endpoints.get("catalog", {}), mounts=endpoints.get("mounts", {}),
+                    listen_fd=args.listen_fd, ready_fd=args.ready_fd)
+
+
+def _up_options(up: argparse.ArgumentParser) -> None:
     up.add_argument("--host", help="address to bind (default 127.0.0.1)")
     up.add_argument("--port", type=int, help="port to bind (default 8080; 0 picks a free one)")
     up.add_argument("--state-dir", help="where the store and keys live")
@@ -635,11 +680,31 @@ def parser() -> argparse.ArgumentParser:
     up.add_argument("--seed", type=int, help="make every generated id and value repeatable")
     up.add_argument("--init-hooks", help="a folder of scripts to run once the cloud is ready")
     up.add_argument("--admin-password", help="the admin user's password (default 'secret')")
-    up.add_argument("--clouds-yaml", help="clouds.yaml to write the 'stacklab' entry to")
-    up.add_argument("--no-clouds-yaml", action="store_true", help="write no clouds.yaml")
     up.add_argument("--debug", action="store_true", help="log every request to stderr")
     up.add_argument("--json-logs", action="store_true", help="log JSON lines to stderr")
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="stacklab", description=__doc__)
+    commands = top.add_subparsers(dest="command", required=True)
+
+    up = commands.add_parser("up", help="start the cloud")
+    _up_options(up)
+    up.add_argument("--clouds-yaml", help="clouds.yaml to write the 'stacklab' entry to")
+    up.add_argument("--no-clouds-yaml", action="store_true", help="write no clouds.yaml")
+    up.add_argument("--processes", action="store_true", help="one process per service, "
+                    "supervised (needs a server [database] connection and [DEFAULT] "
+                    "transport_url; docs/processes.md)")
     up.set_defaults(func=cmd_up)
+    serve = commands.add_parser("serve", help="one process of 'up --processes' (internal)")
+    serve.add_argument("role", help="keystone, glance, nova-api, nova-compute ...")
+    serve.add_argument("--node", help="the node of a per-node process (nova-compute)")
+    serve.add_argument("--base-url", required=True, help="this process's own address")
+    serve.add_argument("--endpoints", help="JSON: the catalog's and the mounts' addresses")
+    serve.add_argument("--listen-fd", type=int, help="an inherited listening socket")
+    serve.add_argument("--ready-fd", type=int, help="a pipe to say 'ready' on")
+    _up_options(serve)
+    serve.set_defaults(func=cmd_serve)
 
     wait = commands.add_parser("wait", help="wait until the cloud is ready")
     wait.add_argument("--timeout", type=float, default=60.0)

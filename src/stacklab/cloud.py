@@ -24,7 +24,7 @@ from stacklab.block_storage.declaration import BLOCK_STORAGE
 from stacklab.block_storage.declaration import DECLARATION as BLOCK_STORAGE_SERVICE
 from stacklab.block_storage.service import BlockStorageService
 from stacklab.bus.inprocess import InProcessBus
-from stacklab.bus.interface import Listener
+from stacklab.bus.interface import Listener, Target
 from stacklab.clock import Clock, RealClock
 from stacklab.compute.declaration import COMPUTE
 from stacklab.compute.declaration import DECLARATION as COMPUTE_SERVICE
@@ -58,6 +58,7 @@ from stacklab.topology.runtime import RUNNING, SERVICE, STOPPED
 
 if TYPE_CHECKING:
     from stacklab.bus.rabbit import RabbitBus
+    from stacklab.processes.roles import Role
 
 T = TypeVar("T")
 
@@ -156,8 +157,15 @@ def control_exchanges(config: Config, declarations: Sequence[ServiceDeclaration[
     return topics, publishers
 
 
+def topic_binaries(declarations: Sequence[ServiceDeclaration[Any]]) -> dict[str, str]:
+    """Which of the lab's processes consumes each RPC topic (``compute`` -> nova-compute)."""
+    return {topic: binary for declaration in declarations
+            for binary, topics in declaration.process_topics.items() for topic in topics}
+
+
 def rabbit_bus(config: Config, clock: Clock, declarations: Sequence[ServiceDeclaration[Any]],
-               host_up: Callable[[str], bool] | None = None) -> RabbitBus:
+               host_up: Callable[[str], bool] | None = None,
+               here: Callable[[str, str | None], bool] | None = None) -> RabbitBus:
     """The bus on the broker ``[DEFAULT] transport_url`` names, checked now: a broker that
     cannot be reached, refuses the credentials, or a missing extra is said at start, naming
     the option (a ValueError)."""
@@ -169,6 +177,18 @@ def rabbit_bus(config: Config, clock: Clock, declarations: Sequence[ServiceDecla
     notifications = config.oslo_messaging_notifications
     # oslo's driver is a list (messagingv2 with log, say): the broker hears the messaging one.
     drivers = {driver.strip().lower() for driver in notifications.driver.split(",")}
+    consumes: Callable[[Target, str | None], bool] | None = None
+    if here is not None:
+        # One process per service: an RPC server of another process's binary is not
+        # consumed here, so the process that runs it takes its messages.
+        binaries = topic_binaries(declarations)
+        runs = here
+
+        def consumed_here(target: Target, host: str | None) -> bool:
+            return runs(binaries.get(target.topic, ""), host)
+
+        consumes = consumed_here
+
     return RabbitBus(
         url, clock=clock, rpc_response_timeout=config.DEFAULT.rpc_response_timeout,
         transient_queues_ttl=config.oslo_messaging_rabbit.rabbit_transient_queues_ttl,
@@ -178,7 +198,8 @@ def rabbit_bus(config: Config, clock: Clock, declarations: Sequence[ServiceDecla
         notification_driver=next((driver for driver in ("messagingv2", "messaging")
                                   if driver in drivers), ""),
         notification_topics=[topic.strip() for topic in notifications.topics.split(",")
-                             if topic.strip()])
+                             if topic.strip()],
+        consumes=consumes)
 
 
 def ceph_options(config: Config) -> CephOptions:
@@ -196,8 +217,12 @@ def ceph_options(config: Config) -> CephOptions:
 class Cloud:
     def __init__(self, config: Config, *, clock: Clock | None = None,
                  topology: Topology | None = None, logs: CentralLogStore | None = None,
-                 services: Sequence[ServiceDeclaration[Any]] = SERVICES) -> None:
+                 services: Sequence[ServiceDeclaration[Any]] = SERVICES,
+                 role: Role | None = None) -> None:
         self.config = config
+        # One process of the multi-process shape (stacklab.processes), or None: all of it.
+        self.role = role
+        here = None if role is None else role.runs
         self.clock: Clock = clock or RealClock()
         self.ids = IdSource(self._seed_for_this_start(config))
         self.topology = topology or load_topology(config.stacklab.topology or None)
@@ -217,7 +242,7 @@ class Cloud:
         self.bus: InProcessBus | RabbitBus
         if config.DEFAULT.transport_url:
             # oslo.messaging's wire format on a real RabbitMQ (docs/bus.md).
-            self.bus = rabbit_bus(config, self.clock, services, self.runtime.is_up)
+            self.bus = rabbit_bus(config, self.clock, services, self.runtime.is_up, here)
         else:
             self.bus = InProcessBus(self.clock, host_up=self.runtime.is_up,
                                     rpc_response_timeout=config.DEFAULT.rpc_response_timeout)
@@ -239,7 +264,7 @@ class Cloud:
         self.parts = Parts(config=config, clock=self.clock, ids=self.ids, db=self.db,
                            bus=self.bus, topology=self.topology, runtime=self.runtime,
                            logs=self.logs, app=lambda: self.app,
-                           base_url=lambda: self.base_url, health=self.health)
+                           base_url=lambda: self.base_url, health=self.health, here=here)
         for declaration in self.declarations:
             if declaration.key is not None and declaration.build is not None:
                 self.parts.provide(declaration.key, declaration.build(self.parts))
@@ -345,18 +370,31 @@ class Cloud:
             return seed
         return seed if starts == 0 else seed + 1_000_003 * starts
 
-    def start(self, base_url: str) -> None:
-        """Bring the store to head, then start each service in the registry's order."""
+    def start(self, base_url: str, *, endpoints: Mapping[str, str] | None = None) -> None:
+        """Bring the store to head, then start each service in the registry's order.
+
+        ``endpoints``: a service's own base URL by catalog type, where it is served
+        apart (one process per service). A process of that shape migrates nothing (its
+        supervisor brought the store to head before starting it) and starts keystone's
+        part (its keys, for the tokens it checks) and the services of its role only.
+        """
         self.base_url = base_url.rstrip("/")
         if not self.config.stacklab.ephemeral and not self.config.database.connection:
             self.config.state_path.mkdir(parents=True, exist_ok=True)
-        self.db.upgrade()
+        if self.role is None:
+            self.db.upgrade()
         startup = Startup(self.base_url, [spec for d in self.declarations
-                                          for spec in d.catalog_specs])
+                                          for spec in d.catalog_specs],
+                          endpoints=dict(endpoints or {}))
         for declaration in self.declarations:
-            if declaration.start is not None:
+            if declaration.start is not None and (
+                    declaration.key is IDENTITY or self.runs_service(declaration.name)):
                 declaration.start(self.parts, startup)
         self.ready = True
+
+    def runs_service(self, name: str) -> bool:
+        """Whether this process runs the start and background work of service ``name``."""
+        return self.role is None or name in self.role.services
 
     async def run_background(self) -> None:
         """What the lab's nodes do on their own: heartbeats, keepalived, failover checks."""
@@ -364,7 +402,8 @@ class Cloud:
         await asyncio.gather(self.controlplane.run(), *bus_work,
                              *(declaration.background(self.parts)
                                for declaration in self.declarations
-                               if declaration.background is not None))
+                               if declaration.background is not None
+                               and self.runs_service(declaration.name)))
 
     async def close_bus(self) -> None:
         """Leave the broker cleanly (consumers cancelled, this process's fanout and reply

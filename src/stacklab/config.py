@@ -31,6 +31,12 @@ class DefaultOptions:
     # rabbit://user:password@host:5672/vhost URL puts RPC and notifications on that
     # RabbitMQ in oslo.messaging's wire format (the extra stacklab[rabbitmq]; docs/bus.md).
     transport_url: str = ""
+    # How many processes serve each API on its one port, with `stacklab up --processes`
+    # (keystone, glance, nova-api; docs/processes.md); nova's own option for nova-api, 0:
+    # api_workers. Upstream's default is the CPU count; the lab's is one, the lab's
+    # machines being small (one process serves all in the embedded shape).
+    api_workers: int = 1
+    osapi_compute_workers: int = 0
     # The exchange RPC and notifications use on the broker. Upstream each service sets its
     # own (nova, neutron, cinder, heat); empty keeps that, a name puts every service on it.
     control_exchange: str = ""

@@ -68,6 +68,11 @@ class Parts:
     (services calling each other over HTTP reach them through these). ``health``
     too: whether the cloud has started and run its init hooks (the lab API says so).
 
+    ``here(binary, host)``: whether this OS process runs the lab's process ``binary`` on
+    ``host`` (a host of None: on every host). The embedded cloud runs them all; one
+    process per service (``stacklab up --processes``) runs a few, and a service leaves
+    the others' heartbeats, periodic work and recovery to the process that runs them.
+
     ``scaled_clock`` is the lab's own time, the one clock built from ``[stacklab]
     ha_time_scale``: every timer of the services on the lab's nodes runs on it
     (nova's and neutron's heartbeats and down times, the failover checks,
@@ -79,7 +84,8 @@ class Parts:
     def __init__(self, *, config: Config, clock: Clock, ids: IdSource, db: Database,
                  bus: Bus, topology: Topology, runtime: Runtime,
                  logs: CentralLogStore, app: Callable[[], Any],
-                 base_url: Callable[[], str], health: Callable[[], dict[str, Any]]) -> None:
+                 base_url: Callable[[], str], health: Callable[[], dict[str, Any]],
+                 here: Callable[[str, str | None], bool] | None = None) -> None:
         self.config = config
         self.clock = clock
         self.scaled_clock = scaled(clock, config.stacklab.ha_time_scale)
@@ -92,6 +98,7 @@ class Parts:
         self.app = app
         self.base_url = base_url
         self.health = health
+        self.here: Callable[[str, str | None], bool] = here or (lambda binary, host: True)
         # The operator's commands a service offers the lab's API (``cinder-manage volume
         # update_host`` ...): by name, each takes its options and answers a JSON object.
         self.commands: dict[str, Callable[[Mapping[str, Any]], dict[str, Any]]] = {}
@@ -136,6 +143,13 @@ class Startup:
     catalog: Sequence[CatalogSpec]
     first_start: bool = False
     admin_project_id: str | None = None
+    # A service's own base URL by catalog type, where it is not ``base_url`` (one process
+    # per service: each API on its own port, as keystone's :5000 and nova's :8774).
+    endpoints: Mapping[str, str] = field(default_factory=dict)
+
+    def url(self, spec: CatalogSpec) -> str:
+        """The endpoint URL of a catalog entry."""
+        return f"{self.endpoints.get(spec.type, self.base_url)}{spec.suffix}"
 
 
 PartsHook = Callable[[Parts], None]

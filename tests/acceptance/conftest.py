@@ -159,11 +159,12 @@ def leaked_tokens(cloud: LiveCloud) -> list[str]:
     return [line for line in text.splitlines() if FERNET_TOKEN.search(line)]
 
 
-# The shapes a test marked ``every_shape`` runs in: the embedded default, and one process
-# on the servers real deployments use (MariaDB, the bus on RabbitMQ, oslo.messaging's
-# format). The others run in the embedded shape only; the slower shapes run the tests that
-# matter for them (issue 15: the same product in every shape).
-SHAPES = ("embedded", "mariadb-rabbitmq")
+# The shapes a test marked ``every_shape`` runs in: the embedded default; one process on
+# the servers real deployments use (MariaDB, the bus on RabbitMQ in oslo.messaging's
+# format); and one process per service on them (``stacklab up --processes``,
+# docs/processes.md). The others run in the embedded shape only; the slower shapes run the
+# tests that matter for them (issue 15: the same product in every shape).
+SHAPES = ("embedded", "mariadb-rabbitmq", "processes")
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -178,9 +179,12 @@ def shape_options(shape: str, tmp: Path, stack: contextlib.ExitStack) -> list[st
     made now and dropped when ``stack`` closes (the test skips, saying why, without them)."""
     if shape == "embedded":
         # STACKLAB_TEST_UP_CONFIG: a configuration file the cloud starts with, to run the
-        # whole suite against another shape (docs/bus.md).
+        # whole suite against another shape (docs/bus.md); STACKLAB_TEST_UP_PROCESSES=1
+        # with it: one process per service (docs/processes.md).
         config = os.environ.get("STACKLAB_TEST_UP_CONFIG")
-        return ["--config", config] if config else []
+        processes = bool(os.environ.get("STACKLAB_TEST_UP_PROCESSES"))
+        return [*(["--processes"] if processes else ["--seed", "42"]),
+                *(["--config", config] if config else [])]
     from support.broker import scratch_vhost
     from support.engines import scratch_database
 
@@ -189,7 +193,9 @@ def shape_options(shape: str, tmp: Path, stack: contextlib.ExitStack) -> list[st
     conf = tmp / "stacklab.conf"
     conf.write_text(f"[database]\nconnection = {database}\n"
                     f"[DEFAULT]\ntransport_url = {vhost}\n")
-    return ["--config", str(conf)]
+    # One process per service takes no seed (each process draws its own ids).
+    return [*(["--processes"] if shape == "processes" else ["--seed", "42"]),
+            "--config", str(conf)]
 
 
 @pytest.fixture(scope="session")
@@ -205,7 +211,7 @@ def live(request: pytest.FixtureRequest,
     shape = getattr(request, "param", SHAPES[0])
     tmp = tmp_path_factory.mktemp(f"live-{shape}")
     with contextlib.ExitStack() as stack:
-        cloud = start_cloud(tmp, "--seed", "42", "--debug", *shape_options(shape, tmp, stack))
+        cloud = start_cloud(tmp, "--debug", *shape_options(shape, tmp, stack))
         yield cloud
         stop_cloud(cloud)
     leaked = leaked_tokens(cloud)

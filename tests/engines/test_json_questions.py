@@ -18,7 +18,7 @@ ROWS = [
     (1, ["red", "blue"], {"os_distro": "cirros", "it's": 'a "quoted" key'}),
     (2, ["blue"], {"os_distro": "ubuntu"}),
     (3, [], {}),
-    (4, ["o'neil", 'say "hi"'], {"key with spaces": "x"}),
+    (4, ["o'neil", 'say "hi"', "ü"], {"key with spaces": "x", "ключ": "значение"}),
 ]
 metadata = MetaData()
 things = Table("json_things", metadata, Column("id", Integer, primary_key=True),
@@ -57,6 +57,7 @@ def test_a_list_holding_any_of_some_strings(engine: Engine) -> None:
     assert ids(engine, json_array_has_any(things.c.tags, "red", "nothing")) == [1]
     assert ids(engine, json_array_has_any(things.c.tags, "o'neil")) == [4]
     assert ids(engine, json_array_has_any(things.c.tags, 'say "hi"')) == [4]
+    assert ids(engine, json_array_has_any(things.c.tags, "ü")) == [4]
     assert ids(engine, not_(json_array_has_any(things.c.tags, "blue"))) == [3, 4]
 
 
@@ -78,3 +79,4 @@ def test_an_object_mapping_a_key_to_a_string(engine: Engine) -> None:
                                        'a "quoted" key')) == [1]
     assert ids(engine, json_object_has(things.c.properties, "key with spaces", "x")) == [4]
     assert ids(engine, json_object_has(things.c.properties, "missing", "x")) == []
+    assert ids(engine, json_object_has(things.c.properties, "ключ", "значение")) == [4]

@@ -415,6 +415,8 @@ class RabbitListener:
         self.fanout_queue = f"{target.topic}_fanout_{uuid.uuid4().hex}"
         self._paused = False
         self._stopped = False
+        # Consumed by another process (``RabbitBus(consumes=...)``): never declared here.
+        self.elsewhere = False
         self.queues: list[AbstractQueue] = []
         self._tags: list[tuple[AbstractQueue, str]] = []
 
@@ -431,13 +433,13 @@ class RabbitListener:
         return self._stopped
 
     def pause(self) -> None:
-        if self._paused or self._stopped:
+        if self._paused or self._stopped or self.elsewhere:
             return
         self._paused = True
         self._bus.schedule(self.cancel_consumers)
 
     def resume(self) -> None:
-        if not self._paused or self._stopped:
+        if not self._paused or self._stopped or self.elsewhere:
             return
         self._paused = False
         self._bus.schedule(self.consume)
@@ -446,6 +448,8 @@ class RabbitListener:
         if self._stopped:
             return
         self._stopped = True
+        if self.elsewhere:
+            return
         self._bus.forget(self)
         self._bus.schedule(self.close)
 
@@ -642,6 +646,7 @@ class RabbitBus:
         retry_interval: float = 1.0,
         allowed_remote_exmods: Sequence[str] = (),
         host_up: Callable[[str], bool] | None = None,
+        consumes: Callable[[Target, str | None], bool] | None = None,
     ) -> None:
         self.url = url
         self.brokers = parse_transport_url(url)
@@ -661,6 +666,10 @@ class RabbitBus:
         # Whether a lab node is powered (the cloud's runtime): a listener started on a node
         # that is down declares its queues but consumes once the node is back.
         self._host_up = host_up
+        # Which RPC servers this process consumes (target, host), when not all: one
+        # process per service leaves another process's servers to it (declared nowhere
+        # here, so the broker hands their messages to the process that consumes them).
+        self._consumes = consumes
         self._listeners: list[RabbitListener] = []
         self._subscriptions: list[RabbitSubscription] = []
         self._counters: dict[str, TopicCounters] = {}
@@ -747,6 +756,9 @@ class RabbitBus:
         if target.fanout:
             raise InvalidTarget("A listener consumes a topic, not a fanout", target)
         listener = RabbitListener(self, target, endpoint, host)
+        if self._consumes is not None and not self._consumes(target, listener.host):
+            listener.elsewhere = True
+            return listener
         if (listener.host is not None and self._host_up is not None
                 and not self._host_up(listener.host)):
             listener.pause()

@@ -80,6 +80,9 @@ class Instances:
         # nova's notifiers: which of its notifications go out, and where ([notifications]).
         self.notifier = Notifier(bus)
         self._waiters: dict[str, list[asyncio.Future[None]]] = {}
+        # Seconds between reads of the store while waiting for servers to settle, when
+        # their work runs in other processes; None: the wake-up comes in memory.
+        self.poll_interval: float | None = None
         # (instance, request id) -> action row id; (action id, event) -> event row id.
         self._actions: dict[tuple[str, str], int] = {}
         self._events: dict[tuple[int, str], int] = {}
@@ -98,6 +101,35 @@ class Instances:
             self._waiters.setdefault(uuid, []).append(future)
             futures.append(future)
         # The work may have finished before we started listening.
+        self._wake_settled(uuids)
+        try:
+            if self.poll_interval is None:
+                await asyncio.wait(futures, timeout=timeout)
+                return
+            # The work is another process's (one process per service): its wake-up
+            # cannot reach this one, so the store is read again now and then.
+            deadline = self.clock.monotonic() + timeout
+            pending = [future for future in futures if not future.done()]
+            while pending:
+                left = deadline - self.clock.monotonic()
+                if left <= 0:
+                    break
+                await asyncio.wait(pending, timeout=min(left, self.poll_interval))
+                self._wake_settled([uuid for uuid, future in zip(uuids, futures, strict=True)
+                                    if not future.done()])
+                pending = [future for future in futures if not future.done()]
+        finally:
+            for uuid, future in zip(uuids, futures, strict=False):
+                waiting = self._waiters.get(uuid, [])
+                if future in waiting:
+                    waiting.remove(future)
+                if not waiting:
+                    self._waiters.pop(uuid, None)
+
+    def _wake_settled(self, uuids: list[str]) -> None:
+        """Wake the waiters of the servers the store shows with no task under way."""
+        if not uuids:
+            return
         with self.db.session() as session:
             rows = session.execute(select(m.Instance.uuid, m.Instance.vm_state,
                                           m.Instance.task_state, m.Instance.deleted)
@@ -107,15 +139,6 @@ class Instances:
                 if deleted or (task_state is None
                                and vm_state not in (states.BUILDING, states.RESIZED)):
                     self.wake(uuid)
-        try:
-            await asyncio.wait(futures, timeout=timeout)
-        finally:
-            for uuid, future in zip(uuids, futures, strict=False):
-                waiting = self._waiters.get(uuid, [])
-                if future in waiting:
-                    waiting.remove(future)
-                if not waiting:
-                    self._waiters.pop(uuid, None)
 
     def wake(self, uuid: str) -> None:
         for future in self._waiters.pop(uuid, []):

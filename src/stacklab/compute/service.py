@@ -115,6 +115,9 @@ class ComputeService:
         self.placement = Placement(db)
         # Server uuid -> its server group (None without): the scheduler's group counts.
         self.instance_groups: dict[str, str | None] = {}
+        # Whether this OS process runs a nova binary on a host (``Parts.here``): all of
+        # them but in one process per service.
+        self.here: Callable[[str, str | None], bool] = lambda binary, host: True
         self.agents: dict[str, ComputeManager] = {}
         # Set by the cloud once Networking serves (nova's [neutron] section).
         self.neutron: NeutronClient | None = None
@@ -142,7 +145,8 @@ class ComputeService:
         # Every node comes up with the cloud and reports at once: nova's first report
         # waits INITIAL_REPORTING_DELAY, which after a restart would leave every compute
         # "down" (its last report is from the previous run) for the first seconds.
-        self.services.heartbeat(lambda host: True)
+        self.services.heartbeat(lambda host: True,
+                                lambda host, binary: self.here(binary, host))
         self._start_agents()
 
     def _recover(self, session: Session) -> None:
@@ -160,7 +164,17 @@ class ComputeService:
         rows = session.scalars(select(m.Instance).where(m.Instance.deleted.is_(False)))
         volume_backed = self.volumes.volume_backed(session)
         wanted: dict[str, tuple[str, dict[str, int]]] = {}
+        # A process that runs only some nova-computes (one process per service) recovers
+        # only their servers, as each nova-compute's init_host does; a server no compute
+        # holds yet is its conductor's, under way. Placement is healed where every
+        # compute runs (the supervisor's start), not by one compute coming back.
+        everything = self.here("nova-compute", None)
         for instance in rows:
+            if instance.host:
+                self.instance_groups[instance.uuid] = instance.server_group
+            if not everything and not (instance.host
+                                       and self.here("nova-compute", instance.host)):
+                continue
             if instance.task_state == states.DELETING:
                 self.delete_row(session, instance)
                 continue
@@ -173,6 +187,8 @@ class ComputeService:
                 wanted[instance.uuid] = (instance.host, flavor_resources(
                     instance.flavor, boot_from_volume=instance.uuid in volume_backed))
                 self.instance_groups[instance.uuid] = instance.server_group
+        if not everything:
+            return
         # The allocations are the servers' where they are: a deleted server's and a move's
         # share the stop cut short go, as when they were rebuilt in memory at each start.
         self.placement.heal(session, wanted)

@@ -10,15 +10,23 @@ from stacklab.identity.service import CatalogEntry, IdentityService
 IDENTITY = Key("identity", IdentityService)
 
 
+# Where keystone runs in another process, how stale this process's view of revocations
+# and role assignments may be when it checks a token (seconds).
+ELSEWHERE_REFRESH = 1.0
+
+
 def _build(parts: Parts) -> IdentityService:
-    return IdentityService(parts.db, parts.clock, parts.ids, parts.config)
+    identity = IdentityService(parts.db, parts.clock, parts.ids, parts.config)
+    if not parts.here("keystone", None):
+        # Tokens are checked here, but revoked and roles changed in keystone's process.
+        identity.state.refresh_every = ELSEWHERE_REFRESH
+    return identity
 
 
 def _start(parts: Parts, startup: Startup) -> None:
     identity = parts.get(IDENTITY)
-    base = startup.base_url
     startup.first_start = identity.start([
-        CatalogEntry(spec.type, spec.name, spec.description, f"{base}{spec.suffix}")
+        CatalogEntry(spec.type, spec.name, spec.description, startup.url(spec))
         for spec in startup.catalog])
     startup.admin_project_id = identity.admin_project_id()
 

@@ -153,6 +153,7 @@ class IdentityService:
     # -- the token check of every service (keystonemiddleware's job) -----------------
 
     def authenticate_request(self, token: str, context: RequestContext) -> TokenInfo:
+        self.state.refresh()
         try:
             info = self.auth.validate(token)
         except NotFound:

@@ -106,6 +106,11 @@ class IdentityState:
                                      config.identity.password_hash_rounds)
         self.revocations = Revocations()
         self._cache: dict[Any, Any] = {}
+        # Seconds between reads of what another process may have written (revocations,
+        # and anything cached), where keystone runs in another process; None: every
+        # write is this process's own, and drops the cache at once.
+        self.refresh_every: float | None = None
+        self._refreshed_at = 0.0
 
     # -- caching: any write to identity data drops every cached answer -------------
 
@@ -128,15 +133,34 @@ class IdentityState:
         session.add(m.RevocationEvent(issued_before=now, revoked_at=now, **fields))
         self.revocations.add(event)
 
-    def load_revocations(self) -> None:
+    def refresh(self) -> None:
+        """Forget what is cached and read the revocations again, at most every
+        ``refresh_every`` seconds (keystonemiddleware's token cache holds a validation
+        for ``token_cache_time``, 300 s by default: this is stricter)."""
+        if self.refresh_every is None:
+            return
+        now = self.clock.monotonic()
+        if now - self._refreshed_at < self.refresh_every:
+            return
+        self._refreshed_at = now
+        self._cache.clear()
+        fresh = Revocations()
+        self.load_revocations(into=fresh, prune=False)
+        self.revocations = fresh
+
+    def load_revocations(self, *, into: Revocations | None = None, prune: bool = True) -> None:
+        """The stored revocation events, in memory; ``prune``: the expired ones deleted
+        (keystone's start does it, not a reader in another process)."""
+        target = self.revocations if into is None else into
         horizon = self.clock.now() - self.config.token.expiration - \
             self.config.token.allow_expired_window
         with self.db.session() as session:
             for row in session.scalars(select(m.RevocationEvent)):
                 if row.issued_before < horizon:
-                    session.delete(row)
+                    if prune:
+                        session.delete(row)
                     continue
-                self.revocations.add(Revocation(
+                target.add(Revocation(
                     issued_before=row.issued_before, user_id=row.user_id,
                     project_id=row.project_id, domain_id=row.domain_id, role_id=row.role_id,
                     audit_id=row.audit_id, audit_chain_id=row.audit_chain_id,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -31,66 +32,76 @@ def update_returning(conn: Connection, statement: Update, columns: Sequence[Any]
 # column cast to jsonb (the models' JSON columns are plain json there).
 
 
-class json_array_has_any(FunctionElement[bool]):
-    """``json_array_has_any(column, v1, v2 ...)``: the JSON list in ``column`` holds one of
-    the strings given (at least one must be given)."""
-
+class _JsonArrayHasAny(FunctionElement[bool]):
     type = Boolean()
     inherit_cache = True
     name = "json_array_has_any"
 
 
-class json_object_has(FunctionElement[bool]):
-    """``json_object_has(column, key, value)``: the JSON object in ``column`` maps ``key``
-    (any characters, quotes too: no JSON path is built) to the string ``value``."""
-
+class _JsonObjectHas(FunctionElement[bool]):
     type = Boolean()
     inherit_cache = True
     name = "json_object_has"
+
+
+def json_array_has_any(column: Any, *values: str) -> ColumnElement[bool]:
+    """The JSON list in ``column`` holds one of the strings given (at least one)."""
+    # Each string also as the column's serializer (json.dumps, its \\u escapes included)
+    # writes it, for MariaDB, which compares a string's escapes as text ("\\u00fc" is not
+    # "ü"): bound parameters both, so a cached statement takes the next call's values.
+    return _JsonArrayHasAny(column, *values, *(json.dumps(value) for value in values))
+
+
+def json_object_has(column: Any, key: str, value: str) -> ColumnElement[bool]:
+    """The JSON object in ``column`` maps ``key`` (any characters, quotes too: no JSON path
+    is built) to the string ``value``."""
+    return _JsonObjectHas(column, key, value, json.dumps({key: value}))
 
 
 def _parts(element: FunctionElement[Any], compiler: Any, **kw: Any) -> list[str]:
     return [compiler.process(clause, **kw) for clause in element.clauses]
 
 
-@compiles(json_array_has_any)
-def _array_sqlite(element: json_array_has_any, compiler: Any, **kw: Any) -> str:
-    column, *values = _parts(element, compiler, **kw)
+@compiles(_JsonArrayHasAny)
+def _array_sqlite(element: _JsonArrayHasAny, compiler: Any, **kw: Any) -> str:
+    column, *both = _parts(element, compiler, **kw)
+    values = both[:len(both) // 2]
     return (f"EXISTS (SELECT 1 FROM json_each({column}) "
             f"WHERE json_each.value IN ({', '.join(values)}))")
 
 
-@compiles(json_array_has_any, "mysql")
-@compiles(json_array_has_any, "mariadb")
-def _array_mysql(element: json_array_has_any, compiler: Any, **kw: Any) -> str:
-    column, *values = _parts(element, compiler, **kw)
-    return "(" + " OR ".join(f"JSON_CONTAINS({column}, JSON_QUOTE({value}))"
-                             for value in values) + ")"
+@compiles(_JsonArrayHasAny, "mysql")
+@compiles(_JsonArrayHasAny, "mariadb")
+def _array_mysql(element: _JsonArrayHasAny, compiler: Any, **kw: Any) -> str:
+    column, *both = _parts(element, compiler, **kw)
+    return "(" + " OR ".join(f"JSON_CONTAINS({column}, {stored})"
+                             for stored in both[len(both) // 2:]) + ")"
 
 
-@compiles(json_array_has_any, "postgresql")
-def _array_postgresql(element: json_array_has_any, compiler: Any, **kw: Any) -> str:
-    column, *values = _parts(element, compiler, **kw)
-    return "(" + " OR ".join(f"CAST({column} AS JSONB) @> jsonb_build_array(CAST({value} AS TEXT))"
-                             for value in values) + ")"
+@compiles(_JsonArrayHasAny, "postgresql")
+def _array_postgresql(element: _JsonArrayHasAny, compiler: Any, **kw: Any) -> str:
+    column, *both = _parts(element, compiler, **kw)
+    return "(" + " OR ".join(
+        f"CAST({column} AS JSONB) @> jsonb_build_array(CAST({value} AS TEXT))"
+        for value in both[:len(both) // 2]) + ")"
 
 
-@compiles(json_object_has)
-def _object_sqlite(element: json_object_has, compiler: Any, **kw: Any) -> str:
-    column, key, value = _parts(element, compiler, **kw)
+@compiles(_JsonObjectHas)
+def _object_sqlite(element: _JsonObjectHas, compiler: Any, **kw: Any) -> str:
+    column, key, value, _ = _parts(element, compiler, **kw)
     return (f"EXISTS (SELECT 1 FROM json_each({column}) "
             f"WHERE json_each.key = {key} AND json_each.value = {value})")
 
 
-@compiles(json_object_has, "mysql")
-@compiles(json_object_has, "mariadb")
-def _object_mysql(element: json_object_has, compiler: Any, **kw: Any) -> str:
-    column, key, value = _parts(element, compiler, **kw)
-    return f"JSON_CONTAINS({column}, JSON_OBJECT({key}, {value}))"
+@compiles(_JsonObjectHas, "mysql")
+@compiles(_JsonObjectHas, "mariadb")
+def _object_mysql(element: _JsonObjectHas, compiler: Any, **kw: Any) -> str:
+    column, _, _, stored = _parts(element, compiler, **kw)
+    return f"JSON_CONTAINS({column}, {stored})"
 
 
-@compiles(json_object_has, "postgresql")
-def _object_postgresql(element: json_object_has, compiler: Any, **kw: Any) -> str:
-    column, key, value = _parts(element, compiler, **kw)
+@compiles(_JsonObjectHas, "postgresql")
+def _object_postgresql(element: _JsonObjectHas, compiler: Any, **kw: Any) -> str:
+    column, key, value, _ = _parts(element, compiler, **kw)
     return (f"CAST({column} AS JSONB) @> "
             f"jsonb_build_object(CAST({key} AS TEXT), CAST({value} AS TEXT))")

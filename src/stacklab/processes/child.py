@@ -1,0 +1,112 @@
+"""One process of the multi-process shape: ``stacklab serve ROLE [--node NODE]``.
+
+The supervisor (``stacklab up --processes``) starts it with its listening socket (an
+inherited file descriptor, for a role that serves an API), the address of every
+other process's API, and a pipe to say when it is ready. It builds the whole cloud,
+starts keystone's part and its own services (the supervisor migrated and bootstrapped
+the store before), serves its APIs, consumes its RPC servers and runs its own
+background work until SIGTERM.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gc
+import os
+import signal
+import socket
+import sys
+from collections.abc import Mapping
+
+import uvicorn
+
+from stacklab.api.app import build_app
+from stacklab.cloud import Cloud
+from stacklab.config import Config
+from stacklab.observability.logging import CentralLogStore
+from stacklab.processes.roles import Role, role_is_front
+from stacklab.processes.routing import Routed, Served
+from stacklab.server import ClosingConnections, _Server
+
+
+async def serve_role(cloud: Cloud, *, base_url: str, endpoints: Mapping[str, str],
+                     remote: Mapping[str, str], listen_fd: int | None,
+                     ready_fd: int | None) -> None:
+    """Start the role's part of ``cloud`` and serve until SIGTERM or SIGINT.
+
+    ``endpoints``: each catalog type's base URL; ``remote``: the base URL of each mount
+    another process serves."""
+    assert cloud.role is not None
+    cloud.start(base_url, endpoints=endpoints)
+    gc.collect()
+    gc.freeze()
+    local = build_app(cloud)
+    routed = Routed(local, remote)
+    cloud.app = routed  # what the services call each other through
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    server: uvicorn.Server | None = None
+
+    def request_stop() -> None:
+        if server is not None:
+            if server.should_exit:
+                server.force_exit = True
+            server.should_exit = True
+        stop.set()
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, request_stop)
+    tasks: list[asyncio.Task[object]] = []
+    try:
+        if listen_fd is not None:
+            sock = socket.socket(fileno=listen_fd)
+            # The cloud's own port (keystone's) also takes every other API's paths and
+            # forwards them, so what was written against the one-port shape still works;
+            # the catalog sends clients to each API's own port.
+            front = routed if role_is_front(cloud.role) else Served(local, remote)
+            closing = ClosingConnections(front)
+            server = _Server(uvicorn.Config(
+                closing, log_config=None, access_log=False, lifespan="off",
+                timeout_graceful_shutdown=5, timeout_keep_alive=75))
+            closing.server = server
+            tasks.append(asyncio.create_task(server.serve(sockets=[sock])))
+            while not server.started and not tasks[0].done():
+                await asyncio.sleep(0.005)  # real start-up, not simulated time
+        tasks.append(asyncio.create_task(cloud.run_background()))
+        if ready_fd is not None:
+            os.write(ready_fd, b"ready\n")
+            os.close(ready_fd)
+        if server is not None:
+            await tasks[0]
+        else:
+            await stop.wait()
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signum)
+        with contextlib.suppress(Exception):
+            await routed.aclose()
+        await cloud.close_bus()
+        cloud.stop()
+        print(f"stacklab: {cloud.role.label} stopped", file=sys.stderr)
+
+
+def run_role(config: Config, role: Role, *, logs: CentralLogStore | None, base_url: str,
+             endpoints: Mapping[str, str], mounts: Mapping[str, str], listen_fd: int | None,
+             ready_fd: int | None) -> int:
+    """Build the cloud as ``role`` and serve it; the exit code (2: a configuration error).
+
+    ``mounts``: every API's base URL by mount (this role's own are served here)."""
+    try:
+        cloud = Cloud(config, logs=logs, role=role)
+    except ValueError as exc:
+        print(f"stacklab: {exc}", file=sys.stderr)
+        return 2
+    remote = {mount: url for mount, url in mounts.items() if mount not in role.mounts}
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(serve_role(cloud, base_url=base_url, endpoints=endpoints, remote=remote,
+                               listen_fd=listen_fd, ready_fd=ready_fd))
+    return 0

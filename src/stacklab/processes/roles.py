@@ -1,0 +1,117 @@
+"""Which OS process runs which of the lab's processes (``stacklab up --processes``).
+
+A ``Role`` is one OS process of the deployment shape: the APIs it serves over HTTP
+(``mounts``), the services whose start and background work it runs (declaration
+names), and the lab's processes (binaries) whose RPC servers it consumes and whose
+heartbeats it sends, on one node or on every node that runs them. Every process
+builds the whole cloud (nothing in a service knows the shape); its role decides only
+what it serves, consumes and runs.
+
+Why these groups (docs/processes.md): nova is split as upstream runs it (nova-api,
+nova-conductor, nova-scheduler, one nova-compute per compute node), its services
+sharing nothing in memory that a restart cannot rebuild from the store. neutron-server
+stays with its agents in one process: the HA routers' VRRP election (keepalived) is
+one in-memory object the server side and the L3 agents share. cinder's API,
+scheduler, volume and backup services, and heat's API and engine, stay together too
+for now: their split is listed as left there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from stacklab.topology import Topology
+
+
+@dataclass(frozen=True)
+class Role:
+    name: str
+    mounts: tuple[str, ...] = ()
+    services: frozenset[str] = frozenset()
+    binaries: frozenset[str] = frozenset()
+    # A node's FQDN: its binaries there only. None: on every node that runs them.
+    node: str | None = None
+
+    @property
+    def label(self) -> str:
+        """How the supervisor names it: ``nova-compute@compute1.openstack.local``."""
+        return self.name if self.node is None else f"{self.name}@{self.node}"
+
+    def runs(self, binary: str | None, host: str | None) -> bool:
+        """Whether this process runs ``binary`` on ``host`` (None: on every host)."""
+        if binary is None or binary not in self.binaries:
+            return False
+        if self.node is None:
+            return True
+        return host == self.node
+
+
+_NEUTRON = frozenset({
+    "neutron-server", "neutron-openvswitch-agent", "neutron-dhcp-agent",
+    "neutron-l3-agent", "neutron-metadata-agent", "keepalived"})
+_CINDER = frozenset({"cinder-api", "cinder-scheduler", "cinder-volume", "cinder-backup"})
+
+# The roles that run once, whatever the topology (a node-bound role is added per node).
+SHARED_ROLES: tuple[Role, ...] = (
+    # The lab's own API (/stacklab: health, status) beside keystone, on the cloud's main
+    # port: auth_url and `stacklab wait` keep the address they have in one process.
+    Role("keystone", ("/identity", "/stacklab"), frozenset({"identity", "stacklab"}),
+         frozenset({"keystone"})),
+    Role("glance", ("/image",), frozenset({"image"}), frozenset({"glance-api"})),
+    Role("nova-api", ("/compute",), frozenset({"compute"}), frozenset({"nova-api"})),
+    Role("nova-conductor", (), frozenset({"compute"}), frozenset({"nova-conductor"})),
+    Role("nova-scheduler", (), frozenset({"compute"}), frozenset({"nova-scheduler"})),
+    Role("neutron", ("/networking",), frozenset({"network"}), _NEUTRON),
+    Role("cinder", ("/volume",), frozenset({"volume"}), _CINDER),
+    Role("heat", ("/heat-api", "/heat-api-cfn"),
+         frozenset({"orchestration", "cloudformation"}),
+         frozenset({"heat-api", "heat-api-cfn", "heat-engine"})),
+)
+
+NOVA_COMPUTE = "nova-compute"
+
+
+def roles_for(topology: Topology) -> list[Role]:
+    """Every process of the shape: the shared roles, then one nova-compute per node."""
+    computes = [Role(NOVA_COMPUTE, (), frozenset({"compute"}), frozenset({NOVA_COMPUTE}),
+                     node.fqdn)
+                for node in topology.nodes.values() if NOVA_COMPUTE in node.services]
+    return [*SHARED_ROLES, *computes]
+
+
+def find_role(topology: Topology, name: str, node: str | None) -> Role:
+    """The role ``stacklab serve NAME [--node NODE]`` names (a node by name or FQDN)."""
+    for role in roles_for(topology):
+        if role.name != name:
+            continue
+        if role.node is None or (node is not None and node in (
+                role.node, role.node.split(".")[0])):
+            return role
+    names = sorted({role.label for role in roles_for(topology)})
+    raise ValueError(f"no process {name!r}{f' on {node}' if node else ''}; "
+                     f"the processes are: {', '.join(names)}")
+
+
+def api_roles(roles: Iterable[Role]) -> list[Role]:
+    return [role for role in roles if role.mounts]
+
+
+# The roles that only serve an API (no RPC server, no background work of their own): the
+# ones several processes can serve on one port ([DEFAULT] api_workers).
+API_ONLY = frozenset({"keystone", "glance", "nova-api"})
+
+
+def workers(role: Role, api_workers: int, osapi_compute_workers: int) -> int:
+    """How many processes run ``role``: upstream's options, for the roles that only serve
+    an API; one for the others (their RPC servers and background work run once)."""
+    if role.name not in API_ONLY:
+        return 1
+    if role.name == "nova-api" and osapi_compute_workers > 0:
+        return osapi_compute_workers
+    return max(1, api_workers)
+
+
+def role_is_front(role: Role) -> bool:
+    """Whether ``role`` serves the cloud's own port (``--port``, auth_url): keystone's."""
+    return role.name == "keystone"

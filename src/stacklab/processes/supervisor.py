@@ -1,0 +1,320 @@
+"""``stacklab up --processes``: one OS process per service, supervised.
+
+The supervisor checks the shape can run (a server database and a broker: processes
+share nothing else), binds every API's listening socket, brings the store to head and
+bootstraps it once (an embedded start of the whole cloud on the in-process bus, which
+also recovers what the last run left), then forks one child per role with its socket
+(``stacklab serve ROLE`` runs the same by hand). A child that dies is started again on the
+same socket: connections wait in its backlog meanwhile, its queues on the broker keep
+what is sent to them, and it catches up from the store. SIGTERM or SIGINT stops them
+all.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import ctypes
+import gc
+import os
+import selectors
+import signal
+import sys
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from stacklab.bus.rabbit import check_broker
+from stacklab.cloud import SERVICES, Cloud
+from stacklab.clouds_yaml import cloud_entry
+from stacklab.config import Config
+from stacklab.observability.logging import CentralLogStore
+from stacklab.processes.child import run_role
+from stacklab.processes.roles import Role, role_is_front, roles_for, workers
+from stacklab.server import _say_ready, _write_client_files, bind
+from stacklab.topology import load_topology
+
+READY_TIMEOUT = 120.0  # seconds for every child to say it is ready
+STOP_TIMEOUT = 10.0
+POLL = 0.2  # how often the supervisor looks for a dead child (real seconds)
+STABLE_AFTER = 10.0  # a child that lived this long is started again at once when it dies
+MAX_BACKOFF = 30.0
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+
+
+def check_shape(config: Config, *, seed: int | None = None) -> None:
+    """What the shape needs, said at start (a ValueError naming the options)."""
+    connection = config.database.connection
+    missing = []
+    if not connection or connection.startswith("sqlite"):
+        missing.append("[database] connection naming a server database "
+                       "(mysql+pymysql://… or postgresql+psycopg://…)")
+    if not config.DEFAULT.transport_url:
+        missing.append("[DEFAULT] transport_url naming a RabbitMQ broker "
+                       "(rabbit://user:password@host:5672/vhost)")
+    if missing:
+        raise ValueError("--processes runs each service in its own process; they share "
+                         "only the store and the bus, so it needs " + " and ".join(missing)
+                         + " (docs/processes.md)")
+    if seed is not None:
+        raise ValueError("--processes does not take --seed: each process draws its own ids, "
+                         "which a shared seed would repeat")
+
+
+@dataclass
+class Child:
+    """One role's process: forked from the supervisor, which has imported everything
+    (a child skips the imports and shares their memory until it writes to it)."""
+
+    role: Role
+    run: Callable[[Role, int], int]
+    # Its place among the processes of one API ([DEFAULT] api_workers), from 1; 0: alone.
+    worker: int = 0
+    pid: int | None = None
+    ready_fd: int | None = None
+    ready: bool = False
+    restarts: int = 0
+    started_at: float = 0.0
+    # After a quick death: how long it waits before its next start, and when that is.
+    backoff: float = 0.0
+    due: float | None = None
+    returncode: int | None = None
+
+    @property
+    def label(self) -> str:
+        return self.role.label if not self.worker else f"{self.role.label}#{self.worker}"
+
+    def start(self) -> None:
+        read, write = os.pipe()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        self.started_at = time.monotonic()
+        pid = os.fork()
+        if pid == 0:  # the child: its role until SIGTERM, then out without the parent's exit
+            code = 1
+            try:
+                os.close(read)
+                signal.signal(signal.SIGTERM, signal.SIG_DFL)
+                signal.signal(signal.SIGINT, signal.SIG_DFL)
+                _die_with_parent()
+                code = self.run(self.role, write)
+            except BaseException:
+                traceback.print_exc()
+            finally:
+                sys.stdout.flush()
+                sys.stderr.flush()
+                os._exit(code)
+        os.close(write)
+        self.pid = pid
+        self.ready_fd = read
+        self.ready = False
+        self.returncode = None
+
+    def poll(self) -> int | None:
+        """Its exit code once it has exited (-9 when killed by SIGKILL), else None."""
+        if self.pid is None or self.returncode is not None:
+            return self.returncode
+        pid, status = os.waitpid(self.pid, os.WNOHANG)
+        if pid == 0:
+            return None
+        self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+
+def _die_with_parent() -> None:
+    """SIGTERM when the supervisor dies, even by SIGKILL (Linux's PR_SET_PDEATHSIG), so
+    no child is left serving alone."""
+    if not sys.platform.startswith("linux"):
+        return
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+class Supervisor:
+    def __init__(self, config: Config, *, logs: CentralLogStore | None = None) -> None:
+        check_shape(config, seed=config.stacklab.seed)
+        self.config = config
+        self.logs = logs
+        self.topology = load_topology(config.stacklab.topology or None)
+        self.roles = roles_for(self.topology)
+        self.children: list[Child] = []
+        self.stopping = False
+        self.base_url = ""
+
+    def _bind(self) -> tuple[dict[str, str], dict[str, int]]:
+        """Every API role's socket: keystone's on the cloud's port, the others on free
+        ones; their base URLs by mount, and the sockets' descriptors by role name."""
+        options = self.config.stacklab
+        urls: dict[str, str] = {}
+        fds: dict[str, int] = {}
+        self._sockets = []
+        for role in self.roles:
+            if not role.mounts:
+                continue
+            main = role_is_front(role)
+            sock = bind(options.bind_host, options.bind_port if main else 0)
+            self._sockets.append(sock)
+            url = f"http://{options.public_host}:{sock.getsockname()[1]}"
+            if main:
+                self.base_url = url
+            for mount in role.mounts:
+                urls[mount] = url
+            fds[role.name] = sock.fileno()
+        return urls, fds
+
+    def prepare(self, endpoints: dict[str, str]) -> None:
+        """Migrate, bootstrap and recover the store once, as the embedded cloud starts
+        (on the in-process bus: nothing of it is left on the broker)."""
+        # A broker that cannot be used is said now, naming the option, as one process does.
+        check_broker(self.config.DEFAULT.transport_url)
+        config = copy.deepcopy(self.config)
+        config.DEFAULT.transport_url = ""
+        cloud = Cloud(config, logs=self.logs)
+        try:
+            cloud.start(self.base_url, endpoints=endpoints)
+        finally:
+            cloud.stop()
+
+    def run(self, clouds_yaml: Path | None, started_at: float) -> int:
+        mounts, fds = self._bind()
+        endpoints = {spec.type: mounts[declaration.mount] for declaration in SERVICES
+                     for spec in declaration.catalog_specs if declaration.mount in mounts}
+        self.prepare(endpoints)
+
+        def run(role: Role, ready_fd: int) -> int:
+            base_url = mounts[role.mounts[0]] if role.mounts else self.base_url
+            return run_role(self.config, role, logs=self.logs, base_url=base_url,
+                            endpoints=endpoints, mounts=mounts, listen_fd=fds.get(role.name),
+                            ready_fd=ready_fd)
+
+        defaults = self.config.DEFAULT
+        self.children = []
+        for role in self.roles:
+            count = workers(role, defaults.api_workers, defaults.osapi_compute_workers)
+            # Several workers of one API accept on the one socket they inherit (the kernel
+            # hands each connection to one of them, as gunicorn's workers share theirs).
+            self.children += [Child(role, run, worker=index + 1 if count > 1 else 0)
+                              for index in range(count)]
+        # What the children inherit stays out of their collector's passes, which would
+        # otherwise write to (and so copy) every page of it (gc.freeze's own advice).
+        gc.collect()
+        gc.freeze()
+        signal.signal(signal.SIGTERM, self._request_stop)
+        signal.signal(signal.SIGINT, self._request_stop)
+        try:
+            # keystone last: its port is the cloud's address, and its health (what `stacklab
+            # wait` and clients' first call meet) answers once every other process is ready.
+            first = [c for c in self.children if c.role.name != "keystone"]
+            last = [c for c in self.children if c.role.name == "keystone"]
+            for group in (first, last):
+                for child in group:
+                    child.start()
+                if not self._wait_ready(group):
+                    return 1
+            options = self.config.stacklab
+            entry = cloud_entry(f"{self.base_url}/identity", options.admin_password,
+                                options.region)
+            holder: Any = _Holder(self.config)
+            _write_client_files(holder, entry, clouds_yaml, self.base_url)
+            _say_ready(holder, entry, clouds_yaml, self.base_url, started_at)
+            self._say_processes()
+            self._watch()
+            return 0
+        finally:
+            self._stop_all()
+
+    def _wait_ready(self, children: Sequence[Child]) -> bool:
+        deadline = time.monotonic() + READY_TIMEOUT
+        selector = selectors.DefaultSelector()
+        for child in children:
+            assert child.ready_fd is not None
+            selector.register(child.ready_fd, selectors.EVENT_READ, child)
+        waiting = len(children)
+        while waiting and not self.stopping:
+            for child in children:
+                if child.poll() is not None:
+                    print(f"stacklab: {child.label} exited ({child.returncode}) before "
+                          "it was ready", file=sys.stderr)
+                    return False
+            if time.monotonic() > deadline:
+                print("stacklab: processes not ready in time: " + ", ".join(
+                    c.label for c in children if not c.ready), file=sys.stderr)
+                return False
+            for key, _ in selector.select(timeout=POLL):
+                child = key.data
+                os.read(key.fd, 64)
+                selector.unregister(key.fd)
+                os.close(key.fd)
+                child.ready_fd = None
+                child.ready = True
+                waiting -= 1
+        selector.close()
+        return not self.stopping
+
+    def _say_processes(self) -> None:
+        for child in self.children:
+            print(f"  process    {child.label} (pid {child.pid})", file=sys.stderr)
+        sys.stderr.flush()
+
+    def _watch(self) -> None:
+        """Start again a child that died (kill -9, a crash), on the same socket."""
+        while not self.stopping:
+            time.sleep(POLL)
+            for child in self.children:
+                if child.poll() is None or self.stopping:
+                    continue
+                now = time.monotonic()
+                if child.due is None:
+                    # One that dies soon after its start (a crash at start) is started
+                    # again later and later (1 s doubling to 30 s), not in a tight loop.
+                    quick = now - child.started_at < STABLE_AFTER
+                    child.backoff = min(MAX_BACKOFF, child.backoff * 2 or 1.0) if quick \
+                        else 0.0
+                    child.due = now + child.backoff
+                    print(f"stacklab: {child.label} (pid {child.pid}) exited with "
+                          f"{child.returncode}; starting it again"
+                          + (f" in {child.backoff:.0f} s" if child.backoff else ""),
+                          file=sys.stderr)
+                    sys.stderr.flush()
+                if now < child.due:
+                    continue
+                child.due = None
+                child.restarts += 1
+                if child.ready_fd is not None:
+                    os.close(child.ready_fd)
+                child.start()
+
+    def _request_stop(self, signum: int, frame: Any) -> None:
+        self.stopping = True
+
+    def _stop_all(self) -> None:
+        self.stopping = True
+        running = [c for c in self.children if c.pid is not None and c.poll() is None]
+        for child in running:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(child.pid or 0, signal.SIGTERM)
+        deadline = time.monotonic() + STOP_TIMEOUT
+        while running and time.monotonic() < deadline:
+            time.sleep(0.05)
+            running = [c for c in running if c.poll() is None]
+        for child in running:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(child.pid or 0, signal.SIGKILL)
+            os.waitpid(child.pid or 0, 0)
+        for sock in getattr(self, "_sockets", []):
+            sock.close()
+        print("stacklab stopped", file=sys.stderr)
+
+
+class _Holder:
+    """What the server's client-file and ready messages read of a cloud."""
+
+    def __init__(self, config: Config) -> None:
+        from stacklab.clock import RealClock
+
+        self.config = config
+        self.clock = RealClock()

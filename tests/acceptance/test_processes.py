@@ -1,0 +1,178 @@
+"""``stacklab up --processes``: one OS process per service on MariaDB and RabbitMQ, driven
+by the real ``openstack`` CLI; a killed process is started again and the work sent to it
+meanwhile is done (docs/processes.md).
+
+Run them alone with ``pytest -m processes``."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from acceptance.conftest import BIN, LiveCloud, free_port, stop_cloud
+from support.broker import scratch_vhost
+from support.engines import scratch_database
+
+pytestmark = [pytest.mark.acceptance, pytest.mark.engines, pytest.mark.processes]
+
+CIRROS = "cirros-0.6.2-x86_64-disk"
+READY = "stacklab is up"
+PROCESS = re.compile(r"^  process\s+(\S+) \(pid (\d+)\)$", re.MULTILINE)
+
+
+def _up(tmp: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(BIN / "stacklab"), "up", "--processes", "--port", str(free_port()),
+         "--state-dir", str(tmp / "state"), "--no-clouds-yaml", *extra],
+        capture_output=True, text=True, timeout=60)
+
+
+def test_processes_need_a_server_database_and_a_broker(tmp_path: Path) -> None:
+    result = _up(tmp_path)
+    assert result.returncode == 2
+    assert "[database] connection" in result.stderr
+    assert "[DEFAULT] transport_url" in result.stderr
+    conf = tmp_path / "db-only.conf"
+    conf.write_text("[database]\nconnection = mysql+pymysql://root@127.0.0.1:3306/x\n")
+    result = _up(tmp_path, "--config", str(conf))
+    assert result.returncode == 2
+    assert "[DEFAULT] transport_url" in result.stderr
+    assert "[database] connection naming" not in result.stderr
+    conf.write_text("[DEFAULT]\ntransport_url = rabbit://guest:guest@127.0.0.1:1/\n"
+                    "[database]\nconnection = mysql+pymysql://root@127.0.0.1:3306/x\n")
+    result = _up(tmp_path, "--config", str(conf))
+    assert result.returncode == 2
+    assert "[DEFAULT] transport_url: cannot connect" in result.stderr
+
+
+def _start(tmp: Path, conf: Path) -> LiveCloud:
+    port = free_port()
+    log = tmp / "stacklab.log"
+    clouds_yaml = tmp / "clouds.yaml"
+    process = subprocess.Popen(
+        [str(BIN / "stacklab"), "up", "--processes", "--port", str(port), "--state-dir",
+         str(tmp / "state"), "--clouds-yaml", str(clouds_yaml), "--config", str(conf)],
+        stdout=log.open("ab"), stderr=subprocess.STDOUT)
+    # Ten processes on a shared machine: the supervisor says when every one is ready.
+    deadline = time.monotonic() + 120
+    while READY not in log.read_text():
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise AssertionError(f"stacklab up --processes not ready:\n{log.read_text()}")
+        time.sleep(0.1)
+    return LiveCloud(f"http://127.0.0.1:{port}", tmp / "state", clouds_yaml, process, log)
+
+
+def _pids(cloud: LiveCloud) -> dict[str, int]:
+    return {name: int(pid) for name, pid in PROCESS.findall(cloud.log.read_text())}
+
+
+def _status(url: str, token: str) -> int:
+    request = urllib.request.Request(url, headers={"X-Auth-Token": token})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            return int(answer.status)
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def _restarted(cloud: LiveCloud, label: str, pid: int) -> None:
+    deadline = time.monotonic() + 60
+    while f"{label} (pid {pid}) exited with -9; starting it again" not in cloud.log.read_text():
+        assert time.monotonic() < deadline, cloud.log.read_text()[-3000:]
+        time.sleep(0.1)
+
+
+def test_processes_serve_the_cli_and_survive_kill_9(tmp_path: Path) -> None:
+    with scratch_database("mysql") as url, scratch_vhost() as transport_url:
+        conf = tmp_path / "stacklab.conf"
+        conf.write_text(f"[DEFAULT]\ntransport_url = {transport_url}\napi_workers = 2\n"
+                        f"[database]\nconnection = {url}\n")
+        cloud = _start(tmp_path, conf)
+        try:
+            pids = _pids(cloud)
+            # api_workers = 2: two processes for each API that only serves (the others
+            # run their RPC servers and background work once).
+            assert {"keystone#1", "keystone#2", "glance#1", "glance#2", "nova-api#1",
+                    "nova-api#2", "nova-conductor", "nova-scheduler",
+                    "neutron", "cinder", "heat", "nova-compute@compute1.openstack.local",
+                    "nova-compute@compute2.openstack.local"} <= set(pids)
+            # Each API on its own port, as a real deployment's catalog says.
+            catalog = {entry["Name"]: entry for entry in cloud.openstack_json("catalog",
+                                                                            "list")}
+            ports = {entry["Endpoints"][0]["url"].split("/")[2]
+                     for name, entry in catalog.items() if name in (
+                         "keystone", "glance", "nova", "neutron", "cinder", "heat")}
+            assert len(ports) == 6
+            # A token revoked in keystone's process is refused by nova's, once its view of
+            # the revocations is read again (a second at most; docs/processes.md).
+            token = cloud.openstack_json("token", "issue")["id"]
+            nova = catalog["nova"]["Endpoints"][0]["url"]
+            assert _status(f"{nova}/servers", token) == 200
+            # The cloud's own port forwards another API's paths (what was written against
+            # one port still works); another API's port does not serve them.
+            assert _status(f"{cloud.url}/compute/v2.1/servers", token) == 200
+            glance = urlsplit(catalog["glance"]["Endpoints"][0]["url"])
+            assert _status(f"http://{glance.netloc}/compute/v2.1/servers", token) == 404
+            cloud.openstack("token", "revoke", token)
+            deadline = time.monotonic() + 10
+            while _status(f"{nova}/servers", token) != 401:
+                assert time.monotonic() < deadline, "nova still takes a revoked token"
+                time.sleep(0.2)
+            # One keystone worker dies: the other takes every connection on the port
+            # meanwhile.
+            os.kill(pids["keystone#1"], signal.SIGKILL)
+            for _ in range(3):
+                assert cloud.openstack_json("token", "issue")["id"]
+            _restarted(cloud, "keystone#1", pids["keystone#1"])
+            image_file = tmp_path / "disk.raw"
+            image_file.write_bytes(b"\0" * 1024)
+            image = cloud.openstack_json("image", "create", "--disk-format", "raw",
+                                         "--file", str(image_file), "procs-image")
+            assert image["status"] == "active"
+            network = cloud.openstack_json("network", "create", "procs-net")
+            cloud.openstack_json("subnet", "create", "--network", network["id"],
+                                 "--subnet-range", "10.31.0.0/24", "procs-subnet")
+
+            def boot(name: str) -> dict[str, object]:
+                server: dict[str, object] = cloud.openstack_json(
+                    "server", "create", "--flavor", "m1.tiny", "--image", CIRROS,
+                    "--network", network["id"], "--wait", name)
+                return server
+
+            first = boot("procs-1")
+            assert first["status"] == "ACTIVE"
+
+            # The conductor and both computes die: the build cast to the conductor waits
+            # in its queue on the broker until the supervisor has started it again; the
+            # computes' heartbeats are recent, so the scheduler still picks one, and the
+            # cast to it waits in its queue for the restarted process, which builds it.
+            killed = ["nova-conductor", "nova-compute@compute1.openstack.local",
+                      "nova-compute@compute2.openstack.local"]
+            for label in killed:
+                os.kill(pids[label], signal.SIGKILL)
+            second = boot("procs-2")
+            assert second["status"] == "ACTIVE"
+            for label in killed:
+                _restarted(cloud, label, pids[label])
+
+            # Nothing acknowledged is lost: every server is there, ACTIVE, with its address.
+            servers = {s["Name"]: s for s in cloud.openstack_json("server", "list")}
+            for name in ("procs-1", "procs-2"):
+                assert servers[name]["Status"] == "ACTIVE"
+                assert servers[name]["Networks"]["procs-net"][0].startswith("10.31.0.")
+            services = cloud.openstack_json("compute", "service", "list")
+            assert {s["Binary"] for s in services if s["State"] == "up"} == {
+                "nova-compute", "nova-conductor", "nova-scheduler"}
+        finally:
+            code = stop_cloud(cloud)
+        assert code == 0
