@@ -20,29 +20,33 @@ import itertools
 import logging
 from collections import deque
 from collections.abc import Callable, Coroutine, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from stacklab.bus.interface import (
     DEFAULT_RPC_RESPONSE_TIMEOUT,
     DEFAULT_TRANSIENT_QUEUES_TTL,
-    NOTIFICATION_PRIORITIES,
     NOTIFICATIONS_TOPIC,
     Bus,
     Context,
     InvalidTarget,
     MessagingTimeout,
-    NoSuchMethod,
     Notification,
     NotificationCallback,
     RemoteOrigin,
     Target,
-    TopicCounters,
     Transport,
     current_host,
     loop_running,
     mark_remote,
     on_host,
+)
+from stacklab.bus.servers import (
+    ServerRegistry,
+    ServerState,
+    SubscriberState,
+    invoke,
+    notification_priority,
 )
 from stacklab.clock import Clock
 
@@ -95,34 +99,16 @@ class _Queue:
         return any(consumer.receiving for consumer in self.consumers)
 
 
-class InProcessListener:
+class InProcessListener(ServerState):
     """A listener of ``InProcessBus``; see ``stacklab.bus.interface.Listener``."""
 
     def __init__(self, bus: InProcessBus, target: Target, endpoint: object,
                  host: str | None = None) -> None:
+        super().__init__(target, endpoint, host)
         self._bus = bus
-        self._target = target
-        self.endpoint = endpoint
-        # The node its process runs on: the target's server, unless that names something
-        # else (cinder-volume's host@backend, which two nodes may share).
-        self.host = host if host is not None else target.server
-        self._paused = False
-        self._stopped = False
         self._paused_since: float | None = None
         self.shared_queues: list[_Queue] = []
         self.fanout_queue: _Queue | None = None
-
-    @property
-    def target(self) -> Target:
-        return self._target
-
-    @property
-    def paused(self) -> bool:
-        return self._paused
-
-    @property
-    def stopped(self) -> bool:
-        return self._stopped
 
     @property
     def receiving(self) -> bool:
@@ -162,26 +148,16 @@ class InProcessListener:
         return queues
 
 
-class InProcessSubscription:
+class InProcessSubscription(SubscriberState):
     """A notification subscriber of ``InProcessBus``."""
 
     def __init__(self, bus: InProcessBus, pattern: str, callback: NotificationCallback) -> None:
+        super().__init__(pattern)
         self._bus = bus
-        self._pattern = pattern
         self.callback = callback
-        self._paused = False
-        self._cancelled = False
         # A notification pool queue survives its consumer (it is durable in
         # oslo's setup), so a paused subscriber finds its backlog.
         self.pending: deque[Notification] = deque()
-
-    @property
-    def pattern(self) -> str:
-        return self._pattern
-
-    @property
-    def paused(self) -> bool:
-        return self._paused
 
     @property
     def cancelled(self) -> bool:
@@ -207,7 +183,7 @@ class InProcessSubscription:
         self._bus.unsubscribe(self)
 
 
-class InProcessBus:
+class InProcessBus(ServerRegistry[InProcessListener]):
     """RPC and notifications between services living in one process."""
 
     def __init__(
@@ -239,9 +215,8 @@ class InProcessBus:
         self._queues: dict[str, _Queue] = {}
         # Per-topic fanout exchange bindings, in listen order.
         self._fanout: dict[str, list[_Queue]] = {}
-        self._listeners: list[InProcessListener] = []
+        super().__init__()
         self._subscriptions: list[InProcessSubscription] = []
-        self._counters: dict[str, TopicCounters] = {}
         self._seq = itertools.count(1)
         self._fanout_seq = itertools.count(1)
         self._tasks: set[asyncio.Task[None]] = set()
@@ -354,11 +329,7 @@ class InProcessBus:
         ctxt: Mapping[str, Any] | None = None,
         topics: Sequence[str] | None = None,
     ) -> None:
-        level = priority.upper()
-        if level == "WARNING":
-            level = "WARN"
-        if level not in NOTIFICATION_PRIORITIES:
-            raise ValueError(f"Unknown notification priority {priority!r}")
+        level = notification_priority(priority)
         notification = Notification(
             message_id=self._next_id(),
             publisher_id=publisher_id,
@@ -397,22 +368,11 @@ class InProcessBus:
 
     # -- observability and fault hooks -----------------------------------------
 
-    def metrics(self) -> dict[str, TopicCounters]:
-        return {topic: replace(counters) for topic, counters in self._counters.items()}
-
     def queue_depth(self, target: Target) -> int:
         """Messages waiting in the shared queue ``target`` names (0 if none exists)."""
         name = target.topic if target.server is None else f"{target.topic}.{target.server}"
         queue = self._queues.get(name)
         return len(queue.pending) if queue is not None else 0
-
-    def listeners(self, server: str | None = None) -> list[InProcessListener]:
-        """Live listeners, in listen order; only those of host ``server`` when given."""
-        return [
-            listener
-            for listener in self._listeners
-            if server is None or listener.host == server
-        ]
 
     def host_connected(self, host: str | None) -> bool:
         """Whether ``host``'s processes reach the broker now (always, without a transport)."""
@@ -435,20 +395,6 @@ class InProcessBus:
         queues += [queue for bound in self._fanout.values() for queue in bound]
         self.pump(queues)
 
-    def pause_server(self, server: str) -> int:
-        """Pause every listener of host ``server`` (it went down); returns how many."""
-        found = self.listeners(server)
-        for listener in found:
-            listener.pause()
-        return len(found)
-
-    def resume_server(self, server: str) -> int:
-        """Resume every listener of host ``server``; returns how many."""
-        found = self.listeners(server)
-        for listener in found:
-            listener.resume()
-        return len(found)
-
     async def deliver_waiting(self, topic: str) -> None:
         """Hand what waits in ``topic``'s shared queues to their consumers and wait until it
         is handled: messages routed while no event loop ran (a cloud started before it
@@ -467,12 +413,6 @@ class InProcessBus:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
     # -- internals shared with listeners and subscriptions -----------------------
-
-    def count(self, topic: str) -> TopicCounters:
-        counters = self._counters.get(topic)
-        if counters is None:
-            counters = self._counters[topic] = TopicCounters()
-        return counters
 
     def unregister(self, listener: InProcessListener) -> None:
         for queue in listener.shared_queues:
@@ -654,7 +594,7 @@ class InProcessBus:
         try:
             # The handler runs on the listener's host: what it sends leaves from there.
             with on_host(listener.host):
-                result = await _invoke(listener.endpoint, message.method, message.kwargs,
+                result = await invoke(listener.endpoint, message.method, message.kwargs,
                                        message.ctxt)
         except Exception as exc:
             self.count(message.target.topic).endpoint_errors += 1
@@ -736,47 +676,6 @@ class InProcessBus:
             LOG.exception(
                 "Subscriber %r failed on %s", subscription.pattern, notification.event_type
             )
-
-
-async def _invoke(endpoint: object, method: str, kwargs: dict[str, Any], ctxt: Context) -> Any:
-    # oslo's default access policy exposes public methods only.
-    func = None if method.startswith("_") else getattr(endpoint, method, None)
-    if func is None or not callable(func):
-        raise NoSuchMethod(method)
-    arguments = dict(kwargs)
-    if _accepts_ctxt(func):
-        arguments["ctxt"] = dict(ctxt)
-    outcome = func(**arguments)
-    if inspect.isawaitable(outcome):
-        outcome = await outcome
-    return outcome
-
-
-# Whether an endpoint's function takes ``ctxt``, by function: working it out with
-# ``inspect.signature`` on every delivery was a tenth of the bus's cost.
-_TAKES_CTXT: dict[Any, bool] = {}
-
-
-def _accepts_ctxt(func: Any) -> bool:
-    function = getattr(func, "__func__", None)  # a bound method's, shared by its instances
-    if function is None:
-        return _takes_ctxt(func)
-    found = _TAKES_CTXT.get(function)
-    if found is None:
-        found = _TAKES_CTXT[function] = _takes_ctxt(func)
-    return found
-
-
-def _takes_ctxt(func: Any) -> bool:
-    try:
-        parameters = inspect.signature(func).parameters
-    except (TypeError, ValueError):
-        return False
-    parameter = parameters.get("ctxt")
-    return parameter is not None and parameter.kind in (
-        inspect.Parameter.POSITIONAL_OR_KEYWORD,
-        inspect.Parameter.KEYWORD_ONLY,
-    )
 
 
 def _message_id(seq: int) -> str:

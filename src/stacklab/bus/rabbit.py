@@ -53,11 +53,9 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
-from stacklab.bus.inprocess import _invoke
 from stacklab.bus.interface import (
     DEFAULT_RPC_RESPONSE_TIMEOUT,
     DEFAULT_TRANSIENT_QUEUES_TTL,
-    NOTIFICATION_PRIORITIES,
     NOTIFICATIONS_TOPIC,
     Bus,
     Context,
@@ -69,9 +67,15 @@ from stacklab.bus.interface import (
     NotificationCallback,
     RemoteOrigin,
     Target,
-    TopicCounters,
     mark_remote,
     on_host,
+)
+from stacklab.bus.servers import (
+    ServerRegistry,
+    ServerState,
+    SubscriberState,
+    invoke,
+    notification_priority,
 )
 from stacklab.clock import Clock, RealClock
 
@@ -401,36 +405,20 @@ def _parse_timestamp(value: Any) -> float:
 # -- listeners and subscriptions --------------------------------------------------------
 
 
-class RabbitListener:
+class RabbitListener(ServerState):
     """An RPC server's three queues on the broker; see ``stacklab.bus.interface.Listener``."""
 
     def __init__(self, bus: RabbitBus, target: Target, endpoint: object,
                  host: str | None) -> None:
+        super().__init__(target, endpoint, host)
         self._bus = bus
-        self._target = target
-        self.endpoint = endpoint
-        self.host = host if host is not None else target.server
         self.exchange = bus.exchange_for_topic(target.topic)
         # Its own fanout queue, named as oslo names one (the topic, "_fanout_", a uuid).
         self.fanout_queue = f"{target.topic}_fanout_{uuid.uuid4().hex}"
-        self._paused = False
-        self._stopped = False
         # Consumed by another process (``RabbitBus(consumes=...)``): never declared here.
         self.elsewhere = False
         self.queues: list[AbstractQueue] = []
         self._tags: list[tuple[AbstractQueue, str]] = []
-
-    @property
-    def target(self) -> Target:
-        return self._target
-
-    @property
-    def paused(self) -> bool:
-        return self._paused
-
-    @property
-    def stopped(self) -> bool:
-        return self._stopped
 
     def pause(self) -> None:
         if self._paused or self._stopped or self.elsewhere:
@@ -508,28 +496,18 @@ class RabbitListener:
         self._bus.spawn(self._bus.serve(self, message))
 
 
-class RabbitSubscription:
+class RabbitSubscription(SubscriberState):
     """A notification subscriber: a queue of its own bound to every control exchange's
     notification topics (a listener pool of its own, so it takes nothing from the
     ``notifications.info`` queue other consumers share)."""
 
     def __init__(self, bus: RabbitBus, pattern: str, callback: NotificationCallback) -> None:
+        super().__init__(pattern)
         self._bus = bus
-        self._pattern = pattern
         self.callback = callback
         self.queue_name = f"stacklab-notifications_{uuid.uuid4().hex}"
-        self._paused = False
-        self._cancelled = False
         self.queue: AbstractQueue | None = None
         self._tag: str | None = None
-
-    @property
-    def pattern(self) -> str:
-        return self._pattern
-
-    @property
-    def paused(self) -> bool:
-        return self._paused
 
     def pause(self) -> None:
         if not self._cancelled and not self._paused:
@@ -617,7 +595,7 @@ _CONNECTION_ERRORS = frozenset({
     "ConnectionResetError", "ConnectionError", "IncompatibleProtocolError"})
 
 
-class RabbitBus:
+class RabbitBus(ServerRegistry[RabbitListener]):
     """RPC and notifications through a RabbitMQ broker, in oslo.messaging's format.
 
     ``exchanges`` maps a topic to its service's control exchange (``compute`` -> ``nova``)
@@ -670,9 +648,8 @@ class RabbitBus:
         # process per service leaves another process's servers to it (declared nowhere
         # here, so the broker hands their messages to the process that consumes them).
         self._consumes = consumes
-        self._listeners: list[RabbitListener] = []
+        super().__init__()
         self._subscriptions: list[RabbitSubscription] = []
-        self._counters: dict[str, TopicCounters] = {}
         self._ops: deque[tuple[_Operation, asyncio.Future[Any] | None]] = deque()
         self._wake: asyncio.Event | None = None
         self._runner: asyncio.Task[None] | None = None
@@ -778,11 +755,7 @@ class RabbitBus:
         ctxt: Mapping[str, Any] | None = None,
         topics: Sequence[str] | None = None,
     ) -> None:
-        level = priority.upper()
-        if level == "WARNING":
-            level = "WARN"
-        if level not in NOTIFICATION_PRIORITIES:
-            raise ValueError(f"Unknown notification priority {priority!r}")
+        level = notification_priority(priority)
         if self.notification_driver not in NOTIFICATION_DRIVERS:
             return  # oslo's noop driver: nothing leaves
         message: dict[str, Any] = {
@@ -812,26 +785,7 @@ class RabbitBus:
         self.schedule(subscription.declare)
         return subscription
 
-    def metrics(self) -> dict[str, TopicCounters]:
-        return {topic: replace(counters) for topic, counters in self._counters.items()}
-
     # -- what the cloud's runtime uses (a node's RPC servers stop with it) -----------------
-
-    def listeners(self, server: str | None = None) -> list[RabbitListener]:
-        return [listener for listener in self._listeners
-                if server is None or listener.host == server]
-
-    def pause_server(self, server: str) -> int:
-        found = self.listeners(server)
-        for listener in found:
-            listener.pause()
-        return len(found)
-
-    def resume_server(self, server: str) -> int:
-        found = self.listeners(server)
-        for listener in found:
-            listener.resume()
-        return len(found)
 
     async def deliver_waiting(self, topic: str) -> None:
         """Nothing waits in the bus itself: the broker holds the queues (kept for the
@@ -897,12 +851,6 @@ class RabbitBus:
             self._closed = True
 
     # -- internals shared with listeners --------------------------------------------------
-
-    def count(self, topic: str) -> TopicCounters:
-        counters = self._counters.get(topic)
-        if counters is None:
-            counters = self._counters[topic] = TopicCounters()
-        return counters
 
     def exchange_for_topic(self, topic: str) -> str:
         return self.exchanges.get(topic, self.default_exchange)
@@ -989,7 +937,7 @@ class RabbitBus:
             if not isinstance(args, dict):
                 raise TypeError(f"args of {method} is not an object")
             with on_host(listener.host):
-                result = await _invoke(listener.endpoint, method, args, ctxt)
+                result = await invoke(listener.endpoint, method, args, ctxt)
         except Exception as exc:
             counters.endpoint_errors += 1
             if not (msg_id and reply_q):
