@@ -158,6 +158,11 @@ class Context(Protocol):
         """The engine's clock (cooldowns, waits)."""
         ...
 
+    def timeout_secs(self) -> float:
+        """heat's ``Stack.timeout_secs``: the stack's ``timeout_mins`` in seconds, else
+        ``stack_action_timeout``."""
+        ...
+
     def nested(self) -> Nested:
         """This resource's nested stacks (OS::Heat::Stack, template resources, groups)."""
         ...

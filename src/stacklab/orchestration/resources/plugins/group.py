@@ -30,7 +30,11 @@ from stacklab.orchestration.resources.properties import (
     check_properties,
 )
 from stacklab.orchestration.resources.registry import register
-from stacklab.orchestration.resources.scaling import group_batches, member_definitions
+from stacklab.orchestration.resources.scaling import (
+    check_pause_time,
+    group_batches,
+    member_definitions,
+)
 from stacklab.orchestration.template.parameters import AllowedValues, Range
 
 MEMBER_TEMPLATE_VERSION = "2015-04-30"
@@ -63,7 +67,9 @@ class GroupResource(StackResource):
                         properties: Mapping[str, Any],
                         steps: list[tuple[int, int, float]]) -> str | None:
         """The first step now (a nested create when there is no nested stack yet), the
-        others from ``*_complete``; each step is ``(size, new, pause before it)``."""
+        others from ``*_complete``; each step is ``(size, new, pause before it)``. The
+        pauses must end within the stack's timeout (heat's ``_update_timeout``)."""
+        check_pause_time(sum(pause for _, _, pause in steps), ctx.timeout_secs())
         (size, new, _), rest = steps[0], steps[1:]
         template = self.step_template(ctx, physical_id, properties, size, new)
         action = CREATE if physical_id is None else UPDATE

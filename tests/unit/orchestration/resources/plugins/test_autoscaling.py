@@ -215,6 +215,27 @@ def test_a_new_definition_rolls_through_the_members_in_batches() -> None:
     run_heat(scenario)
 
 
+def test_pauses_beyond_the_stacks_timeout_fail_the_update_as_heat_does() -> None:
+    async def scenario(heat: Heat) -> None:
+        rolling = {"max_batch_size": 1, "pause_time": 30}
+        stack_id = (await heat.create("as", scaled(3, rolling_updates=rolling),
+                                      timeout_mins=1))["stack"]["id"]
+        await heat.until("as", stack_id, "CREATE_COMPLETE")
+        before = await members(heat, stack_id)
+        longer = scaled(3, rolling_updates=rolling)
+        longer["resources"]["asg"]["properties"]["resource"]["properties"]["length"] = 9
+        await heat.call("PATCH", f"/stacks/as/{stack_id}", {"template": longer}, expect=202)
+        shown = await heat.until("as", stack_id, "UPDATE_COMPLETE", "UPDATE_FAILED")
+        # Three batches, two pauses of 30 s: not within the stack's minute.
+        assert shown["stack_status"] == "UPDATE_FAILED"
+        assert shown["stack_status_reason"].endswith(
+            "ValueError: resources.asg: The current update policy will result in stack "
+            "update timeout.")
+        assert await members(heat, stack_id) == before
+
+    run_heat(scenario)
+
+
 def test_min_in_service_keeps_the_members_in_service_by_making_new_ones_first() -> None:
     async def scenario(heat: Heat) -> None:
         rolling = {"max_batch_size": 1, "min_in_service": 3, "pause_time": 30}
