@@ -19,7 +19,7 @@ from urllib.parse import urlparse
 
 from stacklab.config import DefaultOptions
 from stacklab.orchestration import template as tpl
-from stacklab.orchestration.engine.store import EngineStore
+from stacklab.orchestration.engine.store import FAILED, EngineStore
 from stacklab.orchestration.resources import registry
 from stacklab.orchestration.resources.base import ResourcePlugin
 from stacklab.orchestration.resources.plugins.nested import StackResource, TemplateResource
@@ -291,6 +291,10 @@ class StackNested:
     def resources(self, stack_id: str) -> dict[str, tuple[str, str | None]]:
         return {name: (res.type, res.physical_id)
                 for name, res in self._run.store.resources(stack_id).items()}
+
+    def failed(self, stack_id: str) -> set[str]:
+        return {name for name, res in self._run.store.resources(stack_id).items()
+                if res.status == FAILED}
 
     def definitions(self, stack_id: str) -> dict[str, Any]:
         row = self._run.store.stack(stack_id)

@@ -99,6 +99,10 @@ class Nested(Protocol):
         """The nested stack's resources: name -> (type, physical id), oldest first."""
         ...
 
+    def failed(self, stack_id: str) -> set[str]:
+        """The nested stack's resources in a FAILED state (any action's)."""
+        ...
+
     def definitions(self, stack_id: str) -> dict[str, Any]:
         """The nested stack's resource definitions as its template holds them (a group
         compares its members' with the definition it would give them)."""
