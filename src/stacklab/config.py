@@ -104,6 +104,9 @@ class DefaultOptions:
     max_nested_stack_depth: int = 5
     max_resources_per_stack: int = 1000
     max_stacks_per_tenant: int = 512
+    # heat-api's bound on a request's JSON body (bytes; heat/common/wsgi.py), instead of
+    # oslo.middleware's max_request_body_size, which heat's pipeline does not have.
+    max_json_body_size: int = 1048576
 
 
 @dataclass

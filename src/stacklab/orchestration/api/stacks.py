@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import quote
 
 from stacklab.api.errors import heat_error
-from stacklab.api.service import Call, Reply, ServiceApi
+from stacklab.api.service import BodyLimit, Call, Reply, ServiceApi
 from stacklab.clock import isotime
 from stacklab.orchestration import models as m
 from stacklab.orchestration import template as tpl
@@ -23,7 +23,16 @@ from stacklab.orchestration.errors import HeatError, ResourceNotFound, StackNotF
 from stacklab.orchestration.resources import registry
 from stacklab.orchestration.service import OrchestrationService
 
-api = ServiceApi("orchestration", errors=heat_error)
+
+def _json_body_too_large(size: int, limit: int) -> HeatError:
+    return HeatError(f"Request limit exceeded: JSON body size ({size} bytes) exceeds maximum "
+                     f"allowed size ({limit} bytes).", kind="RequestLimitExceeded")
+
+
+# heat-api's pipeline has no oslo.middleware sizelimit: its JSON deserializer refuses a
+# body over [DEFAULT] max_json_body_size (heat/common/wsgi.py).
+api = ServiceApi("orchestration", errors=heat_error, body_limit=BodyLimit(
+    lambda config: int(config.DEFAULT.max_json_body_size), _json_body_too_large))
 
 V1 = "/v1/{tenant_id}"
 STACK = V1 + "/stacks/{stack_name}/{stack_id}"

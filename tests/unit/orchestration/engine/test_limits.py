@@ -115,3 +115,28 @@ def test_max_nested_stack_depth_bounds_os_heat_stack() -> None:
         assert len((await heat.call("GET", "/stacks"))["stacks"]) == 3
 
     run_heat(scenario, _limited(max_nested_stack_depth=2))
+
+
+def test_max_json_body_size_bounds_heat_apis_bodies_not_oslo_middlewares_limit() -> None:
+    async def scenario(heat: Heat) -> None:
+        body = {"stack_name": "big", "template": _values(1)}
+        size = len(json.dumps(body, separators=(",", ":")).encode())  # as httpx sends it
+        answer = await heat.request("POST", "/stacks", body)
+        assert answer.status_code == 400
+        assert answer.json()["error"]["type"] == "RequestLimitExceeded"
+        assert answer.json()["error"]["message"] == (
+            f"Request limit exceeded: JSON body size ({size} bytes) exceeds maximum "
+            "allowed size (100 bytes).")
+
+    run_heat(scenario, _limited(max_json_body_size=100))
+
+
+def test_a_body_beyond_oslo_middlewares_limit_is_heats_to_take() -> None:
+    async def scenario(heat: Heat) -> None:
+        # heat-api has no sizelimit middleware: 150 KiB is within max_json_body_size.
+        template = {**_values(1), "description": "x" * 150000}
+        made = (await heat.create("long", template))["stack"]["id"]
+        await heat.until("long", made, "CREATE_COMPLETE")
+
+    run_heat(scenario)
+
