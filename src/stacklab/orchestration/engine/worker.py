@@ -593,8 +593,10 @@ class EngineWorker:
         action = CREATE if adopt is None else ADOPT
         # The services' custom constraints were answered when the parent was checked;
         # the local ones are checked again.
-        spec.parsed().validate_parameters(custom=ConstraintChecker(), stack_name=name,
-                                          stack_id=stack_id, project_id=parent.project_id)
+        parsed = spec.parsed()
+        parsed.validate_parameters(custom=ConstraintChecker(), stack_name=name,
+                                   stack_id=stack_id, project_id=parent.project_id)
+        self._check_tree_resources(None if detached else parent_id, template, parsed)
         with self.store.session() as session:
             session.add(m.Stack(
                 id=stack_id, name=name, project_id=parent.project_id,
@@ -615,8 +617,10 @@ class EngineWorker:
                             files: dict[str, str], environment: dict[str, Any]) -> None:
         row = self._row(stack_id)
         spec = StackSpec(template, files, environment)
-        spec.parsed().validate_parameters(custom=ConstraintChecker(), stack_name=row.name,
-                                          stack_id=stack_id, project_id=row.project_id)
+        parsed = spec.parsed()
+        parsed.validate_parameters(custom=ConstraintChecker(), stack_name=row.name,
+                                   stack_id=stack_id, project_id=row.project_id)
+        self._check_tree_resources(stack_id, template, parsed, replacing=stack_id)
         await self.acquire(stack_id, row.name, UPDATE)
         # IN_PROGRESS at once: the parent's poll must not see the last action's end.
         self.store.set_stack_state(stack_id, UPDATE, IN_PROGRESS, "Stack UPDATE started",
@@ -624,6 +628,35 @@ class EngineWorker:
         run = self.stack_run(row, StackSpec(dict(row.template), dict(row.files or {}),
                                             dict(row.environment or {})))
         self.run(stack_id, lambda: run.update(spec))
+
+    def _check_tree_resources(self, within: str | None, template: Mapping[str, Any],
+                              parsed: tpl.Template, *, replacing: str | None = None) -> None:
+        """heat's ``StackResource._validate_nested_resources``: the resources of a whole
+        tree of nested stacks (``within``'s, from its root down) and the nested
+        template's together are at most ``max_resources_per_stack``; an updated nested
+        stack's own resources are counted once, as the template's."""
+        limit = self.options.max_resources_per_stack
+        if limit == -1:
+            return
+        total = len(template.get(parsed.version.resources_section) or {})
+        if within is not None:
+            with self.store.session() as session:
+                root = session.get(m.Stack, within)
+                while root is not None and root.parent_id is not None:
+                    root = session.get(m.Stack, root.parent_id)
+                tree: list[str] = []
+                frontier = [] if root is None else [root.id]
+                while frontier:
+                    tree += frontier
+                    frontier = list(session.scalars(select(m.Stack.id).where(
+                        m.Stack.parent_id.in_(frontier), m.Stack.deleted_at.is_(None))))
+                total += session.scalar(select(func.count()).select_from(m.Resource).where(
+                    m.Resource.stack_id.in_(tree))) or 0
+                if replacing is not None:
+                    total -= session.scalar(select(func.count()).select_from(
+                        m.Resource).where(m.Resource.stack_id == replacing)) or 0
+        if total > limit:
+            raise RequestLimitExceeded("Maximum resources per stack exceeded.")
 
     async def delete_nested(self, stack_id: str) -> None:
         row = self.store.stack(stack_id)

@@ -140,3 +140,29 @@ def test_a_body_beyond_oslo_middlewares_limit_is_heats_to_take() -> None:
 
     run_heat(scenario)
 
+
+def _group(count: int) -> dict[str, Any]:
+    return {"heat_template_version": V, "resources": {"g": {
+        "type": "OS::Heat::ResourceGroup", "properties": {"count": count, "resource_def": {
+            "type": "OS::Heat::Value", "properties": {"value": "x"}}}}}}
+
+
+def test_max_resources_per_stack_counts_the_nested_stacks_too() -> None:
+    exceeded = "Request limit exceeded: Maximum resources per stack exceeded."
+
+    async def scenario(heat: Heat) -> None:
+        # The group and its two members: three.
+        made = (await heat.create("fits", _group(2)))["stack"]["id"]
+        shown = await heat.until("fits", made, "CREATE_COMPLETE", "CREATE_FAILED")
+        assert shown["stack_status"] == "CREATE_COMPLETE", shown["stack_status_reason"]
+        await heat.call("PATCH", f"/stacks/fits/{made}", {"template": _group(3)},
+                        expect=202)
+        shown = await heat.until("fits", made, "UPDATE_COMPLETE", "UPDATE_FAILED")
+        assert shown["stack_status"] == "UPDATE_FAILED"
+        assert shown["stack_status_reason"].endswith(exceeded)
+        other = (await heat.create("over", _group(3)))["stack"]["id"]
+        shown = await heat.until("over", other, "CREATE_COMPLETE", "CREATE_FAILED")
+        assert shown["stack_status"] == "CREATE_FAILED"
+        assert shown["stack_status_reason"].endswith(exceeded)
+
+    run_heat(scenario, _limited(max_resources_per_stack=3))
