@@ -97,6 +97,16 @@ class DefaultOptions:
     # both off upstream (heat/common/config.py). The lab turns them on (topology/lab.yaml).
     enable_stack_abandon: bool = False
     enable_stack_adopt: bool = False
+    # heat.conf's limits (heat/common/config.py), upstream defaults; -1 lifts the two
+    # counts. A template's raw size, the depth of nested stacks, the resources of a
+    # top-level stack's template, a project's live top-level stacks (an admin has none).
+    max_template_size: int = 524288
+    max_nested_stack_depth: int = 5
+    max_resources_per_stack: int = 1000
+    max_stacks_per_tenant: int = 512
+    # heat-api's bound on a request's JSON body (bytes; heat/common/wsgi.py), instead of
+    # oslo.middleware's max_request_body_size, which heat's pipeline does not have.
+    max_json_body_size: int = 1048576
 
 
 @dataclass

@@ -13,7 +13,7 @@ import json
 import logging
 import re
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote_to_bytes
 
@@ -214,7 +214,11 @@ async def _run(
     body: Any = None
     action: Action | None = None
     if request.method in _BODY_METHODS and not operation.stream_body:
-        raw = await _read_body(request, cloud.config.oslo_middleware.max_request_body_size)
+        if api.body_limit is None:
+            raw = await _read_body(request, cloud.config.oslo_middleware.max_request_body_size)
+        else:
+            raw = await _read_body(request, api.body_limit.limit(cloud.config),
+                                   api.body_limit.refusal)
         # Before anything can echo them: this request's secrets are masked in every log line.
         obs.note_request_body(raw)
         has_body = bool(raw.strip())
@@ -316,7 +320,10 @@ def header_value(value: str) -> str:
     return value if value.isascii() and value.isprintable() else quote(value, safe=_HEADER_SAFE)
 
 
-async def _read_body(request: Request, limit: int) -> bytes:
+async def _read_body(request: Request, limit: int,
+                     refusal: Callable[[int, int], ApiError] | None = None) -> bytes:
+    """The body, at most ``limit`` bytes: beyond, oslo.middleware's 413 at once, or a
+    service's own ``refusal(size, limit)`` once the whole size is counted (heat's)."""
     # Kept once read: a handler run again (a service's retry of database errors) reads it
     # again, and the stream gives it only once.
     kept: bytes | None = request.scope.get(_BODY_KEPT)
@@ -325,14 +332,17 @@ async def _read_body(request: Request, limit: int) -> bytes:
     declared = request.headers.get("content-length")
     too_large = PayloadTooLarge(f"Request is too large. The limit is {limit} bytes.")
     if declared and declared.isascii() and declared.isdigit() and int(declared) > limit:
-        raise too_large
+        raise too_large if refusal is None else refusal(int(declared), limit)
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
-        if size > limit:
+        if size > limit and refusal is None:
             raise too_large
-        chunks.append(chunk)
+        if size <= limit:
+            chunks.append(chunk)
+    if size > limit and refusal is not None:
+        raise refusal(size, limit)
     request.scope[_BODY_KEPT] = body = b"".join(chunks)
     return body
 

@@ -362,6 +362,15 @@ class Operation:
         return declared is None or error.status in declared or error.status in ALWAYS_EXPECTED
 
 
+@dataclass(frozen=True)
+class BodyLimit:
+    """A service's own bound on a request body's bytes: ``limit(config)``, and
+    ``refusal(size, limit)`` the error for a body over it."""
+
+    limit: Callable[[Any], int]
+    refusal: Callable[[int, int], ApiError]
+
+
 class ServiceApi:
     def __init__(
         self,
@@ -377,8 +386,13 @@ class ServiceApi:
         internal_error: InternalError = keystone_internal_error,
         token_middleware: bool = True,
         db_retry: DbRetry | None = None,
+        body_limit: BodyLimit | None = None,
     ) -> None:
         self.name = name
+        # A service's own limit on a request's body instead of oslo.middleware's
+        # sizelimit (heat's pipeline has none; its JSON deserializer has its own): the
+        # limit from the config, and the error for a body of that many bytes.
+        self.body_limit = body_limit
         # How its handlers are run again when the database cannot be reached (neutron's);
         # None: the first error is the answer.
         self.db_retry = db_retry

@@ -174,6 +174,9 @@ class LookupContext:
     def now(self) -> float:
         raise NotImplementedError("a constraint look-up waits on nothing")
 
+    def timeout_secs(self) -> float:
+        raise NotImplementedError("a constraint look-up has no timeout")
+
     def nested(self) -> Nested:
         raise NotImplementedError("a constraint look-up nests nothing")
 

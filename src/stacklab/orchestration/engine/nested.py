@@ -17,8 +17,9 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlparse
 
+from stacklab.config import DefaultOptions
 from stacklab.orchestration import template as tpl
-from stacklab.orchestration.engine.store import EngineStore
+from stacklab.orchestration.engine.store import FAILED, EngineStore
 from stacklab.orchestration.resources import registry
 from stacklab.orchestration.resources.base import ResourcePlugin
 from stacklab.orchestration.resources.plugins.nested import StackResource, TemplateResource
@@ -39,8 +40,8 @@ if TYPE_CHECKING:
     from stacklab.orchestration.engine.stack import StackRun
     from stacklab.orchestration.engine.store import ResourceState
 
-# heat's [DEFAULT] max_nested_stack_depth.
-MAX_NESTED_STACK_DEPTH = 5
+# heat's [DEFAULT] max_nested_stack_depth, unless the engine's options say otherwise.
+DEFAULT_MAX_DEPTH = DefaultOptions.max_nested_stack_depth
 # A template parameter's type -> the property a template resource takes for it (heat's
 # Properties.schema_from_params).
 _PROPERTY_TYPES = {"string": STRING, "number": NUMBER, "json": MAP,
@@ -69,12 +70,13 @@ def resolved_type(env: tpl.Environment | None, rtype: Any, name: str) -> str:
     return found.template or found.type if found.kind == "template" else found.type
 
 
-def depth_of(store: EngineStore, stack_id: str) -> int:
+def depth_of(store: EngineStore, stack_id: str, limit: int = DEFAULT_MAX_DEPTH) -> int:
     """How deep a stack is nested (a top-level stack is 0). A stack an OS::Heat::Stack
     made counts one deeper than the stack of that resource, though it has no parent: else
-    a template making itself through OS::Heat::Stack would never stop."""
+    a template making itself through OS::Heat::Stack would never stop. The walk stops
+    past ``limit`` (the deepest allowed)."""
     depth, row = 0, store.stack(stack_id)
-    while row is not None and depth <= MAX_NESTED_STACK_DEPTH:
+    while row is not None and depth <= limit:
         above = row.parent_id or store.launcher_of(row.id)
         if above is None:
             break
@@ -137,7 +139,8 @@ def _deletion_policy(defn: tpl.ResourceDefinition, resolver: tpl.StackResolver) 
 
 def check_resources(tmpl: tpl.Template, env: tpl.Environment, resolver: tpl.StackResolver,
                     files: Mapping[str, str], custom: CustomCheck | None, *,
-                    depth: int = 0, project_id: str = "") -> None:
+                    depth: int = 0, project_id: str = "",
+                    max_depth: int = DEFAULT_MAX_DEPTH) -> None:
     """Every enabled resource's type found and properties checked (heat's
     ``Stack.validate``); a template resource's nested template is checked as its own
     stack, one level deeper, its errors prefixed with ``resources.<name><<template>>``."""
@@ -164,7 +167,7 @@ def check_resources(tmpl: tpl.Template, env: tpl.Environment, resolver: tpl.Stac
                                        path=[section, name, "properties"])
             check_nested(f"{name}<{rtype}>", text, child_parameters(checked), env, files,
                          custom, depth=depth, section=section, resource=name,
-                         project_id=project_id)
+                         project_id=project_id, max_depth=max_depth)
             continue
         if getattr(plugin, "ANY_PROPERTIES", False):
             continue
@@ -181,16 +184,17 @@ def check_resources(tmpl: tpl.Template, env: tpl.Environment, resolver: tpl.Stac
                 nested = instance.validation_template(checked)
         if nested is not None:
             check_nested(f"{name}<nested_stack>", dict(nested), {}, env, files, custom,
-                         depth=depth, section=section, resource=name, project_id=project_id)
+                         depth=depth, section=section, resource=name, project_id=project_id,
+                         max_depth=max_depth)
 
 
 def check_nested(label: str, template: Any, parameters: Mapping[str, Any],
                  env: tpl.Environment, files: Mapping[str, str], custom: CustomCheck | None,
-                 *, depth: int, section: str, resource: str, project_id: str) -> None:
+                 *, depth: int, section: str, resource: str, project_id: str,
+                 max_depth: int) -> None:
     try:
-        if depth >= MAX_NESTED_STACK_DEPTH:
-            raise RequestLimitExceeded(
-                f"Recursion depth exceeds {MAX_NESTED_STACK_DEPTH}.")
+        if depth >= max_depth:
+            raise RequestLimitExceeded(f"Recursion depth exceeds {max_depth}.")
         child_env = env.child(dict(parameters), resource_name=resource)
         child = tpl.parse(template, files=dict(files), environment=child_env)
         values = child.validate_parameters(custom=custom, stack_name=f"nested-{resource}",
@@ -198,7 +202,7 @@ def check_nested(label: str, template: Any, parameters: Mapping[str, Any],
         resolver = tpl.StackResolver(values, files)
         child.validate(resolver)
         check_resources(child, child_env, resolver, files, custom, depth=depth + 1,
-                        project_id=project_id)
+                        project_id=project_id, max_depth=max_depth)
     except tpl.StackValidationFailed as error:
         raise error.with_prefix([section, label]) from None
     except tpl.TemplateError as error:
@@ -287,6 +291,10 @@ class StackNested:
     def resources(self, stack_id: str) -> dict[str, tuple[str, str | None]]:
         return {name: (res.type, res.physical_id)
                 for name, res in self._run.store.resources(stack_id).items()}
+
+    def failed(self, stack_id: str) -> set[str]:
+        return {name for name, res in self._run.store.resources(stack_id).items()
+                if res.status == FAILED}
 
     def definitions(self, stack_id: str) -> dict[str, Any]:
         row = self._run.store.stack(stack_id)

@@ -155,6 +155,9 @@ class PluginContext:
     def now(self) -> float:
         return self._run.clock.now()
 
+    def timeout_secs(self) -> float:
+        return self._run.timeout
+
     def nested(self) -> Nested:
         return StackNested(self._run, self._res, self.physical_name)
 

@@ -22,7 +22,7 @@ import re
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from stacklab.bus.interface import MessagingTimeout, Target
 from stacklab.clock import isotime
@@ -32,7 +32,6 @@ from stacklab.orchestration import template as tpl
 from stacklab.orchestration.engine.clients import Clients
 from stacklab.orchestration.engine.constraints import ConstraintChecker, LookupContext
 from stacklab.orchestration.engine.nested import (
-    MAX_NESTED_STACK_DEPTH,
     check_resources,
     depth_of,
     plugin_for,
@@ -291,14 +290,19 @@ class EngineWorker:
         """heat's parse and validate of a new (or updated) stack: 400s with heat's words.
         ``custom`` answers custom constraints (see ``checked``)."""
         raw, files, env, tmpl = _parsed(template, params, files, environment,
-                                        environment_files)
+                                        environment_files, self.options.max_template_size)
         values = tmpl.validate_parameters(custom=custom, stack_name=stack_name,
                                           stack_id=stack_id or "None",
                                           project_id=str(ctxt.get("project_id") or ""))
         resolver = tpl.StackResolver(values, files)
         tmpl.validate(resolver)
         check_resources(tmpl, env, resolver, files, custom,
-                        project_id=str(ctxt.get("project_id") or ""))
+                        project_id=str(ctxt.get("project_id") or ""),
+                        max_depth=self.options.max_nested_stack_depth)
+        # heat's _validate_template: every resource of the template counts, enabled or not.
+        limit = self.options.max_resources_per_stack
+        if limit != -1 and len(raw.get(tmpl.version.resources_section) or {}) > limit:
+            raise RequestLimitExceeded("Maximum resources per stack exceeded.")
         return StackSpec(raw, files, env.as_dict()), tmpl
 
     async def checked(self, ctxt: Mapping[str, Any], check: Callable[[ConstraintChecker], T]
@@ -353,6 +357,7 @@ class EngineWorker:
         project_id = str(ctxt.get("project_id") or "")
         if self.store.stack_by_name(project_id, stack_name) is not None:
             raise StackExists(stack_name)
+        self._check_stack_count(ctxt, project_id)
         stack_id = self.ids.uuid()
         spec, _ = await self.checked(ctxt, lambda custom: self.prepare(
             ctxt, stack_name, template, params, files, environment, environment_files,
@@ -551,6 +556,20 @@ class EngineWorker:
 
         self.run(stack_id, delete)
 
+    def _check_stack_count(self, ctxt: Mapping[str, Any], project_id: str) -> None:
+        """heat's ``_validate_new_stack``: a project (not an admin) has at most
+        ``max_stacks_per_tenant`` live top-level stacks."""
+        limit = self.options.max_stacks_per_tenant
+        if ctxt.get("is_admin") or limit < 0:
+            return
+        with self.store.session() as session:
+            count = session.scalar(select(func.count()).select_from(m.Stack).where(
+                m.Stack.project_id == project_id, m.Stack.parent_id.is_(None),
+                m.Stack.deleted_at.is_(None))) or 0
+        if count >= limit:
+            raise RequestLimitExceeded(f"You have reached the maximum stacks per tenant, "
+                                       f"{limit}. Please delete some stacks.")
+
     def _trust_shared(self, row: Any) -> bool:
         """Whether another live stack acts with this stack's trust (nested stacks act with
         their parent's; the last one deleted deletes it)."""
@@ -566,16 +585,18 @@ class EngineWorker:
                             environment: dict[str, Any], *, detached: bool = False,
                             adopt: Mapping[str, Any] | None = None) -> str:
         parent = self._row(parent_id)
-        if depth_of(self.store, parent_id) + 1 > MAX_NESTED_STACK_DEPTH:
-            raise RequestLimitExceeded(
-                f"Recursion depth exceeds {MAX_NESTED_STACK_DEPTH}.")
+        limit = self.options.max_nested_stack_depth
+        if depth_of(self.store, parent_id, limit) + 1 > limit:
+            raise RequestLimitExceeded(f"Recursion depth exceeds {limit}.")
         stack_id = self.ids.uuid()
         spec = StackSpec(template, files, environment)
         action = CREATE if adopt is None else ADOPT
         # The services' custom constraints were answered when the parent was checked;
         # the local ones are checked again.
-        spec.parsed().validate_parameters(custom=ConstraintChecker(), stack_name=name,
-                                          stack_id=stack_id, project_id=parent.project_id)
+        parsed = spec.parsed()
+        parsed.validate_parameters(custom=ConstraintChecker(), stack_name=name,
+                                   stack_id=stack_id, project_id=parent.project_id)
+        self._check_tree_resources(None if detached else parent_id, template, parsed)
         with self.store.session() as session:
             session.add(m.Stack(
                 id=stack_id, name=name, project_id=parent.project_id,
@@ -596,8 +617,10 @@ class EngineWorker:
                             files: dict[str, str], environment: dict[str, Any]) -> None:
         row = self._row(stack_id)
         spec = StackSpec(template, files, environment)
-        spec.parsed().validate_parameters(custom=ConstraintChecker(), stack_name=row.name,
-                                          stack_id=stack_id, project_id=row.project_id)
+        parsed = spec.parsed()
+        parsed.validate_parameters(custom=ConstraintChecker(), stack_name=row.name,
+                                   stack_id=stack_id, project_id=row.project_id)
+        self._check_tree_resources(stack_id, template, parsed, replacing=stack_id)
         await self.acquire(stack_id, row.name, UPDATE)
         # IN_PROGRESS at once: the parent's poll must not see the last action's end.
         self.store.set_stack_state(stack_id, UPDATE, IN_PROGRESS, "Stack UPDATE started",
@@ -605,6 +628,35 @@ class EngineWorker:
         run = self.stack_run(row, StackSpec(dict(row.template), dict(row.files or {}),
                                             dict(row.environment or {})))
         self.run(stack_id, lambda: run.update(spec))
+
+    def _check_tree_resources(self, within: str | None, template: Mapping[str, Any],
+                              parsed: tpl.Template, *, replacing: str | None = None) -> None:
+        """heat's ``StackResource._validate_nested_resources``: the resources of a whole
+        tree of nested stacks (``within``'s, from its root down) and the nested
+        template's together are at most ``max_resources_per_stack``; an updated nested
+        stack's own resources are counted once, as the template's."""
+        limit = self.options.max_resources_per_stack
+        if limit == -1:
+            return
+        total = len(template.get(parsed.version.resources_section) or {})
+        if within is not None:
+            with self.store.session() as session:
+                root = session.get(m.Stack, within)
+                while root is not None and root.parent_id is not None:
+                    root = session.get(m.Stack, root.parent_id)
+                tree: list[str] = []
+                frontier = [] if root is None else [root.id]
+                while frontier:
+                    tree += frontier
+                    frontier = list(session.scalars(select(m.Stack.id).where(
+                        m.Stack.parent_id.in_(frontier), m.Stack.deleted_at.is_(None))))
+                total += session.scalar(select(func.count()).select_from(m.Resource).where(
+                    m.Resource.stack_id.in_(tree))) or 0
+                if replacing is not None:
+                    total -= session.scalar(select(func.count()).select_from(
+                        m.Resource).where(m.Resource.stack_id == replacing)) or 0
+        if total > limit:
+            raise RequestLimitExceeded("Maximum resources per stack exceeded.")
 
     async def delete_nested(self, stack_id: str) -> None:
         row = self.store.stack(stack_id)
@@ -752,7 +804,7 @@ class EngineWorker:
         """heat's ``validate_template`` body (Description, Parameters, ParameterGroups,
         Environment)."""
         _, files, env, tmpl = _parsed(template, params, files, environment,
-                                      environment_files)
+                                      environment_files, self.options.max_template_size)
         values = tmpl.parameters(stack_name="None", stack_id="None",
                                  project_id=str(ctxt.get("project_id") or ""))
         resolver = tpl.StackResolver(values, files)
@@ -927,7 +979,8 @@ class EngineWorker:
 
 
 def _parsed(template: Any, params: Mapping[str, Any] | None, files: Mapping[str, Any] | None,
-            environment: Mapping[str, Any] | None, environment_files: list[str] | None
+            environment: Mapping[str, Any] | None, environment_files: list[str] | None,
+            max_template_size: int
             ) -> tuple[dict[str, Any], dict[str, str], tpl.Environment, tpl.Template]:
     """heat's ``_parse_template_and_validate_stack`` up to the stack: the template, the
     files, the environment (``environment_files`` merged in, then ``params``) and the
@@ -935,7 +988,7 @@ def _parsed(template: Any, params: Mapping[str, Any] | None, files: Mapping[str,
     if not isinstance(template, (dict, str)) or not template:
         raise HeatError("No Template provided.", status=400, kind="HTTPBadRequest")
     texts = {str(k): str(v) for k, v in (files or {}).items()}
-    raw = tpl.load_template(template)
+    raw = tpl.load_template(template, max_size=max_template_size)
     env_dict = tpl.merge_environment_files(
         environment_files, texts, tpl.Environment.from_dict(environment).as_dict(),
         tpl.parse(raw, files=texts).all_parameters_schema())

@@ -99,6 +99,10 @@ class Nested(Protocol):
         """The nested stack's resources: name -> (type, physical id), oldest first."""
         ...
 
+    def failed(self, stack_id: str) -> set[str]:
+        """The nested stack's resources in a FAILED state (any action's)."""
+        ...
+
     def definitions(self, stack_id: str) -> dict[str, Any]:
         """The nested stack's resource definitions as its template holds them (a group
         compares its members' with the definition it would give them)."""
@@ -156,6 +160,11 @@ class Context(Protocol):
 
     def now(self) -> float:
         """The engine's clock (cooldowns, waits)."""
+        ...
+
+    def timeout_secs(self) -> float:
+        """heat's ``Stack.timeout_secs``: the stack's ``timeout_mins`` in seconds, else
+        ``stack_action_timeout``."""
         ...
 
     def nested(self) -> Nested:

@@ -29,6 +29,14 @@ def next_batch(target: int, current: int, up_to_date: int, batch_size: int,
     return capacity, effective_batch
 
 
+def check_pause_time(total_pause: float, timeout_secs: float) -> None:
+    """heat's ``_update_timeout`` (ResourceGroup's and InstanceGroup's): the pauses
+    between batches (``pause_time`` times one less than the batches) must end before
+    the stack's timeout."""
+    if total_pause >= timeout_secs:
+        raise ValueError("The current update policy will result in stack update timeout.")
+
+
 def group_batches(target: int, current: int, batch_size: int,
                   min_in_service: int) -> list[tuple[int, int]]:
     """A ResourceGroup's batches (heat's ``ResourceGroup._get_batches``): members made

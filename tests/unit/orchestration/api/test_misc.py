@@ -89,6 +89,16 @@ def test_stack_list_filters_sorts_pages_and_tags() -> None:
         assert refused.status_code == 403  # stacks:global_index denies everybody
         bad = await heat.request("GET", "/stacks", params={"sort_keys": "nope"})
         assert bad.status_code == 400
+        # heat's extract_bool: true or false only, for each boolean parameter.
+        for name in ("global_tenant", "show_deleted", "show_nested", "with_count"):
+            for value in ("maybe", "1", "yes"):
+                bad = await heat.request("GET", "/stacks", params={name: value})
+                assert bad.status_code == 400, (name, value)
+                assert bad.json()["error"]["message"] == (
+                    f'Unrecognized value "{value}" for "{name}", acceptable values are: '
+                    "true, false.")
+        assert len((await heat.call("GET", "/stacks", params={
+            "global_tenant": "False", "show_nested": "FALSE"}))["stacks"]) == 3
 
     run_heat(scenario)
 

@@ -188,3 +188,34 @@ def test_min_in_service_makes_a_member_first_and_batch_create_makes_them_in_batc
         assert _outputs(shown)["values"] == [f"m-{i}" for i in range(5)]
 
     run_heat(scenario)
+
+
+def test_pauses_beyond_the_stacks_timeout_fail_as_heats_update_timeout() -> None:
+    batched = {"batch_create": {"max_batch_size": 1, "pause_time": 30}}
+    rolling = {"rolling_update": {"max_batch_size": 2, "pause_time": 30}}
+    too_long = "ValueError: resources.g: The current update policy will result in stack " \
+        "update timeout."
+
+    async def scenario(heat: Heat) -> None:
+        # Three batches, two pauses of 30 s: a minute, not within the stack's minute.
+        made = (await heat.create("bat", group(3, update_policy=batched),
+                                  timeout_mins=1))["stack"]["id"]
+        shown = await heat.until("bat", made, "CREATE_COMPLETE", "CREATE_FAILED")
+        assert shown["stack_status"] == "CREATE_FAILED"
+        assert shown["stack_status_reason"].endswith(too_long)
+        made = (await heat.create("fits", group(2, update_policy=batched),
+                                  timeout_mins=1))["stack"]["id"]
+        shown = await heat.until("fits", made, "CREATE_COMPLETE", "CREATE_FAILED")
+        assert shown["stack_status"] == "CREATE_COMPLETE", shown["stack_status_reason"]
+
+        made = (await heat.create("grp", group(5, update_policy=rolling),
+                                  timeout_mins=1))["stack"]["id"]
+        await heat.until("grp", made, "CREATE_COMPLETE")
+        await heat.call("PATCH", f"/stacks/grp/{made}", {"template": group(
+            5, "new-%index%", update_policy=rolling)}, expect=202)
+        shown = await heat.until("grp", made, "UPDATE_COMPLETE", "UPDATE_FAILED")
+        assert shown["stack_status"] == "UPDATE_FAILED"
+        assert shown["stack_status_reason"].endswith(too_long)
+        assert set((await _members(heat, made)).values()) == {f"m-{i}" for i in range(5)}
+
+    run_heat(scenario)

@@ -82,3 +82,69 @@ def test_a_group_without_servers_is_refused() -> None:
             "Property error: resources.deploys.properties: Property servers not assigned")
 
     run_heat(scenario)
+
+
+def _with_policy(servers: dict[str, str], who: str, policy: dict[str, Any]
+                 ) -> dict[str, Any]:
+    template = group(servers, "NO_SIGNAL")
+    template["resources"]["deploys"]["properties"]["input_values"] = {"who": who}
+    template["resources"]["deploys"]["update_policy"] = policy
+    return template
+
+
+def _whos(heat: Heat, stack_id: str) -> dict[str, str]:
+    """The nested stack's deployments: name -> the ``who`` its definition gives now."""
+    store = heat.cloud.orchestration.store
+    group_id = store.resources(stack_id)["deploys"].physical_id
+    resources = store.stack(group_id).template["resources"]
+    return {n: d["properties"]["input_values"]["who"] for n, d in resources.items()}
+
+
+def test_update_policy_batches_the_creates_and_rolls_the_updates_as_a_resource_group(
+        ) -> None:
+    servers = {"a": "srv-a", "b": "srv-b", "c": "srv-c"}
+    policy = {"batch_create": {"max_batch_size": 2, "pause_time": 30},
+              "rolling_update": {"max_batch_size": 1, "pause_time": 30}}
+
+    async def scenario(heat: Heat) -> None:
+        stack_id = (await heat.create("g", _with_policy(servers, "all", policy)))[
+            "stack"]["id"]
+        await heat.settle(10)
+        assert _whos(heat, stack_id) == {"a": "all", "b": "all"}
+        assert (await heat.stack("g", stack_id))["stack_status"] == "CREATE_IN_PROGRESS"
+        shown = await heat.until("g", stack_id, "CREATE_COMPLETE", "CREATE_FAILED")
+        assert shown["stack_status"] == "CREATE_COMPLETE", shown["stack_status_reason"]
+        assert _whos(heat, stack_id) == {"a": "all", "b": "all", "c": "all"}
+
+        await heat.call("PATCH", f"/stacks/g/{stack_id}", {
+            "template": _with_policy(servers, "some", policy)}, expect=202)
+        await heat.settle(10)
+        # One at a time, the last named first (a ResourceGroup's highest index).
+        assert _whos(heat, stack_id) == {"a": "all", "b": "all", "c": "some"}
+        await heat.settle(30)
+        assert _whos(heat, stack_id) == {"a": "all", "b": "some", "c": "some"}
+        shown = await heat.until("g", stack_id, "UPDATE_COMPLETE", "UPDATE_FAILED")
+        assert shown["stack_status"] == "UPDATE_COMPLETE", shown["stack_status_reason"]
+        assert _whos(heat, stack_id) == {"a": "some", "b": "some", "c": "some"}
+
+        # Its pauses too must end within the stack's timeout.
+        made = (await heat.create("late", _with_policy(servers, "all", {
+            "batch_create": {"max_batch_size": 1, "pause_time": 30}}), timeout_mins=1)
+            )["stack"]["id"]
+        shown = await heat.until("late", made, "CREATE_COMPLETE", "CREATE_FAILED")
+        assert shown["stack_status_reason"].endswith(
+            "The current update policy will result in stack update timeout.")
+
+    run_heat(scenario)
+
+
+def test_an_unknown_update_policy_key_is_refused() -> None:
+    async def scenario(heat: Heat) -> None:
+        refused = await heat.create("bad", _with_policy({"a": "srv-a"}, "all", {
+            "rolling_update": {"min_in_service": 1}}), expect=400)
+        # heat's SoftwareDeploymentGroup keeps no member in service while replacing.
+        assert refused["error"]["message"] == (
+            "Property error: resources.deploys.update_policy.rolling_update: Unknown "
+            "Property min_in_service")
+
+    run_heat(scenario)

@@ -9,7 +9,8 @@ engine to adjust the group it names: the new capacity by ``adjustment_type`` kep
 ``min_size`` and ``max_size`` (heat's ``calculate_new_capacity``), nothing done during
 the policy's ``cooldown`` nor the group's (the policy's, else the group's own, from the
 last change of size, on the engine's clock) nor when the capacity would not change.
-Scaling down removes the oldest members first, as heat does. A changed
+Scaling down removes failed members first, then the oldest, as heat does; a rolling
+update replaces them in that order too. A changed
 ``resource`` definition reaches the members ``rolling_updates.max_batch_size`` at a time,
 ``pause_time`` apart, ``min_in_service`` kept by making new members first (heat's
 ``heat/scaling/rolling_update.py``).
@@ -141,14 +142,16 @@ class AutoScalingGroup(GroupResource):
     def step_template(self, ctx: Context, physical_id: str | None,
                       properties: Mapping[str, Any], size: int, new: int
                       ) -> dict[str, Any]:
-        """heat's ``_create_template(size, new)``: the oldest members go first (removed
-        when shrinking, the first to take the new definition), by their resources'
-        creation (a replaced member is a new one); new ones, named by short random ids,
-        take the new definition."""
+        """heat's ``_create_template(size, new)``: failed members go first, then the
+        oldest (removed when shrinking, the first to take the new definition), by their
+        resources' creation (a replaced member is a new one), as heat's ``grouputils``
+        orders them; new ones, named by short random ids, take the new definition."""
         old: list[tuple[str, Any]] = []
         if physical_id is not None:
             held = ctx.nested().definitions(physical_id)
-            old = [(n, held[n]) for n in ctx.nested().resources(physical_id) if n in held]
+            failed = ctx.nested().failed(physical_id)
+            old = sorted(((n, held[n]) for n in ctx.nested().resources(physical_id)
+                          if n in held), key=lambda member: member[0] not in failed)
         definition = self._definition(properties)
         members = member_definitions(
             old, lambda _: definition, size, new,

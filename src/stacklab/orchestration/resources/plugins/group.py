@@ -30,7 +30,11 @@ from stacklab.orchestration.resources.properties import (
     check_properties,
 )
 from stacklab.orchestration.resources.registry import register
-from stacklab.orchestration.resources.scaling import group_batches, member_definitions
+from stacklab.orchestration.resources.scaling import (
+    check_pause_time,
+    group_batches,
+    member_definitions,
+)
 from stacklab.orchestration.template.parameters import AllowedValues, Range
 
 MEMBER_TEMPLATE_VERSION = "2015-04-30"
@@ -63,7 +67,9 @@ class GroupResource(StackResource):
                         properties: Mapping[str, Any],
                         steps: list[tuple[int, int, float]]) -> str | None:
         """The first step now (a nested create when there is no nested stack yet), the
-        others from ``*_complete``; each step is ``(size, new, pause before it)``."""
+        others from ``*_complete``; each step is ``(size, new, pause before it)``. The
+        pauses must end within the stack's timeout (heat's ``_update_timeout``)."""
+        check_pause_time(sum(pause for _, _, pause in steps), ctx.timeout_secs())
         (size, new, _), rest = steps[0], steps[1:]
         template = self.step_template(ctx, physical_id, properties, size, new)
         action = CREATE if physical_id is None else UPDATE
@@ -211,6 +217,22 @@ class ResourceGroup(GroupResource):
         return {"heat_template_version": MEMBER_TEMPLATE_VERSION,
                 "resources": {"0": self._member(properties, 0)}}
 
+    # -- what a kind of group changes (heat's get_size, _resource_names, _name_skiplist,
+    # res_def_changed; OS::Heat::SoftwareDeploymentGroup has its own) ------------------
+
+    def size(self, properties: Mapping[str, Any]) -> int:
+        return int(properties.get("count") or 0)
+
+    def member_names(self, ctx: Context, properties: Mapping[str, Any],
+                     size: int) -> list[str]:
+        return self.names(ctx, size)
+
+    def skipped(self, ctx: Context) -> set[str]:
+        return set(self.skiplist(ctx))
+
+    def definition_changed(self, changed: frozenset[str]) -> bool:
+        return "resource_def" in changed
+
     # -- names: the first ``count`` indexes not in the skiplist (heat's name_blacklist) --
 
     @staticmethod
@@ -257,7 +279,7 @@ class ResourceGroup(GroupResource):
 
     def child(self, ctx: Context, properties: Mapping[str, Any]
               ) -> tuple[Mapping[str, Any] | str, dict[str, Any]]:
-        names = self.names(ctx, int(properties.get("count") or 0))
+        names = self.member_names(ctx, properties, self.size(properties))
         return self._template([(n, self._member(properties, n)) for n in names]), {}
 
     def step_template(self, ctx: Context, physical_id: str | None,
@@ -266,12 +288,12 @@ class ResourceGroup(GroupResource):
         """heat's ``_assemble_for_rolling_update``: members not wanted go first, then the
         highest indexes (the first to take the new definition), members beyond the
         count last; missing names are made with the new definition."""
-        names = self.names(ctx, size)
-        skipped = set(self.skiplist(ctx))
+        names = self.member_names(ctx, properties, size)
+        skipped = self.skipped(ctx)
         held = {} if physical_id is None else ctx.nested().definitions(physical_id)
         valid = [(n, d) for n, d in sorted(held.items(), key=lambda item: _count(item[0]))
                  if n not in skipped]
-        target = int(properties.get("count") or 0)
+        target = self.size(properties)
 
         def priority(item: tuple[str, Any]) -> int:
             if item[0] not in names:
@@ -291,7 +313,7 @@ class ResourceGroup(GroupResource):
 
     async def create(self, ctx: Context, properties: Mapping[str, Any]) -> str | None:
         self._update_skiplist(ctx, None, properties)
-        count = int(properties.get("count") or 0)
+        count = self.size(properties)
         batch = self._policy(ctx).get("batch_create")
         if batch and count:
             # heat's batch_create: a rolling update from nothing.
@@ -310,14 +332,14 @@ class ResourceGroup(GroupResource):
         if physical_id is None:
             return
         self._update_skiplist(ctx, physical_id, new)
-        count = int(new.get("count") or 0)
+        count = self.size(new)
         rolling = self._policy(ctx).get("rolling_update")
-        if rolling and "resource_def" in changed:
-            skipped = set(self.skiplist(ctx))
+        if rolling and self.definition_changed(changed):
+            skipped = self.skipped(ctx)
             held = ctx.nested().resources(physical_id)
             current = len(held) - len(skipped & set(held))
             batches = group_batches(count, current, int(rolling["max_batch_size"]),
-                                    int(rolling["min_in_service"]))
+                                    int(rolling.get("min_in_service") or 0))
             if batches:
                 await self.run_steps(ctx, physical_id, new, batched_steps(
                     batches, float(rolling["pause_time"])))

@@ -5,6 +5,11 @@ inputs, actions and signal transport. Its attributes are maps of those names:
 ``deploy_stdouts``, ``deploy_stderrs``, ``deploy_status_codes``, and any attribute of the
 members (a config's output) as the map of each member's value, as heat's
 ``get_attribute`` answers it.
+
+It is heat's ResourceGroup with the servers' names for indexes (as upstream it subclasses
+it): ``update_policy``'s ``batch_create`` makes the deployments in batches and
+``rolling_update`` takes any change of its properties to them ``max_batch_size`` at a
+time, ``pause_time`` apart (no ``min_in_service``: heat replaces with none kept).
 """
 
 from __future__ import annotations
@@ -14,21 +19,35 @@ from typing import Any, ClassVar
 
 from stacklab.orchestration.resources.base import Context
 from stacklab.orchestration.resources.plugins.group import (
+    BATCH_CREATE_SCHEMA,
     MEMBER_TEMPLATE_VERSION,
-    UPDATE_POLICY_SCHEMA,
+    ResourceGroup,
 )
-from stacklab.orchestration.resources.plugins.nested import StackResource
 from stacklab.orchestration.resources.plugins.software_config import SoftwareDeployment
-from stacklab.orchestration.resources.properties import MAP, Attribute, Property
+from stacklab.orchestration.resources.properties import (
+    INTEGER,
+    MAP,
+    NUMBER,
+    Attribute,
+    Property,
+)
 from stacklab.orchestration.resources.registry import register
+from stacklab.orchestration.template.parameters import Range
 
 # The group's attribute -> the member attribute each maps.
 _MAPPED = {"deploy_stdouts": "deploy_stdout", "deploy_stderrs": "deploy_stderr",
            "deploy_status_codes": "deploy_status_code"}
 
+ROLLING_UPDATE_SCHEMA: Mapping[str, Property] = {
+    "max_batch_size": Property(INTEGER, "The maximum number of deployments to replace at "
+                               "once.", default=1, constraints=(Range(1, None),)),
+    "pause_time": Property(NUMBER, "The number of seconds to wait between batches of "
+                           "updates.", default=0, constraints=(Range(0, None),)),
+}
+
 
 @register
-class SoftwareDeploymentGroup(StackResource):
+class SoftwareDeploymentGroup(ResourceGroup):
     TYPE = "OS::Heat::SoftwareDeploymentGroup"
     DESCRIPTION = ("This resource associates a group of servers with some configuration. "
                    "The configuration is to be deployed to all servers in the group. The "
@@ -53,29 +72,44 @@ class SoftwareDeploymentGroup(StackResource):
         "deploy_status_codes": Attribute("A map of Nova names and returned status code "
                                          "from the configuration execution.", MAP),
     }
-    # heat's rolling_update and batch_create keys are taken (templates carry them); the
-    # lab applies a change to every member at once.
-    UPDATE_POLICY: ClassVar[Mapping[str, Property]] = UPDATE_POLICY_SCHEMA
+    UPDATE_POLICY: ClassVar[Mapping[str, Property]] = {
+        "rolling_update": Property(MAP, "", schema=ROLLING_UPDATE_SCHEMA),
+        "batch_create": Property(MAP, "", schema=BATCH_CREATE_SCHEMA),
+    }
 
     @staticmethod
-    def _member(properties: Mapping[str, Any], server: Any) -> dict[str, Any]:
+    def _member(properties: Mapping[str, Any], index: int | str) -> dict[str, Any]:
+        """heat's ``build_resource_definition``: the deployment of the server named."""
         member = {k: v for k, v in properties.items() if k != "servers" and v is not None}
-        member["server"] = server
+        member["server"] = (properties.get("servers") or {}).get(str(index))
         return {"type": SoftwareDeployment.TYPE, "properties": member}
 
-    def _template(self, properties: Mapping[str, Any]) -> dict[str, Any]:
-        servers = properties.get("servers") or {}
-        return {"heat_template_version": MEMBER_TEMPLATE_VERSION,
-                "resources": {str(name): self._member(properties, server)
-                              for name, server in servers.items()}}
+    def size(self, properties: Mapping[str, Any]) -> int:
+        return len(properties.get("servers") or {})
 
-    def child(self, ctx: Context, properties: Mapping[str, Any]
-              ) -> tuple[Mapping[str, Any] | str, dict[str, Any]]:
-        return self._template(properties), {}
+    def member_names(self, ctx: Context, properties: Mapping[str, Any],
+                     size: int) -> list[str]:
+        return [str(name) for name in properties.get("servers") or {}][:size]
+
+    def skipped(self, ctx: Context) -> set[str]:
+        return set()
+
+    def definition_changed(self, changed: frozenset[str]) -> bool:
+        # heat's res_def_changed: every property is the members' definition.
+        return bool(changed)
+
+    def _update_skiplist(self, ctx: Context, physical_id: str | None,
+                         properties: Mapping[str, Any]) -> None:
+        """No removal policies: nothing is skipped."""
 
     def validation_template(self, properties: Mapping[str, Any]
                             ) -> Mapping[str, Any] | None:
-        return self._template(properties) if properties.get("servers") else None
+        servers = properties.get("servers") or {}
+        if not servers:
+            return None
+        return {"heat_template_version": MEMBER_TEMPLATE_VERSION,
+                "resources": {str(name): self._member(properties, str(name))
+                              for name in servers}}
 
     async def attributes(self, ctx: Context, physical_id: str | None,
                          properties: Mapping[str, Any]) -> Mapping[str, Any]:

@@ -215,6 +215,64 @@ def test_a_new_definition_rolls_through_the_members_in_batches() -> None:
     run_heat(scenario)
 
 
+def test_pauses_beyond_the_stacks_timeout_fail_the_update_as_heat_does() -> None:
+    async def scenario(heat: Heat) -> None:
+        rolling = {"max_batch_size": 1, "pause_time": 30}
+        stack_id = (await heat.create("as", scaled(3, rolling_updates=rolling),
+                                      timeout_mins=1))["stack"]["id"]
+        await heat.until("as", stack_id, "CREATE_COMPLETE")
+        before = await members(heat, stack_id)
+        longer = scaled(3, rolling_updates=rolling)
+        longer["resources"]["asg"]["properties"]["resource"]["properties"]["length"] = 9
+        await heat.call("PATCH", f"/stacks/as/{stack_id}", {"template": longer}, expect=202)
+        shown = await heat.until("as", stack_id, "UPDATE_COMPLETE", "UPDATE_FAILED")
+        # Three batches, two pauses of 30 s: not within the stack's minute.
+        assert shown["stack_status"] == "UPDATE_FAILED"
+        assert shown["stack_status_reason"].endswith(
+            "ValueError: resources.asg: The current update policy will result in stack "
+            "update timeout.")
+        assert await members(heat, stack_id) == before
+
+    run_heat(scenario)
+
+
+async def _nested(heat: Heat, stack_id: str) -> tuple[str, str]:
+    res = (await heat.call("GET", f"/stacks/as/{stack_id}/resources/asg"))["resource"]
+    name, nested_id = next(link["href"] for link in res["links"]
+                           if link["rel"] == "nested").split("/")[-2:]
+    return name, nested_id
+
+
+def test_failed_members_are_the_first_removed_and_the_first_replaced() -> None:
+    async def scenario(heat: Heat) -> None:
+        stack_id = (await heat.create("as", scaled(3, max_size=4)))["stack"]["id"]
+        await heat.until("as", stack_id, "CREATE_COMPLETE")
+        oldest, middle, newest = await members(heat, stack_id)
+        name, nested_id = await _nested(heat, stack_id)
+        # heat's grouputils: a FAILED member (here CHECK_FAILED) comes before the oldest.
+        await heat.call("PATCH", f"/stacks/{name}/{nested_id}/resources/{newest}",
+                        {"mark_unhealthy": True, "resource_status_reason": "broken"})
+        await heat.call("POST", f"/stacks/as/{stack_id}/resources/down/signal",
+                        expect=200)
+        await heat.settle(10)
+        assert await members(heat, stack_id) == [oldest, middle]
+        # In a rolling update a failed member is the first to take the new definition.
+        await heat.call("PATCH", f"/stacks/{name}/{nested_id}/resources/{middle}",
+                        {"mark_unhealthy": True, "resource_status_reason": "broken"})
+        rolling = {"max_batch_size": 1, "pause_time": 100}
+        longer = scaled(2, max_size=4, rolling_updates=rolling)
+        longer["resources"]["asg"]["properties"]["resource"]["properties"]["length"] = 9
+        await heat.call("PATCH", f"/stacks/as/{stack_id}", {"template": longer}, expect=202)
+        await heat.settle(20)
+        held = heat.cloud.orchestration.store.stack(nested_id).template["resources"]
+        assert {n: d["properties"]["length"] for n, d in held.items()} == {
+            oldest: 6, middle: 9}
+        shown = await heat.until("as", stack_id, "UPDATE_COMPLETE", "UPDATE_FAILED")
+        assert shown["stack_status"] == "UPDATE_COMPLETE", shown["stack_status_reason"]
+
+    run_heat(scenario)
+
+
 def test_min_in_service_keeps_the_members_in_service_by_making_new_ones_first() -> None:
     async def scenario(heat: Heat) -> None:
         rolling = {"max_batch_size": 1, "min_in_service": 3, "pause_time": 30}
