@@ -161,11 +161,19 @@ def test_processes_serve_the_cli_and_survive_kill_9(tmp_path: Path) -> None:
             # in its queue on the broker until the supervisor has started it again; the
             # computes' heartbeats are recent, so the scheduler still picks one, and the
             # cast to it waits in its queue for the restarted process, which builds it.
-            # Both controllers' cinder-volume die with them: the volume created below
-            # waits in its backend's queue for the restarted process.
+            # A stack one engine process is creating (holding its lock in the store) when
+            # both engines die.
+            slow = tmp_path / "slow.yaml"
+            slow.write_text("heat_template_version: 2018-08-31\nresources:\n  slow:\n"
+                            "    type: OS::Heat::TestResource\n    properties:\n"
+                            "      action_wait_secs: {create: 600}\n")
+            cloud.openstack("stack", "create", "-t", str(slow), "procs-slow")
+            # Both controllers' cinder-volume and heat-engine die with them: the volume
+            # created below waits in its backend's queue for the restarted process.
             killed = ["nova-conductor", "nova-compute@compute1.openstack.local",
                       "nova-compute@compute2.openstack.local",
-                      f"cinder-volume@{CONTROLLER1}", f"cinder-volume@{CONTROLLER2}"]
+                      f"cinder-volume@{CONTROLLER1}", f"cinder-volume@{CONTROLLER2}",
+                      f"heat-engine@{CONTROLLER1}", f"heat-engine@{CONTROLLER2}"]
             for label in killed:
                 os.kill(pids[label], signal.SIGKILL)
             second = boot("procs-2")
@@ -192,6 +200,15 @@ def test_processes_serve_the_cli_and_survive_kill_9(tmp_path: Path) -> None:
                 time.sleep(0.3)
                 volume = cloud.openstack_json("volume", "show", volume["id"])
             assert volume["os-vol-host-attr:host"].split("@")[0] in (CONTROLLER1, CONTROLLER2)
+            # A restarted engine process finds the lock's holder dead (its listener does
+            # not answer: no process consumes it) and fails what it left IN_PROGRESS.
+            deadline = time.monotonic() + 60
+            while (shown := cloud.openstack_json("stack", "show", "procs-slow"))[
+                    "stack_status"] != "CREATE_FAILED":
+                assert shown["stack_status"] == "CREATE_IN_PROGRESS", shown
+                assert time.monotonic() < deadline, shown
+                time.sleep(0.5)
+            assert shown["stack_status_reason"] == "Engine went down during stack CREATE"
             # heat-api hands a stack to one of the two heat-engine processes.
             template = tmp_path / "stack.yaml"
             template.write_text("heat_template_version: 2018-08-31\nresources:\n"
