@@ -697,8 +697,10 @@ def parser() -> argparse.ArgumentParser:
                     "transport_url; docs/processes.md)")
     up.set_defaults(func=cmd_up)
     serve = commands.add_parser("serve", help="one process of 'up --processes' (internal)")
-    serve.add_argument("role", help="keystone, glance, nova-api, nova-compute ...")
-    serve.add_argument("--node", help="the node of a per-node process (nova-compute)")
+    serve.add_argument("role", help="keystone, glance, nova-api, nova-compute, "
+                                    "cinder-volume, heat-engine ...")
+    serve.add_argument("--node", help="the node of a per-node process (nova-compute, "
+                                      "cinder-volume, heat-engine)")
     serve.add_argument("--base-url", required=True, help="this process's own address")
     serve.add_argument("--endpoints", help="JSON: the catalog's and the mounts' addresses")
     serve.add_argument("--listen-fd", type=int, help="an inherited listening socket")

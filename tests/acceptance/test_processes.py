@@ -25,6 +25,8 @@ from support.engines import scratch_database
 pytestmark = [pytest.mark.acceptance, pytest.mark.engines, pytest.mark.processes]
 
 CIRROS = "cirros-0.6.2-x86_64-disk"
+CONTROLLER1 = "controller1.openstack.local"
+CONTROLLER2 = "controller2.openstack.local"
 READY = "stacklab is up"
 PROCESS = re.compile(r"^  process\s+(\S+) \(pid (\d+)\)$", re.MULTILINE)
 
@@ -104,8 +106,11 @@ def test_processes_serve_the_cli_and_survive_kill_9(tmp_path: Path) -> None:
             # run their RPC servers and background work once).
             assert {"keystone#1", "keystone#2", "glance#1", "glance#2", "nova-api#1",
                     "nova-api#2", "nova-conductor", "nova-scheduler",
-                    "neutron", "cinder", "heat", "nova-compute@compute1.openstack.local",
-                    "nova-compute@compute2.openstack.local"} <= set(pids)
+                    "neutron", "nova-compute@compute1.openstack.local",
+                    "nova-compute@compute2.openstack.local", "cinder-api",
+                    "cinder-scheduler", "cinder-backup", "heat-api",
+                    f"cinder-volume@{CONTROLLER1}", f"cinder-volume@{CONTROLLER2}",
+                    f"heat-engine@{CONTROLLER1}", f"heat-engine@{CONTROLLER2}"} <= set(pids)
             # Each API on its own port, as a real deployment's catalog says.
             catalog = {entry["Name"]: entry for entry in cloud.openstack_json("catalog",
                                                                             "list")}
@@ -156,8 +161,19 @@ def test_processes_serve_the_cli_and_survive_kill_9(tmp_path: Path) -> None:
             # in its queue on the broker until the supervisor has started it again; the
             # computes' heartbeats are recent, so the scheduler still picks one, and the
             # cast to it waits in its queue for the restarted process, which builds it.
+            # A stack one engine process is creating (holding its lock in the store) when
+            # both engines die.
+            slow = tmp_path / "slow.yaml"
+            slow.write_text("heat_template_version: 2018-08-31\nresources:\n  slow:\n"
+                            "    type: OS::Heat::TestResource\n    properties:\n"
+                            "      action_wait_secs: {create: 600}\n")
+            cloud.openstack("stack", "create", "-t", str(slow), "procs-slow")
+            # Both controllers' cinder-volume and heat-engine die with them: the volume
+            # created below waits in its backend's queue for the restarted process.
             killed = ["nova-conductor", "nova-compute@compute1.openstack.local",
-                      "nova-compute@compute2.openstack.local"]
+                      "nova-compute@compute2.openstack.local",
+                      f"cinder-volume@{CONTROLLER1}", f"cinder-volume@{CONTROLLER2}",
+                      f"heat-engine@{CONTROLLER1}", f"heat-engine@{CONTROLLER2}"]
             for label in killed:
                 os.kill(pids[label], signal.SIGKILL)
             second = boot("procs-2")
@@ -173,6 +189,34 @@ def test_processes_serve_the_cli_and_survive_kill_9(tmp_path: Path) -> None:
             services = cloud.openstack_json("compute", "service", "list")
             assert {s["Binary"] for s in services if s["State"] == "up"} == {
                 "nova-compute", "nova-conductor", "nova-scheduler"}
+
+            # cinder-api, its scheduler and a restarted cinder-volume (both were killed
+            # above) make a volume.
+            volume = cloud.openstack_json("volume", "create", "--size", "1", "procs-vol")
+            deadline = time.monotonic() + 60
+            while volume["status"] != "available":
+                assert volume["status"] in ("creating", "available"), volume
+                assert time.monotonic() < deadline, volume
+                time.sleep(0.3)
+                volume = cloud.openstack_json("volume", "show", volume["id"])
+            assert volume["os-vol-host-attr:host"].split("@")[0] in (CONTROLLER1, CONTROLLER2)
+            # A restarted engine process finds the lock's holder dead (its listener does
+            # not answer: no process consumes it) and fails what it left IN_PROGRESS.
+            deadline = time.monotonic() + 60
+            while (shown := cloud.openstack_json("stack", "show", "procs-slow"))[
+                    "stack_status"] != "CREATE_FAILED":
+                assert shown["stack_status"] == "CREATE_IN_PROGRESS", shown
+                assert time.monotonic() < deadline, shown
+                time.sleep(0.5)
+            assert shown["stack_status_reason"] == "Engine went down during stack CREATE"
+            # heat-api hands a stack to one of the two heat-engine processes.
+            template = tmp_path / "stack.yaml"
+            template.write_text("heat_template_version: 2018-08-31\nresources:\n"
+                                "  word:\n    type: OS::Heat::RandomString\n")
+            created = cloud.openstack("stack", "create", "--wait", "--poll", "1", "-t",
+                                      str(template), "-f", "value", "-c", "stack_status",
+                                      "procs-stack")
+            assert created.stdout.splitlines()[-1] == "CREATE_COMPLETE"
         finally:
             code = stop_cloud(cloud)
         assert code == 0

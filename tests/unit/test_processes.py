@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from stacklab.bus.interface import Target
 from stacklab.bus.rabbit import RabbitBus
@@ -156,4 +157,99 @@ def test_a_compute_process_recovers_only_its_own_servers() -> None:
         assert states["mine"] is not None and states["mine"].vm_state == "error"
         assert states["other"] is not None and states["other"].vm_state == "building"
         assert states["unplaced"] is not None and states["unplaced"].task_state == "spawning"
+    cloud.stop()
+
+
+CONTROLLER1 = "controller1.openstack.local"
+CONTROLLER2 = "controller2.openstack.local"
+
+
+def test_cinder_and_heat_run_as_upstream_deploys_them() -> None:
+    labels = [role.label for role in roles_for(load_topology(None))]
+    for name in ("cinder-api", "cinder-scheduler", "cinder-backup", "heat-api"):
+        assert name in labels
+    for node in (CONTROLLER1, CONTROLLER2):
+        assert f"cinder-volume@{node}" in labels and f"heat-engine@{node}" in labels
+    assert "cinder" not in labels and "heat" not in labels
+    topology = load_topology(None)
+    engine = find_role(topology, "heat-engine", "controller1")
+    # heat-engine names its host by the node's name, cinder by the FQDN.
+    assert engine.runs("heat-engine", "controller1") and engine.runs("heat-engine", CONTROLLER1)
+    assert not engine.runs("heat-engine", "controller2")
+    assert not find_role(topology, "heat-api", None).runs("heat-engine", "controller1")
+    volume = find_role(topology, "cinder-volume", CONTROLLER2)
+    assert volume.runs("cinder-volume", CONTROLLER2)
+    assert not volume.runs("cinder-volume", CONTROLLER1)
+    assert not volume.runs("cinder-scheduler", CONTROLLER2)
+
+
+def test_a_cinder_volume_process_consumes_every_backend_of_its_node_only() -> None:
+    role = find_role(load_topology(None), "cinder-volume", CONTROLLER1)
+    binaries = topic_binaries(SERVICES)
+    bus = RabbitBus("rabbit://guest:guest@127.0.0.1:5672/",
+                    consumes=lambda target, host: role.runs(
+                        binaries.get(target.topic, ""), host))
+    lvm = bus.listen(Target("cinder-volume", f"{CONTROLLER1}@lvm"), object(), host=CONTROLLER1)
+    # The shared rbd backend (one backend_host): each node's process consumes its queue.
+    rbd = bus.listen(Target("cinder-volume", "rbd:volumes@ceph"), object(), host=CONTROLLER1)
+    other = bus.listen(Target("cinder-volume", f"{CONTROLLER2}@lvm"), object(),
+                       host=CONTROLLER2)
+    rbd2 = bus.listen(Target("cinder-volume", "rbd:volumes@ceph"), object(), host=CONTROLLER2)
+    scheduler = bus.listen(Target("cinder-scheduler", CONTROLLER1), object())
+    assert bus.listeners() == [lvm, rbd]
+    assert other.elsewhere and rbd2.elsewhere and scheduler.elsewhere
+
+
+def _lab_cloud() -> Cloud:
+    config = lab_defaults(Config())
+    config.stacklab.ephemeral = True
+    return Cloud(config)
+
+
+def test_heat_api_runs_no_engine_and_an_engine_process_its_own() -> None:
+    for name, node, alive in (("heat-api", None, set()),
+                              ("heat-engine", "controller2", {"controller2"})):
+        cloud = _lab_cloud()
+        role = find_role(cloud.topology, name, node)
+        cloud.orchestration.here = role.runs
+        cloud.start("http://test")
+        assert {e.node for e in cloud.orchestration.engines if e.alive} == alive
+        # A node's process stopped and started again: still only this process's engines.
+        cloud.orchestration.process_changed("controller1")
+        assert {e.node for e in cloud.orchestration.engines if e.alive} == alive
+        cloud.stop()
+
+
+def test_a_cinder_process_reports_only_its_own_services() -> None:
+    cloud = _lab_cloud()
+    service = cloud.block_storage
+    role = find_role(cloud.topology, "cinder-volume", CONTROLLER1)
+    service.here = role.runs
+    cloud.start("http://test")
+    reported: list[tuple[str, str]] = []
+    service.services.heartbeat(service.processes, lambda node, binary: (
+        service.running(node, binary) and not reported.append((binary, node))))
+    assert reported and all(item == ("cinder-volume", CONTROLLER1) for item in reported)
+    cloud.stop()
+
+
+def test_two_engines_taking_one_stack_lock_at_once_one_wins(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The second engine's insert is refused by the key; it reads the winner (another
+    process's engine took the lock between its read and its insert)."""
+    cloud = _lab_cloud()
+    store = cloud.orchestration.store
+    cloud.start("http://test")
+    assert store.try_lock("stack-1", "engine-a") is None
+    real_get = Session.get
+    stale = [True]
+
+    def get_once_stale(self: Session, *args: Any, **kwargs: Any) -> Any:
+        if stale:
+            stale.pop()
+            return None  # read before engine-a's insert was committed
+        return real_get(self, *args, **kwargs)
+
+    monkeypatch.setattr(Session, "get", get_once_stale)
+    assert store.try_lock("stack-1", "engine-b") == "engine-a"
     cloud.stop()

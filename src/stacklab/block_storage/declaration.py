@@ -26,6 +26,7 @@ def _build(parts: Parts) -> BlockStorageService:
     service = BlockStorageService(parts.db, parts.clock, parts.ids, parts.config,
                                   parts.topology, parts.runtime, parts.bus,
                                   lab_clock=parts.scaled_clock)
+    service.here = parts.here
     # cinder's [glance] section: images over HTTP, never glance's tables or files.
     service.glance = GlanceClient(parts.app, parts.base_url, username="cinder",
                                   password=parts.config.stacklab.admin_password)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -66,6 +67,10 @@ class BlockStorageService:
         self.topology = topology
         self.runtime = runtime
         self.bus = bus
+        # Whether this OS process runs the lab's process (binary, node): one process per
+        # service (docs/processes.md) reports and serves only its own; the embedded cloud
+        # all of them. Set by the declaration (Parts.here).
+        self.here: Callable[[str, str | None], bool] = lambda binary, node: True
         self.backends: list[Backend] = lab_backends(config, topology)
         self.processes: list[ServiceProcess] = lab_processes(config, topology)
         self.services = VolumeServices(
@@ -132,6 +137,8 @@ class BlockStorageService:
         self.log_levels.close()
 
     def running(self, node: str, binary: str) -> bool:
+        if not self.here(binary, node):
+            return False  # another process's (one process per service): it reports
         try:
             return self.runtime.running(node, binary)
         except KeyError:  # a node the topology no longer has: its power says

@@ -20,9 +20,11 @@ CLOUDFORMATION = Key("cloudformation", OrchestrationService)
 def _build(parts: Parts) -> OrchestrationService:
     clients = Clients(parts.app, parts.base_url, password=parts.config.stacklab.admin_password,
                       clock=parts.clock)
-    return OrchestrationService(parts.db, parts.clock, parts.ids, parts.bus, parts.topology,
-                                parts.runtime, clients, lab_clock=parts.scaled_clock,
-                                options=parts.config.DEFAULT)
+    service = OrchestrationService(
+        parts.db, parts.clock, parts.ids, parts.bus, parts.topology, parts.runtime, clients,
+        lab_clock=parts.scaled_clock, options=parts.config.DEFAULT)
+    service.here = parts.here
+    return service
 
 
 def _start(parts: Parts, startup: Startup) -> None:

@@ -3,7 +3,7 @@ store the API reads, and the RPC client heat-api uses to reach the engines."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from sqlalchemy import select
@@ -51,6 +51,9 @@ class OrchestrationService:
         self.store = EngineStore(db, clock, self.ids)
         self.software = SoftwareStore(db, clock, self.ids)
         self.started = False
+        # Whether this OS process runs the heat-engine of a node (Parts.here): one process
+        # per service runs an engine per node, heat-api none (docs/processes.md).
+        self.here: Callable[[str, str | None], bool] = lambda binary, node: True
         self.engines = [EngineWorker(node.name, store=self.store, clients=clients, bus=bus,
                                      clock=self.lab_clock, ids=self.ids,
                                      options=options or DefaultOptions())
@@ -59,6 +62,8 @@ class OrchestrationService:
     # -- life cycle ------------------------------------------------------------------------
 
     def running(self, node: str) -> bool:
+        if not self.here(ENGINE, node):
+            return False  # another process's engine: it starts, resets and dies there
         try:
             return self.runtime.running(node, ENGINE)
         except KeyError:

@@ -11,9 +11,11 @@ Why these groups (docs/processes.md): nova is split as upstream runs it (nova-ap
 nova-conductor, nova-scheduler, one nova-compute per compute node), its services
 sharing nothing in memory that a restart cannot rebuild from the store. neutron-server
 stays with its agents in one process: the HA routers' VRRP election (keepalived) is
-one in-memory object the server side and the L3 agents share. cinder's API,
-scheduler, volume and backup services, and heat's API and engine, stay together too
-for now: their split is listed as left there.
+one in-memory object the server side and the L3 agents share. cinder and heat are
+split as upstream runs them too: cinder-api, cinder-scheduler, cinder-backup, one
+cinder-volume per volume node (each serving every backend of its node, the shared rbd
+``backend_host`` included, as cinder/cmd/volume.py's children), heat-api (with
+heat-api-cfn) and one heat-engine per engine node.
 """
 
 from __future__ import annotations
@@ -44,13 +46,13 @@ class Role:
             return False
         if self.node is None:
             return True
-        return host == self.node
+        # heat-engine names its host by the node's name, nova and cinder by its FQDN.
+        return host in (self.node, self.node.split(".")[0])
 
 
 _NEUTRON = frozenset({
     "neutron-server", "neutron-openvswitch-agent", "neutron-dhcp-agent",
     "neutron-l3-agent", "neutron-metadata-agent", "keepalived"})
-_CINDER = frozenset({"cinder-api", "cinder-scheduler", "cinder-volume", "cinder-backup"})
 
 # The roles that run once, whatever the topology (a node-bound role is added per node).
 SHARED_ROLES: tuple[Role, ...] = (
@@ -63,21 +65,30 @@ SHARED_ROLES: tuple[Role, ...] = (
     Role("nova-conductor", (), frozenset({"compute"}), frozenset({"nova-conductor"})),
     Role("nova-scheduler", (), frozenset({"compute"}), frozenset({"nova-scheduler"})),
     Role("neutron", ("/networking",), frozenset({"network"}), _NEUTRON),
-    Role("cinder", ("/volume",), frozenset({"volume"}), _CINDER),
-    Role("heat", ("/heat-api", "/heat-api-cfn"),
+    Role("cinder-api", ("/volume",), frozenset({"volume"}), frozenset({"cinder-api"})),
+    Role("cinder-scheduler", (), frozenset({"volume"}), frozenset({"cinder-scheduler"})),
+    # Both controllers' cinder-backup in one process: the backups' object store (swift's
+    # stand-in, block_storage/objectstore.py) is in memory, so one process keeps it.
+    Role("cinder-backup", (), frozenset({"volume"}), frozenset({"cinder-backup"})),
+    Role("heat-api", ("/heat-api", "/heat-api-cfn"),
          frozenset({"orchestration", "cloudformation"}),
-         frozenset({"heat-api", "heat-api-cfn", "heat-engine"})),
+         frozenset({"heat-api", "heat-api-cfn"})),
 )
 
 NOVA_COMPUTE = "nova-compute"
+# The lab's processes that run once per node, each its own OS process there, and the
+# service (declaration) whose start and background work it runs.
+PER_NODE = {NOVA_COMPUTE: "compute", "cinder-volume": "volume",
+            "heat-engine": "orchestration"}
 
 
 def roles_for(topology: Topology) -> list[Role]:
-    """Every process of the shape: the shared roles, then one nova-compute per node."""
-    computes = [Role(NOVA_COMPUTE, (), frozenset({"compute"}), frozenset({NOVA_COMPUTE}),
-                     node.fqdn)
-                for node in topology.nodes.values() if NOVA_COMPUTE in node.services]
-    return [*SHARED_ROLES, *computes]
+    """Every process of the shape: the shared roles, then one per node of each of
+    ``PER_NODE``'s (nova-compute, cinder-volume, heat-engine)."""
+    per_node = [Role(binary, (), frozenset({service}), frozenset({binary}), node.fqdn)
+                for binary, service in PER_NODE.items()
+                for node in topology.nodes.values() if binary in node.services]
+    return [*SHARED_ROLES, *per_node]
 
 
 def find_role(topology: Topology, name: str, node: str | None) -> Role:

@@ -9,12 +9,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from stacklab.clock import Clock
 from stacklab.ids import IdSource
 from stacklab.orchestration import models as m
 from stacklab.store.database import Database
+from stacklab.store.errors import DBDuplicateEntry
 
 # (action, status) as heat names them.
 CREATE, UPDATE, DELETE, ROLLBACK, SUSPEND, RESUME, CHECK, ADOPT, INIT = (
@@ -217,14 +219,24 @@ class EngineStore:
             return None if row is None else row.engine_id
 
     def try_lock(self, stack_id: str, engine_id: str) -> str | None:
-        """None once ``engine_id`` holds the lock, else the engine that holds it."""
-        with self.session() as session:
-            row = session.get(m.StackLock, stack_id)
-            if row is None:
-                session.add(m.StackLock(stack_id=stack_id, engine_id=engine_id,
-                                        created_at=self.clock.now()))
-                return None
-            return None if row.engine_id == engine_id else row.engine_id
+        """None once ``engine_id`` holds the lock, else the engine that holds it.
+
+        The lock is the row (its key the stack's id): when two engines (processes) take it
+        at once, the second insert is refused by the store and that engine reads who won,
+        as heat's ``stack_lock_create`` relies on the primary key."""
+        for _ in range(3):
+            try:
+                with self.session() as session:
+                    row = session.get(m.StackLock, stack_id)
+                    if row is None:
+                        session.add(m.StackLock(stack_id=stack_id, engine_id=engine_id,
+                                                created_at=self.clock.now()))
+                        return None
+                    return None if row.engine_id == engine_id else row.engine_id
+            except (DBDuplicateEntry, IntegrityError):
+                continue  # taken meanwhile: read the holder (released since: try again)
+        holder = self.lock_holder(stack_id)
+        return None if holder == engine_id else holder or ""
 
     def steal_lock(self, stack_id: str, old: str, new: str) -> bool:
         with self.session() as session:
