@@ -613,13 +613,23 @@ outputs:
 """
 
 
-def test_cli_update_removes_the_members_removal_policies_name(live: LiveCloud,
-                                                              stacks: Stacks) -> None:
+def test_cli_scales_a_group_from_2_to_5_and_back_removing_the_policys_name(
+        live: LiveCloud, stacks: Stacks) -> None:
     name = unique("rg")
-    answer = stacks.http.post("/stacks", json={"stack_name": name, "template": GROUPED})
+    answer = stacks.http.post("/stacks", json={"stack_name": name, "template": GROUPED,
+                                               "parameters": {"count": 2}})
     assert answer.status_code == 201, answer.text
     shown = stacks.until(name, "CREATE_COMPLETE", "CREATE_FAILED")
+    first = {o["output_key"]: o["output_value"] for o in shown["outputs"]}["refs"]
+    assert sorted(first) == ["0", "1"]
+    # Up to 5: three members more, the first two kept as they were.
+    live.openstack("stack", "update", "--existing", "--parameter", "count=5", name)
+    shown = stacks.until(name, "UPDATE_COMPLETE", "UPDATE_FAILED")
+    assert shown["stack_status"] == "UPDATE_COMPLETE", shown["stack_status_reason"]
     before = {o["output_key"]: o["output_value"] for o in shown["outputs"]}["refs"]
+    assert sorted(before) == ["0", "1", "2", "3", "4"]
+    assert (before["0"], before["1"]) == (first["0"], first["1"])
+    # Back to 2, the removal policy naming member 1: it goes first, 0 and 2 stay.
     live.openstack("stack", "update", "--existing", "--parameter", "count=2",
                    "--parameter", "remove=1", name)
     shown = stacks.until(name, "UPDATE_COMPLETE", "UPDATE_FAILED")
