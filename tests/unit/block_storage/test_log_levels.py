@@ -13,6 +13,7 @@ from stacklab.bus.interface import on_host
 from stacklab.cloud import Cloud
 from support.apiref import assert_shape_like_sample, sample
 from support.inprocess import admin_token
+from unit.block_storage.cinder_calls import member_token
 
 C1 = "controller1.openstack.local"
 C2 = "controller2.openstack.local"
@@ -164,20 +165,8 @@ def test_log_levels_need_3_32_and_an_admin(cloud: Cloud, client: TestClient) -> 
     token = admin_token(client)
     old = client.put(f"{V3}/os-services/get-log", headers=at(token, "3.31"), json={})
     assert old.status_code == 404
-    project = client.post("/identity/v3/projects", headers={"X-Auth-Token": token},
-                          json={"project": {"name": "p-log"}}).json()["project"]["id"]
-    user = client.post("/identity/v3/users", headers={"X-Auth-Token": token}, json={
-        "user": {"name": "u-log", "password": "pw-log"}}).json()["user"]["id"]
-    member = client.get("/identity/v3/roles?name=member",
-                        headers={"X-Auth-Token": token}).json()["roles"][0]["id"]
-    client.put(f"/identity/v3/projects/{project}/users/{user}/roles/{member}",
-               headers={"X-Auth-Token": token})
-    issued = client.post("/identity/v3/auth/tokens", json={"auth": {
-        "identity": {"methods": ["password"], "password": {"user": {
-            "id": user, "password": "pw-log"}}},
-        "scope": {"project": {"id": project}}}})
+    member, _ = member_token(client, token, "log")
     refused = client.put(f"{V3}/os-services/set-log",
-                         headers=at(issued.headers["X-Subject-Token"]),
-                         json={"level": "DEBUG"})
+                         headers=at(member), json={"level": "DEBUG"})
     assert refused.status_code == 403
     assert "volume_extension:services:update" in refused.json()["forbidden"]["message"]

@@ -11,6 +11,7 @@ from stacklab.block_storage.servicegroup import INITIAL_REPORTING_DELAY
 from stacklab.clock import VirtualClock
 from stacklab.cloud import Cloud
 from support.inprocess import admin_token, run_in_virtual_time
+from unit.block_storage.cinder_calls import member_token
 
 C1 = "controller1.openstack.local"
 C2 = "controller2.openstack.local"
@@ -97,19 +98,8 @@ def test_bad_service_updates_are_refused(client: TestClient) -> None:
 
 def test_a_member_may_not_list_services(cloud: Cloud, client: TestClient) -> None:
     token = admin_token(client)
-    project = client.post("/identity/v3/projects", headers={"X-Auth-Token": token},
-                          json={"project": {"name": "p-services"}}).json()["project"]["id"]
-    user = client.post("/identity/v3/users", headers={"X-Auth-Token": token}, json={
-        "user": {"name": "u-services", "password": "pw-services"}}).json()["user"]["id"]
-    member = client.get("/identity/v3/roles?name=member",
-                        headers={"X-Auth-Token": token}).json()["roles"][0]["id"]
-    client.put(f"/identity/v3/projects/{project}/users/{user}/roles/{member}",
-               headers={"X-Auth-Token": token})
-    issued = client.post("/identity/v3/auth/tokens", json={"auth": {
-        "identity": {"methods": ["password"], "password": {"user": {
-            "id": user, "password": "pw-services"}}},
-        "scope": {"project": {"id": project}}}})
-    refused = client.get(f"{V3}/os-services", headers=at(issued.headers["X-Subject-Token"]))
+    member, _ = member_token(client, token, "services")
+    refused = client.get(f"{V3}/os-services", headers=at(member))
     assert refused.status_code == 403
     assert "volume_extension:services:index" in refused.json()["forbidden"]["message"]
 
