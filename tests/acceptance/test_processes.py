@@ -28,6 +28,9 @@ CIRROS = "cirros-0.6.2-x86_64-disk"
 CONTROLLER1 = "controller1.openstack.local"
 CONTROLLER2 = "controller2.openstack.local"
 READY = "stacklab is up"
+# The nodes whose neutron agents run in a process of their own (neutron-agents@<node>).
+NETWORK_NODES = ("network1.openstack.local", "network2.openstack.local")
+AGENT_NODES = (*NETWORK_NODES, "compute1.openstack.local", "compute2.openstack.local")
 PROCESS = re.compile(r"^  process\s+(\S+) \(pid (\d+)\)$", re.MULTILINE)
 
 
@@ -106,11 +109,12 @@ def test_processes_serve_the_cli_and_survive_kill_9(tmp_path: Path) -> None:
             # run their RPC servers and background work once).
             assert {"keystone#1", "keystone#2", "glance#1", "glance#2", "nova-api#1",
                     "nova-api#2", "nova-conductor", "nova-scheduler",
-                    "neutron", "nova-compute@compute1.openstack.local",
+                    "neutron-server", "nova-compute@compute1.openstack.local",
                     "nova-compute@compute2.openstack.local", "cinder-api",
                     "cinder-scheduler", "cinder-backup", "heat-api",
                     f"cinder-volume@{CONTROLLER1}", f"cinder-volume@{CONTROLLER2}",
-                    f"heat-engine@{CONTROLLER1}", f"heat-engine@{CONTROLLER2}"} <= set(pids)
+                    f"heat-engine@{CONTROLLER1}", f"heat-engine@{CONTROLLER2}",
+                    *(f"neutron-agents@{node}" for node in AGENT_NODES)} <= set(pids)
             # Each API on its own port, as a real deployment's catalog says.
             catalog = {entry["Name"]: entry for entry in cloud.openstack_json("catalog",
                                                                             "list")}
@@ -156,6 +160,17 @@ def test_processes_serve_the_cli_and_survive_kill_9(tmp_path: Path) -> None:
 
             first = boot("procs-1")
             assert first["status"] == "ACTIVE"
+            # Each node's agents, in their own processes, report to neutron-server over
+            # the bus: every one alive; a network node's DHCP agent got its port.
+            agents = cloud.openstack_json("network", "agent", "list")
+            assert {(a["Host"], a["Binary"]) for a in agents
+                    if a["Alive"] in (True, ":-)")} == {
+                *((node, binary) for node in NETWORK_NODES for binary in (
+                    "neutron-openvswitch-agent", "neutron-dhcp-agent", "neutron-l3-agent",
+                    "neutron-metadata-agent")),
+                *((node, "neutron-openvswitch-agent") for node in AGENT_NODES[2:])}
+            assert cloud.openstack_json("port", "list", "--network", network["id"],
+                                        "--device-owner", "network:dhcp")
 
             # The conductor and both computes die: the build cast to the conductor waits
             # in its queue on the broker until the supervisor has started it again; the

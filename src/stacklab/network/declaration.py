@@ -63,6 +63,7 @@ SERVER_RPC = Key("network.server_rpc", ServerRpc)
 
 # The HA routers' keepalived on a network node, as one process the lab can stop.
 KEEPALIVED = "keepalived"
+SERVER = "neutron-server"
 
 # What each neutron process consumes on its own node.
 PROCESS_TOPICS = {
@@ -166,9 +167,11 @@ def _build(parts: Parts) -> NetworkService:
     network.routing = parts.provide(ROUTING, Routing(
         network, agents, l3_ha=defaults.l3_ha, distributed=defaults.router_distributed))
     # Whether an agent's node is powered is the runtime's to say, nobody else's.
+    # Only the agents this OS process runs (all of them in one process).
     parts.provide(NODE_AGENTS, NodeAgents(parts.topology, AgentEnv(
         parts.bus, parts.clock, parts.runtime.is_up, config.AGENT.report_interval,
-        keepalived, defaults.ha_vrrp_advert_int, running=parts.runtime.running)))
+        keepalived, defaults.ha_vrrp_advert_int, running=parts.runtime.running),
+        here=parts.here))
     parts.provide(SERVER_RPC, _serve_rpc(parts, network, agents))
     return network
 
@@ -187,13 +190,16 @@ def _serve_rpc(parts: Parts, network: NetworkService, agents: Agents) -> ServerR
     }
     hosts: list[str | None] = [
         n.fqdn for n in parts.topology.nodes_running("neutron-server")] or [None]
+    # A process of the agents (stacklab up --processes) serves none of them.
     return ServerRpc([parts.bus.listen(Target(topic, host), endpoint)
-                      for host in hosts for topic, endpoint in endpoints.items()])
+                      for host in hosts if parts.here(SERVER, host)
+                      for topic, endpoint in endpoints.items()])
 
 
 def _start(parts: Parts, startup: Startup) -> None:
     assert startup.admin_project_id is not None, "identity starts before networking"
-    parts.get(NETWORK).ensure_public_network(startup.admin_project_id)
+    if parts.here(SERVER, None):
+        parts.get(NETWORK).ensure_public_network(startup.admin_project_id)
     # The agents come up with the cloud and report at once; outside any event loop (a
     # cloud started before it serves), their first reports are delivered here.
     parts.get(NODE_AGENTS).start()
@@ -203,9 +209,15 @@ def _start(parts: Parts, startup: Startup) -> None:
 
 
 async def _background(parts: Parts) -> None:
+    node_agents = parts.get(NODE_AGENTS).run()
+    if not parts.here(SERVER, None):
+        # A node's agents only (stacklab up --processes): the server's checks and its
+        # keepalived set-up are neutron-server's process's.
+        await node_agents
+        return
     agents = parts.get(AGENTS)
     agents.start_all()
-    await asyncio.gather(agents.run(), parts.get(NODE_AGENTS).run())
+    await asyncio.gather(agents.run(), node_agents)
 
 
 def _stop(parts: Parts) -> None:
