@@ -97,6 +97,20 @@ def _restarted(cloud: LiveCloud, label: str, pid: int) -> None:
         time.sleep(0.1)
 
 
+def _ha_active(cloud: LiveCloud, router_id: str, among: set[str]) -> str:
+    """The one host whose L3 agent holds the router active, once it is one of ``among``
+    and the other hosting agent is standby."""
+    deadline = time.monotonic() + 90
+    while True:
+        rows = cloud.openstack_json("network", "agent", "list", "--router", router_id,
+                                    "--long")
+        states = sorted((row["HA State"], row["Host"]) for row in rows)
+        if [state for state, _ in states] == ["active", "standby"] and states[0][1] in among:
+            return str(states[0][1])
+        assert time.monotonic() < deadline, states
+        time.sleep(0.5)
+
+
 def test_processes_serve_the_cli_and_survive_kill_9(tmp_path: Path) -> None:
     with scratch_database("mysql") as url, scratch_vhost() as transport_url:
         conf = tmp_path / "stacklab.conf"
@@ -171,6 +185,15 @@ def test_processes_serve_the_cli_and_survive_kill_9(tmp_path: Path) -> None:
                 *((node, "neutron-openvswitch-agent") for node in AGENT_NODES[2:])}
             assert cloud.openstack_json("port", "list", "--network", network["id"],
                                         "--device-owner", "network:dhcp")
+            # An HA router: the two network nodes' keepalived, each in its node's process,
+            # elect one master over the bus. Its node's process killed, the other's
+            # instance misses its adverts and takes over; the restarted one (BACKUP,
+            # nopreempt) says standby.
+            router = cloud.openstack_json("router", "create", "--ha", "procs-router")
+            active = _ha_active(cloud, router["id"], set(NETWORK_NODES))
+            os.kill(pids[f"neutron-agents@{active}"], signal.SIGKILL)
+            _restarted(cloud, f"neutron-agents@{active}", pids[f"neutron-agents@{active}"])
+            _ha_active(cloud, router["id"], set(NETWORK_NODES) - {active})
 
             # The conductor and both computes die: the build cast to the conductor waits
             # in its queue on the broker until the supervisor has started it again; the

@@ -19,7 +19,7 @@ from stacklab.bus.interface import Listener, Target, loop_running
 from stacklab.declaration import CatalogSpec, Key, Parts, ServiceDeclaration, Startup
 from stacklab.network.agents import Agents
 from stacklab.network.api import api
-from stacklab.network.keepalived import Keepalived
+from stacklab.network.keepalived import BusAdverts, Keepalived
 from stacklab.network.node_agents import AgentEnv, NodeAgents
 from stacklab.network.nova import NovaNotifier
 from stacklab.network.plugin_rpc import AgentReports, L3PluginRpc, PluginRpc
@@ -36,6 +36,7 @@ from stacklab.network.topics import (
     PORT_DELETE_TOPIC,
     PORT_UPDATE_TOPIC,
     REPORTS_TOPIC,
+    VRRP_TOPIC,
 )
 from stacklab.topology import Change, Runtime
 from stacklab.topology.runtime import NETWORK as NETWORK_CHANGE
@@ -71,6 +72,8 @@ PROCESS_TOPICS = {
     "neutron-dhcp-agent": (DHCP_AGENT_TOPIC,),
     "neutron-l3-agent": (L3_AGENT_TOPIC,),
     "neutron-openvswitch-agent": (PORT_UPDATE_TOPIC, PORT_DELETE_TOPIC),
+    # The HA routers' adverts between processes (stacklab up --processes only).
+    KEEPALIVED: (VRRP_TOPIC,),
 }
 
 
@@ -115,6 +118,23 @@ def _advert_delivery(parts: Parts) -> Callable[[str, str], float | None]:
     return delivery
 
 
+def _advert_transport(parts: Parts) -> BusAdverts | None:
+    """A process of a node's agents (stacklab up --processes) runs its node's keepalived
+    only: the other nodes' instances are reached over the bus. None in the process that
+    runs the server, where every instance is (one process for the cloud)."""
+    if parts.here(SERVER, None):
+        return None
+    return BusAdverts(parts.bus, [
+        node.fqdn for node in parts.topology.nodes.values()
+        if node.runs(KEEPALIVED) and node.runs("neutron-l3-agent")
+        and parts.here(KEEPALIVED, node.fqdn)])
+
+
+def _keepalived_here(parts: Parts, host: str) -> bool:
+    """Whether this process runs the host's keepalived of the HA routers."""
+    return parts.here(KEEPALIVED, host)
+
+
 def _lab_addresses(parts: Parts) -> frozenset[str]:
     """The lab's own addresses on its external networks: its nodes' and its VIPs'."""
     topology = parts.topology
@@ -137,7 +157,8 @@ def _build(parts: Parts) -> NetworkService:
     # The HA routers' keepalived runs on the lab's scaled clock, where it is not stopped,
     # and hears the nodes its HA network's path reaches.
     keepalived = Keepalived(parts.scaled_clock, _keepalived_runs(parts.runtime),
-                            _advert_path(parts), _advert_delivery(parts))
+                            _advert_path(parts), _advert_delivery(parts),
+                            _advert_transport(parts))
     agents = network.agents = parts.provide(AGENTS, Agents(
         parts.db, parts.clock, network, parts.bus,
         SchedulingOptions(
@@ -203,6 +224,9 @@ def _start(parts: Parts, startup: Startup) -> None:
     # The agents come up with the cloud and report at once; outside any event loop (a
     # cloud started before it serves), their first reports are delivered here.
     parts.get(NODE_AGENTS).start()
+    keepalived = parts.get(AGENTS).keepalived
+    if isinstance(keepalived.transport, BusAdverts):
+        keepalived.transport.start(keepalived)
     # (On a broker they wait in its queue for the loop to run.)
     if not loop_running() and isinstance(parts.bus, InProcessBus):
         asyncio.run(parts.bus.deliver_waiting(REPORTS_TOPIC))
@@ -222,13 +246,17 @@ async def _background(parts: Parts) -> None:
 
 def _stop(parts: Parts) -> None:
     parts.get(NODE_AGENTS).stop()
+    transport = parts.get(AGENTS).keepalived.transport
+    if isinstance(transport, BusAdverts):
+        transport.stop()
     parts.get(SERVER_RPC).stop()
 
 
 def _node_down(parts: Parts, fqdn: str) -> None:
     # Its agents die with what they held in memory.
     parts.get(NODE_AGENTS).host_down(fqdn)
-    parts.get(AGENTS).keepalived.host_down(fqdn)
+    if _keepalived_here(parts, fqdn):
+        parts.get(AGENTS).keepalived.host_down(fqdn)
 
 
 def _node_up(parts: Parts, fqdn: str) -> None:
@@ -243,7 +271,8 @@ def _changed(parts: Parts, change: Change) -> None:
         host, running = change.nodes[0], change.state == RUNNING
         if change.service == KEEPALIVED:
             # SIGTERM: masters send priority 0 and the backups take over at once.
-            (keepalived.host_start if running else keepalived.host_stop)(host)
+            if _keepalived_here(parts, host):
+                (keepalived.host_start if running else keepalived.host_stop)(host)
         else:
             parts.get(NODE_AGENTS).service_changed(host, change.service, running)
     elif change.kind == NETWORK_CHANGE:
