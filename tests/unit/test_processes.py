@@ -325,3 +325,19 @@ def test_a_neutron_agents_process_runs_its_node_s_agents_and_no_server() -> None
         "neutron-dhcp-agent", "neutron-l3-agent", "neutron-metadata-agent",
         "neutron-openvswitch-agent"]
     cloud.stop()
+
+
+def test_only_an_agents_process_sends_its_keepalived_s_adverts_over_the_bus() -> None:
+    from stacklab.network.keepalived import BusAdverts
+
+    topology = load_topology(None)
+    for role, hosts in ((None, None), (find_role(topology, "neutron-server", None), None),
+                        (find_role(topology, "neutron-agents", "network1"), [NETWORK1]),
+                        (find_role(topology, "neutron-agents", "compute1"), [])):
+        config = lab_defaults(Config())
+        config.stacklab.ephemeral = True
+        cloud = Cloud(config, role=role)
+        transport = cloud.agents.keepalived.transport
+        # One process for the cloud (and the server's): every instance is here, no bus.
+        assert (transport.hosts if isinstance(transport, BusAdverts) else None) == hosts
+        cloud.stop()
