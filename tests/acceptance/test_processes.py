@@ -28,6 +28,9 @@ CIRROS = "cirros-0.6.2-x86_64-disk"
 CONTROLLER1 = "controller1.openstack.local"
 CONTROLLER2 = "controller2.openstack.local"
 READY = "stacklab is up"
+# The nodes whose neutron agents run in a process of their own (neutron-agents@<node>).
+NETWORK_NODES = ("network1.openstack.local", "network2.openstack.local")
+AGENT_NODES = (*NETWORK_NODES, "compute1.openstack.local", "compute2.openstack.local")
 PROCESS = re.compile(r"^  process\s+(\S+) \(pid (\d+)\)$", re.MULTILINE)
 
 
@@ -94,6 +97,20 @@ def _restarted(cloud: LiveCloud, label: str, pid: int) -> None:
         time.sleep(0.1)
 
 
+def _ha_active(cloud: LiveCloud, router_id: str, among: set[str]) -> str:
+    """The one host whose L3 agent holds the router active, once it is one of ``among``
+    and the other hosting agent is standby."""
+    deadline = time.monotonic() + 90
+    while True:
+        rows = cloud.openstack_json("network", "agent", "list", "--router", router_id,
+                                    "--long")
+        states = sorted((row["HA State"], row["Host"]) for row in rows)
+        if [state for state, _ in states] == ["active", "standby"] and states[0][1] in among:
+            return str(states[0][1])
+        assert time.monotonic() < deadline, states
+        time.sleep(0.5)
+
+
 def test_processes_serve_the_cli_and_survive_kill_9(tmp_path: Path) -> None:
     with scratch_database("mysql") as url, scratch_vhost() as transport_url:
         conf = tmp_path / "stacklab.conf"
@@ -106,11 +123,12 @@ def test_processes_serve_the_cli_and_survive_kill_9(tmp_path: Path) -> None:
             # run their RPC servers and background work once).
             assert {"keystone#1", "keystone#2", "glance#1", "glance#2", "nova-api#1",
                     "nova-api#2", "nova-conductor", "nova-scheduler",
-                    "neutron", "nova-compute@compute1.openstack.local",
+                    "neutron-server", "nova-compute@compute1.openstack.local",
                     "nova-compute@compute2.openstack.local", "cinder-api",
                     "cinder-scheduler", "cinder-backup", "heat-api",
                     f"cinder-volume@{CONTROLLER1}", f"cinder-volume@{CONTROLLER2}",
-                    f"heat-engine@{CONTROLLER1}", f"heat-engine@{CONTROLLER2}"} <= set(pids)
+                    f"heat-engine@{CONTROLLER1}", f"heat-engine@{CONTROLLER2}",
+                    *(f"neutron-agents@{node}" for node in AGENT_NODES)} <= set(pids)
             # Each API on its own port, as a real deployment's catalog says.
             catalog = {entry["Name"]: entry for entry in cloud.openstack_json("catalog",
                                                                             "list")}
@@ -156,6 +174,26 @@ def test_processes_serve_the_cli_and_survive_kill_9(tmp_path: Path) -> None:
 
             first = boot("procs-1")
             assert first["status"] == "ACTIVE"
+            # Each node's agents, in their own processes, report to neutron-server over
+            # the bus: every one alive; a network node's DHCP agent got its port.
+            agents = cloud.openstack_json("network", "agent", "list")
+            assert {(a["Host"], a["Binary"]) for a in agents
+                    if a["Alive"] in (True, ":-)")} == {
+                *((node, binary) for node in NETWORK_NODES for binary in (
+                    "neutron-openvswitch-agent", "neutron-dhcp-agent", "neutron-l3-agent",
+                    "neutron-metadata-agent")),
+                *((node, "neutron-openvswitch-agent") for node in AGENT_NODES[2:])}
+            assert cloud.openstack_json("port", "list", "--network", network["id"],
+                                        "--device-owner", "network:dhcp")
+            # An HA router: the two network nodes' keepalived, each in its node's process,
+            # elect one master over the bus. Its node's process killed, the other's
+            # instance misses its adverts and takes over; the restarted one (BACKUP,
+            # nopreempt) says standby.
+            router = cloud.openstack_json("router", "create", "--ha", "procs-router")
+            active = _ha_active(cloud, router["id"], set(NETWORK_NODES))
+            os.kill(pids[f"neutron-agents@{active}"], signal.SIGKILL)
+            _restarted(cloud, f"neutron-agents@{active}", pids[f"neutron-agents@{active}"])
+            _ha_active(cloud, router["id"], set(NETWORK_NODES) - {active})
 
             # The conductor and both computes die: the build cast to the conductor waits
             # in its queue on the broker until the supervisor has started it again; the

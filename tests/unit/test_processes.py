@@ -70,7 +70,8 @@ def test_workers_are_for_the_roles_that_only_serve() -> None:
     assert workers(find_role(topology, "keystone", None), 3, 0) == 3
     assert workers(find_role(topology, "nova-api", None), 3, 2) == 2
     assert workers(find_role(topology, "nova-conductor", None), 3, 2) == 1
-    assert workers(find_role(topology, "neutron", None), 3, 0) == 1
+    assert workers(find_role(topology, "neutron-server", None), 3, 0) == 1
+    assert workers(find_role(topology, "neutron-agents", "network1"), 3, 0) == 1
 
 
 def test_the_shape_needs_a_server_store_a_broker_and_no_seed() -> None:
@@ -253,3 +254,90 @@ def test_two_engines_taking_one_stack_lock_at_once_one_wins(
     monkeypatch.setattr(Session, "get", get_once_stale)
     assert store.try_lock("stack-1", "engine-b") == "engine-a"
     cloud.stop()
+
+
+NETWORK1 = "network1.openstack.local"
+
+
+def test_neutron_runs_its_server_and_each_node_s_agents_apart() -> None:
+    topology = load_topology(None)
+    labels = [role.label for role in roles_for(topology)]
+    assert "neutron" not in labels and "neutron-server" in labels
+    # The network nodes run every agent and keepalived, the computes their L2 agent.
+    for node in ("network1", "network2", "compute1", "compute2"):
+        assert f"neutron-agents@{node}.openstack.local" in labels
+    assert not any(label.startswith("neutron-agents@") and "proxy" in label
+                   for label in labels)  # the proxies' keepalived is the API VIPs'
+    network1 = find_role(topology, "neutron-agents", "network1")
+    assert network1.runs("neutron-l3-agent", NETWORK1) and network1.runs("keepalived", NETWORK1)
+    assert not network1.runs("neutron-l3-agent", "network2.openstack.local")
+    assert not network1.runs("neutron-server", CONTROLLER1)
+    compute1 = find_role(topology, "neutron-agents", "compute1")
+    assert compute1.binaries == {"neutron-openvswitch-agent"}
+    server = find_role(topology, "neutron-server", None)
+    assert server.runs("neutron-server", CONTROLLER2)
+    assert not server.runs("neutron-dhcp-agent", NETWORK1)
+
+
+def test_the_bus_gives_each_neutron_process_its_own_topics() -> None:
+    topology = load_topology(None)
+    binaries = topic_binaries(SERVICES)
+    taken: dict[str, list[Target]] = {}
+    for name, node in (("neutron-server", None), ("neutron-agents", "network1"),
+                       ("neutron-agents", "compute1")):
+        role = find_role(topology, name, node)
+        bus = RabbitBus("rabbit://guest:guest@127.0.0.1:5672/",
+                        consumes=lambda target, host, role=role: role.runs(
+                            binaries.get(target.topic, ""), host))
+        for target in (Target("q-reports-plugin", CONTROLLER1), Target("q-plugin", CONTROLLER1),
+                       Target("l3_agent", NETWORK1), Target("dhcp_agent", NETWORK1),
+                       Target("l3_agent", "network2.openstack.local"),
+                       Target("q-agent-notifier-port-update", COMPUTE1)):
+            bus.listen(target, object())
+        taken[role.label] = [listener.target for listener in bus.listeners()]
+    assert taken == {
+        "neutron-server": [Target("q-reports-plugin", CONTROLLER1),
+                           Target("q-plugin", CONTROLLER1)],
+        f"neutron-agents@{NETWORK1}": [Target("l3_agent", NETWORK1),
+                                       Target("dhcp_agent", NETWORK1)],
+        f"neutron-agents@{COMPUTE1}": [Target("q-agent-notifier-port-update", COMPUTE1)]}
+
+
+def test_a_neutron_agents_process_runs_its_node_s_agents_and_no_server() -> None:
+    from stacklab.network.declaration import NODE_AGENTS, SERVER_RPC
+
+    for name, node, hosts, serves in (
+            ("neutron-agents", "network1", {NETWORK1}, False),
+            ("neutron-agents", "compute2", {COMPUTE2}, False),
+            ("neutron-server", None, set(), True)):
+        config = lab_defaults(Config())
+        config.stacklab.ephemeral = True
+        cloud = Cloud(config, role=find_role(load_topology(None), name, node))
+        agents = cloud.get(NODE_AGENTS)
+        assert {process.host for process in agents.processes} == hosts
+        assert bool(cloud.get(SERVER_RPC).listeners) is serves
+        cloud.stop()
+    network1 = find_role(load_topology(None), "neutron-agents", "network1")
+    config = lab_defaults(Config())
+    config.stacklab.ephemeral = True
+    cloud = Cloud(config, role=network1)
+    assert sorted(p.endpoint.binary for p in cloud.get(NODE_AGENTS).processes) == [
+        "neutron-dhcp-agent", "neutron-l3-agent", "neutron-metadata-agent",
+        "neutron-openvswitch-agent"]
+    cloud.stop()
+
+
+def test_only_an_agents_process_sends_its_keepalived_s_adverts_over_the_bus() -> None:
+    from stacklab.network.keepalived import BusAdverts
+
+    topology = load_topology(None)
+    for role, hosts in ((None, None), (find_role(topology, "neutron-server", None), None),
+                        (find_role(topology, "neutron-agents", "network1"), [NETWORK1]),
+                        (find_role(topology, "neutron-agents", "compute1"), [])):
+        config = lab_defaults(Config())
+        config.stacklab.ephemeral = True
+        cloud = Cloud(config, role=role)
+        transport = cloud.agents.keepalived.transport
+        # One process for the cloud (and the server's): every instance is here, no bus.
+        assert (transport.hosts if isinstance(transport, BusAdverts) else None) == hosts
+        cloud.stop()
