@@ -97,7 +97,9 @@ def _restarted(cloud: LiveCloud, label: str, pid: int) -> None:
 def test_processes_serve_the_cli_and_survive_kill_9(tmp_path: Path) -> None:
     with scratch_database("mysql") as url, scratch_vhost() as transport_url:
         conf = tmp_path / "stacklab.conf"
+        # cinder's and heat's own options: two cinder-api, one heat-api.
         conf.write_text(f"[DEFAULT]\ntransport_url = {transport_url}\napi_workers = 2\n"
+                        "osapi_volume_workers = 2\n[heat_api]\nworkers = 1\n"
                         f"[database]\nconnection = {url}\n")
         cloud = _start(tmp_path, conf)
         try:
@@ -107,8 +109,8 @@ def test_processes_serve_the_cli_and_survive_kill_9(tmp_path: Path) -> None:
             assert {"keystone#1", "keystone#2", "glance#1", "glance#2", "nova-api#1",
                     "nova-api#2", "nova-conductor", "nova-scheduler",
                     "neutron", "nova-compute@compute1.openstack.local",
-                    "nova-compute@compute2.openstack.local", "cinder-api",
-                    "cinder-scheduler", "cinder-backup", "heat-api",
+                    "nova-compute@compute2.openstack.local", "cinder-api#1",
+                    "cinder-api#2", "cinder-scheduler", "cinder-backup", "heat-api",
                     f"cinder-volume@{CONTROLLER1}", f"cinder-volume@{CONTROLLER2}",
                     f"heat-engine@{CONTROLLER1}", f"heat-engine@{CONTROLLER2}"} <= set(pids)
             # Each API on its own port, as a real deployment's catalog says.

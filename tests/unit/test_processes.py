@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from stacklab.bus.interface import Target
@@ -23,6 +23,8 @@ from stacklab.topology import load_topology
 
 COMPUTE1 = "compute1.openstack.local"
 COMPUTE2 = "compute2.openstack.local"
+CONTROLLER1 = "controller1.openstack.local"
+CONTROLLER2 = "controller2.openstack.local"
 
 
 def test_the_lab_has_a_compute_process_per_node_and_each_api_once() -> None:
@@ -67,10 +69,48 @@ def test_the_bus_consumes_only_the_role_s_servers() -> None:
 
 def test_workers_are_for_the_roles_that_only_serve() -> None:
     topology = load_topology(None)
-    assert workers(find_role(topology, "keystone", None), 3, 0) == 3
-    assert workers(find_role(topology, "nova-api", None), 3, 2) == 2
-    assert workers(find_role(topology, "nova-conductor", None), 3, 2) == 1
-    assert workers(find_role(topology, "neutron", None), 3, 0) == 1
+    own = {"nova-api": 2, "cinder-api": 0, "heat-api": 4}
+    assert workers(find_role(topology, "keystone", None), 3, own) == 3
+    assert workers(find_role(topology, "nova-api", None), 3, own) == 2
+    # cinder's osapi_volume_workers unset (0): api_workers; heat's [heat_api] workers set.
+    assert workers(find_role(topology, "cinder-api", None), 3, own) == 3
+    assert workers(find_role(topology, "heat-api", None), 3, own) == 4
+    assert workers(find_role(topology, "glance", None), 0) == 1
+    for name, node in (("nova-conductor", None), ("neutron", None),
+                       ("cinder-scheduler", None), ("cinder-volume", CONTROLLER1),
+                       ("heat-engine", "controller1")):
+        assert workers(find_role(topology, name, node), 3, own) == 1
+
+
+def test_a_cinder_api_worker_registers_no_service_and_makes_no_type(tmp_path: Any) -> None:
+    """What runs once is not run by an API worker: cinder's service rows are each
+    service's own (cinder-api has none), its default types are its db sync's (the
+    supervisor's start); a cinder-volume process registers its own row only."""
+    from stacklab.block_storage import models as bm
+
+    config = lab_defaults(Config())
+    config.stacklab.state_dir = str(tmp_path)
+    first = Cloud(config)  # the supervisor's start: migrations, every row
+    first.start("http://test")
+    first.stop()
+    with first.db.session() as session:
+        session.execute(delete(bm.VolumeService))
+        session.execute(delete(bm.VolumeType))
+        session.execute(delete(bm.GroupType))
+    first.db.dispose()
+
+    def start_as(name: str, node: str | None) -> set[tuple[str, str]]:
+        cloud = Cloud(config, role=find_role(first.topology, name, node))
+        cloud.start("http://test")
+        with cloud.db.session() as session:
+            rows = {(r.binary, r.node) for r in session.scalars(select(bm.VolumeService))}
+            assert session.scalars(select(bm.VolumeType)).first() is None
+            assert session.scalars(select(bm.GroupType)).first() is None
+        cloud.stop()
+        return rows
+
+    assert start_as("cinder-api", None) == set()
+    assert start_as("cinder-volume", CONTROLLER1) == {("cinder-volume", CONTROLLER1)}
 
 
 def test_the_shape_needs_a_server_store_a_broker_and_no_seed() -> None:
@@ -159,9 +199,6 @@ def test_a_compute_process_recovers_only_its_own_servers() -> None:
         assert states["unplaced"] is not None and states["unplaced"].task_state == "spawning"
     cloud.stop()
 
-
-CONTROLLER1 = "controller1.openstack.local"
-CONTROLLER2 = "controller2.openstack.local"
 
 
 def test_cinder_and_heat_run_as_upstream_deploys_them() -> None:

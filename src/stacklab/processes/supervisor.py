@@ -192,9 +192,13 @@ class Supervisor:
                             ready_fd=ready_fd)
 
         defaults = self.config.DEFAULT
+        # Each service's own option, as upstream's (0: [DEFAULT] api_workers).
+        own = {"nova-api": defaults.osapi_compute_workers,
+               "cinder-api": defaults.osapi_volume_workers,
+               "heat-api": self.config.heat_api.workers}
         self.children = []
         for role in self.roles:
-            count = workers(role, defaults.api_workers, defaults.osapi_compute_workers)
+            count = workers(role, defaults.api_workers, own)
             # Several workers of one API accept on the one socket they inherit (the kernel
             # hands each connection to one of them, as gunicorn's workers share theirs).
             self.children += [Child(role, run, worker=index + 1 if count > 1 else 0)
