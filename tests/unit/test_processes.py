@@ -113,6 +113,14 @@ def test_a_cinder_api_worker_registers_no_service_and_makes_no_type(tmp_path: An
     assert start_as("cinder-volume", CONTROLLER1) == {("cinder-volume", CONTROLLER1)}
 
 
+def test_nova_finds_glance_in_the_catalog() -> None:
+    """Where glance runs on its own port, nova's address of an image is there."""
+    cloud = _lab_cloud()
+    cloud.start("http://keystone:8080", endpoints={"image": "http://glance:9292"})
+    assert cloud.compute.image_url("i-1") == "http://glance:9292/image/v2/images/i-1"
+    cloud.stop()
+
+
 def test_the_shape_needs_a_server_store_a_broker_and_no_seed() -> None:
     config = Config()
     with pytest.raises(ValueError) as error:

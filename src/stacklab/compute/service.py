@@ -81,6 +81,9 @@ class ComputeService:
         self.enabled_filters = tuple(enabled_filters)
         # Where the cloud serves (known once it does): the root of the URLs nova hands out.
         self.base_url = base_url or (lambda: "")
+        # The image endpoint of keystone's catalog (set at start), where nova finds glance:
+        # the address it gives a snapshot (createImage's Location), as glance's own.
+        self.image_endpoint: str | None = None
         # Stamps the records (wall time, what clients see).
         self.clock = clock
         # The lab's time ([stacklab] ha_time_scale, keepalived's too): every timer of the
@@ -136,6 +139,12 @@ class ComputeService:
                                      report_interval=report_interval,
                                      service_down_time=service_down_time,
                                      lab_clock=self.lab_clock)
+
+    def image_url(self, image_id: str) -> str:
+        """An image's address in glance (nova's generate_image_url): under the catalog's
+        image endpoint, which is glance's own port where glance runs apart."""
+        endpoint = self.image_endpoint or f"{self.base_url()}/image"
+        return f"{endpoint.rstrip('/')}/v2/images/{image_id}"
 
     def start(self) -> None:
         with self.db.session() as session:

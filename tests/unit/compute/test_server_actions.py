@@ -149,6 +149,23 @@ def test_a_second_image_while_the_first_is_made_is_409(client: TestClient, token
     assert image["status"] == "active"
 
 
+def test_create_image_s_location_is_glance_s_address_of_the_image(
+        cloud: Cloud, client: TestClient, token: str, server: str) -> None:
+    """Before 2.45, the Location nova answers is the image's in glance, under the catalog's
+    image endpoint (its own port where glance runs apart), not nova's address."""
+    assert cloud.compute.image_endpoint == f"{cloud.base_url}/image"
+    cloud.compute.image_endpoint = "http://glance.example:9292/image"
+    answer = action(client, token, server, "2.1", {"createImage": {"name": "snap"}})
+    assert answer.status_code == 202, answer.text
+    location = answer.headers["Location"]
+    prefix = "http://glance.example:9292/image/v2/images/"
+    assert location.startswith(prefix)
+    settled(client, token, server)
+    image = client.get(f"/image/v2/images/{location[len(prefix):]}",
+                       headers={"X-Auth-Token": token})
+    assert image.status_code == 200 and image.json()["name"] == "snap"
+
+
 # -- restore and forceDelete ------------------------------------------------------------------
 
 
