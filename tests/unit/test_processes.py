@@ -4,6 +4,8 @@ checks, the routing of calls between processes, and nova's recovery of its own h
 from __future__ import annotations
 
 import asyncio
+import os
+import time
 from typing import Any
 
 import httpx
@@ -14,11 +16,13 @@ from sqlalchemy.orm import Session
 from stacklab.bus.interface import Target
 from stacklab.bus.rabbit import RabbitBus
 from stacklab.cloud import SERVICES, Cloud, topic_binaries
+from stacklab.clouds_yaml import cloud_entry
 from stacklab.compute import models as m
 from stacklab.config import Config, lab_defaults
+from stacklab.processes.child import SharedFlag, _follow_hooks
 from stacklab.processes.roles import find_role, roles_for, workers
 from stacklab.processes.routing import Routed, Served, owner
-from stacklab.processes.supervisor import check_shape
+from stacklab.processes.supervisor import Supervisor, check_shape
 from stacklab.topology import load_topology
 
 COMPUTE1 = "compute1.openstack.local"
@@ -298,3 +302,54 @@ def test_two_engines_taking_one_stack_lock_at_once_one_wins(
     monkeypatch.setattr(Session, "get", get_once_stale)
     assert store.try_lock("stack-1", "engine-b") == "engine-a"
     cloud.stop()
+
+
+def test_the_init_hooks_run_once_in_a_process_of_their_own(tmp_path: Any) -> None:
+    """The supervisor runs --init-hooks once every child is ready, as one process does
+    after its start; the flag the children's health reads is set once they have run."""
+    hooks = tmp_path / "hooks"
+    hooks.mkdir()
+    hook = hooks / "10-record.sh"
+    hook.write_text(f"#!/bin/sh\necho \"$OS_AUTH_URL $OS_USERNAME\" >> {tmp_path}/ran\n")
+    hook.chmod(0o755)
+    config = lab_defaults(Config())
+    config.database.connection = "mysql+pymysql://root@127.0.0.1:3306/unused"
+    config.DEFAULT.transport_url = "rabbit://guest:guest@127.0.0.1:5672/"
+    config.stacklab.init_hooks_dir = str(hooks)
+    supervisor = Supervisor(config)
+    assert supervisor.hooks_done is not None and not supervisor.hooks_done.is_set()
+    supervisor.start_hooks(cloud_entry("http://127.0.0.1:8080/identity", "pw", "RegionOne"),
+                           None)
+    for _ in range(600):  # the hook is a real process: at most a minute on a busy machine
+        if supervisor.poll_hooks():
+            break
+        time.sleep(0.1)
+    assert supervisor.hooks_done.is_set() and supervisor.hooks is None
+    assert (tmp_path / "ran").read_text() == "http://127.0.0.1:8080/identity admin\n"
+    # Without --init-hooks there is nothing to wait for.
+    config.stacklab.init_hooks_dir = ""
+    assert Supervisor(config).hooks_done is None
+
+
+def test_a_process_s_health_waits_for_the_supervisor_s_hooks() -> None:
+    cloud = _lab_cloud()
+    cloud.start("http://test")
+    cloud.hooks_done = False
+    flag = SharedFlag()
+
+    async def follow() -> None:
+        following = asyncio.create_task(_follow_hooks(cloud, flag))
+        await asyncio.sleep(0)
+        assert cloud.health()["init_hooks"] == "running"
+        # Set in another process: the shared mapping is what a fork shares.
+        pid = os.fork()
+        if pid == 0:
+            flag.set()
+            os._exit(0)
+        os.waitpid(pid, 0)
+        await asyncio.wait_for(following, 30)
+
+    asyncio.run(follow())
+    assert cloud.health()["init_hooks"] == "done"
+    cloud.stop()
+
