@@ -18,6 +18,7 @@ from stacklab.bus.rabbit import RabbitBus
 from stacklab.cloud import SERVICES, Cloud, topic_binaries
 from stacklab.clouds_yaml import cloud_entry
 from stacklab.compute import models as m
+from stacklab.compute.placement import flavor_resources
 from stacklab.config import Config, lab_defaults
 from stacklab.processes.child import SharedFlag, _follow_hooks
 from stacklab.processes.roles import find_role, roles_for, workers
@@ -353,3 +354,39 @@ def test_a_process_s_health_waits_for_the_supervisor_s_hooks() -> None:
     assert cloud.health()["init_hooks"] == "done"
     cloud.stop()
 
+
+def test_a_restarted_compute_process_heals_its_own_provider() -> None:
+    """nova-compute's start (update_available_resource) with the rest of the cloud
+    running: its servers hold their flavors on its provider, a deleted server's share
+    goes; a build placed there without a host yet, a move under way and another node's
+    servers are left as they are."""
+    cloud = _lab_cloud()
+    cloud.start("http://test")
+    compute = cloud.compute
+    placement = compute.placement
+    flavor = {"vcpus": 1, "memory_mb": 512, "root_gb": 1}
+    one = flavor_resources(flavor)
+    with cloud.db.session() as session:
+        for name, host in (("mine", COMPUTE1), ("wrong", COMPUTE1), ("pending", None),
+                           ("moving", COMPUTE1), ("theirs", COMPUTE2)):
+            session.add(m.Instance(uuid=name, name=name, host=host, vm_state="active",
+                                   project_id="p", user_id="u", deleted=False,
+                                   flavor=flavor, networks=[], created_at=0.0))
+        session.add(m.Migration(uuid="mig", instance_uuid="moving", migration_type="resize",
+                                status="migrating", source_compute=COMPUTE1,
+                                dest_compute=COMPUTE2, project_id="p", user_id="u",
+                                created_at=0.0))
+    placement.claim("wrong", COMPUTE1, {**one, "VCPU": 4}, force=True)
+    placement.claim("pending", COMPUTE1, one)
+    placement.claim("ghost", COMPUTE1, one)  # a server deleted while its compute was down
+    placement.claim("mig", COMPUTE1, one)
+    placement.claim("moving", COMPUTE2, one)
+    compute.here = find_role(cloud.topology, "nova-compute", COMPUTE1).runs
+    with cloud.db.session() as session:
+        compute._recover(session)
+    held = {consumer: (a.provider, a.resources) for consumer, a in
+            placement.allocations.items()}
+    assert held == {"mine": (COMPUTE1, one), "wrong": (COMPUTE1, one),
+                    "pending": (COMPUTE1, one), "mig": (COMPUTE1, one),
+                    "moving": (COMPUTE2, one)}
+    cloud.stop()

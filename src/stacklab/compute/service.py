@@ -58,6 +58,8 @@ LOG = logging.getLogger("nova.compute.api")
 # How long, in real seconds, nova-api waits for fast-profile work before answering anyway
 # (a cast to a compute that is down never settles).
 SETTLE_TIMEOUT = 2.0
+# A migration in one of these states holds nothing any more (its share went at its end).
+MOVES_ENDED = ("completed", "confirmed", "reverted", "error", "failed", "cancelled")
 
 
 
@@ -175,8 +177,9 @@ class ComputeService:
         wanted: dict[str, tuple[str, dict[str, int]]] = {}
         # A process that runs only some nova-computes (one process per service) recovers
         # only their servers, as each nova-compute's init_host does; a server no compute
-        # holds yet is its conductor's, under way. Placement is healed where every
-        # compute runs (the supervisor's start), not by one compute coming back.
+        # holds yet is its conductor's, under way. Placement is healed whole where every
+        # compute runs (the supervisor's start); a compute coming back alone heals its
+        # own provider only (below).
         everything = self.here("nova-compute", None)
         for instance in rows:
             if instance.host:
@@ -197,11 +200,38 @@ class ComputeService:
                     instance.flavor, boot_from_volume=instance.uuid in volume_backed))
                 self.instance_groups[instance.uuid] = instance.server_group
         if not everything:
+            self._heal_own_providers(session, wanted)
             return
         # The allocations are the servers' where they are: a deleted server's and a move's
         # share the stop cut short go, as when they were rebuilt in memory at each start.
         self.placement.heal(session, wanted)
         self._settle_evacuations(session)
+
+    def _heal_own_providers(self, session: Session,
+                            wanted: dict[str, tuple[str, dict[str, int]]]) -> None:
+        """A nova-compute started alone (the rest of the cloud running): its resource
+        tracker's first update_available_resource, for each node this process runs. The
+        inventory was reported above (``add_provider``); the allocations on its provider
+        are its servers' flavors, a deleted server's go. What a move under way holds
+        (the migration's share, the server's claim at its destination) is the move's:
+        left as it is, as the tracker leaves its tracked migrations."""
+        hosts = [host for host in self.placement.providers if self.here("nova-compute", host)]
+        if not hosts:
+            return
+        moving: set[str] = set()
+        for row in session.execute(select(m.Migration.uuid, m.Migration.instance_uuid)
+                                   .where(m.Migration.status.not_in(MOVES_ENDED))):
+            moving.update((row.uuid, row.instance_uuid))
+        alive = set(session.scalars(select(m.Instance.uuid)
+                                    .where(m.Instance.deleted.is_(False))))
+
+        def gone(consumer: str) -> bool:
+            return consumer not in alive and consumer not in moving
+
+        for host in hosts:
+            self.placement.heal_provider(
+                session, host, {uuid: resources for uuid, (where, resources) in wanted.items()
+                                if where == host and uuid not in moving}, gone)
 
     def _settle_evacuations(self, session: Session) -> None:
         """Evacuations a stop left open: every compute starts with the cloud and cleans up
