@@ -118,8 +118,6 @@ class ComputeService:
         # nova's [neutron] default_floating_pool: where a floating IP asked of no pool comes from.
         self.default_floating_pool = "nova"
         self.placement = Placement(db)
-        # Server uuid -> its server group (None without): the scheduler's group counts.
-        self.instance_groups: dict[str, str | None] = {}
         # Whether this OS process runs a nova binary on a host (``Parts.here``): all of
         # them but in one process per service.
         self.here: Callable[[str, str | None], bool] = lambda binary, host: True
@@ -182,8 +180,6 @@ class ComputeService:
         # own provider only (below).
         everything = self.here("nova-compute", None)
         for instance in rows:
-            if instance.host:
-                self.instance_groups[instance.uuid] = instance.server_group
             if not everything and not (instance.host
                                        and self.here("nova-compute", instance.host)):
                 continue
@@ -198,7 +194,6 @@ class ComputeService:
             if instance.host and instance.host in self.placement.providers:
                 wanted[instance.uuid] = (instance.host, flavor_resources(
                     instance.flavor, boot_from_volume=instance.uuid in volume_backed))
-                self.instance_groups[instance.uuid] = instance.server_group
         if not everything:
             self._heal_own_providers(session, wanted)
             return
@@ -290,9 +285,14 @@ class ComputeService:
             aggregates = self.aggregates.views(session)
             # Other processes' claims too: the providers one of them changed are read again.
             self.placement.refresh(session)
+            # The server groups of the servers placed, as the store has them now (nova's
+            # scheduler reads a group's hosts from the database for each request): every
+            # scheduler process, or one started again, counts the others' decisions too.
+            groups: dict[str, str | None] = {uuid: group for uuid, group in session.execute(
+                select(m.Instance.uuid, m.Instance.server_group).where(
+                    m.Instance.server_group.is_not(None), m.Instance.deleted.is_(False)))}
         lab_clock = self.lab_clock
         down_time = self.services.service_down_time
-        groups = self.instance_groups
         hosts = []
         # Most hosts are in no aggregate: they share one empty mapping.
         aggregated = {h for a in aggregates for h in a.hosts}
@@ -391,7 +391,6 @@ class ComputeService:
         for migration_uuid in session.scalars(select(m.Migration.uuid).where(
                 m.Migration.instance_uuid == instance.uuid)).all():
             self.placement.release(migration_uuid, session)
-        self.instance_groups.pop(instance.uuid, None)
         if instance.server_group:
             group = session.scalar(select(m.ServerGroup).where(
                 m.ServerGroup.uuid == instance.server_group))
