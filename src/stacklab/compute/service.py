@@ -405,19 +405,16 @@ class ComputeService:
             self.delete_row(session, instance)
         self.instances.wake(uuid)
 
-    def confirm_on_delete(self, session: Session, instance: m.Instance) -> None:
-        """A resized server being deleted is confirmed first: the source lets its guest go."""
-        migration = session.scalar(select(m.Migration).where(
-            m.Migration.instance_uuid == instance.uuid, m.Migration.status == "finished")
-            .order_by(m.Migration.id.desc()).limit(1))
-        if migration is None:
-            return
-        source = self.agents.get(migration.source_compute or "")
-        if source is not None:
-            source.hypervisor.destroy(instance.uuid)
-        self.placement.release(migration.uuid, session)
-        migration.status = "confirmed"
-        migration.updated_at = self.clock.now()
+    def unconfirmed_resize(self, session: Session, instance: m.Instance) -> m.Migration | None:
+        """The resize a delete confirms first: finished, or being confirmed already (nova's
+        _confirm_resize_on_deleting looks for both)."""
+        for status in ("finished", "confirming"):
+            migration = session.scalar(select(m.Migration).where(
+                m.Migration.instance_uuid == instance.uuid, m.Migration.status == status)
+                .order_by(m.Migration.id.desc()).limit(1))
+            if migration is not None:
+                return migration
+        return None
 
     # -- ports (through the Networking API) ---------------------------------------------
 

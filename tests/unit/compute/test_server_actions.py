@@ -14,9 +14,11 @@ from typing import Any
 
 import jsonschema
 import pytest
+from sqlalchemy import select
 from starlette.testclient import TestClient
 
 from stacklab.cloud import Cloud
+from stacklab.compute import models as m
 from support.apiref import (
     assert_nova_response,
     nova_request_schema,
@@ -268,6 +270,26 @@ def test_resize_takes_the_disk_config(client: TestClient, token: str, server: st
         "flavorRef": "2", "OS-DCF:diskConfig": "AUTO"}})
     assert answer.status_code == 202, answer.text
     assert show(client, token, server)["OS-DCF:diskConfig"] == "AUTO"
+
+
+def test_deleting_a_resized_server_has_its_source_compute_let_the_old_guest_go(
+        cloud: Cloud, client: TestClient, token: str, server: str) -> None:
+    """nova-api confirms the resize first through the source compute (confirm_resize): the
+    guest left there goes from that compute's hypervisor, whichever process runs it."""
+    source = show(client, token, server)["OS-EXT-SRV-ATTR:host"]
+    assert action(client, token, server, "2.1", {"resize": {"flavorRef": "2"}}
+                  ).status_code == 202
+    eventually(lambda: show(client, token, server)["status"] == "VERIFY_RESIZE")
+    assert server in cloud.compute.agents[source].hypervisor.domains
+    assert client.delete(f"{BASE}/servers/{server}",
+                         headers=at(token, "2.1")).status_code == 204
+    eventually(lambda: client.get(f"{BASE}/servers/{server}",
+                                  headers=at(token, "2.1")).status_code == 404)
+    assert server not in cloud.compute.agents[source].hypervisor.domains
+    with cloud.compute.db.session() as session:
+        statuses = [status for (status,) in session.execute(select(m.Migration.status).where(
+            m.Migration.instance_uuid == server))]
+    assert statuses == ["confirmed"]
 
 
 def test_tenant_id_without_all_tenants_lists_the_callers_own(
