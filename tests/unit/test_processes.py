@@ -270,6 +270,18 @@ def test_heat_api_runs_no_engine_and_an_engine_process_its_own() -> None:
         cloud.stop()
 
 
+def test_heat_api_builds_no_engine_and_an_engine_process_its_node_s_only() -> None:
+    config = lab_defaults(Config())
+    config.stacklab.ephemeral = True
+    for name, node, built in (("heat-api", None, []), ("heat-engine", "controller2",
+                                                        ["controller2"])):
+        cloud = Cloud(config, role=find_role(load_topology(None), name, node))
+        assert [engine.node for engine in cloud.orchestration.engines] == built
+        cloud.db.dispose()
+    assert [e.node for e in _lab_cloud().orchestration.engines] == ["controller1",
+                                                                    "controller2"]
+
+
 def test_a_cinder_process_reports_only_its_own_services() -> None:
     cloud = _lab_cloud()
     service = cloud.block_storage
