@@ -385,7 +385,7 @@ class Cloud:
             self.db.upgrade()
         startup = Startup(self.base_url, [spec for d in self.declarations
                                           for spec in d.catalog_specs],
-                          endpoints=dict(endpoints or {}))
+                          endpoints=dict(endpoints or {}), migrated=self.role is None)
         for declaration in self.declarations:
             if declaration.start is not None and (
                     declaration.key is IDENTITY or self.runs_service(declaration.name)):

@@ -59,13 +59,14 @@ def test_processes_need_a_server_database_and_a_broker(tmp_path: Path) -> None:
     assert "[DEFAULT] transport_url: cannot connect" in result.stderr
 
 
-def _start(tmp: Path, conf: Path) -> LiveCloud:
+def _start(tmp: Path, conf: Path, *extra: str) -> LiveCloud:
     port = free_port()
     log = tmp / "stacklab.log"
     clouds_yaml = tmp / "clouds.yaml"
     process = subprocess.Popen(
         [str(BIN / "stacklab"), "up", "--processes", "--port", str(port), "--state-dir",
-         str(tmp / "state"), "--clouds-yaml", str(clouds_yaml), "--config", str(conf)],
+         str(tmp / "state"), "--clouds-yaml", str(clouds_yaml), "--config", str(conf),
+         *extra],
         stdout=log.open("ab"), stderr=subprocess.STDOUT)
     # Ten processes on a shared machine: the supervisor says when every one is ready.
     deadline = time.monotonic() + 120
@@ -114,18 +115,31 @@ def _ha_active(cloud: LiveCloud, router_id: str, among: set[str]) -> str:
 def test_processes_serve_the_cli_and_survive_kill_9(tmp_path: Path) -> None:
     with scratch_database("mysql") as url, scratch_vhost() as transport_url:
         conf = tmp_path / "stacklab.conf"
+        # cinder's and heat's own options: two cinder-api, one heat-api.
         conf.write_text(f"[DEFAULT]\ntransport_url = {transport_url}\napi_workers = 2\n"
+                        "osapi_volume_workers = 2\n[heat_api]\nworkers = 1\n"
                         f"[database]\nconnection = {url}\n")
-        cloud = _start(tmp_path, conf)
+        hooks = tmp_path / "hooks"
+        hooks.mkdir()
+        (hooks / "10-flavor.openstack").write_text(
+            "flavor create --ram 64 --disk 1 --vcpus 1 hooked\n")
+        cloud = _start(tmp_path, conf, "--init-hooks", str(hooks))
         try:
             pids = _pids(cloud)
+            # The init hooks run once every process is ready; the cloud's health says
+            # ready once they have (what `stacklab wait` waits for), as one process's.
+            deadline = time.monotonic() + 60
+            while _status(f"{cloud.url}/stacklab/v1/health", "") != 200:
+                assert time.monotonic() < deadline, cloud.log.read_text()[-3000:]
+                time.sleep(0.2)
+            assert cloud.openstack_json("flavor", "show", "hooked")["ram"] == 64
             # api_workers = 2: two processes for each API that only serves (the others
             # run their RPC servers and background work once).
             assert {"keystone#1", "keystone#2", "glance#1", "glance#2", "nova-api#1",
                     "nova-api#2", "nova-conductor", "nova-scheduler",
                     "neutron-server", "nova-compute@compute1.openstack.local",
-                    "nova-compute@compute2.openstack.local", "cinder-api",
-                    "cinder-scheduler", "cinder-backup", "heat-api",
+                    "nova-compute@compute2.openstack.local", "cinder-api#1",
+                    "cinder-api#2", "cinder-scheduler", "cinder-backup", "heat-api",
                     f"cinder-volume@{CONTROLLER1}", f"cinder-volume@{CONTROLLER2}",
                     f"heat-engine@{CONTROLLER1}", f"heat-engine@{CONTROLLER2}",
                     *(f"neutron-agents@{node}" for node in AGENT_NODES)} <= set(pids)

@@ -22,7 +22,7 @@ heat-api-cfn) and one heat-engine per engine node.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from stacklab.topology import Topology
@@ -122,17 +122,17 @@ def api_roles(roles: Iterable[Role]) -> list[Role]:
 
 # The roles that only serve an API (no RPC server, no background work of their own): the
 # ones several processes can serve on one port ([DEFAULT] api_workers).
-API_ONLY = frozenset({"keystone", "glance", "nova-api"})
+API_ONLY = frozenset({"keystone", "glance", "nova-api", "cinder-api", "heat-api"})
 
 
-def workers(role: Role, api_workers: int, osapi_compute_workers: int) -> int:
+def workers(role: Role, api_workers: int, own: Mapping[str, int] | None = None) -> int:
     """How many processes run ``role``: upstream's options, for the roles that only serve
-    an API; one for the others (their RPC servers and background work run once)."""
+    an API (``own``: a role's own option by role name, nova's osapi_compute_workers ...,
+    when set); one for the others (their RPC servers and background work run once)."""
     if role.name not in API_ONLY:
         return 1
-    if role.name == "nova-api" and osapi_compute_workers > 0:
-        return osapi_compute_workers
-    return max(1, api_workers)
+    count = (own or {}).get(role.name, 0)
+    return count if count > 0 else max(1, api_workers)
 
 
 def role_is_front(role: Role) -> bool:
