@@ -170,6 +170,7 @@ def rabbit_bus(config: Config, clock: Clock, declarations: Sequence[ServiceDecla
     cannot be reached, refuses the credentials, or a missing extra is said at start, naming
     the option (a ValueError)."""
     from stacklab.bus.rabbit import DEFAULT_CONTROL_EXCHANGE, RabbitBus, check_broker
+    from stacklab.processes.shared import SHARED_TOPICS
 
     url = config.DEFAULT.transport_url
     check_broker(url)
@@ -185,7 +186,9 @@ def rabbit_bus(config: Config, clock: Clock, declarations: Sequence[ServiceDecla
         runs = here
 
         def consumed_here(target: Target, host: str | None) -> bool:
-            return runs(binaries.get(target.topic, ""), host)
+            # The lab's own topics (processes.shared) are consumed by every process that
+            # listens to them.
+            return target.topic in SHARED_TOPICS or runs(binaries.get(target.topic, ""), host)
 
         consumes = consumed_here
 

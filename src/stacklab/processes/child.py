@@ -24,10 +24,14 @@ import uvicorn
 from stacklab.api.app import build_app
 from stacklab.cloud import Cloud
 from stacklab.config import Config
+from stacklab.lab.declaration import LAB
 from stacklab.observability.logging import CentralLogStore
 from stacklab.processes.roles import Role, role_is_front
 from stacklab.processes.routing import Routed, Served
+from stacklab.processes.shared import LogShipper, SharedLab
 from stacklab.server import ClosingConnections, _Server
+
+LAB_SERVICE = LAB.name
 
 
 async def serve_role(cloud: Cloud, *, base_url: str, endpoints: Mapping[str, str],
@@ -38,7 +42,15 @@ async def serve_role(cloud: Cloud, *, base_url: str, endpoints: Mapping[str, str
     ``endpoints``: each catalog type's base URL; ``remote``: the base URL of each mount
     another process serves."""
     assert cloud.role is not None
+    # The lab's API is keystone's: its processes make their runtime's changes the lab's
+    # and collect every process's logs (processes.shared).
+    serves_lab = LAB_SERVICE in cloud.role.services
+    shipper = LogShipper(cloud.logs, cloud.bus, process=cloud.role.label,
+                         sender=f"{cloud.role.label}#{os.getpid()}", collects=serves_lab)
+    shared = SharedLab(cloud.runtime, cloud.db, cloud.bus, writes=serves_lab)
     cloud.start(base_url, endpoints=endpoints)
+    # A process started (or started again) while faults are in force begins in them.
+    shared.catch_up()
     gc.collect()
     gc.freeze()
     local = build_app(cloud)
@@ -74,6 +86,7 @@ async def serve_role(cloud: Cloud, *, base_url: str, endpoints: Mapping[str, str
             while not server.started and not tasks[0].done():
                 await asyncio.sleep(0.005)  # real start-up, not simulated time
         tasks.append(asyncio.create_task(cloud.run_background()))
+        tasks += [asyncio.create_task(shared.run()), asyncio.create_task(shipper.run())]
         if ready_fd is not None:
             os.write(ready_fd, b"ready\n")
             os.close(ready_fd)
