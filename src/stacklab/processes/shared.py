@@ -116,7 +116,14 @@ class SharedLab:
         if self._converging or not self.writes:
             return
         faults = self.runtime.faults()
-        self.version = write_state(self.db, faults)
+        try:
+            self.version = write_state(self.db, faults)
+        except Exception:
+            # The store itself away (not the lab's Galera: this is out of band): the
+            # change stays this process's; the followers after this one still hear of it.
+            LOG.exception("The lab's state could not be written: the other processes "
+                          "do not see this change")
+            return
         self.bus.cast_nowait(Target(LAB_TOPIC, fanout=True), "changed",
                              version=self.version, faults=faults)
 

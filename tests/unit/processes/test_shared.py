@@ -70,6 +70,15 @@ def test_a_fault_in_the_lab_api_s_process_reaches_every_process_and_a_later_one(
     asyncio.run(scenario())
 
 
+def test_a_store_that_cannot_be_written_keeps_the_change_this_process_s() -> None:
+    runtime = _runtime()
+    SharedLab(runtime, Database("sqlite://"), InProcessBus(RealClock()), writes=True)
+    heard: list[str] = []
+    runtime.subscribe(Follower("after", changed=lambda change: heard.append(change.kind)))
+    assert runtime.power_off(COMPUTE1) is True  # no table: the write failed, logged
+    assert heard == ["power"]
+
+
 def test_an_older_version_changes_nothing() -> None:
     runtime = _runtime()
     shared = SharedLab(runtime, _store(), InProcessBus(RealClock()), writes=False)
