@@ -273,6 +273,18 @@ def test_the_lab_s_faults_and_logs_reach_every_process(tmp_path: Path) -> None:
                 time.sleep(0.5)
             status = _get(f"{cloud.url}/stacklab/v1/status", token)
             assert status["faults"]["nodes_down"] == [compute1], status["faults"]
+            # Started again, the process begins in the lab's faults (read from the store):
+            # it says so as it did when the fault's cast reached it.
+            label = f"nova-compute@{compute1}"
+            pid = _pids(cloud)[label]
+            os.kill(pid, signal.SIGKILL)
+            _restarted(cloud, label, pid)
+            logs = f"{cloud.url}/stacklab/v1/logs?process={label}&limit=1000"
+            deadline = time.monotonic() + 60
+            while sum(r["message"].startswith("The lab's faults") and compute1 in r["message"]
+                      for r in _get(logs, token)["logs"]) < 2:
+                assert time.monotonic() < deadline, "the restarted process did not catch up"
+                time.sleep(0.3)
             cloud.stacklab("node", "up", "compute1")
             deadline = time.monotonic() + 60
             while _compute_state(cloud, compute1) != "up":

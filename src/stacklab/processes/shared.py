@@ -135,9 +135,14 @@ class SharedLab:
         self.version = version
         self._converging = True
         try:
-            return self.runtime.converge(faults)
+            changed = self.runtime.converge(faults)
         finally:
             self._converging = False
+        if changed:
+            in_force = {key: value for key, value in self.runtime.faults().items() if value}
+            LOG.info("The lab's faults (version %d) are now this process's: %s", version,
+                     in_force or "none")
+        return changed
 
     def catch_up(self) -> bool:
         """Read the lab's state from the store and apply it if it is newer."""
