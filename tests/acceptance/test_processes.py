@@ -235,10 +235,15 @@ def _compute_state(cloud: LiveCloud, host: str) -> str:
                     if s["Binary"] == "nova-compute" and s["Host"] == host))
 
 
+def _agents_alive(cloud: LiveCloud, host: str) -> list[bool]:
+    return [bool(agent["Alive"]) for agent in cloud.openstack_json(
+        "network", "agent", "list", "--host", host)]
+
+
 def test_the_lab_s_faults_and_logs_reach_every_process(tmp_path: Path) -> None:
     """The lab's API is keystone's process; a node powered off through it is off in every
-    process (nova-compute@compute1's stops reporting), and the central logs hold every
-    process's records (processes/shared.py)."""
+    process (nova-compute@compute1's stops reporting, and neutron's compute1 agent), and
+    the central logs hold every process's records (processes/shared.py)."""
     with scratch_database("mysql") as url, scratch_vhost() as transport_url:
         conf = tmp_path / "stacklab.conf"
         # nova's 10 s reports and 60 s service_down_time are 0.5 s and 3 s of real time.
@@ -266,10 +271,16 @@ def test_the_lab_s_faults_and_logs_reach_every_process(tmp_path: Path) -> None:
 
             compute1 = "compute1.openstack.local"
             assert _compute_state(cloud, compute1) == "up"
+            assert _agents_alive(cloud, compute1) == [True]
             cloud.stacklab("node", "down", "compute1")
             deadline = time.monotonic() + 60
             while _compute_state(cloud, compute1) != "down":
                 assert time.monotonic() < deadline, "nova-compute@compute1 still reports"
+                time.sleep(0.5)
+            # neutron's process heard it too: compute1's Open vSwitch agent is dead.
+            deadline = time.monotonic() + 60
+            while _agents_alive(cloud, compute1) != [False]:
+                assert time.monotonic() < deadline, "compute1's agent still reports"
                 time.sleep(0.5)
             status = _get(f"{cloud.url}/stacklab/v1/status", token)
             assert status["faults"]["nodes_down"] == [compute1], status["faults"]
