@@ -50,6 +50,8 @@ LOGS_TOPIC = "stacklab_logs"
 SHARED_TOPICS = frozenset({LAB_TOPIC, LOGS_TOPIC})
 
 _ROW = 1
+# The lab's control plane's loggers (ha/): keepalived, HAProxy, Galera, RabbitMQ, Pacemaker.
+CONTROL_PLANE_LOGGERS = ("stacklab.ha.",)
 
 
 def read_state(db: Database) -> tuple[int, dict[str, Any]]:
@@ -191,7 +193,16 @@ class LogShipper:
             bus.listen(Target(LOGS_TOPIC), _LogsEndpoint(logs, sender))
 
     def offer(self, record: dict[str, Any]) -> None:
-        """Queue one record (a logging handler's call: it never waits)."""
+        """Queue one record (a logging handler's call: it never waits).
+
+        The lab's control plane runs in every process on the same faults, so what it logs
+        on its own (a VIP moving, a Galera member leaving: no request's) would be in the
+        central store once per process: those lines stay in their process, and the lab
+        API's processes show their own (as ``/stacklab/v1/ha``). A request's (HAProxy's
+        line for it) is shipped."""
+        if (str(record.get("logger", "")).startswith(CONTROL_PLANE_LOGGERS)
+                and not record.get("request_id")):
+            return
         if len(self.outbox) >= self.CAPACITY:
             self.dropped += 1
             return

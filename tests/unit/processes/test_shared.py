@@ -115,6 +115,18 @@ def test_every_process_s_records_reach_the_lab_api_s_store_tagged() -> None:
     asyncio.run(scenario())
 
 
+def test_the_control_plane_s_own_lines_stay_in_their_process() -> None:
+    """Every process runs the lab's control plane: its lines would be there once per
+    process. A request's line (HAProxy's) is shipped."""
+    store = CentralLogStore()
+    shipper = LogShipper(store, InProcessBus(RealClock()), process="nova-api",
+                         sender="nova-api#1", collects=False)
+    shipper.offer({"logger": "stacklab.ha.keepalived", "request_id": None, "message": "x"})
+    shipper.offer({"logger": "stacklab.ha.haproxy", "request_id": "req-1", "message": "y"})
+    shipper.offer({"logger": "nova.compute.manager", "request_id": None, "message": "z"})
+    assert [r["message"] for r in shipper.outbox] == ["y", "z"]
+
+
 class _AwayBroker(InProcessBus):
     """A bus whose broker does not answer: a cast never completes."""
 
