@@ -6,6 +6,7 @@ Run them alone with ``pytest -m processes``."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -14,6 +15,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -269,6 +271,88 @@ def test_processes_serve_the_cli_and_survive_kill_9(tmp_path: Path) -> None:
                                       str(template), "-f", "value", "-c", "stack_status",
                                       "procs-stack")
             assert created.stdout.splitlines()[-1] == "CREATE_COMPLETE"
+        finally:
+            code = stop_cloud(cloud)
+        assert code == 0
+
+
+def _get(url: str, token: str) -> Any:
+    request = urllib.request.Request(url, headers={"X-Auth-Token": token})
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        return json.loads(answer.read())
+
+
+def _compute_state(cloud: LiveCloud, host: str) -> str:
+    return str(next(s["State"] for s in cloud.openstack_json("compute", "service", "list")
+                    if s["Binary"] == "nova-compute" and s["Host"] == host))
+
+
+def _agents_alive(cloud: LiveCloud, host: str) -> list[bool]:
+    return [bool(agent["Alive"]) for agent in cloud.openstack_json(
+        "network", "agent", "list", "--host", host)]
+
+
+def test_the_lab_s_faults_and_logs_reach_every_process(tmp_path: Path) -> None:
+    """The lab's API is keystone's process; a node powered off through it is off in every
+    process (nova-compute@compute1's stops reporting, and neutron's compute1 agent), and
+    the central logs hold every process's records (processes/shared.py)."""
+    with scratch_database("mysql") as url, scratch_vhost() as transport_url:
+        conf = tmp_path / "stacklab.conf"
+        # nova's 10 s reports and 60 s service_down_time are 0.5 s and 3 s of real time.
+        conf.write_text(f"[DEFAULT]\ntransport_url = {transport_url}\n"
+                        f"[database]\nconnection = {url}\n[stacklab]\nha_time_scale = 0.05\n")
+        cloud = _start(tmp_path, conf)
+        try:
+            network = cloud.openstack_json("network", "create", "labwide-net")
+            cloud.openstack_json("subnet", "create", "--network", network["id"],
+                                 "--subnet-range", "10.32.0.0/24", "labwide-subnet")
+            created = cloud.openstack("--debug", "server", "create", "--flavor", "m1.tiny",
+                                      "--image", CIRROS, "--network", network["id"],
+                                      "--wait", "labwide-1")
+            found = re.search(r"POST call to compute for \S+/servers used request id "
+                              r"(req-[0-9a-f-]+)", created.stderr)
+            assert found, created.stderr[-2000:]
+            token = cloud.openstack_json("token", "issue")["id"]
+            logs = f"{cloud.url}/stacklab/v1/logs?request_id={found.group(1)}"
+            deadline = time.monotonic() + 30
+            while "nova-api" not in (processes := {
+                    r.get("process", "") for r in _get(logs, token)["logs"]}) or not any(
+                    p.startswith("nova-compute@") for p in processes):
+                assert time.monotonic() < deadline, processes
+                time.sleep(0.3)
+
+            compute1 = "compute1.openstack.local"
+            assert _compute_state(cloud, compute1) == "up"
+            assert _agents_alive(cloud, compute1) == [True]
+            cloud.stacklab("node", "down", "compute1")
+            deadline = time.monotonic() + 60
+            while _compute_state(cloud, compute1) != "down":
+                assert time.monotonic() < deadline, "nova-compute@compute1 still reports"
+                time.sleep(0.5)
+            # neutron's process heard it too: compute1's Open vSwitch agent is dead.
+            deadline = time.monotonic() + 60
+            while _agents_alive(cloud, compute1) != [False]:
+                assert time.monotonic() < deadline, "compute1's agent still reports"
+                time.sleep(0.5)
+            status = _get(f"{cloud.url}/stacklab/v1/status", token)
+            assert status["faults"]["nodes_down"] == [compute1], status["faults"]
+            # Started again, the process begins in the lab's faults (read from the store):
+            # it says so as it did when the fault's cast reached it.
+            label = f"nova-compute@{compute1}"
+            pid = _pids(cloud)[label]
+            os.kill(pid, signal.SIGKILL)
+            _restarted(cloud, label, pid)
+            logs = f"{cloud.url}/stacklab/v1/logs?process={label}&limit=1000"
+            deadline = time.monotonic() + 60
+            while sum(r["message"].startswith("The lab's faults") and compute1 in r["message"]
+                      for r in _get(logs, token)["logs"]) < 2:
+                assert time.monotonic() < deadline, "the restarted process did not catch up"
+                time.sleep(0.3)
+            cloud.stacklab("node", "up", "compute1")
+            deadline = time.monotonic() + 60
+            while _compute_state(cloud, compute1) != "up":
+                assert time.monotonic() < deadline, "nova-compute@compute1 does not report"
+                time.sleep(0.5)
         finally:
             code = stop_cloud(cloud)
         assert code == 0

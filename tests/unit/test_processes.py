@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from stacklab.bus.interface import Target
 from stacklab.bus.rabbit import RabbitBus
-from stacklab.cloud import SERVICES, Cloud, topic_binaries
+from stacklab.cloud import SERVICES, Cloud, consumed_here, topic_binaries
 from stacklab.clouds_yaml import cloud_entry
 from stacklab.compute import models as m
 from stacklab.compute.placement import flavor_resources
@@ -70,6 +70,15 @@ def test_the_bus_consumes_only_the_role_s_servers() -> None:
     other.pause()
     other.resume()
     other.stop()  # nothing was declared: nothing to do
+
+
+def test_every_process_consumes_the_lab_s_own_topics() -> None:
+    """The lab's state and logs (processes/shared.py) go to every process listening."""
+    role = find_role(load_topology(None), "nova-compute", COMPUTE1)
+    consumes = consumed_here(SERVICES, role.runs)
+    assert consumes(Target("stacklab_lab"), None) and consumes(Target("stacklab_logs"), None)
+    assert consumes(Target("compute", COMPUTE1), COMPUTE1)
+    assert not consumes(Target("conductor", "controller1.openstack.local"), None)
 
 
 def test_workers_are_for_the_roles_that_only_serve() -> None:

@@ -25,9 +25,11 @@ import uvicorn
 from stacklab.api.app import build_app
 from stacklab.cloud import Cloud
 from stacklab.config import Config
+from stacklab.lab.declaration import LAB
 from stacklab.observability.logging import CentralLogStore
 from stacklab.processes.roles import Role, role_is_front
 from stacklab.processes.routing import Routed, Served
+from stacklab.processes.shared import LogShipper, SharedLab
 from stacklab.server import ClosingConnections, _Server
 
 # How often a process looks whether the supervisor's init hooks have run (real seconds).
@@ -56,6 +58,9 @@ async def _follow_hooks(cloud: Cloud, hooks_done: SharedFlag) -> None:
     cloud.hooks_done = True
 
 
+LAB_SERVICE = LAB.name
+
+
 async def serve_role(cloud: Cloud, *, base_url: str, endpoints: Mapping[str, str],
                      remote: Mapping[str, str], listen_fd: int | None,
                      ready_fd: int | None, hooks_done: SharedFlag | None = None) -> None:
@@ -64,9 +69,17 @@ async def serve_role(cloud: Cloud, *, base_url: str, endpoints: Mapping[str, str
     ``endpoints``: each catalog type's base URL; ``remote``: the base URL of each mount
     another process serves; ``hooks_done``: set once the supervisor's init hooks ran."""
     assert cloud.role is not None
+    # The lab's API is keystone's: its processes make their runtime's changes the lab's
+    # and collect every process's logs (processes.shared).
+    serves_lab = LAB_SERVICE in cloud.role.services
+    shipper = LogShipper(cloud.logs, cloud.bus, process=cloud.role.label,
+                         sender=f"{cloud.role.label}#{os.getpid()}", collects=serves_lab)
+    shared = SharedLab(cloud.runtime, cloud.db, cloud.bus, writes=serves_lab)
     cloud.start(base_url, endpoints=endpoints)
     if hooks_done is not None and not hooks_done.is_set():
         cloud.hooks_done = False
+    # A process started (or started again) while faults are in force begins in them.
+    shared.catch_up()
     gc.collect()
     gc.freeze()
     local = build_app(cloud)
@@ -104,6 +117,7 @@ async def serve_role(cloud: Cloud, *, base_url: str, endpoints: Mapping[str, str
         tasks.append(asyncio.create_task(cloud.run_background()))
         if not cloud.hooks_done and hooks_done is not None:
             tasks.append(asyncio.create_task(_follow_hooks(cloud, hooks_done)))
+        tasks += [asyncio.create_task(shared.run()), asyncio.create_task(shipper.run())]
         if ready_fd is not None:
             os.write(ready_fd, b"ready\n")
             os.close(ready_fd)

@@ -35,6 +35,7 @@ from stacklab.config import Config
 from stacklab.observability.logging import CentralLogStore
 from stacklab.processes.child import SharedFlag, run_role
 from stacklab.processes.roles import Role, role_is_front, roles_for, workers
+from stacklab.processes.shared import clear_state
 from stacklab.server import _say_ready, _write_client_files, bind, run_hooks
 from stacklab.topology import load_topology
 
@@ -182,6 +183,8 @@ class Supervisor:
         cloud = Cloud(config, logs=self.logs)
         try:
             cloud.start(self.base_url, endpoints=endpoints)
+            # Every node up, nothing stopped: the faults of a previous run are not this one's.
+            clear_state(cloud.db)
         finally:
             cloud.stop()
 
