@@ -5,7 +5,6 @@ as the network nodes' agents processes of ``stacklab up --processes`` do."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 
 import pytest
 
@@ -14,7 +13,7 @@ from stacklab.clock import RealClock
 from stacklab.ha.vrrp import VrrpConfig, VrrpState
 from stacklab.network.keepalived import BusAdverts, Keepalived
 from stacklab.network.scheduling.records import VrrpInstanceSpec
-from support.broker import scratch_vhost
+from support.broker import scratch_vhost, until
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -24,13 +23,6 @@ ROUTER = "r-rabbit"
 # VRRPv3 allows centisecond adverts: an election takes under half a second.
 CONFIG = VrrpConfig(vrid=1, priority=50, advert_int=0.1, version=3, nopreempt=True)
 
-
-async def until(done: Callable[[], bool], timeout: float = 10.0) -> None:
-    for _ in range(int(timeout / 0.02)):
-        if done():
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError("not within the time given")
 
 
 def test_two_processes_elect_one_master_over_the_broker_and_fail_over() -> None:

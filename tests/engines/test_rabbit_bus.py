@@ -25,7 +25,7 @@ from stacklab.bus import (
     remote_origin,
 )
 from stacklab.bus.rabbit import RabbitBus, RemoteError, TransportConfigError, check_broker
-from support.broker import scratch_vhost
+from support.broker import scratch_vhost, until
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -88,13 +88,6 @@ def run(url: str, scenario: Callable[[RabbitBus], Coroutine[Any, Any, None]],
 
     asyncio.run(main())
 
-
-async def until(done: Callable[[], bool], timeout: float = 5.0) -> None:
-    for _ in range(int(timeout / 0.02)):
-        if done():
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError("not within the time given")
 
 
 def test_call_returns_the_endpoint_result_and_passes_ctxt(url: str) -> None:

@@ -20,7 +20,7 @@ import pytest
 
 from stacklab.bus import MessagingTimeout, NoSuchMethod, Target, remote_origin
 from stacklab.bus.rabbit import RabbitBus
-from support.broker import oslo_conf, scratch_vhost
+from support.broker import oslo_conf, scratch_vhost, until
 
 om = pytest.importorskip("oslo_messaging")
 
@@ -63,13 +63,6 @@ def run(url: str, scenario: Callable[[RabbitBus], Coroutine[Any, Any, None]],
 
     asyncio.run(main())
 
-
-async def until(done: Callable[[], bool], timeout: float = 10.0) -> None:
-    for _ in range(int(timeout / 0.02)):
-        if done():
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError("not within the time given")
 
 
 class Stacklab:

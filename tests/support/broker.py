@@ -9,12 +9,13 @@ STACKLAB_TEST_RABBIT_URL names another (``rabbit://user:password@host:port/``, n
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import socket
 import subprocess
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlsplit
@@ -80,3 +81,12 @@ def oslo_conf() -> Any:
     conf.register_opts(tracing.oslo_messaging_tracing, group="oslo_messaging_tracing")
     conf.register_opts(metrics.oslo_messaging_metrics, group="oslo_messaging_metrics")
     return conf
+
+
+async def until(done: Callable[[], bool], timeout: float = 10.0) -> None:
+    """Wait until ``done()`` holds (what crosses a real broker takes real time)."""
+    for _ in range(int(timeout / 0.02)):
+        if done():
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("not within the time given")
