@@ -102,14 +102,21 @@ def test_a_shelved_servers_snapshot_goes_with_it(service: ComputeService) -> Non
     assert server(service, uuid).deleted
 
 
-def test_a_resized_server_is_confirmed_before_it_goes(service: ComputeService) -> None:
-    source, dest = compute_hosts(service)[:2]
+def resized(service: ComputeService, source: str, dest: str) -> str:
+    """A server resized from ``source`` to ``dest``, waiting to be confirmed (its
+    migration ``mig-1`` finished)."""
     uuid = add_server(service, host=dest, vm_state=states.RESIZED)
     with service.db.session() as session:
         session.add(m.Migration(uuid="mig-1", instance_uuid=uuid, migration_type="resize",
                                 status="finished", source_compute=source, dest_compute=dest,
                                 old_flavor={}, new_flavor={}, project_id="project-a",
                                 user_id="user-a", created_at=0.0, updated_at=0.0))
+    return uuid
+
+
+def test_a_resized_server_is_confirmed_before_it_goes(service: ComputeService) -> None:
+    source, dest = compute_hosts(service)[:2]
+    uuid = resized(service, source, dest)
     service.bus.answers["confirm_resize"] = None  # type: ignore[attr-defined]
     delete(service, uuid)
     # nova-api asks the source compute to confirm (a call: in its own process where the
@@ -128,12 +135,8 @@ def test_a_resized_server_is_confirmed_before_it_goes(service: ComputeService) -
 def test_a_resized_server_whose_source_is_down_is_confirmed_by_nova_api(
         service: ComputeService) -> None:
     source, dest = compute_hosts(service)[:2]
-    uuid = add_server(service, host=dest, vm_state=states.RESIZED)
+    uuid = resized(service, source, dest)
     with service.db.session() as session:
-        session.add(m.Migration(uuid="mig-1", instance_uuid=uuid, migration_type="resize",
-                                status="finished", source_compute=source, dest_compute=dest,
-                                old_flavor={}, new_flavor={}, project_id="project-a",
-                                user_id="user-a", created_at=0.0, updated_at=0.0))
         for record in session.scalars(select(m.ServiceRecord).where(
                 m.ServiceRecord.host == source)):
             record.forced_down = True
