@@ -135,10 +135,12 @@ class VolumeManager(AttachmentEndpoints, ManageEndpoints, GroupVolumeEndpoints,
                 return
             if data is None:
                 if volume.snapshot_id is not None:
-                    data = service.store.read(self.backend.host, volume.snapshot_id)
+                    data = service.store.read(self.backend.host, volume.snapshot_id,
+                                              session=session)
                 elif volume.source_volid is not None:
-                    data = service.store.read(self.backend.host, volume.source_volid)
-            service.store.write(self.backend.host, volume.id, data or b"")
+                    data = service.store.read(self.backend.host, volume.source_volid,
+                                              session=session)
+            service.store.write(self.backend.host, volume.id, data or b"", session=session)
             if metadata is not None:
                 volume.image_metadata = metadata
                 volume.bootable = True
@@ -168,9 +170,9 @@ class VolumeManager(AttachmentEndpoints, ManageEndpoints, GroupVolumeEndpoints,
                 return
             if cascade:
                 for snapshot in service.snapshots_of(session, volume_id):
-                    service.store.remove(self.backend.host, snapshot.id)
+                    service.store.remove(self.backend.host, snapshot.id, session=session)
                     session.delete(snapshot)
-            service.store.remove(self.backend.host, volume_id)
+            service.store.remove(self.backend.host, volume_id, session=session)
             for attachment in service.attachments.of_volume(session, volume_id):
                 session.delete(attachment)  # a forced delete takes its attachments along
             session.delete(volume)
@@ -223,8 +225,8 @@ class VolumeManager(AttachmentEndpoints, ManageEndpoints, GroupVolumeEndpoints,
             snapshot = session.get(m.Snapshot, snapshot_id)
             if snapshot is None:
                 return
-            service.store.write(self.backend.host, snapshot.id,
-                                service.store.read(self.backend.host, snapshot.volume_id))
+            service.store.write(self.backend.host, snapshot.id, service.store.read(
+                self.backend.host, snapshot.volume_id, session=session), session=session)
             snapshot.status = "available"
             snapshot.progress = "100%"
             snapshot.updated_at = service.clock.now()
@@ -238,7 +240,7 @@ class VolumeManager(AttachmentEndpoints, ManageEndpoints, GroupVolumeEndpoints,
             snapshot = session.get(m.Snapshot, snapshot_id)
             if snapshot is None:
                 return
-            service.store.remove(self.backend.host, snapshot_id)
+            service.store.remove(self.backend.host, snapshot_id, session=session)
             session.delete(snapshot)
         await self.notifier.snapshot(snapshot_id, "delete.end", ctxt, usage)
 
