@@ -24,6 +24,7 @@ from stacklab.block_storage.from_backup import create_from_backup
 from stacklab.block_storage.glance import volume_image_metadata
 from stacklab.block_storage.group_snapshots import GroupSnapshotVolumeEndpoints
 from stacklab.block_storage.groups import GroupSchedulerEndpoints, GroupVolumeEndpoints
+from stacklab.block_storage.loglevels import LogLevelEndpoints, LogLevels
 from stacklab.block_storage.manage import Leftover, ManageEndpoints
 from stacklab.block_storage.messages import (
     COPY_VOLUME_TO_IMAGE,
@@ -76,7 +77,7 @@ def driver_capabilities(backend: Backend) -> dict[str, Any]:
 
 
 class VolumeManager(AttachmentEndpoints, ManageEndpoints, GroupVolumeEndpoints,
-                    GroupSnapshotVolumeEndpoints):
+                    GroupSnapshotVolumeEndpoints, LogLevelEndpoints):
     """The endpoint of one cinder-volume process (one backend of one node)."""
 
     def __init__(self, service: BlockStorageService, backend: Backend) -> None:
@@ -92,6 +93,9 @@ class VolumeManager(AttachmentEndpoints, ManageEndpoints, GroupVolumeEndpoints,
     @property
     def target(self) -> Target:
         return Target(TOPICS[VOLUME], self.backend.host)
+
+    def _log_service(self) -> tuple[LogLevels, str, str]:
+        return self.service.log_levels, VOLUME, self.backend.host
 
     async def create_volume(self, volume_id: str, backup_id: str | None = None,
                             ctxt: Mapping[str, Any] | None = None) -> None:
@@ -321,7 +325,7 @@ class VolumeManager(AttachmentEndpoints, ManageEndpoints, GroupVolumeEndpoints,
                 volume.updated_at = self.service.clock.now()
 
 
-class SchedulerManager(GroupSchedulerEndpoints):
+class SchedulerManager(GroupSchedulerEndpoints, LogLevelEndpoints):
     """The endpoint of one cinder-scheduler process."""
 
     def __init__(self, service: BlockStorageService, node: str) -> None:
@@ -332,6 +336,9 @@ class SchedulerManager(GroupSchedulerEndpoints):
     @property
     def target(self) -> Target:
         return Target(TOPICS[SCHEDULER], self.node)
+
+    def _log_service(self) -> tuple[LogLevels, str, str]:
+        return self.service.log_levels, SCHEDULER, self.node
 
     async def create_volume(self, volume_id: str, size: int, availability_zone: str | None,
                             extra_specs: dict[str, str],
