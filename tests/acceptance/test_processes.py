@@ -6,6 +6,7 @@ Run them alone with ``pytest -m processes``."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -14,6 +15,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -87,6 +89,22 @@ def _status(url: str, token: str) -> int:
         return error.code
 
 
+def _json(url: str, token: str) -> Any:
+    request = urllib.request.Request(url, headers={"X-Auth-Token": token})
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        return json.loads(answer.read())
+
+
+def _available(cloud: LiveCloud, volume: dict[str, Any]) -> dict[str, Any]:
+    deadline = time.monotonic() + 60
+    while volume["status"] != "available":
+        assert volume["status"] in ("creating", "downloading", "available"), volume
+        assert time.monotonic() < deadline, volume
+        time.sleep(0.3)
+        volume = cloud.openstack_json("volume", "show", volume["id"])
+    return volume
+
+
 def _restarted(cloud: LiveCloud, label: str, pid: int) -> None:
     deadline = time.monotonic() + 60
     while f"{label} (pid {pid}) exited with -9; starting it again" not in cloud.log.read_text():
@@ -108,8 +126,9 @@ def test_processes_serve_the_cli_and_survive_kill_9(tmp_path: Path) -> None:
                     "nova-api#2", "nova-conductor", "nova-scheduler",
                     "neutron", "nova-compute@compute1.openstack.local",
                     "nova-compute@compute2.openstack.local", "cinder-api",
-                    "cinder-scheduler", "cinder-backup", "heat-api",
+                    "cinder-scheduler", "heat-api",
                     f"cinder-volume@{CONTROLLER1}", f"cinder-volume@{CONTROLLER2}",
+                    f"cinder-backup@{CONTROLLER1}", f"cinder-backup@{CONTROLLER2}",
                     f"heat-engine@{CONTROLLER1}", f"heat-engine@{CONTROLLER2}"} <= set(pids)
             # Each API on its own port, as a real deployment's catalog says.
             catalog = {entry["Name"]: entry for entry in cloud.openstack_json("catalog",
@@ -140,10 +159,14 @@ def test_processes_serve_the_cli_and_survive_kill_9(tmp_path: Path) -> None:
                 assert cloud.openstack_json("token", "issue")["id"]
             _restarted(cloud, "keystone#1", pids["keystone#1"])
             image_file = tmp_path / "disk.raw"
-            image_file.write_bytes(b"\0" * 1024)
+            image_file.write_bytes(b"procs-bytes " * 100)
             image = cloud.openstack_json("image", "create", "--disk-format", "raw",
                                          "--file", str(image_file), "procs-image")
             assert image["status"] == "active"
+            # A volume of the image's bytes, on one controller's LVM: its cinder-volume is
+            # killed below, and the bytes are still there after its restart.
+            source = _available(cloud, cloud.openstack_json(
+                "volume", "create", "--size", "1", "--image", "procs-image", "procs-src"))
             network = cloud.openstack_json("network", "create", "procs-net")
             cloud.openstack_json("subnet", "create", "--network", network["id"],
                                  "--subnet-range", "10.31.0.0/24", "procs-subnet")
@@ -200,6 +223,28 @@ def test_processes_serve_the_cli_and_survive_kill_9(tmp_path: Path) -> None:
                 time.sleep(0.3)
                 volume = cloud.openstack_json("volume", "show", volume["id"])
             assert volume["os-vol-host-attr:host"].split("@")[0] in (CONTROLLER1, CONTROLLER2)
+            # The volume made before the kill keeps its bytes (a node's LVM is on its
+            # disks): a clone of it, uploaded to an image, is the image it came from.
+            clone = _available(cloud, cloud.openstack_json(
+                "volume", "create", "--size", "1", "--source", source["id"], "procs-clone"))
+            assert clone["os-vol-host-attr:host"] == source["os-vol-host-attr:host"]
+            cloud.openstack("image", "create", "--volume", clone["id"], "--disk-format",
+                            "raw", "procs-upload")
+            deadline = time.monotonic() + 60
+            while cloud.openstack_json("image", "show", "procs-upload")["status"] != "active":
+                assert time.monotonic() < deadline
+                time.sleep(0.3)
+            saved = tmp_path / "saved.raw"
+            cloud.openstack("image", "save", "--file", str(saved), "procs-upload")
+            assert saved.read_bytes() == image_file.read_bytes()
+            # cinder-api's scheduler-stats see the bytes its cinder-volume wrote: the
+            # source's pool has a GiB used (its thin pool's space, in the store).
+            pools = _json(f"{catalog['cinder']['Endpoints'][0]['url']}"
+                          "/scheduler-stats/get_pools?detail=true",
+                          cloud.openstack_json("token", "issue")["id"])["pools"]
+            used = {p["name"]: p["capabilities"] for p in pools}[
+                source["os-vol-host-attr:host"]]
+            assert used["free_capacity_gb"] == used["total_capacity_gb"] - 1
             # A restarted engine process finds the lock's holder dead (its listener does
             # not answer: no process consumes it) and fails what it left IN_PROGRESS.
             deadline = time.monotonic() + 60
