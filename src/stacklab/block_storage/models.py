@@ -309,10 +309,10 @@ class Message(Base):
 
 
 class VolumeData(Base):
-    """What an LVM backend holds: a volume's or a snapshot's bytes (a logical volume),
-    by host@backend. In the store rather than in a process, as a node's LVM is on its
-    disks: every cinder process reads the same, and a restarted cinder-volume keeps its
-    volumes' data (``storage.py``)."""
+    """What a backend holds: a volume's or a snapshot's bytes (an LVM logical volume, an
+    rbd image), by host@backend. In the store rather than in a process, as a node's LVM
+    and the storage nodes' disks outlive it: every cinder process reads the same, and a
+    restarted cinder-volume keeps its volumes' data (``storage.py``)."""
 
     __tablename__ = "block_storage_volume_data"
     backend: Mapped[str] = mapped_column(String(255), primary_key=True)

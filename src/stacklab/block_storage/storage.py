@@ -7,7 +7,10 @@ is its image's bytes, or nothing written yet), so that every cinder process read
 same whatever the shape (one process, or one per service) and a restarted cinder-volume
 finds its volumes' data: enough to copy an image into a volume, a volume into a snapshot
 and back, and to tell how much of a thin pool is used. An rbd backend's live in the
-lab's Ceph (``rbd.py``).
+lab's Ceph (``rbd.py``): its cluster serves each op or refuses it (RbdError) and
+accounts for the space, and the bytes are kept in the store as well, as the storage
+nodes' disks are every client's: the other node's cinder-volume of the shared
+``backend_host`` (another process) reads what one wrote, after any restart.
 
 Each call takes the caller's session when it has one open (its writes then commit with
 the caller's, and a file SQLite database is not asked for a second writer).
@@ -49,8 +52,7 @@ class VolumeStore:
     def write(self, backend: str, ident: str, data: bytes, *,
               session: Session | None = None) -> None:
         if self.rbd.serves(backend):
-            self.rbd.write(backend, ident, data)
-            return
+            self.rbd.write(backend, ident, data)  # RbdError when the cluster refuses it
         values = {"size": len(data), "data": bytes(data)}
         with self._session(session) as current:
             # Core statements, not the ORM's unit of work: a volume's create pays for
@@ -63,7 +65,7 @@ class VolumeStore:
 
     def read(self, backend: str, ident: str, *, session: Session | None = None) -> bytes:
         if self.rbd.serves(backend):
-            return self.rbd.read(backend, ident)
+            self.rbd.read(backend, ident)  # RbdError when the cluster cannot serve it
         with self._session(session) as current:
             data = current.scalar(select(m.VolumeData.data).where(
                 m.VolumeData.backend == backend, m.VolumeData.ident == ident))
@@ -72,7 +74,6 @@ class VolumeStore:
     def remove(self, backend: str, ident: str, *, session: Session | None = None) -> None:
         if self.rbd.serves(backend):
             self.rbd.remove(backend, ident)
-            return
         with self._session(session) as current:
             current.execute(delete(m.VolumeData).where(
                 m.VolumeData.backend == backend, m.VolumeData.ident == ident))
