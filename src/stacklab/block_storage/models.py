@@ -330,3 +330,13 @@ class BackupObject(Base):
     container: Mapped[str] = mapped_column(String(255), primary_key=True)
     name: Mapped[str] = mapped_column(String(255), primary_key=True)
     data: Mapped[bytes] = mapped_column(BYTES)
+
+
+class PoolUsage(Base):
+    """What a backend's entries (``VolumeData``) hold in all, in bytes: kept with every
+    write, so that the scheduler reads a pool's used space in one row rather than summing
+    every volume's at each request."""
+
+    __tablename__ = "block_storage_pool_usage"
+    backend: Mapped[str] = mapped_column(String(255), primary_key=True)
+    used_bytes: Mapped[int] = mapped_column(BigInteger)

@@ -113,6 +113,7 @@ class BlockStorageService:
         """Register every service's row, then start each process's RPC server."""
         with self.db.session() as session:
             self.services.register(session, self.processes)
+            self.store.ensure(session, [backend.host for backend in self.backends])
             self.types.ensure_default(session)
             self.groups.ensure_cgsnapshot_type(session)
         for manager in self.scheduler_managers:

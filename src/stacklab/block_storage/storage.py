@@ -19,10 +19,10 @@ the caller's, and a file SQLite database is not asked for a second writer).
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import Connection, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from stacklab.block_storage import models as m
@@ -30,6 +30,16 @@ from stacklab.block_storage.rbd import RbdVolumes
 from stacklab.store.database import Database
 
 GIB = 1024 ** 3
+
+
+def _count(connection: Connection, backend: str, delta: int) -> None:
+    """Add ``delta`` bytes to the backend's usage (in the writer's transaction)."""
+    if not delta:
+        return
+    counted = connection.execute(update(m.PoolUsage).where(
+        m.PoolUsage.backend == backend).values(used_bytes=m.PoolUsage.used_bytes + delta))
+    if not counted.rowcount:
+        connection.execute(insert(m.PoolUsage).values(backend=backend, used_bytes=delta))
 
 
 class VolumeStore:
@@ -55,19 +65,25 @@ class VolumeStore:
             self.rbd.write(backend, ident, data)  # RbdError when the cluster refuses it
         values = {"size": len(data), "data": bytes(data)}
         with self._session(session) as current:
-            # Core statements, not the ORM's unit of work: a volume's create pays for
-            # this write, and most writes are a new entry (the update then finds none).
-            rewritten = current.execute(update(m.VolumeData).where(
-                m.VolumeData.backend == backend, m.VolumeData.ident == ident).values(values))
-            if not rewritten.rowcount:  # type: ignore[attr-defined]
-                current.execute(insert(m.VolumeData).values(backend=backend, ident=ident,
-                                                            **values))
+            # Core statements on the session's connection, not the ORM's (which would
+            # look through the caller's objects): a volume's create pays for this write.
+            connection = current.connection()
+            old = connection.scalar(select(m.VolumeData.size).where(
+                m.VolumeData.backend == backend, m.VolumeData.ident == ident))
+            if old is None:
+                connection.execute(insert(m.VolumeData).values(backend=backend, ident=ident,
+                                                               **values))
+            else:
+                connection.execute(update(m.VolumeData).where(
+                    m.VolumeData.backend == backend, m.VolumeData.ident == ident
+                ).values(values))
+            _count(connection, backend, len(data) - (old or 0))
 
     def read(self, backend: str, ident: str, *, session: Session | None = None) -> bytes:
         if self.rbd.serves(backend):
             self.rbd.read(backend, ident)  # RbdError when the cluster cannot serve it
         with self._session(session) as current:
-            data = current.scalar(select(m.VolumeData.data).where(
+            data = current.connection().scalar(select(m.VolumeData.data).where(
                 m.VolumeData.backend == backend, m.VolumeData.ident == ident))
         return bytes(data) if data is not None else b""
 
@@ -75,19 +91,33 @@ class VolumeStore:
         if self.rbd.serves(backend):
             self.rbd.remove(backend, ident)
         with self._session(session) as current:
-            current.execute(delete(m.VolumeData).where(
+            connection = current.connection()
+            old = connection.scalar(select(m.VolumeData.size).where(
                 m.VolumeData.backend == backend, m.VolumeData.ident == ident))
+            if old is None:
+                return
+            connection.execute(delete(m.VolumeData).where(
+                m.VolumeData.backend == backend, m.VolumeData.ident == ident))
+            _count(connection, backend, -old)
 
     def used_gb(self, backend: str, *, session: Session | None = None) -> int:
         """The pool's allocated space: what was written, rounded up to whole GiB."""
         return math.ceil(self.used_bytes(session).get(backend, 0) / GIB)
 
     def used_bytes(self, session: Session | None = None) -> dict[str, int]:
-        """What each LVM backend's entries hold, in bytes (one query for every pool)."""
+        """What each backend's entries hold, in bytes (one small query for every pool)."""
         with self._session(session) as current:
-            rows = current.execute(select(m.VolumeData.backend, func.sum(m.VolumeData.size))
-                                   .group_by(m.VolumeData.backend)).all()
-        return {backend: int(total or 0) for backend, total in rows}
+            rows = current.connection().execute(
+                select(m.PoolUsage.backend, m.PoolUsage.used_bytes)).all()
+        return {backend: int(total) for backend, total in rows}
+
+    def ensure(self, session: Session, backends: Iterable[str]) -> None:
+        """Each backend's usage row, made once (at the cloud's start, before any process
+        of the shape writes: two first writes at once would not both insert it)."""
+        connection = session.connection()
+        known = set(connection.scalars(select(m.PoolUsage.backend)))
+        for backend in sorted(set(backends) - known):
+            connection.execute(insert(m.PoolUsage).values(backend=backend, used_bytes=0))
 
     def names(self, backend: str, *, session: Session | None = None) -> list[str]:
         """The entries an LVM backend holds (its logical volumes), sorted."""
