@@ -258,7 +258,7 @@ class BlockStorageService:
             used: float = math.ceil(written.get(backend.host, 0) / GIB)
             total = float(backend.capacity_gb)
             allocated = float(provisioned.get(backend.pool_host) or 0)
-            rbd = rbd_stats(self.store.rbd, backend)
+            rbd = rbd_stats(self.store.rbd, backend, written.get(backend.host))
             if rbd is not None:
                 total, used = rbd.total, rbd.used
             capabilities = {

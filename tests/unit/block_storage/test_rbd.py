@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from stacklab.block_storage.rbd import RbdError
+from stacklab.block_storage.storage import GIB
 from stacklab.config import RBD_DRIVER
 from support.inprocess import ephemeral_config
 from unit.block_storage.cinder_calls import Lab, run_lab
@@ -110,6 +111,13 @@ def test_a_ceph_volumes_bytes_are_read_by_the_other_nodes_process() -> None:
         cluster.pool("volumes").objects.pop(f"volume-{volume['id']}")
         store = lab.cloud.block_storage.store
         assert store.read(CEPH_HOST, str(volume["id"])) == file.content
+        # The pool's use, as the scheduler and get_pools see it, counts what the store
+        # holds too: 0.02 GiB written, then gone from this model alone.
+        store.write(CEPH_HOST, "big", bytes(GIB // 50))
+        cluster.pool("volumes").objects.pop("volume-big")
+        pools = (await lab.call("GET", "/scheduler-stats/get_pools?detail=true"))["pools"]
+        caps = next(p for p in pools if p["name"] == f"{CEPH_HOST}#ceph")["capabilities"]
+        assert (caps["total_capacity_gb"], caps["free_capacity_gb"]) == (100.0, 99.98)
         lab.cloud.node_down(S1)
         lab.cloud.node_down(S2)
         with pytest.raises(RbdError):
