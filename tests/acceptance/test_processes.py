@@ -95,6 +95,15 @@ def _json(url: str, token: str) -> Any:
         return json.loads(answer.read())
 
 
+def _put(url: str, token: str, body: dict[str, Any]) -> Any:
+    request = urllib.request.Request(
+        url, data=json.dumps(body).encode(), method="PUT",
+        headers={"X-Auth-Token": token, "Content-Type": "application/json",
+                 "OpenStack-API-Version": "volume 3.32"})
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        return json.loads(answer.read() or b"null")
+
+
 def _available(cloud: LiveCloud, volume: dict[str, Any]) -> dict[str, Any]:
     deadline = time.monotonic() + 60
     while volume["status"] != "available":
@@ -191,6 +200,15 @@ def test_processes_serve_the_cli_and_survive_kill_9(tmp_path: Path) -> None:
                             "    type: OS::Heat::TestResource\n    properties:\n"
                             "      action_wait_secs: {create: 600}\n")
             cloud.openstack("stack", "create", "-t", str(slow), "procs-slow")
+            # set-log reaches controller1's cinder-volume process over the bus, and get-log
+            # is answered by it: its DEBUG goes with it when it is killed below.
+            cinder = catalog["cinder"]["Endpoints"][0]["url"]
+            admin = cloud.openstack_json("token", "issue")["id"]
+            lvm1 = {"binary": "cinder-volume", "server": f"{CONTROLLER1}@lvm",
+                    "prefix": "cinder.volume.manager"}
+            _put(f"{cinder}/os-services/set-log", admin, {**lvm1, "level": "DEBUG"})
+            assert _put(f"{cinder}/os-services/get-log", admin, lvm1)["log_levels"][0][
+                "levels"] == {"cinder.volume.manager": "DEBUG"}
             # Both controllers' cinder-volume and heat-engine die with them: the volume
             # created below waits in its backend's queue for the restarted process.
             killed = ["nova-conductor", "nova-compute@compute1.openstack.local",
@@ -245,6 +263,9 @@ def test_processes_serve_the_cli_and_survive_kill_9(tmp_path: Path) -> None:
             used = {p["name"]: p["capabilities"] for p in pools}[
                 source["os-vol-host-attr:host"]]
             assert used["free_capacity_gb"] == used["total_capacity_gb"] - 1
+            # The restarted cinder-volume has its configured levels again, as upstream's.
+            assert _put(f"{cinder}/os-services/get-log", admin, lvm1)["log_levels"][0][
+                "levels"] != {"cinder.volume.manager": "DEBUG"}
             # A restarted engine process finds the lock's holder dead (its listener does
             # not answer: no process consumes it) and fails what it left IN_PROGRESS.
             deadline = time.monotonic() + 60
