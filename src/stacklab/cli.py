@@ -630,8 +630,6 @@ def _up_processes(args: argparse.Namespace, started: float) -> int:
 
     try:
         config = build_config(args)
-        if args.init_hooks:
-            raise ValueError("--processes does not run --init-hooks yet")
         logs = configure(debug=config.DEFAULT.debug, json_lines=args.json_logs)
         supervisor = Supervisor(config, logs=logs)
     except ValueError as exc:

@@ -163,6 +163,23 @@ def topic_binaries(declarations: Sequence[ServiceDeclaration[Any]]) -> dict[str,
             for binary, topics in declaration.process_topics.items() for topic in topics}
 
 
+def consumed_here(declarations: Sequence[ServiceDeclaration[Any]],
+                  here: Callable[[str, str | None], bool]
+                  ) -> Callable[[Target, str | None], bool]:
+    """One process per service: which RPC servers this process consumes. Another
+    process's binary's are not consumed here, so the process that runs it takes its
+    messages; the lab's own topics (``processes.shared``) are consumed by every process
+    that listens to them."""
+    from stacklab.processes.shared import SHARED_TOPICS
+
+    binaries = topic_binaries(declarations)
+
+    def consumes(target: Target, host: str | None) -> bool:
+        return target.topic in SHARED_TOPICS or here(binaries.get(target.topic, ""), host)
+
+    return consumes
+
+
 def rabbit_bus(config: Config, clock: Clock, declarations: Sequence[ServiceDeclaration[Any]],
                host_up: Callable[[str], bool] | None = None,
                here: Callable[[str, str | None], bool] | None = None) -> RabbitBus:
@@ -177,18 +194,7 @@ def rabbit_bus(config: Config, clock: Clock, declarations: Sequence[ServiceDecla
     notifications = config.oslo_messaging_notifications
     # oslo's driver is a list (messagingv2 with log, say): the broker hears the messaging one.
     drivers = {driver.strip().lower() for driver in notifications.driver.split(",")}
-    consumes: Callable[[Target, str | None], bool] | None = None
-    if here is not None:
-        # One process per service: an RPC server of another process's binary is not
-        # consumed here, so the process that runs it takes its messages.
-        binaries = topic_binaries(declarations)
-        runs = here
-
-        def consumed_here(target: Target, host: str | None) -> bool:
-            return runs(binaries.get(target.topic, ""), host)
-
-        consumes = consumed_here
-
+    consumes = None if here is None else consumed_here(declarations, here)
     return RabbitBus(
         url, clock=clock, rpc_response_timeout=config.DEFAULT.rpc_response_timeout,
         transient_queues_ttl=config.oslo_messaging_rabbit.rabbit_transient_queues_ttl,
@@ -385,7 +391,7 @@ class Cloud:
             self.db.upgrade()
         startup = Startup(self.base_url, [spec for d in self.declarations
                                           for spec in d.catalog_specs],
-                          endpoints=dict(endpoints or {}))
+                          endpoints=dict(endpoints or {}), migrated=self.role is None)
         for declaration in self.declarations:
             if declaration.start is not None and (
                     declaration.key is IDENTITY or self.runs_service(declaration.name)):

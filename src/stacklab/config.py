@@ -32,11 +32,13 @@ class DefaultOptions:
     # RabbitMQ in oslo.messaging's wire format (the extra stacklab[rabbitmq]; docs/bus.md).
     transport_url: str = ""
     # How many processes serve each API on its one port, with `stacklab up --processes`
-    # (keystone, glance, nova-api; docs/processes.md); nova's own option for nova-api, 0:
-    # api_workers. Upstream's default is the CPU count; the lab's is one, the lab's
-    # machines being small (one process serves all in the embedded shape).
+    # (keystone, glance, nova-api, cinder-api, heat-api; docs/processes.md); nova's and
+    # cinder's own options for theirs ([heat_api] workers for heat's), 0: api_workers.
+    # Upstream's default is the CPU count; the lab's is one, the lab's machines being
+    # small (one process serves all in the embedded shape).
     api_workers: int = 1
     osapi_compute_workers: int = 0
+    osapi_volume_workers: int = 0
     # The exchange RPC and notifications use on the broker. Upstream each service sets its
     # own (nova, neutron, cinder, heat); empty keeps that, a name puts every service on it.
     control_exchange: str = ""
@@ -392,6 +394,13 @@ class OsloMiddlewareOptions:
 
 
 @dataclass
+class HeatApiOptions:
+    # heat.conf's [heat_api] workers: heat-api's processes (heat-api-cfn's with them, one
+    # role in the lab); 0, upstream's default, takes [DEFAULT] api_workers here.
+    workers: int = 0
+
+
+@dataclass
 class Config:
     DEFAULT: DefaultOptions = field(default_factory=DefaultOptions)
     stacklab: StacklabOptions = field(default_factory=StacklabOptions)
@@ -421,6 +430,7 @@ class Config:
     # The lab's shared backend once Ceph is configured (enabled_backends = lvm,ceph).
     ceph: VolumeBackendOptions = field(default_factory=VolumeBackendOptions)
     glance_store: GlanceStoreOptions = field(default_factory=GlanceStoreOptions)
+    heat_api: HeatApiOptions = field(default_factory=HeatApiOptions)
 
     def volume_backend(self, name: str) -> VolumeBackendOptions:
         """The section of backend ``name`` (one of ``enabled_backends``): the lab's ``[lvm]``

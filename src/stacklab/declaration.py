@@ -146,6 +146,11 @@ class Startup:
     # A service's own base URL by catalog type, where it is not ``base_url`` (one process
     # per service: each API on its own port, as keystone's :5000 and nova's :8774).
     endpoints: Mapping[str, str] = field(default_factory=dict)
+    # Whether this start brought the store to head (each service's db sync): what a db
+    # sync makes (cinder's default volume type) is made here. A process of the shape with
+    # one process per service finds it made by its supervisor's start, and several API
+    # workers starting at once do not race to make it.
+    migrated: bool = True
 
     def url(self, spec: CatalogSpec) -> str:
         """The endpoint URL of a catalog entry."""

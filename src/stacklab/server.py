@@ -182,15 +182,20 @@ def _say_ready(cloud: Cloud, entry: dict[str, Any], clouds_yaml: Path | None, ba
 
 
 async def _run_hooks(cloud: Cloud, entry: dict[str, Any], clouds_yaml: Path | None) -> None:
+    await run_hooks(Path(cloud.config.stacklab.init_hooks_dir), entry, clouds_yaml)
+    cloud.hooks_done = True
+
+
+async def run_hooks(folder: Path, entry: dict[str, Any], clouds_yaml: Path | None) -> None:
+    """Run the init hooks of ``folder`` against the cloud ``entry`` names, saying which
+    failed (one process or the supervisor of one process per service)."""
     env = openrc_vars(entry)
     if clouds_yaml is not None:
         # The hooks talk to this cloud through the clouds.yaml just written.
         env.update(OS_CLOUD="stacklab", OS_CLIENT_CONFIG_FILE=str(clouds_yaml))
     # Scripts find the openstack CLI installed beside stacklab, venv activated or not.
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
-    folder = Path(cloud.config.stacklab.init_hooks_dir).expanduser()
-    results = await run_init_hooks(folder, env)
+    results = await run_init_hooks(folder.expanduser(), env)
     failed = [name for name, code in results if code != 0]
     if failed:
         LOG.error("init hooks failed: %s", ", ".join(failed))
-    cloud.hooks_done = True

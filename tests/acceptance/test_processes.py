@@ -30,6 +30,9 @@ CIRROS = "cirros-0.6.2-x86_64-disk"
 CONTROLLER1 = "controller1.openstack.local"
 CONTROLLER2 = "controller2.openstack.local"
 READY = "stacklab is up"
+# The nodes whose neutron agents run in a process of their own (neutron-agents@<node>).
+NETWORK_NODES = ("network1.openstack.local", "network2.openstack.local")
+AGENT_NODES = (*NETWORK_NODES, "compute1.openstack.local", "compute2.openstack.local")
 PROCESS = re.compile(r"^  process\s+(\S+) \(pid (\d+)\)$", re.MULTILINE)
 
 
@@ -58,13 +61,14 @@ def test_processes_need_a_server_database_and_a_broker(tmp_path: Path) -> None:
     assert "[DEFAULT] transport_url: cannot connect" in result.stderr
 
 
-def _start(tmp: Path, conf: Path) -> LiveCloud:
+def _start(tmp: Path, conf: Path, *extra: str) -> LiveCloud:
     port = free_port()
     log = tmp / "stacklab.log"
     clouds_yaml = tmp / "clouds.yaml"
     process = subprocess.Popen(
         [str(BIN / "stacklab"), "up", "--processes", "--port", str(port), "--state-dir",
-         str(tmp / "state"), "--clouds-yaml", str(clouds_yaml), "--config", str(conf)],
+         str(tmp / "state"), "--clouds-yaml", str(clouds_yaml), "--config", str(conf),
+         *extra],
         stdout=log.open("ab"), stderr=subprocess.STDOUT)
     # Ten processes on a shared machine: the supervisor says when every one is ready.
     deadline = time.monotonic() + 120
@@ -121,24 +125,52 @@ def _restarted(cloud: LiveCloud, label: str, pid: int) -> None:
         time.sleep(0.1)
 
 
+def _ha_active(cloud: LiveCloud, router_id: str, among: set[str]) -> str:
+    """The one host whose L3 agent holds the router active, once it is one of ``among``
+    and the other hosting agent is standby."""
+    deadline = time.monotonic() + 90
+    while True:
+        rows = cloud.openstack_json("network", "agent", "list", "--router", router_id,
+                                    "--long")
+        states = sorted((row["HA State"], row["Host"]) for row in rows)
+        if [state for state, _ in states] == ["active", "standby"] and states[0][1] in among:
+            return str(states[0][1])
+        assert time.monotonic() < deadline, states
+        time.sleep(0.5)
+
+
 def test_processes_serve_the_cli_and_survive_kill_9(tmp_path: Path) -> None:
     with scratch_database("mysql") as url, scratch_vhost() as transport_url:
         conf = tmp_path / "stacklab.conf"
+        # cinder's and heat's own options: two cinder-api, one heat-api.
         conf.write_text(f"[DEFAULT]\ntransport_url = {transport_url}\napi_workers = 2\n"
+                        "osapi_volume_workers = 2\n[heat_api]\nworkers = 1\n"
                         f"[database]\nconnection = {url}\n")
-        cloud = _start(tmp_path, conf)
+        hooks = tmp_path / "hooks"
+        hooks.mkdir()
+        (hooks / "10-flavor.openstack").write_text(
+            "flavor create --ram 64 --disk 1 --vcpus 1 hooked\n")
+        cloud = _start(tmp_path, conf, "--init-hooks", str(hooks))
         try:
             pids = _pids(cloud)
+            # The init hooks run once every process is ready; the cloud's health says
+            # ready once they have (what `stacklab wait` waits for), as one process's.
+            deadline = time.monotonic() + 60
+            while _status(f"{cloud.url}/stacklab/v1/health", "") != 200:
+                assert time.monotonic() < deadline, cloud.log.read_text()[-3000:]
+                time.sleep(0.2)
+            assert cloud.openstack_json("flavor", "show", "hooked")["ram"] == 64
             # api_workers = 2: two processes for each API that only serves (the others
             # run their RPC servers and background work once).
             assert {"keystone#1", "keystone#2", "glance#1", "glance#2", "nova-api#1",
                     "nova-api#2", "nova-conductor", "nova-scheduler",
-                    "neutron", "nova-compute@compute1.openstack.local",
-                    "nova-compute@compute2.openstack.local", "cinder-api",
-                    "cinder-scheduler", "heat-api",
+                    "neutron-server", "nova-compute@compute1.openstack.local",
+                    "nova-compute@compute2.openstack.local", "cinder-api#1",
+                    "cinder-api#2", "cinder-scheduler", "heat-api",
                     f"cinder-volume@{CONTROLLER1}", f"cinder-volume@{CONTROLLER2}",
                     f"cinder-backup@{CONTROLLER1}", f"cinder-backup@{CONTROLLER2}",
-                    f"heat-engine@{CONTROLLER1}", f"heat-engine@{CONTROLLER2}"} <= set(pids)
+                    f"heat-engine@{CONTROLLER1}", f"heat-engine@{CONTROLLER2}",
+                    *(f"neutron-agents@{node}" for node in AGENT_NODES)} <= set(pids)
             # Each API on its own port, as a real deployment's catalog says.
             catalog = {entry["Name"]: entry for entry in cloud.openstack_json("catalog",
                                                                             "list")}
@@ -188,6 +220,26 @@ def test_processes_serve_the_cli_and_survive_kill_9(tmp_path: Path) -> None:
 
             first = boot("procs-1")
             assert first["status"] == "ACTIVE"
+            # Each node's agents, in their own processes, report to neutron-server over
+            # the bus: every one alive; a network node's DHCP agent got its port.
+            agents = cloud.openstack_json("network", "agent", "list")
+            assert {(a["Host"], a["Binary"]) for a in agents
+                    if a["Alive"] in (True, ":-)")} == {
+                *((node, binary) for node in NETWORK_NODES for binary in (
+                    "neutron-openvswitch-agent", "neutron-dhcp-agent", "neutron-l3-agent",
+                    "neutron-metadata-agent")),
+                *((node, "neutron-openvswitch-agent") for node in AGENT_NODES[2:])}
+            assert cloud.openstack_json("port", "list", "--network", network["id"],
+                                        "--device-owner", "network:dhcp")
+            # An HA router: the two network nodes' keepalived, each in its node's process,
+            # elect one master over the bus. Its node's process killed, the other's
+            # instance misses its adverts and takes over; the restarted one (BACKUP,
+            # nopreempt) says standby.
+            router = cloud.openstack_json("router", "create", "--ha", "procs-router")
+            active = _ha_active(cloud, router["id"], set(NETWORK_NODES))
+            os.kill(pids[f"neutron-agents@{active}"], signal.SIGKILL)
+            _restarted(cloud, f"neutron-agents@{active}", pids[f"neutron-agents@{active}"])
+            _ha_active(cloud, router["id"], set(NETWORK_NODES) - {active})
 
             # The conductor and both computes die: the build cast to the conductor waits
             # in its queue on the broker until the supervisor has started it again; the
@@ -283,6 +335,88 @@ def test_processes_serve_the_cli_and_survive_kill_9(tmp_path: Path) -> None:
                                       str(template), "-f", "value", "-c", "stack_status",
                                       "procs-stack")
             assert created.stdout.splitlines()[-1] == "CREATE_COMPLETE"
+        finally:
+            code = stop_cloud(cloud)
+        assert code == 0
+
+
+def _get(url: str, token: str) -> Any:
+    request = urllib.request.Request(url, headers={"X-Auth-Token": token})
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        return json.loads(answer.read())
+
+
+def _compute_state(cloud: LiveCloud, host: str) -> str:
+    return str(next(s["State"] for s in cloud.openstack_json("compute", "service", "list")
+                    if s["Binary"] == "nova-compute" and s["Host"] == host))
+
+
+def _agents_alive(cloud: LiveCloud, host: str) -> list[bool]:
+    return [bool(agent["Alive"]) for agent in cloud.openstack_json(
+        "network", "agent", "list", "--host", host)]
+
+
+def test_the_lab_s_faults_and_logs_reach_every_process(tmp_path: Path) -> None:
+    """The lab's API is keystone's process; a node powered off through it is off in every
+    process (nova-compute@compute1's stops reporting, and neutron's compute1 agent), and
+    the central logs hold every process's records (processes/shared.py)."""
+    with scratch_database("mysql") as url, scratch_vhost() as transport_url:
+        conf = tmp_path / "stacklab.conf"
+        # nova's 10 s reports and 60 s service_down_time are 0.5 s and 3 s of real time.
+        conf.write_text(f"[DEFAULT]\ntransport_url = {transport_url}\n"
+                        f"[database]\nconnection = {url}\n[stacklab]\nha_time_scale = 0.05\n")
+        cloud = _start(tmp_path, conf)
+        try:
+            network = cloud.openstack_json("network", "create", "labwide-net")
+            cloud.openstack_json("subnet", "create", "--network", network["id"],
+                                 "--subnet-range", "10.32.0.0/24", "labwide-subnet")
+            created = cloud.openstack("--debug", "server", "create", "--flavor", "m1.tiny",
+                                      "--image", CIRROS, "--network", network["id"],
+                                      "--wait", "labwide-1")
+            found = re.search(r"POST call to compute for \S+/servers used request id "
+                              r"(req-[0-9a-f-]+)", created.stderr)
+            assert found, created.stderr[-2000:]
+            token = cloud.openstack_json("token", "issue")["id"]
+            logs = f"{cloud.url}/stacklab/v1/logs?request_id={found.group(1)}"
+            deadline = time.monotonic() + 30
+            while "nova-api" not in (processes := {
+                    r.get("process", "") for r in _get(logs, token)["logs"]}) or not any(
+                    p.startswith("nova-compute@") for p in processes):
+                assert time.monotonic() < deadline, processes
+                time.sleep(0.3)
+
+            compute1 = "compute1.openstack.local"
+            assert _compute_state(cloud, compute1) == "up"
+            assert _agents_alive(cloud, compute1) == [True]
+            cloud.stacklab("node", "down", "compute1")
+            deadline = time.monotonic() + 60
+            while _compute_state(cloud, compute1) != "down":
+                assert time.monotonic() < deadline, "nova-compute@compute1 still reports"
+                time.sleep(0.5)
+            # neutron's process heard it too: compute1's Open vSwitch agent is dead.
+            deadline = time.monotonic() + 60
+            while _agents_alive(cloud, compute1) != [False]:
+                assert time.monotonic() < deadline, "compute1's agent still reports"
+                time.sleep(0.5)
+            status = _get(f"{cloud.url}/stacklab/v1/status", token)
+            assert status["faults"]["nodes_down"] == [compute1], status["faults"]
+            # Started again, the process begins in the lab's faults (read from the store):
+            # it says so as it did when the fault's cast reached it.
+            label = f"nova-compute@{compute1}"
+            pid = _pids(cloud)[label]
+            os.kill(pid, signal.SIGKILL)
+            _restarted(cloud, label, pid)
+            logs = f"{cloud.url}/stacklab/v1/logs?process={label}&limit=1000"
+            deadline = time.monotonic() + 60
+            while sum(r["message"].startswith("The lab's faults") and compute1 in r["message"]
+                      for r in _get(logs, token)["logs"]) < 2:
+                assert time.monotonic() < deadline, "the restarted process did not catch up"
+                time.sleep(0.3)
+            cloud.stacklab("node", "up", "compute1")
+            deadline = time.monotonic() + 60
+            while _compute_state(cloud, compute1) != "up":
+                assert time.monotonic() < deadline, "nova-compute@compute1 does not report"
+                time.sleep(0.5)
         finally:
             code = stop_cloud(cloud)
         assert code == 0

@@ -4,25 +4,32 @@ checks, the routing of calls between processes, and nova's recovery of its own h
 from __future__ import annotations
 
 import asyncio
+import os
+import time
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from stacklab.bus.interface import Target
 from stacklab.bus.rabbit import RabbitBus
-from stacklab.cloud import SERVICES, Cloud, topic_binaries
+from stacklab.cloud import SERVICES, Cloud, consumed_here, topic_binaries
+from stacklab.clouds_yaml import cloud_entry
 from stacklab.compute import models as m
+from stacklab.compute.placement import flavor_resources
 from stacklab.config import Config, lab_defaults
+from stacklab.processes.child import SharedFlag, _follow_hooks
 from stacklab.processes.roles import find_role, roles_for, workers
 from stacklab.processes.routing import Routed, Served, owner
-from stacklab.processes.supervisor import check_shape
+from stacklab.processes.supervisor import Supervisor, check_shape
 from stacklab.topology import load_topology
 
 COMPUTE1 = "compute1.openstack.local"
 COMPUTE2 = "compute2.openstack.local"
+CONTROLLER1 = "controller1.openstack.local"
+CONTROLLER2 = "controller2.openstack.local"
 
 
 def test_the_lab_has_a_compute_process_per_node_and_each_api_once() -> None:
@@ -65,12 +72,68 @@ def test_the_bus_consumes_only_the_role_s_servers() -> None:
     other.stop()  # nothing was declared: nothing to do
 
 
+def test_every_process_consumes_the_lab_s_own_topics() -> None:
+    """The lab's state and logs (processes/shared.py) go to every process listening."""
+    role = find_role(load_topology(None), "nova-compute", COMPUTE1)
+    consumes = consumed_here(SERVICES, role.runs)
+    assert consumes(Target("stacklab_lab"), None) and consumes(Target("stacklab_logs"), None)
+    assert consumes(Target("compute", COMPUTE1), COMPUTE1)
+    assert not consumes(Target("conductor", "controller1.openstack.local"), None)
+
+
 def test_workers_are_for_the_roles_that_only_serve() -> None:
     topology = load_topology(None)
-    assert workers(find_role(topology, "keystone", None), 3, 0) == 3
-    assert workers(find_role(topology, "nova-api", None), 3, 2) == 2
-    assert workers(find_role(topology, "nova-conductor", None), 3, 2) == 1
-    assert workers(find_role(topology, "neutron", None), 3, 0) == 1
+    own = {"nova-api": 2, "cinder-api": 0, "heat-api": 4}
+    assert workers(find_role(topology, "keystone", None), 3, own) == 3
+    assert workers(find_role(topology, "nova-api", None), 3, own) == 2
+    # cinder's osapi_volume_workers unset (0): api_workers; heat's [heat_api] workers set.
+    assert workers(find_role(topology, "cinder-api", None), 3, own) == 3
+    assert workers(find_role(topology, "heat-api", None), 3, own) == 4
+    assert workers(find_role(topology, "glance", None), 0) == 1
+    for name, node in (("nova-conductor", None), ("neutron-server", None),
+                       ("neutron-agents", "network1"),
+                       ("cinder-scheduler", None), ("cinder-volume", CONTROLLER1),
+                       ("heat-engine", "controller1")):
+        assert workers(find_role(topology, name, node), 3, own) == 1
+
+
+def test_a_cinder_api_worker_registers_no_service_and_makes_no_type(tmp_path: Any) -> None:
+    """What runs once is not run by an API worker: cinder's service rows are each
+    service's own (cinder-api has none), its default types are its db sync's (the
+    supervisor's start); a cinder-volume process registers its own row only."""
+    from stacklab.block_storage import models as bm
+
+    config = lab_defaults(Config())
+    config.stacklab.state_dir = str(tmp_path)
+    first = Cloud(config)  # the supervisor's start: migrations, every row
+    first.start("http://test")
+    first.stop()
+    with first.db.session() as session:
+        session.execute(delete(bm.VolumeService))
+        session.execute(delete(bm.VolumeType))
+        session.execute(delete(bm.GroupType))
+    first.db.dispose()
+
+    def start_as(name: str, node: str | None) -> set[tuple[str, str]]:
+        cloud = Cloud(config, role=find_role(first.topology, name, node))
+        cloud.start("http://test")
+        with cloud.db.session() as session:
+            rows = {(r.binary, r.node) for r in session.scalars(select(bm.VolumeService))}
+            assert session.scalars(select(bm.VolumeType)).first() is None
+            assert session.scalars(select(bm.GroupType)).first() is None
+        cloud.stop()
+        return rows
+
+    assert start_as("cinder-api", None) == set()
+    assert start_as("cinder-volume", CONTROLLER1) == {("cinder-volume", CONTROLLER1)}
+
+
+def test_nova_finds_glance_in_the_catalog() -> None:
+    """Where glance runs on its own port, nova's address of an image is there."""
+    cloud = _lab_cloud()
+    cloud.start("http://keystone:8080", endpoints={"image": "http://glance:9292"})
+    assert cloud.compute.image_url("i-1") == "http://glance:9292/image/v2/images/i-1"
+    cloud.stop()
 
 
 def test_the_shape_needs_a_server_store_a_broker_and_no_seed() -> None:
@@ -160,9 +223,6 @@ def test_a_compute_process_recovers_only_its_own_servers() -> None:
     cloud.stop()
 
 
-CONTROLLER1 = "controller1.openstack.local"
-CONTROLLER2 = "controller2.openstack.local"
-
 
 def test_cinder_and_heat_run_as_upstream_deploys_them() -> None:
     labels = [role.label for role in roles_for(load_topology(None))]
@@ -225,6 +285,18 @@ def test_heat_api_runs_no_engine_and_an_engine_process_its_own() -> None:
         cloud.stop()
 
 
+def test_heat_api_builds_no_engine_and_an_engine_process_its_node_s_only() -> None:
+    config = lab_defaults(Config())
+    config.stacklab.ephemeral = True
+    for name, node, built in (("heat-api", None, []), ("heat-engine", "controller2",
+                                                        ["controller2"])):
+        cloud = Cloud(config, role=find_role(load_topology(None), name, node))
+        assert [engine.node for engine in cloud.orchestration.engines] == built
+        cloud.db.dispose()
+    assert [e.node for e in _lab_cloud().orchestration.engines] == ["controller1",
+                                                                    "controller2"]
+
+
 def test_a_cinder_process_reports_only_its_own_services() -> None:
     cloud = _lab_cloud()
     service = cloud.block_storage
@@ -257,4 +329,178 @@ def test_two_engines_taking_one_stack_lock_at_once_one_wins(
 
     monkeypatch.setattr(Session, "get", get_once_stale)
     assert store.try_lock("stack-1", "engine-b") == "engine-a"
+    cloud.stop()
+
+
+NETWORK1 = "network1.openstack.local"
+
+
+def test_neutron_runs_its_server_and_each_node_s_agents_apart() -> None:
+    topology = load_topology(None)
+    labels = [role.label for role in roles_for(topology)]
+    assert "neutron" not in labels and "neutron-server" in labels
+    # The network nodes run every agent and keepalived, the computes their L2 agent.
+    for node in ("network1", "network2", "compute1", "compute2"):
+        assert f"neutron-agents@{node}.openstack.local" in labels
+    assert not any(label.startswith("neutron-agents@") and "proxy" in label
+                   for label in labels)  # the proxies' keepalived is the API VIPs'
+    network1 = find_role(topology, "neutron-agents", "network1")
+    assert network1.runs("neutron-l3-agent", NETWORK1) and network1.runs("keepalived", NETWORK1)
+    assert not network1.runs("neutron-l3-agent", "network2.openstack.local")
+    assert not network1.runs("neutron-server", CONTROLLER1)
+    compute1 = find_role(topology, "neutron-agents", "compute1")
+    assert compute1.binaries == {"neutron-openvswitch-agent"}
+    server = find_role(topology, "neutron-server", None)
+    assert server.runs("neutron-server", CONTROLLER2)
+    assert not server.runs("neutron-dhcp-agent", NETWORK1)
+
+
+def test_the_bus_gives_each_neutron_process_its_own_topics() -> None:
+    topology = load_topology(None)
+    binaries = topic_binaries(SERVICES)
+    taken: dict[str, list[Target]] = {}
+    for name, node in (("neutron-server", None), ("neutron-agents", "network1"),
+                       ("neutron-agents", "compute1")):
+        role = find_role(topology, name, node)
+        bus = RabbitBus("rabbit://guest:guest@127.0.0.1:5672/",
+                        consumes=lambda target, host, role=role: role.runs(
+                            binaries.get(target.topic, ""), host))
+        for target in (Target("q-reports-plugin", CONTROLLER1), Target("q-plugin", CONTROLLER1),
+                       Target("l3_agent", NETWORK1), Target("dhcp_agent", NETWORK1),
+                       Target("l3_agent", "network2.openstack.local"),
+                       Target("q-agent-notifier-port-update", COMPUTE1)):
+            bus.listen(target, object())
+        taken[role.label] = [listener.target for listener in bus.listeners()]
+    assert taken == {
+        "neutron-server": [Target("q-reports-plugin", CONTROLLER1),
+                           Target("q-plugin", CONTROLLER1)],
+        f"neutron-agents@{NETWORK1}": [Target("l3_agent", NETWORK1),
+                                       Target("dhcp_agent", NETWORK1)],
+        f"neutron-agents@{COMPUTE1}": [Target("q-agent-notifier-port-update", COMPUTE1)]}
+
+
+def test_a_neutron_agents_process_runs_its_node_s_agents_and_no_server() -> None:
+    from stacklab.network.declaration import NODE_AGENTS, SERVER_RPC
+
+    for name, node, hosts, serves in (
+            ("neutron-agents", "network1", {NETWORK1}, False),
+            ("neutron-agents", "compute2", {COMPUTE2}, False),
+            ("neutron-server", None, set(), True)):
+        config = lab_defaults(Config())
+        config.stacklab.ephemeral = True
+        cloud = Cloud(config, role=find_role(load_topology(None), name, node))
+        agents = cloud.get(NODE_AGENTS)
+        assert {process.host for process in agents.processes} == hosts
+        assert bool(cloud.get(SERVER_RPC).listeners) is serves
+        cloud.stop()
+    network1 = find_role(load_topology(None), "neutron-agents", "network1")
+    config = lab_defaults(Config())
+    config.stacklab.ephemeral = True
+    cloud = Cloud(config, role=network1)
+    assert sorted(p.endpoint.binary for p in cloud.get(NODE_AGENTS).processes) == [
+        "neutron-dhcp-agent", "neutron-l3-agent", "neutron-metadata-agent",
+        "neutron-openvswitch-agent"]
+    cloud.stop()
+
+
+def test_only_an_agents_process_sends_its_keepalived_s_adverts_over_the_bus() -> None:
+    from stacklab.network.keepalived import BusAdverts
+
+    topology = load_topology(None)
+    for role, hosts in ((None, None), (find_role(topology, "neutron-server", None), None),
+                        (find_role(topology, "neutron-agents", "network1"), [NETWORK1]),
+                        (find_role(topology, "neutron-agents", "compute1"), [])):
+        config = lab_defaults(Config())
+        config.stacklab.ephemeral = True
+        cloud = Cloud(config, role=role)
+        transport = cloud.agents.keepalived.transport
+        # One process for the cloud (and the server's): every instance is here, no bus.
+        assert (transport.hosts if isinstance(transport, BusAdverts) else None) == hosts
+        cloud.stop()
+
+
+def test_the_init_hooks_run_once_in_a_process_of_their_own(tmp_path: Any) -> None:
+    """The supervisor runs --init-hooks once every child is ready, as one process does
+    after its start; the flag the children's health reads is set once they have run."""
+    hooks = tmp_path / "hooks"
+    hooks.mkdir()
+    hook = hooks / "10-record.sh"
+    hook.write_text(f"#!/bin/sh\necho \"$OS_AUTH_URL $OS_USERNAME\" >> {tmp_path}/ran\n")
+    hook.chmod(0o755)
+    config = lab_defaults(Config())
+    config.database.connection = "mysql+pymysql://root@127.0.0.1:3306/unused"
+    config.DEFAULT.transport_url = "rabbit://guest:guest@127.0.0.1:5672/"
+    config.stacklab.init_hooks_dir = str(hooks)
+    supervisor = Supervisor(config)
+    assert supervisor.hooks_done is not None and not supervisor.hooks_done.is_set()
+    supervisor.start_hooks(cloud_entry("http://127.0.0.1:8080/identity", "pw", "RegionOne"),
+                           None)
+    for _ in range(600):  # the hook is a real process: at most a minute on a busy machine
+        if supervisor.poll_hooks():
+            break
+        time.sleep(0.1)
+    assert supervisor.hooks_done.is_set() and supervisor.hooks is None
+    assert (tmp_path / "ran").read_text() == "http://127.0.0.1:8080/identity admin\n"
+    # Without --init-hooks there is nothing to wait for.
+    config.stacklab.init_hooks_dir = ""
+    assert Supervisor(config).hooks_done is None
+
+
+def test_a_process_s_health_waits_for_the_supervisor_s_hooks() -> None:
+    cloud = _lab_cloud()
+    cloud.start("http://test")
+    cloud.hooks_done = False
+    flag = SharedFlag()
+
+    async def follow() -> None:
+        following = asyncio.create_task(_follow_hooks(cloud, flag))
+        await asyncio.sleep(0)
+        assert cloud.health()["init_hooks"] == "running"
+        # Set in another process: the shared mapping is what a fork shares.
+        pid = os.fork()
+        if pid == 0:
+            flag.set()
+            os._exit(0)
+        os.waitpid(pid, 0)
+        await asyncio.wait_for(following, 30)
+
+    asyncio.run(follow())
+    assert cloud.health()["init_hooks"] == "done"
+    cloud.stop()
+
+
+def test_a_restarted_compute_process_heals_its_own_provider() -> None:
+    """nova-compute's start (update_available_resource) with the rest of the cloud
+    running: its servers hold their flavors on its provider, a deleted server's share
+    goes; a build placed there without a host yet, a move under way and another node's
+    servers are left as they are."""
+    cloud = _lab_cloud()
+    cloud.start("http://test")
+    compute = cloud.compute
+    placement = compute.placement
+    flavor = {"vcpus": 1, "memory_mb": 512, "root_gb": 1}
+    one = flavor_resources(flavor)
+    with cloud.db.session() as session:
+        for name, host in (("mine", COMPUTE1), ("wrong", COMPUTE1), ("pending", None),
+                           ("moving", COMPUTE1), ("theirs", COMPUTE2)):
+            session.add(m.Instance(uuid=name, name=name, host=host, vm_state="active",
+                                   project_id="p", user_id="u", deleted=False,
+                                   flavor=flavor, networks=[], created_at=0.0))
+        session.add(m.Migration(uuid="mig", instance_uuid="moving", migration_type="resize",
+                                status="migrating", source_compute=COMPUTE1,
+                                dest_compute=COMPUTE2, project_id="p", user_id="u",
+                                created_at=0.0))
+    placement.claim("wrong", COMPUTE1, {**one, "VCPU": 4}, force=True)
+    placement.claim("pending", COMPUTE1, one)
+    placement.claim("ghost", COMPUTE1, one)  # a server deleted while its compute was down
+    placement.claim("mig", COMPUTE1, one)
+    placement.claim("moving", COMPUTE2, one)
+    compute.here = find_role(cloud.topology, "nova-compute", COMPUTE1).runs
+    with cloud.db.session() as session:
+        compute._recover(session)
+    held = {consumer: (a.provider, a.resources) for consumer, a in
+            placement.allocations.items()}
+    assert held == {"mine": (COMPUTE1, one), "wrong": (COMPUTE1, one),
+                    "pending": (COMPUTE1, one), "mig": (COMPUTE1, one),
+                    "moving": (COMPUTE2, one)}
     cloud.stop()

@@ -45,7 +45,7 @@ def _start(parts: Parts, startup: Startup) -> None:
     if parts.has(CONTROL_PLANE):  # an rbd backend's volumes live in the lab's Ceph
         attach_rbd(service.store.rbd, service.backends, parts.get(CONTROL_PLANE),
                    parts.scaled_clock)
-    service.start()
+    service.start(migrated=startup.migrated)
 
 
 async def _background(parts: Parts) -> None:

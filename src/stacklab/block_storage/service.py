@@ -109,13 +109,18 @@ class BlockStorageService:
 
     # -- life cycle ------------------------------------------------------------------------
 
-    def start(self) -> None:
-        """Register every service's row, then start each process's RPC server."""
+    def start(self, *, migrated: bool = True) -> None:
+        """Register the row of each service this process runs (cinder-api has none, as
+        upstream's), then start each process's RPC server. ``migrated``: this start is
+        the db sync's too, which makes the default volume and group types."""
         with self.db.session() as session:
-            self.services.register(session, self.processes)
-            self.store.ensure(session, [backend.host for backend in self.backends])
-            self.types.ensure_default(session)
-            self.groups.ensure_cgsnapshot_type(session)
+            self.services.register(session, [p for p in self.processes
+                                              if self.here(p.binary, p.node)])
+            if migrated:
+                self.types.ensure_default(session)
+                self.groups.ensure_cgsnapshot_type(session)
+                # Each backend's usage row, before any process of the shape writes.
+                self.store.ensure(session, [backend.host for backend in self.backends])
         for manager in self.scheduler_managers:
             manager.listener = self.bus.listen(manager.target, manager)
         for volume in self.volume_managers:

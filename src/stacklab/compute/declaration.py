@@ -92,7 +92,11 @@ def _disks(parts: Parts) -> EphemeralDisks:
 
 
 def _start(parts: Parts, startup: Startup) -> None:
-    parts.get(COMPUTE).start()
+    compute = parts.get(COMPUTE)
+    # nova finds glance in keystone's catalog ([glance] service_type = image).
+    compute.image_endpoint = next((startup.url(spec) for spec in startup.catalog
+                                   if spec.type == "image"), None)
+    compute.start()
 
 
 async def _background(parts: Parts) -> None:

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 
 from stacklab.api.context import RequestContext
-from stacklab.bus.interface import Target
+from stacklab.bus.interface import MessagingTimeout, Target
 from stacklab.compute import models as m
 from stacklab.compute import quotas, states
 from stacklab.compute.casts import Cast
@@ -55,6 +55,7 @@ class Deletes:
         service = self.service
         ctxt = bus_context(context)
         shelved_image: Any = None
+        await self._confirm_resize_first(uuid, ctxt)
         with service.db.session() as session:
             instance = service.instances.find(session, uuid)
             if instance is None or instance.deleted:
@@ -70,8 +71,6 @@ class Deletes:
             # Read before a local delete marks it deleted.
             if instance.vm_state in (states.SHELVED, states.SHELVED_OFFLOADED):
                 shelved_image = instance.system_metadata.get("shelved_image_id")
-            if instance.vm_state == states.RESIZED:
-                service.confirm_on_delete(session, instance)
             record = service.service_record(instance.host) if instance.host else None
             local = record is None or not service.services.is_up(record)
             if local:
@@ -93,6 +92,41 @@ class Deletes:
         method = "soft_delete_instance" if soft else "terminate_instance"
         await service.bus.cast(Target("compute", host), method, instance_uuid=uuid, ctxt=ctxt)
         await service.settle([uuid])
+
+    async def _confirm_resize_first(self, uuid: str, ctxt: dict[str, Any]) -> None:
+        """A resized server being deleted is confirmed first, as nova-api's
+        _confirm_resize_on_deleting: a call to the source compute (confirm_resize), which
+        lets its guest go and frees the migration's share, in its own process where the
+        computes run apart. A source that is down frees nothing of its own: the share is
+        released here (its guest went with its node)."""
+        service = self.service
+        with service.db.session() as session:
+            instance = service.instances.find(session, uuid)
+            if (instance is None or instance.deleted or instance.vm_state != states.RESIZED
+                    or instance.task_state in (states.DELETING, states.SOFT_DELETING)):
+                return
+            migration = service.unconfirmed_resize(session, instance)
+            if migration is None:
+                return
+            service.instances.start_action(session, instance, "confirmResize", ctxt)
+            migration.status = "confirming"
+            migration_uuid, source = migration.uuid, migration.source_compute or ""
+        record = service.service_record(source) if source else None
+        if record is not None and service.services.is_up(record):
+            try:
+                await service.bus.call(Target("compute", source), "confirm_resize",
+                                       ctxt=ctxt, instance_uuid=uuid,
+                                       migration_uuid=migration_uuid)
+                return
+            except MessagingTimeout:
+                LOG.warning("[instance: %s] No reply to confirm_resize from %s; deleting "
+                            "anyway", uuid, source)
+        with service.db.session() as session:
+            service.placement.release(migration_uuid, session)
+            found = session.scalar(select(m.Migration).where(m.Migration.uuid == migration_uuid))
+            if found is not None:
+                found.status = "confirmed"
+                found.updated_at = service.clock.now()
 
     def restore(self, instance: m.Instance) -> Cast | None:
         """``restore``: a soft-deleted server back (its project's quota permitting).

@@ -421,6 +421,23 @@ class Placement:
 
         self._write(session, work)
 
+    def heal_provider(self, session: Session, provider: str, wanted: dict[str, dict[str, int]],
+                      gone: Callable[[str], bool]) -> None:
+        """What one compute's start does for its own provider (nova's resource tracker's
+        update_available_resource): the allocations on it of consumers that are ``gone``
+        (a deleted server) go, and each of ``wanted`` (its servers) holds its flavor
+        there, forced. Anything else on it (a build the scheduler placed here that has no
+        host yet, a move's share under way) is left as it is."""
+        held = {row.consumer_id for row in session.execute(
+            _OF_CONSUMER.where(_P.c.name == provider))}
+        for consumer in sorted(held - set(wanted)):
+            if gone(consumer):
+                self.release(consumer, session)
+        for consumer, resources in wanted.items():
+            now = self.allocation(consumer, session)
+            if now is None or now.provider != provider or now.resources != resources:
+                self.claim(consumer, provider, resources, force=True, session=session)
+
     def heal(self, session: Session, wanted: dict[str, tuple[str, dict[str, int]]]) -> None:
         """What a start does (nova's heal, with the lab's rule): every server with a host
         holds its flavor there, forced; every other allocation (a deleted server, a move's

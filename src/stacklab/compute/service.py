@@ -58,6 +58,8 @@ LOG = logging.getLogger("nova.compute.api")
 # How long, in real seconds, nova-api waits for fast-profile work before answering anyway
 # (a cast to a compute that is down never settles).
 SETTLE_TIMEOUT = 2.0
+# A migration in one of these states holds nothing any more (its share went at its end).
+MOVES_ENDED = ("completed", "confirmed", "reverted", "error", "failed", "cancelled")
 
 
 
@@ -81,6 +83,9 @@ class ComputeService:
         self.enabled_filters = tuple(enabled_filters)
         # Where the cloud serves (known once it does): the root of the URLs nova hands out.
         self.base_url = base_url or (lambda: "")
+        # The image endpoint of keystone's catalog (set at start), where nova finds glance:
+        # the address it gives a snapshot (createImage's Location), as glance's own.
+        self.image_endpoint: str | None = None
         # Stamps the records (wall time, what clients see).
         self.clock = clock
         # The lab's time ([stacklab] ha_time_scale, keepalived's too): every timer of the
@@ -113,8 +118,6 @@ class ComputeService:
         # nova's [neutron] default_floating_pool: where a floating IP asked of no pool comes from.
         self.default_floating_pool = "nova"
         self.placement = Placement(db)
-        # Server uuid -> its server group (None without): the scheduler's group counts.
-        self.instance_groups: dict[str, str | None] = {}
         # Whether this OS process runs a nova binary on a host (``Parts.here``): all of
         # them but in one process per service.
         self.here: Callable[[str, str | None], bool] = lambda binary, host: True
@@ -136,6 +139,12 @@ class ComputeService:
                                      report_interval=report_interval,
                                      service_down_time=service_down_time,
                                      lab_clock=self.lab_clock)
+
+    def image_url(self, image_id: str) -> str:
+        """An image's address in glance (nova's generate_image_url): under the catalog's
+        image endpoint, which is glance's own port where glance runs apart."""
+        endpoint = self.image_endpoint or f"{self.base_url()}/image"
+        return f"{endpoint.rstrip('/')}/v2/images/{image_id}"
 
     def start(self) -> None:
         with self.db.session() as session:
@@ -166,12 +175,11 @@ class ComputeService:
         wanted: dict[str, tuple[str, dict[str, int]]] = {}
         # A process that runs only some nova-computes (one process per service) recovers
         # only their servers, as each nova-compute's init_host does; a server no compute
-        # holds yet is its conductor's, under way. Placement is healed where every
-        # compute runs (the supervisor's start), not by one compute coming back.
+        # holds yet is its conductor's, under way. Placement is healed whole where every
+        # compute runs (the supervisor's start); a compute coming back alone heals its
+        # own provider only (below).
         everything = self.here("nova-compute", None)
         for instance in rows:
-            if instance.host:
-                self.instance_groups[instance.uuid] = instance.server_group
             if not everything and not (instance.host
                                        and self.here("nova-compute", instance.host)):
                 continue
@@ -186,13 +194,39 @@ class ComputeService:
             if instance.host and instance.host in self.placement.providers:
                 wanted[instance.uuid] = (instance.host, flavor_resources(
                     instance.flavor, boot_from_volume=instance.uuid in volume_backed))
-                self.instance_groups[instance.uuid] = instance.server_group
         if not everything:
+            self._heal_own_providers(session, wanted)
             return
         # The allocations are the servers' where they are: a deleted server's and a move's
         # share the stop cut short go, as when they were rebuilt in memory at each start.
         self.placement.heal(session, wanted)
         self._settle_evacuations(session)
+
+    def _heal_own_providers(self, session: Session,
+                            wanted: dict[str, tuple[str, dict[str, int]]]) -> None:
+        """A nova-compute started alone (the rest of the cloud running): its resource
+        tracker's first update_available_resource, for each node this process runs. The
+        inventory was reported above (``add_provider``); the allocations on its provider
+        are its servers' flavors, a deleted server's go. What a move under way holds
+        (the migration's share, the server's claim at its destination) is the move's:
+        left as it is, as the tracker leaves its tracked migrations."""
+        hosts = [host for host in self.placement.providers if self.here("nova-compute", host)]
+        if not hosts:
+            return
+        moving: set[str] = set()
+        for row in session.execute(select(m.Migration.uuid, m.Migration.instance_uuid)
+                                   .where(m.Migration.status.not_in(MOVES_ENDED))):
+            moving.update((row.uuid, row.instance_uuid))
+        alive = set(session.scalars(select(m.Instance.uuid)
+                                    .where(m.Instance.deleted.is_(False))))
+
+        def gone(consumer: str) -> bool:
+            return consumer not in alive and consumer not in moving
+
+        for host in hosts:
+            self.placement.heal_provider(
+                session, host, {uuid: resources for uuid, (where, resources) in wanted.items()
+                                if where == host and uuid not in moving}, gone)
 
     def _settle_evacuations(self, session: Session) -> None:
         """Evacuations a stop left open: every compute starts with the cloud and cleans up
@@ -251,9 +285,14 @@ class ComputeService:
             aggregates = self.aggregates.views(session)
             # Other processes' claims too: the providers one of them changed are read again.
             self.placement.refresh(session)
+            # The server groups of the servers placed, as the store has them now (nova's
+            # scheduler reads a group's hosts from the database for each request): every
+            # scheduler process, or one started again, counts the others' decisions too.
+            groups: dict[str, str | None] = {uuid: group for uuid, group in session.execute(
+                select(m.Instance.uuid, m.Instance.server_group).where(
+                    m.Instance.server_group.is_not(None), m.Instance.deleted.is_(False)))}
         lab_clock = self.lab_clock
         down_time = self.services.service_down_time
-        groups = self.instance_groups
         hosts = []
         # Most hosts are in no aggregate: they share one empty mapping.
         aggregated = {h for a in aggregates for h in a.hosts}
@@ -352,7 +391,6 @@ class ComputeService:
         for migration_uuid in session.scalars(select(m.Migration.uuid).where(
                 m.Migration.instance_uuid == instance.uuid)).all():
             self.placement.release(migration_uuid, session)
-        self.instance_groups.pop(instance.uuid, None)
         if instance.server_group:
             group = session.scalar(select(m.ServerGroup).where(
                 m.ServerGroup.uuid == instance.server_group))
@@ -367,19 +405,16 @@ class ComputeService:
             self.delete_row(session, instance)
         self.instances.wake(uuid)
 
-    def confirm_on_delete(self, session: Session, instance: m.Instance) -> None:
-        """A resized server being deleted is confirmed first: the source lets its guest go."""
-        migration = session.scalar(select(m.Migration).where(
-            m.Migration.instance_uuid == instance.uuid, m.Migration.status == "finished")
-            .order_by(m.Migration.id.desc()).limit(1))
-        if migration is None:
-            return
-        source = self.agents.get(migration.source_compute or "")
-        if source is not None:
-            source.hypervisor.destroy(instance.uuid)
-        self.placement.release(migration.uuid, session)
-        migration.status = "confirmed"
-        migration.updated_at = self.clock.now()
+    def unconfirmed_resize(self, session: Session, instance: m.Instance) -> m.Migration | None:
+        """The resize a delete confirms first: finished, or being confirmed already (nova's
+        _confirm_resize_on_deleting looks for both)."""
+        for status in ("finished", "confirming"):
+            migration = session.scalar(select(m.Migration).where(
+                m.Migration.instance_uuid == instance.uuid, m.Migration.status == status)
+                .order_by(m.Migration.id.desc()).limit(1))
+            if migration is not None:
+                return migration
+        return None
 
     # -- ports (through the Networking API) ---------------------------------------------
 

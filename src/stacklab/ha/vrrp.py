@@ -406,9 +406,14 @@ class VrrpGroup:
 
     def __init__(self, clock: Clock, *, latency: float = 0.0,
                  reachable: Callable[[str, str], bool] | None = None,
-                 path: Callable[[str, str], float | None] | None = None) -> None:
+                 path: Callable[[str, str], float | None] | None = None,
+                 outbound: Callable[[Advert], None] | None = None) -> None:
         self.clock = clock
         self.latency = latency
+        # Where this segment's adverts also go when some of its instances run in other OS
+        # processes (``stacklab up --processes``: each network node's keepalived in its own);
+        # their adverts come back in through ``receive``. None: every instance is here.
+        self.outbound = outbound
         # Who reaches whom on the segment beyond the group's own cuts (the lab's runtime, for
         # the API VIPs' keepalived on the management network).
         self.reachable = reachable
@@ -540,11 +545,21 @@ class VrrpGroup:
     def _send(self, sender: VrrpInstance, advert: Advert) -> None:
         if not self._member(sender).link_up:
             return
+        self._carry(advert)
+        if self.outbound is not None:
+            self.outbound(advert)
+
+    def receive(self, advert: Advert) -> None:
+        """An advert another OS process's instance sent on this segment (``outbound``
+        there): it reaches this process's instances as one of their own would."""
+        self._carry(advert)
+
+    def _carry(self, advert: Advert) -> None:
         now = self.clock.now()
         for receiver in self.instances(vrid=advert.vrid):
-            if receiver.node == sender.node:
+            if receiver.node == advert.sender:
                 continue
-            delay = 0.0 if self.path is None else self.path(sender.node, receiver.node)
+            delay = 0.0 if self.path is None else self.path(advert.sender, receiver.node)
             if delay is None:
                 continue  # lost on the way
             self.clock.call_at(now + self.latency + delay,

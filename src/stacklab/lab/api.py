@@ -86,7 +86,8 @@ async def logs(call: Call) -> dict[str, Any]:
         raise BadRequest(f"Invalid limit: {raw_limit!r}. It must be a non-negative integer.")
     records = lab(call).logs.search(request_id=query.get("request_id"), node=query.get("node"),
                                     service=query.get("service"),
-                                    global_request_id=query.get("global_request_id"))
+                                    global_request_id=query.get("global_request_id"),
+                                    process=query.get("process"))
     limit = int(raw_limit)
     return {"logs": records[-limit:] if limit else []}
 

@@ -29,7 +29,7 @@ from stacklab.clock import Clock
 from stacklab.ha.vrrp import VrrpGroup
 from stacklab.network import models as m
 from stacklab.network import scheduling as sch
-from stacklab.network.keepalived import Keepalived
+from stacklab.network.keepalived import Keepalived, spec_to_wire
 from stacklab.network.port_events import cast_to_dhcp_agents
 from stacklab.network.service import NetworkService
 from stacklab.network.topics import DHCP_AGENT_TOPIC, L3_AGENT_TOPIC
@@ -518,19 +518,37 @@ class Agents:
                 if binding is not None:
                     binding.ha_state = state
 
-    def hosted_routers(self, host: str) -> list[dict[str, Any]]:
-        """The routers bound to the host's L3 agent, each with the HA state the server holds
-        for that binding (the server's side of ``sync_routers``, a starting agent's full
-        sync; neutron's router dicts carry it as ``_ha_state``)."""
+    def hosted_routers(self, host: str, router_ids: list[str] | None = None,
+                       vrrp: bool = False) -> list[dict[str, Any]]:
+        """The routers bound to the host's L3 agent (of ``router_ids`` only, when given),
+        each with the HA state the server holds for that binding (the server's side of
+        ``sync_routers``, a starting agent's full sync; neutron's router dicts carry it as
+        ``_ha_state``). With ``vrrp``, an HA router's keepalived instance on the host
+        (``vrrp``: ``spec_to_wire``), as neutron's router dicts carry its HA port and
+        VRID for the agent to write keepalived.conf."""
         with self.db.session() as session:
-            rows = session.execute(
-                select(m.Router.id, m.Router.ha, m.RouterBinding.ha_state)
-                .join(m.RouterBinding, m.RouterBinding.router_id == m.Router.id)
-                .join(m.Agent, m.Agent.id == m.RouterBinding.agent_id)
-                .where(m.Agent.host == host, m.Agent.agent_type == sch.AGENT_TYPE_L3)
-                .order_by(m.Router.id))
-            return [{"id": router_id, "ha": bool(ha), "ha_state": state}
-                    for router_id, ha, state in rows]
+            query = (select(m.Router.id, m.Router.ha, m.RouterBinding.ha_state)
+                     .join(m.RouterBinding, m.RouterBinding.router_id == m.Router.id)
+                     .join(m.Agent, m.Agent.id == m.RouterBinding.agent_id)
+                     .where(m.Agent.host == host, m.Agent.agent_type == sch.AGENT_TYPE_L3)
+                     .order_by(m.Router.id))
+            if router_ids is not None:
+                query = query.where(m.Router.id.in_(router_ids))
+            found = [{"id": router_id, "ha": bool(ha), "ha_state": state}
+                     for router_id, ha, state in session.execute(query)]
+            if vrrp and any(router["ha"] for router in found):
+                agents = self.records(session)
+                state = self.l3_state(session, agents)
+                for router in found:
+                    row = session.get(m.Router, router["id"])
+                    if not router["ha"] or row is None:
+                        continue
+                    specs = sch.vrrp_instances(self._spec(session, row), agents, state,
+                                               self.options,
+                                               ha_vrrp_advert_int=self.advert_int)
+                    mine = [spec_to_wire(s) for s in specs if s.host == host]
+                    router["vrrp"] = mine[0] if mine else None
+            return found
 
     def stop_vrrp(self, router_id: str) -> None:
         self.keepalived.remove(router_id)

@@ -19,7 +19,7 @@ from stacklab.bus.interface import Listener, Target, loop_running
 from stacklab.declaration import CatalogSpec, Key, Parts, ServiceDeclaration, Startup
 from stacklab.network.agents import Agents
 from stacklab.network.api import api
-from stacklab.network.keepalived import Keepalived
+from stacklab.network.keepalived import BusAdverts, Keepalived
 from stacklab.network.node_agents import AgentEnv, NodeAgents
 from stacklab.network.nova import NovaNotifier
 from stacklab.network.plugin_rpc import AgentReports, L3PluginRpc, PluginRpc
@@ -36,6 +36,7 @@ from stacklab.network.topics import (
     PORT_DELETE_TOPIC,
     PORT_UPDATE_TOPIC,
     REPORTS_TOPIC,
+    VRRP_TOPIC,
 )
 from stacklab.topology import Change, Runtime
 from stacklab.topology.runtime import NETWORK as NETWORK_CHANGE
@@ -63,6 +64,7 @@ SERVER_RPC = Key("network.server_rpc", ServerRpc)
 
 # The HA routers' keepalived on a network node, as one process the lab can stop.
 KEEPALIVED = "keepalived"
+SERVER = "neutron-server"
 
 # What each neutron process consumes on its own node.
 PROCESS_TOPICS = {
@@ -70,6 +72,8 @@ PROCESS_TOPICS = {
     "neutron-dhcp-agent": (DHCP_AGENT_TOPIC,),
     "neutron-l3-agent": (L3_AGENT_TOPIC,),
     "neutron-openvswitch-agent": (PORT_UPDATE_TOPIC, PORT_DELETE_TOPIC),
+    # The HA routers' adverts between processes (stacklab up --processes only).
+    KEEPALIVED: (VRRP_TOPIC,),
 }
 
 
@@ -114,6 +118,23 @@ def _advert_delivery(parts: Parts) -> Callable[[str, str], float | None]:
     return delivery
 
 
+def _advert_transport(parts: Parts) -> BusAdverts | None:
+    """A process of a node's agents (stacklab up --processes) runs its node's keepalived
+    only: the other nodes' instances are reached over the bus. None in the process that
+    runs the server, where every instance is (one process for the cloud)."""
+    if parts.here(SERVER, None):
+        return None
+    return BusAdverts(parts.bus, [
+        node.fqdn for node in parts.topology.nodes.values()
+        if node.runs(KEEPALIVED) and node.runs("neutron-l3-agent")
+        and parts.here(KEEPALIVED, node.fqdn)])
+
+
+def _keepalived_here(parts: Parts, host: str) -> bool:
+    """Whether this process runs the host's keepalived of the HA routers."""
+    return parts.here(KEEPALIVED, host)
+
+
 def _lab_addresses(parts: Parts) -> frozenset[str]:
     """The lab's own addresses on its external networks: its nodes' and its VIPs'."""
     topology = parts.topology
@@ -136,7 +157,8 @@ def _build(parts: Parts) -> NetworkService:
     # The HA routers' keepalived runs on the lab's scaled clock, where it is not stopped,
     # and hears the nodes its HA network's path reaches.
     keepalived = Keepalived(parts.scaled_clock, _keepalived_runs(parts.runtime),
-                            _advert_path(parts), _advert_delivery(parts))
+                            _advert_path(parts), _advert_delivery(parts),
+                            _advert_transport(parts))
     agents = network.agents = parts.provide(AGENTS, Agents(
         parts.db, parts.clock, network, parts.bus,
         SchedulingOptions(
@@ -166,9 +188,11 @@ def _build(parts: Parts) -> NetworkService:
     network.routing = parts.provide(ROUTING, Routing(
         network, agents, l3_ha=defaults.l3_ha, distributed=defaults.router_distributed))
     # Whether an agent's node is powered is the runtime's to say, nobody else's.
+    # Only the agents this OS process runs (all of them in one process).
     parts.provide(NODE_AGENTS, NodeAgents(parts.topology, AgentEnv(
         parts.bus, parts.clock, parts.runtime.is_up, config.AGENT.report_interval,
-        keepalived, defaults.ha_vrrp_advert_int, running=parts.runtime.running)))
+        keepalived, defaults.ha_vrrp_advert_int, running=parts.runtime.running),
+        here=parts.here))
     parts.provide(SERVER_RPC, _serve_rpc(parts, network, agents))
     return network
 
@@ -187,36 +211,52 @@ def _serve_rpc(parts: Parts, network: NetworkService, agents: Agents) -> ServerR
     }
     hosts: list[str | None] = [
         n.fqdn for n in parts.topology.nodes_running("neutron-server")] or [None]
+    # A process of the agents (stacklab up --processes) serves none of them.
     return ServerRpc([parts.bus.listen(Target(topic, host), endpoint)
-                      for host in hosts for topic, endpoint in endpoints.items()])
+                      for host in hosts if parts.here(SERVER, host)
+                      for topic, endpoint in endpoints.items()])
 
 
 def _start(parts: Parts, startup: Startup) -> None:
     assert startup.admin_project_id is not None, "identity starts before networking"
-    parts.get(NETWORK).ensure_public_network(startup.admin_project_id)
+    if parts.here(SERVER, None):
+        parts.get(NETWORK).ensure_public_network(startup.admin_project_id)
     # The agents come up with the cloud and report at once; outside any event loop (a
     # cloud started before it serves), their first reports are delivered here.
     parts.get(NODE_AGENTS).start()
+    keepalived = parts.get(AGENTS).keepalived
+    if isinstance(keepalived.transport, BusAdverts):
+        keepalived.transport.start(keepalived)
     # (On a broker they wait in its queue for the loop to run.)
     if not loop_running() and isinstance(parts.bus, InProcessBus):
         asyncio.run(parts.bus.deliver_waiting(REPORTS_TOPIC))
 
 
 async def _background(parts: Parts) -> None:
+    node_agents = parts.get(NODE_AGENTS).run()
+    if not parts.here(SERVER, None):
+        # A node's agents only (stacklab up --processes): the server's checks and its
+        # keepalived set-up are neutron-server's process's.
+        await node_agents
+        return
     agents = parts.get(AGENTS)
     agents.start_all()
-    await asyncio.gather(agents.run(), parts.get(NODE_AGENTS).run())
+    await asyncio.gather(agents.run(), node_agents)
 
 
 def _stop(parts: Parts) -> None:
     parts.get(NODE_AGENTS).stop()
+    transport = parts.get(AGENTS).keepalived.transport
+    if isinstance(transport, BusAdverts):
+        transport.stop()
     parts.get(SERVER_RPC).stop()
 
 
 def _node_down(parts: Parts, fqdn: str) -> None:
     # Its agents die with what they held in memory.
     parts.get(NODE_AGENTS).host_down(fqdn)
-    parts.get(AGENTS).keepalived.host_down(fqdn)
+    if _keepalived_here(parts, fqdn):
+        parts.get(AGENTS).keepalived.host_down(fqdn)
 
 
 def _node_up(parts: Parts, fqdn: str) -> None:
@@ -231,7 +271,8 @@ def _changed(parts: Parts, change: Change) -> None:
         host, running = change.nodes[0], change.state == RUNNING
         if change.service == KEEPALIVED:
             # SIGTERM: masters send priority 0 and the backups take over at once.
-            (keepalived.host_start if running else keepalived.host_stop)(host)
+            if _keepalived_here(parts, host):
+                (keepalived.host_start if running else keepalived.host_stop)(host)
         else:
             parts.get(NODE_AGENTS).service_changed(host, change.service, running)
     elif change.kind == NETWORK_CHANGE:

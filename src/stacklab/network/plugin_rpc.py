@@ -123,7 +123,7 @@ class L3PluginRpc:
 
     def __init__(self, store_ha_states: Callable[[str, Mapping[str, str]], None],
                  router_ids_on_host: Callable[[str], list[str]],
-                 hosted_routers: Callable[[str], list[dict[str, Any]]]) -> None:
+                 hosted_routers: Callable[..., list[dict[str, Any]]]) -> None:
         self._store = store_ha_states
         self._router_ids = router_ids_on_host
         self._hosted = hosted_routers
@@ -135,6 +135,13 @@ class L3PluginRpc:
         """A syncing L3 agent's routers, after it was given those short of agents."""
         return self._router_ids(host)
 
-    def sync_routers(self, host: str) -> list[dict[str, Any]]:
-        """The routers a syncing L3 agent hosts (id, ha, the server's ha_state)."""
-        return self._hosted(host)
+    def sync_routers(self, host: str, router_ids: list[str] | None = None,
+                     vrrp: bool = False) -> list[dict[str, Any]]:
+        """The routers a syncing L3 agent hosts (id, ha, the server's ha_state), or those of
+        ``router_ids`` it hosts; with ``vrrp``, each HA router's keepalived instance on the
+        host too (neutron's router dict carries its ``_ha_interface`` and ``ha_vr_id``),
+        for an agent whose keepalived the server does not set up (stacklab up
+        --processes)."""
+        if router_ids is None and not vrrp:
+            return self._hosted(host)
+        return self._hosted(host, router_ids=router_ids, vrrp=vrrp)

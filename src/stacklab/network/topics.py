@@ -10,3 +10,7 @@ PORT_UPDATE_TOPIC = "q-agent-notifier-port-update"
 PORT_DELETE_TOPIC = "q-agent-notifier-port-delete"
 DHCP_AGENT_TOPIC = "dhcp_agent"
 L3_AGENT_TOPIC = "l3_agent"
+# Not neutron's: the HA routers' VRRP adverts between network nodes whose keepalived run
+# in different OS processes (``stacklab up --processes``), a fanout standing for the
+# multicast (224.0.0.18) on the router's HA network.
+VRRP_TOPIC = "stacklab-vrrp"

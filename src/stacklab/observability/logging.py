@@ -11,6 +11,7 @@ import json
 import logging
 import sys
 from collections import deque
+from collections.abc import Callable, Iterable
 from contextvars import ContextVar
 from typing import Any
 
@@ -89,18 +90,43 @@ def record_fields(record: logging.LogRecord) -> dict[str, Any]:
 
 
 class CentralLogStore(logging.Handler):
-    """The last ``capacity`` records of every node, searchable (the lab's Kibana)."""
+    """The last ``capacity`` records of every node, searchable (the lab's Kibana).
+
+    With one process per service (docs/processes.md) each process has its own: its
+    records are tagged with the process (``process``, its label) and handed to
+    ``forward`` (which ships them to the processes that serve the lab's API), and those
+    processes ``add`` what the others shipped, so one search finds a request's records
+    in every process. In one process neither is set and nothing of this happens.
+    """
 
     def __init__(self, capacity: int = 20000) -> None:
         super().__init__()
         self.records: deque[dict[str, Any]] = deque(maxlen=capacity)
+        self.process: str | None = None
+        self.forward: Callable[[dict[str, Any]], object] | None = None
+        # Whether records came from other processes: they arrive later than they were
+        # logged, so a search puts them back in time order.
+        self._merged = False
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record_fields(record))
+        fields = record_fields(record)
+        if self.process is not None:
+            fields["process"] = self.process
+        self.records.append(fields)
+        if self.forward is not None:
+            self.forward(fields)
+
+    def add(self, records: Iterable[dict[str, Any]]) -> None:
+        """Records another process logged (already tagged with it): kept, not forwarded."""
+        self.records.extend(records)
+        self._merged = True
 
     def search(self, **fields: str | None) -> list[dict[str, Any]]:
         wanted = {k: v for k, v in fields.items() if v}
-        return [r for r in self.records if all(r.get(k) == v for k, v in wanted.items())]
+        found = [r for r in self.records if all(r.get(k) == v for k, v in wanted.items())]
+        if self._merged:
+            found.sort(key=lambda r: r.get("time") or 0.0)
+        return found
 
 
 def exception_text(formatter: logging.Formatter, record: logging.LogRecord) -> str | None:

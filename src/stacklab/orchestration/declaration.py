@@ -22,8 +22,7 @@ def _build(parts: Parts) -> OrchestrationService:
                       clock=parts.clock)
     service = OrchestrationService(
         parts.db, parts.clock, parts.ids, parts.bus, parts.topology, parts.runtime, clients,
-        lab_clock=parts.scaled_clock, options=parts.config.DEFAULT)
-    service.here = parts.here
+        lab_clock=parts.scaled_clock, options=parts.config.DEFAULT, here=parts.here)
     return service
 
 

@@ -38,8 +38,8 @@ RPC_TIMEOUT = 60.0
 class OrchestrationService:
     def __init__(self, db: Database, clock: Clock, ids: IdSource, bus: Bus,
                  topology: Topology, runtime: Runtime, clients: Clients, *,
-                 lab_clock: Clock | None = None, options: DefaultOptions | None = None
-                 ) -> None:
+                 lab_clock: Clock | None = None, options: DefaultOptions | None = None,
+                 here: Callable[[str, str | None], bool] | None = None) -> None:
         self.db = db
         self.clock = clock
         self.lab_clock = lab_clock or clock
@@ -53,11 +53,14 @@ class OrchestrationService:
         self.started = False
         # Whether this OS process runs the heat-engine of a node (Parts.here): one process
         # per service runs an engine per node, heat-api none (docs/processes.md).
-        self.here: Callable[[str, str | None], bool] = lambda binary, node: True
+        self.here: Callable[[str, str | None], bool] = here or (lambda binary, node: True)
+        # The engines of the nodes this process runs: none in heat-api's (each of its
+        # workers only serves and calls an engine over the bus).
         self.engines = [EngineWorker(node.name, store=self.store, clients=clients, bus=bus,
                                      clock=self.lab_clock, ids=self.ids,
                                      options=options or DefaultOptions())
-                        for node in topology.nodes_running(ENGINE)]
+                        for node in topology.nodes_running(ENGINE)
+                        if self.here(ENGINE, node.name)]
 
     # -- life cycle ------------------------------------------------------------------------
 

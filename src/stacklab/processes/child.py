@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import mmap
 import os
 import signal
 import socket
@@ -24,21 +25,61 @@ import uvicorn
 from stacklab.api.app import build_app
 from stacklab.cloud import Cloud
 from stacklab.config import Config
+from stacklab.lab.declaration import LAB
 from stacklab.observability.logging import CentralLogStore
 from stacklab.processes.roles import Role, role_is_front
 from stacklab.processes.routing import Routed, Served
+from stacklab.processes.shared import LogShipper, SharedLab
 from stacklab.server import ClosingConnections, _Server
+
+# How often a process looks whether the supervisor's init hooks have run (real seconds).
+HOOKS_POLL = 0.1
+
+
+class SharedFlag:
+    """One byte every process forked from the supervisor shares (an anonymous shared
+    mapping, made before the forks): the supervisor sets it, the children read it."""
+
+    def __init__(self) -> None:
+        self._map = mmap.mmap(-1, 1)
+
+    def set(self) -> None:
+        self._map[0] = 1
+
+    def is_set(self) -> bool:
+        return self._map[0] == 1
+
+
+async def _follow_hooks(cloud: Cloud, hooks_done: SharedFlag) -> None:
+    """The cloud's health says ``starting`` until the supervisor's init hooks have run,
+    as one process's does (``stacklab wait`` waits for them)."""
+    while not hooks_done.is_set():
+        await asyncio.sleep(HOOKS_POLL)  # real time: the hooks are real processes
+    cloud.hooks_done = True
+
+
+LAB_SERVICE = LAB.name
 
 
 async def serve_role(cloud: Cloud, *, base_url: str, endpoints: Mapping[str, str],
                      remote: Mapping[str, str], listen_fd: int | None,
-                     ready_fd: int | None) -> None:
+                     ready_fd: int | None, hooks_done: SharedFlag | None = None) -> None:
     """Start the role's part of ``cloud`` and serve until SIGTERM or SIGINT.
 
     ``endpoints``: each catalog type's base URL; ``remote``: the base URL of each mount
-    another process serves."""
+    another process serves; ``hooks_done``: set once the supervisor's init hooks ran."""
     assert cloud.role is not None
+    # The lab's API is keystone's: its processes make their runtime's changes the lab's
+    # and collect every process's logs (processes.shared).
+    serves_lab = LAB_SERVICE in cloud.role.services
+    shipper = LogShipper(cloud.logs, cloud.bus, process=cloud.role.label,
+                         sender=f"{cloud.role.label}#{os.getpid()}", collects=serves_lab)
+    shared = SharedLab(cloud.runtime, cloud.db, cloud.bus, writes=serves_lab)
     cloud.start(base_url, endpoints=endpoints)
+    if hooks_done is not None and not hooks_done.is_set():
+        cloud.hooks_done = False
+    # A process started (or started again) while faults are in force begins in them.
+    shared.catch_up()
     gc.collect()
     gc.freeze()
     local = build_app(cloud)
@@ -74,6 +115,9 @@ async def serve_role(cloud: Cloud, *, base_url: str, endpoints: Mapping[str, str
             while not server.started and not tasks[0].done():
                 await asyncio.sleep(0.005)  # real start-up, not simulated time
         tasks.append(asyncio.create_task(cloud.run_background()))
+        if not cloud.hooks_done and hooks_done is not None:
+            tasks.append(asyncio.create_task(_follow_hooks(cloud, hooks_done)))
+        tasks += [asyncio.create_task(shared.run()), asyncio.create_task(shipper.run())]
         if ready_fd is not None:
             os.write(ready_fd, b"ready\n")
             os.close(ready_fd)
@@ -96,7 +140,7 @@ async def serve_role(cloud: Cloud, *, base_url: str, endpoints: Mapping[str, str
 
 def run_role(config: Config, role: Role, *, logs: CentralLogStore | None, base_url: str,
              endpoints: Mapping[str, str], mounts: Mapping[str, str], listen_fd: int | None,
-             ready_fd: int | None) -> int:
+             ready_fd: int | None, hooks_done: SharedFlag | None = None) -> int:
     """Build the cloud as ``role`` and serve it; the exit code (2: a configuration error).
 
     ``mounts``: every API's base URL by mount (this role's own are served here)."""
@@ -108,5 +152,6 @@ def run_role(config: Config, role: Role, *, logs: CentralLogStore | None, base_u
     remote = {mount: url for mount, url in mounts.items() if mount not in role.mounts}
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(serve_role(cloud, base_url=base_url, endpoints=endpoints, remote=remote,
-                               listen_fd=listen_fd, ready_fd=ready_fd))
+                               listen_fd=listen_fd, ready_fd=ready_fd,
+                               hooks_done=hooks_done))
     return 0

@@ -9,9 +9,11 @@ what it serves, consumes and runs.
 
 Why these groups (docs/processes.md): nova is split as upstream runs it (nova-api,
 nova-conductor, nova-scheduler, one nova-compute per compute node), its services
-sharing nothing in memory that a restart cannot rebuild from the store. neutron-server
-stays with its agents in one process: the HA routers' VRRP election (keepalived) is
-one in-memory object the server side and the L3 agents share. cinder and heat are
+sharing nothing in memory that a restart cannot rebuild from the store. neutron is split
+as upstream runs it too: neutron-server (the API, its RPC servers, the agents' DB side)
+and, on each node that runs neutron's agents, one process for that node's agents (Open
+vSwitch, DHCP, L3, metadata, and the keepalived of its HA routers), which reach the
+server over the bus only. cinder and heat are
 split as upstream runs them too: cinder-api, cinder-scheduler, one cinder-volume per
 volume node (each serving every backend of its node, the shared rbd ``backend_host``
 included, as cinder/cmd/volume.py's children), one cinder-backup per backup node (their
@@ -21,7 +23,7 @@ heat-api-cfn) and one heat-engine per engine node.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from stacklab.topology import Topology
@@ -51,9 +53,12 @@ class Role:
         return host in (self.node, self.node.split(".")[0])
 
 
-_NEUTRON = frozenset({
-    "neutron-server", "neutron-openvswitch-agent", "neutron-dhcp-agent",
-    "neutron-l3-agent", "neutron-metadata-agent", "keepalived"})
+# A node's neutron agents, run by one process on that node (``neutron-agents@<node>``).
+# keepalived is the HA routers' (the proxies' keepalived for the API VIPs is the lab's
+# control plane's, not a process of this shape).
+NEUTRON_AGENTS = frozenset({
+    "neutron-openvswitch-agent", "neutron-dhcp-agent", "neutron-l3-agent",
+    "neutron-metadata-agent", "keepalived"})
 
 # The roles that run once, whatever the topology (a node-bound role is added per node).
 SHARED_ROLES: tuple[Role, ...] = (
@@ -65,7 +70,8 @@ SHARED_ROLES: tuple[Role, ...] = (
     Role("nova-api", ("/compute",), frozenset({"compute"}), frozenset({"nova-api"})),
     Role("nova-conductor", (), frozenset({"compute"}), frozenset({"nova-conductor"})),
     Role("nova-scheduler", (), frozenset({"compute"}), frozenset({"nova-scheduler"})),
-    Role("neutron", ("/networking",), frozenset({"network"}), _NEUTRON),
+    Role("neutron-server", ("/networking",), frozenset({"network"}),
+         frozenset({"neutron-server"})),
     Role("cinder-api", ("/volume",), frozenset({"volume"}), frozenset({"cinder-api"})),
     Role("cinder-scheduler", (), frozenset({"volume"}), frozenset({"cinder-scheduler"})),
     Role("heat-api", ("/heat-api", "/heat-api-cfn"),
@@ -74,6 +80,7 @@ SHARED_ROLES: tuple[Role, ...] = (
 )
 
 NOVA_COMPUTE = "nova-compute"
+NEUTRON_AGENTS_ROLE = "neutron-agents"
 # The lab's processes that run once per node, each its own OS process there, and the
 # service (declaration) whose start and background work it runs.
 # cinder-backup too: the backups' object store (swift's stand-in) is in the store, so each
@@ -84,11 +91,16 @@ PER_NODE = {NOVA_COMPUTE: "compute", "cinder-volume": "volume", "cinder-backup":
 
 def roles_for(topology: Topology) -> list[Role]:
     """Every process of the shape: the shared roles, then one per node of each of
-    ``PER_NODE``'s (nova-compute, cinder-volume, cinder-backup, heat-engine)."""
+    ``PER_NODE``'s (nova-compute, cinder-volume, cinder-backup, heat-engine), then one
+    per node that runs neutron's agents (``neutron-agents``: that node's agents)."""
     per_node = [Role(binary, (), frozenset({service}), frozenset({binary}), node.fqdn)
                 for binary, service in PER_NODE.items()
                 for node in topology.nodes.values() if binary in node.services]
-    return [*SHARED_ROLES, *per_node]
+    agents = [Role(NEUTRON_AGENTS_ROLE, (), frozenset({"network"}),
+                   NEUTRON_AGENTS & frozenset(node.services), node.fqdn)
+              for node in topology.nodes.values()
+              if (NEUTRON_AGENTS - {"keepalived"}) & set(node.services)]
+    return [*SHARED_ROLES, *per_node, *agents]
 
 
 def find_role(topology: Topology, name: str, node: str | None) -> Role:
@@ -110,17 +122,17 @@ def api_roles(roles: Iterable[Role]) -> list[Role]:
 
 # The roles that only serve an API (no RPC server, no background work of their own): the
 # ones several processes can serve on one port ([DEFAULT] api_workers).
-API_ONLY = frozenset({"keystone", "glance", "nova-api"})
+API_ONLY = frozenset({"keystone", "glance", "nova-api", "cinder-api", "heat-api"})
 
 
-def workers(role: Role, api_workers: int, osapi_compute_workers: int) -> int:
+def workers(role: Role, api_workers: int, own: Mapping[str, int] | None = None) -> int:
     """How many processes run ``role``: upstream's options, for the roles that only serve
-    an API; one for the others (their RPC servers and background work run once)."""
+    an API (``own``: a role's own option by role name, nova's osapi_compute_workers ...,
+    when set); one for the others (their RPC servers and background work run once)."""
     if role.name not in API_ONLY:
         return 1
-    if role.name == "nova-api" and osapi_compute_workers > 0:
-        return osapi_compute_workers
-    return max(1, api_workers)
+    count = (own or {}).get(role.name, 0)
+    return count if count > 0 else max(1, api_workers)
 
 
 def role_is_front(role: Role) -> bool:

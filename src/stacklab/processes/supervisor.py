@@ -12,6 +12,7 @@ all.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import copy
 import ctypes
@@ -32,9 +33,10 @@ from stacklab.cloud import SERVICES, Cloud
 from stacklab.clouds_yaml import cloud_entry
 from stacklab.config import Config
 from stacklab.observability.logging import CentralLogStore
-from stacklab.processes.child import run_role
+from stacklab.processes.child import SharedFlag, run_role
 from stacklab.processes.roles import Role, role_is_front, roles_for, workers
-from stacklab.server import _say_ready, _write_client_files, bind
+from stacklab.processes.shared import clear_state
+from stacklab.server import _say_ready, _write_client_files, bind, run_hooks
 from stacklab.topology import load_topology
 
 READY_TIMEOUT = 120.0  # seconds for every child to say it is ready
@@ -144,6 +146,11 @@ class Supervisor:
         self.children: list[Child] = []
         self.stopping = False
         self.base_url = ""
+        # --init-hooks: the process running them once every child is ready, and the flag
+        # the children's health reads (``starting`` until they have run, as one process).
+        self.hooks: Child | None = None
+        self.hooks_done: SharedFlag | None = (
+            SharedFlag() if config.stacklab.init_hooks_dir else None)
 
     def _bind(self) -> tuple[dict[str, str], dict[str, int]]:
         """Every API role's socket: keystone's on the cloud's port, the others on free
@@ -176,6 +183,8 @@ class Supervisor:
         cloud = Cloud(config, logs=self.logs)
         try:
             cloud.start(self.base_url, endpoints=endpoints)
+            # Every node up, nothing stopped: the faults of a previous run are not this one's.
+            clear_state(cloud.db)
         finally:
             cloud.stop()
 
@@ -189,12 +198,16 @@ class Supervisor:
             base_url = mounts[role.mounts[0]] if role.mounts else self.base_url
             return run_role(self.config, role, logs=self.logs, base_url=base_url,
                             endpoints=endpoints, mounts=mounts, listen_fd=fds.get(role.name),
-                            ready_fd=ready_fd)
+                            ready_fd=ready_fd, hooks_done=self.hooks_done)
 
         defaults = self.config.DEFAULT
+        # Each service's own option, as upstream's (0: [DEFAULT] api_workers).
+        own = {"nova-api": defaults.osapi_compute_workers,
+               "cinder-api": defaults.osapi_volume_workers,
+               "heat-api": self.config.heat_api.workers}
         self.children = []
         for role in self.roles:
-            count = workers(role, defaults.api_workers, defaults.osapi_compute_workers)
+            count = workers(role, defaults.api_workers, own)
             # Several workers of one API accept on the one socket they inherit (the kernel
             # hands each connection to one of them, as gunicorn's workers share theirs).
             self.children += [Child(role, run, worker=index + 1 if count > 1 else 0)
@@ -222,6 +235,8 @@ class Supervisor:
             _write_client_files(holder, entry, clouds_yaml, self.base_url)
             _say_ready(holder, entry, clouds_yaml, self.base_url, started_at)
             self._say_processes()
+            if self.hooks_done is not None:
+                self.start_hooks(entry, clouds_yaml)
             self._watch()
             return 0
         finally:
@@ -255,6 +270,42 @@ class Supervisor:
         selector.close()
         return not self.stopping
 
+    def start_hooks(self, entry: dict[str, Any], clouds_yaml: Path | None) -> None:
+        """Run the init hooks once, in a process of their own (forked, as the children:
+        the supervisor keeps watching meanwhile), against the cloud every process serves."""
+        folder = Path(self.config.stacklab.init_hooks_dir)
+
+        def run(role: Role, ready_fd: int) -> int:
+            os.close(ready_fd)
+
+            async def hooks() -> None:
+                # Stopped with the cloud: a hook must not outlive it (its CLI is killed).
+                task = asyncio.current_task()
+                assert task is not None
+                loop = asyncio.get_running_loop()
+                for signum in (signal.SIGINT, signal.SIGTERM):
+                    loop.add_signal_handler(signum, task.cancel)
+                await run_hooks(folder, entry, clouds_yaml)
+
+            with contextlib.suppress(asyncio.CancelledError):
+                asyncio.run(hooks())
+            return 0
+
+        self.hooks = Child(Role("init-hooks"), run)
+        self.hooks.start()
+
+    def poll_hooks(self) -> bool:
+        """Whether the init hooks have run (none to run, or their process has exited):
+        then the children's health says so."""
+        if self.hooks is None or self.hooks.poll() is None:
+            return self.hooks is None
+        if self.hooks.ready_fd is not None:
+            os.close(self.hooks.ready_fd)
+        self.hooks = None
+        if self.hooks_done is not None:
+            self.hooks_done.set()
+        return True
+
     def _say_processes(self) -> None:
         for child in self.children:
             print(f"  process    {child.label} (pid {child.pid})", file=sys.stderr)
@@ -264,6 +315,7 @@ class Supervisor:
         """Start again a child that died (kill -9, a crash), on the same socket."""
         while not self.stopping:
             time.sleep(POLL)
+            self.poll_hooks()
             for child in self.children:
                 if child.poll() is None or self.stopping:
                     continue
@@ -293,7 +345,8 @@ class Supervisor:
 
     def _stop_all(self) -> None:
         self.stopping = True
-        running = [c for c in self.children if c.pid is not None and c.poll() is None]
+        running = [c for c in [*self.children, *([self.hooks] if self.hooks else [])]
+                   if c.pid is not None and c.poll() is None]
         for child in running:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(child.pid or 0, signal.SIGTERM)

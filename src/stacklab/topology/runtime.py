@@ -23,7 +23,7 @@ checks, heartbeats) is decided by ``reachable`` alone.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -333,6 +333,69 @@ class Runtime:
         for fqdn in sorted(self._down):
             self.power_on(fqdn)
         return before
+
+    def converge(self, faults: Mapping[str, Any]) -> bool:
+        """Make the faults in force those of ``faults`` (as ``faults()`` shows them), each
+        difference through the fault path above, so that every follower hears of it as
+        if it had been asked for: what another runtime of the same lab did (one process
+        per service: docs/processes.md). Undone first (networks and links, processes,
+        power, as ``heal``), then done. What names a node or a network the lab does not
+        have is skipped. Whether anything changed."""
+        before = self.faults()
+        stopped = {(str(entry.get("node")), str(entry.get("service")))
+                   for entry in faults.get("services_stopped", ())}
+        detached = {(str(entry.get("node")), str(entry.get("network")))
+                    for entry in faults.get("networks_detached", ())}
+        cut = {frozenset(str(n) for n in pair) for pair in faults.get("cut", ())}
+        links = {frozenset(str(n) for n in entry.get("nodes", ())):
+                 Link(float(entry.get("latency", 0.0)), float(entry.get("loss", 0.0)))
+                 for entry in faults.get("links", ())}
+        down = {str(fqdn) for fqdn in faults.get("nodes_down", ())}
+        stopped = {pair for pair in stopped if self._has(pair[0], service=pair[1])}
+        detached = {pair for pair in detached if self._has(pair[0], network=pair[1])}
+        cut = {pair for pair in cut if len(pair) == 2 and all(map(self._has, pair))}
+        links = {pair: link for pair, link in links.items()
+                 if len(pair) == 2 and all(map(self._has, pair))}
+        down = {fqdn for fqdn in down if self._has(fqdn)}
+        healed = self._cut - cut
+        if healed:
+            self._cut -= healed
+            self._tell(Change(NETWORK, tuple(sorted({n for pair in healed for n in pair})),
+                              "healed"))
+        for fqdn, network in sorted(self._detached - detached):
+            self.attach(fqdn, network)
+        for pair in sorted(set(self._links) - set(links), key=sorted):
+            first, second = sorted(pair)
+            self.set_link(first, second)
+        for fqdn, service in sorted(self._stopped - stopped):
+            self.start_service(fqdn, service)
+        for fqdn in sorted(self._down - down):
+            self.power_on(fqdn)
+        for fqdn in sorted(down - self._down):
+            self.power_off(fqdn)
+        for fqdn, service in sorted(stopped - self._stopped):
+            self.stop_service(fqdn, service)
+        for fqdn, network in sorted(detached - self._detached):
+            self.detach(fqdn, network)
+        new = cut - self._cut
+        if new:
+            self._cut |= new
+            self._tell(Change(NETWORK, tuple(sorted({n for pair in new for n in pair})),
+                              "partitioned"))
+        for pair, link in sorted(links.items(), key=lambda item: sorted(item[0])):
+            if self._links.get(pair) != link:
+                first, second = sorted(pair)
+                self.set_link(first, second, latency=link.latency, loss=link.loss)
+        return self.faults() != before
+
+    def _has(self, fqdn: str, *, service: str | None = None,
+             network: str | None = None) -> bool:
+        """Whether the lab has this node by FQDN (with this process, or on this network)."""
+        if fqdn not in self._fqdns:
+            return False
+        node = self.node(fqdn)
+        return ((service is None or node.runs(service))
+                and (network is None or network in node.addresses))
 
     def _tell(self, change: Change) -> None:
         for follower in list(self._followers):

@@ -110,8 +110,38 @@ def test_a_resized_server_is_confirmed_before_it_goes(service: ComputeService) -
                                 status="finished", source_compute=source, dest_compute=dest,
                                 old_flavor={}, new_flavor={}, project_id="project-a",
                                 user_id="user-a", created_at=0.0, updated_at=0.0))
+    service.bus.answers["confirm_resize"] = None  # type: ignore[attr-defined]
     delete(service, uuid)
+    # nova-api asks the source compute to confirm (a call: in its own process where the
+    # computes run apart, it lets its guest go and frees the migration's share), then
+    # deletes the server through its destination.
+    calls = service.bus.calls  # type: ignore[attr-defined]
+    assert [(target, method, kwargs["migration_uuid"]) for target, method, kwargs in calls] \
+        == [(Target("compute", source), "confirm_resize", "mig-1")]
+    assert migrations(service)[0].status == "confirming"  # the source's to finish
+    assert [(target, method) for target, method, _ in casts(service)] == [
+        (Target("compute", dest), "terminate_instance")]
+    assert actions(service) == ["confirmResize", "delete"]
+    assert server(service, uuid).task_state == states.DELETING
+
+
+def test_a_resized_server_whose_source_is_down_is_confirmed_by_nova_api(
+        service: ComputeService) -> None:
+    source, dest = compute_hosts(service)[:2]
+    uuid = add_server(service, host=dest, vm_state=states.RESIZED)
+    with service.db.session() as session:
+        session.add(m.Migration(uuid="mig-1", instance_uuid=uuid, migration_type="resize",
+                                status="finished", source_compute=source, dest_compute=dest,
+                                old_flavor={}, new_flavor={}, project_id="project-a",
+                                user_id="user-a", created_at=0.0, updated_at=0.0))
+        for record in session.scalars(select(m.ServiceRecord).where(
+                m.ServiceRecord.host == source)):
+            record.forced_down = True
+    service.placement.claim("mig-1", source, {"VCPU": 1, "MEMORY_MB": 512, "DISK_GB": 1})
+    delete(service, uuid)
+    assert service.bus.calls == []  # type: ignore[attr-defined]
     assert migrations(service)[0].status == "confirmed"
+    assert "mig-1" not in service.placement.allocations
     assert server(service, uuid).task_state == states.DELETING
 
 

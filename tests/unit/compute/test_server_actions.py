@@ -14,9 +14,11 @@ from typing import Any
 
 import jsonschema
 import pytest
+from sqlalchemy import select
 from starlette.testclient import TestClient
 
 from stacklab.cloud import Cloud
+from stacklab.compute import models as m
 from support.apiref import (
     assert_nova_response,
     nova_request_schema,
@@ -149,6 +151,23 @@ def test_a_second_image_while_the_first_is_made_is_409(client: TestClient, token
     assert image["status"] == "active"
 
 
+def test_create_image_s_location_is_glance_s_address_of_the_image(
+        cloud: Cloud, client: TestClient, token: str, server: str) -> None:
+    """Before 2.45, the Location nova answers is the image's in glance, under the catalog's
+    image endpoint (its own port where glance runs apart), not nova's address."""
+    assert cloud.compute.image_endpoint == f"{cloud.base_url}/image"
+    cloud.compute.image_endpoint = "http://glance.example:9292/image"
+    answer = action(client, token, server, "2.1", {"createImage": {"name": "snap"}})
+    assert answer.status_code == 202, answer.text
+    location = answer.headers["Location"]
+    prefix = "http://glance.example:9292/image/v2/images/"
+    assert location.startswith(prefix)
+    settled(client, token, server)
+    image = client.get(f"/image/v2/images/{location[len(prefix):]}",
+                       headers={"X-Auth-Token": token})
+    assert image.status_code == 200 and image.json()["name"] == "snap"
+
+
 # -- restore and forceDelete ------------------------------------------------------------------
 
 
@@ -251,6 +270,26 @@ def test_resize_takes_the_disk_config(client: TestClient, token: str, server: st
         "flavorRef": "2", "OS-DCF:diskConfig": "AUTO"}})
     assert answer.status_code == 202, answer.text
     assert show(client, token, server)["OS-DCF:diskConfig"] == "AUTO"
+
+
+def test_deleting_a_resized_server_has_its_source_compute_let_the_old_guest_go(
+        cloud: Cloud, client: TestClient, token: str, server: str) -> None:
+    """nova-api confirms the resize first through the source compute (confirm_resize): the
+    guest left there goes from that compute's hypervisor, whichever process runs it."""
+    source = show(client, token, server)["OS-EXT-SRV-ATTR:host"]
+    assert action(client, token, server, "2.1", {"resize": {"flavorRef": "2"}}
+                  ).status_code == 202
+    eventually(lambda: show(client, token, server)["status"] == "VERIFY_RESIZE")
+    assert server in cloud.compute.agents[source].hypervisor.domains
+    assert client.delete(f"{BASE}/servers/{server}",
+                         headers=at(token, "2.1")).status_code == 204
+    eventually(lambda: client.get(f"{BASE}/servers/{server}",
+                                  headers=at(token, "2.1")).status_code == 404)
+    assert server not in cloud.compute.agents[source].hypervisor.domains
+    with cloud.compute.db.session() as session:
+        statuses = [status for (status,) in session.execute(select(m.Migration.status).where(
+            m.Migration.instance_uuid == server))]
+    assert statuses == ["confirmed"]
 
 
 def test_tenant_id_without_all_tenants_lists_the_callers_own(

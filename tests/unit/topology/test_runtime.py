@@ -192,3 +192,41 @@ def test_a_packet_over_a_link_takes_its_latency_and_a_lossy_link_drops_as_seeded
     assert set(drawn) == {None, 0.1} and 70 < drawn.count(None) < 130
     assert lossy(5) == drawn  # the same seed loses the same packets
     assert lossy(6) != drawn
+
+
+def test_converge_makes_another_runtimes_faults_this_ones_through_the_fault_path() -> None:
+    """One process per service: each process's runtime is made the lab's (docs/processes.md),
+    every follower hearing each difference as if it had been asked for."""
+    lab, other = lab_runtime(), lab_runtime()
+    lab.power_off(COMPUTE1)
+    lab.stop_service(NETWORK1, "neutron-l3-agent")
+    lab.detach("compute2.openstack.local", "overlay")
+    lab.partition([["controller1"], ["controller2"]])
+    lab.set_link("controller1", "arbiter", latency=0.2, loss=0.1)
+    heard: list[Change] = []
+    downs: list[str] = []
+    other.subscribe(Follower("f", down=downs.append, changed=heard.append))
+
+    assert other.converge(lab.faults()) is True
+    assert other.faults() == lab.faults()
+    assert downs == [COMPUTE1]
+    assert {(c.kind, c.state) for c in heard} == {
+        ("power", "down"), ("service", "stopped"), ("network", "detached"),
+        ("network", "partitioned"), ("link", "changed")}
+    assert other.converge(lab.faults()) is False  # nothing differs: nobody told
+    assert len(heard) == 5
+
+    lab.heal()
+    lab.stop_service(COMPUTE1, "nova-compute")
+    assert other.converge(lab.faults()) is True
+    assert other.faults() == lab.faults()
+    assert other.is_up(COMPUTE1) and not other.running(COMPUTE1, "nova-compute")
+    assert other.reachable("controller1.openstack.local", "controller2.openstack.local")
+
+
+def test_converge_skips_what_the_lab_does_not_have() -> None:
+    runtime = lab_runtime()
+    assert runtime.converge({"nodes_down": ["nowhere.example"],
+                             "services_stopped": [{"node": NETWORK1, "service": "nope"}],
+                             "cut": [["nowhere.example", NETWORK1]]}) is False
+    assert runtime.faults() == lab_runtime().faults()

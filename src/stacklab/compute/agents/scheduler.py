@@ -85,7 +85,4 @@ class SchedulerManager:
             raise NoValidHost()
         LOG.info("Selected hosts %s for instances %s", [h.host for h in chosen],
                  list(request.instance_uuids))
-        group_id = group["uuid"] if group else None
-        for uuid in request.instance_uuids:
-            self.compute.instance_groups[uuid] = group_id
         return [host.host for host in chosen]

@@ -292,7 +292,8 @@ async def _create_image(call: Call, session: Session, instance: m.Instance,
     else:
         image_id, send = await service.snapshots.snapshot(
             instance, args["name"], args.get("metadata") or {}, call.context.auth_token or "")
-    location = service.base_url() + f"/image/v2/images/{image_id}"
+    # glance's address of the image, from the catalog, as nova's (not nova's own).
+    location = service.image_url(image_id)
     if call.version_at_least("2.45"):
         return Reply({"image_id": image_id}), send
     return Reply(None, headers={"Location": location}), send

@@ -7,6 +7,7 @@ state to the server over RPC and acts on what the server casts to it.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import TypeVar
 
 from stacklab.network.node_agents.dhcp import DhcpAgent
@@ -42,13 +43,20 @@ def _endpoint(node: Node, binary: str, env: AgentEnv) -> AgentEndpoint | None:
 
 
 class NodeAgents:
-    """Every agent process of the lab, in the topology's order of nodes and services."""
+    """Every agent process of the lab, in the topology's order of nodes and services.
 
-    def __init__(self, topology: Topology, env: AgentEnv) -> None:
+    ``here(binary, host)``: whether this OS process runs that agent (``stacklab up
+    --processes`` runs a node's agents in that node's ``neutron-agents`` process); the
+    others are not built here at all. None: every agent (one process for the cloud)."""
+
+    def __init__(self, topology: Topology, env: AgentEnv,
+                 here: Callable[[str, str | None], bool] | None = None) -> None:
         self.env = env
         self.processes: list[AgentProcess] = []
         for node in topology.nodes.values():
             for binary in node.services:
+                if here is not None and not here(binary, node.fqdn):
+                    continue
                 endpoint = _endpoint(node, binary, env)
                 if endpoint is not None:
                     self.processes.append(AgentProcess(endpoint, env))

@@ -17,17 +17,24 @@ server holds for each, and it reports those its keepalived says otherwise of (ne
 ``check_ha_state_for_router``). While the process is stopped its keepalived keeps
 running, but the transitions it sees are not reported: the agent that would relay them
 is not there.
+
+With ``stacklab up --processes`` the agent runs in its node's agents process, apart
+from the server, whose keepalived set-up it cannot share (``Keepalived.distributed``):
+told of routers, it asks the server for them (``sync_routers`` with their ids) and
+configures its own node's instance of each HA router from what it hears (neutron's
+agent writes keepalived.conf from the router's HA port and VRID the same way); a router
+taken off it stops its instance there.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from stacklab.bus.interface import Bus, MessagingTimeout, Target
 from stacklab.ha.vrrp import Transition, VrrpState
-from stacklab.network.keepalived import Keepalived
+from stacklab.network.keepalived import Keepalived, spec_from_wire
 from stacklab.network.node_agents.fip_link_local import FipLinkLocalAllocator
 from stacklab.network.scheduling.constants import (
     AGENT_TYPE_L3,
@@ -75,15 +82,18 @@ class L3Agent:
 
     # -- what the server casts -----------------------------------------------------------
 
-    def router_added_to_agent(self, payload: Iterable[str]) -> None:
-        self._process(payload)
+    def router_added_to_agent(self, payload: Iterable[str]) -> Awaitable[None] | None:
+        return self._process(payload)
 
-    def routers_updated(self, routers: Iterable[str]) -> None:
-        self._process(routers)
+    def routers_updated(self, routers: Iterable[str]) -> Awaitable[None] | None:
+        return self._process(routers)
 
     def router_removed_from_agent(self, payload: dict[str, str]) -> None:
         router_id = payload["router_id"]
         self.routers.discard(router_id)
+        if self.keepalived.distributed:
+            # Its own keepalived for the router goes (a master says goodbye).
+            self.keepalived.configure(router_id, [])
         LOG.info("Router %s removed from %s", router_id, self.host)
 
     # -- after a start ---------------------------------------------------------------------
@@ -102,7 +112,10 @@ class L3Agent:
             return
         for router_id in [r for r in self.routers if r not in router_ids]:
             self.router_removed_from_agent({"router_id": router_id})
-        self._process(router_ids)
+        if self.keepalived.distributed:
+            await self._configure(router_ids)
+        else:
+            self._process(router_ids)
         try:
             routers = await self.bus.call(Target(L3_PLUGIN_TOPIC), "sync_routers",
                                           host=self.host)
@@ -121,8 +134,34 @@ class L3Agent:
 
     # -- plumbing --------------------------------------------------------------------------
 
-    def _process(self, router_ids: Iterable[str]) -> None:
+    def _process(self, router_ids: Iterable[str]) -> Awaitable[None] | None:
+        if self.keepalived.distributed:
+            # The bus awaits it: the routers' keepalived comes from the server's answer.
+            return self._configure(list(router_ids))
         for router_id in router_ids:
+            self.routers.add(router_id)
+            self.keepalived.ensure(router_id, self.host)
+        return None
+
+    async def _configure(self, router_ids: list[str]) -> None:
+        """Ask the server for the routers, set up this node's keepalived instance of each
+        HA one (a router no longer HA loses its instance) and run them. A router the
+        server no longer gives this host is left to its removal's cast."""
+        try:
+            routers = await self.bus.call(Target(L3_PLUGIN_TOPIC), "sync_routers",
+                                          host=self.host, router_ids=router_ids, vrrp=True)
+        except MessagingTimeout:
+            LOG.error("Sync of routers %s on %s failed: the server did not answer",
+                      router_ids, self.host)
+            return
+        found = {router["id"]: router for router in routers}
+        for router_id in router_ids:
+            router = found.get(router_id)
+            if router is None:
+                # No longer this host's (removed meanwhile): its removal says so.
+                continue
+            vrrp = router.get("vrrp")
+            self.keepalived.configure(router_id, [spec_from_wire(vrrp)] if vrrp else [])
             self.routers.add(router_id)
             self.keepalived.ensure(router_id, self.host)
 

@@ -7,6 +7,7 @@ from stacklab.cloud import Cloud
 from stacklab.ha.vrrp import VrrpState, master_down_interval
 from stacklab.network import models as m
 from stacklab.network.declaration import NODE_AGENTS
+from stacklab.network.keepalived import spec_from_wire
 from stacklab.network.node_agents import L3Agent
 from stacklab.network.topics import L3_AGENT_TOPIC, L3_PLUGIN_TOPIC
 from support.inprocess import run_in_virtual_time
@@ -73,5 +74,26 @@ def test_keepalived_states_reach_the_server_only_over_rpc() -> None:
             states = {b.ha_state for b in session.query(m.RouterBinding)}
         assert sorted(states) == ["active", "standby"]
         assert cloud.bus.metrics()[L3_PLUGIN_TOPIC].casts_delivered >= 3
+
+    run_in_virtual_time(test)
+
+
+def test_sync_routers_gives_an_agent_its_own_keepalived_instance_of_each_ha_router() -> None:
+    """What an L3 agent in its node's own process (stacklab up --processes) configures its
+    keepalived from: the instance the server would set up on its host."""
+    async def test(cloud: Cloud, clock: VirtualClock) -> None:
+        await clock.run_for(0)
+        router_id = make_router(cloud)
+        await clock.run_for(0)
+        segment = cloud.agents.segments[router_id]
+        for host in (NETWORK1, NETWORK2):
+            (router,) = cloud.agents.hosted_routers(host, [router_id], vrrp=True)
+            spec = spec_from_wire(router["vrrp"])
+            (instance,) = segment.instances(node=host)
+            assert (spec.host, spec.ha_ip_address, spec.config) == (
+                host, str(instance.primary_ip), instance.config)
+        # Without vrrp, the full sync's answer as before; another router's ids: nothing.
+        assert "vrrp" not in cloud.agents.hosted_routers(NETWORK1)[0]
+        assert cloud.agents.hosted_routers(NETWORK1, ["other"], vrrp=True) == []
 
     run_in_virtual_time(test)

@@ -218,18 +218,13 @@ class AutoScalingGroup(GroupResource):
                          properties: Mapping[str, Any]) -> Mapping[str, Any]:
         if physical_id is None:
             return {}
-        nested = ctx.nested()
-        held = nested.resources(physical_id)
-        names = [n for n in self.members(ctx) if n in held]
-        refs = [held[n][1] or n for n in names]
-        values = {n: dict(await nested.attributes(physical_id, n)) for n in names}
-        keys = {k for attrs in values.values() for k in attrs if k != "show"}
+        members = await self.members_of(ctx, physical_id, self.members(ctx))
         return {
-            "current_size": len(names), "refs": refs,
-            "refs_map": dict(zip(names, refs, strict=True)),
+            "current_size": len(members.names), "refs": members.refs,
+            "refs_map": dict(zip(members.names, members.refs, strict=True)),
             # get_attr [group, outputs, <attribute>] / [group, outputs_list, <attribute>]
-            "outputs": {k: {n: values[n].get(k) for n in names} for k in keys},
-            "outputs_list": {k: [values[n].get(k) for n in names] for k in keys},
+            "outputs": {k: members.by_member(k) for k in members.keys},
+            "outputs_list": {k: members.in_order(k) for k in members.keys},
         }
 
 

@@ -34,8 +34,14 @@ from stacklab.orchestration.resources.properties import BOOLEAN, INTEGER, LIST, 
 from stacklab.orchestration.resources.properties import Attribute as A
 from stacklab.orchestration.resources.properties import Property as P
 from stacklab.orchestration.resources.registry import register
+from stacklab.orchestration.resources.type_access import TypeApi
 from stacklab.orchestration.template.errors import StackValidationFailed
 from stacklab.orchestration.template.parameters import CustomConstraint, Range
+
+# OS::Cinder::VolumeType's extra specs ("metadata") and projects.
+_VOLUME_TYPES = TypeApi(VOLUME, "/types", "extra_specs", "os-volume-type-access",
+                        "volume_type_access", "project_id", "project", "addProjectAccess",
+                        "removeProjectAccess")
 
 # cinder 3.42 extends an attached (in-use) volume; heat asks for it where cinder has it.
 _EXTEND_IN_USE = "3.42"
@@ -576,20 +582,10 @@ class VolumeType(ResourcePlugin):
             "os-volume-type-access:is_public": properties["is_public"]}}))["volume_type"]
         ident = str(made["id"])
         if properties.get("metadata"):
-            await self._specs(ctx, ident, properties["metadata"])
+            await _VOLUME_TYPES.set_specs(ctx, ident, properties["metadata"])
         for project in properties.get("projects") or []:
-            await self._access(ctx, ident, "addProjectAccess", project)
+            await _VOLUME_TYPES.share(ctx, ident, project)
         return ident
-
-    @staticmethod
-    async def _specs(ctx: Context, ident: str, specs: Mapping[str, Any]) -> None:
-        await ctx.call(VOLUME, "POST", f"/types/{ident}/extra_specs",
-                       json={"extra_specs": {k: str(v) for k, v in specs.items()}})
-
-    @staticmethod
-    async def _access(ctx: Context, ident: str, action: str, project: str) -> None:
-        await ctx.call(VOLUME, "POST", f"/types/{ident}/action",
-                       json={action: {"project": project}})
 
     async def update(self, ctx: Context, physical_id: str | None, old: Mapping[str, Any],
                      new: Mapping[str, Any], changed: frozenset[str]) -> None:
@@ -603,22 +599,9 @@ class VolumeType(ResourcePlugin):
             await ctx.call(VOLUME, "PUT", f"/types/{physical_id}",
                            json={"volume_type": body})
         if "metadata" in changed:
-            current = (await ctx.call(VOLUME, "GET", f"/types/{physical_id}/extra_specs"))[
-                "extra_specs"]
-            for key in current:
-                await ctx.call(VOLUME, "DELETE", f"/types/{physical_id}/extra_specs/"
-                               f"{quote(key, safe='')}")
-            if new.get("metadata"):
-                await self._specs(ctx, physical_id, new["metadata"])
+            await _VOLUME_TYPES.replace_specs(ctx, physical_id, new.get("metadata"))
         if "projects" in changed and not new.get("is_public"):
-            listed = (await ctx.call(VOLUME, "GET", f"/types/{physical_id}"
-                                     "/os-volume-type-access"))["volume_type_access"]
-            before = {entry["project_id"] for entry in listed}
-            after = set(new.get("projects") or [])
-            for project in sorted(before - after):
-                await self._access(ctx, physical_id, "removeProjectAccess", project)
-            for project in sorted(after - before):
-                await self._access(ctx, physical_id, "addProjectAccess", project)
+            await _VOLUME_TYPES.sync_access(ctx, physical_id, new.get("projects") or [])
 
     async def delete(self, ctx: Context, physical_id: str | None,
                      properties: Mapping[str, Any]) -> None:

@@ -14,7 +14,8 @@ members in batches.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from stacklab.orchestration.resources.base import Context
@@ -50,12 +51,45 @@ def _indexed(value: Any, variable: str, index: int | str) -> Any:
     return value
 
 
+@dataclass(frozen=True)
+class Members:
+    """A group's members as its attributes read them: names in the group's order (those
+    its nested stack holds), their physical ids (``refs``, the name while none), and
+    each member's attributes."""
+
+    names: list[str]
+    refs: list[str]
+    values: dict[str, dict[str, Any]]
+
+    @property
+    def keys(self) -> set[str]:
+        """Every attribute some member has (``show`` is the member's own, not the group's)."""
+        return {k for attrs in self.values.values() for k in attrs if k != "show"}
+
+    def by_member(self, key: str) -> dict[str, Any]:
+        """Member name -> its ``key`` attribute (None where it has none)."""
+        return {n: self.values[n].get(key) for n in self.names}
+
+    def in_order(self, key: str) -> list[Any]:
+        return [self.values[n].get(key) for n in self.names]
+
+
 class GroupResource(StackResource):
     """A group whose nested stack may change in steps (heat's rolling updates and batched
     creates): each step a nested create or update of ``(size, new)`` (the group's size
     after it, and how many members may take the new definition), the next one started
     once the nested stack has settled and its pause has passed. The steps left are kept
     in the resource's data (``batches``)."""
+
+    async def members_of(self, ctx: Context, physical_id: str,
+                         wanted: Iterable[str]) -> Members:
+        """The members named in ``wanted`` that the nested stack holds, with their
+        attributes: what every group's ``attributes`` is built from."""
+        nested = ctx.nested()
+        held = nested.resources(physical_id)
+        names = [n for n in wanted if n in held]
+        return Members(names, [held[n][1] or n for n in names],
+                       {n: dict(await nested.attributes(physical_id, n)) for n in names})
 
     def step_template(self, ctx: Context, physical_id: str | None,
                       properties: Mapping[str, Any], size: int, new: int
@@ -350,20 +384,17 @@ class ResourceGroup(GroupResource):
                          properties: Mapping[str, Any]) -> Mapping[str, Any]:
         if physical_id is None:
             return {}
-        nested = ctx.nested()
-        held = nested.resources(physical_id)
-        names = [n for n in self.names(ctx, int(properties.get("count") or 0)) if n in held]
-        refs = [held[n][1] or n for n in names]
-        values = {n: dict(await nested.attributes(physical_id, n)) for n in names}
-        keys = {k for attrs in values.values() for k in attrs if k != "show"}
+        members = await self.members_of(
+            ctx, physical_id, self.names(ctx, int(properties.get("count") or 0)))
         out: dict[str, Any] = {
-            "refs": refs, "refs_map": dict(zip(names, refs, strict=True)),
+            "refs": members.refs,
+            "refs_map": dict(zip(members.names, members.refs, strict=True)),
             "removed_rsrc_list": self.skiplist(ctx),
             # get_attr [group, attributes, <attribute>]: member name -> its value.
-            "attributes": {k: {n: values[n].get(k) for n in names} for k in keys}}
-        for name, attrs in values.items():
+            "attributes": {k: members.by_member(k) for k in members.keys}}
+        for name, attrs in members.values.items():
             out[f"resource.{name}"] = attrs
         # get_attr [group, <member attribute>]: that attribute of every member, in order.
-        for key in keys:
-            out.setdefault(key, [values[n].get(key) for n in names])
+        for key in members.keys:
+            out.setdefault(key, members.in_order(key))
         return out

@@ -59,6 +59,7 @@ from stacklab.orchestration.resources.properties import (
 )
 from stacklab.orchestration.resources.properties import Property as P
 from stacklab.orchestration.resources.registry import register
+from stacklab.orchestration.resources.type_access import TypeApi
 from stacklab.orchestration.template.errors import StackValidationFailed
 from stacklab.orchestration.template.parameters import (
     AllowedValues,
@@ -66,6 +67,10 @@ from stacklab.orchestration.template.parameters import (
     Length,
     Range,
 )
+
+# OS::Nova::Flavor's extra specs and tenants.
+_FLAVORS = TypeApi(COMPUTE, "/flavors", "os-extra_specs", "os-flavor-access", "flavor_access",
+                   "tenant_id", "tenant", "addTenantAccess", "removeTenantAccess")
 
 # heat's server statuses that mean "not there yet" (nova client plugin's deferred ones).
 _DEFERRED = {"BUILD", "HARD_REBOOT", "PASSWORD", "REBOOT", "RESCUE", "RESIZE",
@@ -1088,45 +1093,19 @@ class Flavor(ResourcePlugin):
             "flavor"]
         ident = str(made["id"])
         if properties.get("extra_specs"):
-            await self._specs(ctx, ident, properties["extra_specs"])
+            await _FLAVORS.set_specs(ctx, ident, properties["extra_specs"])
         if not properties["is_public"]:
             for tenant in properties.get("tenants") or [ctx.project_id]:
-                await self._access(ctx, ident, "addTenantAccess", tenant)
+                await _FLAVORS.share(ctx, ident, tenant)
         return ident
-
-    @staticmethod
-    async def _specs(ctx: Context, ident: str, specs: Mapping[str, Any]) -> None:
-        await ctx.call(COMPUTE, "POST", f"/flavors/{ident}/os-extra_specs",
-                       json={"extra_specs": {k: str(v) for k, v in specs.items()}})
-
-    @staticmethod
-    async def _access(ctx: Context, ident: str, action: str, tenant: str) -> None:
-        await ctx.call(COMPUTE, "POST", f"/flavors/{ident}/action",
-                       json={action: {"tenant": tenant}})
 
     async def update(self, ctx: Context, physical_id: str | None, old: Mapping[str, Any],
                      new: Mapping[str, Any], changed: frozenset[str]) -> None:
         assert physical_id is not None
         if "extra_specs" in changed:
-            current = (await ctx.call(COMPUTE, "GET",
-                                      f"/flavors/{physical_id}/os-extra_specs"))[
-                "extra_specs"]
-            for key in current:
-                await ctx.call(COMPUTE, "DELETE",
-                               f"/flavors/{physical_id}/os-extra_specs/"
-                               f"{quote(key, safe='')}")
-            if new.get("extra_specs"):
-                await self._specs(ctx, physical_id, new["extra_specs"])
+            await _FLAVORS.replace_specs(ctx, physical_id, new.get("extra_specs"))
         if "tenants" in changed and not old.get("is_public"):
-            listed = (await ctx.call(COMPUTE, "GET",
-                                     f"/flavors/{physical_id}/os-flavor-access"))[
-                "flavor_access"]
-            before = {entry["tenant_id"] for entry in listed}
-            after = set(new.get("tenants") or [])
-            for tenant in sorted(before - after):
-                await self._access(ctx, physical_id, "removeTenantAccess", tenant)
-            for tenant in sorted(after - before):
-                await self._access(ctx, physical_id, "addTenantAccess", tenant)
+            await _FLAVORS.sync_access(ctx, physical_id, new.get("tenants") or [])
 
     async def delete(self, ctx: Context, physical_id: str | None,
                      properties: Mapping[str, Any]) -> None:
@@ -1139,8 +1118,7 @@ class Flavor(ResourcePlugin):
         if physical_id is None:
             return {}
         flavor = (await ctx.call(COMPUTE, "GET", f"/flavors/{physical_id}"))["flavor"]
-        specs = (await ctx.call(COMPUTE, "GET", f"/flavors/{physical_id}/os-extra_specs"))[
-            "extra_specs"]
+        specs = await _FLAVORS.extra_specs(ctx, physical_id)
         return {"is_public": flavor.get("os-flavor-access:is_public"), "extra_specs": specs,
                 "show": flavor}
 

@@ -115,12 +115,9 @@ class SoftwareDeploymentGroup(ResourceGroup):
                          properties: Mapping[str, Any]) -> Mapping[str, Any]:
         if physical_id is None:
             return {}
-        nested = ctx.nested()
-        held = nested.resources(physical_id)
-        names = [str(n) for n in properties.get("servers") or {} if str(n) in held]
-        values = {n: dict(await nested.attributes(physical_id, n)) for n in names}
-        keys = {k for attrs in values.values() for k in attrs if k != "show"}
-        out: dict[str, Any] = {k: {n: values[n].get(k) for n in names} for k in keys}
+        members = await self.members_of(
+            ctx, physical_id, [str(n) for n in properties.get("servers") or {}])
+        out: dict[str, Any] = {k: members.by_member(k) for k in members.keys}
         for group_key, member_key in _MAPPED.items():
-            out[group_key] = {n: values[n].get(member_key) for n in names}
+            out[group_key] = members.by_member(member_key)
         return out

@@ -193,3 +193,25 @@ def test_deletion_policy_snapshot_keeps_a_backup_of_the_volume() -> None:
         assert len((await lab.get(f"{CINDER}/backups?all_tenants=1"))["backups"]) == 1
 
     run(scenario)
+
+
+def test_a_private_volume_types_metadata_and_projects_are_replaced_by_an_update() -> None:
+    async def scenario(lab: Lab) -> None:
+        admin = await lab.admin_context("vtype")
+        first, _ = await lab.project("first")
+        second, _ = await lab.project("second")
+        vtype = plugin("OS::Cinder::VolumeType")
+        type_id, props = await lab.create(vtype, admin, {
+            "name": "private", "is_public": False, "metadata": {"a": "1", "b": "2"},
+            "projects": [first]})
+        access = await lab.get(f"{CINDER}/types/{type_id}/os-volume-type-access")
+        assert [e["project_id"] for e in access["volume_type_access"]] == [first]
+
+        await lab.update(vtype, admin, type_id, props, {
+            **_given(props), "metadata": {"c": 3}, "projects": [second]})
+        shown = (await vtype.attributes(admin, type_id, props))["show"]
+        assert shown["extra_specs"] == {"c": "3"}
+        access = await lab.get(f"{CINDER}/types/{type_id}/os-volume-type-access")
+        assert [e["project_id"] for e in access["volume_type_access"]] == [second]
+
+    run(scenario)

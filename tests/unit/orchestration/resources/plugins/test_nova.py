@@ -267,3 +267,26 @@ def test_a_servers_snapshot_is_an_image_and_its_deletion_policy_snapshot_keeps_o
         assert (await lab.get(f"/image/v2/images/{kept}"))["status"] == "active"
 
     run(scenario)
+
+
+def test_a_private_flavors_extra_specs_and_tenants_are_replaced_by_an_update() -> None:
+    async def scenario(lab: Lab) -> None:
+        admin = await lab.admin_context("flavor")
+        first, _ = await lab.project("first")
+        second, _ = await lab.project("second")
+        flavor = plugin("OS::Nova::Flavor")
+        flavor_id, props = await lab.create(flavor, admin, {
+            "name": "private", "ram": 64, "vcpus": 1, "disk": 1, "is_public": False,
+            "extra_specs": {"hw:a": "1", "hw:b": "2"}, "tenants": [first]})
+        access = await lab.get(f"{NOVA}/flavors/{flavor_id}/os-flavor-access")
+        assert [e["tenant_id"] for e in access["flavor_access"]] == [first]
+
+        await lab.update(flavor, admin, flavor_id, props, {
+            **_given(props), "extra_specs": {"hw:c": 3}, "tenants": [second]})
+        # Exactly the new specs (the old keys deleted, values as strings) and tenants.
+        assert (await flavor.attributes(admin, flavor_id, props))["extra_specs"] == {
+            "hw:c": "3"}
+        access = await lab.get(f"{NOVA}/flavors/{flavor_id}/os-flavor-access")
+        assert [e["tenant_id"] for e in access["flavor_access"]] == [second]
+
+    run(scenario)

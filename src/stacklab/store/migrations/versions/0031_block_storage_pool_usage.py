@@ -1,7 +1,7 @@
 """block storage: each backend's used bytes
 
-Revision ID: 0030
-Revises: 0029
+Revision ID: 0031
+Revises: 0030
 Create Date: 2026-12-04 16:35:00.000000
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0030'
-down_revision = '0029'
+revision = '0031'
+down_revision = '0030'
 branch_labels = None
 depends_on = None
 
@@ -22,7 +22,7 @@ def upgrade() -> None:
     sa.Column('used_bytes', sa.BigInteger(), nullable=False),
     sa.PrimaryKeyConstraint('backend', name=op.f('pk_block_storage_pool_usage'))
     )
-    # What 0029's entries already hold.
+    # What 0030's entries already hold.
     op.execute("INSERT INTO block_storage_pool_usage (backend, used_bytes) "
                "SELECT backend, SUM(size) FROM block_storage_volume_data GROUP BY backend")
 
