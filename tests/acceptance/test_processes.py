@@ -93,6 +93,31 @@ def _status(url: str, token: str) -> int:
         return error.code
 
 
+def _json(url: str, token: str) -> Any:
+    request = urllib.request.Request(url, headers={"X-Auth-Token": token})
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        return json.loads(answer.read())
+
+
+def _put(url: str, token: str, body: dict[str, Any]) -> Any:
+    request = urllib.request.Request(
+        url, data=json.dumps(body).encode(), method="PUT",
+        headers={"X-Auth-Token": token, "Content-Type": "application/json",
+                 "OpenStack-API-Version": "volume 3.32"})
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        return json.loads(answer.read() or b"null")
+
+
+def _available(cloud: LiveCloud, volume: dict[str, Any]) -> dict[str, Any]:
+    deadline = time.monotonic() + 60
+    while volume["status"] != "available":
+        assert volume["status"] in ("creating", "downloading", "available"), volume
+        assert time.monotonic() < deadline, volume
+        time.sleep(0.3)
+        volume = cloud.openstack_json("volume", "show", volume["id"])
+    return volume
+
+
 def _restarted(cloud: LiveCloud, label: str, pid: int) -> None:
     deadline = time.monotonic() + 60
     while f"{label} (pid {pid}) exited with -9; starting it again" not in cloud.log.read_text():
@@ -141,8 +166,9 @@ def test_processes_serve_the_cli_and_survive_kill_9(tmp_path: Path) -> None:
                     "nova-api#2", "nova-conductor", "nova-scheduler",
                     "neutron-server", "nova-compute@compute1.openstack.local",
                     "nova-compute@compute2.openstack.local", "cinder-api#1",
-                    "cinder-api#2", "cinder-scheduler", "cinder-backup", "heat-api",
+                    "cinder-api#2", "cinder-scheduler", "heat-api",
                     f"cinder-volume@{CONTROLLER1}", f"cinder-volume@{CONTROLLER2}",
+                    f"cinder-backup@{CONTROLLER1}", f"cinder-backup@{CONTROLLER2}",
                     f"heat-engine@{CONTROLLER1}", f"heat-engine@{CONTROLLER2}",
                     *(f"neutron-agents@{node}" for node in AGENT_NODES)} <= set(pids)
             # Each API on its own port, as a real deployment's catalog says.
@@ -174,10 +200,14 @@ def test_processes_serve_the_cli_and_survive_kill_9(tmp_path: Path) -> None:
                 assert cloud.openstack_json("token", "issue")["id"]
             _restarted(cloud, "keystone#1", pids["keystone#1"])
             image_file = tmp_path / "disk.raw"
-            image_file.write_bytes(b"\0" * 1024)
+            image_file.write_bytes(b"procs-bytes " * 100)
             image = cloud.openstack_json("image", "create", "--disk-format", "raw",
                                          "--file", str(image_file), "procs-image")
             assert image["status"] == "active"
+            # A volume of the image's bytes, on one controller's LVM: its cinder-volume is
+            # killed below, and the bytes are still there after its restart.
+            source = _available(cloud, cloud.openstack_json(
+                "volume", "create", "--size", "1", "--image", "procs-image", "procs-src"))
             network = cloud.openstack_json("network", "create", "procs-net")
             cloud.openstack_json("subnet", "create", "--network", network["id"],
                                  "--subnet-range", "10.31.0.0/24", "procs-subnet")
@@ -222,6 +252,15 @@ def test_processes_serve_the_cli_and_survive_kill_9(tmp_path: Path) -> None:
                             "    type: OS::Heat::TestResource\n    properties:\n"
                             "      action_wait_secs: {create: 600}\n")
             cloud.openstack("stack", "create", "-t", str(slow), "procs-slow")
+            # set-log reaches controller1's cinder-volume process over the bus, and get-log
+            # is answered by it: its DEBUG goes with it when it is killed below.
+            cinder = catalog["cinder"]["Endpoints"][0]["url"]
+            admin = cloud.openstack_json("token", "issue")["id"]
+            lvm1 = {"binary": "cinder-volume", "server": f"{CONTROLLER1}@lvm",
+                    "prefix": "cinder.volume.manager"}
+            _put(f"{cinder}/os-services/set-log", admin, {**lvm1, "level": "DEBUG"})
+            assert _put(f"{cinder}/os-services/get-log", admin, lvm1)["log_levels"][0][
+                "levels"] == {"cinder.volume.manager": "DEBUG"}
             # Both controllers' cinder-volume and heat-engine die with them: the volume
             # created below waits in its backend's queue for the restarted process.
             killed = ["nova-conductor", "nova-compute@compute1.openstack.local",
@@ -254,6 +293,31 @@ def test_processes_serve_the_cli_and_survive_kill_9(tmp_path: Path) -> None:
                 time.sleep(0.3)
                 volume = cloud.openstack_json("volume", "show", volume["id"])
             assert volume["os-vol-host-attr:host"].split("@")[0] in (CONTROLLER1, CONTROLLER2)
+            # The volume made before the kill keeps its bytes (a node's LVM is on its
+            # disks): a clone of it, uploaded to an image, is the image it came from.
+            clone = _available(cloud, cloud.openstack_json(
+                "volume", "create", "--size", "1", "--source", source["id"], "procs-clone"))
+            assert clone["os-vol-host-attr:host"] == source["os-vol-host-attr:host"]
+            cloud.openstack("image", "create", "--volume", clone["id"], "--disk-format",
+                            "raw", "procs-upload")
+            deadline = time.monotonic() + 60
+            while cloud.openstack_json("image", "show", "procs-upload")["status"] != "active":
+                assert time.monotonic() < deadline
+                time.sleep(0.3)
+            saved = tmp_path / "saved.raw"
+            cloud.openstack("image", "save", "--file", str(saved), "procs-upload")
+            assert saved.read_bytes() == image_file.read_bytes()
+            # cinder-api's scheduler-stats see the bytes its cinder-volume wrote: the
+            # source's pool has a GiB used (its thin pool's space, in the store).
+            pools = _json(f"{catalog['cinder']['Endpoints'][0]['url']}"
+                          "/scheduler-stats/get_pools?detail=true",
+                          cloud.openstack_json("token", "issue")["id"])["pools"]
+            used = {p["name"]: p["capabilities"] for p in pools}[
+                source["os-vol-host-attr:host"]]
+            assert used["free_capacity_gb"] == used["total_capacity_gb"] - 1
+            # The restarted cinder-volume has its configured levels again, as upstream's.
+            assert _put(f"{cinder}/os-services/get-log", admin, lvm1)["log_levels"][0][
+                "levels"] != {"cinder.volume.manager": "DEBUG"}
             # A restarted engine process finds the lock's holder dead (its listener does
             # not answer: no process consumes it) and fails what it left IN_PROGRESS.
             deadline = time.monotonic() + 60

@@ -226,11 +226,13 @@ def test_a_compute_process_recovers_only_its_own_servers() -> None:
 
 def test_cinder_and_heat_run_as_upstream_deploys_them() -> None:
     labels = [role.label for role in roles_for(load_topology(None))]
-    for name in ("cinder-api", "cinder-scheduler", "cinder-backup", "heat-api"):
+    for name in ("cinder-api", "cinder-scheduler", "heat-api"):
         assert name in labels
     for node in (CONTROLLER1, CONTROLLER2):
         assert f"cinder-volume@{node}" in labels and f"heat-engine@{node}" in labels
-    assert "cinder" not in labels and "heat" not in labels
+        # One per controller: their object store is shared through the store.
+        assert f"cinder-backup@{node}" in labels
+    assert "cinder" not in labels and "heat" not in labels and "cinder-backup" not in labels
     topology = load_topology(None)
     engine = find_role(topology, "heat-engine", "controller1")
     # heat-engine names its host by the node's name, cinder by the FQDN.
@@ -241,6 +243,9 @@ def test_cinder_and_heat_run_as_upstream_deploys_them() -> None:
     assert volume.runs("cinder-volume", CONTROLLER2)
     assert not volume.runs("cinder-volume", CONTROLLER1)
     assert not volume.runs("cinder-scheduler", CONTROLLER2)
+    backup = find_role(topology, "cinder-backup", "controller1")
+    assert backup.runs("cinder-backup", CONTROLLER1)
+    assert not backup.runs("cinder-backup", CONTROLLER2)
 
 
 def test_a_cinder_volume_process_consumes_every_backend_of_its_node_only() -> None:

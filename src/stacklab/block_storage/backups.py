@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from stacklab.api.errors import BadRequest, NotFound, ServiceUnavailable
 from stacklab.block_storage import models as m
+from stacklab.block_storage.loglevels import LogLevelEndpoints, LogLevels
 from stacklab.block_storage.manager import RESTORE_MARK
 from stacklab.block_storage.objectstore import ObjectStore
 from stacklab.block_storage.quotas import Quotas
@@ -392,7 +393,7 @@ def delete_objects(store: ObjectStore, container: str | None, prefix: str | None
 
 # -- cinder-backup -------------------------------------------------------------------------
 
-class BackupManager:
+class BackupManager(LogLevelEndpoints):
     """The endpoint of one cinder-backup process (on a controller)."""
 
     def __init__(self, service: BlockStorageService, node: str) -> None:
@@ -407,6 +408,9 @@ class BackupManager:
     @property
     def store(self) -> ObjectStore:
         return self.service.backup_store
+
+    def _log_service(self) -> tuple[LogLevels, str, str]:
+        return self.service.log_levels, BACKUP, self.node
 
     async def create_backup(self, backup_id: str) -> None:
         service = self.service

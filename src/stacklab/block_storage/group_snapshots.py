@@ -234,7 +234,9 @@ class GroupSnapshotVolumeEndpoints:
                 return
             for snapshot in GroupSnapshots.snapshots(session, row.id):
                 if ready:
-                    store.write(host, snapshot.id, store.read(host, snapshot.volume_id))
+                    store.write(host, snapshot.id,
+                                store.read(host, snapshot.volume_id, session=session),
+                                session=session)
                     snapshot.progress = "100%"
                 snapshot.status = "available" if ready else "error"
                 snapshot.updated_at = now
@@ -250,7 +252,7 @@ class GroupSnapshotVolumeEndpoints:
             if row is None:
                 return
             for snapshot in GroupSnapshots.snapshots(session, row.id):
-                service.store.remove(self.backend.host, snapshot.id)
+                service.store.remove(self.backend.host, snapshot.id, session=session)
                 session.delete(snapshot)
             session.delete(row)
         LOG.info("group_snapshot %s deleted successfully.", group_snapshot_id)

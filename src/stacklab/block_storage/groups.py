@@ -379,7 +379,7 @@ class GroupVolumeEndpoints:
                 return
             for volume in Groups.members(session, group_id):
                 if volume.host is not None:
-                    service.store.remove(backend_of(volume.host), volume.id)
+                    service.store.remove(backend_of(volume.host), volume.id, session=session)
                 for attachment in service.attachments.of_volume(session, volume.id):
                     session.delete(attachment)
                 session.delete(volume)

@@ -14,7 +14,8 @@ level set there.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from stacklab.bus.interface import current_host
 from stacklab.observability.logging import current_node
@@ -139,3 +140,23 @@ class LogLevels:
             return True
         return record.levelno >= min(self.effective(binary, host, record.name)
                                      for binary, host in candidates)
+
+
+class LogLevelEndpoints:
+    """The RPC methods of every cinder service but cinder-api (its manager's
+    ``set_log_levels``, cast, and ``get_log_levels``, called, by cinder-api's set-log and
+    get-log): each sets and reads its own levels in its own process, whatever process
+    cinder-api runs in."""
+
+    def _log_service(self) -> tuple[LogLevels, str, str]:
+        """The levels of this manager's process, and its (binary, host)."""
+        raise NotImplementedError
+
+    async def set_log_levels(self, log_request: Mapping[str, Any]) -> None:
+        levels, binary, host = self._log_service()
+        levels.set(binary, host, log_request.get("prefix"),
+                   level_number(log_request.get("level")))
+
+    async def get_log_levels(self, log_request: Mapping[str, Any]) -> dict[str, str]:
+        levels, binary, host = self._log_service()
+        return levels.get(binary, host, log_request.get("prefix"))

@@ -24,6 +24,7 @@ from stacklab.block_storage.from_backup import create_from_backup
 from stacklab.block_storage.glance import volume_image_metadata
 from stacklab.block_storage.group_snapshots import GroupSnapshotVolumeEndpoints
 from stacklab.block_storage.groups import GroupSchedulerEndpoints, GroupVolumeEndpoints
+from stacklab.block_storage.loglevels import LogLevelEndpoints, LogLevels
 from stacklab.block_storage.manage import Leftover, ManageEndpoints
 from stacklab.block_storage.messages import (
     COPY_VOLUME_TO_IMAGE,
@@ -76,7 +77,7 @@ def driver_capabilities(backend: Backend) -> dict[str, Any]:
 
 
 class VolumeManager(AttachmentEndpoints, ManageEndpoints, GroupVolumeEndpoints,
-                    GroupSnapshotVolumeEndpoints):
+                    GroupSnapshotVolumeEndpoints, LogLevelEndpoints):
     """The endpoint of one cinder-volume process (one backend of one node)."""
 
     def __init__(self, service: BlockStorageService, backend: Backend) -> None:
@@ -92,6 +93,9 @@ class VolumeManager(AttachmentEndpoints, ManageEndpoints, GroupVolumeEndpoints,
     @property
     def target(self) -> Target:
         return Target(TOPICS[VOLUME], self.backend.host)
+
+    def _log_service(self) -> tuple[LogLevels, str, str]:
+        return self.service.log_levels, VOLUME, self.backend.host
 
     async def create_volume(self, volume_id: str, backup_id: str | None = None,
                             ctxt: Mapping[str, Any] | None = None) -> None:
@@ -135,10 +139,12 @@ class VolumeManager(AttachmentEndpoints, ManageEndpoints, GroupVolumeEndpoints,
                 return
             if data is None:
                 if volume.snapshot_id is not None:
-                    data = service.store.read(self.backend.host, volume.snapshot_id)
+                    data = service.store.read(self.backend.host, volume.snapshot_id,
+                                              session=session)
                 elif volume.source_volid is not None:
-                    data = service.store.read(self.backend.host, volume.source_volid)
-            service.store.write(self.backend.host, volume.id, data or b"")
+                    data = service.store.read(self.backend.host, volume.source_volid,
+                                              session=session)
+            service.store.write(self.backend.host, volume.id, data or b"", session=session)
             if metadata is not None:
                 volume.image_metadata = metadata
                 volume.bootable = True
@@ -168,9 +174,9 @@ class VolumeManager(AttachmentEndpoints, ManageEndpoints, GroupVolumeEndpoints,
                 return
             if cascade:
                 for snapshot in service.snapshots_of(session, volume_id):
-                    service.store.remove(self.backend.host, snapshot.id)
+                    service.store.remove(self.backend.host, snapshot.id, session=session)
                     session.delete(snapshot)
-            service.store.remove(self.backend.host, volume_id)
+            service.store.remove(self.backend.host, volume_id, session=session)
             for attachment in service.attachments.of_volume(session, volume_id):
                 session.delete(attachment)  # a forced delete takes its attachments along
             session.delete(volume)
@@ -223,8 +229,8 @@ class VolumeManager(AttachmentEndpoints, ManageEndpoints, GroupVolumeEndpoints,
             snapshot = session.get(m.Snapshot, snapshot_id)
             if snapshot is None:
                 return
-            service.store.write(self.backend.host, snapshot.id,
-                                service.store.read(self.backend.host, snapshot.volume_id))
+            service.store.write(self.backend.host, snapshot.id, service.store.read(
+                self.backend.host, snapshot.volume_id, session=session), session=session)
             snapshot.status = "available"
             snapshot.progress = "100%"
             snapshot.updated_at = service.clock.now()
@@ -238,7 +244,7 @@ class VolumeManager(AttachmentEndpoints, ManageEndpoints, GroupVolumeEndpoints,
             snapshot = session.get(m.Snapshot, snapshot_id)
             if snapshot is None:
                 return
-            service.store.remove(self.backend.host, snapshot_id)
+            service.store.remove(self.backend.host, snapshot_id, session=session)
             session.delete(snapshot)
         await self.notifier.snapshot(snapshot_id, "delete.end", ctxt, usage)
 
@@ -319,7 +325,7 @@ class VolumeManager(AttachmentEndpoints, ManageEndpoints, GroupVolumeEndpoints,
                 volume.updated_at = self.service.clock.now()
 
 
-class SchedulerManager(GroupSchedulerEndpoints):
+class SchedulerManager(GroupSchedulerEndpoints, LogLevelEndpoints):
     """The endpoint of one cinder-scheduler process."""
 
     def __init__(self, service: BlockStorageService, node: str) -> None:
@@ -330,6 +336,9 @@ class SchedulerManager(GroupSchedulerEndpoints):
     @property
     def target(self) -> Target:
         return Target(TOPICS[SCHEDULER], self.node)
+
+    def _log_service(self) -> tuple[LogLevels, str, str]:
+        return self.service.log_levels, SCHEDULER, self.node
 
     async def create_volume(self, volume_id: str, size: int, availability_zone: str | None,
                             extra_specs: dict[str, str],

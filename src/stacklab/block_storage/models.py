@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Float, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, Float, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from stacklab.store.base import Base
+from stacklab.store.base import BYTES, Base
 
 
 class VolumeService(Base):
@@ -306,3 +306,37 @@ class Message(Base):
     action_id: Mapped[str | None] = mapped_column(String(10))
     created_at: Mapped[float] = mapped_column(Float)
     expires_at: Mapped[float | None] = mapped_column(Float, index=True)
+
+
+class VolumeData(Base):
+    """What a backend holds: a volume's or a snapshot's bytes (an LVM logical volume, an
+    rbd image), by host@backend. In the store rather than in a process, as a node's LVM
+    and the storage nodes' disks outlive it: every cinder process reads the same, and a
+    restarted cinder-volume keeps its volumes' data (``storage.py``)."""
+
+    __tablename__ = "block_storage_volume_data"
+    backend: Mapped[str] = mapped_column(String(255), primary_key=True)
+    ident: Mapped[str] = mapped_column(String(255), primary_key=True)
+    # The bytes' length, so that a pool's used space is summed without reading them.
+    size: Mapped[int] = mapped_column(BigInteger)
+    data: Mapped[bytes] = mapped_column(BYTES)
+
+
+class BackupObject(Base):
+    """An object of the backups' object store (swift's stand-in, ``objectstore.py``):
+    every controller's cinder-backup writes and reads the same."""
+
+    __tablename__ = "block_storage_backup_object"
+    container: Mapped[str] = mapped_column(String(255), primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), primary_key=True)
+    data: Mapped[bytes] = mapped_column(BYTES)
+
+
+class PoolUsage(Base):
+    """What a backend's entries (``VolumeData``) hold in all, in bytes: kept with every
+    write, so that the scheduler reads a pool's used space in one row rather than summing
+    every volume's at each request."""
+
+    __tablename__ = "block_storage_pool_usage"
+    backend: Mapped[str] = mapped_column(String(255), primary_key=True)
+    used_bytes: Mapped[int] = mapped_column(BigInteger)

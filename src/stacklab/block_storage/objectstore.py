@@ -1,26 +1,49 @@
 """The object store cinder-backup writes into (a swift-like store: containers of named
-objects). stacklab holds it in memory, as ``storage.py`` holds the volumes: a backup's
-objects live as long as the process, and restoring reads back exactly what was written."""
+objects). stacklab keeps it in the store (``block_storage_backup_object``), as a real
+swift is one service for every cinder-backup: a backup made by one controller's
+cinder-backup process is restored by the other's, and restoring reads back exactly what
+was written, after any restart."""
 
 from __future__ import annotations
 
+from sqlalchemy import delete, select
+
+from stacklab.block_storage import models as m
+from stacklab.store.database import Database
+
 
 class ObjectStore:
-    def __init__(self) -> None:
-        self._containers: dict[str, dict[str, bytes]] = {}
+    def __init__(self, db: Database) -> None:
+        self.db = db
 
     def put(self, container: str, name: str, data: bytes) -> None:
-        self._containers.setdefault(container, {})[name] = bytes(data)
+        with self.db.session() as session:
+            row = session.get(m.BackupObject, (container, name))
+            if row is None:
+                session.add(m.BackupObject(container=container, name=name, data=bytes(data)))
+            else:
+                row.data = bytes(data)
 
     def get(self, container: str, name: str) -> bytes:
         """The object's bytes; ``KeyError`` when it is not there (swift's 404)."""
-        return self._containers[container][name]
+        with self.db.session() as session:
+            data = session.scalar(select(m.BackupObject.data).where(
+                m.BackupObject.container == container, m.BackupObject.name == name))
+        if data is None:
+            raise KeyError(name)
+        return bytes(data)
 
     def delete(self, container: str, name: str) -> None:
-        self._containers.get(container, {}).pop(name, None)
+        with self.db.session() as session:
+            session.execute(delete(m.BackupObject).where(
+                m.BackupObject.container == container, m.BackupObject.name == name))
 
     def names(self, container: str, prefix: str = "") -> list[str]:
-        return sorted(n for n in self._containers.get(container, {}) if n.startswith(prefix))
+        with self.db.session() as session:
+            names = session.scalars(select(m.BackupObject.name).where(
+                m.BackupObject.container == container))
+            return sorted(n for n in names if n.startswith(prefix))
 
     def containers(self) -> list[str]:
-        return sorted(c for c, objects in self._containers.items() if objects)
+        with self.db.session() as session:
+            return sorted(session.scalars(select(m.BackupObject.container).distinct()))

@@ -86,15 +86,19 @@ class RbdVolumes:
         except RadosError as error:
             raise RbdError(str(error)) from None
 
-    def capacity(self, host: str) -> RbdCapacity | None:
-        """The pool's figures as the driver reports them; None: ``unknown`` (no cluster)."""
+    def capacity(self, host: str, stored: int | None = None) -> RbdCapacity | None:
+        """The pool's figures as the driver reports them; None: ``unknown`` (no cluster).
+        ``stored``: the bytes the backend's volumes hold (the store's count, every
+        process's writes), of which this process's model of the cluster may have seen
+        only its own."""
         client = self.clients[host]
         cluster = client.now()
         if cluster.blocked(client.pool) is not None:
             return None
         pool = cluster.pool(client.pool)
-        free = cluster.max_avail(client.pool) / GIB
-        used = pool.stored / GIB
+        elsewhere = max((stored or 0) - pool.stored, 0)
+        free = cluster.max_avail(client.pool, elsewhere) / GIB
+        used = (pool.stored + elsewhere) / GIB
         return RbdCapacity(round(used + free, 2), round(free, 2), round(used, 2))
 
     def location_info(self, backend: Backend, fsid: str) -> str:
@@ -113,13 +117,15 @@ class RbdStats:
     capabilities: dict[str, object]
 
 
-def rbd_stats(volumes: RbdVolumes, backend: Backend) -> RbdStats | None:
+def rbd_stats(volumes: RbdVolumes, backend: Backend, stored: int | None = None
+              ) -> RbdStats | None:
     """The rbd backend's stats as RBDDriver._update_volume_stats gives them (None for a
-    backend of another driver, or one with no cluster attached)."""
+    backend of another driver, or one with no cluster attached); ``stored`` as
+    ``capacity``'s."""
     if not volumes.serves(backend.host):
         return None
     client = volumes.clients[backend.host]
-    capacity = volumes.capacity(backend.host)
+    capacity = volumes.capacity(backend.host, stored)
     capabilities: dict[str, object] = {
         "driver_version": DRIVER_VERSION, "storage_protocol": "ceph",
         "location_info": volumes.location_info(backend, client.cluster.fsid),

@@ -151,7 +151,7 @@ class Reimages:
             volume = session.get(m.Volume, volume_id)
             if volume is None:
                 return
-            service.store.write(backend, volume_id, data)
+            service.store.write(backend, volume_id, data, session=session)
             volume.image_metadata = volume_image_metadata(image)
             volume.bootable = True
             volume.status = volume.previous_status or "available"
@@ -171,4 +171,4 @@ class Reimages:
                 else None
             if snapshot is None or origin is None or origin.host is None:
                 raise KeyError(snapshot_id)
-            return service.store.read(backend_of(origin.host), snapshot_id)
+            return service.store.read(backend_of(origin.host), snapshot_id, session=session)

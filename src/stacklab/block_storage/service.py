@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -35,7 +36,7 @@ from stacklab.block_storage.servicegroup import (
     VolumeServices,
 )
 from stacklab.block_storage.snapshots import Snapshots
-from stacklab.block_storage.storage import VolumeStore
+from stacklab.block_storage.storage import GIB, VolumeStore
 from stacklab.block_storage.transfers import Transfers
 from stacklab.block_storage.volume_types import VolumeTypes
 from stacklab.block_storage.volumes import Cast, Volumes, host_matches
@@ -86,7 +87,7 @@ class BlockStorageService:
         self.messages = Messages(clock, ids, config.DEFAULT.message_ttl)
         self.attachments = Attachments(clock, ids)
         self.types.in_use = self._type_in_use
-        self.store = VolumeStore()
+        self.store = VolumeStore(db)
         # cinder's [glance] access: set by the declaration (it needs the app).
         self.glance: GlanceClient | None = None
         # cinder's [nova] access (volume-extended events): set by the declaration too.
@@ -95,7 +96,7 @@ class BlockStorageService:
         self.scheduler_managers = [SchedulerManager(self, p.node) for p in self.processes
                                    if p.binary == SCHEDULER]
         # cinder-backup on each controller, writing into the object store.
-        self.backup_store = ObjectStore()
+        self.backup_store = ObjectStore(db)
         self.backups = Backups(clock, ids, self.quotas, self.volumes, self.backup_hosts)
         self.backup_managers = [BackupManager(self, p.node) for p in self.processes
                                 if p.binary == BACKUP]
@@ -118,6 +119,8 @@ class BlockStorageService:
             if migrated:
                 self.types.ensure_default(session)
                 self.groups.ensure_cgsnapshot_type(session)
+                # Each backend's usage row, before any process of the shape writes.
+                self.store.ensure(session, [backend.host for backend in self.backends])
         for manager in self.scheduler_managers:
             manager.listener = self.bus.listen(manager.target, manager)
         for volume in self.volume_managers:
@@ -249,6 +252,7 @@ class BlockStorageService:
                 m.VolumeService.binary == VOLUME))}
             provisioned = dict(session.execute(
                 select(m.Volume.host, func.sum(m.Volume.size)).group_by(m.Volume.host)).all())
+            written = self.store.used_bytes(session)
         pools = []
         seen: set[str] = set()
         for backend in self.backends:
@@ -256,10 +260,10 @@ class BlockStorageService:
                 continue  # one service for the nodes sharing a backend_host
             seen.add(backend.host)
             record = records.get(backend.host)
-            used: float = self.store.used_gb(backend.host)
+            used: float = math.ceil(written.get(backend.host, 0) / GIB)
             total = float(backend.capacity_gb)
             allocated = float(provisioned.get(backend.pool_host) or 0)
-            rbd = rbd_stats(self.store.rbd, backend)
+            rbd = rbd_stats(self.store.rbd, backend, written.get(backend.host))
             if rbd is not None:
                 total, used = rbd.total, rbd.used
             capabilities = {

@@ -1,51 +1,126 @@
 """What the backends hold: each volume's and snapshot's bytes, per host@backend.
 
-An LVM backend keeps its logical volumes on its own node's disks. stacklab keeps them in
-memory (a volume is its image's bytes, or nothing written yet): enough to copy an image
-into a volume, a volume into a snapshot and back, and to tell how much of a thin pool is
-used. They do not outlive the process.
+An LVM backend keeps its logical volumes on its own node's disks: they outlive its
+cinder-volume process, and upstream copies them between nodes (a migration, a retype)
+over iSCSI. stacklab keeps them in the store (``block_storage_volume_data``: a volume
+is its image's bytes, or nothing written yet), so that every cinder process reads the
+same whatever the shape (one process, or one per service) and a restarted cinder-volume
+finds its volumes' data: enough to copy an image into a volume, a volume into a snapshot
+and back, and to tell how much of a thin pool is used. An rbd backend's live in the
+lab's Ceph (``rbd.py``): its cluster serves each op or refuses it (RbdError) and
+accounts for the space, and the bytes are kept in the store as well, as the storage
+nodes' disks are every client's: the other node's cinder-volume of the shared
+``backend_host`` (another process) reads what one wrote, after any restart.
+
+Each call takes the caller's session when it has one open (its writes then commit with
+the caller's, and a file SQLite database is not asked for a second writer).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 
+from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy.orm import Session
+
+from stacklab.block_storage import models as m
 from stacklab.block_storage.rbd import RbdVolumes
+from stacklab.store.database import Database
 
 GIB = 1024 ** 3
 
 
+def _count(connection: Connection, backend: str, delta: int) -> None:
+    """Add ``delta`` bytes to the backend's usage (in the writer's transaction)."""
+    if not delta:
+        return
+    counted = connection.execute(update(m.PoolUsage).where(
+        m.PoolUsage.backend == backend).values(used_bytes=m.PoolUsage.used_bytes + delta))
+    if not counted.rowcount:
+        connection.execute(insert(m.PoolUsage).values(backend=backend, used_bytes=delta))
+
+
 class VolumeStore:
-    def __init__(self) -> None:
-        self._data: dict[str, dict[str, bytes]] = {}
+    def __init__(self, db: Database) -> None:
+        self.db = db
         self.rbd = RbdVolumes()
+
+    @contextmanager
+    def _session(self, session: Session | None) -> Iterator[Session]:
+        if session is not None:
+            yield session
+            return
+        with self.db.session() as own:
+            yield own
 
     async def ready(self, backend: str) -> None:
         """Wait for the backend to take ops (an rbd backend's cluster); RbdError if not."""
         await self.rbd.ready(backend)
 
-    def write(self, backend: str, ident: str, data: bytes) -> None:
+    def write(self, backend: str, ident: str, data: bytes, *,
+              session: Session | None = None) -> None:
         if self.rbd.serves(backend):
-            self.rbd.write(backend, ident, data)
-            return
-        self._data.setdefault(backend, {})[ident] = data
+            self.rbd.write(backend, ident, data)  # RbdError when the cluster refuses it
+        values = {"size": len(data), "data": bytes(data)}
+        with self._session(session) as current:
+            # Core statements on the session's connection, not the ORM's (which would
+            # look through the caller's objects): a volume's create pays for this write.
+            connection = current.connection()
+            old = connection.scalar(select(m.VolumeData.size).where(
+                m.VolumeData.backend == backend, m.VolumeData.ident == ident))
+            if old is None:
+                connection.execute(insert(m.VolumeData).values(backend=backend, ident=ident,
+                                                               **values))
+            else:
+                connection.execute(update(m.VolumeData).where(
+                    m.VolumeData.backend == backend, m.VolumeData.ident == ident
+                ).values(values))
+            _count(connection, backend, len(data) - (old or 0))
 
-    def read(self, backend: str, ident: str) -> bytes:
+    def read(self, backend: str, ident: str, *, session: Session | None = None) -> bytes:
         if self.rbd.serves(backend):
-            return self.rbd.read(backend, ident)
-        return self._data.get(backend, {}).get(ident, b"")
+            self.rbd.read(backend, ident)  # RbdError when the cluster cannot serve it
+        with self._session(session) as current:
+            data = current.connection().scalar(select(m.VolumeData.data).where(
+                m.VolumeData.backend == backend, m.VolumeData.ident == ident))
+        return bytes(data) if data is not None else b""
 
-    def remove(self, backend: str, ident: str) -> None:
+    def remove(self, backend: str, ident: str, *, session: Session | None = None) -> None:
         if self.rbd.serves(backend):
             self.rbd.remove(backend, ident)
-            return
-        self._data.get(backend, {}).pop(ident, None)
+        with self._session(session) as current:
+            connection = current.connection()
+            old = connection.scalar(select(m.VolumeData.size).where(
+                m.VolumeData.backend == backend, m.VolumeData.ident == ident))
+            if old is None:
+                return
+            connection.execute(delete(m.VolumeData).where(
+                m.VolumeData.backend == backend, m.VolumeData.ident == ident))
+            _count(connection, backend, -old)
 
-    def used_gb(self, backend: str) -> int:
+    def used_gb(self, backend: str, *, session: Session | None = None) -> int:
         """The pool's allocated space: what was written, rounded up to whole GiB."""
-        return math.ceil(sum(len(data) for data in self._data.get(backend, {}).values())
-                         / GIB)
+        return math.ceil(self.used_bytes(session).get(backend, 0) / GIB)
 
-    def names(self, backend: str) -> list[str]:
+    def used_bytes(self, session: Session | None = None) -> dict[str, int]:
+        """What each backend's entries hold, in bytes (one small query for every pool)."""
+        with self._session(session) as current:
+            rows = current.connection().execute(
+                select(m.PoolUsage.backend, m.PoolUsage.used_bytes)).all()
+        return {backend: int(total) for backend, total in rows}
+
+    def ensure(self, session: Session, backends: Iterable[str]) -> None:
+        """Each backend's usage row, made once (at the cloud's start, before any process
+        of the shape writes: two first writes at once would not both insert it)."""
+        connection = session.connection()
+        known = set(connection.scalars(select(m.PoolUsage.backend)))
+        for backend in sorted(set(backends) - known):
+            connection.execute(insert(m.PoolUsage).values(backend=backend, used_bytes=0))
+
+    def names(self, backend: str, *, session: Session | None = None) -> list[str]:
         """The entries an LVM backend holds (its logical volumes), sorted."""
-        return sorted(self._data.get(backend, {}))
+        with self._session(session) as current:
+            return sorted(current.scalars(select(m.VolumeData.ident).where(
+                m.VolumeData.backend == backend)))

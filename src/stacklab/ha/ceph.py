@@ -402,13 +402,16 @@ class CephCluster:
     def raw_used(self) -> int:
         return sum(pool.stored * pool.size for pool in self.pools.values())
 
-    def max_avail(self, pool_name: str) -> int:
-        """`ceph df`'s MAX AVAIL: what the fullest in OSD lets the pool still take."""
+    def max_avail(self, pool_name: str, elsewhere: int = 0) -> int:
+        """`ceph df`'s MAX AVAIL: what the fullest in OSD lets the pool still take.
+        ``elsewhere``: bytes of the pool this model did not see written, counted as
+        stored (another OS process's client wrote them: each process has its own model
+        of the one cluster, docs/processes.md)."""
         pool = self.pools[pool_name]
         members = [osd for osd in self.osds if osd.in_]
         if not members:
             return 0
-        used = self.raw_used() // max(len(self.osds), 1)
+        used = (self.raw_used() + elsewhere * pool.size) // max(len(self.osds), 1)
         spare = min(max(osd.capacity - used, 0) for osd in members)
         return spare * min(len({osd.host for osd in members}), pool.size) // pool.size
 

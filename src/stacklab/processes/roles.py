@@ -14,9 +14,10 @@ as upstream runs it too: neutron-server (the API, its RPC servers, the agents' D
 and, on each node that runs neutron's agents, one process for that node's agents (Open
 vSwitch, DHCP, L3, metadata, and the keepalived of its HA routers), which reach the
 server over the bus only. cinder and heat are
-split as upstream runs them too: cinder-api, cinder-scheduler, cinder-backup, one
-cinder-volume per volume node (each serving every backend of its node, the shared rbd
-``backend_host`` included, as cinder/cmd/volume.py's children), heat-api (with
+split as upstream runs them too: cinder-api, cinder-scheduler, one cinder-volume per
+volume node (each serving every backend of its node, the shared rbd ``backend_host``
+included, as cinder/cmd/volume.py's children), one cinder-backup per backup node (their
+object store is in the store, as one swift serves them all), heat-api (with
 heat-api-cfn) and one heat-engine per engine node.
 """
 
@@ -73,9 +74,6 @@ SHARED_ROLES: tuple[Role, ...] = (
          frozenset({"neutron-server"})),
     Role("cinder-api", ("/volume",), frozenset({"volume"}), frozenset({"cinder-api"})),
     Role("cinder-scheduler", (), frozenset({"volume"}), frozenset({"cinder-scheduler"})),
-    # Both controllers' cinder-backup in one process: the backups' object store (swift's
-    # stand-in, block_storage/objectstore.py) is in memory, so one process keeps it.
-    Role("cinder-backup", (), frozenset({"volume"}), frozenset({"cinder-backup"})),
     Role("heat-api", ("/heat-api", "/heat-api-cfn"),
          frozenset({"orchestration", "cloudformation"}),
          frozenset({"heat-api", "heat-api-cfn"})),
@@ -85,14 +83,16 @@ NOVA_COMPUTE = "nova-compute"
 NEUTRON_AGENTS_ROLE = "neutron-agents"
 # The lab's processes that run once per node, each its own OS process there, and the
 # service (declaration) whose start and background work it runs.
-PER_NODE = {NOVA_COMPUTE: "compute", "cinder-volume": "volume",
+# cinder-backup too: the backups' object store (swift's stand-in) is in the store, so each
+# controller's process reads and writes the same objects.
+PER_NODE = {NOVA_COMPUTE: "compute", "cinder-volume": "volume", "cinder-backup": "volume",
             "heat-engine": "orchestration"}
 
 
 def roles_for(topology: Topology) -> list[Role]:
     """Every process of the shape: the shared roles, then one per node of each of
-    ``PER_NODE``'s (nova-compute, cinder-volume, heat-engine), then one per node that
-    runs neutron's agents (``neutron-agents``: that node's agents)."""
+    ``PER_NODE``'s (nova-compute, cinder-volume, cinder-backup, heat-engine), then one
+    per node that runs neutron's agents (``neutron-agents``: that node's agents)."""
     per_node = [Role(binary, (), frozenset({service}), frozenset({binary}), node.fqdn)
                 for binary, service in PER_NODE.items()
                 for node in topology.nodes.values() if binary in node.services]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import JSON, Float, MetaData
+from sqlalchemy import JSON, Float, LargeBinary, MetaData
+from sqlalchemy.dialects.mysql import LONGBLOB
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase
 
@@ -16,6 +17,10 @@ NAMING = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+# Bytes of any size: MariaDB's BLOB holds 64 KiB only, so a LONGBLOB there (PostgreSQL's
+# bytea and SQLite's BLOB have no such limit).
+BYTES = LargeBinary().with_variant(LONGBLOB(), "mysql")
 
 
 class Base(DeclarativeBase):

@@ -116,6 +116,11 @@ def test_set_log_changes_one_service_and_its_records(client: TestClient,
     # DEBUG for controller2's scheduler (lowercase is fine, as cinder's upper()).
     client.put(f"{V3}/os-services/set-log", headers=at(token), json={
         "binary": "cinder-scheduler", "server": C2, "level": "debug"})
+    # The set is cast to the service (202 before it is done, as upstream): a get, called
+    # to the same service, answers once it is.
+    assert get_log(client, token, binary="cinder-scheduler", server=C2,
+                   prefix="cinder.scheduler.filter_scheduler")[0]["levels"] == {
+        "cinder.scheduler.filter_scheduler": "DEBUG"}
     scheduler = logging.getLogger("cinder.scheduler.filter_scheduler")
     collected.seen.clear()
     with on_host(C1):

@@ -4,6 +4,10 @@ lost, failing with both, usable again once they return."""
 
 from __future__ import annotations
 
+import pytest
+
+from stacklab.block_storage.rbd import RbdError
+from stacklab.block_storage.storage import GIB
 from stacklab.config import RBD_DRIVER
 from support.inprocess import ephemeral_config
 from unit.block_storage.cinder_calls import Lab, run_lab
@@ -83,5 +87,40 @@ def test_a_ceph_volume_outlives_a_storage_node_and_creates_fail_with_both() -> N
         await lab.settle(1.0)
         assert f"volume-{first['id']}" not in cluster.pool("volumes").objects
         assert f"volume-{second['id']}" in cluster.pool("volumes").objects
+
+    run_lab(scenario, ceph_config())
+
+
+def test_a_ceph_volumes_bytes_are_read_by_the_other_nodes_process() -> None:
+    """The two cinder-volume processes of the shared backend_host each have their own
+    model of the cluster: what one wrote, the other reads (from the store), while its own
+    cluster still decides whether the op is served."""
+    async def scenario(lab: Lab) -> None:
+        lab.token = await lab.login()
+        await ceph_type(lab)
+        images = (await lab.client.get("/image/v2/images", headers={
+            "X-Auth-Token": lab.token})).json()["images"]
+        created = await lab.create(name="boot", volume_type="ceph", imageRef=images[0]["id"])
+        volume = await lab.until_status(created["volume"]["id"], "available", "error")
+        assert volume["status"] == "available"
+        file = await lab.client.get(f"/image/v2/images/{images[0]['id']}/file",
+                                    headers={"X-Auth-Token": lab.token})
+        cluster = lab.cloud.controlplane.ceph
+        assert cluster is not None
+        # As the other process's cluster model, which never saw this write.
+        cluster.pool("volumes").objects.pop(f"volume-{volume['id']}")
+        store = lab.cloud.block_storage.store
+        assert store.read(CEPH_HOST, str(volume["id"])) == file.content
+        # The pool's use, as the scheduler and get_pools see it, counts what the store
+        # holds too: 0.02 GiB written, then gone from this model alone.
+        store.write(CEPH_HOST, "big", bytes(GIB // 50))
+        cluster.pool("volumes").objects.pop("volume-big")
+        pools = (await lab.call("GET", "/scheduler-stats/get_pools?detail=true"))["pools"]
+        caps = next(p for p in pools if p["name"] == f"{CEPH_HOST}#ceph")["capabilities"]
+        assert (caps["total_capacity_gb"], caps["free_capacity_gb"]) == (100.0, 99.98)
+        lab.cloud.node_down(S1)
+        lab.cloud.node_down(S2)
+        with pytest.raises(RbdError):
+            store.read(CEPH_HOST, str(volume["id"]))
 
     run_lab(scenario, ceph_config())

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from stacklab.api.errors import BadRequest, NotFound
@@ -10,8 +11,9 @@ from stacklab.api.service import Call, Reply
 from stacklab.api.validation import Schema, describe_nova
 from stacklab.block_storage import loglevels, schemas
 from stacklab.block_storage.api.base import api, block_storage, project_target, timestamp
-from stacklab.block_storage.servicegroup import VOLUME
-from stacklab.observability.logging import current_node
+from stacklab.block_storage.servicegroup import TOPICS, VOLUME
+from stacklab.bus.interface import Target
+from stacklab.observability.logging import current_node, request_ids
 
 _INDEX = "volume_extension:services:index"
 _UPDATE = "volume_extension:services:update"
@@ -101,7 +103,7 @@ async def update_service(call: Call) -> dict[str, Any] | Reply | None:
     if action == "set-log":
         return _set_log(call)
     if action == "get-log":
-        return _get_log(call)
+        return await _get_log(call)
     if action == "enable":
         return await _set_disabled(call, False)
     if action == "disable":
@@ -144,26 +146,34 @@ def _set_log(call: Call) -> Reply:
         raise BadRequest(f"Invalid input received: {error}") from None
     prefix = body.get("prefix")
     binaries, services = _log_services(call)
-    levels = block_storage(call).log_levels
+    service = block_storage(call)
     if loglevels.API in binaries:
-        levels.set(loglevels.API, _api_host(), prefix, level)
+        service.log_levels.set(loglevels.API, _api_host(), prefix, level)
+    # Every other service sets its own, in its own process: cast to each (cinder's
+    # rpcapi set_log_levels), wherever it runs.
+    log_request = {"prefix": prefix, "level": logging.getLevelName(level)}
     for binary, host in services:
-        levels.set(binary, host, prefix, level)
+        service.bus.cast_nowait(Target(TOPICS[binary], host), "set_log_levels",
+                                ctxt=request_ids(), log_request=log_request)
     return Reply(None, status=202)
 
 
-def _get_log(call: Call) -> dict[str, Any]:
+async def _get_log(call: Call) -> dict[str, Any]:
     body = call.body or {}
     prefix = body.get("prefix")
     binaries, services = _log_services(call)
-    levels = block_storage(call).log_levels
+    service = block_storage(call)
+    levels = service.log_levels
     result = []
     server = body.get("server")
     host = _api_host()
     if (not server or server == host) and loglevels.API in binaries:
         result.append({"host": host, "binary": loglevels.API,
                        "levels": levels.get(loglevels.API, host, prefix)})
+    # Each service answers with its own levels (cinder's rpcapi get_log_levels, a call).
     for binary, service_host in services:
-        result.append({"host": service_host, "binary": binary,
-                       "levels": levels.get(binary, service_host, prefix)})
+        answer = await service.bus.call(Target(TOPICS[binary], service_host),
+                                        "get_log_levels", ctxt=request_ids(),
+                                        log_request={"prefix": prefix})
+        result.append({"host": service_host, "binary": binary, "levels": dict(answer)})
     return {"log_levels": result}
