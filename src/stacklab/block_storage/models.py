@@ -317,7 +317,9 @@ class VolumeData(Base):
     __tablename__ = "block_storage_volume_data"
     backend: Mapped[str] = mapped_column(String(255), primary_key=True)
     ident: Mapped[str] = mapped_column(String(255), primary_key=True)
-    # The bytes' length, so that a pool's used space is summed without reading them.
+    # Which piece of the bytes (store.base.pieces: a row must fit one database packet).
+    seq: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    # The piece's length, so that a pool's used space is summed without reading them.
     size: Mapped[int] = mapped_column(BigInteger)
     data: Mapped[bytes] = mapped_column(BYTES)
 
@@ -329,6 +331,8 @@ class BackupObject(Base):
     __tablename__ = "block_storage_backup_object"
     container: Mapped[str] = mapped_column(String(255), primary_key=True)
     name: Mapped[str] = mapped_column(String(255), primary_key=True)
+    # Which piece of the object (cinder's objects are up to 50 MiB: store.base.pieces).
+    seq: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     data: Mapped[bytes] = mapped_column(BYTES)
 
 

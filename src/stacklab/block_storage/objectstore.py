@@ -6,9 +6,10 @@ was written, after any restart."""
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 
 from stacklab.block_storage import models as m
+from stacklab.store.base import pieces
 from stacklab.store.database import Database
 
 
@@ -18,20 +19,22 @@ class ObjectStore:
 
     def put(self, container: str, name: str, data: bytes) -> None:
         with self.db.session() as session:
-            row = session.get(m.BackupObject, (container, name))
-            if row is None:
-                session.add(m.BackupObject(container=container, name=name, data=bytes(data)))
-            else:
-                row.data = bytes(data)
+            connection = session.connection()
+            connection.execute(delete(m.BackupObject).where(
+                m.BackupObject.container == container, m.BackupObject.name == name))
+            connection.execute(insert(m.BackupObject), [
+                {"container": container, "name": name, "seq": seq, "data": piece}
+                for seq, piece in enumerate(pieces(data))])
 
     def get(self, container: str, name: str) -> bytes:
         """The object's bytes; ``KeyError`` when it is not there (swift's 404)."""
         with self.db.session() as session:
-            data = session.scalar(select(m.BackupObject.data).where(
-                m.BackupObject.container == container, m.BackupObject.name == name))
-        if data is None:
+            found = list(session.scalars(select(m.BackupObject.data).where(
+                m.BackupObject.container == container, m.BackupObject.name == name
+            ).order_by(m.BackupObject.seq)))
+        if not found:
             raise KeyError(name)
-        return bytes(data)
+        return b"".join(found)
 
     def delete(self, container: str, name: str) -> None:
         with self.db.session() as session:
@@ -41,7 +44,7 @@ class ObjectStore:
     def names(self, container: str, prefix: str = "") -> list[str]:
         with self.db.session() as session:
             names = session.scalars(select(m.BackupObject.name).where(
-                m.BackupObject.container == container))
+                m.BackupObject.container == container).distinct())
             return sorted(n for n in names if n.startswith(prefix))
 
     def containers(self) -> list[str]:

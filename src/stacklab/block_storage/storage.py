@@ -12,6 +12,9 @@ accounts for the space, and the bytes are kept in the store as well, as the stor
 nodes' disks are every client's: the other node's cinder-volume of the shared
 ``backend_host`` (another process) reads what one wrote, after any restart.
 
+An entry is kept as pieces of at most 1 MiB (``store.base.pieces``): a volume made from a
+large image would not fit one MariaDB packet.
+
 Each call takes the caller's session when it has one open (its writes then commit with
 the caller's, and a file SQLite database is not asked for a second writer).
 """
@@ -22,11 +25,12 @@ import math
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from stacklab.block_storage import models as m
 from stacklab.block_storage.rbd import RbdVolumes
+from stacklab.store.base import pieces
 from stacklab.store.database import Database
 
 GIB = 1024 ** 3
@@ -63,37 +67,41 @@ class VolumeStore:
               session: Session | None = None) -> None:
         if self.rbd.serves(backend):
             self.rbd.write(backend, ident, data)  # RbdError when the cluster refuses it
-        values = {"size": len(data), "data": bytes(data)}
         with self._session(session) as current:
             # Core statements on the session's connection, not the ORM's (which would
             # look through the caller's objects): a volume's create pays for this write.
             connection = current.connection()
-            old = connection.scalar(select(m.VolumeData.size).where(
-                m.VolumeData.backend == backend, m.VolumeData.ident == ident))
-            if old is None:
-                connection.execute(insert(m.VolumeData).values(backend=backend, ident=ident,
-                                                               **values))
-            else:
-                connection.execute(update(m.VolumeData).where(
-                    m.VolumeData.backend == backend, m.VolumeData.ident == ident
-                ).values(values))
+            old = self._size(connection, backend, ident)
+            if old is not None:
+                connection.execute(delete(m.VolumeData).where(
+                    m.VolumeData.backend == backend, m.VolumeData.ident == ident))
+            connection.execute(insert(m.VolumeData), [
+                {"backend": backend, "ident": ident, "seq": seq, "size": len(piece),
+                 "data": piece} for seq, piece in enumerate(pieces(data))])
             _count(connection, backend, len(data) - (old or 0))
+
+    @staticmethod
+    def _size(connection: Connection, backend: str, ident: str) -> int | None:
+        """The entry's length, None when the backend has no such entry."""
+        pieces_, size = connection.execute(
+            select(func.count(), func.sum(m.VolumeData.size)).where(
+                m.VolumeData.backend == backend, m.VolumeData.ident == ident)).one()
+        return int(size or 0) if pieces_ else None
 
     def read(self, backend: str, ident: str, *, session: Session | None = None) -> bytes:
         if self.rbd.serves(backend):
             self.rbd.read(backend, ident)  # RbdError when the cluster cannot serve it
         with self._session(session) as current:
-            data = current.connection().scalar(select(m.VolumeData.data).where(
-                m.VolumeData.backend == backend, m.VolumeData.ident == ident))
-        return bytes(data) if data is not None else b""
+            return b"".join(current.connection().scalars(select(m.VolumeData.data).where(
+                m.VolumeData.backend == backend, m.VolumeData.ident == ident
+            ).order_by(m.VolumeData.seq)))
 
     def remove(self, backend: str, ident: str, *, session: Session | None = None) -> None:
         if self.rbd.serves(backend):
             self.rbd.remove(backend, ident)
         with self._session(session) as current:
             connection = current.connection()
-            old = connection.scalar(select(m.VolumeData.size).where(
-                m.VolumeData.backend == backend, m.VolumeData.ident == ident))
+            old = self._size(connection, backend, ident)
             if old is None:
                 return
             connection.execute(delete(m.VolumeData).where(
@@ -123,4 +131,4 @@ class VolumeStore:
         """The entries an LVM backend holds (its logical volumes), sorted."""
         with self._session(session) as current:
             return sorted(current.scalars(select(m.VolumeData.ident).where(
-                m.VolumeData.backend == backend)))
+                m.VolumeData.backend == backend).distinct()))

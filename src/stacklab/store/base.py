@@ -21,6 +21,17 @@ NAMING = {
 # Bytes of any size: MariaDB's BLOB holds 64 KiB only, so a LONGBLOB there (PostgreSQL's
 # bytea and SQLite's BLOB have no such limit).
 BYTES = LargeBinary().with_variant(LONGBLOB(), "mysql")
+# What one row of BYTES holds at most where the value can be large (a volume's bytes, a
+# backup's object): a statement must fit MariaDB's max_allowed_packet (16 MiB by default,
+# 4 MiB on older MySQL), so larger values are kept as numbered pieces.
+PIECE = 1 << 20
+
+
+def pieces(data: bytes) -> list[bytes]:
+    """``data`` as rows of at most ``PIECE`` bytes; no bytes is one empty row (the entry
+    is there, empty)."""
+    view = bytes(data)
+    return [view[i:i + PIECE] for i in range(0, len(view), PIECE)] or [b""]
 
 
 class Base(DeclarativeBase):

@@ -11,6 +11,7 @@ import pytest
 import stacklab.models  # noqa: F401  (every table)
 from stacklab.block_storage.objectstore import ObjectStore
 from stacklab.block_storage.storage import GIB, VolumeStore
+from stacklab.store.base import PIECE
 from stacklab.store.database import Database
 
 LVM1 = "controller1.openstack.local@lvm"
@@ -65,4 +66,18 @@ def test_a_backups_objects_are_one_store_for_every_cinder_backup(db: Database) -
     other.delete("volumebackups", "volume_1/az_nova_backup_1-00001")
     with pytest.raises(KeyError):
         one.get("volumebackups", "volume_1/az_nova_backup_1-00001")
+    db.dispose()
+
+
+def test_bytes_over_one_piece_are_kept_whole(db: Database) -> None:
+    """A value larger than one row may hold (store.base.PIECE) comes back whole, in
+    order; the pool's use counts every piece once."""
+    data = bytes(range(256)) * (PIECE // 256 * 2 + 3)
+    volumes = VolumeStore(db)
+    volumes.write(LVM1, "v1", data)
+    assert volumes.read(LVM1, "v1") == data and volumes.names(LVM1) == ["v1"]
+    assert volumes.used_bytes()[LVM1] == len(data)
+    objects = ObjectStore(db)
+    objects.put("c", "o", data)
+    assert objects.get("c", "o") == data and objects.names("c") == ["o"]
     db.dispose()

@@ -23,15 +23,19 @@ def upgrade() -> None:
     op.create_table('block_storage_volume_data',
     sa.Column('backend', sa.String(length=255), nullable=False),
     sa.Column('ident', sa.String(length=255), nullable=False),
+    sa.Column('seq', sa.Integer(), autoincrement=False, nullable=False),
     sa.Column('size', sa.BigInteger(), nullable=False),
     sa.Column('data', BYTES, nullable=False),
-    sa.PrimaryKeyConstraint('backend', 'ident', name=op.f('pk_block_storage_volume_data'))
+    sa.PrimaryKeyConstraint('backend', 'ident', 'seq',
+                            name=op.f('pk_block_storage_volume_data'))
     )
     op.create_table('block_storage_backup_object',
     sa.Column('container', sa.String(length=255), nullable=False),
     sa.Column('name', sa.String(length=255), nullable=False),
+    sa.Column('seq', sa.Integer(), autoincrement=False, nullable=False),
     sa.Column('data', BYTES, nullable=False),
-    sa.PrimaryKeyConstraint('container', 'name', name=op.f('pk_block_storage_backup_object'))
+    sa.PrimaryKeyConstraint('container', 'name', 'seq',
+                            name=op.f('pk_block_storage_backup_object'))
     )
 
 
