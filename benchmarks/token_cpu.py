@@ -9,7 +9,14 @@ machine do not inflate the way they do a rate; the HTTP server's own parsing
 (uvicorn + httptools) is not in it.
 
     python benchmarks/token_cpu.py                      # both figures, 3 rounds each
-    python benchmarks/token_cpu.py --profile validate   # a cProfile of 2,000 validations
+    python benchmarks/token_cpu.py --profile validate   # a cProfile of 3,000 validations
+    python benchmarks/token_cpu.py --socket h11,asyncio # through uvicorn on a socket
+
+``--socket HTTP,LOOP`` serves the application with uvicorn (``h11`` or
+``httptools``; ``asyncio`` or ``uvloop``) on 127.0.0.1 in this process, and a
+client process sends the requests over one kept-alive connection: what is
+measured is this process's CPU (``resource.getrusage``) per request, the HTTP
+server's parsing and the event loop included.
 """
 
 from __future__ import annotations
@@ -17,8 +24,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import http.client
 import json
+import multiprocessing
 import pstats
+import resource
+import socket
 import sys
 import time
 from pathlib import Path
@@ -107,6 +118,81 @@ async def measure(driver: Driver, kind: str, count: int, rounds: int,
     return results
 
 
+def _client(port: int, path: str, headers: dict[str, str], body: bytes | None, count: int,
+            status: int) -> None:
+    connection = http.client.HTTPConnection("127.0.0.1", port)
+    for _ in range(count):
+        connection.request("POST" if body else "GET", path, body=body, headers=headers)
+        response = connection.getresponse()
+        response.read()
+        assert response.status == status, response.status
+    connection.close()
+
+
+def _cpu() -> tuple[float, float]:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime, usage.ru_stime
+
+
+def measure_socket(driver: Driver, http: str, loop: str, counts: dict[str, int],
+                   rounds: int) -> None:
+    import uvicorn
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(driver.app, log_config=None, access_log=False, lifespan="off",
+                            http=http, loop="none")  # type: ignore[arg-type]
+    server = uvicorn.Server(config)
+    context = multiprocessing.get_context("spawn")
+
+    def client(*args: Any) -> None:
+        process = context.Process(target=_client, args=args)
+        process.start()
+        process.join()
+        assert process.exitcode == 0
+
+    async def run() -> None:
+        # Served on this thread's loop, as `stacklab up` serves; the client waits in a
+        # thread of the default executor, which takes no CPU meanwhile.
+        serving = asyncio.ensure_future(server.serve(sockets=[sock]))
+        while not server.started:
+            await asyncio.sleep(0.05)
+        running = asyncio.get_running_loop()
+        tokens = [await driver.issue(), await driver.issue()]
+        requests = {
+            "validate": ("/identity/v3/auth/tokens", {"X-Auth-Token": tokens[0],
+                                                      "X-Subject-Token": tokens[1]}, None, 200),
+            "issue": ("/identity/v3/auth/tokens", {"Content-Type": "application/json"},
+                      ISSUE_BODY, 201),
+        }
+        for kind, (path, headers, body, status) in requests.items():
+            results = []
+            for _ in range(rounds + 1):  # the first round warms
+                started = _cpu()
+                await running.run_in_executor(None, client, port, path, headers, body,
+                                              counts[kind], status)
+                ended = _cpu()
+                results.append(((ended[0] - started[0]) / counts[kind] * 1000,
+                                (ended[1] - started[1]) / counts[kind] * 1000))
+            print(f"{kind} ({http}, {loop}): server CPU ms per request over {counts[kind]} "
+                  f"x {rounds}, user + system: "
+                  + ", ".join(f"{u:.3f} + {s:.3f}" for u, s in results[1:]))
+        server.should_exit = True
+        await serving
+
+    if loop == "uvloop":
+        import uvloop
+
+        uvloop.run(run())
+    else:
+        asyncio.run(run())
+
+
+def http_connection(port: int) -> http.client.HTTPConnection:
+    return http.client.HTTPConnection("127.0.0.1", port)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--issues", type=int, default=500, help="issues a round")
@@ -115,9 +201,16 @@ def main() -> None:
     parser.add_argument("--profile", choices=("issue", "validate"),
                         help="profile this kind instead (cProfile, by own time)")
     parser.add_argument("--sort", default="tottime")
+    parser.add_argument("--socket", metavar="HTTP,LOOP",
+                        help="through uvicorn on a socket: h11|httptools, asyncio|uvloop")
     args = parser.parse_args()
     driver = Driver()
     try:
+        if args.socket:
+            http, loop = args.socket.split(",")
+            measure_socket(driver, http, loop,
+                           {"validate": args.validations, "issue": args.issues}, args.rounds)
+            return
         if args.profile:
             profile = cProfile.Profile()
             count = args.issues if args.profile == "issue" else args.validations
