@@ -426,7 +426,10 @@ class Authenticator:
 
     # -- render ----------------------------------------------------------------------
 
-    def render(self, session: Session, info: TokenInfo, *, with_catalog: bool) -> dict[str, Any]:
+    def render(self, session: Session | None, info: TokenInfo, *,
+               with_catalog: bool) -> dict[str, Any]:
+        """A token's body; ``session`` None: the catalog, if not cached, is read in a
+        session of its own."""
         payload = info.payload
         token: dict[str, Any] = {
             "methods": list(payload.methods),

@@ -172,12 +172,20 @@ class Catalog:
 
     # -- the catalog -----------------------------------------------------------------
 
-    def render(self, session: Session, project_id: str | None = None) -> list[dict[str, Any]]:
+    def render(self, session: Session | None, project_id: str | None = None) \
+            -> list[dict[str, Any]]:
         """The v3 catalog: every enabled service with its enabled endpoints, their URLs'
         ``$(project_id)s``/``$(tenant_id)s`` filled in with the token's project (keystone's
         ``format_url``); without a project such an endpoint is left out, as keystone's
-        silent key errors leave it."""
-        catalog = self._render(session)
+        silent key errors leave it. Without a ``session``, one of its own is opened if
+        the catalog has to be read (a validation usually finds it cached). The answer is
+        shared between calls: not to be changed."""
+        return self.state.cached(("catalog", project_id),
+                                 lambda: self._format(self._render(session), project_id))
+
+    @staticmethod
+    def _format(catalog: list[dict[str, Any]], project_id: str | None) \
+            -> list[dict[str, Any]]:
         if not any(_SUBSTITUTION in e["url"] or _TENANT in e["url"]
                    for s in catalog for e in s["endpoints"]):
             return catalog
@@ -195,8 +203,8 @@ class Catalog:
             out.append({**service, "endpoints": endpoints})
         return out
 
-    def _render(self, session: Session) -> list[dict[str, Any]]:
-        def compute() -> list[dict[str, Any]]:
+    def _render(self, session: Session | None) -> list[dict[str, Any]]:
+        def compute(session: Session) -> list[dict[str, Any]]:
             endpoints: dict[str, list[dict[str, Any]]] = {}
             for endpoint in session.scalars(select(m.Endpoint).where(m.Endpoint.enabled)):
                 endpoints.setdefault(endpoint.service_id, []).append({
@@ -211,7 +219,13 @@ class Catalog:
                     m.CatalogService.enabled).order_by(m.CatalogService.type))
             ]
 
-        return self.state.cached("catalog", compute)
+        def read() -> list[dict[str, Any]]:
+            if session is not None:
+                return compute(session)
+            with self.state.db.session() as own:
+                return compute(own)
+
+        return self.state.cached("catalog", read)
 
     def ensure_service_endpoints(self, session: Session, *, type: str, name: str,
                                  description: str, url: str, region_id: str) -> None:

@@ -23,6 +23,8 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from stacklab.ids import IdSource
 
 PAYLOAD_VERSION = 1
+# Decoded tokens kept in memory, at most (about 1 KB each).
+DECODED_KEPT = 10_000
 METHODS = ("password", "token", "application_credential", "totp", "mapped", "oauth1")
 
 
@@ -81,6 +83,11 @@ class FernetTokens:
         self._ids = ids
         # Keys are ordered newest first: the primary encrypts, all decrypt.
         self._decrypter = MultiFernet([Fernet(k) for k in keys])
+        # What a token string decrypts to never changes while these keys do not (a new key
+        # set is a new FernetTokens): every request checks its token, and a validation
+        # decodes two, so the HMAC, AES and msgpack work is done once per token. Only
+        # good tokens are kept; expiry and revocation are judged by the caller each time.
+        self._decoded: dict[str, TokenPayload] = {}
 
     @staticmethod
     def new_key(ids: IdSource) -> bytes:
@@ -120,6 +127,17 @@ class FernetTokens:
         return token.rstrip("=")
 
     def decode(self, token: str) -> TokenPayload:
+        payload = self._decoded.get(token)
+        if payload is None:
+            payload = self._decode(token)
+            if len(self._decoded) >= DECODED_KEPT:
+                # Dropped wholesale: cheaper than an LRU's bookkeeping on every hit, and
+                # a busy lab's working set is far below the bound.
+                self._decoded.clear()
+            self._decoded[token] = payload
+        return payload
+
+    def _decode(self, token: str) -> TokenPayload:
         try:
             raw = token.encode("ascii")
             raw += b"=" * (-len(raw) % 4)

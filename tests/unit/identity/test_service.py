@@ -163,3 +163,59 @@ def test_revocations_survive_a_restart(identity: IdentityService, clock: Virtual
     reborn.start([])
     with pytest.raises(NotFound):
         reborn.auth.validate(token)
+
+
+def _project_id(identity: IdentityService, name: str) -> str:
+    with identity.db.session() as session:
+        return identity.resources.find_project(session, name=name, domain_id="default").id
+
+
+def _change(identity: IdentityService, change: str, user_id: str, token: str) -> None:
+    with identity.db.session() as session:
+        if change == "revoke the token":
+            identity.auth.revoke(session, identity.auth.validate(token).payload)
+        elif change == "remove the assignment":
+            identity.roles.revoke_grant(session, "user", user_id, "project",
+                                        _project_id(identity, "service"),
+                                        identity.roles.find_role(session, "member").id)
+        elif change == "disable the user":
+            identity.users.update_user(session, user_id, {"enabled": False})
+        elif change == "disable the project":
+            identity.resources.update_project(session, _project_id(identity, "service"),
+                                              {"enabled": False})
+        else:
+            identity.resources.update_domain(session, "default", {"enabled": False})
+
+
+@pytest.mark.parametrize("change", ["revoke the token", "remove the assignment",
+                                    "disable the user", "disable the project",
+                                    "disable the domain"])
+def test_a_validated_token_is_refused_at_once_after_a_change(
+        identity: IdentityService, clock: VirtualClock, change: str) -> None:
+    """The decoded token, its subject and roles and the rendered body are kept between
+    validations; none of it outlives a change in this process."""
+    user_id = make_user(identity, f"cached-{change.split()[-1]}", "service", "member")
+    token = issue(identity, password_auth(f"cached-{change.split()[-1]}", "pw", "service"))
+    for _ in range(2):  # the second validation is served from what the first kept
+        info = identity.auth.validate(token)
+        identity.auth.render(None, info, with_catalog=True)
+    clock.advance(0.001)
+    _change(identity, change, user_id, token)
+    with pytest.raises(NotFound):
+        identity.auth.validate(token)
+
+
+def test_the_rendered_catalog_follows_a_new_endpoint_at_once(identity: IdentityService) -> None:
+    info = identity.auth.validate(issue(identity, password_auth("admin", "secret", "admin")))
+    before = identity.auth.render(None, info, with_catalog=True)["token"]["catalog"]
+    assert identity.auth.render(None, info, with_catalog=True)["token"]["catalog"] == before
+    with identity.db.session() as session:
+        service = identity.catalog.create_service(session, {"type": "dns", "name": "designate"})
+        session.flush()
+        identity.catalog.create_endpoint(session, {
+            "service_id": service.id, "interface": "public",
+            "url": "http://dns.test/$(project_id)s", "region_id": None})
+    catalog = identity.auth.render(None, info, with_catalog=True)["token"]["catalog"]
+    [dns] = [s for s in catalog if s["type"] == "dns"]
+    project_id = _project_id(identity, "admin")
+    assert [e["url"] for e in dns["endpoints"]] == [f"http://dns.test/{project_id}"]

@@ -91,3 +91,32 @@ def test_older_keys_still_decrypt_after_rotation() -> None:
 def test_same_seed_issues_the_same_token() -> None:
     assert tokens(seed=9).encode(payload()) == tokens(seed=9).encode(payload())
     assert tokens(seed=9).encode(payload()) != tokens(seed=10).encode(payload())
+
+
+def test_a_decoded_token_is_kept_but_a_tampered_copy_is_still_refused() -> None:
+    fernet = tokens()
+    token = fernet.encode(payload())
+    first = fernet.decode(token)
+    assert fernet.decode(token) == first == payload()
+    flipped = token[:40] + ("A" if token[40] != "A" else "B") + token[41:]
+    with pytest.raises(TokenFormatError):
+        fernet.decode(flipped)
+    # A refused token is not kept as good, however often it is tried.
+    with pytest.raises(TokenFormatError):
+        fernet.decode(flipped)
+    # Another key set (keys rotated away) does not see this set's decoded tokens.
+    with pytest.raises(TokenFormatError):
+        tokens(seed=2).decode(token)
+
+
+def test_decoded_tokens_kept_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    import stacklab.identity.tokens as module
+
+    monkeypatch.setattr(module, "DECODED_KEPT", 3)
+    fernet = tokens()
+    issued = [fernet.encode(payload(issued_at=1_700_000_000.0 + i)) for i in range(7)]
+    for token in issued:
+        fernet.decode(token)
+    assert len(fernet._decoded) <= 3
+    assert [fernet.decode(t).issued_at for t in issued] == \
+        [1_700_000_000.0 + i for i in range(7)]
