@@ -46,7 +46,7 @@ async def create_from_backup(service: BlockStorageService, backend: str, node: s
             volume.status = "error"
             volume.updated_at = now
             return
-        service.store.write(backend, volume_id, b"")
+        service.store.write(backend, volume_id, b"", session=session)
         volume.service_uuid = service.service_uuid(backend)
         volume.updated_at = now
         backup.status = "restoring"

@@ -167,7 +167,7 @@ class GenericMigration:
         if error:
             # The temporary volume goes (nova let go of it first).
             if new_volume.host:
-                store.remove(backend_of(new_volume.host), new_volume.id)
+                store.remove(backend_of(new_volume.host), new_volume.id, session=session)
             for attachment in attachments.of_volume(session, new_volume.id):
                 session.delete(attachment)
             session.delete(new_volume)
@@ -184,10 +184,11 @@ class GenericMigration:
         # The new volume's backend and bytes become the volume's; the new row goes, and
         # the attachment nova made to it is the volume's now (finish_volume_migration).
         if volume.host and new_volume.host:
-            data = store.read(backend_of(new_volume.host), new_volume.id)
-            store.remove(backend_of(volume.host), volume.id)
-            store.remove(backend_of(new_volume.host), new_volume.id)
-            store.write(backend_of(new_volume.host), volume.id, data)
+            # In the caller's transaction: a second writer would wait for it (SQLite).
+            data = store.read(backend_of(new_volume.host), new_volume.id, session=session)
+            store.remove(backend_of(volume.host), volume.id, session=session)
+            store.remove(backend_of(new_volume.host), new_volume.id, session=session)
+            store.write(backend_of(new_volume.host), volume.id, data, session=session)
             volume.host = new_volume.host
             volume.service_uuid = new_volume.service_uuid
         volume.availability_zone = new_volume.availability_zone

@@ -222,7 +222,7 @@ class Manageable:
                 LOG.error("Manage existing volume %s failed: %s", volume_id, reason)
                 volume.status = "error_managing"
                 return
-            self._rename(backend, ident, volume_id)
+            self._rename(session, backend, ident, volume_id)
             volume.size = size
             volume.status = "available"
             volume.launched_at = now
@@ -242,7 +242,7 @@ class Manageable:
                 LOG.error("Manage existing snapshot %s failed: %s", snapshot_id, reason)
                 snapshot.status = "error"
                 return
-            self._rename(backend, ident, snapshot_id)
+            self._rename(session, backend, ident, snapshot_id)
             snapshot.status = "available"
             snapshot.progress = "100%"
 
@@ -260,11 +260,8 @@ class Manageable:
                    "it is already managed."
         return None
 
-    def _rename(self, backend: str, old: str, new: str) -> None:
-        store = self.service.store
-        data = store.read(backend, old)
-        store.remove(backend, old)
-        store.write(backend, new, data)
+    def _rename(self, session: Session, backend: str, old: str, new: str) -> None:
+        self.service.store.move(backend, old, backend, new, session=session)
         self.leftovers.pop((backend, old), None)
 
 

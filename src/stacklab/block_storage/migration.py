@@ -218,7 +218,7 @@ class Migrations:
             if volume is None:
                 return
             volume.migration_status = "completing"
-            service.store.remove(source_backend, volume_id)
+            service.store.remove(source_backend, volume_id, session=session)
             volume.host = host
             volume.service_uuid = self._service_uuid(session, backend_of(host))
             if new_type_id is not None:
@@ -252,13 +252,11 @@ class Migrations:
                 assert volume.host is not None
                 if volume.host != current and backend_of(volume.host) != current:
                     continue
-                data = service.store.read(backend_of(volume.host), volume.id)
-                service.store.remove(backend_of(volume.host), volume.id)
-                service.store.write(backend_of(new), volume.id, data)
+                service.store.move(backend_of(volume.host), volume.id, backend_of(new),
+                                   volume.id, session=session)
                 for snapshot in service.snapshots_of(session, volume.id):
-                    snap = service.store.read(backend_of(volume.host), snapshot.id)
-                    service.store.remove(backend_of(volume.host), snapshot.id)
-                    service.store.write(backend_of(new), snapshot.id, snap)
+                    service.store.move(backend_of(volume.host), snapshot.id, backend_of(new),
+                                       snapshot.id, session=session)
                 volume.host = new
                 volume.service_uuid = self._service_uuid(session, backend_of(new))
                 moved.append(volume.id)

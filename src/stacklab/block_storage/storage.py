@@ -108,6 +108,15 @@ class VolumeStore:
                 m.VolumeData.backend == backend, m.VolumeData.ident == ident))
             _count(connection, backend, -old)
 
+    def move(self, backend: str, ident: str, to_backend: str, to_ident: str, *,
+             session: Session | None = None) -> None:
+        """An entry's bytes under another backend or name (a migration, a manage's
+        rename): read, removed, written, in one transaction."""
+        with self._session(session) as current:
+            data = self.read(backend, ident, session=current)
+            self.remove(backend, ident, session=current)
+            self.write(to_backend, to_ident, data, session=current)
+
     def used_gb(self, backend: str, *, session: Session | None = None) -> int:
         """The pool's allocated space: what was written, rounded up to whole GiB."""
         return math.ceil(self.used_bytes(session).get(backend, 0) / GIB)
