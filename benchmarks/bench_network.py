@@ -847,11 +847,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if "profile" in sections:
         log("in-process profile ...")
         bench_profile(settings, args.profile_dir, results)
-    results.raw["elapsed"] = now() - began
-    log(f"done in {results.raw['elapsed']:.0f} s")
-    results.print_table()
-    results.write_json(args.json)
-    return 0
+    return results.finish(now() - began, args.json)
 
 
 if __name__ == "__main__":

@@ -539,11 +539,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if "list" in sections:
             print("list ...", file=sys.stderr)
             bench_list(settings, workdir, results)
-    results.raw["elapsed"] = now() - began
-    print(f"done in {results.raw['elapsed']:.0f} s", file=sys.stderr)
-    results.print_table()
-    results.write_json(args.json)
-    return 0
+    return results.finish(now() - began, args.json)
 
 
 if __name__ == "__main__":

@@ -80,6 +80,15 @@ class Results:
             print(f"| {row.section} | {row.measure} | {row.value} | {row.target} "
                   f"| {row.note} |")
 
+    def finish(self, elapsed: float, path: Path | None) -> int:
+        """The run's end: its time, the table, the raw figures (``--json``); main's exit
+        code."""
+        self.raw["elapsed"] = elapsed
+        log(f"done in {elapsed:.0f} s")
+        self.print_table()
+        self.write_json(path)
+        return 0
+
     def write_json(self, path: Path | None) -> None:
         """The raw figures and the rows, for a later comparison (``--json``)."""
         if path is not None:
@@ -94,6 +103,14 @@ def standard_options(parser: argparse.ArgumentParser) -> None:
                         help="before each figure, wait up to S s for no other process to use "
                              "the CPU (default 60, with --quick 0)")
     parser.add_argument("--json", type=Path, help="write the raw figures to this file")
+
+
+def chosen_sections(text: str, known: set[str]) -> set[str]:
+    """``--sections``' comma-separated names; an unknown one ends the run, named."""
+    sections = {s.strip() for s in text.split(",") if s.strip()}
+    if sections - known:
+        raise SystemExit(f"unknown sections: {', '.join(sorted(sections - known))}")
+    return sections
 
 
 def with_overrides(base: S, overrides: dict[str, Any]) -> S:

@@ -66,7 +66,16 @@ from bench_servers import (
     large_topology,
     wait_active,
 )
-from live_cloud import Failure, Results, expect, log, ms, spread
+from live_cloud import (
+    Failure,
+    Results,
+    chosen_sections,
+    expect,
+    log,
+    ms,
+    spread,
+    with_overrides,
+)
 from processes import MYSQL, RABBIT, children_of, free_port, memory_mb, mysql
 
 now = time.perf_counter  # a stopwatch outside the servers, not a server's clock
@@ -636,10 +645,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     overrides = {"total": args.total, "duration": args.duration,
                  "kills": args.kills, "api_workers": args.api_workers,
                  "wait_idle": args.wait_idle}
-    settings = replace(base, **{k: v for k, v in overrides.items() if v is not None})
-    sections = {s.strip() for s in args.sections.split(",") if s.strip()}
-    if sections - {"tokens", "restart", "servers"}:
-        raise SystemExit(f"unknown sections: {sections}")
+    settings = with_overrides(base, overrides)
+    sections = chosen_sections(args.sections, {"tokens", "restart", "servers"})
     if not STACKLAB.exists():
         raise SystemExit(f"{STACKLAB} not found: run with the venv's python")
     results = Results()
@@ -655,11 +662,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             sizes = [int(n) for n in args.computes.split(",")] if args.computes \
                 else [settings.computes]
             bench_servers(settings, workdir, results, sizes)
-    results.raw["elapsed"] = now() - began
-    log(f"done in {results.raw['elapsed']:.0f} s")
-    results.print_table()
-    results.write_json(args.json)
-    return 0
+    return results.finish(now() - began, args.json)
 
 
 if __name__ == "__main__":
