@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from stacklab.bus.interface import Target
 from stacklab.bus.rabbit import RabbitBus
-from stacklab.cloud import SERVICES, Cloud, consumed_here, topic_binaries
+from stacklab.cloud import SERVICES, Cloud, consumed_here
 from stacklab.clouds_yaml import cloud_entry
 from stacklab.compute import models as m
 from stacklab.compute.placement import flavor_resources
@@ -57,10 +57,8 @@ def test_a_role_runs_its_binaries_on_its_node_only() -> None:
 
 def test_the_bus_consumes_only_the_role_s_servers() -> None:
     role = find_role(load_topology(None), "nova-compute", COMPUTE1)
-    binaries = topic_binaries(SERVICES)
     bus = RabbitBus("rabbit://guest:guest@127.0.0.1:5672/",
-                    consumes=lambda target, host: role.runs(
-                        binaries.get(target.topic, ""), host))
+                    consumes=consumed_here(SERVICES, role.runs))
     mine = bus.listen(Target("compute", COMPUTE1), object())
     other = bus.listen(Target("compute", COMPUTE2), object())
     conductor = bus.listen(Target("conductor", "controller1.openstack.local"), object())
@@ -250,10 +248,8 @@ def test_cinder_and_heat_run_as_upstream_deploys_them() -> None:
 
 def test_a_cinder_volume_process_consumes_every_backend_of_its_node_only() -> None:
     role = find_role(load_topology(None), "cinder-volume", CONTROLLER1)
-    binaries = topic_binaries(SERVICES)
     bus = RabbitBus("rabbit://guest:guest@127.0.0.1:5672/",
-                    consumes=lambda target, host: role.runs(
-                        binaries.get(target.topic, ""), host))
+                    consumes=consumed_here(SERVICES, role.runs))
     lvm = bus.listen(Target("cinder-volume", f"{CONTROLLER1}@lvm"), object(), host=CONTROLLER1)
     # The shared rbd backend (one backend_host): each node's process consumes its queue.
     rbd = bus.listen(Target("cinder-volume", "rbd:volumes@ceph"), object(), host=CONTROLLER1)
@@ -357,14 +353,12 @@ def test_neutron_runs_its_server_and_each_node_s_agents_apart() -> None:
 
 def test_the_bus_gives_each_neutron_process_its_own_topics() -> None:
     topology = load_topology(None)
-    binaries = topic_binaries(SERVICES)
     taken: dict[str, list[Target]] = {}
     for name, node in (("neutron-server", None), ("neutron-agents", "network1"),
                        ("neutron-agents", "compute1")):
         role = find_role(topology, name, node)
         bus = RabbitBus("rabbit://guest:guest@127.0.0.1:5672/",
-                        consumes=lambda target, host, role=role: role.runs(
-                            binaries.get(target.topic, ""), host))
+                        consumes=consumed_here(SERVICES, role.runs))
         for target in (Target("q-reports-plugin", CONTROLLER1), Target("q-plugin", CONTROLLER1),
                        Target("l3_agent", NETWORK1), Target("dhcp_agent", NETWORK1),
                        Target("l3_agent", "network2.openstack.local"),
