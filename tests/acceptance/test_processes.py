@@ -376,17 +376,21 @@ def test_the_lab_s_faults_and_logs_reach_every_process(tmp_path: Path) -> None:
     (processes/shared.py)."""
     with scratch_database("mysql") as url, scratch_vhost() as transport_url:
         conf = tmp_path / "stacklab.conf"
-        # nova's 10 s reports and 60 s service_down_time are 0.5 s and 3 s of real time.
+        # nova's 10 s reports and 60 s service_down_time are 0.5 s and 3 s of real time,
+        # its power sync every 60 s of the lab's (3 s).
         conf.write_text(f"[DEFAULT]\ntransport_url = {transport_url}\n"
+                        "sync_power_state_interval = 60\n"
                         f"[database]\nconnection = {url}\n[stacklab]\nha_time_scale = 0.05\n")
         cloud = _start(tmp_path, conf)
         try:
             network = cloud.openstack_json("network", "create", "labwide-net")
             cloud.openstack_json("subnet", "create", "--network", network["id"],
                                  "--subnet-range", "10.32.0.0/24", "labwide-subnet")
+            # On compute1, whose power is cut below.
             created = cloud.openstack("--debug", "server", "create", "--flavor", "m1.tiny",
                                       "--image", CIRROS, "--network", network["id"],
-                                      "--wait", "labwide-1")
+                                      "--availability-zone",
+                                      "nova:compute1.openstack.local", "--wait", "labwide-1")
             found = re.search(r"POST call to compute for \S+/servers used request id "
                               r"(req-[0-9a-f-]+)", created.stderr)
             assert found, created.stderr[-2000:]
@@ -461,6 +465,14 @@ def test_the_lab_s_faults_and_logs_reach_every_process(tmp_path: Path) -> None:
             deadline = time.monotonic() + 60
             while _agents_alive(cloud, compute1) != [True]:
                 assert time.monotonic() < deadline, "compute1's agent does not report"
+                time.sleep(0.5)
+            # Its guest lost its power with the node: the new process's power sync finds
+            # it shut off and stops the server, as nova does after a host's power cut.
+            deadline = time.monotonic() + 60
+            while (server := cloud.openstack_json("server", "show", "labwide-1"))[
+                    "status"] != "SHUTOFF":
+                assert server["status"] == "ACTIVE", server
+                assert time.monotonic() < deadline, server
                 time.sleep(0.5)
         finally:
             code = stop_cloud(cloud)

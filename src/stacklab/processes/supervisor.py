@@ -80,7 +80,9 @@ class Child:
     (a child skips the imports and shares their memory until it writes to it)."""
 
     role: Role
-    run: Callable[[Role, int], int]
+    # Runs the role in the forked child: its role, the pipe to say it is ready on, and
+    # whether its node was powered on to start it (``powered_on``).
+    run: Callable[[Role, int, bool], int]
     # Its place among the processes of one API ([DEFAULT] api_workers), from 1; 0: alone.
     worker: int = 0
     pid: int | None = None
@@ -95,6 +97,9 @@ class Child:
     # Killed with its node (the lab powered it off): not started again until the node is
     # powered on. Neither a crash nor a restart.
     node_down: bool = False
+    # Its last start was its node's power coming back: the node's power was cut while it
+    # was away (its guests are off), which a start after a crash does not say.
+    powered_on: bool = False
 
     @property
     def label(self) -> str:
@@ -122,7 +127,7 @@ class Child:
                 for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGUSR1):
                     signal.signal(signum, signal.SIG_DFL)
                 _die_with_parent()
-                code = self.run(self.role, write)
+                code = self.run(self.role, write, self.powered_on)
             except BaseException:
                 traceback.print_exc()
             finally:
@@ -263,11 +268,12 @@ class Supervisor:
                      for spec in declaration.catalog_specs if declaration.mount in mounts}
         self.prepare(endpoints)
 
-        def run(role: Role, ready_fd: int) -> int:
+        def run(role: Role, ready_fd: int, powered_on: bool) -> int:
             base_url = mounts[role.mounts[0]] if role.mounts else self.base_url
             return run_role(self.config, role, logs=self.logs, base_url=base_url,
                             endpoints=endpoints, mounts=mounts, listen_fd=fds.get(role.name),
-                            ready_fd=ready_fd, hooks_done=self.hooks_done)
+                            ready_fd=ready_fd, hooks_done=self.hooks_done,
+                            powered_on=powered_on)
 
         defaults = self.config.DEFAULT
         # Each service's own option, as upstream's (0: [DEFAULT] api_workers).
@@ -348,7 +354,7 @@ class Supervisor:
         the supervisor keeps watching meanwhile), against the cloud every process serves."""
         folder = Path(self.config.stacklab.init_hooks_dir)
 
-        def run(role: Role, ready_fd: int) -> int:
+        def run(role: Role, ready_fd: int, powered_on: bool) -> int:
             os.close(ready_fd)
 
             async def hooks() -> None:
@@ -418,6 +424,7 @@ class Supervisor:
         """Its node powered on: started as after any restart (it catches up from the
         store), the listing's line with its new pid."""
         child.node_down = False
+        child.powered_on = True
         child.start()
         print(f"stacklab: {child.role.node} is powered on: {child.label} started",
               file=sys.stderr)
@@ -459,6 +466,7 @@ class Supervisor:
                     continue
                 child.due = None
                 child.restarts += 1
+                child.powered_on = False  # a crash: the node kept its power
                 if child.ready_fd is not None:
                     os.close(child.ready_fd)
                 child.start()

@@ -22,7 +22,7 @@ COMPUTE1 = "compute1.openstack.local"
 CONTROLLER1 = "controller1.openstack.local"
 
 
-def _idle(role: Role, ready_fd: int) -> int:
+def _idle(role: Role, ready_fd: int, powered_on: bool) -> int:
     os.close(ready_fd)
     time.sleep(60)  # killed long before
     return 0
@@ -152,6 +152,8 @@ def test_the_watch_kills_a_node_s_process_and_starts_it_when_the_node_is_back(
         assert compute.pid != first and not compute.node_down
         assert not _alive(first) and _alive(compute.pid or 0)
         assert compute.restarts == 0 and compute.due is None
+        # Its start says its node lost its power meanwhile (its guests are off).
+        assert compute.powered_on and not supervisor.children[1].powered_on
         # The shared process never noticed.
         assert supervisor.children[1].pid == conductor and _alive(conductor)
         err = capsys.readouterr().err
