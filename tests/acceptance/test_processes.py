@@ -356,23 +356,41 @@ def _agents_alive(cloud: LiveCloud, host: str) -> list[bool]:
         "network", "agent", "list", "--host", host)]
 
 
+def _alive(pid: int) -> bool:
+    """Whether the OS process is there (the supervisor reaps what it kills)."""
+    return Path(f"/proc/{pid}").exists()
+
+
+def _killed_with_node(cloud: LiveCloud, label: str, pid: int, node: str) -> None:
+    deadline = time.monotonic() + 30
+    while f"{label} (pid {pid}) killed: {node} is powered off" not in cloud.log.read_text():
+        assert time.monotonic() < deadline, cloud.log.read_text()[-3000:]
+        time.sleep(0.1)
+
+
 def test_the_lab_s_faults_and_logs_reach_every_process(tmp_path: Path) -> None:
     """The lab's API is keystone's process; a node powered off through it is off in every
-    process (nova-compute@compute1's stops reporting, and neutron's compute1 agent), and
-    the central logs hold every process's records (processes/shared.py)."""
+    process, and its own processes are gone (the supervisor kills nova-compute@compute1
+    and neutron-agents@compute1, so nova's service and neutron's agent go down, and starts
+    them when the node is powered on); the central logs hold every process's records
+    (processes/shared.py)."""
     with scratch_database("mysql") as url, scratch_vhost() as transport_url:
         conf = tmp_path / "stacklab.conf"
-        # nova's 10 s reports and 60 s service_down_time are 0.5 s and 3 s of real time.
+        # nova's 10 s reports and 60 s service_down_time are 0.5 s and 3 s of real time,
+        # its power sync every 60 s of the lab's (3 s).
         conf.write_text(f"[DEFAULT]\ntransport_url = {transport_url}\n"
+                        "sync_power_state_interval = 60\n"
                         f"[database]\nconnection = {url}\n[stacklab]\nha_time_scale = 0.05\n")
         cloud = _start(tmp_path, conf)
         try:
             network = cloud.openstack_json("network", "create", "labwide-net")
             cloud.openstack_json("subnet", "create", "--network", network["id"],
                                  "--subnet-range", "10.32.0.0/24", "labwide-subnet")
+            # On compute1, whose power is cut below.
             created = cloud.openstack("--debug", "server", "create", "--flavor", "m1.tiny",
                                       "--image", CIRROS, "--network", network["id"],
-                                      "--wait", "labwide-1")
+                                      "--availability-zone",
+                                      "nova:compute1.openstack.local", "--wait", "labwide-1")
             found = re.search(r"POST call to compute for \S+/servers used request id "
                               r"(req-[0-9a-f-]+)", created.stderr)
             assert found, created.stderr[-2000:]
@@ -386,36 +404,75 @@ def test_the_lab_s_faults_and_logs_reach_every_process(tmp_path: Path) -> None:
                 time.sleep(0.3)
 
             compute1 = "compute1.openstack.local"
+            label = f"nova-compute@{compute1}"
+            agents = f"neutron-agents@{compute1}"
             assert _compute_state(cloud, compute1) == "up"
             assert _agents_alive(cloud, compute1) == [True]
+            before = _pids(cloud)
+            assert _alive(before[label]) and _alive(before[agents])
             cloud.stacklab("node", "down", "compute1")
+            # The supervisor pulls the node's plug: its processes are killed (SIGKILL),
+            # the shared ones and the other computes' run on.
+            for name in (label, agents):
+                _killed_with_node(cloud, name, before[name], compute1)
+            assert not _alive(before[label]) and not _alive(before[agents])
+            compute2 = "nova-compute@compute2.openstack.local"
+            assert _alive(before[compute2]) and _alive(before["nova-conductor"])
             deadline = time.monotonic() + 60
             while _compute_state(cloud, compute1) != "down":
                 assert time.monotonic() < deadline, "nova-compute@compute1 still reports"
                 time.sleep(0.5)
-            # neutron's process heard it too: compute1's Open vSwitch agent is dead.
+            # neutron's process sees compute1's Open vSwitch agent dead: no process reports.
             deadline = time.monotonic() + 60
             while _agents_alive(cloud, compute1) != [False]:
                 assert time.monotonic() < deadline, "compute1's agent still reports"
                 time.sleep(0.5)
             status = _get(f"{cloud.url}/stacklab/v1/status", token)
             assert status["faults"]["nodes_down"] == [compute1], status["faults"]
-            # Started again, the process begins in the lab's faults (read from the store):
-            # it says so as it did when the fault's cast reached it.
-            label = f"nova-compute@{compute1}"
-            pid = _pids(cloud)[label]
+            # The supervisor's listing (SIGUSR1) says why it is not running: its node,
+            # not a crash; and it is not started again while the node is down.
+            os.kill(cloud.process.pid, signal.SIGUSR1)
+            stopped = f"  process    {label} (stopped: {compute1} is powered off)"
+            deadline = time.monotonic() + 30
+            while stopped not in cloud.log.read_text():
+                assert time.monotonic() < deadline, cloud.log.read_text()[-3000:]
+                time.sleep(0.2)
+            # Started again, a process begins in the lab's faults (read from the store):
+            # compute2's says so as it did when the fault's cast reached it.
+            pid = before[compute2]
             os.kill(pid, signal.SIGKILL)
-            _restarted(cloud, label, pid)
-            logs = f"{cloud.url}/stacklab/v1/logs?process={label}&limit=1000"
+            _restarted(cloud, compute2, pid)
+            logs = f"{cloud.url}/stacklab/v1/logs?process={compute2}&limit=1000"
             deadline = time.monotonic() + 60
             while sum(r["message"].startswith("The lab's faults") and compute1 in r["message"]
                       for r in _get(logs, token)["logs"]) < 2:
                 assert time.monotonic() < deadline, "the restarted process did not catch up"
                 time.sleep(0.3)
+            assert _pids(cloud)[label] == before[label]  # no new process line
+            assert f"{label} (pid {before[label]}) exited" not in cloud.log.read_text()
             cloud.stacklab("node", "up", "compute1")
+            # Powered on, the node's processes start again (new pids) and report.
+            deadline = time.monotonic() + 60
+            while (after := _pids(cloud))[label] == before[label] or (
+                    after[agents] == before[agents]):
+                assert time.monotonic() < deadline, cloud.log.read_text()[-3000:]
+                time.sleep(0.2)
+            assert _alive(after[label]) and _alive(after[agents])
             deadline = time.monotonic() + 60
             while _compute_state(cloud, compute1) != "up":
                 assert time.monotonic() < deadline, "nova-compute@compute1 does not report"
+                time.sleep(0.5)
+            deadline = time.monotonic() + 60
+            while _agents_alive(cloud, compute1) != [True]:
+                assert time.monotonic() < deadline, "compute1's agent does not report"
+                time.sleep(0.5)
+            # Its guest lost its power with the node: the new process's power sync finds
+            # it shut off and stops the server, as nova does after a host's power cut.
+            deadline = time.monotonic() + 60
+            while (server := cloud.openstack_json("server", "show", "labwide-1"))[
+                    "status"] != "SHUTOFF":
+                assert server["status"] == "ACTIVE", server
+                assert time.monotonic() < deadline, server
                 time.sleep(0.5)
         finally:
             code = stop_cloud(cloud)

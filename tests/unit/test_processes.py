@@ -18,6 +18,7 @@ from stacklab.bus.rabbit import RabbitBus
 from stacklab.cloud import SERVICES, Cloud, consumed_here
 from stacklab.clouds_yaml import cloud_entry
 from stacklab.compute import models as m
+from stacklab.compute import states
 from stacklab.compute.placement import flavor_resources
 from stacklab.config import Config, lab_defaults
 from stacklab.processes.child import SharedFlag, _follow_hooks
@@ -497,4 +498,52 @@ def test_a_restarted_compute_process_heals_its_own_provider() -> None:
     assert held == {"mine": (COMPUTE1, one), "wrong": (COMPUTE1, one),
                     "pending": (COMPUTE1, one), "mig": (COMPUTE1, one),
                     "moving": (COMPUTE2, one)}
+    cloud.stop()
+
+
+def test_a_compute_process_started_alone_finds_its_guests_and_its_evacuations() -> None:
+    """nova-compute started again alone (after a crash, or its node powered on): libvirt's
+    domains of its servers are there, as their rows last said (a crash: they ran on; a
+    power cut: the supervisor's process says so, ``host_down``, and the power sync stops
+    them), and init_host cleans up after what was evacuated from it meanwhile."""
+    cloud = _lab_cloud()
+    cloud.start("http://test")
+    compute = cloud.compute
+    placement = compute.placement
+    flavor = {"vcpus": 1, "memory_mb": 512, "root_gb": 1}
+    with cloud.db.session() as session:
+        for name, host, vm_state, power in (
+                ("running", COMPUTE1, "active", states.RUNNING),
+                ("stopped", COMPUTE1, "stopped", states.SHUTDOWN),
+                ("theirs", COMPUTE2, "active", states.RUNNING),
+                ("evacuated", COMPUTE2, "active", states.RUNNING)):
+            session.add(m.Instance(uuid=name, name=name, hostname=name, host=host,
+                                   vm_state=vm_state, power_state=power, project_id="p",
+                                   user_id="u", deleted=False, flavor=flavor, networks=[],
+                                   created_at=0.0))
+        session.add(m.Migration(uuid="evac", instance_uuid="evacuated",
+                                migration_type="evacuation", status="done",
+                                source_compute=COMPUTE1, dest_compute=COMPUTE2,
+                                project_id="p", user_id="u", created_at=0.0))
+    placement.claim("evac", COMPUTE1, flavor_resources(flavor))
+    # A process of its own: a new hypervisor, nothing in it yet.
+    for agent in compute.agents.values():
+        agent.hypervisor.domains.clear()
+    compute.here = find_role(cloud.topology, "nova-compute", COMPUTE1).runs
+    compute.start_own_computes()
+    mine = compute.agents[COMPUTE1]
+    assert {uuid: d.power_state for uuid, d in mine.hypervisor.domains.items()} == {
+        "running": states.RUNNING, "stopped": states.SHUTDOWN}
+    assert compute.agents[COMPUTE2].hypervisor.domains == {}
+    assert "evac" not in placement.allocations
+    with cloud.db.session() as session:
+        assert session.scalar(select(m.Migration.status).where(
+            m.Migration.uuid == "evac")) == "completed"
+
+    async def sync() -> list[str]:
+        return await compute.power_sync.sync(mine)
+
+    assert asyncio.run(sync()) == []  # as the rows say: nothing to do
+    compute.host_down(COMPUTE1)  # its node's power was cut while the process was away
+    assert asyncio.run(sync()) == ["running"]
     cloud.stop()

@@ -157,6 +157,8 @@ class ComputeService:
         self.services.heartbeat(lambda host: True,
                                 lambda host, binary: self.here(binary, host))
         self._start_agents()
+        if not self.here("nova-compute", None):
+            self.start_own_computes()
 
     def _recover(self, session: Session) -> None:
         """Rebuild placement from the servers table, and settle what a stop interrupted.
@@ -252,6 +254,27 @@ class ComputeService:
             if "nova-scheduler" in node.services:
                 self.listeners.append(self.bus.listen(Target("scheduler", node.fqdn),
                                                       SchedulerManager(self, node.fqdn)))
+
+    def start_own_computes(self) -> None:
+        """A nova-compute started alone, the rest of the cloud running (one process per
+        service: after a crash, or when its node is powered on again), on each node this
+        process runs: its hypervisor finds libvirt's persistent domains, one per server
+        the store places there, in the power state the row last recorded (the guests ran
+        on while the service was away; a node that lost its power meanwhile is the
+        caller's: ``host_down``), then ``init_host`` cleans up after what was evacuated
+        meanwhile. The whole cloud's start settled every node's (``_recover``)."""
+        for host, agent in self.agents.items():
+            if not self.here("nova-compute", host):
+                continue
+            with self.db.session() as session:
+                rows = session.execute(select(
+                    m.Instance.uuid, m.Instance.hostname, m.Instance.power_state).where(
+                    m.Instance.host == host, m.Instance.deleted.is_(False))).all()
+            for row in rows:
+                if row.uuid not in agent.hypervisor.domains:
+                    domain = agent.hypervisor.domain(row.uuid, row.hostname or "")
+                    domain.power_state = row.power_state or states.NOSTATE
+            agent.init_host()
 
     def stop(self) -> None:
         for listener in self.listeners:

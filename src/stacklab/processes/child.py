@@ -63,11 +63,13 @@ LAB_SERVICE = LAB.name
 
 async def serve_role(cloud: Cloud, *, base_url: str, endpoints: Mapping[str, str],
                      remote: Mapping[str, str], listen_fd: int | None,
-                     ready_fd: int | None, hooks_done: SharedFlag | None = None) -> None:
+                     ready_fd: int | None, hooks_done: SharedFlag | None = None,
+                     powered_on: bool = False) -> None:
     """Start the role's part of ``cloud`` and serve until SIGTERM or SIGINT.
 
     ``endpoints``: each catalog type's base URL; ``remote``: the base URL of each mount
-    another process serves; ``hooks_done``: set once the supervisor's init hooks ran."""
+    another process serves; ``hooks_done``: set once the supervisor's init hooks ran;
+    ``powered_on``: the process starts because its node's power came back."""
     assert cloud.role is not None
     # The lab's API is keystone's: its processes make their runtime's changes the lab's
     # and collect every process's logs (processes.shared).
@@ -76,6 +78,13 @@ async def serve_role(cloud: Cloud, *, base_url: str, endpoints: Mapping[str, str
                          sender=f"{cloud.role.label}#{os.getpid()}", collects=serves_lab)
     shared = SharedLab(cloud.runtime, cloud.db, cloud.bus, writes=serves_lab)
     cloud.start(base_url, endpoints=endpoints)
+    node = cloud.role.node
+    if powered_on and node is not None and cloud.role.runs("nova-compute", node):
+        # The node lost its power while this process was away (the supervisor killed it
+        # with its node): the guests its start found are off, as a process that lived
+        # through the cut would have heard from its runtime. What else a node keeps in
+        # memory (its agents, its engine) every start rebuilds as after a power cycle.
+        cloud.compute.host_down(node)
     if hooks_done is not None and not hooks_done.is_set():
         cloud.hooks_done = False
     # A process started (or started again) while faults are in force begins in them.
@@ -140,10 +149,12 @@ async def serve_role(cloud: Cloud, *, base_url: str, endpoints: Mapping[str, str
 
 def run_role(config: Config, role: Role, *, logs: CentralLogStore | None, base_url: str,
              endpoints: Mapping[str, str], mounts: Mapping[str, str], listen_fd: int | None,
-             ready_fd: int | None, hooks_done: SharedFlag | None = None) -> int:
+             ready_fd: int | None, hooks_done: SharedFlag | None = None,
+             powered_on: bool = False) -> int:
     """Build the cloud as ``role`` and serve it; the exit code (2: a configuration error).
 
-    ``mounts``: every API's base URL by mount (this role's own are served here)."""
+    ``mounts``: every API's base URL by mount (this role's own are served here);
+    ``powered_on``: it starts because its node's power came back (``serve_role``)."""
     try:
         cloud = Cloud(config, logs=logs, role=role)
     except ValueError as exc:
@@ -153,5 +164,5 @@ def run_role(config: Config, role: Role, *, logs: CentralLogStore | None, base_u
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(serve_role(cloud, base_url=base_url, endpoints=endpoints, remote=remote,
                                listen_fd=listen_fd, ready_fd=ready_fd,
-                               hooks_done=hooks_done))
+                               hooks_done=hooks_done, powered_on=powered_on))
     return 0

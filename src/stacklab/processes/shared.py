@@ -34,6 +34,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import delete, insert, select, update
+from sqlalchemy.engine import Engine
 
 from stacklab.bus.interface import Bus, Target
 from stacklab.lab.models import LabState
@@ -54,16 +55,28 @@ _ROW = 1
 CONTROL_PLANE_LOGGERS = ("stacklab.ha.",)
 
 
-def read_state(db: Database) -> tuple[int, dict[str, Any]]:
-    """The version and the faults kept in the store ((0, {}) when none were written)."""
+def read_state(db: Database | Engine) -> tuple[int, dict[str, Any]]:
+    """The version and the faults kept in the store ((0, {}) when none were written);
+    ``db`` a cloud's store, or an engine of its own (the supervisor's)."""
     # The store's own engine, not a session: the lab's bookkeeping is out of band (its
     # console), so a fault that leaves no Galera member does not keep itself unread.
-    with db.engine.begin() as connection:
+    engine = db if isinstance(db, Engine) else db.engine
+    with engine.begin() as connection:
         row = connection.execute(
             select(LabState.version, LabState.faults).where(LabState.id == _ROW)).first()
     if row is None:
         return 0, {}
     return int(row.version), dict(row.faults or {})
+
+
+def powered_off(faults: Mapping[str, Any]) -> frozenset[str]:
+    """The nodes (FQDNs) that ``faults`` (as ``Runtime.faults`` shows them) power off.
+
+    Only ``nodes_down`` takes a node's power, whatever asked for it (``stacklab node
+    down``, a power fault, a scenario, Pacemaker's fencing: all go through
+    ``Runtime.power_off``). A stopped service, a node cut off a network or from other
+    nodes, a slow or lossy link leave the node and its processes running."""
+    return frozenset(str(fqdn) for fqdn in faults.get("nodes_down", ()) or ())
 
 
 def write_state(db: Database, faults: Mapping[str, Any]) -> int:

@@ -6,8 +6,9 @@ bootstraps it once (an embedded start of the whole cloud on the in-process bus, 
 also recovers what the last run left), then forks one child per role with its socket
 (``stacklab serve ROLE`` runs the same by hand). A child that dies is started again on the
 same socket: connections wait in its backlog meanwhile, its queues on the broker keep
-what is sent to them, and it catches up from the store. SIGTERM or SIGINT stops them
-all.
+what is sent to them, and it catches up from the store. A node the lab powers off takes
+its processes with it (SIGKILL, as a pulled plug), and they start again when it is powered
+on (``LabPower``). SIGTERM or SIGINT stops them all; SIGUSR1 lists them.
 """
 
 from __future__ import annotations
@@ -23,10 +24,14 @@ import signal
 import sys
 import time
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from sqlalchemy import create_engine
+from sqlalchemy.engine import Engine
+from sqlalchemy.pool import NullPool
 
 from stacklab.bus.rabbit import check_broker
 from stacklab.cloud import SERVICES, Cloud
@@ -35,8 +40,9 @@ from stacklab.config import Config
 from stacklab.observability.logging import CentralLogStore
 from stacklab.processes.child import SharedFlag, run_role
 from stacklab.processes.roles import Role, role_is_front, roles_for, workers
-from stacklab.processes.shared import clear_state
+from stacklab.processes.shared import clear_state, powered_off, read_state
 from stacklab.server import _say_ready, _write_client_files, bind, run_hooks
+from stacklab.store.database import engine_options
 from stacklab.topology import load_topology
 
 READY_TIMEOUT = 120.0  # seconds for every child to say it is ready
@@ -44,6 +50,8 @@ STOP_TIMEOUT = 10.0
 POLL = 0.2  # how often the supervisor looks for a dead child (real seconds)
 STABLE_AFTER = 10.0  # a child that lived this long is started again at once when it dies
 MAX_BACKOFF = 30.0
+# How often the supervisor reads which nodes the lab has powered off (real seconds).
+LAB_POLL = 1.0
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 
@@ -72,7 +80,9 @@ class Child:
     (a child skips the imports and shares their memory until it writes to it)."""
 
     role: Role
-    run: Callable[[Role, int], int]
+    # Runs the role in the forked child: its role, the pipe to say it is ready on, and
+    # whether its node was powered on to start it (``powered_on``).
+    run: Callable[[Role, int, bool], int]
     # Its place among the processes of one API ([DEFAULT] api_workers), from 1; 0: alone.
     worker: int = 0
     pid: int | None = None
@@ -84,10 +94,25 @@ class Child:
     backoff: float = 0.0
     due: float | None = None
     returncode: int | None = None
+    # Killed with its node (the lab powered it off): not started again until the node is
+    # powered on. Neither a crash nor a restart.
+    node_down: bool = False
+    # Its last start was its node's power coming back: the node's power was cut while it
+    # was away (its guests are off), which a start after a crash does not say.
+    powered_on: bool = False
 
     @property
     def label(self) -> str:
         return self.role.label if not self.worker else f"{self.role.label}#{self.worker}"
+
+    @property
+    def state(self) -> str:
+        """What the supervisor's listing says of it."""
+        if self.node_down:
+            return f"stopped: {self.role.node} is powered off"
+        if self.due is not None:
+            return f"exited with {self.returncode}; starting again"
+        return f"pid {self.pid}"
 
     def start(self) -> None:
         read, write = os.pipe()
@@ -99,10 +124,10 @@ class Child:
             code = 1
             try:
                 os.close(read)
-                signal.signal(signal.SIGTERM, signal.SIG_DFL)
-                signal.signal(signal.SIGINT, signal.SIG_DFL)
+                for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGUSR1):
+                    signal.signal(signum, signal.SIG_DFL)
                 _die_with_parent()
-                code = self.run(self.role, write)
+                code = self.run(self.role, write, self.powered_on)
             except BaseException:
                 traceback.print_exc()
             finally:
@@ -124,6 +149,53 @@ class Child:
             return None
         self.returncode = os.waitstatus_to_exitcode(status)
         return self.returncode
+
+
+def follow_power(children: Sequence[Child], nodes_down: Collection[str]
+                 ) -> tuple[list[Child], list[Child]]:
+    """Which children go with their node (it is in ``nodes_down``, they are not stopped
+    yet: running, or waiting to be started again after a crash) and which come back with
+    it (stopped with their node, which is no longer down). A shared role (no node:
+    keystone, nova-conductor ...) is never either: it runs on every controller at once."""
+    stop = [child for child in children
+            if not child.node_down and child.role.node in nodes_down]
+    start = [child for child in children
+             if child.node_down and child.role.node not in nodes_down]
+    return stop, start
+
+
+class LabPower:
+    """Which nodes the lab has powered off, read from the store (``stacklab_lab_state``).
+
+    Read every ``LAB_POLL`` seconds by the supervisor's watch rather than heard on the lab's
+    fanout (``stacklab_lab``) as the children do: the supervisor stays a plain loop with
+    no event loop, bus connection or consumer of its own, a process that must not die with
+    the broker; a second's lag is within what the children's own reports already take
+    (nova's service goes down after service_down_time anyway), and the children have
+    stopped reporting and consuming on the cast before their node's plug is pulled."""
+
+    def __init__(self, url: str) -> None:
+        # No pool: nothing is left connected between reads, so no forked child inherits a
+        # connection of the supervisor's (its socket would be shared by two processes).
+        self.engine: Engine = create_engine(url, poolclass=NullPool, **engine_options(url))
+        self.failing = False
+
+    def nodes_down(self) -> frozenset[str] | None:
+        """The powered-off nodes' FQDNs; None when the store cannot be read (the last ones
+        stand until it can)."""
+        try:
+            _, faults = read_state(self.engine)
+        except Exception as exc:
+            if not self.failing:
+                print(f"stacklab: the lab's state cannot be read from the store ({exc}); "
+                      "the nodes' processes stay as they are", file=sys.stderr)
+            self.failing = True
+            return None
+        self.failing = False
+        return powered_off(faults)
+
+    def close(self) -> None:
+        self.engine.dispose()
 
 
 def _die_with_parent() -> None:
@@ -151,6 +223,8 @@ class Supervisor:
         self.hooks: Child | None = None
         self.hooks_done: SharedFlag | None = (
             SharedFlag() if config.stacklab.init_hooks_dir else None)
+        self.power: LabPower | None = None
+        self.listing_asked = False
 
     def _bind(self) -> tuple[dict[str, str], dict[str, int]]:
         """Every API role's socket: keystone's on the cloud's port, the others on free
@@ -194,11 +268,12 @@ class Supervisor:
                      for spec in declaration.catalog_specs if declaration.mount in mounts}
         self.prepare(endpoints)
 
-        def run(role: Role, ready_fd: int) -> int:
+        def run(role: Role, ready_fd: int, powered_on: bool) -> int:
             base_url = mounts[role.mounts[0]] if role.mounts else self.base_url
             return run_role(self.config, role, logs=self.logs, base_url=base_url,
                             endpoints=endpoints, mounts=mounts, listen_fd=fds.get(role.name),
-                            ready_fd=ready_fd, hooks_done=self.hooks_done)
+                            ready_fd=ready_fd, hooks_done=self.hooks_done,
+                            powered_on=powered_on)
 
         defaults = self.config.DEFAULT
         # Each service's own option, as upstream's (0: [DEFAULT] api_workers).
@@ -218,6 +293,7 @@ class Supervisor:
         gc.freeze()
         signal.signal(signal.SIGTERM, self._request_stop)
         signal.signal(signal.SIGINT, self._request_stop)
+        signal.signal(signal.SIGUSR1, self._request_listing)
         try:
             # keystone last: its port is the cloud's address, and its health (what `stacklab
             # wait` and clients' first call meet) answers once every other process is ready.
@@ -237,10 +313,13 @@ class Supervisor:
             self._say_processes()
             if self.hooks_done is not None:
                 self.start_hooks(entry, clouds_yaml)
+            self.power = LabPower(self.config.database.connection)
             self._watch()
             return 0
         finally:
             self._stop_all()
+            if self.power is not None:
+                self.power.close()
 
     def _wait_ready(self, children: Sequence[Child]) -> bool:
         deadline = time.monotonic() + READY_TIMEOUT
@@ -275,7 +354,7 @@ class Supervisor:
         the supervisor keeps watching meanwhile), against the cloud every process serves."""
         folder = Path(self.config.stacklab.init_hooks_dir)
 
-        def run(role: Role, ready_fd: int) -> int:
+        def run(role: Role, ready_fd: int, powered_on: bool) -> int:
             os.close(ready_fd)
 
             async def hooks() -> None:
@@ -308,16 +387,67 @@ class Supervisor:
 
     def _say_processes(self) -> None:
         for child in self.children:
-            print(f"  process    {child.label} (pid {child.pid})", file=sys.stderr)
+            print(f"  process    {child.label} ({child.state})", file=sys.stderr)
         sys.stderr.flush()
 
+    def follow_nodes(self, nodes_down: Collection[str]) -> None:
+        """Kill the processes of the nodes that went down, start those of the nodes that
+        came back."""
+        stop, start = follow_power(self.children, nodes_down)
+        for child in stop:
+            self._power_off(child)
+        for child in start:
+            self._power_on(child)
+        if stop or start:
+            sys.stderr.flush()
+
+    def _power_off(self, child: Child) -> None:
+        """Its node's plug pulled: SIGKILL, no graceful stop (what it had taken and not
+        finished is lost, as on a real power cut), and no restart until the node is back."""
+        child.node_down = True
+        child.due = None
+        child.backoff = 0.0
+        running = child.pid is not None and child.poll() is None
+        if running:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(child.pid or 0, signal.SIGKILL)
+            _, status = os.waitpid(child.pid or 0, 0)
+            child.returncode = os.waitstatus_to_exitcode(status)
+        if child.ready_fd is not None:
+            os.close(child.ready_fd)
+            child.ready_fd = None
+        print(f"stacklab: {child.label} (pid {child.pid}) "
+              f"{'killed' if running else 'not started again'}: {child.role.node} is powered "
+              "off; it starts when the node is powered on", file=sys.stderr)
+
+    def _power_on(self, child: Child) -> None:
+        """Its node powered on: started as after any restart (it catches up from the
+        store), the listing's line with its new pid."""
+        child.node_down = False
+        child.powered_on = True
+        child.start()
+        print(f"stacklab: {child.role.node} is powered on: {child.label} started",
+              file=sys.stderr)
+        print(f"  process    {child.label} ({child.state})", file=sys.stderr)
+
     def _watch(self) -> None:
-        """Start again a child that died (kill -9, a crash), on the same socket."""
+        """Start again a child that died (kill -9, a crash), on the same socket; follow
+        the nodes' power."""
+        next_read = 0.0
         while not self.stopping:
             time.sleep(POLL)
             self.poll_hooks()
+            if self.power is not None and time.monotonic() >= next_read:
+                next_read = time.monotonic() + LAB_POLL
+                nodes_down = self.power.nodes_down()
+                if nodes_down is not None and not self.stopping:
+                    self.follow_nodes(nodes_down)
+            if self.listing_asked:
+                self.listing_asked = False
+                print("stacklab: processes", file=sys.stderr)
+                self._say_processes()
             for child in self.children:
-                if child.poll() is None or self.stopping:
+                if child.node_down or child.poll() is None or self.stopping:
                     continue
                 now = time.monotonic()
                 if child.due is None:
@@ -336,12 +466,16 @@ class Supervisor:
                     continue
                 child.due = None
                 child.restarts += 1
+                child.powered_on = False  # a crash: the node kept its power
                 if child.ready_fd is not None:
                     os.close(child.ready_fd)
                 child.start()
 
     def _request_stop(self, signum: int, frame: Any) -> None:
         self.stopping = True
+
+    def _request_listing(self, signum: int, frame: Any) -> None:
+        self.listing_asked = True
 
     def _stop_all(self) -> None:
         self.stopping = True
