@@ -32,6 +32,7 @@ from stacklab.compute.service import ComputeService
 from stacklab.config import Config
 from stacklab.declaration import CONTROL_PLANE, Key, Parts, ServiceDeclaration, Startup
 from stacklab.ha.ceph import CephOptions
+from stacklab.ha.cephstore import StoreObjects
 from stacklab.ha.controlplane import ControlPlane
 from stacklab.ha.rabbitmq import RabbitOptions
 from stacklab.identity.declaration import DECLARATION as IDENTITY_SERVICE
@@ -389,6 +390,10 @@ class Cloud:
             self.config.state_path.mkdir(parents=True, exist_ok=True)
         if self.role is None:
             self.db.upgrade()
+        if self.controlplane.ceph is not None:
+            # The storage nodes' disks are the store's, one for every process of the
+            # cloud as a real cluster is one for all its clients (ha.cephstore).
+            self.controlplane.ceph.attach(StoreObjects(self.db))
         startup = Startup(self.base_url, [spec for d in self.declarations
                                           for spec in d.catalog_specs],
                           endpoints=dict(endpoints or {}), migrated=self.role is None)

@@ -477,3 +477,62 @@ def test_the_lab_s_faults_and_logs_reach_every_process(tmp_path: Path) -> None:
         finally:
             code = stop_cloud(cloud)
         assert code == 0
+
+
+def _ceph(cloud: LiveCloud, token: str) -> dict[str, Any]:
+    """The cluster as keystone's process (the lab's API) models it."""
+    return dict(_get(f"{cloud.url}/stacklab/v1/ha", token)["ceph"])
+
+
+def test_every_process_s_ceph_is_one_cluster(tmp_path: Path) -> None:
+    """glance on the rbd store with two workers: either serves an image the other took
+    (each answered 204, no data, for the other's while every process kept its own
+    objects), and the lab's `ceph` (keystone's process) counts the objects, the degraded
+    copies while storage1 is lost and their recovery (ha/cephstore.py)."""
+    with scratch_database("mysql") as url, scratch_vhost() as transport_url:
+        conf = tmp_path / "stacklab.conf"
+        # The OSDs' 20 s heartbeat grace is a second of real time.
+        conf.write_text(f"[DEFAULT]\ntransport_url = {transport_url}\napi_workers = 2\n"
+                        "[glance_store]\nstores = file,http,rbd\ndefault_store = rbd\n"
+                        f"[database]\nconnection = {url}\n[stacklab]\nha_time_scale = 0.05\n")
+        cloud = _start(tmp_path, conf)
+        try:
+            data = tmp_path / "blob.raw"
+            data.write_bytes(b"rbd bytes" * 1000)
+            image = cloud.openstack_json("image", "create", "--disk-format", "raw",
+                                         "--file", str(data), "blob")
+            token = cloud.openstack_json("token", "issue")["id"]
+            glance = next(entry for entry in cloud.openstack_json("catalog", "list")
+                          if entry["Name"] == "glance")["Endpoints"][0]["url"]
+            # A connection each: the two workers' accepts share them.
+            got: set[tuple[int, bytes]] = set()
+            for _ in range(12):
+                request = urllib.request.Request(f"{glance}/v2/images/{image['id']}/file",
+                                                 headers={"X-Auth-Token": token})
+                with urllib.request.urlopen(request, timeout=30) as answer:
+                    got.add((answer.status, answer.read()))
+            assert got == {(200, data.read_bytes())}
+            ceph = _ceph(cloud, token)
+            images = next(pool for pool in ceph["pools"] if pool["name"] == "images")
+            assert images["objects"] == 2  # the lab's CirrOS and the blob
+            assert ceph["degraded_objects"] == 0
+
+            cloud.stacklab("node", "down", "storage1")
+            deadline = time.monotonic() + 60
+            while _ceph(cloud, token)["num_up_osds"] != 1:
+                assert time.monotonic() < deadline, _ceph(cloud, token)
+                time.sleep(0.3)
+            cloud.openstack_json("image", "create", "--disk-format", "raw", "--file",
+                                 str(data), "degraded")
+            # Every copy storage1 should hold: written by glance's process, counted by
+            # keystone's.
+            assert _ceph(cloud, token)["degraded_objects"] == 3
+            cloud.stacklab("node", "up", "storage1")
+            deadline = time.monotonic() + 60
+            while (ceph := _ceph(cloud, token))["degraded_objects"] or ceph["recovering"]:
+                assert time.monotonic() < deadline, ceph
+                time.sleep(0.3)
+            assert ceph["health"] == "HEALTH_OK"
+        finally:
+            code = stop_cloud(cloud)
+        assert code == 0

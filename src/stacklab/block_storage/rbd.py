@@ -15,11 +15,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from stacklab.block_storage.backends import Backend
 from stacklab.clock import Clock
 from stacklab.ha.ceph import GIB, RadosClient, RadosError
 from stacklab.ha.controlplane import ControlPlane
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 DRIVER_VERSION = "1.2.0"  # RBDDriver.VERSION
 
@@ -65,24 +69,36 @@ class RbdVolumes:
         except RadosError as error:
             raise RbdError(str(error)) from None
 
-    def write(self, host: str, ident: str, data: bytes) -> None:
+    # ``session``: the caller's open transaction, which the cluster's objects (kept in
+    # the store) take part in.
+    def write(self, host: str, ident: str, data: bytes, *,
+              session: Session | None = None) -> None:
         client = self.clients[host]
         try:
-            client.now().write(client.pool, image_name(ident), data)
+            client.now().write(client.pool, image_name(ident), data, session=session)
         except RadosError as error:
             raise RbdError(str(error)) from None
 
-    def read(self, host: str, ident: str) -> bytes:
+    def read(self, host: str, ident: str, *, session: Session | None = None) -> bytes:
         client = self.clients[host]
         try:
-            return client.now().read(client.pool, image_name(ident)) or b""
+            return client.now().read(client.pool, image_name(ident), session=session) or b""
         except RadosError as error:
             raise RbdError(str(error)) from None
 
-    def remove(self, host: str, ident: str) -> None:
+    def check_read(self, host: str, ident: str, *, session: Session | None = None) -> None:
+        """Raise RbdError unless the cluster serves a read of the volume now (without
+        reading its bytes, which the store keeps as well: storage.py)."""
         client = self.clients[host]
         try:
-            client.now().remove(client.pool, image_name(ident))
+            client.now().exists(client.pool, image_name(ident), session=session)
+        except RadosError as error:
+            raise RbdError(str(error)) from None
+
+    def remove(self, host: str, ident: str, *, session: Session | None = None) -> None:
+        client = self.clients[host]
+        try:
+            client.now().remove(client.pool, image_name(ident), session=session)
         except RadosError as error:
             raise RbdError(str(error)) from None
 

@@ -65,9 +65,11 @@ class VolumeStore:
 
     def write(self, backend: str, ident: str, data: bytes, *,
               session: Session | None = None) -> None:
-        if self.rbd.serves(backend):
-            self.rbd.write(backend, ident, data)  # RbdError when the cluster refuses it
         with self._session(session) as current:
+            if self.rbd.serves(backend):
+                # RbdError when the cluster refuses it; the cluster's objects are kept in
+                # the store too, in this transaction.
+                self.rbd.write(backend, ident, data, session=current)
             # Core statements on the session's connection, not the ORM's (which would
             # look through the caller's objects): a volume's create pays for this write.
             connection = current.connection()
@@ -89,17 +91,18 @@ class VolumeStore:
         return int(size or 0) if pieces_ else None
 
     def read(self, backend: str, ident: str, *, session: Session | None = None) -> bytes:
-        if self.rbd.serves(backend):
-            self.rbd.read(backend, ident)  # RbdError when the cluster cannot serve it
         with self._session(session) as current:
+            if self.rbd.serves(backend):
+                # RbdError when the cluster cannot serve it.
+                self.rbd.check_read(backend, ident, session=current)
             return b"".join(current.connection().scalars(select(m.VolumeData.data).where(
                 m.VolumeData.backend == backend, m.VolumeData.ident == ident
             ).order_by(m.VolumeData.seq)))
 
     def remove(self, backend: str, ident: str, *, session: Session | None = None) -> None:
-        if self.rbd.serves(backend):
-            self.rbd.remove(backend, ident)
         with self._session(session) as current:
+            if self.rbd.serves(backend):
+                self.rbd.remove(backend, ident, session=current)
             connection = current.connection()
             old = self._size(connection, backend, ident)
             if old is None:

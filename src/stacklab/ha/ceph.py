@@ -29,15 +29,25 @@ comes back up recovers what it missed from a peer holding every object of the PG
 
 Monitor elections are taken as instant (Ceph's are a few seconds); partitions between
 the OSDs themselves (not between them and the monitors) are not modelled.
+
+The objects and what each OSD misses of them (``CephObjects``) are the storage nodes'
+disks: in memory by default (``MemoryObjects``), in the store once the cloud attaches it
+(``ha.cephstore``), so that every process of the one-process-per-service shape keeps its
+own model of the map (up/in, timers, from the same lab faults) over the one cluster's
+objects: what a client of one process writes, another reads, and the degraded counts,
+recovery and ``ceph df`` are the same in every process.
 """
 
 from __future__ import annotations
 
 import functools
 import zlib
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 from stacklab.clock import Clock, Timer
 
@@ -101,6 +111,128 @@ class Osd:
         return f"osd.{self.id}"
 
 
+# An object of a pool: (pool, name).
+Key = tuple[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class Catalog:
+    """What the OSDs hold, without the bytes: each pool's objects and their sizes, and
+    the objects each OSD (by id) has an outdated copy of, or none at all."""
+
+    sizes: Mapping[str, Mapping[str, int]]
+    missing: Mapping[int, frozenset[Key]]
+
+
+EMPTY = Catalog({}, {})
+
+
+class CephObjects(Protocol):
+    """The cluster's objects: the bytes and what each OSD misses. ``session``: the
+    caller's open transaction, which a write takes part in (None: one of its own)."""
+
+    def catalog(self, session: Session | None = None) -> Catalog: ...
+
+    def read(self, pool: str, name: str, session: Session | None = None) -> bytes | None: ...
+
+    def write(self, pool: str, name: str, data: bytes, missing: Collection[int],
+              session: Session | None = None) -> None:
+        """Keep ``data`` as the object, which the OSDs ``missing`` (ids) did not take."""
+
+    def remove(self, pool: str, name: str, session: Session | None = None) -> bool:
+        """Remove the object (and what any OSD misses of it); False if there was none."""
+
+    def recovered(self, done: Collection[tuple[int, str, str]],
+                  session: Session | None = None) -> None:
+        """Each (osd, pool, name): the OSD holds the object's latest copy now. Done twice
+        (two processes' timers) it changes nothing more."""
+
+
+class MemoryObjects:
+    """The objects in this process's memory (the cluster's own until a store is
+    attached, and the unit tests')."""
+
+    def __init__(self) -> None:
+        self._data: dict[Key, bytes] = {}
+        self._missing: dict[int, set[Key]] = {}
+        self._catalog: Catalog | None = None
+
+    def catalog(self, session: Session | None = None) -> Catalog:
+        # The same object until something changes: the cluster compares it by identity.
+        if self._catalog is None:
+            sizes: dict[str, dict[str, int]] = {}
+            for (pool, name), data in self._data.items():
+                sizes.setdefault(pool, {})[name] = len(data)
+            self._catalog = Catalog(sizes, {osd: frozenset(keys)
+                                            for osd, keys in self._missing.items() if keys})
+        return self._catalog
+
+    def read(self, pool: str, name: str, session: Session | None = None) -> bytes | None:
+        return self._data.get((pool, name))
+
+    def write(self, pool: str, name: str, data: bytes, missing: Collection[int],
+              session: Session | None = None) -> None:
+        key = (pool, name)
+        self._data[key] = bytes(data)
+        for keys in self._missing.values():
+            keys.discard(key)
+        for osd in missing:
+            self._missing.setdefault(osd, set()).add(key)
+        self._catalog = None
+
+    def remove(self, pool: str, name: str, session: Session | None = None) -> bool:
+        key = (pool, name)
+        if self._data.pop(key, None) is None:
+            return False
+        for keys in self._missing.values():
+            keys.discard(key)
+        self._catalog = None
+        return True
+
+    def recovered(self, done: Collection[tuple[int, str, str]],
+                  session: Session | None = None) -> None:
+        for osd, pool, name in done:
+            self._missing.get(osd, set()).discard((pool, name))
+        self._catalog = None
+
+
+class PoolObjects(MutableMapping[str, bytes]):
+    """A pool's objects as the OSDs hold them now, beyond what serves a client (no op is
+    refused here): what the lab's views and the tests read; removing one is losing it."""
+
+    def __init__(self, cluster: CephCluster, pool: str) -> None:
+        self._cluster = cluster
+        self._pool = pool
+
+    def _sizes(self) -> Mapping[str, int]:
+        return self._cluster._look().sizes.get(self._pool, {})
+
+    def __getitem__(self, name: str) -> bytes:
+        data = self._cluster.objects.read(self._pool, name)
+        if data is None:
+            raise KeyError(name)
+        return data
+
+    def __setitem__(self, name: str, data: bytes) -> None:
+        self._cluster.objects.write(self._pool, name, data, ())
+
+    def __delitem__(self, name: str) -> None:
+        if not self._cluster.objects.remove(self._pool, name):
+            raise KeyError(name)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._sizes()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(self._sizes()))
+
+    def __len__(self) -> int:
+        return len(self._sizes())
+
+    def stored(self) -> int:
+        return sum(self._sizes().values())
+
+
 @dataclass(slots=True)
 class Pool:
     name: str
@@ -108,7 +240,7 @@ class Pool:
     size: int
     min_size: int
     pg_num: int
-    objects: dict[str, bytes] = field(default_factory=dict)
+    objects: PoolObjects
 
     def pg(self, name: str) -> int:
         # The object's placement seed (Ceph hashes the name with rjenkins; any stable hash
@@ -117,7 +249,7 @@ class Pool:
 
     @property
     def stored(self) -> int:
-        return sum(len(data) for data in self.objects.values())
+        return self.objects.stored()
 
 
 class CephCluster:
@@ -142,19 +274,40 @@ class CephCluster:
         self.fsid = "5c1ab000-0000-4000-8000-000000000001"  # the lab's one cluster
         self.osds = [Osd(index, host, capacity) for index, (host, capacity) in enumerate(osds)]
         self.mons = list(mons)
+        self.objects: CephObjects = MemoryObjects()
+        self._catalog = EMPTY
+        self._generation = 0  # how many times the catalog was seen to change
         self.pools = {name: Pool(name, index + 1, self.options.osd_pool_default_size,
-                                 self.options.min_size, self.options.osd_pool_default_pg_num)
+                                 self.options.min_size, self.options.osd_pool_default_pg_num,
+                                 PoolObjects(self, name))
                       for index, name in enumerate(pools)}
         self._down_timers: dict[int, Timer] = {}
         self._out_timers: dict[int, Timer] = {}
         self._recovery: Timer | None = None
         self.epoch = 1
-        self._writes = 0  # objects written or removed: what the PGs' states depend on too
         self._pg_states: tuple[tuple[Any, ...], dict[str, int]] | None = None
         self._degraded: tuple[tuple[Any, ...], tuple[int, int]] | None = None
         for osd in self.osds:
             osd.up = self._alive(osd)
         self._schedule_recovery()
+
+    def attach(self, objects: CephObjects) -> None:
+        """Keep the objects in ``objects`` from now on (the store every process of the
+        cloud shares, once it is migrated); recovery of what an OSD misses there starts."""
+        self.objects = objects
+        self._look()
+        self._schedule_recovery()
+
+    def _look(self, session: Session | None = None) -> Catalog:
+        """The objects as they are now (another process's clients may have written some):
+        each public look starts here, what it works out reads ``self._catalog``."""
+        catalog = self.objects.catalog(session)
+        if catalog is not self._catalog and catalog != self._catalog:
+            self._generation += 1
+            self._catalog = catalog
+            for osd in self.osds:
+                osd.missing = set(catalog.missing.get(osd.id, ()))
+        return catalog
 
     # -- the lab as the cluster sees it --------------------------------------------------
 
@@ -266,8 +419,9 @@ class CephCluster:
                 break
         return chosen
 
-    def _keys(self, pool: Pool, pg: int) -> Iterator[tuple[str, str]]:
-        return ((pool.name, name) for name in pool.objects if pool.pg(name) == pg)
+    def _keys(self, pool: Pool, pg: int) -> Iterator[Key]:
+        return ((pool.name, name) for name in self._catalog.sizes.get(pool.name, {})
+                if pool.pg(name) == pg)
 
     def pg_state(self, pool: Pool, pg: int) -> str:
         """The PG's state as `ceph pg stat` words it."""
@@ -298,7 +452,7 @@ class CephCluster:
         return self.pools[name]
 
     def blocked(self, pool_name: str, name: str | None = None, *, write: bool = False,
-                client: str | None = None) -> str | None:
+                client: str | None = None, session: Session | None = None) -> str | None:
         """Why an op on ``name`` (or a connection, for None) cannot go on now; None if it
         can. An op waits on it until its client's timeout (see RadosClient)."""
         quorum = self.quorum()
@@ -307,6 +461,7 @@ class CephCluster:
             return "error connecting to the cluster: no monitor quorum reachable"
         if name is None:
             return None
+        self._look(session)
         pool = self.pools[pool_name]
         pg = pool.pg(name)
         state = self.pg_state(pool, pg)
@@ -320,44 +475,38 @@ class CephCluster:
                 return f"slow ops: waiting for {osd.name} (not yet marked down)"
         return None
 
-    def _check(self, pool: str, name: str, write: bool) -> None:
-        reason = self.blocked(pool, name, write=write)
+    def _check(self, pool: str, name: str, write: bool, session: Session | None) -> None:
+        reason = self.blocked(pool, name, write=write, session=session)
         if reason is not None:
             raise RadosError(reason)
 
-    def read(self, pool: str, name: str) -> bytes | None:
+    def read(self, pool: str, name: str, *, session: Session | None = None) -> bytes | None:
         """The object's bytes (None: no such object). Raises RadosError when blocked."""
-        self._check(pool, name, write=False)
-        return self.pools[pool].objects.get(name)
+        self._check(pool, name, False, session)
+        return self.objects.read(pool, name, session)
 
-    def exists(self, pool: str, name: str) -> bool:
-        return self.read(pool, name) is not None
+    def exists(self, pool: str, name: str, *, session: Session | None = None) -> bool:
+        self._check(pool, name, False, session)
+        return name in self._catalog.sizes.get(pool, {})
 
-    def write(self, pool: str, name: str, data: bytes) -> None:
-        self._check(pool, name, write=True)
+    def write(self, pool: str, name: str, data: bytes, *,
+              session: Session | None = None) -> None:
+        """Write the object: the PG's up OSDs take it, every other misses it."""
+        self._check(pool, name, True, session)
         target = self.pools[pool]
-        target.objects[name] = data
-        self._written(target, name)
+        holders = {osd.id for osd in self.acting(target, target.pg(name)) if osd.up}
+        self.objects.write(pool, name, data,
+                           [osd.id for osd in self.osds if osd.id not in holders], session)
+        self._look(session)
 
-    def remove(self, pool: str, name: str) -> None:
-        self._check(pool, name, write=True)
-        target = self.pools[pool]
-        if target.objects.pop(name, None) is not None:
-            self._written(target, name)
-
-    def _written(self, pool: Pool, name: str) -> None:
-        self._writes += 1
-        key = (pool.name, name)
-        holders = {osd.id for osd in self.acting(pool, pool.pg(name)) if osd.up}
-        for osd in self.osds:
-            if osd.id in holders or name not in pool.objects:
-                osd.missing.discard(key)
-            else:
-                osd.missing.add(key)
+    def remove(self, pool: str, name: str, *, session: Session | None = None) -> None:
+        self._check(pool, name, True, session)
+        if self.objects.remove(pool, name, session):
+            self._look(session)
 
     # -- recovery ----------------------------------------------------------------------------
 
-    def _recoverable(self) -> list[tuple[Osd, tuple[str, str]]]:
+    def _recoverable(self) -> list[tuple[Osd, Key]]:
         found = []
         for pool in self.pools.values():
             for osd in self.osds:
@@ -377,10 +526,11 @@ class CephCluster:
     def _schedule_recovery(self) -> None:
         if self._recovery is not None:
             return
+        self._look()
         work = self._recoverable()
         if not work:
             return
-        size = sum(len(self.pools[key[0]].objects.get(key[1], b"")) for _, key in work)
+        size = sum(self._catalog.sizes.get(pool, {}).get(name, 0) for _, (pool, name) in work)
         self._recovery = self.clock.call_later(
             self.options.peering_seconds + size / self.options.recovery_rate,
             self._recovered)
@@ -389,8 +539,12 @@ class CephCluster:
 
     def _recovered(self) -> None:
         self._recovery = None
-        for osd, key in self._recoverable():
-            osd.missing.discard(key)
+        # What is recoverable now (another process's timer may have recovered some of
+        # it, or a client written more since): recovering it again changes nothing.
+        self._look()
+        done = [(osd.id, pool, name) for osd, (pool, name) in self._recoverable()]
+        if done:
+            self.objects.recovered(done)
         self._changed()
 
     @property
@@ -400,22 +554,37 @@ class CephCluster:
     # -- what `ceph df` and `ceph -s` say -----------------------------------------------------
 
     def raw_used(self) -> int:
-        return sum(pool.stored * pool.size for pool in self.pools.values())
+        self._look()
+        return self._raw_used()
+
+    def _stored(self, pool: Pool) -> int:
+        return sum(self._catalog.sizes.get(pool.name, {}).values())
+
+    def _raw_used(self) -> int:
+        return sum(self._stored(pool) * pool.size for pool in self.pools.values())
 
     def max_avail(self, pool_name: str, elsewhere: int = 0) -> int:
         """`ceph df`'s MAX AVAIL: what the fullest in OSD lets the pool still take.
         ``elsewhere``: bytes of the pool this model did not see written, counted as
         stored (another OS process's client wrote them: each process has its own model
         of the one cluster, docs/processes.md)."""
+        self._look()
+        return self._max_avail(pool_name, elsewhere)
+
+    def _max_avail(self, pool_name: str, elsewhere: int = 0) -> int:
         pool = self.pools[pool_name]
         members = [osd for osd in self.osds if osd.in_]
         if not members:
             return 0
-        used = (self.raw_used() + elsewhere * pool.size) // max(len(self.osds), 1)
+        used = (self._raw_used() + elsewhere * pool.size) // max(len(self.osds), 1)
         spare = min(max(osd.capacity - used, 0) for osd in members)
         return spare * min(len({osd.host for osd in members}), pool.size) // pool.size
 
     def degraded_objects(self) -> tuple[int, int]:
+        self._look()
+        return self._degraded_objects()
+
+    def _degraded_objects(self) -> tuple[int, int]:
         version = self._version()
         if self._degraded is None or self._degraded[0] != version:
             self._degraded = (version, self._count_degraded())
@@ -425,7 +594,7 @@ class CephCluster:
         """(degraded copies, all copies) over every object, as PG_DEGRADED counts them."""
         degraded = total = 0
         for pool in self.pools.values():
-            for name in pool.objects:
+            for name in self._catalog.sizes.get(pool.name, {}):
                 key = (pool.name, name)
                 holders = [osd for osd in self.acting(pool, pool.pg(name))
                            if osd.up and key not in osd.missing]
@@ -435,10 +604,14 @@ class CephCluster:
 
     def _version(self) -> tuple[Any, ...]:
         """Everything the PGs' states and the degraded count depend on."""
-        return (self.epoch, self._writes, self._recovery is not None,
-                tuple((osd.up, osd.in_, len(osd.missing)) for osd in self.osds))
+        return (self.epoch, self._generation, self._recovery is not None,
+                tuple((osd.up, osd.in_) for osd in self.osds))
 
     def pg_states(self) -> dict[str, int]:
+        self._look()
+        return self._pg_states_now()
+
+    def _pg_states_now(self) -> dict[str, int]:
         # Asked on every status look (a scenario's sampler looks several times a lab
         # second) and costly to work out (every PG of every pool): kept per version.
         version = self._version()
@@ -458,6 +631,10 @@ class CephCluster:
 
     def health(self) -> tuple[str, dict[str, str]]:
         """The health and its checks, in Ceph's names and words."""
+        self._look()
+        return self._health()
+
+    def _health(self) -> tuple[str, dict[str, str]]:
         quorum = self.quorum()
         if not quorum:
             return UNREACHABLE, {"MON_QUORUM": "no monitor quorum: the cluster cannot be "
@@ -473,13 +650,13 @@ class CephCluster:
             checks["OSD_DOWN"] = f"{len(down)} osds down"
             hosts = sorted({osd.host for osd in down})
             checks["OSD_HOST_DOWN"] = f"{len(hosts)} host ({len(down)} osds) down"
-        states = self.pg_states()
+        states = self._pg_states_now()
         inactive = sum(n for s, n in states.items() if not s.startswith("active"))
         if inactive:
             kinds = sorted({s.split("+")[0] for s in states if not s.startswith("active")})
             checks["PG_AVAILABILITY"] = (f"Reduced data availability: {inactive} pgs "
                                          f"inactive ({', '.join(kinds)})")
-        degraded, total = self.degraded_objects()
+        degraded, total = self._degraded_objects()
         degraded_pgs = sum(n for s, n in states.items() if "degraded" in s)
         if degraded or degraded_pgs:
             undersized = sum(n for s, n in states.items() if "undersized" in s)
@@ -496,11 +673,12 @@ class CephCluster:
         return (HEALTH_ERR if error else HEALTH_WARN if checks else HEALTH_OK), checks
 
     def status(self) -> dict[str, Any]:
-        health, checks = self.health()
+        catalog = self._look()
+        health, checks = self._health()
         quorum = self.quorum()
         reachable = bool(quorum)
-        degraded, total = self.degraded_objects()
-        states = self.pg_states()
+        degraded, total = self._degraded_objects()
+        states = self._pg_states_now()
         return {
             "fsid": self.fsid, "health": health, "checks": checks,
             "mons": [{"host": mon, "in_quorum": mon in quorum} for mon in self.mons],
@@ -516,8 +694,9 @@ class CephCluster:
             "degraded_objects": degraded, "object_copies": total,
             "recovering": self.recovering,
             "pools": [{"name": p.name, "id": p.id, "size": p.size, "min_size": p.min_size,
-                       "pg_num": p.pg_num, "objects": len(p.objects), "stored": p.stored,
-                       "max_avail": self.max_avail(p.name)} for p in self.pools.values()],
+                       "pg_num": p.pg_num, "objects": len(catalog.sizes.get(p.name, {})),
+                       "stored": self._stored(p), "max_avail": self._max_avail(p.name)}
+                      for p in self.pools.values()],
         }
 
 

@@ -8,6 +8,10 @@ import tempfile
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 CHUNK = 64 * 1024
 
@@ -58,7 +62,10 @@ class FileStore:
             partial.unlink(missing_ok=True)
         return StoredData(size, md5.hexdigest(), sha512.hexdigest())
 
-    def write_bytes(self, image_id: str, data: bytes) -> StoredData:
+    # ``session``: the caller's open transaction, which a store kept in the database
+    # (the rbd store's cluster) takes part in; a file store has no use for it.
+    def write_bytes(self, image_id: str, data: bytes, *,
+                    session: Session | None = None) -> StoredData:
         self.path(image_id).write_bytes(data)
         return StoredData(len(data), hashlib.md5(data, usedforsecurity=False).hexdigest(),
                           hashlib.sha512(data).hexdigest())
@@ -75,7 +82,7 @@ class FileStore:
     def exists(self, image_id: str) -> bool:
         return self.path(image_id).exists()
 
-    def delete(self, image_id: str) -> None:
+    def delete(self, image_id: str, *, session: Session | None = None) -> None:
         self.path(image_id).unlink(missing_ok=True)
 
     def close(self) -> None:
@@ -117,7 +124,8 @@ class ControllerFileStores(FileStore):
     async def write(self, image_id: str, chunks: AsyncIterator[bytes], limit: int) -> StoredData:
         return await self.here().write(image_id, chunks, limit)
 
-    def write_bytes(self, image_id: str, data: bytes) -> StoredData:
+    def write_bytes(self, image_id: str, data: bytes, *,
+                    session: Session | None = None) -> StoredData:
         return self.here().write_bytes(image_id, data)
 
     def seed(self, image_id: str, data: bytes) -> StoredData:
@@ -130,7 +138,7 @@ class ControllerFileStores(FileStore):
     def exists(self, image_id: str) -> bool:
         return self.here().exists(image_id)
 
-    def delete(self, image_id: str) -> None:
+    def delete(self, image_id: str, *, session: Session | None = None) -> None:
         # The other controllers' copies (the CirrOS's) stay, as glance deletes only the
         # location its own store holds.
         self.here().delete(image_id)

@@ -16,9 +16,13 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import AsyncIterator, Iterator
+from typing import TYPE_CHECKING
 
 from stacklab.ha.ceph import RadosClient, RadosError
 from stacklab.image.filestore import CHUNK, FileStore, SizeLimitExceeded, StoredData
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 
 class StoreUnavailable(Exception):
@@ -33,8 +37,9 @@ class RbdStore(FileStore):
         self.client = client
         self._temporary = False
 
-    def _cluster_op(self, name: str, write: bool) -> None:
-        reason = self.client.now().blocked(self.client.pool, name, write=write)
+    def _cluster_op(self, name: str, write: bool, session: Session | None = None) -> None:
+        reason = self.client.now().blocked(self.client.pool, name, write=write,
+                                           session=session)
         if reason is not None:
             raise StoreUnavailable(f"Error connecting to ceph cluster: {reason}")
 
@@ -56,9 +61,10 @@ class RbdStore(FileStore):
             raise StoreUnavailable(f"Error connecting to ceph cluster: {error}") from None
         return self.write_bytes(image_id, bytes(data))
 
-    def write_bytes(self, image_id: str, data: bytes) -> StoredData:
-        self._cluster_op(image_id, write=True)
-        self.client.now().write(self.client.pool, image_id, data)
+    def write_bytes(self, image_id: str, data: bytes, *,
+                    session: Session | None = None) -> StoredData:
+        self._cluster_op(image_id, write=True, session=session)
+        self.client.now().write(self.client.pool, image_id, data, session=session)
         return StoredData(len(data), hashlib.md5(data, usedforsecurity=False).hexdigest(),
                           hashlib.sha512(data).hexdigest())
 
@@ -72,14 +78,14 @@ class RbdStore(FileStore):
         self._cluster_op(image_id, write=False)
         return self.client.now().exists(self.client.pool, image_id)
 
-    def delete(self, image_id: str) -> None:
+    def delete(self, image_id: str, *, session: Session | None = None) -> None:
         # glance deletes the record even when the store fails (the data is left behind,
         # as glance logs "Failed to delete image ... in store").
         try:
-            self._cluster_op(image_id, write=True)
+            self._cluster_op(image_id, write=True, session=session)
         except StoreUnavailable:
             return
-        self.client.now().remove(self.client.pool, image_id)
+        self.client.now().remove(self.client.pool, image_id, session=session)
 
     def close(self) -> None:
         return

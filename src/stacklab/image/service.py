@@ -240,7 +240,7 @@ class ImageService:
         if image.protected:
             raise Forbidden(f"Image {image.id} is protected and cannot be deleted.")
         session.delete(image)
-        self.store.delete(image.id)
+        self.store.delete(image.id, session=session)
 
     def set_status(self, session: Session, image: m.Image, status: str) -> None:
         image.status = status
@@ -303,7 +303,7 @@ class ImageService:
         with self.db.session() as session:
             image = session.get(m.Image, image_id)
             if image is None:  # deleted while uploading
-                self.store.delete(image_id)
+                self.store.delete(image_id, session=session)
                 raise Conflict(f"Image {image_id} was deleted during the upload.")
             image.size, image.checksum = stored.size, stored.md5
             image.os_hash_algo, image.os_hash_value = "sha512", stored.sha512
@@ -390,7 +390,7 @@ class ImageService:
             image = session.get(m.Image, image_id)
             if image is None:
                 return False
-            stored = self.store.write_bytes(image_id, data)
+            stored = self.store.write_bytes(image_id, data, session=session)
             image.size = stored.size
             image.checksum = stored.md5
             image.os_hash_algo = "sha512"

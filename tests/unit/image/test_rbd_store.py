@@ -5,12 +5,14 @@ the upload restored to queued with both lost, served again once they return."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from starlette.testclient import TestClient
 
 from stacklab.api.app import build_app
 from stacklab.cloud import Cloud
+from stacklab.config import Config, lab_defaults
 from support.inprocess import admin_token, ephemeral_config
 
 S1 = "storage1.openstack.local"
@@ -128,3 +130,39 @@ def test_every_store_path_answers_as_glance_without_the_cluster(rbd_cloud: Cloud
         assert answer.status_code == 202, answer.text
         shown = client.get(f"/image/v2/images/{staged}", headers=headers).json()
         assert shown["status"] == "active"
+
+
+def test_two_glance_workers_on_one_store_serve_each_other_s_rbd_images(
+        tmp_path: Path) -> None:
+    """api_workers = 2 runs two glance processes on one store, each with its model of the
+    cluster: the objects are the store's, so either worker serves what the other took
+    (it answered 204, no data, when each process kept its own), and the other's `ceph
+    df` counts it."""
+    config = lab_defaults(Config())
+    config.stacklab.state_dir = str(tmp_path)
+    config.glance_store.stores = "file,http,rbd"
+    config.glance_store.default_store = "rbd"
+    first = Cloud(config)
+    first.start("http://testserver")
+    second = Cloud(config)  # migrates nothing more: the store is at head
+    second.start("http://testserver")
+    try:
+        with TestClient(build_app(first), raise_server_exceptions=False) as client:
+            headers = {"X-Auth-Token": admin_token(client)}
+            image = new_image(client, headers)
+            put = client.put(f"/image/v2/images/{image}/file", content=b"rbd bytes",
+                             headers={**headers, "Content-Type": "application/octet-stream"})
+            assert put.status_code == 204, put.text
+        with TestClient(build_app(second), raise_server_exceptions=False) as client:
+            headers = {"X-Auth-Token": admin_token(client)}
+            got = client.get(f"/image/v2/images/{image}/file", headers=headers)
+            assert (got.status_code, got.content) == (200, b"rbd bytes")
+        for cloud in (first, second):
+            cluster = cloud.controlplane.ceph
+            assert cluster is not None
+            images = next(p for p in cluster.status()["pools"] if p["name"] == "images")
+            assert images["objects"] == 2  # the lab's CirrOS (each start's) and this one
+            assert image in cluster.pool("images").objects
+    finally:
+        first.stop()
+        second.stop()
