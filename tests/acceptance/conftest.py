@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from stacklab.api.app import UNEXPECTED_ERROR
+from support import osc
 
 BIN = Path(sys.executable).parent
 
@@ -51,8 +52,7 @@ class LiveCloud:
     def openstack(self, *args: str, check: bool = True,
                   **env: str) -> subprocess.CompletedProcess[str]:
         """Run the real ``openstack`` CLI against this cloud."""
-        result = subprocess.run([str(BIN / "openstack"), *args], env=self.env(**env),
-                                capture_output=True, text=True, timeout=120)
+        result = osc.run(args, self.env(**env), timeout=120)
         if check and result.returncode != 0:
             raise AssertionError(f"openstack {' '.join(args)} failed ({result.returncode}):\n"
                                  f"{result.stderr}\n{result.stdout}")

@@ -18,7 +18,8 @@ from typing import Any
 import pytest
 import yaml
 
-from acceptance.conftest import BIN, LiveCloud
+from acceptance.conftest import LiveCloud
+from support import osc
 
 pytestmark = pytest.mark.acceptance
 
@@ -60,8 +61,7 @@ def cli(live: LiveCloud, *args: str, **env: str) -> subprocess.CompletedProcess[
     """
     full = live.env()
     full.update(env)
-    return subprocess.run([str(BIN / "openstack"), *args], env=full, capture_output=True,
-                          text=True, timeout=120)
+    return osc.run(args, full, timeout=120)
 
 
 def cli_json(live: LiveCloud, *args: str, **env: str) -> Any:
@@ -444,3 +444,28 @@ def test_token_revoke_takes_effect_at_once(live: LiveCloud, member: Member) -> N
                project_id, "project", "show", project_id, **NO_CLOUDS,
                OS_AUTH_URL=live.auth_url, OS_IDENTITY_API_VERSION="3"),
            "Failed to validate token (HTTP 404)")
+
+
+def test_the_forked_cli_answers_as_the_executable(live: LiveCloud) -> None:
+    """support/osc.py forks each call from a server that has made the CLI's imports: the
+    same calls through ``.venv/bin/openstack`` itself must print and exit the same."""
+    env = live.env()
+    calls = [
+        ("--version",),
+        ("catalog", "list", "-f", "json"),
+        ("region", "show", "RegionOne", "-f", "json"),
+        ("project", "show", "no-such-project"),  # an API error: stderr and exit code 1
+        ("project", "list", "--no-such-option"),  # argparse's error, exit code 2
+        ("--no-such-option",),  # not a command, exit code 2
+    ]
+    outcomes = []
+    for argv in calls:
+        forked = osc.run(argv, env, timeout=120)
+        executed = subprocess.run([str(osc.EXECUTABLE), *argv], env=env, capture_output=True,
+                                  text=True, timeout=120)
+        assert (forked.returncode, forked.stdout, forked.stderr) == (
+            executed.returncode, executed.stdout, executed.stderr), argv
+        outcomes.append(forked.returncode)
+    assert outcomes == [0, 0, 0, 1, 2, 2]
+    # cliff names the program from argv[0] when it is imported: the server's must be the CLI's.
+    assert osc.run(("--version",), env, timeout=120).stdout.startswith("openstack ")
