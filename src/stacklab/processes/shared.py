@@ -74,9 +74,17 @@ def powered_off(faults: Mapping[str, Any]) -> frozenset[str]:
 
     Only ``nodes_down`` takes a node's power, whatever asked for it (``stacklab node
     down``, a power fault, a scenario, Pacemaker's fencing: all go through
-    ``Runtime.power_off``). A stopped service, a node cut off a network or from other
-    nodes, a slow or lossy link leave the node and its processes running."""
+    ``Runtime.power_off``). A stopped service (``stopped_services``), a node cut off a
+    network or from other nodes, a slow or lossy link leave the node powered."""
     return frozenset(str(fqdn) for fqdn in faults.get("nodes_down", ()) or ())
+
+
+def stopped_services(faults: Mapping[str, Any]) -> frozenset[tuple[str, str]]:
+    """The (node FQDN, binary) pairs that ``faults`` stop (``Runtime.stop_service``:
+    ``stacklab fault stop NODE SERVICE``, the lab API's ``.../services/{service}/stop``, a
+    scenario), whether or not their node is powered."""
+    return frozenset((str(entry["node"]), str(entry["service"]))
+                     for entry in faults.get("services_stopped", ()) or ())
 
 
 def write_state(db: Database, faults: Mapping[str, Any]) -> int:

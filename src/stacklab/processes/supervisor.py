@@ -7,8 +7,10 @@ also recovers what the last run left), then forks one child per role with its so
 (``stacklab serve ROLE`` runs the same by hand). A child that dies is started again on the
 same socket: connections wait in its backlog meanwhile, its queues on the broker keep
 what is sent to them, and it catches up from the store. A node the lab powers off takes
-its processes with it (SIGKILL, as a pulled plug), and they start again when it is powered
-on (``LabPower``). SIGTERM or SIGINT stops them all; SIGUSR1 lists them.
+its processes with it (SIGKILL, as a pulled plug), a process whose services the lab stops
+on its node is stopped (SIGTERM, as ``systemctl stop``), and they start again when the node
+is powered on or the service started (``LabPower``, ``Hold``). SIGTERM or SIGINT stops them
+all; SIGUSR1 lists them.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import signal
 import sys
 import time
 import traceback
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,17 +42,18 @@ from stacklab.config import Config
 from stacklab.observability.logging import CentralLogStore
 from stacklab.processes.child import SharedFlag, run_role
 from stacklab.processes.roles import Role, role_is_front, roles_for, workers
-from stacklab.processes.shared import clear_state, powered_off, read_state
+from stacklab.processes.shared import clear_state, powered_off, read_state, stopped_services
 from stacklab.server import _say_ready, _write_client_files, bind, run_hooks
 from stacklab.store.database import engine_options
 from stacklab.topology import load_topology
 
 READY_TIMEOUT = 120.0  # seconds for every child to say it is ready
-STOP_TIMEOUT = 10.0
+STOP_TIMEOUT = 10.0  # seconds a stopped child has after its SIGTERM, then SIGKILL
 POLL = 0.2  # how often the supervisor looks for a dead child (real seconds)
 STABLE_AFTER = 10.0  # a child that lived this long is started again at once when it dies
 MAX_BACKOFF = 30.0
-# How often the supervisor reads which nodes the lab has powered off (real seconds).
+# How often the supervisor reads which nodes the lab has powered off and which services
+# it has stopped (real seconds).
 LAB_POLL = 1.0
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
@@ -74,6 +77,42 @@ def check_shape(config: Config, *, seed: int | None = None) -> None:
                          "which a shared seed would repeat")
 
 
+@dataclass(frozen=True)
+class Hold:
+    """Why a node-bound process is not running and is not started again: its node is
+    powered off (``power``: killed as a pulled plug), or every binary it runs is stopped
+    on its node (stopped as ``systemctl stop`` does). ``reason`` is what the listing says."""
+
+    reason: str
+    power: bool = False
+
+
+@dataclass(frozen=True)
+class NodeFaults:
+    """The lab's faults that the supervisor follows: the powered-off nodes (FQDNs) and the
+    stopped services ((node FQDN, binary))."""
+
+    nodes_down: frozenset[str] = frozenset()
+    stopped: frozenset[tuple[str, str]] = frozenset()
+
+    def hold(self, role: Role) -> Hold | None:
+        """Why ``role``'s process must not run now, if it must not. A node powered off wins
+        over a stopped service (its process is killed, not stopped). A shared role (no node:
+        keystone, nova-conductor ...) is never held: one process serves every controller at
+        once, so one controller's stop or power cut is its runtime's to act on. A role of
+        several binaries (a node's neutron agents) is held once all of them are stopped."""
+        node = role.node
+        if node is None:
+            return None
+        if node in self.nodes_down:
+            return Hold(f"{node} is powered off", power=True)
+        if role.binaries and all((node, binary) in self.stopped for binary in role.binaries):
+            names = sorted(role.binaries)
+            return Hold(f"{', '.join(names)} {'is' if len(names) == 1 else 'are'} stopped "
+                        f"on {node}")
+        return None
+
+
 @dataclass
 class Child:
     """One role's process: forked from the supervisor, which has imported everything
@@ -94,11 +133,14 @@ class Child:
     backoff: float = 0.0
     due: float | None = None
     returncode: int | None = None
-    # Killed with its node (the lab powered it off): not started again until the node is
-    # powered on. Neither a crash nor a restart.
-    node_down: bool = False
-    # Its last start was its node's power coming back: the node's power was cut while it
-    # was away (its guests are off), which a start after a crash does not say.
+    # Stopped by the lab (its node powered off, or its services stopped there): not
+    # started again until the hold is gone. Neither a crash nor a restart.
+    held: Hold | None = None
+    # Its node's power was cut while it was held (whatever held it first or last): its
+    # next start says so.
+    power_cut: bool = False
+    # Its last start followed a cut of its node's power (its guests are off), which a start
+    # after a crash or after its service was started on a powered node does not say.
     powered_on: bool = False
 
     @property
@@ -108,8 +150,8 @@ class Child:
     @property
     def state(self) -> str:
         """What the supervisor's listing says of it."""
-        if self.node_down:
-            return f"stopped: {self.role.node} is powered off"
+        if self.held is not None:
+            return f"stopped: {self.held.reason}"
         if self.due is not None:
             return f"exited with {self.returncode}; starting again"
         return f"pid {self.pid}"
@@ -151,21 +193,19 @@ class Child:
         return self.returncode
 
 
-def follow_power(children: Sequence[Child], nodes_down: Collection[str]
-                 ) -> tuple[list[Child], list[Child]]:
-    """Which children go with their node (it is in ``nodes_down``, they are not stopped
-    yet: running, or waiting to be started again after a crash) and which come back with
-    it (stopped with their node, which is no longer down). A shared role (no node:
-    keystone, nova-conductor ...) is never either: it runs on every controller at once."""
-    stop = [child for child in children
-            if not child.node_down and child.role.node in nodes_down]
-    start = [child for child in children
-             if child.node_down and child.role.node not in nodes_down]
-    return stop, start
+def follow_faults(children: Sequence[Child], faults: NodeFaults
+                  ) -> list[tuple[Child, Hold | None]]:
+    """The children whose hold ``faults`` change, each with its new one: a hold for one
+    not held yet (running, or waiting to be started again after a crash), another for
+    one held already (its node powered off after its service was stopped, or powered on
+    with its service still stopped), None for one to start again."""
+    return [(child, hold) for child in children
+            if (hold := faults.hold(child.role)) != child.held]
 
 
 class LabPower:
-    """Which nodes the lab has powered off, read from the store (``stacklab_lab_state``).
+    """Which nodes the lab has powered off and which services it has stopped, read from
+    the store (``stacklab_lab_state``: one row, the faults in force).
 
     Read every ``LAB_POLL`` seconds by the supervisor's watch rather than heard on the lab's
     fanout (``stacklab_lab``) as the children do: the supervisor stays a plain loop with
@@ -180,9 +220,9 @@ class LabPower:
         self.engine: Engine = create_engine(url, poolclass=NullPool, **engine_options(url))
         self.failing = False
 
-    def nodes_down(self) -> frozenset[str] | None:
-        """The powered-off nodes' FQDNs; None when the store cannot be read (the last ones
-        stand until it can)."""
+    def faults(self) -> NodeFaults | None:
+        """The powered-off nodes and the stopped services; None when the store cannot be
+        read (the last ones stand until it can)."""
         try:
             _, faults = read_state(self.engine)
         except Exception as exc:
@@ -192,7 +232,7 @@ class LabPower:
             self.failing = True
             return None
         self.failing = False
-        return powered_off(faults)
+        return NodeFaults(powered_off(faults), stopped_services(faults))
 
     def close(self) -> None:
         self.engine.dispose()
@@ -390,64 +430,107 @@ class Supervisor:
             print(f"  process    {child.label} ({child.state})", file=sys.stderr)
         sys.stderr.flush()
 
-    def follow_nodes(self, nodes_down: Collection[str]) -> None:
-        """Kill the processes of the nodes that went down, start those of the nodes that
-        came back."""
-        stop, start = follow_power(self.children, nodes_down)
-        for child in stop:
-            self._power_off(child)
-        for child in start:
-            self._power_on(child)
-        if stop or start:
+    def follow(self, faults: NodeFaults) -> None:
+        """Kill the processes of the nodes that went down, stop those whose services were
+        stopped, start those whose node came back or whose service was started."""
+        stopping: list[tuple[Child, Hold]] = []
+        changes = follow_faults(self.children, faults)
+        for child, hold in changes:
+            if hold is None:
+                self._release(child)
+            elif hold.power:
+                self._power_off(child, hold)
+            elif child.held is None:
+                stopping.append((child, hold))
+            else:  # powered on with its services still stopped: it stays as it is
+                child.held = hold
+                print(f"stacklab: {child.label} stays stopped: {hold.reason}",
+                      file=sys.stderr)
+        if stopping:
+            self._stop_services(stopping)
+        if changes:
             sys.stderr.flush()
 
-    def _power_off(self, child: Child) -> None:
-        """Its node's plug pulled: SIGKILL, no graceful stop (what it had taken and not
-        finished is lost, as on a real power cut), and no restart until the node is back."""
-        child.node_down = True
+    def _hold(self, child: Child, hold: Hold) -> None:
+        """No restart for it (a crashed one waiting for its restart included) until the
+        hold is gone."""
+        child.held = hold
         child.due = None
         child.backoff = 0.0
+        if child.ready_fd is not None:
+            os.close(child.ready_fd)
+            child.ready_fd = None
+
+    def _power_off(self, child: Child, hold: Hold) -> None:
+        """Its node's plug pulled: SIGKILL, no graceful stop (what it had taken and not
+        finished is lost, as on a real power cut), and no restart until the node is back."""
+        before = child.held
+        child.power_cut = True
         running = child.pid is not None and child.poll() is None
         if running:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(child.pid or 0, signal.SIGKILL)
             _, status = os.waitpid(child.pid or 0, 0)
             child.returncode = os.waitstatus_to_exitcode(status)
-        if child.ready_fd is not None:
-            os.close(child.ready_fd)
-            child.ready_fd = None
+        self._hold(child, hold)
+        if before is not None:  # stopped with its services already
+            print(f"stacklab: {child.label} stays stopped: {hold.reason}", file=sys.stderr)
+            return
         print(f"stacklab: {child.label} (pid {child.pid}) "
-              f"{'killed' if running else 'not started again'}: {child.role.node} is powered "
-              "off; it starts when the node is powered on", file=sys.stderr)
+              f"{'killed' if running else 'not started again'}: {hold.reason}; it starts "
+              "when the node is powered on", file=sys.stderr)
 
-    def _power_on(self, child: Child) -> None:
-        """Its node powered on: started as after any restart (it catches up from the
-        store), the listing's line with its new pid."""
-        child.node_down = False
-        child.powered_on = True
+    def _stop_services(self, stopping: Sequence[tuple[Child, Hold]]) -> None:
+        """Their services stopped on their powered nodes: stopped as ``systemctl stop``
+        does (SIGTERM, SIGKILL after ``STOP_TIMEOUT``), all at once, and not started again
+        until a service of theirs is started."""
+        # By identity: two children's fields may be equal.
+        running = {id(child) for child, _ in stopping
+                   if child.pid is not None and child.poll() is None}
+        killed = {id(child) for child in self._terminate(
+            [child for child, _ in stopping if id(child) in running])}
+        for child, hold in stopping:
+            self._hold(child, hold)
+            done = ("not started again" if id(child) not in running else
+                    f"killed after {STOP_TIMEOUT:g} s" if id(child) in killed else "stopped")
+            print(f"stacklab: {child.label} (pid {child.pid}) {done}: {hold.reason}; it "
+                  "starts when its service is started", file=sys.stderr)
+
+    def _release(self, child: Child) -> None:
+        """Its node powered on, or its service started: started as after any restart (it
+        catches up from the store), told whether its node's power was cut meanwhile, the
+        listing's line with its new pid."""
+        before = child.held
+        child.held = None
+        child.powered_on = child.power_cut
+        child.power_cut = False
         child.start()
-        print(f"stacklab: {child.role.node} is powered on: {child.label} started",
-              file=sys.stderr)
+        if before is not None and before.power:
+            print(f"stacklab: {child.role.node} is powered on: {child.label} started",
+                  file=sys.stderr)
+        else:
+            print(f"stacklab: {child.label} started: its service is started on "
+                  f"{child.role.node}", file=sys.stderr)
         print(f"  process    {child.label} ({child.state})", file=sys.stderr)
 
     def _watch(self) -> None:
         """Start again a child that died (kill -9, a crash), on the same socket; follow
-        the nodes' power."""
+        the nodes' power and the services stopped on them."""
         next_read = 0.0
         while not self.stopping:
             time.sleep(POLL)
             self.poll_hooks()
             if self.power is not None and time.monotonic() >= next_read:
                 next_read = time.monotonic() + LAB_POLL
-                nodes_down = self.power.nodes_down()
-                if nodes_down is not None and not self.stopping:
-                    self.follow_nodes(nodes_down)
+                faults = self.power.faults()
+                if faults is not None and not self.stopping:
+                    self.follow(faults)
             if self.listing_asked:
                 self.listing_asked = False
                 print("stacklab: processes", file=sys.stderr)
                 self._say_processes()
             for child in self.children:
-                if child.node_down or child.poll() is None or self.stopping:
+                if child.held is not None or child.poll() is None or self.stopping:
                     continue
                 now = time.monotonic()
                 if child.due is None:
@@ -477,10 +560,11 @@ class Supervisor:
     def _request_listing(self, signum: int, frame: Any) -> None:
         self.listing_asked = True
 
-    def _stop_all(self) -> None:
-        self.stopping = True
-        running = [c for c in [*self.children, *([self.hooks] if self.hooks else [])]
-                   if c.pid is not None and c.poll() is None]
+    @staticmethod
+    def _terminate(children: Sequence[Child]) -> list[Child]:
+        """SIGTERM to those running, SIGKILL to those still running ``STOP_TIMEOUT`` later;
+        each reaped. Those that needed the SIGKILL."""
+        running = [c for c in children if c.pid is not None and c.poll() is None]
         for child in running:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(child.pid or 0, signal.SIGTERM)
@@ -491,7 +575,13 @@ class Supervisor:
         for child in running:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(child.pid or 0, signal.SIGKILL)
-            os.waitpid(child.pid or 0, 0)
+            _, status = os.waitpid(child.pid or 0, 0)
+            child.returncode = os.waitstatus_to_exitcode(status)
+        return running
+
+    def _stop_all(self) -> None:
+        self.stopping = True
+        self._terminate([*self.children, *([self.hooks] if self.hooks else [])])
         for sock in getattr(self, "_sockets", []):
             sock.close()
         print("stacklab stopped", file=sys.stderr)
