@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 import json
 import os
+import socket
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -469,3 +470,17 @@ def test_the_forked_cli_answers_as_the_executable(live: LiveCloud) -> None:
     assert outcomes == [0, 0, 0, 1, 2, 2]
     # cliff names the program from argv[0] when it is imported: the server's must be the CLI's.
     assert osc.run(("--version",), env, timeout=120).stdout.startswith("openstack ")
+
+
+def test_a_forked_call_past_its_timeout_is_killed(live: LiveCloud) -> None:
+    """A server that takes the connection and never answers: the call is killed at its
+    timeout and says so as subprocess.run does."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        env = {key: value for key, value in live.env().items() if key != "OS_CLOUD"}
+        env.update(OS_AUTH_URL=f"http://127.0.0.1:{silent.getsockname()[1]}/v3",
+                   OS_USERNAME="admin", OS_PASSWORD="secret", OS_PROJECT_NAME="admin",
+                   OS_USER_DOMAIN_NAME="Default", OS_PROJECT_DOMAIN_NAME="Default")
+        with pytest.raises(subprocess.TimeoutExpired):
+            osc.run(("project", "list"), env, timeout=3)
