@@ -82,6 +82,23 @@ class ClosingConnections:
         await turn
 
 
+def http_server(app: Any) -> uvicorn.Server:
+    """uvicorn serving ``app`` as every listener of the cloud does (``serve``, and each
+    process of ``--processes``), on the running event loop."""
+    closing = ClosingConnections(app)
+    # Idle keep-alive connections stay open 75 s (nginx's default), not uvicorn's 5: the
+    # openstack CLI's --wait polls every 5 s on one connection, and a close racing its next
+    # request reset it ("Connection reset by peer" in a backup's wait). The parser is named,
+    # not left to uvicorn's "auto": an install without httptools (a dependency) fails here
+    # instead of serving through h11 at about 40% more CPU a request.
+    config = uvicorn.Config(closing, log_config=None, access_log=False, lifespan="off",
+                            timeout_graceful_shutdown=5, timeout_keep_alive=75,
+                            http="httptools")
+    server = _Server(config)
+    closing.server = server
+    return server
+
+
 async def serve(cloud: Cloud, *, clouds_yaml: Path | None, quiet: bool = False,
                 started_at: float | None = None) -> None:
     options = cloud.config.stacklab
@@ -94,15 +111,7 @@ async def serve(cloud: Cloud, *, clouds_yaml: Path | None, quiet: bool = False,
     # full passes, which otherwise cost tens of ms in the middle of big responses.
     gc.collect()
     gc.freeze()
-    app = build_app(cloud)
-    # Idle keep-alive connections stay open 75 s (nginx's default), not uvicorn's 5: the
-    # openstack CLI's --wait polls every 5 s on one connection, and a close racing its next
-    # request reset it ("Connection reset by peer" in a backup's wait).
-    closing = ClosingConnections(app)
-    config = uvicorn.Config(closing, log_config=None, access_log=False, lifespan="off",
-                            timeout_graceful_shutdown=5, timeout_keep_alive=75)
-    server = _Server(config)
-    closing.server = server
+    server = http_server(build_app(cloud))
     side_tasks: list[asyncio.Task[object]] = []
 
     def request_stop() -> None:
