@@ -15,6 +15,8 @@ from starlette._utils import get_route_path
 from starlette.routing import BaseRoute, Match, Mount, Route, Router
 from starlette.types import Receive, Scope, Send
 
+_SEEN = 1024
+
 
 def _literal_head(route: BaseRoute) -> tuple[str, bool]:
     """What every path the route matches starts with, and whether that is the whole path
@@ -49,6 +51,9 @@ class IndexedRouter(Router):
         self._exact: dict[str, list[int]] = {}
         self._by_head: dict[str, list[int]] = {}
         self._always: list[int] = []
+        # The candidates of the paths seen last (the same few, a token's, a list's, come
+        # again and again); emptied when full, as paths with ids in them never repeat.
+        self._seen: dict[str, list[int]] = {}
 
     def _index(self) -> None:
         # Built on first use, and again if routes were added since (Router.mount...).
@@ -62,6 +67,7 @@ class IndexedRouter(Router):
             else:
                 self._always.append(position)
         self._indexed = list(self.routes)
+        self._seen = {}
 
     def _candidates(self, route_path: str) -> list[int]:
         """The positions of the routes that can match, in order (a few dozen at most)."""
@@ -93,7 +99,13 @@ class IndexedRouter(Router):
         routes = self._indexed
         partial: BaseRoute | None = None
         partial_scope: Scope = {}
-        for position in self._candidates(get_route_path(scope)):
+        route_path = get_route_path(scope)
+        candidates = self._seen.get(route_path)
+        if candidates is None:
+            if len(self._seen) >= _SEEN:
+                self._seen.clear()
+            candidates = self._seen[route_path] = self._candidates(route_path)
+        for position in candidates:
             route = routes[position]
             match, child_scope = route.matches(scope)
             if match is Match.FULL:

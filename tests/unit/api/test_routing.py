@@ -111,3 +111,13 @@ def test_routes_added_later_are_found() -> None:
     assert asyncio.run(_call(router, "GET", "/a"))[1]["body"].startswith(b"a")
     router.routes.append(Route("/b", _endpoint("b")))
     assert asyncio.run(_call(router, "GET", "/b"))[1]["body"].startswith(b"b")
+
+
+def test_many_distinct_paths_keep_routing_right() -> None:
+    # More paths than the router remembers candidates for: it forgets and finds them again.
+    routes = _service("svc")
+    plain, indexed = Router(routes=routes), IndexedRouter(routes)
+    for number in range(1500):
+        for path in (f"/v3/users/u{number}", "/v3/auth/tokens", f"/v3/p{number}/servers/7"):
+            assert asyncio.run(_call(indexed, "GET", path)) == \
+                asyncio.run(_call(plain, "GET", path))
