@@ -15,7 +15,10 @@ from starlette._utils import get_route_path
 from starlette.routing import BaseRoute, Match, Mount, Route, Router
 from starlette.types import Receive, Scope, Send
 
+# How many paths' candidates a router remembers, and the longest path it remembers: a
+# client's long paths (up to the listener's 64 KiB head) must not grow it to megabytes.
 _SEEN = 1024
+_SEEN_PATH = 256
 
 
 def _literal_head(route: BaseRoute) -> tuple[str, bool]:
@@ -51,6 +54,7 @@ class IndexedRouter(Router):
         self._exact: dict[str, list[int]] = {}
         self._by_head: dict[str, list[int]] = {}
         self._always: list[int] = []
+        self._longest_head = 0
         # The candidates of the paths seen last (the same few, a token's, a list's, come
         # again and again); emptied when full, as paths with ids in them never repeat.
         self._seen: dict[str, list[int]] = {}
@@ -68,6 +72,7 @@ class IndexedRouter(Router):
                 self._always.append(position)
         self._indexed = list(self.routes)
         self._seen = {}
+        self._longest_head = max(map(len, self._by_head), default=0)
 
     def _candidates(self, route_path: str) -> list[int]:
         """The positions of the routes that can match, in order (a few dozen at most)."""
@@ -81,7 +86,9 @@ class IndexedRouter(Router):
             found, merged = found + exact, bool(found)
         by_head = self._by_head
         slash = route_path.find("/")
-        while slash != -1:
+        # No head is longer than the longest: a path of thousands of "/" stops there (each
+        # prefix is a copy; all of them would be quadratic in the path's length).
+        while slash != -1 and slash < self._longest_head:
             positions = by_head.get(route_path[: slash + 1])
             if positions is not None:
                 found, merged = (found + positions, True) if found else (positions, False)
@@ -102,9 +109,11 @@ class IndexedRouter(Router):
         route_path = get_route_path(scope)
         candidates = self._seen.get(route_path)
         if candidates is None:
-            if len(self._seen) >= _SEEN:
-                self._seen.clear()
-            candidates = self._seen[route_path] = self._candidates(route_path)
+            candidates = self._candidates(route_path)
+            if len(route_path) <= _SEEN_PATH:
+                if len(self._seen) >= _SEEN:
+                    self._seen.clear()
+                self._seen[route_path] = candidates
         for position in candidates:
             route = routes[position]
             match, child_scope = route.matches(scope)

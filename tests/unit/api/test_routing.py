@@ -121,3 +121,15 @@ def test_many_distinct_paths_keep_routing_right() -> None:
         for path in (f"/v3/users/u{number}", "/v3/auth/tokens", f"/v3/p{number}/servers/7"):
             assert asyncio.run(_call(indexed, "GET", path)) == \
                 asyncio.run(_call(plain, "GET", path))
+
+
+def test_long_paths_are_routed_but_not_remembered() -> None:
+    routes = _service("svc")
+    plain, indexed = Router(routes=routes), IndexedRouter(routes)
+    for number in range(20):
+        path = f"/v3/users/{number}{'x' * 5000}"
+        slashes = "/v3/users" + "/" * 60000 + str(number)  # routed in linear time
+        assert asyncio.run(_call(indexed, "GET", slashes)) == \
+            asyncio.run(_call(plain, "GET", slashes))
+        assert asyncio.run(_call(indexed, "GET", path)) == asyncio.run(_call(plain, "GET", path))
+    assert all(len(path) <= 256 for path in indexed._seen)
