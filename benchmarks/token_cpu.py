@@ -29,7 +29,6 @@ import json
 import multiprocessing
 import pstats
 import resource
-import socket
 import sys
 import time
 from pathlib import Path
@@ -39,6 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from stacklab.api.app import build_app
 from stacklab.cloud import Cloud
+from stacklab.server import ClosingConnections, bind
 from support.inprocess import ephemeral_config
 
 ISSUE_BODY = json.dumps({"auth": {
@@ -138,12 +138,18 @@ def measure_socket(driver: Driver, http: str, loop: str, counts: dict[str, int],
                    rounds: int) -> None:
     import uvicorn
 
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
+    # The server's own listening socket: a plain socket.socket() does not say it is TCP,
+    # and asyncio then leaves Nagle on for each connection (every answer waits for the
+    # client's delayed ACK, ~40 ms); uvloop sets TCP_NODELAY regardless.
+    sock = bind("127.0.0.1", 0)
     port = sock.getsockname()[1]
-    config = uvicorn.Config(driver.app, log_config=None, access_log=False, lifespan="off",
-                            http=http, loop="none")  # type: ignore[arg-type]
+    # The application as `stacklab up` serves it, its connection-closing extension too.
+    closing = ClosingConnections(driver.app)
+    config = uvicorn.Config(closing, log_config=None, access_log=False, lifespan="off",
+                            timeout_keep_alive=75, http=http,  # type: ignore[arg-type]
+                            loop="none")
     server = uvicorn.Server(config)
+    closing.server = server
     context = multiprocessing.get_context("spawn")
 
     def client(*args: Any) -> None:

@@ -13,7 +13,7 @@ import json
 import logging
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote_to_bytes
 
@@ -21,7 +21,7 @@ import orjson
 from starlette.applications import Starlette
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Mount, Route, Router
+from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from stacklab.api.client import is_console
@@ -36,6 +36,7 @@ from stacklab.api.errors import (
     ServiceUnavailable,
     Unauthorized,
 )
+from stacklab.api.routing import IndexedRouter
 from stacklab.api.service import Action, Call, Operation, Reach, Reply, ServiceApi, not_served
 from stacklab.api.validation import check_integers, parse_json
 from stacklab.bus.interface import reset_host as reset_bus_host
@@ -82,11 +83,14 @@ class JsonReply(JSONResponse):
 def build_app(cloud: Cloud) -> ASGIApp:
     routes: list[BaseRoute] = []
     for prefix, api in cloud.service_apis():
-        served: ASGIApp = Router(routes=_service_routes(api, cloud.reach(api.name), cloud))
+        served: ASGIApp = IndexedRouter(_service_routes(api, cloud.reach(api.name), cloud))
         if api.request_id_header:
             served = ServiceRequestIdHeader(served, api.request_id_header)
         routes.append(Mount(prefix, app=served))
-    app = Starlette(routes=routes)
+    app = Starlette()
+    # Its own Router would try every service's mount in turn; replaced before the first
+    # request builds starlette's middleware around it.
+    app.router = IndexedRouter(routes)
     wrapped = RequestIdMiddleware(app, cloud, [(prefix, api.name)
                                                for prefix, api in cloud.service_apis()])
     # The services call each other over HTTP through it (nova's calls to neutron).
@@ -112,11 +116,27 @@ def _service_routes(api: ServiceApi, reach: Reach, cloud: Cloud) -> list[BaseRou
     for path, operations in by_path.items():
         if "GET" in operations and "HEAD" not in operations:
             operations["HEAD"] = operations["GET"]
-        routes.append(Route(path, _dispatcher(api, operations, reach, cloud),
+        routes.append(Route(path, _Endpoint(_dispatcher(api, operations, reach, cloud)),
                             methods=_ALL_METHODS))
-    routes.append(Route("/{rest:path}", _dispatcher(api, {}, reach, cloud),
+    routes.append(Route("/{rest:path}", _Endpoint(_dispatcher(api, {}, reach, cloud)),
                         methods=_ALL_METHODS))
     return routes
+
+
+class _Endpoint:
+    """A route's ASGI application: the request to the dispatcher, its response sent.
+
+    starlette's own wrapper of a ``request -> response`` function does the same inside a
+    handler of the exceptions starlette raises (HTTPException), which nothing here raises:
+    the dispatcher answers every exception itself, and any other passes through either way.
+    """
+
+    def __init__(self, dispatch: Callable[[Request], Awaitable[Response]]) -> None:
+        self.dispatch = dispatch
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = await self.dispatch(Request(scope, receive, send))
+        await response(scope, receive, send)
 
 
 def _dispatcher(api: ServiceApi, operations: dict[str, list[Operation]], reach: Reach,

@@ -30,7 +30,7 @@ from stacklab.observability.logging import CentralLogStore
 from stacklab.processes.roles import Role, role_is_front
 from stacklab.processes.routing import Routed, Served
 from stacklab.processes.shared import LogShipper, SharedLab
-from stacklab.server import ClosingConnections, _Server
+from stacklab.server import http_server
 
 # How often a process looks whether the supervisor's init hooks have run (real seconds).
 HOOKS_POLL = 0.1
@@ -115,11 +115,7 @@ async def serve_role(cloud: Cloud, *, base_url: str, endpoints: Mapping[str, str
             # forwards them, so what was written against the one-port shape still works;
             # the catalog sends clients to each API's own port.
             front = routed if role_is_front(cloud.role) else Served(local, remote)
-            closing = ClosingConnections(front)
-            server = _Server(uvicorn.Config(
-                closing, log_config=None, access_log=False, lifespan="off",
-                timeout_graceful_shutdown=5, timeout_keep_alive=75))
-            closing.server = server
+            server = http_server(front)
             tasks.append(asyncio.create_task(server.serve(sockets=[sock])))
             while not server.started and not tasks[0].done():
                 await asyncio.sleep(0.005)  # real start-up, not simulated time
