@@ -11,9 +11,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from starlette._utils import get_route_path
 from starlette.routing import BaseRoute, Match, Mount, Route, Router
 from starlette.types import Receive, Scope, Send
+
+try:  # the path as starlette's own routes match it (mount prefixes taken off)
+    from starlette._utils import get_route_path
+except ImportError:  # a starlette that moved its private helper: the same rule, ours
+    def get_route_path(scope: Scope) -> str:
+        path: str = scope["path"]
+        root = scope.get("root_path", "")
+        if not root or not path.startswith(root):
+            return path
+        if path == root:
+            return ""
+        return path[len(root):] if path[len(root)] == "/" else path
+
 
 # How many paths' candidates a router remembers, and the longest path it remembers: a
 # client's long paths (up to the listener's 64 KiB head) must not grow it to megabytes.
