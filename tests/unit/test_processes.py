@@ -170,7 +170,8 @@ async def _routed_forwards() -> None:
 
     def remote_handler(request: httpx.Request) -> httpx.Response:
         return httpx.Response(201, json={"url": str(request.url),
-                                         "token": request.headers.get("x-auth-token")})
+                                         "token": request.headers.get("x-auth-token"),
+                                         "host": request.headers.get("host")})
 
     routed = Routed(local, {"/image": "http://glance.test:9292"})
     routed._client = httpx.AsyncClient(transport=httpx.MockTransport(remote_handler))
@@ -178,8 +179,10 @@ async def _routed_forwards() -> None:
                                  base_url="http://nova") as client:
         answer = await client.get("/image/v2/images?limit=1", headers={"X-Auth-Token": "t"})
         assert answer.status_code == 201
+        # The Host the client used goes on, as HAProxy forwards it (heat-api-cfn's EC2
+        # signatures cover it, links are made with it).
         assert answer.json() == {"url": "http://glance.test:9292/image/v2/images?limit=1",
-                                 "token": "t"}
+                                 "token": "t", "host": "nova"}
         assert (await client.get("/compute/v2.1")).text == "local"
     assert seen == ["/compute/v2.1"]
     served = Served(local, {"/image": "http://glance.test:9292"})

@@ -15,9 +15,10 @@ from typing import Any
 
 import httpx
 
-# Hop-by-hop and framing headers: the forwarded request and answer get their own.
-_DROPPED = frozenset({b"host", b"content-length", b"connection", b"transfer-encoding",
-                      b"keep-alive"})
+# Hop-by-hop and framing headers: the forwarded request and answer get their own. The
+# Host header goes on as the client sent it, as HAProxy forwards it: what an API signs or
+# links with is the address the client used (heat-api-cfn's EC2 signatures cover it).
+_DROPPED = frozenset({b"content-length", b"connection", b"transfer-encoding", b"keep-alive"})
 _DROPPED_ANSWER = frozenset({"content-length", "connection", "transfer-encoding",
                              "content-encoding", "keep-alive"})
 
