@@ -10,7 +10,8 @@ import pytest
 from acceptance.conftest import LiveCloud
 from support.apiref import assert_shape_like_sample, assert_valid, openapi_response_schema, sample
 
-pytestmark = pytest.mark.acceptance
+# Every test here runs in each shape of the cloud (conftest.py SHAPES).
+pytestmark = [pytest.mark.acceptance, pytest.mark.every_shape]
 
 C1 = "controller1.openstack.local"
 C2 = "controller2.openstack.local"
@@ -110,7 +111,6 @@ def _wait_status(live: LiveCloud, kind: str, ident: str, *statuses: str) -> dict
     raise AssertionError(f"{kind} {ident} stayed {shown['status']}")
 
 
-@pytest.mark.every_shape
 def test_volume_life_with_the_cli(live: LiveCloud) -> None:
     made = live.openstack_json("volume", "create", "--size", "1", "--property", "a=1",
                                "--description", "first", "acc-vol")
@@ -243,7 +243,6 @@ def _attach_cli(live: LiveCloud, version: str, *args: str) -> Any:
                                *args)
 
 
-@pytest.mark.every_shape
 def test_volume_attachments_with_the_cli(live: LiveCloud) -> None:
     conn = live.connect()
     volume = conn.block_storage.create_volume(size=1, name="acc-attach")

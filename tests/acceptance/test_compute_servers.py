@@ -21,10 +21,11 @@ from typing import Any
 import httpx
 import pytest
 
-from acceptance.conftest import LiveCloud
+from acceptance.conftest import LiveCloud, wait_for
 from support.apiref import assert_nova_response, nova_success_code
 
-pytestmark = [pytest.mark.acceptance, pytest.mark.timeout(180)]
+# Every test here runs in each shape of the cloud (conftest.py SHAPES).
+pytestmark = [pytest.mark.acceptance, pytest.mark.timeout(180), pytest.mark.every_shape]
 
 CIRROS = "cirros-0.6.2-x86_64-disk"
 COMPUTE1, COMPUTE2 = "compute1.openstack.local", "compute2.openstack.local"
@@ -242,7 +243,6 @@ def actions(nova: Nova, server_id: str) -> list[str]:
 # -- create, list, show, delete -----------------------------------------------------------------
 
 
-@pytest.mark.every_shape
 def test_cli_create_wait_list_show_delete(lab: Lab) -> None:
     name = unique("cli-srv")
     created = lab.live.openstack_json("server", "create", "--flavor", lab.small["name"],
@@ -314,7 +314,6 @@ def test_sdk_actions(lab: Lab, sdk: Any) -> None:
 # -- power actions ------------------------------------------------------------------------------
 
 
-@pytest.mark.every_shape
 def test_stop_start(lab: Lab) -> None:
     server = lab.boot()
     lab.cli("server", "stop", server["id"])
@@ -432,7 +431,6 @@ def test_locked_server_accepts_admin_actions(lab: Lab) -> None:
 # -- resize, migrations, evacuate ---------------------------------------------------------------
 
 
-@pytest.mark.every_shape
 def test_resize_confirm(lab: Lab) -> None:
     server = lab.boot()
     source = server["OS-EXT-SRV-ATTR:host"]
@@ -755,14 +753,22 @@ def test_a_members_snapshot_is_made_through_glances_api(lab: Lab) -> None:
                                          "--long")
         assert [(i["ID"], i["Status"], i["Project"]) for i in listed] == \
             [(created["id"], "active", project_id)]
-        logs = lab.nova.client.get(f"{lab.live.url}/stacklab/v1/logs",
-                                   params={"global_request_id": nova_request})
-        assert logs.status_code == 200, logs.text
-        glance = [r["message"] for r in logs.json()["logs"] if r["service"] == "image"]
-        assert any(m.startswith('"POST /image/v2/images"') and "status: 201" in m
-                   for m in glance), glance
         upload = f'"PUT /image/v2/images/{created["id"]}/file"'
-        assert any(m.startswith(upload) and "status: 204" in m for m in glance), glance
+
+        def glance_lines() -> list[str]:
+            logs = lab.nova.client.get(f"{lab.live.url}/stacklab/v1/logs",
+                                       params={"global_request_id": nova_request})
+            assert logs.status_code == 200, logs.text
+            return [r["message"] for r in logs.json()["logs"] if r["service"] == "image"]
+
+        def both(glance: list[str]) -> bool:
+            return any(m.startswith('"POST /image/v2/images"') and "status: 201" in m
+                       for m in glance) and any(
+                m.startswith(upload) and "status: 204" in m for m in glance)
+
+        # With --processes glance's records reach the central log in the next batch its
+        # process ships (every 0.2 s), not at once.
+        wait_for("glance's records of nova's calls", glance_lines, both, timeout=15)
     finally:
         lab.cli("user", "delete", user_id)
         lab.cli("project", "delete", project_id)

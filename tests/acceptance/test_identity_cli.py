@@ -22,7 +22,8 @@ import yaml
 from acceptance.conftest import LiveCloud
 from support import osc
 
-pytestmark = pytest.mark.acceptance
+# Every test here runs in each shape of the cloud (conftest.py SHAPES).
+pytestmark = [pytest.mark.acceptance, pytest.mark.every_shape]
 
 NOT_AUTHORIZED = "You are not authorized to perform the requested action: identity:"
 # openstacksdk merges a clouds.yaml entry (the stacklab one, or ~/.config's) into the options
@@ -104,7 +105,6 @@ def admin_token(live: LiveCloud) -> dict[str, Any]:
 # --------------------------------------------------------------------------- tokens, catalog
 
 
-@pytest.mark.every_shape
 def test_token_issue_and_identity_catalog(live: LiveCloud, admin_token: dict[str, Any]) -> None:
     assert set(admin_token) == {"id", "expires", "project_id", "user_id"}
     assert admin_token["id"].startswith("gAAAAA")  # a Fernet token, as keystone issues them
@@ -132,7 +132,6 @@ def test_token_issue_and_identity_catalog(live: LiveCloud, admin_token: dict[str
 # --------------------------------------------------------------------------- domains, projects
 
 
-@pytest.mark.every_shape
 def test_domain_and_project_lifecycle(live: LiveCloud) -> None:
     domain = live.openstack_json("domain", "create", "--description", "lab domain", "cli-dp-dom")
     assert (domain["name"], domain["enabled"], domain["description"]) == \
@@ -426,7 +425,6 @@ def test_member_rbac_and_password_changes(live: LiveCloud, member: Member) -> No
     assert (token["user_id"], token["project_id"]) == (member.user["id"], member.project["id"])
 
 
-@pytest.mark.every_shape
 def test_token_revoke_takes_effect_at_once(live: LiveCloud, member: Member) -> None:
     token = cli_json(live, "token", "issue", **member.env(live))["id"]
     project_id = member.project["id"]

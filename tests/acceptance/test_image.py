@@ -14,7 +14,8 @@ import pytest
 from acceptance.conftest import LiveCloud
 from support.apiref import assert_valid, openapi_response_schema
 
-pytestmark = [pytest.mark.acceptance, pytest.mark.timeout(180)]
+# Every test here runs in each shape of the cloud (conftest.py SHAPES).
+pytestmark = [pytest.mark.acceptance, pytest.mark.timeout(180), pytest.mark.every_shape]
 
 
 def unique(prefix: str) -> str:
@@ -65,7 +66,6 @@ def test_the_lab_has_cirros_out_of_the_box(live: LiveCloud) -> None:
     assert shown["size"] > 1000
 
 
-@pytest.mark.every_shape
 def test_create_upload_save_round_trip_with_the_cli(live: LiveCloud, tmp_path: Path) -> None:
     data = bytes(range(256)) * 4096 + b"tail"  # about 1 MB, not a multiple of any chunk
     source = tmp_path / "disk.raw"

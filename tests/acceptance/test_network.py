@@ -34,7 +34,8 @@ from support.apiref import (
     sample,
 )
 
-pytestmark = [pytest.mark.acceptance, pytest.mark.timeout(180)]
+# Every test here runs in each shape of the cloud (conftest.py SHAPES).
+pytestmark = [pytest.mark.acceptance, pytest.mark.timeout(180), pytest.mark.every_shape]
 
 CIRROS = "cirros-0.6.2-x86_64-disk"
 COMPUTE1, COMPUTE2 = "compute1.openstack.local", "compute2.openstack.local"
@@ -517,7 +518,6 @@ def test_public_network_bodies_match_spec_and_samples(neutron: Neutron, public: 
 # -- networks ---------------------------------------------------------------------------------
 
 
-@pytest.mark.every_shape
 def test_cli_network_create_is_a_vxlan_tenant_network(live: LiveCloud, neutron: Neutron) -> None:
     name = unique("cli-net")
     created = live.openstack_json("network", "create", "--description", "cli", name)
@@ -595,7 +595,6 @@ def test_network_update_and_bodies(neutron: Neutron, trash: Trash,
 # -- subnets ----------------------------------------------------------------------------------
 
 
-@pytest.mark.every_shape
 def test_cli_subnet_create_has_neutrons_default_pool_and_gateway(live: LiveCloud,
                                                                  neutron: Neutron,
                                                                  trash: Trash,
@@ -755,7 +754,6 @@ def test_deleting_a_subnet_with_allocations_is_409(neutron: Neutron, trash: Tras
 # -- ports ------------------------------------------------------------------------------------
 
 
-@pytest.mark.every_shape
 def test_cli_port_create_gets_a_neutron_mac_and_the_first_free_address(
         live: LiveCloud, neutron: Neutron, trash: Trash, advertised: set[str]) -> None:
     network, subnet = network_with_subnet(neutron, trash, "10.70.0.0/24")
@@ -957,7 +955,6 @@ def test_the_projects_default_group_has_its_four_rules(live: LiveCloud, member: 
                          "Default security group already exists.")
 
 
-@pytest.mark.every_shape
 def test_cli_security_group_and_rules(live: LiveCloud, neutron: Neutron, trash: Trash,
                                       advertised: set[str]) -> None:
     name = unique("cli-sg")
@@ -1338,7 +1335,6 @@ def test_every_attribute_shown_has_its_extension_listed(neutron: Neutron, trash:
 # -- servers on networks ----------------------------------------------------------------------
 
 
-@pytest.mark.every_shape
 def test_cli_server_on_a_network_gets_a_bound_port(live: LiveCloud, neutron: Neutron,
                                                    nova: Nova, trash: Trash,
                                                    boot: dict[str, Any]) -> None:

@@ -17,7 +17,8 @@ import pytest
 
 from acceptance.conftest import LiveCloud
 
-pytestmark = [pytest.mark.acceptance, pytest.mark.timeout(240)]
+# Every test here runs in each shape of the cloud (conftest.py SHAPES).
+pytestmark = [pytest.mark.acceptance, pytest.mark.timeout(240), pytest.mark.every_shape]
 
 TEMPLATE = """\
 heat_template_version: 2018-08-31
@@ -90,7 +91,6 @@ def stacks(live: LiveCloud, tmp_path: Path) -> Stacks:
     return Stacks(live, tmp_path)
 
 
-@pytest.mark.every_shape
 def test_cli_creates_shows_updates_and_deletes_a_stack(live: LiveCloud, stacks: Stacks) -> None:
     name = unique("st")
     path = stacks.file(TEMPLATE)
@@ -310,7 +310,6 @@ outputs:
 """
 
 
-@pytest.mark.every_shape
 def test_curl_signals_a_wait_condition_through_heat_api_cfn(live: LiveCloud,
                                                             stacks: Stacks) -> None:
     name = unique("wait")
