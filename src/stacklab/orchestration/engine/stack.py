@@ -126,6 +126,10 @@ class StackSpec:
         return tpl.parse(self.template, files=self.files, environment=env)
 
 
+class SecretNotMade(Exception):
+    """A resource's signal secret is not made yet (its create has not kept it)."""
+
+
 class PluginContext:
     """``resources.base.Context`` for one resource of one run."""
 
@@ -173,6 +177,10 @@ class PluginContext:
     def signal_url(self) -> str:
         secret = self.data.get("signal_secret")
         if secret is None:
+            if self._run.launcher is None:
+                # A run that only reads (heat-api's resource show) keeps nothing: a secret
+                # made here would sign a URL the engine's own secret then refuses.
+                raise SecretNotMade(self.resource_name)
             secret = self.data["signal_secret"] = self.random_string(
                 32, "abcdefghijklmnopqrstuvwxyz0123456789")
         return self._run.clients.signal_url(self.stack_id, self.resource_name, secret)
@@ -317,7 +325,7 @@ class StackRun:
             try:
                 values = await plugin().attributes(PluginContext(self, res), res.physical_id,
                                                    res.properties)
-            except ServiceCallError:
+            except (ServiceCallError, SecretNotMade):
                 values = None
             self.attribute_cache[name] = None if values is None else dict(values)
 

@@ -89,3 +89,28 @@ def test_a_handle_signalled_through_heat_api_has_its_event_and_not_when_suspende
             "Signal resource during SUSPEND is not supported.")
 
     run_heat(scenario)
+
+
+def test_a_handle_shown_before_its_create_kept_a_secret_has_no_url() -> None:
+    """heat-api shows a handle between its create's start and the engine keeping its secret
+    (another process, with --processes): it must not make a secret of its own, which would
+    sign a URL the engine's secret refuses; it shows no URL until the secret is kept."""
+    async def scenario(heat: Heat) -> None:
+        stack_id = (await heat.create("w", WAIT))["stack"]["id"]
+        await heat.settle(3)
+        store = heat.cloud.orchestration.store
+        handle = store.resources(stack_id)["handle"]
+        secret = handle.data.pop("signal_secret")
+        store.save_resource(stack_id, handle)  # as if the create had not kept it yet
+        shown = (await heat.call("GET", f"/stacks/w/{stack_id}/resources/handle"))["resource"]
+        assert not shown["attributes"].get("curl_cli")
+        assert "signal_secret" not in store.resources(stack_id)["handle"].data
+        handle.data["signal_secret"] = secret
+        store.save_resource(stack_id, handle)
+        shown = (await heat.call("GET", f"/stacks/w/{stack_id}/resources/handle"))["resource"]
+        url = shlex.split(shown["attributes"]["curl_cli"])[-1]
+        answer = await heat.client.post(url.removeprefix("http://testserver"), json={
+            "Status": "SUCCESS", "UniqueId": "1", "Data": "ready"})
+        assert answer.status_code == 200, answer.text
+
+    run_heat(scenario)
