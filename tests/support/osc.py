@@ -84,12 +84,10 @@ def run(argv: Sequence[str], env: Mapping[str, str], *, timeout: float,
     """``subprocess.run([openstack, *argv], env=env, capture_output=True, text=True)``."""
     global _server
     args = [str(EXECUTABLE), *argv]
-    if os.environ.get("STACKLAB_TEST_CLI_EXEC"):
-        return subprocess.run(args, env=dict(env), cwd=cwd, capture_output=True, text=True,
-                              timeout=timeout)
-    if _server is None:
+    executed = bool(os.environ.get("STACKLAB_TEST_CLI_EXEC"))
+    if not executed and _server is None:
         _server = _Server()
-    if _lasting(env) != _server.environment:
+    if executed or _server is None or _lasting(env) != _server.environment:
         return subprocess.run(args, env=dict(env), cwd=cwd, capture_output=True, text=True,
                               timeout=timeout)
     with tempfile.TemporaryDirectory(prefix="osc-call-") as scratch:
